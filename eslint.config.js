@@ -1,0 +1,80 @@
+// Lint config. Beyond style, it enforces the package import direction of DESIGN.md §1, so a
+// wrong arrow between packages fails `pnpm lint` rather than a review.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ours = ['graph', 'importer', 'passes', 'runtime', 'cli', 'zoo'];
+// package -> packages of ours it may import
+const allowed = {
+  graph: [],
+  importer: ['graph'],
+  passes: ['graph'],
+  zoo: ['graph'],
+  runtime: ['graph', 'importer'],
+  cli: ['graph', 'importer', 'passes', 'runtime', 'zoo'],
+};
+// Packages that must also run in a browser: no Node built-ins, no Node globals.
+const browserSafe = new Set(['graph', 'passes', 'zoo']);
+
+function restrictionsFor(pkg) {
+  const patterns = [
+    {
+      group: ['**/packages/*/src/**', '../../*/src/**', '../../../*/src/**'],
+      message: 'Import another package by its name (@onnxkit/...), never by a relative path into its sources.',
+    },
+  ];
+  const forbidden = ours.filter((p) => p !== pkg && !allowed[pkg].includes(p));
+  if (forbidden.length > 0) {
+    patterns.push({
+      group: forbidden.map((p) => `@onnxkit/${p}`),
+      message: `packages/${pkg} may import only: ${allowed[pkg].join(', ') || 'nothing of ours'} (DESIGN.md §1).`,
+    });
+  }
+  if (browserSafe.has(pkg)) {
+    patterns.push({
+      group: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'child_process', 'crypto', 'url', 'util', 'stream', 'buffer'],
+      message: `packages/${pkg} must run in a browser: no Node built-ins.`,
+    });
+  }
+  if (pkg === 'graph') {
+    patterns.push({ group: ['protobufjs', 'protobufjs/*', 'onnx-proto'], message: 'The IR knows nothing of protobuf.' });
+  }
+  if (pkg !== 'runtime') {
+    patterns.push({ group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only packages/runtime touches onnxruntime.' });
+  }
+  return patterns;
+}
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'out/**', 'artifacts/**', 'coverage/**', 'fixtures/large/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        console: 'readonly', process: 'readonly', Buffer: 'readonly', URL: 'readonly',
+        TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
+        setImmediate: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly',
+        SharedArrayBuffer: 'readonly', Atomics: 'readonly', globalThis: 'readonly', AbortController: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-constant-condition': ['error', { checkLoops: false }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  ...ours.map((pkg) => ({
+    files: [`packages/${pkg}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: restrictionsFor(pkg) }],
+      ...(browserSafe.has(pkg)
+        ? { 'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate'] }
+        : {}),
+      // Library code reports through return values and diagnostics, never the console.
+      ...(pkg !== 'cli' ? { 'no-console': 'error' } : {}),
+    },
+  })),
+);

@@ -1,0 +1,948 @@
+/**
+ * The in-memory IR: Model, Graph, Node, Value (after onnx/ir-py `_core.py`).
+ *
+ * Edges are objects, not ids. A Value knows its producer and the (node, inputIndex) pairs that
+ * use it; a Node's inputs change only through `setInput`/`replaceInputWith`, which keep both
+ * sides in sync. Omitted optional inputs are `null`; omitted optional outputs are Values named
+ * ''. A Graph holds its nodes in a linked list that may be edited while it is iterated (nodes
+ * inserted after the cursor are visited; removed nodes are not). See INVARIANTS.md.
+ */
+import { Attribute, AttributeType, type AttributeInput, type SparseTensor } from './attribute.js';
+import type { DataType } from './data-type.js';
+import { GraphError } from './errors.js';
+import { Tensor } from './tensor.js';
+import type { Shape, TensorType, TypeInfo } from './types.js';
+
+export interface Use {
+  readonly node: Node;
+  readonly index: number;
+}
+
+export interface ValueInit {
+  name?: string;
+  type?: TypeInfo | null;
+  docString?: string;
+  metadataProps?: Map<string, string>;
+  constValue?: Tensor | null;
+}
+
+export class Value {
+  name: string;
+  /** Element type and shape (or sequence/map/optional type); null when unknown. */
+  type: TypeInfo | null;
+  docString: string;
+  metadataProps: Map<string, string>;
+  /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
+  unknownFields: Uint8Array[] | undefined;
+  /** Sparse initializer payload (GraphProto.sparse_initializer). */
+  sparseValue: SparseTensor | null = null;
+
+  #constValue: Tensor | null;
+  #producer: Node | null = null;
+  #index = -1;
+  readonly #uses: Use[] = [];
+  /** @internal graph whose input list holds this value */
+  _inputOf: Graph | null = null;
+  /** @internal graph whose initializer map holds this value */
+  _initializerOf: Graph | null = null;
+  /** @internal graphs whose output lists hold this value (one entry per slot) */
+  readonly _outputOf: Graph[] = [];
+
+  constructor(init: ValueInit = {}) {
+    this.name = init.name ?? '';
+    this.type = init.type ?? null;
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? new Map();
+    this.#constValue = init.constValue ?? null;
+    this.unknownFields = undefined;
+  }
+
+  /** The node that produces this value, or null for graph inputs and initializers. */
+  get producer(): Node | null {
+    return this.#producer;
+  }
+  /** Output index in the producer, or -1. */
+  get index(): number {
+    return this.#index;
+  }
+  /** @internal */
+  _setProducer(node: Node | null, index: number): void {
+    this.#producer = node;
+    this.#index = index;
+  }
+
+  /** Consumers as (node, input index) pairs, in the order they were attached. */
+  get uses(): readonly Use[] {
+    return this.#uses;
+  }
+  /** @internal */
+  _addUse(node: Node, index: number): void {
+    this.#uses.push({ node, index });
+  }
+  /** @internal */
+  _removeUse(node: Node, index: number): void {
+    const i = this.#uses.findIndex((u) => u.node === node && u.index === index);
+    if (i < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+    this.#uses.splice(i, 1);
+  }
+
+  /** The constant tensor of an initializer (or a value a pass has bound to a constant). */
+  get constValue(): Tensor | null {
+    return this.#constValue;
+  }
+  set constValue(t: Tensor | null) {
+    this.#constValue = t;
+  }
+
+  get isGraphInput(): boolean {
+    return this._inputOf !== null;
+  }
+  get isInitializer(): boolean {
+    return this._initializerOf !== null;
+  }
+  get isGraphOutput(): boolean {
+    return this._outputOf.length > 0;
+  }
+
+  /** The graph that defines this value (producer's graph, or input/initializer owner). */
+  get graph(): Graph | null {
+    return this.#producer?.graph ?? this._inputOf ?? this._initializerOf ?? null;
+  }
+
+  get dtype(): DataType | undefined {
+    const t = this.type;
+    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : (this.#constValue?.dtype ?? undefined);
+  }
+  /** Tensor shape if known; null when the rank is unknown. */
+  get shape(): Shape | null {
+    const t = this.type;
+    if (t && (t.kind === 'tensor' || t.kind === 'sparse_tensor')) return t.shape;
+    return this.#constValue ? this.#constValue.dims : null;
+  }
+  get tensorType(): TensorType | null {
+    const t = this.type;
+    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t : null;
+  }
+
+  /**
+   * Points every use of this value at `other`. Graph outputs are retargeted only with
+   * `{ outputs: true }`; otherwise a graph output raises and nothing changes.
+   */
+  replaceAllUsesWith(other: Value, options: { outputs?: boolean } = {}): void {
+    if (other === this) return;
+    if (this.isGraphOutput && !options.outputs) {
+      throw new GraphError(`value '${this.name}' is a graph output; pass { outputs: true } to retarget it too`);
+    }
+    for (const use of [...this.#uses]) use.node.setInput(use.index, other);
+    if (options.outputs) {
+      for (const g of [...this._outputOf]) {
+        g.outputs.forEach((v, i) => {
+          if (v === this) g.setOutput(i, other);
+        });
+      }
+    }
+  }
+
+  toString(): string {
+    return `%${this.name || '<unnamed>'}`;
+  }
+}
+
+export interface NodeInit {
+  domain?: string;
+  name?: string;
+  overload?: string;
+  docString?: string;
+  metadataProps?: Map<string, string>;
+  attributes?: Iterable<Attribute>;
+  /** Output names, or Values to adopt (they must not have a producer). */
+  outputs?: readonly (string | Value)[];
+}
+
+/** Mutation-safe list cell; a removed cell keeps its `next` so iterators parked on it go on. */
+interface Box {
+  readonly node: Node;
+  prev: Box | null;
+  next: Box | null;
+  erased: boolean;
+}
+
+export class Node {
+  opType: string;
+  /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. */
+  domain: string;
+  overload: string;
+  name: string;
+  docString: string;
+  metadataProps: Map<string, string>;
+  /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
+  unknownFields: Uint8Array[] | undefined;
+
+  readonly #attributes = new Map<string, Attribute>();
+  readonly #inputs: (Value | null)[] = [];
+  readonly #outputs: Value[] = [];
+  /** @internal */
+  _graph: Graph | null = null;
+  /** @internal */
+  _box: Box | null = null;
+
+  constructor(opType: string, inputs: readonly (Value | null)[] = [], init: NodeInit = {}) {
+    this.opType = opType;
+    this.domain = init.domain ?? '';
+    this.overload = init.overload ?? '';
+    this.name = init.name ?? '';
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? new Map();
+    this.unknownFields = undefined;
+    for (const a of init.attributes ?? []) this.setAttribute(a);
+    inputs.forEach((v, i) => {
+      this.#inputs.push(v);
+      v?._addUse(this, i);
+    });
+    for (const o of init.outputs ?? ['']) {
+      const v = typeof o === 'string' ? new Value({ name: o }) : o;
+      if (v.producer !== null || v.isGraphInput || v.isInitializer) {
+        throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
+      }
+      v._setProducer(this, this.#outputs.length);
+      this.#outputs.push(v);
+    }
+  }
+
+  get graph(): Graph | null {
+    return this._graph;
+  }
+  get inputs(): readonly (Value | null)[] {
+    return this.#inputs;
+  }
+  get outputs(): readonly Value[] {
+    return this.#outputs;
+  }
+  /** First output (most ops have one). */
+  get output(): Value {
+    const o = this.#outputs[0];
+    if (o === undefined) throw new GraphError(`${this.describe()} has no outputs`);
+    return o;
+  }
+  get attributes(): ReadonlyMap<string, Attribute> {
+    return this.#attributes;
+  }
+
+  /** Sets input `i` (appending nulls up to it if needed), keeping uses in sync. */
+  setInput(i: number, value: Value | null): void {
+    if (!Number.isInteger(i) || i < 0) throw new GraphError(`${this.describe()}: bad input index ${i}`);
+    while (this.#inputs.length <= i) this.#inputs.push(null);
+    const old = this.#inputs[i];
+    if (old === value) return;
+    old?._removeUse(this, i);
+    this.#inputs[i] = value;
+    value?._addUse(this, i);
+  }
+
+  /** Replaces every occurrence of `old` among the inputs; returns how many were replaced. */
+  replaceInputWith(old: Value, value: Value | null): number {
+    let n = 0;
+    this.#inputs.forEach((v, i) => {
+      if (v === old) {
+        this.setInput(i, value);
+        n++;
+      }
+    });
+    return n;
+  }
+
+  /** Replaces all inputs at once. */
+  setInputs(values: readonly (Value | null)[]): void {
+    this.#inputs.forEach((v, i) => v?._removeUse(this, i));
+    this.#inputs.length = 0;
+    values.forEach((v, i) => {
+      this.#inputs.push(v);
+      v?._addUse(this, i);
+    });
+  }
+
+  /** Drops trailing inputs past `count`. */
+  truncateInputs(count: number): void {
+    while (this.#inputs.length > count) {
+      const i = this.#inputs.length - 1;
+      this.#inputs[i]?._removeUse(this, i);
+      this.#inputs.pop();
+    }
+  }
+
+  /** Drops trailing outputs past `count`; they must be unused and not graph outputs. */
+  truncateOutputs(count: number): void {
+    for (let i = count; i < this.#outputs.length; i++) {
+      const v = this.#outputs[i]!;
+      if (v.uses.length > 0 || v.isGraphOutput) {
+        throw new GraphError(`${this.describe()}: output ${i} ('${v.name}') is still used`);
+      }
+    }
+    for (let i = count; i < this.#outputs.length; i++) this.#outputs[i]!._setProducer(null, -1);
+    this.#outputs.length = Math.min(count, this.#outputs.length);
+  }
+
+  /** Appends a new output value. */
+  addOutput(nameOrValue: string | Value = ''): Value {
+    const v = typeof nameOrValue === 'string' ? new Value({ name: nameOrValue }) : nameOrValue;
+    if (v.producer !== null) throw new GraphError(`value '${v.name}' already has a producer`);
+    v._setProducer(this, this.#outputs.length);
+    this.#outputs.push(v);
+    return v;
+  }
+
+  setAttribute(attr: Attribute): void {
+    this.#attributes.set(attr.name, attr);
+    const graphs = attr.type === AttributeType.GRAPH ? [attr.value as Graph] : attr.type === AttributeType.GRAPHS ? (attr.value as Graph[]) : [];
+    for (const g of graphs) if (g) g.parent = this;
+  }
+  removeAttribute(name: string): boolean {
+    return this.#attributes.delete(name);
+  }
+  attr(name: string): Attribute | undefined {
+    return this.#attributes.get(name);
+  }
+
+  getInt(name: string, fallback: number): number;
+  getInt(name: string): number | undefined;
+  getInt(name: string, fallback?: number): number | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asInt() : fallback;
+  }
+  getInts(name: string, fallback: number[]): number[];
+  getInts(name: string): number[] | undefined;
+  getInts(name: string, fallback?: number[]): number[] | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asInts() : fallback;
+  }
+  getFloat(name: string, fallback: number): number;
+  getFloat(name: string): number | undefined;
+  getFloat(name: string, fallback?: number): number | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asFloat() : fallback;
+  }
+  getFloats(name: string, fallback: number[]): number[];
+  getFloats(name: string): number[] | undefined;
+  getFloats(name: string, fallback?: number[]): number[] | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asFloats() : fallback;
+  }
+  getString(name: string, fallback: string): string;
+  getString(name: string): string | undefined;
+  getString(name: string, fallback?: string): string | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asString() : fallback;
+  }
+  getStrings(name: string): string[] | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asStrings() : undefined;
+  }
+  getTensor(name: string): Tensor | undefined {
+    const a = this.#attributes.get(name);
+    return a && !a.isRef ? a.asTensor() : undefined;
+  }
+
+  /** Subgraphs held in GRAPH/GRAPHS attributes (If branches, Loop/Scan bodies). */
+  subgraphs(): Graph[] {
+    const out: Graph[] = [];
+    for (const a of this.#attributes.values()) {
+      if (a.isRef) continue;
+      if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
+      else if (a.type === AttributeType.GRAPHS) out.push(...(a.value as Graph[]));
+    }
+    return out;
+  }
+
+  /** True for the default ONNX domain ('' or 'ai.onnx'). */
+  get isOnnxDomain(): boolean {
+    return this.domain === '' || this.domain === 'ai.onnx';
+  }
+
+  /** "Conv 'conv1'" or "Conv (#12)" for messages. */
+  describe(): string {
+    const op = this.isOnnxDomain ? this.opType : `${this.domain}::${this.opType}`;
+    return this.name ? `${op} '${this.name}'` : `${op} node`;
+  }
+
+  /** Following node in its graph, or null. */
+  get next(): Node | null {
+    let b = this._box?.next ?? null;
+    while (b && b.erased) b = b.next;
+    return b?.node ?? null;
+  }
+  /** Preceding node in its graph, or null. */
+  get prev(): Node | null {
+    const b = this._box;
+    if (!b || b.erased) return null;
+    return b.prev?.node ?? null;
+  }
+
+  toString(): string {
+    return this.describe();
+  }
+}
+
+export interface QuantizationAnnotation {
+  tensorName: string;
+  params: [string, string][];
+}
+
+export interface GraphInit {
+  name?: string;
+  docString?: string;
+  inputs?: readonly Value[];
+  outputs?: readonly Value[];
+  initializers?: readonly Value[];
+  nodes?: Iterable<Node>;
+  metadataProps?: Map<string, string>;
+}
+
+export class Graph {
+  name: string;
+  docString: string;
+  metadataProps: Map<string, string>;
+  /** GraphProto.quantization_annotation, kept verbatim. */
+  quantizationAnnotations: QuantizationAnnotation[] = [];
+  /**
+   * value_info entries whose name matched no value in scope. ONNX allows them; they are kept
+   * so a round trip loses nothing.
+   */
+  danglingValueInfo: Value[] = [];
+  unknownFields: Uint8Array[] | undefined = undefined;
+  /** The node owning this graph through a GRAPH/GRAPHS attribute, or null. */
+  parent: Node | null = null;
+
+  readonly #inputs: Value[] = [];
+  readonly #outputs: Value[] = [];
+  readonly #initializers = new Map<string, Value>();
+  readonly #sparseInitializers = new Map<string, Value>();
+  #head: Box | null = null;
+  #tail: Box | null = null;
+  #count = 0;
+
+  constructor(init: GraphInit = {}) {
+    this.name = init.name ?? '';
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? new Map();
+    for (const v of init.inputs ?? []) this.addInput(v);
+    for (const v of init.initializers ?? []) this.addInitializer(v);
+    for (const n of init.nodes ?? []) this.append(n);
+    for (const v of init.outputs ?? []) this.addOutput(v);
+  }
+
+  // ---------------------------------------------------------------- inputs / outputs
+
+  get inputs(): readonly Value[] {
+    return this.#inputs;
+  }
+  addInput(v: Value, at = this.#inputs.length): Value {
+    if (v.producer !== null) throw new GraphError(`value '${v.name}' is produced by ${v.producer.describe()}; it cannot be a graph input`);
+    if (v._inputOf !== null) throw new GraphError(`value '${v.name}' is already a graph input`);
+    this.#inputs.splice(at, 0, v);
+    v._inputOf = this;
+    return v;
+  }
+  /** Removes a graph input; refuses while it is used unless it is also an initializer. */
+  removeInput(v: Value): void {
+    const i = this.#inputs.indexOf(v);
+    if (i < 0) throw new GraphError(`value '${v.name}' is not an input of graph '${this.name}'`);
+    if (v.uses.length > 0 && !v.isInitializer) throw new GraphError(`graph input '${v.name}' is still used by ${v.uses[0]!.node.describe()}`);
+    this.#inputs.splice(i, 1);
+    v._inputOf = null;
+  }
+
+  get outputs(): readonly Value[] {
+    return this.#outputs;
+  }
+  addOutput(v: Value): Value {
+    this.#outputs.push(v);
+    v._outputOf.push(this);
+    return v;
+  }
+  setOutput(i: number, v: Value): void {
+    const old = this.#outputs[i];
+    if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
+    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    this.#outputs[i] = v;
+    v._outputOf.push(this);
+  }
+  removeOutput(i: number): Value {
+    const old = this.#outputs[i];
+    if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
+    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    this.#outputs.splice(i, 1);
+    return old;
+  }
+
+  // ---------------------------------------------------------------- initializers
+
+  get initializers(): ReadonlyMap<string, Value> {
+    return this.#initializers;
+  }
+  /** Registers `v` (with `constValue` set) as an initializer under its name. */
+  addInitializer(v: Value): Value {
+    if (v.constValue === null) throw new GraphError(`initializer '${v.name}' has no constValue`);
+    if (v.producer !== null) throw new GraphError(`value '${v.name}' is produced by ${v.producer.describe()}; it cannot be an initializer`);
+    if (v.name === '') throw new GraphError('an initializer needs a name');
+    if (this.#initializers.has(v.name) && this.#initializers.get(v.name) !== v) {
+      throw new GraphError(`graph '${this.name}' already has an initializer named '${v.name}'`);
+    }
+    this.#initializers.set(v.name, v);
+    v._initializerOf = this;
+    return v;
+  }
+  /** Adds a new initializer Value holding `tensor` (named after the tensor unless `name` given). */
+  initializer(tensor: Tensor, name = tensor.name): Value {
+    const v = new Value({ name, constValue: tensor, type: { kind: 'tensor', elemType: tensor.dtype, shape: tensor.dims } });
+    return this.addInitializer(v);
+  }
+  /** Removes an initializer; refuses while it is used or a graph output. */
+  removeInitializer(name: string): Value {
+    const v = this.#initializers.get(name);
+    if (v === undefined) throw new GraphError(`graph '${this.name}' has no initializer '${name}'`);
+    if (v.uses.length > 0) throw new GraphError(`initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.isGraphOutput) throw new GraphError(`initializer '${name}' is a graph output`);
+    this.#initializers.delete(name);
+    v._initializerOf = null;
+    return v;
+  }
+  /** Re-keys the initializer map after a Value was renamed. */
+  renameInitializer(v: Value, newName: string): void {
+    if (this.#initializers.get(v.name) !== v) throw new GraphError(`'${v.name}' is not an initializer of graph '${this.name}'`);
+    if (this.#initializers.has(newName)) throw new GraphError(`graph '${this.name}' already has an initializer named '${newName}'`);
+    const entries = [...this.#initializers.entries()].map(([k, x]) => (x === v ? ([newName, x] as const) : ([k, x] as const)));
+    this.#initializers.clear();
+    for (const [k, x] of entries) this.#initializers.set(k, x);
+    v.name = newName;
+  }
+
+  get sparseInitializers(): ReadonlyMap<string, Value> {
+    return this.#sparseInitializers;
+  }
+  addSparseInitializer(v: Value): Value {
+    if (v.sparseValue === null) throw new GraphError(`sparse initializer '${v.name}' has no sparseValue`);
+    this.#sparseInitializers.set(v.name, v);
+    v._initializerOf = this;
+    return v;
+  }
+  removeSparseInitializer(name: string): void {
+    const v = this.#sparseInitializers.get(name);
+    if (v === undefined) return;
+    if (v.uses.length > 0) throw new GraphError(`sparse initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    this.#sparseInitializers.delete(name);
+    v._initializerOf = null;
+  }
+
+  // ---------------------------------------------------------------- node list
+
+  get nodeCount(): number {
+    return this.#count;
+  }
+  get firstNode(): Node | null {
+    return this.#head?.node ?? null;
+  }
+  get lastNode(): Node | null {
+    return this.#tail?.node ?? null;
+  }
+
+  /**
+   * Iterates the nodes in list order. Safe under mutation: removed nodes are skipped, nodes
+   * inserted after the current one are visited.
+   */
+  *[Symbol.iterator](): IterableIterator<Node> {
+    let b = this.#head;
+    while (b !== null) {
+      if (!b.erased) yield b.node;
+      b = b.next;
+    }
+  }
+  /** Iterates in reverse list order over a snapshot, skipping nodes removed meanwhile. */
+  *reversed(): IterableIterator<Node> {
+    const snapshot = this.nodes;
+    for (let i = snapshot.length - 1; i >= 0; i--) {
+      const n = snapshot[i]!;
+      if (n._graph === this) yield n;
+    }
+  }
+  get nodes(): Node[] {
+    return [...this];
+  }
+
+  append(...nodes: Node[]): void {
+    for (const n of nodes) this.#link(n, this.#tail, null);
+  }
+  prepend(...nodes: Node[]): void {
+    let after: Box | null = null;
+    for (const n of nodes) {
+      this.#link(n, after, after === null ? this.#head : after.next);
+      after = n._box;
+    }
+  }
+  insertBefore(ref: Node, ...nodes: Node[]): void {
+    const rb = this.#boxOf(ref);
+    for (const n of nodes) this.#link(n, rb.prev, rb);
+  }
+  insertAfter(ref: Node, ...nodes: Node[]): void {
+    let after = this.#boxOf(ref);
+    for (const n of nodes) {
+      this.#link(n, after, after.next);
+      after = n._box!;
+    }
+  }
+
+  #boxOf(n: Node): Box {
+    if (n._graph !== this || n._box === null || n._box.erased) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
+    return n._box;
+  }
+
+  #link(n: Node, prev: Box | null, next: Box | null): void {
+    if (n._graph !== null) throw new GraphError(`${n.describe()} already belongs to graph '${n._graph.name}'; remove it first`);
+    const box: Box = { node: n, prev, next, erased: false };
+    if (prev) prev.next = box;
+    else this.#head = box;
+    if (next) next.prev = box;
+    else this.#tail = box;
+    n._box = box;
+    n._graph = this;
+    this.#count++;
+  }
+
+  #unlink(n: Node): void {
+    const b = n._box!;
+    if (b.prev) b.prev.next = b.next;
+    else this.#head = b.next;
+    if (b.next) b.next.prev = b.prev;
+    else this.#tail = b.prev;
+    // b.next is kept: an iterator parked on this cell continues from there.
+    b.erased = true;
+    n._box = null;
+    n._graph = null;
+    this.#count--;
+  }
+
+  /**
+   * Removes nodes. With `safe`, first checks that no removed output is used outside the set
+   * or is a graph output, and changes nothing if one is. The removed nodes' inputs are
+   * detached (their uses disappear); their outputs keep their producer link.
+   */
+  remove(nodes: Node | Iterable<Node>, options: { safe?: boolean } = {}): void {
+    const list = nodes instanceof Node ? [nodes] : [...nodes];
+    const set = new Set(list);
+    for (const n of list) {
+      if (n._graph !== this) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
+    }
+    if (options.safe) {
+      for (const n of list) {
+        for (const o of n.outputs) {
+          if (o.isGraphOutput) throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is a graph output`);
+          for (const u of o.uses) {
+            if (!set.has(u.node)) {
+              throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is used by ${u.node.describe()}`);
+            }
+          }
+        }
+      }
+    }
+    for (const n of list) {
+      n.setInputs([]);
+      this.#unlink(n);
+    }
+  }
+
+  /**
+   * Sorts the nodes topologically, keeping the current order wherever dependencies allow
+   * (stable). Values captured by subgraphs count as inputs of the owning node. Throws
+   * GraphError naming a node on a cycle.
+   */
+  sort(): void {
+    const nodes = this.nodes;
+    const position = new Map<Node, number>();
+    nodes.forEach((n, i) => position.set(n, i));
+    const indeg = new Int32Array(nodes.length);
+    const succ: number[][] = nodes.map(() => []);
+    nodes.forEach((n, i) => {
+      const deps = new Set<number>();
+      for (const v of nodeDependencies(n)) {
+        const p = v.producer;
+        if (p === null) continue;
+        const j = position.get(p);
+        if (j !== undefined && j !== i) deps.add(j);
+        else if (j === i) throw new GraphError(`cycle: ${n.describe()} consumes its own output '${v.name}'`);
+      }
+      for (const j of deps) succ[j]!.push(i);
+      indeg[i] = deps.size;
+    });
+    const heap = new MinHeap();
+    indeg.forEach((d, i) => {
+      if (d === 0) heap.push(i);
+    });
+    const order: number[] = [];
+    while (heap.size > 0) {
+      const i = heap.pop();
+      order.push(i);
+      for (const j of succ[i]!) if (--indeg[j]! === 0) heap.push(j);
+    }
+    if (order.length !== nodes.length) {
+      const stuck = nodes.find((_, i) => indeg[i]! > 0)!;
+      throw new GraphError(`cycle in graph '${this.name}' through ${stuck.describe()}`, { code: 'GRAPH_CYCLE' });
+    }
+    let same = true;
+    for (let k = 0; k < order.length; k++) if (order[k] !== k) same = false;
+    if (same) return;
+    for (const n of nodes) this.#unlink(n);
+    for (const i of order) this.#link(nodes[i]!, this.#tail, null);
+  }
+
+  /** This graph's nodes and, recursively, those of its subgraphs (depth first, in order). */
+  *allNodes(): IterableIterator<Node> {
+    for (const n of this) {
+      yield n;
+      for (const g of n.subgraphs()) yield* g.allNodes();
+    }
+  }
+
+  /** Every graph nested in this one (excluding itself). */
+  *subgraphs(): IterableIterator<Graph> {
+    for (const n of this) {
+      for (const g of n.subgraphs()) {
+        yield g;
+        yield* g.subgraphs();
+      }
+    }
+  }
+
+  /** Values defined in this graph (inputs, initializers, node outputs), by name. O(size). */
+  valuesByName(): Map<string, Value> {
+    const m = new Map<string, Value>();
+    for (const v of this.#inputs) if (v.name) m.set(v.name, v);
+    for (const v of this.#initializers.values()) m.set(v.name, v);
+    for (const v of this.#sparseInitializers.values()) m.set(v.name, v);
+    for (const n of this) for (const o of n.outputs) if (o.name) m.set(o.name, o);
+    return m;
+  }
+
+  toString(): string {
+    return `Graph('${this.name}', ${this.#count} nodes)`;
+  }
+}
+
+/** Values a node reads: its inputs plus outer-scope values captured by its subgraphs. */
+export function nodeDependencies(n: Node): Value[] {
+  const deps: Value[] = [];
+  for (const v of n.inputs) if (v) deps.push(v);
+  const subs = n.subgraphs();
+  if (subs.length > 0) for (const v of capturedValues(n)) deps.push(v);
+  return deps;
+}
+
+/** Values used inside `node`'s subgraphs (at any depth) that are defined outside them. */
+export function capturedValues(node: Node): Set<Value> {
+  const out = new Set<Value>();
+  const inner = new Set<Graph>();
+  for (const g of node.subgraphs()) {
+    inner.add(g);
+    for (const s of g.subgraphs()) inner.add(s);
+  }
+  for (const g of inner) {
+    for (const n of g) {
+      for (const v of n.inputs) if (v && !isDefinedIn(v, inner)) out.add(v);
+    }
+    for (const v of g.outputs) if (!isDefinedIn(v, inner)) out.add(v);
+  }
+  return out;
+}
+
+function isDefinedIn(v: Value, graphs: Set<Graph>): boolean {
+  const g = v.graph;
+  return g !== null && graphs.has(g);
+}
+
+class MinHeap {
+  readonly #a: number[] = [];
+  get size(): number {
+    return this.#a.length;
+  }
+  push(x: number): void {
+    const a = this.#a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= x) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.#a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r]! < a[l]! ? r : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+export interface FunctionInit {
+  domain: string;
+  name: string;
+  overload?: string;
+  graph: Graph;
+  /** Attribute names without defaults (FunctionProto.attribute). */
+  attributeNames?: string[];
+  /** Attributes with default values (FunctionProto.attribute_proto). */
+  attributeDefaults?: Attribute[];
+  opsetImports?: Map<string, number>;
+  docString?: string;
+  metadataProps?: Map<string, string>;
+}
+
+/** A model-local function (FunctionProto): its body is a Graph without initializers. */
+export class OnnxFunction {
+  domain: string;
+  name: string;
+  overload: string;
+  graph: Graph;
+  attributeNames: string[];
+  attributeDefaults: Attribute[];
+  opsetImports: Map<string, number>;
+  docString: string;
+  metadataProps: Map<string, string>;
+  unknownFields: Uint8Array[] | undefined = undefined;
+
+  constructor(init: FunctionInit) {
+    this.domain = init.domain;
+    this.name = init.name;
+    this.overload = init.overload ?? '';
+    this.graph = init.graph;
+    this.attributeNames = init.attributeNames ?? [];
+    this.attributeDefaults = init.attributeDefaults ?? [];
+    this.opsetImports = init.opsetImports ?? new Map();
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? new Map();
+  }
+
+  /** "domain:name[:overload]", the key nodes use to call it. */
+  get id(): string {
+    return functionId(this.domain, this.name, this.overload);
+  }
+}
+
+export function functionId(domain: string, name: string, overload = ''): string {
+  return overload ? `${domain}:${name}:${overload}` : `${domain}:${name}`;
+}
+
+export interface TrainingInfo {
+  initialization: Graph | null;
+  algorithm: Graph | null;
+  initializationBinding: [string, string][];
+  updateBinding: [string, string][];
+}
+
+export interface ModelInit {
+  graph: Graph;
+  irVersion?: number;
+  opsetImports?: Map<string, number> | Record<string, number>;
+  producerName?: string;
+  producerVersion?: string;
+  domain?: string;
+  modelVersion?: bigint;
+  docString?: string;
+  metadataProps?: Map<string, string>;
+  functions?: OnnxFunction[];
+  trainingInfo?: TrainingInfo[];
+}
+
+export class Model {
+  irVersion: number;
+  /** domain ('' = ai.onnx) → opset version, in file order. */
+  opsetImports: Map<string, number>;
+  producerName: string;
+  producerVersion: string;
+  domain: string;
+  modelVersion: bigint;
+  docString: string;
+  graph: Graph;
+  metadataProps: Map<string, string>;
+  functions: OnnxFunction[];
+  trainingInfo: TrainingInfo[];
+  /** ModelProto fields the codec did not recognise (e.g. `configuration`), verbatim. */
+  unknownFields: Uint8Array[] | undefined = undefined;
+
+  constructor(init: ModelInit) {
+    this.graph = init.graph;
+    this.irVersion = init.irVersion ?? 8;
+    const ops = init.opsetImports ?? new Map([['', 17]]);
+    this.opsetImports = ops instanceof Map ? ops : new Map(Object.entries(ops));
+    this.producerName = init.producerName ?? '';
+    this.producerVersion = init.producerVersion ?? '';
+    this.domain = init.domain ?? '';
+    this.modelVersion = init.modelVersion ?? 0n;
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? new Map();
+    this.functions = init.functions ?? [];
+    this.trainingInfo = init.trainingInfo ?? [];
+  }
+
+  /** Opset version imported for `domain` ('' and 'ai.onnx' are the same domain). */
+  opsetVersion(domain = ''): number | undefined {
+    const d = domain === 'ai.onnx' ? '' : domain;
+    return this.opsetImports.get(d) ?? (d === '' ? this.opsetImports.get('ai.onnx') : undefined);
+  }
+
+  /** Graphs of the model: main graph, subgraphs, function bodies and training graphs. */
+  *graphs(): IterableIterator<Graph> {
+    yield this.graph;
+    yield* this.graph.subgraphs();
+    for (const f of this.functions) {
+      yield f.graph;
+      yield* f.graph.subgraphs();
+    }
+    for (const t of this.trainingInfo) {
+      for (const g of [t.initialization, t.algorithm]) {
+        if (g) {
+          yield g;
+          yield* g.subgraphs();
+        }
+      }
+    }
+  }
+
+  findFunction(domain: string, name: string, overload = ''): OnnxFunction | undefined {
+    return this.functions.find((f) => f.domain === domain && f.name === name && f.overload === overload);
+  }
+}
+
+/** Builds an Attribute from a plain JS value (integers → INT, other numbers → FLOAT). */
+export function toAttribute(name: string, v: AttributeInput): Attribute {
+  if (v instanceof Attribute) return v.name === name ? v : new Attribute(name, v.type, v.value, v);
+  if (typeof v === 'boolean') return Attribute.int(name, v ? 1 : 0);
+  if (typeof v === 'bigint') return Attribute.int(name, v);
+  if (typeof v === 'number') return Number.isInteger(v) ? Attribute.int(name, v) : Attribute.float(name, v);
+  if (typeof v === 'string') return Attribute.string(name, v);
+  if (v instanceof Tensor) return Attribute.tensor(name, v);
+  if (v instanceof Graph) return Attribute.graph(name, v);
+  const arr = v as readonly unknown[];
+  if (arr.length === 0) return Attribute.ints(name, []);
+  const first = arr[0];
+  if (typeof first === 'bigint') return Attribute.ints(name, arr as bigint[]);
+  if (typeof first === 'number') {
+    return (arr as number[]).every(Number.isInteger) ? Attribute.ints(name, arr as number[]) : Attribute.floats(name, arr as number[]);
+  }
+  if (typeof first === 'string') return Attribute.strings(name, arr as string[]);
+  if (first instanceof Tensor) return Attribute.tensors(name, arr as Tensor[]);
+  if (first instanceof Graph) return Attribute.graphs(name, arr as Graph[]);
+  throw new GraphError(`attribute '${name}': cannot infer an ONNX attribute type`);
+}

@@ -1,0 +1,492 @@
+/**
+ * Tensor: an immutable, lazily materialised constant.
+ *
+ * `dtype`, `dims`, `size` and `byteLength` never touch the data. The payload is one of:
+ * - raw little-endian bytes, usually a zero-copy `subarray` of the decoded file buffer;
+ * - a lazy `TensorSource` (external data, or raw_data left on disk by a lazy import), read on
+ *   first use of `bytes()` and never cached by the tensor, so large weights are not pinned;
+ * - packed varints from a typed proto field (`int32_data`, `int64_data`, `uint64_data`),
+ *   decoded to raw bytes on first use;
+ * - byte strings for STRING tensors.
+ *
+ * Views handed out by `bytes()` and `toArray()` may alias the file buffer: never write into them.
+ * A rewrite makes a new tensor.
+ */
+import { DataType, dataTypeInfo, dataTypeName, isKnownDataType, packedByteLength, type TypedArray } from './data-type.js';
+import {
+  bfloat16BitsToNumber,
+  float16BitsToNumber,
+  float4e2m1ToNumber,
+  float8e4m3fnToNumber,
+  float8e4m3fnuzToNumber,
+  float8e5m2ToNumber,
+  float8e5m2fnuzToNumber,
+  float8e8m0ToNumber,
+  numberToBfloat16Bits,
+  numberToFloat16Bits,
+  numberToFloat4e2m1,
+  numberToFloat8e4m3fn,
+  numberToFloat8e4m3fnuz,
+  numberToFloat8e5m2,
+  numberToFloat8e5m2fnuz,
+  numberToFloat8e8m0,
+  packSubByte,
+  unpackSubByte,
+} from './float-formats.js';
+import { GraphError } from './errors.js';
+
+/** Where an external tensor's bytes live, as written in `TensorProto.external_data`. */
+export interface ExternalDataInfo {
+  readonly location: string;
+  readonly offset: number;
+  /** Byte count as written in the file; undefined when the key was absent. */
+  readonly length: number | undefined;
+  readonly checksum?: string;
+}
+
+/** A lazily read byte range. Implementations live outside the IR (the importer reads files). */
+export interface TensorSource {
+  readonly byteLength: number;
+  /** Human-readable origin for diagnostics, e.g. `weights.bin @ 4096 + 1024 bytes`. */
+  readonly description: string;
+  /** Set when the bytes live in an external data file. */
+  readonly external?: ExternalDataInfo;
+  /** Reads the bytes synchronously; throws a typed error naming the tensor on failure. */
+  read(): Uint8Array;
+}
+
+/** The proto field a tensor's data was (or will be) stored in, kept for lossless re-encoding. */
+export type TensorEncoding =
+  | 'raw_data'
+  | 'float_data'
+  | 'int32_data'
+  | 'int64_data'
+  | 'double_data'
+  | 'uint64_data'
+  | 'string_data'
+  | 'external';
+
+type Payload =
+  | { readonly kind: 'raw'; readonly bytes: Uint8Array }
+  | { readonly kind: 'lazy'; readonly source: TensorSource }
+  | { readonly kind: 'varint'; readonly bytes: Uint8Array; readonly wire: 'int32' | 'int64' | 'uint64' }
+  | { readonly kind: 'strings'; readonly values: readonly Uint8Array[] };
+
+export interface TensorInit {
+  name?: string;
+  docString?: string;
+  metadataProps?: ReadonlyMap<string, string>;
+  encoding?: TensorEncoding;
+  /** TensorProto.segment, kept verbatim (deprecated by ONNX, rarely set). */
+  segment?: { begin: bigint; end: bigint };
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+export class Tensor {
+  readonly dtype: DataType;
+  readonly dims: readonly number[];
+  readonly name: string;
+  readonly docString: string;
+  readonly metadataProps: ReadonlyMap<string, string>;
+  readonly encoding: TensorEncoding;
+  readonly segment: { begin: bigint; end: bigint } | undefined;
+  /** Element count (product of dims; 1 for a scalar). */
+  readonly size: number;
+  readonly #payload: Payload;
+  #decoded: Uint8Array | undefined;
+
+  private constructor(dtype: DataType, dims: readonly number[], payload: Payload, init: TensorInit) {
+    this.dtype = dtype;
+    this.dims = Object.freeze([...dims]);
+    this.name = init.name ?? '';
+    this.docString = init.docString ?? '';
+    this.metadataProps = init.metadataProps ?? EMPTY_MAP;
+    this.segment = init.segment;
+    let size = 1;
+    for (const d of dims) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new GraphError(`tensor '${this.name}': invalid dimension ${d}`);
+      size *= d;
+    }
+    this.size = size;
+    this.#payload = payload;
+    this.encoding = init.encoding ?? (payload.kind === 'lazy' && payload.source.external ? 'external' : payload.kind === 'strings' ? 'string_data' : 'raw_data');
+  }
+
+  /** Wraps little-endian packed bytes (zero-copy: the tensor takes the view as is). */
+  static fromBytes(dtype: DataType, dims: readonly number[], bytes: Uint8Array, init: TensorInit = {}): Tensor {
+    const t = new Tensor(dtype, dims, { kind: 'raw', bytes }, init);
+    if (dtype === DataType.STRING) throw new GraphError(`tensor '${t.name}': string tensors hold byte strings, use Tensor.fromStrings`);
+    const expected = packedByteLength(dtype, t.size);
+    if (bytes.byteLength !== expected) {
+      throw new GraphError(
+        `tensor '${t.name}': ${dataTypeName(dtype)}${JSON.stringify(dims)} needs ${expected} bytes, got ${bytes.byteLength}`,
+      );
+    }
+    return t;
+  }
+
+  /** A tensor whose bytes are read on demand from `source` (external data, lazy import). */
+  static lazy(dtype: DataType, dims: readonly number[], source: TensorSource, init: TensorInit = {}): Tensor {
+    const t = new Tensor(dtype, dims, { kind: 'lazy', source }, init);
+    const expected = packedByteLength(dtype, t.size);
+    if (dtype !== DataType.STRING && source.byteLength !== expected) {
+      throw new GraphError(
+        `tensor '${t.name}': ${dataTypeName(dtype)}${JSON.stringify(dims)} needs ${expected} bytes, but ${source.description} holds ${source.byteLength}`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * Packed varints from a typed proto field, decoded on first use. `count` is checked by the
+   * caller (the importer), which knows how many varints the field held.
+   */
+  static fromVarints(
+    dtype: DataType,
+    dims: readonly number[],
+    bytes: Uint8Array,
+    wire: 'int32' | 'int64' | 'uint64',
+    init: TensorInit = {},
+  ): Tensor {
+    return new Tensor(dtype, dims, { kind: 'varint', bytes, wire }, init);
+  }
+
+  static fromStrings(dims: readonly number[], values: readonly (Uint8Array | string)[], init: TensorInit = {}): Tensor {
+    const bytes = values.map((v) => (typeof v === 'string' ? utf8.encode(v) : v));
+    const t = new Tensor(DataType.STRING, dims, { kind: 'strings', values: bytes }, init);
+    if (bytes.length !== t.size) throw new GraphError(`tensor '${t.name}': ${t.size} strings expected, got ${bytes.length}`);
+    return t;
+  }
+
+  /**
+   * From a typed array holding the storage representation (Float32Array for float,
+   * Uint16Array of bits for float16, BigInt64Array for int64, packed Uint8Array for int4).
+   * Zero-copy: the tensor views the array's memory; do not modify it afterwards.
+   */
+  static fromArray(dtype: DataType, dims: readonly number[], data: TypedArray, init: TensorInit = {}): Tensor {
+    const info = dataTypeInfo(dtype);
+    if (info.storage === undefined || !(data instanceof info.storage)) {
+      throw new GraphError(`tensor '${init.name ?? ''}': ${dataTypeName(dtype)} is stored as ${info.storage?.name ?? 'strings'}, got ${data.constructor.name}`);
+    }
+    return Tensor.fromBytes(dtype, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), init);
+  }
+
+  /** From JavaScript numbers (or bigints), converting to the element type's bit patterns. */
+  static fromNumbers(dtype: DataType, dims: readonly number[], values: ArrayLike<number | bigint>, init: TensorInit = {}): Tensor {
+    return Tensor.fromArray(dtype, dims, encodeNumbers(dtype, values), init);
+  }
+
+  static scalar(dtype: DataType, value: number | bigint, init: TensorInit = {}): Tensor {
+    return Tensor.fromNumbers(dtype, [], [value], init);
+  }
+
+  /** Same data under another name (and optionally other metadata). */
+  with(init: TensorInit): Tensor {
+    const t = new Tensor(this.dtype, this.dims, this.#payload, {
+      name: this.name,
+      docString: this.docString,
+      metadataProps: this.metadataProps,
+      encoding: this.encoding,
+      segment: this.segment,
+      ...init,
+    });
+    t.#decoded = this.#decoded;
+    return t;
+  }
+
+  /** Same bytes viewed with other dims (element count must match). */
+  reshape(dims: readonly number[]): Tensor {
+    const t = new Tensor(this.dtype, dims, this.#payload, { name: this.name, encoding: this.encoding });
+    if (t.size !== this.size) throw new GraphError(`tensor '${this.name}': cannot reshape ${this.size} elements to ${JSON.stringify(dims)}`);
+    t.#decoded = this.#decoded;
+    return t;
+  }
+
+  get rank(): number {
+    return this.dims.length;
+  }
+
+  /** Bytes of the packed little-endian payload (for strings: total string bytes). No I/O. */
+  get byteLength(): number {
+    const p = this.#payload;
+    if (p.kind === 'strings') return p.values.reduce((n, v) => n + v.byteLength, 0);
+    if (this.dtype === DataType.STRING && p.kind === 'lazy') return p.source.byteLength;
+    return packedByteLength(this.dtype, this.size);
+  }
+
+  /** True when reading the data costs I/O (external data or a lazily imported file range). */
+  get isLazy(): boolean {
+    return this.#payload.kind === 'lazy';
+  }
+
+  get external(): ExternalDataInfo | undefined {
+    return this.#payload.kind === 'lazy' ? this.#payload.source.external : undefined;
+  }
+
+  /** Describes where the data lives, for diagnostics. */
+  get origin(): string {
+    const p = this.#payload;
+    return p.kind === 'lazy' ? p.source.description : p.kind === 'varint' ? `${this.encoding} (varints)` : 'memory';
+  }
+
+  /** The raw varint bytes of a typed proto field, for lossless re-encoding; else undefined. */
+  get varintPayload(): { bytes: Uint8Array; wire: 'int32' | 'int64' | 'uint64' } | undefined {
+    const p = this.#payload;
+    return p.kind === 'varint' ? { bytes: p.bytes, wire: p.wire } : undefined;
+  }
+
+  /** The source of a lazy tensor (for writers that stream data without materialising it). */
+  get source(): TensorSource | undefined {
+    return this.#payload.kind === 'lazy' ? this.#payload.source : undefined;
+  }
+
+  /**
+   * Little-endian packed bytes. In-memory payloads are returned without copying; lazy ones are
+   * read on each call and not retained. Do not write into the result.
+   */
+  bytes(): Uint8Array {
+    const p = this.#payload;
+    switch (p.kind) {
+      case 'raw':
+        return p.bytes;
+      case 'lazy': {
+        const b = p.source.read();
+        if (b.byteLength !== p.source.byteLength) {
+          throw new GraphError(`tensor '${this.name}': ${p.source.description} yielded ${b.byteLength} bytes, expected ${p.source.byteLength}`);
+        }
+        return b;
+      }
+      case 'varint':
+        return (this.#decoded ??= decodeVarintPayload(this, p.bytes, p.wire));
+      case 'strings':
+        throw new GraphError(`tensor '${this.name}': string tensors have no packed bytes; use strings()`);
+    }
+  }
+
+  /** Byte strings of a STRING tensor. */
+  strings(): readonly Uint8Array[] {
+    const p = this.#payload;
+    if (p.kind !== 'strings') throw new GraphError(`tensor '${this.name}' is ${dataTypeName(this.dtype)}, not string`);
+    return p.values;
+  }
+
+  /** UTF-8 decoded strings of a STRING tensor. */
+  texts(): string[] {
+    return this.strings().map((s) => utf8d.decode(s));
+  }
+
+  /**
+   * The storage typed array (see `fromArray`). Zero-copy when the bytes are suitably aligned,
+   * otherwise an aligned copy. Do not write into the result.
+   */
+  toArray(): TypedArray {
+    const info = dataTypeInfo(this.dtype);
+    if (info.storage === undefined) throw new GraphError(`tensor '${this.name}': ${dataTypeName(this.dtype)} has no numeric storage`);
+    let b = this.bytes();
+    const width = info.storage.BYTES_PER_ELEMENT;
+    if (b.byteOffset % width !== 0) b = b.slice();
+    const Ctor = info.storage as unknown as new (buffer: ArrayBufferLike, offset: number, length: number) => TypedArray;
+    return new Ctor(b.buffer, b.byteOffset, b.byteLength / width);
+  }
+
+  /**
+   * Element values as float64 (float16/bfloat16/float8/float4 decoded, 4/2-bit ints unpacked,
+   * bool as 0/1, int64 converted to the nearest double). Complex types give interleaved parts.
+   */
+  toFloat64(): Float64Array {
+    return decodeToFloat64(this.dtype, this.toArray(), this.size);
+  }
+
+  /** Integer element values as bigint (int64/uint64 exactly, other integer types widened). */
+  toBigInt64(): BigInt64Array {
+    const a = this.toArray();
+    if (a instanceof BigInt64Array) return a;
+    if (a instanceof BigUint64Array) return BigInt64Array.from(a, (x) => BigInt.asIntN(64, x));
+    const f = this.toFloat64();
+    const out = new BigInt64Array(f.length);
+    for (let i = 0; i < f.length; i++) {
+      const v = f[i];
+      if (!Number.isInteger(v)) throw new GraphError(`tensor '${this.name}': element ${i} (${v}) is not an integer`);
+      out[i] = BigInt(v);
+    }
+    return out;
+  }
+
+  /** Integer values as numbers; throws if one is beyond ±2^53 (never narrows silently). */
+  toSafeIntegers(): number[] {
+    const a = this.toArray();
+    if (a instanceof BigInt64Array || a instanceof BigUint64Array) {
+      const out: number[] = new Array(a.length);
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i];
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+          throw new GraphError(`tensor '${this.name}': element ${i} (${v}) does not fit a JavaScript number`);
+        }
+        out[i] = Number(v);
+      }
+      return out;
+    }
+    return Array.from(this.toFloat64());
+  }
+
+  /** A copy whose payload lives in memory (reads a lazy tensor once). */
+  materialize(): Tensor {
+    if (this.#payload.kind === 'raw' || this.#payload.kind === 'strings') return this;
+    const bytes = this.bytes();
+    return new Tensor(this.dtype, this.dims, { kind: 'raw', bytes }, {
+      name: this.name,
+      docString: this.docString,
+      metadataProps: this.metadataProps,
+      encoding: this.encoding === 'external' ? 'raw_data' : this.encoding,
+      segment: this.segment,
+    });
+  }
+
+  toString(): string {
+    return `Tensor(${this.name ? `'${this.name}' ` : ''}${dataTypeName(this.dtype)}${JSON.stringify(this.dims)})`;
+  }
+}
+
+const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
+
+function decodeVarintPayload(t: Tensor, bytes: Uint8Array, wire: 'int32' | 'int64' | 'uint64'): Uint8Array {
+  const info = dataTypeInfo(t.dtype);
+  const values: bigint[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    let result = 0n;
+    let shift = 0n;
+    let b: number;
+    do {
+      if (pos >= bytes.length || shift > 63n) throw new GraphError(`tensor '${t.name}': malformed varint in ${wire}_data`);
+      b = bytes[pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+    } while (b & 0x80);
+    values.push(result);
+  }
+  // Sub-byte types store one packed byte (2 or 4 elements) per int32_data entry.
+  const units = info.perStorageUnit > 1 ? Math.ceil(t.size / info.perStorageUnit) : t.size * info.partsPerElement;
+  if (values.length !== units) {
+    throw new GraphError(`tensor '${t.name}': ${dataTypeName(t.dtype)}${JSON.stringify(t.dims)} needs ${units} values in ${wire}_data, found ${values.length}`);
+  }
+  const storage = info.storage;
+  if (storage === undefined) throw new GraphError(`tensor '${t.name}': ${dataTypeName(t.dtype)} cannot come from ${wire}_data`);
+  const out = new storage(units);
+  if (out instanceof BigInt64Array) for (let i = 0; i < units; i++) out[i] = BigInt.asIntN(64, values[i]);
+  else if (out instanceof BigUint64Array) for (let i = 0; i < units; i++) out[i] = BigInt.asUintN(64, values[i]);
+  else for (let i = 0; i < units; i++) out[i] = Number(BigInt.asIntN(32, values[i]));
+  return new Uint8Array(out.buffer, 0, packedByteLength(t.dtype, t.size));
+}
+
+function decodeToFloat64(dtype: DataType, a: TypedArray, size: number): Float64Array {
+  const n = a instanceof Uint8Array && (dtype === DataType.INT4 || dtype === DataType.UINT4 || dtype === DataType.FLOAT4E2M1 || dtype === DataType.INT2 || dtype === DataType.UINT2) ? size : a.length;
+  const out = new Float64Array(n);
+  switch (dtype) {
+    case DataType.FLOAT16:
+      for (let i = 0; i < n; i++) out[i] = float16BitsToNumber(a[i] as number);
+      return out;
+    case DataType.BFLOAT16:
+      for (let i = 0; i < n; i++) out[i] = bfloat16BitsToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT8E4M3FN:
+      for (let i = 0; i < n; i++) out[i] = float8e4m3fnToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT8E4M3FNUZ:
+      for (let i = 0; i < n; i++) out[i] = float8e4m3fnuzToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT8E5M2:
+      for (let i = 0; i < n; i++) out[i] = float8e5m2ToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT8E5M2FNUZ:
+      for (let i = 0; i < n; i++) out[i] = float8e5m2fnuzToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT8E8M0:
+      for (let i = 0; i < n; i++) out[i] = float8e8m0ToNumber(a[i] as number);
+      return out;
+    case DataType.FLOAT4E2M1: {
+      const codes = unpackSubByte(a as Uint8Array, n, 4, false);
+      for (let i = 0; i < n; i++) out[i] = float4e2m1ToNumber(codes[i]);
+      return out;
+    }
+    case DataType.INT4:
+    case DataType.UINT4:
+    case DataType.INT2:
+    case DataType.UINT2: {
+      const bits = dtype === DataType.INT4 || dtype === DataType.UINT4 ? 4 : 2;
+      out.set(unpackSubByte(a as Uint8Array, n, bits, dtype === DataType.INT4 || dtype === DataType.INT2));
+      return out;
+    }
+    default:
+      if (a instanceof BigInt64Array || a instanceof BigUint64Array) {
+        for (let i = 0; i < n; i++) out[i] = Number(a[i]);
+        return out;
+      }
+      out.set(a as ArrayLike<number>);
+      return out;
+  }
+}
+
+/** Numbers → the storage typed array of `dtype` (bit patterns for narrow floats). */
+export function encodeNumbers(dtype: DataType, values: ArrayLike<number | bigint>): TypedArray {
+  if (!isKnownDataType(dtype)) throw new GraphError(`unknown data type ${String(dtype)}`);
+  const info = dataTypeInfo(dtype);
+  const n = values.length;
+  const num = (i: number): number => Number(values[i]);
+  const conv = (f: (v: number) => number): Uint8Array | Uint16Array => {
+    const out = info.bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = f(num(i));
+    return out;
+  };
+  switch (dtype) {
+    case DataType.FLOAT16:
+      return conv(numberToFloat16Bits);
+    case DataType.BFLOAT16:
+      return conv(numberToBfloat16Bits);
+    case DataType.FLOAT8E4M3FN:
+      return conv(numberToFloat8e4m3fn);
+    case DataType.FLOAT8E4M3FNUZ:
+      return conv(numberToFloat8e4m3fnuz);
+    case DataType.FLOAT8E5M2:
+      return conv(numberToFloat8e5m2);
+    case DataType.FLOAT8E5M2FNUZ:
+      return conv(numberToFloat8e5m2fnuz);
+    case DataType.FLOAT8E8M0:
+      return conv(numberToFloat8e8m0);
+    case DataType.FLOAT4E2M1:
+      return packSubByte(Array.from({ length: n }, (_, i) => numberToFloat4e2m1(num(i))), 4);
+    case DataType.INT4:
+    case DataType.UINT4:
+      return packSubByte(Array.from({ length: n }, (_, i) => num(i)), 4);
+    case DataType.INT2:
+    case DataType.UINT2:
+      return packSubByte(Array.from({ length: n }, (_, i) => num(i)), 2);
+    case DataType.INT64: {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        out[i] = typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+      }
+      return out;
+    }
+    case DataType.UINT64: {
+      const out = new BigUint64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        out[i] = typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+      }
+      return out;
+    }
+    case DataType.STRING:
+    case DataType.UNDEFINED:
+      throw new GraphError(`cannot encode numbers as ${dataTypeName(dtype)}`);
+    default: {
+      const Ctor = info.storage!;
+      const out = new Ctor(n * info.partsPerElement) as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+      for (let i = 0; i < out.length; i++) out[i] = Number(values[i]);
+      return out;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * verify(): checks the invariants of INVARIANTS.md on a model or graph and returns every
+ * violation as a diagnostic instead of throwing on the first. An empty list means valid.
+ */
+import { AttributeType } from './attribute.js';
+import type { Graph} from './core.js';
+import { Model, type Node, type Value } from './core.js';
+import { dataTypeName } from './data-type.js';
+import { isStaticShape, shapesEqual } from './types.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** Invariant id from INVARIANTS.md, e.g. "I4-topological-order". */
+  readonly code: string;
+  readonly message: string;
+  readonly graph?: string;
+  readonly node?: string;
+  readonly value?: string;
+}
+
+export interface VerifyOptions {
+  /** Report names that shadow an outer-scope name (ONNX forbids it; some exporters do it). */
+  checkShadowing?: boolean;
+}
+
+export function verify(target: Model | Graph, options: VerifyOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const v = new Verifier(out, options);
+  if (target instanceof Model) {
+    v.model = target;
+    v.graph(target.graph, []);
+    for (const f of target.functions) v.graph(f.graph, [], true);
+    for (const t of target.trainingInfo) {
+      // Training graphs see the main graph's initializers (global mutable variables).
+      const outer = [scopeOf(target.graph, [])];
+      if (t.initialization) v.graph(t.initialization, outer);
+      if (t.algorithm) v.graph(t.algorithm, outer);
+    }
+    v.opsets(target);
+  } else {
+    v.graph(target, []);
+  }
+  return out;
+}
+
+/** Throws-free convenience: only the errors. */
+export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Diagnostic[] {
+  return verify(target, options).filter((d) => d.severity === 'error');
+}
+
+interface Scope {
+  readonly graph: Graph;
+  /** Values visible from this graph, and their definition position (-1 = before all nodes). */
+  readonly defined: Map<Value, number>;
+  readonly names: Set<string>;
+}
+
+function scopeOf(g: Graph, _outer: Scope[]): Scope {
+  const defined = new Map<Value, number>();
+  const names = new Set<string>();
+  for (const v of g.inputs) defined.set(v, -1);
+  for (const v of g.initializers.values()) defined.set(v, -1);
+  for (const v of g.sparseInitializers.values()) defined.set(v, -1);
+  let i = 0;
+  for (const n of g) {
+    for (const o of n.outputs) defined.set(o, i);
+    i++;
+  }
+  for (const v of defined.keys()) if (v.name) names.add(v.name);
+  return { graph: g, defined, names };
+}
+
+class Verifier {
+  model: Model | null = null;
+  constructor(
+    private readonly out: Diagnostic[],
+    private readonly options: VerifyOptions,
+  ) {}
+
+  private report(severity: Severity, code: string, message: string, where: { graph?: Graph; node?: Node; value?: Value } = {}): void {
+    const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { severity, code, message };
+    if (where.graph) d.graph = where.graph.name;
+    if (where.node) d.node = where.node.name || where.node.opType;
+    if (where.value) d.value = where.value.name;
+    this.out.push(d);
+  }
+
+  graph(g: Graph, outer: Scope[], inFunction = false): void {
+    const scope = scopeOf(g, outer);
+    const seenNames = new Map<string, Value>();
+
+    const define = (v: Value, what: string): void => {
+      if (v.name === '') return;
+      const prev = seenNames.get(v.name);
+      if (prev !== undefined && prev !== v) {
+        // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
+        // different Value under the same name breaks SSA.
+        this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${what})`, { graph: g, value: v });
+      }
+      seenNames.set(v.name, v);
+      if (this.options.checkShadowing) {
+        for (const s of outer) {
+          if (s.names.has(v.name)) {
+            this.report('warning', 'I5-unique-names', `'${v.name}' in graph '${g.name}' shadows a name of graph '${s.graph.name}'`, { graph: g, value: v });
+          }
+        }
+      }
+    };
+
+    for (const v of g.inputs) {
+      if (v.producer !== null) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' has a producer`, { graph: g, value: v });
+      if (v._inputOf !== g) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
+      define(v, 'graph input');
+    }
+    for (const [name, v] of g.initializers) {
+      if (!v.isGraphInput) define(v, 'initializer');
+      this.initializer(g, name, v);
+    }
+    for (const [name, v] of g.sparseInitializers) {
+      if (!v.isGraphInput) define(v, 'sparse initializer');
+      if (v.name !== name) this.report('error', 'I6-initializers', `sparse initializer key '${name}' differs from its value name '${v.name}'`, { graph: g, value: v });
+      if (v.sparseValue === null) this.report('error', 'I6-initializers', `sparse initializer '${name}' has no sparse value`, { graph: g, value: v });
+    }
+
+    let index = 0;
+    for (const n of g) {
+      if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
+      n.inputs.forEach((v, i) => {
+        if (v === null) return;
+        if (!v.uses.some((u) => u.node === n && u.index === i)) {
+          this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
+        }
+        this.visible(v, g, scope, outer, index, n);
+      });
+      n.outputs.forEach((o, k) => {
+        if (o.producer !== n || o.index !== k) {
+          this.report('error', 'I2-producer-consistency', `output ${k} ('${o.name}') of ${n.describe()} does not point back to it`, { graph: g, node: n, value: o });
+        }
+        if (o.name === '' && (o.uses.length > 0 || o.isGraphOutput)) {
+          this.report('error', 'I8-omitted-outputs', `an unnamed (omitted) output of ${n.describe()} is used`, { graph: g, node: n });
+        }
+        this.uses(o, g);
+        define(o, `output of ${n.describe()}`);
+      });
+      for (const a of n.attributes.values()) {
+        if (a.isRef && !inFunction && outer.length === 0) {
+          this.report('error', 'I11-attributes', `${n.describe()}: reference attribute '${a.name}' outside a function`, { graph: g, node: n });
+        }
+        if (a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) {
+          const subs = a.isRef ? [] : a.type === AttributeType.GRAPH ? [a.value as Graph] : (a.value as Graph[]);
+          for (const sg of subs) {
+            if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
+            const here: Scope = { graph: g, defined: new Map([...scope.defined].filter(([, p]) => p < index)), names: scope.names };
+            this.graph(sg, [here, ...outer.map((s) => s)], inFunction);
+          }
+        }
+      }
+      index++;
+    }
+    for (const v of [...g.inputs, ...g.initializers.values()]) this.uses(v, g);
+    for (const v of g.outputs) {
+      if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
+      this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
+    }
+  }
+
+  private initializer(g: Graph, name: string, v: Value): void {
+    if (v.name !== name) this.report('error', 'I6-initializers', `initializer key '${name}' differs from its value name '${v.name}'`, { graph: g, value: v });
+    const t = v.constValue;
+    if (t === null) {
+      this.report('error', 'I6-initializers', `initializer '${name}' has no tensor`, { graph: g, value: v });
+      return;
+    }
+    if (v.producer !== null) this.report('error', 'I6-initializers', `initializer '${name}' also has a producer`, { graph: g, value: v });
+    const tt = v.tensorType;
+    if (tt) {
+      if (tt.elemType !== 0 && tt.elemType !== t.dtype) {
+        this.report('error', 'I6-initializers', `initializer '${name}' is ${dataTypeName(t.dtype)} but its value type says ${dataTypeName(tt.elemType)}`, { graph: g, value: v });
+      }
+      if (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)) {
+        this.report('error', 'I6-initializers', `initializer '${name}' has dims [${t.dims}] but its value type says [${tt.shape.join(',')}]`, { graph: g, value: v });
+      }
+    }
+  }
+
+  private uses(v: Value, g: Graph): void {
+    for (const u of v.uses) {
+      if (u.node.graph === null) {
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
+      } else if (u.node.inputs[u.index] !== v) {
+        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()} at input ${u.index}, but that input is another value`, { graph: g, value: v, node: u.node });
+      }
+    }
+  }
+
+  private visible(v: Value, g: Graph, scope: Scope, outer: Scope[], at: number, n: Node | null): void {
+    const pos = scope.defined.get(v);
+    const who = n ? n.describe() : `graph '${g.name}' output`;
+    if (pos !== undefined) {
+      if (pos >= at) {
+        this.report('error', 'I4-topological-order', `${who} reads '${v.name}' before ${v.producer?.describe() ?? 'its definition'} produces it`, { graph: g, node: n ?? undefined, value: v });
+      }
+      return;
+    }
+    for (const s of outer) if (s.defined.has(v)) return;
+    const producer = v.producer;
+    const where = producer ? `produced by ${producer.describe()}${producer.graph ? ` in graph '${producer.graph.name}'` : ' (a removed node)'}` : 'defined nowhere in scope';
+    this.report('error', 'I4-topological-order', `${who} reads '${v.name}', which is ${where}`, { graph: g, node: n ?? undefined, value: v });
+  }
+
+  opsets(m: Model): void {
+    const local = new Set(m.functions.map((f) => f.domain));
+    const domains = new Set<string>();
+    for (const g of m.graphs()) for (const n of g) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
+    for (const d of domains) {
+      if (m.opsetVersion(d) === undefined && !local.has(d)) {
+        this.report('error', 'I10-opset-imports', `nodes use domain '${d || 'ai.onnx'}' but the model imports no opset for it`);
+      }
+    }
+  }
+}

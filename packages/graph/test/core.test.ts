@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Attribute,
+  DataType,
+  Graph,
+  GraphBuilder,
+  GraphError,
+  Node,
+  Tensor,
+  Value,
+  cloneModel,
+  diffModels,
+  printModel,
+  verify,
+  verifyErrors,
+} from '@onnxkit/graph';
+
+function chain(n: number): { g: Graph; x: Value; nodes: Node[] } {
+  const x = new Value({ name: 'x' });
+  const g = new Graph({ name: 'g', inputs: [x] });
+  let cur = x;
+  const nodes: Node[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = new Node('Relu', [cur], { name: `n${i}`, outputs: [`v${i}`] });
+    g.append(node);
+    nodes.push(node);
+    cur = node.output;
+  }
+  g.addOutput(cur);
+  return { g, x, nodes };
+}
+
+describe('Value uses and Node inputs', () => {
+  it('keeps both sides in sync through setInput and replaceInputWith', () => {
+    const a = new Value({ name: 'a' });
+    const b = new Value({ name: 'b' });
+    const n = new Node('Add', [a, a], { outputs: ['c'] });
+    expect(a.uses.map((u) => u.index)).toEqual([0, 1]);
+    n.setInput(1, b);
+    expect(a.uses).toEqual([{ node: n, index: 0 }]);
+    expect(b.uses).toEqual([{ node: n, index: 1 }]);
+    expect(n.replaceInputWith(a, b)).toBe(1);
+    expect(a.uses).toHaveLength(0);
+    expect(n.inputs).toEqual([b, b]);
+    n.setInput(3, a);
+    expect(n.inputs).toEqual([b, b, null, a]);
+    n.truncateInputs(2);
+    expect(a.uses).toHaveLength(0);
+  });
+
+  it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {
+    const { g, nodes } = chain(3);
+    const last = nodes[2]!.output;
+    const other = nodes[1]!.output;
+    expect(() => last.replaceAllUsesWith(other)).toThrow(GraphError);
+    expect(g.outputs[0]).toBe(last);
+    last.replaceAllUsesWith(other, { outputs: true });
+    expect(g.outputs[0]).toBe(other);
+    expect(other.isGraphOutput).toBe(true);
+    expect(last.isGraphOutput).toBe(false);
+  });
+});
+
+describe('mutation-safe node list', () => {
+  it('visits nodes inserted after the cursor and skips removed ones', () => {
+    const { g, nodes } = chain(4);
+    const seen: string[] = [];
+    for (const n of g) {
+      seen.push(n.name);
+      if (n.name === 'n0') {
+        const extra = new Node('Identity', [n.output], { name: 'inserted', outputs: ['e'] });
+        g.insertAfter(n, extra);
+        g.remove(nodes[2]!); // unsafe removal of a later node
+      }
+      if (n.name === 'n1') g.remove(n);
+    }
+    expect(seen).toEqual(['n0', 'inserted', 'n1', 'n3']);
+    expect(g.nodes.map((n) => n.name)).toEqual(['n0', 'inserted', 'n3']);
+    expect(g.nodeCount).toBe(3);
+  });
+
+  it('remove({safe}) checks every node first and changes nothing on failure', () => {
+    const { g, nodes } = chain(3);
+    expect(() => g.remove([nodes[0]!], { safe: true })).toThrow(/used by Relu 'n1'/);
+    expect(g.nodeCount).toBe(3);
+    expect(nodes[0]!.inputs[0]!.uses).toHaveLength(1);
+    expect(() => g.remove([nodes[2]!], { safe: true })).toThrow(/graph output/);
+    g.remove([nodes[1]!, nodes[0]!].slice(0, 1).concat([]), {}); // unsafe: leaves a dangling use
+    expect(verifyErrors(g).map((d) => d.code)).toContain('I4-topological-order');
+  });
+
+  it('insertBefore / prepend / next / prev', () => {
+    const { g, nodes } = chain(2);
+    const a = new Node('Identity', [], { name: 'a', outputs: ['ao'] });
+    const b = new Node('Identity', [], { name: 'b', outputs: ['bo'] });
+    g.prepend(a);
+    g.insertBefore(nodes[1]!, b);
+    expect(g.nodes.map((n) => n.name)).toEqual(['a', 'n0', 'b', 'n1']);
+    expect(nodes[0]!.next).toBe(b);
+    expect(b.prev).toBe(nodes[0]);
+    expect(() => g.append(a)).toThrow(/already belongs/);
+  });
+});
+
+describe('topological sort', () => {
+  it('is stable and restores order', () => {
+    const { g, nodes } = chain(4);
+    const side = new Node('Neg', [nodes[0]!.output], { name: 'side', outputs: ['s'] });
+    g.prepend(side); // out of order: reads v0 before n0
+    expect(verifyErrors(g).some((d) => d.code === 'I4-topological-order')).toBe(true);
+    g.sort();
+    expect(g.nodes.map((n) => n.name)).toEqual(['n0', 'side', 'n1', 'n2', 'n3']);
+    expect(verifyErrors(g)).toEqual([]);
+  });
+
+  it('raises on a cycle naming a node', () => {
+    const a = new Value({ name: 'a' });
+    const n1 = new Node('Relu', [a], { name: 'n1', outputs: ['b'] });
+    const n2 = new Node('Relu', [n1.output], { name: 'n2', outputs: ['c'] });
+    n1.setInput(0, n2.output);
+    const g = new Graph({ inputs: [a], nodes: [n1, n2] });
+    expect(() => g.sort()).toThrow(/cycle/);
+  });
+
+  it('counts values captured by subgraphs as dependencies', () => {
+    const b = new GraphBuilder({ name: 'outer' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const y = b.op('Neg', [x], {}, { name: 'neg' });
+    const then = new Graph({ name: 'then' });
+    const t = new Node('Identity', [y], { name: 'captures', outputs: ['ty'] });
+    then.append(t);
+    then.addOutput(t.output);
+    const els = new Graph({ name: 'else' });
+    const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
+    els.append(e);
+    els.addOutput(e.output);
+    const ifNode = b.node('If', [cond], { then_branch: then, else_branch: els }, { name: 'if' });
+    b.output(ifNode.output);
+    // move If before the node whose output it captures
+    b.graph.remove(ifNode);
+    b.graph.prepend(ifNode);
+    expect(verifyErrors(b.graph).length).toBeGreaterThan(0);
+    b.graph.sort();
+    expect(b.graph.nodes.map((n) => n.name)).toEqual(['neg', 'if']);
+    expect(verifyErrors(b.build())).toEqual([]);
+  });
+});
+
+describe('verify()', () => {
+  it('reports broken invariants instead of throwing', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1]);
+    const y = b.op('Relu', [x], {}, { name: 'r' });
+    b.output(y);
+    const m = b.build();
+    expect(verify(m)).toEqual([]);
+    // duplicate name
+    const dup = new Node('Neg', [x], { name: 'dup', outputs: [y.name] });
+    m.graph.append(dup);
+    // reference attribute in main graph
+    dup.setAttribute(Attribute.ref('alpha', 1, 'a'));
+    // initializer with mismatching declared type
+    const w = m.graph.initializer(Tensor.fromNumbers(DataType.FLOAT, [2], [1, 2]), 'w');
+    w.type = { kind: 'tensor', elemType: DataType.INT64, shape: [2] };
+    // domain without opset import
+    m.graph.append(new Node('Foo', [x], { domain: 'com.example', name: 'foo', outputs: ['f'] }));
+    const codes = verify(m).map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['I5-unique-names', 'I11-attributes', 'I6-initializers', 'I10-opset-imports']));
+  });
+
+  it('flags an omitted output that is used', () => {
+    const x = new Value({ name: 'x' });
+    const bn = new Node('Dropout', [x], { outputs: ['y', ''] });
+    const g = new Graph({ inputs: [x], nodes: [bn] });
+    g.append(new Node('Relu', [bn.outputs[1]!], { outputs: ['z'] }));
+    expect(verify(g).map((d) => d.code)).toContain('I8-omitted-outputs');
+  });
+});
+
+describe('Tensor', () => {
+  it('is zero-copy over raw bytes and aligned-copies when needed', () => {
+    const buf = new Uint8Array(13);
+    const f = new Float32Array([1.5, -2, 3]);
+    buf.set(new Uint8Array(f.buffer), 1);
+    const t = Tensor.fromBytes(DataType.FLOAT, [3], buf.subarray(1, 13));
+    expect(t.bytes().buffer).toBe(buf.buffer);
+    expect(Array.from(t.toArray() as Float32Array)).toEqual([1.5, -2, 3]);
+    expect(t.byteLength).toBe(12);
+    expect(() => Tensor.fromBytes(DataType.FLOAT, [4], buf.subarray(1, 13))).toThrow(/needs 16 bytes/);
+  });
+
+  it('decodes typed-field varints lazily and exactly', () => {
+    // int64_data varints for [1, -1, 2^62]
+    const enc = (v: bigint): number[] => {
+      let x = BigInt.asUintN(64, v);
+      const out: number[] = [];
+      do {
+        let b = Number(x & 0x7fn);
+        x >>= 7n;
+        if (x) b |= 0x80;
+        out.push(b);
+      } while (x);
+      return out;
+    };
+    const bytes = new Uint8Array([...enc(1n), ...enc(-1n), ...enc(1n << 62n)]);
+    const t = Tensor.fromVarints(DataType.INT64, [3], bytes, 'int64', { encoding: 'int64_data' });
+    expect(Array.from(t.toBigInt64())).toEqual([1n, -1n, 1n << 62n]);
+    expect(() => t.toSafeIntegers()).toThrow(/does not fit/);
+    const f16 = Tensor.fromVarints(DataType.FLOAT16, [2], new Uint8Array([0x80, 0x78, 0x80, 0x7c]), 'int32');
+    expect(Array.from(f16.toFloat64())).toEqual([1, 1.5]); // 0x3C00, 0x3E00
+  });
+
+  it('reads lazy sources on each call and checks their length', () => {
+    let reads = 0;
+    const src = { byteLength: 8, description: 'test', read: () => (reads++, new Uint8Array(new Float32Array([1, 2]).buffer)) };
+    const t = Tensor.lazy(DataType.FLOAT, [2], src);
+    expect(t.isLazy).toBe(true);
+    expect(t.byteLength).toBe(8);
+    expect(reads).toBe(0);
+    expect(Array.from(t.toFloat64())).toEqual([1, 2]);
+    t.toFloat64();
+    expect(reads).toBe(2);
+    const bad = Tensor.lazy(DataType.FLOAT, [2], { ...src, read: () => new Uint8Array(4) });
+    expect(() => bad.bytes()).toThrow(/yielded 4 bytes/);
+  });
+
+  it('packs int4 two per byte and round-trips through numbers', () => {
+    const t = Tensor.fromNumbers(DataType.INT4, [5], [-8, 7, -1, 0, 3]);
+    expect(t.byteLength).toBe(3);
+    expect(Array.from(t.bytes())).toEqual([0x78, 0x0f, 0x03]);
+    expect(Array.from(t.toFloat64())).toEqual([-8, 7, -1, 0, 3]);
+  });
+});
+
+describe('builder, printer, clone and diff', () => {
+  function small() {
+    const b = new GraphBuilder({ name: 'small', opset: 13 });
+    const x = b.input('x', DataType.FLOAT, ['N', 4]);
+    const w = b.floats('w', [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const y = b.op('MatMul', [x, w]);
+    const z = b.op('LeakyRelu', [y], { alpha: 0.2 });
+    b.output(z, 'z');
+    return b.build({ producerName: 'test' });
+  }
+
+  it('prints deterministically', () => {
+    const a = printModel(small());
+    const b = printModel(small());
+    expect(a).toBe(b);
+    expect(a).toContain('%MatMul_output_0 = MatMul(%x, %w)');
+    expect(a).toContain('LeakyRelu<alpha=0.2>');
+    expect(a).toContain('%x: float[N,4]');
+  });
+
+  it('clones deeply and diffs semantically', () => {
+    const m = small();
+    const c = cloneModel(m);
+    expect(diffModels(m, c)).toEqual([]);
+    expect(verifyErrors(c)).toEqual([]);
+    expect(c.graph.inputs[0]).not.toBe(m.graph.inputs[0]);
+    const node = c.graph.nodes[1]!;
+    node.setAttribute(Attribute.float('alpha', 0.3));
+    c.graph.initializers.get('w')!.constValue = Tensor.fromNumbers(DataType.FLOAT, [4, 2], [1, 2, 3, 4, 5, 6, 7, 9]);
+    const d = diffModels(m, c);
+    expect(d.some((s) => s.includes('alpha'))).toBe(true);
+    expect(d.some((s) => s.includes('data differs'))).toBe(true);
+    // original untouched
+    expect(m.graph.nodes[1]!.getFloat('alpha')).toBeCloseTo(0.2);
+  });
+
+  it('infers attribute types from JS values and keeps int64 exact', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [4]);
+    const n = b.node('Slice', [x], { starts: [0], ends: [9223372036854775807n], f: 1.5, s: 'abc' });
+    expect(n.attr('ends')!.value).toEqual([9223372036854775807n]);
+    expect(n.getInts('ends')).toEqual([Number.MAX_SAFE_INTEGER]);
+    expect(n.getFloat('f')).toBe(1.5);
+    expect(n.getString('s')).toBe('abc');
+    expect(() => Attribute.int('i', 2 ** 60)).toThrow(/not an int64/);
+  });
+});
