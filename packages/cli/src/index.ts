@@ -1,1 +1,1 @@
-export {};
+export { main, buildProgram, parseInputShapes } from './program.js';

@@ -1,1 +1,4 @@
-export {};
+/** @onnxkit/passes — analyses (shape inference, cost, memory, roofline) and rewrite passes. */
+export * from './kernels/index.js';
+export * from './analysis/index.js';
+export * from './rewrite/index.js';

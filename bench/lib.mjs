@@ -1,0 +1,88 @@
+// Shared helpers for `pnpm bench`. Benchmarks print ratios against a baseline measured in the
+// same run (reading the file, memcpy, Python onnx.load, onnxsim, onnxruntime's optimizer), never
+// absolute claims: this machine is shared and noisy. Timings never go into unit tests.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Generated models (zoo exports, synthetic graphs) are cached here between runs (gitignored). */
+export const CACHE = join(ROOT, '.bench-cache');
+mkdirSync(CACHE, { recursive: true });
+
+/**
+ * Times `fn` (sync or async): `warmup` untimed calls, then `runs` timed ones.
+ * Returns the median, min and all samples in milliseconds.
+ */
+export async function time(fn, { runs = 7, warmup = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    globalThis.gc?.();
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], samples };
+}
+
+/** Times A and B interleaved (A B A B ...) so drift cancels; returns per-pair ratio stats. */
+export async function timePair(fa, fb, { runs = 9, warmup = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    await fa();
+    await fb();
+  }
+  const a = [];
+  const b = [];
+  const ratios = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await fa();
+    a.push(performance.now() - t0);
+    t0 = performance.now();
+    await fb();
+    b.push(performance.now() - t0);
+    ratios.push(b[i] / a[i]);
+  }
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { a: med(a), b: med(b), ratio: med(ratios) };
+}
+
+export function section(title) {
+  console.log(`\n## ${title}`);
+}
+
+export function fmtMs(ms) {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+/** Prints `label: value` lines aligned. */
+export function row(label, value, note = '') {
+  console.log(`  ${label.padEnd(58)} ${String(value).padStart(12)}${note ? `  ${note}` : ''}`);
+}
+
+/** Prints a ratio with its two operands and an optional target, e.g. "≤ 1.30". */
+export function ratio(label, num, den, target) {
+  const r = num / den;
+  const t = target ? `  (target ${target.op} ${target.value}: ${target.op === '<=' ? (r <= target.value ? 'met' : 'MISSED') : r >= target.value ? 'met' : 'MISSED'})` : '';
+  row(label, `${r.toFixed(2)}×`, `${fmtMs(num)} / ${fmtMs(den)}${t}`);
+  return r;
+}
+
+/** Debian's python3 with onnx/torch, if installed; else null. */
+export function systemPython(module = 'onnx') {
+  const py = '/usr/bin/python3';
+  if (!existsSync(py)) return null;
+  try {
+    execFileSync(py, ['-c', `import ${module}`], { stdio: 'ignore' });
+    return py;
+  } catch {
+    return null;
+  }
+}
+
+export function skip(label, why) {
+  row(label, 'skipped', why);
+}

@@ -1,0 +1,33 @@
+/** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { load, save } from '@onnxkit/importer';
+import { intOption } from '../program.js';
+import { fmtBytes, outputMode, Progress } from '../ui.js';
+
+export default async function convert(
+  input: string,
+  opts: { output: string; externalData?: string | boolean; sizeThreshold?: string; inPlace?: boolean; json?: boolean },
+): Promise<number> {
+  const mode = outputMode(opts);
+  const progress = new Progress(mode);
+  const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
+  let step = progress.step(`import ${input}`);
+  const model = load(input);
+  step.done(`${model.graph.nodeCount} nodes`);
+  mkdirSync(dirname(opts.output), { recursive: true });
+  step = progress.step(`write ${opts.output}`);
+  const externalData =
+    opts.externalData === undefined || opts.externalData === false
+      ? false
+      : { ...(typeof opts.externalData === 'string' ? { location: opts.externalData } : {}), ...(threshold !== undefined ? { sizeThreshold: threshold } : {}) };
+  const result = save(model, opts.output, { externalData, inPlace: opts.inPlace === true });
+  step.done(fmtBytes(result.bytesWritten));
+  const size = statSync(opts.output).size;
+  if (mode.json) {
+    process.stdout.write(JSON.stringify({ input, output: opts.output, bytes: size, externalFiles: result.externalFiles }, null, 2) + '\n');
+  } else {
+    process.stdout.write(`wrote ${opts.output} (${fmtBytes(size)})${result.externalFiles.length ? ` + ${result.externalFiles.join(', ')}` : ''}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,185 @@
+/**
+ * Terminal output helpers: colour only on a TTY and never under --json or NO_COLOR, numbers
+ * with thousands separators, human sizes and durations, and a progress indicator on stderr
+ * that degrades to one line per step when stderr is not a terminal.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface OutputMode {
+  json: boolean;
+  color: boolean;
+  /** stderr is a TTY: progress can redraw in place. */
+  interactive: boolean;
+}
+
+export function outputMode(opts: { json?: boolean; color?: boolean }): OutputMode {
+  const env = process.env;
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const json = Boolean(opts.json);
+  return {
+    json,
+    color: !json && !noColor && opts.color !== false && Boolean(process.stdout.isTTY) && env.TERM !== 'dumb',
+    interactive: Boolean(process.stderr.isTTY) && env.TERM !== 'dumb',
+  };
+}
+
+const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+export type Style = keyof typeof codes;
+
+export function paint(mode: OutputMode, style: Style, s: string): string {
+  if (!mode.color) return s;
+  const [a, b] = codes[style];
+  return `\u001b[${a}m${s}\u001b[${b}m`;
+}
+
+/** 60954656 → "60,954,656"; non-integers keep up to `digits` decimals. */
+export function fmtInt(n: number | bigint | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  if (typeof n === 'bigint') return n.toLocaleString('en-US');
+  if (!Number.isFinite(n)) return String(n);
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function fmtNum(n: number, digits = 2): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/** Bytes in binary units: 243818624 → "232.5 MiB". */
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
+}
+
+/** Large counts in SI units, as the lecture writes them: 724406816 → "724.4M". */
+export function fmtSI(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  const units = ['', 'K', 'M', 'G', 'T', 'P'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? String(Math.round(v)) : v.toFixed(v >= 100 ? 0 : 1)}${units[u]}`;
+}
+
+export function fmtDuration(ms: number): string {
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
+}
+
+/** Renders rows as an aligned text table; numeric-looking cells are right-aligned. */
+export function table(header: string[], rows: string[][], mode: OutputMode): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\s*[%×a-zA-Zµ]*$|^—$/.test((r[c] ?? '').trim())));
+  const fmt = (r: string[]): string =>
+    r.map((cell, c) => (numeric[c] ? padStart(cell ?? '', widths[c]!) : padEnd(cell ?? '', widths[c]!))).join('  ').trimEnd();
+  const lines = [paint(mode, 'bold', fmt(header)), widths.map((w) => '─'.repeat(w)).join('  ')];
+  for (const r of rows) lines.push(fmt(r));
+  return lines.join('\n');
+}
+
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+function padStart(s: string, w: number): string {
+  return ' '.repeat(Math.max(0, w - visibleLength(s))) + s;
+}
+function padEnd(s: string, w: number): string {
+  return s + ' '.repeat(Math.max(0, w - visibleLength(s)));
+}
+
+/**
+ * A step reporter: `const s = progress.step('import'); ...; s.done('12 MB')`. On a TTY it shows
+ * a spinner/bar with elapsed time on stderr; otherwise it prints one line when a step ends.
+ * Silent under --json (machine output stays clean on stdout; stderr is left quiet too).
+ */
+export class Progress {
+  private timer: NodeJS.Timeout | undefined;
+  private active: { label: string; start: number; fraction: number | undefined; detail: string } | undefined;
+  private frame = 0;
+
+  constructor(private readonly mode: OutputMode, private readonly quiet = false) {}
+
+  step(label: string): StepHandle {
+    this.finishActive();
+    this.active = { label, start: performance.now(), fraction: undefined, detail: '' };
+    if (this.enabled && this.mode.interactive) {
+      this.render();
+      this.timer = setInterval(() => this.render(), 100);
+      this.timer.unref();
+    }
+    const self = this;
+    const mine = this.active;
+    return {
+      update(fraction?: number, detail?: string): void {
+        if (self.active !== mine) return;
+        mine.fraction = fraction;
+        if (detail !== undefined) mine.detail = detail;
+      },
+      done(detail?: string): number {
+        const ms = performance.now() - mine.start;
+        if (self.active === mine) {
+          self.clear();
+          self.active = undefined;
+          if (self.enabled) process.stderr.write(`${paint(self.mode, 'green', '✔')} ${mine.label}${detail ? ` — ${detail}` : ''} ${paint(self.mode, 'dim', `(${fmtDuration(ms)})`)}\n`);
+        }
+        return ms;
+      },
+      fail(detail?: string): void {
+        if (self.active !== mine) return;
+        self.clear();
+        self.active = undefined;
+        if (self.enabled) process.stderr.write(`${paint(self.mode, 'red', '✖')} ${mine.label}${detail ? ` — ${detail}` : ''}\n`);
+      },
+    };
+  }
+
+  private get enabled(): boolean {
+    return !this.quiet && !this.mode.json;
+  }
+
+  private finishActive(): void {
+    if (this.active) {
+      this.clear();
+      this.active = undefined;
+    }
+  }
+
+  private clear(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.enabled && this.mode.interactive) process.stderr.write('\r\u001b[2K');
+  }
+
+  private render(): void {
+    const a = this.active;
+    if (!a) return;
+    const spin = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'[this.frame++ % 10];
+    const elapsed = fmtDuration(performance.now() - a.start);
+    let bar = '';
+    if (a.fraction !== undefined) {
+      const w = 24;
+      const filled = Math.round(Math.max(0, Math.min(1, a.fraction)) * w);
+      bar = ` [${'█'.repeat(filled)}${'░'.repeat(w - filled)}] ${(a.fraction * 100).toFixed(0)}%`;
+    }
+    process.stderr.write(`\r\u001b[2K${spin} ${a.label}${bar}${a.detail ? ` ${a.detail}` : ''} ${paint(this.mode, 'dim', elapsed)}`);
+  }
+}
+
+export interface StepHandle {
+  update(fraction?: number, detail?: string): void;
+  done(detail?: string): number;
+  fail(detail?: string): void;
+}
