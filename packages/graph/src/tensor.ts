@@ -79,6 +79,8 @@ export interface TensorInit {
   encoding?: TensorEncoding;
   /** TensorProto.segment, kept verbatim (deprecated by ONNX, rarely set). */
   segment?: { begin: bigint; end: bigint };
+  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
+  unknownFields?: readonly Uint8Array[];
 }
 
 const utf8 = new TextEncoder();
@@ -92,6 +94,8 @@ export class Tensor {
   readonly metadataProps: ReadonlyMap<string, string>;
   readonly encoding: TensorEncoding;
   readonly segment: { begin: bigint; end: bigint } | undefined;
+  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
+  readonly unknownFields: readonly Uint8Array[] | undefined;
   /** Element count (product of dims; 1 for a scalar). */
   readonly size: number;
   readonly #payload: Payload;
@@ -104,6 +108,7 @@ export class Tensor {
     this.docString = init.docString ?? '';
     this.metadataProps = init.metadataProps ?? EMPTY_MAP;
     this.segment = init.segment;
+    this.unknownFields = init.unknownFields;
     let size = 1;
     for (const d of dims) {
       if (!Number.isSafeInteger(d) || d < 0) throw new GraphError(`tensor '${this.name}': invalid dimension ${d}`);
@@ -190,6 +195,7 @@ export class Tensor {
       metadataProps: this.metadataProps,
       encoding: this.encoding,
       segment: this.segment,
+      unknownFields: this.unknownFields,
       ...init,
     });
     t.#decoded = this.#decoded;
@@ -286,7 +292,8 @@ export class Tensor {
     if (info.storage === undefined) throw new GraphError(`tensor '${this.name}': ${dataTypeName(this.dtype)} has no numeric storage`);
     let b = this.bytes();
     const width = info.storage.BYTES_PER_ELEMENT;
-    if (b.byteOffset % width !== 0) b = b.slice();
+    // new Uint8Array(view) copies; Buffer#slice would only make another (misaligned) view.
+    if (b.byteOffset % width !== 0) b = new Uint8Array(b);
     const Ctor = info.storage as unknown as new (buffer: ArrayBufferLike, offset: number, length: number) => TypedArray;
     return new Ctor(b.buffer, b.byteOffset, b.byteLength / width);
   }
@@ -341,6 +348,7 @@ export class Tensor {
       metadataProps: this.metadataProps,
       encoding: this.encoding === 'external' ? 'raw_data' : this.encoding,
       segment: this.segment,
+      unknownFields: this.unknownFields,
     });
   }
 

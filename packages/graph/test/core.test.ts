@@ -190,6 +190,14 @@ describe('Tensor', () => {
     expect(() => Tensor.fromBytes(DataType.FLOAT, [4], buf.subarray(1, 13))).toThrow(/needs 16 bytes/);
   });
 
+  it('copies a misaligned Node Buffer view instead of re-viewing it', () => {
+    const buf = Buffer.alloc(9);
+    buf.writeFloatLE(2.5, 1);
+    buf.writeFloatLE(-1, 5);
+    const t = Tensor.fromBytes(DataType.FLOAT, [2], buf.subarray(1, 9));
+    expect(Array.from(t.toArray() as Float32Array)).toEqual([2.5, -1]);
+  });
+
   it('decodes typed-field varints lazily and exactly', () => {
     // int64_data varints for [1, -1, 2^62]
     const enc = (v: bigint): number[] => {
