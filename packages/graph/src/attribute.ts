@@ -56,6 +56,8 @@ export interface AttributeOptions {
   docString?: string;
   /** Inside a function body: the name of the function attribute this one refers to. */
   refAttrName?: string;
+  /** AttributeProto fields the codec did not recognise, re-emitted verbatim. */
+  unknownFields?: readonly Uint8Array[];
 }
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
@@ -68,6 +70,8 @@ export class Attribute {
   readonly value: AttributeValue | null;
   readonly docString: string;
   readonly refAttrName: string;
+  /** AttributeProto fields the codec did not recognise, re-emitted verbatim. */
+  readonly unknownFields: readonly Uint8Array[] | undefined;
 
   constructor(name: string, type: AttributeType, value: AttributeValue | null, options: AttributeOptions = {}) {
     this.name = name;
@@ -75,6 +79,7 @@ export class Attribute {
     this.value = value;
     this.docString = options.docString ?? '';
     this.refAttrName = options.refAttrName ?? '';
+    this.unknownFields = options.unknownFields;
     if (value === null && this.refAttrName === '') {
       throw new GraphError(`attribute '${name}' has no value and is not a reference attribute`);
     }

@@ -86,6 +86,7 @@ export function cloneModel(m: Model): Model {
     algorithm: t.algorithm ? cloneGraph(t.algorithm, mainMap) : null,
     initializationBinding: t.initializationBinding.map(([k, v]) => [k, v] as [string, string]),
     updateBinding: t.updateBinding.map(([k, v]) => [k, v] as [string, string]),
+    ...(t.unknownFields ? { unknownFields: t.unknownFields.slice() } : {}),
   }));
   const nm = new Model({
     graph,

@@ -849,6 +849,8 @@ export interface TrainingInfo {
   algorithm: Graph | null;
   initializationBinding: [string, string][];
   updateBinding: [string, string][];
+  /** TrainingInfoProto fields the codec did not recognise, re-emitted verbatim. */
+  unknownFields?: Uint8Array[];
 }
 
 export interface ModelInit {

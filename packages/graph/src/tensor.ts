@@ -178,7 +178,7 @@ export class Tensor {
     return Tensor.fromBytes(dtype, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), init);
   }
 
-  /** From JavaScript numbers (or bigints), converting to the element type's bit patterns. */
+  /** From JavaScript numbers (or bigints), converting to the element type's bit patterns; complex as interleaved parts. */
   static fromNumbers(dtype: DataType, dims: readonly number[], values: ArrayLike<number | bigint>, init: TensorInit = {}): Tensor {
     return Tensor.fromArray(dtype, dims, encodeNumbers(dtype, values), init);
   }
@@ -491,8 +491,9 @@ export function encodeNumbers(dtype: DataType, values: ArrayLike<number | bigint
     case DataType.UNDEFINED:
       throw new GraphError(`cannot encode numbers as ${dataTypeName(dtype)}`);
     default: {
+      // Complex values arrive interleaved (re, im, re, im, ...), one number per stored part.
       const Ctor = info.storage!;
-      const out = new Ctor(n * info.partsPerElement) as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+      const out = new Ctor(n) as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
       for (let i = 0; i < out.length; i++) out[i] = Number(values[i]);
       return out;
     }

@@ -233,6 +233,12 @@ describe('Tensor', () => {
     expect(() => bad.bytes()).toThrow(/yielded 4 bytes/);
   });
 
+  it('builds complex tensors from interleaved parts', () => {
+    const t = Tensor.fromNumbers(DataType.COMPLEX64, [2], [1, -2, 3.5, 0]);
+    expect(t.byteLength).toBe(16);
+    expect(Array.from(t.toFloat64())).toEqual([1, -2, 3.5, 0]);
+  });
+
   it('packs int4 two per byte and round-trips through numbers', () => {
     const t = Tensor.fromNumbers(DataType.INT4, [5], [-8, 7, -1, 0, 3]);
     expect(t.byteLength).toBe(3);

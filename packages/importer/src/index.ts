@@ -1,1 +1,21 @@
-export {};
+/**
+ * @onnxkit/importer — ONNX protobuf ⇄ onnxkit IR: decode and encode every ModelProto field
+ * through IR version 13, lazy and zero-copy tensors, external data confined to the model's
+ * folder, atomic and deterministic saves. The codec is hand-written; bench/import.bench.mjs
+ * and bench/export.bench.mjs give the numbers behind that choice.
+ */
+export { ImportError, ExportError, type ImportErrorCode, type ExportErrorCode, type ImportDiagnostic } from './errors.js';
+export {
+  decode,
+  load,
+  decodeWithDiagnostics,
+  decodeTensorProto,
+  AUTO_LAZY_BYTES,
+  DEFAULT_MAX_TENSOR_BYTES,
+  type DecodeOptions,
+  type DecodeResult,
+  type DecodeStats,
+} from './load.js';
+export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
+export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
+export { writeFileAtomic } from './atomic-write.js';

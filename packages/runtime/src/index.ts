@@ -1,1 +1,84 @@
-export {};
+/**
+ * @onnxkit/runtime — the only package that touches onnxruntime-node: sessions in a worker
+ * thread, seeded and file inputs, numeric comparison, verification with divergence bisection,
+ * benchmarking, profiling and device calibration.
+ */
+export * from './errors.js';
+export { RuntimeWorker, defaultWorker, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
+export {
+  createSession,
+  checkFeeds,
+  formatMetadata,
+  RuntimeSession,
+  type Feeds,
+  type GraphOptimizationLevel,
+  type RunResult,
+  type SessionOptions,
+  type ValueMetadata,
+} from './session.js';
+export { ortTypeName, dataTypeFromOrt, isOrtIoType } from './wire.js';
+export {
+  syntheticInputs,
+  describeSynthetic,
+  resolveShape,
+  modelInputs,
+  modelOutputs,
+  Xoshiro128,
+  type SyntheticOptions,
+  type SyntheticDescription,
+} from './synthetic.js';
+export { decodeNpy, encodeNpy, decodeNpz, encodeNpz, crc32 } from './npy.js';
+export { writeNpy, writeNpz, readNpy, readNpz } from './npy-files.js';
+export { loadInputs, backendTestData, type InputFile, type LoadInputsOptions } from './load-inputs.js';
+export {
+  compareTensors,
+  compareOutputs,
+  toleranceFor,
+  isExactType,
+  percentile,
+  DEFAULT_TOLERANCES,
+  type Tolerance,
+  type TensorComparison,
+  type CompareOptions,
+  type OutputsComparison,
+} from './compare.js';
+export {
+  parseProfile,
+  compareWithRoofline,
+  type ProfileSummary,
+  type ProfileNodeStat,
+  type ProfileOpStat,
+  type RooflineLayerLike,
+  type RooflineComparison,
+  type RooflineComparisonRow,
+} from './profile.js';
+export {
+  benchModel,
+  benchPair,
+  latencyStats,
+  ratioStats,
+  planBatch,
+  type BenchOptions,
+  type BenchResult,
+  type BenchPairResult,
+  type BenchProgress,
+  type BatchInfo,
+  type LatencyStats,
+  type RatioStats,
+} from './bench.js';
+export { bisectModels, bisectCandidates, type BisectOptions, type BisectResult, type BisectProgress, type Divergence } from './bisect.js';
+export {
+  verifyModels,
+  runModel,
+  checkSameInterface,
+  type VerifyOptions,
+  type VerifyReport,
+  type VerifyProgress,
+  type VerifyLatency,
+  type InputsDescription,
+  type FileInputsDescription,
+  type GivenInputsDescription,
+  type RunModelOptions,
+} from './verify.js';
+export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
+export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';

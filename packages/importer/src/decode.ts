@@ -1,0 +1,1845 @@
+/**
+ * ModelProto → IR. A hand-written decoder over the wire reader: one function per ONNX message,
+ * fields dispatched by number, tensor payloads taken as zero-copy views (or left on disk in
+ * windowed mode), unknown fields kept verbatim.
+ *
+ * Decoding happens in two phases. Phase 1 walks the bytes and builds every graph with its nodes,
+ * their outputs and attributes, remembering each node's input *names*. Phase 2 resolves those
+ * names with lexical scoping (a subgraph sees the values of the graphs enclosing it; inner names
+ * shadow outer ones; training graphs see the main graph), so nodes need not be sorted and
+ * subgraphs may capture values defined anywhere in an outer graph. A name defined nowhere gets
+ * one placeholder Value per name (and a diagnostic), so it survives a round trip.
+ *
+ * Protobuf semantics are followed where they matter for fidelity: the last occurrence of a
+ * scalar field wins, repeated occurrences of a singular message field are merged (their ranges
+ * are decoded as one), repeated scalars are accepted packed and unpacked. A known field with an
+ * impossible wire type is refused (IMPORT_WIRE_TYPE) rather than demoted to an unknown field:
+ * in ONNX files that only happens in corrupt data, and a precise error beats silent loss.
+ *
+ * This module imports nothing from Node: file access comes in through `PositionalInput` and the
+ * `external`/`lazyRaw` hooks, so the codec also runs in a browser.
+ */
+import {
+  Attribute,
+  AttributeType,
+  DataType,
+  Graph,
+  GraphError,
+  Model,
+  Node,
+  OnnxFunction,
+  Tensor,
+  Value,
+  dataTypeInfo,
+  dataTypeName,
+  isKnownDataType,
+  packedByteLength,
+  type Dim,
+  type ExternalDataInfo,
+  type QuantizationAnnotation,
+  type SparseTensor,
+  type TensorEncoding,
+  type TensorInit,
+  type TensorSource,
+  type TensorType,
+  type TrainingInfo,
+  type TypeInfo,
+} from '@onnxkit/graph';
+import { ImportError, type ImportDiagnostic, type ImportErrorCode } from './errors.js';
+import { markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
+import {
+  AnnotationSpec,
+  AttributeSpec,
+  DATA_LOCATION_EXTERNAL,
+  DimSpec,
+  EntrySpec,
+  FunctionSpec,
+  GraphSpec,
+  NodeSpec,
+  OpsetSpec,
+  SegmentSpec,
+  ShapeSpec,
+  SparseTensorSpec,
+  TensorSpec,
+  TrainingSpec,
+  TypeMapSpec,
+  TypeOpaqueSpec,
+  TypeOptionalSpec,
+  TypeSequenceSpec,
+  TypeSpec,
+  TypeTensorSpec,
+  ValueInfoSpec,
+} from './schema.js';
+import { checkExternalLocationSyntax, parseExternalEntries } from './external-entries.js';
+import { PathTracker, Reader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_NAMES, WIRE_VARINT, type MessageSpec, type PositionalInput } from './wire.js';
+import { valueInfosEqual } from './encode.js';
+
+/** What the decoder needs from its caller (the file-aware loader, or a bytes-only decode). */
+export interface CoreDecodeOptions {
+  /** File name used in error messages. */
+  file?: string;
+  /** Maximum message nesting (graphs in attributes, nested type protos). Default 64. */
+  maxDepth?: number;
+  onDiagnostic?: (d: ImportDiagnostic) => void;
+  /**
+   * Resolves a tensor stored as external data. Receives the parsed, syntactically checked entries
+   * (the returned source must use this very `info` object as its `external`). Without a hook,
+   * reading such a tensor throws an ImportError saying the data folder is unknown.
+   */
+  external?: (info: ExternalDataInfo, tensorName: string, fieldPath: string, byteLength: number) => TensorSource;
+  /** Windowed mode: raw_data/float_data/double_data payloads of at least `threshold` bytes stay on disk. */
+  lazyRaw?: { threshold: number; source: (offset: number, length: number, tensorName: string) => TensorSource };
+  /** @internal Smallest read window in windowed mode (tests use tiny ones). */
+  windowBytes?: number;
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+interface PendingGraph {
+  readonly graph: Graph;
+  readonly nodes: Node[];
+  /** Input names of `nodes[k]`, resolved in phase 2. */
+  readonly inputNames: string[][];
+  readonly outputs: Value[];
+  readonly valueInfos: Value[];
+  /** Rendered path of the graph, for diagnostics raised during name resolution. */
+  readonly path: string;
+}
+
+interface Scope {
+  readonly names: Map<string, Value>;
+  readonly parent: Scope | null;
+}
+
+/** ModelProto fields and the wire type each must have, for recognising non-ONNX input. */
+const MODEL_WIRE: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2 };
+
+export class Decoder {
+  readonly r: Reader;
+  readonly p: PathTracker;
+  readonly diagnostics: ImportDiagnostic[] = [];
+  private readonly file: string | undefined;
+  private readonly opts: CoreDecodeOptions;
+  private readonly pending = new Map<Graph, PendingGraph>();
+  private readonly placeholders = new Map<string, Value>();
+  private readonly claimed = new Set<Value>();
+  private functionsPending: { f: OnnxFunction; pg: PendingGraph }[] = [];
+
+  constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
+    this.opts = opts;
+    this.file = opts.file;
+    const fail = (code: ImportErrorCode, what: string, offset: number | undefined, hint?: string): never => this.fail(code, what, offset, hint);
+    this.p = new PathTracker(root, opts.maxDepth ?? 64, fail);
+    this.r = new Reader(input, this.p, fail, opts.windowBytes);
+    this.r.onInvalidUtf8 = (offset) => this.diag('IMPORT_NON_UTF8', `string at byte ${offset} is not valid UTF-8; decoded with replacement characters`);
+  }
+
+  fail(code: ImportErrorCode, what: string, offset: number | undefined = this.r.pos, hint?: string): never {
+    throw new ImportError(code, what, { byteOffset: offset, fieldPath: this.p.render(), file: this.file, hint });
+  }
+
+  diag(code: string, message: string, fieldPath: string = this.p.render()): void {
+    const d: ImportDiagnostic = { code, message, fieldPath };
+    this.diagnostics.push(d);
+    this.opts.onDiagnostic?.(d);
+  }
+
+  private badWire(wire: number, expected: string, at: number): never {
+    const d = this.p.depth;
+    const spec = this.p.specs[d]!;
+    const f = this.p.field[d]!;
+    return this.fail('IMPORT_WIRE_TYPE', `${spec.name}.${spec.fields[f] ?? f} (field ${f}) must be ${expected}, found wire type ${WIRE_NAMES[wire]}`, at);
+  }
+
+  private len(wire: number, at: number, end: number, what: string): number {
+    if (wire !== WIRE_LEN) this.badWire(wire, 'length-delimited', at);
+    return this.r.length(end, what);
+  }
+
+  private str(wire: number, at: number, end: number): string {
+    if (wire !== WIRE_LEN) this.badWire(wire, 'a length-delimited string', at);
+    return this.r.string(this.r.length(end, 'a string'));
+  }
+
+  private varint(wire: number, at: number): void {
+    if (wire !== WIRE_VARINT) this.badWire(wire, 'a varint', at);
+  }
+
+  /** An int64 field that must fit a JavaScript number (versions, dims). */
+  private int64Num(wire: number, at: number, end: number, what: string): number {
+    this.varint(wire, at);
+    const v = this.r.int64Number(end);
+    if (Number.isNaN(v)) this.fail('IMPORT_INVALID', `${what} does not fit in ±2^53`, at);
+    return v;
+  }
+
+  /** Records the range of a singular message field (merged with earlier occurrences). */
+  private range(wire: number, at: number, end: number, ranges: number[] | undefined, what: string): number[] {
+    const len = this.len(wire, at, end, what);
+    const s = this.r.pos;
+    this.r.pos = s + len;
+    if (ranges === undefined) return [s, s + len];
+    ranges.push(s, s + len);
+    return ranges;
+  }
+
+  // ------------------------------------------------------------------ ModelProto
+
+  model(): Model {
+    const r = this.r;
+    const p = this.p;
+    const end = r.size;
+    if (end === 0) this.fail('IMPORT_NOT_ONNX', 'the input is empty', 0, 'an ONNX model is a non-empty ModelProto file');
+    let firstKnown: boolean | undefined;
+    let irVersion: number | undefined;
+    let producerName = '';
+    let producerVersion = '';
+    let domain = '';
+    let modelVersion = 0n;
+    let docString = '';
+    let graphRanges: number[] | undefined;
+    const opsets = new Map<string, number>();
+    let meta: Map<string, string> | undefined;
+    const training: TrainingInfo[] = [];
+    const functions: OnnxFunction[] = [];
+    let unknown: Uint8Array[] | undefined;
+    try {
+      while (r.pos < end) {
+        const at = r.pos;
+        const tag = r.tag(end);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[0] = f;
+        if (firstKnown === undefined) firstKnown = MODEL_WIRE[f] === w;
+        switch (f) {
+          case 1:
+            irVersion = this.int64Num(w, at, end, 'ir_version');
+            break;
+          case 2:
+            producerName = this.str(w, at, end);
+            break;
+          case 3:
+            producerVersion = this.str(w, at, end);
+            break;
+          case 4:
+            domain = this.str(w, at, end);
+            break;
+          case 5:
+            this.varint(w, at);
+            modelVersion = r.int64Big(end);
+            break;
+          case 6:
+            docString = this.str(w, at, end);
+            break;
+          case 7:
+            graphRanges = this.range(w, at, end, graphRanges, 'the graph');
+            break;
+          case 8: {
+            const len = this.len(w, at, end, 'an opset import');
+            const s = r.pos;
+            this.opset(s, s + len, opsets, 'opset_import', opsets.size);
+            r.pos = s + len;
+            break;
+          }
+          case 14: {
+            const len = this.len(w, at, end, 'a metadata entry');
+            meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
+            break;
+          }
+          case 20: {
+            const len = this.len(w, at, end, 'a training_info');
+            const s = r.pos;
+            training.push(this.trainingInfo(s, s + len, training.length));
+            r.pos = s + len;
+            break;
+          }
+          case 25: {
+            const len = this.len(w, at, end, 'a function');
+            const s = r.pos;
+            functions.push(this.function(s, s + len, functions.length));
+            r.pos = s + len;
+            break;
+          }
+          default:
+            (unknown ??= []).push(r.unknown(at, w, end, f));
+        }
+      }
+      p.field[0] = 0;
+      if (graphRanges === undefined && irVersion === undefined) {
+        this.fail('IMPORT_NOT_ONNX', `not an ONNX model: no ir_version and no graph field${sniffFormat(r)}`, 0, 'pass an .onnx file (a serialized ModelProto)');
+      }
+    } catch (e) {
+      if (e instanceof ImportError && e.code !== 'IMPORT_NOT_ONNX' && firstKnown === false) {
+        throw new ImportError('IMPORT_NOT_ONNX', `not an ONNX model: its first bytes are not a ModelProto field${sniffFormat(r)}`, {
+          byteOffset: 0,
+          fieldPath: 'ModelProto',
+          file: this.file,
+          hint: 'pass an .onnx file (a serialized ModelProto)',
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    let graph: Graph;
+    if (graphRanges !== undefined) {
+      graph = this.graph(graphRanges, 'graph', -1);
+    } else {
+      graph = new Graph();
+      this.pending.set(graph, { graph, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
+      this.diag('IMPORT_NO_GRAPH', 'the model has no graph', 'ModelProto');
+    }
+    const model = new Model({
+      graph,
+      irVersion: irVersion ?? 0,
+      opsetImports: opsets,
+      producerName,
+      producerVersion,
+      domain,
+      modelVersion,
+      docString,
+      metadataProps: meta ?? new Map(),
+      functions,
+      trainingInfo: training,
+    });
+    model.unknownFields = unknown;
+    this.resolveModel(model);
+    return model;
+  }
+
+  private opset(s: number, e: number, into: Map<string, number>, field: string, index: number): void {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, OpsetSpec, s);
+    const d = p.depth;
+    let domain = '';
+    let hasDomain = false;
+    let version = 0;
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      if (f === 1) {
+        domain = this.str(w, at, e);
+        hasDomain = true;
+      } else if (f === 2) version = this.int64Num(w, at, e, 'opset version');
+      else (unknown ??= []).push(r.unknown(at, w, e, f));
+    }
+    p.field[d] = 0;
+    if (into.has(domain)) this.diag('IMPORT_DUPLICATE_KEY', `opset domain '${domain}' is imported twice; the last version (${version}) is kept`);
+    into.set(domain, version);
+    setExtras(into, `opset:${domain}`, unknown);
+    if (!hasDomain) markPresent(into, `opset-no-domain:${domain}`);
+    p.leave();
+  }
+
+  /** Decodes a StringStringEntryProto into `into` (duplicate keys: last wins, with a diagnostic). */
+  private entryInto(s: number, e: number, into: Map<string, string>, field: string): Map<string, string> {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, into.size, EntrySpec, s);
+    const d = p.depth;
+    let key = '';
+    let value = '';
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      if (f === 1) key = this.str(w, at, e);
+      else if (f === 2) value = this.str(w, at, e);
+      else (unknown ??= []).push(r.unknown(at, w, e, f));
+    }
+    p.field[d] = 0;
+    if (into.has(key)) this.diag('IMPORT_DUPLICATE_KEY', `key '${key}' appears twice; the last value is kept`);
+    into.set(key, value);
+    setExtras(into, `entry:${key}`, unknown);
+    p.leave();
+    r.pos = e;
+    return into;
+  }
+
+  /** Decodes a StringStringEntryProto as a pair (for bindings, which may repeat keys). */
+  private pair(s: number, e: number, field: string, index: number): [string, string] {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, EntrySpec, s);
+    const d = p.depth;
+    let key = '';
+    let value = '';
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      if (f === 1) key = this.str(w, at, e);
+      else if (f === 2) value = this.str(w, at, e);
+      else (unknown ??= []).push(r.unknown(at, w, e, f));
+    }
+    p.field[d] = 0;
+    p.leave();
+    r.pos = e;
+    const pair: [string, string] = [key, value];
+    setExtras(pair, 'entry', unknown);
+    return pair;
+  }
+
+  // ------------------------------------------------------------------ GraphProto
+
+  graph(ranges: number[], field: string, index: number): Graph {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, GraphSpec, ranges[0]!);
+    const d = p.depth;
+    const g = new Graph();
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    this.pending.set(g, pg);
+    const inputs: Value[] = [];
+    const initializers: Tensor[] = [];
+    const sparse: SparseTensor[] = [];
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        switch (f) {
+          case 1: {
+            const len = this.len(w, at, e, 'a node');
+            const s = r.pos;
+            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg.inputNames));
+            r.pos = s + len;
+            break;
+          }
+          case 2:
+            g.name = this.str(w, at, e);
+            break;
+          case 5: {
+            const len = this.len(w, at, e, 'an initializer');
+            const s = r.pos;
+            initializers.push(this.tensor([s, s + len], 'initializer', initializers.length));
+            r.pos = s + len;
+            break;
+          }
+          case 10:
+            g.docString = this.str(w, at, e);
+            break;
+          case 11:
+          case 12:
+          case 13: {
+            const len = this.len(w, at, e, 'a value info');
+            const s = r.pos;
+            const list = f === 11 ? inputs : f === 12 ? pg.outputs : pg.valueInfos;
+            list.push(this.valueInfo(s, s + len, GraphSpec.fields[f]!, list.length));
+            r.pos = s + len;
+            break;
+          }
+          case 14: {
+            const len = this.len(w, at, e, 'a quantization annotation');
+            const s = r.pos;
+            g.quantizationAnnotations.push(this.annotation(s, s + len, g.quantizationAnnotations.length));
+            r.pos = s + len;
+            break;
+          }
+          case 15: {
+            const len = this.len(w, at, e, 'a sparse initializer');
+            const s = r.pos;
+            sparse.push(this.sparseTensor([s, s + len], 'sparse_initializer', sparse.length));
+            r.pos = s + len;
+            break;
+          }
+          case 16: {
+            const len = this.len(w, at, e, 'a metadata entry');
+            this.entryInto(r.pos, r.pos + len, g.metadataProps, 'metadata_props');
+            break;
+          }
+          default:
+            (unknown ??= []).push(r.unknown(at, w, e, f));
+        }
+      }
+    }
+    p.field[d] = 0;
+    g.unknownFields = unknown;
+    this.assembleGraph(pg, inputs, initializers, sparse);
+    p.leave();
+    return g;
+  }
+
+  /** Adds inputs, initializers (merging IR<4 input+initializer pairs into one Value) and nodes. */
+  private assembleGraph(pg: PendingGraph, inputs: Value[], initializers: Tensor[], sparse: SparseTensor[]): void {
+    const g = pg.graph;
+    const byName = new Map<string, Value>();
+    for (const v of inputs) {
+      g.addInput(v);
+      this.claimed.add(v);
+      if (v.name !== '' && !byName.has(v.name)) byName.set(v.name, v);
+    }
+    initializers.forEach((t, i) => {
+      const path = `${pg.path}.initializer[${i}]`;
+      if (t.name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', path, 'every initializer needs a name that nodes refer to');
+      if (g.initializers.has(t.name)) {
+        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${t.name}' is defined twice; the first definition is kept`, path);
+        return;
+      }
+      const input = byName.get(t.name);
+      if (input !== undefined && !input.isInitializer) {
+        input.constValue = t;
+        g.addInitializer(input);
+      } else {
+        g.addInitializer(new Value({ name: t.name, constValue: t, type: { kind: 'tensor', elemType: t.dtype, shape: t.dims } }));
+      }
+    });
+    sparse.forEach((s, i) => {
+      const name = s.values.name;
+      const path = `${pg.path}.sparse_initializer[${i}]`;
+      if (name === '') this.failPath('IMPORT_INVALID', 'a sparse initializer has no name (values.name)', path);
+      if (g.sparseInitializers.has(name) || g.initializers.has(name)) {
+        this.diag('IMPORT_DUPLICATE_NAME', `sparse initializer '${name}' is defined twice; the first definition is kept`, path);
+        return;
+      }
+      const input = byName.get(name);
+      const v = input !== undefined && !input.isInitializer ? input : new Value({ name, type: { kind: 'sparse_tensor', elemType: s.values.dtype, shape: s.dims } });
+      v.sparseValue = s;
+      g.addSparseInitializer(v);
+    });
+    for (const n of pg.nodes) g.append(n);
+  }
+
+  private failPath(code: ImportErrorCode, what: string, fieldPath: string, hint?: string): never {
+    throw new ImportError(code, what, { fieldPath, file: this.file, hint });
+  }
+
+  // ------------------------------------------------------------------ NodeProto
+
+  /** Decodes a NodeProto; its input names are pushed onto `inputNames` for phase 2. */
+  private node(s: number, e: number, index: number, inputNames: string[][]): Node {
+    const r = this.r;
+    const p = this.p;
+    p.enter('node', index, NodeSpec, s);
+    const d = p.depth;
+    const inputs: string[] = [];
+    const outputs: string[] = [];
+    let name = '';
+    let opType = '';
+    let domain = '';
+    let overload = '';
+    let docString = '';
+    let hasDomain = false;
+    let hasName = false;
+    let meta: Map<string, string> | undefined;
+    let attrs: Attribute[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      switch (f) {
+        case 1:
+          inputs.push(this.str(w, at, e));
+          break;
+        case 2:
+          outputs.push(this.str(w, at, e));
+          break;
+        case 3:
+          name = this.str(w, at, e);
+          hasName = true;
+          break;
+        case 4:
+          opType = this.str(w, at, e);
+          break;
+        case 5: {
+          const len = this.len(w, at, e, 'an attribute');
+          const as = r.pos;
+          attrs ??= [];
+          attrs.push(this.attribute(as, as + len, attrs.length));
+          r.pos = as + len;
+          break;
+        }
+        case 6:
+          docString = this.str(w, at, e);
+          break;
+        case 7:
+          domain = this.str(w, at, e);
+          hasDomain = true;
+          break;
+        case 8:
+          overload = this.str(w, at, e);
+          break;
+        case 9: {
+          const len = this.len(w, at, e, 'a metadata entry');
+          meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
+          break;
+        }
+        default:
+          (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    if (attrs !== undefined && attrs.length > 1) {
+      const seen = new Set<string>();
+      for (const a of attrs) {
+        if (seen.has(a.name)) this.diag('IMPORT_DUPLICATE_KEY', `node '${name || opType}' has two attributes named '${a.name}'; the last is kept`);
+        seen.add(a.name);
+      }
+    }
+    const node = new Node(opType, [], { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs });
+    node.unknownFields = unknown;
+    if (hasDomain && domain === '') markPresent(node, 'domain');
+    if (hasName && name === '') markPresent(node, 'name');
+    inputNames.push(inputs);
+    p.leave();
+    return node;
+  }
+
+  // ------------------------------------------------------------------ AttributeProto
+
+  private attribute(s: number, e: number, index: number): Attribute {
+    const r = this.r;
+    const p = this.p;
+    p.enter('attribute', index, AttributeSpec, s);
+    const d = p.depth;
+    let name = '';
+    let ref = '';
+    let docString = '';
+    let type = -1;
+    let fv: number | undefined;
+    let fvAt = -1;
+    let iv: bigint | undefined;
+    let sv: Uint8Array | undefined;
+    let tR: number[] | undefined;
+    let gR: number[] | undefined;
+    let spR: number[] | undefined;
+    let tpR: number[] | undefined;
+    let floats: number[] | undefined;
+    let floatsAt: number[] | undefined;
+    let ints: bigint[] | undefined;
+    let strings: Uint8Array[] | undefined;
+    let tensors: Tensor[] | undefined;
+    let graphs: Graph[] | undefined;
+    let sparses: SparseTensor[] | undefined;
+    let tps: TypeInfo[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      switch (f) {
+        case 1:
+          name = this.str(w, at, e);
+          break;
+        case 2:
+          if (w !== WIRE_I32) this.badWire(w, 'fixed32', at);
+          fvAt = r.pos;
+          fv = r.float32(e);
+          break;
+        case 3:
+          this.varint(w, at);
+          iv = r.int64Big(e);
+          break;
+        case 4:
+          sv = r.bytes(this.len(w, at, e, 'a string'));
+          break;
+        case 5:
+          tR = this.range(w, at, e, tR, 'a tensor');
+          break;
+        case 6:
+          gR = this.range(w, at, e, gR, 'a graph');
+          break;
+        case 7:
+          floats ??= [];
+          if (w === WIRE_LEN) {
+            const len = r.length(e, 'packed floats');
+            if (len % 4 !== 0) this.fail('IMPORT_INVALID', `packed floats hold ${len} bytes, not a multiple of 4`, at);
+            const end = r.pos + len;
+            floatsAt ??= [];
+            while (r.pos < end) {
+              floatsAt.push(r.pos);
+              floats.push(r.float32(end));
+            }
+          } else if (w === WIRE_I32) {
+            (floatsAt ??= []).push(r.pos);
+            floats.push(r.float32(e));
+          } else this.badWire(w, 'fixed32 or packed', at);
+          break;
+        case 8:
+          ints ??= [];
+          if (w === WIRE_LEN) {
+            const len = r.length(e, 'packed ints');
+            const end = r.pos + len;
+            while (r.pos < end) ints.push(r.int64Big(end));
+          } else if (w === WIRE_VARINT) ints.push(r.int64Big(e));
+          else this.badWire(w, 'varint or packed', at);
+          break;
+        case 9:
+          (strings ??= []).push(r.bytes(this.len(w, at, e, 'a string')));
+          break;
+        case 10: {
+          const len = this.len(w, at, e, 'a tensor');
+          const ts = r.pos;
+          tensors ??= [];
+          tensors.push(this.tensor([ts, ts + len], 'tensors', tensors.length));
+          r.pos = ts + len;
+          break;
+        }
+        case 11: {
+          const len = this.len(w, at, e, 'a graph');
+          const gs = r.pos;
+          graphs ??= [];
+          graphs.push(this.graph([gs, gs + len], 'graphs', graphs.length));
+          r.pos = gs + len;
+          break;
+        }
+        case 13:
+          docString = this.str(w, at, e);
+          break;
+        case 14:
+          tpR = this.range(w, at, e, tpR, 'a type proto');
+          break;
+        case 15: {
+          const len = this.len(w, at, e, 'a type proto');
+          const ts = r.pos;
+          tps ??= [];
+          tps.push(this.type([ts, ts + len], 'type_protos', tps.length));
+          r.pos = ts + len;
+          break;
+        }
+        case 20:
+          this.varint(w, at);
+          type = r.int32(e);
+          break;
+        case 21:
+          ref = this.str(w, at, e);
+          break;
+        case 22:
+          spR = this.range(w, at, e, spR, 'a sparse tensor');
+          break;
+        case 23: {
+          const len = this.len(w, at, e, 'a sparse tensor');
+          const ss = r.pos;
+          sparses ??= [];
+          sparses.push(this.sparseTensor([ss, ss + len], 'sparse_tensors', sparses.length));
+          r.pos = ss + len;
+          break;
+        }
+        default:
+          (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    if (type === -1) {
+      // IR version 1 had no type field: infer it from the value present (onnx's order).
+      type =
+        fv !== undefined ? AttributeType.FLOAT
+        : iv !== undefined ? AttributeType.INT
+        : sv !== undefined ? AttributeType.STRING
+        : tR ? AttributeType.TENSOR
+        : gR ? AttributeType.GRAPH
+        : spR ? AttributeType.SPARSE_TENSOR
+        : tpR ? AttributeType.TYPE_PROTO
+        : floats ? AttributeType.FLOATS
+        : ints ? AttributeType.INTS
+        : strings ? AttributeType.STRINGS
+        : tensors ? AttributeType.TENSORS
+        : graphs ? AttributeType.GRAPHS
+        : sparses ? AttributeType.SPARSE_TENSORS
+        : tps ? AttributeType.TYPE_PROTOS
+        : AttributeType.UNDEFINED;
+      if (type !== AttributeType.UNDEFINED) this.diag('IMPORT_ATTRIBUTE_TYPE', `attribute '${name}' has no type field; inferred ${AttributeType[type]}`);
+    }
+    const opts = { docString, refAttrName: ref, unknownFields: unknown };
+    let attr: Attribute;
+    let raw: Uint8Array[] | undefined;
+    if (ref !== '') {
+      attr = new Attribute(name, type as AttributeType, null, opts);
+    } else {
+      let value: Attribute['value'];
+      switch (type) {
+        case AttributeType.FLOAT:
+          value = fv ?? 0;
+          break;
+        case AttributeType.INT:
+          value = iv ?? 0n;
+          break;
+        case AttributeType.STRING: {
+          const b = sv ?? new Uint8Array(0);
+          const text = this.utf8(b);
+          if (text.lossy) raw = [b];
+          value = text.value;
+          break;
+        }
+        case AttributeType.TENSOR:
+          if (tR === undefined) this.fail('IMPORT_INVALID', `attribute '${name}' is TENSOR but has no t field`, s);
+          value = this.tensor(tR, 't', -1);
+          break;
+        case AttributeType.GRAPH:
+          if (gR === undefined) this.fail('IMPORT_INVALID', `attribute '${name}' is GRAPH but has no g field`, s);
+          value = this.graph(gR, 'g', -1);
+          break;
+        case AttributeType.SPARSE_TENSOR:
+          if (spR === undefined) this.fail('IMPORT_INVALID', `attribute '${name}' is SPARSE_TENSOR but has no sparse_tensor field`, s);
+          value = this.sparseTensor(spR, 'sparse_tensor', -1);
+          break;
+        case AttributeType.TYPE_PROTO:
+          if (tpR === undefined) this.fail('IMPORT_INVALID', `attribute '${name}' is TYPE_PROTO but has no tp field`, s);
+          value = this.type(tpR, 'tp', -1);
+          break;
+        case AttributeType.FLOATS:
+          value = floats ?? [];
+          break;
+        case AttributeType.INTS:
+          value = ints ?? [];
+          break;
+        case AttributeType.STRINGS: {
+          const list = strings ?? [];
+          let lossy = false;
+          value = list.map((b) => {
+            const t = this.utf8(b);
+            lossy ||= t.lossy;
+            return t.value;
+          });
+          if (lossy) raw = list;
+          break;
+        }
+        case AttributeType.TENSORS:
+          value = tensors ?? [];
+          break;
+        case AttributeType.GRAPHS:
+          value = graphs ?? [];
+          break;
+        case AttributeType.SPARSE_TENSORS:
+          value = sparses ?? [];
+          break;
+        case AttributeType.TYPE_PROTOS:
+          value = tps ?? [];
+          break;
+        default:
+          if (type === AttributeType.UNDEFINED) this.fail('IMPORT_INVALID', `attribute '${name}' has neither a type nor a value`, s);
+          return this.fail('IMPORT_INVALID', `attribute '${name}' has type ${type}, which is not an ONNX attribute type`, s, 'the file is corrupt or from a newer ONNX than onnxkit knows');
+      }
+      const present = [fv, iv, sv, tR, gR, spR, tpR, floats, ints, strings, tensors, graphs, sparses, tps].filter((x) => x !== undefined).length;
+      if (present > 1) this.diag('IMPORT_ATTRIBUTE_VALUES', `attribute '${name}' (${AttributeType[type]}) carries ${present} value fields; only the one its type names is kept`);
+      attr = new Attribute(name, type as AttributeType, value, opts);
+    }
+    if (raw !== undefined) setRawAttributeStrings(attr, raw);
+    // NaN payloads (signaling NaNs in particular) do not survive a JS number; keep the bits.
+    if (ref === '' && type === AttributeType.FLOAT && fv !== undefined && Number.isNaN(fv)) setRawAttributeFloats(attr, r.bytesAt(fvAt, 4));
+    if (ref === '' && type === AttributeType.FLOATS && floats !== undefined && floats.some(Number.isNaN)) {
+      const bits = new Uint8Array(4 * floatsAt!.length);
+      floatsAt!.forEach((at, i) => bits.set(r.bytesAt(at, 4), 4 * i));
+      setRawAttributeFloats(attr, bits);
+    }
+    p.leave();
+    return attr;
+  }
+
+  private utf8(b: Uint8Array): { value: string; lossy: boolean } {
+    try {
+      return { value: fatalDecoder.decode(b), lossy: false };
+    } catch {
+      this.diag('IMPORT_NON_UTF8', 'an attribute string is not valid UTF-8; its bytes are kept for re-encoding, the text has replacement characters');
+      return { value: lossyDecoder.decode(b), lossy: true };
+    }
+  }
+
+  // ------------------------------------------------------------------ ValueInfoProto
+
+  private valueInfo(s: number, e: number, field: string, index: number): Value {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, ValueInfoSpec, s);
+    const d = p.depth;
+    let name = '';
+    let typeR: number[] | undefined;
+    let docString = '';
+    let meta: Map<string, string> | undefined;
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      switch (f) {
+        case 1:
+          name = this.str(w, at, e);
+          break;
+        case 2:
+          typeR = this.range(w, at, e, typeR, 'a type');
+          break;
+        case 3:
+          docString = this.str(w, at, e);
+          break;
+        case 4: {
+          const len = this.len(w, at, e, 'a metadata entry');
+          meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
+          break;
+        }
+        default:
+          (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    const type = typeR === undefined ? null : this.type(typeR, 'type', -1);
+    const v = new Value({ name, type, docString, metadataProps: meta });
+    v.unknownFields = unknown;
+    p.leave();
+    return v;
+  }
+
+  // ------------------------------------------------------------------ TypeProto
+
+  type(ranges: number[], field: string, index: number): TypeInfo {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, TypeSpec, ranges[0]!);
+    const d = p.depth;
+    let which = 0;
+    let inner: number[] | undefined;
+    let denotation: string | undefined;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        switch (f) {
+          case 1:
+          case 4:
+          case 5:
+          case 7:
+          case 8:
+          case 9:
+            // A oneof: a different member replaces the previous one; the same member merges.
+            if (which !== f) inner = undefined;
+            which = f;
+            inner = this.range(w, at, e, inner, 'a type');
+            break;
+          case 6:
+            denotation = this.str(w, at, e);
+            break;
+          default:
+            (unknown ??= []).push(r.unknown(at, w, e, f));
+        }
+      }
+    }
+    p.field[d] = which;
+    let t: TypeInfo;
+    let innerUnknown: Uint8Array[] | undefined;
+    const den = denotation !== undefined ? { denotation } : {};
+    switch (which) {
+      case 1:
+      case 8: {
+        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', den);
+        t = x.type;
+        innerUnknown = x.unknown;
+        break;
+      }
+      case 4:
+      case 9: {
+        const x = this.wrappedType(inner!, which === 4 ? TypeSequenceSpec : TypeOptionalSpec);
+        t = which === 4 ? { kind: 'sequence', elem: x.elem, ...den } : { kind: 'optional', elem: x.elem, ...den };
+        innerUnknown = x.unknown;
+        break;
+      }
+      case 5: {
+        const x = this.mapType(inner!);
+        t = { kind: 'map', keyType: x.keyType, value: x.value, ...den };
+        innerUnknown = x.unknown;
+        break;
+      }
+      case 7: {
+        const x = this.opaqueType(inner!);
+        t = { kind: 'opaque', domain: x.domain, name: x.name, ...den };
+        innerUnknown = x.unknown;
+        break;
+      }
+      default:
+        t = { kind: 'empty', ...den };
+    }
+    p.field[d] = 0;
+    setExtras(t, 'type', unknown);
+    setExtras(t, 'inner', innerUnknown);
+    p.leave();
+    return t;
+  }
+
+  private tensorType(ranges: number[], kind: 'tensor' | 'sparse_tensor', den: { denotation?: string }): { type: TensorType; unknown?: Uint8Array[] } {
+    const r = this.r;
+    const p = this.p;
+    p.enter(kind === 'tensor' ? 'tensor_type' : 'sparse_tensor_type', -1, TypeTensorSpec, ranges[0]!);
+    const d = p.depth;
+    let elemType = 0;
+    let shapeR: number[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) {
+          this.varint(w, at);
+          elemType = r.int32(e);
+        } else if (f === 2) shapeR = this.range(w, at, e, shapeR, 'a shape');
+        else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    if (elemType !== 0 && !isKnownDataType(elemType)) this.diag('IMPORT_UNKNOWN_DTYPE', `element type ${elemType} is not a data type onnxkit knows; it is kept as a number`);
+    let type: TensorType;
+    if (shapeR === undefined) {
+      type = { kind, elemType: elemType as DataType, shape: null, ...den };
+    } else {
+      p.field[d] = 2;
+      const sh = this.shape(shapeR);
+      p.field[d] = 0;
+      type = { kind, elemType: elemType as DataType, shape: sh.dims, ...(sh.denotations ? { dimDenotations: sh.denotations } : {}), ...den };
+      setExtras(type, 'shape', sh.unknown);
+      sh.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
+    }
+    p.leave();
+    return { type, unknown };
+  }
+
+  private shape(ranges: number[]): { dims: Dim[]; denotations?: (string | undefined)[]; unknown?: Uint8Array[]; dimUnknown?: (Uint8Array[] | undefined)[] } {
+    const r = this.r;
+    const p = this.p;
+    p.enter('shape', -1, ShapeSpec, ranges[0]!);
+    const d = p.depth;
+    const dims: Dim[] = [];
+    let denotations: (string | undefined)[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    let dimUnknown: (Uint8Array[] | undefined)[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) {
+          const len = this.len(w, at, e, 'a dimension');
+          const s = r.pos;
+          const i = dims.length;
+          p.enter('dim', i, DimSpec, s);
+          const dd = p.depth;
+          let dim: Dim = null;
+          let den: string | undefined;
+          let du: Uint8Array[] | undefined;
+          const de = s + len;
+          while (r.pos < de) {
+            const at2 = r.pos;
+            const tag2 = r.tag(de);
+            const f2 = tag2 >>> 3;
+            const w2 = tag2 & 7;
+            p.field[dd] = f2;
+            if (f2 === 1) dim = this.int64Num(w2, at2, de, 'dim_value');
+            else if (f2 === 2) dim = this.str(w2, at2, de);
+            else if (f2 === 3) den = this.str(w2, at2, de);
+            else (du ??= []).push(r.unknown(at2, w2, de, f2));
+          }
+          p.leave();
+          dims.push(dim);
+          if (den !== undefined) (denotations ??= [])[i] = den;
+          if (du !== undefined) (dimUnknown ??= [])[i] = du;
+        } else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    if (denotations !== undefined) denotations.length = dims.length;
+    p.leave();
+    return { dims, denotations, unknown, dimUnknown };
+  }
+
+  private wrappedType(ranges: number[], spec: MessageSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
+    const r = this.r;
+    const p = this.p;
+    p.enter(spec === TypeSequenceSpec ? 'sequence_type' : 'optional_type', -1, spec, ranges[0]!);
+    const d = p.depth;
+    let elemR: number[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) elemR = this.range(w, at, e, elemR, 'an element type');
+        else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    const elem = elemR === undefined ? null : this.type(elemR, 'elem_type', -1);
+    p.leave();
+    return { elem, unknown };
+  }
+
+  private mapType(ranges: number[]): { keyType: DataType; value: TypeInfo | null; unknown?: Uint8Array[] } {
+    const r = this.r;
+    const p = this.p;
+    p.enter('map_type', -1, TypeMapSpec, ranges[0]!);
+    const d = p.depth;
+    let keyType = 0;
+    let valueR: number[] | undefined;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) {
+          this.varint(w, at);
+          keyType = r.int32(e);
+        } else if (f === 2) valueR = this.range(w, at, e, valueR, 'a value type');
+        else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    const value = valueR === undefined ? null : this.type(valueR, 'value_type', -1);
+    p.leave();
+    return { keyType: keyType as DataType, value, unknown };
+  }
+
+  private opaqueType(ranges: number[]): { domain: string; name: string; unknown?: Uint8Array[] } {
+    const r = this.r;
+    const p = this.p;
+    p.enter('opaque_type', -1, TypeOpaqueSpec, ranges[0]!);
+    const d = p.depth;
+    let domain = '';
+    let name = '';
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) domain = this.str(w, at, e);
+        else if (f === 2) name = this.str(w, at, e);
+        else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    p.leave();
+    return { domain, name, unknown };
+  }
+
+  // ------------------------------------------------------------------ TensorProto
+
+  /** A TensorProto; `field` '' decodes the root message (a standalone .pb tensor). */
+  tensor(ranges: number[], field: string, index: number): Tensor {
+    const r = this.r;
+    const p = this.p;
+    if (field !== '') p.enter(field, index, TensorSpec, ranges[0]!);
+    const d = p.depth;
+    const dims: number[] = [];
+    let dataType = 0;
+    let segR: number[] | undefined;
+    // Typed data fields: [offset, length, offset, length, ...] of packed runs or single values.
+    let floatSeg: number[] | undefined;
+    let int32Seg: number[] | undefined;
+    let int64Seg: number[] | undefined;
+    let doubleSeg: number[] | undefined;
+    let uint64Seg: number[] | undefined;
+    let strings: Uint8Array[] | undefined;
+    let rawAt = -1;
+    let rawLen = 0;
+    let name = '';
+    let hasName = false;
+    let docString = '';
+    let entries: { key: string; value: string; raw: Uint8Array; at: number }[] | undefined;
+    let location = 0;
+    let meta: Map<string, string> | undefined;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        switch (f) {
+          case 1:
+            if (w === WIRE_LEN) {
+              const len = r.length(e, 'packed dims');
+              const end = r.pos + len;
+              while (r.pos < end) dims.push(this.dim(r.pos, end));
+            } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
+            else this.badWire(w, 'varint or packed', at);
+            break;
+          case 2:
+            this.varint(w, at);
+            dataType = r.int32(e);
+            break;
+          case 3:
+            segR = this.range(w, at, e, segR, 'a segment');
+            break;
+          case 4:
+            floatSeg = this.typedRun(w, at, e, floatSeg, WIRE_I32);
+            break;
+          case 5:
+            int32Seg = this.typedRun(w, at, e, int32Seg, WIRE_VARINT);
+            break;
+          case 6:
+            (strings ??= []).push(r.bytes(this.len(w, at, e, 'a string')));
+            break;
+          case 7:
+            int64Seg = this.typedRun(w, at, e, int64Seg, WIRE_VARINT);
+            break;
+          case 8:
+            name = this.str(w, at, e);
+            hasName = true;
+            break;
+          case 9: {
+            // Payload bytes are only located here, never read: small ones are viewed (memory
+            // mode) or copied once the tensor is built; large ones stay on disk (windowed mode).
+            rawLen = this.len(w, at, e, 'raw_data');
+            rawAt = r.pos;
+            r.pos += rawLen;
+            break;
+          }
+          case 10:
+            doubleSeg = this.typedRun(w, at, e, doubleSeg, WIRE_I64);
+            break;
+          case 11:
+            uint64Seg = this.typedRun(w, at, e, uint64Seg, WIRE_VARINT);
+            break;
+          case 12:
+            docString = this.str(w, at, e);
+            break;
+          case 13: {
+            const len = this.len(w, at, e, 'an external_data entry');
+            const s = r.pos;
+            entries ??= [];
+            const [key, value] = this.pair(s, s + len, 'external_data', entries.length);
+            entries.push({ key, value, raw: r.bytesAt(at, s + len - at), at });
+            r.pos = s + len;
+            break;
+          }
+          case 14:
+            this.varint(w, at);
+            location = r.int32(e);
+            break;
+          case 16: {
+            const len = this.len(w, at, e, 'a metadata entry');
+            meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
+            break;
+          }
+          default:
+            (unknown ??= []).push(r.unknown(at, w, e, f));
+        }
+      }
+    }
+    p.field[d] = 0;
+    const segment = segR === undefined ? undefined : this.segment(segR);
+    const init: TensorInit = { name, docString, metadataProps: meta, segment, unknownFields: unknown };
+    const t = this.buildTensor(ranges[0]!, dims, dataType, init, {
+      rawAt,
+      rawLen,
+      floatSeg,
+      int32Seg,
+      int64Seg,
+      doubleSeg,
+      uint64Seg,
+      strings,
+      entries,
+      location,
+    });
+    if (hasName && name === '') markPresent(t, 'name');
+    if (field !== '') p.leave();
+    return t;
+  }
+
+  private dim(at: number, end: number): number {
+    const v = this.r.int64Number(end);
+    if (!(v >= 0)) this.fail('IMPORT_INVALID', Number.isNaN(v) ? 'a tensor dimension exceeds 2^53' : `tensor dimension ${v} is negative`, at);
+    return v;
+  }
+
+  /** Records a packed run (or one unpacked element) of a typed data field. */
+  private typedRun(wire: number, at: number, end: number, seg: number[] | undefined, single: number): number[] {
+    const r = this.r;
+    const s = seg ?? [];
+    if (wire === WIRE_LEN) {
+      const len = r.length(end, 'packed data');
+      s.push(r.pos, len);
+      r.pos += len;
+    } else if (wire === single) {
+      const v = r.pos;
+      if (single === WIRE_VARINT) r.varint64(end);
+      else {
+        const n = single === WIRE_I32 ? 4 : 8;
+        if (v + n > end) this.fail('IMPORT_TRUNCATED', `input ends inside a fixed${n * 8} element`, v);
+        r.pos = v + n;
+      }
+      s.push(v, r.pos - v);
+    } else {
+      this.badWire(wire, single === WIRE_VARINT ? 'varint or packed' : single === WIRE_I32 ? 'fixed32 or packed' : 'fixed64 or packed', at);
+    }
+    return s;
+  }
+
+  /** The bytes of a typed field: a view of its only run, or a concatenation of several. */
+  private gather(seg: number[]): Uint8Array {
+    if (seg.length === 2) return this.r.bytesAt(seg[0]!, seg[1]!);
+    let total = 0;
+    for (let i = 1; i < seg.length; i += 2) total += seg[i]!;
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (let i = 0; i < seg.length; i += 2) {
+      out.set(this.r.bytesAt(seg[i]!, seg[i + 1]!), o);
+      o += seg[i + 1]!;
+    }
+    return out;
+  }
+
+  private segment(ranges: number[]): { begin: bigint; end: bigint } {
+    const r = this.r;
+    const p = this.p;
+    p.enter('segment', -1, SegmentSpec, ranges[0]!);
+    const d = p.depth;
+    let begin = 0n;
+    let end = 0n;
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1 || f === 2) {
+          this.varint(w, at);
+          const v = r.int64Big(e);
+          if (f === 1) begin = v;
+          else end = v;
+        } else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    p.leave();
+    const seg = { begin, end };
+    setExtras(seg, 'segment', unknown);
+    return seg;
+  }
+
+  private buildTensor(
+    at: number,
+    dims: number[],
+    dataType: number,
+    init: TensorInit,
+    data: {
+      rawAt: number;
+      rawLen: number;
+      floatSeg?: number[];
+      int32Seg?: number[];
+      int64Seg?: number[];
+      doubleSeg?: number[];
+      uint64Seg?: number[];
+      strings?: Uint8Array[];
+      entries?: { key: string; value: string; raw: Uint8Array; at: number }[];
+      location: number;
+    },
+  ): Tensor {
+    const name = init.name ?? '';
+    const label = name ? `tensor '${name}'` : 'a tensor';
+    if (dataType === DataType.UNDEFINED || !isKnownDataType(dataType)) {
+      this.fail(
+        'IMPORT_INVALID',
+        dataType === 0 ? `${label} has no data_type` : `${label} has data_type ${dataType}, which is not an ONNX data type onnxkit knows (the last is INT2 = 26)`,
+        at,
+        'the file is corrupt or from a newer ONNX than this onnxkit',
+      );
+    }
+    const dtype = dataType as DataType;
+    let size = 1;
+    for (const dim of dims) {
+      size *= dim;
+      if (size > MAX_SAFE) this.fail('IMPORT_INVALID', `${label} has ${dims.length} dims [${dims.join(',')}] whose element count exceeds 2^53`, at);
+    }
+    const info = dataTypeInfo(dtype);
+    const shapeText = `${dataTypeName(dtype)}[${dims.join(',')}]`;
+    const typedPresent: [TensorEncoding, number[] | undefined][] = [
+      ['float_data', data.floatSeg],
+      ['int32_data', data.int32Seg],
+      ['int64_data', data.int64Seg],
+      ['double_data', data.doubleSeg],
+      ['uint64_data', data.uint64Seg],
+    ];
+    const present = typedPresent.filter(([, s]) => s !== undefined).map(([f]) => f);
+    if (data.strings !== undefined) present.push('string_data');
+    if (data.rawAt >= 0) present.push('raw_data');
+    const wrap = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        if (e instanceof GraphError) this.fail('IMPORT_INVALID', e.message, at);
+        throw e;
+      }
+    };
+
+    if (data.location === DATA_LOCATION_EXTERNAL) {
+      if (dtype === DataType.STRING) this.fail('IMPORT_EXTERNAL_DATA', `${label} is a string tensor stored as external data, which ONNX does not allow`, at);
+      if (present.length > 0) this.diag('IMPORT_IGNORED_DATA', `${label} is stored as external data; its ${present.join(', ')} field(s) are ignored`);
+      const byteLength = packedByteLength(dtype, size);
+      const extInfo = parseExternalEntries(data.entries ?? [], label, (code, what, offset) => this.fail(code, what, offset));
+      checkExternalLocationSyntax(extInfo.location, label, (code, what) => this.fail(code, what, data.entries?.[0]?.at ?? at));
+      if (extInfo.length !== undefined && extInfo.length !== byteLength) {
+        this.fail('IMPORT_EXTERNAL_DATA', `${label} (${shapeText}) needs ${byteLength} bytes but its external_data length says ${extInfo.length}`, at);
+      }
+      setRawExternalEntries(extInfo, (data.entries ?? []).map((x) => x.raw));
+      const fieldPath = this.p.render(false);
+      const source = this.opts.external ? this.opts.external(extInfo, name, fieldPath, byteLength) : unresolvedExternal(extInfo, label, byteLength, fieldPath, this.file);
+      return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: 'external' }));
+    }
+    if (data.location !== 0) this.diag('IMPORT_DATA_LOCATION', `${label} has data_location ${data.location}, which is not DEFAULT or EXTERNAL; treated as DEFAULT`);
+
+    if (dtype === DataType.STRING) {
+      if (present.some((f) => f !== 'string_data')) this.fail('IMPORT_INVALID', `${label} is a string tensor but stores data in ${present.filter((f) => f !== 'string_data').join(', ')}`, at);
+      const values = data.strings ?? [];
+      if (values.length !== size) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${size} strings, string_data holds ${values.length}`, at);
+      return wrap(() => Tensor.fromStrings(dims, values, { ...init, encoding: 'string_data' }));
+    }
+    const byteLength = packedByteLength(dtype, size);
+    if (data.rawAt >= 0) {
+      if (present.length > 1) this.diag('IMPORT_IGNORED_DATA', `${label} has raw_data and ${present.filter((f) => f !== 'raw_data').join(', ')}; raw_data is used`);
+      if (data.rawLen !== byteLength) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${byteLength} bytes but raw_data holds ${data.rawLen}`, data.rawAt);
+      return wrap(() => this.payloadTensor(dtype, dims, data.rawAt, data.rawLen, { ...init, encoding: 'raw_data' }));
+    }
+    if (data.strings !== undefined) this.fail('IMPORT_INVALID', `${label} is ${dataTypeName(dtype)} but stores data in string_data`, at);
+    const expectField = info.protoField;
+    for (const f of present) {
+      if (f !== expectField) this.fail('IMPORT_INVALID', `${label} is ${dataTypeName(dtype)} but stores data in ${f} (expected ${expectField} or raw_data)`, at);
+    }
+    const seg = typedPresent.find(([f]) => f === expectField)?.[1];
+    if (seg === undefined) {
+      if (size !== 0) this.fail('IMPORT_INVALID', `${label} (${shapeText}) has no data: no raw_data, ${expectField} or external data`, at, 'an initializer must carry its values');
+      return wrap(() => Tensor.fromBytes(dtype, dims, new Uint8Array(0), { ...init, encoding: expectField as TensorEncoding }));
+    }
+    if (expectField === 'float_data' || expectField === 'double_data') {
+      // Packed fixed-width floats have exactly the raw_data layout: no conversion, just a view.
+      let total = 0;
+      for (let i = 1; i < seg.length; i += 2) total += seg[i]!;
+      if (total !== byteLength) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${byteLength} bytes but ${expectField} holds ${total}`, seg[0]);
+      if (seg.length === 2) return wrap(() => this.payloadTensor(dtype, dims, seg[0]!, seg[1]!, { ...init, encoding: expectField }));
+      return wrap(() => Tensor.fromBytes(dtype, dims, this.gather(seg), { ...init, encoding: expectField }));
+    }
+    const bytes = this.gather(seg);
+    const units = info.perStorageUnit > 1 ? Math.ceil(size / info.perStorageUnit) : size * info.partsPerElement;
+    let count = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x80) count++;
+    if (bytes.length > 0 && bytes[bytes.length - 1]! >= 0x80) this.fail('IMPORT_TRUNCATED', `${label}: ${expectField} ends inside a varint`, seg[seg.length - 2]);
+    if (count !== units) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${units} values in ${expectField}, found ${count}`, seg[0]);
+    const wire = expectField === 'int32_data' ? 'int32' : expectField === 'int64_data' ? 'int64' : 'uint64';
+    return wrap(() => Tensor.fromVarints(dtype, dims, bytes, wire, { ...init, encoding: expectField as TensorEncoding }));
+  }
+
+  /** A tensor over input bytes: a zero-copy view, a copy (small, windowed) or an on-disk source. */
+  private payloadTensor(dtype: DataType, dims: number[], at: number, len: number, init: TensorInit): Tensor {
+    const lazy = this.opts.lazyRaw;
+    if (!this.r.inMemory && lazy !== undefined && len >= lazy.threshold) {
+      return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
+    }
+    return Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
+  }
+
+  // ------------------------------------------------------------------ SparseTensorProto
+
+  sparseTensor(ranges: number[], field: string, index: number): SparseTensor {
+    const r = this.r;
+    const p = this.p;
+    p.enter(field, index, SparseTensorSpec, ranges[0]!);
+    const d = p.depth;
+    let valuesR: number[] | undefined;
+    let indicesR: number[] | undefined;
+    const dims: number[] = [];
+    let unknown: Uint8Array[] | undefined;
+    for (let k = 0; k < ranges.length; k += 2) {
+      const e = ranges[k + 1]!;
+      r.pos = ranges[k]!;
+      while (r.pos < e) {
+        const at = r.pos;
+        const tag = r.tag(e);
+        const f = tag >>> 3;
+        const w = tag & 7;
+        p.field[d] = f;
+        if (f === 1) valuesR = this.range(w, at, e, valuesR, 'sparse values');
+        else if (f === 2) indicesR = this.range(w, at, e, indicesR, 'sparse indices');
+        else if (f === 3) {
+          if (w === WIRE_LEN) {
+            const len = r.length(e, 'packed dims');
+            const end = r.pos + len;
+            while (r.pos < end) dims.push(this.dim(r.pos, end));
+          } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
+          else this.badWire(w, 'varint or packed', at);
+        } else (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    if (valuesR === undefined || indicesR === undefined) this.fail('IMPORT_INVALID', `a sparse tensor lacks its ${valuesR === undefined ? 'values' : 'indices'}`, ranges[0]);
+    const values = this.tensor(valuesR, 'values', -1);
+    const indices = this.tensor(indicesR, 'indices', -1);
+    const st: SparseTensor = { values, indices, dims };
+    setExtras(st, 'sparse', unknown);
+    p.leave();
+    return st;
+  }
+
+  // ------------------------------------------------------------------ TensorAnnotation
+
+  private annotation(s: number, e: number, index: number): QuantizationAnnotation {
+    const r = this.r;
+    const p = this.p;
+    p.enter('quantization_annotation', index, AnnotationSpec, s);
+    const d = p.depth;
+    let tensorName = '';
+    const params: [string, string][] = [];
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      if (f === 1) tensorName = this.str(w, at, e);
+      else if (f === 2) {
+        const len = this.len(w, at, e, 'a parameter entry');
+        const ps = r.pos;
+        params.push(this.pair(ps, ps + len, 'quant_parameter_tensor_names', params.length));
+        r.pos = ps + len;
+      } else (unknown ??= []).push(r.unknown(at, w, e, f));
+    }
+    p.field[d] = 0;
+    const q: QuantizationAnnotation = { tensorName, params };
+    setExtras(q, 'annotation', unknown);
+    p.leave();
+    return q;
+  }
+
+  // ------------------------------------------------------------------ TrainingInfoProto
+
+  private trainingInfo(s: number, e: number, index: number): TrainingInfo {
+    const r = this.r;
+    const p = this.p;
+    p.enter('training_info', index, TrainingSpec, s);
+    const d = p.depth;
+    let initR: number[] | undefined;
+    let algoR: number[] | undefined;
+    const initializationBinding: [string, string][] = [];
+    const updateBinding: [string, string][] = [];
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      if (f === 1) initR = this.range(w, at, e, initR, 'a graph');
+      else if (f === 2) algoR = this.range(w, at, e, algoR, 'a graph');
+      else if (f === 3 || f === 4) {
+        const len = this.len(w, at, e, 'a binding');
+        const bs = r.pos;
+        const list = f === 3 ? initializationBinding : updateBinding;
+        list.push(this.pair(bs, bs + len, TrainingSpec.fields[f]!, list.length));
+        r.pos = bs + len;
+      } else (unknown ??= []).push(r.unknown(at, w, e, f));
+    }
+    p.field[d] = 0;
+    const t: TrainingInfo = {
+      initialization: initR === undefined ? null : this.graph(initR, 'initialization', -1),
+      algorithm: algoR === undefined ? null : this.graph(algoR, 'algorithm', -1),
+      initializationBinding,
+      updateBinding,
+    };
+    if (unknown !== undefined) t.unknownFields = unknown;
+    p.leave();
+    return t;
+  }
+
+  // ------------------------------------------------------------------ FunctionProto
+
+  private function(s: number, e: number, index: number): OnnxFunction {
+    const r = this.r;
+    const p = this.p;
+    p.enter('functions', index, FunctionSpec, s);
+    const d = p.depth;
+    const g = new Graph();
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    let name = '';
+    let domain = '';
+    let overload = '';
+    let docString = '';
+    const inputs: string[] = [];
+    const outputs: string[] = [];
+    const attributeNames: string[] = [];
+    const attributeDefaults: Attribute[] = [];
+    const opsets = new Map<string, number>();
+    let meta: Map<string, string> | undefined;
+    let unknown: Uint8Array[] | undefined;
+    r.pos = s;
+    while (r.pos < e) {
+      const at = r.pos;
+      const tag = r.tag(e);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      p.field[d] = f;
+      switch (f) {
+        case 1:
+          name = this.str(w, at, e);
+          break;
+        case 4:
+          inputs.push(this.str(w, at, e));
+          break;
+        case 5:
+          outputs.push(this.str(w, at, e));
+          break;
+        case 6:
+          attributeNames.push(this.str(w, at, e));
+          break;
+        case 7: {
+          const len = this.len(w, at, e, 'a node');
+          const ns = r.pos;
+          pg.nodes.push(this.node(ns, ns + len, pg.nodes.length, pg.inputNames));
+          r.pos = ns + len;
+          break;
+        }
+        case 8:
+          docString = this.str(w, at, e);
+          break;
+        case 9: {
+          const len = this.len(w, at, e, 'an opset import');
+          const os = r.pos;
+          this.opset(os, os + len, opsets, 'opset_import', opsets.size);
+          r.pos = os + len;
+          break;
+        }
+        case 10:
+          domain = this.str(w, at, e);
+          break;
+        case 11: {
+          const len = this.len(w, at, e, 'an attribute');
+          const as = r.pos;
+          attributeDefaults.push(this.attribute(as, as + len, attributeDefaults.length));
+          r.pos = as + len;
+          break;
+        }
+        case 12: {
+          const len = this.len(w, at, e, 'a value info');
+          const vs = r.pos;
+          pg.valueInfos.push(this.valueInfo(vs, vs + len, 'value_info', pg.valueInfos.length));
+          r.pos = vs + len;
+          break;
+        }
+        case 13:
+          overload = this.str(w, at, e);
+          break;
+        case 14: {
+          const len = this.len(w, at, e, 'a metadata entry');
+          meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
+          break;
+        }
+        default:
+          (unknown ??= []).push(r.unknown(at, w, e, f));
+      }
+    }
+    p.field[d] = 0;
+    for (const n of inputs) g.addInput(new Value({ name: n }));
+    for (const n of pg.nodes) g.append(n);
+    for (const n of outputs) pg.outputs.push(new Value({ name: n }));
+    this.pending.set(g, pg);
+    const fn = new OnnxFunction({ domain, name, overload, graph: g, attributeNames, attributeDefaults, opsetImports: opsets, docString, metadataProps: meta });
+    fn.unknownFields = unknown;
+    this.functionsPending.push({ f: fn, pg });
+    p.leave();
+    return fn;
+  }
+
+  // ------------------------------------------------------------------ name resolution
+
+  private resolveModel(m: Model): void {
+    const main = this.resolveGraph(m.graph, null);
+    for (const { f } of this.functionsPending) this.resolveGraph(f.graph, null, true);
+    for (const t of m.trainingInfo) {
+      // Training graphs see the inference graph's values (its initializers are global variables).
+      if (t.initialization) this.resolveGraph(t.initialization, main);
+      if (t.algorithm) this.resolveGraph(t.algorithm, main);
+    }
+  }
+
+  private resolveGraph(g: Graph, outer: Scope | null, isFunction = false): Scope {
+    const pg = this.pending.get(g)!;
+    const names = new Map<string, Value>();
+    const scope: Scope = { names, parent: outer };
+    const define = (v: Value, what: () => string): void => {
+      if (v.name === '') return;
+      const prev = names.get(v.name);
+      if (prev === undefined) names.set(v.name, v);
+      else if (prev !== v) this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${what()}); uses refer to the first definition`, pg.path);
+    };
+    for (const v of g.inputs) define(v, () => 'graph input');
+    for (const v of g.initializers.values()) define(v, () => 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, () => 'sparse initializer');
+    for (const n of pg.nodes) {
+      const outs = n.outputs;
+      for (let i = 0; i < outs.length; i++) define(outs[i]!, () => `output of ${n.describe()}`);
+    }
+
+    const nodes = pg.nodes;
+    for (let k = 0; k < nodes.length; k++) {
+      const node = nodes[k]!;
+      const inputs = pg.inputNames[k]!;
+      if (inputs.length > 0) {
+        const values: (Value | null)[] = new Array(inputs.length);
+        for (let j = 0; j < inputs.length; j++) {
+          const n = inputs[j]!;
+          values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
+        }
+        node.setInputs(values);
+      }
+      if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+    }
+
+    const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
+    pg.outputs.forEach((rec, i) => {
+      const v = this.lookup(scope, rec.name, pg, -1, i, null);
+      if (!isFunction) this.applyOutputInfo(g, rec, v, hints);
+      g.addOutput(v);
+    });
+    for (const rec of pg.valueInfos) {
+      const v = names.get(rec.name);
+      if (v === undefined) {
+        g.danglingValueInfo.push(rec);
+        hints.valueInfoOrder.push(rec);
+      } else if (!this.claimed.has(v)) {
+        applyInfo(rec, v);
+        this.claimed.add(v);
+        hints.valueInfoOrder.push(v);
+      } else if (valueInfosEqual(rec, v)) {
+        hints.valueInfoOrder.push(v);
+      } else {
+        hints.detached.set(rec, v);
+        hints.valueInfoOrder.push(rec);
+      }
+    }
+    setGraphHints(g, hints);
+    return scope;
+  }
+
+  /** Stores an output ValueInfoProto on its Value, or as a record when the Value is not this graph's to describe. */
+  private applyOutputInfo(g: Graph, rec: Value, v: Value, hints: GraphHints): void {
+    const own = (v.producer !== null && v.producer.graph === g) || v._initializerOf === g || (v.producer === null && v.graph === null && this.placeholders.get(v.name) === v);
+    if (own && !this.claimed.has(v)) {
+      applyInfo(rec, v);
+      this.claimed.add(v);
+    } else if (!valueInfosEqual(rec, v)) {
+      hints.outputInfo.set(v, rec);
+    }
+  }
+
+  /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
+  private lookup(scope: Scope, name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      const v = s.names.get(name);
+      if (v !== undefined) return v;
+    }
+    let v = this.placeholders.get(name);
+    if (v === undefined) {
+      v = new Value({ name });
+      this.placeholders.set(name, v);
+      this.diag(
+        'IMPORT_UNDEFINED_NAME',
+        `${node ? `${node.describe()} reads` : 'a graph output names'} '${name}', which no graph input, initializer or node output defines; kept as a placeholder value`,
+        k >= 0 ? `${pg.path}.node[${k}].input[${j}]` : `${pg.path}.output[${j}]`,
+      );
+    }
+    return v;
+  }
+}
+
+function applyInfo(rec: Value, v: Value): void {
+  v.type = rec.type;
+  v.docString = rec.docString;
+  v.metadataProps = rec.metadataProps;
+  v.unknownFields = rec.unknownFields;
+}
+
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+const lossyDecoder = new TextDecoder('utf-8');
+
+/** A source for external data when decoding bytes without knowing their folder. */
+function unresolvedExternal(info: ExternalDataInfo, label: string, byteLength: number, fieldPath: string, file: string | undefined): TensorSource {
+  return {
+    byteLength,
+    description: `${info.location} @ ${info.offset} + ${byteLength} bytes (folder unknown)`,
+    external: info,
+    read(): Uint8Array {
+      throw new ImportError('IMPORT_EXTERNAL_DATA', `${label} is stored in external file '${info.location}', but the model was decoded from bytes without a folder`, {
+        fieldPath,
+        file,
+        hint: 'pass { baseDir } to decode(), or load() the model from its path',
+      });
+    },
+  };
+}
+
+/** Names a known non-ONNX format from its first bytes, for the IMPORT_NOT_ONNX message. */
+function sniffFormat(r: Reader): string {
+  if (r.size === 0) return '';
+  const head = r.bytesAt(0, Math.min(16, r.size));
+  const ascii = String.fromCharCode(...head);
+  if (ascii.startsWith('PK\x03\x04')) return '; it is a zip archive (a PyTorch .pt/.pth checkpoint or a .keras file?)';
+  if (ascii.startsWith('\x89HDF')) return '; it is an HDF5 file (a Keras .h5 model?)';
+  if (ascii.slice(4, 8) === 'TFL3') return '; it is a TensorFlow Lite flatbuffer';
+  if (ascii.slice(4, 8) === 'ORTM') return '; it is an onnxruntime .ort flatbuffer, not a .onnx protobuf';
+  if (ascii.startsWith('GGUF')) return '; it is a GGUF file';
+  if (head[0] === 0x80 && head[1] !== undefined && head[1] <= 5) return '; it looks like a Python pickle (a PyTorch checkpoint?)';
+  if (/^\s*[{[]/.test(ascii)) return '; it looks like JSON';
+  if (/^\s*</.test(ascii)) return '; it looks like XML/HTML (a download error page?)';
+  if (/^\s*(ir_version|<)/.test(ascii)) return '; it looks like the ONNX text format';
+  return '';
+}

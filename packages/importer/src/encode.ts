@@ -1,0 +1,882 @@
+/**
+ * IR → ModelProto bytes. Two passes over the same traversal: the first computes every message's
+ * size (so length prefixes are known without back-patching), the second writes into one buffer
+ * of exactly the right size, or streams fixed-size chunks to a sink (for `save`, so weights go
+ * from a lazy source to disk without ever being all in memory).
+ *
+ * Output is canonical and deterministic: fields in field-number order (as protobuf's C++
+ * serializer writes them, so files written by onnx/PyTorch usually re-encode byte for byte),
+ * unknown fields last, repeated scalars unpacked except where onnx.proto says `packed = true`,
+ * each tensor in the field it came from (`Tensor.encoding`), varint payloads verbatim.
+ *
+ * Browser-safe: no Node imports.
+ */
+import {
+  AttributeType,
+  DataType,
+  dataTypeInfo,
+  type Attribute,
+  type ExternalDataInfo,
+  type Graph,
+  type Model,
+  type Node,
+  type OnnxFunction,
+  type QuantizationAnnotation,
+  type SparseTensor,
+  type Tensor,
+  type TensorEncoding,
+  type TensorSource,
+  type TensorType,
+  type TrainingInfo,
+  type TypeInfo,
+  type Value,
+} from '@onnxkit/graph';
+import { ExportError } from './errors.js';
+import { getExtras, getGraphHints, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
+import { DATA_LOCATION_EXTERNAL } from './schema.js';
+
+export interface EncodeOptions {
+  /**
+   * Tensors stored as external data: `'keep'` (default) re-emits their external_data references
+   * verbatim, so the bytes are valid next to the same data files; `'embed'` reads them and
+   * writes raw_data.
+   */
+  externalData?: 'keep' | 'embed';
+}
+
+/** Internal: tensors placed into a new external data file by `save`. */
+export type ExternalPlan = Map<Tensor, ExternalDataInfo>;
+
+/** A TensorSource that can copy a byte range into a caller's buffer (streaming, no allocation). */
+export interface RangeReadable extends TensorSource {
+  readInto(target: Uint8Array, sourceOffset: number, length: number): void;
+}
+export function isRangeReadable(s: TensorSource | undefined): s is RangeReadable {
+  return s !== undefined && typeof (s as Partial<RangeReadable>).readInto === 'function';
+}
+
+const LEN = 2;
+const I32 = 5;
+
+function varintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  if (v < 0x800000000) return 5;
+  if (v < 0x40000000000) return 6;
+  if (v < 0x2000000000000) return 7;
+  return 8;
+}
+
+function varint64Size(v: bigint): number {
+  if (v >= 0n && v < 0x20000000000000n) return varintSize(Number(v));
+  if (v < 0n) return 10;
+  let u = BigInt.asUintN(64, v);
+  let n = 1;
+  while (u >= 0x80n) {
+    u >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function tagSize(field: number): number {
+  return field < 16 ? 1 : field < 2048 ? 2 : 3;
+}
+
+export function utf8Length(s: string): number {
+  let n = 0;
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n++;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+const textEncoder = new TextEncoder();
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+
+/** Pass 1: counts bytes and records every submessage's size in visit order. */
+export class SizeOut {
+  n = 0;
+  readonly sizes: number[] = [];
+  private readonly stack: number[] = [];
+
+  u(field: number, v: number): void {
+    this.n += tagSize(field) + varintSize(v);
+  }
+  i32(field: number, v: number): void {
+    this.n += tagSize(field) + (v < 0 ? 10 : varintSize(v));
+  }
+  i64(field: number, v: bigint): void {
+    this.n += tagSize(field) + varint64Size(v);
+  }
+  s(field: number, str: string): void {
+    const l = utf8Length(str);
+    this.n += tagSize(field) + varintSize(l) + l;
+  }
+  b(field: number, bytes: Uint8Array): void {
+    const l = bytes.byteLength;
+    this.n += tagSize(field) + varintSize(l) + l;
+  }
+  f32(field: number, _v: number): void {
+    this.n += tagSize(field) + 4;
+  }
+  raw(bytes: Uint8Array): void {
+    this.n += bytes.byteLength;
+  }
+  payload(field: number, _t: Tensor, length: number): void {
+    this.n += tagSize(field) + varintSize(length) + length;
+  }
+  open(field: number): void {
+    this.n += tagSize(field);
+    this.stack.push(this.sizes.length, this.n);
+    this.sizes.push(0);
+  }
+  close(): void {
+    const start = this.stack.pop()!;
+    const idx = this.stack.pop()!;
+    const body = this.n - start;
+    this.sizes[idx] = body;
+    this.n += varintSize(body);
+  }
+}
+
+/** Pass 2: writes into `buf`; with a sink, flushes full chunks to it (streaming). */
+export class WriteOut {
+  buf: Uint8Array;
+  pos = 0;
+  /** Bytes handed to the sink so far (streaming) . */
+  flushed = 0;
+  private si = 0;
+
+  constructor(
+    private readonly sizes: readonly number[],
+    capacity: number,
+    private readonly sink?: (chunk: Uint8Array) => void,
+  ) {
+    this.buf = allocate(capacity);
+  }
+
+  /** Streaming: makes room for `n` bytes. In memory the buffer has the exact size already. */
+  private ensure(n: number): void {
+    if (this.sink !== undefined && this.pos + n > this.buf.byteLength) this.flush();
+  }
+
+  /** Hands the buffered bytes to the sink (streaming mode only). */
+  flush(): void {
+    if (this.sink === undefined) throw new ExportError('EXPORT_INVALID', 'internal: encoder size pass and write pass disagree');
+    if (this.pos > 0) this.sink(this.buf.subarray(0, this.pos));
+    this.flushed += this.pos;
+    this.pos = 0;
+  }
+
+  private tag(field: number, wire: number): void {
+    this.varint(field * 8 + wire);
+  }
+
+  private varint(v: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    while (v > 0x7fffffff) {
+      buf[p++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+  }
+
+  private varint64(lo: number, hi: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    while (hi > 0 || lo > 127) {
+      buf[p++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    buf[p++] = lo;
+    this.pos = p;
+  }
+
+  u(field: number, v: number): void {
+    this.ensure(13);
+    this.tag(field, 0);
+    this.varint(v);
+  }
+  i32(field: number, v: number): void {
+    this.ensure(15);
+    this.tag(field, 0);
+    if (v < 0) this.varint64(v >>> 0, 0xffffffff);
+    else this.varint(v);
+  }
+  i64(field: number, v: bigint): void {
+    this.ensure(15);
+    this.tag(field, 0);
+    if (v >= 0n && v < 0x20000000000000n) this.varint(Number(v));
+    else {
+      const u = BigInt.asUintN(64, v);
+      this.varint64(Number(u & 0xffffffffn), Number(u >> 32n));
+    }
+  }
+  s(field: number, str: string): void {
+    const l = utf8Length(str);
+    this.ensure(15);
+    this.tag(field, LEN);
+    this.varint(l);
+    if (l === str.length) {
+      if (this.sink !== undefined && this.pos + l > this.buf.byteLength) {
+        this.bytesBody(textEncoder.encode(str));
+        return;
+      }
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < l; i++) buf[p++] = str.charCodeAt(i);
+      this.pos = p;
+    } else {
+      this.bytesBody(textEncoder.encode(str));
+    }
+  }
+  b(field: number, bytes: Uint8Array): void {
+    this.ensure(15);
+    this.tag(field, LEN);
+    this.varint(bytes.byteLength);
+    this.bytesBody(bytes);
+  }
+  f32(field: number, v: number): void {
+    this.ensure(7);
+    this.tag(field, I32);
+    f32[0] = v;
+    this.buf.set(f32Bytes, this.pos);
+    this.pos += 4;
+  }
+  raw(bytes: Uint8Array): void {
+    this.bytesBody(bytes);
+  }
+  open(field: number): void {
+    this.ensure(15);
+    this.tag(field, LEN);
+    this.varint(this.sizes[this.si++]!);
+  }
+  close(): void {}
+
+  private bytesBody(bytes: Uint8Array): void {
+    const n = bytes.byteLength;
+    if (this.sink === undefined || this.pos + n <= this.buf.byteLength) {
+      this.buf.set(bytes, this.pos);
+      this.pos += n;
+      return;
+    }
+    // Larger than what is left of the chunk: flush, then hand big payloads over without copying.
+    this.flush();
+    if (n * 2 > this.buf.byteLength) {
+      this.sink!(bytes);
+      this.flushed += n;
+    } else {
+      this.buf.set(bytes, 0);
+      this.pos = n;
+    }
+  }
+
+  /** A tensor's packed bytes; lazy sources are copied straight into the output (or streamed). */
+  payload(field: number, t: Tensor, length: number): void {
+    this.ensure(15);
+    this.tag(field, LEN);
+    this.varint(length);
+    const src = t.source;
+    if (src === undefined) {
+      this.bytesBody(t.bytes());
+      return;
+    }
+    if (!isRangeReadable(src)) {
+      this.bytesBody(t.bytes());
+      return;
+    }
+    if (this.sink === undefined || this.pos + length <= this.buf.byteLength) {
+      src.readInto(this.buf.subarray(this.pos, this.pos + length), 0, length);
+      this.pos += length;
+      return;
+    }
+    this.flush();
+    for (let off = 0; off < length; ) {
+      const n = Math.min(this.buf.byteLength, length - off);
+      src.readInto(this.buf.subarray(0, n), off, n);
+      this.pos = n;
+      this.flush();
+      off += n;
+    }
+  }
+}
+
+type Out = SizeOut | WriteOut;
+
+/**
+ * An output buffer. Every byte gets written, so under Node the zero-filling of
+ * `new Uint8Array` is skipped (a full extra pass over a 100 MB model); browsers get the plain
+ * array. The result is a plain Uint8Array view either way.
+ */
+function allocate(n: number): Uint8Array {
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+  if (B === undefined || n < 4096) return new Uint8Array(n);
+  const b = B.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** Walks a model in canonical field order; run once with SizeOut, once with WriteOut. */
+export class ModelEncoder {
+  /** Varint bytes computed for tensors whose payload is not already varints (reused by pass 2). */
+  private readonly varintCache = new Map<Tensor, Uint8Array>();
+
+  constructor(
+    private readonly embedExternal: boolean,
+    private readonly plan: ExternalPlan | undefined,
+  ) {}
+
+  model(o: Out, m: Model): void {
+    if (m.irVersion !== 0) o.i64(1, BigInt(m.irVersion));
+    if (m.producerName) o.s(2, m.producerName);
+    if (m.producerVersion) o.s(3, m.producerVersion);
+    if (m.domain) o.s(4, m.domain);
+    if (m.modelVersion !== 0n) o.i64(5, m.modelVersion);
+    if (m.docString) o.s(6, m.docString);
+    o.open(7);
+    this.graphBody(o, m.graph);
+    o.close();
+    this.opsets(o, 8, m.opsetImports);
+    this.entries(o, 14, m.metadataProps);
+    for (const t of m.trainingInfo) {
+      o.open(20);
+      this.training(o, t);
+      o.close();
+    }
+    for (const f of m.functions) {
+      o.open(25);
+      this.function(o, f);
+      o.close();
+    }
+    this.unknown(o, m.unknownFields);
+  }
+
+  private unknown(o: Out, fields: readonly Uint8Array[] | undefined): void {
+    if (fields) for (const f of fields) o.raw(f);
+  }
+
+  private opsets(o: Out, field: number, opsets: ReadonlyMap<string, number>): void {
+    for (const [domain, version] of opsets) {
+      o.open(field);
+      if (domain !== '' || !isPresent(opsets, `opset-no-domain:${domain}`)) o.s(1, domain);
+      o.i64(2, BigInt(version));
+      this.unknown(o, getExtras(opsets, `opset:${domain}`));
+      o.close();
+    }
+  }
+
+  private entries(o: Out, field: number, map: ReadonlyMap<string, string>): void {
+    for (const [k, v] of map) {
+      o.open(field);
+      o.s(1, k);
+      o.s(2, v);
+      this.unknown(o, getExtras(map, `entry:${k}`));
+      o.close();
+    }
+  }
+
+  private pairs(o: Out, field: number, list: readonly (readonly [string, string])[]): void {
+    for (const pair of list) {
+      o.open(field);
+      o.s(1, pair[0]);
+      o.s(2, pair[1]);
+      this.unknown(o, getExtras(pair, 'entry'));
+      o.close();
+    }
+  }
+
+  private training(o: Out, t: TrainingInfo): void {
+    if (t.initialization) {
+      o.open(1);
+      this.graphBody(o, t.initialization);
+      o.close();
+    }
+    if (t.algorithm) {
+      o.open(2);
+      this.graphBody(o, t.algorithm);
+      o.close();
+    }
+    this.pairs(o, 3, t.initializationBinding);
+    this.pairs(o, 4, t.updateBinding);
+    this.unknown(o, t.unknownFields);
+  }
+
+  private function(o: Out, f: OnnxFunction): void {
+    if (f.name) o.s(1, f.name);
+    for (const v of f.graph.inputs) o.s(4, v.name);
+    for (const v of f.graph.outputs) o.s(5, v.name);
+    for (const a of f.attributeNames) o.s(6, a);
+    for (const n of f.graph) {
+      o.open(7);
+      this.node(o, n);
+      o.close();
+    }
+    if (f.docString) o.s(8, f.docString);
+    this.opsets(o, 9, f.opsetImports);
+    if (f.domain) o.s(10, f.domain);
+    for (const a of f.attributeDefaults) {
+      o.open(11);
+      this.attribute(o, a);
+      o.close();
+    }
+    this.valueInfos(o, 12, f.graph);
+    if (f.overload) o.s(13, f.overload);
+    this.entries(o, 14, f.metadataProps);
+    this.unknown(o, f.unknownFields);
+  }
+
+  graphBody(o: Out, g: Graph): void {
+    for (const n of g) {
+      o.open(1);
+      this.node(o, n);
+      o.close();
+    }
+    if (g.name) o.s(2, g.name);
+    for (const [name, v] of g.initializers) {
+      const t = v.constValue;
+      if (t === null) throw new ExportError('EXPORT_INVALID', `initializer '${name}' of graph '${g.name}' has no tensor`);
+      o.open(5);
+      this.tensorBody(o, t, name);
+      o.close();
+    }
+    if (g.docString) o.s(10, g.docString);
+    for (const v of g.inputs) {
+      o.open(11);
+      this.valueInfoBody(o, v, v.name);
+      o.close();
+    }
+    const hints = getGraphHints(g);
+    for (const v of g.outputs) {
+      o.open(12);
+      this.valueInfoBody(o, hints?.outputInfo.get(v) ?? v, v.name);
+      o.close();
+    }
+    this.valueInfos(o, 13, g);
+    for (const q of g.quantizationAnnotations) {
+      o.open(14);
+      this.annotation(o, q);
+      o.close();
+    }
+    for (const [name, v] of g.sparseInitializers) {
+      const s = v.sparseValue;
+      if (s === null) throw new ExportError('EXPORT_INVALID', `sparse initializer '${name}' of graph '${g.name}' has no sparse value`);
+      o.open(15);
+      this.sparseBody(o, s, name);
+      o.close();
+    }
+    this.entries(o, 16, g.metadataProps);
+    this.unknown(o, g.unknownFields);
+  }
+
+  /**
+   * value_info entries: first those the file had, in its order (dropping values a pass removed),
+   * then typed values the file did not describe, in node order, then new dangling entries.
+   */
+  private valueInfos(o: Out, field: number, g: Graph): void {
+    const hints = getGraphHints(g);
+    const done = new Set<Value>();
+    const dangling = new Set(g.danglingValueInfo);
+    const emit = (v: Value): void => {
+      done.add(v);
+      o.open(field);
+      this.valueInfoBody(o, v, v.name);
+      o.close();
+    };
+    if (hints) {
+      for (const v of hints.valueInfoOrder) {
+        if (done.has(v)) continue;
+        const target = hints.detached.get(v);
+        if (target !== undefined) {
+          if (definedIn(target, g) && target.name === v.name) emit(v);
+        } else if (dangling.has(v) || definedIn(v, g)) emit(v);
+      }
+    }
+    for (const n of g) {
+      for (const v of n.outputs) {
+        if (done.has(v) || v.name === '' || v._outputOf.includes(g)) continue;
+        if (v.type !== null || v.docString !== '' || v.metadataProps.size > 0 || (v.unknownFields?.length ?? 0) > 0) emit(v);
+      }
+    }
+    for (const v of g.danglingValueInfo) if (!done.has(v)) emit(v);
+  }
+
+  valueInfoBody(o: Out, v: Value, name: string): void {
+    o.s(1, name);
+    if (v.type !== null) {
+      o.open(2);
+      this.type(o, v.type);
+      o.close();
+    }
+    if (v.docString) o.s(3, v.docString);
+    this.entries(o, 4, v.metadataProps);
+    this.unknown(o, v.unknownFields);
+  }
+
+  type(o: Out, t: TypeInfo): void {
+    const den = t.denotation;
+    const member = (): void => {
+      switch (t.kind) {
+        case 'tensor':
+        case 'sparse_tensor':
+          o.open(t.kind === 'tensor' ? 1 : 8);
+          this.tensorType(o, t);
+          this.unknown(o, getExtras(t, 'inner'));
+          o.close();
+          return;
+        case 'sequence':
+        case 'optional':
+          o.open(t.kind === 'sequence' ? 4 : 9);
+          if (t.elem !== null) {
+            o.open(1);
+            this.type(o, t.elem);
+            o.close();
+          }
+          this.unknown(o, getExtras(t, 'inner'));
+          o.close();
+          return;
+        case 'map':
+          o.open(5);
+          o.i32(1, t.keyType);
+          if (t.value !== null) {
+            o.open(2);
+            this.type(o, t.value);
+            o.close();
+          }
+          this.unknown(o, getExtras(t, 'inner'));
+          o.close();
+          return;
+        case 'opaque':
+          o.open(7);
+          if (t.domain) o.s(1, t.domain);
+          if (t.name) o.s(2, t.name);
+          this.unknown(o, getExtras(t, 'inner'));
+          o.close();
+          return;
+        case 'empty':
+          return;
+      }
+    };
+    const memberField = t.kind === 'tensor' ? 1 : t.kind === 'sequence' ? 4 : t.kind === 'map' ? 5 : t.kind === 'opaque' ? 7 : t.kind === 'sparse_tensor' ? 8 : t.kind === 'optional' ? 9 : 0;
+    if (memberField < 6) member();
+    if (den !== undefined) o.s(6, den);
+    if (memberField > 6) member();
+    this.unknown(o, getExtras(t, 'type'));
+  }
+
+  private tensorType(o: Out, t: TensorType): void {
+    o.i32(1, t.elemType);
+    if (t.shape !== null) {
+      o.open(2);
+      t.shape.forEach((d, i) => {
+        o.open(1);
+        if (typeof d === 'number') {
+          if (!Number.isSafeInteger(d)) throw new ExportError('EXPORT_INVALID', `a shape has dimension ${d}, which is not an integer`);
+          o.i64(1, BigInt(d));
+        }
+        else if (typeof d === 'string') o.s(2, d);
+        const den = t.dimDenotations?.[i];
+        if (den !== undefined) o.s(3, den);
+        this.unknown(o, getExtras(t, `dim:${i}`));
+        o.close();
+      });
+      this.unknown(o, getExtras(t, 'shape'));
+      o.close();
+    }
+  }
+
+  private node(o: Out, n: Node): void {
+    for (const v of n.inputs) o.s(1, v === null ? '' : v.name);
+    for (const v of n.outputs) o.s(2, v.name);
+    if (n.name || isPresent(n, 'name')) o.s(3, n.name);
+    if (n.opType) o.s(4, n.opType);
+    for (const a of n.attributes.values()) {
+      o.open(5);
+      this.attribute(o, a);
+      o.close();
+    }
+    if (n.docString) o.s(6, n.docString);
+    if (n.domain || isPresent(n, 'domain')) o.s(7, n.domain);
+    if (n.overload) o.s(8, n.overload);
+    this.entries(o, 9, n.metadataProps);
+    this.unknown(o, n.unknownFields);
+  }
+
+  attribute(o: Out, a: Attribute): void {
+    o.s(1, a.name);
+    const v = a.value;
+    const ref = a.isRef;
+    const rawStrings = getRawAttributeStrings(a);
+    const rawFloats = getRawAttributeFloats(a);
+    if (!ref) {
+      switch (a.type) {
+        case AttributeType.FLOAT:
+          if (rawFloats) o.raw(fixed32Field(2, rawFloats, 0));
+          else o.f32(2, v as number);
+          break;
+        case AttributeType.INT:
+          o.i64(3, v as bigint);
+          break;
+        case AttributeType.STRING:
+          if (rawStrings) o.b(4, rawStrings[0]!);
+          else o.s(4, v as string);
+          break;
+        case AttributeType.TENSOR:
+          o.open(5);
+          this.tensorBody(o, v as Tensor, (v as Tensor).name);
+          o.close();
+          break;
+        case AttributeType.GRAPH:
+          o.open(6);
+          this.graphBody(o, v as Graph);
+          o.close();
+          break;
+        case AttributeType.FLOATS:
+          if (rawFloats) for (let i = 0; i < rawFloats.byteLength; i += 4) o.raw(fixed32Field(7, rawFloats, i));
+          else for (const x of v as readonly number[]) o.f32(7, x);
+          break;
+        case AttributeType.INTS:
+          for (const x of v as readonly bigint[]) o.i64(8, x);
+          break;
+        case AttributeType.STRINGS:
+          if (rawStrings) for (const x of rawStrings) o.b(9, x);
+          else for (const x of v as readonly string[]) o.s(9, x);
+          break;
+        case AttributeType.TENSORS:
+          for (const t of v as readonly Tensor[]) {
+            o.open(10);
+            this.tensorBody(o, t, t.name);
+            o.close();
+          }
+          break;
+        case AttributeType.GRAPHS:
+          for (const g of v as readonly Graph[]) {
+            o.open(11);
+            this.graphBody(o, g);
+            o.close();
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (a.docString) o.s(13, a.docString);
+    if (!ref) {
+      if (a.type === AttributeType.TYPE_PROTO) {
+        o.open(14);
+        this.type(o, v as TypeInfo);
+        o.close();
+      } else if (a.type === AttributeType.TYPE_PROTOS) {
+        for (const t of v as readonly TypeInfo[]) {
+          o.open(15);
+          this.type(o, t);
+          o.close();
+        }
+      }
+    }
+    o.i32(20, a.type);
+    if (ref) o.s(21, a.refAttrName);
+    if (!ref) {
+      if (a.type === AttributeType.SPARSE_TENSOR) {
+        o.open(22);
+        this.sparseBody(o, v as SparseTensor, (v as SparseTensor).values.name);
+        o.close();
+      } else if (a.type === AttributeType.SPARSE_TENSORS) {
+        for (const s of v as readonly SparseTensor[]) {
+          o.open(23);
+          this.sparseBody(o, s, s.values.name);
+          o.close();
+        }
+      }
+    }
+    this.unknown(o, a.unknownFields);
+  }
+
+  private sparseBody(o: Out, s: SparseTensor, name: string): void {
+    o.open(1);
+    this.tensorBody(o, s.values, name);
+    o.close();
+    o.open(2);
+    this.tensorBody(o, s.indices, s.indices.name);
+    o.close();
+    for (const d of s.dims) o.i64(3, BigInt(d));
+    this.unknown(o, getExtras(s, 'sparse'));
+  }
+
+  private annotation(o: Out, q: QuantizationAnnotation): void {
+    if (q.tensorName) o.s(1, q.tensorName);
+    this.pairs(o, 2, q.params);
+    this.unknown(o, getExtras(q, 'annotation'));
+  }
+
+  /** Which field carries a tensor's data in the output. */
+  private field(t: Tensor): TensorEncoding {
+    if (this.plan?.has(t)) return 'external';
+    if (t.dtype === DataType.STRING) return 'string_data';
+    const enc = t.encoding;
+    if (enc === 'external') return t.external !== undefined && !this.embedExternal ? 'external' : 'raw_data';
+    if (enc === 'raw_data') return 'raw_data';
+    return dataTypeInfo(t.dtype).protoField === enc ? enc : 'raw_data';
+  }
+
+  tensorBody(o: Out, t: Tensor, name: string): void {
+    for (const d of t.dims) o.u(1, d);
+    o.i32(2, t.dtype);
+    if (t.segment) {
+      o.open(3);
+      o.i64(1, t.segment.begin);
+      o.i64(2, t.segment.end);
+      this.unknown(o, getExtras(t.segment, 'segment'));
+      o.close();
+    }
+    const field = this.field(t);
+    const n = t.byteLength;
+    if (field === 'float_data' && n > 0) o.payload(4, t, n);
+    if (field === 'int32_data') this.varints(o, 5, t);
+    if (field === 'string_data') for (const s of t.strings()) o.b(6, s);
+    if (field === 'int64_data') this.varints(o, 7, t);
+    if (name || isPresent(t, 'name')) o.s(8, name);
+    if (field === 'raw_data') o.payload(9, t, n);
+    if (field === 'double_data' && n > 0) o.payload(10, t, n);
+    if (field === 'uint64_data') this.varints(o, 11, t);
+    if (t.docString) o.s(12, t.docString);
+    if (field === 'external') {
+      const planned = this.plan?.get(t);
+      const info = planned ?? t.external!;
+      const raw = planned ? undefined : getRawExternalEntries(info);
+      if (raw) for (const e of raw) o.raw(e);
+      else {
+        const entries: [string, string][] = [['location', info.location], ['offset', String(info.offset)]];
+        if (info.length !== undefined) entries.push(['length', String(info.length)]);
+        if (info.checksum !== undefined) entries.push(['checksum', info.checksum]);
+        this.pairs(o, 13, entries);
+      }
+      o.i32(14, DATA_LOCATION_EXTERNAL);
+    }
+    this.entries(o, 16, t.metadataProps);
+    this.unknown(o, t.unknownFields);
+  }
+
+  private varints(o: Out, field: number, t: Tensor): void {
+    let bytes = this.varintCache.get(t);
+    if (bytes === undefined) {
+      const vp = t.varintPayload;
+      const wire = field === 5 ? 'int32' : field === 7 ? 'int64' : 'uint64';
+      bytes = vp !== undefined && vp.wire === wire ? vp.bytes : varintsOf(t);
+      this.varintCache.set(t, bytes);
+    }
+    if (bytes.byteLength > 0) o.b(field, bytes);
+  }
+}
+
+/** Packed varints of a tensor's storage values (int32 family sign-extended, int64 as two's complement). */
+function varintsOf(t: Tensor): Uint8Array {
+  const a = t.toArray();
+  const n = a.length;
+  const values: bigint[] | number[] = [];
+  let size = 0;
+  if (a instanceof BigInt64Array || a instanceof BigUint64Array) {
+    const vs = values as bigint[];
+    for (let i = 0; i < n; i++) {
+      const v = BigInt.asUintN(64, a[i]!);
+      vs.push(v);
+      size += varint64Size(v);
+    }
+  } else {
+    const vs = values as number[];
+    for (let i = 0; i < n; i++) {
+      const v = a[i] as number;
+      vs.push(v);
+      size += v < 0 ? 10 : varintSize(v);
+    }
+  }
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const v of values) {
+    let u = typeof v === 'bigint' ? v : v < 0 ? BigInt.asUintN(64, BigInt(v)) : BigInt(v);
+    while (u >= 0x80n) {
+      out[p++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    out[p++] = Number(u);
+  }
+  return out;
+}
+
+/** A fixed32 field (tag + 4 bytes) from raw bits; fields 2 and 7 have one-byte tags. */
+function fixed32Field(field: number, bits: Uint8Array, at: number): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = field * 8 + I32;
+  out.set(bits.subarray(at, at + 4), 1);
+  return out;
+}
+
+function definedIn(v: Value, g: Graph): boolean {
+  return (v.producer !== null && v.producer.graph === g) || v._inputOf === g || v._initializerOf === g;
+}
+
+const MAX_MESSAGE = 0x7fffffff;
+
+/** Encodes with both passes into one exactly sized buffer. */
+export function encodeWith(fn: (o: Out) => void, what: string): Uint8Array {
+  const size = new SizeOut();
+  fn(size);
+  if (size.n > MAX_MESSAGE) {
+    throw new ExportError('EXPORT_TOO_LARGE', `${what} would be ${size.n} bytes, over protobuf's 2 GiB limit`, {
+      hint: 'save it with external data: save(model, path, { externalData: true })',
+    });
+  }
+  const out = new WriteOut(size.sizes, size.n);
+  fn(out);
+  if (out.pos !== size.n) throw new ExportError('EXPORT_INVALID', `internal: size pass counted ${size.n} bytes, write pass wrote ${out.pos}`);
+  return out.buf;
+}
+
+/** Serializes a model to ModelProto bytes. Deterministic: the same model gives the same bytes. */
+export function encode(model: Model, options: EncodeOptions = {}): Uint8Array {
+  const enc = new ModelEncoder(options.externalData === 'embed', undefined);
+  return encodeWith((o) => enc.model(o, model), 'the model');
+}
+
+/** Serializes one tensor as a TensorProto (the `.pb` format of ONNX test data). */
+export function encodeTensorProto(t: Tensor): Uint8Array {
+  const enc = new ModelEncoder(true, undefined);
+  return encodeWith((o) => enc.tensorBody(o, t, t.name), `tensor '${t.name}'`);
+}
+
+/** True when two ValueInfoProtos would encode identically apart from their names. */
+export function valueInfosEqual(a: Value, b: Value): boolean {
+  const enc = new ModelEncoder(false, undefined);
+  const x = encodeWith((o) => enc.valueInfoBody(o, a, ''), 'a value info');
+  const y = encodeWith((o) => enc.valueInfoBody(o, b, ''), 'a value info');
+  if (x.byteLength !== y.byteLength) return false;
+  for (let i = 0; i < x.byteLength; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Internal for `save`: sizes and streams a model with a given external placement. */
+export function measureModel(model: Model, plan: ExternalPlan | undefined): { size: SizeOut; encoder: ModelEncoder } {
+  const encoder = new ModelEncoder(true, plan);
+  const size = new SizeOut();
+  encoder.model(size, model);
+  return { size, encoder };
+}

@@ -1,0 +1,111 @@
+/**
+ * Side tables the codec keeps next to the IR, for what ONNX can carry but the IR has no field
+ * for: unknown fields inside small messages the IR flattens into plain values (TypeProto,
+ * TensorShapeProto, map entries, opset ids, annotations, sparse tensors), the order of
+ * `value_info` entries and value_info/output entries that disagree with the Value they name,
+ * the raw bytes of attribute strings that were not UTF-8, and verbatim external_data entries.
+ *
+ * All tables are WeakMaps keyed by IR objects, so they cost nothing once a model is dropped,
+ * and they describe only what was decoded: an object a pass replaces simply has no hints and
+ * is encoded canonically.
+ */
+import type { Attribute, ExternalDataInfo, Graph, Model, Value } from '@onnxkit/graph';
+
+/** How a graph's ValueInfoProtos were laid out in the file. */
+export interface GraphHints {
+  /**
+   * value_info entries in file order: Values of the graph (their info is emitted), entries of
+   * `graph.danglingValueInfo`, or detached records (see `detached`).
+   */
+  readonly valueInfoOrder: Value[];
+  /**
+   * Records of value_info entries that disagreed with an already-described Value, mapped to
+   * that Value: a record is re-emitted only while its Value is still in the graph under the
+   * same name (a pass that removed or replaced the value drops the stale description).
+   */
+  readonly detached: Map<Value, Value>;
+  /** Output ValueInfoProtos that could not be stored on the Value they name (outer-scope or input values). */
+  readonly outputInfo: Map<Value, Value>;
+}
+
+const graphHints = new WeakMap<Graph, GraphHints>();
+
+export function setGraphHints(g: Graph, h: GraphHints): void {
+  graphHints.set(g, h);
+}
+export function getGraphHints(g: Graph): GraphHints | undefined {
+  return graphHints.get(g);
+}
+
+/** Unknown fields of a nested message, keyed by the IR object and a sub-key (see hints users). */
+const extras = new WeakMap<object, Map<string, readonly Uint8Array[]>>();
+
+export function setExtras(owner: object, key: string, fields: readonly Uint8Array[] | undefined): void {
+  if (fields === undefined || fields.length === 0) return;
+  let m = extras.get(owner);
+  if (m === undefined) extras.set(owner, (m = new Map()));
+  m.set(key, fields);
+}
+export function getExtras(owner: object, key: string): readonly Uint8Array[] | undefined {
+  return extras.get(owner)?.get(key);
+}
+export function hasExtras(owner: object): boolean {
+  return extras.has(owner);
+}
+
+/** Original bytes of STRING/STRINGS attribute values that were not valid UTF-8. */
+const rawAttrStrings = new WeakMap<Attribute, readonly Uint8Array[]>();
+export function setRawAttributeStrings(a: Attribute, raw: readonly Uint8Array[]): void {
+  rawAttrStrings.set(a, raw);
+}
+export function getRawAttributeStrings(a: Attribute): readonly Uint8Array[] | undefined {
+  return rawAttrStrings.get(a);
+}
+
+/** The external_data entries of a decoded tensor, as bytes, re-emitted when the info is unchanged. */
+const rawExternalEntries = new WeakMap<ExternalDataInfo, readonly Uint8Array[]>();
+export function setRawExternalEntries(info: ExternalDataInfo, raw: readonly Uint8Array[]): void {
+  rawExternalEntries.set(info, raw);
+}
+export function getRawExternalEntries(info: ExternalDataInfo): readonly Uint8Array[] | undefined {
+  return rawExternalEntries.get(info);
+}
+
+/** Where a model was loaded from, so `save` can refuse to overwrite a file it still reads. */
+export interface ModelOrigin {
+  /** Real paths of files the model's lazy tensors read (the model file and external data files). */
+  readonly files: ReadonlySet<string>;
+  /** Real path of the model file itself, when loaded from a path. */
+  readonly modelFile: string | undefined;
+}
+const origins = new WeakMap<Model, ModelOrigin>();
+export function setModelOrigin(m: Model, o: ModelOrigin): void {
+  origins.set(m, o);
+}
+export function getModelOrigin(m: Model): ModelOrigin | undefined {
+  return origins.get(m);
+}
+
+/**
+ * Fields that were present in the file with their default value (proto2 keeps presence, so
+ * `domain: ""` written explicitly differs in bytes from no domain). Recorded for the common
+ * cases so files written by onnx/PyTorch re-encode byte for byte; semantics never depend on it.
+ */
+const present = new WeakMap<object, Set<string>>();
+export function markPresent(owner: object, field: string): void {
+  let s = present.get(owner);
+  if (s === undefined) present.set(owner, (s = new Set()));
+  s.add(field);
+}
+export function isPresent(owner: object, field: string): boolean {
+  return present.get(owner)?.has(field) ?? false;
+}
+
+/** Raw fixed32 bits of FLOAT/FLOATS attribute values holding NaNs (a signaling NaN loses its bits in a JS number). */
+const rawAttrFloats = new WeakMap<Attribute, Uint8Array>();
+export function setRawAttributeFloats(a: Attribute, raw: Uint8Array): void {
+  rawAttrFloats.set(a, raw);
+}
+export function getRawAttributeFloats(a: Attribute): Uint8Array | undefined {
+  return rawAttrFloats.get(a);
+}

@@ -1,0 +1,178 @@
+/**
+ * decode / load: bytes or a path → Model, choosing between an in-memory decode (zero-copy views
+ * of one file buffer) and a lazy structure walk (positional reads through a small window, tensor
+ * payloads left on disk and read on first use).
+ *
+ * `lazy: 'auto'` walks lazily from AUTO_LAZY_BYTES up. The threshold comes from `pnpm bench`
+ * (bench/import.bench.mjs): an eager import costs about one `readFileSync` of the whole file,
+ * a lazy walk costs O(structure) regardless of weight bytes, and reading every tensor of a
+ * lazily loaded model later costs about the same as the eager read. Files over 2 GiB are always
+ * walked lazily (Node's readFileSync stops at 2 GiB).
+ */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { GraphError, OnnxkitError, type Model, type Tensor } from '@onnxkit/graph';
+import { Decoder, type CoreDecodeOptions } from './decode.js';
+import { ImportError, type ImportDiagnostic } from './errors.js';
+import { externalResolver } from './external-data.js';
+import { FileHandle, FileRangeSource, ioError } from './file-source.js';
+import { setModelOrigin } from './hints.js';
+import { ModelSpec, TensorSpec } from './schema.js';
+
+/** Files at least this large are walked lazily under `lazy: 'auto'` (see the module header). */
+export const AUTO_LAZY_BYTES = 64 * 1024 * 1024;
+/** In a lazy walk, raw_data payloads at least this large stay on disk; smaller ones are read. */
+export const LAZY_TENSOR_BYTES = 4096;
+/** Default of `maxTensorBytes`: 2 GiB. */
+export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 31;
+const READ_FILE_LIMIT = 2 ** 31 - 1;
+
+export interface DecodeOptions {
+  /** Folder that external data locations are relative to, when decoding bytes. */
+  baseDir?: string;
+  /** Leave tensor payloads on disk and read them on first use. Default 'auto' (see AUTO_LAZY_BYTES). */
+  lazy?: boolean | 'auto';
+  /** Refuse to read a lazy/external tensor larger than this into memory (default 2 GiB). */
+  maxTensorBytes?: number;
+  /** Maximum nesting of messages (subgraphs, type protos); default 64. */
+  maxDepth?: number;
+  /** Called for every non-fatal finding, as it is found. */
+  onDiagnostic?: (d: ImportDiagnostic) => void;
+}
+
+export interface DecodeStats {
+  /** Size of the input in bytes. */
+  inputBytes: number;
+  /** Bytes of the model file read by the decode itself (all of it unless lazy). */
+  bytesRead: number;
+  lazy: boolean;
+}
+
+export interface DecodeResult {
+  model: Model;
+  diagnostics: ImportDiagnostic[];
+  stats: DecodeStats;
+}
+
+/** Decodes a model from bytes or a path; throws ImportError on anything it cannot read. */
+export function decode(input: Uint8Array | string, options: DecodeOptions = {}): Model {
+  return decodeWithDiagnostics(input, options).model;
+}
+
+/** Reads the model at `path` (= decode(path)). */
+export function load(path: string, options: DecodeOptions = {}): Model {
+  return decodeWithDiagnostics(path, options).model;
+}
+
+export function decodeWithDiagnostics(input: Uint8Array | string, options: DecodeOptions = {}): DecodeResult {
+  const file = typeof input === 'string' ? input : undefined;
+  return guard(file, () => (typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options)));
+}
+
+function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
+  const files = new Set<string>();
+  const core: CoreDecodeOptions = {
+    maxDepth: options.maxDepth,
+    onDiagnostic: options.onDiagnostic,
+    external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, maxTensorBytes: maxBytes(options), file: undefined, files }),
+  };
+  const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dec = new Decoder(view, ModelSpec, core);
+  const model = dec.model();
+  if (files.size > 0) setModelOrigin(model, { files, modelFile: undefined });
+  return { model, diagnostics: dec.diagnostics, stats: { inputBytes: bytes.byteLength, bytesRead: bytes.byteLength, lazy: false } };
+}
+
+function decodePath(path: string, options: DecodeOptions): DecodeResult {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw ioError(path, 'cannot read the model', e);
+  }
+  if (st.isDirectory()) throw new ImportError('IMPORT_IO', 'is a directory, not an ONNX file', { file: path });
+  if (!st.isFile()) throw new ImportError('IMPORT_IO', 'is not a regular file', { file: path });
+  const size = st.size;
+  const wantLazy = options.lazy ?? 'auto';
+  let lazy = wantLazy === 'auto' ? size >= AUTO_LAZY_BYTES : wantLazy;
+  const diagnostics: ImportDiagnostic[] = [];
+  const onDiagnostic = (d: ImportDiagnostic): void => {
+    diagnostics.push(d);
+    options.onDiagnostic?.(d);
+  };
+  if (!lazy && size > READ_FILE_LIMIT) {
+    lazy = true;
+    onDiagnostic({ code: 'IMPORT_LAZY_FORCED', message: `the file is ${size} bytes, over what one read can hold; tensors are read lazily` });
+  }
+  const realFile = realpathSync(path);
+  const files = new Set<string>();
+  const limit = maxBytes(options);
+  const core: CoreDecodeOptions = {
+    file: path,
+    maxDepth: options.maxDepth,
+    onDiagnostic,
+    external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), maxTensorBytes: limit, file: path, files }),
+  };
+  let model: Model;
+  let bytesRead: number;
+  if (!lazy) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw ioError(path, 'cannot read the model', e);
+    }
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    model = new Decoder(view, ModelSpec, core).model();
+    bytesRead = bytes.byteLength;
+  } else {
+    const handle = FileHandle.open(realFile, path, 'the model file');
+    core.lazyRaw = {
+      threshold: LAZY_TENSOR_BYTES,
+      source: (offset, length, tensorName) =>
+        new FileRangeSource(handle, offset, length, `${basename(path)} @ ${offset} + ${length} bytes`, undefined, limit, tensorName ? `tensor '${tensorName}'` : 'a tensor'),
+    };
+    handle.pin();
+    try {
+      const dec = new Decoder(handle, ModelSpec, core);
+      model = dec.model();
+      bytesRead = dec.r.bytesRead;
+    } finally {
+      handle.unpin();
+    }
+    files.add(realFile);
+  }
+  setModelOrigin(model, { files, modelFile: realFile });
+  return { model, diagnostics, stats: { inputBytes: size, bytesRead, lazy } };
+}
+
+function maxBytes(options: DecodeOptions): number {
+  const m = options.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+  if (!(m >= 0)) throw new ImportError('IMPORT_INVALID', `maxTensorBytes must be a non-negative number, got ${m}`);
+  return m;
+}
+
+/** Decodes one TensorProto (the `.pb` files of ONNX test data). */
+export function decodeTensorProto(bytes: Uint8Array): Tensor {
+  return guard(undefined, () => {
+    const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const dec = new Decoder(view, TensorSpec, {});
+    return dec.tensor([0, view.byteLength], '', -1);
+  });
+}
+
+/**
+ * Runs a decode so that only OnnxkitErrors escape: IR errors become IMPORT_INVALID, and any
+ * other exception (a bug) becomes IMPORT_INTERNAL with the original as its cause.
+ */
+function guard<T>(file: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ImportError) throw e;
+    if (e instanceof GraphError) throw new ImportError('IMPORT_INVALID', e.message, { file, cause: e });
+    if (e instanceof OnnxkitError) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ImportError('IMPORT_INTERNAL', `internal error while decoding (${msg})`, { file, cause: e, hint: 'please report this file to the onnxkit maintainers' });
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * save(): writes a model to disk, optionally with its large initializers in one external data
+ * file, atomically and deterministically, streaming tensor bytes (lazy sources are copied in
+ * chunks, never all loaded), so models far beyond 4 GiB of weights save in bounded memory.
+ *
+ * Safety rules (issue 7): external data is written only inside the output's folder, whatever
+ * locations the model carried (CVE-2025-51480 wrote through a model's own `location`); the
+ * location may not be absolute, contain `..`, or pass through a symlink leaving the folder; a
+ * model is never written over a file it still reads from unless `inPlace: true`. Both files are
+ * written under temporary names and renamed only when both are complete.
+ */
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DataType, type Model, type Tensor } from '@onnxkit/graph';
+import { AtomicFile } from './atomic-write.js';
+import { measureModel, isRangeReadable, WriteOut, type ExternalPlan } from './encode.js';
+import { ExportError, ImportError } from './errors.js';
+import { checkExternalLocationSyntax } from './external-entries.js';
+import { isInside } from './external-data.js';
+import { getModelOrigin } from './hints.js';
+
+export interface ExternalDataOptions {
+  /** File name (relative to the output's folder) for the data; default `<model file name>.data`. */
+  location?: string;
+  /** Initializers smaller than this many bytes stay inside the model (default 1024). */
+  sizeThreshold?: number;
+  /** Offsets of tensors of at least 64 KiB are multiples of this (default 4096, for mmap); others of 16. */
+  align?: number;
+}
+
+export interface SaveOptions {
+  /**
+   * Store large initializers in an external file. Default: only when the model would pass
+   * protobuf's 2 GiB limit otherwise. `false` refuses (EXPORT_TOO_LARGE) in that case.
+   */
+  externalData?: boolean | ExternalDataOptions;
+  /** Allow overwriting the file (or data file) this model was loaded from. */
+  inPlace?: boolean;
+}
+
+export interface SaveResult {
+  /** Bytes written in all files. */
+  bytesWritten: number;
+  /** Absolute paths of the external data files written (empty when none). */
+  externalFiles: string[];
+}
+
+const MAX_MESSAGE = 0x7fffffff;
+const CHUNK = 4 << 20;
+const BIG_TENSOR = 64 * 1024;
+
+export function save(model: Model, path: string, options: SaveOptions = {}): SaveResult {
+  const out = resolve(path);
+  const dir = dirname(out);
+  let realDir: string;
+  try {
+    realDir = realpathSync(dir);
+  } catch (e) {
+    throw new ExportError('EXPORT_IO', `the output folder ${dir} does not exist`, { file: path, cause: e });
+  }
+  const realOut = join(realDir, basename(out));
+  const origin = getModelOrigin(model);
+  const readsFrom = (p: string): boolean => origin !== undefined && (origin.modelFile === p || origin.files.has(p));
+  const target = existsSync(realOut) ? realpathSync(realOut) : realOut;
+  if (!options.inPlace && readsFrom(target)) {
+    throw new ExportError('EXPORT_OVERWRITE_SOURCE', 'is the file this model was loaded from (its tensors may still be read from it); refusing to overwrite it', {
+      file: path,
+      hint: 'write to another path, or pass { inPlace: true } to replace it',
+    });
+  }
+
+  let ext = options.externalData;
+  let plan: ExternalPlan | undefined;
+  let dataPath: string | undefined;
+  if (ext === undefined || ext === false) {
+    const { size } = measureModel(model, undefined);
+    if (size.n > MAX_MESSAGE) {
+      if (ext === false) {
+        throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${size.n} bytes, over protobuf's 2 GiB limit for one file`, {
+          file: path,
+          hint: 'save it with external data ({ externalData: true })',
+        });
+      }
+      ext = true;
+    }
+  }
+  const order: Tensor[] = [];
+  let dataBytes = 0;
+  if (ext !== undefined && ext !== false) {
+    const o: ExternalDataOptions = ext === true ? {} : ext;
+    const location = o.location ?? `${basename(out)}.data`;
+    checkExternalLocationSyntax(location, 'the external data', (_code, what) => {
+      throw new ExportError('EXPORT_LOCATION', what.replace(/^the external data has /, ''), { file: path, hint: 'pass a file name inside the output folder' });
+    });
+    dataPath = join(realDir, location);
+    if (!isInside(realDir, dataPath) || dataPath === realDir) {
+      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is outside the output folder`, { file: path });
+    }
+    let parentReal: string;
+    try {
+      parentReal = realpathSync(dirname(dataPath));
+    } catch (e) {
+      throw new ExportError('EXPORT_LOCATION', `the folder of external data location '${location}' does not exist`, { file: path, cause: e });
+    }
+    if (!isInside(realDir, parentReal)) {
+      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' passes through a symlink to ${parentReal}, outside the output folder; refusing to write there`, { file: path });
+    }
+    dataPath = join(parentReal, basename(dataPath));
+    if (existsSync(dataPath) && lstatSync(dataPath).isDirectory()) {
+      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is a directory`, { file: path });
+    }
+    if (dataPath === target || dataPath === realOut) throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is the model file itself`, { file: path });
+    if (!options.inPlace && readsFrom(existsSync(dataPath) ? realpathSync(dataPath) : dataPath)) {
+      throw new ExportError('EXPORT_OVERWRITE_SOURCE', `external data file '${location}' is a file this model still reads tensors from; refusing to overwrite it`, {
+        file: path,
+        hint: 'choose another location, or pass { inPlace: true }',
+      });
+    }
+    const threshold = o.sizeThreshold ?? 1024;
+    const align = o.align ?? 4096;
+    if (!(Number.isSafeInteger(align) && align >= 1)) throw new ExportError('EXPORT_INVALID', `align must be a positive integer, got ${align}`);
+    plan = new Map();
+    for (const g of model.graphs()) {
+      for (const v of g.initializers.values()) {
+        const t = v.constValue;
+        if (t === null || plan.has(t) || t.dtype === DataType.STRING || t.byteLength < threshold) continue;
+        const a = t.byteLength >= BIG_TENSOR ? align : 16;
+        dataBytes = Math.ceil(dataBytes / a) * a;
+        plan.set(t, { location, offset: dataBytes, length: t.byteLength });
+        order.push(t);
+        dataBytes += t.byteLength;
+      }
+    }
+  }
+
+  const { size, encoder } = measureModel(model, plan);
+  if (size.n > MAX_MESSAGE) {
+    throw new ExportError('EXPORT_TOO_LARGE', `even with external data the model would be ${size.n} bytes, over protobuf's 2 GiB limit`, {
+      file: path,
+      hint: 'lower externalData.sizeThreshold so more tensors go to the data file',
+    });
+  }
+
+  const files: AtomicFile[] = [];
+  try {
+    if (dataPath !== undefined && plan !== undefined) {
+      const data = new AtomicFile(dataPath);
+      files.push(data);
+      writeExternalData(data, order, plan);
+      data.finish();
+    }
+    const file = new AtomicFile(realOut);
+    files.push(file);
+    const w = new WriteOut(size.sizes, Math.min(CHUNK, Math.max(size.n, 64 * 1024)), (chunk) => file.write(chunk));
+    encoder.model(w, model);
+    w.flush();
+    if (file.bytesWritten !== size.n) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size.n}`, { file: path });
+    file.finish();
+    // Renames last, data file first: a reader never sees a model whose data is missing.
+    for (const f of files) f.commit();
+  } catch (e) {
+    for (const f of files) f.abort();
+    if (e instanceof ImportError) {
+      throw new ExportError('EXPORT_IO', `cannot read tensor data while saving: ${e.message}`, { file: path, cause: e, hint: e.hint });
+    }
+    throw e;
+  }
+  return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: dataPath !== undefined ? [dataPath] : [] };
+}
+
+function writeExternalData(file: AtomicFile, order: readonly Tensor[], plan: ExternalPlan): void {
+  let pos = 0;
+  let scratch: Uint8Array | undefined;
+  for (const t of order) {
+    const at = plan.get(t)!.offset;
+    if (at > pos) {
+      file.write(new Uint8Array(at - pos));
+      pos = at;
+    }
+    const n = t.byteLength;
+    const src = t.source;
+    if (isRangeReadable(src)) {
+      scratch ??= new Uint8Array(Math.min(CHUNK, Math.max(n, 1)));
+      if (scratch.byteLength < Math.min(CHUNK, n)) scratch = new Uint8Array(Math.min(CHUNK, n));
+      for (let off = 0; off < n; ) {
+        const k = Math.min(scratch.byteLength, n - off);
+        src.readInto(scratch, off, k);
+        file.write(scratch.subarray(0, k));
+        off += k;
+      }
+    } else {
+      file.write(t.bytes());
+    }
+    pos += n;
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * Protobuf wire format: a bounds-checked reader over either an in-memory buffer or a file read
+ * through a sliding window of positional reads, and the path tracker that names the field being
+ * read when something is wrong.
+ *
+ * Every length prefix is checked against the bytes its enclosing message has left before
+ * anything is allocated or skipped, so a 4 GiB claim inside a 1 MB file fails in O(1). Positions
+ * are absolute input offsets in both modes; only the window moves.
+ */
+import type { ImportErrorCode } from './errors.js';
+
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_SGROUP = 3;
+export const WIRE_EGROUP = 4;
+export const WIRE_I32 = 5;
+
+export const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', 'invalid(6)', 'invalid(7)'];
+
+/** A message type as the path tracker sees it: its name and field names by number. */
+export interface MessageSpec {
+  readonly name: string;
+  readonly fields: Readonly<Record<number, string>>;
+}
+
+/**
+ * The stack of fields being decoded, kept as parallel arrays so entering a message costs a few
+ * stores. Rendered to `ModelProto.graph.node[12].attribute[3].t.raw_data` only on error.
+ */
+export class PathTracker {
+  depth = 0;
+  readonly names: string[] = [];
+  readonly index: number[] = [];
+  readonly specs: MessageSpec[] = [];
+  /** Field number currently being read at each depth (0 = between fields). */
+  readonly field: number[] = [];
+
+  constructor(
+    root: MessageSpec,
+    private readonly maxDepth: number,
+    private readonly fail: (code: ImportErrorCode, what: string, offset: number | undefined, hint?: string) => never,
+  ) {
+    this.names.push(root.name);
+    this.index.push(-1);
+    this.specs.push(root);
+    this.field.push(0);
+  }
+
+  /** Descends into field `name` (element `index` of a repeated field, or -1) of type `spec`. */
+  enter(name: string, index: number, spec: MessageSpec, offset: number): void {
+    const d = ++this.depth;
+    if (d > this.maxDepth) {
+      this.depth--;
+      this.fail('IMPORT_NESTING', `messages nest deeper than ${this.maxDepth} levels`, offset, 'the file is corrupt or hostile; raise maxDepth only for a model you trust');
+    }
+    this.names[d] = name;
+    this.index[d] = index;
+    this.specs[d] = spec;
+    this.field[d] = 0;
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  render(withField = true): string {
+    let s = '';
+    for (let i = 0; i <= this.depth; i++) {
+      if (i > 0) s += '.';
+      s += this.names[i];
+      if (this.index[i]! >= 0) s += `[${this.index[i]}]`;
+    }
+    const f = this.field[this.depth]!;
+    if (withField && f !== 0) s += `.${this.specs[this.depth]!.fields[f] ?? `<field ${f}>`}`;
+    return s;
+  }
+}
+
+/** Positional reads of a file (or anything addressable), for the windowed mode. */
+export interface PositionalInput {
+  readonly size: number;
+  /** Reads exactly `length` bytes at `offset` into `target[0..length)`. */
+  readAt(offset: number, target: Uint8Array, length: number): void;
+}
+
+const MIN_WINDOW = 4096;
+const STRING_CACHE_MASK = 4095;
+const MAX_WINDOW = 1 << 20;
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const utf8Lossy = new TextDecoder('utf-8');
+
+/**
+ * A protobuf reader. Positions are absolute; `buf[pos - base]` is the byte at `pos`. In memory
+ * mode `base` is 0 and the window is the whole input, so `ensure` never reads.
+ */
+export class Reader {
+  buf: Uint8Array;
+  base = 0;
+  /** Absolute end of the bytes present in `buf`. */
+  winEnd: number;
+  readonly size: number;
+  pos = 0;
+  readonly inMemory: boolean;
+  /** Low and high 32 bits (unsigned) of the last 64-bit varint read. */
+  lo = 0;
+  hi = 0;
+  /** Bytes read from the input by window refills (windowed mode). */
+  bytesRead = 0;
+  /** Called when a string field is not valid UTF-8 (the string is decoded lossily). */
+  onInvalidUtf8: ((offset: number) => void) | undefined;
+
+  private view: DataView;
+  private readonly input: PositionalInput | undefined;
+  private readonly strings: (string | undefined)[] = new Array(STRING_CACHE_MASK + 1);
+  private window: number;
+
+  constructor(
+    source: Uint8Array | PositionalInput,
+    readonly path: PathTracker,
+    private readonly failAt: (code: ImportErrorCode, what: string, offset: number | undefined, hint?: string) => never,
+    /** Smallest window read (tests shrink it to force refills everywhere). */
+    private readonly minWindow = MIN_WINDOW,
+  ) {
+    this.window = minWindow;
+    if (source instanceof Uint8Array) {
+      this.buf = source;
+      this.size = source.byteLength;
+      this.winEnd = this.size;
+      this.inMemory = true;
+      this.input = undefined;
+    } else {
+      this.input = source;
+      this.size = source.size;
+      this.buf = new Uint8Array(0);
+      this.winEnd = 0;
+      this.inMemory = false;
+    }
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  fail(code: ImportErrorCode, what: string, offset = this.pos, hint?: string): never {
+    return this.failAt(code, what, offset, hint);
+  }
+
+  /** Makes `[at, at + n)` present in the window (windowed mode only; n ≤ remaining input). */
+  ensureAt(at: number, n: number): void {
+    if (at >= this.base && at + n <= this.winEnd) return;
+    const input = this.input;
+    if (input === undefined) return;
+    // Reading on from where the window ended means a structure-heavy stretch: widen the window.
+    // A jump (past a skipped tensor payload) starts small again, so skipping costs little I/O.
+    const sequential = at >= this.base && at <= this.winEnd && this.winEnd > 0;
+    this.window = sequential ? Math.min(this.window * 2, MAX_WINDOW) : this.minWindow;
+    const len = Math.min(Math.max(n, this.window), this.size - at);
+    if (this.buf.byteLength < len) this.buf = new Uint8Array(Math.max(len, this.minWindow));
+    input.readAt(at, this.buf, len);
+    this.bytesRead += len;
+    this.base = at;
+    this.winEnd = at + len;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** Reads a varint of up to 64 bits into `lo`/`hi`. */
+  varint64(limit: number): void {
+    let p = this.pos;
+    if (!this.inMemory) this.ensureAt(p, Math.min(10, limit - p));
+    const buf = this.buf;
+    const base = this.base;
+    let lo = 0;
+    let hi = 0;
+    let b: number;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (p >= limit) this.truncatedVarint(p);
+      b = buf[p - base]!;
+      p++;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.lo = lo >>> 0;
+        this.hi = 0;
+        this.pos = p;
+        return;
+      }
+    }
+    if (p >= limit) this.truncatedVarint(p);
+    b = buf[p - base]!;
+    p++;
+    lo |= (b & 0x0f) << 28;
+    hi = (b & 0x7f) >> 4;
+    if (b < 0x80) {
+      this.lo = lo >>> 0;
+      this.hi = hi >>> 0;
+      this.pos = p;
+      return;
+    }
+    for (let shift = 3; shift <= 31; shift += 7) {
+      if (p >= limit) this.truncatedVarint(p);
+      b = buf[p - base]!;
+      p++;
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        this.pos = p;
+        return;
+      }
+    }
+    return this.fail('IMPORT_INVALID', 'malformed varint (more than 10 bytes)', this.pos);
+  }
+
+  private truncatedVarint(p: number): never {
+    return this.fail('IMPORT_TRUNCATED', p >= this.size ? 'input ends inside a varint' : 'varint runs past the end of its message', p);
+  }
+
+  /** A tag (field number << 3 | wire type). Field number 0 is refused. */
+  tag(limit: number): number {
+    const p = this.pos;
+    const buf = this.buf;
+    if (this.inMemory && p < limit) {
+      const b = buf[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        if (b < 8) this.fail('IMPORT_WIRE_TYPE', `field number 0 is not valid protobuf (tag byte 0x${b.toString(16).padStart(2, '0')})`, p);
+        return b;
+      }
+    }
+    this.varint64(limit);
+    if (this.hi !== 0 || this.lo > 0xffffffff) this.fail('IMPORT_WIRE_TYPE', 'tag varint exceeds 32 bits', p);
+    const tag = this.lo;
+    if (tag >>> 3 === 0) this.fail('IMPORT_WIRE_TYPE', 'field number 0 is not valid protobuf', p);
+    return tag;
+  }
+
+  /** An unsigned varint as a number; refuses values past 2^53. */
+  uint(limit: number): number {
+    const p = this.pos;
+    if (this.inMemory && p < limit) {
+      const b = this.buf[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return b;
+      }
+    }
+    this.varint64(limit);
+    if (this.hi >= 0x200000) this.fail('IMPORT_INVALID', 'varint value exceeds 2^53', p);
+    return this.hi * 4294967296 + this.lo;
+  }
+
+  /** An int64 varint as a number, or NaN when it does not fit a safe integer. */
+  int64Number(limit: number): number {
+    this.varint64(limit);
+    const hi = this.hi;
+    const lo = this.lo;
+    if (hi < 0x200000) return hi * 4294967296 + lo;
+    if (hi >= 0xffe00000) {
+      // Negative: two's complement of a value whose magnitude fits 53 bits.
+      const v = -((~hi >>> 0) * 4294967296 + (~lo >>> 0) + 1);
+      return Number.isSafeInteger(v) ? v : NaN;
+    }
+    return NaN;
+  }
+
+  /** An int64 varint as a bigint (exact). */
+  int64Big(limit: number): bigint {
+    this.varint64(limit);
+    if (this.hi === 0) return BigInt(this.lo);
+    return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(this.lo));
+  }
+
+  /** An int32/enum varint (a negative int32 is a sign-extended 10-byte varint). */
+  int32(limit: number): number {
+    this.varint64(limit);
+    return this.lo | 0;
+  }
+
+  /** A length prefix, checked against the bytes left before `limit`. */
+  length(limit: number, what: string): number {
+    const at = this.pos;
+    const len = this.uint(limit);
+    const left = limit - this.pos;
+    if (len > left) {
+      this.fail(
+        'IMPORT_LENGTH',
+        `length prefix of ${len} bytes for ${what} exceeds the ${left} bytes left in its ${this.path.depth === 0 ? 'input' : 'enclosing message'}`,
+        at,
+        'the file is truncated or corrupt',
+      );
+    }
+    return len;
+  }
+
+  float32(limit: number): number {
+    const p = this.pos;
+    if (p + 4 > limit) this.fail('IMPORT_TRUNCATED', 'input ends inside a fixed32 field', p);
+    if (!this.inMemory) this.ensureAt(p, 4);
+    this.pos = p + 4;
+    return this.view.getFloat32(p - this.base, true);
+  }
+
+  /** Bytes `[at, at + len)` as a zero-copy view (memory mode) or a copy (windowed mode). */
+  bytesAt(at: number, len: number): Uint8Array {
+    if (this.inMemory) return this.buf.subarray(at, at + len);
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const chunk = Math.min(len - done, MAX_WINDOW);
+      this.ensureAt(at + done, chunk);
+      out.set(this.buf.subarray(at + done - this.base, at + done - this.base + chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  /** Reads `len` bytes at the current position as a view or copy (see bytesAt). */
+  bytes(len: number): Uint8Array {
+    const b = this.bytesAt(this.pos, len);
+    this.pos += len;
+    return b;
+  }
+
+  /** A UTF-8 string of `len` bytes at the current position. */
+  string(len: number): string {
+    const at = this.pos;
+    if (len === 0) return '';
+    if (!this.inMemory) this.ensureAt(at, Math.min(len, this.size - at));
+    this.pos = at + len;
+    if (len <= 64 && at - this.base + len <= this.buf.byteLength) {
+      const buf = this.buf;
+      const start = at - this.base;
+      const end = start + len;
+      let h = len;
+      let ascii = true;
+      for (let i = start; i < end; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (ascii) {
+        // Names repeat (a value's name is written once per use, op types and attribute names
+        // on every node): reuse the string instead of allocating it again.
+        const slot = (h ^ (h >>> 13)) & STRING_CACHE_MASK;
+        const hit = this.strings[slot];
+        if (hit !== undefined && hit.length === len) {
+          let same = true;
+          for (let i = 0; i < len; i++) {
+            if (hit.charCodeAt(i) !== buf[start + i]) {
+              same = false;
+              break;
+            }
+          }
+          if (same) return hit;
+        }
+        const str = String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+        this.strings[slot] = str;
+        return str;
+      }
+    }
+    const bytes = this.bytesAt(at, len);
+    try {
+      return utf8Fatal.decode(bytes);
+    } catch {
+      this.onInvalidUtf8?.(at);
+      return utf8Lossy.decode(bytes);
+    }
+  }
+
+  /** Skips the value of a field with wire type `wire` (tag already read), bounded by `limit`. */
+  skip(wire: number, limit: number, tagAt: number, field: number): void {
+    switch (wire) {
+      case WIRE_VARINT:
+        this.varint64(limit);
+        return;
+      case WIRE_I64:
+        if (this.pos + 8 > limit) this.fail('IMPORT_TRUNCATED', 'input ends inside a fixed64 field', this.pos);
+        this.pos += 8;
+        return;
+      case WIRE_LEN: {
+        const len = this.length(limit, `field ${field}`);
+        this.pos += len;
+        return;
+      }
+      case WIRE_I32:
+        if (this.pos + 4 > limit) this.fail('IMPORT_TRUNCATED', 'input ends inside a fixed32 field', this.pos);
+        this.pos += 4;
+        return;
+      case WIRE_SGROUP:
+        this.skipGroup(limit, field, tagAt);
+        return;
+      default:
+        return this.fail('IMPORT_WIRE_TYPE', `wire type ${WIRE_NAMES[wire]} (${wire}) of field ${field} is not a protobuf wire type`, tagAt);
+    }
+  }
+
+  /** Skips a (deprecated) group up to its matching end tag, with bounded nesting. */
+  private skipGroup(limit: number, field: number, tagAt: number): void {
+    const open = [field];
+    while (open.length > 0) {
+      if (this.pos >= limit) this.fail('IMPORT_TRUNCATED', `group of field ${field} is not closed`, tagAt);
+      const at = this.pos;
+      const tag = this.tag(limit);
+      const f = tag >>> 3;
+      const w = tag & 7;
+      if (w === WIRE_EGROUP) {
+        if (open[open.length - 1] !== f) this.fail('IMPORT_WIRE_TYPE', `end-group tag of field ${f} does not match the open group of field ${open[open.length - 1]}`, at);
+        open.pop();
+      } else if (w === WIRE_SGROUP) {
+        if (open.length >= 64) this.fail('IMPORT_NESTING', 'groups nest deeper than 64 levels', at);
+        open.push(f);
+      } else {
+        this.skip(w, limit, at, f);
+      }
+    }
+  }
+
+  /** Skips an unknown field and returns its bytes (tag included), to be re-emitted verbatim. */
+  unknown(tagAt: number, wire: number, limit: number, field: number): Uint8Array {
+    if (wire === WIRE_EGROUP) this.fail('IMPORT_WIRE_TYPE', `end-group tag of field ${field} without a matching start`, tagAt);
+    this.skip(wire, limit, tagAt, field);
+    return this.bytesAt(tagAt, this.pos - tagAt);
+  }
+}

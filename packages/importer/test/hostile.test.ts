@@ -1,0 +1,277 @@
+/**
+ * Hostile input: truncation at every offset, inflated length prefixes, wrong wire types, deep
+ * nesting, huge dims, non-ONNX files and random corruption all give an ImportError with a byte
+ * offset and field path, in bounded memory; nothing else ever escapes (no RangeError from an
+ * allocation, no stack overflow, no TypeError).
+ */
+import { describe, expect, it } from 'vitest';
+import { DataType } from '@onnxkit/graph';
+import { decode, encode, ImportError, type ImportErrorCode } from '@onnxkit/importer';
+import { cat, f32le, fBytes, fMsg, fVarint, model, node, reluModel, tag, valueInfo, varint } from './helpers/pb.js';
+import { kitchenSink } from './helpers/models.js';
+
+function outcome(bytes: Uint8Array): ImportError | null {
+  try {
+    decode(bytes);
+    return null;
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw new Error(`a ${(e as Error)?.constructor?.name} escaped: ${(e as Error)?.message}`);
+    if (e.code === 'IMPORT_INTERNAL') throw new Error(`internal error surfaced: ${e.message}`);
+    return e;
+  }
+}
+
+function expectError(bytes: Uint8Array, code: ImportErrorCode): ImportError {
+  const e = outcome(bytes);
+  expect(e, `expected ${code}`).not.toBeNull();
+  expect(e!.code).toBe(code);
+  return e!;
+}
+
+/** End offsets of the top-level fields of a ModelProto, walked independently of the codec. */
+function topLevelBoundaries(bytes: Uint8Array): Set<number> {
+  const ends = new Set<number>([0]);
+  let p = 0;
+  const readVarint = (): bigint => {
+    let v = 0n;
+    let s = 0n;
+    for (;;) {
+      const b = bytes[p++]!;
+      v |= BigInt(b & 0x7f) << s;
+      s += 7n;
+      if (b < 0x80) return v;
+    }
+  };
+  while (p < bytes.length) {
+    const t = Number(readVarint());
+    const w = t & 7;
+    if (w === 0) readVarint();
+    else if (w === 2) {
+      const len = Number(readVarint());
+      p += len;
+    }
+    else if (w === 5) p += 4;
+    else if (w === 1) p += 8;
+    ends.add(p);
+  }
+  return ends;
+}
+
+/** xorshift32: a fixed-seed generator so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+describe('truncation', () => {
+  it.each([
+    ['a Relu model', reluModel()],
+    ['a model with every attribute kind and a subgraph', encode(kitchenSink())],
+  ])('at every offset of %s gives an ImportError with offset and path, except at top-level field boundaries', (_name, bytes) => {
+    const boundaries = topLevelBoundaries(bytes);
+    let errors = 0;
+    for (let k = 0; k < bytes.length; k++) {
+      const e = outcome(bytes.subarray(0, k));
+      if (boundaries.has(k)) {
+        // A prefix ending between top-level fields is a valid (smaller) ModelProto, or empty.
+        if (e !== null) expect(['IMPORT_NOT_ONNX']).toContain(e.code);
+        continue;
+      }
+      expect(e, `prefix of ${k} bytes decoded`).not.toBeNull();
+      expect(['IMPORT_TRUNCATED', 'IMPORT_LENGTH', 'IMPORT_INVALID', 'IMPORT_NOT_ONNX', 'IMPORT_WIRE_TYPE']).toContain(e!.code);
+      if (e!.code !== 'IMPORT_NOT_ONNX') {
+        expect(e!.byteOffset).toBeLessThanOrEqual(k);
+        expect(e!.fieldPath).toMatch(/^ModelProto/);
+      }
+      errors++;
+    }
+    expect(errors).toBeGreaterThan(bytes.length - boundaries.size - 1);
+  });
+});
+
+describe('inflated length prefixes', () => {
+  it('a 4 GiB length claim inside a 1 MB file fails at once, without allocating', () => {
+    const weights = new Uint8Array(1 << 20);
+    const build = (rawLength: number): Uint8Array => {
+      const tensor = cat(fVarint(1, weights.length / 4), fVarint(2, DataType.FLOAT), fBytes(8, 'w'), tag(9, 2), varint(rawLength), weights);
+      return model([node('Identity', ['w'], ['y']), fBytes(2, 'g'), fMsg(5, tensor)]);
+    };
+    expect(outcome(build(weights.length))).toBeNull();
+    const forged = build(0xffffffff);
+    // The length varint follows the name field and the raw_data tag.
+    const marker = cat(fBytes(8, 'w'), tag(9, 2));
+    const lenAt = Buffer.from(forged).indexOf(Buffer.from(marker)) + marker.length;
+    const before = process.memoryUsage().arrayBuffers;
+    const e = expectError(forged, 'IMPORT_LENGTH');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
+    expect(e.message).toMatch(/length prefix of 4294967295 bytes for raw_data exceeds the 1048576 bytes left/);
+    expect(e.fieldPath).toBe('ModelProto.graph.initializer[0].raw_data');
+    expect(e.byteOffset).toBe(lenAt);
+  });
+
+  it('every length prefix of a model, inflated by one byte or to 2^62, is refused', () => {
+    const bytes = encode(kitchenSink());
+    let refused = 0;
+    // Find length prefixes by walking tags: any byte position whose tag has wire type 2.
+    for (let p = 0; p < bytes.length; p++) {
+      if ((bytes[p]! & 7) !== 2 || bytes[p]! & 0x80) continue;
+      for (const claim of [2n ** 62n]) {
+        const lenAt = p + 1;
+        let q = lenAt;
+        while (q < bytes.length && bytes[q]! & 0x80) q++;
+        if (q >= bytes.length) continue;
+        const forged = cat(bytes.subarray(0, lenAt), varint(claim), bytes.subarray(q + 1));
+        const e = outcome(forged);
+        if (e !== null) refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(50);
+  });
+});
+
+describe('wrong wire types', () => {
+  it('changing the wire type of any tag gives success or an ImportError, never another exception', () => {
+    const bytes = encode(kitchenSink());
+    let errors = 0;
+    for (let p = 0; p < bytes.length; p++) {
+      for (let w = 0; w < 8; w++) {
+        const forged = bytes.slice();
+        forged[p] = (forged[p]! & ~7) | w;
+        if (outcome(forged) !== null) errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(bytes.length);
+  });
+
+  it('a varint where a string belongs names the field', () => {
+    const e = expectError(model([fMsg(1, fBytes(1, 'x'), fVarint(2, 5))]), 'IMPORT_WIRE_TYPE');
+    expect(e.fieldPath).toBe('ModelProto.graph.node[0].output');
+  });
+
+  it('wire types 6 and 7 are refused even in unknown fields', () => {
+    const e = expectError(cat(reluModel(), tag(500, 7)), 'IMPORT_WIRE_TYPE');
+    expect(e.message).toContain('not a protobuf wire type');
+  });
+});
+
+/**
+ * A TypeProto of `depth` nested sequences around a float tensor, written back to front in one
+ * buffer (wrapping with fMsg would copy the whole message once per level).
+ */
+function nestedSequences(depth: number): Uint8Array {
+  const leaf = fMsg(1, fVarint(1, 1));
+  const sizes: number[] = [leaf.length];
+  for (let i = 0; i < depth; i++) {
+    const inner = sizes[sizes.length - 1]!;
+    const elem = 1 + varint(inner).length + inner; // TypeProto.Sequence.elem_type (field 1)
+    sizes.push(1 + varint(elem).length + elem); // TypeProto.sequence_type (field 4)
+  }
+  const out = new Uint8Array(sizes[depth]!);
+  let p = 0;
+  for (let i = depth; i > 0; i--) {
+    const inner = sizes[i - 1]!;
+    const elem = 1 + varint(inner).length + inner;
+    for (const b of cat([0x22], varint(elem), [0x0a], varint(inner))) out[p++] = b;
+  }
+  out.set(leaf, p);
+  return out;
+}
+
+describe('deep nesting', () => {
+  it('100,000 nested sequence types give IMPORT_NESTING, not a stack overflow', () => {
+    const e = expectError(model([fMsg(11, fBytes(1, 'x'), fBytes(2, nestedSequences(100_000)))]), 'IMPORT_NESTING');
+    expect(e.fieldPath).toMatch(/^ModelProto\.graph\.input\[0\]\.type\.sequence_type\.elem_type\.sequence_type/);
+  });
+
+  it('graphs nested in attributes 2,000 deep give IMPORT_NESTING', () => {
+    let g: Uint8Array = fBytes(2, 'leaf');
+    for (let i = 0; i < 2000; i++) g = cat(node('If', ['c'], ['o'], fMsg(5, fBytes(1, 'then_branch'), fMsg(6, g), fVarint(20, 5))));
+    expectError(model([g]), 'IMPORT_NESTING');
+  });
+
+  it('deeply nested groups in an unknown field give IMPORT_NESTING', () => {
+    const open = Array.from({ length: 500 }, () => tag(77, 3));
+    const close = Array.from({ length: 500 }, () => tag(77, 4));
+    expectError(cat(reluModel(), ...open, ...close), 'IMPORT_NESTING');
+  });
+
+  it('the nesting limit is an option', () => {
+    // 20 sequence levels are about 45 nested messages: within the default 64, beyond 30.
+    const bytes = model([fMsg(11, fBytes(1, 'x'), fBytes(2, nestedSequences(20)))]);
+    expect(outcome(bytes)).toBeNull();
+    expect(() => decode(bytes, { maxDepth: 30 })).toThrow(/nest deeper than 30/);
+  });
+});
+
+describe('huge and invalid dims', () => {
+  it('refuses element counts past 2^53 without allocating', () => {
+    const t = fMsg(5, fVarint(1, 2 ** 40), fVarint(1, 2 ** 40), fVarint(2, DataType.FLOAT), fBytes(8, 'w'), fBytes(9, f32le(1)));
+    const e = expectError(model([fBytes(2, 'g'), t]), 'IMPORT_INVALID');
+    expect(e.message).toContain('exceeds 2^53');
+    expect(e.fieldPath).toBe('ModelProto.graph.initializer[0]');
+  });
+
+  it('refuses a dim past 2^53 and a negative dim', () => {
+    expectError(model([fBytes(2, 'g'), fMsg(5, fVarint(1, 2n ** 60n), fVarint(2, 1), fBytes(8, 'w'))]), 'IMPORT_INVALID');
+    expectError(model([fBytes(2, 'g'), fMsg(5, fVarint(1, -3), fVarint(2, 1), fBytes(8, 'w'))]), 'IMPORT_INVALID');
+    const e = expectError(model([valueInfo(11, 'x', 1, [2 ** 60])]), 'IMPORT_INVALID');
+    expect(e.fieldPath).toBe('ModelProto.graph.input[0].type.tensor_type.shape.dim[0].dim_value');
+  });
+
+  it('refuses a huge element count claimed for a small varint payload', () => {
+    const t = fMsg(5, fVarint(1, 1e12), fVarint(2, DataType.INT64), fBytes(7, [1, 2, 3]), fBytes(8, 'w'));
+    expect(expectError(model([fBytes(2, 'g'), t]), 'IMPORT_INVALID').message).toContain('needs 1000000000000 values in int64_data, found 3');
+  });
+
+  it('keeps symbolic and negative shape dims of value infos (exporters write -1)', () => {
+    const m = decode(model([valueInfo(11, 'x', 1, ['N', -1, 3])]));
+    expect(m.graph.inputs[0]!.shape).toEqual(['N', -1, 3]);
+  });
+});
+
+describe('non-ONNX input', () => {
+  it.each([
+    ['an empty file', new Uint8Array(0)],
+    ['a zip archive (PyTorch checkpoint)', cat([0x50, 0x4b, 0x03, 0x04], new Uint8Array(60))],
+    ['a text file', new TextEncoder().encode('hello, this is not a model\n')],
+    ['a JPEG', cat([0xff, 0xd8, 0xff, 0xe0], new Uint8Array(40))],
+    ['JSON', new TextEncoder().encode('{"graph": []}')],
+  ])('%s gives IMPORT_NOT_ONNX', (_name, bytes) => {
+    const e = expectError(bytes, 'IMPORT_NOT_ONNX');
+    expect(e.message).toContain(bytes.length === 0 ? 'empty' : 'not an ONNX model');
+  });
+
+  it('names the format when it recognises it', () => {
+    expect(expectError(cat([0x50, 0x4b, 0x03, 0x04], new Uint8Array(60)), 'IMPORT_NOT_ONNX').message).toContain('zip archive');
+  });
+});
+
+describe('random corruption', () => {
+  it('3,000 seeded bit flips, byte overwrites and splices: only ImportErrors, and whatever loads re-encodes and re-decodes', () => {
+    const base = encode(kitchenSink());
+    const next = rng(0xc0ffee);
+    let loaded = 0;
+    for (let i = 0; i < 3000; i++) {
+      const b = base.slice();
+      const kind = i % 3;
+      const p = Math.floor(next() * b.length);
+      if (kind === 0) b[p] = b[p]! ^ (1 << Math.floor(next() * 8));
+      else if (kind === 1) b[p] = Math.floor(next() * 256);
+      const bytes = kind === 2 ? cat(b.subarray(0, p), b.subarray(Math.floor(next() * b.length))) : b;
+      const e = outcome(bytes);
+      if (e === null) {
+        loaded++;
+        const again = encode(decode(bytes));
+        expect(outcome(again)).toBeNull();
+      }
+    }
+    expect(loaded).toBeGreaterThan(100);
+  });
+});

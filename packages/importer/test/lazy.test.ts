@@ -1,0 +1,125 @@
+/**
+ * Lazy mode: the structure is walked with positional reads through a small window and tensor
+ * payloads stay on disk until used; reads notice a file replaced or rewritten since load; the
+ * maxTensorBytes limit refuses big reads (while save still streams them).
+ */
+import { openSync, readFileSync, statSync, utimesSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diffModels } from '@onnxkit/graph';
+import { decodeWithDiagnostics, encode, ImportError, load, save, writeFileAtomic } from '@onnxkit/importer';
+import * as ort from 'onnxruntime-node';
+import { Decoder } from '../src/decode.js';
+import { FileHandle, FileRangeSource } from '../src/file-source.js';
+import { ModelSpec } from '../src/schema.js';
+import { corpusModels } from './helpers/corpus.js';
+import { cleanup, mlp, seededFloats, tempDir } from './helpers/files.js';
+import { allSameBits, run } from './helpers/ort.js';
+
+afterAll(cleanup);
+
+function importError(fn: () => unknown): ImportError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImportError);
+    return e as ImportError;
+  }
+  throw new Error('expected an ImportError');
+}
+
+function savedMlp(width: number): { dir: string; path: string } {
+  const dir = tempDir('lazy');
+  const path = join(dir, 'mlp.onnx');
+  save(mlp(width), path);
+  return { dir, path };
+}
+
+describe('lazy structure walk', () => {
+  it('reads a small fraction of the file, leaves large payloads on disk, and equals the eager decode', async () => {
+    const { path } = savedMlp(512);
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(2 * 512 * 512 * 4);
+    const lazy = decodeWithDiagnostics(path, { lazy: true });
+    const eager = decodeWithDiagnostics(path, { lazy: false });
+    expect(lazy.stats.lazy).toBe(true);
+    expect(eager.stats.bytesRead).toBe(size);
+    expect(lazy.stats.bytesRead).toBeLessThan(64 * 1024);
+    const w1 = lazy.model.graph.initializers.get('w1')!.constValue!;
+    expect(w1.isLazy).toBe(true);
+    expect(w1.origin).toMatch(/^mlp\.onnx @ \d+ \+ 1048576 bytes$/);
+    // 2 KiB biases are under the 4 KiB threshold and read during the walk.
+    expect(lazy.model.graph.initializers.get('b1')!.constValue!.isLazy).toBe(false);
+    expect(diffModels(eager.model, lazy.model)).toEqual([]);
+    // Re-encoding the lazy model streams payloads from disk and gives the file back.
+    expect(Buffer.compare(encode(lazy.model), readFileSync(path))).toBe(0);
+    const x = new ort.Tensor('float32', seededFloats(512, 3), [1, 512]);
+    expect(allSameBits(await run(encode(eager.model), { x }), await run(encode(lazy.model), { x }))).toBeNull();
+  });
+
+  it("'auto' decodes small files eagerly", () => {
+    const { path } = savedMlp(16);
+    const r = decodeWithDiagnostics(path);
+    expect(r.stats.lazy).toBe(false);
+    expect(r.model.graph.initializers.get('w1')!.constValue!.isLazy).toBe(false);
+  });
+
+  it('a lazy read after the file was replaced fails instead of returning other bytes', () => {
+    const { path } = savedMlp(128);
+    const m = load(path, { lazy: true });
+    const w1 = m.graph.initializers.get('w1')!.constValue!;
+    expect(w1.bytes().byteLength).toBe(128 * 128 * 4);
+    writeFileAtomic(path, encode(mlp(128, 42)));
+    const e = importError(() => w1.bytes());
+    expect(e.code).toBe('IMPORT_IO');
+    expect(e.message).toContain('changed since the model was loaded');
+    expect(e.file).toBe(path);
+  });
+
+  it('a lazy read after the file was rewritten in place fails too', () => {
+    const { path } = savedMlp(128);
+    const m = load(path, { lazy: true });
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Uint8Array.of(0), 0, 1, statSync(path).size - 1);
+    closeSync(fd);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(path, later, later);
+    expect(importError(() => m.graph.initializers.get('w2')!.constValue!.bytes()).code).toBe('IMPORT_IO');
+  });
+
+  it('maxTensorBytes refuses to read a big tensor into memory, while save streams it', () => {
+    const { dir, path } = savedMlp(128);
+    const m = load(path, { lazy: true, maxTensorBytes: 1000 });
+    const e = importError(() => m.graph.initializers.get('w1')!.constValue!.bytes());
+    expect(e.code).toBe('IMPORT_TOO_LARGE');
+    expect(e.message).toContain("tensor 'w1' holds 65536 bytes, more than maxTensorBytes (1000)");
+    const copy = join(dir, 'copy.onnx');
+    save(m, copy, { externalData: true });
+    expect(diffModels(mlp(128), load(copy))).toEqual([]);
+  });
+});
+
+describe('the windowed reader', () => {
+  it('decodes every corpus model through 7-byte windows, with payloads over 16 bytes left on disk, byte-identically', () => {
+    const models = corpusModels();
+    if (models.length === 0) return;
+    let checked = 0;
+    for (const c of models) {
+      const handle = FileHandle.open(c.model, c.model, 'the model');
+      handle.pin();
+      let m;
+      try {
+        const dec = new Decoder(handle, ModelSpec, {
+          windowBytes: 7,
+          lazyRaw: { threshold: 16, source: (offset, length, name) => new FileRangeSource(handle, offset, length, `${offset}+${length}`, undefined, 2 ** 31, name) },
+        });
+        m = dec.model();
+      } finally {
+        handle.unpin();
+      }
+      expect(Buffer.compare(encode(m), readFileSync(c.model)), c.id).toBe(0);
+      checked++;
+    }
+    expect(checked).toBe(models.length);
+  });
+});

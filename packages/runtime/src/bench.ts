@@ -1,0 +1,281 @@
+/**
+ * Latency and throughput: warm-up runs, then N timed runs; two models are timed interleaved
+ * (A B A B …) so machine drift hits both alike, and the per-pair ratio B/A is summarised.
+ * Times are measured inside the worker around `InferenceSession.run` (message passing is not
+ * counted). Benchmarks never go into unit tests; only their structure is tested.
+ */
+import type { Model, Tensor } from '@onnxkit/graph';
+import { RuntimeError, VerifyError } from './errors.js';
+import type { ProfileSummary } from './profile.js';
+import { createSession, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions } from './session.js';
+import { syntheticInputs, type SyntheticOptions } from './synthetic.js';
+import { defaultWorker, type RuntimeWorker } from './worker-client.js';
+
+export interface LatencyStats {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+  stdMs: number;
+}
+
+export interface BatchInfo {
+  /** The batch size actually run. */
+  size: number;
+  /** Whether the batch dim is symbolic (so `batch` could bind it). */
+  symbolic: boolean;
+  /** Why the requested batch could not be used, if so. */
+  note: string | null;
+}
+
+export interface BenchProgress {
+  phase: 'load' | 'warmup' | 'run' | 'profile';
+  model: string;
+  done: number;
+  total: number;
+}
+
+export interface BenchOptions {
+  /** Untimed runs first (default 5). */
+  warmup?: number;
+  /** Timed runs (default 50). */
+  iterations?: number;
+  /** Intra-op threads for sessions this creates (default 1). */
+  threads?: number;
+  /** Batch size: binds a symbolic leading dim of the inputs. */
+  batch?: number;
+  /** Feeds to use (default: seeded synthetic inputs). */
+  inputs?: ReadonlyMap<string, Tensor>;
+  /** Options for the synthetic inputs (seed, shapes, ...). */
+  synthetic?: SyntheticOptions;
+  /** For sessions this creates; default 'all' (deployment speed). */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Record ORT's per-node profile during the timed runs (sessions this creates only). */
+  profile?: boolean;
+  /** Extra session options for sessions this creates. */
+  sessionOptions?: SessionOptions;
+  onProgress?: (p: BenchProgress) => void;
+}
+
+export interface BenchResult {
+  model: string;
+  iterations: number;
+  warmup: number;
+  threads: number;
+  graphOptimizationLevel: GraphOptimizationLevel;
+  batch: BatchInfo;
+  latency: LatencyStats;
+  /** Inferences per second: batch × runs / total run time. */
+  throughput: number;
+  samplesMs: number[];
+  profile?: ProfileSummary;
+}
+
+export interface RatioStats {
+  /** Median over pairs of B time / A time (> 1: B is slower). */
+  median: number;
+  p10: number;
+  p90: number;
+  mean: number;
+}
+
+export interface BenchPairResult {
+  a: BenchResult;
+  b: BenchResult;
+  /** Per-pair B/A. */
+  ratio: RatioStats;
+  /** p50(B) / p50(A), for reference. */
+  p50Ratio: number;
+}
+
+/** Linear-interpolated quantile of sorted values. */
+function quantileSorted(s: readonly number[], q: number): number {
+  if (s.length === 0) return 0;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+export function latencyStats(samples: readonly number[]): LatencyStats {
+  const s = [...samples].sort((x, y) => x - y);
+  const n = s.length;
+  const mean = n > 0 ? s.reduce((p, x) => p + x, 0) / n : 0;
+  const variance = n > 1 ? s.reduce((p, x) => p + (x - mean) ** 2, 0) / (n - 1) : 0;
+  return {
+    p50Ms: quantileSorted(s, 0.5),
+    p90Ms: quantileSorted(s, 0.9),
+    p99Ms: quantileSorted(s, 0.99),
+    meanMs: mean,
+    minMs: n > 0 ? s[0]! : 0,
+    maxMs: n > 0 ? s[n - 1]! : 0,
+    stdMs: Math.sqrt(variance),
+  };
+}
+
+export function ratioStats(ratios: readonly number[]): RatioStats {
+  const s = [...ratios].sort((x, y) => x - y);
+  return {
+    median: quantileSorted(s, 0.5),
+    p10: quantileSorted(s, 0.1),
+    p90: quantileSorted(s, 0.9),
+    mean: s.length > 0 ? s.reduce((p, x) => p + x, 0) / s.length : 0,
+  };
+}
+
+function checkCount(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new VerifyError(`${name} must be an integer >= ${min}, got ${v}`, { code: 'VERIFY_BAD_OPTION' });
+}
+
+/** Works out the batch binding for a session's inputs. */
+export function planBatch(session: RuntimeSession, batch: number | undefined): { batch: BatchInfo; synthetic: Pick<SyntheticOptions, 'dimValues' | 'inputShapes'> } {
+  const lead = session.inputs.filter((m) => m.isTensor && m.shape !== null && m.shape.length > 0);
+  const first = lead[0]?.shape?.[0];
+  const symbolic = lead.length > 0 && typeof first !== 'number';
+  if (batch === undefined) return { batch: { size: typeof first === 'number' ? first : 1, symbolic, note: null }, synthetic: {} };
+  checkCount('batch', batch, 1);
+  if (lead.length === 0) return { batch: { size: 1, symbolic: false, note: 'the model has no batched inputs; batch ignored' }, synthetic: {} };
+  const fixed = lead.find((m) => typeof m.shape![0] === 'number');
+  if (fixed !== undefined) {
+    const size = fixed.shape![0] as number;
+    return {
+      batch: { size, symbolic: false, note: size === batch ? null : `batch cannot change: input '${fixed.name}' has a static leading dim ${size}` },
+      synthetic: {},
+    };
+  }
+  const dimValues: Record<string, number> = {};
+  const inputShapes: Record<string, number[]> = {};
+  for (const m of lead) {
+    const d = m.shape![0];
+    if (typeof d === 'string') dimValues[d] = batch;
+    else inputShapes[m.name] = m.shape!.map((x, i) => (i === 0 ? batch : typeof x === 'number' ? x : 1));
+  }
+  return { batch: { size: batch, symbolic: true, note: null }, synthetic: { dimValues, inputShapes } };
+}
+
+interface Target {
+  session: RuntimeSession;
+  owned: boolean;
+  feeds: ReadonlyMap<string, Tensor>;
+  batch: BatchInfo;
+}
+
+async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>): Promise<Target> {
+  let session: RuntimeSession;
+  let owned = false;
+  if (typeof model === 'object' && 'runTimed' in model) session = model;
+  else {
+    options.onProgress?.({ phase: 'load', model: typeof model === 'string' ? model : 'model', done: 0, total: 1 });
+    session = await createSession(model, {
+      ...options.sessionOptions,
+      intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
+      graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'all',
+      enableProfiling: options.profile ?? false,
+      worker: worker ?? options.sessionOptions?.worker,
+    });
+    owned = true;
+  }
+  const plan = planBatch(session, options.batch);
+  const f = options.inputs ?? feeds ?? syntheticInputs(session, { ...options.synthetic, ...plan.synthetic, dimValues: { ...options.synthetic?.dimValues, ...plan.synthetic.dimValues }, inputShapes: { ...options.synthetic?.inputShapes, ...plan.synthetic.inputShapes } });
+  return { session, owned, feeds: f, batch: plan.batch };
+}
+
+function result(t: Target, samples: number[], warmup: number, profile?: ProfileSummary): BenchResult {
+  const latency = latencyStats(samples);
+  const total = samples.reduce((p, x) => p + x, 0);
+  return {
+    model: t.session.label,
+    iterations: samples.length,
+    warmup,
+    threads: t.session.options.intraOpNumThreads,
+    graphOptimizationLevel: t.session.options.graphOptimizationLevel,
+    batch: t.batch,
+    latency,
+    throughput: total > 0 ? (t.batch.size * samples.length * 1000) / total : 0,
+    samplesMs: samples,
+    ...(profile ? { profile } : {}),
+  };
+}
+
+async function finish(t: Target, profile: boolean): Promise<ProfileSummary | undefined> {
+  try {
+    if (profile && t.owned) return await t.session.endProfiling();
+    return undefined;
+  } finally {
+    if (t.owned) await t.session.release();
+  }
+}
+
+/** Benchmarks one model (a path, a Model, or an existing session). */
+export async function benchModel(model: Model | string | RuntimeSession, options: BenchOptions = {}): Promise<BenchResult> {
+  const warmup = options.warmup ?? 5;
+  const iterations = options.iterations ?? 50;
+  checkCount('warmup', warmup, 0);
+  checkCount('iterations', iterations, 1);
+  const t = await prepare(model, options, undefined);
+  const samples: number[] = [];
+  let failed = true;
+  try {
+    for (let i = 0; i < warmup; i++) {
+      await t.session.runTimed(t.feeds);
+      options.onProgress?.({ phase: 'warmup', model: t.session.label, done: i + 1, total: warmup });
+    }
+    for (let i = 0; i < iterations; i++) {
+      samples.push((await t.session.runTimed(t.feeds)).ms);
+      options.onProgress?.({ phase: 'run', model: t.session.label, done: i + 1, total: iterations });
+    }
+    failed = false;
+  } finally {
+    if (failed && t.owned) await t.session.release().catch(() => undefined);
+  }
+  const profile = await finish(t, options.profile ?? false);
+  return result(t, samples, warmup, profile);
+}
+
+/**
+ * Benchmarks two models interleaved (A B A B …) with the same inputs. Sessions this creates
+ * share one worker, so they never run at the same time.
+ */
+export async function benchPair(a: Model | string | RuntimeSession, b: Model | string | RuntimeSession, options: BenchOptions = {}): Promise<BenchPairResult> {
+  const warmup = options.warmup ?? 5;
+  const iterations = options.iterations ?? 50;
+  checkCount('warmup', warmup, 0);
+  checkCount('iterations', iterations, 1);
+  const worker = options.sessionOptions?.worker ?? defaultWorker();
+  let ta: Target | undefined;
+  let tb: Target | undefined;
+  try {
+    ta = await prepare(a, options, worker);
+    tb = await prepare(b, options, worker, ta.feeds);
+    const sa: number[] = [];
+    const sb: number[] = [];
+    const ratios: number[] = [];
+    for (let i = 0; i < warmup; i++) {
+      await ta.session.runTimed(ta.feeds);
+      await tb.session.runTimed(tb.feeds);
+      options.onProgress?.({ phase: 'warmup', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: warmup });
+    }
+    for (let i = 0; i < iterations; i++) {
+      const x = (await ta.session.runTimed(ta.feeds)).ms;
+      const y = (await tb.session.runTimed(tb.feeds)).ms;
+      sa.push(x);
+      sb.push(y);
+      ratios.push(x > 0 ? y / x : NaN);
+      options.onProgress?.({ phase: 'run', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: iterations });
+    }
+    const pa = await finish(ta, options.profile ?? false);
+    const pb = await finish(tb, options.profile ?? false);
+    const ra = result(ta, sa, warmup, pa);
+    const rb = result(tb, sb, warmup, pb);
+    ta = undefined;
+    tb = undefined;
+    const finite = ratios.filter((r) => Number.isFinite(r));
+    if (finite.length === 0) throw new RuntimeError('every timed run of A took 0 ms; cannot form ratios', { code: 'RUNTIME_BENCH_TIMER', step: 'bench' });
+    return { a: ra, b: rb, ratio: ratioStats(finite), p50Ratio: ra.latency.p50Ms > 0 ? rb.latency.p50Ms / ra.latency.p50Ms : 0 };
+  } finally {
+    if (ta?.owned) await ta.session.release().catch(() => undefined);
+    if (tb?.owned) await tb.session.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * verifyModels: "is B numerically the same as A?" — the same inputs (seeded synthetic or user
+ * files) through both models in onnxruntime (optimizations disabled, fixed threads), every
+ * output compared (see compare.ts for the element rule), optionally the first diverging
+ * intermediate value located (bisect.ts) and both models timed interleaved (bench.ts).
+ *
+ * Outcomes: a report with `equivalent: true | false` (a verdict, exit code 0 or 1 in the CLI),
+ * or a thrown VerifyError / RuntimeError for requests that cannot be answered (models A and B
+ * with different inputs or outputs, missing or misshaped inputs, a model onnxruntime cannot load
+ * — exit code 2). Never `equivalent: true` when nothing was compared.
+ */
+import type { Model, Tensor } from '@onnxkit/graph';
+import { benchPair, type LatencyStats, type RatioStats } from './bench.js';
+import { bisectModels, type BisectOptions, type Divergence } from './bisect.js';
+import { compareOutputs, type CompareOptions, type TensorComparison } from './compare.js';
+import { VerifyError } from './errors.js';
+import { loadInputs, type InputFile } from './load-inputs.js';
+import { createSession, feedsToMap, formatMetadata, type Feeds, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
+import { describeSynthetic, syntheticInputs, type SyntheticDescription, type SyntheticOptions } from './synthetic.js';
+import { defaultWorker } from './worker-client.js';
+
+export interface VerifyProgress {
+  phase: 'load' | 'inputs' | 'run' | 'compare' | 'bisect' | 'bench' | 'done';
+  /** 'A' or 'B' when the step concerns one model. */
+  model?: 'A' | 'B';
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+export interface VerifyOptions extends Pick<CompareOptions, 'atol' | 'rtol' | 'perOutput'> {
+  /** Seed of the synthetic inputs (default 0). */
+  seed?: number;
+  distribution?: SyntheticOptions['distribution'];
+  range?: SyntheticOptions['range'];
+  /** Input files (.npy/.npz/.pb/.json) instead of synthetic inputs. */
+  inputFiles?: readonly InputFile[];
+  /** Feeds given directly (win over inputFiles and synthetic inputs). */
+  inputs?: Feeds;
+  /** Shapes for inputs with symbolic dims (synthetic inputs). */
+  inputShapes?: SyntheticOptions['inputShapes'];
+  dimValues?: SyntheticOptions['dimValues'];
+  /** Locate the first diverging intermediate value when outputs differ. */
+  bisect?: boolean | Omit<BisectOptions, 'onProgress' | 'atol' | 'rtol' | 'sessionOptions'>;
+  /** Time both models interleaved: true (20 iterations) or the iteration count. */
+  bench?: boolean | number | { iterations?: number; warmup?: number };
+  /** Intra-op threads (default 1). */
+  threads?: number;
+  /** Default 'disabled'. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Extra options for both sessions (e.g. externalDataDir, timeouts). */
+  sessionOptions?: SessionOptions;
+  onProgress?: (p: VerifyProgress) => void;
+}
+
+export interface FileInputsDescription {
+  source: 'files';
+  files: string[];
+  shapes: Record<string, number[]>;
+}
+
+export interface GivenInputsDescription {
+  source: 'given';
+  shapes: Record<string, number[]>;
+}
+
+export type InputsDescription = SyntheticDescription | FileInputsDescription | GivenInputsDescription;
+
+export interface VerifyLatency {
+  a: LatencyStats;
+  b: LatencyStats;
+  /** Median per-pair B/A time (< 1: B is faster). */
+  ratio: number;
+  ratioStats: RatioStats;
+  iterations: number;
+  warmup: number;
+  threads: number;
+  graphOptimizationLevel: GraphOptimizationLevel;
+}
+
+export interface VerifyReport {
+  equivalent: boolean;
+  /** Why not equivalent (null when equivalent). */
+  reason: string | null;
+  models: { a: string; b: string };
+  outputs: TensorComparison[];
+  /** Elements compared over all outputs. */
+  compared: number;
+  inputs: InputsDescription;
+  tolerance: { atol: number | null; rtol: number | null; perOutput: Record<string, { atol?: number; rtol?: number }> };
+  /** When bisecting: the first diverging value (null: none found, undefined: not bisected). */
+  firstDivergence?: Divergence | null;
+  bisect?: { candidates: number; valuesChecked: number; chunks: number; skipped: { value: string; reason: string }[]; ms: number };
+  latency?: VerifyLatency;
+  timings: { createMs: { a: number; b: number }; runMs: { a: number; b: number }; compareMs: number; totalMs: number };
+}
+
+function label(m: Model | string, fallback: string): string {
+  if (typeof m === 'string') return m;
+  return m.graph.name ? `${fallback} (${m.graph.name})` : fallback;
+}
+
+/** Throws a VerifyError when A and B do not have the same inputs and outputs. */
+export function checkSameInterface(a: RuntimeSession, b: RuntimeSession): void {
+  const side = (xs: readonly ValueMetadata[], ys: readonly ValueMetadata[], what: 'input' | 'output'): void => {
+    const nx = new Map(xs.map((m) => [m.name, m]));
+    const ny = new Map(ys.map((m) => [m.name, m]));
+    const onlyA = [...nx.keys()].filter((k) => !ny.has(k));
+    const onlyB = [...ny.keys()].filter((k) => !nx.has(k));
+    if (onlyA.length > 0 || onlyB.length > 0) {
+      throw new VerifyError(
+        `models A and B have different ${what}s: ${[onlyA.length ? `only in A: ${onlyA.join(', ')}` : '', onlyB.length ? `only in B: ${onlyB.join(', ')}` : ''].filter(Boolean).join('; ')}`,
+        { code: 'VERIFY_MODEL_MISMATCH', tensor: onlyA[0] ?? onlyB[0], hint: `both models must have the same ${what} names` },
+      );
+    }
+    for (const [name, x] of nx) {
+      const y = ny.get(name)!;
+      if (x.isTensor !== y.isTensor || (x.dtype !== undefined && y.dtype !== undefined && x.dtype !== y.dtype)) {
+        throw new VerifyError(`${what} '${name}' is ${formatMetadata(x)} in A but ${formatMetadata(y)} in B`, {
+          code: 'VERIFY_MODEL_MISMATCH',
+          tensor: name,
+          hint: `both models must agree on the element type of every ${what}`,
+        });
+      }
+      if (what === 'input' && x.shape !== null && y.shape !== null) {
+        const clash = x.shape.length !== y.shape.length || x.shape.some((d, i) => typeof d === 'number' && typeof y.shape![i] === 'number' && d !== y.shape![i]);
+        if (clash) {
+          throw new VerifyError(`input '${name}' is ${formatMetadata(x)} in A but ${formatMetadata(y)} in B; one input cannot feed both`, {
+            code: 'VERIFY_MODEL_MISMATCH',
+            tensor: name,
+          });
+        }
+      }
+    }
+  };
+  side(a.inputs, b.inputs, 'input');
+  side(a.outputs, b.outputs, 'output');
+}
+
+function shapesOf(feeds: ReadonlyMap<string, Tensor>): Record<string, number[]> {
+  return Object.fromEntries([...feeds].map(([k, t]) => [k, [...t.dims]]));
+}
+
+/** Runs A and B on the same inputs and compares every output. See the module header. */
+export async function verifyModels(a: Model | string, b: Model | string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const t0 = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  const la = label(a, 'A');
+  const lb = label(b, 'B');
+  const worker = options.sessionOptions?.worker ?? defaultWorker();
+  const sessionOptions: SessionOptions = {
+    ...options.sessionOptions,
+    intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
+    graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'disabled',
+    worker,
+  };
+  let sa: RuntimeSession | undefined;
+  let sb: RuntimeSession | undefined;
+  try {
+    progress({ phase: 'load', model: 'A', message: `loading ${la}` });
+    sa = await createSession(a, { ...sessionOptions, label: la });
+    progress({ phase: 'load', model: 'B', message: `loading ${lb}` });
+    sb = await createSession(b, { ...sessionOptions, label: lb });
+    checkSameInterface(sa, sb);
+
+    progress({ phase: 'inputs', message: 'preparing inputs' });
+    let feeds: Map<string, Tensor>;
+    let inputs: InputsDescription;
+    if (options.inputs !== undefined) {
+      feeds = feedsToMap(options.inputs);
+      inputs = { source: 'given', shapes: shapesOf(feeds) };
+    } else if (options.inputFiles !== undefined && options.inputFiles.length > 0) {
+      feeds = loadInputs(options.inputFiles, sa, { label: la });
+      inputs = { source: 'files', files: options.inputFiles.map((f) => (typeof f === 'string' ? f : f.path)), shapes: shapesOf(feeds) };
+    } else {
+      const syn: SyntheticOptions = { seed: options.seed, distribution: options.distribution, range: options.range, inputShapes: options.inputShapes, dimValues: options.dimValues };
+      feeds = syntheticInputs(sa, syn);
+      inputs = describeSynthetic(feeds, syn);
+    }
+
+    progress({ phase: 'run', model: 'A', message: `running ${la}` });
+    const ra = await sa.runTimed(feeds);
+    progress({ phase: 'run', model: 'B', message: `running ${lb}` });
+    const rb = await sb.runTimed(feeds);
+
+    progress({ phase: 'compare', message: 'comparing outputs' });
+    const tc = performance.now();
+    const cmp = compareOutputs(ra.outputs, rb.outputs, { atol: options.atol, rtol: options.rtol, perOutput: options.perOutput, outputs: sa.outputs.map((o) => o.name) });
+    const compareMs = performance.now() - tc;
+
+    const report: VerifyReport = {
+      equivalent: cmp.equivalent,
+      reason: cmp.reason,
+      models: { a: la, b: lb },
+      outputs: cmp.outputs,
+      compared: cmp.compared,
+      inputs,
+      tolerance: { atol: options.atol ?? null, rtol: options.rtol ?? null, perOutput: { ...options.perOutput } },
+      timings: { createMs: { a: sa.createMs, b: sb.createMs }, runMs: { a: ra.ms, b: rb.ms }, compareMs, totalMs: 0 },
+    };
+
+    if (options.bisect && !cmp.equivalent && cmp.compared > 0) {
+      // The sessions' memory is not needed while bisecting.
+      await sa.release();
+      await sb.release();
+      const tb = performance.now();
+      const bo = typeof options.bisect === 'object' ? options.bisect : {};
+      const res = await bisectModels(a, b, feeds, {
+        ...bo,
+        atol: options.atol,
+        rtol: options.rtol,
+        worker,
+        labels: { a: la, b: lb },
+        sessionOptions: { ...sessionOptions, worker },
+        onProgress: (p) => progress({ phase: 'bisect', message: `bisect: chunk ${p.chunk} of ${p.chunks}, ${p.valuesChecked} of ${p.candidates} shared values matched so far`, done: p.chunk, total: p.chunks }),
+      });
+      report.firstDivergence = res.firstDivergence;
+      report.bisect = { candidates: res.candidates, valuesChecked: res.valuesChecked, chunks: res.chunks, skipped: res.skipped, ms: performance.now() - tb };
+    } else if (options.bisect) {
+      report.firstDivergence = null;
+    }
+
+    if (options.bench) {
+      const bo = typeof options.bench === 'object' ? options.bench : typeof options.bench === 'number' ? { iterations: options.bench } : {};
+      const ba = sa.released ? await createSession(a, { ...sessionOptions, label: la }) : sa;
+      const bb = sb.released ? await createSession(b, { ...sessionOptions, label: lb }) : sb;
+      sa = ba;
+      sb = bb;
+      const pair = await benchPair(ba, bb, {
+        iterations: bo.iterations ?? 20,
+        warmup: bo.warmup ?? 3,
+        inputs: feeds,
+        onProgress: (p) => progress({ phase: 'bench', message: `bench ${p.phase} ${p.done}/${p.total}`, done: p.done, total: p.total }),
+      });
+      report.latency = {
+        a: pair.a.latency,
+        b: pair.b.latency,
+        ratio: pair.ratio.median,
+        ratioStats: pair.ratio,
+        iterations: pair.a.iterations,
+        warmup: pair.a.warmup,
+        threads: ba.options.intraOpNumThreads,
+        graphOptimizationLevel: ba.options.graphOptimizationLevel,
+      };
+    }
+    report.timings.totalMs = performance.now() - t0;
+    progress({ phase: 'done', message: report.equivalent ? 'equivalent' : `not equivalent: ${report.reason}` });
+    return report;
+  } finally {
+    await sa?.release().catch(() => undefined);
+    await sb?.release().catch(() => undefined);
+  }
+}
+
+export interface RunModelOptions {
+  /** Input files, used when no feeds are given. */
+  inputFiles?: readonly InputFile[];
+  /** Synthetic input options, used when neither feeds nor files are given. */
+  synthetic?: SyntheticOptions;
+  /** Outputs to fetch (default: all). */
+  outputNames?: readonly string[];
+  /** Intra-op threads (default 1). */
+  threads?: number;
+  /** Default 'disabled'. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  sessionOptions?: SessionOptions;
+}
+
+/**
+ * Runs a model once and returns its outputs (by name, in output order). Inputs: `feeds`, else
+ * `options.inputFiles`, else seeded synthetic inputs. Save the outputs with `writeNpz`.
+ */
+export async function runModel(model: Model | string, feeds?: Feeds, options: RunModelOptions = {}): Promise<Map<string, Tensor>> {
+  const s = await createSession(model, {
+    ...options.sessionOptions,
+    intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
+    graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'disabled',
+  });
+  try {
+    const f =
+      feeds !== undefined
+        ? feedsToMap(feeds)
+        : options.inputFiles !== undefined && options.inputFiles.length > 0
+          ? loadInputs(options.inputFiles, s, { label: s.label })
+          : syntheticInputs(s, options.synthetic);
+    return await s.run(f, options.outputNames);
+  } finally {
+    await s.release();
+  }
+}

@@ -1,0 +1,189 @@
+// Benchmarks, profiles and calibration: structure and invariants only (counts, order of
+// percentiles, batch binding, per-node names mapped back to the model) — never timing
+// thresholds.
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, test } from 'vitest';
+import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
+import { benchModel, benchPair, calibrate, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { convnet, floats, mlp } from './helpers.js';
+
+function ordered(l: LatencyStats): void {
+  expect(l.minMs).toBeGreaterThanOrEqual(0);
+  expect(l.minMs).toBeLessThanOrEqual(l.p50Ms);
+  expect(l.p50Ms).toBeLessThanOrEqual(l.p90Ms);
+  expect(l.p90Ms).toBeLessThanOrEqual(l.p99Ms);
+  expect(l.p99Ms).toBeLessThanOrEqual(l.maxMs);
+  expect(l.meanMs).toBeGreaterThanOrEqual(l.minMs);
+  expect(l.meanMs).toBeLessThanOrEqual(l.maxMs);
+}
+
+describe('benchModel', () => {
+  test('warm-up plus N timed runs, ordered percentiles, throughput = batch × runs / time', async () => {
+    const progress: string[] = [];
+    const r = await benchModel(mlp(), { warmup: 2, iterations: 9, onProgress: (p) => progress.push(`${p.phase}:${p.done}/${p.total}`) });
+    expect(r.iterations).toBe(9);
+    expect(r.samplesMs).toHaveLength(9);
+    expect(r.warmup).toBe(2);
+    expect(r.threads).toBe(1);
+    expect(r.graphOptimizationLevel).toBe('all');
+    ordered(r.latency);
+    const total = r.samplesMs.reduce((s, x) => s + x, 0);
+    expect(r.throughput).toBeCloseTo((1 * 9 * 1000) / total, 6);
+    expect(r.batch).toEqual({ size: 1, symbolic: true, note: null });
+    expect(progress).toEqual(['load:0/1', 'warmup:1/2', 'warmup:2/2', ...Array.from({ length: 9 }, (_, i) => `run:${i + 1}/9`)]);
+  });
+
+  test('a symbolic batch dim is bound by batch; throughput counts every sample', async () => {
+    const r = await benchModel(mlp(), { warmup: 0, iterations: 3, batch: 8 });
+    expect(r.batch).toEqual({ size: 8, symbolic: true, note: null });
+    const total = r.samplesMs.reduce((s, x) => s + x, 0);
+    expect(r.throughput).toBeCloseTo((8 * 3 * 1000) / total, 6);
+  });
+
+  test('a static batch dim cannot change, and the result says so', async () => {
+    const r = await benchModel(mlp({ batch: 2 }), { warmup: 0, iterations: 2, batch: 8 });
+    expect(r.batch.size).toBe(2);
+    expect(r.batch.symbolic).toBe(false);
+    expect(r.batch.note).toBe("batch cannot change: input 'x' has a static leading dim 2");
+  });
+
+  test('an existing session is used as is and not released', async () => {
+    const s = await createSession(mlp(), { intraOpNumThreads: 2 });
+    try {
+      const r = await benchModel(s, { warmup: 1, iterations: 3, inputs: syntheticInputs(s, { dimValues: { N: 3 } }) });
+      expect(r.threads).toBe(2);
+      expect(r.graphOptimizationLevel).toBe('disabled');
+      expect((await s.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) })).size).toBe(1);
+    } finally {
+      await s.release();
+    }
+  });
+
+  test('bad counts are refused', async () => {
+    await expect(benchModel(mlp(), { iterations: 0 })).rejects.toThrow(/iterations must be an integer >= 1, got 0/);
+    await expect(benchModel(mlp(), { warmup: -1 })).rejects.toThrow(/warmup must be/);
+  });
+});
+
+describe('benchPair', () => {
+  test('A and B interleaved on the same inputs, with per-pair ratio statistics', async () => {
+    const r = await benchPair(mlp({ name: 'a' }), convnetLike(), { warmup: 1, iterations: 11 });
+    expect(r.a.iterations).toBe(11);
+    expect(r.b.iterations).toBe(11);
+    ordered(r.a.latency);
+    ordered(r.b.latency);
+    expect(r.ratio.p10).toBeLessThanOrEqual(r.ratio.median);
+    expect(r.ratio.median).toBeLessThanOrEqual(r.ratio.p90);
+    // The median of per-pair ratios is one of the pairs' ratios (odd count).
+    const ratios = r.a.samplesMs.map((x, i) => r.b.samplesMs[i]! / x);
+    expect(ratios.some((x) => Math.abs(x - r.ratio.median) < 1e-9)).toBe(true);
+    expect(r.p50Ratio).toBeCloseTo(r.b.latency.p50Ms / r.a.latency.p50Ms, 9);
+  });
+});
+
+/** The MLP interface with a different body (so A and B really differ). */
+function convnetLike() {
+  const b = new GraphBuilder({ name: 'b' });
+  const x = b.input('x', DataType.FLOAT, ['N', 4]);
+  const h = b.op('Tanh', [b.op('MatMul', [x, b.floats('W', [4, 3], floats(12, 4))])]);
+  b.output(h, 'z', { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 3] });
+  return b.build();
+}
+
+describe('profiling', () => {
+  test('per-node and per-op summaries, names mapped back to the model, trace file removed', async () => {
+    const model = convnet();
+    const traces = () => [...readdirSync(tmpdir()).filter((f) => f.startsWith('onnxkit-profile-')), ...readdirSync(process.cwd()).filter((f) => /profile.*\.json$|^ort_.*\.json$/.test(f))];
+    const before = traces();
+    const r = await benchModel(model, { warmup: 1, iterations: 4, profile: true, graphOptimizationLevel: 'disabled' });
+    expect(traces()).toEqual(before);
+    const p = r.profile!;
+    expect(p.runs).toBe(5); // warm-up runs are profiled too
+    const names = model.graph.nodes.map((n) => n.name);
+    expect(p.byNode.map((s) => s.node)).toEqual(names);
+    expect(p.byNode.map((s) => s.opType)).toEqual(model.graph.nodes.map((n) => n.opType));
+    for (const s of p.byNode) {
+      expect(s.calls).toBe(5);
+      expect(s.meanUs).toBeCloseTo(s.totalUs / 5, 9);
+      expect(s.provider).toBe('CPUExecutionProvider');
+    }
+    expect(p.unmapped).toBe(0);
+    const conv = p.byOpType.find((o) => o.opType === 'Conv')!;
+    expect(conv.nodes).toBe(2);
+    expect(conv.calls).toBe(10);
+    expect(p.kernelUs).toBeCloseTo(p.byNode.reduce((s, x) => s + x.totalUs, 0), 6);
+    const pct = p.byNode.reduce((s, x) => s + x.percent, 0);
+    expect(pct).toBeGreaterThan(0);
+    expect(pct).toBeLessThanOrEqual(100.0001);
+    for (let i = 1; i < p.byOpType.length; i++) expect(p.byOpType[i - 1]!.totalUs).toBeGreaterThanOrEqual(p.byOpType[i]!.totalUs);
+  });
+
+  test('unnamed nodes map back by index when optimizations are off', async () => {
+    const b = new GraphBuilder({ name: 'unnamed' });
+    const x = b.input('x', DataType.FLOAT, [4]);
+    b.output(b.op('Neg', [b.op('Relu', [x])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [4] });
+    const m = b.build();
+    for (const n of m.graph) n.name = '';
+    const s = await createSession(m, { enableProfiling: true });
+    try {
+      await s.run({ x: Tensor.fromNumbers(DataType.FLOAT, [4], [1, -2, 3, -4]) });
+      const p = await s.endProfiling();
+      expect(p.byNode.map((n) => [n.name, n.node, n.nodeIndex])).toEqual([
+        ['Relu_0', 'Relu_0', 0],
+        ['Neg_1', 'Neg_1', 1],
+      ]);
+      await expect(s.endProfiling()).rejects.toThrow(/profiling was not enabled/);
+    } finally {
+      await s.release();
+    }
+  });
+
+  test('parseProfile refuses a non-array and ignores foreign events', () => {
+    expect(() => parseProfile({})).toThrow(/expected a JSON array/);
+    const p = parseProfile([{ cat: 'Session', name: 'model_run', dur: 100 }, { cat: 'Node', name: 'a_kernel_time', dur: 40, args: { op_name: 'Relu' } }, { cat: 'Node', name: 'a_fence_before', dur: 1 }, null, 5]);
+    expect(p.runs).toBe(1);
+    expect(p.byNode).toEqual([{ name: 'a', opType: 'Relu', node: null, nodeIndex: null, provider: '', calls: 1, totalUs: 40, meanUs: 40, percent: 40 }]);
+  });
+
+  test('measured vs roofline per layer, matched by node name', async () => {
+    const model = convnet();
+    const analysis = analyzeModel(model, { device: 'raspberry-pi-4' });
+    const r = await benchModel(model, { warmup: 0, iterations: 3, profile: true, graphOptimizationLevel: 'disabled' });
+    const cmp = compareWithRoofline(r.profile!, analysis);
+    expect(cmp.rows.map((x) => x.name)).toEqual(analysis.layers.map((l) => l.name));
+    expect(cmp.unmatchedLayers).toEqual([]);
+    expect(cmp.unmatchedNodes).toEqual([]);
+    for (const row of cmp.rows) {
+      const layer = analysis.layers.find((l) => l.name === row.name)!;
+      const node = r.profile!.byNode.find((n) => n.node === row.name)!;
+      expect(row.measuredUs).toBeCloseTo(node.totalUs / r.profile!.runs, 9);
+      if (layer.latency !== null && layer.latency > 0) {
+        expect(row.estimatedUs).toBeCloseTo(layer.latency * 1e6, 9);
+        expect(row.ratio).toBeCloseTo(row.measuredUs! / row.estimatedUs!, 9);
+      }
+    }
+  });
+});
+
+describe('calibrate', () => {
+  test('returns a local device profile the analysis package accepts', async () => {
+    const phases: string[] = [];
+    const p = await calibrate({ threads: 1, matmulSizes: [64, 128], minTimeMs: 20, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, onProgress: (e) => phases.push(e.phase) });
+    expect(p.id).toBe('local');
+    expect(p.peakFlops.fp32).toBeGreaterThan(0);
+    expect(Number.isFinite(p.peakFlops.fp32)).toBe(true);
+    expect(p.memoryBandwidth).toBeGreaterThan(0);
+    expect(p.details.matmul.map((m) => m.n)).toEqual([64, 128]);
+    for (const m of p.details.matmul) {
+      expect(m.runs).toBeGreaterThanOrEqual(3);
+      expect(m.flops).toBeCloseTo((2 * m.n ** 3) / (m.medianMs / 1000), 3);
+    }
+    expect(p.peakFlops.fp32).toBe(Math.max(...p.details.matmul.map((m) => m.flops)));
+    expect(p.memoryBandwidth).toBeCloseTo((2 * p.details.copy.bytes) / (p.details.copy.medianMs / 1000), 3);
+    expect(phases).toEqual(['matmul', 'matmul', 'bandwidth']);
+    const parsed = parseDeviceProfile(JSON.parse(JSON.stringify(p)));
+    expect(parsed).toMatchObject({ id: 'local', peakFlops: { fp32: p.peakFlops.fp32 }, memoryBandwidth: p.memoryBandwidth, method: p.method });
+  });
+});
