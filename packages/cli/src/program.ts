@@ -12,7 +12,8 @@ export interface CommandContext {
   color: boolean;
 }
 
-type Action = (...args: unknown[]) => Promise<number>;
+// A command module's default export; its parameters are what commander passes for that command.
+type Action = (...args: never[]) => Promise<number>;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -41,7 +42,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   const wire = (cmd: Command, load: () => Promise<{ default: Action }>): Command =>
     cmd.action(async (...args: unknown[]) => {
       const mod = await load();
-      exit(await mod.default(...args.slice(0, -1)));
+      exit(await (mod.default as (...a: unknown[]) => Promise<number>)(...args.slice(0, -1)));
     });
 
   const example = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -83,6 +84,73 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--json', 'machine-readable output')
       .addHelpText('after', example(['onnxkit zoo', 'onnxkit zoo resnet50 -o out/resnet50.onnx', "onnxkit zoo mobilenetv2 --batch N -o out/mbv2.onnx"])),
     () => import('./commands/zoo.js'),
+  );
+
+  wire(
+    program
+      .command('verify')
+      .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
+      .argument('<a>', 'reference model')
+      .argument('<b>', 'candidate model (e.g. the optimized one)')
+      .option('--atol <x>', 'absolute tolerance (fp32 default 1e-5; an element fails only if it exceeds both atol and rtol)')
+      .option('--rtol <y>', 'relative tolerance (fp32 default 1e-4)')
+      .option('--tolerance <name=atol:rtol>', 'per-output tolerance override (repeatable)', collect)
+      .option('--inputs <files...>', 'input data: .npy, .npz, ONNX TensorProto .pb, .json (NAME=FILE names a single tensor)')
+      .option('--seed <n>', 'seed of the synthetic inputs', '0')
+      .option('--input-shape <name=dims>', 'bind symbolic input dims, e.g. input=1x3x224x224 (repeatable)', collect)
+      .option('--bisect', 'when outputs differ, find the first intermediate value that diverges')
+      .option('--bench [iterations]', 'also time both models, interleaved')
+      .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit verify model.onnx model.opt.onnx', 'onnxkit verify a.onnx b.onnx --bisect --json', 'onnxkit verify a.onnx b.onnx --inputs test_data_set_0/input_0.pb --atol 1e-4'])),
+    () => import('./commands/verify.js'),
+  );
+
+  wire(
+    program
+      .command('bench')
+      .description('latency percentiles and throughput in onnxruntime; --vs compares two models interleaved')
+      .argument('<model>', 'ONNX file')
+      .option('--vs <other>', 'a second model, timed interleaved with the first (A B A B …)')
+      .option('--iterations <n>', 'timed runs', '50')
+      .option('--warmup <n>', 'untimed runs first', '5')
+      .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+      .option('--batch <b>', 'batch size (binds a symbolic batch dim)')
+      .option('--profile', "record onnxruntime's per-node profile and put it next to the roofline estimate")
+      .option('--device <name>', 'device profile for the roofline estimate (with --profile)', 'local')
+      .option('--ort-opt <level>', 'onnxruntime graph optimization level: disabled, basic, extended, all', 'all')
+      .option('--input-shape <name=dims>', 'bind symbolic input dims (repeatable)', collect)
+      .option('--seed <n>', 'seed of the synthetic inputs', '0')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit bench model.onnx --iterations 100', 'onnxkit bench model.onnx --vs model.opt.onnx', 'onnxkit bench model.onnx --profile --device local'])),
+    () => import('./commands/bench.js'),
+  );
+
+  wire(
+    program
+      .command('run')
+      .description('run a model once in onnxruntime and show (or save) its outputs')
+      .argument('<model>', 'ONNX file')
+      .option('--inputs <files...>', 'input data: .npy, .npz, .pb, .json (default: seeded synthetic inputs)')
+      .option('-o, --output <file.npz>', 'save the outputs as .npz')
+      .option('--seed <n>', 'seed of the synthetic inputs', '0')
+      .option('--input-shape <name=dims>', 'bind symbolic input dims (repeatable)', collect)
+      .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+      .option('--ort-opt <level>', 'onnxruntime graph optimization level', 'disabled')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit run model.onnx', 'onnxkit run model.onnx --inputs input.npy -o outputs.npz'])),
+    () => import('./commands/run.js'),
+  );
+
+  wire(
+    program
+      .command('calibrate')
+      .description("measure this machine's peak FP32 FLOP/s and memory bandwidth (the 'local' device of the roofline)")
+      .option('--threads <n>', 'onnxruntime intra-op threads for the MatMul', '1')
+      .option('-o, --output <file>', 'where to save the profile (default: your config folder, used by --device local)')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit calibrate', 'onnxkit analyze model.onnx --device local'])),
+    () => import('./commands/calibrate.js'),
   );
 
   return program;

@@ -17,7 +17,7 @@ export default async function zoo(
     else process.stdout.write(table(['name', 'model', 'reference'], ZOO_MODELS.map((m) => [m.name, m.title, m.reference]), mode) + '\n');
     return 0;
   }
-  const known = ZOO_MODELS.map((m) => m.name);
+  const known: string[] = ZOO_MODELS.map((m) => m.name);
   if (!known.includes(name)) throw new CliError(`unknown zoo model '${name}'`, { hint: `choose one of ${known.join(', ')}` });
   if (!opts.output) throw new CliError('zoo needs -o FILE to write the model to', { hint: `onnxkit zoo ${name} -o ${name}.onnx` });
   const batch = opts.batch === undefined || /^\d+$/.test(opts.batch) ? intOption('--batch', opts.batch, { min: 1 }) : opts.batch;
@@ -26,7 +26,7 @@ export default async function zoo(
   const opset = intOption('--opset', opts.opset, { min: 7 });
   const progress = new Progress(mode);
   let step = progress.step(`build ${name}`);
-  const model = buildZooModel(name as (typeof ZOO_MODELS)[number]['name'], { batch, seed, ...(opset !== undefined ? { opset } : {}) });
+  const model = buildZooModel(name, { batch, seed, ...(opset !== undefined ? { opset } : {}) });
   step.done(`${model.graph.nodeCount} nodes`);
   mkdirSync(dirname(opts.output), { recursive: true });
   step = progress.step(`write ${opts.output}`);

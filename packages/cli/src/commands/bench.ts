@@ -1,0 +1,127 @@
+/**
+ * `onnxkit bench MODEL [--vs OTHER]`: latency percentiles and throughput in onnxruntime, two
+ * models interleaved (A B A B …) so machine drift cancels, and with `--profile` ORT's per-node
+ * times next to the roofline estimate of each layer.
+ */
+import { analyzeModel } from '@onnxkit/passes';
+import { load } from '@onnxkit/importer';
+import { benchModel, benchPair, compareWithRoofline, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
+import { resolveDevice } from '../devices.js';
+import { optLevel } from '../options.js';
+import { intOption, parseInputShapes } from '../program.js';
+import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
+
+export interface BenchCliOptions {
+  vs?: string;
+  iterations?: string;
+  warmup?: string;
+  threads?: string;
+  batch?: string;
+  profile?: boolean;
+  ortOpt?: string;
+  device?: string;
+  inputShape?: string[];
+  seed?: string;
+  json?: boolean;
+}
+
+export default async function bench(model: string, opts: BenchCliOptions): Promise<number> {
+  const mode = outputMode(opts);
+  const progress = new Progress(mode);
+  const common = {
+    iterations: intOption('--iterations', opts.iterations, { min: 1 }) ?? 50,
+    warmup: intOption('--warmup', opts.warmup, { min: 0 }) ?? 5,
+    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
+    ...(opts.batch !== undefined ? { batch: intOption('--batch', opts.batch, { min: 1 })! } : {}),
+    graphOptimizationLevel: optLevel(opts.ortOpt) ?? 'all',
+    synthetic: {
+      seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+      ...(opts.inputShape ? { inputShapes: parseInputShapes(opts.inputShape) as Record<string, number[]> } : {}),
+    },
+  };
+  let step: StepHandle | undefined;
+  let key = '';
+  const onProgress = (p: BenchProgress): void => {
+    const k = `${p.phase}:${p.model}`;
+    if (k !== key) {
+      step?.done();
+      key = k;
+      step = progress.step(`${p.phase} ${p.model}`);
+    }
+    if (p.total) step?.update(p.done / p.total, `${p.done}/${p.total}`);
+  };
+
+  if (opts.vs !== undefined) {
+    const r = await benchPair(model, opts.vs, { ...common, onProgress });
+    step?.done();
+    if (mode.json) {
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    } else {
+      process.stdout.write(formatBench([r.a, r.b], mode) + '\n\n');
+      process.stdout.write(
+        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${r.ratio.median < 1 ? paint(mode, 'green', `${opts.vs} is faster`) : paint(mode, 'yellow', `${opts.vs} is not faster`)}\n`,
+      );
+    }
+    return 0;
+  }
+
+  const r = await benchModel(model, { ...common, profile: opts.profile === true, onProgress });
+  step?.done();
+  let roofline: RooflineComparison | undefined;
+  if (r.profile) {
+    const s = progress.step('roofline estimate');
+    const device = resolveDevice(opts.device);
+    const inputShapes = parseInputShapes(opts.inputShape);
+    const analysis = analyzeModel(load(model), { device, ...(inputShapes ? { inputShapes } : {}) });
+    roofline = compareWithRoofline(r.profile, analysis);
+    s.done(device.title);
+  }
+  if (mode.json) {
+    process.stdout.write(JSON.stringify({ ...r, ...(roofline ? { roofline } : {}) }, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(formatBench([r], mode) + '\n');
+  if (r.profile) {
+    const p = r.profile;
+    process.stdout.write(`\n${paint(mode, 'bold', 'per op type')} (ORT profile, ${p.runs} runs; kernels ${fmtNum(p.kernelUs / Math.max(1, p.totalRunUs) * 100, 1)}% of run time)\n`);
+    process.stdout.write(
+      table(
+        ['op', 'nodes', 'mean µs/run', '%'],
+        p.byOpType.map((o) => [o.opType, fmtInt(o.nodes), fmtNum(o.totalUs / Math.max(1, p.runs), 1), fmtNum(o.percent, 1)]),
+        mode,
+      ) + '\n',
+    );
+  }
+  if (roofline) {
+    const rows = [...roofline.rows].sort((x, y) => (y.measuredUs ?? 0) - (x.measuredUs ?? 0)).slice(0, 25);
+    process.stdout.write(`\n${paint(mode, 'bold', 'slowest layers: measured vs roofline estimate')}\n`);
+    process.stdout.write(
+      table(
+        ['layer', 'op', 'measured µs', 'estimate µs', 'measured/estimate', 'bound'],
+        rows.map((x) => [x.name, x.opType, x.measuredUs === null ? '—' : fmtNum(x.measuredUs, 1), x.estimatedUs === null ? '—' : fmtNum(x.estimatedUs, 1), x.ratio === null ? '—' : `${fmtNum(x.ratio, 1)}×`, x.bound ?? '—']),
+        mode,
+      ) + '\n',
+    );
+    if (roofline.ratio !== null) process.stdout.write(`all mapped layers: measured ${fmtNum(roofline.totalMeasuredUs, 0)} µs vs estimate ${fmtNum(roofline.totalEstimatedUs, 0)} µs (${fmtNum(roofline.ratio, 1)}×)\n`);
+  }
+  return 0;
+}
+
+export function formatBench(results: BenchResult[], mode: OutputMode): string {
+  return table(
+    ['model', 'batch', 'p50', 'p90', 'p99', 'mean', 'throughput', 'runs', 'threads', 'ORT opt'],
+    results.map((r) => [
+      r.model,
+      `${r.batch.size}${r.batch.note ? '*' : ''}`,
+      fmtDuration(r.latency.p50Ms),
+      fmtDuration(r.latency.p90Ms),
+      fmtDuration(r.latency.p99Ms),
+      fmtDuration(r.latency.meanMs),
+      `${fmtNum(r.throughput, 1)}/s`,
+      fmtInt(r.iterations),
+      String(r.threads),
+      r.graphOptimizationLevel,
+    ]),
+    mode,
+  ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('');
+}

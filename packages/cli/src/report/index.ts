@@ -1,0 +1,30 @@
+/** The self-contained HTML report: its data model, the adapters that fill it, and the renderer. */
+export type {
+  ReportData,
+  ReportDim,
+  ReportIo,
+  ReportModelSummary,
+  ReportOptimized,
+  ReportPassChange,
+  ReportVerification,
+  ReportOutputComparison,
+  ReportLatency,
+  ReportLatencyStats,
+  ReportLayerTime,
+  RenderOptions,
+} from './types.js';
+export { renderReport, reportSections, SECTION_IDS, DATA_ELEMENT_ID, type SectionId } from './render.js';
+export { validateReportData } from './validate.js';
+export {
+  summarizeModel,
+  passChanges,
+  optimizedData,
+  verificationData,
+  latencyFromVerify,
+  latencyFromBenchPair,
+  layerTimes,
+  type SummarizeOptions,
+} from './adapters.js';
+export { escapeHtml, jsonForScript } from './escape.js';
+export { chartJsPath, chartJsSource } from './chart-library.js';
+export { ReportError } from './errors.js';

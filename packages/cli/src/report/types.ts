@@ -1,0 +1,179 @@
+/**
+ * ReportData: everything the HTML report shows, as plain JSON-serialisable data. It is decoupled
+ * from the internal types of the other packages (only the analysis is `AnalysisReport` itself);
+ * `adapters.ts` fills it from a Model, a PipelineReport, a VerifyReport and bench results
+ * without dropping fields the report can use.
+ */
+import type { AnalysisReport } from '@onnxkit/passes';
+
+/** A dimension: a size, a symbol ("N") or unknown (null). */
+export type ReportDim = number | string | null;
+
+export interface ReportIo {
+  readonly name: string;
+  /** Element type name ("float", "int64", …) or "unknown". */
+  readonly dtype: string;
+  /** null: the rank is unknown. */
+  readonly shape: readonly ReportDim[] | null;
+}
+
+/** What a model is: the header of the report and each side of the before/after comparison. */
+export interface ReportModelSummary {
+  /** Display name (the graph name, or the file's stem). */
+  readonly name: string;
+  /** Path of the ONNX file, as the user gave it (null: built in memory, e.g. from the zoo). */
+  readonly file: string | null;
+  /** Size of the ONNX file (plus external data) in bytes; null when not written to disk. */
+  readonly fileBytes: number | null;
+  readonly producer: { readonly name: string; readonly version: string };
+  readonly irVersion: number;
+  /** Default-domain (ai.onnx) opset version; null when the model imports none. */
+  readonly opset: number | null;
+  /** Every opset import, `ai.onnx` for the default domain. */
+  readonly opsets: readonly { readonly domain: string; readonly version: number }[];
+  readonly domain?: string;
+  readonly modelVersion?: string;
+  readonly docString?: string;
+  /** metadata_props, in file order. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly inputs: readonly ReportIo[];
+  readonly outputs: readonly ReportIo[];
+  /** Nodes of the main graph. */
+  readonly nodes: number;
+  /** Op type → count over the main graph and its subgraphs; custom domains as `domain::Op`. */
+  readonly opHistogram: Readonly<Record<string, number>>;
+  readonly initializers?: { readonly count: number; readonly bytes: number };
+}
+
+/** One pass's effect over the whole pipeline run (a PassSummary of @onnxkit/passes). */
+export interface ReportPassChange {
+  readonly pass: string;
+  /** How many times the pass ran (pipeline sweeps). */
+  readonly runs?: number;
+  readonly changes: number;
+  readonly nodesAdded: number;
+  readonly nodesRemoved: number;
+  /** Initializer bytes after minus before: negative = bytes saved. */
+  readonly bytesDelta: number;
+  readonly timeMs: number;
+  /** Declined candidates per reason code. */
+  readonly rejected?: Readonly<Record<string, number>>;
+}
+
+export interface ReportOptimized {
+  readonly model: ReportModelSummary;
+  readonly analysis: AnalysisReport;
+  /** Preset or pass list that produced it, e.g. "default". */
+  readonly pipeline?: string;
+  /** Per-pass totals in pipeline order. */
+  readonly passes: readonly ReportPassChange[];
+  readonly iterations?: number;
+  readonly converged?: boolean;
+  readonly totalChanges?: number;
+  readonly timeMs?: number;
+}
+
+/** One output's comparison, original (A, reference) vs optimized (B). */
+export interface ReportOutputComparison {
+  readonly name: string;
+  readonly dtypeA?: string | null;
+  readonly dtypeB?: string | null;
+  readonly shapeA?: readonly number[] | null;
+  readonly shapeB?: readonly number[] | null;
+  /** Integer/bool/string output: compared exactly. */
+  readonly exact?: boolean;
+  readonly atol: number;
+  readonly rtol: number;
+  readonly total?: number;
+  readonly compared?: number;
+  readonly mismatches: number;
+  readonly pass: boolean;
+  readonly reason?: string | null;
+  readonly maxAbsError: number | null;
+  readonly meanAbsError?: number;
+  readonly p99AbsError?: number;
+  readonly maxRelError: number | null;
+  readonly meanRelError?: number;
+  readonly p99RelError?: number;
+  /** Cosine similarity over finite elements; null when there is none. */
+  readonly cosine: number | null;
+  readonly nan?: { readonly a: number; readonly b: number };
+  readonly inf?: { readonly a: number; readonly b: number };
+}
+
+export interface ReportVerification {
+  readonly equivalent: boolean;
+  /** Why not equivalent (null when equivalent). */
+  readonly reason: string | null;
+  /** Tolerances requested (null: the per-dtype default, see each output's atol/rtol). */
+  readonly tolerance: {
+    readonly atol: number | null;
+    readonly rtol: number | null;
+    readonly perOutput?: Readonly<Record<string, { readonly atol?: number; readonly rtol?: number }>>;
+  };
+  readonly outputs: readonly ReportOutputComparison[];
+  /** Elements compared over all outputs. */
+  readonly compared?: number;
+  /** One line: which inputs were fed (e.g. "synthetic uniform [0, 1), seed 0"). */
+  readonly inputs?: string;
+  /** onnxruntime graph optimization level used for both sessions. */
+  readonly graphOptimizationLevel?: string;
+  /** First diverging intermediate value when bisected (null: none found). */
+  readonly firstDivergence?: { readonly value: string; readonly node: string; readonly opType: string; readonly maxAbsError: number } | null;
+}
+
+export interface ReportLatencyStats {
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms?: number;
+  readonly meanMs?: number;
+  readonly minMs?: number;
+  readonly maxMs?: number;
+  readonly stdMs?: number;
+}
+
+/** Measured time of one layer (ORT profiling), matched to the analysis by layer name. */
+export interface ReportLayerTime {
+  readonly name: string;
+  /** Mean kernel time per run, µs; null when the layer was not measured (e.g. fused by ORT). */
+  readonly measuredUs: number | null;
+}
+
+export interface ReportLatency {
+  readonly original: ReportLatencyStats;
+  readonly optimized?: ReportLatencyStats;
+  /** Median over interleaved pairs of optimized time / original time (< 1: faster). */
+  readonly ratio?: number;
+  readonly ratioP10?: number;
+  readonly ratioP90?: number;
+  readonly iterations?: number;
+  readonly warmup?: number;
+  readonly threads: number;
+  readonly graphOptimizationLevel?: string;
+  /** Per-layer measured times of the original model. */
+  readonly perLayer?: readonly ReportLayerTime[];
+  /** Per-layer measured times of the optimized model. */
+  readonly perLayerOptimized?: readonly ReportLayerTime[];
+}
+
+export interface ReportData {
+  /** Page title; default "<model name> — onnxkit report". */
+  readonly title?: string;
+  /** E.g. "onnxkit 0.1.0"; shown in the footer. */
+  readonly generator?: string;
+  /** A timestamp string shown in the footer. Never added implicitly: the same input renders the same bytes. */
+  readonly generatedAt?: string;
+  readonly model: ReportModelSummary;
+  readonly analysis: AnalysisReport;
+  readonly optimized?: ReportOptimized;
+  readonly verification?: ReportVerification;
+  readonly latency?: ReportLatency;
+}
+
+export interface RenderOptions {
+  /**
+   * Source of the Chart.js 4 UMD build to inline. Default: `chart.umd.js` of the chart.js
+   * package installed with @onnxkit/cli, read once per process.
+   */
+  readonly chartJs?: string;
+}
