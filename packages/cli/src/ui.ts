@@ -120,28 +120,27 @@ export class Progress {
       this.timer = setInterval(() => this.render(), 100);
       this.timer.unref();
     }
-    const self = this;
     const mine = this.active;
     return {
-      update(fraction?: number, detail?: string): void {
-        if (self.active !== mine) return;
+      update: (fraction?: number, detail?: string): void => {
+        if (this.active !== mine) return;
         mine.fraction = fraction;
         if (detail !== undefined) mine.detail = detail;
       },
-      done(detail?: string): number {
+      done: (detail?: string): number => {
         const ms = performance.now() - mine.start;
-        if (self.active === mine) {
-          self.clear();
-          self.active = undefined;
-          if (self.enabled) process.stderr.write(`${paint(self.mode, 'green', '✔')} ${mine.label}${detail ? ` — ${detail}` : ''} ${paint(self.mode, 'dim', `(${fmtDuration(ms)})`)}\n`);
+        if (this.active === mine) {
+          this.clear();
+          this.active = undefined;
+          if (this.enabled) process.stderr.write(`${paint(this.mode, 'green', '✔')} ${mine.label}${detail ? ` — ${detail}` : ''} ${paint(this.mode, 'dim', `(${fmtDuration(ms)})`)}\n`);
         }
         return ms;
       },
-      fail(detail?: string): void {
-        if (self.active !== mine) return;
-        self.clear();
-        self.active = undefined;
-        if (self.enabled) process.stderr.write(`${paint(self.mode, 'red', '✖')} ${mine.label}${detail ? ` — ${detail}` : ''}\n`);
+      fail: (detail?: string): void => {
+        if (this.active !== mine) return;
+        this.clear();
+        this.active = undefined;
+        if (this.enabled) process.stderr.write(`${paint(this.mode, 'red', '✖')} ${mine.label}${detail ? ` — ${detail}` : ''}\n`);
       },
     };
   }
