@@ -1,1 +1,2 @@
 export { main, buildProgram, parseInputShapes } from './program.js';
+export * from './report/index.js';

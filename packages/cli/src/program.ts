@@ -88,6 +88,24 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   wire(
     program
+      .command('analyze')
+      .description("per-layer and total #params, model size, activations, MACs/FLOPs, peak memory and roofline latency (MIT EfficientML.ai lecture 2)")
+      .argument('<model>', 'ONNX file')
+      .option('--json', 'machine-readable output (totals and layers[])')
+      .option('--csv', 'one CSV row per layer')
+      .option('--markdown', 'a Markdown table')
+      .option('--input-shape <name=dims>', 'pin input dims, e.g. input=1x3x224x224 (repeatable)', collect)
+      .option('--device <name>', 'roofline device: jetson-agx-orin, raspberry-pi-4, h100-sxm, local (see calibrate) or a profile .json', 'jetson-agx-orin')
+      .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
+      .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
+      .option('-o, --output <file>', 'write the table/JSON/CSV/Markdown to a file instead of stdout')
+      .option('--all', 'also list constant layers (shape computations done once at load)')
+      .addHelpText('after', example(['onnxkit analyze alexnet.onnx', 'onnxkit analyze model.onnx --device raspberry-pi-4 --bits 8', 'onnxkit analyze bert.onnx --input-shape input_ids=1x128 --json'])),
+    () => import('./commands/analyze.js'),
+  );
+
+  wire(
+    program
       .command('verify')
       .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
       .argument('<a>', 'reference model')

@@ -70,10 +70,15 @@ export const CLIENT_SCRIPT = String.raw`
   var C = { ink: '#0f172a', ink2: '#334155', muted: '#64748b', grid: '#e9edf2', compute: '#2563eb', memory: '#d97706', original: '#64748b', optimized: '#059669', roof: '#0f172a', measured: '#dc2626' };
 
   function missing(box, text) {
+    clearMissing(box);
     var d = document.createElement('div');
     d.className = 'chart-missing';
     d.textContent = text;
     box.appendChild(d);
+  }
+  function clearMissing(box) {
+    var old = box.querySelector('.chart-missing');
+    if (old) old.parentNode.removeChild(old);
   }
 
   function base(extra) {
@@ -104,26 +109,37 @@ export const CLIENT_SCRIPT = String.raw`
 
   // ——— 2. per-layer bars ———
   var METRICS = {
-    macs: { unit: 'MACs', value: function (l) { return l.macs; } },
-    params: { unit: 'parameters', value: function (l) { return l.params; } },
-    activations: { unit: 'elements', value: function (l) { return l.inPlace || l.alias || l.constant ? 0 : l.activations.output; } }
+    macs: { unit: 'MACs', noun: 'MACs', value: function (l) { return l.macs; } },
+    params: { unit: 'parameters', noun: 'parameters', value: function (l) { return l.params; } },
+    activations: { unit: 'elements', noun: 'new activations', value: function (l) { return l.inPlace || l.alias || l.constant ? 0 : l.activations.output; } }
   };
 
   function drawBars(metric) {
     var m = METRICS[metric];
     var a = VIEWS[state.view].a;
     var box = document.querySelector('[data-chart-box="' + metric + '"]');
-    var layers = a.layers;
     var top = state.bars === 'top';
+    // Layers without any of this quantity (a Relu has no MACs, a view no activations) would only
+    // add empty slots and push the names of the layers that matter off the axis.
+    var layers = a.layers.filter(function (l) { return (m.value(l) || 0) > 0; });
+    var unknown = a.layers.filter(function (l) { return m.value(l) === null || m.value(l) === undefined; }).length;
+    var note = document.querySelector('[data-chart-note="' + metric + '"]');
+    clearMissing(box);
+    if (!layers.length) {
+      if (charts['chart-' + metric]) { charts['chart-' + metric].destroy(); delete charts['chart-' + metric]; }
+      if (note) note.textContent = '';
+      box.style.width = ''; box.style.height = '';
+      missing(box, unknown ? 'No layer has known ' + m.noun + ': ' + unknown + ' are unknown (symbolic or unresolved shapes, or ops without a cost model; see Diagnostics).' : 'No layer of this model has ' + m.noun + '.');
+      return;
+    }
+    if (note) note.textContent = layers.length + ' of ' + a.layers.length + ' layers have ' + m.noun + (top ? '; the ' + Math.min(TOP_N, layers.length) + ' largest are shown.' : '; the others are left out.') + (unknown ? ' ' + unknown + ' unknown (see Diagnostics).' : '');
     if (top) {
-      layers = layers.filter(function (l) { return (m.value(l) || 0) > 0; })
-        .sort(function (x, y) { return m.value(y) - m.value(x) || x.index - y.index; })
-        .slice(0, TOP_N);
+      layers = layers.slice().sort(function (x, y) { return m.value(y) - m.value(x) || x.index - y.index; }).slice(0, TOP_N);
       box.style.width = '';
       box.style.height = Math.max(160, layers.length * 17 + 70) + 'px';
     } else {
       var avail = box.parentNode.clientWidth;
-      box.style.width = Math.max(avail, layers.length * 5 + 90) + 'px';
+      box.style.width = Math.max(avail, layers.length * 6 + 90) + 'px';
       box.style.height = '';
     }
     var ops = [];
@@ -182,6 +198,18 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  /** Text on a translucent white plate, so a label stays legible where it crosses a line. */
+  function plate(ctx, text, x, y) {
+    var w = ctx.measureText(text).width;
+    var left = ctx.textAlign === 'right' ? x - w : ctx.textAlign === 'center' ? x - w / 2 : x;
+    var top = ctx.textBaseline === 'top' ? y : ctx.textBaseline === 'bottom' ? y - 15 : y - 8;
+    var fill = ctx.fillStyle;
+    ctx.fillStyle = 'rgba(255,255,255,0.88)';
+    ctx.fillRect(left - 3, top - 1, w + 6, 17);
+    ctx.fillStyle = fill;
+    ctx.fillText(text, x, y);
+  }
+
   // ——— 3. roofline ———
   var rooflineLabels = {
     id: 'onnxkitRooflineLabels',
@@ -197,11 +225,14 @@ export const CLIENT_SCRIPT = String.raw`
       ctx.font = '600 12px ' + Chart.defaults.font.family;
       ctx.fillStyle = C.ink2;
       ctx.textAlign = 'left'; ctx.textBaseline = 'bottom';
-      ctx.fillText('ridge ' + prec(r.ridge) + ' FLOP/B', rx + 6, area.bottom - 6);
-      // Below the flat roof: the layers' points sit on it.
-      ctx.textAlign = 'right'; ctx.textBaseline = 'top';
-      ctx.fillText('compute roof: ' + si(r.peak, 'FLOP/s') + ' (' + r.precision + ')', area.right - 6, ry + 12);
-      ctx.textBaseline = 'bottom';
+      plate(ctx, 'ridge ' + prec(r.ridge) + ' FLOP/B', rx + 6, area.bottom - 6);
+      // The compute ceiling, extended dashed to the left where no layer can reach it, carries its
+      // label there: right of the ridge the layers' points sit on the roof itself.
+      ctx.strokeStyle = '#94a3b8'; ctx.setLineDash([4, 4]);
+      ctx.beginPath(); ctx.moveTo(area.left, ry); ctx.lineTo(rx, ry); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.textAlign = 'left'; ctx.textBaseline = 'bottom';
+      plate(ctx, 'compute roof: ' + si(r.peak, 'FLOP/s') + ' (' + r.precision + ')', area.left + 6, ry - 4);
       // The memory roof's label follows its slope, at the geometric middle of the slanted part.
       var x1 = x.getPixelForValue(r.xmin); var y1 = y.getPixelForValue(r.bw * r.xmin);
       var angle = Math.atan2(ry - y1, rx - x1);
@@ -266,7 +297,7 @@ export const CLIENT_SCRIPT = String.raw`
           y: logAxis('attainable performance (FLOP/s, log scale)', ymin, ymax, tick)
         },
         plugins: {
-          legend: { position: 'top', align: 'end', labels: { boxWidth: 10, boxHeight: 10, padding: 10, usePointStyle: true, filter: function (item) { return item.text !== 'roofline'; } } },
+          legend: { position: 'top', align: 'end', labels: { boxWidth: 10, boxHeight: 10, padding: 10, usePointStyle: true, filter: function (item) { return item.text !== 'roofline'; }, sort: function (a, b) { return a.datasetIndex - b.datasetIndex; } } },
           tooltip: {
             backgroundColor: 'rgba(15,23,42,0.92)',
             filter: function (item) { return !!(item.raw && item.raw.l); },
@@ -306,7 +337,7 @@ export const CLIENT_SCRIPT = String.raw`
       var right = px + 14 + w < area.right;
       ctx.fillStyle = p.color;
       ctx.textAlign = right ? 'left' : 'right';
-      ctx.fillText(p.text, right ? px + 14 : px - 14, Math.max(area.top + 8, py - 2));
+      plate(ctx, p.text, right ? px + 14 : px - 14, Math.max(area.top + 8, py - 2));
       ctx.restore();
     }
   };
@@ -316,9 +347,15 @@ export const CLIENT_SCRIPT = String.raw`
     if (!canvas) return;
     var t = VIEWS[state.view].a.memoryTimeline;
     var color = state.view === 'optimized' ? C.optimized : C.compute;
-    if (!t || !t.length) { if (!canvas.parentNode.querySelector('.chart-missing')) missing(canvas.parentNode, 'No memory timeline in this analysis (it was computed with timeline: false).'); return; }
-    var pk = t[0];
-    t.forEach(function (p) { if (p.liveBytes > pk.liveBytes) pk = p; });
+    var box = canvas.parentNode;
+    var pk = t && t.length ? t[0] : null;
+    if (pk) t.forEach(function (p) { if (p.liveBytes > pk.liveBytes) pk = p; });
+    if (!pk || pk.liveBytes === 0) {
+      if (charts['chart-memory']) { charts['chart-memory'].destroy(); delete charts['chart-memory']; }
+      missing(box, !pk ? 'No memory timeline in this analysis (it was computed with timeline: false).' : 'Every activation size is unknown (symbolic or unresolved shapes): pin input shapes with --input-shape to see the timeline.');
+      return;
+    }
+    clearMissing(box);
     var unit = pk.liveBytes >= 1073741824 ? ['GiB', 1073741824] : pk.liveBytes >= 1048576 ? ['MiB', 1048576] : pk.liveBytes >= 1024 ? ['KiB', 1024] : ['B', 1];
     var pt = function (p) { return { x: p.step, y: p.liveBytes / unit[1], n: p.node, b: p.liveBytes }; };
     var chart = make('chart-memory', {
@@ -445,7 +482,8 @@ export const CLIENT_SCRIPT = String.raw`
       var c = charts[id];
       if (!on) { c.resize(); return; }
       var box = c.canvas.parentNode;
-      var h = box.classList.contains('tall') ? 416 : id === 'chart-ops' ? Math.min(box.clientHeight, 520) : 234;
+      // The print heights of the stylesheet in CSS px (1 mm = 3.78 px): tall 110 mm, bars 80 mm, others 62 mm.
+      var h = box.classList.contains('tall') ? 416 : box.classList.contains('bars') ? 302 : id === 'chart-ops' ? Math.min(box.clientHeight, 520) : 234;
       c.resize(PRINT_WIDTH, h);
     });
   }

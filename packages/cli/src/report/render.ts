@@ -72,6 +72,20 @@ function nav(present: readonly SectionId[]): string {
   return `<nav class="toc wrap" aria-label="Sections">${present.map((s) => `<a href="#${s}">${SECTION_TITLES[s]}</a>`).join('')}</nav>`;
 }
 
+/** A symbolic count with readable coefficients: "300774272*N" → "301 M·N". */
+function fmtExpr(expr: string): string {
+  return expr.replace(/\d{4,}/g, (n) => fmtSI(Number(n))).replace(/\*/g, '·');
+}
+
+/** A total that sums known layers only: "unknown" when nothing was known, else the value. */
+function partial(value: number, unknownLayers: number, fmt: (x: number) => string): string {
+  return value === 0 && unknownLayers > 0 ? 'unknown' : fmt(value);
+}
+
+function unknownNote(unknownLayers: number): string {
+  return unknownLayers > 0 ? ` · ${fmtInt(unknownLayers)} layer${unknownLayers === 1 ? '' : 's'} unknown, not included` : '';
+}
+
 interface Card {
   label: string;
   value: string;
@@ -110,26 +124,26 @@ function overview(d: ReportData): string {
     },
     {
       label: 'MACs',
-      value: fmtSI(t.macs),
-      exact: `${fmtInt(t.macs)}${t.macsExpr ? ` · ${t.macsExpr}` : ''}${t.unknownLayers ? ` · ${fmtInt(t.unknownLayers)} layers unknown` : ''}`,
+      value: t.macsExpr ? fmtExpr(t.macsExpr) : partial(t.macs, t.unknownLayers, fmtSI),
+      exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${fmtInt(t.macs)}${unknownNote(t.unknownLayers)}`,
       after: after(o?.macs, t.macs, fmtSI),
     },
-    { label: 'FLOPs', value: fmtSI(t.flops), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise`, after: after(o?.flops, t.flops, fmtSI) },
+    { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
     {
       label: 'Activations',
-      value: `${fmtSI(t.activations.total)} total`,
-      exact: `${fmtInt(t.activations.total)} elements · peak ${fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}`,
+      value: partial(t.activations.total, t.activations.unknownLayers, (x) => `${fmtSI(x)} total`),
+      exact: `${fmtInt(t.activations.total)} elements · peak ${fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}${unknownNote(t.activations.unknownLayers)}`,
       after: after(o?.activations.total, t.activations.total, (x) => `${fmtSI(x)} total`),
     },
     {
       label: 'Peak memory',
-      value: fmtBytes(t.peakMemoryBytes),
+      value: partial(t.peakMemoryBytes, t.peakMemoryLayer === null && t.layers > 0 ? 1 : 0, fmtBytes),
       exact: `live activations${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''}; weights excluded`,
       after: after(o?.peakMemoryBytes, t.peakMemoryBytes, fmtBytes),
     },
     {
       label: 'Estimated latency',
-      value: fmtSeconds(t.latency.seconds),
+      value: partial(t.latency.seconds, t.unknownLayers, fmtSeconds),
       exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound}-bound overall; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
       after: after(o?.latency.seconds, t.latency.seconds, fmtSeconds),
     },
@@ -181,11 +195,11 @@ function viewToggle(d: ReportData): string {
 
 function layersSection(d: ReportData): string {
   const chart = (metric: string, title: string) =>
-    `<div><div class="chart-title">${title}</div><div class="chart-scroll"><div class="chart-box" data-chart-box="${metric}"><canvas id="chart-${metric}" role="img" aria-label="${esc(title)} per layer"></canvas></div></div></div>`;
+    `<div><div class="chart-title">${title} <span class="chart-note" data-chart-note="${metric}"></span></div><div class="chart-scroll"><div class="chart-box bars" data-chart-box="${metric}"><canvas id="chart-${metric}" role="img" aria-label="${esc(title)} per layer"></canvas></div></div></div>`;
   return `<section class="sec" id="layers" data-section="layers">
 <div class="sec-head"><h2>Per-layer cost</h2><div class="toolbar">${viewToggle(d)}<span class="seg-label">layers</span><span class="seg" data-toggle="bars">
 <button type="button" data-value="order" aria-pressed="true">all, in execution order</button><button type="button" data-value="top" aria-pressed="false">top 20</button></span></div></div>
-<p class="caption">Bars are coloured by operator. Activations are the output elements a layer writes; element-wise activation functions and inference BatchNorm work in place and views (Reshape, Flatten, …) alias their input, so they add none (see Conventions). Hover a bar for the layer.</p>
+<p class="caption">Bars are coloured by operator, in execution order (or the largest first). Activations are the output elements a layer writes; element-wise activation functions and inference BatchNorm work in place and views (Reshape, Flatten, …) alias their input, so they add none (see Conventions). Hover a bar for the layer.</p>
 <div class="chart-grid">${chart('macs', 'MACs')}${chart('params', 'Parameters')}${chart('activations', 'Activations (output elements)')}</div>
 </section>`;
 }
@@ -193,7 +207,9 @@ function layersSection(d: ReportData): string {
 function rooflineSection(d: ReportData): string {
   const dev = d.analysis.device;
   const ridge = dev.peakFlops / dev.memoryBandwidth;
-  const measured = d.latency?.perLayer?.length ? ' Hollow diamonds are measured onnxruntime kernel times (FLOPs / measured time) on this machine.' : '';
+  const measured = d.latency?.perLayer?.length
+    ? " Hollow diamonds are each layer's FLOPs over its measured onnxruntime kernel time on the machine that ran the benchmark, not on this device: compare how far layers fall below the roof, not absolute heights."
+    : '';
   return `<section class="sec" id="roofline" data-section="roofline">
 <div class="sec-head"><h2>Roofline · ${esc(deviceName(d.analysis))}</h2><div class="toolbar">${viewToggle(d)}</div></div>
 <p class="caption">Each layer at its arithmetic intensity (FLOPs per byte moved) and the performance the device can attain there: min(peak ${esc(fmtSI(dev.peakFlops, 'FLOP/s'))}, ${esc(fmtSI(dev.memoryBandwidth, 'B/s'))} × intensity). Left of the ridge point (${esc(fmtNum(ridge))} FLOP/B) a layer is memory-bound, right of it compute-bound. Point area grows with the layer's FLOPs.${measured}</p>
@@ -352,7 +368,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
   const bytes = l.bytes.input === null || l.bytes.output === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output;
   const act = l.activations.output;
   const m = measured?.get(l.name);
-  return `<tr data-i="${l.index}"><td class="num" data-v="${l.index}">${l.index}</td><td class="name mono"${l.notes?.length ? ` title="${esc(l.notes.join('; '))}"` : ''}>${esc(l.name)}</td><td>${esc(l.domain ? `${l.domain}::${l.opType}` : l.opType)}</td><td class="mono">${esc(fmtShape(l.outputShape))}</td>${numCell(l.params, fmtInt(l.params))}${numCell(l.weightParams, fmtInt(l.weightParams))}${numCell(
+  return `<tr data-i="${l.index}"><td class="num" data-v="${l.index}">${l.index}</td><td class="name"${l.notes?.length ? ` title="${esc(l.notes.join('; '))}"` : ''}>${esc(l.name)}</td><td>${esc(l.domain ? `${l.domain}::${l.opType}` : l.opType)}</td><td class="shape">${esc(fmtShape(l.outputShape))}</td>${numCell(l.params, fmtInt(l.params))}${numCell(l.weightParams, fmtInt(l.weightParams))}${numCell(
     l.macs,
     l.macs === null ? (l.macsExpr ?? '—') : fmtInt(l.macs),
     why,
@@ -383,7 +399,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
   const head = cols
     .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
     .join('');
-  return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
+  return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers${measured ? ' measured' : ''}" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
 <tbody>${a.layers.map((l) => layerRow(l, measured)).join('\n')}</tbody></table></div>`;
 }
 
@@ -413,6 +429,11 @@ ${o ? `<h3>Diagnostics of the optimized model</h3>${diagnostics(o, 'optimized')}
 
 // ——— 7. conventions ———
 
+/** c_o → c<sub>o</sub> in the (already escaped) formula strings of this module. */
+function subscripts(s: string): string {
+  return s.replace(/\b([a-z])_([a-z])\b/g, '$1<sub>$2</sub>');
+}
+
 function conventionsSection(d: ReportData): string {
   const a = d.analysis;
   const dev = a.device;
@@ -435,7 +456,7 @@ function conventionsSection(d: ReportData): string {
 <p class="caption">How every number above is counted (MIT EfficientML.ai lecture 2 conventions, as implemented by <code>analyzeModel</code>).</p>
 <blockquote data-convention>${esc(a.convention)}</blockquote>
 <div class="cols">
-<div><h3>Formulas</h3><table class="formulas"><tbody>${formulas.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</tbody></table></div>
+<div><h3>Formulas</h3><table class="formulas"><tbody>${formulas.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${subscripts(esc(v))}</td></tr>`).join('')}</tbody></table></div>
 <div><h3>Device profile</h3><table class="kv"><tbody>
 <tr><th>device</th><td>${esc(dev.title)} <span class="muted">(${esc(dev.id)} v${esc(dev.version)})</span></td></tr>
 <tr><th>precision</th><td>${esc(dev.precision)}${a.bits !== null ? ` (weights and activations at ${a.bits} bit)` : ' (tensors at their stored dtypes)'}</td></tr>

@@ -54,6 +54,8 @@ section.sec { background: var(--card); border: 1px solid var(--line); border-rad
 .card .exact { font-size: 12.5px; color: var(--ink-2); overflow-wrap: anywhere; }
 .card .after { font-size: 12.5px; color: var(--optimized); margin-top: 4px; font-weight: 550; }
 .card .after .chg { color: var(--muted); font-weight: 400; }
+.card .after .chg.better { color: var(--good); }
+.card .after .chg.worse { color: var(--bad); }
 
 .cols { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0; }
@@ -68,7 +70,7 @@ td.name { overflow-wrap: anywhere; }
 table.kv th { width: 34%; background: none; white-space: normal; }
 tr.zero td { color: var(--muted); }
 .muted { color: var(--muted); }
-.tag { display: inline-block; font-size: 10.5px; border-radius: 4px; padding: 0 5px; margin-left: 4px; background: #f1f5f9; color: var(--muted); vertical-align: 1px; }
+.tag { display: inline-block; font-size: 10.5px; border-radius: 4px; padding: 0 4px; margin-left: 3px; background: #f1f5f9; color: var(--muted); vertical-align: 1px; }
 .bound { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 11.5px; font-weight: 600; }
 .bound.compute { background: var(--accent-soft); color: #1d4ed8; }
 .bound.memory { background: #fef3c7; color: #92400e; }
@@ -92,28 +94,32 @@ tr.zero td { color: var(--muted); }
 .chart-grid { display: grid; grid-template-columns: minmax(0, 1fr); gap: 18px; }
 .chart-grid > div { min-width: 0; }
 .chart-title { font-size: 13px; font-weight: 600; color: var(--ink-2); margin: 0 0 4px; }
+.chart-note { font-weight: 400; color: var(--muted); font-size: 12px; margin-left: 6px; }
 .chart-scroll { overflow-x: auto; overflow-y: hidden; }
 .chart-box { position: relative; width: 100%; height: 260px; }
 .chart-box.tall { height: 440px; }
 .chart-box canvas { display: block; }
-.chart-missing { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: var(--bad); font-size: 13px; }
+.chart-missing { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; padding: 0 24px; text-align: center; color: var(--muted); font-size: 13px; background: #fafbfc; border: 1px dashed var(--line-2); border-radius: 8px; }
 .legend-note { font-size: 12px; color: var(--muted); margin-top: 6px; }
 
 .table-scroll { overflow: auto; max-height: 640px; border: 1px solid var(--line); border-radius: 8px; }
 .table-scroll table { font-size: 12px; }
 .table-scroll th, .table-scroll td { padding: 4px 5px; }
-table.layers td.name { overflow-wrap: normal; white-space: nowrap; }
+.table-scroll table.measured { font-size: 11.5px; }
+.table-scroll table.measured th, .table-scroll table.measured td { padding: 4px 4px; }
+table.layers td.name, table.layers td.shape { overflow-wrap: normal; white-space: nowrap; }
+table.layers td.name { font-weight: 500; }
 table.layers td.flags { white-space: nowrap; }
 .table-scroll th { position: sticky; top: 0; z-index: 1; box-shadow: inset 0 -1px 0 var(--line-2); }
 .table-scroll td { border-bottom-color: #eef2f6; }
 th.sortable { cursor: pointer; user-select: none; }
-th.sortable::after { content: "↕"; color: #cbd5e1; margin-left: 4px; font-size: 11px; }
+th.sortable::after { content: "↕"; color: #cbd5e1; margin-left: 3px; font-size: 10px; }
 th[aria-sort="descending"]::after { content: "↓"; color: var(--ink); }
 th[aria-sort="ascending"]::after { content: "↑"; color: var(--ink); }
 tbody tr:hover td { background: #f8fafc; }
 
 blockquote { margin: 8px 0 14px; padding: 10px 14px; border-left: 3px solid var(--accent); background: #f8fafc; color: var(--ink-2); font-size: 13px; }
-.formulas td:first-child { width: 30%; font-weight: 550; }
+.formulas td:first-child { width: 36%; font-weight: 550; }
 .formulas td:last-child { font-family: var(--mono); font-size: 12.5px; }
 footer { color: var(--muted); font-size: 12px; padding: 10px 0 36px; }
 
@@ -140,6 +146,7 @@ footer { color: var(--muted); font-size: 12px; padding: 10px 0 36px; }
   .table-scroll th { position: static; }
   .chart-box { width: 100% !important; height: 62mm; break-inside: avoid; }
   .chart-box.tall { height: 110mm; }
+  .chart-box.bars { height: 80mm; }
   table, .table-scroll table { font-size: 9.5px; }
   .table-scroll table.layers { font-size: 8px; }
   th, td, .table-scroll th, .table-scroll td { padding: 2px 3px; }

@@ -1,0 +1,57 @@
+/**
+ * `onnxkit analyze MODEL`: the lecture's efficiency metrics per layer and in total — #params,
+ * model size, activations, MACs/FLOPs, peak memory and a roofline latency estimate.
+ */
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { writeFileAtomic } from '@onnxkit/importer';
+import { load } from '@onnxkit/importer';
+import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
+import { resolveDevice } from '../devices.js';
+import { CliError } from '../errors.js';
+import { intOption, parseInputShapes } from '../program.js';
+import { outputMode } from '../ui.js';
+
+export interface AnalyzeCliOptions {
+  json?: boolean;
+  csv?: boolean;
+  markdown?: boolean;
+  inputShape?: string[];
+  device?: string;
+  bits?: string;
+  netron?: string | boolean;
+  output?: string;
+  all?: boolean;
+}
+
+export default async function analyze(file: string, opts: AnalyzeCliOptions): Promise<number> {
+  const formats = [opts.json, opts.csv, opts.markdown].filter(Boolean).length;
+  if (formats > 1) throw new CliError('choose one of --json, --csv, --markdown');
+  const mode = outputMode({ json: opts.json || opts.csv || opts.markdown });
+  const bits = intOption('--bits', opts.bits, { min: 1 });
+  const inputShapes = parseInputShapes(opts.inputShape);
+  const device = resolveDevice(opts.device);
+  const model = load(file);
+  if (!model.graph.name) model.graph.name = basename(file).replace(/\.onnx$/i, '');
+  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}) });
+  const text = opts.json
+    ? analysisToJson(report) + '\n'
+    : opts.csv
+      ? analysisToCsv(report)
+      : opts.markdown
+        ? analysisToMarkdown(report)
+        : formatAnalysisTable(report, { color: mode.color, showConstant: opts.all === true }) + '\n';
+  if (opts.output) {
+    mkdirSync(dirname(opts.output), { recursive: true });
+    writeFileAtomic(opts.output, new TextEncoder().encode(text));
+  } else {
+    process.stdout.write(text);
+  }
+  if (opts.netron) {
+    const target = typeof opts.netron === 'string' ? opts.netron : `${file}.json`;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(toNetronAttachment(report), null, 2) + '\n'));
+    if (!mode.json) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
+  }
+  return 0;
+}
