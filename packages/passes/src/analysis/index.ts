@@ -1,1 +1,31 @@
-export {};
+/** Analyses: shape and type inference, the op cost table, metrics, roofline, formatters. */
+export { inferShapes, applyInferredTypes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
+export type { AnalysisDiagnostic, DiagnosticSeverity } from './inference-types.js';
+export { DimAlgebra } from './dim-algebra.js';
+export { ShapeError, DeviceProfileError, AnalysisError } from './errors.js';
+export { COST_TABLE, CONVENTION, type OpCost, type CostContext, type Count } from './cost-table.js';
+export { DEVICES, DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile, type PeakFlops } from './devices.js';
+export {
+  analyzeModel,
+  type AnalyzeOptions,
+  type AnalysisReport,
+  type AnalysisTotals,
+  type LayerReport,
+  type DeviceUse,
+  type Bound,
+} from './analyze.js';
+export type { MemoryStep } from './memory.js';
+export {
+  formatAnalysisTable,
+  analysisToCsv,
+  analysisToMarkdown,
+  analysisToJson,
+  toNetronAttachment,
+  formatCount,
+  formatBytes,
+  formatSeconds,
+  formatPerSample,
+  type TableOptions,
+  type NetronAttachment,
+  type NetronItem,
+} from './format.js';

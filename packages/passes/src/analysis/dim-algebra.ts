@@ -1,0 +1,193 @@
+/**
+ * Symbolic dimension arithmetic for shape inference.
+ *
+ * A dim is a number (concrete), a string (symbolic) or null (unknown). Arithmetic on symbolic
+ * dims yields integer polynomials over symbols, printed canonically ("2*N*S", "S+1"), so the
+ * same computation always yields the same string and `N*S*512 / (N*S*8)` simplifies to 64 —
+ * which is what resolving a PyTorch `Reshape(x, [N, S, 8, -1])` needs.
+ *
+ * The choice, documented: strings read from a model (dim_param) are opaque atoms and are never
+ * parsed, so a name like "seq-len" stays one symbol. Only strings this algebra printed itself are
+ * mapped back to their polynomial (a per-run memo). Operations that leave the polynomial ring —
+ * a floor/ceil division that is not exact — produce a fresh atom such as "floor((H-1)/2)", which
+ * is consistent within a run (same inputs, same string) but not simplified further.
+ * Symbolic dims are assumed non-negative, as dimensions are.
+ */
+import type { Dim } from '@onnxkit/graph';
+
+/** monomial key (atoms sorted, joined by SEP; '' for the constant term) → coefficient. */
+type Poly = Map<string, number>;
+
+/** Joins atoms inside monomial keys; never appears in names, so atoms may contain '*'. */
+const SEP = '\u0000';
+
+const OPERATOR_CHARS = /[*+\-/() ]/;
+
+export class DimAlgebra {
+  readonly #printed = new Map<string, Poly>();
+
+  /** The polynomial of a non-null dim. */
+  toPoly(d: number | string): Poly {
+    if (typeof d === 'number') return d === 0 ? new Map() : new Map([['', d]]);
+    const known = this.#printed.get(d);
+    if (known) return known;
+    return new Map([[d, 1]]);
+  }
+
+  /** A dim from a polynomial: a number when constant, else its canonical string. */
+  fromPoly(p: Poly): Dim {
+    let constant = 0;
+    const terms: [string, number][] = [];
+    for (const [k, c] of p) {
+      if (c === 0) continue;
+      if (k === '') constant = c;
+      else terms.push([k, c]);
+    }
+    if (!Number.isSafeInteger(constant) || terms.some(([, c]) => !Number.isSafeInteger(c))) return null;
+    if (terms.length === 0) return constant;
+    // A lone symbol prints as itself, so model names survive untouched.
+    if (terms.length === 1 && constant === 0 && terms[0]![1] === 1 && !terms[0]![0].includes(SEP)) return terms[0]![0];
+    terms.sort((a, b) => degree(b[0]) - degree(a[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let s = '';
+    for (const [k, c] of terms) {
+      const body = k
+        .split(SEP)
+        .map((atom) => (OPERATOR_CHARS.test(atom) && !isWrapped(atom) ? `(${atom})` : atom))
+        .join('*');
+      const mag = Math.abs(c);
+      const term = mag === 1 ? body : `${mag}*${body}`;
+      s += s === '' ? (c < 0 ? `-${term}` : term) : c < 0 ? `-${term}` : `+${term}`;
+    }
+    if (constant !== 0) s += constant < 0 ? `${constant}` : `+${constant}`;
+    if (!this.#printed.has(s)) this.#printed.set(s, normalise(p));
+    return s;
+  }
+
+  add(a: Dim, b: Dim): Dim {
+    if (typeof a === 'number' && typeof b === 'number') return a + b;
+    if (a === null || b === null) return null;
+    return this.fromPoly(addPoly(this.toPoly(a), this.toPoly(b), 1));
+  }
+
+  sub(a: Dim, b: Dim): Dim {
+    if (typeof a === 'number' && typeof b === 'number') return a - b;
+    if (a === null || b === null) return null;
+    return this.fromPoly(addPoly(this.toPoly(a), this.toPoly(b), -1));
+  }
+
+  mul(a: Dim, b: Dim): Dim {
+    if (typeof a === 'number' && typeof b === 'number') return a * b;
+    if (a === 0 || b === 0) return 0;
+    if (a === null || b === null) return null;
+    return this.fromPoly(mulPoly(this.toPoly(a), this.toPoly(b)));
+  }
+
+  /** Product of all dims; null if any is unknown (0 wins over unknown). */
+  product(dims: readonly Dim[]): Dim {
+    let acc: Dim = 1;
+    for (const d of dims) if (d === 0) return 0;
+    for (const d of dims) {
+      acc = this.mul(acc, d);
+      if (acc === null) return null;
+    }
+    return acc;
+  }
+
+  /** a / b when the division is exact in the polynomial ring, else null. */
+  divExact(a: Dim, b: Dim): Dim {
+    if (a === null || b === null || b === 0) return null;
+    if (typeof a === 'number' && typeof b === 'number') return a % b === 0 ? a / b : null;
+    if (a === b) return 1;
+    const pa = this.toPoly(a);
+    const pb = this.toPoly(b);
+    const terms = [...pb].filter(([, c]) => c !== 0);
+    if (terms.length !== 1) return null;
+    const [[mk, mc]] = terms as [[string, number]];
+    const divisor = mk === '' ? [] : mk.split(SEP);
+    const out: Poly = new Map();
+    for (const [k, c] of pa) {
+      if (c === 0) continue;
+      if (c % mc !== 0) return null;
+      const rest = removeAtoms(k === '' ? [] : k.split(SEP), divisor);
+      if (rest === null) return null;
+      const rk = rest.join(SEP);
+      out.set(rk, (out.get(rk) ?? 0) + c / mc);
+    }
+    return this.fromPoly(out);
+  }
+
+  /** floor(a / b) for a positive divisor b; a new atom when not exact. */
+  floorDiv(a: Dim, b: Dim): Dim {
+    if (a === null || b === null) return null;
+    if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.floor(a / b);
+    const exact = this.divExact(a, b);
+    if (exact !== null) return exact;
+    return this.#atom(`floor(${a}/${b})`);
+  }
+
+  /** ceil(a / b) for a positive divisor b; a new atom when not exact. */
+  ceilDiv(a: Dim, b: Dim): Dim {
+    if (a === null || b === null) return null;
+    if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.ceil(a / b);
+    const exact = this.divExact(a, b);
+    if (exact !== null) return exact;
+    return this.#atom(`ceil(${a}/${b})`);
+  }
+
+  /** Max/min of dims when decidable (both concrete, or equal). */
+  max(a: Dim, b: Dim): Dim {
+    if (typeof a === 'number' && typeof b === 'number') return Math.max(a, b);
+    return a !== null && a === b ? a : null;
+  }
+  min(a: Dim, b: Dim): Dim {
+    if (typeof a === 'number' && typeof b === 'number') return Math.min(a, b);
+    return a !== null && a === b ? a : null;
+  }
+
+  #atom(s: string): Dim {
+    return s;
+  }
+}
+
+function degree(key: string): number {
+  return key === '' ? 0 : key.split(SEP).length;
+}
+
+function isWrapped(atom: string): boolean {
+  return /^(floor|ceil)?\(.*\)$/.test(atom);
+}
+
+function normalise(p: Poly): Poly {
+  const out: Poly = new Map();
+  for (const [k, c] of p) if (c !== 0) out.set(k, c);
+  return out;
+}
+
+function addPoly(a: Poly, b: Poly, sign: 1 | -1): Poly {
+  const out: Poly = new Map(a);
+  for (const [k, c] of b) out.set(k, (out.get(k) ?? 0) + sign * c);
+  return out;
+}
+
+function mulPoly(a: Poly, b: Poly): Poly {
+  const out: Poly = new Map();
+  for (const [ka, ca] of a) {
+    for (const [kb, cb] of b) {
+      const atoms = [...(ka === '' ? [] : ka.split(SEP)), ...(kb === '' ? [] : kb.split(SEP))].sort();
+      const k = atoms.join(SEP);
+      out.set(k, (out.get(k) ?? 0) + ca * cb);
+    }
+  }
+  return out;
+}
+
+/** `atoms` minus the multiset `remove`, or null if `remove` is not contained. */
+function removeAtoms(atoms: string[], remove: string[]): string[] | null {
+  const rest = [...atoms];
+  for (const r of remove) {
+    const i = rest.indexOf(r);
+    if (i < 0) return null;
+    rest.splice(i, 1);
+  }
+  return rest;
+}

@@ -1,0 +1,455 @@
+/**
+ * Shape and type inference — an analysis: it never mutates the model.
+ *
+ * Walks every graph in node order, applying one rule per op (shape-rules.ts) to the facts known
+ * about the node's inputs: element type, dims (concrete, symbolic, unknown), the content of
+ * values that are constant (initializers, Constant nodes, sub-computations the TypeScript
+ * kernels evaluate) and the partially known content of small integer tensors (so that
+ * `Shape → Gather → Unsqueeze → Concat → Reshape` resolves even with a symbolic batch).
+ *
+ * Declared types (graph inputs, value_info, graph outputs) are inputs to the analysis: pinned
+ * shapes (`inputShapes`, the CLI's `--input-shape`) override graph inputs and bind their
+ * symbols everywhere; a declared type that contradicts inference is a diagnostic, and declared
+ * dims fill in what inference left unknown. Unknown ops (custom domains, unsupported ONNX ops,
+ * Scan) produce a diagnostic naming the op and node; their outputs take their declared types
+ * if any, and analysis continues around them. `applyInferredTypes` is the separate, explicit
+ * mutation that writes the results into `Value.type` (for exporters).
+ */
+import {
+  DataType,
+  Tensor,
+  dataTypeInfo,
+  isStaticShape,
+  typesEqual,
+  type Dim,
+  type Graph,
+  type Model,
+  type Node,
+  type Shape,
+  type TypeInfo,
+  type Value,
+} from '@onnxkit/graph';
+import { evaluateNode, KernelError, SUPPORTED_KERNELS } from '../kernels/index.js';
+import { DimAlgebra } from './dim-algebra.js';
+import { ShapeError } from './errors.js';
+import type { AnalysisDiagnostic, DiagnosticSeverity, Facts, RuleContext } from './inference-types.js';
+import { SHAPE_RULES } from './shape-rules.js';
+
+export interface InferShapesOptions {
+  /**
+   * Pins graph-input shapes by name, e.g. `{ input: [1, 3, 224, 224] }`. A symbolic dim of the
+   * declared input pinned to a number binds that symbol for the whole model.
+   */
+  inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Largest tensor (elements) the kernels compute during inference; default 65,536. */
+  maxConstantElements?: number;
+}
+
+/** The result of `inferShapes`: per-value facts plus diagnostics. Read-only. */
+export interface ShapeInference {
+  /** Inferred type (tensor types carry the inferred shape); null when nothing is known. */
+  typeOf(v: Value): TypeInfo | null;
+  /** Inferred dims; null when the rank is unknown. */
+  shapeOf(v: Value): Shape | null;
+  /** Content of values that are constant: initializers, Constant outputs, evaluated sub-computations. */
+  constOf(v: Value): Tensor | undefined;
+  /**
+   * Partially known content of a small integer tensor (e.g. Shape of a symbolic-batch input):
+   * numbers, symbols, or null per element; values beyond ±2^53 read as ±Infinity.
+   */
+  shapeValueOf(v: Value): readonly Dim[] | undefined;
+  readonly diagnostics: readonly AnalysisDiagnostic[];
+  /** Nodes no rule covered (unknown ops): their outputs are declared or unknown. */
+  readonly unknownNodes: ReadonlySet<Node>;
+  /** Default-domain opset the model imports. */
+  readonly opset: number;
+  /** The algebra that printed this inference's symbolic dims (to keep computing with them). */
+  readonly algebra: DimAlgebra;
+}
+
+const DEFAULT_MAX_CONST = 65_536;
+const MAX_PARTIAL = 4096;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Kernels that return a view of their input: evaluating them costs nothing whatever the size. */
+const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
+
+export function inferShapes(model: Model, options: InferShapesOptions = {}): ShapeInference {
+  const engine = new Engine(model, options);
+  engine.run();
+  return engine.result();
+}
+
+/** Writes inferred tensor types into `Value.type` of node outputs; returns how many changed. */
+export function applyInferredTypes(model: Model, inference: ShapeInference): number {
+  let changed = 0;
+  for (const g of model.graphs()) {
+    for (const n of g) {
+      for (const v of n.outputs) {
+        const t = inference.typeOf(v);
+        if (!t || t.kind !== 'tensor' || t.elemType === DataType.UNDEFINED) continue;
+        const prev = v.type;
+        const next: TypeInfo =
+          prev && prev.kind === 'tensor'
+            ? { ...prev, elemType: t.elemType, shape: t.shape }
+            : { kind: 'tensor', elemType: t.elemType, shape: t.shape };
+        if (!typesEqual(prev, next)) {
+          v.type = next;
+          changed++;
+        }
+      }
+    }
+  }
+  return changed;
+}
+
+function opLabel(n: Node): string {
+  return n.isOnnxDomain ? n.opType : `${n.domain}::${n.opType}`;
+}
+
+function nodeLabel(n: Node): string {
+  return n.name || n.describe();
+}
+
+class Engine {
+  readonly facts = new Map<Value, Facts>();
+  readonly diagnostics: AnalysisDiagnostic[] = [];
+  readonly alg = new DimAlgebra();
+  readonly unknownNodes = new Set<Node>();
+  readonly opset: number;
+  readonly maxConst: number;
+  readonly #bindings = new Map<string, Dim>();
+  readonly #intsCache = new WeakMap<Facts, readonly Dim[] | null>();
+
+  constructor(
+    readonly model: Model,
+    readonly options: InferShapesOptions,
+  ) {
+    this.opset = model.opsetVersion('') ?? 21;
+    this.maxConst = options.maxConstantElements ?? DEFAULT_MAX_CONST;
+  }
+
+  run(): void {
+    const pinned = this.#pinInputs();
+    this.runGraph(this.model.graph, undefined, pinned);
+  }
+
+  result(): ShapeInference {
+    const facts = this.facts;
+    return {
+      typeOf: (v) => {
+        const f = facts.get(v);
+        if (!f) return v.type;
+        if (f.other) return f.other;
+        if (f.elemType === DataType.UNDEFINED && f.shape === null) return null;
+        return { kind: 'tensor', elemType: f.elemType, shape: f.shape };
+      },
+      shapeOf: (v) => {
+        const f = facts.get(v);
+        return f ? f.shape : v.shape;
+      },
+      constOf: (v) => facts.get(v)?.value,
+      shapeValueOf: (v) => {
+        const f = facts.get(v);
+        return f ? (f.partial ?? this.intsOf(f)) : undefined;
+      },
+      diagnostics: this.diagnostics,
+      unknownNodes: this.unknownNodes,
+      opset: this.opset,
+      algebra: this.alg,
+    };
+  }
+
+  /** Validates `inputShapes` against the graph inputs and records symbol bindings. */
+  #pinInputs(): Map<Value, readonly Dim[]> {
+    const pinned = new Map<Value, readonly Dim[]>();
+    const req = this.options.inputShapes ?? {};
+    const g = this.model.graph;
+    const names = g.inputs.filter((v) => !v.isInitializer).map((v) => v.name);
+    for (const [name, dims] of Object.entries(req)) {
+      const v = g.inputs.find((x) => x.name === name);
+      if (!v) {
+        throw new ShapeError(`--input-shape names '${name}', which is not a graph input`, {
+          hint: `the model's inputs are: ${names.join(', ') || '(none)'}`,
+        });
+      }
+      for (const d of dims) {
+        if (typeof d === 'number' && (!Number.isSafeInteger(d) || d < 0)) {
+          throw new ShapeError(`--input-shape ${name}: dimension ${d} is not a non-negative integer`);
+        }
+        if (typeof d === 'string' && d.length === 0) throw new ShapeError(`--input-shape ${name}: empty symbolic dimension`);
+      }
+      const declared = v.shape;
+      if (declared && declared.length !== dims.length) {
+        throw new ShapeError(`--input-shape ${name}=${dims.join('x')} has rank ${dims.length}, but the input is declared with rank ${declared.length} (${declared.map((d) => d ?? '?').join('x')})`, {
+          hint: 'give one dimension per axis of the declared input',
+        });
+      }
+      declared?.forEach((d, i) => {
+        const p = dims[i]!;
+        if (typeof d === 'string' && typeof p === 'number') {
+          const prev = this.#bindings.get(d);
+          if (prev !== undefined && prev !== p) {
+            throw new ShapeError(`--input-shape binds symbol '${d}' to both ${prev} and ${p}`);
+          }
+          this.#bindings.set(d, p);
+        } else if (typeof d === 'number' && typeof p === 'number' && d !== p) {
+          this.diag('warning', 'input-shape-override', `input '${name}' is declared with dim ${i} = ${d}; using ${p} as requested`);
+        }
+      });
+      pinned.set(v, dims);
+    }
+    return pinned;
+  }
+
+  diag(severity: DiagnosticSeverity, code: string, message: string, node?: Node): void {
+    this.diagnostics.push(node ? { severity, code, message, node: nodeLabel(node), op: opLabel(node) } : { severity, code, message });
+  }
+
+  /** Facts from a declared type (graph input, value_info), with pinned symbols substituted. */
+  declared(v: Value): Facts | undefined {
+    const t = v.type;
+    if (!t) return undefined;
+    if (t.kind !== 'tensor' && t.kind !== 'sparse_tensor') return { elemType: DataType.UNDEFINED, shape: null, other: t };
+    const shape = t.shape ? t.shape.map((d) => (typeof d === 'string' && this.#bindings.has(d) ? this.#bindings.get(d)! : d)) : null;
+    return { elemType: t.elemType, shape };
+  }
+
+  runGraph(g: Graph, inputFacts?: readonly (Facts | undefined)[], pinned?: Map<Value, readonly Dim[]>): (Facts | undefined)[] {
+    for (const v of g.initializers.values()) {
+      const t = v.constValue;
+      if (!t) continue;
+      // An initializer that is also a graph input is only a default: the caller may override it.
+      this.facts.set(v, v.isGraphInput && g === this.model.graph ? { elemType: t.dtype, shape: t.dims } : { elemType: t.dtype, shape: t.dims, value: t });
+    }
+    for (const v of g.sparseInitializers.values()) {
+      const sp = v.sparseValue;
+      if (sp) this.facts.set(v, { elemType: sp.values.dtype, shape: sp.dims });
+    }
+    g.inputs.forEach((v, i) => {
+      if (v.isInitializer && this.facts.has(v)) return;
+      const given = inputFacts?.[i];
+      const pin = pinned?.get(v);
+      const decl = this.declared(v);
+      if (given) this.facts.set(v, given);
+      else if (pin) this.facts.set(v, { elemType: decl?.elemType ?? DataType.UNDEFINED, shape: pin });
+      else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
+    });
+    for (const n of g) this.visit(n);
+    return g.outputs.map((v) => this.facts.get(v));
+  }
+
+  visit(node: Node): void {
+    const ctx = new Ctx(this, node);
+    const rule = node.isOnnxDomain ? SHAPE_RULES[node.opType] : undefined;
+    const fn = rule ? undefined : this.model.findFunction(node.domain, node.opType, node.overload);
+    if (rule) {
+      try {
+        rule(ctx);
+      } catch (e) {
+        this.diag('error', 'rule-failed', `shape rule of ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
+      }
+    } else if (fn) {
+      const outs = ctx.subgraph(fn.graph, node.inputs.map((v) => (v ? this.facts.get(v) : undefined)));
+      outs.forEach((f, i) => f && ctx.setFacts(i, f));
+    } else {
+      this.unknownNodes.add(node);
+      const sub = node.subgraphs().length > 0 ? ' (its subgraphs are not analysed)' : '';
+      this.diag('warning', 'unknown-op', `no shape rule for op '${opLabel(node)}' at node '${nodeLabel(node)}'${sub}; its outputs are unknown (or as declared) and analysis continues around it`, node);
+    }
+    this.#evaluate(node, ctx);
+    node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+  }
+
+  /** Computes constant outputs with the TypeScript kernels, within the size budget. */
+  #evaluate(node: Node, ctx: Ctx): void {
+    if (!node.isOnnxDomain || !Object.prototype.hasOwnProperty.call(SUPPORTED_KERNELS, node.opType)) return;
+    const inputs: (Tensor | null)[] = [];
+    let inSize = 0;
+    for (const v of node.inputs) {
+      if (v === null) {
+        inputs.push(null);
+        continue;
+      }
+      const t = this.facts.get(v)?.value;
+      if (!t) return;
+      if (t.isLazy && node.opType !== 'Identity') return;
+      inSize += t.size;
+      inputs.push(t);
+    }
+    if (!ZERO_COPY.has(node.opType)) {
+      let outSize = 0;
+      for (const o of ctx.outs) {
+        const n = o?.shape && isStaticShape(o.shape) ? o.shape.reduce((a: number, b) => a * (b as number), 1) : undefined;
+        outSize = Math.max(outSize, n ?? inSize);
+      }
+      if (ctx.outs.length === 0) outSize = inSize;
+      if (outSize > this.maxConst || inSize > 16 * this.maxConst) return;
+    }
+    let results: Tensor[] | undefined;
+    try {
+      results = evaluateNode(node, inputs, this.opset);
+    } catch (e) {
+      if (e instanceof KernelError) this.diag('error', 'invalid-constant-input', e.message, node);
+      else this.diag('error', 'kernel-failed', `evaluating ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
+      return;
+    }
+    if (!results) return;
+    results.forEach((t, i) => {
+      const prev = ctx.outs[i];
+      if (prev?.shape && isStaticShape(prev.shape) && (prev.shape.length !== t.dims.length || prev.shape.some((d, k) => d !== t.dims[k]))) {
+        this.diag('warning', 'rule-kernel-disagree', `${node.describe()}: the shape rule says [${prev.shape.join(',')}] but evaluation gives [${t.dims.join(',')}]`, node);
+      }
+      ctx.setFacts(i, { elemType: t.dtype, shape: t.dims, value: t });
+    });
+  }
+
+  /** Combines inferred facts with the value's declared type, reporting contradictions. */
+  #finish(node: Node, v: Value, inferred: Facts | undefined): Facts {
+    const decl = this.declared(v);
+    if (!inferred) return decl ?? { elemType: DataType.UNDEFINED, shape: null };
+    if (!decl || decl.other) return inferred;
+    let elemType = inferred.elemType;
+    if (elemType === DataType.UNDEFINED) elemType = decl.elemType;
+    else if (decl.elemType !== DataType.UNDEFINED && decl.elemType !== elemType) {
+      this.diag('warning', 'declared-type-mismatch', `'${v.name}' is declared ${dataTypeInfo(decl.elemType).name} but inferred ${dataTypeInfo(elemType).name}`, node);
+    }
+    let shape = inferred.shape;
+    if (shape === null) shape = decl.shape;
+    else if (decl.shape !== null) {
+      if (decl.shape.length !== shape.length) {
+        this.diag('warning', 'declared-type-mismatch', `'${v.name}' is declared with rank ${decl.shape.length} but inferred [${shape.map((d) => d ?? '?').join(',')}]`, node);
+      } else {
+        const merged = shape.map((d, i) => {
+          const e = decl.shape![i]!;
+          if (typeof d === 'number' && typeof e === 'number' && d !== e) {
+            this.diag('warning', 'declared-type-mismatch', `'${v.name}' is declared with dim ${i} = ${e} but inferred ${d}`, node);
+          }
+          return d ?? e;
+        });
+        shape = merged;
+      }
+    }
+    if (elemType === inferred.elemType && shape === inferred.shape) return inferred;
+    return { ...inferred, elemType, shape };
+  }
+
+  /** Known element values of a small 0-D/1-D integer tensor (or its partial content). */
+  intsOf(f: Facts): readonly Dim[] | undefined {
+    if (f.partial) return f.partial;
+    const t = f.value;
+    if (!t || t.rank > 1 || t.size > MAX_PARTIAL) return undefined;
+    const cached = this.#intsCache.get(f);
+    if (cached !== undefined) return cached ?? undefined;
+    let out: Dim[] | null = null;
+    const info = dataTypeInfo(t.dtype);
+    if (info.kind === 'int' || info.kind === 'uint' || info.kind === 'bool') {
+      // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
+      // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
+      out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
+    }
+    this.#intsCache.set(f, out);
+    return out ?? undefined;
+  }
+}
+
+/** The RuleContext of one node visit; collects output facts. */
+class Ctx implements RuleContext {
+  readonly outs: (Facts | undefined)[];
+  readonly opset: number;
+  readonly alg: DimAlgebra;
+  readonly inputCount: number;
+
+  constructor(
+    readonly engine: Engine,
+    readonly node: Node,
+  ) {
+    this.outs = new Array<Facts | undefined>(node.outputs.length);
+    this.opset = engine.opset;
+    this.alg = engine.alg;
+    this.inputCount = node.inputs.length;
+  }
+
+  has(i: number): boolean {
+    return this.node.inputs[i] != null;
+  }
+  facts(i: number): Facts | undefined {
+    const v = this.node.inputs[i];
+    return v ? this.engine.facts.get(v) : undefined;
+  }
+  factsOf(v: Value): Facts | undefined {
+    return this.engine.facts.get(v);
+  }
+  dtype(i: number): DataType {
+    return this.facts(i)?.elemType ?? DataType.UNDEFINED;
+  }
+  shape(i: number): readonly Dim[] | null {
+    return this.facts(i)?.shape ?? null;
+  }
+  rank(i: number): number | undefined {
+    return this.shape(i)?.length;
+  }
+  value(i: number): Tensor | undefined {
+    return this.facts(i)?.value;
+  }
+  ints(i: number): readonly Dim[] | undefined {
+    const f = this.facts(i);
+    return f ? this.engine.intsOf(f) : undefined;
+  }
+  exactInts(i: number): number[] | undefined {
+    const p = this.ints(i);
+    return p && p.every((d) => typeof d === 'number') ? (p as number[]) : undefined;
+  }
+  floats(i: number): number[] | undefined {
+    const t = this.value(i);
+    if (!t || t.size > MAX_PARTIAL || t.dtype === DataType.STRING) return undefined;
+    const kind = dataTypeInfo(t.dtype).kind;
+    if (kind !== 'float' && kind !== 'int' && kind !== 'uint') return undefined;
+    return Array.from(t.toFloat64());
+  }
+
+  out(i: number, elemType: DataType, shape: readonly Dim[] | null): void {
+    if (i >= this.outs.length) return;
+    let s = shape;
+    if (s && s.some((d) => typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)))) {
+      this.mismatch(`computed an invalid output shape [${s.join(',')}]`);
+      s = s.map((d) => (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)) ? null : d));
+    }
+    this.outs[i] = { elemType, shape: s };
+  }
+
+  partial(i: number, values: readonly Dim[]): void {
+    const o = this.outs[i];
+    if (!o || values.length > MAX_PARTIAL) return;
+    let value: Tensor | undefined;
+    const rank = o.shape?.length ?? 1;
+    if ((o.elemType === DataType.INT64 || o.elemType === DataType.INT32) && rank <= 1 && values.every((d) => typeof d === 'number' && Number.isSafeInteger(d))) {
+      if (rank === 0 && values.length !== 1) return;
+      value = Tensor.fromNumbers(o.elemType, rank === 0 ? [] : [values.length], values as number[]);
+    }
+    this.outs[i] = { ...o, shape: o.shape ?? [values.length], partial: values, ...(value ? { value } : {}) };
+  }
+
+  outOther(i: number, type: TypeInfo): void {
+    if (i < this.outs.length) this.outs[i] = { elemType: DataType.UNDEFINED, shape: null, other: type };
+  }
+
+  setFacts(i: number, f: Facts): void {
+    if (i >= this.outs.length) return;
+    const prev = this.outs[i];
+    // Keep symbolic content a rule derived when evaluation produced the same values anyway.
+    const partial = f.partial ?? (f.value ? undefined : prev?.partial);
+    this.outs[i] = partial ? { ...f, partial } : f;
+  }
+
+  mismatch(message: string): void {
+    this.engine.diag('warning', 'shape-mismatch', `${this.node.describe()}: ${message}`, this.node);
+  }
+
+  unresolved(message: string): void {
+    this.engine.diag('info', 'unresolved-shape', `${this.node.describe()}: ${message}; dependent dims are unknown`, this.node);
+  }
+
+  subgraph(g: Graph, inputs: readonly (Facts | undefined)[]): (Facts | undefined)[] {
+    return this.engine.runGraph(g, inputs);
+  }
+}

@@ -1,0 +1,474 @@
+/**
+ * Element-wise kernels with numpy broadcasting: arithmetic (Add/Sub/Mul/Div/Pow/Mod/Min/Max/Sum),
+ * unary math and activations, comparisons and logic, Where and Clip.
+ *
+ * Exactness: float32 results are computed in float64 and rounded once when stored into a
+ * Float32Array. For +, −, ×, ÷ and √ that single rounding gives the correctly rounded float32
+ * result (53 ≥ 2·24+2 bits), which is what ONNX Runtime's CPU kernels compute, so these match
+ * bit for bit. Transcendentals (Exp/Log/Tanh/Sigmoid/Erf) are computed accurately in float64 and
+ * rounded; ORT uses vectorised approximations there, so they agree to a few ulp, not bit for bit.
+ * Integers of every width wrap like C (two's complement), int64/uint64 are exact BigInt
+ * arithmetic wrapped to 64 bits, integer Div truncates toward zero as ORT does, and integer
+ * division by zero is an error. float16 widens to float32, operates, and rounds back (ORT's way).
+ */
+import { DataType, numberToFloat16Bits, type Node, type Tensor, type TypedArray } from '@onnxkit/graph';
+import { KernelError, KernelFault } from './errors.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  forEachStrided,
+  isBigIntType,
+  isElementAddressable,
+  makeTensor,
+  newStorage,
+  numericView,
+  sizeOf,
+} from './tensor-data.js';
+import type { KernelFn } from './types.js';
+
+type NumFn = (a: number, b: number) => number;
+type BigFn = (a: bigint, b: bigint) => bigint;
+
+/**
+ * One binary arithmetic op in three forms. `int` is exact integer math on safe numbers whose
+ * result is wrapped to the element width by the typed-array store (ToInt8/ToUint32… are
+ * modular, like C conversions); `mul32` marks Mul, which needs Math.imul for 32-bit operands
+ * because their exact product can pass 2^53. `big` is unwrapped; the caller wraps to 64 bits.
+ */
+interface ArithOp {
+  readonly float: NumFn;
+  readonly int: NumFn;
+  readonly big: BigFn;
+  readonly mul32?: boolean;
+}
+
+function intDivisor<T extends number | bigint>(b: T): T {
+  if (b === 0 || b === 0n) throw new KernelFault('integer division by zero');
+  return b;
+}
+
+/** Python-style integer modulo (sign of the divisor), ONNX Mod with fmod=0. */
+function modFloorNum(a: number, b: number): number {
+  const r = a % intDivisor(b);
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+}
+function modFloorBig(a: bigint, b: bigint): bigint {
+  const r = a % intDivisor(b);
+  return r !== 0n && r < 0n !== b < 0n ? r + b : r;
+}
+
+function maxNum(a: number, b: number): number {
+  return Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b;
+}
+function minNum(a: number, b: number): number {
+  return Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b;
+}
+
+const ARITH: Record<string, ArithOp> = {
+  Add: { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b },
+  Sub: { float: (a, b) => a - b, int: (a, b) => a - b, big: (a, b) => a - b },
+  Mul: { float: (a, b) => a * b, int: (a, b) => a * b, big: (a, b) => a * b, mul32: true },
+  Div: { float: (a, b) => a / b, int: (a, b) => Math.trunc(a / intDivisor(b)), big: (a, b) => a / intDivisor(b) },
+  Max: { float: maxNum, int: (a, b) => (a > b ? a : b), big: (a, b) => (a > b ? a : b) },
+  Min: { float: minNum, int: (a, b) => (a < b ? a : b), big: (a, b) => (a < b ? a : b) },
+  Sum: { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b },
+};
+
+const FLOATS = new Set<DataType>([DataType.FLOAT, DataType.DOUBLE]);
+const SMALL_INTS = new Set<DataType>([DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16]);
+const INT32S = new Set<DataType>([DataType.INT32, DataType.UINT32]);
+
+/** Element types the arithmetic kernels cover. */
+function isArithType(t: DataType): boolean {
+  return FLOATS.has(t) || t === DataType.FLOAT16 || SMALL_INTS.has(t) || INT32S.has(t) || isBigIntType(t);
+}
+
+/** Applies `body` over the broadcast of `a` and `b` into a new storage array of `outType`. */
+function broadcastBinary(
+  node: Node,
+  a: Tensor,
+  b: Tensor,
+  outType: DataType,
+  body: (out: TypedArray, x: TypedArray, y: TypedArray, i: number, ia: number, ib: number) => void,
+  x: TypedArray = a.toArray(),
+  y: TypedArray = b.toArray(),
+): Tensor {
+  const dims = broadcastShapes([a.dims, b.dims]);
+  if (dims === null) {
+    throw new KernelError(node, `shapes ${JSON.stringify(a.dims)} and ${JSON.stringify(b.dims)} do not broadcast`);
+  }
+  const n = sizeOf(dims);
+  const out = newStorage(outType, n);
+  if (a.size === n && b.size === n) {
+    for (let i = 0; i < n; i++) body(out, x, y, i, i, i);
+  } else if (a.size === n && b.size === 1) {
+    for (let i = 0; i < n; i++) body(out, x, y, i, i, 0);
+  } else if (a.size === 1 && b.size === n) {
+    for (let i = 0; i < n; i++) body(out, x, y, i, 0, i);
+  } else {
+    const sa = broadcastStrides(a.dims, dims);
+    const sb = broadcastStrides(b.dims, dims);
+    forEachStrided(dims, [sa, sb], (i, ia, ib) => body(out, x, y, i, ia, ib));
+  }
+  return makeTensor(outType, dims, out);
+}
+
+/**
+ * One arithmetic op on two tensors of the same dtype; undefined for uncovered dtypes. float16
+ * is computed the way ORT does: widen to float32, operate, round the float32 result to half.
+ */
+function arith(node: Node, op: ArithOp, a: Tensor, b: Tensor): Tensor | undefined {
+  if (a.dtype !== b.dtype) throw new KernelError(node, `operand types differ (${DataType[a.dtype]} vs ${DataType[b.dtype]})`);
+  const t = a.dtype;
+  if (!isArithType(t)) return undefined;
+  if (isBigIntType(t)) {
+    const f = op.big;
+    const bits = 64;
+    const wrap = t === DataType.INT64 ? (v: bigint) => BigInt.asIntN(bits, v) : (v: bigint) => BigInt.asUintN(bits, v);
+    return broadcastBinary(node, a, b, t, (o, x, y, i, ia, ib) => {
+      (o as BigInt64Array)[i] = wrap(f((x as BigInt64Array)[ia]!, (y as BigInt64Array)[ib]!));
+    });
+  }
+  if (t === DataType.FLOAT16) {
+    const f = op.float;
+    return broadcastBinary(node, a, b, t, (o, x, y, i, ia, ib) => {
+      (o as Uint16Array)[i] = numberToFloat16Bits(Math.fround(f((x as Float64Array)[ia]!, (y as Float64Array)[ib]!)));
+    }, a.toFloat64(), b.toFloat64());
+  }
+  const f = FLOATS.has(t) ? op.float : op.mul32 && INT32S.has(t) ? Math.imul : op.int;
+  return broadcastBinary(node, a, b, t, (o, x, y, i, ia, ib) => {
+    (o as Float64Array)[i] = f((x as Float64Array)[ia]!, (y as Float64Array)[ib]!);
+  });
+}
+
+function binaryKernel(op: ArithOp): KernelFn {
+  return (node, inputs) => {
+    const [a, b] = inputs;
+    if (!a || !b) return undefined;
+    return one(arith(node, op, a, b));
+  };
+}
+
+/** Variadic Min/Max/Sum: a left fold of the binary op, rounding after every step like ORT. */
+function variadicKernel(op: ArithOp): KernelFn {
+  return (node, inputs) => {
+    if (inputs.length === 0 || inputs.some((t) => t === null)) return undefined;
+    let acc = inputs[0]!;
+    if (!isArithType(acc.dtype)) return undefined;
+    for (let k = 1; k < inputs.length; k++) {
+      const r = arith(node, op, acc, inputs[k]!);
+      if (r === undefined) return undefined;
+      acc = r;
+    }
+    return [acc];
+  };
+}
+
+function one(t: Tensor | undefined): Tensor[] | undefined {
+  return t === undefined ? undefined : [t];
+}
+
+/** Integer power by squaring, wrapped to 64 bits (negative exponents truncate like C). */
+function ipow64(base: bigint, exp: bigint): bigint {
+  if (exp < 0n) return base === 1n ? 1n : base === -1n ? (exp % 2n === 0n ? 1n : -1n) : 0n;
+  let result = 1n;
+  let b = BigInt.asIntN(64, base);
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = BigInt.asIntN(64, result * b);
+    b = BigInt.asIntN(64, b * b);
+    e >>= 1n;
+  }
+  return result;
+}
+
+const INT_POW_BASES = new Set<DataType>([DataType.INT32, DataType.INT64]);
+
+/**
+ * Pow(X: T, Y: T1). Float bases: Math.pow in float64, rounded once (ORT's powf can differ by an
+ * ulp). Integer bases: exact integer powers for integer exponents; for float exponents the
+ * truncated float64 power, as ORT's static_cast<T>(std::pow(x, y)).
+ */
+const powKernel: KernelFn = (node, inputs) => {
+  const [a, b] = inputs;
+  if (!a || !b) return undefined;
+  if (!FLOATS.has(a.dtype) && !INT_POW_BASES.has(a.dtype)) return undefined;
+  const yBig = isBigIntType(b.dtype);
+  const yNum = yBig ? undefined : numericView(b);
+  if (!yBig && yNum === undefined) return undefined;
+  const yv = (yBig ? b.toArray() : yNum!) as TypedArray;
+  const yIsInt = yBig || !(b.dtype === DataType.FLOAT || b.dtype === DataType.DOUBLE || b.dtype === DataType.FLOAT16 || b.dtype === DataType.BFLOAT16);
+  const yAt = (i: number): number => Number((yv as Float64Array)[i]!);
+  if (FLOATS.has(a.dtype)) {
+    return [broadcastBinary(node, a, b, a.dtype, (o, x, _y, i, ia, ib) => {
+      (o as Float64Array)[i] = Math.pow((x as Float64Array)[ia]!, yAt(ib));
+    }, a.toArray(), yv)];
+  }
+  const bits = a.dtype === DataType.INT64 ? 64 : 32;
+  return [broadcastBinary(node, a, b, a.dtype, (o, x, _y, i, ia, ib) => {
+    const base = (x as Float64Array)[ia]!;
+    let r: bigint;
+    if (yIsInt) r = ipow64(BigInt(base), BigInt((yv as Float64Array)[ib]!));
+    else {
+      const p = Math.trunc(Math.pow(Number(base), yAt(ib)));
+      if (!Number.isFinite(p)) throw new KernelFault(`integer power ${base}^${yAt(ib)} overflows`);
+      r = BigInt(p);
+    }
+    if (bits === 64) (o as BigInt64Array)[i] = BigInt.asIntN(64, r);
+    else (o as Int32Array)[i] = Number(BigInt.asIntN(32, r));
+  }, a.toArray(), yv)];
+};
+
+const modKernel: KernelFn = (node, inputs) => {
+  const [a, b] = inputs;
+  if (!a || !b) return undefined;
+  const fmod = node.getInt('fmod', 0);
+  const isFloat = FLOATS.has(a.dtype) || a.dtype === DataType.FLOAT16;
+  if (isFloat && fmod !== 1) throw new KernelError(node, 'Mod on floating-point inputs requires fmod=1');
+  const op: ArithOp =
+    fmod === 1
+      ? { float: (x, y) => x % y, int: (x, y) => x % intDivisor(y), big: (x, y) => x % intDivisor(y) }
+      : { float: (x, y) => x % y, int: modFloorNum, big: modFloorBig };
+  return one(arith(node, op, a, b));
+};
+
+// ---------------------------------------------------------------- unary
+
+/** erf(x) to about 1e-15: Maclaurin series below 2, Lentz continued fraction for erfc above. */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    const x2 = x * x;
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return x > 0 ? 1 : -1;
+  // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated by Lentz.
+  const tiny = 1e-300;
+  let f = ax;
+  let c = ax;
+  let d = 0;
+  for (let k = 1; k < 200; k++) {
+    const a = k / 2;
+    d = ax + a * d;
+    d = d === 0 ? tiny : d;
+    c = ax + a / c;
+    c = c === 0 ? tiny : c;
+    d = 1 / d;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return x > 0 ? 1 - erfc : erfc - 1;
+}
+
+const UNARY_FLOAT: Record<string, (x: number) => number> = {
+  Neg: (x) => -x,
+  Abs: Math.abs,
+  Sqrt: Math.sqrt,
+  Reciprocal: (x) => 1 / x,
+  Floor: Math.floor,
+  Ceil: Math.ceil,
+  Relu: (x) => (x < 0 ? 0 : x),
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  Tanh: Math.tanh,
+  Erf: erf,
+  Exp: Math.exp,
+  Log: Math.log,
+};
+
+const UNARY_INT: Record<string, { i32: (x: number) => number; i64: (x: bigint) => bigint; minOpset?: number }> = {
+  Neg: { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) },
+  Abs: { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) },
+  Relu: { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 },
+};
+
+function unaryKernel(name: string): KernelFn {
+  return (_node, inputs, opset) => {
+    const x = inputs[0];
+    if (!x) return undefined;
+    const n = x.size;
+    if (x.dtype === DataType.FLOAT || x.dtype === DataType.DOUBLE) {
+      const f = UNARY_FLOAT[name]!;
+      const src = x.toArray() as Float32Array | Float64Array;
+      const out = newStorage(x.dtype, n) as Float32Array | Float64Array;
+      for (let i = 0; i < n; i++) out[i] = f(src[i]!);
+      return [makeTensor(x.dtype, x.dims, out)];
+    }
+    const g = UNARY_INT[name];
+    if (g === undefined || (g.minOpset !== undefined && opset < g.minOpset)) return undefined;
+    if (x.dtype === DataType.INT32) {
+      const src = x.toArray() as Int32Array;
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = g.i32(src[i]!);
+      return [makeTensor(x.dtype, x.dims, out)];
+    }
+    if (x.dtype === DataType.INT64) {
+      const src = x.toArray() as BigInt64Array;
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) out[i] = g.i64(src[i]!);
+      return [makeTensor(x.dtype, x.dims, out)];
+    }
+    return undefined;
+  };
+}
+
+// ---------------------------------------------------------------- comparisons and logic
+
+type CmpFn = (a: number | bigint, b: number | bigint) => boolean;
+const CMP: Record<string, CmpFn> = {
+  Equal: (a, b) => a === b,
+  Less: (a, b) => a < b,
+  Greater: (a, b) => a > b,
+  LessOrEqual: (a, b) => a <= b,
+  GreaterOrEqual: (a, b) => a >= b,
+};
+
+function comparisonKernel(name: string): KernelFn {
+  const f = CMP[name]!;
+  return (node, inputs) => {
+    const [a, b] = inputs;
+    if (!a || !b) return undefined;
+    if (a.dtype !== b.dtype) throw new KernelError(node, `operand types differ (${DataType[a.dtype]} vs ${DataType[b.dtype]})`);
+    const big = isBigIntType(a.dtype);
+    const x = big ? a.toArray() : numericView(a);
+    const y = big ? b.toArray() : numericView(b);
+    if (x === undefined || y === undefined) return undefined;
+    return [broadcastBinary(node, a, b, DataType.BOOL, (o, xs, ys, i, ia, ib) => {
+      (o as Uint8Array)[i] = f((xs as Float64Array)[ia]!, (ys as Float64Array)[ib]!) ? 1 : 0;
+    }, x, y)];
+  };
+}
+
+const LOGIC: Record<string, (a: number, b: number) => number> = {
+  And: (a, b) => (a && b ? 1 : 0),
+  Or: (a, b) => (a || b ? 1 : 0),
+  Xor: (a, b) => ((a ? 1 : 0) ^ (b ? 1 : 0)),
+};
+
+function logicKernel(name: string): KernelFn {
+  const f = LOGIC[name]!;
+  return (node, inputs) => {
+    const [a, b] = inputs;
+    if (!a || !b) return undefined;
+    if (a.dtype !== DataType.BOOL || b.dtype !== DataType.BOOL) return undefined;
+    return [broadcastBinary(node, a, b, DataType.BOOL, (o, x, y, i, ia, ib) => {
+      (o as Uint8Array)[i] = f((x as Uint8Array)[ia]!, (y as Uint8Array)[ib]!);
+    })];
+  };
+}
+
+const notKernel: KernelFn = (_node, inputs) => {
+  const x = inputs[0];
+  if (!x || x.dtype !== DataType.BOOL) return undefined;
+  const src = x.toArray() as Uint8Array;
+  const out = new Uint8Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = src[i] ? 0 : 1;
+  return [makeTensor(DataType.BOOL, x.dims, out)];
+};
+
+const whereKernel: KernelFn = (node, inputs) => {
+  const [c, a, b] = inputs;
+  if (!c || !a || !b) return undefined;
+  if (c.dtype !== DataType.BOOL) throw new KernelError(node, `condition must be bool, got ${DataType[c.dtype]}`);
+  if (a.dtype !== b.dtype) throw new KernelError(node, `X and Y types differ (${DataType[a.dtype]} vs ${DataType[b.dtype]})`);
+  if (!isElementAddressable(a.dtype)) return undefined;
+  const dims = broadcastShapes([c.dims, a.dims, b.dims]);
+  if (dims === null) {
+    throw new KernelError(node, `shapes ${JSON.stringify(c.dims)}, ${JSON.stringify(a.dims)} and ${JSON.stringify(b.dims)} do not broadcast`);
+  }
+  const cs = c.toArray() as Uint8Array;
+  const xs = a.toArray() as unknown as { [i: number]: number | bigint };
+  const ys = b.toArray() as unknown as { [i: number]: number | bigint };
+  const out = newStorage(a.dtype, sizeOf(dims));
+  const o = out as unknown as { [i: number]: number | bigint };
+  forEachStrided(dims, [broadcastStrides(c.dims, dims), broadcastStrides(a.dims, dims), broadcastStrides(b.dims, dims)], (i, ic, ia, ib) => {
+    o[i] = cs[ic] ? xs[ia]! : ys[ib]!;
+  });
+  return [makeTensor(a.dtype, dims, out)];
+};
+
+/** Clip: bounds from attributes before opset 11, from optional scalar inputs after (integers from 12). */
+const clipKernel: KernelFn = (node, inputs, opset) => {
+  const x = inputs[0];
+  if (!x || !isArithType(x.dtype)) return undefined;
+  const isFloat = FLOATS.has(x.dtype) || x.dtype === DataType.FLOAT16;
+  if (!isFloat && opset < 12) return undefined;
+  const [, tmin, tmax] = inputs;
+  for (const t of [tmin, tmax]) {
+    if (t && (t.dtype !== x.dtype || t.size !== 1)) throw new KernelError(node, 'min/max must be scalars of the input type');
+  }
+  if (isBigIntType(x.dtype)) {
+    const lo = tmin ? (tmin.toArray() as BigInt64Array)[0] : undefined;
+    const hi = tmax ? (tmax.toArray() as BigInt64Array)[0] : undefined;
+    const src = x.toArray() as BigInt64Array;
+    const out = newStorage(x.dtype, x.size) as BigInt64Array;
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i]!;
+      out[i] = lo !== undefined && v < lo ? lo : hi !== undefined && v > hi ? hi : v;
+    }
+    return [makeTensor(x.dtype, x.dims, out)];
+  }
+  let lo = -Infinity;
+  let hi = Infinity;
+  if (opset < 11) {
+    lo = node.getFloat('min', -3.4028234663852886e38);
+    hi = node.getFloat('max', 3.4028234663852886e38);
+  } else {
+    if (tmin) lo = numericView(tmin)![0]!;
+    if (tmax) hi = numericView(tmax)![0]!;
+  }
+  const src = numericView(x)!;
+  const out = newStorage(x.dtype, x.size) as Float64Array;
+  const f16 = x.dtype === DataType.FLOAT16;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    const r = v < lo ? lo : v > hi ? hi : v;
+    out[i] = f16 ? numberToFloat16Bits(r) : r;
+  }
+  return [makeTensor(x.dtype, x.dims, out)];
+};
+
+export const ELEMENTWISE_KERNELS: Record<string, { note: string; fn: KernelFn }> = {
+  Add: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Add!) },
+  Sub: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Sub!) },
+  Mul: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Mul!) },
+  Div: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(ARITH.Div!) },
+  Pow: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel },
+  Mod: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel },
+  Min: { note: 'variadic, broadcasting, NaN propagates', fn: variadicKernel(ARITH.Min!) },
+  Max: { note: 'variadic, broadcasting, NaN propagates', fn: variadicKernel(ARITH.Max!) },
+  Sum: { note: 'variadic left fold, rounding after each step', fn: variadicKernel(ARITH.Sum!) },
+  Neg: { note: 'float32/float64/int32/int64', fn: unaryKernel('Neg') },
+  Abs: { note: 'float32/float64/int32/int64', fn: unaryKernel('Abs') },
+  Sqrt: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Sqrt') },
+  Reciprocal: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Reciprocal') },
+  Floor: { note: 'float32/float64', fn: unaryKernel('Floor') },
+  Ceil: { note: 'float32/float64', fn: unaryKernel('Ceil') },
+  Relu: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel('Relu') },
+  Sigmoid: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel('Sigmoid') },
+  Tanh: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Tanh') },
+  Erf: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel('Erf') },
+  Exp: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Exp') },
+  Log: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Log') },
+  Equal: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel('Equal') },
+  Less: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('Less') },
+  Greater: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('Greater') },
+  LessOrEqual: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('LessOrEqual') },
+  GreaterOrEqual: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('GreaterOrEqual') },
+  And: { note: 'bool, broadcasting', fn: logicKernel('And') },
+  Or: { note: 'bool, broadcasting', fn: logicKernel('Or') },
+  Xor: { note: 'bool, broadcasting', fn: logicKernel('Xor') },
+  Not: { note: 'bool', fn: notKernel },
+  Where: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel },
+  Clip: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel },
+};

@@ -1,0 +1,213 @@
+/**
+ * Reductions (ReduceSum/Mean/Prod/Max/Min and the L1/L2/SumSquare/LogSum/LogSumExp family) and
+ * Softmax/LogSoftmax.
+ *
+ * Axes come from the attribute before the input form existed (ReduceSum: opset 13, the others:
+ * opset 18) and from input 1 after; `keepdims` defaults to 1; with no axes every axis is reduced
+ * unless `noop_with_empty_axes` is set. Float sums are accumulated in float64 and rounded once,
+ * so they can differ from ORT's float32 accumulation in the last ulp; integer reductions are
+ * exact (int32 wraps like C, int64 uses BigInt).
+ */
+import { DataType, type Node, type Tensor } from '@onnxkit/graph';
+import { KernelError } from './errors.js';
+import { makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
+import type { KernelEntry, KernelFn } from './types.js';
+
+interface FloatAcc {
+  init: number;
+  step: (acc: number, v: number) => number;
+  finish: (acc: number, count: number) => number;
+}
+
+const FLOAT_ACC: Record<string, FloatAcc> = {
+  ReduceSum: { init: 0, step: (a, v) => a + v, finish: (a) => a },
+  ReduceMean: { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n },
+  ReduceProd: { init: 1, step: (a, v) => a * v, finish: (a) => a },
+  ReduceMax: { init: -Infinity, step: (a, v) => (Number.isNaN(v) || v > a ? v : a), finish: (a) => a },
+  ReduceMin: { init: Infinity, step: (a, v) => (Number.isNaN(v) || v < a ? v : a), finish: (a) => a },
+  ReduceL1: { init: 0, step: (a, v) => a + Math.abs(v), finish: (a) => a },
+  ReduceL2: { init: 0, step: (a, v) => a + v * v, finish: (a) => Math.sqrt(a) },
+  ReduceSumSquare: { init: 0, step: (a, v) => a + v * v, finish: (a) => a },
+  ReduceLogSum: { init: 0, step: (a, v) => a + v, finish: (a) => Math.log(a) },
+};
+
+const INT_OPS = new Set(['ReduceSum', 'ReduceMean', 'ReduceProd', 'ReduceMax', 'ReduceMin']);
+
+/** Resolved reduction: output dims and, per input axis, whether it is reduced. */
+function reductionPlan(
+  node: Node,
+  x: Tensor,
+  inputs: readonly (Tensor | null)[],
+  opset: number,
+  inputOpset: number,
+): { reduced: boolean[]; outDims: number[]; keptDims: number[] } | 'noop' | undefined {
+  let axes: number[] | undefined;
+  let noop = false;
+  if (opset < inputOpset) {
+    axes = node.getInts('axes');
+  } else {
+    const t = inputs[1];
+    if (t) {
+      axes = safeIntsOf(node, t, 'axes');
+      if (axes === undefined) return undefined;
+    }
+    noop = node.getInt('noop_with_empty_axes', 0) === 1;
+  }
+  const r = x.rank;
+  const reduced = new Array<boolean>(r).fill(false);
+  if (axes === undefined || axes.length === 0) {
+    if (noop) return 'noop';
+    reduced.fill(true);
+  } else {
+    for (const a of axes) {
+      const n = normAxis(node, a, r);
+      if (reduced[n]) throw new KernelError(node, `axis ${a} is repeated`);
+      reduced[n] = true;
+    }
+  }
+  const keep = node.getInt('keepdims', 1) === 1;
+  const keptDims = x.dims.map((d, i) => (reduced[i] ? 1 : d));
+  const outDims = keep ? keptDims : x.dims.filter((_, i) => !reduced[i]);
+  return { reduced, outDims, keptDims };
+}
+
+/** Output offset of every input element (reduced axes have stride 0). */
+function forEachInput(x: Tensor, keptDims: number[], reduced: boolean[], visit: (inIndex: number, outIndex: number) => void): void {
+  const dims = x.dims;
+  const r = dims.length;
+  const outStrides = stridesOf(keptDims).map((s, i) => (reduced[i] ? 0 : s));
+  const n = x.size;
+  const idx = new Array<number>(r).fill(0);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    visit(i, o);
+    for (let k = r - 1; k >= 0; k--) {
+      idx[k]!++;
+      o += outStrides[k]!;
+      if (idx[k]! < dims[k]!) break;
+      o -= outStrides[k]! * dims[k]!;
+      idx[k] = 0;
+    }
+  }
+}
+
+function reduceKernel(name: string, inputOpset: number): KernelFn {
+  return (node, inputs, opset) => {
+    const x = inputs[0];
+    if (!x) return undefined;
+    const isFloat = x.dtype === DataType.FLOAT || x.dtype === DataType.DOUBLE;
+    const isInt = x.dtype === DataType.INT32 || x.dtype === DataType.INT64;
+    if (!isFloat && !(isInt && INT_OPS.has(name)) && !(name === 'ReduceLogSumExp' && isFloat)) return undefined;
+    const plan = reductionPlan(node, x, inputs, opset, inputOpset);
+    if (plan === undefined) return undefined;
+    if (plan === 'noop') return [x];
+    const { reduced, outDims, keptDims } = plan;
+    const m = sizeOf(outDims);
+    const count = m === 0 ? 0 : x.size / m;
+    if (count === 0 && name !== 'ReduceSum' && name !== 'ReduceProd' && name !== 'ReduceSumSquare' && name !== 'ReduceL1' && name !== 'ReduceL2') {
+      return undefined;
+    }
+    if (isFloat) {
+      const src = x.toArray() as Float64Array;
+      const acc = new Float64Array(m);
+      if (name === 'ReduceLogSumExp') {
+        const mx = new Float64Array(m).fill(-Infinity);
+        forEachInput(x, keptDims, reduced, (i, o) => {
+          if (src[i]! > mx[o]!) mx[o] = src[i]!;
+        });
+        forEachInput(x, keptDims, reduced, (i, o) => {
+          acc[o]! += Math.exp(src[i]! - mx[o]!);
+        });
+        for (let o = 0; o < m; o++) acc[o] = Math.log(acc[o]!) + mx[o]!;
+      } else {
+        const f = FLOAT_ACC[name]!;
+        acc.fill(f.init);
+        forEachInput(x, keptDims, reduced, (i, o) => {
+          acc[o] = f.step(acc[o]!, src[i]!);
+        });
+        for (let o = 0; o < m; o++) acc[o] = f.finish(acc[o]!, count);
+      }
+      const out = x.dtype === DataType.FLOAT ? Float32Array.from(acc) : acc;
+      return [makeTensor(x.dtype, outDims, out)];
+    }
+    if (x.dtype === DataType.INT64) {
+      const src = x.toArray() as BigInt64Array;
+      const init = name === 'ReduceProd' ? 1n : name === 'ReduceMax' ? -(1n << 63n) : name === 'ReduceMin' ? (1n << 63n) - 1n : 0n;
+      const acc = new BigInt64Array(m).fill(init);
+      forEachInput(x, keptDims, reduced, (i, o) => {
+        const a = acc[o]!;
+        const v = src[i]!;
+        acc[o] = name === 'ReduceProd' ? BigInt.asIntN(64, a * v) : name === 'ReduceMax' ? (v > a ? v : a) : name === 'ReduceMin' ? (v < a ? v : a) : BigInt.asIntN(64, a + v);
+      });
+      if (name === 'ReduceMean') for (let o = 0; o < m; o++) acc[o] = acc[o]! / BigInt(count);
+      return [makeTensor(x.dtype, outDims, acc)];
+    }
+    const src = x.toArray() as Int32Array;
+    const init = name === 'ReduceProd' ? 1 : name === 'ReduceMax' ? -2147483648 : name === 'ReduceMin' ? 2147483647 : 0;
+    const acc = new Int32Array(m).fill(init);
+    forEachInput(x, keptDims, reduced, (i, o) => {
+      const a = acc[o]!;
+      const v = src[i]!;
+      acc[o] = name === 'ReduceProd' ? Math.imul(a, v) : name === 'ReduceMax' ? (v > a ? v : a) : name === 'ReduceMin' ? (v < a ? v : a) : (a + v) | 0;
+    });
+    if (name === 'ReduceMean') for (let o = 0; o < m; o++) acc[o] = Math.trunc(acc[o]! / count);
+    return [makeTensor(x.dtype, outDims, acc)];
+  };
+}
+
+/**
+ * Softmax/LogSoftmax: before opset 13 the input is coerced to 2-D at `axis` (default 1) and the
+ * softmax runs over the flattened trailing block; from 13 on it runs along `axis` (default -1).
+ */
+function softmaxKernel(log: boolean): KernelFn {
+  return (node, inputs, opset) => {
+    const x = inputs[0];
+    if (!x || (x.dtype !== DataType.FLOAT && x.dtype !== DataType.DOUBLE)) return undefined;
+    const r = x.rank;
+    if (r === 0) return undefined;
+    const axis = normAxis(node, node.getInt('axis', opset < 13 ? 1 : -1), r);
+    const src = x.toArray() as Float64Array;
+    const out = new Float64Array(x.size);
+    let outer: number;
+    let len: number;
+    let inner: number;
+    if (opset < 13) {
+      outer = sizeOf(x.dims.slice(0, axis));
+      len = sizeOf(x.dims.slice(axis));
+      inner = 1;
+    } else {
+      outer = sizeOf(x.dims.slice(0, axis));
+      len = x.dims[axis]!;
+      inner = sizeOf(x.dims.slice(axis + 1));
+    }
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * len * inner + j;
+        let mx = -Infinity;
+        for (let k = 0; k < len; k++) mx = Math.max(mx, src[base + k * inner]!);
+        let sum = 0;
+        for (let k = 0; k < len; k++) sum += Math.exp(src[base + k * inner]! - mx);
+        for (let k = 0; k < len; k++) {
+          const v = src[base + k * inner]! - mx;
+          out[base + k * inner] = log ? v - Math.log(sum) : Math.exp(v) / sum;
+        }
+      }
+    }
+    return [makeTensor(x.dtype, x.dims, x.dtype === DataType.FLOAT ? Float32Array.from(out) : out)];
+  };
+}
+
+export const REDUCE_KERNELS: Record<string, KernelEntry> = {
+  ReduceSum: { note: 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', fn: reduceKernel('ReduceSum', 13) },
+  ReduceMean: { note: 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', fn: reduceKernel('ReduceMean', 18) },
+  ReduceProd: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceProd', 18) },
+  ReduceMax: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceMax', 18) },
+  ReduceMin: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceMin', 18) },
+  ReduceL1: { note: 'float32/float64', fn: reduceKernel('ReduceL1', 18) },
+  ReduceL2: { note: 'float32/float64', fn: reduceKernel('ReduceL2', 18) },
+  ReduceSumSquare: { note: 'float32/float64', fn: reduceKernel('ReduceSumSquare', 18) },
+  ReduceLogSum: { note: 'float32/float64', fn: reduceKernel('ReduceLogSum', 18) },
+  ReduceLogSumExp: { note: 'float32/float64, max-shifted', fn: reduceKernel('ReduceLogSumExp', 18) },
+  Softmax: { note: 'float32/float64; 2-D coercion before opset 13, single axis after', fn: softmaxKernel(false) },
+  LogSoftmax: { note: 'float32/float64; 2-D coercion before opset 13, single axis after', fn: softmaxKernel(true) },
+};

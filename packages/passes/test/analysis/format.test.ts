@@ -1,0 +1,141 @@
+/**
+ * Device profiles (built-ins, the calibrated `local` format, typed errors) and the report
+ * formatters: terminal table, CSV, Markdown, canonical JSON, Netron attachment.
+ */
+import { describe, expect, it } from 'vitest';
+import { DataType, GraphBuilder } from '@onnxkit/graph';
+import { alexnet, resnet50 } from '@onnxkit/zoo';
+import {
+  DEVICES,
+  DeviceProfileError,
+  analysisToCsv,
+  analysisToJson,
+  analysisToMarkdown,
+  analyzeModel,
+  formatAnalysisTable,
+  formatCount,
+  getDevice,
+  parseDeviceProfile,
+  toNetronAttachment,
+} from '../../src/analysis/index.js';
+
+describe('device profiles', () => {
+  it('ships the named, versioned, sourced profiles', () => {
+    expect(DEVICES.map((d) => d.id)).toEqual(['jetson-agx-orin', 'raspberry-pi-4', 'h100-sxm']);
+    for (const d of DEVICES) {
+      expect(d.version).toMatch(/\S/);
+      expect(d.source.length).toBeGreaterThan(60);
+      expect(d.peakFlops.fp32).toBeGreaterThan(0);
+      expect(d.memoryBandwidth).toBeGreaterThan(0);
+      expect(parseDeviceProfile(JSON.stringify(d))).toEqual(d);
+    }
+    expect(getDevice('h100-sxm').memoryBandwidth).toBe(3.35e12);
+    expect(getDevice('jetson-agx-orin').memoryBandwidth).toBe(204.8e9);
+    expect(getDevice('raspberry-pi-4').peakFlops.fp32).toBe(48e9);
+  });
+
+  it('reads the calibrated local profile format and refuses malformed ones clearly', () => {
+    const local = parseDeviceProfile({ id: 'local', version: 1, title: 'This machine', peakFlops: { fp32: 5.8e10 }, memoryBandwidth: 1.6e10, measuredAt: '2025-01-01T00:00:00Z', method: 'ORT MatMul 1024² ×20, Buffer.copy 256 MiB' });
+    expect(local.version).toBe('1');
+    expect(local.source).toMatch(/ORT MatMul/);
+    expect(analyzeModel(alexnet(), { device: local }).device).toMatchObject({ id: 'local', peakFlops: 5.8e10 });
+    expect(() => parseDeviceProfile('{nope')).toThrow(DeviceProfileError);
+    expect(() => parseDeviceProfile({ id: 'x', version: '1', peakFlops: { fp32: -1 }, memoryBandwidth: 1, source: 's' })).toThrow(/peakFlops\.fp32 must be a positive number/);
+    expect(() => parseDeviceProfile({ id: 'x', version: '1', peakFlops: { fp32: 1 }, memoryBandwidth: 1 })).toThrow(/source/);
+    expect(() => getDevice('tpu-v9')).toThrow(DeviceProfileError);
+    try {
+      getDevice('tpu-v9');
+    } catch (e) {
+      expect((e as DeviceProfileError).hint).toMatch(/jetson-agx-orin, raspberry-pi-4, h100-sxm/);
+    }
+    expect(() => getDevice('local')).toThrow(/calibrate/);
+  });
+});
+
+describe('formatters', () => {
+  const report = analyzeModel(alexnet(), { bits: 8 });
+
+  it('formats counts with thousands separators', () => {
+    expect(formatCount(724_406_816)).toBe('724,406,816');
+    expect(formatCount(-1234.5)).toBe('-1,234.5');
+    expect(formatCount(null)).toBe('?');
+  });
+
+  it('prints the lecture table: rows, totals with separators, convention; colours only on request', () => {
+    const t = formatAnalysisTable(report);
+    const row = t.split('\n').find((l) => /features\.3\s/.test(l))!;
+    expect(row).toMatch(/256×27×27\s+307,200\s+223,948,800\s+186,624/);
+    expect(t).toMatch(/Total\s+60,954,656\s+724,406,816\s+932,264/);
+    expect(t).toMatch(/peak 440,928/);
+    expect(t).toMatch(/60,954,656 B/);
+    expect(t).toContain(report.convention);
+    expect(t).not.toContain('\x1b[');
+    expect(formatAnalysisTable(report, { color: true })).toContain('\x1b[');
+  });
+
+  it('writes CSV with one row per layer and quoted fields where needed', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'weird, "name"' }), 'y');
+    const csv = analysisToCsv(analyzeModel(b.build()));
+    const lines = csv.trimEnd().split('\n').filter((l) => !l.startsWith('#'));
+    expect(lines[0]!.split(',')[1]).toBe('name');
+    expect(lines[1]).toContain('"weird, ""name"""');
+    const alex = analysisToCsv(report).trimEnd().split('\n');
+    expect(alex[0]).toMatch(/^# convention: /);
+    const data = alex.filter((l) => !l.startsWith('#'));
+    expect(data).toHaveLength(report.layers.length + 1);
+    expect(data[1]!.split(',').slice(0, 8)).toEqual(['0', 'features.0', 'Conv', '1x96x55x55', '34944', '34848', '0', '105415200']);
+  });
+
+  it('writes Markdown tables', () => {
+    const md = analysisToMarkdown(report);
+    expect(md).toMatch(/^# alexnet/);
+    expect(md).toContain('| MACs | 724,406,816 |');
+    expect(md).toContain('| 0 | features.0 | Conv | 96×55×55 | 34,848 | 105,415,200 | 290,400 |');
+    expect(md).toContain(`> ${report.convention}`);
+  });
+
+  it('writes JSON with a stable key order that round-trips', () => {
+    const j = analysisToJson(report);
+    expect(Object.keys(JSON.parse(j))).toEqual(['model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics']);
+    expect(analysisToJson(JSON.parse(j))).toBe(j);
+    const t = JSON.parse(j).totals;
+    expect(t.params).toBe(report.totals.params);
+    expect(Object.keys(t)).toEqual([...Object.keys(t)].sort());
+    expect(analysisToJson(analyzeModel(alexnet(), { bits: 8 }))).toBe(j);
+  });
+
+  it('writes a Netron attachment keyed by node names', () => {
+    const m = resnet50();
+    const r = analyzeModel(m);
+    const a = toNetronAttachment(r);
+    expect(a.signature).toBe('netron:attachment');
+    const names = new Set([...m.graph].map((n) => n.name));
+    const seen = new Set<string>();
+    for (const item of [...a.metadata, ...a.metrics]) {
+      expect(['model', 'node']).toContain(item.kind);
+      if (item.kind === 'model') expect(item.target).toBe('');
+      else expect(names.has(item.target), item.target).toBe(true);
+      expect(item.name).toMatch(/\S/);
+      const key = `${item.kind}|${item.target}|${item.name}`;
+      expect(seen.has(key), key).toBe(false);
+      seen.add(key);
+    }
+    const conv1 = a.metrics.filter((x) => x.target === r.layers[0]!.name);
+    expect(conv1.find((x) => x.name === 'MACs')!.value).toBe(r.layers[0]!.macs);
+    expect(a.metrics.find((x) => x.kind === 'model' && x.name === 'parameters')!.value).toBe(25_557_032);
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('skips unnamed nodes in the Netron attachment and says so', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const n = b.node('Relu', [x]);
+    n.name = '';
+    b.output(n.output, 'y');
+    const a = toNetronAttachment(analyzeModel(b.build()));
+    expect(a.metrics.filter((i) => i.kind === 'node')).toEqual([]);
+    expect(a.metadata.some((i) => /1 node\(s\) have no name/.test(String(i.value)))).toBe(true);
+  });
+});
