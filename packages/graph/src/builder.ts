@@ -103,7 +103,11 @@ export class GraphBuilder {
     });
     const attributes: Attribute[] = [];
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) attributes.push(toAttribute(k, v));
-    const node = new Node(opType, inputs.map((v) => v ?? null), {
+    // Trailing omitted inputs are dropped rather than written as "": ONNX allows both, but
+    // consumers such as onnxruntime's Conv+BatchNormalization fusion skip nodes with a "" bias.
+    const ins = inputs.map((v) => v ?? null);
+    while (ins.length > 0 && ins[ins.length - 1] === null) ins.pop();
+    const node = new Node(opType, ins, {
       name: nodeName,
       domain: options.domain ?? '',
       attributes,

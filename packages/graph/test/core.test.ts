@@ -283,6 +283,14 @@ describe('builder, printer, clone and diff', () => {
     expect(m.graph.nodes[1]!.getFloat('alpha')).toBeCloseTo(0.2);
   });
 
+  it('drops trailing omitted inputs but keeps inner ones', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 1, 4, 4]);
+    const w = b.floats('w', [1, 1, 1, 1], [1]);
+    expect(b.node('Conv', [x, w, null]).inputs).toEqual([x, w]);
+    expect(b.node('Clip', [x, undefined, w]).inputs).toEqual([x, null, w]);
+  });
+
   it('infers attribute types from JS values and keeps int64 exact', () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [4]);
