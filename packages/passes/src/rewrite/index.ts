@@ -1,1 +1,26 @@
-export {};
+/** Rewrite half of @onnxkit/passes: the pass manager, the rewrite passes and presets (issue 4). */
+export * from './types.js';
+export * from './errors.js';
+export { PassManager, definePass, standaloneContext, type PipelineOptions, type PipelineReport, type PassRun, type PassSummary, type PassSpec, type VerifyMode } from './manager.js';
+export { RewriteSession, initializerBytes, type Rewrite, type ApplyOutcome } from './session.js';
+export { Facts } from './facts.js';
+export { thinSvd, jacobiEigen, type ThinSvd } from './svd.js';
+export { formatExplain, explainJson, type ExplainOptions } from './explain.js';
+export { PASSES, PRESETS, getPass, resolvePipeline, runPipeline, type Preset } from './registry.js';
+export { FOLD_CONSTANTS_BUDGET, foldConstants } from './fold-constants.js';
+export { foldBatchnorm } from './fold-batchnorm.js';
+export { convToDepthwise, type DecoupledLayer } from './conv-to-depthwise.js';
+export { eliminateDeadCode } from './eliminate-dead-code.js';
+export { eliminateIdentity } from './eliminate-identity.js';
+export { eliminateDuplicateInitializers } from './eliminate-duplicate-initializers.js';
+export { eliminateCommonSubexpressions } from './eliminate-common-subexpressions.js';
+export { fusePadIntoConv } from './fuse-pad-into-conv.js';
+export { fuseBiasIntoConv } from './fuse-bias-into-conv.js';
+export { fuseAffineIntoConv } from './fuse-affine-into-conv.js';
+export { fuseMatmulAddIntoGemm } from './fuse-matmul-add-into-gemm.js';
+export { fuseConsecutiveTransposes } from './fuse-consecutive-transposes.js';
+export { fuseConsecutiveReshapes } from './fuse-consecutive-reshapes.js';
+export { fuseConsecutiveSqueezeUnsqueeze } from './fuse-consecutive-squeeze-unsqueeze.js';
+export { fp16Weights, WEIGHT_SLOTS } from './fp16-weights.js';
+export { convertFp16, FP16_OPS, CONVERT_FP16_BLOCK_LIST } from './convert-fp16.js';
+export { quantizeWeightsInt8, type QuantizedTensorReport } from './quantize-weights-int8.js';

@@ -1,0 +1,244 @@
+// `onnxkit optimize` benchmarks (issue 4 "Performance"), all as ratios measured in this run:
+//  1. the `default` preset on the zoo ResNet-50: time vs its import (decode) time and vs the
+//     `onnxsim` npm package 0.7.3 (WebAssembly), node counts side by side
+//     (targets: < 200 ms, ≥ 50× faster than onnxsim, equal or fewer nodes);
+//  2. onnxruntime latency optimized/original, interleaved A B A B, at 'all' (target ≤ 1.00) and
+//     at 'disabled' (reported), on the zoo ResNet-50 and MobileNetV2;
+//  3. our node count next to onnxruntime's own optimized model (optimizedModelFilePath) at
+//     'basic' and 'extended';
+//  4. conv-to-depthwise decoupling: MACs ratio next to measured latency ratio per rank, on the
+//     zoo VGG-16 and ResNet-50;
+//  5. pipeline time on synthetic 10k / 100k / 1M-node graphs (time per node), each size in a
+//     child process with a larger heap.
+// Run: `pnpm bench optimize` (builds first) or `node --expose-gc bench/run.mjs optimize`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CACHE, ROOT, fmtMs, ratio, row, section, skip } from './lib.mjs';
+
+const ONNXSIM_DIR = join(CACHE, 'onnxsim');
+
+async function ensureOnnxsim() {
+  const entry = join(ONNXSIM_DIR, 'node_modules/onnxsim/index.mjs');
+  if (existsSync(entry)) return entry;
+  try {
+    mkdirSync(ONNXSIM_DIR, { recursive: true });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', ONNXSIM_DIR, 'onnxsim@0.7.3'], { stdio: 'ignore', timeout: 300_000 });
+  } catch {
+    return null;
+  }
+  return existsSync(entry) ? entry : null;
+}
+
+function opCount(model) {
+  let n = 0;
+  for (const g of model.graphs()) n += g.nodeCount;
+  return n;
+}
+
+/** Runs onnxsim with its console chatter (progress tables) silenced. */
+async function quietly(fn) {
+  const saved = [console.log, console.error, console.warn, process.stdout.write, process.stderr.write];
+  console.log = console.error = console.warn = () => undefined;
+  process.stdout.write = process.stderr.write = () => true;
+  try {
+    return await fn();
+  } finally {
+    [console.log, console.error, console.warn, process.stdout.write, process.stderr.write] = saved;
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export default async function () {
+  const { decode, encode, load } = await import('@onnxkit/importer');
+  const { runPipeline, analyzeModel } = await import('@onnxkit/passes');
+  const { resnet50, mobilenetv2, vgg16 } = await import('@onnxkit/zoo');
+  const { benchPair, createSession, RuntimeWorker } = await import('@onnxkit/runtime');
+
+  section('optimize: default preset on the zoo ResNet-50 (BatchNorm kept)');
+  const rnBytes = encode(resnet50());
+  const rnNodes = decode(rnBytes).graph.nodeCount;
+  const decodeTimes = [];
+  const optTimes = [];
+  let optimized;
+  for (let i = 0; i < 7; i++) {
+    globalThis.gc?.();
+    let t0 = performance.now();
+    const m = decode(rnBytes);
+    decodeTimes.push(performance.now() - t0);
+    globalThis.gc?.();
+    t0 = performance.now();
+    await runPipeline(m, 'default');
+    optTimes.push(performance.now() - t0);
+    optimized = m;
+  }
+  const tOpt = median(optTimes);
+  const tDecode = median(decodeTimes);
+  row('model bytes', `${(rnBytes.byteLength / 2 ** 20).toFixed(1)} MiB`);
+  row('nodes before → after (ours)', `${rnNodes} → ${optimized.graph.nodeCount}`);
+  row('default pipeline time (median of 7)', fmtMs(tOpt), tOpt < 200 ? '(target < 200 ms: met)' : '(target < 200 ms: MISSED)');
+  ratio('default pipeline / import (decode) time', tOpt, tDecode);
+
+  const simEntry = await ensureOnnxsim();
+  if (!simEntry) skip('onnxsim 0.7.3 (WebAssembly)', 'not installed and the npm registry is not reachable');
+  else {
+    const { simplify } = await import(simEntry);
+    const t0 = performance.now();
+    const { model: simBytes } = await quietly(() => simplify(rnBytes));
+    const tSim = performance.now() - t0;
+    const simModel = decode(new Uint8Array(simBytes));
+    row('onnxsim 0.7.3 time (one run)', fmtMs(tSim));
+    row('nodes: ours vs onnxsim', `${optimized.graph.nodeCount} vs ${simModel.graph.nodeCount}`, optimized.graph.nodeCount <= simModel.graph.nodeCount ? '(target ≤: met)' : '(target ≤: MISSED)');
+    ratio('onnxsim / ours (speed-up)', tSim, tOpt, { op: '>=', value: 50 });
+    const tv = join(ROOT, 'fixtures/large/resnet50_bn/model.onnx');
+    if (existsSync(tv)) {
+      const bytes = readFileSync(tv);
+      const nodes = decode(bytes).graph.nodeCount;
+      const ours = [];
+      let m;
+      for (let i = 0; i < 5; i++) {
+        m = decode(bytes);
+        globalThis.gc?.();
+        const t = performance.now();
+        await runPipeline(m, 'default');
+        ours.push(performance.now() - t);
+      }
+      const tOurs = median(ours);
+      const t1 = performance.now();
+      const { model: sb } = await quietly(() => simplify(new Uint8Array(bytes)));
+      const tS = performance.now() - t1;
+      row('torchvision ResNet-50 (BN kept, fixtures/large): nodes', `${nodes} → ours ${m.graph.nodeCount}, onnxsim ${decode(new Uint8Array(sb)).graph.nodeCount}`);
+      row('torchvision ResNet-50: default pipeline time (median of 5)', fmtMs(tOurs), tOurs < 200 ? '(target < 200 ms: met)' : '(target < 200 ms: MISSED)');
+      ratio('torchvision ResNet-50: onnxsim / ours', tS, tOurs, { op: '>=', value: 50 });
+    }
+  }
+
+  const worker = new RuntimeWorker();
+  try {
+    section('onnxruntime latency, optimized / original (interleaved pairs, 1 thread)');
+    for (const [name, build] of [
+      ['ResNet-50', resnet50],
+      ['MobileNetV2', mobilenetv2],
+    ]) {
+      const original = build();
+      const opt = decode(encode(original));
+      await runPipeline(opt, 'default');
+      for (const level of ['all', 'disabled']) {
+        const r = await benchPair(original, opt, { iterations: 15, warmup: 3, graphOptimizationLevel: level, sessionOptions: { worker } });
+        const target = level === 'all' ? (r.ratio.median <= 1.0 ? '(target ≤ 1.00: met)' : '(target ≤ 1.00: MISSED)') : '(reported)';
+        row(`${name} at '${level}': p50 ${r.a.latency.p50Ms.toFixed(1)} → ${r.b.latency.p50Ms.toFixed(1)} ms`, `${r.ratio.median.toFixed(3)}×`, `p10–p90 ${r.ratio.p10.toFixed(3)}–${r.ratio.p90.toFixed(3)} ${target}`);
+      }
+    }
+
+    section("node count: ours vs onnxruntime's own optimizer (optimizedModelFilePath)");
+    for (const [name, build] of [
+      ['ResNet-50', resnet50],
+      ['MobileNetV2', mobilenetv2],
+    ]) {
+      const original = build();
+      const opt = decode(encode(original));
+      await runPipeline(opt, 'default');
+      const counts = [];
+      for (const level of ['basic', 'extended']) {
+        const file = join(CACHE, `ort-optimized-${name}-${level}.onnx`);
+        const s = await createSession(original, { worker, graphOptimizationLevel: level, optimizedModelFilePath: file });
+        await s.release();
+        counts.push(`${level} ${opCount(load(file))}`);
+        rmSync(file, { force: true });
+      }
+      row(`${name}: original ${original.graph.nodeCount}, ours ${opt.graph.nodeCount}, onnxruntime`, counts.join(', '));
+    }
+
+    section('conv-to-depthwise decoupling: MACs ratio vs measured latency ratio (onnxruntime, all)');
+    for (const [name, build, ranks, iters] of [
+      ['ResNet-50', resnet50, [1, 2, 4], 7],
+      ['VGG-16', vgg16, [1, 2, 4], 3],
+    ]) {
+      const base = build();
+      await runPipeline(base, 'default');
+      const macs0 = analyzeModel(base).totals.macs;
+      for (const rank of ranks) {
+        const m = decode(encode(base));
+        const rep = await runPipeline(m, ['conv-to-depthwise'], { passOptions: { 'conv-to-depthwise': { mode: 'decouple', rank, maxError: 1 } }, maxIterations: 1 });
+        const metrics = rep.runs[0].result.metrics;
+        const macs1 = analyzeModel(m).totals.macs;
+        const r = await benchPair(base, m, { iterations: iters, warmup: 1, graphOptimizationLevel: 'all', sessionOptions: { worker } });
+        row(
+          `${name} rank ${rank}: ${metrics.decoupled} convs, max weight error ${metrics.maxRelativeError.toFixed(3)}`,
+          `MACs ${(macs1 / macs0).toFixed(3)}×`,
+          `latency ${r.ratio.median.toFixed(3)}× (p10–p90 ${r.ratio.p10.toFixed(2)}–${r.ratio.p90.toFixed(2)})`,
+        );
+      }
+    }
+  } finally {
+    await worker.terminate();
+  }
+
+  // verify 'off' skips the per-pass verify() (the input and the result are still verified);
+  // verify 'pass' (the default) adds one O(n) verify() per pass that changed something.
+  section('pipeline time on synthetic graphs (default preset; each size in a child process)');
+  const self = fileURLToPath(import.meta.url);
+  for (const [nodes, mode] of [
+    [10_000, 'off'],
+    [100_000, 'off'],
+    [1_000_000, 'off'],
+    [10_000, 'pass'],
+    [100_000, 'pass'],
+  ]) {
+    try {
+      const out = execFileSync(process.execPath, ['--max-old-space-size=12000', '--expose-gc', self, '--synthetic', String(nodes), mode], { cwd: ROOT, encoding: 'utf8', timeout: 1_800_000 });
+      const r = JSON.parse(out.trim().split('\n').pop());
+      row(`verify '${mode}': ${r.nodes.toLocaleString('en')} nodes → ${r.after.toLocaleString('en')} (${r.changes.toLocaleString('en')} changes)`, fmtMs(r.ms), `${((r.ms * 1e6) / r.nodes).toFixed(0)} ns/node (passes ${fmtMs(r.passMs)}, verify ${fmtMs(r.verifyMs)}); slowest: ${r.slowest.join(', ')}`);
+    } catch (e) {
+      skip(`${nodes.toLocaleString('en')} nodes, verify '${mode}'`, String(e instanceof Error ? e.message : e).split('\n')[0]);
+    }
+  }
+}
+
+/**
+ * A synthetic network of `nodes` nodes in blocks of 6: Identity → Relu → Mul(·, 1) → Conv 1×1
+ * (own 4×4 weight) → BatchNormalization → Add(residual). `default` removes the Identity and the
+ * Mul and folds the BN: 6 → 3 nodes per block.
+ */
+async function synthetic(nodes, verifyMode) {
+  const { DataType, GraphBuilder, Tensor, Attribute } = await import('@onnxkit/graph');
+  const { runPipeline } = await import('@onnxkit/passes');
+  const b = new GraphBuilder({ name: 'synthetic' });
+  let x = b.input('x', DataType.FLOAT, [1, 4, 8, 8]);
+  const eps = Attribute.float('epsilon', 1e-5);
+  const blocks = Math.floor(nodes / 6);
+  for (let i = 0; i < blocks; i++) {
+    const a = b.op('Identity', [x]);
+    const r = b.op('Relu', [a]);
+    const m = b.op('Mul', [r, b.constant('one', Tensor.scalar(DataType.FLOAT, 1))]);
+    // Distinct data per block: identical blocks would be merged by eliminate-duplicate-
+    // initializers into a few values with 100k+ uses, where verify()'s use-list checks are
+    // quadratic (reported to the graph package).
+    const w = new Float32Array(16);
+    for (let k = 0; k < 16; k++) w[k] = Math.sin(i * 16 + k + 1);
+    const c = b.op('Conv', [m, b.constant('w', Tensor.fromArray(DataType.FLOAT, [4, 4, 1, 1], w))]);
+    const bn = ['gamma', 'beta', 'mean', 'var'].map((k, j) => b.constant(k, Tensor.fromArray(DataType.FLOAT, [4], Float32Array.from({ length: 4 }, (_, c) => 1 + 0.5 * Math.cos(i * 4 + c + j)))));
+    const n = b.op('BatchNormalization', [c, ...bn], { epsilon: eps });
+    x = b.op('Add', [n, x]);
+  }
+  b.output(x, 'y');
+  const model = b.build();
+  const before = model.graph.nodeCount;
+  globalThis.gc?.();
+  const t0 = performance.now();
+  const report = await runPipeline(model, 'default', { verify: verifyMode });
+  const ms = performance.now() - t0;
+  const slowest = [...report.summary].sort((a, b) => b.timeMs - a.timeMs).slice(0, Number(process.env.SLOWEST ?? 3)).map((p) => `${p.pass} ${(p.timeMs / 1000).toFixed(1)} s`);
+  const passMs = report.summary.reduce((a, p) => a + p.timeMs, 0);
+  return { nodes: before, after: model.graph.nodeCount, changes: report.totalChanges, ms, verifyMs: report.verifyMs, passMs, slowest };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--synthetic') {
+  const r = await synthetic(Number(process.argv[3]), process.argv[4] ?? 'pass');
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}

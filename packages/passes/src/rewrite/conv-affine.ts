@@ -1,0 +1,125 @@
+/**
+ * The shared core of fuse-bias-into-conv and fuse-affine-into-conv: folding a per-channel
+ * element-wise constant op that follows a Conv into the Conv's weight and bias.
+ *
+ * For y = Conv(x; W, b) and a constant v broadcast along the channel axis only:
+ *   y + v → W,        b + v          y − v → W,       b − v
+ *   v + y → W,        b + v          v − y → −W,      v − b
+ *   y · v → W·v_c,    b·v            y / v → W / v_c, b / v
+ * (float64 math, rounded once). The constant must vary only along axis 1 of the Conv output and
+ * must not raise its rank, so the output shape and dtype are unchanged.
+ */
+import { Node, type Graph, type Value } from '@onnxkit/graph';
+import type { RewriteSession } from './session.js';
+import { WEIGHT_FLOAT_TYPES, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaleRows, tensorFromScratch, unknownAttribute } from './util.js';
+
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+
+export type AffineOp = 'Add' | 'Sub' | 'Mul' | 'Div';
+
+/** Tries to fold element-wise node `e` into the Conv feeding it; returns a decline reason or undefined on success/no match. */
+export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly AffineOp[], rulePrefix: string): [string, string] | undefined | 'no-match' {
+  if (!e.isOnnxDomain || !ops.includes(e.opType as AffineOp) || e.inputs.length !== 2) return 'no-match';
+  const [a, b] = e.inputs;
+  if (!a || !b) return 'no-match';
+  let convSide: 0 | 1;
+  let conv: Node;
+  if (a.producer?.opType === 'Conv' && a.producer.isOnnxDomain) {
+    convSide = 0;
+    conv = a.producer;
+  } else if (b.producer?.opType === 'Conv' && b.producer.isOnnxDomain) {
+    convSide = 1;
+    conv = b.producer;
+  } else return 'no-match';
+  const y = e.inputs[convSide]!;
+  const cv = e.inputs[1 - convSide]!;
+  const c = s.facts.constOf(cv);
+  if (!c) return ['operand-not-constant', `'${cv.name}' is not a constant`];
+  const op = e.opType as AffineOp;
+  if (op === 'Div' && convSide === 1) return ['not-affine', 'constant / Conv is not affine in the Conv output'];
+  const bad = unknownAttribute(conv, CONV_ATTRS);
+  if (bad) return ['unknown-attribute', `Conv attribute '${bad}'`];
+  if (unknownAttribute(e, []) !== undefined) return ['unknown-attribute', `${op} has attributes`];
+  if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
+  if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+  const wv = conv.inputs[1];
+  const bv = conv.inputs[2] ?? null;
+  const w = wv ? s.facts.constOf(wv) : undefined;
+  if (!wv || !w) return ['weights-not-constant', `Conv weight '${wv?.name ?? ''}' is not a constant`];
+  const bias = bv ? s.facts.constOf(bv) : undefined;
+  if (bv && !bias) return ['weights-not-constant', `Conv bias '${bv.name}' is not a constant`];
+  if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', 'weight is not a float type'];
+  if (c.dtype !== w.dtype) return ['dtype-mismatch', `constant and weight dtypes differ`];
+  const clone = s.options['cloneSharedWeights'] === true;
+  if (!clone) {
+    for (const v of [wv, bv]) {
+      const other = v?.uses.find((u) => u.node !== conv);
+      if (v && other) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(other.node)}`];
+    }
+  }
+  const M = w.dims[0]!;
+  const rank = w.dims.length;
+  const vec = perChannelValues(c, rank, 1, M);
+  if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} Conv output with ${M} channels`];
+
+  const W = floatView(w);
+  const per = W.length / M;
+  const B = bias ? bias.toFloat64() : new Float64Array(M);
+  const Wn = floatScratch(w.dtype, W.length);
+  const Bn = new Float64Array(M);
+  const rowScale = new Float64Array(M);
+  const needsWeight = op === 'Mul' || op === 'Div' || (op === 'Sub' && convSide === 1);
+  for (let m = 0; m < M; m++) {
+    const v = vec[m]!;
+    let sw = 1;
+    let bm = 0;
+    switch (op) {
+      case 'Add':
+        bm = B[m]! + v;
+        break;
+      case 'Sub':
+        if (convSide === 0) bm = B[m]! - v;
+        else {
+          sw = -1;
+          bm = v - B[m]!;
+        }
+        break;
+      case 'Mul':
+        sw = v;
+        bm = B[m]! * v;
+        break;
+      case 'Div':
+        sw = 1 / v;
+        bm = B[m]! / v;
+        break;
+    }
+    Bn[m] = bm;
+    rowScale[m] = sw;
+  }
+  // Dividing by v and multiplying by 1/v round differently; keep the division for Div.
+  if (needsWeight && op === 'Div') for (let m = 0; m < M; m++) for (let k = 0; k < per; k++) Wn[m * per + k] = W[m * per + k]! / vec[m]!;
+  else if (needsWeight) scaleRows(W, Wn, rowScale, M, per);
+  const inits: Value[] = [];
+  let wIn: Value = wv;
+  if (needsWeight) {
+    wIn = s.newInitializer(wv.name || `${conv.name}_weight`, tensorFromScratch(w.dtype, w.dims, Wn));
+    inits.push(wIn);
+  }
+  const bIn = s.newInitializer(bv?.name || `${wv.name || conv.name}_bias`, floatTensor(w.dtype, [M], Bn));
+  inits.push(bIn);
+  const z = e.outputs[0]!;
+  const fused = new Node('Conv', [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes: [...conv.attributes.values()], outputs: [s.freshName(z.name || `${conv.name}_out`)] });
+  const r = s.apply(g, {
+    rule: `${rulePrefix}${op.toLowerCase()}`,
+    remove: [conv, e],
+    replace: [[z, fused.outputs[0]!]],
+    add: [fused],
+    insertBefore: e,
+    initializers: inits,
+    description: `folded ${op} ${nodeLabel(e)} (per-channel constant '${cv.name}') into Conv ${nodeLabel(conv)}`,
+    details: { channels: M },
+  });
+  if (!r.ok) return [r.reason, r.detail];
+  return undefined;
+}
+

@@ -1,0 +1,240 @@
+/**
+ * convert-fp16 — runs the model's float32 computation in float16 (opt-in, approximate),
+ * keeping float32 graph inputs and outputs by default (Casts at the boundary).
+ *
+ * Math: every float32 value computed by a converted node, and every float32 weight read only by
+ * converted nodes, becomes float16 (round to nearest even). Casts are inserted where a float32
+ * value meets a converted node (→ float16) and where a converted value meets a node that stays
+ * float32 or a graph output (→ float32). Results differ from float32 by float16 rounding, so the
+ * pass reports rather than claims equivalence.
+ *
+ * Which ops convert: FP16_OPS below — ops whose ONNX schema admits float16 and that ran in
+ * float16 on onnxruntime-node 1.30 CPU in our probe (one model per op, run at
+ * graphOptimizationLevel 'disabled'). onnxruntime's CPU provider has native float16 kernels only
+ * for some of them; for the rest its InsertCastTransformer wraps the node in Casts to float32
+ * (microsoft/onnxruntime #11831, #16778), so the model runs everywhere but is not necessarily
+ * faster on CPU. Everything else stays float32; CONVERT_FP16_BLOCK_LIST names the ops that failed
+ * in float16 in the probe (schema is float-only) so they are never added by option.
+ *
+ * Preconditions:
+ *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op].
+ *  2. The element type of every input and output is known [unknown-dtype] and float inputs are
+ *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
+ *  3. No subgraph attributes; outputs not read inside subgraphs [captured-by-subgraph].
+ *  4. Inputs that must stay float32 are never converted: Resize roi/scales, Upsample scales,
+ *     Dropout ratio.
+ *  5. Graph inputs/outputs keep float32 unless option `keepIoTypes: false`.
+ *  6. Float32 values outside the float16 range become ±inf at run time (a property of fp16
+ *     compute, checked by the error report, not here).
+ *
+ * Known limits: subgraph bodies are not converted; one change per graph (stopAfterChanges cannot
+ * split it).
+ */
+import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Value, numberToFloat16Bits } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { nodeLabel } from './util.js';
+
+/** Ops converted to float16, with input positions that must keep their float32 type. */
+export const FP16_OPS: Readonly<Record<string, readonly number[]>> = {
+  ...Object.fromEntries(
+    [
+      'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal',
+      'Softplus', 'Elu', 'Selu', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Identity', 'Softsign', 'Sin', 'Cos', 'ThresholdedRelu',
+      'Gelu', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Equal', 'Less', 'Greater', 'LessOrEqual',
+      'GreaterOrEqual', 'Where', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'BatchNormalization', 'InstanceNormalization',
+      'LayerNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LRN', 'Softmax', 'LogSoftmax', 'Concat',
+      'Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin',
+      'ReduceL2', 'ReduceProd', 'Expand', 'Tile', 'Split', 'Clip', 'Gather', 'Einsum', 'ArgMax', 'ArgMin', 'MeanVarianceNormalization',
+      'DepthToSpace', 'SpaceToDepth', 'CumSum', 'Cast', 'Constant', 'ConstantOfShape',
+    ].map((op) => [op, [] as number[]]),
+  ),
+  Resize: [1, 2],
+  Upsample: [1],
+  Dropout: [1, 2],
+};
+
+/** Ops that failed in float16 on onnxruntime-node 1.30 CPU (float-only schemas). */
+export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
+
+const BOUNDARY = 'convert-fp16-boundary';
+
+export const convertFp16 = definePass({
+  name: 'convert-fp16',
+  description: 'Run float32 compute in float16, keeping float32 graph inputs/outputs with boundary Casts (approximate)',
+  exact: false,
+  run(s: RewriteSession) {
+    const keepIo = s.options['keepIoTypes'] !== false;
+    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...((s.options['block'] as string[] | undefined) ?? [])]);
+    convertGraph(s, s.model.graph, block, keepIo);
+  },
+});
+
+function convertGraph(s: RewriteSession, g: Graph, block: Set<string>, keepIo: boolean): void {
+  const F = new Set<Node>();
+  for (const n of g) {
+    const why = eligible(s, g, n, block);
+    if (why === true) F.add(n);
+    else if (why) s.decline(n, why[0], why[1]);
+  }
+  if (F.size === 0) return;
+  const exempt = (n: Node, i: number): boolean => (FP16_OPS[n.opType] ?? []).includes(i);
+  const isF32 = (v: Value): boolean => s.facts.dtypeOf(v) === DataType.FLOAT;
+  // Values that become float16: outputs of converted nodes, and float32 weights read only by
+  // converted nodes at convertible positions (in this graph).
+  const converted = new Set<Value>();
+  for (const n of F) for (const o of n.outputs) if (o.name && isF32(o)) converted.add(o);
+  const weights: Value[] = [];
+  for (const v of g.initializers.values()) {
+    if (v.isGraphInput || v.isGraphOutput || !v.constValue || v.constValue.dtype !== DataType.FLOAT || v.uses.length === 0) continue;
+    if (v.uses.every((u) => F.has(u.node) && !exempt(u.node, u.index))) {
+      converted.add(v);
+      weights.push(v);
+    }
+  }
+
+  s.mutate(g, 'convert-fp16', `converted ${F.size} node(s) and ${weights.length} weight(s) of graph '${g.name}' to float16`, () => {
+    const added: string[] = [];
+    let bytesDelta = 0;
+    const to16 = new Map<Value, Value>();
+    const to32 = new Map<Value, Value>();
+    const place = (src: Value, cast: Node): void => {
+      const p = src.producer;
+      if (p && p.graph === g) g.insertAfter(p, cast);
+      else g.prepend(cast);
+      cast.metadataProps.set('onnxkit.rule', BOUNDARY);
+      added.push(nodeLabel(cast));
+    };
+    const cast16 = (x: Value): Value => {
+      let c = to16.get(x);
+      if (!c) {
+        const node = new Node('Cast', [x], { name: `${x.name}_to_fp16`, attributes: [Attribute.int('to', DataType.FLOAT16)], outputs: [s.freshName(`${x.name}_fp16`)] });
+        c = node.outputs[0]!;
+        s.facts.note(c, retype(s.facts.typeOf(x), DataType.FLOAT16));
+        place(x, node);
+        to16.set(x, c);
+      }
+      return c;
+    };
+    const cast32 = (x: Value, name?: string): Value => {
+      let c = name ? undefined : to32.get(x);
+      if (!c) {
+        const node = new Node('Cast', [x], { name: `${name ?? x.name}_to_fp32`, attributes: [Attribute.int('to', DataType.FLOAT)], outputs: [name ?? s.freshName(`${x.name}_fp32`)] });
+        c = node.outputs[0]!;
+        const t = retype(s.facts.typeOf(x), DataType.FLOAT);
+        // A graph output needs its declared type; intermediates get none (no value_info noise).
+        if (name) c.type = t;
+        s.facts.note(c, t);
+        place(x, node);
+        if (!name) to32.set(x, c);
+      }
+      return c;
+    };
+
+    // 1. Weights: new float16 tensors under the same names.
+    for (const v of weights) {
+      const t = v.constValue!;
+      const src = t.toArray() as Float32Array;
+      const bits = new Uint16Array(src.length);
+      for (let i = 0; i < src.length; i++) bits[i] = numberToFloat16Bits(src[i]!);
+      const half = Tensor.fromArray(DataType.FLOAT16, t.dims, bits, { name: v.name });
+      bytesDelta += half.byteLength - t.byteLength;
+      v.constValue = half;
+      v.type = { kind: 'tensor', elemType: DataType.FLOAT16, shape: t.dims };
+    }
+    // 2. Converted nodes: float32 inputs get a float16 version; type attributes follow.
+    for (const n of F) {
+      n.inputs.forEach((x, i) => {
+        if (!x || exempt(n, i) || converted.has(x) || !isF32(x)) return;
+        if (n.opType === 'Cast') return;
+        n.setInput(i, cast16(x));
+      });
+      if (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT) n.setAttribute(Attribute.int('to', DataType.FLOAT16));
+      if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
+        const a = n.attr('value');
+        if (a && !a.isRef && a.asTensor().dtype === DataType.FLOAT) n.setAttribute(Attribute.tensor('value', toHalf(a.asTensor())));
+        const f = n.attr('value_float');
+        if (f && !f.isRef) {
+          n.removeAttribute('value_float');
+          n.setAttribute(Attribute.tensor('value', toHalf(Tensor.scalar(DataType.FLOAT, f.asFloat()))));
+        }
+        const fs = n.attr('value_floats');
+        if (fs && !fs.isRef) {
+          n.removeAttribute('value_floats');
+          const vals = fs.asFloats();
+          n.setAttribute(Attribute.tensor('value', toHalf(Tensor.fromNumbers(DataType.FLOAT, [vals.length], vals))));
+        }
+      }
+      for (const o of n.outputs) if (converted.has(o) && o.type) o.type = retype(o.type, DataType.FLOAT16);
+    }
+    // 3. Converted values read by float32 consumers (other nodes, exempt inputs, subgraphs).
+    for (const x of converted) {
+      for (const u of [...x.uses]) {
+        if (u.node.metadataProps.get('onnxkit.rule') === BOUNDARY) continue;
+        if (F.has(u.node) && !exempt(u.node, u.index)) continue;
+        u.node.setInput(u.index, cast32(x));
+      }
+    }
+    // 4. Graph outputs keep float32 (the Cast takes the output's name).
+    if (keepIo) {
+      g.outputs.forEach((o, i) => {
+        if (!converted.has(o)) return;
+        const name = o.name;
+        const declared = o.type;
+        o.name = s.freshName(`${name}_fp16`);
+        const c = cast32(o, name);
+        if (declared) c.type = retype(declared, DataType.FLOAT);
+        g.setOutput(i, c);
+      });
+    } else {
+      for (const o of g.outputs) if (converted.has(o) && o.type) o.type = retype(o.type, DataType.FLOAT16);
+    }
+    return { added, bytesDelta, details: { nodes: F.size, weights: weights.length } };
+  });
+  s.metrics['convertedNodes'] = F.size;
+  s.metrics['convertedWeights'] = weights.length;
+}
+
+function toHalf(t: Tensor): Tensor {
+  const src = t.toFloat64();
+  const bits = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = numberToFloat16Bits(src[i]!);
+  return Tensor.fromArray(DataType.FLOAT16, t.dims, bits, { name: t.name });
+}
+
+function retype(t: TypeInfo | null, elemType: DataType): TypeInfo | null {
+  if (!t || (t.kind !== 'tensor' && t.kind !== 'sparse_tensor')) return t;
+  return { ...t, elemType };
+}
+
+function eligible(s: RewriteSession, g: Graph, n: Node, block: Set<string>): true | [string, string] | undefined {
+  if (n.metadataProps.get('onnxkit.rule') === BOUNDARY) return undefined;
+  if (!n.isOnnxDomain) return undefined;
+  const exempt = FP16_OPS[n.opType];
+  const floats = [...n.inputs, ...n.outputs].filter((v): v is Value => v !== null && v.name !== '');
+  const types = floats.map((v) => s.facts.dtypeOf(v));
+  const touchesF32 = types.some((t) => t === DataType.FLOAT) || (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT);
+  if (!touchesF32) {
+    // A convertible op whose types are unknown might be float32 compute we cannot see.
+    const unknown = floats.find((v, i) => types[i] === undefined);
+    return unknown && exempt !== undefined && n.opType !== 'Cast' ? ['unknown-dtype', `type of '${unknown.name}' is not known`] : undefined;
+  }
+  if (exempt === undefined || block.has(n.opType)) return ['blocked-op', `${n.opType} stays float32`];
+  if (n.subgraphs().length > 0) return ['blocked-op', 'has a subgraph'];
+  if (n.opType === 'Cast' && n.getInt('to') !== DataType.FLOAT) return undefined;
+  for (let i = 0; i < n.inputs.length; i++) {
+    const v = n.inputs[i];
+    if (!v) continue;
+    const t = s.facts.dtypeOf(v);
+    if (t === undefined) return ['unknown-dtype', `type of input '${v.name}' is not known`];
+    if (!exempt.includes(i) && n.opType !== 'Cast' && t !== DataType.FLOAT && (t === DataType.DOUBLE || t === DataType.BFLOAT16 || t === DataType.FLOAT16)) {
+      return ['mixed-float-types', `input '${v.name}' is ${DataType[t]}`];
+    }
+  }
+  for (const o of n.outputs) {
+    if (!o.name) continue;
+    if (s.facts.dtypeOf(o) === undefined) return ['unknown-dtype', `type of output '${o.name}' is not known`];
+    if (o.uses.some((u) => u.node.graph !== g)) return ['captured-by-subgraph', `'${o.name}' is read inside a subgraph`];
+  }
+  return true;
+}

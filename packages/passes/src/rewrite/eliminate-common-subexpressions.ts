@@ -1,0 +1,180 @@
+/**
+ * eliminate-common-subexpressions — merges nodes that compute the same thing.
+ *
+ * What: two nodes with the same op, domain, overload, attributes (deep equality: ints as bigint,
+ * floats and tensors by their bits, so 0.0 ≠ −0.0 and NaN payloads count) and the same inputs
+ * (by identity; trailing omitted optional inputs ignored) produce the same outputs; the later one
+ * is removed and its consumers read the earlier one's outputs. Walking in graph order collapses
+ * whole duplicated chains in one sweep.
+ *
+ * Math: a deterministic f gives f(x) = f(x).
+ *
+ * Preconditions:
+ *  1. Default ONNX domain only ("unknown-domain": a custom op may be stateful).
+ *  2. Never non-deterministic ops (RandomNormal*, RandomUniform*, Multinomial, Bernoulli) nor
+ *     Dropout ("nondeterministic").
+ *  3. Never nodes with subgraph attributes ("has-subgraph") or reference attributes.
+ *  4. Same output count; every output of the removed node that is used must exist (be named) on
+ *     the kept node ("kept-node-lacks-output").
+ *  5. If an output of the removed node is a graph output, the kept node's output must be free to
+ *     take its name — two graph outputs never merge into one value ("graph-output-name").
+ *  6. Tensor attributes above 1 MiB are not compared ("large-tensor-attribute").
+ *
+ * Known limits: commutative inputs (Add(a,b) vs Add(b,a)) are not normalised; nodes are merged
+ * only within one graph, not across subgraph boundaries.
+ */
+import { AttributeType, type Attribute, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { NONDETERMINISTIC_OPS, floatBitsKey, nodeLabel, tensorFingerprint, tensorsIdentical } from './util.js';
+
+const MAX_TENSOR_ATTR = 1 << 20;
+
+export const eliminateCommonSubexpressions = definePass({
+  name: 'eliminate-common-subexpressions',
+  description: 'Merge nodes with the same op, attributes and inputs (never random ops or subgraph ops)',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      if (s.stopped) return;
+      runGraph(s, g);
+    }
+  },
+});
+
+function runGraph(s: RewriteSession, g: Graph): void {
+  const ids = new Map<Value, number>();
+  const idOf = (v: Value): number => {
+    let id = ids.get(v);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(v, id);
+    }
+    return id;
+  };
+  const seen = new Map<string, Node[]>();
+  const blocked = new Set<string>();
+  for (const n of g) {
+    if (s.stopped) return;
+    const k = nodeKey(n, idOf);
+    if (typeof k !== 'string') continue;
+    const blocker = blockerOf(n);
+    if (blocker) {
+      // Only a node with a would-be twin is a declined candidate; report it, do not merge.
+      if (blocked.has(k)) s.decline(n, blocker[0], blocker[1]);
+      else blocked.add(k);
+      continue;
+    }
+    const key = k;
+    const bucket = seen.get(key);
+    if (!bucket) {
+      seen.set(key, [n]);
+      continue;
+    }
+    const kept = bucket.find((k) => k.graph === g && sameAttributes(k, n));
+    if (!kept) {
+      bucket.push(n);
+      continue;
+    }
+    const replace: [Value, Value][] = [];
+    let problem: string | undefined;
+    n.outputs.forEach((o, i) => {
+      if (o.uses.length === 0 && !o.isGraphOutput) return;
+      const k = kept.outputs[i];
+      if (!k || k.name === '') problem = `output ${i} ('${o.name}') is omitted on ${nodeLabel(kept)}`;
+      else replace.push([o, k]);
+    });
+    if (problem) {
+      s.decline(n, 'kept-node-lacks-output', problem);
+      continue;
+    }
+    const r = s.apply(g, {
+      rule: 'cse',
+      remove: [n],
+      replace,
+      description: `${nodeLabel(n)} duplicates ${nodeLabel(kept)} (${n.opType})`,
+    });
+    if (!r.ok) s.decline(n, r.reason, r.detail);
+  }
+}
+
+type KeyResult = string | { reason: string; detail: string };
+
+/** Why a node must never be merged even with an identical twin. */
+function blockerOf(n: Node): [string, string] | undefined {
+  if (!n.isOnnxDomain) return ['unknown-domain', `${n.domain}::${n.opType} may be stateful`];
+  if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return ['nondeterministic', `${n.opType} is not deterministic`];
+  return undefined;
+}
+
+function nodeKey(n: Node, idOf: (v: Value) => number): KeyResult {
+  const parts: string[] = [n.opType, n.domain === 'ai.onnx' ? '' : n.domain, n.overload, String(n.outputs.length)];
+  let last = n.inputs.length;
+  while (last > 0 && n.inputs[last - 1] === null) last--;
+  for (let i = 0; i < last; i++) {
+    const v = n.inputs[i];
+    parts.push(v ? String(idOf(v)) : '-');
+  }
+  parts.push('|');
+  const names = [...n.attributes.keys()].sort();
+  for (const name of names) {
+    const a = n.attributes.get(name)!;
+    const k = attrKey(a);
+    if (typeof k !== 'string') return k;
+    parts.push(`${name}=${k}`);
+  }
+  return parts.join(',');
+}
+
+function attrKey(a: Attribute): KeyResult {
+  if (a.isRef) return { reason: 'skip', detail: '' };
+  switch (a.type) {
+    case AttributeType.INT:
+      return `i${String(a.value)}`;
+    case AttributeType.INTS:
+      return `I[${(a.value as readonly bigint[]).join(',')}]`;
+    case AttributeType.FLOAT:
+      return `f${floatBitsKey(a.value as number)}`;
+    case AttributeType.FLOATS:
+      return `F[${(a.value as readonly number[]).map(floatBitsKey).join(',')}]`;
+    case AttributeType.STRING:
+      return `s${JSON.stringify(a.value)}`;
+    case AttributeType.STRINGS:
+      return `S${JSON.stringify(a.value)}`;
+    case AttributeType.TENSOR: {
+      const t = a.value as Tensor;
+      if (t.byteLength > MAX_TENSOR_ATTR) return { reason: 'large-tensor-attribute', detail: `tensor attribute '${a.name}' is ${t.byteLength} bytes` };
+      return `t${tensorFingerprint(t)}`;
+    }
+    case AttributeType.TENSORS: {
+      const ts = a.value as readonly Tensor[];
+      let total = 0;
+      for (const t of ts) total += t.byteLength;
+      if (total > MAX_TENSOR_ATTR) return { reason: 'large-tensor-attribute', detail: `tensors attribute '${a.name}' is ${total} bytes` };
+      return `T[${ts.map(tensorFingerprint).join(';')}]`;
+    }
+    case AttributeType.GRAPH:
+    case AttributeType.GRAPHS:
+      return { reason: 'has-subgraph', detail: `attribute '${a.name}' holds a graph` };
+    default:
+      // Type protos and sparse tensors: rare; treat as not comparable rather than guess.
+      return { reason: 'unsupported-attribute', detail: `attribute '${a.name}' of type ${AttributeType[a.type]}` };
+  }
+}
+
+/** Full comparison of tensor attributes (the key holds only a fingerprint). */
+function sameAttributes(a: Node, b: Node): boolean {
+  for (const [name, x] of a.attributes) {
+    const y = b.attributes.get(name);
+    if (!y) return false;
+    if (x.type === AttributeType.TENSOR) {
+      if (!tensorsIdentical(x.value as Tensor, y.value as Tensor)) return false;
+    } else if (x.type === AttributeType.TENSORS) {
+      const xs = x.value as readonly Tensor[];
+      const ys = y.value as readonly Tensor[];
+      if (xs.length !== ys.length || xs.some((t, i) => !tensorsIdentical(t, ys[i]!))) return false;
+    }
+  }
+  return true;
+}

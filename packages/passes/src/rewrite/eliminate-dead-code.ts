@@ -1,0 +1,105 @@
+/**
+ * eliminate-dead-code — removes computation whose results nobody reads.
+ *
+ * What: nodes none of whose outputs is used or is a graph output (walking each graph backwards,
+ * so whole dead chains go in one sweep); initializers nobody uses; and, in the main graph only,
+ * graph inputs that are also initializers (optional overrides) when nothing reads them.
+ * Subgraphs (If/Loop/Scan bodies) are cleaned too; a value captured from an outer scope counts
+ * as used, because a use inside a subgraph is a use like any other in the IR.
+ *
+ * Math: none — removing an unread value cannot change any output.
+ *
+ * Preconditions:
+ *  1. A node is dead only if every output has no use and is not a graph output.
+ *  2. Nodes outside the default ONNX domain are kept ("unknown-domain"): a custom op may have
+ *     effects we do not know about.
+ *  3. Subgraph inputs (Loop/Scan body parameters) are never removed: they are positional.
+ *  4. Initializers named in training_info bindings are kept; function bodies are left alone.
+ *  5. Initialized graph inputs are removed only with option `removeInitializedInputs` (default
+ *     true); a caller that still feeds one will be told by onnxruntime that the input is gone.
+ *
+ * Known limits: dead outputs of live multi-output nodes stay (ONNX outputs are positional);
+ * unused model-local functions are not pruned.
+ */
+import type { Graph, Model, Node } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import { detachSubgraphs, type RewriteSession } from './session.js';
+import { nodeLabel } from './util.js';
+
+export const eliminateDeadCode = definePass({
+  name: 'eliminate-dead-code',
+  description: 'Remove nodes whose outputs are never read, unused initializers and unused initialized inputs (subgraphs too)',
+  exact: true,
+  run(s: RewriteSession) {
+    const removeInputs = s.options['removeInitializedInputs'] !== false;
+    const graphs = [...s.graphs];
+    // Inner graphs first, so a subgraph emptied of its dead nodes releases outer captures.
+    for (const g of graphs.reverse()) {
+      if (s.stopped) return;
+      if (g.parent !== null && g.parent.graph === null) continue;
+      sweepNodes(s, g);
+      sweepInitializers(s, s.model, g, removeInputs && g === s.model.graph);
+    }
+  },
+});
+
+function isDead(n: Node): boolean {
+  for (const o of n.outputs) if (o.uses.length > 0 || o.isGraphOutput) return false;
+  return true;
+}
+
+function sweepNodes(s: RewriteSession, g: Graph): void {
+  for (const n of g.reversed()) {
+    if (s.stopped) return;
+    if (!isDead(n)) continue;
+    if (!n.isOnnxDomain) {
+      s.decline(n, 'unknown-domain', `${n.domain}::${n.opType} may have side effects`);
+      continue;
+    }
+    const label = nodeLabel(n);
+    s.mutate(g, 'dead-node', `removed ${n.opType} ${label}: no output is read`, () => {
+      detachSubgraphs(n);
+      g.remove(n, { safe: true });
+      return { removed: [label] };
+    });
+  }
+}
+
+function sweepInitializers(s: RewriteSession, model: Model, g: Graph, removeInputs: boolean): void {
+  const bound = new Set<string>();
+  if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
+  for (const v of [...g.initializers.values()]) {
+    if (s.stopped) return;
+    if (v.uses.length > 0 || v.isGraphOutput) continue;
+    if (bound.has(v.name)) {
+      s.decline(null, 'training-bound', `initializer '${v.name}' is bound by training_info`);
+      continue;
+    }
+    if (v.isGraphInput) {
+      if (!removeInputs) {
+        s.decline(null, 'initialized-input-kept', `'${v.name}' is an initialized graph input`);
+        continue;
+      }
+      const bytes = v.constValue?.byteLength ?? 0;
+      s.mutate(g, 'unused-initialized-input', `removed unused initialized graph input '${v.name}'`, () => {
+        g.removeInput(v);
+        g.removeInitializer(v.name);
+        return { bytesDelta: -bytes };
+      });
+      continue;
+    }
+    const bytes = v.constValue?.byteLength ?? 0;
+    s.mutate(g, 'unused-initializer', `removed unused initializer '${v.name}'`, () => {
+      g.removeInitializer(v.name);
+      return { bytesDelta: -bytes };
+    });
+  }
+  for (const v of [...g.sparseInitializers.values()]) {
+    if (s.stopped) return;
+    if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput || bound.has(v.name)) continue;
+    s.mutate(g, 'unused-initializer', `removed unused sparse initializer '${v.name}'`, () => {
+      g.removeSparseInitializer(v.name);
+      return {};
+    });
+  }
+}

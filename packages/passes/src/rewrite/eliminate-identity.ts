@@ -1,0 +1,366 @@
+/**
+ * eliminate-identity — removes nodes that provably return their input unchanged.
+ *
+ * What: Identity; Dropout in inference; Cast/CastLike to the input's own type; Reshape, Expand,
+ * Transpose, Slice, Pad, Concat, Split and Flatten that do nothing; Add 0 / Mul 1 / Sub 0 / Div 1
+ * by constants. Each such node is bypassed: its consumers read its (data) input directly.
+ *
+ * Math: y = f(x) with f the identity on every input the node accepts, so y ≡ x bit for bit —
+ * except Add(x, +0), which maps −0 to +0 (equal as numbers; sign of zero only).
+ *
+ * Preconditions (each one a decline reason when it fails):
+ *  1. The node is in the default ONNX domain and has no attribute the rule does not know.
+ *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused.
+ *  3. The output has the input's element type and provably the input's shape — from constant
+ *     operands and trusted shapes (shape inference, or declared graph-input shapes), never from
+ *     value_info of intermediates. A numeric target dim against a symbolic input dim is not proof.
+ *  4. Element-wise unit ops: the constant is all 0 (Add/Sub) or all 1 (Mul/Div), in the input's
+ *     dtype, and broadcasting it changes neither shape nor dtype (rank ≤ input rank; every dim 1
+ *     or equal to the input's dim). Sub and Div only with the constant as second operand.
+ *  5. If the output is a graph output, the input must be an intermediate value that can take the
+ *     output's name (not a graph input, initializer or another graph output) — otherwise two
+ *     outputs would merge or the interface would change (onnxoptimizer's `tryReplacingAllUsesWith`
+ *     trap behind onnx/optimizer #252, #273–#285).
+ *  6. Dropout: opset ≥ 12 training_mode absent or constant false; opset < 7 is_test = 1.
+ *
+ * Known limits: Concat is only removed with a single input (not with empty siblings); Squeeze/
+ * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.
+ */
+import { DataType, type Node, type Value } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { allEqual, intsAttr, intsOf, isIndexTensor, nodeLabel, normAxis, unknownAttribute } from './util.js';
+
+/** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
+const HUGE = 2 ** 53;
+
+type Verdict = { input: Value } | { reason: string; detail: string } | null;
+
+export const eliminateIdentity = definePass({
+  name: 'eliminate-identity',
+  description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const n of g) {
+        if (s.stopped) return;
+        if (!n.isOnnxDomain) continue;
+        const v = check(s, n);
+        if (v === null) continue;
+        if ('reason' in v) {
+          s.decline(n, v.reason, v.detail);
+          continue;
+        }
+        const out = n.outputs[0]!;
+        const r = s.apply(g, {
+          rule: n.opType.toLowerCase(),
+          remove: [n],
+          replace: [[out, v.input]],
+          description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
+        });
+        if (!r.ok) s.decline(n, r.reason, r.detail);
+      }
+    }
+  },
+});
+
+const KNOWN: Record<string, readonly string[]> = {
+  Identity: [],
+  Dropout: ['ratio', 'seed', 'is_test'],
+  Cast: ['to', 'saturate', 'round_mode'],
+  CastLike: ['saturate', 'round_mode'],
+  Reshape: ['allowzero', 'shape'],
+  Expand: [],
+  Transpose: ['perm'],
+  Slice: ['starts', 'ends', 'axes'],
+  Pad: ['mode', 'pads', 'value'],
+  Concat: ['axis'],
+  Split: ['axis', 'split', 'num_outputs'],
+  Flatten: ['axis'],
+  Add: [],
+  Sub: [],
+  Mul: [],
+  Div: [],
+};
+
+function check(s: RewriteSession, n: Node): Verdict {
+  const known = KNOWN[n.opType];
+  if (known === undefined) return null;
+  const x = n.inputs[0];
+  if (!x && n.opType !== 'Add' && n.opType !== 'Mul') return null;
+  const bad = unknownAttribute(n, known);
+  if (bad !== undefined) return no('unknown-attribute', `attribute '${bad}' is not understood`);
+  if (n.outputs.length === 0) return null;
+  switch (n.opType) {
+    case 'Identity':
+      return x ? { input: x } : null;
+    case 'Dropout':
+      return dropout(s, n, x!);
+    case 'Cast':
+    case 'CastLike':
+      return cast(s, n, x!);
+    case 'Reshape':
+      return reshape(s, n, x!);
+    case 'Expand':
+      return expand(s, n, x!);
+    case 'Transpose':
+      return transpose(s, n, x!);
+    case 'Slice':
+      return slice(s, n, x!);
+    case 'Pad':
+      return pad(s, n, x!);
+    case 'Concat':
+      return n.inputs.length === 1 && x ? { input: x } : null;
+    case 'Split':
+      return split(s, n, x!);
+    case 'Flatten':
+      return flatten(s, n, x!);
+    default:
+      return unitOp(s, n);
+  }
+}
+
+function no(reason: string, detail: string): Verdict {
+  return { reason, detail };
+}
+
+function dropout(s: RewriteSession, n: Node, x: Value): Verdict {
+  const opset = s.opset;
+  if (opset < 7 && n.getInt('is_test', 0) !== 1) return no('training-mode', 'Dropout is_test=0 (training)');
+  if (opset >= 12) {
+    const tm = n.inputs[2];
+    if (tm) {
+      const t = s.facts.constOf(tm);
+      if (!t) return no('training-mode-not-constant', `training_mode '${tm.name}' is not a constant`);
+      if (t.toFloat64()[0] !== 0) return no('training-mode', 'training_mode is true');
+    }
+  }
+  const mask = n.outputs[1];
+  if (mask && (mask.uses.length > 0 || mask.isGraphOutput)) return no('mask-output-used', `mask '${mask.name}' is used`);
+  return { input: x };
+}
+
+function cast(s: RewriteSession, n: Node, x: Value): Verdict {
+  const from = s.facts.dtypeOf(x);
+  if (from === undefined) return no('unknown-input-dtype', `element type of '${x.name}' is not known`);
+  let to: number | undefined;
+  if (n.opType === 'Cast') to = n.getInt('to');
+  else {
+    const like = n.inputs[1];
+    to = like ? s.facts.dtypeOf(like) : undefined;
+  }
+  if (to === undefined) return no('unknown-target-dtype', 'target type is not known');
+  return from === to ? { input: x } : null;
+}
+
+function reshape(s: RewriteSession, n: Node, x: Value): Verdict {
+  const shapeIn = n.inputs[1];
+  let target: number[] | undefined;
+  if (shapeIn) {
+    const t = s.facts.constOf(shapeIn);
+    if (!t) return null;
+    if (!isIndexTensor(t)) return no('unknown-attribute', 'shape is not int64');
+    target = intsOf(t);
+  } else if (s.opset < 5) {
+    target = intsAttr(n, 'shape', []);
+  }
+  if (!target) return null;
+  const inShape = s.facts.shapeOf(x);
+  if (!inShape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
+  if (target.length !== inShape.length) return null;
+  const allowzero = n.getInt('allowzero', 0) === 1;
+  let unproven = -1;
+  for (let i = 0; i < target.length; i++) {
+    const d = target[i]!;
+    const have = inShape[i];
+    if (d === 0 && !allowzero) continue;
+    if (d === -1) {
+      if (unproven >= 0) return null;
+      unproven = i;
+      continue;
+    }
+    if (typeof have === 'number') {
+      if (have !== d) return null;
+    } else {
+      return no('shape-not-provably-equal', `dim ${i} of '${x.name}' is symbolic (${String(have)}) and the target says ${d}`);
+    }
+  }
+  // A single -1 with every other dim proven equal must equal the remaining input dim.
+  return { input: x };
+}
+
+function expand(s: RewriteSession, n: Node, x: Value): Verdict {
+  const shapeIn = n.inputs[1];
+  const t = shapeIn ? s.facts.constOf(shapeIn) : undefined;
+  if (!t) return null;
+  const target = intsOf(t);
+  const inShape = s.facts.shapeOf(x);
+  if (!inShape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
+  if (target.length > inShape.length) return null;
+  const off = inShape.length - target.length;
+  for (let i = 0; i < target.length; i++) {
+    const d = target[i]!;
+    const have = inShape[off + i];
+    if (d === 1) continue;
+    if (typeof have !== 'number') return no('shape-not-provably-equal', `dim ${off + i} of '${x.name}' is symbolic and Expand asks for ${d}`);
+    if (have !== d) return null;
+  }
+  return { input: x };
+}
+
+function transpose(s: RewriteSession, n: Node, x: Value): Verdict {
+  const perm = n.getInts('perm');
+  if (perm) return perm.every((p, i) => p === i) ? { input: x } : null;
+  const rank = s.facts.rankOf(x);
+  if (rank === undefined) return no('unknown-input-shape', `rank of '${x.name}' is not known (default perm reverses axes)`);
+  return rank <= 1 ? { input: x } : null;
+}
+
+function slice(s: RewriteSession, n: Node, x: Value): Verdict {
+  let starts: number[] | undefined;
+  let ends: number[] | undefined;
+  let axes: number[] | undefined;
+  let steps: number[] | undefined;
+  if (s.opset < 10) {
+    starts = n.getInts('starts');
+    ends = n.getInts('ends');
+    axes = n.getInts('axes');
+  } else {
+    const get = (i: number): number[] | null | undefined => {
+      const v = n.inputs[i];
+      if (!v) return undefined;
+      const t = s.facts.constOf(v);
+      return t ? intsOf(t) : null;
+    };
+    const st = get(1);
+    const en = get(2);
+    const ax = get(3);
+    const sp = get(4);
+    if (st === null || en === null || ax === null || sp === null) return null;
+    starts = st;
+    ends = en;
+    axes = ax;
+    steps = sp;
+  }
+  if (!starts || !ends) return null;
+  const shape = s.facts.shapeOf(x);
+  if (!shape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
+  const rank = shape.length;
+  for (let k = 0; k < starts.length; k++) {
+    const axis = normAxis(axes ? axes[k]! : k, rank);
+    if (axis === undefined) return null;
+    const step = steps ? steps[k]! : 1;
+    if (step !== 1) return null;
+    const dim = shape[axis];
+    const st = starts[k]!;
+    const en = ends[k]!;
+    if (typeof dim === 'number') {
+      const startClamped = st < 0 ? Math.max(0, st + dim) : Math.min(st, dim);
+      const endClamped = en < 0 ? Math.max(0, en + dim) : Math.min(en, dim);
+      if (startClamped !== 0 || endClamped !== dim) return null;
+    } else {
+      if (st !== 0 || en < HUGE) return no('shape-not-provably-equal', `axis ${axis} of '${x.name}' is symbolic; the slice is not provably full`);
+    }
+  }
+  return { input: x };
+}
+
+function pad(s: RewriteSession, n: Node, x: Value): Verdict {
+  let pads: number[] | undefined;
+  if (s.opset < 11) pads = n.getInts('pads') ?? n.getInts('paddings');
+  else {
+    const p = n.inputs[1];
+    const t = p ? s.facts.constOf(p) : undefined;
+    if (!t) return null;
+    pads = intsOf(t);
+  }
+  if (!pads) return null;
+  return pads.every((p) => p === 0) ? { input: x } : null;
+}
+
+function split(s: RewriteSession, n: Node, x: Value): Verdict {
+  if (n.outputs.length !== 1) return null;
+  let sizes: number[] | undefined;
+  if (s.opset >= 13) {
+    const v = n.inputs[1];
+    if (v) {
+      const t = s.facts.constOf(v);
+      if (!t) return no('split-not-constant', `split '${v.name}' is not a constant`);
+      sizes = intsOf(t);
+    }
+  } else {
+    sizes = n.getInts('split');
+  }
+  if (sizes && sizes.length > 0) {
+    const shape = s.facts.shapeOf(x);
+    if (!shape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
+    const axis = normAxis(n.getInt('axis', 0), shape.length);
+    if (axis === undefined) return null;
+    const dim = shape[axis];
+    if (typeof dim !== 'number') return no('shape-not-provably-equal', `split axis of '${x.name}' is symbolic`);
+    if (sizes.length !== 1 || sizes[0] !== dim) return null;
+  }
+  return { input: x };
+}
+
+function flatten(s: RewriteSession, n: Node, x: Value): Verdict {
+  const shape = s.facts.shapeOf(x);
+  if (!shape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
+  if (shape.length !== 2) return null;
+  const axis = n.getInt('axis', 1);
+  return axis === 1 || axis === -1 ? { input: x } : null;
+}
+
+const UNIT: Record<string, { value: number; commutative: boolean }> = {
+  Add: { value: 0, commutative: true },
+  Sub: { value: 0, commutative: false },
+  Mul: { value: 1, commutative: true },
+  Div: { value: 1, commutative: false },
+};
+
+function unitOp(s: RewriteSession, n: Node): Verdict {
+  const unit = UNIT[n.opType]!;
+  if (n.inputs.length !== 2) return null;
+  const [a, b] = n.inputs;
+  if (!a || !b) return null;
+  const candidates: [Value, Value][] = [[a, b]];
+  if (unit.commutative) candidates.push([b, a]);
+  let last: Verdict = null;
+  for (const [x, c] of candidates) {
+    const t = s.facts.constOf(c);
+    if (!t) continue;
+    if (!allEqual(t, unit.value)) continue;
+    const dt = s.facts.dtypeOf(x);
+    if (dt === undefined) {
+      last = no('unknown-input-dtype', `element type of '${x.name}' is not known`);
+      continue;
+    }
+    if (dt !== t.dtype || dt === DataType.BOOL || dt === DataType.STRING) {
+      last = no('dtype-mismatch', `constant is ${t.dtype}, input is ${dt}`);
+      continue;
+    }
+    const shape = s.facts.shapeOf(x);
+    if (!shape) {
+      last = no('unknown-input-shape', `shape of '${x.name}' is not known; broadcasting could change it`);
+      continue;
+    }
+    if (t.dims.length > shape.length) {
+      last = no('broadcast-changes-shape', `constant rank ${t.dims.length} > input rank ${shape.length}`);
+      continue;
+    }
+    const off = shape.length - t.dims.length;
+    let ok = true;
+    for (let i = 0; i < t.dims.length; i++) {
+      const d = t.dims[i]!;
+      if (d === 1) continue;
+      if (shape[off + i] !== d) {
+        ok = false;
+        last = no('broadcast-changes-shape', `constant dim ${i} is ${d}, input dim is ${String(shape[off + i])}`);
+        break;
+      }
+    }
+    if (ok) return { input: x };
+  }
+  return last;
+}

@@ -1,0 +1,103 @@
+/**
+ * What a rewrite may assume about a value: its element type, its shape, its constant content.
+ *
+ * Shapes come from the analysis half's `inferShapes` (packages/passes/src/analysis); when it
+ * fails on a model, only from declarations that onnxruntime itself enforces — graph inputs and
+ * initializers. Declared `value_info` of intermediate values is deliberately NOT trusted:
+ * a stale value_info is exactly how onnxoptimizer's `eliminate_shape_op` / `eliminate_nop_*`
+ * passes changed outputs (onnx/optimizer #262, #275, #279). Values a pass creates are noted in an
+ * overlay with the type of the value they replace, so one inference serves a whole pass run.
+ */
+import { type DataType, type Model, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
+import { inferShapes, type ShapeInference } from '../analysis/index.js';
+import { constantOf } from './util.js';
+
+export class Facts {
+  readonly #model: Model;
+  readonly #inputShapes: Record<string, readonly (number | string)[]> | undefined;
+  #inference: ShapeInference | null | undefined;
+  readonly #overlay = new Map<Value, TypeInfo>();
+  /** Why inference is unavailable (for explain output), when it is. */
+  inferenceError: string | undefined;
+
+  constructor(model: Model, inputShapes?: Readonly<Record<string, readonly (number | string)[]>>) {
+    this.#model = model;
+    this.#inputShapes = inputShapes ? { ...inputShapes } : undefined;
+  }
+
+  #infer(): ShapeInference | null {
+    if (this.#inference !== undefined) return this.#inference;
+    try {
+      this.#inference = inferShapes(this.#model, this.#inputShapes ? { inputShapes: this.#inputShapes } : {});
+    } catch (e) {
+      // An analysis bug must not take a rewrite down: passes then see fewer facts and decline more.
+      this.inferenceError = `shape inference failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.#inference = null;
+    }
+    return this.#inference;
+  }
+
+  /** Records the type of a value a pass created (typically the type of the value it replaces). */
+  note(v: Value, type: TypeInfo | null): void {
+    if (type) this.#overlay.set(v, type);
+  }
+
+  /** Type of `v` from trusted sources, or null. */
+  typeOf(v: Value): TypeInfo | null {
+    const o = this.#overlay.get(v);
+    if (o) return o;
+    const c = v.isInitializer ? v.constValue : null;
+    if (c) return { kind: 'tensor', elemType: c.dtype, shape: c.dims };
+    const inf = this.#infer();
+    if (inf) {
+      const t = inf.typeOf(v);
+      if (t) {
+        if ((t.kind === 'tensor' || t.kind === 'sparse_tensor') && t.shape === null) {
+          const s = inf.shapeOf(v);
+          if (s !== null) return { ...t, shape: s };
+        }
+        return t;
+      }
+    }
+    if (v.isGraphInput && v.graph === this.#model.graph) {
+      const pinned = this.#inputShapes?.[v.name];
+      const tt = v.tensorType;
+      if (tt && pinned) return { ...tt, shape: pinned };
+      return v.type;
+    }
+    const k = constantOf(v);
+    if (k) return { kind: 'tensor', elemType: k.dtype, shape: k.dims };
+    return null;
+  }
+
+  /** Element type, when known. */
+  dtypeOf(v: Value): DataType | undefined {
+    const t = this.typeOf(v);
+    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') && t.elemType !== 0 ? t.elemType : undefined;
+  }
+
+  /** Shape (dims may be symbolic or null), or null when the rank is unknown. */
+  shapeOf(v: Value): Shape | null {
+    const t = this.typeOf(v);
+    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.shape : null;
+  }
+
+  /** Rank, when known. */
+  rankOf(v: Value): number | undefined {
+    return this.shapeOf(v)?.length;
+  }
+
+  /** Fully static shape, or null. */
+  staticShape(v: Value): number[] | null {
+    const s = this.shapeOf(v);
+    return isStaticShape(s) ? [...s] : null;
+  }
+
+  /** Constant content: initializers and Constant nodes, plus values inference computed. */
+  constOf(v: Value): Tensor | undefined {
+    const k = constantOf(v);
+    if (k) return k;
+    if (v.isGraphInput) return undefined;
+    return this.#infer()?.constOf(v);
+  }
+}

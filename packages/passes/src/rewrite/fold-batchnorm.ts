@@ -1,0 +1,202 @@
+/**
+ * fold-batchnorm — folds an inference BatchNormalization into the Conv, ConvTranspose or Gemm
+ * that feeds it.
+ *
+ * Math (per output channel c, computed in float64, rounded once to the weight's dtype):
+ *   s_c  = γ_c / √(σ²_c + ε)
+ *   W'   = W · s_c          (along the output-channel axis of W)
+ *   b'_c = (b_c − μ_c) · s_c + β_c      (b = 0 when the producer has no bias)
+ * Output-channel axis of W: Conv [M, C/g, k…] → axis 0; ConvTranspose [C_in, M/g, k…] → the
+ * element W[ci, j, …] feeds output channel (ci ÷ (C_in/g))·(M/g) + j (group-aware); Gemm: B is
+ * [K, N] (transB = 0, axis 1) or [N, K] (transB = 1, axis 0). For Gemm, Y = α·A·B + β·C becomes
+ * α·A·B' + C' with C' = (β·C − μ)·s + β_BN broadcast per column, and beta = 1.
+ *
+ * Preconditions (decline reason in brackets):
+ *  1. BN is in the default domain, inference mode: training_mode absent/0 (opset ≥ 14), is_test=1
+ *     (opset < 7), spatial absent/1 (opset < 9) [training-mode] [not-spatial].
+ *  2. BN's outputs other than Y are unused [bn-extra-outputs-used].
+ *  3. BN's X comes from a Conv/ConvTranspose/Gemm whose output has no other use and is not a
+ *     graph output [producer-output-used-elsewhere] [producer-output-is-graph-output].
+ *  4. γ, β, μ, σ², W (and the bias, if any) are constants [weights-not-constant]; W and the bias
+ *     are used by no other node [weight-shared] — unless option `cloneSharedWeights: true`, in
+ *     which case the fused node gets its own copy and the other users keep the original.
+ *  5. W is float, double or float16 [unsupported-dtype]; channel counts agree [shape-mismatch];
+ *     Gemm's C broadcasts to [M, N] per column [bias-shape].
+ *  6. No attribute the rule does not know on either node [unknown-attribute].
+ *
+ * Known limits: BN feeding from MatMul (without Gemm) is not folded; BN before a Conv (folding
+ * into the following layer) is not attempted because zero padding would make it inexact.
+ */
+import { Attribute, DataType, Node, type Graph, type Tensor } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { WEIGHT_FLOAT_TYPES, floatScratch, floatTensor, floatView, nodeLabel, scaleRows, tensorFromScratch, unknownAttribute } from './util.js';
+
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const CONVT_ATTRS = [...CONV_ATTRS, 'output_padding', 'output_shape'];
+const GEMM_ATTRS = ['alpha', 'beta', 'transA', 'transB', 'broadcast'];
+const BN_ATTRS = ['epsilon', 'momentum', 'training_mode', 'is_test', 'spatial', 'consumed_inputs'];
+
+export const foldBatchnorm = definePass({
+  name: 'fold-batchnorm',
+  description: 'Fold inference BatchNormalization into the preceding Conv, ConvTranspose or Gemm (float64 math)',
+  exact: true,
+  run(s: RewriteSession) {
+    const clone = s.options['cloneSharedWeights'] === true;
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const bn of g) {
+        if (s.stopped) return;
+        if (bn.opType !== 'BatchNormalization' || !bn.isOnnxDomain) continue;
+        const x = bn.inputs[0];
+        const p = x?.producer;
+        if (!x || !p || !p.isOnnxDomain || !['Conv', 'ConvTranspose', 'Gemm'].includes(p.opType)) continue;
+        const why = fold(s, g, p, bn, clone);
+        if (why) s.decline(bn, why[0], why[1]);
+      }
+    }
+  },
+});
+
+type Why = [string, string] | undefined;
+
+function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): Why {
+  const opset = s.opset;
+  const badBn = unknownAttribute(bn, BN_ATTRS);
+  if (badBn) return ['unknown-attribute', `BatchNormalization attribute '${badBn}'`];
+  const badP = unknownAttribute(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
+  if (badP) return ['unknown-attribute', `${p.opType} attribute '${badP}'`];
+  if (bn.getInt('training_mode', 0) !== 0) return ['training-mode', 'training_mode=1'];
+  if (opset < 7 && bn.getInt('is_test', 0) !== 1) return ['training-mode', 'is_test=0'];
+  if (opset < 9 && bn.getInt('spatial', 1) !== 1) return ['not-spatial', 'spatial=0 (per-element statistics)'];
+  for (let i = 1; i < bn.outputs.length; i++) {
+    const o = bn.outputs[i]!;
+    if (o.uses.length > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
+  }
+  const pout = p.outputs[0]!;
+  if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
+  if (pout.uses.length !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
+
+  const consts: Tensor[] = [];
+  for (let i = 1; i <= 4; i++) {
+    const v = bn.inputs[i];
+    const t = v ? s.facts.constOf(v) : undefined;
+    if (!t) return ['weights-not-constant', `BatchNormalization input ${i} ('${v?.name ?? ''}') is not a constant`];
+    consts.push(t);
+  }
+  const [gamma, beta, mean, variance] = consts as [Tensor, Tensor, Tensor, Tensor];
+  const wv = p.inputs[1];
+  const bv = p.inputs[2] ?? null;
+  const w = wv ? s.facts.constOf(wv) : undefined;
+  if (!wv || !w) return ['weights-not-constant', `${p.opType} weight '${wv?.name ?? ''}' is not a constant`];
+  const b = bv ? s.facts.constOf(bv) : undefined;
+  if (bv && !b) return ['weights-not-constant', `${p.opType} bias '${bv.name}' is not a constant`];
+  if (!clone) {
+    for (const v of [wv, bv]) {
+      if (v && v.uses.some((u) => u.node !== p)) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(v.uses.find((u) => u.node !== p)!.node)}`];
+    }
+  }
+  if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', `weight is ${DataType[w.dtype]}`];
+  if (b && b.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
+
+  const eps = bn.getFloat('epsilon', 1e-5);
+  const g64 = gamma.toFloat64();
+  const be64 = beta.toFloat64();
+  const mu64 = mean.toFloat64();
+  const var64 = variance.toFloat64();
+  const channels = g64.length;
+  if (be64.length !== channels || mu64.length !== channels || var64.length !== channels || gamma.dims.length !== 1) {
+    return ['shape-mismatch', 'BN parameters are not all [C]'];
+  }
+  const scale = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) scale[c] = g64[c]! / Math.sqrt(var64[c]! + eps);
+
+  const W = floatView(w);
+  const dims = w.dims;
+  const Wn = floatScratch(w.dtype, W.length);
+  let newBias: Float64Array;
+  let biasDims: readonly number[];
+  const attrs: Attribute[] = [...p.attributes.values()];
+
+  if (p.opType === 'Conv' || p.opType === 'ConvTranspose') {
+    if (dims.length < 3) return ['shape-mismatch', `weight rank ${dims.length}`];
+    const group = p.getInt('group', 1);
+    let outChannels: number;
+    const inner = dims.slice(2).reduce((a, d) => a * d, 1);
+    if (p.opType === 'Conv') {
+      outChannels = dims[0]!;
+      if (outChannels !== channels) return ['shape-mismatch', `Conv has ${outChannels} output channels, BN ${channels}`];
+      scaleRows(W, Wn, scale, outChannels, W.length / outChannels);
+    } else {
+      const cin = dims[0]!;
+      const perGroupOut = dims[1]!;
+      outChannels = perGroupOut * group;
+      if (outChannels !== channels || cin % group !== 0) return ['shape-mismatch', `ConvTranspose has ${outChannels} output channels (group ${group}), BN ${channels}`];
+      // Row (ci, j) of W, seen as [C_in·M/g, k…], feeds output channel (ci ÷ (C_in/g))·(M/g) + j.
+      const cinPerGroup = cin / group;
+      const rowScale = new Float64Array(cin * perGroupOut);
+      for (let ci = 0; ci < cin; ci++) {
+        const gi = Math.floor(ci / cinPerGroup);
+        for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
+      }
+      scaleRows(W, Wn, rowScale, cin * perGroupOut, inner);
+    }
+    const b64 = b ? b.toFloat64() : new Float64Array(channels);
+    if (b64.length !== channels) return ['shape-mismatch', 'bias is not [M]'];
+    newBias = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) newBias[c] = (b64[c]! - mu64[c]!) * scale[c]! + be64[c]!;
+    biasDims = [channels];
+  } else {
+    if (dims.length !== 2) return ['shape-mismatch', `Gemm B rank ${dims.length}`];
+    const transB = p.getInt('transB', 0) !== 0;
+    const [r, c] = dims as [number, number];
+    const N = transB ? r : c;
+    if (N !== channels) return ['shape-mismatch', `Gemm has ${N} output columns, BN ${channels}`];
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) Wn[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
+    const betaG = p.getFloat('beta', 1);
+    // C' = (β·C − μ)·s + β_BN, broadcast over rows; keep C's row dimension when it has one.
+    let rows = 1;
+    let C: Float64Array | undefined;
+    let cCols = 1;
+    if (b) {
+      const cd = b.dims;
+      if (cd.length > 2) return ['bias-shape', `C has rank ${cd.length}`];
+      const ccols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
+      const crows = cd.length === 2 ? cd[0]! : 1;
+      if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
+      rows = crows;
+      cCols = ccols;
+      C = b.toFloat64();
+    }
+    newBias = new Float64Array(rows * N);
+    for (let i = 0; i < rows; i++) {
+      for (let n = 0; n < N; n++) {
+        const cv = C ? C[i * cCols + (cCols === 1 ? 0 : n)]! : 0;
+        newBias[i * N + n] = (betaG * cv - mu64[n]!) * scale[n]! + be64[n]!;
+      }
+    }
+    biasDims = rows > 1 ? [rows, N] : [N];
+    const keep = attrs.filter((a) => a.name !== 'beta');
+    attrs.length = 0;
+    attrs.push(...keep, Attribute.float('beta', 1));
+  }
+
+  const wNew = s.newInitializer(wv.name || `${p.name}_weight`, tensorFromScratch(w.dtype, dims, Wn));
+  const bNew = s.newInitializer(bv?.name || `${wv.name || p.name}_bias`, floatTensor(w.dtype, biasDims, newBias));
+  const y = bn.outputs[0]!;
+  const out = s.freshName(y.name || `${p.name}_out`);
+  const fused = new Node(p.opType, [p.inputs[0] ?? null, wNew, bNew], { name: p.name, attributes: attrs, outputs: [out] });
+  const r = s.apply(g, {
+    rule: `${p.opType.toLowerCase()}+bn`,
+    remove: [p, bn],
+    replace: [[y, fused.outputs[0]!]],
+    add: [fused],
+    insertBefore: bn,
+    initializers: [wNew, bNew],
+    description: `folded ${nodeLabel(bn)} into ${p.opType} ${nodeLabel(p)}`,
+    details: { channels, epsilon: eps },
+  });
+  if (!r.ok) return [r.reason, r.detail];
+  return undefined;
+}
+

@@ -1,0 +1,237 @@
+/**
+ * fold-constants — evaluates nodes whose inputs are all constant and stores the results as
+ * initializers.
+ *
+ * What: (1) Constant nodes become initializers; (2) Shape (with start/end) and Size of a value
+ * whose shape is statically known fold even though the value itself is not constant; (3) any
+ * other default-domain node whose inputs are all constant is evaluated — first by the TypeScript
+ * kernels (`evaluateNode` from ../kernels), else by the pluggable `ConstantEvaluator`
+ * (onnxruntime, provided by packages/runtime) — and replaced by initializers. Walking in graph
+ * order folds whole constant chains (PyTorch's Shape→Gather→Unsqueeze→Concat→Reshape) in a sweep.
+ *
+ * Math: a deterministic node of constant inputs has constant outputs.
+ *
+ * Preconditions:
+ *  1. Default ONNX domain [unknown-domain]; no subgraph attributes [has-subgraph].
+ *  2. Never random or non-deterministic ops: RandomNormal*, RandomUniform*, Multinomial, Bernoulli,
+ *     Dropout (left to eliminate-identity, which checks training mode) [nondeterministic].
+ *  3. Shape/Size: the dims it returns (all of them for Size, those between start and end for
+ *     Shape) must be known numbers from trusted facts (shape inference or declared graph inputs —
+ *     never a stale value_info) [shape-not-static]; other dims may stay symbolic.
+ *  4. A kernel or the evaluator produced every used output [no-kernel], with the declared dtype
+ *     when there is one [dtype-mismatch]; a kernel that finds the computation invalid (integer
+ *     division by zero, …) is reported [kernel-error], never thrown. Option `kernels: false`
+ *     leaves everything but Shape/Size/Constant to the evaluator.
+ *  5. Byte budget: each produced tensor ≤ `maxTensorBytes` and the pass's total ≤ `maxTotalBytes`
+ *     (defaults FOLD_CONSTANTS_BUDGET: 16 MiB / 64 MiB) [budget-exceeded] — folding an Expand or a
+ *     ConstantOfShape can otherwise blow up the file.
+ *  6. Outputs that are graph outputs are not turned into initializers [graph-output-name].
+ *
+ * Known limits: nodes that only some inputs make constant (x·0) are not simplified; the
+ * evaluator is called one node at a time.
+ */
+import { DataType, Tensor, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
+import { evaluateNode } from '../kernels/index.js';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { NONDETERMINISTIC_OPS, constantNodeValue, nodeLabel } from './util.js';
+
+/** Default byte budget for tensors produced by folding (overridable per run). */
+export const FOLD_CONSTANTS_BUDGET = Object.freeze({
+  /** Largest single tensor fold-constants will materialise. */
+  maxTensorBytes: 16 * 1024 * 1024,
+  /** Total bytes of new tensors in one run of the pass. */
+  maxTotalBytes: 64 * 1024 * 1024,
+});
+
+type EvaluateNode = typeof evaluateNode;
+
+export const foldConstants = definePass({
+  name: 'fold-constants',
+  description: 'Evaluate nodes whose inputs are constant (TS kernels, optional onnxruntime evaluator) and store results as initializers',
+  exact: true,
+  async run(s: RewriteSession) {
+    const maxTensor = Number(s.options['maxTensorBytes'] ?? FOLD_CONSTANTS_BUDGET.maxTensorBytes);
+    const maxTotal = Number(s.options['maxTotalBytes'] ?? FOLD_CONSTANTS_BUDGET.maxTotalBytes);
+    const state = { total: 0, maxTensor, maxTotal, byKernel: 0, byEvaluator: 0 };
+    const evaluate: EvaluateNode | undefined = s.options['kernels'] === false ? undefined : evaluateNode;
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const n of g) {
+        if (s.stopped) break;
+        await foldNode(s, g, n, evaluate, state);
+      }
+    }
+    s.metrics['bytesProduced'] = state.total;
+    s.metrics['byKernel'] = state.byKernel;
+    s.metrics['byEvaluator'] = state.byEvaluator;
+    s.metrics['kernelsUsed'] = evaluate !== undefined;
+  },
+});
+
+interface FoldState {
+  total: number;
+  maxTensor: number;
+  maxTotal: number;
+  byKernel: number;
+  byEvaluator: number;
+}
+
+async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: EvaluateNode | undefined, st: FoldState): Promise<void> {
+  const live = n.outputs.filter((o) => o.uses.length > 0 || o.isGraphOutput);
+  if (live.length === 0) return;
+  if (n.opType === 'Constant' && n.isOnnxDomain) {
+    const t = constantNodeValue(n) ?? stringConstant(n);
+    if (!t) return;
+    replaceWith(s, g, n, [t], 'constant-to-initializer', st, false);
+    return;
+  }
+  if (!n.isOnnxDomain) {
+    if (n.inputs.length > 0 && n.inputs.every((v) => v === null || s.facts.constOf(v))) s.decline(n, 'unknown-domain', `${n.domain}::${n.opType}`);
+    return;
+  }
+  if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return;
+  if (n.subgraphs().length > 0) return;
+  if (n.opType === 'Shape' || n.opType === 'Size') {
+    const x = n.inputs[0];
+    if (!x) return;
+    const shape = s.facts.shapeOf(x);
+    if (!shape) return;
+    // Shape(start, end) needs only the selected dims to be known numbers.
+    const dims = n.opType === 'Size' ? shape : shapeSlice(n, shape, s.opset);
+    if (!dims.every((d): d is number => typeof d === 'number')) {
+      s.decline(n, 'shape-not-static', `shape of '${x.name}' has symbolic or unknown dims`);
+      return;
+    }
+    const t = n.opType === 'Size' ? sizeTensor(dims) : Tensor.fromNumbers(DataType.INT64, [dims.length], dims);
+    replaceWith(s, g, n, [t], n.opType.toLowerCase(), st, true);
+    return;
+  }
+  if (n.inputs.length === 0) return;
+  const inputs: (Tensor | null)[] = [];
+  for (const v of n.inputs) {
+    if (v === null) {
+      inputs.push(null);
+      continue;
+    }
+    const t = s.facts.constOf(v);
+    if (!t) return;
+    inputs.push(t);
+  }
+  let results: (Tensor | undefined)[] | undefined;
+  let by = 'kernel';
+  if (evaluate) {
+    try {
+      results = evaluate(n, inputs, s.opset);
+    } catch (e) {
+      s.decline(n, 'kernel-error', e instanceof Error ? e.message : String(e));
+      return;
+    }
+  }
+  if (!results && s.ctx.evaluator) {
+    const feed = new Map<Value, Tensor>();
+    n.inputs.forEach((v, i) => {
+      if (v) feed.set(v, inputs[i]!);
+    });
+    try {
+      const out = await s.ctx.evaluator.evaluate([n], feed, s.opset);
+      results = n.outputs.map((o) => out.get(o));
+      by = 'evaluator';
+    } catch (e) {
+      s.decline(n, 'evaluator-error', e instanceof Error ? e.message : String(e));
+      return;
+    }
+  }
+  if (!results) {
+    s.decline(n, 'no-kernel', `no TypeScript kernel${s.ctx.evaluator ? ' and the evaluator could not' : ' and no evaluator'} for ${n.opType}`);
+    return;
+  }
+  const tensors: (Tensor | undefined)[] = [];
+  for (let i = 0; i < n.outputs.length; i++) {
+    const o = n.outputs[i]!;
+    const t = results[i];
+    if (o.uses.length === 0 && !o.isGraphOutput) {
+      tensors.push(undefined);
+      continue;
+    }
+    if (!t) {
+      s.decline(n, 'no-kernel', `output ${i} ('${o.name}') was not computed`);
+      return;
+    }
+    const declared = o.tensorType?.elemType;
+    if (declared !== undefined && declared !== 0 && declared !== t.dtype) {
+      s.decline(n, 'dtype-mismatch', `'${o.name}' is declared ${DataType[declared]} but evaluated as ${DataType[t.dtype]}`);
+      return;
+    }
+    tensors.push(t);
+  }
+  if (replaceWith(s, g, n, tensors, 'fold', st, true)) {
+    if (by === 'kernel') st.byKernel++;
+    else st.byEvaluator++;
+  }
+}
+
+function replaceWith(s: RewriteSession, g: Graph, n: Node, tensors: readonly (Tensor | undefined)[], rule: string, st: FoldState, budgeted: boolean): boolean {
+  const replace: [Value, Value][] = [];
+  const inits: Value[] = [];
+  let bytes = 0;
+  for (let i = 0; i < n.outputs.length; i++) {
+    const o = n.outputs[i]!;
+    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    const t = tensors[i]!;
+    if (budgeted && t.byteLength > st.maxTensor) {
+      s.decline(n, 'budget-exceeded', `'${o.name}' would be ${t.byteLength} bytes (max ${st.maxTensor})`);
+      return false;
+    }
+    bytes += t.byteLength;
+    const v = s.newInitializer(o.name || `${n.opType}_folded`, t);
+    replace.push([o, v]);
+    inits.push(v);
+  }
+  if (budgeted && st.total + bytes > st.maxTotal) {
+    s.decline(n, 'budget-exceeded', `the pass already produced ${st.total} bytes (max ${st.maxTotal})`);
+    return false;
+  }
+  const r = s.apply(g, {
+    rule,
+    remove: [n],
+    replace,
+    initializers: inits,
+    insertBefore: n,
+    description: rule === 'constant-to-initializer' ? `Constant ${nodeLabel(n)} → initializer` : `folded ${n.opType} ${nodeLabel(n)} into ${inits.length} initializer(s)`,
+  });
+  if (!r.ok) {
+    s.decline(n, r.reason, r.detail);
+    return false;
+  }
+  if (budgeted) st.total += bytes;
+  return true;
+}
+
+/** The dims Shape(start, end) returns (start/end from opset 15, clamped like the spec). */
+function shapeSlice(n: Node, shape: Shape, opset: number): Shape {
+  const rank = shape.length;
+  if (opset < 15) return shape;
+  const clamp = (v: number): number => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
+  const start = clamp(n.getInt('start', 0));
+  const end = n.attr('end') ? clamp(n.getInt('end', rank)) : rank;
+  return end > start ? shape.slice(start, end) : [];
+}
+
+function sizeTensor(shape: readonly number[]): Tensor {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return Tensor.fromNumbers(DataType.INT64, [], [n]);
+}
+
+
+function stringConstant(n: Node): Tensor | undefined {
+  const a = n.attr('value_string');
+  if (a && !a.isRef) return Tensor.fromStrings([], [a.asString()]);
+  const b = n.attr('value_strings');
+  if (b && !b.isRef) {
+    const v = b.asStrings();
+    return Tensor.fromStrings([v.length], v);
+  }
+  return undefined;
+}

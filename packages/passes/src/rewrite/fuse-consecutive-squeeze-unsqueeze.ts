@@ -1,0 +1,138 @@
+/**
+ * fuse-consecutive-squeeze-unsqueeze — composes back-to-back Squeeze/Unsqueeze.
+ *
+ * Math (axes normalised to non-negative with the rank each op sees):
+ *  - Squeeze(a1) → Squeeze(a2): a2 indexes the reduced tensor; its j-th axis is the j-th axis of
+ *    x not in a1, so the fused axes are a1 ∪ {that axis for each j in a2}.
+ *  - Unsqueeze(a1) → Unsqueeze(a2): a2 indexes the final tensor; the intermediate's axis i lands
+ *    on the i-th final position not in a2, so the fused axes are a2 ∪ {that position for i ∈ a1}.
+ *  - Unsqueeze(a) → Squeeze(a) with the same normalised axes: the identity (both removed).
+ *  - Squeeze(a) → Unsqueeze(a) with the same normalised axes: the identity — the squeezed dims
+ *    were 1 and are put back (an input whose dims there are not 1 was an error before; it is
+ *    passed through now).
+ * onnxoptimizer's fuse_consecutive_squeezes read only the attribute form and composed negative
+ * axes wrongly (onnx/optimizer #253); here both forms are read and negatives are normalised.
+ *
+ * Preconditions:
+ *  1. Axes are constants (attribute before opset 13, input from 13) [axes-not-constant].
+ *  2. Negative axes need the known input rank [unknown-rank]; Squeeze without axes needs a
+ *     static input shape [unknown-rank].
+ *  3. If the first node's output has other uses it stays for them.
+ *
+ * Known limits: Squeeze/Unsqueeze around Reshape are not merged.
+ */
+import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { int64Tensor, intsOf, nodeLabel, unknownAttribute } from './util.js';
+
+export const fuseConsecutiveSqueezeUnsqueeze = definePass({
+  name: 'fuse-consecutive-squeeze-unsqueeze',
+  description: 'Compose back-to-back Squeeze/Unsqueeze (and drop pairs that cancel)',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const n2 of g) {
+        if (s.stopped) return;
+        if ((n2.opType !== 'Squeeze' && n2.opType !== 'Unsqueeze') || !n2.isOnnxDomain) continue;
+        const n1 = n2.inputs[0]?.producer;
+        if (!n1 || (n1.opType !== 'Squeeze' && n1.opType !== 'Unsqueeze') || !n1.isOnnxDomain) continue;
+        const why = fuse(s, g, n1, n2);
+        if (why) s.decline(n2, why[0], why[1]);
+      }
+    }
+  },
+});
+
+/** Normalised, sorted axes of a Squeeze/Unsqueeze given the rank the axes refer to. */
+function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] | [string, string] {
+  let raw: number[] | undefined;
+  if (s.opset < 13) raw = n.getInts('axes');
+  else if (n.inputs[1]) {
+    const t = s.facts.constOf(n.inputs[1]);
+    if (!t) return ['axes-not-constant', `axes '${n.inputs[1].name}' is not a constant`];
+    raw = intsOf(t);
+  }
+  if (raw === undefined) {
+    if (n.opType === 'Unsqueeze') return ['axes-not-constant', 'Unsqueeze without axes'];
+    const shape = n.inputs[0] ? s.facts.staticShape(n.inputs[0]) : null;
+    if (!shape) return ['unknown-rank', 'Squeeze without axes on a value of unknown shape'];
+    raw = shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  }
+  if (raw.some((a) => a < 0)) {
+    if (rank === undefined) return ['unknown-rank', 'negative axes on a value of unknown rank'];
+    raw = raw.map((a) => (a < 0 ? a + rank : a));
+  }
+  if (rank !== undefined && raw.some((a) => a < 0 || a >= rank)) return ['unknown-rank', 'axis out of range'];
+  return [...new Set(raw)].sort((a, b) => a - b);
+}
+
+function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string] | undefined {
+  if (unknownAttribute(n1, ['axes']) || unknownAttribute(n2, ['axes'])) return ['unknown-attribute', 'unknown attribute'];
+  const x = n1.inputs[0]!;
+  const r0 = s.facts.rankOf(x);
+  const k1len = rawLength(s, n1);
+  const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
+  const a1 = axesOf(s, n1, n1.opType === 'Squeeze' ? r0 : r1);
+  if (!isAxes(a1)) return a1;
+  const rank1 = r0 === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - a1.length : r0 + a1.length;
+  const k2len = rawLength(s, n2);
+  const rank2 = rank1 === undefined || k2len === undefined ? undefined : n2.opType === 'Squeeze' ? rank1 : rank1 + k2len;
+  const a2 = axesOf(s, n2, rank2);
+  if (!isAxes(a2)) return a2;
+  const y1 = n1.outputs[0]!;
+  const y2 = n2.outputs[0]!;
+  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
+  const remove = t1Dies ? [n1, n2] : [n2];
+
+  if (n1.opType !== n2.opType) {
+    if (a1.length === a2.length && a1.every((v, i) => v === a2[i])) {
+      const r = s.apply(g, { rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}=identity`, remove, replace: [[y2, x]], description: `${nodeLabel(n1)} and ${nodeLabel(n2)} cancel` });
+      return r.ok ? undefined : [r.reason, r.detail];
+    }
+    return undefined;
+  }
+  let fusedAxes: number[];
+  if (n1.opType === 'Squeeze') {
+    const removed = new Set(a1);
+    const kept: number[] = [];
+    for (let i = 0; kept.length <= Math.max(-1, ...a2) && i < 1 << 16; i++) if (!removed.has(i)) kept.push(i);
+    fusedAxes = [...a1, ...a2.map((j) => kept[j]!)].sort((a, b) => a - b);
+  } else {
+    const inserted = new Set(a2);
+    const free: number[] = [];
+    for (let i = 0; free.length <= Math.max(-1, ...a1) && i < 1 << 16; i++) if (!inserted.has(i)) free.push(i);
+    fusedAxes = [...a2, ...a1.map((i) => free[i]!)].sort((a, b) => a - b);
+  }
+  const inputs: (Value | null)[] = [x];
+  const attrs: Attribute[] = [];
+  const inits: Value[] = [];
+  if (s.opset >= 13) {
+    const v = s.newInitializer(`${n2.name || n2.opType}_axes`, int64Tensor(fusedAxes));
+    inputs.push(v);
+    inits.push(v);
+  } else attrs.push(Attribute.ints('axes', fusedAxes));
+  const fused = new Node(n2.opType, inputs, { name: n2.name, attributes: attrs, outputs: [s.freshName(y2.name || `${n2.name}_out`)] });
+  const r = s.apply(g, {
+    rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}`,
+    remove,
+    replace: [[y2, fused.outputs[0]!]],
+    add: [fused],
+    insertBefore: n2,
+    initializers: inits,
+    description: `composed ${nodeLabel(n1)} and ${nodeLabel(n2)}: axes [${fusedAxes.join(',')}]`,
+  });
+  return r.ok ? undefined : [r.reason, r.detail];
+}
+
+function isAxes(a: number[] | [string, string]): a is number[] {
+  return a.length === 0 || typeof a[0] === 'number';
+}
+
+/** Number of axes listed (before normalisation), when known without the rank. */
+function rawLength(s: RewriteSession, n: Node): number | undefined {
+  if (s.opset < 13) return n.getInts('axes')?.length;
+  const t = n.inputs[1] ? s.facts.constOf(n.inputs[1]) : undefined;
+  return t?.size;
+}

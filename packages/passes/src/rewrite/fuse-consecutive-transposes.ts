@@ -1,0 +1,81 @@
+/**
+ * fuse-consecutive-transposes — `Transpose(p1) → Transpose(p2)` becomes one Transpose, or
+ * nothing when the composition is the identity.
+ *
+ * Math: out[i] = in2[p2[i]] and in2[j] = x[p1[j]], so the fused permutation is q[i] = p1[p2[i]].
+ * (onnx/onnx #2446 composed them the other way round.)
+ *
+ * Preconditions:
+ *  1. Both nodes in the default domain with only a `perm` attribute [unknown-attribute].
+ *  2. A missing perm (reverse the axes) needs the known rank [unknown-rank].
+ *  3. If the first Transpose's output has other uses it stays for them; the second is rewritten.
+ *  4. When q is the identity and the second output is a graph output, its input must be able to
+ *     take that name (otherwise the rewrite is declined) [graph-output-name].
+ *
+ * Known limits: Transpose folding into MatMul/Gemm is not done here.
+ */
+import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { nodeLabel, unknownAttribute } from './util.js';
+
+export const fuseConsecutiveTransposes = definePass({
+  name: 'fuse-consecutive-transposes',
+  description: 'Compose back-to-back Transposes into one (or remove them when they cancel)',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const t2 of g) {
+        if (s.stopped) return;
+        if (t2.opType !== 'Transpose' || !t2.isOnnxDomain) continue;
+        const t1 = t2.inputs[0]?.producer;
+        if (!t1 || t1.opType !== 'Transpose' || !t1.isOnnxDomain) continue;
+        const why = fuse(s, g, t1, t2);
+        if (why) s.decline(t2, why[0], why[1]);
+      }
+    }
+  },
+});
+
+function permOf(s: RewriteSession, t: Node): number[] | undefined {
+  const p = t.getInts('perm');
+  if (p) return p;
+  const rank = t.inputs[0] ? s.facts.rankOf(t.inputs[0]) : undefined;
+  if (rank === undefined) return undefined;
+  return Array.from({ length: rank }, (_, i) => rank - 1 - i);
+}
+
+function fuse(s: RewriteSession, g: Graph, t1: Node, t2: Node): [string, string] | undefined {
+  if (unknownAttribute(t1, ['perm']) || unknownAttribute(t2, ['perm'])) return ['unknown-attribute', 'Transpose has attributes besides perm'];
+  const p1 = permOf(s, t1);
+  const p2 = permOf(s, t2);
+  if (!p1 || !p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
+  if (p1.length !== p2.length) return ['unknown-rank', 'permutation lengths differ'];
+  const q = p2.map((j) => p1[j]!);
+  const x = t1.inputs[0]!;
+  const y1 = t1.outputs[0]!;
+  const y2 = t2.outputs[0]!;
+  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
+  const remove = t1Dies ? [t1, t2] : [t2];
+  if (q.every((v, i) => v === i)) {
+    const r = s.apply(g, {
+      rule: 'transpose+transpose=identity',
+      remove,
+      replace: [[y2, x]],
+      description: `${nodeLabel(t1)} and ${nodeLabel(t2)} cancel`,
+    });
+    return r.ok ? undefined : [r.reason, r.detail];
+  }
+  const fused = new Node('Transpose', [x], { name: t2.name, attributes: [Attribute.ints('perm', q)], outputs: [s.freshName(y2.name || `${t2.name}_out`)] });
+  const replace: [Value, Value][] = [[y2, fused.outputs[0]!]];
+  const r = s.apply(g, {
+    rule: 'transpose+transpose',
+    remove,
+    replace,
+    add: [fused],
+    insertBefore: t2,
+    description: `composed ${nodeLabel(t1)} and ${nodeLabel(t2)} into perm [${q.join(',')}]`,
+  });
+  return r.ok ? undefined : [r.reason, r.detail];
+}

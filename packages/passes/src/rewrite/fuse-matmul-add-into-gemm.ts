@@ -1,0 +1,87 @@
+/**
+ * fuse-matmul-add-into-gemm — `MatMul(A, B) → Add(·, C)` becomes `Gemm(A, B, C)`.
+ *
+ * Math: Gemm computes α·A·B + β·C with α = β = 1, transA = transB = 0 — the same sum; C is
+ * unidirectionally broadcast to [M, N], exactly what Add does when C's broadcast does not change
+ * the [M, N] result.
+ *
+ * Preconditions:
+ *  1. A is provably 2-D [a-not-2d] (Gemm is 2-D only; batched MatMul keeps its semantics).
+ *  2. B is a 2-D constant [b-not-constant] [b-not-2d].
+ *  3. C is a constant of rank ≤ 2 whose dims broadcast to [M, N] without changing it: last dim 1
+ *     or N, first dim (rank 2) 1 or the static M [c-not-constant] [bias-shape].
+ *  4. A, B, C share one float dtype (float, double, float16) [unsupported-dtype].
+ *  5. The MatMul output feeds only the Add and is not a graph output
+ *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
+ *  6. Opset ≥ 7 (older Gemm needs a `broadcast` flag) [opset-too-old].
+ *
+ * Known limits: MatMul with a non-constant B is left alone (it would still be valid, but there is
+ * no gain on onnxruntime's CPU kernels); Add(C, MatMul) with C first is handled too.
+ */
+import { DataType, Node, type Graph } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { nodeLabel, unknownAttribute } from './util.js';
+
+const FLOATS: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
+
+export const fuseMatmulAddIntoGemm = definePass({
+  name: 'fuse-matmul-add-into-gemm',
+  description: 'Fuse 2-D MatMul with a constant weight followed by Add of a constant bias into Gemm',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const add of g) {
+        if (s.stopped) return;
+        if (add.opType !== 'Add' || !add.isOnnxDomain || add.inputs.length !== 2) continue;
+        const why = fuse(s, g, add);
+        if (why) s.decline(add, why[0], why[1]);
+      }
+    }
+  },
+});
+
+function fuse(s: RewriteSession, g: Graph, add: Node): [string, string] | undefined {
+  const [p, q] = add.inputs;
+  if (!p || !q) return undefined;
+  const side = p.producer?.opType === 'MatMul' && p.producer.isOnnxDomain ? 0 : q.producer?.opType === 'MatMul' && q.producer.isOnnxDomain ? 1 : -1;
+  if (side < 0) return undefined;
+  const y = add.inputs[side]!;
+  const cv = add.inputs[1 - side]!;
+  const mm = y.producer!;
+  if (unknownAttribute(mm, []) !== undefined || unknownAttribute(add, []) !== undefined) return ['unknown-attribute', 'MatMul/Add carry attributes'];
+  if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
+  const [a, bv] = mm.inputs;
+  if (!a || !bv) return undefined;
+  const B = s.facts.constOf(bv);
+  if (!B) return ['b-not-constant', `'${bv.name}' is not a constant`];
+  if (B.dims.length !== 2) return ['b-not-2d', `B has rank ${B.dims.length}`];
+  const C = s.facts.constOf(cv);
+  if (!C) return ['c-not-constant', `'${cv.name}' is not a constant`];
+  const aShape = s.facts.shapeOf(a);
+  if (!aShape) return ['a-not-2d', `rank of '${a.name}' is not known`];
+  if (aShape.length !== 2) return ['a-not-2d', `'${a.name}' has rank ${aShape.length}`];
+  const aType = s.facts.dtypeOf(a);
+  if (aType === undefined || !FLOATS.has(B.dtype) || aType !== B.dtype || C.dtype !== B.dtype) return ['unsupported-dtype', 'A, B and C must share one float type'];
+  const N = B.dims[1]!;
+  const M = aShape[0];
+  const cd = C.dims;
+  if (cd.length > 2) return ['bias-shape', `C has rank ${cd.length}`];
+  if (cd.length >= 1 && cd[cd.length - 1] !== 1 && cd[cd.length - 1] !== N) return ['bias-shape', `C's last dim ${cd[cd.length - 1]} vs N=${N}`];
+  if (cd.length === 2 && cd[0] !== 1 && cd[0] !== M) return ['bias-shape', `C's first dim ${cd[0]} vs M=${String(M)}`];
+  if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
+  if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+  const z = add.outputs[0]!;
+  const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.freshName(z.name || `${mm.name}_out`)] });
+  const r = s.apply(g, {
+    rule: 'matmul+add',
+    remove: [mm, add],
+    replace: [[z, gemm.outputs[0]!]],
+    add: [gemm],
+    insertBefore: add,
+    description: `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`,
+  });
+  if (!r.ok) return [r.reason, r.detail];
+  return undefined;
+}

@@ -1,0 +1,199 @@
+/**
+ * fuse-pad-into-conv — folds a constant Pad into the `pads` attribute of the Conv,
+ * AveragePool or MaxPool that consumes it, where that is exact.
+ *
+ * Math: Conv(Pad(x, p, 0); pads q) = Conv(x; pads q + p) since Conv pads with zeros; for pools
+ * the padded elements must be treated the same way before and after:
+ *  - AveragePool: the Pad's zeros are ordinary elements (counted in the mean), so the fused pool
+ *    must count padding: exact when count_include_pad = 1 already, or when the pool had no pads of
+ *    its own (then count_include_pad is set to 1). A pool that excluded its own padding while the
+ *    Pad's zeros were counted cannot be expressed (onnxoptimizer's fuse_pad_into_pool sets
+ *    count_include_pad = 1 unconditionally — onnx/optimizer #269).
+ *  - MaxPool pads with −∞: exact when the Pad value is −∞, or when the Pad value is 0, the data
+ *    is non-negative (produced by Relu, or Clip with min ≥ 0) and every window keeps at least one
+ *    real element (pad < kernel, dilation 1, ceil_mode 0). A zero Pad before MaxPool on signed data
+ *    is declined (another onnx/optimizer #269 trap).
+ *
+ * Preconditions:
+ *  1. Pad mode is "constant"; pads (and value, axes) are constants [pad-not-constant] [pad-mode].
+ *  2. No padding on the batch and channel axes, none negative [pad-on-batch-or-channel]
+ *     [negative-pad].
+ *  3. Conv/AveragePool: pad value 0 [pad-value-nonzero]. MaxPool: see above [maxpool-pad-value].
+ *  4. The consumer has auto_pad NOTSET [auto-pad]; AveragePool/MaxPool fused only with
+ *     ceil_mode 0 [ceil-mode], when the fused pads stay below the kernel size (onnxruntime's pool
+ *     kernels reject larger pads) [pads-exceed-kernel]; MaxPool's Indices output unused
+ *     [indices-used].
+ *  5. The Pad output feeds only the consumer and is not a graph output
+ *     [pad-output-used-elsewhere] [pad-output-is-graph-output].
+ *  6. No unknown attribute on either node [unknown-attribute].
+ *
+ * Known limits: LpPool and ConvTranspose are not handled; a Pad feeding several consumers is left.
+ */
+import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
+import { definePass } from './manager.js';
+import type { RewriteSession } from './session.js';
+import { intsOf, nodeLabel, trimInputs, unknownAttribute } from './util.js';
+
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const AVG_ATTRS = ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'];
+const MAX_ATTRS = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'];
+
+export const fusePadIntoConv = definePass({
+  name: 'fuse-pad-into-conv',
+  description: 'Fold a constant zero Pad into the pads of the following Conv (and AveragePool/MaxPool where exact)',
+  exact: true,
+  run(s: RewriteSession) {
+    for (const g of s.graphs) {
+      if (g.parent !== null && g.parent.graph === null) continue;
+      for (const n of g) {
+        if (s.stopped) return;
+        if (!n.isOnnxDomain || (n.opType !== 'Conv' && n.opType !== 'AveragePool' && n.opType !== 'MaxPool')) continue;
+        const pad = n.inputs[0]?.producer;
+        if (!pad || pad.opType !== 'Pad' || !pad.isOnnxDomain) continue;
+        const why = fuse(s, g, pad, n);
+        if (why) s.decline(n, why[0], why[1]);
+      }
+    }
+  },
+});
+
+interface PadSpec {
+  pads: number[];
+  value: number;
+}
+
+function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string, string] {
+  const bad = unknownAttribute(pad, ['mode', 'pads', 'paddings', 'value']);
+  if (bad) return ['unknown-attribute', `Pad attribute '${bad}'`];
+  const mode = pad.getString('mode', 'constant');
+  if (mode !== 'constant') return ['pad-mode', `Pad mode '${mode}'`];
+  let pads: number[] | undefined;
+  let value = 0;
+  if (s.opset < 11) {
+    pads = pad.getInts('pads') ?? pad.getInts('paddings');
+    value = pad.getFloat('value', 0);
+  } else {
+    const pv = pad.inputs[1];
+    const pt = pv ? s.facts.constOf(pv) : undefined;
+    if (!pt) return ['pad-not-constant', `pads '${pv?.name ?? ''}' is not a constant`];
+    pads = intsOf(pt);
+    const vv = pad.inputs[2];
+    if (vv) {
+      const vt = s.facts.constOf(vv);
+      if (!vt || vt.size !== 1) return ['pad-not-constant', `constant_value '${vv.name}' is not a scalar constant`];
+      value = vt.toFloat64()[0]!;
+    }
+    const av = pad.inputs[3];
+    if (av) {
+      const at = s.facts.constOf(av);
+      if (!at) return ['pad-not-constant', `axes '${av.name}' is not a constant`];
+      const axes = intsOf(at).map((a) => (a < 0 ? a + rank : a));
+      if (pads.length !== 2 * axes.length) return ['pad-not-constant', 'pads and axes lengths disagree'];
+      const full = new Array<number>(2 * rank).fill(0);
+      axes.forEach((a, i) => {
+        full[a] = pads![i]!;
+        full[a + rank] = pads![i + axes.length]!;
+      });
+      pads = full;
+    }
+  }
+  if (!pads || pads.length !== 2 * rank) return ['pad-not-constant', `pads has ${pads?.length ?? 0} entries for rank ${rank}`];
+  return { pads, value };
+}
+
+function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string] | undefined {
+  const op = c.opType;
+  const bad = unknownAttribute(c, op === 'Conv' ? CONV_ATTRS : op === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
+  if (bad) return ['unknown-attribute', `${op} attribute '${bad}'`];
+  let rank: number;
+  if (op === 'Conv') {
+    const w = c.inputs[1] ? s.facts.constOf(c.inputs[1]) : undefined;
+    const wr = w?.dims.length ?? (c.inputs[1] ? s.facts.rankOf(c.inputs[1]) : undefined);
+    if (wr === undefined) return ['unknown-rank', 'Conv weight rank is not known'];
+    rank = wr;
+  } else {
+    const ks = c.getInts('kernel_shape');
+    if (!ks) return ['unknown-attribute', 'kernel_shape missing'];
+    rank = ks.length + 2;
+  }
+  const spec = readPad(s, pad, rank);
+  if (Array.isArray(spec)) return spec;
+  const { pads, value } = spec;
+  if (pads[0] !== 0 || pads[1] !== 0 || pads[rank] !== 0 || pads[rank + 1] !== 0) return ['pad-on-batch-or-channel', `pads [${pads.join(',')}]`];
+  if (pads.some((p) => p < 0)) return ['negative-pad', `pads [${pads.join(',')}]`];
+  const autoPad = c.getString('auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET') return ['auto-pad', `auto_pad ${autoPad}`];
+  const x = pad.inputs[0]!;
+  const p = pad.outputs[0]!;
+  if (p.isGraphOutput) return ['pad-output-is-graph-output', `'${p.name}' is a graph output`];
+  if (p.uses.length !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
+  const sp = rank - 2;
+  const own = c.getInts('pads') ?? new Array<number>(2 * sp).fill(0);
+  const newPads = own.map((q, i) => q + (i < sp ? pads[2 + i]! : pads[rank + 2 + (i - sp)]!));
+  const attrs = [...c.attributes.values()].filter((a) => a.name !== 'pads');
+  attrs.push(Attribute.ints('pads', newPads));
+
+  if (op !== 'Conv') {
+    // onnxruntime's pool kernels reject pads ≥ kernel ("Pad should be smaller than kernel").
+    const ks = c.getInts('kernel_shape')!;
+    for (let i = 0; i < sp; i++) {
+      if (newPads[i]! >= ks[i]! || newPads[i + sp]! >= ks[i]!) return ['pads-exceed-kernel', `fused pads [${newPads.join(',')}] reach kernel [${ks.join(',')}]`];
+    }
+  }
+  if (op === 'Conv') {
+    if (value !== 0) return ['pad-value-nonzero', `Pad value ${value}`];
+  } else if (op === 'AveragePool') {
+    if (value !== 0) return ['pad-value-nonzero', `Pad value ${value}`];
+    if (c.getInt('ceil_mode', 0) !== 0) return ['ceil-mode', 'ceil_mode=1'];
+    const cip = c.getInt('count_include_pad', 0);
+    if (cip === 0) {
+      if (own.some((q) => q !== 0)) return ['count-include-pad', 'the pool excludes its own padding but the Pad zeros are counted'];
+      const i = attrs.findIndex((a) => a.name === 'count_include_pad');
+      if (i >= 0) attrs.splice(i, 1);
+      attrs.push(Attribute.int('count_include_pad', 1));
+    }
+  } else {
+    if (c.getInt('ceil_mode', 0) !== 0) return ['ceil-mode', 'ceil_mode=1'];
+    const idx = c.outputs[1];
+    if (idx && (idx.uses.length > 0 || idx.isGraphOutput)) return ['indices-used', 'MaxPool Indices output is used'];
+    if (value !== -Infinity) {
+      if (value !== 0 || !nonNegative(s, x)) return ['maxpool-pad-value', `Pad value ${value} on data not known to be non-negative (MaxPool pads with -inf)`];
+      const ks = c.getInts('kernel_shape')!;
+      const dil = c.getInts('dilations') ?? ks.map(() => 1);
+      if (dil.some((d) => d !== 1)) return ['maxpool-pad-value', 'zero Pad before a dilated MaxPool'];
+      for (let i = 0; i < sp; i++) {
+        if (pads[2 + i]! >= ks[i]! || pads[rank + 2 + i]! >= ks[i]!) return ['maxpool-pad-value', 'a window could hold only padding'];
+      }
+    }
+  }
+
+  const outs = c.outputs.map((o) => (o.name ? s.freshName(o.name) : ''));
+  const fused = new Node(op, trimInputs([x, ...c.inputs.slice(1)]), { name: c.name, attributes: attrs, outputs: outs });
+  const replace: [Value, Value][] = [];
+  c.outputs.forEach((o, i) => {
+    if (o.name) replace.push([o, fused.outputs[i]!]);
+  });
+  const r = s.apply(g, {
+    rule: `pad+${op.toLowerCase()}`,
+    remove: [pad, c],
+    replace,
+    add: [fused],
+    insertBefore: c,
+    description: `folded Pad ${nodeLabel(pad)} into ${op} ${nodeLabel(c)} (pads [${newPads.join(',')}])`,
+  });
+  if (!r.ok) return [r.reason, r.detail];
+  return undefined;
+}
+
+function nonNegative(s: RewriteSession, v: Value): boolean {
+  const p = v.producer;
+  if (!p || !p.isOnnxDomain) return false;
+  if (p.opType === 'Relu') return true;
+  if (p.opType === 'Clip') {
+    if (s.opset < 11) return p.getFloat('min', -Infinity) >= 0;
+    const mv = p.inputs[1];
+    const t = mv ? s.facts.constOf(mv) : undefined;
+    return t !== undefined && t.size === 1 && t.toFloat64()[0]! >= 0;
+  }
+  return false;
+}

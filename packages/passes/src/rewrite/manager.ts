@@ -1,0 +1,272 @@
+/**
+ * PassManager: runs a pipeline of rewrite passes to a bounded fixed point (after onnx/ir-py's
+ * `PassManager(steps, early_stop)` and tract's optimizer loop).
+ *
+ * - verify: 'off' | 'pass' | 'change' — run `verify()` after each pass or after each change and
+ *   throw a PassError naming the pass, the change and the diagnostics. Whatever the mode, the
+ *   input is verified first and the output last: the manager never hands back a model that fails
+ *   `verify()` (it throws instead; the model was mutated in place, so callers that must keep the
+ *   original pass a clone).
+ * - stopAfterChanges: N — the N+1-th change is refused, to bisect a bad rewrite.
+ * - disabled: pass names to skip.
+ * - Every error is wrapped in a PassError carrying the pass name and the passes that ran before.
+ * - The contract `modified === (changes > 0)` is checked for every pass.
+ * - A pass that changed nothing is not rerun until another pass changes the model.
+ */
+import { verifyErrors, type Model } from '@onnxkit/graph';
+import { PassError, formatDiagnostics } from './errors.js';
+import { RewriteSession } from './session.js';
+import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass } from './types.js';
+
+export type VerifyMode = 'off' | 'pass' | 'change';
+
+export interface PipelineOptions {
+  /** When to run verify() (default 'pass'). The input and the final output are always verified. */
+  verify?: VerifyMode;
+  /** Bound on full pipeline sweeps (default 10). */
+  maxIterations?: number;
+  /** Stop after this many applied changes in total (bisection). */
+  stopAfterChanges?: number;
+  /** Pass names to skip. */
+  disabled?: readonly string[];
+  /** Per-pass options, by pass name. */
+  passOptions?: Readonly<Record<string, PassOptions>>;
+  /** Evaluator for constant folding beyond the TypeScript kernels (packages/runtime). */
+  evaluator?: ConstantEvaluator;
+  /** Pinned input shapes for shape inference. */
+  inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Progress callback after each pass run. */
+  onPass?: (run: PassRun) => void;
+}
+
+/** One execution of one pass. */
+export interface PassRun {
+  readonly pass: string;
+  /** 1-based pipeline sweep. */
+  readonly iteration: number;
+  readonly result: PassResult;
+}
+
+/** Totals of one pass over all sweeps. */
+export interface PassSummary {
+  pass: string;
+  runs: number;
+  changes: number;
+  nodesAdded: number;
+  nodesRemoved: number;
+  bytesDelta: number;
+  timeMs: number;
+  rejected: Record<string, number>;
+}
+
+export interface PipelineReport {
+  /** Pass names in pipeline order (after removing disabled ones). */
+  pipeline: string[];
+  disabled: string[];
+  runs: PassRun[];
+  /** Per-pass totals, in pipeline order. */
+  summary: PassSummary[];
+  iterations: number;
+  /** True when the last sweep changed nothing. */
+  converged: boolean;
+  /** True when stopAfterChanges cut the run short. */
+  stoppedEarly: boolean;
+  totalChanges: number;
+  timeMs: number;
+  /** Time spent in verify() (input, per pass/change as configured, and the final check). */
+  verifyMs: number;
+}
+
+export class PassManager {
+  readonly passes: readonly RewritePass[];
+  readonly options: PipelineOptions;
+
+  constructor(passes: readonly RewritePass[], options: PipelineOptions = {}) {
+    this.passes = passes;
+    this.options = options;
+  }
+
+  async run(model: Model): Promise<PipelineReport> {
+    const t0 = performance.now();
+    const opts = this.options;
+    const verifyMode = opts.verify ?? 'pass';
+    const maxIterations = Math.max(1, opts.maxIterations ?? 10);
+    const disabled = new Set(opts.disabled ?? []);
+    const pipeline = this.passes.filter((p) => !disabled.has(p.name));
+    const ranBefore: string[] = [];
+    const runs: PassRun[] = [];
+    let totalChanges = 0;
+    let stoppedEarly = false;
+    const limit = opts.stopAfterChanges;
+    let verifyMs = 0;
+    const timedVerify = (m: Model) => {
+      const t = performance.now();
+      const d = verifyErrors(m);
+      verifyMs += performance.now() - t;
+      return d;
+    };
+
+    const inputDiags = timedVerify(model);
+    if (inputDiags.length > 0) {
+      throw new PassError(`the input model is invalid before any rewrite: ${formatDiagnostics(inputDiags)}`, {
+        pass: pipeline[0]?.name ?? '(none)',
+        ranBefore: [],
+        diagnostics: inputDiags,
+        code: 'PASS_INPUT_INVALID',
+        hint: 'fix the model (see `onnxkit verify`) before optimizing it',
+      });
+    }
+
+    // A pass whose last run changed nothing, on the model as it still is, would change nothing
+    // again (passes are deterministic), so it is not rerun. A pass that did change something is
+    // always rerun once more, which also exposes a pass that is not idempotent.
+    const seenAt = new Map<RewritePass, number>();
+    let iteration = 0;
+    let converged = false;
+    while (iteration < maxIterations && !stoppedEarly) {
+      iteration++;
+      let sweepChanges = 0;
+      for (const pass of pipeline) {
+        if (seenAt.get(pass) === totalChanges) continue;
+        const label = iteration > 1 ? `${pass.name}#${iteration}` : pass.name;
+        const ctx: PassContext = {
+          options: opts.passOptions?.[pass.name] ?? {},
+          ...(opts.evaluator ? { evaluator: opts.evaluator } : {}),
+          ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
+          mayChange: () => limit === undefined || totalChanges < limit,
+          afterChange: (m: Model, record: ChangeRecord) => {
+            totalChanges++;
+            if (verifyMode === 'change') {
+              const diags = timedVerify(m);
+              if (diags.length > 0) {
+                throw new PassError(`change #${totalChanges} (${record.rule}: ${record.description}) left an invalid model: ${formatDiagnostics(diags)}`, {
+                  pass: pass.name,
+                  ranBefore: [...ranBefore],
+                  change: record,
+                  diagnostics: diags,
+                  code: 'PASS_INVALID_RESULT',
+                });
+              }
+            }
+          },
+        };
+        let result: PassResult;
+        try {
+          result = await pass.run(model, ctx);
+        } catch (e) {
+          if (e instanceof PassError) throw e;
+          throw new PassError(`failed: ${e instanceof Error ? e.message : String(e)}`, { pass: pass.name, ranBefore: [...ranBefore], cause: e, code: 'PASS_FAILED' });
+        }
+        if (result.modified !== result.changes > 0) {
+          throw new PassError(`broke the pass contract: modified=${result.modified} but changes=${result.changes}`, {
+            pass: pass.name,
+            ranBefore: [...ranBefore],
+            code: 'PASS_CONTRACT',
+            hint: 'this is a bug in the pass; disable it and report the model',
+          });
+        }
+        if (verifyMode !== 'off' && result.modified) {
+          const diags = timedVerify(model);
+          if (diags.length > 0) {
+            const last = result.log[result.log.length - 1];
+            throw new PassError(`left an invalid model after ${result.changes} change(s): ${formatDiagnostics(diags)}`, {
+              pass: pass.name,
+              ranBefore: [...ranBefore],
+              ...(last ? { change: last } : {}),
+              diagnostics: diags,
+              code: 'PASS_INVALID_RESULT',
+            });
+          }
+        }
+        if (result.changes === 0) seenAt.set(pass, totalChanges);
+        else seenAt.delete(pass);
+        const run: PassRun = { pass: pass.name, iteration, result };
+        runs.push(run);
+        opts.onPass?.(run);
+        ranBefore.push(label);
+        sweepChanges += result.changes;
+        if (limit !== undefined && totalChanges >= limit) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      if (sweepChanges === 0) {
+        converged = true;
+        break;
+      }
+    }
+
+    const finalDiags = timedVerify(model);
+    if (finalDiags.length > 0) {
+      throw new PassError(`the pipeline produced an invalid model: ${formatDiagnostics(finalDiags)}`, {
+        pass: ranBefore[ranBefore.length - 1] ?? '(none)',
+        ranBefore: [...ranBefore],
+        diagnostics: finalDiags,
+        code: 'PASS_INVALID_RESULT',
+      });
+    }
+
+    return {
+      pipeline: pipeline.map((p) => p.name),
+      disabled: this.passes.filter((p) => disabled.has(p.name)).map((p) => p.name),
+      runs,
+      summary: summarize(pipeline.map((p) => p.name), runs),
+      iterations: iteration,
+      converged,
+      stoppedEarly,
+      totalChanges,
+      timeMs: performance.now() - t0,
+      verifyMs,
+    };
+  }
+}
+
+function summarize(order: string[], runs: PassRun[]): PassSummary[] {
+  const by = new Map<string, PassSummary>();
+  for (const name of order) by.set(name, { pass: name, runs: 0, changes: 0, nodesAdded: 0, nodesRemoved: 0, bytesDelta: 0, timeMs: 0, rejected: {} });
+  for (const r of runs) {
+    const s = by.get(r.pass)!;
+    s.runs++;
+    s.changes += r.result.changes;
+    s.nodesAdded += r.result.nodesAdded;
+    s.nodesRemoved += r.result.nodesRemoved;
+    s.bytesDelta += r.result.bytesDelta;
+    s.timeMs += r.result.timeMs;
+    for (const [k, v] of Object.entries(r.result.rejected)) s.rejected[k] = (s.rejected[k] ?? 0) + v;
+  }
+  return [...by.values()];
+}
+
+/** The body of a pass written against a RewriteSession. */
+export interface PassSpec {
+  name: string;
+  description: string;
+  exact: boolean;
+  run(session: RewriteSession): void | Promise<void>;
+}
+
+/** Builds a RewritePass whose body works through a RewriteSession (counts, budget, records). */
+export function definePass(spec: PassSpec): RewritePass {
+  return {
+    name: spec.name,
+    description: spec.description,
+    exact: spec.exact,
+    run(model: Model, ctx: PassContext): PassResult | Promise<PassResult> {
+      const session = new RewriteSession(spec.name, model, ctx);
+      const r = spec.run(session);
+      if (r instanceof Promise) return r.then(() => session.finish());
+      return session.finish();
+    },
+  };
+}
+
+/** A context for running one pass by hand (tests, tools): no budget, no verification. */
+export function standaloneContext(options: PassOptions = {}, extra: { evaluator?: ConstantEvaluator; inputShapes?: Readonly<Record<string, readonly (number | string)[]>> } = {}): PassContext {
+  return {
+    options,
+    ...(extra.evaluator ? { evaluator: extra.evaluator } : {}),
+    ...(extra.inputShapes ? { inputShapes: extra.inputShapes } : {}),
+    mayChange: () => true,
+    afterChange: () => undefined,
+  };
+}

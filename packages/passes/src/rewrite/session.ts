@@ -1,0 +1,413 @@
+/**
+ * RewriteSession: the one primitive every rewrite goes through (after tract's ModelPatch and the
+ * onnxscript rewriter's match → check → replace).
+ *
+ * A pass finds a match, checks it (declining with a reason code via `decline`), builds the
+ * replacement nodes/initializers, and hands them to `apply`, which
+ *   1. validates first and changes nothing if the rewrite is unsafe (an output of a removed node
+ *      still used elsewhere, a graph output whose name cannot be kept, the change budget spent);
+ *   2. inserts the new nodes before the anchor (the last removed node by default), registers new
+ *      initializers, stamps the rule in `metadataProps['onnxkit.rule']`;
+ *   3. rewires every use of each replaced value, keeping graph-output names (the replacement
+ *      takes the old name, or the rewrite is declined — two outputs never merge into one);
+ *   4. removes the matched nodes with `graph.remove(..., { safe: true })`, then the initializers
+ *      and Constant nodes only they used;
+ *   5. records a ChangeRecord and calls the manager's `afterChange` hook (verify in 'change' mode).
+ * Changes that are not node patterns (merging initializers, dropping dead nodes) use `mutate`,
+ * which does the budget check, the counting and the hook the same way.
+ */
+import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
+import { Facts } from './facts.js';
+import { nodeLabel } from './util.js';
+import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
+
+/** A node-pattern rewrite. */
+export interface Rewrite {
+  /** Rule name, stamped on new nodes and shown by `--explain`. */
+  rule: string;
+  /** Matched nodes to remove, in graph order. */
+  remove: readonly Node[];
+  /** (old value, new value): every use of old (and its graph-output slot) moves to new. */
+  replace: ReadonlyArray<readonly [Value, Value]>;
+  /** New nodes, in order; inserted before `insertBefore`. */
+  add?: readonly Node[];
+  /** Anchor for insertion; defaults to the last node of `remove`. */
+  insertBefore?: Node;
+  /** New initializer values (constValue set, unique names from `freshName`). */
+  initializers?: readonly Value[];
+  /** What happened, for `--explain`. */
+  description: string;
+  details?: Record<string, unknown>;
+}
+
+export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: string; detail: string };
+
+const RULE_KEY = 'onnxkit.rule';
+
+export class RewriteSession {
+  readonly pass: string;
+  readonly model: Model;
+  readonly ctx: PassContext;
+  changes = 0;
+  nodesAdded = 0;
+  nodesRemoved = 0;
+  readonly rejected: Record<string, number> = {};
+  readonly log: ChangeRecord[] = [];
+  readonly declined: DeclineRecord[] = [];
+  readonly metrics: Record<string, unknown> = {};
+  /** Set once the change budget is spent; passes stop looking for work. */
+  stopped = false;
+  readonly #sortNeeded = new Set<Graph>();
+  #names: Set<string> | undefined;
+  readonly #preferred = new WeakMap<Value, string>();
+  #facts: Facts | undefined;
+  readonly #t0 = performance.now();
+  #bytesDelta = 0;
+  #graphs: Graph[] | undefined;
+
+  constructor(pass: string, model: Model, ctx: PassContext) {
+    this.pass = pass;
+    this.model = model;
+    this.ctx = ctx;
+  }
+
+  /**
+   * The graphs a pass rewrites: the main graph and its subgraphs (If/Loop/Scan bodies), not
+   * function bodies (their outputs are a contract with callers) nor training graphs. Computed
+   * once per pass run; graphs of nodes removed meanwhile are skipped by the passes.
+   */
+  get graphs(): readonly Graph[] {
+    return (this.#graphs ??= withSubgraphs(this.model.graph));
+  }
+
+  get options(): PassOptions {
+    return this.ctx.options;
+  }
+
+  /** Shape/type/constant facts for this pass run (inference runs once, lazily). */
+  get facts(): Facts {
+    return (this.#facts ??= new Facts(this.model, this.ctx.inputShapes));
+  }
+
+  /** Opset of the default domain. */
+  get opset(): number {
+    return this.model.opsetVersion('') ?? 1;
+  }
+
+  /** Records a declined candidate; `reason` is a stable code, `detail` says which value/attribute. */
+  decline(node: Node | null, reason: string, detail = ''): void {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+    if (this.declined.length < MAX_DECLINE_RECORDS) {
+      this.declined.push({ pass: this.pass, node: node ? nodeLabel(node) : '', opType: node?.opType ?? '', reason, detail });
+    }
+  }
+
+  /** A value name unused anywhere in the model (main graph, subgraphs, functions). */
+  freshName(base: string): string {
+    const names = (this.#names ??= collectNames(this.model));
+    let name = base || 'v';
+    let k = 0;
+    while (names.has(name)) name = `${base}__${++k}`;
+    names.add(name);
+    return name;
+  }
+
+  /** A new initializer value (not yet registered; pass it in `Rewrite.initializers`). */
+  newInitializer(base: string, tensor: Tensor): Value {
+    const name = this.freshName(base);
+    const v = new Value({ name, constValue: tensor.name === name ? tensor : tensor.with({ name }), type: { kind: 'tensor', elemType: tensor.dtype, shape: tensor.dims } });
+    // The base name is usually the weight being replaced: take it over once that one is gone.
+    if (name !== base && base) this.#preferred.set(v, base);
+    return v;
+  }
+
+  /** True while the manager's change budget allows another change. */
+  mayChange(): boolean {
+    if (this.stopped) return false;
+    if (!this.ctx.mayChange()) {
+      this.stopped = true;
+      this.rejected['stopped-after-n-changes'] = (this.rejected['stopped-after-n-changes'] ?? 0) + 1;
+      return false;
+    }
+    return true;
+  }
+
+  /** Applies a node-pattern rewrite, or changes nothing and returns why not. */
+  apply(graph: Graph, rw: Rewrite): ApplyOutcome {
+    const problem = this.#validate(graph, rw);
+    if (problem) return { ok: false, ...problem };
+    if (!this.mayChange()) return { ok: false, reason: 'stopped-after-n-changes', detail: 'change budget reached' };
+
+    const added = rw.add ?? [];
+    const addedSet = new Set(added);
+    const fresh = new Set<Value>();
+    for (const n of added) for (const o of n.outputs) fresh.add(o);
+    for (const v of rw.initializers ?? []) fresh.add(v);
+
+    let bytes = 0;
+    for (const v of rw.initializers ?? []) bytes += v.constValue?.byteLength ?? 0;
+    for (const n of rw.remove) bytes -= constantNodeBytes(n);
+    const anchor = rw.insertBefore ?? rw.remove[rw.remove.length - 1];
+    if (added.length > 0) {
+      if (anchor) graph.insertBefore(anchor, ...added);
+      else graph.append(...added);
+      for (const n of added) n.metadataProps.set(RULE_KEY, rw.rule);
+    }
+
+    const renames = new Map<Value, string>();
+    for (const [oldV, newV] of rw.replace) {
+      if (oldV.isGraphOutput) {
+        renames.set(newV, oldV.name);
+        if (!newV.type && oldV.type) newV.type = oldV.type;
+      } else if (fresh.has(newV) && oldV.name) {
+        // Fresh values inherit the replaced name so names stay stable across rewrites.
+        renames.set(newV, oldV.name);
+      }
+      if (this.#facts) this.#facts.note(newV, this.#facts.typeOf(oldV));
+      oldV.replaceAllUsesWith(newV, { outputs: true });
+      // A replacement made by a new node is placed before the anchor; a consumer of an old value
+      // produced earlier than the anchor could now precede it — restore order once at the end.
+      if (newV.producer && addedSet.has(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
+    }
+
+    const inputsOfRemoved = new Set<Value>();
+    for (const n of rw.remove) for (const v of n.inputs) if (v) inputsOfRemoved.add(v);
+    const removedNames = rw.remove.map(nodeLabel);
+    if (rw.remove.length > 0) {
+      for (const n of rw.remove) detachSubgraphs(n);
+      graph.remove(rw.remove, { safe: true });
+    }
+    for (const [v, name] of renames) if (!v.isInitializer && !(rw.initializers ?? []).includes(v)) this.#rename(graph, v, name);
+    const cleaned = this.#dropOrphans(inputsOfRemoved);
+    bytes -= cleaned.bytes;
+    // New initializers are registered last, under their final names: the name of the value they
+    // replace, or the weight they supersede once that one is gone. (Renaming a registered
+    // initializer would cost a pass over the initializer map each time.)
+    for (const v of rw.initializers ?? []) {
+      const adopt = renames.get(v);
+      const want = adopt ?? this.#preferred.get(v);
+      if (want !== undefined && want !== v.name && (adopt !== undefined || (this.#names !== undefined && !this.#names.has(want)))) {
+        v.name = want;
+        this.#names?.add(want);
+      }
+      if (v.constValue && v.constValue.name !== v.name) v.constValue = v.constValue.with({ name: v.name });
+      graph.addInitializer(v);
+    }
+
+    const record: ChangeRecord = {
+      pass: this.pass,
+      rule: rw.rule,
+      removed: [...removedNames, ...cleaned.nodes],
+      added: added.map(nodeLabel),
+      graph: graph.name,
+      description: rw.description,
+      bytesDelta: bytes,
+      ...(rw.details ? { details: rw.details } : {}),
+    };
+    this.nodesAdded += added.length;
+    this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
+    this.#commit(record);
+    return { ok: true, record };
+  }
+
+  /**
+   * Applies a change that is not a node pattern. `fn` performs it and returns the counts; it must
+   * leave the model valid. Returns false (and does nothing) when the budget is spent.
+   */
+  mutate(graph: Graph, rule: string, description: string, fn: () => { added?: string[]; removed?: string[]; bytesDelta?: number; details?: Record<string, unknown> }): boolean {
+    if (!this.mayChange()) return false;
+    const r = fn();
+    const record: ChangeRecord = {
+      pass: this.pass,
+      rule,
+      removed: r.removed ?? [],
+      added: r.added ?? [],
+      graph: graph.name,
+      description,
+      bytesDelta: r.bytesDelta ?? 0,
+      ...(r.details ? { details: r.details } : {}),
+    };
+    this.nodesAdded += record.added.length;
+    this.nodesRemoved += record.removed.length;
+    this.#commit(record);
+    return true;
+  }
+
+  /** Marks a graph whose order a custom mutation may have broken; it is re-sorted at the end. */
+  needsSort(graph: Graph): void {
+    this.#sortNeeded.add(graph);
+  }
+
+  /** Finishes the run: restores topological order where needed and builds the PassResult. */
+  finish(): PassResult {
+    for (const g of this.#sortNeeded) g.sort();
+    // Without shape inference passes see fewer facts and decline more; say why in the report.
+    if (this.#facts?.inferenceError) this.metrics['shapeInference'] = this.#facts.inferenceError;
+    const timeMs = performance.now() - this.#t0;
+    return {
+      modified: this.changes > 0,
+      changes: this.changes,
+      nodesAdded: this.nodesAdded,
+      nodesRemoved: this.nodesRemoved,
+      bytesDelta: this.#bytesDelta,
+      rejected: { ...this.rejected },
+      timeMs,
+      log: this.log,
+      declined: this.declined,
+      metrics: this.metrics,
+    };
+  }
+
+  #commit(record: ChangeRecord): void {
+    this.changes++;
+    this.#bytesDelta += record.bytesDelta;
+    this.log.push(record);
+    this.ctx.afterChange(this.model, record);
+  }
+
+  #validate(graph: Graph, rw: Rewrite): { reason: string; detail: string } | undefined {
+    const removeSet = new Set(rw.remove);
+    for (const n of rw.remove) {
+      if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
+    }
+    const replaced = new Map<Value, Value>();
+    for (const [o, v] of rw.replace) {
+      if (!o.producer || !removeSet.has(o.producer)) {
+        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
+      }
+      replaced.set(o, v);
+    }
+    for (const n of rw.remove) {
+      for (const o of n.outputs) {
+        if (replaced.has(o)) continue;
+        if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
+        for (const u of o.uses) {
+          if (!removeSet.has(u.node)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
+        }
+      }
+    }
+    const fresh = new Set<Value>();
+    for (const n of rw.add ?? []) for (const o of n.outputs) fresh.add(o);
+    const takenOutputs = new Set<Value>();
+    for (const [o, v] of rw.replace) {
+      if (!o.isGraphOutput) continue;
+      if (fresh.has(v)) continue;
+      // An existing value would have to take the graph output's name: only an intermediate,
+      // unnamed-interface value may, and only once.
+      if (v.isGraphInput || v.isInitializer || v.isGraphOutput || takenOutputs.has(v) || v.producer === null || removeSet.has(v.producer)) {
+        return {
+          reason: 'graph-output-name',
+          detail: `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`,
+        };
+      }
+      if (v.graph !== graph) return { reason: 'graph-output-name', detail: `'${v.name}' is defined in another scope` };
+      takenOutputs.add(v);
+    }
+    return undefined;
+  }
+
+  #rename(graph: Graph, v: Value, name: string): void {
+    if (v.name === name) return;
+    if (v.isInitializer) {
+      const owner = v.graph ?? graph;
+      if (owner.initializers.get(v.name) === v) owner.renameInitializer(v, name);
+      else v.name = name;
+    } else {
+      v.name = name;
+    }
+  }
+
+  /** Removes initializers and Constant nodes left without uses by a rewrite. */
+  #dropOrphans(values: Set<Value>): { nodes: string[]; bytes: number } {
+    const nodes: string[] = [];
+    let bytes = 0;
+    const work = [...values];
+    while (work.length > 0) {
+      const v = work.pop()!;
+      if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput) continue;
+      if (v.isInitializer) {
+        const g = v.graph;
+        if (g && g.initializers.get(v.name) === v && !isTrainingBound(this.model, g, v)) {
+          bytes += v.constValue?.byteLength ?? 0;
+          g.removeInitializer(v.name);
+          this.#names?.delete(v.name);
+        }
+        continue;
+      }
+      const p = v.producer;
+      if (p && p.opType === 'Constant' && p.isOnnxDomain && p.graph && p.outputs.every((o) => o.uses.length === 0 && !o.isGraphOutput)) {
+        nodes.push(nodeLabel(p));
+        bytes += constantNodeBytes(p);
+        for (const o of p.outputs) this.#names?.delete(o.name);
+        p.graph.remove(p, { safe: true });
+      }
+    }
+    return { nodes, bytes };
+  }
+}
+
+/** Total bytes of every initializer (and Constant-node tensor) in the model. */
+export function initializerBytes(model: Model): number {
+  let n = 0;
+  for (const g of model.graphs()) {
+    for (const v of g.initializers.values()) n += v.constValue?.byteLength ?? 0;
+    for (const node of g) n += constantNodeBytes(node);
+  }
+  return n;
+}
+
+/** Bytes of the tensor a Constant node carries (0 for any other node). */
+export function constantNodeBytes(node: Node): number {
+  if (node.opType !== 'Constant') return 0;
+  const a = node.attr('value');
+  return a && !a.isRef && a.type === AttributeType.TENSOR ? a.asTensor().byteLength : 0;
+}
+
+/** Detaches the inner nodes of a node's subgraphs so removing it leaves no dangling uses. */
+export function detachSubgraphs(n: Node): void {
+  for (const g of n.subgraphs()) {
+    for (const inner of g.reversed()) detachSubgraphs(inner);
+    const nodes = g.nodes;
+    if (nodes.length > 0) g.remove(nodes);
+  }
+}
+
+/** Initializers named in training_info bindings must stay (they are updated by name). */
+function isTrainingBound(model: Model, g: Graph, v: Value): boolean {
+  if (model.trainingInfo.length === 0 || g !== model.graph) return false;
+  return model.trainingInfo.some((t) => t.initializationBinding.some(([k]) => k === v.name) || t.updateBinding.some(([k]) => k === v.name));
+}
+
+/**
+ * `g` and every graph nested in it, depth first. Cheaper than Graph.subgraphs() on big graphs:
+ * only nodes that carry attributes are inspected, and nothing is allocated per node.
+ */
+export function withSubgraphs(g: Graph): Graph[] {
+  const out: Graph[] = [g];
+  for (let i = 0; i < out.length; i++) {
+    for (const n of out[i]!) {
+      if (n.attributes.size === 0) continue;
+      for (const a of n.attributes.values()) {
+        if (a.isRef) continue;
+        if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
+        else if (a.type === AttributeType.GRAPHS) out.push(...(a.value as Graph[]));
+      }
+    }
+  }
+  return out;
+}
+
+function collectNames(model: Model): Set<string> {
+  const s = new Set<string>();
+  const graphs = withSubgraphs(model.graph);
+  for (const f of model.functions) graphs.push(...withSubgraphs(f.graph));
+  for (const t of model.trainingInfo) for (const tg of [t.initialization, t.algorithm]) if (tg) graphs.push(...withSubgraphs(tg));
+  for (const g of graphs) {
+    for (const v of g.inputs) s.add(v.name);
+    for (const k of g.initializers.keys()) s.add(k);
+    for (const k of g.sparseInitializers.keys()) s.add(k);
+    for (const n of g) for (const o of n.outputs) if (o.name) s.add(o.name);
+    for (const v of g.outputs) s.add(v.name);
+  }
+  return s;
+}

@@ -1,0 +1,105 @@
+/**
+ * The vocabulary of rewrite passes: what a pass returns (`PassResult`), what it records for
+ * `--explain` (`ChangeRecord`, `DeclineRecord`), what it receives (`PassContext`) and the
+ * pluggable `ConstantEvaluator` interface that packages/runtime implements with onnxruntime.
+ *
+ * A rewrite mutates the model in place. `modified` must equal `changes > 0`; the PassManager
+ * checks it (DESIGN.md §3).
+ */
+import type { Model, Node, Tensor, Value } from '@onnxkit/graph';
+
+/** One applied rewrite, as printed by `--explain`. */
+export interface ChangeRecord {
+  /** The pass that made the change. */
+  readonly pass: string;
+  /** The rule inside the pass (e.g. `conv+bn`), also stamped on new nodes. */
+  readonly rule: string;
+  /** Names (or `OpType#n` when unnamed) of the nodes removed. */
+  readonly removed: readonly string[];
+  /** Names of the nodes added. */
+  readonly added: readonly string[];
+  /** Graph the change happened in ('' for the main graph's own name). */
+  readonly graph: string;
+  /** Human sentence: what happened. */
+  readonly description: string;
+  /** Change of initializer bytes (negative = smaller model). */
+  readonly bytesDelta: number;
+  /** Rule-specific numbers (weight error, MACs saved, ...), JSON-serialisable. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A candidate the pass looked at and declined, with the reason (also counted in `rejected`). */
+export interface DeclineRecord {
+  readonly pass: string;
+  /** Node name (or `OpType#n`), or '' for model-level declines. */
+  readonly node: string;
+  readonly opType: string;
+  /** Stable short reason code, the key of `PassResult.rejected`. */
+  readonly reason: string;
+  /** Free-text detail: which value, which dimension, which attribute. */
+  readonly detail: string;
+}
+
+export interface PassResult {
+  /** True iff the model changed; must equal `changes > 0`. */
+  modified: boolean;
+  changes: number;
+  nodesAdded: number;
+  nodesRemoved: number;
+  /** Initializer bytes after minus before (negative = smaller). */
+  bytesDelta: number;
+  /** Declined candidates per reason code. */
+  rejected: Record<string, number>;
+  timeMs: number;
+  /** Every applied change, in order. */
+  log: ChangeRecord[];
+  /** Declined candidates (capped at `MAX_DECLINE_RECORDS`; `rejected` stays exact). */
+  declined: DeclineRecord[];
+  /** Pass-specific summary numbers (bytes saved, weight error, ...), JSON-serialisable. */
+  metrics: Record<string, unknown>;
+}
+
+/**
+ * Evaluates constant sub-computations the TypeScript kernels do not cover. packages/runtime
+ * provides one backed by onnxruntime; passes only know this interface.
+ */
+export interface ConstantEvaluator {
+  /**
+   * Evaluates `nodes` (in topological order, all in one graph) given the constant values of
+   * every input they read from outside the list. Returns a tensor for each output of each node
+   * that it could compute; a missing entry means "could not evaluate" (the pass leaves that
+   * node alone). It must not mutate the nodes.
+   */
+  evaluate(nodes: readonly Node[], inputs: ReadonlyMap<Value, Tensor>, opset: number): Promise<Map<Value, Tensor>>;
+}
+
+/** Options a pass accepts; each pass documents its own keys. */
+export type PassOptions = Readonly<Record<string, unknown>>;
+
+/** Hooks the PassManager gives a pass; every mutation goes through them. */
+export interface PassContext {
+  /** This pass's options. */
+  readonly options: PassOptions;
+  /** Optional evaluator for constant folding beyond the TypeScript kernels. */
+  readonly evaluator?: ConstantEvaluator;
+  /** Fixed input shapes (`--input-shape`), forwarded to shape inference. */
+  readonly inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Asked before each change; false means "stop changing" (stopAfterChanges reached). */
+  mayChange(): boolean;
+  /** Called after each applied change (the manager verifies the model here in 'change' mode). */
+  afterChange(model: Model, record: ChangeRecord): void;
+}
+
+/** A rewrite pass. `run` mutates `model` in place. */
+export interface RewritePass {
+  /** Pass name = file stem = CLI name, e.g. `fold-batchnorm`. */
+  readonly name: string;
+  /** One line for `onnxkit passes`. */
+  readonly description: string;
+  /** True when the rewrite preserves outputs up to floating-point reassociation. */
+  readonly exact: boolean;
+  run(model: Model, ctx: PassContext): PassResult | Promise<PassResult>;
+}
+
+/** How many decline records a pass keeps for `--explain` (counts in `rejected` stay exact). */
+export const MAX_DECLINE_RECORDS = 5000;

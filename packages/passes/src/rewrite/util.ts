@@ -1,0 +1,264 @@
+/**
+ * Small helpers shared by the rewrite passes: reading constants (initializers and Constant
+ * nodes), building float tensors from float64 math, attribute checks, axis normalisation and
+ * broadcasting facts. Pure functions over the IR; nothing here mutates a graph.
+ */
+import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Node, type Value } from '@onnxkit/graph';
+
+/** Operators whose output is random (never folded, never merged by CSE). */
+export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
+  'RandomNormal',
+  'RandomNormalLike',
+  'RandomUniform',
+  'RandomUniformLike',
+  'Multinomial',
+  'Bernoulli',
+]);
+
+/** Float element types the weight-rewriting passes compute on (in float64, rounded once). */
+export const WEIGHT_FLOAT_TYPES: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
+
+/** "Conv 'name'" style label used in records: the node name, or `OpType#k` when unnamed. */
+export function nodeLabel(n: Node): string {
+  return n.name || `${n.opType}#unnamed`;
+}
+
+/**
+ * The constant tensor a value holds, if it is one: a (non-overridable) initializer, or the output
+ * of a Constant node with a tensor-valued attribute. An initializer that is also a graph input
+ * is a default the caller may override, so it is NOT constant.
+ */
+export function constantOf(v: Value | null | undefined): Tensor | undefined {
+  if (!v) return undefined;
+  if (v.isInitializer) return v.isGraphInput ? undefined : (v.constValue ?? undefined);
+  const p = v.producer;
+  if (p && p.opType === 'Constant' && p.isOnnxDomain && p.outputs[0] === v) return constantNodeValue(p);
+  return undefined;
+}
+
+/** The tensor a Constant node produces, for every `value*` attribute form; undefined if unknown. */
+export function constantNodeValue(n: Node): Tensor | undefined {
+  for (const a of n.attributes.values()) {
+    if (a.isRef) return undefined;
+    switch (a.name) {
+      case 'value':
+        return a.type === AttributeType.TENSOR ? a.asTensor() : undefined;
+      case 'value_float':
+        return Tensor.scalar(DataType.FLOAT, a.asFloat());
+      case 'value_floats': {
+        const f = a.asFloats();
+        return Tensor.fromNumbers(DataType.FLOAT, [f.length], f);
+      }
+      case 'value_int':
+        return Tensor.fromNumbers(DataType.INT64, [], [a.value as bigint]);
+      case 'value_ints': {
+        const v = a.value as readonly bigint[];
+        return Tensor.fromNumbers(DataType.INT64, [v.length], v);
+      }
+      default:
+        // value_string(s) and sparse_value are valid but none of the passes computes on them.
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Integer contents of a constant int32/int64 tensor as numbers, saturated at ±(2^53 − 1). Every
+ * caller compares them with tensor dims (Slice ends like INT64_MAX, pads, shapes), where any value
+ * beyond 2^53 behaves exactly like 2^53 — so saturating never changes a decision, unlike wrapping.
+ */
+export function intsOf(t: Tensor): number[] {
+  if (t.dtype === DataType.INT64 || t.dtype === DataType.UINT64) {
+    return Array.from(t.toBigInt64(), (v) => (v > SAFE ? Number.MAX_SAFE_INTEGER : v < -SAFE ? -Number.MAX_SAFE_INTEGER : Number(v)));
+  }
+  return Array.from(t.toFloat64(), (v) => Math.trunc(v));
+}
+
+
+/** True for int32/int64 tensors. */
+export function isIndexTensor(t: Tensor): boolean {
+  return t.dtype === DataType.INT64 || t.dtype === DataType.INT32;
+}
+
+/** A float tensor of `dtype` from float64 values, rounded once. */
+export function floatTensor(dtype: DataType, dims: readonly number[], values: Float64Array | readonly number[], name = ''): Tensor {
+  if (dtype === DataType.FLOAT) return Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from(values), { name });
+  if (dtype === DataType.DOUBLE) return Tensor.fromArray(DataType.DOUBLE, dims, Float64Array.from(values), { name });
+  if (!isFloatType(dtype)) throw new RangeError(`floatTensor: ${dataTypeName(dtype)} is not a float type`);
+  return Tensor.fromNumbers(dtype, dims, values, { name });
+}
+
+/** An int64 1-D tensor. */
+export function int64Tensor(values: readonly (number | bigint)[], name = ''): Tensor {
+  return Tensor.fromNumbers(DataType.INT64, [values.length], values, { name });
+}
+
+/** Product of dims. */
+export function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** Normalises a possibly negative axis for `rank`; undefined when out of range. */
+export function normAxis(axis: number, rank: number): number | undefined {
+  const a = axis < 0 ? axis + rank : axis;
+  return a >= 0 && a < rank ? a : undefined;
+}
+
+/** True when every element of a float/int tensor equals `x` exactly (bit-level for ±0 is not distinguished). */
+export function allEqual(t: Tensor, x: number): boolean {
+  if (t.dtype === DataType.STRING || t.dtype === DataType.BOOL) return false;
+  if (t.dtype === DataType.INT64 || t.dtype === DataType.UINT64) {
+    const b = BigInt(x);
+    for (const v of t.toArray() as BigInt64Array) if (v !== b) return false;
+    return true;
+  }
+  const f = t.toFloat64();
+  for (let i = 0; i < f.length; i++) if (f[i] !== x) return false;
+  return true;
+}
+
+/**
+ * The attribute names an op's rewrite understands. A node carrying any other attribute is left
+ * alone ("unknown-attribute"), since an attribute we do not know may change the semantics.
+ */
+export function unknownAttribute(n: Node, known: readonly string[]): string | undefined {
+  for (const a of n.attributes.keys()) if (!known.includes(a)) return a;
+  for (const a of n.attributes.values()) if (a.isRef) return a.name;
+  return undefined;
+}
+
+/** The INTS attribute as numbers, or `fallback`. */
+export function intsAttr(n: Node, name: string, fallback: number[]): number[] {
+  const a = n.attr(name);
+  return a && a.type === AttributeType.INTS ? a.asInts() : fallback;
+}
+
+
+
+/**
+ * For a constant of dims `c` combined element-wise with a tensor of rank `rank` whose channel axis
+ * is `axis` (size `channels`): the per-channel vector it applies, or undefined when the constant
+ * varies along any other axis or would change the output shape. A scalar applies to every channel.
+ */
+export function perChannelValues(c: Tensor, rank: number, axis: number, channels: number): Float64Array | undefined {
+  const dims = c.dims;
+  if (dims.length > rank) return undefined;
+  const offset = rank - dims.length;
+  let channelDim = 1;
+  for (let i = 0; i < dims.length; i++) {
+    const outAxis = i + offset;
+    if (outAxis === axis) {
+      if (dims[i] !== channels && dims[i] !== 1) return undefined;
+      channelDim = dims[i]!;
+    } else if (dims[i] !== 1) {
+      return undefined;
+    }
+  }
+  const f = c.toFloat64();
+  const out = new Float64Array(channels);
+  for (let k = 0; k < channels; k++) out[k] = channelDim === 1 ? f[0]! : f[k]!;
+  return out;
+}
+
+/** Bit-exact key of a float (distinguishes -0 from +0 and NaN payloads). */
+export function floatBitsKey(x: number): string {
+  const b = new Float32Array([x]);
+  return new Uint32Array(b.buffer)[0]!.toString(16);
+}
+
+/**
+ * A fingerprint of a tensor's bytes: dtype, dims, length and up to 64 evenly spaced 32-bit
+ * words. Cheap (O(1) reads); equal fingerprints still need a full byte comparison.
+ */
+export function tensorFingerprint(t: Tensor): string {
+  if (t.dtype === DataType.STRING) return `s|${t.dims.join('x')}|${t.texts().join('\u0000')}`;
+  const bytes = t.bytes();
+  const words = Math.floor(bytes.byteLength / 4);
+  const parts: number[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const samples = Math.min(64, words);
+  for (let i = 0; i < samples; i++) {
+    const w = samples === 1 ? 0 : Math.floor((i * (words - 1)) / (samples - 1));
+    parts.push(view.getUint32(w * 4, true));
+  }
+  for (let i = words * 4; i < bytes.byteLength; i++) parts.push(bytes[i]!);
+  return `${t.dtype}|${t.dims.join('x')}|${bytes.byteLength}|${parts.join(',')}`;
+}
+
+/** Byte-for-byte equality of two tensors (dtype, dims and data). */
+export function tensorsIdentical(a: Tensor, b: Tensor): boolean {
+  if (a === b) return true;
+  if (a.dtype !== b.dtype || a.dims.length !== b.dims.length) return false;
+  for (let i = 0; i < a.dims.length; i++) if (a.dims[i] !== b.dims[i]) return false;
+  if (a.dtype === DataType.STRING) {
+    const x = a.strings();
+    const y = b.strings();
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!bytesEqual(x[i]!, y[i]!)) return false;
+    return true;
+  }
+  return bytesEqual(a.bytes(), b.bytes());
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const n = a.byteLength >> 2;
+    const x = new Uint32Array(a.buffer, a.byteOffset, n);
+    const y = new Uint32Array(b.buffer, b.byteOffset, n);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+    for (let i = n * 4; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Element values of a float tensor without conversion where possible: the zero-copy storage
+ * array for float32/float64, a float64 copy otherwise. Read-only.
+ */
+export function floatView(t: Tensor): Float32Array | Float64Array {
+  if (t.dtype === DataType.FLOAT || t.dtype === DataType.DOUBLE) return t.toArray() as Float32Array | Float64Array;
+  return t.toFloat64();
+}
+
+/** A scratch array for results in `dtype`: float32 storage for float (one rounding on store), float64 otherwise. */
+export function floatScratch(dtype: DataType, n: number): Float32Array | Float64Array {
+  return dtype === DataType.FLOAT ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** A tensor of `dtype` from a scratch array made by `floatScratch` (zero-copy for float32/float64). */
+export function tensorFromScratch(dtype: DataType, dims: readonly number[], data: Float32Array | Float64Array): Tensor {
+  if (dtype === DataType.FLOAT && data instanceof Float32Array) return Tensor.fromArray(DataType.FLOAT, dims, data);
+  if (dtype === DataType.DOUBLE && data instanceof Float64Array) return Tensor.fromArray(DataType.DOUBLE, dims, data);
+  return floatTensor(dtype, dims, data as Float64Array);
+}
+
+/**
+ * out[r·per + k] = w[r·per + k] · scale[r] for `rows` rows of `per` elements (float64 multiply,
+ * one rounding on store). A separate small function so the engine optimises the hot loop alone.
+ */
+export function scaleRows(w: ArrayLike<number>, out: Float32Array | Float64Array, scale: ArrayLike<number>, rows: number, per: number): void {
+  for (let r = 0; r < rows; r++) {
+    const s = scale[r]!;
+    const base = r * per;
+    for (let k = 0; k < per; k++) out[base + k] = w[base + k]! * s;
+  }
+}
+
+/**
+ * Drops trailing omitted (null) inputs: `[x, w, null]` → `[x, w]`. Both mean the same in ONNX, but
+ * a trailing '' in the file makes some consumers (onnxruntime's ConvBNFusion, onnxoptimizer)
+ * take the bias as present and skip their own fusions.
+ */
+export function trimInputs<T>(inputs: readonly (T | null)[]): (T | null)[] {
+  let n = inputs.length;
+  while (n > 0 && inputs[n - 1] === null) n--;
+  return inputs.slice(0, n);
+}

@@ -1,0 +1,211 @@
+import { Attribute, DataType, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeWorker, countOps, equivalentAfter, f32, opTypes, rnd, runPass, runTwice } from './helpers.js';
+
+afterAll(closeWorker);
+
+interface ConvBnOptions {
+  op?: 'Conv' | 'ConvTranspose';
+  bias?: boolean;
+  group?: number;
+  opset?: number;
+  bnAttrs?: Record<string, number | Attribute>;
+  extraBnOutputs?: number;
+  trainingMode?: boolean;
+}
+
+function bnParams(b: GraphBuilder, c: number, seed = 7): Value[] {
+  const r = rnd(seed);
+  return [
+    b.constant('bn.weight', f32([c], () => 1 + 0.5 * r(0))),
+    b.constant('bn.bias', f32([c], () => 0.3 * r(0))),
+    b.constant('bn.running_mean', f32([c], () => 0.2 * r(0))),
+    // Small variances make the scale large, so a wrong fold shows up clearly.
+    b.constant('bn.running_var', f32([c], (i) => (i % 3 === 0 ? 1e-4 : 0.5 + Math.abs(r(0))))),
+  ];
+}
+
+function convBn(o: ConvBnOptions = {}): Model {
+  const op = o.op ?? 'Conv';
+  const group = o.group ?? 1;
+  const b = new GraphBuilder({ opset: o.opset ?? 17 });
+  const cin = 4;
+  const cout = 6;
+  const x = b.input('x', DataType.FLOAT, [1, cin, 5, 5]);
+  const r = rnd(3);
+  const wDims = op === 'Conv' ? [cout, cin / group, 3, 3] : [cin, cout / group, 3, 3];
+  const w = b.constant('conv.weight', f32(wDims, () => r(0)));
+  const bias = o.bias ? b.constant('conv.bias', f32([cout], () => r(0))) : undefined;
+  const y = b.op(op, [x, w, bias], { pads: [1, 1, 1, 1], group }, { name: 'conv' });
+  const attrs: Record<string, number | Attribute> = { epsilon: Attribute.float('epsilon', 1e-5), ...(o.bnAttrs ?? {}) };
+  if (o.trainingMode) attrs['training_mode'] = 1;
+  const outs = b.opN('BatchNormalization', [y, ...bnParams(b, cout)], 1 + (o.extraBnOutputs ?? 0), attrs, { name: 'bn' });
+  b.output(outs[0]!, 'out');
+  for (let i = 1; i < outs.length; i++) b.output(outs[i]!, `extra${i}`);
+  return b.build();
+}
+
+function gemmBn(transB: 0 | 1, c: 'none' | 'vec' | 'scalar' | 'matrix', beta = 1): Model {
+  const b = new GraphBuilder({ opset: 17 });
+  const x = b.input('x', DataType.FLOAT, [3, 5]);
+  const r = rnd(11);
+  const w = b.constant('fc.weight', f32(transB ? [4, 5] : [5, 4], () => r(0)));
+  const cv =
+    c === 'none' ? undefined : b.constant('fc.bias', c === 'vec' ? f32([4], () => r(0)) : c === 'scalar' ? f32([], () => 0.7) : f32([3, 4], () => r(0)));
+  const y = b.op('Gemm', [x, w, cv], { transB, beta: Attribute.float('beta', beta) }, { name: 'fc' });
+  const z = b.op('BatchNormalization', [y, ...bnParams(b, 4, 5)], {}, { name: 'bn' });
+  b.output(z, 'out');
+  return b.build();
+}
+
+describe('fold-batchnorm: positive cases, numerically equivalent in onnxruntime', () => {
+  const cases: [string, () => Model][] = [
+    ['Conv without bias', () => convBn()],
+    ['Conv with bias', () => convBn({ bias: true })],
+    ['Conv group=2', () => convBn({ bias: true, group: 2 })],
+    ['ConvTranspose', () => convBn({ op: 'ConvTranspose' })],
+    ['ConvTranspose group=2 (weight [C_in, C_out/g, k, k])', () => convBn({ op: 'ConvTranspose', group: 2, bias: true })],
+    ['Gemm transB=0 without C', () => gemmBn(0, 'none')],
+    ['Gemm transB=1 with C [N]', () => gemmBn(1, 'vec')],
+    ['Gemm transB=0 with scalar C and beta=0.5', () => gemmBn(0, 'scalar', 0.5)],
+    ['Gemm transB=1 with C [M, N]', () => gemmBn(1, 'matrix', 2)],
+  ];
+  for (const [label, make] of cases) {
+    it(label, async () => {
+      const model = make();
+      const producer = model.graph.nodes.find((n) => n.opType !== 'BatchNormalization')!;
+      const xIn = producer.inputs[0]!;
+      const { cmp, rewritten } = await equivalentAfter(model, async (m) => {
+        const r = await runTwice('fold-batchnorm', m);
+        expect(r.changes).toBe(1);
+        expect(r.nodesRemoved).toBe(2);
+        expect(r.nodesAdded).toBe(1);
+      });
+      expect(countOps(rewritten, 'BatchNormalization')).toBe(0);
+      expect(opTypes(rewritten)).toEqual([producer.opType]);
+      const fused = rewritten.graph.nodes[0]!;
+      // The fused node reads the same graph input object and produces the graph output name.
+      expect(fused.inputs[0]).toBe(rewritten.graph.inputs[0]);
+      expect(xIn.name).toBe(fused.inputs[0]!.name);
+      expect(fused.outputs[0]!.name).toBe('out');
+      expect(fused.metadataProps.get('onnxkit.rule')).toMatch(/\+bn$/);
+      // BN parameters are gone with the BN; the original weight name is kept by the new weight.
+      expect([...rewritten.graph.initializers.keys()].some((k) => k.startsWith('bn.'))).toBe(false);
+      expect(cmp.equivalent, cmp.reason ?? '').toBe(true);
+      expect(cmp.compared).toBeGreaterThan(0);
+    });
+  }
+
+  it('computes W·γ/√(σ²+ε) and (b−μ)·γ/√(σ²+ε)+β in float64 (checked element by element)', async () => {
+    const model = convBn({ bias: true });
+    const g = model.graph;
+    const w = g.initializers.get('conv.weight')!.constValue!.toFloat64();
+    const bias = g.initializers.get('conv.bias')!.constValue!.toFloat64();
+    const [gamma, beta, mean, variance] = ['bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'].map((k) => g.initializers.get(k)!.constValue!.toFloat64());
+    await runPass('fold-batchnorm', model);
+    const conv = model.graph.nodes[0]!;
+    const w2 = conv.inputs[1]!.constValue!.toFloat64();
+    const b2 = conv.inputs[2]!.constValue!.toFloat64();
+    const per = w.length / 6;
+    for (let m = 0; m < 6; m++) {
+      const s = gamma![m]! / Math.sqrt(variance![m]! + 1e-5);
+      expect(b2[m]).toBe(Math.fround((bias[m]! - mean![m]!) * s + beta![m]!));
+      for (let k = 0; k < per; k++) expect(w2[m * per + k]).toBe(Math.fround(w[m * per + k]! * s));
+    }
+  });
+});
+
+describe('fold-batchnorm: one negative test per precondition', () => {
+  async function declined(model: Model, reason: string, options = {}): Promise<void> {
+    const before = opTypes(model);
+    const r = await runPass('fold-batchnorm', model, options);
+    expect(r.modified).toBe(false);
+    expect(r.rejected[reason], JSON.stringify(r.rejected)).toBe(1);
+    expect(opTypes(model)).toEqual(before);
+  }
+
+  it('training_mode=1', () => declined(convBn({ trainingMode: true, extraBnOutputs: 0 }), 'training-mode'));
+  it('opset 6 is_test=0', () => declined(convBn({ opset: 6, bnAttrs: { is_test: 0 } }), 'training-mode'));
+  it('opset 7 spatial=0', () => declined(convBn({ opset: 7, bnAttrs: { spatial: 0 } }), 'not-spatial'));
+  it('an extra BN output is used', () => declined(convBn({ opset: 9, extraBnOutputs: 2 }), 'bn-extra-outputs-used'));
+  it('an unknown BN attribute', () => declined(convBn({ bnAttrs: { fancy: 1 } }), 'unknown-attribute'));
+
+  it('the Conv output is also a graph output', async () => {
+    const m = convBn();
+    m.graph.addOutput(m.graph.nodes[0]!.outputs[0]!);
+    await declined(m, 'producer-output-is-graph-output');
+  });
+
+  it('the Conv output has another consumer', async () => {
+    const m = convBn();
+    const side = new Node('Relu', [m.graph.nodes[0]!.outputs[0]!], { name: 'side', outputs: ['side_out'] });
+    m.graph.append(side);
+    m.graph.addOutput(side.outputs[0]!);
+    await declined(m, 'producer-output-used-elsewhere');
+  });
+
+  it('the weight is not a constant (graph input)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+    const w = b.input('w', DataType.FLOAT, [2, 2, 1, 1]);
+    const y = b.op('Conv', [x, w], {}, { name: 'conv' });
+    b.output(b.op('BatchNormalization', [y, ...bnParams(b, 2)], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'weights-not-constant');
+  });
+
+  it('a BN statistic is not a constant', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+    const mean = b.input('mean', DataType.FLOAT, [2]);
+    const w = b.constant('w', f32([2, 2, 1, 1], rnd(1)));
+    const y = b.op('Conv', [x, w], {}, { name: 'conv' });
+    const [g, be, , v] = bnParams(b, 2);
+    b.output(b.op('BatchNormalization', [y, g, be, mean, v], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'weights-not-constant');
+  });
+
+  it('the weight is shared with another Conv (declined by default, folded into a copy on request)', async () => {
+    const make = (): Model => {
+      const b = new GraphBuilder();
+      const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+      const w = b.constant('w', f32([2, 2, 1, 1], rnd(1)));
+      const y = b.op('Conv', [x, w], {}, { name: 'conv' });
+      const y2 = b.op('Conv', [x, w], {}, { name: 'conv2' });
+      b.output(b.op('BatchNormalization', [y, ...bnParams(b, 2)], {}, { name: 'bn' }), 'out');
+      b.output(y2, 'out2');
+      return b.build();
+    };
+    await declined(make(), 'weight-shared');
+    const m = make();
+    const { cmp, rewritten } = await equivalentAfter(m, async (mm) => {
+      const r = await runTwice('fold-batchnorm', mm, { cloneSharedWeights: true });
+      expect(r.changes).toBe(1);
+    });
+    expect(cmp.equivalent, cmp.reason ?? '').toBe(true);
+    // conv2 still reads the original weight object; the fused conv has its own.
+    const fused = rewritten.graph.nodes.find((n) => n.name === 'conv')!;
+    const other = rewritten.graph.nodes.find((n) => n.name === 'conv2')!;
+    expect(other.inputs[1]!.name).toBe('w');
+    expect(other.inputs[1]!.constValue).toBe(m.graph.initializers.get('w')!.constValue);
+    expect(fused.inputs[1]).not.toBe(other.inputs[1]);
+  });
+
+  it('an unsupported dtype (bfloat16 weights)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.BFLOAT16, [1, 2, 3, 3]);
+    const w = b.constant('w', Tensor.fromNumbers(DataType.BFLOAT16, [2, 2, 1, 1], [1, 2, 3, 4]));
+    const y = b.op('Conv', [x, w], {}, { name: 'conv' });
+    const p = ['g', 'b', 'm', 'v'].map((k) => b.constant(k, Tensor.fromNumbers(DataType.BFLOAT16, [2], [1, 1])));
+    b.output(b.op('BatchNormalization', [y, ...p], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'unsupported-dtype');
+  });
+
+  it('BN channel count differs from the Conv output channels', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+    const w = b.constant('w', f32([1, 2, 1, 1], rnd(1)));
+    const y = b.op('Conv', [x, w], {}, { name: 'conv' });
+    b.output(b.op('BatchNormalization', [y, ...bnParams(b, 3)], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'shape-mismatch');
+  });
+});

@@ -1,0 +1,227 @@
+import { DataType, GraphBuilder, Node, verifyErrors, type Model } from '@onnxkit/graph';
+import {
+  PASSES,
+  PRESETS,
+  PassError,
+  PassManager,
+  definePass,
+  explainJson,
+  formatExplain,
+  getPass,
+  resolvePipeline,
+  runPipeline,
+  type RewritePass,
+} from '@onnxkit/passes';
+import { describe, expect, it } from 'vitest';
+
+/** x → Identity → Identity → Relu → Identity → out, plus a dead Relu. */
+function chain(): Model {
+  const b = new GraphBuilder();
+  const x = b.input('x', DataType.FLOAT, [2, 3]);
+  const a = b.op('Identity', [x], {}, { name: 'id1' });
+  const c = b.op('Identity', [a], {}, { name: 'id2' });
+  const r = b.op('Relu', [c], {}, { name: 'relu' });
+  b.op('Relu', [x], {}, { name: 'dead' });
+  const o = b.op('Identity', [r], {}, { name: 'id3' });
+  b.output(o, 'out');
+  return b.build();
+}
+
+/** A pass that corrupts the graph: it detaches Relu's input node while Relu still reads it. */
+const breaker = definePass({
+  name: 'breaker',
+  description: 'test pass that leaves a dangling use',
+  exact: true,
+  run(s) {
+    const g = s.model.graph;
+    const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
+    if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
+    const producer = relu.inputs[0]!.producer!;
+    s.mutate(g, 'break', `removed ${producer.name} unsafely`, () => {
+      g.remove(producer); // not safe: Relu still reads its output
+      return { removed: [producer.name] };
+    });
+  },
+});
+
+describe('PassManager', () => {
+  it('runs a pipeline to a fixed point and reports per-pass counts', async () => {
+    const m = chain();
+    const report = await runPipeline(m, ['eliminate-identity', 'eliminate-dead-code']);
+    expect(report.converged).toBe(true);
+    expect(report.iterations).toBe(2); // one sweep that changes, one that proves nothing is left
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Relu']);
+    expect(m.graph.outputs[0]!.name).toBe('out');
+    expect(m.graph.nodes[0]!.inputs[0]).toBe(m.graph.inputs[0]);
+    const ident = report.summary.find((s) => s.pass === 'eliminate-identity')!;
+    expect(ident.changes).toBe(3);
+    expect(ident.nodesRemoved).toBe(3);
+    const dce = report.summary.find((s) => s.pass === 'eliminate-dead-code')!;
+    expect(dce.changes).toBe(1);
+    expect(report.totalChanges).toBe(4);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('bounds the number of sweeps', async () => {
+    let calls = 0;
+    const forever = definePass({
+      name: 'forever',
+      description: 'always changes something',
+      exact: true,
+      run(s) {
+        calls++;
+        s.mutate(s.model.graph, 'noop', 'pretends to change', () => ({}));
+      },
+    });
+    const report = await new PassManager([forever], { maxIterations: 3 }).run(chain());
+    expect(calls).toBe(3);
+    expect(report.converged).toBe(false);
+    expect(report.iterations).toBe(3);
+  });
+
+  it("verify 'pass' throws a PassError naming the pass, what ran before and the diagnostics", async () => {
+    const m = chain();
+    const p = new PassManager([getPass('eliminate-dead-code'), breaker], { verify: 'pass' }).run(m);
+    await expect(p).rejects.toBeInstanceOf(PassError);
+    const err = (await p.catch((e: unknown) => e)) as PassError;
+    expect(err.pass).toBe('breaker');
+    expect(err.ranBefore).toEqual(['eliminate-dead-code']);
+    expect(err.diagnostics.length).toBeGreaterThan(0);
+    expect(err.message).toMatch(/breaker/);
+    expect(err.message).toMatch(/I4-topological-order|I12|I1/);
+    expect(err.change?.rule).toBe('break');
+  });
+
+  it("verify 'change' names the exact change", async () => {
+    const p = new PassManager([breaker], { verify: 'change' }).run(chain());
+    const err = (await p.catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.code).toBe('PASS_INVALID_RESULT');
+    expect(err.message).toMatch(/change #1 \(break: removed id2 unsafely\)/);
+  });
+
+  it("verify 'off' still refuses to hand back an invalid model", async () => {
+    const p = new PassManager([breaker], { verify: 'off' }).run(chain());
+    const err = (await p.catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.message).toMatch(/pipeline produced an invalid model/);
+  });
+
+  it('refuses an input model that is already invalid', async () => {
+    const m = chain();
+    const relu = m.graph.nodes.find((n) => n.name === 'relu')!;
+    m.graph.remove(relu.inputs[0]!.producer!);
+    const err = (await runPipeline(m, 'default').catch((e: unknown) => e)) as PassError;
+    expect(err.code).toBe('PASS_INPUT_INVALID');
+  });
+
+  it('stopAfterChanges stops after exactly N changes (bisection)', async () => {
+    for (const n of [0, 1, 2, 3]) {
+      const m = chain();
+      const report = await runPipeline(m, ['eliminate-identity', 'eliminate-dead-code'], { stopAfterChanges: n });
+      expect(report.totalChanges).toBe(n);
+      expect(report.stoppedEarly).toBe(true);
+      expect(m.graph.nodeCount).toBe(5 - n);
+      expect(verifyErrors(m)).toEqual([]);
+    }
+  });
+
+  it('skips disabled passes', async () => {
+    const m = chain();
+    const report = await runPipeline(m, ['eliminate-identity', 'eliminate-dead-code'], { disabled: ['eliminate-dead-code'] });
+    expect(report.pipeline).toEqual(['eliminate-identity']);
+    expect(report.disabled).toEqual(['eliminate-dead-code']);
+    expect(m.graph.nodes.map((n) => n.name)).toContain('dead');
+  });
+
+  it('wraps a throwing pass with its name and the passes that ran before', async () => {
+    const boom: RewritePass = {
+      name: 'boom',
+      description: 'throws',
+      exact: true,
+      run() {
+        throw new Error('kaput');
+      },
+    };
+    const err = (await new PassManager([getPass('eliminate-identity'), boom]).run(chain()).catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.message).toMatch(/pass 'boom': failed: kaput \(ran before: eliminate-identity\)/);
+    expect((err.cause as Error).message).toBe('kaput');
+  });
+
+  it('checks the modified === (changes > 0) contract', async () => {
+    const liar: RewritePass = {
+      name: 'liar',
+      description: 'lies',
+      exact: true,
+      run: () => ({ modified: true, changes: 0, nodesAdded: 0, nodesRemoved: 0, bytesDelta: 0, rejected: {}, timeMs: 0, log: [], declined: [], metrics: {} }),
+    };
+    const err = (await new PassManager([liar]).run(chain()).catch((e: unknown) => e)) as PassError;
+    expect(err.code).toBe('PASS_CONTRACT');
+  });
+
+  it('runs async passes', async () => {
+    const slow = definePass({
+      name: 'slow',
+      description: 'awaits',
+      exact: true,
+      async run(s) {
+        await new Promise((r) => setTimeout(r, 5));
+        s.decline(null, 'nothing-to-do', 'just waited');
+      },
+    });
+    const report = await new PassManager([slow]).run(chain());
+    expect(report.runs[0]!.result.rejected).toEqual({ 'nothing-to-do': 1 });
+  });
+
+  it('explain lists changes with rules and node names, and declines with reasons', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [2, 3]);
+    const k = b.input('k', DataType.FLOAT, [2, 3]);
+    const y = b.op('Identity', [x], {}, { name: 'ident' });
+    const z = b.op('Cast', [k], { to: DataType.FLOAT }, { name: 'same_cast' });
+    b.output(b.op('Add', [y, z], {}, { name: 'add' }), 'out');
+    b.output(k, 'k_out');
+    const m = b.build();
+    const report = await runPipeline(m, ['eliminate-identity']);
+    const text = formatExplain(report);
+    expect(text).toMatch(/\[eliminate-identity\] 2 change\(s\)/);
+    expect(text).toMatch(/✓ identity: bypassed Identity ident/);
+    expect(text).toMatch(/removed \[ident\]/);
+    const json = explainJson(report) as { runs: { declined: unknown[] }[] };
+    expect(Array.isArray(json.runs[0]!.declined)).toBe(true);
+    // A declined candidate: Identity whose output would merge two graph outputs.
+    const b2 = new GraphBuilder();
+    const x2 = b2.input('x', DataType.FLOAT, [2]);
+    b2.output(b2.op('Identity', [x2], {}, { name: 'passthrough' }), 'y');
+    const r2 = await runPipeline(b2.build(), ['eliminate-identity']);
+    const t2 = formatExplain(r2);
+    expect(t2).toMatch(/✗ Identity 'passthrough': graph-output-name — graph output 'y'/);
+  });
+
+  it('lists every pass and preset with a description; default holds exact passes only', () => {
+    for (const p of Object.values(PASSES)) {
+      expect(p.description.length).toBeGreaterThan(10);
+      expect(p.name).toMatch(/^[a-z0-9-]+$/);
+    }
+    for (const name of PRESETS.default!.passes) expect(PASSES[name]!.exact, name).toBe(true);
+    expect(PRESETS.edge!.passes.some((n) => !PASSES[n]!.exact)).toBe(true);
+    expect(resolvePipeline(['default', 'eliminate-identity']).length).toBe(PRESETS.default!.passes.length);
+    expect(() => getPass('no-such-pass')).toThrow(/unknown pass 'no-such-pass'/);
+  });
+
+  it('a pass meeting an unknown op leaves it alone', async () => {
+    const b = new GraphBuilder({ opsets: { 'com.example': 1 } });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const c = b.op('Mystery', [x], {}, { domain: 'com.example', name: 'mystery' });
+    b.op('Mystery', [x], {}, { domain: 'com.example', name: 'unused_mystery' });
+    b.output(b.op('Identity', [c]), 'out');
+    const m = b.build();
+    const report = await runPipeline(m, 'default');
+    expect(m.graph.nodes.filter((n) => n.opType === 'Mystery').length).toBe(2);
+    const dce = report.summary.find((s) => s.pass === 'eliminate-dead-code')!;
+    expect(dce.rejected['unknown-domain']).toBeGreaterThan(0);
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Mystery', 'Mystery']);
+    expect(new Node('X').opType).toBe('X');
+  });
+});
