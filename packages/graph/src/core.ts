@@ -40,7 +40,11 @@ export class Value {
   #constValue: Tensor | null;
   #producer: Node | null = null;
   #index = -1;
-  readonly #uses: Use[] = [];
+  /** Uses in insertion order; O(1) add and remove however many uses a value has. */
+  readonly #uses = new Set<Use>();
+  /** node → input index → its Use, to find a use without scanning. */
+  readonly #useIndex = new Map<Node, Map<number, Use>>();
+  #usesArray: Use[] | null = null;
   /** @internal graph whose input list holds this value */
   _inputOf: Graph | null = null;
   /** @internal graph whose initializer map holds this value */
@@ -73,17 +77,30 @@ export class Value {
 
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
-    return this.#uses;
+    return (this.#usesArray ??= [...this.#uses]);
+  }
+  /** Whether `node` reads this value at input `index` (O(1)). */
+  hasUse(node: Node, index: number): boolean {
+    return this.#useIndex.get(node)?.has(index) ?? false;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
-    this.#uses.push({ node, index });
+    const use: Use = { node, index };
+    let byIndex = this.#useIndex.get(node);
+    if (byIndex === undefined) this.#useIndex.set(node, (byIndex = new Map()));
+    byIndex.set(index, use);
+    this.#uses.add(use);
+    this.#usesArray = null;
   }
   /** @internal */
   _removeUse(node: Node, index: number): void {
-    const i = this.#uses.findIndex((u) => u.node === node && u.index === index);
-    if (i < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    this.#uses.splice(i, 1);
+    const byIndex = this.#useIndex.get(node);
+    const use = byIndex?.get(index);
+    if (byIndex === undefined || use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+    byIndex.delete(index);
+    if (byIndex.size === 0) this.#useIndex.delete(node);
+    this.#uses.delete(use);
+    this.#usesArray = null;
   }
 
   /** The constant tensor of an initializer (or a value a pass has bound to a constant). */
@@ -133,7 +150,7 @@ export class Value {
     if (this.isGraphOutput && !options.outputs) {
       throw new GraphError(`value '${this.name}' is a graph output; pass { outputs: true } to retarget it too`);
     }
-    for (const use of [...this.#uses]) use.node.setInput(use.index, other);
+    for (const use of this.uses) use.node.setInput(use.index, other);
     if (options.outputs) {
       for (const g of [...this._outputOf]) {
         g.outputs.forEach((v, i) => {

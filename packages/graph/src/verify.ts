@@ -129,7 +129,7 @@ class Verifier {
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       n.inputs.forEach((v, i) => {
         if (v === null) return;
-        if (!v.uses.some((u) => u.node === n && u.index === i)) {
+        if (!v.hasUse(n, i)) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
         this.visible(v, g, scope, outer, index, n);
