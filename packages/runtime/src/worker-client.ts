@@ -56,7 +56,9 @@ export class RuntimeWorker {
     });
     this.#worker.on('message', (m: Reply) => this.#onMessage(m));
     this.#worker.on('error', (e) => this.#die(e, 'threw an uncaught exception'));
+    live.add(this);
     this.#worker.on('exit', (code) => {
+      live.delete(this);
       this.#exited = true;
       this.#inFlight = 0;
       this.#die(undefined, `exited with code ${code}`);
@@ -198,6 +200,18 @@ export class RuntimeWorker {
 }
 
 let shared: RuntimeWorker | null = null;
+/** Workers whose thread has not exited yet. */
+const live = new Set<RuntimeWorker>();
+
+/**
+ * Retires every runtime worker of this process and resolves once their threads have ended,
+ * which waits for a native onnxruntime call in flight to return: only then is `process.exit`
+ * safe (exiting during a native call aborts the process). For Ctrl-C handlers.
+ */
+export async function shutdownRuntime(): Promise<void> {
+  shared = null;
+  await Promise.all([...live].map((w) => w.terminate()));
+}
 
 /**
  * The process-wide worker used when no other is given: started on first use, replaced when it
