@@ -3,9 +3,10 @@
  * dispatcher. Each command's implementation is imported only when that command runs, so
  * start-up stays small (`onnxkit inspect` must not load onnxruntime).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT, describeError } from './errors.js';
+import { interruption } from './interrupt.js';
+import { version } from './version.js';
 
 export interface CommandContext {
   /** Global flags. */
@@ -16,15 +17,6 @@ export interface CommandContext {
 type Action = (...args: never[]) => Promise<number>;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Builds the program. `exit` receives the exit code of the command that ran. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -106,6 +98,39 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   wire(
     program
+      .command('optimize')
+      .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …), verified after every pass')
+      .argument('<input>', 'ONNX file to read (never modified unless --in-place)')
+      .option('-o, --output <file>', 'ONNX file to write (atomically)')
+      .option('--preset <name>', 'default (exact passes) or edge (default + fp16 weights)')
+      .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
+      .option('--disable <a,b,…>', 'skip these passes')
+      .option('--explain', 'print, per pass, what changed and why candidates were declined')
+      .option('--rank <r>', 'conv-to-depthwise decoupling: depthwise multiplier R (approximate below k_h·k_w)')
+      .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
+      .option('--verify-each <when>', 'run verify() after each pass or change: off, pass, change', 'pass')
+      .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
+      .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
+      .option('--max-folded-bytes <n>', 'largest tensor constant folding may create (default 16 MiB)')
+      .option('--input-shape <name=dims>', 'pin input dims for shape inference (repeatable)', collect)
+      .option('--external-data', 'store weights in <output>.data')
+      .option('--in-place', 'allow replacing the input file')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit optimize resnet50.onnx -o resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes conv-to-depthwise --rank 2 --max-error 0.3'])),
+    () => import('./commands/optimize.js'),
+  );
+
+  wire(
+    program
+      .command('passes')
+      .description('list the rewrite passes and presets')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit passes'])),
+    () => import('./commands/passes.js'),
+  );
+
+  wire(
+    program
       .command('verify')
       .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
       .argument('<a>', 'reference model')
@@ -171,6 +196,58 @@ export function buildProgram(exit: (code: number) => void): Command {
     () => import('./commands/calibrate.js'),
   );
 
+  wire(
+    program
+      .command('report')
+      .description('a self-contained HTML report: per-layer charts, roofline, memory timeline, sortable table, before/after')
+      .argument('<model>', 'ONNX file')
+      .requiredOption('-o, --output <file.html>', 'HTML file to write (atomically)')
+      .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
+      .option('--optimized <other>', 'compare against an already optimized model')
+      .option('--device <name>', 'roofline device (jetson-agx-orin, raspberry-pi-4, h100-sxm, local, or a .json)', 'jetson-agx-orin')
+      .option('--input-shape <name=dims>', 'pin input dims (repeatable)', collect)
+      .option('--no-verify', 'do not verify the second model in onnxruntime')
+      .option('--bench [iterations]', 'interleaved timed pairs for the before/after latency (default 30)')
+      .option('--no-bench', 'do not benchmark')
+      .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+      .option('--seed <n>', 'seed of the synthetic inputs', '0')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html'])),
+    () => import('./commands/report.js'),
+  );
+
+  wire(
+    program
+      .command('demo')
+      .description('the main job: import → analyze → optimize → verify → benchmark → report, on MODEL or the embedded MobileNetV2')
+      .argument('[model]', 'ONNX file (default: the zoo MobileNetV2 with BatchNorm kept, written to out/)')
+      .option('--out <dir>', 'output folder', 'out')
+      .option('--device <name>', 'roofline device (default: this machine, calibrated once)')
+      .option('--preset <name>', 'optimization preset', 'default')
+      .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
+      .option('--threads <n>', 'onnxruntime intra-op threads', '1')
+      .option('--seed <n>', 'seed of the synthetic inputs', '0')
+      .option('--input-shape <name=dims>', 'pin input dims (repeatable)', collect)
+      .option('--json', 'machine-readable summary')
+      .addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50'])),
+    () => import('./commands/demo.js'),
+  );
+
+  wire(
+    program
+      .command('batch')
+      .description('analyze (and optionally optimize + verify) every .onnx in a folder on worker threads; one summary table')
+      .argument('<dir>', 'folder searched recursively for .onnx files')
+      .option('-o, --output <file>', 'summary table: .json, .csv or .html')
+      .option('--optimize [passes]', 'also optimize each model (default preset, or a pass/preset list)')
+      .option('--verify', 'verify each optimized model against its original in onnxruntime')
+      .option('--jobs <n>', 'worker threads (default: up to 4, by CPU count)')
+      .option('--device <name>', 'roofline device', 'jetson-agx-orin')
+      .option('--json', 'machine-readable output')
+      .addHelpText('after', example(['onnxkit batch models/ -o summary.csv', 'onnxkit batch zoo/ --optimize --verify -o regression.html'])),
+    () => import('./commands/batch.js'),
+  );
+
   return program;
 }
 
@@ -222,6 +299,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.badInput;
     }
+    if (interruption.requested) return EXIT.interrupted;
     const { line, exitCode } = describeError(e);
     process.stderr.write(`onnxkit: ${line}\n`);
     if (process.env.ONNXKIT_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -71,7 +71,8 @@ export function fmtSI(n: number | null | undefined): string {
 }
 
 export function fmtDuration(ms: number): string {
-  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`;
+  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 1 : 0)} µs`;
   if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
   return `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
@@ -102,8 +103,8 @@ function padEnd(s: string, w: number): string {
 
 /**
  * A step reporter: `const s = progress.step('import'); ...; s.done('12 MB')`. On a TTY it shows
- * a spinner/bar with elapsed time on stderr; otherwise it prints one line when a step ends.
- * Silent under --json (machine output stays clean on stdout; stderr is left quiet too).
+ * a spinner/bar with elapsed time on stderr and a line per finished step. Silent under --json
+ * and when stderr is not a terminal (unless ONNXKIT_PROGRESS=1).
  */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
@@ -145,8 +146,12 @@ export class Progress {
     };
   }
 
+  /**
+   * Progress goes to stderr on a terminal only, so piped output and error messages stay clean
+   * (an error is one line); ONNXKIT_PROGRESS=1 prints one line per finished step elsewhere.
+   */
   private get enabled(): boolean {
-    return !this.quiet && !this.mode.json;
+    return !this.quiet && !this.mode.json && (this.mode.interactive || process.env.ONNXKIT_PROGRESS === '1');
   }
 
   private finishActive(): void {

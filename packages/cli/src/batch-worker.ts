@@ -1,0 +1,67 @@
+/**
+ * Worker thread of `onnxkit batch`: analyzes (and optionally optimizes and verifies) one model
+ * per message and posts back a summary row. Failures become rows with an error, never crashes.
+ */
+import { statSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { cloneModel, OnnxkitError } from '@onnxkit/graph';
+import { load } from '@onnxkit/importer';
+import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
+import { verifyModels } from '@onnxkit/runtime';
+import type { BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
+
+const config = workerData as BatchWorkerData;
+const device = parseDeviceProfile(config.device);
+
+async function handle(task: BatchTask): Promise<BatchRow> {
+  const t0 = performance.now();
+  const row: BatchRow = { file: task.file, ok: true, error: null, ms: 0 };
+  try {
+    const model = load(task.file);
+    row.fileBytes = statSync(task.file).size;
+    row.nodes = model.graph.nodeCount;
+    // A summary table needs numbers: symbolic input dims (a dynamic batch) are bound to 1.
+    const inputShapes: Record<string, (number | string)[]> = {};
+    for (const v of model.graph.inputs) {
+      if (v.isInitializer || !v.shape) continue;
+      if (v.shape.some((d) => typeof d !== 'number')) {
+        inputShapes[v.name] = v.shape.map((d) => (typeof d === 'number' ? d : 1));
+        row.symbolicDimsBoundTo1 = true;
+      }
+    }
+    const a = analyzeModel(model, { device, inputShapes });
+    row.params = a.totals.params;
+    row.weightParams = a.totals.weightParams;
+    row.modelSizeBytes = a.totals.modelSizeBytes;
+    row.macs = a.totals.macs;
+    row.flops = a.totals.flops;
+    row.activationsTotal = a.totals.activations.total;
+    row.activationsPeak = a.totals.activations.peak;
+    row.peakMemoryBytes = a.totals.peakMemoryBytes;
+    row.latencyMs = a.totals.latency.seconds * 1e3;
+    row.unknownLayers = a.totals.unknownLayers;
+    if (config.pipeline) {
+      const opt = cloneModel(model);
+      const p = await runPipeline(opt, config.pipeline);
+      const b = analyzeModel(opt, { device, inputShapes });
+      row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds * 1e3 };
+      if (config.verify) {
+        const v = await verifyModels(task.file, opt, { seed: 0 });
+        row.verify = { equivalent: v.equivalent, maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)), reason: v.reason };
+        if (!v.equivalent) row.ok = false;
+      }
+    }
+  } catch (e) {
+    row.ok = false;
+    row.error = e instanceof OnnxkitError ? e.oneLine() : e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+  }
+  row.ms = performance.now() - t0;
+  return row;
+}
+
+parentPort!.on('message', (task: BatchTask | null) => {
+  if (task === null) {
+    process.exit(0);
+  }
+  void handle(task).then((row) => parentPort!.postMessage(row));
+});

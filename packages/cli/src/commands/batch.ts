@@ -1,0 +1,184 @@
+/**
+ * `onnxkit batch DIR`: the model-zoo regression use case. Analyzes every .onnx under DIR (and
+ * with --optimize/--verify optimizes and verifies each) on worker threads, then writes one
+ * summary table as JSON, CSV or HTML. Exit 1 when any model failed to load or verify.
+ */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, extname, join, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { writeFileAtomic } from '@onnxkit/importer';
+import type { BatchRow, BatchWorkerData } from '../batch-types.js';
+import { resolveDevice } from '../devices.js';
+import { CliError, EXIT } from '../errors.js';
+import { escapeHtml } from '../report/index.js';
+import { intOption } from '../program.js';
+import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
+
+export interface BatchCliOptions {
+  output?: string;
+  optimize?: string | boolean;
+  verify?: boolean;
+  jobs?: string;
+  device?: string;
+  json?: boolean;
+}
+
+/** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
+export function findModels(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && extname(e.name).toLowerCase() === '.onnx') out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export default async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
+  const mode = outputMode(opts);
+  if (!statSync(dir).isDirectory()) throw new CliError(`'${dir}' is not a folder`, { hint: 'onnxkit batch takes a folder of .onnx files' });
+  if (opts.verify && !opts.optimize) throw new CliError('--verify compares each model with its optimized version; add --optimize');
+  const format = opts.output ? extname(opts.output).toLowerCase() : null;
+  if (format !== null && !['.json', '.csv', '.html'].includes(format)) throw new CliError(`-o '${opts.output}': the summary is written as .json, .csv or .html`);
+  const files = findModels(dir);
+  if (files.length === 0) throw new CliError(`no .onnx files under '${dir}'`);
+  const jobs = Math.min(files.length, intOption('--jobs', opts.jobs, { min: 1 }) ?? Math.max(1, Math.min(availableParallelism(), 4)));
+  const data: BatchWorkerData = {
+    device: resolveDevice(opts.device),
+    pipeline: opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null,
+    verify: opts.verify === true,
+  };
+
+  const progress = new Progress(mode);
+  const step = progress.step(`${opts.optimize ? 'analyze, optimize' + (opts.verify ? ', verify' : '') : 'analyze'} ${files.length} models on ${jobs} worker thread${jobs > 1 ? 's' : ''}`);
+  const rows: BatchRow[] = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: jobs }, () =>
+      new Promise<void>((resolveWorker, reject) => {
+        const w = new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data });
+        let current = -1;
+        const feed = (): void => {
+          if (next >= files.length) {
+            w.postMessage(null);
+            return;
+          }
+          current = next++;
+          w.postMessage({ file: files[current] });
+        };
+        w.on('message', (row: BatchRow) => {
+          rows[current] = row;
+          done++;
+          step.update(done / files.length, `${done}/${files.length}`);
+          feed();
+        });
+        w.on('error', (e) => {
+          if (current >= 0 && rows[current] === undefined) rows[current] = { file: files[current]!, ok: false, error: `worker crashed: ${e.message}`, ms: 0 };
+          reject(e);
+        });
+        w.on('exit', () => resolveWorker());
+        feed();
+      }),
+    ),
+  );
+  step.done();
+
+  const failed = rows.filter((r) => !r.ok).length;
+  const summary = { folder: dir, models: rows.length, failed, device: data.device.id, pipeline: data.pipeline, rows: rows.map((r) => ({ ...r, file: relative(dir, r.file) })) };
+  if (opts.output) {
+    mkdirSync(dirname(opts.output), { recursive: true });
+    const text = format === '.json' ? JSON.stringify(summary, null, 2) + '\n' : format === '.csv' ? toCsv(summary.rows) : toHtml(summary);
+    writeFileAtomic(opts.output, new TextEncoder().encode(text));
+  }
+  if (mode.json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  } else {
+    const header = ['model', 'nodes', 'params', 'MACs', 'peak mem', 'est. latency', ...(data.pipeline ? ['nodes after', 'changes'] : []), ...(data.verify ? ['equivalent'] : []), 'status'];
+    process.stdout.write(
+      table(
+        header,
+        summary.rows.map((r) => [
+          r.file,
+          fmtInt(r.nodes),
+          fmtInt(r.params),
+          fmtInt(r.macs),
+          r.peakMemoryBytes === undefined ? '—' : fmtBytes(r.peakMemoryBytes),
+          r.latencyMs === undefined ? '—' : fmtDuration(r.latencyMs),
+          ...(data.pipeline ? [fmtInt(r.optimized?.nodes), fmtInt(r.optimized?.changes)] : []),
+          ...(data.verify ? [r.verify ? (r.verify.equivalent ? 'yes' : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
+          r.ok ? paint(mode, 'green', 'ok') : paint(mode, 'red', r.error ?? 'not equivalent'),
+        ]),
+        mode,
+      ) + '\n',
+    );
+    process.stdout.write(`${rows.length - failed} of ${rows.length} models ok${opts.output ? `; summary written to ${opts.output}` : ''}\n`);
+  }
+  return failed > 0 ? EXIT.checkFailed : EXIT.ok;
+}
+
+const CSV_COLUMNS = [
+  'file', 'ok', 'error', 'fileBytes', 'nodes', 'params', 'weightParams', 'modelSizeBytes', 'macs', 'flops', 'activationsTotal',
+  'activationsPeak', 'peakMemoryBytes', 'latencyMs', 'unknownLayers', 'optimized.nodes', 'optimized.params', 'optimized.macs',
+  'optimized.changes', 'verify.equivalent', 'verify.maxAbsError', 'ms',
+] as const;
+
+function toCsv(rows: BatchRow[]): string {
+  const get = (r: BatchRow, k: string): unknown => k.split('.').reduce<unknown>((o, p) => (o === null || o === undefined ? undefined : (o as Record<string, unknown>)[p]), r);
+  const field = (v: unknown): string => {
+    if (v === undefined || v === null) return '';
+    const s = String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => field(get(r, k))).join(','))].join('\n') + '\n';
+}
+
+function toHtml(s: { folder: string; models: number; failed: number; device: string; pipeline: string[] | null; rows: BatchRow[] }): string {
+  // [header, display text, sort key] — sizes and durations sort by their raw numbers.
+  type Col = [string, (r: BatchRow) => string, ((r: BatchRow) => number | undefined)?];
+  const cols: Col[] = [
+    ['model', (r) => r.file],
+    ['nodes', (r) => fmtInt(r.nodes), (r) => r.nodes],
+    ['params', (r) => fmtInt(r.params), (r) => r.params],
+    ['MACs', (r) => fmtInt(r.macs), (r) => r.macs],
+    ['peak memory', (r) => (r.peakMemoryBytes === undefined ? '—' : fmtBytes(r.peakMemoryBytes)), (r) => r.peakMemoryBytes],
+    ['est. latency', (r) => (r.latencyMs === undefined ? '—' : fmtDuration(r.latencyMs)), (r) => r.latencyMs],
+    ...(s.pipeline
+      ? ([
+          ['nodes after', (r: BatchRow) => fmtInt(r.optimized?.nodes), (r: BatchRow) => r.optimized?.nodes],
+          ['changes', (r: BatchRow) => fmtInt(r.optimized?.changes), (r: BatchRow) => r.optimized?.changes],
+        ] as Col[])
+      : []),
+    ['equivalent', (r) => (r.verify ? (r.verify.equivalent ? 'yes' : 'NO') : '—')],
+    ['status', (r) => (r.ok ? 'ok' : (r.error ?? 'not equivalent'))],
+  ];
+  const head = cols.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('');
+  const cell = ([, text, key]: Col, r: BatchRow): string => {
+    const k = key?.(r);
+    return `<td${k === undefined ? '' : ` data-v="${k}"`}>${escapeHtml(text(r))}</td>`;
+  };
+  const body = s.rows.map((r) => `<tr class="${r.ok ? 'ok' : 'bad'}">${cols.map((c) => cell(c, r)).join('')}</tr>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>onnxkit batch — ${escapeHtml(s.folder)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#1f2933}table{border-collapse:collapse}th,td{padding:4px 10px;border-bottom:1px solid #e4e7eb;text-align:right}th:first-child,td:first-child,td:last-child{text-align:left}th{cursor:pointer;background:#f5f7fa}tr.bad td:last-child{color:#c81e1e}</style></head>
+<body><h1>onnxkit batch</h1><p>${escapeHtml(s.folder)} — ${s.models} models, ${s.failed} failed; device ${escapeHtml(s.device)}${s.pipeline ? `; pipeline ${escapeHtml(s.pipeline.join(', '))}` : ''}</p>
+<table><thead><tr>${head}</tr></thead><tbody>
+${body}
+</tbody></table>
+<script>
+document.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
+  const tbody = document.querySelector('tbody');
+  const key = (c) => (c.dataset.v === undefined ? null : Number(c.dataset.v));
+  const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
+  [...tbody.rows].sort((a, b) => { const x = a.cells[i], y = b.cells[i]; const nx = key(x), ny = key(y);
+    if (nx !== null || ny !== null) return nx === null ? 1 : ny === null ? -1 : dir * (nx - ny);
+    return dir * x.textContent.localeCompare(y.textContent); }).forEach((r) => tbody.appendChild(r));
+}));
+</script></body></html>
+`;
+}

@@ -1,0 +1,177 @@
+/**
+ * `onnxkit optimize IN -o OUT`: run a rewrite pipeline (a preset or a pass list), verify the
+ * graph after every pass, write the result atomically, and print what each pass did with a
+ * before/after comparison (op histogram, nodes, file size, params, MACs).
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Model } from '@onnxkit/graph';
+import { load, save } from '@onnxkit/importer';
+import { analyzeModel, explainJson, formatExplain, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { createConstantEvaluator } from '@onnxkit/runtime';
+import { CliError } from '../errors.js';
+import { numberOption, intOption, parseInputShapes } from '../program.js';
+import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+
+export interface OptimizeCliOptions {
+  output?: string;
+  preset?: string;
+  passes?: string;
+  disable?: string;
+  explain?: boolean;
+  json?: boolean;
+  inPlace?: boolean;
+  rank?: string;
+  maxError?: string;
+  verifyEach?: string;
+  stopAfter?: string;
+  ortFold?: boolean;
+  maxFoldedBytes?: string;
+  inputShape?: string[];
+  externalData?: boolean;
+}
+
+export interface ModelSide {
+  nodes: number;
+  fileBytes: number;
+  params: number;
+  weightParams: number;
+  macs: number;
+  flops: number;
+  opHistogram: Record<string, number>;
+}
+
+export function opHistogram(m: Model): Record<string, number> {
+  const h: Record<string, number> = {};
+  for (const g of m.graphs()) for (const n of g) h[n.opType] = (h[n.opType] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}
+
+export function side(m: Model, a: AnalysisReport, fileBytes: number): ModelSide {
+  return { nodes: m.graph.nodeCount, fileBytes, params: a.totals.params, weightParams: a.totals.weightParams, macs: a.totals.macs, flops: a.totals.flops, opHistogram: opHistogram(m) };
+}
+
+/** Pipeline options from the CLI flags (shared by `optimize`, `demo` and `batch`). */
+export function pipelineFromFlags(opts: OptimizeCliOptions): { names: string[]; options: Parameters<typeof runPipeline>[2] } {
+  if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
+  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [opts.preset ?? 'default'];
+  if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
+  resolvePipeline(names); // throws a PassError naming an unknown pass
+  const rank = intOption('--rank', opts.rank, { min: 1 });
+  const maxError = numberOption('--max-error', opts.maxError);
+  if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to conv-to-depthwise decoupling; give --rank too');
+  const maxFolded = intOption('--max-folded-bytes', opts.maxFoldedBytes, { min: 0 });
+  const verify = opts.verifyEach ?? 'pass';
+  if (!['off', 'pass', 'change'].includes(verify)) throw new CliError(`--verify-each '${verify}' is not one of off, pass, change`);
+  const inputShapes = parseInputShapes(opts.inputShape);
+  const passOptions: Record<string, Record<string, unknown>> = {};
+  if (rank !== undefined) passOptions['conv-to-depthwise'] = { mode: 'decouple', rank, ...(maxError !== undefined ? { maxError } : {}) };
+  if (maxFolded !== undefined) passOptions['fold-constants'] = { maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) };
+  const stopAfter = intOption('--stop-after', opts.stopAfter, { min: 0 });
+  return {
+    names,
+    options: {
+      verify: verify as 'off' | 'pass' | 'change',
+      ...(opts.disable ? { disabled: opts.disable.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
+      passOptions,
+      ...(inputShapes ? { inputShapes } : {}),
+      ...(opts.ortFold === false ? {} : { evaluator: createConstantEvaluator() }),
+    },
+  };
+}
+
+export default async function optimize(input: string, opts: OptimizeCliOptions): Promise<number> {
+  const mode = outputMode(opts);
+  if (!opts.output && !opts.inPlace) throw new CliError('optimize needs -o OUT (or --in-place to replace the input)');
+  const output = opts.output ?? input;
+  if (resolve(output) === resolve(input) && !opts.inPlace) {
+    throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
+  }
+  const { names, options } = pipelineFromFlags(opts);
+  const progress = new Progress(mode);
+  let step = progress.step(`import ${input}`);
+  const model = load(input);
+  const inBytes = statSync(input).size;
+  step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
+
+  const inputShapes = options?.inputShapes;
+  step = progress.step('analyze (before)');
+  const before = analyzeModel(model, inputShapes ? { inputShapes } : {});
+  const beforeHist = opHistogram(model);
+  const beforeNodes = model.graph.nodeCount;
+  step.done();
+
+  step = progress.step(`optimize (${names.join(', ')})`);
+  const report = await runPipeline(model, names, {
+    ...options,
+    onPass: (run) => step.update(undefined, `${run.pass} (sweep ${run.iteration})`),
+  });
+  step.done(`${fmtInt(report.totalChanges)} changes in ${report.iterations} sweep${report.iterations === 1 ? '' : 's'}`);
+
+  step = progress.step('analyze (after)');
+  const after = analyzeModel(model, inputShapes ? { inputShapes } : {});
+  step.done();
+
+  mkdirSync(dirname(output), { recursive: true });
+  step = progress.step(`write ${output}`);
+  const saved = save(model, output, { externalData: opts.externalData === true, inPlace: opts.inPlace === true });
+  const outBytes = statSync(output).size + saved.externalFiles.reduce((n, f) => n + statSync(f).size, 0);
+  step.done(fmtBytes(outBytes));
+
+  const result = {
+    input,
+    output,
+    pipeline: explainJson(report),
+    before: { nodes: beforeNodes, fileBytes: inBytes, params: before.totals.params, weightParams: before.totals.weightParams, macs: before.totals.macs, flops: before.totals.flops, opHistogram: beforeHist },
+    after: side(model, after, outBytes),
+  };
+  if (mode.json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  }
+  if (opts.explain) process.stdout.write(formatExplain(report) + '\n\n');
+  process.stdout.write(formatPassTable(report, mode) + '\n\n' + formatBeforeAfter(result.before, result.after, mode) + '\n');
+  process.stdout.write(`wrote ${output}${saved.externalFiles.length ? ` + ${saved.externalFiles.join(', ')}` : ''}\n`);
+  return 0;
+}
+
+export function formatPassTable(report: PipelineReport, mode: OutputMode): string {
+  const rows = report.summary.map((s) => {
+    const declined = Object.values(s.rejected).reduce((a, b) => a + b, 0);
+    return [
+      s.pass,
+      s.changes ? fmtInt(s.changes) : paint(mode, 'dim', '0'),
+      fmtInt(s.nodesRemoved),
+      fmtInt(s.nodesAdded),
+      s.bytesDelta < 0 ? fmtBytes(-s.bytesDelta) : s.bytesDelta > 0 ? `+${fmtBytes(s.bytesDelta)}` : '0',
+      declined ? fmtInt(declined) : '',
+      fmtDuration(s.timeMs),
+    ];
+  });
+  const head = `${paint(mode, 'bold', 'passes')} — ${fmtInt(report.totalChanges)} changes, ${report.iterations} sweep(s), ${report.converged ? 'converged' : report.stoppedEarly ? 'stopped early (--stop-after)' : 'iteration bound reached'}, ${fmtDuration(report.timeMs)}`;
+  return `${head}\n${table(['pass', 'changes', 'nodes removed', 'nodes added', 'bytes saved', 'declined', 'time'], rows, mode)}${rows.some((r) => r[5]) ? '\n(run with --explain to see what changed and why candidates were declined)' : ''}`;
+}
+
+export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode): string {
+  const delta = (x: number, y: number): string => {
+    if (x === y) return paint(mode, 'dim', '=');
+    const pct = x === 0 ? '' : ` (${(((y - x) / x) * 100).toFixed(1)}%)`;
+    return `${y < x ? '−' : '+'}${fmtInt(Math.abs(y - x))}${pct}`;
+  };
+  const rows = [
+    ['nodes', fmtInt(b.nodes), fmtInt(a.nodes), delta(b.nodes, a.nodes)],
+    ['file size', fmtBytes(b.fileBytes), fmtBytes(a.fileBytes), b.fileBytes === a.fileBytes ? '=' : `${a.fileBytes < b.fileBytes ? '−' : '+'}${fmtBytes(Math.abs(a.fileBytes - b.fileBytes))}`],
+    ['learnable params', fmtInt(b.params), fmtInt(a.params), delta(b.params, a.params)],
+    ['weights (bias ignored)', fmtInt(b.weightParams), fmtInt(a.weightParams), delta(b.weightParams, a.weightParams)],
+    ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs)],
+    ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops)],
+  ];
+  const ops = [...new Set([...Object.keys(b.opHistogram), ...Object.keys(a.opHistogram)])];
+  for (const op of ops) {
+    const x = b.opHistogram[op] ?? 0;
+    const y = a.opHistogram[op] ?? 0;
+    rows.push([`  ${op}`, fmtInt(x), fmtInt(y), delta(x, y)]);
+  }
+  return `${paint(mode, 'bold', 'before → after')}\n${table(['', 'before', 'after', 'change'], rows, mode)}`;
+}

@@ -1,0 +1,268 @@
+// End-to-end tests of the `onnxkit` command: the real binary (bin/onnxkit.js → dist, built by
+// the global setup) in a child process, with real files and real onnxruntime.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { load, save } from '@onnxkit/importer';
+import { alexnet } from '@onnxkit/zoo';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+const FIXTURE = join(ROOT, 'fixtures', 'resnet_tiny_bn', 'model.onnx');
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-cli-'));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function onnxkit(args: string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI's failure contract: one line on stderr, no stack trace. */
+function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^onnxkit: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+function tinyModel(weight = 1): string {
+  const b = new GraphBuilder({ name: 'tiny', opset: 17 });
+  const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+  const w = b.constant('conv.weight', Tensor.fromNumbers(DataType.FLOAT, [2, 2, 1, 1], [weight, 0.5, -0.25, 2]));
+  const c = b.op('Conv', [x, w], {}, { name: 'conv' });
+  b.output(b.op('Relu', [c], {}, { name: 'relu' }), 'y');
+  const file = join(tmp, `tiny-${weight}.onnx`);
+  save(b.build(), file);
+  return file;
+}
+
+let alexnetFile: string;
+beforeAll(() => {
+  alexnetFile = join(tmp, 'alexnet.onnx');
+  save(alexnet({ weights: 'zeros' }), alexnetFile);
+});
+
+describe('onnxkit basics', () => {
+  it('--version and --help with an example for every command', () => {
+    const v = onnxkit(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')).version);
+    const help = onnxkit(['--help']);
+    expect(help.code).toBe(0);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['inspect', 'convert', 'zoo', 'analyze', 'optimize', 'passes', 'verify', 'bench', 'run', 'calibrate', 'report', 'demo', 'batch']));
+    for (const c of commands) {
+      const h = onnxkit([c, '--help']);
+      expect(h.code, c).toBe(0);
+      expect(h.stdout, c).toMatch(/Examples:\n {2}\$ onnxkit /);
+    }
+  });
+
+  it('bad usage and bad input: one line, exit 2, never a stack trace', () => {
+    expectOneLineError(onnxkit(['frobnicate']), 2, /unknown command/);
+    expectOneLineError(onnxkit(['inspect']), 2, /missing required argument/);
+    expectOneLineError(onnxkit(['inspect', 'missing.onnx']), 2, /cannot open 'missing.onnx': no such file/);
+    writeFileSync(join(tmp, 'garbage.onnx'), 'this is not a model');
+    expectOneLineError(onnxkit(['inspect', 'garbage.onnx']), 2, /not an ONNX model/);
+    const truncated = readFileSync(FIXTURE).subarray(0, 5000);
+    writeFileSync(join(tmp, 'truncated.onnx'), truncated);
+    expectOneLineError(onnxkit(['analyze', 'truncated.onnx']), 2, /byte|truncated/i);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--bits', 'eight']), 2, /--bits expects an integer/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--device', 'toaster']), 2, /unknown device 'toaster'/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input']), 2, /not NAME=DIMS/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', 'no-such-pass']), 2, /unknown pass 'no-such-pass'/);
+  });
+
+  it('inspect --json describes the model without reading weights', () => {
+    const r = onnxkit(['inspect', FIXTURE, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const m = load(FIXTURE);
+    expect(s.nodes).toBe(m.graph.nodeCount);
+    expect(s.opHistogram.BatchNormalization).toBe(m.graph.nodes.filter((n) => n.opType === 'BatchNormalization').length);
+    expect(s.initializers.count).toBe(m.graph.initializers.size);
+    expect(s.inputs[0]).toMatchObject({ name: 'input', dtype: 'float' });
+    expect(s.irVersion).toBe(m.irVersion);
+  });
+
+  it('output has no colour codes when not on a terminal or under NO_COLOR', () => {
+    for (const env of [{}, { NO_COLOR: '1', FORCE_COLOR: '1' }] as Record<string, string>[]) {
+      const r = onnxkit(['analyze', alexnetFile], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('\u001b[');
+    }
+  });
+});
+
+describe('onnxkit analyze', () => {
+  it('reproduces the lecture AlexNet totals in --json', () => {
+    const r = onnxkit(['analyze', alexnetFile, '--json', '--bits', '8']);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.totals.weightParams).toBe(60_954_656);
+    expect(a.totals.macs).toBe(724_406_816);
+    expect(a.totals.activations.total).toBe(932_264);
+    expect(a.totals.activations.peak).toBe(440_928);
+    expect(a.totals.modelSizeBytesAtBits).toBe(60_954_656);
+    const conv5 = a.layers.find((l: { name: string }) => l.name === 'features.10');
+    expect(conv5.macs).toBe(74_760_192);
+    for (const k of ['params', 'modelSizeBytes', 'flops', 'peakMemoryBytes', 'latency']) expect(a.totals).toHaveProperty(k);
+    for (const k of ['name', 'opType', 'outputShape', 'params', 'macs', 'flops', 'activations', 'latency', 'bound']) expect(a.layers[0]).toHaveProperty(k);
+  });
+
+  it('prints the lecture-style table with thousands separators and writes csv, markdown and a Netron attachment', () => {
+    const t = onnxkit(['analyze', alexnetFile]);
+    expect(t.stdout).toMatch(/features\.0\s+Conv\s+96×55×55\s+34,848\s+105,415,200/);
+    expect(t.stdout).toMatch(/Total\s+60,954,656\s+724,406,816\s+932,264/);
+    const csv = onnxkit(['analyze', alexnetFile, '--csv']);
+    expect(csv.stdout.split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(1 + 19);
+    const md = onnxkit(['analyze', alexnetFile, '--markdown']);
+    expect(md.stdout).toMatch(/\| *features\.3 *\|/);
+    const netron = join(tmp, 'alexnet.netron.json');
+    expect(onnxkit(['analyze', alexnetFile, '--netron', netron]).code).toBe(0);
+    expect(JSON.parse(readFileSync(netron, 'utf8')).signature).toBe('netron:attachment');
+  });
+});
+
+describe('onnxkit optimize and verify', () => {
+  it('never overwrites the input, writes an equivalent optimized model, and verify agrees', () => {
+    const before = readFileSync(FIXTURE);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', FIXTURE]), 2, /refusing to overwrite the input/);
+    expect(readFileSync(FIXTURE).equals(before)).toBe(true);
+    const out = join(tmp, 'resnet_tiny.opt.onnx');
+    const r = onnxkit(['optimize', FIXTURE, '-o', out, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.after.opHistogram.BatchNormalization ?? 0).toBe(0);
+    expect(j.before.opHistogram.BatchNormalization).toBeGreaterThan(0);
+    expect(j.after.nodes).toBeLessThan(j.before.nodes);
+    expect(load(out).graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+    const v = onnxkit(['verify', FIXTURE, out, '--json']);
+    expect(v.code).toBe(0);
+    const vr = JSON.parse(v.stdout);
+    expect(vr.equivalent).toBe(true);
+    expect(vr.outputs[0]).toHaveProperty('maxAbsError');
+    expect(vr.outputs[0]).toHaveProperty('cosine');
+    expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('verify exits 1 for a broken model and --bisect names the diverging node; 2 for incompatible models', () => {
+    const good = tinyModel(1);
+    const bad = tinyModel(1.5);
+    const r = onnxkit(['verify', good, bad, '--bisect', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.equivalent).toBe(false);
+    expect(j.firstDivergence.node.name).toBe('conv');
+    const other = join(tmp, 'other-io.onnx');
+    const b = new GraphBuilder({ name: 'other' });
+    b.output(b.op('Relu', [b.input('z', DataType.FLOAT, [1, 2, 4, 4])]), 'y');
+    save(b.build(), other);
+    expectOneLineError(onnxkit(['verify', good, other]), 2, /different inputs/);
+  });
+
+  it('verify --bench reports latency for both models', () => {
+    const m = tinyModel(1);
+    const r = onnxkit(['verify', m, m, '--bench', '5', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.latency.a.p50Ms).toBeGreaterThan(0);
+    expect(j.latency.b.p50Ms).toBeGreaterThan(0);
+    expect(j.latency.ratio).toBeGreaterThan(0);
+  });
+});
+
+describe('onnxkit run, bench, batch, report', () => {
+  it('run -o writes an npz of the outputs', () => {
+    const out = join(tmp, 'outputs.npz');
+    const r = onnxkit(['run', tinyModel(1), '-o', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).outputs[0]).toMatchObject({ name: 'y', dtype: 'float', shape: [1, 2, 4, 4] });
+    expect(readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
+  });
+
+  it('bench --vs compares interleaved and reports percentiles', () => {
+    const m = tinyModel(1);
+    const r = onnxkit(['bench', m, '--vs', m, '--iterations', '5', '--warmup', '1', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.a.latency.p50Ms).toBeLessThanOrEqual(j.a.latency.p90Ms);
+    expect(j.a.latency.p90Ms).toBeLessThanOrEqual(j.a.latency.p99Ms);
+    expect(j.ratio.median).toBeGreaterThan(0);
+  });
+
+  it('batch summarises a folder on worker threads as json, csv and html', () => {
+    const dir = join(tmp, 'zoo-folder');
+    spawnSync('mkdir', ['-p', dir]);
+    save(load(FIXTURE), join(dir, 'a.onnx'));
+    writeFileSync(join(dir, 'broken.onnx'), 'nope');
+    const r = onnxkit(['batch', dir, '--json', '-o', join(tmp, 'summary.csv')]);
+    expect(r.code).toBe(1); // the broken model fails the batch
+    const j = JSON.parse(r.stdout);
+    expect(j.models).toBe(2);
+    const a = j.rows.find((x: { file: string }) => x.file === 'a.onnx');
+    expect(a.ok).toBe(true);
+    expect(a.macs).toBe(5_804_672);
+    expect(j.rows.find((x: { file: string }) => x.file === 'broken.onnx').error).toMatch(/not an ONNX model/);
+    expect(readFileSync(join(tmp, 'summary.csv'), 'utf8').split('\n')[0]).toMatch(/^file,ok,error,/);
+  });
+
+  it('report writes one self-contained HTML file', () => {
+    const out = join(tmp, 'report.html');
+    const r = onnxkit(['report', FIXTURE, '--optimize', '--bench', '3', '-o', out]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).toContain('Chart');
+  });
+});
+
+describe('onnxkit demo', () => {
+  it('runs the main job on a model and writes the four outputs', () => {
+    const out = join(tmp, 'demo-out');
+    const r = onnxkit(['demo', FIXTURE, '--out', out, '--iterations', '3', '--device', 'raspberry-pi-4', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.equivalent).toBe(true);
+    expect(s.optimized.nodes).toBeLessThan(s.original.nodes);
+    for (const f of Object.values(s.files) as string[]) expect(statSync(f).size).toBeGreaterThan(0);
+    expect(Object.keys(s.files).sort()).toEqual(['analysis', 'netron', 'optimized', 'report']);
+  });
+
+  it('Ctrl-C stops with exit 130 and leaves no half-written file', async () => {
+    const out = join(tmp, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'demo', FIXTURE, '--out', out, '--iterations', '200', '--device', 'raspberry-pi-4'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ONNXKIT_PROGRESS: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // Interrupt once the benchmark is under way (the model has been imported and verified).
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (/verify in onnxruntime/.test(stderr)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr).toContain('onnxkit: interrupted');
+    const left = existsSync(out) ? readdirSync(out) : [];
+    expect(left.filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect(left.filter((f) => f.endsWith('.report.html'))).toEqual([]);
+  });
+});

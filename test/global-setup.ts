@@ -1,0 +1,11 @@
+// Builds the packages once before the test run, so CLI tests can spawn the real `onnxkit`
+// command (packages/cli/bin/onnxkit.js → dist) as users do. `tsc -b` is incremental: a no-op
+// when dist is up to date.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export default function setup(): void {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli/tsconfig.json'], { cwd: root, stdio: 'inherit' });
+}
