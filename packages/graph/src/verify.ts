@@ -52,9 +52,11 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
 
 interface Scope {
   readonly graph: Graph;
-  /** Values visible from this graph, and their definition position (-1 = before all nodes). */
+  /** Values defined in this graph, and their definition position (-1 = before all nodes). */
   readonly defined: Map<Value, number>;
   readonly names: Set<string>;
+  /** Seen from a subgraph: only values defined before this position are visible. */
+  readonly limit: number;
 }
 
 function scopeOf(g: Graph, _outer: Scope[]): Scope {
@@ -69,7 +71,7 @@ function scopeOf(g: Graph, _outer: Scope[]): Scope {
     i++;
   }
   for (const v of defined.keys()) if (v.name) names.add(v.name);
-  return { graph: g, defined, names };
+  return { graph: g, defined, names, limit: Infinity };
 }
 
 class Verifier {
@@ -152,8 +154,8 @@ class Verifier {
           const subs = a.isRef ? [] : a.type === AttributeType.GRAPH ? [a.value as Graph] : (a.value as Graph[]);
           for (const sg of subs) {
             if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
-            const here: Scope = { graph: g, defined: new Map([...scope.defined].filter(([, p]) => p < index)), names: scope.names };
-            this.graph(sg, [here, ...outer.map((s) => s)], inFunction);
+            // O(1): the subgraph sees this graph's values defined before the owning node.
+            this.graph(sg, [{ ...scope, limit: index }, ...outer], inFunction);
           }
         }
       }
@@ -204,7 +206,10 @@ class Verifier {
       }
       return;
     }
-    for (const s of outer) if (s.defined.has(v)) return;
+    for (const s of outer) {
+      const p = s.defined.get(v);
+      if (p !== undefined && p < s.limit) return;
+    }
     const producer = v.producer;
     const where = producer ? `produced by ${producer.describe()}${producer.graph ? ` in graph '${producer.graph.name}'` : ' (a removed node)'}` : 'defined nowhere in scope';
     this.report('error', 'I4-topological-order', `${who} reads '${v.name}', which is ${where}`, { graph: g, node: n ?? undefined, value: v });
