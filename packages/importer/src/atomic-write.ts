@@ -1,13 +1,61 @@
 /**
- * Atomic file writes, the one way onnxkit writes files: write `<name>.tmp-<random>` in the
- * target's folder, fsync it, rename it over the target, fsync the folder. A failure at any step
- * (a throwing producer, a full disk) removes the temporary file and leaves the old target
+ * Atomic file writes, the one way onnxkit writes files: write `<name>.tmp-<host>-<pid>-<random>`
+ * in the target's folder, fsync it, rename it over the target, fsync the folder. A failure at any
+ * step (a throwing producer, a full disk) removes the temporary file and leaves the old target
  * untouched; readers never see a half-written file. The temporary file is created with O_EXCL,
  * so it can never clobber (or be redirected by) an existing file or symlink.
+ *
+ * A process killed mid-write (SIGKILL, power loss) cannot remove its temporary file; the next
+ * write of the same target on the same host removes the temporaries of processes that no longer
+ * exist (the host and pid in the name say whose they are; another host's files on a shared
+ * folder are never touched).
  */
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ExportError } from './errors.js';
+
+/** This host, as it appears in temporary file names. */
+const HOST = (hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 32) || 'host').toLowerCase();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes `<base>.tmp-<this host>-<pid>-*` files in `dir` left by processes that are gone.
+ * Returns the names removed. Best effort: a file that cannot be listed or removed is left.
+ */
+export function removeStaleTemporaries(dir: string, base: string): string[] {
+  const prefix = `${base}.tmp-${HOST}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-z]+$/.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+  return removed;
+}
 
 function ioFail(file: string, what: string, e: unknown): ExportError {
   const err = e as NodeJS.ErrnoException;
@@ -30,9 +78,10 @@ export class AtomicFile {
     } catch {
       // A new file: default permissions (minus the umask).
     }
+    removeStaleTemporaries(dir, basename(path));
     // The name only has to be unused: O_EXCL ('wx') refuses an existing name and we try another.
     for (let attempt = 0; ; attempt++) {
-      const tempPath = join(dir, `${basename(path)}.tmp-${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+      const tempPath = join(dir, `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
       try {
         this.fd = openSync(tempPath, 'wx', mode);
         this.tempPath = tempPath;

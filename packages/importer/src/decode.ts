@@ -1745,9 +1745,12 @@ export class Decoder {
     }
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
+    const occurrences = new Map<Value, number>();
     pg.outputs.forEach((rec, i) => {
       const v = this.lookup(scope, rec.name, pg, -1, i, null);
-      if (!isFunction) this.applyOutputInfo(g, rec, v, hints);
+      const k = occurrences.get(v) ?? 0;
+      occurrences.set(v, k + 1);
+      if (!isFunction) this.applyOutputInfo(g, rec, v, hints, k);
       g.addOutput(v);
     });
     for (const rec of pg.valueInfos) {
@@ -1770,14 +1773,19 @@ export class Decoder {
     return scope;
   }
 
-  /** Stores an output ValueInfoProto on its Value, or as a record when the Value is not this graph's to describe. */
-  private applyOutputInfo(g: Graph, rec: Value, v: Value, hints: GraphHints): void {
+  /**
+   * Stores an output ValueInfoProto on its Value, or as a record (for the `occurrence`-th output
+   * slot holding the Value) when the Value is not this graph's to describe or was described already.
+   */
+  private applyOutputInfo(g: Graph, rec: Value, v: Value, hints: GraphHints, occurrence: number): void {
     const own = (v.producer !== null && v.producer.graph === g) || v._initializerOf === g || (v.producer === null && v.graph === null && this.placeholders.get(v.name) === v);
     if (own && !this.claimed.has(v)) {
       applyInfo(rec, v);
       this.claimed.add(v);
     } else if (!valueInfosEqual(rec, v)) {
-      hints.outputInfo.set(v, rec);
+      let list = hints.outputInfo.get(v);
+      if (list === undefined) hints.outputInfo.set(v, (list = []));
+      list[occurrence] = rec;
     }
   }
 

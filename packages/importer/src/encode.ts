@@ -466,9 +466,17 @@ export class ModelEncoder {
       o.close();
     }
     const hints = getGraphHints(g);
+    // A Value may be listed as an output more than once, each slot with its own recorded info.
+    const seen = hints && hints.outputInfo.size > 0 ? new Map<Value, number>() : undefined;
     for (const v of g.outputs) {
       o.open(12);
-      this.valueInfoBody(o, hints?.outputInfo.get(v) ?? v, v.name);
+      let info: Value = v;
+      if (seen !== undefined) {
+        const k = seen.get(v) ?? 0;
+        seen.set(v, k + 1);
+        info = hints!.outputInfo.get(v)?.[k] ?? v;
+      }
+      this.valueInfoBody(o, info, v.name);
       o.close();
     }
     this.valueInfos(o, 13, g);

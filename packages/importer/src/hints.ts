@@ -24,8 +24,12 @@ export interface GraphHints {
    * same name (a pass that removed or replaced the value drops the stale description).
    */
   readonly detached: Map<Value, Value>;
-  /** Output ValueInfoProtos that could not be stored on the Value they name (outer-scope or input values). */
-  readonly outputInfo: Map<Value, Value>;
+  /**
+   * Output ValueInfoProtos that could not be stored on the Value they name (outer-scope or input
+   * values, or a Value listed as an output more than once with different infos), by Value and
+   * occurrence: `outputInfo.get(v)[k]` describes the k-th output slot holding `v`.
+   */
+  readonly outputInfo: Map<Value, (Value | undefined)[]>;
 }
 
 const graphHints = new WeakMap<Graph, GraphHints>();
