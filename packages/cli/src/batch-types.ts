@@ -6,6 +6,8 @@ export interface BatchWorkerData {
   /** Pipeline to run, or null for analysis only. */
   pipeline: string[] | null;
   verify: boolean;
+  /** Global --max-tensor-bytes. */
+  maxTensorBytes?: number;
 }
 
 export interface BatchTask {

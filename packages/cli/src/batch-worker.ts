@@ -17,7 +17,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
   const t0 = performance.now();
   const row: BatchRow = { file: task.file, ok: true, error: null, ms: 0 };
   try {
-    const model = load(task.file);
+    const model = load(task.file, config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {});
     row.fileBytes = statSync(task.file).size;
     row.nodes = model.graph.nodeCount;
     // A summary table needs numbers: symbolic input dims (a dynamic batch) are bound to 1.

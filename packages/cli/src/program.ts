@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT, describeError } from './errors.js';
 import { interruption } from './interrupt.js';
+import { limits, parseBytes } from './limits.js';
 import { version } from './version.js';
 
 export interface CommandContext {
@@ -25,6 +26,13 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('Import, analyze, optimize and verify ONNX models.')
     .version(version(), '-V, --version', 'print the onnxkit version')
     .option('--no-color', 'never colour the output (colour is also off when NO_COLOR is set or stdout is not a terminal)')
+    .option('--max-tensor-bytes <size>', 'refuse to read a tensor larger than this into memory (default 2GiB), e.g. 512MiB')
+    .option('--max-folded-bytes <size>', 'largest tensor constant folding may create (default 16MiB)')
+    .hook('preAction', (root) => {
+      const o = root.opts<{ maxTensorBytes?: string; maxFoldedBytes?: string }>();
+      if (o.maxTensorBytes !== undefined) limits.maxTensorBytes = parseBytes('--max-tensor-bytes', o.maxTensorBytes);
+      if (o.maxFoldedBytes !== undefined) limits.maxFoldedBytes = parseBytes('--max-folded-bytes', o.maxFoldedBytes);
+    })
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       outputError: (str, write) => write(`onnxkit: ${str.replace(/^error: /, '').trim()}\n`),
@@ -111,7 +119,6 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--verify-each <when>', 'run verify() after each pass or change: off, pass, change', 'pass')
       .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
       .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
-      .option('--max-folded-bytes <n>', 'largest tensor constant folding may create (default 16 MiB)')
       .option('--input-shape <name=dims>', 'pin input dims for shape inference (repeatable)', collect)
       .option('--external-data', 'store weights in <output>.data')
       .option('--in-place', 'allow replacing the input file')

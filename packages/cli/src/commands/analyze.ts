@@ -5,12 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
-import { load } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { outputMode } from '../ui.js';
+import { loadModel } from '../limits.js';
 
 export interface AnalyzeCliOptions {
   json?: boolean;
@@ -31,7 +31,7 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const bits = intOption('--bits', opts.bits, { min: 1 });
   const inputShapes = parseInputShapes(opts.inputShape);
   const device = resolveDevice(opts.device);
-  const model = load(file);
+  const model = loadModel(file);
   if (!model.graph.name) model.graph.name = basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}) });
   const text = opts.json

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '@onnxkit/importer';
 import type { BatchRow, BatchWorkerData } from '../batch-types.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
+import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
 import { intOption } from '../program.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
@@ -52,6 +53,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
     device: resolveDevice(opts.device),
     pipeline: opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null,
     verify: opts.verify === true,
+    ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}),
   };
 
   const progress = new Progress(mode);

@@ -4,12 +4,12 @@
  * times next to the roofline estimate of each layer.
  */
 import { analyzeModel } from '@onnxkit/passes';
-import { load } from '@onnxkit/importer';
 import { benchModel, benchPair, compareWithRoofline, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { optLevel } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
+import { loadModel } from '../limits.js';
 
 export interface BenchCliOptions {
   vs?: string;
@@ -72,7 +72,7 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
     const s = progress.step('roofline estimate');
     const device = resolveDevice(opts.device);
     const inputShapes = parseInputShapes(opts.inputShape);
-    const analysis = analyzeModel(load(model), { device, ...(inputShapes ? { inputShapes } : {}) });
+    const analysis = analyzeModel(loadModel(model), { device, ...(inputShapes ? { inputShapes } : {}) });
     roofline = compareWithRoofline(r.profile, analysis);
     s.done(device.title);
   }

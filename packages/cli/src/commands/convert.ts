@@ -1,9 +1,10 @@
 /** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { load, save } from '@onnxkit/importer';
+import { save } from '@onnxkit/importer';
 import { intOption } from '../program.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
+import { loadModel } from '../limits.js';
 
 export default async function convert(
   input: string,
@@ -13,7 +14,7 @@ export default async function convert(
   const progress = new Progress(mode);
   const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
   let step = progress.step(`import ${input}`);
-  const model = load(input);
+  const model = loadModel(input);
   step.done(`${model.graph.nodeCount} nodes`);
   mkdirSync(dirname(opts.output), { recursive: true });
   step = progress.step(`write ${opts.output}`);

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { load, save, writeFileAtomic } from '@onnxkit/importer';
+import { save, writeFileAtomic } from '@onnxkit/importer';
 import { analysisToJson, parseDeviceProfile, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
 import { calibrate } from '@onnxkit/runtime';
 import { buildZooModel } from '@onnxkit/zoo';
@@ -19,6 +19,7 @@ import { renderReport } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from './optimize.js';
+import { loadModel } from '../limits.js';
 
 export interface DemoCliOptions {
   out?: string;
@@ -54,7 +55,7 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   }
 
   let step = progress.step(`import ${file}`);
-  const model = load(file);
+  const model = loadModel(file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
 

@@ -1,8 +1,8 @@
 /** `onnxkit inspect MODEL [--json]`: what a model is, without reading its weights. */
 import { statSync } from 'node:fs';
 import { dataTypeName, formatType, type Model } from '@onnxkit/graph';
-import { load } from '@onnxkit/importer';
 import { fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
+import { loadModel } from '../limits.js';
 
 export interface InspectSummary {
   file: string;
@@ -85,7 +85,7 @@ export function summarize(model: Model, file: string, fileBytes: number): Inspec
 export default async function inspect(file: string, opts: { json?: boolean }): Promise<number> {
   const mode = outputMode(opts);
   const fileBytes = statSync(file).size;
-  const model = load(file);
+  const model = loadModel(file);
   const s = summarize(model, file, fileBytes);
   if (mode.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');

@@ -6,12 +6,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
-import { load, save } from '@onnxkit/importer';
+import { save } from '@onnxkit/importer';
 import { analyzeModel, explainJson, formatExplain, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
 import { createConstantEvaluator } from '@onnxkit/runtime';
 import { CliError } from '../errors.js';
 import { numberOption, intOption, parseInputShapes } from '../program.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { limits, loadModel } from '../limits.js';
 
 export interface OptimizeCliOptions {
   output?: string;
@@ -26,7 +27,6 @@ export interface OptimizeCliOptions {
   verifyEach?: string;
   stopAfter?: string;
   ortFold?: boolean;
-  maxFoldedBytes?: string;
   inputShape?: string[];
   externalData?: boolean;
 }
@@ -60,7 +60,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions): { names: string[]; 
   const rank = intOption('--rank', opts.rank, { min: 1 });
   const maxError = numberOption('--max-error', opts.maxError);
   if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to conv-to-depthwise decoupling; give --rank too');
-  const maxFolded = intOption('--max-folded-bytes', opts.maxFoldedBytes, { min: 0 });
+  const maxFolded = limits.maxFoldedBytes;
   const verify = opts.verifyEach ?? 'pass';
   if (!['off', 'pass', 'change'].includes(verify)) throw new CliError(`--verify-each '${verify}' is not one of off, pass, change`);
   const inputShapes = parseInputShapes(opts.inputShape);
@@ -91,7 +91,7 @@ export default async function optimize(input: string, opts: OptimizeCliOptions):
   const { names, options } = pipelineFromFlags(opts);
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);
-  const model = load(input);
+  const model = loadModel(input);
   const inBytes = statSync(input).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
 

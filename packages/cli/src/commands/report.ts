@@ -5,7 +5,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { load, writeFileAtomic } from '@onnxkit/importer';
+import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
 import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
@@ -16,6 +16,7 @@ import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, t
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from './optimize.js';
+import { loadModel } from '../limits.js';
 
 export interface ReportCliOptions {
   output: string;
@@ -41,7 +42,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
 
   let step = progress.step(`import ${file}`);
-  const model = load(file);
+  const model = loadModel(file);
   const input = { model, file, fileBytes: statSync(file).size };
   step.done();
 
@@ -67,7 +68,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     step = progress.step('analyze both models');
     const shapes = inputShapes ? { inputShapes } : {};
     const analysis = analyzeModel(model, { device, ...shapes });
-    const otherModel = load(other);
+    const otherModel = loadModel(other);
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes });
     step.done();
     const summary = summarizeModel(model, { file, fileBytes: input.fileBytes });
