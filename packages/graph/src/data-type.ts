@@ -49,7 +49,7 @@ export type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
-type TypedArrayCtor =
+export type TypedArrayCtor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor
   | Int8ArrayConstructor

@@ -4,7 +4,7 @@
  * folder, atomic and deterministic saves. The codec is hand-written; bench/import.bench.mjs
  * and bench/export.bench.mjs give the numbers behind that choice.
  */
-export { ImportError, ExportError, type ImportErrorCode, type ExportErrorCode, type ImportDiagnostic } from './errors.js';
+export { ImportError, ExportError, type ImportErrorCode, type ImportErrorInit, type ExportErrorCode, type ImportDiagnostic } from './errors.js';
 export {
   decode,
   load,

@@ -70,7 +70,7 @@ export interface BisectResult {
   skipped: { value: string; reason: string }[];
 }
 
-interface Candidate {
+export interface Candidate {
   name: string;
   node: Node;
   nodeIndex: number;

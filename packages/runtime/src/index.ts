@@ -40,6 +40,7 @@ export {
   type Tolerance,
   type TensorComparison,
   type CompareOptions,
+  type CompareTensorOptions,
   type OutputsComparison,
 } from './compare.js';
 export {
@@ -66,7 +67,7 @@ export {
   type LatencyStats,
   type RatioStats,
 } from './bench.js';
-export { bisectModels, bisectCandidates, type BisectOptions, type BisectResult, type BisectProgress, type Divergence } from './bisect.js';
+export { bisectModels, bisectCandidates, type Candidate, type BisectOptions, type BisectResult, type BisectProgress, type Divergence } from './bisect.js';
 export {
   verifyModels,
   runModel,
