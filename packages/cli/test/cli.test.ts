@@ -82,6 +82,11 @@ describe('onnxkit basics', () => {
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--device', 'toaster']), 2, /unknown device 'toaster'/);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input']), 2, /not NAME=DIMS/);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', 'no-such-pass']), 2, /unknown pass 'no-such-pass'/);
+    // Unwritable outputs: a folder that cannot be created (Node's recursive mkdir used to spin
+    // forever under /proc), a parent that is a file.
+    expectOneLineError(onnxkit(['convert', FIXTURE, '-o', '/proc/onnxkit-nope/x.onnx']), 2, /cannot mkdir '\/proc\/onnxkit-nope'/);
+    expectOneLineError(onnxkit(['convert', FIXTURE, '-o', join(tmp, 'garbage.onnx', 'x.onnx')]), 2, /is not a folder/);
+    expectOneLineError(onnxkit(['inspect', FIXTURE, '--max-tensor-bytes', 'lots']), 2, /--max-tensor-bytes expects a size/);
   });
 
   it('inspect --json describes the model without reading weights', () => {

@@ -2,8 +2,7 @@
  * `onnxkit analyze MODEL`: the lecture's efficiency metrics per layer and in total — #params,
  * model size, activations, MACs/FLOPs, peak memory and a roofline latency estimate.
  */
-import { mkdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDevice } from '../devices.js';
@@ -11,6 +10,7 @@ import { CliError } from '../errors.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { ensureParent } from '../fs-utils.js';
 
 export interface AnalyzeCliOptions {
   json?: boolean;
@@ -42,14 +42,14 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
         ? analysisToMarkdown(report)
         : formatAnalysisTable(report, { color: mode.color, showConstant: opts.all === true }) + '\n';
   if (opts.output) {
-    mkdirSync(dirname(opts.output), { recursive: true });
+    ensureParent(opts.output);
     writeFileAtomic(opts.output, new TextEncoder().encode(text));
   } else {
     process.stdout.write(text);
   }
   if (opts.netron) {
     const target = typeof opts.netron === 'string' ? opts.netron : `${file}.json`;
-    mkdirSync(dirname(target), { recursive: true });
+    ensureParent(target);
     writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(toNetronAttachment(report), null, 2) + '\n'));
     if (!mode.json) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
   }

@@ -3,9 +3,9 @@
  * with --optimize/--verify optimizes and verifies each) on worker threads, then writes one
  * summary table as JSON, CSV or HTML. Exit 1 when any model failed to load or verify.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, join, relative } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '@onnxkit/importer';
 import type { BatchRow, BatchWorkerData } from '../batch-types.js';
@@ -15,6 +15,7 @@ import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
 import { intOption } from '../program.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
+import { ensureParent } from '../fs-utils.js';
 
 export interface BatchCliOptions {
   output?: string;
@@ -94,7 +95,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   const failed = rows.filter((r) => !r.ok).length;
   const summary = { folder: dir, models: rows.length, failed, device: data.device.id, pipeline: data.pipeline, rows: rows.map((r) => ({ ...r, file: relative(dir, r.file) })) };
   if (opts.output) {
-    mkdirSync(dirname(opts.output), { recursive: true });
+    ensureParent(opts.output);
     const text = format === '.json' ? JSON.stringify(summary, null, 2) + '\n' : format === '.csv' ? toCsv(summary.rows) : toHtml(summary);
     writeFileAtomic(opts.output, new TextEncoder().encode(text));
   }

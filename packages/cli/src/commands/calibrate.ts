@@ -1,11 +1,10 @@
 /** `onnxkit calibrate`: measure this machine's peak FP32 FLOP/s and memory bandwidth (the `local` device). */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { calibrate } from '@onnxkit/runtime';
 import { localProfilePath } from '../devices.js';
 import { intOption } from '../program.js';
 import { fmtBytes, fmtNum, outputMode, Progress, type StepHandle } from '../ui.js';
+import { ensureParent } from '../fs-utils.js';
 
 export default async function calibrateCommand(opts: { threads?: string; output?: string; json?: boolean }): Promise<number> {
   const mode = outputMode(opts);
@@ -25,7 +24,7 @@ export default async function calibrateCommand(opts: { threads?: string; output?
   });
   step?.done();
   const path = opts.output ?? localProfilePath();
-  mkdirSync(dirname(path), { recursive: true });
+  ensureParent(path);
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(profile, null, 2) + '\n'));
   if (mode.json) {
     process.stdout.write(JSON.stringify({ ...profile, savedTo: path }, null, 2) + '\n');

@@ -1,10 +1,10 @@
 /** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { save } from '@onnxkit/importer';
 import { intOption } from '../program.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { ensureParent } from '../fs-utils.js';
 
 export default async function convert(
   input: string,
@@ -16,7 +16,7 @@ export default async function convert(
   let step = progress.step(`import ${input}`);
   const model = loadModel(input);
   step.done(`${model.graph.nodeCount} nodes`);
-  mkdirSync(dirname(opts.output), { recursive: true });
+  ensureParent(opts.output);
   step = progress.step(`write ${opts.output}`);
   const externalData =
     opts.externalData === undefined || opts.externalData === false

@@ -5,7 +5,7 @@
  * attachment to out/. With no MODEL it uses an embedded default: the zoo MobileNetV2 with its
  * BatchNormalization nodes kept. Exits 1 when the optimized model is not equivalent.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { save, writeFileAtomic } from '@onnxkit/importer';
 import { analysisToJson, parseDeviceProfile, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
@@ -20,6 +20,7 @@ import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type
 import { generator } from '../version.js';
 import { pipelineFromFlags } from './optimize.js';
 import { loadModel } from '../limits.js';
+import { ensureDir } from '../fs-utils.js';
 
 export interface DemoCliOptions {
   out?: string;
@@ -38,7 +39,7 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   const mode = outputMode(opts);
   const progress = new Progress(mode);
   const outDir = opts.out ?? 'out';
-  mkdirSync(outDir, { recursive: true });
+  ensureDir(outDir);
   const t0 = performance.now();
 
   let file: string;

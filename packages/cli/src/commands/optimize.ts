@@ -3,8 +3,8 @@
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { analyzeModel, explainJson, formatExplain, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
@@ -13,6 +13,7 @@ import { CliError } from '../errors.js';
 import { numberOption, intOption, parseInputShapes } from '../program.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { limits, loadModel } from '../limits.js';
+import { ensureParent } from '../fs-utils.js';
 
 export interface OptimizeCliOptions {
   output?: string;
@@ -113,7 +114,7 @@ export default async function optimize(input: string, opts: OptimizeCliOptions):
   const after = analyzeModel(model, inputShapes ? { inputShapes } : {});
   step.done();
 
-  mkdirSync(dirname(output), { recursive: true });
+  ensureParent(output);
   step = progress.step(`write ${output}`);
   const saved = save(model, output, { externalData: opts.externalData === true, inPlace: opts.inPlace === true });
   const outBytes = statSync(output).size + saved.externalFiles.reduce((n, f) => n + statSync(f).size, 0);

@@ -3,8 +3,7 @@
  * runs a pipeline on a copy; with `--optimized OTHER` it compares against an existing file.
  * Either way the second model is verified and benchmarked against the first unless told not to.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
 import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
@@ -17,6 +16,7 @@ import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from './optimize.js';
 import { loadModel } from '../limits.js';
+import { ensureParent } from '../fs-utils.js';
 
 export interface ReportCliOptions {
   output: string;
@@ -99,7 +99,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   step = progress.step(`write ${opts.output}`);
   const html = renderReport(data);
-  mkdirSync(dirname(opts.output), { recursive: true });
+  ensureParent(opts.output);
   writeFileAtomic(opts.output, new TextEncoder().encode(html));
   step.done(fmtBytes(html.length));
   if (mode.json) process.stdout.write(JSON.stringify({ output: opts.output, bytes: html.length, ...(equivalent !== undefined ? { equivalent } : {}) }, null, 2) + '\n');

@@ -1,11 +1,10 @@
 /** `onnxkit run MODEL [--inputs …] [-o outputs.npz]`: run a model once in onnxruntime. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { dataTypeName, type Tensor } from '@onnxkit/graph';
 import { runModel, writeNpz } from '@onnxkit/runtime';
 import { optLevel, parseInputFiles } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { outputMode, Progress, table } from '../ui.js';
+import { ensureParent } from '../fs-utils.js';
 
 export default async function run(
   model: string,
@@ -26,7 +25,7 @@ export default async function run(
   });
   step.done(`${outputs.size} output${outputs.size === 1 ? '' : 's'}`);
   if (opts.output) {
-    mkdirSync(dirname(opts.output), { recursive: true });
+    ensureParent(opts.output);
     writeNpz(opts.output, outputs);
   }
   const rows = [...outputs].map(([name, t]) => describe(name, t));

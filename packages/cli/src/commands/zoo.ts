@@ -1,11 +1,11 @@
 /** `onnxkit zoo [NAME] -o FILE`: write a reference model (or list them). */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { save } from '@onnxkit/importer';
 import { buildZooModel, ZOO_MODELS } from '@onnxkit/zoo';
 import { CliError } from '../errors.js';
 import { intOption } from '../program.js';
 import { fmtBytes, outputMode, Progress, table } from '../ui.js';
+import { ensureParent } from '../fs-utils.js';
 
 export default async function zoo(
   name: string | undefined,
@@ -28,7 +28,7 @@ export default async function zoo(
   let step = progress.step(`build ${name}`);
   const model = buildZooModel(name, { batch, seed, ...(opset !== undefined ? { opset } : {}) });
   step.done(`${model.graph.nodeCount} nodes`);
-  mkdirSync(dirname(opts.output), { recursive: true });
+  ensureParent(opts.output);
   step = progress.step(`write ${opts.output}`);
   const result = save(model, opts.output, { externalData: opts.externalData === true });
   step.done();
