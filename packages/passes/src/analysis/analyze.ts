@@ -9,7 +9,10 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { DataType, dataTypeInfo, isStaticShape, type Dim, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { DataType, dataTypeName, isStaticShape, type Dim, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { attributeProblem } from '../common/attribute-schema.js';
+import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
+import { lookup } from '../common/op-table.js';
 import { COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
@@ -140,8 +143,14 @@ export interface AnalysisReport {
 const WEIGHT_PASS_THROUGH = new Set(['Identity', 'Cast', 'CastLike', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'DequantizeLinear', 'Dropout', 'Slice', 'Gather', 'Expand', 'Tile']);
 
 function learnableDtype(t: Tensor): boolean {
-  const k = dataTypeInfo(t.dtype).kind;
-  return k === 'float' || ((k === 'int' || k === 'uint') && dataTypeInfo(t.dtype).bits <= 8);
+  const info = knownDataTypeInfo(t.dtype);
+  const k = info?.kind;
+  return k === 'float' || ((k === 'int' || k === 'uint') && info!.bits <= 8);
+}
+
+/** The cost entry of a well-formed default-domain node (a malformed one has none: its cost is unknown). */
+function costEntry(n: Node): OpCost | undefined {
+  return n.isOnnxDomain && attributeProblem(n) === undefined ? lookup(COST_TABLE, n.opType) : undefined;
 }
 
 function elements(shape: readonly Dim[] | null | undefined): number | null {
@@ -192,8 +201,27 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     if (n === null) return null;
     const t = inf.typeOf(v);
     if (!t || t.kind !== 'tensor') return null;
-    const b = bits ?? dataTypeInfo(t.elemType).bits;
-    return b > 0 ? (n * b) / 8 : null;
+    const b = bits ?? elementBits(t.elemType);
+    return b === undefined ? null : (n * b) / 8;
+  };
+  /** Why bytesOf(v) is null: the shape, or the element type (unknown, undefined, strings). */
+  const bytesUnknownReason = (v: Value): string => {
+    if (elementsOf(v) === null) return `shape of '${v.name}' is not static`;
+    const t = inf.typeOf(v);
+    if (!t || t.kind !== 'tensor') return `type of '${v.name}' is unknown`;
+    const declared = v.tensorType?.elemType;
+    if (t.elemType === DataType.UNDEFINED && declared !== undefined && declared !== DataType.UNDEFINED && !isDefinedDataType(declared)) {
+      return `element type of '${v.name}' (${dataTypeName(declared)}) is not an ONNX data type`;
+    }
+    return `element type of '${v.name}' (${dataTypeName(t.elemType)}) has no fixed size`;
+  };
+  /** The first value among `vs` whose bytes are unknown, as a reason. */
+  const firstUnknownBytes = (vs: readonly (Value | null)[], skipConst: boolean): string | undefined => {
+    for (const v of vs) {
+      if (!v || (skipConst && isConst(v)) || (v.name === '' && v.uses.length === 0)) continue;
+      if (bytesOf(v) === null) return bytesUnknownReason(v);
+    }
+    return undefined;
   };
   /** Sums f over the activation inputs (non-constant) or all used outputs; null if one is unknown. */
   const sumInputs = (node: Node, f: (v: Value) => number | null): number | null => {
@@ -227,7 +255,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
         cur = p.inputs[0];
         continue;
       }
-      const t = inf.constOf(cur) ?? (p?.opType === 'Constant' ? p.getTensor('value') : undefined);
+      const t = inf.constOf(cur) ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
       return t ? { key: cur, tensor: t } : undefined;
     }
     return undefined;
@@ -268,7 +296,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   nodes.forEach((node, index) => {
     const name = node.name || `${node.opType}_${index}`;
     names.push(name);
-    const entry: OpCost | undefined = node.isOnnxDomain ? COST_TABLE[node.opType] : undefined;
+    const badAttribute = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    const entry: OpCost | undefined = costEntry(node);
     const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
     const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
     let unknownList: string[] | undefined;
@@ -314,7 +343,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       if (entry.constOperandsLearnable) {
         node.inputs.forEach((v, i) => {
           const t = v ? traceWeight(v)?.tensor : undefined;
-          if (t && t.size > 1 && dataTypeInfo(t.dtype).kind === 'float') count(i, 'bias');
+          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
         });
       }
     }
@@ -335,6 +364,11 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       macs = 0;
       flops = 0;
       notes.push('constant: computed once at load, excluded from totals');
+    } else if (badAttribute !== undefined) {
+      // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
+      macs = null;
+      flops = null;
+      unknown.push(`bad-attribute: ${badAttribute}`);
     } else if (!entry) {
       macs = null;
       flops = null;
@@ -413,7 +447,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
         }
       }
     } else if (!constant) {
-      unknown.push('latency: FLOPs or bytes unknown');
+      const why = bytesIn === null ? firstUnknownBytes(node.inputs, true) : bytesOut === null ? firstUnknownBytes(node.outputs, false) : undefined;
+      unknown.push(why === undefined ? 'latency: FLOPs or bytes unknown' : `latency: bytes unknown (${why})`);
     }
 
     if (macsExpr !== undefined) anySymbolic = true;
@@ -453,7 +488,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     layers.push(layer);
   });
 
-  const costOf = (n: Node): OpCost | undefined => (n.isOnnxDomain ? COST_TABLE[n.opType] : undefined);
+  const costOf = costEntry;
   const live = activationLiveness({
     graph,
     nodes,
@@ -490,7 +525,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   for (const [op, k] of unknownOps) {
     diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
   }
-  const costUnknown = layers.filter((l) => (l.macs === null || l.flops === null) && !l.unknown?.some((u) => u.startsWith('no cost model')));
+  const costUnknown = layers.filter((l) => (l.macs === null || l.flops === null) && !l.unknown?.some((u) => u.startsWith('no cost model') || u.startsWith('bad-attribute')));
   if (costUnknown.length > 0) {
     const symbolic = costUnknown.filter((l) => l.macsExpr !== undefined || (l.outputShape?.some((d) => typeof d === 'string') ?? false)).length;
     const list = costUnknown.slice(0, 10).map((l) => `'${l.name}'`).join(', ');
@@ -513,7 +548,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     .filter((v) => !v.isInitializer)
     .map((v) => {
       const t = inf.typeOf(v);
-      return { name: v.name, dtype: t && t.kind === 'tensor' ? dataTypeInfo(t.elemType).name : 'unknown', shape: inf.shapeOf(v) };
+      const code = t && t.kind === 'tensor' && t.elemType !== DataType.UNDEFINED ? t.elemType : v.tensorType?.elemType;
+      return { name: v.name, dtype: code === undefined || code === DataType.UNDEFINED ? 'unknown' : dataTypeName(code), shape: inf.shapeOf(v) };
     });
 
   return {

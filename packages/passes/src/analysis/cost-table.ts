@@ -15,6 +15,7 @@
  *   Squeeze, Unsqueeze, Identity, Dropout at inference): no new activation, no data movement.
  */
 import type { Dim, Node } from '@onnxkit/graph';
+import { opTable } from '../common/op-table.js';
 
 /** What the cost functions see of a node: its inferred shapes (static dims are numbers). */
 export interface CostContext {
@@ -248,7 +249,7 @@ const MOVEMENT_OPS = [
 
 const NORM_OPS = 8;
 
-export const COST_TABLE: Readonly<Record<string, OpCost>> = {
+export const COST_TABLE: Readonly<Record<string, OpCost>> = opTable<OpCost>({
   Conv: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: '1 per output (bias add, if any)' },
   ConvInteger: { weights: [1], macs: convMacs(1) },
   QLinearConv: { weights: [3], biases: [8], macs: convMacs(3), ops: biasOps(8), opsNote: '1 per output (bias add, if any)' },
@@ -310,7 +311,7 @@ export const COST_TABLE: Readonly<Record<string, OpCost>> = {
   Concat: { constOperandsLearnable: true, opsNote: 'data movement' },
   Shape: { shapeOnly: true, opsNote: 'reads the shape only' },
   Size: { shapeOnly: true, opsNote: 'reads the shape only' },
-};
+});
 
 /** The lecture conventions, printed with every analysis output. */
 export const CONVENTION =

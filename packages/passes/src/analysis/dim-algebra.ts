@@ -12,6 +12,12 @@
  * a floor/ceil division that is not exact — produce a fresh atom such as "floor((H-1)/2)", which
  * is consistent within a run (same inputs, same string) but not simplified further.
  * Symbolic dims are assumed non-negative, as dimensions are.
+ *
+ * Bounds: a product of sums multiplies their term counts ((S+1)^64 has 65 terms, a product of 64
+ * distinct binomials 2^64), so a polynomial with more than MAX_TERMS terms, or a monomial of
+ * more than MAX_DEGREE atoms, is not built: the dim becomes unknown (null). Real models never come
+ * near (a transformer's dims are products of a few symbols); a hostile one cannot make
+ * inference run forever.
  */
 import type { Dim } from '@onnxkit/graph';
 
@@ -22,6 +28,11 @@ type Poly = Map<string, number>;
 const SEP = '\u0000';
 
 const OPERATOR_CHARS = /[*+\-/() ]/;
+
+/** Most terms a symbolic dim may have. */
+export const MAX_TERMS = 256;
+/** Most atoms (with multiplicity) in one monomial of a symbolic dim. */
+export const MAX_DEGREE = 64;
 
 export class DimAlgebra {
   readonly #printed = new Map<string, Poly>();
@@ -66,20 +77,25 @@ export class DimAlgebra {
   add(a: Dim, b: Dim): Dim {
     if (typeof a === 'number' && typeof b === 'number') return a + b;
     if (a === null || b === null) return null;
-    return this.fromPoly(addPoly(this.toPoly(a), this.toPoly(b), 1));
+    const p = addPoly(this.toPoly(a), this.toPoly(b), 1);
+    return p.size > MAX_TERMS ? null : this.fromPoly(p);
   }
 
   sub(a: Dim, b: Dim): Dim {
     if (typeof a === 'number' && typeof b === 'number') return a - b;
     if (a === null || b === null) return null;
-    return this.fromPoly(addPoly(this.toPoly(a), this.toPoly(b), -1));
+    const p = addPoly(this.toPoly(a), this.toPoly(b), -1);
+    return p.size > MAX_TERMS ? null : this.fromPoly(p);
   }
 
   mul(a: Dim, b: Dim): Dim {
     if (typeof a === 'number' && typeof b === 'number') return a * b;
     if (a === 0 || b === 0) return 0;
     if (a === null || b === null) return null;
-    return this.fromPoly(mulPoly(this.toPoly(a), this.toPoly(b)));
+    const pa = this.toPoly(a);
+    const pb = this.toPoly(b);
+    if (pa.size * pb.size > MAX_TERMS || maxDegree(pa) + maxDegree(pb) > MAX_DEGREE) return null;
+    return this.fromPoly(mulPoly(pa, pb));
   }
 
   /** Product of all dims; null if any is unknown (0 wins over unknown). */
@@ -151,6 +167,12 @@ export class DimAlgebra {
 
 function degree(key: string): number {
   return key === '' ? 0 : key.split(SEP).length;
+}
+
+function maxDegree(p: Poly): number {
+  let d = 0;
+  for (const k of p.keys()) d = Math.max(d, degree(k));
+  return d;
 }
 
 function isWrapped(atom: string): boolean {

@@ -66,6 +66,12 @@ export interface RuleContext {
   mismatch(message: string): void;
   /** Information is lost here (e.g. a Reshape target that is not constant); an info diagnostic. */
   unresolved(message: string): void;
+  /**
+   * `count` unknown dims, for an output whose rank is a computed number (the length of a shape
+   * input); null — with a `rank-limit` diagnostic — when that number is above MAX_RANK, so that a
+   * shape input declared `int64[2147483648]` cannot make inference build a rank-2^31 shape.
+   */
+  unknownDims(count: Dim | undefined): Dim[] | null;
   /** Infers a subgraph with given facts for its inputs; returns its output facts. */
   subgraph(g: Graph, inputs: readonly (Facts | undefined)[]): (Facts | undefined)[];
   /** Facts of a value (for captured outer-scope values). */
@@ -73,3 +79,11 @@ export interface RuleContext {
 }
 
 export type ShapeRule = (c: RuleContext) => void;
+
+/**
+ * The largest rank inference materialises (NumPy 2's NPY_MAXDIMS; ONNX Runtime's kernels and
+ * PyTorch stop well below it). A declared or computed shape of higher rank is treated as unknown
+ * with a `rank-limit` diagnostic: ranks come from dims of shape tensors, which a file can set to
+ * 2^62, and building a shape with one entry per element would hang or exhaust memory.
+ */
+export const MAX_RANK = 64;

@@ -18,7 +18,7 @@
 import {
   DataType,
   Tensor,
-  dataTypeInfo,
+  dataTypeName,
   isStaticShape,
   typesEqual,
   type Dim,
@@ -29,10 +29,13 @@ import {
   type TypeInfo,
   type Value,
 } from '@onnxkit/graph';
-import { evaluateNode, KernelError, SUPPORTED_KERNELS } from '../kernels/index.js';
+import { attributeProblem } from '../common/attribute-schema.js';
+import { isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
+import { lookup } from '../common/op-table.js';
+import { evaluateNode, KernelBudgetError, KernelError, SUPPORTED_KERNELS } from '../kernels/index.js';
 import { DimAlgebra } from './dim-algebra.js';
 import { ShapeError } from './errors.js';
-import type { AnalysisDiagnostic, DiagnosticSeverity, Facts, RuleContext } from './inference-types.js';
+import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext } from './inference-types.js';
 import { SHAPE_RULES } from './shape-rules.js';
 
 export interface InferShapesOptions {
@@ -70,6 +73,8 @@ export interface ShapeInference {
 const DEFAULT_MAX_CONST = 65_536;
 const MAX_PARTIAL = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Bytes per element allowed for kernel outputs during inference (the element cap × 8). */
+const MAX_BYTES_PER_CONST_ELEMENT = 8;
 /** Kernels that return a view of their input: evaluating them costs nothing whatever the size. */
 const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
 
@@ -119,6 +124,8 @@ class Engine {
   readonly maxConst: number;
   readonly #bindings = new Map<string, Dim>();
   readonly #intsCache = new WeakMap<Facts, readonly Dim[] | null>();
+  /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
+  readonly #reported = new Set<Value>();
 
   constructor(
     readonly model: Model,
@@ -205,13 +212,32 @@ class Engine {
     this.diagnostics.push(node ? { severity, code, message, node: nodeLabel(node), op: opLabel(node) } : { severity, code, message });
   }
 
-  /** Facts from a declared type (graph input, value_info), with pinned symbols substituted. */
-  declared(v: Value): Facts | undefined {
+  /**
+   * Facts from a declared type (graph input, value_info), with pinned symbols substituted. An
+   * element type ONNX does not define becomes UNDEFINED (unknown: its size is unknown too) and a
+   * rank above MAX_RANK an unknown shape, each with one diagnostic naming the value.
+   */
+  declared(v: Value, node?: Node): Facts | undefined {
     const t = v.type;
     if (!t) return undefined;
     if (t.kind !== 'tensor' && t.kind !== 'sparse_tensor') return { elemType: DataType.UNDEFINED, shape: null, other: t };
-    const shape = t.shape ? t.shape.map((d) => (typeof d === 'string' && this.#bindings.has(d) ? this.#bindings.get(d)! : d)) : null;
-    return { elemType: t.elemType, shape };
+    let shape = t.shape ? t.shape.map((d) => (typeof d === 'string' && this.#bindings.has(d) ? this.#bindings.get(d)! : d)) : null;
+    let elemType = t.elemType;
+    if (elemType !== DataType.UNDEFINED && !isDefinedDataType(elemType)) {
+      this.#reportOnce(v, 'unknown-dtype', `'${v.name}' is declared with element type ${dataTypeName(elemType)}, which ONNX does not define; its element type and size are unknown`, node);
+      elemType = DataType.UNDEFINED;
+    }
+    if (shape && shape.length > MAX_RANK) {
+      this.#reportOnce(v, 'rank-limit', `'${v.name}' is declared with rank ${shape.length}, above the limit of ${MAX_RANK}; its shape is treated as unknown`, node);
+      shape = null;
+    }
+    return { elemType, shape };
+  }
+
+  #reportOnce(v: Value, code: string, message: string, node?: Node): void {
+    if (this.#reported.has(v)) return;
+    this.#reported.add(v);
+    this.diag('warning', code, message, node);
   }
 
   runGraph(g: Graph, inputFacts?: readonly (Facts | undefined)[], pinned?: Map<Value, readonly Dim[]>): (Facts | undefined)[] {
@@ -240,7 +266,15 @@ class Engine {
 
   visit(node: Node): void {
     const ctx = new Ctx(this, node);
-    const rule = node.isOnnxDomain ? SHAPE_RULES[node.opType] : undefined;
+    const bad = attributeProblem(node);
+    if (bad !== undefined) {
+      // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
+      this.unknownNodes.add(node);
+      this.diag('warning', 'bad-attribute', `${node.describe()}: ${bad}; the node is malformed, its outputs are unknown (or as declared) and analysis continues around it`, node);
+      node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+      return;
+    }
+    const rule = node.isOnnxDomain ? lookup(SHAPE_RULES, node.opType) : undefined;
     const fn = rule ? undefined : this.model.findFunction(node.domain, node.opType, node.overload);
     if (rule) {
       try {
@@ -262,7 +296,7 @@ class Engine {
 
   /** Computes constant outputs with the TypeScript kernels, within the size budget. */
   #evaluate(node: Node, ctx: Ctx): void {
-    if (!node.isOnnxDomain || !Object.prototype.hasOwnProperty.call(SUPPORTED_KERNELS, node.opType)) return;
+    if (!node.isOnnxDomain || lookup(SUPPORTED_KERNELS, node.opType) === undefined) return;
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
     for (const v of node.inputs) {
@@ -287,8 +321,10 @@ class Engine {
     }
     let results: Tensor[] | undefined;
     try {
-      results = evaluateNode(node, inputs, this.opset);
+      results = evaluateNode(node, inputs, this.opset, { maxOutputBytes: this.maxConst * MAX_BYTES_PER_CONST_ELEMENT });
     } catch (e) {
+      // Over the size budget: the value stays unknown, as for any output too large to compute.
+      if (e instanceof KernelBudgetError) return;
       if (e instanceof KernelError) this.diag('error', 'invalid-constant-input', e.message, node);
       else this.diag('error', 'kernel-failed', `evaluating ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
       return;
@@ -305,13 +341,13 @@ class Engine {
 
   /** Combines inferred facts with the value's declared type, reporting contradictions. */
   #finish(node: Node, v: Value, inferred: Facts | undefined): Facts {
-    const decl = this.declared(v);
+    const decl = this.declared(v, node);
     if (!inferred) return decl ?? { elemType: DataType.UNDEFINED, shape: null };
     if (!decl || decl.other) return inferred;
     let elemType = inferred.elemType;
     if (elemType === DataType.UNDEFINED) elemType = decl.elemType;
     else if (decl.elemType !== DataType.UNDEFINED && decl.elemType !== elemType) {
-      this.diag('warning', 'declared-type-mismatch', `'${v.name}' is declared ${dataTypeInfo(decl.elemType).name} but inferred ${dataTypeInfo(elemType).name}`, node);
+      this.diag('warning', 'declared-type-mismatch', `'${v.name}' is declared ${dataTypeName(decl.elemType)} but inferred ${dataTypeName(elemType)}`, node);
     }
     let shape = inferred.shape;
     if (shape === null) shape = decl.shape;
@@ -341,8 +377,8 @@ class Engine {
     const cached = this.#intsCache.get(f);
     if (cached !== undefined) return cached ?? undefined;
     let out: Dim[] | null = null;
-    const info = dataTypeInfo(t.dtype);
-    if (info.kind === 'int' || info.kind === 'uint' || info.kind === 'bool') {
+    const kind = knownDataTypeInfo(t.dtype)?.kind;
+    if (kind === 'int' || kind === 'uint' || kind === 'bool') {
       // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
       // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
       out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
@@ -402,19 +438,37 @@ class Ctx implements RuleContext {
   floats(i: number): number[] | undefined {
     const t = this.value(i);
     if (!t || t.size > MAX_PARTIAL || t.dtype === DataType.STRING) return undefined;
-    const kind = dataTypeInfo(t.dtype).kind;
+    const kind = knownDataTypeInfo(t.dtype)?.kind;
     if (kind !== 'float' && kind !== 'int' && kind !== 'uint') return undefined;
     return Array.from(t.toFloat64());
   }
 
   out(i: number, elemType: DataType, shape: readonly Dim[] | null): void {
     if (i >= this.outs.length) return;
+    let type = elemType;
+    if (type !== DataType.UNDEFINED && !isDefinedDataType(type)) {
+      this.engine.diag('warning', 'unknown-dtype', `${this.node.describe()}: output ${i} would have element type ${dataTypeName(type)}, which ONNX does not define; it is unknown`, this.node);
+      type = DataType.UNDEFINED;
+    }
     let s = shape;
+    if (s && s.length > MAX_RANK) {
+      this.engine.diag('warning', 'rank-limit', `${this.node.describe()}: output ${i} would have rank ${s.length}, above the limit of ${MAX_RANK}; its shape is unknown`, this.node);
+      s = null;
+    }
     if (s && s.some((d) => typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)))) {
       this.mismatch(`computed an invalid output shape [${s.join(',')}]`);
       s = s.map((d) => (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)) ? null : d));
     }
-    this.outs[i] = { elemType, shape: s };
+    this.outs[i] = { elemType: type, shape: s };
+  }
+
+  unknownDims(count: Dim | undefined): Dim[] | null {
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return null;
+    if (count > MAX_RANK) {
+      this.engine.diag('warning', 'rank-limit', `${this.node.describe()}: the output rank would be ${count} (the length of a shape input), above the limit of ${MAX_RANK}; its shape is unknown`, this.node);
+      return null;
+    }
+    return new Array<Dim>(count).fill(null);
   }
 
   partial(i: number, values: readonly Dim[]): void {

@@ -9,6 +9,7 @@
  * `Shape(x)` of a symbolic-batch input still gets concrete trailing dims.
  */
 import { AttributeType, DataType, type Dim, type SparseTensor, type Tensor } from '@onnxkit/graph';
+import { lookup, opTable } from '../common/op-table.js';
 import type { Facts, RuleContext, ShapeRule } from './inference-types.js';
 
 const U = DataType.UNDEFINED;
@@ -99,7 +100,7 @@ const identity: ShapeRule = (c) => {
 
 type PartialOp = (c: RuleContext, a: Dim, b: Dim, isInt: boolean) => Dim;
 
-const PARTIAL_BINARY: Record<string, PartialOp> = {
+const PARTIAL_BINARY: Readonly<Record<string, PartialOp>> = opTable<PartialOp>({
   Add: (c, a, b) => c.alg.add(a, b),
   Sub: (c, a, b) => c.alg.sub(a, b),
   Mul: (c, a, b) => {
@@ -120,7 +121,7 @@ const PARTIAL_BINARY: Record<string, PartialOp> = {
   Equal: (_c, a, b) => (a !== null && a === b ? 1 : typeof a === 'number' && typeof b === 'number' ? 0 : (typeof a === 'number' && a < 0) || (typeof b === 'number' && b < 0) ? 0 : null),
   Less: (_c, a, b) => (typeof a === 'number' && typeof b === 'number' ? (a < b ? 1 : 0) : typeof b === 'number' && b <= 0 && a !== null ? 0 : null),
   Greater: (_c, a, b) => (typeof a === 'number' && typeof b === 'number' ? (a > b ? 1 : 0) : typeof b === 'number' && b < 0 && a !== null ? 1 : null),
-};
+});
 
 /** Element-wise combination of the partial values of inputs 0 and 1 (length-1 broadcast). */
 function partialBinary(c: RuleContext, op: PartialOp): void {
@@ -139,7 +140,7 @@ function partialBinary(c: RuleContext, op: PartialOp): void {
 function binary(outType?: DataType): ShapeRule {
   return (c) => {
     c.out(0, outType ?? firstType(c, 0, 1), broadcastShapesSymbolic(c, [c.shape(0), c.shape(1)]));
-    const op = PARTIAL_BINARY[c.node.opType];
+    const op = lookup(PARTIAL_BINARY, c.node.opType);
     if (op) partialBinary(c, op);
   };
 }
@@ -148,7 +149,7 @@ const variadic: ShapeRule = (c) => {
   const shapes: (readonly Dim[] | null)[] = [];
   for (let i = 0; i < c.inputCount; i++) if (c.has(i)) shapes.push(c.shape(i));
   c.out(0, firstType(c, 0, 1), broadcastShapesSymbolic(c, shapes));
-  const op = PARTIAL_BINARY[c.node.opType];
+  const op = lookup(PARTIAL_BINARY, c.node.opType);
   if (op && c.inputCount === 2) partialBinary(c, op);
 };
 
@@ -259,6 +260,10 @@ function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType
     const rank = xs?.length ?? ws?.length;
     if (rank === undefined) return c.out(0, type, null);
     const spatial = rank - 2;
+    if (spatial < 0) {
+      c.mismatch(`input or weight has rank ${rank}; a convolution needs at least 2`);
+      return c.out(0, type, null);
+    }
     const group = c.node.getInt('group', 1);
     const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
     if (xs && ws && typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
@@ -277,6 +282,10 @@ const convTranspose: ShapeRule = (c) => {
   const rank = xs?.length ?? ws?.length;
   if (rank === undefined) return c.out(0, c.dtype(0), null);
   const spatial = rank - 2;
+  if (spatial < 0) {
+    c.mismatch(`input or weight has rank ${rank}; a convolution needs at least 2`);
+    return c.out(0, c.dtype(0), null);
+  }
   const group = c.node.getInt('group', 1);
   const alg = c.alg;
   const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
@@ -319,6 +328,12 @@ function pool(withIndices: boolean): ShapeRule {
       return;
     }
     const spatial = xs.length - 2;
+    if (spatial < 0) {
+      c.mismatch(`input has rank ${xs.length}; pooling needs at least 2`);
+      c.out(0, c.dtype(0), null);
+      if (withIndices && c.node.outputs.length > 1) c.out(1, DataType.INT64, null);
+      return;
+    }
     const kernel = c.node.getInts('kernel_shape');
     if (!kernel) c.mismatch("attribute 'kernel_shape' is required");
     const p = windowParams(c, spatial, kernel ?? new Array<Dim>(spatial).fill(null));
@@ -457,7 +472,7 @@ const reshape: ShapeRule = (c) => {
     const ts = c.shape(1);
     const n = ts?.[0];
     c.unresolved('the target shape is not a constant');
-    return c.out(0, type, typeof n === 'number' ? new Array<Dim>(n).fill(null) : null);
+    return c.out(0, type, c.unknownDims(n));
   }
   const allowZero = c.opset >= 14 && c.node.getInt('allowzero', 0) === 1;
   const dims: Dim[] = [];
@@ -662,7 +677,8 @@ const slice: ShapeRule = (c) => {
   }
   c.out(0, type, out);
   const p = c.ints(0);
-  if (p && r === 1 && plan.length === 1 && typeof out[0] === 'number' && plan[0]!.start !== undefined && typeof plan[0]!.step === 'number') {
+  // Partial values describe every element of the 1-D input (p.length = its dim), which bounds the loop.
+  if (p && r === 1 && xs[0] === p.length && plan.length === 1 && typeof out[0] === 'number' && plan[0]!.start !== undefined && typeof plan[0]!.step === 'number') {
     const vals: Dim[] = [];
     for (let i = 0; i < out[0]; i++) vals.push(p[plan[0]!.start + i * plan[0]!.step] ?? null);
     c.partial(0, vals);
@@ -777,7 +793,7 @@ const expand: ShapeRule = (c) => {
   if (!target) {
     c.unresolved('the target shape is not a constant');
     const n = c.shape(1)?.[0];
-    return c.out(0, type, xs && typeof n === 'number' ? new Array<Dim>(Math.max(n, xs.length)).fill(null) : null);
+    return c.out(0, type, xs && typeof n === 'number' ? c.unknownDims(Math.max(n, xs.length)) : null);
   }
   if (!xs) return c.out(0, type, null);
   const r = Math.max(xs.length, target.length);
@@ -954,8 +970,7 @@ const constantOfShape: ShapeRule = (c) => {
   const dims = c.ints(0);
   if (!dims) {
     c.unresolved('the shape is not a constant');
-    const n = c.shape(0)?.[0];
-    return c.out(0, type, typeof n === 'number' ? new Array<Dim>(n).fill(null) : null);
+    return c.out(0, type, c.unknownDims(c.shape(0)?.[0]));
   }
   c.out(0, type, dims);
 };
@@ -1140,7 +1155,7 @@ const det: ShapeRule = (c) => {
   c.out(0, c.dtype(0), xs ? xs.slice(0, -2) : null);
 };
 
-export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
+export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = opTable<ShapeRule>({
   ...Object.fromEntries(UNARY_SAME.map((op) => [op, same])),
   Neg: unaryPartial((v) => -v, false),
   Abs: unaryPartial(Math.abs, true),
@@ -1247,4 +1262,4 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   RNN: recurrent,
   If: ifRule,
   Loop: loopRule,
-};
+});

@@ -14,6 +14,7 @@
 import { DataType, numberToFloat16Bits, type Node, type Tensor, type TypedArray } from '@onnxkit/graph';
 import { KernelError, KernelFault } from './errors.js';
 import {
+  allocate,
   broadcastShapes,
   broadcastStrides,
   forEachStrided,
@@ -308,13 +309,13 @@ function unaryKernel(name: string): KernelFn {
     if (g === undefined || (g.minOpset !== undefined && opset < g.minOpset)) return undefined;
     if (x.dtype === DataType.INT32) {
       const src = x.toArray() as Int32Array;
-      const out = new Int32Array(n);
+      const out = allocate(Int32Array, n);
       for (let i = 0; i < n; i++) out[i] = g.i32(src[i]!);
       return [makeTensor(x.dtype, x.dims, out)];
     }
     if (x.dtype === DataType.INT64) {
       const src = x.toArray() as BigInt64Array;
-      const out = new BigInt64Array(n);
+      const out = allocate(BigInt64Array, n);
       for (let i = 0; i < n; i++) out[i] = g.i64(src[i]!);
       return [makeTensor(x.dtype, x.dims, out)];
     }
@@ -371,7 +372,7 @@ const notKernel: KernelFn = (_node, inputs) => {
   const x = inputs[0];
   if (!x || x.dtype !== DataType.BOOL) return undefined;
   const src = x.toArray() as Uint8Array;
-  const out = new Uint8Array(x.size);
+  const out = allocate(Uint8Array, x.size);
   for (let i = 0; i < out.length; i++) out[i] = src[i] ? 0 : 1;
   return [makeTensor(DataType.BOOL, x.dims, out)];
 };

@@ -10,7 +10,7 @@
  */
 import { DataType, type Node, type Tensor } from '@onnxkit/graph';
 import { KernelError } from './errors.js';
-import { makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
+import { allocate, makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
 import type { KernelEntry, KernelFn } from './types.js';
 
 interface FloatAcc {
@@ -71,6 +71,13 @@ function reductionPlan(
   return { reduced, outDims, keptDims };
 }
 
+/** float64 results rounded once into a (budget-checked) float32 array. */
+function toFloat32(a: Float64Array): Float32Array {
+  const out = allocate(Float32Array, a.length);
+  out.set(a);
+  return out;
+}
+
 /** Output offset of every input element (reduced axes have stride 0). */
 function forEachInput(x: Tensor, keptDims: number[], reduced: boolean[], visit: (inIndex: number, outIndex: number) => void): void {
   const dims = x.dims;
@@ -109,9 +116,9 @@ function reduceKernel(name: string, inputOpset: number): KernelFn {
     }
     if (isFloat) {
       const src = x.toArray() as Float64Array;
-      const acc = new Float64Array(m);
+      const acc = allocate(Float64Array, m);
       if (name === 'ReduceLogSumExp') {
-        const mx = new Float64Array(m).fill(-Infinity);
+        const mx = allocate(Float64Array, m).fill(-Infinity);
         forEachInput(x, keptDims, reduced, (i, o) => {
           if (src[i]! > mx[o]!) mx[o] = src[i]!;
         });
@@ -127,13 +134,13 @@ function reduceKernel(name: string, inputOpset: number): KernelFn {
         });
         for (let o = 0; o < m; o++) acc[o] = f.finish(acc[o]!, count);
       }
-      const out = x.dtype === DataType.FLOAT ? Float32Array.from(acc) : acc;
+      const out = x.dtype === DataType.FLOAT ? toFloat32(acc) : acc;
       return [makeTensor(x.dtype, outDims, out)];
     }
     if (x.dtype === DataType.INT64) {
       const src = x.toArray() as BigInt64Array;
       const init = name === 'ReduceProd' ? 1n : name === 'ReduceMax' ? -(1n << 63n) : name === 'ReduceMin' ? (1n << 63n) - 1n : 0n;
-      const acc = new BigInt64Array(m).fill(init);
+      const acc = allocate(BigInt64Array, m).fill(init);
       forEachInput(x, keptDims, reduced, (i, o) => {
         const a = acc[o]!;
         const v = src[i]!;
@@ -144,7 +151,7 @@ function reduceKernel(name: string, inputOpset: number): KernelFn {
     }
     const src = x.toArray() as Int32Array;
     const init = name === 'ReduceProd' ? 1 : name === 'ReduceMax' ? -2147483648 : name === 'ReduceMin' ? 2147483647 : 0;
-    const acc = new Int32Array(m).fill(init);
+    const acc = allocate(Int32Array, m).fill(init);
     forEachInput(x, keptDims, reduced, (i, o) => {
       const a = acc[o]!;
       const v = src[i]!;
@@ -167,7 +174,7 @@ function softmaxKernel(log: boolean): KernelFn {
     if (r === 0) return undefined;
     const axis = normAxis(node, node.getInt('axis', opset < 13 ? 1 : -1), r);
     const src = x.toArray() as Float64Array;
-    const out = new Float64Array(x.size);
+    const out = allocate(Float64Array, x.size);
     let outer: number;
     let len: number;
     let inner: number;
@@ -193,7 +200,7 @@ function softmaxKernel(log: boolean): KernelFn {
         }
       }
     }
-    return [makeTensor(x.dtype, x.dims, x.dtype === DataType.FLOAT ? Float32Array.from(out) : out)];
+    return [makeTensor(x.dtype, x.dims, x.dtype === DataType.FLOAT ? toFloat32(out) : out)];
   };
 }
 

@@ -11,6 +11,7 @@ import { AttributeType, DataType, Tensor, type Node, type SparseTensor, type Typ
 import { castTensor } from './cast.js';
 import { KernelError } from './errors.js';
 import {
+  allocate,
   bigintsOf,
   broadcastShapes,
   broadcastStrides,
@@ -84,7 +85,7 @@ const dropoutKernel: KernelFn = (node, inputs, opset) => {
   }
   const outs = [x];
   if (node.outputs.length > 1) {
-    const mask = new Uint8Array(x.size).fill(1);
+    const mask = allocate(Uint8Array, x.size).fill(1);
     // Before opset 10 the mask had the input's type; from 10 on it is bool.
     if (opset >= 10) outs.push(makeTensor(DataType.BOOL, x.dims, mask));
     else return undefined;
@@ -421,7 +422,7 @@ const rangeKernel: KernelFn = (node, inputs) => {
     if (delta === 0n) throw new KernelError(node, 'delta is 0');
     const n = Math.max(0, Math.ceil(Number(BigInt.asIntN(64, limit - start)) / Number(delta)));
     if (n > MAX) return undefined;
-    const out = new BigInt64Array(n);
+    const out = allocate(BigInt64Array, n);
     let v = start;
     for (let i = 0; i < n; i++) {
       out[i] = v;

@@ -6,14 +6,15 @@
  * per element for every "element-addressable" type (all types except strings, complex and the
  * packed sub-byte types). int64/uint64 stay BigInt64Array/BigUint64Array end to end.
  */
-import { DataType, dataTypeInfo, Tensor, type Node, type TypedArray } from '@onnxkit/graph';
-import { KernelError } from './errors.js';
+import { DataType, Tensor, type Node, type TypedArray } from '@onnxkit/graph';
+import { knownDataTypeInfo } from '../common/data-types.js';
+import { KernelBudgetFault, KernelError, KernelFault } from './errors.js';
 
 /** Element-addressable: one storage entry per element (so data movement is a typed-array copy). */
 export function isElementAddressable(dtype: DataType): boolean {
   if (dtype === DataType.STRING || dtype === DataType.UNDEFINED) return false;
-  const info = dataTypeInfo(dtype);
-  return info.storage !== undefined && info.perStorageUnit === 1 && info.partsPerElement === 1;
+  const info = knownDataTypeInfo(dtype);
+  return info !== undefined && info.storage !== undefined && info.perStorageUnit === 1 && info.partsPerElement === 1;
 }
 
 /** True when the storage array of `dtype` holds bigints. */
@@ -21,10 +22,43 @@ export function isBigIntType(dtype: DataType): boolean {
   return dtype === DataType.INT64 || dtype === DataType.UINT64;
 }
 
+/**
+ * The largest array (in bytes) a kernel may allocate during the current `evaluateNode` call.
+ * Kernels are synchronous, so one module-level limit, set and restored by `withAllocationLimit`,
+ * covers every allocation of one evaluation without threading it through each kernel.
+ */
+let allocationLimit = Infinity;
+
+/** Runs `fn` with every kernel allocation capped at `maxBytes` (restored afterwards). */
+export function withAllocationLimit<T>(maxBytes: number, fn: () => T): T {
+  const previous = allocationLimit;
+  allocationLimit = maxBytes;
+  try {
+    return fn();
+  } finally {
+    allocationLimit = previous;
+  }
+}
+
+/**
+ * A fresh zero-filled typed array of `n` elements — the only way kernels allocate. It checks the
+ * size against the current limit BEFORE allocating, so an output the caller cannot afford (a
+ * ConstantOfShape of 2^32 elements) is refused without touching memory, and a size that is not a
+ * valid element count (negative, fractional, beyond 2^53) is an error in the node, not a
+ * RangeError from the engine.
+ */
+export function allocate<T extends TypedArray>(Ctor: { new (n: number): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
+  const bytes = n * Ctor.BYTES_PER_ELEMENT;
+  if (bytes > allocationLimit) throw new KernelBudgetFault(bytes, allocationLimit);
+  if (!Number.isSafeInteger(n) || n < 0) throw new KernelFault(`an output of ${n} elements cannot exist`);
+  return new Ctor(n);
+}
+
 /** A fresh zero-filled storage array for `n` elements of `dtype`. */
 export function newStorage(dtype: DataType, n: number): TypedArray {
-  const Ctor = dataTypeInfo(dtype).storage as unknown as new (n: number) => TypedArray;
-  return new Ctor(n);
+  const Ctor = knownDataTypeInfo(dtype)?.storage;
+  if (Ctor === undefined) throw new KernelFault(`element type ${dtype} has no numeric storage`);
+  return allocate(Ctor as unknown as { new (n: number): TypedArray; readonly BYTES_PER_ELEMENT: number }, n);
 }
 
 export function sizeOf(dims: readonly number[]): number {
@@ -116,8 +150,8 @@ export function forEachStrided(
 
 /** Copies `src` into a new array of shape `dims` reading at the strided offsets (one operand). */
 export function gatherStrided(src: TypedArray, dims: readonly number[], strides: readonly number[], offset = 0): TypedArray {
-  const Ctor = src.constructor as new (n: number) => TypedArray;
-  const out = new Ctor(sizeOf(dims));
+  const Ctor = src.constructor as { new (n: number): TypedArray; readonly BYTES_PER_ELEMENT: number };
+  const out = allocate(Ctor, sizeOf(dims));
   const o = out as unknown as { [i: number]: number | bigint };
   const s = src as unknown as { [i: number]: number | bigint };
   forEachStrided(dims, [strides], (i, a) => {
@@ -173,6 +207,6 @@ export function normAxis(node: Node, axis: number, rank: number, what = 'axis'):
 export function numericView(t: Tensor): Float64Array | Exclude<TypedArray, BigInt64Array | BigUint64Array> | undefined {
   if (!isElementAddressable(t.dtype) || isBigIntType(t.dtype)) return undefined;
   if (t.dtype === DataType.FLOAT16 || t.dtype === DataType.BFLOAT16) return t.toFloat64();
-  if (dataTypeInfo(t.dtype).kind === 'float' && t.dtype !== DataType.FLOAT && t.dtype !== DataType.DOUBLE) return undefined;
+  if (knownDataTypeInfo(t.dtype)?.kind === 'float' && t.dtype !== DataType.FLOAT && t.dtype !== DataType.DOUBLE) return undefined;
   return t.toArray() as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
 }

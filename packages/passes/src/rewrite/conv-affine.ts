@@ -11,7 +11,7 @@
  */
 import { Node, type Graph, type Value } from '@onnxkit/graph';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaleRows, tensorFromScratch, unknownAttribute } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaleRows, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
@@ -37,9 +37,8 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
   if (!c) return ['operand-not-constant', `'${cv.name}' is not a constant`];
   const op = e.opType as AffineOp;
   if (op === 'Div' && convSide === 1) return ['not-affine', 'constant / Conv is not affine in the Conv output'];
-  const bad = unknownAttribute(conv, CONV_ATTRS);
-  if (bad) return ['unknown-attribute', `Conv attribute '${bad}'`];
-  if (unknownAttribute(e, []) !== undefined) return ['unknown-attribute', `${op} has attributes`];
+  const issue = attributeIssue(conv, CONV_ATTRS) ?? attributeIssue(e, []);
+  if (issue) return issue;
   if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
   if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
   const wv = conv.inputs[1];
@@ -49,6 +48,7 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
   const bias = bv ? s.facts.constOf(bv) : undefined;
   if (bv && !bias) return ['weights-not-constant', `Conv bias '${bv.name}' is not a constant`];
   if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', 'weight is not a float type'];
+  if (bias && bias.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
   if (c.dtype !== w.dtype) return ['dtype-mismatch', `constant and weight dtypes differ`];
   const clone = s.options['cloneSharedWeights'] === true;
   if (!clone) {
@@ -57,6 +57,7 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
       if (v && other) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(other.node)}`];
     }
   }
+  if (w.dims.length < 3) return ['shape-mismatch', `Conv weight has rank ${w.dims.length}`];
   const M = w.dims[0]!;
   const rank = w.dims.length;
   const vec = perChannelValues(c, rank, 1, M);

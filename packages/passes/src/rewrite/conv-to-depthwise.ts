@@ -26,7 +26,8 @@
  * exactness at R = K). SVD: svd.ts (Jacobi on the K×K Gram matrix, float64).
  *
  * Preconditions:
- *  1. Default domain Conv with only known attributes [unknown-attribute]; constant weight
+ *  1. Default domain Conv with only known attributes [unknown-attribute] of the right types, and
+ *     group ≥ 1 dividing the output channels [bad-attribute]; constant weight
  *     [weights-not-constant] of a float type [unsupported-dtype]; constant bias if present.
  *  2. Exact: some finer grouping exists [no-finer-grouping] (declines are counted, not listed,
  *     for the common dense case).
@@ -40,7 +41,7 @@ import { Attribute, Node, type Graph, type Tensor, type Value } from '@onnxkit/g
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
 import { thinSvd } from './svd.js';
-import { WEIGHT_FLOAT_TYPES, floatScratch, floatTensor, floatView, nodeLabel, product, tensorFromScratch, trimInputs, unknownAttribute } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, product, tensorFromScratch, trimInputs } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
@@ -93,8 +94,9 @@ export const convToDepthwise = definePass({
 type Outcome = 'ok' | [string, string] | undefined;
 
 function weightsOf(s: RewriteSession, n: Node): { w: Tensor; wv: Value } | [string, string] {
-  const bad = unknownAttribute(n, CONV_ATTRS);
-  if (bad) return ['unknown-attribute', `Conv attribute '${bad}'`];
+  // Also rejects group ≤ 0, which would make the regrouping loop below step backwards forever.
+  const issue = attributeIssue(n, CONV_ATTRS);
+  if (issue) return issue;
   const wv = n.inputs[1];
   const w = wv ? s.facts.constOf(wv) : undefined;
   if (!wv || !w) return ['weights-not-constant', `weight '${wv?.name ?? ''}' is not a constant`];
@@ -113,7 +115,7 @@ function regroup(s: RewriteSession, g: Graph, n: Node): Outcome {
   const [M, cPerGroup] = w.dims as [number, number];
   const K = product(w.dims.slice(2));
   const C = cPerGroup * group;
-  if (M % group !== 0) return ['unknown-attribute', `M=${M} not divisible by group ${group}`];
+  if (M % group !== 0) return ['bad-attribute', `group ${group} does not divide the ${M} output channels`];
   const W = floatView(w);
   const mPerGroup = M / group;
   // Divisors G of gcd(M, C) that are proper multiples of g, coarse (small G) first.

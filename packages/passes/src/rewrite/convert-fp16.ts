@@ -33,10 +33,11 @@
 import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Value, numberToFloat16Bits } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { nodeLabel } from './util.js';
+import { lookup, opTable } from '../common/op-table.js';
+import { attributeIssue, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type. */
-export const FP16_OPS: Readonly<Record<string, readonly number[]>> = {
+export const FP16_OPS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
   ...Object.fromEntries(
     [
       'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal',
@@ -52,7 +53,7 @@ export const FP16_OPS: Readonly<Record<string, readonly number[]>> = {
   Resize: [1, 2],
   Upsample: [1],
   Dropout: [1, 2],
-};
+});
 
 /** Ops that failed in float16 on onnxruntime-node 1.30 CPU (float-only schemas). */
 export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
@@ -78,7 +79,7 @@ function convertGraph(s: RewriteSession, g: Graph, block: Set<string>, keepIo: b
     else if (why) s.decline(n, why[0], why[1]);
   }
   if (F.size === 0) return;
-  const exempt = (n: Node, i: number): boolean => (FP16_OPS[n.opType] ?? []).includes(i);
+  const exempt = (n: Node, i: number): boolean => (lookup(FP16_OPS, n.opType) ?? []).includes(i);
   const isF32 = (v: Value): boolean => s.facts.dtypeOf(v) === DataType.FLOAT;
   // Values that become float16: outputs of converted nodes, and float32 weights read only by
   // converted nodes at convertible positions (in this graph).
@@ -210,7 +211,9 @@ function retype(t: TypeInfo | null, elemType: DataType): TypeInfo | null {
 function eligible(s: RewriteSession, g: Graph, n: Node, block: Set<string>): true | [string, string] | undefined {
   if (n.metadataProps.get('onnxkit.rule') === BOUNDARY) return undefined;
   if (!n.isOnnxDomain) return undefined;
-  const exempt = FP16_OPS[n.opType];
+  const issue = attributeIssue(n);
+  if (issue) return issue;
+  const exempt = lookup(FP16_OPS, n.opType);
   const floats = [...n.inputs, ...n.outputs].filter((v): v is Value => v !== null && v.name !== '');
   const types = floats.map((v) => s.facts.dtypeOf(v));
   const touchesF32 = types.some((t) => t === DataType.FLOAT) || (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT);

@@ -18,7 +18,8 @@
  *     the kept node ("kept-node-lacks-output").
  *  5. If an output of the removed node is a graph output, the kept node's output must be free to
  *     take its name — two graph outputs never merge into one value ("graph-output-name").
- *  6. Tensor attributes above 1 MiB are not compared ("large-tensor-attribute").
+ *  6. Tensor attributes above 1 MiB are not compared ("large-tensor-attribute"), nor those whose
+ *     data cannot be read ("unreadable-tensor").
  *
  * Known limits: commutative inputs (Add(a,b) vs Add(b,a)) are not normalised; nodes are merged
  * only within one graph, not across subgraph boundaries.
@@ -145,14 +146,14 @@ function attrKey(a: Attribute): KeyResult {
     case AttributeType.TENSOR: {
       const t = a.value as Tensor;
       if (t.byteLength > MAX_TENSOR_ATTR) return { reason: 'large-tensor-attribute', detail: `tensor attribute '${a.name}' is ${t.byteLength} bytes` };
-      return `t${tensorFingerprint(t)}`;
+      return readable(a, () => `t${tensorFingerprint(t)}`);
     }
     case AttributeType.TENSORS: {
       const ts = a.value as readonly Tensor[];
       let total = 0;
       for (const t of ts) total += t.byteLength;
       if (total > MAX_TENSOR_ATTR) return { reason: 'large-tensor-attribute', detail: `tensors attribute '${a.name}' is ${total} bytes` };
-      return `T[${ts.map(tensorFingerprint).join(';')}]`;
+      return readable(a, () => `T[${ts.map(tensorFingerprint).join(';')}]`);
     }
     case AttributeType.GRAPH:
     case AttributeType.GRAPHS:
@@ -160,6 +161,15 @@ function attrKey(a: Attribute): KeyResult {
     default:
       // Type protos and sparse tensors: rare; treat as not comparable rather than guess.
       return { reason: 'unsupported-attribute', detail: `attribute '${a.name}' of type ${AttributeType[a.type]}` };
+  }
+}
+
+/** A key from a tensor attribute's data, or "not comparable" when the data cannot be read (external data gone). */
+function readable(a: Attribute, key: () => string): KeyResult {
+  try {
+    return key();
+  } catch (e) {
+    return { reason: 'unreadable-tensor', detail: `tensor attribute '${a.name}': ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 

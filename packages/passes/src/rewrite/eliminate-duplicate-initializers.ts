@@ -9,17 +9,22 @@
  * Preconditions:
  *  1. Same graph (scopes are not merged across subgraphs).
  *  2. Graph inputs (overridable initializers) and graph outputs are never merged.
- *  3. Dtype, dims and every byte equal; candidates are found by a sampled fingerprint and then
- *     compared in full, so cost is proportional to the bytes of true duplicates only.
+ *  3. Dtype, dims and every byte equal. Cost: initializers are grouped by dtype, dims and byte
+ *     length first — no data is read for a tensor alone in its group; the others are hashed once
+ *     per Tensor object (tensors are immutable, so the hash is kept in a WeakMap and later sweeps
+ *     and pipeline runs read nothing again); tensors with equal hashes are then compared byte
+ *     for byte, so a hash collision can never merge different weights.
  *  4. Initializers bound by training_info are kept.
+ *  5. A tensor whose data cannot be read (lazy external data above the importer's
+ *     `maxTensorBytes`, a file that went missing…) is left alone [unreadable-tensor].
  *
  * Known limits: sparse initializers are not deduplicated; tensors that differ by a reshape are
  * not merged.
  */
-import type { Graph, Value } from '@onnxkit/graph';
+import { DataType, type Graph, type Tensor, type Value } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { tensorFingerprint, tensorsIdentical } from './util.js';
+import { tensorsIdentical } from './util.js';
 
 export const eliminateDuplicateInitializers = definePass({
   name: 'eliminate-duplicate-initializers',
@@ -36,42 +41,161 @@ export const eliminateDuplicateInitializers = definePass({
 function runGraph(s: RewriteSession, g: Graph): void {
   const bound = new Set<string>();
   if (g === s.model.graph) for (const t of s.model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
-  // Group by the cheap metadata first; fingerprint only groups with more than one member.
-  const byShape = new Map<string, Value[]>();
+  // Group by metadata first (no I/O): only a tensor with a same-sized peer can have a duplicate.
+  const byMeta = new Map<string, Value[]>();
   for (const v of g.initializers.values()) {
     const t = v.constValue;
     if (!t || v.isGraphInput || v.isGraphOutput || bound.has(v.name)) continue;
-    const key = `${t.dtype}|${t.dims.join('x')}`;
-    const list = byShape.get(key);
+    const key = `${t.dtype}|${t.dims.join('x')}|${t.byteLength}`;
+    const list = byMeta.get(key);
     if (list) list.push(v);
-    else byShape.set(key, [v]);
+    else byMeta.set(key, [v]);
   }
-  for (const group of byShape.values()) {
+  for (const group of byMeta.values()) {
     if (group.length < 2) continue;
-    const byPrint = new Map<string, Value[]>();
+    const byHash = new Map<string, Value[]>();
     for (const v of group) {
-      const fp = tensorFingerprint(v.constValue!);
-      const list = byPrint.get(fp);
+      const h = contentHash(v.constValue!);
+      if (typeof h !== 'string') {
+        s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
+        continue;
+      }
+      const list = byHash.get(h);
       if (list) list.push(v);
-      else byPrint.set(fp, [v]);
+      else byHash.set(h, [v]);
     }
-    for (const cands of byPrint.values()) {
+    for (const cands of byHash.values()) {
       if (cands.length < 2) continue;
       const kept: Value[] = [];
       for (const v of cands) {
         if (s.stopped) return;
-        const k = kept.find((x) => tensorsIdentical(x.constValue!, v.constValue!));
+        let k: Value | undefined;
+        try {
+          k = kept.find((x) => tensorsIdentical(x.constValue!, v.constValue!));
+        } catch (e) {
+          s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${e instanceof Error ? e.message : String(e)}`);
+          continue;
+        }
         if (!k) {
           kept.push(v);
           continue;
         }
+        const keep = k;
         const bytes = v.constValue!.byteLength;
-        s.mutate(g, 'duplicate-initializer', `'${v.name}' is byte-identical to '${k.name}'`, () => {
-          v.replaceAllUsesWith(k);
+        s.mutate(g, 'duplicate-initializer', `'${v.name}' is byte-identical to '${keep.name}'`, () => {
+          v.replaceAllUsesWith(keep);
           g.removeInitializer(v.name);
           return { bytesDelta: -bytes };
         });
       }
     }
   }
+}
+
+/** Hash of a tensor's content, or why it could not be read; one entry per (immutable) Tensor. */
+const HASHES = new WeakMap<Tensor, string | { readonly error: string }>();
+
+/**
+ * A 64-bit hash of the tensor's bytes (strings: of each byte string and its length), computed at
+ * most once per Tensor object. Reading fails cleanly: the error is remembered too, so an
+ * unreadable tensor is not retried every sweep.
+ */
+export function contentHash(t: Tensor): string | { readonly error: string } {
+  const cached = HASHES.get(t);
+  if (cached !== undefined) return cached;
+  let h: string | { error: string };
+  try {
+    const hasher = new Hasher();
+    if (t.dtype === DataType.STRING) {
+      for (const b of t.strings()) {
+        hasher.word(b.byteLength);
+        hasher.bytes(b);
+      }
+    } else {
+      hasher.bytes(t.bytes());
+    }
+    h = hasher.digest();
+  } catch (e) {
+    h = { error: e instanceof Error ? e.message : String(e) };
+  }
+  HASHES.set(t, h);
+  return h;
+}
+
+/** Misaligned data is hashed through a reused aligned scratch block of this many bytes. */
+const CHUNK = 1 << 20;
+let scratch: Uint32Array | undefined;
+
+/**
+ * MurmurHash3-style mixing (Math.imul, rotations) of little-endian 32-bit words into two lanes —
+ * even words into one, odd words into the other, cross-mixed at the end — for a 64-bit digest at
+ * the cost of one multiply-rotate per word. Not cryptographic: equal hashes are confirmed byte
+ * for byte before anything is merged.
+ */
+class Hasher {
+  #a = 0x9747b28c;
+  #b = 0x85ebca6b;
+  #n = 0;
+
+  word(w: number): void {
+    this.#words(Uint32Array.of(w >>> 0));
+  }
+
+  bytes(b: Uint8Array): void {
+    const words = b.byteLength >>> 2;
+    if (b.byteOffset % 4 === 0) this.#words(new Uint32Array(b.buffer, b.byteOffset, words));
+    else {
+      scratch ??= new Uint32Array(CHUNK / 4);
+      const view = new Uint8Array(scratch.buffer);
+      for (let at = 0; at < words * 4; at += CHUNK) {
+        const len = Math.min(CHUNK, words * 4 - at);
+        view.set(b.subarray(at, at + len));
+        this.#words(scratch.subarray(0, len >>> 2));
+      }
+    }
+    let tail = 0;
+    for (let i = words * 4; i < b.byteLength; i++) tail = (tail << 8) | b[i]!;
+    this.word(tail ^ (b.byteLength << 24));
+  }
+
+  #words(w: Uint32Array): void {
+    let a = this.#a;
+    let c = this.#b;
+    // Lanes follow the global word index, so chunking never changes the digest.
+    let i = 0;
+    if (this.#n & 1 && w.length > 0) c = mix(c, w[i++]!);
+    const end = i + ((w.length - i) & ~1);
+    for (; i < end; i += 2) {
+      a = mix(a, w[i]!);
+      c = mix(c, w[i + 1]!);
+    }
+    if (i < w.length) a = mix(a, w[i]!);
+    this.#a = a;
+    this.#b = c;
+    this.#n += w.length;
+  }
+
+  digest(): string {
+    let a = this.#a ^ this.#n;
+    let c = this.#b ^ Math.imul(this.#n, 0x27d4eb2f);
+    a = (a + c) | 0;
+    c = (c + a) | 0;
+    return `${fmix(a).toString(16).padStart(8, '0')}${fmix(c).toString(16).padStart(8, '0')}`;
+  }
+}
+
+function mix(h: number, x: number): number {
+  let k = Math.imul(x, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

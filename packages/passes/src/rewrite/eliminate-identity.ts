@@ -9,7 +9,9 @@
  * except Add(x, +0), which maps −0 to +0 (equal as numbers; sign of zero only).
  *
  * Preconditions (each one a decline reason when it fails):
- *  1. The node is in the default ONNX domain and has no attribute the rule does not know.
+ *  1. The node is in the default ONNX domain, has no attribute the rule does not know
+ *     [unknown-attribute] and no attribute of the wrong type [bad-attribute]; shapes, pads,
+ *     slice bounds and split sizes are int32/int64 constants [not-integer-constant].
  *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused.
  *  3. The output has the input's element type and provably the input's shape — from constant
  *     operands and trusted shapes (shape inference, or declared graph-input shapes), never from
@@ -27,9 +29,10 @@
  * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
+import { lookup, opTable } from '../common/op-table.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { allEqual, intsAttr, intsOf, isIndexTensor, nodeLabel, normAxis, unknownAttribute } from './util.js';
+import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
 
 /** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
 const HUGE = 2 ** 53;
@@ -65,7 +68,7 @@ export const eliminateIdentity = definePass({
   },
 });
 
-const KNOWN: Record<string, readonly string[]> = {
+const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>({
   Identity: [],
   Dropout: ['ratio', 'seed', 'is_test'],
   Cast: ['to', 'saturate', 'round_mode'],
@@ -82,15 +85,15 @@ const KNOWN: Record<string, readonly string[]> = {
   Sub: [],
   Mul: [],
   Div: [],
-};
+});
 
 function check(s: RewriteSession, n: Node): Verdict {
-  const known = KNOWN[n.opType];
+  const known = lookup(KNOWN, n.opType);
   if (known === undefined) return null;
   const x = n.inputs[0];
   if (!x && n.opType !== 'Add' && n.opType !== 'Mul') return null;
-  const bad = unknownAttribute(n, known);
-  if (bad !== undefined) return no('unknown-attribute', `attribute '${bad}' is not understood`);
+  const issue = attributeIssue(n, known);
+  if (issue !== undefined) return no(issue[0], issue[1]);
   if (n.outputs.length === 0) return null;
   switch (n.opType) {
     case 'Identity':
@@ -133,7 +136,9 @@ function dropout(s: RewriteSession, n: Node, x: Value): Verdict {
     if (tm) {
       const t = s.facts.constOf(tm);
       if (!t) return no('training-mode-not-constant', `training_mode '${tm.name}' is not a constant`);
-      if (t.toFloat64()[0] !== 0) return no('training-mode', 'training_mode is true');
+      const on = numericScalar(t);
+      if (on === undefined) return no('training-mode-not-constant', `training_mode '${tm.name}' is not a scalar boolean`);
+      if (on !== 0) return no('training-mode', 'training_mode is true');
     }
   }
   const mask = n.outputs[1];
@@ -160,8 +165,8 @@ function reshape(s: RewriteSession, n: Node, x: Value): Verdict {
   if (shapeIn) {
     const t = s.facts.constOf(shapeIn);
     if (!t) return null;
-    if (!isIndexTensor(t)) return no('unknown-attribute', 'shape is not int64');
     target = intsOf(t);
+    if (!target) return no('not-integer-constant', `shape '${shapeIn.name}' is not an int64 tensor`);
   } else if (s.opset < 5) {
     target = intsAttr(n, 'shape', []);
   }
@@ -195,6 +200,7 @@ function expand(s: RewriteSession, n: Node, x: Value): Verdict {
   const t = shapeIn ? s.facts.constOf(shapeIn) : undefined;
   if (!t) return null;
   const target = intsOf(t);
+  if (!target) return no('not-integer-constant', `shape '${shapeIn!.name}' is not an int64 tensor`);
   const inShape = s.facts.shapeOf(x);
   if (!inShape) return no('unknown-input-shape', `shape of '${x.name}' is not known`);
   if (target.length > inShape.length) return null;
@@ -231,7 +237,7 @@ function slice(s: RewriteSession, n: Node, x: Value): Verdict {
       const v = n.inputs[i];
       if (!v) return undefined;
       const t = s.facts.constOf(v);
-      return t ? intsOf(t) : null;
+      return t ? (intsOf(t) ?? null) : null;
     };
     const st = get(1);
     const en = get(2);
@@ -274,6 +280,7 @@ function pad(s: RewriteSession, n: Node, x: Value): Verdict {
     const t = p ? s.facts.constOf(p) : undefined;
     if (!t) return null;
     pads = intsOf(t);
+    if (!pads) return no('not-integer-constant', `pads '${p!.name}' is not an int64 tensor`);
   }
   if (!pads) return null;
   return pads.every((p) => p === 0) ? { input: x } : null;
@@ -288,6 +295,7 @@ function split(s: RewriteSession, n: Node, x: Value): Verdict {
       const t = s.facts.constOf(v);
       if (!t) return no('split-not-constant', `split '${v.name}' is not a constant`);
       sizes = intsOf(t);
+      if (!sizes) return no('not-integer-constant', `split '${v.name}' is not an int64 tensor`);
     }
   } else {
     sizes = n.getInts('split');
@@ -312,15 +320,16 @@ function flatten(s: RewriteSession, n: Node, x: Value): Verdict {
   return axis === 1 || axis === -1 ? { input: x } : null;
 }
 
-const UNIT: Record<string, { value: number; commutative: boolean }> = {
+const UNIT: Readonly<Record<string, { value: number; commutative: boolean }>> = opTable({
   Add: { value: 0, commutative: true },
   Sub: { value: 0, commutative: false },
   Mul: { value: 1, commutative: true },
   Div: { value: 1, commutative: false },
-};
+});
 
 function unitOp(s: RewriteSession, n: Node): Verdict {
-  const unit = UNIT[n.opType]!;
+  const unit = lookup(UNIT, n.opType);
+  if (unit === undefined) return null;
   if (n.inputs.length !== 2) return null;
   const [a, b] = n.inputs;
   if (!a || !b) return null;

@@ -30,7 +30,7 @@ export class PassError extends OnnxkitError {
     const before = details.ranBefore.length ? details.ranBefore.join(', ') : 'nothing';
     super(`pass '${details.pass}': ${message} (ran before: ${before})`, {
       code: details.code ?? 'PASS_ERROR',
-      hint: details.hint ?? `rerun with --disable ${details.pass} to skip it, or with stopAfterChanges to bisect the failing change`,
+      hint: details.hint ?? `rerun with --disable ${details.pass} to skip it, or with --stop-after N (API: stopAfterChanges) to bisect the failing change`,
       cause: details.cause,
     });
     this.pass = details.pass;

@@ -60,7 +60,7 @@ export class Facts {
       }
     }
     if (v.isGraphInput && v.graph === this.#model.graph) {
-      const pinned = this.#inputShapes?.[v.name];
+      const pinned = this.#inputShapes && Object.hasOwn(this.#inputShapes, v.name) ? this.#inputShapes[v.name] : undefined;
       const tt = v.tensorType;
       if (tt && pinned) return { ...tt, shape: pinned };
       return v.type;

@@ -22,15 +22,17 @@
  *     which case the fused node gets its own copy and the other users keep the original.
  *  5. W is float, double or float16 [unsupported-dtype]; channel counts agree [shape-mismatch];
  *     Gemm's C broadcasts to [M, N] per column [bias-shape].
- *  6. No attribute the rule does not know on either node [unknown-attribute].
+ *  6. No attribute the rule does not know on either node [unknown-attribute], none of the wrong
+ *     type or with an impossible value (group ≤ 0…) [bad-attribute]; γ, β, μ, σ² are float
+ *     tensors [unsupported-dtype].
  *
  * Known limits: BN feeding from MatMul (without Gemm) is not folded; BN before a Conv (folding
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
-import { Attribute, DataType, Node, type Graph, type Tensor } from '@onnxkit/graph';
+import { Attribute, Node, dataTypeName, type Graph, type Tensor } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, floatScratch, floatTensor, floatView, nodeLabel, scaleRows, tensorFromScratch, unknownAttribute } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaleRows, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 const CONVT_ATTRS = [...CONV_ATTRS, 'output_padding', 'output_shape'];
@@ -62,10 +64,8 @@ type Why = [string, string] | undefined;
 
 function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): Why {
   const opset = s.opset;
-  const badBn = unknownAttribute(bn, BN_ATTRS);
-  if (badBn) return ['unknown-attribute', `BatchNormalization attribute '${badBn}'`];
-  const badP = unknownAttribute(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
-  if (badP) return ['unknown-attribute', `${p.opType} attribute '${badP}'`];
+  const issue = attributeIssue(bn, BN_ATTRS) ?? attributeIssue(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
+  if (issue) return issue;
   if (bn.getInt('training_mode', 0) !== 0) return ['training-mode', 'training_mode=1'];
   if (opset < 7 && bn.getInt('is_test', 0) !== 1) return ['training-mode', 'is_test=0'];
   if (opset < 9 && bn.getInt('spatial', 1) !== 1) return ['not-spatial', 'spatial=0 (per-element statistics)'];
@@ -82,6 +82,7 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
     const v = bn.inputs[i];
     const t = v ? s.facts.constOf(v) : undefined;
     if (!t) return ['weights-not-constant', `BatchNormalization input ${i} ('${v?.name ?? ''}') is not a constant`];
+    if (!WEIGHT_FLOAT_TYPES.has(t.dtype)) return ['unsupported-dtype', `BatchNormalization input ${i} ('${v!.name}') is ${dataTypeName(t.dtype)}`];
     consts.push(t);
   }
   const [gamma, beta, mean, variance] = consts as [Tensor, Tensor, Tensor, Tensor];
@@ -96,7 +97,7 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
       if (v && v.uses.some((u) => u.node !== p)) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(v.uses.find((u) => u.node !== p)!.node)}`];
     }
   }
-  if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', `weight is ${DataType[w.dtype]}`];
+  if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', `weight is ${dataTypeName(w.dtype)}`];
   if (b && b.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
 
   const eps = bn.getFloat('epsilon', 1e-5);

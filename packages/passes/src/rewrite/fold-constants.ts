@@ -12,7 +12,8 @@
  * Math: a deterministic node of constant inputs has constant outputs.
  *
  * Preconditions:
- *  1. Default ONNX domain [unknown-domain]; no subgraph attributes [has-subgraph].
+ *  1. Default ONNX domain [unknown-domain]; no subgraph attributes [has-subgraph]; no attribute of
+ *     the wrong type or an impossible value [bad-attribute].
  *  2. Never random or non-deterministic ops: RandomNormal*, RandomUniform*, Multinomial, Bernoulli,
  *     Dropout (left to eliminate-identity, which checks training mode) [nondeterministic].
  *  3. Shape/Size: the dims it returns (all of them for Size, those between start and end for
@@ -24,17 +25,21 @@
  *     leaves everything but Shape/Size/Constant to the evaluator.
  *  5. Byte budget: each produced tensor ≤ `maxTensorBytes` and the pass's total ≤ `maxTotalBytes`
  *     (defaults FOLD_CONSTANTS_BUDGET: 16 MiB / 64 MiB) [budget-exceeded] — folding an Expand or a
- *     ConstantOfShape can otherwise blow up the file.
+ *     ConstantOfShape can otherwise blow up the file. Checked BEFORE evaluating: from the output
+ *     shapes shape inference gives (for the kernels and the evaluator alike), and by the kernels
+ *     themselves (`evaluateNode`'s `maxOutputBytes`), which size their outputs from the inputs
+ *     and refuse before allocating — a ConstantOfShape of 4 GiB is declined, never built.
  *  6. Outputs that are graph outputs are not turned into initializers [graph-output-name].
  *
  * Known limits: nodes that only some inputs make constant (x·0) are not simplified; the
  * evaluator is called one node at a time.
  */
-import { DataType, Tensor, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
-import { evaluateNode } from '../kernels/index.js';
+import { DataType, Tensor, dataTypeName, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
+import { elementBits } from '../common/data-types.js';
+import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { NONDETERMINISTIC_OPS, constantNodeValue, nodeLabel } from './util.js';
+import { NONDETERMINISTIC_OPS, attributeIssue, constantNodeValue, nodeLabel } from './util.js';
 
 /** Default byte budget for tensors produced by folding (overridable per run). */
 export const FOLD_CONSTANTS_BUDGET = Object.freeze({
@@ -81,6 +86,8 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
   const live = n.outputs.filter((o) => o.uses.length > 0 || o.isGraphOutput);
   if (live.length === 0) return;
   if (n.opType === 'Constant' && n.isOnnxDomain) {
+    const issue = attributeIssue(n);
+    if (issue) return s.decline(n, issue[0], issue[1]);
     const t = constantNodeValue(n) ?? stringConstant(n);
     if (!t) return;
     replaceWith(s, g, n, [t], 'constant-to-initializer', st, false);
@@ -95,6 +102,8 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
   if (n.opType === 'Shape' || n.opType === 'Size') {
     const x = n.inputs[0];
     if (!x) return;
+    const issue = attributeIssue(n);
+    if (issue) return s.decline(n, issue[0], issue[1]);
     const shape = s.facts.shapeOf(x);
     if (!shape) return;
     // Shape(start, end) needs only the selected dims to be known numbers.
@@ -118,13 +127,19 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
     if (!t) return;
     inputs.push(t);
   }
+  const issue = attributeIssue(n);
+  if (issue) return s.decline(n, issue[0], issue[1]);
+  // The budget first, from the inferred output shapes: nothing is evaluated that could not be kept.
+  const over = budgetProblem(s, n, st);
+  if (over !== undefined) return s.decline(n, 'budget-exceeded', over);
   let results: (Tensor | undefined)[] | undefined;
   let by = 'kernel';
   if (evaluate) {
     try {
-      results = evaluate(n, inputs, s.opset);
+      results = evaluate(n, inputs, s.opset, { maxOutputBytes: st.maxTensor });
     } catch (e) {
-      s.decline(n, 'kernel-error', e instanceof Error ? e.message : String(e));
+      if (e instanceof KernelBudgetError) s.decline(n, 'budget-exceeded', `${nodeLabel(n)} would allocate ${e.bytes} bytes (max ${st.maxTensor})`);
+      else s.decline(n, 'kernel-error', e instanceof Error ? e.message : String(e));
       return;
     }
   }
@@ -160,7 +175,7 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
     }
     const declared = o.tensorType?.elemType;
     if (declared !== undefined && declared !== 0 && declared !== t.dtype) {
-      s.decline(n, 'dtype-mismatch', `'${o.name}' is declared ${DataType[declared]} but evaluated as ${DataType[t.dtype]}`);
+      s.decline(n, 'dtype-mismatch', `'${o.name}' is declared ${dataTypeName(declared)} but evaluated as ${dataTypeName(t.dtype)}`);
       return;
     }
     tensors.push(t);
@@ -178,7 +193,12 @@ function replaceWith(s: RewriteSession, g: Graph, n: Node, tensors: readonly (Te
   for (let i = 0; i < n.outputs.length; i++) {
     const o = n.outputs[i]!;
     if (o.uses.length === 0 && !o.isGraphOutput) continue;
-    const t = tensors[i]!;
+    const t = tensors[i];
+    if (t === undefined) {
+      // e.g. a Size or Constant node given extra outputs: the op defines one, nothing computes the rest.
+      s.decline(n, 'no-kernel', `output ${i} ('${o.name}') of ${n.opType} is not computed (the op has ${tensors.length} output(s))`);
+      return false;
+    }
     if (budgeted && t.byteLength > st.maxTensor) {
       s.decline(n, 'budget-exceeded', `'${o.name}' would be ${t.byteLength} bytes (max ${st.maxTensor})`);
       return false;
@@ -206,6 +226,29 @@ function replaceWith(s: RewriteSession, g: Graph, n: Node, tensors: readonly (Te
   }
   if (budgeted) st.total += bytes;
   return true;
+}
+
+/**
+ * Why folding `n` would break the byte budget, judged from the output types shape inference gives
+ * (static shape and element type); undefined when within budget or not known in advance (then
+ * the kernels' own limit and the check on the computed tensors still apply).
+ */
+function budgetProblem(s: RewriteSession, n: Node, st: FoldState): string | undefined {
+  let bytes = 0;
+  for (const o of n.outputs) {
+    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    const shape = s.facts.staticShape(o);
+    const dtype = s.facts.dtypeOf(o);
+    const bits = dtype === undefined ? undefined : elementBits(dtype);
+    if (shape === null || bits === undefined) continue;
+    let elements = 1;
+    for (const d of shape) elements *= d;
+    const b = Math.ceil((elements * bits) / 8);
+    if (b > st.maxTensor) return `'${o.name}' would be ${b} bytes (max ${st.maxTensor})`;
+    bytes += b;
+  }
+  if (bytes > 0 && st.total + bytes > st.maxTotal) return `the pass already produced ${st.total} bytes (max ${st.maxTotal})`;
+  return undefined;
 }
 
 /** The dims Shape(start, end) returns (start/end from opset 15, clamped like the spec). */

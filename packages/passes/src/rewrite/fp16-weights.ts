@@ -23,10 +23,11 @@
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
+import { lookup, opTable } from '../common/op-table.js';
 import { nodeLabel } from './util.js';
 
 /** (op → input positions that hold weights safe to round). */
-export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = {
+export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
   Conv: [1, 2],
   ConvTranspose: [1, 2],
   Gemm: [0, 1, 2],
@@ -45,7 +46,7 @@ export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = {
   GRU: [1, 2, 3],
   RNN: [1, 2, 3],
   Einsum: [0, 1, 2],
-};
+});
 
 export const fp16Weights = definePass({
   name: 'fp16-weights',
@@ -70,7 +71,7 @@ export const fp16Weights = definePass({
           s.decline(null, 'too-small', `'${v.name}' has ${t.size} elements`);
           continue;
         }
-        const bad = v.uses.find((u) => !u.node.isOnnxDomain || !(WEIGHT_SLOTS[u.node.opType] ?? []).includes(u.index));
+        const bad = v.uses.find((u) => !u.node.isOnnxDomain || !(lookup(WEIGHT_SLOTS, u.node.opType) ?? []).includes(u.index));
         if (bad) {
           s.decline(bad.node, 'consumer-needs-exact-values', `'${v.name}' feeds ${bad.node.opType} input ${bad.index}`);
           continue;

@@ -16,7 +16,7 @@
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  4. Conv weight and bias are constants used by no other node [weights-not-constant]
  *     [weight-shared] (option `cloneSharedWeights: true` copies them instead).
- *  5. No unknown attribute [unknown-attribute].
+ *  5. No unknown attribute [unknown-attribute], none of the wrong type [bad-attribute].
  *
  * Known limits: Mul/Div by a constant are rounded differently from the original (one rounding
  * of W·v instead of a rounding of the product at run time): equal within fp32 tolerance, not bit

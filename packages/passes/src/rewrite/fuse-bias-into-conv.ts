@@ -14,7 +14,7 @@
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  5. Conv weight and bias are constants used by no other node [weights-not-constant]
  *     [weight-shared] (option `cloneSharedWeights: true` copies them instead).
- *  6. No unknown Conv attribute [unknown-attribute].
+ *  6. No unknown Conv attribute [unknown-attribute], none of the wrong type [bad-attribute].
  *
  * Known limits: ConvTranspose and Gemm biases are not handled here (see fuse-matmul-add-into-gemm).
  */

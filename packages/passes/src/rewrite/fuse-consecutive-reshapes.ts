@@ -9,7 +9,7 @@
  * dropped the first Reshape without this substitution — onnx/optimizer #259.)
  *
  * Preconditions:
- *  1. Both shapes are int64 constants [shape-not-constant].
+ *  1. Both shapes are int64 constants [shape-not-constant]; attributes well typed [bad-attribute].
  *  2. Zeros in s2 (with allowzero = 0) resolve as above [unresolved-zero]; allowzero = 1 on the
  *     second Reshape keeps literal zeros (valid as is); allowzero = 1 on the first with a 0 in s1
  *     declines [unresolved-zero].
@@ -21,7 +21,7 @@
 import { Attribute, Node, type Graph } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { int64Tensor, intsOf, nodeLabel, unknownAttribute } from './util.js';
+import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
 
 export const fuseConsecutiveReshapes = definePass({
   name: 'fuse-consecutive-reshapes',
@@ -44,12 +44,15 @@ export const fuseConsecutiveReshapes = definePass({
 });
 
 function fuse(s: RewriteSession, g: Graph, r1: Node, r2: Node): [string, string] | undefined {
-  if (unknownAttribute(r1, ['allowzero']) || unknownAttribute(r2, ['allowzero'])) return ['unknown-attribute', 'Reshape has unknown attributes'];
+  const issue = attributeIssue(r1, ['allowzero']) ?? attributeIssue(r2, ['allowzero']);
+  if (issue) return issue;
+  const x = r1.inputs[0];
+  if (!x) return ['missing-input', `${nodeLabel(r1)} has no data input`];
   const t1 = r1.inputs[1] ? s.facts.constOf(r1.inputs[1]) : undefined;
   const t2 = r2.inputs[1] ? s.facts.constOf(r2.inputs[1]) : undefined;
-  if (!t1 || !t2) return ['shape-not-constant', 'a target shape is not a constant'];
-  const s1 = intsOf(t1);
-  const s2 = intsOf(t2);
+  const s1 = t1 ? intsOf(t1) : undefined;
+  const s2 = t2 ? intsOf(t2) : undefined;
+  if (!s1 || !s2) return ['shape-not-constant', 'a target shape is not an int64 constant'];
   const az1 = r1.getInt('allowzero', 0) === 1;
   const az2 = r2.getInt('allowzero', 0) === 1;
   const fusedShape: number[] = [];
@@ -65,7 +68,6 @@ function fuse(s: RewriteSession, g: Graph, r1: Node, r2: Node): [string, string]
     else if (src === 0 && !az1) fusedShape.push(0);
     else return ['unresolved-zero', `s2[${i}] = 0 copies dim ${i} of the first Reshape, which is ${src === -1 ? 'inferred (-1)' : 'a literal 0'}`];
   }
-  const x = r1.inputs[0]!;
   const y1 = r1.outputs[0]!;
   const y2 = r2.outputs[0]!;
   const shapeInit = s.newInitializer(`${r2.name || 'reshape'}_shape`, int64Tensor(fusedShape));

@@ -14,7 +14,8 @@
  * axes wrongly (onnx/optimizer #253); here both forms are read and negatives are normalised.
  *
  * Preconditions:
- *  1. Axes are constants (attribute before opset 13, input from 13) [axes-not-constant].
+ *  1. Axes are integer constants (attribute before opset 13, input from 13) [axes-not-constant],
+ *     attributes well typed [bad-attribute], and the first node has an input [missing-input].
  *  2. Negative axes need the known input rank [unknown-rank]; Squeeze without axes needs a
  *     static input shape [unknown-rank].
  *  3. If the first node's output has other uses it stays for them.
@@ -24,7 +25,8 @@
 import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { int64Tensor, intsOf, nodeLabel, unknownAttribute } from './util.js';
+import { MAX_RANK } from '../analysis/inference-types.js';
+import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
 
 export const fuseConsecutiveSqueezeUnsqueeze = definePass({
   name: 'fuse-consecutive-squeeze-unsqueeze',
@@ -51,8 +53,8 @@ function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] 
   if (s.opset < 13) raw = n.getInts('axes');
   else if (n.inputs[1]) {
     const t = s.facts.constOf(n.inputs[1]);
-    if (!t) return ['axes-not-constant', `axes '${n.inputs[1].name}' is not a constant`];
-    raw = intsOf(t);
+    raw = t ? intsOf(t) : undefined;
+    if (!raw) return ['axes-not-constant', `axes '${n.inputs[1].name}' is not an integer constant`];
   }
   if (raw === undefined) {
     if (n.opType === 'Unsqueeze') return ['axes-not-constant', 'Unsqueeze without axes'];
@@ -65,12 +67,16 @@ function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] 
     raw = raw.map((a) => (a < 0 ? a + rank : a));
   }
   if (rank !== undefined && raw.some((a) => a < 0 || a >= rank)) return ['unknown-rank', 'axis out of range'];
+  // Without a known rank the axes still index a tensor: beyond MAX_RANK they cannot be real.
+  if (raw.some((a) => a >= MAX_RANK)) return ['unknown-rank', `axis beyond the largest supported rank (${MAX_RANK})`];
   return [...new Set(raw)].sort((a, b) => a - b);
 }
 
 function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string] | undefined {
-  if (unknownAttribute(n1, ['axes']) || unknownAttribute(n2, ['axes'])) return ['unknown-attribute', 'unknown attribute'];
-  const x = n1.inputs[0]!;
+  const issue = attributeIssue(n1, ['axes']) ?? attributeIssue(n2, ['axes']);
+  if (issue) return issue;
+  const x = n1.inputs[0];
+  if (!x) return ['missing-input', `${nodeLabel(n1)} has no data input`];
   const r0 = s.facts.rankOf(x);
   const k1len = rawLength(s, n1);
   const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
@@ -97,12 +103,14 @@ function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string]
   if (n1.opType === 'Squeeze') {
     const removed = new Set(a1);
     const kept: number[] = [];
-    for (let i = 0; kept.length <= Math.max(-1, ...a2) && i < 1 << 16; i++) if (!removed.has(i)) kept.push(i);
+    const last = a2.reduce((m, a) => Math.max(m, a), -1);
+    for (let i = 0; kept.length <= last; i++) if (!removed.has(i)) kept.push(i);
     fusedAxes = [...a1, ...a2.map((j) => kept[j]!)].sort((a, b) => a - b);
   } else {
     const inserted = new Set(a2);
     const free: number[] = [];
-    for (let i = 0; free.length <= Math.max(-1, ...a1) && i < 1 << 16; i++) if (!inserted.has(i)) free.push(i);
+    const last = a1.reduce((m, a) => Math.max(m, a), -1);
+    for (let i = 0; free.length <= last; i++) if (!inserted.has(i)) free.push(i);
     fusedAxes = [...a2, ...a1.map((i) => free[i]!)].sort((a, b) => a - b);
   }
   const inputs: (Value | null)[] = [x];

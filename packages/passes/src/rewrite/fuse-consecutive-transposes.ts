@@ -6,7 +6,8 @@
  * (onnx/onnx #2446 composed them the other way round.)
  *
  * Preconditions:
- *  1. Both nodes in the default domain with only a `perm` attribute [unknown-attribute].
+ *  1. Both nodes in the default domain with only a `perm` attribute [unknown-attribute], a valid
+ *     permutation [bad-attribute], and an input [missing-input].
  *  2. A missing perm (reverse the axes) needs the known rank [unknown-rank].
  *  3. If the first Transpose's output has other uses it stays for them; the second is rewritten.
  *  4. When q is the identity and the second output is a graph output, its input must be able to
@@ -17,7 +18,7 @@
 import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { nodeLabel, unknownAttribute } from './util.js';
+import { attributeIssue, nodeLabel } from './util.js';
 
 export const fuseConsecutiveTransposes = definePass({
   name: 'fuse-consecutive-transposes',
@@ -40,20 +41,23 @@ export const fuseConsecutiveTransposes = definePass({
 
 function permOf(s: RewriteSession, t: Node): number[] | undefined {
   const p = t.getInts('perm');
-  if (p) return p;
+  // attributeIssue has checked it is a permutation; negative entries count from the end.
+  if (p) return p.map((a) => (a < 0 ? a + p.length : a));
   const rank = t.inputs[0] ? s.facts.rankOf(t.inputs[0]) : undefined;
   if (rank === undefined) return undefined;
   return Array.from({ length: rank }, (_, i) => rank - 1 - i);
 }
 
 function fuse(s: RewriteSession, g: Graph, t1: Node, t2: Node): [string, string] | undefined {
-  if (unknownAttribute(t1, ['perm']) || unknownAttribute(t2, ['perm'])) return ['unknown-attribute', 'Transpose has attributes besides perm'];
+  const issue = attributeIssue(t1, ['perm']) ?? attributeIssue(t2, ['perm']);
+  if (issue) return issue;
+  const x = t1.inputs[0];
+  if (!x) return ['missing-input', `${nodeLabel(t1)} has no input`];
   const p1 = permOf(s, t1);
   const p2 = permOf(s, t2);
   if (!p1 || !p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
   if (p1.length !== p2.length) return ['unknown-rank', 'permutation lengths differ'];
   const q = p2.map((j) => p1[j]!);
-  const x = t1.inputs[0]!;
   const y1 = t1.outputs[0]!;
   const y2 = t2.outputs[0]!;
   const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;

@@ -21,7 +21,7 @@
 import { DataType, Node, type Graph } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { nodeLabel, unknownAttribute } from './util.js';
+import { attributeIssue, nodeLabel } from './util.js';
 
 const FLOATS: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
 
@@ -50,7 +50,8 @@ function fuse(s: RewriteSession, g: Graph, add: Node): [string, string] | undefi
   const y = add.inputs[side]!;
   const cv = add.inputs[1 - side]!;
   const mm = y.producer!;
-  if (unknownAttribute(mm, []) !== undefined || unknownAttribute(add, []) !== undefined) return ['unknown-attribute', 'MatMul/Add carry attributes'];
+  const issue = attributeIssue(mm, []) ?? attributeIssue(add, []);
+  if (issue) return issue;
   if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
   const [a, bv] = mm.inputs;
   if (!a || !bv) return undefined;

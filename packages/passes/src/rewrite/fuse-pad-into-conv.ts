@@ -25,14 +25,15 @@
  *     [indices-used].
  *  5. The Pad output feeds only the consumer and is not a graph output
  *     [pad-output-used-elsewhere] [pad-output-is-graph-output].
- *  6. No unknown attribute on either node [unknown-attribute].
+ *  6. No unknown attribute on either node [unknown-attribute], none of the wrong type, and the
+ *     consumer's own pads have one entry per spatial edge [bad-attribute].
  *
  * Known limits: LpPool and ConvTranspose are not handled; a Pad feeding several consumers is left.
  */
 import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { intsOf, nodeLabel, trimInputs, unknownAttribute } from './util.js';
+import { attributeIssue, intsOf, nodeLabel, numericScalar, trimInputs } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 const AVG_ATTRS = ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'];
@@ -63,8 +64,8 @@ interface PadSpec {
 }
 
 function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string, string] {
-  const bad = unknownAttribute(pad, ['mode', 'pads', 'paddings', 'value']);
-  if (bad) return ['unknown-attribute', `Pad attribute '${bad}'`];
+  const issue = attributeIssue(pad, ['mode', 'pads', 'paddings', 'value']);
+  if (issue) return issue;
   const mode = pad.getString('mode', 'constant');
   if (mode !== 'constant') return ['pad-mode', `Pad mode '${mode}'`];
   let pads: number[] | undefined;
@@ -77,17 +78,21 @@ function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string,
     const pt = pv ? s.facts.constOf(pv) : undefined;
     if (!pt) return ['pad-not-constant', `pads '${pv?.name ?? ''}' is not a constant`];
     pads = intsOf(pt);
+    if (!pads) return ['pad-not-constant', `pads '${pv!.name}' is not an int64 tensor`];
     const vv = pad.inputs[2];
     if (vv) {
       const vt = s.facts.constOf(vv);
-      if (!vt || vt.size !== 1) return ['pad-not-constant', `constant_value '${vv.name}' is not a scalar constant`];
-      value = vt.toFloat64()[0]!;
+      const x = vt ? numericScalar(vt) : undefined;
+      if (x === undefined) return ['pad-not-constant', `constant_value '${vv.name}' is not a numeric scalar constant`];
+      value = x;
     }
     const av = pad.inputs[3];
     if (av) {
       const at = s.facts.constOf(av);
-      if (!at) return ['pad-not-constant', `axes '${av.name}' is not a constant`];
-      const axes = intsOf(at).map((a) => (a < 0 ? a + rank : a));
+      const raw = at ? intsOf(at) : undefined;
+      if (!raw) return ['pad-not-constant', `axes '${av.name}' is not an integer constant`];
+      const axes = raw.map((a) => (a < 0 ? a + rank : a));
+      if (axes.some((a) => a < 0 || a >= rank) || new Set(axes).size !== axes.length) return ['pad-not-constant', `axes [${raw.join(',')}] are not distinct axes of rank ${rank}`];
       if (pads.length !== 2 * axes.length) return ['pad-not-constant', 'pads and axes lengths disagree'];
       const full = new Array<number>(2 * rank).fill(0);
       axes.forEach((a, i) => {
@@ -103,13 +108,14 @@ function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string,
 
 function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string] | undefined {
   const op = c.opType;
-  const bad = unknownAttribute(c, op === 'Conv' ? CONV_ATTRS : op === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
-  if (bad) return ['unknown-attribute', `${op} attribute '${bad}'`];
+  const issue = attributeIssue(c, op === 'Conv' ? CONV_ATTRS : op === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
+  if (issue) return issue;
   let rank: number;
   if (op === 'Conv') {
     const w = c.inputs[1] ? s.facts.constOf(c.inputs[1]) : undefined;
     const wr = w?.dims.length ?? (c.inputs[1] ? s.facts.rankOf(c.inputs[1]) : undefined);
     if (wr === undefined) return ['unknown-rank', 'Conv weight rank is not known'];
+    if (wr < 3) return ['unknown-rank', `Conv weight has rank ${wr}`];
     rank = wr;
   } else {
     const ks = c.getInts('kernel_shape');
@@ -123,12 +129,14 @@ function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string]
   if (pads.some((p) => p < 0)) return ['negative-pad', `pads [${pads.join(',')}]`];
   const autoPad = c.getString('auto_pad', 'NOTSET');
   if (autoPad !== 'NOTSET') return ['auto-pad', `auto_pad ${autoPad}`];
-  const x = pad.inputs[0]!;
+  const x = pad.inputs[0];
+  if (!x) return ['missing-input', `${nodeLabel(pad)} has no data input`];
   const p = pad.outputs[0]!;
   if (p.isGraphOutput) return ['pad-output-is-graph-output', `'${p.name}' is a graph output`];
   if (p.uses.length !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
   const sp = rank - 2;
   const own = c.getInts('pads') ?? new Array<number>(2 * sp).fill(0);
+  if (own.length !== 2 * sp) return ['bad-attribute', `${op} pads [${own.join(',')}] do not have ${2 * sp} entries`];
   const newPads = own.map((q, i) => q + (i < sp ? pads[2 + i]! : pads[rank + 2 + (i - sp)]!));
   const attrs = [...c.attributes.values()].filter((a) => a.name !== 'pads');
   attrs.push(Attribute.ints('pads', newPads));
@@ -190,10 +198,12 @@ function nonNegative(s: RewriteSession, v: Value): boolean {
   if (!p || !p.isOnnxDomain) return false;
   if (p.opType === 'Relu') return true;
   if (p.opType === 'Clip') {
+    if (attributeIssue(p) !== undefined) return false;
     if (s.opset < 11) return p.getFloat('min', -Infinity) >= 0;
     const mv = p.inputs[1];
     const t = mv ? s.facts.constOf(mv) : undefined;
-    return t !== undefined && t.size === 1 && t.toFloat64()[0]! >= 0;
+    const min = t ? numericScalar(t) : undefined;
+    return min !== undefined && min >= 0;
   }
   return false;
 }

@@ -24,7 +24,7 @@
 import { Attribute, DataType, Node, Tensor, type Graph, type Value } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { nodeLabel } from './util.js';
+import { attributeIssue, nodeLabel } from './util.js';
 
 export interface QuantizedTensorReport {
   name: string;
@@ -94,6 +94,8 @@ function weightAxis(v: Value): number | string {
     const n = u.node;
     let a: number | undefined;
     if (!n.isOnnxDomain) return `'${v.name}' feeds ${n.domain}::${n.opType}`;
+    const issue = attributeIssue(n);
+    if (issue) return `'${v.name}' feeds a malformed node (${issue[1]})`;
     if (n.opType === 'Conv' && u.index === 1) a = 0;
     else if (n.opType === 'ConvTranspose' && u.index === 1 && n.getInt('group', 1) === 1) a = 1;
     else if (n.opType === 'Gemm' && u.index === 1) a = n.getInt('transB', 0) ? 0 : 1;

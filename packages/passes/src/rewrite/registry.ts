@@ -3,6 +3,7 @@
  * `onnxkit optimize` / `onnxkit passes` are built on.
  */
 import type { Model } from '@onnxkit/graph';
+import { opTable } from '../common/op-table.js';
 import { convToDepthwise } from './conv-to-depthwise.js';
 import { convertFp16 } from './convert-fp16.js';
 import { eliminateCommonSubexpressions } from './eliminate-common-subexpressions.js';
@@ -45,7 +46,7 @@ const ALL: readonly RewritePass[] = [
 ];
 
 /** Every rewrite pass by name (= file stem = CLI name). */
-export const PASSES: Readonly<Record<string, RewritePass>> = Object.freeze(Object.fromEntries(ALL.map((p) => [p.name, p])));
+export const PASSES: Readonly<Record<string, RewritePass>> = opTable(ALL.map((p) => [p.name, p] as const));
 
 export interface Preset {
   readonly name: string;
@@ -79,7 +80,7 @@ const DEFAULT_PASSES = [
  * ~1e-3 relative weight error — a safer default than int8 or full fp16 compute, which stay
  * available by name.
  */
-export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
+export const PRESETS: Readonly<Record<string, Preset>> = opTable<Preset>({
   default: { name: 'default', description: 'Exact rewrites only: cleanup, constant folding, BN folding, fusions, exact depthwise regrouping', passes: DEFAULT_PASSES },
   edge: { name: 'edge', description: 'default + fp16-weights (float16 weights with a Cast back: half the file, float32 compute; approximate)', passes: [...DEFAULT_PASSES, 'fp16-weights'] },
 });

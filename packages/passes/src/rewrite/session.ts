@@ -272,6 +272,8 @@ export class RewriteSession {
     }
     const replaced = new Map<Value, Value>();
     for (const [o, v] of rw.replace) {
+      // A replacement read from a malformed node (an input slot that is empty) is not a value.
+      if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
       if (!o.producer || !removeSet.has(o.producer)) {
         return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
       }

@@ -4,6 +4,8 @@
  * broadcasting facts. Pure functions over the IR; nothing here mutates a graph.
  */
 import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Node, type Value } from '@onnxkit/graph';
+import { attributeProblem } from '../common/attribute-schema.js';
+import { knownDataTypeInfo } from '../common/data-types.js';
 
 /** Operators whose output is random (never folded, never merged by CSE). */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
@@ -36,8 +38,9 @@ export function constantOf(v: Value | null | undefined): Tensor | undefined {
   return undefined;
 }
 
-/** The tensor a Constant node produces, for every `value*` attribute form; undefined if unknown. */
+/** The tensor a Constant node produces, for every `value*` attribute form; undefined if unknown or malformed. */
 export function constantNodeValue(n: Node): Tensor | undefined {
+  if (attributeProblem(n) !== undefined) return undefined;
   for (const a of n.attributes.values()) {
     if (a.isRef) return undefined;
     switch (a.name) {
@@ -69,19 +72,35 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * Integer contents of a constant int32/int64 tensor as numbers, saturated at ±(2^53 − 1). Every
  * caller compares them with tensor dims (Slice ends like INT64_MAX, pads, shapes), where any value
  * beyond 2^53 behaves exactly like 2^53 — so saturating never changes a decision, unlike wrapping.
+ * Undefined for any other element type: ONNX types shapes, pads, axes and slice bounds as
+ * int64 (int32 for some), so a float or string tensor there is a malformed model, never
+ * something to truncate.
  */
-export function intsOf(t: Tensor): number[] {
-  if (t.dtype === DataType.INT64 || t.dtype === DataType.UINT64) {
+export function intsOf(t: Tensor): number[] | undefined {
+  if (t.dtype === DataType.INT64) {
     return Array.from(t.toBigInt64(), (v) => (v > SAFE ? Number.MAX_SAFE_INTEGER : v < -SAFE ? -Number.MAX_SAFE_INTEGER : Number(v)));
   }
-  return Array.from(t.toFloat64(), (v) => Math.trunc(v));
+  if (t.dtype === DataType.INT32) return Array.from(t.toArray() as Int32Array);
+  return undefined;
 }
 
-
-/** True for int32/int64 tensors. */
-export function isIndexTensor(t: Tensor): boolean {
-  return t.dtype === DataType.INT64 || t.dtype === DataType.INT32;
+/**
+ * The value of a one-element numeric tensor (float, integer or bool) as a number; undefined for
+ * strings, complex and packed types, or any other element count.
+ */
+export function numericScalar(t: Tensor): number | undefined {
+  if (t.size !== 1) return undefined;
+  const info = knownDataTypeInfo(t.dtype);
+  if (!info || info.storage === undefined || info.kind === 'complex' || info.kind === 'string') return undefined;
+  return t.toFloat64()[0];
 }
+
+/** True for tensors whose elements are real numbers (float, integer, bool): `toFloat64` is their value. */
+export function isRealNumeric(t: Tensor): boolean {
+  const k = knownDataTypeInfo(t.dtype)?.kind;
+  return k === 'float' || k === 'int' || k === 'uint' || k === 'bool';
+}
+
 
 /** A float tensor of `dtype` from float64 values, rounded once. */
 export function floatTensor(dtype: DataType, dims: readonly number[], values: Float64Array | readonly number[], name = ''): Tensor {
@@ -111,8 +130,9 @@ export function normAxis(axis: number, rank: number): number | undefined {
 
 /** True when every element of a float/int tensor equals `x` exactly (bit-level for ±0 is not distinguished). */
 export function allEqual(t: Tensor, x: number): boolean {
-  if (t.dtype === DataType.STRING || t.dtype === DataType.BOOL) return false;
+  if (t.dtype === DataType.BOOL || !isRealNumeric(t)) return false;
   if (t.dtype === DataType.INT64 || t.dtype === DataType.UINT64) {
+    if (!Number.isSafeInteger(x)) return false;
     const b = BigInt(x);
     for (const v of t.toArray() as BigInt64Array) if (v !== b) return false;
     return true;
@@ -129,6 +149,22 @@ export function allEqual(t: Tensor, x: number): boolean {
 export function unknownAttribute(n: Node, known: readonly string[]): string | undefined {
   for (const a of n.attributes.keys()) if (!known.includes(a)) return a;
   for (const a of n.attributes.values()) if (a.isRef) return a.name;
+  return undefined;
+}
+
+/**
+ * Why a rewrite must leave `n` alone because of its attributes: one of the wrong type or an
+ * impossible value (`bad-attribute`: the node is malformed — see common/attribute-schema.ts), or,
+ * when `known` is given, one the rule does not understand (`unknown-attribute`). Every pass asks
+ * this before reading a node's attributes, so a malformed node is declined, never a crash.
+ */
+export function attributeIssue(n: Node, known?: readonly string[]): [reason: string, detail: string] | undefined {
+  const bad = attributeProblem(n);
+  if (bad !== undefined) return ['bad-attribute', `${nodeLabel(n)}: ${bad}`];
+  if (known !== undefined) {
+    const u = unknownAttribute(n, known);
+    if (u !== undefined) return ['unknown-attribute', `${n.opType} attribute '${u}' is not understood`];
+  }
   return undefined;
 }
 
