@@ -81,8 +81,10 @@ describe('a 0.3 GiB transformer with external weights', () => {
       if (!VALUE_PASSES.has(p.pass)) expect(p.bytesRead, `${p.pass} must not read tensor data`).toBeLessThan(NO_TENSOR_BYTES);
       else readers[p.pass] = (readers[p.pass] ?? 0) + p.bytesRead;
     }
-    // Whoever reads weights reads them, not more (deduplication compares every same-sized tensor once per sweep).
-    expect(f.optimize.bytesRead).toBeLessThanOrEqual(weights * f.optimize.iterations + 4 * MiB);
+    // The weights are distinct: deduplication tells them apart from 3 KiB samples (positional
+    // reads), and the other value passes read only small constants. Under 1% of the weights in all.
+    expect(readers['eliminate-duplicate-initializers']).toBeLessThan(4 * 1024 * f.load.initializers);
+    expect(f.optimize.bytesRead).toBeLessThan(weights / 100);
     // Saving streams the data: every weight byte read once, none held.
     expect(f.save.bytesRead).toBeGreaterThanOrEqual(weights);
     expect(f.save.bytesRead).toBeLessThan(weights + 4 * MiB);

@@ -53,6 +53,11 @@ export interface TensorSource {
   readonly external?: ExternalDataInfo;
   /** Reads the bytes synchronously; throws a typed error naming the tensor on failure. */
   read(): Uint8Array;
+  /**
+   * Optional: copies `length` bytes starting at `sourceOffset` into `target[0..length)` without
+   * reading the rest (positional reads). Lets callers sample or stream a large lazy tensor.
+   */
+  readInto?(target: Uint8Array, sourceOffset: number, length: number): void;
 }
 
 /** The proto field a tensor's data was (or will be) stored in, kept for lossless re-encoding. */
@@ -269,6 +274,25 @@ export class Tensor {
       case 'strings':
         throw new GraphError(`tensor '${this.name}': string tensors have no packed bytes; use strings()`);
     }
+  }
+
+  /**
+   * `length` packed bytes from byte `offset`: a view for in-memory payloads, a positional read of
+   * just that range for lazy ones whose source supports it (otherwise the whole payload is read
+   * and sliced). Do not write into the result.
+   */
+  bytesAt(offset: number, length: number): Uint8Array {
+    const total = this.byteLength;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > total) {
+      throw new GraphError(`tensor '${this.name}': byte range [${offset}, ${offset + length}) is outside its ${total} bytes`);
+    }
+    const p = this.#payload;
+    if (p.kind === 'lazy' && p.source.readInto) {
+      const out = new Uint8Array(length);
+      p.source.readInto(out, offset, length);
+      return out;
+    }
+    return this.bytes().subarray(offset, offset + length);
   }
 
   /** Byte strings of a STRING tensor. */

@@ -233,6 +233,28 @@ describe('Tensor', () => {
     expect(() => bad.bytes()).toThrow(/yielded 4 bytes/);
   });
 
+  it('bytesAt reads only the range from sources that can, and checks bounds', () => {
+    const all = new Uint8Array(Array.from({ length: 16 }, (_, i) => i));
+    let full = 0;
+    let partial = 0;
+    const src = {
+      byteLength: 16,
+      description: 'test',
+      read: () => (full++, all.slice()),
+      readInto: (target: Uint8Array, offset: number, length: number) => (partial += length, target.set(all.subarray(offset, offset + length))),
+    };
+    const t = Tensor.lazy(DataType.FLOAT, [4], src);
+    expect(Array.from(t.bytesAt(4, 3))).toEqual([4, 5, 6]);
+    expect([full, partial]).toEqual([0, 3]);
+    const { readInto: _, ...plain } = src;
+    expect(Array.from(Tensor.lazy(DataType.FLOAT, [4], plain).bytesAt(12, 4))).toEqual([12, 13, 14, 15]);
+    expect(full).toBe(1); // no readInto: the whole payload, sliced
+    const mem = Tensor.fromBytes(DataType.FLOAT, [4], all);
+    expect(mem.bytesAt(8, 8).buffer).toBe(all.buffer); // a view, no copy
+    expect(() => t.bytesAt(10, 7)).toThrow(/byte range \[10, 17\) is outside its 16 bytes/);
+    expect(() => t.bytesAt(-1, 1)).toThrow(/outside/);
+  });
+
   it('builds complex tensors from interleaved parts', () => {
     const t = Tensor.fromNumbers(DataType.COMPLEX64, [2], [1, -2, 3.5, 0]);
     expect(t.byteLength).toBe(16);

@@ -10,10 +10,12 @@
  *  1. Same graph (scopes are not merged across subgraphs).
  *  2. Graph inputs (overridable initializers) and graph outputs are never merged.
  *  3. Dtype, dims and every byte equal. Cost: initializers are grouped by dtype, dims and byte
- *     length first — no data is read for a tensor alone in its group; the others are hashed once
- *     per Tensor object (tensors are immutable, so the hash is kept in a WeakMap and later sweeps
- *     and pipeline runs read nothing again); tensors with equal hashes are then compared byte
- *     for byte, so a hash collision can never merge different weights.
+ *     length first — no data is read for a tensor alone in its group; the others are grouped by
+ *     a sample (three 1 KiB windows: start, middle, end — positional reads for lazy tensors, so
+ *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes); only tensors whose samples
+ *     agree are hashed in full; tensors with equal hashes are then compared byte for byte, so a
+ *     hash collision can never merge different weights. Samples and hashes are kept per Tensor
+ *     object in WeakMaps (tensors are immutable), so later sweeps and runs read nothing again.
  *  4. Initializers bound by training_info are kept.
  *  5. A tensor whose data cannot be read (lazy external data above the importer's
  *     `maxTensorBytes`, a file that went missing…) is left alone [unreadable-tensor].
@@ -51,49 +53,91 @@ function runGraph(s: RewriteSession, g: Graph): void {
     if (list) list.push(v);
     else byMeta.set(key, [v]);
   }
+  const unreadable = (v: Value, h: string | { readonly error: string }): h is { readonly error: string } => {
+    if (typeof h === 'string') return false;
+    s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
+    return true;
+  };
   for (const group of byMeta.values()) {
     if (group.length < 2) continue;
-    const byHash = new Map<string, Value[]>();
-    for (const v of group) {
-      const h = contentHash(v.constValue!);
-      if (typeof h !== 'string') {
-        s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
+    for (const sampled of groupBy(group, (v) => sampleHash(v.constValue!), unreadable)) {
+      if (sampled.length < 2) continue;
+      dedupe(s, g, groupBy(sampled, (v) => contentHash(v.constValue!), unreadable));
+      if (s.stopped) return;
+    }
+  }
+}
+
+/** Splits `values` by key; values whose key is an error are reported by `bad` and dropped. */
+function groupBy(values: readonly Value[], key: (v: Value) => string | { readonly error: string }, bad: (v: Value, k: string | { readonly error: string }) => boolean): Value[][] {
+  const out = new Map<string, Value[]>();
+  for (const v of values) {
+    const k = key(v);
+    if (bad(v, k)) continue;
+    const list = out.get(k as string);
+    if (list) list.push(v);
+    else out.set(k as string, [v]);
+  }
+  return [...out.values()];
+}
+
+/** Merges byte-identical members of each group of equal-hash candidates. */
+function dedupe(s: RewriteSession, g: Graph, groups: readonly Value[][]): void {
+  for (const cands of groups) {
+    if (cands.length < 2) continue;
+    const kept: Value[] = [];
+    for (const v of cands) {
+      if (s.stopped) return;
+      let k: Value | undefined;
+      try {
+        k = kept.find((x) => tensorsIdentical(x.constValue!, v.constValue!));
+      } catch (e) {
+        s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
-      const list = byHash.get(h);
-      if (list) list.push(v);
-      else byHash.set(h, [v]);
-    }
-    for (const cands of byHash.values()) {
-      if (cands.length < 2) continue;
-      const kept: Value[] = [];
-      for (const v of cands) {
-        if (s.stopped) return;
-        let k: Value | undefined;
-        try {
-          k = kept.find((x) => tensorsIdentical(x.constValue!, v.constValue!));
-        } catch (e) {
-          s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${e instanceof Error ? e.message : String(e)}`);
-          continue;
-        }
-        if (!k) {
-          kept.push(v);
-          continue;
-        }
-        const keep = k;
-        const bytes = v.constValue!.byteLength;
-        s.mutate(g, 'duplicate-initializer', `'${v.name}' is byte-identical to '${keep.name}'`, () => {
-          v.replaceAllUsesWith(keep);
-          g.removeInitializer(v.name);
-          return { bytesDelta: -bytes };
-        });
+      if (!k) {
+        kept.push(v);
+        continue;
       }
+      const keep = k;
+      const bytes = v.constValue!.byteLength;
+      s.mutate(g, 'duplicate-initializer', `'${v.name}' is byte-identical to '${keep.name}'`, () => {
+        v.replaceAllUsesWith(keep);
+        g.removeInitializer(v.name);
+        return { bytesDelta: -bytes };
+      });
     }
   }
 }
 
 /** Hash of a tensor's content, or why it could not be read; one entry per (immutable) Tensor. */
 const HASHES = new WeakMap<Tensor, string | { readonly error: string }>();
+const SAMPLES = new WeakMap<Tensor, string | { readonly error: string }>();
+
+/** Bytes per sampled window. */
+const WINDOW = 1024;
+
+/**
+ * A hash of three windows of the tensor's bytes (start, middle, end; the whole tensor when it is
+ * at most three windows long), read positionally for lazy tensors. Equal tensors have equal
+ * samples; different weights almost never do. Strings: the full content hash.
+ */
+export function sampleHash(t: Tensor): string | { readonly error: string } {
+  if (t.dtype === DataType.STRING || t.byteLength <= 3 * WINDOW) return contentHash(t);
+  const cached = SAMPLES.get(t);
+  if (cached !== undefined) return cached;
+  let h: string | { error: string };
+  try {
+    const n = t.byteLength;
+    const hasher = new Hasher();
+    for (const at of [0, Math.floor((n - WINDOW) / 2), n - WINDOW]) hasher.bytes(t.bytesAt(at, WINDOW));
+    h = hasher.digest();
+  } catch (e) {
+    h = { error: e instanceof Error ? e.message : String(e) };
+  }
+  SAMPLES.set(t, h);
+  return h;
+}
 
 /**
  * A 64-bit hash of the tensor's bytes (strings: of each byte string and its length), computed at

@@ -405,6 +405,37 @@ describe('eliminate-duplicate-initializers reads little and survives unreadable 
     expect(reads.get('broken')).toBe(1);
   });
 
+  it('samples large lazy tensors by positional reads: distinct weights cost 3 KiB each, not their size', async () => {
+    const n = 64 * 1024; // 256 KiB per tensor
+    const bytesRead = new Map<string, number>();
+    const data = (name: string, seed: number, poke?: number): Tensor => {
+      const values = Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i));
+      if (poke !== undefined) values[poke] = 42; // outside every sampled window
+      const bytes = new Uint8Array(values.buffer);
+      const count = (k: number) => bytesRead.set(name, (bytesRead.get(name) ?? 0) + k);
+      const source: TensorSource = {
+        byteLength: bytes.byteLength,
+        description: `${name}.bin`,
+        read: () => (count(bytes.byteLength), bytes.slice()),
+        readInto: (target, offset, length) => (count(length), target.set(bytes.subarray(offset, offset + length))),
+      };
+      return Tensor.lazy(DataType.FLOAT, [256, 256], source, { name });
+    };
+    const b = new GraphBuilder({ opset: 17 });
+    let v = b.input('x', DataType.FLOAT, [1, 256]);
+    const tensors = [data('d1', 1), data('d2', 2), data('d3', 3), data('same_a', 7), data('same_b', 7), data('near_a', 9), data('near_b', 9, 1000)];
+    for (const t of tensors) v = b.op('MatMul', [v, b.constant(t.name, t)], {}, { name: `mm_${t.name}` });
+    b.output(v, 'y');
+    const m = b.build();
+    const r = await runPass('eliminate-duplicate-initializers', m);
+    expect(r.changes).toBe(1);
+    expect([...m.graph.initializers.keys()].sort()).toEqual(['d1', 'd2', 'd3', 'near_a', 'near_b', 'same_a']);
+    // Distinct weights: three 1 KiB windows each, nothing more.
+    for (const name of ['d1', 'd2', 'd3']) expect(bytesRead.get(name)).toBe(3 * 1024);
+    // Equal samples (the difference lies outside every window) are settled by the full content.
+    for (const name of ['same_a', 'same_b', 'near_a', 'near_b']) expect(bytesRead.get(name)!).toBeGreaterThan(n * 4);
+  });
+
   describe('with the real importer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxkit-dedup-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
