@@ -186,6 +186,15 @@ describe('renderReport on ResNet-50', () => {
     expectIn(everything, 'data-block="latency"');
     expectIn(everything, '✓ equivalent');
     expectIn(everything, '×0.91');
+    expectIn(everything, '9% faster'); // no interval given: the median speaks for itself
+
+    // A ratio whose confidence interval spans 1 is not called faster or slower.
+    const noisy = renderReport({ ...full, latency: { ...latency, ratio: 0.997, ratioCi: { low: 0.99, high: 1.004, level: 0.96 } } });
+    expectIn(noisy, '96% confidence interval ×0.990–×1.004');
+    expectIn(noisy, 'no difference beyond the measurement noise');
+    expectNotIn(noisy, 'faster');
+    const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.96 } } });
+    expectIn(clear, '10% faster');
 
     const failed = renderReport({ ...full, verification: { ...verification, equivalent: false, reason: 'output differs', outputs: [{ ...verification.outputs[0]!, pass: false, mismatches: 7 }] } });
     expectIn(failed, '✗ not equivalent');

@@ -79,6 +79,17 @@ export interface RatioStats {
   p10: number;
   p90: number;
   mean: number;
+  /**
+   * Distribution-free confidence interval of the median ratio (binomial order statistics: no
+   * assumption about the shape of the timing noise). `level` is its exact coverage, ≥ 0.95 when
+   * there are at least 6 pairs (fewer pairs cannot reach 95%: the interval is then min–max).
+   */
+  ci: { low: number; high: number; level: number };
+  /**
+   * 'faster' when the whole interval is below 1, 'slower' when it is above 1, otherwise 'same'
+   * (the difference is within the run-to-run noise of this measurement).
+   */
+  verdict: 'faster' | 'slower' | 'same';
 }
 
 export interface BenchPairResult {
@@ -117,12 +128,42 @@ export function latencyStats(samples: readonly number[]): LatencyStats {
 
 export function ratioStats(ratios: readonly number[]): RatioStats {
   const s = [...ratios].sort((x, y) => x - y);
+  const ci = medianInterval(s, 0.95);
   return {
     median: quantileSorted(s, 0.5),
     p10: quantileSorted(s, 0.1),
     p90: quantileSorted(s, 0.9),
     mean: s.length > 0 ? s.reduce((p, x) => p + x, 0) / s.length : 0,
+    ci,
+    verdict: ci.high < 1 ? 'faster' : ci.low > 1 ? 'slower' : 'same',
   };
+}
+
+/**
+ * The confidence interval of the median of sorted samples from order statistics: the k-th
+ * smallest and k-th largest, for the largest k whose coverage 1 − 2·P(Bin(n, ½) < k) is still
+ * ≥ `level` (k = 1, min–max, when n is too small to reach it).
+ */
+export function medianInterval(sorted: readonly number[], level: number): { low: number; high: number; level: number } {
+  const n = sorted.length;
+  if (n === 0) return { low: 0, high: 0, level: 0 };
+  // cdf[j] = P(Bin(n, ½) ≤ j), summed in log space so large n does not overflow.
+  const logHalfN = -n * Math.LN2;
+  let logC = 0; // log C(n, j)
+  let below = 0; // P(Bin < k)
+  let k = 1;
+  let coverage = 1 - 2 * Math.exp(logHalfN); // k = 1: P(Bin < 1) = P(Bin = 0)
+  for (let j = 0; j < Math.floor(n / 2); j++) {
+    below += Math.exp(logC + logHalfN); // adds P(Bin = j): below = P(Bin ≤ j) = P(Bin < j + 1)
+    const next = 1 - 2 * below;
+    if (j + 1 > 1 && next < level) break;
+    if (j + 1 > 1) {
+      k = j + 1;
+      coverage = next;
+    }
+    logC += Math.log(n - j) - Math.log(j + 1);
+  }
+  return { low: sorted[k - 1]!, high: sorted[n - k]!, level: Math.max(0, coverage) };
 }
 
 function checkCount(name: string, v: number, min: number): void {
@@ -235,8 +276,9 @@ export async function benchModel(model: Model | string | RuntimeSession, options
 }
 
 /**
- * Benchmarks two models interleaved (A B A B …) with the same inputs. Sessions this creates
- * share one worker, so they never run at the same time.
+ * Benchmarks two models interleaved (A B, B A, A B … — the order alternates) with the same
+ * inputs, and summarises the per-pair ratios B/A with a confidence interval of their median.
+ * Sessions this creates share one worker, so they never run at the same time.
  */
 export async function benchPair(a: Model | string | RuntimeSession, b: Model | string | RuntimeSession, options: BenchOptions = {}): Promise<BenchPairResult> {
   const warmup = options.warmup ?? 5;
@@ -258,8 +300,17 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
       options.onProgress?.({ phase: 'warmup', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: warmup });
     }
     for (let i = 0; i < iterations; i++) {
-      const x = (await ta.session.runTimed(ta.feeds)).ms;
-      const y = (await tb.session.runTimed(tb.feeds)).ms;
+      // A B, then B A: whichever runs second in a pair may find caches warmer or the CPU clocked
+      // differently; alternating the order cancels that bias out of the ratios.
+      let x: number;
+      let y: number;
+      if (i % 2 === 0) {
+        x = (await ta.session.runTimed(ta.feeds)).ms;
+        y = (await tb.session.runTimed(tb.feeds)).ms;
+      } else {
+        y = (await tb.session.runTimed(tb.feeds)).ms;
+        x = (await ta.session.runTimed(ta.feeds)).ms;
+      }
       sa.push(x);
       sb.push(y);
       ratios.push(x > 0 ? y / x : NaN);

@@ -58,6 +58,7 @@ export {
   benchPair,
   latencyStats,
   ratioStats,
+  medianInterval,
   planBatch,
   type BenchOptions,
   type BenchResult,

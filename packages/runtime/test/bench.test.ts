@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { benchModel, benchPair, calibrate, medianInterval, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
@@ -80,6 +80,39 @@ describe('benchPair', () => {
     const ratios = r.a.samplesMs.map((x, i) => r.b.samplesMs[i]! / x);
     expect(ratios.some((x) => Math.abs(x - r.ratio.median) < 1e-9)).toBe(true);
     expect(r.p50Ratio).toBeCloseTo(r.b.latency.p50Ms / r.a.latency.p50Ms, 9);
+    expect(r.ratio.ci.low).toBeLessThanOrEqual(r.ratio.median);
+    expect(r.ratio.ci.high).toBeGreaterThanOrEqual(r.ratio.median);
+    expect(r.ratio.ci.level).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('ratio statistics', () => {
+  // Expected ranks and coverages from exact binomial sums: coverage(k) = 1 − 2·Σ_{j<k} C(n,j)/2^n,
+  // the largest k with coverage ≥ 0.95.
+  test.each([
+    // n, k (1-based rank of the lower bound), coverage
+    [6, 1, 0.96875],
+    [10, 2, 0.978515625],
+    [20, 6, 0.9586105346679688],
+    [50, 18, 0.9671608624],
+  ])('n = %i: from the rank-%i order statistic from each end, coverage %f', (n, k, coverage) => {
+    const sorted = Array.from({ length: n }, (_, i) => i + 1);
+    const ci = medianInterval(sorted, 0.95);
+    expect(ci.low).toBe(k);
+    expect(ci.high).toBe(n + 1 - k);
+    expect(ci.level).toBeCloseTo(coverage, 4);
+  });
+
+  test('too few pairs to reach 95%: min to max, with the real (lower) coverage', () => {
+    const ci = medianInterval([1, 2, 3, 4, 5], 0.95);
+    expect(ci).toEqual({ low: 1, high: 5, level: 1 - 2 / 32 });
+  });
+
+  test('the verdict needs the whole interval on one side of 1', () => {
+    const around = (c: number) => Array.from({ length: 30 }, (_, i) => c + (i - 15) * 0.001);
+    expect(ratioStats(around(0.9)).verdict).toBe('faster');
+    expect(ratioStats(around(1.1)).verdict).toBe('slower');
+    expect(ratioStats(around(1.003)).verdict).toBe('same'); // ±0.015 of noise around a 0.3% difference
   });
 });
 

@@ -59,7 +59,7 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
     } else {
       process.stdout.write(formatBench([r.a, r.b], mode) + '\n\n');
       process.stdout.write(
-        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${r.ratio.median < 1 ? paint(mode, 'green', `${opts.vs} is faster`) : paint(mode, 'yellow', `${opts.vs} is not faster`)}\n`,
+        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; ${Math.round(r.ratio.ci.level * 100)}% CI ${r.ratio.ci.low.toFixed(3)}–${r.ratio.ci.high.toFixed(3)}; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${verdictText(mode, r.ratio.verdict, opts.vs)}\n`,
       );
     }
     return 0;
@@ -124,4 +124,10 @@ export function formatBench(results: BenchResult[], mode: OutputMode): string {
     ]),
     mode,
   ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('');
+}
+
+function verdictText(mode: OutputMode, verdict: 'faster' | 'slower' | 'same', vs: string): string {
+  if (verdict === 'faster') return paint(mode, 'green', `${vs} is faster`);
+  if (verdict === 'slower') return paint(mode, 'yellow', `${vs} is slower`);
+  return `no difference beyond the noise (run more --iterations to resolve a smaller one)`;
 }

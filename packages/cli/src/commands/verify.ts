@@ -102,7 +102,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
   if (r.latency) {
     const l = r.latency;
     lines.push(
-      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}, B/A ${l.ratio.toFixed(3)}× (median of ${l.iterations} interleaved pairs, p10–p90 ${l.ratioStats.p10.toFixed(3)}–${l.ratioStats.p90.toFixed(3)}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel})`,
+      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}, B/A ${l.ratio.toFixed(3)}× (median of ${l.iterations} interleaved pairs, ${Math.round(l.ratioStats.ci.level * 100)}% CI ${l.ratioStats.ci.low.toFixed(3)}–${l.ratioStats.ci.high.toFixed(3)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel})`,
     );
   }
   return lines.join('\n');

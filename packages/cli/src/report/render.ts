@@ -262,12 +262,23 @@ function verificationBlock(v: ReportVerification): string {
 ${div}</div>`;
 }
 
+/** Latency ratios near 1 need three decimals (a 0.3% difference must not print as ×1). */
+const fmtRatio = (x: number): string => x.toFixed(3);
+
+/** Faster or slower only when the confidence interval excludes 1; otherwise within the noise. */
+function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
+  if (ci && ci.low <= 1 && ci.high >= 1) return 'no difference beyond the measurement noise';
+  if (ratio < 1) return `${fmtNum((1 - ratio) * 100, 2)}% faster`;
+  if (ratio > 1) return `${fmtNum((ratio - 1) * 100, 2)}% slower`;
+  return 'same speed';
+}
+
 function latencyBlock(l: ReportLatency): string {
   const row = (label: string, s: NonNullable<ReportLatency['optimized']>) =>
     `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
-      ? `<p>Optimized / original, median over interleaved pairs: <b>×${fmtNum(l.ratio)}</b>${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? ` (p10 ×${fmtNum(l.ratioP10)}, p90 ×${fmtNum(l.ratioP90)})` : ''} — ${l.ratio < 1 ? `${fmtNum((1 - l.ratio) * 100, 2)}% faster` : l.ratio > 1 ? `${fmtNum((l.ratio - 1) * 100, 2)}% slower` : 'same speed'}.</p>`
+      ? `<p>Optimized / original, median over interleaved pairs: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${Math.round(l.ratioCi.level * 100)}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
       : '';
   return `<div data-block="latency"><h3>Measured latency (onnxruntime-node, CPU)</h3>
 <p class="caption">${l.iterations !== undefined ? `${fmtInt(l.iterations)} timed runs${l.warmup !== undefined ? ` after ${fmtInt(l.warmup)} warm-up runs` : ''}, ` : ''}${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}${l.graphOptimizationLevel ? `, graph optimization level ${esc(l.graphOptimizationLevel)}` : ''}${l.optimized ? '; the two models ran interleaved so machine noise hits both alike' : ''}.</p>

@@ -146,6 +146,8 @@ export interface ReportLatency {
   readonly ratio?: number;
   readonly ratioP10?: number;
   readonly ratioP90?: number;
+  /** Confidence interval of the median ratio and its coverage (see RatioStats.ci). */
+  readonly ratioCi?: { readonly low: number; readonly high: number; readonly level: number };
   readonly iterations?: number;
   readonly warmup?: number;
   readonly threads: number;
