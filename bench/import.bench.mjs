@@ -124,7 +124,12 @@ export default async function () {
     const script = `import('@onnxkit/importer').then((m) => { const x = m.load(${JSON.stringify(vgg)}); process.stdout.write(String(x.graph.nodeCount)); })`;
     const proc = await time(() => execFileSync(process.execPath, ['-e', script], { cwd: ROOT }), { runs: 5 });
     const bare = await time(() => execFileSync(process.execPath, ['-e', '0']), { runs: 5 });
-    row('node process loading VGG-16 (lazy), start-up included', fmtMs(proc.median), `bare node -e 0: ${fmtMs(bare.median)}; target ≤ 250 ms for onnxkit inspect`);
+    row('node process loading VGG-16 (lazy), start-up included', fmtMs(proc.median), `bare node -e 0: ${fmtMs(bare.median)}`);
+    // The real command, as a user runs it (the target names this process).
+    const cli = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+    const inspect = await time(() => execFileSync(process.execPath, [cli, 'inspect', vgg], { cwd: ROOT, stdio: 'ignore' }), { runs: 7 });
+    row('`onnxkit inspect` of VGG-16, whole process', fmtMs(inspect.median), `min ${fmtMs(inspect.min)}; target ≤ 250 ms: ${inspect.median <= 250 ? 'met' : 'MISSED'}`);
+    ratio('`onnxkit inspect` of VGG-16 / bare node -e 0', inspect.median, bare.median);
     if (python) {
       const pyMs = pythonLoad(python, vgg, 3);
       ratio('VGG-16: onnxkit lazy import / Python onnx.load', v.median, pyMs);
