@@ -6,7 +6,7 @@ import { Attribute, AttributeType } from './attribute.js';
 import { Graph, Model, Node, OnnxFunction, Value, type TrainingInfo } from './core.js';
 
 function cloneValue(v: Value): Value {
-  const nv = new Value({ name: v.name, type: v.type, docString: v.docString, metadataProps: new Map(v.metadataProps), constValue: v.constValue });
+  const nv = new Value({ name: v.name, type: v.type, docString: v.docString, metadataProps: v.hasMetadata ? new Map(v.metadataProps) : undefined, constValue: v.constValue });
   nv.sparseValue = v.sparseValue;
   nv.unknownFields = v.unknownFields?.slice();
   return nv;
@@ -43,7 +43,7 @@ export function cloneGraph(g: Graph, outer: ReadonlyMap<Value, Value> = new Map(
       name: n.name,
       overload: n.overload,
       docString: n.docString,
-      metadataProps: new Map(n.metadataProps),
+      metadataProps: n.hasMetadata ? new Map(n.metadataProps) : undefined,
       attributes: attrs,
       outputs: n.outputs.map(cloneValue),
     });

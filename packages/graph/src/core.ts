@@ -18,6 +18,8 @@ export interface Use {
   readonly index: number;
 }
 
+const EMPTY_USES: readonly Use[] = Object.freeze([]);
+
 export interface ValueInit {
   name?: string;
   type?: TypeInfo | null;
@@ -26,12 +28,18 @@ export interface ValueInit {
   constValue?: Tensor | null;
 }
 
+/** Above this many uses a value switches from a copy-on-write array to indexed sets. */
+const SMALL_USES = 8;
+
+/** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
+const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
+
 export class Value {
   name: string;
   /** Element type and shape (or sequence/map/optional type); null when unknown. */
   type: TypeInfo | null;
   docString: string;
-  metadataProps: Map<string, string>;
+  #meta: Map<string, string> | undefined;
   /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
   unknownFields: Uint8Array[] | undefined;
   /** Sparse initializer payload (GraphProto.sparse_initializer). */
@@ -40,10 +48,16 @@ export class Value {
   #constValue: Tensor | null;
   #producer: Node | null = null;
   #index = -1;
-  /** Uses in insertion order; O(1) add and remove however many uses a value has. */
-  readonly #uses = new Set<Use>();
-  /** node → input index → its Use, to find a use without scanning. */
-  readonly #useIndex = new Map<Node, Map<number, Use>>();
+  /**
+   * Uses in insertion order. Most values have a handful: they live in a small array replaced on
+   * every change (so an array handed out by `uses` never changes under its reader). Past
+   * SMALL_USES the value switches to a Set plus a node → index → Use map: O(1) add, remove and
+   * lookup however many uses (a weight shared by 100k nodes).
+   */
+  #small: readonly Use[] = EMPTY_USES;
+  #uses: Set<Use> | null = null;
+  /** node → input index → its Use (large mode only). */
+  #useIndex: Map<Node, Map<number, Use>> | null = null;
   #usesArray: Use[] | null = null;
   /** @internal graph whose input list holds this value */
   _inputOf: Graph | null = null;
@@ -56,9 +70,21 @@ export class Value {
     this.name = init.name ?? '';
     this.type = init.type ?? null;
     this.docString = init.docString ?? '';
-    this.metadataProps = init.metadataProps ?? new Map();
+    this.#meta = init.metadataProps;
     this.#constValue = init.constValue ?? null;
     this.unknownFields = undefined;
+  }
+
+  /** ValueInfoProto.metadata_props (allocated on first access). */
+  get metadataProps(): Map<string, string> {
+    return (this.#meta ??= new Map());
+  }
+  set metadataProps(m: Map<string, string>) {
+    this.#meta = m;
+  }
+  /** Whether any metadata is set, without allocating the map. */
+  get hasMetadata(): boolean {
+    return this.#meta !== undefined && this.#meta.size > 0;
   }
 
   /** The node that produces this value, or null for graph inputs and initializers. */
@@ -77,28 +103,49 @@ export class Value {
 
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
+    if (this.#uses === null) return this.#small;
     return (this.#usesArray ??= [...this.#uses]);
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
+    if (this.#useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
     return this.#useIndex.get(node)?.has(index) ?? false;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
     const use: Use = { node, index };
-    let byIndex = this.#useIndex.get(node);
-    if (byIndex === undefined) this.#useIndex.set(node, (byIndex = new Map()));
-    byIndex.set(index, use);
+    if (this.#uses === null) {
+      if (this.#small.length < SMALL_USES) {
+        this.#small = [...this.#small, use];
+        return;
+      }
+      this.#uses = new Set(this.#small);
+      this.#useIndex = new Map();
+      for (const u of this.#small) this.#indexUse(u);
+      this.#small = EMPTY_USES;
+    }
+    this.#indexUse(use);
     this.#uses.add(use);
     this.#usesArray = null;
   }
+  #indexUse(use: Use): void {
+    let byIndex = this.#useIndex!.get(use.node);
+    if (byIndex === undefined) this.#useIndex!.set(use.node, (byIndex = new Map()));
+    byIndex.set(use.index, use);
+  }
   /** @internal */
   _removeUse(node: Node, index: number): void {
-    const byIndex = this.#useIndex.get(node);
+    if (this.#uses === null) {
+      const at = this.#small.findIndex((u) => u.node === node && u.index === index);
+      if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+      this.#small = this.#small.length === 1 ? EMPTY_USES : this.#small.filter((_, i) => i !== at);
+      return;
+    }
+    const byIndex = this.#useIndex!.get(node);
     const use = byIndex?.get(index);
     if (byIndex === undefined || use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
     byIndex.delete(index);
-    if (byIndex.size === 0) this.#useIndex.delete(node);
+    if (byIndex.size === 0) this.#useIndex!.delete(node);
     this.#uses.delete(use);
     this.#usesArray = null;
   }
@@ -191,13 +238,14 @@ export class Node {
   overload: string;
   name: string;
   docString: string;
-  metadataProps: Map<string, string>;
+  #meta: Map<string, string> | undefined;
   /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
   unknownFields: Uint8Array[] | undefined;
 
-  readonly #attributes = new Map<string, Attribute>();
-  readonly #inputs: (Value | null)[] = [];
-  readonly #outputs: Value[] = [];
+  /** Null until the first attribute is set (most activation nodes have none). */
+  #attributes: Map<string, Attribute> | null = null;
+  readonly #inputs: (Value | null)[];
+  readonly #outputs: Value[];
   /** @internal */
   _graph: Graph | null = null;
   /** @internal */
@@ -209,21 +257,23 @@ export class Node {
     this.overload = init.overload ?? '';
     this.name = init.name ?? '';
     this.docString = init.docString ?? '';
-    this.metadataProps = init.metadataProps ?? new Map();
+    this.#meta = init.metadataProps;
     this.unknownFields = undefined;
     for (const a of init.attributes ?? []) this.setAttribute(a);
-    inputs.forEach((v, i) => {
-      this.#inputs.push(v);
-      v?._addUse(this, i);
-    });
-    for (const o of init.outputs ?? ['']) {
+    // Exactly sized arrays: a pushed-to [] reserves room for 17 elements, and a graph has
+    // hundreds of thousands of these.
+    this.#inputs = inputs.slice();
+    inputs.forEach((v, i) => v?._addUse(this, i));
+    const outs = init.outputs ?? [''];
+    this.#outputs = new Array<Value>(outs.length);
+    outs.forEach((o, k) => {
       const v = typeof o === 'string' ? new Value({ name: o }) : o;
       if (v.producer !== null || v.isGraphInput || v.isInitializer) {
         throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
       }
-      v._setProducer(this, this.#outputs.length);
-      this.#outputs.push(v);
-    }
+      v._setProducer(this, k);
+      this.#outputs[k] = v;
+    });
   }
 
   get graph(): Graph | null {
@@ -242,7 +292,18 @@ export class Node {
     return o;
   }
   get attributes(): ReadonlyMap<string, Attribute> {
-    return this.#attributes;
+    return this.#attributes ?? NO_ATTRIBUTES;
+  }
+  /** NodeProto.metadata_props (allocated on first access). */
+  get metadataProps(): Map<string, string> {
+    return (this.#meta ??= new Map());
+  }
+  set metadataProps(m: Map<string, string>) {
+    this.#meta = m;
+  }
+  /** Whether any metadata is set, without allocating the map. */
+  get hasMetadata(): boolean {
+    return this.#meta !== undefined && this.#meta.size > 0;
   }
 
   /** Sets input `i` (appending nulls up to it if needed), keeping uses in sync. */
@@ -309,59 +370,60 @@ export class Node {
   }
 
   setAttribute(attr: Attribute): void {
-    this.#attributes.set(attr.name, attr);
+    (this.#attributes ??= new Map()).set(attr.name, attr);
     const graphs = attr.type === AttributeType.GRAPH ? [attr.value as Graph] : attr.type === AttributeType.GRAPHS ? (attr.value as Graph[]) : [];
     for (const g of graphs) if (g) g.parent = this;
   }
   removeAttribute(name: string): boolean {
-    return this.#attributes.delete(name);
+    return this.#attributes?.delete(name) ?? false;
   }
   attr(name: string): Attribute | undefined {
-    return this.#attributes.get(name);
+    return this.#attributes?.get(name);
   }
 
   getInt(name: string, fallback: number): number;
   getInt(name: string): number | undefined;
   getInt(name: string, fallback?: number): number | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asInt() : fallback;
   }
   getInts(name: string, fallback: number[]): number[];
   getInts(name: string): number[] | undefined;
   getInts(name: string, fallback?: number[]): number[] | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asInts() : fallback;
   }
   getFloat(name: string, fallback: number): number;
   getFloat(name: string): number | undefined;
   getFloat(name: string, fallback?: number): number | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asFloat() : fallback;
   }
   getFloats(name: string, fallback: number[]): number[];
   getFloats(name: string): number[] | undefined;
   getFloats(name: string, fallback?: number[]): number[] | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asFloats() : fallback;
   }
   getString(name: string, fallback: string): string;
   getString(name: string): string | undefined;
   getString(name: string, fallback?: string): string | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asString() : fallback;
   }
   getStrings(name: string): string[] | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asStrings() : undefined;
   }
   getTensor(name: string): Tensor | undefined {
-    const a = this.#attributes.get(name);
+    const a = this.#attributes?.get(name);
     return a && !a.isRef ? a.asTensor() : undefined;
   }
 
   /** Subgraphs held in GRAPH/GRAPHS attributes (If branches, Loop/Scan bodies). */
   subgraphs(): Graph[] {
     const out: Graph[] = [];
+    if (this.#attributes === null) return out;
     for (const a of this.#attributes.values()) {
       if (a.isRef) continue;
       if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);

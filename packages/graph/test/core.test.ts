@@ -48,6 +48,34 @@ describe('Value uses and Node inputs', () => {
     expect(a.uses).toHaveLength(0);
   });
 
+  it('keeps uses in order, indexed and snapshot-stable across the switch from a few uses to many', () => {
+    const w = new Value({ name: 'w' });
+    const x = new Value({ name: 'x' });
+    let few: readonly { node: Node; index: number }[] = [];
+    const nodes = Array.from({ length: 20 }, (_, i) => {
+      if (i === 3) few = w.uses; // a snapshot taken while the value had three uses
+      return new Node('MatMul', [x, w], { name: `m${i}`, outputs: [`y${i}`] });
+    });
+    const many = w.uses;
+    expect(w.uses.map((u) => u.node.name)).toEqual(nodes.map((n) => n.name));
+    expect(nodes.every((n) => w.hasUse(n, 1) && !w.hasUse(n, 0))).toBe(true);
+    // Remove every other use (in large mode), then go back below the small-mode size.
+    for (let i = 0; i < 20; i += 2) nodes[i]!.setInput(1, x);
+    expect(w.uses.map((u) => u.node.name)).toEqual(nodes.filter((_, i) => i % 2 === 1).map((n) => n.name));
+    expect(w.hasUse(nodes[0]!, 1)).toBe(false);
+    expect(x.uses).toHaveLength(30);
+    // Snapshots handed out earlier never change.
+    expect(few).toEqual(nodes.slice(0, 3).map((n) => ({ node: n, index: 1 })));
+    expect(many).toEqual(nodes.map((n) => ({ node: n, index: 1 })));
+    const small = new Value({ name: 's' });
+    const a = new Node('Add', [small, small], { outputs: ['t'] });
+    const snapshot = small.uses;
+    a.setInput(0, x);
+    expect(snapshot.map((u) => u.index)).toEqual([0, 1]);
+    expect(small.uses.map((u) => u.index)).toEqual([1]);
+    expect(() => small._removeUse(a, 0)).toThrow(/has no use/);
+  });
+
   it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {
     const { g, nodes } = chain(3);
     const last = nodes[2]!.output;

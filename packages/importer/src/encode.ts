@@ -522,7 +522,7 @@ export class ModelEncoder {
     for (const n of g) {
       for (const v of n.outputs) {
         if (done.has(v) || v.name === '' || v._outputOf.includes(g)) continue;
-        if (v.type !== null || v.docString !== '' || v.metadataProps.size > 0 || (v.unknownFields?.length ?? 0) > 0) emit(v);
+        if (v.type !== null || v.docString !== '' || v.hasMetadata || (v.unknownFields?.length ?? 0) > 0) emit(v);
       }
     }
     for (const v of g.danglingValueInfo) if (!done.has(v)) emit(v);
@@ -536,7 +536,7 @@ export class ModelEncoder {
       o.close();
     }
     if (v.docString) o.s(3, v.docString);
-    this.entries(o, 4, v.metadataProps);
+    if (v.hasMetadata) this.entries(o, 4, v.metadataProps);
     this.unknown(o, v.unknownFields);
   }
 
@@ -625,7 +625,7 @@ export class ModelEncoder {
     if (n.docString) o.s(6, n.docString);
     if (n.domain || isPresent(n, 'domain')) o.s(7, n.domain);
     if (n.overload) o.s(8, n.overload);
-    this.entries(o, 9, n.metadataProps);
+    if (n.hasMetadata) this.entries(o, 9, n.metadataProps);
     this.unknown(o, n.unknownFields);
   }
 
