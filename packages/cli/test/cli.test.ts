@@ -244,6 +244,8 @@ describe('onnxkit demo', () => {
     expect(s.optimized.nodes).toBeLessThan(s.original.nodes);
     for (const f of Object.values(s.files) as string[]) expect(statSync(f).size).toBeGreaterThan(0);
     expect(Object.keys(s.files).sort()).toEqual(['analysis', 'netron', 'optimized', 'report']);
+    // Three timed pairs cannot reach a 95% interval: never a faster/slower claim from them.
+    expect(s.measuredVerdict).toEqual({ all: 'same', disabled: 'same' });
   });
 
   it('Ctrl-C stops with exit 130 and leaves no half-written file', async () => {

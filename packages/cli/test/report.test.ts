@@ -195,6 +195,8 @@ describe('renderReport on ResNet-50', () => {
     expectNotIn(noisy, 'faster');
     const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.96 } } });
     expectIn(clear, '10% faster');
+    const tooFew = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.75 } } });
+    expectIn(tooFew, 'no difference beyond the measurement noise');
 
     const failed = renderReport({ ...full, verification: { ...verification, equivalent: false, reason: 'output differs', outputs: [{ ...verification.outputs[0]!, pass: false, mismatches: 7 }] } });
     expectIn(failed, '✗ not equivalent');

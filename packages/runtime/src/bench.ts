@@ -86,8 +86,9 @@ export interface RatioStats {
    */
   ci: { low: number; high: number; level: number };
   /**
-   * 'faster' when the whole interval is below 1, 'slower' when it is above 1, otherwise 'same'
-   * (the difference is within the run-to-run noise of this measurement).
+   * 'faster' when the whole interval is below 1, 'slower' when it is above 1, otherwise 'same':
+   * no difference shown beyond the run-to-run noise — also when there are too few pairs (< 6)
+   * for a 95% interval.
    */
   verdict: 'faster' | 'slower' | 'same';
 }
@@ -135,7 +136,7 @@ export function ratioStats(ratios: readonly number[]): RatioStats {
     p90: quantileSorted(s, 0.9),
     mean: s.length > 0 ? s.reduce((p, x) => p + x, 0) / s.length : 0,
     ci,
-    verdict: ci.high < 1 ? 'faster' : ci.low > 1 ? 'slower' : 'same',
+    verdict: ci.level < 0.95 ? 'same' : ci.high < 1 ? 'faster' : ci.low > 1 ? 'slower' : 'same',
   };
 }
 

@@ -113,6 +113,7 @@ describe('ratio statistics', () => {
     expect(ratioStats(around(0.9)).verdict).toBe('faster');
     expect(ratioStats(around(1.1)).verdict).toBe('slower');
     expect(ratioStats(around(1.003)).verdict).toBe('same'); // ±0.015 of noise around a 0.3% difference
+    expect(ratioStats([0.5, 0.6, 0.7, 0.8, 0.9]).verdict).toBe('same'); // 5 pairs: 94% at best, no claim
   });
 });
 

@@ -127,6 +127,8 @@ export interface DemoSummary {
   original: Side;
   optimized: Side;
   measuredRatio: { all: number | null; disabled: number | null };
+  /** Whether the 95% confidence interval of each ratio excludes 1 ('same': within the noise). */
+  measuredVerdict: { all: 'faster' | 'slower' | 'same' | null; disabled: 'faster' | 'slower' | 'same' | null };
   equivalent: boolean | null;
   maxAbsError: number | null;
   maxRelError: number | null;
@@ -153,12 +155,19 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     original: sideOf(r.original.analysis, r.original.model.graph.nodeCount, fileBytes, 'a'),
     optimized: sideOf(o.analysis, o.model.graph.nodeCount, optimizedBytes, 'b'),
     measuredRatio: { all: r.benchAll?.ratio.median ?? null, disabled: r.benchProfiled?.ratio.median ?? null },
+    measuredVerdict: { all: r.benchAll?.ratio.verdict ?? null, disabled: r.benchProfiled?.ratio.verdict ?? null },
     equivalent: r.verify?.equivalent ?? null,
     maxAbsError: outs.length ? Math.max(...outs.map((x) => x.maxAbsError)) : null,
     maxRelError: outs.length ? Math.max(...outs.map((x) => x.maxRelError)) : null,
     changes: o.pipeline.totalChanges,
     elapsedMs,
   };
+}
+
+/** "  ×0.937 interleaved, faster" — or "within noise" when the ratio's 95% interval spans 1. */
+function ratioText(ratio: number | null, verdict: 'faster' | 'slower' | 'same' | null): string {
+  if (ratio === null) return '';
+  return `  ×${ratio.toFixed(3)} interleaved${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
 }
 
 function formatSummary(s: DemoSummary, files: Record<string, string>, mode: OutputMode): string {
@@ -171,8 +180,8 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     ['file size', arrow(fmtBytes(s.original.fileBytes), fmtBytes(s.optimized.fileBytes))],
     ['MACs', arrow(fmtInt(s.original.macs), fmtInt(s.optimized.macs))],
     ['latency, roofline estimate', `${arrow(ms(s.original.estimatedMs), ms(s.optimized.estimatedMs))}  (${s.device})`],
-    ['latency, measured p50 (ORT all)', `${arrow(ms(s.original.measuredMs.all), ms(s.optimized.measuredMs.all))}${s.measuredRatio.all === null ? '' : `  ×${s.measuredRatio.all.toFixed(3)} interleaved`}`],
-    ['latency, measured p50 (ORT disabled)', `${arrow(ms(s.original.measuredMs.disabled), ms(s.optimized.measuredMs.disabled))}${s.measuredRatio.disabled === null ? '' : `  ×${s.measuredRatio.disabled.toFixed(3)} interleaved`}`],
+    ['latency, measured p50 (ORT all)', `${arrow(ms(s.original.measuredMs.all), ms(s.optimized.measuredMs.all))}${ratioText(s.measuredRatio.all, s.measuredVerdict.all)}`],
+    ['latency, measured p50 (ORT disabled)', `${arrow(ms(s.original.measuredMs.disabled), ms(s.optimized.measuredMs.disabled))}${ratioText(s.measuredRatio.disabled, s.measuredVerdict.disabled)}`],
   ];
   const verdict =
     s.equivalent === null

@@ -265,9 +265,9 @@ ${div}</div>`;
 /** Latency ratios near 1 need three decimals (a 0.3% difference must not print as ×1). */
 const fmtRatio = (x: number): string => x.toFixed(3);
 
-/** Faster or slower only when the confidence interval excludes 1; otherwise within the noise. */
+/** Faster or slower only when a 95% confidence interval excludes 1; otherwise within the noise. */
 function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
-  if (ci && ci.low <= 1 && ci.high >= 1) return 'no difference beyond the measurement noise';
+  if (ci && (ci.level < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
   if (ratio < 1) return `${fmtNum((1 - ratio) * 100, 2)}% faster`;
   if (ratio > 1) return `${fmtNum((ratio - 1) * 100, 2)}% slower`;
   return 'same speed';
