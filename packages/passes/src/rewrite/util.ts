@@ -101,7 +101,6 @@ export function isRealNumeric(t: Tensor): boolean {
   return k === 'float' || k === 'int' || k === 'uint' || k === 'bool';
 }
 
-
 /** A float tensor of `dtype` from float64 values, rounded once. */
 export function floatTensor(dtype: DataType, dims: readonly number[], values: Float64Array | readonly number[], name = ''): Tensor {
   if (dtype === DataType.FLOAT) return Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from(values), { name });
@@ -173,7 +172,6 @@ export function intsAttr(n: Node, name: string, fallback: number[]): number[] {
   const a = n.attr(name);
   return a && a.type === AttributeType.INTS ? a.asInts() : fallback;
 }
-
 
 
 /**
