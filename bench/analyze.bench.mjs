@@ -67,6 +67,12 @@ export default async function () {
   show('analyzeModel / load(path, eager: read + decode)', an, eagerFile);
   show('analyzeModel / load(path, default lazy)', an, lazyFile);
   row('inferShapes alone (min)', fmtMs(inf.min), `${((inf.min * 1e3) / model.graph.nodeCount).toFixed(2)} µs/node, ${model.graph.nodeCount} nodes`);
+  // What a user waits for: the whole command, cold JIT and Node start-up included.
+  const cli = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+  const proc = (cmd) => time(() => execFileSync(process.execPath, [cli, cmd, file], { stdio: 'ignore' }), { runs: 7 });
+  const inspectProc = await proc('inspect');
+  const analyzeProc = await proc('analyze');
+  ratio('`onnxkit analyze` / `onnxkit inspect`, whole processes (median)', analyzeProc.median, inspectProc.median);
 
   // Each size in its own process with a 12 GB heap: a 1M-node graph plus its per-layer report
   // takes ≈3 GB, and in a default-sized heap the time goes into garbage collection, not analysis.
