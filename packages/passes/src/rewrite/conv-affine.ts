@@ -11,7 +11,7 @@
  */
 import { Node, type Graph, type Value } from '@onnxkit/graph';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaleRows, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledCopy, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 
@@ -63,10 +63,8 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
   const vec = perChannelValues(c, rank, 1, M);
   if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} Conv output with ${M} channels`];
 
-  const W = floatView(w);
-  const per = W.length / M;
+  const per = w.size / M;
   const B = bias ? bias.toFloat64() : new Float64Array(M);
-  const Wn = floatScratch(w.dtype, W.length);
   const Bn = new Float64Array(M);
   const rowScale = new Float64Array(M);
   const needsWeight = op === 'Mul' || op === 'Div' || (op === 'Sub' && convSide === 1);
@@ -98,11 +96,17 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
     rowScale[m] = sw;
   }
   // Dividing by v and multiplying by 1/v round differently; keep the division for Div.
-  if (needsWeight && op === 'Div') for (let m = 0; m < M; m++) for (let k = 0; k < per; k++) Wn[m * per + k] = W[m * per + k]! / vec[m]!;
-  else if (needsWeight) scaleRows(W, Wn, rowScale, M, per);
+  // An Add (or x − c) changes only the bias: the weights are not read at all.
+  let Wn: Float32Array | Float64Array | undefined;
+  if (needsWeight && op === 'Div') {
+    const W = floatView(w);
+    const out = floatScratch(w.dtype, W.length);
+    for (let m = 0; m < M; m++) for (let k = 0; k < per; k++) out[m * per + k] = W[m * per + k]! / vec[m]!;
+    Wn = out;
+  } else if (needsWeight) Wn = scaledCopy(w, rowScale, M, per);
   const inits: Value[] = [];
   let wIn: Value = wv;
-  if (needsWeight) {
+  if (Wn !== undefined) {
     wIn = s.newInitializer(wv.name || `${conv.name}_weight`, tensorFromScratch(w.dtype, w.dims, Wn));
     inits.push(wIn);
   }

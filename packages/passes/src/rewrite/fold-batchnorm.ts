@@ -32,7 +32,7 @@
 import { Attribute, Node, dataTypeName, type Graph, type Tensor } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaleRows, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledCopy, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
 const CONVT_ATTRS = [...CONV_ATTRS, 'output_padding', 'output_shape'];
@@ -112,9 +112,8 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
   const scale = new Float64Array(channels);
   for (let c = 0; c < channels; c++) scale[c] = g64[c]! / Math.sqrt(var64[c]! + eps);
 
-  const W = floatView(w);
   const dims = w.dims;
-  const Wn = floatScratch(w.dtype, W.length);
+  let Wn: Float32Array | Float64Array;
   let newBias: Float64Array;
   let biasDims: readonly number[];
   const attrs: Attribute[] = [...p.attributes.values()];
@@ -127,7 +126,7 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
     if (p.opType === 'Conv') {
       outChannels = dims[0]!;
       if (outChannels !== channels) return ['shape-mismatch', `Conv has ${outChannels} output channels, BN ${channels}`];
-      scaleRows(W, Wn, scale, outChannels, W.length / outChannels);
+      Wn = scaledCopy(w, scale, outChannels, w.size / outChannels);
     } else {
       const cin = dims[0]!;
       const perGroupOut = dims[1]!;
@@ -140,7 +139,7 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
         const gi = Math.floor(ci / cinPerGroup);
         for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
       }
-      scaleRows(W, Wn, rowScale, cin * perGroupOut, inner);
+      Wn = scaledCopy(w, rowScale, cin * perGroupOut, inner);
     }
     const b64 = b ? b.toFloat64() : new Float64Array(channels);
     if (b64.length !== channels) return ['shape-mismatch', 'bias is not [M]'];
@@ -153,7 +152,10 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
     const [r, c] = dims as [number, number];
     const N = transB ? r : c;
     if (N !== channels) return ['shape-mismatch', `Gemm has ${N} output columns, BN ${channels}`];
-    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) Wn[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
+    const W = floatView(w);
+    const out = floatScratch(w.dtype, W.length);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
+    Wn = out;
     const betaG = p.getFloat('beta', 1);
     // C' = (β·C − μ)·s + β_BN, broadcast over rows; keep C's row dimension when it has one.
     let rows = 1;

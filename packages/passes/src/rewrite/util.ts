@@ -276,7 +276,8 @@ export function tensorFromScratch(dtype: DataType, dims: readonly number[], data
 
 /**
  * out[r·per + k] = w[r·per + k] · scale[r] for `rows` rows of `per` elements (float64 multiply,
- * one rounding on store). A separate small function so the engine optimises the hot loop alone.
+ * one rounding on store; `out` may be `w`). A separate small function so the engine optimises
+ * the hot loop alone.
  */
 export function scaleRows(w: ArrayLike<number>, out: Float32Array | Float64Array, scale: ArrayLike<number>, rows: number, per: number): void {
   for (let r = 0; r < rows; r++) {
@@ -284,6 +285,24 @@ export function scaleRows(w: ArrayLike<number>, out: Float32Array | Float64Array
     const base = r * per;
     for (let k = 0; k < per; k++) out[base + k] = w[base + k]! * s;
   }
+}
+
+/**
+ * A float weight scaled per row, as a new scratch array for `tensorFromScratch`: the same values
+ * as `scaleRows(floatView(w), floatScratch(…), …)`, but float32/float64 data is copied once into
+ * the result (whatever its alignment in the file) and scaled in place, so a 100 MB weight costs
+ * one new array, not an aligned copy plus the result.
+ */
+export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, per: number): Float32Array | Float64Array {
+  let out: Float32Array | Float64Array;
+  if (w.dtype === DataType.FLOAT || w.dtype === DataType.DOUBLE) {
+    out = w.dtype === DataType.FLOAT ? new Float32Array(w.size) : new Float64Array(w.size);
+    new Uint8Array(out.buffer).set(w.bytes());
+  } else {
+    out = w.toFloat64(); // always a fresh array for the other float types
+  }
+  scaleRows(out, out, scale, rows, per);
+  return out;
 }
 
 /**

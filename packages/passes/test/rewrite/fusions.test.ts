@@ -110,6 +110,19 @@ describe('fuse-bias-into-conv', () => {
   });
   it('folds Add of a [1,C,1,1] constant placed first, into a Conv without bias', () => fuses('fuse-bias-into-conv', convThen('Add', [1, 4, 1, 1], true, undefined, false), ['Conv']));
   it('folds Add of a scalar', () => fuses('fuse-bias-into-conv', convThen('Add', []), ['Conv']));
+  it('reads no weight bytes to fold a bias (the weight stays the very same tensor)', async () => {
+    const m = convThen('Add', [4, 1, 1]);
+    const conv = m.graph.nodes.find((n) => n.opType === 'Conv')!;
+    const w = conv.inputs[1]!;
+    const data = w.constValue!.bytes().slice();
+    let reads = 0;
+    const lazy = Tensor.lazy(DataType.FLOAT, w.constValue!.dims, { byteLength: data.byteLength, description: 'w.bin', read: () => (reads++, data.slice()) }, { name: 'w' });
+    w.constValue = lazy; // the initializer 'w'
+    const r = await runPass('fuse-bias-into-conv', m);
+    expect(r.changes).toBe(1);
+    expect(reads).toBe(0);
+    expect(m.graph.nodes.find((n) => n.opType === 'Conv')!.inputs[1]!.constValue).toBe(lazy);
+  });
   it('declines Add of a [C] constant (broadcasts along width, not channels)', () => declines('fuse-bias-into-conv', convThen('Add', [4]), 'not-per-channel'));
   it('declines Add of a spatially varying constant', () => declines('fuse-bias-into-conv', convThen('Add', [4, 5, 5]), 'not-per-channel'));
   it('declines Add that raises the rank', () => declines('fuse-bias-into-conv', convThen('Add', [1, 1, 4, 1, 1]), 'not-per-channel'));
