@@ -31,6 +31,12 @@ export interface JobOptions {
 }
 
 export interface JobResult {
+  /**
+   * Symbolic input dims the user left free, bound to 1 for the analyses — the values the
+   * runtime's synthetic inputs give them, so estimates and measurements describe the same runs.
+   * The optimized model itself stays symbolic.
+   */
+  boundDims?: Record<string, number>;
   original: { model: Model; analysis: AnalysisReport };
   optimized?: { model: Model; analysis: AnalysisReport; pipeline: PipelineReport };
   verify?: VerifyReport;
@@ -47,12 +53,29 @@ function numericShapes(s: Record<string, (number | string)[]> | undefined): Reco
   return out;
 }
 
+/** The graph inputs' symbolic dims that `inputShapes` leaves free, each bound to 1. */
+export function freeDimsAsOne(model: Model, inputShapes: Record<string, (number | string)[]> | undefined): Record<string, number> | undefined {
+  const inputs = model.graph.inputs.filter((v) => !v.isInitializer);
+  const pinned = new Set<string>();
+  for (const v of inputs) {
+    const p = inputShapes?.[v.name];
+    v.shape?.forEach((d, i) => {
+      if (typeof d === 'string' && typeof p?.[i] === 'number') pinned.add(d);
+    });
+  }
+  const out: Record<string, number> = {};
+  for (const v of inputs) for (const d of v.shape ?? []) if (typeof d === 'string' && !pinned.has(d)) out[d] = 1;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult> {
   const shapes = o.inputShapes ? { inputShapes: o.inputShapes } : {};
+  const boundDims = freeDimsAsOne(input.model, o.inputShapes);
+  const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
-  const analysis = analyzeModel(input.model, { device: o.device, ...shapes });
+  const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
   step.done(`${analysis.totals.macs.toLocaleString('en-US')} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
-  const result: JobResult = { original: { model: input.model, analysis } };
+  const result: JobResult = { ...(boundDims ? { boundDims } : {}), original: { model: input.model, analysis } };
   if (o.pipeline === null) return result;
 
   step = o.progress.step(`optimize (${o.pipeline.join(', ')})`);
@@ -62,7 +85,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
     ...shapes,
     onPass: (run) => step.update(undefined, run.pass),
   });
-  const optAnalysis = analyzeModel(optimized, { device: o.device, ...shapes });
+  const optAnalysis = analyzeModel(optimized, { device: o.device, ...analysisShapes });
   step.done(`${pipeline.totalChanges} changes, ${input.model.graph.nodeCount} → ${optimized.graph.nodeCount} nodes`);
   result.optimized = { model: optimized, analysis: optAnalysis, pipeline };
 

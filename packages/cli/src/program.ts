@@ -95,12 +95,13 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--csv', 'one CSV row per layer')
       .option('--markdown', 'a Markdown table')
       .option('--input-shape <name=dims>', 'pin input dims, e.g. input=1x3x224x224 (repeatable)', collect)
+      .option('--dim <symbol=n>', 'bind a symbolic dim wherever the inputs use it, e.g. N=1 (repeatable)', collect)
       .option('--device <name>', 'roofline device: jetson-agx-orin, raspberry-pi-4, h100-sxm, local (see calibrate) or a profile .json', 'jetson-agx-orin')
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
       .option('-o, --output <file>', 'write the table/JSON/CSV/Markdown to a file instead of stdout')
       .option('--all', 'also list constant layers (shape computations done once at load)')
-      .addHelpText('after', example(['onnxkit analyze alexnet.onnx', 'onnxkit analyze model.onnx --device raspberry-pi-4 --bits 8', 'onnxkit analyze bert.onnx --input-shape input_ids=1x128 --json'])),
+      .addHelpText('after', example(['onnxkit analyze alexnet.onnx', 'onnxkit analyze model.onnx --device raspberry-pi-4 --bits 8', 'onnxkit analyze bert.onnx --input-shape input_ids=1x128 --json', 'onnxkit analyze dynamic-batch.onnx --dim N=8'])),
     () => import('./commands/analyze.js'),
   );
 
@@ -272,6 +273,20 @@ export function parseInputShapes(specs: string[] | undefined): Record<string, (n
       if (/^[A-Za-z_][\w]*$/.test(d)) return d;
       throw new CliError(`--input-shape '${spec}': '${d}' is neither a size nor a symbol`, { hint: 'dimensions are positive integers separated by x' });
     });
+  }
+  return out;
+}
+
+/** Parses `--dim SYMBOL=N` (repeatable) into a record. */
+export function parseDimValues(specs: string[] | undefined): Record<string, number> | undefined {
+  if (!specs || specs.length === 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z_][\w.:-]*)=(\d+)$/.exec(spec);
+    if (!m) throw new CliError(`--dim '${spec}' is not SYMBOL=N`, { hint: 'for example --dim N=1 (N as the model names it: see onnxkit inspect)' });
+    const [, sym, n] = m as unknown as [string, string, string];
+    if (out[sym] !== undefined && out[sym] !== Number(n)) throw new CliError(`--dim binds '${sym}' to both ${out[sym]} and ${n}`);
+    out[sym] = Number(n);
   }
   return out;
 }

@@ -138,9 +138,31 @@ describe('onnxkit analyze', () => {
     expect(onnxkit(['analyze', alexnetFile, '--netron', netron]).code).toBe(0);
     expect(JSON.parse(readFileSync(netron, 'utf8')).signature).toBe('netron:attachment');
   });
+
+  it('a symbolic batch: ? and an expression instead of zeros, and --dim binds the symbol', () => {
+    const free = onnxkit(['analyze', FIXTURE]);
+    expect(free.code).toBe(0);
+    expect(free.stdout).toMatch(/MACs: 5804672\*N {3}FLOPs: \?/);
+    expect(free.stdout).toContain('Symbolic dims N: ');
+    const bound = onnxkit(['analyze', FIXTURE, '--dim', 'N=2', '--json']);
+    expect(bound.code).toBe(0);
+    const a = JSON.parse(bound.stdout);
+    expect(a.totals.macs).toBe(2 * 5_804_672);
+    expect([a.totals.unknownLayers, a.totals.latencyUnknownLayers, a.totals.activations.unknownLayers]).toEqual([0, 0, 0]);
+    expect(a.model.symbols).toEqual([]);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N']), 2, /--dim 'N' is not SYMBOL=N/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N=1', '--dim', 'N=2']), 2, /binds 'N' to both 1 and 2/);
+  });
 });
 
 describe('onnxkit optimize and verify', () => {
+  it('the before/after table shows symbolic MACs as expressions and unknown FLOPs as ?, never 0', () => {
+    const r = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'symbolic.opt.onnx')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/MACs\s+5804672\*N\s+5804672\*N\s+=/);
+    expect(r.stdout).toMatch(/FLOPs\s+\?\s+\?/);
+  });
+
   it('never overwrites the input, writes an equivalent optimized model, and verify agrees', () => {
     const before = readFileSync(FIXTURE);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', FIXTURE]), 2, /refusing to overwrite the input/);
@@ -246,6 +268,10 @@ describe('onnxkit demo', () => {
     expect(Object.keys(s.files).sort()).toEqual(['analysis', 'netron', 'optimized', 'report']);
     // Three timed pairs cannot reach a 95% interval: never a faster/slower claim from them.
     expect(s.measuredVerdict).toEqual({ all: 'same', disabled: 'same' });
+    // The fixture's batch is symbolic: the metrics use N=1, as the runs do, and say so.
+    expect(s.boundDims).toEqual({ N: 1 });
+    expect(s.original.macs).toBe(5_804_672);
+    expect(s.original.estimatedMs).toBeGreaterThan(0);
   });
 
   it('Ctrl-C stops with exit 130 and leaves no half-written file', async () => {

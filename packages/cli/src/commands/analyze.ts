@@ -7,7 +7,7 @@ import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { intOption, parseDimValues, parseInputShapes } from '../program.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { ensureParent } from '../fs-utils.js';
@@ -17,6 +17,7 @@ export interface AnalyzeCliOptions {
   csv?: boolean;
   markdown?: boolean;
   inputShape?: string[];
+  dim?: string[];
   device?: string;
   bits?: string;
   netron?: string | boolean;
@@ -30,10 +31,11 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const mode = outputMode({ json: opts.json || opts.csv || opts.markdown });
   const bits = intOption('--bits', opts.bits, { min: 1 });
   const inputShapes = parseInputShapes(opts.inputShape);
+  const dimValues = parseDimValues(opts.dim);
   const device = resolveDevice(opts.device);
   const model = loadModel(file);
   if (!model.graph.name) model.graph.name = basename(file).replace(/\.onnx$/i, '');
-  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}) });
+  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) });
   const text = opts.json
     ? analysisToJson(report) + '\n'
     : opts.csv

@@ -127,6 +127,8 @@ export interface DemoSummary {
   original: Side;
   optimized: Side;
   measuredRatio: { all: number | null; disabled: number | null };
+  /** Symbolic input dims bound for the metrics and the runs (the optimized model stays symbolic). */
+  boundDims?: Record<string, number>;
   /** Whether the 95% confidence interval of each ratio excludes 1 ('same': within the noise). */
   measuredVerdict: { all: 'faster' | 'slower' | 'same' | null; disabled: 'faster' | 'slower' | 'same' | null };
   equivalent: boolean | null;
@@ -156,6 +158,7 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     optimized: sideOf(o.analysis, o.model.graph.nodeCount, optimizedBytes, 'b'),
     measuredRatio: { all: r.benchAll?.ratio.median ?? null, disabled: r.benchProfiled?.ratio.median ?? null },
     measuredVerdict: { all: r.benchAll?.ratio.verdict ?? null, disabled: r.benchProfiled?.ratio.verdict ?? null },
+    ...(r.boundDims ? { boundDims: r.boundDims } : {}),
     equivalent: r.verify?.equivalent ?? null,
     maxAbsError: outs.length ? Math.max(...outs.map((x) => x.maxAbsError)) : null,
     maxRelError: outs.length ? Math.max(...outs.map((x) => x.maxRelError)) : null,
@@ -192,6 +195,7 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
   return [
     `${paint(mode, 'bold', s.model)}: ${s.changes} rewrites by the '${s.preset}' preset`,
     table(['', 'original → optimized'], rows, mode),
+    ...(s.boundDims ? [`(symbolic dims ${Object.entries(s.boundDims).map(([k, v]) => `${k}=${v}`).join(', ')} for the metrics and the runs; the optimized model keeps them symbolic)`] : []),
     '',
     `verification: ${verdict}`,
     `files: ${Object.values(files).join(', ')}`,

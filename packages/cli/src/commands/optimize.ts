@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
-import { analyzeModel, explainJson, formatExplain, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { analyzeModel, explainJson, formatExplain, formatPartial, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
 import { createConstantEvaluator } from '@onnxkit/runtime';
 import { CliError } from '../errors.js';
 import { numberOption, intOption, parseInputShapes } from '../program.js';
@@ -38,7 +38,11 @@ export interface ModelSide {
   params: number;
   weightParams: number;
   macs: number;
+  /** MACs as an expression of symbolic dims (then `macs` covers only the static layers). */
+  macsExpr?: string;
   flops: number;
+  /** Layers whose MACs/FLOPs are unknown (symbolic or unresolved): missing from the sums. */
+  unknownLayers: number;
   opHistogram: Record<string, number>;
 }
 
@@ -48,8 +52,9 @@ export function opHistogram(m: Model): Record<string, number> {
   return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-export function side(m: Model, a: AnalysisReport, fileBytes: number): ModelSide {
-  return { nodes: m.graph.nodeCount, fileBytes, params: a.totals.params, weightParams: a.totals.weightParams, macs: a.totals.macs, flops: a.totals.flops, opHistogram: opHistogram(m) };
+export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
+  const t = a.totals;
+  return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
 /** Pipeline options from the CLI flags (shared by `optimize`, `demo` and `batch`). */
@@ -124,7 +129,7 @@ export default async function optimize(input: string, opts: OptimizeCliOptions):
     input,
     output,
     pipeline: explainJson(report),
-    before: { nodes: beforeNodes, fileBytes: inBytes, params: before.totals.params, weightParams: before.totals.weightParams, macs: before.totals.macs, flops: before.totals.flops, opHistogram: beforeHist },
+    before: side(model, before, inBytes, beforeHist, beforeNodes),
     after: side(model, after, outBytes),
   };
   if (mode.json) {
@@ -165,8 +170,13 @@ export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode):
     ['file size', fmtBytes(b.fileBytes), fmtBytes(a.fileBytes), b.fileBytes === a.fileBytes ? '=' : `${a.fileBytes < b.fileBytes ? '−' : '+'}${fmtBytes(Math.abs(a.fileBytes - b.fileBytes))}`],
     ['learnable params', fmtInt(b.params), fmtInt(a.params), delta(b.params, a.params)],
     ['weights (bias ignored)', fmtInt(b.weightParams), fmtInt(a.weightParams), delta(b.weightParams, a.weightParams)],
-    ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs)],
-    ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops)],
+    // Symbolic or unknown totals are shown as such, never as a bare 0 (formatPartial: "≥ x", "?").
+    b.macsExpr !== undefined || a.macsExpr !== undefined || b.unknownLayers > 0 || a.unknownLayers > 0
+      ? ['MACs', b.macsExpr ?? formatPartial(b.macs, b.unknownLayers), a.macsExpr ?? formatPartial(a.macs, a.unknownLayers), (b.macsExpr ?? b.macs) === (a.macsExpr ?? a.macs) ? paint(mode, 'dim', '=') : '']
+      : ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs)],
+    b.unknownLayers > 0 || a.unknownLayers > 0
+      ? ['FLOPs', formatPartial(b.flops, b.unknownLayers), formatPartial(a.flops, a.unknownLayers), '']
+      : ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops)],
   ];
   const ops = [...new Set([...Object.keys(b.opHistogram), ...Object.keys(a.opHistogram)])];
   for (const op of ops) {

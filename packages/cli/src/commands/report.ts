@@ -9,7 +9,7 @@ import { analyzeModel } from '@onnxkit/passes';
 import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
-import { reportData, runJob, type JobResult } from '../job.js';
+import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
@@ -66,7 +66,9 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   } else {
     const other = opts.optimized;
     step = progress.step('analyze both models');
-    const shapes = inputShapes ? { inputShapes } : {};
+    // As runJob does: free input symbols at 1, the values the runtime's inputs give them.
+    const dimValues = freeDimsAsOne(model, inputShapes);
+    const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes });
     const otherModel = loadModel(other);
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes });

@@ -111,6 +111,8 @@ export interface AnalysisTotals {
   readonly peakMemoryUnknownValues: number;
   readonly peakMemoryLayer: string | null;
   readonly latency: { readonly seconds: number; readonly computeSeconds: number; readonly memorySeconds: number; readonly bound: Bound };
+  /** Layers whose latency is unknown (FLOPs or bytes unknown): missing from `latency`. */
+  readonly latencyUnknownLayers: number;
   readonly layers: number;
   /** Layers whose MACs or FLOPs are unknown (their contribution is missing from the sums). */
   readonly unknownLayers: number;
@@ -125,6 +127,12 @@ export interface AnalysisReport {
     readonly opset: number;
     readonly nodes: number;
     readonly inputs: { readonly name: string; readonly dtype: string; readonly shape: readonly Dim[] | null }[];
+    /**
+     * Symbolic dims left free in the graph inputs (not bound by `inputShapes`/`dimValues`), in
+     * order of appearance, e.g. ["N"]. Totals that depend on them are partial (see the
+     * unknown-layer counts); MACs stay exact as `macsExpr`.
+     */
+    readonly symbols: string[];
   };
   readonly convention: string;
   readonly device: DeviceUse;
@@ -271,6 +279,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   let macsTotal = 0;
   let flopsTotal = 0;
   let unknownLayers = 0;
+  let latencyUnknownLayers = 0;
   let actTotal = 0;
   let actPeak = 0;
   let actPeakLayer: string | null = null;
@@ -447,6 +456,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
         }
       }
     } else if (!constant) {
+      latencyUnknownLayers++;
       const why = bytesIn === null ? firstUnknownBytes(node.inputs, true) : bytesOut === null ? firstUnknownBytes(node.outputs, false) : undefined;
       unknown.push(why === undefined ? 'latency: FLOPs or bytes unknown' : `latency: bytes unknown (${why})`);
     }
@@ -553,7 +563,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     });
 
   return {
-    model: { name: graph.name, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '), opset: inf.opset, nodes: nodes.length, inputs },
+    model: { name: graph.name, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '), opset: inf.opset, nodes: nodes.length, inputs, symbols: freeSymbols(inputs) },
     convention: CONVENTION,
     device,
     bits,
@@ -572,6 +582,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       peakMemoryUnknownValues: live.unknownValues,
       peakMemoryLayer: live.peakStep >= 0 ? names[live.peakStep]! : null,
       latency: { seconds: latencySeconds, computeSeconds, memorySeconds, bound: computeBoundLatency >= memoryBoundLatency && computeBoundLatency > 0 ? 'compute' : 'memory' },
+      latencyUnknownLayers,
       layers: layers.length,
       unknownLayers,
       computeBoundLayers,
@@ -581,6 +592,13 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     memoryTimeline: options.timeline === false ? [] : live.timeline,
     diagnostics,
   };
+}
+
+/** The symbolic dims of the graph inputs' (inferred, so already bound) shapes, first seen first. */
+function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[]): string[] {
+  const out = new Set<string>();
+  for (const i of inputs) for (const d of i.shape ?? []) if (typeof d === 'string') out.add(d);
+  return [...out];
 }
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */

@@ -59,6 +59,27 @@ function activationCell(l: LayerReport): string {
   return formatCount(l.activations.output);
 }
 
+/**
+ * A total summed over the layers where it is known: exact when none is missing, "≥ x" when some
+ * are, "?" when all are (never a bare 0 that means "unknown").
+ */
+export function formatPartial(value: number, missing: number, format: (n: number) => string = formatCount): string {
+  if (missing === 0) return format(value);
+  return value === 0 ? '?' : `≥ ${format(value)}`;
+}
+
+/** FLOPs, activation and latency totals: exact, a lower bound ("≥ …") or unknown ("?"). */
+export function partialTotals(report: AnalysisReport): { flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
+  const t = report.totals;
+  return {
+    flops: formatPartial(t.flops, t.unknownLayers),
+    activationsTotal: formatPartial(t.activations.total, t.activations.unknownLayers),
+    activationsPeak: formatPartial(t.activations.peak, t.activations.unknownLayers),
+    peakMemory: formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, formatBytes),
+    latency: formatPartial(t.latency.seconds, t.latencyUnknownLayers, formatSeconds),
+  };
+}
+
 function macsCell(l: LayerReport): string {
   if (l.macs !== null) return formatCount(l.macs);
   return l.macsExpr ?? '?';
@@ -92,7 +113,8 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
     l.bound ?? (l.latency === null ? '?' : ''),
   ]);
   const t = report.totals;
-  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), t.macsExpr ?? formatCount(t.macs), formatCount(t.activations.total), formatSeconds(t.latency.seconds), t.latency.bound];
+  const pt = partialTotals(report);
+  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), t.macsExpr ?? formatPartial(t.macs, t.unknownLayers), pt.activationsTotal, pt.latency, t.latencyUnknownLayers > 0 ? '' : t.latency.bound];
   const right = new Set([0, 4, 5, 6, 7]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), totalRow[i]!.length));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
@@ -117,10 +139,14 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push('');
   out.push(`#Params: ${formatCount(t.weightParams)} weights (bias ignored, as in the table); ${formatCount(t.params)} learnable incl. biases and norm scale/shift; ${formatCount(t.bufferParams)} buffers`);
   out.push(`Model size: ${formatBytes(t.modelSizeBytes)} at stored dtypes${t.modelSizeBytesAtBits !== null ? `; ${formatBytes(t.modelSizeBytesAtBits)} at ${report.bits} bits (${formatCount(t.modelSizeBytesAtBits)} B)` : ''}`);
-  out.push(`MACs: ${t.macsExpr ?? formatCount(t.macs)}   FLOPs: ${formatCount(t.flops)}${t.unknownLayers ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
-  out.push(`Activations: total ${formatCount(t.activations.total)}, peak ${formatCount(t.activations.peak)}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${formatBytes(t.peakMemoryBytes)}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; lower bound, ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
+  out.push(`MACs: ${t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)}   FLOPs: ${pt.flops}${t.unknownLayers ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
+  out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer && t.activations.unknownLayers === 0 ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer && t.peakMemoryUnknownValues === 0 ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
-  out.push(`Latency estimate: ${formatSeconds(t.latency.seconds)} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound layers`);
+  out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
+  if (report.model.symbols.length > 0 && (t.unknownLayers > 0 || t.latencyUnknownLayers > 0 || t.activations.unknownLayers > 0)) {
+    const sym = report.model.symbols;
+    out.push(`${c.yellow}Symbolic dims ${sym.join(', ')}: totals marked ≥ or ? leave out the layers whose shapes depend on them; bind them (--dim ${sym.map((x) => `${x}=1`).join(' --dim ')}, or --input-shape) for exact numbers${c.reset}`);
+  }
   out.push(`${c.dim}Convention: ${report.convention}${c.reset}`);
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
@@ -148,7 +174,7 @@ export function analysisToCsv(report: AnalysisReport): string {
   const lines = [
     `# convention: ${report.convention}`,
     `# device: ${report.device.id} v${report.device.version} (${report.device.precision}, ${report.device.peakFlops} FLOP/s, ${report.device.memoryBandwidth} B/s)`,
-    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers}`,
+    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
@@ -169,6 +195,7 @@ function mdCell(s: string): string {
 /** A Markdown report: totals, the layer table (non-constant layers), diagnostics, convention. */
 export function analysisToMarkdown(report: AnalysisReport): string {
   const t = report.totals;
+  const pt = partialTotals(report);
   const d = report.device;
   const out: string[] = [];
   out.push(`# ${mdCell(report.model.name || 'model')}`, '');
@@ -180,12 +207,12 @@ export function analysisToMarkdown(report: AnalysisReport): string {
     ['Buffers (BN running statistics)', formatCount(t.bufferParams)],
     ['Model size (stored dtypes)', `${formatCount(t.modelSizeBytes)} B`],
     ...(t.modelSizeBytesAtBits !== null ? [[`Model size at ${report.bits} bits`, `${formatCount(t.modelSizeBytesAtBits)} B`] as [string, string]] : []),
-    ['MACs', t.macsExpr ?? formatCount(t.macs)],
-    ['FLOPs', formatCount(t.flops)],
-    ['Activations (total)', formatCount(t.activations.total)],
-    ['Activations (peak)', formatCount(t.activations.peak)],
-    ['Peak live memory (activations)', `${formatCount(t.peakMemoryBytes)} B`],
-    [`Latency estimate (${d.id}, ${d.precision})`, formatSeconds(t.latency.seconds)],
+    ['MACs', t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)],
+    ['FLOPs', pt.flops],
+    ['Activations (total)', pt.activationsTotal],
+    ['Activations (peak)', pt.activationsPeak],
+    ['Peak live memory (activations)', formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, (n) => `${formatCount(n)} B`)],
+    [`Latency estimate (${d.id}, ${d.precision})`, pt.latency],
     ['Layers unknown', formatCount(t.unknownLayers)],
   ];
   for (const [k, v] of rows) out.push(`| ${k} | ${mdCell(v)} |`);

@@ -25,6 +25,8 @@ export {
   formatBytes,
   formatSeconds,
   formatPerSample,
+  formatPartial,
+  partialTotals,
   type TableOptions,
   type NetronAttachment,
   type NetronItem,

@@ -44,6 +44,12 @@ export interface InferShapesOptions {
    * declared input pinned to a number binds that symbol for the whole model.
    */
   inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
+  /**
+   * Binds symbolic dims by name wherever graph inputs declare them, e.g. `{ N: 1 }` (the CLI's
+   * `--dim N=1`, onnxruntime's free dimension overrides). Combines with `inputShapes`; a
+   * symbol bound to two different values is an error.
+   */
+  dimValues?: Readonly<Record<string, number>>;
   /** Largest tensor (elements) the kernels compute during inference; default 65,536. */
   maxConstantElements?: number;
 }
@@ -169,6 +175,11 @@ class Engine {
   /** Validates `inputShapes` against the graph inputs and records symbol bindings. */
   #pinInputs(): Map<Value, readonly Dim[]> {
     const pinned = new Map<Value, readonly Dim[]>();
+    for (const [sym, n] of Object.entries(this.options.dimValues ?? {})) {
+      if (sym.length === 0) throw new ShapeError('--dim: empty symbol name');
+      if (!Number.isSafeInteger(n) || n < 0) throw new ShapeError(`--dim ${sym}=${n}: the value is not a non-negative integer`);
+      this.#bindings.set(sym, n);
+    }
     const req = this.options.inputShapes ?? {};
     const g = this.model.graph;
     const names = g.inputs.filter((v) => !v.isInitializer).map((v) => v.name);

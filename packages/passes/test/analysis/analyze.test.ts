@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, printModel, type Model } from '@onnxkit/graph';
 import { alexnet, mobilenetv2, resnet50, transformer, vgg16 } from '@onnxkit/zoo';
-import { AnalysisError, analyzeModel, formatPerSample, type AnalysisReport, type DeviceProfile, type LayerReport } from '../../src/analysis/index.js';
+import { AnalysisError, analyzeModel, formatAnalysisTable, formatPartial, formatPerSample, type AnalysisReport, type DeviceProfile, type LayerReport } from '../../src/analysis/index.js';
 
 const F = DataType.FLOAT;
 
@@ -168,6 +168,38 @@ describe('unknowns are reported, never silently zero', () => {
     expect(d.node).toBe('mystery');
     expect(d.op).toBe('com.vendor::MysteryAttention');
     expect(r.diagnostics.some((x) => x.code === 'no-cost-model' && /MysteryAttention/.test(x.message))).toBe(true);
+  });
+
+  it('a symbolic batch: totals say which symbol they wait for, print as ? or ≥, and --dim binds it', () => {
+    const model = resnet50({ batch: 'N' });
+    const input = model.graph.inputs[0]!.name;
+    const free = analyzeModel(model);
+    expect(free.model.symbols).toEqual(['N']);
+    expect(free.totals.latencyUnknownLayers).toBeGreaterThan(0);
+    expect(free.totals.activations.unknownLayers).toBeGreaterThan(0);
+    const text = formatAnalysisTable(free);
+    expect(text).toMatch(/MACs: 4089184256\*N {3}FLOPs: \? /);
+    expect(text).toMatch(/Activations: total \?, peak \? /);
+    expect(text).toMatch(/Latency estimate: \? on /);
+    expect(text).toContain('Symbolic dims N: ');
+    expect(text).toContain('--dim N=1');
+    expect(text).not.toMatch(/FLOPs: 0\b|total 0,|Latency estimate: 0 /);
+    // Binding the symbol by name is the same as pinning the input's shape.
+    const byDim = analyzeModel(model, { dimValues: { N: 2 } });
+    const byShape = analyzeModel(model, { inputShapes: { [input]: [2, 3, 224, 224] } });
+    expect(byDim.totals).toEqual(byShape.totals);
+    expect(byDim.totals.macs).toBe(2 * 4_089_184_256);
+    expect(byDim.model.symbols).toEqual([]);
+    expect(formatAnalysisTable(byDim)).not.toContain('Symbolic dims');
+    expect(() => analyzeModel(model, { dimValues: { N: 2 }, inputShapes: { [input]: [3, 3, 224, 224] } })).toThrow(/binds symbol 'N' to both 2 and 3/);
+    expect(() => analyzeModel(model, { dimValues: { N: -1 } })).toThrow(/not a non-negative integer/);
+  });
+
+  it('formatPartial: exact, a lower bound, or unknown — never a bare 0 for unknown', () => {
+    expect(formatPartial(1234, 0)).toBe('1,234');
+    expect(formatPartial(0, 0)).toBe('0');
+    expect(formatPartial(1234, 2)).toBe('≥ 1,234');
+    expect(formatPartial(0, 2)).toBe('?');
   });
 
   it('marks layers whose shapes cannot be resolved with a reason', () => {
