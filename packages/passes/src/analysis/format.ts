@@ -80,6 +80,11 @@ export function partialTotals(report: AnalysisReport): { flops: string; activati
   };
 }
 
+/** A number when complete, else its formatPartial text. */
+function partialValue(n: number, missing: number): number | string {
+  return missing === 0 ? n : formatPartial(n, missing);
+}
+
 function macsCell(l: LayerReport): string {
   if (l.macs !== null) return formatCount(l.macs);
   return l.macsExpr ?? '?';
@@ -278,12 +283,13 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
   const metrics: NetronItem[] = [
     { kind: 'model', target: '', name: 'parameters', value: t.params },
     { kind: 'model', target: '', name: 'weight parameters', value: t.weightParams },
-    { kind: 'model', target: '', name: 'MACs', value: t.macsExpr ?? t.macs },
-    { kind: 'model', target: '', name: 'FLOPs', value: t.flops },
-    { kind: 'model', target: '', name: 'activations (total)', value: t.activations.total },
-    { kind: 'model', target: '', name: 'activations (peak)', value: t.activations.peak },
-    { kind: 'model', target: '', name: 'peak memory (bytes)', value: t.peakMemoryBytes },
-    { kind: 'model', target: '', name: 'latency estimate (µs)', value: round(t.latency.seconds * 1e6) },
+    // A total missing some layers is shown as text ("≥ 1,234" or "?"), never as a plain number.
+    { kind: 'model', target: '', name: 'MACs', value: t.macsExpr ?? partialValue(t.macs, t.unknownLayers) },
+    { kind: 'model', target: '', name: 'FLOPs', value: partialValue(t.flops, t.unknownLayers) },
+    { kind: 'model', target: '', name: 'activations (total)', value: partialValue(t.activations.total, t.activations.unknownLayers) },
+    { kind: 'model', target: '', name: 'activations (peak)', value: partialValue(t.activations.peak, t.activations.unknownLayers) },
+    { kind: 'model', target: '', name: 'peak memory (bytes)', value: partialValue(t.peakMemoryBytes, t.peakMemoryUnknownValues) },
+    { kind: 'model', target: '', name: 'latency estimate (µs)', value: partialValue(round(t.latency.seconds * 1e6), t.latencyUnknownLayers) },
   ];
   let unnamed = 0;
   for (const l of report.layers) {

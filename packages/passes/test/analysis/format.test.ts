@@ -128,6 +128,15 @@ describe('formatters', () => {
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });
 
+  it('a symbolic batch: model totals in the Netron attachment are text (expression, ≥ or ?), never a 0', () => {
+    const a = toNetronAttachment(analyzeModel(resnet50({ batch: 'N' })));
+    const model = (name: string) => a.metrics.find((x) => x.kind === 'model' && x.name === name)!.value;
+    expect(model('MACs')).toBe('4089184256*N');
+    for (const name of ['FLOPs', 'activations (total)', 'activations (peak)', 'latency estimate (µs)']) expect(model(name), name).toMatch(/^(\?|≥ .+)$/);
+    const pinned = toNetronAttachment(analyzeModel(resnet50({ batch: 'N' }), { dimValues: { N: 1 } }));
+    expect(pinned.metrics.find((x) => x.kind === 'model' && x.name === 'FLOPs')!.value).toEqual(expect.any(Number));
+  });
+
   it('skips unnamed nodes in the Netron attachment and says so', () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [1, 4]);
