@@ -279,7 +279,10 @@ describe('renderReport with a symbolic batch', () => {
     const coefficient = Number(analysis.totals.macsExpr!.split('*')[0]);
     expect(card('MACs')[1]).toBe(`${fmtSI(coefficient)}·N`);
     expect(card('MACs')[2]).toBe(`${analysis.totals.macsExpr} (symbolic dims)`);
-    expect(card('FLOPs')[1]).toBe('unknown');
+    // FLOPs are an expression too, with the coefficient of the batch-1 analysis.
+    const perSample = analyzeModel(model, { dimValues: { N: 1 } }).totals.flops;
+    expect(analysis.totals.flopsExpr).toBe(`${perSample}*N`);
+    expect(card('FLOPs')[1]).toBe(`${fmtSI(perSample)}·N`);
     expect(card('Estimated latency')[1]).toBe('unknown');
     // A symbolic layer's MACs cell shows its expression and has no sort value.
     const conv = analysis.layers.find((l) => l.opType === 'Conv')!;

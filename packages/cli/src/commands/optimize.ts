@@ -41,6 +41,7 @@ export interface ModelSide {
   /** MACs as an expression of symbolic dims (then `macs` covers only the static layers). */
   macsExpr?: string;
   flops: number;
+  flopsExpr?: string;
   /** Layers whose MACs/FLOPs are unknown (symbolic or unresolved): missing from the sums. */
   unknownLayers: number;
   opHistogram: Record<string, number>;
@@ -54,7 +55,7 @@ export function opHistogram(m: Model): Record<string, number> {
 
 export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
   const t = a.totals;
-  return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, unknownLayers: t.unknownLayers, opHistogram: histogram };
+  return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
 /** Pipeline options from the CLI flags (shared by `optimize`, `demo` and `batch`). */
@@ -174,8 +175,8 @@ export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode):
     b.macsExpr !== undefined || a.macsExpr !== undefined || b.unknownLayers > 0 || a.unknownLayers > 0
       ? ['MACs', b.macsExpr ?? formatPartial(b.macs, b.unknownLayers), a.macsExpr ?? formatPartial(a.macs, a.unknownLayers), (b.macsExpr ?? b.macs) === (a.macsExpr ?? a.macs) ? paint(mode, 'dim', '=') : '']
       : ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs)],
-    b.unknownLayers > 0 || a.unknownLayers > 0
-      ? ['FLOPs', formatPartial(b.flops, b.unknownLayers), formatPartial(a.flops, a.unknownLayers), '']
+    b.flopsExpr !== undefined || a.flopsExpr !== undefined || b.unknownLayers > 0 || a.unknownLayers > 0
+      ? ['FLOPs', b.flopsExpr ?? formatPartial(b.flops, b.unknownLayers), a.flopsExpr ?? formatPartial(a.flops, a.unknownLayers), (b.flopsExpr ?? b.flops) === (a.flopsExpr ?? a.flops) ? paint(mode, 'dim', '=') : '']
       : ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops)],
   ];
   const ops = [...new Set([...Object.keys(b.opHistogram), ...Object.keys(a.opHistogram)])];

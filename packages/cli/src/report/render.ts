@@ -128,7 +128,9 @@ function overview(d: ReportData): string {
       exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${fmtInt(t.macs)}${unknownNote(t.unknownLayers)}`,
       after: after(o?.macs, t.macs, fmtSI),
     },
-    { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
+    t.flopsExpr
+      ? { label: 'FLOPs', value: fmtExpr(t.flopsExpr), exact: `${t.flopsExpr} (symbolic dims) · 2·MACs + element-wise`, after: after(o?.flops, t.flops, fmtSI) }
+      : { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
     {
       label: 'Activations',
       value: partial(t.activations.total, t.activations.unknownLayers, (x) => `${fmtSI(x)} total`),

@@ -59,6 +59,8 @@ export interface LayerReport {
   /** MACs as an expression of symbolic dims (e.g. "4*N*S*S*16") when they are not all concrete. */
   readonly macsExpr?: string;
   readonly flops: number | null;
+  /** FLOPs as an expression of symbolic dims, when they are not all concrete. */
+  readonly flopsExpr?: string;
   /** Activation elements read (non-constant inputs) and written (all outputs). */
   readonly activations: { readonly input: number | null; readonly output: number | null };
   /** Bytes moved: weights (incl. biases, buffers), input and output activations. */
@@ -104,7 +106,10 @@ export interface AnalysisTotals {
   /** Total MACs as an expression of the symbolic dims, when some layers are symbolic and none unknown. */
   readonly macsExpr?: string;
   readonly flops: number;
-  readonly activations: { readonly total: number; readonly peak: number; readonly peakLayer: string | null; readonly unknownLayers: number };
+  /** Total FLOPs as an expression of the symbolic dims, when some layers are symbolic and none unknown. */
+  readonly flopsExpr?: string;
+  /** `total` covers layers of known size; `totalExpr` is the whole total as an expression when it depends on symbolic dims. */
+  readonly activations: { readonly total: number; readonly totalExpr?: string; readonly peak: number; readonly peakLayer: string | null; readonly unknownLayers: number };
   /** True peak of live activation bytes over the node order; weights excluded. */
   readonly peakMemoryBytes: number;
   /** Activations of unknown size, counted as 0 bytes (peakMemoryBytes is then a lower bound). */
@@ -204,6 +209,13 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     }
     return n;
   };
+  /** Elements as a Dim: the number when static, an expression of symbolic dims, or null. */
+  const elementsDim = (v: Value): Dim => {
+    const n = elementsOf(v);
+    if (n !== null) return n;
+    const shape = inf.shapeOf(v);
+    return shape ? inf.algebra.product(shape) : null;
+  };
   const bytesOf = (v: Value): number | null => {
     const n = elementsOf(v);
     if (n === null) return null;
@@ -253,6 +265,16 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     return s;
   };
 
+  /** Output elements of a node as a Dim (sumOutputs for symbolic shapes). */
+  const sumOutputsDim = (node: Node): Dim => {
+    let s: Dim = 0;
+    for (const v of node.outputs) {
+      if (v.name === '' && v.uses.length === 0) continue;
+      s = inf.algebra.add(s, elementsDim(v));
+    }
+    return s;
+  };
+
   /** The stored tensor behind a weight input, and the value that identifies it for dedup. */
   const traceWeight = (v: Value): { key: Value; tensor: Tensor } | undefined => {
     let cur = v;
@@ -293,6 +315,9 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   let memoryBoundLayers = 0;
   const names: string[] = [];
   let symbolicMacs: Dim = 0;
+  let symbolicFlops: Dim = 0;
+  /** The lecture's activation total as an expression of the symbolic dims (null: some unknown). */
+  let symbolicAct: Dim = 0;
   let anySymbolic = false;
 
   for (const v of graph.inputs) {
@@ -300,6 +325,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     const n = elementsOf(v);
     if (n === null) actUnknown++;
     else actTotal += n;
+    symbolicAct = inf.algebra.add(symbolicAct, elementsDim(v));
   }
 
   nodes.forEach((node, index) => {
@@ -359,16 +385,26 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
     // MACs and FLOPs from the table.
     const ctx = new LayerCost(node, inputShapes, outputShapes, isConst);
-    const evalCount = (f: ((c: CostContext) => Count) | undefined, what: string): number | null => {
+    /** The table's linear form of element-wise ops, multiplied out (a number, an expression, or null). */
+    const opsCount = (f: ((c: CostContext) => Count) | undefined): Dim => {
       if (!f) return 0;
       const r = f(ctx);
-      if (typeof r === 'number') return r;
-      unknown.push(`${what}: ${r.unknown}`);
-      return null;
+      if ('unknown' in r) {
+        unknown.push(`element-wise ops: ${r.unknown}`);
+        return null;
+      }
+      const a = r.perInput ?? 0;
+      const b = r.perOutput ?? 0;
+      const nIn = a === 0 ? 0 : inf.algebra.product(inputShapes[0] ?? [null]);
+      const nOut = b === 0 ? 0 : inf.algebra.product(outputShapes[0] ?? [null]);
+      const n = inf.algebra.add(inf.algebra.mul(a, nIn), inf.algebra.mul(b, nOut));
+      if (n === null) unknown.push(`element-wise ops: ${nIn === null ? 'input' : 'output'} shape unknown`);
+      return n;
     };
     let macs: number | null;
     let flops: number | null;
     let macsExpr: string | undefined;
+    let flopsExpr: string | undefined;
     if (constant) {
       macs = 0;
       flops = 0;
@@ -403,8 +439,16 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       }
       if (macsExpr !== undefined || macs === null) symbolicMacs = macsExpr === undefined || symbolicMacs === null ? null : inf.algebra.add(symbolicMacs, macsExpr);
       else if (symbolicMacs !== null) symbolicMacs = inf.algebra.add(symbolicMacs, macs);
-      const ops = evalCount(entry.ops, 'element-wise ops');
-      flops = macs === null || ops === null ? null : 2 * macs + ops;
+      const ops = opsCount(entry.ops);
+      if (typeof macs === 'number' && typeof ops === 'number') flops = 2 * macs + ops;
+      else {
+        flops = null;
+        const macsDim: Dim = macs ?? macsExpr ?? null;
+        const f = macsDim === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macsDim), ops);
+        if (typeof f === 'string') flopsExpr = f;
+      }
+      if (flopsExpr !== undefined || flops === null) symbolicFlops = flopsExpr === undefined || symbolicFlops === null ? null : inf.algebra.add(symbolicFlops, flopsExpr);
+      else if (symbolicFlops !== null) symbolicFlops = inf.algebra.add(symbolicFlops, flops);
       if (node.subgraphs().length > 0) notes.push('subgraph cost not included');
     }
 
@@ -418,6 +462,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       if (!inPlace) {
         if (actOut === null) actUnknown++;
         else actTotal += actOut;
+        symbolicAct = inf.algebra.add(symbolicAct, actOut ?? sumOutputsDim(node));
       }
       const peakHere = actIn === null || (actOut === null && !inPlace) ? null : actIn + (inPlace ? 0 : actOut!);
       if (peakHere === null) actUnknown++;
@@ -490,6 +535,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     if (!node.name) layer.unnamed = true;
     if (outputShapes.length > 1) layer.outputShapes = outputShapes;
     if (macsExpr !== undefined) layer.macsExpr = macsExpr;
+    if (flopsExpr !== undefined) layer.flopsExpr = flopsExpr;
     if (inPlace) layer.inPlace = true;
     if (alias) layer.alias = true;
     if (constant) layer.constant = true;
@@ -577,7 +623,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       macs: macsTotal,
       ...(anySymbolic && typeof symbolicMacs === 'string' ? { macsExpr: symbolicMacs } : {}),
       flops: flopsTotal,
-      activations: { total: actTotal, peak: actPeak, peakLayer: actPeakLayer, unknownLayers: actUnknown },
+      ...(typeof symbolicFlops === 'string' ? { flopsExpr: symbolicFlops } : {}),
+      activations: { total: actTotal, ...(typeof symbolicAct === 'string' ? { totalExpr: symbolicAct } : {}), peak: actPeak, peakLayer: actPeakLayer, unknownLayers: actUnknown },
       peakMemoryBytes: live.peakBytes,
       peakMemoryUnknownValues: live.unknownValues,
       peakMemoryLayer: live.peakStep >= 0 ? names[live.peakStep]! : null,
@@ -615,12 +662,6 @@ class LayerCost implements CostContext {
     readonly outputShapes: readonly (readonly Dim[] | null)[],
     readonly isConst: (v: Value) => boolean,
   ) {}
-  inputElements(i: number): number | null {
-    return elements(this.inputShapes[i]);
-  }
-  outputElements(i: number): number | null {
-    return elements(this.outputShapes[i]);
-  }
   isConstant(i: number): boolean {
     const v = this.node.inputs[i];
     return v != null && this.isConst(v);

@@ -22,15 +22,17 @@ export interface CostContext {
   readonly node: Node;
   readonly inputShapes: readonly (readonly Dim[] | null)[];
   readonly outputShapes: readonly (readonly Dim[] | null)[];
-  /** Elements of input i / output i when fully static, else null. */
-  inputElements(i: number): number | null;
-  outputElements(i: number): number | null;
   /** True when input i is present and constant. */
   isConstant(i: number): boolean;
 }
 
-/** A count, or why it could not be computed. */
-export type Count = number | { readonly unknown: string };
+/**
+ * Element-wise operations as a linear form of the element counts: `perInput` per element of
+ * input 0 plus `perOutput` per element of output 0 (absent: 0), or why it cannot be given. The
+ * analysis multiplies it out — with numbers, or with symbolic dims ("5*N*S") when shapes are
+ * symbolic — so the table never needs the counts themselves.
+ */
+export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly unknown: string };
 
 /**
  * MACs as a product of factors (dims, possibly symbolic): the number is their product, and a
@@ -68,22 +70,14 @@ const unknown = (why: string): Count => ({ unknown: why });
 
 /** `k` operations per element of output 0. */
 function perOutput(k: number): (c: CostContext) => Count {
-  return (c) => {
-    if (k === 0) return 0;
-    const n = c.outputElements(0);
-    return n === null ? unknown('output shape unknown') : k * n;
-  };
+  const form: Count = { perOutput: k };
+  return () => form;
 }
 
-/** `k` operations per element of input 0. */
+/** `k` operations per element of input 0 (plus `plusPerOutput` per element of output 0). */
 function perInput(k: number, plusPerOutput = 0): (c: CostContext) => Count {
-  return (c) => {
-    const n = c.inputElements(0);
-    if (n === null) return unknown('input shape unknown');
-    if (plusPerOutput === 0) return k * n;
-    const m = c.outputElements(0);
-    return m === null ? unknown('output shape unknown') : k * n + plusPerOutput * m;
-  };
+  const form: Count = { perInput: k, perOutput: plusPerOutput };
+  return () => form;
 }
 
 /** Conv-family MACs: output elements × (c_i/g · k_h · k_w), the weight's per-filter size. */
@@ -99,11 +93,7 @@ function convMacs(wIdx: number): (c: CostContext) => Factors {
 
 /** Bias adds of Conv-like ops: one per output element when the bias input is present. */
 function biasOps(bIdx: number): (c: CostContext) => Count {
-  return (c) => {
-    if (c.node.inputs[bIdx] == null) return 0;
-    const n = c.outputElements(0);
-    return n === null ? unknown('output shape unknown') : n;
-  };
+  return (c) => ({ perOutput: c.node.inputs[bIdx] == null ? 0 : 1 });
 }
 
 /** ConvTranspose: every input element is multiplied into (c_o/g · k_h · k_w) outputs. */
@@ -134,15 +124,13 @@ const gemmMacs = (c: CostContext): Factors => {
 
 /** Gemm's element-wise work: alpha scaling (if ≠ 1), beta scaling (if ≠ 1) and the C add. */
 const gemmOps = (c: CostContext): Count => {
-  const n = c.outputElements(0);
-  if (n === null) return unknown('output shape unknown');
   let k = 0;
   if (c.node.getFloat('alpha', 1) !== 1) k++;
   if (c.node.inputs[2] != null) {
     k++;
     if (c.node.getFloat('beta', 1) !== 1) k++;
   }
-  return k * n;
+  return { perOutput: k };
 };
 
 /** Einsum: the product of every index extent (contracted ones included), batch included. */
@@ -190,21 +178,19 @@ function recurrentMacs(gates: number): (c: CostContext) => Factors {
 /** Pooling: one operation per window element per output (+1 divide for averages). */
 function poolOps(extraPerOutput: number, perWindowElement = 1): (c: CostContext) => Count {
   return (c) => {
-    const n = c.outputElements(0);
     const k = c.node.getInts('kernel_shape');
-    if (n === null) return unknown('output shape unknown');
     if (!k) return unknown('kernel_shape missing');
-    return n * (perWindowElement * k.reduce((a, b) => a * b, 1) + extraPerOutput);
+    return { perOutput: perWindowElement * k.reduce((a, b) => a * b, 1) + extraPerOutput };
   };
 }
 
 /** Resize: operations per output element by interpolation mode (nearest 0, linear 2^r·2, cubic 4^r·2). */
 const resizeOps = (c: CostContext): Count => {
-  const n = c.outputElements(0);
-  if (n === null) return unknown('output shape unknown');
   const mode = c.node.getString('mode', 'nearest');
-  const r = Math.max(0, (c.outputShapes[0]?.length ?? 2) - 2);
-  return mode === 'nearest' ? 0 : mode === 'linear' ? n * 2 * 2 ** r : n * 2 * 4 ** r;
+  const rank = c.outputShapes[0]?.length;
+  if (rank === undefined) return unknown('output rank unknown');
+  const r = Math.max(0, rank - 2);
+  return { perOutput: mode === 'nearest' ? 0 : mode === 'linear' ? 2 * 2 ** r : 2 * 4 ** r };
 };
 
 const ACTIVATION_OPS: Record<string, number> = {

@@ -68,12 +68,12 @@ export function formatPartial(value: number, missing: number, format: (n: number
   return value === 0 ? '?' : `≥ ${format(value)}`;
 }
 
-/** FLOPs, activation and latency totals: exact, a lower bound ("≥ …") or unknown ("?"). */
+/** FLOPs, activation and latency totals: exact, an expression of symbolic dims, a lower bound ("≥ …") or unknown ("?"). */
 export function partialTotals(report: AnalysisReport): { flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
   const t = report.totals;
   return {
-    flops: formatPartial(t.flops, t.unknownLayers),
-    activationsTotal: formatPartial(t.activations.total, t.activations.unknownLayers),
+    flops: t.flopsExpr ?? formatPartial(t.flops, t.unknownLayers),
+    activationsTotal: t.activations.totalExpr ?? formatPartial(t.activations.total, t.activations.unknownLayers),
     activationsPeak: formatPartial(t.activations.peak, t.activations.unknownLayers),
     peakMemory: formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, formatBytes),
     latency: formatPartial(t.latency.seconds, t.latencyUnknownLayers, formatSeconds),
@@ -144,7 +144,8 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push('');
   out.push(`#Params: ${formatCount(t.weightParams)} weights (bias ignored, as in the table); ${formatCount(t.params)} learnable incl. biases and norm scale/shift; ${formatCount(t.bufferParams)} buffers`);
   out.push(`Model size: ${formatBytes(t.modelSizeBytes)} at stored dtypes${t.modelSizeBytesAtBits !== null ? `; ${formatBytes(t.modelSizeBytesAtBits)} at ${report.bits} bits (${formatCount(t.modelSizeBytesAtBits)} B)` : ''}`);
-  out.push(`MACs: ${t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)}   FLOPs: ${pt.flops}${t.unknownLayers ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
+  // With a FLOPs expression every layer is in it; otherwise say how many are missing from the sums.
+  out.push(`MACs: ${t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)}   FLOPs: ${pt.flops}${t.unknownLayers && t.flopsExpr === undefined ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
   out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer && t.activations.unknownLayers === 0 ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer && t.peakMemoryUnknownValues === 0 ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
   out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
@@ -165,7 +166,7 @@ function csvField(v: unknown): string {
 }
 
 const CSV_COLUMNS = [
-  'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops',
+  'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops', 'flopsExpr',
   'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
   'bound', 'inPlace', 'alias', 'constant', 'unknown',
 ] as const;
@@ -179,13 +180,13 @@ export function analysisToCsv(report: AnalysisReport): string {
   const lines = [
     `# convention: ${report.convention}`,
     `# device: ${report.device.id} v${report.device.version} (${report.device.precision}, ${report.device.peakFlops} FLOP/s, ${report.device.memoryBandwidth} B/s)`,
-    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}`,
+    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
     const row: unknown[] = [
       l.index, l.name, l.opType, l.outputShape === null ? '' : formatShape(l.outputShape), l.params, l.weightParams, l.bufferParams,
-      l.macs, l.macsExpr, l.flops, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
+      l.macs, l.macsExpr, l.flops, l.flopsExpr, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
       l.arithmeticIntensity, l.latency, l.bound, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
     ];
     lines.push(row.map(csvField).join(','));
@@ -285,8 +286,8 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
     { kind: 'model', target: '', name: 'weight parameters', value: t.weightParams },
     // A total missing some layers is shown as text ("≥ 1,234" or "?"), never as a plain number.
     { kind: 'model', target: '', name: 'MACs', value: t.macsExpr ?? partialValue(t.macs, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'FLOPs', value: partialValue(t.flops, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'activations (total)', value: partialValue(t.activations.total, t.activations.unknownLayers) },
+    { kind: 'model', target: '', name: 'FLOPs', value: t.flopsExpr ?? partialValue(t.flops, t.unknownLayers) },
+    { kind: 'model', target: '', name: 'activations (total)', value: t.activations.totalExpr ?? partialValue(t.activations.total, t.activations.unknownLayers) },
     { kind: 'model', target: '', name: 'activations (peak)', value: partialValue(t.activations.peak, t.activations.unknownLayers) },
     { kind: 'model', target: '', name: 'peak memory (bytes)', value: partialValue(t.peakMemoryBytes, t.peakMemoryUnknownValues) },
     { kind: 'model', target: '', name: 'latency estimate (µs)', value: partialValue(round(t.latency.seconds * 1e6), t.latencyUnknownLayers) },
@@ -303,7 +304,7 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
     };
     add('parameters', l.params || undefined);
     add('MACs', l.macs ?? l.macsExpr);
-    add('FLOPs', l.flops);
+    add('FLOPs', l.flops ?? l.flopsExpr);
     add('activations', l.alias ? 'view' : l.inPlace ? 'in place' : l.activations.output);
     add('latency estimate (µs)', l.latency === null ? undefined : round(l.latency * 1e6));
     add('bound', l.bound);

@@ -141,6 +141,27 @@ describe('transformer: attention MACs against the hand formula', () => {
     for (const l of reshapes) expect(l.outputShape!.every((d) => d !== null), l.name).toBe(true);
     expect(r.diagnostics.find((d) => d.code === 'unknown-cost')!.message).toMatch(/with symbolic dims/);
   });
+
+  it('symbolic FLOPs and activation totals evaluate to the numbers of a pinned analysis', () => {
+    const m = transformer({ ...cfg, batch: 'N', seqLen: 'S' });
+    const r = analyzeModel(m);
+    /** Evaluates a sum of products such as "4096*N*S*S+1234*N*S". */
+    const evaluate = (expr: string, at: Record<string, number>): number =>
+      expr.split('+').reduce((sum, term) => sum + term.split('*').reduce((p, f) => p * (/^\d+$/.test(f) ? Number(f) : at[f]!), 1), 0);
+    expect(r.totals.flopsExpr).toMatch(/N\*S\*S/); // attention scores: quadratic in the sequence
+    for (const at of [{ N: 1, S: 7 }, { N: 3, S: 16 }]) {
+      const pinned = analyzeModel(m, { dimValues: at }).totals;
+      expect(pinned.unknownLayers).toBe(0);
+      expect(evaluate(r.totals.flopsExpr!, at)).toBe(pinned.flops);
+      expect(evaluate(r.totals.macsExpr!, at)).toBe(pinned.macs);
+      // Shape arithmetic (Shape → Gather → Unsqueeze → Concat) is computed at run time while dims
+      // are symbolic, and folded once they are pinned: its small outputs are the only difference.
+      const pinnedLayers = analyzeModel(m, { dimValues: at }).layers;
+      const shapeWork = r.layers.filter((l, i) => !l.constant && pinnedLayers[i]!.constant && !l.alias && !l.inPlace).reduce((n, l) => n + l.activations.output!, 0);
+      expect(shapeWork).toBeGreaterThan(0);
+      expect(evaluate(r.totals.activations.totalExpr!, at)).toBe(pinned.activations.total + shapeWork);
+    }
+  });
 });
 
 describe('unknowns are reported, never silently zero', () => {
@@ -177,9 +198,14 @@ describe('unknowns are reported, never silently zero', () => {
     expect(free.model.symbols).toEqual(['N']);
     expect(free.totals.latencyUnknownLayers).toBeGreaterThan(0);
     expect(free.totals.activations.unknownLayers).toBeGreaterThan(0);
+    // MACs, FLOPs and the activation total are linear in N: expressions whose coefficient is the
+    // batch-1 number. The peak and the latency (a max, and a sum of maxes) are not: unknown.
+    const one = analyzeModel(model, { dimValues: { N: 1 } }).totals;
+    expect(free.totals.flopsExpr).toBe(`${one.flops}*N`);
+    expect(free.totals.activations.totalExpr).toBe(`${one.activations.total}*N`);
     const text = formatAnalysisTable(free);
-    expect(text).toMatch(/MACs: 4089184256\*N {3}FLOPs: \? /);
-    expect(text).toMatch(/Activations: total \?, peak \? /);
+    expect(text).toContain(`MACs: 4089184256*N   FLOPs: ${one.flops}*N\n`);
+    expect(text).toContain(`Activations: total ${one.activations.total}*N, peak ? `);
     expect(text).toMatch(/Latency estimate: \? on /);
     expect(text).toContain('Symbolic dims N: ');
     expect(text).toContain('--dim N=1');
