@@ -447,10 +447,12 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
         const f = macsDim === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macsDim), ops);
         if (typeof f === 'string') flopsExpr = f;
       }
-      if (flopsExpr !== undefined || flops === null) symbolicFlops = flopsExpr === undefined || symbolicFlops === null ? null : inf.algebra.add(symbolicFlops, flopsExpr);
-      else if (symbolicFlops !== null) symbolicFlops = inf.algebra.add(symbolicFlops, flops);
       if (node.subgraphs().length > 0) notes.push('subgraph cost not included');
     }
+    // Every branch above (constant, malformed, no cost model, costed) feeds the symbolic total.
+    if (flopsExpr !== undefined) symbolicFlops = symbolicFlops === null ? null : inf.algebra.add(symbolicFlops, flopsExpr);
+    else if (flops === null) symbolicFlops = null;
+    else if (symbolicFlops !== null) symbolicFlops = inf.algebra.add(symbolicFlops, flops);
 
     // Activations (elements): non-constant inputs read, outputs written.
     const shapeOnly = entry?.shapeOnly === true;

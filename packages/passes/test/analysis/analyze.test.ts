@@ -221,6 +221,19 @@ describe('unknowns are reported, never silently zero', () => {
     expect(() => analyzeModel(model, { dimValues: { N: -1 } })).toThrow(/not a non-negative integer/);
   });
 
+  it('no total expression when a layer is unknown for another reason than its symbols', () => {
+    const b = new GraphBuilder({ opsets: { 'com.vendor': 1 } });
+    const x = b.input('x', F, ['N', 16]);
+    const h = b.op('Gemm', [x, b.floats('w1', [16, 16], new Array(256).fill(0.1))], { transB: 1 }, { name: 'fc1' });
+    b.output(b.op('MysteryAttention', [h], {}, { name: 'mystery', domain: 'com.vendor' }), 'y');
+    const r = analyzeModel(b.build());
+    expect(r.layers.find((l) => l.name === 'fc1')!.flopsExpr).toBe('512*N');
+    expect(r.totals.flopsExpr).toBeUndefined();
+    expect(r.totals.macsExpr).toBeUndefined();
+    expect(r.totals.activations.totalExpr).toBeUndefined();
+    expect(formatAnalysisTable(r)).toMatch(/FLOPs: \? {3}\(2 layer\(s\) unknown/);
+  });
+
   it('formatPartial: exact, a lower bound, or unknown — never a bare 0 for unknown', () => {
     expect(formatPartial(1234, 0)).toBe('1,234');
     expect(formatPartial(0, 0)).toBe('0');
