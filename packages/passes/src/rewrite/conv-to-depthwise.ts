@@ -67,8 +67,7 @@ export const convToDepthwise = definePass({
     const mode = s.options['mode'] ?? (s.options['rank'] !== undefined ? 'decouple' : 'exact');
     const layers: DecoupledLayer[] = [];
     let regrouped = 0;
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) break;
         if (n.opType !== 'Conv' || !n.isOnnxDomain) continue;

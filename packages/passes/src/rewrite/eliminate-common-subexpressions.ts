@@ -36,8 +36,7 @@ export const eliminateCommonSubexpressions = definePass({
   description: 'Merge nodes with the same op, attributes and inputs (never random ops or subgraph ops)',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       if (s.stopped) return;
       runGraph(s, g);
     }

@@ -23,7 +23,7 @@
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { definePass } from './manager.js';
-import { detachSubgraphs, type RewriteSession } from './session.js';
+import { detachSubgraphs, isLiveGraph, type RewriteSession } from './session.js';
 import { nodeLabel } from './util.js';
 
 export const eliminateDeadCode = definePass({
@@ -36,7 +36,7 @@ export const eliminateDeadCode = definePass({
     // Inner graphs first, so a subgraph emptied of its dead nodes releases outer captures.
     for (const g of graphs.reverse()) {
       if (s.stopped) return;
-      if (g.parent !== null && g.parent.graph === null) continue;
+      if (!isLiveGraph(g)) continue;
       sweepNodes(s, g);
       sweepInitializers(s, s.model, g, removeInputs && g === s.model.graph);
     }

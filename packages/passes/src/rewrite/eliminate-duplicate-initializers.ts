@@ -33,8 +33,8 @@ export const eliminateDuplicateInitializers = definePass({
   description: 'Merge byte-identical initializers (same dtype, dims and data; graph inputs/outputs excluded)',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (s.stopped || (g.parent !== null && g.parent.graph === null)) continue;
+    for (const g of s.liveGraphs()) {
+      if (s.stopped) continue;
       runGraph(s, g);
     }
   },

@@ -44,8 +44,7 @@ export const eliminateIdentity = definePass({
   description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) return;
         if (!n.isOnnxDomain) continue;

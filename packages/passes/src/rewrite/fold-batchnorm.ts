@@ -45,8 +45,7 @@ export const foldBatchnorm = definePass({
   exact: true,
   run(s: RewriteSession) {
     const clone = s.options['cloneSharedWeights'] === true;
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const bn of g) {
         if (s.stopped) return;
         if (bn.opType !== 'BatchNormalization' || !bn.isOnnxDomain) continue;

@@ -60,8 +60,7 @@ export const foldConstants = definePass({
     const maxTotal = Number(s.options['maxTotalBytes'] ?? FOLD_CONSTANTS_BUDGET.maxTotalBytes);
     const state = { total: 0, maxTensor, maxTotal, byKernel: 0, byEvaluator: 0 };
     const evaluate: EvaluateNode | undefined = s.options['kernels'] === false ? undefined : evaluateNode;
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) break;
         await foldNode(s, g, n, evaluate, state);

@@ -61,8 +61,7 @@ export const fp16Weights = definePass({
     let sumAbs = 0;
     let count = 0;
     let flushed = 0;
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;

@@ -31,8 +31,7 @@ export const fuseAffineIntoConv = definePass({
   description: 'Fold Conv followed by a per-channel Mul/Div/Add/Sub constant into the Conv weight and bias',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) return;
         if (n.opType !== 'Mul' && n.opType !== 'Div' && n.opType !== 'Add' && n.opType !== 'Sub') continue;

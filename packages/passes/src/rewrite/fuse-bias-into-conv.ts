@@ -27,8 +27,7 @@ export const fuseBiasIntoConv = definePass({
   description: 'Fold Conv followed by Add of a per-channel constant into the Conv bias',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) return;
         if (n.opType !== 'Add') continue;

@@ -29,8 +29,7 @@ export const fuseConsecutiveReshapes = definePass({
   exact: true,
   run(s: RewriteSession) {
     if (s.opset < 5) return;
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const r2 of g) {
         if (s.stopped) return;
         if (r2.opType !== 'Reshape' || !r2.isOnnxDomain) continue;

@@ -33,8 +33,7 @@ export const fuseConsecutiveSqueezeUnsqueeze = definePass({
   description: 'Compose back-to-back Squeeze/Unsqueeze (and drop pairs that cancel)',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n2 of g) {
         if (s.stopped) return;
         if ((n2.opType !== 'Squeeze' && n2.opType !== 'Unsqueeze') || !n2.isOnnxDomain) continue;

@@ -25,8 +25,7 @@ export const fuseConsecutiveTransposes = definePass({
   description: 'Compose back-to-back Transposes into one (or remove them when they cancel)',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const t2 of g) {
         if (s.stopped) return;
         if (t2.opType !== 'Transpose' || !t2.isOnnxDomain) continue;

@@ -30,8 +30,7 @@ export const fuseMatmulAddIntoGemm = definePass({
   description: 'Fuse 2-D MatMul with a constant weight followed by Add of a constant bias into Gemm',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const add of g) {
         if (s.stopped) return;
         if (add.opType !== 'Add' || !add.isOnnxDomain || add.inputs.length !== 2) continue;

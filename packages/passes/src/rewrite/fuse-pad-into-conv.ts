@@ -44,8 +44,7 @@ export const fusePadIntoConv = definePass({
   description: 'Fold a constant zero Pad into the pads of the following Conv (and AveragePool/MaxPool where exact)',
   exact: true,
   run(s: RewriteSession) {
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) return;
         if (!n.isOnnxDomain || (n.opType !== 'Conv' && n.opType !== 'AveragePool' && n.opType !== 'MaxPool')) continue;

@@ -48,8 +48,7 @@ export const quantizeWeightsInt8 = definePass({
     }
     const minElements = Number(s.options['minElements'] ?? 256);
     const reports: QuantizedTensorReport[] = [];
-    for (const g of s.graphs) {
-      if (g.parent !== null && g.parent.graph === null) continue;
+    for (const g of s.liveGraphs()) {
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;

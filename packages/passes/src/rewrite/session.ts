@@ -80,6 +80,14 @@ export class RewriteSession {
     return (this.#graphs ??= withSubgraphs(this.model.graph));
   }
 
+  /**
+   * `graphs` as a pass walks them: a subgraph whose owning node an earlier change of this run
+   * removed is skipped when it is reached (its nodes are no longer in the model).
+   */
+  *liveGraphs(): Generator<Graph> {
+    for (const g of this.graphs) if (isLiveGraph(g)) yield g;
+  }
+
   get options(): PassOptions {
     return this.ctx.options;
   }
@@ -412,4 +420,9 @@ function collectNames(model: Model): Set<string> {
     for (const v of g.outputs) s.add(v.name);
   }
   return s;
+}
+
+/** False for a subgraph whose owning node was removed from its graph. */
+export function isLiveGraph(g: Graph): boolean {
+  return g.parent === null || g.parent.graph !== null;
 }
