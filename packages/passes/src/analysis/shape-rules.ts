@@ -10,6 +10,7 @@
  */
 import { AttributeType, DataType, type Dim, type SparseTensor, type Tensor } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
+import { sliceAxis } from '../kernels/shape-ops.js';
 import type { Facts, RuleContext, ShapeRule } from './inference-types.js';
 
 const U = DataType.UNDEFINED;
@@ -612,18 +613,7 @@ const split: ShapeRule = (c) => {
 /** Resolved slice of one axis on possibly symbolic extents. */
 function sliceDim(c: RuleContext, dim: Dim, start: Dim, end: Dim, step: Dim): { count: Dim; start: number | undefined } {
   if (step === 0 || start === null || end === null || step === null || typeof step === 'string') return { count: null, start: undefined };
-  if (typeof dim === 'number' && typeof start === 'number' && typeof end === 'number') {
-    let s = start < 0 ? start + dim : start;
-    let e = end < 0 ? end + dim : end;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), dim);
-      e = Math.min(Math.max(e, 0), dim);
-    } else {
-      s = Math.min(Math.max(s, 0), dim - 1);
-      e = Math.min(Math.max(e, -1), dim - 1);
-    }
-    return { count: Math.max(0, Math.ceil((e - s) / step)), start: s };
-  }
+  if (typeof dim === 'number' && typeof start === 'number' && typeof end === 'number') return sliceAxis(dim, start, end, step);
   if (step !== 1 || dim === null) return { count: null, start: undefined };
   const BIG = 2 ** 31;
   // Symbolic extent: the common cases x[s:], x[:S] and x[s:S] (assuming s ≤ dim).
