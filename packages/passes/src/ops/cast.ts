@@ -29,6 +29,7 @@ export const CAST_OPS: readonly OpDef[] = [
     shape: cast,
     cost: { ops: perOutput(1), opsNote: '1 per element' },
     kernel: { note: 'numeric types and bool, float16/bfloat16 via the graph encoders; declines UB conversions', fn: castKernel },
+    passesWeights: true,
     fp16: FP16_ALL,
   }),
   defineOp({
@@ -37,5 +38,6 @@ export const CAST_OPS: readonly OpDef[] = [
     shape: castLike,
     cost: { ops: perOutput(1), opsNote: '1 per element' },
     kernel: { note: 'as Cast, target type from the second input', fn: castLikeKernel },
+    passesWeights: true,
   }),
 ];

@@ -281,7 +281,7 @@ const MOVES: OpCost = { opsNote: 'data movement' };
 const move = (type: string, attributes: AttributeSchema, shape: ShapeRule, more: Partial<OpDefInput> = {}): OpDef => defineOp({ type, attributes, shape, cost: MOVES, ...more });
 
 export const MOVEMENT_OPS: readonly OpDef[] = [
-  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, fp16: FP16_ALL }),
+  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, passesWeights: true, fp16: FP16_ALL }),
   // A learned token concatenated to the sequence (ViT's class token) is a parameter.
   move('Concat', attrs('axis'), concat, {
     cost: { constOperandsLearnable: true, opsNote: 'data movement' },
@@ -290,17 +290,18 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
     fp16: FP16_ALL,
   }),
   move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL }),
-  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, fp16: FP16_ALL }),
+  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL }),
   move('Gather', { axis: withDefault(ATTR.axis, 0) }, gather, {
     cost: { weights: [0], opsNote: 'data movement' },
     kernel: { note: 'any element-addressable dtype, int32/int64 indices, negative indices', fn: gatherKernel },
     weightInputs: [0],
+    passesWeights: true,
     fp16: FP16_ALL,
   }),
   move('GatherElements', { axis: withDefault(ATTR.axis, 0) }, gatherElements),
   move('GatherND', { batch_dims: withDefault(ATTR.batch_dims, 0) }, gatherND),
-  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, fp16: FP16_ALL }),
-  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, fp16: FP16_ALL }),
+  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, passesWeights: true, fp16: FP16_ALL }),
+  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, passesWeights: true, fp16: FP16_ALL }),
   move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL }),
   move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL }),
   move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL }),

@@ -31,6 +31,7 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     type: 'DequantizeLinear',
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
     shape: dequantize,
+    passesWeights: true,
     cost: { ops: perOutput(2), opsNote: '2 per element' },
   }),
   defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' } }),

@@ -96,6 +96,9 @@ export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet(
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
 
+/** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
+export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));
+
 /** The attribute names a default-domain op has (for rewrites that decline on anything else). */
 export function knownAttributes(type: string): readonly string[] {
   const op = getOp(type);

@@ -140,7 +140,7 @@ const size: ShapeRule = (c) => {
 
 /** A view: the output is the input's data under other dims (no new activation, no traffic). */
 const view = (type: string, attributes: AttributeSchema, shape: ShapeRule, kernel: KernelEntry, more: Partial<OpDefInput> = {}): OpDef =>
-  defineOp({ type, attributes, shape, cost: { alias: true }, kernel, fp16: FP16_ALL, ...more });
+  defineOp({ type, attributes, shape, cost: { alias: true }, kernel, passesWeights: true, fp16: FP16_ALL, ...more });
 
 const AXES_NOTE = 'axes attribute (< opset 13) or input (≥ 13)';
 

@@ -67,6 +67,11 @@ export interface OpDef {
   readonly reference?: ReferenceKernel;
   /** Input slots holding weights that weight compression (fp16-weights) may round. */
   readonly weightInputs?: readonly number[];
+  /**
+   * A weight reaching a layer through this op is still that weight (views, casts, slicing,
+   * dequantization): the analysis traces learnable parameters back through it.
+   */
+  readonly passesWeights?: boolean;
   /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
   readonly fp16?: Fp16Facet;
 }

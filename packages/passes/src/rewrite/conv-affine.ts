@@ -10,10 +10,11 @@
  * must not raise its rank, so the output shape and dtype are unchanged.
  */
 import { Node, type Graph, type Value } from '@onnxkit/graph';
+import { knownAttributes } from '../ops/registry.js';
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledCopy, tensorFromScratch } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const CONV_ATTRS = knownAttributes('Conv');
 
 export type AffineOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 

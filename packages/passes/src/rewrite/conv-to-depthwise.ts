@@ -38,12 +38,13 @@
  * (per layer and overall) instead of claiming equivalence; it never runs in the default preset.
  */
 import { Attribute, Node, type Graph, type Tensor, type Value } from '@onnxkit/graph';
+import { knownAttributes } from '../ops/registry.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
 import { thinSvd } from './svd.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, product, tensorFromScratch, trimInputs } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const CONV_ATTRS = knownAttributes('Conv');
 
 export interface DecoupledLayer {
   node: string;

@@ -33,27 +33,12 @@
 import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Value, numberToFloat16Bits } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { lookup, opTable } from '../common/op-table.js';
+import { lookup } from '../common/op-table.js';
+import { FP16_SAFE } from '../ops/registry.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
-/** Ops converted to float16, with input positions that must keep their float32 type. */
-export const FP16_OPS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
-  ...Object.fromEntries(
-    [
-      'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal',
-      'Softplus', 'Elu', 'Selu', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Identity', 'Softsign', 'Sin', 'Cos', 'ThresholdedRelu',
-      'Gelu', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Equal', 'Less', 'Greater', 'LessOrEqual',
-      'GreaterOrEqual', 'Where', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'BatchNormalization', 'InstanceNormalization',
-      'LayerNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LRN', 'Softmax', 'LogSoftmax', 'Concat',
-      'Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin',
-      'ReduceL2', 'ReduceProd', 'Expand', 'Tile', 'Split', 'Clip', 'Gather', 'Einsum', 'ArgMax', 'ArgMin', 'MeanVarianceNormalization',
-      'DepthToSpace', 'SpaceToDepth', 'CumSum', 'Cast', 'Constant', 'ConstantOfShape',
-    ].map((op) => [op, [] as number[]]),
-  ),
-  Resize: [1, 2],
-  Upsample: [1],
-  Dropout: [1, 2],
-});
+/** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
+export const FP16_OPS: Readonly<Record<string, readonly number[]>> = FP16_SAFE;
 
 /** Ops that failed in float16 on onnxruntime-node 1.30 CPU (float-only schemas). */
 export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];

@@ -37,6 +37,7 @@
 import { DataType, Tensor, dataTypeName, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
 import { elementBits } from '../common/data-types.js';
 import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
+import { shapeRange } from '../ops/axes.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
 import { NONDETERMINISTIC_OPS, attributeIssue, constantNodeValue, nodeLabel } from './util.js';
@@ -252,12 +253,8 @@ function budgetProblem(s: RewriteSession, n: Node, st: FoldState): string | unde
 
 /** The dims Shape(start, end) returns (start/end from opset 15, clamped like the spec). */
 function shapeSlice(n: Node, shape: Shape, opset: number): Shape {
-  const rank = shape.length;
-  if (opset < 15) return shape;
-  const clamp = (v: number): number => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
-  const start = clamp(n.getInt('start', 0));
-  const end = n.attr('end') ? clamp(n.getInt('end', rank)) : rank;
-  return end > start ? shape.slice(start, end) : [];
+  const { start, end } = shapeRange(n, shape.length, opset);
+  return shape.slice(start, end);
 }
 
 function sizeTensor(shape: readonly number[]): Tensor {

@@ -23,30 +23,12 @@
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
-import { lookup, opTable } from '../common/op-table.js';
+import { lookup } from '../common/op-table.js';
+import { WEIGHT_INPUTS } from '../ops/registry.js';
 import { nodeLabel } from './util.js';
 
-/** (op → input positions that hold weights safe to round). */
-export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
-  Conv: [1, 2],
-  ConvTranspose: [1, 2],
-  Gemm: [0, 1, 2],
-  MatMul: [0, 1],
-  Add: [0, 1],
-  Sub: [0, 1],
-  Mul: [0, 1],
-  Div: [0, 1],
-  BatchNormalization: [1, 2, 3, 4],
-  InstanceNormalization: [1, 2],
-  LayerNormalization: [1, 2],
-  PRelu: [1],
-  Gather: [0],
-  Concat: [0, 1, 2, 3, 4, 5, 6, 7],
-  LSTM: [1, 2, 3],
-  GRU: [1, 2, 3],
-  RNN: [1, 2, 3],
-  Einsum: [0, 1, 2],
-});
+/** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */
+export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = WEIGHT_INPUTS;
 
 export const fp16Weights = definePass({
   name: 'fp16-weights',

@@ -31,13 +31,14 @@
  * Known limits: LpPool and ConvTranspose are not handled; a Pad feeding several consumers is left.
  */
 import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
+import { knownAttributes } from '../ops/registry.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, intsOf, nodeLabel, numericScalar, trimInputs } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
-const AVG_ATTRS = ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'];
-const MAX_ATTRS = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'];
+const CONV_ATTRS = knownAttributes('Conv');
+const AVG_ATTRS = knownAttributes('AveragePool');
+const MAX_ATTRS = knownAttributes('MaxPool');
 
 export const fusePadIntoConv = definePass({
   name: 'fuse-pad-into-conv',

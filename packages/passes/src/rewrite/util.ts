@@ -121,11 +121,8 @@ export function product(dims: readonly number[]): number {
   return n;
 }
 
-/** Normalises a possibly negative axis for `rank`; undefined when out of range. */
-export function normAxis(axis: number, rank: number): number | undefined {
-  const a = axis < 0 ? axis + rank : axis;
-  return a >= 0 && a < rank ? a : undefined;
-}
+/** Normalises a possibly negative axis for `rank`; undefined when out of range (one helper for the package). */
+export { normAxis } from '../ops/axes.js';
 
 /** True when every element of a float/int tensor equals `x` exactly (bit-level for ±0 is not distinguished). */
 export function allEqual(t: Tensor, x: number): boolean {
