@@ -16,6 +16,7 @@ import type { OpCost } from './cost.js';
 import { BINARY_OPS, VARIADIC_OPS } from './elementwise-binary.js';
 import { ACTIVATION_OPS, UNARY_MATH_OPS } from './elementwise-unary.js';
 import { GENERATOR_OPS } from './generators.js';
+import { GridSample } from './grid-sample.js';
 import { LINEAR_OPS } from './linear.js';
 import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS, SOFTMAX_OPS } from './normalization.js';
@@ -49,6 +50,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...GENERATOR_OPS,
   ...QUANTIZE_OPS,
   ...CONTROL_FLOW_OPS,
+  GridSample,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */
@@ -56,7 +58,8 @@ export function opKey(domain: string, type: string): string {
   return domain === '' || domain === 'ai.onnx' ? type : `${domain}::${type}`;
 }
 
-function register(ops: readonly OpDef[]): Readonly<Record<string, OpDef>> {
+/** A prototype-less table of `ops` by key; throws when two declarations share a key. */
+export function registerOps(ops: readonly OpDef[]): Readonly<Record<string, OpDef>> {
   const seen = new Map<string, OpDef>();
   for (const op of ops) {
     const key = opKey(op.domain, op.type);
@@ -67,7 +70,7 @@ function register(ops: readonly OpDef[]): Readonly<Record<string, OpDef>> {
 }
 
 /** op key → declaration. */
-export const REGISTRY: Readonly<Record<string, OpDef>> = register(OPS);
+export const REGISTRY: Readonly<Record<string, OpDef>> = registerOps(OPS);
 
 /** The declaration of a default-domain op type (or `domain::type`), if registered. */
 export function getOp(type: string, domain = ''): OpDef | undefined {
