@@ -171,7 +171,8 @@ export const GridSample = defineOp({
     mode: withDefault(ATTR.mode, 'bilinear'),
     padding_mode: withDefault(ATTR.padding_mode, 'zeros'),
   },
-  shape,
+  shape, // X [N, C, d…], grid [N, D…, r] → [N, C, D…]
   cost: { ops, opsNote: 'nearest 0, linear 2·2^r, cubic 2·4^r per output (r spatial axes), as Resize' },
-  reference,
+  reference, // float64, the spec's interpolation and padding rules
+  // no `kernel`: its grid is an activation, nothing to fold; no `fp16`: ORT's CPU kernel is float32-only
 });

@@ -4,6 +4,7 @@
  * path that uses it — attributeProblem, inferShapes, analyzeModel, and the reference against the
  * expected outputs of the ONNX backend corpus.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, type Tensor } from '@onnxkit/graph';
@@ -13,6 +14,7 @@ import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
 import { corpusAvailable, NODE_CORPUS, nodeTests, testTensors } from '../analysis/corpus.js';
+import { ROOT } from '../isolated.js';
 
 const F = DataType.FLOAT;
 
@@ -104,5 +106,15 @@ describe('GridSample', () => {
       if (err > 5e-5) worst.push(`${test}: max relative error ${err.toExponential(2)}`);
     }
     expect(worst).toEqual([]);
+  });
+
+  it('is the README\'s worked example, shown verbatim', () => {
+    const source = readFileSync(join(ROOT, 'packages', 'passes', 'src', 'ops', 'grid-sample.ts'), 'utf8');
+    const declaration = source.slice(source.indexOf('export const GridSample = defineOp({'), source.indexOf('\n});', source.indexOf('export const GridSample')) + 4);
+    expect(declaration).toMatch(/^export const GridSample[\s\S]+\}\);$/);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(declaration);
+    expect(readme).toContain('  GridSample,\n]);');
+    expect(readFileSync(join(ROOT, 'packages', 'passes', 'src', 'ops', 'registry.ts'), 'utf8')).toContain('  GridSample,\n]);');
   });
 });
