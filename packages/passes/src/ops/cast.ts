@@ -5,7 +5,7 @@ import { DataType } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { castKernel, castLikeKernel } from '../kernels/shape-ops.js';
 import { ATTR, withDefault } from './attributes.js';
-import { perOutput } from './cost.js';
+import { perOutput, type OpCost } from './cost.js';
 import { isIntType, U } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef } from './types.js';
 
@@ -22,12 +22,15 @@ const castLike: ShapeRule = (c) => {
   if (p) c.partial(0, p);
 };
 
+/** One conversion per element. */
+const CONVERT: OpCost = { ops: perOutput(1), opsNote: '1 per element' };
+
 export const CAST_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Cast',
     attributes: { to: ATTR.to, saturate: withDefault(ATTR.saturate, 1) },
     shape: cast,
-    cost: { ops: perOutput(1), opsNote: '1 per element' },
+    cost: CONVERT,
     kernel: { note: 'numeric types and bool, float16/bfloat16 via the graph encoders; declines UB conversions', fn: castKernel },
     passesWeights: true,
     fp16: FP16_ALL,
@@ -36,7 +39,7 @@ export const CAST_OPS: readonly OpDef[] = [
     type: 'CastLike',
     attributes: { saturate: withDefault(ATTR.saturate, 1) },
     shape: castLike,
-    cost: { ops: perOutput(1), opsNote: '1 per element' },
+    cost: CONVERT,
     kernel: { note: 'as Cast, target type from the second input', fn: castLikeKernel },
     passesWeights: true,
   }),

@@ -4,9 +4,9 @@
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { perInput, poolOps } from './cost.js';
+import { perInput, poolOps, type OpCost } from './cost.js';
 import { windowOut, windowParams } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { defineOp, FP16_ALL, type AttributeSchema, type OpDef } from './types.js';
 
 function pool(withIndices: boolean): ShapeRule {
   return (c) => {
@@ -47,22 +47,14 @@ const WINDOW = {
   strides: ATTR.strides,
 };
 
+/** A windowed pool: the shared window attributes plus its own, and `ops` per output. */
+const windowPool = (type: string, own: AttributeSchema, withIndices: boolean, ops: OpCost['ops'], opsNote: string, fp16: boolean): OpDef =>
+  defineOp({ type, attributes: { ...WINDOW, ...own }, shape: pool(withIndices), cost: { ops, opsNote }, ...(fp16 ? { fp16: FP16_ALL } : {}) });
+
 export const POOL_OPS: readonly OpDef[] = [
-  defineOp({
-    type: 'MaxPool',
-    attributes: { ...WINDOW, storage_order: withDefault(ATTR.storage_order, 0) },
-    shape: pool(true),
-    cost: { ops: poolOps(0), opsNote: 'kernel size per output (comparisons)' },
-    fp16: FP16_ALL,
-  }),
-  defineOp({
-    type: 'AveragePool',
-    attributes: { ...WINDOW, count_include_pad: withDefault(ATTR.count_include_pad, 0) },
-    shape: pool(false),
-    cost: { ops: poolOps(1), opsNote: 'kernel size + 1 per output (adds, divide)' },
-    fp16: FP16_ALL,
-  }),
-  defineOp({ type: 'LpPool', attributes: { ...WINDOW, p: withDefault(ATTR.p, 2) }, shape: pool(false), cost: { ops: poolOps(1, 2), opsNote: '2 × kernel size + 1 per output' } }),
+  windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true),
+  windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true),
+  windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false),
   defineOp({ type: 'GlobalAveragePool', attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL }),
   defineOp({ type: 'GlobalMaxPool', attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL }),
   defineOp({ type: 'GlobalLpPool', attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),

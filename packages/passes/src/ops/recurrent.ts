@@ -25,26 +25,21 @@ const recurrent: ShapeRule = (c) => {
 
 const RECURRENT_ATTRIBUTES = { direction: withDefault(ATTR.direction, 'forward'), hidden_size: ATTR.hidden_size, layout: withDefault(ATTR.layout, 0) };
 
+/**
+ * A recurrent layer of `gates` gates: W (1) and R (2) are weights, B (3) — and LSTM's peephole
+ * P (7) — biases; `perElement` element-wise ops per output element (`why` says which).
+ */
+const recurrentOp = (type: string, gates: number, biases: readonly number[], perElement: number, why: string): OpDef =>
+  defineOp({
+    type,
+    attributes: RECURRENT_ATTRIBUTES,
+    shape: recurrent,
+    cost: { weights: [1, 2], biases, macs: recurrentMacs(gates), ops: perOutput(perElement), opsNote: `${perElement} per output element (${why})` },
+    weightInputs: [1, 2, 3],
+  });
+
 export const RECURRENT_OPS: readonly OpDef[] = [
-  defineOp({
-    type: 'LSTM',
-    attributes: RECURRENT_ATTRIBUTES,
-    shape: recurrent,
-    cost: { weights: [1, 2], biases: [3, 7], macs: recurrentMacs(4), ops: perOutput(34), opsNote: '34 per output element (3 sigmoid, 2 tanh, bias adds, cell update)' },
-    weightInputs: [1, 2, 3],
-  }),
-  defineOp({
-    type: 'GRU',
-    attributes: RECURRENT_ATTRIBUTES,
-    shape: recurrent,
-    cost: { weights: [1, 2], biases: [3], macs: recurrentMacs(3), ops: perOutput(26), opsNote: '26 per output element (2 sigmoid, 1 tanh, bias adds, blend)' },
-    weightInputs: [1, 2, 3],
-  }),
-  defineOp({
-    type: 'RNN',
-    attributes: RECURRENT_ATTRIBUTES,
-    shape: recurrent,
-    cost: { weights: [1, 2], biases: [3], macs: recurrentMacs(1), ops: perOutput(7), opsNote: '7 per output element (bias adds, tanh)' },
-    weightInputs: [1, 2, 3],
-  }),
+  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update'),
+  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend'),
+  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh'),
 ];
