@@ -95,6 +95,7 @@ export const CONV_OPS: readonly OpDef[] = [
     shape: conv(0, 1),
     cost: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: BIAS_NOTE },
     weightInputs: [1, 2],
+    int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
     fp16: FP16_ALL,
   }),
   defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], macs: convMacs(1) } }),
@@ -110,6 +111,8 @@ export const CONV_OPS: readonly OpDef[] = [
     shape: convTranspose,
     cost: { weights: [1], biases: [2], macs: convTransposeMacs, ops: biasOps(2), opsNote: BIAS_NOTE },
     weightInputs: [1, 2],
+    // W is [C_in, C_out/g, k…]: output channels lie on axis 1 only when there is one group.
+    int8WeightAxis: (node, input) => (input === 1 && node.getInt('group', 1) === 1 ? 1 : undefined),
     fp16: FP16_ALL,
   }),
 ];

@@ -38,7 +38,15 @@ const epsilon = withDefault(ATTR.epsilon, 1e-5);
 export const NORMALIZATION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'BatchNormalization',
-    attributes: { epsilon, momentum: withDefault(ATTR.momentum, 0.9), is_test: ATTR.is_test, spatial: ATTR.spatial, training_mode: withDefault(ATTR.training_mode, 0) },
+    attributes: {
+      epsilon,
+      momentum: withDefault(ATTR.momentum, 0.9),
+      training_mode: withDefault(ATTR.training_mode, 0),
+      // Before opset 7 (is_test, spatial) and opset 6 (consumed_inputs).
+      is_test: ATTR.is_test,
+      spatial: ATTR.spatial,
+      consumed_inputs: ATTR.consumed_inputs,
+    },
     shape: batchNorm,
     cost: { biases: [1, 2], buffers: [3, 4], inPlace: true, ops: perOutput(2), opsNote: '2 per element (scale and shift)' },
     weightInputs: [1, 2, 3, 4],

@@ -6,6 +6,7 @@
  * Adding an op: one module declaring its OpDef (see README "Adding an operator") and one line in
  * OPS below.
  */
+import type { Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
@@ -101,6 +102,14 @@ export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op)
 
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
 export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));
+
+/**
+ * The output-channel axis of a weight of rank `rank` read at `input` of `node`, for per-channel
+ * int8 quantization (each op's `int8WeightAxis`); undefined when not quantizable so.
+ */
+export function int8WeightAxis(node: Node, input: number, rank: number): number | undefined {
+  return node.isOnnxDomain ? getOp(node.opType)?.int8WeightAxis?.(node, input, rank) : undefined;
+}
 
 /** The attribute names a default-domain op has (for rewrites that decline on anything else). */
 export function knownAttributes(type: string): readonly string[] {

@@ -72,6 +72,11 @@ export interface OpDef {
    * dequantization): the analysis traces learnable parameters back through it.
    */
   readonly passesWeights?: boolean;
+  /**
+   * Int8 friendliness: the output-channel axis of the weight at input `input` (of rank `rank`),
+   * for per-channel int8 weight quantization; undefined when that input cannot be quantized so.
+   */
+  readonly int8WeightAxis?: (node: Node, input: number, rank: number) => number | undefined;
   /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
   readonly fp16?: Fp16Facet;
 }

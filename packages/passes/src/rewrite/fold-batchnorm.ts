@@ -30,14 +30,15 @@
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
 import { Attribute, Node, dataTypeName, type Graph, type Tensor } from '@onnxkit/graph';
+import { knownAttributes } from '../ops/registry.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledCopy, tensorFromScratch } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
-const CONVT_ATTRS = [...CONV_ATTRS, 'output_padding', 'output_shape'];
-const GEMM_ATTRS = ['alpha', 'beta', 'transA', 'transB', 'broadcast'];
-const BN_ATTRS = ['epsilon', 'momentum', 'training_mode', 'is_test', 'spatial', 'consumed_inputs'];
+const CONV_ATTRS = knownAttributes('Conv');
+const CONVT_ATTRS = knownAttributes('ConvTranspose');
+const GEMM_ATTRS = knownAttributes('Gemm');
+const BN_ATTRS = knownAttributes('BatchNormalization');
 
 export const foldBatchnorm = definePass({
   name: 'fold-batchnorm',

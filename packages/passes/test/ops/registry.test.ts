@@ -6,12 +6,12 @@
  * the known-attribute lists) are exactly what the op declarations say.
  */
 import { describe, expect, it } from 'vitest';
-import { AttributeType } from '@onnxkit/graph';
+import { AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { COST_TABLE } from '../../src/analysis/cost-table.js';
 import { SHAPE_RULES } from '../../src/analysis/shape-rules.js';
 import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribute-schema.js';
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
-import { FP16_SAFE, getOp, knownAttributes, OPS, REGISTRY, registerOps, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
+import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, OPS, REGISTRY, registerOps, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
 import { defineOp, isUndeclared, undeclared, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
 
@@ -98,6 +98,31 @@ describe('the operator registry', () => {
     expect([...knownAttributes('Conv')].sort()).toEqual(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
     expect([...knownAttributes('AveragePool')].sort()).toEqual(['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides']);
     expect([...knownAttributes('MaxPool')].sort()).toEqual(['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides']);
+    expect([...knownAttributes('ConvTranspose')].sort()).toEqual(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
+    expect([...knownAttributes('Gemm')].sort()).toEqual(['alpha', 'beta', 'broadcast', 'transA', 'transB']);
+    expect([...knownAttributes('BatchNormalization')].sort()).toEqual(['consumed_inputs', 'epsilon', 'is_test', 'momentum', 'spatial', 'training_mode']);
     expect(() => knownAttributes('NoSuchOp')).toThrow(/declares no attribute schema/);
+  });
+
+  it('names the output-channel axis of int8-quantizable weights (Conv 0, ConvTranspose 1 ungrouped, Gemm by transB, 2-D MatMul 1)', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const F = DataType.FLOAT;
+    const x = b.input('x', F, [1, 4, 8, 8]);
+    const w = b.constant('w', Tensor.fromArray(F, [4, 4, 1, 1], new Float32Array(16)));
+    const conv = b.op('Conv', [x, w], {}, { name: 'conv' });
+    const convT = b.op('ConvTranspose', [x, w], {}, { name: 'convT' });
+    const grouped = b.op('ConvTranspose', [x, w], { group: 2 }, { name: 'grouped' });
+    const m2 = b.input('m', F, [3, 4]);
+    const w2 = b.constant('w2', Tensor.fromArray(F, [4, 4], new Float32Array(16)));
+    const gemm = b.op('Gemm', [m2, w2], {}, { name: 'gemm' });
+    const gemmT = b.op('Gemm', [m2, w2], { transB: 1 }, { name: 'gemmT' });
+    const mm = b.op('MatMul', [m2, w2], {}, { name: 'mm' });
+    const relu = b.op('Relu', [mm], {}, { name: 'relu' });
+    for (const v of [conv, convT, grouped, gemm, gemmT, relu]) b.output(v);
+    const nodes = new Map([...b.build().graph].map((n) => [n.name, n]));
+    const axis = (name: string, input: number, rank: number) => int8WeightAxis(nodes.get(name)!, input, rank);
+    expect([axis('conv', 1, 4), axis('conv', 0, 4), axis('convT', 1, 4), axis('grouped', 1, 4)]).toEqual([0, undefined, 1, undefined]);
+    expect([axis('gemm', 1, 2), axis('gemmT', 1, 2), axis('gemm', 0, 2)]).toEqual([1, 0, undefined]);
+    expect([axis('mm', 1, 2), axis('mm', 1, 3), axis('relu', 0, 2)]).toEqual([1, undefined, undefined]);
   });
 });
