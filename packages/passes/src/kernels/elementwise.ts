@@ -272,40 +272,26 @@ export function erf(x: number): number {
   return x > 0 ? 1 - erfc : erfc - 1;
 }
 
-const UNARY_FLOAT: Record<string, (x: number) => number> = {
-  Neg: (x) => -x,
-  Abs: Math.abs,
-  Sqrt: Math.sqrt,
-  Reciprocal: (x) => 1 / x,
-  Floor: Math.floor,
-  Ceil: Math.ceil,
-  Relu: (x) => (x < 0 ? 0 : x),
-  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  Tanh: Math.tanh,
-  Erf: erf,
-  Exp: Math.exp,
-  Log: Math.log,
-};
+/** An integer form of a unary op: int32 and int64 functions, from opset `minOpset` if given. */
+export interface UnaryInt {
+  readonly i32: (x: number) => number;
+  readonly i64: (x: bigint) => bigint;
+  readonly minOpset?: number;
+}
 
-const UNARY_INT: Record<string, { i32: (x: number) => number; i64: (x: bigint) => bigint; minOpset?: number }> = {
-  Neg: { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) },
-  Abs: { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) },
-  Relu: { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 },
-};
-
-export function unaryKernel(name: string): KernelFn {
+/** A unary element-wise kernel: `float` on float32/float64 (rounded once), `int` on int32/int64. */
+export function unaryKernel(float: (x: number) => number, int?: UnaryInt): KernelFn {
   return (_node, inputs, opset) => {
     const x = inputs[0];
     if (!x) return undefined;
     const n = x.size;
     if (x.dtype === DataType.FLOAT || x.dtype === DataType.DOUBLE) {
-      const f = UNARY_FLOAT[name]!;
       const src = x.toArray() as Float32Array | Float64Array;
       const out = newStorage(x.dtype, n) as Float32Array | Float64Array;
-      for (let i = 0; i < n; i++) out[i] = f(src[i]!);
+      for (let i = 0; i < n; i++) out[i] = float(src[i]!);
       return [makeTensor(x.dtype, x.dims, out)];
     }
-    const g = UNARY_INT[name];
+    const g = int;
     if (g === undefined || (g.minOpset !== undefined && opset < g.minOpset)) return undefined;
     if (x.dtype === DataType.INT32) {
       const src = x.toArray() as Int32Array;
@@ -325,17 +311,11 @@ export function unaryKernel(name: string): KernelFn {
 
 // ---------------------------------------------------------------- comparisons and logic
 
-type CmpFn = (a: number | bigint, b: number | bigint) => boolean;
-const CMP: Record<string, CmpFn> = {
-  Equal: (a, b) => a === b,
-  Less: (a, b) => a < b,
-  Greater: (a, b) => a > b,
-  LessOrEqual: (a, b) => a <= b,
-  GreaterOrEqual: (a, b) => a >= b,
-};
+/** A comparison of two numbers (or two bigints). */
+export type CmpFn = (a: number | bigint, b: number | bigint) => boolean;
 
-export function comparisonKernel(name: string): KernelFn {
-  const f = CMP[name]!;
+/** A broadcasting comparison → bool, on numeric and bool types. */
+export function comparisonKernel(f: CmpFn): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
     if (!a || !b) return undefined;
@@ -350,14 +330,8 @@ export function comparisonKernel(name: string): KernelFn {
   };
 }
 
-const LOGIC: Record<string, (a: number, b: number) => number> = {
-  And: (a, b) => (a && b ? 1 : 0),
-  Or: (a, b) => (a || b ? 1 : 0),
-  Xor: (a, b) => ((a ? 1 : 0) ^ (b ? 1 : 0)),
-};
-
-export function logicKernel(name: string): KernelFn {
-  const f = LOGIC[name]!;
+/** A broadcasting logical op on bool operands (0/1 bytes). */
+export function logicKernel(f: (a: number, b: number) => number): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
     if (!a || !b) return undefined;

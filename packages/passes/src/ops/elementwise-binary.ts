@@ -7,7 +7,7 @@ import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
-import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, variadicArithKernel, whereKernel } from '../kernels/elementwise.js';
+import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, variadicArithKernel, whereKernel, type CmpFn } from '../kernels/elementwise.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, firstType, isIntType } from './shape-helpers.js';
@@ -106,12 +106,17 @@ export const BINARY_OPS: readonly OpDef[] = [
   binaryOp('BitwiseAnd', binary(), true),
   binaryOp('BitwiseOr', binary(), true),
   binaryOp('BitwiseXor', binary(), true),
-  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel('And') } }),
-  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel('Or') } }),
-  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel('Xor') } }),
-  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel('Equal') }, fp16: FP16_ALL }),
-  ...(['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'] as const).map((type) =>
-    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(type) }, fp16: FP16_ALL }),
+  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) } }),
+  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) } }),
+  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) } }),
+  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel((a, b) => a === b) }, fp16: FP16_ALL }),
+  ...([
+    ['Less', (a, b) => a < b],
+    ['Greater', (a, b) => a > b],
+    ['LessOrEqual', (a, b) => a <= b],
+    ['GreaterOrEqual', (a, b) => a >= b],
+  ] as const satisfies readonly (readonly [string, CmpFn])[]).map(([type, f]) =>
+    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL }),
   ),
   binaryOp('Where', where, false, { kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL }),
 ];

@@ -2,7 +2,7 @@
  * Element-wise unary ops: activation functions (applied in place) and element-wise math.
  */
 import type { ShapeRule } from '../analysis/inference-types.js';
-import { clipKernel, notKernel, unaryKernel } from '../kernels/elementwise.js';
+import { clipKernel, erf, notKernel, unaryKernel } from '../kernels/elementwise.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perOutput } from './cost.js';
 import { same, sameBool } from './shape-helpers.js';
@@ -37,19 +37,19 @@ const float64Accurate = 'float32/float64, float64-accurate (few-ulp agreement wi
 
 /** Activation functions: applied in place (no new activation), counted per element. */
 export const ACTIVATION_OPS: readonly OpDef[] = [
-  activation('Relu', 1, attrs(), { kernel: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel('Relu') }, fp16: FP16_ALL }),
+  activation('Relu', 1, attrs(), { kernel: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel((x) => (x < 0 ? 0 : x), { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 }) }, fp16: FP16_ALL }),
   activation('LeakyRelu', 2, { alpha: withDefault(ATTR.alpha, 0.01) }, { fp16: FP16_ALL }),
   activation('PRelu', 2, attrs(), { shape: prelu, cost: { inPlace: true, ops: perOutput(2), opsNote: '2 per element', biases: [1] }, weightInputs: [1], fp16: FP16_ALL }),
   activation('ThresholdedRelu', 1, { alpha: withDefault(ATTR.alpha, 1) }, { fp16: FP16_ALL }),
   activation('Elu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { fp16: FP16_ALL }),
   activation('Selu', 4, { alpha: withDefault(ATTR.alpha, 1.67326319217681884765625), gamma: withDefault(ATTR.gamma, 1.05070102214813232421875) }, { fp16: FP16_ALL }),
   activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }),
-  activation('Sigmoid', 4, attrs(), { kernel: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel('Sigmoid') }, fp16: FP16_ALL }),
+  activation('Sigmoid', 4, attrs(), { kernel: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel((x) => 1 / (1 + Math.exp(-x))) }, fp16: FP16_ALL }),
   activation('HardSigmoid', 3, { alpha: withDefault(ATTR.alpha, 0.2), beta: withDefault(ATTR.beta, 0.5) }, { fp16: FP16_ALL }),
   activation('HardSwish', 4, attrs(), { fp16: FP16_ALL }),
   activation('Swish', 5, { alpha: withDefault(ATTR.alpha, 1) }),
   activation('Gelu', 8, { approximate: withDefault(ATTR.approximate, 'none') }, { fp16: FP16_ALL }),
-  activation('Tanh', 5, attrs(), { kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Tanh') }, fp16: FP16_ALL }),
+  activation('Tanh', 5, attrs(), { kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL }),
   activation('Softplus', 3, attrs(), { fp16: FP16_ALL }),
   activation('Softsign', 3, attrs(), { fp16: FP16_ALL }),
   activation('Mish', 7, attrs()),
@@ -58,15 +58,15 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
 
 /** Element-wise math: a new output, counted per element. */
 export const UNARY_MATH_OPS: readonly OpDef[] = [
-  math('Erf', 1, same, { kernel: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel('Erf') }, fp16: FP16_ALL }),
-  math('Exp', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel('Exp') }, fp16: FP16_ALL }),
-  math('Log', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel('Log') }, fp16: FP16_ALL }),
-  math('Sqrt', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Sqrt') }, fp16: FP16_ALL }),
-  math('Neg', 1, unaryPartial((v) => -v, false), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel('Neg') }, fp16: FP16_ALL }),
-  math('Abs', 1, unaryPartial(Math.abs, true), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel('Abs') }, fp16: FP16_ALL }),
-  math('Reciprocal', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Reciprocal') }, fp16: FP16_ALL }),
-  math('Floor', 1, unaryPartial(Math.floor, true), { kernel: { note: 'float32/float64', fn: unaryKernel('Floor') }, fp16: FP16_ALL }),
-  math('Ceil', 1, unaryPartial(Math.ceil, true), { kernel: { note: 'float32/float64', fn: unaryKernel('Ceil') }, fp16: FP16_ALL }),
+  math('Erf', 1, same, { kernel: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel(erf) }, fp16: FP16_ALL }),
+  math('Exp', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel(Math.exp) }, fp16: FP16_ALL }),
+  math('Log', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel(Math.log) }, fp16: FP16_ALL }),
+  math('Sqrt', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel(Math.sqrt) }, fp16: FP16_ALL }),
+  math('Neg', 1, unaryPartial((v) => -v, false), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel((x) => -x, { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) }) }, fp16: FP16_ALL }),
+  math('Abs', 1, unaryPartial(Math.abs, true), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel(Math.abs, { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) }) }, fp16: FP16_ALL }),
+  math('Reciprocal', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel((x) => 1 / x) }, fp16: FP16_ALL }),
+  math('Floor', 1, unaryPartial(Math.floor, true), { kernel: { note: 'float32/float64', fn: unaryKernel(Math.floor) }, fp16: FP16_ALL }),
+  math('Ceil', 1, unaryPartial(Math.ceil, true), { kernel: { note: 'float32/float64', fn: unaryKernel(Math.ceil) }, fp16: FP16_ALL }),
   math('Round', 1, unaryPartial((v) => Math.round(v), true), { fp16: FP16_ALL }),
   math('Sign', 1, same, { fp16: FP16_ALL }),
   math('Sin', 1, same, { fp16: FP16_ALL }),
