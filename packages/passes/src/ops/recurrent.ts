@@ -3,9 +3,9 @@
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
-import { ATTR, withDefault } from './attributes.js';
+import { ATTR, attrs, withDefault } from './attributes.js';
 import { perOutput, recurrentMacs } from './cost.js';
-import { defineOp, type OpDef } from './types.js';
+import { defineOp, type AttributeSchema, type OpDef } from './types.js';
 
 /**
  * LSTM/GRU/RNN: Y [seq, dirs, batch, hidden] and Y_h (and LSTM's Y_c) [dirs, batch, hidden];
@@ -23,23 +23,27 @@ const recurrent: ShapeRule = (c) => {
   for (let i = 1; i < c.node.outputs.length; i++) c.out(i, type, layout === 1 ? [batch, dirs, hidden] : [dirs, batch, hidden]);
 };
 
-const RECURRENT_ATTRIBUTES = { direction: withDefault(ATTR.direction, 'forward'), hidden_size: ATTR.hidden_size, layout: withDefault(ATTR.layout, 0) };
+const RECURRENT_ATTRIBUTES: AttributeSchema = {
+  ...attrs('activation_alpha', 'activation_beta', 'activations', 'clip', 'hidden_size'),
+  direction: withDefault(ATTR.direction, 'forward'),
+  layout: withDefault(ATTR.layout, 0),
+};
 
 /**
  * A recurrent layer of `gates` gates: W (1) and R (2) are weights, B (3) — and LSTM's peephole
  * P (7) — biases; `perElement` element-wise ops per output element (`why` says which).
  */
-const recurrentOp = (type: string, gates: number, biases: readonly number[], perElement: number, why: string): OpDef =>
+const recurrentOp = (type: string, gates: number, biases: readonly number[], perElement: number, why: string, own: AttributeSchema): OpDef =>
   defineOp({
     type,
-    attributes: RECURRENT_ATTRIBUTES,
+    attributes: { ...RECURRENT_ATTRIBUTES, ...own },
     shape: recurrent,
     cost: { weights: [1, 2], biases, macs: recurrentMacs(gates), ops: perOutput(perElement), opsNote: `${perElement} per output element (${why})` },
     weightInputs: [1, 2, 3],
   });
 
 export const RECURRENT_OPS: readonly OpDef[] = [
-  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update'),
-  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend'),
-  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh'),
+  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update', { input_forget: withDefault(ATTR.input_forget, 0) }),
+  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend', { linear_before_reset: withDefault(ATTR.linear_before_reset, 0) }),
+  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh', {}),
 ];

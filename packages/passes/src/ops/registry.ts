@@ -111,7 +111,13 @@ export function int8WeightAxis(node: Node, input: number, rank: number): number 
   return node.isOnnxDomain ? getOp(node.opType)?.int8WeightAxis?.(node, input, rank) : undefined;
 }
 
-/** The attribute names a default-domain op has (for rewrites that decline on anything else). */
+/**
+ * The attribute names a default-domain op has (for rewrites that decline on anything else). A
+ * schema lists the attributes of the op's current ONNX versions plus the older ones the toolkit
+ * reads or accepts (`spatial`, `is_test`, Gemm's `broadcast`…), not every opset-1 leftover
+ * (`consumed_inputs` of the element-wise ops), and not Dropout's `seed`: INT there but FLOAT on
+ * the Random* ops, which are not registered and would be misjudged by the per-name check.
+ */
 export function knownAttributes(type: string): readonly string[] {
   const op = getOp(type);
   if (op === undefined || isUndeclared(op.attributes)) throw new Error(`op ${type} declares no attribute schema (ops/registry.ts)`);
