@@ -14,6 +14,7 @@ import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
 import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, OPS, REGISTRY, registerOps, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
 import { defineOp, isUndeclared, undeclared, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
+import * as passes from '@onnxkit/passes';
 
 const declared = <T>(facet: T): facet is Exclude<T, { undeclared: string }> => !isUndeclared(facet);
 
@@ -25,6 +26,9 @@ describe('the operator registry', () => {
     expect(OPS.length).toBeGreaterThan(150);
     const twice = [defineOp({ type: 'Twice', attributes: {}, shape: undeclared('test'), cost: undeclared('test') })];
     expect(() => registerOps([...twice, ...twice])).toThrow(/Twice is registered twice/);
+    // The package's public API serves the same registry (the CLI and the reference evaluator read it).
+    expect(passes.getOp('Conv')).toBe(getOp('Conv'));
+    expect(passes.OPS).toBe(OPS);
   });
 
   it('has every op declare attributes, a shape rule and a cost, or say why not', () => {
