@@ -22,22 +22,13 @@
  * of W·v instead of a rounding of the product at run time): equal within fp32 tolerance, not bit
  * for bit. ConvTranspose is not handled.
  */
-import { definePass } from './manager.js';
-import type { RewriteSession } from './session.js';
-import { foldIntoConv } from './conv-affine.js';
+import { WEIGHT_FOLD_OPTIONS, convAffineRule } from './conv-affine.js';
+import { defineRulePass } from './rule.js';
 
-export const fuseAffineIntoConv = definePass({
+export const fuseAffineIntoConv = defineRulePass({
   name: 'fuse-affine-into-conv',
   description: 'Fold Conv followed by a per-channel Mul/Div/Add/Sub constant into the Conv weight and bias',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (n.opType !== 'Mul' && n.opType !== 'Div' && n.opType !== 'Add' && n.opType !== 'Sub') continue;
-        const r = foldIntoConv(s, g, n, ['Mul', 'Div', 'Add', 'Sub'], 'conv+');
-        if (r !== undefined && r !== 'no-match') s.decline(n, r[0], r[1]);
-      }
-    }
-  },
+  options: WEIGHT_FOLD_OPTIONS,
+  rules: [convAffineRule('conv+affine', ['Mul', 'Div', 'Add', 'Sub'])],
 });

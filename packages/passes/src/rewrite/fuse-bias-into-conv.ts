@@ -18,22 +18,13 @@
  *
  * Known limits: ConvTranspose and Gemm biases are not handled here (see fuse-matmul-add-into-gemm).
  */
-import { definePass } from './manager.js';
-import type { RewriteSession } from './session.js';
-import { foldIntoConv } from './conv-affine.js';
+import { WEIGHT_FOLD_OPTIONS, convAffineRule } from './conv-affine.js';
+import { defineRulePass } from './rule.js';
 
-export const fuseBiasIntoConv = definePass({
+export const fuseBiasIntoConv = defineRulePass({
   name: 'fuse-bias-into-conv',
   description: 'Fold Conv followed by Add of a per-channel constant into the Conv bias',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (n.opType !== 'Add') continue;
-        const r = foldIntoConv(s, g, n, ['Add'], 'conv+');
-        if (r !== undefined && r !== 'no-match') s.decline(n, r[0], r[1]);
-      }
-    }
-  },
+  options: WEIGHT_FOLD_OPTIONS,
+  rules: [convAffineRule('conv+add', ['Add'])],
 });

@@ -19,6 +19,7 @@
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
 import { nodeLabel } from './util.js';
+import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
 /** A node-pattern rewrite. */
@@ -40,11 +41,15 @@ export interface Rewrite {
   details?: Record<string, unknown>;
 }
 
-export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: string; detail: string };
+export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
 
 const RULE_KEY = 'onnxkit.rule';
 
-export class RewriteSession {
+/**
+ * `R` is the union of reasons the pass may decline with (see rule.ts); `decline` accepts only
+ * those, so a misspelt reason fails typecheck.
+ */
+export class RewriteSession<R extends string = string> {
   readonly pass: string;
   readonly model: Model;
   readonly ctx: PassContext;
@@ -103,7 +108,7 @@ export class RewriteSession {
   }
 
   /** Records a declined candidate; `reason` is a stable code, `detail` says which value/attribute. */
-  decline(node: Node | null, reason: string, detail = ''): void {
+  decline(node: Node | null, reason: R | ApplyReason, detail = ''): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
     if (this.declined.length < MAX_DECLINE_RECORDS) {
       this.declined.push({ pass: this.pass, node: node ? nodeLabel(node) : '', opType: node?.opType ?? '', reason, detail });
@@ -273,7 +278,7 @@ export class RewriteSession {
     this.ctx.afterChange(this.model, record);
   }
 
-  #validate(graph: Graph, rw: Rewrite): { reason: string; detail: string } | undefined {
+  #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
     const removeSet = new Set(rw.remove);
     for (const n of rw.remove) {
       if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
