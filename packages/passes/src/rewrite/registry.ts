@@ -6,6 +6,7 @@ import type { Model } from '@onnxkit/graph';
 import { opTable } from '../common/op-table.js';
 import { convToDepthwise } from './conv-to-depthwise.js';
 import { convertFp16 } from './convert-fp16.js';
+import { decoupleConv } from './decouple-conv.js';
 import { eliminateCommonSubexpressions } from './eliminate-common-subexpressions.js';
 import { eliminateDeadCode } from './eliminate-dead-code.js';
 import { eliminateDuplicateInitializers } from './eliminate-duplicate-initializers.js';
@@ -40,6 +41,7 @@ const ALL: readonly RewritePass[] = [
   fusePadIntoConv,
   fuseMatmulAddIntoGemm,
   convToDepthwise,
+  decoupleConv,
   fp16Weights,
   convertFp16,
   quantizeWeightsInt8,

@@ -78,11 +78,21 @@ export interface RuleSpec<M, R extends string, O> {
   check?(match: NoInfer<M>, ctx: RuleContext<O>): Decline<NoInfer<R>> | undefined;
   /** A Patch to apply, a late decline, or undefined: nothing to do after all (not recorded). */
   rewrite(match: NoInfer<M>, ctx: RuleContext<O>): Patch | Decline<NoInfer<R>> | undefined;
+  /** Told the final outcome of every matched candidate (undefined = applied or nothing to do). */
+  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O>): void;
 }
 
 /** Declares a rule (see the file header). */
 export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
   const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
+  const attempt = (m: M, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined => {
+    const why = spec.check?.(m, ctx);
+    if (why) return why;
+    const p = spec.rewrite(m, ctx);
+    if (p === undefined || isDecline(p)) return p;
+    const r = ctx.session.apply(ctx.graph, { ...p, rule: p.rule ?? spec.name });
+    return r.ok ? undefined : [r.reason, r.detail];
+  };
   return {
     name: spec.name,
     anchors,
@@ -90,12 +100,9 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     visit(node, ctx) {
       const m = spec.match(node, ctx);
       if (m === undefined) return undefined;
-      const why = spec.check?.(m, ctx);
-      if (why) return why;
-      const p = spec.rewrite(m, ctx);
-      if (p === undefined || isDecline(p)) return p;
-      const r = ctx.session.apply(ctx.graph, { ...p, rule: p.rule ?? spec.name });
-      return r.ok ? undefined : [r.reason as ApplyReason, r.detail];
+      const out = attempt(m, ctx);
+      spec.outcome?.(m, out, ctx);
+      return out;
     },
   };
 }
@@ -114,6 +121,8 @@ export interface OptionsSpec<O> {
   readonly defaults: O;
   /** Validates loose values (unknown keys and wrong types are errors); keys left out keep their defaults. */
   parse(loose: PassOptions): Partial<O>;
+  /** Checks the merged options (a required value still unset, a bound out of range); returns the problem. */
+  validate?(options: O): string | undefined;
 }
 
 /** A rewrite pass built from rules (or a whole-graph sweep) with typed options and reasons. */
@@ -144,6 +153,8 @@ export interface RulePassSpec<O, R extends string> extends PassSpecBase<O, R> {
    * `s.decline(node, reason)` with reason typed by the pass's union.
    */
   sweep?(s: RewriteSession<R | ApplyReason>, options: O): void | Promise<void>;
+  /** Runs after the rules (summary metrics). */
+  after?(s: RewriteSession<R | ApplyReason>, options: O): void;
 }
 
 const NO_OPTIONS: OptionsSpec<Record<string, never>> = {
@@ -180,6 +191,7 @@ export function defineRulePass<O = Record<string, never>, const R extends string
       const s = new RewriteSession<R | ApplyReason>(spec.name, model, ctx);
       const finish = (): PassResult => {
         if (byAnchor.size > 0) runRules(s, byAnchor, options);
+        spec.after?.(s, options);
         return s.finish();
       };
       const r = spec.sweep?.(s, options);
@@ -190,9 +202,11 @@ export function defineRulePass<O = Record<string, never>, const R extends string
 }
 
 function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions, base?: O): O {
-  if (Object.keys(loose).length === 0) return base ?? spec.defaults;
   try {
-    return { ...(base ?? spec.defaults), ...spec.parse(loose) };
+    const o = Object.keys(loose).length === 0 ? (base ?? spec.defaults) : { ...(base ?? spec.defaults), ...spec.parse(loose) };
+    const problem = spec.validate?.(o);
+    if (problem) throw new Error(problem);
+    return o;
   } catch (e) {
     throw new PassError(`bad option: ${e instanceof Error ? e.message : String(e)}`, {
       pass,
