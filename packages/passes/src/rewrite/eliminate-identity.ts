@@ -30,42 +30,30 @@
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
-import { definePass } from './manager.js';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
 
 /** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
 const HUGE = 2 ** 53;
 
-type Verdict = { input: Value } | { reason: string; detail: string } | null;
+const REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'not-integer-constant',
+  'split-not-constant',
+  'training-mode',
+  'training-mode-not-constant',
+  'mask-output-used',
+  'unknown-input-dtype',
+  'unknown-target-dtype',
+  'dtype-mismatch',
+  'unknown-input-shape',
+  'shape-not-provably-equal',
+  'broadcast-changes-shape',
+] as const;
+type Reason = (typeof REASONS)[number];
 
-export const eliminateIdentity = definePass({
-  name: 'eliminate-identity',
-  description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
-  exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (!n.isOnnxDomain) continue;
-        const v = check(s, n);
-        if (v === null) continue;
-        if ('reason' in v) {
-          s.decline(n, v.reason, v.detail);
-          continue;
-        }
-        const out = n.outputs[0]!;
-        const r = s.apply(g, {
-          rule: n.opType.toLowerCase(),
-          remove: [n],
-          replace: [[out, v.input]],
-          description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
-        });
-        if (!r.ok) s.decline(n, r.reason, r.detail);
-      }
-    }
-  },
-});
+type Verdict = { input: Value } | { reason: Reason; detail: string } | null;
 
 const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>({
   Identity: [],
@@ -84,6 +72,32 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly stri
   Sub: [],
   Mul: [],
   Div: [],
+});
+
+const bypass = defineRule({
+  name: 'bypass',
+  anchor: Object.keys(KNOWN),
+  reasons: REASONS,
+  match: (n) => n,
+  rewrite(n, { session: s }): Patch | Decline<Reason> | undefined {
+    const v = check(s, n);
+    if (v === null) return undefined;
+    if ('reason' in v) return [v.reason, v.detail];
+    const out = n.outputs[0]!;
+    return {
+      rule: n.opType.toLowerCase(),
+      remove: [n],
+      replace: [[out, v.input]],
+      description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
+    };
+  },
+});
+
+export const eliminateIdentity = defineRulePass({
+  name: 'eliminate-identity',
+  description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
+  exact: true,
+  rules: [bypass],
 });
 
 function check(s: RewriteSession, n: Node): Verdict {
@@ -123,7 +137,7 @@ function check(s: RewriteSession, n: Node): Verdict {
   }
 }
 
-function no(reason: string, detail: string): Verdict {
+function no(reason: Reason, detail: string): Verdict {
   return { reason, detail };
 }
 

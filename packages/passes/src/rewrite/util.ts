@@ -158,6 +158,8 @@ export function unknownAttribute(n: Node, known: readonly string[]): string | un
  * when `known` is given, one the rule does not understand (`unknown-attribute`). Every pass asks
  * this before reading a node's attributes, so a malformed node is declined, never a crash.
  */
+export function attributeIssue(n: Node): [reason: 'bad-attribute', detail: string] | undefined;
+export function attributeIssue(n: Node, known: readonly string[] | undefined): [reason: AttributeReason, detail: string] | undefined;
 export function attributeIssue(n: Node, known?: readonly string[]): [reason: AttributeReason, detail: string] | undefined {
   const bad = attributeProblem(n);
   if (bad !== undefined) return ['bad-attribute', `${nodeLabel(n)}: ${bad}`];
