@@ -31,7 +31,7 @@
  * split it).
  */
 import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Value, numberToFloat16Bits } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup, opTable } from '../common/op-table.js';
 import { attributeIssue, nodeLabel } from './util.js';
@@ -60,18 +60,31 @@ export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
 
 const BOUNDARY = 'convert-fp16-boundary';
 
-export const convertFp16 = definePass({
+const REASONS = ['bad-attribute', 'unknown-dtype', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const convertFp16 = defineRulePass({
   name: 'convert-fp16',
   description: 'Run float32 compute in float16, keeping float32 graph inputs/outputs with boundary Casts (approximate)',
   exact: false,
-  run(s: RewriteSession) {
-    const keepIo = s.options['keepIoTypes'] !== false;
-    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...((s.options['block'] as string[] | undefined) ?? [])]);
+  reasons: REASONS,
+  options: {
+    defaults: { keepIoTypes: true, block: [] as readonly string[] },
+    parse(loose) {
+      opt.only(loose, ['keepIoTypes', 'block']);
+      const keepIoTypes = opt.bool(loose, 'keepIoTypes');
+      const block = opt.strings(loose, 'block');
+      return { ...(keepIoTypes !== undefined ? { keepIoTypes } : {}), ...(block !== undefined ? { block } : {}) };
+    },
+  },
+  sweep(s, options) {
+    const keepIo = options.keepIoTypes;
+    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...options.block]);
     convertGraph(s, s.model.graph, block, keepIo);
   },
 });
 
-function convertGraph(s: RewriteSession, g: Graph, block: Set<string>, keepIo: boolean): void {
+function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean): void {
   const F = new Set<Node>();
   for (const n of g) {
     const why = eligible(s, g, n, block);
@@ -208,7 +221,7 @@ function retype(t: TypeInfo | null, elemType: DataType): TypeInfo | null {
   return { ...t, elemType };
 }
 
-function eligible(s: RewriteSession, g: Graph, n: Node, block: Set<string>): true | [string, string] | undefined {
+function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(typeof REASONS)[number], string] | undefined {
   if (n.metadataProps.get('onnxkit.rule') === BOUNDARY) return undefined;
   if (!n.isOnnxDomain) return undefined;
   const issue = attributeIssue(n);

@@ -22,16 +22,28 @@
  * unused model-local functions are not pruned.
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import { detachSubgraphs, isLiveGraph, type RewriteSession } from './session.js';
 import { nodeLabel } from './util.js';
 
-export const eliminateDeadCode = definePass({
+const REASONS = ['unknown-domain', 'training-bound', 'initialized-input-kept'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const eliminateDeadCode = defineRulePass({
   name: 'eliminate-dead-code',
   description: 'Remove nodes whose outputs are never read, unused initializers and unused initialized inputs (subgraphs too)',
   exact: true,
-  run(s: RewriteSession) {
-    const removeInputs = s.options['removeInitializedInputs'] !== false;
+  reasons: REASONS,
+  options: {
+    defaults: { removeInitializedInputs: true },
+    parse(loose) {
+      opt.only(loose, ['removeInitializedInputs']);
+      const removeInitializedInputs = opt.bool(loose, 'removeInitializedInputs');
+      return removeInitializedInputs !== undefined ? { removeInitializedInputs } : {};
+    },
+  },
+  sweep(s, options) {
+    const removeInputs = options.removeInitializedInputs;
     const graphs = [...s.graphs];
     // Inner graphs first, so a subgraph emptied of its dead nodes releases outer captures.
     for (const g of graphs.reverse()) {
@@ -48,7 +60,7 @@ function isDead(n: Node): boolean {
   return true;
 }
 
-function sweepNodes(s: RewriteSession, g: Graph): void {
+function sweepNodes(s: Session, g: Graph): void {
   for (const n of g.reversed()) {
     if (s.stopped) return;
     if (!isDead(n)) continue;
@@ -65,7 +77,7 @@ function sweepNodes(s: RewriteSession, g: Graph): void {
   }
 }
 
-function sweepInitializers(s: RewriteSession, model: Model, g: Graph, removeInputs: boolean): void {
+function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boolean): void {
   const bound = new Set<string>();
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
   for (const v of [...g.initializers.values()]) {

@@ -21,8 +21,7 @@
  * a subgraph are converted once, in the graph that owns them.
  */
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
-import { definePass } from './manager.js';
-import type { RewriteSession } from './session.js';
+import { defineRulePass, opt } from './rule.js';
 import { lookup, opTable } from '../common/op-table.js';
 import { nodeLabel } from './util.js';
 
@@ -48,12 +47,22 @@ export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = opTable
   Einsum: [0, 1, 2],
 });
 
-export const fp16Weights = definePass({
+const REASONS = ['too-small', 'consumer-needs-exact-values', 'out-of-fp16-range'] as const;
+export const fp16Weights = defineRulePass({
   name: 'fp16-weights',
   description: 'Store float32 weights as float16 plus a Cast back to float32 (halves weight bytes; approximate)',
   exact: false,
-  run(s: RewriteSession) {
-    const minElements = Number(s.options['minElements'] ?? 64);
+  reasons: REASONS,
+  options: {
+    defaults: { minElements: 64 },
+    parse(loose) {
+      opt.only(loose, ['minElements']);
+      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
+      return minElements !== undefined ? { minElements } : {};
+    },
+  },
+  sweep(s, options) {
+    const minElements = options.minElements;
     let saved = 0;
     let converted = 0;
     let maxAbs = 0;
