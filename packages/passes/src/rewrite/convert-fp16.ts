@@ -17,7 +17,8 @@
  * in float16 in the probe (schema is float-only) so they are never added by option.
  *
  * Preconditions:
- *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op].
+ *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op];
+ *     attributes well typed [bad-attribute].
  *  2. The element type of every input and output is known [unknown-dtype] and float inputs are
  *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
  *  3. No subgraph attributes; outputs not read inside subgraphs [captured-by-subgraph].

@@ -11,12 +11,14 @@
  *
  * Preconditions:
  *  1. A node is dead only if every output has no use and is not a graph output.
- *  2. Nodes outside the default ONNX domain are kept ("unknown-domain"): a custom op may have
+ *  2. Nodes outside the default ONNX domain are kept [unknown-domain]: a custom op may have
  *     effects we do not know about.
  *  3. Subgraph inputs (Loop/Scan body parameters) are never removed: they are positional.
- *  4. Initializers named in training_info bindings are kept; function bodies are left alone.
+ *  4. Initializers named in training_info bindings are kept [training-bound]; function bodies are
+ *     left alone.
  *  5. Initialized graph inputs are removed only with option `removeInitializedInputs` (default
- *     true); a caller that still feeds one will be told by onnxruntime that the input is gone.
+ *     true) [initialized-input-kept]; a caller that still feeds one will be told by onnxruntime
+ *     that the input is gone.
  *
  * Known limits: dead outputs of live multi-output nodes stay (ONNX outputs are positional);
  * unused model-local functions are not pruned.

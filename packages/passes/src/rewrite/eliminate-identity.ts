@@ -12,18 +12,24 @@
  *  1. The node is in the default ONNX domain, has no attribute the rule does not know
  *     [unknown-attribute] and no attribute of the wrong type [bad-attribute]; shapes, pads,
  *     slice bounds and split sizes are int32/int64 constants [not-integer-constant].
- *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused.
- *  3. The output has the input's element type and provably the input's shape — from constant
- *     operands and trusted shapes (shape inference, or declared graph-input shapes), never from
- *     value_info of intermediates. A numeric target dim against a symbolic input dim is not proof.
+ *     Split sizes are constant [split-not-constant].
+ *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused
+ *     [mask-output-used].
+ *  3. The output has the input's element type [unknown-input-dtype] [unknown-target-dtype]
+ *     [dtype-mismatch] and provably the input's shape [unknown-input-shape]
+ *     [shape-not-provably-equal] — from constant operands and trusted shapes (shape inference,
+ *     or declared graph-input shapes), never from value_info of intermediates. A numeric target
+ *     dim against a symbolic input dim is not proof.
  *  4. Element-wise unit ops: the constant is all 0 (Add/Sub) or all 1 (Mul/Div), in the input's
  *     dtype, and broadcasting it changes neither shape nor dtype (rank ≤ input rank; every dim 1
- *     or equal to the input's dim). Sub and Div only with the constant as second operand.
+ *     or equal to the input's dim) [broadcast-changes-shape]. Sub and Div only with the constant
+ *     as second operand.
  *  5. If the output is a graph output, the input must be an intermediate value that can take the
  *     output's name (not a graph input, initializer or another graph output) — otherwise two
  *     outputs would merge or the interface would change (onnxoptimizer's `tryReplacingAllUsesWith`
  *     trap behind onnx/optimizer #252, #273–#285).
- *  6. Dropout: opset ≥ 12 training_mode absent or constant false; opset < 7 is_test = 1.
+ *  6. Dropout: opset ≥ 12 training_mode absent or constant false; opset < 7 is_test = 1
+ *     [training-mode] [training-mode-not-constant].
  *
  * Known limits: Concat is only removed with a single input (not with empty siblings); Squeeze/
  * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.

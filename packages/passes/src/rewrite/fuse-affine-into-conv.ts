@@ -11,7 +11,8 @@
  *  1. The op is Mul, Div (Conv as dividend), Add or Sub with one Conv output and one constant
  *     operand [operand-not-constant] [not-affine].
  *  2. The constant varies only along the channel axis and does not raise the rank
- *     [not-per-channel]; its dtype is the weight's float dtype [dtype-mismatch].
+ *     [not-per-channel]; its dtype is the weight's float dtype [dtype-mismatch], weight and bias
+ *     a float type [unsupported-dtype], the weight of rank ≥ 3 [shape-mismatch].
  *  3. The Conv output feeds only this op and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  4. Conv weight and bias are constants used by no other node [weights-not-constant]

@@ -9,7 +9,9 @@
  *  2. The constant varies only along the channel axis: [C,1,1], [1,C,1,1], [1] or a scalar —
  *     never [C] on a 4-D output, which numpy broadcasting applies along the last (width) axis —
  *     and its rank does not exceed the output's [not-per-channel].
- *  3. Constant dtype = weight dtype, a float type [dtype-mismatch] [unsupported-dtype].
+ *  3. Constant dtype = weight dtype, a float type [dtype-mismatch] [unsupported-dtype]; the
+ *     weight of rank ≥ 3 [shape-mismatch]. (The rule is shared with fuse-affine-into-conv, whose
+ *     constant / Conv case is [not-affine]; an Add never is.)
  *  4. The Conv output feeds only this Add and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  5. Conv weight and bias are constants used by no other node [weights-not-constant]

@@ -9,7 +9,8 @@
  * dropped the first Reshape without this substitution — onnx/optimizer #259.)
  *
  * Preconditions:
- *  1. Both shapes are int64 constants [shape-not-constant]; attributes well typed [bad-attribute].
+ *  1. Both shapes are int64 constants [shape-not-constant]; no attribute but allowzero
+ *     [unknown-attribute], well typed [bad-attribute].
  *  2. Zeros in s2 (with allowzero = 0) resolve as above [unresolved-zero]; allowzero = 1 on the
  *     second Reshape keeps literal zeros (valid as is); allowzero = 1 on the first with a 0 in s1
  *     declines [unresolved-zero].

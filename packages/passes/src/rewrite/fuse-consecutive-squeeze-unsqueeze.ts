@@ -15,7 +15,8 @@
  *
  * Preconditions:
  *  1. Axes are integer constants (attribute before opset 13, input from 13) [axes-not-constant],
- *     attributes well typed [bad-attribute], and the first node has an input [missing-input].
+ *     no attribute but axes [unknown-attribute], well typed [bad-attribute], and the first node
+ *     has an input [missing-input].
  *  2. Negative axes need the known input rank [unknown-rank]; Squeeze without axes needs a
  *     static input shape [unknown-rank].
  *  3. If the first node's output has other uses it stays for them.

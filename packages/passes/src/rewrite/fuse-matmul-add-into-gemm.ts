@@ -14,6 +14,7 @@
  *  5. The MatMul output feeds only the Add and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  6. Opset ≥ 7 (older Gemm needs a `broadcast` flag) [opset-too-old].
+ *  7. Neither node has attributes [unknown-attribute] [bad-attribute].
  *
  * Known limits: MatMul with a non-constant B is left alone (it would still be valid, but there is
  * no gain on onnxruntime's CPU kernels); Add(C, MatMul) with C first is handled too.

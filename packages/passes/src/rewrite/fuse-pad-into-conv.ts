@@ -20,7 +20,8 @@
  *     [negative-pad].
  *  3. Conv/AveragePool: pad value 0 [pad-value-nonzero]. MaxPool: see above [maxpool-pad-value].
  *  4. The consumer has auto_pad NOTSET [auto-pad]; AveragePool/MaxPool fused only with
- *     ceil_mode 0 [ceil-mode], when the fused pads stay below the kernel size (onnxruntime's pool
+ *     ceil_mode 0 [ceil-mode], an AveragePool that excludes its own padding only without pads of
+ *     its own [count-include-pad], when the fused pads stay below the kernel size (onnxruntime's pool
  *     kernels reject larger pads) [pads-exceed-kernel]; MaxPool's Indices output unused
  *     [indices-used].
  *  5. The Pad output feeds only the consumer and is not a graph output
