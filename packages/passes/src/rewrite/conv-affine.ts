@@ -83,7 +83,7 @@ export function convAffineRule(name: string, ops: readonly AffineOp[]): Rule<Wei
       const issue = attributeIssue(conv, CONV_ATTRS) ?? attributeIssue(e, []);
       if (issue) return issue;
       if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
-      if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+      if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
       const wv = conv.inputs[1];
       const bv = conv.inputs[2] ?? null;
       const w = wv ? s.facts.constOf(wv) : undefined;

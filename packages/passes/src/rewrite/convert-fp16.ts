@@ -101,7 +101,7 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
   for (const n of F) for (const o of n.outputs) if (o.name && isF32(o)) converted.add(o);
   const weights: Value[] = [];
   for (const v of g.initializers.values()) {
-    if (v.isGraphInput || v.isGraphOutput || !v.constValue || v.constValue.dtype !== DataType.FLOAT || v.uses.length === 0) continue;
+    if (v.isGraphInput || v.isGraphOutput || !v.constValue || v.constValue.dtype !== DataType.FLOAT || v.useCount === 0) continue;
     if (v.uses.every((u) => F.has(u.node) && !exempt(u.node, u.index))) {
       converted.add(v);
       weights.push(v);

@@ -61,6 +61,9 @@ function runGraph(s: Session, g: Graph): void {
   const blocked = new Set<string>();
   for (const n of g) {
     if (s.stopped) return;
+    // A twin reads the same inputs, so a node with an input nobody else reads has none: skip it
+    // before building its key (most nodes of a chain).
+    if (hasPrivateInput(n)) continue;
     const k = nodeKey(n, idOf);
     if (typeof k !== 'string') continue;
     const blocker = blockerOf(n);
@@ -84,7 +87,7 @@ function runGraph(s: Session, g: Graph): void {
     const replace: [Value, Value][] = [];
     let problem: string | undefined;
     n.outputs.forEach((o, i) => {
-      if (o.uses.length === 0 && !o.isGraphOutput) return;
+      if (o.useCount === 0 && !o.isGraphOutput) return;
       const k = kept.outputs[i];
       if (!k || k.name === '') problem = `output ${i} ('${o.name}') is omitted on ${nodeLabel(kept)}`;
       else replace.push([o, k]);
@@ -101,6 +104,11 @@ function runGraph(s: Session, g: Graph): void {
     });
     if (!r.ok) s.decline(n, r.reason, r.detail);
   }
+}
+
+function hasPrivateInput(n: Node): boolean {
+  for (const v of n.inputs) if (v !== null && v.useCount < 2) return true;
+  return false;
 }
 
 type KeyResult = string | { reason: string; detail: string };

@@ -58,7 +58,7 @@ export const eliminateDeadCode = defineRulePass({
 });
 
 function isDead(n: Node): boolean {
-  for (const o of n.outputs) if (o.uses.length > 0 || o.isGraphOutput) return false;
+  for (const o of n.outputs) if (o.useCount > 0 || o.isGraphOutput) return false;
   return true;
 }
 
@@ -84,7 +84,7 @@ function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boo
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
   for (const v of [...g.initializers.values()]) {
     if (s.stopped) return;
-    if (v.uses.length > 0 || v.isGraphOutput) continue;
+    if (v.useCount > 0 || v.isGraphOutput) continue;
     if (bound.has(v.name)) {
       s.decline(null, 'training-bound', `initializer '${v.name}' is bound by training_info`);
       continue;
@@ -110,7 +110,7 @@ function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boo
   }
   for (const v of [...g.sparseInitializers.values()]) {
     if (s.stopped) return;
-    if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput || bound.has(v.name)) continue;
+    if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput || bound.has(v.name)) continue;
     s.mutate(g, 'unused-initializer', `removed unused sparse initializer '${v.name}'`, () => {
       g.removeSparseInitializer(v.name);
       return {};

@@ -161,7 +161,7 @@ function dropout(s: RewriteSession, n: Node, x: Value): Verdict {
     }
   }
   const mask = n.outputs[1];
-  if (mask && (mask.uses.length > 0 || mask.isGraphOutput)) return no('mask-output-used', `mask '${mask.name}' is used`);
+  if (mask && (mask.useCount > 0 || mask.isGraphOutput)) return no('mask-output-used', `mask '${mask.name}' is used`);
   return { input: x };
 }
 

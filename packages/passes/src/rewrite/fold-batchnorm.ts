@@ -78,11 +78,11 @@ const layerBn = defineRule({
     if (opset < 9 && bn.getInt('spatial', 1) !== 1) return ['not-spatial', 'spatial=0 (per-element statistics)'];
     for (let i = 1; i < bn.outputs.length; i++) {
       const o = bn.outputs[i]!;
-      if (o.uses.length > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
+      if (o.useCount > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
     }
     const pout = p.outputs[0]!;
     if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
-    if (pout.uses.length !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
+    if (pout.useCount !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
     return undefined;
   },
   rewrite: (m, { session: s, options }: RuleContext<WeightFoldOptions>) => fold(s, m, options.cloneSharedWeights),

@@ -110,7 +110,7 @@ interface FoldState {
 
 /** Folds `n` when it can; returns a promise only when the evaluator must be awaited. */
 function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefined, st: FoldState): Promise<void> | undefined {
-  if (!n.outputs.some((o) => o.uses.length > 0 || o.isGraphOutput)) return;
+  if (!n.outputs.some((o) => o.useCount > 0 || o.isGraphOutput)) return;
   if (n.opType === 'Constant' && n.isOnnxDomain) {
     const issue = attributeIssue(n);
     if (issue) return void s.decline(n, issue[0], issue[1]);
@@ -202,7 +202,7 @@ function finishFold(s: Session, g: Graph, n: Node, results: (Tensor | undefined)
   for (let i = 0; i < n.outputs.length; i++) {
     const o = n.outputs[i]!;
     const t = results[i];
-    if (o.uses.length === 0 && !o.isGraphOutput) {
+    if (o.useCount === 0 && !o.isGraphOutput) {
       tensors.push(undefined);
       continue;
     }
@@ -229,7 +229,7 @@ function replaceWith(s: Session, g: Graph, n: Node, tensors: readonly (Tensor | 
   let bytes = 0;
   for (let i = 0; i < n.outputs.length; i++) {
     const o = n.outputs[i]!;
-    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    if (o.useCount === 0 && !o.isGraphOutput) continue;
     const t = tensors[i];
     if (t === undefined) {
       // e.g. a Size or Constant node given extra outputs: the op defines one, nothing computes the rest.
@@ -273,7 +273,7 @@ function replaceWith(s: Session, g: Graph, n: Node, tensors: readonly (Tensor | 
 function budgetProblem(s: Session, n: Node, st: FoldState): string | undefined {
   let bytes = 0;
   for (const o of n.outputs) {
-    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    if (o.useCount === 0 && !o.isGraphOutput) continue;
     const shape = s.facts.staticShape(o);
     const dtype = s.facts.dtypeOf(o);
     const bits = dtype === undefined ? undefined : elementBits(dtype);

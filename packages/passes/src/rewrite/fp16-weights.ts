@@ -74,7 +74,7 @@ export const fp16Weights = defineRulePass({
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;
-        if (!t || t.dtype !== DataType.FLOAT || v.isGraphInput || v.isGraphOutput || v.uses.length === 0) continue;
+        if (!t || t.dtype !== DataType.FLOAT || v.isGraphInput || v.isGraphOutput || v.useCount === 0) continue;
         if (t.size < minElements) {
           s.decline(null, 'too-small', `'${v.name}' has ${t.size} elements`);
           continue;

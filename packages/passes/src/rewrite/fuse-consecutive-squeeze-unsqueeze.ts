@@ -96,7 +96,7 @@ function fuse(s: RewriteSession, n1: Node, n2: Node): Patch | Decline<Reason> | 
   if (!isAxes(a2)) return a2;
   const y1 = n1.outputs[0]!;
   const y2 = n2.outputs[0]!;
-  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
+  const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
   const remove = t1Dies ? [n1, n2] : [n2];
 
   if (n1.opType !== n2.opType) {

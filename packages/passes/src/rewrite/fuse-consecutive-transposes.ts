@@ -43,7 +43,7 @@ const transposePair = defineRule({
     const q = p2.map((j) => p1[j]!);
     const y1 = t1.outputs[0]!;
     const y2 = t2.outputs[0]!;
-    const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
+    const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
     const remove = t1Dies ? [t1, t2] : [t2];
     if (q.every((v, i) => v === i)) {
       return { rule: 'transpose+transpose=identity', remove, replace: [[y2, x]], description: `${nodeLabel(t1)} and ${nodeLabel(t2)} cancel` };

@@ -97,7 +97,7 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch | Decline<
   if (cd.length >= 1 && cd[cd.length - 1] !== 1 && cd[cd.length - 1] !== N) return ['bias-shape', `C's last dim ${cd[cd.length - 1]} vs N=${N}`];
   if (cd.length === 2 && cd[0] !== 1 && cd[0] !== M) return ['bias-shape', `C's first dim ${cd[0]} vs M=${String(M)}`];
   if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
-  if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+  if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
   const z = add.outputs[0]!;
   const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.freshName(z.name || `${mm.name}_out`)] });
   return {

@@ -156,7 +156,7 @@ function fuse(s: RewriteSession, pad: Node, c: Node): Patch | Decline<Reason> {
   if (!x) return ['missing-input', `${nodeLabel(pad)} has no data input`];
   const p = pad.outputs[0]!;
   if (p.isGraphOutput) return ['pad-output-is-graph-output', `'${p.name}' is a graph output`];
-  if (p.uses.length !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
+  if (p.useCount !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
   const sp = rank - 2;
   const own = c.getInts('pads') ?? new Array<number>(2 * sp).fill(0);
   if (own.length !== 2 * sp) return ['bad-attribute', `${op} pads [${own.join(',')}] do not have ${2 * sp} entries`];
@@ -186,7 +186,7 @@ function fuse(s: RewriteSession, pad: Node, c: Node): Patch | Decline<Reason> {
   } else {
     if (c.getInt('ceil_mode', 0) !== 0) return ['ceil-mode', 'ceil_mode=1'];
     const idx = c.outputs[1];
-    if (idx && (idx.uses.length > 0 || idx.isGraphOutput)) return ['indices-used', 'MaxPool Indices output is used'];
+    if (idx && (idx.useCount > 0 || idx.isGraphOutput)) return ['indices-used', 'MaxPool Indices output is used'];
     if (value !== -Infinity) {
       if (value !== 0 || !nonNegative(s, x)) return ['maxpool-pad-value', `Pad value ${value} on data not known to be non-negative (MaxPool pads with -inf)`];
       const ks = c.getInts('kernel_shape')!;

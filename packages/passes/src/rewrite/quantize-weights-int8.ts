@@ -64,7 +64,7 @@ export const quantizeWeightsInt8 = defineRulePass({
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;
-        if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.uses.length === 0) continue;
+        if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.useCount === 0) continue;
         const axis = weightAxis(v);
         if (typeof axis === 'string') {
           s.decline(v.uses[0]!.node, 'consumer-not-weight', axis);

@@ -82,7 +82,12 @@ export class RewriteSession<R extends string = string> {
    * once per pass run; graphs of nodes removed meanwhile are skipped by the passes.
    */
   get graphs(): readonly Graph[] {
-    return (this.#graphs ??= withSubgraphs(this.model.graph));
+    if (this.#graphs) return this.#graphs;
+    const shared = this.ctx.shared;
+    const cached = shared?.graphs as Graph[] | undefined;
+    this.#graphs = cached ?? withSubgraphs(this.model.graph);
+    if (shared && !cached) shared.graphs = this.#graphs;
+    return this.#graphs;
   }
 
   /**
@@ -99,7 +104,13 @@ export class RewriteSession<R extends string = string> {
 
   /** Shape/type/constant facts for this pass run (inference runs once, lazily). */
   get facts(): Facts {
-    return (this.#facts ??= new Facts(this.model, this.ctx.inputShapes));
+    if (this.#facts) return this.#facts;
+    // Facts inferred by an earlier pass run stay true while nothing has changed since.
+    const shared = this.ctx.shared;
+    const cached = shared?.facts as Facts | undefined;
+    this.#facts = cached ?? new Facts(this.model, this.ctx.inputShapes);
+    if (shared && !cached) shared.facts = this.#facts;
+    return this.#facts;
   }
 
   /** Opset of the default domain. */
@@ -339,7 +350,7 @@ export class RewriteSession<R extends string = string> {
     const work = [...values];
     while (work.length > 0) {
       const v = work.pop()!;
-      if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput) continue;
+      if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
       if (v.isInitializer) {
         const g = v.graph;
         if (g && g.initializers.get(v.name) === v && !isTrainingBound(this.model, g, v)) {
@@ -350,7 +361,7 @@ export class RewriteSession<R extends string = string> {
         continue;
       }
       const p = v.producer;
-      if (p && p.opType === 'Constant' && p.isOnnxDomain && p.graph && p.outputs.every((o) => o.uses.length === 0 && !o.isGraphOutput)) {
+      if (p && p.opType === 'Constant' && p.isOnnxDomain && p.graph && p.outputs.every((o) => o.useCount === 0 && !o.isGraphOutput)) {
         nodes.push(nodeLabel(p));
         bytes += constantNodeBytes(p);
         for (const o of p.outputs) this.#names?.delete(o.name);
