@@ -212,7 +212,7 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
       pass,
       ranBefore: [],
       code: 'PASS_BAD_OPTION',
-      hint: `see \`onnxkit passes\` for ${pass}'s options`,
+      hint: `${pass} options (defaults): ${Object.entries(spec.defaults as object).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`).join(', ') || 'none'}`,
     });
   }
 }
