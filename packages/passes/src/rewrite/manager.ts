@@ -141,6 +141,7 @@ export class PassManager {
             totalChanges++;
             shared.facts = undefined;
             shared.graphs = undefined;
+            shared.opIndex = undefined;
             if (verifyMode === 'change') {
               const diags = timedVerify(m);
               if (diags.length > 0) {

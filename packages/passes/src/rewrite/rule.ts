@@ -218,20 +218,18 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
 }
 
 /**
- * The traversal every rule pass shares: per live graph, one scan collects the anchored nodes (a
- * Map lookup per node), then each is offered to its rules in graph order. Nodes a rule inserts are
- * seen on the pass's next run (the manager reruns a pass that changed something); nodes removed
- * meanwhile are skipped.
+ * The traversal every rule pass shares: the anchored nodes of each live graph, in graph order,
+ * each offered to its rules. The op-type index (anchor key → nodes with their positions) is built
+ * by one scan of a graph and shared by every following pass run until the next change (it lives
+ * in the manager's `PassContext.shared`, emptied on each change), so a pass that finds nothing
+ * costs a lookup per anchored node, not a scan of the graph. Nodes a rule inserts are seen on the
+ * pass's next run (the manager reruns a pass that changed something); nodes removed meanwhile are
+ * skipped.
  */
 function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, options: O): void {
-  const onnxOnly = [...byAnchor.keys()].every((k) => !k.includes(':'));
+  const anchors = [...byAnchor.keys()];
   for (const g of s.liveGraphs()) {
-    const work: Node[] = [];
-    for (const n of g) {
-      if (onnxOnly) {
-        if (byAnchor.has(n.opType) && n.isOnnxDomain) work.push(n);
-      } else if (byAnchor.has(anchorKey(n))) work.push(n);
-    }
+    const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
     for (const n of work) {
@@ -244,6 +242,61 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
         if (s.stopped) return;
       }
     }
+  }
+}
+
+/** Nodes of one op type (anchor key) in graph order, with their positions in the graph. */
+interface Bucket {
+  readonly nodes: Node[];
+  readonly pos: number[];
+}
+type OpIndex = Map<string, Bucket>;
+
+/** The op-type index of `g`, shared across pass runs while the model is unchanged. */
+function opIndex(s: RewriteSession<string>, g: Graph): OpIndex {
+  const shared = s.ctx.shared;
+  let all = shared?.opIndex as Map<Graph, OpIndex> | undefined;
+  const hit = all?.get(g);
+  if (hit) return hit;
+  const index: OpIndex = new Map();
+  let i = 0;
+  for (const n of g) {
+    const k = anchorKey(n);
+    let b = index.get(k);
+    if (!b) index.set(k, (b = { nodes: [], pos: [] }));
+    b.nodes.push(n);
+    b.pos.push(i++);
+  }
+  if (shared) {
+    if (!all) shared.opIndex = all = new Map();
+    all.set(g, index);
+  }
+  return index;
+}
+
+/** The nodes of the given anchor keys, merged in graph order. */
+function anchoredNodes(index: OpIndex, anchors: readonly string[]): readonly Node[] {
+  const buckets: Bucket[] = [];
+  for (const a of anchors) {
+    const b = index.get(a);
+    if (b) buckets.push(b);
+  }
+  if (buckets.length === 0) return [];
+  if (buckets.length === 1) return buckets[0]!.nodes;
+  const out: Node[] = [];
+  const at = new Array<number>(buckets.length).fill(0);
+  for (;;) {
+    let best = -1;
+    let bestPos = Infinity;
+    for (let j = 0; j < buckets.length; j++) {
+      const p = buckets[j]!.pos[at[j]!];
+      if (p !== undefined && p < bestPos) {
+        bestPos = p;
+        best = j;
+      }
+    }
+    if (best < 0) return out;
+    out.push(buckets[best]!.nodes[at[best]!++]!);
   }
 }
 

@@ -90,7 +90,7 @@ export interface PassContext {
   afterChange(model: Model, record: ChangeRecord): void;
   /**
    * What one pass run learned about the model that stays true until the next change: the shape
-   * inference facts and the list of graphs. The manager shares it between consecutive pass runs
+   * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
    * and empties it on every change, so a pipeline infers shapes once per changed model, not once
    * per pass.
    */
@@ -101,6 +101,7 @@ export interface PassContext {
 export interface SharedModelState {
   facts?: unknown;
   graphs?: unknown;
+  opIndex?: unknown;
 }
 
 /** A rewrite pass. `run` mutates `model` in place. */
