@@ -6,7 +6,7 @@ export { RewriteSession, initializerBytes, type Rewrite, type ApplyOutcome } fro
 export { Facts } from './facts.js';
 export { thinSvd, jacobiEigen, type ThinSvd } from './svd.js';
 export { formatExplain, explainJson, type ExplainOptions } from './explain.js';
-export { PASSES, PRESETS, getPass, resolvePipeline, runPipeline, type Preset } from './registry.js';
+export { PASSES, PRESETS, getPass, passOptionsFromStrings, resolvePipeline, runPipeline, type Preset } from './registry.js';
 export { FOLD_CONSTANTS_BUDGET, foldConstants } from './fold-constants.js';
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { convToDepthwise } from './conv-to-depthwise.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
-import { APPLY_REASONS, PASSES, PRESETS, defineRule, defineRulePass, getPass, runPipeline, standaloneContext, type RulePass } from '@onnxkit/passes';
+import { APPLY_REASONS, PASSES, PRESETS, defineRule, defineRulePass, getPass, passOptionsFromStrings, runPipeline, standaloneContext, type RulePass } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /** `[reason]` codes in the header comment of a pass file. */
@@ -52,6 +52,18 @@ describe('typed reasons and options', () => {
     const b = new GraphBuilder({ opset: 17 });
     b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2])]), 'y');
     await expect(Promise.resolve().then(() => getPass('fp16-weights').run(b.build(), standaloneContext({ minElements: 'many' })))).rejects.toThrow(/minElements/);
+  });
+
+  it('pass.key=value strings map onto the typed options, checked per pass', () => {
+    expect(passOptionsFromStrings(['decouple-conv.rank=2', 'decouple-conv.maxError=0.3', 'fold-constants.kernels=false'])).toEqual({
+      'decouple-conv': { rank: '2', maxError: '0.3' },
+      'fold-constants': { kernels: 'false' },
+    });
+    expect((PASSES['decouple-conv'] as RulePass<{ rank: number; maxError: number }>).parseOptions({ rank: '2', maxError: '0.3' })).toMatchObject({ rank: 2, maxError: 0.3 });
+    expect(() => passOptionsFromStrings(['decouple-conv.rank=two'])).toThrow(/'rank' has a bad value/);
+    expect(() => passOptionsFromStrings(['fold-constants.nope=1'])).toThrow(/unknown option 'nope'/);
+    expect(() => passOptionsFromStrings(['no-such-pass.x=1'])).toThrow(/unknown pass 'no-such-pass'/);
+    expect(() => passOptionsFromStrings(['rank=2'])).toThrow(/bad pass option 'rank=2'/);
   });
 
   it('with() is the typed factory: options fixed at construction apply without passOptions', async () => {
