@@ -64,6 +64,7 @@ export class RewriteSession<R extends string = string> {
   stopped = false;
   readonly #sortNeeded = new Set<Graph>();
   #names: Set<string> | undefined;
+  readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
   #facts: Facts | undefined;
   readonly #t0 = performance.now();
@@ -130,8 +131,16 @@ export class RewriteSession<R extends string = string> {
   freshName(base: string): string {
     const names = (this.#names ??= collectNames(this.model));
     let name = base || 'v';
-    let k = 0;
-    while (names.has(name)) name = `${base}__${++k}`;
+    if (!names.has(name)) {
+      names.add(name);
+      return name;
+    }
+    // Continue after the last suffix handed out for this base: many unnamed nodes share a base
+    // ('reshape_shape', …) and restarting at 1 each time made n names cost O(n²).
+    let k = this.#suffix.get(base) ?? 0;
+    do name = `${base}__${++k}`;
+    while (names.has(name));
+    this.#suffix.set(base, k);
     names.add(name);
     return name;
   }
