@@ -4,7 +4,8 @@
 // 1 KiB per node), and the `default` pipeline alone on the zoo ResNet-50. Each size runs in its own
 // process (the model file is written first, then `onnxkit optimize` is timed end to end and its
 // peak RSS read from /usr/bin/time).
-// Run one size alone: `node bench/rules.bench.mjs --size 100000` (after `pnpm -s build`);
+// Run one size alone: `node bench/rules.bench.mjs --size 100000` (after `pnpm -s build`), the
+// pipeline alone in-process: `node --expose-gc bench/rules.bench.mjs --pipeline 100000`;
 // all sizes: `node --expose-gc bench/run.mjs rules`. `--root DIR` runs another built checkout's
 // CLI / passes (e.g. `--root /work/main` for a before/after comparison).
 import { execFileSync } from 'node:child_process';
@@ -68,6 +69,26 @@ async function measureWithRss(n) {
   return { nodes, ms, cpuMs, rssKiB: rss };
 }
 
+/** The `default` pipeline alone (in this process) on the chain: CPU per node, verify share. */
+async function pipelineOnly(n) {
+  const dir = join(CACHE, 'rules-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `chain-${n}.onnx`);
+  await writeChain(n, file);
+  const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
+  const { load } = await import(pkg('importer'));
+  const { runPipeline } = await import(pkg('passes'));
+  const m = load(file, { lazy: false });
+  rmSync(file, { force: true });
+  const nodes = m.graph.nodeCount;
+  globalThis.gc?.();
+  const c0 = process.cpuUsage();
+  const rep = await runPipeline(m, 'default');
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  row(`default pipeline alone, ${nodes.toLocaleString('en')}-node chain`, `CPU ${fmtMs(cpuMs)}`, `${((cpuMs * 1000) / nodes).toFixed(1)} µs/node, ${rep.iterations} sweeps, ${rep.totalChanges.toLocaleString('en')} changes (wall ${fmtMs(rep.timeMs)}, of which verify ${fmtMs(rep.verifyMs)})`);
+}
+
 async function resnet() {
   const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
   const { decode, encode } = await import(pkg('importer'));
@@ -109,13 +130,19 @@ export default async function () {
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--size', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 });
     console.log(out.trimEnd());
   }
+  for (const n of [10_000, 100_000]) {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=12000', fileURLToPath(import.meta.url), '--pipeline', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 });
+    console.log(out.trimEnd());
+  }
   const r = await resnet();
   row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf('--size');
+  const j = process.argv.indexOf('--pipeline');
   if (i > 0) printSize(await measureWithRss(Number(process.argv[i + 1])));
+  else if (j > 0) await pipelineOnly(Number(process.argv[j + 1]));
   else if (process.argv.includes('--resnet')) {
     const r = await resnet();
     row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);
