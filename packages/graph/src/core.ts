@@ -106,6 +106,10 @@ export class Value {
     if (this.#uses === null) return this.#small;
     return (this.#usesArray ??= [...this.#uses]);
   }
+  /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
+  get useCount(): number {
+    return this.#uses === null ? this.#small.length : this.#uses.size;
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     if (this.#useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
