@@ -702,7 +702,10 @@ export class Graph {
   /**
    * Removes nodes. With `safe`, first checks that no removed output is used outside the set
    * or is a graph output, and changes nothing if one is. The removed nodes' inputs are
-   * detached (their uses disappear); their outputs keep their producer link.
+   * detached (their uses disappear); their outputs keep their producer link. A removed node's
+   * subgraphs (If branches, Loop/Scan bodies) are emptied the same way, innermost first, and
+   * outer values they listed as outputs are dropped from their output lists, so no value
+   * outside keeps a use (or a graph-output mark) from a node that is gone.
    */
   remove(nodes: Node | Iterable<Node>, options: { safe?: boolean } = {}): void {
     const list = nodes instanceof Node ? [nodes] : [...nodes];
@@ -723,6 +726,7 @@ export class Graph {
       }
     }
     for (const n of list) {
+      detachSubgraphs(n);
       n.setInputs([]);
       this.#unlink(n);
     }
@@ -802,6 +806,27 @@ export class Graph {
 
   toString(): string {
     return `Graph('${this.name}', ${this.#count} nodes)`;
+  }
+}
+
+/**
+ * Empties the subgraphs of a node being removed (innermost first): their nodes' inputs are
+ * detached and the nodes unlinked, and outputs that are values defined outside the subgraph
+ * are dropped, so captured outer values lose every use and graph-output mark the removed node
+ * held through its subgraphs.
+ */
+function detachSubgraphs(n: Node): void {
+  if (n.attributes.size === 0) return;
+  for (const g of n.subgraphs()) {
+    // Decided before the nodes go: a removed node's outputs no longer know their graph.
+    const capturedOutputs: number[] = [];
+    g.outputs.forEach((v, i) => {
+      if (v.graph !== g) capturedOutputs.push(i);
+    });
+    const inner = g.nodes;
+    for (let i = inner.length - 1; i >= 0; i--) detachSubgraphs(inner[i]!);
+    if (inner.length > 0) g.remove(inner);
+    for (let i = capturedOutputs.length - 1; i >= 0; i--) g.removeOutput(capturedOutputs[i]!);
   }
 }
 

@@ -163,15 +163,55 @@ describe('topological sort', () => {
     const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
     els.append(e);
     els.addOutput(e.output);
-    const ifNode = b.node('If', [cond], { then_branch: then, else_branch: els }, { name: 'if' });
-    b.output(ifNode.output);
-    // move If before the node whose output it captures
-    b.graph.remove(ifNode);
+    // the If comes before the node whose output it captures
+    const ifNode = new Node('If', [cond], { name: 'if', attributes: [Attribute.graph('then_branch', then), Attribute.graph('else_branch', els)], outputs: ['out'] });
     b.graph.prepend(ifNode);
+    b.output(ifNode.output);
     expect(verifyErrors(b.graph).length).toBeGreaterThan(0);
     b.graph.sort();
     expect(b.graph.nodes.map((n) => n.name)).toEqual(['neg', 'if']);
     expect(verifyErrors(b.build())).toEqual([]);
+  });
+});
+
+describe('Graph.remove and subgraph captures', () => {
+  /** x → neg → y; an If whose branches read y (a node input) and x (a branch output). */
+  function capturing() {
+    const b = new GraphBuilder({ name: 'outer' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const y = b.op('Neg', [x], {}, { name: 'neg' });
+    const inner = new Graph({ name: 'inner' });
+    const deep = new Node('Identity', [y], { name: 'deep', outputs: ['dy'] });
+    inner.append(deep);
+    inner.addOutput(deep.output);
+    const loopish = new Node('If', [cond], { name: 'nested', attributes: [Attribute.graph('then_branch', inner), Attribute.graph('else_branch', new Graph({ outputs: [y] }))], outputs: ['ny'] });
+    const then = new Graph({ name: 'then', nodes: [loopish], outputs: [loopish.output] });
+    const els = new Graph({ name: 'else', outputs: [x] });
+    const ifNode = b.node('If', [cond], { then_branch: then, else_branch: els }, { name: 'if' });
+    b.output(y, 'y');
+    return { b, x, y, ifNode, then, els };
+  }
+
+  it('removing a node releases the uses its subgraphs made of outer values, at any depth', () => {
+    const { b, x, y, ifNode } = capturing();
+    expect(y.uses.map((u) => u.node.name)).toEqual(['deep']);
+    expect(y._outputOf.length).toBe(2); // the main graph and the nested else branch
+    expect(x._outputOf.length).toBe(1); // the else branch
+    b.graph.remove(ifNode, { safe: true });
+    expect(y.uses).toEqual([]);
+    expect(y._outputOf).toEqual([b.graph]);
+    expect(x.isGraphOutput).toBe(false);
+    expect(x.uses.map((u) => u.node.name)).toEqual(['neg']);
+    expect(verifyErrors(b.build())).toEqual([]);
+  });
+
+  it('a refused safe removal leaves the subgraphs untouched', () => {
+    const { b, y, then } = capturing();
+    const neg = y.producer!;
+    expect(() => b.graph.remove(neg, { safe: true })).toThrow(/graph output|used by/);
+    expect(then.nodeCount).toBe(1);
+    expect(y.uses.map((u) => u.node.name)).toEqual(['deep']);
   });
 });
 
