@@ -1031,24 +1031,33 @@ export class Model {
   }
 }
 
-/** Builds an Attribute from a plain JS value (integers → INT, other numbers → FLOAT). */
+/**
+ * Builds an Attribute from a plain JS value. The attribute type follows the JavaScript type,
+ * never the value: a bigint, an integer number or a boolean is INT, an array of them INTS;
+ * FLOAT and FLOATS are spelled out (`Attribute.float('alpha', 1)`), because a JS number cannot
+ * say whether `1` meant `INT 1` or `FLOAT 1.0`. A non-integer bare number is refused.
+ */
 export function toAttribute(name: string, v: AttributeInput): Attribute {
   if (v instanceof Attribute) return v.name === name ? v : new Attribute(name, v.type, v.value, v);
   if (typeof v === 'boolean') return Attribute.int(name, v ? 1 : 0);
   if (typeof v === 'bigint') return Attribute.int(name, v);
-  if (typeof v === 'number') return Number.isInteger(v) ? Attribute.int(name, v) : Attribute.float(name, v);
+  if (typeof v === 'number') return Attribute.int(name, integer(name, v));
   if (typeof v === 'string') return Attribute.string(name, v);
   if (v instanceof Tensor) return Attribute.tensor(name, v);
   if (v instanceof Graph) return Attribute.graph(name, v);
   const arr = v as readonly unknown[];
   if (arr.length === 0) return Attribute.ints(name, []);
   const first = arr[0];
-  if (typeof first === 'bigint') return Attribute.ints(name, arr as bigint[]);
-  if (typeof first === 'number') {
-    return (arr as number[]).every(Number.isInteger) ? Attribute.ints(name, arr as number[]) : Attribute.floats(name, arr as number[]);
+  if (typeof first === 'bigint' || typeof first === 'number') {
+    return Attribute.ints(name, (arr as (number | bigint)[]).map((x) => (typeof x === 'number' ? integer(name, x) : x)));
   }
   if (typeof first === 'string') return Attribute.strings(name, arr as string[]);
   if (first instanceof Tensor) return Attribute.tensors(name, arr as Tensor[]);
   if (first instanceof Graph) return Attribute.graphs(name, arr as Graph[]);
   throw new GraphError(`attribute '${name}': cannot infer an ONNX attribute type`);
+}
+
+function integer(name: string, v: number): number {
+  if (Number.isInteger(v)) return v;
+  throw new GraphError(`attribute '${name}': a bare number is an INT attribute and ${v} is not an integer; write Attribute.float('${name}', ${v}) (or Attribute.floats) for a FLOAT`);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Attribute,
+  AttributeType,
   DataType,
   Graph,
   GraphBuilder,
@@ -13,6 +14,7 @@ import {
   printModel,
   verify,
   verifyErrors,
+  toAttribute,
 } from '@onnxkit/graph';
 
 function chain(n: number): { g: Graph; x: Value; nodes: Node[] } {
@@ -343,7 +345,7 @@ describe('builder, printer, clone and diff', () => {
     const x = b.input('x', DataType.FLOAT, ['N', 4]);
     const w = b.floats('w', [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
     const y = b.op('MatMul', [x, w]);
-    const z = b.op('LeakyRelu', [y], { alpha: 0.2 });
+    const z = b.op('LeakyRelu', [y], { alpha: Attribute.float('alpha', 0.2) });
     b.output(z, 'z');
     return b.build({ producerName: 'test' });
   }
@@ -381,14 +383,40 @@ describe('builder, printer, clone and diff', () => {
     expect(b.node('Clip', [x, undefined, w]).inputs).toEqual([x, null, w]);
   });
 
-  it('infers attribute types from JS values and keeps int64 exact', () => {
+  it('infers attribute types from JS types (never from values) and keeps int64 exact', () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [4]);
-    const n = b.node('Slice', [x], { starts: [0], ends: [9223372036854775807n], f: 1.5, s: 'abc' });
+    const n = b.node('Slice', [x], { starts: [0], ends: [9223372036854775807n], f: Attribute.float('f', 1.5), one: 1, s: 'abc' });
     expect(n.attr('ends')!.value).toEqual([9223372036854775807n]);
     expect(n.getInts('ends')).toEqual([Number.MAX_SAFE_INTEGER]);
     expect(n.getFloat('f')).toBe(1.5);
+    expect(n.attr('one')!.type).toBe(AttributeType.INT);
     expect(n.getString('s')).toBe('abc');
     expect(() => Attribute.int('i', 2 ** 60)).toThrow(/not an int64/);
+    // A bare non-integer would have to be guessed as FLOAT while 1.0 would be INT: refused.
+    expect(() => b.node('LeakyRelu', [x], { alpha: 0.5 })).toThrow(/Attribute\.float\('alpha', 0\.5\)/);
+    expect(() => b.node('Resize', [x], { scales: [1, 1.5] })).toThrow(/not an integer/);
+  });
+
+  it('keeps FLOAT 1.0 and INT 1 apart: the value must be what the type holds', () => {
+    const f = Attribute.float('alpha', 1);
+    const i = Attribute.int('alpha', 1);
+    expect(f.type).toBe(AttributeType.FLOAT);
+    expect(f.value).toBe(1);
+    expect(i.value).toBe(1n);
+    expect(() => f.asInt()).toThrow(/is FLOAT, not INT/);
+    expect(() => i.asFloat()).toThrow(/is INT, not FLOAT/);
+    expect(() => new Attribute('alpha', AttributeType.FLOAT, 1n)).toThrow(/FLOAT needs a number, got bigint 1/);
+    expect(() => new Attribute('axis', AttributeType.INT, 1)).toThrow(/INT needs a bigint, got number 1/);
+    expect(() => new Attribute('pads', AttributeType.INTS, [1, 2])).toThrow(/INTS needs an array of bigints/);
+    expect(() => new Attribute('x', 99 as AttributeType, 1)).toThrow(/not an attribute type/);
+    // Narrowing on type gives the value its type without casts.
+    const a: Attribute = f;
+    if (!a.isRef && a.type === AttributeType.FLOAT) expect(a.value.toFixed(1)).toBe('1.0');
+    expect(toAttribute('alpha', f)).toBe(f);
+    expect(toAttribute('beta', f).type).toBe(AttributeType.FLOAT);
+    const r = Attribute.ref('alpha', AttributeType.FLOAT, 'outer_alpha');
+    expect(r.isRef).toBe(true);
+    expect(r.value).toBeNull();
   });
 });
