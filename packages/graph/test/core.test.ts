@@ -268,25 +268,17 @@ describe('Tensor', () => {
     expect(Array.from(t.toArray() as Float32Array)).toEqual([2.5, -1]);
   });
 
-  it('decodes typed-field varints lazily and exactly', () => {
-    // int64_data varints for [1, -1, 2^62]
-    const enc = (v: bigint): number[] => {
-      let x = BigInt.asUintN(64, v);
-      const out: number[] = [];
-      do {
-        let b = Number(x & 0x7fn);
-        x >>= 7n;
-        if (x) b |= 0x80;
-        out.push(b);
-      } while (x);
-      return out;
-    };
-    const bytes = new Uint8Array([...enc(1n), ...enc(-1n), ...enc(1n << 62n)]);
-    const t = Tensor.fromVarints(DataType.INT64, [3], bytes, 'int64', { encoding: 'int64_data' });
-    expect(Array.from(t.toBigInt64())).toEqual([1n, -1n, 1n << 62n]);
-    expect(() => t.toSafeIntegers()).toThrow(/does not fit/);
-    const f16 = Tensor.fromVarints(DataType.FLOAT16, [2], new Uint8Array([0x80, 0x78, 0x80, 0x7c]), 'int32');
-    expect(Array.from(f16.toFloat64())).toEqual([1, 1.5]); // 0x3C00, 0x3E00
+  it('an in-memory source is not lazy: no I/O, printed as data', () => {
+    let reads = 0;
+    const bytes = new Uint8Array(new Float32Array([1, 2]).buffer);
+    const src = { byteLength: 8, description: 'derived', inMemory: true, read: () => (reads++, bytes) };
+    const t = Tensor.lazy(DataType.FLOAT, [2], src);
+    expect(t.isLazy).toBe(false);
+    expect(t.source).toBe(src);
+    expect(Array.from(t.toFloat64())).toEqual([1, 2]);
+    expect(reads).toBe(1);
+    const onDisk = Tensor.lazy(DataType.FLOAT, [2], { byteLength: 8, description: 'disk', read: () => bytes });
+    expect(onDisk.isLazy).toBe(true);
   });
 
   it('reads lazy sources on each call and checks their length', () => {
