@@ -31,6 +31,16 @@ export interface ValueInit {
 /** Above this many uses a value switches from a copy-on-write array to indexed sets. */
 const SMALL_USES = 8;
 
+/** `_outputOf` of a value that is no graph output (most of them): shared, never mutated. */
+const NO_GRAPHS: readonly Graph[] = Object.freeze([]);
+
+/** `list` without its first occurrence of `g`. */
+function withoutOne(list: readonly Graph[], g: Graph): readonly Graph[] {
+  const at = list.indexOf(g);
+  if (at < 0) return list;
+  return list.length === 1 ? NO_GRAPHS : list.filter((_, k) => k !== at);
+}
+
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
 
@@ -63,8 +73,8 @@ export class Value {
   _inputOf: Graph | null = null;
   /** @internal graph whose initializer map holds this value */
   _initializerOf: Graph | null = null;
-  /** @internal graphs whose output lists hold this value (one entry per slot) */
-  readonly _outputOf: Graph[] = [];
+  /** @internal graphs whose output lists hold this value (one entry per slot); replaced, never mutated */
+  _outputOf: readonly Graph[] = NO_GRAPHS;
 
   constructor(init: ValueInit = {}) {
     this.name = init.name ?? '';
@@ -116,7 +126,12 @@ export class Value {
     const use: Use = { node, index };
     if (this.#uses === null) {
       if (this.#small.length < SMALL_USES) {
-        this.#small = [...this.#small, use];
+        // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
+        const small = this.#small;
+        const next = new Array<Use>(small.length + 1);
+        for (let i = 0; i < small.length; i++) next[i] = small[i]!;
+        next[small.length] = use;
+        this.#small = next;
         return;
       }
       this.#uses = new Set(this.#small);
@@ -244,7 +259,7 @@ export class Node {
 
   /** Null until the first attribute is set (most activation nodes have none). */
   #attributes: Map<string, Attribute> | null = null;
-  readonly #inputs: (Value | null)[];
+  #inputs: (Value | null)[];
   readonly #outputs: Value[];
   /** @internal */
   _graph: Graph | null = null;
@@ -331,12 +346,12 @@ export class Node {
 
   /** Replaces all inputs at once. */
   setInputs(values: readonly (Value | null)[]): void {
-    this.#inputs.forEach((v, i) => v?._removeUse(this, i));
-    this.#inputs.length = 0;
-    values.forEach((v, i) => {
-      this.#inputs.push(v);
-      v?._addUse(this, i);
-    });
+    const old = this.#inputs;
+    for (let i = 0; i < old.length; i++) old[i]?._removeUse(this, i);
+    // An exactly sized copy (see the constructor).
+    const next = values.slice();
+    this.#inputs = next;
+    for (let i = 0; i < next.length; i++) next[i]?._addUse(this, i);
   }
 
   /** Drops trailing inputs past `count`. */
@@ -535,20 +550,20 @@ export class Graph {
   }
   addOutput(v: Value): Value {
     this.#outputs.push(v);
-    v._outputOf.push(this);
+    v._outputOf = [...v._outputOf, this];
     return v;
   }
   setOutput(i: number, v: Value): void {
     const old = this.#outputs[i];
     if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
-    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    old._outputOf = withoutOne(old._outputOf, this);
     this.#outputs[i] = v;
-    v._outputOf.push(this);
+    v._outputOf = [...v._outputOf, this];
   }
   removeOutput(i: number): Value {
     const old = this.#outputs[i];
     if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
-    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    old._outputOf = withoutOne(old._outputOf, this);
     this.#outputs.splice(i, 1);
     return old;
   }

@@ -113,12 +113,17 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NO_INPUTS: readonly (Value | null)[] = Object.freeze([]);
 
 interface PendingGraph {
   readonly graph: Graph;
   readonly nodes: Node[];
-  /** Input names of `nodes[k]`, resolved in phase 2. */
-  readonly inputNames: string[][];
+  /**
+   * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
+   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2.
+   */
+  readonly inputNames: string[];
+  readonly inputEnd: number[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -156,6 +161,8 @@ export class Decoder {
   private readonly placeholders = new Map<string, Value>();
   private readonly claimed = new Set<Value>();
   private functionsPending: { f: OnnxFunction; pg: PendingGraph }[] = [];
+  /** Output names of the nodes being decoded (a stack; see node()). */
+  private readonly outputNames: string[] = [];
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -317,7 +324,7 @@ export class Decoder {
       graph = this.graph(graphRanges, 'graph', -1);
     } else {
       graph = new Graph();
-      this.pending.set(graph, { graph, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
+      this.pending.set(graph, { graph, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
       this.diag('IMPORT_NO_GRAPH', 'the model has no graph', 'ModelProto');
     }
     const model = new Model({
@@ -433,7 +440,7 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -452,7 +459,7 @@ export class Decoder {
           case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
             const s = r.pos;
-            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg.inputNames));
+            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg));
             r.pos = s + len;
             break;
           }
@@ -556,14 +563,17 @@ export class Decoder {
 
   // ------------------------------------------------------------------ NodeProto
 
-  /** Decodes a NodeProto; its input names are pushed onto `inputNames` for phase 2. */
-  private node(s: number, e: number, index: number, inputNames: string[][]): Node {
+  /** Decodes a NodeProto; its input names are appended to `pg.inputNames` for phase 2. */
+  private node(s: number, e: number, index: number, pg: PendingGraph): Node {
     const r = this.r;
     const p = this.p;
     p.enter('node', index, NodeSpec, s);
     const d = p.depth;
-    const inputs: string[] = [];
-    const outputs: string[] = [];
+    const inputs = pg.inputNames;
+    // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
+    // back to where they started), so no per-node array outlives this call.
+    const outputs = this.outputNames;
+    const out0 = outputs.length;
     let name = '';
     let opType = '';
     let domain = '';
@@ -630,11 +640,12 @@ export class Decoder {
         seen.add(a.name);
       }
     }
-    const node = new Node(opType, [], { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs });
+    const node = new Node(opType, NO_INPUTS, { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs: out0 === 0 ? outputs : outputs.slice(out0) });
+    outputs.length = out0;
     node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
-    inputNames.push(inputs);
+    pg.inputEnd.push(inputs.length);
     p.leave();
     return node;
   }
@@ -1109,7 +1120,7 @@ export class Decoder {
     p.field[d] = 0;
     if (denotations !== undefined) denotations.length = dims.length;
     p.leave();
-    return { dims, denotations, unknown, dimUnknown };
+    return { dims: dims.slice(), denotations, unknown, dimUnknown };
   }
 
   private wrappedType(ranges: number[], spec: typeof TypeSequenceSpec | typeof TypeOptionalSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
@@ -1648,7 +1659,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
     let name = '';
     let domain = '';
     let overload = '';
@@ -1683,7 +1694,7 @@ export class Decoder {
         case FunctionFields.node: {
           const len = this.len(w, at, e, 'a node');
           const ns = r.pos;
-          pg.nodes.push(this.node(ns, ns + len, pg.nodes.length, pg.inputNames));
+          pg.nodes.push(this.node(ns, ns + len, pg.nodes.length, pg));
           r.pos = ns + len;
           break;
         }
@@ -1754,28 +1765,35 @@ export class Decoder {
     const pg = this.pending.get(g)!;
     const names = new Map<string, Value>();
     const scope: Scope = { names, parent: outer };
-    const define = (v: Value, what: () => string): void => {
+    /** `what` is a kind of definition, or the node whose output `v` is. */
+    const define = (v: Value, what: string | Node): void => {
       if (v.name === '') return;
       const prev = names.get(v.name);
       if (prev === undefined) names.set(v.name, v);
-      else if (prev !== v) this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${what()}); uses refer to the first definition`, pg.path);
+      else if (prev !== v) {
+        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
+        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
+      }
     };
-    for (const v of g.inputs) define(v, () => 'graph input');
-    for (const v of g.initializers.values()) define(v, () => 'initializer');
-    for (const v of g.sparseInitializers.values()) define(v, () => 'sparse initializer');
+    for (const v of g.inputs) define(v, 'graph input');
+    for (const v of g.initializers.values()) define(v, 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
     for (const n of pg.nodes) {
       const outs = n.outputs;
-      for (let i = 0; i < outs.length; i++) define(outs[i]!, () => `output of ${n.describe()}`);
+      for (let i = 0; i < outs.length; i++) define(outs[i]!, n);
     }
 
     const nodes = pg.nodes;
+    const names_ = pg.inputNames;
+    const ends = pg.inputEnd;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
-      const inputs = pg.inputNames[k]!;
-      if (inputs.length > 0) {
-        const values: (Value | null)[] = new Array(inputs.length);
-        for (let j = 0; j < inputs.length; j++) {
-          const n = inputs[j]!;
+      const from = k === 0 ? 0 : ends[k - 1]!;
+      const count = ends[k]! - from;
+      if (count > 0) {
+        const values: (Value | null)[] = new Array(count);
+        for (let j = 0; j < count; j++) {
+          const n = names_[from + j]!;
           values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
         }
         node.setInputs(values);
@@ -1851,7 +1869,8 @@ export class Decoder {
 function applyInfo(rec: Value, v: Value): void {
   v.type = rec.type;
   v.docString = rec.docString;
-  v.metadataProps = rec.metadataProps;
+  // (reading metadataProps would allocate an empty map per value)
+  if (rec.hasMetadata || v.hasMetadata) v.metadataProps = rec.metadataProps;
   v.unknownFields = rec.unknownFields;
 }
 
