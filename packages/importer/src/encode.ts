@@ -81,6 +81,8 @@ export function isRangeReadable(s: TensorSource | undefined): s is RangeReadable
 
 const LEN = 2;
 const I32 = 5;
+/** Streaming: payloads of at least this many bytes go to the sink as they are, not via the chunk. */
+const DIRECT_BYTES = 64 * 1024;
 
 function varintSize(v: number): number {
   if (v < 0x80) return 1;
@@ -300,14 +302,15 @@ export class WriteOut {
 
   private bytesBody(bytes: Uint8Array): void {
     const n = bytes.byteLength;
-    if (this.sink === undefined || this.pos + n <= this.buf.byteLength) {
+    if (this.sink === undefined || (n < DIRECT_BYTES && this.pos + n <= this.buf.byteLength)) {
       this.buf.set(bytes, this.pos);
       this.pos += n;
       return;
     }
-    // Larger than what is left of the chunk: flush, then hand big payloads over without copying.
+    // Streaming a large payload (a tensor's bytes, in memory or a view of the file it came
+    // from): hand the view itself to the sink, with no copy into the chunk.
     this.flush();
-    if (n * 2 > this.buf.byteLength) {
+    if (n >= DIRECT_BYTES || n > this.buf.byteLength) {
       this.sink!(bytes);
       this.flushed += n;
     } else {
