@@ -115,6 +115,8 @@ export class Reader {
   private view: DataView;
   private readonly input: PositionalInput | undefined;
   private readonly strings: (string | undefined)[] = new Array(STRING_CACHE_MASK + 1);
+  /** codes[n]: a scratch array of n char codes (n ≤ 64), see string(). */
+  private readonly codes: number[][] = [];
   private window: number;
 
   constructor(
@@ -355,7 +357,11 @@ export class Reader {
           }
           if (same) return hit;
         }
-        const str = String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+        // From a reused array of exactly `len` char codes: a subarray per string would be
+        // ~100 bytes of garbage each, and names are most of a weightless graph's strings.
+        const codes = (this.codes[len] ??= new Array<number>(len));
+        for (let i = 0; i < len; i++) codes[i] = buf[start + i]!;
+        const str = String.fromCharCode.apply(null, codes);
         this.strings[slot] = str;
         return str;
       }
