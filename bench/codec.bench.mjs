@@ -16,15 +16,36 @@ import { wideGraphPath } from './import.bench.mjs';
 import { ROOT, fmtMs, ratio, row, section, skip, systemPython, time } from './lib.mjs';
 
 const MB = 1024 * 1024;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median of Python's onnx.load on `path`, timed inside the interpreter (start-up excluded). */
+/**
+ * Python's onnx.load on `path`, timed inside the interpreter (start-up excluded): median wall
+ * time and median CPU time (process_time), in ms.
+ */
 function pythonLoad(py, path, runs = 7) {
   const code = `import onnx, time, sys
-ts = []
+ts = []; cs = []
 for _ in range(${runs + 1}):
-    t = time.perf_counter(); onnx.load(sys.argv[1]); ts.append(time.perf_counter() - t)
-ts = sorted(ts[1:]); print(ts[len(ts) // 2] * 1000)`;
-  return Number(execFileSync(py, ['-c', code, path], { encoding: 'utf8' }).trim());
+    t = time.perf_counter(); c = time.process_time(); onnx.load(sys.argv[1]); cs.append(time.process_time() - c); ts.append(time.perf_counter() - t)
+ts = sorted(ts[1:]); cs = sorted(cs[1:]); print(ts[len(ts) // 2] * 1000, cs[len(cs) // 2] * 1000)`;
+  const [wall, cpu] = execFileSync(py, ['-c', code, path], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  return { wall, cpu };
+}
+
+/** Median wall and CPU time (this process, all threads: GC helpers count) of `fn`, in ms. */
+function timeCpu(fn, runs = 9, warmup = 2) {
+  for (let i = 0; i < warmup; i++) fn();
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < runs; i++) {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    fn();
+    wall.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 function writeAndSync(path, bytes) {
@@ -37,7 +58,6 @@ function writeAndSync(path, bytes) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export default async function () {
   const python = systemPython('onnx');
@@ -45,12 +65,14 @@ export default async function () {
   section('codec (a): decoding a 50,000-node weightless graph vs Python onnx.load');
   const wide = wideGraphPath();
   row('50k nodes: file size', `${(statSync(wide).size / MB).toFixed(1)} MB`);
-  const ours = await time(() => decode(wide, { lazy: false }), { runs: 9, warmup: 2 });
-  row('50k nodes: onnxkit decode (from path, eager)', fmtMs(ours.median));
+  const ours = timeCpu(() => decode(wide, { lazy: false }));
+  row('50k nodes: onnxkit decode (from path, eager), wall / CPU', fmtMs(ours.wall), `CPU ${fmtMs(ours.cpu)}`);
   if (python) {
     const py = pythonLoad(python, wide);
-    row('50k nodes: Python onnx.load', fmtMs(py));
-    ratio('50k nodes: onnxkit decode / Python onnx.load', ours.median, py, { op: '<=', value: 1.0 });
+    row('50k nodes: Python onnx.load, wall / CPU', fmtMs(py.wall), `CPU ${fmtMs(py.cpu)}`);
+    ratio('50k nodes: onnxkit decode / Python onnx.load (wall)', ours.wall, py.wall, { op: '<=', value: 1.0 });
+    // CPU time is what a busy machine distorts least (wall time waits for cores).
+    ratio('50k nodes: onnxkit decode / Python onnx.load (CPU time)', ours.cpu, py.cpu, { op: '<=', value: 1.0 });
   } else skip('50k nodes: vs Python onnx.load', 'python3-onnx not installed');
 
   section('codec (b): whole `onnxkit optimize` process, torchvision ResNet-50 (BN kept)');
