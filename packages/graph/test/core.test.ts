@@ -208,6 +208,20 @@ describe('Graph.remove and subgraph captures', () => {
     expect(verifyErrors(b.build())).toEqual([]);
   });
 
+  it('verify reports a capture held by a subgraph of a node that is in no graph (I12)', () => {
+    const b = new GraphBuilder({ name: 'outer' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.op('Relu', [x], {}, { name: 'relu' }), 'y');
+    const body = new Graph({ name: 'body' });
+    const inner = new Node('Identity', [x], { name: 'inner', outputs: ['ix'] });
+    body.append(inner);
+    body.addOutput(inner.output);
+    // An If built but never added (what a removal that left its subgraphs alone looked like).
+    new Node('If', [], { name: 'orphan', attributes: [Attribute.graph('then_branch', body)], outputs: ['o'] });
+    const d = verify(b.build()).filter((x) => x.code === 'I12-detached-uses');
+    expect(d.map((x) => x.message)).toEqual([expect.stringContaining("inside a subgraph of If 'orphan'")]);
+  });
+
   it('a refused safe removal leaves the subgraphs untouched', () => {
     const { b, y, then } = capturing();
     const neg = y.producer!;
