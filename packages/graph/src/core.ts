@@ -825,7 +825,7 @@ export class Graph {
 }
 
 /**
- * Empties the subgraphs of a node being removed (innermost first): their nodes' inputs are
+ * Empties the subgraphs of a node being removed (recursively): their nodes' inputs are
  * detached and the nodes unlinked, and outputs that are values defined outside the subgraph
  * are dropped, so captured outer values lose every use and graph-output mark the removed node
  * held through its subgraphs.
@@ -839,8 +839,7 @@ function detachSubgraphs(n: Node): void {
       if (v.graph !== g) capturedOutputs.push(i);
     });
     const inner = g.nodes;
-    for (let i = inner.length - 1; i >= 0; i--) detachSubgraphs(inner[i]!);
-    if (inner.length > 0) g.remove(inner);
+    if (inner.length > 0) g.remove(inner); // recurses into their own subgraphs
     for (let i = capturedOutputs.length - 1; i >= 0; i--) g.removeOutput(capturedOutputs[i]!);
   }
 }
