@@ -25,7 +25,7 @@
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
-import { detachSubgraphs, isLiveGraph, type RewriteSession } from './session.js';
+import { isLiveGraph, type RewriteSession } from './session.js';
 import { nodeLabel } from './util.js';
 
 const REASONS = ['unknown-domain', 'training-bound', 'initialized-input-kept'] as const;
@@ -72,7 +72,6 @@ function sweepNodes(s: Session, g: Graph): void {
     }
     const label = nodeLabel(n);
     s.mutate(g, 'dead-node', `removed ${n.opType} ${label}: no output is read`, () => {
-      detachSubgraphs(n);
       g.remove(n, { safe: true });
       return { removed: [label] };
     });

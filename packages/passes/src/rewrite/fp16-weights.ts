@@ -23,7 +23,7 @@
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
 import { WEIGHT_INPUTS } from '../ops/registry.js';
 import { defineRulePass, opt } from './rule.js';
-import { lookup, opTable } from '../common/op-table.js';
+import { lookup } from '../common/op-table.js';
 import { nodeLabel } from './util.js';
 
 /** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */

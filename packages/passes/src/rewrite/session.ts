@@ -206,10 +206,8 @@ export class RewriteSession<R extends string = string> {
     const inputsOfRemoved = new Set<Value>();
     for (const n of rw.remove) for (const v of n.inputs) if (v) inputsOfRemoved.add(v);
     const removedNames = rw.remove.map(nodeLabel);
-    if (rw.remove.length > 0) {
-      for (const n of rw.remove) detachSubgraphs(n);
-      graph.remove(rw.remove, { safe: true });
-    }
+    // Graph.remove releases the removed nodes' subgraph captures itself.
+    if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
     for (const [v, name] of renames) if (!v.isInitializer && !(rw.initializers ?? []).includes(v)) this.#rename(graph, v, name);
     const cleaned = this.#dropOrphans(inputsOfRemoved);
     bytes -= cleaned.bytes;
@@ -396,15 +394,6 @@ export function constantNodeBytes(node: Node): number {
   if (node.opType !== 'Constant') return 0;
   const a = node.attr('value');
   return a && !a.isRef && a.type === AttributeType.TENSOR ? a.asTensor().byteLength : 0;
-}
-
-/** Detaches the inner nodes of a node's subgraphs so removing it leaves no dangling uses. */
-export function detachSubgraphs(n: Node): void {
-  for (const g of n.subgraphs()) {
-    for (const inner of g.reversed()) detachSubgraphs(inner);
-    const nodes = g.nodes;
-    if (nodes.length > 0) g.remove(nodes);
-  }
 }
 
 /** Initializers named in training_info bindings must stay (they are updated by name). */
