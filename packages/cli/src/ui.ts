@@ -10,15 +10,25 @@ export interface OutputMode {
   color: boolean;
   /** stderr is a TTY: progress can redraw in place. */
   interactive: boolean;
+  /** --quiet: no progress or notes on stderr. */
+  quiet: boolean;
 }
 
-export function outputMode(opts: { json?: boolean; color?: boolean }): OutputMode {
+/**
+ * Colour: never under --json, --no-color or NO_COLOR (the user's standing choice wins); else
+ * FORCE_COLOR (any value but 0/false) turns it on even when piped, FORCE_COLOR=0 off; else only
+ * on a terminal.
+ */
+export function outputMode(opts: { json?: boolean; color?: boolean; quiet?: boolean }): OutputMode {
   const env = process.env;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const force = env.FORCE_COLOR;
+  const forced = force === undefined || force === '' ? undefined : !['0', 'false'].includes(force.toLowerCase());
   const json = Boolean(opts.json);
   return {
     json,
-    color: !json && !noColor && opts.color !== false && Boolean(process.stdout.isTTY) && env.TERM !== 'dumb',
+    quiet: opts.quiet === true,
+    color: !json && !noColor && opts.color !== false && (forced ?? (Boolean(process.stdout.isTTY) && env.TERM !== 'dumb')),
     interactive: Boolean(process.stderr.isTTY) && env.TERM !== 'dumb',
   };
 }
@@ -103,8 +113,8 @@ function padEnd(s: string, w: number): string {
 
 /**
  * A step reporter: `const s = progress.step('import'); ...; s.done('12 MB')`. On a TTY it shows
- * a spinner/bar with elapsed time on stderr and a line per finished step. Silent under --json
- * and when stderr is not a terminal (unless ONNXKIT_PROGRESS=1).
+ * a spinner/bar with elapsed time on stderr and a line per finished step; when stderr is not a
+ * terminal, only the line per finished step. Silent under --json, --quiet or ONNXKIT_PROGRESS=0.
  */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
@@ -147,11 +157,11 @@ export class Progress {
   }
 
   /**
-   * Progress goes to stderr on a terminal only, so piped output and error messages stay clean
-   * (an error is one line); ONNXKIT_PROGRESS=1 prints one line per finished step elsewhere.
+   * Progress goes to stderr, never stdout, so piped output stays clean; off a terminal it is one
+   * plain line per finished step (a log a CI job can read), and the error line stays the last.
    */
   private get enabled(): boolean {
-    return !this.quiet && !this.mode.json && (this.mode.interactive || process.env.ONNXKIT_PROGRESS === '1');
+    return !this.quiet && !this.mode.quiet && !this.mode.json && process.env.ONNXKIT_PROGRESS !== '0';
   }
 
   private finishActive(): void {

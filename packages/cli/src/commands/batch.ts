@@ -13,17 +13,16 @@ import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
-import { intOption } from '../program.js';
+import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent } from '../fs-utils.js';
 
-export interface BatchCliOptions {
+export interface BatchCliOptions extends CommonOptions, ShapeOptions {
   output?: string;
   optimize?: string | boolean;
   verify?: boolean;
   jobs?: string;
   device?: string;
-  json?: boolean;
 }
 
 /** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
@@ -54,6 +53,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
     device: resolveDevice(opts.device),
     pipeline: opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null,
     verify: opts.verify === true,
+    ...shapeBindings(opts),
     ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}),
   };
 
