@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { load, save } from '@onnxkit/importer';
+import { decode, load, save } from '@onnxkit/importer';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
@@ -65,7 +65,7 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(inspect.code).toBe(0);
     expect(JSON.parse(inspect.stdout).nodes).toBe(42);
     const convert = spawnSync(process.execPath, [BIN, 'convert', FIXTURE, '-o', '-'], { timeout: 60_000 });
-    expect(load(new Uint8Array(convert.stdout)).graph.nodeCount).toBe(42);
+    expect(decode(new Uint8Array(convert.stdout)).graph.nodeCount).toBe(42);
     expectUsageError(onnxkit(['optimize', '-', '-o', '-', '--json'], { stdin: bytes }), /--json and -o - both write to stdout/);
     expectUsageError(onnxkit(['optimize', FIXTURE, '-o', '-', '--external-data']), /cannot hold it/);
     expectUsageError(onnxkit(['inspect', '-'], { stdin: Buffer.alloc(0) }), /stdin is empty/);
