@@ -65,5 +65,13 @@ parentPort!.on('message', (task: BatchTask | null) => {
   if (task === null) {
     process.exit(0);
   }
+  // Tests simulate a worker crash on one model (an error thrown outside any handler).
+  const crashOn = process.env.ONNXKIT_BATCH_TEST_CRASH;
+  if (crashOn && task.file.endsWith(crashOn)) {
+    setImmediate(() => {
+      throw new Error(`simulated crash on ${task.file}`);
+    });
+    return;
+  }
   void handle(task).then((row) => parentPort!.postMessage(row));
 });

@@ -5,7 +5,8 @@
  * `changes` leaves the declines out.
  */
 import type { PipelineReport } from '@onnxkit/passes';
-import { fmtBytes, fmtDuration } from './ui.js';
+import { fmtDuration } from './ui.js';
+import { fmtBytesDelta } from './units.js';
 
 export type ExplainMode = 'all' | 'changes';
 
@@ -21,8 +22,7 @@ export function formatExplainGrouped(report: PipelineReport, mode: ExplainMode =
     const r = run.result;
     const declines = Object.values(r.rejected).reduce((a, b) => a + b, 0);
     if (r.changes === 0 && (mode === 'changes' || declines === 0)) continue;
-    const bytes = r.bytesDelta === 0 ? '±0 B' : `${r.bytesDelta < 0 ? '−' : '+'}${fmtBytes(Math.abs(r.bytesDelta))}`;
-    lines.push('', `[${run.pass}${run.iteration > 1 ? ` #${run.iteration}` : ''}] ${r.changes} change(s), −${r.nodesRemoved}/+${r.nodesAdded} nodes, ${bytes}, ${fmtDuration(r.timeMs)}`);
+    lines.push('', `[${run.pass}${run.iteration > 1 ? ` #${run.iteration}` : ''}] ${r.changes} change(s), −${r.nodesRemoved}/+${r.nodesAdded} nodes, ${fmtBytesDelta(r.bytesDelta)}, ${fmtDuration(r.timeMs)}`);
     for (const c of r.log) {
       const parts = [`  ✓ ${c.rule}: ${c.description}`];
       if (c.removed.length) parts.push(`removed [${c.removed.join(', ')}]`);

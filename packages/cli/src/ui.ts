@@ -54,18 +54,8 @@ export function fmtNum(n: number, digits = 2): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-/** Bytes in binary units: 243818624 → "232.5 MiB". */
-export function fmtBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
-}
+// Bytes: one convention for the CLI and the report, defined in units.ts.
+export { fmtBytes } from './units.js';
 
 /** Large counts in SI units, as the lecture writes them: 724406816 → "724.4M". */
 export function fmtSI(n: number | null | undefined): string {

@@ -164,4 +164,15 @@ describe('onnxsim and Polygraphy habits', () => {
       expect(help, c).toContain('--input-shape <name=dims>');
     }
   });
+
+  it('batch: a worker that crashes fails only its model; the pool replaces it and the batch goes on', () => {
+    const dir = mkdtempSync(join(tmp, 'crash-'));
+    for (const n of ['a', 'b', 'crash-me', 'c', 'd']) save(load(FIXTURE), join(dir, `${n}.onnx`));
+    const r = onnxkit(['batch', dir, '--json', '--jobs', '2'], { env: { ONNXKIT_BATCH_TEST_CRASH: 'crash-me.onnx' } });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { rows: { file: string; ok: boolean; error: string | null; macs?: number }[] };
+    expect(j.rows.map((x) => [x.file, x.ok])).toEqual([['a.onnx', true], ['b.onnx', true], ['c.onnx', true], ['crash-me.onnx', false], ['d.onnx', true]]);
+    expect(j.rows.find((x) => x.file === 'crash-me.onnx')!.error).toMatch(/^worker crashed: simulated crash/);
+    expect(j.rows.filter((x) => x.ok).every((x) => x.macs === 5_804_672)).toBe(true);
+  });
 });
