@@ -4,7 +4,7 @@
  * that turn their strings into what the library calls take. Commands import from here, never
  * from one another.
  */
-import { Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import type { Model } from '@onnxkit/graph';
 import type { InputFile } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
@@ -77,28 +77,22 @@ export const DEFAULT_DEVICE = 'jetson-agx-orin';
 const DEVICE_HELP = 'jetson-agx-orin, raspberry-pi-4, h100-sxm, local (this machine, see calibrate) or a profile .json';
 
 export const options = {
-  json: (help = 'machine-readable output on stdout'): Option => new Option('--json', help),
-  quiet: (): Option => new Option('-q, --quiet', 'no progress or notes on stderr, and no summary when the result is a written file; errors still print'),
-  inputShape: (): Option =>
+  json: (help = 'machine-readable output on stdout') => new Option('--json', help),
+  quiet: () => new Option('-q, --quiet', 'no progress or notes on stderr, and no summary when the result is a written file; errors still print'),
+  inputShape: () =>
     new Option('--input-shape <name=dims>', 'pin an input\'s dims: input=1x3x224x224 or input:1,3,224,224 (repeatable)').argParser(collectStrings),
-  dim: (): Option => new Option('--dim <symbol=n>', 'bind a symbolic dim wherever the inputs use it, e.g. N=1 (repeatable)').argParser(collectStrings),
+  dim: () => new Option('--dim <symbol=n>', 'bind a symbolic dim wherever the inputs use it, e.g. N=1 (repeatable)').argParser(collectStrings),
   /** `--device`: the estimate's device; `fallback` documents what an absent flag means for this command. */
-  device: (fallback: string = DEFAULT_DEVICE): Option => new Option('--device <name>', `roofline device: ${DEVICE_HELP} (default: ${fallback})`),
-  threads: (help = 'onnxruntime intra-op threads'): Option => new Option('--threads <n>', help).default('1'),
-  seed: (): Option => new Option('--seed <n>', 'seed of the synthetic inputs').default('0'),
-  ortOpt: (fallback: (typeof ORT_OPT_LEVELS)[number]): Option =>
+  device: (fallback: string = DEFAULT_DEVICE) => new Option('--device <name>', `roofline device: ${DEVICE_HELP} (default: ${fallback})`),
+  threads: (help = 'onnxruntime intra-op threads') => new Option('--threads <n>', help).default('1'),
+  seed: () => new Option('--seed <n>', 'seed of the synthetic inputs').default('0'),
+  ortOpt: (fallback: (typeof ORT_OPT_LEVELS)[number]) =>
     new Option('--ort-opt <level>', 'onnxruntime graph optimization level').choices(ORT_OPT_LEVELS).default(fallback),
   /** `-o`: every command creates the output's missing parent folders (and says so here). */
-  output: (what: string, required = false): Option => {
-    const o = new Option('-o, --output <file>', `${what}; missing folders are created`);
-    return required ? o.makeOptionMandatory() : o;
-  },
+  output: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`),
+  /** `-o` that the command cannot do without. */
+  requiredOutput: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`).makeOptionMandatory(),
 } as const;
-
-/** `--input-shape` and `--dim` on one command. */
-export function withShapeOptions(cmd: Command): Command {
-  return cmd.addOption(options.inputShape()).addOption(options.dim());
-}
 
 /** Parses `--input-shape NAME=1x3x224x224` or `NAME:1,3,224,224` (repeatable) into a record. */
 export function parseInputShapes(specs: string[] | undefined): Record<string, (number | string)[]> | undefined {

@@ -4,11 +4,11 @@
  * start-up stays small (`onnxkit inspect` must not load onnxruntime). Options shared by several
  * commands are defined once in options.ts.
  */
-import { Argument, Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { EXIT, describeError } from './errors.js';
 import { interruption } from './interrupt.js';
 import { limits, parseBytes } from './limits.js';
-import { EXPLAIN_MODES, SHELLS, VERIFY_EACH, options, withShapeOptions } from './options.js';
+import { EXPLAIN_MODES, SHELLS, VERIFY_EACH, options } from './options.js';
 import { version } from './version.js';
 
 export interface CommandContext {
@@ -16,8 +16,6 @@ export interface CommandContext {
   color: boolean;
 }
 
-// A command module's default export; its parameters are what commander passes for that command.
-type Action = (...args: never[]) => Promise<number>;
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -31,7 +29,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--max-tensor-bytes <size>', 'refuse to read a tensor larger than this into memory (default 2GiB), e.g. 512MiB')
     .option('--max-folded-bytes <size>', 'largest tensor constant folding may create (default 16MiB)')
     .hook('preAction', (root) => {
-      const o = root.opts<{ maxTensorBytes?: string; maxFoldedBytes?: string; color?: boolean }>();
+      const o = root.opts() as { maxTensorBytes?: string; maxFoldedBytes?: string; color?: boolean };
       // --no-color beats FORCE_COLOR (outputMode reads the environment, commands do not see root flags).
       if (o.color === false) process.env.FORCE_COLOR = '0';
       if (o.maxTensorBytes !== undefined) limits.maxTensorBytes = parseBytes('--max-tensor-bytes', o.maxTensorBytes);
@@ -43,23 +41,29 @@ export function buildProgram(exit: (code: number) => void): Command {
     })
     .exitOverride();
 
-  /** A subcommand with the options every command has (--quiet; --json unless `json: false`). */
-  const command = (name: string, { json = options.json() as Option | false } = {}): Command => {
-    const cmd = program.command(name);
-    if (json) cmd.addOption(json);
-    return cmd.addOption(options.quiet());
-  };
+  /** A subcommand with the option every command has (--quiet); `--json` is added per command. */
+  const command = (name: string) => program.command(name).addOption(options.quiet());
 
-  const wire = (cmd: Command, load: () => Promise<{ default: Action }>): Command =>
-    cmd.action(async (...args: unknown[]) => {
+  /**
+   * Runs a command module's default export with what commander parsed. The types tie the two:
+   * the module's parameters must accept the arguments and options this definition produces
+   * (inferred by @commander-js/extra-typings), so a flag renamed on one side fails typecheck.
+   */
+  const wire = <Args extends unknown[], Opts extends OptionValues>(
+    cmd: Command<Args, Opts>,
+    load: () => Promise<{ default: (...args: [...Args, Opts]) => Promise<number> }>,
+  ): void => {
+    cmd.action(async (...args) => {
       const mod = await load();
-      exit(await (mod.default as (...a: unknown[]) => Promise<number>)(...args.slice(0, -1)));
+      exit(await mod.default(...(args.slice(0, -1) as [...Args, Opts])));
     });
+  };
 
   const example = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
   wire(
     command('inspect')
+      .addOption(options.json())
       .description('show IR version, producer, opsets, inputs/outputs, op histogram, initializers and external data')
       .argument('<model>', 'ONNX file (- reads stdin)')
       .addHelpText('after', example(['onnxkit inspect resnet50.onnx', 'onnxkit inspect vgg16.onnx --json | jq .opHistogram', 'curl -sL https://…/model.onnx | onnxkit inspect -'])),
@@ -68,9 +72,10 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   wire(
     command('convert')
+      .addOption(options.json())
       .description('re-encode a model, optionally moving weights to an external data file')
       .argument('<input>', 'ONNX file to read (- reads stdin)')
-      .addOption(options.output('ONNX file to write, atomically (- writes stdout)', true))
+      .addOption(options.requiredOutput('ONNX file to write, atomically (- writes stdout)'))
       .option('--external-data [location]', 'write tensors ≥ --size-threshold bytes to an external file (default <output>.data)')
       .option('--size-threshold <bytes>', 'smallest tensor moved to external data', '1024')
       .option('--in-place', 'allow the output to replace the input file')
@@ -80,6 +85,7 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   wire(
     command('zoo')
+      .addOption(options.json())
       .description('write a reference model of the lecture (alexnet, vgg16, resnet50, mobilenetv2, transformer)')
       .argument('[name]', 'model name; omit to list them')
       .addOption(options.output('ONNX file to write (- writes stdout)'))
@@ -92,13 +98,15 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    withShapeOptions(
-      command('analyze', { json: options.json('machine-readable output (totals and layers[])') })
+    
+      command('analyze')
+        .addOption(options.json('machine-readable output (totals and layers[])'))
         .description("per-layer and total #params, model size, activations, MACs/FLOPs, peak memory and roofline latency (MIT EfficientML.ai lecture 2)")
         .argument('<model>', 'ONNX file (- reads stdin)')
         .option('--csv', 'one CSV row per layer')
-        .option('--markdown', 'a Markdown table'),
-    )
+        .option('--markdown', 'a Markdown table')
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .addOption(options.device())
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
@@ -109,8 +117,9 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    withShapeOptions(
+    
       command('optimize')
+      .addOption(options.json())
         .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …), verified after every pass')
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
@@ -123,8 +132,9 @@ export function buildProgram(exit: (code: number) => void): Command {
         .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
         .addOption(new Option('--verify-each <when>', 'run verify() after each pass or change').choices(VERIFY_EACH).default('pass'))
         .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
-        .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)'),
-    )
+        .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .option('--external-data', 'store weights in <output>.data')
       .option('--in-place', 'allow replacing the input file')
       .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes conv-to-depthwise --rank 2 --max-error 0.3'])),
@@ -132,13 +142,15 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    command('passes').description('list the rewrite passes and presets').addHelpText('after', example(['onnxkit passes'])),
+    command('passes')
+      .addOption(options.json()).description('list the rewrite passes and presets').addHelpText('after', example(['onnxkit passes'])),
     () => import('./commands/passes.js'),
   );
 
   wire(
-    withShapeOptions(
+    
       command('verify')
+      .addOption(options.json())
         .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
         .argument('<a>', 'reference model (- reads stdin)')
         .argument('<b>', 'candidate model, e.g. the optimized one (- reads stdin)')
@@ -146,8 +158,9 @@ export function buildProgram(exit: (code: number) => void): Command {
         .option('--rtol <y>', 'relative tolerance (fp32 default 1e-4)')
         .option('--tolerance <name=atol:rtol>', 'per-output tolerance override (repeatable)', collect)
         .option('--inputs <files...>', 'input data: .npy, .npz, ONNX TensorProto .pb, .json (NAME=FILE names a single tensor)')
-        .addOption(options.seed()),
-    )
+        .addOption(options.seed())
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .option('--bisect', 'when outputs differ, find the first intermediate value that diverges')
       .option('--bench [iterations]', 'also time both models, interleaved')
       .addOption(options.threads())
@@ -156,8 +169,9 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    withShapeOptions(
+    
       command('bench')
+      .addOption(options.json())
         .description('latency percentiles and throughput in onnxruntime; --vs compares two models interleaved')
         .argument('<model>', 'ONNX file (- reads stdin)')
         .option('--vs <other>', 'a second model, timed interleaved with the first (A B A B …)')
@@ -167,22 +181,25 @@ export function buildProgram(exit: (code: number) => void): Command {
         .option('--batch <b>', 'batch size (binds a symbolic batch dim)')
         .option('--profile', "record onnxruntime's per-node profile and put it next to the roofline estimate")
         .addOption(options.device('local').default('local'))
-        .addOption(options.ortOpt('all')),
-    )
+        .addOption(options.ortOpt('all'))
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .addOption(options.seed())
       .addHelpText('after', example(['onnxkit bench model.onnx --iterations 100', 'onnxkit bench model.onnx --vs model.opt.onnx', 'onnxkit bench model.onnx --profile --device local'])),
     () => import('./commands/bench.js'),
   );
 
   wire(
-    withShapeOptions(
+    
       command('run')
+      .addOption(options.json())
         .description('run a model once in onnxruntime and show (or save) its outputs')
         .argument('<model>', 'ONNX file (- reads stdin)')
         .option('--inputs <files...>', 'input data: .npy, .npz, .pb, .json (default: seeded synthetic inputs)')
         .addOption(options.output('save the outputs as .npz'))
-        .addOption(options.seed()),
-    )
+        .addOption(options.seed())
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .addOption(options.threads())
       .addOption(options.ortOpt('disabled'))
       .addHelpText('after', example(['onnxkit run model.onnx', 'onnxkit run model.onnx --inputs input.npy -o outputs.npz'])),
@@ -191,6 +208,7 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   wire(
     command('calibrate')
+      .addOption(options.json())
       .description("measure this machine's peak FP32 FLOP/s and memory bandwidth (the 'local' device of the roofline)")
       .addOption(options.threads('onnxruntime intra-op threads for the MatMul'))
       .addOption(options.output('where to save the profile (default: your config folder, used by --device local)'))
@@ -199,15 +217,17 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    withShapeOptions(
+    
       command('report')
+      .addOption(options.json())
         .description('a self-contained HTML report: per-layer charts, roofline, memory timeline, sortable table, before/after')
         .argument('<model>', 'ONNX file (- reads stdin)')
-        .addOption(options.output('HTML file to write, atomically (- writes stdout)', true))
+        .addOption(options.requiredOutput('HTML file to write, atomically (- writes stdout)'))
         .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
         .option('--optimized <other>', 'compare against an already optimized model')
-        .addOption(options.device()),
-    )
+        .addOption(options.device())
+      .addOption(options.inputShape())
+      .addOption(options.dim())
       .option('--no-verify', 'do not verify the second model in onnxruntime')
       .option('--bench [iterations]', 'interleaved timed pairs for the before/after latency (default 30)')
       .option('--no-bench', 'do not benchmark')
@@ -218,8 +238,9 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    withShapeOptions(
-      command('demo', { json: options.json('machine-readable summary') })
+    
+      command('demo')
+        .addOption(options.json('machine-readable summary'))
         .description('the main job: import → analyze → optimize → verify → benchmark → report, on MODEL or the embedded MobileNetV2')
         .argument('[model]', 'ONNX file (default: the zoo MobileNetV2 with BatchNorm kept, written to out/)')
         .option('--out <dir>', 'output folder (created if missing)', 'out')
@@ -227,27 +248,30 @@ export function buildProgram(exit: (code: number) => void): Command {
         .option('--preset <name>', 'optimization preset', 'default')
         .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
         .addOption(options.threads())
-        .addOption(options.seed()),
-    ).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50'])),
+        .addOption(options.seed())
+      .addOption(options.inputShape())
+      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50'])),
     () => import('./commands/demo.js'),
   );
 
   wire(
-    withShapeOptions(
+    
       command('batch')
+      .addOption(options.json())
         .description('analyze (and optionally optimize + verify) every .onnx in a folder on worker threads; one summary table')
         .argument('<dir>', 'folder searched recursively for .onnx files')
         .addOption(options.output('summary table: .json, .csv or .html'))
         .option('--optimize [passes]', 'also optimize each model (default preset, or a pass/preset list)')
         .option('--verify', 'verify each optimized model against its original in onnxruntime')
         .option('--jobs <n>', 'worker threads (default: up to 4, by CPU count)')
-        .addOption(options.device()),
-    ).addHelpText('after', example(['onnxkit batch models/ -o summary.csv', 'onnxkit batch zoo/ --optimize --verify -o regression.html', 'onnxkit batch models/ --dim N=1'])),
+        .addOption(options.device())
+      .addOption(options.inputShape())
+      .addOption(options.dim()).addHelpText('after', example(['onnxkit batch models/ -o summary.csv', 'onnxkit batch zoo/ --optimize --verify -o regression.html', 'onnxkit batch models/ --dim N=1'])),
     () => import('./commands/batch.js'),
   );
 
   // completion needs the program itself (its commands and options), so it is wired by hand.
-  command('completion', { json: false })
+  command('completion')
     .description('print a shell completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
     .addHelpText('after', example(['onnxkit completion bash > ~/.local/share/bash-completion/completions/onnxkit', 'onnxkit completion zsh > "${fpath[1]}/_onnxkit"', 'onnxkit completion fish > ~/.config/fish/completions/onnxkit.fish']))
