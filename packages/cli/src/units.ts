@@ -4,9 +4,9 @@
  * - **Bytes of files and memory are binary**: B, KiB, MiB, GiB, TiB (1 KiB = 1024 B), three
  *   significant digits — 102440608 → "97.7 MiB", 1536 → "1.5 KiB". Files, peak memory, bytes
  *   saved, limits (`--max-tensor-bytes 512MiB`) all use it.
- * - The one exception is the lecture's **model size** metric (#params × bit width), which the
- *   analysis table prints in SI units as the lecture does (243.8 MB = 243,818,624 B), with the
- *   exact byte count beside it; it comes from `@onnxkit/passes` (`formatBytes`), never from here.
+ * - The exception is the analysis table of `@onnxkit/passes` (`formatBytes`), which prints the
+ *   lecture's metrics — model size, peak memory — in SI units as the lecture does
+ *   (243.8 MB = 243,818,624 B), with the exact byte count beside them; it never comes from here.
  */
 
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
