@@ -8,6 +8,10 @@ export interface BatchWorkerData {
   verify: boolean;
   /** Global --max-tensor-bytes. */
   maxTensorBytes?: number;
+  /** --input-shape, by input name (applies to the models that have that input). */
+  inputShapes?: Record<string, (number | string)[]>;
+  /** --dim, by symbol (applies wherever a model's inputs use it). */
+  dimValues?: Record<string, number>;
 }
 
 export interface BatchTask {

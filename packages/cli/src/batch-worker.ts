@@ -20,14 +20,16 @@ async function handle(task: BatchTask): Promise<BatchRow> {
     const model = load(task.file, config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {});
     row.fileBytes = statSync(task.file).size;
     row.nodes = model.graph.nodeCount;
-    // A summary table needs numbers: symbolic input dims (a dynamic batch) are bound to 1.
+    // A summary table needs numbers: --input-shape and --dim first, then symbolic input dims
+    // left over (a dynamic batch) are bound to 1.
     const inputShapes: Record<string, (number | string)[]> = {};
     for (const v of model.graph.inputs) {
       if (v.isInitializer || !v.shape) continue;
-      if (v.shape.some((d) => typeof d !== 'number')) {
-        inputShapes[v.name] = v.shape.map((d) => (typeof d === 'number' ? d : 1));
-        row.symbolicDimsBoundTo1 = true;
-      }
+      const pinned = config.inputShapes?.[v.name] ?? v.shape;
+      const dims = pinned.map((d) => (typeof d === 'string' && config.dimValues?.[d] !== undefined ? config.dimValues[d] : d));
+      const free = dims.some((d) => typeof d !== 'number');
+      if (free) row.symbolicDimsBoundTo1 = true;
+      if (free || pinned !== v.shape || dims.some((d, i) => d !== pinned[i])) inputShapes[v.name] = dims.map((d) => (typeof d === 'number' ? d : 1));
     }
     const a = analyzeModel(model, { device, inputShapes });
     row.params = a.totals.params;
@@ -62,6 +64,14 @@ async function handle(task: BatchTask): Promise<BatchRow> {
 parentPort!.on('message', (task: BatchTask | null) => {
   if (task === null) {
     process.exit(0);
+  }
+  // Tests simulate a worker crash on one model (an error thrown outside any handler).
+  const crashOn = process.env.ONNXKIT_BATCH_TEST_CRASH;
+  if (crashOn && task.file.endsWith(crashOn)) {
+    setImmediate(() => {
+      throw new Error(`simulated crash on ${task.file}`);
+    });
+    return;
   }
   void handle(task).then((row) => parentPort!.postMessage(row));
 });

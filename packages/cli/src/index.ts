@@ -1,2 +1,3 @@
-export { main, buildProgram, parseInputShapes } from './program.js';
+export { main, buildProgram } from './program.js';
+export { parseInputShapes, parseDimValues } from './options.js';
 export * from './report/index.js';

@@ -6,6 +6,7 @@
 import { load, type DecodeOptions } from '@onnxkit/importer';
 import type { Model } from '@onnxkit/graph';
 import { CliError } from './errors.js';
+import { loadStdin, STDIO } from './stdio.js';
 
 export const limits: { maxTensorBytes?: number; maxFoldedBytes?: number } = {};
 
@@ -19,6 +20,8 @@ export function parseBytes(flag: string, v: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
+/** Loads a model file, or the model on stdin for `-` (see stdio.ts). */
 export function loadModel(path: string, options: DecodeOptions = {}): Model {
-  return load(path, { ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}), ...options });
+  const o = { ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}), ...options };
+  return path === STDIO ? loadStdin(o) : load(path, o);
 }

@@ -1,4 +1,11 @@
-/** Option parsing shared by the runtime-facing commands (verify, bench, run). */
+/**
+ * The CLI's options in one place: the definitions every command shares (`--json`, `--quiet`,
+ * `--input-shape`, `--dim`, `--device`, `--threads`, `--seed`, `--ort-opt`, `-o`) and the parsers
+ * that turn their strings into what the library calls take. Commands import from here, never
+ * from one another.
+ */
+import { Option } from '@commander-js/extra-typings';
+import type { Model } from '@onnxkit/graph';
 import type { InputFile } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 
@@ -38,4 +45,143 @@ export function optLevel(v: string | undefined): 'disabled' | 'basic' | 'extende
   if (v === undefined) return undefined;
   if (v === 'disabled' || v === 'basic' || v === 'extended' || v === 'all') return v;
   throw new CliError(`--ort-opt '${v}' is not one of disabled, basic, extended, all`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared option definitions. Every flag that more than one command takes is declared here once
+// (name, value syntax, help text, default, allowed choices), so `--json` or `--input-shape` mean
+// the same thing on every command; program.ts adds them with `.addOption(…)`.
+
+const collectStrings = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Where each shared option's value ends up in a command's options object. */
+export interface CommonOptions {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface ShapeOptions {
+  /** `--input-shape` specs, unparsed (see parseInputShapes). */
+  inputShape?: string[];
+  /** `--dim` specs, unparsed (see parseDimValues). */
+  dim?: string[];
+}
+
+export const ORT_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export const VERIFY_EACH = ['off', 'pass', 'change'] as const;
+export const EXPLAIN_MODES = ['all', 'changes'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+
+/** The device a roofline estimate assumes. `local` is this machine, measured by `onnxkit calibrate`. */
+export const DEFAULT_DEVICE = 'jetson-agx-orin';
+const DEVICE_HELP = 'jetson-agx-orin, raspberry-pi-4, h100-sxm, local (this machine, see calibrate) or a profile .json';
+
+export const options = {
+  json: (help = 'machine-readable output on stdout') => new Option('--json', help),
+  quiet: () => new Option('-q, --quiet', 'no progress or notes on stderr, and no summary when the result is a written file; errors still print'),
+  inputShape: () =>
+    new Option('--input-shape <name=dims>', 'pin an input\'s dims: input=1x3x224x224 or input:1,3,224,224 (repeatable)').argParser(collectStrings),
+  dim: () => new Option('--dim <symbol=n>', 'bind a symbolic dim wherever the inputs use it, e.g. N=1 (repeatable)').argParser(collectStrings),
+  /** `--device`: the estimate's device; `fallback` documents what an absent flag means for this command. */
+  device: (fallback: string = DEFAULT_DEVICE) => new Option('--device <name>', `roofline device: ${DEVICE_HELP} (default: ${fallback})`),
+  threads: (help = 'onnxruntime intra-op threads') => new Option('--threads <n>', help).default('1'),
+  seed: () => new Option('--seed <n>', 'seed of the synthetic inputs').default('0'),
+  ortOpt: (fallback: (typeof ORT_OPT_LEVELS)[number]) =>
+    new Option('--ort-opt <level>', 'onnxruntime graph optimization level').choices(ORT_OPT_LEVELS).default(fallback),
+  /** `-o`: every command creates the output's missing parent folders (and says so here). */
+  output: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`),
+  /** `-o` that the command cannot do without. */
+  requiredOutput: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`).makeOptionMandatory(),
+} as const;
+
+/** Parses `--input-shape NAME=1x3x224x224` or `NAME:1,3,224,224` (repeatable) into a record. */
+export function parseInputShapes(specs: string[] | undefined): Record<string, (number | string)[]> | undefined {
+  if (!specs || specs.length === 0) return undefined;
+  const out: Record<string, (number | string)[]> = {};
+  for (const spec of specs) {
+    // NAME=DIMS (onnxkit), or NAME:DIMS (onnxsim, Polygraphy). Names may contain ':' (tf-style
+    // "input:0"), so '=' wins when present and otherwise the last ':' splits.
+    const eq = spec.includes('=') ? spec.lastIndexOf('=') : spec.lastIndexOf(':');
+    if (eq <= 0) throw new CliError(`--input-shape '${spec}' is not NAME=DIMS`, { hint: 'for example --input-shape input=1x3x224x224 or input:1,3,224,224' });
+    const name = spec.slice(0, eq);
+    const raw = spec.slice(eq + 1);
+    const dims = raw.split(/[x×,]/);
+    if (raw === '' || dims.some((d) => d === '')) throw new CliError(`--input-shape '${spec}': empty dimension`, { hint: 'dimensions are separated by x or ,: input=1x3x224x224' });
+    if (out[name] !== undefined) throw new CliError(`--input-shape gives '${name}' twice`);
+    out[name] = dims.map((d) => {
+      if (/^\d+$/.test(d)) return Number(d);
+      if (/^[A-Za-z_][\w]*$/.test(d)) return d;
+      throw new CliError(`--input-shape '${spec}': '${d}' is neither a size nor a symbol`, { hint: 'dimensions are positive integers separated by x' });
+    });
+  }
+  return out;
+}
+
+/** Parses `--dim SYMBOL=N` (repeatable) into a record. */
+export function parseDimValues(specs: string[] | undefined): Record<string, number> | undefined {
+  if (!specs || specs.length === 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z_][\w.:-]*)=(\d+)$/.exec(spec);
+    if (!m) throw new CliError(`--dim '${spec}' is not SYMBOL=N`, { hint: 'for example --dim N=1 (N as the model names it: see onnxkit inspect)' });
+    const [, sym, n] = m as unknown as [string, string, string];
+    if (out[sym] !== undefined && out[sym] !== Number(n)) throw new CliError(`--dim binds '${sym}' to both ${out[sym]} and ${n}`);
+    out[sym] = Number(n);
+  }
+  return out;
+}
+
+/** `--input-shape` and `--dim` parsed, as the library calls take them (`inputShapes`, `dimValues`). */
+export function shapeBindings(opts: ShapeOptions): { inputShapes?: Record<string, (number | string)[]>; dimValues?: Record<string, number> } {
+  const inputShapes = parseInputShapes(opts.inputShape);
+  const dimValues = parseDimValues(opts.dim);
+  return { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
+}
+
+/**
+ * Input shapes for onnxruntime runs, which need numbers: a symbol in `--input-shape` must be bound
+ * by `--dim` (or be a number already).
+ */
+export function numericInputShapes(opts: ShapeOptions): Record<string, number[]> | undefined {
+  const { inputShapes, dimValues } = shapeBindings(opts);
+  if (!inputShapes) return undefined;
+  const out: Record<string, number[]> = {};
+  for (const [k, dims] of Object.entries(inputShapes)) {
+    out[k] = dims.map((d) => {
+      const n = typeof d === 'number' ? d : dimValues?.[d];
+      if (n === undefined) throw new CliError(`--input-shape ${k}: '${d}' must be a number to run the model`, { hint: `bind it with --dim ${d}=1` });
+      return n;
+    });
+  }
+  return out;
+}
+
+/** A positive integer option, or a usage error naming the flag. */
+export function intOption(flag: string, value: string | undefined, { min = 0 }: { min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value) || Number(value) < min) throw new CliError(`${flag} expects an integer ≥ ${min}, got '${value}'`);
+  return Number(value);
+}
+
+export function numberOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || value.trim() === '') throw new CliError(`${flag} expects a number, got '${value}'`);
+  return n;
+}
+
+/**
+ * `--input-shape` with `--dim` folded in, for library calls that take only `inputShapes`: every
+ * graph input whose declared shape uses a bound symbol gets a pinned shape with it substituted.
+ */
+export function inputShapesWithDims(model: Model, opts: ShapeOptions): Record<string, (number | string)[]> | undefined {
+  const { inputShapes, dimValues } = shapeBindings(opts);
+  if (!dimValues) return inputShapes;
+  const out: Record<string, (number | string)[]> = { ...inputShapes };
+  for (const v of model.graph.inputs) {
+    const dims = out[v.name] ?? v.shape?.map((d) => d ?? '?');
+    if (!dims || !dims.some((d) => typeof d === 'string' && dimValues[d] !== undefined)) continue;
+    out[v.name] = dims.map((d) => (typeof d === 'string' && dimValues[d] !== undefined ? dimValues[d] : d));
+  }
+  return Object.keys(out).length ? out : undefined;
 }

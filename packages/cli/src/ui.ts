@@ -10,15 +10,25 @@ export interface OutputMode {
   color: boolean;
   /** stderr is a TTY: progress can redraw in place. */
   interactive: boolean;
+  /** --quiet: no progress or notes on stderr. */
+  quiet: boolean;
 }
 
-export function outputMode(opts: { json?: boolean; color?: boolean }): OutputMode {
+/**
+ * Colour: never under --json, --no-color or NO_COLOR (the user's standing choice wins); else
+ * FORCE_COLOR (any value but 0/false) turns it on even when piped, FORCE_COLOR=0 off; else only
+ * on a terminal.
+ */
+export function outputMode(opts: { json?: boolean; color?: boolean; quiet?: boolean }): OutputMode {
   const env = process.env;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const force = env.FORCE_COLOR;
+  const forced = force === undefined || force === '' ? undefined : !['0', 'false'].includes(force.toLowerCase());
   const json = Boolean(opts.json);
   return {
     json,
-    color: !json && !noColor && opts.color !== false && Boolean(process.stdout.isTTY) && env.TERM !== 'dumb',
+    quiet: opts.quiet === true,
+    color: !json && !noColor && opts.color !== false && (forced ?? (Boolean(process.stdout.isTTY) && env.TERM !== 'dumb')),
     interactive: Boolean(process.stderr.isTTY) && env.TERM !== 'dumb',
   };
 }
@@ -44,18 +54,8 @@ export function fmtNum(n: number, digits = 2): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-/** Bytes in binary units: 243818624 → "232.5 MiB". */
-export function fmtBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
-}
+// Bytes: one convention for the CLI and the report, defined in units.ts.
+export { fmtBytes } from './units.js';
 
 /** Large counts in SI units, as the lecture writes them: 724406816 → "724.4M". */
 export function fmtSI(n: number | null | undefined): string {
@@ -103,8 +103,8 @@ function padEnd(s: string, w: number): string {
 
 /**
  * A step reporter: `const s = progress.step('import'); ...; s.done('12 MB')`. On a TTY it shows
- * a spinner/bar with elapsed time on stderr and a line per finished step. Silent under --json
- * and when stderr is not a terminal (unless ONNXKIT_PROGRESS=1).
+ * a spinner/bar with elapsed time on stderr and a line per finished step; when stderr is not a
+ * terminal, only the line per finished step. Silent under --json, --quiet or ONNXKIT_PROGRESS=0.
  */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
@@ -147,11 +147,11 @@ export class Progress {
   }
 
   /**
-   * Progress goes to stderr on a terminal only, so piped output and error messages stay clean
-   * (an error is one line); ONNXKIT_PROGRESS=1 prints one line per finished step elsewhere.
+   * Progress goes to stderr, never stdout, so piped output stays clean; off a terminal it is one
+   * plain line per finished step (a log a CI job can read), and the error line stays the last.
    */
   private get enabled(): boolean {
-    return !this.quiet && !this.mode.json && (this.mode.interactive || process.env.ONNXKIT_PROGRESS === '1');
+    return !this.quiet && !this.mode.quiet && !this.mode.json && process.env.ONNXKIT_PROGRESS !== '0';
   }
 
   private finishActive(): void {

@@ -22,14 +22,15 @@ interface Run {
 }
 
 function onnxkit(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The CLI's failure contract: one line on stderr, no stack trace. */
 function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
   expect(r.code).toBe(code);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  // Progress lines (one per finished step when stderr is not a terminal) may come first.
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^onnxkit: /);
   expect(lines[0]).toMatch(pattern);

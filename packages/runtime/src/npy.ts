@@ -11,6 +11,7 @@
  * Writers are deterministic: the same tensors give the same bytes (fixed zip timestamps, entries
  * in map order, stored by default).
  */
+import * as zlib from 'node:zlib';
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
 import { DataType, Tensor, dataTypeName } from '@onnxkit/graph';
 import { VerifyError } from './errors.js';
@@ -220,7 +221,10 @@ export function encodeNpy(t: Tensor): Uint8Array {
 // ------------------------------------------------------------------------------------- zip
 
 let crcTable: Uint32Array | undefined;
+// zlib's native CRC-32 (Node ≥ 20.15) is ~12× faster than the table loop on 32 MiB (bench/npz.bench.mjs).
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 export function crc32(bytes: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(bytes) >>> 0;
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

@@ -7,17 +7,14 @@ import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
-import { intOption, parseDimValues, parseInputShapes } from '../program.js';
+import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { ensureParent } from '../fs-utils.js';
 
-export interface AnalyzeCliOptions {
-  json?: boolean;
+export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
   csv?: boolean;
   markdown?: boolean;
-  inputShape?: string[];
-  dim?: string[];
   device?: string;
   bits?: string;
   netron?: string | boolean;
@@ -28,13 +25,13 @@ export interface AnalyzeCliOptions {
 export default async function analyze(file: string, opts: AnalyzeCliOptions): Promise<number> {
   const formats = [opts.json, opts.csv, opts.markdown].filter(Boolean).length;
   if (formats > 1) throw new CliError('choose one of --json, --csv, --markdown');
-  const mode = outputMode({ json: opts.json || opts.csv || opts.markdown });
+  const mode = outputMode({ json: opts.json || opts.csv || opts.markdown, quiet: opts.quiet === true });
   const bits = intOption('--bits', opts.bits, { min: 1 });
   const inputShapes = parseInputShapes(opts.inputShape);
   const dimValues = parseDimValues(opts.dim);
   const device = resolveDevice(opts.device);
   const model = loadModel(file);
-  if (!model.graph.name) model.graph.name = basename(file).replace(/\.onnx$/i, '');
+  if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) });
   const text = opts.json
     ? analysisToJson(report) + '\n'
@@ -43,17 +40,18 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
       : opts.markdown
         ? analysisToMarkdown(report)
         : formatAnalysisTable(report, { color: mode.color, showConstant: opts.all === true }) + '\n';
-  if (opts.output) {
+  if (opts.output && opts.output !== '-') {
     ensureParent(opts.output);
     writeFileAtomic(opts.output, new TextEncoder().encode(text));
   } else {
     process.stdout.write(text);
   }
   if (opts.netron) {
+    if (file === '-' && typeof opts.netron !== 'string') throw new CliError('--netron needs a file name when the model comes from stdin', { hint: '--netron model.json' });
     const target = typeof opts.netron === 'string' ? opts.netron : `${file}.json`;
     ensureParent(target);
     writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(toNetronAttachment(report), null, 2) + '\n'));
-    if (!mode.json) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
+    if (!mode.json && !mode.quiet) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
   }
   return 0;
 }

@@ -13,17 +13,16 @@ import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
-import { intOption } from '../program.js';
+import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent } from '../fs-utils.js';
 
-export interface BatchCliOptions {
+export interface BatchCliOptions extends CommonOptions, ShapeOptions {
   output?: string;
   optimize?: string | boolean;
   verify?: boolean;
   jobs?: string;
   device?: string;
-  json?: boolean;
 }
 
 /** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
@@ -54,6 +53,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
     device: resolveDevice(opts.device),
     pipeline: opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null,
     verify: opts.verify === true,
+    ...shapeBindings(opts),
     ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}),
   };
 
@@ -62,34 +62,49 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   const rows: BatchRow[] = new Array(files.length);
   let next = 0;
   let done = 0;
-  await Promise.all(
-    Array.from({ length: jobs }, () =>
-      new Promise<void>((resolveWorker, reject) => {
+  // A supervised pool: each slot runs one worker thread at a time. When a worker dies (an uncaught
+  // error, an out-of-memory abort, a native crash that ends the thread), only the model it was
+  // working on is marked failed; a fresh worker takes the slot and the batch goes on.
+  const slot = (): Promise<void> =>
+    new Promise<void>((resolveSlot) => {
+      const start = (): void => {
         const w = new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data });
         let current = -1;
+        let finished = false;
         const feed = (): void => {
           if (next >= files.length) {
+            finished = true;
             w.postMessage(null);
             return;
           }
           current = next++;
           w.postMessage({ file: files[current] });
         };
-        w.on('message', (row: BatchRow) => {
+        const record = (row: BatchRow): void => {
           rows[current] = row;
           done++;
           step.update(done / files.length, `${done}/${files.length}`);
+        };
+        let crash: string | undefined;
+        w.on('message', (row: BatchRow) => {
+          record(row);
           feed();
         });
         w.on('error', (e) => {
-          if (current >= 0 && rows[current] === undefined) rows[current] = { file: files[current]!, ok: false, error: `worker crashed: ${e.message}`, ms: 0 };
-          reject(e);
+          crash = e.message.split('\n')[0];
         });
-        w.on('exit', () => resolveWorker());
+        w.on('exit', (code) => {
+          if (finished) return resolveSlot();
+          if (current >= 0 && rows[current] === undefined) {
+            record({ file: files[current]!, ok: false, error: `worker crashed: ${crash ?? `exit code ${code}`}`, ms: 0 });
+          }
+          start(); // replace the dead worker; it picks up the next model
+        });
         feed();
-      }),
-    ),
-  );
+      };
+      start();
+    });
+  await Promise.all(Array.from({ length: jobs }, slot));
   step.done();
 
   const failed = rows.filter((r) => !r.ok).length;

@@ -6,12 +6,12 @@
 import { analyzeModel } from '@onnxkit/passes';
 import { benchModel, benchPair, compareWithRoofline, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
-import { optLevel } from '../options.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { inputShapesWithDims, intOption, numericInputShapes, optLevel, parseDimValues, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { CliError } from '../errors.js';
 
-export interface BenchCliOptions {
+export interface BenchCliOptions extends CommonOptions, ShapeOptions {
   vs?: string;
   iterations?: string;
   warmup?: string;
@@ -20,13 +20,17 @@ export interface BenchCliOptions {
   profile?: boolean;
   ortOpt?: string;
   device?: string;
-  inputShape?: string[];
   seed?: string;
-  json?: boolean;
 }
 
-export default async function bench(model: string, opts: BenchCliOptions): Promise<number> {
+export default async function bench(file: string, opts: BenchCliOptions): Promise<number> {
   const mode = outputMode(opts);
+  const inputShapes = numericInputShapes(opts);
+  const dimValues = parseDimValues(opts.dim);
+  if (file === '-' && opts.vs === '-') throw new CliError('only one of the two models can come from stdin (-)');
+  // A model from stdin goes to onnxruntime as the decoded model, not as a path.
+  const model = file === '-' ? loadModel(file) : file;
+  const vs = opts.vs === '-' ? loadModel(opts.vs) : opts.vs;
   const progress = new Progress(mode);
   const common = {
     iterations: intOption('--iterations', opts.iterations, { min: 1 }) ?? 50,
@@ -36,30 +40,35 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
     graphOptimizationLevel: optLevel(opts.ortOpt) ?? 'all',
     synthetic: {
       seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
-      ...(opts.inputShape ? { inputShapes: parseInputShapes(opts.inputShape) as Record<string, number[]> } : {}),
+      ...(inputShapes ? { inputShapes } : {}),
+      ...(dimValues ? { dimValues } : {}),
     },
   };
   let step: StepHandle | undefined;
   let key = '';
+  // The label names what the bar counts: with --vs one tick is an interleaved pair (two runs),
+  // which is also what the result's "median of N interleaved pairs" counts.
+  const unit = (phase: BenchProgress['phase']): string => (phase === 'load' ? '' : vs !== undefined ? 'pairs' : 'runs');
   const onProgress = (p: BenchProgress): void => {
     const k = `${p.phase}:${p.model}`;
     if (k !== key) {
       step?.done();
       key = k;
-      step = progress.step(`${p.phase} ${p.model}`);
+      const what = p.phase === 'load' ? 'load' : p.phase === 'warmup' ? 'warm up' : p.phase === 'run' ? 'time' : p.phase;
+      step = progress.step(`${what} ${p.model}${unit(p.phase) ? ` (${p.total} ${unit(p.phase)})` : ''}`);
     }
-    if (p.total) step?.update(p.done / p.total, `${p.done}/${p.total}`);
+    if (p.total) step?.update(p.done / p.total, `${p.done}/${p.total}${unit(p.phase) ? ` ${unit(p.phase)}` : ''}`);
   };
 
-  if (opts.vs !== undefined) {
-    const r = await benchPair(model, opts.vs, { ...common, onProgress });
+  if (vs !== undefined) {
+    const r = await benchPair(model, vs, { ...common, onProgress });
     step?.done();
     if (mode.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     } else {
       process.stdout.write(formatBench([r.a, r.b], mode) + '\n\n');
       process.stdout.write(
-        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; ${Math.round(r.ratio.ci.level * 100)}% CI ${r.ratio.ci.low.toFixed(3)}–${r.ratio.ci.high.toFixed(3)}; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${verdictText(mode, r.ratio.verdict, opts.vs)}\n`,
+        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; ${Math.round(r.ratio.ci.level * 100)}% CI ${r.ratio.ci.low.toFixed(3)}–${r.ratio.ci.high.toFixed(3)}; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${verdictText(mode, r.ratio.verdict, opts.vs!)}\n`,
       );
     }
     return 0;
@@ -71,8 +80,9 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
   if (r.profile) {
     const s = progress.step('roofline estimate');
     const device = resolveDevice(opts.device);
-    const inputShapes = parseInputShapes(opts.inputShape);
-    const analysis = analyzeModel(loadModel(model), { device, ...(inputShapes ? { inputShapes } : {}) });
+    const m = typeof model === 'string' ? loadModel(model) : model;
+    const shapes = inputShapesWithDims(m, opts);
+    const analysis = analyzeModel(m, { device, ...(shapes ? { inputShapes: shapes } : {}) });
     roofline = compareWithRoofline(r.profile, analysis);
     s.done(device.title);
   }

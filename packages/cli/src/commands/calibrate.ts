@@ -2,7 +2,7 @@
 import { writeFileAtomic } from '@onnxkit/importer';
 import { calibrate } from '@onnxkit/runtime';
 import { localProfilePath } from '../devices.js';
-import { intOption } from '../program.js';
+import { intOption } from '../options.js';
 import { fmtBytes, fmtNum, outputMode, Progress, type StepHandle } from '../ui.js';
 import { ensureParent } from '../fs-utils.js';
 

@@ -1,33 +1,33 @@
 /** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
 import { statSync } from 'node:fs';
-import { save } from '@onnxkit/importer';
-import { intOption } from '../program.js';
+import { CliError } from '../errors.js';
+import { intOption, type CommonOptions } from '../options.js';
+import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { ensureParent } from '../fs-utils.js';
 
 export default async function convert(
   input: string,
-  opts: { output: string; externalData?: string | boolean; sizeThreshold?: string; inPlace?: boolean; json?: boolean },
+  opts: CommonOptions & { output: string; externalData?: string | boolean; sizeThreshold?: string; inPlace?: boolean },
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
   const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
-  let step = progress.step(`import ${input}`);
+  if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
+  let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
   step.done(`${model.graph.nodeCount} nodes`);
-  ensureParent(opts.output);
-  step = progress.step(`write ${opts.output}`);
+  step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
   const externalData =
     opts.externalData === undefined || opts.externalData === false
       ? false
       : { ...(typeof opts.externalData === 'string' ? { location: opts.externalData } : {}), ...(threshold !== undefined ? { sizeThreshold: threshold } : {}) };
-  const result = save(model, opts.output, { externalData, inPlace: opts.inPlace === true });
+  const result = await writeModel(model, opts.output, { externalData, inPlace: opts.inPlace === true });
   step.done(fmtBytes(result.bytesWritten));
-  const size = statSync(opts.output).size;
+  const size = opts.output === STDIO ? result.bytesWritten : statSync(opts.output).size; // the model file alone
   if (mode.json) {
     process.stdout.write(JSON.stringify({ input, output: opts.output, bytes: size, externalFiles: result.externalFiles }, null, 2) + '\n');
-  } else {
+  } else if (!mode.quiet && opts.output !== STDIO) {
     process.stdout.write(`wrote ${opts.output} (${fmtBytes(size)})${result.externalFiles.length ? ` + ${result.externalFiles.join(', ')}` : ''}\n`);
   }
   return 0;

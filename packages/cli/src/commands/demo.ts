@@ -14,29 +14,28 @@ import { buildZooModel } from '@onnxkit/zoo';
 import { localProfilePath, resolveDevice } from '../devices.js';
 import { EXIT } from '../errors.js';
 import { reportData, runJob, type JobResult } from '../job.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { inputShapesWithDims, intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { renderReport } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { generator } from '../version.js';
-import { pipelineFromFlags } from './optimize.js';
+import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureDir } from '../fs-utils.js';
 
-export interface DemoCliOptions {
+export interface DemoCliOptions extends CommonOptions, ShapeOptions {
   out?: string;
   device?: string;
   preset?: string;
   iterations?: string;
   threads?: string;
   seed?: string;
-  inputShape?: string[];
-  json?: boolean;
 }
 
 const encoder = new TextEncoder();
 
 export default async function demo(modelArg: string | undefined, opts: DemoCliOptions): Promise<number> {
   const mode = outputMode(opts);
+  shapeBindings(opts); // bad --input-shape / --dim fail before any work
   const progress = new Progress(mode);
   const outDir = opts.out ?? 'out';
   ensureDir(outDir);
@@ -61,7 +60,7 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
 
   const device = await demoDevice(opts.device, outDir, progress);
-  const inputShapes = parseInputShapes(opts.inputShape);
+  const inputShapes = inputShapesWithDims(model, opts);
   const preset = opts.preset ?? 'default';
   const input = { model, file, fileBytes };
   const result = await runJob(input, {

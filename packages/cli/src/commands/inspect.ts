@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { dataTypeName, formatType, type Model } from '@onnxkit/graph';
 import { fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { inputBytes, STDIO } from '../stdio.js';
 
 export interface InspectSummary {
   file: string;
@@ -84,8 +85,10 @@ export function summarize(model: Model, file: string, fileBytes: number): Inspec
 
 export default async function inspect(file: string, opts: { json?: boolean }): Promise<number> {
   const mode = outputMode(opts);
-  const fileBytes = statSync(file).size;
+  // stat first: a missing file is reported as "cannot open 'x'" before any decoding.
+  const statBytes = file === STDIO ? 0 : statSync(file).size;
   const model = loadModel(file);
+  const fileBytes = file === STDIO ? inputBytes(file) : statBytes;
   const s = summarize(model, file, fileBytes);
   if (mode.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -93,7 +96,7 @@ export default async function inspect(file: string, opts: { json?: boolean }): P
   }
   const b = (x: string): string => paint(mode, 'bold', x);
   const lines: string[] = [];
-  lines.push(`${b(file)}  ${fmtBytes(fileBytes)}`);
+  lines.push(`${b(file === '-' ? '(stdin)' : file)}  ${fmtBytes(fileBytes)}`);
   lines.push(`  IR version ${s.irVersion}, producer ${s.producer.name || '?'} ${s.producer.version}`.trimEnd());
   lines.push(`  opsets: ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`);
   if (Object.keys(s.metadata).length) lines.push(`  metadata: ${Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`);

@@ -1,36 +1,17 @@
 /**
- * `onnxkit optimize IN -o OUT`: run a rewrite pipeline (a preset or a pass list), verify the
+ * `onnxkit optimize IN OUT` (or `-o OUT`; `-` for stdin/stdout): run a rewrite pipeline (a preset or a pass list), verify the
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
-import { save } from '@onnxkit/importer';
-import { analyzeModel, explainJson, formatExplain, formatPartial, PRESETS, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
-import { createConstantEvaluator } from '@onnxkit/runtime';
+import { analyzeModel, explainJson, formatPartial, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
 import { CliError } from '../errors.js';
-import { numberOption, intOption, parseInputShapes } from '../program.js';
+import { formatExplainGrouped } from '../explain.js';
+import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
+import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
-import { limits, loadModel } from '../limits.js';
-import { ensureParent } from '../fs-utils.js';
-
-export interface OptimizeCliOptions {
-  output?: string;
-  preset?: string;
-  passes?: string;
-  disable?: string;
-  explain?: boolean;
-  json?: boolean;
-  inPlace?: boolean;
-  rank?: string;
-  maxError?: string;
-  verifyEach?: string;
-  stopAfter?: string;
-  ortFold?: boolean;
-  inputShape?: string[];
-  externalData?: boolean;
-}
+import { loadModel } from '../limits.js';
 
 export interface ModelSide {
   nodes: number;
@@ -58,51 +39,27 @@ export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: 
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
-/** Pipeline options from the CLI flags (shared by `optimize`, `demo` and `batch`). */
-export function pipelineFromFlags(opts: OptimizeCliOptions): { names: string[]; options: Parameters<typeof runPipeline>[2] } {
-  if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
-  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [opts.preset ?? 'default'];
-  // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
-  if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');
-  if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
-  resolvePipeline(names); // throws a PassError naming an unknown pass
-  const rank = intOption('--rank', opts.rank, { min: 1 });
-  const maxError = numberOption('--max-error', opts.maxError);
-  if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to decouple-conv; give --rank too');
-  const maxFolded = limits.maxFoldedBytes;
-  const verify = opts.verifyEach ?? 'pass';
-  if (!['off', 'pass', 'change'].includes(verify)) throw new CliError(`--verify-each '${verify}' is not one of off, pass, change`);
-  const inputShapes = parseInputShapes(opts.inputShape);
-  const passOptions: Record<string, Record<string, unknown>> = {};
-  if (rank !== undefined) passOptions['decouple-conv'] = { rank, ...(maxError !== undefined ? { maxError } : {}) };
-  if (maxFolded !== undefined) passOptions['fold-constants'] = { maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) };
-  const stopAfter = intOption('--stop-after', opts.stopAfter, { min: 0 });
-  return {
-    names,
-    options: {
-      verify: verify as 'off' | 'pass' | 'change',
-      ...(opts.disable ? { disabled: opts.disable.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-      ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
-      passOptions,
-      ...(inputShapes ? { inputShapes } : {}),
-      ...(opts.ortFold === false ? {} : { evaluator: createConstantEvaluator() }),
-    },
-  };
-}
-
-export default async function optimize(input: string, opts: OptimizeCliOptions): Promise<number> {
+export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
-  if (!opts.output && !opts.inPlace) throw new CliError('optimize needs -o OUT (or --in-place to replace the input)');
-  const output = opts.output ?? input;
-  if (resolve(output) === resolve(input) && !opts.inPlace) {
+  if (positionalOutput !== undefined && opts.output !== undefined && positionalOutput !== opts.output) {
+    throw new CliError(`two outputs: '${positionalOutput}' and -o '${opts.output}'`, { hint: 'give the output once, as onnxkit optimize IN OUT or -o OUT' });
+  }
+  const target = positionalOutput ?? opts.output;
+  if (target === undefined && !opts.inPlace) throw new CliError('optimize needs an output: onnxkit optimize IN OUT, -o OUT, or --in-place to replace the input');
+  const output = target ?? input;
+  if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
+  if (output !== STDIO && input !== STDIO && resolve(output) === resolve(input) && !opts.inPlace) {
     throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
   }
-  const { names, options } = pipelineFromFlags(opts);
+  if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
+  if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
+  pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
-  let step = progress.step(`import ${input}`);
+  let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
-  const inBytes = statSync(input).size;
+  const inBytes = inputBytes(input);
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
+  const { names, options } = pipelineFromFlags(opts, model);
 
   const inputShapes = options?.inputShapes;
   step = progress.step('analyze (before)');
@@ -122,10 +79,9 @@ export default async function optimize(input: string, opts: OptimizeCliOptions):
   const after = analyzeModel(model, inputShapes ? { inputShapes } : {});
   step.done();
 
-  ensureParent(output);
-  step = progress.step(`write ${output}`);
-  const saved = save(model, output, { externalData: opts.externalData === true, inPlace: opts.inPlace === true });
-  const outBytes = statSync(output).size + saved.externalFiles.reduce((n, f) => n + statSync(f).size, 0);
+  step = progress.step(`write ${output === STDIO ? '(stdout)' : output}`);
+  const saved = await writeModel(model, output, { externalData: opts.externalData === true, inPlace: opts.inPlace === true });
+  const outBytes = outputBytes(output, saved);
   step.done(fmtBytes(outBytes));
 
   const result = {
@@ -139,13 +95,23 @@ export default async function optimize(input: string, opts: OptimizeCliOptions):
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return 0;
   }
-  if (opts.explain) process.stdout.write(formatExplain(report) + '\n\n');
-  process.stdout.write(formatPassTable(report, mode) + '\n\n' + formatBeforeAfter(result.before, result.after, mode) + '\n');
-  process.stdout.write(`wrote ${output}${saved.externalFiles.length ? ` + ${saved.externalFiles.join(', ')}` : ''}\n`);
+  // With -o - stdout carries the model, so the human summary goes to stderr (or nowhere, -q).
+  const say = (text: string): void => {
+    if (output === STDIO) {
+      if (!mode.quiet) process.stderr.write(text);
+    } else if (!mode.quiet || opts.explain) process.stdout.write(text);
+  };
+  const explainMode = opts.explain === true ? 'all' : opts.explain || undefined;
+  if (explainMode) say(formatExplainGrouped(report, explainMode) + '\n\n');
+  if (!mode.quiet) {
+    say(formatPassTable(report, mode, explainMode !== undefined) + '\n\n' + formatBeforeAfter(result.before, result.after, mode) + '\n');
+    say(`wrote ${output === STDIO ? 'the model to stdout' : output}${saved.externalFiles.length ? ` + ${saved.externalFiles.join(', ')}` : ''}\n`);
+  }
   return 0;
 }
 
-export function formatPassTable(report: PipelineReport, mode: OutputMode): string {
+/** The per-pass table; the --explain hint only when --explain was not given. */
+export function formatPassTable(report: PipelineReport, mode: OutputMode, explained = false): string {
   const rows = report.summary.map((s) => {
     const declined = Object.values(s.rejected).reduce((a, b) => a + b, 0);
     return [
@@ -159,7 +125,7 @@ export function formatPassTable(report: PipelineReport, mode: OutputMode): strin
     ];
   });
   const head = `${paint(mode, 'bold', 'passes')} — ${fmtInt(report.totalChanges)} changes, ${report.iterations} sweep(s), ${report.converged ? 'converged' : report.stoppedEarly ? 'stopped early (--stop-after)' : 'iteration bound reached'}, ${fmtDuration(report.timeMs)}`;
-  return `${head}\n${table(['pass', 'changes', 'nodes removed', 'nodes added', 'bytes saved', 'declined', 'time'], rows, mode)}${rows.some((r) => r[5]) ? '\n(run with --explain to see what changed and why candidates were declined)' : ''}`;
+  return `${head}\n${table(['pass', 'changes', 'nodes removed', 'nodes added', 'bytes saved', 'declined', 'time'], rows, mode)}${!explained && rows.some((r) => r[5]) ? '\n(run with --explain to see what changed and why candidates were declined)' : ''}`;
 }
 
 export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode): string {

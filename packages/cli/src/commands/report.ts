@@ -10,25 +10,24 @@ import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { inputShapesWithDims, intOption, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
+import { inputBytes, STDIO } from '../stdio.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
-import { pipelineFromFlags } from './optimize.js';
+import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent } from '../fs-utils.js';
 
-export interface ReportCliOptions {
+export interface ReportCliOptions extends CommonOptions, ShapeOptions {
   output: string;
   optimized?: string;
   optimize?: string | boolean;
   device?: string;
-  inputShape?: string[];
   verify?: boolean;
   bench?: string | boolean;
   threads?: string;
   seed?: string;
-  json?: boolean;
 }
 
 export default async function report(file: string, opts: ReportCliOptions): Promise<number> {
@@ -36,14 +35,18 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   if (opts.optimized && opts.optimize) throw new CliError('give --optimize or --optimized, not both');
   const progress = new Progress(mode);
   const device = resolveDevice(opts.device);
-  const inputShapes = parseInputShapes(opts.inputShape);
+  parseInputShapes(opts.inputShape); // bad flags fail before the model is read
+  if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
   const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
   const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
 
-  let step = progress.step(`import ${file}`);
+  let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
-  const input = { model, file, fileBytes: statSync(file).size };
+  // A model from stdin is passed to onnxruntime as the model itself (file: null), not a path.
+  const input = { model, file: file === STDIO ? null : file, fileBytes: inputBytes(file) };
+  const source = input.file ?? model;
+  const inputShapes = inputShapesWithDims(model, opts);
   step.done();
 
   let data: ReportData;
@@ -73,7 +76,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const otherModel = loadModel(other);
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes });
     step.done();
-    const summary = summarizeModel(model, { file, fileBytes: input.fileBytes });
+    const summary = summarizeModel(model, { file: input.file, fileBytes: input.fileBytes });
     const d: { -readonly [K in keyof ReportData]: ReportData[K] } = {
       model: summary,
       analysis,
@@ -82,14 +85,14 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     };
     if (opts.verify !== false) {
       step = progress.step('verify in onnxruntime');
-      const v = await verifyModels(file, other, { seed, threads, bisect: true });
+      const v = await verifyModels(source, other, { seed, threads, bisect: true });
       equivalent = v.equivalent;
       d.verification = verificationData(v, 'disabled');
       step.done(v.equivalent ? 'equivalent' : 'NOT equivalent');
     }
     if (benchIterations > 0) {
       step = progress.step('benchmark both, interleaved (profiled)');
-      const pair = await benchPair(file, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed } });
+      const pair = await benchPair(source, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed } });
       d.latency = latencyFromBenchPair(pair, {
         ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis) } : {}),
         ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis) } : {}),
@@ -99,12 +102,16 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     data = d;
   }
 
-  step = progress.step(`write ${opts.output}`);
+  step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
   const html = renderReport(data);
-  ensureParent(opts.output);
-  writeFileAtomic(opts.output, new TextEncoder().encode(html));
+  if (opts.output === STDIO) {
+    process.stdout.write(html);
+  } else {
+    ensureParent(opts.output);
+    writeFileAtomic(opts.output, new TextEncoder().encode(html));
+  }
   step.done(fmtBytes(html.length));
   if (mode.json) process.stdout.write(JSON.stringify({ output: opts.output, bytes: html.length, ...(equivalent !== undefined ? { equivalent } : {}) }, null, 2) + '\n');
-  else process.stdout.write(`wrote ${opts.output}${equivalent === false ? ' — the second model is NOT equivalent (see the report)' : ''}\n`);
+  else if (opts.output !== STDIO && !mode.quiet) process.stdout.write(`wrote ${opts.output}${equivalent === false ? ' — the second model is NOT equivalent (see the report)' : ''}\n`);
   return equivalent === false ? 1 : 0;
 }

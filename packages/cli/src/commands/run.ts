@@ -1,24 +1,27 @@
 /** `onnxkit run MODEL [--inputs …] [-o outputs.npz]`: run a model once in onnxruntime. */
 import { dataTypeName, type Tensor } from '@onnxkit/graph';
 import { runModel, writeNpz } from '@onnxkit/runtime';
-import { optLevel, parseInputFiles } from '../options.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { intOption, numericInputShapes, optLevel, parseDimValues, parseInputFiles, type CommonOptions, type ShapeOptions } from '../options.js';
+import { loadModel } from '../limits.js';
 import { outputMode, Progress, table } from '../ui.js';
 import { ensureParent } from '../fs-utils.js';
 
 export default async function run(
   model: string,
-  opts: { inputs?: string[]; output?: string; seed?: string; inputShape?: string[]; threads?: string; ortOpt?: string; json?: boolean },
+  opts: CommonOptions & ShapeOptions & { inputs?: string[]; output?: string; seed?: string; threads?: string; ortOpt?: string },
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
-  const step = progress.step(`run ${model}`);
+  const inputShapes = numericInputShapes(opts);
+  const dimValues = parseDimValues(opts.dim);
+  const step = progress.step(`run ${model === '-' ? '(stdin)' : model}`);
   const inputFiles = parseInputFiles(opts.inputs);
-  const outputs = await runModel(model, undefined, {
+  const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {
       seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
-      ...(opts.inputShape ? { inputShapes: parseInputShapes(opts.inputShape) as Record<string, number[]> } : {}),
+      ...(inputShapes ? { inputShapes } : {}),
+      ...(dimValues ? { dimValues } : {}),
     },
     threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
     graphOptimizationLevel: optLevel(opts.ortOpt) ?? 'disabled',

@@ -5,17 +5,16 @@
 import { verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { CliError, EXIT } from '../errors.js';
 import { parseInputFiles, parsePerOutput, positive } from '../options.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { intOption, numericInputShapes, parseDimValues, type CommonOptions, type ShapeOptions } from '../options.js';
+import { loadModel } from '../limits.js';
 import { fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 
-export interface VerifyCliOptions {
-  json?: boolean;
+export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
   atol?: string;
   rtol?: string;
   tolerance?: string[];
   inputs?: string[];
   seed?: string;
-  inputShape?: string[];
   bisect?: boolean;
   bench?: string | boolean;
   threads?: string;
@@ -36,13 +35,18 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
     }
     if (p.total) step?.update((p.done ?? 0) / p.total, `${p.done ?? 0}/${p.total}`);
   };
-  const report = await verifyModels(a, b, {
+  if (a === '-' && b === '-') throw new CliError('only one of the two models can come from stdin (-)');
+  const inputShapes = numericInputShapes(opts);
+  const dimValues = parseDimValues(opts.dim);
+  // A model from stdin goes to onnxruntime as the decoded model, not as a path.
+  const report = await verifyModels(a === '-' ? loadModel(a) : a, b === '-' ? loadModel(b) : b, {
     ...(opts.atol !== undefined ? { atol: positive('--atol', opts.atol) } : {}),
     ...(opts.rtol !== undefined ? { rtol: positive('--rtol', opts.rtol) } : {}),
     ...(opts.tolerance ? { perOutput: parsePerOutput(opts.tolerance) } : {}),
     ...(opts.inputs ? { inputFiles: parseInputFiles(opts.inputs) } : {}),
     seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
-    ...(opts.inputShape ? { inputShapes: numericShapes(parseInputShapes(opts.inputShape)) } : {}),
+    ...(inputShapes ? { inputShapes } : {}),
+    ...(dimValues ? { dimValues } : {}),
     bisect: opts.bisect === true,
     ...(benchIterations !== undefined ? { bench: { iterations: benchIterations } } : {}),
     threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
@@ -52,18 +56,6 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   if (mode.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(formatVerify(report, mode) + '\n');
   return report.equivalent ? EXIT.ok : EXIT.checkFailed;
-}
-
-function numericShapes(shapes: Record<string, (number | string)[]> | undefined): Record<string, number[]> | undefined {
-  if (!shapes) return undefined;
-  const out: Record<string, number[]> = {};
-  for (const [k, dims] of Object.entries(shapes)) {
-    out[k] = dims.map((d) => {
-      if (typeof d !== 'number') throw new CliError(`--input-shape ${k}: '${d}' must be a number to run the model`);
-      return d;
-    });
-  }
-  return out;
 }
 
 const sci = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toPrecision(3) : x.toExponential(2));

@@ -1,15 +1,13 @@
 /** `onnxkit zoo [NAME] -o FILE`: write a reference model (or list them). */
-import { statSync } from 'node:fs';
-import { save } from '@onnxkit/importer';
 import { buildZooModel, ZOO_MODELS } from '@onnxkit/zoo';
 import { CliError } from '../errors.js';
-import { intOption } from '../program.js';
+import { intOption, type CommonOptions } from '../options.js';
+import { outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress, table } from '../ui.js';
-import { ensureParent } from '../fs-utils.js';
 
 export default async function zoo(
   name: string | undefined,
-  opts: { output?: string; batch?: string; seed?: string; opset?: string; externalData?: boolean; json?: boolean },
+  opts: CommonOptions & { output?: string; batch?: string; seed?: string; opset?: string; externalData?: boolean },
 ): Promise<number> {
   const mode = outputMode(opts);
   if (name === undefined) {
@@ -28,12 +26,12 @@ export default async function zoo(
   let step = progress.step(`build ${name}`);
   const model = buildZooModel(name, { batch, seed, ...(opset !== undefined ? { opset } : {}) });
   step.done(`${model.graph.nodeCount} nodes`);
-  ensureParent(opts.output);
-  step = progress.step(`write ${opts.output}`);
-  const result = save(model, opts.output, { externalData: opts.externalData === true });
+  if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
+  step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
+  const result = await writeModel(model, opts.output, { externalData: opts.externalData === true });
+  const size = outputBytes(opts.output, result);
   step.done();
-  const size = statSync(opts.output).size;
   if (mode.json) process.stdout.write(JSON.stringify({ model: name, output: opts.output, bytes: size, externalFiles: result.externalFiles }, null, 2) + '\n');
-  else process.stdout.write(`wrote ${opts.output} (${fmtBytes(size)})\n`);
+  else if (!mode.quiet && opts.output !== STDIO) process.stdout.write(`wrote ${opts.output} (${fmtBytes(size)})\n`);
   return 0;
 }

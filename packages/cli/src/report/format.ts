@@ -44,20 +44,8 @@ export function fmtSI(n: number | null | undefined, unit = ''): string {
   return suffix ? `${num} ${suffix}` : num;
 }
 
-const BIN = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** Bytes in binary units: 102440608 → "97.7 MiB". */
-export function fmtBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return DASH;
-  if (!Number.isFinite(n)) return String(n);
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < BIN.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} B` : `${Number(v.toPrecision(3))} ${BIN[u]}`;
-}
+// Bytes: one convention for the CLI and the report (binary units), defined in units.ts.
+export { fmtBytes } from '../units.js';
 
 /** Seconds as a human duration: 0.00278 → "2.78 ms", 4.45e-5 → "44.5 µs". */
 export function fmtSeconds(s: number | null | undefined): string {

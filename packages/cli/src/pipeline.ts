@@ -1,0 +1,61 @@
+/**
+ * The rewrite pipeline as the CLI flags describe it (`--preset`, `--passes`, `--disable`,
+ * `--rank`, `--max-error`, `--verify-each`, `--stop-after`, `--no-ort-fold`, `--input-shape`,
+ * `--dim`), shared by `optimize`, `report --optimize`, `demo` and `batch`.
+ */
+import type { Model } from '@onnxkit/graph';
+import { PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
+import { createConstantEvaluator } from '@onnxkit/runtime';
+import { CliError } from './errors.js';
+import { limits } from './limits.js';
+import { inputShapesWithDims, intOption, numberOption, parseInputShapes, type CommonOptions, type ShapeOptions } from './options.js';
+
+export interface OptimizeCliOptions extends CommonOptions, ShapeOptions {
+  output?: string;
+  preset?: string;
+  passes?: string;
+  disable?: string;
+  explain?: boolean | 'all' | 'changes';
+  inPlace?: boolean;
+  rank?: string;
+  maxError?: string;
+  verifyEach?: string;
+  stopAfter?: string;
+  ortFold?: boolean;
+  externalData?: boolean;
+}
+
+/**
+ * Pipeline options from the CLI flags (shared by `optimize`, `report`, `demo` and `batch`). With
+ * the model, `--dim` bindings are folded into the pinned input shapes the pipeline takes.
+ */
+export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { names: string[]; options: Parameters<typeof runPipeline>[2] } {
+  if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
+  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [opts.preset ?? 'default'];
+  if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
+  // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
+  if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');
+  resolvePipeline(names); // throws a PassError naming an unknown pass
+  const rank = intOption('--rank', opts.rank, { min: 1 });
+  const maxError = numberOption('--max-error', opts.maxError);
+  if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to decouple-conv; give --rank too');
+  const maxFolded = limits.maxFoldedBytes;
+  const verify = opts.verifyEach ?? 'pass'; // commander checked it against VERIFY_EACH
+  const inputShapes = model ? inputShapesWithDims(model, opts) : parseInputShapes(opts.inputShape);
+  const passOptions: Record<string, Record<string, unknown>> = {};
+  if (rank !== undefined) passOptions['decouple-conv'] = { rank, ...(maxError !== undefined ? { maxError } : {}) };
+  if (maxFolded !== undefined) passOptions['fold-constants'] = { maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) };
+  const stopAfter = intOption('--stop-after', opts.stopAfter, { min: 0 });
+  return {
+    names,
+    options: {
+      verify: verify as 'off' | 'pass' | 'change',
+      ...(opts.disable ? { disabled: opts.disable.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
+      passOptions,
+      ...(inputShapes ? { inputShapes } : {}),
+      ...(opts.ortFold === false ? {} : { evaluator: createConstantEvaluator() }),
+    },
+  };
+}
+

@@ -1,0 +1,178 @@
+// The CLI habits people bring from onnxsim and Polygraphy (issue 14.3), end to end on the real
+// binary: positional OUT, NAME:1,3,224,224 shapes, - for stdin/stdout, --quiet, completion,
+// FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
+// --dim / --input-shape on every command that takes a model.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decode, load, save } from '@onnxkit/importer';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+const FIXTURE = join(ROOT, 'fixtures', 'resnet_tiny_bn', 'model.onnx');
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-habits-'));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function onnxkit(args: string[], { env = {}, stdin }: { env?: Record<string, string>; stdin?: Buffer } = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 120_000, ...(stdin ? { input: stdin } : {}) });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectUsageError(r: Run, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^onnxkit: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('onnxsim and Polygraphy habits', () => {
+  it('optimize IN OUT works like -o OUT, and two different outputs are refused', () => {
+    const a = join(tmp, 'positional.onnx');
+    const b = join(tmp, 'dash-o.onnx');
+    expect(onnxkit(['optimize', FIXTURE, a]).code).toBe(0);
+    expect(onnxkit(['optimize', FIXTURE, '-o', b]).code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    expectUsageError(onnxkit(['optimize', FIXTURE, a, '-o', b]), /two outputs/);
+    expectUsageError(onnxkit(['optimize', FIXTURE]), /needs an output/);
+  });
+
+  it('--input-shape NAME:1,3,32,32 means the same as NAME=1x3x32x32', () => {
+    const colon = JSON.parse(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,3,64,64', '--json']).stdout);
+    const eq = JSON.parse(onnxkit(['analyze', FIXTURE, '--input-shape', 'input=2x3x64x64', '--json']).stdout);
+    expect(colon.totals).toEqual(eq.totals);
+    expect(colon.totals.macs).toBe(2 * 5804672);
+    expectUsageError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,,64']), /empty dimension/);
+    expectUsageError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,3.5']), /neither a size nor a symbol/);
+  });
+
+  it('- is stdin and stdout: optimize - -o - < a > b equals optimize a b; inspect - reads stdin', () => {
+    const bytes = readFileSync(FIXTURE);
+    const file = join(tmp, 'file-out.onnx');
+    expect(onnxkit(['optimize', FIXTURE, file]).code).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, 'optimize', '-', '-o', '-'], { input: bytes, env: { ...process.env, NO_COLOR: '' }, timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(Buffer.from(r.stdout).equals(readFileSync(file))).toBe(true); // nothing but the model on stdout
+    const inspect = onnxkit(['inspect', '-', '--json'], { stdin: bytes });
+    expect(inspect.code).toBe(0);
+    expect(JSON.parse(inspect.stdout).nodes).toBe(42);
+    const convert = spawnSync(process.execPath, [BIN, 'convert', FIXTURE, '-o', '-'], { timeout: 60_000 });
+    expect(decode(new Uint8Array(convert.stdout)).graph.nodeCount).toBe(42);
+    expectUsageError(onnxkit(['optimize', '-', '-o', '-', '--json'], { stdin: bytes }), /--json and -o - both write to stdout/);
+    expectUsageError(onnxkit(['optimize', FIXTURE, '-o', '-', '--external-data']), /cannot hold it/);
+    expectUsageError(onnxkit(['inspect', '-'], { stdin: Buffer.alloc(0) }), /stdin is empty/);
+  });
+
+  it('- for a model with external data says it needs a seekable file', () => {
+    const dir = mkdtempSync(join(tmp, 'ext-'));
+    const m = join(dir, 'm.onnx');
+    save(load(FIXTURE), m, { externalData: { sizeThreshold: 0 } });
+    expectUsageError(onnxkit(['inspect', '-'], { stdin: readFileSync(m) }), /external data .*seekable file/);
+  });
+
+  it('--quiet prints nothing on success; --help lists -q on every command', () => {
+    const r = onnxkit(['optimize', FIXTURE, join(tmp, 'quiet.onnx'), '-q']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const help = onnxkit(['--help']).stdout;
+    const commands = [...help.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands.length).toBeGreaterThan(12);
+    for (const c of commands) expect(onnxkit([c, '--help']).stdout, c).toMatch(/-q, --quiet/);
+  });
+
+  it('completion bash|zsh|fish prints a script naming every command; bash parses it', () => {
+    const bash = onnxkit(['completion', 'bash']);
+    expect(bash.code).toBe(0);
+    for (const c of ['inspect', 'optimize', 'analyze', 'completion']) expect(bash.stdout).toContain(c);
+    expect(bash.stdout).toContain('--input-shape');
+    writeFileSync(join(tmp, 'c.bash'), bash.stdout);
+    const words = execFileSync('bash', ['-c', `source ${join(tmp, 'c.bash')}; COMP_WORDS=(onnxkit optimize --expl); COMP_CWORD=2; _onnxkit; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    expect(words.trim()).toBe('--explain');
+    expect(onnxkit(['completion', 'zsh']).stdout).toMatch(/^#compdef onnxkit/);
+    expect(onnxkit(['completion', 'fish']).stdout).toMatch(/complete -c onnxkit -n __fish_use_subcommand -a optimize/);
+    expectUsageError(onnxkit(['completion', 'tcsh']), /Allowed choices are bash, zsh, fish/);
+  });
+
+  it('FORCE_COLOR colours piped output; NO_COLOR, --no-color and --json never', () => {
+    expect(onnxkit(['analyze', FIXTURE], { env: { FORCE_COLOR: '1' } }).stdout).toContain('\u001b[');
+    expect(onnxkit(['analyze', FIXTURE]).stdout).not.toContain('\u001b[');
+    expect(onnxkit(['analyze', FIXTURE], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+    expect(onnxkit(['analyze', FIXTURE, '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+    expect(onnxkit(['analyze', FIXTURE, '--json'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+  });
+
+  it('-o into folders that do not exist creates them, for every command that writes', () => {
+    const base = join(tmp, 'made', 'by');
+    expect(onnxkit(['optimize', FIXTURE, '-o', join(base, 'optimize', 'x.onnx'), '-q']).code).toBe(0);
+    expect(onnxkit(['convert', FIXTURE, '-o', join(base, 'convert', 'x.onnx'), '-q']).code).toBe(0);
+    expect(onnxkit(['zoo', 'alexnet', '-o', join(base, 'zoo', 'x.onnx'), '-q']).code).toBe(0);
+    expect(onnxkit(['analyze', FIXTURE, '-o', join(base, 'analyze', 'x.txt')]).code).toBe(0);
+    for (const c of ['optimize', 'convert', 'zoo']) expect(existsSync(join(base, c, 'x.onnx')), c).toBe(true);
+    expect(existsSync(join(base, 'analyze', 'x.txt'))).toBe(true);
+    expect(onnxkit(['optimize', '--help']).stdout).toMatch(/missing folders are created/);
+  });
+
+  it('--explain groups repeated declines with a count and no "(run with --explain" hint; =changes shows only changes', () => {
+    const all = onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain']).stdout;
+    expect(all).toMatch(/✗ Conv ×11 \[.*…\]: no-finer-grouping/);
+    expect(all).not.toContain('(run with --explain');
+    const changes = onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=changes']).stdout;
+    expect(changes).toContain('✓ conv+bn');
+    expect(changes).not.toContain('✗');
+    expect(changes).not.toContain('declined 1');
+    expect(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx')]).stdout).toContain('(run with --explain');
+    expectUsageError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=bogus']), /Allowed choices are all, changes/);
+    expectUsageError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--verify-each', 'sometimes']), /Allowed choices are off, pass, change/);
+  });
+
+  it('progress goes to stderr as one line per step when stderr is not a terminal', () => {
+    const r = onnxkit(['optimize', FIXTURE, join(tmp, 'progress.onnx')]);
+    const steps = r.stderr.trim().split('\n');
+    expect(steps.map((l) => l.replace(/ [—(].*$/, ''))).toEqual(['✔ import ' + FIXTURE, '✔ analyze', '✔ optimize', '✔ analyze', '✔ write ' + join(tmp, 'progress.onnx')]);
+    expect(r.stderr).not.toContain('\r');
+    expect(onnxkit(['optimize', FIXTURE, join(tmp, 'progress.onnx')], { env: { ONNXKIT_PROGRESS: '0' } }).stderr).toBe('');
+  });
+
+  it('bench: the progress label and the bar count the same thing as the result', () => {
+    const r = onnxkit(['bench', FIXTURE, '--vs', FIXTURE, '--iterations', '4', '--warmup', '1', '--dim', 'N=1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/✔ time .* \(4 pairs\)/);
+    expect(r.stdout).toMatch(/median of 4 interleaved pairs/);
+  });
+
+  it('--dim and --input-shape reach every command that takes a model', () => {
+    const a = JSON.parse(onnxkit(['analyze', FIXTURE, '--dim', 'N=3', '--json']).stdout);
+    expect(a.totals.macs).toBe(3 * 5804672);
+    const o = JSON.parse(onnxkit(['optimize', FIXTURE, join(tmp, 'dim.onnx'), '--dim', 'N=2', '--json']).stdout);
+    expect(o.before.macs).toBe(2 * 5804672);
+    const v = onnxkit(['verify', FIXTURE, FIXTURE, '--dim', 'N=2', '--json']);
+    expect(v.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(v.stdout))).toMatch(/\[2,/);
+    const run = onnxkit(['run', FIXTURE, '--input-shape', 'input:1,3,64,64', '--json']);
+    expect(run.code).toBe(0);
+    expectUsageError(onnxkit(['verify', FIXTURE, FIXTURE, '--input-shape', 'input=N,3,64,64']), /must be a number to run the model/);
+    for (const c of ['analyze', 'optimize', 'verify', 'bench', 'report', 'demo', 'batch', 'run']) {
+      const help = onnxkit([c, '--help']).stdout;
+      expect(help, c).toContain('--dim <symbol=n>');
+      expect(help, c).toContain('--input-shape <name=dims>');
+    }
+  });
+
+  it('batch: a worker that crashes fails only its model; the pool replaces it and the batch goes on', () => {
+    const dir = mkdtempSync(join(tmp, 'crash-'));
+    for (const n of ['a', 'b', 'crash-me', 'c', 'd']) save(load(FIXTURE), join(dir, `${n}.onnx`));
+    const r = onnxkit(['batch', dir, '--json', '--jobs', '2'], { env: { ONNXKIT_BATCH_TEST_CRASH: 'crash-me.onnx' } });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { rows: { file: string; ok: boolean; error: string | null; macs?: number }[] };
+    expect(j.rows.map((x) => [x.file, x.ok])).toEqual([['a.onnx', true], ['b.onnx', true], ['c.onnx', true], ['crash-me.onnx', false], ['d.onnx', true]]);
+    expect(j.rows.find((x) => x.file === 'crash-me.onnx')!.error).toMatch(/^worker crashed: simulated crash/);
+    expect(j.rows.filter((x) => x.ok).every((x) => x.macs === 5_804_672)).toBe(true);
+  });
+});
