@@ -155,9 +155,12 @@ function isConstant(v: Value): boolean {
   return v.constValue !== null && v.isInitializer && !v.isGraphInput;
 }
 
+/** A float scalar held by an initializer or a Constant node's `value`. */
 function constantScalar(v: Value | null): number | undefined {
-  if (v === null || !isConstant(v)) return undefined;
-  const t = v.constValue!;
+  if (v === null) return undefined;
+  const p = v.producer;
+  const t = isConstant(v) ? v.constValue! : p?.opType === 'Constant' && p.isOnnxDomain ? p.getTensor('value') : undefined;
+  if (t === undefined) return undefined;
   if (t.size !== 1 || t.dtype !== DataType.FLOAT) return undefined;
   return Number(t.toArray()[0]);
 }

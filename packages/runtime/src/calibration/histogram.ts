@@ -16,7 +16,8 @@
  *   edge), the reference P is the histogram clipped at t (outliers added to the last bin) and Q
  *   is P's bins merged into `levels` quantization bins then spread back evenly over the non-empty
  *   source bins; t minimises KL(P‖Q). A tensor with min ≥ 0 (post-Relu) is searched one-sided on
- *   [0, A] with 255 levels (uint8 covers it), any other tensor on |x| with 128 levels per side.
+ *   [0, A] with 255 levels (uint8 covers it), any other tensor on |x| with 128 levels per side;
+ *   the first bin (exact zeros, half of a Relu output) is given its neighbour's count.
  */
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
 
@@ -129,12 +130,16 @@ export class TensorStatistics {
     const h = this.hist!;
     const H = this.halfBins;
     const half = new Float64Array(H);
+    // The bin holding exact zeros (half the values after a Relu) would dominate KL(P‖Q) and
+    // push the threshold down; as NVIDIA's pytorch-quantization does, it counts like its neighbour.
     if (this.min >= 0) {
       for (let i = 0; i < H; i++) half[i] = h[H + i]!;
+      half[0] = half[1]!;
       const t = klThreshold(half, 255) * (this.absRange / H);
       return { min: this.min, max: Math.min(this.max, Math.max(t, 0)) };
     }
     for (let i = 0; i < H; i++) half[i] = h[H + i]! + h[H - 1 - i]!;
+    half[0] = half[1]!;
     const t = klThreshold(half, 128) * (this.absRange / H);
     return { min: Math.max(this.min, -t), max: Math.min(this.max, t) };
   }

@@ -1,0 +1,289 @@
+/**
+ * `onnxkit quantize IN -o OUT`: post-training static int8 quantization in the QDQ format that
+ * onnxruntime fuses into integer kernels.
+ *
+ * 1. BatchNormalization is folded (fold-batchnorm); that BN-folded fp32 model is the reference.
+ * 2. Activation ranges are calibrated through onnxruntime on `--calibration` inputs (or seeded
+ *    synthetic ones, with a warning) by `--method` minmax | percentile | entropy.
+ * 3. QDQ nodes are inserted (int8 per-channel weights, uint8 activations, int32 biases).
+ * 4. Accuracy on held-out inputs (`--eval`, else the last fifth of the calibration files, else
+ *    synthetic inputs with other seeds): per-output SQNR, max/mean abs error against the
+ *    BN-folded fp32 model at onnxruntime `all`, and each quantized layer's output SQNR.
+ * 5. `--min-sqnr DB`: while the output SQNR is below DB, the layer whose own quantization costs
+ *    the most (largest SQNR drop from its input to its output) is kept in float; the layers kept
+ *    are reported.
+ * The result is written atomically.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cloneModel, type Model, type Tensor } from '@onnxkit/graph';
+import { save } from '@onnxkit/importer';
+import { planQdq, quantizeQdq, runPipeline, type QdqReport, type QuantType } from '@onnxkit/passes';
+import {
+  calibrateRanges,
+  checkPercentile,
+  listSamples,
+  measureAccuracy,
+  readSamples,
+  syntheticSamples,
+  type AccuracyReport,
+  type AccuracySummary,
+  type CalibrationMethod,
+} from '@onnxkit/runtime';
+import { CliError } from '../errors.js';
+import { ensureParent } from '../fs-utils.js';
+import { loadModel } from '../limits.js';
+import { intOption, numberOption } from '../program.js';
+import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+
+export interface QuantizeCliOptions {
+  output: string;
+  calibration?: string;
+  eval?: string;
+  method?: string;
+  percentile?: string;
+  samples?: string;
+  evalSamples?: string;
+  seed?: string;
+  activationType?: string;
+  perTensor?: boolean;
+  minSqnr?: string;
+  threads?: string;
+  json?: boolean;
+}
+
+const METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
+
+interface LayerRow {
+  node: string;
+  opType: string;
+  output: string;
+  fusedActivation?: string;
+  sqnrDb: number | null;
+}
+
+function db(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : x > 0 ? '∞' : '-∞';
+}
+
+function jsonNumber(x: number): number | string {
+  return Number.isFinite(x) ? x : String(x);
+}
+
+export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
+  const mode = outputMode(opts);
+  if (resolve(opts.output) === resolve(input)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write the quantized model to another file' });
+  const method = (opts.method ?? 'minmax') as CalibrationMethod;
+  if (!METHODS.includes(method)) throw new CliError(`--method '${opts.method}' is not one of ${METHODS.join(', ')}`);
+  const percentile = numberOption('--percentile', opts.percentile) ?? 99.999;
+  if (opts.percentile !== undefined && method !== 'percentile') throw new CliError('--percentile applies to --method percentile');
+  try {
+    checkPercentile(percentile);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const samplesWanted = intOption('--samples', opts.samples, { min: 1 });
+  const evalWanted = intOption('--eval-samples', opts.evalSamples, { min: 1 });
+  const seed = intOption('--seed', opts.seed ?? '0', { min: 0 })!;
+  const threads = intOption('--threads', opts.threads ?? '1', { min: 1 })!;
+  const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
+  const activationType = (opts.activationType ?? 'uint8') as QuantType;
+  if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
+
+  const progress = new Progress(mode);
+  let step = progress.step(`import ${input}`);
+  const model = loadModel(input);
+  const inBytes = statSync(input).size;
+  step.done();
+
+  step = progress.step('fold BatchNormalization');
+  const folded = await runPipeline(model, ['fold-batchnorm'], { verify: 'pass' });
+  step.done(`${folded.totalChanges} folded`);
+  const planOptions = { activationType, perChannel: !opts.perTensor };
+  const plan = planQdq(model, planOptions);
+
+  // Samples: calibration and held-out evaluation.
+  const warnings: string[] = [];
+  let calibration: Iterable<Map<string, Tensor>>;
+  let calibrationCount: number;
+  let evalSamples: Map<string, Tensor>[];
+  let evalSource: string;
+  let calibrationSource: string;
+  if (opts.calibration !== undefined) {
+    let files = listSamples(opts.calibration, '--calibration');
+    let held: string[][] = [];
+    if (opts.eval === undefined) {
+      if (files.length < 2) throw new CliError(`--calibration ${opts.calibration} holds ${files.length} sample; give at least 2 (one is held back for evaluation) or --eval DIR`);
+      const k = Math.max(1, Math.floor(files.length / 5));
+      held = files.slice(files.length - k);
+      files = files.slice(0, files.length - k);
+    }
+    if (samplesWanted !== undefined) files = files.slice(0, samplesWanted);
+    calibration = readSamples(files, model);
+    calibrationCount = files.length;
+    calibrationSource = opts.calibration;
+    if (opts.eval !== undefined) {
+      let ev = listSamples(opts.eval, '--eval');
+      if (evalWanted !== undefined) ev = ev.slice(0, evalWanted);
+      evalSamples = [...readSamples(ev, model)];
+      evalSource = opts.eval;
+    } else {
+      evalSamples = [...readSamples(held, model)];
+      evalSource = `${held.length} held-back sample(s) of --calibration`;
+    }
+  } else {
+    calibrationCount = samplesWanted ?? 16;
+    calibration = syntheticSamples(model, calibrationCount, seed);
+    calibrationSource = `${calibrationCount} seeded synthetic inputs (seed ${seed})`;
+    warnings.push(`no --calibration data: calibrating on ${calibrationCount} seeded synthetic inputs; real inputs calibrate better`);
+    if (opts.eval !== undefined) {
+      let ev = listSamples(opts.eval, '--eval');
+      if (evalWanted !== undefined) ev = ev.slice(0, evalWanted);
+      evalSamples = [...readSamples(ev, model)];
+      evalSource = opts.eval;
+    } else {
+      const n = evalWanted ?? 4;
+      evalSamples = [...syntheticSamples(model, n, seed + 1_000_000)];
+      evalSource = `${n} seeded synthetic inputs (seed ${seed + 1_000_000}, not used for calibration)`;
+    }
+  }
+  if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
+
+  step = progress.step(`calibrate (${method}, ${calibrationCount} samples)`);
+  const cal = await calibrateRanges(model, calibration, {
+    tensors: plan.tensors,
+    method,
+    percentile,
+    sessionOptions: { intraOpNumThreads: threads },
+    onSample: (d) => step.update(d / calibrationCount, `${d}/${calibrationCount}`),
+  });
+  step.done(`${cal.ranges.size} tensors, ${fmtDuration(cal.ms / cal.samples)}/sample`);
+  if (cal.missing.length > 0) throw new CliError(`onnxruntime returned no float32 values for ${cal.missing.length} tensor(s) to calibrate: ${cal.missing.slice(0, 3).join(', ')}`, { hint: 'these tensors must be float32 node outputs or graph inputs' });
+
+  const sessionOptions = { intraOpNumThreads: threads };
+  const build = (keepFloat: readonly string[]): { q: Model; report: QdqReport } => {
+    const q = cloneModel(model);
+    const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat });
+    return { q, report };
+  };
+  const evaluate = async (q: Model, report: QdqReport): Promise<AccuracyReport> =>
+    measureAccuracy(model, q, evalSamples, {
+      sessionOptions,
+      layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput! })),
+    });
+
+  step = progress.step('quantize and evaluate');
+  let { q, report } = build([]);
+  let acc = await evaluate(q, report);
+  step.done(`output SQNR ${db(acc.overall.sqnrDb)} dB`);
+
+  // Mixed precision: keep the layers whose own quantization costs most in float.
+  const keptFloat: { node: string; opType: string; sqnrDropDb: number }[] = [];
+  if (minSqnr !== undefined && acc.overall.sqnrDb < minSqnr) {
+    step = progress.step(`mixed precision (target ${minSqnr} dB)`);
+    const anchors = report.layers.length;
+    while (acc.overall.sqnrDb < minSqnr && keptFloat.length < anchors) {
+      const worst = worstLayer(report, acc, new Set(keptFloat.map((k) => k.node)));
+      if (!worst) break;
+      keptFloat.push(worst);
+      try {
+        ({ q, report } = build(keptFloat.map((k) => k.node)));
+      } catch {
+        keptFloat.pop();
+        break;
+      }
+      acc = await evaluate(q, report);
+      step.update(undefined, `${keptFloat.length} in float, ${db(acc.overall.sqnrDb)} dB`);
+    }
+    step.done(`${keptFloat.length} layer(s) kept in float, output SQNR ${db(acc.overall.sqnrDb)} dB`);
+    if (acc.overall.sqnrDb < minSqnr) warnings.push(`--min-sqnr ${minSqnr} dB not reached (${db(acc.overall.sqnrDb)} dB with ${keptFloat.length} layer(s) in float)`);
+  }
+
+  ensureParent(opts.output);
+  step = progress.step(`write ${opts.output}`);
+  const saved = save(q, opts.output);
+  const outBytes = statSync(opts.output).size + saved.externalFiles.reduce((n, f) => n + statSync(f).size, 0);
+  step.done(fmtBytes(outBytes));
+
+  const layerRows: LayerRow[] = report.layers.map((l) => ({
+    node: l.node,
+    opType: l.opType,
+    output: l.output ?? '',
+    ...(l.fusedActivation ? { fusedActivation: l.fusedActivation } : {}),
+    sqnrDb: l.output !== null && acc.layers.has(l.output) ? acc.layers.get(l.output)!.sqnrDb : null,
+  }));
+  const summary = (s: AccuracySummary): Record<string, number | string> => ({ sqnrDb: jsonNumber(s.sqnrDb), maxAbsError: s.maxAbsError, meanAbsError: s.meanAbsError });
+  const result = {
+    input,
+    output: opts.output,
+    method,
+    ...(method === 'percentile' ? { percentile } : {}),
+    activationType,
+    perChannel: !opts.perTensor,
+    calibration: { source: calibrationSource, samples: cal.samples, msPerSample: cal.ms / cal.samples, tensors: cal.ranges.size },
+    evaluation: { source: evalSource, samples: evalSamples.length, reference: 'BN-folded fp32 model, onnxruntime level all' },
+    batchNormsFolded: folded.totalChanges,
+    opset: report.opset,
+    quantizedLayers: report.layers.length,
+    quantizedTensors: report.quantizedTensors,
+    fusedActivations: report.fusedActivations.length,
+    keptFloat,
+    skipped: report.skipped,
+    fileBytes: { input: inBytes, output: outBytes, ratio: outBytes / inBytes },
+    weightBytes: { before: report.weightBytesBefore, after: report.weightBytesAfter },
+    accuracy: { overall: summary(acc.overall), outputs: Object.fromEntries(Object.entries(acc.outputs).map(([k, v]) => [k, summary(v)])) },
+    layers: layerRows.map((r) => ({ ...r, sqnrDb: r.sqnrDb === null ? null : jsonNumber(r.sqnrDb) })),
+    warnings,
+  };
+  if (mode.json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(formatText(result, layerRows, acc, mode) + '\n');
+  return 0;
+}
+
+/** The quantized layer (not yet kept) with the largest SQNR drop from its input to its output. */
+function worstLayer(report: QdqReport, acc: AccuracyReport, kept: ReadonlySet<string>): { node: string; opType: string; sqnrDropDb: number } | undefined {
+  // A layer's input SQNR is the best guess from the layer before it in graph order.
+  let prev = Infinity;
+  let worst: { node: string; opType: string; sqnrDropDb: number } | undefined;
+  for (const l of report.layers) {
+    const s = l.output !== null ? acc.layers.get(l.output)?.sqnrDb : undefined;
+    if (s === undefined) continue;
+    const drop = Math.min(prev, 60) - s;
+    if (!kept.has(l.node) && (!worst || drop > worst.sqnrDropDb)) worst = { node: l.node, opType: l.opType, sqnrDropDb: drop };
+    prev = s;
+  }
+  return worst;
+}
+
+function formatText(r: {
+  output: string;
+  method: string;
+  calibration: { source: string; samples: number; msPerSample: number; tensors: number };
+  evaluation: { source: string; samples: number };
+  batchNormsFolded: number;
+  quantizedLayers: number;
+  fusedActivations: number;
+  keptFloat: { node: string; opType: string; sqnrDropDb: number }[];
+  skipped: { node: string; opType: string; reason: string }[];
+  fileBytes: { input: number; output: number; ratio: number };
+  opset: { from: number; to: number };
+}, layers: LayerRow[], acc: AccuracyReport, mode: OutputMode): string {
+  const out: string[] = [];
+  out.push(`${paint(mode, 'bold', 'quantized')} ${r.quantizedLayers} layers (int8 per-channel weights, ${r.fusedActivations} Relu/Clip folded, ${r.batchNormsFolded} BatchNorm folded first)${r.opset.from !== r.opset.to ? `, opset ${r.opset.from} → ${r.opset.to}` : ''}`);
+  out.push(`calibration: ${r.method} on ${r.calibration.source}: ${r.calibration.tensors} tensors, ${fmtDuration(r.calibration.msPerSample)} per sample`);
+  out.push(`evaluation on ${r.evaluation.source} against the BN-folded fp32 model (onnxruntime level all):`);
+  out.push('');
+  out.push(table(['output', 'SQNR dB', 'max abs err', 'mean abs err'], Object.entries(acc.outputs).map(([k, v]) => [k, db(v.sqnrDb), v.maxAbsError.toPrecision(3), v.meanAbsError.toPrecision(3)]), mode));
+  out.push('');
+  out.push(table(['layer', 'op', 'output', 'SQNR dB'], layers.map((l) => [l.node, l.opType + (l.fusedActivation ? `+${l.fusedActivation}` : ''), l.output, l.sqnrDb === null ? '—' : db(l.sqnrDb)]), mode));
+  out.push('(layer SQNR: that layer\'s output, dequantized, against the fp32 layer output; error accumulated up to that layer)');
+  if (r.keptFloat.length > 0) out.push(`kept in float (--min-sqnr): ${r.keptFloat.map((k) => `${k.node} (${k.opType}, −${k.sqnrDropDb.toFixed(1)} dB)`).join(', ')}`);
+  const notQ = r.skipped.filter((s) => s.reason !== 'no quantized neighbour');
+  if (notQ.length > 0) out.push(`not quantized: ${notQ.slice(0, 8).map((s) => `${s.node || s.opType} (${s.reason})`).join(', ')}${notQ.length > 8 ? `, … ${notQ.length - 8} more` : ''}`);
+  out.push(`file: ${fmtBytes(r.fileBytes.input)} → ${fmtBytes(r.fileBytes.output)} (${r.fileBytes.ratio.toFixed(2)}×)`);
+  out.push(`wrote ${r.output}`);
+  return out.join('\n');
+}
