@@ -1,0 +1,84 @@
+// Static int8 quantization (issue 11, Performance): the QDQ model `onnxkit quantize` builds
+// against its BN-folded fp32 original, both at onnxruntime level `all`, 1 intra-op thread,
+// spinning off, sessions created directly with onnxruntime-node, interleaved A B A B so drift
+// cancels (ratio = median of per-pair ratios). Calibration: minmax on 32 seeded synthetic inputs
+// (as the issue's quantize_static models); accuracy: output SQNR on 4 held-out seeded inputs
+// (other seeds), also for percentile 99.99 and entropy calibration. Targets: ResNet-50 ≥ 3.0×,
+// MobileNetV2 ≥ 1.8×, file size ≈ 0.26×.
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { cloneModel } from '@onnxkit/graph';
+import { encode } from '@onnxkit/importer';
+import { planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
+import { calibrateRanges, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
+import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
+import { CACHE, fmtMs, row, section, timePair } from './lib.mjs';
+
+const SESSION = {
+  executionProviders: ['cpu'],
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: 3,
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+};
+
+function feedsOf(sample) {
+  const f = {};
+  for (const [name, t] of sample) f[name] = new ort.Tensor(t.dtype === 1 ? 'float32' : 'int64', t.toArray(), [...t.dims]);
+  return f;
+}
+
+async function one(name, build, { target, runs, calibSamples = 32, methods = ['percentile', 'entropy'] }) {
+  section(`quantize: zoo ${name} — int8 QDQ vs BN-folded fp32 (onnxruntime all, 1 thread)`);
+  const fp32 = build();
+  await runPipeline(fp32, ['fold-batchnorm']);
+  const plan = planQdq(fp32);
+  const held = [...syntheticSamples(fp32, 4, 1_000_000)];
+  const t0 = performance.now();
+  const cal = await calibrateRanges(fp32, syntheticSamples(fp32, calibSamples, 0), { tensors: plan.tensors });
+  const calMs = performance.now() - t0;
+  const int8 = cloneModel(fp32);
+  const report = quantizeQdq(int8, { ranges: cal.ranges });
+  const fpPath = join(CACHE, `quantize-${name}-fp32.onnx`);
+  const qPath = join(CACHE, `quantize-${name}-int8.onnx`);
+  writeFileSync(fpPath, encode(fp32));
+  writeFileSync(qPath, encode(int8));
+  const acc = await measureAccuracy(fp32, int8, held);
+  await shutdownRuntime();
+
+  const a = await ort.InferenceSession.create(fpPath, SESSION);
+  const b = await ort.InferenceSession.create(qPath, SESSION);
+  const feeds = feedsOf(held[0]);
+  const t = await timePair(() => a.run(feeds), () => b.run(feeds), { runs, warmup: 3 });
+  await a.release();
+  await b.release();
+  const speedup = t.a / t.b;
+  const perPair = 1 / t.ratio;
+  row('quantized layers / Q-DQ activation tensors', `${report.layers.length} / ${report.quantizedTensors}`, `${report.fusedActivations.length} Relu/Clip folded`);
+  row('fp32 (BN-folded) latency, median', fmtMs(t.a));
+  row('int8 QDQ latency, median', fmtMs(t.b));
+  row('speed-up fp32 / int8 (median of per-pair ratios)', `${perPair.toFixed(2)}×`, `medians ${speedup.toFixed(2)}×  (target ≥ ${target}: ${perPair >= target ? 'met' : 'MISSED'})`);
+  row('output SQNR, minmax, 4 held-out inputs', `${acc.overall.sqnrDb.toFixed(1)} dB`, `max abs err ${acc.overall.maxAbsError.toPrecision(3)}, mean ${acc.overall.meanAbsError.toPrecision(3)}`);
+  row(`calibration time per sample (${calibSamples} samples, ${cal.ranges.size} tensors)`, fmtMs(calMs / calibSamples), `session ${fmtMs(cal.createMs)} excluded from per-sample`);
+  const fs = statSync(fpPath).size;
+  const qs = statSync(qPath).size;
+  row('file size int8 / fp32 (BN-folded)', `${(qs / fs).toFixed(3)}×`, `${(qs / 2 ** 20).toFixed(1)} MiB / ${(fs / 2 ** 20).toFixed(1)} MiB (target ≈ 0.26)`);
+  for (const method of methods) {
+    const t1 = performance.now();
+    const c = await calibrateRanges(fp32, syntheticSamples(fp32, calibSamples, 0), { tensors: plan.tensors, method, percentile: 99.99 });
+    const ms = performance.now() - t1;
+    const q = cloneModel(fp32);
+    quantizeQdq(q, { ranges: c.ranges });
+    const r = await measureAccuracy(fp32, q, held);
+    row(`output SQNR, ${method === 'percentile' ? 'percentile 99.99' : method}`, `${r.overall.sqnrDb.toFixed(1)} dB`, `calibration ${fmtMs(ms / calibSamples)} per sample`);
+  }
+  await shutdownRuntime();
+}
+
+export default async function () {
+  await one('resnet50', () => resnet50({ seed: 0 }), { target: 3.0, runs: 15 });
+  await one('mobilenetv2', () => mobilenetv2({ seed: 0 }), { target: 1.8, runs: 41 });
+  await one('transformer', () => transformer({ seed: 0, layers: 4, dModel: 256, heads: 4, seqLen: 128 }), { target: 1.0, runs: 41, methods: [] });
+}
