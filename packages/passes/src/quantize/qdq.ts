@@ -261,6 +261,11 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
  */
 export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
   const opset = opsetPlan(model);
+  for (const n of model.graph) {
+    if (n.opType === 'QuantizeLinear' && n.isOnnxDomain) {
+      throw new QuantizeError(`the model is already quantized (QuantizeLinear '${n.name}')`, { code: 'QUANTIZE_ALREADY', hint: 'quantize the float32 model' });
+    }
+  }
   const keep = new Set(options.keepFloat ?? []);
   const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
