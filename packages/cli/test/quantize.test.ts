@@ -1,29 +1,36 @@
 // Static int8 quantization with real onnxruntime: zoo models (seeded weights, seeded synthetic
-// inputs), the fused graph onnxruntime makes of the QDQ model, and the accuracy on held-out inputs.
-import { mkdtempSync, readFileSync } from 'node:fs';
+// inputs), the fused graph onnxruntime makes of the QDQ model (optimizedModelFilePath), the
+// accuracy on held-out inputs, and the `onnxkit quantize` command end to end.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Model } from '@onnxkit/graph';
+import { DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
-import { calibrateRanges, createSession, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
-import { resnet50 } from '@onnxkit/zoo';
+import { calibrateRanges, createSession, encodeNpy, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
+import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-quantize-'));
 afterAll(() => shutdownRuntime());
 
-async function quantized(build: () => Model, calib = 4): Promise<{ fp32: Model; int8: Model; report: ReturnType<typeof quantizeQdq> }> {
+async function quantized(build: () => Model, calib: number): Promise<{ fp32: Model; int8: Model; report: ReturnType<typeof quantizeQdq> }> {
   const fp32 = build();
   await runPipeline(fp32, ['fold-batchnorm']);
   const plan = planQdq(fp32);
   const cal = await calibrateRanges(fp32, syntheticSamples(fp32, calib, 100), { tensors: plan.tensors });
   expect(cal.missing).toEqual([]);
-  const int8 = decode(encode(fp32));
+  const int8 = cloneModel(fp32);
   const report = quantizeQdq(int8, { ranges: cal.ranges });
+  // Through the codec, as a user's file would be.
   return { fp32, int8: decode(encode(int8)), report };
 }
 
+/** Op histogram of the graph onnxruntime optimizes the model into at level `all`. */
 async function fusedOps(model: Model, name: string): Promise<Map<string, number>> {
   const path = join(tmp, `${name}.optimized.onnx`);
   const s = await createSession(model, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: path });
@@ -35,17 +42,122 @@ async function fusedOps(model: Model, name: string): Promise<Map<string, number>
 }
 
 describe('quantize: zoo models through onnxruntime', () => {
-  it('ResNet-50: QDQ model fuses into QLinearConv and keeps SQNR > 20 dB on held-out inputs', async () => {
-    const { fp32, int8, report } = await quantized(() => resnet50({ seed: 0 }));
+  // Seeded random weights and uniform synthetic inputs: measured output SQNR is ≈ 20.5 dB for
+  // ResNet-50 and ≈ 16 dB for MobileNetV2 (a wrong bias scale or weight axis gives < 5 dB).
+  it('ResNet-50: every Conv fuses into QLinearConv, Add/pool/Gemm into their integer kernels; SQNR on held-out inputs', async () => {
+    const { fp32, int8, report } = await quantized(() => resnet50({ seed: 0 }), 4);
     const convs = [...fp32.graph].filter((n) => n.opType === 'Conv').length;
     expect(report.layers.filter((l) => l.opType === 'Conv')).toHaveLength(convs);
     const ops = await fusedOps(int8, 'resnet50');
-    console.log(Object.fromEntries(ops));
     expect(ops.get('QLinearConv') ?? 0).toBe(convs);
     expect(ops.get('Conv') ?? 0).toBe(0);
+    expect(ops.get('QLinearAdd') ?? 0).toBe(16);
+    expect(ops.get('QLinearGlobalAveragePool') ?? 0).toBe(1);
+    expect(ops.get('QGemm') ?? 0).toBe(1);
+    expect(ops.get('DequantizeLinear') ?? 0).toBe(0);
     const held = [...syntheticSamples(fp32, 2, 9000)];
     const acc = await measureAccuracy(fp32, int8, held);
-    console.log(acc.overall);
-    expect(acc.overall.sqnrDb).toBeGreaterThan(20);
+    expect(acc.overall.sqnrDb).toBeGreaterThan(18);
   }, 300_000);
+
+  it('MobileNetV2: Clip(0, 6) folds into the Conv before it; every Conv fuses; SQNR on held-out inputs', async () => {
+    const { fp32, int8, report } = await quantized(() => mobilenetv2({ seed: 0 }), 4);
+    const convs = [...fp32.graph].filter((n) => n.opType === 'Conv').length;
+    expect(report.fusedActivations).toHaveLength([...fp32.graph].filter((n) => n.opType === 'Clip').length);
+    const ops = await fusedOps(int8, 'mobilenetv2');
+    expect(ops.get('QLinearConv') ?? 0).toBe(convs);
+    expect(ops.get('Conv') ?? 0).toBe(0);
+    expect(ops.get('Clip') ?? 0).toBe(0);
+    const held = [...syntheticSamples(fp32, 2, 9000)];
+    const acc = await measureAccuracy(fp32, int8, held);
+    expect(acc.overall.sqnrDb).toBeGreaterThan(12);
+  }, 300_000);
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function onnxkit(args: string[]): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLineError(r: Run, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^onnxkit: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+/** Conv → BN → Relu → Conv → GlobalAveragePool, [1, 3, 16, 16]. */
+function smallCnn(opset = 17): string {
+  const b = new GraphBuilder({ opset });
+  const x = b.input('x', DataType.FLOAT, [1, 3, 16, 16]);
+  const f = (dims: number[], k: number): Tensor => Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => Math.sin(i * k) * 0.3));
+  const c1 = b.op('Conv', [x, b.constant('w1', f([8, 3, 3, 3], 1.3))], { pads: [1, 1, 1, 1] }, { name: 'conv1' });
+  const pos = (dims: number[]): Tensor => Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from({ length: dims[0]! }, (_, i) => 0.5 + (i % 3) * 0.25));
+  const bn = b.op('BatchNormalization', [c1, b.constant('g', pos([8])), b.constant('be', f([8], 0.7)), b.constant('mu', f([8], 0.4)), b.constant('var', pos([8]))], {}, { name: 'bn1' });
+  const r = b.op('Relu', [bn], {}, { name: 'relu1' });
+  const c2 = b.op('Conv', [r, b.constant('w2', f([4, 8, 3, 3], 0.9))], { pads: [1, 1, 1, 1] }, { name: 'conv2' });
+  b.output(b.op('GlobalAveragePool', [c2], {}, { name: 'pool' }), 'y');
+  const path = join(tmp, `small-${opset}.onnx`);
+  writeFileSync(path, encode(b.build()));
+  return path;
+}
+
+describe('onnxkit quantize', () => {
+  it('quantizes with --calibration files, holds back a fifth for evaluation, and reports SQNR per output and layer (--json)', () => {
+    const model = smallCnn();
+    const dir = join(tmp, 'calib');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 10; i++) {
+      const data = Float32Array.from({ length: 768 }, (_, k) => Math.sin(k * 0.37 + i) * 0.5 + 0.5);
+      writeFileSync(join(dir, `s${i}.npy`), encodeNpy(Tensor.fromArray(DataType.FLOAT, [1, 3, 16, 16], data)));
+    }
+    const out = join(tmp, 'small.int8.onnx');
+    const r = onnxkit(['quantize', model, '-o', out, '--calibration', dir, '--method', 'percentile', '--percentile', '99.99', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.calibration.samples).toBe(8);
+    expect(j.evaluation.samples).toBe(2);
+    expect(j.batchNormsFolded).toBe(1);
+    expect(j.fusedActivations).toBe(1);
+    expect(j.layers.map((l: { node: string }) => l.node)).toEqual(['conv1', 'conv2', 'pool']);
+    expect(j.layers[0].output).toBe('relu1_output_0');
+    expect(j.accuracy.overall.sqnrDb).toBeGreaterThan(25);
+    expect(j.accuracy.outputs.y.maxAbsError).toBeGreaterThan(0);
+    expect(j.fileBytes.output).toBeGreaterThan(0); // tiny model: scales and zero points outweigh the 4× smaller weights
+    expect(existsSync(out)).toBe(true);
+    const q = decode(new Uint8Array(readFileSync(out)));
+    expect([...q.graph].filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(0);
+    expect(q.graph.inputs[0]!.dtype).toBe(DataType.FLOAT);
+    expect(q.graph.outputs[0]!.name).toBe('y');
+  }, 240_000);
+
+  it('prints a table and warns that synthetic calibration is weaker than real data', () => {
+    const r = onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'small.synth.onnx'), '--samples', '4', '--eval-samples', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: no --calibration data: calibrating on 4 seeded synthetic inputs; real inputs calibrate better/);
+    expect(r.stdout).toMatch(/SQNR dB/);
+    expect(r.stdout).toMatch(/conv1 +Conv\+Relu/);
+  }, 240_000);
+
+  it('refuses a bad --percentile, a model with nothing to quantize and an old opset with one line, exit 2', () => {
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), /--percentile must be a number in \(0, 100\]/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), /--percentile expects a number/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'kl']), /--method 'kl' is not one of minmax, percentile, entropy/);
+    const b = new GraphBuilder({ opset: 17 });
+    b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2, 3])]), 'y');
+    const none = join(tmp, 'relu.onnx');
+    writeFileSync(none, encode(b.build()));
+    expectOneLineError(onnxkit(['quantize', none, '-o', join(tmp, 'x.onnx')]), /nothing to quantize/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(9), '-o', join(tmp, 'x.onnx')]), /opset 9.*opset ≥ 13/);
+    expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
+  }, 240_000);
 });
