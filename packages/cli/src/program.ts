@@ -172,7 +172,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--seed <n>', 'seed of the synthetic inputs', '0')
       .option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations')
       .option('--per-tensor', 'per-tensor weight scales instead of per output channel')
-      .option('--min-sqnr <db>', 'mixed precision: keep the most costly layers in float until the output SQNR reaches this')
+      .option('--sensitivity', "per-layer sensitivity: the output SQNR with only that layer quantized")
+      .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
       .option('--threads <n>', 'onnxruntime intra-op threads', '1')
       .option('--json', 'machine-readable output')
       .addHelpText('after', example(['onnxkit quantize resnet50.onnx -o resnet50.int8.onnx --calibration calib/', 'onnxkit quantize model.onnx -o model.int8.onnx --method percentile --percentile 99.99', 'onnxkit quantize model.onnx -o model.int8.onnx --min-sqnr 30 --json'])),

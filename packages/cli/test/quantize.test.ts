@@ -148,6 +148,25 @@ describe('onnxkit quantize', () => {
     expect(r.stdout).toMatch(/conv1 +Conv\+Relu/);
   }, 240_000);
 
+  it('--sensitivity measures each layer quantized alone; --min-sqnr keeps the most sensitive in float', () => {
+    const model = smallCnn();
+    const s = onnxkit(['quantize', model, '-o', join(tmp, 'small.sens.onnx'), '--samples', '4', '--eval-samples', '2', '--sensitivity', '--json']);
+    expect(s.code).toBe(0);
+    const j = JSON.parse(s.stdout);
+    const alone = j.layers.filter((l: { opType: string }) => l.opType === 'Conv').map((l: { aloneSqnrDb: number }) => l.aloneSqnrDb);
+    expect(alone).toHaveLength(2);
+    // One layer quantized is at least as accurate as all of them.
+    for (const a of alone) expect(a).toBeGreaterThanOrEqual(j.accuracy.overall.sqnrDb - 0.5);
+    const target = j.accuracy.overall.sqnrDb + 1;
+    const m = onnxkit(['quantize', model, '-o', join(tmp, 'small.mixed.onnx'), '--samples', '4', '--eval-samples', '2', '--min-sqnr', String(target), '--json']);
+    expect(m.code).toBe(0);
+    const k = JSON.parse(m.stdout);
+    if (k.keptFloat.length > 0) {
+      expect(k.accuracy.overall.sqnrDb).toBeGreaterThanOrEqual(target);
+      expect(k.layers.map((l: { node: string }) => l.node)).not.toContain(k.keptFloat[0].node);
+    } else expect(k.warnings.join(' ')).toMatch(/--min-sqnr .* not reached/);
+  }, 240_000);
+
   it('refuses a bad --percentile, a model with nothing to quantize and an old opset with one line, exit 2', () => {
     expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), /--percentile must be a number in \(0, 100\]/);
     expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), /--percentile expects a number/);

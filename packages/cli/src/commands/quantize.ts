@@ -9,9 +9,10 @@
  * 4. Accuracy on held-out inputs (`--eval`, else the last fifth of the calibration files, else
  *    synthetic inputs with other seeds): per-output SQNR, max/mean abs error against the
  *    BN-folded fp32 model at onnxruntime `all`, and each quantized layer's output SQNR.
- * 5. `--min-sqnr DB`: while the output SQNR is below DB, the layer whose own quantization costs
- *    the most (largest SQNR drop from its input to its output) is kept in float; the layers kept
- *    are reported.
+ * 5. `--sensitivity`: each layer quantized alone (every other layer float): the model's output
+ *    SQNR then (onnxruntime, optimizations disabled: QDQ evaluated in float).
+ * 6. `--min-sqnr DB` (implies 5): the k most sensitive layers stay in float, the smallest k that
+ *    meets DB (doubling, then bisection, each step measured); the layers kept are reported.
  * The result is written atomically.
  */
 import { statSync } from 'node:fs';
@@ -48,6 +49,7 @@ export interface QuantizeCliOptions {
   activationType?: string;
   perTensor?: boolean;
   minSqnr?: string;
+  sensitivity?: boolean;
   threads?: string;
   json?: boolean;
 }
@@ -60,6 +62,8 @@ interface LayerRow {
   output: string;
   fusedActivation?: string;
   sqnrDb: number | null;
+  /** Output SQNR with only this layer quantized (--sensitivity, --min-sqnr). */
+  aloneSqnrDb?: number | null;
 }
 
 function db(x: number): string {
@@ -148,6 +152,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     }
   }
   if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
+  const early = warnings.length;
 
   step = progress.step(`calibrate (${method}, ${calibrationCount} samples)`);
   const cal = await calibrateRanges(model, calibration, {
@@ -177,26 +182,72 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   let acc = await evaluate(q, report);
   step.done(`output SQNR ${db(acc.overall.sqnrDb)} dB`);
 
-  // Mixed precision: keep the layers whose own quantization costs most in float.
-  const keptFloat: { node: string; opType: string; sqnrDropDb: number }[] = [];
-  if (minSqnr !== undefined && acc.overall.sqnrDb < minSqnr) {
-    step = progress.step(`mixed precision (target ${minSqnr} dB)`);
-    const anchors = report.layers.length;
-    while (acc.overall.sqnrDb < minSqnr && keptFloat.length < anchors) {
-      const worst = worstLayer(report, acc, new Set(keptFloat.map((k) => k.node)));
-      if (!worst) break;
-      keptFloat.push(worst);
+  // Sensitivity: the output SQNR with only that layer quantized (the rest in float).
+  let alone: Map<string, number> | undefined;
+  if (opts.sensitivity || minSqnr !== undefined) {
+    step = progress.step(`sensitivity (${report.layers.length} layers, each quantized alone)`);
+    alone = new Map();
+    const names = report.layers.map((l) => l.node);
+    for (const [i, l] of report.layers.entries()) {
+      step.update(i / names.length, l.node);
+      let single: Model;
       try {
-        ({ q, report } = build(keptFloat.map((k) => k.node)));
+        single = build(names.filter((n) => n !== l.node)).q;
       } catch {
-        keptFloat.pop();
+        continue; // a layer that cannot be quantized alone (e.g. only an Add): no figure
+      }
+      const r = await measureAccuracy(model, single, evalSamples, { sessionOptions: { ...sessionOptions, graphOptimizationLevel: 'disabled' } });
+      alone.set(l.node, r.overall.sqnrDb);
+    }
+    step.done();
+  }
+
+  // Mixed precision: keep the k most sensitive layers in float, the smallest k (doubling, then
+  // bisection) that meets the target.
+  const keptFloat: { node: string; opType: string; aloneSqnrDb: number }[] = [];
+  if (minSqnr !== undefined && acc.overall.sqnrDb < minSqnr && alone) {
+    step = progress.step(`mixed precision (target ${minSqnr} dB)`);
+    const order = report.layers.filter((l) => alone.has(l.node)).sort((a, b) => alone.get(a.node)! - alone.get(b.node)!);
+    const tried = new Map<number, { q: Model; report: QdqReport; acc: AccuracyReport }>();
+    const attempt = async (k: number): Promise<{ q: Model; report: QdqReport; acc: AccuracyReport } | undefined> => {
+      if (tried.has(k)) return tried.get(k);
+      let built: { q: Model; report: QdqReport };
+      try {
+        built = build(order.slice(0, k).map((l) => l.node));
+      } catch {
+        return undefined; // nothing left to quantize
+      }
+      const a = await measureAccuracy(model, built.q, evalSamples, { sessionOptions });
+      const r = { ...built, acc: a };
+      tried.set(k, r);
+      step.update(undefined, `${k} in float: ${db(a.overall.sqnrDb)} dB`);
+      return r;
+    };
+    let lo = 0;
+    let hi = 1;
+    let best: { k: number; r: { q: Model; report: QdqReport; acc: AccuracyReport } } | undefined;
+    while (hi <= order.length) {
+      const r = await attempt(hi);
+      if (!r) break;
+      if (r.acc.overall.sqnrDb >= minSqnr) {
+        best = { k: hi, r };
         break;
       }
-      acc = await evaluate(q, report);
-      step.update(undefined, `${keptFloat.length} in float, ${db(acc.overall.sqnrDb)} dB`);
+      lo = hi;
+      hi = Math.min(order.length, hi * 2) === hi ? hi + 1 : Math.min(order.length, hi * 2);
     }
+    if (best) {
+      while (best.k - lo > 1) {
+        const mid: number = (lo + best.k) >> 1;
+        const r = await attempt(mid);
+        if (r && r.acc.overall.sqnrDb >= minSqnr) best = { k: mid, r };
+        else lo = mid;
+      }
+      ({ q, report } = best.r);
+      for (const l of order.slice(0, best.k)) keptFloat.push({ node: l.node, opType: l.opType, aloneSqnrDb: alone.get(l.node)! });
+      acc = await evaluate(q, report);
+    } else warnings.push(`--min-sqnr ${minSqnr} dB not reached even with the most sensitive layers in float`);
     step.done(`${keptFloat.length} layer(s) kept in float, output SQNR ${db(acc.overall.sqnrDb)} dB`);
-    if (acc.overall.sqnrDb < minSqnr) warnings.push(`--min-sqnr ${minSqnr} dB not reached (${db(acc.overall.sqnrDb)} dB with ${keptFloat.length} layer(s) in float)`);
   }
 
   ensureParent(opts.output);
@@ -211,6 +262,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     output: l.output ?? '',
     ...(l.fusedActivation ? { fusedActivation: l.fusedActivation } : {}),
     sqnrDb: l.output !== null && acc.layers.has(l.output) ? acc.layers.get(l.output)!.sqnrDb : null,
+    ...(alone ? { aloneSqnrDb: alone.get(l.node) ?? null } : {}),
   }));
   const summary = (s: AccuracySummary): Record<string, number | string> => ({ sqnrDb: jsonNumber(s.sqnrDb), maxAbsError: s.maxAbsError, meanAbsError: s.meanAbsError });
   const result = {
@@ -232,30 +284,20 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     fileBytes: { input: inBytes, output: outBytes, ratio: outBytes / inBytes },
     weightBytes: { before: report.weightBytesBefore, after: report.weightBytesAfter },
     accuracy: { overall: summary(acc.overall), outputs: Object.fromEntries(Object.entries(acc.outputs).map(([k, v]) => [k, summary(v)])) },
-    layers: layerRows.map((r) => ({ ...r, sqnrDb: r.sqnrDb === null ? null : jsonNumber(r.sqnrDb) })),
+    layers: layerRows.map((r) => ({
+      ...r,
+      sqnrDb: r.sqnrDb === null ? null : jsonNumber(r.sqnrDb),
+      ...(r.aloneSqnrDb !== undefined ? { aloneSqnrDb: r.aloneSqnrDb === null ? null : jsonNumber(r.aloneSqnrDb) } : {}),
+    })),
     warnings,
   };
   if (mode.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return 0;
   }
+  for (const w of warnings.slice(early)) process.stderr.write(`onnxkit: warning: ${w}\n`);
   process.stdout.write(formatText(result, layerRows, acc, mode) + '\n');
   return 0;
-}
-
-/** The quantized layer (not yet kept) with the largest SQNR drop from its input to its output. */
-function worstLayer(report: QdqReport, acc: AccuracyReport, kept: ReadonlySet<string>): { node: string; opType: string; sqnrDropDb: number } | undefined {
-  // A layer's input SQNR is the best guess from the layer before it in graph order.
-  let prev = Infinity;
-  let worst: { node: string; opType: string; sqnrDropDb: number } | undefined;
-  for (const l of report.layers) {
-    const s = l.output !== null ? acc.layers.get(l.output)?.sqnrDb : undefined;
-    if (s === undefined) continue;
-    const drop = Math.min(prev, 60) - s;
-    if (!kept.has(l.node) && (!worst || drop > worst.sqnrDropDb)) worst = { node: l.node, opType: l.opType, sqnrDropDb: drop };
-    prev = s;
-  }
-  return worst;
 }
 
 function formatText(r: {
@@ -266,7 +308,7 @@ function formatText(r: {
   batchNormsFolded: number;
   quantizedLayers: number;
   fusedActivations: number;
-  keptFloat: { node: string; opType: string; sqnrDropDb: number }[];
+  keptFloat: { node: string; opType: string; aloneSqnrDb: number }[];
   skipped: { node: string; opType: string; reason: string }[];
   fileBytes: { input: number; output: number; ratio: number };
   opset: { from: number; to: number };
@@ -278,9 +320,22 @@ function formatText(r: {
   out.push('');
   out.push(table(['output', 'SQNR dB', 'max abs err', 'mean abs err'], Object.entries(acc.outputs).map(([k, v]) => [k, db(v.sqnrDb), v.maxAbsError.toPrecision(3), v.meanAbsError.toPrecision(3)]), mode));
   out.push('');
-  out.push(table(['layer', 'op', 'output', 'SQNR dB'], layers.map((l) => [l.node, l.opType + (l.fusedActivation ? `+${l.fusedActivation}` : ''), l.output, l.sqnrDb === null ? '—' : db(l.sqnrDb)]), mode));
-  out.push('(layer SQNR: that layer\'s output, dequantized, against the fp32 layer output; error accumulated up to that layer)');
-  if (r.keptFloat.length > 0) out.push(`kept in float (--min-sqnr): ${r.keptFloat.map((k) => `${k.node} (${k.opType}, −${k.sqnrDropDb.toFixed(1)} dB)`).join(', ')}`);
+  const withAlone = layers.some((l) => l.aloneSqnrDb !== undefined);
+  out.push(
+    table(
+      ['layer', 'op', 'output', 'SQNR dB', ...(withAlone ? ['output SQNR alone'] : [])],
+      layers.map((l) => [
+        l.node,
+        l.opType + (l.fusedActivation ? `+${l.fusedActivation}` : ''),
+        l.output,
+        l.sqnrDb === null ? '—' : db(l.sqnrDb),
+        ...(withAlone ? [l.aloneSqnrDb === undefined || l.aloneSqnrDb === null ? '—' : db(l.aloneSqnrDb)] : []),
+      ]),
+      mode,
+    ),
+  );
+  out.push("(SQNR dB: the layer's dequantized output against the fp32 one, error accumulated up to that layer" + (withAlone ? '; output SQNR alone: the model output with only that layer quantized)' : ')'));
+  if (r.keptFloat.length > 0) out.push(`kept in float (--min-sqnr): ${r.keptFloat.map((k) => `${k.node} (${k.opType}, ${db(k.aloneSqnrDb)} dB alone)`).join(', ')}`);
   const notQ = r.skipped.filter((s) => s.reason !== 'no quantized neighbour');
   if (notQ.length > 0) out.push(`not quantized: ${notQ.slice(0, 8).map((s) => `${s.node || s.opType} (${s.reason})`).join(', ')}${notQ.length > 8 ? `, … ${notQ.length - 8} more` : ''}`);
   out.push(`file: ${fmtBytes(r.fileBytes.input)} → ${fmtBytes(r.fileBytes.output)} (${r.fileBytes.ratio.toFixed(2)}×)`);
