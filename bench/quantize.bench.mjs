@@ -3,14 +3,15 @@
 // spinning off, sessions created directly with onnxruntime-node, interleaved A B A B so drift
 // cancels (ratio = median of per-pair ratios). Calibration: minmax on 32 seeded synthetic inputs
 // (as the issue's quantize_static models); accuracy: output SQNR on 4 held-out seeded inputs
-// (other seeds), also for percentile 99.99 and entropy calibration. Targets: ResNet-50 ≥ 3.0×,
+// (other seeds), also for percentile 99.99 and entropy calibration; for the transformer also
+// --dynamic (DynamicQuantizeLinear + MatMulInteger). Targets: ResNet-50 ≥ 3.0×,
 // MobileNetV2 ≥ 1.8×, file size ≈ 0.26×.
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { cloneModel } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
-import { planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
+import { planQdq, quantizeDynamic, quantizeQdq, runPipeline } from '@onnxkit/passes';
 import { calibrateRanges, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
 import { CACHE, fmtMs, row, section, timePair } from './lib.mjs';
@@ -30,7 +31,7 @@ function feedsOf(sample) {
   return f;
 }
 
-async function one(name, build, { target, runs, calibSamples = 32, methods = ['percentile', 'entropy'] }) {
+async function one(name, build, { target, runs, calibSamples = 32, methods = ['percentile', 'entropy'], dynamic = false }) {
   section(`quantize: zoo ${name} — int8 QDQ vs BN-folded fp32 (onnxruntime all, 1 thread)`);
   const fp32 = build();
   await runPipeline(fp32, ['fold-batchnorm']);
@@ -65,6 +66,20 @@ async function one(name, build, { target, runs, calibSamples = 32, methods = ['p
   const fs = statSync(fpPath).size;
   const qs = statSync(qPath).size;
   row('file size int8 / fp32 (BN-folded)', `${(qs / fs).toFixed(3)}×`, `${(qs / 2 ** 20).toFixed(1)} MiB / ${(fs / 2 ** 20).toFixed(1)} MiB (target ≈ 0.26)`);
+  if (dynamic) {
+    const d = cloneModel(fp32);
+    quantizeDynamic(d);
+    const dPath = join(CACHE, `quantize-${name}-dynamic.onnx`);
+    writeFileSync(dPath, encode(d));
+    const r = await measureAccuracy(fp32, d, held);
+    await shutdownRuntime();
+    const a2 = await ort.InferenceSession.create(fpPath, SESSION);
+    const b2 = await ort.InferenceSession.create(dPath, SESSION);
+    const t2 = await timePair(() => a2.run(feeds), () => b2.run(feeds), { runs, warmup: 3 });
+    await a2.release();
+    await b2.release();
+    row('--dynamic (MatMul int8, activations at run time): speed-up', `${(1 / t2.ratio).toFixed(2)}×`, `${fmtMs(t2.a)} / ${fmtMs(t2.b)}; output SQNR ${r.overall.sqnrDb.toFixed(1)} dB; size ${(statSync(dPath).size / statSync(fpPath).size).toFixed(3)}×`);
+  }
   for (const method of methods) {
     const t1 = performance.now();
     const c = await calibrateRanges(fp32, syntheticSamples(fp32, calibSamples, 0), { tensors: plan.tensors, method, percentile: 99.99 });
@@ -80,5 +95,5 @@ async function one(name, build, { target, runs, calibSamples = 32, methods = ['p
 export default async function () {
   await one('resnet50', () => resnet50({ seed: 0 }), { target: 3.0, runs: 15 });
   await one('mobilenetv2', () => mobilenetv2({ seed: 0 }), { target: 1.8, runs: 41 });
-  await one('transformer', () => transformer({ seed: 0, layers: 4, dModel: 256, heads: 4, seqLen: 128 }), { target: 1.0, runs: 41, methods: [] });
+  await one('transformer', () => transformer({ seed: 0, layers: 4, dModel: 256, heads: 4, seqLen: 128 }), { target: 1.0, runs: 41, methods: [], dynamic: true });
 }

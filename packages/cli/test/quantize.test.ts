@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
-import { planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
+import { planQdq, quantizeDynamic, quantizeQdq, runPipeline } from '@onnxkit/passes';
 import { calibrateRanges, createSession, encodeNpy, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
-import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
+import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
@@ -71,6 +71,21 @@ describe('quantize: zoo models through onnxruntime', () => {
     const held = [...syntheticSamples(fp32, 2, 9000)];
     const acc = await measureAccuracy(fp32, int8, held);
     expect(acc.overall.sqnrDb).toBeGreaterThan(12);
+  }, 300_000);
+});
+
+describe('quantize --dynamic: zoo transformer through onnxruntime', () => {
+  it('every weight MatMul becomes DynamicQuantizeMatMul / MatMulIntegerToFloat; SQNR > 35 dB', async () => {
+    const fp32 = transformer({ seed: 0, layers: 2, dModel: 64, seqLen: 16 });
+    const int8 = cloneModel(fp32);
+    const report = quantizeDynamic(int8);
+    const weightMatMuls = [...fp32.graph].filter((n) => n.opType === 'MatMul' && n.inputs[1]!.isInitializer).length;
+    expect(report.layers).toHaveLength(weightMatMuls);
+    const ops = await fusedOps(decode(encode(int8)), 'transformer-dynamic');
+    expect((ops.get('DynamicQuantizeMatMul') ?? 0) + (ops.get('MatMulIntegerToFloat') ?? 0)).toBe(weightMatMuls);
+    expect(ops.get('MatMulInteger') ?? 0).toBe(0);
+    const acc = await measureAccuracy(fp32, int8, [...syntheticSamples(fp32, 2, 9000)]);
+    expect(acc.overall.sqnrDb).toBeGreaterThan(35);
   }, 300_000);
 });
 
@@ -165,6 +180,23 @@ describe('onnxkit quantize', () => {
       expect(k.accuracy.overall.sqnrDb).toBeGreaterThanOrEqual(target);
       expect(k.layers.map((l: { node: string }) => l.node)).not.toContain(k.keptFloat[0].node);
     } else expect(k.warnings.join(' ')).toMatch(/--min-sqnr .* not reached/);
+  }, 240_000);
+
+  it('--dynamic needs no calibration and reports the same accuracy table', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [4, 32]);
+    const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [32, 16], Float32Array.from({ length: 512 }, (_, i) => Math.sin(i * 0.7))));
+    b.output(b.op('MatMul', [x, w], {}, { name: 'fc' }), 'y');
+    const path = join(tmp, 'mm.onnx');
+    writeFileSync(path, encode(b.build()));
+    const r = onnxkit(['quantize', path, '-o', join(tmp, 'mm.dyn.onnx'), '--dynamic', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.mode).toBe('dynamic');
+    expect(j.calibration).toBe(null);
+    expect(j.layers.map((l: { node: string }) => l.node)).toEqual(['fc']);
+    expect(j.accuracy.overall.sqnrDb).toBeGreaterThan(30);
+    expectOneLineError(onnxkit(['quantize', path, '-o', join(tmp, 'mm.x.onnx'), '--dynamic', '--method', 'entropy']), /--dynamic .* takes no --calibration/);
   }, 240_000);
 
   it('refuses a bad --percentile, a model with nothing to quantize and an old opset with one line, exit 2', () => {

@@ -13,13 +13,15 @@
  *    SQNR then (onnxruntime, optimizations disabled: QDQ evaluated in float).
  * 6. `--min-sqnr DB` (implies 5): the k most sensitive layers stay in float, the smallest k that
  *    meets DB (doubling, then bisection, each step measured); the layers kept are reported.
+ * `--dynamic`: MatMul weights to int8, activations quantized at run time (DynamicQuantizeLinear +
+ * MatMulInteger, fused by onnxruntime), no calibration; the same accuracy report.
  * The result is written atomically.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cloneModel, type Model, type Tensor } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
-import { planQdq, quantizeQdq, runPipeline, type QdqReport, type QuantType } from '@onnxkit/passes';
+import { planQdq, quantizeDynamic, quantizeQdq, runPipeline, type QdqReport, type QuantType } from '@onnxkit/passes';
 import {
   calibrateRanges,
   checkPercentile,
@@ -50,6 +52,7 @@ export interface QuantizeCliOptions {
   perTensor?: boolean;
   minSqnr?: string;
   sensitivity?: boolean;
+  dynamic?: boolean;
   threads?: string;
   json?: boolean;
 }
@@ -94,6 +97,10 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   const activationType = (opts.activationType ?? 'uint8') as QuantType;
   if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
 
+  const dynamic = opts.dynamic === true;
+  if (dynamic && (opts.calibration !== undefined || opts.method !== undefined || opts.percentile !== undefined || opts.samples !== undefined)) {
+    throw new CliError('--dynamic computes activation scales at run time: it takes no --calibration, --method, --percentile or --samples');
+  }
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);
   const model = loadModel(input);
@@ -104,7 +111,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   const folded = await runPipeline(model, ['fold-batchnorm'], { verify: 'pass' });
   step.done(`${folded.totalChanges} folded`);
   const planOptions = { activationType, perChannel: !opts.perTensor };
-  const plan = planQdq(model, planOptions);
+  const plan = dynamic ? undefined : planQdq(model, planOptions);
 
   // Samples: calibration and held-out evaluation.
   const warnings: string[] = [];
@@ -113,7 +120,16 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   let evalSamples: Map<string, Tensor>[];
   let evalSource: string;
   let calibrationSource: string;
-  if (opts.calibration !== undefined) {
+  if (dynamic) {
+    calibration = [];
+    calibrationCount = 0;
+    calibrationSource = 'none (--dynamic)';
+    let ev = opts.eval !== undefined ? listSamples(opts.eval, '--eval') : undefined;
+    if (ev && evalWanted !== undefined) ev = ev.slice(0, evalWanted);
+    const n = evalWanted ?? 4;
+    evalSamples = ev ? [...readSamples(ev, model)] : [...syntheticSamples(model, n, seed + 1_000_000)];
+    evalSource = ev ? opts.eval! : `${n} seeded synthetic inputs (seed ${seed + 1_000_000})`;
+  } else if (opts.calibration !== undefined) {
     let files = listSamples(opts.calibration, '--calibration');
     let held: string[][] = [];
     if (opts.eval === undefined) {
@@ -154,20 +170,28 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   const early = warnings.length;
 
-  step = progress.step(`calibrate (${method}, ${calibrationCount} samples)`);
-  const cal = await calibrateRanges(model, calibration, {
-    tensors: plan.tensors,
-    method,
-    percentile,
-    sessionOptions: { intraOpNumThreads: threads },
-    onSample: (d) => step.update(d / calibrationCount, `${d}/${calibrationCount}`),
-  });
-  step.done(`${cal.ranges.size} tensors, ${fmtDuration(cal.ms / cal.samples)}/sample`);
-  if (cal.missing.length > 0) throw new CliError(`onnxruntime returned no float32 values for ${cal.missing.length} tensor(s) to calibrate: ${cal.missing.slice(0, 3).join(', ')}`, { hint: 'these tensors must be float32 node outputs or graph inputs' });
+  let cal: Awaited<ReturnType<typeof calibrateRanges>> | undefined;
+  if (plan) {
+    step = progress.step(`calibrate (${method}, ${calibrationCount} samples)`);
+    cal = await calibrateRanges(model, calibration, {
+      tensors: plan.tensors,
+      method,
+      percentile,
+      sessionOptions: { intraOpNumThreads: threads },
+      onSample: (d) => step.update(d / calibrationCount, `${d}/${calibrationCount}`),
+    });
+    step.done(`${cal.ranges.size} tensors, ${fmtDuration(cal.ms / cal.samples)}/sample`);
+  }
+  if (cal && cal.missing.length > 0) throw new CliError(`onnxruntime returned no float32 values for ${cal.missing.length} tensor(s) to calibrate: ${cal.missing.slice(0, 3).join(', ')}`, { hint: 'these tensors must be float32 node outputs or graph inputs' });
 
   const sessionOptions = { intraOpNumThreads: threads };
   const build = (keepFloat: readonly string[]): { q: Model; report: QdqReport } => {
     const q = cloneModel(model);
+    if (!cal) {
+      const d = quantizeDynamic(q, { perChannel: !opts.perTensor, keepFloat });
+      const opset = model.opsetVersion('') ?? 0;
+      return { q, report: { ...d, quantizedTensors: 0, fusedActivations: [], opset: { from: opset, to: opset }, params: new Map() } };
+    }
     const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat });
     return { q, report };
   };
@@ -268,11 +292,12 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   const result = {
     input,
     output: opts.output,
-    method,
+    method: dynamic ? null : method,
     ...(method === 'percentile' ? { percentile } : {}),
     activationType,
     perChannel: !opts.perTensor,
-    calibration: { source: calibrationSource, samples: cal.samples, msPerSample: cal.ms / cal.samples, tensors: cal.ranges.size },
+    mode: dynamic ? 'dynamic' : 'static',
+    calibration: cal ? { source: calibrationSource, samples: cal.samples, msPerSample: cal.ms / cal.samples, tensors: cal.ranges.size } : null,
     evaluation: { source: evalSource, samples: evalSamples.length, reference: 'BN-folded fp32 model, onnxruntime level all' },
     batchNormsFolded: folded.totalChanges,
     opset: report.opset,
@@ -302,8 +327,9 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
 
 function formatText(r: {
   output: string;
-  method: string;
-  calibration: { source: string; samples: number; msPerSample: number; tensors: number };
+  method: string | null;
+  mode: string;
+  calibration: { source: string; samples: number; msPerSample: number; tensors: number } | null;
   evaluation: { source: string; samples: number };
   batchNormsFolded: number;
   quantizedLayers: number;
@@ -314,8 +340,10 @@ function formatText(r: {
   opset: { from: number; to: number };
 }, layers: LayerRow[], acc: AccuracyReport, mode: OutputMode): string {
   const out: string[] = [];
-  out.push(`${paint(mode, 'bold', 'quantized')} ${r.quantizedLayers} layers (int8 per-channel weights, ${r.fusedActivations} Relu/Clip folded, ${r.batchNormsFolded} BatchNorm folded first)${r.opset.from !== r.opset.to ? `, opset ${r.opset.from} → ${r.opset.to}` : ''}`);
-  out.push(`calibration: ${r.method} on ${r.calibration.source}: ${r.calibration.tensors} tensors, ${fmtDuration(r.calibration.msPerSample)} per sample`);
+  if (r.calibration) {
+    out.push(`${paint(mode, 'bold', 'quantized')} ${r.quantizedLayers} layers (int8 weights, ${r.fusedActivations} Relu/Clip folded, ${r.batchNormsFolded} BatchNorm folded first)${r.opset.from !== r.opset.to ? `, opset ${r.opset.from} → ${r.opset.to}` : ''}`);
+    out.push(`calibration: ${r.method} on ${r.calibration.source}: ${r.calibration.tensors} tensors, ${fmtDuration(r.calibration.msPerSample)} per sample`);
+  } else out.push(`${paint(mode, 'bold', 'quantized dynamically')} ${r.quantizedLayers} MatMul layers (int8 weights, uint8 activations quantized at run time)`);
   out.push(`evaluation on ${r.evaluation.source} against the BN-folded fp32 model (onnxruntime level all):`);
   out.push('');
   out.push(table(['output', 'SQNR dB', 'max abs err', 'mean abs err'], Object.entries(acc.outputs).map(([k, v]) => [k, db(v.sqnrDb), v.maxAbsError.toPrecision(3), v.meanAbsError.toPrecision(3)]), mode));

@@ -15,3 +15,4 @@ export {
   type QdqReport,
   type QuantizedLayer,
 } from './qdq.js';
+export { quantizeDynamic, type DynamicReport } from './dynamic.js';
