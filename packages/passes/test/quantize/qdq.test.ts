@@ -2,7 +2,7 @@
 // onnxruntime in packages/cli/test/quantize.test.ts).
 import { DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
 import { describe, expect, it } from 'vitest';
-import { computeParams, planQdq, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
+import { computeParams, planQdq, quantizeDynamic, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
 
 function f32(dims: number[], f: (i: number) => number): Tensor {
   const n = dims.reduce((a, d) => a * d, 1);
@@ -171,5 +171,39 @@ describe('quantizeQdq', () => {
     expect(computeParams({ min: 0.5, max: 2 }, 'uint8', false).zeroPoint).toBe(0);
     expect(computeParams({ min: -2, max: 1 }, 'int8', true)).toEqual({ type: 'int8', scale: Math.fround(4 / 254), zeroPoint: 0 });
     expect(computeParams({ min: 0, max: 0 }, 'uint8', false).scale).toBe(1);
+  });
+});
+
+describe('quantizeDynamic', () => {
+  function mlp(opset = 17): Model {
+    const b = new GraphBuilder({ opset });
+    const x = b.input('x', DataType.FLOAT, [2, 8]);
+    const h = b.op('MatMul', [x, b.constant('w1', f32([8, 4], (i) => Math.sin(i)))], {}, { name: 'fc1' });
+    const y = b.op('MatMul', [b.op('Relu', [h]), b.constant('w2', f32([4, 3], (i) => Math.cos(i)))], {}, { name: 'fc2' });
+    b.output(y, 'y');
+    return b.build();
+  }
+
+  it('rewrites MatMul with a constant weight as DynamicQuantizeLinear → MatMulInteger → Cast → Mul, keeping the output name', () => {
+    const m = mlp();
+    const r = quantizeDynamic(m);
+    expect(verify(m).filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.layers.map((l) => l.node)).toEqual(['fc1', 'fc2']);
+    expect(count(m, 'MatMul')).toBe(0);
+    expect(count(m, 'MatMulInteger')).toBe(2);
+    expect(count(m, 'DynamicQuantizeLinear')).toBe(2);
+    const mmi = [...m.graph].find((n) => n.opType === 'MatMulInteger')!;
+    expect(mmi.inputs[1]!.constValue!.dtype).toBe(DataType.INT8);
+    expect(mmi.inputs[3]!.constValue!.dims).toEqual([4]); // per column of W [8, 4]
+    expect(m.graph.outputs[0]!.name).toBe('y');
+    expect(m.graph.outputs[0]!.producer!.opType).toBe('Mul');
+    expect(m.graph.initializers.has('w1')).toBe(false);
+  });
+
+  it('refuses a model without a weight MatMul, and opset < 11', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2])]), 'y');
+    expect(() => quantizeDynamic(b.build())).toThrow(/nothing to quantize dynamically/);
+    expect(() => quantizeDynamic(mlp(10))).toThrow(/opset 10/);
   });
 });
