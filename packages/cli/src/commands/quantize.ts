@@ -110,6 +110,16 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   step = progress.step('fold BatchNormalization');
   const folded = await runPipeline(model, ['fold-batchnorm'], { verify: 'pass' });
   step.done(`${folded.totalChanges} folded`);
+  // Layers are named in the report and in --min-sqnr: give unnamed nodes a stable name.
+  const taken = new Set([...model.graph].map((n) => n.name));
+  let unnamed = 0;
+  for (const n of model.graph) {
+    if (n.name) continue;
+    let name = `${n.opType}_${unnamed++}`;
+    while (taken.has(name)) name = `${n.opType}_${unnamed++}`;
+    taken.add(name);
+    n.name = name;
+  }
   const planOptions = { activationType, perChannel: !opts.perTensor };
   const plan = dynamic ? undefined : planQdq(model, planOptions);
 
@@ -182,17 +192,27 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     });
     step.done(`${cal.ranges.size} tensors, ${fmtDuration(cal.ms / cal.samples)}/sample`);
   }
-  if (cal && cal.missing.length > 0) throw new CliError(`onnxruntime returned no float32 values for ${cal.missing.length} tensor(s) to calibrate: ${cal.missing.slice(0, 3).join(', ')}`, { hint: 'these tensors must be float32 node outputs or graph inputs' });
+  // Tensors onnxruntime returned no float32 values for (types the model does not declare):
+  // the layers that touch them stay float.
+  const uncalibrated: string[] = [];
+  if (cal && plan && cal.missing.length > 0) {
+    const missing = new Set(cal.missing);
+    for (const p of plan.nodes) {
+      const names = [...p.activationInputs.map((i) => p.node.inputs[i]!.name), p.output ?? ''];
+      if (names.some((n) => missing.has(n))) uncalibrated.push(p.node.name);
+    }
+    warnings.push(`${uncalibrated.length} layer(s) left in float: onnxruntime returned no float32 values for ${cal.missing.slice(0, 3).join(', ')}${cal.missing.length > 3 ? ', …' : ''}`);
+  }
 
   const sessionOptions = { intraOpNumThreads: threads };
-  const build = (keepFloat: readonly string[]): { q: Model; report: QdqReport } => {
+  const build = (keepFloat: readonly string[], requireAnchor = true): { q: Model; report: QdqReport } => {
     const q = cloneModel(model);
     if (!cal) {
       const d = quantizeDynamic(q, { perChannel: !opts.perTensor, keepFloat });
       const opset = model.opsetVersion('') ?? 0;
       return { q, report: { ...d, quantizedTensors: 0, fusedActivations: [], opset: { from: opset, to: opset }, params: new Map() } };
     }
-    const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat });
+    const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat: [...uncalibrated, ...keepFloat], requireAnchor });
     return { q, report };
   };
   const evaluate = async (q: Model, report: QdqReport): Promise<AccuracyReport> =>
@@ -216,7 +236,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       step.update(i / names.length, l.node);
       let single: Model;
       try {
-        single = build(names.filter((n) => n !== l.node)).q;
+        single = build(names.filter((n) => n !== l.node), false).q;
       } catch {
         continue; // a layer that cannot be quantized alone (e.g. only an Add): no figure
       }
@@ -237,7 +257,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       if (tried.has(k)) return tried.get(k);
       let built: { q: Model; report: QdqReport };
       try {
-        built = build(order.slice(0, k).map((l) => l.node));
+        built = build(order.slice(0, k).map((l) => l.node), false);
       } catch {
         return undefined; // nothing left to quantize
       }
@@ -252,13 +272,21 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     let best: { k: number; r: { q: Model; report: QdqReport; acc: AccuracyReport } } | undefined;
     while (hi <= order.length) {
       const r = await attempt(hi);
-      if (!r) break;
+      if (!r) {
+        // Everything left would be float (only non-anchor ops): try one layer fewer.
+        if (hi - 1 > lo) {
+          hi--;
+          continue;
+        }
+        break;
+      }
       if (r.acc.overall.sqnrDb >= minSqnr) {
         best = { k: hi, r };
         break;
       }
       lo = hi;
-      hi = Math.min(order.length, hi * 2) === hi ? hi + 1 : Math.min(order.length, hi * 2);
+      if (hi === order.length) break;
+      hi = Math.min(order.length, hi * 2);
     }
     if (best) {
       while (best.k - lo > 1) {

@@ -34,6 +34,7 @@
  * with group > 1 are quantized per tensor; no 16-bit or 4-bit types.
  */
 import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
+import { inferShapes } from '../analysis/shape-inference.js';
 import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
 
 export class QuantizeError extends OnnxkitError {
@@ -53,6 +54,11 @@ export interface QdqPlanOptions {
   keepFloat?: ReadonlySet<string> | readonly string[];
   /** Op types to quantize (default all of QUANTIZABLE_OPS). */
   opTypes?: readonly string[];
+  /**
+   * Refuse (QUANTIZE_NOTHING) when no Conv/ConvTranspose/Gemm/MatMul would be quantized (default
+   * true). False lets mixed precision and sensitivity analysis quantize an Add or a pool alone.
+   */
+  requireAnchor?: boolean;
 }
 
 export interface QdqOptions extends QdqPlanOptions {
@@ -145,9 +151,13 @@ function opsetPlan(model: Model): { from: number; to: number } {
   return { from, to: 13 };
 }
 
+/** Element types the model does not declare, from shape inference (set per planQdq call). */
+let inferredType: (v: Value) => DataType | undefined = () => undefined;
+
+/** float32, or of unknown type (a value neither declared nor inferred is taken as float). */
 function isFloat(v: Value | null): v is Value {
   if (v === null) return false;
-  const t = v.constValue?.dtype ?? v.dtype;
+  const t = v.constValue?.dtype ?? v.dtype ?? inferredType(v);
   return t === undefined || t === DataType.FLOAT;
 }
 
@@ -267,7 +277,26 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
     }
   }
   const keep = new Set(options.keepFloat ?? []);
+  keep.delete('');
   const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
+  // Undeclared intermediate types (e.g. int64 shape arithmetic feeding a Concat) from inference.
+  try {
+    const inference = inferShapes(model);
+    inferredType = (v) => {
+      const t = inference.typeOf(v);
+      return t?.kind === 'tensor' && t.elemType !== DataType.UNDEFINED ? t.elemType : undefined;
+    };
+  } catch {
+    inferredType = () => undefined;
+  }
+  try {
+    return planNodes(model, keep, types, options, opset);
+  } finally {
+    inferredType = () => undefined;
+  }
+}
+
+function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }): QdqPlan {
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
   const nodes: PlannedNode[] = [];
   const skipped: QdqPlan['skipped'] = [];
@@ -303,7 +332,7 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
     }
     kept.push(p);
   }
-  if (!kept.some((p) => ANCHOR_OPS.has(p.node.opType))) {
+  if ((options.requireAnchor ?? true) && !kept.some((p) => ANCHOR_OPS.has(p.node.opType))) {
     throw new QuantizeError(`nothing to quantize: the model has no Conv, ConvTranspose, Gemm or MatMul that can be quantized${skipped.length ? ` (${skipped.slice(0, 3).map((s) => `${s.opType} '${s.node}': ${s.reason}`).join('; ')})` : ''}`, {
       code: 'QUANTIZE_NOTHING',
       hint: 'static int8 quantization pays off on Conv/Gemm/MatMul models with float32 weights',

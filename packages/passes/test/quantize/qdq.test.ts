@@ -154,6 +154,21 @@ describe('quantizeQdq', () => {
     expect(() => planQdq(b.build())).toThrow(/Softmax changed meaning/);
   });
 
+  it('leaves int64 shape arithmetic alone even when its types are not declared', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const c = b.op('Conv', [x, b.constant('w', f32([3, 2, 1, 1], (i) => i - 2))], {}, { name: 'conv' });
+    const shape = b.op('Shape', [c], {}, { name: 'shape' });
+    const head = b.op('Slice', [shape, b.constant('s0', Tensor.fromNumbers(DataType.INT64, [1], [0])), b.constant('s1', Tensor.fromNumbers(DataType.INT64, [1], [1]))], {}, { name: 'slice' });
+    const dims = b.op('Concat', [head, b.constant('rest', Tensor.fromNumbers(DataType.INT64, [1], [-1]))], { axis: 0 }, { name: 'dims' });
+    b.output(b.op('Reshape', [c, dims], {}, { name: 'flat' }), 'y');
+    const m = b.build();
+    for (const n of m.graph) for (const o of n.outputs) o.type = null; // as an exporter without value_info writes it
+    const plan = planQdq(m);
+    expect(plan.skipped.find((s) => s.node === 'dims')?.reason).toBe('input is not float32');
+    expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'flat']);
+  });
+
   it('refuses to quantize twice', () => {
     const m = cnn();
     quantizeQdq(m, { ranges: ranges(planQdq(m).tensors) });
