@@ -75,7 +75,8 @@ describe('quantize: zoo models through onnxruntime', () => {
 });
 
 describe('quantize: op coverage through onnxruntime', () => {
-  // Conv → ConvTranspose → Concat(with skip) → Resize → AveragePool → Mul(const) → MatMul(act, act).
+  // Conv → ConvTranspose → AveragePool → Concat(with skip) → Resize → Mul(const) → Sigmoid →
+  // LeakyRelu → Reshape → MatMul(act, act).
   function coverage(): Model {
     const b = new GraphBuilder({ opset: 17 });
     const f = (dims: number[], k: number): Tensor => Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => Math.sin(i * k + 0.3) * 0.4));
@@ -85,22 +86,22 @@ describe('quantize: op coverage through onnxruntime', () => {
     const down = b.op('AveragePool', [t], { kernel_shape: [2, 2], strides: [2, 2] }, { name: 'avg' });
     const cat = b.op('Concat', [down, x], { axis: 1 }, { name: 'cat' });
     const up = b.op('Resize', [cat, null, b.constant('scales', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.from([1, 1, 2, 2])))], { mode: 'nearest' }, { name: 'resize' });
-    const m = b.op('Mul', [up, b.constant('gain', f([1, 8, 1, 1], 3.1))], {}, { name: 'mul' });
+    const m = b.op('LeakyRelu', [b.op('Sigmoid', [b.op('Mul', [up, b.constant('gain', f([1, 8, 1, 1], 3.1))], {}, { name: 'mul' })], {}, { name: 'sigmoid' })], { alpha: 0.1 }, { name: 'leaky' });
     const r = b.op('Reshape', [m, b.constant('shape', Tensor.fromNumbers(DataType.INT64, [3], [8, 16, 16]))], {}, { name: 'reshape' });
     b.output(b.op('MatMul', [r, r], {}, { name: 'mm' }), 'y');
     return b.build();
   }
 
-  it('Conv, ConvTranspose, Concat, Resize, AveragePool, Mul and an activation MatMul run fused with a sane SQNR', async () => {
+  it('Conv, ConvTranspose, Concat, Resize, AveragePool, Mul, Sigmoid, LeakyRelu and an activation MatMul run fused with a sane SQNR', async () => {
     const fp32 = coverage();
     const plan = planQdq(fp32);
     const cal = await calibrateRanges(fp32, syntheticSamples(fp32, 8, 1), { tensors: plan.tensors });
     const int8 = cloneModel(fp32);
     const report = quantizeQdq(int8, { ranges: cal.ranges });
-    expect(report.layers.map((l) => l.opType)).toEqual(['Conv', 'ConvTranspose', 'Concat', 'Mul', 'MatMul']);
+    expect(report.layers.map((l) => l.opType)).toEqual(['Conv', 'ConvTranspose', 'Concat', 'Mul', 'Sigmoid', 'LeakyRelu', 'MatMul']);
     expect(report.skipped).toEqual([]);
     const ops = await fusedOps(decode(encode(int8)), 'coverage');
-    for (const op of ['QLinearConv', 'QLinearConcat', 'QLinearMul', 'QLinearAveragePool', 'MatMulIntegerToFloat', 'Resize']) expect(ops.get(op) ?? 0, op).toBe(1);
+    for (const op of ['QLinearConv', 'QLinearConcat', 'QLinearMul', 'QLinearAveragePool', 'QLinearSigmoid', 'QLinearLeakyRelu', 'MatMulIntegerToFloat', 'Resize']) expect(ops.get(op) ?? 0, op).toBe(1);
     // onnxruntime 1.30's CPU provider has no integer ConvTranspose: it stays DQ → ConvTranspose → Q.
     expect(ops.get('ConvTranspose') ?? 0).toBe(1);
     expect(ops.get('Conv') ?? 0).toBe(0);

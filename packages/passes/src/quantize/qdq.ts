@@ -3,7 +3,8 @@
  * way onnxruntime's `quantize_static` (QDQ format) places them, so that onnxruntime's QDQ
  * selectors (level ≥ extended) fuse each `DQ → op → Q` group into an integer kernel: QLinearConv,
  * QGemm, QLinearMatMul (MatMulIntegerToFloat when the output stays float), QLinearAdd,
- * QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool; MaxPool, Resize and
+ * QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid,
+ * QLinearLeakyRelu; MaxPool, Resize and
  * data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze) run on the 8-bit tensor
  * directly when their input and output share one scale and zero point, so they get the input's.
  *
@@ -67,7 +68,7 @@ export interface QdqOptions extends QdqPlanOptions {
 }
 
 /** Ops with integer kernels in onnxruntime (compute ops) and ops that pass 8-bit data through. */
-export const COMPUTE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'GlobalAveragePool'] as const;
+export const COMPUTE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'GlobalAveragePool', 'Sigmoid', 'LeakyRelu'] as const;
 export const SHARED_SCALE_OPS = ['MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze'] as const;
 export const QUANTIZABLE_OPS: readonly string[] = [...COMPUTE_OPS, ...SHARED_SCALE_OPS];
 /** Ops that are worth quantizing on their own (a model with none of them is refused). */
@@ -256,6 +257,9 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
       return withOutput({ node: n, activationInputs: ins.map((_, i) => i) }, false);
     }
     case 'GlobalAveragePool':
+    case 'Sigmoid':
+    case 'LeakyRelu':
+      if (isConstant(x)) return 'input is a constant';
       return withOutput({ node: n, activationInputs: [0] }, false);
     default: {
       if (n.outputs.length !== 1) return 'more than one output';
