@@ -152,14 +152,15 @@ function opsetPlan(model: Model): { from: number; to: number } {
   return { from, to: 13 };
 }
 
-/** Element types the model does not declare, from shape inference (set per planQdq call). */
-let inferredType: (v: Value) => DataType | undefined = () => undefined;
+/** float32, or of unknown type (neither declared nor inferred: taken as float). */
+type FloatCheck = (v: Value | null) => v is Value;
 
-/** float32, or of unknown type (a value neither declared nor inferred is taken as float). */
-function isFloat(v: Value | null): v is Value {
-  if (v === null) return false;
-  const t = v.constValue?.dtype ?? v.dtype ?? inferredType(v);
-  return t === undefined || t === DataType.FLOAT;
+function floatCheck(inferredType: (v: Value) => DataType | undefined): FloatCheck {
+  return (v: Value | null): v is Value => {
+    if (v === null) return false;
+    const t = v.constValue?.dtype ?? v.dtype ?? inferredType(v);
+    return t === undefined || t === DataType.FLOAT;
+  };
 }
 
 function isConstant(v: Value): boolean {
@@ -195,7 +196,7 @@ function fusableActivation(producer: Node, symmetric: boolean): Node | undefined
 }
 
 /** Why `n` is not quantized, or its plan. */
-function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>): PlannedNode | string {
+function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
   const ins = n.inputs;
   const x = ins[0] ?? null;
   if (!isFloat(x)) return 'input is not float32';
@@ -284,6 +285,7 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
   keep.delete('');
   const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
   // Undeclared intermediate types (e.g. int64 shape arithmetic feeding a Concat) from inference.
+  let inferredType: (v: Value) => DataType | undefined = () => undefined;
   try {
     const inference = inferShapes(model);
     inferredType = (v) => {
@@ -291,16 +293,12 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
       return t?.kind === 'tensor' && t.elemType !== DataType.UNDEFINED ? t.elemType : undefined;
     };
   } catch {
-    inferredType = () => undefined;
+    // Inference is a refinement here: without it, undeclared types are taken as float.
   }
-  try {
-    return planNodes(model, keep, types, options, opset);
-  } finally {
-    inferredType = () => undefined;
-  }
+  return planNodes(model, keep, types, options, opset, floatCheck(inferredType));
 }
 
-function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }): QdqPlan {
+function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
   const nodes: PlannedNode[] = [];
   const skipped: QdqPlan['skipped'] = [];
@@ -311,7 +309,7 @@ function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<s
       skipped.push({ node: n.name, opType: n.opType, reason: 'kept in float (requested)' });
       continue;
     }
-    const p = planNode(n, o);
+    const p = planNode(n, o, isFloat);
     if (typeof p === 'string') {
       skipped.push({ node: n.name, opType: n.opType, reason: p });
       continue;
