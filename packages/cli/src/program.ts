@@ -170,7 +170,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--samples <n>', 'calibration samples to use (synthetic default 16)')
       .option('--eval-samples <n>', 'evaluation samples (synthetic default 4)')
       .option('--seed <n>', 'seed of the synthetic inputs', '0')
-      .option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations')
+      .option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations (onnxruntime 1.30 on CPU fuses fewer ops with int8)')
       .option('--per-tensor', 'per-tensor weight scales instead of per output channel')
       .option('--sensitivity', "per-layer sensitivity: the output SQNR with only that layer quantized")
       .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
