@@ -77,4 +77,23 @@ export default tseslint.config(
       ...(pkg !== 'cli' ? { 'no-console': 'error' } : {}),
     },
   })),
+  {
+    // Inside passes, the op declarations (ops/) and their kernels sit below what reads them:
+    // the analyses, the rewrites and the reference evaluator import ops/, never the reverse.
+    files: ['packages/passes/src/ops/**/*.ts', 'packages/passes/src/kernels/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...restrictionsFor('passes'),
+            {
+              group: ['../rewrite/*', '../reference/*', '../analysis/*', '!../analysis/inference-types.js'],
+              message: 'ops/ and kernels/ are below the analyses, rewrites and reference evaluator: declare there, read from there (README "Adding an operator").',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -171,7 +171,7 @@ export default async function () {
       const macs0 = analyzeModel(base).totals.macs;
       for (const rank of ranks) {
         const m = decode(encode(base));
-        const rep = await runPipeline(m, ['conv-to-depthwise'], { passOptions: { 'conv-to-depthwise': { mode: 'decouple', rank, maxError: 1 } }, maxIterations: 1 });
+        const rep = await runPipeline(m, ['decouple-conv'], { passOptions: { 'decouple-conv': { rank, maxError: 1 } }, maxIterations: 1 });
         const metrics = rep.runs[0].result.metrics;
         const macs1 = analyzeModel(m).totals.macs;
         const r = await benchPair(base, m, { iterations: iters, warmup: 1, graphOptimizationLevel: 'all', sessionOptions: { worker } });

@@ -115,7 +115,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
       .option('--disable <a,b,…>', 'skip these passes')
       .option('--explain', 'print, per pass, what changed and why candidates were declined')
-      .option('--rank <r>', 'conv-to-depthwise decoupling: depthwise multiplier R (approximate below k_h·k_w)')
+      .option('--rank <r>', 'run decouple-conv with depthwise multiplier R (approximate below k_h·k_w)')
       .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
       .option('--verify-each <when>', 'run verify() after each pass or change: off, pass, change', 'pass')
       .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
@@ -124,7 +124,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--external-data', 'store weights in <output>.data')
       .option('--in-place', 'allow replacing the input file')
       .option('--json', 'machine-readable output')
-      .addHelpText('after', example(['onnxkit optimize resnet50.onnx -o resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes conv-to-depthwise --rank 2 --max-error 0.3'])),
+      .addHelpText('after', example(['onnxkit optimize resnet50.onnx -o resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3'])),
     () => import('./commands/optimize.js'),
   );
 

@@ -31,6 +31,16 @@ export interface ValueInit {
 /** Above this many uses a value switches from a copy-on-write array to indexed sets. */
 const SMALL_USES = 8;
 
+/** `_outputOf` of a value that is no graph output (most of them): shared, never mutated. */
+const NO_GRAPHS: readonly Graph[] = Object.freeze([]);
+
+/** `list` without its first occurrence of `g`. */
+function withoutOne(list: readonly Graph[], g: Graph): readonly Graph[] {
+  const at = list.indexOf(g);
+  if (at < 0) return list;
+  return list.length === 1 ? NO_GRAPHS : list.filter((_, k) => k !== at);
+}
+
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
 
@@ -63,8 +73,8 @@ export class Value {
   _inputOf: Graph | null = null;
   /** @internal graph whose initializer map holds this value */
   _initializerOf: Graph | null = null;
-  /** @internal graphs whose output lists hold this value (one entry per slot) */
-  readonly _outputOf: Graph[] = [];
+  /** @internal graphs whose output lists hold this value (one entry per slot); replaced, never mutated */
+  _outputOf: readonly Graph[] = NO_GRAPHS;
 
   constructor(init: ValueInit = {}) {
     this.name = init.name ?? '';
@@ -106,6 +116,10 @@ export class Value {
     if (this.#uses === null) return this.#small;
     return (this.#usesArray ??= [...this.#uses]);
   }
+  /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
+  get useCount(): number {
+    return this.#uses === null ? this.#small.length : this.#uses.size;
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     if (this.#useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
@@ -116,7 +130,12 @@ export class Value {
     const use: Use = { node, index };
     if (this.#uses === null) {
       if (this.#small.length < SMALL_USES) {
-        this.#small = [...this.#small, use];
+        // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
+        const small = this.#small;
+        const next = new Array<Use>(small.length + 1);
+        for (let i = 0; i < small.length; i++) next[i] = small[i]!;
+        next[small.length] = use;
+        this.#small = next;
         return;
       }
       this.#uses = new Set(this.#small);
@@ -244,7 +263,7 @@ export class Node {
 
   /** Null until the first attribute is set (most activation nodes have none). */
   #attributes: Map<string, Attribute> | null = null;
-  readonly #inputs: (Value | null)[];
+  #inputs: (Value | null)[];
   readonly #outputs: Value[];
   /** @internal */
   _graph: Graph | null = null;
@@ -331,12 +350,12 @@ export class Node {
 
   /** Replaces all inputs at once. */
   setInputs(values: readonly (Value | null)[]): void {
-    this.#inputs.forEach((v, i) => v?._removeUse(this, i));
-    this.#inputs.length = 0;
-    values.forEach((v, i) => {
-      this.#inputs.push(v);
-      v?._addUse(this, i);
-    });
+    const old = this.#inputs;
+    for (let i = 0; i < old.length; i++) old[i]?._removeUse(this, i);
+    // An exactly sized copy (see the constructor).
+    const next = values.slice();
+    this.#inputs = next;
+    for (let i = 0; i < next.length; i++) next[i]?._addUse(this, i);
   }
 
   /** Drops trailing inputs past `count`. */
@@ -535,20 +554,20 @@ export class Graph {
   }
   addOutput(v: Value): Value {
     this.#outputs.push(v);
-    v._outputOf.push(this);
+    v._outputOf = [...v._outputOf, this];
     return v;
   }
   setOutput(i: number, v: Value): void {
     const old = this.#outputs[i];
     if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
-    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    old._outputOf = withoutOne(old._outputOf, this);
     this.#outputs[i] = v;
-    v._outputOf.push(this);
+    v._outputOf = [...v._outputOf, this];
   }
   removeOutput(i: number): Value {
     const old = this.#outputs[i];
     if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
-    old._outputOf.splice(old._outputOf.indexOf(this), 1);
+    old._outputOf = withoutOne(old._outputOf, this);
     this.#outputs.splice(i, 1);
     return old;
   }
@@ -702,7 +721,10 @@ export class Graph {
   /**
    * Removes nodes. With `safe`, first checks that no removed output is used outside the set
    * or is a graph output, and changes nothing if one is. The removed nodes' inputs are
-   * detached (their uses disappear); their outputs keep their producer link.
+   * detached (their uses disappear); their outputs keep their producer link. A removed node's
+   * subgraphs (If branches, Loop/Scan bodies) are emptied the same way, innermost first, and
+   * outer values they listed as outputs are dropped from their output lists, so no value
+   * outside keeps a use (or a graph-output mark) from a node that is gone.
    */
   remove(nodes: Node | Iterable<Node>, options: { safe?: boolean } = {}): void {
     const list = nodes instanceof Node ? [nodes] : [...nodes];
@@ -723,6 +745,7 @@ export class Graph {
       }
     }
     for (const n of list) {
+      detachSubgraphs(n);
       n.setInputs([]);
       this.#unlink(n);
     }
@@ -802,6 +825,26 @@ export class Graph {
 
   toString(): string {
     return `Graph('${this.name}', ${this.#count} nodes)`;
+  }
+}
+
+/**
+ * Empties the subgraphs of a node being removed (recursively): their nodes' inputs are
+ * detached and the nodes unlinked, and outputs that are values defined outside the subgraph
+ * are dropped, so captured outer values lose every use and graph-output mark the removed node
+ * held through its subgraphs.
+ */
+function detachSubgraphs(n: Node): void {
+  if (n.attributes.size === 0) return;
+  for (const g of n.subgraphs()) {
+    // Decided before the nodes go: a removed node's outputs no longer know their graph.
+    const capturedOutputs: number[] = [];
+    g.outputs.forEach((v, i) => {
+      if (v.graph !== g) capturedOutputs.push(i);
+    });
+    const inner = g.nodes;
+    if (inner.length > 0) g.remove(inner); // recurses into their own subgraphs
+    for (let i = capturedOutputs.length - 1; i >= 0; i--) g.removeOutput(capturedOutputs[i]!);
   }
 }
 
@@ -1006,24 +1049,33 @@ export class Model {
   }
 }
 
-/** Builds an Attribute from a plain JS value (integers → INT, other numbers → FLOAT). */
+/**
+ * Builds an Attribute from a plain JS value. The attribute type follows the JavaScript type,
+ * never the value: a bigint, an integer number or a boolean is INT, an array of them INTS;
+ * FLOAT and FLOATS are spelled out (`Attribute.float('alpha', 1)`), because a JS number cannot
+ * say whether `1` meant `INT 1` or `FLOAT 1.0`. A non-integer bare number is refused.
+ */
 export function toAttribute(name: string, v: AttributeInput): Attribute {
   if (v instanceof Attribute) return v.name === name ? v : new Attribute(name, v.type, v.value, v);
   if (typeof v === 'boolean') return Attribute.int(name, v ? 1 : 0);
   if (typeof v === 'bigint') return Attribute.int(name, v);
-  if (typeof v === 'number') return Number.isInteger(v) ? Attribute.int(name, v) : Attribute.float(name, v);
+  if (typeof v === 'number') return Attribute.int(name, integer(name, v));
   if (typeof v === 'string') return Attribute.string(name, v);
   if (v instanceof Tensor) return Attribute.tensor(name, v);
   if (v instanceof Graph) return Attribute.graph(name, v);
   const arr = v as readonly unknown[];
   if (arr.length === 0) return Attribute.ints(name, []);
   const first = arr[0];
-  if (typeof first === 'bigint') return Attribute.ints(name, arr as bigint[]);
-  if (typeof first === 'number') {
-    return (arr as number[]).every(Number.isInteger) ? Attribute.ints(name, arr as number[]) : Attribute.floats(name, arr as number[]);
+  if (typeof first === 'bigint' || typeof first === 'number') {
+    return Attribute.ints(name, (arr as (number | bigint)[]).map((x) => (typeof x === 'number' ? integer(name, x) : x)));
   }
   if (typeof first === 'string') return Attribute.strings(name, arr as string[]);
   if (first instanceof Tensor) return Attribute.tensors(name, arr as Tensor[]);
   if (first instanceof Graph) return Attribute.graphs(name, arr as Graph[]);
   throw new GraphError(`attribute '${name}': cannot infer an ONNX attribute type`);
+}
+
+function integer(name: string, v: number): number {
+  if (Number.isInteger(v)) return v;
+  throw new GraphError(`attribute '${name}': a bare number is an INT attribute and ${v} is not an integer; write Attribute.float('${name}', ${v}) (or Attribute.floats) for a FLOAT`);
 }

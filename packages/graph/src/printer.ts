@@ -9,7 +9,7 @@ import type { Graph, Model} from './core.js';
 import { type Node, type Value } from './core.js';
 import { dataTypeName } from './data-type.js';
 import type { Tensor } from './tensor.js';
-import { formatType, type TypeInfo } from './types.js';
+import { formatType } from './types.js';
 
 export interface PrintOptions {
   /** Print up to this many elements of each constant (default 8; 0 prints none). */
@@ -127,37 +127,34 @@ class Printer {
 
   attrValue(a: Attribute): string {
     if (a.isRef) return `@${a.refAttrName}`;
-    const v = a.value;
     switch (a.type) {
       case AttributeType.FLOAT:
-        return fmtFloat(v as number);
+        return fmtFloat(a.value);
       case AttributeType.INT:
-        return String(v);
+        return String(a.value);
       case AttributeType.STRING:
-        return JSON.stringify(v);
+        return JSON.stringify(a.value);
       case AttributeType.FLOATS:
-        return `[${(v as number[]).map(fmtFloat).join(',')}]`;
+        return `[${a.value.map(fmtFloat).join(',')}]`;
       case AttributeType.INTS:
-        return `[${(v as bigint[]).join(',')}]`;
+        return `[${a.value.join(',')}]`;
       case AttributeType.STRINGS:
-        return `[${(v as string[]).map((s) => JSON.stringify(s)).join(',')}]`;
+        return `[${a.value.map((s) => JSON.stringify(s)).join(',')}]`;
       case AttributeType.TENSOR:
-        return this.tensor(v as Tensor);
+        return this.tensor(a.value);
       case AttributeType.TENSORS:
-        return `[${(v as Tensor[]).map((t) => this.tensor(t)).join(', ')}]`;
+        return `[${a.value.map((t) => this.tensor(t)).join(', ')}]`;
       case AttributeType.SPARSE_TENSOR:
-        return this.sparse(v as SparseTensor);
+        return this.sparse(a.value);
       case AttributeType.SPARSE_TENSORS:
-        return `[${(v as SparseTensor[]).map((t) => this.sparse(t)).join(', ')}]`;
+        return `[${a.value.map((t) => this.sparse(t)).join(', ')}]`;
       case AttributeType.TYPE_PROTO:
-        return formatType(v as TypeInfo);
+        return formatType(a.value);
       case AttributeType.TYPE_PROTOS:
-        return `[${(v as TypeInfo[]).map((t) => formatType(t)).join(', ')}]`;
+        return `[${a.value.map((t) => formatType(t)).join(', ')}]`;
       case AttributeType.GRAPH:
       case AttributeType.GRAPHS:
         return '<graph>';
-      default:
-        return `<${AttributeType[a.type] ?? a.type}>`;
     }
   }
 

@@ -3,10 +3,10 @@
  *
  * `dtype`, `dims`, `size` and `byteLength` never touch the data. The payload is one of:
  * - raw little-endian bytes, usually a zero-copy `subarray` of the decoded file buffer;
- * - a lazy `TensorSource` (external data, or raw_data left on disk by a lazy import), read on
- *   first use of `bytes()` and never cached by the tensor, so large weights are not pinned;
- * - packed varints from a typed proto field (`int32_data`, `int64_data`, `uint64_data`),
- *   decoded to raw bytes on first use;
+ * - a `TensorSource` read on use of `bytes()` and never cached by the tensor, so large weights
+ *   are not pinned: external data or raw_data left on disk by a lazy import, or (with
+ *   `inMemory`) bytes the importer derives from what it decoded, e.g. packed varints of a typed
+ *   proto field. How a file stores a tensor is the importer's business, not the IR's;
  * - byte strings for STRING tensors.
  *
  * Views handed out by `bytes()` and `toArray()` may alias the file buffer: never write into them.
@@ -51,6 +51,11 @@ export interface TensorSource {
   readonly description: string;
   /** Set when the bytes live in an external data file. */
   readonly external?: ExternalDataInfo;
+  /**
+   * True when `read()` costs no I/O (its bytes are computed from memory, e.g. a decoded
+   * file's varint-encoded field, and cached by the source): the tensor is then not lazy.
+   */
+  readonly inMemory?: boolean;
   /** Reads the bytes synchronously; throws a typed error naming the tensor on failure. */
   read(): Uint8Array;
   /**
@@ -74,7 +79,6 @@ export type TensorEncoding =
 type Payload =
   | { readonly kind: 'raw'; readonly bytes: Uint8Array }
   | { readonly kind: 'lazy'; readonly source: TensorSource }
-  | { readonly kind: 'varint'; readonly bytes: Uint8Array; readonly wire: 'int32' | 'int64' | 'uint64' }
   | { readonly kind: 'strings'; readonly values: readonly Uint8Array[] };
 
 export interface TensorInit {
@@ -104,7 +108,6 @@ export class Tensor {
   /** Element count (product of dims; 1 for a scalar). */
   readonly size: number;
   readonly #payload: Payload;
-  #decoded: Uint8Array | undefined;
 
   private constructor(dtype: DataType, dims: readonly number[], payload: Payload, init: TensorInit) {
     this.dtype = dtype;
@@ -149,20 +152,6 @@ export class Tensor {
     return t;
   }
 
-  /**
-   * Packed varints from a typed proto field, decoded on first use. `count` is checked by the
-   * caller (the importer), which knows how many varints the field held.
-   */
-  static fromVarints(
-    dtype: DataType,
-    dims: readonly number[],
-    bytes: Uint8Array,
-    wire: 'int32' | 'int64' | 'uint64',
-    init: TensorInit = {},
-  ): Tensor {
-    return new Tensor(dtype, dims, { kind: 'varint', bytes, wire }, init);
-  }
-
   static fromStrings(dims: readonly number[], values: readonly (Uint8Array | string)[], init: TensorInit = {}): Tensor {
     const bytes = values.map((v) => (typeof v === 'string' ? utf8.encode(v) : v));
     const t = new Tensor(DataType.STRING, dims, { kind: 'strings', values: bytes }, init);
@@ -194,7 +183,7 @@ export class Tensor {
 
   /** Same data under another name (and optionally other metadata). */
   with(init: TensorInit): Tensor {
-    const t = new Tensor(this.dtype, this.dims, this.#payload, {
+    return new Tensor(this.dtype, this.dims, this.#payload, {
       name: this.name,
       docString: this.docString,
       metadataProps: this.metadataProps,
@@ -203,15 +192,12 @@ export class Tensor {
       unknownFields: this.unknownFields,
       ...init,
     });
-    t.#decoded = this.#decoded;
-    return t;
   }
 
   /** Same bytes viewed with other dims (element count must match). */
   reshape(dims: readonly number[]): Tensor {
     const t = new Tensor(this.dtype, dims, this.#payload, { name: this.name, encoding: this.encoding });
     if (t.size !== this.size) throw new GraphError(`tensor '${this.name}': cannot reshape ${this.size} elements to ${JSON.stringify(dims)}`);
-    t.#decoded = this.#decoded;
     return t;
   }
 
@@ -229,7 +215,7 @@ export class Tensor {
 
   /** True when reading the data costs I/O (external data or a lazily imported file range). */
   get isLazy(): boolean {
-    return this.#payload.kind === 'lazy';
+    return this.#payload.kind === 'lazy' && this.#payload.source.inMemory !== true;
   }
 
   get external(): ExternalDataInfo | undefined {
@@ -239,16 +225,10 @@ export class Tensor {
   /** Describes where the data lives, for diagnostics. */
   get origin(): string {
     const p = this.#payload;
-    return p.kind === 'lazy' ? p.source.description : p.kind === 'varint' ? `${this.encoding} (varints)` : 'memory';
+    return p.kind === 'lazy' ? p.source.description : 'memory';
   }
 
-  /** The raw varint bytes of a typed proto field, for lossless re-encoding; else undefined. */
-  get varintPayload(): { bytes: Uint8Array; wire: 'int32' | 'int64' | 'uint64' } | undefined {
-    const p = this.#payload;
-    return p.kind === 'varint' ? { bytes: p.bytes, wire: p.wire } : undefined;
-  }
-
-  /** The source of a lazy tensor (for writers that stream data without materialising it). */
+  /** The source of a source-backed tensor (for writers that stream data without materialising it). */
   get source(): TensorSource | undefined {
     return this.#payload.kind === 'lazy' ? this.#payload.source : undefined;
   }
@@ -269,8 +249,6 @@ export class Tensor {
         }
         return b;
       }
-      case 'varint':
-        return (this.#decoded ??= decodeVarintPayload(this, p.bytes, p.wire));
       case 'strings':
         throw new GraphError(`tensor '${this.name}': string tensors have no packed bytes; use strings()`);
     }
@@ -382,36 +360,6 @@ export class Tensor {
 }
 
 const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
-
-function decodeVarintPayload(t: Tensor, bytes: Uint8Array, wire: 'int32' | 'int64' | 'uint64'): Uint8Array {
-  const info = dataTypeInfo(t.dtype);
-  const values: bigint[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    let result = 0n;
-    let shift = 0n;
-    let b: number;
-    do {
-      if (pos >= bytes.length || shift > 63n) throw new GraphError(`tensor '${t.name}': malformed varint in ${wire}_data`);
-      b = bytes[pos++];
-      result |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-    } while (b & 0x80);
-    values.push(result);
-  }
-  // Sub-byte types store one packed byte (2 or 4 elements) per int32_data entry.
-  const units = info.perStorageUnit > 1 ? Math.ceil(t.size / info.perStorageUnit) : t.size * info.partsPerElement;
-  if (values.length !== units) {
-    throw new GraphError(`tensor '${t.name}': ${dataTypeName(t.dtype)}${JSON.stringify(t.dims)} needs ${units} values in ${wire}_data, found ${values.length}`);
-  }
-  const storage = info.storage;
-  if (storage === undefined) throw new GraphError(`tensor '${t.name}': ${dataTypeName(t.dtype)} cannot come from ${wire}_data`);
-  const out = new storage(units);
-  if (out instanceof BigInt64Array) for (let i = 0; i < units; i++) out[i] = BigInt.asIntN(64, values[i]);
-  else if (out instanceof BigUint64Array) for (let i = 0; i < units; i++) out[i] = BigInt.asUintN(64, values[i]);
-  else for (let i = 0; i < units; i++) out[i] = Number(BigInt.asIntN(32, values[i]));
-  return new Uint8Array(out.buffer, 0, packedByteLength(t.dtype, t.size));
-}
 
 function decodeToFloat64(dtype: DataType, a: TypedArray, size: number): Float64Array {
   const n = a instanceof Uint8Array && (dtype === DataType.INT4 || dtype === DataType.UINT4 || dtype === DataType.FLOAT4E2M1 || dtype === DataType.INT2 || dtype === DataType.UINT2) ? size : a.length;

@@ -191,6 +191,9 @@ class Verifier {
     for (const u of v.uses) {
       if (u.node.graph === null) {
         this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
+      } else if (removedOwner(u.node) !== null) {
+        const owner = removedOwner(u.node)!;
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
       } else if (u.node.inputs[u.index] !== v) {
         this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()} at input ${u.index}, but that input is another value`, { graph: g, value: v, node: u.node });
       }
@@ -225,4 +228,12 @@ class Verifier {
       }
     }
   }
+}
+
+/** The node, owning `n` through subgraphs, that is no longer in a graph (null when all are). */
+function removedOwner(n: Node): Node | null {
+  for (let g = n.graph; g !== null && g.parent !== null; g = g.parent.graph) {
+    if (g.parent.graph === null) return g.parent;
+  }
+  return null;
 }

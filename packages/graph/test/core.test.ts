@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Attribute,
+  AttributeType,
   DataType,
   Graph,
   GraphBuilder,
@@ -13,6 +14,7 @@ import {
   printModel,
   verify,
   verifyErrors,
+  toAttribute,
 } from '@onnxkit/graph';
 
 function chain(n: number): { g: Graph; x: Value; nodes: Node[] } {
@@ -163,15 +165,69 @@ describe('topological sort', () => {
     const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
     els.append(e);
     els.addOutput(e.output);
-    const ifNode = b.node('If', [cond], { then_branch: then, else_branch: els }, { name: 'if' });
-    b.output(ifNode.output);
-    // move If before the node whose output it captures
-    b.graph.remove(ifNode);
+    // the If comes before the node whose output it captures
+    const ifNode = new Node('If', [cond], { name: 'if', attributes: [Attribute.graph('then_branch', then), Attribute.graph('else_branch', els)], outputs: ['out'] });
     b.graph.prepend(ifNode);
+    b.output(ifNode.output);
     expect(verifyErrors(b.graph).length).toBeGreaterThan(0);
     b.graph.sort();
     expect(b.graph.nodes.map((n) => n.name)).toEqual(['neg', 'if']);
     expect(verifyErrors(b.build())).toEqual([]);
+  });
+});
+
+describe('Graph.remove and subgraph captures', () => {
+  /** x → neg → y; an If whose branches read y (a node input) and x (a branch output). */
+  function capturing() {
+    const b = new GraphBuilder({ name: 'outer' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const y = b.op('Neg', [x], {}, { name: 'neg' });
+    const inner = new Graph({ name: 'inner' });
+    const deep = new Node('Identity', [y], { name: 'deep', outputs: ['dy'] });
+    inner.append(deep);
+    inner.addOutput(deep.output);
+    const loopish = new Node('If', [cond], { name: 'nested', attributes: [Attribute.graph('then_branch', inner), Attribute.graph('else_branch', new Graph({ outputs: [y] }))], outputs: ['ny'] });
+    const then = new Graph({ name: 'then', nodes: [loopish], outputs: [loopish.output] });
+    const els = new Graph({ name: 'else', outputs: [x] });
+    const ifNode = b.node('If', [cond], { then_branch: then, else_branch: els }, { name: 'if' });
+    b.output(y, 'y');
+    return { b, x, y, ifNode, then, els };
+  }
+
+  it('removing a node releases the uses its subgraphs made of outer values, at any depth', () => {
+    const { b, x, y, ifNode } = capturing();
+    expect(y.uses.map((u) => u.node.name)).toEqual(['deep']);
+    expect(y._outputOf.length).toBe(2); // the main graph and the nested else branch
+    expect(x._outputOf.length).toBe(1); // the else branch
+    b.graph.remove(ifNode, { safe: true });
+    expect(y.uses).toEqual([]);
+    expect(y._outputOf).toEqual([b.graph]);
+    expect(x.isGraphOutput).toBe(false);
+    expect(x.uses.map((u) => u.node.name)).toEqual(['neg']);
+    expect(verifyErrors(b.build())).toEqual([]);
+  });
+
+  it('verify reports a capture held by a subgraph of a node that is in no graph (I12)', () => {
+    const b = new GraphBuilder({ name: 'outer' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.op('Relu', [x], {}, { name: 'relu' }), 'y');
+    const body = new Graph({ name: 'body' });
+    const inner = new Node('Identity', [x], { name: 'inner', outputs: ['ix'] });
+    body.append(inner);
+    body.addOutput(inner.output);
+    // An If built but never added (what a removal that left its subgraphs alone looked like).
+    new Node('If', [], { name: 'orphan', attributes: [Attribute.graph('then_branch', body)], outputs: ['o'] });
+    const d = verify(b.build()).filter((x) => x.code === 'I12-detached-uses');
+    expect(d.map((x) => x.message)).toEqual([expect.stringContaining("inside a subgraph of If 'orphan'")]);
+  });
+
+  it('a refused safe removal leaves the subgraphs untouched', () => {
+    const { b, y, then } = capturing();
+    const neg = y.producer!;
+    expect(() => b.graph.remove(neg, { safe: true })).toThrow(/graph output|used by/);
+    expect(then.nodeCount).toBe(1);
+    expect(y.uses.map((u) => u.node.name)).toEqual(['deep']);
   });
 });
 
@@ -226,25 +282,17 @@ describe('Tensor', () => {
     expect(Array.from(t.toArray() as Float32Array)).toEqual([2.5, -1]);
   });
 
-  it('decodes typed-field varints lazily and exactly', () => {
-    // int64_data varints for [1, -1, 2^62]
-    const enc = (v: bigint): number[] => {
-      let x = BigInt.asUintN(64, v);
-      const out: number[] = [];
-      do {
-        let b = Number(x & 0x7fn);
-        x >>= 7n;
-        if (x) b |= 0x80;
-        out.push(b);
-      } while (x);
-      return out;
-    };
-    const bytes = new Uint8Array([...enc(1n), ...enc(-1n), ...enc(1n << 62n)]);
-    const t = Tensor.fromVarints(DataType.INT64, [3], bytes, 'int64', { encoding: 'int64_data' });
-    expect(Array.from(t.toBigInt64())).toEqual([1n, -1n, 1n << 62n]);
-    expect(() => t.toSafeIntegers()).toThrow(/does not fit/);
-    const f16 = Tensor.fromVarints(DataType.FLOAT16, [2], new Uint8Array([0x80, 0x78, 0x80, 0x7c]), 'int32');
-    expect(Array.from(f16.toFloat64())).toEqual([1, 1.5]); // 0x3C00, 0x3E00
+  it('an in-memory source is not lazy: no I/O, printed as data', () => {
+    let reads = 0;
+    const bytes = new Uint8Array(new Float32Array([1, 2]).buffer);
+    const src = { byteLength: 8, description: 'derived', inMemory: true, read: () => (reads++, bytes) };
+    const t = Tensor.lazy(DataType.FLOAT, [2], src);
+    expect(t.isLazy).toBe(false);
+    expect(t.source).toBe(src);
+    expect(Array.from(t.toFloat64())).toEqual([1, 2]);
+    expect(reads).toBe(1);
+    const onDisk = Tensor.lazy(DataType.FLOAT, [2], { byteLength: 8, description: 'disk', read: () => bytes });
+    expect(onDisk.isLazy).toBe(true);
   });
 
   it('reads lazy sources on each call and checks their length', () => {
@@ -303,7 +351,7 @@ describe('builder, printer, clone and diff', () => {
     const x = b.input('x', DataType.FLOAT, ['N', 4]);
     const w = b.floats('w', [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
     const y = b.op('MatMul', [x, w]);
-    const z = b.op('LeakyRelu', [y], { alpha: 0.2 });
+    const z = b.op('LeakyRelu', [y], { alpha: Attribute.float('alpha', 0.2) });
     b.output(z, 'z');
     return b.build({ producerName: 'test' });
   }
@@ -341,14 +389,40 @@ describe('builder, printer, clone and diff', () => {
     expect(b.node('Clip', [x, undefined, w]).inputs).toEqual([x, null, w]);
   });
 
-  it('infers attribute types from JS values and keeps int64 exact', () => {
+  it('infers attribute types from JS types (never from values) and keeps int64 exact', () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [4]);
-    const n = b.node('Slice', [x], { starts: [0], ends: [9223372036854775807n], f: 1.5, s: 'abc' });
+    const n = b.node('Slice', [x], { starts: [0], ends: [9223372036854775807n], f: Attribute.float('f', 1.5), one: 1, s: 'abc' });
     expect(n.attr('ends')!.value).toEqual([9223372036854775807n]);
     expect(n.getInts('ends')).toEqual([Number.MAX_SAFE_INTEGER]);
     expect(n.getFloat('f')).toBe(1.5);
+    expect(n.attr('one')!.type).toBe(AttributeType.INT);
     expect(n.getString('s')).toBe('abc');
     expect(() => Attribute.int('i', 2 ** 60)).toThrow(/not an int64/);
+    // A bare non-integer would have to be guessed as FLOAT while 1.0 would be INT: refused.
+    expect(() => b.node('LeakyRelu', [x], { alpha: 0.5 })).toThrow(/Attribute\.float\('alpha', 0\.5\)/);
+    expect(() => b.node('Resize', [x], { scales: [1, 1.5] })).toThrow(/not an integer/);
+  });
+
+  it('keeps FLOAT 1.0 and INT 1 apart: the value must be what the type holds', () => {
+    const f = Attribute.float('alpha', 1);
+    const i = Attribute.int('alpha', 1);
+    expect(f.type).toBe(AttributeType.FLOAT);
+    expect(f.value).toBe(1);
+    expect(i.value).toBe(1n);
+    expect(() => f.asInt()).toThrow(/is FLOAT, not INT/);
+    expect(() => i.asFloat()).toThrow(/is INT, not FLOAT/);
+    expect(() => new Attribute('alpha', AttributeType.FLOAT, 1n)).toThrow(/FLOAT needs a number, got bigint 1/);
+    expect(() => new Attribute('axis', AttributeType.INT, 1)).toThrow(/INT needs a bigint, got number 1/);
+    expect(() => new Attribute('pads', AttributeType.INTS, [1, 2])).toThrow(/INTS needs an array of bigints/);
+    expect(() => new Attribute('x', 99 as AttributeType, 1)).toThrow(/not an attribute type/);
+    // Narrowing on type gives the value its type without casts.
+    const a: Attribute = f;
+    if (!a.isRef && a.type === AttributeType.FLOAT) expect(a.value.toFixed(1)).toBe('1.0');
+    expect(toAttribute('alpha', f)).toBe(f);
+    expect(toAttribute('beta', f).type).toBe(AttributeType.FLOAT);
+    const r = Attribute.ref('alpha', AttributeType.FLOAT, 'outer_alpha');
+    expect(r.isRef).toBe(true);
+    expect(r.value).toBeNull();
   });
 });

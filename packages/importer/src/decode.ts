@@ -48,30 +48,49 @@ import {
 import { ImportError, type ImportDiagnostic, type ImportErrorCode } from './errors.js';
 import { markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
 import {
+  AnnotationFields,
   AnnotationSpec,
+  AttributeFields,
   AttributeSpec,
   DATA_LOCATION_EXTERNAL,
+  DimFields,
   DimSpec,
+  EntryFields,
   EntrySpec,
+  FunctionFields,
   FunctionSpec,
+  GraphFields,
   GraphSpec,
+  ModelFields,
+  NodeFields,
   NodeSpec,
+  OpsetFields,
   OpsetSpec,
+  SegmentFields,
   SegmentSpec,
+  ShapeFields,
   ShapeSpec,
+  SparseTensorFields,
   SparseTensorSpec,
+  TensorFields,
   TensorSpec,
+  TrainingFields,
   TrainingSpec,
+  TypeFields,
+  TypeMapFields,
   TypeMapSpec,
+  TypeOpaqueFields,
   TypeOpaqueSpec,
   TypeOptionalSpec,
   TypeSequenceSpec,
   TypeSpec,
+  TypeTensorFields,
   TypeTensorSpec,
+  ValueInfoFields,
   ValueInfoSpec,
 } from './schema.js';
 import { checkExternalLocationSyntax, parseExternalEntries } from './external-entries.js';
-import { PathTracker, Reader, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_NAMES, WIRE_VARINT, type MessageSpec, type PositionalInput } from './wire.js';
+import { PathTracker, Reader, VarintTensorSource, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_NAMES, WIRE_VARINT, type MessageSpec, type PositionalInput } from './wire.js';
 import { valueInfosEqual } from './encode.js';
 
 /** What the decoder needs from its caller (the file-aware loader, or a bytes-only decode). */
@@ -94,12 +113,17 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NO_INPUTS: readonly (Value | null)[] = Object.freeze([]);
 
 interface PendingGraph {
   readonly graph: Graph;
   readonly nodes: Node[];
-  /** Input names of `nodes[k]`, resolved in phase 2. */
-  readonly inputNames: string[][];
+  /**
+   * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
+   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2.
+   */
+  readonly inputNames: string[];
+  readonly inputEnd: number[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -112,7 +136,20 @@ interface Scope {
 }
 
 /** ModelProto fields and the wire type each must have, for recognising non-ONNX input. */
-const MODEL_WIRE: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2 };
+const MODEL_WIRE: Record<number, number> = {
+  [ModelFields.ir_version]: WIRE_VARINT,
+  [ModelFields.producer_name]: WIRE_LEN,
+  [ModelFields.producer_version]: WIRE_LEN,
+  [ModelFields.domain]: WIRE_LEN,
+  [ModelFields.model_version]: WIRE_VARINT,
+  [ModelFields.doc_string]: WIRE_LEN,
+  [ModelFields.graph]: WIRE_LEN,
+  [ModelFields.opset_import]: WIRE_LEN,
+  [ModelFields.metadata_props]: WIRE_LEN,
+  [ModelFields.training_info]: WIRE_LEN,
+  [ModelFields.functions]: WIRE_LEN,
+  [ModelFields.configuration]: WIRE_LEN,
+};
 
 export class Decoder {
   readonly r: Reader;
@@ -124,6 +161,8 @@ export class Decoder {
   private readonly placeholders = new Map<string, Value>();
   private readonly claimed = new Set<Value>();
   private functionsPending: { f: OnnxFunction; pg: PendingGraph }[] = [];
+  /** Output names of the nodes being decoded (a stack; see node()). */
+  private readonly outputNames: string[] = [];
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -212,48 +251,48 @@ export class Decoder {
         p.field[0] = f;
         if (firstKnown === undefined) firstKnown = MODEL_WIRE[f] === w;
         switch (f) {
-          case 1:
+          case ModelFields.ir_version:
             irVersion = this.int64Num(w, at, end, 'ir_version');
             break;
-          case 2:
+          case ModelFields.producer_name:
             producerName = this.str(w, at, end);
             break;
-          case 3:
+          case ModelFields.producer_version:
             producerVersion = this.str(w, at, end);
             break;
-          case 4:
+          case ModelFields.domain:
             domain = this.str(w, at, end);
             break;
-          case 5:
+          case ModelFields.model_version:
             this.varint(w, at);
             modelVersion = r.int64Big(end);
             break;
-          case 6:
+          case ModelFields.doc_string:
             docString = this.str(w, at, end);
             break;
-          case 7:
+          case ModelFields.graph:
             graphRanges = this.range(w, at, end, graphRanges, 'the graph');
             break;
-          case 8: {
+          case ModelFields.opset_import: {
             const len = this.len(w, at, end, 'an opset import');
             const s = r.pos;
             this.opset(s, s + len, opsets, 'opset_import', opsets.size);
             r.pos = s + len;
             break;
           }
-          case 14: {
+          case ModelFields.metadata_props: {
             const len = this.len(w, at, end, 'a metadata entry');
             meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
             break;
           }
-          case 20: {
+          case ModelFields.training_info: {
             const len = this.len(w, at, end, 'a training_info');
             const s = r.pos;
             training.push(this.trainingInfo(s, s + len, training.length));
             r.pos = s + len;
             break;
           }
-          case 25: {
+          case ModelFields.functions: {
             const len = this.len(w, at, end, 'a function');
             const s = r.pos;
             functions.push(this.function(s, s + len, functions.length));
@@ -285,7 +324,7 @@ export class Decoder {
       graph = this.graph(graphRanges, 'graph', -1);
     } else {
       graph = new Graph();
-      this.pending.set(graph, { graph, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
+      this.pending.set(graph, { graph, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
       this.diag('IMPORT_NO_GRAPH', 'the model has no graph', 'ModelProto');
     }
     const model = new Model({
@@ -322,10 +361,10 @@ export class Decoder {
       const f = tag >>> 3;
       const w = tag & 7;
       p.field[d] = f;
-      if (f === 1) {
+      if (f === OpsetFields.domain) {
         domain = this.str(w, at, e);
         hasDomain = true;
-      } else if (f === 2) version = this.int64Num(w, at, e, 'opset version');
+      } else if (f === OpsetFields.version) version = this.int64Num(w, at, e, 'opset version');
       else (unknown ??= []).push(r.unknown(at, w, e, f));
     }
     p.field[d] = 0;
@@ -352,8 +391,8 @@ export class Decoder {
       const f = tag >>> 3;
       const w = tag & 7;
       p.field[d] = f;
-      if (f === 1) key = this.str(w, at, e);
-      else if (f === 2) value = this.str(w, at, e);
+      if (f === EntryFields.key) key = this.str(w, at, e);
+      else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
     }
     p.field[d] = 0;
@@ -381,8 +420,8 @@ export class Decoder {
       const f = tag >>> 3;
       const w = tag & 7;
       p.field[d] = f;
-      if (f === 1) key = this.str(w, at, e);
-      else if (f === 2) value = this.str(w, at, e);
+      if (f === EntryFields.key) key = this.str(w, at, e);
+      else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
     }
     p.field[d] = 0;
@@ -401,7 +440,7 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -417,51 +456,51 @@ export class Decoder {
         const w = tag & 7;
         p.field[d] = f;
         switch (f) {
-          case 1: {
+          case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
             const s = r.pos;
-            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg.inputNames));
+            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg));
             r.pos = s + len;
             break;
           }
-          case 2:
+          case GraphFields.name:
             g.name = this.str(w, at, e);
             break;
-          case 5: {
+          case GraphFields.initializer: {
             const len = this.len(w, at, e, 'an initializer');
             const s = r.pos;
             initializers.push(this.tensor([s, s + len], 'initializer', initializers.length));
             r.pos = s + len;
             break;
           }
-          case 10:
+          case GraphFields.doc_string:
             g.docString = this.str(w, at, e);
             break;
-          case 11:
-          case 12:
-          case 13: {
+          case GraphFields.input:
+          case GraphFields.output:
+          case GraphFields.value_info: {
             const len = this.len(w, at, e, 'a value info');
             const s = r.pos;
-            const list = f === 11 ? inputs : f === 12 ? pg.outputs : pg.valueInfos;
+            const list = f === GraphFields.input ? inputs : f === GraphFields.output ? pg.outputs : pg.valueInfos;
             list.push(this.valueInfo(s, s + len, GraphSpec.fields[f]!, list.length));
             r.pos = s + len;
             break;
           }
-          case 14: {
+          case GraphFields.quantization_annotation: {
             const len = this.len(w, at, e, 'a quantization annotation');
             const s = r.pos;
             g.quantizationAnnotations.push(this.annotation(s, s + len, g.quantizationAnnotations.length));
             r.pos = s + len;
             break;
           }
-          case 15: {
+          case GraphFields.sparse_initializer: {
             const len = this.len(w, at, e, 'a sparse initializer');
             const s = r.pos;
             sparse.push(this.sparseTensor([s, s + len], 'sparse_initializer', sparse.length));
             r.pos = s + len;
             break;
           }
-          case 16: {
+          case GraphFields.metadata_props: {
             const len = this.len(w, at, e, 'a metadata entry');
             this.entryInto(r.pos, r.pos + len, g.metadataProps, 'metadata_props');
             break;
@@ -524,14 +563,17 @@ export class Decoder {
 
   // ------------------------------------------------------------------ NodeProto
 
-  /** Decodes a NodeProto; its input names are pushed onto `inputNames` for phase 2. */
-  private node(s: number, e: number, index: number, inputNames: string[][]): Node {
+  /** Decodes a NodeProto; its input names are appended to `pg.inputNames` for phase 2. */
+  private node(s: number, e: number, index: number, pg: PendingGraph): Node {
     const r = this.r;
     const p = this.p;
     p.enter('node', index, NodeSpec, s);
     const d = p.depth;
-    const inputs: string[] = [];
-    const outputs: string[] = [];
+    const inputs = pg.inputNames;
+    // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
+    // back to where they started), so no per-node array outlives this call.
+    const outputs = this.outputNames;
+    const out0 = outputs.length;
     let name = '';
     let opType = '';
     let domain = '';
@@ -550,20 +592,20 @@ export class Decoder {
       const w = tag & 7;
       p.field[d] = f;
       switch (f) {
-        case 1:
+        case NodeFields.input:
           inputs.push(this.str(w, at, e));
           break;
-        case 2:
+        case NodeFields.output:
           outputs.push(this.str(w, at, e));
           break;
-        case 3:
+        case NodeFields.name:
           name = this.str(w, at, e);
           hasName = true;
           break;
-        case 4:
+        case NodeFields.op_type:
           opType = this.str(w, at, e);
           break;
-        case 5: {
+        case NodeFields.attribute: {
           const len = this.len(w, at, e, 'an attribute');
           const as = r.pos;
           attrs ??= [];
@@ -571,17 +613,17 @@ export class Decoder {
           r.pos = as + len;
           break;
         }
-        case 6:
+        case NodeFields.doc_string:
           docString = this.str(w, at, e);
           break;
-        case 7:
+        case NodeFields.domain:
           domain = this.str(w, at, e);
           hasDomain = true;
           break;
-        case 8:
+        case NodeFields.overload:
           overload = this.str(w, at, e);
           break;
-        case 9: {
+        case NodeFields.metadata_props: {
           const len = this.len(w, at, e, 'a metadata entry');
           meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
           break;
@@ -598,11 +640,12 @@ export class Decoder {
         seen.add(a.name);
       }
     }
-    const node = new Node(opType, [], { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs });
+    const node = new Node(opType, NO_INPUTS, { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs: out0 === 0 ? outputs : outputs.slice(out0) });
+    outputs.length = out0;
     node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
-    inputNames.push(inputs);
+    pg.inputEnd.push(inputs.length);
     p.leave();
     return node;
   }
@@ -643,28 +686,28 @@ export class Decoder {
       const w = tag & 7;
       p.field[d] = f;
       switch (f) {
-        case 1:
+        case AttributeFields.name:
           name = this.str(w, at, e);
           break;
-        case 2:
+        case AttributeFields.f:
           if (w !== WIRE_I32) this.badWire(w, 'fixed32', at);
           fvAt = r.pos;
           fv = r.float32(e);
           break;
-        case 3:
+        case AttributeFields.i:
           this.varint(w, at);
           iv = r.int64Big(e);
           break;
-        case 4:
+        case AttributeFields.s:
           sv = r.bytes(this.len(w, at, e, 'a string'));
           break;
-        case 5:
+        case AttributeFields.t:
           tR = this.range(w, at, e, tR, 'a tensor');
           break;
-        case 6:
+        case AttributeFields.g:
           gR = this.range(w, at, e, gR, 'a graph');
           break;
-        case 7:
+        case AttributeFields.floats:
           floats ??= [];
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed floats');
@@ -680,7 +723,7 @@ export class Decoder {
             floats.push(r.float32(e));
           } else this.badWire(w, 'fixed32 or packed', at);
           break;
-        case 8:
+        case AttributeFields.ints:
           ints ??= [];
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed ints');
@@ -689,10 +732,10 @@ export class Decoder {
           } else if (w === WIRE_VARINT) ints.push(r.int64Big(e));
           else this.badWire(w, 'varint or packed', at);
           break;
-        case 9:
+        case AttributeFields.strings:
           (strings ??= []).push(r.bytes(this.len(w, at, e, 'a string')));
           break;
-        case 10: {
+        case AttributeFields.tensors: {
           const len = this.len(w, at, e, 'a tensor');
           const ts = r.pos;
           tensors ??= [];
@@ -700,7 +743,7 @@ export class Decoder {
           r.pos = ts + len;
           break;
         }
-        case 11: {
+        case AttributeFields.graphs: {
           const len = this.len(w, at, e, 'a graph');
           const gs = r.pos;
           graphs ??= [];
@@ -708,13 +751,13 @@ export class Decoder {
           r.pos = gs + len;
           break;
         }
-        case 13:
+        case AttributeFields.doc_string:
           docString = this.str(w, at, e);
           break;
-        case 14:
+        case AttributeFields.tp:
           tpR = this.range(w, at, e, tpR, 'a type proto');
           break;
-        case 15: {
+        case AttributeFields.type_protos: {
           const len = this.len(w, at, e, 'a type proto');
           const ts = r.pos;
           tps ??= [];
@@ -722,17 +765,17 @@ export class Decoder {
           r.pos = ts + len;
           break;
         }
-        case 20:
+        case AttributeFields.type:
           this.varint(w, at);
           type = r.int32(e);
           break;
-        case 21:
+        case AttributeFields.ref_attr_name:
           ref = this.str(w, at, e);
           break;
-        case 22:
+        case AttributeFields.sparse_tensor:
           spR = this.range(w, at, e, spR, 'a sparse tensor');
           break;
-        case 23: {
+        case AttributeFields.sparse_tensors: {
           const len = this.len(w, at, e, 'a sparse tensor');
           const ss = r.pos;
           sparses ??= [];
@@ -880,16 +923,16 @@ export class Decoder {
       const w = tag & 7;
       p.field[d] = f;
       switch (f) {
-        case 1:
+        case ValueInfoFields.name:
           name = this.str(w, at, e);
           break;
-        case 2:
+        case ValueInfoFields.type:
           typeR = this.range(w, at, e, typeR, 'a type');
           break;
-        case 3:
+        case ValueInfoFields.doc_string:
           docString = this.str(w, at, e);
           break;
-        case 4: {
+        case ValueInfoFields.metadata_props: {
           const len = this.len(w, at, e, 'a metadata entry');
           meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
           break;
@@ -927,18 +970,18 @@ export class Decoder {
         const w = tag & 7;
         p.field[d] = f;
         switch (f) {
-          case 1:
-          case 4:
-          case 5:
-          case 7:
-          case 8:
-          case 9:
+          case TypeFields.tensor_type:
+          case TypeFields.sequence_type:
+          case TypeFields.map_type:
+          case TypeFields.opaque_type:
+          case TypeFields.sparse_tensor_type:
+          case TypeFields.optional_type:
             // A oneof: a different member replaces the previous one; the same member merges.
             if (which !== f) inner = undefined;
             which = f;
             inner = this.range(w, at, e, inner, 'a type');
             break;
-          case 6:
+          case TypeFields.denotation:
             denotation = this.str(w, at, e);
             break;
           default:
@@ -951,27 +994,27 @@ export class Decoder {
     let innerUnknown: Uint8Array[] | undefined;
     const den = denotation !== undefined ? { denotation } : {};
     switch (which) {
-      case 1:
-      case 8: {
+      case TypeFields.tensor_type:
+      case TypeFields.sparse_tensor_type: {
         const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', den);
         t = x.type;
         innerUnknown = x.unknown;
         break;
       }
-      case 4:
-      case 9: {
+      case TypeFields.sequence_type:
+      case TypeFields.optional_type: {
         const x = this.wrappedType(inner!, which === 4 ? TypeSequenceSpec : TypeOptionalSpec);
         t = which === 4 ? { kind: 'sequence', elem: x.elem, ...den } : { kind: 'optional', elem: x.elem, ...den };
         innerUnknown = x.unknown;
         break;
       }
-      case 5: {
+      case TypeFields.map_type: {
         const x = this.mapType(inner!);
         t = { kind: 'map', keyType: x.keyType, value: x.value, ...den };
         innerUnknown = x.unknown;
         break;
       }
-      case 7: {
+      case TypeFields.opaque_type: {
         const x = this.opaqueType(inner!);
         t = { kind: 'opaque', domain: x.domain, name: x.name, ...den };
         innerUnknown = x.unknown;
@@ -1004,10 +1047,10 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) {
+        if (f === TypeTensorFields.elem_type) {
           this.varint(w, at);
           elemType = r.int32(e);
-        } else if (f === 2) shapeR = this.range(w, at, e, shapeR, 'a shape');
+        } else if (f === TypeTensorFields.shape) shapeR = this.range(w, at, e, shapeR, 'a shape');
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
@@ -1046,7 +1089,7 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) {
+        if (f === ShapeFields.dim) {
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
           const i = dims.length;
@@ -1062,9 +1105,9 @@ export class Decoder {
             const f2 = tag2 >>> 3;
             const w2 = tag2 & 7;
             p.field[dd] = f2;
-            if (f2 === 1) dim = this.int64Num(w2, at2, de, 'dim_value');
-            else if (f2 === 2) dim = this.str(w2, at2, de);
-            else if (f2 === 3) den = this.str(w2, at2, de);
+            if (f2 === DimFields.dim_value) dim = this.int64Num(w2, at2, de, 'dim_value');
+            else if (f2 === DimFields.dim_param) dim = this.str(w2, at2, de);
+            else if (f2 === DimFields.denotation) den = this.str(w2, at2, de);
             else (du ??= []).push(r.unknown(at2, w2, de, f2));
           }
           p.leave();
@@ -1077,10 +1120,10 @@ export class Decoder {
     p.field[d] = 0;
     if (denotations !== undefined) denotations.length = dims.length;
     p.leave();
-    return { dims, denotations, unknown, dimUnknown };
+    return { dims: dims.slice(), denotations, unknown, dimUnknown };
   }
 
-  private wrappedType(ranges: number[], spec: MessageSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
+  private wrappedType(ranges: number[], spec: typeof TypeSequenceSpec | typeof TypeOptionalSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
     const r = this.r;
     const p = this.p;
     p.enter(spec === TypeSequenceSpec ? 'sequence_type' : 'optional_type', -1, spec, ranges[0]!);
@@ -1096,7 +1139,7 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) elemR = this.range(w, at, e, elemR, 'an element type');
+        if (f === spec.byName.elem_type) elemR = this.range(w, at, e, elemR, 'an element type');
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
@@ -1123,10 +1166,10 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) {
+        if (f === TypeMapFields.key_type) {
           this.varint(w, at);
           keyType = r.int32(e);
-        } else if (f === 2) valueR = this.range(w, at, e, valueR, 'a value type');
+        } else if (f === TypeMapFields.value_type) valueR = this.range(w, at, e, valueR, 'a value type');
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
@@ -1153,8 +1196,8 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) domain = this.str(w, at, e);
-        else if (f === 2) name = this.str(w, at, e);
+        if (f === TypeOpaqueFields.domain) domain = this.str(w, at, e);
+        else if (f === TypeOpaqueFields.name) name = this.str(w, at, e);
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
@@ -1200,7 +1243,7 @@ export class Decoder {
         const w = tag & 7;
         p.field[d] = f;
         switch (f) {
-          case 1:
+          case TensorFields.dims:
             if (w === WIRE_LEN) {
               const len = r.length(e, 'packed dims');
               const end = r.pos + len;
@@ -1208,30 +1251,30 @@ export class Decoder {
             } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
             else this.badWire(w, 'varint or packed', at);
             break;
-          case 2:
+          case TensorFields.data_type:
             this.varint(w, at);
             dataType = r.int32(e);
             break;
-          case 3:
+          case TensorFields.segment:
             segR = this.range(w, at, e, segR, 'a segment');
             break;
-          case 4:
+          case TensorFields.float_data:
             floatSeg = this.typedRun(w, at, e, floatSeg, WIRE_I32);
             break;
-          case 5:
+          case TensorFields.int32_data:
             int32Seg = this.typedRun(w, at, e, int32Seg, WIRE_VARINT);
             break;
-          case 6:
+          case TensorFields.string_data:
             (strings ??= []).push(r.bytes(this.len(w, at, e, 'a string')));
             break;
-          case 7:
+          case TensorFields.int64_data:
             int64Seg = this.typedRun(w, at, e, int64Seg, WIRE_VARINT);
             break;
-          case 8:
+          case TensorFields.name:
             name = this.str(w, at, e);
             hasName = true;
             break;
-          case 9: {
+          case TensorFields.raw_data: {
             // Payload bytes are only located here, never read: small ones are viewed (memory
             // mode) or copied once the tensor is built; large ones stay on disk (windowed mode).
             rawLen = this.len(w, at, e, 'raw_data');
@@ -1239,16 +1282,16 @@ export class Decoder {
             r.pos += rawLen;
             break;
           }
-          case 10:
+          case TensorFields.double_data:
             doubleSeg = this.typedRun(w, at, e, doubleSeg, WIRE_I64);
             break;
-          case 11:
+          case TensorFields.uint64_data:
             uint64Seg = this.typedRun(w, at, e, uint64Seg, WIRE_VARINT);
             break;
-          case 12:
+          case TensorFields.doc_string:
             docString = this.str(w, at, e);
             break;
-          case 13: {
+          case TensorFields.external_data: {
             const len = this.len(w, at, e, 'an external_data entry');
             const s = r.pos;
             entries ??= [];
@@ -1257,11 +1300,11 @@ export class Decoder {
             r.pos = s + len;
             break;
           }
-          case 14:
+          case TensorFields.data_location:
             this.varint(w, at);
             location = r.int32(e);
             break;
-          case 16: {
+          case TensorFields.metadata_props: {
             const len = this.len(w, at, e, 'a metadata entry');
             meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
             break;
@@ -1351,10 +1394,10 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1 || f === 2) {
+        if (f === SegmentFields.begin || f === SegmentFields.end) {
           this.varint(w, at);
           const v = r.int64Big(e);
-          if (f === 1) begin = v;
+          if (f === SegmentFields.begin) begin = v;
           else end = v;
         } else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
@@ -1470,11 +1513,18 @@ export class Decoder {
     const bytes = this.gather(seg);
     const units = info.perStorageUnit > 1 ? Math.ceil(size / info.perStorageUnit) : size * info.partsPerElement;
     let count = 0;
-    for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x80) count++;
+    let run = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! < 0x80) {
+        count++;
+        run = 0;
+      } else if (++run >= 10) this.fail('IMPORT_INVALID', `${label}: ${expectField} holds a varint longer than 10 bytes`, seg[0]);
+    }
     if (bytes.length > 0 && bytes[bytes.length - 1]! >= 0x80) this.fail('IMPORT_TRUNCATED', `${label}: ${expectField} ends inside a varint`, seg[seg.length - 2]);
     if (count !== units) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${units} values in ${expectField}, found ${count}`, seg[0]);
     const wire = expectField === 'int32_data' ? 'int32' : expectField === 'int64_data' ? 'int64' : 'uint64';
-    return wrap(() => Tensor.fromVarints(dtype, dims, bytes, wire, { ...init, encoding: expectField as TensorEncoding }));
+    const source = new VarintTensorSource(bytes, wire, dtype, units, byteLength);
+    return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: expectField as TensorEncoding }));
   }
 
   /** A tensor over input bytes: a zero-copy view, a copy (small, windowed) or an on-disk source. */
@@ -1506,9 +1556,9 @@ export class Decoder {
         const f = tag >>> 3;
         const w = tag & 7;
         p.field[d] = f;
-        if (f === 1) valuesR = this.range(w, at, e, valuesR, 'sparse values');
-        else if (f === 2) indicesR = this.range(w, at, e, indicesR, 'sparse indices');
-        else if (f === 3) {
+        if (f === SparseTensorFields.values) valuesR = this.range(w, at, e, valuesR, 'sparse values');
+        else if (f === SparseTensorFields.indices) indicesR = this.range(w, at, e, indicesR, 'sparse indices');
+        else if (f === SparseTensorFields.dims) {
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed dims');
             const end = r.pos + len;
@@ -1545,8 +1595,8 @@ export class Decoder {
       const f = tag >>> 3;
       const w = tag & 7;
       p.field[d] = f;
-      if (f === 1) tensorName = this.str(w, at, e);
-      else if (f === 2) {
+      if (f === AnnotationFields.tensor_name) tensorName = this.str(w, at, e);
+      else if (f === AnnotationFields.quant_parameter_tensor_names) {
         const len = this.len(w, at, e, 'a parameter entry');
         const ps = r.pos;
         params.push(this.pair(ps, ps + len, 'quant_parameter_tensor_names', params.length));
@@ -1579,12 +1629,12 @@ export class Decoder {
       const f = tag >>> 3;
       const w = tag & 7;
       p.field[d] = f;
-      if (f === 1) initR = this.range(w, at, e, initR, 'a graph');
-      else if (f === 2) algoR = this.range(w, at, e, algoR, 'a graph');
-      else if (f === 3 || f === 4) {
+      if (f === TrainingFields.initialization) initR = this.range(w, at, e, initR, 'a graph');
+      else if (f === TrainingFields.algorithm) algoR = this.range(w, at, e, algoR, 'a graph');
+      else if (f === TrainingFields.initialization_binding || f === TrainingFields.update_binding) {
         const len = this.len(w, at, e, 'a binding');
         const bs = r.pos;
-        const list = f === 3 ? initializationBinding : updateBinding;
+        const list = f === TrainingFields.initialization_binding ? initializationBinding : updateBinding;
         list.push(this.pair(bs, bs + len, TrainingSpec.fields[f]!, list.length));
         r.pos = bs + len;
       } else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -1609,7 +1659,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
     let name = '';
     let domain = '';
     let overload = '';
@@ -1629,56 +1679,56 @@ export class Decoder {
       const w = tag & 7;
       p.field[d] = f;
       switch (f) {
-        case 1:
+        case FunctionFields.name:
           name = this.str(w, at, e);
           break;
-        case 4:
+        case FunctionFields.input:
           inputs.push(this.str(w, at, e));
           break;
-        case 5:
+        case FunctionFields.output:
           outputs.push(this.str(w, at, e));
           break;
-        case 6:
+        case FunctionFields.attribute:
           attributeNames.push(this.str(w, at, e));
           break;
-        case 7: {
+        case FunctionFields.node: {
           const len = this.len(w, at, e, 'a node');
           const ns = r.pos;
-          pg.nodes.push(this.node(ns, ns + len, pg.nodes.length, pg.inputNames));
+          pg.nodes.push(this.node(ns, ns + len, pg.nodes.length, pg));
           r.pos = ns + len;
           break;
         }
-        case 8:
+        case FunctionFields.doc_string:
           docString = this.str(w, at, e);
           break;
-        case 9: {
+        case FunctionFields.opset_import: {
           const len = this.len(w, at, e, 'an opset import');
           const os = r.pos;
           this.opset(os, os + len, opsets, 'opset_import', opsets.size);
           r.pos = os + len;
           break;
         }
-        case 10:
+        case FunctionFields.domain:
           domain = this.str(w, at, e);
           break;
-        case 11: {
+        case FunctionFields.attribute_proto: {
           const len = this.len(w, at, e, 'an attribute');
           const as = r.pos;
           attributeDefaults.push(this.attribute(as, as + len, attributeDefaults.length));
           r.pos = as + len;
           break;
         }
-        case 12: {
+        case FunctionFields.value_info: {
           const len = this.len(w, at, e, 'a value info');
           const vs = r.pos;
           pg.valueInfos.push(this.valueInfo(vs, vs + len, 'value_info', pg.valueInfos.length));
           r.pos = vs + len;
           break;
         }
-        case 13:
+        case FunctionFields.overload:
           overload = this.str(w, at, e);
           break;
-        case 14: {
+        case FunctionFields.metadata_props: {
           const len = this.len(w, at, e, 'a metadata entry');
           meta = this.entryInto(r.pos, r.pos + len, meta ?? new Map(), 'metadata_props');
           break;
@@ -1715,28 +1765,35 @@ export class Decoder {
     const pg = this.pending.get(g)!;
     const names = new Map<string, Value>();
     const scope: Scope = { names, parent: outer };
-    const define = (v: Value, what: () => string): void => {
+    /** `what` is a kind of definition, or the node whose output `v` is. */
+    const define = (v: Value, what: string | Node): void => {
       if (v.name === '') return;
       const prev = names.get(v.name);
       if (prev === undefined) names.set(v.name, v);
-      else if (prev !== v) this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${what()}); uses refer to the first definition`, pg.path);
+      else if (prev !== v) {
+        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
+        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
+      }
     };
-    for (const v of g.inputs) define(v, () => 'graph input');
-    for (const v of g.initializers.values()) define(v, () => 'initializer');
-    for (const v of g.sparseInitializers.values()) define(v, () => 'sparse initializer');
+    for (const v of g.inputs) define(v, 'graph input');
+    for (const v of g.initializers.values()) define(v, 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
     for (const n of pg.nodes) {
       const outs = n.outputs;
-      for (let i = 0; i < outs.length; i++) define(outs[i]!, () => `output of ${n.describe()}`);
+      for (let i = 0; i < outs.length; i++) define(outs[i]!, n);
     }
 
     const nodes = pg.nodes;
+    const names_ = pg.inputNames;
+    const ends = pg.inputEnd;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
-      const inputs = pg.inputNames[k]!;
-      if (inputs.length > 0) {
-        const values: (Value | null)[] = new Array(inputs.length);
-        for (let j = 0; j < inputs.length; j++) {
-          const n = inputs[j]!;
+      const from = k === 0 ? 0 : ends[k - 1]!;
+      const count = ends[k]! - from;
+      if (count > 0) {
+        const values: (Value | null)[] = new Array(count);
+        for (let j = 0; j < count; j++) {
+          const n = names_[from + j]!;
           values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
         }
         node.setInputs(values);
@@ -1812,7 +1869,8 @@ export class Decoder {
 function applyInfo(rec: Value, v: Value): void {
   v.type = rec.type;
   v.docString = rec.docString;
-  v.metadataProps = rec.metadataProps;
+  // (reading metadataProps would allocate an empty map per value)
+  if (rec.hasMetadata || v.hasMetadata) v.metadataProps = rec.metadataProps;
   v.unknownFields = rec.unknownFields;
 }
 

@@ -33,7 +33,31 @@ import {
 } from '@onnxkit/graph';
 import { ExportError } from './errors.js';
 import { getExtras, getGraphHints, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
-import { DATA_LOCATION_EXTERNAL } from './schema.js';
+import {
+  AnnotationFields,
+  AttributeFields,
+  DATA_LOCATION_EXTERNAL,
+  DimFields,
+  EntryFields,
+  FunctionFields,
+  GraphFields,
+  ModelFields,
+  NodeFields,
+  OpsetFields,
+  SegmentFields,
+  ShapeFields,
+  SparseTensorFields,
+  TensorFields,
+  TrainingFields,
+  TypeFields,
+  TypeMapFields,
+  TypeOpaqueFields,
+  TypeOptionalFields,
+  TypeSequenceFields,
+  TypeTensorFields,
+  ValueInfoFields,
+} from './schema.js';
+import { VarintTensorSource } from './wire.js';
 
 export interface EncodeOptions {
   /**
@@ -57,6 +81,8 @@ export function isRangeReadable(s: TensorSource | undefined): s is RangeReadable
 
 const LEN = 2;
 const I32 = 5;
+/** Streaming: payloads of at least this many bytes go to the sink as they are, not via the chunk. */
+const DIRECT_BYTES = 64 * 1024;
 
 function varintSize(v: number): number {
   if (v < 0x80) return 1;
@@ -276,14 +302,15 @@ export class WriteOut {
 
   private bytesBody(bytes: Uint8Array): void {
     const n = bytes.byteLength;
-    if (this.sink === undefined || this.pos + n <= this.buf.byteLength) {
+    if (this.sink === undefined || (n < DIRECT_BYTES && this.pos + n <= this.buf.byteLength)) {
       this.buf.set(bytes, this.pos);
       this.pos += n;
       return;
     }
-    // Larger than what is left of the chunk: flush, then hand big payloads over without copying.
+    // Streaming a large payload (a tensor's bytes, in memory or a view of the file it came
+    // from): hand the view itself to the sink, with no copy into the chunk.
     this.flush();
-    if (n * 2 > this.buf.byteLength) {
+    if (n >= DIRECT_BYTES || n > this.buf.byteLength) {
       this.sink!(bytes);
       this.flushed += n;
     } else {
@@ -347,24 +374,24 @@ export class ModelEncoder {
   ) {}
 
   model(o: Out, m: Model): void {
-    if (m.irVersion !== 0) o.i64(1, BigInt(m.irVersion));
-    if (m.producerName) o.s(2, m.producerName);
-    if (m.producerVersion) o.s(3, m.producerVersion);
-    if (m.domain) o.s(4, m.domain);
-    if (m.modelVersion !== 0n) o.i64(5, m.modelVersion);
-    if (m.docString) o.s(6, m.docString);
-    o.open(7);
+    if (m.irVersion !== 0) o.i64(ModelFields.ir_version, BigInt(m.irVersion));
+    if (m.producerName) o.s(ModelFields.producer_name, m.producerName);
+    if (m.producerVersion) o.s(ModelFields.producer_version, m.producerVersion);
+    if (m.domain) o.s(ModelFields.domain, m.domain);
+    if (m.modelVersion !== 0n) o.i64(ModelFields.model_version, m.modelVersion);
+    if (m.docString) o.s(ModelFields.doc_string, m.docString);
+    o.open(ModelFields.graph);
     this.graphBody(o, m.graph);
     o.close();
-    this.opsets(o, 8, m.opsetImports);
-    this.entries(o, 14, m.metadataProps);
+    this.opsets(o, ModelFields.opset_import, m.opsetImports);
+    this.entries(o, ModelFields.metadata_props, m.metadataProps);
     for (const t of m.trainingInfo) {
-      o.open(20);
+      o.open(ModelFields.training_info);
       this.training(o, t);
       o.close();
     }
     for (const f of m.functions) {
-      o.open(25);
+      o.open(ModelFields.functions);
       this.function(o, f);
       o.close();
     }
@@ -378,8 +405,8 @@ export class ModelEncoder {
   private opsets(o: Out, field: number, opsets: ReadonlyMap<string, number>): void {
     for (const [domain, version] of opsets) {
       o.open(field);
-      if (domain !== '' || !isPresent(opsets, `opset-no-domain:${domain}`)) o.s(1, domain);
-      o.i64(2, BigInt(version));
+      if (domain !== '' || !isPresent(opsets, `opset-no-domain:${domain}`)) o.s(OpsetFields.domain, domain);
+      o.i64(OpsetFields.version, BigInt(version));
       this.unknown(o, getExtras(opsets, `opset:${domain}`));
       o.close();
     }
@@ -388,8 +415,8 @@ export class ModelEncoder {
   private entries(o: Out, field: number, map: ReadonlyMap<string, string>): void {
     for (const [k, v] of map) {
       o.open(field);
-      o.s(1, k);
-      o.s(2, v);
+      o.s(EntryFields.key, k);
+      o.s(EntryFields.value, v);
       this.unknown(o, getExtras(map, `entry:${k}`));
       o.close();
     }
@@ -398,8 +425,8 @@ export class ModelEncoder {
   private pairs(o: Out, field: number, list: readonly (readonly [string, string])[]): void {
     for (const pair of list) {
       o.open(field);
-      o.s(1, pair[0]);
-      o.s(2, pair[1]);
+      o.s(EntryFields.key, pair[0]);
+      o.s(EntryFields.value, pair[1]);
       this.unknown(o, getExtras(pair, 'entry'));
       o.close();
     }
@@ -407,61 +434,61 @@ export class ModelEncoder {
 
   private training(o: Out, t: TrainingInfo): void {
     if (t.initialization) {
-      o.open(1);
+      o.open(TrainingFields.initialization);
       this.graphBody(o, t.initialization);
       o.close();
     }
     if (t.algorithm) {
-      o.open(2);
+      o.open(TrainingFields.algorithm);
       this.graphBody(o, t.algorithm);
       o.close();
     }
-    this.pairs(o, 3, t.initializationBinding);
-    this.pairs(o, 4, t.updateBinding);
+    this.pairs(o, TrainingFields.initialization_binding, t.initializationBinding);
+    this.pairs(o, TrainingFields.update_binding, t.updateBinding);
     this.unknown(o, t.unknownFields);
   }
 
   private function(o: Out, f: OnnxFunction): void {
-    if (f.name) o.s(1, f.name);
-    for (const v of f.graph.inputs) o.s(4, v.name);
-    for (const v of f.graph.outputs) o.s(5, v.name);
-    for (const a of f.attributeNames) o.s(6, a);
+    if (f.name) o.s(FunctionFields.name, f.name);
+    for (const v of f.graph.inputs) o.s(FunctionFields.input, v.name);
+    for (const v of f.graph.outputs) o.s(FunctionFields.output, v.name);
+    for (const a of f.attributeNames) o.s(FunctionFields.attribute, a);
     for (const n of f.graph) {
-      o.open(7);
+      o.open(FunctionFields.node);
       this.node(o, n);
       o.close();
     }
-    if (f.docString) o.s(8, f.docString);
-    this.opsets(o, 9, f.opsetImports);
-    if (f.domain) o.s(10, f.domain);
+    if (f.docString) o.s(FunctionFields.doc_string, f.docString);
+    this.opsets(o, FunctionFields.opset_import, f.opsetImports);
+    if (f.domain) o.s(FunctionFields.domain, f.domain);
     for (const a of f.attributeDefaults) {
-      o.open(11);
+      o.open(FunctionFields.attribute_proto);
       this.attribute(o, a);
       o.close();
     }
-    this.valueInfos(o, 12, f.graph);
-    if (f.overload) o.s(13, f.overload);
-    this.entries(o, 14, f.metadataProps);
+    this.valueInfos(o, FunctionFields.value_info, f.graph);
+    if (f.overload) o.s(FunctionFields.overload, f.overload);
+    this.entries(o, FunctionFields.metadata_props, f.metadataProps);
     this.unknown(o, f.unknownFields);
   }
 
   graphBody(o: Out, g: Graph): void {
     for (const n of g) {
-      o.open(1);
+      o.open(GraphFields.node);
       this.node(o, n);
       o.close();
     }
-    if (g.name) o.s(2, g.name);
+    if (g.name) o.s(GraphFields.name, g.name);
     for (const [name, v] of g.initializers) {
       const t = v.constValue;
       if (t === null) throw new ExportError('EXPORT_INVALID', `initializer '${name}' of graph '${g.name}' has no tensor`);
-      o.open(5);
+      o.open(GraphFields.initializer);
       this.tensorBody(o, t, name);
       o.close();
     }
-    if (g.docString) o.s(10, g.docString);
+    if (g.docString) o.s(GraphFields.doc_string, g.docString);
     for (const v of g.inputs) {
-      o.open(11);
+      o.open(GraphFields.input);
       this.valueInfoBody(o, v, v.name);
       o.close();
     }
@@ -469,7 +496,7 @@ export class ModelEncoder {
     // A Value may be listed as an output more than once, each slot with its own recorded info.
     const seen = hints && hints.outputInfo.size > 0 ? new Map<Value, number>() : undefined;
     for (const v of g.outputs) {
-      o.open(12);
+      o.open(GraphFields.output);
       let info: Value = v;
       if (seen !== undefined) {
         const k = seen.get(v) ?? 0;
@@ -479,20 +506,20 @@ export class ModelEncoder {
       this.valueInfoBody(o, info, v.name);
       o.close();
     }
-    this.valueInfos(o, 13, g);
+    this.valueInfos(o, GraphFields.value_info, g);
     for (const q of g.quantizationAnnotations) {
-      o.open(14);
+      o.open(GraphFields.quantization_annotation);
       this.annotation(o, q);
       o.close();
     }
     for (const [name, v] of g.sparseInitializers) {
       const s = v.sparseValue;
       if (s === null) throw new ExportError('EXPORT_INVALID', `sparse initializer '${name}' of graph '${g.name}' has no sparse value`);
-      o.open(15);
+      o.open(GraphFields.sparse_initializer);
       this.sparseBody(o, s, name);
       o.close();
     }
-    this.entries(o, 16, g.metadataProps);
+    this.entries(o, GraphFields.metadata_props, g.metadataProps);
     this.unknown(o, g.unknownFields);
   }
 
@@ -529,14 +556,14 @@ export class ModelEncoder {
   }
 
   valueInfoBody(o: Out, v: Value, name: string): void {
-    o.s(1, name);
+    o.s(ValueInfoFields.name, name);
     if (v.type !== null) {
-      o.open(2);
+      o.open(ValueInfoFields.type);
       this.type(o, v.type);
       o.close();
     }
-    if (v.docString) o.s(3, v.docString);
-    if (v.hasMetadata) this.entries(o, 4, v.metadataProps);
+    if (v.docString) o.s(ValueInfoFields.doc_string, v.docString);
+    if (v.hasMetadata) this.entries(o, ValueInfoFields.metadata_props, v.metadataProps);
     this.unknown(o, v.unknownFields);
   }
 
@@ -546,16 +573,16 @@ export class ModelEncoder {
       switch (t.kind) {
         case 'tensor':
         case 'sparse_tensor':
-          o.open(t.kind === 'tensor' ? 1 : 8);
+          o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
           this.tensorType(o, t);
           this.unknown(o, getExtras(t, 'inner'));
           o.close();
           return;
         case 'sequence':
         case 'optional':
-          o.open(t.kind === 'sequence' ? 4 : 9);
+          o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
           if (t.elem !== null) {
-            o.open(1);
+            o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
             this.type(o, t.elem);
             o.close();
           }
@@ -563,10 +590,10 @@ export class ModelEncoder {
           o.close();
           return;
         case 'map':
-          o.open(5);
-          o.i32(1, t.keyType);
+          o.open(TypeFields.map_type);
+          o.i32(TypeMapFields.key_type, t.keyType);
           if (t.value !== null) {
-            o.open(2);
+            o.open(TypeMapFields.value_type);
             this.type(o, t.value);
             o.close();
           }
@@ -574,9 +601,9 @@ export class ModelEncoder {
           o.close();
           return;
         case 'opaque':
-          o.open(7);
-          if (t.domain) o.s(1, t.domain);
-          if (t.name) o.s(2, t.name);
+          o.open(TypeFields.opaque_type);
+          if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
+          if (t.name) o.s(TypeOpaqueFields.name, t.name);
           this.unknown(o, getExtras(t, 'inner'));
           o.close();
           return;
@@ -584,26 +611,27 @@ export class ModelEncoder {
           return;
       }
     };
-    const memberField = t.kind === 'tensor' ? 1 : t.kind === 'sequence' ? 4 : t.kind === 'map' ? 5 : t.kind === 'opaque' ? 7 : t.kind === 'sparse_tensor' ? 8 : t.kind === 'optional' ? 9 : 0;
-    if (memberField < 6) member();
-    if (den !== undefined) o.s(6, den);
-    if (memberField > 6) member();
+    // Fields in number order: the value member goes before or after denotation by its number.
+    const memberField = t.kind === 'empty' ? 0 : TypeFields[`${t.kind}_type`];
+    if (memberField < TypeFields.denotation) member();
+    if (den !== undefined) o.s(TypeFields.denotation, den);
+    if (memberField > TypeFields.denotation) member();
     this.unknown(o, getExtras(t, 'type'));
   }
 
   private tensorType(o: Out, t: TensorType): void {
-    o.i32(1, t.elemType);
+    o.i32(TypeTensorFields.elem_type, t.elemType);
     if (t.shape !== null) {
-      o.open(2);
+      o.open(TypeTensorFields.shape);
       t.shape.forEach((d, i) => {
-        o.open(1);
+        o.open(ShapeFields.dim);
         if (typeof d === 'number') {
           if (!Number.isSafeInteger(d)) throw new ExportError('EXPORT_INVALID', `a shape has dimension ${d}, which is not an integer`);
-          o.i64(1, BigInt(d));
+          o.i64(DimFields.dim_value, BigInt(d));
         }
-        else if (typeof d === 'string') o.s(2, d);
+        else if (typeof d === 'string') o.s(DimFields.dim_param, d);
         const den = t.dimDenotations?.[i];
-        if (den !== undefined) o.s(3, den);
+        if (den !== undefined) o.s(DimFields.denotation, den);
         this.unknown(o, getExtras(t, `dim:${i}`));
         o.close();
       });
@@ -613,24 +641,24 @@ export class ModelEncoder {
   }
 
   private node(o: Out, n: Node): void {
-    for (const v of n.inputs) o.s(1, v === null ? '' : v.name);
-    for (const v of n.outputs) o.s(2, v.name);
-    if (n.name || isPresent(n, 'name')) o.s(3, n.name);
-    if (n.opType) o.s(4, n.opType);
+    for (const v of n.inputs) o.s(NodeFields.input, v === null ? '' : v.name);
+    for (const v of n.outputs) o.s(NodeFields.output, v.name);
+    if (n.name || isPresent(n, 'name')) o.s(NodeFields.name, n.name);
+    if (n.opType) o.s(NodeFields.op_type, n.opType);
     for (const a of n.attributes.values()) {
-      o.open(5);
+      o.open(NodeFields.attribute);
       this.attribute(o, a);
       o.close();
     }
-    if (n.docString) o.s(6, n.docString);
-    if (n.domain || isPresent(n, 'domain')) o.s(7, n.domain);
-    if (n.overload) o.s(8, n.overload);
-    if (n.hasMetadata) this.entries(o, 9, n.metadataProps);
+    if (n.docString) o.s(NodeFields.doc_string, n.docString);
+    if (n.domain || isPresent(n, 'domain')) o.s(NodeFields.domain, n.domain);
+    if (n.overload) o.s(NodeFields.overload, n.overload);
+    if (n.hasMetadata) this.entries(o, NodeFields.metadata_props, n.metadataProps);
     this.unknown(o, n.unknownFields);
   }
 
   attribute(o: Out, a: Attribute): void {
-    o.s(1, a.name);
+    o.s(AttributeFields.name, a.name);
     const v = a.value;
     const ref = a.isRef;
     const rawStrings = getRawAttributeStrings(a);
@@ -638,47 +666,47 @@ export class ModelEncoder {
     if (!ref) {
       switch (a.type) {
         case AttributeType.FLOAT:
-          if (rawFloats) o.raw(fixed32Field(2, rawFloats, 0));
-          else o.f32(2, v as number);
+          if (rawFloats) o.raw(fixed32Field(AttributeFields.f, rawFloats, 0));
+          else o.f32(AttributeFields.f, v as number);
           break;
         case AttributeType.INT:
-          o.i64(3, v as bigint);
+          o.i64(AttributeFields.i, v as bigint);
           break;
         case AttributeType.STRING:
-          if (rawStrings) o.b(4, rawStrings[0]!);
-          else o.s(4, v as string);
+          if (rawStrings) o.b(AttributeFields.s, rawStrings[0]!);
+          else o.s(AttributeFields.s, v as string);
           break;
         case AttributeType.TENSOR:
-          o.open(5);
+          o.open(AttributeFields.t);
           this.tensorBody(o, v as Tensor, (v as Tensor).name);
           o.close();
           break;
         case AttributeType.GRAPH:
-          o.open(6);
+          o.open(AttributeFields.g);
           this.graphBody(o, v as Graph);
           o.close();
           break;
         case AttributeType.FLOATS:
-          if (rawFloats) for (let i = 0; i < rawFloats.byteLength; i += 4) o.raw(fixed32Field(7, rawFloats, i));
-          else for (const x of v as readonly number[]) o.f32(7, x);
+          if (rawFloats) for (let i = 0; i < rawFloats.byteLength; i += 4) o.raw(fixed32Field(AttributeFields.floats, rawFloats, i));
+          else for (const x of v as readonly number[]) o.f32(AttributeFields.floats, x);
           break;
         case AttributeType.INTS:
-          for (const x of v as readonly bigint[]) o.i64(8, x);
+          for (const x of v as readonly bigint[]) o.i64(AttributeFields.ints, x);
           break;
         case AttributeType.STRINGS:
-          if (rawStrings) for (const x of rawStrings) o.b(9, x);
-          else for (const x of v as readonly string[]) o.s(9, x);
+          if (rawStrings) for (const x of rawStrings) o.b(AttributeFields.strings, x);
+          else for (const x of v as readonly string[]) o.s(AttributeFields.strings, x);
           break;
         case AttributeType.TENSORS:
           for (const t of v as readonly Tensor[]) {
-            o.open(10);
+            o.open(AttributeFields.tensors);
             this.tensorBody(o, t, t.name);
             o.close();
           }
           break;
         case AttributeType.GRAPHS:
           for (const g of v as readonly Graph[]) {
-            o.open(11);
+            o.open(AttributeFields.graphs);
             this.graphBody(o, g);
             o.close();
           }
@@ -687,30 +715,30 @@ export class ModelEncoder {
           break;
       }
     }
-    if (a.docString) o.s(13, a.docString);
+    if (a.docString) o.s(AttributeFields.doc_string, a.docString);
     if (!ref) {
       if (a.type === AttributeType.TYPE_PROTO) {
-        o.open(14);
+        o.open(AttributeFields.tp);
         this.type(o, v as TypeInfo);
         o.close();
       } else if (a.type === AttributeType.TYPE_PROTOS) {
         for (const t of v as readonly TypeInfo[]) {
-          o.open(15);
+          o.open(AttributeFields.type_protos);
           this.type(o, t);
           o.close();
         }
       }
     }
-    o.i32(20, a.type);
-    if (ref) o.s(21, a.refAttrName);
+    o.i32(AttributeFields.type, a.type);
+    if (ref) o.s(AttributeFields.ref_attr_name, a.refAttrName);
     if (!ref) {
       if (a.type === AttributeType.SPARSE_TENSOR) {
-        o.open(22);
+        o.open(AttributeFields.sparse_tensor);
         this.sparseBody(o, v as SparseTensor, (v as SparseTensor).values.name);
         o.close();
       } else if (a.type === AttributeType.SPARSE_TENSORS) {
         for (const s of v as readonly SparseTensor[]) {
-          o.open(23);
+          o.open(AttributeFields.sparse_tensors);
           this.sparseBody(o, s, s.values.name);
           o.close();
         }
@@ -720,19 +748,19 @@ export class ModelEncoder {
   }
 
   private sparseBody(o: Out, s: SparseTensor, name: string): void {
-    o.open(1);
+    o.open(SparseTensorFields.values);
     this.tensorBody(o, s.values, name);
     o.close();
-    o.open(2);
+    o.open(SparseTensorFields.indices);
     this.tensorBody(o, s.indices, s.indices.name);
     o.close();
-    for (const d of s.dims) o.i64(3, BigInt(d));
+    for (const d of s.dims) o.i64(SparseTensorFields.dims, BigInt(d));
     this.unknown(o, getExtras(s, 'sparse'));
   }
 
   private annotation(o: Out, q: QuantizationAnnotation): void {
-    if (q.tensorName) o.s(1, q.tensorName);
-    this.pairs(o, 2, q.params);
+    if (q.tensorName) o.s(AnnotationFields.tensor_name, q.tensorName);
+    this.pairs(o, AnnotationFields.quant_parameter_tensor_names, q.params);
     this.unknown(o, getExtras(q, 'annotation'));
   }
 
@@ -747,26 +775,26 @@ export class ModelEncoder {
   }
 
   tensorBody(o: Out, t: Tensor, name: string): void {
-    for (const d of t.dims) o.u(1, d);
-    o.i32(2, t.dtype);
+    for (const d of t.dims) o.u(TensorFields.dims, d);
+    o.i32(TensorFields.data_type, t.dtype);
     if (t.segment) {
-      o.open(3);
-      o.i64(1, t.segment.begin);
-      o.i64(2, t.segment.end);
+      o.open(TensorFields.segment);
+      o.i64(SegmentFields.begin, t.segment.begin);
+      o.i64(SegmentFields.end, t.segment.end);
       this.unknown(o, getExtras(t.segment, 'segment'));
       o.close();
     }
     const field = this.field(t);
     const n = t.byteLength;
-    if (field === 'float_data' && n > 0) o.payload(4, t, n);
-    if (field === 'int32_data') this.varints(o, 5, t);
-    if (field === 'string_data') for (const s of t.strings()) o.b(6, s);
-    if (field === 'int64_data') this.varints(o, 7, t);
-    if (name || isPresent(t, 'name')) o.s(8, name);
-    if (field === 'raw_data') o.payload(9, t, n);
-    if (field === 'double_data' && n > 0) o.payload(10, t, n);
-    if (field === 'uint64_data') this.varints(o, 11, t);
-    if (t.docString) o.s(12, t.docString);
+    if (field === 'float_data' && n > 0) o.payload(TensorFields.float_data, t, n);
+    if (field === 'int32_data') this.varints(o, TensorFields.int32_data, t);
+    if (field === 'string_data') for (const s of t.strings()) o.b(TensorFields.string_data, s);
+    if (field === 'int64_data') this.varints(o, TensorFields.int64_data, t);
+    if (name || isPresent(t, 'name')) o.s(TensorFields.name, name);
+    if (field === 'raw_data') o.payload(TensorFields.raw_data, t, n);
+    if (field === 'double_data' && n > 0) o.payload(TensorFields.double_data, t, n);
+    if (field === 'uint64_data') this.varints(o, TensorFields.uint64_data, t);
+    if (t.docString) o.s(TensorFields.doc_string, t.docString);
     if (field === 'external') {
       const planned = this.plan?.get(t);
       const info = planned ?? t.external!;
@@ -776,20 +804,20 @@ export class ModelEncoder {
         const entries: [string, string][] = [['location', info.location], ['offset', String(info.offset)]];
         if (info.length !== undefined) entries.push(['length', String(info.length)]);
         if (info.checksum !== undefined) entries.push(['checksum', info.checksum]);
-        this.pairs(o, 13, entries);
+        this.pairs(o, TensorFields.external_data, entries);
       }
-      o.i32(14, DATA_LOCATION_EXTERNAL);
+      o.i32(TensorFields.data_location, DATA_LOCATION_EXTERNAL);
     }
-    this.entries(o, 16, t.metadataProps);
+    this.entries(o, TensorFields.metadata_props, t.metadataProps);
     this.unknown(o, t.unknownFields);
   }
 
   private varints(o: Out, field: number, t: Tensor): void {
     let bytes = this.varintCache.get(t);
     if (bytes === undefined) {
-      const vp = t.varintPayload;
-      const wire = field === 5 ? 'int32' : field === 7 ? 'int64' : 'uint64';
-      bytes = vp !== undefined && vp.wire === wire ? vp.bytes : varintsOf(t);
+      const src = t.source;
+      const wire = field === TensorFields.int32_data ? 'int32' : field === TensorFields.int64_data ? 'int64' : 'uint64';
+      bytes = src instanceof VarintTensorSource && src.wire === wire && src.dtype === t.dtype ? src.varints : varintsOf(t);
       this.varintCache.set(t, bytes);
     }
     if (bytes.byteLength > 0) o.b(field, bytes);
@@ -830,7 +858,7 @@ function varintsOf(t: Tensor): Uint8Array {
   return out;
 }
 
-/** A fixed32 field (tag + 4 bytes) from raw bits; fields 2 and 7 have one-byte tags. */
+/** A fixed32 field (tag + 4 bytes) from raw bits; AttributeProto.f and .floats (2, 7) have one-byte tags. */
 function fixed32Field(field: number, bits: Uint8Array, at: number): Uint8Array {
   const out = new Uint8Array(5);
   out[0] = field * 8 + I32;

@@ -1,137 +1,242 @@
 /**
- * Field names of every ONNX message through IR version 13, by field number, as in
- * `schema/onnx.proto` (the schema of record). The codec's decoders and encoders use the numbers
- * directly; these tables name fields in error paths and tell known fields from unknown ones.
+ * The field numbers of every ONNX message through IR version 13, by name: the one table the
+ * codec's decoders and encoders read them from (`TensorFields.raw_data`, never a bare 9), checked
+ * field by field against `schema/onnx.proto` (the schema of record) by test/schema.test.ts. Each
+ * `…Spec` is the same table inverted (number → name), which names fields in error paths and
+ * tells known fields from unknown ones.
  */
 import type { MessageSpec } from './wire.js';
 
-function spec(name: string, fields: Record<number, string>): MessageSpec {
-  return { name, fields };
+/** A message's fields by name, and the spec (number → name) derived from them. */
+function spec<F extends Readonly<Record<string, number>>>(name: string, byName: F): MessageSpec & { readonly byName: F } {
+  const fields: Record<number, string> = {};
+  for (const [k, n] of Object.entries(byName)) fields[n] = k;
+  return { name, fields, byName };
 }
 
-export const ModelSpec = spec('ModelProto', {
-  1: 'ir_version',
-  2: 'producer_name',
-  3: 'producer_version',
-  4: 'domain',
-  5: 'model_version',
-  6: 'doc_string',
-  7: 'graph',
-  8: 'opset_import',
-  14: 'metadata_props',
-  20: 'training_info',
-  25: 'functions',
-  26: 'configuration',
-});
+export const ModelFields = {
+  ir_version: 1,
+  producer_name: 2,
+  producer_version: 3,
+  domain: 4,
+  model_version: 5,
+  doc_string: 6,
+  graph: 7,
+  opset_import: 8,
+  metadata_props: 14,
+  training_info: 20,
+  functions: 25,
+  configuration: 26,
+} as const;
+export const ModelSpec = spec('ModelProto', ModelFields);
 
-export const GraphSpec = spec('GraphProto', {
-  1: 'node',
-  2: 'name',
-  5: 'initializer',
-  10: 'doc_string',
-  11: 'input',
-  12: 'output',
-  13: 'value_info',
-  14: 'quantization_annotation',
-  15: 'sparse_initializer',
-  16: 'metadata_props',
-});
+export const GraphFields = {
+  node: 1,
+  name: 2,
+  initializer: 5,
+  doc_string: 10,
+  input: 11,
+  output: 12,
+  value_info: 13,
+  quantization_annotation: 14,
+  sparse_initializer: 15,
+  metadata_props: 16,
+} as const;
+export const GraphSpec = spec('GraphProto', GraphFields);
 
-export const NodeSpec = spec('NodeProto', {
-  1: 'input',
-  2: 'output',
-  3: 'name',
-  4: 'op_type',
-  5: 'attribute',
-  6: 'doc_string',
-  7: 'domain',
-  8: 'overload',
-  9: 'metadata_props',
-  10: 'device_configurations',
-});
+export const NodeFields = {
+  input: 1,
+  output: 2,
+  name: 3,
+  op_type: 4,
+  attribute: 5,
+  doc_string: 6,
+  domain: 7,
+  overload: 8,
+  metadata_props: 9,
+  device_configurations: 10,
+} as const;
+export const NodeSpec = spec('NodeProto', NodeFields);
 
-export const AttributeSpec = spec('AttributeProto', {
-  1: 'name',
-  2: 'f',
-  3: 'i',
-  4: 's',
-  5: 't',
-  6: 'g',
-  7: 'floats',
-  8: 'ints',
-  9: 'strings',
-  10: 'tensors',
-  11: 'graphs',
-  13: 'doc_string',
-  14: 'tp',
-  15: 'type_protos',
-  20: 'type',
-  21: 'ref_attr_name',
-  22: 'sparse_tensor',
-  23: 'sparse_tensors',
-});
+export const AttributeFields = {
+  name: 1,
+  f: 2,
+  i: 3,
+  s: 4,
+  t: 5,
+  g: 6,
+  floats: 7,
+  ints: 8,
+  strings: 9,
+  tensors: 10,
+  graphs: 11,
+  doc_string: 13,
+  tp: 14,
+  type_protos: 15,
+  type: 20,
+  ref_attr_name: 21,
+  sparse_tensor: 22,
+  sparse_tensors: 23,
+} as const;
+export const AttributeSpec = spec('AttributeProto', AttributeFields);
 
-export const ValueInfoSpec = spec('ValueInfoProto', { 1: 'name', 2: 'type', 3: 'doc_string', 4: 'metadata_props' });
+export const ValueInfoFields = {
+  name: 1,
+  type: 2,
+  doc_string: 3,
+  metadata_props: 4,
+} as const;
+export const ValueInfoSpec = spec('ValueInfoProto', ValueInfoFields);
 
-export const TensorSpec = spec('TensorProto', {
-  1: 'dims',
-  2: 'data_type',
-  3: 'segment',
-  4: 'float_data',
-  5: 'int32_data',
-  6: 'string_data',
-  7: 'int64_data',
-  8: 'name',
-  9: 'raw_data',
-  10: 'double_data',
-  11: 'uint64_data',
-  12: 'doc_string',
-  13: 'external_data',
-  14: 'data_location',
-  16: 'metadata_props',
-});
+export const TensorFields = {
+  dims: 1,
+  data_type: 2,
+  segment: 3,
+  float_data: 4,
+  int32_data: 5,
+  string_data: 6,
+  int64_data: 7,
+  name: 8,
+  raw_data: 9,
+  double_data: 10,
+  uint64_data: 11,
+  doc_string: 12,
+  external_data: 13,
+  data_location: 14,
+  metadata_props: 16,
+} as const;
+export const TensorSpec = spec('TensorProto', TensorFields);
 
-export const SegmentSpec = spec('TensorProto.Segment', { 1: 'begin', 2: 'end' });
+export const SegmentFields = {
+  begin: 1,
+  end: 2,
+} as const;
+export const SegmentSpec = spec('TensorProto.Segment', SegmentFields);
 
-export const SparseTensorSpec = spec('SparseTensorProto', { 1: 'values', 2: 'indices', 3: 'dims' });
+export const SparseTensorFields = {
+  values: 1,
+  indices: 2,
+  dims: 3,
+} as const;
+export const SparseTensorSpec = spec('SparseTensorProto', SparseTensorFields);
 
-export const TypeSpec = spec('TypeProto', {
-  1: 'tensor_type',
-  4: 'sequence_type',
-  5: 'map_type',
-  6: 'denotation',
-  7: 'opaque_type',
-  8: 'sparse_tensor_type',
-  9: 'optional_type',
-});
-export const TypeTensorSpec = spec('TypeProto.Tensor', { 1: 'elem_type', 2: 'shape' });
-export const TypeSequenceSpec = spec('TypeProto.Sequence', { 1: 'elem_type' });
-export const TypeMapSpec = spec('TypeProto.Map', { 1: 'key_type', 2: 'value_type' });
-export const TypeOptionalSpec = spec('TypeProto.Optional', { 1: 'elem_type' });
-export const TypeOpaqueSpec = spec('TypeProto.Opaque', { 1: 'domain', 2: 'name' });
+export const TypeFields = {
+  tensor_type: 1,
+  sequence_type: 4,
+  map_type: 5,
+  denotation: 6,
+  opaque_type: 7,
+  sparse_tensor_type: 8,
+  optional_type: 9,
+} as const;
+export const TypeSpec = spec('TypeProto', TypeFields);
 
-export const ShapeSpec = spec('TensorShapeProto', { 1: 'dim' });
-export const DimSpec = spec('TensorShapeProto.Dimension', { 1: 'dim_value', 2: 'dim_param', 3: 'denotation' });
+export const TypeTensorFields = {
+  elem_type: 1,
+  shape: 2,
+} as const;
+export const TypeTensorSpec = spec('TypeProto.Tensor', TypeTensorFields);
 
-export const EntrySpec = spec('StringStringEntryProto', { 1: 'key', 2: 'value' });
-export const OpsetSpec = spec('OperatorSetIdProto', { 1: 'domain', 2: 'version' });
-export const AnnotationSpec = spec('TensorAnnotation', { 1: 'tensor_name', 2: 'quant_parameter_tensor_names' });
-export const TrainingSpec = spec('TrainingInfoProto', { 1: 'initialization', 2: 'algorithm', 3: 'initialization_binding', 4: 'update_binding' });
+export const TypeSequenceFields = {
+  elem_type: 1,
+} as const;
+export const TypeSequenceSpec = spec('TypeProto.Sequence', TypeSequenceFields);
 
-export const FunctionSpec = spec('FunctionProto', {
-  1: 'name',
-  4: 'input',
-  5: 'output',
-  6: 'attribute',
-  7: 'node',
-  8: 'doc_string',
-  9: 'opset_import',
-  10: 'domain',
-  11: 'attribute_proto',
-  12: 'value_info',
-  13: 'overload',
-  14: 'metadata_props',
-});
+export const TypeMapFields = {
+  key_type: 1,
+  value_type: 2,
+} as const;
+export const TypeMapSpec = spec('TypeProto.Map', TypeMapFields);
+
+export const TypeOptionalFields = {
+  elem_type: 1,
+} as const;
+export const TypeOptionalSpec = spec('TypeProto.Optional', TypeOptionalFields);
+
+export const TypeOpaqueFields = {
+  domain: 1,
+  name: 2,
+} as const;
+export const TypeOpaqueSpec = spec('TypeProto.Opaque', TypeOpaqueFields);
+
+export const ShapeFields = {
+  dim: 1,
+} as const;
+export const ShapeSpec = spec('TensorShapeProto', ShapeFields);
+
+export const DimFields = {
+  dim_value: 1,
+  dim_param: 2,
+  denotation: 3,
+} as const;
+export const DimSpec = spec('TensorShapeProto.Dimension', DimFields);
+
+export const EntryFields = {
+  key: 1,
+  value: 2,
+} as const;
+export const EntrySpec = spec('StringStringEntryProto', EntryFields);
+
+export const OpsetFields = {
+  domain: 1,
+  version: 2,
+} as const;
+export const OpsetSpec = spec('OperatorSetIdProto', OpsetFields);
+
+export const AnnotationFields = {
+  tensor_name: 1,
+  quant_parameter_tensor_names: 2,
+} as const;
+export const AnnotationSpec = spec('TensorAnnotation', AnnotationFields);
+
+export const TrainingFields = {
+  initialization: 1,
+  algorithm: 2,
+  initialization_binding: 3,
+  update_binding: 4,
+} as const;
+export const TrainingSpec = spec('TrainingInfoProto', TrainingFields);
+
+export const FunctionFields = {
+  name: 1,
+  input: 4,
+  output: 5,
+  attribute: 6,
+  node: 7,
+  doc_string: 8,
+  opset_import: 9,
+  domain: 10,
+  attribute_proto: 11,
+  value_info: 12,
+  overload: 13,
+  metadata_props: 14,
+} as const;
+export const FunctionSpec = spec('FunctionProto', FunctionFields);
+
+/** Every message the codec reads or writes (the schema test walks this list). */
+export const MESSAGE_SPECS: readonly (MessageSpec & { readonly byName: Readonly<Record<string, number>> })[] = [
+  ModelSpec,
+  GraphSpec,
+  NodeSpec,
+  AttributeSpec,
+  ValueInfoSpec,
+  TensorSpec,
+  SegmentSpec,
+  SparseTensorSpec,
+  TypeSpec,
+  TypeTensorSpec,
+  TypeSequenceSpec,
+  TypeMapSpec,
+  TypeOptionalSpec,
+  TypeOpaqueSpec,
+  ShapeSpec,
+  DimSpec,
+  EntrySpec,
+  OpsetSpec,
+  AnnotationSpec,
+  TrainingSpec,
+  FunctionSpec,
+];
 
 /** TensorProto.DataLocation. */
 export const DATA_LOCATION_EXTERNAL = 1;

@@ -7,6 +7,7 @@
  * anything is allocated or skipped, so a 4 GiB claim inside a 1 MB file fails in O(1). Positions
  * are absolute input offsets in both modes; only the window moves.
  */
+import { GraphError, dataTypeInfo, dataTypeName, type DataType, type TensorSource, type TypedArray } from '@onnxkit/graph';
 import type { ImportErrorCode } from './errors.js';
 
 export const WIRE_VARINT = 0;
@@ -114,6 +115,8 @@ export class Reader {
   private view: DataView;
   private readonly input: PositionalInput | undefined;
   private readonly strings: (string | undefined)[] = new Array(STRING_CACHE_MASK + 1);
+  /** codes[n]: a scratch array of n char codes (n ≤ 64), see string(). */
+  private readonly codes: number[][] = [];
   private window: number;
 
   constructor(
@@ -354,7 +357,11 @@ export class Reader {
           }
           if (same) return hit;
         }
-        const str = String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+        // From a reused array of exactly `len` char codes: a subarray per string would be
+        // ~100 bytes of garbage each, and names are most of a weightless graph's strings.
+        const codes = (this.codes[len] ??= new Array<number>(len));
+        for (let i = 0; i < len; i++) codes[i] = buf[start + i]!;
+        const str = String.fromCharCode.apply(null, codes);
         this.strings[slot] = str;
         return str;
       }
@@ -421,5 +428,74 @@ export class Reader {
     if (wire === WIRE_EGROUP) this.fail('IMPORT_WIRE_TYPE', `end-group tag of field ${field} without a matching start`, tagAt);
     this.skip(wire, limit, tagAt, field);
     return this.bytesAt(tagAt, this.pos - tagAt);
+  }
+}
+
+/** Which proto field family a run of packed varints came from. */
+export type VarintWire = 'int32' | 'int64' | 'uint64';
+
+/**
+ * A tensor's data as the packed varints of a typed TensorProto field (`int32_data`,
+ * `int64_data`, `uint64_data`). The IR sees a TensorSource whose bytes cost no I/O: they are
+ * decoded to the packed little-endian layout on first `read()` (32-bit halves, no bigint per
+ * element) and cached; the encoder re-emits `varints` verbatim, so a round trip is lossless.
+ * The caller has checked that `varints` holds exactly `units` complete varints.
+ */
+export class VarintTensorSource implements TensorSource {
+  readonly inMemory = true;
+  readonly description: string;
+  #decoded: Uint8Array | undefined;
+
+  constructor(
+    readonly varints: Uint8Array,
+    readonly wire: VarintWire,
+    readonly dtype: DataType,
+    /** Storage units the varints hold (elements, parts of complex elements, or packed bytes). */
+    readonly units: number,
+    readonly byteLength: number,
+  ) {
+    this.description = `${wire}_data (${units} varints)`;
+  }
+
+  read(): Uint8Array {
+    return (this.#decoded ??= this.#decode());
+  }
+
+  #decode(): Uint8Array {
+    const info = dataTypeInfo(this.dtype);
+    const Storage = info.storage;
+    if (Storage === undefined) throw new GraphError(`${dataTypeName(this.dtype)} cannot come from ${this.wire}_data`);
+    const src = this.varints;
+    const n = this.units;
+    const wide = Storage.BYTES_PER_ELEMENT === 8;
+    const out = new Storage(n);
+    // 64-bit values go in as two little-endian 32-bit halves; narrower storage takes the low
+    // 32 bits as a signed int (a typed array store wraps it to its width, like a C cast).
+    const halves = wide ? new Uint32Array(out.buffer, 0, 2 * n) : undefined;
+    const narrow = wide ? undefined : (out as Exclude<TypedArray, BigInt64Array | BigUint64Array>);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      let lo = 0;
+      let hi = 0;
+      let b = src[pos++]!;
+      lo = b & 0x7f;
+      if (b >= 0x80) {
+        let shift = 7;
+        do {
+          b = src[pos++]!;
+          if (shift < 28) lo |= (b & 0x7f) << shift;
+          else if (shift === 28) {
+            lo |= (b & 0x0f) << 28;
+            hi = (b & 0x7f) >>> 4;
+          } else hi |= (b & 0x7f) << (shift - 32);
+          shift += 7;
+        } while (b >= 0x80 && shift < 70);
+      }
+      if (halves !== undefined) {
+        halves[2 * i] = lo;
+        halves[2 * i + 1] = hi;
+      } else narrow![i] = lo | 0;
+    }
+    return new Uint8Array(out.buffer, 0, this.byteLength);
   }
 }

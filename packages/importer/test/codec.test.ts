@@ -7,17 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALL_DATA_TYPES,
+  Attribute,
   AttributeType,
   DataType,
+  GraphBuilder,
+  Tensor,
   dataTypeInfo,
   packedByteLength,
   type Graph,
   type SparseTensor,
-  type Tensor,
   type TypeInfo,
 } from '@onnxkit/graph';
 import { decode, decodeTensorProto, decodeWithDiagnostics, encode, encodeTensorProto, ImportError } from '@onnxkit/importer';
 import { cat, f32le, fBytes, fDouble, fFloat, fMsg, fVarint, model, node, opset, packedVarints, reluModel, tag, tensorType, valueInfo } from './helpers/pb.js';
+import { VarintTensorSource } from '../src/wire.js';
 
 function importError(fn: () => unknown): ImportError {
   try {
@@ -97,7 +100,9 @@ describe('wire types and repeated encodings', () => {
     const max = 2n ** 63n - 1n;
     const i64 = cat(fVarint(1, 3), fVarint(2, DataType.INT64), packedVarints(7, [min, -1n, max]));
     const t64 = constantTensor(i64);
-    expect(t64.varintPayload?.wire).toBe('int64');
+    expect(t64.source).toBeInstanceOf(VarintTensorSource);
+    expect((t64.source as VarintTensorSource).wire).toBe('int64');
+    expect(t64.isLazy).toBe(false);
     expect(Array.from(t64.toArray() as BigInt64Array)).toEqual([min, -1n, max]);
     expect(encode(decode(constantModel(i64)))).toEqual(constantModel(i64));
 
@@ -105,6 +110,49 @@ describe('wire types and repeated encodings', () => {
     expect(Array.from(constantTensor(u64).toArray() as BigUint64Array)).toEqual([2n ** 64n - 1n, 0n]);
     const u32 = cat(fVarint(1, 1), fVarint(2, DataType.UINT32), fVarint(11, 4294967295));
     expect(Array.from(constantTensor(u32).toArray() as Uint32Array)).toEqual([4294967295]);
+  });
+
+  it('decodes varint payloads exactly, 64-bit values without bigint arithmetic', () => {
+    const enc = (v: bigint): number[] => {
+      let x = BigInt.asUintN(64, v);
+      const out: number[] = [];
+      do {
+        let b = Number(x & 0x7fn);
+        x >>= 7n;
+        if (x) b |= 0x80;
+        out.push(b);
+      } while (x);
+      return out;
+    };
+    const values = [0n, 1n, -1n, 127n, 128n, 2n ** 31n - 1n, -(2n ** 31n), 2n ** 32n, 2n ** 35n + 5n, 1n << 62n, -(2n ** 63n), 2n ** 63n - 1n, -123456789012345n];
+    const bytes = new Uint8Array(values.flatMap(enc));
+    const i64 = Tensor.lazy(DataType.INT64, [values.length], new VarintTensorSource(bytes, 'int64', DataType.INT64, values.length, 8 * values.length));
+    expect(Array.from(i64.toBigInt64())).toEqual(values);
+    const u64 = new VarintTensorSource(new Uint8Array(enc(2n ** 64n - 1n)), 'uint64', DataType.UINT64, 1, 8);
+    expect(Array.from(Tensor.lazy(DataType.UINT64, [1], u64).toArray() as BigUint64Array)).toEqual([2n ** 64n - 1n]);
+    // int32_data holds float16 bits, and negative int32s as sign-extended 10-byte varints.
+    const f16 = new VarintTensorSource(new Uint8Array([0x80, 0x78, 0x80, 0x7c]), 'int32', DataType.FLOAT16, 2, 4);
+    expect(Array.from(Tensor.lazy(DataType.FLOAT16, [2], f16).toFloat64())).toEqual([1, 1.5]); // 0x3C00, 0x3E00
+    const i8 = new VarintTensorSource(new Uint8Array([...enc(-128n), ...enc(127n), ...enc(-1n)]), 'int32', DataType.INT8, 3, 3);
+    expect(Array.from(Tensor.lazy(DataType.INT8, [3], i8).toArray() as Int8Array)).toEqual([-128, 127, -1]);
+  });
+
+  it('refuses a varint longer than 10 bytes in a typed data field', () => {
+    const bad = cat(fVarint(1, 1), fVarint(2, DataType.INT64), fBytes(7, new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])));
+    expect(() => constantTensor(bad)).toThrow(/longer than 10 bytes/);
+  });
+
+  it('keeps FLOAT 1.0 and INT 1 attributes apart through decode and encode', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.op('Gemm', [x, x], { alpha: Attribute.float('alpha', 1), transB: 1 }), 'y');
+    const m = decode(encode(b.build()));
+    const gemm = m.graph.nodes[0]!;
+    expect(gemm.attr('alpha')!.type).toBe(AttributeType.FLOAT);
+    expect(gemm.attr('alpha')!.value).toBe(1);
+    expect(gemm.attr('transB')!.type).toBe(AttributeType.INT);
+    expect(gemm.attr('transB')!.value).toBe(1n);
+    expect(gemm.getFloat('alpha')).toBe(1);
   });
 
   it('accepts double_data packed and unpacked', () => {

@@ -62,17 +62,19 @@ export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: 
 export function pipelineFromFlags(opts: OptimizeCliOptions): { names: string[]; options: Parameters<typeof runPipeline>[2] } {
   if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
   const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [opts.preset ?? 'default'];
+  // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
+  if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');
   if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
   resolvePipeline(names); // throws a PassError naming an unknown pass
   const rank = intOption('--rank', opts.rank, { min: 1 });
   const maxError = numberOption('--max-error', opts.maxError);
-  if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to conv-to-depthwise decoupling; give --rank too');
+  if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to decouple-conv; give --rank too');
   const maxFolded = limits.maxFoldedBytes;
   const verify = opts.verifyEach ?? 'pass';
   if (!['off', 'pass', 'change'].includes(verify)) throw new CliError(`--verify-each '${verify}' is not one of off, pass, change`);
   const inputShapes = parseInputShapes(opts.inputShape);
   const passOptions: Record<string, Record<string, unknown>> = {};
-  if (rank !== undefined) passOptions['conv-to-depthwise'] = { mode: 'decouple', rank, ...(maxError !== undefined ? { maxError } : {}) };
+  if (rank !== undefined) passOptions['decouple-conv'] = { rank, ...(maxError !== undefined ? { maxError } : {}) };
   if (maxFolded !== undefined) passOptions['fold-constants'] = { maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) };
   const stopAfter = intOption('--stop-after', opts.stopAfter, { min: 0 });
   return {

@@ -13,6 +13,7 @@ import { DataType, dataTypeName, isStaticShape, type Dim, type Model, type Node,
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
+import { WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
@@ -153,7 +154,6 @@ export interface AnalysisReport {
  * weights, transposed weights, and a learned table read in part (positions sliced to the
  * sequence length) — the parameter is the whole stored tensor.
  */
-const WEIGHT_PASS_THROUGH = new Set(['Identity', 'Cast', 'CastLike', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'DequantizeLinear', 'Dropout', 'Slice', 'Gather', 'Expand', 'Tile']);
 
 function learnableDtype(t: Tensor): boolean {
   const info = knownDataTypeInfo(t.dtype);

@@ -10,125 +10,55 @@
  * outputs as declared, the analysis marks the layer unknown, the kernels refuse it and the
  * rewrites decline with reason `bad-attribute`.
  *
- * The table names every attribute this package reads (a test checks that against the sources).
- * Types follow the ONNX operator schemas; a name whose type differs between ops (`value`: a
- * TENSOR on Constant/ConstantOfShape, a FLOAT on Pad before opset 11) is typed per op. Only
+ * Each op declares its attributes in its module (ops/, the `attributes` facet, from the shared
+ * vocabulary in ops/attributes.ts); the tables here are derived from the registry. They name
+ * every attribute this package reads (a test checks that against the sources). Types follow the
+ * ONNX operator schemas; a name whose type differs between ops (`value`: a TENSOR on
+ * Constant/ConstantOfShape, a FLOAT on Pad before opset 11) is typed per op. Only
  * default-domain nodes are checked, and reference attributes (inside function bodies) are
  * skipped: they carry no value to check.
  */
-import { AttributeType, isKnownDataType, type AttributeValue, type Node } from '@onnxkit/graph';
+import { AttributeType, type Node } from '@onnxkit/graph';
+import { OPS } from '../ops/registry.js';
+import { isUndeclared, type AttributeSpec } from '../ops/types.js';
 import { lookup, opTable } from './op-table.js';
 
-interface AttributeSpec {
-  readonly type: AttributeType;
-  /** A constraint on the value; returns what is wrong, phrased after "attribute 'x' ". */
-  readonly check?: (value: AttributeValue) => string | undefined;
+export type { AttributeSpec } from '../ops/types.js';
+
+const sameSpec = (a: AttributeSpec, b: AttributeSpec): boolean => a.type === b.type && a.check === b.check;
+
+/**
+ * The ops' schemas split in two: names every declaring op types the same way (checked on any
+ * default-domain node), and per op the names whose type depends on the op.
+ */
+function deriveSchema(): { byName: Readonly<Record<string, AttributeSpec>>; perOp: Readonly<Record<string, Readonly<Record<string, AttributeSpec>>>> } {
+  const byName = new Map<string, AttributeSpec>();
+  const conflicting = new Set<string>();
+  for (const op of OPS) {
+    if (op.domain !== '' || isUndeclared(op.attributes)) continue;
+    for (const [name, spec] of Object.entries(op.attributes)) {
+      const seen = byName.get(name);
+      if (seen === undefined) byName.set(name, { type: spec.type, ...(spec.check ? { check: spec.check } : {}) });
+      else if (!sameSpec(seen, spec)) conflicting.add(name);
+    }
+  }
+  const perOp: [string, Readonly<Record<string, AttributeSpec>>][] = [];
+  for (const op of OPS) {
+    if (op.domain !== '' || isUndeclared(op.attributes)) continue;
+    const own = Object.entries(op.attributes).filter(([name]) => conflicting.has(name));
+    if (own.length > 0) perOp.push([op.type, opTable(own)]);
+  }
+  for (const name of conflicting) byName.delete(name);
+  return { byName: opTable(byName), perOp: opTable(perOp) };
 }
 
-const atLeastOne = (v: AttributeValue): string | undefined => ((v as bigint) >= 1n ? undefined : `is ${String(v)}; it must be at least 1`);
-const allAtLeastOne = (v: AttributeValue): string | undefined => {
-  const bad = (v as readonly bigint[]).find((x) => x < 1n);
-  return bad === undefined ? undefined : `holds ${bad}; every entry must be at least 1`;
-};
-/** A data type code: known to ONNX, and not UNDEFINED unless `zeroMeansUnset`. */
-const dataTypeCode =
-  (zeroMeansUnset: boolean) =>
-  (v: AttributeValue): string | undefined => {
-    const code = v as bigint;
-    if (code === 0n && zeroMeansUnset) return undefined;
-    return code > 0n && isKnownDataType(Number(code)) ? undefined : `is ${code}, which is not an ONNX data type`;
-  };
-/** A permutation of 0…n−1 (negative entries counted from the end, as the kernels accept). */
-const permutation = (v: AttributeValue): string | undefined => {
-  const p = v as readonly bigint[];
-  const n = BigInt(p.length);
-  const seen = new Set<bigint>();
-  for (const x of p) {
-    const a = x < 0n ? x + n : x;
-    if (a < 0n || a >= n || seen.has(a)) return `[${p.join(',')}] is not a permutation of ${p.length} axes`;
-    seen.add(a);
-  }
-  return undefined;
-};
+const SCHEMA = deriveSchema();
 
-const T = AttributeType;
-const int: AttributeSpec = { type: T.INT };
-const ints: AttributeSpec = { type: T.INTS };
-const float: AttributeSpec = { type: T.FLOAT };
-const string: AttributeSpec = { type: T.STRING };
-const graph: AttributeSpec = { type: T.GRAPH };
+/** Expected type by attribute name (default-domain ops), derived from the ops' schemas. */
+export const ATTRIBUTE_TYPES: Readonly<Record<string, AttributeSpec>> = SCHEMA.byName;
 
-/** Expected type by attribute name (default-domain ops). */
-export const ATTRIBUTE_TYPES: Readonly<Record<string, AttributeSpec>> = opTable<AttributeSpec>({
-  allowzero: int,
-  alpha: float,
-  auto_pad: string,
-  axes: ints,
-  axis: int,
-  batch_dims: int,
-  beta: float,
-  blocksize: { type: T.INT, check: atLeastOne },
-  body: graph,
-  ceil_mode: int,
-  count_include_pad: int,
-  dilations: { type: T.INTS, check: allAtLeastOne },
-  direction: string,
-  dtype: { type: T.INT, check: dataTypeCode(false) },
-  else_branch: graph,
-  end: int,
-  ends: ints,
-  epsilon: float,
-  equation: string,
-  fmod: int,
-  group: { type: T.INT, check: atLeastOne },
-  hidden_size: int,
-  is_test: int,
-  k: int,
-  keep_aspect_ratio_policy: string,
-  keepdims: int,
-  kernel_shape: { type: T.INTS, check: allAtLeastOne },
-  layout: int,
-  max: float,
-  min: float,
-  mode: string,
-  noop_with_empty_axes: int,
-  num_outputs: int,
-  output_dtype: { type: T.INT, check: dataTypeCode(true) },
-  output_padding: ints,
-  output_shape: ints,
-  paddings: ints,
-  pads: ints,
-  perm: { type: T.INTS, check: permutation },
-  saturate: int,
-  scales: { type: T.FLOATS },
-  shape: ints,
-  size: int,
-  sparse_value: { type: T.SPARSE_TENSOR },
-  spatial: int,
-  split: ints,
-  start: int,
-  starts: ints,
-  stash_type: { type: T.INT, check: dataTypeCode(false) },
-  strides: { type: T.INTS, check: allAtLeastOne },
-  then_branch: graph,
-  to: { type: T.INT, check: dataTypeCode(false) },
-  training_mode: int,
-  transA: int,
-  transB: int,
-  value_float: float,
-  value_floats: { type: T.FLOATS },
-  value_int: int,
-  value_ints: ints,
-  value_string: string,
-  value_strings: { type: T.STRINGS },
-});
-
-/** Per-op exceptions to ATTRIBUTE_TYPES (same name, another type). */
-const PER_OP: Readonly<Record<string, Readonly<Record<string, AttributeSpec>>>> = opTable({
-  Constant: opTable<AttributeSpec>({ value: { type: T.TENSOR } }),
-  ConstantOfShape: opTable<AttributeSpec>({ value: { type: T.TENSOR } }),
-  Pad: opTable<AttributeSpec>({ value: float }),
-});
+/** Per-op exceptions to ATTRIBUTE_TYPES (same name, another type on another op). */
+const PER_OP = SCHEMA.perOp;
 
 /** The type this package expects for attribute `name` of a default-domain `opType`, if it reads it. */
 export function expectedAttributeType(opType: string, name: string): AttributeType | undefined {

@@ -142,7 +142,7 @@ function arith(node: Node, op: ArithOp, a: Tensor, b: Tensor): Tensor | undefine
   });
 }
 
-function binaryKernel(op: ArithOp): KernelFn {
+export function binaryKernel(op: ArithOp): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
     if (!a || !b) return undefined;
@@ -151,7 +151,7 @@ function binaryKernel(op: ArithOp): KernelFn {
 }
 
 /** Variadic Min/Max/Sum: a left fold of the binary op, rounding after every step like ORT. */
-function variadicKernel(op: ArithOp): KernelFn {
+export function variadicKernel(op: ArithOp): KernelFn {
   return (node, inputs) => {
     if (inputs.length === 0 || inputs.some((t) => t === null)) return undefined;
     let acc = inputs[0]!;
@@ -190,7 +190,7 @@ const INT_POW_BASES = new Set<DataType>([DataType.INT32, DataType.INT64]);
  * ulp). Integer bases: exact integer powers for integer exponents; for float exponents the
  * truncated float64 power, as ORT's static_cast<T>(std::pow(x, y)).
  */
-const powKernel: KernelFn = (node, inputs) => {
+export const powKernel: KernelFn = (node, inputs) => {
   const [a, b] = inputs;
   if (!a || !b) return undefined;
   if (!FLOATS.has(a.dtype) && !INT_POW_BASES.has(a.dtype)) return undefined;
@@ -220,7 +220,7 @@ const powKernel: KernelFn = (node, inputs) => {
   }, a.toArray(), yv)];
 };
 
-const modKernel: KernelFn = (node, inputs) => {
+export const modKernel: KernelFn = (node, inputs) => {
   const [a, b] = inputs;
   if (!a || !b) return undefined;
   const fmod = node.getInt('fmod', 0);
@@ -272,40 +272,26 @@ export function erf(x: number): number {
   return x > 0 ? 1 - erfc : erfc - 1;
 }
 
-const UNARY_FLOAT: Record<string, (x: number) => number> = {
-  Neg: (x) => -x,
-  Abs: Math.abs,
-  Sqrt: Math.sqrt,
-  Reciprocal: (x) => 1 / x,
-  Floor: Math.floor,
-  Ceil: Math.ceil,
-  Relu: (x) => (x < 0 ? 0 : x),
-  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  Tanh: Math.tanh,
-  Erf: erf,
-  Exp: Math.exp,
-  Log: Math.log,
-};
+/** An integer form of a unary op: int32 and int64 functions, from opset `minOpset` if given. */
+export interface UnaryInt {
+  readonly i32: (x: number) => number;
+  readonly i64: (x: bigint) => bigint;
+  readonly minOpset?: number;
+}
 
-const UNARY_INT: Record<string, { i32: (x: number) => number; i64: (x: bigint) => bigint; minOpset?: number }> = {
-  Neg: { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) },
-  Abs: { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) },
-  Relu: { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 },
-};
-
-function unaryKernel(name: string): KernelFn {
+/** A unary element-wise kernel: `float` on float32/float64 (rounded once), `int` on int32/int64. */
+export function unaryKernel(float: (x: number) => number, int?: UnaryInt): KernelFn {
   return (_node, inputs, opset) => {
     const x = inputs[0];
     if (!x) return undefined;
     const n = x.size;
     if (x.dtype === DataType.FLOAT || x.dtype === DataType.DOUBLE) {
-      const f = UNARY_FLOAT[name]!;
       const src = x.toArray() as Float32Array | Float64Array;
       const out = newStorage(x.dtype, n) as Float32Array | Float64Array;
-      for (let i = 0; i < n; i++) out[i] = f(src[i]!);
+      for (let i = 0; i < n; i++) out[i] = float(src[i]!);
       return [makeTensor(x.dtype, x.dims, out)];
     }
-    const g = UNARY_INT[name];
+    const g = int;
     if (g === undefined || (g.minOpset !== undefined && opset < g.minOpset)) return undefined;
     if (x.dtype === DataType.INT32) {
       const src = x.toArray() as Int32Array;
@@ -325,17 +311,11 @@ function unaryKernel(name: string): KernelFn {
 
 // ---------------------------------------------------------------- comparisons and logic
 
-type CmpFn = (a: number | bigint, b: number | bigint) => boolean;
-const CMP: Record<string, CmpFn> = {
-  Equal: (a, b) => a === b,
-  Less: (a, b) => a < b,
-  Greater: (a, b) => a > b,
-  LessOrEqual: (a, b) => a <= b,
-  GreaterOrEqual: (a, b) => a >= b,
-};
+/** A comparison of two numbers (or two bigints). */
+export type CmpFn = (a: number | bigint, b: number | bigint) => boolean;
 
-function comparisonKernel(name: string): KernelFn {
-  const f = CMP[name]!;
+/** A broadcasting comparison → bool, on numeric and bool types. */
+export function comparisonKernel(f: CmpFn): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
     if (!a || !b) return undefined;
@@ -350,14 +330,8 @@ function comparisonKernel(name: string): KernelFn {
   };
 }
 
-const LOGIC: Record<string, (a: number, b: number) => number> = {
-  And: (a, b) => (a && b ? 1 : 0),
-  Or: (a, b) => (a || b ? 1 : 0),
-  Xor: (a, b) => ((a ? 1 : 0) ^ (b ? 1 : 0)),
-};
-
-function logicKernel(name: string): KernelFn {
-  const f = LOGIC[name]!;
+/** A broadcasting logical op on bool operands (0/1 bytes). */
+export function logicKernel(f: (a: number, b: number) => number): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
     if (!a || !b) return undefined;
@@ -368,7 +342,7 @@ function logicKernel(name: string): KernelFn {
   };
 }
 
-const notKernel: KernelFn = (_node, inputs) => {
+export const notKernel: KernelFn = (_node, inputs) => {
   const x = inputs[0];
   if (!x || x.dtype !== DataType.BOOL) return undefined;
   const src = x.toArray() as Uint8Array;
@@ -377,7 +351,7 @@ const notKernel: KernelFn = (_node, inputs) => {
   return [makeTensor(DataType.BOOL, x.dims, out)];
 };
 
-const whereKernel: KernelFn = (node, inputs) => {
+export const whereKernel: KernelFn = (node, inputs) => {
   const [c, a, b] = inputs;
   if (!c || !a || !b) return undefined;
   if (c.dtype !== DataType.BOOL) throw new KernelError(node, `condition must be bool, got ${DataType[c.dtype]}`);
@@ -399,7 +373,7 @@ const whereKernel: KernelFn = (node, inputs) => {
 };
 
 /** Clip: bounds from attributes before opset 11, from optional scalar inputs after (integers from 12). */
-const clipKernel: KernelFn = (node, inputs, opset) => {
+export const clipKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x || !isArithType(x.dtype)) return undefined;
   const isFloat = FLOATS.has(x.dtype) || x.dtype === DataType.FLOAT16;
@@ -439,37 +413,13 @@ const clipKernel: KernelFn = (node, inputs, opset) => {
   return [makeTensor(x.dtype, x.dims, out)];
 };
 
-export const ELEMENTWISE_KERNELS: Record<string, { note: string; fn: KernelFn }> = {
-  Add: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Add!) },
-  Sub: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Sub!) },
-  Mul: { note: 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact', fn: binaryKernel(ARITH.Mul!) },
-  Div: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(ARITH.Div!) },
-  Pow: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel },
-  Mod: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel },
-  Min: { note: 'variadic, broadcasting, NaN propagates', fn: variadicKernel(ARITH.Min!) },
-  Max: { note: 'variadic, broadcasting, NaN propagates', fn: variadicKernel(ARITH.Max!) },
-  Sum: { note: 'variadic left fold, rounding after each step', fn: variadicKernel(ARITH.Sum!) },
-  Neg: { note: 'float32/float64/int32/int64', fn: unaryKernel('Neg') },
-  Abs: { note: 'float32/float64/int32/int64', fn: unaryKernel('Abs') },
-  Sqrt: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Sqrt') },
-  Reciprocal: { note: 'float32/float64, correctly rounded', fn: unaryKernel('Reciprocal') },
-  Floor: { note: 'float32/float64', fn: unaryKernel('Floor') },
-  Ceil: { note: 'float32/float64', fn: unaryKernel('Ceil') },
-  Relu: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel('Relu') },
-  Sigmoid: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel('Sigmoid') },
-  Tanh: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Tanh') },
-  Erf: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel('Erf') },
-  Exp: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Exp') },
-  Log: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel('Log') },
-  Equal: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel('Equal') },
-  Less: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('Less') },
-  Greater: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('Greater') },
-  LessOrEqual: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('LessOrEqual') },
-  GreaterOrEqual: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel('GreaterOrEqual') },
-  And: { note: 'bool, broadcasting', fn: logicKernel('And') },
-  Or: { note: 'bool, broadcasting', fn: logicKernel('Or') },
-  Xor: { note: 'bool, broadcasting', fn: logicKernel('Xor') },
-  Not: { note: 'bool', fn: notKernel },
-  Where: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel },
-  Clip: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel },
-};
+
+/** Add/Sub/Mul/Div: two-way broadcasting arithmetic. */
+export function arithKernel(op: 'Add' | 'Sub' | 'Mul' | 'Div'): KernelFn {
+  return binaryKernel(ARITH[op]!);
+}
+
+/** Min/Max/Sum: variadic broadcasting fold. */
+export function variadicArithKernel(op: 'Min' | 'Max' | 'Sum'): KernelFn {
+  return variadicKernel(ARITH[op]!);
+}

@@ -1,20 +1,15 @@
 /**
  * evaluateNode: pure-TypeScript evaluation of a default-domain node whose inputs are all
- * constant. One declarative table maps op types to kernels; `SUPPORTED_KERNELS` exposes what
- * each covers. Used by shape inference (constant shape sub-computations) and by the
+ * constant. Each op declares its kernel in its module (ops/); the table here is derived from the
+ * registry, and `SUPPORTED_KERNELS` exposes what each covers. Used by shape inference (constant shape sub-computations) and by the
  * fold-constants rewrite.
  */
 import type { Node, Tensor } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { lookup, opTable } from '../common/op-table.js';
-import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { KERNEL_FACET as KERNELS } from '../ops/registry.js';
 import { KernelBudgetError, KernelBudgetFault, KernelError, KernelFault } from './errors.js';
-import { REDUCE_KERNELS } from './reduce.js';
-import { SHAPE_KERNELS } from './shape-ops.js';
 import { withAllocationLimit } from './tensor-data.js';
-import type { KernelEntry } from './types.js';
-
-const KERNELS: Readonly<Record<string, KernelEntry>> = opTable({ ...SHAPE_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCE_KERNELS });
 
 /** op type → what its kernel covers (dtypes, forms, exactness). */
 export const SUPPORTED_KERNELS: Readonly<Record<string, string>> = opTable(Object.entries(KERNELS).map(([op, k]) => [op, k.note] as const));

@@ -11,7 +11,7 @@
 import { DataType, type Node, type Tensor } from '@onnxkit/graph';
 import { KernelError } from './errors.js';
 import { allocate, makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
-import type { KernelEntry, KernelFn } from './types.js';
+import type { KernelFn } from './types.js';
 
 interface FloatAcc {
   init: number;
@@ -98,7 +98,7 @@ function forEachInput(x: Tensor, keptDims: number[], reduced: boolean[], visit: 
   }
 }
 
-function reduceKernel(name: string, inputOpset: number): KernelFn {
+export function reduceKernel(name: string, inputOpset: number): KernelFn {
   return (node, inputs, opset) => {
     const x = inputs[0];
     if (!x) return undefined;
@@ -166,7 +166,7 @@ function reduceKernel(name: string, inputOpset: number): KernelFn {
  * Softmax/LogSoftmax: before opset 13 the input is coerced to 2-D at `axis` (default 1) and the
  * softmax runs over the flattened trailing block; from 13 on it runs along `axis` (default -1).
  */
-function softmaxKernel(log: boolean): KernelFn {
+export function softmaxKernel(log: boolean): KernelFn {
   return (node, inputs, opset) => {
     const x = inputs[0];
     if (!x || (x.dtype !== DataType.FLOAT && x.dtype !== DataType.DOUBLE)) return undefined;
@@ -204,17 +204,3 @@ function softmaxKernel(log: boolean): KernelFn {
   };
 }
 
-export const REDUCE_KERNELS: Record<string, KernelEntry> = {
-  ReduceSum: { note: 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', fn: reduceKernel('ReduceSum', 13) },
-  ReduceMean: { note: 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', fn: reduceKernel('ReduceMean', 18) },
-  ReduceProd: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceProd', 18) },
-  ReduceMax: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceMax', 18) },
-  ReduceMin: { note: 'float32/float64/int32/int64; axes input from opset 18', fn: reduceKernel('ReduceMin', 18) },
-  ReduceL1: { note: 'float32/float64', fn: reduceKernel('ReduceL1', 18) },
-  ReduceL2: { note: 'float32/float64', fn: reduceKernel('ReduceL2', 18) },
-  ReduceSumSquare: { note: 'float32/float64', fn: reduceKernel('ReduceSumSquare', 18) },
-  ReduceLogSum: { note: 'float32/float64', fn: reduceKernel('ReduceLogSum', 18) },
-  ReduceLogSumExp: { note: 'float32/float64, max-shifted', fn: reduceKernel('ReduceLogSumExp', 18) },
-  Softmax: { note: 'float32/float64; 2-D coercion before opset 13, single axis after', fn: softmaxKernel(false) },
-  LogSoftmax: { note: 'float32/float64; 2-D coercion before opset 13, single axis after', fn: softmaxKernel(true) },
-};

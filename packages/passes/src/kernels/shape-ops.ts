@@ -8,6 +8,7 @@
  * axes became inputs in opset 13, Slice bounds in opset 10, Reshape's shape in opset 5.
  */
 import { AttributeType, DataType, Tensor, type Node, type SparseTensor, type TypedArray } from '@onnxkit/graph';
+import { shapeRange } from '../ops/axes.js';
 import { castTensor } from './cast.js';
 import { KernelError } from './errors.js';
 import {
@@ -25,7 +26,7 @@ import {
   sizeOf,
   stridesOf,
 } from './tensor-data.js';
-import type { KernelEntry, KernelFn } from './types.js';
+import type { KernelFn } from './types.js';
 
 /** A zero-copy view of `t` under new dims (element count already checked by the caller). */
 function reshaped(t: Tensor, dims: readonly number[]): Tensor {
@@ -48,30 +49,27 @@ function intsAttr(node: Node, name: string): number[] | undefined {
   });
 }
 
-const shapeKernel: KernelFn = (node, inputs, opset) => {
+export const shapeKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x) return undefined;
   const r = x.rank;
-  let start = opset >= 15 ? node.getInt('start', 0) : 0;
-  let end = opset >= 15 ? node.getInt('end', r) : r;
-  start = Math.min(Math.max(start < 0 ? start + r : start, 0), r);
-  end = Math.min(Math.max(end < 0 ? end + r : end, 0), r);
-  return [int64Vector(x.dims.slice(start, Math.max(start, end)))];
+  const { start, end } = shapeRange(node, r, opset);
+  return [int64Vector(x.dims.slice(start, end))];
 };
 
-const sizeKernel: KernelFn = (_node, inputs) => {
+export const sizeKernel: KernelFn = (_node, inputs) => {
   const x = inputs[0];
   if (!x) return undefined;
   return [Tensor.scalar(DataType.INT64, x.size)];
 };
 
-const identityKernel: KernelFn = (_node, inputs) => {
+export const identityKernel: KernelFn = (_node, inputs) => {
   const x = inputs[0];
   return x ? [x] : undefined;
 };
 
 /** Dropout at inference is the identity; its optional mask is all true. */
-const dropoutKernel: KernelFn = (node, inputs, opset) => {
+export const dropoutKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x) return undefined;
   if (opset >= 12) {
@@ -93,7 +91,7 @@ const dropoutKernel: KernelFn = (node, inputs, opset) => {
   return outs;
 };
 
-const gatherKernel: KernelFn = (node, inputs) => {
+export const gatherKernel: KernelFn = (node, inputs) => {
   const [data, indices] = inputs;
   if (!data || !indices || !isElementAddressable(data.dtype)) return undefined;
   const idx = bigintsOf(indices);
@@ -137,7 +135,7 @@ function axesOf(node: Node, inputs: readonly (Tensor | null)[], opset: number, i
   return safeIntsOf(node, t, 'axes');
 }
 
-const unsqueezeKernel: KernelFn = (node, inputs, opset) => {
+export const unsqueezeKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x) return undefined;
   const axes = axesOf(node, inputs, opset, 13);
@@ -156,7 +154,7 @@ const unsqueezeKernel: KernelFn = (node, inputs, opset) => {
   return [reshaped(x, dims)];
 };
 
-const squeezeKernel: KernelFn = (node, inputs, opset) => {
+export const squeezeKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x) return undefined;
   const axes = axesOf(node, inputs, opset, 13);
@@ -175,7 +173,7 @@ const squeezeKernel: KernelFn = (node, inputs, opset) => {
   return [reshaped(x, x.dims.filter((_, i) => !drop.has(i)))];
 };
 
-const concatKernel: KernelFn = (node, inputs) => {
+export const concatKernel: KernelFn = (node, inputs) => {
   if (inputs.length === 0 || inputs.some((t) => t === null)) return undefined;
   const ts = inputs as Tensor[];
   const first = ts[0]!;
@@ -227,7 +225,7 @@ export function sliceAxis(dim: number, start: number, end: number, step: number)
   return { start: s, count };
 }
 
-const sliceKernel: KernelFn = (node, inputs, opset) => {
+export const sliceKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x || !isElementAddressable(x.dtype)) return undefined;
   let starts: bigint[];
@@ -316,7 +314,7 @@ export function resolveReshape(node: Node, inDims: readonly number[], shape: rea
   return dims;
 }
 
-const reshapeKernel: KernelFn = (node, inputs, opset) => {
+export const reshapeKernel: KernelFn = (node, inputs, opset) => {
   const x = inputs[0];
   if (!x) return undefined;
   let shape: number[] | undefined;
@@ -327,7 +325,7 @@ const reshapeKernel: KernelFn = (node, inputs, opset) => {
   return [reshaped(x, resolveReshape(node, x.dims, shape, allowZero))];
 };
 
-const flattenKernel: KernelFn = (node, inputs) => {
+export const flattenKernel: KernelFn = (node, inputs) => {
   const x = inputs[0];
   if (!x) return undefined;
   const r = x.rank;
@@ -337,7 +335,7 @@ const flattenKernel: KernelFn = (node, inputs) => {
   return [reshaped(x, [sizeOf(x.dims.slice(0, axis)), sizeOf(x.dims.slice(axis))])];
 };
 
-const transposeKernel: KernelFn = (node, inputs) => {
+export const transposeKernel: KernelFn = (node, inputs) => {
   const x = inputs[0];
   if (!x || !isElementAddressable(x.dtype)) return undefined;
   const r = x.rank;
@@ -351,7 +349,7 @@ const transposeKernel: KernelFn = (node, inputs) => {
   return [makeTensor(x.dtype, outDims, gatherStrided(x.toArray(), outDims, p.map((a) => inStrides[a]!)))];
 };
 
-const expandKernel: KernelFn = (node, inputs) => {
+export const expandKernel: KernelFn = (node, inputs) => {
   const [x, s] = inputs;
   if (!x || !s || !isElementAddressable(x.dtype)) return undefined;
   const shape = safeIntsOf(node, s, 'shape');
@@ -361,7 +359,7 @@ const expandKernel: KernelFn = (node, inputs) => {
   return [makeTensor(x.dtype, dims, gatherStrided(x.toArray(), dims, broadcastStrides(x.dims, dims)))];
 };
 
-const tileKernel: KernelFn = (node, inputs) => {
+export const tileKernel: KernelFn = (node, inputs) => {
   const [x, rep] = inputs;
   if (!x || !rep || !isElementAddressable(x.dtype)) return undefined;
   const repeats = safeIntsOf(node, rep, 'repeats');
@@ -390,7 +388,7 @@ const tileKernel: KernelFn = (node, inputs) => {
   return [makeTensor(x.dtype, outDims, out)];
 };
 
-const constantOfShapeKernel: KernelFn = (node, inputs) => {
+export const constantOfShapeKernel: KernelFn = (node, inputs) => {
   const s = inputs[0];
   if (!s) return undefined;
   const dims = safeIntsOf(node, s, 'shape');
@@ -410,7 +408,7 @@ const constantOfShapeKernel: KernelFn = (node, inputs) => {
  * difference taken in the input type, then values accumulated by repeated `+= delta` in that
  * type (not start + i·delta), which matters for float32 bit-exactness.
  */
-const rangeKernel: KernelFn = (node, inputs) => {
+export const rangeKernel: KernelFn = (node, inputs) => {
   const [ts, tl, td] = inputs;
   if (!ts || !tl || !td) return undefined;
   if (ts.dtype !== tl.dtype || ts.dtype !== td.dtype) throw new KernelError(node, 'start, limit and delta must have the same type');
@@ -468,7 +466,7 @@ function densify(node: Node, sp: SparseTensor): Tensor | undefined {
 }
 
 /** Constant: every value_* attribute (and sparse_value, densified). */
-const constantKernel: KernelFn = (node) => {
+export const constantKernel: KernelFn = (node) => {
   for (const a of node.attributes.values()) {
     if (a.isRef) return undefined;
     switch (a.name) {
@@ -503,7 +501,7 @@ const constantKernel: KernelFn = (node) => {
   throw new KernelError(node, 'Constant has no value attribute');
 };
 
-const castKernel: KernelFn = (node, inputs) => {
+export const castKernel: KernelFn = (node, inputs) => {
   const x = inputs[0];
   if (!x) return undefined;
   const to = node.getInt('to');
@@ -514,31 +512,10 @@ const castKernel: KernelFn = (node, inputs) => {
   return t ? [t] : undefined;
 };
 
-const castLikeKernel: KernelFn = (_node, inputs) => {
+export const castLikeKernel: KernelFn = (_node, inputs) => {
   const [x, like] = inputs;
   if (!x || !like) return undefined;
   const t = castTensor(x, like.dtype);
   return t ? [t] : undefined;
 };
 
-export const SHAPE_KERNELS: Record<string, KernelEntry> = {
-  Shape: { note: 'start/end (opset 15)', fn: shapeKernel },
-  Size: { note: 'int64 scalar', fn: sizeKernel },
-  Identity: { note: 'any tensor (returned as is)', fn: identityKernel },
-  Dropout: { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel },
-  Gather: { note: 'any element-addressable dtype, int32/int64 indices, negative indices', fn: gatherKernel },
-  Unsqueeze: { note: 'axes attribute (< opset 13) or input (≥ 13), negative axes', fn: unsqueezeKernel },
-  Squeeze: { note: 'axes attribute (< opset 13) or input (≥ 13), or all size-1 axes', fn: squeezeKernel },
-  Concat: { note: 'any element-addressable dtype, negative axis', fn: concatKernel },
-  Slice: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel },
-  Reshape: { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel },
-  Flatten: { note: 'axis in [-r, r]', fn: flattenKernel },
-  Transpose: { note: 'perm (default: reverse)', fn: transposeKernel },
-  Expand: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel },
-  Tile: { note: 'repeats per axis', fn: tileKernel },
-  Constant: { note: 'value, value_float(s), value_int(s), value_string(s), sparse_value', fn: constantKernel },
-  ConstantOfShape: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
-  Range: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel },
-  Cast: { note: 'numeric types and bool, float16/bfloat16 via the graph encoders; declines UB conversions', fn: castKernel },
-  CastLike: { note: 'as Cast, target type from the second input', fn: castLikeKernel },
-};

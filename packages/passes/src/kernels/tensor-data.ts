@@ -8,6 +8,7 @@
  */
 import { DataType, Tensor, type Node, type TypedArray } from '@onnxkit/graph';
 import { knownDataTypeInfo } from '../common/data-types.js';
+import { normAxis as axisIndex } from '../ops/axes.js';
 import { KernelBudgetFault, KernelError, KernelFault } from './errors.js';
 
 /** Element-addressable: one storage entry per element (so data movement is a typed-array copy). */
@@ -193,10 +194,8 @@ export function safeIntsOf(node: Node, t: Tensor, what: string): number[] | unde
 
 /** Normalises a possibly negative axis against `rank`, throwing KernelError when out of range. */
 export function normAxis(node: Node, axis: number, rank: number, what = 'axis'): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new KernelError(node, `${what} ${axis} is out of range for rank ${rank}`);
-  }
+  const a = axisIndex(axis, rank);
+  if (a === undefined) throw new KernelError(node, `${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
 

@@ -9,60 +9,122 @@
  * (float64 math, rounded once). The constant must vary only along axis 1 of the Conv output and
  * must not raise its rank, so the output shape and dtype are unchanged.
  */
-import { Node, type Graph, type Value } from '@onnxkit/graph';
+import { knownAttributes } from '../ops/registry.js';
+import { Node, type Tensor, type Value } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, opt, type OptionsSpec, type Patch, type Rule } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledCopy, tensorFromScratch } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const CONV_ATTRS = knownAttributes('Conv');
 
 export type AffineOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
-/** Tries to fold element-wise node `e` into the Conv feeding it; returns a decline reason or undefined on success/no match. */
-export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly AffineOp[], rulePrefix: string): [string, string] | undefined | 'no-match' {
-  if (!e.isOnnxDomain || !ops.includes(e.opType as AffineOp) || e.inputs.length !== 2) return 'no-match';
-  const [a, b] = e.inputs;
-  if (!a || !b) return 'no-match';
-  let convSide: 0 | 1;
-  let conv: Node;
-  if (a.producer?.opType === 'Conv' && a.producer.isOnnxDomain) {
-    convSide = 0;
-    conv = a.producer;
-  } else if (b.producer?.opType === 'Conv' && b.producer.isOnnxDomain) {
-    convSide = 1;
-    conv = b.producer;
-  } else return 'no-match';
-  const y = e.inputs[convSide]!;
-  const cv = e.inputs[1 - convSide]!;
-  const c = s.facts.constOf(cv);
-  if (!c) return ['operand-not-constant', `'${cv.name}' is not a constant`];
-  const op = e.opType as AffineOp;
-  if (op === 'Div' && convSide === 1) return ['not-affine', 'constant / Conv is not affine in the Conv output'];
-  const issue = attributeIssue(conv, CONV_ATTRS) ?? attributeIssue(e, []);
-  if (issue) return issue;
-  if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
-  if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
-  const wv = conv.inputs[1];
-  const bv = conv.inputs[2] ?? null;
-  const w = wv ? s.facts.constOf(wv) : undefined;
-  if (!wv || !w) return ['weights-not-constant', `Conv weight '${wv?.name ?? ''}' is not a constant`];
-  const bias = bv ? s.facts.constOf(bv) : undefined;
-  if (bv && !bias) return ['weights-not-constant', `Conv bias '${bv.name}' is not a constant`];
-  if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', 'weight is not a float type'];
-  if (bias && bias.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
-  if (c.dtype !== w.dtype) return ['dtype-mismatch', `constant and weight dtypes differ`];
-  const clone = s.options['cloneSharedWeights'] === true;
-  if (!clone) {
-    for (const v of [wv, bv]) {
-      const other = v?.uses.find((u) => u.node !== conv);
-      if (v && other) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(other.node)}`];
-    }
-  }
-  if (w.dims.length < 3) return ['shape-mismatch', `Conv weight has rank ${w.dims.length}`];
-  const M = w.dims[0]!;
-  const rank = w.dims.length;
-  const vec = perChannelValues(c, rank, 1, M);
-  if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} Conv output with ${M} channels`];
+/** Options shared by the passes that fold into a Conv's weights. */
+export interface WeightFoldOptions {
+  /** Copy a weight that another node also uses instead of declining [weight-shared]. */
+  readonly cloneSharedWeights: boolean;
+}
 
+export const WEIGHT_FOLD_OPTIONS: OptionsSpec<WeightFoldOptions> = {
+  defaults: { cloneSharedWeights: false },
+  parse(loose) {
+    opt.only(loose, ['cloneSharedWeights']);
+    const c = opt.bool(loose, 'cloneSharedWeights');
+    return c === undefined ? {} : { cloneSharedWeights: c };
+  },
+};
+
+export const CONV_AFFINE_REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'operand-not-constant',
+  'not-affine',
+  'producer-output-is-graph-output',
+  'producer-output-used-elsewhere',
+  'weights-not-constant',
+  'unsupported-dtype',
+  'dtype-mismatch',
+  'weight-shared',
+  'shape-mismatch',
+  'not-per-channel',
+] as const;
+
+interface ConvAffineMatch {
+  e: Node;
+  op: AffineOp;
+  conv: Node;
+  convSide: 0 | 1;
+  /** Filled by check. */
+  w?: Tensor;
+  bias?: Tensor | undefined;
+  vec?: Float64Array;
+}
+
+/** The rule folding element-wise `ops` (per-channel constant operand) into the Conv feeding them. */
+export function convAffineRule(name: string, ops: readonly AffineOp[]): Rule<WeightFoldOptions> {
+  return defineRule({
+    name,
+    anchor: ops,
+    reasons: CONV_AFFINE_REASONS,
+    match(e): ConvAffineMatch | undefined {
+      if (e.inputs.length !== 2) return undefined;
+      const [a, b] = e.inputs;
+      if (!a || !b) return undefined;
+      const op = e.opType as AffineOp;
+      if (a.producer?.opType === 'Conv' && a.producer.isOnnxDomain) return { e, op, conv: a.producer, convSide: 0 };
+      if (b.producer?.opType === 'Conv' && b.producer.isOnnxDomain) return { e, op, conv: b.producer, convSide: 1 };
+      return undefined;
+    },
+    check(m, { session: s, options }) {
+      const { e, conv, convSide, op } = m;
+      const y = e.inputs[convSide]!;
+      const cv = e.inputs[1 - convSide]!;
+      const c = s.facts.constOf(cv);
+      if (!c) return ['operand-not-constant', `'${cv.name}' is not a constant`];
+      if (op === 'Div' && convSide === 1) return ['not-affine', 'constant / Conv is not affine in the Conv output'];
+      const issue = attributeIssue(conv, CONV_ATTRS) ?? attributeIssue(e, []);
+      if (issue) return issue;
+      if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
+      if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+      const wv = conv.inputs[1];
+      const bv = conv.inputs[2] ?? null;
+      const w = wv ? s.facts.constOf(wv) : undefined;
+      if (!wv || !w) return ['weights-not-constant', `Conv weight '${wv?.name ?? ''}' is not a constant`];
+      const bias = bv ? s.facts.constOf(bv) : undefined;
+      if (bv && !bias) return ['weights-not-constant', `Conv bias '${bv.name}' is not a constant`];
+      if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', 'weight is not a float type'];
+      if (bias && bias.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
+      if (c.dtype !== w.dtype) return ['dtype-mismatch', `constant and weight dtypes differ`];
+      if (!options.cloneSharedWeights) {
+        for (const v of [wv, bv]) {
+          const other = v?.uses.find((u) => u.node !== conv);
+          if (v && other) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(other.node)}`];
+        }
+      }
+      if (w.dims.length < 3) return ['shape-mismatch', `Conv weight has rank ${w.dims.length}`];
+      const M = w.dims[0]!;
+      const rank = w.dims.length;
+      const vec = perChannelValues(c, rank, 1, M);
+      if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} Conv output with ${M} channels`];
+      m.w = w;
+      m.bias = bias;
+      m.vec = vec;
+      return undefined;
+    },
+    rewrite(m, { session: s }) {
+      return foldPatch(s, m);
+    },
+  });
+}
+
+function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
+  const { e, conv, convSide, op } = m;
+  const w = m.w!;
+  const bias = m.bias;
+  const vec = m.vec!;
+  const wv = conv.inputs[1]!;
+  const bv = conv.inputs[2] ?? null;
+  const cv = e.inputs[1 - convSide]!;
+  const M = w.dims[0]!;
   const per = w.size / M;
   const B = bias ? bias.toFloat64() : new Float64Array(M);
   const Bn = new Float64Array(M);
@@ -114,8 +176,8 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
   inits.push(bIn);
   const z = e.outputs[0]!;
   const fused = new Node('Conv', [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes: [...conv.attributes.values()], outputs: [s.freshName(z.name || `${conv.name}_out`)] });
-  const r = s.apply(g, {
-    rule: `${rulePrefix}${op.toLowerCase()}`,
+  return {
+    rule: `conv+${op.toLowerCase()}`,
     remove: [conv, e],
     replace: [[z, fused.outputs[0]!]],
     add: [fused],
@@ -123,8 +185,6 @@ export function foldIntoConv(s: RewriteSession, g: Graph, e: Node, ops: readonly
     initializers: inits,
     description: `folded ${op} ${nodeLabel(e)} (per-channel constant '${cv.name}') into Conv ${nodeLabel(conv)}`,
     details: { channels: M },
-  });
-  if (!r.ok) return [r.reason, r.detail];
-  return undefined;
+  };
 }
 

@@ -17,7 +17,8 @@
  * in float16 in the probe (schema is float-only) so they are never added by option.
  *
  * Preconditions:
- *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op].
+ *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op];
+ *     attributes well typed [bad-attribute].
  *  2. The element type of every input and output is known [unknown-dtype] and float inputs are
  *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
  *  3. No subgraph attributes; outputs not read inside subgraphs [captured-by-subgraph].
@@ -31,47 +32,45 @@
  * split it).
  */
 import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Value, numberToFloat16Bits } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { lookup, opTable } from '../common/op-table.js';
+import { lookup } from '../common/op-table.js';
+import { FP16_SAFE } from '../ops/registry.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
-/** Ops converted to float16, with input positions that must keep their float32 type. */
-export const FP16_OPS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
-  ...Object.fromEntries(
-    [
-      'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal',
-      'Softplus', 'Elu', 'Selu', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Identity', 'Softsign', 'Sin', 'Cos', 'ThresholdedRelu',
-      'Gelu', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Equal', 'Less', 'Greater', 'LessOrEqual',
-      'GreaterOrEqual', 'Where', 'Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'BatchNormalization', 'InstanceNormalization',
-      'LayerNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LRN', 'Softmax', 'LogSoftmax', 'Concat',
-      'Transpose', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Slice', 'Pad', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin',
-      'ReduceL2', 'ReduceProd', 'Expand', 'Tile', 'Split', 'Clip', 'Gather', 'Einsum', 'ArgMax', 'ArgMin', 'MeanVarianceNormalization',
-      'DepthToSpace', 'SpaceToDepth', 'CumSum', 'Cast', 'Constant', 'ConstantOfShape',
-    ].map((op) => [op, [] as number[]]),
-  ),
-  Resize: [1, 2],
-  Upsample: [1],
-  Dropout: [1, 2],
-});
+/** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
+export const FP16_OPS: Readonly<Record<string, readonly number[]>> = FP16_SAFE;
 
 /** Ops that failed in float16 on onnxruntime-node 1.30 CPU (float-only schemas). */
 export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
 
 const BOUNDARY = 'convert-fp16-boundary';
 
-export const convertFp16 = definePass({
+const REASONS = ['bad-attribute', 'unknown-dtype', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const convertFp16 = defineRulePass({
   name: 'convert-fp16',
   description: 'Run float32 compute in float16, keeping float32 graph inputs/outputs with boundary Casts (approximate)',
   exact: false,
-  run(s: RewriteSession) {
-    const keepIo = s.options['keepIoTypes'] !== false;
-    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...((s.options['block'] as string[] | undefined) ?? [])]);
+  reasons: REASONS,
+  options: {
+    defaults: { keepIoTypes: true, block: [] as readonly string[] },
+    parse(loose) {
+      opt.only(loose, ['keepIoTypes', 'block']);
+      const keepIoTypes = opt.bool(loose, 'keepIoTypes');
+      const block = opt.strings(loose, 'block');
+      return { ...(keepIoTypes !== undefined ? { keepIoTypes } : {}), ...(block !== undefined ? { block } : {}) };
+    },
+  },
+  sweep(s, options) {
+    const keepIo = options.keepIoTypes;
+    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...options.block]);
     convertGraph(s, s.model.graph, block, keepIo);
   },
 });
 
-function convertGraph(s: RewriteSession, g: Graph, block: Set<string>, keepIo: boolean): void {
+function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean): void {
   const F = new Set<Node>();
   for (const n of g) {
     const why = eligible(s, g, n, block);
@@ -87,7 +86,7 @@ function convertGraph(s: RewriteSession, g: Graph, block: Set<string>, keepIo: b
   for (const n of F) for (const o of n.outputs) if (o.name && isF32(o)) converted.add(o);
   const weights: Value[] = [];
   for (const v of g.initializers.values()) {
-    if (v.isGraphInput || v.isGraphOutput || !v.constValue || v.constValue.dtype !== DataType.FLOAT || v.uses.length === 0) continue;
+    if (v.isGraphInput || v.isGraphOutput || !v.constValue || v.constValue.dtype !== DataType.FLOAT || v.useCount === 0) continue;
     if (v.uses.every((u) => F.has(u.node) && !exempt(u.node, u.index))) {
       converted.add(v);
       weights.push(v);
@@ -208,7 +207,7 @@ function retype(t: TypeInfo | null, elemType: DataType): TypeInfo | null {
   return { ...t, elemType };
 }
 
-function eligible(s: RewriteSession, g: Graph, n: Node, block: Set<string>): true | [string, string] | undefined {
+function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(typeof REASONS)[number], string] | undefined {
   if (n.metadataProps.get('onnxkit.rule') === BOUNDARY) return undefined;
   if (!n.isOnnxDomain) return undefined;
   const issue = attributeIssue(n);

@@ -10,32 +10,36 @@
  * Math: a deterministic f gives f(x) = f(x).
  *
  * Preconditions:
- *  1. Default ONNX domain only ("unknown-domain": a custom op may be stateful).
+ *  1. Default ONNX domain only [unknown-domain] (a custom op may be stateful).
  *  2. Never non-deterministic ops (RandomNormal*, RandomUniform*, Multinomial, Bernoulli) nor
- *     Dropout ("nondeterministic").
- *  3. Never nodes with subgraph attributes ("has-subgraph") or reference attributes.
+ *     Dropout [nondeterministic]. Both are declined only for a node that has an identical twin.
+ *  3. Never nodes with subgraph attributes or reference attributes (skipped, not counted).
  *  4. Same output count; every output of the removed node that is used must exist (be named) on
- *     the kept node ("kept-node-lacks-output").
+ *     the kept node [kept-node-lacks-output].
  *  5. If an output of the removed node is a graph output, the kept node's output must be free to
- *     take its name — two graph outputs never merge into one value ("graph-output-name").
- *  6. Tensor attributes above 1 MiB are not compared ("large-tensor-attribute"), nor those whose
- *     data cannot be read ("unreadable-tensor").
+ *     take its name — two graph outputs never merge into one value [graph-output-name].
+ *  6. Tensor attributes above 1 MiB, or whose data cannot be read, are not compared (the node is
+ *     skipped, not counted).
  *
  * Known limits: commutative inputs (Add(a,b) vs Add(b,a)) are not normalised; nodes are merged
  * only within one graph, not across subgraph boundaries.
  */
 import { AttributeType, type Attribute, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { NONDETERMINISTIC_OPS, floatBitsKey, nodeLabel, tensorFingerprint, tensorsIdentical } from './util.js';
 
 const MAX_TENSOR_ATTR = 1 << 20;
 
-export const eliminateCommonSubexpressions = definePass({
+const REASONS = ['unknown-domain', 'nondeterministic', 'kept-node-lacks-output'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const eliminateCommonSubexpressions = defineRulePass({
   name: 'eliminate-common-subexpressions',
   description: 'Merge nodes with the same op, attributes and inputs (never random ops or subgraph ops)',
   exact: true,
-  run(s: RewriteSession) {
+  reasons: REASONS,
+  sweep(s) {
     for (const g of s.liveGraphs()) {
       if (s.stopped) return;
       runGraph(s, g);
@@ -43,7 +47,7 @@ export const eliminateCommonSubexpressions = definePass({
   },
 });
 
-function runGraph(s: RewriteSession, g: Graph): void {
+function runGraph(s: Session, g: Graph): void {
   const ids = new Map<Value, number>();
   const idOf = (v: Value): number => {
     let id = ids.get(v);
@@ -57,6 +61,9 @@ function runGraph(s: RewriteSession, g: Graph): void {
   const blocked = new Set<string>();
   for (const n of g) {
     if (s.stopped) return;
+    // A twin reads the same inputs, so a node with an input nobody else reads has none: skip it
+    // before building its key (most nodes of a chain).
+    if (hasPrivateInput(n)) continue;
     const k = nodeKey(n, idOf);
     if (typeof k !== 'string') continue;
     const blocker = blockerOf(n);
@@ -80,7 +87,7 @@ function runGraph(s: RewriteSession, g: Graph): void {
     const replace: [Value, Value][] = [];
     let problem: string | undefined;
     n.outputs.forEach((o, i) => {
-      if (o.uses.length === 0 && !o.isGraphOutput) return;
+      if (o.useCount === 0 && !o.isGraphOutput) return;
       const k = kept.outputs[i];
       if (!k || k.name === '') problem = `output ${i} ('${o.name}') is omitted on ${nodeLabel(kept)}`;
       else replace.push([o, k]);
@@ -99,10 +106,15 @@ function runGraph(s: RewriteSession, g: Graph): void {
   }
 }
 
+function hasPrivateInput(n: Node): boolean {
+  for (const v of n.inputs) if (v !== null && v.useCount < 2) return true;
+  return false;
+}
+
 type KeyResult = string | { reason: string; detail: string };
 
 /** Why a node must never be merged even with an identical twin. */
-function blockerOf(n: Node): [string, string] | undefined {
+function blockerOf(n: Node): [(typeof REASONS)[number], string] | undefined {
   if (!n.isOnnxDomain) return ['unknown-domain', `${n.domain}::${n.opType} may be stateful`];
   if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return ['nondeterministic', `${n.opType} is not deterministic`];
   return undefined;

@@ -11,27 +11,41 @@
  *
  * Preconditions:
  *  1. A node is dead only if every output has no use and is not a graph output.
- *  2. Nodes outside the default ONNX domain are kept ("unknown-domain"): a custom op may have
+ *  2. Nodes outside the default ONNX domain are kept [unknown-domain]: a custom op may have
  *     effects we do not know about.
  *  3. Subgraph inputs (Loop/Scan body parameters) are never removed: they are positional.
- *  4. Initializers named in training_info bindings are kept; function bodies are left alone.
+ *  4. Initializers named in training_info bindings are kept [training-bound]; function bodies are
+ *     left alone.
  *  5. Initialized graph inputs are removed only with option `removeInitializedInputs` (default
- *     true); a caller that still feeds one will be told by onnxruntime that the input is gone.
+ *     true) [initialized-input-kept]; a caller that still feeds one will be told by onnxruntime
+ *     that the input is gone.
  *
  * Known limits: dead outputs of live multi-output nodes stay (ONNX outputs are positional);
  * unused model-local functions are not pruned.
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
-import { definePass } from './manager.js';
-import { detachSubgraphs, isLiveGraph, type RewriteSession } from './session.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
+import { isLiveGraph, type RewriteSession } from './session.js';
 import { nodeLabel } from './util.js';
 
-export const eliminateDeadCode = definePass({
+const REASONS = ['unknown-domain', 'training-bound', 'initialized-input-kept'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const eliminateDeadCode = defineRulePass({
   name: 'eliminate-dead-code',
   description: 'Remove nodes whose outputs are never read, unused initializers and unused initialized inputs (subgraphs too)',
   exact: true,
-  run(s: RewriteSession) {
-    const removeInputs = s.options['removeInitializedInputs'] !== false;
+  reasons: REASONS,
+  options: {
+    defaults: { removeInitializedInputs: true },
+    parse(loose) {
+      opt.only(loose, ['removeInitializedInputs']);
+      const removeInitializedInputs = opt.bool(loose, 'removeInitializedInputs');
+      return removeInitializedInputs !== undefined ? { removeInitializedInputs } : {};
+    },
+  },
+  sweep(s, options) {
+    const removeInputs = options.removeInitializedInputs;
     const graphs = [...s.graphs];
     // Inner graphs first, so a subgraph emptied of its dead nodes releases outer captures.
     for (const g of graphs.reverse()) {
@@ -44,11 +58,11 @@ export const eliminateDeadCode = definePass({
 });
 
 function isDead(n: Node): boolean {
-  for (const o of n.outputs) if (o.uses.length > 0 || o.isGraphOutput) return false;
+  for (const o of n.outputs) if (o.useCount > 0 || o.isGraphOutput) return false;
   return true;
 }
 
-function sweepNodes(s: RewriteSession, g: Graph): void {
+function sweepNodes(s: Session, g: Graph): void {
   for (const n of g.reversed()) {
     if (s.stopped) return;
     if (!isDead(n)) continue;
@@ -58,19 +72,18 @@ function sweepNodes(s: RewriteSession, g: Graph): void {
     }
     const label = nodeLabel(n);
     s.mutate(g, 'dead-node', `removed ${n.opType} ${label}: no output is read`, () => {
-      detachSubgraphs(n);
       g.remove(n, { safe: true });
       return { removed: [label] };
     });
   }
 }
 
-function sweepInitializers(s: RewriteSession, model: Model, g: Graph, removeInputs: boolean): void {
+function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boolean): void {
   const bound = new Set<string>();
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
   for (const v of [...g.initializers.values()]) {
     if (s.stopped) return;
-    if (v.uses.length > 0 || v.isGraphOutput) continue;
+    if (v.useCount > 0 || v.isGraphOutput) continue;
     if (bound.has(v.name)) {
       s.decline(null, 'training-bound', `initializer '${v.name}' is bound by training_info`);
       continue;
@@ -96,7 +109,7 @@ function sweepInitializers(s: RewriteSession, model: Model, g: Graph, removeInpu
   }
   for (const v of [...g.sparseInitializers.values()]) {
     if (s.stopped) return;
-    if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput || bound.has(v.name)) continue;
+    if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput || bound.has(v.name)) continue;
     s.mutate(g, 'unused-initializer', `removed unused sparse initializer '${v.name}'`, () => {
       g.removeSparseInitializer(v.name);
       return {};

@@ -24,15 +24,19 @@
  * not merged.
  */
 import { DataType, type Graph, type Tensor, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { tensorsIdentical } from './util.js';
 
-export const eliminateDuplicateInitializers = definePass({
+const REASONS = ['unreadable-tensor'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const eliminateDuplicateInitializers = defineRulePass({
   name: 'eliminate-duplicate-initializers',
   description: 'Merge byte-identical initializers (same dtype, dims and data; graph inputs/outputs excluded)',
   exact: true,
-  run(s: RewriteSession) {
+  reasons: REASONS,
+  sweep(s) {
     for (const g of s.liveGraphs()) {
       if (s.stopped) continue;
       runGraph(s, g);
@@ -40,7 +44,7 @@ export const eliminateDuplicateInitializers = definePass({
   },
 });
 
-function runGraph(s: RewriteSession, g: Graph): void {
+function runGraph(s: Session, g: Graph): void {
   const bound = new Set<string>();
   if (g === s.model.graph) for (const t of s.model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
   // Group by metadata first (no I/O): only a tensor with a same-sized peer can have a duplicate.
@@ -82,7 +86,7 @@ function groupBy(values: readonly Value[], key: (v: Value) => string | { readonl
 }
 
 /** Merges byte-identical members of each group of equal-hash candidates. */
-function dedupe(s: RewriteSession, g: Graph, groups: readonly Value[][]): void {
+function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
   for (const cands of groups) {
     if (cands.length < 2) continue;
     const kept: Value[] = [];

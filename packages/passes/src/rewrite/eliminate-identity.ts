@@ -12,60 +12,54 @@
  *  1. The node is in the default ONNX domain, has no attribute the rule does not know
  *     [unknown-attribute] and no attribute of the wrong type [bad-attribute]; shapes, pads,
  *     slice bounds and split sizes are int32/int64 constants [not-integer-constant].
- *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused.
- *  3. The output has the input's element type and provably the input's shape — from constant
- *     operands and trusted shapes (shape inference, or declared graph-input shapes), never from
- *     value_info of intermediates. A numeric target dim against a symbolic input dim is not proof.
+ *     Split sizes are constant [split-not-constant].
+ *  2. Only the bypassed output is used; extra outputs (Dropout mask, …) are unused
+ *     [mask-output-used].
+ *  3. The output has the input's element type [unknown-input-dtype] [unknown-target-dtype]
+ *     [dtype-mismatch] and provably the input's shape [unknown-input-shape]
+ *     [shape-not-provably-equal] — from constant operands and trusted shapes (shape inference,
+ *     or declared graph-input shapes), never from value_info of intermediates. A numeric target
+ *     dim against a symbolic input dim is not proof.
  *  4. Element-wise unit ops: the constant is all 0 (Add/Sub) or all 1 (Mul/Div), in the input's
  *     dtype, and broadcasting it changes neither shape nor dtype (rank ≤ input rank; every dim 1
- *     or equal to the input's dim). Sub and Div only with the constant as second operand.
+ *     or equal to the input's dim) [broadcast-changes-shape]. Sub and Div only with the constant
+ *     as second operand.
  *  5. If the output is a graph output, the input must be an intermediate value that can take the
  *     output's name (not a graph input, initializer or another graph output) — otherwise two
  *     outputs would merge or the interface would change (onnxoptimizer's `tryReplacingAllUsesWith`
  *     trap behind onnx/optimizer #252, #273–#285).
- *  6. Dropout: opset ≥ 12 training_mode absent or constant false; opset < 7 is_test = 1.
+ *  6. Dropout: opset ≥ 12 training_mode absent or constant false; opset < 7 is_test = 1
+ *     [training-mode] [training-mode-not-constant].
  *
  * Known limits: Concat is only removed with a single input (not with empty siblings); Squeeze/
  * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
-import { definePass } from './manager.js';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
 
 /** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
 const HUGE = 2 ** 53;
 
-type Verdict = { input: Value } | { reason: string; detail: string } | null;
+const REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'not-integer-constant',
+  'split-not-constant',
+  'training-mode',
+  'training-mode-not-constant',
+  'mask-output-used',
+  'unknown-input-dtype',
+  'unknown-target-dtype',
+  'dtype-mismatch',
+  'unknown-input-shape',
+  'shape-not-provably-equal',
+  'broadcast-changes-shape',
+] as const;
+type Reason = (typeof REASONS)[number];
 
-export const eliminateIdentity = definePass({
-  name: 'eliminate-identity',
-  description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
-  exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (!n.isOnnxDomain) continue;
-        const v = check(s, n);
-        if (v === null) continue;
-        if ('reason' in v) {
-          s.decline(n, v.reason, v.detail);
-          continue;
-        }
-        const out = n.outputs[0]!;
-        const r = s.apply(g, {
-          rule: n.opType.toLowerCase(),
-          remove: [n],
-          replace: [[out, v.input]],
-          description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
-        });
-        if (!r.ok) s.decline(n, r.reason, r.detail);
-      }
-    }
-  },
-});
+type Verdict = { input: Value } | { reason: Reason; detail: string } | null;
 
 const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>({
   Identity: [],
@@ -84,6 +78,32 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly stri
   Sub: [],
   Mul: [],
   Div: [],
+});
+
+const bypass = defineRule({
+  name: 'bypass',
+  anchor: Object.keys(KNOWN),
+  reasons: REASONS,
+  match: (n) => n,
+  rewrite(n, { session: s }): Patch | Decline<Reason> | undefined {
+    const v = check(s, n);
+    if (v === null) return undefined;
+    if ('reason' in v) return [v.reason, v.detail];
+    const out = n.outputs[0]!;
+    return {
+      rule: n.opType.toLowerCase(),
+      remove: [n],
+      replace: [[out, v.input]],
+      description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
+    };
+  },
+});
+
+export const eliminateIdentity = defineRulePass({
+  name: 'eliminate-identity',
+  description: 'Remove Identity, inference Dropout, same-type Cast, no-op Reshape/Expand/Transpose/Slice/Pad/Concat/Split/Flatten and x+0, x*1, x-0, x/1',
+  exact: true,
+  rules: [bypass],
 });
 
 function check(s: RewriteSession, n: Node): Verdict {
@@ -123,7 +143,7 @@ function check(s: RewriteSession, n: Node): Verdict {
   }
 }
 
-function no(reason: string, detail: string): Verdict {
+function no(reason: Reason, detail: string): Verdict {
   return { reason, detail };
 }
 
@@ -141,7 +161,7 @@ function dropout(s: RewriteSession, n: Node, x: Value): Verdict {
     }
   }
   const mask = n.outputs[1];
-  if (mask && (mask.uses.length > 0 || mask.isGraphOutput)) return no('mask-output-used', `mask '${mask.name}' is used`);
+  if (mask && (mask.useCount > 0 || mask.isGraphOutput)) return no('mask-output-used', `mask '${mask.name}' is used`);
   return { input: x };
 }
 

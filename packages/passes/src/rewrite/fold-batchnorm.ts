@@ -29,53 +29,75 @@
  * Known limits: BN feeding from MatMul (without Gemm) is not folded; BN before a Conv (folding
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
-import { Attribute, Node, dataTypeName, type Graph, type Tensor } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { knownAttributes } from '../ops/registry.js';
+import { Attribute, Node, dataTypeName, type Tensor } from '@onnxkit/graph';
+import { WEIGHT_FOLD_OPTIONS, type WeightFoldOptions } from './conv-affine.js';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledCopy, tensorFromScratch } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
-const CONVT_ATTRS = [...CONV_ATTRS, 'output_padding', 'output_shape'];
-const GEMM_ATTRS = ['alpha', 'beta', 'transA', 'transB', 'broadcast'];
-const BN_ATTRS = ['epsilon', 'momentum', 'training_mode', 'is_test', 'spatial', 'consumed_inputs'];
+const CONV_ATTRS = knownAttributes('Conv');
+const CONVT_ATTRS = knownAttributes('ConvTranspose');
+const GEMM_ATTRS = knownAttributes('Gemm');
+const BN_ATTRS = knownAttributes('BatchNormalization');
 
-export const foldBatchnorm = definePass({
+const REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'training-mode',
+  'not-spatial',
+  'bn-extra-outputs-used',
+  'producer-output-is-graph-output',
+  'producer-output-used-elsewhere',
+  'weights-not-constant',
+  'unsupported-dtype',
+  'weight-shared',
+  'shape-mismatch',
+  'bias-shape',
+] as const;
+type Reason = (typeof REASONS)[number];
+const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
+
+interface Match {
+  p: Node;
+  bn: Node;
+}
+
+const layerBn = defineRule({
+  name: 'layer+bn',
+  anchor: 'BatchNormalization',
+  reasons: REASONS,
+  match(bn): Match | undefined {
+    const p = bn.inputs[0]?.producer;
+    return p && p.isOnnxDomain && PRODUCERS.includes(p.opType) ? { p, bn } : undefined;
+  },
+  check({ p, bn }, { session: s }) {
+    const opset = s.opset;
+    const issue = attributeIssue(bn, BN_ATTRS) ?? attributeIssue(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
+    if (issue) return issue;
+    if (bn.getInt('training_mode', 0) !== 0) return ['training-mode', 'training_mode=1'];
+    if (opset < 7 && bn.getInt('is_test', 0) !== 1) return ['training-mode', 'is_test=0'];
+    if (opset < 9 && bn.getInt('spatial', 1) !== 1) return ['not-spatial', 'spatial=0 (per-element statistics)'];
+    for (let i = 1; i < bn.outputs.length; i++) {
+      const o = bn.outputs[i]!;
+      if (o.useCount > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
+    }
+    const pout = p.outputs[0]!;
+    if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
+    if (pout.useCount !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
+    return undefined;
+  },
+  rewrite: (m, { session: s, options }: RuleContext<WeightFoldOptions>) => fold(s, m, options.cloneSharedWeights),
+});
+
+export const foldBatchnorm = defineRulePass({
   name: 'fold-batchnorm',
   description: 'Fold inference BatchNormalization into the preceding Conv, ConvTranspose or Gemm (float64 math)',
   exact: true,
-  run(s: RewriteSession) {
-    const clone = s.options['cloneSharedWeights'] === true;
-    for (const g of s.liveGraphs()) {
-      for (const bn of g) {
-        if (s.stopped) return;
-        if (bn.opType !== 'BatchNormalization' || !bn.isOnnxDomain) continue;
-        const x = bn.inputs[0];
-        const p = x?.producer;
-        if (!x || !p || !p.isOnnxDomain || !['Conv', 'ConvTranspose', 'Gemm'].includes(p.opType)) continue;
-        const why = fold(s, g, p, bn, clone);
-        if (why) s.decline(bn, why[0], why[1]);
-      }
-    }
-  },
+  options: WEIGHT_FOLD_OPTIONS,
+  rules: [layerBn],
 });
 
-type Why = [string, string] | undefined;
-
-function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): Why {
-  const opset = s.opset;
-  const issue = attributeIssue(bn, BN_ATTRS) ?? attributeIssue(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
-  if (issue) return issue;
-  if (bn.getInt('training_mode', 0) !== 0) return ['training-mode', 'training_mode=1'];
-  if (opset < 7 && bn.getInt('is_test', 0) !== 1) return ['training-mode', 'is_test=0'];
-  if (opset < 9 && bn.getInt('spatial', 1) !== 1) return ['not-spatial', 'spatial=0 (per-element statistics)'];
-  for (let i = 1; i < bn.outputs.length; i++) {
-    const o = bn.outputs[i]!;
-    if (o.uses.length > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
-  }
-  const pout = p.outputs[0]!;
-  if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
-  if (pout.uses.length !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
-
+function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decline<Reason> {
   const consts: Tensor[] = [];
   for (let i = 1; i <= 4; i++) {
     const v = bn.inputs[i];
@@ -188,7 +210,7 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
   const y = bn.outputs[0]!;
   const out = s.freshName(y.name || `${p.name}_out`);
   const fused = new Node(p.opType, [p.inputs[0] ?? null, wNew, bNew], { name: p.name, attributes: attrs, outputs: [out] });
-  const r = s.apply(g, {
+  return {
     rule: `${p.opType.toLowerCase()}+bn`,
     remove: [p, bn],
     replace: [[y, fused.outputs[0]!]],
@@ -197,8 +219,6 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
     initializers: [wNew, bNew],
     description: `folded ${nodeLabel(bn)} into ${p.opType} ${nodeLabel(p)}`,
     details: { channels, epsilon: eps },
-  });
-  if (!r.ok) return [r.reason, r.detail];
-  return undefined;
+  };
 }
 

@@ -12,16 +12,18 @@
  * Math: a deterministic node of constant inputs has constant outputs.
  *
  * Preconditions:
- *  1. Default ONNX domain [unknown-domain]; no subgraph attributes [has-subgraph]; no attribute of
- *     the wrong type or an impossible value [bad-attribute].
+ *  1. Default ONNX domain (a node of another domain with constant inputs is declined
+ *     [unknown-domain]); no attribute of the wrong type or an impossible value [bad-attribute].
+ *     Nodes with subgraph attributes are skipped (not counted).
  *  2. Never random or non-deterministic ops: RandomNormal*, RandomUniform*, Multinomial, Bernoulli,
- *     Dropout (left to eliminate-identity, which checks training mode) [nondeterministic].
+ *     Dropout (left to eliminate-identity, which checks training mode) — skipped, not counted.
  *  3. Shape/Size: the dims it returns (all of them for Size, those between start and end for
  *     Shape) must be known numbers from trusted facts (shape inference or declared graph inputs —
  *     never a stale value_info) [shape-not-static]; other dims may stay symbolic.
  *  4. A kernel or the evaluator produced every used output [no-kernel], with the declared dtype
  *     when there is one [dtype-mismatch]; a kernel that finds the computation invalid (integer
- *     division by zero, …) is reported [kernel-error], never thrown. Option `kernels: false`
+ *     division by zero, …) is reported [kernel-error], never thrown, and so is an evaluator
+ *     failure [evaluator-error]. Option `kernels: false`
  *     leaves everything but Shape/Size/Constant to the evaluator.
  *  5. Byte budget: each produced tensor ≤ `maxTensorBytes` and the pass's total ≤ `maxTotalBytes`
  *     (defaults FOLD_CONSTANTS_BUDGET: 16 MiB / 64 MiB) [budget-exceeded] — folding an Expand or a
@@ -37,7 +39,8 @@
 import { DataType, Tensor, dataTypeName, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
 import { elementBits } from '../common/data-types.js';
 import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
-import { definePass } from './manager.js';
+import { shapeRange } from '../ops/axes.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { NONDETERMINISTIC_OPS, attributeIssue, constantNodeValue, nodeLabel } from './util.js';
 
@@ -51,19 +54,44 @@ export const FOLD_CONSTANTS_BUDGET = Object.freeze({
 
 type EvaluateNode = typeof evaluateNode;
 
-export const foldConstants = definePass({
+const REASONS = ['bad-attribute', 'unknown-domain', 'shape-not-static', 'budget-exceeded', 'kernel-error', 'evaluator-error', 'no-kernel', 'dtype-mismatch'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export interface FoldConstantsOptions {
+  /** Largest single tensor the pass materialises (bytes). */
+  readonly maxTensorBytes: number;
+  /** Total bytes of new tensors in one run. */
+  readonly maxTotalBytes: number;
+  /** False: leave everything but Shape/Size/Constant to the evaluator. */
+  readonly kernels: boolean;
+}
+
+export const foldConstants = defineRulePass({
   name: 'fold-constants',
   description: 'Evaluate nodes whose inputs are constant (TS kernels, optional onnxruntime evaluator) and store results as initializers',
   exact: true,
-  async run(s: RewriteSession) {
-    const maxTensor = Number(s.options['maxTensorBytes'] ?? FOLD_CONSTANTS_BUDGET.maxTensorBytes);
-    const maxTotal = Number(s.options['maxTotalBytes'] ?? FOLD_CONSTANTS_BUDGET.maxTotalBytes);
-    const state = { total: 0, maxTensor, maxTotal, byKernel: 0, byEvaluator: 0 };
-    const evaluate: EvaluateNode | undefined = s.options['kernels'] === false ? undefined : evaluateNode;
+  reasons: REASONS,
+  options: {
+    defaults: { ...FOLD_CONSTANTS_BUDGET, kernels: true },
+    parse(loose) {
+      opt.only(loose, ['maxTensorBytes', 'maxTotalBytes', 'kernels']);
+      const size = (x: number) => Number.isFinite(x) && x >= 0;
+      const maxTensorBytes = opt.num(loose, 'maxTensorBytes', size);
+      const maxTotalBytes = opt.num(loose, 'maxTotalBytes', size);
+      const kernels = opt.bool(loose, 'kernels');
+      return { ...(maxTensorBytes !== undefined ? { maxTensorBytes } : {}), ...(maxTotalBytes !== undefined ? { maxTotalBytes } : {}), ...(kernels !== undefined ? { kernels } : {}) };
+    },
+  },
+  // Every node is a candidate (any op with constant inputs), and the evaluator is asynchronous:
+  // a whole-graph sweep in graph order, through the same session primitive and typed reasons.
+  async sweep(s, options) {
+    const state = { total: 0, maxTensor: options.maxTensorBytes, maxTotal: options.maxTotalBytes, byKernel: 0, byEvaluator: 0 };
+    const evaluate: EvaluateNode | undefined = options.kernels ? evaluateNode : undefined;
     for (const g of s.liveGraphs()) {
       for (const n of g) {
         if (s.stopped) break;
-        await foldNode(s, g, n, evaluate, state);
+        const p = foldNode(s, g, n, evaluate, state);
+        if (p) await p;
       }
     }
     s.metrics['bytesProduced'] = state.total;
@@ -81,12 +109,12 @@ interface FoldState {
   byEvaluator: number;
 }
 
-async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: EvaluateNode | undefined, st: FoldState): Promise<void> {
-  const live = n.outputs.filter((o) => o.uses.length > 0 || o.isGraphOutput);
-  if (live.length === 0) return;
+/** Folds `n` when it can; returns a promise only when the evaluator must be awaited. */
+function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefined, st: FoldState): Promise<void> | undefined {
+  if (!n.outputs.some((o) => o.useCount > 0 || o.isGraphOutput)) return;
   if (n.opType === 'Constant' && n.isOnnxDomain) {
     const issue = attributeIssue(n);
-    if (issue) return s.decline(n, issue[0], issue[1]);
+    if (issue) return void s.decline(n, issue[0], issue[1]);
     const t = constantNodeValue(n) ?? stringConstant(n);
     if (!t) return;
     replaceWith(s, g, n, [t], 'constant-to-initializer', st, false);
@@ -102,7 +130,7 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
     const x = n.inputs[0];
     if (!x) return;
     const issue = attributeIssue(n);
-    if (issue) return s.decline(n, issue[0], issue[1]);
+    if (issue) return void s.decline(n, issue[0], issue[1]);
     const shape = s.facts.shapeOf(x);
     if (!shape) return;
     // Shape(start, end) needs only the selected dims to be known numbers.
@@ -116,6 +144,8 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
     return;
   }
   if (n.inputs.length === 0) return;
+  // Cheap structural test before any allocation: every present input is an initializer or a
+  // Constant's output (facts.constOf also knows folded values; it is asked below).
   const inputs: (Tensor | null)[] = [];
   for (const v of n.inputs) {
     if (v === null) {
@@ -127,12 +157,11 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
     inputs.push(t);
   }
   const issue = attributeIssue(n);
-  if (issue) return s.decline(n, issue[0], issue[1]);
+  if (issue) return void s.decline(n, issue[0], issue[1]);
   // The budget first, from the inferred output shapes: nothing is evaluated that could not be kept.
   const over = budgetProblem(s, n, st);
-  if (over !== undefined) return s.decline(n, 'budget-exceeded', over);
+  if (over !== undefined) return void s.decline(n, 'budget-exceeded', over);
   let results: (Tensor | undefined)[] | undefined;
-  let by = 'kernel';
   if (evaluate) {
     try {
       results = evaluate(n, inputs, s.opset, { maxOutputBytes: st.maxTensor });
@@ -142,20 +171,30 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
       return;
     }
   }
-  if (!results && s.ctx.evaluator) {
+  if (!results && s.ctx.evaluator) return withEvaluator(s, g, n, inputs, st);
+  finishFold(s, g, n, results, 'kernel', st);
+  return;
+}
+
+async function withEvaluator(s: Session, g: Graph, n: Node, inputs: readonly (Tensor | null)[], st: FoldState): Promise<void> {
+  let results: (Tensor | undefined)[] | undefined;
+  {
     const feed = new Map<Value, Tensor>();
     n.inputs.forEach((v, i) => {
       if (v) feed.set(v, inputs[i]!);
     });
     try {
-      const out = await s.ctx.evaluator.evaluate([n], feed, s.opset);
+      const out = await s.ctx.evaluator!.evaluate([n], feed, s.opset);
       results = n.outputs.map((o) => out.get(o));
-      by = 'evaluator';
     } catch (e) {
       s.decline(n, 'evaluator-error', e instanceof Error ? e.message : String(e));
       return;
     }
   }
+  finishFold(s, g, n, results, 'evaluator', st);
+}
+
+function finishFold(s: Session, g: Graph, n: Node, results: (Tensor | undefined)[] | undefined, by: 'kernel' | 'evaluator', st: FoldState): void {
   if (!results) {
     s.decline(n, 'no-kernel', `no TypeScript kernel${s.ctx.evaluator ? ' and the evaluator could not' : ' and no evaluator'} for ${n.opType}`);
     return;
@@ -164,7 +203,7 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
   for (let i = 0; i < n.outputs.length; i++) {
     const o = n.outputs[i]!;
     const t = results[i];
-    if (o.uses.length === 0 && !o.isGraphOutput) {
+    if (o.useCount === 0 && !o.isGraphOutput) {
       tensors.push(undefined);
       continue;
     }
@@ -185,13 +224,13 @@ async function foldNode(s: RewriteSession, g: Graph, n: Node, evaluate: Evaluate
   }
 }
 
-function replaceWith(s: RewriteSession, g: Graph, n: Node, tensors: readonly (Tensor | undefined)[], rule: string, st: FoldState, budgeted: boolean): boolean {
+function replaceWith(s: Session, g: Graph, n: Node, tensors: readonly (Tensor | undefined)[], rule: string, st: FoldState, budgeted: boolean): boolean {
   const replace: [Value, Value][] = [];
   const inits: Value[] = [];
   let bytes = 0;
   for (let i = 0; i < n.outputs.length; i++) {
     const o = n.outputs[i]!;
-    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    if (o.useCount === 0 && !o.isGraphOutput) continue;
     const t = tensors[i];
     if (t === undefined) {
       // e.g. a Size or Constant node given extra outputs: the op defines one, nothing computes the rest.
@@ -232,10 +271,10 @@ function replaceWith(s: RewriteSession, g: Graph, n: Node, tensors: readonly (Te
  * (static shape and element type); undefined when within budget or not known in advance (then
  * the kernels' own limit and the check on the computed tensors still apply).
  */
-function budgetProblem(s: RewriteSession, n: Node, st: FoldState): string | undefined {
+function budgetProblem(s: Session, n: Node, st: FoldState): string | undefined {
   let bytes = 0;
   for (const o of n.outputs) {
-    if (o.uses.length === 0 && !o.isGraphOutput) continue;
+    if (o.useCount === 0 && !o.isGraphOutput) continue;
     const shape = s.facts.staticShape(o);
     const dtype = s.facts.dtypeOf(o);
     const bits = dtype === undefined ? undefined : elementBits(dtype);
@@ -252,12 +291,8 @@ function budgetProblem(s: RewriteSession, n: Node, st: FoldState): string | unde
 
 /** The dims Shape(start, end) returns (start/end from opset 15, clamped like the spec). */
 function shapeSlice(n: Node, shape: Shape, opset: number): Shape {
-  const rank = shape.length;
-  if (opset < 15) return shape;
-  const clamp = (v: number): number => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
-  const start = clamp(n.getInt('start', 0));
-  const end = n.attr('end') ? clamp(n.getInt('end', rank)) : rank;
-  return end > start ? shape.slice(start, end) : [];
+  const { start, end } = shapeRange(n, shape.length, opset);
+  return shape.slice(start, end);
 }
 
 function sizeTensor(shape: readonly number[]): Tensor {

@@ -21,39 +21,30 @@
  * a subgraph are converted once, in the graph that owns them.
  */
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
-import { definePass } from './manager.js';
-import type { RewriteSession } from './session.js';
-import { lookup, opTable } from '../common/op-table.js';
+import { WEIGHT_INPUTS } from '../ops/registry.js';
+import { defineRulePass, opt } from './rule.js';
+import { lookup } from '../common/op-table.js';
 import { nodeLabel } from './util.js';
 
-/** (op → input positions that hold weights safe to round). */
-export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = opTable<readonly number[]>({
-  Conv: [1, 2],
-  ConvTranspose: [1, 2],
-  Gemm: [0, 1, 2],
-  MatMul: [0, 1],
-  Add: [0, 1],
-  Sub: [0, 1],
-  Mul: [0, 1],
-  Div: [0, 1],
-  BatchNormalization: [1, 2, 3, 4],
-  InstanceNormalization: [1, 2],
-  LayerNormalization: [1, 2],
-  PRelu: [1],
-  Gather: [0],
-  Concat: [0, 1, 2, 3, 4, 5, 6, 7],
-  LSTM: [1, 2, 3],
-  GRU: [1, 2, 3],
-  RNN: [1, 2, 3],
-  Einsum: [0, 1, 2],
-});
+/** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */
+export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = WEIGHT_INPUTS;
 
-export const fp16Weights = definePass({
+const REASONS = ['too-small', 'consumer-needs-exact-values', 'out-of-fp16-range'] as const;
+export const fp16Weights = defineRulePass({
   name: 'fp16-weights',
   description: 'Store float32 weights as float16 plus a Cast back to float32 (halves weight bytes; approximate)',
   exact: false,
-  run(s: RewriteSession) {
-    const minElements = Number(s.options['minElements'] ?? 64);
+  reasons: REASONS,
+  options: {
+    defaults: { minElements: 64 },
+    parse(loose) {
+      opt.only(loose, ['minElements']);
+      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
+      return minElements !== undefined ? { minElements } : {};
+    },
+  },
+  sweep(s, options) {
+    const minElements = options.minElements;
     let saved = 0;
     let converted = 0;
     let maxAbs = 0;
@@ -65,7 +56,7 @@ export const fp16Weights = definePass({
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;
-        if (!t || t.dtype !== DataType.FLOAT || v.isGraphInput || v.isGraphOutput || v.uses.length === 0) continue;
+        if (!t || t.dtype !== DataType.FLOAT || v.isGraphInput || v.isGraphOutput || v.useCount === 0) continue;
         if (t.size < minElements) {
           s.decline(null, 'too-small', `'${v.name}' has ${t.size} elements`);
           continue;

@@ -11,7 +11,8 @@
  *  1. The op is Mul, Div (Conv as dividend), Add or Sub with one Conv output and one constant
  *     operand [operand-not-constant] [not-affine].
  *  2. The constant varies only along the channel axis and does not raise the rank
- *     [not-per-channel]; its dtype is the weight's float dtype [dtype-mismatch].
+ *     [not-per-channel]; its dtype is the weight's float dtype [dtype-mismatch], weight and bias
+ *     a float type [unsupported-dtype], the weight of rank ≥ 3 [shape-mismatch].
  *  3. The Conv output feeds only this op and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  4. Conv weight and bias are constants used by no other node [weights-not-constant]
@@ -22,22 +23,13 @@
  * of W·v instead of a rounding of the product at run time): equal within fp32 tolerance, not bit
  * for bit. ConvTranspose is not handled.
  */
-import { definePass } from './manager.js';
-import type { RewriteSession } from './session.js';
-import { foldIntoConv } from './conv-affine.js';
+import { WEIGHT_FOLD_OPTIONS, convAffineRule } from './conv-affine.js';
+import { defineRulePass } from './rule.js';
 
-export const fuseAffineIntoConv = definePass({
+export const fuseAffineIntoConv = defineRulePass({
   name: 'fuse-affine-into-conv',
   description: 'Fold Conv followed by a per-channel Mul/Div/Add/Sub constant into the Conv weight and bias',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (n.opType !== 'Mul' && n.opType !== 'Div' && n.opType !== 'Add' && n.opType !== 'Sub') continue;
-        const r = foldIntoConv(s, g, n, ['Mul', 'Div', 'Add', 'Sub'], 'conv+');
-        if (r !== undefined && r !== 'no-match') s.decline(n, r[0], r[1]);
-      }
-    }
-  },
+  options: WEIGHT_FOLD_OPTIONS,
+  rules: [convAffineRule('conv+affine', ['Mul', 'Div', 'Add', 'Sub'])],
 });

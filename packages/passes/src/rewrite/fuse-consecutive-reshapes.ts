@@ -9,7 +9,8 @@
  * dropped the first Reshape without this substitution — onnx/optimizer #259.)
  *
  * Preconditions:
- *  1. Both shapes are int64 constants [shape-not-constant]; attributes well typed [bad-attribute].
+ *  1. Both shapes are int64 constants [shape-not-constant]; no attribute but allowzero
+ *     [unknown-attribute], well typed [bad-attribute].
  *  2. Zeros in s2 (with allowzero = 0) resolve as above [unresolved-zero]; allowzero = 1 on the
  *     second Reshape keeps literal zeros (valid as is); allowzero = 1 on the first with a 0 in s1
  *     declines [unresolved-zero].
@@ -18,35 +19,40 @@
  *
  * Known limits: Flatten/Squeeze/Unsqueeze chains mixed with Reshape are not fused.
  */
-import { Attribute, Node, type Graph } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { Attribute, Node } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
 
-export const fuseConsecutiveReshapes = definePass({
+const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'shape-not-constant', 'unresolved-zero'] as const;
+
+const reshapePair = defineRule({
+  name: 'reshape+reshape',
+  anchor: 'Reshape',
+  reasons: REASONS,
+  match(r2, { session: s }): { r1: Node; r2: Node } | undefined {
+    if (s.opset < 5) return undefined;
+    const r1 = r2.inputs[0]?.producer;
+    return r1 && r1.opType === 'Reshape' && r1.isOnnxDomain ? { r1, r2 } : undefined;
+  },
+  check({ r1, r2 }) {
+    const issue = attributeIssue(r1, ['allowzero']) ?? attributeIssue(r2, ['allowzero']);
+    if (issue) return issue;
+    if (!r1.inputs[0]) return ['missing-input', `${nodeLabel(r1)} has no data input`];
+    return undefined;
+  },
+  rewrite: ({ r1, r2 }, { session: s }) => fuse(s, r1, r2),
+});
+
+export const fuseConsecutiveReshapes = defineRulePass({
   name: 'fuse-consecutive-reshapes',
   description: 'Merge back-to-back Reshapes into one (resolving 0 = copy-dim entries)',
   exact: true,
-  run(s: RewriteSession) {
-    if (s.opset < 5) return;
-    for (const g of s.liveGraphs()) {
-      for (const r2 of g) {
-        if (s.stopped) return;
-        if (r2.opType !== 'Reshape' || !r2.isOnnxDomain) continue;
-        const r1 = r2.inputs[0]?.producer;
-        if (!r1 || r1.opType !== 'Reshape' || !r1.isOnnxDomain) continue;
-        const why = fuse(s, g, r1, r2);
-        if (why) s.decline(r2, why[0], why[1]);
-      }
-    }
-  },
+  rules: [reshapePair],
 });
 
-function fuse(s: RewriteSession, g: Graph, r1: Node, r2: Node): [string, string] | undefined {
-  const issue = attributeIssue(r1, ['allowzero']) ?? attributeIssue(r2, ['allowzero']);
-  if (issue) return issue;
-  const x = r1.inputs[0];
-  if (!x) return ['missing-input', `${nodeLabel(r1)} has no data input`];
+function fuse(s: RewriteSession, r1: Node, r2: Node): Patch | Decline<(typeof REASONS)[number]> {
+  const x = r1.inputs[0]!;
   const t1 = r1.inputs[1] ? s.facts.constOf(r1.inputs[1]) : undefined;
   const t2 = r2.inputs[1] ? s.facts.constOf(r2.inputs[1]) : undefined;
   const s1 = t1 ? intsOf(t1) : undefined;
@@ -72,15 +78,13 @@ function fuse(s: RewriteSession, g: Graph, r1: Node, r2: Node): [string, string]
   const shapeInit = s.newInitializer(`${r2.name || 'reshape'}_shape`, int64Tensor(fusedShape));
   const attrs = az2 ? [Attribute.int('allowzero', 1)] : [];
   const fused = new Node('Reshape', [x, shapeInit], { name: r2.name, attributes: attrs, outputs: [s.freshName(y2.name || `${r2.name}_out`)] });
-  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
-  const r = s.apply(g, {
-    rule: 'reshape+reshape',
+  const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
+  return {
     remove: t1Dies ? [r1, r2] : [r2],
     replace: [[y2, fused.outputs[0]!]],
     add: [fused],
     insertBefore: r2,
     initializers: [shapeInit],
     description: `merged ${nodeLabel(r1)} into ${nodeLabel(r2)}: shape [${fusedShape.join(',')}]`,
-  });
-  return r.ok ? undefined : [r.reason, r.detail];
+  };
 }

@@ -15,39 +15,50 @@
  *
  * Preconditions:
  *  1. Axes are integer constants (attribute before opset 13, input from 13) [axes-not-constant],
- *     attributes well typed [bad-attribute], and the first node has an input [missing-input].
+ *     no attribute but axes [unknown-attribute], well typed [bad-attribute], and the first node
+ *     has an input [missing-input].
  *  2. Negative axes need the known input rank [unknown-rank]; Squeeze without axes needs a
  *     static input shape [unknown-rank].
  *  3. If the first node's output has other uses it stays for them.
  *
  * Known limits: Squeeze/Unsqueeze around Reshape are not merged.
  */
-import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { Attribute, Node, type Value } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { MAX_RANK } from '../analysis/inference-types.js';
 import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
 
-export const fuseConsecutiveSqueezeUnsqueeze = definePass({
+const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'axes-not-constant', 'unknown-rank'] as const;
+type Reason = (typeof REASONS)[number];
+const SQ = ['Squeeze', 'Unsqueeze'];
+
+const squeezePair = defineRule({
+  name: 'squeeze/unsqueeze pair',
+  anchor: SQ,
+  reasons: REASONS,
+  match(n2): { n1: Node; n2: Node } | undefined {
+    const n1 = n2.inputs[0]?.producer;
+    return n1 && SQ.includes(n1.opType) && n1.isOnnxDomain ? { n1, n2 } : undefined;
+  },
+  check({ n1, n2 }) {
+    const issue = attributeIssue(n1, ['axes']) ?? attributeIssue(n2, ['axes']);
+    if (issue) return issue;
+    if (!n1.inputs[0]) return ['missing-input', `${nodeLabel(n1)} has no data input`];
+    return undefined;
+  },
+  rewrite: ({ n1, n2 }, { session: s }) => fuse(s, n1, n2),
+});
+
+export const fuseConsecutiveSqueezeUnsqueeze = defineRulePass({
   name: 'fuse-consecutive-squeeze-unsqueeze',
   description: 'Compose back-to-back Squeeze/Unsqueeze (and drop pairs that cancel)',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n2 of g) {
-        if (s.stopped) return;
-        if ((n2.opType !== 'Squeeze' && n2.opType !== 'Unsqueeze') || !n2.isOnnxDomain) continue;
-        const n1 = n2.inputs[0]?.producer;
-        if (!n1 || (n1.opType !== 'Squeeze' && n1.opType !== 'Unsqueeze') || !n1.isOnnxDomain) continue;
-        const why = fuse(s, g, n1, n2);
-        if (why) s.decline(n2, why[0], why[1]);
-      }
-    }
-  },
+  rules: [squeezePair],
 });
 
 /** Normalised, sorted axes of a Squeeze/Unsqueeze given the rank the axes refer to. */
-function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] | [string, string] {
+function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] | [Reason, string] {
   let raw: number[] | undefined;
   if (s.opset < 13) raw = n.getInts('axes');
   else if (n.inputs[1]) {
@@ -71,11 +82,8 @@ function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] 
   return [...new Set(raw)].sort((a, b) => a - b);
 }
 
-function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string] | undefined {
-  const issue = attributeIssue(n1, ['axes']) ?? attributeIssue(n2, ['axes']);
-  if (issue) return issue;
-  const x = n1.inputs[0];
-  if (!x) return ['missing-input', `${nodeLabel(n1)} has no data input`];
+function fuse(s: RewriteSession, n1: Node, n2: Node): Patch | Decline<Reason> | undefined {
+  const x = n1.inputs[0]!;
   const r0 = s.facts.rankOf(x);
   const k1len = rawLength(s, n1);
   const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
@@ -88,13 +96,12 @@ function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string]
   if (!isAxes(a2)) return a2;
   const y1 = n1.outputs[0]!;
   const y2 = n2.outputs[0]!;
-  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
+  const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
   const remove = t1Dies ? [n1, n2] : [n2];
 
   if (n1.opType !== n2.opType) {
     if (a1.length === a2.length && a1.every((v, i) => v === a2[i])) {
-      const r = s.apply(g, { rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}=identity`, remove, replace: [[y2, x]], description: `${nodeLabel(n1)} and ${nodeLabel(n2)} cancel` });
-      return r.ok ? undefined : [r.reason, r.detail];
+      return { rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}=identity`, remove, replace: [[y2, x]], description: `${nodeLabel(n1)} and ${nodeLabel(n2)} cancel` };
     }
     return undefined;
   }
@@ -121,7 +128,7 @@ function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string]
     inits.push(v);
   } else attrs.push(Attribute.ints('axes', fusedAxes));
   const fused = new Node(n2.opType, inputs, { name: n2.name, attributes: attrs, outputs: [s.freshName(y2.name || `${n2.name}_out`)] });
-  const r = s.apply(g, {
+  return {
     rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}`,
     remove,
     replace: [[y2, fused.outputs[0]!]],
@@ -129,11 +136,10 @@ function fuse(s: RewriteSession, g: Graph, n1: Node, n2: Node): [string, string]
     insertBefore: n2,
     initializers: inits,
     description: `composed ${nodeLabel(n1)} and ${nodeLabel(n2)}: axes [${fusedAxes.join(',')}]`,
-  });
-  return r.ok ? undefined : [r.reason, r.detail];
+  };
 }
 
-function isAxes(a: number[] | [string, string]): a is number[] {
+function isAxes(a: number[] | [Reason, string]): a is number[] {
   return a.length === 0 || typeof a[0] === 'number';
 }
 

@@ -15,27 +15,55 @@
  *
  * Known limits: Transpose folding into MatMul/Gemm is not done here.
  */
-import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { Attribute, Node } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
-export const fuseConsecutiveTransposes = definePass({
+const transposePair = defineRule({
+  name: 'transpose+transpose',
+  anchor: 'Transpose',
+  reasons: [...ATTRIBUTE_REASONS, 'missing-input', 'unknown-rank'],
+  match(t2): { t1: Node; t2: Node } | undefined {
+    const t1 = t2.inputs[0]?.producer;
+    return t1 && t1.opType === 'Transpose' && t1.isOnnxDomain ? { t1, t2 } : undefined;
+  },
+  check({ t1, t2 }) {
+    const issue = attributeIssue(t1, ['perm']) ?? attributeIssue(t2, ['perm']);
+    if (issue) return issue;
+    if (!t1.inputs[0]) return ['missing-input', `${nodeLabel(t1)} has no input`];
+    return undefined;
+  },
+  rewrite({ t1, t2 }, { session: s }) {
+    const x = t1.inputs[0]!;
+    const p1 = permOf(s, t1);
+    const p2 = permOf(s, t2);
+    if (!p1 || !p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
+    if (p1.length !== p2.length) return ['unknown-rank', 'permutation lengths differ'];
+    const q = p2.map((j) => p1[j]!);
+    const y1 = t1.outputs[0]!;
+    const y2 = t2.outputs[0]!;
+    const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
+    const remove = t1Dies ? [t1, t2] : [t2];
+    if (q.every((v, i) => v === i)) {
+      return { rule: 'transpose+transpose=identity', remove, replace: [[y2, x]], description: `${nodeLabel(t1)} and ${nodeLabel(t2)} cancel` };
+    }
+    const fused = new Node('Transpose', [x], { name: t2.name, attributes: [Attribute.ints('perm', q)], outputs: [s.freshName(y2.name || `${t2.name}_out`)] });
+    return {
+      remove,
+      replace: [[y2, fused.outputs[0]!]],
+      add: [fused],
+      insertBefore: t2,
+      description: `composed ${nodeLabel(t1)} and ${nodeLabel(t2)} into perm [${q.join(',')}]`,
+    };
+  },
+});
+
+export const fuseConsecutiveTransposes = defineRulePass({
   name: 'fuse-consecutive-transposes',
   description: 'Compose back-to-back Transposes into one (or remove them when they cancel)',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const t2 of g) {
-        if (s.stopped) return;
-        if (t2.opType !== 'Transpose' || !t2.isOnnxDomain) continue;
-        const t1 = t2.inputs[0]?.producer;
-        if (!t1 || t1.opType !== 'Transpose' || !t1.isOnnxDomain) continue;
-        const why = fuse(s, g, t1, t2);
-        if (why) s.decline(t2, why[0], why[1]);
-      }
-    }
-  },
+  rules: [transposePair],
 });
 
 function permOf(s: RewriteSession, t: Node): number[] | undefined {
@@ -45,40 +73,4 @@ function permOf(s: RewriteSession, t: Node): number[] | undefined {
   const rank = t.inputs[0] ? s.facts.rankOf(t.inputs[0]) : undefined;
   if (rank === undefined) return undefined;
   return Array.from({ length: rank }, (_, i) => rank - 1 - i);
-}
-
-function fuse(s: RewriteSession, g: Graph, t1: Node, t2: Node): [string, string] | undefined {
-  const issue = attributeIssue(t1, ['perm']) ?? attributeIssue(t2, ['perm']);
-  if (issue) return issue;
-  const x = t1.inputs[0];
-  if (!x) return ['missing-input', `${nodeLabel(t1)} has no input`];
-  const p1 = permOf(s, t1);
-  const p2 = permOf(s, t2);
-  if (!p1 || !p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
-  if (p1.length !== p2.length) return ['unknown-rank', 'permutation lengths differ'];
-  const q = p2.map((j) => p1[j]!);
-  const y1 = t1.outputs[0]!;
-  const y2 = t2.outputs[0]!;
-  const t1Dies = y1.uses.length === 1 && !y1.isGraphOutput;
-  const remove = t1Dies ? [t1, t2] : [t2];
-  if (q.every((v, i) => v === i)) {
-    const r = s.apply(g, {
-      rule: 'transpose+transpose=identity',
-      remove,
-      replace: [[y2, x]],
-      description: `${nodeLabel(t1)} and ${nodeLabel(t2)} cancel`,
-    });
-    return r.ok ? undefined : [r.reason, r.detail];
-  }
-  const fused = new Node('Transpose', [x], { name: t2.name, attributes: [Attribute.ints('perm', q)], outputs: [s.freshName(y2.name || `${t2.name}_out`)] });
-  const replace: [Value, Value][] = [[y2, fused.outputs[0]!]];
-  const r = s.apply(g, {
-    rule: 'transpose+transpose',
-    remove,
-    replace,
-    add: [fused],
-    insertBefore: t2,
-    description: `composed ${nodeLabel(t1)} and ${nodeLabel(t2)} into perm [${q.join(',')}]`,
-  });
-  return r.ok ? undefined : [r.reason, r.detail];
 }

@@ -14,46 +14,72 @@
  *  5. The MatMul output feeds only the Add and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  6. Opset ≥ 7 (older Gemm needs a `broadcast` flag) [opset-too-old].
+ *  7. Neither node has attributes [unknown-attribute] [bad-attribute].
  *
  * Known limits: MatMul with a non-constant B is left alone (it would still be valid, but there is
  * no gain on onnxruntime's CPU kernels); Add(C, MatMul) with C first is handled too.
  */
-import { DataType, Node, type Graph } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { DataType, Node } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
 const FLOATS: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
 
-export const fuseMatmulAddIntoGemm = definePass({
+const REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'opset-too-old',
+  'b-not-constant',
+  'b-not-2d',
+  'c-not-constant',
+  'a-not-2d',
+  'unsupported-dtype',
+  'bias-shape',
+  'producer-output-is-graph-output',
+  'producer-output-used-elsewhere',
+] as const;
+
+interface MatmulAdd {
+  add: Node;
+  mm: Node;
+  side: 0 | 1;
+}
+
+const matmulAdd = defineRule({
+  name: 'matmul+add',
+  anchor: 'Add',
+  reasons: REASONS,
+  match(add): MatmulAdd | undefined {
+    if (add.inputs.length !== 2) return undefined;
+    const [p, q] = add.inputs;
+    if (!p || !q) return undefined;
+    const side: 0 | 1 | -1 = p.producer?.opType === 'MatMul' && p.producer.isOnnxDomain ? 0 : q.producer?.opType === 'MatMul' && q.producer.isOnnxDomain ? 1 : -1;
+    if (side === -1) return undefined;
+    const mm = add.inputs[side]!.producer!;
+    if (!mm.inputs[0] || !mm.inputs[1]) return undefined;
+    return { add, mm, side };
+  },
+  check({ add, mm }, { session: s }) {
+    const issue = attributeIssue(mm, []) ?? attributeIssue(add, []);
+    if (issue) return issue;
+    if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
+    return undefined;
+  },
+  rewrite: (m, { session: s }) => fuse(s, m),
+});
+
+export const fuseMatmulAddIntoGemm = defineRulePass({
   name: 'fuse-matmul-add-into-gemm',
   description: 'Fuse 2-D MatMul with a constant weight followed by Add of a constant bias into Gemm',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const add of g) {
-        if (s.stopped) return;
-        if (add.opType !== 'Add' || !add.isOnnxDomain || add.inputs.length !== 2) continue;
-        const why = fuse(s, g, add);
-        if (why) s.decline(add, why[0], why[1]);
-      }
-    }
-  },
+  rules: [matmulAdd],
 });
 
-function fuse(s: RewriteSession, g: Graph, add: Node): [string, string] | undefined {
-  const [p, q] = add.inputs;
-  if (!p || !q) return undefined;
-  const side = p.producer?.opType === 'MatMul' && p.producer.isOnnxDomain ? 0 : q.producer?.opType === 'MatMul' && q.producer.isOnnxDomain ? 1 : -1;
-  if (side < 0) return undefined;
+function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch | Decline<(typeof REASONS)[number]> {
   const y = add.inputs[side]!;
   const cv = add.inputs[1 - side]!;
-  const mm = y.producer!;
-  const issue = attributeIssue(mm, []) ?? attributeIssue(add, []);
-  if (issue) return issue;
-  if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
-  const [a, bv] = mm.inputs;
-  if (!a || !bv) return undefined;
+  const a = mm.inputs[0]!;
+  const bv = mm.inputs[1]!;
   const B = s.facts.constOf(bv);
   if (!B) return ['b-not-constant', `'${bv.name}' is not a constant`];
   if (B.dims.length !== 2) return ['b-not-2d', `B has rank ${B.dims.length}`];
@@ -71,17 +97,14 @@ function fuse(s: RewriteSession, g: Graph, add: Node): [string, string] | undefi
   if (cd.length >= 1 && cd[cd.length - 1] !== 1 && cd[cd.length - 1] !== N) return ['bias-shape', `C's last dim ${cd[cd.length - 1]} vs N=${N}`];
   if (cd.length === 2 && cd[0] !== 1 && cd[0] !== M) return ['bias-shape', `C's first dim ${cd[0]} vs M=${String(M)}`];
   if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
-  if (y.uses.length !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+  if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
   const z = add.outputs[0]!;
   const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.freshName(z.name || `${mm.name}_out`)] });
-  const r = s.apply(g, {
-    rule: 'matmul+add',
+  return {
     remove: [mm, add],
     replace: [[z, gemm.outputs[0]!]],
     add: [gemm],
     insertBefore: add,
     description: `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`,
-  });
-  if (!r.ok) return [r.reason, r.detail];
-  return undefined;
+  };
 }

@@ -20,41 +20,68 @@
  *     [negative-pad].
  *  3. Conv/AveragePool: pad value 0 [pad-value-nonzero]. MaxPool: see above [maxpool-pad-value].
  *  4. The consumer has auto_pad NOTSET [auto-pad]; AveragePool/MaxPool fused only with
- *     ceil_mode 0 [ceil-mode], when the fused pads stay below the kernel size (onnxruntime's pool
+ *     ceil_mode 0 [ceil-mode], an AveragePool that excludes its own padding only without pads of
+ *     its own [count-include-pad], when the fused pads stay below the kernel size (onnxruntime's pool
  *     kernels reject larger pads) [pads-exceed-kernel]; MaxPool's Indices output unused
  *     [indices-used].
  *  5. The Pad output feeds only the consumer and is not a graph output
  *     [pad-output-used-elsewhere] [pad-output-is-graph-output].
- *  6. No unknown attribute on either node [unknown-attribute], none of the wrong type, and the
- *     consumer's own pads have one entry per spatial edge [bad-attribute].
+ *  6. No unknown attribute on either node [unknown-attribute], none of the wrong type, a pool's
+ *     kernel_shape present, and the consumer's own pads have one entry per spatial edge
+ *     [bad-attribute]; the Conv weight's rank is known and ≥ 3 [unknown-rank]; the Pad has a data
+ *     input [missing-input].
  *
  * Known limits: LpPool and ConvTranspose are not handled; a Pad feeding several consumers is left.
  */
-import { Attribute, Node, type Graph, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { knownAttributes } from '../ops/registry.js';
+import { Attribute, Node, type Value } from '@onnxkit/graph';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, intsOf, nodeLabel, numericScalar, trimInputs } from './util.js';
 
-const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
-const AVG_ATTRS = ['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'];
-const MAX_ATTRS = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides'];
+const CONV_ATTRS = knownAttributes('Conv');
+const AVG_ATTRS = knownAttributes('AveragePool');
+const MAX_ATTRS = knownAttributes('MaxPool');
 
-export const fusePadIntoConv = definePass({
+const REASONS = [
+  ...ATTRIBUTE_REASONS,
+  'unknown-rank',
+  'pad-mode',
+  'pad-not-constant',
+  'pad-on-batch-or-channel',
+  'negative-pad',
+  'auto-pad',
+  'missing-input',
+  'pad-output-is-graph-output',
+  'pad-output-used-elsewhere',
+  'pads-exceed-kernel',
+  'pad-value-nonzero',
+  'ceil-mode',
+  'count-include-pad',
+  'indices-used',
+  'maxpool-pad-value',
+] as const;
+type Reason = (typeof REASONS)[number];
+
+const padConsumer = defineRule({
+  name: 'pad+consumer',
+  anchor: ['Conv', 'AveragePool', 'MaxPool'],
+  reasons: REASONS,
+  match(c): { pad: Node; c: Node } | undefined {
+    const pad = c.inputs[0]?.producer;
+    return pad && pad.opType === 'Pad' && pad.isOnnxDomain ? { pad, c } : undefined;
+  },
+  check({ c }) {
+    return attributeIssue(c, c.opType === 'Conv' ? CONV_ATTRS : c.opType === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
+  },
+  rewrite: ({ pad, c }, { session: s }) => fuse(s, pad, c),
+});
+
+export const fusePadIntoConv = defineRulePass({
   name: 'fuse-pad-into-conv',
   description: 'Fold a constant zero Pad into the pads of the following Conv (and AveragePool/MaxPool where exact)',
   exact: true,
-  run(s: RewriteSession) {
-    for (const g of s.liveGraphs()) {
-      for (const n of g) {
-        if (s.stopped) return;
-        if (!n.isOnnxDomain || (n.opType !== 'Conv' && n.opType !== 'AveragePool' && n.opType !== 'MaxPool')) continue;
-        const pad = n.inputs[0]?.producer;
-        if (!pad || pad.opType !== 'Pad' || !pad.isOnnxDomain) continue;
-        const why = fuse(s, g, pad, n);
-        if (why) s.decline(n, why[0], why[1]);
-      }
-    }
-  },
+  rules: [padConsumer],
 });
 
 interface PadSpec {
@@ -62,7 +89,7 @@ interface PadSpec {
   value: number;
 }
 
-function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string, string] {
+function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | Decline<Reason> {
   const issue = attributeIssue(pad, ['mode', 'pads', 'paddings', 'value']);
   if (issue) return issue;
   const mode = pad.getString('mode', 'constant');
@@ -105,10 +132,8 @@ function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | [string,
   return { pads, value };
 }
 
-function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string] | undefined {
+function fuse(s: RewriteSession, pad: Node, c: Node): Patch | Decline<Reason> {
   const op = c.opType;
-  const issue = attributeIssue(c, op === 'Conv' ? CONV_ATTRS : op === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
-  if (issue) return issue;
   let rank: number;
   if (op === 'Conv') {
     const w = c.inputs[1] ? s.facts.constOf(c.inputs[1]) : undefined;
@@ -118,11 +143,11 @@ function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string]
     rank = wr;
   } else {
     const ks = c.getInts('kernel_shape');
-    if (!ks) return ['unknown-attribute', 'kernel_shape missing'];
+    if (!ks) return ['bad-attribute', `${op} lacks its required kernel_shape`];
     rank = ks.length + 2;
   }
   const spec = readPad(s, pad, rank);
-  if (Array.isArray(spec)) return spec;
+  if (!('pads' in spec)) return spec;
   const { pads, value } = spec;
   if (pads[0] !== 0 || pads[1] !== 0 || pads[rank] !== 0 || pads[rank + 1] !== 0) return ['pad-on-batch-or-channel', `pads [${pads.join(',')}]`];
   if (pads.some((p) => p < 0)) return ['negative-pad', `pads [${pads.join(',')}]`];
@@ -132,7 +157,7 @@ function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string]
   if (!x) return ['missing-input', `${nodeLabel(pad)} has no data input`];
   const p = pad.outputs[0]!;
   if (p.isGraphOutput) return ['pad-output-is-graph-output', `'${p.name}' is a graph output`];
-  if (p.uses.length !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
+  if (p.useCount !== 1) return ['pad-output-used-elsewhere', `'${p.name}' has ${p.uses.length} uses`];
   const sp = rank - 2;
   const own = c.getInts('pads') ?? new Array<number>(2 * sp).fill(0);
   if (own.length !== 2 * sp) return ['bad-attribute', `${op} pads [${own.join(',')}] do not have ${2 * sp} entries`];
@@ -162,7 +187,7 @@ function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string]
   } else {
     if (c.getInt('ceil_mode', 0) !== 0) return ['ceil-mode', 'ceil_mode=1'];
     const idx = c.outputs[1];
-    if (idx && (idx.uses.length > 0 || idx.isGraphOutput)) return ['indices-used', 'MaxPool Indices output is used'];
+    if (idx && (idx.useCount > 0 || idx.isGraphOutput)) return ['indices-used', 'MaxPool Indices output is used'];
     if (value !== -Infinity) {
       if (value !== 0 || !nonNegative(s, x)) return ['maxpool-pad-value', `Pad value ${value} on data not known to be non-negative (MaxPool pads with -inf)`];
       const ks = c.getInts('kernel_shape')!;
@@ -180,16 +205,14 @@ function fuse(s: RewriteSession, g: Graph, pad: Node, c: Node): [string, string]
   c.outputs.forEach((o, i) => {
     if (o.name) replace.push([o, fused.outputs[i]!]);
   });
-  const r = s.apply(g, {
+  return {
     rule: `pad+${op.toLowerCase()}`,
     remove: [pad, c],
     replace,
     add: [fused],
     insertBefore: c,
     description: `folded Pad ${nodeLabel(pad)} into ${op} ${nodeLabel(c)} (pads [${newPads.join(',')}])`,
-  });
-  if (!r.ok) return [r.reason, r.detail];
-  return undefined;
+  };
 }
 
 function nonNegative(s: RewriteSession, v: Value): boolean {

@@ -6,10 +6,12 @@ export { RewriteSession, initializerBytes, type Rewrite, type ApplyOutcome } fro
 export { Facts } from './facts.js';
 export { thinSvd, jacobiEigen, type ThinSvd } from './svd.js';
 export { formatExplain, explainJson, type ExplainOptions } from './explain.js';
-export { PASSES, PRESETS, getPass, resolvePipeline, runPipeline, type Preset } from './registry.js';
+export { PASSES, PRESETS, getPass, passOptionsFromStrings, resolvePipeline, runPipeline, type Preset } from './registry.js';
 export { FOLD_CONSTANTS_BUDGET, foldConstants } from './fold-constants.js';
 export { foldBatchnorm } from './fold-batchnorm.js';
-export { convToDepthwise, type DecoupledLayer } from './conv-to-depthwise.js';
+export { convToDepthwise } from './conv-to-depthwise.js';
+export { decoupleConv, type DecoupledLayer, type DecoupleOptions } from './decouple-conv.js';
+export { defineRule, defineRulePass, anchorKey, APPLY_REASONS, ATTRIBUTE_REASONS, type Rule, type RuleSpec, type RuleContext, type RulePass, type RulePassSpec, type Patch, type Decline, type ApplyReason, type AttributeReason, type OptionsSpec } from './rule.js';
 export { eliminateDeadCode } from './eliminate-dead-code.js';
 export { eliminateIdentity } from './eliminate-identity.js';
 export { eliminateDuplicateInitializers } from './eliminate-duplicate-initializers.js';

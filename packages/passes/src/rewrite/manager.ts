@@ -16,7 +16,7 @@
 import { verifyErrors, type Model } from '@onnxkit/graph';
 import { PassError, formatDiagnostics } from './errors.js';
 import { RewriteSession } from './session.js';
-import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass } from './types.js';
+import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
 export type VerifyMode = 'off' | 'pass' | 'change';
 
@@ -121,6 +121,8 @@ export class PassManager {
     // again (passes are deterministic), so it is not rerun. A pass that did change something is
     // always rerun once more, which also exposes a pass that is not idempotent.
     const seenAt = new Map<RewritePass, number>();
+    // Facts and graph lists carried from one pass run to the next while nothing changes.
+    const shared: SharedModelState = {};
     let iteration = 0;
     let converged = false;
     while (iteration < maxIterations && !stoppedEarly) {
@@ -134,8 +136,12 @@ export class PassManager {
           ...(opts.evaluator ? { evaluator: opts.evaluator } : {}),
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
+          shared,
           afterChange: (m: Model, record: ChangeRecord) => {
             totalChanges++;
+            shared.facts = undefined;
+            shared.graphs = undefined;
+            shared.opIndex = undefined;
             if (verifyMode === 'change') {
               const diags = timedVerify(m);
               if (diags.length > 0) {

@@ -22,7 +22,7 @@
  * activation scale).
  */
 import { Attribute, DataType, Node, Tensor, type Graph, type Value } from '@onnxkit/graph';
-import { definePass } from './manager.js';
+import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
@@ -37,22 +37,34 @@ export interface QuantizedTensorReport {
   bytesAfter: number;
 }
 
-export const quantizeWeightsInt8 = definePass({
+const REASONS = ['opset-too-old', 'consumer-not-weight', 'too-small', 'non-finite'] as const;
+type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+export const quantizeWeightsInt8 = defineRulePass({
   name: 'quantize-weights-int8',
   description: 'Per-output-channel symmetric int8 weights with DequantizeLinear (4x smaller weights; approximate)',
   exact: false,
-  run(s: RewriteSession) {
+  reasons: REASONS,
+  options: {
+    defaults: { minElements: 256 },
+    parse(loose) {
+      opt.only(loose, ['minElements']);
+      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
+      return minElements !== undefined ? { minElements } : {};
+    },
+  },
+  sweep(s, options) {
     if (s.opset < 13) {
       s.decline(null, 'opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`);
       return;
     }
-    const minElements = Number(s.options['minElements'] ?? 256);
+    const minElements = options.minElements;
     const reports: QuantizedTensorReport[] = [];
     for (const g of s.liveGraphs()) {
       for (const v of [...g.initializers.values()]) {
         if (s.stopped) break;
         const t = v.constValue;
-        if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.uses.length === 0) continue;
+        if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.useCount === 0) continue;
         const axis = weightAxis(v);
         if (typeof axis === 'string') {
           s.decline(v.uses[0]!.node, 'consumer-not-weight', axis);
@@ -106,7 +118,7 @@ function weightAxis(v: Value): number | string {
   return axis ?? `'${v.name}' is unused`;
 }
 
-function quantize(s: RewriteSession, g: Graph, v: Value, t: Tensor, axis: number): QuantizedTensorReport | string | undefined {
+function quantize(s: Session, g: Graph, v: Value, t: Tensor, axis: number): QuantizedTensorReport | 'non-finite' | undefined {
   const W = t.toArray() as Float32Array;
   const dims = t.dims;
   const C = dims[axis]!;

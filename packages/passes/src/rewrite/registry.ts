@@ -6,6 +6,7 @@ import type { Model } from '@onnxkit/graph';
 import { opTable } from '../common/op-table.js';
 import { convToDepthwise } from './conv-to-depthwise.js';
 import { convertFp16 } from './convert-fp16.js';
+import { decoupleConv } from './decouple-conv.js';
 import { eliminateCommonSubexpressions } from './eliminate-common-subexpressions.js';
 import { eliminateDeadCode } from './eliminate-dead-code.js';
 import { eliminateDuplicateInitializers } from './eliminate-duplicate-initializers.js';
@@ -23,6 +24,7 @@ import { fuseMatmulAddIntoGemm } from './fuse-matmul-add-into-gemm.js';
 import { fusePadIntoConv } from './fuse-pad-into-conv.js';
 import { PassManager, type PipelineOptions, type PipelineReport } from './manager.js';
 import { quantizeWeightsInt8 } from './quantize-weights-int8.js';
+import type { RulePass } from './rule.js';
 import type { RewritePass } from './types.js';
 
 const ALL: readonly RewritePass[] = [
@@ -40,6 +42,7 @@ const ALL: readonly RewritePass[] = [
   fusePadIntoConv,
   fuseMatmulAddIntoGemm,
   convToDepthwise,
+  decoupleConv,
   fp16Weights,
   convertFp16,
   quantizeWeightsInt8,
@@ -97,6 +100,26 @@ export function getPass(name: string): RewritePass {
     });
   }
   return p;
+}
+
+/**
+ * Per-pass options from `pass.key=value` strings (a `--pass-option`-style CLI flag), validated
+ * against each pass's typed options: unknown passes or keys and bad values throw a PassError.
+ * Values stay strings here; each pass's parser converts them (numbers, true/false, a,b lists).
+ */
+export function passOptionsFromStrings(items: readonly string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const item of items) {
+    const m = /^([a-z0-9-]+)\.([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(item.trim());
+    if (!m) throw new PassError(`bad pass option '${item}'`, { pass: '(options)', ranBefore: [], code: 'PASS_BAD_OPTION', hint: 'write pass.key=value, e.g. decouple-conv.rank=2' });
+    const [, pass, key, value] = m as unknown as [string, string, string, string];
+    (out[pass] ??= {})[key] = value;
+  }
+  for (const [name, loose] of Object.entries(out)) {
+    const p = getPass(name);
+    if ('parseOptions' in p) (p as RulePass<unknown>).parseOptions(loose);
+  }
+  return out;
 }
 
 /** Expands preset names and pass names into the list of passes to run (in order, no duplicates). */

@@ -19,6 +19,7 @@
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
 import { nodeLabel } from './util.js';
+import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
 /** A node-pattern rewrite. */
@@ -40,11 +41,15 @@ export interface Rewrite {
   details?: Record<string, unknown>;
 }
 
-export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: string; detail: string };
+export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
 
 const RULE_KEY = 'onnxkit.rule';
 
-export class RewriteSession {
+/**
+ * `R` is the union of reasons the pass may decline with (see rule.ts); `decline` accepts only
+ * those, so a misspelt reason fails typecheck.
+ */
+export class RewriteSession<R extends string = string> {
   readonly pass: string;
   readonly model: Model;
   readonly ctx: PassContext;
@@ -59,6 +64,7 @@ export class RewriteSession {
   stopped = false;
   readonly #sortNeeded = new Set<Graph>();
   #names: Set<string> | undefined;
+  readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
   #facts: Facts | undefined;
   readonly #t0 = performance.now();
@@ -77,7 +83,12 @@ export class RewriteSession {
    * once per pass run; graphs of nodes removed meanwhile are skipped by the passes.
    */
   get graphs(): readonly Graph[] {
-    return (this.#graphs ??= withSubgraphs(this.model.graph));
+    if (this.#graphs) return this.#graphs;
+    const shared = this.ctx.shared;
+    const cached = shared?.graphs as Graph[] | undefined;
+    this.#graphs = cached ?? withSubgraphs(this.model.graph);
+    if (shared && !cached) shared.graphs = this.#graphs;
+    return this.#graphs;
   }
 
   /**
@@ -94,7 +105,13 @@ export class RewriteSession {
 
   /** Shape/type/constant facts for this pass run (inference runs once, lazily). */
   get facts(): Facts {
-    return (this.#facts ??= new Facts(this.model, this.ctx.inputShapes));
+    if (this.#facts) return this.#facts;
+    // Facts inferred by an earlier pass run stay true while nothing has changed since.
+    const shared = this.ctx.shared;
+    const cached = shared?.facts as Facts | undefined;
+    this.#facts = cached ?? new Facts(this.model, this.ctx.inputShapes);
+    if (shared && !cached) shared.facts = this.#facts;
+    return this.#facts;
   }
 
   /** Opset of the default domain. */
@@ -103,7 +120,7 @@ export class RewriteSession {
   }
 
   /** Records a declined candidate; `reason` is a stable code, `detail` says which value/attribute. */
-  decline(node: Node | null, reason: string, detail = ''): void {
+  decline(node: Node | null, reason: R | ApplyReason, detail = ''): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
     if (this.declined.length < MAX_DECLINE_RECORDS) {
       this.declined.push({ pass: this.pass, node: node ? nodeLabel(node) : '', opType: node?.opType ?? '', reason, detail });
@@ -114,8 +131,16 @@ export class RewriteSession {
   freshName(base: string): string {
     const names = (this.#names ??= collectNames(this.model));
     let name = base || 'v';
-    let k = 0;
-    while (names.has(name)) name = `${base}__${++k}`;
+    if (!names.has(name)) {
+      names.add(name);
+      return name;
+    }
+    // Continue after the last suffix handed out for this base: many unnamed nodes share a base
+    // ('reshape_shape', …) and restarting at 1 each time made n names cost O(n²).
+    let k = this.#suffix.get(base) ?? 0;
+    do name = `${base}__${++k}`;
+    while (names.has(name));
+    this.#suffix.set(base, k);
     names.add(name);
     return name;
   }
@@ -181,10 +206,8 @@ export class RewriteSession {
     const inputsOfRemoved = new Set<Value>();
     for (const n of rw.remove) for (const v of n.inputs) if (v) inputsOfRemoved.add(v);
     const removedNames = rw.remove.map(nodeLabel);
-    if (rw.remove.length > 0) {
-      for (const n of rw.remove) detachSubgraphs(n);
-      graph.remove(rw.remove, { safe: true });
-    }
+    // Graph.remove releases the removed nodes' subgraph captures itself.
+    if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
     for (const [v, name] of renames) if (!v.isInitializer && !(rw.initializers ?? []).includes(v)) this.#rename(graph, v, name);
     const cleaned = this.#dropOrphans(inputsOfRemoved);
     bytes -= cleaned.bytes;
@@ -273,7 +296,7 @@ export class RewriteSession {
     this.ctx.afterChange(this.model, record);
   }
 
-  #validate(graph: Graph, rw: Rewrite): { reason: string; detail: string } | undefined {
+  #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
     const removeSet = new Set(rw.remove);
     for (const n of rw.remove) {
       if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
@@ -334,7 +357,7 @@ export class RewriteSession {
     const work = [...values];
     while (work.length > 0) {
       const v = work.pop()!;
-      if (v.uses.length > 0 || v.isGraphOutput || v.isGraphInput) continue;
+      if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
       if (v.isInitializer) {
         const g = v.graph;
         if (g && g.initializers.get(v.name) === v && !isTrainingBound(this.model, g, v)) {
@@ -345,7 +368,7 @@ export class RewriteSession {
         continue;
       }
       const p = v.producer;
-      if (p && p.opType === 'Constant' && p.isOnnxDomain && p.graph && p.outputs.every((o) => o.uses.length === 0 && !o.isGraphOutput)) {
+      if (p && p.opType === 'Constant' && p.isOnnxDomain && p.graph && p.outputs.every((o) => o.useCount === 0 && !o.isGraphOutput)) {
         nodes.push(nodeLabel(p));
         bytes += constantNodeBytes(p);
         for (const o of p.outputs) this.#names?.delete(o.name);
@@ -371,15 +394,6 @@ export function constantNodeBytes(node: Node): number {
   if (node.opType !== 'Constant') return 0;
   const a = node.attr('value');
   return a && !a.isRef && a.type === AttributeType.TENSOR ? a.asTensor().byteLength : 0;
-}
-
-/** Detaches the inner nodes of a node's subgraphs so removing it leaves no dangling uses. */
-export function detachSubgraphs(n: Node): void {
-  for (const g of n.subgraphs()) {
-    for (const inner of g.reversed()) detachSubgraphs(inner);
-    const nodes = g.nodes;
-    if (nodes.length > 0) g.remove(nodes);
-  }
 }
 
 /** Initializers named in training_info bindings must stay (they are updated by name). */

@@ -88,6 +88,20 @@ export interface PassContext {
   mayChange(): boolean;
   /** Called after each applied change (the manager verifies the model here in 'change' mode). */
   afterChange(model: Model, record: ChangeRecord): void;
+  /**
+   * What one pass run learned about the model that stays true until the next change: the shape
+   * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
+   * and empties it on every change, so a pipeline infers shapes once per changed model, not once
+   * per pass.
+   */
+  readonly shared?: SharedModelState;
+}
+
+/** See `PassContext.shared`; opaque to passes (RewriteSession reads and fills it). */
+export interface SharedModelState {
+  facts?: unknown;
+  graphs?: unknown;
+  opIndex?: unknown;
 }
 
 /** A rewrite pass. `run` mutates `model` in place. */

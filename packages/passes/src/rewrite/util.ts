@@ -6,6 +6,7 @@
 import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Node, type Value } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
+import type { AttributeReason } from './rule.js';
 
 /** Operators whose output is random (never folded, never merged by CSE). */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
@@ -121,11 +122,8 @@ export function product(dims: readonly number[]): number {
   return n;
 }
 
-/** Normalises a possibly negative axis for `rank`; undefined when out of range. */
-export function normAxis(axis: number, rank: number): number | undefined {
-  const a = axis < 0 ? axis + rank : axis;
-  return a >= 0 && a < rank ? a : undefined;
-}
+/** Normalises a possibly negative axis for `rank`; undefined when out of range (one helper for the package). */
+export { normAxis } from '../ops/axes.js';
 
 /** True when every element of a float/int tensor equals `x` exactly (bit-level for ±0 is not distinguished). */
 export function allEqual(t: Tensor, x: number): boolean {
@@ -157,7 +155,9 @@ export function unknownAttribute(n: Node, known: readonly string[]): string | un
  * when `known` is given, one the rule does not understand (`unknown-attribute`). Every pass asks
  * this before reading a node's attributes, so a malformed node is declined, never a crash.
  */
-export function attributeIssue(n: Node, known?: readonly string[]): [reason: string, detail: string] | undefined {
+export function attributeIssue(n: Node): [reason: 'bad-attribute', detail: string] | undefined;
+export function attributeIssue(n: Node, known: readonly string[] | undefined): [reason: AttributeReason, detail: string] | undefined;
+export function attributeIssue(n: Node, known?: readonly string[]): [reason: AttributeReason, detail: string] | undefined {
   const bad = attributeProblem(n);
   if (bad !== undefined) return ['bad-attribute', `${nodeLabel(n)}: ${bad}`];
   if (known !== undefined) {

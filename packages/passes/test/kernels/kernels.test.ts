@@ -201,7 +201,7 @@ describe('shape kernels', () => {
     expect(bigs(one('Range', [scalar64(2n ** 60n), scalar64(2n ** 60n + 5n), scalar64(2)]))).toEqual([2n ** 60n, 2n ** 60n + 2n, 2n ** 60n + 4n]);
     const cases: [Record<string, AttributeInput>, DataType, number[]][] = [
       [{ value_float: Attribute.float('value_float', 1.5) }, DataType.FLOAT, []],
-      [{ value_floats: [1.5, 2.5] }, DataType.FLOAT, [2]],
+      [{ value_floats: Attribute.floats('value_floats', [1.5, 2.5]) }, DataType.FLOAT, [2]],
       [{ value_int: 7 }, DataType.INT64, []],
       [{ value_ints: [1, 2, 3] }, DataType.INT64, [3]],
       [{ value_string: 'a' }, DataType.STRING, []],

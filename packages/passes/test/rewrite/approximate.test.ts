@@ -25,7 +25,7 @@ const VARIANTS: Variant[] = [
   { label: 'convert-fp16', passes: ['convert-fp16'], minCosine: 0.999 },
   { label: 'quantize-weights-int8', passes: ['quantize-weights-int8'], minCosine: 0.99 },
   { label: 'edge preset', passes: ['edge'], minCosine: 0.9999 },
-  { label: 'decoupling rank 4 (3×3 convs)', passes: ['conv-to-depthwise'], options: { 'conv-to-depthwise': { mode: 'decouple', rank: 4, maxError: 1 } }, minCosine: 0.5 },
+  { label: 'decoupling rank 4 (3×3 convs)', passes: ['decouple-conv'], options: { 'decouple-conv': { rank: 4, maxError: 1 } }, minCosine: 0.5 },
 ];
 
 async function measure(name: string, build: () => Model): Promise<void> {
@@ -40,7 +40,7 @@ async function measure(name: string, build: () => Model): Promise<void> {
     const out = await ortRun(m, feeds);
     const c = compareOutputs(ref, out).outputs[0]!;
     const bytes = report.summary.reduce((a, s) => a + s.bytesDelta, 0);
-    const extra = report.runs.find((r) => r.pass === 'conv-to-depthwise')?.result.metrics['layers'] as DecoupledLayer[] | undefined;
+    const extra = report.runs.find((r) => r.pass === 'decouple-conv')?.result.metrics['layers'] as DecoupledLayer[] | undefined;
     lines.push(
       `${v.label.padEnd(30)} max|Δ| ${c.maxAbsError.toExponential(2)}  mean|Δ| ${c.meanAbsError.toExponential(2)}  max rel ${c.maxRelError.toExponential(2)}  cosine ${(c.cosine ?? NaN).toFixed(6)}  bytes ${(bytes / 2 ** 20).toFixed(2)} MiB` +
         (extra ? `  layers ${extra.filter((l) => l.applied).length}` : ''),

@@ -142,11 +142,11 @@ describe('conv-to-depthwise (exact mode)', () => {
   });
 });
 
-describe('conv-to-depthwise (decoupling mode, Guo et al. 2018)', () => {
+describe('decouple-conv (Guo et al. 2018)', () => {
   it('is exact at full rank R = k_h·k_w (equivalent in onnxruntime)', async () => {
     const m = denseConv({ cin: 3, cout: 8, bias: true });
     const { cmp, rewritten } = await equivalentAfter(m, async (mm) => {
-      const r = await runTwice('conv-to-depthwise', mm, { mode: 'decouple', rank: 9, requireSavings: false });
+      const r = await runTwice('decouple-conv', mm, { rank: 9, requireSavings: false });
       expect(r.changes).toBe(1);
       const layer = (r.metrics['layers'] as DecoupledLayer[])[0]!;
       expect(layer.relativeError).toBeLessThan(1e-12);
@@ -171,7 +171,7 @@ describe('conv-to-depthwise (decoupling mode, Guo et al. 2018)', () => {
     const results: { rank: number; err: number; maxAbs: number; cosine: number; macs: number }[] = [];
     for (const rank of [1, 2, 4]) {
       const mm = denseConv({ cin: 4, cout: 64 });
-      const r = await runPass('conv-to-depthwise', mm, { mode: 'decouple', rank, maxError: 1 });
+      const r = await runPass('decouple-conv', mm, { rank, maxError: 1 });
       expect(r.changes).toBe(1);
       const layer = (r.metrics['layers'] as DecoupledLayer[])[0]!;
       const out = await ortRun(mm, feeds);
@@ -188,15 +188,16 @@ describe('conv-to-depthwise (decoupling mode, Guo et al. 2018)', () => {
   });
 
   it('declines layers whose error exceeds maxError or that save no MACs', async () => {
-    const r1 = await runPass('conv-to-depthwise', denseConv({ cin: 4, cout: 64 }), { mode: 'decouple', rank: 1, maxError: 1e-6 });
+    const r1 = await runPass('decouple-conv', denseConv({ cin: 4, cout: 64 }), { rank: 1, maxError: 1e-6 });
     expect(r1.rejected['error-above-max']).toBe(1);
-    const r2 = await runPass('conv-to-depthwise', denseConv({ cin: 4, cout: 4 }), { mode: 'decouple', rank: 8, maxError: 1 });
+    const r2 = await runPass('decouple-conv', denseConv({ cin: 4, cout: 4 }), { rank: 8, maxError: 1 });
     expect(r2.rejected['no-macs-saved']).toBe(1);
-    const r3 = await runPass('conv-to-depthwise', denseConv({ cin: 4, cout: 8, group: 2 }), { mode: 'decouple', rank: 2, maxError: 1 });
+    const r3 = await runPass('decouple-conv', denseConv({ cin: 4, cout: 8, group: 2 }), { rank: 2, maxError: 1 });
     expect(r3.rejected['grouped-conv']).toBe(1);
-    const r4 = await runPass('conv-to-depthwise', denseConv({ cin: 4, cout: 8, k: 1 }), { mode: 'decouple', rank: 2, maxError: 1 });
+    const r4 = await runPass('decouple-conv', denseConv({ cin: 4, cout: 8, k: 1 }), { rank: 2, maxError: 1 });
     expect(r4.rejected['pointwise-kernel']).toBe(1);
-    const r5 = await runPass('conv-to-depthwise', denseConv({ cin: 4, cout: 8 }), { mode: 'decouple', rank: 0 });
-    expect(r5.rejected['bad-option']).toBe(1);
+    // A bad rank is a usage error for the whole pass (typed options), not a per-layer decline.
+    await expect(runPass('decouple-conv', denseConv({ cin: 4, cout: 8 }), { rank: 0 })).rejects.toThrow(/rank must be a positive integer/);
+    await expect(runPass('decouple-conv', denseConv({ cin: 4, cout: 8 }))).rejects.toThrow(/rank must be a positive integer, got none/);
   });
 });

@@ -70,7 +70,7 @@ function writeClearRefs(): void {
   writeFileSync('/proc/self/clear_refs', '5');
 }
 
-describe('loops bounded by attributes (conv-to-depthwise group ≤ 0 used to loop forever)', () => {
+describe('loops bounded by attributes (conv-to-depthwise / decouple-conv group ≤ 0 used to loop forever)', () => {
   it('the regression file and group = -1, 0 in both modes are declined bad-attribute', () => {
     const { result } = runIsolated(`
       import { DataType, GraphBuilder } from '@onnxkit/graph';
@@ -82,12 +82,12 @@ describe('loops bounded by attributes (conv-to-depthwise group ≤ 0 used to loo
       const rep = await runPipeline(m, 'default');
       out.regression = rep.summary.find((s) => s.pass === 'conv-to-depthwise').rejected;
       for (const group of [-1, 0]) {
-        for (const options of [{}, { mode: 'decouple', rank: 1 }]) {
+        for (const [pass, options] of [['conv-to-depthwise', {}], ['decouple-conv', { rank: 1 }]]) {
           const b = new GraphBuilder({ opset: 17 });
           const x = b.input('x', DataType.FLOAT, [1, 4, 5, 5]);
           b.output(b.op('Conv', [x, b.floats('w', [4, 1, 3, 3], new Array(36).fill(0.5))], { group }, { name: 'conv' }), 'y');
-          const r = await getPass('conv-to-depthwise').run(b.build(), standaloneContext(options));
-          out[group + ':' + (options.mode ?? 'exact')] = r.declined.map((d) => d.reason + ' ' + d.detail);
+          const r = await getPass(pass).run(b.build(), standaloneContext(options));
+          out[group + ':' + (pass === 'decouple-conv' ? 'decouple' : 'exact')] = r.declined.map((d) => d.reason + ' ' + d.detail);
         }
       }
       console.log(JSON.stringify(out));

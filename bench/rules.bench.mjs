@@ -1,0 +1,150 @@
+// Rules-as-data pipeline cost (issue 15 "Performance"): the `default` preset as a whole
+// `onnxkit optimize` process on a synthetic MatMul → Add → Relu → Identity → Mul(·, 1) chain of
+// 10k / 100k / 1M nodes (target ≤ 10 µs per node on 100k, flat from 10k to 1M, peak RSS under
+// 1 KiB per node), and the `default` pipeline alone on the zoo ResNet-50. Each size runs in its own
+// process (the model file is written first, then `onnxkit optimize` is timed end to end and its
+// peak RSS read from /usr/bin/time).
+// Run one size alone: `node bench/rules.bench.mjs --size 100000` (after `pnpm -s build`), the
+// pipeline alone in-process: `node --expose-gc bench/rules.bench.mjs --pipeline 100000`;
+// all sizes: `node --expose-gc bench/run.mjs rules`. `--root DIR` runs another built checkout's
+// CLI / passes (e.g. `--root /work/main` for a before/after comparison).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CACHE, ROOT, fmtMs, row, section } from './lib.mjs';
+
+const rootArg = process.argv.indexOf('--root');
+const BASE = rootArg > 0 ? process.argv[rootArg + 1] : ROOT;
+const CLI = join(BASE, 'packages/cli/bin/onnxkit.js');
+
+/**
+ * A chain of `n` nodes over a [1, 16] activation in blocks of 5: MatMul (own 16×16 weight, distinct
+ * data), Add (own bias), Relu, Identity, Mul(·, 1). `default` removes the Identity and the Mul and
+ * fuses MatMul + Add into Gemm: 5 → 2 nodes per block.
+ */
+async function writeChain(n, file) {
+  const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+  const { save } = await import('@onnxkit/importer');
+  const b = new GraphBuilder({ name: `chain-${n}` });
+  let x = b.input('x', DataType.FLOAT, [1, 16]);
+  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
+  for (let i = 0; i < Math.floor(n / 5); i++) {
+    const w = new Float32Array(256);
+    for (let k = 0; k < 256; k++) w[k] = Math.sin(i * 256 + k) * 0.1;
+    const bias = new Float32Array(16);
+    for (let k = 0; k < 16; k++) bias[k] = Math.cos(i * 16 + k) * 0.1;
+    x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w))]);
+    x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias))]);
+    x = b.op('Relu', [x]);
+    x = b.op('Identity', [x]);
+    x = b.op('Mul', [x, one]);
+  }
+  b.output(x, 'y');
+  const model = b.build();
+  await save(model, file);
+  return model.graph.nodeCount;
+}
+
+/** Times `onnxkit optimize` (default preset) on a chain of `n` nodes as a whole process, with its peak RSS. */
+async function measureWithRss(n) {
+  // /usr/bin/time reports on stderr; the CLI's own stdout is discarded.
+  const dir = join(CACHE, 'rules-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `chain-${n}.onnx`);
+  const out = join(dir, `chain-${n}.opt.onnx`);
+  const nodes = await writeChain(n, file);
+  const t0 = performance.now();
+  const stderr = execFileSync('sh', ['-c', `/usr/bin/time -f 'maxrss_kib=%M cpu_s=%U+%S' "${process.execPath}" --max-old-space-size=12000 "${CLI}" optimize "${file}" -o "${out}" --no-ort-fold --json 2>&1 >/dev/null`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 3_600_000,
+  });
+  const ms = performance.now() - t0;
+  const rss = Number(/maxrss_kib=(\d+)/.exec(stderr)?.[1] ?? NaN);
+  const cpu = /cpu_s=([\d.]+)\+([\d.]+)/.exec(stderr);
+  const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN;
+  rmSync(file, { force: true });
+  rmSync(out, { force: true });
+  return { nodes, ms, cpuMs, rssKiB: rss };
+}
+
+/** The `default` pipeline alone (in this process) on the chain: CPU per node, verify share. */
+async function pipelineOnly(n) {
+  const dir = join(CACHE, 'rules-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `chain-${n}.onnx`);
+  await writeChain(n, file);
+  const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
+  const { load } = await import(pkg('importer'));
+  const { runPipeline } = await import(pkg('passes'));
+  const m = load(file, { lazy: false });
+  rmSync(file, { force: true });
+  const nodes = m.graph.nodeCount;
+  globalThis.gc?.();
+  const c0 = process.cpuUsage();
+  const rep = await runPipeline(m, 'default');
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  row(`default pipeline alone, ${nodes.toLocaleString('en')}-node chain`, `CPU ${fmtMs(cpuMs)}`, `${((cpuMs * 1000) / nodes).toFixed(1)} µs/node, ${rep.iterations} sweeps, ${rep.totalChanges.toLocaleString('en')} changes (wall ${fmtMs(rep.timeMs)}, of which verify ${fmtMs(rep.verifyMs)})`);
+}
+
+async function resnet() {
+  const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
+  const { decode, encode } = await import(pkg('importer'));
+  const { runPipeline } = await import(pkg('passes'));
+  const { resnet50 } = await import(pkg('zoo'));
+  const bytes = encode(resnet50());
+  const times = [];
+  const cpu = [];
+  for (let i = 0; i < 7; i++) {
+    const m = decode(bytes);
+    globalThis.gc?.();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await runPipeline(m, 'default');
+    times.push(performance.now() - t);
+    const u = process.cpuUsage(c);
+    cpu.push((u.user + u.system) / 1000);
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[3];
+  return { ms: med(times), cpuMs: med(cpu) };
+}
+
+// On a shared machine wall time includes waiting for a core; the process's CPU time (user + sys,
+// which includes GC and compiler threads) is printed beside it and judged against the target.
+function printSize(r) {
+  const us = (r.cpuMs * 1000) / r.nodes;
+  const perNode = (r.rssKiB * 1024) / r.nodes;
+  row(
+    `onnxkit optimize, ${r.nodes.toLocaleString('en')}-node chain`,
+    fmtMs(r.ms),
+    `CPU ${fmtMs(r.cpuMs)} = ${us.toFixed(1)} µs/node (target ≤ 10: ${us <= 10 ? 'met' : 'MISSED'}); peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB = ${perNode.toFixed(0)} B/node (target < 1024: ${perNode < 1024 ? 'met' : 'MISSED'})`,
+  );
+}
+
+export default async function () {
+  section('rules as data: `onnxkit optimize` (default) as a whole process, per node');
+  if (!existsSync(CLI)) return;
+  for (const n of [10_000, 100_000, 1_000_000]) {
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--size', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 });
+    console.log(out.trimEnd());
+  }
+  for (const n of [10_000, 100_000]) {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=12000', fileURLToPath(import.meta.url), '--pipeline', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 });
+    console.log(out.trimEnd());
+  }
+  const r = await resnet();
+  row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const i = process.argv.indexOf('--size');
+  const j = process.argv.indexOf('--pipeline');
+  if (i > 0) printSize(await measureWithRss(Number(process.argv[i + 1])));
+  else if (j > 0) await pipelineOnly(Number(process.argv[j + 1]));
+  else if (process.argv.includes('--resnet')) {
+    const r = await resnet();
+    row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Convolutions: Conv, its integer and quantized forms, ConvTranspose. MACs follow the lecture:
+ * c_i·k_h·k_w·h_o·w_o·c_o, grouped /g, depthwise k_h·k_w·h_o·w_o·c_o, × batch.
+ */
+import { DataType, type Dim } from '@onnxkit/graph';
+import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
+import { ATTR, withDefault } from './attributes.js';
+import { biasOps, convMacs, convTransposeMacs } from './cost.js';
+import { windowOut, windowParams } from './shape-helpers.js';
+import { type AttributeSchema, defineOp, FP16_ALL, type OpDef } from './types.js';
+
+function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType): ShapeRule {
+  return (c) => {
+    const xs = c.shape(xIdx);
+    const ws = c.shape(wIdx);
+    const type = outType ? outType(c) : c.dtype(xIdx);
+    const rank = xs?.length ?? ws?.length;
+    if (rank === undefined) return c.out(0, type, null);
+    const spatial = rank - 2;
+    if (spatial < 0) {
+      c.mismatch(`input or weight has rank ${rank}; a convolution needs at least 2`);
+      return c.out(0, type, null);
+    }
+    const group = c.node.getInt('group', 1);
+    const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
+    if (xs && ws && typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
+      c.mismatch(`input has ${xs[1]} channels but the weight expects ${ws[1]} × group ${group}`);
+    }
+    const p = windowParams(c, spatial, kernel);
+    const out: Dim[] = [xs?.[0] ?? null, ws?.[0] ?? null];
+    for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs?.[2 + i] ?? null));
+    c.out(0, type, out);
+  };
+}
+
+const convTranspose: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  const ws = c.shape(1);
+  const rank = xs?.length ?? ws?.length;
+  if (rank === undefined) return c.out(0, c.dtype(0), null);
+  const spatial = rank - 2;
+  if (spatial < 0) {
+    c.mismatch(`input or weight has rank ${rank}; a convolution needs at least 2`);
+    return c.out(0, c.dtype(0), null);
+  }
+  const group = c.node.getInt('group', 1);
+  const alg = c.alg;
+  const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
+  const strides = c.node.getInts('strides') ?? new Array<number>(spatial).fill(1);
+  const dil = c.node.getInts('dilations') ?? new Array<number>(spatial).fill(1);
+  const outPad = c.node.getInts('output_padding') ?? new Array<number>(spatial).fill(0);
+  const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
+  const autoPad = c.node.getString('auto_pad', 'NOTSET');
+  const outputShape = c.node.getInts('output_shape');
+  if (xs && ws && typeof xs[1] === 'number' && typeof ws[0] === 'number' && xs[1] !== ws[0]) {
+    c.mismatch(`input has ${xs[1]} channels but the weight has ${ws[0]}`);
+  }
+  const out: Dim[] = [xs?.[0] ?? null, alg.mul(ws?.[1] ?? null, group)];
+  for (let i = 0; i < spatial; i++) {
+    const inDim = xs?.[2 + i] ?? null;
+    if (outputShape) {
+      out.push(outputShape[outputShape.length === spatial + 2 ? i + 2 : i] ?? null);
+      continue;
+    }
+    const s = strides[i] ?? 1;
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      out.push(alg.mul(inDim, s));
+      continue;
+    }
+    const pb = autoPad === 'VALID' ? 0 : (pads[i] ?? 0);
+    const pe = autoPad === 'VALID' ? 0 : (pads[i + spatial] ?? 0);
+    const k = kernel[i] ?? null;
+    const extent = alg.add(alg.mul(dil[i] ?? 1, alg.sub(k, 1)), 1);
+    out.push(alg.sub(alg.add(alg.add(alg.mul(s, alg.sub(inDim, 1)), outPad[i] ?? 0), extent), pb + pe));
+  }
+  c.out(0, c.dtype(0), out);
+};
+
+/** Conv's attributes; the rewrites that rebuild a Conv decline on any other. */
+export const CONV_ATTRIBUTES: AttributeSchema = {
+  auto_pad: withDefault(ATTR.auto_pad, 'NOTSET'),
+  dilations: ATTR.dilations,
+  group: withDefault(ATTR.group, 1),
+  kernel_shape: ATTR.kernel_shape,
+  pads: ATTR.pads,
+  strides: ATTR.strides,
+};
+
+const BIAS_NOTE = '1 per output (bias add, if any)';
+
+export const CONV_OPS: readonly OpDef[] = [
+  defineOp({
+    type: 'Conv',
+    attributes: CONV_ATTRIBUTES,
+    shape: conv(0, 1),
+    cost: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: BIAS_NOTE },
+    weightInputs: [1, 2],
+    int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
+    fp16: FP16_ALL,
+  }),
+  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], macs: convMacs(1) } }),
+  defineOp({
+    type: 'QLinearConv',
+    attributes: CONV_ATTRIBUTES,
+    shape: conv(0, 3, (c) => c.dtype(7)),
+    cost: { weights: [3], biases: [8], macs: convMacs(3), ops: biasOps(8), opsNote: BIAS_NOTE },
+  }),
+  defineOp({
+    type: 'ConvTranspose',
+    attributes: { ...CONV_ATTRIBUTES, output_padding: ATTR.output_padding, output_shape: ATTR.output_shape },
+    shape: convTranspose,
+    cost: { weights: [1], biases: [2], macs: convTransposeMacs, ops: biasOps(2), opsNote: BIAS_NOTE },
+    weightInputs: [1, 2],
+    // W is [C_in, C_out/g, k…]: output channels lie on axis 1 only when there is one group.
+    int8WeightAxis: (node, input) => (input === 1 && node.getInt('group', 1) === 1 ? 1 : undefined),
+    fp16: FP16_ALL,
+  }),
+];

@@ -1,0 +1,183 @@
+/**
+ * The cost facet of an op: which inputs are learnable weights, biases (learnable, not weights)
+ * or buffers, how to count its MACs, how many element-wise operations it performs, and whether
+ * its output is an alias of its input or written in place — with the helpers the op modules
+ * build their cost declarations from. analysis/cost-table.ts derives COST_TABLE from the ops.
+ */
+import type { Dim, Node } from '@onnxkit/graph';
+
+/** What the cost functions see of a node: its inferred shapes (static dims are numbers). */
+export interface CostContext {
+  readonly node: Node;
+  readonly inputShapes: readonly (readonly Dim[] | null)[];
+  readonly outputShapes: readonly (readonly Dim[] | null)[];
+  /** True when input i is present and constant. */
+  isConstant(i: number): boolean;
+}
+
+/**
+ * Element-wise operations as a linear form of the element counts: `perInput` per element of
+ * input 0 plus `perOutput` per element of output 0 (absent: 0), or why it cannot be given. The
+ * analysis multiplies it out — with numbers, or with symbolic dims ("5*N*S") when shapes are
+ * symbolic — so the table never needs the counts themselves.
+ */
+export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly unknown: string };
+
+/**
+ * MACs as a product of factors (dims, possibly symbolic): the number is their product, and a
+ * symbolic batch or sequence still yields an expression such as "4*N*S*S*16".
+ */
+export type Factors = readonly Dim[] | { readonly unknown: string };
+
+export interface OpCost {
+  /** Input slots holding learnable weights (the lecture's #parameters; bias ignored). */
+  readonly weights?: readonly number[];
+  /** Input slots holding learnable non-weight parameters (biases, normalisation scale/shift). */
+  readonly biases?: readonly number[];
+  /** Input slots holding non-learnable state (BatchNorm running mean/var). */
+  readonly buffers?: readonly number[];
+  /**
+   * Element-wise ops (and Concat): a constant float operand with more than one element is a
+   * learnable bias-like parameter (Linear exported as MatMul + Add, position embeddings,
+   * LayerNorm gamma, ViT's class token). Traced through views, Slice/Gather/Expand/Tile to the
+   * stored tensor, which is what is counted.
+   */
+  readonly constOperandsLearnable?: boolean;
+  /** Multiply-accumulates as a product of factors. Absent: the op performs none (0). */
+  readonly macs?: (c: CostContext) => Factors;
+  /** Element-wise operations beyond 2·MACs. Absent: none (0). */
+  readonly ops?: (c: CostContext) => Count;
+  /** A human-readable statement of `ops`, shown in the convention table. */
+  readonly opsNote?: string;
+  readonly alias?: boolean;
+  readonly inPlace?: boolean;
+  /** Reads only its input's shape, never its data (Shape, Size): no input activation traffic. */
+  readonly shapeOnly?: boolean;
+}
+
+export const unknownCount = (why: string): Count => ({ unknown: why });
+
+/** `k` operations per element of output 0. */
+export function perOutput(k: number): (c: CostContext) => Count {
+  const form: Count = { perOutput: k };
+  return () => form;
+}
+
+/** `k` operations per element of input 0 (plus `plusPerOutput` per element of output 0). */
+export function perInput(k: number, plusPerOutput = 0): (c: CostContext) => Count {
+  const form: Count = { perInput: k, perOutput: plusPerOutput };
+  return () => form;
+}
+
+/** Conv-family MACs: output elements × (c_i/g · k_h · k_w), the weight's per-filter size. */
+export function convMacs(wIdx: number): (c: CostContext) => Factors {
+  return (c) => {
+    const out = c.outputShapes[0];
+    const w = c.inputShapes[wIdx];
+    if (!out) return { unknown: 'output shape unknown' };
+    if (!w) return { unknown: 'weight shape unknown' };
+    return [...out, ...w.slice(1)];
+  };
+}
+
+/** Bias adds of Conv-like ops: one per output element when the bias input is present. */
+export function biasOps(bIdx: number): (c: CostContext) => Count {
+  return (c) => ({ perOutput: c.node.inputs[bIdx] == null ? 0 : 1 });
+}
+
+/** ConvTranspose: every input element is multiplied into (c_o/g · k_h · k_w) outputs. */
+export const convTransposeMacs = (c: CostContext): Factors => {
+  const x = c.inputShapes[0];
+  const w = c.inputShapes[1];
+  if (!x) return { unknown: 'input shape unknown' };
+  if (!w) return { unknown: 'weight shape unknown' };
+  return [...x, ...w.slice(1)];
+};
+
+/** MatMul with numpy batching and the 1-D cases: (batch · M · N) output elements × K. */
+export function matmulMacs(): (c: CostContext) => Factors {
+  return (c) => {
+    const a = c.inputShapes[0];
+    const out = c.outputShapes[0];
+    if (!a || !out || a.length === 0) return { unknown: 'operand shapes unknown' };
+    return [...out, a[a.length - 1]!];
+  };
+}
+
+export const gemmMacs = (c: CostContext): Factors => {
+  const a = c.inputShapes[0];
+  const out = c.outputShapes[0];
+  if (!a || !out || a.length !== 2) return { unknown: 'operand shapes unknown' };
+  return [...out, c.node.getInt('transA', 0) === 1 ? a[0]! : a[1]!];
+};
+
+/** Gemm's element-wise work: alpha scaling (if ≠ 1), beta scaling (if ≠ 1) and the C add. */
+export const gemmOps = (c: CostContext): Count => {
+  let k = 0;
+  if (c.node.getFloat('alpha', 1) !== 1) k++;
+  if (c.node.inputs[2] != null) {
+    k++;
+    if (c.node.getFloat('beta', 1) !== 1) k++;
+  }
+  return { perOutput: k };
+};
+
+/** Einsum: the product of every index extent (contracted ones included), batch included. */
+export const einsumMacs = (c: CostContext): Factors => {
+  const eq = c.node.getString('equation', '').replace(/\s+/g, '');
+  const lhs = eq.split('->')[0] ?? '';
+  if (lhs.includes('...')) return { unknown: 'Einsum with ellipsis is not costed' };
+  const terms = lhs.split(',');
+  if (terms.length < 2) return [0];
+  const extents = new Map<string, Dim>();
+  for (let t = 0; t < terms.length; t++) {
+    const s = c.inputShapes[t];
+    if (!s) return { unknown: 'operand shapes unknown' };
+    [...terms[t]!].forEach((ch, i) => {
+      const d = s[i] ?? null;
+      if (d !== null) extents.set(ch, d);
+    });
+  }
+  const out: Dim[] = [];
+  for (const ch of new Set(lhs.replace(/,/g, ''))) {
+    const d = extents.get(ch);
+    if (d === undefined) return { unknown: `extent of index '${ch}' unknown` };
+    out.push(d);
+  }
+  return out;
+};
+
+/**
+ * Recurrent layers: per step, batch and direction, `gates` matrix-vector products of the input
+ * (size I) and the hidden state (size H): seq · batch · dirs · gates · H · (I + H).
+ */
+export function recurrentMacs(gates: number): (c: CostContext) => Factors {
+  return (c) => {
+    const x = c.inputShapes[0];
+    const w = c.inputShapes[1];
+    if (!x || x.length !== 3 || !w || w.length !== 3) return { unknown: 'input or weight shape unknown' };
+    const hidden = w[1] === null || typeof w[1] === 'string' ? null : w[1] / gates;
+    if (hidden === null) return { unknown: 'hidden size unknown' };
+    // W: [dirs, gates·H, I]; R: [dirs, gates·H, H]. MACs = seq · batch · dirs · gates·H · (I + H).
+    const i = w[2]!;
+    return [x[0]!, x[1]!, w[0]!, w[1]!, typeof i === 'number' ? i + hidden : null];
+  };
+}
+
+/** Pooling: one operation per window element per output (+1 divide for averages). */
+export function poolOps(extraPerOutput: number, perWindowElement = 1): (c: CostContext) => Count {
+  return (c) => {
+    const k = c.node.getInts('kernel_shape');
+    if (!k) return unknownCount('kernel_shape missing');
+    return { perOutput: perWindowElement * k.reduce((a, b) => a * b, 1) + extraPerOutput };
+  };
+}
+
+/** Resize: operations per output element by interpolation mode (nearest 0, linear 2^r·2, cubic 4^r·2). */
+export const resizeOps = (c: CostContext): Count => {
+  const mode = c.node.getString('mode', 'nearest');
+  const rank = c.outputShapes[0]?.length;
+  if (rank === undefined) return unknownCount('output rank unknown');
+  const r = Math.max(0, rank - 2);
+  return { perOutput: mode === 'nearest' ? 0 : mode === 'linear' ? 2 * 2 ** r : 2 * 4 ** r };
+};

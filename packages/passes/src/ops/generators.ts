@@ -1,0 +1,123 @@
+/**
+ * Ops that create tensors: Constant, ConstantOfShape, Range, EyeLike, OneHot.
+ */
+import { AttributeType, DataType, type Dim, type SparseTensor, type Tensor } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { constantKernel, constantOfShapeKernel, rangeKernel } from '../kernels/shape-ops.js';
+import { ATTR, attrs, withDefault } from './attributes.js';
+import { normAxis } from './axes.js';
+import type { OpCost } from './cost.js';
+import { firstType, U } from './shape-helpers.js';
+import { defineOp, FP16_ALL, type OpDef } from './types.js';
+
+function sparseDims(sp: SparseTensor): number[] {
+  return [...sp.dims];
+}
+
+const constant: ShapeRule = (c) => {
+  for (const a of c.node.attributes.values()) {
+    switch (a.name) {
+      case 'value': {
+        if (a.isRef) return c.out(0, U, null);
+        const t = a.value as Tensor;
+        return c.out(0, t.dtype, t.dims);
+      }
+      case 'value_float':
+        return c.out(0, DataType.FLOAT, []);
+      case 'value_floats':
+        return c.out(0, DataType.FLOAT, [a.isRef ? null : (a.value as number[]).length]);
+      case 'value_int':
+        return c.out(0, DataType.INT64, []);
+      case 'value_ints':
+        return c.out(0, DataType.INT64, [a.isRef ? null : (a.value as bigint[]).length]);
+      case 'value_string':
+        return c.out(0, DataType.STRING, []);
+      case 'value_strings':
+        return c.out(0, DataType.STRING, [a.isRef ? null : (a.value as string[]).length]);
+      case 'sparse_value':
+        return c.out(0, a.isRef ? U : (a.value as SparseTensor).values.dtype, a.isRef ? null : sparseDims(a.value as SparseTensor));
+      default:
+        break;
+    }
+  }
+  c.mismatch('Constant has no value attribute');
+  c.out(0, U, null);
+};
+
+const constantOfShape: ShapeRule = (c) => {
+  const v = c.node.attr('value');
+  const type = v && v.type === AttributeType.TENSOR && !v.isRef ? (v.value as Tensor).dtype : DataType.FLOAT;
+  const dims = c.ints(0);
+  if (!dims) {
+    c.unresolved('the shape is not a constant');
+    return c.out(0, type, c.unknownDims(c.shape(0)?.[0]));
+  }
+  c.out(0, type, dims);
+};
+
+const range: ShapeRule = (c) => {
+  const type = firstType(c, 0, 1, 2);
+  const scalar = (i: number): Dim => {
+    const p = c.ints(i);
+    if (p && p.length === 1) return p[0]!;
+    const f = c.floats(i);
+    return f && f.length === 1 ? f[0]! : null;
+  };
+  const [start, limit, delta] = [scalar(0), scalar(1), scalar(2)];
+  let n: Dim = null;
+  if (typeof start === 'number' && typeof limit === 'number' && typeof delta === 'number' && delta !== 0) {
+    n = Math.max(0, Math.ceil((limit - start) / delta));
+  } else if (typeof delta === 'number' && delta > 0 && Number.isInteger(delta) && start !== null && limit !== null) {
+    n = c.alg.ceilDiv(c.alg.sub(limit, start), delta);
+  } else {
+    c.unresolved('start, limit and delta are not all known');
+  }
+  c.out(0, type, [n]);
+};
+
+const eyeLike: ShapeRule = (c) => c.out(0, c.node.getInt('dtype', c.dtype(0)) as DataType, c.shape(0));
+
+const oneHot: ShapeRule = (c) => {
+  const is = c.shape(0);
+  const depth = c.ints(1)?.[0] ?? (c.floats(1)?.[0] ?? null);
+  const type = c.dtype(2);
+  if (!is) return c.out(0, type, null);
+  const r = is.length + 1;
+  const axis = normAxis(c.node.getInt('axis', -1), r) ?? r - 1;
+  const out: Dim[] = [...is];
+  out.splice(axis, 0, typeof depth === 'number' ? Math.trunc(depth) : depth);
+  c.out(0, type, out);
+};
+
+const MOVES: OpCost = { opsNote: 'data movement' };
+
+export const GENERATOR_OPS: readonly OpDef[] = [
+  defineOp({
+    type: 'Constant',
+    attributes: {
+      value: ATTR.valueTensor,
+      sparse_value: ATTR.sparse_value,
+      value_float: ATTR.value_float,
+      value_floats: ATTR.value_floats,
+      value_int: ATTR.value_int,
+      value_ints: ATTR.value_ints,
+      value_string: ATTR.value_string,
+      value_strings: ATTR.value_strings,
+    },
+    shape: constant,
+    cost: MOVES,
+    kernel: { note: 'value, value_float(s), value_int(s), value_string(s), sparse_value', fn: constantKernel },
+    fp16: FP16_ALL,
+  }),
+  defineOp({
+    type: 'ConstantOfShape',
+    attributes: { value: ATTR.valueTensor },
+    shape: constantOfShape,
+    cost: MOVES,
+    kernel: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
+    fp16: FP16_ALL,
+  }),
+  defineOp({ type: 'Range', attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
+  defineOp({ type: 'EyeLike', attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
+  defineOp({ type: 'OneHot', attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
+];

@@ -1,0 +1,38 @@
+/**
+ * Quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
+ */
+import { DataType } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { ATTR, attrs, withDefault } from './attributes.js';
+import { perInput, perOutput } from './cost.js';
+import { defineOp, type OpDef } from './types.js';
+
+const quantize: ShapeRule = (c) => {
+  const type = c.has(2) ? c.dtype(2) : (c.node.getInt('output_dtype', 0) as DataType) || DataType.UINT8;
+  c.out(0, type, c.shape(0));
+};
+
+const dequantize: ShapeRule = (c) => c.out(0, c.node.getInt('output_dtype', 0) || c.dtype(1), c.shape(0));
+
+const dynamicQuantize: ShapeRule = (c) => {
+  c.out(0, DataType.UINT8, c.shape(0));
+  c.out(1, DataType.FLOAT, []);
+  c.out(2, DataType.UINT8, []);
+};
+
+export const QUANTIZE_OPS: readonly OpDef[] = [
+  defineOp({
+    type: 'QuantizeLinear',
+    attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0), saturate: withDefault(ATTR.saturate, 1) },
+    shape: quantize,
+    cost: { ops: perOutput(3), opsNote: '3 per element' },
+  }),
+  defineOp({
+    type: 'DequantizeLinear',
+    attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
+    shape: dequantize,
+    passesWeights: true,
+    cost: { ops: perOutput(2), opsNote: '2 per element' },
+  }),
+  defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' } }),
+];

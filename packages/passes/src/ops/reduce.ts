@@ -1,0 +1,82 @@
+/**
+ * Reductions: Reduce* and ArgMax/ArgMin.
+ */
+import { DataType } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { reduceKernel } from '../kernels/reduce.js';
+import { ATTR, withDefault } from './attributes.js';
+import { normAxis } from './axes.js';
+import { type OpCost, perInput } from './cost.js';
+import { axesOf } from './shape-helpers.js';
+import { defineOp, FP16_ALL, type OpDef } from './types.js';
+
+function reduce(inputOpset: number, outType?: DataType): ShapeRule {
+  return (c) => {
+    const xs = c.shape(0);
+    const type = outType ?? c.dtype(0);
+    const keep = c.node.getInt('keepdims', 1) === 1;
+    let axes: number[] | null | undefined;
+    let noop = false;
+    if (c.node.opType === 'ArgMax' || c.node.opType === 'ArgMin') {
+      axes = [c.node.getInt('axis', 0)];
+    } else {
+      axes = axesOf(c, inputOpset);
+      if (c.opset >= inputOpset) noop = c.node.getInt('noop_with_empty_axes', 0) === 1;
+    }
+    if (!xs) return c.out(0, type, null);
+    if (axes === undefined) {
+      c.unresolved('the reduction axes are not constant');
+      return c.out(0, type, keep ? xs.map(() => null) : null);
+    }
+    if (axes === null || axes.length === 0) {
+      if (noop) return c.out(0, type, xs);
+      return c.out(0, type, keep ? xs.map(() => 1) : []);
+    }
+    const set = new Set(axes.map((a) => normAxis(a, xs.length)));
+    if (set.has(undefined)) {
+      c.mismatch(`axes ${JSON.stringify(axes)} are out of range for rank ${xs.length}`);
+      return c.out(0, type, null);
+    }
+    c.out(0, type, keep ? xs.map((d, i) => (set.has(i) ? 1 : d)) : xs.filter((_, i) => !set.has(i)));
+  };
+}
+
+const REDUCE_ATTRIBUTES = { axes: ATTR.axes, keepdims: withDefault(ATTR.keepdims, 1), noop_with_empty_axes: withDefault(ATTR.noop_with_empty_axes, 0) };
+const FLOATS_ONLY = 'float32/float64';
+const ALL_TYPES = 'float32/float64/int32/int64; axes input from opset 18';
+
+/** A Reduce* op whose axes became an input at `axesInputOpset` (13 for ReduceSum, 18 for the rest). */
+const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean): OpDef =>
+  defineOp({
+    type,
+    attributes: REDUCE_ATTRIBUTES,
+    shape: reduce(axesInputOpset),
+    cost: { ops, opsNote },
+    kernel: { note, fn: reduceKernel(type, axesInputOpset) },
+    ...(fp16 ? { fp16: FP16_ALL } : {}),
+  });
+
+const PER_INPUT = '1 per input element';
+const PER_INPUT_AND_OUTPUT = '1 per input element + 1 per output';
+
+export const REDUCE_OPS: readonly OpDef[] = [
+  reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true),
+  reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true),
+  reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
+  reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
+  reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
+  reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false),
+  reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true),
+  reduceOp('ReduceSumSquare', 18, perInput(2), '2 per input element', FLOATS_ONLY, false),
+  reduceOp('ReduceLogSum', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, FLOATS_ONLY, false),
+  reduceOp('ReduceLogSumExp', 18, perInput(3, 1), '3 per input element + 1 per output', 'float32/float64, max-shifted', false),
+  ...['ArgMax', 'ArgMin'].map((type) =>
+    defineOp({
+      type,
+      attributes: { axis: withDefault(ATTR.axis, 0), keepdims: withDefault(ATTR.keepdims, 1), select_last_index: withDefault(ATTR.select_last_index, 0) },
+      shape: reduce(Infinity, DataType.INT64),
+      cost: { ops: perInput(1), opsNote: PER_INPUT },
+      fp16: FP16_ALL,
+    }),
+  ),
+];

@@ -1,0 +1,125 @@
+/**
+ * The operator registry: every OpDef of this folder, registered here and nowhere else, and the
+ * per-facet tables the rest of the package reads, derived from it. Lookups are prototype-safe
+ * (`constructor` or `__proto__` as an op type finds nothing).
+ *
+ * Adding an op: one module declaring its OpDef (see README "Adding an operator") and one line in
+ * OPS below.
+ */
+import type { Node } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { lookup, opTable } from '../common/op-table.js';
+import type { KernelEntry } from '../kernels/types.js';
+import { CAST_OPS } from './cast.js';
+import { CONTROL_FLOW_OPS } from './control-flow.js';
+import { CONV_OPS } from './conv.js';
+import type { OpCost } from './cost.js';
+import { BINARY_OPS, VARIADIC_OPS } from './elementwise-binary.js';
+import { ACTIVATION_OPS, UNARY_MATH_OPS } from './elementwise-unary.js';
+import { GENERATOR_OPS } from './generators.js';
+import { GridSample } from './grid-sample.js';
+import { LINEAR_OPS } from './linear.js';
+import { MOVEMENT_OPS } from './movement.js';
+import { NORMALIZATION_OPS, SOFTMAX_OPS } from './normalization.js';
+import { POOL_OPS } from './pool.js';
+import { QUANTIZE_OPS } from './quantize.js';
+import { RECURRENT_OPS } from './recurrent.js';
+import { REDUCE_OPS } from './reduce.js';
+import { RESHAPE_OPS } from './reshape-family.js';
+import { RESIZE_OPS } from './resize.js';
+import { SELECTION_OPS } from './selection.js';
+import { isUndeclared, type OpDef } from './types.js';
+
+/** Every registered op, in registration order. */
+export const OPS: readonly OpDef[] = Object.freeze([
+  ...ACTIVATION_OPS,
+  ...UNARY_MATH_OPS,
+  ...BINARY_OPS,
+  ...VARIADIC_OPS,
+  ...CAST_OPS,
+  ...CONV_OPS,
+  ...POOL_OPS,
+  ...LINEAR_OPS,
+  ...RECURRENT_OPS,
+  ...NORMALIZATION_OPS,
+  ...SOFTMAX_OPS,
+  ...REDUCE_OPS,
+  ...SELECTION_OPS,
+  ...RESIZE_OPS,
+  ...RESHAPE_OPS,
+  ...MOVEMENT_OPS,
+  ...GENERATOR_OPS,
+  ...QUANTIZE_OPS,
+  ...CONTROL_FLOW_OPS,
+  GridSample,
+]);
+
+/** `domain::type`, or `type` in the default domain: the registry key of an op. */
+export function opKey(domain: string, type: string): string {
+  return domain === '' || domain === 'ai.onnx' ? type : `${domain}::${type}`;
+}
+
+/** A prototype-less table of `ops` by key; throws when two declarations share a key. */
+export function registerOps(ops: readonly OpDef[]): Readonly<Record<string, OpDef>> {
+  const seen = new Map<string, OpDef>();
+  for (const op of ops) {
+    const key = opKey(op.domain, op.type);
+    if (seen.has(key)) throw new Error(`op ${key} is registered twice (ops/registry.ts): keep one declaration`);
+    seen.set(key, op);
+  }
+  return opTable(seen);
+}
+
+/** op key → declaration. */
+export const REGISTRY: Readonly<Record<string, OpDef>> = registerOps(OPS);
+
+/** The declaration of a default-domain op type (or `domain::type`), if registered. */
+export function getOp(type: string, domain = ''): OpDef | undefined {
+  return lookup(REGISTRY, opKey(domain, type));
+}
+
+/** The default-domain ops whose facet `pick` returns something, as a prototype-less table. */
+function facet<T>(pick: (op: OpDef) => T | undefined): Readonly<Record<string, T>> {
+  const rows: [string, T][] = [];
+  for (const op of OPS) {
+    if (op.domain !== '') continue;
+    const v = pick(op);
+    if (v !== undefined) rows.push([op.type, v]);
+  }
+  return opTable(rows);
+}
+
+/** op type → cost (ops whose cost is undeclared are absent: the analysis reports them unknown). */
+export const COST_FACET: Readonly<Record<string, OpCost>> = facet((op) => (isUndeclared(op.cost) ? undefined : op.cost));
+/** op type → shape/type rule. */
+export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
+/** op type → float32 constant-folding kernel. */
+export const KERNEL_FACET: Readonly<Record<string, KernelEntry>> = facet((op) => op.kernel);
+/** op type → input slots holding weights that weight compression may round (fp16-weights). */
+export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
+/** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
+export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+
+/** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
+export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));
+
+/**
+ * The output-channel axis of a weight of rank `rank` read at `input` of `node`, for per-channel
+ * int8 quantization (each op's `int8WeightAxis`); undefined when not quantizable so.
+ */
+export function int8WeightAxis(node: Node, input: number, rank: number): number | undefined {
+  return node.isOnnxDomain ? getOp(node.opType)?.int8WeightAxis?.(node, input, rank) : undefined;
+}
+
+/**
+ * The attribute names a default-domain op has (for rewrites that decline on anything else). A
+ * schema lists the attributes of the op's current ONNX versions plus the older ones the toolkit
+ * reads or accepts (`spatial`, `is_test`, Gemm's `broadcast`…), not every opset-1 leftover
+ * (`consumed_inputs` of the element-wise ops), and not Dropout's `seed`: INT there but FLOAT on
+ * the Random* ops, which are not registered and would be misjudged by the per-name check.
+ */
+export function knownAttributes(type: string): readonly string[] {
+  const op = getOp(type);
+  if (op === undefined || isUndeclared(op.attributes)) throw new Error(`op ${type} declares no attribute schema (ops/registry.ts)`);
+  return Object.keys(op.attributes);
+}

@@ -1,0 +1,135 @@
+/**
+ * Shape-inference helpers shared by the op modules: numpy broadcasting of symbolic shapes, dim merging,
+ * the same-shape rules, and the Conv/pooling window arithmetic.
+ */
+import { DataType, type Dim } from '@onnxkit/graph';
+import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
+
+export const U = DataType.UNDEFINED;
+
+export function firstType(c: RuleContext, ...idx: number[]): DataType {
+  for (const i of idx) {
+    const t = c.dtype(i);
+    if (t !== U) return t;
+  }
+  return U;
+}
+
+/** Symbolic numpy broadcasting of one axis; reports concrete conflicts. */
+export function broadcastDim(c: RuleContext, dims: readonly Dim[]): Dim {
+  let num: number | undefined;
+  let sym: string | undefined;
+  let symbolsDiffer = false;
+  let unknown = false;
+  for (const d of dims) {
+    if (d === 1) continue;
+    if (typeof d === 'number') {
+      if (num !== undefined && num !== d) {
+        c.mismatch(`dimensions ${num} and ${d} do not broadcast`);
+        return null;
+      }
+      num = d;
+    } else if (typeof d === 'string') {
+      if (sym !== undefined && sym !== d) symbolsDiffer = true;
+      sym = d;
+    } else {
+      unknown = true;
+    }
+  }
+  if (num !== undefined) return num;
+  if (unknown || symbolsDiffer) return null;
+  return sym ?? 1;
+}
+
+/** numpy multidirectional broadcasting of shapes (null shape → unknown result rank). */
+export function broadcastShapesSymbolic(c: RuleContext, shapes: readonly (readonly Dim[] | null)[]): Dim[] | null {
+  if (shapes.some((s) => s === null)) return null;
+  const ss = shapes as (readonly Dim[])[];
+  const rank = Math.max(0, ...ss.map((s) => s.length));
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    out.push(broadcastDim(c, ss.map((s) => (i - (rank - s.length) >= 0 ? s[i - (rank - s.length)]! : 1))));
+  }
+  return out;
+}
+
+/** Merge two claims about the same dim (equal or one unknown); reports concrete conflicts. */
+export function mergeDim(c: RuleContext, a: Dim, b: Dim, what: string): Dim {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a === b) return a;
+  if (typeof a === 'number' && typeof b === 'number') {
+    c.mismatch(`${what}: ${a} vs ${b}`);
+    return null;
+  }
+  return typeof a === 'number' ? a : typeof b === 'number' ? b : a;
+}
+
+export function intsAttr(c: RuleContext, name: string): number[] | undefined {
+  return c.node.getInts(name);
+}
+
+export function isIntType(t: DataType): boolean {
+  return t === DataType.INT64 || t === DataType.INT32 || t === DataType.INT16 || t === DataType.INT8 || t === DataType.UINT8 || t === DataType.UINT16 || t === DataType.UINT32 || t === DataType.UINT64;
+}
+
+export const same: ShapeRule = (c) => c.out(0, c.dtype(0), c.shape(0));
+
+export const sameBool: ShapeRule = (c) => c.out(0, DataType.BOOL, c.shape(0));
+
+export const identity: ShapeRule = (c) => {
+  same(c);
+  const p = c.ints(0);
+  if (p) c.partial(0, p);
+};
+
+export interface WindowParams {
+  kernel: readonly Dim[];
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  autoPad: string;
+  ceil: boolean;
+}
+
+export function windowParams(c: RuleContext, spatial: number, kernel: readonly Dim[]): WindowParams {
+  const n = c.node;
+  return {
+    kernel,
+    strides: n.getInts('strides') ?? new Array<number>(spatial).fill(1),
+    dilations: n.getInts('dilations') ?? new Array<number>(spatial).fill(1),
+    pads: n.getInts('pads') ?? new Array<number>(2 * spatial).fill(0),
+    autoPad: n.getString('auto_pad', 'NOTSET'),
+    ceil: n.getInt('ceil_mode', 0) === 1,
+  };
+}
+
+/** Output extent of one spatial axis of Conv/pooling (ONNX spec formulas, incl. ceil_mode). */
+export function windowOut(c: RuleContext, p: WindowParams, i: number, spatial: number, inDim: Dim): Dim {
+  const k = p.kernel[i] ?? null;
+  const s = p.strides[i] ?? 1;
+  const d = p.dilations[i] ?? 1;
+  if (inDim === null || k === null) return null;
+  const alg = c.alg;
+  const extent = alg.add(alg.mul(d, alg.sub(k, 1)), 1);
+  if (p.autoPad === 'SAME_UPPER' || p.autoPad === 'SAME_LOWER') return alg.ceilDiv(inDim, s);
+  if (p.autoPad === 'VALID') {
+    const span = alg.add(alg.sub(inDim, extent), 1);
+    return p.ceil ? alg.add(alg.ceilDiv(alg.sub(inDim, extent), s), 1) : alg.ceilDiv(span, s);
+  }
+  const pb = p.pads[i] ?? 0;
+  const pe = p.pads[i + spatial] ?? 0;
+  const span = alg.sub(alg.add(inDim, pb + pe), extent);
+  if (!p.ceil) return alg.add(alg.floorDiv(span, s), 1);
+  let out = alg.add(alg.ceilDiv(span, s), 1);
+  // A window may not start in the end padding: drop the last one if it would (ORT, PyTorch).
+  if (typeof out === 'number' && typeof inDim === 'number' && (out - 1) * s >= inDim + pb) out -= 1;
+  return out;
+}
+
+/** Axes from the attribute before `inputOpset`, from input 1 after; null when absent. */
+export function axesOf(c: RuleContext, inputOpset: number, inputIdx = 1): number[] | null | undefined {
+  if (c.opset < inputOpset) return intsAttr(c, 'axes') ?? null;
+  if (!c.has(inputIdx)) return null;
+  return c.exactInts(inputIdx);
+}

@@ -1,0 +1,331 @@
+/**
+ * Rules as data (after onnxscript's rewriter pattern → check → rewrite and tract's
+ * `declutter() -> Patch`).
+ *
+ * A rule declares
+ *  - `anchor`: the op type(s) it starts from (`'Conv'` = the default ONNX domain;
+ *    `'com.microsoft:FusedConv'` for another domain). The pass visits only nodes of these types;
+ *  - `reasons`: every reason it may decline with, `as const` — `check` and `rewrite` can only
+ *    return these (a misspelt reason fails typecheck), plus the reasons of the shared mutation
+ *    primitive (`ApplyReason`) which the session adds by itself;
+ *  - `match(node, ctx)`: the structural pattern around the anchor (undefined = not a candidate,
+ *    nothing recorded);
+ *  - `check(match, ctx)`: the preconditions; a `[reason, detail]` pair declines the candidate;
+ *  - `rewrite(match, ctx)`: the replacement as a `Patch` (nodes to remove, values to replace, new
+ *    nodes and initializers), a late decline (a condition only the computation reveals, e.g. an
+ *    approximation error above the bound), or undefined when there is nothing to do after all.
+ *
+ * `defineRulePass` turns rules into a RewritePass: the pass owns the traversal (graph order over the
+ * anchored nodes only, graphs whose owner was removed skipped), the change budget
+ * (`stopAfterChanges`), counting, `--explain` change records (through RewriteSession.apply: the
+ * one primitive that validates, rewires uses, removes safely and stamps the rule name) and decline
+ * records. Whole-graph passes (dead code, CSE, initializer dedup, convert-fp16) give `sweep`
+ * instead of rules, with the same typed reasons and the same session primitives
+ * (`apply`, `mutate`).
+ *
+ * Options are typed: a pass declares its defaults and a parser from CLI-style loose values
+ * (`--pass-option`, `PipelineOptions.passOptions`); `pass.with(options)` is the typed factory.
+ */
+import type { Graph, Model, Node } from '@onnxkit/graph';
+import { PassError } from './errors.js';
+import { RewriteSession, type Rewrite } from './session.js';
+import type { PassContext, PassOptions, PassResult, RewritePass } from './types.js';
+
+/** Reasons the shared mutation primitive (RewriteSession.apply/mutate) may decline with. */
+export const APPLY_REASONS = [
+  'output-used-elsewhere',
+  'output-is-graph-output',
+  'graph-output-name',
+  'missing-input',
+  'internal-node-not-in-graph',
+  'internal-replaced-value-not-removed',
+  'stopped-after-n-changes',
+] as const;
+export type ApplyReason = (typeof APPLY_REASONS)[number];
+
+/** Reasons the shared attribute check (`attributeIssue`) returns. */
+export const ATTRIBUTE_REASONS = ['unknown-attribute', 'bad-attribute'] as const;
+export type AttributeReason = (typeof ATTRIBUTE_REASONS)[number];
+
+/** A declined candidate: a reason of the rule's union and a free-text detail. */
+export type Decline<R extends string> = readonly [reason: R, detail: string];
+
+/** What a rule's rewrite returns: a node-pattern rewrite; `rule` defaults to the rule's name. */
+export type Patch = Omit<Rewrite, 'rule'> & { rule?: string };
+
+/** What match, check and rewrite see. */
+export interface RuleContext<O> {
+  readonly session: RewriteSession;
+  /** The graph the anchor node is in. */
+  readonly graph: Graph;
+  readonly options: O;
+}
+
+export interface Rule<O = unknown, R extends string = string> {
+  readonly name: string;
+  /** Anchor keys: op type for the default domain, `domain:OpType` otherwise. */
+  readonly anchors: readonly string[];
+  readonly reasons: readonly R[];
+  /** Visits one anchored node; returns a decline or undefined (applied, or not a candidate). */
+  visit(node: Node, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined;
+}
+
+export interface RuleSpec<M, R extends string, O> {
+  readonly name: string;
+  readonly anchor: string | readonly string[];
+  readonly reasons: readonly R[];
+  match(node: Node, ctx: RuleContext<O>): M | undefined;
+  check?(match: NoInfer<M>, ctx: RuleContext<O>): Decline<NoInfer<R>> | undefined;
+  /** A Patch to apply, a late decline, or undefined: nothing to do after all (not recorded). */
+  rewrite(match: NoInfer<M>, ctx: RuleContext<O>): Patch | Decline<NoInfer<R>> | undefined;
+  /** Told the final outcome of every matched candidate (undefined = applied or nothing to do). */
+  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O>): void;
+}
+
+/** Declares a rule (see the file header). */
+export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
+  const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
+  const attempt = (m: M, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined => {
+    const why = spec.check?.(m, ctx);
+    if (why) return why;
+    const p = spec.rewrite(m, ctx);
+    if (p === undefined || isDecline(p)) return p;
+    const r = ctx.session.apply(ctx.graph, { ...p, rule: p.rule ?? spec.name });
+    return r.ok ? undefined : [r.reason, r.detail];
+  };
+  return {
+    name: spec.name,
+    anchors,
+    reasons: spec.reasons,
+    visit(node, ctx) {
+      const m = spec.match(node, ctx);
+      if (m === undefined) return undefined;
+      const out = attempt(m, ctx);
+      spec.outcome?.(m, out, ctx);
+      return out;
+    },
+  };
+}
+
+function isDecline<R extends string>(p: Patch | Decline<R>): p is Decline<R> {
+  return Array.isArray(p);
+}
+
+/** The anchor key of a node: its op type in the default domain, `domain:OpType` otherwise. */
+export function anchorKey(n: Node): string {
+  return n.isOnnxDomain ? n.opType : `${n.domain}:${n.opType}`;
+}
+
+/** Typed options: defaults plus a parser from loose (CLI / JSON) values that throws on bad input. */
+export interface OptionsSpec<O> {
+  readonly defaults: O;
+  /** Validates loose values (unknown keys and wrong types are errors); keys left out keep their defaults. */
+  parse(loose: PassOptions): Partial<O>;
+  /** Checks the merged options (a required value still unset, a bound out of range); returns the problem. */
+  validate?(options: O): string | undefined;
+}
+
+/** A rewrite pass built from rules (or a whole-graph sweep) with typed options and reasons. */
+export interface RulePass<O = Record<string, never>, R extends string = string> extends RewritePass {
+  /** Every reason this pass may decline with (rules' unions + ApplyReason), sorted. */
+  readonly reasons: readonly (R | ApplyReason)[];
+  readonly rules: readonly Rule<O, string>[];
+  readonly defaults: O;
+  /** The typed options factory: this pass with `options` over its defaults. */
+  with(options: Partial<O>): RulePass<O, R>;
+  /** Parses loose option values (CLI, passOptions) into typed options; throws a PassError on bad input. */
+  parseOptions(loose: PassOptions): O;
+}
+
+interface PassSpecBase<O, R extends string> {
+  readonly name: string;
+  readonly description: string;
+  readonly exact: boolean;
+  readonly options?: OptionsSpec<O>;
+  /** Reasons the pass-level code (`sweep`, `before`) declines with. */
+  readonly reasons?: readonly R[];
+}
+
+export interface RulePassSpec<O, R extends string> extends PassSpecBase<O, R> {
+  readonly rules?: readonly Rule<O, R>[];
+  /**
+   * A whole-graph pass body (instead of, or before, the rules). Declines through
+   * `s.decline(node, reason)` with reason typed by the pass's union.
+   */
+  sweep?(s: RewriteSession<R | ApplyReason>, options: O): void | Promise<void>;
+  /** Runs after the rules (summary metrics). */
+  after?(s: RewriteSession<R | ApplyReason>, options: O): void;
+}
+
+const NO_OPTIONS: OptionsSpec<Record<string, never>> = {
+  defaults: {},
+  parse(loose) {
+    const keys = Object.keys(loose);
+    if (keys.length > 0) throw new Error(`takes no options (got ${keys.join(', ')})`);
+    return {};
+  },
+};
+
+/** Builds a RewritePass from rules and/or a whole-graph sweep (see the file header). */
+export function defineRulePass<O = Record<string, never>, const R extends string = never>(spec: RulePassSpec<O, R>): RulePass<O, R> {
+  const optSpec = (spec.options ?? NO_OPTIONS) as OptionsSpec<O>;
+  const rules = spec.rules ?? [];
+  const reasonSet = new Set<string>([...(spec.reasons ?? []), ...APPLY_REASONS]);
+  for (const r of rules) for (const x of r.reasons) reasonSet.add(x);
+  const reasons = [...reasonSet].sort() as (R | ApplyReason)[];
+  // Per anchor key, the rules anchored there, in declaration order.
+  const byAnchor = new Map<string, Rule<O, R>[]>();
+  for (const r of rules) for (const a of r.anchors) byAnchor.set(a, [...(byAnchor.get(a) ?? []), r]);
+
+  const make = (fixed: O | undefined): RulePass<O, R> => ({
+    name: spec.name,
+    description: spec.description,
+    exact: spec.exact,
+    reasons,
+    rules,
+    defaults: fixed ?? optSpec.defaults,
+    with: (o: Partial<O>) => make({ ...(fixed ?? optSpec.defaults), ...o }),
+    parseOptions: (loose: PassOptions) => parseOptions(spec.name, optSpec, loose),
+    run(model: Model, ctx: PassContext): PassResult | Promise<PassResult> {
+      const options = parseOptions(spec.name, optSpec, ctx.options, fixed);
+      const s = new RewriteSession<R | ApplyReason>(spec.name, model, ctx);
+      const finish = (): PassResult => {
+        if (byAnchor.size > 0) runRules(s, byAnchor, options);
+        spec.after?.(s, options);
+        return s.finish();
+      };
+      const r = spec.sweep?.(s, options);
+      return r instanceof Promise ? r.then(finish) : finish();
+    },
+  });
+  return make(undefined);
+}
+
+function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions, base?: O): O {
+  try {
+    const o = Object.keys(loose).length === 0 ? (base ?? spec.defaults) : { ...(base ?? spec.defaults), ...spec.parse(loose) };
+    const problem = spec.validate?.(o);
+    if (problem) throw new Error(problem);
+    return o;
+  } catch (e) {
+    throw new PassError(`bad option: ${e instanceof Error ? e.message : String(e)}`, {
+      pass,
+      ranBefore: [],
+      code: 'PASS_BAD_OPTION',
+      hint: `${pass} options (defaults): ${Object.entries(spec.defaults as object).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`).join(', ') || 'none'}`,
+    });
+  }
+}
+
+/**
+ * The traversal every rule pass shares: the anchored nodes of each live graph, in graph order,
+ * each offered to its rules. The op-type index (anchor key → nodes with their positions) is built
+ * by one scan of a graph and shared by every following pass run until the next change (it lives
+ * in the manager's `PassContext.shared`, emptied on each change), so a pass that finds nothing
+ * costs a lookup per anchored node, not a scan of the graph. Nodes a rule inserts are seen on the
+ * pass's next run (the manager reruns a pass that changed something); nodes removed meanwhile are
+ * skipped.
+ */
+function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, options: O): void {
+  const anchors = [...byAnchor.keys()];
+  for (const g of s.liveGraphs()) {
+    const work = anchoredNodes(opIndex(s, g), anchors);
+    if (work.length === 0) continue;
+    const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
+    for (const n of work) {
+      if (s.stopped) return;
+      if (n.graph !== g) continue;
+      for (const rule of byAnchor.get(anchorKey(n))!) {
+        if (n.graph !== g) break;
+        const why = rule.visit(n, ctx);
+        if (why) s.decline(n, why[0], why[1]);
+        if (s.stopped) return;
+      }
+    }
+  }
+}
+
+/** Nodes of one op type (anchor key) in graph order, with their positions in the graph. */
+interface Bucket {
+  readonly nodes: Node[];
+  readonly pos: number[];
+}
+type OpIndex = Map<string, Bucket>;
+
+/** The op-type index of `g`, shared across pass runs while the model is unchanged. */
+function opIndex(s: RewriteSession<string>, g: Graph): OpIndex {
+  const shared = s.ctx.shared;
+  let all = shared?.opIndex as Map<Graph, OpIndex> | undefined;
+  const hit = all?.get(g);
+  if (hit) return hit;
+  const index: OpIndex = new Map();
+  let i = 0;
+  for (const n of g) {
+    const k = anchorKey(n);
+    let b = index.get(k);
+    if (!b) index.set(k, (b = { nodes: [], pos: [] }));
+    b.nodes.push(n);
+    b.pos.push(i++);
+  }
+  if (shared) {
+    if (!all) shared.opIndex = all = new Map();
+    all.set(g, index);
+  }
+  return index;
+}
+
+/** The nodes of the given anchor keys, merged in graph order. */
+function anchoredNodes(index: OpIndex, anchors: readonly string[]): readonly Node[] {
+  const buckets: Bucket[] = [];
+  for (const a of anchors) {
+    const b = index.get(a);
+    if (b) buckets.push(b);
+  }
+  if (buckets.length === 0) return [];
+  if (buckets.length === 1) return buckets[0]!.nodes;
+  const out: Node[] = [];
+  const at = new Array<number>(buckets.length).fill(0);
+  for (;;) {
+    let best = -1;
+    let bestPos = Infinity;
+    for (let j = 0; j < buckets.length; j++) {
+      const p = buckets[j]!.pos[at[j]!];
+      if (p !== undefined && p < bestPos) {
+        bestPos = p;
+        best = j;
+      }
+    }
+    if (best < 0) return out;
+    out.push(buckets[best]!.nodes[at[best]!++]!);
+  }
+}
+
+/** Helpers for option parsers: each throws with the key name on a wrong type. */
+export const opt = {
+  bool(loose: PassOptions, key: string): boolean | undefined {
+    const v = loose[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    throw new Error(`'${key}' must be true or false, got ${JSON.stringify(v)}`);
+  },
+  num(loose: PassOptions, key: string, check: (n: number) => boolean = Number.isFinite): number | undefined {
+    const v = loose[key];
+    if (v === undefined) return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!check(n)) throw new Error(`'${key}' has a bad value ${JSON.stringify(v)}`);
+    return n;
+  },
+  strings(loose: PassOptions, key: string): string[] | undefined {
+    const v = loose[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') return v.split(',').map((x) => x.trim()).filter(Boolean);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return [...(v as string[])];
+    throw new Error(`'${key}' must be a list of names, got ${JSON.stringify(v)}`);
+  },
+  /** Throws on any key not in `known`. */
+  only(loose: PassOptions, known: readonly string[]): void {
+    const bad = Object.keys(loose).filter((k) => !known.includes(k));
+    if (bad.length > 0) throw new Error(`unknown option${bad.length > 1 ? 's' : ''} ${bad.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ') || 'none'})`);
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * The operator registry (src/ops/registry.ts) against itself and its derived views: every op
+ * states each core facet (attributes, shape rule, cost) or says why not, no op is registered
+ * twice, lookups are prototype-safe, and the tables the analyses and rewrites read
+ * (COST_TABLE, SHAPE_RULES, SUPPORTED_KERNELS, the attribute schema, WEIGHT_SLOTS, FP16_OPS,
+ * the known-attribute lists) are exactly what the op declarations say.
+ */
+import { describe, expect, it } from 'vitest';
+import { AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { COST_TABLE } from '../../src/analysis/cost-table.js';
+import { SHAPE_RULES } from '../../src/analysis/shape-rules.js';
+import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribute-schema.js';
+import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
+import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, OPS, REGISTRY, registerOps, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
+import { defineOp, isUndeclared, undeclared, type OpDef } from '../../src/ops/types.js';
+import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
+import * as passes from '@onnxkit/passes';
+
+const declared = <T>(facet: T): facet is Exclude<T, { undeclared: string }> => !isUndeclared(facet);
+
+describe('the operator registry', () => {
+  it('registers each op once, in the default domain unless it says otherwise', () => {
+    const keys = OPS.map((op) => `${op.domain}::${op.type}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Object.keys(REGISTRY).length).toBe(OPS.length);
+    expect(OPS.length).toBeGreaterThan(150);
+    const twice = [defineOp({ type: 'Twice', attributes: {}, shape: undeclared('test'), cost: undeclared('test') })];
+    expect(() => registerOps([...twice, ...twice])).toThrow(/Twice is registered twice/);
+    // The package's public API serves the same registry (the CLI and the reference evaluator read it).
+    expect(passes.getOp('Conv')).toBe(getOp('Conv'));
+    expect(passes.OPS).toBe(OPS);
+  });
+
+  it('has every op declare attributes, a shape rule and a cost, or say why not', () => {
+    const silent: string[] = [];
+    for (const op of OPS) {
+      for (const [facet, value] of [['attributes', op.attributes], ['shape', op.shape], ['cost', op.cost]] as const) {
+        if (value === undefined) silent.push(`${op.type}.${facet}`);
+        else if (isUndeclared(value) && !/\w{3}/.test(value.undeclared)) silent.push(`${op.type}.${facet}: empty reason`);
+      }
+      if (declared(op.shape)) expect(typeof op.shape, op.type).toBe('function');
+      if (op.kernel) expect(op.kernel.note, op.type).toMatch(/\w/);
+      if (op.reference) expect(typeof op.reference, op.type).toBe('function');
+    }
+    expect(silent).toEqual([]);
+  });
+
+  it('finds nothing for names an object inherits (constructor, __proto__, toString)', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(getOp(name), name).toBeUndefined();
+      expect(COST_TABLE[name], name).toBeUndefined();
+      expect(SHAPE_RULES[name], name).toBeUndefined();
+      expect(SUPPORTED_KERNELS[name], name).toBeUndefined();
+      expect(WEIGHT_SLOTS[name], name).toBeUndefined();
+      expect(FP16_OPS[name], name).toBeUndefined();
+      expect(name in ATTRIBUTE_TYPES, name).toBe(false);
+      expect(WEIGHT_PASS_THROUGH.has(name), name).toBe(false);
+    }
+  });
+
+  it('derives every per-facet table from the declarations, entry by entry', () => {
+    const byType = new Map<string, OpDef>(OPS.map((op) => [op.type, op]));
+    const expectView = <T>(table: Readonly<Record<string, T>>, pick: (op: OpDef) => T | undefined): void => {
+      const want = OPS.filter((op) => pick(op) !== undefined).map((op) => op.type).sort();
+      expect(Object.keys(table).sort()).toEqual(want);
+      for (const [type, v] of Object.entries(table)) expect(v, type).toBe(pick(byType.get(type)!));
+    };
+    expectView(COST_TABLE, (op) => (declared(op.cost) ? op.cost : undefined));
+    expectView(SHAPE_RULES, (op) => (declared(op.shape) ? op.shape : undefined));
+    expectView(SUPPORTED_KERNELS, (op) => op.kernel?.note);
+    expectView(WEIGHT_SLOTS, (op) => op.weightInputs);
+    expectView(FP16_OPS, (op) => op.fp16?.keepFloat32);
+    expect(WEIGHT_SLOTS).toBe(WEIGHT_INPUTS);
+    expect(FP16_OPS).toBe(FP16_SAFE);
+    expect([...WEIGHT_PASS_THROUGH].sort()).toEqual(OPS.filter((op) => op.passesWeights).map((op) => op.type).sort());
+  });
+
+  it('types every declared attribute as its op declares it, with a default of that type', () => {
+    const wrong: string[] = [];
+    for (const op of OPS) {
+      if (!declared(op.attributes)) continue;
+      for (const [name, spec] of Object.entries(op.attributes)) {
+        if (expectedAttributeType(op.type, name) !== spec.type) wrong.push(`${op.type}.${name}: schema says ${expectedAttributeType(op.type, name)}, op says ${spec.type}`);
+        const d = spec.default;
+        if (d === undefined) continue;
+        const ok =
+          spec.type === AttributeType.INT ? Number.isInteger(d) :
+          spec.type === AttributeType.FLOAT ? typeof d === 'number' :
+          spec.type === AttributeType.STRING ? typeof d === 'string' :
+          spec.type === AttributeType.INTS ? Array.isArray(d) && d.every((x) => Number.isInteger(x)) : false;
+        if (!ok) wrong.push(`${op.type}.${name}: default ${JSON.stringify(d)} is not a ${AttributeType[spec.type]}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // A name typed differently by two ops is checked per op, never by name alone.
+    expect(ATTRIBUTE_TYPES['value']).toBeUndefined();
+    expect(expectedAttributeType('Constant', 'value')).toBe(AttributeType.TENSOR);
+    expect(expectedAttributeType('Pad', 'value')).toBe(AttributeType.FLOAT);
+  });
+
+  it('gives the rewrites the ONNX attribute lists of Conv and the pools', () => {
+    expect([...knownAttributes('Conv')].sort()).toEqual(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
+    expect([...knownAttributes('AveragePool')].sort()).toEqual(['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides']);
+    expect([...knownAttributes('MaxPool')].sort()).toEqual(['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides']);
+    expect([...knownAttributes('ConvTranspose')].sort()).toEqual(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
+    expect([...knownAttributes('Gemm')].sort()).toEqual(['alpha', 'beta', 'broadcast', 'transA', 'transB']);
+    expect([...knownAttributes('BatchNormalization')].sort()).toEqual(['consumed_inputs', 'epsilon', 'is_test', 'momentum', 'spatial', 'training_mode']);
+    expect(() => knownAttributes('NoSuchOp')).toThrow(/declares no attribute schema/);
+  });
+
+  it('names the output-channel axis of int8-quantizable weights (Conv 0, ConvTranspose 1 ungrouped, Gemm by transB, 2-D MatMul 1)', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const F = DataType.FLOAT;
+    const x = b.input('x', F, [1, 4, 8, 8]);
+    const w = b.constant('w', Tensor.fromArray(F, [4, 4, 1, 1], new Float32Array(16)));
+    const conv = b.op('Conv', [x, w], {}, { name: 'conv' });
+    const convT = b.op('ConvTranspose', [x, w], {}, { name: 'convT' });
+    const grouped = b.op('ConvTranspose', [x, w], { group: 2 }, { name: 'grouped' });
+    const m2 = b.input('m', F, [3, 4]);
+    const w2 = b.constant('w2', Tensor.fromArray(F, [4, 4], new Float32Array(16)));
+    const gemm = b.op('Gemm', [m2, w2], {}, { name: 'gemm' });
+    const gemmT = b.op('Gemm', [m2, w2], { transB: 1 }, { name: 'gemmT' });
+    const mm = b.op('MatMul', [m2, w2], {}, { name: 'mm' });
+    const relu = b.op('Relu', [mm], {}, { name: 'relu' });
+    for (const v of [conv, convT, grouped, gemm, gemmT, relu]) b.output(v);
+    const nodes = new Map([...b.build().graph].map((n) => [n.name, n]));
+    const axis = (name: string, input: number, rank: number) => int8WeightAxis(nodes.get(name)!, input, rank);
+    expect([axis('conv', 1, 4), axis('conv', 0, 4), axis('convT', 1, 4), axis('grouped', 1, 4)]).toEqual([0, undefined, 1, undefined]);
+    expect([axis('gemm', 1, 2), axis('gemmT', 1, 2), axis('gemm', 0, 2)]).toEqual([1, 0, undefined]);
+    expect([axis('mm', 1, 2), axis('mm', 1, 3), axis('relu', 0, 2)]).toEqual([1, undefined, undefined]);
+  });
+});
