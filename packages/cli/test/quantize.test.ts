@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { planQdq, quantizeDynamic, quantizeQdq, runPipeline } from '@onnxkit/passes';
 import { calibrateRanges, createSession, encodeNpy, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
@@ -86,7 +86,7 @@ describe('quantize: op coverage through onnxruntime', () => {
     const down = b.op('AveragePool', [t], { kernel_shape: [2, 2], strides: [2, 2] }, { name: 'avg' });
     const cat = b.op('Concat', [down, x], { axis: 1 }, { name: 'cat' });
     const up = b.op('Resize', [cat, null, b.constant('scales', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.from([1, 1, 2, 2])))], { mode: 'nearest' }, { name: 'resize' });
-    const m = b.op('LeakyRelu', [b.op('Sigmoid', [b.op('Mul', [up, b.constant('gain', f([1, 8, 1, 1], 3.1))], {}, { name: 'mul' })], {}, { name: 'sigmoid' })], { alpha: 0.1 }, { name: 'leaky' });
+    const m = b.op('LeakyRelu', [b.op('Sigmoid', [b.op('Mul', [up, b.constant('gain', f([1, 8, 1, 1], 3.1))], {}, { name: 'mul' })], {}, { name: 'sigmoid' })], { alpha: Attribute.float('alpha', 0.1) }, { name: 'leaky' });
     const r = b.op('Reshape', [m, b.constant('shape', Tensor.fromNumbers(DataType.INT64, [3], [8, 16, 16]))], {}, { name: 'reshape' });
     b.output(b.op('MatMul', [r, r], {}, { name: 'mm' }), 'y');
     return b.build();
