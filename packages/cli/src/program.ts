@@ -169,6 +169,29 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
+    command('quantize')
+      .addOption(options.json())
+      .description('static int8 quantization (QDQ, fused by onnxruntime): fold BatchNorm, calibrate, quantize, report SQNR per output and per layer')
+      .argument('<input>', 'float32 ONNX model')
+      .addOption(options.requiredOutput('quantized ONNX file to write, atomically'))
+      .option('--calibration <dir|glob>', 'calibration inputs: a folder of .npy/.npz/.pb files or sub-folders (one per sample), or a glob; default: seeded synthetic inputs')
+      .option('--eval <dir|glob>', 'held-out inputs for the accuracy report (default: the last fifth of --calibration, or synthetic inputs with other seeds)')
+      .option('--method <name>', 'activation range: minmax (default), percentile or entropy (KL)')
+      .option('--percentile <p>', 'with --method percentile: keep p % of the values, e.g. 99.99 (default 99.999)')
+      .option('--samples <n>', 'calibration samples to use (synthetic default 16)')
+      .option('--eval-samples <n>', 'evaluation samples (synthetic default 4)')
+      .addOption(options.seed())
+      .option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations (onnxruntime 1.30 on CPU fuses fewer ops with int8)')
+      .option('--per-tensor', 'per-tensor weight scales instead of per output channel')
+      .option('--sensitivity', 'per-layer sensitivity: the output SQNR with only that layer quantized')
+      .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
+      .option('--dynamic', 'dynamic quantization of MatMul (int8 weights, activations quantized at run time; no calibration)')
+      .addOption(options.threads())
+      .addHelpText('after', example(['onnxkit quantize resnet50.onnx -o resnet50.int8.onnx --calibration calib/', 'onnxkit quantize model.onnx -o model.int8.onnx --method percentile --percentile 99.99', 'onnxkit quantize model.onnx -o model.int8.onnx --min-sqnr 30 --json'])),
+    () => import('./commands/quantize.js'),
+  );
+
+  wire(
     
       command('bench')
       .addOption(options.json())

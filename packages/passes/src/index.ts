@@ -3,3 +3,4 @@ export * from './kernels/index.js';
 export * from './analysis/index.js';
 export * from './rewrite/index.js';
 export * from './ops/index.js';
+export * from './quantize/index.js';

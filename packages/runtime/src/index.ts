@@ -84,3 +84,4 @@ export {
 } from './verify.js';
 export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
+export * from './calibration/index.js';

@@ -1,0 +1,648 @@
+/**
+ * Static int8 quantization in the QDQ format: QuantizeLinear/DequantizeLinear pairs placed the
+ * way onnxruntime's `quantize_static` (QDQ format) places them, so that onnxruntime's QDQ
+ * selectors (level ≥ extended) fuse each `DQ → op → Q` group into an integer kernel: QLinearConv,
+ * QGemm, QLinearMatMul (MatMulIntegerToFloat when the output stays float), QLinearAdd,
+ * QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid,
+ * QLinearLeakyRelu; MaxPool, Resize and
+ * data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze) run on the 8-bit tensor
+ * directly when their input and output share one scale and zero point, so they get the input's.
+ *
+ * What is inserted (per tensor, once, right after its producer; every consumer reads the DQ):
+ *  - activations: `x → QuantizeLinear(x, s, z) → DequantizeLinear(·, s, z)`, per tensor, uint8
+ *    asymmetric by default (int8, and symmetric, on request); s, z from the calibrated range
+ *    (see params.ts).
+ *  - weights (Conv/ConvTranspose W, Gemm B, MatMul constant B): stored as int8, symmetric
+ *    (z = 0, range ±127), per output channel: axis 0 for Conv, 1 for ConvTranspose (group 1;
+ *    per tensor otherwise), 0 for Gemm with transB = 1 else 1, 1 for a 2-D MatMul B (per
+ *    column); followed by `DequantizeLinear(axis)`.
+ *  - bias (Conv/ConvTranspose B, Gemm C with beta = 1): int32 with scale_c = s_x · s_w,c and
+ *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged.
+ *  - other constants feeding a quantized op (an Add's bias, a Concat operand): quantized like
+ *    activations with their own min/max.
+ *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
+ *    alone read: removed; the op writes the activation's output, quantized with the
+ *    activation's calibrated range (clamping at the zero point is the Relu). Only with
+ *    asymmetric activations (symmetric ranges cannot clamp at 0).
+ *  - graph inputs and outputs stay float with their names (a graph output gets the DQ; a Gemm or
+ *    MatMul output that is a graph output is left float: the fused kernel can output float).
+ *
+ * Preconditions: default-domain opset ≥ 13 (per-axis DequantizeLinear); an opset 10–12 model is
+ * moved to 13 when every op in it means the same at 13, else refused. BatchNormalization should
+ * be folded first (a BN left in place stays float between DQ and Q).
+ *
+ * Known limits: only the main graph is quantized (subgraphs stay float); ConvTranspose weights
+ * with group > 1 are quantized per tensor; no 16-bit or 4-bit types.
+ */
+import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
+import { inferShapes } from '../analysis/shape-inference.js';
+import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
+
+export class QuantizeError extends OnnxkitError {
+  constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, { code: 'QUANTIZE_ERROR', ...options });
+  }
+}
+
+export interface QdqPlanOptions {
+  /** Activation type (default 'uint8', as onnxruntime's default). */
+  activationType?: QuantType;
+  /** Symmetric activations (default false). */
+  symmetricActivations?: boolean;
+  /** Per-output-channel weights (default true). */
+  perChannel?: boolean;
+  /** Node names to keep in float (mixed precision). */
+  keepFloat?: ReadonlySet<string> | readonly string[];
+  /** Op types to quantize (default all of QUANTIZABLE_OPS). */
+  opTypes?: readonly string[];
+  /**
+   * Refuse (QUANTIZE_NOTHING) when no Conv/ConvTranspose/Gemm/MatMul would be quantized (default
+   * true). False lets mixed precision and sensitivity analysis quantize an Add or a pool alone.
+   */
+  requireAnchor?: boolean;
+}
+
+export interface QdqOptions extends QdqPlanOptions {
+  /** Calibrated range of every tensor the plan lists (`planQdq(...).tensors`). */
+  ranges: ReadonlyMap<string, TensorRange> | Readonly<Record<string, TensorRange>>;
+}
+
+/** Ops with integer kernels in onnxruntime (compute ops) and ops that pass 8-bit data through. */
+export const COMPUTE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'GlobalAveragePool', 'Sigmoid', 'LeakyRelu'] as const;
+export const SHARED_SCALE_OPS = ['MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze'] as const;
+export const QUANTIZABLE_OPS: readonly string[] = [...COMPUTE_OPS, ...SHARED_SCALE_OPS];
+/** Ops that are worth quantizing on their own (a model with none of them is refused). */
+const ANCHOR_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/** A node the plan quantizes. */
+export interface PlannedNode {
+  node: Node;
+  /** Input indices quantized as activations (a constant here is quantized with its own range). */
+  activationInputs: number[];
+  /** Weight input index and its channel axis (−1 = per tensor). */
+  weight?: { index: number; axis: number };
+  /** Bias input index (int32). */
+  bias?: number;
+  /** The output tensor's name after activation removal, or null when the output stays float. */
+  output: string | null;
+  /** Output shares the params of input 0 (pooling, Resize, data movement). */
+  sharesInput: boolean;
+  /** The Relu/Clip folded into the output. */
+  fusedActivation?: Node;
+}
+
+export interface QdqPlan {
+  nodes: PlannedNode[];
+  /** Names of the tensors whose calibrated range is needed (fp32-model names). */
+  tensors: string[];
+  skipped: { node: string; opType: string; reason: string }[];
+  opset: { from: number; to: number };
+}
+
+export interface QuantizedLayer {
+  node: string;
+  opType: string;
+  /** Output name shared with the fp32 model (for a fused Relu/Clip, its output). */
+  output: string | null;
+  /** The value consumers read in the quantized model (the DQ output), or null if float. */
+  quantizedOutput: string | null;
+  fusedActivation?: string;
+  weightAxis?: number;
+}
+
+export interface QdqReport {
+  layers: QuantizedLayer[];
+  skipped: { node: string; opType: string; reason: string }[];
+  /** Activation tensors given a Q/DQ pair. */
+  quantizedTensors: number;
+  /** Removed Relu/Clip nodes. */
+  fusedActivations: string[];
+  weightBytesBefore: number;
+  weightBytesAfter: number;
+  opset: { from: number; to: number };
+  params: Map<string, QuantParams>;
+}
+
+/** Ops whose meaning is unchanged from opset 10/11/12 to 13 (so the import can be raised). */
+const SAME_AT_13 = new Set([
+  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip',
+  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Concat', 'Flatten', 'Reshape', 'Transpose', 'Identity',
+  'BatchNormalization', 'Dropout', 'Pad', 'Cast', 'Shape', 'Gather', 'Constant', 'Sqrt', 'Pow', 'Exp', 'Erf', 'Abs', 'Neg',
+  'HardSigmoid', 'HardSwish', 'Resize', 'Upsample', 'QuantizeLinear', 'DequantizeLinear', 'Max', 'Min', 'Sum', 'Mean',
+]);
+
+/** Checks the opset and returns the version to use (13 when raised). */
+function opsetPlan(model: Model): { from: number; to: number } {
+  const from = model.opsetVersion('') ?? 1;
+  if (from >= 13) return { from, to: from };
+  if (from < 10) {
+    throw new QuantizeError(`the model imports opset ${from}; QDQ quantization needs opset ≥ 13 (QuantizeLinear/DequantizeLinear appear at 10, per-channel axes at 13)`, {
+      code: 'QUANTIZE_OPSET',
+      hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
+    });
+  }
+  const bad = new Set<string>();
+  for (const g of model.graphs()) for (const n of g) if (n.isOnnxDomain && !SAME_AT_13.has(n.opType)) bad.add(n.opType);
+  if (bad.size > 0) {
+    throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but ${[...bad].sort().join(', ')} changed meaning by 13, so the opset cannot simply be raised`, {
+      code: 'QUANTIZE_OPSET',
+      hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
+    });
+  }
+  return { from, to: 13 };
+}
+
+/** float32, or of unknown type (neither declared nor inferred: taken as float). */
+type FloatCheck = (v: Value | null) => v is Value;
+
+function floatCheck(inferredType: (v: Value) => DataType | undefined): FloatCheck {
+  return (v: Value | null): v is Value => {
+    if (v === null) return false;
+    const t = v.constValue?.dtype ?? v.dtype ?? inferredType(v);
+    return t === undefined || t === DataType.FLOAT;
+  };
+}
+
+function isConstant(v: Value): boolean {
+  return v.constValue !== null && v.isInitializer && !v.isGraphInput;
+}
+
+/** A float scalar held by an initializer or a Constant node's `value`. */
+function constantScalar(v: Value | null): number | undefined {
+  if (v === null) return undefined;
+  const p = v.producer;
+  const t = isConstant(v) ? v.constValue! : p?.opType === 'Constant' && p.isOnnxDomain ? p.getTensor('value') : undefined;
+  if (t === undefined) return undefined;
+  if (t.size !== 1 || t.dtype !== DataType.FLOAT) return undefined;
+  return Number(t.toArray()[0]);
+}
+
+/** Relu/Clip that can be removed after `producer` (see the header), or undefined. */
+function fusableActivation(producer: Node, symmetric: boolean): Node | undefined {
+  if (symmetric || producer.outputs.length !== 1) return undefined;
+  const p = producer.outputs[0]!;
+  if (p.isGraphOutput || p.uses.length !== 1) return undefined;
+  const a = p.uses[0]!.node;
+  if (!a.isOnnxDomain || a.graph !== producer.graph || a.outputs.length !== 1 || a.outputs[0]!.isGraphOutput) return undefined;
+  if (a.opType === 'Relu') return a;
+  if (a.opType === 'Clip') {
+    const lo = a.inputs.length > 1 ? constantScalar(a.inputs[1] ?? null) : (a.getFloat('min') ?? -Infinity);
+    const hi = a.inputs.length > 2 ? constantScalar(a.inputs[2] ?? null) : (a.getFloat('max') ?? Infinity);
+    const loV = a.inputs.length > 1 && a.inputs[1] === null ? -Infinity : lo;
+    const hiV = a.inputs.length > 2 && a.inputs[2] === null ? Infinity : hi;
+    if (loV !== undefined && hiV !== undefined && loV <= 0 && hiV >= 0) return a;
+  }
+  return undefined;
+}
+
+/** Why `n` is not quantized, or its plan. */
+function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
+  const ins = n.inputs;
+  const x = ins[0] ?? null;
+  if (!isFloat(x)) return 'input is not float32';
+  const out = n.outputs[0];
+  if (out === undefined || !isFloat(out)) return 'output is not float32';
+  const withOutput = (p: Omit<PlannedNode, 'output' | 'sharesInput'>, keepFloatIfGraphOutput: boolean): PlannedNode => {
+    const act = fusableActivation(n, o.symmetricActivations);
+    const tensor = act ? act.outputs[0]! : out;
+    const float = keepFloatIfGraphOutput && tensor.isGraphOutput;
+    return { ...p, output: float ? null : tensor.name, sharesInput: false, fusedActivation: act };
+  };
+  switch (n.opType) {
+    case 'Conv':
+    case 'ConvTranspose': {
+      const w = ins[1];
+      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length < 3) return 'weight is not a float32 initializer';
+      if (isConstant(x)) return 'input is a constant';
+      const b = ins[2] ?? null;
+      if (b !== null && (!isConstant(b) || b.constValue!.dtype !== DataType.FLOAT || b.constValue!.dims.length !== 1)) return 'bias is not a 1-D float32 initializer';
+      let axis = n.opType === 'Conv' ? 0 : n.getInt('group', 1) === 1 ? 1 : -1;
+      if (!o.perChannel) axis = -1;
+      return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: b === null ? undefined : 2 }, false);
+    }
+    case 'Gemm': {
+      const w = ins[1];
+      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length !== 2) return 'B is not a 2-D float32 initializer';
+      if (isConstant(x)) return 'A is a constant';
+      const c = ins[2] ?? null;
+      if (c !== null) {
+        if (!isConstant(c) || c.constValue!.dtype !== DataType.FLOAT) return 'C is not a float32 initializer';
+        if (n.getFloat('beta', 1) !== 1) return 'beta ≠ 1 (the int32 bias needs beta = 1)';
+        const N = w.constValue!.dims[n.getInt('transB', 0) ? 0 : 1]!;
+        const cd = c.constValue!.dims;
+        if (!(cd.length === 1 && (cd[0] === N || cd[0] === 1)) && !(cd.length === 2 && cd[0] === 1 && cd[1] === N)) return 'C is not a per-column bias';
+      }
+      const axis = o.perChannel ? (n.getInt('transB', 0) ? 0 : 1) : -1;
+      return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: c === null ? undefined : 2 }, true);
+    }
+    case 'MatMul': {
+      const b = ins[1] ?? null;
+      if (!isFloat(b)) return 'B is not float32';
+      if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
+      if (isConstant(b)) {
+        const rank = b.constValue!.dims.length;
+        const axis = o.perChannel && rank === 2 ? 1 : -1;
+        return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis } }, true);
+      }
+      return withOutput({ node: n, activationInputs: [0, 1] }, true);
+    }
+    case 'Add':
+    case 'Mul': {
+      const b = ins[1] ?? null;
+      if (!isFloat(b)) return 'second input is not float32';
+      if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
+      return withOutput({ node: n, activationInputs: [0, 1] }, false);
+    }
+    case 'Concat': {
+      if (!ins.every((v) => isFloat(v))) return 'an input is not float32';
+      return withOutput({ node: n, activationInputs: ins.map((_, i) => i) }, false);
+    }
+    case 'GlobalAveragePool':
+    case 'Sigmoid':
+    case 'LeakyRelu':
+      if (isConstant(x)) return 'input is a constant';
+      return withOutput({ node: n, activationInputs: [0] }, false);
+    default: {
+      if (n.outputs.length !== 1) return 'more than one output';
+      if (isConstant(x)) return 'input is a constant';
+      return { node: n, activationInputs: [0], output: out.name, sharesInput: true };
+    }
+  }
+}
+
+/**
+ * What would be quantized and which tensors need a calibrated range; pure (the model is not
+ * changed). The tensor names are those of the fp32 model, so calibration can expose them.
+ */
+export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
+  const opset = opsetPlan(model);
+  for (const n of model.graph) {
+    if (n.opType === 'QuantizeLinear' && n.isOnnxDomain) {
+      throw new QuantizeError(`the model is already quantized (QuantizeLinear '${n.name}')`, { code: 'QUANTIZE_ALREADY', hint: 'quantize the float32 model' });
+    }
+  }
+  const keep = new Set(options.keepFloat ?? []);
+  keep.delete('');
+  const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
+  // Undeclared intermediate types (e.g. int64 shape arithmetic feeding a Concat) from inference.
+  let inferredType: (v: Value) => DataType | undefined = () => undefined;
+  try {
+    const inference = inferShapes(model);
+    inferredType = (v) => {
+      const t = inference.typeOf(v);
+      return t?.kind === 'tensor' && t.elemType !== DataType.UNDEFINED ? t.elemType : undefined;
+    };
+  } catch {
+    // Inference is a refinement here: without it, undeclared types are taken as float.
+  }
+  return planNodes(model, keep, types, options, opset, floatCheck(inferredType));
+}
+
+function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
+  const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
+  const nodes: PlannedNode[] = [];
+  const skipped: QdqPlan['skipped'] = [];
+  const planned = new Set<Node>();
+  for (const n of model.graph) {
+    if (!n.isOnnxDomain || !types.has(n.opType)) continue;
+    if (keep.has(n.name)) {
+      skipped.push({ node: n.name, opType: n.opType, reason: 'kept in float (requested)' });
+      continue;
+    }
+    const p = planNode(n, o, isFloat);
+    if (typeof p === 'string') {
+      skipped.push({ node: n.name, opType: n.opType, reason: p });
+      continue;
+    }
+    nodes.push(p);
+    planned.add(n);
+  }
+  // A shared-scale op (pooling, data movement) is worth quantizing only next to a compute op:
+  // drop those whose input is not read by, or produced by, a quantized compute op.
+  const computeTouched = new Set<Value>();
+  for (const p of nodes) {
+    if (p.sharesInput) continue;
+    for (const i of p.activationInputs) computeTouched.add(p.node.inputs[i]!);
+    if (p.output !== null) computeTouched.add((p.fusedActivation ?? p.node).outputs[0]!);
+  }
+  const kept: PlannedNode[] = [];
+  for (const p of nodes) {
+    if (p.sharesInput && !computeTouched.has(p.node.inputs[0]!) && !p.node.outputs[0]!.uses.some((u) => planned.has(u.node))) {
+      skipped.push({ node: p.node.name, opType: p.node.opType, reason: 'no quantized neighbour' });
+      planned.delete(p.node);
+      continue;
+    }
+    kept.push(p);
+  }
+  if ((options.requireAnchor ?? true) && !kept.some((p) => ANCHOR_OPS.has(p.node.opType))) {
+    throw new QuantizeError(`nothing to quantize: the model has no Conv, ConvTranspose, Gemm or MatMul that can be quantized${skipped.length ? ` (${skipped.slice(0, 3).map((s) => `${s.opType} '${s.node}': ${s.reason}`).join('; ')})` : ''}`, {
+      code: 'QUANTIZE_NOTHING',
+      hint: 'static int8 quantization pays off on Conv/Gemm/MatMul models with float32 weights',
+    });
+  }
+  const tensors = new Set<string>();
+  for (const p of kept) {
+    for (const i of p.activationInputs) {
+      const v = p.node.inputs[i]!;
+      if (!isConstant(v)) tensors.add(v.name);
+    }
+    if (p.output !== null && !p.sharesInput) tensors.add(p.output);
+  }
+  return { nodes: kept, tensors: [...tensors], skipped, opset };
+}
+
+function rangeOf(ranges: QdqOptions['ranges'], name: string): TensorRange | undefined {
+  return ranges instanceof Map ? ranges.get(name) : (ranges as Readonly<Record<string, TensorRange>>)[name];
+}
+
+function qDataType(t: QuantType): DataType {
+  return t === 'uint8' ? DataType.UINT8 : DataType.INT8;
+}
+
+function zpTensor(p: QuantParams): Tensor {
+  return p.type === 'uint8' ? Tensor.fromArray(DataType.UINT8, [], new Uint8Array([p.zeroPoint])) : Tensor.fromArray(DataType.INT8, [], new Int8Array([p.zeroPoint]));
+}
+
+/** Per-channel symmetric int8 of a float32 weight along `axis` (−1 = per tensor). */
+export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales: Float32Array } {
+  const W = t.toArray() as Float32Array;
+  const dims = t.dims;
+  const C = axis < 0 ? 1 : dims[axis]!;
+  const outer = axis < 0 ? 1 : dims.slice(0, axis).reduce((a, d) => a * d, 1);
+  const inner = axis < 0 ? W.length : dims.slice(axis + 1).reduce((a, d) => a * d, 1);
+  const maxAbs = new Float64Array(C);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < C; c++) {
+      const base = (o * C + c) * inner;
+      let m = maxAbs[c]!;
+      for (let k = 0; k < inner; k++) {
+        const a = Math.abs(W[base + k]!);
+        if (a > m) m = a;
+      }
+      maxAbs[c] = m;
+    }
+  }
+  const scales = new Float32Array(C);
+  for (let c = 0; c < C; c++) scales[c] = maxAbs[c]! > 0 && Number.isFinite(maxAbs[c]!) ? maxAbs[c]! / 127 : 1;
+  const q = new Int8Array(W.length);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < C; c++) {
+      const s = scales[c]!;
+      const base = (o * C + c) * inner;
+      for (let k = 0; k < inner; k++) q[base + k] = Math.max(-127, Math.min(127, Math.round(W[base + k]! / s)));
+    }
+  }
+  return { q, scales };
+}
+
+/** Names in use anywhere in the model, for fresh names. */
+function namer(model: Model): (base: string) => string {
+  const names = new Set<string>();
+  for (const g of model.graphs()) {
+    for (const v of g.inputs) names.add(v.name);
+    for (const v of g.initializers.values()) names.add(v.name);
+    for (const n of g) {
+      if (n.name) names.add(n.name);
+      for (const v of n.outputs) names.add(v.name);
+    }
+  }
+  return (base: string) => {
+    let name = base;
+    let k = 0;
+    while (names.has(name)) name = `${base}_${++k}`;
+    names.add(name);
+    return name;
+  };
+}
+
+/**
+ * Quantizes `model` in place (see the module header). Every tensor in `planQdq(model).tensors`
+ * needs a range in `options.ranges`.
+ */
+export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
+  const plan = planQdq(model, options);
+  const type = options.activationType ?? 'uint8';
+  const symmetric = options.symmetricActivations ?? false;
+  const g: Graph = model.graph;
+  const fresh = namer(model);
+  const missing = plan.tensors.filter((t) => rangeOf(options.ranges, t) === undefined);
+  if (missing.length > 0) {
+    throw new QuantizeError(`no calibrated range for ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, {
+      code: 'QUANTIZE_RANGES',
+      hint: 'calibrate every tensor listed by planQdq(model).tensors',
+    });
+  }
+  if (plan.opset.to !== plan.opset.from) {
+    model.opsetImports.delete('ai.onnx');
+    model.opsetImports.set('', plan.opset.to);
+    if (model.irVersion < 7) model.irVersion = 7;
+  }
+
+  // 1. Remove the fused activations: the producer writes the activation's output.
+  const fused: string[] = [];
+  for (const p of plan.nodes) {
+    const a = p.fusedActivation;
+    if (!a) continue;
+    const produced = p.node.outputs[0]!;
+    const r = a.outputs[0]!;
+    const name = r.name;
+    r.replaceAllUsesWith(produced);
+    g.remove(a, { safe: true });
+    produced.name = name;
+    if (r.type !== null) produced.type = r.type;
+    fused.push(a.name || `${a.opType}#unnamed`);
+  }
+
+  // 2. Parameters of every quantized tensor, by value.
+  const params = new Map<string, QuantParams>();
+  for (const name of plan.tensors) params.set(name, computeParams(rangeOf(options.ranges, name)!, type, symmetric));
+  // Shared-scale outputs take their input's params, in graph order (chains resolve forward).
+  for (const p of plan.nodes) {
+    if (!p.sharesInput) continue;
+    const src = params.get(p.node.inputs[0]!.name);
+    if (src) params.set(p.output!, src);
+  }
+
+  // 3. One Q/DQ pair per quantized activation tensor.
+  const dqOf = new Map<Value, Value>();
+  const dqParams = new Map<Value, QuantParams>();
+  const scaleInit = (base: string, scale: number): Value => g.addInitializer(new Value({ name: fresh(`${base}_scale`), constValue: Tensor.fromArray(DataType.FLOAT, [], new Float32Array([scale])) }));
+  const zpInit = (base: string, p: QuantParams): Value => g.addInitializer(new Value({ name: fresh(`${base}_zero_point`), constValue: zpTensor(p) }));
+  const insertPair = (v: Value, p: QuantParams): Value => {
+    const existing = dqOf.get(v);
+    if (existing) return existing;
+    const base = v.name;
+    const s = scaleInit(base, p.scale);
+    const z = zpInit(base, p);
+    const q = new Node('QuantizeLinear', [v, s, z], { name: fresh(`${base}_QuantizeLinear`), outputs: [fresh(`${base}_quantized`)] });
+    const dq = new Node('DequantizeLinear', [q.outputs[0]!, s, z], { name: fresh(`${base}_DequantizeLinear`), outputs: [fresh(`${base}_dequantized`)] });
+    q.outputs[0]!.type = { kind: 'tensor', elemType: qDataType(p.type), shape: v.shape };
+    dq.outputs[0]!.type = v.type;
+    const producer = v.producer;
+    if (producer !== null && producer.graph === g) g.insertAfter(producer, q, dq);
+    else g.prepend(q, dq);
+    const out = dq.outputs[0]!;
+    for (const u of [...v.uses]) if (u.node !== q) u.node.setInput(u.index, out);
+    if (v.isGraphOutput) {
+      // Keep the graph output's name and float type on the DQ; the producer's value is renamed
+      // so that it feeds only the Q (what the fusion needs).
+      const name = v.name;
+      v.name = fresh(`${name}_QuantizeInput`);
+      out.name = name;
+      g.outputs.forEach((o, i) => {
+        if (o === v) g.setOutput(i, out);
+      });
+    }
+    dqOf.set(v, out);
+    dqParams.set(out, p);
+    return out;
+  };
+  /** A constant operand quantized with its own min/max (activation type), via a DQ. */
+  const constantOperand = (v: Value): Value => {
+    const existing = dqOf.get(v);
+    if (existing) return existing;
+    const data = v.constValue!.toArray() as Float32Array;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of data) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    const p = computeParams({ min: lo, max: hi }, type, symmetric);
+    const qd = p.type === 'uint8' ? new Uint8Array(data.length) : new Int8Array(data.length);
+    for (let i = 0; i < data.length; i++) qd[i] = quantizeValue(data[i]!, p);
+    const qv = g.addInitializer(new Value({ name: fresh(`${v.name}_quantized`), constValue: Tensor.fromArray(qDataType(p.type), v.constValue!.dims, qd) }));
+    const dq = new Node('DequantizeLinear', [qv, scaleInit(v.name, p.scale), zpInit(v.name, p)], { name: fresh(`${v.name}_DequantizeLinear`), outputs: [fresh(`${v.name}_dequantized`)] });
+    dq.outputs[0]!.type = v.type;
+    g.prepend(dq);
+    dqOf.set(v, dq.outputs[0]!);
+    return dq.outputs[0]!;
+  };
+
+  let weightBytesBefore = 0;
+  let weightBytesAfter = 0;
+  const weightCache = new Map<string, { dq: Value; scales: Float32Array }>();
+  const layers: QuantizedLayer[] = [];
+  const replaced = new Set<Value>();
+  let quantizedTensors = 0;
+
+  for (const p of plan.nodes) {
+    const n = p.node;
+    // Inputs.
+    let xParams: QuantParams | undefined;
+    for (const i of p.activationInputs) {
+      const v = n.inputs[i]!;
+      if (isConstant(v)) {
+        replaced.add(v);
+        n.setInput(i, constantOperand(v));
+        continue;
+      }
+      const already = dqParams.get(v);
+      if (already) {
+        if (i === 0) xParams = already;
+        continue;
+      }
+      const prm = params.get(v.name);
+      if (!prm) continue;
+      if (i === 0) xParams = prm;
+      if (!dqOf.has(v)) quantizedTensors++;
+      n.setInput(i, insertPair(v, prm));
+    }
+    // Weight.
+    let wScales: Float32Array | undefined;
+    if (p.weight) {
+      const w = n.inputs[p.weight.index]!;
+      const key = `${w.name}\u0000${p.weight.axis}`;
+      let cached = weightCache.get(key);
+      if (!cached) {
+        const t = w.constValue!;
+        const { q, scales } = quantizeWeight(t, p.weight.axis);
+        const per = p.weight.axis >= 0;
+        const qv = g.addInitializer(new Value({ name: fresh(`${w.name}_quantized`), constValue: Tensor.fromArray(DataType.INT8, t.dims, q) }));
+        const sv = g.addInitializer(new Value({ name: fresh(`${w.name}_scale`), constValue: Tensor.fromArray(DataType.FLOAT, per ? [scales.length] : [], scales) }));
+        const zv = g.addInitializer(new Value({ name: fresh(`${w.name}_zero_point`), constValue: Tensor.fromArray(DataType.INT8, per ? [scales.length] : [], new Int8Array(scales.length)) }));
+        const dq = new Node('DequantizeLinear', [qv, sv, zv], {
+          name: fresh(`${w.name}_DequantizeLinear`),
+          outputs: [fresh(`${w.name}_dequantized`)],
+          attributes: per ? [Attribute.int('axis', p.weight.axis)] : [],
+        });
+        dq.outputs[0]!.type = w.type;
+        g.prepend(dq);
+        weightBytesBefore += t.byteLength;
+        weightBytesAfter += q.byteLength + scales.byteLength * 2;
+        cached = { dq: dq.outputs[0]!, scales };
+        weightCache.set(key, cached);
+      }
+      wScales = cached.scales;
+      replaced.add(w);
+      n.setInput(p.weight.index, cached.dq);
+    }
+    // Bias: int32, scale = s_x · s_w (per channel).
+    if (p.bias !== undefined && wScales) {
+      const b = n.inputs[p.bias]!;
+      const xp = xParams;
+      if (xp) {
+        replaced.add(b);
+        const bt = b.constValue!;
+        const data = bt.toArray() as Float32Array;
+        const C = data.length;
+        const scales = new Float32Array(C);
+        const q = new Int32Array(C);
+        for (let c = 0; c < C; c++) {
+          const ws = wScales.length === 1 ? wScales[0]! : wScales[c] ?? wScales[0]!;
+          const s = Math.fround(xp.scale * ws);
+          scales[c] = s > 0 ? s : 1;
+          q[c] = Math.max(-2147483647, Math.min(2147483647, Math.round(data[c]! / scales[c]!)));
+        }
+        const per = C > 1 || wScales.length > 1;
+        const qv = g.addInitializer(new Value({ name: fresh(`${b.name}_quantized`), constValue: Tensor.fromArray(DataType.INT32, bt.dims, q) }));
+        const sv = g.addInitializer(new Value({ name: fresh(`${b.name}_scale`), constValue: Tensor.fromArray(DataType.FLOAT, per ? [C] : [], per ? scales : scales.subarray(0, 1)) }));
+        const zv = g.addInitializer(new Value({ name: fresh(`${b.name}_zero_point`), constValue: Tensor.fromArray(DataType.INT32, per ? [C] : [], new Int32Array(per ? C : 1)) }));
+        const dq = new Node('DequantizeLinear', [qv, sv, zv], {
+          name: fresh(`${b.name}_DequantizeLinear`),
+          outputs: [fresh(`${b.name}_dequantized`)],
+          attributes: per && bt.dims.length === 1 ? [Attribute.int('axis', 0)] : per ? [Attribute.int('axis', bt.dims.length - 1)] : [],
+        });
+        dq.outputs[0]!.type = b.type;
+        g.prepend(dq);
+        n.setInput(p.bias, dq.outputs[0]!);
+        weightBytesBefore += bt.byteLength;
+        weightBytesAfter += q.byteLength + scales.byteLength;
+      }
+    }
+    // Output.
+    let quantizedOutput: string | null = null;
+    if (p.output !== null) {
+      const out = n.outputs[0]!;
+      const prm = params.get(out.name);
+      if (prm) {
+        quantizedTensors++;
+        quantizedOutput = insertPair(out, prm).name;
+      }
+    } else quantizedOutput = n.outputs[0]!.name;
+    if (!p.sharesInput) {
+      layers.push({
+        node: n.name || `${n.opType}#unnamed`,
+        opType: n.opType,
+        output: p.output ?? n.outputs[0]!.name,
+        quantizedOutput,
+        fusedActivation: p.fusedActivation ? p.fusedActivation.opType : undefined,
+        weightAxis: p.weight?.axis,
+      });
+    }
+  }
+  // Drop the float constants that were replaced and have no reader left.
+  for (const v of replaced) if (v.uses.length === 0 && !v.isGraphOutput && g.initializers.get(v.name) === v) g.removeInitializer(v.name);
+  g.sort();
+  return {
+    layers,
+    skipped: plan.skipped,
+    quantizedTensors,
+    fusedActivations: fused,
+    weightBytesBefore,
+    weightBytesAfter,
+    opset: plan.opset,
+    params,
+  };
+}
+

@@ -1,0 +1,224 @@
+// QDQ placement (no onnxruntime here; the fused graph and the accuracy are tested with real
+// onnxruntime in packages/cli/test/quantize.test.ts).
+import { DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
+import { describe, expect, it } from 'vitest';
+import { computeParams, planQdq, quantizeDynamic, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
+
+function f32(dims: number[], f: (i: number) => number): Tensor {
+  const n = dims.reduce((a, d) => a * d, 1);
+  return Tensor.fromArray(DataType.FLOAT, dims, Float32Array.from({ length: n }, (_, i) => f(i)));
+}
+
+/** x → Conv(+b) → Relu → MaxPool → Conv → Add(skip) → GlobalAveragePool → Flatten → Gemm → out. */
+function cnn(opset = 17): Model {
+  const b = new GraphBuilder({ opset });
+  const x = b.input('x', DataType.FLOAT, [1, 2, 8, 8]);
+  const w1 = b.constant('w1', f32([4, 2, 3, 3], (i) => Math.sin(i) * (1 + (i % 4))));
+  const b1 = b.constant('b1', f32([4], (i) => 0.1 * (i - 1.5)));
+  const c1 = b.op('Conv', [x, w1, b1], { pads: [1, 1, 1, 1] }, { name: 'conv1' });
+  const r1 = b.op('Relu', [c1], {}, { name: 'relu1' });
+  const p1 = b.op('MaxPool', [r1], { kernel_shape: [2, 2], strides: [2, 2] }, { name: 'pool' });
+  const w2 = b.constant('w2', f32([4, 4, 1, 1], (i) => Math.cos(i)));
+  const c2 = b.op('Conv', [p1, w2], {}, { name: 'conv2' });
+  const s = b.op('Add', [c2, p1], {}, { name: 'add' });
+  const g = b.op('GlobalAveragePool', [s], {}, { name: 'gap' });
+  const f = b.op('Flatten', [g], {}, { name: 'flatten' });
+  const w3 = b.constant('w3', f32([3, 4], (i) => 0.5 - i / 12));
+  const b3 = b.constant('b3', f32([3], (i) => i));
+  const y = b.op('Gemm', [f, w3, b3], { transB: 1 }, { name: 'fc' });
+  b.output(y, 'out');
+  return b.build();
+}
+
+function ranges(names: readonly string[]): Map<string, TensorRange> {
+  return new Map(names.map((n, i) => [n, { min: n === 'x' ? -1 : 0, max: 1 + i }]));
+}
+
+const ops = (m: Model): string[] => [...m.graph].map((n) => n.opType);
+const count = (m: Model, op: string): number => ops(m).filter((o) => o === op).length;
+const byName = (m: Model, name: string): Node => [...m.graph].find((n) => n.name === name)!;
+const scalar = (n: Node, i: number): number => Number(n.inputs[i]!.constValue!.toArray()[0]);
+
+describe('planQdq', () => {
+  it('lists the tensors to calibrate by their fp32 names (a folded Relu contributes its output)', () => {
+    const m = cnn();
+    const plan = planQdq(m);
+    expect([...plan.tensors].sort()).toEqual(['add_output_0', 'conv2_output_0', 'flatten_output_0', 'gap_output_0', 'pool_output_0', 'relu1_output_0', 'x']);
+    expect(plan.tensors).toContain('relu1_output_0');
+    expect(plan.tensors).not.toContain('conv1_output_0');
+    expect(plan.tensors).not.toContain('out'); // a Gemm graph output stays float (QGemm outputs float)
+    expect(plan.nodes.find((p) => p.node.name === 'conv1')!.fusedActivation?.name).toBe('relu1');
+    expect(plan.opset).toEqual({ from: 17, to: 17 });
+  });
+});
+
+describe('quantizeQdq', () => {
+  it('places Q/DQ pairs, int8 per-channel weights and int32 biases as onnxruntime fuses them', () => {
+    const m = cnn();
+    const plan = planQdq(m);
+    const rep = quantizeQdq(m, { ranges: ranges(plan.tensors) });
+    expect(verify(m).filter((d) => d.severity === 'error')).toEqual([]);
+    expect(count(m, 'Relu')).toBe(0);
+    expect(rep.fusedActivations).toEqual(['relu1']);
+    // conv1 writes the Relu's output name, read only by its Q.
+    const conv1 = byName(m, 'conv1');
+    expect(conv1.outputs[0]!.name).toBe('relu1_output_0');
+    expect(conv1.outputs[0]!.uses.map((u) => u.node.opType)).toEqual(['QuantizeLinear']);
+    // Weight: int8, symmetric, per output channel (axis 0), zero point 0.
+    const wdq = conv1.inputs[1]!.producer!;
+    expect(wdq.opType).toBe('DequantizeLinear');
+    expect(wdq.getInt('axis')).toBe(0);
+    expect(wdq.inputs[0]!.constValue!.dtype).toBe(DataType.INT8);
+    expect(wdq.inputs[1]!.constValue!.dims).toEqual([4]);
+    expect([...(wdq.inputs[2]!.constValue!.toArray() as Int8Array)]).toEqual([0, 0, 0, 0]);
+    const q = wdq.inputs[0]!.constValue!.toArray() as Int8Array;
+    expect(Math.max(...[...q].map(Math.abs))).toBe(127);
+    // Bias: int32 with scale x_scale · w_scale per channel.
+    const bdq = conv1.inputs[2]!.producer!;
+    expect(bdq.inputs[0]!.constValue!.dtype).toBe(DataType.INT32);
+    const xdq = conv1.inputs[0]!.producer!;
+    const xs = scalar(xdq, 1);
+    expect(xs).toBeCloseTo(computeParams({ min: -1, max: 1 }, 'uint8', false).scale, 7);
+    const ws = wdq.inputs[1]!.constValue!.toArray() as Float32Array;
+    const bs = bdq.inputs[1]!.constValue!.toArray() as Float32Array;
+    for (let c = 0; c < 4; c++) expect(bs[c]).toBe(Math.fround(xs * ws[c]!));
+    const bq = bdq.inputs[0]!.constValue!.toArray() as Int32Array;
+    for (let c = 0; c < 4; c++) expect(Math.abs(bq[c]! * bs[c]! - Math.fround(0.1 * (c - 1.5)))).toBeLessThanOrEqual(bs[c]! / 2 + 1e-9);
+    // MaxPool: the output Q uses the input's scale and zero point.
+    const pool = byName(m, 'pool');
+    const inDq = pool.inputs[0]!.producer!;
+    const outQ = pool.outputs[0]!.uses[0]!.node;
+    expect(outQ.opType).toBe('QuantizeLinear');
+    expect(scalar(outQ, 1)).toBe(scalar(inDq, 1));
+    expect(scalar(outQ, 2)).toBe(scalar(inDq, 2));
+    // Gemm: B per channel on axis 0 (transB = 1); output stays float and keeps its name.
+    const fc = byName(m, 'fc');
+    expect(fc.inputs[1]!.producer!.getInt('axis')).toBe(0);
+    expect(fc.outputs[0]!.name).toBe('out');
+    expect(m.graph.outputs[0]!.name).toBe('out');
+    expect(m.graph.inputs.map((v) => v.name)).toEqual(['x']);
+    expect(m.graph.inputs[0]!.dtype).toBe(DataType.FLOAT);
+    // Add: both inputs through DQ.
+    const add = byName(m, 'add');
+    expect(add.inputs.map((v) => v!.producer!.opType)).toEqual(['DequantizeLinear', 'DequantizeLinear']);
+    // The float weights are gone.
+    for (const w of ['w1', 'w2', 'w3', 'b1', 'b3']) expect(m.graph.initializers.has(w)).toBe(false);
+    expect(rep.layers.map((l) => l.opType)).toEqual(['Conv', 'Conv', 'Add', 'GlobalAveragePool', 'Gemm']);
+  });
+
+  it('keeps a graph output float under its name when its producer is quantized (Conv)', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.input('x', DataType.FLOAT, [1, 1, 4, 4]);
+    const y = b.op('Conv', [x, b.constant('w', f32([2, 1, 1, 1], (i) => i + 1))], {}, { name: 'conv' });
+    b.output(y, 'y');
+    const m = b.build();
+    quantizeQdq(m, { ranges: new Map([['x', { min: 0, max: 1 }], ['y', { min: 0, max: 2 }]]) });
+    const out = m.graph.outputs[0]!;
+    expect(out.name).toBe('y');
+    expect(out.producer!.opType).toBe('DequantizeLinear');
+    expect(byName(m, 'conv').outputs[0]!.uses.map((u) => u.node.opType)).toEqual(['QuantizeLinear']);
+    expect(verify(m).filter((d) => d.severity === 'error')).toEqual([]);
+  });
+
+  it('raises opset 11 to 13 when every op means the same there', () => {
+    const m = cnn(11);
+    const plan = planQdq(m);
+    expect(plan.opset).toEqual({ from: 11, to: 13 });
+    quantizeQdq(m, { ranges: ranges(plan.tensors) });
+    expect(m.opsetVersion('')).toBe(13);
+  });
+
+  it('keeps requested layers in float', () => {
+    const m = cnn();
+    const plan = planQdq(m, { keepFloat: ['conv2'] });
+    const rep = quantizeQdq(m, { ranges: ranges(plan.tensors), keepFloat: ['conv2'] });
+    expect(rep.layers.map((l) => l.node)).not.toContain('conv2');
+    expect(byName(m, 'conv2').inputs[1]!.constValue?.dtype).toBe(DataType.FLOAT);
+  });
+
+  it('refuses a model with nothing to quantize', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2, 3]);
+    b.output(b.op('Relu', [b.op('Softmax', [x])]), 'y');
+    const m = b.build();
+    expect(() => planQdq(m)).toThrow(QuantizeError);
+    expect(() => planQdq(m)).toThrow(/nothing to quantize/);
+  });
+
+  it('refuses an opset below 10, and 11 with ops whose meaning changed by 13', () => {
+    expect(() => planQdq(cnn(9))).toThrow(/opset 9/);
+    const b = new GraphBuilder({ opset: 11 });
+    const x = b.input('x', DataType.FLOAT, [2, 3]);
+    const y = b.op('MatMul', [x, b.constant('w', f32([3, 3], (i) => i))]);
+    b.output(b.op('Softmax', [y]), 'y');
+    expect(() => planQdq(b.build())).toThrow(/Softmax changed meaning/);
+  });
+
+  it('leaves int64 shape arithmetic alone even when its types are not declared', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const c = b.op('Conv', [x, b.constant('w', f32([3, 2, 1, 1], (i) => i - 2))], {}, { name: 'conv' });
+    const shape = b.op('Shape', [c], {}, { name: 'shape' });
+    const head = b.op('Slice', [shape, b.constant('s0', Tensor.fromNumbers(DataType.INT64, [1], [0])), b.constant('s1', Tensor.fromNumbers(DataType.INT64, [1], [1]))], {}, { name: 'slice' });
+    const dims = b.op('Concat', [head, b.constant('rest', Tensor.fromNumbers(DataType.INT64, [1], [-1]))], { axis: 0 }, { name: 'dims' });
+    b.output(b.op('Reshape', [c, dims], {}, { name: 'flat' }), 'y');
+    const m = b.build();
+    for (const n of m.graph) for (const o of n.outputs) o.type = null; // as an exporter without value_info writes it
+    const plan = planQdq(m);
+    expect(plan.skipped.find((s) => s.node === 'dims')?.reason).toBe('input is not float32');
+    expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'flat']);
+  });
+
+  it('refuses to quantize twice', () => {
+    const m = cnn();
+    quantizeQdq(m, { ranges: ranges(planQdq(m).tensors) });
+    expect(() => planQdq(m)).toThrow(/already quantized/);
+  });
+
+  it('refuses missing ranges with the tensor names', () => {
+    const m = cnn();
+    expect(() => quantizeQdq(m, { ranges: new Map() })).toThrow(/no calibrated range.*x/);
+    expect(count(m, 'QuantizeLinear')).toBe(0);
+  });
+
+  it('computes onnxruntime’s scale and zero point', () => {
+    expect(computeParams({ min: -1, max: 3 }, 'uint8', false)).toEqual({ type: 'uint8', scale: Math.fround(4 / 255), zeroPoint: 64 });
+    expect(computeParams({ min: 0.5, max: 2 }, 'uint8', false).zeroPoint).toBe(0);
+    expect(computeParams({ min: -2, max: 1 }, 'int8', true)).toEqual({ type: 'int8', scale: Math.fround(4 / 254), zeroPoint: 0 });
+    expect(computeParams({ min: 0, max: 0 }, 'uint8', false).scale).toBe(1);
+  });
+});
+
+describe('quantizeDynamic', () => {
+  function mlp(opset = 17): Model {
+    const b = new GraphBuilder({ opset });
+    const x = b.input('x', DataType.FLOAT, [2, 8]);
+    const h = b.op('MatMul', [x, b.constant('w1', f32([8, 4], (i) => Math.sin(i)))], {}, { name: 'fc1' });
+    const y = b.op('MatMul', [b.op('Relu', [h]), b.constant('w2', f32([4, 3], (i) => Math.cos(i)))], {}, { name: 'fc2' });
+    b.output(y, 'y');
+    return b.build();
+  }
+
+  it('rewrites MatMul with a constant weight as DynamicQuantizeLinear → MatMulInteger → Cast → Mul, keeping the output name', () => {
+    const m = mlp();
+    const r = quantizeDynamic(m);
+    expect(verify(m).filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.layers.map((l) => l.node)).toEqual(['fc1', 'fc2']);
+    expect(count(m, 'MatMul')).toBe(0);
+    expect(count(m, 'MatMulInteger')).toBe(2);
+    expect(count(m, 'DynamicQuantizeLinear')).toBe(2);
+    const mmi = [...m.graph].find((n) => n.opType === 'MatMulInteger')!;
+    expect(mmi.inputs[1]!.constValue!.dtype).toBe(DataType.INT8);
+    expect(mmi.inputs[3]!.constValue!.dims).toEqual([4]); // per column of W [8, 4]
+    expect(m.graph.outputs[0]!.name).toBe('y');
+    expect(m.graph.outputs[0]!.producer!.opType).toBe('Mul');
+    expect(m.graph.initializers.has('w1')).toBe(false);
+  });
+
+  it('refuses a model without a weight MatMul, and opset < 11', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2])]), 'y');
+    expect(() => quantizeDynamic(b.build())).toThrow(/nothing to quantize dynamically/);
+    expect(() => quantizeDynamic(mlp(10))).toThrow(/opset 10/);
+  });
+});

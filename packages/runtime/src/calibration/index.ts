@@ -1,0 +1,5 @@
+/** Activation calibration for static quantization (statistics through onnxruntime). */
+export { TensorStatistics, klThreshold, DEFAULT_HALF_BINS, type CalibrationMethod } from './histogram.js';
+export { calibrateRanges, checkPercentile, type CalibrationOptions, type CalibrationResult } from './collect.js';
+export { listSamples, readSamples, syntheticSamples } from './samples.js';
+export { ErrorAccumulator, measureAccuracy, type AccuracyOptions, type AccuracyReport, type AccuracySummary, type LayerPair } from './accuracy.js';
