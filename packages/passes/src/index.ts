@@ -2,3 +2,4 @@
 export * from './kernels/index.js';
 export * from './analysis/index.js';
 export * from './rewrite/index.js';
+export * from './reference/index.js';
