@@ -269,6 +269,10 @@ function arithmetic(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Mod' | 'BitShif
       const { dims, out } = broadcastBinary(node, x, y, numeric(node, x), numeric(node, y), (a, b) => (b >= bits ? 0 : left ? (a * 2 ** b) % 2 ** bits : Math.floor(a / 2 ** b)));
       return [{ dtype: x.dtype, dims, data: out }];
     }
+    if (op === 'Pow' && x.data instanceof BigInt64Array) {
+      const { dims, out } = broadcastBinary(node, x, y, f64Of(x), f64Of(y), (p, q) => Math.trunc(Math.pow(p, q)));
+      return [{ dtype: x.dtype, dims, data: BigInt64Array.from(out, (v) => BigInt(v)) }];
+    }
     const a = x.data instanceof BigInt64Array ? f64Of(x) : numeric(node, x);
     const b = y.data instanceof BigInt64Array ? f64Of(y) : numeric(node, y);
     const isInt = isIntegerDtype(x.dtype);
@@ -314,7 +318,11 @@ export const bitShiftRef = arithmetic('BitShift');
 
 export const preluRef: ReferenceKernel = (node, inputs) => {
   const x = need(node, inputs[0], 0);
-  const s = need(node, inputs[1], 1);
+  let s = need(node, inputs[1], 1);
+  // Old exporters give a per-channel slope [C] for X [N, C, ...] (the pre-opset-7 layout).
+  if (s.dims.length === 1 && x.dims.length > 2 && s.dims[0] === x.dims[1] && s.dims[0] !== x.dims[x.dims.length - 1]) {
+    s = { ...s, dims: [s.dims[0]!, ...x.dims.slice(2).map(() => 1)] };
+  }
   const { dims, out } = broadcastBinary(node, x, s, numeric(node, x), numeric(node, s), (a, b) => (a < 0 ? a * b : a));
   return [{ dtype: x.dtype, dims, data: out }];
 };

@@ -16,7 +16,12 @@ interface Taps {
   weight: number[][];
 }
 
+/**
+ * `outLen` is the integer output length; `resized` is in·scale (not floored), which the ONNX
+ * formulas for align_corners, pytorch_half_pixel and half_pixel_symmetric use.
+ */
 function axisTaps(node: Node, mode: string, coord: string, nearestMode: string, a: number, excludeOutside: boolean, inLen: number, outLen: number, scale: number): Taps {
+  const resized = inLen * scale;
   const index: number[][] = [];
   const weight: number[][] = [];
   for (let o = 0; o < outLen; o++) {
@@ -26,10 +31,10 @@ function axisTaps(node: Node, mode: string, coord: string, nearestMode: string, 
         x = (o + 0.5) / scale - 0.5;
         break;
       case 'pytorch_half_pixel':
-        x = outLen > 1 ? (o + 0.5) / scale - 0.5 : 0;
+        x = resized > 1 ? (o + 0.5) / scale - 0.5 : 0;
         break;
       case 'align_corners':
-        x = outLen === 1 ? 0 : (o * (inLen - 1)) / (outLen - 1);
+        x = resized === 1 ? 0 : (o * (inLen - 1)) / (resized - 1);
         break;
       case 'asymmetric':
         x = o / scale;
@@ -38,7 +43,7 @@ function axisTaps(node: Node, mode: string, coord: string, nearestMode: string, 
         x = (o + 0.5) / scale;
         break;
       case 'half_pixel_symmetric': {
-        const adj = outLen / (scale * inLen);
+        const adj = outLen / resized;
         const center = inLen / 2;
         x = center * (1 - adj) + (o + 0.5) / scale - 0.5;
         break;

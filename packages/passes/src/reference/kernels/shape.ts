@@ -464,6 +464,26 @@ function bitsOf(dtype: DataType): { bits: number; signed: boolean } | undefined 
   }
 }
 
+/** The shortest decimal text that reads back as the same float32 (as numpy prints it). */
+function float32Text(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'INF' : '-INF';
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = f.toPrecision(p);
+    if (Math.fround(Number(s)) === f) return String(Number(s));
+  }
+  return String(f);
+}
+
+function parseFloatText(s: string): number {
+  const t = s.trim().toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  if (t === 'nan' || t === '-nan' || t === '+nan') return NaN;
+  return Number(s);
+}
+
 /**
  * Converts `x` to `to`. float → float keeps the float64 value except where the target is
  * narrower than float32 (float16, bfloat16): there the model asks for that rounding explicitly,
@@ -476,12 +496,12 @@ export function castRefTensor(node: Node, x: RefTensor, to: DataType): RefTensor
     if (to === DataType.STRING) {
       const src = x.data as ArrayLike<unknown>;
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(typeof src[i] === 'boolean' ? (src[i] ? '1' : '0') : String(src[i]));
+      for (let i = 0; i < n; i++) out.push(typeof src[i] === 'boolean' ? (src[i] ? '1' : '0') : typeof src[i] === 'number' && x.dtype === DataType.FLOAT ? float32Text(src[i] as number) : String(src[i]));
       return { dtype: to, dims: x.dims, data: out };
     }
     const src = x.data as readonly string[];
     if (isBigIntDtype(to)) return { dtype: to, dims: x.dims, data: BigInt64Array.from(src, (s) => BigInt(s)) };
-    return { dtype: to, dims: x.dims, data: Float64Array.from(src, (s) => Number(s)) };
+    return { dtype: to, dims: x.dims, data: Float64Array.from(src, parseFloatText) };
   }
   if (to === DataType.BOOL) {
     const src = x.data as ArrayLike<unknown>;
