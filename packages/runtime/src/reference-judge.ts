@@ -246,14 +246,12 @@ export function ruleText(options: { maxError?: number; minSqnrDb?: number } = {}
  * Combines the per-output judgements with the fixed-tolerance comparison into one verdict.
  * `fixed` are the fp32-tolerance comparisons of the same outputs (compare.ts).
  */
-export function verdictOf(fixed: readonly TensorComparison[], judged: readonly OutputJudgement[] | null, user: boolean): { verdict: Verdict; equivalent: boolean; reason: string | null } {
-  const fixedPass = fixed.length > 0 && fixed.every((o) => o.pass) && fixed.some((o) => o.compared > 0);
-  if (judged === null) {
-    const f = fixed.find((o) => !o.pass);
-    return fixedPass ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'NOT equivalent', equivalent: false, reason: f ? `output '${f.name}': ${f.reason}` : 'nothing compared' };
-  }
+export function verdictOf(fixed: { equivalent: boolean; reason: string | null; outputs: readonly TensorComparison[]; compared: number }, judged: readonly OutputJudgement[] | null, user: boolean): { verdict: Verdict; equivalent: boolean; reason: string | null } {
+  // Nothing compared (no outputs, all empty, an output missing) is never a pass, whatever the basis.
+  if (fixed.outputs.length === 0 || fixed.compared === 0) return { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason ?? 'nothing compared' };
+  if (judged === null) return fixed.equivalent ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason };
   const bad = judged.find((o) => !o.pass);
   if (bad !== undefined || judged.length === 0) return { verdict: 'NOT equivalent', equivalent: false, reason: bad ? `output '${bad.name}': ${bad.reason}` : 'nothing compared' };
   if (user) return { verdict: 'within the requested budget', equivalent: true, reason: null };
-  return fixedPass ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'equivalent within float32 rounding', equivalent: true, reason: null };
+  return fixed.equivalent ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'equivalent within float32 rounding', equivalent: true, reason: null };
 }

@@ -231,7 +231,7 @@ export async function verifyModels(a: Model | string, b: Model | string, options
         judgement = { basis: 'fixed-tolerance', unavailable: { node: run.node, op: run.op, reason: run.reason }, rule, outputs: [], ms: run.ms };
       }
     }
-    const v = verdictOf(cmp.outputs, judgement?.basis === 'reference' ? judgement.outputs : null, user);
+    const v = verdictOf(cmp, judgement?.basis === 'reference' ? judgement.outputs : null, user);
 
     const report: VerifyReport = {
       equivalent: v.equivalent,
