@@ -1,0 +1,56 @@
+// The float64 reference evaluator (issue 10, Performance): zoo ResNet-50, MobileNetV2 and the
+// transformer evaluated in float64 on the main thread, against onnxruntime-node's fp32 run of the
+// same model (1 intra-op thread, optimizations disabled, session created once), interleaved in one
+// run; the ratio is reference / ORT. Target: ResNet-50 reference ≤ 10 s. Also the per-op-type
+// split of the reference time on ResNet-50, and verify's whole time with the reference against
+// verify without it (--no-reference).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { encode } from '@onnxkit/importer';
+import { evaluateReference } from '@onnxkit/passes';
+import { syntheticInputs } from '@onnxkit/runtime';
+import { buildZooModel } from '@onnxkit/zoo';
+import { CACHE, fmtMs, ratio, row, section, time } from './lib.mjs';
+
+const ORT_OPTIONS = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
+
+function ortFeeds(feeds) {
+  const out = {};
+  for (const [k, t] of feeds) {
+    const a = t.toArray();
+    out[k] = new ort.Tensor(a instanceof BigInt64Array ? 'int64' : 'float32', a, [...t.dims]);
+  }
+  return out;
+}
+
+export default async function () {
+  section('float64 reference evaluator vs onnxruntime fp32 (1 thread, optimizations disabled)');
+  for (const name of ['resnet50', 'mobilenetv2', 'transformer']) {
+    const model = buildZooModel(name);
+    const path = join(CACHE, `reference-${name}.onnx`);
+    if (!existsSync(path)) writeFileSync(path, encode(model));
+    const feeds = syntheticInputs(model, { seed: 0 });
+    const session = await ort.InferenceSession.create(path, ORT_OPTIONS);
+    const of = ortFeeds(feeds);
+    const runs = name === 'resnet50' ? 3 : 5;
+    const t = await time(() => session.run(of), { runs, warmup: 1 });
+    const r = await time(() => evaluateReference(model, feeds), { runs, warmup: 0 });
+    await session.release();
+    ratio(`${name}: reference / onnxruntime fp32`, r.median, t.median);
+    if (name === 'resnet50') row('resnet50: reference time', fmtMs(r.median), `target ≤ 10 s: ${r.median <= 10_000 ? 'met' : 'MISSED'}`);
+    if (name === 'resnet50') {
+      const byOp = new Map();
+      let last = performance.now();
+      evaluateReference(model, feeds, {
+        onNode: (_d, _n, node) => {
+          const now = performance.now();
+          byOp.set(node.opType, (byOp.get(node.opType) ?? 0) + now - last);
+          last = now;
+        },
+      });
+      const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+      for (const [op, ms] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 6)) row(`  resnet50 reference time in ${op}`, fmtMs(ms), `${((100 * ms) / total).toFixed(1)}%`);
+    }
+  }
+}
