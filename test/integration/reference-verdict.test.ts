@@ -109,7 +109,17 @@ describe('verdicts against the exact math (zoo ResNet-50)', () => {
     expect(r.verdict).toBe('NOT equivalent');
     expect(r.equivalent).toBe(false);
     expect(r.reference!.outputs[0]!.firstExceeding!.index).toBe(k);
-  }, 300_000);
+
+    // --bisect against the reference (folded vs folded+shift, so every name means the same in
+    // both): the first value over the float64 budget is the fc output, not an early layer.
+    const b2 = await verifyModels(folded, bad, { seed: 0, reference, bisect: true, sessionOptions: { worker } });
+    expect(b2.verdict).toBe('NOT equivalent');
+    const d = b2.firstDivergence!;
+    console.log(`bisect: ${d.value} (${d.node.opType}); B max err ${d.judgement?.b.maxError.toExponential(2)}, budget ${d.judgement?.budget.toExponential(2)}`);
+    expect(d.node.opType).toBe('Gemm');
+    expect(d.value).toBe(gemm.outputs[0]!.name);
+    expect(d.judgement?.pass).toBe(false);
+  }, 600_000);
 
   it('user budgets: --max-error says "within the requested budget", never "equivalent"', async () => {
     const r = await verifyModels(original, folded, { seed: 0, reference, maxError: 1, sessionOptions: { worker } });

@@ -16,7 +16,7 @@ export interface CliReferenceOptions {
 
 export function createReferenceEvaluator(options: CliReferenceOptions = {}): ReferenceEvaluator {
   return {
-    evaluate(model: Model | string, feeds: ReadonlyMap<string, Tensor>, o: { extraOutputs?: readonly string[] } = {}): Promise<ReferenceRun> {
+    evaluate(model: Model | string, feeds: ReadonlyMap<string, Tensor>, o: { extraOutputs?: readonly string[] | 'all' } = {}): Promise<ReferenceRun> {
       const t0 = performance.now();
       try {
         const m = typeof model === 'string' ? load(model) : model;

@@ -38,7 +38,7 @@ export type ReferenceRun =
  * `evaluate` must not throw for a model it cannot run: it returns `ok: false` naming the node.
  */
 export interface ReferenceEvaluator {
-  evaluate(model: Model | string, feeds: ReadonlyMap<string, Tensor>, options?: { extraOutputs?: readonly string[]; externalDataDir?: string }): Promise<ReferenceRun>;
+  evaluate(model: Model | string, feeds: ReadonlyMap<string, Tensor>, options?: { extraOutputs?: readonly string[] | 'all'; externalDataDir?: string }): Promise<ReferenceRun>;
 }
 
 export const REFERENCE_RULE = { k: 2, ulps: 4 } as const;

@@ -22,7 +22,7 @@ import { compareOutputs, type CompareOptions, type TensorComparison } from './co
 import { VerifyError } from './errors.js';
 import { loadInputs, type InputFile } from './load-inputs.js';
 import { createSession, feedsToMap, formatMetadata, type Feeds, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
-import { judgeOutput, REFERENCE_RULE, ruleText, verdictOf, type ReferenceEvaluator, type ReferenceJudgement, type Verdict } from './reference-judge.js';
+import { judgeOutput, REFERENCE_RULE, ruleText, verdictOf, type ReferenceEvaluator, type ReferenceJudgement, type ReferenceValue, type Verdict } from './reference-judge.js';
 import { describeSynthetic, syntheticInputs, type SyntheticDescription, type SyntheticOptions } from './synthetic.js';
 import { defaultWorker } from './worker-client.js';
 
@@ -210,11 +210,14 @@ export async function verifyModels(a: Model | string, b: Model | string, options
       throw new VerifyError('--max-error/--min-sqnr need the float64 reference, which is not available here', { code: 'VERIFY_NO_REFERENCE', hint: 'run verify from the onnxkit cli, which provides the reference' });
     }
     let judgement: ReferenceJudgement | null = null;
+    let referenceValues: ReadonlyMap<string, ReferenceValue> | undefined;
     let referenceMs = 0;
     if (options.reference !== undefined) {
       progress({ phase: 'reference', message: 'evaluating A in float64 (reference)' });
       const tr = performance.now();
-      const run = await options.reference.evaluate(a, feeds, { externalDataDir: options.sessionOptions?.externalDataDir });
+      // With --bisect, keep every intermediate: bisection then judges each against float64.
+      const run = await options.reference.evaluate(a, feeds, { externalDataDir: options.sessionOptions?.externalDataDir, ...(options.bisect ? { extraOutputs: 'all' as const } : {}) });
+      if (run.ok && run.extra !== undefined) referenceValues = run.extra;
       referenceMs = performance.now() - tr;
       const budgets = { maxError: options.maxError, minSqnrDb: options.minSqnrDb };
       const rule = { k: REFERENCE_RULE.k, ulps: REFERENCE_RULE.ulps, text: ruleText(budgets), maxError: options.maxError ?? null, minSqnrDb: options.minSqnrDb ?? null };
@@ -256,6 +259,7 @@ export async function verifyModels(a: Model | string, b: Model | string, options
         ...bo,
         atol: options.atol,
         rtol: options.rtol,
+        ...(judgement?.basis === 'reference' && referenceValues !== undefined ? { reference: referenceValues } : {}),
         worker,
         labels: { a: la, b: lb },
         sessionOptions: { ...sessionOptions, worker },

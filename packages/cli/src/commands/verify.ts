@@ -144,8 +144,12 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
     const d = r.firstDivergence;
     lines.push(
       d === null
-        ? 'bisect: no intermediate value shared by both models diverges'
-        : `first divergence: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; max abs ${sci(d.comparison.maxAbsError)}, ${fmtInt(d.comparison.mismatches)} mismatches)`,
+        ? r.reference?.basis === 'reference'
+          ? 'bisect: no intermediate value shared by both models exceeds the float64 budget'
+          : 'bisect: no intermediate value shared by both models diverges'
+        : d.judgement !== undefined
+          ? `first value over the float64 budget: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; B max err ${sci(d.judgement.b.maxError)} vs A ${sci(d.judgement.a.maxError)}, budget ${sci(d.judgement.budget)}, ${fmtInt(d.judgement.exceeding)} elements over)`
+          : `first divergence: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; max abs ${sci(d.comparison.maxAbsError)}, ${fmtInt(d.comparison.mismatches)} mismatches)`,
     );
   }
   if (r.latency) {

@@ -24,8 +24,11 @@ import type { ReferenceKernel, RefTensor } from './types.js';
 export interface ReferenceOptions {
   /** Largest number of bytes held at once (default 4 GiB). */
   memoryLimitBytes?: number;
-  /** Intermediate (or input/initializer) values to return besides the graph outputs, by name. */
-  extraOutputs?: readonly string[];
+  /**
+   * Intermediate (or input/initializer) values to return besides the graph outputs, by name;
+   * 'all': every named node output (for bisecting; nothing is freed then).
+   */
+  extraOutputs?: readonly string[] | 'all';
   /** Kernel table (default: the built-in one). */
   kernels?: ReadonlyMap<string, ReferenceKernel>;
   /** Called after each node (done, total) — for progress bars. */
@@ -120,7 +123,7 @@ export function evaluateReference(model: Model, inputs: ReadonlyMap<string, RefT
   }
 
   const keep = new Set<Value>(graph.outputs);
-  const wanted = new Set(options.extraOutputs ?? []);
+  const wanted = new Set(options.extraOutputs === 'all' ? order.flatMap((n) => n.outputs.map((v) => v.name).filter((x) => x !== '')) : (options.extraOutputs ?? []));
   if (wanted.size > 0) {
     for (const v of graph.inputs) if (wanted.has(v.name)) keep.add(v);
     for (const v of graph.initializers.values()) if (wanted.has(v.name)) keep.add(v);
