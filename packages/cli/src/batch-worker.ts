@@ -48,7 +48,14 @@ async function handle(task: BatchTask): Promise<BatchRow> {
       row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds * 1e3 };
       if (config.verify) {
         const v = await verifyModels(task.file, opt, { seed: 0, reference: createReferenceEvaluator() });
-        row.verify = { equivalent: v.equivalent, maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)), reason: v.reason };
+        const judged = v.reference?.basis === 'reference' ? v.reference.outputs : null;
+        row.verify = {
+          equivalent: v.equivalent,
+          verdict: v.verdict,
+          maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)),
+          reason: v.reason,
+          errorVsFloat64: judged && judged.length > 0 ? { a: Math.max(...judged.map((o) => o.a.maxError)), b: Math.max(...judged.map((o) => o.b.maxError)) } : null,
+        };
         if (!v.equivalent) row.ok = false;
       }
     }
