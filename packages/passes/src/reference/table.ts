@@ -9,6 +9,7 @@ import { batchNormalizationRef, hardmaxRef, instanceNormalizationRef, layerNorma
 import { averagePoolRef, globalAveragePoolRef, globalLpPoolRef, globalMaxPoolRef, lpPoolRef, maxPoolRef } from './kernels/pool.js';
 import * as rd from './kernels/reduce.js';
 import { resizeRef, upsampleRef } from './kernels/resize.js';
+import { lstmRef } from './kernels/rnn.js';
 import * as sh from './kernels/shape.js';
 import type { ReferenceKernel } from './types.js';
 
@@ -70,6 +71,7 @@ export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map<s
   ['ReduceLogSumExp', rd.reduceLogSumExpRef],
   ['ArgMax', rd.argMaxRef],
   ['ArgMin', rd.argMinRef],
+  ['LSTM', lstmRef],
   ['Resize', resizeRef],
   ['Upsample', upsampleRef],
   ['Reshape', sh.reshapeRef],
