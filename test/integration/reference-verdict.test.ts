@@ -15,7 +15,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneModel, DataType, Node, Tensor, type Model } from '@onnxkit/graph';
-import { evaluateReference, runPipeline } from '@onnxkit/passes';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from '@onnxkit/importer';
+import { evaluateReference, findUnsupportedNode, runPipeline } from '@onnxkit/passes';
 import { compareOutputs, createSession, RuntimeWorker, syntheticInputs, verifyModels, type VerifyReport } from '@onnxkit/runtime';
 import { buildZooModel } from '@onnxkit/zoo';
 import { createReferenceEvaluator } from '../../packages/cli/src/reference.js';
@@ -58,6 +62,29 @@ describe('float64 reference vs onnxruntime', () => {
 
 /** The class whose logit is raised to ~1000 (see the header). */
 const BIG = 0;
+
+describe('float64 reference vs onnxruntime on every fixture', () => {
+  const root = fileURLToPath(new URL('../../fixtures', import.meta.url));
+  const models = readdirSync(root).filter((d) => existsSync(join(root, d, 'model.onnx')));
+  it(`${models.length} fixtures (incl. LSTM, If and Loop) match onnxruntime within fp32 tolerance`, async () => {
+    expect(models.length).toBeGreaterThan(0);
+    for (const d of models) {
+      const model = load(join(root, d, 'model.onnx'));
+      expect(findUnsupportedNode(model), d).toBeNull();
+      const s = await createSession(model, { worker, graphOptimizationLevel: 'disabled' });
+      try {
+        const feeds = syntheticInputs(s, { seed: 2, dimValues: { sequence: 5, batch: 2, n: 3, m: 4 } });
+        const ort = await s.run(feeds);
+        const ref = evaluateReference(model, feeds);
+        const asTensors = new Map([...ref.outputs].map(([k, v]) => [k, Tensor.fromNumbers(v.dtype, v.dims, v.data as Float64Array)]));
+        const cmp = compareOutputs(asTensors, ort, { atol: 1e-4, rtol: 1e-3 });
+        expect(cmp.reason, d).toBeNull();
+      } finally {
+        await s.release();
+      }
+    }
+  }, 300_000);
+});
 
 describe('verdicts against the exact math (zoo ResNet-50)', () => {
   let original: Model;

@@ -11,11 +11,13 @@
  * - Never guesses: an op without a kernel, a custom domain, a model-local function or a form a
  *   kernel does not cover raises ReferenceUnsupportedError naming the node and the op.
  * - `extraOutputs`: any intermediate value by name is kept and returned (for bisecting).
+ * - Control flow (If, Loop) runs in the engine: the chosen branch or the body is evaluated with
+ *   the outer values it captures (which stay live until the If/Loop node has run).
  *
  * Browser-safe: no `node:*` imports.
  */
 import type { Graph, Model, Node, Tensor, Value } from '@onnxkit/graph';
-import { OnnxkitError } from '@onnxkit/graph';
+import { DataType, OnnxkitError } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from './errors.js';
 import { REFERENCE_KERNELS } from './table.js';
 import { ReferenceBudgetFault, refBytes, refFromTensor, setAllocationBudget } from './tensor.js';
@@ -56,14 +58,118 @@ export function findUnsupportedNode(model: Model, kernels: ReadonlyMap<string, R
   return null;
 }
 
+const CONTROL_FLOW = new Set(['If', 'Loop']);
+
 function unsupportedReason(node: Node, model: Model, kernels: ReadonlyMap<string, ReferenceKernel>): string | null {
   if (!node.isOnnxDomain) {
     return model.findFunction(node.domain, node.opType, node.overload) !== undefined
       ? `model-local function ${node.domain}::${node.opType} is not supported`
       : `custom domain '${node.domain}' is not supported`;
   }
+  if (CONTROL_FLOW.has(node.opType)) {
+    for (const g of node.subgraphs()) {
+      for (const inner of g.nodes) {
+        const why = unsupportedReason(inner, model, kernels);
+        if (why !== null) return `its subgraph '${g.name}' has ${inner.describe()}: ${why}`;
+      }
+    }
+    return null;
+  }
   if (!kernels.has(node.opType)) return `no reference kernel for ${node.opType}`;
   return null;
+}
+
+/** Outer-scope values a node's subgraphs read (recursively), i.e. values none of them defines. */
+function capturedValues(node: Node): Value[] {
+  const defined = new Set<Value>();
+  const used = new Set<Value>();
+  const walk = (g: Graph): void => {
+    for (const v of g.inputs) defined.add(v);
+    for (const v of g.initializers.values()) defined.add(v);
+    for (const n of g.nodes) {
+      for (const v of n.outputs) defined.add(v);
+      for (const v of n.inputs) if (v !== null) used.add(v);
+      for (const sub of n.subgraphs()) walk(sub);
+    }
+    for (const v of g.outputs) used.add(v);
+  };
+  for (const g of node.subgraphs()) walk(g);
+  return [...used].filter((v) => !defined.has(v));
+}
+
+type Lookup = (v: Value) => RefTensor;
+
+/** Runs a subgraph (If branch, Loop body) with its inputs bound; returns its outputs in order. */
+function runSubgraph(g: Graph, bound: readonly RefTensor[], outer: Lookup, kernels: ReadonlyMap<string, ReferenceKernel>, opset: number): RefTensor[] {
+  const local = new Map<Value, RefTensor>();
+  g.inputs.forEach((v, i) => {
+    const t = bound[i];
+    if (t !== undefined) local.set(v, t);
+  });
+  const lookup: Lookup = (v) => {
+    const t = local.get(v);
+    if (t !== undefined) return t;
+    if (v.constValue !== null && (v.isInitializer || v.graph === g)) {
+      const w = refFromTensor(v.constValue);
+      local.set(v, w);
+      return w;
+    }
+    return outer(v);
+  };
+  for (const node of topologicalOrder(g)) {
+    const args = node.inputs.map((v) => (v === null || v.name === '' ? null : lookup(v)));
+    const outs = execNode(node, args, lookup, kernels, opset);
+    node.outputs.forEach((v, i) => {
+      const t = outs[i];
+      if (t !== undefined && v.name !== '') local.set(v, t);
+    });
+  }
+  return g.outputs.map((v) => lookup(v));
+}
+
+function scalarBool(t: RefTensor | null | undefined): boolean {
+  if (t === null || t === undefined) return true;
+  const d = t.data;
+  return d instanceof Float64Array ? d[0] !== 0 : d instanceof BigInt64Array ? d[0] !== 0n : Boolean((d as readonly unknown[])[0]);
+}
+
+/** Stacks equally-shaped tensors along a new axis 0 (Loop scan outputs). */
+function stack(ts: readonly RefTensor[]): RefTensor {
+  const first = ts[0]!;
+  const n = first.data.length;
+  const out: { [i: number]: unknown; length: number } = first.data instanceof Float64Array ? new Float64Array(n * ts.length) : first.data instanceof BigInt64Array ? new BigInt64Array(n * ts.length) : new Array<unknown>(n * ts.length);
+  ts.forEach((t, k) => {
+    const src = t.data as ArrayLike<unknown>;
+    for (let i = 0; i < n; i++) out[k * n + i] = src[i];
+  });
+  return { dtype: first.dtype, dims: [ts.length, ...first.dims], data: out as RefTensor['data'] };
+}
+
+function execNode(node: Node, args: readonly (RefTensor | null)[], outer: Lookup, kernels: ReadonlyMap<string, ReferenceKernel>, opset: number): RefTensor[] {
+  if (node.opType === 'If' && node.isOnnxDomain) {
+    const branch = node.attr(scalarBool(args[0]) ? 'then_branch' : 'else_branch')?.asGraph();
+    if (branch === undefined) throw new ReferenceInputError(node, 'missing then_branch/else_branch');
+    return runSubgraph(branch, [], outer, kernels, opset);
+  }
+  if (node.opType === 'Loop' && node.isOnnxDomain) {
+    const body = node.attr('body')?.asGraph();
+    if (body === undefined) throw new ReferenceInputError(node, 'missing body');
+    const maxTrip = args[0] ? Number((args[0].data as BigInt64Array)[0]) : Infinity;
+    let cond = args[1] ? scalarBool(args[1]) : true;
+    let carried = args.slice(2).map((t) => t!);
+    const K = carried.length;
+    const scans: RefTensor[][] = [];
+    for (let i = 0; i < maxTrip && cond; i++) {
+      const outs = runSubgraph(body, [{ dtype: DataType.INT64, dims: [], data: BigInt64Array.of(BigInt(i)) }, { dtype: DataType.BOOL, dims: [], data: [cond] }, ...carried], outer, kernels, opset);
+      cond = scalarBool(outs[0]);
+      carried = outs.slice(1, 1 + K);
+      outs.slice(1 + K).forEach((t, j) => (scans[j] ??= []).push(t));
+    }
+    const nScan = body.outputs.length - 1 - K;
+    const scanOuts = Array.from({ length: nScan }, (_, j) => (scans[j] && scans[j]!.length > 0 ? stack(scans[j]!) : { dtype: body.outputs[1 + K + j]!.dtype ?? DataType.FLOAT, dims: [0], data: new Float64Array(0) }));
+    return [...carried, ...scanOuts];
+  }
+  return kernels.get(node.opType)!(node, args, opset);
 }
 
 /** Stable topological order of `graph`'s nodes (Kahn's algorithm, ties in list order). */
@@ -130,9 +236,13 @@ export function evaluateReference(model: Model, inputs: ReadonlyMap<string, RefT
     for (const n of order) for (const v of n.outputs) if (v.name !== '' && wanted.has(v.name)) keep.add(v);
   }
 
-  // Remaining uses of each value within the main graph.
+  // Remaining uses of each value within the main graph; a control-flow node also "uses" the outer
+  // values its subgraphs capture, so they stay live until it has run.
+  const captured = new Map<Node, Value[]>();
+  for (const n of order) if (CONTROL_FLOW.has(n.opType)) captured.set(n, capturedValues(n));
+  const usesOf = (n: Node): (Value | null)[] => [...n.inputs, ...(captured.get(n) ?? [])];
   const remaining = new Map<Value, number>();
-  for (const n of order) for (const v of n.inputs) if (v !== null) remaining.set(v, (remaining.get(v) ?? 0) + 1);
+  for (const n of order) for (const v of usesOf(n)) if (v !== null) remaining.set(v, (remaining.get(v) ?? 0) + 1);
 
   const live = new Map<Value, RefTensor>();
   let liveBytes = 0;
@@ -180,12 +290,11 @@ export function evaluateReference(model: Model, inputs: ReadonlyMap<string, RefT
 
   let done = 0;
   for (const node of order) {
-    const kernel = kernels.get(node.opType)!;
     const args = node.inputs.map((v) => (v === null || v.name === '' ? null : valueOf(v, node)));
     setAllocationBudget(limit - liveBytes);
     let outs: RefTensor[];
     try {
-      outs = kernel(node, args, opset);
+      outs = execNode(node, args, (v) => valueOf(v, node), kernels, opset);
     } catch (e) {
       if (e instanceof ReferenceBudgetFault) {
         throw new ReferenceMemoryError(node, node.outputs[0]?.name ?? '', e.bytes, liveBytes, limit);
@@ -207,7 +316,7 @@ export function evaluateReference(model: Model, inputs: ReadonlyMap<string, RefT
       hold(v, t);
       if ((remaining.get(v) ?? 0) === 0) release(v);
     }
-    for (const v of node.inputs) {
+    for (const v of usesOf(node)) {
       if (v === null) continue;
       const left = remaining.get(v)! - 1;
       remaining.set(v, left);
