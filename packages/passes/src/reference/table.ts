@@ -10,6 +10,7 @@ import { averagePoolRef, globalAveragePoolRef, globalLpPoolRef, globalMaxPoolRef
 import * as rd from './kernels/reduce.js';
 import { resizeRef, upsampleRef } from './kernels/resize.js';
 import { lstmRef } from './kernels/rnn.js';
+import * as mi from './kernels/misc.js';
 import * as sh from './kernels/shape.js';
 import type { ReferenceKernel } from './types.js';
 
@@ -72,6 +73,18 @@ export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map<s
   ['ArgMax', rd.argMaxRef],
   ['ArgMin', rd.argMinRef],
   ['LSTM', lstmRef],
+  ['Trilu', mi.triluRef],
+  ['CumSum', mi.cumSumRef],
+  ['OneHot', mi.oneHotRef],
+  ['EyeLike', mi.eyeLikeRef],
+  ['TopK', mi.topKRef],
+  ['GatherND', mi.gatherNDRef],
+  ['ScatterND', mi.scatterNDRef],
+  ['ScatterElements', mi.scatterElementsRef],
+  ['Compress', mi.compressRef],
+  ['NonZero', mi.nonZeroRef],
+  ['QuantizeLinear', mi.quantizeLinearRef],
+  ['DequantizeLinear', mi.dequantizeLinearRef],
   ['Resize', resizeRef],
   ['Upsample', upsampleRef],
   ['Reshape', sh.reshapeRef],
