@@ -11,6 +11,7 @@ import * as rd from './kernels/reduce.js';
 import { resizeRef, upsampleRef } from './kernels/resize.js';
 import { lstmRef } from './kernels/rnn.js';
 import * as mi from './kernels/misc.js';
+import { negativeLogLikelihoodLossRef, softmaxCrossEntropyLossRef } from './kernels/loss.js';
 import * as sh from './kernels/shape.js';
 import type { ReferenceKernel } from './types.js';
 
@@ -73,6 +74,8 @@ export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map<s
   ['ArgMax', rd.argMaxRef],
   ['ArgMin', rd.argMinRef],
   ['LSTM', lstmRef],
+  ['NegativeLogLikelihoodLoss', negativeLogLikelihoodLossRef],
+  ['SoftmaxCrossEntropyLoss', softmaxCrossEntropyLossRef],
   ['Trilu', mi.triluRef],
   ['CumSum', mi.cumSumRef],
   ['OneHot', mi.oneHotRef],
