@@ -9,7 +9,7 @@ import { batchNormalizationRef, hardmaxRef, instanceNormalizationRef, layerNorma
 import { averagePoolRef, globalAveragePoolRef, globalLpPoolRef, globalMaxPoolRef, lpPoolRef, maxPoolRef } from './kernels/pool.js';
 import * as rd from './kernels/reduce.js';
 import { resizeRef, upsampleRef } from './kernels/resize.js';
-import { lstmRef } from './kernels/rnn.js';
+import { gruRef, lstmRef, rnnRef } from './kernels/rnn.js';
 import * as mi from './kernels/misc.js';
 import { negativeLogLikelihoodLossRef, softmaxCrossEntropyLossRef } from './kernels/loss.js';
 import * as sh from './kernels/shape.js';
@@ -74,6 +74,8 @@ export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map<s
   ['ArgMax', rd.argMaxRef],
   ['ArgMin', rd.argMinRef],
   ['LSTM', lstmRef],
+  ['GRU', gruRef],
+  ['RNN', rnnRef],
   ['NegativeLogLikelihoodLoss', negativeLogLikelihoodLossRef],
   ['SoftmaxCrossEntropyLoss', softmaxCrossEntropyLossRef],
   ['Trilu', mi.triluRef],

@@ -100,3 +100,84 @@ export const lstmRef: ReferenceKernel = (node, inputs) => {
   ];
   return out;
 };
+
+/** Shared driver of GRU and RNN: per direction and batch entry, `step` maps (x_t, h) to h. */
+function recurrent(node: Parameters<ReferenceKernel>[0], inputs: Parameters<ReferenceKernel>[1], gatesPerUnit: number, defaults: string[], step: (x: (i: number) => number, h: Float64Array, W: Float64Array, R: Float64Array, B: Float64Array | null, wOff: number, rOff: number, bOff: number, H: number, I: number) => void): RefTensor[] {
+  const xt = inputs[0];
+  const wt = inputs[1];
+  const rt = inputs[2];
+  if (!xt || !wt || !rt) throw new ReferenceInputError(node, 'X, W and R are required');
+  const acts = node.getStrings('activations');
+  const direction = node.getString('direction', 'forward');
+  const numDir = direction === 'bidirectional' ? 2 : 1;
+  const want = numDir === 2 ? [...defaults, ...defaults] : defaults;
+  if (acts !== undefined && acts.map((a) => a.toLowerCase()).join(',') !== want.join(',')) throw new ReferenceUnsupportedError(node, `${node.opType} activations ${acts.join(',')} are not supported (only the defaults)`);
+  if (node.getFloat('clip') !== undefined) throw new ReferenceUnsupportedError(node, `${node.opType} with clip is not supported`);
+  const H = node.getInt('hidden_size') ?? rt.dims[2]!;
+  const layout = node.getInt('layout', 0);
+  const X = xt.data as Float64Array;
+  const W = wt.data as Float64Array;
+  const R = rt.data as Float64Array;
+  const B = inputs[3] ? (inputs[3].data as Float64Array) : null;
+  const seqLens = inputs[4] ? intsOf(node, inputs[4], 'sequence_lens') : null;
+  const h0 = inputs[5] ? (inputs[5].data as Float64Array) : null;
+  const [T, N, I] = layout === 0 ? (xt.dims as [number, number, number]) : [xt.dims[1]!, xt.dims[0]!, xt.dims[2]!];
+  if (wt.dims[1] !== gatesPerUnit * H || wt.dims[2] !== I) throw new ReferenceInputError(node, `W is [${wt.dims.join(',')}], expected [${numDir},${gatesPerUnit * H},${I}]`);
+  const Y = allocF64(T * numDir * N * H);
+  const Yh = allocF64(numDir * N * H);
+  for (let d = 0; d < numDir; d++) {
+    const reverse = direction === 'reverse' || d === 1;
+    for (let n = 0; n < N; n++) {
+      const len = seqLens ? seqLens[n]! : T;
+      const h = new Float64Array(H);
+      for (let j = 0; j < H; j++) h[j] = h0 ? h0[layout === 0 ? (d * N + n) * H + j : (n * numDir + d) * H + j]! : 0;
+      for (let s = 0; s < len; s++) {
+        const t = reverse ? len - 1 - s : s;
+        const x = (i: number): number => X[layout === 0 ? (t * N + n) * I + i : (n * T + t) * I + i]!;
+        step(x, h, W, R, B, d * gatesPerUnit * H * I, d * gatesPerUnit * H * H, d * 2 * gatesPerUnit * H, H, I);
+        for (let j = 0; j < H; j++) Y[layout === 0 ? ((t * numDir + d) * N + n) * H + j : ((n * T + t) * numDir + d) * H + j] = h[j]!;
+      }
+      for (let j = 0; j < H; j++) Yh[layout === 0 ? (d * N + n) * H + j : (n * numDir + d) * H + j] = h[j]!;
+    }
+  }
+  return [
+    { dtype: xt.dtype, dims: layout === 0 ? [T, numDir, N, H] : [N, T, numDir, H], data: Y },
+    { dtype: xt.dtype, dims: layout === 0 ? [numDir, N, H] : [N, numDir, H], data: Yh },
+  ];
+}
+
+/** Σ_i W[row, i]·x_i over a row of a [gates·H, I] block. */
+function dotRow(W: Float64Array, off: number, x: (i: number) => number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += W[off + i]! * x(i);
+  return s;
+}
+
+export const gruRef: ReferenceKernel = (node, inputs) => {
+  const lbr = node.getInt('linear_before_reset', 0) !== 0;
+  return recurrent(node, inputs, 3, ['sigmoid', 'tanh'], (x, h, W, R, B, wOff, rOff, bOff, H, I) => {
+    const hp = Float64Array.from(h);
+    const hv = (i: number): number => hp[i]!;
+    const bias = (k: number): number => (B === null ? 0 : B[bOff + k]!);
+    const z = new Float64Array(H);
+    const r = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      z[j] = sigmoid(dotRow(W, wOff + j * I, x, I) + dotRow(R, rOff + j * H, hv, H) + bias(j) + bias(3 * H + j));
+      r[j] = sigmoid(dotRow(W, wOff + (H + j) * I, x, I) + dotRow(R, rOff + (H + j) * H, hv, H) + bias(H + j) + bias(4 * H + j));
+    }
+    const rh = (i: number): number => r[i]! * hp[i]!;
+    for (let j = 0; j < H; j++) {
+      const wx = dotRow(W, wOff + (2 * H + j) * I, x, I) + bias(2 * H + j);
+      const rec = lbr ? r[j]! * (dotRow(R, rOff + (2 * H + j) * H, hv, H) + bias(5 * H + j)) : dotRow(R, rOff + (2 * H + j) * H, rh, H) + bias(5 * H + j);
+      const ht = Math.tanh(wx + rec);
+      h[j] = (1 - z[j]!) * ht + z[j]! * hp[j]!;
+    }
+  });
+};
+
+export const rnnRef: ReferenceKernel = (node, inputs) =>
+  recurrent(node, inputs, 1, ['tanh'], (x, h, W, R, B, wOff, rOff, bOff, H, I) => {
+    const hp = Float64Array.from(h);
+    const hv = (i: number): number => hp[i]!;
+    for (let j = 0; j < H; j++) h[j] = Math.tanh(dotRow(W, wOff + j * I, x, I) + dotRow(R, rOff + j * H, hv, H) + (B === null ? 0 : B[bOff + j]! + B[bOff + H + j]!));
+  });
