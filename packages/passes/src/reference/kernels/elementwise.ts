@@ -150,8 +150,44 @@ function unaryKernel(op: string): ReferenceKernel {
   };
 }
 
-export const UNARY_OPS = [...Object.keys(unaryFns), 'Gelu'] as const;
-export const unaryRefs: Record<string, ReferenceKernel> = Object.fromEntries(UNARY_OPS.map((op) => [op, unaryKernel(op)]));
+// One named export per unary op (their homes take them at merge).
+export const reluRef: ReferenceKernel = unaryKernel('Relu');
+export const sigmoidRef: ReferenceKernel = unaryKernel('Sigmoid');
+export const tanhRef: ReferenceKernel = unaryKernel('Tanh');
+export const erfRef: ReferenceKernel = unaryKernel('Erf');
+export const expRef: ReferenceKernel = unaryKernel('Exp');
+export const logRef: ReferenceKernel = unaryKernel('Log');
+export const sqrtRef: ReferenceKernel = unaryKernel('Sqrt');
+export const negRef: ReferenceKernel = unaryKernel('Neg');
+export const absRef: ReferenceKernel = unaryKernel('Abs');
+export const reciprocalRef: ReferenceKernel = unaryKernel('Reciprocal');
+export const floorRef: ReferenceKernel = unaryKernel('Floor');
+export const ceilRef: ReferenceKernel = unaryKernel('Ceil');
+export const roundRef: ReferenceKernel = unaryKernel('Round');
+export const signRef: ReferenceKernel = unaryKernel('Sign');
+export const sinRef: ReferenceKernel = unaryKernel('Sin');
+export const cosRef: ReferenceKernel = unaryKernel('Cos');
+export const tanRef: ReferenceKernel = unaryKernel('Tan');
+export const asinRef: ReferenceKernel = unaryKernel('Asin');
+export const acosRef: ReferenceKernel = unaryKernel('Acos');
+export const atanRef: ReferenceKernel = unaryKernel('Atan');
+export const sinhRef: ReferenceKernel = unaryKernel('Sinh');
+export const coshRef: ReferenceKernel = unaryKernel('Cosh');
+export const asinhRef: ReferenceKernel = unaryKernel('Asinh');
+export const acoshRef: ReferenceKernel = unaryKernel('Acosh');
+export const atanhRef: ReferenceKernel = unaryKernel('Atanh');
+export const softplusRef: ReferenceKernel = unaryKernel('Softplus');
+export const softsignRef: ReferenceKernel = unaryKernel('Softsign');
+export const mishRef: ReferenceKernel = unaryKernel('Mish');
+export const leakyReluRef: ReferenceKernel = unaryKernel('LeakyRelu');
+export const eluRef: ReferenceKernel = unaryKernel('Elu');
+export const celuRef: ReferenceKernel = unaryKernel('Celu');
+export const seluRef: ReferenceKernel = unaryKernel('Selu');
+export const thresholdedReluRef: ReferenceKernel = unaryKernel('ThresholdedRelu');
+export const hardSigmoidRef: ReferenceKernel = unaryKernel('HardSigmoid');
+export const hardSwishRef: ReferenceKernel = unaryKernel('HardSwish');
+export const shrinkRef: ReferenceKernel = unaryKernel('Shrink');
+export const geluRef: ReferenceKernel = unaryKernel('Gelu');
 
 export const identityRef: ReferenceKernel = (node, inputs) => [need(node, inputs[0], 0)];
 
