@@ -4,3 +4,4 @@ export * from './analysis/index.js';
 export * from './rewrite/index.js';
 export * from './ops/index.js';
 export * from './quantize/index.js';
+export * from './reference/index.js';

@@ -85,3 +85,17 @@ export {
 export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
 export * from './calibration/index.js';
+export {
+  judgeOutput,
+  ulpAt,
+  ruleText,
+  verdictOf,
+  REFERENCE_RULE,
+  type ReferenceEvaluator,
+  type ReferenceRun,
+  type ReferenceValue,
+  type ReferenceJudgement,
+  type OutputJudgement,
+  type ModelErrorStats,
+  type Verdict,
+} from './reference-judge.js';
