@@ -74,7 +74,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
   const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
   const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
-  step.done(`${analysis.totals.macs.toLocaleString('en-US')} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
+  step.done(`${analysis.totals.macs?.toLocaleString('en-US') ?? analysis.totals.macsExpr ?? '?'} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
   const result: JobResult = { ...(boundDims ? { boundDims } : {}), original: { model: input.model, analysis } };
   if (o.pipeline === null) return result;
 

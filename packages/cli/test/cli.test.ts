@@ -147,9 +147,13 @@ describe('onnxkit analyze', () => {
     const a = JSON.parse(bound.stdout);
     expect(a.totals.macs).toBe(2 * 5_804_672);
     // Linear in the batch: the expressions' coefficients are half the N=2 totals.
-    expect(free.stdout).toContain(`MACs: 5804672*N   FLOPs: ${a.totals.flops / 2}*N`);
-    expect(free.stdout).toContain(`Activations: total ${a.totals.activations.total / 2}*N, peak ?`);
-    expect(free.stdout).toContain('Symbolic dims N: ');
+    const g = (n: number) => n.toLocaleString('en-US');
+    expect(free.stdout).toContain(`MACs: 5,804,672*N   FLOPs: ${g(a.totals.flops / 2)}*N`);
+    expect(free.stdout).toContain(`Activations: total ${g(a.totals.activations.total / 2)}*N, peak ?`);
+    expect(free.stdout).toContain('wait on symbolic dims N ');
+    expect(a.model.bindings).toEqual({ N: 2 });
+    const freeJson = JSON.parse(onnxkit(['analyze', FIXTURE, '--json']).stdout);
+    expect(freeJson.totals).toMatchObject({ macs: null, macsExpr: '5804672*N', macsSymbols: ['N'], flops: null });
     expect([a.totals.unknownLayers, a.totals.latencyUnknownLayers, a.totals.activations.unknownLayers]).toEqual([0, 0, 0]);
     expect(a.model.symbols).toEqual([]);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N']), 2, /--dim 'N' is not SYMBOL=N/);

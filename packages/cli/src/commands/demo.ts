@@ -115,8 +115,8 @@ interface Side {
   params: number;
   modelSizeBytes: number;
   fileBytes: number;
-  macs: number;
-  estimatedMs: number;
+  macs: number | null;
+  estimatedMs: number | null;
   measuredMs: { all: number | null; disabled: number | null };
 }
 
@@ -146,7 +146,7 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     modelSizeBytes: a.totals.modelSizeBytes,
     fileBytes: bytes,
     macs: a.totals.macs,
-    estimatedMs: a.totals.latency.seconds * 1e3,
+    estimatedMs: a.totals.latency.seconds === null ? null : a.totals.latency.seconds * 1e3,
     measuredMs: { all: r.benchAll?.[which].latency.p50Ms ?? null, disabled: r.benchProfiled?.[which].latency.p50Ms ?? null },
   });
   const outs = r.verify?.outputs ?? [];

@@ -77,9 +77,14 @@ function fmtExpr(expr: string): string {
   return expr.replace(/\d{4,}/g, (n) => fmtSI(Number(n))).replace(/\*/g, '·');
 }
 
-/** A total that sums known layers only: "unknown" when nothing was known, else the value. */
-function partial(value: number, unknownLayers: number, fmt: (x: number) => string): string {
-  return value === 0 && unknownLayers > 0 ? 'unknown' : fmt(value);
+/** A whole-model total: "unknown" when it is null (a layer unknown or a symbol unbound), else the value. */
+function partial(value: number | null, _unknownLayers: number, fmt: (x: number) => string): string {
+  return value === null ? 'unknown' : fmt(value);
+}
+
+/** An exact count, or the coverage of a total that is not known. */
+function exactOr(value: number | null, coverage: string): string {
+  return value === null ? `unknown: ${coverage}` : fmtInt(value);
 }
 
 function unknownNote(unknownLayers: number): string {
@@ -102,8 +107,8 @@ function overview(d: ReportData): string {
   const t = d.analysis.totals;
   const o = d.optimized?.analysis.totals;
   const lat = d.latency;
-  const after = (v: number | undefined, before: number, text: (x: number) => string) =>
-    o === undefined || v === undefined ? undefined : { value: text(v), change: fmtChange(before, v), cls: changeClass(before, v) };
+  const after = (v: number | null | undefined, before: number | null, text: (x: number) => string) =>
+    o === undefined || v === undefined || v === null || before === null ? undefined : { value: text(v), change: fmtChange(before, v), cls: changeClass(before, v) };
   const cards: Card[] = [
     {
       label: 'Parameters',
@@ -125,28 +130,28 @@ function overview(d: ReportData): string {
     {
       label: 'MACs',
       value: t.macsExpr ? fmtExpr(t.macsExpr) : partial(t.macs, t.unknownLayers, fmtSI),
-      exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${fmtInt(t.macs)}${unknownNote(t.unknownLayers)}`,
+      exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${exactOr(t.macs, t.coverage.text[0]!)}${unknownNote(t.unknownLayers)}`,
       after: after(o?.macs, t.macs, fmtSI),
     },
     t.flopsExpr
       ? { label: 'FLOPs', value: fmtExpr(t.flopsExpr), exact: `${t.flopsExpr} (symbolic dims) · 2·MACs + element-wise`, after: after(o?.flops, t.flops, fmtSI) }
-      : { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
+      : { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${exactOr(t.flops, t.coverage.text[1]!)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
     {
       label: 'Activations',
       value: partial(t.activations.total, t.activations.unknownLayers, (x) => `${fmtSI(x)} total`),
-      exact: `${fmtInt(t.activations.total)} elements · peak ${fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}${unknownNote(t.activations.unknownLayers)}`,
+      exact: `${t.activations.total === null ? (t.activations.totalExpr ?? 'unknown') : fmtInt(t.activations.total)} elements · peak ${t.activations.peak === null ? 'unknown' : fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}${unknownNote(t.activations.unknownLayers)}`,
       after: after(o?.activations.total, t.activations.total, (x) => `${fmtSI(x)} total`),
     },
     {
       label: 'Peak memory',
-      value: partial(t.peakMemoryBytes, t.peakMemoryLayer === null && t.layers > 0 ? 1 : 0, fmtBytes),
+      value: partial(t.peakMemoryBytes, t.peakMemoryUnknownValues, fmtBytes),
       exact: `live activations${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''}; weights excluded`,
       after: after(o?.peakMemoryBytes, t.peakMemoryBytes, fmtBytes),
     },
     {
       label: 'Estimated latency',
       value: partial(t.latency.seconds, t.unknownLayers, fmtSeconds),
-      exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound}-bound overall; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
+      exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound === null ? t.coverage.text[2]! : `${t.latency.bound}-bound overall`}; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
       after: after(o?.latency.seconds, t.latency.seconds, fmtSeconds),
     },
     lat

@@ -9,7 +9,8 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { DataType, dataTypeName, isStaticShape, type Dim, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, dataTypeName, isStaticShape, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { evaluateDimExpr, exprSymbols } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
@@ -91,6 +92,15 @@ export interface DeviceUse {
   readonly memoryBandwidth: number;
 }
 
+/** Version of the `analyze --json` document (docs/analyze.schema.json); bumped on an incompatible change. */
+export const ANALYSIS_SCHEMA_VERSION = 2;
+
+/**
+ * Whole-model totals. A total that depends on an unbound symbolic dim, or on a layer whose cost
+ * is unknown, is null — never a partial sum — with its expression (`…Expr`) and the symbols it
+ * waits on (`…Symbols`) when it is a polynomial of the symbolic dims. Sums over the layers that
+ * are known live in `coverage` and in fields named as lower bounds.
+ */
 export interface AnalysisTotals {
   readonly params: number;
   readonly weightParams: number;
@@ -101,31 +111,66 @@ export interface AnalysisTotals {
   readonly modelSizeBytesAtBits: number | null;
   /** Bytes of every constant tensor (initializers and Constant nodes, shape constants included). */
   readonly constantBytes: number;
-  /** Sum over layers with known MACs (see unknownLayers). */
-  readonly macs: number;
-  /** Total MACs as an expression of the symbolic dims, when some layers are symbolic and none unknown. */
+  /** Total MACs; null when a layer is unknown or symbolic. */
+  readonly macs: number | null;
+  /** Total MACs as an expression of the symbolic dims (every layer known). */
   readonly macsExpr?: string;
-  readonly flops: number;
-  /** Total FLOPs as an expression of the symbolic dims, when some layers are symbolic and none unknown. */
+  /** The symbols macsExpr waits on. */
+  readonly macsSymbols?: string[];
+  readonly flops: number | null;
   readonly flopsExpr?: string;
-  /** `total` covers layers of known size; `totalExpr` is the whole total as an expression when it depends on symbolic dims. */
-  readonly activations: { readonly total: number; readonly totalExpr?: string; readonly peak: number; readonly peakLayer: string | null; readonly unknownLayers: number };
-  /** True peak of live activation bytes over the node order; weights excluded. */
-  readonly peakMemoryBytes: number;
-  /** Activations of unknown size, counted as 0 bytes (peakMemoryBytes is then a lower bound). */
+  readonly flopsSymbols?: string[];
+  readonly activations: {
+    readonly total: number | null;
+    readonly totalExpr?: string;
+    readonly totalSymbols?: string[];
+    /** Largest single-layer activation (input + output); null when a layer's size is unknown. */
+    readonly peak: number | null;
+    /** The largest over the layers of known size. */
+    readonly peakLowerBound: number;
+    readonly peakLayer: string | null;
+    readonly unknownLayers: number;
+  };
+  /** True peak of live activation bytes over the node order (weights excluded); null when an activation's size is unknown. */
+  readonly peakMemoryBytes: number | null;
+  /** The peak with unknown-size activations counted as 0 bytes. */
+  readonly peakMemoryLowerBoundBytes: number;
   readonly peakMemoryUnknownValues: number;
   readonly peakMemoryLayer: string | null;
-  readonly latency: { readonly seconds: number; readonly computeSeconds: number; readonly memorySeconds: number; readonly bound: Bound };
-  /** Layers whose latency is unknown (FLOPs or bytes unknown): missing from `latency`. */
+  /** Roofline latency; null fields when a layer's latency is unknown (see lowerBoundSeconds, symbols). */
+  readonly latency: {
+    readonly seconds: number | null;
+    readonly computeSeconds: number | null;
+    readonly memorySeconds: number | null;
+    readonly bound: Bound | null;
+    /** Sum over the layers whose latency is known. */
+    readonly lowerBoundSeconds: number;
+    /** The free symbolic dims the latency waits on (when some are free). */
+    readonly symbols?: string[];
+  };
+  /** Layers whose latency is unknown (FLOPs or bytes unknown). */
   readonly latencyUnknownLayers: number;
   readonly layers: number;
-  /** Layers whose MACs or FLOPs are unknown (their contribution is missing from the sums). */
+  /** Layers whose MACs/FLOPs are unknown (no cost model, malformed, unknown shape) — not merely symbolic. */
   readonly unknownLayers: number;
+  /** Layers whose MACs/FLOPs are expressions of the symbolic dims. */
+  readonly symbolicLayers: number;
   readonly computeBoundLayers: number;
   readonly memoryBoundLayers: number;
+  /** How much of the model the numbers cover, with the partial sums over known layers. */
+  readonly coverage: {
+    readonly layers: number;
+    readonly macs: { readonly known: number; readonly partialSum: number };
+    readonly flops: { readonly known: number; readonly partialSum: number };
+    readonly latency: { readonly known: number; readonly partialSumSeconds: number };
+    readonly activations: { readonly unknownLayers: number; readonly partialSum: number };
+    /** e.g. "MACs known for 171 of 175 layers". */
+    readonly text: string[];
+  };
 }
 
 export interface AnalysisReport {
+  readonly schemaVersion: number;
   readonly model: {
     readonly name: string;
     readonly producer: string;
@@ -138,6 +183,8 @@ export interface AnalysisReport {
      * unknown-layer counts); MACs stay exact as `macsExpr`.
      */
     readonly symbols: string[];
+    /** Symbolic dims bound by the caller (--dim, --input-shape), with the value used. */
+    readonly bindings: Readonly<Record<string, number>>;
   };
   readonly convention: string;
   readonly device: DeviceUse;
@@ -154,6 +201,46 @@ export interface AnalysisReport {
  * sequence length) — the parameter is the whole stored tensor.
  */
 const WEIGHT_PASS_THROUGH = new Set(['Identity', 'Cast', 'CastLike', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'DequantizeLinear', 'Dropout', 'Slice', 'Gather', 'Expand', 'Tile']);
+
+const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
+
+/** The work of one node or body: MACs and FLOPs as numbers, expressions, or null (with reasons). */
+interface Work {
+  macs: Dim;
+  flops: Dim;
+  unknown: string[];
+  notes: string[];
+  unknownOps: string[];
+}
+
+/**
+ * Which of two branches costs more (by FLOPs, then MACs): decided when the difference is a
+ * number, or when one dominates at every sampled binding of its symbols; null when undecidable.
+ */
+function costlier(a: Work, b: Work): 'then' | 'else' | null {
+  if (a.flops === null || b.flops === null || a.macs === null || b.macs === null) return null;
+  if (typeof a.flops === 'number' && typeof b.flops === 'number') return a.flops >= b.flops ? 'then' : 'else';
+  const syms = [...new Set([...symbolsOf(a.flops), ...symbolsOf(b.flops)])];
+  let aWins = true;
+  let bWins = true;
+  for (const v of [1, 2, 8, 64, 1024, 65536]) {
+    const at = Object.fromEntries(syms.map((x) => [x, v]));
+    const fa = typeof a.flops === 'number' ? a.flops : evaluateDimExpr(a.flops, at, syms);
+    const fb = typeof b.flops === 'number' ? b.flops : evaluateDimExpr(b.flops, at, syms);
+    if (fa < fb) aWins = false;
+    if (fb < fa) bWins = false;
+  }
+  return aWins ? 'then' : bWins ? 'else' : null;
+}
+
+function symbolsOf(d: number | string): string[] {
+  if (typeof d === 'number') return [];
+  try {
+    return exprSymbols(d);
+  } catch {
+    return [];
+  }
+}
 
 function learnableDtype(t: Tensor): boolean {
   const info = knownDataTypeInfo(t.dtype);
@@ -318,7 +405,153 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   let symbolicFlops: Dim = 0;
   /** The lecture's activation total as an expression of the symbolic dims (null: some unknown). */
   let symbolicAct: Dim = 0;
-  let anySymbolic = false;
+  let macsKnown = 0;
+  let flopsKnown = 0;
+  let symbolicLayers = 0;
+
+  /** Element-wise op count of the table's linear form (a number, an expression, or null). */
+  const opsCount = (ctx: LayerCost, f: ((c: CostContext) => Count) | undefined, unknown: string[]): Dim => {
+    if (!f) return 0;
+    const r = f(ctx);
+    if ('unknown' in r) {
+      unknown.push(`element-wise ops: ${r.unknown}`);
+      return null;
+    }
+    const a = r.perInput ?? 0;
+    const b = r.perOutput ?? 0;
+    const nIn = a === 0 ? 0 : inf.algebra.product(ctx.inputShapes[0] ?? [null]);
+    const nOut = b === 0 ? 0 : inf.algebra.product(ctx.outputShapes[0] ?? [null]);
+    const n = inf.algebra.add(inf.algebra.mul(a, nIn), inf.algebra.mul(b, nOut));
+    if (n === null) unknown.push(`element-wise ops: ${nIn === null ? 'input' : 'output'} shape unknown`);
+    return n;
+  };
+
+  /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
+  const work = (node: Node, depth: number): Work => {
+    const out: Work = { macs: null, flops: null, unknown: [], notes: [], unknownOps: [] };
+    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    if (bad !== undefined) {
+      // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
+      out.unknown.push(`bad-attribute: ${bad}`);
+      return out;
+    }
+    if (node.isOnnxDomain && CONTROL_FLOW.has(node.opType)) return controlFlowWork(node, depth);
+    const entry = costEntry(node);
+    if (!entry) {
+      const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
+      out.unknown.push(`no cost model for op '${label}'`);
+      out.unknownOps.push(label);
+      return out;
+    }
+    const ctx = new LayerCost(
+      node,
+      node.inputs.map((v) => (v ? inf.shapeOf(v) : null)),
+      node.outputs.map((v) => inf.shapeOf(v)),
+      isConst,
+    );
+    let macs: Dim = 0;
+    if (entry.macs) {
+      const f = entry.macs(ctx);
+      if (!Array.isArray(f)) {
+        macs = null;
+        out.unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
+      } else {
+        macs = inf.algebra.product(f as readonly Dim[]);
+        if (macs === null) out.unknown.push('MACs: a dimension is unknown');
+        else if (typeof macs === 'string') out.unknown.push(`MACs: symbolic (${macs})`);
+      }
+    }
+    const ops = opsCount(ctx, entry.ops, out.unknown);
+    out.macs = macs;
+    out.flops = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
+    return out;
+  };
+
+  /** The work of a body graph: the sum over its non-constant nodes. */
+  const graphWork = (g: Graph, depth: number): Work => {
+    const out: Work = { macs: 0, flops: 0, unknown: [], notes: [], unknownOps: [] };
+    for (const n of g.nodes) {
+      if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || isConst(v))) continue;
+      const w = work(n, depth + 1);
+      out.macs = inf.algebra.add(out.macs, w.macs);
+      out.flops = inf.algebra.add(out.flops, w.flops);
+      for (const u of w.unknown) out.unknown.push(`${n.name || n.opType}: ${u}`);
+      out.unknownOps.push(...w.unknownOps);
+    }
+    return out;
+  };
+
+  /** If: the costlier branch; Loop/Scan: the body × the trip count (a number, an expression, or null). */
+  const controlFlowWork = (node: Node, depth: number): Work => {
+    const out: Work = { macs: null, flops: null, unknown: [], notes: [], unknownOps: [] };
+    if (depth > 16) {
+      out.unknown.push('control flow nested more than 16 deep');
+      return out;
+    }
+    const graphAttr = (name: string): Graph | undefined => {
+      const a = node.attr(name);
+      return a && !a.isRef && a.type === AttributeType.GRAPH ? (a.value as Graph) : undefined;
+    };
+    if (node.opType === 'If') {
+      const thenG = graphAttr('then_branch');
+      const elseG = graphAttr('else_branch');
+      if (!thenG || !elseG) {
+        out.unknown.push('If without both branches');
+        return out;
+      }
+      const a = graphWork(thenG, depth);
+      const b = graphWork(elseG, depth);
+      const pick = costlier(a, b);
+      out.unknownOps.push(...a.unknownOps, ...b.unknownOps);
+      if (pick === null) {
+        out.unknown.push(...a.unknown.map((u) => `then_branch: ${u}`), ...b.unknown.map((u) => `else_branch: ${u}`));
+        if (a.flops !== null && b.flops !== null) out.unknown.push(`If: the costlier branch depends on the symbolic dims (then ${a.flops} FLOPs, else ${b.flops})`);
+        return out;
+      }
+      const [w, which, other] = pick === 'then' ? [a, 'then_branch', b] : [b, 'else_branch', a];
+      out.macs = w.macs;
+      out.flops = w.flops;
+      out.notes.push(`If: the costlier branch, ${which}, is counted (${String(w.flops)} FLOPs; the other ${String(other.flops)})`);
+      return out;
+    }
+    const body = graphAttr('body');
+    if (!body) {
+      out.unknown.push(`${node.opType} without a body`);
+      return out;
+    }
+    const w = graphWork(body, depth);
+    out.unknownOps.push(...w.unknownOps);
+    out.unknown.push(...w.unknown.map((u) => `body: ${u}`));
+    let trips: Dim = null;
+    let why = '';
+    if (node.opType === 'Loop') {
+      const m = node.inputs[0];
+      const t = m ? inf.shapeValueOf(m)?.[0] : undefined;
+      if (!m) why = 'Loop has no trip count: the condition decides at run time';
+      else if (t === undefined || t === null || (typeof t === 'number' && !Number.isSafeInteger(t))) why = `Loop trip count '${m.name}' is computed at run time`;
+      else trips = t;
+    } else {
+      // Scan: the extent of the first scan input along its scan axis.
+      const nScan = node.getInt('num_scan_inputs', 0);
+      const states = node.inputs.length - nScan;
+      const opset9 = inf.opset >= 9;
+      const first = node.inputs[opset9 ? states : states];
+      const axes = node.getInts('scan_input_axes');
+      const axis = opset9 ? (axes?.[0] ?? 0) : 1;
+      const shape = first ? inf.shapeOf(first) : null;
+      const ax = shape ? (axis < 0 ? shape.length + axis : axis) : -1;
+      if (!shape || ax < 0 || ax >= shape.length || shape[ax] === null) why = 'Scan iteration count unknown (scan input shape)';
+      else trips = shape[ax]!;
+    }
+    if (trips === null) {
+      out.unknown.push(why);
+      return out;
+    }
+    out.macs = inf.algebra.mul(trips, w.macs);
+    out.flops = inf.algebra.mul(trips, w.flops);
+    out.notes.push(`${node.opType}: body work × ${String(trips)} iteration(s)`);
+    return out;
+  };
 
   for (const v of graph.inputs) {
     if (v.isInitializer) continue;
@@ -331,7 +564,6 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   nodes.forEach((node, index) => {
     const name = node.name || `${node.opType}_${index}`;
     names.push(name);
-    const badAttribute = node.isOnnxDomain ? attributeProblem(node) : undefined;
     const entry: OpCost | undefined = costEntry(node);
     const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
     const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
@@ -383,76 +615,42 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       }
     }
 
-    // MACs and FLOPs from the table.
-    const ctx = new LayerCost(node, inputShapes, outputShapes, isConst);
-    /** The table's linear form of element-wise ops, multiplied out (a number, an expression, or null). */
-    const opsCount = (f: ((c: CostContext) => Count) | undefined): Dim => {
-      if (!f) return 0;
-      const r = f(ctx);
-      if ('unknown' in r) {
-        unknown.push(`element-wise ops: ${r.unknown}`);
-        return null;
-      }
-      const a = r.perInput ?? 0;
-      const b = r.perOutput ?? 0;
-      const nIn = a === 0 ? 0 : inf.algebra.product(inputShapes[0] ?? [null]);
-      const nOut = b === 0 ? 0 : inf.algebra.product(outputShapes[0] ?? [null]);
-      const n = inf.algebra.add(inf.algebra.mul(a, nIn), inf.algebra.mul(b, nOut));
-      if (n === null) unknown.push(`element-wise ops: ${nIn === null ? 'input' : 'output'} shape unknown`);
-      return n;
-    };
+    // MACs and FLOPs from the table (control flow: the work of its bodies).
     let macs: number | null;
     let flops: number | null;
     let macsExpr: string | undefined;
     let flopsExpr: string | undefined;
+    let macsDim: Dim;
+    let flopsDim: Dim;
     if (constant) {
       macs = 0;
       flops = 0;
+      macsDim = 0;
+      flopsDim = 0;
       notes.push('constant: computed once at load, excluded from totals');
-    } else if (badAttribute !== undefined) {
-      // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
-      macs = null;
-      flops = null;
-      unknown.push(`bad-attribute: ${badAttribute}`);
-    } else if (!entry) {
-      macs = null;
-      flops = null;
-      const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
-      unknown.push(`no cost model for op '${label}'`);
-      unknownOps.set(label, (unknownOps.get(label) ?? 0) + 1);
     } else {
-      if (!entry.macs) macs = 0;
-      else {
-        const f = entry.macs(ctx);
-        if (!Array.isArray(f)) {
-          macs = null;
-          unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
-        } else {
-          const p = inf.algebra.product(f as readonly Dim[]);
-          if (typeof p === 'number') macs = p;
-          else {
-            macs = null;
-            if (p !== null) macsExpr = p;
-            unknown.push(p === null ? 'MACs: a dimension is unknown' : `MACs: symbolic (${p})`);
-          }
-        }
-      }
-      if (macsExpr !== undefined || macs === null) symbolicMacs = macsExpr === undefined || symbolicMacs === null ? null : inf.algebra.add(symbolicMacs, macsExpr);
-      else if (symbolicMacs !== null) symbolicMacs = inf.algebra.add(symbolicMacs, macs);
-      const ops = opsCount(entry.ops);
-      if (typeof macs === 'number' && typeof ops === 'number') flops = 2 * macs + ops;
-      else {
-        flops = null;
-        const macsDim: Dim = macs ?? macsExpr ?? null;
-        const f = macsDim === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macsDim), ops);
-        if (typeof f === 'string') flopsExpr = f;
-      }
-      if (node.subgraphs().length > 0) notes.push('subgraph cost not included');
+      const w = work(node, 0);
+      for (const u of w.unknown) unknown.push(u);
+      for (const n of w.notes) notes.push(n);
+      for (const op of w.unknownOps) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      macsDim = w.macs;
+      flopsDim = w.flops;
+      macs = typeof w.macs === 'number' ? w.macs : null;
+      flops = typeof w.flops === 'number' ? w.flops : null;
+      if (typeof w.macs === 'string') macsExpr = w.macs;
+      if (typeof w.flops === 'string') flopsExpr = w.flops;
     }
-    // Every branch above (constant, malformed, no cost model, costed) feeds the symbolic total.
-    if (flopsExpr !== undefined) symbolicFlops = symbolicFlops === null ? null : inf.algebra.add(symbolicFlops, flopsExpr);
-    else if (flops === null) symbolicFlops = null;
-    else if (symbolicFlops !== null) symbolicFlops = inf.algebra.add(symbolicFlops, flops);
+    symbolicMacs = inf.algebra.add(symbolicMacs, macsDim);
+    symbolicFlops = inf.algebra.add(symbolicFlops, flopsDim);
+    if (macs !== null) {
+      macsKnown++;
+      if (!constant) macsTotal += macs;
+    }
+    if (flops !== null) {
+      flopsKnown++;
+      if (!constant) flopsTotal += flops;
+    }
+    if (macsExpr !== undefined || flopsExpr !== undefined) symbolicLayers++;
 
     // Activations (elements): non-constant inputs read, outputs written.
     const shapeOnly = entry?.shapeOnly === true;
@@ -508,13 +706,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       unknown.push(why === undefined ? 'latency: FLOPs or bytes unknown' : `latency: bytes unknown (${why})`);
     }
 
-    if (macsExpr !== undefined) anySymbolic = true;
-    else if (macs === null) symbolicMacs = null;
-    if (macs === null || flops === null) unknownLayers++;
-    else if (!constant) {
-      macsTotal += macs;
-      flopsTotal += flops;
-    }
+    if ((macs === null || flops === null) && macsExpr === undefined && flopsExpr === undefined) unknownLayers++;
 
     const layer: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
       index,
@@ -598,6 +790,9 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   if (live.unknownValues > 0) {
     diagnostics.push({ severity: 'info', code: 'unknown-activation-size', message: `${live.unknownValues} activation(s) have unknown size; peakMemoryBytes is a lower bound` });
   }
+  if (unknownOps.size > 0 || unknownLayers > 0) {
+    diagnostics.push({ severity: 'info', code: 'coverage', message: `MACs known for ${layers.filter((l) => l.macs !== null).length} of ${layers.length} layers; ${unknownLayers} unknown layer(s): the MAC/FLOP totals are null (partial sums in totals.coverage)` });
+  }
   for (const [what, v] of [['MACs', macsTotal], ['FLOPs', flopsTotal], ['params', params]] as const) {
     if (v > Number.MAX_SAFE_INTEGER) diagnostics.push({ severity: 'warning', code: 'precision', message: `total ${what} (${v}) exceeds 2^53: the last digits are not exact` });
   }
@@ -610,8 +805,30 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       return { name: v.name, dtype: code === undefined || code === DataType.UNDEFINED ? 'unknown' : dataTypeName(code), shape: inf.shapeOf(v) };
     });
 
+  const layerCount = layers.length;
+  const symbols = freeSymbols(inputs);
+  /** A whole-model total: the number, or null with its expression and the symbols it waits on. */
+  const whole = (d: Dim): { value: number | null; expr?: string; symbols?: string[] } => {
+    if (typeof d === 'number') return { value: d };
+    if (d === null) return { value: null };
+    return { value: null, expr: d, symbols: exprSymbols(d, symbols) };
+  };
+  const macsW = whole(symbolicMacs);
+  const flopsW = whole(symbolicFlops);
+  const actW = whole(symbolicAct);
+  const latencyKnown = layerCount - latencyUnknownLayers;
+  const latencyComplete = latencyUnknownLayers === 0;
+  const actComplete = actUnknown === 0;
+  const bindings = boundSymbols(graph.inputs.filter((v) => !v.isInitializer), inf);
+  const coverageText = [
+    `MACs known for ${macsKnown} of ${layerCount} layers${symbolicLayers > 0 ? `, ${symbolicLayers} as expressions of symbolic dims` : ''}${unknownLayers > 0 ? `, ${unknownLayers} unknown` : ''}`,
+    `FLOPs known for ${flopsKnown} of ${layerCount} layers`,
+    `latency known for ${latencyKnown} of ${layerCount} layers`,
+  ];
+
   return {
-    model: { name: graph.name, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '), opset: inf.opset, nodes: nodes.length, inputs, symbols: freeSymbols(inputs) },
+    schemaVersion: ANALYSIS_SCHEMA_VERSION,
+    model: { name: graph.name, producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '), opset: inf.opset, nodes: nodes.length, inputs, symbols, bindings },
     convention: CONVENTION,
     device,
     bits,
@@ -622,25 +839,64 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       modelSizeBytes,
       modelSizeBytesAtBits: bits === null ? null : (weightParams * bits) / 8,
       constantBytes,
-      macs: macsTotal,
-      ...(anySymbolic && typeof symbolicMacs === 'string' ? { macsExpr: symbolicMacs } : {}),
-      flops: flopsTotal,
-      ...(typeof symbolicFlops === 'string' ? { flopsExpr: symbolicFlops } : {}),
-      activations: { total: actTotal, ...(typeof symbolicAct === 'string' ? { totalExpr: symbolicAct } : {}), peak: actPeak, peakLayer: actPeakLayer, unknownLayers: actUnknown },
-      peakMemoryBytes: live.peakBytes,
+      macs: macsW.value,
+      ...(macsW.expr !== undefined ? { macsExpr: macsW.expr, macsSymbols: macsW.symbols } : {}),
+      flops: flopsW.value,
+      ...(flopsW.expr !== undefined ? { flopsExpr: flopsW.expr, flopsSymbols: flopsW.symbols } : {}),
+      activations: {
+        total: actComplete ? actTotal : actW.value,
+        ...(actW.expr !== undefined ? { totalExpr: actW.expr, totalSymbols: actW.symbols } : {}),
+        peak: actComplete ? actPeak : null,
+        peakLowerBound: actPeak,
+        peakLayer: actComplete ? actPeakLayer : null,
+        unknownLayers: actUnknown,
+      },
+      peakMemoryBytes: live.unknownValues === 0 ? live.peakBytes : null,
+      peakMemoryLowerBoundBytes: live.peakBytes,
       peakMemoryUnknownValues: live.unknownValues,
-      peakMemoryLayer: live.peakStep >= 0 ? names[live.peakStep]! : null,
-      latency: { seconds: latencySeconds, computeSeconds, memorySeconds, bound: computeBoundLatency >= memoryBoundLatency && computeBoundLatency > 0 ? 'compute' : 'memory' },
+      peakMemoryLayer: live.unknownValues === 0 && live.peakStep >= 0 ? names[live.peakStep]! : null,
+      latency: {
+        seconds: latencyComplete ? latencySeconds : null,
+        computeSeconds: latencyComplete ? computeSeconds : null,
+        memorySeconds: latencyComplete ? memorySeconds : null,
+        bound: !latencyComplete ? null : computeBoundLatency >= memoryBoundLatency && computeBoundLatency > 0 ? 'compute' : 'memory',
+        lowerBoundSeconds: latencySeconds,
+        ...(latencyComplete ? {} : { symbols: symbols.length > 0 ? symbols : undefined }),
+      },
       latencyUnknownLayers,
-      layers: layers.length,
+      layers: layerCount,
       unknownLayers,
+      symbolicLayers,
       computeBoundLayers,
       memoryBoundLayers,
+      coverage: {
+        layers: layerCount,
+        macs: { known: macsKnown, partialSum: macsTotal },
+        flops: { known: flopsKnown, partialSum: flopsTotal },
+        latency: { known: latencyKnown, partialSumSeconds: latencySeconds },
+        activations: { unknownLayers: actUnknown, partialSum: actTotal },
+        text: coverageText,
+      },
     },
     layers,
     memoryTimeline: options.timeline === false ? [] : live.timeline,
     diagnostics,
   };
+}
+
+/** Symbols the caller bound: declared symbolic dims of the graph inputs that inference made concrete. */
+function boundSymbols(inputs: readonly Value[], inf: ShapeInference): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of inputs) {
+    const declared = v.tensorType?.shape;
+    const inferred = inf.shapeOf(v);
+    if (!declared || !inferred) continue;
+    declared.forEach((d, i) => {
+      const x = inferred[i];
+      if (typeof d === 'string' && typeof x === 'number') out[d] = x;
+    });
+  }
+  return out;
 }
 
 /** The symbolic dims of the graph inputs' (inferred, so already bound) shapes, first seen first. */

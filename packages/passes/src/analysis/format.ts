@@ -35,6 +35,7 @@ export function formatBytes(n: number | null | undefined): string {
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined) return '?';
   if (s === 0) return '0';
+  if (s < 1e-6) return `${(s * 1e9).toPrecision(3)} ns`;
   if (s < 1e-3) return `${(s * 1e6).toPrecision(3)} µs`;
   if (s < 1) return `${(s * 1e3).toPrecision(3)} ms`;
   return `${s.toPrecision(3)} s`;
@@ -61,33 +62,61 @@ function activationCell(l: LayerReport): string {
 
 /**
  * A total summed over the layers where it is known: exact when none is missing, "≥ x" when some
- * are, "?" when all are (never a bare 0 that means "unknown").
+ * are, "?" when all are (never a bare 0 that means "unknown"). Kept for counts (MACs of an
+ * optimize comparison); latency and the analysis totals print "?" with their coverage instead.
  */
-export function formatPartial(value: number, missing: number, format: (n: number) => string = formatCount): string {
+export function formatPartial(value: number | null, missing: number, format: (n: number) => string = formatCount): string {
+  if (value === null) return '?';
   if (missing === 0) return format(value);
   return value === 0 ? '?' : `≥ ${format(value)}`;
 }
 
-/** FLOPs, activation and latency totals: exact, an expression of symbolic dims, a lower bound ("≥ …") or unknown ("?"). */
-export function partialTotals(report: AnalysisReport): { flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
+/**
+ * A printed dim expression with digit grouping for humans ("4089184256*N" → "4,089,184,256*N").
+ * Digits inside a symbol's name (p2o.DynamicDimension.1) are left alone; evaluateDimExpr reads
+ * the grouped form back to the same value.
+ */
+export function formatExpr(expr: string): string {
+  return expr.replace(/(?<![\w.])\d{4,}(?![\w.])/g, (m) => formatCount(Number(m)));
+}
+
+/** A whole-model total for humans: the number, its expression (grouped), or "?" — never a partial sum. */
+export function formatTotal(value: number | null, expr: string | undefined, format: (n: number) => string = formatCount): string {
+  if (value !== null) return format(value);
+  return expr !== undefined ? formatExpr(expr) : '?';
+}
+
+/** FLOPs, activation, memory and latency totals for humans: exact, an expression of symbolic dims, or "?". */
+export function partialTotals(report: AnalysisReport): { macs: string; flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
   const t = report.totals;
   return {
-    flops: t.flopsExpr ?? formatPartial(t.flops, t.unknownLayers),
-    activationsTotal: t.activations.totalExpr ?? formatPartial(t.activations.total, t.activations.unknownLayers),
-    activationsPeak: formatPartial(t.activations.peak, t.activations.unknownLayers),
-    peakMemory: formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, formatBytes),
-    latency: formatPartial(t.latency.seconds, t.latencyUnknownLayers, formatSeconds),
+    macs: formatTotal(t.macs, t.macsExpr),
+    flops: formatTotal(t.flops, t.flopsExpr),
+    activationsTotal: formatTotal(t.activations.total, t.activations.totalExpr),
+    activationsPeak: formatTotal(t.activations.peak, undefined),
+    peakMemory: formatTotal(t.peakMemoryBytes, undefined, formatBytes),
+    latency: formatTotal(t.latency.seconds, undefined, formatSeconds),
   };
 }
 
-/** A number when complete, else its formatPartial text. */
-function partialValue(n: number, missing: number): number | string {
-  return missing === 0 ? n : formatPartial(n, missing);
+/** What the unknown totals wait on: the free symbols, or the count of unknown layers. */
+export function waitingOn(report: AnalysisReport): string | undefined {
+  const t = report.totals;
+  if (t.latency.seconds !== null && t.macs !== null && t.flops !== null) return undefined;
+  const parts: string[] = [];
+  if (report.model.symbols.length > 0 && t.symbolicLayers + t.latencyUnknownLayers > 0) parts.push(`symbolic dims ${report.model.symbols.join(', ')} (bind with --dim ${report.model.symbols.map((x) => `${x}=…`).join(' --dim ')})`);
+  if (t.unknownLayers > 0) parts.push(`${t.unknownLayers} layer(s) of unknown cost`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** A total for machine-facing text outputs (Netron): the number, the expression, or "?". */
+function totalValue(n: number | null, expr?: string): number | string {
+  return n !== null ? n : (expr ?? '?');
 }
 
 function macsCell(l: LayerReport): string {
   if (l.macs !== null) return formatCount(l.macs);
-  return l.macsExpr ?? '?';
+  return l.macsExpr !== undefined ? formatExpr(l.macsExpr) : '?';
 }
 
 export interface TableOptions {
@@ -119,7 +148,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   ]);
   const t = report.totals;
   const pt = partialTotals(report);
-  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), t.macsExpr ?? formatPartial(t.macs, t.unknownLayers), pt.activationsTotal, pt.latency, t.latencyUnknownLayers > 0 ? '' : t.latency.bound];
+  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? ''];
   const right = new Set([0, 4, 5, 6, 7]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), totalRow[i]!.length));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
@@ -144,15 +173,15 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push('');
   out.push(`#Params: ${formatCount(t.weightParams)} weights (bias ignored, as in the table); ${formatCount(t.params)} learnable incl. biases and norm scale/shift; ${formatCount(t.bufferParams)} buffers`);
   out.push(`Model size: ${formatBytes(t.modelSizeBytes)} at stored dtypes${t.modelSizeBytesAtBits !== null ? `; ${formatBytes(t.modelSizeBytesAtBits)} at ${report.bits} bits (${formatCount(t.modelSizeBytesAtBits)} B)` : ''}`);
-  // With a FLOPs expression every layer is in it; otherwise say how many are missing from the sums.
-  out.push(`MACs: ${t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)}   FLOPs: ${pt.flops}${t.unknownLayers && t.flopsExpr === undefined ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
-  out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer && t.activations.unknownLayers === 0 ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer && t.peakMemoryUnknownValues === 0 ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
+  out.push(`MACs: ${pt.macs}   FLOPs: ${pt.flops}`);
+  if (t.macs === null || t.flops === null || t.latency.seconds === null) out.push(`${c.yellow}Coverage: ${t.coverage.text.join('; ')}${c.reset}`);
+  out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
   out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
-  if (report.model.symbols.length > 0 && (t.unknownLayers > 0 || t.latencyUnknownLayers > 0 || t.activations.unknownLayers > 0)) {
-    const sym = report.model.symbols;
-    out.push(`${c.yellow}Symbolic dims ${sym.join(', ')}: totals marked ≥ or ? leave out the layers whose shapes depend on them; bind them (--dim ${sym.map((x) => `${x}=1`).join(' --dim ')}, or --input-shape) for exact numbers${c.reset}`);
-  }
+  const bound = Object.entries(report.model.bindings);
+  if (bound.length > 0) out.push(`Symbolic dims bound: ${bound.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  const waits = waitingOn(report);
+  if (waits !== undefined) out.push(`${c.yellow}Totals shown as ? or as expressions wait on ${waits}${c.reset}`);
   out.push(`${c.dim}Convention: ${report.convention}${c.reset}`);
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
@@ -180,7 +209,9 @@ export function analysisToCsv(report: AnalysisReport): string {
   const lines = [
     `# convention: ${report.convention}`,
     `# device: ${report.device.id} v${report.device.version} (${report.device.precision}, ${report.device.peakFlops} FLOP/s, ${report.device.memoryBandwidth} B/s)`,
-    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}`,
+    // A total that is not known is empty (never a partial sum); its expression and symbols follow.
+    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs ?? ''} flops=${t.flops ?? ''} activations=${t.activations.total ?? ''} peakActivations=${t.activations.peak ?? ''} peakMemoryBytes=${t.peakMemoryBytes ?? ''} latencySeconds=${t.latency.seconds ?? ''} unknownLayers=${t.unknownLayers} symbolicLayers=${t.symbolicLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr} macsSymbols=${t.macsSymbols!.join(';')}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr} flopsSymbols=${t.flopsSymbols!.join(';')}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}${Object.keys(report.model.bindings).length ? ` bindings=${Object.entries(report.model.bindings).map(([k, v]) => `${k}:${v}`).join(';')}` : ''}`,
+    `# coverage: ${t.coverage.text.join('; ')}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
@@ -213,13 +244,15 @@ export function analysisToMarkdown(report: AnalysisReport): string {
     ['Buffers (BN running statistics)', formatCount(t.bufferParams)],
     ['Model size (stored dtypes)', `${formatCount(t.modelSizeBytes)} B`],
     ...(t.modelSizeBytesAtBits !== null ? [[`Model size at ${report.bits} bits`, `${formatCount(t.modelSizeBytesAtBits)} B`] as [string, string]] : []),
-    ['MACs', t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)],
+    ['MACs', pt.macs],
     ['FLOPs', pt.flops],
     ['Activations (total)', pt.activationsTotal],
     ['Activations (peak)', pt.activationsPeak],
-    ['Peak live memory (activations)', formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, (n) => `${formatCount(n)} B`)],
+    ['Peak live memory (activations)', formatTotal(t.peakMemoryBytes, undefined, (n) => `${formatCount(n)} B`)],
     [`Latency estimate (${d.id}, ${d.precision})`, pt.latency],
     ['Layers unknown', formatCount(t.unknownLayers)],
+    ['Coverage', t.coverage.text.join('; ')],
+    ...(Object.keys(report.model.bindings).length ? [['Symbolic dims bound', Object.entries(report.model.bindings).map(([k, v]) => `${k}=${v}`).join(', ')] as [string, string]] : []),
   ];
   for (const [k, v] of rows) out.push(`| ${k} | ${mdCell(v)} |`);
   out.push('', `Device: ${mdCell(d.title)} (${d.id} v${d.version}) — ${mdCell(d.source)}`, '');
@@ -237,7 +270,7 @@ export function analysisToMarkdown(report: AnalysisReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const TOP_ORDER = ['model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics'];
+const TOP_ORDER = ['schemaVersion', 'model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics'];
 
 function canonical(v: unknown, top = false): unknown {
   if (Array.isArray(v)) return v.map((x) => canonical(x));
@@ -284,14 +317,18 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
   const metrics: NetronItem[] = [
     { kind: 'model', target: '', name: 'parameters', value: t.params },
     { kind: 'model', target: '', name: 'weight parameters', value: t.weightParams },
-    // A total missing some layers is shown as text ("≥ 1,234" or "?"), never as a plain number.
-    { kind: 'model', target: '', name: 'MACs', value: t.macsExpr ?? partialValue(t.macs, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'FLOPs', value: t.flopsExpr ?? partialValue(t.flops, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'activations (total)', value: t.activations.totalExpr ?? partialValue(t.activations.total, t.activations.unknownLayers) },
-    { kind: 'model', target: '', name: 'activations (peak)', value: partialValue(t.activations.peak, t.activations.unknownLayers) },
-    { kind: 'model', target: '', name: 'peak memory (bytes)', value: partialValue(t.peakMemoryBytes, t.peakMemoryUnknownValues) },
-    { kind: 'model', target: '', name: 'latency estimate (µs)', value: partialValue(round(t.latency.seconds * 1e6), t.latencyUnknownLayers) },
+    // A total that is not known is its expression or "?", never a partial sum.
+    { kind: 'model', target: '', name: 'MACs', value: totalValue(t.macs, t.macsExpr) },
+    { kind: 'model', target: '', name: 'FLOPs', value: totalValue(t.flops, t.flopsExpr) },
+    { kind: 'model', target: '', name: 'activations (total)', value: totalValue(t.activations.total, t.activations.totalExpr) },
+    { kind: 'model', target: '', name: 'activations (peak)', value: totalValue(t.activations.peak) },
+    { kind: 'model', target: '', name: 'peak memory (bytes)', value: totalValue(t.peakMemoryBytes) },
+    { kind: 'model', target: '', name: 'latency estimate (µs)', value: totalValue(t.latency.seconds === null ? null : round(t.latency.seconds * 1e6)) },
+    { kind: 'model', target: '', name: 'coverage', value: t.coverage.text.join('; ') },
   ];
+  const bound = Object.entries(report.model.bindings);
+  if (bound.length > 0) metadata.push({ kind: 'model', target: '', name: 'onnxkit symbolic dims bound', value: bound.map(([k, v]) => `${k}=${v}`).join(', ') });
+  if (report.model.symbols.length > 0) metadata.push({ kind: 'model', target: '', name: 'onnxkit free symbolic dims', value: report.model.symbols.join(', ') });
   let unnamed = 0;
   for (const l of report.layers) {
     if (l.unnamed) {
