@@ -98,6 +98,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--dim <symbol=n>', 'bind a symbolic dim wherever the inputs use it, e.g. N=1 (repeatable)', collect)
       .option('--device <name>', 'roofline device: jetson-agx-orin, raspberry-pi-4, h100-sxm, local (see calibrate) or a profile .json', 'jetson-agx-orin')
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
+      .option('--training-batch <n>', 'batch size of the training-memory estimate (default: the model batch, else 1)')
+      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj); default Horowitz ISSCC 2014, 45 nm')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
       .option('-o, --output <file>', 'write the table/JSON/CSV/Markdown to a file instead of stdout')
       .option('--all', 'also list constant layers (shape computations done once at load)')

@@ -139,6 +139,21 @@ describe('onnxkit analyze', () => {
     expect(JSON.parse(readFileSync(netron, 'utf8')).signature).toBe('netron:attachment');
   });
 
+  it('energy and training memory: --energy-table supplies a device table, --training-batch the batch', () => {
+    const table = join(tmp, 'energy.json');
+    writeFileSync(table, JSON.stringify({ source: 'my accelerator, measured', dramReadPj: 100, sramReadPj: 2, multPj: 1, addPj: 0.5 }));
+    const r = onnxkit(['analyze', alexnetFile, '--json', '--energy-table', table, '--training-batch', '8']);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.totals.energy.table.source).toBe('my accelerator, measured');
+    expect(a.totals.training.batch).toBe(8);
+    const text = onnxkit(['analyze', alexnetFile]).stdout;
+    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    expect(text).toMatch(/Training memory \(fp32, batch 1\)/);
+    writeFileSync(table, JSON.stringify({ dramReadPj: 100 }));
+    expectOneLineError(onnxkit(['analyze', alexnetFile, '--energy-table', table]), 2, /give a source/);
+  });
+
   it('a symbolic batch: ? and an expression instead of zeros, and --dim binds the symbol', () => {
     const free = onnxkit(['analyze', FIXTURE]);
     expect(free.code).toBe(0);

@@ -292,6 +292,20 @@ describe('renderReport with a symbolic batch', () => {
   });
 });
 
+describe("renderReport: the lecture's other costs (issue 16.6)", () => {
+  it('shows the energy estimate with its cited per-op energies and the training memory', () => {
+    const model = mobilenetv2({ weights: 'zeros' });
+    const analysis = analyzeModel(model, { trainingBatch: 16 });
+    const html = renderReport({ model: summarizeModel(model), analysis });
+    expect(html).toContain('<div class="label">Estimated energy</div>');
+    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, mult 3.7 pJ, add 0.9 pJ');
+    expect(html).toContain('Horowitz');
+    expect(html).toContain('<div class="label">Training memory (batch 16)</div>');
+    expect(html).toContain(`${fmtBytes(analysis.totals.training.totalBytes.adam)} Adam`);
+    expect(html).toMatch(/data-key="energy"/);
+  });
+});
+
 describe('adapters', () => {
   it('summarizes a model: interface, metadata, node count and op histogram', () => {
     const m = resnet50();

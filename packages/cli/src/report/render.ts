@@ -73,6 +73,15 @@ function nav(present: readonly SectionId[]): string {
 }
 
 /** A symbolic count with readable coefficients: "300774272*N" → "301 M·N". */
+function fmtJoules(j: number | null | undefined): string {
+  if (j === null || j === undefined) return 'unknown';
+  if (j === 0) return '0 J';
+  if (j < 1e-6) return `${fmtNum(j * 1e9)} nJ`;
+  if (j < 1e-3) return `${fmtNum(j * 1e6)} µJ`;
+  if (j < 1) return `${fmtNum(j * 1e3)} mJ`;
+  return `${fmtNum(j)} J`;
+}
+
 function fmtExpr(expr: string): string {
   return expr.replace(/\d{4,}/g, (n) => fmtSI(Number(n))).replace(/\*/g, '·');
 }
@@ -154,6 +163,25 @@ function overview(d: ReportData): string {
       exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound === null ? t.coverage.text[2]! : `${t.latency.bound}-bound overall`}; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
       after: after(o?.latency.seconds, t.latency.seconds, fmtSeconds),
     },
+    ...(t.energy
+      ? [
+          {
+            label: 'Estimated energy',
+            value: partial(t.energy.joules, t.energy.unknownLayers, fmtJoules),
+            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ (${t.energy.table.source})`,
+            after: after(o?.energy?.joules, t.energy.joules, fmtJoules),
+          },
+        ]
+      : []),
+    ...(t.training
+      ? [
+          {
+            label: `Training memory (batch ${t.training.batch})`,
+            value: partial(t.training.totalBytes.adam, 0, (x) => `${fmtBytes(x)} Adam`),
+            exact: `fp32: weights ${fmtBytes(t.training.weightsBytes)} + gradients ${fmtBytes(t.training.gradientsBytes)} + optimizer state (SGD-momentum ${fmtBytes(t.training.optimizerBytes.sgdMomentum)}, Adam ${fmtBytes(t.training.optimizerBytes.adam)}) + stored activations ${t.training.activationsBytes === null ? 'unknown' : fmtBytes(t.training.activationsBytes)}; ${t.training.totalBytes.sgdMomentum === null ? '' : `${fmtBytes(t.training.totalBytes.sgdMomentum)} with SGD-momentum`}`,
+          },
+        ]
+      : []),
     lat
       ? {
           label: 'Measured latency',
@@ -393,7 +421,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
   )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
-  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
+  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules))}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
 }
 
 function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: ReportLatency['perLayer'], hidden: boolean): string {
@@ -411,6 +439,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['bytes', 'bytes', true],
     ['arithmeticIntensity', 'FLOP/B', true],
     ['latency', 'est. time', true],
+    ['energy', 'est. energy', true],
     ...(measured ? ([['measured', 'measured', true]] as [string, string, boolean][]) : []),
     ['bound', 'bound', false],
   ];

@@ -18,6 +18,7 @@ import { COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } fro
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic } from './inference-types.js';
+import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
 import { inferShapes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
 
@@ -33,6 +34,10 @@ export interface AnalyzeOptions extends InferShapesOptions {
   inference?: ShapeInference;
   /** Include the per-step memory timeline (default true). */
   timeline?: boolean;
+  /** Per-operation energies (default: the device profile's `energy`, else Horowitz ISSCC 2014, 45 nm). */
+  energy?: EnergyTable;
+  /** Batch size of the training-memory estimate (default: the model's batch when concrete, else 1). */
+  trainingBatch?: number;
 }
 
 export type Bound = 'compute' | 'memory';
@@ -68,6 +73,8 @@ export interface LayerReport {
   readonly bytes: { readonly weights: number; readonly input: number | null; readonly output: number | null };
   readonly arithmeticIntensity: number | null;
   readonly latency: number | null;
+  /** Energy estimate (see ENERGY_CONVENTION); null parts when MACs, FLOPs or bytes are unknown. */
+  readonly energy: LayerEnergy;
   /** Which roofline limit dominates; null when unknown or when the layer costs nothing (a view). */
   readonly bound: Bound | null;
   /** An element-wise activation (or inference BatchNorm) the lecture counts as in place. */
@@ -157,6 +164,20 @@ export interface AnalysisTotals {
   readonly symbolicLayers: number;
   readonly computeBoundLayers: number;
   readonly memoryBoundLayers: number;
+  /** Energy of one inference: null when a layer's energy is unknown (lowerBoundJoules sums the known). */
+  readonly energy: {
+    readonly joules: number | null;
+    readonly computeJoules: number | null;
+    readonly sramJoules: number | null;
+    readonly dramJoules: number | null;
+    readonly lowerBoundJoules: number;
+    readonly unknownLayers: number;
+    /** The per-operation energies used, with their source. */
+    readonly table: EnergyTable;
+    readonly convention: string;
+  };
+  /** Memory to train the model at a batch size (weights, gradients, optimizer state, stored activations). */
+  readonly training: TrainingMemory;
   /** How much of the model the numbers cover, with the partial sums over known layers. */
   readonly coverage: {
     readonly layers: number;
@@ -260,8 +281,12 @@ function elements(shape: readonly Dim[] | null | undefined): number | null {
   return n;
 }
 
+function deviceProfile(d: string | DeviceProfile | undefined): DeviceProfile {
+  return d === undefined ? getDevice(DEFAULT_DEVICE) : typeof d === 'string' ? getDevice(d) : parseDeviceProfile(d);
+}
+
 function resolveDevice(d: string | DeviceProfile | undefined, bits: number | null): DeviceUse {
-  const p = d === undefined ? getDevice(DEFAULT_DEVICE) : typeof d === 'string' ? getDevice(d) : parseDeviceProfile(d);
+  const p = deviceProfile(d);
   let precision: DeviceUse['precision'] = 'fp32';
   let peak = p.peakFlops.fp32;
   if (bits !== null && bits <= 8 && p.peakFlops.int8) {
@@ -280,6 +305,9 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     throw new AnalysisError(`bits must be an integer from 1 to 64, got ${bits}`, { hint: 'e.g. --bits 8 for int8 weights' });
   }
   const device = resolveDevice(options.device, bits);
+  if (options.trainingBatch !== undefined && (!Number.isSafeInteger(options.trainingBatch) || options.trainingBatch < 1)) {
+    throw new AnalysisError(`trainingBatch must be a positive integer, got ${options.trainingBatch}`, { hint: 'e.g. --training-batch 32' });
+  }
   const inf = options.inference ?? inferShapes(model, options);
   const graph = model.graph;
   const nodes = graph.nodes;
@@ -407,6 +435,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   let symbolicAct: Dim = 0;
   let macsKnown = 0;
   let flopsKnown = 0;
+  const energyTable = options.energy ?? deviceProfile(options.device).energy ?? HOROWITZ_45NM;
+  const energySum = { joules: 0, compute: 0, sram: 0, dram: 0, unknown: 0 };
   let symbolicLayers = 0;
 
   /** Element-wise op count of the table's linear form (a number, an expression, or null). */
@@ -708,6 +738,16 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
     if ((macs === null || flops === null) && macsExpr === undefined && flopsExpr === undefined) unknownLayers++;
 
+    const energy = constant
+      ? { joules: 0, computeJoules: 0, sramJoules: 0, dramJoules: 0 }
+      : layerEnergy(energyTable, macs, flops, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + weightBytes);
+    if (energy.joules === null) energySum.unknown++;
+    else {
+      energySum.joules += energy.joules;
+      energySum.compute += energy.computeJoules!;
+      energySum.sram += energy.sramJoules!;
+      energySum.dram += energy.dramJoules!;
+    }
     const layer: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
       index,
       name,
@@ -724,6 +764,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       bytes: { weights: constant ? 0 : weightBytes, input: bytesIn, output: bytesOut },
       arithmeticIntensity: intensity,
       latency,
+      energy,
       bound,
     };
     if (!node.name) layer.unnamed = true;
@@ -807,6 +848,19 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
   const layerCount = layers.length;
   const symbols = freeSymbols(inputs);
+  /** Training memory: the activation total per sample (the first input's leading dim is the batch) × the batch. */
+  const training = (): TrainingMemory => {
+    const b0 = inputs[0]?.shape?.[0];
+    const total = actUnknown === 0 ? actTotal : null;
+    let perSample: number | null = null;
+    if (typeof b0 === 'number' && b0 > 0 && total !== null) perSample = total / b0;
+    else if (typeof b0 === 'string' && typeof symbolicAct === 'string') {
+      const syms = exprSymbols(symbolicAct, symbols);
+      if (syms.length === 1 && syms[0] === b0) perSample = evaluateDimExpr(symbolicAct, { [b0]: 1 }, symbols);
+    }
+    const batch = options.trainingBatch ?? (typeof b0 === 'number' && b0 > 0 ? b0 : 1);
+    return trainingMemory(params, perSample, batch);
+  };
   /** A whole-model total: the number, or null with its expression and the symbols it waits on. */
   const whole = (d: Dim): { value: number | null; expr?: string; symbols?: string[] } => {
     if (typeof d === 'number') return { value: d };
@@ -869,6 +923,17 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       symbolicLayers,
       computeBoundLayers,
       memoryBoundLayers,
+      energy: {
+        joules: energySum.unknown === 0 ? energySum.joules : null,
+        computeJoules: energySum.unknown === 0 ? energySum.compute : null,
+        sramJoules: energySum.unknown === 0 ? energySum.sram : null,
+        dramJoules: energySum.unknown === 0 ? energySum.dram : null,
+        lowerBoundJoules: energySum.joules,
+        unknownLayers: energySum.unknown,
+        table: energyTable,
+        convention: ENERGY_CONVENTION,
+      },
+      training: training(),
       coverage: {
         layers: layerCount,
         macs: { known: macsKnown, partialSum: macsTotal },

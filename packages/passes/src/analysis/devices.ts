@@ -7,6 +7,7 @@
  * Peak numbers are vendor peaks for dense math (no structured sparsity): real kernels reach a
  * fraction of them, so a roofline estimate is a lower bound on latency.
  */
+import { parseEnergyTable, type EnergyTable } from './energy.js';
 import { DeviceProfileError } from './errors.js';
 
 export interface PeakFlops {
@@ -33,6 +34,8 @@ export interface DeviceProfile {
   readonly measuredAt?: string;
   /** How a measured profile was obtained. */
   readonly method?: string;
+  /** The device's own per-operation energies (default: Horowitz ISSCC 2014, 45 nm). */
+  readonly energy?: EnergyTable;
 }
 
 const T = 1e12;
@@ -141,5 +144,6 @@ export function parseDeviceProfile(json: unknown): DeviceProfile {
     source,
     ...(measuredAt !== undefined ? { measuredAt } : {}),
     ...(method !== undefined ? { method } : {}),
+    ...(r.energy !== undefined ? { energy: parseEnergyTable(r.energy, 'device profile: energy') } : {}),
   };
 }

@@ -31,6 +31,16 @@ export function formatBytes(n: number | null | undefined): string {
   return u === 0 ? `${formatCount(n)} B` : `${v.toFixed(v >= 100 ? 1 : 2)} ${units[u]}`;
 }
 
+/** Joules in the unit that keeps 3 significant digits readable (nJ, µJ, mJ, J). */
+export function formatJoules(j: number | null | undefined): string {
+  if (j === null || j === undefined) return '?';
+  if (j === 0) return '0';
+  if (j < 1e-6) return `${(j * 1e9).toPrecision(3)} nJ`;
+  if (j < 1e-3) return `${(j * 1e6).toPrecision(3)} µJ`;
+  if (j < 1) return `${(j * 1e3).toPrecision(3)} mJ`;
+  return `${j.toPrecision(3)} J`;
+}
+
 /** Seconds in the unit that keeps 3 significant digits readable (µs, ms, s). */
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined) return '?';
@@ -134,7 +144,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   const c = options.color ? ANSI : { bold: '', dim: '', red: '', green: '', yellow: '', reset: '' };
   const layers = report.layers.filter((l) => options.showConstant || !l.constant);
   // #Params as in the lecture's tables: weights only, bias ignored (learnable totals below).
-  const header = ['#', 'Layer', 'Op', 'C×H×W', '#Params', 'MACs', 'Activations', 'Latency', 'Bound'];
+  const header = ['#', 'Layer', 'Op', 'C×H×W', '#Params', 'MACs', 'Activations', 'Latency', 'Bound', 'Energy'];
   const rows = layers.map((l) => [
     String(l.index),
     l.name,
@@ -145,11 +155,12 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
     activationCell(l),
     formatSeconds(l.latency),
     l.bound ?? (l.latency === null ? '?' : ''),
+    formatJoules(l.energy.joules),
   ]);
   const t = report.totals;
   const pt = partialTotals(report);
-  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? ''];
-  const right = new Set([0, 4, 5, 6, 7]);
+  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? '', formatJoules(t.energy.joules)];
+  const right = new Set([0, 4, 5, 6, 7, 9]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), totalRow[i]!.length));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
@@ -178,6 +189,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
   out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
+  for (const line of costLines(report)) out.push(line);
   const bound = Object.entries(report.model.bindings);
   if (bound.length > 0) out.push(`Symbolic dims bound: ${bound.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   const waits = waitingOn(report);
@@ -186,6 +198,17 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
   return out.join('\n');
+}
+
+/** The energy and training-memory lines of the human outputs (table, Markdown, report). */
+export function costLines(report: AnalysisReport): string[] {
+  const t = report.totals;
+  const e = t.energy;
+  const tr = t.training;
+  return [
+    `Energy estimate: ${formatJoules(e.joules)} per inference${e.joules !== null ? ` (arithmetic ${formatJoules(e.computeJoules)}, SRAM ${formatJoules(e.sramJoules)}, DRAM ${formatJoules(e.dramJoules)})` : ` (${e.unknownLayers} layer(s) unknown)`} — per op: DRAM read ${e.table.dramReadPj} pJ, SRAM read ${e.table.sramReadPj} pJ, float mult ${e.table.multPj} pJ, add ${e.table.addPj} pJ; ${e.table.source}`,
+    `Training memory (fp32, batch ${tr.batch}): weights ${formatBytes(tr.weightsBytes)} + gradients ${formatBytes(tr.gradientsBytes)} + optimizer state (SGD-momentum ${formatBytes(tr.optimizerBytes.sgdMomentum)}, Adam ${formatBytes(tr.optimizerBytes.adam)}) + stored activations ${formatBytes(tr.activationsBytes)} = ${formatBytes(tr.totalBytes.sgdMomentum)} with SGD-momentum, ${formatBytes(tr.totalBytes.adam)} with Adam`,
+  ];
 }
 
 function csvField(v: unknown): string {
@@ -197,7 +220,7 @@ function csvField(v: unknown): string {
 const CSV_COLUMNS = [
   'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops', 'flopsExpr',
   'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
-  'bound', 'inPlace', 'alias', 'constant', 'unknown',
+  'bound', 'energyJoules', 'inPlace', 'alias', 'constant', 'unknown',
 ] as const;
 
 /**
@@ -212,13 +235,15 @@ export function analysisToCsv(report: AnalysisReport): string {
     // A total that is not known is empty (never a partial sum); its expression and symbols follow.
     `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs ?? ''} flops=${t.flops ?? ''} activations=${t.activations.total ?? ''} peakActivations=${t.activations.peak ?? ''} peakMemoryBytes=${t.peakMemoryBytes ?? ''} latencySeconds=${t.latency.seconds ?? ''} unknownLayers=${t.unknownLayers} symbolicLayers=${t.symbolicLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr} macsSymbols=${t.macsSymbols!.join(';')}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr} flopsSymbols=${t.flopsSymbols!.join(';')}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}${Object.keys(report.model.bindings).length ? ` bindings=${Object.entries(report.model.bindings).map(([k, v]) => `${k}:${v}`).join(';')}` : ''}`,
     `# coverage: ${t.coverage.text.join('; ')}`,
+    `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj} source=${JSON.stringify(t.energy.table.source)}`,
+    `# training: batch=${t.training.batch} weightsBytes=${t.training.weightsBytes} gradientsBytes=${t.training.gradientsBytes} sgdMomentumStateBytes=${t.training.optimizerBytes.sgdMomentum} adamStateBytes=${t.training.optimizerBytes.adam} activationsBytes=${t.training.activationsBytes ?? ''} totalSgdMomentumBytes=${t.training.totalBytes.sgdMomentum ?? ''} totalAdamBytes=${t.training.totalBytes.adam ?? ''}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
     const row: unknown[] = [
       l.index, l.name, l.opType, l.outputShape === null ? '' : formatShape(l.outputShape), l.params, l.weightParams, l.bufferParams,
       l.macs, l.macsExpr, l.flops, l.flopsExpr, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
-      l.arithmeticIntensity, l.latency, l.bound, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
+      l.arithmeticIntensity, l.latency, l.bound, l.energy.joules, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
     ];
     lines.push(row.map(csvField).join(','));
   }
@@ -252,10 +277,14 @@ export function analysisToMarkdown(report: AnalysisReport): string {
     [`Latency estimate (${d.id}, ${d.precision})`, pt.latency],
     ['Layers unknown', formatCount(t.unknownLayers)],
     ['Coverage', t.coverage.text.join('; ')],
+    ['Energy per inference', formatJoules(t.energy.joules)],
+    [`Training memory, SGD-momentum (batch ${t.training.batch})`, formatBytes(t.training.totalBytes.sgdMomentum)],
+    [`Training memory, Adam (batch ${t.training.batch})`, formatBytes(t.training.totalBytes.adam)],
     ...(Object.keys(report.model.bindings).length ? [['Symbolic dims bound', Object.entries(report.model.bindings).map(([k, v]) => `${k}=${v}`).join(', ')] as [string, string]] : []),
   ];
   for (const [k, v] of rows) out.push(`| ${k} | ${mdCell(v)} |`);
   out.push('', `Device: ${mdCell(d.title)} (${d.id} v${d.version}) — ${mdCell(d.source)}`, '');
+  for (const line of costLines(report)) out.push(`${mdCell(line)}`, '');
   out.push('| # | Layer | Op | C×H×W | #Params (bias ignored) | MACs | Activations | Latency | Bound |', '|---:|---|---|---|---:|---:|---:|---:|---|');
   for (const l of report.layers) {
     if (l.constant) continue;
@@ -312,6 +341,7 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
   const t = report.totals;
   const metadata: NetronItem[] = [
     { kind: 'model', target: '', name: 'onnxkit convention', value: report.convention },
+    { kind: 'model', target: '', name: 'onnxkit energy table', value: t.energy.table.source },
     { kind: 'model', target: '', name: 'onnxkit device', value: `${report.device.title} (${report.device.id} v${report.device.version}, ${report.device.precision})` },
   ];
   const metrics: NetronItem[] = [
@@ -325,6 +355,8 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
     { kind: 'model', target: '', name: 'peak memory (bytes)', value: totalValue(t.peakMemoryBytes) },
     { kind: 'model', target: '', name: 'latency estimate (µs)', value: totalValue(t.latency.seconds === null ? null : round(t.latency.seconds * 1e6)) },
     { kind: 'model', target: '', name: 'coverage', value: t.coverage.text.join('; ') },
+    { kind: 'model', target: '', name: 'energy estimate (µJ)', value: totalValue(t.energy.joules === null ? null : round(t.energy.joules * 1e6)) },
+    { kind: 'model', target: '', name: `training memory, Adam, batch ${t.training.batch} (bytes)`, value: totalValue(t.training.totalBytes.adam) },
   ];
   const bound = Object.entries(report.model.bindings);
   if (bound.length > 0) metadata.push({ kind: 'model', target: '', name: 'onnxkit symbolic dims bound', value: bound.map(([k, v]) => `${k}=${v}`).join(', ') });
@@ -345,6 +377,7 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
     add('activations', l.alias ? 'view' : l.inPlace ? 'in place' : l.activations.output);
     add('latency estimate (µs)', l.latency === null ? undefined : round(l.latency * 1e6));
     add('bound', l.bound);
+    add('energy estimate (µJ)', l.energy.joules === null ? undefined : round(l.energy.joules * 1e6));
     add('arithmetic intensity (FLOP/B)', l.arithmeticIntensity === null ? undefined : round(l.arithmeticIntensity));
     if (l.unknown) add('unknown', l.unknown.join('; '));
   }

@@ -25,6 +25,8 @@ export {
   formatCount,
   formatBytes,
   formatSeconds,
+  formatJoules,
+  costLines,
   formatPerSample,
   formatPartial,
   partialTotals,
@@ -35,3 +37,4 @@ export {
   type NetronAttachment,
   type NetronItem,
 } from './format.js';
+export { HOROWITZ_45NM, ENERGY_CONVENTION, layerEnergy, parseEnergyTable, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';

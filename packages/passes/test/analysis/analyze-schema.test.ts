@@ -181,3 +181,43 @@ describe('printed expressions parse back to the same value', () => {
     expect(() => evaluateDimExpr('2*M', { N: 1 })).toThrow(/'M' is not bound/);
   });
 });
+
+describe("the lecture's other costs (issue 16.6)", () => {
+  it('energy per layer and in total from MACs and bytes moved, with the cited per-op energies', () => {
+    const r = analyzeModel(alexnet({ weights: 'zeros' }));
+    const e = r.totals.energy;
+    expect(e.table).toMatchObject({ dramReadPj: 640, sramReadPj: 5, multPj: 3.7, addPj: 0.9 });
+    expect(e.table.source).toMatch(/Horowitz.*ISSCC 2014.*45 nm/);
+    // Hand formula on the first conv: MACs × (3.7 + 0.9) + other FLOPs × 0.9 + 2·MACs × 5 + bytes/4 × 640 (pJ).
+    const c = r.layers.find((l) => l.opType === 'Conv')!;
+    const bytes = c.bytes.weights + c.bytes.input! + c.bytes.output!;
+    const want = (c.macs! * 4.6 + (c.flops! - 2 * c.macs!) * 0.9 + 2 * c.macs! * 5 + (bytes / 4) * 640) * 1e-12;
+    expect(c.energy.joules).toBeCloseTo(want, 15);
+    expect(e.joules).toBeCloseTo(r.layers.reduce((s, l) => s + l.energy.joules!, 0), 12);
+    // Data movement dominates arithmetic, the lecture's point.
+    expect(e.dramJoules!).toBeGreaterThan(e.computeJoules!);
+    const text = formatAnalysisTable(r);
+    expect(text).toMatch(/Energy estimate: [\d.]+ mJ per inference .*DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    // A device's own table.
+    const own = { source: 'my 7 nm measurement', dramReadPj: 100, sramReadPj: 1, multPj: 0.5, addPj: 0.1 };
+    const r2 = analyzeModel(alexnet({ weights: 'zeros' }), { energy: own });
+    expect(r2.totals.energy.table).toEqual(own);
+    expect(r2.totals.energy.joules!).toBeLessThan(e.joules!);
+    const r3 = analyzeModel(alexnet({ weights: 'zeros' }), { device: { id: 'mine', version: '1', peakFlops: { fp32: 1e12 }, memoryBandwidth: 1e11, source: 'test', energy: own } as never });
+    expect(r3.totals.energy.table).toEqual(own);
+  });
+
+  it('training memory: weights, gradients, SGD-momentum and Adam state, activations at a batch size', () => {
+    const r = analyzeModel(resnet50({ batch: 'N', weights: 'zeros' }), { trainingBatch: 32 });
+    const tr = r.totals.training;
+    const P = r.totals.params;
+    expect(tr).toMatchObject({ batch: 32, weightsBytes: 4 * P, gradientsBytes: 4 * P, optimizerBytes: { sgdMomentum: 4 * P, adam: 8 * P } });
+    const one = analyzeModel(resnet50({ batch: 1, weights: 'zeros' })).totals;
+    expect(tr.activationsBytes).toBe(one.activations.total! * 32 * 4);
+    expect(tr.totalBytes.adam).toBe(16 * P + tr.activationsBytes!);
+    // The lecture's point: at batch 32, activations, not weights, dominate training memory.
+    expect(tr.activationsBytes!).toBeGreaterThan(tr.weightsBytes + tr.gradientsBytes + tr.optimizerBytes.adam);
+    expect(formatAnalysisTable(r)).toMatch(/Training memory \(fp32, batch 32\): weights [\d.]+ MB \+ gradients/);
+    expect(() => analyzeModel(alexnet({ weights: 'zeros' }), { trainingBatch: 0 })).toThrow(/trainingBatch must be a positive integer/);
+  });
+});
