@@ -5,7 +5,7 @@
  */
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, type PipelineReport } from '@onnxkit/passes';
-import { benchPair, compareWithRoofline, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
+import { benchPair, compareWithRoofline, formatSpeedup, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
 import { latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
 import type { Progress, StepHandle } from './ui.js';
 
@@ -119,7 +119,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
         synthetic,
         onProgress: (p) => step.update(p.total ? p.done / p.total : undefined, `${p.phase} ${p.model}`),
       });
-      step.done(`${pair.a.latency.p50Ms.toFixed(2)} → ${pair.b.latency.p50Ms.toFixed(2)} ms (×${pair.ratio.median.toFixed(3)})`);
+      step.done(`p50 ${pair.a.latency.p50Ms.toFixed(2)} / ${pair.b.latency.p50Ms.toFixed(2)} ms, speed-up ${formatSpeedup(pair.ratio, pair.a.iterations)}`);
       if (profile) result.benchProfiled = pair;
       else result.benchAll = pair;
     }

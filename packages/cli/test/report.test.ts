@@ -189,13 +189,20 @@ describe('renderReport on ResNet-50', () => {
     expectIn(everything, '9% faster'); // no interval given: the median speaks for itself
 
     // A ratio whose confidence interval spans 1 is not called faster or slower.
-    const noisy = renderReport({ ...full, latency: { ...latency, ratio: 0.997, ratioCi: { low: 0.99, high: 1.004, level: 0.96 } } });
-    expectIn(noisy, '96% confidence interval ×0.990–×1.004');
+    // One confidence level everywhere: 95% is printed whatever the exact coverage of the order statistics.
+    const noisy = renderReport({ ...full, latency: { ...latency, ratio: 0.997, ratioCi: { low: 0.99, high: 1.004, level: 0.95, coverage: 0.967, reached: true } } });
+    expectIn(noisy, '95% confidence interval ×0.990–×1.004');
+    expectNotIn(noisy, '96%');
+    expectNotIn(noisy, '97%');
     expectIn(noisy, 'no difference beyond the measurement noise');
     expectNotIn(noisy, 'faster');
-    const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.96 } } });
+    const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.95, coverage: 0.96, reached: true } } });
     expectIn(clear, '10% faster');
-    const tooFew = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.75 } } });
+    // The card and the comparison table state the same speed-up (not a ratio of p50s beside it).
+    const changes = [...clear.matchAll(/×0\.900 \(−10\.0%\)/g)];
+    expect(changes.length).toBeGreaterThanOrEqual(2);
+    const tooFew = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.95, coverage: 0.75, reached: false } } });
+    expectIn(tooFew, 'too few pairs for a 95% interval');
     expectIn(tooFew, 'no difference beyond the measurement noise');
 
     const failed = renderReport({ ...full, verification: { ...verification, equivalent: false, reason: 'output differs', outputs: [{ ...verification.outputs[0]!, pass: false, mismatches: 7 }] } });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, medianInterval, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
@@ -83,6 +83,30 @@ describe('benchPair', () => {
     expect(r.ratio.ci.low).toBeLessThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.high).toBeGreaterThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.level).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('one way to state a speed-up (issue 16.5)', () => {
+  test('the interval is always called 95%, its exact coverage kept apart', () => {
+    for (const n of [6, 10, 20, 50, 51]) {
+      const r = ratioStats(Array.from({ length: n }, (_, i) => 0.9 + i / 1000));
+      expect(r.ci.level).toBe(CONFIDENCE_LEVEL);
+      expect(r.ci.level).toBe(0.95);
+      expect(r.ci.coverage).toBeGreaterThanOrEqual(0.95);
+      expect(r.ci.reached).toBe(true);
+      expect(formatSpeedup(r, n)).toMatch(new RegExp(`^×0\\.9\\d\\d \\(95% CI ×[\\d.]+–×[\\d.]+, median of ${n} interleaved pair ratios\\)$`));
+      expect(r.definition).toMatch(/median over interleaved pairs/);
+    }
+    const few = ratioStats([0.9, 0.91, 0.92]);
+    expect(few.ci).toMatchObject({ level: 0.95, reached: false });
+    expect(few.verdict).toBe('same');
+    expect(formatSpeedup(few, 3)).toContain('too few pairs (3) for a 95% interval');
+  });
+
+  test('p50s printed with the speed-up agree with it, or say why not', () => {
+    const r = ratioStats([0.88, 0.89, 0.9, 0.9, 0.91, 0.92, 0.93]);
+    expect(pairedP50(10, 9, r)).toEqual({ aMs: 10, bMs: 10 * r.median, bMeasuredMs: 9, consistent: true });
+    expect(pairedP50(10, 10.5, r).consistent).toBe(false);
   });
 });
 

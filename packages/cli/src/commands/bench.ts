@@ -4,7 +4,7 @@
  * times next to the roofline estimate of each layer.
  */
 import { analyzeModel } from '@onnxkit/passes';
-import { benchModel, benchPair, compareWithRoofline, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
+import { benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { optLevel } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
@@ -59,7 +59,7 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
     } else {
       process.stdout.write(formatBench([r.a, r.b], mode) + '\n\n');
       process.stdout.write(
-        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; ${Math.round(r.ratio.ci.level * 100)}% CI ${r.ratio.ci.low.toFixed(3)}–${r.ratio.ci.high.toFixed(3)}; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${verdictText(mode, r.ratio.verdict, opts.vs)}\n`,
+        `${speedupLine(r)} — ${verdictText(mode, r.ratio.verdict, opts.vs)}\n`,
       );
     }
     return 0;
@@ -124,6 +124,13 @@ export function formatBench(results: BenchResult[], mode: OutputMode): string {
     ]),
     mode,
   ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('');
+}
+
+/** p50s and the speed-up (the one definition, formatSpeedup), and a note when p50(B)/p50(A) falls outside its interval. */
+function speedupLine(r: BenchPairResult): string {
+  const p = pairedP50(r.a.latency.p50Ms, r.b.latency.p50Ms, r.ratio);
+  const note = p.consistent ? '' : `; p50(B)/p50(A) = ×${(p.bMeasuredMs / p.aMs).toFixed(3)} lies outside the interval: the two timing distributions differ in shape, the speed-up is the paired median`;
+  return `p50 A ${p.aMs.toFixed(3)} ms, B ${p.bMeasuredMs.toFixed(3)} ms; speed-up B/A ${formatSpeedup(r.ratio, r.a.iterations)}${note}`;
 }
 
 function verdictText(mode: OutputMode, verdict: 'faster' | 'slower' | 'same', vs: string): string {

@@ -170,7 +170,7 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
 /** "  ×0.937 interleaved, faster" — or "within noise" when the ratio's 95% interval spans 1. */
 function ratioText(ratio: number | null, verdict: 'faster' | 'slower' | 'same' | null): string {
   if (ratio === null) return '';
-  return `  ×${ratio.toFixed(3)} interleaved${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
+  return `  speed-up ×${ratio.toFixed(3)} (median of interleaved pair ratios)${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
 }
 
 function formatSummary(s: DemoSummary, files: Record<string, string>, mode: OutputMode): string {

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
-import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
+import { benchPair, compareWithRoofline, formatSpeedup, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
@@ -94,7 +94,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
         ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis) } : {}),
         ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis) } : {}),
       });
-      step.done(`×${pair.ratio.median.toFixed(3)}`);
+      step.done(formatSpeedup(pair.ratio, pair.a.iterations));
     }
     data = d;
   }

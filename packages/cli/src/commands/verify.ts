@@ -2,7 +2,7 @@
  * `onnxkit verify A B`: are two models numerically the same in onnxruntime (and is B faster)?
  * Exit 0 when equivalent, 1 when not, 2 on bad input.
  */
-import { verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
+import { formatSpeedup, pairedP50, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { CliError, EXIT } from '../errors.js';
 import { parseInputFiles, parsePerOutput, positive } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
@@ -102,7 +102,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
   if (r.latency) {
     const l = r.latency;
     lines.push(
-      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}, B/A ${l.ratio.toFixed(3)}× (median of ${l.iterations} interleaved pairs, ${Math.round(l.ratioStats.ci.level * 100)}% CI ${l.ratioStats.ci.low.toFixed(3)}–${l.ratioStats.ci.high.toFixed(3)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel})`,
+      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}; speed-up B/A ${formatSpeedup(l.ratioStats, l.iterations)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel}${pairedP50(l.a.p50Ms, l.b.p50Ms, l.ratioStats).consistent ? '' : ` (p50(B)/p50(A) = ×${(l.b.p50Ms / l.a.p50Ms).toFixed(3)} lies outside the interval: the two timing distributions differ in shape; the speed-up is the paired median)`}`,
     );
   }
   return lines.join('\n');

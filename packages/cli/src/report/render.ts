@@ -190,7 +190,7 @@ function overview(d: ReportData): string {
           after: lat.optimized
             ? {
                 value: `${fmtMs(lat.optimized.p50Ms)} p50`,
-                change: lat.ratio !== undefined ? `×${fmtNum(lat.ratio)} interleaved` : fmtChange(lat.original.p50Ms, lat.optimized.p50Ms),
+                change: lat.ratio !== undefined ? speedupChange(lat.ratio) : fmtChange(lat.original.p50Ms, lat.optimized.p50Ms),
                 cls: changeClass(1, lat.ratio ?? lat.optimized.p50Ms / lat.original.p50Ms),
               }
             : undefined,
@@ -300,9 +300,18 @@ ${div}</div>`;
 /** Latency ratios near 1 need three decimals (a 0.3% difference must not print as ×1). */
 const fmtRatio = (x: number): string => x.toFixed(3);
 
-/** Faster or slower only when a 95% confidence interval excludes 1; otherwise within the noise. */
+/** The one confidence level of every speed-up (runtime's CONFIDENCE_LEVEL). */
+const CONFIDENCE_PERCENT = 95;
+
+/** A speed-up as a change: "×0.890 (−11.0%)" — the ratio and its percentage are the same number. */
+function speedupChange(ratio: number): string {
+  const pct = (ratio - 1) * 100;
+  return `×${fmtRatio(ratio)} (${pct < 0 ? '−' : '+'}${Math.abs(pct).toFixed(1)}%)`;
+}
+
+/** Faster or slower only when the 95% confidence interval excludes 1; otherwise within the noise. */
 function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
-  if (ci && (ci.level < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
+  if (ci && (ci.reached === false || (ci.coverage ?? ci.level) < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
   if (ratio < 1) return `${fmtNum((1 - ratio) * 100, 2)}% faster`;
   if (ratio > 1) return `${fmtNum((ratio - 1) * 100, 2)}% slower`;
   return 'same speed';
@@ -313,7 +322,7 @@ function latencyBlock(l: ReportLatency): string {
     `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
-      ? `<p>Optimized / original, median over interleaved pairs: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${Math.round(l.ratioCi.level * 100)}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
+      ? `<p>Speed-up, optimized / original — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
       : '';
   return `<div data-block="latency"><h3>Measured latency (onnxruntime-node, CPU)</h3>
 <p class="caption">${l.iterations !== undefined ? `${fmtInt(l.iterations)} timed runs${l.warmup !== undefined ? ` after ${fmtInt(l.warmup)} warm-up runs` : ''}, ` : ''}${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}${l.graphOptimizationLevel ? `, graph optimization level ${esc(l.graphOptimizationLevel)}` : ''}${l.optimized ? '; the two models ran interleaved so machine noise hits both alike' : ''}.</p>
@@ -346,10 +355,13 @@ function comparisonSection(d: ReportData): string {
     rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
     rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
   }
+  // The measured p50 row's change is the speed-up (median of interleaved pair ratios), the same
+  // number as the card and the latency block — not a ratio of the two p50s.
   const summary = rows
     .map(([label, x, y, f]) => {
-      const cls = changeClass(x, y);
-      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(fmtChange(x, y))}</td></tr>`;
+      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
+      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
+      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
     })
     .join('');
   const passRows = opt.passes

@@ -146,8 +146,8 @@ export interface ReportLatency {
   readonly ratio?: number;
   readonly ratioP10?: number;
   readonly ratioP90?: number;
-  /** Confidence interval of the median ratio and its coverage (see RatioStats.ci). */
-  readonly ratioCi?: { readonly low: number; readonly high: number; readonly level: number };
+  /** The 95% interval of the median pair ratio; `level` is always 0.95, `coverage` the exact coverage, `reached` false with too few pairs. */
+  readonly ratioCi?: { readonly low: number; readonly high: number; readonly level: number; readonly coverage?: number; readonly reached?: boolean };
   readonly iterations?: number;
   readonly warmup?: number;
   readonly threads: number;

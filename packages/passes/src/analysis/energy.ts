@@ -26,7 +26,7 @@ export interface EnergyTable {
 
 /** Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm, 0.9 V. */
 export const HOROWITZ_45NM: EnergyTable = Object.freeze({
-  source: 'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014, 45 nm: 32-bit DRAM read 640 pJ, 32-bit SRAM read (8 KB) 5 pJ, 32-bit float multiply 3.7 pJ, 32-bit float add 0.9 pJ',
+  source: 'M. Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014, 45 nm (32-bit words, 8 KB SRAM)',
   dramReadPj: 640,
   sramReadPj: 5,
   multPj: 3.7,
