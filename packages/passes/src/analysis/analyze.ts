@@ -19,6 +19,7 @@ import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } fro
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
+import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
 import { inferShapes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
 
@@ -77,6 +78,12 @@ export interface LayerReport {
   readonly energy: LayerEnergy;
   /** Which roofline limit dominates; null when unknown or when the layer costs nothing (a view). */
   readonly bound: Bound | null;
+  /**
+   * The layer onnxruntime fuses this one into, per optimization level where it is fused (BN, a
+   * constant Add/Mul into a Conv at basic; activations into Conv/Gemm and a bias Add into MatMul
+   * at extended; a residual Add into the NCHWc Conv at all): its time is in that layer's kernel.
+   */
+  readonly fusedInto?: Partial<Record<OrtLevel, string>>;
   /** An element-wise activation (or inference BatchNorm) the lecture counts as in place. */
   readonly inPlace?: true;
   /** A view of its input (Reshape, Flatten, …): no activation, no data movement. */
@@ -154,6 +161,11 @@ export interface AnalysisTotals {
     readonly lowerBoundSeconds: number;
     /** The free symbolic dims the latency waits on (when some are free). */
     readonly symbols?: string[];
+    /**
+     * The roofline of the graph as onnxruntime executes it at each optimization level: fused
+     * element-wise layers and BatchNorm pay no memory traffic of their own (see executed.ts).
+     */
+    readonly asExecuted: Record<OrtLevel, { readonly seconds: number | null; readonly fusedLayers: number }>;
   };
   /** Layers whose latency is unknown (FLOPs or bytes unknown). */
   readonly latencyUnknownLayers: number;
@@ -779,6 +791,12 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     layers.push(layer);
   });
 
+  const executed = executedRoofline(nodes, layers, device, isConst, bytesOf);
+  for (const [i, m] of executed.fusedInto) {
+    const named: Partial<Record<OrtLevel, string>> = {};
+    for (const level of ORT_LEVELS) if (m[level] !== undefined) named[level] = names[m[level]!]!;
+    (layers[i] as { fusedInto?: Partial<Record<OrtLevel, string>> }).fusedInto = named;
+  }
   const costOf = costEntry;
   const live = activationLiveness({
     graph,
@@ -915,6 +933,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
         memorySeconds: latencyComplete ? memorySeconds : null,
         bound: !latencyComplete ? null : computeBoundLatency >= memoryBoundLatency && computeBoundLatency > 0 ? 'compute' : 'memory',
         lowerBoundSeconds: latencySeconds,
+        asExecuted: executed.levels,
         ...(latencyComplete ? {} : { symbols: symbols.length > 0 ? symbols : undefined }),
       },
       latencyUnknownLayers,

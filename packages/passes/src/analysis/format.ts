@@ -189,6 +189,8 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
   out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
+  const ax = t.latency.asExecuted;
+  out.push(`As onnxruntime executes it (fused layers pay no memory traffic): ${(['basic', 'extended', 'all'] as const).map((k) => `${k} ${formatSeconds(ax[k].seconds)} (${ax[k].fusedLayers} fused)`).join(', ')}`);
   for (const line of costLines(report)) out.push(line);
   const bound = Object.entries(report.model.bindings);
   if (bound.length > 0) out.push(`Symbolic dims bound: ${bound.map(([k, v]) => `${k}=${v}`).join(', ')}`);

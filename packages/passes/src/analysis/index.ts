@@ -38,3 +38,4 @@ export {
   type NetronItem,
 } from './format.js';
 export { HOROWITZ_45NM, ENERGY_CONVENTION, layerEnergy, parseEnergyTable, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
+export { executedRoofline, ORT_LEVELS, type OrtLevel, type ExecutedRoofline } from './executed.js';
