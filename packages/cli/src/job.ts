@@ -141,8 +141,8 @@ export function reportData(input: JobInput, r: JobResult, extra: { generator: st
     const perLayer =
       r.benchProfiled?.a.profile && r.optimized
         ? {
-            original: compareWithRoofline(r.benchProfiled.a.profile, r.original.analysis),
-            ...(r.benchProfiled.b.profile ? { optimized: compareWithRoofline(r.benchProfiled.b.profile, r.optimized.analysis) } : {}),
+            original: compareWithRoofline(r.benchProfiled.a.profile, r.original.analysis, { level: r.benchProfiled.a.graphOptimizationLevel }),
+            ...(r.benchProfiled.b.profile ? { optimized: compareWithRoofline(r.benchProfiled.b.profile, r.optimized.analysis, { level: r.benchProfiled.b.graphOptimizationLevel }) } : {}),
           }
         : undefined;
     data.latency = latencyFromBenchPair(pair, perLayer);

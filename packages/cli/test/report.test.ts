@@ -313,6 +313,20 @@ describe("renderReport: the lecture's other costs (issue 16.6)", () => {
   });
 });
 
+describe('renderReport: furthest from the roof (issue 16.3)', () => {
+  it('lists measured / as-executed estimate per layer, largest first', () => {
+    const model = mobilenetv2({ weights: 'zeros' });
+    const analysis = analyzeModel(model);
+    const named = analysis.layers.filter((l) => !l.constant).slice(0, 3);
+    const perLayer = named.map((l, i) => ({ name: l.name, measuredUs: 10 * (i + 1), estimatedUs: 5, ratio: 2 * (i + 1) }));
+    const html = renderReport({ model: summarizeModel(model), analysis, latency: { original: { p50Ms: 1, p90Ms: 1 }, threads: 1, graphOptimizationLevel: 'all', perLayer } });
+    const table = html.slice(html.indexOf('data-table="furthest"'));
+    const order = [...table.matchAll(/<td class="name mono">(.*?)<\/td>/g)].map((m) => m[1]).slice(0, 3);
+    expect(order).toEqual([named[2]!.name, named[1]!.name, named[0]!.name].map(escapeHtml));
+    expect(html).toContain('as onnxruntime executes it (level all)');
+  });
+});
+
 describe('adapters', () => {
   it('summarizes a model: interface, metadata, node count and op histogram', () => {
     const m = resnet50();

@@ -2,14 +2,15 @@
  * Issue 16.3: the as-executed roofline's fusions agree with what onnxruntime actually does —
  * checked against ORT's own optimized graph (SessionOptions.optimizedModelFilePath) per level.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode, decode } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
-import { resnet50, mobilenetv2 } from '@onnxkit/zoo';
+import { resnet50, mobilenetv2, transformer } from '@onnxkit/zoo';
+import { benchModel, compareWithRoofline } from '@onnxkit/runtime';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-executed-'));
 
@@ -45,5 +46,30 @@ describe('as-executed roofline (ORT fusions)', () => {
     expect(t.basic.seconds!).toBeLessThan(t.disabled.seconds!);
     expect(t.extended.seconds!).toBeLessThan(t.basic.seconds!);
     expect(t.all.seconds!).toBeLessThanOrEqual(t.extended.seconds!);
+  }, 120_000);
+});
+
+describe('the measured profile mapped back to layers at every level', () => {
+  test.each(['disabled', 'basic', 'extended', 'all'] as const)('resnet50 at %s: ≥ 90% of the kernel time attributed to layers by name', async (level) => {
+    const m = resnet50({ weights: 'zeros', batch: 1 });
+    const file = join(tmp, `r50-${level}.onnx`);
+    writeFileSync(file, encode(m));
+    const r = await benchModel(file, { iterations: 3, warmup: 1, profile: true, graphOptimizationLevel: level, threads: 1 });
+    const cmp = compareWithRoofline(r.profile!, analyzeModel(m), { level });
+    expect(cmp.attributedPercent, `${level}: unmatched ${cmp.unmatchedNodes.join(', ')}`).toBeGreaterThanOrEqual(90);
+    expect(cmp.attributedPercent + cmp.attributedByOrderPercent).toBeCloseTo(100, 6);
+    // Fused layers carry no measurement of their own; their host does.
+    for (const row of cmp.rows.filter((x) => x.fusedInto)) expect(row.measuredUs).toBeNull();
+    expect(cmp.unmatchedLayers.filter((n) => !/Flatten|Identity/.test(n))).toEqual([]);
+  }, 120_000);
+
+  test('transformer at all: fused MatMul+Add, MatMul+Scale and helper reshapes are attributed', async () => {
+    const t = transformer({ layers: 1, dModel: 64, heads: 4, ffn: 256, batch: 1, seqLen: 16, weights: 'zeros' });
+    const file = join(tmp, 'tr.onnx');
+    writeFileSync(file, encode(t));
+    const r = await benchModel(file, { iterations: 3, warmup: 1, profile: true, graphOptimizationLevel: 'all', threads: 1 });
+    const cmp = compareWithRoofline(r.profile!, analyzeModel(t), { level: 'all' });
+    expect(cmp.attributedPercent + cmp.attributedByOrderPercent).toBeCloseTo(100, 6);
+    expect(cmp.rows.find((x) => x.name === 'layers.0.self_attn.k_proj.MatMul')!.measuredUs).not.toBeNull();
   }, 120_000);
 });

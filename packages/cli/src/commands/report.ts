@@ -91,8 +91,8 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       step = progress.step('benchmark both, interleaved (profiled)');
       const pair = await benchPair(file, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed } });
       d.latency = latencyFromBenchPair(pair, {
-        ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis) } : {}),
-        ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis) } : {}),
+        ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis, { level: pair.a.graphOptimizationLevel }) } : {}),
+        ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis, { level: pair.b.graphOptimizationLevel }) } : {}),
       });
       step.done(formatSpeedup(pair.ratio, pair.a.iterations));
     }

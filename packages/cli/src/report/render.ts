@@ -250,7 +250,21 @@ function rooflineSection(d: ReportData): string {
 <p class="caption">Each layer at its arithmetic intensity (FLOPs per byte moved) and the performance the device can attain there: min(peak ${esc(fmtSI(dev.peakFlops, 'FLOP/s'))}, ${esc(fmtSI(dev.memoryBandwidth, 'B/s'))} × intensity). Left of the ridge point (${esc(fmtNum(ridge))} FLOP/B) a layer is memory-bound, right of it compute-bound. Point area grows with the layer's FLOPs.${measured}</p>
 <div class="chart-box tall"><canvas id="chart-roofline" role="img" aria-label="Roofline plot"></canvas></div>
 <p class="legend-note" id="roofline-note"></p>
+${furthestFromRoof(d)}
 </section>`;
+}
+
+/** Measured / as-executed estimate per layer, the layers furthest from their roof first. */
+function furthestFromRoof(d: ReportData): string {
+  const rows = (d.latency?.perLayer ?? []).filter((r) => r.ratio !== undefined && r.ratio !== null && r.measuredUs !== null).sort((a, b) => b.ratio! - a.ratio!);
+  if (rows.length === 0) return '';
+  const body = rows
+    .slice(0, 20)
+    .map((r) => `<tr><td class="name mono">${esc(r.name)}</td>${numCell(r.measuredUs, fmtSeconds(r.measuredUs! / 1e6))}${numCell(r.estimatedUs ?? null, r.estimatedUs == null ? '—' : fmtSeconds(r.estimatedUs / 1e6))}${numCell(r.ratio!, `${fmtNum(r.ratio!)}×`)}</tr>`)
+    .join('');
+  return `<h3>Furthest from the roof</h3>
+<p class="caption">Measured onnxruntime kernel time per run against the roofline of the graph as onnxruntime executes it${d.latency?.graphOptimizationLevel ? ` (level ${esc(d.latency.graphOptimizationLevel)})` : ''}: layers it fuses (BatchNorm, activations, residual adds) run inside their producer's kernel and add no memory traffic. ${rows.length > 20 ? `The 20 of ${fmtInt(rows.length)} measured layers` : 'Measured layers'} with the largest measured / estimate first.</p>
+<table data-table="furthest"><thead><tr><th>layer</th><th class="num">measured</th><th class="num">estimate as executed</th><th class="num">measured / estimate</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function memorySection(d: ReportData): string {

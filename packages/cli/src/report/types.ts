@@ -137,6 +137,12 @@ export interface ReportLayerTime {
   readonly name: string;
   /** Mean kernel time per run, µs; null when the layer was not measured (e.g. fused by ORT). */
   readonly measuredUs: number | null;
+  /** The roofline estimate as onnxruntime executes the graph at the profiled level, µs. */
+  readonly estimatedUs?: number | null;
+  /** measured / estimated: how far the layer runs from its roof. */
+  readonly ratio?: number | null;
+  /** The layer ORT fused this one into (its time is measured there). */
+  readonly fusedInto?: string;
 }
 
 export interface ReportLatency {

@@ -84,6 +84,8 @@ export interface LayerReport {
    * at extended; a residual Add into the NCHWc Conv at all): its time is in that layer's kernel.
    */
   readonly fusedInto?: Partial<Record<OrtLevel, string>>;
+  /** Roofline latency as executed, per level where it differs from `latency` (a host paying for fused layers; 0 for a fused one). */
+  readonly latencyAsExecuted?: Partial<Record<OrtLevel, number | null>>;
   /** An element-wise activation (or inference BatchNorm) the lecture counts as in place. */
   readonly inPlace?: true;
   /** A view of its input (Reshape, Flatten, …): no activation, no data movement. */
@@ -797,6 +799,11 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     for (const level of ORT_LEVELS) if (m[level] !== undefined) named[level] = names[m[level]!]!;
     (layers[i] as { fusedInto?: Partial<Record<OrtLevel, string>> }).fusedInto = named;
   }
+  layers.forEach((l, i) => {
+    const diff: Partial<Record<OrtLevel, number | null>> = {};
+    for (const level of ORT_LEVELS) if (level !== 'disabled' && executed.latency[level][i] !== l.latency) diff[level] = executed.latency[level][i]!;
+    if (Object.keys(diff).length > 0) (l as { latencyAsExecuted?: Partial<Record<OrtLevel, number | null>> }).latencyAsExecuted = diff;
+  });
   const costOf = costEntry;
   const live = activationLiveness({
     graph,
