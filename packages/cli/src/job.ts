@@ -19,6 +19,8 @@ export interface JobInput {
 export interface JobOptions {
   device: DeviceProfile;
   inputShapes?: Record<string, (number | string)[]>;
+  /** Symbolic dims bound by the user (--dim); the free rest defaults to 1, and the outputs say so. */
+  dimValues?: Record<string, number>;
   /** Pipeline to run (preset or pass names); null: no optimization. */
   pipeline: string[] | null;
   pipelineOptions?: Parameters<typeof runPipeline>[2];
@@ -37,6 +39,8 @@ export interface JobResult {
    * The optimized model itself stays symbolic.
    */
   boundDims?: Record<string, number>;
+  /** The symbols of boundDims nobody chose (defaulted to 1). */
+  defaultedDims?: string[];
   original: { model: Model; analysis: AnalysisReport };
   optimized?: { model: Model; analysis: AnalysisReport; pipeline: PipelineReport };
   verify?: VerifyReport;
@@ -70,12 +74,15 @@ export function freeDimsAsOne(model: Model, inputShapes: Record<string, (number 
 
 export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult> {
   const shapes = o.inputShapes ? { inputShapes: o.inputShapes } : {};
-  const boundDims = freeDimsAsOne(input.model, o.inputShapes);
+  const defaulted = freeDimsAsOne(input.model, o.inputShapes);
+  for (const k of Object.keys(o.dimValues ?? {})) delete defaulted?.[k];
+  const defaultedDims = Object.keys(defaulted ?? {});
+  const boundDims = defaultedDims.length > 0 || o.dimValues ? { ...defaulted, ...o.dimValues } : undefined;
   const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
   const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
   step.done(`${analysis.totals.macs?.toLocaleString('en-US') ?? analysis.totals.macsExpr ?? '?'} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
-  const result: JobResult = { ...(boundDims ? { boundDims } : {}), original: { model: input.model, analysis } };
+  const result: JobResult = { ...(boundDims ? { boundDims } : {}), ...(defaultedDims.length > 0 ? { defaultedDims } : {}), original: { model: input.model, analysis } };
   if (o.pipeline === null) return result;
 
   step = o.progress.step(`optimize (${o.pipeline.join(', ')})`);
@@ -99,6 +106,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
       threads: o.threads,
       bisect: true,
       ...(runShapes ? { inputShapes: runShapes } : {}),
+      ...(boundDims ? { dimValues: boundDims } : {}),
       onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
     });
     const v = result.verify;
@@ -106,7 +114,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
     step.done(`${v.equivalent ? 'equivalent' : 'NOT equivalent'}, max abs error ${worst.toExponential(2)}`);
   }
   if (o.benchIterations > 0) {
-    const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}) };
+    const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}), ...(boundDims ? { dimValues: boundDims } : {}) };
     for (const level of ['all', 'disabled'] as const) {
       const profile = level === 'disabled';
       step = o.progress.step(`benchmark original vs optimized, interleaved (ORT ${level}${profile ? ', profiled' : ''})`);
@@ -131,6 +139,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
 export function reportData(input: JobInput, r: JobResult, extra: { generator: string; pipelineName?: string }): ReportData {
   const model = summarizeModel(input.model, { file: input.file, fileBytes: input.fileBytes });
   const data: { -readonly [K in keyof ReportData]: ReportData[K] } = { model, analysis: r.original.analysis, generator: extra.generator };
+  if (r.boundDims) data.bindings = { values: r.boundDims, defaulted: r.defaultedDims ?? [] };
   if (r.optimized) {
     const summary = summarizeModel(r.optimized.model, { name: `${model.name} (optimized)` });
     data.optimized = optimizedData(summary, r.optimized.analysis, r.optimized.pipeline, extra.pipelineName);

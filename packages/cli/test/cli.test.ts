@@ -176,6 +176,37 @@ describe('onnxkit analyze', () => {
   });
 });
 
+describe('dynamic shapes in verify and report (issue 16.2)', () => {
+  const TRANSFORMER = new URL('../../../fixtures/transformer_encoder/model.onnx', import.meta.url).pathname;
+
+  it('verify runs a model with free symbols at two bindings and says which', () => {
+    const r = onnxkit(['verify', TRANSFORMER, TRANSFORMER, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.equivalent).toBe(true);
+    // The fixture's learned position table holds 64 positions: 128 cannot run, verify halves it and says so.
+    expect(j.bindings.map((b: { dimValues: Record<string, number> }) => b.dimValues)).toEqual([
+      { batch: 1, sequence: 1 },
+      { batch: 2, sequence: 64 },
+    ]);
+    expect(onnxkit(['verify', TRANSFORMER, TRANSFORMER]).stderr).toMatch(/cannot run batch=2, sequence=128 .*; trying batch=2, sequence=64/);
+    const text = onnxkit(['verify', TRANSFORMER, TRANSFORMER, '--dim', 'sequence=7']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('symbolic dims batch=1, sequence=7');
+    expect(text.stdout).toContain('symbolic dims batch=2, sequence=7');
+  }, 120_000);
+
+  it('report --dim binds a symbol, and says which symbols were defaulted to 1', () => {
+    const out = join(tmp, 'dyn.html');
+    const r = onnxkit(['report', TRANSFORMER, '-o', out, '--dim', 'sequence=16', '--no-bench']);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<code>batch=1</code> (default)');
+    expect(html).toContain('<code>sequence=16</code>.');
+    expect(html).not.toContain('<code>sequence=16</code> (default)');
+  }, 120_000);
+});
+
 describe('onnxkit optimize and verify', () => {
   it('the before/after table shows symbolic MACs and FLOPs as expressions, never 0', () => {
     const r = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'symbolic.opt.onnx')]);

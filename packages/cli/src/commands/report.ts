@@ -10,7 +10,7 @@ import { benchPair, compareWithRoofline, formatSpeedup, verifyModels } from '@on
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
-import { intOption, parseInputShapes } from '../program.js';
+import { intOption, parseDimValues, parseInputShapes } from '../program.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
@@ -24,6 +24,7 @@ export interface ReportCliOptions {
   optimize?: string | boolean;
   device?: string;
   inputShape?: string[];
+  dim?: string[];
   verify?: boolean;
   bench?: string | boolean;
   threads?: string;
@@ -37,6 +38,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   const progress = new Progress(mode);
   const device = resolveDevice(opts.device);
   const inputShapes = parseInputShapes(opts.inputShape);
+  const dims = parseDimValues(opts.dim);
   const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
   const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
   const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
@@ -53,6 +55,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const result: JobResult = await runJob(input, {
       device,
       ...(inputShapes ? { inputShapes } : {}),
+      ...(dims ? { dimValues: dims } : {}),
       pipeline,
       ...(pipeline ? { pipelineOptions: pipelineFromFlags({ passes: pipeline.join(',') }).options } : {}),
       verify: opts.verify !== false,
@@ -66,8 +69,10 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   } else {
     const other = opts.optimized;
     step = progress.step('analyze both models');
-    // As runJob does: free input symbols at 1, the values the runtime's inputs give them.
-    const dimValues = freeDimsAsOne(model, inputShapes);
+    // As runJob does: --dim values, the other free input symbols at 1 (the report says which).
+    const defaulted = freeDimsAsOne(model, inputShapes);
+    for (const k of Object.keys(dims ?? {})) delete defaulted?.[k];
+    const dimValues = defaulted && Object.keys(defaulted).length > 0 ? { ...defaulted, ...dims } : dims;
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes });
     const otherModel = loadModel(other);
@@ -79,17 +84,18 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       analysis,
       generator: generator(),
       optimized: { model: summarizeModel(otherModel, { file: other, fileBytes: statSync(other).size }), analysis: otherAnalysis, passes: [] },
+      ...(dimValues ? { bindings: { values: dimValues, defaulted: Object.keys(defaulted ?? {}) } } : {}),
     };
     if (opts.verify !== false) {
       step = progress.step('verify in onnxruntime');
-      const v = await verifyModels(file, other, { seed, threads, bisect: true });
+      const v = await verifyModels(file, other, { seed, threads, bisect: true, ...(dimValues ? { dimValues } : {}) });
       equivalent = v.equivalent;
       d.verification = verificationData(v, 'disabled');
       step.done(v.equivalent ? 'equivalent' : 'NOT equivalent');
     }
     if (benchIterations > 0) {
       step = progress.step('benchmark both, interleaved (profiled)');
-      const pair = await benchPair(file, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed } });
+      const pair = await benchPair(file, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed, ...(dimValues ? { dimValues } : {}) } });
       d.latency = latencyFromBenchPair(pair, {
         ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis, { level: pair.a.graphOptimizationLevel }) } : {}),
         ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis, { level: pair.b.graphOptimizationLevel }) } : {}),

@@ -112,6 +112,17 @@ function card(c: Card): string {
   return `<div class="card"><div class="label">${esc(c.label)}</div><div class="value">${esc(c.value)}</div><div class="exact">${esc(c.exact)}</div>${after}</div>`;
 }
 
+/** Which value each symbolic dim was bound to for this report, and which were defaulted. */
+function bindingsNote(d: ReportData): string {
+  const values = d.bindings?.values ?? d.analysis.model.bindings ?? {};
+  const entries = Object.entries(values);
+  if (entries.length === 0) return '';
+  const defaulted = new Set(d.bindings?.defaulted ?? []);
+  const list = entries.map(([k, v]) => `<code>${esc(k)}=${v}</code>${defaulted.has(k) ? ' (default)' : ''}`).join(', ');
+  const hint = defaulted.size > 0 ? ` Symbols marked default were not given: choose them with <code>--dim ${esc([...defaulted][0]!)}=…</code> (at 1, a sequence makes attention look free).` : '';
+  return `<p class="caption" data-block="bindings">Symbolic dims bound for every number and run in this report: ${list}.${hint}</p>`;
+}
+
 function overview(d: ReportData): string {
   const t = d.analysis.totals;
   const o = d.optimized?.analysis.totals;
@@ -204,7 +215,7 @@ function overview(d: ReportData): string {
   const ops = Object.entries(d.model.opHistogram);
   return `<section class="sec" id="overview" data-section="overview">
 <div class="sec-head"><h2>Overview</h2><span class="count">${fmtInt(t.layers)} layers · ${ops.length} op types</span></div>
-<div class="cards">${cards.map(card).join('')}</div>
+${bindingsNote(d)}<div class="cards">${cards.map(card).join('')}</div>
 ${d.optimized ? `<p class="caption">Arrows give the optimized model (${esc(d.optimized.pipeline ?? 'optimized')}) and the change from the original.</p>` : ''}
 <div class="cols">
 <div><h3>Inputs and outputs</h3><table><thead><tr><th>name</th><th>type</th><th>shape</th></tr></thead>

@@ -176,6 +176,11 @@ export interface ReportData {
   readonly optimized?: ReportOptimized;
   readonly verification?: ReportVerification;
   readonly latency?: ReportLatency;
+  /**
+   * Symbolic dims bound for the analysis and the runs: the values, and which of them nobody
+   * chose (defaulted to 1 — the report says so and how to choose with --dim).
+   */
+  readonly bindings?: { readonly values: Readonly<Record<string, number>>; readonly defaulted: readonly string[] };
 }
 
 export interface RenderOptions {
