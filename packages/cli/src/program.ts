@@ -202,6 +202,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description("measure this machine's peak FP32 FLOP/s and memory bandwidth (the 'local' device of the roofline)")
       .option('--threads <n>', 'onnxruntime intra-op threads for the MatMul', '1')
       .option('-o, --output <file>', 'where to save the profile (default: your config folder, used by --device local)')
+      .option('--force', 'save the profile even when the machine looks busy')
       .option('--json', 'machine-readable output')
       .addHelpText('after', example(['onnxkit calibrate', 'onnxkit analyze model.onnx --device local'])),
     () => import('./commands/calibrate.js'),

@@ -228,7 +228,7 @@ describe('profiling', () => {
 describe('calibrate', () => {
   test('returns a local device profile the analysis package accepts', async () => {
     const phases: string[] = [];
-    const p = await calibrate({ threads: 1, matmulSizes: [64, 128], minTimeMs: 20, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, onProgress: (e) => phases.push(e.phase) });
+    const p = await calibrate({ threads: 1, matmulSizes: [64, 128], minTimeMs: 20, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, workingSets: [32 * 2 ** 10], maxRounds: 3, onProgress: (e) => phases.push(e.phase) });
     expect(p.id).toBe('local');
     expect(p.peakFlops.fp32).toBeGreaterThan(0);
     expect(Number.isFinite(p.peakFlops.fp32)).toBe(true);
@@ -238,10 +238,23 @@ describe('calibrate', () => {
       expect(m.runs).toBeGreaterThanOrEqual(3);
       expect(m.flops).toBeCloseTo((2 * m.n ** 3) / (m.medianMs / 1000), 3);
     }
-    expect(p.peakFlops.fp32).toBe(Math.max(...p.details.matmul.map((m) => m.flops)));
+    // Conv- and GEMM-shaped kernels too; the peak is the best of all kernels.
+    expect(p.details.kernels.map((k) => k.kernel.split(' ')[0])).toEqual(['Conv', 'Gemm']);
+    expect(p.peakFlops.fp32).toBe(Math.max(...p.details.matmul.map((m) => m.flops), ...p.details.kernels.map((k) => k.flops)));
     expect(p.memoryBandwidth).toBeCloseTo((2 * p.details.copy.bytes) / (p.details.copy.medianMs / 1000), 3);
-    expect(phases).toEqual(['matmul', 'matmul', 'bandwidth']);
+    // Bandwidth by working set, ascending, a cache level never slower than DRAM.
+    expect(p.memoryHierarchy.map((h) => h.bytes)).toEqual([32 * 2 ** 10, 4 * 2 ** 20]);
+    expect(p.memoryHierarchy[0]!.bandwidth).toBeGreaterThanOrEqual(p.memoryHierarchy[1]!.bandwidth);
+    // Repeated until settled (or maxRounds), the spread and the load recorded.
+    for (const m of [...p.details.matmul, ...p.details.kernels]) expect(m.spread).toBeGreaterThanOrEqual(0);
+    expect(p.threads).toBe(1);
+    expect(typeof p.load.busy).toBe('boolean');
+    expect(p.load.busy).toBe(p.load.maxSpread > 0.05 || p.load.loadAverage > Math.max(0, p.load.cores - 1) + 0.5);
+    expect(phases).toEqual(['matmul', 'matmul', 'matmul', 'matmul', 'bandwidth']);
     const parsed = parseDeviceProfile(JSON.parse(JSON.stringify(p)));
-    expect(parsed).toMatchObject({ id: 'local', peakFlops: { fp32: p.peakFlops.fp32 }, memoryBandwidth: p.memoryBandwidth, method: p.method });
+    expect(parsed).toMatchObject({ id: 'local', peakFlops: { fp32: p.peakFlops.fp32 }, memoryBandwidth: p.memoryBandwidth, method: p.method, threads: 1, memoryHierarchy: p.memoryHierarchy });
+    // Hierarchical roofline: a small layer's bytes move at the cache level's bandwidth.
+    const small = analyzeModel(mlp(), { device: parsed });
+    expect(small.device.memoryHierarchy).toEqual(p.memoryHierarchy);
   });
 });

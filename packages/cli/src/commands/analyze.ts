@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
-import { resolveDevice } from '../devices.js';
+import { resolveDeviceOrCalibrate } from '../devices.js';
 import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes } from '../program.js';
 import { outputMode } from '../ui.js';
@@ -35,7 +35,7 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const bits = intOption('--bits', opts.bits, { min: 1 });
   const inputShapes = parseInputShapes(opts.inputShape);
   const dimValues = parseDimValues(opts.dim);
-  const device = resolveDevice(opts.device);
+  const device = await resolveDeviceOrCalibrate(opts.device, 1);
   const trainingBatch = intOption('--training-batch', opts.trainingBatch, { min: 1 });
   const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
   const model = loadModel(file);

@@ -5,7 +5,7 @@
  */
 import { analyzeModel } from '@onnxkit/passes';
 import { benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
-import { resolveDevice } from '../devices.js';
+import { resolveDeviceOrCalibrate } from '../devices.js';
 import { optLevel } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
@@ -70,7 +70,7 @@ export default async function bench(model: string, opts: BenchCliOptions): Promi
   let roofline: RooflineComparison | undefined;
   if (r.profile) {
     const s = progress.step('roofline estimate');
-    const device = resolveDevice(opts.device);
+    const device = await resolveDeviceOrCalibrate(opts.device, r.threads);
     const inputShapes = parseInputShapes(opts.inputShape);
     const analysis = analyzeModel(loadModel(model), { device, ...(inputShapes ? { inputShapes } : {}) });
     roofline = compareWithRoofline(r.profile, analysis, { level: r.graphOptimizationLevel });

@@ -106,6 +106,8 @@ export interface DeviceUse {
   /** Peak FLOP/s (or OP/s) used for the compute time. */
   readonly peakFlops: number;
   readonly memoryBandwidth: number;
+  /** Bandwidth by working-set size (a calibrated profile): the roofline uses the level a layer's bytes fit in. */
+  readonly memoryHierarchy?: readonly { readonly bytes: number; readonly bandwidth: number }[];
 }
 
 /** Version of the `analyze --json` document (docs/analyze.schema.json); bumped on an incompatible change. */
@@ -310,7 +312,7 @@ function resolveDevice(d: string | DeviceProfile | undefined, bits: number | nul
     precision = 'fp16';
     peak = p.peakFlops.fp16;
   }
-  return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, memoryBandwidth: p.memoryBandwidth };
+  return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, memoryBandwidth: p.memoryBandwidth, ...(p.memoryHierarchy?.length ? { memoryHierarchy: p.memoryHierarchy } : {}) };
 }
 
 export function analyzeModel(model: Model, options: AnalyzeOptions = {}): AnalysisReport {
@@ -725,7 +727,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     if (flops !== null && bytesIn !== null && bytesOut !== null) {
       const moved = bytesIn + bytesOut + (constant ? 0 : weightBytes);
       const tc = flops / device.peakFlops;
-      const tm = moved / device.memoryBandwidth;
+      const tm = moved / bandwidthFor(device, moved);
       latency = Math.max(tc, tm);
       // A view or a no-op moves nothing and computes nothing: neither bound applies.
       bound = latency === 0 ? null : tc >= tm ? 'compute' : 'memory';
@@ -988,6 +990,12 @@ function boundSymbols(inputs: readonly Value[], inf: ShapeInference): Record<str
     });
   }
   return out;
+}
+
+/** Hierarchical roofline: the bandwidth of the smallest memory level the working set fits in (else DRAM). */
+export function bandwidthFor(device: Pick<DeviceUse, 'memoryBandwidth' | 'memoryHierarchy'>, bytes: number): number {
+  for (const level of device.memoryHierarchy ?? []) if (bytes <= level.bytes) return level.bandwidth;
+  return device.memoryBandwidth;
 }
 
 /** The symbolic dims of the graph inputs' (inferred, so already bound) shapes, first seen first. */

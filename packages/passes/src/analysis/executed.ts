@@ -50,7 +50,7 @@ export interface ExecutedRoofline {
 export function executedRoofline(
   nodes: readonly Node[],
   layers: readonly ExecLayer[],
-  device: { peakFlops: number; memoryBandwidth: number },
+  device: { peakFlops: number; memoryBandwidth: number; memoryHierarchy?: readonly { bytes: number; bandwidth: number }[] },
   isConst: (v: Value) => boolean,
   bytesOf: (v: Value) => number | null,
 ): ExecutedRoofline {
@@ -128,7 +128,7 @@ export function executedRoofline(
     for (const [h, f] of hostFlops) {
       const l = layers[h]!;
       const b = l.bytes.input === null || l.bytes.output === null || extraBytes[h] === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output + extraBytes[h]!;
-      lat[h] = f === null || b === null ? null : Math.max(f / device.peakFlops, b / device.memoryBandwidth);
+      lat[h] = f === null || b === null ? null : Math.max(f / device.peakFlops, b / (device.memoryHierarchy?.find((x) => b <= x.bytes)?.bandwidth ?? device.memoryBandwidth));
     }
     let seconds: number | null = 0;
     lat.forEach((x, i) => {

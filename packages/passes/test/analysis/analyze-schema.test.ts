@@ -221,3 +221,17 @@ describe("the lecture's other costs (issue 16.6)", () => {
     expect(() => analyzeModel(alexnet({ weights: 'zeros' }), { trainingBatch: 0 })).toThrow(/trainingBatch must be a positive integer/);
   });
 });
+
+describe('hierarchical roofline (issue 16.4)', () => {
+  it('a layer whose bytes fit in a cache level moves at that level’s bandwidth', () => {
+    const base = { id: 'm', version: '1', title: 'm', peakFlops: { fp32: 1e11 }, memoryBandwidth: 1e10, source: 'test' };
+    const flat = analyzeModel(alexnet({ weights: 'zeros' }), { device: base });
+    const cached = analyzeModel(alexnet({ weights: 'zeros' }), { device: { ...base, memoryHierarchy: [{ bytes: 2 * 2 ** 20, bandwidth: 1e12 }] } });
+    // The 151 MB classifier weights do not fit in 2 MiB: same time; a small ReLU does.
+    const layer = (r: AnalysisReport, name: string) => r.layers.find((l) => l.name === name)!;
+    expect(layer(cached, 'classifier.1').latency).toBe(layer(flat, 'classifier.1').latency);
+    expect(layer(cached, 'features.11').latency!).toBeLessThan(layer(flat, 'features.11').latency!);
+    expect(cached.totals.latency.seconds!).toBeLessThan(flat.totals.latency.seconds!);
+    expect(schemaErrors(cached)).toEqual([]);
+  });
+});
