@@ -458,7 +458,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
   )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
-  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules))}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
+  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
 }
 
 function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: ReportLatency['perLayer'], hidden: boolean): string {
@@ -481,7 +481,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['bound', 'bound', false],
   ];
   const head = cols
-    .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
+    .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}${k === 'energy' ? ' energy' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
     .join('');
   return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers${measured ? ' measured' : ''}" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
 <tbody>${a.layers.map((l) => layerRow(l, measured)).join('\n')}</tbody></table></div>`;
