@@ -902,8 +902,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   const actComplete = actUnknown === 0;
   const bindings = boundSymbols(graph.inputs.filter((v) => !v.isInitializer), inf);
   const coverageText = [
-    `MACs known for ${macsKnown} of ${layerCount} layers${symbolicLayers > 0 ? `, ${symbolicLayers} as expressions of symbolic dims` : ''}${unknownLayers > 0 ? `, ${unknownLayers} unknown` : ''}`,
-    `FLOPs known for ${flopsKnown} of ${layerCount} layers`,
+    coverageLine('MACs', macsKnown, layers.filter((l) => l.macsExpr !== undefined).length, layerCount),
+    coverageLine('FLOPs', flopsKnown, layers.filter((l) => l.flopsExpr !== undefined).length, layerCount),
     `latency known for ${latencyKnown} of ${layerCount} layers`,
   ];
 
@@ -990,6 +990,12 @@ function boundSymbols(inputs: readonly Value[], inf: ShapeInference): Record<str
     });
   }
   return out;
+}
+
+/** "MACs known for 171 of 175 layers, 3 as expressions of symbolic dims, 1 unknown". */
+function coverageLine(what: string, known: number, symbolic: number, layers: number): string {
+  const unknown = layers - known - symbolic;
+  return `${what} known for ${known} of ${layers} layers${symbolic > 0 ? `, ${symbolic} as expressions of symbolic dims` : ''}${unknown > 0 ? `, ${unknown} unknown` : ''}`;
 }
 
 /** Hierarchical roofline: the bandwidth of the smallest memory level the working set fits in (else DRAM). */
