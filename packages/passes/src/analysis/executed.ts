@@ -56,6 +56,27 @@ export function executedRoofline(
 ): ExecutedRoofline {
   const index = new Map<Node, number>();
   nodes.forEach((n, i) => index.set(n, i));
+  // Per node, once (the level loop below is integer work): its non-constant inputs as
+  // [producer index or -1 when the value has other uses / is a graph output, bytes], and
+  // whether it has a constant operand.
+  const dynamic: { producer: number; value: Value }[][] = [];
+  const constOperand: boolean[] = [];
+  nodes.forEach((n) => {
+    const dyn: { producer: number; value: Value }[] = [];
+    let hasConst = false;
+    for (const v of n.inputs) {
+      if (v === null) continue;
+      if (isConst(v)) {
+        hasConst = true;
+        continue;
+      }
+      const p = v.producer;
+      const j = p ? index.get(p) : undefined;
+      dyn.push({ producer: j !== undefined && v.uses.length === 1 && !v.isGraphOutput ? j : -1, value: v });
+    }
+    dynamic.push(dyn);
+    constOperand.push(hasConst && n.inputs.length === 2);
+  });
   const fusedInto = new Map<number, Partial<Record<OrtLevel, number>>>();
   const levels = {} as Record<OrtLevel, ExecutedLevel>;
   const latency = {} as Record<OrtLevel, (number | null)[]>;
@@ -66,49 +87,44 @@ export function executedRoofline(
     const hostOp = nodes.map((n) => n.opType);
     const extraBytes = new Array<number | null>(nodes.length).fill(0);
     const eliminated = new Array<boolean>(nodes.length).fill(false);
-    nodes.forEach((n, i) => {
-      if (rank === 0 || layers[i]?.constant || !n.isOnnxDomain) return;
-      if (ELIMINATED.has(n.opType)) {
-        eliminated[i] = true;
-        return;
-      }
-      const dyn = n.inputs.filter((v): v is Value => v !== null && !isConst(v));
-      const sole = (v: Value) => v.uses.length === 1 && !v.isGraphOutput;
-      const rootOf = (v: Value): number => {
-        const p = v.producer;
-        const j = p ? index.get(p) : undefined;
-        if (j === undefined || !sole(v)) return -1;
-        return host[j]! >= 0 ? host[j]! : j;
-      };
+    const rootOf = (j: number): number => (j < 0 ? -1 : host[j]! >= 0 ? host[j]! : j);
+    for (let i = 0; rank > 0 && i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (layers[i]?.constant || !n.isOnnxDomain) continue;
       const op = n.opType;
+      if (ELIMINATED.has(op)) {
+        eliminated[i] = true;
+        continue;
+      }
+      const dyn = dynamic[i]!;
       if (dyn.length === 1) {
-        const r = rootOf(dyn[0]!);
-        if (r < 0) return;
+        const r = rootOf(dyn[0]!.producer);
+        if (r < 0) continue;
         const rop = hostOp[r]!;
-        const constOperand = n.inputs.length === 2 && n.inputs.some((v) => v !== null && isConst(v));
+        const withConst = constOperand[i]!;
         const fuse =
-          (rop === 'Conv' && (op === 'BatchNormalization' || ((op === 'Add' || op === 'Mul') && constOperand))) ||
+          (rop === 'Conv' && (op === 'BatchNormalization' || ((op === 'Add' || op === 'Mul') && withConst))) ||
           (rank >= 2 && (rop === 'Conv' || rop === 'Gemm') && ACTIVATIONS.has(op)) ||
-          (rank >= 2 && rop === 'MatMul' && op === 'Add' && constOperand);
+          (rank >= 2 && rop === 'MatMul' && op === 'Add' && withConst);
         if (fuse) {
           host[i] = r;
           if (rop === 'MatMul') hostOp[r] = 'Gemm';
         }
-        return;
+        continue;
       }
       if (rank >= 3 && (op === 'Add' || op === 'Sum') && dyn.length === 2) {
         // NCHWc: the residual Add folds into the Conv producing one operand; the Conv reads the other.
-        for (const [k, v] of dyn.entries()) {
-          const r = rootOf(v);
+        for (let k = 0; k < 2; k++) {
+          const r = rootOf(dyn[k]!.producer);
           if (r >= 0 && hostOp[r] === 'Conv') {
             host[i] = r;
-            const other = bytesOf(dyn[1 - k]!);
+            const other = bytesOf(dyn[1 - k]!.value);
             extraBytes[r] = other === null || extraBytes[r] === null ? null : extraBytes[r]! + other;
-            return;
+            break;
           }
         }
       }
-    });
+    }
     // Latency per layer as executed: a host pays its own and its fused layers' FLOPs, its own bytes
     // (input, weights, the chain's output), and the residual operands it reads.
     const flops = layers.map((l) => l.flops);
