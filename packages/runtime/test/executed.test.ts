@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode, decode } from '@onnxkit/importer';
-import { analyzeModel } from '@onnxkit/passes';
+import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
 import { resnet50, mobilenetv2, transformer } from '@onnxkit/zoo';
-import { benchModel, compareWithRoofline } from '@onnxkit/runtime';
+import { benchModel, calibrate, compareWithRoofline } from '@onnxkit/runtime';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-executed-'));
 
@@ -72,4 +72,23 @@ describe('the measured profile mapped back to layers at every level', () => {
     expect(cmp.attributedPercent + cmp.attributedByOrderPercent).toBeCloseTo(100, 6);
     expect(cmp.rows.find((x) => x.name === 'layers.0.self_attn.k_proj.MatMul')!.measuredUs).not.toBeNull();
   }, 120_000);
+});
+
+describe('the as-executed estimate is a lower bound (calibrated in the same run)', () => {
+  test('zoo ResNet-50 and MobileNetV2 at all: estimate as executed ≤ measured p50', async () => {
+    const cal = await calibrate({ threads: 1, matmulSizes: [1024], minTimeMs: 300, minRuns: 3, copyBytes: 64 * 2 ** 20, copies: 5, maxRounds: 3 });
+    const device = parseDeviceProfile(JSON.parse(JSON.stringify(cal)));
+    for (const [name, m] of [
+      ['resnet50', resnet50({ weights: 'zeros', batch: 1 })],
+      ['mobilenetv2', mobilenetv2({ weights: 'zeros', batch: 1 })],
+    ] as const) {
+      const file = join(tmp, `${name}-lb.onnx`);
+      writeFileSync(file, encode(m));
+      const r = await benchModel(file, { iterations: 5, warmup: 1, graphOptimizationLevel: 'all', threads: 1 });
+      const a = analyzeModel(m, { device });
+      const estimateMs = a.totals.latency.asExecuted.all.seconds! * 1e3;
+      expect(estimateMs, `${name}: ${estimateMs.toFixed(1)} ms estimated vs ${r.latency.p50Ms.toFixed(1)} ms measured`).toBeLessThanOrEqual(r.latency.p50Ms);
+      expect(estimateMs).toBeLessThan(a.totals.latency.seconds! * 1e3);
+    }
+  }, 300_000);
 });
