@@ -273,6 +273,17 @@ describe('onnxkit run, bench, batch, report', () => {
     expect(readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
   });
 
+  it('bench --profile --json keeps its fields and maps every kernel to a layer', () => {
+    const r = onnxkit(['bench', alexnetFile, '--profile', '--iterations', '3', '--warmup', '1', '--device', 'raspberry-pi-4', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // Stable fields (issue 16.3): latency.p50Ms, profile.kernelUs, profile.runs, roofline.totalMeasuredUs, roofline.totalEstimatedUs.
+    for (const v of [j.latency.p50Ms, j.profile.kernelUs, j.profile.runs, j.roofline.totalMeasuredUs, j.roofline.totalEstimatedUs]) expect(typeof v).toBe('number');
+    expect(j.roofline.level).toBe('all');
+    expect(j.roofline.attributedPercent).toBeGreaterThanOrEqual(90);
+    expect(j.roofline.totalEstimatedAsExecutedUs).toBeGreaterThan(0);
+  }, 120_000);
+
   it('bench --vs compares interleaved and reports percentiles', () => {
     const m = tinyModel(1);
     const r = onnxkit(['bench', m, '--vs', m, '--iterations', '5', '--warmup', '1', '--json']);

@@ -153,7 +153,8 @@ function mapNode(
  * Nodes of ORT's optimized graph (levels basic..all) named after the model: the NCHWc
  * transformer names a Conv after the value its fused chain produced (`relu_output_0_nchwc`:
  * the producer of `relu_output_0`), the fusions append their name to the first node's
- * (`fc1.MatMul/MatMulAddFusion`, `attn.MatMul/MatMulScaleFusion/`).
+ * (`fc1.MatMul/MatMulAddFusion`, `attn.MatMul/MatMulScaleFusion/`), GemmActivationFusion prefixes
+ * it (`fused classifier.1`).
  */
 function mapOptimized(
   name: string,
@@ -166,6 +167,11 @@ function mapOptimized(
   if (same) return label(same);
   if (name.endsWith('_nchwc')) {
     const h = byOutput.get(name.slice(0, -'_nchwc'.length));
+    if (h) return label(h);
+  }
+  // GemmActivationFusion names its node 'fused <gemm name>'.
+  if (name.startsWith('fused ')) {
+    const h = byName.get(name.slice('fused '.length));
     if (h) return label(h);
   }
   const stripped = name.replace(/(\/[A-Za-z0-9]*Fusion\/?)+$/, '');
