@@ -28,15 +28,16 @@ export interface BatchRow {
   params?: number;
   weightParams?: number;
   modelSizeBytes?: number;
-  macs?: number;
-  flops?: number;
-  activationsTotal?: number;
-  activationsPeak?: number;
-  peakMemoryBytes?: number;
-  latencyMs?: number;
+  /** null: unknown (a layer of unknown cost or an unbound symbol), never a partial sum. */
+  macs?: number | null;
+  flops?: number | null;
+  activationsTotal?: number | null;
+  activationsPeak?: number | null;
+  peakMemoryBytes?: number | null;
+  latencyMs?: number | null;
   unknownLayers?: number;
   /** Symbolic input dims were bound to 1 for the numbers. */
   symbolicDimsBoundTo1?: boolean;
-  optimized?: { nodes: number; params: number; macs: number; changes: number; latencyMs: number };
+  optimized?: { nodes: number; params: number; macs: number | null; changes: number; latencyMs: number | null };
   verify?: { equivalent: boolean; verdict: string; maxAbsError: number; reason: string | null; errorVsFloat64: { a: number; b: number } | null };
 }

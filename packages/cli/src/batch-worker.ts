@@ -41,13 +41,13 @@ async function handle(task: BatchTask): Promise<BatchRow> {
     row.activationsTotal = a.totals.activations.total;
     row.activationsPeak = a.totals.activations.peak;
     row.peakMemoryBytes = a.totals.peakMemoryBytes;
-    row.latencyMs = a.totals.latency.seconds * 1e3;
+    row.latencyMs = a.totals.latency.seconds === null ? null : a.totals.latency.seconds * 1e3;
     row.unknownLayers = a.totals.unknownLayers;
     if (config.pipeline) {
       const opt = cloneModel(model);
       const p = await runPipeline(opt, config.pipeline);
       const b = analyzeModel(opt, { device, inputShapes });
-      row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds * 1e3 };
+      row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds === null ? null : b.totals.latency.seconds * 1e3 };
       if (config.verify) {
         const v = await verifyModels(task.file, opt, { seed: 0, reference: createReferenceEvaluator() });
         const judged = v.reference?.basis === 'reference' ? v.reference.outputs : null;

@@ -29,6 +29,28 @@ export function resolveDevice(name: string | undefined): DeviceProfile {
   return getDevice(name);
 }
 
+/**
+ * resolveDevice, but a command that needs `local` and finds no calibration calibrates once (with
+ * the command's thread count), saves it and says so, instead of failing on a fresh machine.
+ */
+export async function resolveDeviceOrCalibrate(name: string | undefined, threads: number, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<DeviceProfile> {
+  if (name !== 'local' || existsSync(localProfilePath())) {
+    const d = resolveDevice(name);
+    if (name === 'local' && d.threads !== undefined && d.threads !== threads) say(`note: the local profile was calibrated with ${d.threads} thread(s), this run uses ${threads}; run \`onnxkit calibrate --threads ${threads}\` for a matching roofline`);
+    return d;
+  }
+  const path = localProfilePath();
+  say(`no calibration for this machine yet: running \`onnxkit calibrate --threads ${threads}\` once (a few seconds), saved to ${path}`);
+  const { calibrate } = await import('@onnxkit/runtime');
+  const profile = await calibrate({ threads });
+  if (profile.load.busy) say(`warning: the machine looks busy (${profile.load.reason}); the local profile may understate it — recalibrate on a quiet machine`);
+  const { writeFileAtomic } = await import('@onnxkit/importer');
+  const { ensureParent } = await import('./fs-utils.js');
+  ensureParent(path);
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(profile, null, 2) + '\n'));
+  return parseDeviceProfile(profile);
+}
+
 function readProfile(path: string): DeviceProfile {
   let json: unknown;
   try {

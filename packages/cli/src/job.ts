@@ -5,7 +5,7 @@
  */
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, type PipelineReport } from '@onnxkit/passes';
-import { benchPair, compareWithRoofline, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
+import { benchPair, compareWithRoofline, formatSpeedup, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
 import { latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
 import { createReferenceEvaluator } from './reference.js';
 import type { Progress, StepHandle } from './ui.js';
@@ -20,6 +20,8 @@ export interface JobInput {
 export interface JobOptions {
   device: DeviceProfile;
   inputShapes?: Record<string, (number | string)[]>;
+  /** Symbolic dims bound by the user (--dim); the free rest defaults to 1, and the outputs say so. */
+  dimValues?: Record<string, number>;
   /** Pipeline to run (preset or pass names); null: no optimization. */
   pipeline: string[] | null;
   pipelineOptions?: Parameters<typeof runPipeline>[2];
@@ -38,6 +40,8 @@ export interface JobResult {
    * The optimized model itself stays symbolic.
    */
   boundDims?: Record<string, number>;
+  /** The symbols of boundDims nobody chose (defaulted to 1). */
+  defaultedDims?: string[];
   original: { model: Model; analysis: AnalysisReport };
   optimized?: { model: Model; analysis: AnalysisReport; pipeline: PipelineReport };
   verify?: VerifyReport;
@@ -71,12 +75,15 @@ export function freeDimsAsOne(model: Model, inputShapes: Record<string, (number 
 
 export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult> {
   const shapes = o.inputShapes ? { inputShapes: o.inputShapes } : {};
-  const boundDims = freeDimsAsOne(input.model, o.inputShapes);
+  const defaulted = freeDimsAsOne(input.model, o.inputShapes);
+  for (const k of Object.keys(o.dimValues ?? {})) delete defaulted?.[k];
+  const defaultedDims = Object.keys(defaulted ?? {});
+  const boundDims = defaultedDims.length > 0 || o.dimValues ? { ...defaulted, ...o.dimValues } : undefined;
   const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
   const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
-  step.done(`${analysis.totals.macs.toLocaleString('en-US')} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
-  const result: JobResult = { ...(boundDims ? { boundDims } : {}), original: { model: input.model, analysis } };
+  step.done(`${analysis.totals.macs?.toLocaleString('en-US') ?? analysis.totals.macsExpr ?? '?'} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
+  const result: JobResult = { ...(boundDims ? { boundDims } : {}), ...(defaultedDims.length > 0 ? { defaultedDims } : {}), original: { model: input.model, analysis } };
   if (o.pipeline === null) return result;
 
   step = o.progress.step(`optimize (${o.pipeline.join(', ')})`);
@@ -101,6 +108,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
       bisect: true,
       reference: createReferenceEvaluator(),
       ...(runShapes ? { inputShapes: runShapes } : {}),
+      ...(boundDims ? { dimValues: boundDims } : {}),
       onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
     });
     const v = result.verify;
@@ -108,7 +116,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
     step.done(`${v.verdict}, max abs error ${worst.toExponential(2)}`);
   }
   if (o.benchIterations > 0) {
-    const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}) };
+    const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}), ...(boundDims ? { dimValues: boundDims } : {}) };
     for (const level of ['all', 'disabled'] as const) {
       const profile = level === 'disabled';
       step = o.progress.step(`benchmark original vs optimized, interleaved (ORT ${level}${profile ? ', profiled' : ''})`);
@@ -121,7 +129,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
         synthetic,
         onProgress: (p) => step.update(p.total ? p.done / p.total : undefined, `${p.phase} ${p.model}`),
       });
-      step.done(`${pair.a.latency.p50Ms.toFixed(2)} → ${pair.b.latency.p50Ms.toFixed(2)} ms (×${pair.ratio.median.toFixed(3)})`);
+      step.done(`p50 ${pair.a.latency.p50Ms.toFixed(2)} / ${pair.b.latency.p50Ms.toFixed(2)} ms, speed-up ${formatSpeedup(pair.ratio, pair.a.iterations)}`);
       if (profile) result.benchProfiled = pair;
       else result.benchAll = pair;
     }
@@ -133,6 +141,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
 export function reportData(input: JobInput, r: JobResult, extra: { generator: string; pipelineName?: string }): ReportData {
   const model = summarizeModel(input.model, { file: input.file, fileBytes: input.fileBytes });
   const data: { -readonly [K in keyof ReportData]: ReportData[K] } = { model, analysis: r.original.analysis, generator: extra.generator };
+  if (r.boundDims) data.bindings = { values: r.boundDims, defaulted: r.defaultedDims ?? [] };
   if (r.optimized) {
     const summary = summarizeModel(r.optimized.model, { name: `${model.name} (optimized)` });
     data.optimized = optimizedData(summary, r.optimized.analysis, r.optimized.pipeline, extra.pipelineName);
@@ -143,8 +152,8 @@ export function reportData(input: JobInput, r: JobResult, extra: { generator: st
     const perLayer =
       r.benchProfiled?.a.profile && r.optimized
         ? {
-            original: compareWithRoofline(r.benchProfiled.a.profile, r.original.analysis),
-            ...(r.benchProfiled.b.profile ? { optimized: compareWithRoofline(r.benchProfiled.b.profile, r.optimized.analysis) } : {}),
+            original: compareWithRoofline(r.benchProfiled.a.profile, r.original.analysis, { level: r.benchProfiled.a.graphOptimizationLevel }),
+            ...(r.benchProfiled.b.profile ? { optimized: compareWithRoofline(r.benchProfiled.b.profile, r.optimized.analysis, { level: r.benchProfiled.b.graphOptimizationLevel }) } : {}),
           }
         : undefined;
     data.latency = latencyFromBenchPair(pair, perLayer);

@@ -109,6 +109,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       .addOption(options.dim())
       .addOption(options.device())
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
+      .option('--training-batch <n>', 'batch size of the training-memory estimate (default: the model batch, else 1)')
+      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj); default Horowitz ISSCC 2014, 45 nm')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
       .addOption(options.output('write the table/JSON/CSV/Markdown to a file instead of stdout'))
       .option('--all', 'also list constant layers (shape computations done once at load)')
@@ -238,6 +240,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description("measure this machine's peak FP32 FLOP/s and memory bandwidth (the 'local' device of the roofline)")
       .addOption(options.threads('onnxruntime intra-op threads for the MatMul'))
       .addOption(options.output('where to save the profile (default: your config folder, used by --device local)'))
+      .option('--force', 'save the profile even when the machine looks busy')
       .addHelpText('after', example(['onnxkit calibrate', 'onnxkit analyze model.onnx --device local'])),
     () => import('./commands/calibrate.js'),
   );

@@ -140,6 +140,21 @@ describe('onnxkit analyze', () => {
     expect(JSON.parse(readFileSync(netron, 'utf8')).signature).toBe('netron:attachment');
   });
 
+  it('energy and training memory: --energy-table supplies a device table, --training-batch the batch', () => {
+    const table = join(tmp, 'energy.json');
+    writeFileSync(table, JSON.stringify({ source: 'my accelerator, measured', dramReadPj: 100, sramReadPj: 2, multPj: 1, addPj: 0.5 }));
+    const r = onnxkit(['analyze', alexnetFile, '--json', '--energy-table', table, '--training-batch', '8']);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.totals.energy.table.source).toBe('my accelerator, measured');
+    expect(a.totals.training.batch).toBe(8);
+    const text = onnxkit(['analyze', alexnetFile]).stdout;
+    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    expect(text).toMatch(/Training memory \(fp32, batch 1\)/);
+    writeFileSync(table, JSON.stringify({ dramReadPj: 100 }));
+    expectOneLineError(onnxkit(['analyze', alexnetFile, '--energy-table', table]), 2, /give a source/);
+  });
+
   it('a symbolic batch: ? and an expression instead of zeros, and --dim binds the symbol', () => {
     const free = onnxkit(['analyze', FIXTURE]);
     expect(free.code).toBe(0);
@@ -148,14 +163,49 @@ describe('onnxkit analyze', () => {
     const a = JSON.parse(bound.stdout);
     expect(a.totals.macs).toBe(2 * 5_804_672);
     // Linear in the batch: the expressions' coefficients are half the N=2 totals.
-    expect(free.stdout).toContain(`MACs: 5804672*N   FLOPs: ${a.totals.flops / 2}*N`);
-    expect(free.stdout).toContain(`Activations: total ${a.totals.activations.total / 2}*N, peak ?`);
-    expect(free.stdout).toContain('Symbolic dims N: ');
+    const g = (n: number) => n.toLocaleString('en-US');
+    expect(free.stdout).toContain(`MACs: 5,804,672*N   FLOPs: ${g(a.totals.flops / 2)}*N`);
+    expect(free.stdout).toContain(`Activations: total ${g(a.totals.activations.total / 2)}*N, peak ?`);
+    expect(free.stdout).toContain('wait on symbolic dims N ');
+    expect(a.model.bindings).toEqual({ N: 2 });
+    const freeJson = JSON.parse(onnxkit(['analyze', FIXTURE, '--json']).stdout);
+    expect(freeJson.totals).toMatchObject({ macs: null, macsExpr: '5804672*N', macsSymbols: ['N'], flops: null });
     expect([a.totals.unknownLayers, a.totals.latencyUnknownLayers, a.totals.activations.unknownLayers]).toEqual([0, 0, 0]);
     expect(a.model.symbols).toEqual([]);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N']), 2, /--dim 'N' is not SYMBOL=N/);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N=1', '--dim', 'N=2']), 2, /binds 'N' to both 1 and 2/);
   });
+});
+
+describe('dynamic shapes in verify and report (issue 16.2)', () => {
+  const TRANSFORMER = new URL('../../../fixtures/transformer_encoder/model.onnx', import.meta.url).pathname;
+
+  it('verify runs a model with free symbols at two bindings and says which', () => {
+    const r = onnxkit(['verify', TRANSFORMER, TRANSFORMER, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.equivalent).toBe(true);
+    // The fixture's learned position table holds 64 positions: 128 cannot run, verify halves it and says so.
+    expect(j.bindings.map((b: { dimValues: Record<string, number> }) => b.dimValues)).toEqual([
+      { batch: 1, sequence: 1 },
+      { batch: 2, sequence: 64 },
+    ]);
+    expect(onnxkit(['verify', TRANSFORMER, TRANSFORMER]).stderr).toMatch(/cannot run batch=2, sequence=128 .*; trying batch=2, sequence=64/);
+    const text = onnxkit(['verify', TRANSFORMER, TRANSFORMER, '--dim', 'sequence=7']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('symbolic dims batch=1, sequence=7');
+    expect(text.stdout).toContain('symbolic dims batch=2, sequence=7');
+  }, 120_000);
+
+  it('report --dim binds a symbol, and says which symbols were defaulted to 1', () => {
+    const out = join(tmp, 'dyn.html');
+    const r = onnxkit(['report', TRANSFORMER, '-o', out, '--dim', 'sequence=16', '--no-bench']);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<code>batch=1</code> (default)');
+    expect(html).toContain('<code>sequence=16</code>.');
+    expect(html).not.toContain('<code>sequence=16</code> (default)');
+  }, 120_000);
 });
 
 describe('onnxkit optimize and verify', () => {
@@ -223,6 +273,17 @@ describe('onnxkit run, bench, batch, report', () => {
     expect(JSON.parse(r.stdout).outputs[0]).toMatchObject({ name: 'y', dtype: 'float', shape: [1, 2, 4, 4] });
     expect(readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
   });
+
+  it('bench --profile --json keeps its fields and maps every kernel to a layer', () => {
+    const r = onnxkit(['bench', alexnetFile, '--profile', '--iterations', '3', '--warmup', '1', '--device', 'raspberry-pi-4', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // Stable fields (issue 16.3): latency.p50Ms, profile.kernelUs, profile.runs, roofline.totalMeasuredUs, roofline.totalEstimatedUs.
+    for (const v of [j.latency.p50Ms, j.profile.kernelUs, j.profile.runs, j.roofline.totalMeasuredUs, j.roofline.totalEstimatedUs]) expect(typeof v).toBe('number');
+    expect(j.roofline.level).toBe('all');
+    expect(j.roofline.attributedPercent).toBeGreaterThanOrEqual(90);
+    expect(j.roofline.totalEstimatedAsExecutedUs).toBeGreaterThan(0);
+  }, 120_000);
 
   it('bench --vs compares interleaved and reports percentiles', () => {
     const m = tinyModel(1);

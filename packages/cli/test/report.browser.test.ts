@@ -96,7 +96,7 @@ describe('HTML report in headless Chromium (ResNet-50)', () => {
     // Verdict and headline numbers come from the data, formatted with separators.
     const header = await page.locator('#overview .cards').innerText();
     expect(header).toContain(report.analysis.totals.params.toLocaleString('en-US'));
-    expect(header).toContain(report.analysis.totals.macs.toLocaleString('en-US'));
+    expect(header).toContain(report.analysis.totals.macs!.toLocaleString('en-US'));
     expect(await page.locator('[data-block="verification"] .verdict').first().innerText()).toContain(report.data.verification!.equivalent ? 'equivalent' : 'not equivalent');
     expectClean(problems);
     await page.close();

@@ -189,13 +189,20 @@ describe('renderReport on ResNet-50', () => {
     expectIn(everything, '9% faster'); // no interval given: the median speaks for itself
 
     // A ratio whose confidence interval spans 1 is not called faster or slower.
-    const noisy = renderReport({ ...full, latency: { ...latency, ratio: 0.997, ratioCi: { low: 0.99, high: 1.004, level: 0.96 } } });
-    expectIn(noisy, '96% confidence interval ×0.990–×1.004');
+    // One confidence level everywhere: 95% is printed whatever the exact coverage of the order statistics.
+    const noisy = renderReport({ ...full, latency: { ...latency, ratio: 0.997, ratioCi: { low: 0.99, high: 1.004, level: 0.95, coverage: 0.967, reached: true } } });
+    expectIn(noisy, '95% confidence interval ×0.990–×1.004');
+    expectNotIn(noisy, '96%');
+    expectNotIn(noisy, '97%');
     expectIn(noisy, 'no difference beyond the measurement noise');
     expectNotIn(noisy, 'faster');
-    const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.96 } } });
+    const clear = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.95, coverage: 0.96, reached: true } } });
     expectIn(clear, '10% faster');
-    const tooFew = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.75 } } });
+    // The card and the comparison table state the same speed-up (not a ratio of p50s beside it).
+    const changes = [...clear.matchAll(/×0\.900 \(−10\.0%\)/g)];
+    expect(changes.length).toBeGreaterThanOrEqual(2);
+    const tooFew = renderReport({ ...full, latency: { ...latency, ratio: 0.9, ratioCi: { low: 0.88, high: 0.92, level: 0.95, coverage: 0.75, reached: false } } });
+    expectIn(tooFew, 'too few pairs for a 95% interval');
     expectIn(tooFew, 'no difference beyond the measurement noise');
 
     const failed = renderReport({ ...full, verification: { ...verification, equivalent: false, reason: 'output differs', outputs: [{ ...verification.outputs[0]!, pass: false, mismatches: 7 }] } });
@@ -289,6 +296,34 @@ describe('renderReport with a symbolic batch', () => {
     expect(conv.macs).toBeNull();
     const row = html.slice(html.indexOf(`<tr data-i="${conv.index}">`), html.indexOf('</tr>', html.indexOf(`<tr data-i="${conv.index}">`)));
     expectIn(row, `<td class="num" title="${escapeHtml(conv.unknown!.join('; '))}">${escapeHtml(conv.macsExpr!)}</td>`);
+  });
+});
+
+describe("renderReport: the lecture's other costs (issue 16.6)", () => {
+  it('shows the energy estimate with its cited per-op energies and the training memory', () => {
+    const model = mobilenetv2({ weights: 'zeros' });
+    const analysis = analyzeModel(model, { trainingBatch: 16 });
+    const html = renderReport({ model: summarizeModel(model), analysis });
+    expect(html).toContain('<div class="label">Estimated energy</div>');
+    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, mult 3.7 pJ, add 0.9 pJ');
+    expect(html).toContain('Horowitz');
+    expect(html).toContain('<div class="label">Training memory (batch 16)</div>');
+    expect(html).toContain(`${fmtBytes(analysis.totals.training.totalBytes.adam)} Adam`);
+    expect(html).toMatch(/data-key="energy"/);
+  });
+});
+
+describe('renderReport: furthest from the roof (issue 16.3)', () => {
+  it('lists measured / as-executed estimate per layer, largest first', () => {
+    const model = mobilenetv2({ weights: 'zeros' });
+    const analysis = analyzeModel(model);
+    const named = analysis.layers.filter((l) => !l.constant).slice(0, 3);
+    const perLayer = named.map((l, i) => ({ name: l.name, measuredUs: 10 * (i + 1), estimatedUs: 5, ratio: 2 * (i + 1) }));
+    const html = renderReport({ model: summarizeModel(model), analysis, latency: { original: { p50Ms: 1, p90Ms: 1 }, threads: 1, graphOptimizationLevel: 'all', perLayer } });
+    const table = html.slice(html.indexOf('data-table="furthest"'));
+    const order = [...table.matchAll(/<td class="name mono">(.*?)<\/td>/g)].map((m) => m[1]).slice(0, 3);
+    expect(order).toEqual([named[2]!.name, named[1]!.name, named[0]!.name].map(escapeHtml));
+    expect(html).toContain('as onnxruntime executes it (level all)');
   });
 });
 

@@ -73,6 +73,13 @@ export interface BenchResult {
   profile?: ProfileSummary;
 }
 
+/** The one confidence level of every speed-up onnxkit prints (CLI, JSON, report). */
+export const CONFIDENCE_LEVEL = 0.95;
+
+/** The one definition of a speed-up, printed next to it wherever it appears. */
+export const SPEEDUP_DEFINITION =
+  'B/A = the median over interleaved pairs (A B A B …, the order alternating) of B time / A time, with a distribution-free 95% confidence interval of that median (binomial order statistics); < 1: B is faster';
+
 export interface RatioStats {
   /** Median over pairs of B time / A time (> 1: B is slower). */
   median: number;
@@ -84,7 +91,18 @@ export interface RatioStats {
    * assumption about the shape of the timing noise). `level` is its exact coverage, ≥ 0.95 when
    * there are at least 6 pairs (fewer pairs cannot reach 95%: the interval is then min–max).
    */
-  ci: { low: number; high: number; level: number };
+  ci: {
+    low: number;
+    high: number;
+    /** The nominal level, always CONFIDENCE_LEVEL (0.95): the number printed everywhere. */
+    level: number;
+    /** The exact coverage of the order-statistic interval (≥ level when `reached`). */
+    coverage: number;
+    /** False with fewer than 6 pairs: no interval reaches 95% (it is then min–max). */
+    reached: boolean;
+  };
+  /** SPEEDUP_DEFINITION. */
+  definition: string;
   /**
    * 'faster' when the whole interval is below 1, 'slower' when it is above 1, otherwise 'same':
    * no difference shown beyond the run-to-run noise — also when there are too few pairs (< 6)
@@ -129,15 +147,38 @@ export function latencyStats(samples: readonly number[]): LatencyStats {
 
 export function ratioStats(ratios: readonly number[]): RatioStats {
   const s = [...ratios].sort((x, y) => x - y);
-  const ci = medianInterval(s, 0.95);
+  const interval = medianInterval(s, CONFIDENCE_LEVEL);
+  const reached = interval.level >= CONFIDENCE_LEVEL;
+  const ci = { low: interval.low, high: interval.high, level: CONFIDENCE_LEVEL, coverage: interval.level, reached };
   return {
     median: quantileSorted(s, 0.5),
     p10: quantileSorted(s, 0.1),
     p90: quantileSorted(s, 0.9),
     mean: s.length > 0 ? s.reduce((p, x) => p + x, 0) / s.length : 0,
     ci,
-    verdict: ci.level < 0.95 ? 'same' : ci.high < 1 ? 'faster' : ci.low > 1 ? 'slower' : 'same',
+    definition: SPEEDUP_DEFINITION,
+    verdict: !reached ? 'same' : ci.high < 1 ? 'faster' : ci.low > 1 ? 'slower' : 'same',
   };
+}
+
+/**
+ * The speed-up as every output prints it: "×0.890 (95% CI ×0.871–×0.905, median of 50 interleaved
+ * pair ratios)". One formatter so the CLI, the report and the logs cannot disagree.
+ */
+export function formatSpeedup(r: Pick<RatioStats, 'median' | 'ci'>, pairs: number): string {
+  const x = (v: number) => `×${v.toFixed(3)}`;
+  const interval = r.ci.reached ? `${Math.round(r.ci.level * 100)}% CI ${x(r.ci.low)}–${x(r.ci.high)}` : `too few pairs (${pairs}) for a ${Math.round(r.ci.level * 100)}% interval`;
+  return `${x(r.median)} (${interval}, median of ${pairs} interleaved pair ratios)`;
+}
+
+/**
+ * The p50s to print next to a speed-up so that they agree with it: A's measured p50 and A's p50 ×
+ * the speed-up. `bMeasured` is B's own p50; `consistent` is false when p50(B)/p50(A) falls outside
+ * the interval (the two distributions differ in shape; the speed-up is still the median of pairs).
+ */
+export function pairedP50(aP50Ms: number, bP50Ms: number, r: Pick<RatioStats, 'median' | 'ci'>): { aMs: number; bMs: number; bMeasuredMs: number; consistent: boolean } {
+  const p50Ratio = aP50Ms > 0 ? bP50Ms / aP50Ms : r.median;
+  return { aMs: aP50Ms, bMs: aP50Ms * r.median, bMeasuredMs: bP50Ms, consistent: p50Ratio >= r.ci.low && p50Ratio <= r.ci.high };
 }
 
 /**

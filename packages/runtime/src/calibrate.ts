@@ -9,9 +9,17 @@
  *   memcpy (Buffer.copy), counting bytes read plus bytes written, as STREAM's Copy kernel does;
  *   the median over repetitions is reported.
  *
- * Measurements take a few seconds and are noisy on a shared machine; `method` records what was
- * done so a profile can be reproduced.
+ * - conv- and GEMM-shaped kernels as well (a ResNet 3×3 Conv, a Gemm with bias): the peak is the
+ *   best of all kernels, each kernel's own rate is kept (`details.kernels`);
+ * - bandwidth by working-set size (32 KiB … 256 MiB): a layer whose tensors fit in a cache is not
+ *   bound by DRAM bandwidth — the analysis uses `memoryHierarchy` for a hierarchical roofline;
+ * - every measurement is repeated in rounds until the spread of the round medians is small
+ *   (≤ `maxSpread`, default 5%) or `maxRounds` is reached; the spread is recorded, and
+ *   `busy` says whether the machine looked loaded (load average, or a spread that never settled).
+ *
+ * `method` records what was done so a profile can be reproduced.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { VerifyError } from './errors.js';
 import { createSession } from './session.js';
@@ -29,7 +37,27 @@ export interface CalibrateOptions {
   copyBytes?: number;
   /** Buffer copies to time (default 10). */
   copies?: number;
+  /** Largest acceptable spread (max − min) / median of the round medians (default 0.05). */
+  maxSpread?: number;
+  /** Most rounds per measurement (default 5). */
+  maxRounds?: number;
+  /** Working-set sizes for the bandwidth hierarchy (default 32 KiB, 256 KiB, 4 MiB, 256 MiB). */
+  workingSets?: readonly number[];
+  /** Skip the conv/GEMM kernels (tests). */
+  matmulOnly?: boolean;
   onProgress?: (p: { phase: 'matmul' | 'bandwidth'; message: string }) => void;
+}
+
+/** How busy the machine looked while calibrating. */
+export interface CalibrationLoad {
+  /** 1-minute load average before measuring, and the cores available. */
+  loadAverage: number;
+  cores: number;
+  /** Largest spread of round medians over all measurements. */
+  maxSpread: number;
+  /** True when the load average leaves fewer free cores than threads, or a spread stayed above maxSpread. */
+  busy: boolean;
+  reason?: string;
 }
 
 export interface CalibratedProfile {
@@ -44,11 +72,34 @@ export interface CalibratedProfile {
   measuredAt: string;
   method: string;
   source: string;
+  /** Bandwidth by working-set size (ascending): the hierarchical roofline's memory levels. */
+  memoryHierarchy: { bytes: number; bandwidth: number }[];
+  /** The intra-op threads measured with (bench and analyze --device local should use the same). */
+  threads: number;
+  load: CalibrationLoad;
   details: {
     threads: number;
-    matmul: { n: number; runs: number; medianMs: number; flops: number }[];
-    copy: { bytes: number; copies: number; medianMs: number };
+    matmul: { n: number; runs: number; medianMs: number; flops: number; spread: number }[];
+    kernels: { kernel: string; runs: number; medianMs: number; flops: number; spread: number }[];
+    copy: { bytes: number; copies: number; medianMs: number; spread: number };
+    hierarchy: { bytes: number; copies: number; medianMs: number; bandwidth: number; spread: number }[];
   };
+}
+
+/** Repeats `round` (which returns a median) until the round medians agree within maxSpread. */
+async function settle<T extends { medianMs: number }>(round: () => Promise<T> | T, maxSpread: number, maxRounds: number): Promise<T & { spread: number }> {
+  const rounds: T[] = [];
+  let spread = Infinity;
+  while (rounds.length < maxRounds) {
+    rounds.push(await round());
+    if (rounds.length >= 2) {
+      const ms = rounds.map((r) => r.medianMs);
+      spread = (Math.max(...ms) - Math.min(...ms)) / median(ms);
+      if (spread <= maxSpread) break;
+    }
+  }
+  const best = rounds.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+  return { ...best, spread: rounds.length >= 2 ? spread : 0 };
 }
 
 function median(xs: readonly number[]): number {
@@ -57,16 +108,42 @@ function median(xs: readonly number[]): number {
   return n === 0 ? 0 : n % 2 ? s[(n - 1) >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
 
-async function matmulFlops(n: number, threads: number, minTimeMs: number, minRuns: number): Promise<{ n: number; runs: number; medianMs: number; flops: number }> {
-  const rng = new Xoshiro128(1234, n);
-  const w = new Float32Array(n * n);
+function randomFloats(n: number, seed: number): Float32Array {
+  const rng = new Xoshiro128(1234, seed);
+  const w = new Float32Array(n);
   for (let i = 0; i < w.length; i++) w[i] = rng.nextFloat() - 0.5;
+  return w;
+}
+
+async function matmulFlops(n: number, threads: number, minTimeMs: number, minRuns: number): Promise<{ n: number; runs: number; medianMs: number; flops: number }> {
+  const w = randomFloats(n * n, n);
   const b = new GraphBuilder({ name: `calibrate-matmul-${n}`, opset: 17 });
   const x = b.input('x', DataType.FLOAT, [n, n]);
   b.output(b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [n, n], w))]), 'y');
-  const session = await createSession(b.build(), { intraOpNumThreads: threads, graphOptimizationLevel: 'all', label: `MatMul ${n}x${n}` });
+  const r = await timeSession(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [n, n], w)]]), threads, minTimeMs, minRuns, `MatMul ${n}x${n}`);
+  return { n, runs: r.runs, medianMs: r.medianMs, flops: (2 * n ** 3) / (r.medianMs / 1000) };
+}
+
+/** A ResNet-stage 3×3 Conv (1×128×28×28 → 128) and a Gemm with bias (256×1024 · 1024×1024). */
+async function kernelFlops(kernel: 'conv3x3' | 'gemm', threads: number, minTimeMs: number, minRuns: number): Promise<{ kernel: string; runs: number; medianMs: number; flops: number }> {
+  const b = new GraphBuilder({ name: `calibrate-${kernel}`, opset: 17 });
+  if (kernel === 'conv3x3') {
+    const [c, hw] = [128, 28];
+    const x = b.input('x', DataType.FLOAT, [1, c, hw, hw]);
+    b.output(b.op('Conv', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [c, c, 3, 3], randomFloats(c * c * 9, 3))), b.constant('b', Tensor.fromArray(DataType.FLOAT, [c], randomFloats(c, 4)))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), 'y');
+    const r = await timeSession(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [1, c, hw, hw], randomFloats(c * hw * hw, 5))]]), threads, minTimeMs, minRuns, 'Conv 3x3');
+    return { kernel: `Conv 3x3 1x${c}x${hw}x${hw} -> ${c}`, runs: r.runs, medianMs: r.medianMs, flops: (2 * c * 9 * hw * hw * c) / (r.medianMs / 1000) };
+  }
+  const [m, k, n] = [256, 1024, 1024];
+  const x = b.input('x', DataType.FLOAT, [m, k]);
+  b.output(b.op('Gemm', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [k, n], randomFloats(k * n, 6))), b.constant('b', Tensor.fromArray(DataType.FLOAT, [n], randomFloats(n, 7)))]), 'y');
+  const r = await timeSession(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [m, k], randomFloats(m * k, 8))]]), threads, minTimeMs, minRuns, 'Gemm');
+  return { kernel: `Gemm ${m}x${k} * ${k}x${n} + bias`, runs: r.runs, medianMs: r.medianMs, flops: (2 * m * k * n) / (r.medianMs / 1000) };
+}
+
+async function timeSession(model: Parameters<typeof createSession>[0], feeds: Map<string, Tensor>, threads: number, minTimeMs: number, minRuns: number, label: string): Promise<{ runs: number; medianMs: number }> {
+  const session = await createSession(model, { intraOpNumThreads: threads, graphOptimizationLevel: 'all', label });
   try {
-    const feeds = new Map([['x', Tensor.fromArray(DataType.FLOAT, [n, n], w)]]);
     for (let i = 0; i < 2; i++) await session.runTimed(feeds);
     const samples: number[] = [];
     let total = 0;
@@ -76,8 +153,7 @@ async function matmulFlops(n: number, threads: number, minTimeMs: number, minRun
       total += ms;
       if (samples.length >= 1000) break;
     }
-    const med = median(samples);
-    return { n, runs: samples.length, medianMs: med, flops: (2 * n ** 3) / (med / 1000) };
+    return { runs: samples.length, medianMs: median(samples) };
   } finally {
     await session.release();
   }
@@ -100,16 +176,53 @@ function copyBandwidth(bytes: number, copies: number): { bytes: number; copies: 
 export async function calibrate(options: CalibrateOptions = {}): Promise<CalibratedProfile> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new VerifyError(`threads must be a positive integer, got ${threads}`, { code: 'VERIFY_BAD_OPTION' });
+  const maxSpread = options.maxSpread ?? 0.05;
+  const maxRounds = options.maxRounds ?? 5;
+  const cores = availableParallelism();
+  const loadAverage = loadavg()[0] ?? 0;
   const sizes = options.matmulSizes ?? [1024, 2048];
+  const minTime = (options.minTimeMs ?? 1500) / 3;
+  const minRuns = options.minRuns ?? 5;
   const matmul = [];
   for (const n of sizes) {
     options.onProgress?.({ phase: 'matmul', message: `MatMul ${n}x${n} on ${threads} thread(s)` });
-    matmul.push(await matmulFlops(n, threads, options.minTimeMs ?? 1500, options.minRuns ?? 5));
+    matmul.push(await settle(() => matmulFlops(n, threads, minTime, minRuns), maxSpread, maxRounds));
   }
-  options.onProgress?.({ phase: 'bandwidth', message: 'memory copy bandwidth' });
-  const copy = copyBandwidth(options.copyBytes ?? 256 * 2 ** 20, options.copies ?? 10);
-  const fp32 = Math.max(...matmul.map((m) => m.flops));
+  const kernels = [];
+  if (!options.matmulOnly) {
+    for (const k of ['conv3x3', 'gemm'] as const) {
+      options.onProgress?.({ phase: 'matmul', message: `${k} on ${threads} thread(s)` });
+      kernels.push(await settle(() => kernelFlops(k, threads, minTime, minRuns), maxSpread, maxRounds));
+    }
+  }
+  options.onProgress?.({ phase: 'bandwidth', message: 'memory copy bandwidth by working set' });
+  const copyBytes = options.copyBytes ?? 256 * 2 ** 20;
+  const copy = await settle(() => copyBandwidth(copyBytes, options.copies ?? 10), maxSpread, maxRounds);
+  const hierarchy = [];
+  for (const bytes of (options.workingSets ?? [32 * 2 ** 10, 256 * 2 ** 10, 4 * 2 ** 20]).filter((x) => x < copyBytes)) {
+    // Small buffers: many copies per timing so the timer's resolution does not dominate.
+    const reps = Math.max(1, Math.round((8 * 2 ** 20) / bytes));
+    const c = await settle(() => repeatedCopy(bytes, reps), maxSpread, maxRounds);
+    hierarchy.push({ bytes, copies: reps, medianMs: c.medianMs, bandwidth: (2 * bytes * reps) / (c.medianMs / 1000), spread: c.spread });
+  }
   const bandwidth = (2 * copy.bytes) / (copy.medianMs / 1000);
+  hierarchy.push({ bytes: copy.bytes, copies: copy.copies, medianMs: copy.medianMs, bandwidth, spread: copy.spread });
+  // A faster level never reports less than the next (a noisy small copy must not make a cache look slower than DRAM).
+  for (let i = hierarchy.length - 2; i >= 0; i--) hierarchy[i]!.bandwidth = Math.max(hierarchy[i]!.bandwidth, hierarchy[i + 1]!.bandwidth);
+  const fp32 = Math.max(...matmul.map((m) => m.flops), ...kernels.map((k) => k.flops));
+  const spreads = [...matmul, ...kernels, copy, ...hierarchy].map((x) => x.spread);
+  const worst = Math.max(0, ...spreads);
+  const overloaded = loadAverage > Math.max(0, cores - threads) + 0.5;
+  const unsettled = worst > maxSpread;
+  const load: CalibrationLoad = {
+    loadAverage,
+    cores,
+    maxSpread: worst,
+    busy: overloaded || unsettled,
+    ...(overloaded || unsettled
+      ? { reason: [overloaded ? `load average ${loadAverage.toFixed(2)} on ${cores} core(s) leaves fewer than ${threads} free` : '', unsettled ? `timings did not settle (spread ${(worst * 100).toFixed(1)}% > ${(maxSpread * 100).toFixed(0)}%)` : ''].filter(Boolean).join('; ') }
+      : {}),
+  };
   const measuredAt = new Date().toISOString();
   return {
     id: 'local',
@@ -117,11 +230,27 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     title: `This machine (calibrated, ${threads} thread${threads > 1 ? 's' : ''})`,
     peakFlops: { fp32 },
     memoryBandwidth: bandwidth,
+    memoryHierarchy: hierarchy.map((h) => ({ bytes: h.bytes, bandwidth: h.bandwidth })),
+    threads,
+    load,
     measuredAt,
     method:
-      `peak fp32: onnxruntime-node CPU MatMul ${sizes.map((n) => `${n}x${n}`).join(' and ')}, 2n^3 FLOPs per run, median run time, best size, ${threads} intra-op thread(s); ` +
-      `bandwidth: memcpy of ${copy.bytes} bytes, (read + write bytes) / median time over ${copy.copies} copies`,
+      `peak fp32: best of onnxruntime-node CPU MatMul ${sizes.map((n) => `${n}x${n}`).join(' and ')}${kernels.length ? `, ${kernels.map((k) => k.kernel).join(', ')}` : ''}, median run time, rounds repeated until within ${(maxSpread * 100).toFixed(0)}%, ${threads} intra-op thread(s); ` +
+      `bandwidth: memcpy, (read + write bytes) / median time, by working set ${hierarchy.map((h) => h.bytes).join(', ')} bytes (the largest is DRAM)`,
     source: 'measured by onnxkit calibrate',
-    details: { threads, matmul, copy },
+    details: { threads, matmul, kernels, copy, hierarchy },
   };
+}
+
+function repeatedCopy(bytes: number, reps: number): { medianMs: number } {
+  const src = Buffer.alloc(bytes, 1);
+  const dst = Buffer.alloc(bytes);
+  src.copy(dst);
+  const samples: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) src.copy(dst);
+    samples.push(performance.now() - t0);
+  }
+  return { medianMs: median(samples) };
 }

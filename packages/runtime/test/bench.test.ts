@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, medianInterval, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
@@ -83,6 +83,30 @@ describe('benchPair', () => {
     expect(r.ratio.ci.low).toBeLessThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.high).toBeGreaterThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.level).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('one way to state a speed-up (issue 16.5)', () => {
+  test('the interval is always called 95%, its exact coverage kept apart', () => {
+    for (const n of [6, 10, 20, 50, 51]) {
+      const r = ratioStats(Array.from({ length: n }, (_, i) => 0.9 + i / 1000));
+      expect(r.ci.level).toBe(CONFIDENCE_LEVEL);
+      expect(r.ci.level).toBe(0.95);
+      expect(r.ci.coverage).toBeGreaterThanOrEqual(0.95);
+      expect(r.ci.reached).toBe(true);
+      expect(formatSpeedup(r, n)).toMatch(new RegExp(`^×0\\.9\\d\\d \\(95% CI ×[\\d.]+–×[\\d.]+, median of ${n} interleaved pair ratios\\)$`));
+      expect(r.definition).toMatch(/median over interleaved pairs/);
+    }
+    const few = ratioStats([0.9, 0.91, 0.92]);
+    expect(few.ci).toMatchObject({ level: 0.95, reached: false });
+    expect(few.verdict).toBe('same');
+    expect(formatSpeedup(few, 3)).toContain('too few pairs (3) for a 95% interval');
+  });
+
+  test('p50s printed with the speed-up agree with it, or say why not', () => {
+    const r = ratioStats([0.88, 0.89, 0.9, 0.9, 0.91, 0.92, 0.93]);
+    expect(pairedP50(10, 9, r)).toEqual({ aMs: 10, bMs: 10 * r.median, bMeasuredMs: 9, consistent: true });
+    expect(pairedP50(10, 10.5, r).consistent).toBe(false);
   });
 });
 
@@ -204,7 +228,7 @@ describe('profiling', () => {
 describe('calibrate', () => {
   test('returns a local device profile the analysis package accepts', async () => {
     const phases: string[] = [];
-    const p = await calibrate({ threads: 1, matmulSizes: [64, 128], minTimeMs: 20, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, onProgress: (e) => phases.push(e.phase) });
+    const p = await calibrate({ threads: 1, matmulSizes: [64, 128], minTimeMs: 20, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, workingSets: [32 * 2 ** 10], maxRounds: 3, onProgress: (e) => phases.push(e.phase) });
     expect(p.id).toBe('local');
     expect(p.peakFlops.fp32).toBeGreaterThan(0);
     expect(Number.isFinite(p.peakFlops.fp32)).toBe(true);
@@ -214,10 +238,23 @@ describe('calibrate', () => {
       expect(m.runs).toBeGreaterThanOrEqual(3);
       expect(m.flops).toBeCloseTo((2 * m.n ** 3) / (m.medianMs / 1000), 3);
     }
-    expect(p.peakFlops.fp32).toBe(Math.max(...p.details.matmul.map((m) => m.flops)));
+    // Conv- and GEMM-shaped kernels too; the peak is the best of all kernels.
+    expect(p.details.kernels.map((k) => k.kernel.split(' ')[0])).toEqual(['Conv', 'Gemm']);
+    expect(p.peakFlops.fp32).toBe(Math.max(...p.details.matmul.map((m) => m.flops), ...p.details.kernels.map((k) => k.flops)));
     expect(p.memoryBandwidth).toBeCloseTo((2 * p.details.copy.bytes) / (p.details.copy.medianMs / 1000), 3);
-    expect(phases).toEqual(['matmul', 'matmul', 'bandwidth']);
+    // Bandwidth by working set, ascending, a cache level never slower than DRAM.
+    expect(p.memoryHierarchy.map((h) => h.bytes)).toEqual([32 * 2 ** 10, 4 * 2 ** 20]);
+    expect(p.memoryHierarchy[0]!.bandwidth).toBeGreaterThanOrEqual(p.memoryHierarchy[1]!.bandwidth);
+    // Repeated until settled (or maxRounds), the spread and the load recorded.
+    for (const m of [...p.details.matmul, ...p.details.kernels]) expect(m.spread).toBeGreaterThanOrEqual(0);
+    expect(p.threads).toBe(1);
+    expect(typeof p.load.busy).toBe('boolean');
+    expect(p.load.busy).toBe(p.load.maxSpread > 0.05 || p.load.loadAverage > Math.max(0, p.load.cores - 1) + 0.5);
+    expect(phases).toEqual(['matmul', 'matmul', 'matmul', 'matmul', 'bandwidth']);
     const parsed = parseDeviceProfile(JSON.parse(JSON.stringify(p)));
-    expect(parsed).toMatchObject({ id: 'local', peakFlops: { fp32: p.peakFlops.fp32 }, memoryBandwidth: p.memoryBandwidth, method: p.method });
+    expect(parsed).toMatchObject({ id: 'local', peakFlops: { fp32: p.peakFlops.fp32 }, memoryBandwidth: p.memoryBandwidth, method: p.method, threads: 1, memoryHierarchy: p.memoryHierarchy });
+    // Hierarchical roofline: a small layer's bytes move at the cache level's bandwidth.
+    const small = analyzeModel(mlp(), { device: parsed });
+    expect(small.device.memoryHierarchy).toEqual(p.memoryHierarchy);
   });
 });

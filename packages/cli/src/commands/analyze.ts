@@ -2,10 +2,11 @@
  * `onnxkit analyze MODEL`: the lecture's efficiency metrics per layer and in total — #params,
  * model size, activations, MACs/FLOPs, peak memory and a roofline latency estimate.
  */
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
-import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, toNetronAttachment } from '@onnxkit/passes';
-import { resolveDevice } from '../devices.js';
+import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
+import { resolveDeviceOrCalibrate } from '../devices.js';
 import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
@@ -17,6 +18,8 @@ export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
   markdown?: boolean;
   device?: string;
   bits?: string;
+  trainingBatch?: string;
+  energyTable?: string;
   netron?: string | boolean;
   output?: string;
   all?: boolean;
@@ -29,10 +32,12 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const bits = intOption('--bits', opts.bits, { min: 1 });
   const inputShapes = parseInputShapes(opts.inputShape);
   const dimValues = parseDimValues(opts.dim);
-  const device = resolveDevice(opts.device);
+  const device = await resolveDeviceOrCalibrate(opts.device, 1);
+  const trainingBatch = intOption('--training-batch', opts.trainingBatch, { min: 1 });
+  const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
   const model = loadModel(file);
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
-  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) });
+  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}) });
   const text = opts.json
     ? analysisToJson(report) + '\n'
     : opts.csv
@@ -54,4 +59,18 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
     if (!mode.json && !mode.quiet) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
   }
   return 0;
+}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${path} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }

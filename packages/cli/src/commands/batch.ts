@@ -126,8 +126,8 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
           fmtInt(r.nodes),
           fmtInt(r.params),
           fmtInt(r.macs),
-          r.peakMemoryBytes === undefined ? '—' : fmtBytes(r.peakMemoryBytes),
-          r.latencyMs === undefined ? '—' : fmtDuration(r.latencyMs),
+          r.peakMemoryBytes == null ? '—' : fmtBytes(r.peakMemoryBytes),
+          r.latencyMs == null ? '—' : fmtDuration(r.latencyMs),
           ...(data.pipeline ? [fmtInt(r.optimized?.nodes), fmtInt(r.optimized?.changes)] : []),
           ...(data.verify ? [r.verify ? (r.verify.equivalent ? (r.verify.verdict === 'equivalent' ? 'yes' : `yes (${r.verify.verdict})`) : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
           r.ok ? paint(mode, 'green', 'ok') : paint(mode, 'red', r.error ?? 'not equivalent'),
@@ -158,14 +158,14 @@ function toCsv(rows: BatchRow[]): string {
 
 function toHtml(s: { folder: string; models: number; failed: number; device: string; pipeline: string[] | null; rows: BatchRow[] }): string {
   // [header, display text, sort key] — sizes and durations sort by their raw numbers.
-  type Col = [string, (r: BatchRow) => string, ((r: BatchRow) => number | undefined)?];
+  type Col = [string, (r: BatchRow) => string, ((r: BatchRow) => number | null | undefined)?];
   const cols: Col[] = [
     ['model', (r) => r.file],
     ['nodes', (r) => fmtInt(r.nodes), (r) => r.nodes],
     ['params', (r) => fmtInt(r.params), (r) => r.params],
     ['MACs', (r) => fmtInt(r.macs), (r) => r.macs],
-    ['peak memory', (r) => (r.peakMemoryBytes === undefined ? '—' : fmtBytes(r.peakMemoryBytes)), (r) => r.peakMemoryBytes],
-    ['est. latency', (r) => (r.latencyMs === undefined ? '—' : fmtDuration(r.latencyMs)), (r) => r.latencyMs],
+    ['peak memory', (r) => (r.peakMemoryBytes == null ? '—' : fmtBytes(r.peakMemoryBytes)), (r) => r.peakMemoryBytes],
+    ['est. latency', (r) => (r.latencyMs == null ? '—' : fmtDuration(r.latencyMs)), (r) => r.latencyMs],
     ...(s.pipeline
       ? ([
           ['nodes after', (r: BatchRow) => fmtInt(r.optimized?.nodes), (r: BatchRow) => r.optimized?.nodes],
@@ -179,7 +179,7 @@ function toHtml(s: { folder: string; models: number; failed: number; device: str
   const head = cols.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('');
   const cell = ([, text, key]: Col, r: BatchRow): string => {
     const k = key?.(r);
-    return `<td${k === undefined ? '' : ` data-v="${k}"`}>${escapeHtml(text(r))}</td>`;
+    return `<td${k === undefined || k === null ? '' : ` data-v="${k}"`}>${escapeHtml(text(r))}</td>`;
   };
   const body = s.rows.map((r) => `<tr class="${r.ok ? 'ok' : 'bad'}">${cols.map((c) => cell(c, r)).join('')}</tr>`).join('\n');
   return `<!doctype html>

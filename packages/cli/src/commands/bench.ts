@@ -4,8 +4,8 @@
  * times next to the roofline estimate of each layer.
  */
 import { analyzeModel } from '@onnxkit/passes';
-import { benchModel, benchPair, compareWithRoofline, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
-import { resolveDevice } from '../devices.js';
+import { benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
+import { resolveDeviceOrCalibrate } from '../devices.js';
 import { inputShapesWithDims, intOption, numericInputShapes, optLevel, parseDimValues, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 import { loadModel } from '../limits.js';
@@ -68,7 +68,7 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
     } else {
       process.stdout.write(formatBench([r.a, r.b], mode) + '\n\n');
       process.stdout.write(
-        `B/A ${r.ratio.median.toFixed(3)}× (median of ${r.a.iterations} interleaved pairs; ${Math.round(r.ratio.ci.level * 100)}% CI ${r.ratio.ci.low.toFixed(3)}–${r.ratio.ci.high.toFixed(3)}; p10 ${r.ratio.p10.toFixed(3)}, p90 ${r.ratio.p90.toFixed(3)}) — ${verdictText(mode, r.ratio.verdict, opts.vs!)}\n`,
+        `${speedupLine(r)} — ${verdictText(mode, r.ratio.verdict, opts.vs!)}\n`,
       );
     }
     return 0;
@@ -79,11 +79,11 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
   let roofline: RooflineComparison | undefined;
   if (r.profile) {
     const s = progress.step('roofline estimate');
-    const device = resolveDevice(opts.device);
+    const device = await resolveDeviceOrCalibrate(opts.device, r.threads);
     const m = typeof model === 'string' ? loadModel(model) : model;
     const shapes = inputShapesWithDims(m, opts);
     const analysis = analyzeModel(m, { device, ...(shapes ? { inputShapes: shapes } : {}) });
-    roofline = compareWithRoofline(r.profile, analysis);
+    roofline = compareWithRoofline(r.profile, analysis, { level: r.graphOptimizationLevel });
     s.done(device.title);
   }
   if (mode.json) {
@@ -103,16 +103,18 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
     );
   }
   if (roofline) {
-    const rows = [...roofline.rows].sort((x, y) => (y.measuredUs ?? 0) - (x.measuredUs ?? 0)).slice(0, 25);
-    process.stdout.write(`\n${paint(mode, 'bold', 'slowest layers: measured vs roofline estimate')}\n`);
+    // Furthest from the roof first: measured / as-executed estimate, descending.
+    const rows = roofline.rows.filter((x) => x.ratio !== null).sort((x, y) => y.ratio! - x.ratio!).slice(0, 25);
+    process.stdout.write(`\n${paint(mode, 'bold', `layers furthest from their roof: measured vs roofline as ORT executes it (${roofline.level})`)}\n`);
     process.stdout.write(
       table(
         ['layer', 'op', 'measured µs', 'estimate µs', 'measured/estimate', 'bound'],
-        rows.map((x) => [x.name, x.opType, x.measuredUs === null ? '—' : fmtNum(x.measuredUs, 1), x.estimatedUs === null ? '—' : fmtNum(x.estimatedUs, 1), x.ratio === null ? '—' : `${fmtNum(x.ratio, 1)}×`, x.bound ?? '—']),
+        rows.map((x) => [x.name, x.opType, x.measuredUs === null ? '—' : fmtNum(x.measuredUs, 1), x.estimatedAsExecutedUs === null ? '—' : fmtNum(x.estimatedAsExecutedUs, 1), x.ratio === null ? '—' : `${fmtNum(x.ratio, 1)}×`, x.bound ?? '—']),
         mode,
       ) + '\n',
     );
-    if (roofline.ratio !== null) process.stdout.write(`all mapped layers: measured ${fmtNum(roofline.totalMeasuredUs, 0)} µs vs estimate ${fmtNum(roofline.totalEstimatedUs, 0)} µs (${fmtNum(roofline.ratio, 1)}×)\n`);
+    process.stdout.write(`kernel time attributed to layers: ${fmtNum(roofline.attributedPercent + roofline.attributedByOrderPercent, 1)}% (${fmtNum(roofline.attributedPercent, 1)}% by name, ${fmtNum(roofline.attributedByOrderPercent, 1)}% of helper nodes by execution order)\n`);
+    if (roofline.ratio !== null) process.stdout.write(`all mapped layers: measured ${fmtNum(roofline.totalMeasuredUs, 0)} µs vs estimate as executed ${fmtNum(roofline.totalEstimatedAsExecutedUs, 0)} µs (${fmtNum(roofline.ratio, 1)}×; as written ${fmtNum(roofline.totalEstimatedUs, 0)} µs)\n`);
   }
   return 0;
 }
@@ -134,6 +136,13 @@ export function formatBench(results: BenchResult[], mode: OutputMode): string {
     ]),
     mode,
   ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('');
+}
+
+/** p50s and the speed-up (the one definition, formatSpeedup), and a note when p50(B)/p50(A) falls outside its interval. */
+function speedupLine(r: BenchPairResult): string {
+  const p = pairedP50(r.a.latency.p50Ms, r.b.latency.p50Ms, r.ratio);
+  const note = p.consistent ? '' : `; p50(B)/p50(A) = ×${(p.bMeasuredMs / p.aMs).toFixed(3)} lies outside the interval: the two timing distributions differ in shape, the speed-up is the paired median`;
+  return `p50 A ${p.aMs.toFixed(3)} ms, B ${p.bMeasuredMs.toFixed(3)} ms; speed-up B/A ${formatSpeedup(r.ratio, r.a.iterations)}${note}`;
 }
 
 function verdictText(mode: OutputMode, verdict: 'faster' | 'slower' | 'same', vs: string): string {

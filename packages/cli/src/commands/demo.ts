@@ -114,8 +114,8 @@ interface Side {
   params: number;
   modelSizeBytes: number;
   fileBytes: number;
-  macs: number;
-  estimatedMs: number;
+  macs: number | null;
+  estimatedMs: number | null;
   measuredMs: { all: number | null; disabled: number | null };
 }
 
@@ -149,7 +149,7 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     modelSizeBytes: a.totals.modelSizeBytes,
     fileBytes: bytes,
     macs: a.totals.macs,
-    estimatedMs: a.totals.latency.seconds * 1e3,
+    estimatedMs: a.totals.latency.seconds === null ? null : a.totals.latency.seconds * 1e3,
     measuredMs: { all: r.benchAll?.[which].latency.p50Ms ?? null, disabled: r.benchProfiled?.[which].latency.p50Ms ?? null },
   });
   const outs = r.verify?.outputs ?? [];
@@ -178,7 +178,7 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
 /** "  ×0.937 interleaved, faster" — or "within noise" when the ratio's 95% interval spans 1. */
 function ratioText(ratio: number | null, verdict: 'faster' | 'slower' | 'same' | null): string {
   if (ratio === null) return '';
-  return `  ×${ratio.toFixed(3)} interleaved${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
+  return `  speed-up ×${ratio.toFixed(3)} (median of interleaved pair ratios)${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
 }
 
 function formatSummary(s: DemoSummary, files: Record<string, string>, mode: OutputMode): string {

@@ -18,10 +18,11 @@ export interface ModelSide {
   fileBytes: number;
   params: number;
   weightParams: number;
-  macs: number;
-  /** MACs as an expression of symbolic dims (then `macs` covers only the static layers). */
+  /** null when unknown or symbolic (see macsExpr). */
+  macs: number | null;
+  /** MACs as an expression of symbolic dims (then `macs` is null). */
   macsExpr?: string;
-  flops: number;
+  flops: number | null;
   flopsExpr?: string;
   /** Layers whose MACs/FLOPs are unknown (symbolic or unresolved): missing from the sums. */
   unknownLayers: number;
@@ -140,12 +141,12 @@ export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode):
     ['learnable params', fmtInt(b.params), fmtInt(a.params), delta(b.params, a.params)],
     ['weights (bias ignored)', fmtInt(b.weightParams), fmtInt(a.weightParams), delta(b.weightParams, a.weightParams)],
     // Symbolic or unknown totals are shown as such, never as a bare 0 (formatPartial: "≥ x", "?").
-    b.macsExpr !== undefined || a.macsExpr !== undefined || b.unknownLayers > 0 || a.unknownLayers > 0
+    b.macs === null || a.macs === null
       ? ['MACs', b.macsExpr ?? formatPartial(b.macs, b.unknownLayers), a.macsExpr ?? formatPartial(a.macs, a.unknownLayers), (b.macsExpr ?? b.macs) === (a.macsExpr ?? a.macs) ? paint(mode, 'dim', '=') : '']
-      : ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs)],
-    b.flopsExpr !== undefined || a.flopsExpr !== undefined || b.unknownLayers > 0 || a.unknownLayers > 0
+      : ['MACs', fmtInt(b.macs), fmtInt(a.macs), delta(b.macs, a.macs!)],
+    b.flops === null || a.flops === null
       ? ['FLOPs', b.flopsExpr ?? formatPartial(b.flops, b.unknownLayers), a.flopsExpr ?? formatPartial(a.flops, a.unknownLayers), (b.flopsExpr ?? b.flops) === (a.flopsExpr ?? a.flops) ? paint(mode, 'dim', '=') : '']
-      : ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops)],
+      : ['FLOPs', fmtInt(b.flops), fmtInt(a.flops), delta(b.flops, a.flops!)],
   ];
   const ops = [...new Set([...Object.keys(b.opHistogram), ...Object.keys(a.opHistogram)])];
   for (const op of ops) {

@@ -7,11 +7,11 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
 import { createReferenceEvaluator } from '../reference.js';
-import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
+import { benchPair, compareWithRoofline, formatSpeedup, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
+import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { inputBytes, STDIO } from '../stdio.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
@@ -37,6 +37,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   const progress = new Progress(mode);
   const device = resolveDevice(opts.device);
   parseInputShapes(opts.inputShape); // bad flags fail before the model is read
+  const dims = parseDimValues(opts.dim);
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
   const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
@@ -57,6 +58,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const result: JobResult = await runJob(input, {
       device,
       ...(inputShapes ? { inputShapes } : {}),
+      ...(dims ? { dimValues: dims } : {}),
       pipeline,
       ...(pipeline ? { pipelineOptions: pipelineFromFlags({ passes: pipeline.join(',') }).options } : {}),
       verify: opts.verify !== false,
@@ -70,8 +72,10 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   } else {
     const other = opts.optimized;
     step = progress.step('analyze both models');
-    // As runJob does: free input symbols at 1, the values the runtime's inputs give them.
-    const dimValues = freeDimsAsOne(model, inputShapes);
+    // As runJob does: --dim values, the other free input symbols at 1 (the report says which).
+    const defaulted = freeDimsAsOne(model, inputShapes);
+    for (const k of Object.keys(dims ?? {})) delete defaulted?.[k];
+    const dimValues = defaulted && Object.keys(defaulted).length > 0 ? { ...defaulted, ...dims } : dims;
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes });
     const otherModel = loadModel(other);
@@ -83,22 +87,23 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       analysis,
       generator: generator(),
       optimized: { model: summarizeModel(otherModel, { file: other, fileBytes: statSync(other).size }), analysis: otherAnalysis, passes: [] },
+      ...(dimValues ? { bindings: { values: dimValues, defaulted: Object.keys(defaulted ?? {}) } } : {}),
     };
     if (opts.verify !== false) {
       step = progress.step('verify in onnxruntime');
-      const v = await verifyModels(source, other, { seed, threads, bisect: true, reference: createReferenceEvaluator() });
+      const v = await verifyModels(source, other, { seed, threads, bisect: true, reference: createReferenceEvaluator(), ...(dimValues ? { dimValues } : {}) });
       equivalent = v.equivalent;
       d.verification = verificationData(v, 'disabled');
       step.done(v.verdict);
     }
     if (benchIterations > 0) {
       step = progress.step('benchmark both, interleaved (profiled)');
-      const pair = await benchPair(source, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed } });
+      const pair = await benchPair(source, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed, ...(dimValues ? { dimValues } : {}) } });
       d.latency = latencyFromBenchPair(pair, {
-        ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis) } : {}),
-        ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis) } : {}),
+        ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis, { level: pair.a.graphOptimizationLevel }) } : {}),
+        ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis, { level: pair.b.graphOptimizationLevel }) } : {}),
       });
-      step.done(`×${pair.ratio.median.toFixed(3)}`);
+      step.done(formatSpeedup(pair.ratio, pair.a.iterations));
     }
     data = d;
   }

@@ -4,7 +4,7 @@
  * fixed tolerance, labelled as such. Exit 0 when equivalent (or within float32 rounding, or
  * within the requested budget), 1 when not, 2 on bad input.
  */
-import { verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
+import { formatSpeedup, pairedP50, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
 import { intOption, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, positive, type CommonOptions, type ShapeOptions } from '../options.js';
@@ -23,6 +23,29 @@ export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
   minSqnr?: string;
   bench?: string | boolean;
   threads?: string;
+  dim?: string[];
+}
+
+/**
+ * The symbol bindings verify runs a model with symbolic input dims at, by default: every free
+ * symbol at 1, then the batch (an input's leading dim) at 2 and every other symbol (sequence,
+ * image size) at 128 — so shape-dependent bugs cannot hide at 1. Symbols the user bound
+ * (--dim, --input-shape) keep their value in both. One binding when nothing is free.
+ */
+export function verifyBindings(inputs: readonly { name: string; shape: readonly (number | string | null)[] | null }[], given: Record<string, number> | undefined, pinned: Record<string, unknown> | undefined): Record<string, number>[] {
+  const batch = new Set<string>();
+  const free = new Set<string>();
+  for (const v of inputs) {
+    if (pinned?.[v.name] !== undefined) continue;
+    v.shape?.forEach((d, i) => {
+      if (typeof d !== 'string' || given?.[d] !== undefined) return;
+      free.add(d);
+      if (i === 0) batch.add(d);
+    });
+  }
+  if (free.size === 0) return [given ?? {}];
+  const at = (f: (d: string) => number) => ({ ...Object.fromEntries([...free].map((d) => [d, f(d)])), ...given });
+  return [at(() => 1), at((d) => (batch.has(d) ? 2 : 128))];
 }
 
 export default async function verify(a: string, b: string, opts: VerifyCliOptions): Promise<number> {
@@ -41,29 +64,79 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
     if (p.total) step?.update((p.done ?? 0) / p.total, `${p.done ?? 0}/${p.total}`);
   };
   if (a === '-' && b === '-') throw new CliError('only one of the two models can come from stdin (-)');
-  const inputShapes = numericInputShapes(opts);
-  const dimValues = parseDimValues(opts.dim);
+  const given = parseDimValues(opts.dim);
+  const pinnedShapes = numericInputShapes(opts);
   // A model from stdin goes to onnxruntime as the decoded model, not as a path.
-  const report = await verifyModels(a === '-' ? loadModel(a) : a, b === '-' ? loadModel(b) : b, {
+  const modelA = a === '-' ? loadModel(a) : a;
+  const modelB = b === '-' ? loadModel(b) : b;
+  // Input files fix the shapes; otherwise a model with free symbolic dims is checked at two bindings.
+  const bindings = opts.inputs ? [given ?? {}] : verifyBindings((typeof modelA === 'string' ? loadModel(modelA) : modelA).graph.inputs.filter((v) => !v.isInitializer).map((v) => ({ name: v.name, shape: v.shape })), given, pinnedShapes);
+  const runs: { dimValues: Record<string, number>; report: VerifyReport }[] = [];
+  for (const [k, first] of bindings.entries()) {
+    let dimValues = first;
+    const bound = Object.keys(dimValues).length > 0;
+    if (bound && !mode.json && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${fmtBinding(dimValues)}\n`);
+    // The larger binding may exceed what the model supports (a learned position table of 64):
+    // halve the non-batch symbols until the models run, and say so.
+    for (;;) {
+      try {
+        runs.push({ dimValues, report: await runOnce(bound ? dimValues : undefined, k === 0) });
+        break;
+      } catch (e) {
+        const smaller = k > 0 ? halveLarge(dimValues, given) : undefined;
+        if (smaller === undefined) throw e;
+        if (!mode.json) process.stderr.write(`onnxruntime cannot run ${fmtBinding(dimValues)} (${e instanceof Error ? e.message.split('\n')[0]!.slice(0, 160) : String(e)}); trying ${fmtBinding(smaller)}\n`);
+        dimValues = smaller;
+      }
+    }
+  }
+  step?.done();
+  const failed = runs.find((r) => !r.report.equivalent);
+  const report = (failed ?? runs[runs.length - 1]!).report;
+  if (mode.json) {
+    process.stdout.write(JSON.stringify(runs.length > 1 || Object.keys(runs[0]!.dimValues).length > 0 ? { ...report, equivalent: !failed, dimValues: (failed ?? runs[runs.length - 1]!).dimValues, bindings: runs.map((r) => ({ dimValues: r.dimValues, equivalent: r.report.equivalent, report: r.report })) } : report, null, 2) + '\n');
+  } else {
+    process.stdout.write(
+      runs.map((r) => `${Object.keys(r.dimValues).length > 0 ? `${paint(mode, 'bold', `symbolic dims ${fmtBinding(r.dimValues)}`)}\n` : ''}${formatVerify(r.report, mode)}`).join('\n\n') + '\n',
+    );
+  }
+  return failed ? EXIT.checkFailed : EXIT.ok;
+
+  function runOnce(dimValues: Record<string, number> | undefined, withBench: boolean): Promise<VerifyReport> {
+    return verifyModels(modelA, modelB, {
     ...(opts.atol !== undefined ? { atol: positive('--atol', opts.atol) } : {}),
     ...(opts.rtol !== undefined ? { rtol: positive('--rtol', opts.rtol) } : {}),
     ...(opts.tolerance ? { perOutput: parsePerOutput(opts.tolerance) } : {}),
     ...(opts.inputs ? { inputFiles: parseInputFiles(opts.inputs) } : {}),
     seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
-    ...(inputShapes ? { inputShapes } : {}),
+    ...(pinnedShapes ? { inputShapes: pinnedShapes } : {}),
     ...(dimValues ? { dimValues } : {}),
     bisect: opts.bisect === true,
     ...(opts.reference !== false ? { reference: createReferenceEvaluator() } : {}),
     ...(opts.maxError !== undefined ? { maxError: positive('--max-error', opts.maxError) } : {}),
     ...(opts.minSqnr !== undefined ? { minSqnrDb: finiteNumber('--min-sqnr', opts.minSqnr) } : {}),
-    ...(benchIterations !== undefined ? { bench: { iterations: benchIterations } } : {}),
+    ...(benchIterations !== undefined && withBench ? { bench: { iterations: benchIterations } } : {}),
     threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
     onProgress,
-  });
-  step?.done();
-  if (mode.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(formatVerify(report, mode) + '\n');
-  return report.equivalent ? EXIT.ok : EXIT.checkFailed;
+    });
+  }
+}
+
+/** The binding with every symbol verify chose above 2 halved (the user's own values kept); undefined when none is left to halve. */
+function halveLarge(d: Record<string, number>, given: Record<string, number> | undefined): Record<string, number> | undefined {
+  let changed = false;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(d)) {
+    out[k] = given?.[k] === undefined && v > 2 ? Math.max(2, Math.floor(v / 2)) : v;
+    if (out[k] !== v) changed = true;
+  }
+  return changed ? out : undefined;
+}
+
+function fmtBinding(d: Record<string, number>): string {
+  return Object.entries(d)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 function finiteNumber(flag: string, v: string): number {
@@ -146,7 +219,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
   if (r.latency) {
     const l = r.latency;
     lines.push(
-      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}, B/A ${l.ratio.toFixed(3)}× (median of ${l.iterations} interleaved pairs, ${Math.round(l.ratioStats.ci.level * 100)}% CI ${l.ratioStats.ci.low.toFixed(3)}–${l.ratioStats.ci.high.toFixed(3)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel})`,
+      `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}; speed-up B/A ${formatSpeedup(l.ratioStats, l.iterations)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel}${pairedP50(l.a.p50Ms, l.b.p50Ms, l.ratioStats).consistent ? '' : ` (p50(B)/p50(A) = ×${(l.b.p50Ms / l.a.p50Ms).toFixed(3)} lies outside the interval: the two timing distributions differ in shape; the speed-up is the paired median)`}`,
     );
   }
   return lines.join('\n');

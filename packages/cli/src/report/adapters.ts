@@ -214,5 +214,5 @@ export function latencyFromBenchPair(
 
 /** Per-layer measured times from `compareWithRoofline(parseProfile(...), analysis)`. */
 export function layerTimes(c: RooflineComparison): ReportLayerTime[] {
-  return c.rows.map((r) => ({ name: r.name, measuredUs: r.measuredUs }));
+  return c.rows.map((r) => ({ name: r.name, measuredUs: r.measuredUs, estimatedUs: r.estimatedAsExecutedUs, ratio: r.ratio, ...(r.fusedInto ? { fusedInto: r.fusedInto } : {}) }));
 }

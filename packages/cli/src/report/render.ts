@@ -73,13 +73,27 @@ function nav(present: readonly SectionId[]): string {
 }
 
 /** A symbolic count with readable coefficients: "300774272*N" → "301 M·N". */
+function fmtJoules(j: number | null | undefined): string {
+  if (j === null || j === undefined) return 'unknown';
+  if (j === 0) return '0 J';
+  if (j < 1e-6) return `${fmtNum(j * 1e9)} nJ`;
+  if (j < 1e-3) return `${fmtNum(j * 1e6)} µJ`;
+  if (j < 1) return `${fmtNum(j * 1e3)} mJ`;
+  return `${fmtNum(j)} J`;
+}
+
 function fmtExpr(expr: string): string {
   return expr.replace(/\d{4,}/g, (n) => fmtSI(Number(n))).replace(/\*/g, '·');
 }
 
-/** A total that sums known layers only: "unknown" when nothing was known, else the value. */
-function partial(value: number, unknownLayers: number, fmt: (x: number) => string): string {
-  return value === 0 && unknownLayers > 0 ? 'unknown' : fmt(value);
+/** A whole-model total: "unknown" when it is null (a layer unknown or a symbol unbound), else the value. */
+function partial(value: number | null, _unknownLayers: number, fmt: (x: number) => string): string {
+  return value === null ? 'unknown' : fmt(value);
+}
+
+/** An exact count, or the coverage of a total that is not known. */
+function exactOr(value: number | null, coverage: string): string {
+  return value === null ? `unknown: ${coverage}` : fmtInt(value);
 }
 
 function unknownNote(unknownLayers: number): string {
@@ -98,12 +112,23 @@ function card(c: Card): string {
   return `<div class="card"><div class="label">${esc(c.label)}</div><div class="value">${esc(c.value)}</div><div class="exact">${esc(c.exact)}</div>${after}</div>`;
 }
 
+/** Which value each symbolic dim was bound to for this report, and which were defaulted. */
+function bindingsNote(d: ReportData): string {
+  const values = d.bindings?.values ?? d.analysis.model.bindings ?? {};
+  const entries = Object.entries(values);
+  if (entries.length === 0) return '';
+  const defaulted = new Set(d.bindings?.defaulted ?? []);
+  const list = entries.map(([k, v]) => `<code>${esc(k)}=${v}</code>${defaulted.has(k) ? ' (default)' : ''}`).join(', ');
+  const hint = defaulted.size > 0 ? ` Symbols marked default were not given: choose them with <code>--dim ${esc([...defaulted][0]!)}=…</code> (at 1, a sequence makes attention look free).` : '';
+  return `<p class="caption" data-block="bindings">Symbolic dims bound for every number and run in this report: ${list}.${hint}</p>`;
+}
+
 function overview(d: ReportData): string {
   const t = d.analysis.totals;
   const o = d.optimized?.analysis.totals;
   const lat = d.latency;
-  const after = (v: number | undefined, before: number, text: (x: number) => string) =>
-    o === undefined || v === undefined ? undefined : { value: text(v), change: fmtChange(before, v), cls: changeClass(before, v) };
+  const after = (v: number | null | undefined, before: number | null, text: (x: number) => string) =>
+    o === undefined || v === undefined || v === null || before === null ? undefined : { value: text(v), change: fmtChange(before, v), cls: changeClass(before, v) };
   const cards: Card[] = [
     {
       label: 'Parameters',
@@ -125,30 +150,49 @@ function overview(d: ReportData): string {
     {
       label: 'MACs',
       value: t.macsExpr ? fmtExpr(t.macsExpr) : partial(t.macs, t.unknownLayers, fmtSI),
-      exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${fmtInt(t.macs)}${unknownNote(t.unknownLayers)}`,
+      exact: t.macsExpr ? `${t.macsExpr} (symbolic dims)` : `${exactOr(t.macs, t.coverage.text[0]!)}${unknownNote(t.unknownLayers)}`,
       after: after(o?.macs, t.macs, fmtSI),
     },
     t.flopsExpr
       ? { label: 'FLOPs', value: fmtExpr(t.flopsExpr), exact: `${t.flopsExpr} (symbolic dims) · 2·MACs + element-wise`, after: after(o?.flops, t.flops, fmtSI) }
-      : { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${fmtInt(t.flops)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
+      : { label: 'FLOPs', value: partial(t.flops, t.unknownLayers, fmtSI), exact: `${exactOr(t.flops, t.coverage.text[1]!)} · 2·MACs + element-wise${unknownNote(t.unknownLayers)}`, after: after(o?.flops, t.flops, fmtSI) },
     {
       label: 'Activations',
       value: partial(t.activations.total, t.activations.unknownLayers, (x) => `${fmtSI(x)} total`),
-      exact: `${fmtInt(t.activations.total)} elements · peak ${fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}${unknownNote(t.activations.unknownLayers)}`,
+      exact: `${t.activations.total === null ? (t.activations.totalExpr ?? 'unknown') : fmtInt(t.activations.total)} elements · peak ${t.activations.peak === null ? 'unknown' : fmtInt(t.activations.peak)}${t.activations.peakLayer ? ` at ${t.activations.peakLayer}` : ''}${unknownNote(t.activations.unknownLayers)}`,
       after: after(o?.activations.total, t.activations.total, (x) => `${fmtSI(x)} total`),
     },
     {
       label: 'Peak memory',
-      value: partial(t.peakMemoryBytes, t.peakMemoryLayer === null && t.layers > 0 ? 1 : 0, fmtBytes),
+      value: partial(t.peakMemoryBytes, t.peakMemoryUnknownValues, fmtBytes),
       exact: `live activations${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''}; weights excluded`,
       after: after(o?.peakMemoryBytes, t.peakMemoryBytes, fmtBytes),
     },
     {
       label: 'Estimated latency',
       value: partial(t.latency.seconds, t.unknownLayers, fmtSeconds),
-      exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound}-bound overall; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
+      exact: `${d.analysis.device.id} ${d.analysis.device.precision} roofline · ${t.latency.bound === null ? t.coverage.text[2]! : `${t.latency.bound}-bound overall`}; ${fmtInt(t.computeBoundLayers)} compute- / ${fmtInt(t.memoryBoundLayers)} memory-bound layers`,
       after: after(o?.latency.seconds, t.latency.seconds, fmtSeconds),
     },
+    ...(t.energy
+      ? [
+          {
+            label: 'Estimated energy',
+            value: partial(t.energy.joules, t.energy.unknownLayers, fmtJoules),
+            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ (${t.energy.table.source})`,
+            after: after(o?.energy?.joules, t.energy.joules, fmtJoules),
+          },
+        ]
+      : []),
+    ...(t.training
+      ? [
+          {
+            label: `Training memory (batch ${t.training.batch})`,
+            value: partial(t.training.totalBytes.adam, 0, (x) => `${fmtBytes(x)} Adam`),
+            exact: `fp32: weights ${fmtBytes(t.training.weightsBytes)} + gradients ${fmtBytes(t.training.gradientsBytes)} + optimizer state (SGD-momentum ${fmtBytes(t.training.optimizerBytes.sgdMomentum)}, Adam ${fmtBytes(t.training.optimizerBytes.adam)}) + stored activations ${t.training.activationsBytes === null ? 'unknown' : fmtBytes(t.training.activationsBytes)}; ${t.training.totalBytes.sgdMomentum === null ? '' : `${fmtBytes(t.training.totalBytes.sgdMomentum)} with SGD-momentum`}`,
+          },
+        ]
+      : []),
     lat
       ? {
           label: 'Measured latency',
@@ -157,7 +201,7 @@ function overview(d: ReportData): string {
           after: lat.optimized
             ? {
                 value: `${fmtMs(lat.optimized.p50Ms)} p50`,
-                change: lat.ratio !== undefined ? `×${fmtNum(lat.ratio)} interleaved` : fmtChange(lat.original.p50Ms, lat.optimized.p50Ms),
+                change: lat.ratio !== undefined ? speedupChange(lat.ratio) : fmtChange(lat.original.p50Ms, lat.optimized.p50Ms),
                 cls: changeClass(1, lat.ratio ?? lat.optimized.p50Ms / lat.original.p50Ms),
               }
             : undefined,
@@ -171,7 +215,7 @@ function overview(d: ReportData): string {
   const ops = Object.entries(d.model.opHistogram);
   return `<section class="sec" id="overview" data-section="overview">
 <div class="sec-head"><h2>Overview</h2><span class="count">${fmtInt(t.layers)} layers · ${ops.length} op types</span></div>
-<div class="cards">${cards.map(card).join('')}</div>
+${bindingsNote(d)}<div class="cards">${cards.map(card).join('')}</div>
 ${d.optimized ? `<p class="caption">Arrows give the optimized model (${esc(d.optimized.pipeline ?? 'optimized')}) and the change from the original.</p>` : ''}
 <div class="cols">
 <div><h3>Inputs and outputs</h3><table><thead><tr><th>name</th><th>type</th><th>shape</th></tr></thead>
@@ -217,7 +261,21 @@ function rooflineSection(d: ReportData): string {
 <p class="caption">Each layer at its arithmetic intensity (FLOPs per byte moved) and the performance the device can attain there: min(peak ${esc(fmtSI(dev.peakFlops, 'FLOP/s'))}, ${esc(fmtSI(dev.memoryBandwidth, 'B/s'))} × intensity). Left of the ridge point (${esc(fmtNum(ridge))} FLOP/B) a layer is memory-bound, right of it compute-bound. Point area grows with the layer's FLOPs.${measured}</p>
 <div class="chart-box tall"><canvas id="chart-roofline" role="img" aria-label="Roofline plot"></canvas></div>
 <p class="legend-note" id="roofline-note"></p>
+${furthestFromRoof(d)}
 </section>`;
+}
+
+/** Measured / as-executed estimate per layer, the layers furthest from their roof first. */
+function furthestFromRoof(d: ReportData): string {
+  const rows = (d.latency?.perLayer ?? []).filter((r) => r.ratio !== undefined && r.ratio !== null && r.measuredUs !== null).sort((a, b) => b.ratio! - a.ratio!);
+  if (rows.length === 0) return '';
+  const body = rows
+    .slice(0, 20)
+    .map((r) => `<tr><td class="name mono">${esc(r.name)}</td>${numCell(r.measuredUs, fmtSeconds(r.measuredUs! / 1e6))}${numCell(r.estimatedUs ?? null, r.estimatedUs == null ? '—' : fmtSeconds(r.estimatedUs / 1e6))}${numCell(r.ratio!, `${fmtNum(r.ratio!)}×`)}</tr>`)
+    .join('');
+  return `<h3>Furthest from the roof</h3>
+<p class="caption">Measured onnxruntime kernel time per run against the roofline of the graph as onnxruntime executes it${d.latency?.graphOptimizationLevel ? ` (level ${esc(d.latency.graphOptimizationLevel)})` : ''}: layers it fuses (BatchNorm, activations, residual adds) run inside their producer's kernel and add no memory traffic. ${rows.length > 20 ? `The 20 of ${fmtInt(rows.length)} measured layers` : 'Measured layers'} with the largest measured / estimate first.</p>
+<table data-table="furthest"><thead><tr><th>layer</th><th class="num">measured</th><th class="num">estimate as executed</th><th class="num">measured / estimate</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function memorySection(d: ReportData): string {
@@ -280,9 +338,18 @@ ${div}</div>`;
 /** Latency ratios near 1 need three decimals (a 0.3% difference must not print as ×1). */
 const fmtRatio = (x: number): string => x.toFixed(3);
 
-/** Faster or slower only when a 95% confidence interval excludes 1; otherwise within the noise. */
+/** The one confidence level of every speed-up (runtime's CONFIDENCE_LEVEL). */
+const CONFIDENCE_PERCENT = 95;
+
+/** A speed-up as a change: "×0.890 (−11.0%)" — the ratio and its percentage are the same number. */
+function speedupChange(ratio: number): string {
+  const pct = (ratio - 1) * 100;
+  return `×${fmtRatio(ratio)} (${pct < 0 ? '−' : '+'}${Math.abs(pct).toFixed(1)}%)`;
+}
+
+/** Faster or slower only when the 95% confidence interval excludes 1; otherwise within the noise. */
 function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
-  if (ci && (ci.level < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
+  if (ci && (ci.reached === false || (ci.coverage ?? ci.level) < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
   if (ratio < 1) return `${fmtNum((1 - ratio) * 100, 2)}% faster`;
   if (ratio > 1) return `${fmtNum((ratio - 1) * 100, 2)}% slower`;
   return 'same speed';
@@ -293,7 +360,7 @@ function latencyBlock(l: ReportLatency): string {
     `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
-      ? `<p>Optimized / original, median over interleaved pairs: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${Math.round(l.ratioCi.level * 100)}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
+      ? `<p>Speed-up, optimized / original — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
       : '';
   return `<div data-block="latency"><h3>Measured latency (onnxruntime-node, CPU)</h3>
 <p class="caption">${l.iterations !== undefined ? `${fmtInt(l.iterations)} timed runs${l.warmup !== undefined ? ` after ${fmtInt(l.warmup)} warm-up runs` : ''}, ` : ''}${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}${l.graphOptimizationLevel ? `, graph optimization level ${esc(l.graphOptimizationLevel)}` : ''}${l.optimized ? '; the two models ran interleaved so machine noise hits both alike' : ''}.</p>
@@ -326,10 +393,13 @@ function comparisonSection(d: ReportData): string {
     rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
     rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
   }
+  // The measured p50 row's change is the speed-up (median of interleaved pair ratios), the same
+  // number as the card and the latency block — not a ratio of the two p50s.
   const summary = rows
     .map(([label, x, y, f]) => {
-      const cls = changeClass(x, y);
-      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(fmtChange(x, y))}</td></tr>`;
+      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
+      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
+      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
     })
     .join('');
   const passRows = opt.passes
@@ -401,7 +471,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
   )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
-  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
+  )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
 }
 
 function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: ReportLatency['perLayer'], hidden: boolean): string {
@@ -419,11 +489,12 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['bytes', 'bytes', true],
     ['arithmeticIntensity', 'FLOP/B', true],
     ['latency', 'est. time', true],
+    ['energy', 'est. energy', true],
     ...(measured ? ([['measured', 'measured', true]] as [string, string, boolean][]) : []),
     ['bound', 'bound', false],
   ];
   const head = cols
-    .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
+    .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}${k === 'energy' ? ' energy' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
     .join('');
   return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers${measured ? ' measured' : ''}" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
 <tbody>${a.layers.map((l) => layerRow(l, measured)).join('\n')}</tbody></table></div>`;

@@ -156,6 +156,8 @@ footer { color: var(--muted); font-size: 12px; padding: 10px 0 36px; }
   .caption { font-size: 10px; }
   table.layers td.name, table.layers td.flags { white-space: normal; overflow-wrap: anywhere; }
   table.layers td.num { white-space: nowrap; }
+  /* The per-layer energy column does not fit the A4 column: its total is on the overview card. */
+  table.layers .energy { display: none; }
   th.sortable::after { content: none; }
   tr, .card { break-inside: avoid; }
   thead { display: table-header-group; }

@@ -145,6 +145,12 @@ export interface ReportLayerTime {
   readonly name: string;
   /** Mean kernel time per run, µs; null when the layer was not measured (e.g. fused by ORT). */
   readonly measuredUs: number | null;
+  /** The roofline estimate as onnxruntime executes the graph at the profiled level, µs. */
+  readonly estimatedUs?: number | null;
+  /** measured / estimated: how far the layer runs from its roof. */
+  readonly ratio?: number | null;
+  /** The layer ORT fused this one into (its time is measured there). */
+  readonly fusedInto?: string;
 }
 
 export interface ReportLatency {
@@ -154,8 +160,8 @@ export interface ReportLatency {
   readonly ratio?: number;
   readonly ratioP10?: number;
   readonly ratioP90?: number;
-  /** Confidence interval of the median ratio and its coverage (see RatioStats.ci). */
-  readonly ratioCi?: { readonly low: number; readonly high: number; readonly level: number };
+  /** The 95% interval of the median pair ratio; `level` is always 0.95, `coverage` the exact coverage, `reached` false with too few pairs. */
+  readonly ratioCi?: { readonly low: number; readonly high: number; readonly level: number; readonly coverage?: number; readonly reached?: boolean };
   readonly iterations?: number;
   readonly warmup?: number;
   readonly threads: number;
@@ -178,6 +184,11 @@ export interface ReportData {
   readonly optimized?: ReportOptimized;
   readonly verification?: ReportVerification;
   readonly latency?: ReportLatency;
+  /**
+   * Symbolic dims bound for the analysis and the runs: the values, and which of them nobody
+   * chose (defaulted to 1 — the report says so and how to choose with --dim).
+   */
+  readonly bindings?: { readonly values: Readonly<Record<string, number>>; readonly defaulted: readonly string[] };
 }
 
 export interface RenderOptions {

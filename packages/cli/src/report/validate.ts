@@ -88,12 +88,16 @@ function checkAnalysis(c: Checker, v: unknown, path: string): void {
   c.num(d.peakFlops, `${path}.device.peakFlops`, { positive: true });
   c.num(d.memoryBandwidth, `${path}.device.memoryBandwidth`, { positive: true });
   const t = c.obj(a.totals, `${path}.totals`);
-  for (const k of ['params', 'weightParams', 'bufferParams', 'modelSizeBytes', 'macs', 'flops', 'peakMemoryBytes', 'layers']) c.num(t[k], `${path}.totals.${k}`);
+  for (const k of ['params', 'weightParams', 'bufferParams', 'modelSizeBytes', 'layers']) c.num(t[k], `${path}.totals.${k}`);
+  // Totals that wait on a symbol or an unknown layer are null (schemaVersion 2).
+  for (const k of ['macs', 'flops', 'peakMemoryBytes']) c.num(t[k], `${path}.totals.${k}`, { nullable: true });
   const act = c.obj(t.activations, `${path}.totals.activations`);
-  c.num(act.total, `${path}.totals.activations.total`);
-  c.num(act.peak, `${path}.totals.activations.peak`);
+  c.num(act.total, `${path}.totals.activations.total`, { nullable: true });
+  c.num(act.peak, `${path}.totals.activations.peak`, { nullable: true });
   const lat = c.obj(t.latency, `${path}.totals.latency`);
-  c.num(lat.seconds, `${path}.totals.latency.seconds`);
+  c.num(lat.seconds, `${path}.totals.latency.seconds`, { nullable: true });
+  const cov = c.obj(t.coverage, `${path}.totals.coverage`);
+  c.arr(cov.text, `${path}.totals.coverage.text`).forEach((x, i) => c.str(x, `${path}.totals.coverage.text[${i}]`));
   const layers = c.arr(a.layers, `${path}.layers`);
   layers.forEach((l, i) => {
     const p = `${path}.layers[${i}]`;

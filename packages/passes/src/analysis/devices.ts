@@ -7,6 +7,7 @@
  * Peak numbers are vendor peaks for dense math (no structured sparsity): real kernels reach a
  * fraction of them, so a roofline estimate is a lower bound on latency.
  */
+import { parseEnergyTable, type EnergyTable } from './energy.js';
 import { DeviceProfileError } from './errors.js';
 
 export interface PeakFlops {
@@ -33,6 +34,15 @@ export interface DeviceProfile {
   readonly measuredAt?: string;
   /** How a measured profile was obtained. */
   readonly method?: string;
+  /** The device's own per-operation energies (default: Horowitz ISSCC 2014, 45 nm). */
+  readonly energy?: EnergyTable;
+  /**
+   * Bandwidth by working-set size, ascending (a measured profile: caches, then DRAM): a layer
+   * whose bytes moved fit in a level is bound by that level's bandwidth (hierarchical roofline).
+   */
+  readonly memoryHierarchy?: readonly { readonly bytes: number; readonly bandwidth: number }[];
+  /** Intra-op threads a measured profile was taken with. */
+  readonly threads?: number;
 }
 
 const T = 1e12;
@@ -107,6 +117,16 @@ function text(where: string, v: unknown, required: boolean): string | undefined 
  * Validates a device profile given as JSON text or a parsed object (a built-in's format, or a
  * `local` profile written by `calibrate`). `version` may be a number; it is kept as a string.
  */
+function hierarchy(v: unknown): { bytes: number; bandwidth: number }[] {
+  if (!Array.isArray(v)) throw new DeviceProfileError('device profile: memoryHierarchy must be an array like [{ "bytes": 32768, "bandwidth": 2e11 }, …]');
+  const out = v.map((x, i) => {
+    const o = (x ?? {}) as Record<string, unknown>;
+    return { bytes: positive(`memoryHierarchy[${i}].bytes`, o.bytes), bandwidth: positive(`memoryHierarchy[${i}].bandwidth`, o.bandwidth) };
+  });
+  out.sort((a, b) => a.bytes - b.bytes);
+  return out;
+}
+
 export function parseDeviceProfile(json: unknown): DeviceProfile {
   let o: unknown = json;
   if (typeof json === 'string') {
@@ -141,5 +161,8 @@ export function parseDeviceProfile(json: unknown): DeviceProfile {
     source,
     ...(measuredAt !== undefined ? { measuredAt } : {}),
     ...(method !== undefined ? { method } : {}),
+    ...(r.energy !== undefined ? { energy: parseEnergyTable(r.energy, 'device profile: energy') } : {}),
+    ...(r.memoryHierarchy !== undefined ? { memoryHierarchy: hierarchy(r.memoryHierarchy) } : {}),
+    ...(typeof r.threads === 'number' && Number.isInteger(r.threads) && r.threads > 0 ? { threads: r.threads } : {}),
   };
 }

@@ -138,7 +138,7 @@ export class DimAlgebra {
     if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.floor(a / b);
     const exact = this.divExact(a, b);
     if (exact !== null) return exact;
-    return this.#atom(`floor(${a}/${b})`);
+    return this.#atom(`floor(${operand(a)}/${operand(b)})`);
   }
 
   /** ceil(a / b) for a positive divisor b; a new atom when not exact. */
@@ -147,7 +147,7 @@ export class DimAlgebra {
     if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.ceil(a / b);
     const exact = this.divExact(a, b);
     if (exact !== null) return exact;
-    return this.#atom(`ceil(${a}/${b})`);
+    return this.#atom(`ceil(${operand(a)}/${operand(b)})`);
   }
 
   /** Max/min of dims when decidable (both concrete, or equal). */
@@ -173,6 +173,12 @@ function maxDegree(p: Poly): number {
   let d = 0;
   for (const k of p.keys()) d = Math.max(d, degree(k));
   return d;
+}
+
+/** A dim as an operand of '/': parenthesised unless it is a number or one operator-free atom. */
+function operand(d: number | string): string {
+  if (typeof d === 'number') return d < 0 ? `(${d})` : String(d);
+  return OPERATOR_CHARS.test(d) && !isWrapped(d) ? `(${d})` : d;
 }
 
 function isWrapped(atom: string): boolean {
@@ -212,4 +218,128 @@ function removeAtoms(atoms: string[], remove: string[]): string[] | null {
     rest.splice(i, 1);
   }
   return rest;
+}
+
+/**
+ * Parses an expression this algebra printed (or the human form with digit grouping, "4,089*N")
+ * and evaluates it at `bindings`. Symbols are matched against `symbols` first (longest first, so
+ * a model name such as "seq-len" is one atom), else as identifiers ([A-Za-z_][\w.:]*).
+ * floor(a/b) and ceil(a/b) divide exactly, then round. Throws on a malformed expression or an
+ * unbound symbol.
+ */
+export function evaluateDimExpr(expr: string, bindings: Readonly<Record<string, number>>, symbols: readonly string[] = Object.keys(bindings)): number {
+  return new ExprParser(expr, symbols, (name) => {
+    const v = bindings[name];
+    if (v === undefined) throw new Error(`symbol '${name}' is not bound in '${expr}'`);
+    return v;
+  }).parse();
+}
+
+/** The symbols an expression depends on, first seen first (see evaluateDimExpr for matching). */
+export function exprSymbols(expr: string, symbols: readonly string[] = []): string[] {
+  const seen = new Set<string>();
+  new ExprParser(expr, symbols, (name) => {
+    seen.add(name);
+    return 1;
+  }).parse();
+  return [...seen];
+}
+
+class ExprParser {
+  #i = 0;
+  readonly #symbols: readonly string[];
+  constructor(
+    readonly text: string,
+    symbols: readonly string[],
+    readonly lookup: (name: string) => number,
+  ) {
+    this.#symbols = [...symbols].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  }
+
+  parse(): number {
+    const v = this.#sum();
+    this.#space();
+    if (this.#i < this.text.length) this.#fail('unexpected text');
+    return v;
+  }
+
+  #fail(what: string): never {
+    throw new Error(`cannot parse dim expression '${this.text}': ${what} at ${this.#i}`);
+  }
+
+  #space(): void {
+    while (this.text[this.#i] === ' ') this.#i++;
+  }
+
+  #peek(): string | undefined {
+    this.#space();
+    return this.text[this.#i];
+  }
+
+  #sum(): number {
+    let v = this.#product();
+    for (;;) {
+      const c = this.#peek();
+      if (c !== '+' && c !== '-') return v;
+      this.#i++;
+      const r = this.#product();
+      v = c === '+' ? v + r : v - r;
+    }
+  }
+
+  #product(): number {
+    let v = this.#unary();
+    for (;;) {
+      const c = this.#peek();
+      if (c !== '*' && c !== '/') return v;
+      this.#i++;
+      const r = this.#unary();
+      v = c === '*' ? v * r : v / r;
+    }
+  }
+
+  #unary(): number {
+    if (this.#peek() === '-') {
+      this.#i++;
+      return -this.#unary();
+    }
+    return this.#primary();
+  }
+
+  #primary(): number {
+    this.#space();
+    const rest = this.text.slice(this.#i);
+    for (const s of this.#symbols) {
+      if (rest.startsWith(s)) {
+        this.#i += s.length;
+        return this.lookup(s);
+      }
+    }
+    const fn = /^(floor|ceil)\(/.exec(rest);
+    if (fn) {
+      this.#i += fn[0].length;
+      const v = this.#sum();
+      if (this.#peek() !== ')') this.#fail("expected ')'");
+      this.#i++;
+      return fn[1] === 'floor' ? Math.floor(v) : Math.ceil(v);
+    }
+    if (rest[0] === '(') {
+      this.#i++;
+      const v = this.#sum();
+      if (this.#peek() !== ')') this.#fail("expected ')'");
+      this.#i++;
+      return v;
+    }
+    const num = /^\d+(?:,\d{3})*(?:\.\d+)?/.exec(rest);
+    if (num) {
+      this.#i += num[0].length;
+      return Number(num[0].replace(/,/g, ''));
+    }
+    const id = /^[A-Za-z_][\w.:]*/.exec(rest);
+    if (id) {
+      this.#i += id[0].length;
+      return this.lookup(id[0]);
+    }
+    return this.#fail('expected a number, a symbol or (');
+  }
 }

@@ -31,10 +31,21 @@ export function formatBytes(n: number | null | undefined): string {
   return u === 0 ? `${formatCount(n)} B` : `${v.toFixed(v >= 100 ? 1 : 2)} ${units[u]}`;
 }
 
+/** Joules in the unit that keeps 3 significant digits readable (nJ, µJ, mJ, J). */
+export function formatJoules(j: number | null | undefined): string {
+  if (j === null || j === undefined) return '?';
+  if (j === 0) return '0';
+  if (j < 1e-6) return `${(j * 1e9).toPrecision(3)} nJ`;
+  if (j < 1e-3) return `${(j * 1e6).toPrecision(3)} µJ`;
+  if (j < 1) return `${(j * 1e3).toPrecision(3)} mJ`;
+  return `${j.toPrecision(3)} J`;
+}
+
 /** Seconds in the unit that keeps 3 significant digits readable (µs, ms, s). */
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined) return '?';
   if (s === 0) return '0';
+  if (s < 1e-6) return `${(s * 1e9).toPrecision(3)} ns`;
   if (s < 1e-3) return `${(s * 1e6).toPrecision(3)} µs`;
   if (s < 1) return `${(s * 1e3).toPrecision(3)} ms`;
   return `${s.toPrecision(3)} s`;
@@ -61,33 +72,61 @@ function activationCell(l: LayerReport): string {
 
 /**
  * A total summed over the layers where it is known: exact when none is missing, "≥ x" when some
- * are, "?" when all are (never a bare 0 that means "unknown").
+ * are, "?" when all are (never a bare 0 that means "unknown"). Kept for counts (MACs of an
+ * optimize comparison); latency and the analysis totals print "?" with their coverage instead.
  */
-export function formatPartial(value: number, missing: number, format: (n: number) => string = formatCount): string {
+export function formatPartial(value: number | null, missing: number, format: (n: number) => string = formatCount): string {
+  if (value === null) return '?';
   if (missing === 0) return format(value);
   return value === 0 ? '?' : `≥ ${format(value)}`;
 }
 
-/** FLOPs, activation and latency totals: exact, an expression of symbolic dims, a lower bound ("≥ …") or unknown ("?"). */
-export function partialTotals(report: AnalysisReport): { flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
+/**
+ * A printed dim expression with digit grouping for humans ("4089184256*N" → "4,089,184,256*N").
+ * Digits inside a symbol's name (p2o.DynamicDimension.1) are left alone; evaluateDimExpr reads
+ * the grouped form back to the same value.
+ */
+export function formatExpr(expr: string): string {
+  return expr.replace(/(?<![\w.])\d{4,}(?![\w.])/g, (m) => formatCount(Number(m)));
+}
+
+/** A whole-model total for humans: the number, its expression (grouped), or "?" — never a partial sum. */
+export function formatTotal(value: number | null, expr: string | undefined, format: (n: number) => string = formatCount): string {
+  if (value !== null) return format(value);
+  return expr !== undefined ? formatExpr(expr) : '?';
+}
+
+/** FLOPs, activation, memory and latency totals for humans: exact, an expression of symbolic dims, or "?". */
+export function partialTotals(report: AnalysisReport): { macs: string; flops: string; activationsTotal: string; activationsPeak: string; peakMemory: string; latency: string } {
   const t = report.totals;
   return {
-    flops: t.flopsExpr ?? formatPartial(t.flops, t.unknownLayers),
-    activationsTotal: t.activations.totalExpr ?? formatPartial(t.activations.total, t.activations.unknownLayers),
-    activationsPeak: formatPartial(t.activations.peak, t.activations.unknownLayers),
-    peakMemory: formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, formatBytes),
-    latency: formatPartial(t.latency.seconds, t.latencyUnknownLayers, formatSeconds),
+    macs: formatTotal(t.macs, t.macsExpr),
+    flops: formatTotal(t.flops, t.flopsExpr),
+    activationsTotal: formatTotal(t.activations.total, t.activations.totalExpr),
+    activationsPeak: formatTotal(t.activations.peak, undefined),
+    peakMemory: formatTotal(t.peakMemoryBytes, undefined, formatBytes),
+    latency: formatTotal(t.latency.seconds, undefined, formatSeconds),
   };
 }
 
-/** A number when complete, else its formatPartial text. */
-function partialValue(n: number, missing: number): number | string {
-  return missing === 0 ? n : formatPartial(n, missing);
+/** What the unknown totals wait on: the free symbols, or the count of unknown layers. */
+export function waitingOn(report: AnalysisReport): string | undefined {
+  const t = report.totals;
+  if (t.latency.seconds !== null && t.macs !== null && t.flops !== null) return undefined;
+  const parts: string[] = [];
+  if (report.model.symbols.length > 0 && t.symbolicLayers + t.latencyUnknownLayers > 0) parts.push(`symbolic dims ${report.model.symbols.join(', ')} (bind with --dim ${report.model.symbols.map((x) => `${x}=…`).join(' --dim ')})`);
+  if (t.unknownLayers > 0) parts.push(`${t.unknownLayers} layer(s) of unknown cost`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** A total for machine-facing text outputs (Netron): the number, the expression, or "?". */
+function totalValue(n: number | null, expr?: string): number | string {
+  return n !== null ? n : (expr ?? '?');
 }
 
 function macsCell(l: LayerReport): string {
   if (l.macs !== null) return formatCount(l.macs);
-  return l.macsExpr ?? '?';
+  return l.macsExpr !== undefined ? formatExpr(l.macsExpr) : '?';
 }
 
 export interface TableOptions {
@@ -105,7 +144,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   const c = options.color ? ANSI : { bold: '', dim: '', red: '', green: '', yellow: '', reset: '' };
   const layers = report.layers.filter((l) => options.showConstant || !l.constant);
   // #Params as in the lecture's tables: weights only, bias ignored (learnable totals below).
-  const header = ['#', 'Layer', 'Op', 'C×H×W', '#Params', 'MACs', 'Activations', 'Latency', 'Bound'];
+  const header = ['#', 'Layer', 'Op', 'C×H×W', '#Params', 'MACs', 'Activations', 'Latency', 'Bound', 'Energy'];
   const rows = layers.map((l) => [
     String(l.index),
     l.name,
@@ -116,11 +155,12 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
     activationCell(l),
     formatSeconds(l.latency),
     l.bound ?? (l.latency === null ? '?' : ''),
+    formatJoules(l.energy.joules),
   ]);
   const t = report.totals;
   const pt = partialTotals(report);
-  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), t.macsExpr ?? formatPartial(t.macs, t.unknownLayers), pt.activationsTotal, pt.latency, t.latencyUnknownLayers > 0 ? '' : t.latency.bound];
-  const right = new Set([0, 4, 5, 6, 7]);
+  const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? '', formatJoules(t.energy.joules)];
+  const right = new Set([0, 4, 5, 6, 7, 9]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), totalRow[i]!.length));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
@@ -144,19 +184,33 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push('');
   out.push(`#Params: ${formatCount(t.weightParams)} weights (bias ignored, as in the table); ${formatCount(t.params)} learnable incl. biases and norm scale/shift; ${formatCount(t.bufferParams)} buffers`);
   out.push(`Model size: ${formatBytes(t.modelSizeBytes)} at stored dtypes${t.modelSizeBytesAtBits !== null ? `; ${formatBytes(t.modelSizeBytesAtBits)} at ${report.bits} bits (${formatCount(t.modelSizeBytesAtBits)} B)` : ''}`);
-  // With a FLOPs expression every layer is in it; otherwise say how many are missing from the sums.
-  out.push(`MACs: ${t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)}   FLOPs: ${pt.flops}${t.unknownLayers && t.flopsExpr === undefined ? `   (${c.red}${t.unknownLayers} layer(s) unknown${c.reset}, not in the sums)` : ''}`);
-  out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer && t.activations.unknownLayers === 0 ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer && t.peakMemoryUnknownValues === 0 ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
+  out.push(`MACs: ${pt.macs}   FLOPs: ${pt.flops}`);
+  if (t.macs === null || t.flops === null || t.latency.seconds === null) out.push(`${c.yellow}Coverage: ${t.coverage.text.join('; ')}${c.reset}`);
+  out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;
   out.push(`Latency estimate: ${pt.latency} on ${d.title} [${d.id} v${d.version}, ${d.precision}: ${formatCount(d.peakFlops / 1e9)} GFLOP/s, ${formatCount(d.memoryBandwidth / 1e9)} GB/s] — ${t.computeBoundLayers} compute-bound, ${t.memoryBoundLayers} memory-bound${t.latencyUnknownLayers ? `, ${c.red}${t.latencyUnknownLayers} unknown${c.reset}` : ''} layers`);
-  if (report.model.symbols.length > 0 && (t.unknownLayers > 0 || t.latencyUnknownLayers > 0 || t.activations.unknownLayers > 0)) {
-    const sym = report.model.symbols;
-    out.push(`${c.yellow}Symbolic dims ${sym.join(', ')}: totals marked ≥ or ? leave out the layers whose shapes depend on them; bind them (--dim ${sym.map((x) => `${x}=1`).join(' --dim ')}, or --input-shape) for exact numbers${c.reset}`);
-  }
+  const ax = t.latency.asExecuted;
+  out.push(`As onnxruntime executes it (fused layers pay no memory traffic): ${(['basic', 'extended', 'all'] as const).map((k) => `${k} ${formatSeconds(ax[k].seconds)} (${ax[k].fusedLayers} fused)`).join(', ')}`);
+  for (const line of costLines(report)) out.push(line);
+  const bound = Object.entries(report.model.bindings);
+  if (bound.length > 0) out.push(`Symbolic dims bound: ${bound.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  const waits = waitingOn(report);
+  if (waits !== undefined) out.push(`${c.yellow}Totals shown as ? or as expressions wait on ${waits}${c.reset}`);
   out.push(`${c.dim}Convention: ${report.convention}${c.reset}`);
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
   return out.join('\n');
+}
+
+/** The energy and training-memory lines of the human outputs (table, Markdown, report). */
+export function costLines(report: AnalysisReport): string[] {
+  const t = report.totals;
+  const e = t.energy;
+  const tr = t.training;
+  return [
+    `Energy estimate: ${formatJoules(e.joules)} per inference${e.joules !== null ? ` (arithmetic ${formatJoules(e.computeJoules)}, SRAM ${formatJoules(e.sramJoules)}, DRAM ${formatJoules(e.dramJoules)})` : ` (${e.unknownLayers} layer(s) unknown)`} — per op: DRAM read ${e.table.dramReadPj} pJ, SRAM read ${e.table.sramReadPj} pJ, float mult ${e.table.multPj} pJ, add ${e.table.addPj} pJ; ${e.table.source}`,
+    `Training memory (fp32, batch ${tr.batch}): weights ${formatBytes(tr.weightsBytes)} + gradients ${formatBytes(tr.gradientsBytes)} + optimizer state (SGD-momentum ${formatBytes(tr.optimizerBytes.sgdMomentum)}, Adam ${formatBytes(tr.optimizerBytes.adam)}) + stored activations ${formatBytes(tr.activationsBytes)} = ${formatBytes(tr.totalBytes.sgdMomentum)} with SGD-momentum, ${formatBytes(tr.totalBytes.adam)} with Adam`,
+  ];
 }
 
 function csvField(v: unknown): string {
@@ -168,7 +222,7 @@ function csvField(v: unknown): string {
 const CSV_COLUMNS = [
   'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops', 'flopsExpr',
   'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
-  'bound', 'inPlace', 'alias', 'constant', 'unknown',
+  'bound', 'energyJoules', 'inPlace', 'alias', 'constant', 'unknown',
 ] as const;
 
 /**
@@ -180,14 +234,18 @@ export function analysisToCsv(report: AnalysisReport): string {
   const lines = [
     `# convention: ${report.convention}`,
     `# device: ${report.device.id} v${report.device.version} (${report.device.precision}, ${report.device.peakFlops} FLOP/s, ${report.device.memoryBandwidth} B/s)`,
-    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs} flops=${t.flops} activations=${t.activations.total} peakActivations=${t.activations.peak} peakMemoryBytes=${t.peakMemoryBytes} latencySeconds=${t.latency.seconds} unknownLayers=${t.unknownLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}`,
+    // A total that is not known is empty (never a partial sum); its expression and symbols follow.
+    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs ?? ''} flops=${t.flops ?? ''} activations=${t.activations.total ?? ''} peakActivations=${t.activations.peak ?? ''} peakMemoryBytes=${t.peakMemoryBytes ?? ''} latencySeconds=${t.latency.seconds ?? ''} unknownLayers=${t.unknownLayers} symbolicLayers=${t.symbolicLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr} macsSymbols=${t.macsSymbols!.join(';')}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr} flopsSymbols=${t.flopsSymbols!.join(';')}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}${Object.keys(report.model.bindings).length ? ` bindings=${Object.entries(report.model.bindings).map(([k, v]) => `${k}:${v}`).join(';')}` : ''}`,
+    `# coverage: ${t.coverage.text.join('; ')}`,
+    `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj} source=${JSON.stringify(t.energy.table.source)}`,
+    `# training: batch=${t.training.batch} weightsBytes=${t.training.weightsBytes} gradientsBytes=${t.training.gradientsBytes} sgdMomentumStateBytes=${t.training.optimizerBytes.sgdMomentum} adamStateBytes=${t.training.optimizerBytes.adam} activationsBytes=${t.training.activationsBytes ?? ''} totalSgdMomentumBytes=${t.training.totalBytes.sgdMomentum ?? ''} totalAdamBytes=${t.training.totalBytes.adam ?? ''}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
     const row: unknown[] = [
       l.index, l.name, l.opType, l.outputShape === null ? '' : formatShape(l.outputShape), l.params, l.weightParams, l.bufferParams,
       l.macs, l.macsExpr, l.flops, l.flopsExpr, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
-      l.arithmeticIntensity, l.latency, l.bound, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
+      l.arithmeticIntensity, l.latency, l.bound, l.energy.joules, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
     ];
     lines.push(row.map(csvField).join(','));
   }
@@ -213,16 +271,22 @@ export function analysisToMarkdown(report: AnalysisReport): string {
     ['Buffers (BN running statistics)', formatCount(t.bufferParams)],
     ['Model size (stored dtypes)', `${formatCount(t.modelSizeBytes)} B`],
     ...(t.modelSizeBytesAtBits !== null ? [[`Model size at ${report.bits} bits`, `${formatCount(t.modelSizeBytesAtBits)} B`] as [string, string]] : []),
-    ['MACs', t.macsExpr ?? formatPartial(t.macs, t.unknownLayers)],
+    ['MACs', pt.macs],
     ['FLOPs', pt.flops],
     ['Activations (total)', pt.activationsTotal],
     ['Activations (peak)', pt.activationsPeak],
-    ['Peak live memory (activations)', formatPartial(t.peakMemoryBytes, t.peakMemoryUnknownValues, (n) => `${formatCount(n)} B`)],
+    ['Peak live memory (activations)', formatTotal(t.peakMemoryBytes, undefined, (n) => `${formatCount(n)} B`)],
     [`Latency estimate (${d.id}, ${d.precision})`, pt.latency],
     ['Layers unknown', formatCount(t.unknownLayers)],
+    ['Coverage', t.coverage.text.join('; ')],
+    ['Energy per inference', formatJoules(t.energy.joules)],
+    [`Training memory, SGD-momentum (batch ${t.training.batch})`, formatBytes(t.training.totalBytes.sgdMomentum)],
+    [`Training memory, Adam (batch ${t.training.batch})`, formatBytes(t.training.totalBytes.adam)],
+    ...(Object.keys(report.model.bindings).length ? [['Symbolic dims bound', Object.entries(report.model.bindings).map(([k, v]) => `${k}=${v}`).join(', ')] as [string, string]] : []),
   ];
   for (const [k, v] of rows) out.push(`| ${k} | ${mdCell(v)} |`);
   out.push('', `Device: ${mdCell(d.title)} (${d.id} v${d.version}) — ${mdCell(d.source)}`, '');
+  for (const line of costLines(report)) out.push(`${mdCell(line)}`, '');
   out.push('| # | Layer | Op | C×H×W | #Params (bias ignored) | MACs | Activations | Latency | Bound |', '|---:|---|---|---|---:|---:|---:|---:|---|');
   for (const l of report.layers) {
     if (l.constant) continue;
@@ -237,7 +301,7 @@ export function analysisToMarkdown(report: AnalysisReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const TOP_ORDER = ['model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics'];
+const TOP_ORDER = ['schemaVersion', 'model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics'];
 
 function canonical(v: unknown, top = false): unknown {
   if (Array.isArray(v)) return v.map((x) => canonical(x));
@@ -279,19 +343,26 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
   const t = report.totals;
   const metadata: NetronItem[] = [
     { kind: 'model', target: '', name: 'onnxkit convention', value: report.convention },
+    { kind: 'model', target: '', name: 'onnxkit energy table', value: t.energy.table.source },
     { kind: 'model', target: '', name: 'onnxkit device', value: `${report.device.title} (${report.device.id} v${report.device.version}, ${report.device.precision})` },
   ];
   const metrics: NetronItem[] = [
     { kind: 'model', target: '', name: 'parameters', value: t.params },
     { kind: 'model', target: '', name: 'weight parameters', value: t.weightParams },
-    // A total missing some layers is shown as text ("≥ 1,234" or "?"), never as a plain number.
-    { kind: 'model', target: '', name: 'MACs', value: t.macsExpr ?? partialValue(t.macs, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'FLOPs', value: t.flopsExpr ?? partialValue(t.flops, t.unknownLayers) },
-    { kind: 'model', target: '', name: 'activations (total)', value: t.activations.totalExpr ?? partialValue(t.activations.total, t.activations.unknownLayers) },
-    { kind: 'model', target: '', name: 'activations (peak)', value: partialValue(t.activations.peak, t.activations.unknownLayers) },
-    { kind: 'model', target: '', name: 'peak memory (bytes)', value: partialValue(t.peakMemoryBytes, t.peakMemoryUnknownValues) },
-    { kind: 'model', target: '', name: 'latency estimate (µs)', value: partialValue(round(t.latency.seconds * 1e6), t.latencyUnknownLayers) },
+    // A total that is not known is its expression or "?", never a partial sum.
+    { kind: 'model', target: '', name: 'MACs', value: totalValue(t.macs, t.macsExpr) },
+    { kind: 'model', target: '', name: 'FLOPs', value: totalValue(t.flops, t.flopsExpr) },
+    { kind: 'model', target: '', name: 'activations (total)', value: totalValue(t.activations.total, t.activations.totalExpr) },
+    { kind: 'model', target: '', name: 'activations (peak)', value: totalValue(t.activations.peak) },
+    { kind: 'model', target: '', name: 'peak memory (bytes)', value: totalValue(t.peakMemoryBytes) },
+    { kind: 'model', target: '', name: 'latency estimate (µs)', value: totalValue(t.latency.seconds === null ? null : round(t.latency.seconds * 1e6)) },
+    { kind: 'model', target: '', name: 'coverage', value: t.coverage.text.join('; ') },
+    { kind: 'model', target: '', name: 'energy estimate (µJ)', value: totalValue(t.energy.joules === null ? null : round(t.energy.joules * 1e6)) },
+    { kind: 'model', target: '', name: `training memory, Adam, batch ${t.training.batch} (bytes)`, value: totalValue(t.training.totalBytes.adam) },
   ];
+  const bound = Object.entries(report.model.bindings);
+  if (bound.length > 0) metadata.push({ kind: 'model', target: '', name: 'onnxkit symbolic dims bound', value: bound.map(([k, v]) => `${k}=${v}`).join(', ') });
+  if (report.model.symbols.length > 0) metadata.push({ kind: 'model', target: '', name: 'onnxkit free symbolic dims', value: report.model.symbols.join(', ') });
   let unnamed = 0;
   for (const l of report.layers) {
     if (l.unnamed) {
@@ -308,6 +379,7 @@ export function toNetronAttachment(report: AnalysisReport): NetronAttachment {
     add('activations', l.alias ? 'view' : l.inPlace ? 'in place' : l.activations.output);
     add('latency estimate (µs)', l.latency === null ? undefined : round(l.latency * 1e6));
     add('bound', l.bound);
+    add('energy estimate (µJ)', l.energy.joules === null ? undefined : round(l.energy.joules * 1e6));
     add('arithmetic intensity (FLOP/B)', l.arithmeticIntensity === null ? undefined : round(l.arithmeticIntensity));
     if (l.unknown) add('unknown', l.unknown.join('; '));
   }

@@ -1,12 +1,13 @@
 /** Analyses: shape and type inference, the op cost table, metrics, roofline, formatters. */
 export { inferShapes, applyInferredTypes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
 export type { AnalysisDiagnostic, DiagnosticSeverity } from './inference-types.js';
-export { DimAlgebra } from './dim-algebra.js';
+export { DimAlgebra, evaluateDimExpr, exprSymbols } from './dim-algebra.js';
 export { ShapeError, DeviceProfileError, AnalysisError } from './errors.js';
 export { COST_TABLE, CONVENTION, type OpCost, type CostContext, type Count } from './cost-table.js';
 export { DEVICES, DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile, type PeakFlops } from './devices.js';
 export {
   analyzeModel,
+  ANALYSIS_SCHEMA_VERSION,
   type AnalyzeOptions,
   type AnalysisReport,
   type AnalysisTotals,
@@ -24,10 +25,17 @@ export {
   formatCount,
   formatBytes,
   formatSeconds,
+  formatJoules,
+  costLines,
   formatPerSample,
   formatPartial,
   partialTotals,
+  formatExpr,
+  formatTotal,
+  waitingOn,
   type TableOptions,
   type NetronAttachment,
   type NetronItem,
 } from './format.js';
+export { HOROWITZ_45NM, ENERGY_CONVENTION, layerEnergy, parseEnergyTable, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
+export { executedRoofline, ORT_LEVELS, type OrtLevel, type ExecutedRoofline } from './executed.js';

@@ -56,9 +56,15 @@ const loopRule: ShapeRule = (c) => {
   }
 };
 
-const SUBGRAPHS = 'the cost of a subgraph body is not folded into its parent node';
+const SUBGRAPHS = "no per-node formula: the analysis counts the body's own layers (If: the costlier branch; Loop and Scan: the body × the trip count or scan extent)";
 
 export const CONTROL_FLOW_OPS: readonly OpDef[] = [
   defineOp({ type: 'If', attributes: attrs('then_branch', 'else_branch'), shape: ifRule, cost: undeclared(SUBGRAPHS) }),
   defineOp({ type: 'Loop', attributes: attrs('body'), shape: loopRule, cost: undeclared(SUBGRAPHS) }),
+  defineOp({
+    type: 'Scan',
+    attributes: attrs('body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'),
+    shape: undeclared('outputs left as declared: the scan outputs stack the body outputs along axes the body decides'),
+    cost: undeclared(SUBGRAPHS),
+  }),
 ];

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, printModel, type Model } from '@onnxkit/graph';
 import { alexnet, mobilenetv2, resnet50, transformer, vgg16 } from '@onnxkit/zoo';
-import { AnalysisError, analyzeModel, formatAnalysisTable, formatPartial, formatPerSample, type AnalysisReport, type DeviceProfile, type LayerReport } from '../../src/analysis/index.js';
+import { AnalysisError, analyzeModel, formatAnalysisTable, formatCount, formatPartial, formatPerSample, type AnalysisReport, type DeviceProfile, type LayerReport } from '../../src/analysis/index.js';
 
 const F = DataType.FLOAT;
 
@@ -98,8 +98,9 @@ describe('zoo totals (issue 3 part 3)', () => {
     const b4 = analyzeModel(resnet50({ batch: 4 }));
     expect(b4.totals.macs).toBe(4 * 4_089_184_256);
     const n = analyzeModel(resnet50({ batch: 'N' }));
-    expect(n.totals.macs).toBe(0);
+    expect(n.totals.macs).toBeNull();
     expect(n.totals.macsExpr).toBe('4089184256*N');
+    expect(n.totals.macsSymbols).toEqual(['N']);
     const pinned = analyzeModel(resnet50({ batch: 'N' }), { inputShapes: { [resnet50({ batch: 'N' }).graph.inputs[0]!.name]: [2, 3, 224, 224] } });
     expect(pinned.totals.macs).toBe(2 * 4_089_184_256);
   });
@@ -159,7 +160,7 @@ describe('transformer: attention MACs against the hand formula', () => {
       const pinnedLayers = analyzeModel(m, { dimValues: at }).layers;
       const shapeWork = r.layers.filter((l, i) => !l.constant && pinnedLayers[i]!.constant && !l.alias && !l.inPlace).reduce((n, l) => n + l.activations.output!, 0);
       expect(shapeWork).toBeGreaterThan(0);
-      expect(evaluate(r.totals.activations.totalExpr!, at)).toBe(pinned.activations.total + shapeWork);
+      expect(evaluate(r.totals.activations.totalExpr!, at)).toBe(pinned.activations.total! + shapeWork);
     }
   });
 });
@@ -184,7 +185,12 @@ describe('unknowns are reported, never silently zero', () => {
     expect(layer.latency).toBeNull();
     expect(layer.unknown!.join()).toMatch(/no cost model for op 'com\.vendor::MysteryAttention'/);
     expect(r.totals.unknownLayers).toBe(1);
-    expect(r.totals.macs).toBe(16 * 16 + 16 * 8);
+    // The whole is unknown; the known part is named as such, with its coverage.
+    expect(r.totals.macs).toBeNull();
+    expect(r.totals.flops).toBeNull();
+    expect(r.totals.latency.seconds).toBeNull();
+    expect(r.totals.coverage.macs).toEqual({ known: r.layers.length - 1, partialSum: 16 * 16 + 16 * 8 });
+    expect(r.totals.coverage.text[0]).toBe(`MACs known for ${r.layers.length - 1} of ${r.layers.length} layers, 1 unknown`);
     const d = r.diagnostics.find((x) => x.code === 'unknown-op')!;
     expect(d.node).toBe('mystery');
     expect(d.op).toBe('com.vendor::MysteryAttention');
@@ -204,11 +210,14 @@ describe('unknowns are reported, never silently zero', () => {
     expect(free.totals.flopsExpr).toBe(`${one.flops}*N`);
     expect(free.totals.activations.totalExpr).toBe(`${one.activations.total}*N`);
     const text = formatAnalysisTable(free);
-    expect(text).toContain(`MACs: 4089184256*N   FLOPs: ${one.flops}*N\n`);
-    expect(text).toContain(`Activations: total ${one.activations.total}*N, peak ? `);
+    expect(text).toContain(`MACs: 4,089,184,256*N   FLOPs: ${formatCount(one.flops)}*N\n`);
+    expect(text).toContain(`Activations: total ${formatCount(one.activations.total)}*N, peak ? `);
     expect(text).toMatch(/Latency estimate: \? on /);
-    expect(text).toContain('Symbolic dims N: ');
-    expect(text).toContain('--dim N=1');
+    expect(text).toContain('wait on symbolic dims N ');
+    expect(text).toContain('--dim N=');
+    expect(text).not.toContain('≥');
+    expect(free.totals.latency).toMatchObject({ seconds: null, symbols: ['N'] });
+    expect(free.totals.peakMemoryBytes).toBeNull();
     expect(text).not.toMatch(/FLOPs: 0\b|total 0,|Latency estimate: 0 /);
     // Binding the symbol by name is the same as pinning the input's shape.
     const byDim = analyzeModel(model, { dimValues: { N: 2 } });
@@ -216,7 +225,9 @@ describe('unknowns are reported, never silently zero', () => {
     expect(byDim.totals).toEqual(byShape.totals);
     expect(byDim.totals.macs).toBe(2 * 4_089_184_256);
     expect(byDim.model.symbols).toEqual([]);
-    expect(formatAnalysisTable(byDim)).not.toContain('Symbolic dims');
+    expect(formatAnalysisTable(byDim)).not.toContain('wait on');
+    expect(formatAnalysisTable(byDim)).toContain('Symbolic dims bound: N=2');
+    expect(byDim.model.bindings).toEqual({ N: 2 });
     expect(() => analyzeModel(model, { dimValues: { N: 2 }, inputShapes: { [input]: [3, 3, 224, 224] } })).toThrow(/binds symbol 'N' to both 2 and 3/);
     expect(() => analyzeModel(model, { dimValues: { N: -1 } })).toThrow(/not a non-negative integer/);
   });
@@ -231,7 +242,9 @@ describe('unknowns are reported, never silently zero', () => {
     expect(r.totals.flopsExpr).toBeUndefined();
     expect(r.totals.macsExpr).toBeUndefined();
     expect(r.totals.activations.totalExpr).toBeUndefined();
-    expect(formatAnalysisTable(r)).toMatch(/FLOPs: \? {3}\(2 layer\(s\) unknown/);
+    expect(r.totals.flops).toBeNull();
+    expect(formatAnalysisTable(r)).toMatch(/FLOPs: \?\n/);
+    expect(formatAnalysisTable(r)).toContain('Coverage: MACs known for 0 of 2 layers, 1 as expressions of symbolic dims, 1 unknown');
   });
 
   it('formatPartial: exact, a lower bound, or unknown — never a bare 0 for unknown', () => {

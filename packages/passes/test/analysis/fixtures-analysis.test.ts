@@ -85,14 +85,21 @@ describe('fixtures: real PyTorch exports', () => {
     expect(pinned.totals.unknownLayers).toBe(0);
   });
 
-  it('loop_if: If and Loop are analysed for shapes but their cost is reported unknown', () => {
+  it('loop_if: the work inside If (the costlier branch) and Loop (body × trip count) is counted', () => {
     const r = analyzeModel(load(join(FIXTURES, 'loop_if/model.onnx')), { inputShapes: { x: [3, 4] } });
-    const cf = r.layers.filter((l) => l.opType === 'If' || l.opType === 'Loop');
-    expect(cf).toHaveLength(2);
-    for (const l of cf) {
-      expect(l.macs).toBeNull();
-      expect(l.unknown!.join()).toMatch(/no cost model/);
-    }
-    expect(r.totals.unknownLayers).toBe(2);
+    const iff = r.layers.find((l) => l.opType === 'If')!;
+    const loop = r.layers.find((l) => l.opType === 'Loop')!;
+    // then: ReduceSum over 3×4 (12 adds); the Loop body runs 3 times (x's first dim).
+    expect(iff.flops).toBe(12);
+    expect(iff.notes!.join()).toMatch(/costlier branch, then_branch, is counted/);
+    expect(loop.flops).toBe(252);
+    expect(loop.notes!.join()).toMatch(/body work × 3 iteration/);
+    expect(r.totals.unknownLayers).toBe(0);
+    expect(r.totals.flops).toBe(r.layers.reduce((a, l) => a + (l.constant ? 0 : l.flops!), 0));
+    // Unbound: the trip count is a symbol, the Loop's FLOPs an expression in it.
+    const free = analyzeModel(load(join(FIXTURES, 'loop_if/model.onnx')));
+    expect(free.layers.find((l) => l.opType === 'Loop')!.flopsExpr).toBe('7*m*n*n');
+    expect(free.totals.flops).toBeNull();
+    expect(free.totals.flopsSymbols!.sort()).toEqual(['m', 'n']);
   });
 });

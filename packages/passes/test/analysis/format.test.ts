@@ -98,7 +98,7 @@ describe('formatters', () => {
 
   it('writes JSON with a stable key order that round-trips', () => {
     const j = analysisToJson(report);
-    expect(Object.keys(JSON.parse(j))).toEqual(['model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics']);
+    expect(Object.keys(JSON.parse(j))).toEqual(['schemaVersion', 'model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics']);
     expect(analysisToJson(JSON.parse(j))).toBe(j);
     const t = JSON.parse(j).totals;
     expect(t.params).toBe(report.totals.params);

@@ -1,0 +1,158 @@
+/**
+ * The roofline of the graph as onnxruntime executes it. ORT's graph optimizer (onnxruntime
+ * core/optimizer, GenerateTransformers) fuses element-wise layers into their producer, and a
+ * fused layer pays no memory traffic of its own (its input is still in the producer's
+ * registers/cache; only the chain's final output is written):
+ *
+ * - basic (TransformerLevel::Level1, rule-based): EliminateIdentity, EliminateDropout, and
+ *   ConvBNFusion, ConvAddFusion, ConvMulFusion (BatchNormalization / Add / Mul with a constant
+ *   operand folded into the Conv's weights and bias);
+ * - extended (Level2): ConvActivationFusion and GemmActivationFusion (Relu, Sigmoid, Tanh,
+ *   LeakyRelu, Clip, HardSigmoid into FusedConv / FusedGemm), MatMulAddFusion (MatMul + bias Add
+ *   → Gemm, then its activation);
+ * - all (Level3): NchwcTransformer, which also folds a residual Add/Sum (and the activation after
+ *   it) into the NCHWc Conv that produces one of its operands; the other operand is read by the
+ *   Conv.
+ *
+ * A layer is fused only when its producer's output has no other use (ORT's rule too).
+ */
+import type { Node, Value } from '@onnxkit/graph';
+
+export type OrtLevel = 'disabled' | 'basic' | 'extended' | 'all';
+export const ORT_LEVELS: readonly OrtLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+const ACTIVATIONS = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Clip', 'HardSigmoid']);
+const ELIMINATED = new Set(['Identity', 'Dropout']);
+
+/** What executedRoofline needs of a layer (see LayerReport). */
+export interface ExecLayer {
+  readonly flops: number | null;
+  readonly bytes: { readonly weights: number; readonly input: number | null; readonly output: number | null };
+  readonly latency: number | null;
+  readonly constant?: true;
+}
+
+export interface ExecutedLevel {
+  /** Sum of the as-executed layer latencies; null when one is unknown. */
+  readonly seconds: number | null;
+  /** Layers fused into their producer (or eliminated) at this level. */
+  readonly fusedLayers: number;
+}
+
+export interface ExecutedRoofline {
+  readonly levels: Record<OrtLevel, ExecutedLevel>;
+  /** Per layer index: the layer it runs inside at each level where it is fused. */
+  readonly fusedInto: Map<number, Partial<Record<OrtLevel, number>>>;
+  /** Per level, per layer index: the as-executed latency (0 for a fused layer; the host carries its work). */
+  readonly latency: Record<OrtLevel, (number | null)[]>;
+}
+
+export function executedRoofline(
+  nodes: readonly Node[],
+  layers: readonly ExecLayer[],
+  device: { peakFlops: number; memoryBandwidth: number; memoryHierarchy?: readonly { bytes: number; bandwidth: number }[] },
+  isConst: (v: Value) => boolean,
+  bytesOf: (v: Value) => number | null,
+): ExecutedRoofline {
+  const index = new Map<Node, number>();
+  nodes.forEach((n, i) => index.set(n, i));
+  // Per node, once (the level loop below is integer work): its non-constant inputs as
+  // [producer index or -1 when the value has other uses / is a graph output, bytes], and
+  // whether it has a constant operand.
+  const dynamic: { producer: number; value: Value }[][] = [];
+  const constOperand: boolean[] = [];
+  nodes.forEach((n) => {
+    const dyn: { producer: number; value: Value }[] = [];
+    let hasConst = false;
+    for (const v of n.inputs) {
+      if (v === null) continue;
+      if (isConst(v)) {
+        hasConst = true;
+        continue;
+      }
+      const p = v.producer;
+      const j = p ? index.get(p) : undefined;
+      dyn.push({ producer: j !== undefined && v.uses.length === 1 && !v.isGraphOutput ? j : -1, value: v });
+    }
+    dynamic.push(dyn);
+    constOperand.push(hasConst && n.inputs.length === 2);
+  });
+  const fusedInto = new Map<number, Partial<Record<OrtLevel, number>>>();
+  const levels = {} as Record<OrtLevel, ExecutedLevel>;
+  const latency = {} as Record<OrtLevel, (number | null)[]>;
+  for (const level of ORT_LEVELS) {
+    const rank = ORT_LEVELS.indexOf(level);
+    const host = new Array<number>(nodes.length).fill(-1);
+    /** Op of each host as ORT sees it after fusing (MatMul + Add becomes Gemm). */
+    const hostOp = nodes.map((n) => n.opType);
+    const extraBytes = new Array<number | null>(nodes.length).fill(0);
+    const eliminated = new Array<boolean>(nodes.length).fill(false);
+    const rootOf = (j: number): number => (j < 0 ? -1 : host[j]! >= 0 ? host[j]! : j);
+    for (let i = 0; rank > 0 && i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (layers[i]?.constant || !n.isOnnxDomain) continue;
+      const op = n.opType;
+      if (ELIMINATED.has(op)) {
+        eliminated[i] = true;
+        continue;
+      }
+      const dyn = dynamic[i]!;
+      if (dyn.length === 1) {
+        const r = rootOf(dyn[0]!.producer);
+        if (r < 0) continue;
+        const rop = hostOp[r]!;
+        const withConst = constOperand[i]!;
+        const fuse =
+          (rop === 'Conv' && (op === 'BatchNormalization' || ((op === 'Add' || op === 'Mul') && withConst))) ||
+          (rank >= 2 && (rop === 'Conv' || rop === 'Gemm') && ACTIVATIONS.has(op)) ||
+          (rank >= 2 && rop === 'MatMul' && op === 'Add' && withConst);
+        if (fuse) {
+          host[i] = r;
+          if (rop === 'MatMul') hostOp[r] = 'Gemm';
+        }
+        continue;
+      }
+      if (rank >= 3 && (op === 'Add' || op === 'Sum') && dyn.length === 2) {
+        // NCHWc: the residual Add folds into the Conv producing one operand; the Conv reads the other.
+        for (let k = 0; k < 2; k++) {
+          const r = rootOf(dyn[k]!.producer);
+          if (r >= 0 && hostOp[r] === 'Conv') {
+            host[i] = r;
+            const other = bytesOf(dyn[1 - k]!.value);
+            extraBytes[r] = other === null || extraBytes[r] === null ? null : extraBytes[r]! + other;
+            break;
+          }
+        }
+      }
+    }
+    // Latency per layer as executed: a host pays its own and its fused layers' FLOPs, its own bytes
+    // (input, weights, the chain's output), and the residual operands it reads.
+    const flops = layers.map((l) => l.flops);
+    const lat: (number | null)[] = layers.map((l) => l.latency);
+    const hostFlops = new Map<number, number | null>();
+    host.forEach((h, i) => {
+      if (h < 0) return;
+      const f = flops[i] ?? null;
+      const cur = hostFlops.get(h) ?? flops[h] ?? null;
+      hostFlops.set(h, cur === null || f === null ? null : cur + f);
+      (fusedInto.get(i) ?? fusedInto.set(i, {}).get(i)!)[level] = h;
+      lat[i] = 0;
+    });
+    eliminated.forEach((e, i) => {
+      if (e) lat[i] = 0;
+    });
+    for (const [h, f] of hostFlops) {
+      const l = layers[h]!;
+      const b = l.bytes.input === null || l.bytes.output === null || extraBytes[h] === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output + extraBytes[h]!;
+      lat[h] = f === null || b === null ? null : Math.max(f / device.peakFlops, b / (device.memoryHierarchy?.find((x) => b <= x.bytes)?.bandwidth ?? device.memoryBandwidth));
+    }
+    let seconds: number | null = 0;
+    lat.forEach((x, i) => {
+      if (layers[i]?.constant) return;
+      seconds = x === null || seconds === null ? null : seconds + x;
+    });
+    levels[level] = { seconds, fusedLayers: host.filter((h) => h >= 0).length + eliminated.filter(Boolean).length };
+    latency[level] = lat;
+  }
+  return { levels, fusedInto, latency };
+}
