@@ -1,6 +1,6 @@
 /**
- * @onnxkit/runtime — the only package that touches onnxruntime-node: sessions in a worker
- * thread, seeded and file inputs, numeric comparison, verification with divergence bisection,
+ * @onnxkit/runtime — the only package that touches onnxruntime-node: sessions in a child
+ * process, seeded and file inputs, numeric comparison, verification with divergence bisection,
  * benchmarking, profiling and device calibration.
  */
 export * from './errors.js';

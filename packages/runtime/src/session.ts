@@ -1,5 +1,5 @@
 /**
- * Sessions: one onnxruntime-node InferenceSession living in a worker thread, driven with
+ * Sessions: one onnxruntime-node InferenceSession living in a child process, driven with
  * onnxkit Tensors. CPU execution provider only, a fixed thread count (1 intra-op thread by
  * default, so comparisons are reproducible) and graph optimizations disabled by default, so
  * ORT's own fusions cannot hide a bad rewrite.
@@ -38,11 +38,11 @@ export interface SessionOptions {
   /** Name used in messages (default: file name or graph name). */
   label?: string;
   /**
-   * The worker thread to run in. Default: the process-wide shared worker (`defaultWorker()`),
-   * so sessions cost no thread start-up and never run at the same time.
+   * The onnxruntime child process to run in. Default: the process-wide shared one (`defaultWorker()`),
+   * so sessions cost no process start-up and never run at the same time.
    */
   worker?: RuntimeWorker;
-  /** Give the session a private worker, ended on release (ignored when `worker` is given). */
+  /** Give the session a private child process, ended on release (ignored when `worker` is given). */
   isolate?: boolean;
   /** Session creation timeout in ms (default 10 minutes; 0 = none). */
   createTimeoutMs?: number;
@@ -140,9 +140,8 @@ export class RuntimeSession {
         throw new VerifyError(`${this.label} has no output '${n}' (outputs: ${[...known].join(', ') || 'none'})`, { code: 'VERIFY_UNKNOWN_OUTPUT', tensor: n });
       }
     }
-    const transfer: ArrayBuffer[] = [];
-    const wire = [...map].map(([name, t]) => toWire(name, t, transfer));
-    const reply = (await this.worker.request('run', { sessionId: this.#id, feeds: wire, fetches }, { model: this.label, timeoutMs: this.#runTimeoutMs, transfer })) as {
+    const wire = [...map].map(([name, t]) => toWire(name, t));
+    const reply = (await this.worker.request('run', { sessionId: this.#id, feeds: wire, fetches }, { model: this.label, timeoutMs: this.#runTimeoutMs })) as {
       outputs: WireTensor[];
       ms: number;
     };
@@ -240,21 +239,11 @@ export async function createSession(model: Model | string, options: SessionOptio
   const worker = options.worker ?? (ownsWorker ? new RuntimeWorker() : defaultWorker());
   const id = ++sessionCount;
   const payload: Record<string, unknown> = { sessionId: id, options: ortOptions };
-  const transfer: ArrayBuffer[] = [];
   if (prepared.path !== undefined) payload.path = prepared.path;
-  else {
-    let bytes = prepared.bytes!;
-    // Transfer only a buffer we own whole; a view into something larger (e.g. a pooled Buffer)
-    // is copied first (Uint8Array's slice copies; Buffer's would not).
-    if (!(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = Uint8Array.prototype.slice.call(bytes);
-    payload.bytes = bytes.buffer;
-    payload.byteOffset = 0;
-    payload.byteLength = bytes.byteLength;
-    transfer.push(bytes.buffer as ArrayBuffer);
-  }
+  else payload.bytes = prepared.bytes!;
   let reply: { inputs: RawMetadata[]; outputs: RawMetadata[]; ms: number };
   try {
-    reply = (await worker.request('create', payload, { model: label, timeoutMs: options.createTimeoutMs ?? DEFAULT_TIMEOUT_MS, transfer })) as typeof reply;
+    reply = (await worker.request('create', payload, { model: label, timeoutMs: options.createTimeoutMs ?? DEFAULT_TIMEOUT_MS })) as typeof reply;
   } catch (e) {
     if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
     if (ownsWorker) await worker.terminate();

@@ -1,0 +1,64 @@
+// End-to-end hostile inputs (issue 13): the real `onnxkit` binary (built by the global setup)
+// against models and files designed to crash, hang or mislead it. Each case is one class of the
+// issue; the expected answer is a typed, one-line error with a documented exit code, or a
+// correct result — never a signal, exit 70, a stack trace or a destroyed file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { save } from '@onnxkit/importer';
+import { writeNpz } from '@onnxkit/runtime';
+import { faultingFeeds, functionChain, intDivide } from '../../../fuzz/hostile.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-hostile-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function onnxkit(args: string[], env: Record<string, string> = {}, input?: string): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, timeout: 120_000, input });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line on stderr starting with "onnxkit: ", the given exit code, no stack trace, no signal. */
+function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+  expect(r.signal).toBeNull();
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^onnxkit: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+describe('onnxruntime cannot take the CLI down', () => {
+  const fpe = join(tmp, 'int-div.onnx');
+  const feeds = join(tmp, 'faulting.npz');
+  save(intDivide('Div', 'int-div'), fpe);
+  save(intDivide('Mod', 'int-mod'), join(tmp, 'int-mod.onnx'));
+  writeNpz(feeds, faultingFeeds());
+
+  it('run: SIGFPE in an integer Div/Mod is one line naming the model, exit 2', () => {
+    expectOneLineError(onnxkit(['run', fpe, '--inputs', feeds]), 2, /int-div\.onnx.*SIGFPE/);
+    expectOneLineError(onnxkit(['run', 'int-mod.onnx', '--inputs', feeds, '--json']), 2, /int-mod\.onnx.*SIGFPE/);
+  });
+
+  it('verify: the crashing model is named, exit 2', () => {
+    save(intDivide('Div', 'other'), join(tmp, 'b.onnx'));
+    expectOneLineError(onnxkit(['verify', fpe, 'b.onnx', '--inputs', feeds]), 2, /int-div\.onnx.*SIGFPE/);
+  });
+
+  it('run: a chain of 10,000 local functions segfaults onnxruntime, not the CLI', () => {
+    save(functionChain(10_000), join(tmp, 'chain.onnx'));
+    expectOneLineError(onnxkit(['run', 'chain.onnx']), 2, /chain\.onnx/);
+  });
+});
