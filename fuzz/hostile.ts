@@ -5,6 +5,7 @@
  * terminal escape sequences. The fuzzer uses them as seeds; the regression tests build them too.
  */
 import { DataType, Graph, GraphBuilder, Node, OnnxFunction, Tensor, Value, type Model } from '@onnxkit/graph';
+import { encode } from '@onnxkit/importer';
 
 /** A function body `out = f(in)`: `calls` calls of `callee` in sequence (or an Identity when callee is null). */
 function body(name: string, callee: string | null, calls: number): Graph {
@@ -75,4 +76,28 @@ export function faultingFeeds(): Map<string, Tensor> {
     ['a', Tensor.fromArray(DataType.INT32, [2], Int32Array.of(-(2 ** 31), 7))],
     ['b', Tensor.fromArray(DataType.INT32, [2], Int32Array.of(-1, 2))],
   ]);
+}
+
+/**
+ * A model with two initializers named 'dupAAAA' (or, with `sparse`, a dense and a sparse one):
+ * IR cannot hold that, so it is encoded with two names of equal length and the second renamed
+ * in the bytes. onnxruntime uses the last definition; the graph adds the first to its input.
+ */
+export function duplicateInitializerBytes(sparse = false): Uint8Array {
+  const b = new GraphBuilder({ name: 'dup', opset: 17 });
+  const x = b.input('x', DataType.FLOAT, [2]);
+  const w = b.constant('dupAAAA', Tensor.fromArray(DataType.FLOAT, [2], Float32Array.of(1, 1)));
+  b.output(b.op('Add', [x, w]), 'y');
+  if (sparse) {
+    const v = new Value({ name: 'dupBBBB', type: { kind: 'sparse_tensor', elemType: DataType.FLOAT, shape: [2] } });
+    v.sparseValue = { values: Tensor.fromArray(DataType.FLOAT, [1], Float32Array.of(100), { name: 'dupBBBB' }), indices: Tensor.fromArray(DataType.INT64, [1], BigInt64Array.of(0n)), dims: [2] };
+    b.graph.addSparseInitializer(v);
+  } else {
+    b.graph.addInitializer(new Value({ name: 'dupBBBB', constValue: Tensor.fromArray(DataType.FLOAT, [2], Float32Array.of(100, 100), { name: 'dupBBBB' }) }));
+  }
+  const bytes = Buffer.from(encode(b.build()));
+  const from = Buffer.from('dupBBBB');
+  const to = Buffer.from('dupAAAA');
+  for (let i = bytes.indexOf(from); i >= 0; i = bytes.indexOf(from, i + 1)) to.copy(bytes, i);
+  return new Uint8Array(bytes);
 }

@@ -3,14 +3,14 @@
 // issue; the expected answer is a typed, one-line error with a documented exit code, or a
 // correct result — never a signal, exit 70, a stack trace or a destroyed file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { save } from '@onnxkit/importer';
 import { writeNpz } from '@onnxkit/runtime';
-import { faultingFeeds, functionChain, intDivide } from '../../../fuzz/hostile.js';
+import { duplicateInitializerBytes, faultingFeeds, functionChain, intDivide, recursiveFunctions } from '../../../fuzz/hostile.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
@@ -60,5 +60,30 @@ describe('onnxruntime cannot take the CLI down', () => {
   it('run: a chain of 10,000 local functions segfaults onnxruntime, not the CLI', () => {
     save(functionChain(10_000), join(tmp, 'chain.onnx'));
     expectOneLineError(onnxkit(['run', 'chain.onnx']), 2, /chain\.onnx/);
+  });
+});
+
+describe('no crash, no hang from a small file', () => {
+  it('recursive local functions: one line naming the chain, exit 2, for every command', () => {
+    save(recursiveFunctions(3), join(tmp, 'rec.onnx'));
+    for (const cmd of [['inspect'], ['analyze'], ['optimize', '-o', 'rec.opt.onnx'], ['convert', '-o', 'rec.out.onnx']]) {
+      expectOneLineError(onnxkit([cmd[0]!, 'rec.onnx', ...cmd.slice(1)]), 2, /local:f0 → local:f1 → local:f2 → local:f0/);
+    }
+  });
+
+  it('functions that each call the next twice: analyze and optimize finish, naming the budget', () => {
+    save(functionChain(40, 2), join(tmp, 'exp.onnx'));
+    const a = onnxkit(['analyze', 'exp.onnx']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout + a.stderr).toMatch(/expanding local functions would visit more than/);
+    const o = onnxkit(['optimize', 'exp.onnx', '-o', 'exp.opt.onnx']);
+    expect(o.code, o.stderr).toBe(0);
+  });
+
+  it('duplicate initializer names are refused at load, naming the tensor', () => {
+    writeFileSync(join(tmp, 'dup.onnx'), duplicateInitializerBytes());
+    writeFileSync(join(tmp, 'dup-sparse.onnx'), duplicateInitializerBytes(true));
+    expectOneLineError(onnxkit(['inspect', 'dup.onnx']), 2, /initializer 'dupAAAA' is defined twice/);
+    expectOneLineError(onnxkit(['convert', 'dup-sparse.onnx', '-o', 'x.onnx']), 2, /sparse initializer 'dupAAAA' is defined twice|initializer 'dupAAAA' is defined twice/);
   });
 });

@@ -10,6 +10,7 @@ export {
   load,
   decodeWithDiagnostics,
   decodeTensorProto,
+  recursiveFunctionChain,
   AUTO_LAZY_BYTES,
   DEFAULT_MAX_TENSOR_BYTES,
   type DecodeOptions,

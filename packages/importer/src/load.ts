@@ -66,7 +66,94 @@ export function load(path: string, options: DecodeOptions = {}): Model {
 
 export function decodeWithDiagnostics(input: Uint8Array | string, options: DecodeOptions = {}): DecodeResult {
   const file = typeof input === 'string' ? input : undefined;
-  return guard(file, () => (typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options)));
+  return guard(file, () => refuseAmbiguous(typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options), file));
+}
+
+/**
+ * Refuses models that decode but have no single meaning:
+ * - two initializers (or a sparse and a dense one) with one name: the decoder keeps the first,
+ *   onnxruntime uses the last, so inspect/convert/optimize would show or keep weights that never
+ *   run;
+ * - local functions that call themselves, directly or through others (ONNX forbids it; inlining
+ *   them never ends). The error names the chain.
+ */
+function refuseAmbiguous(result: DecodeResult, file: string | undefined): DecodeResult {
+  for (const d of result.diagnostics) {
+    if (d.code === 'IMPORT_DUPLICATE_NAME' && /^(sparse )?initializer '/.test(d.message)) {
+      throw new ImportError('IMPORT_INVALID', `${d.message.replace(/; the first definition is kept$/, '')}: onnxruntime would use the last definition, onnxkit the first, so the model is refused`, {
+        file,
+        fieldPath: d.fieldPath,
+        hint: 'remove or rename one of the two definitions',
+      });
+    }
+  }
+  const chain = recursiveFunctionChain(result.model);
+  if (chain !== undefined) {
+    const what = chain.length === 2 ? `local function '${chain[0]}' calls itself` : `local functions call each other recursively: ${chain.join(' → ')}`;
+    throw new ImportError('IMPORT_INVALID', `${what}; ONNX forbids recursive functions (inlining them never ends)`, {
+      file,
+      fieldPath: 'ModelProto.functions',
+      hint: 'the file is corrupt or hostile; a function may only call functions defined without it',
+    });
+  }
+  return result;
+}
+
+/**
+ * The first cycle in the call graph of a model's local functions, as names from a function back
+ * to itself (['f', 'f'] for self-recursion), or undefined. Iterative: a chain of 100,000
+ * functions does not overflow the stack. Calls inside subgraphs of a function body count.
+ */
+export function recursiveFunctionChain(model: Model): string[] | undefined {
+  if (model.functions.length === 0) return undefined;
+  const key = (domain: string, name: string, overload: string): string => `${domain}\u0000${name}\u0000${overload}`;
+  const index = new Map<string, number>();
+  model.functions.forEach((f, i) => {
+    if (!index.has(key(f.domain, f.name, f.overload))) index.set(key(f.domain, f.name, f.overload), i);
+  });
+  const callees: number[][] = model.functions.map((f) => {
+    const out = new Set<number>();
+    for (const n of f.graph.allNodes()) {
+      const j = index.get(key(n.domain, n.opType, n.overload));
+      if (j !== undefined) out.add(j);
+    }
+    return [...out];
+  });
+  const label = (i: number): string => {
+    const f = model.functions[i]!;
+    return f.domain ? `${f.domain}:${f.name}` : f.name;
+  };
+  // 0 = unvisited, 1 = on the current path, 2 = done.
+  const state = new Uint8Array(model.functions.length);
+  for (let root = 0; root < callees.length; root++) {
+    if (state[root] !== 0) continue;
+    const path: number[] = [root];
+    const next: number[] = [0];
+    state[root] = 1;
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const f = path[top]!;
+      const k = next[top]!;
+      if (k >= callees[f]!.length) {
+        state[f] = 2;
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = k + 1;
+      const g = callees[f]![k]!;
+      if (state[g] === 1) {
+        const from = path.indexOf(g);
+        return [...path.slice(from), g].map(label);
+      }
+      if (state[g] === 0) {
+        state[g] = 1;
+        path.push(g);
+        next.push(0);
+      }
+    }
+  }
+  return undefined;
 }
 
 function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
