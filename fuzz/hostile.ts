@@ -35,7 +35,7 @@ function withFunctions(name: string, entry: string, functions: OnnxFunction[]): 
   b.output(call.output, 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
   const m = b.build();
   m.opsetImports.set('local', 1);
-  m.functions.push(...functions);
+  for (const f of functions) m.functions.push(f);
   return m;
 }
 

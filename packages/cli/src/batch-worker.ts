@@ -47,7 +47,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
       row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds * 1e3 };
       if (config.verify) {
         const v = await verifyModels(task.file, opt, { seed: 0 });
-        row.verify = { equivalent: v.equivalent, maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)), reason: v.reason };
+        row.verify = { equivalent: v.equivalent, maxAbsError: v.outputs.reduce((m, o) => Math.max(m, o.maxAbsError), 0), reason: v.reason };
         if (!v.equivalent) row.ok = false;
       }
     }

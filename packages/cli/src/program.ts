@@ -42,7 +42,8 @@ export function buildProgram(exit: (code: number) => void): Command {
   const wire = (cmd: Command, load: () => Promise<{ default: Action }>): Command =>
     cmd.action(async (...args: unknown[]) => {
       const mod = await load();
-      exit(await (mod.default as (...a: unknown[]) => Promise<number>)(...args.slice(0, -1)));
+      // eslint-disable-next-line no-restricted-syntax -- commander passes a fixed handful of arguments
+  exit(await (mod.default as (...a: unknown[]) => Promise<number>)(...args.slice(0, -1)));
     });
 
   const example = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;

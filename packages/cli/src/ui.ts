@@ -81,7 +81,7 @@ export function fmtDuration(ms: number): string {
 /** Renders rows as an aligned text table; numeric-looking cells are right-aligned. */
 export function table(header: string[], rows: string[][], mode: OutputMode): string {
   const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
+  const widths = header.map((_, c) => all.reduce((m, r) => Math.max(m, visibleLength(r[c] ?? '')), 0));
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\s*[%×a-zA-Zµ]*$|^—$/.test((r[c] ?? '').trim())));
   const fmt = (r: string[]): string =>
     r.map((cell, c) => (numeric[c] ? padStart(cell ?? '', widths[c]!) : padEnd(cell ?? '', widths[c]!))).join('  ').trimEnd();

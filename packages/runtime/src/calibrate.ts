@@ -108,7 +108,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   }
   options.onProgress?.({ phase: 'bandwidth', message: 'memory copy bandwidth' });
   const copy = copyBandwidth(options.copyBytes ?? 256 * 2 ** 20, options.copies ?? 10);
-  const fp32 = Math.max(...matmul.map((m) => m.flops));
+  const fp32 = matmul.reduce((best, m) => Math.max(best, m.flops), -Infinity);
   const bandwidth = (2 * copy.bytes) / (copy.medianMs / 1000);
   const measuredAt = new Date().toISOString();
   return {

@@ -187,7 +187,7 @@ export function encodeNpy(t: Tensor): Uint8Array {
   let data: Uint8Array;
   if (t.dtype === DataType.STRING) {
     const texts = t.texts().map((s) => [...s].map((c) => c.codePointAt(0)!));
-    const chars = Math.max(1, ...texts.map((cps) => cps.length));
+    const chars = texts.reduce((m, cps) => Math.max(m, cps.length), 1);
     descr = `<U${chars}`;
     data = new Uint8Array(t.size * chars * 4);
     const v = new DataView(data.buffer);

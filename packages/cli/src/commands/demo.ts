@@ -160,8 +160,8 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     measuredVerdict: { all: r.benchAll?.ratio.verdict ?? null, disabled: r.benchProfiled?.ratio.verdict ?? null },
     ...(r.boundDims ? { boundDims: r.boundDims } : {}),
     equivalent: r.verify?.equivalent ?? null,
-    maxAbsError: outs.length ? Math.max(...outs.map((x) => x.maxAbsError)) : null,
-    maxRelError: outs.length ? Math.max(...outs.map((x) => x.maxRelError)) : null,
+    maxAbsError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxAbsError), -Infinity) : null,
+    maxRelError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxRelError), -Infinity) : null,
     changes: o.pipeline.totalChanges,
     elapsedMs,
   };

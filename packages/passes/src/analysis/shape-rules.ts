@@ -60,7 +60,7 @@ function broadcastDim(c: RuleContext, dims: readonly Dim[]): Dim {
 export function broadcastShapesSymbolic(c: RuleContext, shapes: readonly (readonly Dim[] | null)[]): Dim[] | null {
   if (shapes.some((s) => s === null)) return null;
   const ss = shapes as (readonly Dim[])[];
-  const rank = Math.max(0, ...ss.map((s) => s.length));
+  const rank = ss.reduce((m, s) => Math.max(m, s.length), 0);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     out.push(broadcastDim(c, ss.map((s) => (i - (rank - s.length) >= 0 ? s[i - (rank - s.length)]! : 1))));
@@ -427,7 +427,7 @@ const einsum: ShapeRule = (c) => {
   for (const ch of rparts[0]!) out.push(letters.get(ch) ?? null);
   if (rparts.length > 1) {
     if (ellipsis === null) return c.out(0, c.dtype(0), null);
-    out.push(...ellipsis);
+    for (const d of ellipsis) out.push(d);
     for (const ch of rparts[1]!) out.push(letters.get(ch) ?? null);
   }
   c.out(0, c.dtype(0), out);
@@ -535,7 +535,7 @@ const transpose: ShapeRule = (c) => {
 const concat: ShapeRule = (c) => {
   const present = Array.from({ length: c.inputCount }, (_, i) => i).filter((i) => c.has(i));
   const shapes = present.map((i) => c.shape(i));
-  const type = firstType(c, ...present);
+  const type = present.map((i) => c.dtype(i)).find((t) => t !== U) ?? U;
   const known = shapes.find((s) => s !== null);
   if (!known) return c.out(0, type, null);
   const r = known.length;
@@ -873,7 +873,7 @@ const resize: ShapeRule = (c) => {
     const policy = c.node.getString('keep_aspect_ratio_policy', 'stretch');
     if (policy !== 'stretch' && axes.every((a, k) => typeof xs[a] === 'number' && typeof sizes![k] === 'number')) {
       const ratios = axes.map((a, k) => (sizes![k] as number) / (xs[a] as number));
-      const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      const s = policy === 'not_larger' ? ratios.reduce((m, r) => Math.min(m, r), Infinity) : ratios.reduce((m, r) => Math.max(m, r), -Infinity);
       axes.forEach((a) => (out[a] = Math.round(s * (xs[a] as number))));
     } else {
       axes.forEach((a, k) => (out[a] = sizes![k] ?? null));

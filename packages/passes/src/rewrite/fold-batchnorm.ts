@@ -180,7 +180,8 @@ function fold(s: RewriteSession, g: Graph, p: Node, bn: Node, clone: boolean): W
     biasDims = rows > 1 ? [rows, N] : [N];
     const keep = attrs.filter((a) => a.name !== 'beta');
     attrs.length = 0;
-    attrs.push(...keep, Attribute.float('beta', 1));
+    for (const a of keep) attrs.push(a);
+    attrs.push(Attribute.float('beta', 1));
   }
 
   const wNew = s.newInitializer(wv.name || `${p.name}_weight`, tensorFromScratch(w.dtype, dims, Wn));
