@@ -31,6 +31,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .hook('preAction', (root) => {
       const o = root.opts<{ maxTensorBytes?: string; maxFoldedBytes?: string }>();
       if (o.maxTensorBytes !== undefined) limits.maxTensorBytes = parseBytes('--max-tensor-bytes', o.maxTensorBytes);
+      // Input tensors (synthetic or from files) obey it too; @onnxkit/runtime reads it from here.
+      if (limits.maxTensorBytes !== undefined) process.env.ONNXKIT_MAX_TENSOR_BYTES = String(limits.maxTensorBytes);
       if (o.maxFoldedBytes !== undefined) limits.maxFoldedBytes = parseBytes('--max-folded-bytes', o.maxFoldedBytes);
     })
     .showHelpAfterError('(run with --help for usage)')

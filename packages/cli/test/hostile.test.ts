@@ -87,3 +87,23 @@ describe('no crash, no hang from a small file', () => {
     expectOneLineError(onnxkit(['convert', 'dup-sparse.onnx', '-o', 'x.onnx']), 2, /sparse initializer 'dupAAAA' is defined twice|initializer 'dupAAAA' is defined twice/);
   });
 });
+
+describe('input tensors obey --max-tensor-bytes', () => {
+  it('a declared [1e5, 1e5] input, a 4 GiB input, an .npz bomb, deep JSON: one line each, exit 2, little memory', async () => {
+    const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+    const { encodeNpz } = await import('@onnxkit/runtime');
+    for (const [name, shape] of [['huge', [100_000, 100_000]], ['fourgib', [2 ** 30]], ['small', [4 * 2 ** 20]]] as const) {
+      const b = new GraphBuilder({ name, opset: 17 });
+      b.output(b.op('Identity', [b.input('x', DataType.FLOAT, [...shape])]), 'y');
+      save(b.build(), join(tmp, `${name}.onnx`));
+    }
+    expectOneLineError(onnxkit(['run', 'huge.onnx']), 2, /input 'x' would be float\[100000,100000\] = 37\.3 GiB, above the limit of 2\.0 GiB/);
+    expectOneLineError(onnxkit(['verify', 'fourgib.onnx', 'fourgib.onnx']), 2, /input 'x' would be float\[1073741824\] = 4\.0 GiB/);
+    expectOneLineError(onnxkit(['--max-tensor-bytes', '1MiB', 'bench', 'small.onnx']), 2, /above the limit of 1\.0 MiB per tensor/);
+    const n = 4 * 2 ** 20;
+    writeFileSync(join(tmp, 'bomb.npz'), encodeNpz({ x: Tensor.fromArray(DataType.FLOAT, [n], new Float32Array(n)) }, { compress: true }));
+    expectOneLineError(onnxkit(['--max-tensor-bytes', '1MiB', 'run', 'small.onnx', '--inputs', 'bomb.npz']), 2, /bomb\.npz: entry 'x\.npy' inflates to 16777344 bytes/);
+    writeFileSync(join(tmp, 'deep.json'), `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expectOneLineError(onnxkit(['run', 'small.onnx', '--inputs', 'deep.json']), 2, /arrays nest deeper than 64 levels/);
+  });
+});

@@ -12,6 +12,7 @@
  * in map order, stored by default).
  */
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
+import { maxInputBytes } from './input-limits.js';
 import { DataType, Tensor, dataTypeName } from '@onnxkit/graph';
 import { VerifyError } from './errors.js';
 
@@ -235,8 +236,12 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** Decodes an .npz archive: tensors by entry name (without `.npy`), in archive order. */
-export function decodeNpz(bytes: Uint8Array, file?: string): Map<string, Tensor> {
+export function decodeNpz(bytes: Uint8Array, file?: string, options: { maxTensorBytes?: number } = {}): Map<string, Tensor> {
   const where = file ?? '.npz data';
+  // A zip bomb (3 MB inflating to 9.5 GB) is refused from the sizes in the directory, and
+  // inflation itself stops at the size the directory promised.
+  const limit = maxInputBytes(options.maxTensorBytes);
+  let total = 0;
   function bad(msg: string, off?: number): never {
     throw new VerifyError(`${where}: ${msg}${off !== undefined ? ` (at byte ${off})` : ''}`, { code: 'VERIFY_INPUT_FILE', file, byteOffset: off, hint: 'write it with numpy.savez or numpy.savez_compressed' });
   }
@@ -303,11 +308,20 @@ export function decodeNpz(bytes: Uint8Array, file?: string): Map<string, Tensor>
     const dataStart = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (dataStart + csize > bytes.length) bad(`entry '${entryName}' is truncated: ${csize} bytes expected at ${dataStart}`, dataStart);
     const comp = bytes.subarray(dataStart, dataStart + csize);
+    total += usize;
+    if (usize > limit + 4096 || total > 4 * limit + 4096) {
+      throw new VerifyError(`${where}: entry '${entryName}' inflates to ${usize} bytes${usize > limit + 4096 ? '' : ` (${total} bytes in all)`}, above the limit of ${limit} bytes per tensor`, {
+        code: 'VERIFY_INPUT_TOO_LARGE',
+        file,
+        byteOffset: local,
+        hint: 'raise --max-tensor-bytes if the machine has the memory',
+      });
+    }
     let data: Uint8Array;
     if (method === 0) data = comp;
     else if (method === 8) {
       try {
-        data = new Uint8Array(inflateRawSync(comp));
+        data = new Uint8Array(inflateRawSync(comp, { maxOutputLength: Math.max(1, usize) }));
       } catch (err) {
         bad(`entry '${entryName}': corrupt deflate data (${(err as Error).message})`, dataStart);
       }
