@@ -2,8 +2,8 @@
 // against models and files designed to crash, hang or mislead it. Each case is one class of the
 // issue; the expected answer is a typed, one-line error with a documented exit code, or a
 // correct result — never a signal, exit 70, a stack trace or a destroyed file.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,4 +106,54 @@ describe('input tensors obey --max-tensor-bytes', () => {
     writeFileSync(join(tmp, 'deep.json'), `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     expectOneLineError(onnxkit(['run', 'small.onnx', '--inputs', 'deep.json']), 2, /arrays nest deeper than 64 levels/);
   });
+});
+
+describe('output paths never destroy what they name', () => {
+  it('-o /dev/null writes to the device; -o - streams the model to stdout and nothing else', () => {
+    save(intDivide('Div', 'small-out'), join(tmp, 'o.onnx'));
+    const ino = statSync('/dev/null').ino;
+    const r = onnxkit(['convert', 'o.onnx', '-o', '/dev/null']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(statSync('/dev/null').ino).toBe(ino);
+    const out = spawnSync(process.execPath, [BIN, 'convert', 'o.onnx', '-o', '-'], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' } });
+    expect(out.status).toBe(0);
+    expect(Buffer.compare(out.stdout, readFileSync(join(tmp, 'o.onnx')))).toBe(0);
+  });
+
+  it('-o results/ where results is a file: refused, the file untouched', () => {
+    writeFileSync(join(tmp, 'results'), 'keep');
+    expectOneLineError(onnxkit(['convert', 'o.onnx', '-o', 'results/']), 2, /ends with a slash, so it names a folder/);
+    expect(readFileSync(join(tmp, 'results'), 'utf8')).toBe('keep');
+  });
+
+  it('-o through a symlink in the same folder replaces its target, the link stays', () => {
+    writeFileSync(join(tmp, 'target.onnx'), 'old');
+    symlinkSync('target.onnx', join(tmp, 'latest.onnx'));
+    const r = onnxkit(['convert', 'o.onnx', '-o', 'latest.onnx']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(tmp, 'latest.onnx')).isSymbolicLink()).toBe(true);
+    expect(Buffer.compare(readFileSync(join(tmp, 'target.onnx')), readFileSync(join(tmp, 'o.onnx')))).toBe(0);
+  });
+
+  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s during a large save: exit %i, no temporary file left', async (signal, code) => {
+    const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+    const big = join(tmp, 'big.onnx');
+    if (!existsSync(big)) {
+      const b = new GraphBuilder({ name: 'big', opset: 17 });
+      const n = 48 * 2 ** 20;
+      const w = b.constant('W', Tensor.fromArray(DataType.FLOAT, [n], new Float32Array(n)));
+      b.output(b.op('Add', [b.input('x', DataType.FLOAT, [n]), w]), 'y');
+      save(b.build(), big);
+    }
+    const outDir = join(tmp, `sig-${signal}`);
+    mkdirSync(outDir);
+    const child = spawn(process.execPath, [BIN, 'convert', big, '-o', join(outDir, 'out.onnx')], { cwd: tmp, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Signal once the save has started (its temporary file exists).
+    for (let i = 0; i < 2000 && !readdirSync(outDir).some((n) => n.includes('.tmp-')); i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    expect(readdirSync(outDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  }, 120_000);
 });
