@@ -5,8 +5,9 @@
  * Transpose, Slice, Pad, Concat, Split and Flatten that do nothing; Add 0 / Mul 1 / Sub 0 / Div 1
  * by constants. Each such node is bypassed: its consumers read its (data) input directly.
  *
- * Math: y = f(x) with f the identity on every input the node accepts, so y ≡ x bit for bit —
- * except Add(x, +0), which maps −0 to +0 (equal as numbers; sign of zero only).
+ * Math: y = f(x) with f the identity on every input the node accepts, so y ≡ x bit for bit. For
+ * floats that rules out Add(x, +0) and Sub(x, −0), which map −0 to +0 (so 1/y is +inf where 1/x
+ * was −inf): only Add(x, −0) and Sub(x, +0) are removed (decline reason `signed-zero`).
  *
  * Preconditions (each one a decline reason when it fails):
  *  1. The node is in the default ONNX domain, has no attribute the rule does not know
@@ -28,7 +29,7 @@
  * Known limits: Concat is only removed with a single input (not with empty siblings); Squeeze/
  * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.
  */
-import { DataType, type Node, type Value } from '@onnxkit/graph';
+import { DataType, dataTypeInfo, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
 import { definePass } from './manager.js';
 import type { RewriteSession } from './session.js';
@@ -326,6 +327,13 @@ const UNIT: Readonly<Record<string, { value: number; commutative: boolean }>> = 
   Div: { value: 1, commutative: false },
 });
 
+/** Every element is −0 (`negative`) or every element is +0. */
+function zeroSignExact(t: Tensor, negative: boolean): boolean {
+  const f = t.toFloat64();
+  for (let i = 0; i < f.length; i++) if (Object.is(f[i], -0) !== negative) return false;
+  return true;
+}
+
 function unitOp(s: RewriteSession, n: Node): Verdict {
   const unit = lookup(UNIT, n.opType);
   if (unit === undefined) return null;
@@ -339,6 +347,12 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
     const t = s.facts.constOf(c);
     if (!t) continue;
     if (!allEqual(t, unit.value)) continue;
+    // Signed zeros (issue 13): x + (+0) turns −0 into +0 and x − (−0) likewise (then 1/x flips
+    // from −inf to +inf), so for floats only Add(x, −0) and Sub(x, +0) are the identity.
+    if (unit.value === 0 && dataTypeInfo(t.dtype).kind === 'float' && !zeroSignExact(t, n.opType === 'Add')) {
+      last = no('signed-zero', `${n.opType}(x, ${n.opType === 'Add' ? '+0' : '−0'}) maps x = −0 to +0; only ${n.opType === 'Add' ? 'Add(x, −0)' : 'Sub(x, +0)'} is exact`);
+      continue;
+    }
     const dt = s.facts.dtypeOf(x);
     if (dt === undefined) {
       last = no('unknown-input-dtype', `element type of '${x.name}' is not known`);
