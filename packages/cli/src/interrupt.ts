@@ -11,6 +11,10 @@
  * only when whole) or absent, never partial, and no temporary file remains.
  */
 import { removeLiveTemporaries } from '@onnxkit/importer';
+import { installSafeStdout } from './ui.js';
+
+// Everything printed to stdout goes through the one escaping function (ui.ts terminalSafe).
+installSafeStdout();
 
 export const interruption = { requested: false };
 

@@ -157,3 +157,55 @@ describe('output paths never destroy what they name', () => {
     expect(readdirSync(outDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
   }, 120_000);
 });
+
+describe('the terminal is not the model\'s', () => {
+  const EVIL = 'n\u001b]0;pwned\u0007\u001b[2J\rFAKE\u202eevil\u0085\u007f';
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it('names, producer and doc strings with escape sequences are escaped in tables, JSON and errors', async () => {
+    const { DataType, GraphBuilder, OnnxFunction, Graph, Node, Value } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: `graph${EVIL}`, opset: 17 });
+    const x = b.input(`x${EVIL}`, DataType.FLOAT, [1, 4]);
+    b.output(b.op('Relu', [x], {}, { name: `relu${EVIL}` }), `y${EVIL}`);
+    const m = b.build({ producerName: `prod${EVIL}`, docString: `doc${EVIL}` });
+    save(m, join(tmp, 'evil.onnx'));
+    for (const cmd of [['inspect', 'evil.onnx'], ['analyze', 'evil.onnx'], ['run', 'evil.onnx']]) {
+      const r = onnxkit(cmd);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, cmd.join(' ')).not.toMatch(RAW);
+      expect(r.stderr, cmd.join(' ')).not.toMatch(RAW);
+      expect(r.stdout).toMatch(/\\u001b/);
+      const j = onnxkit([...cmd, '--json']);
+      expect(j.stdout).not.toMatch(RAW);
+      const parsed = JSON.parse(j.stdout) as { producer?: { name: string } };
+      // Escaped as \\uXXXX inside JSON strings: the parsed names are the model's, unchanged.
+      if (cmd[0] === 'inspect') expect(parsed.producer!.name).toBe(`prod${EVIL}`);
+    }
+    // A one-line error that quotes a model's function name.
+    const body = new Graph({ name: 'b' });
+    const fin = new Value({ name: 'in' });
+    body.addInput(fin);
+    const call = new Node(`f${EVIL}`, [fin], { domain: 'local', outputs: ['out'] });
+    body.append(call);
+    body.addOutput(call.output);
+    const rb = new GraphBuilder({ name: 'rec', opset: 17 });
+    const rx = rb.input('x', DataType.FLOAT, [2]);
+    rb.output(rb.node(`f${EVIL}`, [rx], {}, { domain: 'local', outputs: ['y'] }).output, 'y');
+    const rm = rb.build();
+    rm.opsetImports.set('local', 1);
+    rm.functions.push(new OnnxFunction({ domain: 'local', name: `f${EVIL}`, graph: body, opsetImports: new Map([['', 17], ['local', 1]]) }));
+    save(rm, join(tmp, 'evil-rec.onnx'));
+    const e = onnxkit(['inspect', 'evil-rec.onnx']);
+    expectOneLineError(e, 2, /calls itself/);
+    expect(e.stderr).not.toMatch(RAW);
+    expect(e.stderr).toMatch(/\\u001b\]0;pwned\\u0007/);
+  });
+
+  it('onnxruntime log lines never reach the terminal', () => {
+    const r = onnxkit(['run', 'evil.onnx', '--json'], { NO_COLOR: '1' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/onnxruntime|\[W:|\[E:/);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+});
