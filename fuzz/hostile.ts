@@ -4,7 +4,7 @@
  * onnxruntime, integer division that faults, signed zeros, duplicate names, names carrying
  * terminal escape sequences. The fuzzer uses them as seeds; the regression tests build them too.
  */
-import { DataType, Graph, GraphBuilder, Node, OnnxFunction, Tensor, Value, type Model } from '@onnxkit/graph';
+import { Attribute, DataType, Graph, GraphBuilder, Node, OnnxFunction, Tensor, Value, type Model } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
 
 /** A function body `out = f(in)`: `calls` calls of `callee` in sequence (or an Identity when callee is null). */
@@ -100,4 +100,41 @@ export function duplicateInitializerBytes(sparse = false): Uint8Array {
   const to = Buffer.from('dupAAAA');
   for (let i = bytes.indexOf(from); i >= 0; i = bytes.indexOf(from, i + 1)) to.copy(bytes, i);
   return new Uint8Array(bytes);
+}
+
+/**
+ * `depth` If nodes nested in each other's then-branch (a legitimate shape: exporters nest
+ * conditionals this deep); y = x when every condition holds.
+ */
+export function nestedIfs(depth: number): Model {
+  const b = new GraphBuilder({ name: `nested-if-${depth}`, opset: 17 });
+  const x = b.input('x', DataType.FLOAT, [2]);
+  const cond = b.input('c', DataType.BOOL, []);
+  let inner: Graph | null = null;
+  for (let level = depth - 1; level >= 0; level--) {
+    const thenG = new Graph({ name: `then${level}` });
+    if (inner === null) {
+      const n = new Node('Identity', [x], { outputs: [`t${level}`] });
+      thenG.append(n);
+      thenG.addOutput(n.output);
+    } else {
+      const n = new Node('If', [cond], { outputs: [`t${level}`] });
+      n.setAttribute(Attribute.graph('then_branch', inner));
+      n.setAttribute(Attribute.graph('else_branch', identityBranch(x, `e${level + 1}`)));
+      thenG.append(n);
+      thenG.addOutput(n.output);
+    }
+    inner = thenG;
+  }
+  const top = b.node('If', [cond], { then_branch: inner!, else_branch: identityBranch(x, 'e0') }, { outputs: ['y'] });
+  b.output(top.output, 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
+  return b.build();
+}
+
+function identityBranch(x: Value, name: string): Graph {
+  const g = new Graph({ name: `else_${name}` });
+  const n = new Node('Identity', [x], { outputs: [name] });
+  g.append(n);
+  g.addOutput(n.output);
+  return g;
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { save } from '@onnxkit/importer';
 import { writeNpz } from '@onnxkit/runtime';
-import { duplicateInitializerBytes, faultingFeeds, functionChain, intDivide, recursiveFunctions } from '../../../fuzz/hostile.js';
+import { duplicateInitializerBytes, faultingFeeds, functionChain, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
@@ -207,5 +207,48 @@ describe('the terminal is not the model\'s', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/onnxruntime|\[W:|\[E:/);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+});
+
+describe('smaller', () => {
+  it('run -o out.npz: output names with ../, / or an absolute path become flat, round-tripping entry names', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const { readNpz } = await import('@onnxkit/runtime');
+    const b = new GraphBuilder({ name: 'names', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const names = ['../../../escaped', '/abs/olute', 'a/b', '..', 'ok.name'];
+    names.forEach((n) => b.output(b.op('Relu', [x]), n));
+    save(b.build(), join(tmp, 'names.onnx'));
+    const dir = join(tmp, 'npz-out');
+    mkdirSync(dir);
+    const r = onnxkit(['run', 'names.onnx', '-o', join(dir, 'out.npz')]);
+    expect(r.code, r.stderr).toBe(0);
+    const listing = spawnSync('unzip', ['-Z1', join(dir, 'out.npz')], { encoding: 'utf8' });
+    if (listing.status === 0) {
+      for (const entry of listing.stdout.trim().split('\n')) {
+        expect(entry).not.toMatch(/\/|^\.|\\/);
+      }
+    }
+    expect([...readNpz(join(dir, 'out.npz')).keys()].sort()).toEqual([...names].sort());
+  });
+
+  it('--device pointing at a FIFO and --threads 100000 are refused at once', () => {
+    spawnSync('mkfifo', [join(tmp, 'dev.fifo')]);
+    save(intDivide('Div', 'small-dev'), join(tmp, 'sd.onnx'));
+    expectOneLineError(onnxkit(['analyze', 'sd.onnx', '--device', './dev.fifo']), 2, /not a regular file/);
+    expectOneLineError(onnxkit(['run', 'sd.onnx', '--threads', '100000']), 2, /intraOpNumThreads must be at most 1024, got 100000/);
+  });
+
+  it('25 and 80 nested If nodes load, analyse, optimize and run; the limit is the stack, not legitimate depth', () => {
+    save(nestedIfs(25), join(tmp, 'if25.onnx'));
+    save(nestedIfs(80), join(tmp, 'if80.onnx'));
+    for (const f of ['if25.onnx', 'if80.onnx']) {
+      for (const cmd of [['inspect', f], ['analyze', f], ['optimize', f, '-o', `opt-${f}`]]) {
+        const r = onnxkit(cmd);
+        expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+      }
+    }
+    const run = onnxkit(['run', 'if25.onnx']);
+    expect(run.code, run.stderr).toBe(0);
   });
 });

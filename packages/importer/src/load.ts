@@ -23,6 +23,13 @@ import { ModelSpec, TensorSpec } from './schema.js';
 export const AUTO_LAZY_BYTES = 64 * 1024 * 1024;
 /** In a lazy walk, raw_data payloads at least this large stay on disk; smaller ones are read. */
 export const LAZY_TENSOR_BYTES = 4096;
+/**
+ * Default message nesting limit. An If nested in an If costs three levels (node, attribute,
+ * graph), so the decoder's own default of 64 refused legitimate models with 21 nested Ifs
+ * (issue 13). The limit guards the stack only: the work of a decode is bounded by the file's
+ * size, whatever the depth. 256 levels (about 85 nested Ifs) is beyond what onnxruntime loads.
+ */
+export const DEFAULT_MAX_DEPTH = 256;
 /** Default of `maxTensorBytes`: 2 GiB. */
 export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 31;
 const READ_FILE_LIMIT = 2 ** 31 - 1;
@@ -34,7 +41,7 @@ export interface DecodeOptions {
   lazy?: boolean | 'auto';
   /** Refuse to read a lazy/external tensor larger than this into memory (default 2 GiB). */
   maxTensorBytes?: number;
-  /** Maximum nesting of messages (subgraphs, type protos); default 64. */
+  /** Maximum nesting of messages (subgraphs, type protos); default DEFAULT_MAX_DEPTH (256). */
   maxDepth?: number;
   /** Called for every non-fatal finding, as it is found. */
   onDiagnostic?: (d: ImportDiagnostic) => void;
@@ -159,7 +166,7 @@ export function recursiveFunctionChain(model: Model): string[] | undefined {
 function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   const files = new Set<string>();
   const core: CoreDecodeOptions = {
-    maxDepth: options.maxDepth,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic: options.onDiagnostic,
     external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, maxTensorBytes: maxBytes(options), file: undefined, files }),
   };
@@ -196,7 +203,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
   const limit = maxBytes(options);
   const core: CoreDecodeOptions = {
     file: path,
-    maxDepth: options.maxDepth,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic,
     external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), maxTensorBytes: limit, file: path, files }),
   };

@@ -27,7 +27,7 @@ export {
   type SyntheticOptions,
   type SyntheticDescription,
 } from './synthetic.js';
-export { decodeNpy, encodeNpy, decodeNpz, encodeNpz, crc32 } from './npy.js';
+export { decodeNpy, encodeNpy, decodeNpz, encodeNpz, npzEntryName, crc32 } from './npy.js';
 export { maxInputBytes, checkInputSize, tensorBytes, DEFAULT_MAX_INPUT_BYTES } from './input-limits.js';
 export { writeNpy, writeNpz, readNpy, readNpz } from './npy-files.js';
 export { loadInputs, backendTestData, type InputFile, type LoadInputsOptions } from './load-inputs.js';

@@ -328,7 +328,9 @@ export function decodeNpz(bytes: Uint8Array, file?: string, options: { maxTensor
     } else bad(`entry '${entryName}' uses compression method ${method}; only stored (0) and deflate (8) are supported`, local);
     if (data.length !== usize) bad(`entry '${entryName}': ${data.length} bytes after decompression, the directory says ${usize}`, dataStart);
     if (crc32(data) !== crc) bad(`entry '${entryName}': CRC mismatch (corrupt file)`, dataStart);
-    const name = entryName.endsWith('.npy') ? entryName.slice(0, -4) : entryName;
+    const stem = entryName.endsWith('.npy') ? entryName.slice(0, -4) : entryName;
+    // Undo npzEntryName's percent-encoding, so tensor names round-trip.
+    const name = stem.replace(/%([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     if (out.has(name)) bad(`duplicate entry '${entryName}'`, local);
     out.set(name, decodeNpy(data, name, `${where}:${entryName}`));
   }
@@ -340,6 +342,19 @@ export function decodeNpz(bytes: Uint8Array, file?: string, options: { maxTensor
  * timestamps (1980-01-01), no extra fields. `compress` deflates entries like
  * numpy.savez_compressed. Archives are limited to 4 GiB (no zip64 on the writing side).
  */
+/**
+ * The archive entry name (without .npy) for a tensor name taken from a model (issue 13): an
+ * unzip must never write outside its folder, so '/', '\\', ':', control characters and '%' are
+ * percent-encoded, as is a leading '.' (so '..' and hidden names cannot appear). Plain names
+ * (letters, digits, '_', '-', '.' inside) are unchanged, as numpy.savez writes them.
+ */
+export function npzEntryName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- encoding control characters is the point
+  let s = name.replace(/[%/\\:\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  if (s.startsWith('.')) s = `%2E${s.slice(1)}`;
+  return s === '' ? '%00' : s;
+}
+
 export function encodeNpz(tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>, options: { compress?: boolean } = {}): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const enc = new TextEncoder();
@@ -347,8 +362,12 @@ export function encodeNpz(tensors: ReadonlyMap<string, Tensor> | Readonly<Record
   const centrals: Uint8Array[] = [];
   let offset = 0;
   const method = options.compress ? 8 : 0;
+  const used = new Set<string>();
   for (const [name, t] of entries) {
-    const fname = enc.encode(`${name}.npy`);
+    const entry = npzEntryName(name);
+    if (used.has(entry)) throw new VerifyError(`two tensors map to the archive entry '${entry}.npy'`, { code: 'VERIFY_BAD_OPTION', tensor: name });
+    used.add(entry);
+    const fname = enc.encode(`${entry}.npy`);
     const data = encodeNpy(t.name === name ? t : t.with({ name }));
     const crc = crc32(data);
     const body = options.compress ? new Uint8Array(deflateRawSync(data, { level: 6 })) : data;

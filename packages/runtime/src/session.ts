@@ -5,7 +5,7 @@
  * ORT's own fusions cannot hide a bad rewrite.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataTypeName, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
@@ -68,6 +68,8 @@ export interface RunResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** Most onnxruntime threads a session may ask for (far above any real CPU count). */
+export const MAX_THREADS = 1024;
 let sessionCount = 0;
 
 /** Feeds as a Map or a plain object. */
@@ -211,6 +213,8 @@ export async function createSession(model: Model | string, options: SessionOptio
   const inter = options.interOpNumThreads ?? 1;
   for (const [k, v] of [['intraOpNumThreads', intra], ['interOpNumThreads', inter]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new VerifyError(`${k} must be a positive integer, got ${v}`, { code: 'VERIFY_BAD_OPTION' });
+    // onnxruntime would try to start them all (100,000 threads: a hang, then an abort).
+    if (v > MAX_THREADS) throw new VerifyError(`${k} must be at most ${MAX_THREADS}, got ${v}`, { code: 'VERIFY_BAD_OPTION', hint: `this machine has ${availableParallelism()} logical CPUs` });
   }
   const level = options.graphOptimizationLevel ?? 'disabled';
   if (!['disabled', 'basic', 'extended', 'all'].includes(level)) {
