@@ -138,3 +138,18 @@ function identityBranch(x: Value, name: string): Graph {
   g.addOutput(n.output);
   return g;
 }
+
+/**
+ * y = 1 / (x + (+0)) and 1 / (x − (−0)): removing the "identity" Add/Sub flips −inf to +inf for
+ * x = −0, so an exact rewrite must keep them (the signed-zero seed of the fuzzer).
+ */
+export function signedZeros(): Model {
+  const b = new GraphBuilder({ name: 'signed-zeros', opset: 17 });
+  const x = b.input('x', DataType.FLOAT, [4]);
+  const one = b.constant('one', Tensor.fromArray(DataType.FLOAT, [1], Float32Array.of(1)));
+  const pz = b.constant('pz', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.of(0, 0, 0, 0)));
+  const nz = b.constant('nz', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.of(-0, -0, -0, -0)));
+  b.output(b.op('Div', [one, b.op('Add', [x, pz])]), 'y_add');
+  b.output(b.op('Div', [one, b.op('Sub', [x, nz])]), 'y_sub');
+  return b.build();
+}
