@@ -237,6 +237,18 @@ export function crc32(bytes: Uint8Array): number {
 
 /** Decodes an .npz archive: tensors by entry name (without `.npy`), in archive order. */
 export function decodeNpz(bytes: Uint8Array, file?: string, options: { maxTensorBytes?: number } = {}): Map<string, Tensor> {
+  try {
+    return decodeNpzUnchecked(bytes, file, options);
+  } catch (e) {
+    // A field pointing past the end of the file (found by mutating input files, issue 13).
+    if (e instanceof RangeError) {
+      throw new VerifyError(`${file ?? '.npz data'}: corrupt zip structure (${e.message})`, { code: 'VERIFY_INPUT_FILE', file, cause: e, hint: 'write it with numpy.savez or numpy.savez_compressed' });
+    }
+    throw e;
+  }
+}
+
+function decodeNpzUnchecked(bytes: Uint8Array, file: string | undefined, options: { maxTensorBytes?: number }): Map<string, Tensor> {
   const where = file ?? '.npz data';
   // A zip bomb (3 MB inflating to 9.5 GB) is refused from the sizes in the directory, and
   // inflation itself stops at the size the directory promised.
