@@ -66,6 +66,18 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  {
+    // Spreading an array into a call puts every element on the stack: a model-sized array (150k
+    // table rows, node inputs, graphs) overflows it ("Maximum call stack size exceeded", issue 13).
+    // Loop or reduce instead; a call with a fixed handful of arguments may disable this per line.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'CallExpression > SpreadElement', message: 'No spread into a call (a model-sized array overflows the stack): use a loop or reduce.' },
+      ],
+    },
+  },
   ...ours.map((pkg) => ({
     files: [`packages/${pkg}/src/**/*.ts`],
     rules: {

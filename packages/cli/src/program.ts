@@ -33,6 +33,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       // --no-color beats FORCE_COLOR (outputMode reads the environment, commands do not see root flags).
       if (o.color === false) process.env.FORCE_COLOR = '0';
       if (o.maxTensorBytes !== undefined) limits.maxTensorBytes = parseBytes('--max-tensor-bytes', o.maxTensorBytes);
+      // Input tensors (synthetic or from files) obey it too; @onnxkit/runtime reads it from here.
+      if (limits.maxTensorBytes !== undefined) process.env.ONNXKIT_MAX_TENSOR_BYTES = String(limits.maxTensorBytes);
       if (o.maxFoldedBytes !== undefined) limits.maxFoldedBytes = parseBytes('--max-folded-bytes', o.maxFoldedBytes);
     })
     .showHelpAfterError('(run with --help for usage)')
@@ -55,6 +57,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   ): void => {
     cmd.action(async (...args) => {
       const mod = await load();
+      // eslint-disable-next-line no-restricted-syntax -- commander passes a fixed handful of arguments
       exit(await mod.default(...(args.slice(0, -1) as [...Args, Opts])));
     });
   };

@@ -84,7 +84,7 @@ const einsum: ShapeRule = (c) => {
   for (const ch of rparts[0]!) out.push(letters.get(ch) ?? null);
   if (rparts.length > 1) {
     if (ellipsis === null) return c.out(0, c.dtype(0), null);
-    out.push(...ellipsis);
+    for (const d of ellipsis) out.push(d);
     for (const ch of rparts[1]!) out.push(letters.get(ch) ?? null);
   }
   c.out(0, c.dtype(0), out);

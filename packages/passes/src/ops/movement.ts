@@ -7,7 +7,7 @@ import { concatKernel, expandKernel, gatherKernel, sliceAxis, sliceKernel, tileK
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
-import { firstType, intsAttr, mergeDim, same } from './shape-helpers.js';
+import { firstTypeOf, intsAttr, mergeDim, same } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
 
 const transpose: ShapeRule = (c) => {
@@ -25,7 +25,7 @@ const transpose: ShapeRule = (c) => {
 const concat: ShapeRule = (c) => {
   const present = Array.from({ length: c.inputCount }, (_, i) => i).filter((i) => c.has(i));
   const shapes = present.map((i) => c.shape(i));
-  const type = firstType(c, ...present);
+  const type = firstTypeOf(c, present);
   const known = shapes.find((s) => s !== null);
   if (!known) return c.out(0, type, null);
   const r = known.length;

@@ -40,7 +40,7 @@ const resize: ShapeRule = (c) => {
     const policy = c.node.getString('keep_aspect_ratio_policy', 'stretch');
     if (policy !== 'stretch' && axes.every((a, k) => typeof xs[a] === 'number' && typeof sizes![k] === 'number')) {
       const ratios = axes.map((a, k) => (sizes![k] as number) / (xs[a] as number));
-      const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      const s = policy === 'not_larger' ? ratios.reduce((m, r) => Math.min(m, r), Infinity) : ratios.reduce((m, r) => Math.max(m, r), -Infinity);
       axes.forEach((a) => (out[a] = Math.round(s * (xs[a] as number))));
     } else {
       axes.forEach((a, k) => (out[a] = sizes![k] ?? null));

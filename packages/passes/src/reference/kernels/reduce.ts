@@ -75,10 +75,12 @@ function reduce(kind: Kind): ReferenceKernel {
     if (axes === null) return [x];
     if (x.data instanceof BigInt64Array && (kind === 'Sum' || kind === 'Max' || kind === 'Min' || kind === 'Prod')) {
       const asF = { dtype: x.dtype, dims: x.dims, data: Float64Array.from(x.data, (v) => Number(v)) };
-      const r = reduceWith(node, asF, axes, keepdims, ...ops(kind));
+      const [init, step, finish] = ops(kind);
+      const r = reduceWith(node, asF, axes, keepdims, init, step, finish);
       return [{ dtype: x.dtype, dims: r.dims, data: BigInt64Array.from(r.data as Float64Array, (v) => BigInt(v)) }];
     }
-    return [reduceWith(node, x, axes, keepdims, ...ops(kind))];
+    const [init, step, finish] = ops(kind);
+    return [reduceWith(node, x, axes, keepdims, init, step, finish)];
   };
 }
 
