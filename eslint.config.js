@@ -90,8 +90,9 @@ export default tseslint.config(
     },
   })),
   {
-    // Inside passes, the op declarations (ops/) and their kernels sit below what reads them:
-    // the analyses, the rewrites and the reference evaluator import ops/, never the reverse.
+    // Inside passes, the op declarations (ops/) and their kernels (kernels/, the float64 reference
+    // kernels in kernels/reference/) sit below what reads them: the analyses, the rewrites and the
+    // reference evaluator's engine (reference/) import ops/, never the reverse.
     files: ['packages/passes/src/ops/**/*.ts', 'packages/passes/src/kernels/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -100,7 +101,9 @@ export default tseslint.config(
           patterns: [
             ...restrictionsFor('passes'),
             {
-              group: ['../rewrite/*', '../reference/*', '../analysis/*', '!../analysis/inference-types.js'],
+              group: [
+                ...['../', '../../'].flatMap((up) => [`${up}rewrite/*`, `${up}reference/*`, `${up}analysis/*`, `!${up}analysis/inference-types.js`]),
+              ],
               message: 'ops/ and kernels/ are below the analyses, rewrites and reference evaluator: declare there, read from there (README "Adding an operator").',
             },
           ],

@@ -8,6 +8,7 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { einsumMacs, gemmMacs, gemmOps, matmulMacs } from './cost.js';
 import { broadcastShapesSymbolic, firstType, mergeDim } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef, undeclared } from './types.js';
+import { einsumRef, gemmRef, matMulRef } from '../kernels/reference/matmul.js';
 
 const gemm: ShapeRule = (c) => {
   const a = c.shape(0);
@@ -99,6 +100,7 @@ const det: ShapeRule = (c) => {
 export const LINEAR_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Gemm',
+    reference: gemmRef,
     attributes: { alpha: withDefault(ATTR.alpha, 1), beta: withDefault(ATTR.beta, 1), transA: withDefault(ATTR.transA, 0), transB: withDefault(ATTR.transB, 0), broadcast: ATTR.broadcast },
     shape: gemm,
     cost: { weights: [1], biases: [2], macs: gemmMacs, ops: gemmOps, opsNote: '1 per output for the C add, +1 each for alpha/beta ≠ 1' },
@@ -108,6 +110,7 @@ export const LINEAR_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'MatMul',
+    reference: matMulRef,
     attributes: attrs(),
     shape: matmul(),
     cost: { weights: [1], macs: matmulMacs() },
@@ -117,6 +120,6 @@ export const LINEAR_OPS: readonly OpDef[] = [
   }),
   defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], macs: matmulMacs() } }),
   defineOp({ type: 'QLinearMatMul', attributes: attrs(), shape: matmul((c) => c.dtype(7), 3), cost: { weights: [3], macs: matmulMacs() } }),
-  defineOp({ type: 'Einsum', attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
+  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
   defineOp({ type: 'Det', attributes: attrs(), shape: det, cost: undeclared('a determinant (LU decomposition) is not costed') }),
 ];

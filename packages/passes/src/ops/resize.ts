@@ -8,6 +8,7 @@ import { normAxis } from './axes.js';
 import { resizeOps } from './cost.js';
 import { intsAttr } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
+import { resizeRef, upsampleRef } from '../kernels/reference/resize.js';
 
 function scaleDim(c: RuleContext, d: Dim, scale: number): Dim {
   if (typeof d === 'number') return Math.floor(d * scale);
@@ -57,6 +58,7 @@ const resize: ShapeRule = (c) => {
 export const RESIZE_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Resize',
+    reference: resizeRef,
     attributes: {
       antialias: withDefault(ATTR.antialias, 0),
       axes: ATTR.axes,
@@ -74,6 +76,7 @@ export const RESIZE_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'Upsample',
+    reference: upsampleRef,
     attributes: { mode: withDefault(ATTR.mode, 'nearest'), scales: ATTR.scales },
     shape: resize,
     cost: { ops: resizeOps, opsNote: 'as Resize' },
