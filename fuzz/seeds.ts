@@ -224,7 +224,7 @@ function rewritable(): Model {
   const pads = b.int64s('pads', [0, 0, 1, 1, 0, 0, 1, 1]);
   const padded = b.op('Pad', [x, pads]);
   const conv = b.op('Conv', [padded, w], { kernel_shape: [3, 3], strides: [1, 1] });
-  const bn = b.op('BatchNormalization', [conv, b.floats('g', [4], [1, 2, 0.5, 1]), b.floats('beta', [4], [0, 0.1, 0.2, 0.3]), b.floats('mean', [4], [0, 1, 0, 1]), b.floats('var', [4], [1, 1, 2, 2])], { epsilon: 1e-5 });
+  const bn = b.op('BatchNormalization', [conv, b.floats('g', [4], [1, 2, 0.5, 1]), b.floats('beta', [4], [0, 0.1, 0.2, 0.3]), b.floats('mean', [4], [0, 1, 0, 1]), b.floats('var', [4], [1, 1, 2, 2])], { epsilon: Attribute.float('epsilon', 1e-5) });
   const bias = b.op('Add', [bn, b.floats('bias', [1, 4, 1, 1], [1, 2, 3, 4])]);
   const act = b.op('Relu', [b.op('Identity', [bias])]);
   const t1 = b.op('Transpose', [act], { perm: [0, 2, 3, 1] });
