@@ -100,6 +100,10 @@ export const COST_FACET: Readonly<Record<string, OpCost>> = facet((op) => (isUnd
 export const CONTRIB_COST_FACET: Readonly<Record<string, OpCost>> = opTable(
   OPS.filter((op) => op.domain !== '' && !isUndeclared(op.cost)).map((op) => [opKey(op.domain, op.type), op.cost as OpCost] as [string, OpCost]),
 );
+/** `domain::type` → shape/type rule for the ops of other domains that declare one. */
+export const CONTRIB_SHAPE_FACET: Readonly<Record<string, ShapeRule>> = opTable(
+  OPS.filter((op) => op.domain !== '' && !isUndeclared(op.shape)).map((op) => [opKey(op.domain, op.type), op.shape as ShapeRule] as [string, ShapeRule]),
+);
 /** op type → shape/type rule. */
 export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
 /** op type → float32 constant-folding kernel. */
