@@ -57,6 +57,10 @@ describe('integer models', () => {
     expect(q.convention).toMatch(/intOps = 2·integer MACs/);
     expect(q.convention).toMatch(/QuantizeLinear .* counted as FLOPs/);
     expect(formatAnalysisTable(q)).toMatch(/integer OPs: [\d.,]+ ?[GM]? \(timed at int8/);
+    console.log(
+      `fp32: MACs ${a.totals.macs} FLOPs ${a.totals.flops} size ${a.totals.modelSizeBytes} B compute ${a.totals.latency.computeSeconds}s latency ${a.totals.latency.seconds}s; ` +
+        `QDQ: MACs ${q.totals.macs} intOps ${q.totals.intOps} FLOPs ${q.totals.flops} size ${q.totals.modelSizeBytes} B (${ratio.toFixed(4)}×) compute ${q.totals.latency.computeSeconds}s latency ${q.totals.latency.seconds}s`,
+    );
   });
 
   it('QLinearConv, QLinearMatMul, MatMulInteger and com.microsoft QGemm read their MACs from the right slots', () => {
