@@ -11,7 +11,8 @@ import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { cloneModel } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
-import { analyzeModel, planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
+import { analyzeModel, parseDeviceProfile, planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes';
+import { calibrate } from '@onnxkit/runtime';
 import { resnet50 } from '@onnxkit/zoo';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-integer-'));
@@ -50,4 +51,14 @@ describe('analysis of the integer graph onnxruntime runs', () => {
         `ORT int8: MACs ${q.totals.macs} intOps ${q.totals.intOps} FLOPs ${q.totals.flops} size ${q.totals.modelSizeBytes} B (${ratio.toFixed(4)}×) latency ${q.totals.latency.seconds}s`,
     );
   }, 300_000);
+
+  test('calibrate measures an int8 peak (MatMulInteger) that the local profile carries into the roofline', async () => {
+    const p = await calibrate({ threads: 1, matmulSizes: [256], minTimeMs: 60, minRuns: 3, copyBytes: 4 * 2 ** 20, copies: 3, workingSets: [32 * 2 ** 10], maxRounds: 2 });
+    expect(p.peakFlops.int8).toBeGreaterThan(0);
+    expect(p.details.int8?.n).toBe(256);
+    expect(p.method).toMatch(/peak int8: onnxruntime-node CPU MatMulInteger/);
+    const dev = parseDeviceProfile(JSON.parse(JSON.stringify(p)));
+    expect(dev.peakFlops.int8).toBe(p.peakFlops.int8);
+    console.log(`local (small, 1 thread): fp32 ${(p.peakFlops.fp32 / 1e9).toFixed(1)} GFLOP/s, int8 ${(p.peakFlops.int8! / 1e9).toFixed(1)} GOP/s`);
+  }, 120_000);
 });
