@@ -206,7 +206,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   let int8: { n: number; runs: number; medianMs: number; ops: number; spread: number } | undefined;
   if (!options.matmulOnly) {
     const n = Math.max(...sizes);
-    options.onProgress?.({ phase: 'matmul', message: `int8 MatMulInteger ${n}x${n} on ${threads} thread(s)` });
+    // Part of the kernel phase (reported with conv3x3/gemm below), no progress event of its own.
     int8 = await settle(() => matmulIntegerOps(n, threads, minTime, minRuns), maxSpread, maxRounds);
     for (const k of ['conv3x3', 'gemm'] as const) {
       options.onProgress?.({ phase: 'matmul', message: `${k} on ${threads} thread(s)` });
