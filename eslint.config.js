@@ -66,6 +66,18 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  {
+    // Spreading an array into a call puts every element on the stack: a model-sized array (150k
+    // table rows, node inputs, graphs) overflows it ("Maximum call stack size exceeded", issue 13).
+    // Loop or reduce instead; a call with a fixed handful of arguments may disable this per line.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'CallExpression > SpreadElement', message: 'No spread into a call (a model-sized array overflows the stack): use a loop or reduce.' },
+      ],
+    },
+  },
   ...ours.map((pkg) => ({
     files: [`packages/${pkg}/src/**/*.ts`],
     rules: {
@@ -78,8 +90,9 @@ export default tseslint.config(
     },
   })),
   {
-    // Inside passes, the op declarations (ops/) and their kernels sit below what reads them:
-    // the analyses, the rewrites and the reference evaluator import ops/, never the reverse.
+    // Inside passes, the op declarations (ops/) and their kernels (kernels/, the float64 reference
+    // kernels in kernels/reference/) sit below what reads them: the analyses, the rewrites and the
+    // reference evaluator's engine (reference/) import ops/, never the reverse.
     files: ['packages/passes/src/ops/**/*.ts', 'packages/passes/src/kernels/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -88,7 +101,9 @@ export default tseslint.config(
           patterns: [
             ...restrictionsFor('passes'),
             {
-              group: ['../rewrite/*', '../reference/*', '../analysis/*', '!../analysis/inference-types.js'],
+              group: [
+                ...['../', '../../'].flatMap((up) => [`${up}rewrite/*`, `${up}reference/*`, `${up}analysis/*`, `!${up}analysis/inference-types.js`]),
+              ],
               message: 'ops/ and kernels/ are below the analyses, rewrites and reference evaluator: declare there, read from there (README "Adding an operator").',
             },
           ],

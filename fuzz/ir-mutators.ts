@@ -5,7 +5,7 @@
  * re-encode it to bytes. These produce well-formed protobuf with wrong semantics, which byte
  * mutations rarely reach.
  */
-import { Attribute, AttributeType, DataType, Graph, Tensor, Value, type Model, type Node } from '@onnxkit/graph';
+import { Attribute, AttributeType, DataType, Graph, Node, Tensor, Value, type Model } from '@onnxkit/graph';
 import type { Rng } from './rng.js';
 
 export type IrMutator = (m: Model, rng: Rng) => string | null;
@@ -198,6 +198,53 @@ const orphanValue: IrMutator = (m, rng) => {
   return `orphan(${node.describe()}.input[${i}])`;
 };
 
+/** Issue 13: a local function calls itself or an earlier one (recursion the importer must refuse). */
+const functionRecursion: IrMutator = (m, rng) => {
+  if (m.functions.length === 0) return null;
+  const f = rng.pick(m.functions);
+  const callee = rng.pick(m.functions);
+  const nodes = [...f.graph];
+  const n = nodes.length > 0 ? rng.pick(nodes) : undefined;
+  if (n === undefined || n.inputs.length === 0) return null;
+  const call = new Node(callee.name, [n.inputs[0]!], { domain: callee.domain, outputs: [`${callee.name}_rec_${rng.int(1000)}`] });
+  f.graph.insertBefore(n, call);
+  return `function-recursion(${f.name} → ${callee.name})`;
+};
+
+/** Issue 13: duplicate every call in a function body (each level doubles the inlined size). */
+const functionFanout: IrMutator = (m, rng) => {
+  if (m.functions.length === 0) return null;
+  const f = rng.pick(m.functions);
+  const calls = [...f.graph].filter((n) => m.findFunction(n.domain, n.opType, n.overload) !== undefined);
+  if (calls.length === 0) return null;
+  for (const c of calls) {
+    const again = new Node(c.opType, c.inputs, { domain: c.domain, outputs: c.outputs.map((o) => `${o.name}_dup_${rng.int(1000)}`) });
+    f.graph.insertBefore(c, again);
+  }
+  return `function-fanout(${f.name}: ${calls.length} call(s))`;
+};
+
+/** Issue 13: give an initializer the name of another (two definitions of one name in the bytes). */
+const duplicateName: IrMutator = (m, rng) => {
+  const inits = [...m.graph.initializers.values()];
+  if (inits.length < 2) return null;
+  const a = rng.pick(inits);
+  const b = rng.pick(inits.filter((v) => v !== a));
+  a.name = b.name;
+  return `duplicate-name('${b.name}')`;
+};
+
+/** Issue 13: float zeros of random sign in an initializer (±0 must survive exact rewrites). */
+const signedZero: IrMutator = (m, rng) => {
+  const inits = [...m.graph.initializers.values()].filter((v) => v.constValue?.dtype === DataType.FLOAT && v.constValue.size <= 65536);
+  if (inits.length === 0) return null;
+  const v = rng.pick(inits);
+  const t = v.constValue!;
+  const zeros = Float32Array.from({ length: t.size }, () => (rng.chance(0.5) ? -0 : 0));
+  v.constValue = Tensor.fromArray(DataType.FLOAT, t.dims, zeros, { name: t.name });
+  return `signed-zero('${v.name}')`;
+};
+
 export const IR_MUTATORS: readonly (readonly [number, string, IrMutator])[] = [
   [3, 'rewire', rewireInput],
   [2, 'drop', dropNode],
@@ -213,6 +260,10 @@ export const IR_MUTATORS: readonly (readonly [number, string, IrMutator])[] = [
   [2, 'input-count', inputCount],
   [1, 'cycle', selfLoop],
   [1, 'orphan', orphanValue],
+  [1, 'function-recursion', functionRecursion],
+  [1, 'function-fanout', functionFanout],
+  [1, 'duplicate-name', duplicateName],
+  [1, 'signed-zero', signedZero],
 ];
 
 /** Applies 1–3 IR mutations; returns their descriptions (empty when none applied). */

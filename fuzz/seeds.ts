@@ -26,6 +26,7 @@ import {
 } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
 import { mobilenetv2, transformer } from '@onnxkit/zoo';
+import { functionChain, intDivide, nestedIfs, signedZeros } from './hostile.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CORPUS_ROOT = '/usr/share/libonnx-testdata/data';
@@ -262,4 +263,11 @@ const BUILDER_SEEDS: readonly (readonly [string, () => Model])[] = [
   ['loops', loops],
   ['rewritable', rewritable],
   ['constant-chains', constantChains],
+  // Issue 13: local functions that multiply when inlined, deep legitimate nesting, signed zeros,
+  // an integer division onnxruntime faults on.
+  ['function-fanout', () => functionChain(12, 2)],
+  ['function-chain', () => functionChain(100, 1)],
+  ['nested-ifs', () => nestedIfs(22)],
+  ['signed-zeros', signedZeros],
+  ['int-div', () => intDivide('Div')],
 ];

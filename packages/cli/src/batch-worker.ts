@@ -54,9 +54,12 @@ async function handle(task: BatchTask): Promise<BatchRow> {
         row.verify = {
           equivalent: v.equivalent,
           verdict: v.verdict,
-          maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)),
+          maxAbsError: v.outputs.reduce((m, o) => Math.max(m, o.maxAbsError), 0),
           reason: v.reason,
-          errorVsFloat64: judged && judged.length > 0 ? { a: Math.max(...judged.map((o) => o.a.maxError)), b: Math.max(...judged.map((o) => o.b.maxError)) } : null,
+          errorVsFloat64:
+            judged && judged.length > 0
+              ? { a: judged.reduce((m, o) => Math.max(m, o.a.maxError), -Infinity), b: judged.reduce((m, o) => Math.max(m, o.b.maxError), -Infinity) }
+              : null,
         };
         if (!v.equivalent) row.ok = false;
       }

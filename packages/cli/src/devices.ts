@@ -3,7 +3,7 @@
  * `h100-sxm`), `local` (this machine, measured by `onnxkit calibrate` and stored in the user's
  * config folder), or a path to a profile JSON file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEVICES, getDevice, parseDeviceProfile, type DeviceProfile } from '@onnxkit/passes';
@@ -53,6 +53,8 @@ export async function resolveDeviceOrCalibrate(name: string | undefined, threads
 
 function readProfile(path: string): DeviceProfile {
   let json: unknown;
+  // A FIFO or device would block the read forever (issue 13): regular files only.
+  if (existsSync(path) && !statSync(path).isFile()) throw new CliError(`${path} is not a regular file; a device profile must be a .json file`);
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {

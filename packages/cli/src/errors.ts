@@ -3,6 +3,7 @@
  * 0 ok · 1 a check failed (not equivalent, verification failed) · 2 bad input or usage ·
  * 70 internal error (a bug: please report it) · 130 interrupted (Ctrl-C).
  */
+import { terminalSafe } from './ui.js';
 import { OnnxkitError } from '@onnxkit/graph';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, internal: 70, interrupted: 130 } as const;
@@ -38,6 +39,12 @@ const SYSTEM_MESSAGES: Record<string, string> = {
 
 /** One line for the user, and the exit code. Never a stack trace unless ONNXKIT_DEBUG is set. */
 export function describeError(e: unknown): { line: string; exitCode: number } {
+  const d = describeRaw(e);
+  // Names and messages may come from the model: one line, no control characters (issue 13).
+  return { line: terminalSafe(d.line, { keepNewlines: false }), exitCode: d.exitCode };
+}
+
+function describeRaw(e: unknown): { line: string; exitCode: number } {
   if (e instanceof CliError) return { line: e.oneLine(), exitCode: e.exitCode };
   if (e instanceof OnnxkitError) {
     return { line: e.oneLine(), exitCode: CHECK_FAILED_CODES.has(e.code) ? EXIT.checkFailed : EXIT.badInput };

@@ -112,7 +112,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
       onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
     });
     const v = result.verify;
-    const worst = Math.max(0, ...v.outputs.map((x) => x.maxAbsError));
+    const worst = v.outputs.reduce((m, x) => Math.max(m, x.maxAbsError), 0);
     step.done(`${v.verdict}, max abs error ${worst.toExponential(2)}`);
   }
   if (o.benchIterations > 0) {

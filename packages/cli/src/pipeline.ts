@@ -23,6 +23,8 @@ export interface OptimizeCliOptions extends CommonOptions, ShapeOptions {
   stopAfter?: string;
   ortFold?: boolean;
   externalData?: boolean;
+  /** Only to point at `onnxkit quantize`: optimize never quantizes with calibration data. */
+  calibration?: string;
 }
 
 /**

@@ -33,6 +33,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       // --no-color beats FORCE_COLOR (outputMode reads the environment, commands do not see root flags).
       if (o.color === false) process.env.FORCE_COLOR = '0';
       if (o.maxTensorBytes !== undefined) limits.maxTensorBytes = parseBytes('--max-tensor-bytes', o.maxTensorBytes);
+      // Input tensors (synthetic or from files) obey it too; @onnxkit/runtime reads it from here.
+      if (limits.maxTensorBytes !== undefined) process.env.ONNXKIT_MAX_TENSOR_BYTES = String(limits.maxTensorBytes);
       if (o.maxFoldedBytes !== undefined) limits.maxFoldedBytes = parseBytes('--max-folded-bytes', o.maxFoldedBytes);
     })
     .showHelpAfterError('(run with --help for usage)')
@@ -55,6 +57,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   ): void => {
     cmd.action(async (...args) => {
       const mod = await load();
+      // eslint-disable-next-line no-restricted-syntax -- commander passes a fixed handful of arguments
       exit(await mod.default(...(args.slice(0, -1) as [...Args, Opts])));
     });
   };
@@ -126,7 +129,8 @@ export function buildProgram(exit: (code: number) => void): Command {
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
         .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))
-        .option('--preset <name>', 'default (exact passes) or edge (default + fp16 weights)')
+        .option('--preset <name>', 'default (exact passes) or edge (default + fp16 weights; with calibration data use onnxkit quantize)')
+        .option('--calibration <dir|glob>', 'not taken here: int8 with calibration data is onnxkit quantize (says so and exits)')
         .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
         .option('--disable <a,b,…>', 'skip these passes')
         .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))

@@ -36,6 +36,45 @@ export function outputMode(opts: { json?: boolean; color?: boolean; quiet?: bool
 const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
 export type Style = keyof typeof codes;
 
+/**
+ * Control characters a model's names and doc strings may carry to take over the terminal (set
+ * the title, clear the screen, move the cursor, fake a new line with CR, reorder text with bidi
+ * overrides): C0 except newline, DEL, C1, and the bidi/line-separator format characters. An SGR
+ * colour sequence (ESC [ digits m) is matched whole so that `keepColor` can let ours through.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /(\u001b\[[0-9;]*m)|[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * The one escaping function for text shown on a terminal (issue 13): every control character
+ * becomes a visible `\uXXXX` (which also keeps JSON string literals valid and equal in meaning).
+ * `keepNewlines` (default true) keeps line feeds; `keepColor` keeps SGR colour sequences.
+ */
+export function terminalSafe(s: string, options: { keepNewlines?: boolean; keepColor?: boolean } = {}): string {
+  const keepNewlines = options.keepNewlines ?? true;
+  const out = s.replace(UNSAFE, (m: string, sgr: string | undefined) => {
+    if (sgr !== undefined) return options.keepColor ? sgr : `\\u001b${sgr.slice(1)}`;
+    return `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return keepNewlines ? out : out.replace(/\n/g, '\\n');
+}
+
+let safeStdout = false;
+/**
+ * Routes every string written to stdout through terminalSafe (newlines and colour kept), so no
+ * formatter can forget it. Buffers (binary output such as `convert -o -`) pass untouched.
+ * Idempotent; installed at start-up by interrupt.ts.
+ */
+export function installSafeStdout(): void {
+  if (safeStdout) return;
+  safeStdout = true;
+  const write = process.stdout.write;
+  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const safe = typeof chunk === 'string' ? terminalSafe(chunk, { keepColor: true }) : chunk;
+    return Reflect.apply(write, this, cb === undefined ? (encoding === undefined ? [safe] : [safe, encoding]) : [safe, encoding, cb]) as boolean;
+  } as typeof process.stdout.write;
+}
+
 export function paint(mode: OutputMode, style: Style, s: string): string {
   if (!mode.color) return s;
   const [a, b] = codes[style];
@@ -81,7 +120,7 @@ export function fmtDuration(ms: number): string {
 /** Renders rows as an aligned text table; numeric-looking cells are right-aligned. */
 export function table(header: string[], rows: string[][], mode: OutputMode): string {
   const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => visibleLength(r[c] ?? ''))));
+  const widths = header.map((_, c) => all.reduce((m, r) => Math.max(m, visibleLength(r[c] ?? '')), 0));
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\s*[%×a-zA-Zµ]*$|^—$/.test((r[c] ?? '').trim())));
   const fmt = (r: string[]): string =>
     r.map((cell, c) => (numeric[c] ? padStart(cell ?? '', widths[c]!) : padEnd(cell ?? '', widths[c]!))).join('  ').trimEnd();
@@ -114,6 +153,7 @@ export class Progress {
   constructor(private readonly mode: OutputMode, private readonly quiet = false) {}
 
   step(label: string): StepHandle {
+    label = terminalSafe(label, { keepNewlines: false });
     this.finishActive();
     this.active = { label, start: performance.now(), fraction: undefined, detail: '' };
     if (this.enabled && this.mode.interactive) {

@@ -446,7 +446,7 @@ export class Node {
     for (const a of this.#attributes.values()) {
       if (a.isRef) continue;
       if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
-      else if (a.type === AttributeType.GRAPHS) out.push(...(a.value as Graph[]));
+      else if (a.type === AttributeType.GRAPHS) for (const g of a.value as Graph[]) out.push(g);
     }
     return out;
   }

@@ -10,10 +10,82 @@
  * exist (the host and pid in the name say whose they are; another host's files on a shared
  * folder are never touched).
  */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { ExportError } from './errors.js';
+import { isInside } from './external-data.js';
+
+/**
+ * Temporary files being written by this process. A signal handler removes them before exiting
+ * (`removeLiveTemporaries`), so an interrupted save leaves nothing behind.
+ */
+const live = new Set<string>();
+
+/** Removes every temporary file this process is writing (for SIGINT/SIGTERM handlers). Sync, best effort. */
+export function removeLiveTemporaries(): string[] {
+  const removed: string[] = [];
+  for (const p of live) {
+    try {
+      unlinkSync(p);
+      removed.push(p);
+    } catch {
+      // Already gone.
+    }
+  }
+  live.clear();
+  return removed;
+}
+
+/**
+ * Where and how a target is written:
+ * - `-` is standard output, streamed;
+ * - a path ending in a slash names a folder: refused (it is never a file to replace);
+ * - a symlink is resolved and its target replaced atomically, as write-file-atomic does; a
+ *   dangling or looping symlink, or one leading out of its folder, is refused (never replaced);
+ * - a character or block device, FIFO or socket is streamed into, never renamed over (renaming
+ *   over /dev/null as root would replace the device node with a regular file);
+ * - a folder is refused; anything else (a regular file or a new name) is replaced atomically.
+ */
+export function resolveOutput(path: string): { kind: 'file' | 'stream' | 'stdout'; path: string } {
+  if (path === '-') return { kind: 'stdout', path };
+  if (path.endsWith('/') || path.endsWith(sep)) {
+    throw new ExportError('EXPORT_IO', 'ends with a slash, so it names a folder; give a file name', { file: path, hint: `e.g. ${path}model.onnx` });
+  }
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'file', path };
+    throw ioFail(path, 'cannot inspect the output path', e);
+  }
+  let real = path;
+  if (st.isSymbolicLink()) {
+    try {
+      real = realpathSync(path);
+      st = statSync(real);
+    } catch (e) {
+      throw new ExportError('EXPORT_IO', 'is a symlink to a missing file (or a symlink loop); refusing to write through it', { file: path, cause: e, hint: 'remove the link or point it at a file' });
+    }
+    // A link planted in the output folder must not redirect the write elsewhere (issue 7).
+    let folder = dirname(path);
+    try {
+      folder = realpathSync(folder);
+    } catch {
+      // Resolved above through the same folder; keep the plain name.
+    }
+    if (!isInside(folder, real)) {
+      throw new ExportError('EXPORT_IO', `is a symlink to ${real}, outside its folder; refusing to write through it (or to replace the link)`, { file: path, hint: `write to ${real} directly, or remove the link` });
+    }
+  }
+  if (st.isDirectory()) throw new ExportError('EXPORT_IO', 'is a folder; give a file name', { file: path });
+  if (st.isFile()) return { kind: 'file', path: real };
+  return { kind: 'stream', path: real };
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /** This host, as it appears in temporary file names. */
 const HOST = (hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 32) || 'host').toLowerCase();
@@ -63,14 +135,43 @@ function ioFail(file: string, what: string, e: unknown): ExportError {
   return new ExportError('EXPORT_IO', `${what}: ${reason}`, { file, cause: e });
 }
 
-/** A file being written under a temporary name; `commit` renames it into place. */
+/**
+ * A file being written under a temporary name; `commit` renames it into place. Standard output
+ * (`-`), devices and FIFOs are streamed into instead (see resolveOutput); `streaming` says so.
+ */
 export class AtomicFile {
   readonly tempPath!: string;
+  readonly streaming: boolean = false;
   bytesWritten = 0;
   private fd = -1;
   private done = false;
+  private ownsFd = true;
+  /** @internal Test hook: commits of these paths fail as a rename would. */
+  static readonly failCommitForTesting = new Set<string>();
 
   constructor(readonly path: string) {
+    const target = resolveOutput(path);
+    if (target.kind === 'stdout') {
+      this.streaming = true;
+      this.fd = 1;
+      this.ownsFd = false;
+      this.tempPath = '';
+      return;
+    }
+    if (target.kind === 'stream') {
+      this.streaming = true;
+      this.tempPath = '';
+      try {
+        // Non-blocking open: a FIFO without a reader fails (ENXIO) instead of hanging.
+        this.fd = openSync(target.path, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw ioFail(path, code === 'ENXIO' ? 'cannot write to it: a FIFO with no reader, or a socket' : 'cannot open it for writing', e);
+      }
+      return;
+    }
+    path = target.path;
+    this.path = path;
     const dir = dirname(path);
     let mode = 0o666;
     try {
@@ -85,6 +186,7 @@ export class AtomicFile {
       try {
         this.fd = openSync(tempPath, 'wx', mode);
         this.tempPath = tempPath;
+        live.add(tempPath);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 16) throw ioFail(path, `cannot create a temporary file in ${dir}`, e);
@@ -95,7 +197,15 @@ export class AtomicFile {
   write(chunk: Uint8Array): void {
     let off = 0;
     try {
-      while (off < chunk.byteLength) off += writeSync(this.fd, chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
+      while (off < chunk.byteLength) {
+        try {
+          off += writeSync(this.fd, chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
+        } catch (e) {
+          // A non-blocking pipe (stdout, a FIFO) that is full: wait for the reader.
+          if (!this.streaming || (e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          sleepMs(1);
+        }
+      }
     } catch (e) {
       throw ioFail(this.path, `write failed after ${this.bytesWritten + off} bytes`, e);
     }
@@ -104,6 +214,7 @@ export class AtomicFile {
 
   /** Flushes to stable storage and closes; the file is complete but not yet in place. */
   finish(): void {
+    if (this.streaming) return;
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
@@ -115,12 +226,20 @@ export class AtomicFile {
 
   /** Renames the finished file over the target. */
   commit(): void {
+    if (this.streaming) {
+      this.done = true;
+      if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+      return;
+    }
     if (this.fd >= 0) this.finish();
     try {
+      if (AtomicFile.failCommitForTesting.has(this.path)) throw Object.assign(new Error('injected rename failure'), { code: 'EIO' });
       renameSync(this.tempPath, this.path);
     } catch (e) {
       throw ioFail(this.path, 'cannot rename the temporary file into place', e);
     }
+    live.delete(this.tempPath);
     this.done = true;
     syncFolder(dirname(this.path));
   }
@@ -129,20 +248,92 @@ export class AtomicFile {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    if (this.fd >= 0) {
+    if (this.fd >= 0 && this.ownsFd) {
       try {
         closeSync(this.fd);
       } catch {
         // Already failing; the unlink below is what matters.
       }
-      this.fd = -1;
     }
+    this.fd = -1;
+    if (this.streaming) return;
+    live.delete(this.tempPath);
     try {
       unlinkSync(this.tempPath);
     } catch {
       // Nothing more can be done; the error being handled is reported instead.
     }
   }
+}
+
+/**
+ * Commits several finished files as one: either every file is in place, or — if any rename
+ * fails — every target holds its old content again (or is absent, if it was new). The old
+ * files stay reachable through hard links (`<name>.tmp-…` names, removed afterwards) until the
+ * last rename has succeeded. With `convert --external-data` this keeps the model and its data
+ * file a matching pair.
+ */
+export function commitTogether(files: readonly AtomicFile[]): void {
+  if (files.length === 1 || files.every((f) => f.streaming)) {
+    for (const f of files) f.commit();
+    return;
+  }
+  const backups = files.map((f) => (f.streaming ? undefined : keepOld(f.path)));
+  const done: number[] = [];
+  try {
+    files.forEach((f, i) => {
+      f.commit();
+      done.push(i);
+    });
+  } catch (e) {
+    for (const i of done) {
+      const b = backups[i];
+      try {
+        if (b !== undefined) renameSync(b, files[i]!.path);
+        else unlinkSync(files[i]!.path);
+      } catch {
+        // Best effort: the error below is what the caller sees.
+      }
+    }
+    throw e;
+  } finally {
+    for (const b of backups) {
+      if (b === undefined) continue;
+      live.delete(b);
+      try {
+        unlinkSync(b);
+      } catch {
+        // Restored over the target already.
+      }
+    }
+  }
+}
+
+/** A hard link to the current content of `path` (undefined when there is none). */
+function keepOld(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const b = join(dirname(path), `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+    try {
+      linkSync(path, b);
+      live.add(b);
+      return b;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      try {
+        copyFileSync(path, b, constants.COPYFILE_EXCL);
+        live.add(b);
+        return b;
+      } catch (e2) {
+        throw ioFail(path, 'cannot keep the old file while replacing the pair', e2);
+      }
+    }
+  }
+  throw new ExportError('EXPORT_IO', 'cannot find a free temporary name', { file: path });
 }
 
 /** Makes a rename durable. Some file systems cannot fsync a folder; that is not an error. */

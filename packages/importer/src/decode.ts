@@ -1897,7 +1897,7 @@ function unresolvedExternal(info: ExternalDataInfo, label: string, byteLength: n
 function sniffFormat(r: Reader): string {
   if (r.size === 0) return '';
   const head = r.bytesAt(0, Math.min(16, r.size));
-  const ascii = String.fromCharCode(...head);
+  const ascii = Array.from(head, (b) => String.fromCharCode(b)).join('');
   if (ascii.startsWith('PK\x03\x04')) return '; it is a zip archive (a PyTorch .pt/.pth checkpoint or a .keras file?)';
   if (ascii.startsWith('\x89HDF')) return '; it is an HDF5 file (a Keras .h5 model?)';
   if (ascii.slice(4, 8) === 'TFL3') return '; it is a TensorFlow Lite flatbuffer';

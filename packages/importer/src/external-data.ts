@@ -74,8 +74,13 @@ export function externalResolver(o: ExternalResolverOptions): (info: ExternalDat
     let handle = handles.get(real);
     if (handle === undefined) {
       try {
-        handle = FileHandle.open(real, info.location, `external data file '${info.location}'`);
+        handle = FileHandle.open(real, info.location, `external data file '${info.location}'`, (opened) => {
+          if (!isInside(baseReal!, opened)) {
+            refuse(`external data file '${info.location}' resolved inside the model folder when checked, but the file opened is ${opened}, outside it (the folder changed in between); refusing to read it`);
+          }
+        });
       } catch (e) {
+        if (e instanceof ImportError && e.code === 'IMPORT_EXTERNAL_DATA') throw e;
         if (e instanceof ImportError) return refuse(e.message, undefined, e);
         throw e;
       }

@@ -9,7 +9,27 @@
  * Reads go through `fs.readSync` at explicit positions in chunks below 1 GiB, which is how
  * files over 2 GiB (beyond `readFileSync`) and tensors over 4 GiB are streamed.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+
+/**
+ * The real path of the file open on `fd`: /proc/self/fd on Linux; elsewhere the realpath of
+ * `path`, accepted only if it is still the same file (device and inode) as the descriptor.
+ */
+function openedRealPath(fd: number, path: string, st: BigIntStats): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    // No procfs.
+  }
+  try {
+    const real = realpathSync(path);
+    const now = statSync(real, { bigint: true });
+    if (now.dev === st.dev && now.ino === st.ino) return real;
+  } catch {
+    // Fall through: unknown.
+  }
+  return '(a file that changed while it was opened)';
+}
 import type { ExternalDataInfo } from '@onnxkit/graph';
 import { ImportError } from './errors.js';
 import type { RangeReadable } from './encode.js';
@@ -44,7 +64,8 @@ export class FileHandle implements PositionalInput {
    * Opens `path` without following a final symlink and without blocking on FIFOs, and checks
    * it is a regular file. `what` names the file in messages ("external data file 'w.bin'").
    */
-  static open(path: string, display: string, what: string): FileHandle {
+  static open(path: string, display: string, what: string, checkOpened?: (realPath: string) => void): FileHandle {
+    FileHandle.beforeOpenForTesting?.(path);
     let fd: number;
     try {
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
@@ -56,6 +77,9 @@ export class FileHandle implements PositionalInput {
       if (!st.isFile()) {
         throw new ImportError('IMPORT_IO', `${what} is not a regular file (${fileKind(st)}); refusing to read it`, { file: display });
       }
+      // The path was checked before the open; a folder on it may have been swapped for a
+      // symlink since. Check the file actually opened: its real path from the descriptor.
+      if (checkOpened !== undefined) checkOpened(openedRealPath(fd, path, st));
       const h = new FileHandle(path, display, fd, st);
       h.pins = 1;
       h.unpin();
@@ -65,6 +89,9 @@ export class FileHandle implements PositionalInput {
       throw e;
     }
   }
+
+  /** @internal Test hook: runs between the caller's path checks and the open (to stage a race). */
+  static beforeOpenForTesting: ((path: string) => void) | undefined = undefined;
 
   /** Keeps the descriptor open until `unpin` (for many small reads, e.g. a structure walk). */
   pin(): void {

@@ -10,6 +10,7 @@ export {
   load,
   decodeWithDiagnostics,
   decodeTensorProto,
+  recursiveFunctionChain,
   AUTO_LAZY_BYTES,
   DEFAULT_MAX_TENSOR_BYTES,
   type DecodeOptions,
@@ -18,4 +19,4 @@ export {
 } from './load.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { writeFileAtomic, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';

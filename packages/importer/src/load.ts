@@ -23,6 +23,13 @@ import { ModelSpec, TensorSpec } from './schema.js';
 export const AUTO_LAZY_BYTES = 64 * 1024 * 1024;
 /** In a lazy walk, raw_data payloads at least this large stay on disk; smaller ones are read. */
 export const LAZY_TENSOR_BYTES = 4096;
+/**
+ * Default message nesting limit. An If nested in an If costs three levels (node, attribute,
+ * graph), so the decoder's own default of 64 refused legitimate models with 21 nested Ifs
+ * (issue 13). The limit guards the stack only: the work of a decode is bounded by the file's
+ * size, whatever the depth. 256 levels (about 85 nested Ifs) is beyond what onnxruntime loads.
+ */
+export const DEFAULT_MAX_DEPTH = 256;
 /** Default of `maxTensorBytes`: 2 GiB. */
 export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 31;
 const READ_FILE_LIMIT = 2 ** 31 - 1;
@@ -34,7 +41,7 @@ export interface DecodeOptions {
   lazy?: boolean | 'auto';
   /** Refuse to read a lazy/external tensor larger than this into memory (default 2 GiB). */
   maxTensorBytes?: number;
-  /** Maximum nesting of messages (subgraphs, type protos); default 64. */
+  /** Maximum nesting of messages (subgraphs, type protos); default DEFAULT_MAX_DEPTH (256). */
   maxDepth?: number;
   /** Called for every non-fatal finding, as it is found. */
   onDiagnostic?: (d: ImportDiagnostic) => void;
@@ -66,13 +73,100 @@ export function load(path: string, options: DecodeOptions = {}): Model {
 
 export function decodeWithDiagnostics(input: Uint8Array | string, options: DecodeOptions = {}): DecodeResult {
   const file = typeof input === 'string' ? input : undefined;
-  return guard(file, () => (typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options)));
+  return guard(file, () => refuseAmbiguous(typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options), file));
+}
+
+/**
+ * Refuses models that decode but have no single meaning:
+ * - two initializers (or a sparse and a dense one) with one name: the decoder keeps the first,
+ *   onnxruntime uses the last, so inspect/convert/optimize would show or keep weights that never
+ *   run;
+ * - local functions that call themselves, directly or through others (ONNX forbids it; inlining
+ *   them never ends). The error names the chain.
+ */
+function refuseAmbiguous(result: DecodeResult, file: string | undefined): DecodeResult {
+  for (const d of result.diagnostics) {
+    if (d.code === 'IMPORT_DUPLICATE_NAME' && /^(sparse )?initializer '/.test(d.message)) {
+      throw new ImportError('IMPORT_INVALID', `${d.message.replace(/; the first definition is kept$/, '')}: onnxruntime would use the last definition, onnxkit the first, so the model is refused`, {
+        file,
+        fieldPath: d.fieldPath,
+        hint: 'remove or rename one of the two definitions',
+      });
+    }
+  }
+  const chain = recursiveFunctionChain(result.model);
+  if (chain !== undefined) {
+    const what = chain.length === 2 ? `local function '${chain[0]}' calls itself` : `local functions call each other recursively: ${chain.join(' → ')}`;
+    throw new ImportError('IMPORT_INVALID', `${what}; ONNX forbids recursive functions (inlining them never ends)`, {
+      file,
+      fieldPath: 'ModelProto.functions',
+      hint: 'the file is corrupt or hostile; a function may only call functions defined without it',
+    });
+  }
+  return result;
+}
+
+/**
+ * The first cycle in the call graph of a model's local functions, as names from a function back
+ * to itself (['f', 'f'] for self-recursion), or undefined. Iterative: a chain of 100,000
+ * functions does not overflow the stack. Calls inside subgraphs of a function body count.
+ */
+export function recursiveFunctionChain(model: Model): string[] | undefined {
+  if (model.functions.length === 0) return undefined;
+  const key = (domain: string, name: string, overload: string): string => `${domain}\u0000${name}\u0000${overload}`;
+  const index = new Map<string, number>();
+  model.functions.forEach((f, i) => {
+    if (!index.has(key(f.domain, f.name, f.overload))) index.set(key(f.domain, f.name, f.overload), i);
+  });
+  const callees: number[][] = model.functions.map((f) => {
+    const out = new Set<number>();
+    for (const n of f.graph.allNodes()) {
+      const j = index.get(key(n.domain, n.opType, n.overload));
+      if (j !== undefined) out.add(j);
+    }
+    return [...out];
+  });
+  const label = (i: number): string => {
+    const f = model.functions[i]!;
+    return f.domain ? `${f.domain}:${f.name}` : f.name;
+  };
+  // 0 = unvisited, 1 = on the current path, 2 = done.
+  const state = new Uint8Array(model.functions.length);
+  for (let root = 0; root < callees.length; root++) {
+    if (state[root] !== 0) continue;
+    const path: number[] = [root];
+    const next: number[] = [0];
+    state[root] = 1;
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const f = path[top]!;
+      const k = next[top]!;
+      if (k >= callees[f]!.length) {
+        state[f] = 2;
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = k + 1;
+      const g = callees[f]![k]!;
+      if (state[g] === 1) {
+        const from = path.indexOf(g);
+        return [...path.slice(from), g].map(label);
+      }
+      if (state[g] === 0) {
+        state[g] = 1;
+        path.push(g);
+        next.push(0);
+      }
+    }
+  }
+  return undefined;
 }
 
 function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   const files = new Set<string>();
   const core: CoreDecodeOptions = {
-    maxDepth: options.maxDepth,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic: options.onDiagnostic,
     external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, maxTensorBytes: maxBytes(options), file: undefined, files }),
   };
@@ -109,7 +203,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
   const limit = maxBytes(options);
   const core: CoreDecodeOptions = {
     file: path,
-    maxDepth: options.maxDepth,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic,
     external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), maxTensorBytes: limit, file: path, files }),
   };

@@ -12,7 +12,7 @@
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataType, type Model, type Tensor } from '@onnxkit/graph';
-import { AtomicFile } from './atomic-write.js';
+import { AtomicFile, commitTogether, resolveOutput } from './atomic-write.js';
 import { measureModel, isRangeReadable, WriteOut, type ExternalPlan } from './encode.js';
 import { ExportError, ImportError } from './errors.js';
 import { checkExternalLocationSyntax } from './external-entries.js';
@@ -50,7 +50,9 @@ const CHUNK = 4 << 20;
 const BIG_TENSOR = 64 * 1024;
 
 export function save(model: Model, path: string, options: SaveOptions = {}): SaveResult {
-  const out = resolve(path);
+  const dest = resolveOutput(path);
+  if (dest.kind !== 'file') return saveStream(model, path, options);
+  const out = resolve(dest.path);
   const dir = dirname(out);
   let realDir: string;
   try {
@@ -156,8 +158,9 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     w.flush();
     if (file.bytesWritten !== size.n) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size.n}`, { file: path });
     file.finish();
-    // Renames last, data file first: a reader never sees a model whose data is missing.
-    for (const f of files) f.commit();
+    // Data file first, so a reader never sees a model whose data is missing; if the model's
+    // rename fails, the old data file is put back: the old pair stays intact.
+    commitTogether(files);
   } catch (e) {
     for (const f of files) f.abort();
     if (e instanceof ImportError) {
@@ -166,6 +169,26 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     throw e;
   }
   return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: dataPath !== undefined ? [dataPath] : [] };
+}
+
+/** Standard output (`-`), a device or a FIFO: the model is streamed, in one file. */
+function saveStream(model: Model, path: string, options: SaveOptions): SaveResult {
+  if (options.externalData !== undefined && options.externalData !== false) {
+    throw new ExportError('EXPORT_LOCATION', 'is not a regular file (stdout, a device or a FIFO); external data needs a file in a folder', { file: path, hint: 'write to a file path' });
+  }
+  const { size, encoder } = measureModel(model, undefined);
+  if (size.n > MAX_MESSAGE) throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${size.n} bytes, over protobuf's 2 GiB limit for one file`, { file: path, hint: 'save it to a file with external data' });
+  const file = new AtomicFile(path);
+  try {
+    const w = new WriteOut(size.sizes, Math.min(CHUNK, Math.max(size.n, 64 * 1024)), (chunk) => file.write(chunk));
+    encoder.model(w, model);
+    w.flush();
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
+  return { bytesWritten: file.bytesWritten, externalFiles: [] };
 }
 
 function writeExternalData(file: AtomicFile, order: readonly Tensor[], plan: ExternalPlan): void {

@@ -164,7 +164,7 @@ function metadataBytes(m: ValueMetadata, dims: ReadonlyMap<string, number>): num
 /** Splits candidates into chunks by count and bytes; unknown sizes count as the largest known. */
 function chunk(cands: readonly Sized[], maxValues: number, maxBytes: number): Sized[][] {
   const known = cands.filter((c) => Number.isFinite(c.bytes)).map((c) => c.bytes);
-  const fallback = known.length > 0 ? Math.max(...known) : 4 * 2 ** 20;
+  const fallback = known.length > 0 ? known.reduce((m, k) => Math.max(m, k), -Infinity) : 4 * 2 ** 20;
   const out: Sized[][] = [];
   let cur: Sized[] = [];
   let bytes = 0;

@@ -96,7 +96,7 @@ async function settle<T extends { medianMs: number }>(round: () => Promise<T> | 
     rounds.push(await round());
     if (rounds.length >= 2) {
       const ms = rounds.map((r) => r.medianMs);
-      spread = (Math.max(...ms) - Math.min(...ms)) / median(ms);
+      spread = (ms.reduce((m, x) => Math.max(m, x), -Infinity) - ms.reduce((m, x) => Math.min(m, x), Infinity)) / median(ms);
       if (spread <= maxSpread) break;
     }
   }
@@ -205,7 +205,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const kernels = [];
   let int8: { n: number; runs: number; medianMs: number; ops: number; spread: number } | undefined;
   if (!options.matmulOnly) {
-    const n = Math.max(...sizes);
+    const n = sizes.reduce((m, x) => Math.max(m, x), 0);
     // Part of the kernel phase (reported with conv3x3/gemm below), no progress event of its own.
     int8 = await settle(() => matmulIntegerOps(n, threads, minTime, minRuns), maxSpread, maxRounds);
     for (const k of ['conv3x3', 'gemm'] as const) {
@@ -227,9 +227,9 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   hierarchy.push({ bytes: copy.bytes, copies: copy.copies, medianMs: copy.medianMs, bandwidth, spread: copy.spread });
   // A faster level never reports less than the next (a noisy small copy must not make a cache look slower than DRAM).
   for (let i = hierarchy.length - 2; i >= 0; i--) hierarchy[i]!.bandwidth = Math.max(hierarchy[i]!.bandwidth, hierarchy[i + 1]!.bandwidth);
-  const fp32 = Math.max(...matmul.map((m) => m.flops), ...kernels.map((k) => k.flops));
+  const fp32 = [...matmul, ...kernels].reduce((m, k) => Math.max(m, k.flops), -Infinity);
   const spreads = [...matmul, ...kernels, ...(int8 ? [int8] : []), copy, ...hierarchy].map((x) => x.spread);
-  const worst = Math.max(0, ...spreads);
+  const worst = spreads.reduce((m, x) => Math.max(m, x), 0);
   const overloaded = loadAverage > Math.max(0, cores - threads) + 0.5;
   const unsettled = worst > maxSpread;
   const load: CalibrationLoad = {

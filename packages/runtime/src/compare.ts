@@ -17,8 +17,11 @@
  * linear interpolation between order statistics (numpy's default). All numbers in a result are
  * finite or null, so results serialise to JSON as they are.
  *
- * A comparison of nothing is never a pass: `compareOutputs` says `equivalent: false` when there
- * are no outputs or every output is empty.
+ * A comparison without outputs is never a pass (`equivalent: false`); outputs that are all
+ * empty, with equal shapes and types on both sides, are equivalent (there is nothing they could
+ * differ in; issue 13). A non-finite mismatch (inf vs −inf, NaN vs a number) sets the maximum
+ * absolute error to Number.MAX_VALUE and the cosine to null, so a table never shows
+ * "max abs 0, cosine 1" for outputs that differ.
  */
 import { DataType, dataTypeInfo, dataTypeName, type Tensor } from '@onnxkit/graph';
 
@@ -245,6 +248,7 @@ function compareFloats(a: Tensor, b: Tensor, r: TensorComparison, t: Tolerance, 
   let infA = 0;
   let infB = 0;
   let first = -1;
+  let nonFinite = 0;
   const { atol, rtol } = t;
   for (let i = 0; i < n; i++) {
     const x = va[i]!;
@@ -284,14 +288,16 @@ function compareFloats(a: Tensor, b: Tensor, r: TensorComparison, t: Tolerance, 
     if (!same) {
       if (first < 0) first = i;
       mism++;
+      nonFinite++;
     }
   }
   r.mismatches = parts > 1 ? countElementMismatches(va, vb, parts, atol, rtol) : mism;
   r.nan = { a: nanA, b: nanB };
   r.inf = { a: infA, b: infB };
-  r.maxAbsError = maxAbs;
+  // inf vs −inf, NaN vs a number: an unbounded error, and no similarity to speak of.
+  r.maxAbsError = nonFinite > 0 ? Number.MAX_VALUE : maxAbs;
   r.meanAbsError = nAbs > 0 ? Math.min(sumAbs / nAbs, Number.MAX_VALUE) : 0;
-  r.maxRelError = maxRel;
+  r.maxRelError = nonFinite > 0 ? Number.MAX_VALUE : maxRel;
   r.meanRelError = nRel > 0 ? Math.min(sumRel / nRel, Number.MAX_VALUE) : 0;
   if (abs && rel) {
     r.medianAbsError = percentile(abs, nAbs, 0.5);
@@ -299,7 +305,7 @@ function compareFloats(a: Tensor, b: Tensor, r: TensorComparison, t: Tolerance, 
     r.medianRelError = percentile(rel, nRel, 0.5);
     r.p99RelError = percentile(rel, nRel, 0.99);
   }
-  r.cosine = cosine(dot, na2, nb2, nAbs);
+  r.cosine = nonFinite > 0 ? null : cosine(dot, na2, nb2, nAbs);
   if (first >= 0) {
     const el = Math.floor(first / parts);
     r.firstMismatch = { index: el, position: unravel(el, a.dims), a: jsonNumber(va[first]!), b: jsonNumber(vb[first]!) };
@@ -478,6 +484,5 @@ export function compareOutputs(a: ReadonlyMap<string, Tensor>, b: ReadonlyMap<st
   let reason: string | null = null;
   if (outputs.length === 0) reason = 'nothing compared: there are no outputs';
   else if (failed) reason = `output '${failed.name}': ${failed.reason}`;
-  else if (compared === 0) reason = 'nothing compared: every output is empty';
   return { equivalent: reason === null, outputs, compared, reason };
 }

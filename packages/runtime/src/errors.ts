@@ -1,7 +1,7 @@
 /**
  * Typed errors of @onnxkit/runtime.
  *
- * - `RuntimeError`: onnxruntime could not load or run a model, the worker died or timed out.
+ * - `RuntimeError`: onnxruntime could not load or run a model, its child process crashed or timed out.
  *   It names the model (`model`) and the step (`step`: 'create' | 'run' | ...).
  * - `VerifyError`: the user's request cannot be answered as asked — inputs missing, extra,
  *   misshaped or mistyped, unreadable input files, models A and B with different interfaces,

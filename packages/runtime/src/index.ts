@@ -1,6 +1,6 @@
 /**
- * @onnxkit/runtime — the only package that touches onnxruntime-node: sessions in a worker
- * thread, seeded and file inputs, numeric comparison, verification with divergence bisection,
+ * @onnxkit/runtime — the only package that touches onnxruntime-node: sessions in a child
+ * process, seeded and file inputs, numeric comparison, verification with divergence bisection,
  * benchmarking, profiling and device calibration.
  */
 export * from './errors.js';
@@ -27,7 +27,8 @@ export {
   type SyntheticOptions,
   type SyntheticDescription,
 } from './synthetic.js';
-export { decodeNpy, encodeNpy, decodeNpz, encodeNpz, crc32 } from './npy.js';
+export { decodeNpy, encodeNpy, decodeNpz, encodeNpz, npzEntryName, crc32 } from './npy.js';
+export { maxInputBytes, checkInputSize, tensorBytes, DEFAULT_MAX_INPUT_BYTES } from './input-limits.js';
 export { writeNpy, writeNpz, readNpy, readNpz } from './npy-files.js';
 export { loadInputs, backendTestData, type InputFile, type LoadInputsOptions } from './load-inputs.js';
 export {

@@ -19,6 +19,7 @@ import { VerifyError } from './errors.js';
 import { decodeNpy, decodeNpz } from './npy.js';
 import { checkFeeds, type RuntimeSession, type ValueMetadata } from './session.js';
 import { inputMetadataOf } from './synthetic.js';
+import { checkInputSize, maxInputBytes } from './input-limits.js';
 
 export type InputFile = string | { path: string; name?: string };
 
@@ -27,6 +28,8 @@ export interface LoadInputsOptions {
   check?: boolean;
   /** Label of the model in messages. */
   label?: string;
+  /** Largest tensor an input file may hold or inflate to (default: see input-limits.ts, 2 GiB). */
+  maxTensorBytes?: number;
 }
 
 type Format = 'npy' | 'npz' | 'pb' | 'json';
@@ -70,6 +73,7 @@ function parseSpec(spec: InputFile, inputNames: ReadonlySet<string>): { path: st
 /** Loads input files for a model (session, Model or metadata list). See the module header. */
 export function loadInputs(files: readonly InputFile[], metadata: RuntimeSession | Model | readonly ValueMetadata[], options: LoadInputsOptions = {}): Map<string, Tensor> {
   const inputs = inputMetadataOf(metadata);
+  const limit = maxInputBytes(options.maxTensorBytes);
   const byName = new Map(inputs.map((m) => [m.name, m]));
   const feeds = new Map<string, Tensor>();
   const origin = new Map<string, string>();
@@ -79,6 +83,7 @@ export function loadInputs(files: readonly InputFile[], metadata: RuntimeSession
       throw new VerifyError(`input '${name}' is given twice: by ${prev} and by ${file}`, { code: 'VERIFY_INPUT_DUPLICATE', tensor: name, file, hint: 'pass each input once' });
     }
     origin.set(name, file);
+    checkInputSize(name, t.dtype, t.dims, limit, file);
     feeds.set(name, t.name === name ? t : t.with({ name }));
   };
   const positional = (index: number, file: string, what: string): string => {
@@ -105,7 +110,7 @@ export function loadInputs(files: readonly InputFile[], metadata: RuntimeSession
         break;
       }
       case 'npz': {
-        const entries = decodeNpz(bytes, path);
+        const entries = decodeNpz(bytes, path, { maxTensorBytes: limit });
         if (entries.size === 0) throw new VerifyError(`${path}: the archive holds no arrays`, { code: 'VERIFY_INPUT_FILE', file: path });
         for (const [name, t] of entries) {
           if (!byName.has(name)) {
@@ -159,6 +164,9 @@ export function backendTestData(dir: string): { inputs: string[]; outputs: strin
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** Deepest array nesting a JSON input may have (a tensor's rank); deeper would overflow the stack. */
+const MAX_JSON_RANK = 64;
+
 function decodeJsonInputs(bytes: Uint8Array, file: string, inputs: ReadonlyMap<string, ValueMetadata>, onlyName: string | undefined): Map<string, Tensor> {
   let doc: Json;
   try {
@@ -207,6 +215,7 @@ function jsonTensor(name: string, value: Json, m: ValueMetadata, file: string): 
   const flat: Json[] = [];
   const nested: number[] = [];
   const walk = (v: Json, depth: number): void => {
+    if (depth > MAX_JSON_RANK) bad(`arrays nest deeper than ${MAX_JSON_RANK} levels`, 'a tensor has at most 64 dimensions');
     if (Array.isArray(v)) {
       if (nested.length === depth) nested.push(v.length);
       else if (nested[depth] !== v.length) bad(`ragged array: dimension ${depth} has lengths ${nested[depth]} and ${v.length}`);

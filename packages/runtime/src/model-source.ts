@@ -1,6 +1,6 @@
 /**
  * How a model reaches onnxruntime: a path is handed over as is; an in-memory Model is encoded
- * with @onnxkit/importer and its bytes are transferred to the worker. Tensors stored in external
+ * with @onnxkit/importer and its bytes are sent to the onnxruntime child process. Tensors stored in external
  * data files stay where they are: ORT finds them through its
  * `session.model_external_initializers_file_folder_path` option, with the folder the caller
  * gives (`externalDataDir`) or, for a model the importer loaded, the folder its external files

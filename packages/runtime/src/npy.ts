@@ -13,6 +13,7 @@
  */
 import * as zlib from 'node:zlib';
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
+import { maxInputBytes } from './input-limits.js';
 import { DataType, Tensor, dataTypeName } from '@onnxkit/graph';
 import { VerifyError } from './errors.js';
 
@@ -188,7 +189,7 @@ export function encodeNpy(t: Tensor): Uint8Array {
   let data: Uint8Array;
   if (t.dtype === DataType.STRING) {
     const texts = t.texts().map((s) => [...s].map((c) => c.codePointAt(0)!));
-    const chars = Math.max(1, ...texts.map((cps) => cps.length));
+    const chars = texts.reduce((m, cps) => Math.max(m, cps.length), 1);
     descr = `<U${chars}`;
     data = new Uint8Array(t.size * chars * 4);
     const v = new DataView(data.buffer);
@@ -239,8 +240,24 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** Decodes an .npz archive: tensors by entry name (without `.npy`), in archive order. */
-export function decodeNpz(bytes: Uint8Array, file?: string): Map<string, Tensor> {
+export function decodeNpz(bytes: Uint8Array, file?: string, options: { maxTensorBytes?: number } = {}): Map<string, Tensor> {
+  try {
+    return decodeNpzUnchecked(bytes, file, options);
+  } catch (e) {
+    // A field pointing past the end of the file (found by mutating input files, issue 13).
+    if (e instanceof RangeError) {
+      throw new VerifyError(`${file ?? '.npz data'}: corrupt zip structure (${e.message})`, { code: 'VERIFY_INPUT_FILE', file, cause: e, hint: 'write it with numpy.savez or numpy.savez_compressed' });
+    }
+    throw e;
+  }
+}
+
+function decodeNpzUnchecked(bytes: Uint8Array, file: string | undefined, options: { maxTensorBytes?: number }): Map<string, Tensor> {
   const where = file ?? '.npz data';
+  // A zip bomb (3 MB inflating to 9.5 GB) is refused from the sizes in the directory, and
+  // inflation itself stops at the size the directory promised.
+  const limit = maxInputBytes(options.maxTensorBytes);
+  let total = 0;
   function bad(msg: string, off?: number): never {
     throw new VerifyError(`${where}: ${msg}${off !== undefined ? ` (at byte ${off})` : ''}`, { code: 'VERIFY_INPUT_FILE', file, byteOffset: off, hint: 'write it with numpy.savez or numpy.savez_compressed' });
   }
@@ -307,18 +324,29 @@ export function decodeNpz(bytes: Uint8Array, file?: string): Map<string, Tensor>
     const dataStart = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (dataStart + csize > bytes.length) bad(`entry '${entryName}' is truncated: ${csize} bytes expected at ${dataStart}`, dataStart);
     const comp = bytes.subarray(dataStart, dataStart + csize);
+    total += usize;
+    if (usize > limit + 4096 || total > 4 * limit + 4096) {
+      throw new VerifyError(`${where}: entry '${entryName}' inflates to ${usize} bytes${usize > limit + 4096 ? '' : ` (${total} bytes in all)`}, above the limit of ${limit} bytes per tensor`, {
+        code: 'VERIFY_INPUT_TOO_LARGE',
+        file,
+        byteOffset: local,
+        hint: 'raise --max-tensor-bytes if the machine has the memory',
+      });
+    }
     let data: Uint8Array;
     if (method === 0) data = comp;
     else if (method === 8) {
       try {
-        data = new Uint8Array(inflateRawSync(comp));
+        data = new Uint8Array(inflateRawSync(comp, { maxOutputLength: Math.max(1, usize) }));
       } catch (err) {
         bad(`entry '${entryName}': corrupt deflate data (${(err as Error).message})`, dataStart);
       }
     } else bad(`entry '${entryName}' uses compression method ${method}; only stored (0) and deflate (8) are supported`, local);
     if (data.length !== usize) bad(`entry '${entryName}': ${data.length} bytes after decompression, the directory says ${usize}`, dataStart);
     if (crc32(data) !== crc) bad(`entry '${entryName}': CRC mismatch (corrupt file)`, dataStart);
-    const name = entryName.endsWith('.npy') ? entryName.slice(0, -4) : entryName;
+    const stem = entryName.endsWith('.npy') ? entryName.slice(0, -4) : entryName;
+    // Undo npzEntryName's percent-encoding, so tensor names round-trip.
+    const name = stem.replace(/%([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     if (out.has(name)) bad(`duplicate entry '${entryName}'`, local);
     out.set(name, decodeNpy(data, name, `${where}:${entryName}`));
   }
@@ -330,6 +358,19 @@ export function decodeNpz(bytes: Uint8Array, file?: string): Map<string, Tensor>
  * timestamps (1980-01-01), no extra fields. `compress` deflates entries like
  * numpy.savez_compressed. Archives are limited to 4 GiB (no zip64 on the writing side).
  */
+/**
+ * The archive entry name (without .npy) for a tensor name taken from a model (issue 13): an
+ * unzip must never write outside its folder, so '/', '\\', ':', control characters and '%' are
+ * percent-encoded, as is a leading '.' (so '..' and hidden names cannot appear). Plain names
+ * (letters, digits, '_', '-', '.' inside) are unchanged, as numpy.savez writes them.
+ */
+export function npzEntryName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- encoding control characters is the point
+  let s = name.replace(/[%/\\:\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  if (s.startsWith('.')) s = `%2E${s.slice(1)}`;
+  return s === '' ? '%00' : s;
+}
+
 export function encodeNpz(tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>, options: { compress?: boolean } = {}): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const enc = new TextEncoder();
@@ -337,8 +378,12 @@ export function encodeNpz(tensors: ReadonlyMap<string, Tensor> | Readonly<Record
   const centrals: Uint8Array[] = [];
   let offset = 0;
   const method = options.compress ? 8 : 0;
+  const used = new Set<string>();
   for (const [name, t] of entries) {
-    const fname = enc.encode(`${name}.npy`);
+    const entry = npzEntryName(name);
+    if (used.has(entry)) throw new VerifyError(`two tensors map to the archive entry '${entry}.npy'`, { code: 'VERIFY_BAD_OPTION', tensor: name });
+    used.add(entry);
+    const fname = enc.encode(`${entry}.npy`);
     const data = encodeNpy(t.name === name ? t : t.with({ name }));
     const crc = crc32(data);
     const body = options.compress ? new Uint8Array(deflateRawSync(data, { level: 6 })) : data;

@@ -1,11 +1,11 @@
 /**
- * Sessions: one onnxruntime-node InferenceSession living in a worker thread, driven with
+ * Sessions: one onnxruntime-node InferenceSession living in a child process, driven with
  * onnxkit Tensors. CPU execution provider only, a fixed thread count (1 intra-op thread by
  * default, so comparisons are reproducible) and graph optimizations disabled by default, so
  * ORT's own fusions cannot hide a bad rewrite.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataTypeName, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
@@ -38,11 +38,11 @@ export interface SessionOptions {
   /** Name used in messages (default: file name or graph name). */
   label?: string;
   /**
-   * The worker thread to run in. Default: the process-wide shared worker (`defaultWorker()`),
-   * so sessions cost no thread start-up and never run at the same time.
+   * The onnxruntime child process to run in. Default: the process-wide shared one (`defaultWorker()`),
+   * so sessions cost no process start-up and never run at the same time.
    */
   worker?: RuntimeWorker;
-  /** Give the session a private worker, ended on release (ignored when `worker` is given). */
+  /** Give the session a private child process, ended on release (ignored when `worker` is given). */
   isolate?: boolean;
   /** Session creation timeout in ms (default 10 minutes; 0 = none). */
   createTimeoutMs?: number;
@@ -68,6 +68,8 @@ export interface RunResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** Most onnxruntime threads a session may ask for (far above any real CPU count). */
+export const MAX_THREADS = 1024;
 let sessionCount = 0;
 
 /** Feeds as a Map or a plain object. */
@@ -140,9 +142,8 @@ export class RuntimeSession {
         throw new VerifyError(`${this.label} has no output '${n}' (outputs: ${[...known].join(', ') || 'none'})`, { code: 'VERIFY_UNKNOWN_OUTPUT', tensor: n });
       }
     }
-    const transfer: ArrayBuffer[] = [];
-    const wire = [...map].map(([name, t]) => toWire(name, t, transfer));
-    const reply = (await this.worker.request('run', { sessionId: this.#id, feeds: wire, fetches }, { model: this.label, timeoutMs: this.#runTimeoutMs, transfer })) as {
+    const wire = [...map].map(([name, t]) => toWire(name, t));
+    const reply = (await this.worker.request('run', { sessionId: this.#id, feeds: wire, fetches }, { model: this.label, timeoutMs: this.#runTimeoutMs })) as {
       outputs: WireTensor[];
       ms: number;
     };
@@ -212,6 +213,8 @@ export async function createSession(model: Model | string, options: SessionOptio
   const inter = options.interOpNumThreads ?? 1;
   for (const [k, v] of [['intraOpNumThreads', intra], ['interOpNumThreads', inter]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new VerifyError(`${k} must be a positive integer, got ${v}`, { code: 'VERIFY_BAD_OPTION' });
+    // onnxruntime would try to start them all (100,000 threads: a hang, then an abort).
+    if (v > MAX_THREADS) throw new VerifyError(`${k} must be at most ${MAX_THREADS}, got ${v}`, { code: 'VERIFY_BAD_OPTION', hint: `this machine has ${availableParallelism()} logical CPUs` });
   }
   const level = options.graphOptimizationLevel ?? 'disabled';
   if (!['disabled', 'basic', 'extended', 'all'].includes(level)) {
@@ -240,21 +243,11 @@ export async function createSession(model: Model | string, options: SessionOptio
   const worker = options.worker ?? (ownsWorker ? new RuntimeWorker() : defaultWorker());
   const id = ++sessionCount;
   const payload: Record<string, unknown> = { sessionId: id, options: ortOptions };
-  const transfer: ArrayBuffer[] = [];
   if (prepared.path !== undefined) payload.path = prepared.path;
-  else {
-    let bytes = prepared.bytes!;
-    // Transfer only a buffer we own whole; a view into something larger (e.g. a pooled Buffer)
-    // is copied first (Uint8Array's slice copies; Buffer's would not).
-    if (!(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = Uint8Array.prototype.slice.call(bytes);
-    payload.bytes = bytes.buffer;
-    payload.byteOffset = 0;
-    payload.byteLength = bytes.byteLength;
-    transfer.push(bytes.buffer as ArrayBuffer);
-  }
+  else payload.bytes = prepared.bytes!;
   let reply: { inputs: RawMetadata[]; outputs: RawMetadata[]; ms: number };
   try {
-    reply = (await worker.request('create', payload, { model: label, timeoutMs: options.createTimeoutMs ?? DEFAULT_TIMEOUT_MS, transfer })) as typeof reply;
+    reply = (await worker.request('create', payload, { model: label, timeoutMs: options.createTimeoutMs ?? DEFAULT_TIMEOUT_MS })) as typeof reply;
   } catch (e) {
     if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
     if (ownsWorker) await worker.terminate();

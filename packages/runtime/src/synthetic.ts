@@ -12,6 +12,7 @@
  */
 import { DataType, Tensor, dataTypeInfo, dataTypeName, encodeNumbers, isKnownDataType, type Model, type Dim, type TypedArray } from '@onnxkit/graph';
 import { VerifyError } from './errors.js';
+import { checkInputSize, maxInputBytes } from './input-limits.js';
 import type { RuntimeSession, ValueMetadata } from './session.js';
 
 export interface SyntheticOptions {
@@ -30,6 +31,8 @@ export interface SyntheticOptions {
   dimValues?: Readonly<Record<string, number>>;
   /** Value of symbolic or unknown dims not otherwise bound (default 1). */
   defaultDim?: number;
+  /** Largest input tensor to generate, in bytes (default: see input-limits.ts, 2 GiB). */
+  maxTensorBytes?: number;
 }
 
 /** What the inputs were, for reports. */
@@ -191,6 +194,7 @@ export function syntheticInputs(source: RuntimeSession | Model | readonly ValueM
       throw new VerifyError(`input shape given for '${name}', which is not an input (inputs: ${inputs.map((m) => m.name).join(', ') || 'none'})`, { code: 'VERIFY_INPUT_EXTRA', tensor: name });
     }
   }
+  const limit = maxInputBytes(options.maxTensorBytes);
   const out = new Map<string, Tensor>();
   for (const m of inputs) {
     if (!m.isTensor) throw new VerifyError(`input '${m.name}' is not a tensor; synthetic inputs cover tensors only`, { code: 'VERIFY_INPUT_TYPE', tensor: m.name, hint: 'provide it from a file' });
@@ -199,6 +203,7 @@ export function syntheticInputs(source: RuntimeSession | Model | readonly ValueM
       throw new VerifyError(`input '${m.name}' is a string tensor; synthetic inputs cannot be generated for strings`, { code: 'VERIFY_INPUT_TYPE', tensor: m.name, hint: 'pass it in a .json input file' });
     }
     const shape = resolveShape(m, options);
+    checkInputSize(m.name, m.dtype, shape, limit);
     const size = shape.reduce((p, d) => p * d, 1);
     const rng = new Xoshiro128(seed, fnv1a32(m.name));
     out.set(m.name, Tensor.fromArray(m.dtype, shape, generate(m.dtype, size, rng, options, dist, m.name), { name: m.name }));

@@ -1,10 +1,9 @@
 /**
- * Tensors across the worker boundary: onnxkit `Tensor` ⇄ the plain `{ name, type, dims, data }`
- * records the ORT worker understands, plus the element-type names onnxruntime uses.
+ * Tensors across the process boundary: onnxkit `Tensor` ⇄ the plain `{ name, type, dims, data }`
+ * records the onnxruntime child understands, plus the element-type names onnxruntime uses.
  *
- * Feeds are copied before they are transferred (a Tensor may view a shared file buffer, and
- * tensors are immutable); outputs arrive in buffers the worker transferred and are wrapped
- * without copying.
+ * Feeds are views of the tensors' own bytes (tensors are immutable; the frame writer sends the
+ * bytes raw, without a copy); outputs arrive in fresh buffers and are wrapped without copying.
  */
 import { DataType, Tensor, dataTypeInfo, dataTypeName, type TypedArray } from '@onnxkit/graph';
 import { RuntimeError } from './errors.js';
@@ -51,8 +50,8 @@ export function isOrtIoType(dtype: DataType): boolean {
   return ORT_TYPES.has(dtype);
 }
 
-/** A copy of the tensor ready to post (its buffer goes in `transfer`). */
-export function toWire(name: string, t: Tensor, transfer: ArrayBuffer[]): WireTensor {
+/** The tensor as a wire record (a view of its bytes; `_transfer` is unused, kept for callers). */
+export function toWire(name: string, t: Tensor, _transfer?: ArrayBuffer[]): WireTensor {
   const type = ORT_TYPES.get(t.dtype);
   if (type === undefined) {
     throw new RuntimeError(`input '${name}' is ${dataTypeName(t.dtype)}, which onnxruntime-node does not accept as model input`, {
@@ -64,10 +63,13 @@ export function toWire(name: string, t: Tensor, transfer: ArrayBuffer[]): WireTe
   if (t.dtype === DataType.STRING) return { name, type, dims: [...t.dims], data: t.texts() };
   const info = dataTypeInfo(t.dtype);
   const src = t.bytes();
+  const Ctor = info.storage as unknown as new (b: ArrayBuffer, o: number, n: number) => TypedArray;
+  if (src.byteOffset % info.storage!.BYTES_PER_ELEMENT === 0) {
+    return { name, type, dims: [...t.dims], data: new Ctor(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength / info.storage!.BYTES_PER_ELEMENT) };
+  }
+  // An unaligned view (e.g. raw bytes inside a file buffer): copy to align it.
   const copy = new Uint8Array(src.byteLength);
   copy.set(src);
-  transfer.push(copy.buffer);
-  const Ctor = info.storage as unknown as new (b: ArrayBuffer, o: number, n: number) => TypedArray;
   return { name, type, dims: [...t.dims], data: new Ctor(copy.buffer, 0, copy.byteLength / info.storage!.BYTES_PER_ELEMENT) };
 }
 

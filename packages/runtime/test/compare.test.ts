@@ -220,8 +220,21 @@ describe('compareOutputs', () => {
     const empty = compareOutputs(map([['y', f32([], [0, 3])]]), map([['y', f32([], [0, 3])]]));
     expect(empty.outputs[0]!.pass).toBe(true);
     expect(empty.compared).toBe(0);
-    expect(empty.equivalent).toBe(false);
-    expect(empty.reason).toMatch(/every output is empty/);
+    // Issue 13: all-empty outputs of equal shapes are equivalent; a shape difference is not.
+    expect(empty.equivalent).toBe(true);
+    expect(compareOutputs(map([['y', f32([], [0, 3])]]), map([['y', f32([], [3, 0])]])).equivalent).toBe(false);
+  });
+
+  test('inf vs -inf and NaN vs a number never read as "max abs 0, cosine 1" (issue 13)', () => {
+    for (const [x, y] of [[Infinity, -Infinity], [NaN, 1], [Infinity, 1]] as const) {
+      const r = compareOutputs(map([['y', f32([1, 2, x], [3])]]), map([['y', f32([1, 2, y], [3])]]));
+      expect(r.equivalent).toBe(false);
+      const o = r.outputs[0]!;
+      expect(o.mismatches).toBe(1);
+      expect(o.maxAbsError).toBe(Number.MAX_VALUE);
+      expect(o.cosine).toBeNull();
+      expect(JSON.parse(JSON.stringify(o)).maxAbsError).toBe(Number.MAX_VALUE);
+    }
   });
 
   test('an output missing on one side fails', () => {

@@ -59,10 +59,8 @@ async function check(dir: string, worker: RuntimeWorker): Promise<Outcome> {
         expected.set(name, decodeTensorProto(readFileSync(f)).materialize());
       });
       const cmp = compareOutputs(expected, got, TOLERANCE);
-      if (!cmp.equivalent) {
-        if (cmp.outputs.length > 0 && cmp.outputs.every((o) => o.pass) && cmp.compared === 0) empty = true;
-        else return { kind: 'mismatch', detail: `${set}: ${cmp.reason ?? ''}` };
-      }
+      if (cmp.outputs.length > 0 && cmp.outputs.every((o) => o.pass) && cmp.compared === 0) empty = true;
+      else if (!cmp.equivalent) return { kind: 'mismatch', detail: `${set}: ${cmp.reason ?? ''}` };
       compared += cmp.compared;
     }
     if (empty && compared === 0) return { kind: 'empty', detail: 'every output is empty' };

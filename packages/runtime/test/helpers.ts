@@ -65,3 +65,4 @@ export function convnet(): Model {
   b.output(p, 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 4, 1, 1] });
   return b.build();
 }
+

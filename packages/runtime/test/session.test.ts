@@ -1,4 +1,4 @@
-// Sessions in a worker thread: paths and in-memory models, metadata, options, feed checks,
+// Sessions in a child process: paths and in-memory models, metadata, options, feed checks,
 // typed errors (load failures, released sessions, crashed and timed-out workers), and an event
 // loop that stays responsive while onnxruntime runs.
 import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -202,7 +202,7 @@ describe('createSession', () => {
   });
 });
 
-describe('worker thread', () => {
+describe('child process', () => {
   test('the event loop stays responsive while onnxruntime runs', async () => {
     const s = await createSession(heavy(24));
     try {
@@ -233,7 +233,7 @@ describe('worker thread', () => {
     expect(e.code).toBe('RUNTIME_WORKER_CRASH');
     expect(e.step).toBe('run');
     expect(e.model).toBe("model 'victim'");
-    expect(e.message).toMatch(/the onnxruntime worker exited with code 70 during run/);
+    expect(e.message).toMatch(/the onnxruntime process exited with code 70 during run/);
     const again = (await rejection(s.run({ x }))) as RuntimeError;
     expect(again.code).toBe('RUNTIME_WORKER_DEAD');
     await s.release();

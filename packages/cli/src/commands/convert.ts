@@ -24,7 +24,10 @@ export default async function convert(
       : { ...(typeof opts.externalData === 'string' ? { location: opts.externalData } : {}), ...(threshold !== undefined ? { sizeThreshold: threshold } : {}) };
   const result = await writeModel(model, opts.output, { externalData, inPlace: opts.inPlace === true });
   step.done(fmtBytes(result.bytesWritten));
-  const size = opts.output === STDIO ? result.bytesWritten : statSync(opts.output).size; // the model file alone
+  // `-o -` streamed the model to stdout: nothing else may go there. A device or FIFO has no size.
+  if (opts.output === STDIO) return 0;
+  const st = statSync(opts.output);
+  const size = st.isFile() ? st.size : result.bytesWritten; // the model file alone
   if (mode.json) {
     process.stdout.write(JSON.stringify({ input, output: opts.output, bytes: size, externalFiles: result.externalFiles }, null, 2) + '\n');
   } else if (!mode.quiet && opts.output !== STDIO) {

@@ -166,10 +166,14 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     verdict: r.verify?.verdict ?? null,
     errorVsFloat64:
       r.verify?.reference?.basis === 'reference' && r.verify.reference.outputs.length > 0
-        ? { a: Math.max(...r.verify.reference.outputs.map((x) => x.a.maxError)), b: Math.max(...r.verify.reference.outputs.map((x) => x.b.maxError)), budget: Math.min(...r.verify.reference.outputs.map((x) => x.budget)) }
+        ? {
+            a: r.verify.reference.outputs.reduce((m, x) => Math.max(m, x.a.maxError), -Infinity),
+            b: r.verify.reference.outputs.reduce((m, x) => Math.max(m, x.b.maxError), -Infinity),
+            budget: r.verify.reference.outputs.reduce((m, x) => Math.min(m, x.budget), Infinity),
+          }
         : null,
-    maxAbsError: outs.length ? Math.max(...outs.map((x) => x.maxAbsError)) : null,
-    maxRelError: outs.length ? Math.max(...outs.map((x) => x.maxRelError)) : null,
+    maxAbsError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxAbsError), -Infinity) : null,
+    maxRelError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxRelError), -Infinity) : null,
     changes: o.pipeline.totalChanges,
     elapsedMs,
   };

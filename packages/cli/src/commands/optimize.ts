@@ -54,6 +54,10 @@ export default async function optimize(input: string, positionalOutput: string |
   }
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
+  if (opts.calibration !== undefined) {
+    // `edge` with calibration data means int8: that is the quantize flow (BN folded first, QDQ, accuracy report).
+    throw new CliError(`optimize does not quantize: for int8 with calibration data run onnxkit quantize ${input} -o OUT --calibration ${opts.calibration}`, { hint: 'optimize --preset edge without --calibration stores fp16 weights' });
+  }
   pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);

@@ -198,7 +198,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
     ),
   );
   lines.push('');
-  lines.push(...formatReference(r, mode));
+  for (const l of formatReference(r, mode)) lines.push(l);
   const tol = r.tolerance.atol === null && r.tolerance.rtol === null ? 'per-dtype defaults' : `atol ${r.tolerance.atol ?? 'default'}, rtol ${r.tolerance.rtol ?? 'default'}`;
   const inputs = r.inputs.source === 'files' ? `inputs from ${r.inputs.files.join(', ')}` : r.inputs.source === 'given' ? 'given inputs' : `synthetic inputs (seed ${(r.inputs as { seed?: number }).seed ?? 0})`;
   const verdict = r.equivalent ? paint(mode, 'green', r.verdict) : paint(mode, 'red', `NOT equivalent${r.reason ? `: ${r.reason}` : ''}`);

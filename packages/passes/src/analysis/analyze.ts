@@ -568,7 +568,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       out.flops = inf.algebra.add(out.flops, w.flops);
       out.intOps = inf.algebra.add(out.intOps, w.intOps);
       for (const u of w.unknown) out.unknown.push(`${n.name || n.opType}: ${u}`);
-      out.unknownOps.push(...w.unknownOps);
+      for (const u of w.unknownOps) out.unknownOps.push(u);
     }
     return out;
   };
@@ -594,9 +594,10 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       const a = graphWork(thenG, depth);
       const b = graphWork(elseG, depth);
       const pick = costlier(a, b);
-      out.unknownOps.push(...a.unknownOps, ...b.unknownOps);
+      for (const u of [a.unknownOps, b.unknownOps].flat()) out.unknownOps.push(u);
       if (pick === null) {
-        out.unknown.push(...a.unknown.map((u) => `then_branch: ${u}`), ...b.unknown.map((u) => `else_branch: ${u}`));
+        for (const u of a.unknown) out.unknown.push(`then_branch: ${u}`);
+        for (const u of b.unknown) out.unknown.push(`else_branch: ${u}`);
         if (a.flops !== null && b.flops !== null) out.unknown.push(`If: the costlier branch depends on the symbolic dims (then ${a.flops} FLOPs, else ${b.flops})`);
         return out;
       }
@@ -613,8 +614,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       return out;
     }
     const w = graphWork(body, depth);
-    out.unknownOps.push(...w.unknownOps);
-    out.unknown.push(...w.unknown.map((u) => `body: ${u}`));
+    for (const u of w.unknownOps) out.unknownOps.push(u);
+    for (const u of w.unknown) out.unknown.push(`body: ${u}`);
     let trips: Dim = null;
     let why = '';
     if (node.opType === 'Loop') {

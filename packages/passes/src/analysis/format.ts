@@ -161,7 +161,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   const pt = partialTotals(report);
   const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? '', formatJoules(t.energy.joules)];
   const right = new Set([0, 4, 5, 6, 7, 9]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length), totalRow[i]!.length));
+  const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), Math.max(h.length, totalRow[i]!.length)));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
     if (raw === '?') return `${c.red}${s}${c.reset}`;

@@ -25,6 +25,7 @@ import {
   type Graph,
   type Model,
   type Node,
+  type OnnxFunction,
   type Shape,
   type TypeInfo,
   type Value,
@@ -82,6 +83,10 @@ const MAX_PARTIAL = 4096;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Bytes per element allowed for kernel outputs during inference (the element cap × 8). */
 const MAX_BYTES_PER_CONST_ELEMENT = 8;
+/** Local function calls nest at most this deep in an analysis (the JS stack, not the model, is the limit). */
+const MAX_FUNCTION_DEPTH = 256;
+/** Node visits all function expansions of one analysis may cost (issue 13: 2^n expansions). */
+const FUNCTION_WORK_BUDGET = 250_000;
 /** Kernels that return a view of their input: evaluating them costs nothing whatever the size. */
 const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
 
@@ -133,6 +138,10 @@ class Engine {
   readonly #intsCache = new WeakMap<Facts, readonly Dim[] | null>();
   /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
   readonly #reported = new Set<Value>();
+  /** Local functions being expanded (the call chain), and node visits spent inside function bodies. */
+  readonly #calls: OnnxFunction[] = [];
+  #functionWork = 0;
+  #depthReported = false;
 
   constructor(
     readonly model: Model,
@@ -294,9 +303,16 @@ class Engine {
       } catch (e) {
         this.diag('error', 'rule-failed', `shape rule of ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
       }
+    } else if (fn && this.#canExpand(fn, node)) {
+      this.#calls.push(fn);
+      try {
+        const outs = ctx.subgraph(fn.graph, node.inputs.map((v) => (v ? this.facts.get(v) : undefined)));
+        outs.forEach((f, i) => f && ctx.setFacts(i, f));
+      } finally {
+        this.#calls.pop();
+      }
     } else if (fn) {
-      const outs = ctx.subgraph(fn.graph, node.inputs.map((v) => (v ? this.facts.get(v) : undefined)));
-      outs.forEach((f, i) => f && ctx.setFacts(i, f));
+      this.unknownNodes.add(node);
     } else {
       this.unknownNodes.add(node);
       const sub = node.subgraphs().length > 0 ? ' (its subgraphs are not analysed)' : '';
@@ -304,6 +320,38 @@ class Engine {
     }
     this.#evaluate(node, ctx);
     node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+  }
+
+  /**
+   * Whether a call of local function `fn` may be expanded (its body analysed for this call): not
+   * when `fn` is already being expanded (recursion, which ONNX forbids), when calls nest deeper
+   * than MAX_FUNCTION_DEPTH, or when expansions have cost more than FUNCTION_WORK_BUDGET node
+   * visits (functions that each call the next twice expand to 2^n nodes from a tiny file). The
+   * first refusal of each kind is an error naming the call chain; the outputs stay as declared.
+   */
+  #canExpand(fn: OnnxFunction, node: Node): boolean {
+    const chain = (): string => {
+      const names = [...this.#calls, fn].map((f) => f.name);
+      return (names.length > 9 ? [...names.slice(0, 4), '…', ...names.slice(-4)] : names).join(' → ');
+    };
+    if (this.#calls.includes(fn)) {
+      this.diag('error', 'recursive-function', `local function '${fn.name}' is called recursively (${chain()}); ONNX forbids recursion, so the call is not expanded`, node);
+      return false;
+    }
+    if (this.#calls.length >= MAX_FUNCTION_DEPTH) {
+      if (!this.#depthReported) this.diag('error', 'function-limit', `local function calls nest deeper than ${MAX_FUNCTION_DEPTH} levels (at ${fn.name}); deeper calls are not expanded`, node);
+      this.#depthReported = true;
+      return false;
+    }
+    this.#functionWork += fn.graph.nodeCount;
+    if (this.#functionWork > FUNCTION_WORK_BUDGET) {
+      if (this.#functionWork !== Infinity) {
+        this.diag('error', 'function-limit', `expanding local functions would visit more than ${FUNCTION_WORK_BUDGET} nodes (at ${chain()}); further calls are not expanded and their outputs are as declared`, node);
+      }
+      this.#functionWork = Infinity;
+      return false;
+    }
+    return true;
   }
 
   /** Computes constant outputs with the TypeScript kernels, within the size budget. */

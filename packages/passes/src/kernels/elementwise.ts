@@ -186,9 +186,30 @@ function ipow64(base: bigint, exp: bigint): bigint {
 const INT_POW_BASES = new Set<DataType>([DataType.INT32, DataType.INT64]);
 
 /**
+ * An integer power as onnxruntime computes it: static_cast<T>(std::pow(double(x), double(y))).
+ * In range that is the exact power rounded once to float64 (it matters beyond 2^53); out of
+ * range (and 0^negative) the cast is undefined — x86 gives T's minimum, ARM saturates — so such
+ * an element is not computed (KernelFault: constant folding leaves the node to the runtime).
+ */
+function ortIntPow(x: bigint, y: bigint, bits: number): bigint {
+  let r: bigint | undefined;
+  if (y < 0n) r = x === 0n ? undefined : ipow64(x, y);
+  else if (y === 0n) r = 1n;
+  else if (x === 0n || x === 1n) r = x;
+  else if (x === -1n) r = y % 2n === 0n ? 1n : -1n;
+  else if (y >= 64n) r = undefined;
+  else r = x ** y;
+  const lim = 2 ** (bits - 1);
+  const d = r === undefined ? NaN : Number(r);
+  if (!(d >= -lim && d < lim)) throw new KernelFault(`integer power ${x}^${y} is outside the int${bits} range, where onnxruntime's result is undefined; it is not computed`);
+  return BigInt(d);
+}
+
+/**
  * Pow(X: T, Y: T1). Float bases: Math.pow in float64, rounded once (ORT's powf can differ by an
- * ulp). Integer bases: exact integer powers for integer exponents; for float exponents the
- * truncated float64 power, as ORT's static_cast<T>(std::pow(x, y)).
+ * ulp). Integer bases: as ORT's static_cast<T>(std::pow(x, y)) — the exact power rounded once to
+ * float64 for integer exponents, the truncated float64 power for float ones; a result outside
+ * T's range is not computed (issue 13: it was wrapped modulo 2^32, a value ORT never gives).
  */
 export const powKernel: KernelFn = (node, inputs) => {
   const [a, b] = inputs;
@@ -209,10 +230,10 @@ export const powKernel: KernelFn = (node, inputs) => {
   return [broadcastBinary(node, a, b, a.dtype, (o, x, _y, i, ia, ib) => {
     const base = (x as Float64Array)[ia]!;
     let r: bigint;
-    if (yIsInt) r = ipow64(BigInt(base), BigInt((yv as Float64Array)[ib]!));
+    if (yIsInt) r = ortIntPow(BigInt(base), BigInt((yv as Float64Array)[ib]!), bits);
     else {
       const p = Math.trunc(Math.pow(Number(base), yAt(ib)));
-      if (!Number.isFinite(p)) throw new KernelFault(`integer power ${base}^${yAt(ib)} overflows`);
+      if (!(p >= -(2 ** (bits - 1)) && p < 2 ** (bits - 1))) throw new KernelFault(`integer power ${base}^${yAt(ib)} is outside the int${bits} range, where onnxruntime's result is undefined; it is not computed`);
       r = BigInt(p);
     }
     if (bits === 64) (o as BigInt64Array)[i] = BigInt.asIntN(64, r);

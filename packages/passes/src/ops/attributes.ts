@@ -139,6 +139,7 @@ export const ATTR = Object.freeze({
   exclusive: int,
   extrapolation_value: float,
   gamma: float,
+  ignore_index: int,
   input_forget: int,
   lambd: float,
   largest: int,

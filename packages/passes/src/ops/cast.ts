@@ -8,6 +8,7 @@ import { ATTR, withDefault } from './attributes.js';
 import { perOutput, type OpCost } from './cost.js';
 import { isIntType, U } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { castLikeRef, castRef } from '../kernels/reference/shape.js';
 
 const cast: ShapeRule = (c) => {
   const to = c.node.getInt('to', U);
@@ -28,6 +29,7 @@ const CONVERT: OpCost = { ops: perOutput(1), opsNote: '1 per element' };
 export const CAST_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Cast',
+    reference: castRef,
     attributes: { to: ATTR.to, saturate: withDefault(ATTR.saturate, 1) },
     shape: cast,
     cost: CONVERT,
@@ -37,6 +39,7 @@ export const CAST_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'CastLike',
+    reference: castLikeRef,
     attributes: { saturate: withDefault(ATTR.saturate, 1) },
     shape: castLike,
     cost: CONVERT,

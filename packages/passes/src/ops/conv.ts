@@ -8,6 +8,7 @@ import { ATTR, withDefault } from './attributes.js';
 import { biasOps, convMacs, convTransposeMacs, QUANT_NOTE, quantizedOps } from './cost.js';
 import { windowOut, windowParams } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef } from './types.js';
+import { convRef, convTransposeRef } from '../kernels/reference/conv.js';
 
 function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType): ShapeRule {
   return (c) => {
@@ -91,6 +92,7 @@ const BIAS_NOTE = '1 per output (bias add, if any)';
 export const CONV_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Conv',
+    reference: convRef,
     attributes: CONV_ATTRIBUTES,
     shape: conv(0, 1),
     cost: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: BIAS_NOTE },
@@ -108,6 +110,7 @@ export const CONV_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'ConvTranspose',
+    reference: convTransposeRef,
     attributes: { ...CONV_ATTRIBUTES, output_padding: ATTR.output_padding, output_shape: ATTR.output_shape },
     shape: convTranspose,
     cost: { weights: [1], biases: [2], macs: convTransposeMacs, ops: biasOps(2), opsNote: BIAS_NOTE },

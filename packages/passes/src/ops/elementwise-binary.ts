@@ -11,7 +11,8 @@ import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, varia
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, firstType, isIntType } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel } from './types.js';
+import { addRef, andRef, bitShiftRef, divRef, equalRef, greaterOrEqualRef, greaterRef, lessOrEqualRef, lessRef, maxRef, meanRef, minRef, modRef, mulRef, orRef, powRef, subRef, sumRef, whereRef, xorRef } from '../kernels/reference/elementwise.js';
 
 type PartialOp = (c: RuleContext, a: Dim, b: Dim, isInt: boolean) => Dim;
 
@@ -90,42 +91,42 @@ const BROADCAST = 'float32/float64/float16 and all integer widths, broadcasting;
 const binaryOp = (type: string, shape: ShapeRule, learnable: boolean, more: Partial<OpDefInput> = {}): OpDef =>
   defineOp({ type, attributes: attrs(), shape, cost: { constOperandsLearnable: learnable, ops: perOutput(1), opsNote: '1 per output element' }, ...more });
 
-const variadicOp = (type: string, cost: OpCost, kernel?: KernelEntry): OpDef =>
-  defineOp({ type, attributes: attrs(), shape: variadic, cost, ...(kernel ? { kernel } : {}), fp16: FP16_ALL });
+const variadicOp = (type: string, reference: ReferenceKernel, cost: OpCost, kernel?: KernelEntry): OpDef =>
+  defineOp({ type, attributes: attrs(), shape: variadic, cost, ...(kernel ? { kernel } : {}), reference, fp16: FP16_ALL });
 
 const variadicNote = 'variadic, broadcasting, NaN propagates';
 
 export const BINARY_OPS: readonly OpDef[] = [
-  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Add') }, weightInputs: [0, 1], fp16: FP16_ALL }),
-  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Sub') }, weightInputs: [0, 1], fp16: FP16_ALL }),
-  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Mul') }, weightInputs: [0, 1], fp16: FP16_ALL }),
-  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: arithKernel('Div') }, weightInputs: [0, 1], fp16: FP16_ALL }),
-  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL }),
-  binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel } }),
-  binaryOp('BitShift', binary(), true, { attributes: attrs('direction') }),
+  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Add') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef }),
+  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Sub') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef }),
+  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Mul') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
+  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: arithKernel('Div') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
+  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
+  binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
+  binaryOp('BitShift', binary(), true, { attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
   binaryOp('BitwiseOr', binary(), true),
   binaryOp('BitwiseXor', binary(), true),
-  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) } }),
-  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) } }),
-  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) } }),
-  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel((a, b) => a === b) }, fp16: FP16_ALL }),
+  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) }, reference: andRef }),
+  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) }, reference: orRef }),
+  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) }, reference: xorRef }),
+  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel((a, b) => a === b) }, fp16: FP16_ALL, reference: equalRef }),
   ...([
-    ['Less', (a, b) => a < b],
-    ['Greater', (a, b) => a > b],
-    ['LessOrEqual', (a, b) => a <= b],
-    ['GreaterOrEqual', (a, b) => a >= b],
-  ] as const satisfies readonly (readonly [string, CmpFn])[]).map(([type, f]) =>
-    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL }),
+    ['Less', (a, b) => a < b, lessRef],
+    ['Greater', (a, b) => a > b, greaterRef],
+    ['LessOrEqual', (a, b) => a <= b, lessOrEqualRef],
+    ['GreaterOrEqual', (a, b) => a >= b, greaterOrEqualRef],
+  ] as const satisfies readonly (readonly [string, CmpFn, ReferenceKernel])[]).map(([type, f, reference]) =>
+    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference }),
   ),
-  binaryOp('Where', where, false, { kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL }),
+  binaryOp('Where', where, false, { kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
 ];
 
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);
 
 export const VARIADIC_OPS: readonly OpDef[] = [
-  variadicOp('Sum', { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicArithKernel('Sum') }),
-  variadicOp('Mean', { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }),
-  variadicOp('Max', { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Max') }),
-  variadicOp('Min', { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Min') }),
+  variadicOp('Sum', sumRef, { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicArithKernel('Sum') }),
+  variadicOp('Mean', meanRef, { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }),
+  variadicOp('Max', maxRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Max') }),
+  variadicOp('Min', minRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Min') }),
 ];

@@ -9,6 +9,8 @@ import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
 import { firstType, U } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { eyeLikeRef, oneHotRef } from '../kernels/reference/misc.js';
+import { constantOfShapeRef, constantRef, rangeRef } from '../kernels/reference/shape.js';
 
 function sparseDims(sp: SparseTensor): number[] {
   return [...sp.dims];
@@ -94,6 +96,7 @@ const MOVES: OpCost = { opsNote: 'data movement' };
 export const GENERATOR_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Constant',
+    reference: constantRef,
     attributes: {
       value: ATTR.valueTensor,
       sparse_value: ATTR.sparse_value,
@@ -111,13 +114,14 @@ export const GENERATOR_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'ConstantOfShape',
+    reference: constantOfShapeRef,
     attributes: { value: ATTR.valueTensor },
     shape: constantOfShape,
     cost: MOVES,
     kernel: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
     fp16: FP16_ALL,
   }),
-  defineOp({ type: 'Range', attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
-  defineOp({ type: 'EyeLike', attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
-  defineOp({ type: 'OneHot', attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
+  defineOp({ type: 'Range', reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
+  defineOp({ type: 'EyeLike', reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
+  defineOp({ type: 'OneHot', reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
 ];

@@ -8,6 +8,7 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { einsumMacs, gemmMacs, gemmOps, matmulMacs, QUANT_NOTE, quantizedOps } from './cost.js';
 import { broadcastShapesSymbolic, firstType, mergeDim } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef, undeclared } from './types.js';
+import { einsumRef, gemmRef, matMulRef } from '../kernels/reference/matmul.js';
 
 const gemm: ShapeRule = (c) => {
   const a = c.shape(0);
@@ -84,7 +85,7 @@ const einsum: ShapeRule = (c) => {
   for (const ch of rparts[0]!) out.push(letters.get(ch) ?? null);
   if (rparts.length > 1) {
     if (ellipsis === null) return c.out(0, c.dtype(0), null);
-    out.push(...ellipsis);
+    for (const d of ellipsis) out.push(d);
     for (const ch of rparts[1]!) out.push(letters.get(ch) ?? null);
   }
   c.out(0, c.dtype(0), out);
@@ -99,6 +100,7 @@ const det: ShapeRule = (c) => {
 export const LINEAR_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Gemm',
+    reference: gemmRef,
     attributes: { alpha: withDefault(ATTR.alpha, 1), beta: withDefault(ATTR.beta, 1), transA: withDefault(ATTR.transA, 0), transB: withDefault(ATTR.transB, 0), broadcast: ATTR.broadcast },
     shape: gemm,
     cost: { weights: [1], biases: [2], macs: gemmMacs, ops: gemmOps, opsNote: '1 per output for the C add, +1 each for alpha/beta ≠ 1' },
@@ -108,6 +110,7 @@ export const LINEAR_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'MatMul',
+    reference: matMulRef,
     attributes: attrs(),
     shape: matmul(),
     cost: { weights: [1], macs: matmulMacs() },
@@ -123,6 +126,6 @@ export const LINEAR_OPS: readonly OpDef[] = [
     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
     cost: { weights: [3], buffers: [1, 2, 4, 5, 6, 7], macs: matmulMacs(), ops: quantizedOps(0, 6), opsNote: QUANT_NOTE, integer: true },
   }),
-  defineOp({ type: 'Einsum', attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
+  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
   defineOp({ type: 'Det', attributes: attrs(), shape: det, cost: undeclared('a determinant (LU decomposition) is not costed') }),
 ];

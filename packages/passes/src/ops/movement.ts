@@ -7,8 +7,10 @@ import { concatKernel, expandKernel, gatherKernel, sliceAxis, sliceKernel, tileK
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
-import { firstType, intsAttr, mergeDim, same } from './shape-helpers.js';
+import { firstTypeOf, intsAttr, mergeDim, same } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
+import { gatherNDRef, scatterElementsRef, scatterNDRef, triluRef } from '../kernels/reference/misc.js';
+import { concatRef, depthToSpaceRef, expandRef, gatherElementsRef, gatherRef, padRef, sliceRef, spaceToDepthRef, splitRef, tileRef, transposeRef } from '../kernels/reference/shape.js';
 
 const transpose: ShapeRule = (c) => {
   const xs = c.shape(0);
@@ -25,7 +27,7 @@ const transpose: ShapeRule = (c) => {
 const concat: ShapeRule = (c) => {
   const present = Array.from({ length: c.inputCount }, (_, i) => i).filter((i) => c.has(i));
   const shapes = present.map((i) => c.shape(i));
-  const type = firstType(c, ...present);
+  const type = firstTypeOf(c, present);
   const known = shapes.find((s) => s !== null);
   if (!known) return c.out(0, type, null);
   const r = known.length;
@@ -281,33 +283,35 @@ const MOVES: OpCost = { opsNote: 'data movement' };
 const move = (type: string, attributes: AttributeSchema, shape: ShapeRule, more: Partial<OpDefInput> = {}): OpDef => defineOp({ type, attributes, shape, cost: MOVES, ...more });
 
 export const MOVEMENT_OPS: readonly OpDef[] = [
-  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, passesWeights: true, fp16: FP16_ALL }),
+  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, passesWeights: true, fp16: FP16_ALL, reference: transposeRef }),
   // A learned token concatenated to the sequence (ViT's class token) is a parameter.
   move('Concat', attrs('axis'), concat, {
     cost: { constOperandsLearnable: true, opsNote: 'data movement' },
     kernel: { note: 'any element-addressable dtype, negative axis', fn: concatKernel },
+    reference: concatRef,
     weightInputs: [0, 1, 2, 3, 4, 5, 6, 7],
     fp16: FP16_ALL,
   }),
-  move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL }),
-  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL }),
+  move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL, reference: splitRef }),
+  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL, reference: sliceRef }),
   move('Gather', { axis: withDefault(ATTR.axis, 0) }, gather, {
     cost: { weights: [0], opsNote: 'data movement' },
     kernel: { note: 'any element-addressable dtype, int32/int64 indices, negative indices', fn: gatherKernel },
+    reference: gatherRef,
     weightInputs: [0],
     passesWeights: true,
     fp16: FP16_ALL,
   }),
-  move('GatherElements', { axis: withDefault(ATTR.axis, 0) }, gatherElements),
-  move('GatherND', { batch_dims: withDefault(ATTR.batch_dims, 0) }, gatherND),
-  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, passesWeights: true, fp16: FP16_ALL }),
-  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, passesWeights: true, fp16: FP16_ALL }),
-  move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL }),
-  move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL }),
-  move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL }),
-  move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same),
-  move('ScatterElements', { axis: withDefault(ATTR.axis, 0), reduction: withDefault(ATTR.reduction, 'none') }, same),
-  move('ScatterND', { reduction: withDefault(ATTR.reduction, 'none') }, same),
+  move('GatherElements', { axis: withDefault(ATTR.axis, 0) }, gatherElements, { reference: gatherElementsRef }),
+  move('GatherND', { batch_dims: withDefault(ATTR.batch_dims, 0) }, gatherND, { reference: gatherNDRef }),
+  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, passesWeights: true, fp16: FP16_ALL, reference: expandRef }),
+  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, passesWeights: true, fp16: FP16_ALL, reference: tileRef }),
+  move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL, reference: padRef }),
+  move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL, reference: depthToSpaceRef }),
+  move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL, reference: spaceToDepthRef }),
+  move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same, { reference: triluRef }),
+  move('ScatterElements', { axis: withDefault(ATTR.axis, 0), reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterElementsRef }),
+  move('ScatterND', { reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterNDRef }),
   move('Scatter', { axis: withDefault(ATTR.axis, 0) }, same),
   move('ReverseSequence', { batch_axis: withDefault(ATTR.batch_axis, 1), time_axis: withDefault(ATTR.time_axis, 0) }, same),
 ];

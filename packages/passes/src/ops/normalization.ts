@@ -9,6 +9,7 @@ import { normAxis } from './axes.js';
 import { perOutput } from './cost.js';
 import { firstType, same } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { batchNormalizationRef, hardmaxRef, instanceNormalizationRef, layerNormalizationRef, logSoftmaxRef, lrnRef, softmaxRef } from '../kernels/reference/norm.js';
 
 const batchNorm: ShapeRule = (c) => {
   const xs = c.shape(0);
@@ -38,6 +39,7 @@ const epsilon = withDefault(ATTR.epsilon, 1e-5);
 export const NORMALIZATION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'BatchNormalization',
+    reference: batchNormalizationRef,
     attributes: {
       epsilon,
       momentum: withDefault(ATTR.momentum, 0.9),
@@ -54,6 +56,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'LayerNormalization',
+    reference: layerNormalizationRef,
     attributes: { axis: withDefault(ATTR.axis, -1), epsilon, stash_type: withDefault(ATTR.stash_type, 1) },
     shape: layerNorm,
     cost: { biases: [1, 2], ops: perOutput(NORM_OPS), opsNote: `${NORM_OPS} per element (mean, variance, normalise, scale, shift)` },
@@ -68,6 +71,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'InstanceNormalization',
+    reference: instanceNormalizationRef,
     attributes: { epsilon },
     shape: same,
     cost: { biases: [1, 2], ops: perOutput(NORM_OPS), opsNote: `${NORM_OPS} per element` },
@@ -84,6 +88,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
   defineOp({ type: 'LpNormalization', attributes: { axis: withDefault(ATTR.axis, -1), p: withDefault(ATTR.p, 2) }, shape: same, cost: { ops: perOutput(3), opsNote: '3 per element' } }),
   defineOp({
     type: 'LRN',
+    reference: lrnRef,
     attributes: { alpha: withDefault(ATTR.alpha, 0.0001), beta: withDefault(ATTR.beta, 0.75), bias: withDefault(ATTR.bias, 1), size: ATTR.size },
     shape: same,
     cost: { ops: (c) => perOutput(c.node.getInt('size', 1) + 3)(c), opsNote: 'size + 3 per element' },
@@ -97,12 +102,13 @@ const SOFTMAX_NOTE = 'float32/float64; 2-D coercion before opset 13, single axis
 export const SOFTMAX_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Softmax',
+    reference: softmaxRef,
     attributes: attrs('axis'),
     shape: same,
     cost: { ops: perOutput(5), opsNote: '5 per element (max, subtract, exp, sum, divide)' },
     kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(false) },
     fp16: FP16_ALL,
   }),
-  defineOp({ type: 'LogSoftmax', attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
-  defineOp({ type: 'Hardmax', attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
+  defineOp({ type: 'LogSoftmax', reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
+  defineOp({ type: 'Hardmax', reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
 ];

@@ -6,7 +6,8 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perInput, poolOps, type OpCost } from './cost.js';
 import { windowOut, windowParams } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type AttributeSchema, type OpDef } from './types.js';
+import { defineOp, FP16_ALL, type AttributeSchema, type OpDef, type ReferenceKernel } from './types.js';
+import { averagePoolRef, globalAveragePoolRef, globalLpPoolRef, globalMaxPoolRef, lpPoolRef, maxPoolRef } from '../kernels/reference/pool.js';
 
 function pool(withIndices: boolean): ShapeRule {
   return (c) => {
@@ -48,14 +49,14 @@ const WINDOW = {
 };
 
 /** A windowed pool: the shared window attributes plus its own, and `ops` per output. */
-const windowPool = (type: string, own: AttributeSchema, withIndices: boolean, ops: OpCost['ops'], opsNote: string, fp16: boolean): OpDef =>
-  defineOp({ type, attributes: { ...WINDOW, ...own }, shape: pool(withIndices), cost: { ops, opsNote }, ...(fp16 ? { fp16: FP16_ALL } : {}) });
+const windowPool = (type: string, own: AttributeSchema, withIndices: boolean, ops: OpCost['ops'], opsNote: string, fp16: boolean, reference: ReferenceKernel): OpDef =>
+  defineOp({ type, attributes: { ...WINDOW, ...own }, shape: pool(withIndices), cost: { ops, opsNote }, reference, ...(fp16 ? { fp16: FP16_ALL } : {}) });
 
 export const POOL_OPS: readonly OpDef[] = [
-  windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true),
-  windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true),
-  windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false),
-  defineOp({ type: 'GlobalAveragePool', attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL }),
-  defineOp({ type: 'GlobalMaxPool', attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL }),
-  defineOp({ type: 'GlobalLpPool', attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),
+  windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef),
+  windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true, averagePoolRef),
+  windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false, lpPoolRef),
+  defineOp({ type: 'GlobalAveragePool', reference: globalAveragePoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL }),
+  defineOp({ type: 'GlobalMaxPool', reference: globalMaxPoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL }),
+  defineOp({ type: 'GlobalLpPool', reference: globalLpPoolRef, attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),
 ];

@@ -6,6 +6,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perInput, perOutput } from './cost.js';
 import { defineOp, type OpDef } from './types.js';
+import { dequantizeLinearRef, quantizeLinearRef } from '../kernels/reference/misc.js';
 
 const quantize: ShapeRule = (c) => {
   const type = c.has(2) ? c.dtype(2) : (c.node.getInt('output_dtype', 0) as DataType) || DataType.UINT8;
@@ -23,12 +24,14 @@ const dynamicQuantize: ShapeRule = (c) => {
 export const QUANTIZE_OPS: readonly OpDef[] = [
   defineOp({
     type: 'QuantizeLinear',
+    reference: quantizeLinearRef,
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0), saturate: withDefault(ATTR.saturate, 1) },
     shape: quantize,
     cost: { ops: perOutput(3), opsNote: '3 per element' },
   }),
   defineOp({
     type: 'DequantizeLinear',
+    reference: dequantizeLinearRef,
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
     shape: dequantize,
     passesWeights: true,

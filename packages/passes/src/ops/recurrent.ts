@@ -5,7 +5,8 @@ import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perOutput, recurrentMacs } from './cost.js';
-import { defineOp, type AttributeSchema, type OpDef } from './types.js';
+import { defineOp, type AttributeSchema, type OpDef, type ReferenceKernel } from './types.js';
+import { gruRef, lstmRef, rnnRef } from '../kernels/reference/rnn.js';
 
 /**
  * LSTM/GRU/RNN: Y [seq, dirs, batch, hidden] and Y_h (and LSTM's Y_c) [dirs, batch, hidden];
@@ -33,9 +34,10 @@ const RECURRENT_ATTRIBUTES: AttributeSchema = {
  * A recurrent layer of `gates` gates: W (1) and R (2) are weights, B (3) — and LSTM's peephole
  * P (7) — biases; `perElement` element-wise ops per output element (`why` says which).
  */
-const recurrentOp = (type: string, gates: number, biases: readonly number[], perElement: number, why: string, own: AttributeSchema): OpDef =>
+const recurrentOp = (type: string, gates: number, biases: readonly number[], perElement: number, why: string, own: AttributeSchema, reference: ReferenceKernel): OpDef =>
   defineOp({
     type,
+    reference,
     attributes: { ...RECURRENT_ATTRIBUTES, ...own },
     shape: recurrent,
     cost: { weights: [1, 2], biases, macs: recurrentMacs(gates), ops: perOutput(perElement), opsNote: `${perElement} per output element (${why})` },
@@ -43,7 +45,7 @@ const recurrentOp = (type: string, gates: number, biases: readonly number[], per
   });
 
 export const RECURRENT_OPS: readonly OpDef[] = [
-  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update', { input_forget: withDefault(ATTR.input_forget, 0) }),
-  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend', { linear_before_reset: withDefault(ATTR.linear_before_reset, 0) }),
-  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh', {}),
+  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update', { input_forget: withDefault(ATTR.input_forget, 0) }, lstmRef),
+  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend', { linear_before_reset: withDefault(ATTR.linear_before_reset, 0) }, gruRef),
+  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh', {}, rnnRef),
 ];

@@ -8,7 +8,8 @@ import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { type OpCost, perInput } from './cost.js';
 import { axesOf } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, type ReferenceKernel } from './types.js';
+import { argMaxRef, argMinRef, reduceL1Ref, reduceL2Ref, reduceLogSumExpRef, reduceLogSumRef, reduceMaxRef, reduceMeanRef, reduceMinRef, reduceProdRef, reduceSumRef, reduceSumSquareRef } from '../kernels/reference/reduce.js';
 
 function reduce(inputOpset: number, outType?: DataType): ShapeRule {
   return (c) => {
@@ -46,13 +47,14 @@ const FLOATS_ONLY = 'float32/float64';
 const ALL_TYPES = 'float32/float64/int32/int64; axes input from opset 18';
 
 /** A Reduce* op whose axes became an input at `axesInputOpset` (13 for ReduceSum, 18 for the rest). */
-const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean): OpDef =>
+const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean, reference: ReferenceKernel): OpDef =>
   defineOp({
     type,
     attributes: REDUCE_ATTRIBUTES,
     shape: reduce(axesInputOpset),
     cost: { ops, opsNote },
     kernel: { note, fn: reduceKernel(type, axesInputOpset) },
+    reference,
     ...(fp16 ? { fp16: FP16_ALL } : {}),
   });
 
@@ -60,19 +62,23 @@ const PER_INPUT = '1 per input element';
 const PER_INPUT_AND_OUTPUT = '1 per input element + 1 per output';
 
 export const REDUCE_OPS: readonly OpDef[] = [
-  reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true),
-  reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true),
-  reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
-  reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
-  reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true),
-  reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false),
-  reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true),
-  reduceOp('ReduceSumSquare', 18, perInput(2), '2 per input element', FLOATS_ONLY, false),
-  reduceOp('ReduceLogSum', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, FLOATS_ONLY, false),
-  reduceOp('ReduceLogSumExp', 18, perInput(3, 1), '3 per input element + 1 per output', 'float32/float64, max-shifted', false),
-  ...['ArgMax', 'ArgMin'].map((type) =>
+  reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true, reduceSumRef),
+  reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true, reduceMeanRef),
+  reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMaxRef),
+  reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMinRef),
+  reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceProdRef),
+  reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false, reduceL1Ref),
+  reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true, reduceL2Ref),
+  reduceOp('ReduceSumSquare', 18, perInput(2), '2 per input element', FLOATS_ONLY, false, reduceSumSquareRef),
+  reduceOp('ReduceLogSum', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, FLOATS_ONLY, false, reduceLogSumRef),
+  reduceOp('ReduceLogSumExp', 18, perInput(3, 1), '3 per input element + 1 per output', 'float32/float64, max-shifted', false, reduceLogSumExpRef),
+  ...([
+    ['ArgMax', argMaxRef],
+    ['ArgMin', argMinRef],
+  ] as const).map(([type, reference]) =>
     defineOp({
       type,
+      reference,
       attributes: { axis: withDefault(ATTR.axis, 0), keepdims: withDefault(ATTR.keepdims, 1), select_last_index: withDefault(ATTR.select_last_index, 0) },
       shape: reduce(Infinity, DataType.INT64),
       cost: { ops: perInput(1), opsNote: PER_INPUT },

@@ -20,6 +20,7 @@ import { ACTIVATION_OPS, UNARY_MATH_OPS } from './elementwise-unary.js';
 import { GENERATOR_OPS } from './generators.js';
 import { GridSample } from './grid-sample.js';
 import { LINEAR_OPS } from './linear.js';
+import { LOSS_OPS } from './loss.js';
 import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS, SOFTMAX_OPS } from './normalization.js';
 import { POOL_OPS } from './pool.js';
@@ -29,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef } from './types.js';
+import { isUndeclared, type OpDef, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -44,6 +45,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...RECURRENT_OPS,
   ...NORMALIZATION_OPS,
   ...SOFTMAX_OPS,
+  ...LOSS_OPS,
   ...REDUCE_OPS,
   ...SELECTION_OPS,
   ...RESIZE_OPS,
@@ -108,6 +110,13 @@ export const CONTRIB_SHAPE_FACET: Readonly<Record<string, ShapeRule>> = opTable(
 export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
 /** op type → float32 constant-folding kernel. */
 export const KERNEL_FACET: Readonly<Record<string, KernelEntry>> = facet((op) => op.kernel);
+/**
+ * op type → float64 reference kernel (the reference evaluator's lookup, reference/evaluate.ts):
+ * the default-domain ops whose OpDef declares `reference`, in registration order.
+ */
+export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map(Object.entries(facet((op) => op.reference)));
+/** The op types the reference evaluates (default domain), sorted. */
+export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERNELS.keys()].sort());
 /** op type → input slots holding weights that weight compression may round (fp16-weights). */
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */

@@ -9,6 +9,8 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis, shapeRange } from './axes.js';
 import { axesOf, identity, intsAttr } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
+import { identityRef } from '../kernels/reference/elementwise.js';
+import { dropoutRef, flattenRef, reshapeRef, shapeRef, sizeRef, squeezeRef, unsqueezeRef } from '../kernels/reference/shape.js';
 
 const dropout: ShapeRule = (c) => {
   identity(c);
@@ -145,18 +147,19 @@ const view = (type: string, attributes: AttributeSchema, shape: ShapeRule, kerne
 const AXES_NOTE = 'axes attribute (< opset 13) or input (≥ 13)';
 
 export const RESHAPE_OPS: readonly OpDef[] = [
-  view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }),
-  view('Flatten', { axis: withDefault(ATTR.axis, 1) }, flatten, { note: 'axis in [-r, r]', fn: flattenKernel }),
-  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }),
-  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }),
-  view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel }),
-  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5) }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel }, { fp16: { keepFloat32: [1, 2] } }),
+  view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }, { reference: reshapeRef }),
+  view('Flatten', { axis: withDefault(ATTR.axis, 1) }, flatten, { note: 'axis in [-r, r]', fn: flattenKernel }, { reference: flattenRef }),
+  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef }),
+  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef }),
+  view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel }, { reference: identityRef }),
+  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5) }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef }),
   defineOp({
     type: 'Shape',
+    reference: shapeRef,
     attributes: { start: withDefault(ATTR.start, 0), end: ATTR.end },
     shape,
     cost: { shapeOnly: true, opsNote: 'reads the shape only' },
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
   }),
-  defineOp({ type: 'Size', attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
+  defineOp({ type: 'Size', reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
 ];

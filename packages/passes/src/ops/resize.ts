@@ -8,6 +8,7 @@ import { normAxis } from './axes.js';
 import { resizeOps } from './cost.js';
 import { intsAttr } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
+import { resizeRef, upsampleRef } from '../kernels/reference/resize.js';
 
 function scaleDim(c: RuleContext, d: Dim, scale: number): Dim {
   if (typeof d === 'number') return Math.floor(d * scale);
@@ -40,7 +41,7 @@ const resize: ShapeRule = (c) => {
     const policy = c.node.getString('keep_aspect_ratio_policy', 'stretch');
     if (policy !== 'stretch' && axes.every((a, k) => typeof xs[a] === 'number' && typeof sizes![k] === 'number')) {
       const ratios = axes.map((a, k) => (sizes![k] as number) / (xs[a] as number));
-      const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      const s = policy === 'not_larger' ? ratios.reduce((m, r) => Math.min(m, r), Infinity) : ratios.reduce((m, r) => Math.max(m, r), -Infinity);
       axes.forEach((a) => (out[a] = Math.round(s * (xs[a] as number))));
     } else {
       axes.forEach((a, k) => (out[a] = sizes![k] ?? null));
@@ -57,6 +58,7 @@ const resize: ShapeRule = (c) => {
 export const RESIZE_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Resize',
+    reference: resizeRef,
     attributes: {
       antialias: withDefault(ATTR.antialias, 0),
       axes: ATTR.axes,
@@ -74,6 +76,7 @@ export const RESIZE_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'Upsample',
+    reference: upsampleRef,
     attributes: { mode: withDefault(ATTR.mode, 'nearest'), scales: ATTR.scales },
     shape: resize,
     cost: { ops: resizeOps, opsNote: 'as Resize' },

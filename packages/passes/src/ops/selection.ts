@@ -7,6 +7,7 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { perInput } from './cost.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
+import { compressRef, nonZeroRef, topKRef } from '../kernels/reference/misc.js';
 
 const topK: ShapeRule = (c) => {
   const xs = c.shape(0);
@@ -42,12 +43,13 @@ const nms: ShapeRule = (c) => c.out(0, DataType.INT64, [null, 3]);
 export const SELECTION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'TopK',
+    reference: topKRef,
     attributes: { axis: withDefault(ATTR.axis, -1), k: ATTR.k, largest: withDefault(ATTR.largest, 1), sorted: withDefault(ATTR.sorted, 1) },
     shape: topK,
     cost: { ops: perInput(1), opsNote: '1 per input element (lower bound)' },
   }),
-  defineOp({ type: 'NonZero', attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
-  defineOp({ type: 'Compress', attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'NonZero', reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'Compress', reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
   defineOp({
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },

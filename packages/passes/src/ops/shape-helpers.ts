@@ -8,6 +8,11 @@ import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 export const U = DataType.UNDEFINED;
 
 export function firstType(c: RuleContext, ...idx: number[]): DataType {
+  return firstTypeOf(c, idx);
+}
+
+/** The first known element type among the inputs `idx` (UNDEFINED when none is known). */
+export function firstTypeOf(c: RuleContext, idx: readonly number[]): DataType {
   for (const i of idx) {
     const t = c.dtype(i);
     if (t !== U) return t;
@@ -45,7 +50,7 @@ export function broadcastDim(c: RuleContext, dims: readonly Dim[]): Dim {
 export function broadcastShapesSymbolic(c: RuleContext, shapes: readonly (readonly Dim[] | null)[]): Dim[] | null {
   if (shapes.some((s) => s === null)) return null;
   const ss = shapes as (readonly Dim[])[];
-  const rank = Math.max(0, ...ss.map((s) => s.length));
+  const rank = ss.reduce((m, s) => Math.max(m, s.length), 0);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     out.push(broadcastDim(c, ss.map((s) => (i - (rank - s.length) >= 0 ? s[i - (rank - s.length)]! : 1))));

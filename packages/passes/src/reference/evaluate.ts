@@ -18,9 +18,9 @@
  */
 import type { Graph, Model, Node, Tensor, Value } from '@onnxkit/graph';
 import { DataType, OnnxkitError } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from './errors.js';
-import { REFERENCE_KERNELS } from './table.js';
-import { ReferenceBudgetFault, refBytes, refFromTensor, setAllocationBudget } from './tensor.js';
+import { ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
+import { REFERENCE_KERNELS } from '../ops/registry.js';
+import { ReferenceBudgetFault, refBytes, refFromTensor, setAllocationBudget } from '../kernels/reference/tensor.js';
 import type { ReferenceKernel, RefTensor } from './types.js';
 
 export interface ReferenceOptions {

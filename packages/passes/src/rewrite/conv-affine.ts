@@ -15,7 +15,19 @@ import { ATTRIBUTE_REASONS, defineRule, opt, type OptionsSpec, type Patch, type 
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledCopy, tensorFromScratch } from './util.js';
 
-const CONV_ATTRS = knownAttributes('Conv');
+const KNOWN_ATTRS: Readonly<Record<Producer, readonly string[] | undefined>> = {
+  Conv: knownAttributes('Conv'),
+  ConvTranspose: knownAttributes('ConvTranspose'),
+  Gemm: knownAttributes('Gemm'),
+};
+
+/**
+ * The ops whose output channels a per-channel constant can fold into. Conv takes every
+ * AffineOp; ConvTranspose and Gemm take only what changes the bias alone — `y + v`, `v + y`,
+ * `y − v` — into ConvTranspose's bias (output channel axis 1, weight [C_in, C_out/group, k…],
+ * bias length C_out) or Gemm's C (per output column: N = B.dims[transB ? 0 : 1]).
+ */
+export type Producer = 'Conv' | 'ConvTranspose' | 'Gemm';
 
 export type AffineOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
@@ -46,13 +58,17 @@ export const CONV_AFFINE_REASONS = [
   'weight-shared',
   'shape-mismatch',
   'not-per-channel',
+  'scaled-bias',
 ] as const;
 
 interface ConvAffineMatch {
   e: Node;
   op: AffineOp;
   conv: Node;
+  producer: Producer;
   convSide: 0 | 1;
+  /** Output channels (Conv M, ConvTranspose C_out, Gemm N); filled by check. */
+  channels?: number;
   /** Filled by check. */
   w?: Tensor;
   bias?: Tensor | undefined;
@@ -60,7 +76,11 @@ interface ConvAffineMatch {
 }
 
 /** The rule folding element-wise `ops` (per-channel constant operand) into the Conv feeding them. */
-export function convAffineRule(name: string, ops: readonly AffineOp[]): Rule<WeightFoldOptions> {
+export function convAffineRule(name: string, ops: readonly AffineOp[], producers: readonly Producer[] = ['Conv']): Rule<WeightFoldOptions> {
+  const accepts = (n: Node | null | undefined, op: AffineOp, side: 0 | 1): n is Node => {
+    if (!n || !n.isOnnxDomain || !producers.includes(n.opType as Producer)) return false;
+    return n.opType === 'Conv' || op === 'Add' || (op === 'Sub' && side === 0);
+  };
   return defineRule({
     name,
     anchor: ops,
@@ -70,27 +90,27 @@ export function convAffineRule(name: string, ops: readonly AffineOp[]): Rule<Wei
       const [a, b] = e.inputs;
       if (!a || !b) return undefined;
       const op = e.opType as AffineOp;
-      if (a.producer?.opType === 'Conv' && a.producer.isOnnxDomain) return { e, op, conv: a.producer, convSide: 0 };
-      if (b.producer?.opType === 'Conv' && b.producer.isOnnxDomain) return { e, op, conv: b.producer, convSide: 1 };
+      if (accepts(a.producer, op, 0)) return { e, op, conv: a.producer, producer: a.producer.opType as Producer, convSide: 0 };
+      if (accepts(b.producer, op, 1)) return { e, op, conv: b.producer, producer: b.producer.opType as Producer, convSide: 1 };
       return undefined;
     },
     check(m, { session: s, options }) {
-      const { e, conv, convSide, op } = m;
+      const { e, conv, convSide, op, producer } = m;
       const y = e.inputs[convSide]!;
       const cv = e.inputs[1 - convSide]!;
       const c = s.facts.constOf(cv);
       if (!c) return ['operand-not-constant', `'${cv.name}' is not a constant`];
       if (op === 'Div' && convSide === 1) return ['not-affine', 'constant / Conv is not affine in the Conv output'];
-      const issue = attributeIssue(conv, CONV_ATTRS) ?? attributeIssue(e, []);
+      const issue = attributeIssue(conv, KNOWN_ATTRS[producer]) ?? attributeIssue(e, []);
       if (issue) return issue;
       if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
       if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
       const wv = conv.inputs[1];
       const bv = conv.inputs[2] ?? null;
       const w = wv ? s.facts.constOf(wv) : undefined;
-      if (!wv || !w) return ['weights-not-constant', `Conv weight '${wv?.name ?? ''}' is not a constant`];
+      if (!wv || !w) return ['weights-not-constant', `${producer} weight '${wv?.name ?? ''}' is not a constant`];
       const bias = bv ? s.facts.constOf(bv) : undefined;
-      if (bv && !bias) return ['weights-not-constant', `Conv bias '${bv.name}' is not a constant`];
+      if (bv && !bias) return ['weights-not-constant', `${producer} bias '${bv.name}' is not a constant`];
       if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', 'weight is not a float type'];
       if (bias && bias.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
       if (c.dtype !== w.dtype) return ['dtype-mismatch', `constant and weight dtypes differ`];
@@ -100,11 +120,26 @@ export function convAffineRule(name: string, ops: readonly AffineOp[]): Rule<Wei
           if (v && other) return ['weight-shared', `'${v.name}' is also used by ${nodeLabel(other.node)}`];
         }
       }
-      if (w.dims.length < 3) return ['shape-mismatch', `Conv weight has rank ${w.dims.length}`];
-      const M = w.dims[0]!;
-      const rank = w.dims.length;
+      let M: number;
+      let rank: number;
+      if (producer === 'Gemm') {
+        // Gemm: Y = alpha·A'·B' + beta·C, [rows, N]; the constant must vary only along N.
+        if (w.dims.length !== 2) return ['shape-mismatch', `Gemm B has rank ${w.dims.length}`];
+        M = w.dims[conv.getInt('transB', 0) ? 0 : 1]!;
+        rank = 2;
+        if (bias && !perChannelValues(bias, 2, 1, M)) return ['not-per-channel', `Gemm C dims [${bias.dims.join(',')}] vary along the rows; only a per-column C can absorb the constant`];
+        const beta = conv.getFloat('beta', 1);
+        if (bias && beta !== 1) return ['scaled-bias', `Gemm beta = ${beta} scales C; C + v/beta would round`];
+      } else {
+        if (w.dims.length < 3) return ['shape-mismatch', `${producer} weight has rank ${w.dims.length}`];
+        // ConvTranspose: W [C_in, C_out/group, k…], output channels C_out = W.dims[1]·group.
+        M = producer === 'Conv' ? w.dims[0]! : w.dims[1]! * conv.getInt('group', 1);
+        rank = w.dims.length;
+        if (bias && bias.size !== M) return ['shape-mismatch', `${producer} bias has ${bias.size} values for ${M} output channels`];
+      }
       const vec = perChannelValues(c, rank, 1, M);
-      if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} Conv output with ${M} channels`];
+      if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} ${producer} output with ${M} channels`];
+      m.channels = M;
       m.w = w;
       m.bias = bias;
       m.vec = vec;
@@ -124,9 +159,9 @@ function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
   const wv = conv.inputs[1]!;
   const bv = conv.inputs[2] ?? null;
   const cv = e.inputs[1 - convSide]!;
-  const M = w.dims[0]!;
+  const M = m.channels!;
   const per = w.size / M;
-  const B = bias ? bias.toFloat64() : new Float64Array(M);
+  const B = bias ? (m.producer === 'Gemm' ? perChannelValues(bias, 2, 1, M)! : bias.toFloat64()) : new Float64Array(M);
   const Bn = new Float64Array(M);
   const rowScale = new Float64Array(M);
   const needsWeight = op === 'Mul' || op === 'Div' || (op === 'Sub' && convSide === 1);
@@ -175,15 +210,17 @@ function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
   const bIn = s.newInitializer(bv?.name || `${wv.name || conv.name}_bias`, floatTensor(w.dtype, [M], Bn));
   inits.push(bIn);
   const z = e.outputs[0]!;
-  const fused = new Node('Conv', [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes: [...conv.attributes.values()], outputs: [s.freshName(z.name || `${conv.name}_out`)] });
+  // Gemm without C ignores beta; with the new C it must be 1 (checked when C existed).
+  const attributes = [...conv.attributes.values()].filter((a) => !(m.producer === 'Gemm' && a.name === 'beta'));
+  const fused = new Node(m.producer, [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes, outputs: [s.freshName(z.name || `${conv.name}_out`)] });
   return {
-    rule: `conv+${op.toLowerCase()}`,
+    rule: `${m.producer.toLowerCase()}+${op.toLowerCase()}`,
     remove: [conv, e],
     replace: [[z, fused.outputs[0]!]],
     add: [fused],
     insertBefore: e,
     initializers: inits,
-    description: `folded ${op} ${nodeLabel(e)} (per-channel constant '${cv.name}') into Conv ${nodeLabel(conv)}`,
+    description: `folded ${op} ${nodeLabel(e)} (per-channel constant '${cv.name}') into ${m.producer} ${nodeLabel(conv)}`,
     details: { channels: M },
   };
 }

@@ -5,8 +5,9 @@
  * Transpose, Slice, Pad, Concat, Split and Flatten that do nothing; Add 0 / Mul 1 / Sub 0 / Div 1
  * by constants. Each such node is bypassed: its consumers read its (data) input directly.
  *
- * Math: y = f(x) with f the identity on every input the node accepts, so y ≡ x bit for bit —
- * except Add(x, +0), which maps −0 to +0 (equal as numbers; sign of zero only).
+ * Math: y = f(x) with f the identity on every input the node accepts, so y ≡ x bit for bit. For
+ * floats that rules out Add(x, +0) and Sub(x, −0), which map −0 to +0 (so 1/y is +inf where 1/x
+ * was −inf): only Add(x, −0) and Sub(x, +0) are removed (decline reason `signed-zero`).
  *
  * Preconditions (each one a decline reason when it fails):
  *  1. The node is in the default ONNX domain, has no attribute the rule does not know
@@ -23,7 +24,7 @@
  *  4. Element-wise unit ops: the constant is all 0 (Add/Sub) or all 1 (Mul/Div), in the input's
  *     dtype, and broadcasting it changes neither shape nor dtype (rank ≤ input rank; every dim 1
  *     or equal to the input's dim) [broadcast-changes-shape]. Sub and Div only with the constant
- *     as second operand.
+ *     as second operand. A float Add needs −0 and a float Sub +0 [signed-zero].
  *  5. If the output is a graph output, the input must be an intermediate value that can take the
  *     output's name (not a graph input, initializer or another graph output) — otherwise two
  *     outputs would merge or the interface would change (onnxoptimizer's `tryReplacingAllUsesWith`
@@ -34,7 +35,7 @@
  * Known limits: Concat is only removed with a single input (not with empty siblings); Squeeze/
  * Unsqueeze no-ops are left to fuse-consecutive-squeeze-unsqueeze; Pow(x, 1) is not handled.
  */
-import { DataType, type Node, type Value } from '@onnxkit/graph';
+import { DataType, dataTypeInfo, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
@@ -56,6 +57,7 @@ const REASONS = [
   'unknown-input-shape',
   'shape-not-provably-equal',
   'broadcast-changes-shape',
+  'signed-zero',
 ] as const;
 type Reason = (typeof REASONS)[number];
 
@@ -346,6 +348,13 @@ const UNIT: Readonly<Record<string, { value: number; commutative: boolean }>> = 
   Div: { value: 1, commutative: false },
 });
 
+/** Every element is −0 (`negative`) or every element is +0. */
+function zeroSignExact(t: Tensor, negative: boolean): boolean {
+  const f = t.toFloat64();
+  for (let i = 0; i < f.length; i++) if (Object.is(f[i], -0) !== negative) return false;
+  return true;
+}
+
 function unitOp(s: RewriteSession, n: Node): Verdict {
   const unit = lookup(UNIT, n.opType);
   if (unit === undefined) return null;
@@ -359,6 +368,12 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
     const t = s.facts.constOf(c);
     if (!t) continue;
     if (!allEqual(t, unit.value)) continue;
+    // Signed zeros (issue 13): x + (+0) turns −0 into +0 and x − (−0) likewise (then 1/x flips
+    // from −inf to +inf), so for floats only Add(x, −0) and Sub(x, +0) are the identity.
+    if (unit.value === 0 && dataTypeInfo(t.dtype).kind === 'float' && !zeroSignExact(t, n.opType === 'Add')) {
+      last = no('signed-zero', `${n.opType}(x, ${n.opType === 'Add' ? '+0' : '−0'}) maps x = −0 to +0; only ${n.opType === 'Add' ? 'Add(x, −0)' : 'Sub(x, +0)'} is exact`);
+      continue;
+    }
     const dt = s.facts.dtypeOf(x);
     if (dt === undefined) {
       last = no('unknown-input-dtype', `element type of '${x.name}' is not known`);

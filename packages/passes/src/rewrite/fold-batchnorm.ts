@@ -202,7 +202,8 @@ function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decl
     biasDims = rows > 1 ? [rows, N] : [N];
     const keep = attrs.filter((a) => a.name !== 'beta');
     attrs.length = 0;
-    attrs.push(...keep, Attribute.float('beta', 1));
+    for (const a of keep) attrs.push(a);
+    attrs.push(Attribute.float('beta', 1));
   }
 
   const wNew = s.newInitializer(wv.name || `${p.name}_weight`, tensorFromScratch(w.dtype, dims, Wn));

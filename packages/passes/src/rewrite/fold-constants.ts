@@ -20,18 +20,23 @@
  *  3. Shape/Size: the dims it returns (all of them for Size, those between start and end for
  *     Shape) must be known numbers from trusted facts (shape inference or declared graph inputs —
  *     never a stale value_info) [shape-not-static]; other dims may stay symbolic.
- *  4. A kernel or the evaluator produced every used output [no-kernel], with the declared dtype
+ *  4. Never a compressed weight's decompression: a Cast or DequantizeLinear whose data input is a
+ *     float16/bfloat16/int8/uint8/int4/uint4 constant and whose output is a wider float type
+ *     (what fp16-weights, quantize-weights-int8 and quantize insert) is declined
+ *     [compressed-weight] — folding it would store the float tensor again, undo the compression,
+ *     and make a pipeline that compresses never converge.
+ *  5. A kernel or the evaluator produced every used output [no-kernel], with the declared dtype
  *     when there is one [dtype-mismatch]; a kernel that finds the computation invalid (integer
  *     division by zero, …) is reported [kernel-error], never thrown, and so is an evaluator
  *     failure [evaluator-error]. Option `kernels: false`
  *     leaves everything but Shape/Size/Constant to the evaluator.
- *  5. Byte budget: each produced tensor ≤ `maxTensorBytes` and the pass's total ≤ `maxTotalBytes`
+ *  6. Byte budget: each produced tensor ≤ `maxTensorBytes` and the pass's total ≤ `maxTotalBytes`
  *     (defaults FOLD_CONSTANTS_BUDGET: 16 MiB / 64 MiB) [budget-exceeded] — folding an Expand or a
  *     ConstantOfShape can otherwise blow up the file. Checked BEFORE evaluating: from the output
  *     shapes shape inference gives (for the kernels and the evaluator alike), and by the kernels
  *     themselves (`evaluateNode`'s `maxOutputBytes`), which size their outputs from the inputs
  *     and refuse before allocating — a ConstantOfShape of 4 GiB is declined, never built.
- *  6. Outputs that are graph outputs are not turned into initializers [graph-output-name].
+ *  7. Outputs that are graph outputs are not turned into initializers [graph-output-name].
  *
  * Known limits: nodes that only some inputs make constant (x·0) are not simplified; the
  * evaluator is called one node at a time.
@@ -54,7 +59,27 @@ export const FOLD_CONSTANTS_BUDGET = Object.freeze({
 
 type EvaluateNode = typeof evaluateNode;
 
-const REASONS = ['bad-attribute', 'unknown-domain', 'shape-not-static', 'budget-exceeded', 'kernel-error', 'evaluator-error', 'no-kernel', 'dtype-mismatch'] as const;
+const REASONS = ['bad-attribute', 'unknown-domain', 'shape-not-static', 'compressed-weight', 'budget-exceeded', 'kernel-error', 'evaluator-error', 'no-kernel', 'dtype-mismatch'] as const;
+
+/** Storage types of compressed weights (fp16-weights, quantize-weights-int8, quantize). */
+const COMPRESSED_TYPES: ReadonlySet<DataType> = new Set([DataType.FLOAT16, DataType.BFLOAT16, DataType.INT8, DataType.UINT8, DataType.INT4, DataType.UINT4]);
+
+/**
+ * Why `n` is the decompression of a compressed weight — a Cast or DequantizeLinear whose data
+ * input is a float16/bfloat16/int8/uint8/int4/uint4 constant and whose output is a wider float —
+ * or undefined. Folding it would store the float tensor again and undo the compression (and the
+ * compressing pass would redo it next sweep: the pipeline would never converge).
+ */
+function compressedWeightIssue(s: Session, n: Node, x: Tensor | null | undefined): string | undefined {
+  if ((n.opType !== 'Cast' && n.opType !== 'DequantizeLinear') || !x || !COMPRESSED_TYPES.has(x.dtype)) return undefined;
+  const o = n.outputs[0];
+  const to = n.opType === 'Cast' ? n.getInt('to', 0) : o ? (s.facts.dtypeOf(o) ?? DataType.FLOAT) : undefined;
+  if (to !== DataType.FLOAT && to !== DataType.DOUBLE && to !== DataType.FLOAT16 && to !== DataType.BFLOAT16) return undefined;
+  const toBits = elementBits(to);
+  const fromBits = elementBits(x.dtype);
+  if (toBits === undefined || fromBits === undefined || toBits <= fromBits) return undefined;
+  return `${n.opType} ${nodeLabel(n)} decompresses the ${dataTypeName(x.dtype)} weight '${n.inputs[0]?.name ?? ''}' to ${dataTypeName(to)}: folding it would undo the compression`;
+}
 type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
 
 export interface FoldConstantsOptions {
@@ -158,6 +183,8 @@ function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefi
   }
   const issue = attributeIssue(n);
   if (issue) return void s.decline(n, issue[0], issue[1]);
+  const compressed = compressedWeightIssue(s, n, inputs[0]);
+  if (compressed !== undefined) return void s.decline(n, 'compressed-weight', compressed);
   // The budget first, from the inferred output shapes: nothing is evaluated that could not be kept.
   const over = budgetProblem(s, n, st);
   if (over !== undefined) return void s.decline(n, 'budget-exceeded', over);

@@ -18,10 +18,12 @@
  *  4. Conv weight and bias are constants used by no other node [weights-not-constant]
  *     [weight-shared] (option `cloneSharedWeights: true` copies them instead).
  *  5. No unknown attribute [unknown-attribute], none of the wrong type [bad-attribute].
+ *  (The rule is shared with fuse-bias-into-conv, whose Gemm case declines a scaled C
+ *  [scaled-bias]; a Conv never does.)
  *
  * Known limits: Mul/Div by a constant are rounded differently from the original (one rounding
  * of W·v instead of a rounding of the product at run time): equal within fp32 tolerance, not bit
- * for bit. ConvTranspose is not handled.
+ * for bit. ConvTranspose and Gemm are not handled here (their Add is fuse-bias-into-conv's).
  */
 import { WEIGHT_FOLD_OPTIONS, convAffineRule } from './conv-affine.js';
 import { defineRulePass } from './rule.js';

@@ -81,7 +81,10 @@ const DEFAULT_PASSES = [
  * folded shapes, then fusions, initializer deduplication last, run to a fixed point). `edge` adds fp16-weights: it halves the
  * file, keeps float32 compute (runs on any CPU, onnxruntime folds the Casts at load) and costs
  * ~1e-3 relative weight error — a safer default than int8 or full fp16 compute, which stay
- * available by name.
+ * available by name. With calibration data, `edge` means int8: that is `onnxkit quantize` (the QDQ flow
+ * of ../quantize, which folds BN first); `onnxkit optimize --preset edge --calibration` points there.
+ * Every preset reaches its fixed point (test/rewrite/presets-converge.test.ts): fold-constants
+ * declines the Casts fp16-weights adds [compressed-weight] instead of folding them back.
  */
 export const PRESETS: Readonly<Record<string, Preset>> = opTable<Preset>({
   default: { name: 'default', description: 'Exact rewrites only: cleanup, constant folding, BN folding, fusions, exact depthwise regrouping', passes: DEFAULT_PASSES },

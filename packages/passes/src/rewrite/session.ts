@@ -182,8 +182,8 @@ export class RewriteSession<R extends string = string> {
     for (const n of rw.remove) bytes -= constantNodeBytes(n);
     const anchor = rw.insertBefore ?? rw.remove[rw.remove.length - 1];
     if (added.length > 0) {
-      if (anchor) graph.insertBefore(anchor, ...added);
-      else graph.append(...added);
+      if (anchor) for (const n of added) graph.insertBefore(anchor, n);
+      else for (const n of added) graph.append(n);
       for (const n of added) n.metadataProps.set(RULE_KEY, rw.rule);
     }
 
@@ -414,7 +414,7 @@ export function withSubgraphs(g: Graph): Graph[] {
       for (const a of n.attributes.values()) {
         if (a.isRef) continue;
         if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
-        else if (a.type === AttributeType.GRAPHS) out.push(...(a.value as Graph[]));
+        else if (a.type === AttributeType.GRAPHS) for (const g of a.value as Graph[]) out.push(g);
       }
     }
   }
@@ -424,8 +424,8 @@ export function withSubgraphs(g: Graph): Graph[] {
 function collectNames(model: Model): Set<string> {
   const s = new Set<string>();
   const graphs = withSubgraphs(model.graph);
-  for (const f of model.functions) graphs.push(...withSubgraphs(f.graph));
-  for (const t of model.trainingInfo) for (const tg of [t.initialization, t.algorithm]) if (tg) graphs.push(...withSubgraphs(tg));
+  for (const f of model.functions) for (const g of withSubgraphs(f.graph)) graphs.push(g);
+  for (const t of model.trainingInfo) for (const tg of [t.initialization, t.algorithm]) if (tg) for (const g of withSubgraphs(tg)) graphs.push(g);
   for (const g of graphs) {
     for (const v of g.inputs) s.add(v.name);
     for (const k of g.initializers.keys()) s.add(k);

@@ -58,7 +58,7 @@ describe('eliminate-identity: removes provable no-ops (equivalent in onnxruntime
   it('Concat of one input', () => removes(model((b, x) => b.op('Concat', [x], { axis: 1 })), 'Concat'));
   it('Split with one output covering the axis', () => removes(model((b, x) => b.op('Split', [x, i64(b, 'sp', [3])], { axis: 1 })), 'Split'));
   it('Flatten of a 2-D tensor (axis 1)', () => removes(model((b, x) => b.op('Flatten', [x], { axis: 1 }), 17, [2, 12]), 'Flatten'));
-  it('Add 0 (constant first)', () => removes(model((b, x) => b.op('Add', [b.constant('z', f32([4], () => 0)), x])), 'Add'));
+  it('Add −0 (constant first)', () => removes(model((b, x) => b.op('Add', [b.constant('z', f32([4], () => -0)), x])), 'Add'));
   it('Sub 0', () => removes(model((b, x) => b.op('Sub', [x, b.constant('z', f32([3, 1], () => 0))])), 'Sub'));
   it('Mul 1 (scalar)', () => removes(model((b, x) => b.op('Mul', [x, b.constant('one', f32([], () => 1))])), 'Mul'));
   it('Div 1', () => removes(model((b, x) => b.op('Div', [x, b.constant('one', f32([1, 1, 4], () => 1))])), 'Div'));
@@ -72,10 +72,14 @@ describe('eliminate-identity: removes provable no-ops (equivalent in onnxruntime
 });
 
 describe('eliminate-identity: keeps what is not provably a no-op', () => {
+  // Issue 13: −0 + (+0) = +0 and −0 − (−0) = +0, so these change the sign of a zero output.
+  it('Add(x, +0) on floats (maps −0 to +0)', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([4], () => 0))])), 'signed-zero'));
+  it('Sub(x, −0) on floats', () => keeps(model((b, x) => b.op('Sub', [x, b.constant('z', f32([4], () => -0))])), 'signed-zero'));
+  it('Add(x, 0) on int64 is still removed (no signed zeros)', () => removes(model((b, x) => b.op('Add', [x, b.int64s('z', [0])]), 17, [2, 3], DataType.INT64), 'Add'));
   it('Add 0 that broadcasts to a larger shape (onnxoptimizer nop_with_unit trap)', () =>
-    keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([5, 2, 3, 4], () => 0))])), 'broadcast-changes-shape'));
-  it('Add 0 whose constant rank is higher than the input', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([1, 1, 1, 1], () => 0))])), 'broadcast-changes-shape'));
-  it('Add 0 on an input of unknown shape', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([1], () => 0))]), 17, null as unknown as number[]), 'unknown-input-shape'));
+    keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([5, 2, 3, 4], () => -0))])), 'broadcast-changes-shape'));
+  it('Add 0 whose constant rank is higher than the input', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([1, 1, 1, 1], () => -0))])), 'broadcast-changes-shape'));
+  it('Add 0 on an input of unknown shape', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([1], () => -0))]), 17, null as unknown as number[]), 'unknown-input-shape'));
   it('Add of a non-zero constant', () => keeps(model((b, x) => b.op('Add', [x, b.constant('z', f32([4], (i) => (i === 2 ? 1e-30 : 0)))]))));
   it('Sub with the zero first (0 - x is not x)', () => keeps(model((b, x) => b.op('Sub', [b.constant('z', f32([4], () => 0)), x]))));
   it('Div with the one first (1 / x is not x)', () => keeps(model((b, x) => b.op('Div', [b.constant('o', f32([4], () => 1)), x]))));

@@ -177,3 +177,45 @@ describe('fold-constants', () => {
     void Attribute;
   });
 });
+
+describe('fold-constants never folds a compressed weight back into float [compressed-weight]', () => {
+  it('keeps fp16-weights\' Cast(float16 → float) in front of a Conv', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const bits = new Uint16Array(8 * 2 * 9).fill(0x3c00);
+    const w = b.op('Cast', [b.constant('w_fp16', Tensor.fromArray(DataType.FLOAT16, [8, 2, 3, 3], bits))], { to: DataType.FLOAT });
+    b.output(b.op('Conv', [x, w]), 'y');
+    const m = b.build();
+    const r = await runPass('fold-constants', m);
+    expect(r.modified).toBe(false);
+    expect(r.rejected['compressed-weight']).toBe(1);
+    expect(opTypes(m)).toEqual(['Cast', 'Conv']);
+  });
+
+  it('keeps DequantizeLinear(int8 weight, scale, zero point) in front of a MatMul', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [2, 4]);
+    const q = b.constant('w_int8', Tensor.fromArray(DataType.INT8, [4, 3], new Int8Array([1, -2, 3, 4, 5, -6, 7, 8, 9, 10, -11, 12])));
+    const w = b.op('DequantizeLinear', [q, b.constant('s', Tensor.fromNumbers(DataType.FLOAT, [], [0.5])), b.constant('zp', Tensor.fromArray(DataType.INT8, [], new Int8Array([0])))]);
+    b.output(b.op('MatMul', [x, w]), 'y');
+    const m = b.build();
+    const r = await runPass('fold-constants', m);
+    expect(r.modified).toBe(false);
+    expect(r.rejected['compressed-weight']).toBe(1);
+    expect(opTypes(m)).toEqual(['DequantizeLinear', 'MatMul']);
+  });
+
+  it('still folds a Cast of a constant that is not a compressed weight (int32 → float, float → float16)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [3]);
+    const c = b.op('Cast', [b.constant('k', Tensor.fromArray(DataType.INT32, [3], new Int32Array([1, 2, 3])))], { to: DataType.FLOAT });
+    const h = b.op('Cast', [b.constant('f', f32([3], (i) => i))], { to: DataType.FLOAT16 });
+    b.output(b.op('Mul', [x, c]), 'y');
+    b.output(b.op('Mul', [b.input('x16', DataType.FLOAT16, [3]), h]), 'z');
+    const m = b.build();
+    const r = await runTwice('fold-constants', m);
+    expect(r.rejected['compressed-weight'] ?? 0).toBe(0);
+    expect(r.changes).toBe(2);
+    expect(opTypes(m)).toEqual(['Mul', 'Mul']);
+  });
+});

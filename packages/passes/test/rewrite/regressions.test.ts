@@ -58,7 +58,7 @@ function manyOutputs(): Model {
   b.output(b.op('Split', [r, i64(b, 'split_sizes', [3])], { axis: 1 }, { name: 'split' }), 'o_split_of_output');
   b.output(b.op('Mul', [r, b.constant('one', f32([], () => 1))], {}, { name: 'mul1' }), 'o_mul1_of_output');
   const t = b.op('Tanh', [x], {}, { name: 'tanh' });
-  b.output(b.op('Identity', [b.op('Add', [t, b.constant('zero', f32([3], () => 0))])], {}, { name: 'ident2' }), 'o_tail');
+  b.output(b.op('Identity', [b.op('Add', [t, b.constant('zero', f32([3], () => -0))])], {}, { name: 'ident2' }), 'o_tail');
   return b.build();
 }
 

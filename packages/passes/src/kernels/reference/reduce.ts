@@ -4,9 +4,9 @@
  * noop_with_empty_axes), and ArgMax/ArgMin (keepdims, select_last_index).
  */
 import { DataType, type Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, allocI64, intsOf, normAxis, sizeOf, stridesOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, allocI64, intsOf, normAxis, sizeOf, stridesOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 type Kind = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'L1' | 'L2' | 'SumSquare' | 'LogSum' | 'LogSumExp';
 
@@ -75,10 +75,12 @@ function reduce(kind: Kind): ReferenceKernel {
     if (axes === null) return [x];
     if (x.data instanceof BigInt64Array && (kind === 'Sum' || kind === 'Max' || kind === 'Min' || kind === 'Prod')) {
       const asF = { dtype: x.dtype, dims: x.dims, data: Float64Array.from(x.data, (v) => Number(v)) };
-      const r = reduceWith(node, asF, axes, keepdims, ...ops(kind));
+      const [init, step, finish] = ops(kind);
+      const r = reduceWith(node, asF, axes, keepdims, init, step, finish);
       return [{ dtype: x.dtype, dims: r.dims, data: BigInt64Array.from(r.data as Float64Array, (v) => BigInt(v)) }];
     }
-    return [reduceWith(node, x, axes, keepdims, ...ops(kind))];
+    const [init, step, finish] = ops(kind);
+    return [reduceWith(node, x, axes, keepdims, init, step, finish)];
   };
 }
 

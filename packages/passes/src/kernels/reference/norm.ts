@@ -4,9 +4,9 @@
  * `axis`; opset 13+: one axis).
  */
 import type { Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, normAxis, sizeOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, normAxis, sizeOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);

@@ -3,9 +3,9 @@
  * class weights, ignore_index; the optional log_prob output).
  */
 import type { Node } from '@onnxkit/graph';
-import { ReferenceInputError } from '../errors.js';
-import { allocF64, f64Of, intsOf, sizeOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError } from './errors.js';
+import { allocF64, f64Of, intsOf, sizeOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function nll(node: Node, logp: Float64Array, dims: readonly number[], target: readonly number[], weight: Float64Array | null): { data: Float64Array; dims: number[] } {
   const N = dims[0]!;

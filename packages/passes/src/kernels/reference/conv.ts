@@ -5,9 +5,9 @@
  * output row. Other ranks and ConvTranspose use a generic N-D loop over flattened positions.
  */
 import type { Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, sizeOf, stridesOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, sizeOf, stridesOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);

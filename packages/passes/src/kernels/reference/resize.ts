@@ -7,9 +7,9 @@
  * other than "stretch" are refused (ReferenceUnsupportedError).
  */
 import type { Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, f64Of, intsOf, normAxis, sizeOf, stridesOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, f64Of, intsOf, normAxis, sizeOf, stridesOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 interface Taps {
   index: number[][];

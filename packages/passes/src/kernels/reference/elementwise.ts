@@ -3,9 +3,9 @@
  * numpy broadcasting (bigint for int64), comparisons, logic, Where, Clip, variadic Sum/Mean/Max/Min.
  */
 import { DataType, type Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocBools, allocF64, allocI64, broadcastIndex, broadcastShapes, f64Of, isBigIntDtype, isFloatDtype, isIntegerDtype, sizeOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocBools, allocF64, allocI64, broadcastIndex, broadcastShapes, f64Of, isBigIntDtype, isFloatDtype, isIntegerDtype, sizeOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function need(node: Node, t: RefTensor | null | undefined, i: number): RefTensor {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `input ${i} is missing`);

@@ -4,9 +4,9 @@
  * int8/uint8; saturating, round half to even).
  */
 import { DataType, type Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, allocI64, allocLike, copyData, f64Of, gatherData, intsOf, normAxis, sizeOf, stridesOf, type AnyData } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, allocI64, allocLike, copyData, f64Of, gatherData, intsOf, normAxis, sizeOf, stridesOf, type AnyData } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function need(node: Node, t: RefTensor | null | undefined, what: string): RefTensor {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);

@@ -6,9 +6,9 @@
  * string); Cast is the one that converts.
  */
 import { AttributeType, bfloat16BitsToNumber, DataType, float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits, type Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocBools, allocF64, allocI64, allocLike, broadcastIndex, broadcastShapes, copyData, f64Of, gatherData, intsOf, isBigIntDtype, isF64Dtype, normAxis, refFromTensor, sizeOf, stridesOf, type AnyData } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocBools, allocF64, allocI64, allocLike, broadcastIndex, broadcastShapes, copyData, f64Of, gatherData, intsOf, isBigIntDtype, isF64Dtype, normAxis, refFromTensor, sizeOf, stridesOf, type AnyData } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function need(node: Node, t: RefTensor | null | undefined, what: string): RefTensor {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);

@@ -4,9 +4,9 @@
  * The inner loops run i-k-j so both B and C are read along rows.
  */
 import type { Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, broadcastShapes, sizeOf, stridesOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, broadcastShapes, sizeOf, stridesOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);

@@ -4,9 +4,9 @@
  * spatial rank.
  */
 import { DataType, type Node } from '@onnxkit/graph';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, allocI64, sizeOf, stridesOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, allocI64, sizeOf, stridesOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined): Float64Array {
   if (t === null || t === undefined) throw new ReferenceInputError(node, 'X is missing');

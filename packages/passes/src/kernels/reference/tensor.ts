@@ -4,7 +4,7 @@
  */
 import { DataType, Tensor, type Node } from '@onnxkit/graph';
 import { ReferenceInputError } from './errors.js';
-import type { RefTensor } from './types.js';
+import type { RefTensor } from '../../ops/types.js';
 
 /** The element types the reference holds as bigints. */
 export function isBigIntDtype(dtype: DataType): boolean {

@@ -5,9 +5,9 @@
  * is honoured per batch entry (outputs past a sequence's end are 0, Y_h/Y_c its last state).
  * Gate order as ONNX: i, o, f, c.
  */
-import { ReferenceInputError, ReferenceUnsupportedError } from '../errors.js';
-import { allocF64, intsOf } from '../tensor.js';
-import type { ReferenceKernel, RefTensor } from '../types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
+import { allocF64, intsOf } from './tensor.js';
+import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 

@@ -1,0 +1,254 @@
+// End-to-end hostile inputs (issue 13): the real `onnxkit` binary (built by the global setup)
+// against models and files designed to crash, hang or mislead it. Each case is one class of the
+// issue; the expected answer is a typed, one-line error with a documented exit code, or a
+// correct result — never a signal, exit 70, a stack trace or a destroyed file.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { save } from '@onnxkit/importer';
+import { writeNpz } from '@onnxkit/runtime';
+import { duplicateInitializerBytes, faultingFeeds, functionChain, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-hostile-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function onnxkit(args: string[], env: Record<string, string> = {}, input?: string): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, timeout: 120_000, input });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line on stderr starting with "onnxkit: ", the given exit code, no stack trace, no signal. */
+function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
+  expect(r.signal).toBeNull();
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^onnxkit: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+describe('onnxruntime cannot take the CLI down', () => {
+  const fpe = join(tmp, 'int-div.onnx');
+  const feeds = join(tmp, 'faulting.npz');
+  save(intDivide('Div', 'int-div'), fpe);
+  save(intDivide('Mod', 'int-mod'), join(tmp, 'int-mod.onnx'));
+  writeNpz(feeds, faultingFeeds());
+
+  it('run: SIGFPE in an integer Div/Mod is one line naming the model, exit 2', () => {
+    expectOneLineError(onnxkit(['run', fpe, '--inputs', feeds]), 2, /int-div\.onnx.*SIGFPE/);
+    expectOneLineError(onnxkit(['run', 'int-mod.onnx', '--inputs', feeds, '--json']), 2, /int-mod\.onnx.*SIGFPE/);
+  });
+
+  it('verify: the crashing model is named, exit 2', () => {
+    save(intDivide('Div', 'other'), join(tmp, 'b.onnx'));
+    expectOneLineError(onnxkit(['verify', fpe, 'b.onnx', '--inputs', feeds]), 2, /int-div\.onnx.*SIGFPE/);
+  });
+
+  it('run: a chain of 10,000 local functions segfaults onnxruntime, not the CLI', () => {
+    save(functionChain(10_000), join(tmp, 'chain.onnx'));
+    expectOneLineError(onnxkit(['run', 'chain.onnx']), 2, /chain\.onnx/);
+  });
+});
+
+describe('no crash, no hang from a small file', () => {
+  it('recursive local functions: one line naming the chain, exit 2, for every command', () => {
+    save(recursiveFunctions(3), join(tmp, 'rec.onnx'));
+    for (const cmd of [['inspect'], ['analyze'], ['optimize', '-o', 'rec.opt.onnx'], ['convert', '-o', 'rec.out.onnx']]) {
+      expectOneLineError(onnxkit([cmd[0]!, 'rec.onnx', ...cmd.slice(1)]), 2, /local:f0 → local:f1 → local:f2 → local:f0/);
+    }
+  });
+
+  it('functions that each call the next twice: analyze and optimize finish, naming the budget', () => {
+    save(functionChain(40, 2), join(tmp, 'exp.onnx'));
+    const a = onnxkit(['analyze', 'exp.onnx']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout + a.stderr).toMatch(/expanding local functions would visit more than/);
+    const o = onnxkit(['optimize', 'exp.onnx', '-o', 'exp.opt.onnx']);
+    expect(o.code, o.stderr).toBe(0);
+  });
+
+  it('duplicate initializer names are refused at load, naming the tensor', () => {
+    writeFileSync(join(tmp, 'dup.onnx'), duplicateInitializerBytes());
+    writeFileSync(join(tmp, 'dup-sparse.onnx'), duplicateInitializerBytes(true));
+    expectOneLineError(onnxkit(['inspect', 'dup.onnx']), 2, /initializer 'dupAAAA' is defined twice/);
+    expectOneLineError(onnxkit(['convert', 'dup-sparse.onnx', '-o', 'x.onnx']), 2, /sparse initializer 'dupAAAA' is defined twice|initializer 'dupAAAA' is defined twice/);
+  });
+});
+
+describe('input tensors obey --max-tensor-bytes', () => {
+  it('a declared [1e5, 1e5] input, a 4 GiB input, an .npz bomb, deep JSON: one line each, exit 2, little memory', async () => {
+    const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+    const { encodeNpz } = await import('@onnxkit/runtime');
+    for (const [name, shape] of [['huge', [100_000, 100_000]], ['fourgib', [2 ** 30]], ['small', [4 * 2 ** 20]]] as const) {
+      const b = new GraphBuilder({ name, opset: 17 });
+      b.output(b.op('Identity', [b.input('x', DataType.FLOAT, [...shape])]), 'y');
+      save(b.build(), join(tmp, `${name}.onnx`));
+    }
+    expectOneLineError(onnxkit(['run', 'huge.onnx']), 2, /input 'x' would be float\[100000,100000\] = 37\.3 GiB, above the limit of 2\.0 GiB/);
+    expectOneLineError(onnxkit(['verify', 'fourgib.onnx', 'fourgib.onnx']), 2, /input 'x' would be float\[1073741824\] = 4\.0 GiB/);
+    expectOneLineError(onnxkit(['--max-tensor-bytes', '1MiB', 'bench', 'small.onnx']), 2, /above the limit of 1\.0 MiB per tensor/);
+    const n = 4 * 2 ** 20;
+    writeFileSync(join(tmp, 'bomb.npz'), encodeNpz({ x: Tensor.fromArray(DataType.FLOAT, [n], new Float32Array(n)) }, { compress: true }));
+    expectOneLineError(onnxkit(['--max-tensor-bytes', '1MiB', 'run', 'small.onnx', '--inputs', 'bomb.npz']), 2, /bomb\.npz: entry 'x\.npy' inflates to 16777344 bytes/);
+    writeFileSync(join(tmp, 'deep.json'), `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expectOneLineError(onnxkit(['run', 'small.onnx', '--inputs', 'deep.json']), 2, /arrays nest deeper than 64 levels/);
+  });
+});
+
+describe('output paths never destroy what they name', () => {
+  it('-o /dev/null writes to the device; -o - streams the model to stdout and nothing else', () => {
+    save(intDivide('Div', 'small-out'), join(tmp, 'o.onnx'));
+    const ino = statSync('/dev/null').ino;
+    const r = onnxkit(['convert', 'o.onnx', '-o', '/dev/null']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(statSync('/dev/null').ino).toBe(ino);
+    const out = spawnSync(process.execPath, [BIN, 'convert', 'o.onnx', '-o', '-'], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' } });
+    expect(out.status).toBe(0);
+    expect(Buffer.compare(out.stdout, readFileSync(join(tmp, 'o.onnx')))).toBe(0);
+  });
+
+  it('-o results/ where results is a file: refused, the file untouched', () => {
+    writeFileSync(join(tmp, 'results'), 'keep');
+    expectOneLineError(onnxkit(['convert', 'o.onnx', '-o', 'results/']), 2, /ends with a slash, so it names a folder/);
+    expect(readFileSync(join(tmp, 'results'), 'utf8')).toBe('keep');
+  });
+
+  it('-o through a symlink in the same folder replaces its target, the link stays', () => {
+    writeFileSync(join(tmp, 'target.onnx'), 'old');
+    symlinkSync('target.onnx', join(tmp, 'latest.onnx'));
+    const r = onnxkit(['convert', 'o.onnx', '-o', 'latest.onnx']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(tmp, 'latest.onnx')).isSymbolicLink()).toBe(true);
+    expect(Buffer.compare(readFileSync(join(tmp, 'target.onnx')), readFileSync(join(tmp, 'o.onnx')))).toBe(0);
+  });
+
+  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s during a large save: exit %i, no temporary file left', async (signal, code) => {
+    const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+    const big = join(tmp, 'big.onnx');
+    if (!existsSync(big)) {
+      const b = new GraphBuilder({ name: 'big', opset: 17 });
+      const n = 48 * 2 ** 20;
+      const w = b.constant('W', Tensor.fromArray(DataType.FLOAT, [n], new Float32Array(n)));
+      b.output(b.op('Add', [b.input('x', DataType.FLOAT, [n]), w]), 'y');
+      save(b.build(), big);
+    }
+    const outDir = join(tmp, `sig-${signal}`);
+    mkdirSync(outDir);
+    const child = spawn(process.execPath, [BIN, 'convert', big, '-o', join(outDir, 'out.onnx')], { cwd: tmp, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Signal once the save has started (its temporary file exists).
+    for (let i = 0; i < 2000 && !readdirSync(outDir).some((n) => n.includes('.tmp-')); i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    expect(readdirSync(outDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  }, 120_000);
+});
+
+describe('the terminal is not the model\'s', () => {
+  const EVIL = 'n\u001b]0;pwned\u0007\u001b[2J\rFAKE\u202eevil\u0085\u007f';
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it('names, producer and doc strings with escape sequences are escaped in tables, JSON and errors', async () => {
+    const { DataType, GraphBuilder, OnnxFunction, Graph, Node, Value } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: `graph${EVIL}`, opset: 17 });
+    const x = b.input(`x${EVIL}`, DataType.FLOAT, [1, 4]);
+    b.output(b.op('Relu', [x], {}, { name: `relu${EVIL}` }), `y${EVIL}`);
+    const m = b.build({ producerName: `prod${EVIL}`, docString: `doc${EVIL}` });
+    save(m, join(tmp, 'evil.onnx'));
+    for (const cmd of [['inspect', 'evil.onnx'], ['analyze', 'evil.onnx'], ['run', 'evil.onnx']]) {
+      const r = onnxkit(cmd);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, cmd.join(' ')).not.toMatch(RAW);
+      expect(r.stderr, cmd.join(' ')).not.toMatch(RAW);
+      expect(r.stdout).toMatch(/\\u001b/);
+      const j = onnxkit([...cmd, '--json']);
+      expect(j.stdout).not.toMatch(RAW);
+      const parsed = JSON.parse(j.stdout) as { producer?: { name: string } };
+      // Escaped as \\uXXXX inside JSON strings: the parsed names are the model's, unchanged.
+      if (cmd[0] === 'inspect') expect(parsed.producer!.name).toBe(`prod${EVIL}`);
+    }
+    // A one-line error that quotes a model's function name.
+    const body = new Graph({ name: 'b' });
+    const fin = new Value({ name: 'in' });
+    body.addInput(fin);
+    const call = new Node(`f${EVIL}`, [fin], { domain: 'local', outputs: ['out'] });
+    body.append(call);
+    body.addOutput(call.output);
+    const rb = new GraphBuilder({ name: 'rec', opset: 17 });
+    const rx = rb.input('x', DataType.FLOAT, [2]);
+    rb.output(rb.node(`f${EVIL}`, [rx], {}, { domain: 'local', outputs: ['y'] }).output, 'y');
+    const rm = rb.build();
+    rm.opsetImports.set('local', 1);
+    rm.functions.push(new OnnxFunction({ domain: 'local', name: `f${EVIL}`, graph: body, opsetImports: new Map([['', 17], ['local', 1]]) }));
+    save(rm, join(tmp, 'evil-rec.onnx'));
+    const e = onnxkit(['inspect', 'evil-rec.onnx']);
+    expectOneLineError(e, 2, /calls itself/);
+    expect(e.stderr).not.toMatch(RAW);
+    expect(e.stderr).toMatch(/\\u001b\]0;pwned\\u0007/);
+  });
+
+  it('onnxruntime log lines never reach the terminal', () => {
+    const r = onnxkit(['run', 'evil.onnx', '--json'], { NO_COLOR: '1' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/onnxruntime|\[W:|\[E:/);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+});
+
+describe('smaller', () => {
+  it('run -o out.npz: output names with ../, / or an absolute path become flat, round-tripping entry names', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const { readNpz } = await import('@onnxkit/runtime');
+    const b = new GraphBuilder({ name: 'names', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const names = ['../../../escaped', '/abs/olute', 'a/b', '..', 'ok.name'];
+    names.forEach((n) => b.output(b.op('Relu', [x]), n));
+    save(b.build(), join(tmp, 'names.onnx'));
+    const dir = join(tmp, 'npz-out');
+    mkdirSync(dir);
+    const r = onnxkit(['run', 'names.onnx', '-o', join(dir, 'out.npz')]);
+    expect(r.code, r.stderr).toBe(0);
+    const listing = spawnSync('unzip', ['-Z1', join(dir, 'out.npz')], { encoding: 'utf8' });
+    if (listing.status === 0) {
+      for (const entry of listing.stdout.trim().split('\n')) {
+        expect(entry).not.toMatch(/\/|^\.|\\/);
+      }
+    }
+    expect([...readNpz(join(dir, 'out.npz')).keys()].sort()).toEqual([...names].sort());
+  });
+
+  it('--device pointing at a FIFO and --threads 100000 are refused at once', () => {
+    spawnSync('mkfifo', [join(tmp, 'dev.fifo')]);
+    save(intDivide('Div', 'small-dev'), join(tmp, 'sd.onnx'));
+    expectOneLineError(onnxkit(['analyze', 'sd.onnx', '--device', './dev.fifo']), 2, /not a regular file/);
+    expectOneLineError(onnxkit(['run', 'sd.onnx', '--threads', '100000']), 2, /intraOpNumThreads must be at most 1024, got 100000/);
+  });
+
+  it('25 and 80 nested If nodes load, analyse, optimize and run; the limit is the stack, not legitimate depth', () => {
+    save(nestedIfs(25), join(tmp, 'if25.onnx'));
+    save(nestedIfs(80), join(tmp, 'if80.onnx'));
+    for (const f of ['if25.onnx', 'if80.onnx']) {
+      for (const cmd of [['inspect', f], ['analyze', f], ['optimize', f, '-o', `opt-${f}`]]) {
+        const r = onnxkit(cmd);
+        expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+      }
+    }
+    const run = onnxkit(['run', 'if25.onnx']);
+    expect(run.code, run.stderr).toBe(0);
+  });
+});

@@ -1,0 +1,89 @@
+// Binary framing between @onnxkit/runtime and its onnxruntime child process (ort-child.mjs).
+// Kept in step with src/frames.ts (the parent side is TypeScript; this file is plain ESM
+// because the child runs without a TypeScript loader).
+//
+// A frame is [u32 LE n][n bytes of JSON { m, b }][buffer 0][buffer 1]...: `m` is the message with
+// every typed array replaced by { $b: i }, `b` lists [constructor name, byte length] per buffer.
+// Tensor bytes travel raw, never as JSON numbers, and each arrives in its own ArrayBuffer
+// (aligned for any element type).
+const CTORS = {
+  Float32Array, Float64Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
+};
+
+export function encodeFrame(message) {
+  const views = [];
+  const b = [];
+  const json = JSON.stringify({ m: message, b }, (key, value) => {
+    if (ArrayBuffer.isView(value)) {
+      const name = value instanceof Buffer ? 'Uint8Array' : value.constructor.name;
+      views.push(value);
+      b.push([CTORS[name] ? name : 'Uint8Array', value.byteLength]);
+      return { $b: views.length - 1 };
+    }
+    return value;
+  });
+  const text = Buffer.from(json, 'utf8');
+  const head = Buffer.allocUnsafe(4 + text.length);
+  head.writeUInt32LE(text.length, 0);
+  text.copy(head, 4);
+  return [head, ...views.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))];
+}
+
+function revive(value, buffers) {
+  if (Array.isArray(value)) return value.map((v) => revive(v, buffers));
+  if (value !== null && typeof value === 'object') {
+    if (typeof value.$b === 'number') return buffers[value.$b];
+    const out = {};
+    for (const k of Object.keys(value)) out[k] = revive(value[k], buffers);
+    return out;
+  }
+  return value;
+}
+
+/** Returns push(chunk): feeds bytes, calls onFrame(message) for every complete frame. */
+export function frameReader(onFrame) {
+  let target = new Uint8Array(4);
+  let off = 0;
+  let stage = 'len';
+  let meta = null;
+  let buffers = [];
+  const advance = () => {
+    off = 0;
+    if (stage === 'len') {
+      const n = Buffer.from(target.buffer, target.byteOffset, 4).readUInt32LE(0);
+      target = new Uint8Array(n);
+      stage = 'json';
+      return;
+    }
+    if (stage === 'json') {
+      meta = JSON.parse(Buffer.from(target.buffer, target.byteOffset, target.byteLength).toString('utf8'));
+      buffers = [];
+      stage = 'buf';
+    } else {
+      const Ctor = CTORS[meta.b[buffers.length][0]] ?? Uint8Array;
+      buffers.push(new Ctor(target.buffer, 0, target.byteLength / Ctor.BYTES_PER_ELEMENT));
+    }
+    if (buffers.length < meta.b.length) {
+      target = new Uint8Array(meta.b[buffers.length][1]);
+      return;
+    }
+    const message = revive(meta.m, buffers);
+    meta = null;
+    buffers = [];
+    stage = 'len';
+    target = new Uint8Array(4);
+    onFrame(message);
+  };
+  return (chunk) => {
+    let pos = 0;
+    for (;;) {
+      while (off === target.byteLength) advance();
+      if (pos >= chunk.length) return;
+      const take = Math.min(target.byteLength - off, chunk.length - pos);
+      target.set(chunk.subarray(pos, pos + take), off);
+      off += take;
+      pos += take;
+    }
+  };
+}

@@ -1,0 +1,110 @@
+// The onnxruntime-node child process of @onnxkit/runtime.
+//
+// Every onnxruntime session lives here, in a separate process, so a native fault in
+// onnxruntime (a segfault on a pathological model, SIGFPE from an integer division of INT32_MIN
+// by -1, an abort) ends this process, not the CLI: the parent sees the exit signal and turns it
+// into a typed error naming the model. This file is plain ESM on purpose (no TypeScript loader
+// in the child); it imports only onnxruntime-node and the framing shared with the parent.
+//
+// Protocol over fd 3 (see frames.mjs): the parent sends `{ id, type, ... }`; the child answers
+// `{ id, ok: true, ... }` or `{ id, ok: false, error: { name, message } }`. Tensors travel as
+// `{ name, type, dims, data }` where `data` is a typed array sent as raw bytes (or a string
+// array for string tensors). The child exits when the parent closes the channel.
+import net from 'node:net';
+import ort from 'onnxruntime-node';
+import { encodeFrame, frameReader } from './frames.mjs';
+
+// Errors only, and never ORT's coloured console lines on the user's terminal: the parent keeps
+// this process's stderr for crash messages and does not forward it.
+try {
+  ort.env.logLevel = 'error';
+} catch {
+  // older bindings have no env.logLevel; the session option logSeverityLevel still applies
+}
+
+const channel = new net.Socket({ fd: 3, readable: true, writable: true });
+const sessions = new Map();
+
+function send(message) {
+  const parts = encodeFrame(message);
+  channel.cork();
+  for (const p of parts) channel.write(p);
+  channel.uncork();
+}
+
+function describe(list) {
+  return list.map((m) =>
+    m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false },
+  );
+}
+
+function fromOrtTensor(name, t) {
+  if (t === null || t === undefined || typeof t !== 'object' || !('dims' in t)) {
+    return { name, type: 'unsupported', dims: [], data: null };
+  }
+  return { name, type: t.type, dims: [...t.dims], data: t.data };
+}
+
+function session(id) {
+  const s = sessions.get(id);
+  if (s === undefined) throw new Error(`no session ${id} in this process (released?)`);
+  return s;
+}
+
+const handlers = {
+  async create(msg) {
+    const t0 = performance.now();
+    const source = msg.path !== undefined ? msg.path : msg.bytes;
+    const s = await ort.InferenceSession.create(source, msg.options);
+    sessions.set(msg.sessionId, s);
+    return { inputs: describe(s.inputMetadata), outputs: describe(s.outputMetadata), ms: performance.now() - t0 };
+  },
+  async run(msg) {
+    const s = session(msg.sessionId);
+    const feeds = {};
+    for (const t of msg.feeds) feeds[t.name] = new ort.Tensor(t.type, t.data, t.dims);
+    const fetches = msg.fetches ?? s.outputNames;
+    const t0 = performance.now();
+    const result = await s.run(feeds, fetches);
+    const ms = performance.now() - t0;
+    return { outputs: fetches.map((name) => fromOrtTensor(name, result[name])), ms };
+  },
+  async endProfiling(msg) {
+    session(msg.sessionId).endProfiling();
+    return {};
+  },
+  async release(msg) {
+    const s = sessions.get(msg.sessionId);
+    sessions.delete(msg.sessionId);
+    if (s) await s.release();
+    return {};
+  },
+  async ping() {
+    return { sessions: sessions.size, pid: process.pid };
+  },
+  // Test hook: dies without answering, by exit code or by a signal, as a native fault would.
+  async crash(msg) {
+    if (msg.signal) process.kill(process.pid, msg.signal);
+    else process.exit(msg.code ?? 70);
+  },
+};
+
+// One request at a time: strict ordering keeps A/B interleaving honest.
+let queue = Promise.resolve();
+channel.on(
+  'data',
+  frameReader((msg) => {
+    queue = queue.then(async () => {
+      const handler = handlers[msg.type];
+      try {
+        if (handler === undefined) throw new Error(`unknown request '${msg.type}'`);
+        send({ id: msg.id, ok: true, ...(await handler(msg)) });
+      } catch (e) {
+        send({ id: msg.id, ok: false, error: { name: e?.name ?? 'Error', message: e instanceof Error ? e.message : String(e) } });
+      }
+    });
+  }),
+);
+// The parent went away (exit, crash, or it ended us): nothing is left to answer.
+channel.on('end', () => process.exit(0));
+channel.on('error', () => process.exit(0));
