@@ -64,8 +64,8 @@ export interface CalibratedProfile {
   id: 'local';
   version: string;
   title: string;
-  /** FLOP/s. */
-  peakFlops: { fp32: number };
+  /** FLOP/s; int8: OP/s of onnxruntime's MatMulInteger (uint8 × int8 → int32), the peak integer layers are timed at. */
+  peakFlops: { fp32: number; int8?: number };
   /** Bytes/s (read + write). */
   memoryBandwidth: number;
   /** ISO timestamp. */
@@ -81,6 +81,8 @@ export interface CalibratedProfile {
     threads: number;
     matmul: { n: number; runs: number; medianMs: number; flops: number; spread: number }[];
     kernels: { kernel: string; runs: number; medianMs: number; flops: number; spread: number }[];
+    /** The int8 MatMulInteger measurement (absent with matmulOnly). */
+    int8?: { n: number; runs: number; medianMs: number; ops: number; spread: number };
     copy: { bytes: number; copies: number; medianMs: number; spread: number };
     hierarchy: { bytes: number; copies: number; medianMs: number; bandwidth: number; spread: number }[];
   };
@@ -122,6 +124,18 @@ async function matmulFlops(n: number, threads: number, minTimeMs: number, minRun
   b.output(b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [n, n], w))]), 'y');
   const r = await timeSession(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [n, n], w)]]), threads, minTimeMs, minRuns, `MatMul ${n}x${n}`);
   return { n, runs: r.runs, medianMs: r.medianMs, flops: (2 * n ** 3) / (r.medianMs / 1000) };
+}
+
+/** Int8 peak: MatMulInteger of a uint8 [n, n] activation and an int8 [n, n] constant weight, 2·n³ OPs. */
+async function matmulIntegerOps(n: number, threads: number, minTimeMs: number, minRuns: number): Promise<{ n: number; runs: number; medianMs: number; ops: number }> {
+  const rng = new Xoshiro128(1234, n + 8);
+  const a = Uint8Array.from({ length: n * n }, () => Math.floor(rng.nextFloat() * 256));
+  const w = Int8Array.from({ length: n * n }, () => Math.floor(rng.nextFloat() * 256) - 128);
+  const b = new GraphBuilder({ name: `calibrate-matmulinteger-${n}`, opset: 17 });
+  const x = b.input('x', DataType.UINT8, [n, n]);
+  b.output(b.op('MatMulInteger', [x, b.constant('w', Tensor.fromArray(DataType.INT8, [n, n], w))]), 'y');
+  const r = await timeSession(b.build(), new Map([['x', Tensor.fromArray(DataType.UINT8, [n, n], a)]]), threads, minTimeMs, minRuns, `MatMulInteger ${n}x${n}`);
+  return { n, runs: r.runs, medianMs: r.medianMs, ops: (2 * n ** 3) / (r.medianMs / 1000) };
 }
 
 /** A ResNet-stage 3×3 Conv (1×128×28×28 → 128) and a Gemm with bias (256×1024 · 1024×1024). */
@@ -189,7 +203,11 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     matmul.push(await settle(() => matmulFlops(n, threads, minTime, minRuns), maxSpread, maxRounds));
   }
   const kernels = [];
+  let int8: { n: number; runs: number; medianMs: number; ops: number; spread: number } | undefined;
   if (!options.matmulOnly) {
+    const n = sizes.reduce((m, x) => Math.max(m, x), 0);
+    // Part of the kernel phase (reported with conv3x3/gemm below), no progress event of its own.
+    int8 = await settle(() => matmulIntegerOps(n, threads, minTime, minRuns), maxSpread, maxRounds);
     for (const k of ['conv3x3', 'gemm'] as const) {
       options.onProgress?.({ phase: 'matmul', message: `${k} on ${threads} thread(s)` });
       kernels.push(await settle(() => kernelFlops(k, threads, minTime, minRuns), maxSpread, maxRounds));
@@ -210,7 +228,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   // A faster level never reports less than the next (a noisy small copy must not make a cache look slower than DRAM).
   for (let i = hierarchy.length - 2; i >= 0; i--) hierarchy[i]!.bandwidth = Math.max(hierarchy[i]!.bandwidth, hierarchy[i + 1]!.bandwidth);
   const fp32 = [...matmul, ...kernels].reduce((m, k) => Math.max(m, k.flops), -Infinity);
-  const spreads = [...matmul, ...kernels, copy, ...hierarchy].map((x) => x.spread);
+  const spreads = [...matmul, ...kernels, ...(int8 ? [int8] : []), copy, ...hierarchy].map((x) => x.spread);
   const worst = spreads.reduce((m, x) => Math.max(m, x), 0);
   const overloaded = loadAverage > Math.max(0, cores - threads) + 0.5;
   const unsettled = worst > maxSpread;
@@ -228,7 +246,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     id: 'local',
     version: measuredAt.slice(0, 10),
     title: `This machine (calibrated, ${threads} thread${threads > 1 ? 's' : ''})`,
-    peakFlops: { fp32 },
+    peakFlops: { fp32, ...(int8 ? { int8: int8.ops } : {}) },
     memoryBandwidth: bandwidth,
     memoryHierarchy: hierarchy.map((h) => ({ bytes: h.bytes, bandwidth: h.bandwidth })),
     threads,
@@ -236,9 +254,10 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     measuredAt,
     method:
       `peak fp32: best of onnxruntime-node CPU MatMul ${sizes.map((n) => `${n}x${n}`).join(' and ')}${kernels.length ? `, ${kernels.map((k) => k.kernel).join(', ')}` : ''}, median run time, rounds repeated until within ${(maxSpread * 100).toFixed(0)}%, ${threads} intra-op thread(s); ` +
+      (int8 ? `peak int8: onnxruntime-node CPU MatMulInteger uint8×int8 ${int8.n}x${int8.n}, 2·n³ OPs / median time; ` : '') +
       `bandwidth: memcpy, (read + write bytes) / median time, by working set ${hierarchy.map((h) => h.bytes).join(', ')} bytes (the largest is DRAM)`,
     source: 'measured by onnxkit calibrate',
-    details: { threads, matmul, kernels, copy, hierarchy },
+    details: { threads, matmul, kernels, ...(int8 ? { int8 } : {}), copy, hierarchy },
   };
 }
 

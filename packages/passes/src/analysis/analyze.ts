@@ -14,8 +14,8 @@ import { evaluateDimExpr, exprSymbols } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { WEIGHT_PASS_THROUGH } from '../ops/registry.js';
-import { COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
+import { opKey, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic } from './inference-types.js';
@@ -69,6 +69,9 @@ export interface LayerReport {
   readonly flops: number | null;
   /** FLOPs as an expression of symbolic dims, when they are not all concrete. */
   readonly flopsExpr?: string;
+  /** Integer operations (the lecture's OPs) of an integer op: 2·MACs + its element ops; 0 for float ops. */
+  readonly intOps: number | null;
+  readonly intOpsExpr?: string;
   /** Activation elements read (non-constant inputs) and written (all outputs). */
   readonly activations: { readonly input: number | null; readonly output: number | null };
   /** Bytes moved: weights (incl. biases, buffers), input and output activations. */
@@ -106,13 +109,17 @@ export interface DeviceUse {
   readonly precision: 'fp32' | 'fp16' | 'int8';
   /** Peak FLOP/s (or OP/s) used for the compute time. */
   readonly peakFlops: number;
+  /** Peak OP/s the integer layers (intOps) are timed at: the profile's int8 peak, else its fp32 peak. */
+  readonly peakIntOps: number;
+  /** Which of the profile's peaks `peakIntOps` is. */
+  readonly intPrecision: 'int8' | 'fp32';
   readonly memoryBandwidth: number;
   /** Bandwidth by working-set size (a calibrated profile): the roofline uses the level a layer's bytes fit in. */
   readonly memoryHierarchy?: readonly { readonly bytes: number; readonly bandwidth: number }[];
 }
 
-/** Version of the `analyze --json` document (docs/analyze.schema.json); bumped on an incompatible change. */
-export const ANALYSIS_SCHEMA_VERSION = 2;
+/** Version of the `analyze --json` document (docs/analyze.schema.json); bumped on an incompatible change (3: integer operations, FLOPs exclude integer ops' work). */
+export const ANALYSIS_SCHEMA_VERSION = 3;
 
 /**
  * Whole-model totals. A total that depends on an unbound symbolic dim, or on a layer whose cost
@@ -139,6 +146,10 @@ export interface AnalysisTotals {
   readonly flops: number | null;
   readonly flopsExpr?: string;
   readonly flopsSymbols?: string[];
+  /** Total integer operations (see CONVENTION); null when a layer is unknown or symbolic. */
+  readonly intOps: number | null;
+  readonly intOpsExpr?: string;
+  readonly intOpsSymbols?: string[];
   readonly activations: {
     readonly total: number | null;
     readonly totalExpr?: string;
@@ -240,11 +251,15 @@ export interface AnalysisReport {
  */
 
 const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
+/** QDQ ops onnxruntime fuses into integer kernels (see qdqInteger). */
+const QDQ_MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+const QDQ_ELEMENT_OPS = new Set(['Add', 'Mul', 'GlobalAveragePool']);
 
 /** The work of one node or body: MACs and FLOPs as numbers, expressions, or null (with reasons). */
 interface Work {
   macs: Dim;
   flops: Dim;
+  intOps: Dim;
   unknown: string[];
   notes: string[];
   unknownOps: string[];
@@ -282,12 +297,14 @@ function symbolsOf(d: number | string): string[] {
 function learnableDtype(t: Tensor): boolean {
   const info = knownDataTypeInfo(t.dtype);
   const k = info?.kind;
-  return k === 'float' || ((k === 'int' || k === 'uint') && info!.bits <= 8);
+  // Integer tensors up to 32 bits: int8/uint8 weights and zero points, int32 quantized biases.
+  return k === 'float' || ((k === 'int' || k === 'uint') && info!.bits <= 32);
 }
 
 /** The cost entry of a well-formed default-domain node (a malformed one has none: its cost is unknown). */
 function costEntry(n: Node): OpCost | undefined {
-  return n.isOnnxDomain && attributeProblem(n) === undefined ? lookup(COST_TABLE, n.opType) : undefined;
+  if (!n.isOnnxDomain) return lookup(CONTRIB_COST_TABLE, opKey(n.domain, n.opType));
+  return attributeProblem(n) === undefined ? lookup(COST_TABLE, n.opType) : undefined;
 }
 
 function elements(shape: readonly Dim[] | null | undefined): number | null {
@@ -312,7 +329,9 @@ function resolveDevice(d: string | DeviceProfile | undefined, bits: number | nul
     precision = 'fp16';
     peak = p.peakFlops.fp16;
   }
-  return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, memoryBandwidth: p.memoryBandwidth, ...(p.memoryHierarchy?.length ? { memoryHierarchy: p.memoryHierarchy } : {}) };
+  const peakIntOps = p.peakFlops.int8 ?? p.peakFlops.fp32;
+  const intPrecision = p.peakFlops.int8 !== undefined ? 'int8' : 'fp32';
+  return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, peakIntOps, intPrecision, memoryBandwidth: p.memoryBandwidth, ...(p.memoryHierarchy?.length ? { memoryHierarchy: p.memoryHierarchy } : {}) };
 }
 
 export function analyzeModel(model: Model, options: AnalyzeOptions = {}): AnalysisReport {
@@ -447,6 +466,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   const names: string[] = [];
   let symbolicMacs: Dim = 0;
   let symbolicFlops: Dim = 0;
+  let symbolicIntOps: Dim = 0;
   /** The lecture's activation total as an expression of the symbolic dims (null: some unknown). */
   let symbolicAct: Dim = 0;
   let macsKnown = 0;
@@ -472,9 +492,30 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     return n;
   };
 
+  /** A value dequantized from 8-bit integers (the output of a DequantizeLinear of int8/uint8). */
+  const fromInt8 = (v: Value | null | undefined): boolean => {
+    const p = v?.producer;
+    if (!p || !p.isOnnxDomain || p.opType !== 'DequantizeLinear' || !p.inputs[0]) return false;
+    const t = inf.typeOf(p.inputs[0]);
+    return t !== undefined && t !== null && t.kind === 'tensor' && (t.elemType === DataType.INT8 || t.elemType === DataType.UINT8);
+  };
+  /**
+   * QDQ form: onnxruntime runs a Conv/ConvTranspose/Gemm/MatMul whose data and weight inputs are
+   * both dequantized 8-bit integers as an integer kernel (QLinearConv, QGemm, QLinearMatMul), and
+   * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
+   * GlobalAveragePool: their work is integer operations, as in the fused graph.
+   */
+  const qdqInteger = (node: Node): boolean => {
+    if (!node.isOnnxDomain) return false;
+    if (QDQ_MAC_OPS.has(node.opType)) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
+    if (!QDQ_ELEMENT_OPS.has(node.opType)) return false;
+    const ins = node.inputs.filter((v): v is Value => v !== null && v !== undefined);
+    return ins.length > 0 && ins.every(fromInt8) && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+  };
+
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
   const work = (node: Node, depth: number): Work => {
-    const out: Work = { macs: null, flops: null, unknown: [], notes: [], unknownOps: [] };
+    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     if (bad !== undefined) {
       // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
@@ -509,18 +550,23 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     }
     const ops = opsCount(ctx, entry.ops, out.unknown);
     out.macs = macs;
-    out.flops = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
+    const total = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
+    const integer = entry.integer === true || qdqInteger(node);
+    if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
+    out.flops = integer ? (total === null ? null : 0) : total;
+    out.intOps = integer ? total : total === null ? null : 0;
     return out;
   };
 
   /** The work of a body graph: the sum over its non-constant nodes. */
   const graphWork = (g: Graph, depth: number): Work => {
-    const out: Work = { macs: 0, flops: 0, unknown: [], notes: [], unknownOps: [] };
+    const out: Work = { macs: 0, flops: 0, intOps: 0, unknown: [], notes: [], unknownOps: [] };
     for (const n of g.nodes) {
       if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || isConst(v))) continue;
       const w = work(n, depth + 1);
       out.macs = inf.algebra.add(out.macs, w.macs);
       out.flops = inf.algebra.add(out.flops, w.flops);
+      out.intOps = inf.algebra.add(out.intOps, w.intOps);
       for (const u of w.unknown) out.unknown.push(`${n.name || n.opType}: ${u}`);
       for (const u of w.unknownOps) out.unknownOps.push(u);
     }
@@ -529,7 +575,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
   /** If: the costlier branch; Loop/Scan: the body × the trip count (a number, an expression, or null). */
   const controlFlowWork = (node: Node, depth: number): Work => {
-    const out: Work = { macs: null, flops: null, unknown: [], notes: [], unknownOps: [] };
+    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
     if (depth > 16) {
       out.unknown.push('control flow nested more than 16 deep');
       return out;
@@ -558,6 +604,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       const [w, which, other] = pick === 'then' ? [a, 'then_branch', b] : [b, 'else_branch', a];
       out.macs = w.macs;
       out.flops = w.flops;
+      out.intOps = w.intOps;
       out.notes.push(`If: the costlier branch, ${which}, is counted (${String(w.flops)} FLOPs; the other ${String(other.flops)})`);
       return out;
     }
@@ -596,6 +643,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     }
     out.macs = inf.algebra.mul(trips, w.macs);
     out.flops = inf.algebra.mul(trips, w.flops);
+    out.intOps = inf.algebra.mul(trips, w.intOps);
     out.notes.push(`${node.opType}: body work × ${String(trips)} iteration(s)`);
     return out;
   };
@@ -625,9 +673,22 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     let lWeights = 0;
     let lBuffers = 0;
     let weightBytes = 0;
-    const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => {
-      const v = node.inputs[slot];
+    const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(node.inputs[slot], kind);
+    const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
       if (!v) return;
+      if (kind !== 'buffer') {
+        // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
+        let cur: Value | undefined = v;
+        for (let hops = 0; cur && hops < 16; hops++) {
+          const p: Node | null | undefined = cur.producer;
+          if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
+          if (p.opType === 'DequantizeLinear') {
+            countValue(p.inputs[1], 'buffer');
+            countValue(p.inputs[2], 'buffer');
+          }
+          cur = p.inputs[0] ?? undefined;
+        }
+      }
       const src = traceWeight(v);
       if (!src || !learnableDtype(src.tensor)) return;
       const n = src.tensor.size;
@@ -667,13 +728,18 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     let flops: number | null;
     let macsExpr: string | undefined;
     let flopsExpr: string | undefined;
+    let intOps: number | null;
+    let intOpsExpr: string | undefined;
     let macsDim: Dim;
     let flopsDim: Dim;
+    let intOpsDim: Dim;
     if (constant) {
       macs = 0;
       flops = 0;
+      intOps = 0;
       macsDim = 0;
       flopsDim = 0;
+      intOpsDim = 0;
       notes.push('constant: computed once at load, excluded from totals');
     } else {
       const w = work(node, 0);
@@ -682,6 +748,9 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       for (const op of w.unknownOps) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
       macsDim = w.macs;
       flopsDim = w.flops;
+      intOpsDim = w.intOps;
+      intOps = typeof w.intOps === 'number' ? w.intOps : null;
+      if (typeof w.intOps === 'string') intOpsExpr = w.intOps;
       macs = typeof w.macs === 'number' ? w.macs : null;
       flops = typeof w.flops === 'number' ? w.flops : null;
       if (typeof w.macs === 'string') macsExpr = w.macs;
@@ -689,6 +758,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     }
     symbolicMacs = inf.algebra.add(symbolicMacs, macsDim);
     symbolicFlops = inf.algebra.add(symbolicFlops, flopsDim);
+    symbolicIntOps = inf.algebra.add(symbolicIntOps, intOpsDim);
     if (macs !== null) {
       macsKnown++;
       if (!constant) macsTotal += macs;
@@ -725,14 +795,15 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     let latency: number | null = null;
     let bound: Bound | null = null;
     let intensity: number | null = null;
-    if (flops !== null && bytesIn !== null && bytesOut !== null) {
+    if (flops !== null && intOps !== null && bytesIn !== null && bytesOut !== null) {
       const moved = bytesIn + bytesOut + (constant ? 0 : weightBytes);
-      const tc = flops / device.peakFlops;
+      // Integer layers at the int8 peak, float work at the float peak.
+      const tc = flops / device.peakFlops + intOps / device.peakIntOps;
       const tm = moved / bandwidthFor(device, moved);
       latency = Math.max(tc, tm);
       // A view or a no-op moves nothing and computes nothing: neither bound applies.
       bound = latency === 0 ? null : tc >= tm ? 'compute' : 'memory';
-      intensity = moved > 0 ? flops / moved : null;
+      intensity = moved > 0 ? (flops + intOps) / moved : null;
       if (!constant) {
         computeSeconds += tc;
         memorySeconds += tm;
@@ -757,7 +828,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
     const energy = constant
       ? { joules: 0, computeJoules: 0, sramJoules: 0, dramJoules: 0 }
-      : layerEnergy(energyTable, macs, flops, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + weightBytes);
+      : layerEnergy(energyTable, macs, flops === null || intOps === null ? null : flops + intOps, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + weightBytes);
     if (energy.joules === null) energySum.unknown++;
     else {
       energySum.joules += energy.joules;
@@ -777,6 +848,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       bufferParams: lBuffers,
       macs,
       flops,
+      intOps,
       activations: { input: actIn, output: actOut },
       bytes: { weights: constant ? 0 : weightBytes, input: bytesIn, output: bytesOut },
       arithmeticIntensity: intensity,
@@ -788,6 +860,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     if (outputShapes.length > 1) layer.outputShapes = outputShapes;
     if (macsExpr !== undefined) layer.macsExpr = macsExpr;
     if (flopsExpr !== undefined) layer.flopsExpr = flopsExpr;
+    if (intOpsExpr !== undefined) layer.intOpsExpr = intOpsExpr;
     if (inPlace) layer.inPlace = true;
     if (alias) layer.alias = true;
     if (constant) layer.constant = true;
@@ -897,6 +970,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   };
   const macsW = whole(symbolicMacs);
   const flopsW = whole(symbolicFlops);
+  const intOpsW = whole(symbolicIntOps);
   const actW = whole(symbolicAct);
   const latencyKnown = layerCount - latencyUnknownLayers;
   const latencyComplete = latencyUnknownLayers === 0;
@@ -925,6 +999,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       ...(macsW.expr !== undefined ? { macsExpr: macsW.expr, macsSymbols: macsW.symbols } : {}),
       flops: flopsW.value,
       ...(flopsW.expr !== undefined ? { flopsExpr: flopsW.expr, flopsSymbols: flopsW.symbols } : {}),
+      intOps: intOpsW.value,
+      ...(intOpsW.expr !== undefined ? { intOpsExpr: intOpsW.expr, intOpsSymbols: intOpsW.symbols } : {}),
       activations: {
         total: actComplete ? actTotal : actW.value,
         ...(actW.expr !== undefined ? { totalExpr: actW.expr, totalSymbols: actW.symbols } : {}),

@@ -63,14 +63,17 @@ export const DEVICES: readonly DeviceProfile[] = Object.freeze([
   },
   {
     id: 'raspberry-pi-4',
-    version: '1',
+    version: '2',
     title: 'Raspberry Pi 4 Model B (4× Cortex-A72 @ 1.5 GHz, LPDDR4-3200)',
-    peakFlops: { fp32: 48 * G },
+    peakFlops: { fp32: 48 * G, int8: 96 * G },
     memoryBandwidth: 12.8 * G,
     source:
       'Raspberry Pi 4 specifications (BCM2711: 4× Cortex-A72 at 1.5 GHz, LPDDR4-3200 on a 32-bit bus = 12.8 GB/s peak); ' +
       'Cortex-A72 issues 8 FP32 FLOP/cycle/core (one 128-bit NEON FMA; measured 15.9 GFLOPS/core at 2 GHz by ' +
-      'vfpbench, wlog.flatlib.jp 2015): 4 × 1.5 GHz × 8 = 48 GFLOPS.',
+      'vfpbench, wlog.flatlib.jp 2015): 4 × 1.5 GHz × 8 = 48 GFLOPS. INT8 is an ESTIMATE from NEON, not a vendor number: ' +
+      'the A72 (Armv8.0) has no SDOT; one 128-bit SMLAL/SMLAL2 per cycle (Cortex-A72 Software Optimization Guide: ASIMD ' +
+      'multiply-accumulate long, throughput 1, F0 pipe only) = 8 int8 MACs = 16 OP/cycle/core: 4 × 1.5 GHz × 16 = 96 GOPS ' +
+      '(int16 accumulators must be widened to int32, so real kernels get less).',
   },
   {
     id: 'h100-sxm',

@@ -27,6 +27,8 @@ const ELIMINATED = new Set(['Identity', 'Dropout']);
 /** What executedRoofline needs of a layer (see LayerReport). */
 export interface ExecLayer {
   readonly flops: number | null;
+  /** Integer operations (timed at the int8 peak); absent: 0. */
+  readonly intOps?: number | null;
   readonly bytes: { readonly weights: number; readonly input: number | null; readonly output: number | null };
   readonly latency: number | null;
   readonly constant?: true;
@@ -50,7 +52,7 @@ export interface ExecutedRoofline {
 export function executedRoofline(
   nodes: readonly Node[],
   layers: readonly ExecLayer[],
-  device: { peakFlops: number; memoryBandwidth: number; memoryHierarchy?: readonly { bytes: number; bandwidth: number }[] },
+  device: { peakFlops: number; peakIntOps?: number; memoryBandwidth: number; memoryHierarchy?: readonly { bytes: number; bandwidth: number }[] },
   isConst: (v: Value) => boolean,
   bytesOf: (v: Value) => number | null,
 ): ExecutedRoofline {
@@ -144,7 +146,8 @@ export function executedRoofline(
     for (const [h, f] of hostFlops) {
       const l = layers[h]!;
       const b = l.bytes.input === null || l.bytes.output === null || extraBytes[h] === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output + extraBytes[h]!;
-      lat[h] = f === null || b === null ? null : Math.max(f / device.peakFlops, b / (device.memoryHierarchy?.find((x) => b <= x.bytes)?.bandwidth ?? device.memoryBandwidth));
+      const io = l.intOps === undefined ? 0 : l.intOps;
+      lat[h] = f === null || b === null || io === null ? null : Math.max(f / device.peakFlops + io / (device.peakIntOps ?? device.peakFlops), b / (device.memoryHierarchy?.find((x) => b <= x.bytes)?.bandwidth ?? device.memoryBandwidth));
     }
     let seconds: number | null = 0;
     lat.forEach((x, i) => {

@@ -184,7 +184,9 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push('');
   out.push(`#Params: ${formatCount(t.weightParams)} weights (bias ignored, as in the table); ${formatCount(t.params)} learnable incl. biases and norm scale/shift; ${formatCount(t.bufferParams)} buffers`);
   out.push(`Model size: ${formatBytes(t.modelSizeBytes)} at stored dtypes${t.modelSizeBytesAtBits !== null ? `; ${formatBytes(t.modelSizeBytesAtBits)} at ${report.bits} bits (${formatCount(t.modelSizeBytesAtBits)} B)` : ''}`);
-  out.push(`MACs: ${pt.macs}   FLOPs: ${pt.flops}`);
+  const hasInt = report.layers.some((l) => (l.intOps ?? 0) > 0 || l.intOpsExpr !== undefined);
+  const intOps = !hasInt ? '' : `   integer OPs: ${formatTotal(t.intOps, t.intOpsExpr)} (timed at ${report.device.intPrecision} ${formatCount(report.device.peakIntOps / 1e9)} GOP/s)`;
+  out.push(`MACs: ${pt.macs}   FLOPs: ${pt.flops}${intOps}`);
   if (t.macs === null || t.flops === null || t.latency.seconds === null) out.push(`${c.yellow}Coverage: ${t.coverage.text.join('; ')}${c.reset}`);
   out.push(`Activations: total ${pt.activationsTotal}, peak ${pt.activationsPeak}${t.activations.peakLayer ? ` (${t.activations.peakLayer})` : ''}   Peak live memory: ${pt.peakMemory}${t.peakMemoryLayer ? ` at ${t.peakMemoryLayer}` : ''} (activations only${t.peakMemoryUnknownValues ? `; ${t.peakMemoryUnknownValues} of unknown size` : ''})`);
   const d = report.device;

@@ -38,6 +38,7 @@ import { DimAlgebra } from './dim-algebra.js';
 import { ShapeError } from './errors.js';
 import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext } from './inference-types.js';
 import { SHAPE_RULES } from './shape-rules.js';
+import { CONTRIB_SHAPE_FACET, opKey } from '../ops/registry.js';
 
 export interface InferShapesOptions {
   /**
@@ -294,7 +295,7 @@ class Engine {
       node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
       return;
     }
-    const rule = node.isOnnxDomain ? lookup(SHAPE_RULES, node.opType) : undefined;
+    const rule = node.isOnnxDomain ? lookup(SHAPE_RULES, node.opType) : lookup(CONTRIB_SHAPE_FACET, opKey(node.domain, node.opType));
     const fn = rule ? undefined : this.model.findFunction(node.domain, node.opType, node.overload);
     if (rule) {
       try {

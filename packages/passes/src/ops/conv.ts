@@ -5,7 +5,7 @@
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, withDefault } from './attributes.js';
-import { biasOps, convMacs, convTransposeMacs } from './cost.js';
+import { biasOps, convMacs, convTransposeMacs, QUANT_NOTE, quantizedOps } from './cost.js';
 import { windowOut, windowParams } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef } from './types.js';
 import { convRef, convTransposeRef } from '../kernels/reference/conv.js';
@@ -100,12 +100,13 @@ export const CONV_OPS: readonly OpDef[] = [
     int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
     fp16: FP16_ALL,
   }),
-  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], macs: convMacs(1) } }),
+  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true } }),
   defineOp({
     type: 'QLinearConv',
     attributes: CONV_ATTRIBUTES,
     shape: conv(0, 3, (c) => c.dtype(7)),
-    cost: { weights: [3], biases: [8], macs: convMacs(3), ops: biasOps(8), opsNote: BIAS_NOTE },
+    // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32).
+    cost: { weights: [3], biases: [8], buffers: [1, 2, 4, 5, 6, 7], macs: convMacs(3), ops: quantizedOps(0, 6, 8), opsNote: QUANT_NOTE, integer: true },
   }),
   defineOp({
     type: 'ConvTranspose',

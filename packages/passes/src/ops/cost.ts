@@ -34,8 +34,17 @@ export interface OpCost {
   readonly weights?: readonly number[];
   /** Input slots holding learnable non-weight parameters (biases, normalisation scale/shift). */
   readonly biases?: readonly number[];
-  /** Input slots holding non-learnable state (BatchNorm running mean/var). */
+  /**
+   * Input slots holding non-learnable state: BatchNorm running mean/var, and the scales and zero
+   * points of the quantized ops (counted at their stored dtypes, like every parameter).
+   */
   readonly buffers?: readonly number[];
+  /**
+   * Integer arithmetic (QLinearConv, MatMulInteger, QGemm…): the op's whole work — 2·MACs plus
+   * its element-wise operations (bias adds, requantization) — is reported as integer operations
+   * (`intOps`, the lecture's OPs), not FLOPs, and the roofline times it at the int8 peak.
+   */
+  readonly integer?: boolean;
   /**
    * Element-wise ops (and Concat): a constant float operand with more than one element is a
    * learnable bias-like parameter (Linear exported as MatMul + Add, position embeddings,
@@ -181,3 +190,16 @@ export const resizeOps = (c: CostContext): Count => {
   const r = Math.max(0, rank - 2);
   return { perOutput: mode === 'nearest' ? 0 : mode === 'linear' ? 2 * 2 ** r : 2 * 4 ** r };
 };
+
+/** Requantizing an integer accumulator to the output's 8-bit type: scale, round, add zero point. */
+export const REQUANT_OPS = 3;
+
+/** Element ops of a quantized op: `k` per output element plus requantization (when it has an output scale). */
+export function quantizedOps(k: number, yScaleIdx: number | null, bIdx: number | null = null): (c: CostContext) => Count {
+  return (c) => ({
+    perOutput: k + (bIdx !== null && c.node.inputs[bIdx] != null ? 1 : 0) + (yScaleIdx === null || c.node.inputs[yScaleIdx] != null ? REQUANT_OPS : 0),
+  });
+}
+
+/** The convention text of `quantizedOps`. */
+export const QUANT_NOTE = 'integer: 2·MACs + 1 per output (bias add, if any) + 3 per output (requantization, if quantized output)';

@@ -5,7 +5,7 @@
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { einsumMacs, gemmMacs, gemmOps, matmulMacs } from './cost.js';
+import { einsumMacs, gemmMacs, gemmOps, matmulMacs, QUANT_NOTE, quantizedOps } from './cost.js';
 import { broadcastShapesSymbolic, firstType, mergeDim } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef, undeclared } from './types.js';
 import { einsumRef, gemmRef, matMulRef } from '../kernels/reference/matmul.js';
@@ -118,8 +118,14 @@ export const LINEAR_OPS: readonly OpDef[] = [
     int8WeightAxis: (_node, input, rank) => (input === 1 && rank === 2 ? 1 : undefined),
     fp16: FP16_ALL,
   }),
-  defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], macs: matmulMacs() } }),
-  defineOp({ type: 'QLinearMatMul', attributes: attrs(), shape: matmul((c) => c.dtype(7), 3), cost: { weights: [3], macs: matmulMacs() } }),
+  defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: matmulMacs(), integer: true } }),
+  defineOp({
+    type: 'QLinearMatMul',
+    attributes: attrs(),
+    shape: matmul((c) => c.dtype(7), 3),
+    // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
+    cost: { weights: [3], buffers: [1, 2, 4, 5, 6, 7], macs: matmulMacs(), ops: quantizedOps(0, 6), opsNote: QUANT_NOTE, integer: true },
+  }),
   defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
   defineOp({ type: 'Det', attributes: attrs(), shape: det, cost: undeclared('a determinant (LU decomposition) is not costed') }),
 ];

@@ -12,6 +12,7 @@ import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
 import { CAST_OPS } from './cast.js';
 import { CONTROL_FLOW_OPS } from './control-flow.js';
+import { CONTRIB_QUANTIZED_OPS } from './contrib-quantized.js';
 import { CONV_OPS } from './conv.js';
 import type { OpCost } from './cost.js';
 import { BINARY_OPS, VARIADIC_OPS } from './elementwise-binary.js';
@@ -53,6 +54,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...GENERATOR_OPS,
   ...QUANTIZE_OPS,
   ...CONTROL_FLOW_OPS,
+  ...CONTRIB_QUANTIZED_OPS,
   GridSample,
 ]);
 
@@ -93,6 +95,17 @@ function facet<T>(pick: (op: OpDef) => T | undefined): Readonly<Record<string, T
 
 /** op type → cost (ops whose cost is undeclared are absent: the analysis reports them unknown). */
 export const COST_FACET: Readonly<Record<string, OpCost>> = facet((op) => (isUndeclared(op.cost) ? undefined : op.cost));
+/**
+ * `domain::type` → cost, for the ops of other domains (onnxruntime's com.microsoft quantized ops);
+ * the analysis looks a non-default-domain node up here.
+ */
+export const CONTRIB_COST_FACET: Readonly<Record<string, OpCost>> = opTable(
+  OPS.filter((op) => op.domain !== '' && !isUndeclared(op.cost)).map((op) => [opKey(op.domain, op.type), op.cost as OpCost] as [string, OpCost]),
+);
+/** `domain::type` → shape/type rule for the ops of other domains that declare one. */
+export const CONTRIB_SHAPE_FACET: Readonly<Record<string, ShapeRule>> = opTable(
+  OPS.filter((op) => op.domain !== '' && !isUndeclared(op.shape)).map((op) => [opKey(op.domain, op.type), op.shape as ShapeRule] as [string, ShapeRule]),
+);
 /** op type → shape/type rule. */
 export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
 /** op type → float32 constant-folding kernel. */

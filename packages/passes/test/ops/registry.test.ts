@@ -59,9 +59,10 @@ describe('the operator registry', () => {
   });
 
   it('derives every per-facet table from the declarations, entry by entry', () => {
-    const byType = new Map<string, OpDef>(OPS.map((op) => [op.type, op]));
+    const byType = new Map<string, OpDef>(OPS.filter((op) => op.domain === '').map((op) => [op.type, op]));
     const expectView = <T>(table: Readonly<Record<string, T>>, pick: (op: OpDef) => T | undefined): void => {
-      const want = OPS.filter((op) => pick(op) !== undefined).map((op) => op.type).sort();
+      // Per-type tables hold the default domain; other domains' costs are keyed domain::type (CONTRIB_COST_FACET).
+      const want = OPS.filter((op) => op.domain === '' && pick(op) !== undefined).map((op) => op.type).sort();
       expect(Object.keys(table).sort()).toEqual(want);
       for (const [type, v] of Object.entries(table)) expect(v, type).toBe(pick(byType.get(type)!));
     };
