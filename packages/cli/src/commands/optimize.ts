@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { cloneModel, type Model } from '@onnxkit/graph';
-import { analyzeModel, explainJson, formatPartial, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { analyzeModel, explainJson, formatPartial, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
 import { formatExplainGrouped } from '../explain.js';
@@ -72,7 +72,8 @@ export default async function optimize(input: string, positionalOutput: string |
   step.done();
 
   // Kept to measure an approximate pass's error against the float64 reference of the original.
-  const original = opts.accuracy === false ? undefined : cloneModel(model);
+  // Only when the pipeline has an approximate pass: a copy costs memory (and, for external data, reads).
+  const original = opts.accuracy !== false && resolvePipeline(names).some((p) => p.exact === false) ? cloneModel(model) : undefined;
   step = progress.step(`optimize (${names.join(', ')})`);
   const report = await runPipeline(model, names, {
     ...options,
