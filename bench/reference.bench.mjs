@@ -8,12 +8,15 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { encode } from '@onnxkit/importer';
+import { encode, load } from '@onnxkit/importer';
 import { evaluateReference } from '@onnxkit/passes';
 import { syntheticInputs, verifyModels } from '@onnxkit/runtime';
 import { createReferenceEvaluator } from '../packages/cli/dist/reference.js';
 import { buildZooModel } from '@onnxkit/zoo';
-import { CACHE, fmtMs, ratio, row, section } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, ratio, row, section, skip } from './lib.mjs';
+
+/** torchvision ViT-B/16 (fixtures/large, written by `/usr/bin/python3 fixtures/export_torchvision.py --large --only vit_b_16`). */
+const VIT = join(ROOT, 'fixtures', 'large', 'vit_b_16', 'model.onnx');
 
 /** Median wall and CPU milliseconds of `fn` over `runs` calls. */
 async function timeCpu(fn, runs) {
@@ -44,14 +47,19 @@ function ortFeeds(feeds) {
 
 export default async function () {
   section('float64 reference evaluator vs onnxruntime fp32 (1 thread, optimizations disabled)');
-  for (const name of ['resnet50', 'mobilenetv2', 'transformer']) {
-    const model = buildZooModel(name);
-    const path = join(CACHE, `reference-${name}.onnx`);
+  // The issue's three: ResNet-50, MobileNetV2 and ViT-B/16 (the torchvision export when
+  // fixtures/large has it; the zoo transformer always, as the small stand-in).
+  const names = ['resnet50', 'mobilenetv2', 'transformer'];
+  if (existsSync(VIT)) names.push('vit_b_16');
+  else skip('vit_b_16: reference / onnxruntime fp32', `${VIT} is missing: /usr/bin/python3 fixtures/export_torchvision.py --large --only vit_b_16 (the zoo transformer row stands in)`);
+  for (const name of names) {
+    const model = name === 'vit_b_16' ? load(VIT) : buildZooModel(name);
+    const path = name === 'vit_b_16' ? VIT : join(CACHE, `reference-${name}.onnx`);
     if (!existsSync(path)) writeFileSync(path, encode(model));
     const feeds = syntheticInputs(model, { seed: 0 });
     const session = await ort.InferenceSession.create(path, ORT_OPTIONS);
     const of = ortFeeds(feeds);
-    const runs = name === 'resnet50' ? 3 : 5;
+    const runs = name === 'vit_b_16' ? 1 : name === 'resnet50' ? 3 : 5;
     await session.run(of);
     const t = await timeCpu(() => session.run(of), runs);
     const r = await timeCpu(() => evaluateReference(model, feeds), runs);

@@ -5,7 +5,7 @@
  * 1. The reference itself matches onnxruntime (fp32 tolerance) on zoo ResNet-50, MobileNetV2 and
  *    the transformer.
  * 2. BN-folded ResNet-50 (the exact fold) vs the unfolded one → equivalent (within float32
- *    rounding, or outright), on seeded inputs.
+ *    rounding, or outright), on seeded inputs and on a real photograph (fixtures/photo).
  * 3. One fc-bias element shifted by ~100× the fold's rounding difference, a shift that stays
  *    inside atol 1e-5 + rtol 1e-4 (the fixed rule passes it) → NOT equivalent. The zoo's
  *    random-weight logits are ~±12, where rtol·|logit| leaves room for only ~12× the rounding
@@ -111,6 +111,23 @@ describe('verdicts against the exact math (zoo ResNet-50)', () => {
     expect(o.b.maxError).toBeLessThanOrEqual(o.budget);
     expect(o.a.sqnrDb).not.toBeNull();
   });
+
+  it('BN-folded vs unfolded on a real photograph (fixtures/photo): equivalent (within float32 rounding)', async () => {
+    // A real, ImageNet-normalised 224x224 photo (see fixtures/photo/make_photo.py), not seeded noise.
+    const photo = fileURLToPath(new URL('../../fixtures/photo/f3_224.npy', import.meta.url));
+    expect(existsSync(photo), 'fixtures/photo/f3_224.npy is missing: regenerate it with /usr/bin/python3 fixtures/photo/make_photo.py (needs python3-pil, python3-numpy)').toBe(true);
+    const input = original.graph.inputs[0]!.name;
+    const r = await verifyModels(original, folded, { inputFiles: [{ path: photo, name: input }], reference, sessionOptions: { worker } });
+    console.log(`fold on a photo: ${describeReport(r)}`);
+    expect(r.inputs.source).toBe('files');
+    expect(r.reference?.basis).toBe('reference');
+    expect(r.equivalent).toBe(true);
+    expect(['equivalent', 'equivalent within float32 rounding']).toContain(r.verdict);
+    const o = r.reference!.outputs[0]!;
+    expect(o.b.maxError).toBeLessThanOrEqual(o.budget);
+    // The photo's logits differ from the seeded input's: the verdict is not a replay of that run.
+    expect(r.outputs[0]!.maxAbsError).not.toBe(fold.outputs[0]!.maxAbsError);
+  }, 300_000);
 
   it('a one-element fc-bias shift of ~100x the rounding difference, inside atol+rtol: NOT equivalent', async () => {
     const rounding = fold.outputs[0]!.maxAbsError;

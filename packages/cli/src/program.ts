@@ -139,6 +139,7 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(new Option('--verify-each <when>', 'run verify() after each pass or change').choices(VERIFY_EACH).default('pass'))
         .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
         .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
+        .option('--no-accuracy', "skip measuring an approximate pass's output error against float64 (a few seconds)")
       .addOption(options.inputShape())
       .addOption(options.dim())
       .option('--external-data', 'store weights in <output>.data')

@@ -39,6 +39,35 @@ describe('judgeOutput', () => {
   });
 });
 
+describe('user budgets (verify --max-error / --min-sqnr)', () => {
+  // B is an approximation: 1e-2 off the exact value on one element (far beyond the rounding budget).
+  const r = ref([1, 2, 3]);
+  const a = f32([1, 2, 3]);
+  const b = f32([1, 2.01, 3]);
+  const sqnr = 10 * Math.log10(14 / 1e-4);
+  test('--max-error replaces the rounding budget: above the error passes, below it fails', () => {
+    expect(judgeOutput('y', r, a, b).pass).toBe(false);
+    const ok = judgeOutput('y', r, a, b, { maxError: 0.02 });
+    expect(ok.budget).toBe(0.02);
+    expect(ok.pass).toBe(true);
+    expect(judgeOutput('y', r, a, b, { maxError: 0.005 }).pass).toBe(false);
+  });
+
+  test('--min-sqnr alone judges by SQNR (the rounding budget is not applied); with --max-error both apply', () => {
+    const j = judgeOutput('y', r, a, b, { minSqnrDb: sqnr - 1 });
+    expect(j.b.sqnrDb).toBeCloseTo(sqnr, 3);
+    expect(j.exceeding).toBe(1); // reported ...
+    expect(j.pass).toBe(true); // ... not applied
+    const tight = judgeOutput('y', r, a, b, { minSqnrDb: sqnr + 1 });
+    expect(tight.pass).toBe(false);
+    expect(tight.reason).toMatch(/SQNR against float64 is .* dB, under the requested/);
+    expect(judgeOutput('y', r, a, b, { minSqnrDb: sqnr - 1, maxError: 0.005 }).pass).toBe(false);
+    expect(judgeOutput('y', r, a, b, { minSqnrDb: sqnr - 1, maxError: 0.02 }).pass).toBe(true);
+    // A non-finite mismatch fails whatever the SQNR budget.
+    expect(judgeOutput('y', r, a, f32([1, 2, NaN]), { minSqnrDb: -100 }).pass).toBe(false);
+  });
+});
+
 describe('verdictOf', () => {
   test('the three verdicts and the fallback', () => {
     const a = f32([1, 2]);

@@ -4,14 +4,16 @@
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
 import { resolve } from 'node:path';
-import type { Model } from '@onnxkit/graph';
-import { analyzeModel, explainJson, formatPartial, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { cloneModel, type Model } from '@onnxkit/graph';
+import { analyzeModel, explainJson, formatPartial, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { numericInputShapes, parseDimValues } from '../options.js';
 
 export interface ModelSide {
   nodes: number;
@@ -40,7 +42,7 @@ export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: 
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
-export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions): Promise<number> {
+export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions & { accuracy?: boolean }): Promise<number> {
   const mode = outputMode(opts);
   if (positionalOutput !== undefined && opts.output !== undefined && positionalOutput !== opts.output) {
     throw new CliError(`two outputs: '${positionalOutput}' and -o '${opts.output}'`, { hint: 'give the output once, as onnxkit optimize IN OUT or -o OUT' });
@@ -73,6 +75,9 @@ export default async function optimize(input: string, positionalOutput: string |
   const beforeNodes = model.graph.nodeCount;
   step.done();
 
+  // Kept to measure an approximate pass's error against the float64 reference of the original.
+  // Only when the pipeline has an approximate pass: a copy costs memory (and, for external data, reads).
+  const original = opts.accuracy !== false && resolvePipeline(names).some((p) => p.exact === false) ? cloneModel(model) : undefined;
   step = progress.step(`optimize (${names.join(', ')})`);
   const report = await runPipeline(model, names, {
     ...options,
@@ -89,12 +94,21 @@ export default async function optimize(input: string, positionalOutput: string |
   const outBytes = outputBytes(output, saved);
   step.done(fmtBytes(outBytes));
 
+  let accuracy: AccuracyReport | undefined;
+  const approximate = approximatePassesRun(report);
+  if (original && approximate.length > 0) {
+    step = progress.step(`accuracy against float64 (${approximate.join(', ')})`);
+    accuracy = await measureAccuracy(original, model, approximate, { inputShapes: numericInputShapes(opts), dimValues: parseDimValues(opts.dim) });
+    step.done(accuracy.basis === 'float64' ? `max |err| ${Math.max(...accuracy.outputs.map((o) => o.maxError)).toExponential(2)}` : accuracy.basis);
+  }
+
   const result = {
     input,
     output,
     pipeline: explainJson(report),
     before: side(model, before, inBytes, beforeHist, beforeNodes),
     after: side(model, after, outBytes),
+    ...(accuracy ? { accuracy } : {}),
   };
   if (mode.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -110,6 +124,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (explainMode) say(formatExplainGrouped(report, explainMode) + '\n\n');
   if (!mode.quiet) {
     say(formatPassTable(report, mode, explainMode !== undefined) + '\n\n' + formatBeforeAfter(result.before, result.after, mode) + '\n');
+    if (accuracy) say('\n' + formatAccuracy(accuracy, mode) + '\n\n');
     say(`wrote ${output === STDIO ? 'the model to stdout' : output}${saved.externalFiles.length ? ` + ${saved.externalFiles.join(', ')}` : ''}\n`);
   }
   return 0;
