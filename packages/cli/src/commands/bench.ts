@@ -47,7 +47,7 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
   let step: StepHandle | undefined;
   let key = '';
   // The label names what the bar counts: with --vs one tick is an interleaved pair (two runs),
-  // which is also what the result's "median of N interleaved pairs" counts.
+  // which is also what the result's "median of N interleaved pair ratios" counts.
   const unit = (phase: BenchProgress['phase']): string => (phase === 'load' ? '' : vs !== undefined ? 'pairs' : 'runs');
   const onProgress = (p: BenchProgress): void => {
     const k = `${p.phase}:${p.model}`;

@@ -99,7 +99,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (original && approximate.length > 0) {
     step = progress.step(`accuracy against float64 (${approximate.join(', ')})`);
     accuracy = await measureAccuracy(original, model, approximate, { inputShapes: numericInputShapes(opts), dimValues: parseDimValues(opts.dim) });
-    step.done(accuracy.basis === 'float64' ? `max |err| ${Math.max(...accuracy.outputs.map((o) => o.maxError)).toExponential(2)}` : accuracy.basis);
+    step.done(accuracy.basis === 'float64' ? `max |err| ${accuracy.outputs.reduce((m, o) => Math.max(m, o.maxError), -Infinity).toExponential(2)}` : accuracy.basis);
   }
 
   const result = {
