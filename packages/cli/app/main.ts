@@ -350,6 +350,17 @@ function init(): void {
   window.addEventListener('unhandledrejection', (e) => showError(`unexpected error: ${String(e.reason)}`));
   document.documentElement.dataset.state = 'ready';
   void files;
+  // `onnxkit serve MODEL` links to ?model=model/<name>: the model comes from the same local server.
+  const fromServer = new URLSearchParams(location.search).get('model');
+  if (fromServer && /^model\/[^/]+$/.test(fromServer)) void openFromServer(fromServer);
+}
+
+async function openFromServer(path: string): Promise<void> {
+  status(`loading ${path} from the local server…`);
+  const res = await fetch(path);
+  if (!res.ok) return showError(`the local server did not return ${path} (HTTP ${res.status})`);
+  const blob = await res.blob();
+  await openFiles([new File([blob], decodeURIComponent(path.slice('model/'.length)))]);
 }
 
 init();

@@ -5,7 +5,7 @@
  * (`FileReaderSync`, synchronous in workers), so only its structure is read when it opens;
  * weights are read when a pass or the encoder needs them.
  */
-import { cloneModel, OnnxkitError, type ExternalDataInfo, type Model, type TensorSource } from '@onnxkit/graph';
+import { OnnxkitError, type ExternalDataInfo, type Model, type TensorSource } from '@onnxkit/graph';
 import { decodeSource, encode, ImportError, type RangeReader } from '@onnxkit/importer/codec';
 import { analysisToJson, analyzeModel, explainJson, formatExplain, resolvePipeline, runPipeline, type AnalysisReport, type AnalyzeOptions } from '@onnxkit/passes';
 import { optimizedData, renderReport, summarizeModel, type ReportData } from '../src/report/index.js';
@@ -110,8 +110,9 @@ async function optimizeCurrent(req: OptimizeRequest): Promise<Reply> {
   const c = current!;
   const names = req.passes && req.passes.length > 0 ? req.passes : [req.preset ?? 'default'];
   resolvePipeline(names);
-  // A copy: the analysed model stays as it was opened.
-  const model = cloneModel(c.model);
+  // A fresh structure decode of the same file, as `onnxkit optimize` loads it (cloneModel would
+  // drop the codec's per-object hints and change a few bytes of the output).
+  const model = decodeSource(new BlobReader(c.file, c.file.name), { file: c.file.name, external: externalResolver(c.extra, new Set()) }).model;
   const before: AnalysisReport = analyzeModel(model, {});
   const beforeSummary = summarizeModel(model, { file: c.file.name, fileBytes: c.file.size });
   const pipeline = await runPipeline(model, names, { verify: 'pass', ...(req.disabled && req.disabled.length ? { disabled: req.disabled } : {}), passOptions: {} });

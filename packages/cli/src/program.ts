@@ -256,6 +256,24 @@ export function buildProgram(exit: (code: number) => void): Command {
     () => import('./commands/batch.js'),
   );
 
+  wire(
+    program
+      .command('serve')
+      .description('the browser app on 127.0.0.1: drop a model, analyze, optimize — computed in the page, nothing uploaded')
+      .argument('[model]', 'ONNX file the page opens on load')
+      .option('--port <n>', 'TCP port (0: any free port)', '8080')
+      .option('--open', 'launch a browser on the URL'),
+    () => import('./commands/serve.js'),
+  );
+
+  wire(
+    program
+      .command('app')
+      .description('build the browser app into a static folder that any web server can host')
+      .requiredOption('-o, --output <dir>', 'folder to write (emptied first)'),
+    () => import('./commands/app.js'),
+  );
+
   return program;
 }
 

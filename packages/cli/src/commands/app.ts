@@ -5,7 +5,7 @@
  * development dependency of the repository); the `browserOnly` plugin refuses any Node
  * built-in in the bundle, so a `node:` import anywhere in the page's code fails the build.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,12 @@ export interface AppCliOptions {
 
 export default async function app(opts: AppCliOptions): Promise<number> {
   if (!opts.output) throw new CliError('app needs -o DIR (the folder to write the static app into)');
+  if (existsSync(opts.output)) {
+    const entries = readdirSync(opts.output);
+    if (entries.length > 0 && !entries.includes('index.html')) {
+      throw new CliError(`refusing to empty '${opts.output}': it is not empty and holds no previous app build`, { hint: 'give a new or empty folder' });
+    }
+  }
   const files = await buildApp(opts.output);
   process.stdout.write(`wrote the onnxkit app to ${opts.output} (${files.length} files); open ${join(opts.output, 'index.html')} through any static web server\n`);
   return 0;
