@@ -34,5 +34,5 @@ export interface BatchRow {
   /** Symbolic input dims were bound to 1 for the numbers. */
   symbolicDimsBoundTo1?: boolean;
   optimized?: { nodes: number; params: number; macs: number; changes: number; latencyMs: number };
-  verify?: { equivalent: boolean; maxAbsError: number; reason: string | null };
+  verify?: { equivalent: boolean; verdict: string; maxAbsError: number; reason: string | null; errorVsFloat64: { a: number; b: number } | null };
 }

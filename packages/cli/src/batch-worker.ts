@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cloneModel, OnnxkitError } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
+import { createReferenceEvaluator } from './reference.js';
 import { verifyModels } from '@onnxkit/runtime';
 import type { BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
 
@@ -46,8 +47,15 @@ async function handle(task: BatchTask): Promise<BatchRow> {
       const b = analyzeModel(opt, { device, inputShapes });
       row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds * 1e3 };
       if (config.verify) {
-        const v = await verifyModels(task.file, opt, { seed: 0 });
-        row.verify = { equivalent: v.equivalent, maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)), reason: v.reason };
+        const v = await verifyModels(task.file, opt, { seed: 0, reference: createReferenceEvaluator() });
+        const judged = v.reference?.basis === 'reference' ? v.reference.outputs : null;
+        row.verify = {
+          equivalent: v.equivalent,
+          verdict: v.verdict,
+          maxAbsError: Math.max(0, ...v.outputs.map((o) => o.maxAbsError)),
+          reason: v.reason,
+          errorVsFloat64: judged && judged.length > 0 ? { a: Math.max(...judged.map((o) => o.a.maxError)), b: Math.max(...judged.map((o) => o.b.maxError)) } : null,
+        };
         if (!v.equivalent) row.ok = false;
       }
     }

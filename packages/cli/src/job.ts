@@ -7,6 +7,7 @@ import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, type PipelineReport } from '@onnxkit/passes';
 import { benchPair, compareWithRoofline, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
 import { latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
+import { createReferenceEvaluator } from './reference.js';
 import type { Progress, StepHandle } from './ui.js';
 
 export interface JobInput {
@@ -98,12 +99,13 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
       seed: o.seed,
       threads: o.threads,
       bisect: true,
+      reference: createReferenceEvaluator(),
       ...(runShapes ? { inputShapes: runShapes } : {}),
       onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
     });
     const v = result.verify;
     const worst = Math.max(0, ...v.outputs.map((x) => x.maxAbsError));
-    step.done(`${v.equivalent ? 'equivalent' : 'NOT equivalent'}, max abs error ${worst.toExponential(2)}`);
+    step.done(`${v.verdict}, max abs error ${worst.toExponential(2)}`);
   }
   if (o.benchIterations > 0) {
     const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}) };

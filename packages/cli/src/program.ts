@@ -150,10 +150,13 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--seed <n>', 'seed of the synthetic inputs', '0')
       .option('--input-shape <name=dims>', 'bind symbolic input dims, e.g. input=1x3x224x224 (repeatable)', collect)
       .option('--bisect', 'when outputs differ, find the first intermediate value that diverges')
+      .option('--no-reference', 'judge with the fixed tolerance only, without the float64 reference')
+      .option('--max-error <x>', 'accept B when every element is within this absolute error of float64 ("within the requested budget")')
+      .option('--min-sqnr <dB>', "accept B only when each output's SQNR against float64 is at least this many dB")
       .option('--bench [iterations]', 'also time both models, interleaved')
       .option('--threads <n>', 'onnxruntime intra-op threads', '1')
       .option('--json', 'machine-readable output')
-      .addHelpText('after', example(['onnxkit verify model.onnx model.opt.onnx', 'onnxkit verify a.onnx b.onnx --bisect --json', 'onnxkit verify a.onnx b.onnx --inputs test_data_set_0/input_0.pb --atol 1e-4'])),
+      .addHelpText('after', example(['onnxkit verify model.onnx model.opt.onnx', 'onnxkit verify model.onnx model.fp16.onnx --max-error 1e-2', 'onnxkit verify a.onnx b.onnx --bisect --json', 'onnxkit verify a.onnx b.onnx --inputs test_data_set_0/input_0.pb --atol 1e-4'])),
     () => import('./commands/verify.js'),
   );
 

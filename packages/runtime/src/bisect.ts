@@ -17,6 +17,11 @@
  * 3. Each chunk is run in both models on the same inputs and its values compared in order; the
  *    search stops at the first divergence, so memory stays bounded by one chunk.
  *
+ * With `reference` (float64 values of A's intermediates, from the reference evaluator) a value
+ * diverges when B's value is further from float64 than the budget of reference-judge.ts (2× A's
+ * own error + 4 ulp), not when it merely differs by rounding; values the reference did not
+ * produce fall back to the fixed tolerance.
+ *
  * Names must mean the same thing in both models: a rewrite that keeps a name for a value that
  * legitimately changes (e.g. a Conv output after folding a BatchNorm into it) shows up as a
  * divergence at that value.
@@ -24,6 +29,7 @@
 import { cloneModel, dataTypeInfo, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { compareTensors, toleranceFor, type CompareOptions, type TensorComparison } from './compare.js';
+import { judgeOutput, type OutputJudgement, type ReferenceValue } from './reference-judge.js';
 import { RuntimeError, VerifyError } from './errors.js';
 import { createSession, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
 import { isOrtIoType } from './wire.js';
@@ -37,6 +43,8 @@ export interface Divergence {
   /** Position of that node in A's graph order. */
   nodeIndex: number;
   comparison: TensorComparison;
+  /** The float64 judgement of this value (when bisecting against the reference). */
+  judgement?: OutputJudgement;
 }
 
 /** Sent before each chunk runs. */
@@ -53,6 +61,8 @@ export interface BisectOptions extends Pick<CompareOptions, 'atol' | 'rtol'> {
   chunkValues?: number;
   /** Estimated activation bytes per chunk (default 512 MiB). */
   chunkBytes?: number;
+  /** Float64 values of A's intermediates by name: judge against them instead of the fixed tolerance. */
+  reference?: ReadonlyMap<string, ReferenceValue>;
   /** Session options for the exposing copies (threads, optimization level — default 'disabled'). */
   sessionOptions?: SessionOptions;
   onProgress?: (p: BisectProgress) => void;
@@ -258,13 +268,17 @@ export async function bisectModels(
         const tb = rb.get(c.name)!;
         checked++;
         const tol = toleranceFor(c.name, ta.dtype, options);
-        if (!compareTensors(ta, tb, tol, { name: c.name, stats: 'verdict' }).pass) {
+        const ref = options.reference?.get(c.name);
+        const judgement = ref !== undefined ? judgeOutput(c.name, ref, ta, tb) : undefined;
+        const diverges = judgement !== undefined ? !judgement.pass : !compareTensors(ta, tb, tol, { name: c.name, stats: 'verdict' }).pass;
+        if (diverges) {
           return {
             firstDivergence: {
               value: c.name,
               node: { name: c.node.name, opType: c.node.opType },
               nodeIndex: c.nodeIndex,
               comparison: compareTensors(ta, tb, tol, { name: c.name }),
+              ...(judgement !== undefined ? { judgement } : {}),
             },
             candidates: sized.length,
             valuesChecked: checked,

@@ -84,3 +84,17 @@ export {
 } from './verify.js';
 export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
+export {
+  judgeOutput,
+  ulpAt,
+  ruleText,
+  verdictOf,
+  REFERENCE_RULE,
+  type ReferenceEvaluator,
+  type ReferenceRun,
+  type ReferenceValue,
+  type ReferenceJudgement,
+  type OutputJudgement,
+  type ModelErrorStats,
+  type Verdict,
+} from './reference-judge.js';

@@ -4,6 +4,12 @@
  * output compared (see compare.ts for the element rule), optionally the first diverging
  * intermediate value located (bisect.ts) and both models timed interleaved (bench.ts).
  *
+ * With a float64 reference evaluator (`options.reference`, injected by the cli) every output is
+ * judged against the exact math instead of a fixed tolerance (reference-judge.ts): verdicts
+ * `equivalent`, `equivalent within float32 rounding`, `NOT equivalent` (or `within the requested
+ * budget` with maxError/minSqnrDb). When the reference cannot evaluate model A the fixed
+ * tolerance decides and `reference.basis` is 'fixed-tolerance' with the node it stopped at.
+ *
  * Outcomes: a report with `equivalent: true | false` (a verdict, exit code 0 or 1 in the CLI),
  * or a thrown VerifyError / RuntimeError for requests that cannot be answered (models A and B
  * with different inputs or outputs, missing or misshaped inputs, a model onnxruntime cannot load
@@ -16,11 +22,12 @@ import { compareOutputs, type CompareOptions, type TensorComparison } from './co
 import { VerifyError } from './errors.js';
 import { loadInputs, type InputFile } from './load-inputs.js';
 import { createSession, feedsToMap, formatMetadata, type Feeds, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
+import { judgeOutput, REFERENCE_RULE, ruleText, verdictOf, type ReferenceEvaluator, type ReferenceJudgement, type ReferenceValue, type Verdict } from './reference-judge.js';
 import { describeSynthetic, syntheticInputs, type SyntheticDescription, type SyntheticOptions } from './synthetic.js';
 import { defaultWorker } from './worker-client.js';
 
 export interface VerifyProgress {
-  phase: 'load' | 'inputs' | 'run' | 'compare' | 'bisect' | 'bench' | 'done';
+  phase: 'load' | 'inputs' | 'run' | 'compare' | 'reference' | 'bisect' | 'bench' | 'done';
   /** 'A' or 'B' when the step concerns one model. */
   model?: 'A' | 'B';
   message: string;
@@ -51,6 +58,12 @@ export interface VerifyOptions extends Pick<CompareOptions, 'atol' | 'rtol' | 'p
   /** Extra options for both sessions (e.g. externalDataDir, timeouts). */
   sessionOptions?: SessionOptions;
   onProgress?: (p: VerifyProgress) => void;
+  /** The float64 reference (judge against the exact math); omitted: the fixed tolerance decides. */
+  reference?: ReferenceEvaluator;
+  /** Accept B when every element is within this absolute error of float64 ("within the requested budget"). */
+  maxError?: number;
+  /** Accept B only when its SQNR against float64 is at least this many dB, per output. */
+  minSqnrDb?: number;
 }
 
 export interface FileInputsDescription {
@@ -79,7 +92,11 @@ export interface VerifyLatency {
 }
 
 export interface VerifyReport {
+  /** True for the verdicts `equivalent`, `equivalent within float32 rounding` and `within the requested budget`. */
   equivalent: boolean;
+  verdict: Verdict;
+  /** The float64 judgement (null when no reference evaluator was given). */
+  reference: ReferenceJudgement | null;
   /** Why not equivalent (null when equivalent). */
   reason: string | null;
   models: { a: string; b: string };
@@ -92,7 +109,7 @@ export interface VerifyReport {
   firstDivergence?: Divergence | null;
   bisect?: { candidates: number; valuesChecked: number; chunks: number; skipped: { value: string; reason: string }[]; ms: number };
   latency?: VerifyLatency;
-  timings: { createMs: { a: number; b: number }; runMs: { a: number; b: number }; compareMs: number; totalMs: number };
+  timings: { createMs: { a: number; b: number }; runMs: { a: number; b: number }; compareMs: number; referenceMs: number; totalMs: number };
 }
 
 function label(m: Model | string, fallback: string): string {
@@ -186,20 +203,53 @@ export async function verifyModels(a: Model | string, b: Model | string, options
     progress({ phase: 'compare', message: 'comparing outputs' });
     const tc = performance.now();
     const cmp = compareOutputs(ra.outputs, rb.outputs, { atol: options.atol, rtol: options.rtol, perOutput: options.perOutput, outputs: sa.outputs.map((o) => o.name) });
-    const compareMs = performance.now() - tc;
+    let compareMs = performance.now() - tc;
+
+    const user = options.maxError !== undefined || options.minSqnrDb !== undefined;
+    if (user && options.reference === undefined) {
+      throw new VerifyError('--max-error/--min-sqnr need the float64 reference, which is not available here', { code: 'VERIFY_NO_REFERENCE', hint: 'run verify from the onnxkit cli, which provides the reference' });
+    }
+    let judgement: ReferenceJudgement | null = null;
+    let referenceValues: ReadonlyMap<string, ReferenceValue> | undefined;
+    let referenceMs = 0;
+    if (options.reference !== undefined) {
+      progress({ phase: 'reference', message: 'evaluating A in float64 (reference)' });
+      const tr = performance.now();
+      // With --bisect, keep every intermediate: bisection then judges each against float64.
+      const run = await options.reference.evaluate(a, feeds, { externalDataDir: options.sessionOptions?.externalDataDir, ...(options.bisect ? { extraOutputs: 'all' as const } : {}) });
+      if (run.ok && run.extra !== undefined) referenceValues = run.extra;
+      referenceMs = performance.now() - tr;
+      const budgets = { maxError: options.maxError, minSqnrDb: options.minSqnrDb };
+      const rule = { k: REFERENCE_RULE.k, ulps: REFERENCE_RULE.ulps, text: ruleText(budgets), maxError: options.maxError ?? null, minSqnrDb: options.minSqnrDb ?? null };
+      if (run.ok) {
+        const tj = performance.now();
+        const names = sa.outputs.map((o) => o.name);
+        const outputs = names.map((name) => judgeOutput(name, run.outputs.get(name), ra.outputs.get(name)!, rb.outputs.get(name)!, budgets));
+        compareMs += performance.now() - tj;
+        judgement = { basis: 'reference', unavailable: null, rule, outputs, ms: run.ms };
+      } else {
+        if (user) {
+          throw new VerifyError(`--max-error/--min-sqnr need the float64 reference, which cannot evaluate ${run.node}: ${run.reason}`, { code: 'VERIFY_NO_REFERENCE', hint: 'drop --max-error/--min-sqnr to use the fixed tolerance' });
+        }
+        judgement = { basis: 'fixed-tolerance', unavailable: { node: run.node, op: run.op, reason: run.reason }, rule, outputs: [], ms: run.ms };
+      }
+    }
+    const v = verdictOf(cmp, judgement?.basis === 'reference' ? judgement.outputs : null, user);
 
     const report: VerifyReport = {
-      equivalent: cmp.equivalent,
-      reason: cmp.reason,
+      equivalent: v.equivalent,
+      verdict: v.verdict,
+      reference: judgement,
+      reason: v.reason,
       models: { a: la, b: lb },
       outputs: cmp.outputs,
       compared: cmp.compared,
       inputs,
       tolerance: { atol: options.atol ?? null, rtol: options.rtol ?? null, perOutput: { ...options.perOutput } },
-      timings: { createMs: { a: sa.createMs, b: sb.createMs }, runMs: { a: ra.ms, b: rb.ms }, compareMs, totalMs: 0 },
+      timings: { createMs: { a: sa.createMs, b: sb.createMs }, runMs: { a: ra.ms, b: rb.ms }, compareMs, referenceMs, totalMs: 0 },
     };
 
-    if (options.bisect && !cmp.equivalent && cmp.compared > 0) {
+    if (options.bisect && !report.equivalent && cmp.compared > 0) {
       // The sessions' memory is not needed while bisecting.
       await sa.release();
       await sb.release();
@@ -209,6 +259,7 @@ export async function verifyModels(a: Model | string, b: Model | string, options
         ...bo,
         atol: options.atol,
         rtol: options.rtol,
+        ...(judgement?.basis === 'reference' && referenceValues !== undefined ? { reference: referenceValues } : {}),
         worker,
         labels: { a: la, b: lb },
         sessionOptions: { ...sessionOptions, worker },
@@ -244,7 +295,7 @@ export async function verifyModels(a: Model | string, b: Model | string, options
       };
     }
     report.timings.totalMs = performance.now() - t0;
-    progress({ phase: 'done', message: report.equivalent ? 'equivalent' : `not equivalent: ${report.reason}` });
+    progress({ phase: 'done', message: report.equivalent ? report.verdict : `not equivalent: ${report.reason}` });
     return report;
   } finally {
     await sa?.release().catch(() => undefined);

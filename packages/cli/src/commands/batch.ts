@@ -114,7 +114,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
           r.peakMemoryBytes === undefined ? '—' : fmtBytes(r.peakMemoryBytes),
           r.latencyMs === undefined ? '—' : fmtDuration(r.latencyMs),
           ...(data.pipeline ? [fmtInt(r.optimized?.nodes), fmtInt(r.optimized?.changes)] : []),
-          ...(data.verify ? [r.verify ? (r.verify.equivalent ? 'yes' : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
+          ...(data.verify ? [r.verify ? (r.verify.equivalent ? (r.verify.verdict === 'equivalent' ? 'yes' : `yes (${r.verify.verdict})`) : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
           r.ok ? paint(mode, 'green', 'ok') : paint(mode, 'red', r.error ?? 'not equivalent'),
         ]),
         mode,
@@ -158,6 +158,7 @@ function toHtml(s: { folder: string; models: number; failed: number; device: str
         ] as Col[])
       : []),
     ['equivalent', (r) => (r.verify ? (r.verify.equivalent ? 'yes' : 'NO') : '—')],
+    ['verdict', (r) => r.verify?.verdict ?? '—'],
     ['status', (r) => (r.ok ? 'ok' : (r.error ?? 'not equivalent'))],
   ];
   const head = cols.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('');

@@ -132,6 +132,10 @@ export interface DemoSummary {
   /** Whether the 95% confidence interval of each ratio excludes 1 ('same': within the noise). */
   measuredVerdict: { all: 'faster' | 'slower' | 'same' | null; disabled: 'faster' | 'slower' | 'same' | null };
   equivalent: boolean | null;
+  /** 'equivalent', 'equivalent within float32 rounding', 'NOT equivalent' (null: not verified). */
+  verdict: string | null;
+  /** Worst error of each model against the float64 reference (null: reference not used). */
+  errorVsFloat64: { a: number; b: number; budget: number } | null;
   maxAbsError: number | null;
   maxRelError: number | null;
   changes: number;
@@ -160,6 +164,11 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     measuredVerdict: { all: r.benchAll?.ratio.verdict ?? null, disabled: r.benchProfiled?.ratio.verdict ?? null },
     ...(r.boundDims ? { boundDims: r.boundDims } : {}),
     equivalent: r.verify?.equivalent ?? null,
+    verdict: r.verify?.verdict ?? null,
+    errorVsFloat64:
+      r.verify?.reference?.basis === 'reference' && r.verify.reference.outputs.length > 0
+        ? { a: Math.max(...r.verify.reference.outputs.map((x) => x.a.maxError)), b: Math.max(...r.verify.reference.outputs.map((x) => x.b.maxError)), budget: Math.min(...r.verify.reference.outputs.map((x) => x.budget)) }
+        : null,
     maxAbsError: outs.length ? Math.max(...outs.map((x) => x.maxAbsError)) : null,
     maxRelError: outs.length ? Math.max(...outs.map((x) => x.maxRelError)) : null,
     changes: o.pipeline.totalChanges,
@@ -190,7 +199,7 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     s.equivalent === null
       ? 'not verified'
       : s.equivalent
-        ? paint(mode, 'green', `equivalent — max abs error ${s.maxAbsError?.toExponential(2)}, max rel error ${s.maxRelError?.toExponential(2)}`)
+        ? paint(mode, 'green', `${s.verdict ?? 'equivalent'} — max abs error ${s.maxAbsError?.toExponential(2)}, max rel error ${s.maxRelError?.toExponential(2)}${s.errorVsFloat64 ? `; vs float64: original ${s.errorVsFloat64.a.toExponential(2)}, optimized ${s.errorVsFloat64.b.toExponential(2)} (budget ${s.errorVsFloat64.budget.toExponential(2)})` : ''}`)
         : paint(mode, 'red', `NOT equivalent — max abs error ${s.maxAbsError?.toExponential(2)}, max rel error ${s.maxRelError?.toExponential(2)}`);
   return [
     `${paint(mode, 'bold', s.model)}: ${s.changes} rewrites by the '${s.preset}' preset`,

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
+import { createReferenceEvaluator } from '../reference.js';
 import { benchPair, compareWithRoofline, verifyModels } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
@@ -82,10 +83,10 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     };
     if (opts.verify !== false) {
       step = progress.step('verify in onnxruntime');
-      const v = await verifyModels(file, other, { seed, threads, bisect: true });
+      const v = await verifyModels(file, other, { seed, threads, bisect: true, reference: createReferenceEvaluator() });
       equivalent = v.equivalent;
       d.verification = verificationData(v, 'disabled');
-      step.done(v.equivalent ? 'equivalent' : 'NOT equivalent');
+      step.done(v.verdict);
     }
     if (benchIterations > 0) {
       step = progress.step('benchmark both, interleaved (profiled)');

@@ -1,9 +1,12 @@
 /**
  * `onnxkit verify A B`: are two models numerically the same in onnxruntime (and is B faster)?
- * Exit 0 when equivalent, 1 when not, 2 on bad input.
+ * Judged against a float64 evaluation of A (the reference) when it can run A; otherwise by the
+ * fixed tolerance, labelled as such. Exit 0 when equivalent (or within float32 rounding, or
+ * within the requested budget), 1 when not, 2 on bad input.
  */
 import { verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { CliError, EXIT } from '../errors.js';
+import { createReferenceEvaluator } from '../reference.js';
 import { parseInputFiles, parsePerOutput, positive } from '../options.js';
 import { intOption, parseInputShapes } from '../program.js';
 import { fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
@@ -17,6 +20,9 @@ export interface VerifyCliOptions {
   seed?: string;
   inputShape?: string[];
   bisect?: boolean;
+  reference?: boolean;
+  maxError?: string;
+  minSqnr?: string;
   bench?: string | boolean;
   threads?: string;
 }
@@ -44,6 +50,9 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
     seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
     ...(opts.inputShape ? { inputShapes: numericShapes(parseInputShapes(opts.inputShape)) } : {}),
     bisect: opts.bisect === true,
+    ...(opts.reference !== false ? { reference: createReferenceEvaluator() } : {}),
+    ...(opts.maxError !== undefined ? { maxError: positive('--max-error', opts.maxError) } : {}),
+    ...(opts.minSqnr !== undefined ? { minSqnrDb: finiteNumber('--min-sqnr', opts.minSqnr) } : {}),
     ...(benchIterations !== undefined ? { bench: { iterations: benchIterations } } : {}),
     threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
     onProgress,
@@ -52,6 +61,12 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   if (mode.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(formatVerify(report, mode) + '\n');
   return report.equivalent ? EXIT.ok : EXIT.checkFailed;
+}
+
+function finiteNumber(flag: string, v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${flag}: '${v}' is not a number`);
+  return x;
 }
 
 function numericShapes(shapes: Record<string, (number | string)[]> | undefined): Record<string, number[]> | undefined {
@@ -68,6 +83,37 @@ function numericShapes(shapes: Record<string, (number | string)[]> | undefined):
 
 const sci = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toPrecision(3) : x.toExponential(2));
 
+const db = (x: number | null): string => (x === null ? '∞' : Number.isFinite(x) ? x.toFixed(1) : '-∞');
+
+/** The float64 table (per output: both models' error against float64, SQNR, the budget), or the fallback line. */
+function formatReference(r: VerifyReport, mode: OutputMode): string[] {
+  const ref = r.reference;
+  if (ref === null) return [];
+  if (ref.basis === 'fixed-tolerance') {
+    return [paint(mode, 'yellow', `float64 reference unavailable: ${ref.unavailable?.reason ?? 'unknown reason'} — falling back to the fixed tolerance`), ''];
+  }
+  return [
+    table(
+      ['output', 'A max err', 'A mean err', 'A SQNR dB', 'B max err', 'B mean err', 'B SQNR dB', 'budget', 'over budget', ''],
+      ref.outputs.map((o) => [
+        o.name,
+        sci(o.a.maxError),
+        sci(o.a.meanError),
+        db(o.a.sqnrDb),
+        sci(o.b.maxError),
+        sci(o.b.meanError),
+        db(o.b.sqnrDb),
+        o.exact ? 'exact' : sci(o.budget),
+        `${fmtInt(o.exceeding)} / ${fmtInt(o.compared)}`,
+        o.pass ? paint(mode, 'green', '✔') : paint(mode, 'red', '✖'),
+      ]),
+      mode,
+    ),
+    `errors against a float64 evaluation of A (${fmtDuration(ref.ms)}); budget = ${ref.rule.text}`,
+    '',
+  ];
+}
+
 export function formatVerify(r: VerifyReport, mode: OutputMode): string {
   const lines: string[] = [];
   lines.push(
@@ -77,9 +123,10 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
         o.name,
         o.dtypeA ?? '?',
         o.shapeA ? `[${o.shapeA.join(',')}]` : '?',
-        sci(o.maxAbsError),
+        // Never "max abs 0, cosine 1" for a pair that differs only in NaN/Inf elements.
+        o.mismatches > 0 && o.maxAbsError === 0 ? `0 finite (${fmtInt(o.nan.a + o.inf.a)}/${fmtInt(o.nan.b + o.inf.b)} non-finite)` : sci(o.maxAbsError),
         sci(o.maxRelError),
-        o.cosine === null ? '—' : o.cosine.toFixed(6),
+        o.cosine === null ? '—' : o.mismatches > 0 && o.cosine >= 0.9999995 ? '≈1 (differs)' : o.cosine.toFixed(6),
         `${fmtInt(o.mismatches)} / ${fmtInt(o.total)}`,
         o.pass ? paint(mode, 'green', '✔') : paint(mode, 'red', `✖ ${o.reason ?? ''}`.trim()),
       ]),
@@ -87,16 +134,22 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
     ),
   );
   lines.push('');
+  lines.push(...formatReference(r, mode));
   const tol = r.tolerance.atol === null && r.tolerance.rtol === null ? 'per-dtype defaults' : `atol ${r.tolerance.atol ?? 'default'}, rtol ${r.tolerance.rtol ?? 'default'}`;
   const inputs = r.inputs.source === 'files' ? `inputs from ${r.inputs.files.join(', ')}` : r.inputs.source === 'given' ? 'given inputs' : `synthetic inputs (seed ${(r.inputs as { seed?: number }).seed ?? 0})`;
-  const verdict = r.equivalent ? paint(mode, 'green', 'equivalent') : paint(mode, 'red', `NOT equivalent${r.reason ? `: ${r.reason}` : ''}`);
-  lines.push(`${paint(mode, 'bold', verdict)} — ${fmtInt(r.compared)} elements compared; ${tol}; ${inputs}`);
+  const verdict = r.equivalent ? paint(mode, 'green', r.verdict) : paint(mode, 'red', `NOT equivalent${r.reason ? `: ${r.reason}` : ''}`);
+  const basis = r.reference?.basis === 'reference' ? `judged against float64 (${r.reference.rule.text}); fixed tolerance ${tol}` : `${r.reference ? 'FALLBACK: fixed tolerance ' : ''}${tol}`;
+  lines.push(`${paint(mode, 'bold', verdict)} — ${fmtInt(r.compared)} elements compared; ${basis}; ${inputs}`);
   if (r.firstDivergence !== undefined) {
     const d = r.firstDivergence;
     lines.push(
       d === null
-        ? 'bisect: no intermediate value shared by both models diverges'
-        : `first divergence: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; max abs ${sci(d.comparison.maxAbsError)}, ${fmtInt(d.comparison.mismatches)} mismatches)`,
+        ? r.reference?.basis === 'reference'
+          ? 'bisect: no intermediate value shared by both models exceeds the float64 budget'
+          : 'bisect: no intermediate value shared by both models diverges'
+        : d.judgement !== undefined
+          ? `first value over the float64 budget: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; B max err ${sci(d.judgement.b.maxError)} vs A ${sci(d.judgement.a.maxError)}, budget ${sci(d.judgement.budget)}, ${fmtInt(d.judgement.exceeding)} elements over)`
+          : `first divergence: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; max abs ${sci(d.comparison.maxAbsError)}, ${fmtInt(d.comparison.mismatches)} mismatches)`,
     );
   }
   if (r.latency) {

@@ -125,6 +125,17 @@ export function verificationData(v: VerifyReport, graphOptimizationLevel?: strin
   const fd = v.firstDivergence;
   return {
     equivalent: v.equivalent,
+    verdict: v.verdict,
+    ...(v.reference
+      ? {
+          reference: {
+            basis: v.reference.basis,
+            unavailable: v.reference.unavailable?.reason ?? null,
+            rule: v.reference.rule.text,
+            outputs: v.reference.outputs.map((o) => ({ name: o.name, aMaxError: o.a.maxError, aMeanError: o.a.meanError, aSqnrDb: o.a.sqnrDb, bMaxError: o.b.maxError, bMeanError: o.b.meanError, bSqnrDb: o.b.sqnrDb, budget: o.budget, exceeding: o.exceeding, pass: o.pass })),
+          },
+        }
+      : {}),
     reason: v.reason,
     tolerance: { atol: v.tolerance.atol, rtol: v.tolerance.rtol, perOutput: { ...v.tolerance.perOutput } },
     outputs: v.outputs.map((o) => ({

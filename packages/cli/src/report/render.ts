@@ -240,6 +240,18 @@ function fmtCosine(c: number | null): string {
   return c.toFixed(6);
 }
 
+/** Both models' error against the float64 reference, per output (or the fallback line). */
+function referenceTable(v: ReportVerification): string {
+  const r = v.reference;
+  if (r === undefined) return '';
+  if (r.basis === 'fixed-tolerance') return `<p class="muted">Float64 reference unavailable (${esc(r.unavailable ?? '')}); judged by the fixed tolerance below.</p>`;
+  const e = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
+  const db = (x: number | null): string => (x === null ? '∞' : x.toFixed(1));
+  const rows = r.outputs.map((o) => `<tr><td>${esc(o.name)}</td><td class="num">${e(o.aMaxError)}</td><td class="num">${e(o.aMeanError)}</td><td class="num">${db(o.aSqnrDb)}</td><td class="num">${e(o.bMaxError)}</td><td class="num">${e(o.bMeanError)}</td><td class="num">${db(o.bSqnrDb)}</td><td class="num">${e(o.budget)}</td><td class="num">${fmtInt(o.exceeding)}</td><td>${o.pass ? '✓' : '✗'}</td></tr>`).join('');
+  return `<p class="caption">Judged against a float64 evaluation of the original: ${esc(r.rule)}.</p>
+<table><thead><tr><th>output</th><th class="num">A max err</th><th class="num">A mean err</th><th class="num">A SQNR dB</th><th class="num">B max err</th><th class="num">B mean err</th><th class="num">B SQNR dB</th><th class="num">budget</th><th class="num">over budget</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 function verificationBlock(v: ReportVerification): string {
   const tol = v.tolerance.atol !== null || v.tolerance.rtol !== null ? `atol ${v.tolerance.atol ?? 'default'}, rtol ${v.tolerance.rtol ?? 'default'}` : 'per-dtype defaults';
   const rows = v.outputs
@@ -258,7 +270,8 @@ function verificationBlock(v: ReportVerification): string {
         ? '<p class="muted">Bisection found no diverging intermediate value.</p>'
         : `<p>First diverging value: <code>${esc(v.firstDivergence.value)}</code> from ${esc(v.firstDivergence.opType)} <code>${esc(v.firstDivergence.node)}</code> (max abs error ${v.firstDivergence.maxAbsError.toExponential(2)}).</p>`;
   return `<div data-block="verification"><h3>Equivalence (onnxruntime-node)</h3>
-<p>${v.equivalent ? '<span class="verdict ok">✓ equivalent</span>' : '<span class="verdict fail">✗ not equivalent</span>'} ${v.reason ? esc(v.reason) : ''}</p>
+<p>${v.equivalent ? `<span class="verdict ok">✓ ${esc(v.verdict ?? 'equivalent')}</span>` : '<span class="verdict fail">✗ not equivalent</span>'} ${v.reason ? esc(v.reason) : ''}</p>
+${referenceTable(v)}
 <p class="caption">Tolerances: ${esc(tol)}; an element fails only when it exceeds both atol and rtol·|reference|. ${v.inputs ? `Inputs: ${esc(v.inputs)}.` : ''} ${v.graphOptimizationLevel ? `onnxruntime graph optimizations: ${esc(v.graphOptimizationLevel)}.` : ''} ${v.compared !== undefined ? `${fmtInt(v.compared)} elements compared.` : ''}</p>
 <table><thead><tr><th>output</th><th>dtype</th><th>shape</th><th class="num">max abs error</th><th class="num">max rel error</th><th class="num">cosine</th><th class="num">mismatches</th><th class="num">atol / rtol</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>
 ${div}</div>`;

@@ -103,6 +103,14 @@ export interface ReportOutputComparison {
 
 export interface ReportVerification {
   readonly equivalent: boolean;
+  /** The verdict in words ('equivalent', 'equivalent within float32 rounding', …) and the float64 judgement summary. */
+  readonly verdict?: string;
+  readonly reference?: {
+    readonly basis: 'reference' | 'fixed-tolerance';
+    readonly unavailable: string | null;
+    readonly rule: string;
+    readonly outputs: readonly { readonly name: string; readonly aMaxError: number; readonly aMeanError: number; readonly aSqnrDb: number | null; readonly bMaxError: number; readonly bMeanError: number; readonly bSqnrDb: number | null; readonly budget: number; readonly exceeding: number; readonly pass: boolean }[];
+  };
   /** Why not equivalent (null when equivalent). */
   readonly reason: string | null;
   /** Tolerances requested (null: the per-dtype default, see each output's atol/rtol). */

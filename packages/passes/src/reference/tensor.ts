@@ -1,0 +1,273 @@
+/**
+ * RefTensor helpers: widening IR tensors to float64, narrowing back for comparisons, shape and
+ * broadcasting arithmetic, and the one allocation path (checked against the memory budget).
+ */
+import { DataType, Tensor, type Node } from '@onnxkit/graph';
+import { ReferenceInputError } from './errors.js';
+import type { RefTensor } from './types.js';
+
+/** The element types the reference holds as bigints. */
+export function isBigIntDtype(dtype: DataType): boolean {
+  return dtype === DataType.INT64 || dtype === DataType.UINT64;
+}
+
+export function isFloatDtype(dtype: DataType): boolean {
+  return (
+    dtype === DataType.FLOAT ||
+    dtype === DataType.DOUBLE ||
+    dtype === DataType.FLOAT16 ||
+    dtype === DataType.BFLOAT16 ||
+    (dtype >= DataType.FLOAT8E4M3FN && dtype <= DataType.FLOAT8E5M2FNUZ) ||
+    dtype === DataType.FLOAT4E2M1 ||
+    dtype === DataType.FLOAT8E8M0
+  );
+}
+
+export function isIntegerDtype(dtype: DataType): boolean {
+  return (
+    dtype === DataType.INT8 ||
+    dtype === DataType.UINT8 ||
+    dtype === DataType.INT16 ||
+    dtype === DataType.UINT16 ||
+    dtype === DataType.INT32 ||
+    dtype === DataType.UINT32 ||
+    dtype === DataType.INT64 ||
+    dtype === DataType.UINT64 ||
+    dtype === DataType.INT4 ||
+    dtype === DataType.UINT4 ||
+    dtype === DataType.INT2 ||
+    dtype === DataType.UINT2
+  );
+}
+
+/** Numeric (held as Float64Array): every float and every integer type narrower than 64 bits. */
+export function isF64Dtype(dtype: DataType): boolean {
+  return isFloatDtype(dtype) || (isIntegerDtype(dtype) && !isBigIntDtype(dtype));
+}
+
+// ---- the memory budget -------------------------------------------------------------------
+
+/**
+ * Bytes a kernel may still allocate during the current node. The engine sets it before each node
+ * (limit minus live bytes) so an output that cannot fit is refused before it is allocated.
+ */
+let budget = Infinity;
+
+/** Internal: an allocation over the budget; the engine turns it into ReferenceMemoryError. */
+export class ReferenceBudgetFault extends Error {
+  constructor(readonly bytes: number) {
+    super(`allocation of ${bytes} bytes over the reference memory budget`);
+  }
+}
+
+export function setAllocationBudget(bytes: number): void {
+  budget = bytes;
+}
+
+function charge(bytes: number): void {
+  if (bytes > budget) throw new ReferenceBudgetFault(bytes);
+}
+
+export function allocF64(n: number): Float64Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`an output of ${n} elements cannot exist`);
+  charge(n * 8);
+  return new Float64Array(n);
+}
+
+export function allocI64(n: number): BigInt64Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`an output of ${n} elements cannot exist`);
+  charge(n * 8);
+  return new BigInt64Array(n);
+}
+
+export function allocBools(n: number): boolean[] {
+  charge(n * 8);
+  return new Array<boolean>(n).fill(false);
+}
+
+/** Bytes a RefTensor holds (booleans and strings counted at 8 bytes per element). */
+export function refBytes(t: RefTensor): number {
+  const d = t.data;
+  if (d instanceof Float64Array || d instanceof BigInt64Array) return d.byteLength;
+  if (t.dtype === DataType.STRING) {
+    let n = 0;
+    for (const s of d as readonly string[]) n += 16 + s.length * 2;
+    return n;
+  }
+  return d.length * 8;
+}
+
+// ---- construction -----------------------------------------------------------------------
+
+export function sizeOf(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function stridesOf(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i]!;
+  }
+  return s;
+}
+
+export function ref(dtype: DataType, dims: readonly number[], data: RefTensor['data']): RefTensor {
+  return { dtype, dims: [...dims], data };
+}
+
+/** Widens an IR tensor: floats/small ints to float64, int64 stays bigint, bool, string. */
+export function refFromTensor(t: Tensor): RefTensor {
+  const dims = [...t.dims];
+  if (t.dtype === DataType.STRING) return { dtype: t.dtype, dims, data: t.texts() };
+  if (t.dtype === DataType.BOOL) {
+    const a = t.toArray();
+    const out = new Array<boolean>(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = a[i] !== 0;
+    return { dtype: t.dtype, dims, data: out };
+  }
+  if (isBigIntDtype(t.dtype)) return { dtype: t.dtype, dims, data: t.toBigInt64() };
+  if (t.dtype === DataType.COMPLEX64 || t.dtype === DataType.COMPLEX128) {
+    throw new RangeError(`tensor '${t.name}': complex element types are not supported by the float64 reference`);
+  }
+  const a = t.toArray();
+  if (a instanceof Float32Array || a instanceof Int32Array || a instanceof Int8Array || a instanceof Uint8Array || a instanceof Int16Array || a instanceof Uint32Array) {
+    if (t.dtype === DataType.FLOAT || t.dtype === DataType.INT32 || t.dtype === DataType.INT8 || t.dtype === DataType.UINT8 || t.dtype === DataType.INT16 || t.dtype === DataType.UINT32) {
+      return { dtype: t.dtype, dims, data: Float64Array.from(a as ArrayLike<number>) };
+    }
+  }
+  if (a instanceof Float64Array) return { dtype: t.dtype, dims, data: Float64Array.from(a) };
+  return { dtype: t.dtype, dims, data: t.toFloat64() };
+}
+
+/** Float64 values of a numeric RefTensor (bigints converted; bools as 0/1). */
+export function f64Of(t: RefTensor): Float64Array {
+  const d = t.data;
+  if (d instanceof Float64Array) return d;
+  if (d instanceof BigInt64Array) {
+    const out = new Float64Array(d.length);
+    for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+    return out;
+  }
+  if (t.dtype === DataType.BOOL) {
+    const b = d as readonly boolean[];
+    const out = new Float64Array(b.length);
+    for (let i = 0; i < b.length; i++) out[i] = b[i] ? 1 : 0;
+    return out;
+  }
+  throw new RangeError('string tensor has no numeric values');
+}
+
+/** Integer values of a shape-like input as exact numbers (throws ReferenceInputError when unsafe). */
+export function intsOf(node: Node, t: RefTensor, what: string): number[] {
+  const d = t.data;
+  const out: number[] = [];
+  if (d instanceof BigInt64Array) {
+    for (const v of d) {
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        // Slice bounds like INT64_MAX mean "to the end": clamp, callers clamp again.
+        out.push(v > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER);
+      } else out.push(Number(v));
+    }
+    return out;
+  }
+  if (d instanceof Float64Array) {
+    for (const v of d) {
+      if (!Number.isInteger(v)) throw new ReferenceInputError(node, `${what} holds a non-integer value ${v}`);
+      out.push(v);
+    }
+    return out;
+  }
+  throw new ReferenceInputError(node, `${what} must be an integer tensor`);
+}
+
+export function normAxis(node: Node, axis: number, rank: number, what = 'axis'): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ReferenceInputError(node, `${what} ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** numpy broadcasting of shapes; throws ReferenceInputError when they do not broadcast. */
+export function broadcastShapes(node: Node, shapes: readonly (readonly number[])[]): number[] {
+  let rank = 0;
+  for (const s of shapes) rank = Math.max(rank, s.length);
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    const off = rank - s.length;
+    for (let i = 0; i < s.length; i++) {
+      const d = s[i]!;
+      const o = out[off + i]!;
+      if (d === o || d === 1) continue;
+      if (o === 1) out[off + i] = d;
+      else throw new ReferenceInputError(node, `shapes ${shapes.map((x) => `[${x.join(',')}]`).join(' and ')} do not broadcast`);
+    }
+  }
+  return out;
+}
+
+/**
+ * For an output of shape `outDims`, the flat input offset of each output element for an input of
+ * shape `inDims` broadcast to it (null when no broadcasting is needed: offset = index).
+ */
+export function broadcastIndex(inDims: readonly number[], outDims: readonly number[]): Int32Array | Float64Array | null {
+  const n = sizeOf(outDims);
+  if (sizeOf(inDims) === n && inDims.length <= outDims.length) return null;
+  const r = outDims.length;
+  const inStrides = stridesOf(inDims);
+  const off = r - inDims.length;
+  const s = new Array<number>(r).fill(0);
+  for (let i = 0; i < inDims.length; i++) s[off + i] = inDims[i] === 1 ? 0 : inStrides[i]!;
+  const idx = n < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
+  if (n === 0) return idx;
+  const counter = new Array<number>(r).fill(0);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    idx[i] = o;
+    for (let k = r - 1; k >= 0; k--) {
+      counter[k]!++;
+      o += s[k]!;
+      if (counter[k]! < outDims[k]!) break;
+      o -= s[k]! * outDims[k]!;
+      counter[k] = 0;
+    }
+  }
+  return idx;
+}
+
+/** Element `i` (flat) of any RefTensor, for data movement ops. */
+export type AnyData = RefTensor['data'];
+
+/** A fresh array of the same kind as `like` with `n` elements. */
+export function allocLike(like: AnyData, n: number): Float64Array | BigInt64Array | unknown[] {
+  if (like instanceof Float64Array) return allocF64(n);
+  if (like instanceof BigInt64Array) return allocI64(n);
+  const out = new Array<unknown>(n);
+  if (n * 8 > budget) throw new ReferenceBudgetFault(n * 8);
+  return out;
+}
+
+/** Gathers `src[index[i]]` for every i into a new array of the same kind. */
+export function gatherData(src: AnyData, index: ArrayLike<number>): AnyData {
+  const n = index.length;
+  const out = allocLike(src, n) as { [i: number]: unknown };
+  const s = src as unknown as { readonly [i: number]: unknown };
+  for (let i = 0; i < n; i++) out[i] = s[index[i]!];
+  return out as unknown as AnyData;
+}
+
+/** Copies the whole data array (used where a kernel must not alias its input). */
+export function copyData(src: AnyData): AnyData {
+  if (src instanceof Float64Array) return Float64Array.from(src);
+  if (src instanceof BigInt64Array) return BigInt64Array.from(src);
+  return [...(src as readonly unknown[])] as AnyData;
+}
+
+/** Narrows a RefTensor to an IR tensor of its own dtype (rounding floats, for tests and export). */
+export function refToTensor(t: RefTensor): Tensor {
+  if (t.dtype === DataType.STRING) return Tensor.fromStrings(t.dims, t.data as readonly string[]);
+  if (t.dtype === DataType.BOOL) return Tensor.fromNumbers(t.dtype, t.dims, (t.data as readonly boolean[]).map((b) => (b ? 1 : 0)));
+  return Tensor.fromNumbers(t.dtype, t.dims, t.data as Float64Array | BigInt64Array);
+}
