@@ -3,7 +3,7 @@
  * computation is in ./worker.ts; this file only renders what the worker returns.
  */
 import { DEVICES, PRESETS, type AnalysisReport, type LayerReport } from '@onnxkit/passes';
-import type { AnalyzeRequest, OptimizeRequest, Reply, Request } from './protocol.js';
+import type { AnalyzeRequest, OptimizeRequest, Reply, Request, VerifyReply } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -92,6 +92,7 @@ async function openFiles(list: File[]): Promise<void> {
   for (const k of Object.keys(dimValues)) delete dimValues[k];
   optimizedBytes = undefined;
   $('opt-result').hidden = true;
+  $('verify-result').hidden = true;
   document.documentElement.dataset.state = 'loading';
   status(`reading ${model.name} (${fmtBytes(model.size)})…`);
   const reply = await call({ type: 'open', file: model, extra: list.filter((f) => f !== model), options: options() });
@@ -317,6 +318,51 @@ async function optimize(): Promise<void> {
   document.documentElement.dataset.optimized = 'done';
 }
 
+let verifier: Worker | undefined;
+async function verifyModels(): Promise<void> {
+  if (!modelFile || !optimizedBytes) return;
+  clearError();
+  status('verifying in onnxruntime-web (WASM)…');
+  document.documentElement.dataset.verified = 'running';
+  verifier ??= new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module' });
+  const w = verifier;
+  const original = await modelFile.arrayBuffer();
+  const optimized = optimizedBytes.slice().buffer;
+  const seed = Number(($('seed') as HTMLInputElement).value || '0');
+  const iterations = Math.max(1, Number(($('iterations') as HTMLInputElement).value || '10'));
+  const reply = await new Promise<VerifyReply>((resolve) => {
+    w.onmessage = (ev: MessageEvent<VerifyReply>) => resolve(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      resolve({ type: 'error', code: 'APP_VERIFY', message: `the verify worker failed: ${ev.message || 'unknown error'}` });
+    };
+    w.postMessage({ id: 1, original, optimized, seed, iterations }, [original, optimized]);
+  });
+  if (reply.type === 'error') {
+    showError(reply.message, reply.hint);
+    document.documentElement.dataset.verified = 'error';
+    return;
+  }
+  $('verdict').textContent = reply.verdict;
+  $('verdict').dataset.equivalent = String(reply.equivalent);
+  $('verdict-basis').textContent =
+    reply.basis === 'reference' ? `(judged against the float64 reference: ${reply.rule})` : `(fixed fp32 tolerance; the float64 reference could not run: ${reply.referenceUnavailable ?? ''})`;
+  const t = $('verify-outputs') as HTMLTableElement;
+  t.textContent = '';
+  const h = t.insertRow();
+  for (const x of ['output', 'max |A−B|', 'error A vs float64', 'error B vs float64', 'pass']) h.insertCell().textContent = x;
+  const e = (x: number | null): string => (x === null ? '—' : x.toExponential(2));
+  for (const o of reply.outputs) {
+    const r = t.insertRow();
+    for (const x of [o.name, e(o.maxAbsError), e(o.errorA), e(o.errorB), o.pass ? 'yes' : 'NO']) r.insertCell().textContent = x;
+  }
+  const l = reply.latency;
+  $('latency-pair').textContent = `latency (onnxruntime-web WASM, 1 thread, median of ${l.iterations} interleaved pairs): original ${l.originalMs.toFixed(2)} ms, optimized ${l.optimizedMs.toFixed(2)} ms (${(l.originalMs / l.optimizedMs).toFixed(2)}×)`;
+  $('verify-result').hidden = false;
+  status(`verified: ${reply.verdict}`);
+  document.documentElement.dataset.verified = 'done';
+}
+
 function init(): void {
   const device = $('device') as HTMLSelectElement;
   for (const d of DEVICES) device.add(new Option(d.title, d.id));
@@ -347,6 +393,7 @@ function init(): void {
     if (optimizedBytes) download(optimizedBytes, `${stemOf(modelFile)}.optimized.onnx`, 'application/octet-stream');
   });
   $('run-optimize').addEventListener('click', () => void optimize());
+  $('run-verify').addEventListener('click', () => void verifyModels());
   window.addEventListener('unhandledrejection', (e) => showError(`unexpected error: ${String(e.reason)}`));
   document.documentElement.dataset.state = 'ready';
   void files;

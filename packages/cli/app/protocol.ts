@@ -42,3 +42,28 @@ export type Reply =
   | { type: 'analysis'; file: FileInfo; analysis: AnalysisReport; json: string; summary: ReportModelSummary; reportHtml: string; ms: number }
   | { type: 'optimized'; bytes: Uint8Array; explain: string; pipeline: unknown; before: Side; after: Side; reportHtml: string }
   | { type: 'error'; code: string; message: string; hint?: string };
+
+export interface VerifyRequest {
+  original: ArrayBuffer;
+  optimized: ArrayBuffer;
+  seed: number;
+  /** Timed pairs (one untimed warm-up pair first). */
+  iterations: number;
+}
+
+export type VerifyReply =
+  | {
+      type: 'verified';
+      /** The verdict of `onnxkit verify` (equivalent / equivalent within float32 rounding / NOT equivalent). */
+      verdict: string;
+      equivalent: boolean;
+      reason: string | null;
+      basis: 'reference' | 'fixed-tolerance';
+      referenceUnavailable: string | null;
+      referenceMs: number;
+      rule: string;
+      k: number;
+      outputs: { name: string; maxAbsError: number | null; errorA: number | null; errorB: number | null; pass: boolean }[];
+      latency: { iterations: number; originalMs: number; optimizedMs: number };
+    }
+  | { type: 'error'; code: string; message: string; hint?: string };

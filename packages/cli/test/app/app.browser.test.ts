@@ -127,6 +127,23 @@ describe('onnxkit app in Chromium', () => {
       expect(Buffer.compare(optimized, readFileSync(out)), 'the optimized download is byte-identical to onnxkit optimize --no-ort-fold').toBe(0);
       expect(await page.textContent('[data-testid="explain"]')).toMatch(/\S/);
       await page.screenshot({ path: join(ARTIFACTS, `app-${stem}-optimized.png`), fullPage: false });
+
+      // Verify in the page (onnxruntime-web WASM + float64 reference in a worker) and compare the
+      // verdict with `onnxkit verify` on the same files and seed (onnxruntime-node).
+      await page.fill('[data-testid="iterations"]', '3');
+      await page.click('[data-testid="run-verify"]');
+      await page.waitForSelector('html[data-verified="done"], html[data-verified="error"]', { timeout: 240_000 });
+      expect(await page.getAttribute('html', 'data-verified'), await page.textContent('[data-testid="error"]') ?? '').toBe('done');
+      let cliVerify: { verdict: string };
+      try {
+        cliVerify = JSON.parse(cli(['verify', file, out, '--seed', '0', '--json'])) as { verdict: string };
+      } catch (e) {
+        cliVerify = JSON.parse((e as { stdout: string }).stdout) as { verdict: string };
+      }
+      expect(await page.textContent('[data-testid="verdict"]')).toBe(cliVerify.verdict);
+      expect(await page.textContent('[data-testid="latency-pair"]')).toMatch(/original [\d.]+ ms, optimized [\d.]+ ms/);
+      await page.locator('[data-testid="verdict"]').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(ARTIFACTS, `app-${stem}-verified.png`), fullPage: false });
       if (stem === 'resnet50') {
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(ARTIFACTS, 'app-resnet50.png') });
