@@ -12,7 +12,8 @@
 import * as ort from 'onnxruntime-web/wasm';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
-import { OnnxkitError, Tensor, type Model, type TypedArray } from '@onnxkit/graph';
+import type { Tensor} from '@onnxkit/graph';
+import { OnnxkitError, type Model, type TypedArray } from '@onnxkit/graph';
 import { decodeModelBytes } from '@onnxkit/importer/codec';
 import { evaluateReference, ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from '@onnxkit/passes';
 import { compareOutputs } from '../../runtime/src/compare.js';
