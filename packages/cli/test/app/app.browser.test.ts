@@ -8,9 +8,9 @@
  * evaluator). Bad files get a message in the page. No console errors, no page errors, and no
  * request leaves 127.0.0.1. Screenshots go to artifacts/ (one is docs/app.png in the README).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -213,6 +213,59 @@ describe('onnxkit app in Chromium', () => {
     expect(outside).toEqual([]);
     await page.close();
   }, 300_000);
+
+  it('drag and drop opens a model', async (ctx) => {
+    if (skip) return ctx.skip();
+    const { page, errors } = await newPage();
+    const bytes = [...readFileSync(join(ROOT, 'fixtures/resnet_tiny_bn/model.onnx'))];
+    await page.evaluate((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.onnx'));
+      document.querySelector('[data-testid="drop-zone"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForSelector('html[data-state="analyzed"]', { timeout: 60_000 });
+    const json = JSON.parse(cli(['analyze', join(ROOT, 'fixtures/resnet_tiny_bn/model.onnx'), '--json'])) as { totals: { macs: number } };
+    expect(Number(await page.getAttribute('[data-testid="total-macs"]', 'data-value'))).toBe(json.totals.macs);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('`onnxkit serve MODEL --port 0` prints a 127.0.0.1 URL whose page opens the model; `onnxkit app -o DIR` writes the static app', async (ctx) => {
+    if (skip) return ctx.skip();
+    const model = join(ROOT, 'fixtures/resnet_tiny_bn/model.onnx');
+    const child = spawn(process.execPath, [BIN, 'serve', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(out);
+          if (m) ok(m[1]!);
+        });
+        child.on('exit', (code) => fail(new Error(`serve exited with ${code}`)));
+        setTimeout(() => fail(new Error(`no URL printed: ${out}`)), 60_000);
+      });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(url);
+      await page.waitForSelector('html[data-state="analyzed"]', { timeout: 60_000 });
+      expect(await page.textContent('#model-name')).toBeTruthy();
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      child.kill('SIGINT');
+    }
+    const dir = join(tmp, 'static-app');
+    expect(cli(['app', '-o', dir])).toMatch(/wrote the onnxkit app/);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+    const busy = join(tmp, 'busy');
+    mkdirSync(busy, { recursive: true });
+    writeFileSync(join(busy, 'keep.txt'), 'x');
+    expect(() => execFileSync(process.execPath, [BIN, 'app', '-o', busy], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/refusing to empty/);
+  }, 180_000);
 
   it('the server refuses path traversal and serves files only', async (ctx) => {
     if (skip) return ctx.skip();
