@@ -33,19 +33,20 @@ async function bundle(entrySource: string, outName: string): Promise<string> {
 }
 
 describe('browser bundle', () => {
-  it('graph + importer/codec + passes bundle with no Node built-in, and the bundle decodes, analyzes, optimizes and encodes', async () => {
+  it('graph + importer/codec + passes (with the float64 reference evaluator) bundle with no Node built-in, and the bundle decodes, analyzes, evaluates in float64, optimizes and encodes', async () => {
     const code = await bundle(
       `import { cloneModel } from '@onnxkit/graph';
 import { decodeModelBytes, decodeSource, bytesReader, encode } from '@onnxkit/importer/codec';
-import { analyzeModel, runPipeline } from '@onnxkit/passes';
-export async function roundTrip(bytes) {
+import { analyzeModel, evaluateReference, runPipeline } from '@onnxkit/passes';
+export async function roundTrip(bytes, feeds) {
   const eager = decodeModelBytes(bytes).model;
   const r = bytesReader(bytes, 'm.onnx');
   const lazy = decodeSource(r).model;
   const structureBytes = r.bytesRead;
   const opt = cloneModel(lazy);
   await runPipeline(opt, 'default');
-  return { macs: analyzeModel(eager).totals.macs, lazyMacs: analyzeModel(lazy).totals.macs, same: encode(lazy).length === bytes.length, optimized: encode(opt).length, bytesRead: structureBytes };
+  const ref = evaluateReference(eager, feeds);
+  return { refOutputs: [...ref.outputs.keys()], macs: analyzeModel(eager).totals.macs, lazyMacs: analyzeModel(lazy).totals.macs, same: encode(lazy).length === bytes.length, optimized: encode(opt).length, bytesRead: structureBytes };
 }
 `,
       'core',
@@ -53,13 +54,15 @@ export async function roundTrip(bytes) {
     expect(code).not.toMatch(/from\s*["']node:|require\(["']node:|import\(["']node:/);
     expect(code).not.toContain('__vite-browser-external');
     // The bundle runs (here in Node, with nothing of Node's used) on a real model.
-    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { roundTrip(b: Uint8Array): Promise<{ macs: number; lazyMacs: number; same: boolean; optimized: number; bytesRead: number }> };
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { roundTrip(b: Uint8Array, feeds: Map<string, unknown>): Promise<{ refOutputs: string[]; macs: number; lazyMacs: number; same: boolean; optimized: number; bytesRead: number }> };
     const { mobilenetv2 } = await import('@onnxkit/zoo');
     const { encode } = await import('@onnxkit/importer');
     const { analyzeModel } = await import('@onnxkit/passes');
     const m = mobilenetv2();
     const bytes = encode(m);
-    const out = await mod.roundTrip(bytes);
+    const { syntheticInputs } = await import('@onnxkit/runtime');
+    const out = await mod.roundTrip(bytes, syntheticInputs(m, { seed: 0 }));
+    expect(out.refOutputs).toEqual(m.graph.outputs.map((o) => o.name));
     expect(out.macs).toBe(analyzeModel(m).totals.macs);
     expect(out.lazyMacs).toBe(out.macs);
     expect(out.same).toBe(true);
