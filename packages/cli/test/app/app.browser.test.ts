@@ -159,7 +159,7 @@ describe('onnxkit app in Chromium', () => {
   it('the table sorts and filters; the device selector and a dim binding re-analyze', async (ctx) => {
     if (skip) return ctx.skip();
     const { page, errors } = await newPage();
-    const file = modelFile('mbv2-dyn.onnx', encode(mobilenetv2({ batch: 'N' } as never)));
+    const file = modelFile('mbv2-dyn.onnx', encode(mobilenetv2({ batch: 'N' })));
     await openModel(page, file);
     expect(await page.getAttribute('html', 'data-state')).toBe('analyzed');
     const all = Number(await page.getAttribute('[data-testid="layer-table"]', 'data-rows'));
@@ -170,7 +170,10 @@ describe('onnxkit app in Chromium', () => {
     await page.click('#layers th:nth-child(6)');
     await page.click('#layers th:nth-child(6)');
     const dimInputs = await page.locator('[data-testid^="dim-"]').count();
-    if (dimInputs > 0) {
+    expect(dimInputs, 'one binding field for the symbolic batch dim').toBe(1);
+    // Before binding, total MACs are shown as an expression of N.
+    expect(await page.textContent('[data-testid="total-macs"]')).toMatch(/N/);
+    {
       await page.locator('[data-testid^="dim-"]').first().fill('4');
       await page.locator('[data-testid^="dim-"]').first().dispatchEvent('change');
       await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent?.startsWith('analyzed'));
@@ -178,6 +181,12 @@ describe('onnxkit app in Chromium', () => {
       const json = JSON.parse(cli(['analyze', file, '--json', '--dim', `${sym}=4`])) as { totals: { macs: number } };
       await page.waitForFunction((v) => document.querySelector('[data-testid="total-macs"]')?.getAttribute('data-value') === String(v), json.totals.macs);
     }
+    // Sorted by MACs, descending (two clicks on the header): the first row holds the largest.
+    await page.click('#layers th:nth-child(6)');
+    await page.click('#layers th:nth-child(6)');
+    const macsCol = await page.$$eval('#layers tbody tr td:nth-child(6)', (tds) => tds.map((td) => Number(td.textContent!.replace(/,/g, '')) || 0));
+    expect(macsCol[0]).toBe(Math.max(...macsCol));
+    expect(macsCol[0]).toBeGreaterThan(macsCol[macsCol.length - 1]!);
     await page.selectOption('[data-testid="device"]', 'raspberry-pi-4');
     await page.waitForFunction(() => document.querySelector('[data-testid="latency"]')?.textContent !== '');
     const json = cli(['analyze', file, '--json', '--device', 'raspberry-pi-4', ...(dimInputs > 0 ? ['--dim', `${(await page.locator('[data-testid^="dim-"]').first().getAttribute('data-testid'))!.slice(4)}=4`] : [])]);
