@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -196,7 +196,7 @@ describe('onnxkit app in Chromium', () => {
     await page.close();
   }, 300_000);
 
-  it('bad input gets a message in the page: not ONNX, truncated, missing external data', async (ctx) => {
+  it('bad input gets a message in the page: not ONNX, truncated, missing external data, too large', async (ctx) => {
     if (skip) return ctx.skip();
     const { page, errors } = await newPage();
     await openModel(page, modelFile('notes.onnx', new TextEncoder().encode('these are not the weights you are looking for\n'.repeat(20))));
@@ -218,6 +218,13 @@ describe('onnxkit app in Chromium', () => {
     await openModel(page, [join(ext, 'alexnet.onnx'), join(ext, 'alexnet.onnx.data')]);
     expect(await page.getAttribute('html', 'data-state')).toBe('analyzed');
     expect(await page.isHidden('[data-testid="error"]')).toBe(true);
+    // A model larger than the page accepts (a sparse 5 GiB file: nothing is read).
+    const huge = join(tmp, 'huge.onnx');
+    writeFileSync(huge, '');
+    truncateSync(huge, 5 * 2 ** 30);
+    await openModel(page, huge);
+    expect(await page.getAttribute('html', 'data-state')).toBe('error');
+    expect(await page.textContent('[data-testid="error"]')).toMatch(/Too large for the browser: huge\.onnx is 5368709120 bytes/);
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
