@@ -265,7 +265,8 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('the browser app on 127.0.0.1: drop a model, analyze, optimize — computed in the page, nothing uploaded')
       .argument('[model]', 'ONNX file the page opens on load')
       .option('--port <n>', 'TCP port (0: any free port)', '8080')
-      .option('--open', 'launch a browser on the URL'),
+      .option('--open', 'launch a browser on the URL')
+      .addHelpText('after', example(['onnxkit serve', 'onnxkit serve resnet50.onnx --port 9000 --open'])),
     () => import('./commands/serve.js'),
   );
 
@@ -273,7 +274,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     program
       .command('app')
       .description('build the browser app into a static folder that any web server can host')
-      .requiredOption('-o, --output <dir>', 'folder to write (emptied first)'),
+      .requiredOption('-o, --output <dir>', 'folder to write (emptied first)')
+      .addHelpText('after', example(['onnxkit app -o site/'])),
     () => import('./commands/app.js'),
   );
 
