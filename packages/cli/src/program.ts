@@ -304,6 +304,24 @@ export function buildProgram(exit: (code: number) => void): Command {
     () => import('./commands/batch.js'),
   );
 
+  wire(
+    command('serve')
+      .description('the browser app on 127.0.0.1: drop a model, analyze, optimize — computed in the page, nothing uploaded')
+      .argument('[model]', 'ONNX file the page opens on load')
+      .option('--port <n>', 'TCP port (0: any free port)', '8080')
+      .option('--open', 'launch a browser on the URL')
+      .addHelpText('after', example(['onnxkit serve', 'onnxkit serve resnet50.onnx --port 9000 --open'])),
+    () => import('./commands/serve.js'),
+  );
+
+  wire(
+    command('app')
+      .description('build the browser app into a static folder that any web server can host')
+      .addOption(options.requiredOutput('folder to write (emptied first only when it holds a previous app build)'))
+      .addHelpText('after', example(['onnxkit app -o site/'])),
+    () => import('./commands/app.js'),
+  );
+
   // completion needs the program itself (its commands and options), so it is wired by hand.
   command('completion')
     .description('print a shell completion script for bash, zsh or fish')
