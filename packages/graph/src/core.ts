@@ -38,7 +38,17 @@ const NO_GRAPHS: readonly Graph[] = Object.freeze([]);
 function withoutOne(list: readonly Graph[], g: Graph): readonly Graph[] {
   const at = list.indexOf(g);
   if (at < 0) return list;
-  return list.length === 1 ? NO_GRAPHS : list.filter((_, k) => k !== at);
+  if (list.length === 1) return NO_GRAPHS;
+  (list as Graph[]).splice(at, 1); // a value's own array (only NO_GRAPHS is shared)
+  return list;
+}
+
+/** `list` with `g` added: a value's own array grows in place (a value listed as an output
+ * 20,000 times must not copy its list 20,000 times); the shared empty one is never written. */
+function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
+  if (list === NO_GRAPHS) return [g];
+  (list as Graph[]).push(g);
+  return list;
 }
 
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
@@ -554,7 +564,7 @@ export class Graph {
   }
   addOutput(v: Value): Value {
     this.#outputs.push(v);
-    v._outputOf = [...v._outputOf, this];
+    v._outputOf = withOne(v._outputOf, this);
     return v;
   }
   setOutput(i: number, v: Value): void {
@@ -562,7 +572,7 @@ export class Graph {
     if (old === undefined) throw new GraphError(`graph '${this.name}' has no output ${i}`);
     old._outputOf = withoutOne(old._outputOf, this);
     this.#outputs[i] = v;
-    v._outputOf = [...v._outputOf, this];
+    v._outputOf = withOne(v._outputOf, this);
   }
   removeOutput(i: number): Value {
     const old = this.#outputs[i];
