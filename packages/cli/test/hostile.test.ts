@@ -33,7 +33,7 @@ function onnxkit(args: string[], env: Record<string, string> = {}, input?: strin
 function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
   expect(r.signal).toBeNull();
   expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^onnxkit: /);
   expect(lines[0]).toMatch(pattern);

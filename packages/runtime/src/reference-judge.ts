@@ -252,8 +252,10 @@ export function ruleText(options: { maxError?: number; minSqnrDb?: number } = {}
  * `fixed` are the fp32-tolerance comparisons of the same outputs (compare.ts).
  */
 export function verdictOf(fixed: { equivalent: boolean; reason: string | null; outputs: readonly TensorComparison[]; compared: number }, judged: readonly OutputJudgement[] | null, user: boolean): { verdict: Verdict; equivalent: boolean; reason: string | null } {
-  // Nothing compared (no outputs, all empty, an output missing) is never a pass, whatever the basis.
-  if (fixed.outputs.length === 0 || fixed.compared === 0) return { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason ?? 'nothing compared' };
+  // No outputs, or an output missing, is never a pass, whatever the basis. Outputs that are all
+  // empty (every shape agrees, zero elements) are identical: the fixed comparison says so.
+  if (fixed.outputs.length === 0) return { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason ?? 'nothing compared' };
+  if (fixed.compared === 0) return fixed.equivalent ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason ?? 'nothing compared' };
   if (judged === null) return fixed.equivalent ? { verdict: 'equivalent', equivalent: true, reason: null } : { verdict: 'NOT equivalent', equivalent: false, reason: fixed.reason };
   const bad = judged.find((o) => !o.pass);
   if (bad !== undefined || judged.length === 0) return { verdict: 'NOT equivalent', equivalent: false, reason: bad ? `output '${bad.name}': ${bad.reason}` : 'nothing compared' };
