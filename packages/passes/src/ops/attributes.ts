@@ -58,6 +58,7 @@ export const ATTR = Object.freeze({
   blocksize: spec(T.INT, atLeastOne),
   body: graph,
   ceil_mode: int,
+  channels_last: int,
   count_include_pad: int,
   dilations: spec(T.INTS, allAtLeastOne),
   direction: string,

@@ -13,6 +13,7 @@ import { convMacs, gemmMacs, matmulMacs, perInput, poolOps, QUANT_NOTE, quantize
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { broadcastShapesSymbolic, windowOut, windowParams } from './shape-helpers.js';
+import { attrs } from './attributes.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
 
 const MS = 'com.microsoft';
@@ -96,7 +97,9 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
   defineOp({
     type: 'QLinearConv',
     domain: MS,
-    attributes: NO_ATTRIBUTES,
+    // Declared (ONNX QLinearConv's attributes plus the NHWC transformer's channels_last); like
+    // every contrib op it is not validated before its rule runs — a failing rule is a diagnostic.
+    attributes: attrs('auto_pad', 'channels_last', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'),
     shape: qLinearConvShape,
     // As the ONNX QLinearConv, channels last: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B.
     cost: { weights: [3], biases: [8], buffers: [1, 2, 4, 5, 6, 7], macs: convMacs(3), ops: quantizedOps(0, 6, 8), opsNote: QUANT_NOTE, integer: true },
