@@ -5,6 +5,7 @@
 import { DataType, Tensor, type Node } from '@onnxkit/graph';
 import { ReferenceInputError } from './errors.js';
 import type { RefTensor } from '../../ops/types.js';
+import { sizeOf, stridesOf } from '../tensor-data.js';
 
 /** The element types the reference holds as bigints. */
 export function isBigIntDtype(dtype: DataType): boolean {
@@ -99,21 +100,8 @@ export function refBytes(t: RefTensor): number {
 
 // ---- construction -----------------------------------------------------------------------
 
-export function sizeOf(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
-
-export function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i]!;
-  }
-  return s;
-}
+/** Element count and row-major strides: the float32 kernels' own helpers. */
+export { sizeOf, stridesOf };
 
 export function ref(dtype: DataType, dims: readonly number[], data: RefTensor['data']): RefTensor {
   return { dtype, dims: [...dims], data };
