@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { CliError } from '../errors.js';
 import { intOption } from '../program.js';
-import { buildApp } from './app.js';
+import { buildApp } from '../app-build.js';
 
 export interface ServeCliOptions {
   port?: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { build, defaultClientConditions, type Plugin } from 'vite';
-import { browserOnly, buildApp } from '../../src/commands/app.js';
+import { browserOnly, buildApp } from '../../src/app-build.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-bundle-'));
