@@ -269,7 +269,9 @@ describe('onnxkit app in Chromium', () => {
       });
       await page.goto(url);
       await page.waitForSelector('html[data-state="analyzed"]', { timeout: 60_000 });
-      expect(await page.textContent('#model-name')).toBeTruthy();
+      // The page analysed the very model serve was given: its totals are the CLI's for that file.
+      const cliJson = JSON.parse(cli(['analyze', model, '--json'])) as { totals: { macs: number | null } };
+      expect(await page.getAttribute('[data-testid="total-macs"]', 'data-value')).toBe(String(cliJson.totals.macs));
       expect(errors).toEqual([]);
       await page.close();
     } finally {
