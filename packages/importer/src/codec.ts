@@ -10,9 +10,9 @@
  * structure through a small window of positional reads exactly as the CLI's lazy import does,
  * leaving payloads of at least `lazyThreshold` bytes in the source, read on first use.
  */
-import { GraphError, OnnxkitError, type ExternalDataInfo, type Model, type TensorSource } from '@onnxkit/graph';
+import { type ExternalDataInfo, type Model, type TensorSource } from '@onnxkit/graph';
 import { Decoder, type CoreDecodeOptions } from './decode.js';
-import { ImportError, type ImportDiagnostic } from './errors.js';
+import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
 import { ModelSpec } from './schema.js';
 import type { PositionalInput } from './wire.js';
 
@@ -53,7 +53,7 @@ export interface CodecDecodeResult {
 
 /** Decodes a whole model held in memory (tensors are zero-copy views of `bytes`). */
 export function decodeModelBytes(bytes: Uint8Array, options: CodecDecodeOptions = {}): CodecDecodeResult {
-  return guard(options.file, () => {
+  return guardDecode(options.file, () => {
     const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dec = new Decoder(view, ModelSpec, core(options));
     const model = dec.model();
@@ -67,7 +67,7 @@ export function decodeModelBytes(bytes: Uint8Array, options: CodecDecodeOptions 
  */
 export function decodeSource(input: RangeReader, options: CodecDecodeOptions = {}): CodecDecodeResult {
   const file = options.file ?? input.name;
-  return guard(file, () => {
+  return guardDecode(file, () => {
     const opts = core({ ...options, file });
     opts.lazyRaw = {
       threshold: options.lazyThreshold ?? LAZY_TENSOR_BYTES,
@@ -122,15 +122,3 @@ function core(options: CodecDecodeOptions): CoreDecodeOptions {
   return { file: options.file, maxDepth: options.maxDepth, onDiagnostic: options.onDiagnostic, external: options.external };
 }
 
-/** Lets only OnnxkitErrors escape (the same contract as load.ts's decode). */
-function guard<T>(file: string | undefined, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ImportError) throw e;
-    if (e instanceof GraphError) throw new ImportError('IMPORT_INVALID', e.message, { file, cause: e });
-    if (e instanceof OnnxkitError) throw e;
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new ImportError('IMPORT_INTERNAL', `internal error while decoding (${msg})`, { file, cause: e, hint: 'please report this file to the onnxkit maintainers' });
-  }
-}

@@ -5,7 +5,7 @@
  * path being read (`ModelProto.graph.node[12].attribute[3].t.raw_data`) and the file, so a user
  * can locate the damage with a hex editor and a tool can report one precise line.
  */
-import { OnnxkitError } from '@onnxkit/graph';
+import { GraphError, OnnxkitError } from '@onnxkit/graph';
 
 /** Stable machine-readable codes of ImportError. */
 export type ImportErrorCode =
@@ -93,4 +93,21 @@ export interface ImportDiagnostic {
   readonly code: string;
   readonly message: string;
   readonly fieldPath?: string;
+}
+
+/**
+ * Runs a decode so that only OnnxkitErrors escape: IR errors become IMPORT_INVALID, and any
+ * other exception (a bug) becomes IMPORT_INTERNAL with the original as its cause. Shared by the
+ * Node loader (load.ts) and the browser-safe codec (codec.ts).
+ */
+export function guardDecode<T>(file: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ImportError) throw e;
+    if (e instanceof GraphError) throw new ImportError('IMPORT_INVALID', e.message, { file, cause: e });
+    if (e instanceof OnnxkitError) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ImportError('IMPORT_INTERNAL', `internal error while decoding (${msg})`, { file, cause: e, hint: 'please report this file to the onnxkit maintainers' });
+  }
 }

@@ -11,9 +11,9 @@
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { GraphError, OnnxkitError, type Model, type Tensor } from '@onnxkit/graph';
+import { type Model, type Tensor } from '@onnxkit/graph';
 import { Decoder, type CoreDecodeOptions } from './decode.js';
-import { ImportError, type ImportDiagnostic } from './errors.js';
+import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
 import { externalResolver } from './external-data.js';
 import { FileHandle, FileRangeSource, ioError } from './file-source.js';
 import { setModelOrigin } from './hints.js';
@@ -73,7 +73,7 @@ export function load(path: string, options: DecodeOptions = {}): Model {
 
 export function decodeWithDiagnostics(input: Uint8Array | string, options: DecodeOptions = {}): DecodeResult {
   const file = typeof input === 'string' ? input : undefined;
-  return guard(file, () => refuseAmbiguous(typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options), file));
+  return guardDecode(file, () => refuseAmbiguous(typeof input === 'string' ? decodePath(input, options) : decodeBytes(input, options), file));
 }
 
 /**
@@ -248,25 +248,10 @@ function maxBytes(options: DecodeOptions): number {
 
 /** Decodes one TensorProto (the `.pb` files of ONNX test data). */
 export function decodeTensorProto(bytes: Uint8Array): Tensor {
-  return guard(undefined, () => {
+  return guardDecode(undefined, () => {
     const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dec = new Decoder(view, TensorSpec, {});
     return dec.tensor([0, view.byteLength], '', -1);
   });
 }
 
-/**
- * Runs a decode so that only OnnxkitErrors escape: IR errors become IMPORT_INVALID, and any
- * other exception (a bug) becomes IMPORT_INTERNAL with the original as its cause.
- */
-function guard<T>(file: string | undefined, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ImportError) throw e;
-    if (e instanceof GraphError) throw new ImportError('IMPORT_INVALID', e.message, { file, cause: e });
-    if (e instanceof OnnxkitError) throw e;
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new ImportError('IMPORT_INTERNAL', `internal error while decoding (${msg})`, { file, cause: e, hint: 'please report this file to the onnxkit maintainers' });
-  }
-}

@@ -5,7 +5,7 @@
 import { DataType, Tensor, type Node } from '@onnxkit/graph';
 import { ReferenceInputError } from './errors.js';
 import type { RefTensor } from '../../ops/types.js';
-import { sizeOf, stridesOf } from '../tensor-data.js';
+import { broadcastShapes as broadcastStatic, sizeOf, stridesOf } from '../tensor-data.js';
 
 /** The element types the reference holds as bigints. */
 export function isBigIntDtype(dtype: DataType): boolean {
@@ -180,19 +180,8 @@ export function normAxis(node: Node, axis: number, rank: number, what = 'axis'):
 
 /** numpy broadcasting of shapes; throws ReferenceInputError when they do not broadcast. */
 export function broadcastShapes(node: Node, shapes: readonly (readonly number[])[]): number[] {
-  let rank = 0;
-  for (const s of shapes) rank = Math.max(rank, s.length);
-  const out = new Array<number>(rank).fill(1);
-  for (const s of shapes) {
-    const off = rank - s.length;
-    for (let i = 0; i < s.length; i++) {
-      const d = s[i]!;
-      const o = out[off + i]!;
-      if (d === o || d === 1) continue;
-      if (o === 1) out[off + i] = d;
-      else throw new ReferenceInputError(node, `shapes ${shapes.map((x) => `[${x.join(',')}]`).join(' and ')} do not broadcast`);
-    }
-  }
+  const out = broadcastStatic(shapes);
+  if (out === null) throw new ReferenceInputError(node, `shapes ${shapes.map((x) => `[${x.join(',')}]`).join(' and ')} do not broadcast`);
   return out;
 }
 
