@@ -12,7 +12,7 @@
 // array for string tensors). The child exits when the parent closes the channel.
 import net from 'node:net';
 import ort from 'onnxruntime-node';
-import { encodeFrame, frameReader } from './frames.mjs';
+import { frameReader, writeFrame } from './frames.mjs';
 
 // Errors only, and never ORT's coloured console lines on the user's terminal: the parent keeps
 // this process's stderr for crash messages and does not forward it.
@@ -26,10 +26,7 @@ const channel = new net.Socket({ fd: 3, readable: true, writable: true });
 const sessions = new Map();
 
 function send(message) {
-  const parts = encodeFrame(message);
-  channel.cork();
-  for (const p of parts) channel.write(p);
-  channel.uncork();
+  writeFrame(channel, message);
 }
 
 function describe(list) {
