@@ -57,6 +57,7 @@ export {
 export {
   benchModel,
   benchPair,
+  BenchCrashError,
   latencyStats,
   ratioStats,
   medianInterval,
@@ -78,6 +79,8 @@ export {
   verifyModels,
   runModel,
   checkSameInterface,
+  VerifyCrashError,
+  type SurvivingRun,
   type VerifyOptions,
   type VerifyReport,
   type VerifyProgress,
