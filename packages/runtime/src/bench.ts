@@ -352,7 +352,7 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
     } finally {
       await spare?.terminate();
     }
-    throw new BenchCrashError(e, side, survivor, `${survivor.model} was benchmarked alone: its timings are kept`);
+    throw new BenchCrashError(e, side, survivor, `${survivor.model}, benchmarked alone, ran without a crash`);
   }
 }
 

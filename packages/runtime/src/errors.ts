@@ -57,7 +57,9 @@ export class ModelCrashError<S> extends RuntimeError {
   readonly survivor: S | null;
 
   constructor(crash: RuntimeError, side: 'A' | 'B', survivor: S | null, kept: string | null) {
-    super(kept === null ? crash.message : `${crash.message}; ${kept}`, { code: crash.code, hint: crash.hint, cause: crash, model: crash.model, step: crash.step });
+    // The hint follows the note on the other model: it must name the model it is about.
+    const hint = crash.model !== undefined ? crash.hint?.replace('this model or input', `${crash.model} on this input`).replace('this model', crash.model) : crash.hint;
+    super(kept === null ? crash.message : `${crash.message}; ${kept}`, { code: crash.code, hint, cause: crash, model: crash.model, step: crash.step });
     this.side = side;
     this.survivor = survivor;
   }

@@ -90,6 +90,7 @@ export {
   type GivenInputsDescription,
   type RunModelOptions,
 } from './verify.js';
+export { summarizeTensor, type TensorSummary } from './summary.js';
 export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
 export * from './calibration/index.js';

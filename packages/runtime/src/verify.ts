@@ -268,7 +268,7 @@ export async function verifyModels(a: Model | string, b: Model | string, options
       const other = crashed === A ? B : A;
       const survivor: SurvivingRun | null =
         other.run === undefined ? null : { side: other.key, model: other.label, outputs: other.run.outputs, createMs: other.session!.createMs, runMs: other.run.ms, inputs };
-      throw new VerifyCrashError(crashed.crash!, crashed.key, survivor, survivor === null ? (other.crash !== undefined ? `${other.label} crashed onnxruntime too` : null) : `${other.label} ran: its outputs are kept`);
+      throw new VerifyCrashError(crashed.crash!, crashed.key, survivor, survivor === null ? (other.crash !== undefined ? `${other.label} crashed onnxruntime too` : null) : `${other.label} ran without a crash`);
     }
     const sa = sessionOf(A);
     const sb = sessionOf(B);
