@@ -4,7 +4,7 @@
  * benchmarking, profiling and device calibration.
  */
 export * from './errors.js';
-export { RuntimeWorker, defaultWorker, shutdownRuntime, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
+export { RuntimeWorker, defaultWorker, shutdownRuntime, startRuntime, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
 export {
   createSession,
   checkFeeds,

@@ -283,3 +283,13 @@ export function defaultWorker(): RuntimeWorker {
   if (shared === null || !shared.alive) shared = new RuntimeWorker();
   return shared;
 }
+
+/**
+ * Starts the process-wide child now (idempotent): a command that will run onnxruntime calls this
+ * first, so the child's start-up (spawning node, loading onnxruntime, its one-time set-up) runs
+ * while this process loads and decodes, instead of after. An idle child never holds the process
+ * open. Cheap to import: `@onnxkit/runtime/start` loads only this module.
+ */
+export function startRuntime(): void {
+  defaultWorker();
+}
