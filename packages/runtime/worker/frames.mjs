@@ -15,11 +15,14 @@ const CTORS = {
 export function encodeFrame(message) {
   const views = [];
   const b = [];
-  const json = JSON.stringify({ m: message, b }, (_key, value) => {
-    if (ArrayBuffer.isView(value)) {
-      const name = Buffer.isBuffer(value) ? 'Uint8Array' : value.constructor.name;
-      views.push(value);
-      b.push([name in CTORS ? name : 'Uint8Array', value.byteLength]);
+  // `this[key]`, not `value`: JSON.stringify has already replaced a Buffer by its toJSON()
+  // (an array of numbers) when the replacer sees it; the holder still has the Buffer itself.
+  const json = JSON.stringify({ m: message, b }, function (key, value) {
+    const raw = this[key];
+    if (ArrayBuffer.isView(raw)) {
+      const name = Buffer.isBuffer(raw) ? 'Uint8Array' : raw.constructor.name;
+      views.push(raw);
+      b.push([name in CTORS ? name : 'Uint8Array', raw.byteLength]);
       return { $b: views.length - 1 };
     }
     return value;
