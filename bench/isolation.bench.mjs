@@ -162,16 +162,21 @@ export default async function () {
   row('  bench cost added by isolation', fmtMs(tbench.b - tbench.a), 'the child start-up once + a round trip per run');
 
   // The whole CLI process: the child started by bin.ts before the command loads (now) vs at the
-  // first session (the command's program run directly, as before).
+  // first session (the command's program run directly, as before), interleaved; and how long
+  // the CLI waits for its first session (its own progress line "loading A (… ms)").
   const cli = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
   const program = join(ROOT, 'packages', 'cli', 'dist', 'program.js');
-  const args = ['verify', file, file, '--no-reference', '--quiet'];
-  const proc = (argv) => () => {
+  const args = ['verify', file, file, '--no-reference'];
+  const firstLoad = { early: [], late: [] };
+  const proc = (argv, key) => () => {
     const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     if (r.status !== 0) throw new Error(`onnxkit verify exited ${r.status}: ${r.stderr}`);
+    const m = /loading .*? \(([\d.]+) (ms|µs|s)\)/.exec(r.stderr);
+    if (m) firstLoad[key].push(Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'µs' ? 0.001 : 1));
   };
-  const late = proc(['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(program)}); process.exitCode = await main([process.argv[0], 'onnxkit', ...${JSON.stringify(args)}]);`]);
-  const tcli = await timePair(late, proc([cli, ...args]), { runs: 7, warmup: 1 });
-  row('`onnxkit verify small small --no-reference`, child started at the first session', fmtMs(tcli.a));
-  ratio('  … child started first (bin.ts) / at the first session', tcli.b, tcli.a);
+  const late = proc(['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(program)}); process.exitCode = await main([process.argv[0], 'onnxkit', ...${JSON.stringify(args)}]);`], 'late');
+  const tcli = await timePair(late, proc([cli, ...args], 'early'), { runs: 9, warmup: 1 });
+  row('`onnxkit verify small small --no-reference`, child started at the first session', fmtMs(tcli.a), `waits ${fmtMs(med(firstLoad.late))} for its first session`);
+  row('  … child started first (bin.ts)', fmtMs(tcli.b), `waits ${fmtMs(med(firstLoad.early))} for its first session`);
+  ratio('  … started first / at the first session (whole process)', tcli.b, tcli.a);
 }
