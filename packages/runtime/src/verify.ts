@@ -13,7 +13,9 @@
  * Outcomes: a report with `equivalent: true | false` (a verdict, exit code 0 or 1 in the CLI),
  * or a thrown VerifyError / RuntimeError for requests that cannot be answered (models A and B
  * with different inputs or outputs, missing or misshaped inputs, a model onnxruntime cannot load
- * — exit code 2). Never `equivalent: true` when nothing was compared.
+ * — exit code 2). Never `equivalent: true` when nothing was compared. When onnxruntime dies on
+ * one model (SIGSEGV, SIGFPE, a timeout), the other still runs, in a fresh child if the crash
+ * took its session down, and the VerifyCrashError thrown carries its outputs and timings.
  */
 import type { Model, Tensor } from '@onnxkit/graph';
 import { benchPair, type LatencyStats, type RatioStats } from './bench.js';
