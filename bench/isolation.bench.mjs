@@ -140,7 +140,7 @@ export default async function () {
   if (!report.equivalent) throw new Error('a model should be equivalent to itself');
   row('small model: decode A, B + ORT create A, B + run A, B in process (baseline)', fmtMs(tv.a));
   ratio('verifyModels(A, A), child started first / baseline', tv.b, tv.a);
-  row('  verify cost added by isolation', fmtMs(tv.b - tv.a), 'the child start-up once, partly hidden behind the decoding');
+  row('  verify cost added by isolation', fmtMs(tv.b - tv.a), 'the child start-up, once per process');
 
   const benchIn = async () => {
     const w = new RuntimeWorker();
