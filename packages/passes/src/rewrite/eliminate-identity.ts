@@ -37,6 +37,7 @@
  */
 import { DataType, dataTypeInfo, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
+import { knownAttributes } from '../ops/registry.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
@@ -63,28 +64,20 @@ type Reason = (typeof REASONS)[number];
 
 type Verdict = { input: Value } | { reason: Reason; detail: string } | null;
 
-const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>({
-  Identity: [],
-  Dropout: ['ratio', 'seed', 'is_test'],
-  Cast: ['to', 'saturate', 'round_mode'],
-  CastLike: ['saturate', 'round_mode'],
-  Reshape: ['allowzero', 'shape'],
-  Expand: [],
-  Transpose: ['perm'],
-  Slice: ['starts', 'ends', 'axes'],
-  Pad: ['mode', 'pads', 'value'],
-  Concat: ['axis'],
-  Split: ['axis', 'split', 'num_outputs'],
-  Flatten: ['axis'],
-  Add: [],
-  Sub: [],
-  Mul: [],
-  Div: [],
-});
+const BYPASSED = ['Identity', 'Dropout', 'Cast', 'CastLike', 'Reshape', 'Expand', 'Transpose', 'Slice', 'Pad', 'Concat', 'Split', 'Flatten', 'Add', 'Sub', 'Mul', 'Div'] as const;
+
+/**
+ * The attributes each bypassed op may carry: its home's schema (ops/), plus Dropout's `seed`,
+ * which the schemas leave out (INT on Dropout, FLOAT on the unregistered Random* ops, so the
+ * per-name attribute check cannot type it); a seed does not matter in inference.
+ */
+const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>(
+  BYPASSED.map((op): [string, readonly string[]] => [op, op === 'Dropout' ? [...knownAttributes(op), 'seed'] : knownAttributes(op)]),
+);
 
 const bypass = defineRule({
   name: 'bypass',
-  anchor: Object.keys(KNOWN),
+  anchor: BYPASSED,
   reasons: REASONS,
   match: (n) => n,
   rewrite(n, { session: s }): Patch | Decline<Reason> | undefined {
