@@ -117,20 +117,30 @@ function logit(p) {
   return Math.log(q / (1 - q));
 }
 
-/** Accumulates the SQNR of `b` against `a`, optionally after `f`. */
+/**
+ * Accumulates the SQNR of `b` against `a` after `f`: against the signal's power, and against its
+ * power about its mean (the detector's logits are mostly a large constant background value).
+ */
 function sqnrAcc(f = (v) => v) {
   let sig = 0;
+  let sum = 0;
+  let n = 0;
   let err = 0;
   return {
     add(a, b) {
       for (let i = 0; i < a.length; i++) {
         const x = f(a[i]);
         sig += x * x;
+        sum += x;
         err += (x - f(b[i])) ** 2;
       }
+      n += a.length;
     },
     get db() {
       return 10 * Math.log10(sig / err);
+    },
+    get acDb() {
+      return 10 * Math.log10((sig - (sum * sum) / n) / err);
     },
   };
 }
@@ -220,7 +230,10 @@ async function one(assets, { file, label, h, w, runs, sigmoid = false }) {
   row('speed-up fp32 / int8 (median of per-pair ratios)', `${perPair.toFixed(2)}×`, `medians ${(t.a / t.b).toFixed(2)}×`);
   row('output SQNR, minmax, 4 held-out crops', `${Number(overall.sqnrDb).toFixed(1)} dB`, `max abs err ${Number(overall.maxAbsError).toPrecision(3)}, mean ${Number(overall.meanAbsError).toPrecision(3)}`);
   row('output SQNR, percentile 99.99', `${Number(jp.accuracy.overall.sqnrDb).toFixed(1)} dB`, `max abs err ${Number(jp.accuracy.overall.maxAbsError).toPrecision(3)}`);
-  if (sigmoid) row('SQNR of the logits behind the sigmoid, minmax', `${qLogit.db.toFixed(1)} dB`, `40 dB input noise on fp32 → ${nLogit.db.toFixed(1)} dB there (clamped at |logit| ≤ 16)`);
+  if (sigmoid) {
+    row('SQNR of the logits behind the sigmoid, minmax', `${qLogit.db.toFixed(1)} dB`, `40 dB input noise on fp32 → ${nLogit.db.toFixed(1)} dB there (|logit| ≤ 16)`);
+    row('  the same against the logits\' variance (mean removed)', `${qLogit.acDb.toFixed(1)} dB`, `40 dB input noise on fp32 → ${nLogit.acDb.toFixed(1)} dB`);
+  }
   if (sigmoid) row('binarised map (p > 0.3), int8 vs fp32, minmax: IoU', `${((100 * inter) / union).toFixed(1)} %`, `pixels agreeing ${((100 * agree) / total).toFixed(2)} %; fp32 marks ${((100 * text) / total).toFixed(1)} % as text`);
   if (Number.isFinite(pr.sqnrDb)) row('fp32 model alone: 40 dB white noise on the input → output SQNR', `${pr.sqnrDb.toFixed(1)} dB`, `input-dependent share of the output power ${(100 * pr.inputDependent).toFixed(1)} % (trained weights)`);
   const fs = statSync(fpPath).size;
