@@ -21,7 +21,7 @@ import { calibrateRanges, measureAccuracy, shutdownRuntime, syntheticSamples } f
 import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
 import { CACHE, ROOT, fmtMs, row, section, timePair } from './lib.mjs';
 
-const SESSION = {
+export const SESSION = {
   executionProviders: ['cpu'],
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
@@ -31,7 +31,7 @@ const SESSION = {
 };
 
 /** Seeded standard normal values (xorshift32 + Box–Muller), for the perturbation probe. */
-function normals(n, seed) {
+export function normals(n, seed) {
   let x = seed >>> 0 || 1;
   const u = () => {
     x ^= x << 13;
@@ -52,7 +52,7 @@ function normals(n, seed) {
  * shows < 40 dB); and the share of the output power that depends on the input at all (output
  * minus its mean over the held-out inputs), the part a classifier's decision lives in.
  */
-async function probe(session, held) {
+export async function probe(session, held) {
   let sig = 0;
   let err = 0;
   const outs = [];
@@ -98,7 +98,7 @@ async function probe(session, held) {
   return { sqnrDb: 10 * Math.log10(sig / err), inputDependent: varying / total };
 }
 
-function feedsOf(sample) {
+export function feedsOf(sample) {
   const f = {};
   for (const [name, t] of sample) f[name] = new ort.Tensor(t.dtype === 1 ? 'float32' : 'int64', t.toArray(), [...t.dims]);
   return f;
