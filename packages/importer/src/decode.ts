@@ -113,7 +113,6 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const NO_INPUTS: readonly (Value | null)[] = Object.freeze([]);
 
 interface PendingGraph {
   readonly graph: Graph;
@@ -640,9 +639,13 @@ export class Decoder {
         seen.add(a.name);
       }
     }
-    const node = new Node(opType, NO_INPUTS, { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs: out0 === 0 ? outputs : outputs.slice(out0) });
+    const node = Node._decoded(opType, domain, name, outputs, out0, outputs.length);
     outputs.length = out0;
-    node.unknownFields = unknown;
+    if (attrs !== undefined) for (let i = 0; i < attrs.length; i++) node.setAttribute(attrs[i]!);
+    if (overload !== '') node.overload = overload;
+    if (docString !== '') node.docString = docString;
+    if (meta !== undefined) node.metadataProps = meta;
+    if (unknown !== undefined) node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
     pg.inputEnd.push(inputs.length);
@@ -878,7 +881,9 @@ export class Decoder {
           if (type === AttributeType.UNDEFINED) this.fail('IMPORT_INVALID', `attribute '${name}' has neither a type nor a value`, s);
           return this.fail('IMPORT_INVALID', `attribute '${name}' has type ${type}, which is not an ONNX attribute type`, s, 'the file is corrupt or from a newer ONNX than onnxkit knows');
       }
-      const present = [fv, iv, sv, tR, gR, spR, tpR, floats, ints, strings, tensors, graphs, sparses, tps].filter((x) => x !== undefined).length;
+      const present =
+        +(fv !== undefined) + +(iv !== undefined) + +(sv !== undefined) + +(tR !== undefined) + +(gR !== undefined) + +(spR !== undefined) + +(tpR !== undefined) +
+        +(floats !== undefined) + +(ints !== undefined) + +(strings !== undefined) + +(tensors !== undefined) + +(graphs !== undefined) + +(sparses !== undefined) + +(tps !== undefined);
       if (present > 1) this.diag('IMPORT_ATTRIBUTE_VALUES', `attribute '${name}' (${AttributeType[type]}) carries ${present} value fields; only the one its type names is kept`);
       attr = new Attribute(name, type as AttributeType, value, opts);
     }
@@ -1796,7 +1801,7 @@ export class Decoder {
           const n = names_[from + j]!;
           values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
         }
-        node.setInputs(values);
+        node._adoptInputs(values);
       }
       if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
     }
