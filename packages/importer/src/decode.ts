@@ -1770,27 +1770,24 @@ export class Decoder {
     const pg = this.pending.get(g)!;
     const names = new Map<string, Value>();
     const scope: Scope = { names, parent: outer };
-    /** `what` is a kind of definition, or the node whose output `v` is. */
-    const define = (v: Value, what: string | Node): void => {
-      if (v.name === '') return;
-      const prev = names.get(v.name);
-      if (prev === undefined) names.set(v.name, v);
-      else if (prev !== v) {
-        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
-        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
-      }
-    };
-    for (const v of g.inputs) define(v, 'graph input');
-    for (const v of g.initializers.values()) define(v, 'initializer');
-    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
-    for (const n of pg.nodes) {
-      const outs = n.outputs;
-      for (let i = 0; i < outs.length; i++) define(outs[i]!, n);
-    }
-
     const nodes = pg.nodes;
-    const names_ = pg.inputNames;
+    // Definitions in order (inputs, initializers, sparse initializers, node outputs); the first
+    // of a name wins. Set-only while no name repeats (one hash probe per name, not two); a
+    // repeat redoes the map the careful way, reporting each duplicate.
+    let unique = true;
+    for (const v of g.inputs) unique = define(names, v) && unique;
+    // (an IR<4 initializer that is also a graph input is one Value, defined with the inputs)
+    for (const v of g.initializers.values()) if (v._inputOf !== g) unique = define(names, v) && unique;
+    for (const v of g.sparseInitializers.values()) unique = define(names, v) && unique;
+    for (let k = 0; k < nodes.length && unique; k++) {
+      const outs = nodes[k]!.outputs;
+      for (let i = 0; i < outs.length; i++) unique = define(names, outs[i]!) && unique;
+    }
+    if (!unique) this.defineCarefully(g, pg, names);
+
+    const inputNames = pg.inputNames;
     const ends = pg.inputEnd;
+    let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
       const from = k === 0 ? 0 : ends[k - 1]!;
@@ -1798,12 +1795,29 @@ export class Decoder {
       if (count > 0) {
         const values: (Value | null)[] = new Array(count);
         for (let j = 0; j < count; j++) {
-          const n = names_[from + j]!;
-          values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
+          const n = inputNames[from + j]!;
+          if (n === '') {
+            values[j] = null;
+            continue;
+          }
+          // Most inputs are the previous node's output (a chain). Without repeated names, a
+          // value of this graph named `n` is the one `n` refers to: no map lookup needed.
+          let v: Value | null = null;
+          if (unique && prev !== null) {
+            const outs = prev.outputs;
+            for (let i = 0; i < outs.length; i++) {
+              if (outs[i]!.name === n) {
+                v = outs[i]!;
+                break;
+              }
+            }
+          }
+          values[j] = v ?? this.lookup(scope, n, pg, k, j, node);
         }
         node._adoptInputs(values);
       }
       if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+      prev = node;
     }
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
@@ -1833,6 +1847,25 @@ export class Decoder {
     }
     setGraphHints(g, hints);
     return scope;
+  }
+
+  /** Builds `names` keeping the first definition of each name, with a diagnostic per repeat. */
+  private defineCarefully(g: Graph, pg: PendingGraph, names: Map<string, Value>): void {
+    names.clear();
+    /** `what` is a kind of definition, or the node whose output `v` is. */
+    const define = (v: Value, what: string | Node): void => {
+      if (v.name === '') return;
+      const prev = names.get(v.name);
+      if (prev === undefined) names.set(v.name, v);
+      else if (prev !== v) {
+        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
+        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
+      }
+    };
+    for (const v of g.inputs) define(v, 'graph input');
+    for (const v of g.initializers.values()) define(v, 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
+    for (const n of pg.nodes) for (const v of n.outputs) define(v, n);
   }
 
   /**
@@ -1869,6 +1902,15 @@ export class Decoder {
     }
     return v;
   }
+}
+
+/** Adds `v` under its name (unnamed values are not defined); false when the name was taken. */
+function define(names: Map<string, Value>, v: Value): boolean {
+  const name = v.name;
+  if (name === '') return true;
+  const size = names.size;
+  names.set(name, v);
+  return names.size !== size;
 }
 
 function applyInfo(rec: Value, v: Value): void {
