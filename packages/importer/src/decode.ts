@@ -160,8 +160,13 @@ export class Decoder {
   private readonly placeholders = new Map<string, Value>();
   private readonly claimed = new Set<Value>();
   private functionsPending: { f: OnnxFunction; pg: PendingGraph }[] = [];
-  /** Output names of the nodes being decoded (a stack; see node()). */
+  /**
+   * Output names of the nodes being decoded: a stack `[0, outputTop)` shared by nested nodes
+   * (see node()). Its length never shrinks, so it keeps its backing store (setting a length of
+   * 0 would free it, and every node would allocate a fresh one).
+   */
   private readonly outputNames: string[] = [];
+  private outputTop = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -572,7 +577,7 @@ export class Decoder {
     // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
     // back to where they started), so no per-node array outlives this call.
     const outputs = this.outputNames;
-    const out0 = outputs.length;
+    const out0 = this.outputTop;
     let name = '';
     let opType = '';
     let domain = '';
@@ -595,7 +600,7 @@ export class Decoder {
           inputs.push(this.str(w, at, e));
           break;
         case NodeFields.output:
-          outputs.push(this.str(w, at, e));
+          outputs[this.outputTop++] = this.str(w, at, e);
           break;
         case NodeFields.name:
           name = this.str(w, at, e);
@@ -639,8 +644,8 @@ export class Decoder {
         seen.add(a.name);
       }
     }
-    const node = Node._decoded(opType, domain, name, outputs, out0, outputs.length);
-    outputs.length = out0;
+    const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
+    this.outputTop = out0;
     if (attrs !== undefined) for (let i = 0; i < attrs.length; i++) node.setAttribute(attrs[i]!);
     if (overload !== '') node.overload = overload;
     if (docString !== '') node.docString = docString;
@@ -997,11 +1002,10 @@ export class Decoder {
     p.field[d] = which;
     let t: TypeInfo;
     let innerUnknown: Uint8Array[] | undefined;
-    const den = denotation !== undefined ? { denotation } : {};
     switch (which) {
       case TypeFields.tensor_type:
       case TypeFields.sparse_tensor_type: {
-        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', den);
+        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', denotation);
         t = x.type;
         innerUnknown = x.unknown;
         break;
@@ -1009,24 +1013,24 @@ export class Decoder {
       case TypeFields.sequence_type:
       case TypeFields.optional_type: {
         const x = this.wrappedType(inner!, which === 4 ? TypeSequenceSpec : TypeOptionalSpec);
-        t = which === 4 ? { kind: 'sequence', elem: x.elem, ...den } : { kind: 'optional', elem: x.elem, ...den };
+        t = withDenotation(which === 4 ? { kind: 'sequence', elem: x.elem } : { kind: 'optional', elem: x.elem }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       case TypeFields.map_type: {
         const x = this.mapType(inner!);
-        t = { kind: 'map', keyType: x.keyType, value: x.value, ...den };
+        t = withDenotation({ kind: 'map', keyType: x.keyType, value: x.value }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       case TypeFields.opaque_type: {
         const x = this.opaqueType(inner!);
-        t = { kind: 'opaque', domain: x.domain, name: x.name, ...den };
+        t = withDenotation({ kind: 'opaque', domain: x.domain, name: x.name }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       default:
-        t = { kind: 'empty', ...den };
+        t = withDenotation({ kind: 'empty' }, denotation);
     }
     p.field[d] = 0;
     setExtras(t, 'type', unknown);
@@ -1035,7 +1039,7 @@ export class Decoder {
     return t;
   }
 
-  private tensorType(ranges: number[], kind: 'tensor' | 'sparse_tensor', den: { denotation?: string }): { type: TensorType; unknown?: Uint8Array[] } {
+  private tensorType(ranges: number[], kind: 'tensor' | 'sparse_tensor', denotation: string | undefined): { type: TensorType; unknown?: Uint8Array[] } {
     const r = this.r;
     const p = this.p;
     p.enter(kind === 'tensor' ? 'tensor_type' : 'sparse_tensor_type', -1, TypeTensorSpec, ranges[0]!);
@@ -1063,12 +1067,14 @@ export class Decoder {
     if (elemType !== 0 && !isKnownDataType(elemType)) this.diag('IMPORT_UNKNOWN_DTYPE', `element type ${elemType} is not a data type onnxkit knows; it is kept as a number`);
     let type: TensorType;
     if (shapeR === undefined) {
-      type = { kind, elemType: elemType as DataType, shape: null, ...den };
+      type = withDenotation({ kind, elemType: elemType as DataType, shape: null }, denotation);
     } else {
       p.field[d] = 2;
       const sh = this.shape(shapeR);
       p.field[d] = 0;
-      type = { kind, elemType: elemType as DataType, shape: sh.dims, ...(sh.denotations ? { dimDenotations: sh.denotations } : {}), ...den };
+      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: sh.dims };
+      if (sh.denotations) t.dimDenotations = sh.denotations;
+      type = withDenotation(t, denotation);
       setExtras(type, 'shape', sh.unknown);
       sh.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
     }
@@ -1911,6 +1917,12 @@ function define(names: Map<string, Value>, v: Value): boolean {
   const size = names.size;
   names.set(name, v);
   return names.size !== size;
+}
+
+/** `t` with `denotation` set when there is one (no key at all otherwise, as a spread of {} would give). */
+function withDenotation<T extends TypeInfo>(t: T, denotation: string | undefined): T {
+  if (denotation !== undefined) (t as { denotation?: string }).denotation = denotation;
+  return t;
 }
 
 function applyInfo(rec: Value, v: Value): void {
