@@ -187,6 +187,25 @@ export class Decoder {
     this.opts.onDiagnostic?.(d);
   }
 
+  /** Wire type and offset of the tag `field()` read last (the caller copies them before decoding further). */
+  private w = 0;
+  private at = 0;
+
+  /**
+   * Reads the next tag before `e`, records its field number in the path at depth `d` (for error
+   * locations), sets `w` and `at`, and returns the field number: the head of every message loop.
+   */
+  private field(e: number, d: number): number {
+    const r = this.r;
+    const at = r.pos;
+    const tag = r.tag(e);
+    const f = tag >>> 3;
+    this.at = at;
+    this.w = tag & 7;
+    this.p.field[d] = f;
+    return f;
+  }
+
   private badWire(wire: number, expected: string, at: number): never {
     const d = this.p.depth;
     const spec = this.p.specs[d]!;
@@ -248,11 +267,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     try {
       while (r.pos < end) {
-        const at = r.pos;
-        const tag = r.tag(end);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[0] = f;
+        const f = this.field(end, 0), w = this.w, at = this.at;
         if (firstKnown === undefined) firstKnown = MODEL_WIRE[f] === w;
         switch (f) {
           case ModelFields.ir_version:
@@ -360,11 +375,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === OpsetFields.domain) {
         domain = this.str(w, at, e);
         hasDomain = true;
@@ -390,11 +401,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === EntryFields.key) key = this.str(w, at, e);
       else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -419,11 +426,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === EntryFields.key) key = this.str(w, at, e);
       else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -454,11 +457,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
@@ -590,11 +589,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case NodeFields.input:
           inputs.push(this.str(w, at, e));
@@ -688,11 +683,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case AttributeFields.name:
           name = this.str(w, at, e);
@@ -927,11 +918,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case ValueInfoFields.name:
           name = this.str(w, at, e);
@@ -974,11 +961,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case TypeFields.tensor_type:
           case TypeFields.sequence_type:
@@ -1051,11 +1034,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeTensorFields.elem_type) {
           this.varint(w, at);
           elemType = r.int32(e);
@@ -1095,11 +1074,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === ShapeFields.dim) {
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
@@ -1111,11 +1086,7 @@ export class Decoder {
           let du: Uint8Array[] | undefined;
           const de = s + len;
           while (r.pos < de) {
-            const at2 = r.pos;
-            const tag2 = r.tag(de);
-            const f2 = tag2 >>> 3;
-            const w2 = tag2 & 7;
-            p.field[dd] = f2;
+            const f2 = this.field(de, dd), w2 = this.w, at2 = this.at;
             if (f2 === DimFields.dim_value) dim = this.int64Num(w2, at2, de, 'dim_value');
             else if (f2 === DimFields.dim_param) dim = this.str(w2, at2, de);
             else if (f2 === DimFields.denotation) den = this.str(w2, at2, de);
@@ -1145,11 +1116,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === spec.byName.elem_type) elemR = this.range(w, at, e, elemR, 'an element type');
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
@@ -1172,11 +1139,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeMapFields.key_type) {
           this.varint(w, at);
           keyType = r.int32(e);
@@ -1202,11 +1165,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeOpaqueFields.domain) domain = this.str(w, at, e);
         else if (f === TypeOpaqueFields.name) name = this.str(w, at, e);
         else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -1248,11 +1207,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case TensorFields.dims:
             if (w === WIRE_LEN) {
@@ -1400,11 +1355,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === SegmentFields.begin || f === SegmentFields.end) {
           this.varint(w, at);
           const v = r.int64Big(e);
@@ -1562,11 +1513,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === SparseTensorFields.values) valuesR = this.range(w, at, e, valuesR, 'sparse values');
         else if (f === SparseTensorFields.indices) indicesR = this.range(w, at, e, indicesR, 'sparse indices');
         else if (f === SparseTensorFields.dims) {
@@ -1601,11 +1548,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === AnnotationFields.tensor_name) tensorName = this.str(w, at, e);
       else if (f === AnnotationFields.quant_parameter_tensor_names) {
         const len = this.len(w, at, e, 'a parameter entry');
@@ -1635,11 +1578,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === TrainingFields.initialization) initR = this.range(w, at, e, initR, 'a graph');
       else if (f === TrainingFields.algorithm) algoR = this.range(w, at, e, algoR, 'a graph');
       else if (f === TrainingFields.initialization_binding || f === TrainingFields.update_binding) {
@@ -1684,11 +1623,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case FunctionFields.name:
           name = this.str(w, at, e);
