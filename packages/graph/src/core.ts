@@ -337,12 +337,28 @@ export interface NodeInit {
 const DECODED: NodeInit = Object.freeze({});
 const NO_OUTPUTS: Value[] = [];
 
-/** Mutation-safe list cell; a removed cell keeps its `next` so iterators parked on it go on. */
+/**
+ * Mutation-safe list cell. A cell is live while its node's `_box` is the cell; a removed cell
+ * keeps its `_cellNext`, so iterators parked on it go on. A node is its own cell (no allocation:
+ * a graph has hundreds of thousands of nodes), except when it is linked again while an iterator
+ * runs (one may be parked on its old cell): then it gets a fresh `Cell`.
+ */
 interface Box {
-  readonly node: Node;
-  prev: Box | null;
-  next: Box | null;
-  erased: boolean;
+  readonly _cellNode: Node;
+  _cellPrev: Box | null | undefined;
+  _cellNext: Box | null;
+}
+
+/**
+ * Node-list iterators currently started and not finished (over all graphs). While none is,
+ * no one can be parked on a dead cell, so a relinked node may be its own cell again.
+ */
+let liveIterators = 0;
+
+class Cell implements Box {
+  _cellPrev: Box | null = null;
+  _cellNext: Box | null = null;
+  constructor(readonly _cellNode: Node) {}
 }
 
 /** Node fields most nodes leave empty, kept out of line (see `Node.#x`). */
@@ -370,8 +386,12 @@ export class Node {
   #x: NodeExtras | null = null;
   /** @internal */
   _graph: Graph | null = null;
-  /** @internal */
+  /** @internal the node's live list cell (itself, or a Cell once it was relinked), or null */
   _box: Box | null = null;
+  /** @internal list links while the node is its own cell; undefined until first linked */
+  _cellPrev: Box | null | undefined = undefined;
+  /** @internal */
+  _cellNext: Box | null = null;
 
   constructor(opType: string, inputs: readonly (Value | null)[] = NO_VALUES, init?: NodeInit) {
     this.opType = opType;
@@ -463,6 +483,11 @@ export class Node {
   }
   set unknownFields(u: Uint8Array[] | undefined) {
     if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+  }
+
+  /** @internal a node as its own list cell */
+  get _cellNode(): Node {
+    return this;
   }
 
   get graph(): Graph | null {
@@ -636,15 +661,14 @@ export class Node {
 
   /** Following node in its graph, or null. */
   get next(): Node | null {
-    let b = this._box?.next ?? null;
-    while (b && b.erased) b = b.next;
-    return b?.node ?? null;
+    let b = this._box === null ? null : this._box._cellNext;
+    while (b !== null && b._cellNode._box !== b) b = b._cellNext;
+    return b === null ? null : b._cellNode;
   }
   /** Preceding node in its graph, or null. */
   get prev(): Node | null {
-    const b = this._box;
-    if (!b || b.erased) return null;
-    return b.prev?.node ?? null;
+    const p = this._box === null ? null : this._box._cellPrev;
+    return p ? p._cellNode : null;
   }
 
   toString(): string {
@@ -809,10 +833,10 @@ export class Graph {
     return this.#count;
   }
   get firstNode(): Node | null {
-    return this.#head?.node ?? null;
+    return this.#head === null ? null : this.#head._cellNode;
   }
   get lastNode(): Node | null {
-    return this.#tail?.node ?? null;
+    return this.#tail === null ? null : this.#tail._cellNode;
   }
 
   /**
@@ -820,10 +844,16 @@ export class Graph {
    * inserted after the current one are visited.
    */
   *[Symbol.iterator](): IterableIterator<Node> {
-    let b = this.#head;
-    while (b !== null) {
-      if (!b.erased) yield b.node;
-      b = b.next;
+    liveIterators++;
+    try {
+      let b = this.#head;
+      while (b !== null) {
+        const n = b._cellNode;
+        if (n._box === b) yield n;
+        b = b._cellNext;
+      }
+    } finally {
+      liveIterators--;
     }
   }
   /** Iterates in reverse list order over a snapshot, skipping nodes removed meanwhile. */
@@ -844,33 +874,36 @@ export class Graph {
   prepend(...nodes: Node[]): void {
     let after: Box | null = null;
     for (const n of nodes) {
-      this.#link(n, after, after === null ? this.#head : after.next);
+      this.#link(n, after, after === null ? this.#head : after._cellNext);
       after = n._box;
     }
   }
   insertBefore(ref: Node, ...nodes: Node[]): void {
     const rb = this.#boxOf(ref);
-    for (const n of nodes) this.#link(n, rb.prev, rb);
+    for (const n of nodes) this.#link(n, rb._cellPrev ?? null, rb);
   }
   insertAfter(ref: Node, ...nodes: Node[]): void {
     let after = this.#boxOf(ref);
     for (const n of nodes) {
-      this.#link(n, after, after.next);
+      this.#link(n, after, after._cellNext);
       after = n._box!;
     }
   }
 
   #boxOf(n: Node): Box {
-    if (n._graph !== this || n._box === null || n._box.erased) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
+    if (n._graph !== this || n._box === null) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
     return n._box;
   }
 
   #link(n: Node, prev: Box | null, next: Box | null): void {
     if (n._graph !== null) throw new GraphError(`${n.describe()} already belongs to graph '${n._graph.name}'; remove it first`);
-    const box: Box = { node: n, prev, next, erased: false };
-    if (prev) prev.next = box;
+    const box: Box = n._cellPrev === undefined || liveIterators === 0 ? n : new Cell(n);
+    if (box !== n) n._cellPrev = null; // (its stale next stays: an iterator may be parked on it)
+    box._cellPrev = prev;
+    box._cellNext = next;
+    if (prev) prev._cellNext = box;
     else this.#head = box;
-    if (next) next.prev = box;
+    if (next) next._cellPrev = box;
     else this.#tail = box;
     n._box = box;
     n._graph = this;
@@ -879,12 +912,13 @@ export class Graph {
 
   #unlink(n: Node): void {
     const b = n._box!;
-    if (b.prev) b.prev.next = b.next;
-    else this.#head = b.next;
-    if (b.next) b.next.prev = b.prev;
-    else this.#tail = b.prev;
-    // b.next is kept: an iterator parked on this cell continues from there.
-    b.erased = true;
+    const prev = b._cellPrev ?? null;
+    if (prev) prev._cellNext = b._cellNext;
+    else this.#head = b._cellNext;
+    if (b._cellNext) b._cellNext._cellPrev = prev;
+    else this.#tail = prev;
+    // b._cellNext is kept: an iterator parked on this cell continues from there. The cell is
+    // dead from here on (n._box no longer points at it), even if n is linked again.
     n._box = null;
     n._graph = null;
     this.#count--;
