@@ -167,6 +167,9 @@ export class Decoder {
    */
   private readonly outputNames: string[] = [];
   private outputTop = 0;
+  /** Attributes of the nodes being decoded, a stack `[0, attributeTop)` like `outputNames`. */
+  private readonly attributeStack: Attribute[] = [];
+  private attributeTop = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -585,7 +588,8 @@ export class Decoder {
     let hasDomain = false;
     let hasName = false;
     let meta: Map<string, string> | undefined;
-    let attrs: Attribute[] | undefined;
+    const attrs = this.attributeStack;
+    const a0 = this.attributeTop;
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
@@ -607,8 +611,8 @@ export class Decoder {
         case NodeFields.attribute: {
           const len = this.len(w, at, e, 'an attribute');
           const as = r.pos;
-          attrs ??= [];
-          attrs.push(this.attribute(as, as + len, attrs.length));
+          const attr = this.attribute(as, as + len, this.attributeTop - a0);
+          attrs[this.attributeTop++] = attr;
           r.pos = as + len;
           break;
         }
@@ -632,16 +636,19 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
-    if (attrs !== undefined && attrs.length > 1) {
+    const a1 = this.attributeTop;
+    if (a1 - a0 > 1) {
       const seen = new Set<string>();
-      for (const a of attrs) {
+      for (let i = a0; i < a1; i++) {
+        const a = attrs[i]!;
         if (seen.has(a.name)) this.diag('IMPORT_DUPLICATE_KEY', `node '${name || opType}' has two attributes named '${a.name}'; the last is kept`);
         seen.add(a.name);
       }
     }
     const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
     this.outputTop = out0;
-    if (attrs !== undefined) for (let i = 0; i < attrs.length; i++) node.setAttribute(attrs[i]!);
+    for (let i = a0; i < a1; i++) node.setAttribute(attrs[i]!);
+    this.attributeTop = a0;
     if (overload !== '') node.overload = overload;
     if (docString !== '') node.docString = docString;
     if (meta !== undefined) node.metadataProps = meta;
