@@ -123,6 +123,9 @@ interface PendingGraph {
    */
   readonly inputNames: string[];
   readonly inputEnd: number[];
+  /** nameHash of every node output name, in node order (see NameTable). */
+  outHash: Int32Array;
+  outCount: number;
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -130,7 +133,7 @@ interface PendingGraph {
 }
 
 interface Scope {
-  readonly names: Map<string, Value>;
+  readonly names: NameTable;
   readonly parent: Scope | null;
 }
 
@@ -166,6 +169,8 @@ export class Decoder {
    * 0 would free it, and every node would allocate a fresh one).
    */
   private readonly outputNames: string[] = [];
+  /** The reader's hash of each name on the `outputNames` stack (0: not computed). */
+  private readonly outputHashes: number[] = [];
   private outputTop = 0;
   /** Attributes of the nodes being decoded, a stack `[0, attributeTop)` like `outputNames`. */
   private readonly attributeStack: Attribute[] = [];
@@ -346,7 +351,7 @@ export class Decoder {
       graph = this.graph(graphRanges, 'graph', -1);
     } else {
       graph = new Graph();
-      this.pending.set(graph, { graph, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
+      this.pending.set(graph, pendingGraph(graph, 'ModelProto.graph'));
       this.diag('IMPORT_NO_GRAPH', 'the model has no graph', 'ModelProto');
     }
     const model = new Model({
@@ -450,7 +455,7 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -599,7 +604,8 @@ export class Decoder {
           inputs.push(this.str(w, at, e));
           break;
         case NodeFields.output:
-          outputs[this.outputTop++] = this.str(w, at, e);
+          outputs[this.outputTop] = this.str(w, at, e);
+          this.outputHashes[this.outputTop++] = r.lastHash;
           break;
         case NodeFields.name:
           name = this.str(w, at, e);
@@ -646,6 +652,7 @@ export class Decoder {
       }
     }
     const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
+    for (let k = out0; k < this.outputTop; k++) pushHash(pg, this.outputHashes[k] || nameHash(outputs[k]!));
     this.outputTop = out0;
     for (let i = a0; i < a1; i++) node.setAttribute(attrs[i]!);
     this.attributeTop = a0;
@@ -1616,7 +1623,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     let name = '';
     let domain = '';
     let overload = '';
@@ -1716,22 +1723,32 @@ export class Decoder {
 
   private resolveGraph(g: Graph, outer: Scope | null, isFunction = false): Scope {
     const pg = this.pending.get(g)!;
-    const names = new Map<string, Value>();
-    const scope: Scope = { names, parent: outer };
     const nodes = pg.nodes;
+    const names = new NameTable(g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount);
+    const scope: Scope = { names, parent: outer };
     // Definitions in order (inputs, initializers, sparse initializers, node outputs); the first
-    // of a name wins. Set-only while no name repeats (one hash probe per name, not two); a
-    // repeat redoes the map the careful way, reporting each duplicate.
+    // of a name wins, and each repeat is reported.
     let unique = true;
-    for (const v of g.inputs) unique = define(names, v) && unique;
-    // (an IR<4 initializer that is also a graph input is one Value, defined with the inputs)
-    for (const v of g.initializers.values()) if (v._inputOf !== g) unique = define(names, v) && unique;
-    for (const v of g.sparseInitializers.values()) unique = define(names, v) && unique;
-    for (let k = 0; k < nodes.length && unique; k++) {
-      const outs = nodes[k]!.outputs;
-      for (let i = 0; i < outs.length; i++) unique = define(names, outs[i]!) && unique;
+    /** `what` is a kind of definition, or the node whose output `v` is. */
+    const define = (v: Value, h: number, what: string | Node): void => {
+      if (v.name === '') return;
+      const first = names.add(v, h);
+      if (first === v) return;
+      unique = false;
+      const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
+      this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
+    };
+    for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
+    // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
+    for (const v of g.initializers.values()) define(v, nameHash(v.name), 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
+    const outHash = pg.outHash;
+    let o = 0;
+    for (let k = 0; k < nodes.length; k++) {
+      const node = nodes[k]!;
+      const outs = node.outputs;
+      for (let i = 0; i < outs.length; i++) define(outs[i]!, outHash[o++]!, node);
     }
-    if (!unique) this.defineCarefully(g, pg, names);
 
     const inputNames = pg.inputNames;
     const ends = pg.inputEnd;
@@ -1778,7 +1795,7 @@ export class Decoder {
       g.addOutput(v);
     });
     for (const rec of pg.valueInfos) {
-      const v = names.get(rec.name);
+      const v = names.get(rec.name, nameHash(rec.name));
       if (v === undefined) {
         g.danglingValueInfo.push(rec);
         hints.valueInfoOrder.push(rec);
@@ -1795,25 +1812,6 @@ export class Decoder {
     }
     setGraphHints(g, hints);
     return scope;
-  }
-
-  /** Builds `names` keeping the first definition of each name, with a diagnostic per repeat. */
-  private defineCarefully(g: Graph, pg: PendingGraph, names: Map<string, Value>): void {
-    names.clear();
-    /** `what` is a kind of definition, or the node whose output `v` is. */
-    const define = (v: Value, what: string | Node): void => {
-      if (v.name === '') return;
-      const prev = names.get(v.name);
-      if (prev === undefined) names.set(v.name, v);
-      else if (prev !== v) {
-        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
-        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
-      }
-    };
-    for (const v of g.inputs) define(v, 'graph input');
-    for (const v of g.initializers.values()) define(v, 'initializer');
-    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
-    for (const n of pg.nodes) for (const v of n.outputs) define(v, n);
   }
 
   /**
@@ -1834,8 +1832,9 @@ export class Decoder {
 
   /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
   private lookup(scope: Scope, name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
+    const h = nameHash(name);
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
-      const v = s.names.get(name);
+      const v = s.names.get(name, h);
       if (v !== undefined) return v;
     }
     let v = this.placeholders.get(name);
@@ -1852,13 +1851,108 @@ export class Decoder {
   }
 }
 
-/** Adds `v` under its name (unnamed values are not defined); false when the name was taken. */
-function define(names: Map<string, Value>, v: Value): boolean {
-  const name = v.name;
-  if (name === '') return true;
-  const size = names.size;
-  names.set(name, v);
-  return names.size !== size;
+function pendingGraph(graph: Graph, path: string): PendingGraph {
+  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, outputs: [], valueInfos: [], path };
+}
+
+function pushHash(pg: PendingGraph, h: number): void {
+  if (pg.outCount === pg.outHash.length) {
+    const grown = new Int32Array(2 * pg.outHash.length);
+    grown.set(pg.outHash);
+    pg.outHash = grown;
+  }
+  pg.outHash[pg.outCount++] = h;
+}
+
+/**
+ * The hash NameTable files a name under: the one `Reader.string` computes while decoding an
+ * ASCII name (so names read from the file cost no second pass), computed here for the others.
+ */
+export function nameHash(s: string): number {
+  let h = s.length | 0x40000000;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The names a graph defines, for phase 2: open addressing over `nameHash` in two Int32Arrays
+ * (slot → 1 + index of the Value, slot → hash), sized once from the number of definitions. A
+ * Map costs two hash-table probes and a string hash per name, and its table is GC-managed.
+ */
+class NameTable {
+  #slots: Int32Array;
+  #hashes: Int32Array;
+  readonly #values: Value[] = [];
+
+  constructor(expected: number) {
+    let cap = 16;
+    while (cap < 2 * expected) cap *= 2;
+    this.#slots = new Int32Array(cap);
+    this.#hashes = new Int32Array(cap);
+  }
+
+  /** The Value defined as `name` (whose nameHash is `h`), or undefined. */
+  get(name: string, h: number): Value | undefined {
+    const slots = this.#slots;
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return undefined;
+      if (hashes[i] === h) {
+        const v = this.#values[s - 1]!;
+        if (v.name === name) return v;
+      }
+    }
+  }
+
+  /** Defines `v` under its name unless the name is defined already; returns the Value it names. */
+  add(v: Value, h: number): Value {
+    const name = v.name;
+    let slots = this.#slots;
+    if (2 * (this.#values.length + 1) > slots.length) slots = this.#grow();
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    let i = mix(h) & mask;
+    for (; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) break;
+      if (hashes[i] === h) {
+        const first = this.#values[s - 1]!;
+        if (first.name === name) return first;
+      }
+    }
+    this.#values.push(v);
+    slots[i] = this.#values.length;
+    hashes[i] = h;
+    return v;
+  }
+
+  #grow(): Int32Array {
+    const oldSlots = this.#slots;
+    const oldHashes = this.#hashes;
+    const slots = new Int32Array(2 * oldSlots.length);
+    const hashes = new Int32Array(2 * oldSlots.length);
+    const mask = slots.length - 1;
+    for (let j = 0; j < oldSlots.length; j++) {
+      const s = oldSlots[j]!;
+      if (s === 0) continue;
+      let i = mix(oldHashes[j]!) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = s;
+      hashes[i] = oldHashes[j]!;
+    }
+    this.#slots = slots;
+    this.#hashes = hashes;
+    return slots;
+  }
+}
+
+/** Spreads a nameHash over the low bits (names differ mostly in their last characters). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
 }
 
 /** `t` with `denotation` set when there is one (no key at all otherwise, as a spread of {} would give). */

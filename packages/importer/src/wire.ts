@@ -113,6 +113,11 @@ export class Reader {
   /** Low and high 32 bits (unsigned) of the last 64-bit varint read. */
   lo = 0;
   hi = 0;
+  /**
+   * decode.ts's nameHash of the last string read, when string() computed it on the way (ASCII,
+   * at most 64 bytes), else 0.
+   */
+  lastHash = 0;
   /** Bytes read from the input by window refills (windowed mode). */
   bytesRead = 0;
   /** Called when a string field is not valid UTF-8 (the string is decoded lossily). */
@@ -337,6 +342,7 @@ export class Reader {
   /** A UTF-8 string of `len` bytes at the current position. */
   string(len: number): string {
     const at = this.pos;
+    this.lastHash = 0;
     if (len === 0) return '';
     if (!this.inMemory) this.ensureAt(at, Math.min(len, this.size - at));
     this.pos = at + len;
@@ -354,6 +360,7 @@ export class Reader {
         }
       }
       if (h !== 0) {
+        this.lastHash = h;
         // Names repeat (a value's name is written once per use, op types and attribute names
         // on every node): reuse the string instead of allocating it again.
         const slot = (h ^ (h >>> 13)) & STRING_CACHE_MASK;

@@ -46,6 +46,32 @@ describe('name resolution', () => {
     expect(relu!.inputs[0]).toBe(m.graph.inputs[0]);
   });
 
+  it('finds non-ASCII and long names (hashed apart from the reader) from inputs, value_info and outputs', () => {
+    const long = `${'block/'.repeat(15)}out`; // 93 bytes: past the reader's hashed strings
+    const names = ['été', long, 'b'];
+    // Unsorted, so every input goes through the name table rather than the chain fast path.
+    const bytes = model([
+      node('Abs', [long], ['b']),
+      node('Neg', ['été'], [long]),
+      node('Relu', ['x'], ['été']),
+      fBytes(2, 'g'),
+      valueInfo(11, 'x', FLOAT, [2]),
+      valueInfo(12, 'b', FLOAT, [2]),
+      valueInfo(13, long, FLOAT, [7]),
+      valueInfo(13, 'été', FLOAT, [5]),
+    ]);
+    const { model: m, diagnostics } = decodeWithDiagnostics(bytes);
+    expect(diagnostics).toEqual([]);
+    const [abs, neg, relu] = m.graph.nodes;
+    expect(neg!.inputs[0]).toBe(relu!.output);
+    expect(abs!.inputs[0]).toBe(neg!.output);
+    expect(m.graph.outputs[0]).toBe(abs!.output);
+    expect([relu, neg, abs].map((n) => n!.output.name)).toEqual(names);
+    expect(neg!.output.shape).toEqual([7]);
+    expect(relu!.output.shape).toEqual([5]);
+    expect(m.graph.danglingValueInfo).toEqual([]);
+  });
+
   it('resolves nodes listed before their producers, and reports names defined nowhere once', () => {
     const bytes = model([node('Neg', ['a', 'ghost'], ['y']), node('Relu', ['x'], ['a']), node('Abs', ['ghost'], ['z']), fBytes(2, 'g'), valueInfo(11, 'x', FLOAT, [2]), valueInfo(12, 'y', FLOAT, [2]), valueInfo(12, 'z', FLOAT, [2])]);
     const { model: m, diagnostics } = decodeWithDiagnostics(bytes);
