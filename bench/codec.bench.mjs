@@ -2,7 +2,8 @@
 // in this same run: Python's onnx.load (C++ protobuf, Debian's python3-onnx) on the same file,
 // and the bare I/O of the same bytes (readFileSync, writeFileSync + fsync).
 //
-//   (a) decoding a 50,000-node weightless graph: onnxkit decode / Python onnx.load (target ≤ 1.0)
+//   (a) decoding a 50,000-node weightless graph: onnxkit decode / Python onnx.load (target ≤ 1.0),
+//       and the live heap the decoded IR holds per node (target < 1 KiB; needs --expose-gc)
 //   (b) the whole `onnxkit optimize` process on the torchvision ResNet-50 export with BatchNorm
 //       kept (fixtures/large/resnet50_bn, made by `fixtures/export_torchvision.py --large`):
 //       process time, and in one process its phases (decode, pipeline, save) next to the bare
@@ -74,6 +75,18 @@ export default async function () {
     // CPU time is what a busy machine distorts least (wall time waits for cores).
     ratio('50k nodes: onnxkit decode / Python onnx.load (CPU time)', ours.cpu, py.cpu, { op: '<=', value: 1.0 });
   } else skip('50k nodes: vs Python onnx.load', 'python3-onnx not installed');
+  // What the decoded IR keeps alive: heap growth across a decode, after full collections.
+  if (globalThis.gc) {
+    globalThis.gc();
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    const m = decode(wide, { lazy: false });
+    globalThis.gc();
+    globalThis.gc();
+    const live = process.memoryUsage().heapUsed - before;
+    const perNode = live / m.graph.nodeCount;
+    row('50k nodes: live heap of the decoded IR, per node', `${perNode.toFixed(0)} B`, `${(live / MB).toFixed(1)} MB in all (target < 1024 B: ${perNode < 1024 ? 'met' : 'MISSED'})`);
+  } else skip('50k nodes: live heap per node', 'run with node --expose-gc');
 
   section('codec (b): whole `onnxkit optimize` process, torchvision ResNet-50 (BN kept)');
   const tv = join(ROOT, 'fixtures/large/resnet50_bn/model.onnx');

@@ -51,60 +51,128 @@ function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
   return list;
 }
 
+function indexUse(x: ValueExtras, use: Use): void {
+  let byIndex = x.useIndex!.get(use.node);
+  if (byIndex === undefined) x.useIndex!.set(use.node, (byIndex = new Map()));
+  byIndex.set(use.index, use);
+}
+
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
+
+/**
+ * What most values never have, kept out of line so a Value is six fields: its doc string,
+ * metadata, unrecognised fields, sparse payload, constant, graph memberships and, past
+ * SMALL_USES, its indexed use set. Allocated on the first write of any of them.
+ */
+class ValueExtras {
+  docString = '';
+  meta: Map<string, string> | undefined = undefined;
+  unknownFields: Uint8Array[] | undefined = undefined;
+  sparseValue: SparseTensor | null = null;
+  constValue: Tensor | null = null;
+  inputOf: Graph | null = null;
+  initializerOf: Graph | null = null;
+  /** Graphs whose output lists hold the value, one entry per slot; NO_GRAPHS is shared, never written. */
+  outputOf: readonly Graph[] = NO_GRAPHS;
+  /** Large mode (past SMALL_USES): the uses, node → input index → Use, and the array handed out. */
+  uses: Set<Use> | null = null;
+  useIndex: Map<Node, Map<number, Use>> | null = null;
+  usesArray: Use[] | null = null;
+}
 
 export class Value {
   name: string;
   /** Element type and shape (or sequence/map/optional type); null when unknown. */
   type: TypeInfo | null;
-  docString: string;
-  #meta: Map<string, string> | undefined;
-  /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
-  unknownFields: Uint8Array[] | undefined;
-  /** Sparse initializer payload (GraphProto.sparse_initializer). */
-  sparseValue: SparseTensor | null = null;
-
-  #constValue: Tensor | null;
   #producer: Node | null = null;
   #index = -1;
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). Past
-   * SMALL_USES the value switches to a Set plus a node → index → Use map: O(1) add, remove and
-   * lookup however many uses (a weight shared by 100k nodes).
+   * SMALL_USES the value switches to a Set plus a node → index → Use map (in the extras): O(1)
+   * add, remove and lookup however many uses (a weight shared by 100k nodes).
    */
   #small: readonly Use[] = EMPTY_USES;
-  #uses: Set<Use> | null = null;
-  /** node → input index → its Use (large mode only). */
-  #useIndex: Map<Node, Map<number, Use>> | null = null;
-  #usesArray: Use[] | null = null;
-  /** @internal graph whose input list holds this value */
-  _inputOf: Graph | null = null;
-  /** @internal graph whose initializer map holds this value */
-  _initializerOf: Graph | null = null;
-  /** @internal graphs whose output lists hold this value (one entry per slot); replaced, never mutated */
-  _outputOf: readonly Graph[] = NO_GRAPHS;
+  #x: ValueExtras | null = null;
 
-  constructor(init: ValueInit = {}) {
+  constructor(init?: ValueInit) {
+    if (init === undefined) {
+      this.name = '';
+      this.type = null;
+      return;
+    }
     this.name = init.name ?? '';
     this.type = init.type ?? null;
-    this.docString = init.docString ?? '';
-    this.#meta = init.metadataProps;
-    this.#constValue = init.constValue ?? null;
-    this.unknownFields = undefined;
+    if (init.docString) this.#extras().docString = init.docString;
+    if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
+    if (init.constValue) this.#extras().constValue = init.constValue;
+  }
+
+  /** @internal A value named `name` with nothing else set (the decoder's and builders' hot path). */
+  static _named(name: string): Value {
+    const v = new Value();
+    v.name = name;
+    return v;
+  }
+
+  #extras(): ValueExtras {
+    return (this.#x ??= new ValueExtras());
+  }
+
+  get docString(): string {
+    return this.#x === null ? '' : this.#x.docString;
+  }
+  set docString(s: string) {
+    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+  }
+  /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
+  get unknownFields(): Uint8Array[] | undefined {
+    return this.#x?.unknownFields;
+  }
+  set unknownFields(u: Uint8Array[] | undefined) {
+    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+  }
+  /** Sparse initializer payload (GraphProto.sparse_initializer). */
+  get sparseValue(): SparseTensor | null {
+    return this.#x === null ? null : this.#x.sparseValue;
+  }
+  set sparseValue(s: SparseTensor | null) {
+    if (s !== null || this.#x !== null) this.#extras().sparseValue = s;
+  }
+  /** @internal graph whose input list holds this value */
+  get _inputOf(): Graph | null {
+    return this.#x === null ? null : this.#x.inputOf;
+  }
+  set _inputOf(g: Graph | null) {
+    if (g !== null || this.#x !== null) this.#extras().inputOf = g;
+  }
+  /** @internal graph whose initializer map holds this value */
+  get _initializerOf(): Graph | null {
+    return this.#x === null ? null : this.#x.initializerOf;
+  }
+  set _initializerOf(g: Graph | null) {
+    if (g !== null || this.#x !== null) this.#extras().initializerOf = g;
+  }
+  /** @internal graphs whose output lists hold this value (one entry per slot) */
+  get _outputOf(): readonly Graph[] {
+    return this.#x === null ? NO_GRAPHS : this.#x.outputOf;
+  }
+  set _outputOf(list: readonly Graph[]) {
+    if (list !== NO_GRAPHS || this.#x !== null) this.#extras().outputOf = list;
   }
 
   /** ValueInfoProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#meta ??= new Map());
+    return (this.#extras().meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#meta = m;
+    this.#extras().meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
-    return this.#meta !== undefined && this.#meta.size > 0;
+    const m = this.#x?.meta;
+    return m !== undefined && m.size > 0;
   }
 
   /** The node that produces this value, or null for graph inputs and initializers. */
@@ -123,68 +191,78 @@ export class Value {
 
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
-    if (this.#uses === null) return this.#small;
-    return (this.#usesArray ??= [...this.#uses]);
+    const x = this.#x;
+    if (x === null || x.uses === null) return this.#small;
+    return (x.usesArray ??= [...x.uses]);
   }
   /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
   get useCount(): number {
-    return this.#uses === null ? this.#small.length : this.#uses.size;
+    const x = this.#x;
+    return x === null || x.uses === null ? this.#small.length : x.uses.size;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
-    if (this.#useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
-    return this.#useIndex.get(node)?.has(index) ?? false;
+    const x = this.#x;
+    if (x === null || x.useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
+    return x.useIndex.get(node)?.has(index) ?? false;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
     const use: Use = { node, index };
-    if (this.#uses === null) {
-      if (this.#small.length < SMALL_USES) {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      const n = small.length;
+      if (n === 0) {
+        this.#small = [use];
+        return;
+      }
+      if (n < SMALL_USES) {
         // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
-        const small = this.#small;
-        const next = new Array<Use>(small.length + 1);
-        for (let i = 0; i < small.length; i++) next[i] = small[i]!;
-        next[small.length] = use;
+        const next = new Array<Use>(n + 1);
+        for (let i = 0; i < n; i++) next[i] = small[i]!;
+        next[n] = use;
         this.#small = next;
         return;
       }
-      this.#uses = new Set(this.#small);
-      this.#useIndex = new Map();
-      for (const u of this.#small) this.#indexUse(u);
+      const big = this.#extras();
+      big.uses = new Set(small);
+      big.useIndex = new Map();
+      for (const u of small) indexUse(big, u);
       this.#small = EMPTY_USES;
+      indexUse(big, use);
+      big.uses.add(use);
+      big.usesArray = null;
+      return;
     }
-    this.#indexUse(use);
-    this.#uses.add(use);
-    this.#usesArray = null;
-  }
-  #indexUse(use: Use): void {
-    let byIndex = this.#useIndex!.get(use.node);
-    if (byIndex === undefined) this.#useIndex!.set(use.node, (byIndex = new Map()));
-    byIndex.set(use.index, use);
+    indexUse(x, use);
+    x.uses.add(use);
+    x.usesArray = null;
   }
   /** @internal */
   _removeUse(node: Node, index: number): void {
-    if (this.#uses === null) {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
       const at = this.#small.findIndex((u) => u.node === node && u.index === index);
       if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
       this.#small = this.#small.length === 1 ? EMPTY_USES : this.#small.filter((_, i) => i !== at);
       return;
     }
-    const byIndex = this.#useIndex!.get(node);
+    const byIndex = x.useIndex!.get(node);
     const use = byIndex?.get(index);
     if (byIndex === undefined || use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
     byIndex.delete(index);
-    if (byIndex.size === 0) this.#useIndex!.delete(node);
-    this.#uses.delete(use);
-    this.#usesArray = null;
+    if (byIndex.size === 0) x.useIndex!.delete(node);
+    x.uses.delete(use);
+    x.usesArray = null;
   }
 
   /** The constant tensor of an initializer (or a value a pass has bound to a constant). */
   get constValue(): Tensor | null {
-    return this.#constValue;
+    return this.#x === null ? null : this.#x.constValue;
   }
   set constValue(t: Tensor | null) {
-    this.#constValue = t;
+    if (t !== null || this.#x !== null) this.#extras().constValue = t;
   }
 
   get isGraphInput(): boolean {
@@ -199,18 +277,21 @@ export class Value {
 
   /** The graph that defines this value (producer's graph, or input/initializer owner). */
   get graph(): Graph | null {
-    return this.#producer?.graph ?? this._inputOf ?? this._initializerOf ?? null;
+    if (this.#producer !== null) return this.#producer.graph;
+    const x = this.#x;
+    return x === null ? null : (x.inputOf ?? x.initializerOf);
   }
 
   get dtype(): DataType | undefined {
     const t = this.type;
-    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : (this.#constValue?.dtype ?? undefined);
+    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : (this.constValue?.dtype ?? undefined);
   }
   /** Tensor shape if known; null when the rank is unknown. */
   get shape(): Shape | null {
     const t = this.type;
     if (t && (t.kind === 'tensor' || t.kind === 'sparse_tensor')) return t.shape;
-    return this.#constValue ? this.#constValue.dims : null;
+    const c = this.constValue;
+    return c ? c.dims : null;
   }
   get tensorType(): TensorType | null {
     const t = this.type;
@@ -252,57 +333,161 @@ export interface NodeInit {
   outputs?: readonly (string | Value)[];
 }
 
-/** Mutation-safe list cell; a removed cell keeps its `next` so iterators parked on it go on. */
+/** Marks the constructor call of `Node._decoded`, which fills in the outputs itself. */
+const DECODED: NodeInit = Object.freeze({});
+const NO_OUTPUTS: Value[] = [];
+
+/**
+ * Mutation-safe list cell. A cell is live while its node's `_box` is the cell; a removed cell
+ * keeps its `_cellNext`, so iterators parked on it go on. A node is its own cell (no allocation:
+ * a graph has hundreds of thousands of nodes), except when it is linked again while an iterator
+ * runs (one may be parked on its old cell): then it gets a fresh `Cell`.
+ */
 interface Box {
-  readonly node: Node;
-  prev: Box | null;
-  next: Box | null;
-  erased: boolean;
+  readonly _cellNode: Node;
+  _cellPrev: Box | null | undefined;
+  _cellNext: Box | null;
 }
+
+/**
+ * Node-list iterators currently started and not finished (over all graphs). While none is,
+ * no one can be parked on a dead cell, so a relinked node may be its own cell again.
+ */
+let liveIterators = 0;
+
+class Cell implements Box {
+  _cellPrev: Box | null = null;
+  _cellNext: Box | null = null;
+  constructor(readonly _cellNode: Node) {}
+}
+
+/** Node fields most nodes leave empty, kept out of line (see `Node.#x`). */
+interface NodeExtras {
+  overload: string;
+  docString: string;
+  meta: Map<string, string> | undefined;
+  unknownFields: Uint8Array[] | undefined;
+}
+
+/** The inputs of a node that has none: shared, never written (setInput allocates first). */
+const NO_VALUES: (Value | null)[] = [];
+Object.freeze(NO_VALUES);
 
 export class Node {
   opType: string;
   /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. */
   domain: string;
-  overload: string;
   name: string;
-  docString: string;
-  #meta: Map<string, string> | undefined;
-  /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
-  unknownFields: Uint8Array[] | undefined;
-
   /** Null until the first attribute is set (most activation nodes have none). */
   #attributes: Map<string, Attribute> | null = null;
   #inputs: (Value | null)[];
-  readonly #outputs: Value[];
+  #outputs: Value[];
+  /** overload, doc string, metadata and unknown fields: null while all are empty. */
+  #x: NodeExtras | null = null;
   /** @internal */
   _graph: Graph | null = null;
-  /** @internal */
+  /** @internal the node's live list cell (itself, or a Cell once it was relinked), or null */
   _box: Box | null = null;
+  /** @internal list links while the node is its own cell; undefined until first linked */
+  _cellPrev: Box | null | undefined = undefined;
+  /** @internal */
+  _cellNext: Box | null = null;
 
-  constructor(opType: string, inputs: readonly (Value | null)[] = [], init: NodeInit = {}) {
+  constructor(opType: string, inputs: readonly (Value | null)[] = NO_VALUES, init?: NodeInit) {
     this.opType = opType;
-    this.domain = init.domain ?? '';
-    this.overload = init.overload ?? '';
-    this.name = init.name ?? '';
-    this.docString = init.docString ?? '';
-    this.#meta = init.metadataProps;
-    this.unknownFields = undefined;
-    for (const a of init.attributes ?? []) this.setAttribute(a);
+    this.domain = init?.domain ?? '';
+    this.name = init?.name ?? '';
+    if (init !== undefined) {
+      if (init.overload) this.overload = init.overload;
+      if (init.docString) this.docString = init.docString;
+      if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
+      if (init.attributes !== undefined) for (const a of init.attributes) this.setAttribute(a);
+    }
     // Exactly sized arrays: a pushed-to [] reserves room for 17 elements, and a graph has
     // hundreds of thousands of these.
-    this.#inputs = inputs.slice();
-    inputs.forEach((v, i) => v?._addUse(this, i));
-    const outs = init.outputs ?? [''];
+    const n = inputs.length;
+    if (n === 0) this.#inputs = NO_VALUES;
+    else {
+      const own = new Array<Value | null>(n);
+      for (let i = 0; i < n; i++) own[i] = inputs[i]!;
+      this.#inputs = own;
+      for (let i = 0; i < n; i++) own[i]?._addUse(this, i);
+    }
+    if (init === DECODED) {
+      this.#outputs = NO_OUTPUTS; // _decoded() sets them
+      return;
+    }
+    const outs = init?.outputs;
+    if (outs === undefined) {
+      const v = Value._named('');
+      v._setProducer(this, 0);
+      this.#outputs = [v];
+      return;
+    }
     this.#outputs = new Array<Value>(outs.length);
-    outs.forEach((o, k) => {
-      const v = typeof o === 'string' ? new Value({ name: o }) : o;
+    for (let k = 0; k < outs.length; k++) {
+      const o = outs[k]!;
+      const v = typeof o === 'string' ? Value._named(o) : o;
       if (v.producer !== null || v.isGraphInput || v.isInitializer) {
         throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
       }
       v._setProducer(this, k);
       this.#outputs[k] = v;
-    });
+    }
+  }
+
+  /**
+   * @internal The decoder's constructor: outputs named `names[from..to)`, no init object and no
+   * intermediate arrays (a weightless graph decodes at a few hundred ns per node).
+   */
+  static _decoded(opType: string, domain: string, name: string, names: readonly string[], from: number, to: number): Node {
+    const node = new Node(opType, NO_VALUES, DECODED);
+    node.domain = domain;
+    node.name = name;
+    const outs = new Array<Value>(to - from);
+    node.#outputs = outs;
+    for (let k = from; k < to; k++) {
+      const v = Value._named(names[k]!);
+      v._setProducer(node, k - from);
+      outs[k - from] = v;
+    }
+    return node;
+  }
+
+  /** @internal Adopts `values` (owned by the caller no more) as the inputs of a node that has none. */
+  _adoptInputs(values: (Value | null)[]): void {
+    if (this.#inputs.length !== 0) throw new GraphError(`internal: ${this.describe()} already has inputs`);
+    this.#inputs = values;
+    for (let i = 0; i < values.length; i++) values[i]?._addUse(this, i);
+  }
+
+  #extras(): NodeExtras {
+    return (this.#x ??= { overload: '', docString: '', meta: undefined, unknownFields: undefined });
+  }
+
+  get overload(): string {
+    return this.#x === null ? '' : this.#x.overload;
+  }
+  set overload(s: string) {
+    if (s !== '' || this.#x !== null) this.#extras().overload = s;
+  }
+  get docString(): string {
+    return this.#x === null ? '' : this.#x.docString;
+  }
+  set docString(s: string) {
+    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+  }
+  /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
+  get unknownFields(): Uint8Array[] | undefined {
+    return this.#x?.unknownFields;
+  }
+  set unknownFields(u: Uint8Array[] | undefined) {
+    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+  }
+
+  /** @internal a node as its own list cell */
+  get _cellNode(): Node {
+    return this;
   }
 
   get graph(): Graph | null {
@@ -325,19 +510,21 @@ export class Node {
   }
   /** NodeProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#meta ??= new Map());
+    return (this.#extras().meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#meta = m;
+    this.#extras().meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
-    return this.#meta !== undefined && this.#meta.size > 0;
+    const m = this.#x?.meta;
+    return m !== undefined && m.size > 0;
   }
 
   /** Sets input `i` (appending nulls up to it if needed), keeping uses in sync. */
   setInput(i: number, value: Value | null): void {
     if (!Number.isInteger(i) || i < 0) throw new GraphError(`${this.describe()}: bad input index ${i}`);
+    if (this.#inputs === NO_VALUES) this.#inputs = [];
     while (this.#inputs.length <= i) this.#inputs.push(null);
     const old = this.#inputs[i];
     if (old === value) return;
@@ -363,7 +550,7 @@ export class Node {
     const old = this.#inputs;
     for (let i = 0; i < old.length; i++) old[i]?._removeUse(this, i);
     // An exactly sized copy (see the constructor).
-    const next = values.slice();
+    const next = values.length === 0 ? NO_VALUES : values.slice();
     this.#inputs = next;
     for (let i = 0; i < next.length; i++) next[i]?._addUse(this, i);
   }
@@ -474,15 +661,14 @@ export class Node {
 
   /** Following node in its graph, or null. */
   get next(): Node | null {
-    let b = this._box?.next ?? null;
-    while (b && b.erased) b = b.next;
-    return b?.node ?? null;
+    let b = this._box === null ? null : this._box._cellNext;
+    while (b !== null && b._cellNode._box !== b) b = b._cellNext;
+    return b === null ? null : b._cellNode;
   }
   /** Preceding node in its graph, or null. */
   get prev(): Node | null {
-    const b = this._box;
-    if (!b || b.erased) return null;
-    return b.prev?.node ?? null;
+    const p = this._box === null ? null : this._box._cellPrev;
+    return p ? p._cellNode : null;
   }
 
   toString(): string {
@@ -647,10 +833,10 @@ export class Graph {
     return this.#count;
   }
   get firstNode(): Node | null {
-    return this.#head?.node ?? null;
+    return this.#head === null ? null : this.#head._cellNode;
   }
   get lastNode(): Node | null {
-    return this.#tail?.node ?? null;
+    return this.#tail === null ? null : this.#tail._cellNode;
   }
 
   /**
@@ -658,10 +844,16 @@ export class Graph {
    * inserted after the current one are visited.
    */
   *[Symbol.iterator](): IterableIterator<Node> {
-    let b = this.#head;
-    while (b !== null) {
-      if (!b.erased) yield b.node;
-      b = b.next;
+    liveIterators++;
+    try {
+      let b = this.#head;
+      while (b !== null) {
+        const n = b._cellNode;
+        if (n._box === b) yield n;
+        b = b._cellNext;
+      }
+    } finally {
+      liveIterators--;
     }
   }
   /** Iterates in reverse list order over a snapshot, skipping nodes removed meanwhile. */
@@ -682,33 +874,36 @@ export class Graph {
   prepend(...nodes: Node[]): void {
     let after: Box | null = null;
     for (const n of nodes) {
-      this.#link(n, after, after === null ? this.#head : after.next);
+      this.#link(n, after, after === null ? this.#head : after._cellNext);
       after = n._box;
     }
   }
   insertBefore(ref: Node, ...nodes: Node[]): void {
     const rb = this.#boxOf(ref);
-    for (const n of nodes) this.#link(n, rb.prev, rb);
+    for (const n of nodes) this.#link(n, rb._cellPrev ?? null, rb);
   }
   insertAfter(ref: Node, ...nodes: Node[]): void {
     let after = this.#boxOf(ref);
     for (const n of nodes) {
-      this.#link(n, after, after.next);
+      this.#link(n, after, after._cellNext);
       after = n._box!;
     }
   }
 
   #boxOf(n: Node): Box {
-    if (n._graph !== this || n._box === null || n._box.erased) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
+    if (n._graph !== this || n._box === null) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
     return n._box;
   }
 
   #link(n: Node, prev: Box | null, next: Box | null): void {
     if (n._graph !== null) throw new GraphError(`${n.describe()} already belongs to graph '${n._graph.name}'; remove it first`);
-    const box: Box = { node: n, prev, next, erased: false };
-    if (prev) prev.next = box;
+    const box: Box = n._cellPrev === undefined || liveIterators === 0 ? n : new Cell(n);
+    if (box !== n) n._cellPrev = null; // (its stale next stays: an iterator may be parked on it)
+    box._cellPrev = prev;
+    box._cellNext = next;
+    if (prev) prev._cellNext = box;
     else this.#head = box;
-    if (next) next.prev = box;
+    if (next) next._cellPrev = box;
     else this.#tail = box;
     n._box = box;
     n._graph = this;
@@ -717,12 +912,13 @@ export class Graph {
 
   #unlink(n: Node): void {
     const b = n._box!;
-    if (b.prev) b.prev.next = b.next;
-    else this.#head = b.next;
-    if (b.next) b.next.prev = b.prev;
-    else this.#tail = b.prev;
-    // b.next is kept: an iterator parked on this cell continues from there.
-    b.erased = true;
+    const prev = b._cellPrev ?? null;
+    if (prev) prev._cellNext = b._cellNext;
+    else this.#head = b._cellNext;
+    if (b._cellNext) b._cellNext._cellPrev = prev;
+    else this.#tail = prev;
+    // b._cellNext is kept: an iterator parked on this cell continues from there. The cell is
+    // dead from here on (n._box no longer points at it), even if n is linked again.
     n._box = null;
     n._graph = null;
     this.#count--;

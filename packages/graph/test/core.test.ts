@@ -109,6 +109,42 @@ describe('mutation-safe node list', () => {
     expect(g.nodeCount).toBe(3);
   });
 
+  it('goes on from the old place of the node it is parked on when that node moves, also in nested loops', () => {
+    const { g, nodes } = chain(5);
+    const seen: string[] = [];
+    let moved = false;
+    for (const n of g) {
+      seen.push(n.name);
+      if (n.name === 'n1' && !moved) {
+        moved = true;
+        // An inner loop runs to its end while the outer one is parked on n1.
+        expect([...g].map((m) => m.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+        g.remove(n);
+        g.append(n); // moved to the end while parked on it: visited again there
+        g.remove(nodes[3]!);
+        g.insertBefore(nodes[0]!, nodes[3]!); // moved behind the cursor: not visited again
+      }
+    }
+    expect(seen).toEqual(['n0', 'n1', 'n2', 'n4', 'n1']);
+    expect(g.nodes.map((n) => n.name)).toEqual(['n3', 'n0', 'n2', 'n4', 'n1']);
+    expect(nodes[2]!.prev?.name).toBe('n0');
+    expect(nodes[2]!.next?.name).toBe('n4');
+    expect(nodes[1]!.next).toBe(null);
+    expect(nodes[3]!.prev).toBe(null);
+    expect(g.firstNode?.name).toBe('n3');
+    expect(g.lastNode?.name).toBe('n1');
+    // Moves with no loop running (a removed node has lost its inputs: nothing to sort by).
+    g.remove(nodes[4]!);
+    g.prepend(nodes[4]!);
+    g.remove(nodes[0]!);
+    g.insertAfter(nodes[2]!, nodes[0]!);
+    expect(g.nodes.map((n) => n.name)).toEqual(['n4', 'n3', 'n2', 'n0', 'n1']);
+    expect([...g.reversed()].map((n) => n.name)).toEqual(['n1', 'n0', 'n2', 'n3', 'n4']);
+    expect(nodes[0]!.prev?.name).toBe('n2');
+    expect(nodes[0]!.next?.name).toBe('n1');
+    expect(g.nodeCount).toBe(5);
+  });
+
   it('remove({safe}) checks every node first and changes nothing on failure', () => {
     const { g, nodes } = chain(3);
     expect(() => g.remove([nodes[0]!], { safe: true })).toThrow(/used by Relu 'n1'/);

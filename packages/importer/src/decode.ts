@@ -113,7 +113,6 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const NO_INPUTS: readonly (Value | null)[] = Object.freeze([]);
 
 interface PendingGraph {
   readonly graph: Graph;
@@ -124,6 +123,9 @@ interface PendingGraph {
    */
   readonly inputNames: string[];
   readonly inputEnd: number[];
+  /** nameHash of every node output name, in node order (see NameTable). */
+  outHash: Int32Array;
+  outCount: number;
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -131,7 +133,7 @@ interface PendingGraph {
 }
 
 interface Scope {
-  readonly names: Map<string, Value>;
+  readonly names: NameTable;
   readonly parent: Scope | null;
 }
 
@@ -161,8 +163,18 @@ export class Decoder {
   private readonly placeholders = new Map<string, Value>();
   private readonly claimed = new Set<Value>();
   private functionsPending: { f: OnnxFunction; pg: PendingGraph }[] = [];
-  /** Output names of the nodes being decoded (a stack; see node()). */
+  /**
+   * Output names of the nodes being decoded: a stack `[0, outputTop)` shared by nested nodes
+   * (see node()). Its length never shrinks, so it keeps its backing store (setting a length of
+   * 0 would free it, and every node would allocate a fresh one).
+   */
   private readonly outputNames: string[] = [];
+  /** The reader's hash of each name on the `outputNames` stack (0: not computed). */
+  private readonly outputHashes: number[] = [];
+  private outputTop = 0;
+  /** Attributes of the nodes being decoded, a stack `[0, attributeTop)` like `outputNames`. */
+  private readonly attributeStack: Attribute[] = [];
+  private attributeTop = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -181,6 +193,25 @@ export class Decoder {
     const d: ImportDiagnostic = { code, message, fieldPath };
     this.diagnostics.push(d);
     this.opts.onDiagnostic?.(d);
+  }
+
+  /** Wire type and offset of the tag `field()` read last (the caller copies them before decoding further). */
+  private w = 0;
+  private at = 0;
+
+  /**
+   * Reads the next tag before `e`, records its field number in the path at depth `d` (for error
+   * locations), sets `w` and `at`, and returns the field number: the head of every message loop.
+   */
+  private field(e: number, d: number): number {
+    const r = this.r;
+    const at = r.pos;
+    const tag = r.tag(e);
+    const f = tag >>> 3;
+    this.at = at;
+    this.w = tag & 7;
+    this.p.field[d] = f;
+    return f;
   }
 
   private badWire(wire: number, expected: string, at: number): never {
@@ -244,11 +275,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     try {
       while (r.pos < end) {
-        const at = r.pos;
-        const tag = r.tag(end);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[0] = f;
+        const f = this.field(end, 0), w = this.w, at = this.at;
         if (firstKnown === undefined) firstKnown = MODEL_WIRE[f] === w;
         switch (f) {
           case ModelFields.ir_version:
@@ -324,7 +351,7 @@ export class Decoder {
       graph = this.graph(graphRanges, 'graph', -1);
     } else {
       graph = new Graph();
-      this.pending.set(graph, { graph, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: 'ModelProto.graph' });
+      this.pending.set(graph, pendingGraph(graph, 'ModelProto.graph'));
       this.diag('IMPORT_NO_GRAPH', 'the model has no graph', 'ModelProto');
     }
     const model = new Model({
@@ -356,11 +383,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === OpsetFields.domain) {
         domain = this.str(w, at, e);
         hasDomain = true;
@@ -386,11 +409,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === EntryFields.key) key = this.str(w, at, e);
       else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -415,11 +434,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === EntryFields.key) key = this.str(w, at, e);
       else if (f === EntryFields.value) value = this.str(w, at, e);
       else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -440,7 +455,7 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -450,11 +465,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
@@ -573,7 +584,7 @@ export class Decoder {
     // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
     // back to where they started), so no per-node array outlives this call.
     const outputs = this.outputNames;
-    const out0 = outputs.length;
+    const out0 = this.outputTop;
     let name = '';
     let opType = '';
     let domain = '';
@@ -582,21 +593,19 @@ export class Decoder {
     let hasDomain = false;
     let hasName = false;
     let meta: Map<string, string> | undefined;
-    let attrs: Attribute[] | undefined;
+    const attrs = this.attributeStack;
+    const a0 = this.attributeTop;
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case NodeFields.input:
           inputs.push(this.str(w, at, e));
           break;
         case NodeFields.output:
-          outputs.push(this.str(w, at, e));
+          outputs[this.outputTop] = this.str(w, at, e);
+          this.outputHashes[this.outputTop++] = r.lastHash;
           break;
         case NodeFields.name:
           name = this.str(w, at, e);
@@ -608,8 +617,8 @@ export class Decoder {
         case NodeFields.attribute: {
           const len = this.len(w, at, e, 'an attribute');
           const as = r.pos;
-          attrs ??= [];
-          attrs.push(this.attribute(as, as + len, attrs.length));
+          const attr = this.attribute(as, as + len, this.attributeTop - a0);
+          attrs[this.attributeTop++] = attr;
           r.pos = as + len;
           break;
         }
@@ -633,16 +642,24 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
-    if (attrs !== undefined && attrs.length > 1) {
+    const a1 = this.attributeTop;
+    if (a1 - a0 > 1) {
       const seen = new Set<string>();
-      for (const a of attrs) {
+      for (let i = a0; i < a1; i++) {
+        const a = attrs[i]!;
         if (seen.has(a.name)) this.diag('IMPORT_DUPLICATE_KEY', `node '${name || opType}' has two attributes named '${a.name}'; the last is kept`);
         seen.add(a.name);
       }
     }
-    const node = new Node(opType, NO_INPUTS, { name, domain, overload, docString, metadataProps: meta, attributes: attrs, outputs: out0 === 0 ? outputs : outputs.slice(out0) });
-    outputs.length = out0;
-    node.unknownFields = unknown;
+    const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
+    for (let k = out0; k < this.outputTop; k++) pushHash(pg, this.outputHashes[k] || nameHash(outputs[k]!));
+    this.outputTop = out0;
+    for (let i = a0; i < a1; i++) node.setAttribute(attrs[i]!);
+    this.attributeTop = a0;
+    if (overload !== '') node.overload = overload;
+    if (docString !== '') node.docString = docString;
+    if (meta !== undefined) node.metadataProps = meta;
+    if (unknown !== undefined) node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
     pg.inputEnd.push(inputs.length);
@@ -680,11 +697,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case AttributeFields.name:
           name = this.str(w, at, e);
@@ -878,7 +891,9 @@ export class Decoder {
           if (type === AttributeType.UNDEFINED) this.fail('IMPORT_INVALID', `attribute '${name}' has neither a type nor a value`, s);
           return this.fail('IMPORT_INVALID', `attribute '${name}' has type ${type}, which is not an ONNX attribute type`, s, 'the file is corrupt or from a newer ONNX than onnxkit knows');
       }
-      const present = [fv, iv, sv, tR, gR, spR, tpR, floats, ints, strings, tensors, graphs, sparses, tps].filter((x) => x !== undefined).length;
+      const present =
+        +(fv !== undefined) + +(iv !== undefined) + +(sv !== undefined) + +(tR !== undefined) + +(gR !== undefined) + +(spR !== undefined) + +(tpR !== undefined) +
+        +(floats !== undefined) + +(ints !== undefined) + +(strings !== undefined) + +(tensors !== undefined) + +(graphs !== undefined) + +(sparses !== undefined) + +(tps !== undefined);
       if (present > 1) this.diag('IMPORT_ATTRIBUTE_VALUES', `attribute '${name}' (${AttributeType[type]}) carries ${present} value fields; only the one its type names is kept`);
       attr = new Attribute(name, type as AttributeType, value, opts);
     }
@@ -917,11 +932,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case ValueInfoFields.name:
           name = this.str(w, at, e);
@@ -964,11 +975,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case TypeFields.tensor_type:
           case TypeFields.sequence_type:
@@ -992,11 +999,10 @@ export class Decoder {
     p.field[d] = which;
     let t: TypeInfo;
     let innerUnknown: Uint8Array[] | undefined;
-    const den = denotation !== undefined ? { denotation } : {};
     switch (which) {
       case TypeFields.tensor_type:
       case TypeFields.sparse_tensor_type: {
-        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', den);
+        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', denotation);
         t = x.type;
         innerUnknown = x.unknown;
         break;
@@ -1004,24 +1010,24 @@ export class Decoder {
       case TypeFields.sequence_type:
       case TypeFields.optional_type: {
         const x = this.wrappedType(inner!, which === 4 ? TypeSequenceSpec : TypeOptionalSpec);
-        t = which === 4 ? { kind: 'sequence', elem: x.elem, ...den } : { kind: 'optional', elem: x.elem, ...den };
+        t = withDenotation(which === 4 ? { kind: 'sequence', elem: x.elem } : { kind: 'optional', elem: x.elem }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       case TypeFields.map_type: {
         const x = this.mapType(inner!);
-        t = { kind: 'map', keyType: x.keyType, value: x.value, ...den };
+        t = withDenotation({ kind: 'map', keyType: x.keyType, value: x.value }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       case TypeFields.opaque_type: {
         const x = this.opaqueType(inner!);
-        t = { kind: 'opaque', domain: x.domain, name: x.name, ...den };
+        t = withDenotation({ kind: 'opaque', domain: x.domain, name: x.name }, denotation);
         innerUnknown = x.unknown;
         break;
       }
       default:
-        t = { kind: 'empty', ...den };
+        t = withDenotation({ kind: 'empty' }, denotation);
     }
     p.field[d] = 0;
     setExtras(t, 'type', unknown);
@@ -1030,7 +1036,7 @@ export class Decoder {
     return t;
   }
 
-  private tensorType(ranges: number[], kind: 'tensor' | 'sparse_tensor', den: { denotation?: string }): { type: TensorType; unknown?: Uint8Array[] } {
+  private tensorType(ranges: number[], kind: 'tensor' | 'sparse_tensor', denotation: string | undefined): { type: TensorType; unknown?: Uint8Array[] } {
     const r = this.r;
     const p = this.p;
     p.enter(kind === 'tensor' ? 'tensor_type' : 'sparse_tensor_type', -1, TypeTensorSpec, ranges[0]!);
@@ -1042,11 +1048,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeTensorFields.elem_type) {
           this.varint(w, at);
           elemType = r.int32(e);
@@ -1058,12 +1060,14 @@ export class Decoder {
     if (elemType !== 0 && !isKnownDataType(elemType)) this.diag('IMPORT_UNKNOWN_DTYPE', `element type ${elemType} is not a data type onnxkit knows; it is kept as a number`);
     let type: TensorType;
     if (shapeR === undefined) {
-      type = { kind, elemType: elemType as DataType, shape: null, ...den };
+      type = withDenotation({ kind, elemType: elemType as DataType, shape: null }, denotation);
     } else {
       p.field[d] = 2;
       const sh = this.shape(shapeR);
       p.field[d] = 0;
-      type = { kind, elemType: elemType as DataType, shape: sh.dims, ...(sh.denotations ? { dimDenotations: sh.denotations } : {}), ...den };
+      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: sh.dims };
+      if (sh.denotations) t.dimDenotations = sh.denotations;
+      type = withDenotation(t, denotation);
       setExtras(type, 'shape', sh.unknown);
       sh.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
     }
@@ -1084,11 +1088,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === ShapeFields.dim) {
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
@@ -1100,11 +1100,7 @@ export class Decoder {
           let du: Uint8Array[] | undefined;
           const de = s + len;
           while (r.pos < de) {
-            const at2 = r.pos;
-            const tag2 = r.tag(de);
-            const f2 = tag2 >>> 3;
-            const w2 = tag2 & 7;
-            p.field[dd] = f2;
+            const f2 = this.field(de, dd), w2 = this.w, at2 = this.at;
             if (f2 === DimFields.dim_value) dim = this.int64Num(w2, at2, de, 'dim_value');
             else if (f2 === DimFields.dim_param) dim = this.str(w2, at2, de);
             else if (f2 === DimFields.denotation) den = this.str(w2, at2, de);
@@ -1134,11 +1130,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === spec.byName.elem_type) elemR = this.range(w, at, e, elemR, 'an element type');
         else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
@@ -1161,11 +1153,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeMapFields.key_type) {
           this.varint(w, at);
           keyType = r.int32(e);
@@ -1191,11 +1179,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === TypeOpaqueFields.domain) domain = this.str(w, at, e);
         else if (f === TypeOpaqueFields.name) name = this.str(w, at, e);
         else (unknown ??= []).push(r.unknown(at, w, e, f));
@@ -1237,11 +1221,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         switch (f) {
           case TensorFields.dims:
             if (w === WIRE_LEN) {
@@ -1389,11 +1369,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === SegmentFields.begin || f === SegmentFields.end) {
           this.varint(w, at);
           const v = r.int64Big(e);
@@ -1551,11 +1527,7 @@ export class Decoder {
       const e = ranges[k + 1]!;
       r.pos = ranges[k]!;
       while (r.pos < e) {
-        const at = r.pos;
-        const tag = r.tag(e);
-        const f = tag >>> 3;
-        const w = tag & 7;
-        p.field[d] = f;
+        const f = this.field(e, d), w = this.w, at = this.at;
         if (f === SparseTensorFields.values) valuesR = this.range(w, at, e, valuesR, 'sparse values');
         else if (f === SparseTensorFields.indices) indicesR = this.range(w, at, e, indicesR, 'sparse indices');
         else if (f === SparseTensorFields.dims) {
@@ -1590,11 +1562,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === AnnotationFields.tensor_name) tensorName = this.str(w, at, e);
       else if (f === AnnotationFields.quant_parameter_tensor_names) {
         const len = this.len(w, at, e, 'a parameter entry');
@@ -1624,11 +1592,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       if (f === TrainingFields.initialization) initR = this.range(w, at, e, initR, 'a graph');
       else if (f === TrainingFields.algorithm) algoR = this.range(w, at, e, algoR, 'a graph');
       else if (f === TrainingFields.initialization_binding || f === TrainingFields.update_binding) {
@@ -1659,7 +1623,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = { graph: g, nodes: [], inputNames: [], inputEnd: [], outputs: [], valueInfos: [], path: p.render(false) };
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     let name = '';
     let domain = '';
     let overload = '';
@@ -1673,11 +1637,7 @@ export class Decoder {
     let unknown: Uint8Array[] | undefined;
     r.pos = s;
     while (r.pos < e) {
-      const at = r.pos;
-      const tag = r.tag(e);
-      const f = tag >>> 3;
-      const w = tag & 7;
-      p.field[d] = f;
+      const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case FunctionFields.name:
           name = this.str(w, at, e);
@@ -1763,29 +1723,36 @@ export class Decoder {
 
   private resolveGraph(g: Graph, outer: Scope | null, isFunction = false): Scope {
     const pg = this.pending.get(g)!;
-    const names = new Map<string, Value>();
+    const nodes = pg.nodes;
+    const names = new NameTable(g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount);
     const scope: Scope = { names, parent: outer };
+    // Definitions in order (inputs, initializers, sparse initializers, node outputs); the first
+    // of a name wins, and each repeat is reported.
+    let unique = true;
     /** `what` is a kind of definition, or the node whose output `v` is. */
-    const define = (v: Value, what: string | Node): void => {
+    const define = (v: Value, h: number, what: string | Node): void => {
       if (v.name === '') return;
-      const prev = names.get(v.name);
-      if (prev === undefined) names.set(v.name, v);
-      else if (prev !== v) {
-        const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
-        this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
-      }
+      const first = names.add(v, h);
+      if (first === v) return;
+      unique = false;
+      const how = typeof what === 'string' ? what : `output of ${what.describe()}`;
+      this.diag('IMPORT_DUPLICATE_NAME', `'${v.name}' is defined twice in ${pg.path} (${how}); uses refer to the first definition`, pg.path);
     };
-    for (const v of g.inputs) define(v, 'graph input');
-    for (const v of g.initializers.values()) define(v, 'initializer');
-    for (const v of g.sparseInitializers.values()) define(v, 'sparse initializer');
-    for (const n of pg.nodes) {
-      const outs = n.outputs;
-      for (let i = 0; i < outs.length; i++) define(outs[i]!, n);
+    for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
+    // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
+    for (const v of g.initializers.values()) define(v, nameHash(v.name), 'initializer');
+    for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
+    const outHash = pg.outHash;
+    let o = 0;
+    for (let k = 0; k < nodes.length; k++) {
+      const node = nodes[k]!;
+      const outs = node.outputs;
+      for (let i = 0; i < outs.length; i++) define(outs[i]!, outHash[o++]!, node);
     }
 
-    const nodes = pg.nodes;
-    const names_ = pg.inputNames;
+    const inputNames = pg.inputNames;
     const ends = pg.inputEnd;
+    let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
       const from = k === 0 ? 0 : ends[k - 1]!;
@@ -1793,12 +1760,29 @@ export class Decoder {
       if (count > 0) {
         const values: (Value | null)[] = new Array(count);
         for (let j = 0; j < count; j++) {
-          const n = names_[from + j]!;
-          values[j] = n === '' ? null : this.lookup(scope, n, pg, k, j, node);
+          const n = inputNames[from + j]!;
+          if (n === '') {
+            values[j] = null;
+            continue;
+          }
+          // Most inputs are the previous node's output (a chain). Without repeated names, a
+          // value of this graph named `n` is the one `n` refers to: no map lookup needed.
+          let v: Value | null = null;
+          if (unique && prev !== null) {
+            const outs = prev.outputs;
+            for (let i = 0; i < outs.length; i++) {
+              if (outs[i]!.name === n) {
+                v = outs[i]!;
+                break;
+              }
+            }
+          }
+          values[j] = v ?? this.lookup(scope, n, pg, k, j, node);
         }
-        node.setInputs(values);
+        node._adoptInputs(values);
       }
       if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+      prev = node;
     }
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
@@ -1811,7 +1795,7 @@ export class Decoder {
       g.addOutput(v);
     });
     for (const rec of pg.valueInfos) {
-      const v = names.get(rec.name);
+      const v = names.get(rec.name, nameHash(rec.name));
       if (v === undefined) {
         g.danglingValueInfo.push(rec);
         hints.valueInfoOrder.push(rec);
@@ -1848,8 +1832,9 @@ export class Decoder {
 
   /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
   private lookup(scope: Scope, name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
+    const h = nameHash(name);
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
-      const v = s.names.get(name);
+      const v = s.names.get(name, h);
       if (v !== undefined) return v;
     }
     let v = this.placeholders.get(name);
@@ -1864,6 +1849,116 @@ export class Decoder {
     }
     return v;
   }
+}
+
+function pendingGraph(graph: Graph, path: string): PendingGraph {
+  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, outputs: [], valueInfos: [], path };
+}
+
+function pushHash(pg: PendingGraph, h: number): void {
+  if (pg.outCount === pg.outHash.length) {
+    const grown = new Int32Array(2 * pg.outHash.length);
+    grown.set(pg.outHash);
+    pg.outHash = grown;
+  }
+  pg.outHash[pg.outCount++] = h;
+}
+
+/**
+ * The hash NameTable files a name under: the one `Reader.string` computes while decoding an
+ * ASCII name (so names read from the file cost no second pass), computed here for the others.
+ */
+export function nameHash(s: string): number {
+  let h = s.length | 0x40000000;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The names a graph defines, for phase 2: open addressing over `nameHash` in two Int32Arrays
+ * (slot → 1 + index of the Value, slot → hash), sized once from the number of definitions. A
+ * Map costs two hash-table probes and a string hash per name, and its table is GC-managed.
+ */
+class NameTable {
+  #slots: Int32Array;
+  #hashes: Int32Array;
+  readonly #values: Value[] = [];
+
+  constructor(expected: number) {
+    let cap = 16;
+    while (cap < 2 * expected) cap *= 2;
+    this.#slots = new Int32Array(cap);
+    this.#hashes = new Int32Array(cap);
+  }
+
+  /** The Value defined as `name` (whose nameHash is `h`), or undefined. */
+  get(name: string, h: number): Value | undefined {
+    const slots = this.#slots;
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return undefined;
+      if (hashes[i] === h) {
+        const v = this.#values[s - 1]!;
+        if (v.name === name) return v;
+      }
+    }
+  }
+
+  /** Defines `v` under its name unless the name is defined already; returns the Value it names. */
+  add(v: Value, h: number): Value {
+    const name = v.name;
+    let slots = this.#slots;
+    if (2 * (this.#values.length + 1) > slots.length) slots = this.#grow();
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    let i = mix(h) & mask;
+    for (; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) break;
+      if (hashes[i] === h) {
+        const first = this.#values[s - 1]!;
+        if (first.name === name) return first;
+      }
+    }
+    this.#values.push(v);
+    slots[i] = this.#values.length;
+    hashes[i] = h;
+    return v;
+  }
+
+  #grow(): Int32Array {
+    const oldSlots = this.#slots;
+    const oldHashes = this.#hashes;
+    const slots = new Int32Array(2 * oldSlots.length);
+    const hashes = new Int32Array(2 * oldSlots.length);
+    const mask = slots.length - 1;
+    for (let j = 0; j < oldSlots.length; j++) {
+      const s = oldSlots[j]!;
+      if (s === 0) continue;
+      let i = mix(oldHashes[j]!) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = s;
+      hashes[i] = oldHashes[j]!;
+    }
+    this.#slots = slots;
+    this.#hashes = hashes;
+    return slots;
+  }
+}
+
+/** Spreads a nameHash over the low bits (names differ mostly in their last characters). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/** `t` with `denotation` set when there is one (no key at all otherwise, as a spread of {} would give). */
+function withDenotation<T extends TypeInfo>(t: T, denotation: string | undefined): T {
+  if (denotation !== undefined) (t as { denotation?: string }).denotation = denotation;
+  return t;
 }
 
 function applyInfo(rec: Value, v: Value): void {
