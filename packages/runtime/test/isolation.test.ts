@@ -6,22 +6,14 @@ import { DataType, Tensor } from '@onnxkit/graph';
 import { createSession, defaultWorker, RuntimeError, RuntimeWorker, verifyModels } from '@onnxkit/runtime';
 import { faultingFeeds, functionChain, intDivide } from '../../../fuzz/hostile.js';
 import { floats, mlp } from './helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<RuntimeError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as RuntimeError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../../test/helpers/errors.js';
 
 describe('native crashes stay in the child process', () => {
   test.each(['Div', 'Mod'] as const)('INT32_MIN / -1 in an integer %s: SIGFPE becomes a RuntimeError, the process lives on', async (op) => {
     const s = await createSession(intDivide(op, `fpe-${op}`));
     const pid = s.worker.pid;
     expect(pid).not.toBe(process.pid);
-    const e = await rejection(s.run(faultingFeeds()));
+    const e = await rejection<RuntimeError>(s.run(faultingFeeds()));
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.code).toBe('RUNTIME_WORKER_CRASH');
     expect(e.model).toBe(`model 'fpe-${op}'`);
@@ -42,7 +34,7 @@ describe('native crashes stay in the child process', () => {
   });
 
   test('a chain of 10,000 local functions: the segfault in onnxruntime becomes a RuntimeError', async () => {
-    const e = await rejection(createSession(functionChain(10_000), { label: 'chain.onnx' }));
+    const e = await rejection<RuntimeError>(createSession(functionChain(10_000), { label: 'chain.onnx' }));
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.model).toBe('chain.onnx');
     // onnxruntime 1.30 inlines functions recursively and overflows its stack: a real SIGSEGV.
@@ -56,7 +48,7 @@ describe('native crashes stay in the child process', () => {
     try {
       const good = await createSession(mlp({ name: 'good' }), { worker: other });
       const bad = await createSession(intDivide('Div'));
-      await rejection(bad.run(faultingFeeds()));
+      await rejection<RuntimeError>(bad.run(faultingFeeds()));
       const out = await good.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) });
       expect(out.get('z')!.dims).toEqual([1, 3]);
       await good.release();
@@ -68,7 +60,7 @@ describe('native crashes stay in the child process', () => {
 
   test('verify of a model that crashes onnxruntime is a typed error naming that model', async () => {
     const a = intDivide('Div', 'A');
-    const e = await rejection(verifyModels(a, intDivide('Div', 'B'), { inputs: faultingFeeds() }));
+    const e = await rejection<RuntimeError>(verifyModels(a, intDivide('Div', 'B'), { inputs: faultingFeeds() }));
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.message).toMatch(/^A \(A\): the onnxruntime process was killed by SIGFPE/);
     expect(defaultWorker().alive).toBe(true);
@@ -77,7 +69,7 @@ describe('native crashes stay in the child process', () => {
   test('a signal from the child is named even when it is not a crash (SIGTERM from outside)', async () => {
     const s = await createSession(mlp({ name: 'victim' }), { isolate: true });
     process.kill(s.worker.pid!, 'SIGTERM');
-    const e = await rejection(s.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) }));
+    const e = await rejection<RuntimeError>(s.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) }));
     expect(['RUNTIME_WORKER_CRASH', 'RUNTIME_WORKER_DEAD']).toContain(e.code);
     expect(e.message).toMatch(/SIGTERM/);
     await s.release();
