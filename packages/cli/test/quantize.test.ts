@@ -1,21 +1,19 @@
 // Static int8 quantization with real onnxruntime: zoo models (seeded weights, seeded synthetic
 // inputs), the fused graph onnxruntime makes of the QDQ model (optimizedModelFilePath), the
 // accuracy on held-out inputs, and the `onnxkit quantize` command end to end.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { planQdq, quantizeDynamic, quantizeQdq, runPipeline } from '@onnxkit/passes';
 import { calibrateRanges, createSession, encodeNpy, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
+import { cliRunner, expectOneLineError } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-quantize-'));
+const onnxkit = cliRunner(tmp, { env: { NO_COLOR: '1' }, timeout: 240_000 });
 afterAll(() => shutdownRuntime());
 
 async function quantized(build: () => Model, calib: number): Promise<{ fp32: Model; int8: Model; report: ReturnType<typeof quantizeQdq> }> {
@@ -125,26 +123,6 @@ describe('quantize --dynamic: zoo transformer through onnxruntime', () => {
   }, 300_000);
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function onnxkit(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^onnxkit: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
-
 /** Conv → BN → Relu → Conv → GlobalAveragePool, [1, 3, 16, 16]. */
 function smallCnn(opset = 17): string {
   const b = new GraphBuilder({ opset });
@@ -232,19 +210,19 @@ describe('onnxkit quantize', () => {
     expect(j.calibration).toBe(null);
     expect(j.layers.map((l: { node: string }) => l.node)).toEqual(['fc']);
     expect(j.accuracy.overall.sqnrDb).toBeGreaterThan(30);
-    expectOneLineError(onnxkit(['quantize', path, '-o', join(tmp, 'mm.x.onnx'), '--dynamic', '--method', 'entropy']), /--dynamic .* takes no --calibration/);
+    expectOneLineError(onnxkit(['quantize', path, '-o', join(tmp, 'mm.x.onnx'), '--dynamic', '--method', 'entropy']), 2, /--dynamic .* takes no --calibration/);
   }, 240_000);
 
   it('refuses a bad --percentile, a model with nothing to quantize and an old opset with one line, exit 2', () => {
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), /--percentile must be a number in \(0, 100\]/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), /--percentile expects a number/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'kl']), /--method 'kl' is not one of minmax, percentile, entropy/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), 2, /--percentile must be a number in \(0, 100\]/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), 2, /--percentile expects a number/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'kl']), 2, /--method 'kl' is not one of minmax, percentile, entropy/);
     const b = new GraphBuilder({ opset: 17 });
     b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2, 3])]), 'y');
     const none = join(tmp, 'relu.onnx');
     writeFileSync(none, encode(b.build()));
-    expectOneLineError(onnxkit(['quantize', none, '-o', join(tmp, 'x.onnx')]), /nothing to quantize/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(9), '-o', join(tmp, 'x.onnx')]), /opset 9.*opset ≥ 13/);
+    expectOneLineError(onnxkit(['quantize', none, '-o', join(tmp, 'x.onnx')]), 2, /nothing to quantize/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(9), '-o', join(tmp, 'x.onnx')]), 2, /opset 9.*opset ≥ 13/);
     expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
   }, 240_000);
 });
