@@ -22,7 +22,7 @@
 import { Attribute, Node } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
+import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
 
 const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'shape-not-constant', 'unresolved-zero'] as const;
 
@@ -35,12 +35,7 @@ const reshapePair = defineRule({
     const r1 = r2.inputs[0]?.producer;
     return r1 && r1.opType === 'Reshape' && r1.isOnnxDomain ? { r1, r2 } : undefined;
   },
-  check({ r1, r2 }) {
-    const issue = attributeIssue(r1, ['allowzero']) ?? attributeIssue(r2, ['allowzero']);
-    if (issue) return issue;
-    if (!r1.inputs[0]) return ['missing-input', `${nodeLabel(r1)} has no data input`];
-    return undefined;
-  },
+  check: ({ r1, r2 }) => pairIssue(r1, r2, ['allowzero']),
   rewrite: ({ r1, r2 }, { session: s }) => fuse(s, r1, r2),
 });
 

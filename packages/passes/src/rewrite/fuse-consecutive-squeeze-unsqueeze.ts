@@ -27,7 +27,7 @@ import { Attribute, Node, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { MAX_RANK } from '../analysis/inference-types.js';
-import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
+import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
 
 const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'axes-not-constant', 'unknown-rank'] as const;
 type Reason = (typeof REASONS)[number];
@@ -41,12 +41,7 @@ const squeezePair = defineRule({
     const n1 = n2.inputs[0]?.producer;
     return n1 && SQ.includes(n1.opType) && n1.isOnnxDomain ? { n1, n2 } : undefined;
   },
-  check({ n1, n2 }) {
-    const issue = attributeIssue(n1, ['axes']) ?? attributeIssue(n2, ['axes']);
-    if (issue) return issue;
-    if (!n1.inputs[0]) return ['missing-input', `${nodeLabel(n1)} has no data input`];
-    return undefined;
-  },
+  check: ({ n1, n2 }) => pairIssue(n1, n2, ['axes']),
   rewrite: ({ n1, n2 }, { session: s }) => fuse(s, n1, n2),
 });
 
