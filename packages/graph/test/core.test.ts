@@ -157,14 +157,10 @@ describe('topological sort', () => {
     const x = b.input('x', DataType.FLOAT, [2]);
     const cond = b.input('cond', DataType.BOOL, []);
     const y = b.op('Neg', [x], {}, { name: 'neg' });
-    const then = new Graph({ name: 'then' });
     const t = new Node('Identity', [y], { name: 'captures', outputs: ['ty'] });
-    then.append(t);
-    then.addOutput(t.output);
-    const els = new Graph({ name: 'else' });
+    const then = new Graph({ name: 'then', nodes: [t], outputs: [t.output] });
     const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
-    els.append(e);
-    els.addOutput(e.output);
+    const els = new Graph({ name: 'else', nodes: [e], outputs: [e.output] });
     // the If comes before the node whose output it captures
     const ifNode = new Node('If', [cond], { name: 'if', attributes: [Attribute.graph('then_branch', then), Attribute.graph('else_branch', els)], outputs: ['out'] });
     b.graph.prepend(ifNode);
@@ -183,10 +179,8 @@ describe('Graph.remove and subgraph captures', () => {
     const x = b.input('x', DataType.FLOAT, [2]);
     const cond = b.input('cond', DataType.BOOL, []);
     const y = b.op('Neg', [x], {}, { name: 'neg' });
-    const inner = new Graph({ name: 'inner' });
     const deep = new Node('Identity', [y], { name: 'deep', outputs: ['dy'] });
-    inner.append(deep);
-    inner.addOutput(deep.output);
+    const inner = new Graph({ name: 'inner', nodes: [deep], outputs: [deep.output] });
     const loopish = new Node('If', [cond], { name: 'nested', attributes: [Attribute.graph('then_branch', inner), Attribute.graph('else_branch', new Graph({ outputs: [y] }))], outputs: ['ny'] });
     const then = new Graph({ name: 'then', nodes: [loopish], outputs: [loopish.output] });
     const els = new Graph({ name: 'else', outputs: [x] });
