@@ -132,6 +132,15 @@ describe('mutation-safe node list', () => {
   });
 });
 
+/** The outer graph of the capture tests: inputs x: float[2] and cond: bool, and y = neg(x). */
+function outerNeg() {
+  const b = new GraphBuilder({ name: 'outer' });
+  const x = b.input('x', DataType.FLOAT, [2]);
+  const cond = b.input('cond', DataType.BOOL, []);
+  const y = b.op('Neg', [x], {}, { name: 'neg' });
+  return { b, x, cond, y };
+}
+
 describe('topological sort', () => {
   it('is stable and restores order', () => {
     const { g, nodes } = chain(4);
@@ -153,10 +162,7 @@ describe('topological sort', () => {
   });
 
   it('counts values captured by subgraphs as dependencies', () => {
-    const b = new GraphBuilder({ name: 'outer' });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    const cond = b.input('cond', DataType.BOOL, []);
-    const y = b.op('Neg', [x], {}, { name: 'neg' });
+    const { b, x, cond, y } = outerNeg();
     const t = new Node('Identity', [y], { name: 'captures', outputs: ['ty'] });
     const then = new Graph({ name: 'then', nodes: [t], outputs: [t.output] });
     const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
@@ -175,10 +181,7 @@ describe('topological sort', () => {
 describe('Graph.remove and subgraph captures', () => {
   /** x → neg → y; an If whose branches read y (a node input) and x (a branch output). */
   function capturing() {
-    const b = new GraphBuilder({ name: 'outer' });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    const cond = b.input('cond', DataType.BOOL, []);
-    const y = b.op('Neg', [x], {}, { name: 'neg' });
+    const { b, x, cond, y } = outerNeg();
     const deep = new Node('Identity', [y], { name: 'deep', outputs: ['dy'] });
     const inner = new Graph({ name: 'inner', nodes: [deep], outputs: [deep.output] });
     const loopish = new Node('If', [cond], { name: 'nested', attributes: [Attribute.graph('then_branch', inner), Attribute.graph('else_branch', new Graph({ outputs: [y] }))], outputs: ['ny'] });
@@ -206,10 +209,8 @@ describe('Graph.remove and subgraph captures', () => {
     const b = new GraphBuilder({ name: 'outer' });
     const x = b.input('x', DataType.FLOAT, [2]);
     b.output(b.op('Relu', [x], {}, { name: 'relu' }), 'y');
-    const body = new Graph({ name: 'body' });
     const inner = new Node('Identity', [x], { name: 'inner', outputs: ['ix'] });
-    body.append(inner);
-    body.addOutput(inner.output);
+    const body = new Graph({ name: 'body', nodes: [inner], outputs: [inner.output] });
     // An If built but never added (what a removal that left its subgraphs alone looked like).
     new Node('If', [], { name: 'orphan', attributes: [Attribute.graph('then_branch', body)], outputs: ['o'] });
     const d = verify(b.build()).filter((x) => x.code === 'I12-detached-uses');
