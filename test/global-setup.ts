@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli/tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  // graph, importer and passes → one module each (their run-time entries; see the script).
+  execFileSync(process.execPath, [join(root, 'scripts', 'bundle-libs.mjs')], { cwd: root, stdio: 'inherit' });
   // The report's browser script (packages/cli/client/report.ts) → packages/cli/dist/report/client.js.
   execFileSync(process.execPath, [join(root, 'packages', 'cli', 'scripts', 'build-client.mjs')], { cwd: root, stdio: 'inherit' });
 }

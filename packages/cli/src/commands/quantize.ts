@@ -28,6 +28,7 @@ import {
   listSamples,
   measureAccuracy,
   readSamples,
+  referenceRuns,
   syntheticSamples,
   type AccuracyReport,
   type AccuracySummary,
@@ -204,9 +205,12 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat: [...uncalibrated, ...keepFloat], requireAnchor });
     return { q, report };
   };
+  // The fp32 outputs, computed once per optimization level and compared with every candidate.
+  const refAll = await referenceRuns(model, evalSamples, sessionOptions);
   const evaluate = async (q: Model, report: QdqReport): Promise<AccuracyReport> =>
     measureAccuracy(model, q, evalSamples, {
       sessionOptions,
+      referenceRuns: refAll,
       layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput! })),
     });
 
@@ -220,6 +224,8 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   if (opts.sensitivity || minSqnr !== undefined) {
     step = progress.step(`sensitivity (${report.layers.length} layers, each quantized alone)`);
     alone = new Map();
+    const disabled = { ...sessionOptions, graphOptimizationLevel: 'disabled' as const };
+    const refDisabled = await referenceRuns(model, evalSamples, disabled);
     const names = report.layers.map((l) => l.node);
     for (const [i, l] of report.layers.entries()) {
       step.update(i / names.length, l.node);
@@ -229,7 +235,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       } catch {
         continue; // a layer that cannot be quantized alone (e.g. only an Add): no figure
       }
-      const r = await measureAccuracy(model, single, evalSamples, { sessionOptions: { ...sessionOptions, graphOptimizationLevel: 'disabled' } });
+      const r = await measureAccuracy(model, single, evalSamples, { sessionOptions: disabled, referenceRuns: refDisabled });
       alone.set(l.node, r.overall.sqnrDb);
     }
     step.done();
@@ -250,7 +256,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       } catch {
         return undefined; // nothing left to quantize
       }
-      const a = await measureAccuracy(model, built.q, evalSamples, { sessionOptions });
+      const a = await measureAccuracy(model, built.q, evalSamples, { sessionOptions, referenceRuns: refAll });
       const r = { ...built, acc: a };
       tried.set(k, r);
       step.update(undefined, `${k} in float: ${db(a.overall.sqnrDb)} dB`);

@@ -36,6 +36,9 @@ export const MAX_DEGREE = 64;
 
 export class DimAlgebra {
   readonly #printed = new Map<string, Poly>();
+  /** `k·sym` by "k\u0001sym": the results of scaling a symbolic dim by a number. */
+  readonly #scaled = new Map<string, Dim>();
+  readonly #bodies = new Map<string, string>();
 
   /** The polynomial of a non-null dim. */
   toPoly(d: number | string): Poly {
@@ -48,23 +51,20 @@ export class DimAlgebra {
   /** A dim from a polynomial: a number when constant, else its canonical string. */
   fromPoly(p: Poly): Dim {
     let constant = 0;
-    const terms: [string, number][] = [];
+    let terms: [string, number][] | undefined;
     for (const [k, c] of p) {
       if (c === 0) continue;
+      if (!Number.isSafeInteger(c)) return null;
       if (k === '') constant = c;
-      else terms.push([k, c]);
+      else (terms ??= []).push([k, c]);
     }
-    if (!Number.isSafeInteger(constant) || terms.some(([, c]) => !Number.isSafeInteger(c))) return null;
-    if (terms.length === 0) return constant;
+    if (terms === undefined) return constant;
     // A lone symbol prints as itself, so model names survive untouched.
     if (terms.length === 1 && constant === 0 && terms[0]![1] === 1 && !terms[0]![0].includes(SEP)) return terms[0]![0];
-    terms.sort((a, b) => degree(b[0]) - degree(a[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (terms.length > 1) terms.sort((a, b) => degree(b[0]) - degree(a[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let s = '';
     for (const [k, c] of terms) {
-      const body = k
-        .split(SEP)
-        .map((atom) => (OPERATOR_CHARS.test(atom) && !isWrapped(atom) ? `(${atom})` : atom))
-        .join('*');
+      const body = this.#body(k);
       const mag = Math.abs(c);
       const term = mag === 1 ? body : `${mag}*${body}`;
       s += s === '' ? (c < 0 ? `-${term}` : term) : c < 0 ? `-${term}` : `+${term}`;
@@ -72,6 +72,19 @@ export class DimAlgebra {
     if (constant !== 0) s += constant < 0 ? `${constant}` : `+${constant}`;
     if (!this.#printed.has(s)) this.#printed.set(s, normalise(p));
     return s;
+  }
+
+  /** The printed form of a monomial key (atoms joined by '*', operator-laden atoms in parentheses), cached. */
+  #body(key: string): string {
+    let body = this.#bodies.get(key);
+    if (body === undefined) {
+      body = key
+        .split(SEP)
+        .map((atom) => (OPERATOR_CHARS.test(atom) && !isWrapped(atom) ? `(${atom})` : atom))
+        .join('*');
+      this.#bodies.set(key, body);
+    }
+    return body;
   }
 
   add(a: Dim, b: Dim): Dim {
@@ -92,16 +105,50 @@ export class DimAlgebra {
     if (typeof a === 'number' && typeof b === 'number') return a * b;
     if (a === 0 || b === 0) return 0;
     if (a === null || b === null) return null;
-    const pa = this.toPoly(a);
-    const pb = this.toPoly(b);
+    if (a === 1) return b;
+    if (b === 1) return a;
+    // A symbolic dim times a number is the common case (N·C·H·W, MACs·N): memoised per run,
+    // for strings whose meaning cannot change later (a plain atom, or one this algebra printed;
+    // an operator-laden model string would turn into a polynomial once printed).
+    if (typeof a === 'number' || typeof b === 'number') {
+      const [k, sym] = typeof a === 'number' ? [a, b as string] : [b as number, a];
+      const stable = this.#printed.has(sym) || !OPERATOR_CHARS.test(sym);
+      const key = `${k}\u0001${sym}`;
+      const seen = stable ? this.#scaled.get(key) : undefined;
+      if (seen !== undefined) return seen;
+      const out = this.#mulPolys(this.toPoly(sym), this.toPoly(k));
+      if (stable) this.#scaled.set(key, out);
+      return out;
+    }
+    return this.#mulPolys(this.toPoly(a), this.toPoly(b));
+  }
+
+  #mulPolys(pa: Poly, pb: Poly): Dim {
     if (pa.size * pb.size > MAX_TERMS || maxDegree(pa) + maxDegree(pb) > MAX_DEGREE) return null;
     return this.fromPoly(mulPoly(pa, pb));
   }
 
   /** Product of all dims; null if any is unknown (0 wins over unknown). */
   product(dims: readonly Dim[]): Dim {
+    // Numbers first (exact integer products while safe), then the symbols, then one scaling.
+    let constant = 1;
     let acc: Dim = 1;
     for (const d of dims) if (d === 0) return 0;
+    for (const d of dims) {
+      if (typeof d === 'number') {
+        constant *= d;
+        continue;
+      }
+      acc = this.mul(acc, d);
+      if (acc === null) return null;
+    }
+    if (!Number.isSafeInteger(constant)) return this.#productInOrder(dims);
+    return this.mul(acc, constant);
+  }
+
+  /** The product multiplied left to right (the fallback when the constant part leaves the safe integers). */
+  #productInOrder(dims: readonly Dim[]): Dim {
+    let acc: Dim = 1;
     for (const d of dims) {
       acc = this.mul(acc, d);
       if (acc === null) return null;

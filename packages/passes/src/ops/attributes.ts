@@ -90,6 +90,7 @@ export const ATTR = Object.freeze({
   pads: ints,
   perm: spec(T.INTS, permutation),
   saturate: int,
+  round_mode: string,
   scales: floats,
   scan_input_axes: ints,
   scan_input_directions: ints,

@@ -30,7 +30,7 @@ export const CAST_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Cast',
     reference: castRef,
-    attributes: { to: ATTR.to, saturate: withDefault(ATTR.saturate, 1) },
+    attributes: { to: ATTR.to, saturate: withDefault(ATTR.saturate, 1), round_mode: withDefault(ATTR.round_mode, 'up') },
     shape: cast,
     cost: CONVERT,
     kernel: { note: 'numeric types and bool, float16/bfloat16 via the graph encoders; declines UB conversions', fn: castKernel },
@@ -40,7 +40,7 @@ export const CAST_OPS: readonly OpDef[] = [
   defineOp({
     type: 'CastLike',
     reference: castLikeRef,
-    attributes: { saturate: withDefault(ATTR.saturate, 1) },
+    attributes: { saturate: withDefault(ATTR.saturate, 1), round_mode: withDefault(ATTR.round_mode, 'up') },
     shape: castLike,
     cost: CONVERT,
     kernel: { note: 'as Cast, target type from the second input', fn: castLikeKernel },

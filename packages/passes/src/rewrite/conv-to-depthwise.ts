@@ -40,8 +40,19 @@ const regroupRule = defineRule({
   name: 'regroup',
   anchor: 'Conv',
   reasons: REASONS,
-  match: (n) => n,
-  rewrite: (n, { session: s }) => regroup(s, n),
+  match: (n): Regrouping | undefined => ({ n }),
+  check(m, { session: s }) {
+    const got = convWeights(s, m.n);
+    if (!('w' in got)) return got;
+    const group = m.n.getInt('group', 1);
+    const found = finestGrouping(got.w, group);
+    if (typeof found !== 'number') return found;
+    m.w = got.w;
+    m.wv = got.wv;
+    m.G = found;
+    return undefined;
+  },
+  rewrite: (m, { session: s }) => regroup(s, m.n, m.w!, m.wv!, m.G!),
 });
 
 export const convToDepthwise = defineRulePass({
@@ -69,11 +80,20 @@ export function convWeights(s: RewriteSession, n: Node): { w: Tensor; wv: Value 
   return { w, wv };
 }
 
-function regroup(s: RewriteSession, n: Node): Patch | Decline<(typeof REASONS)[number]> {
-  const got = convWeights(s, n);
-  if (!('w' in got)) return got;
-  const { w, wv } = got;
-  const group = n.getInt('group', 1);
+/** A Conv under consideration; check fills in its weight and the grouping it proved. */
+interface Regrouping {
+  readonly n: Node;
+  w?: Tensor;
+  wv?: Value;
+  /** The coarsest group count finer than the Conv's that the weights' zeros allow. */
+  G?: number;
+}
+
+/**
+ * The group count G (a proper multiple of `group` dividing both channel counts) whose
+ * block-diagonal structure the weights have (the largest that holds), or why there is none.
+ */
+function finestGrouping(w: Tensor, group: number): number | Decline<(typeof REASONS)[number]> {
   const [M, cPerGroup] = w.dims as [number, number];
   const K = product(w.dims.slice(2));
   const C = cPerGroup * group;
@@ -107,7 +127,17 @@ function regroup(s: RewriteSession, n: Node): Patch | Decline<(typeof REASONS)[n
     else failed.push(G);
   }
   if (best === 0) return ['no-finer-grouping', 'weights connect channels across every finer block'];
-  const G = best;
+  return best;
+}
+
+/** Rewrites Conv `n` (weight `w`, group g) as the equivalent Conv with `G` groups. */
+function regroup(s: RewriteSession, n: Node, w: Tensor, wv: Value, G: number): Patch {
+  const group = n.getInt('group', 1);
+  const [M, cPerGroup] = w.dims as [number, number];
+  const K = product(w.dims.slice(2));
+  const C = cPerGroup * group;
+  const W = floatView(w);
+  const mPerGroup = M / group;
   const cBlock = C / G;
   const mBlock = M / G;
   const Wn = floatScratch(w.dtype, M * cBlock * K);

@@ -26,7 +26,7 @@
  * Known limits: below full rank this is an approximation — the pass reports error metrics
  * (per layer and overall, `metrics.layers`) instead of claiming equivalence.
  */
-import { Attribute, Node } from '@onnxkit/graph';
+import { Attribute, Node, type Tensor, type Value } from '@onnxkit/graph';
 import { CONV_WEIGHT_REASONS, convWeights } from './conv-to-depthwise.js';
 import { defineRule, defineRulePass, opt, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
@@ -61,6 +61,8 @@ type Reason = (typeof REASONS)[number];
 
 interface Match {
   n: Node;
+  w?: Tensor;
+  wv?: Value;
   layer?: DecoupledLayer;
 }
 
@@ -69,6 +71,16 @@ const decoupleRule = defineRule({
   anchor: 'Conv',
   reasons: REASONS,
   match: (n): Match => ({ n }),
+  check(m, { session: s }: RuleContext<DecoupleOptions>) {
+    const got = convWeights(s, m.n);
+    if (!('w' in got)) return got;
+    if (m.n.getInt('group', 1) !== 1) return ['grouped-conv', `group=${m.n.getInt('group', 1)}`];
+    if (product(got.w.dims.slice(2)) <= 1) return ['pointwise-kernel', 'a 1×1 kernel has nothing to decouple'];
+    m.w = got.w;
+    m.wv = got.wv;
+    return undefined;
+  },
+  /** Declines late only on what the decomposition itself reveals: its error or a lack of savings. */
   rewrite: (m, { session: s, options }: RuleContext<DecoupleOptions>) => decouple(s, m, options),
   outcome(m, declined) {
     if (!m.layer) return;
@@ -106,14 +118,11 @@ export const decoupleConv = defineRulePass({
 
 function decouple(s: RewriteSession, m: Match, { rank: R, maxError, requireSavings }: DecoupleOptions): Patch | Decline<Reason> {
   const n = m.n;
-  const got = convWeights(s, n);
-  if (!('w' in got)) return got;
-  const { w, wv } = got;
-  if (n.getInt('group', 1) !== 1) return ['grouped-conv', `group=${n.getInt('group', 1)}`];
+  const w = m.w!;
+  const wv = m.wv!;
   const [M, C] = w.dims as [number, number];
   const kdims = w.dims.slice(2);
   const K = product(kdims);
-  if (K <= 1) return ['pointwise-kernel', 'a 1×1 kernel has nothing to decouple'];
   const r = Math.min(R, K);
   const W = w.toFloat64();
   let total = 0;

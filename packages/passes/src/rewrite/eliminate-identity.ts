@@ -37,7 +37,8 @@
  */
 import { DataType, dataTypeInfo, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { lookup, opTable } from '../common/op-table.js';
-import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
+import { knownAttributes } from '../ops/registry.js';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
 
@@ -63,40 +64,44 @@ type Reason = (typeof REASONS)[number];
 
 type Verdict = { input: Value } | { reason: Reason; detail: string } | null;
 
-const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>({
-  Identity: [],
-  Dropout: ['ratio', 'seed', 'is_test'],
-  Cast: ['to', 'saturate', 'round_mode'],
-  CastLike: ['saturate', 'round_mode'],
-  Reshape: ['allowzero', 'shape'],
-  Expand: [],
-  Transpose: ['perm'],
-  Slice: ['starts', 'ends', 'axes'],
-  Pad: ['mode', 'pads', 'value'],
-  Concat: ['axis'],
-  Split: ['axis', 'split', 'num_outputs'],
-  Flatten: ['axis'],
-  Add: [],
-  Sub: [],
-  Mul: [],
-  Div: [],
-});
+const BYPASSED = ['Identity', 'Dropout', 'Cast', 'CastLike', 'Reshape', 'Expand', 'Transpose', 'Slice', 'Pad', 'Concat', 'Split', 'Flatten', 'Add', 'Sub', 'Mul', 'Div'] as const;
+
+/**
+ * The attributes each bypassed op may carry: its home's schema (ops/), plus Dropout's `seed`,
+ * which the schemas leave out (INT on Dropout, FLOAT on the unregistered Random* ops, so the
+ * per-name attribute check cannot type it); a seed does not matter in inference.
+ */
+const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>(
+  BYPASSED.map((op): [string, readonly string[]] => [op, op === 'Dropout' ? [...knownAttributes(op), 'seed'] : knownAttributes(op)]),
+);
+
+/** A candidate: the node, and (once check proved it a no-op) the value its output equals. */
+interface Candidate {
+  readonly n: Node;
+  input?: Value;
+}
 
 const bypass = defineRule({
   name: 'bypass',
-  anchor: Object.keys(KNOWN),
+  anchor: BYPASSED,
   reasons: REASONS,
-  match: (n) => n,
-  rewrite(n, { session: s }): Patch | Decline<Reason> | undefined {
-    const v = check(s, n);
-    if (v === null) return undefined;
-    if ('reason' in v) return [v.reason, v.detail];
+  match: (n): Candidate | undefined => ((n.inputs[0] || n.opType === 'Add' || n.opType === 'Mul') && n.outputs.length > 0 ? { n } : undefined),
+  check(m, { session: s }) {
+    const issue = attributeIssue(m.n, lookup(KNOWN, m.n.opType)!);
+    if (issue !== undefined) return issue;
+    const v = verdict(s, m.n);
+    if (v !== null && 'reason' in v) return [v.reason, v.detail];
+    if (v !== null) m.input = v.input;
+    return undefined;
+  },
+  rewrite({ n, input }): Patch | undefined {
+    if (input === undefined) return undefined;
     const out = n.outputs[0]!;
     return {
       rule: n.opType.toLowerCase(),
       remove: [n],
-      replace: [[out, v.input]],
-      description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${v.input.name}'`,
+      replace: [[out, input]],
+      description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${input.name}'`,
     };
   },
 });
@@ -108,14 +113,9 @@ export const eliminateIdentity = defineRulePass({
   rules: [bypass],
 });
 
-function check(s: RewriteSession, n: Node): Verdict {
-  const known = lookup(KNOWN, n.opType);
-  if (known === undefined) return null;
+/** Whether `n` (structurally a candidate, attributes checked) provably returns its input. */
+function verdict(s: RewriteSession, n: Node): Verdict {
   const x = n.inputs[0];
-  if (!x && n.opType !== 'Add' && n.opType !== 'Mul') return null;
-  const issue = attributeIssue(n, known);
-  if (issue !== undefined) return no(issue[0], issue[1]);
-  if (n.outputs.length === 0) return null;
   switch (n.opType) {
     case 'Identity':
       return x ? { input: x } : null;

@@ -30,7 +30,7 @@
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
 import { knownAttributes } from '../ops/registry.js';
-import { Attribute, Node, dataTypeName, type Tensor } from '@onnxkit/graph';
+import { Attribute, Node, dataTypeName, type Tensor, type Value } from '@onnxkit/graph';
 import { WEIGHT_FOLD_OPTIONS, type WeightFoldOptions } from './conv-affine.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
@@ -60,6 +60,20 @@ const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
 interface Match {
   p: Node;
   bn: Node;
+  /** The constants check proved usable (filled in by check). */
+  operands?: Operands;
+}
+
+/** The BN statistics and the producer's weight and bias, constant, float and of matching shapes. */
+interface Operands {
+  gamma: Tensor;
+  beta: Tensor;
+  mean: Tensor;
+  variance: Tensor;
+  w: Tensor;
+  wv: Value;
+  b: Tensor | undefined;
+  bv: Value | null;
 }
 
 const layerBn = defineRule({
@@ -70,7 +84,8 @@ const layerBn = defineRule({
     const p = bn.inputs[0]?.producer;
     return p && p.isOnnxDomain && PRODUCERS.includes(p.opType) ? { p, bn } : undefined;
   },
-  check({ p, bn }, { session: s }) {
+  check(m, { session: s, options }: RuleContext<WeightFoldOptions>) {
+    const { p, bn } = m;
     const opset = s.opset;
     const issue = attributeIssue(bn, BN_ATTRS) ?? attributeIssue(p, p.opType === 'Gemm' ? GEMM_ATTRS : p.opType === 'Conv' ? CONV_ATTRS : CONVT_ATTRS);
     if (issue) return issue;
@@ -84,9 +99,12 @@ const layerBn = defineRule({
     const pout = p.outputs[0]!;
     if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
     if (pout.useCount !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
+    const operands = foldOperands(s, m, options.cloneSharedWeights);
+    if (Array.isArray(operands)) return operands as Decline<Reason>;
+    m.operands = operands as Operands;
     return undefined;
   },
-  rewrite: (m, { session: s, options }: RuleContext<WeightFoldOptions>) => fold(s, m, options.cloneSharedWeights),
+  rewrite: (m, { session: s }) => fold(s, m, m.operands!),
 });
 
 export const foldBatchnorm = defineRulePass({
@@ -97,7 +115,11 @@ export const foldBatchnorm = defineRulePass({
   rules: [layerBn],
 });
 
-function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decline<Reason> {
+/**
+ * The constants of the fold and the proof that their shapes fit — every decline comes from here,
+ * before any arithmetic, so a declined candidate costs no weight read.
+ */
+function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Operands | Decline<Reason> {
   const consts: Tensor[] = [];
   for (let i = 1; i <= 4; i++) {
     const v = bn.inputs[i];
@@ -120,16 +142,43 @@ function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decl
   }
   if (!WEIGHT_FLOAT_TYPES.has(w.dtype)) return ['unsupported-dtype', `weight is ${dataTypeName(w.dtype)}`];
   if (b && b.dtype !== w.dtype) return ['unsupported-dtype', 'bias and weight dtypes differ'];
+  const channels = gamma.size;
+  if (beta.size !== channels || mean.size !== channels || variance.size !== channels || gamma.dims.length !== 1) {
+    return ['shape-mismatch', 'BN parameters are not all [C]'];
+  }
+  const dims = w.dims;
+  if (p.opType === 'Conv' || p.opType === 'ConvTranspose') {
+    if (dims.length < 3) return ['shape-mismatch', `weight rank ${dims.length}`];
+    if (p.opType === 'Conv') {
+      if (dims[0] !== channels) return ['shape-mismatch', `Conv has ${dims[0]} output channels, BN ${channels}`];
+    } else {
+      const group = p.getInt('group', 1);
+      const outChannels = dims[1]! * group;
+      if (outChannels !== channels || dims[0]! % group !== 0) return ['shape-mismatch', `ConvTranspose has ${outChannels} output channels (group ${group}), BN ${channels}`];
+    }
+    if (b && b.size !== channels) return ['shape-mismatch', 'bias is not [M]'];
+  } else {
+    if (dims.length !== 2) return ['shape-mismatch', `Gemm B rank ${dims.length}`];
+    const N = p.getInt('transB', 0) !== 0 ? dims[0]! : dims[1]!;
+    if (N !== channels) return ['shape-mismatch', `Gemm has ${N} output columns, BN ${channels}`];
+    if (b) {
+      const cd = b.dims;
+      if (cd.length > 2) return ['bias-shape', `C has rank ${cd.length}`];
+      const ccols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
+      if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
+    }
+  }
+  return { gamma, beta, mean, variance, w, wv, b, bv };
+}
 
+/** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
+function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance, w, wv, b, bv }: Operands): Patch {
   const eps = bn.getFloat('epsilon', 1e-5);
   const g64 = gamma.toFloat64();
   const be64 = beta.toFloat64();
   const mu64 = mean.toFloat64();
   const var64 = variance.toFloat64();
   const channels = g64.length;
-  if (be64.length !== channels || mu64.length !== channels || var64.length !== channels || gamma.dims.length !== 1) {
-    return ['shape-mismatch', 'BN parameters are not all [C]'];
-  }
   const scale = new Float64Array(channels);
   for (let c = 0; c < channels; c++) scale[c] = g64[c]! / Math.sqrt(var64[c]! + eps);
 
@@ -140,19 +189,16 @@ function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decl
   const attrs: Attribute[] = [...p.attributes.values()];
 
   if (p.opType === 'Conv' || p.opType === 'ConvTranspose') {
-    if (dims.length < 3) return ['shape-mismatch', `weight rank ${dims.length}`];
     const group = p.getInt('group', 1);
     let outChannels: number;
     const inner = dims.slice(2).reduce((a, d) => a * d, 1);
     if (p.opType === 'Conv') {
       outChannels = dims[0]!;
-      if (outChannels !== channels) return ['shape-mismatch', `Conv has ${outChannels} output channels, BN ${channels}`];
       Wn = scaledCopy(w, scale, outChannels, w.size / outChannels);
     } else {
       const cin = dims[0]!;
       const perGroupOut = dims[1]!;
       outChannels = perGroupOut * group;
-      if (outChannels !== channels || cin % group !== 0) return ['shape-mismatch', `ConvTranspose has ${outChannels} output channels (group ${group}), BN ${channels}`];
       // Row (ci, j) of W, seen as [C_in·M/g, k…], feeds output channel (ci ÷ (C_in/g))·(M/g) + j.
       const cinPerGroup = cin / group;
       const rowScale = new Float64Array(cin * perGroupOut);
@@ -163,16 +209,13 @@ function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decl
       Wn = scaledCopy(w, rowScale, cin * perGroupOut, inner);
     }
     const b64 = b ? b.toFloat64() : new Float64Array(channels);
-    if (b64.length !== channels) return ['shape-mismatch', 'bias is not [M]'];
     newBias = new Float64Array(channels);
     for (let c = 0; c < channels; c++) newBias[c] = (b64[c]! - mu64[c]!) * scale[c]! + be64[c]!;
     biasDims = [channels];
   } else {
-    if (dims.length !== 2) return ['shape-mismatch', `Gemm B rank ${dims.length}`];
     const transB = p.getInt('transB', 0) !== 0;
     const [r, c] = dims as [number, number];
     const N = transB ? r : c;
-    if (N !== channels) return ['shape-mismatch', `Gemm has ${N} output columns, BN ${channels}`];
     const W = floatView(w);
     const out = floatScratch(w.dtype, W.length);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
@@ -184,10 +227,8 @@ function fold(s: RewriteSession, { p, bn }: Match, clone: boolean): Patch | Decl
     let cCols = 1;
     if (b) {
       const cd = b.dims;
-      if (cd.length > 2) return ['bias-shape', `C has rank ${cd.length}`];
       const ccols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
       const crows = cd.length === 2 ? cd[0]! : 1;
-      if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
       rows = crows;
       cCols = ccols;
       C = b.toFloat64();

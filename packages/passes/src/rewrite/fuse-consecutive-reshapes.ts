@@ -25,18 +25,27 @@ import type { RewriteSession } from './session.js';
 import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
 
 const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'shape-not-constant', 'unresolved-zero'] as const;
+type Reason = (typeof REASONS)[number];
 
 const reshapePair = defineRule({
   name: 'reshape+reshape',
   anchor: 'Reshape',
   reasons: REASONS,
-  match(r2, { session: s }): { r1: Node; r2: Node } | undefined {
+  match(r2, { session: s }): { r1: Node; r2: Node; shape?: number[] } | undefined {
     if (s.opset < 5) return undefined;
     const r1 = r2.inputs[0]?.producer;
     return r1 && r1.opType === 'Reshape' && r1.isOnnxDomain ? { r1, r2 } : undefined;
   },
-  check: ({ r1, r2 }) => pairIssue(r1, r2, ['allowzero']),
-  rewrite: ({ r1, r2 }, { session: s }) => fuse(s, r1, r2),
+  check(m, { session: s }) {
+    const { r1, r2 } = m;
+    const issue = pairIssue(r1, r2, ['allowzero']);
+    if (issue) return issue;
+    const shape = fusedShape(s, r1, r2);
+    if ('reason' in shape) return shape.reason;
+    m.shape = shape.dims;
+    return undefined;
+  },
+  rewrite: ({ r1, r2, shape }, { session: s }) => fuse(s, r1, r2, shape!),
 });
 
 export const fuseConsecutiveReshapes = defineRulePass({
@@ -46,28 +55,34 @@ export const fuseConsecutiveReshapes = defineRulePass({
   rules: [reshapePair],
 });
 
-function fuse(s: RewriteSession, r1: Node, r2: Node): Patch | Decline<(typeof REASONS)[number]> {
-  const x = r1.inputs[0]!;
+/** The one target shape equal to Reshape(Reshape(x, s1), s2), its 0 = copy-dim entries resolved. */
+function fusedShape(s: RewriteSession, r1: Node, r2: Node): { dims: number[] } | { reason: Decline<Reason> } {
   const t1 = r1.inputs[1] ? s.facts.constOf(r1.inputs[1]) : undefined;
   const t2 = r2.inputs[1] ? s.facts.constOf(r2.inputs[1]) : undefined;
   const s1 = t1 ? intsOf(t1) : undefined;
   const s2 = t2 ? intsOf(t2) : undefined;
-  if (!s1 || !s2) return ['shape-not-constant', 'a target shape is not an int64 constant'];
+  if (!s1 || !s2) return { reason: ['shape-not-constant', 'a target shape is not an int64 constant'] };
   const az1 = r1.getInt('allowzero', 0) === 1;
   const az2 = r2.getInt('allowzero', 0) === 1;
-  const fusedShape: number[] = [];
+  const dims: number[] = [];
   for (let i = 0; i < s2.length; i++) {
     const d = s2[i]!;
     if (d !== 0 || az2) {
-      fusedShape.push(d);
+      dims.push(d);
       continue;
     }
-    if (i >= s1.length) return ['unresolved-zero', `s2[${i}] = 0 copies a dim the first Reshape does not have`];
+    if (i >= s1.length) return { reason: ['unresolved-zero', `s2[${i}] = 0 copies a dim the first Reshape does not have`] };
     const src = s1[i]!;
-    if (src > 0) fusedShape.push(src);
-    else if (src === 0 && !az1) fusedShape.push(0);
-    else return ['unresolved-zero', `s2[${i}] = 0 copies dim ${i} of the first Reshape, which is ${src === -1 ? 'inferred (-1)' : 'a literal 0'}`];
+    if (src > 0) dims.push(src);
+    else if (src === 0 && !az1) dims.push(0);
+    else return { reason: ['unresolved-zero', `s2[${i}] = 0 copies dim ${i} of the first Reshape, which is ${src === -1 ? 'inferred (-1)' : 'a literal 0'}`] };
   }
+  return { dims };
+}
+
+function fuse(s: RewriteSession, r1: Node, r2: Node, fusedShape: readonly number[]): Patch {
+  const x = r1.inputs[0]!;
+  const az2 = r2.getInt('allowzero', 0) === 1;
   const y1 = r1.outputs[0]!;
   const y2 = r2.outputs[0]!;
   const shapeInit = s.newInitializer(`${r2.name || 'reshape'}_shape`, int64Tensor(fusedShape));

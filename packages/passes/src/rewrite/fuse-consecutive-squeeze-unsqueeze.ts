@@ -24,7 +24,7 @@
  * Known limits: Squeeze/Unsqueeze around Reshape are not merged.
  */
 import { Attribute, Node, type Value } from '@onnxkit/graph';
-import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
+import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { MAX_RANK } from '../analysis/inference-types.js';
 import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
@@ -37,12 +37,30 @@ const squeezePair = defineRule({
   name: 'squeeze/unsqueeze pair',
   anchor: SQ,
   reasons: REASONS,
-  match(n2): { n1: Node; n2: Node } | undefined {
+  match(n2): { n1: Node; n2: Node; a1?: number[]; a2?: number[] } | undefined {
     const n1 = n2.inputs[0]?.producer;
     return n1 && SQ.includes(n1.opType) && n1.isOnnxDomain ? { n1, n2 } : undefined;
   },
-  check: ({ n1, n2 }) => pairIssue(n1, n2, ['axes']),
-  rewrite: ({ n1, n2 }, { session: s }) => fuse(s, n1, n2),
+  check(m, { session: s }) {
+    const { n1, n2 } = m;
+    const issue = pairIssue(n1, n2, ['axes']);
+    if (issue) return issue;
+    // The axes of both, normalised against the ranks they refer to.
+    const r0 = s.facts.rankOf(n1.inputs[0]!); // pairIssue checked the input is there
+    const k1len = rawLength(s, n1);
+    const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
+    const a1 = axesOf(s, n1, n1.opType === 'Squeeze' ? r0 : r1);
+    if (!isAxes(a1)) return a1;
+    const rank1 = r0 === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - a1.length : r0 + a1.length;
+    const k2len = rawLength(s, n2);
+    const rank2 = rank1 === undefined || k2len === undefined ? undefined : n2.opType === 'Squeeze' ? rank1 : rank1 + k2len;
+    const a2 = axesOf(s, n2, rank2);
+    if (!isAxes(a2)) return a2;
+    m.a1 = a1;
+    m.a2 = a2;
+    return undefined;
+  },
+  rewrite: ({ n1, n2, a1, a2 }, { session: s }) => fuse(s, n1, n2, a1!, a2!),
 });
 
 export const fuseConsecutiveSqueezeUnsqueeze = defineRulePass({
@@ -77,18 +95,8 @@ function axesOf(s: RewriteSession, n: Node, rank: number | undefined): number[] 
   return [...new Set(raw)].sort((a, b) => a - b);
 }
 
-function fuse(s: RewriteSession, n1: Node, n2: Node): Patch | Decline<Reason> | undefined {
+function fuse(s: RewriteSession, n1: Node, n2: Node, a1: readonly number[], a2: readonly number[]): Patch | undefined {
   const x = n1.inputs[0]!;
-  const r0 = s.facts.rankOf(x);
-  const k1len = rawLength(s, n1);
-  const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
-  const a1 = axesOf(s, n1, n1.opType === 'Squeeze' ? r0 : r1);
-  if (!isAxes(a1)) return a1;
-  const rank1 = r0 === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - a1.length : r0 + a1.length;
-  const k2len = rawLength(s, n2);
-  const rank2 = rank1 === undefined || k2len === undefined ? undefined : n2.opType === 'Squeeze' ? rank1 : rank1 + k2len;
-  const a2 = axesOf(s, n2, rank2);
-  if (!isAxes(a2)) return a2;
   const y1 = n1.outputs[0]!;
   const y2 = n2.outputs[0]!;
   const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;

@@ -24,23 +24,24 @@ const transposePair = defineRule({
   name: 'transpose+transpose',
   anchor: 'Transpose',
   reasons: [...ATTRIBUTE_REASONS, 'missing-input', 'unknown-rank'],
-  match(t2): { t1: Node; t2: Node } | undefined {
+  match(t2): { t1: Node; t2: Node; p1?: number[]; p2?: number[] } | undefined {
     const t1 = t2.inputs[0]?.producer;
     return t1 && t1.opType === 'Transpose' && t1.isOnnxDomain ? { t1, t2 } : undefined;
   },
-  check({ t1, t2 }) {
+  check(m, { session: s }) {
+    const { t1, t2 } = m;
     const issue = attributeIssue(t1, ['perm']) ?? attributeIssue(t2, ['perm']);
     if (issue) return issue;
     if (!t1.inputs[0]) return ['missing-input', `${nodeLabel(t1)} has no input`];
+    m.p1 = permOf(s, t1);
+    m.p2 = permOf(s, t2);
+    if (!m.p1 || !m.p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
+    if (m.p1.length !== m.p2.length) return ['unknown-rank', 'permutation lengths differ'];
     return undefined;
   },
-  rewrite({ t1, t2 }, { session: s }) {
+  rewrite({ t1, t2, p1, p2 }, { session: s }) {
     const x = t1.inputs[0]!;
-    const p1 = permOf(s, t1);
-    const p2 = permOf(s, t2);
-    if (!p1 || !p2) return ['unknown-rank', 'a Transpose without perm on a value of unknown rank'];
-    if (p1.length !== p2.length) return ['unknown-rank', 'permutation lengths differ'];
-    const q = p2.map((j) => p1[j]!);
+    const q = p2!.map((j) => p1![j]!);
     const y1 = t1.outputs[0]!;
     const y2 = t2.outputs[0]!;
     const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;

@@ -59,11 +59,11 @@ const matmulAdd = defineRule({
     if (!mm.inputs[0] || !mm.inputs[1]) return undefined;
     return { add, mm, side };
   },
-  check({ add, mm }, { session: s }) {
-    const issue = attributeIssue(mm, []) ?? attributeIssue(add, []);
+  check(m, { session: s }) {
+    const issue = attributeIssue(m.mm, []) ?? attributeIssue(m.add, []);
     if (issue) return issue;
     if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
-    return undefined;
+    return operandIssue(s, m);
   },
   rewrite: (m, { session: s }) => fuse(s, m),
 });
@@ -75,7 +75,8 @@ export const fuseMatmulAddIntoGemm = defineRulePass({
   rules: [matmulAdd],
 });
 
-function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch | Decline<(typeof REASONS)[number]> {
+/** Why MatMul(A, B) + C is not Gemm(A, B, C): B and C constant, A 2-D, one float type, C broadcastable to [M, N]. */
+function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<(typeof REASONS)[number]> | undefined {
   const y = add.inputs[side]!;
   const cv = add.inputs[1 - side]!;
   const a = mm.inputs[0]!;
@@ -98,6 +99,13 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch | Decline<
   if (cd.length === 2 && cd[0] !== 1 && cd[0] !== M) return ['bias-shape', `C's first dim ${cd[0]} vs M=${String(M)}`];
   if (y.isGraphOutput) return ['producer-output-is-graph-output', `'${y.name}' is a graph output`];
   if (y.useCount !== 1) return ['producer-output-used-elsewhere', `'${y.name}' has ${y.uses.length} uses`];
+  return undefined;
+}
+
+function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
+  const a = mm.inputs[0]!;
+  const bv = mm.inputs[1]!;
+  const cv = add.inputs[1 - side]!;
   const z = add.outputs[0]!;
   const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.freshName(z.name || `${mm.name}_out`)] });
   return {

@@ -67,14 +67,20 @@ const padConsumer = defineRule({
   name: 'pad+consumer',
   anchor: ['Conv', 'AveragePool', 'MaxPool'],
   reasons: REASONS,
-  match(c): { pad: Node; c: Node } | undefined {
+  match(c): { pad: Node; c: Node; plan?: Plan } | undefined {
     const pad = c.inputs[0]?.producer;
     return pad && pad.opType === 'Pad' && pad.isOnnxDomain ? { pad, c } : undefined;
   },
-  check({ c }) {
-    return attributeIssue(c, c.opType === 'Conv' ? CONV_ATTRS : c.opType === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
+  check(m, { session: s }) {
+    const { pad, c } = m;
+    const issue = attributeIssue(c, c.opType === 'Conv' ? CONV_ATTRS : c.opType === 'AveragePool' ? AVG_ATTRS : MAX_ATTRS);
+    if (issue) return issue;
+    const plan = planFusion(s, pad, c);
+    if (!('attrs' in plan)) return plan;
+    m.plan = plan;
+    return undefined;
   },
-  rewrite: ({ pad, c }, { session: s }) => fuse(s, pad, c),
+  rewrite: ({ pad, c, plan }, { session: s }) => fuse(s, pad, c, plan!),
 });
 
 export const fusePadIntoConv = defineRulePass({
@@ -132,7 +138,15 @@ function readPad(s: RewriteSession, pad: Node, rank: number): PadSpec | Decline<
   return { pads, value };
 }
 
-function fuse(s: RewriteSession, pad: Node, c: Node): Patch | Decline<Reason> {
+/** The fused consumer's data input and attributes (pads summed, count_include_pad set). */
+interface Plan {
+  readonly x: Value;
+  readonly attrs: Attribute[];
+  readonly newPads: number[];
+}
+
+/** Proves that Pad → `c` equals `c` with the Pad's spatial pads added to its own, or says why not. */
+function planFusion(s: RewriteSession, pad: Node, c: Node): Plan | Decline<Reason> {
   const op = c.opType;
   let rank: number;
   if (op === 'Conv') {
@@ -198,7 +212,11 @@ function fuse(s: RewriteSession, pad: Node, c: Node): Patch | Decline<Reason> {
       }
     }
   }
+  return { x, attrs, newPads };
+}
 
+function fuse(s: RewriteSession, pad: Node, c: Node, { x, attrs, newPads }: Plan): Patch {
+  const op = c.opType;
   const outs = c.outputs.map((o) => (o.name ? s.freshName(o.name) : ''));
   const fused = new Node(op, trimInputs([x, ...c.inputs.slice(1)]), { name: c.name, attributes: attrs, outputs: outs });
   const replace: [Value, Value][] = [];

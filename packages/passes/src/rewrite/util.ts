@@ -291,14 +291,19 @@ export function scaleRows(w: ArrayLike<number>, out: Float32Array | Float64Array
 /**
  * A float weight scaled per row, as a new scratch array for `tensorFromScratch`: the same values
  * as `scaleRows(floatView(w), floatScratch(…), …)`, but float32/float64 data is copied once into
- * the result (whatever its alignment in the file) and scaled in place, so a 100 MB weight costs
- * one new array, not an aligned copy plus the result.
+ * the result (whatever its alignment in the file; a lazy weight is read from its file straight
+ * into it) and scaled in place, so a 100 MB weight costs one new array, not a read buffer or an
+ * aligned copy plus the result.
  */
 export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, per: number): Float32Array | Float64Array {
   let out: Float32Array | Float64Array;
   if (w.dtype === DataType.FLOAT || w.dtype === DataType.DOUBLE) {
     out = w.dtype === DataType.FLOAT ? new Float32Array(w.size) : new Float64Array(w.size);
-    new Uint8Array(out.buffer).set(w.bytes());
+    const target = new Uint8Array(out.buffer);
+    // A lazy weight is read straight into the result (no intermediate buffer of its size).
+    const src = w.source;
+    if (src?.readInto && !src.inMemory && src.byteLength === target.byteLength) src.readInto(target, 0, target.byteLength);
+    else target.set(w.bytes());
   } else {
     out = w.toFloat64(); // always a fresh array for the other float types
   }

@@ -62,6 +62,7 @@ describe('eliminate-identity: removes provable no-ops (equivalent in onnxruntime
   it('Sub 0', () => removes(model((b, x) => b.op('Sub', [x, b.constant('z', f32([3, 1], () => 0))])), 'Sub'));
   it('Mul 1 (scalar)', () => removes(model((b, x) => b.op('Mul', [x, b.constant('one', f32([], () => 1))])), 'Mul'));
   it('Div 1', () => removes(model((b, x) => b.op('Div', [x, b.constant('one', f32([1, 1, 4], () => 1))])), 'Div'));
+  it('Dropout opset 12 with a seed (its home lists no seed; the rule accepts it)', () => removes(model((b, x) => b.op('Dropout', [x], { seed: 7 }), 12), 'Dropout'));
   it('Mul 1 on int64', () => removes(model((b, x) => b.op('Mul', [x, b.int64s('one', [1])]), 17, [2, 3], DataType.INT64), 'Mul'));
   it('a chain of no-ops in one sweep', async () => {
     const m = model((b, x) => b.op('Identity', [b.op('Cast', [b.op('Identity', [x])], { to: DataType.FLOAT })]));

@@ -1,5 +1,6 @@
 import { Attribute, DataType, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { afterAll, describe, expect, it } from 'vitest';
+import { getPass, standaloneContext } from '@onnxkit/passes';
 import { closeWorker, countOps, equivalentAfter, f32, opTypes, rnd, runPass, runTwice } from './helpers.js';
 
 afterAll(closeWorker);
@@ -112,6 +113,39 @@ describe('fold-batchnorm: positive cases, numerically equivalent in onnxruntime'
       expect(b2[m]).toBe(Math.fround((bias[m]! - mean![m]!) * s + beta![m]!));
       for (let k = 0; k < per; k++) expect(w2[m * per + k]).toBe(Math.fround(w[m * per + k]! * s));
     }
+  });
+});
+
+describe('fold-batchnorm: a weight that lives in a file', () => {
+  it('reads a lazy weight straight into the folded array, with the same bits as an in-memory one (and a short read is an error)', async () => {
+    const eager = convBn({ bias: true });
+    await runPass('fold-batchnorm', eager);
+    const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!.bytes();
+
+    const lazyModel = convBn({ bias: true });
+    const wv = lazyModel.graph.initializers.get('conv.weight')!;
+    const data = wv.constValue!.bytes().slice();
+    let whole = 0;
+    let ranged = 0;
+    const source = (short: boolean) => ({
+      byteLength: data.byteLength,
+      description: 'conv.weight in model.onnx',
+      read: () => (whole++, data.slice()),
+      readInto: (target: Uint8Array, offset: number, length: number) => {
+        ranged++;
+        target.set(data.subarray(offset, offset + length - (short ? 1 : 0)));
+        if (short) throw new Error('conv.weight: short read');
+      },
+    });
+    wv.constValue = Tensor.lazy(DataType.FLOAT, wv.constValue!.dims, source(false), { name: 'conv.weight' });
+    await runPass('fold-batchnorm', lazyModel);
+    expect(lazyModel.graph.nodes[0]!.inputs[1]!.constValue!.bytes()).toEqual(expected);
+    expect([whole, ranged]).toEqual([0, 1]);
+
+    const failing = convBn({ bias: true });
+    const fv = failing.graph.initializers.get('conv.weight')!;
+    fv.constValue = Tensor.lazy(DataType.FLOAT, fv.constValue!.dims, source(true), { name: 'conv.weight' });
+    await expect((async () => getPass('fold-batchnorm').run(failing, standaloneContext({})))()).rejects.toThrow(/short read/);
   });
 });
 
