@@ -6,27 +6,16 @@
 // - `verify --max-error E` / `--min-sqnr DB` accept the approximation explicitly: "within the
 //   requested budget" (never "equivalent"), exit 0; a budget too tight: NOT equivalent, exit 1.
 //   Without a budget, the fp16 model is NOT equivalent to the fp32 one.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliRunner, type Run } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-approx-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const onnxkit = cliRunner(tmp, { env: { NO_COLOR: '1' }, timeout: 240_000 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-function onnxkit(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' }, timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 /** The fields of `optimize --json` and `verify --json` these tests read. */
 interface Json {
   accuracy?: Accuracy;

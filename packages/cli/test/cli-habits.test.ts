@@ -5,34 +5,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode, load, save } from '@onnxkit/importer';
+import { BIN, cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
-const FIXTURE = join(ROOT, 'fixtures', 'resnet_tiny_bn', 'model.onnx');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-habits-'));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function onnxkit(args: string[], { env = {}, stdin }: { env?: Record<string, string>; stdin?: Buffer } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 120_000, ...(stdin ? { input: stdin } : {}) });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectUsageError(r: Run, pattern: RegExp): void {
-  expect(r.code).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^onnxkit: /);
-  expect(lines[0]).toMatch(pattern);
-}
+const onnxkit = cliRunner(tmp);
 
 describe('onnxsim and Polygraphy habits', () => {
   it('optimize IN OUT works like -o OUT, and two different outputs are refused', () => {
@@ -41,8 +20,8 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(onnxkit(['optimize', FIXTURE, a]).code).toBe(0);
     expect(onnxkit(['optimize', FIXTURE, '-o', b]).code).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
-    expectUsageError(onnxkit(['optimize', FIXTURE, a, '-o', b]), /two outputs/);
-    expectUsageError(onnxkit(['optimize', FIXTURE]), /needs an output/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, a, '-o', b]), 2, /two outputs/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE]), 2, /needs an output/);
   });
 
   it('--input-shape NAME:1,3,32,32 means the same as NAME=1x3x32x32', () => {
@@ -50,8 +29,8 @@ describe('onnxsim and Polygraphy habits', () => {
     const eq = JSON.parse(onnxkit(['analyze', FIXTURE, '--input-shape', 'input=2x3x64x64', '--json']).stdout);
     expect(colon.totals).toEqual(eq.totals);
     expect(colon.totals.macs).toBe(2 * 5804672);
-    expectUsageError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,,64']), /empty dimension/);
-    expectUsageError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,3.5']), /neither a size nor a symbol/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,,64']), 2, /empty dimension/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,3.5']), 2, /neither a size nor a symbol/);
   });
 
   it('- is stdin and stdout: optimize - -o - < a > b equals optimize a b; inspect - reads stdin', () => {
@@ -61,26 +40,26 @@ describe('onnxsim and Polygraphy habits', () => {
     const r = spawnSync(process.execPath, [BIN, 'optimize', '-', '-o', '-'], { input: bytes, env: { ...process.env, NO_COLOR: '' }, timeout: 120_000 });
     expect(r.status).toBe(0);
     expect(Buffer.from(r.stdout).equals(readFileSync(file))).toBe(true); // nothing but the model on stdout
-    const inspect = onnxkit(['inspect', '-', '--json'], { stdin: bytes });
+    const inspect = onnxkit(['inspect', '-', '--json'], { input: bytes });
     expect(inspect.code).toBe(0);
     expect(JSON.parse(inspect.stdout).nodes).toBe(42);
     const convert = spawnSync(process.execPath, [BIN, 'convert', FIXTURE, '-o', '-'], { timeout: 60_000 });
     expect(decode(new Uint8Array(convert.stdout)).graph.nodeCount).toBe(42);
-    expectUsageError(onnxkit(['optimize', '-', '-o', '-', '--json'], { stdin: bytes }), /--json and -o - both write to stdout/);
-    expectUsageError(onnxkit(['optimize', FIXTURE, '-o', '-', '--external-data']), /cannot hold it/);
-    expectUsageError(onnxkit(['inspect', '-'], { stdin: Buffer.alloc(0) }), /stdin is empty/);
+    expectOneLineError(onnxkit(['optimize', '-', '-o', '-', '--json'], { input: bytes }), 2, /--json and -o - both write to stdout/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', '-', '--external-data']), 2, /cannot hold it/);
+    expectOneLineError(onnxkit(['inspect', '-'], { input: Buffer.alloc(0) }), 2, /stdin is empty/);
   });
 
   it('- for a model with external data says it needs a seekable file', () => {
     const dir = mkdtempSync(join(tmp, 'ext-'));
     const m = join(dir, 'm.onnx');
     save(load(FIXTURE), m, { externalData: { sizeThreshold: 0 } });
-    expectUsageError(onnxkit(['inspect', '-'], { stdin: readFileSync(m) }), /external data .*seekable file/);
+    expectOneLineError(onnxkit(['inspect', '-'], { input: readFileSync(m) }), 2, /external data .*seekable file/);
   });
 
   it('--quiet prints nothing on success; --help lists -q on every command', () => {
     const r = onnxkit(['optimize', FIXTURE, join(tmp, 'quiet.onnx'), '-q']);
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(r).toEqual({ code: 0, signal: null, stdout: '', stderr: '' });
     const help = onnxkit(['--help']).stdout;
     const commands = [...help.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(12);
@@ -97,7 +76,7 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(words.trim()).toBe('--explain');
     expect(onnxkit(['completion', 'zsh']).stdout).toMatch(/^#compdef onnxkit/);
     expect(onnxkit(['completion', 'fish']).stdout).toMatch(/complete -c onnxkit -n __fish_use_subcommand -a optimize/);
-    expectUsageError(onnxkit(['completion', 'tcsh']), /Allowed choices are bash, zsh, fish/);
+    expectOneLineError(onnxkit(['completion', 'tcsh']), 2, /Allowed choices are bash, zsh, fish/);
   });
 
   it('FORCE_COLOR colours piped output; NO_COLOR, --no-color and --json never', () => {
@@ -128,8 +107,8 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(changes).not.toContain('✗');
     expect(changes).not.toContain('declined 1');
     expect(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx')]).stdout).toContain('(run with --explain');
-    expectUsageError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=bogus']), /Allowed choices are all, changes/);
-    expectUsageError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--verify-each', 'sometimes']), /Allowed choices are off, pass, change/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=bogus']), 2, /Allowed choices are all, changes/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--verify-each', 'sometimes']), 2, /Allowed choices are off, pass, change/);
   });
 
   it('progress goes to stderr as one line per step when stderr is not a terminal', () => {
@@ -157,7 +136,7 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(JSON.stringify(JSON.parse(v.stdout))).toMatch(/\[2,/);
     const run = onnxkit(['run', FIXTURE, '--input-shape', 'input:1,3,64,64', '--json']);
     expect(run.code).toBe(0);
-    expectUsageError(onnxkit(['verify', FIXTURE, FIXTURE, '--input-shape', 'input=N,3,64,64']), /must be a number to run the model/);
+    expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--input-shape', 'input=N,3,64,64']), 2, /must be a number to run the model/);
     for (const c of ['analyze', 'optimize', 'verify', 'bench', 'report', 'demo', 'batch', 'run']) {
       const help = onnxkit([c, '--help']).stdout;
       expect(help, c).toContain('--dim <symbol=n>');

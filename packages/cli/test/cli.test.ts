@@ -3,39 +3,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { load, save } from '@onnxkit/importer';
 import { alexnet } from '@onnxkit/zoo';
+import { BIN, cliRunner, expectOneLineError, FIXTURE, ROOT } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
-const FIXTURE = join(ROOT, 'fixtures', 'resnet_tiny_bn', 'model.onnx');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-cli-'));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function onnxkit(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The CLI's failure contract: one line on stderr, no stack trace. */
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
-  expect(r.code).toBe(code);
-  // Progress lines (one per finished step when stderr is not a terminal) may come first.
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^onnxkit: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
+const onnxkit = cliRunner(tmp);
 
 function tinyModel(weight = 1): string {
   const b = new GraphBuilder({ name: 'tiny', opset: 17 });
@@ -106,7 +82,7 @@ describe('onnxkit basics', () => {
 
   it('output has no colour codes when not on a terminal or under NO_COLOR', () => {
     for (const env of [{}, { NO_COLOR: '1', FORCE_COLOR: '1' }] as Record<string, string>[]) {
-      const r = onnxkit(['analyze', alexnetFile], env);
+      const r = onnxkit(['analyze', alexnetFile], { env });
       expect(r.code).toBe(0);
       expect(r.stdout).not.toContain('\u001b[');
     }

@@ -5,40 +5,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { save } from '@onnxkit/importer';
 import { writeNpz } from '@onnxkit/runtime';
 import { alwaysFaulting, duplicateInitializerBytes, faultingFeeds, functionChain, intAdd, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
+import { BIN, cliRunner, expectOneLineError } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-hostile-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function onnxkit(args: string[], env: Record<string, string> = {}, input?: string): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env }, timeout: 120_000, input });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+const onnxkit = cliRunner(tmp);
 
 /** One line on stderr starting with "onnxkit: ", the given exit code, no stack trace, no signal. */
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
-  expect(r.signal).toBeNull();
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^onnxkit: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
 
 describe('onnxruntime cannot take the CLI down', () => {
   const fpe = join(tmp, 'int-div.onnx');
@@ -230,7 +208,7 @@ describe('the terminal is not the model\'s', () => {
   });
 
   it('onnxruntime log lines never reach the terminal', () => {
-    const r = onnxkit(['run', 'evil.onnx', '--json'], { NO_COLOR: '1' });
+    const r = onnxkit(['run', 'evil.onnx', '--json'], { env: { NO_COLOR: '1' } });
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/onnxruntime|\[W:|\[E:/);
     expect(() => JSON.parse(r.stdout)).not.toThrow();

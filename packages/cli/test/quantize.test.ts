@@ -1,21 +1,19 @@
 // Static int8 quantization with real onnxruntime: zoo models (seeded weights, seeded synthetic
 // inputs), the fused graph onnxruntime makes of the QDQ model (optimizedModelFilePath), the
 // accuracy on held-out inputs, and the `onnxkit quantize` command end to end.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, DataType, GraphBuilder, Tensor, cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { planQdq, quantizeDynamic, quantizeQdq, runPipeline } from '@onnxkit/passes';
 import { calibrateRanges, createSession, encodeNpy, measureAccuracy, shutdownRuntime, syntheticSamples } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50, transformer } from '@onnxkit/zoo';
+import { cliRunner, expectOneLineError } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-quantize-'));
+const onnxkit = cliRunner(tmp, { env: { NO_COLOR: '1' }, timeout: 240_000 });
 afterAll(() => shutdownRuntime());
 
 async function quantized(build: () => Model, calib: number): Promise<{ fp32: Model; int8: Model; report: ReturnType<typeof quantizeQdq> }> {
@@ -41,6 +39,16 @@ async function fusedOps(model: Model, name: string): Promise<Map<string, number>
   return h;
 }
 
+/** The op counts of a histogram for the named ops (0 where absent), compared all at once. */
+function expectCounts(ops: Map<string, number>, want: Record<string, number>): void {
+  expect(Object.fromEntries(Object.keys(want).map((op) => [op, ops.get(op) ?? 0]))).toEqual(want);
+}
+
+/** Output SQNR (dB) of the int8 model against fp32 on two held-out seeded inputs (seed 9000, not the calibration seed). */
+async function heldOutSqnr(fp32: Model, int8: Model): Promise<number> {
+  return (await measureAccuracy(fp32, int8, [...syntheticSamples(fp32, 2, 9000)])).overall.sqnrDb;
+}
+
 describe('quantize: zoo models through onnxruntime', () => {
   // Seeded random weights and uniform synthetic inputs: measured output SQNR is ≈ 20.5 dB for
   // ResNet-50 and ≈ 16 dB for MobileNetV2 (a wrong bias scale or weight axis gives < 5 dB).
@@ -48,29 +56,16 @@ describe('quantize: zoo models through onnxruntime', () => {
     const { fp32, int8, report } = await quantized(() => resnet50({ seed: 0 }), 4);
     const convs = [...fp32.graph].filter((n) => n.opType === 'Conv').length;
     expect(report.layers.filter((l) => l.opType === 'Conv')).toHaveLength(convs);
-    const ops = await fusedOps(int8, 'resnet50');
-    expect(ops.get('QLinearConv') ?? 0).toBe(convs);
-    expect(ops.get('Conv') ?? 0).toBe(0);
-    expect(ops.get('QLinearAdd') ?? 0).toBe(16);
-    expect(ops.get('QLinearGlobalAveragePool') ?? 0).toBe(1);
-    expect(ops.get('QGemm') ?? 0).toBe(1);
-    expect(ops.get('DequantizeLinear') ?? 0).toBe(0);
-    const held = [...syntheticSamples(fp32, 2, 9000)];
-    const acc = await measureAccuracy(fp32, int8, held);
-    expect(acc.overall.sqnrDb).toBeGreaterThan(18);
+    expectCounts(await fusedOps(int8, 'resnet50'), { QLinearConv: convs, Conv: 0, QLinearAdd: 16, QLinearGlobalAveragePool: 1, QGemm: 1, DequantizeLinear: 0 });
+    expect(await heldOutSqnr(fp32, int8)).toBeGreaterThan(18);
   }, 300_000);
 
   it('MobileNetV2: Clip(0, 6) folds into the Conv before it; every Conv fuses; SQNR on held-out inputs', async () => {
     const { fp32, int8, report } = await quantized(() => mobilenetv2({ seed: 0 }), 4);
     const convs = [...fp32.graph].filter((n) => n.opType === 'Conv').length;
     expect(report.fusedActivations).toHaveLength([...fp32.graph].filter((n) => n.opType === 'Clip').length);
-    const ops = await fusedOps(int8, 'mobilenetv2');
-    expect(ops.get('QLinearConv') ?? 0).toBe(convs);
-    expect(ops.get('Conv') ?? 0).toBe(0);
-    expect(ops.get('Clip') ?? 0).toBe(0);
-    const held = [...syntheticSamples(fp32, 2, 9000)];
-    const acc = await measureAccuracy(fp32, int8, held);
-    expect(acc.overall.sqnrDb).toBeGreaterThan(12);
+    expectCounts(await fusedOps(int8, 'mobilenetv2'), { QLinearConv: convs, Conv: 0, Clip: 0 });
+    expect(await heldOutSqnr(fp32, int8)).toBeGreaterThan(12);
   }, 300_000);
 });
 
@@ -120,30 +115,9 @@ describe('quantize --dynamic: zoo transformer through onnxruntime', () => {
     const ops = await fusedOps(decode(encode(int8)), 'transformer-dynamic');
     expect((ops.get('DynamicQuantizeMatMul') ?? 0) + (ops.get('MatMulIntegerToFloat') ?? 0)).toBe(weightMatMuls);
     expect(ops.get('MatMulInteger') ?? 0).toBe(0);
-    const acc = await measureAccuracy(fp32, int8, [...syntheticSamples(fp32, 2, 9000)]);
-    expect(acc.overall.sqnrDb).toBeGreaterThan(35);
+    expect(await heldOutSqnr(fp32, int8)).toBeGreaterThan(35);
   }, 300_000);
 });
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function onnxkit(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^onnxkit: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
 
 /** Conv → BN → Relu → Conv → GlobalAveragePool, [1, 3, 16, 16]. */
 function smallCnn(opset = 17): string {
@@ -232,19 +206,19 @@ describe('onnxkit quantize', () => {
     expect(j.calibration).toBe(null);
     expect(j.layers.map((l: { node: string }) => l.node)).toEqual(['fc']);
     expect(j.accuracy.overall.sqnrDb).toBeGreaterThan(30);
-    expectOneLineError(onnxkit(['quantize', path, '-o', join(tmp, 'mm.x.onnx'), '--dynamic', '--method', 'entropy']), /--dynamic .* takes no --calibration/);
+    expectOneLineError(onnxkit(['quantize', path, '-o', join(tmp, 'mm.x.onnx'), '--dynamic', '--method', 'entropy']), 2, /--dynamic .* takes no --calibration/);
   }, 240_000);
 
   it('refuses a bad --percentile, a model with nothing to quantize and an old opset with one line, exit 2', () => {
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), /--percentile must be a number in \(0, 100\]/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), /--percentile expects a number/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'kl']), /--method 'kl' is not one of minmax, percentile, entropy/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', '120']), 2, /--percentile must be a number in \(0, 100\]/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'percentile', '--percentile', 'abc']), 2, /--percentile expects a number/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(), '-o', join(tmp, 'x.onnx'), '--method', 'kl']), 2, /--method 'kl' is not one of minmax, percentile, entropy/);
     const b = new GraphBuilder({ opset: 17 });
     b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2, 3])]), 'y');
     const none = join(tmp, 'relu.onnx');
     writeFileSync(none, encode(b.build()));
-    expectOneLineError(onnxkit(['quantize', none, '-o', join(tmp, 'x.onnx')]), /nothing to quantize/);
-    expectOneLineError(onnxkit(['quantize', smallCnn(9), '-o', join(tmp, 'x.onnx')]), /opset 9.*opset ≥ 13/);
+    expectOneLineError(onnxkit(['quantize', none, '-o', join(tmp, 'x.onnx')]), 2, /nothing to quantize/);
+    expectOneLineError(onnxkit(['quantize', smallCnn(9), '-o', join(tmp, 'x.onnx')]), 2, /opset 9.*opset ≥ 13/);
     expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
   }, 240_000);
 });

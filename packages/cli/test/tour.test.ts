@@ -4,22 +4,15 @@
 // (within float32 rounding: it fails the fixed fp32 tolerance, but is as close to the float64
 // result as the original), and `report --optimize` shows that verdict's badge, never the red
 // "not equivalent" one the fixed tolerance gave before the float64 reference.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliRunner } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-tour-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function onnxkit(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const onnxkit = cliRunner(tmp, { env: { NO_COLOR: '1' }, timeout: 300_000 });
 
 describe('the README tour on ResNet-50', () => {
   it('zoo → optimize → verify exits 0 with the float64 verdict, and report --optimize shows its badge', () => {

@@ -168,6 +168,15 @@ describe('mutation-safe node list', () => {
   });
 });
 
+/** The outer graph of the capture tests: inputs x: float[2] and cond: bool, and y = neg(x). */
+function outerNeg() {
+  const b = new GraphBuilder({ name: 'outer' });
+  const x = b.input('x', DataType.FLOAT, [2]);
+  const cond = b.input('cond', DataType.BOOL, []);
+  const y = b.op('Neg', [x], {}, { name: 'neg' });
+  return { b, x, cond, y };
+}
+
 describe('topological sort', () => {
   it('is stable and restores order', () => {
     const { g, nodes } = chain(4);
@@ -189,18 +198,11 @@ describe('topological sort', () => {
   });
 
   it('counts values captured by subgraphs as dependencies', () => {
-    const b = new GraphBuilder({ name: 'outer' });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    const cond = b.input('cond', DataType.BOOL, []);
-    const y = b.op('Neg', [x], {}, { name: 'neg' });
-    const then = new Graph({ name: 'then' });
+    const { b, x, cond, y } = outerNeg();
     const t = new Node('Identity', [y], { name: 'captures', outputs: ['ty'] });
-    then.append(t);
-    then.addOutput(t.output);
-    const els = new Graph({ name: 'else' });
+    const then = new Graph({ name: 'then', nodes: [t], outputs: [t.output] });
     const e = new Node('Identity', [x], { name: 'e', outputs: ['ey'] });
-    els.append(e);
-    els.addOutput(e.output);
+    const els = new Graph({ name: 'else', nodes: [e], outputs: [e.output] });
     // the If comes before the node whose output it captures
     const ifNode = new Node('If', [cond], { name: 'if', attributes: [Attribute.graph('then_branch', then), Attribute.graph('else_branch', els)], outputs: ['out'] });
     b.graph.prepend(ifNode);
@@ -215,14 +217,9 @@ describe('topological sort', () => {
 describe('Graph.remove and subgraph captures', () => {
   /** x → neg → y; an If whose branches read y (a node input) and x (a branch output). */
   function capturing() {
-    const b = new GraphBuilder({ name: 'outer' });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    const cond = b.input('cond', DataType.BOOL, []);
-    const y = b.op('Neg', [x], {}, { name: 'neg' });
-    const inner = new Graph({ name: 'inner' });
+    const { b, x, cond, y } = outerNeg();
     const deep = new Node('Identity', [y], { name: 'deep', outputs: ['dy'] });
-    inner.append(deep);
-    inner.addOutput(deep.output);
+    const inner = new Graph({ name: 'inner', nodes: [deep], outputs: [deep.output] });
     const loopish = new Node('If', [cond], { name: 'nested', attributes: [Attribute.graph('then_branch', inner), Attribute.graph('else_branch', new Graph({ outputs: [y] }))], outputs: ['ny'] });
     const then = new Graph({ name: 'then', nodes: [loopish], outputs: [loopish.output] });
     const els = new Graph({ name: 'else', outputs: [x] });
@@ -248,10 +245,8 @@ describe('Graph.remove and subgraph captures', () => {
     const b = new GraphBuilder({ name: 'outer' });
     const x = b.input('x', DataType.FLOAT, [2]);
     b.output(b.op('Relu', [x], {}, { name: 'relu' }), 'y');
-    const body = new Graph({ name: 'body' });
     const inner = new Node('Identity', [x], { name: 'inner', outputs: ['ix'] });
-    body.append(inner);
-    body.addOutput(inner.output);
+    const body = new Graph({ name: 'body', nodes: [inner], outputs: [inner.output] });
     // An If built but never added (what a removal that left its subgraphs alone looked like).
     new Node('If', [], { name: 'orphan', attributes: [Attribute.graph('then_branch', body)], outputs: ['o'] });
     const d = verify(b.build()).filter((x) => x.code === 'I12-detached-uses');

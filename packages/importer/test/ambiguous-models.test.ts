@@ -3,25 +3,16 @@
  * initializers, or a sparse and a dense one, with one name (the decoder would keep the first,
  * onnxruntime uses the last), and local functions that call themselves directly or mutually.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decode, encode, ImportError, load, recursiveFunctionChain } from '@onnxkit/importer';
 import { duplicateInitializerBytes, functionChain, recursiveFunctions } from '../../../fuzz/hostile.js';
+import { scratchDir, thrown } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-ambiguous-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('ambiguous');
 
-function refusal(fn: () => unknown): ImportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImportError);
-    return e as ImportError;
-  }
-  throw new Error('expected an ImportError');
-}
+const refusal = (fn: () => unknown): ImportError => thrown(ImportError, fn);
 
 describe('duplicate initializer names', () => {
   it.each([false, true])('two definitions of one initializer (sparse: %s) are refused, naming it', (sparse) => {

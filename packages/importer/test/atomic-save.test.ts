@@ -9,18 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, diffModels, type TensorSource } from '@onnxkit/graph';
 import { encode, ExportError, load, save, writeFileAtomic } from '@onnxkit/importer';
 import { cleanup, mlp, tempDir, tempFiles } from './helpers/files.js';
+import { thrown } from '../../../test/helpers/errors.js';
 
 afterAll(cleanup);
 
-function exportError(fn: () => unknown): ExportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportError);
-    return e as ExportError;
-  }
-  throw new Error('expected an ExportError');
-}
+const exportError = (fn: () => unknown): ExportError => thrown(ExportError, fn);
 
 describe('writeFileAtomic', () => {
   it('writes bytes or chunks, replaces the old file and keeps its permissions', () => {

@@ -21,16 +21,9 @@ import {
 import { decode, decodeTensorProto, decodeWithDiagnostics, encode, encodeTensorProto, ImportError } from '@onnxkit/importer';
 import { cat, f32le, fBytes, fDouble, fFloat, fMsg, fVarint, model, node, opset, packedVarints, reluModel, tag, tensorType, valueInfo } from './helpers/pb.js';
 import { VarintTensorSource } from '../src/wire.js';
+import { thrown } from '../../../test/helpers/errors.js';
 
-function importError(fn: () => unknown): ImportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImportError);
-    return e as ImportError;
-  }
-  throw new Error('expected an ImportError');
-}
+const importError = (fn: () => unknown): ImportError => thrown(ImportError, fn);
 
 /** A model whose only node is `Constant` with attribute `value` holding `tensorBytes`. */
 function constantModel(tensorBytes: Uint8Array): Uint8Array {

@@ -15,18 +15,11 @@ import { ModelSpec } from '../src/schema.js';
 import { corpusModels } from './helpers/corpus.js';
 import { cleanup, mlp, seededFloats, tempDir } from './helpers/files.js';
 import { allSameBits, run } from './helpers/ort.js';
+import { thrown } from '../../../test/helpers/errors.js';
 
 afterAll(cleanup);
 
-function importError(fn: () => unknown): ImportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ImportError);
-    return e as ImportError;
-  }
-  throw new Error('expected an ImportError');
-}
+const importError = (fn: () => unknown): ImportError => thrown(ImportError, fn);
 
 function savedMlp(width: number): { dir: string; path: string } {
   const dir = tempDir('lazy');

@@ -6,17 +6,16 @@
  * and the open is caught).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { AtomicFile, ExportError, ImportError, load, save, writeFileAtomic } from '@onnxkit/importer';
 import { FileHandle } from '../src/file-source.js';
+import { scratchDir, thrown } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-outputs-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('outputs');
 
 function model(w = 1): Model {
   const b = new GraphBuilder({ name: 'm', opset: 17 });
@@ -26,15 +25,7 @@ function model(w = 1): Model {
   return b.build();
 }
 
-function exportError(fn: () => unknown): ExportError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportError);
-    return e as ExportError;
-  }
-  throw new Error('expected an ExportError');
-}
+const exportError = (fn: () => unknown): ExportError => thrown(ExportError, fn);
 
 describe('devices, FIFOs and symlinks', () => {
   it('/dev/null is written to, never replaced by a regular file', () => {

@@ -1,15 +1,14 @@
 // Input tensors obey a size limit before anything is allocated (issue 13): a declared
 // [1e5, 1e5] input, a 4 GiB input asked for by a tiny model, an .npz zip bomb (from its
 // directory, or by a directory that lies), and JSON nested past any tensor's rank.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { decodeNpz, encodeNpz, loadInputs, syntheticInputs, VerifyError } from '@onnxkit/runtime';
+import { scratchDir, thrown } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-limits-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('limits');
 
 function model(shape: number[]): Model {
   const b = new GraphBuilder({ name: 'm', opset: 17 });
@@ -17,15 +16,7 @@ function model(shape: number[]): Model {
   return b.build();
 }
 
-function refusal(fn: () => unknown): VerifyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerifyError);
-    return e as VerifyError;
-  }
-  throw new Error('expected a VerifyError');
-}
+const refusal = (fn: () => unknown): VerifyError => thrown(VerifyError, fn);
 
 describe('synthetic inputs', () => {
   it('a declared [1e5, 1e5] float input is refused, named, before allocation', () => {

@@ -1,18 +1,16 @@
 // onnxruntime in a child process (issue 13): real native crashes — SIGFPE from INT32_MIN / -1
 // in an integer Div or Mod, a segfault on a chain of 10,000 local functions — become typed
 // RuntimeErrors naming the model and the signal; this process and the other sessions live on.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { DataType, Tensor, type Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { BenchCrashError, benchPair, createSession, defaultWorker, RuntimeError, RuntimeWorker, VerifyCrashError, verifyModels } from '@onnxkit/runtime';
 import { alwaysFaulting, faultingFeeds, functionChain, intAdd, intDivide } from '../../../fuzz/hostile.js';
 import { floatRelu, floats, mlp } from './helpers.js';
+import { rejection, scratchDir } from '../../../test/helpers/errors.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-isolation-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('isolation');
 
 /** The model saved as a real ONNX file; its path. */
 function file(m: Model, name: string): string {
@@ -21,21 +19,12 @@ function file(m: Model, name: string): string {
   return p;
 }
 
-async function rejection(p: Promise<unknown>): Promise<RuntimeError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as RuntimeError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('native crashes stay in the child process', () => {
   test.each(['Div', 'Mod'] as const)('INT32_MIN / -1 in an integer %s: SIGFPE becomes a RuntimeError, the process lives on', async (op) => {
     const s = await createSession(intDivide(op, `fpe-${op}`));
     const pid = s.worker.pid;
     expect(pid).not.toBe(process.pid);
-    const e = await rejection(s.run(faultingFeeds()));
+    const e = await rejection<RuntimeError>(s.run(faultingFeeds()));
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.code).toBe('RUNTIME_WORKER_CRASH');
     expect(e.model).toBe(`model 'fpe-${op}'`);
@@ -56,7 +45,7 @@ describe('native crashes stay in the child process', () => {
   });
 
   test('a chain of 10,000 local functions: the segfault in onnxruntime becomes a RuntimeError', async () => {
-    const e = await rejection(createSession(functionChain(10_000), { label: 'chain.onnx' }));
+    const e = await rejection<RuntimeError>(createSession(functionChain(10_000), { label: 'chain.onnx' }));
     expect(e).toBeInstanceOf(RuntimeError);
     expect(e.model).toBe('chain.onnx');
     // onnxruntime 1.30 inlines functions recursively and overflows its stack: a real SIGSEGV.
@@ -70,7 +59,7 @@ describe('native crashes stay in the child process', () => {
     try {
       const good = await createSession(mlp({ name: 'good' }), { worker: other });
       const bad = await createSession(intDivide('Div'));
-      await rejection(bad.run(faultingFeeds()));
+      await rejection<RuntimeError>(bad.run(faultingFeeds()));
       const out = await good.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) });
       expect(out.get('z')!.dims).toEqual([1, 3]);
       await good.release();
@@ -82,7 +71,7 @@ describe('native crashes stay in the child process', () => {
 
   test('verify of two models that both crash onnxruntime is a typed error naming the first, then the second', async () => {
     const a = intDivide('Div', 'A');
-    const e = await rejection(verifyModels(a, intDivide('Div', 'B'), { inputs: faultingFeeds() }));
+    const e = await rejection<RuntimeError>(verifyModels(a, intDivide('Div', 'B'), { inputs: faultingFeeds() }));
     expect(e).toBeInstanceOf(VerifyCrashError);
     expect(e.message).toMatch(/^A \(A\): the onnxruntime process was killed by SIGFPE.*; B \(B\) crashed onnxruntime too$/);
     expect((e as VerifyCrashError).survivor).toBeNull();
@@ -92,7 +81,7 @@ describe('native crashes stay in the child process', () => {
   test('a signal from the child is named even when it is not a crash (SIGTERM from outside)', async () => {
     const s = await createSession(mlp({ name: 'victim' }), { isolate: true });
     process.kill(s.worker.pid!, 'SIGTERM');
-    const e = await rejection(s.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) }));
+    const e = await rejection<RuntimeError>(s.run({ x: Tensor.fromArray(DataType.FLOAT, [1, 4], floats(4, 1)) }));
     expect(['RUNTIME_WORKER_CRASH', 'RUNTIME_WORKER_DEAD']).toContain(e.code);
     expect(e.message).toMatch(/SIGTERM/);
     await s.release();
@@ -110,7 +99,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
   };
 
   test('verify: B crashes at run (SIGFPE) — A\'s outputs and timings survive, the error names B', async () => {
-    const e = await rejection(verifyModels(add, fpe, { inputs: faultingFeeds() }));
+    const e = await rejection<RuntimeError>(verifyModels(add, fpe, { inputs: faultingFeeds() }));
     expect(e).toBeInstanceOf(VerifyCrashError);
     const c = e as VerifyCrashError;
     expect(c.side).toBe('B');
@@ -128,7 +117,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
   });
 
   test('verify: A crashes at run and takes B\'s session with it — B is opened again in a fresh child and runs', async () => {
-    const e = (await rejection(verifyModels(div, add, { inputs: faultingFeeds() }))) as VerifyCrashError;
+    const e = (await rejection<RuntimeError>(verifyModels(div, add, { inputs: faultingFeeds() }))) as VerifyCrashError;
     expect(e).toBeInstanceOf(VerifyCrashError);
     expect(e.side).toBe('A');
     expect(e.message).toMatch(/^.*div\.onnx: the onnxruntime process was killed by SIGFPE/);
@@ -138,7 +127,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
 
   test('verify: A segfaults onnxruntime at load (10,000 chained functions) — B still runs on synthetic inputs', async () => {
     const chain = file(functionChain(10_000), 'chain.onnx');
-    const e = (await rejection(verifyModels(chain, file(floatRelu('relu'), 'relu.onnx'), { seed: 3 }))) as VerifyCrashError;
+    const e = (await rejection<RuntimeError>(verifyModels(chain, file(floatRelu('relu'), 'relu.onnx'), { seed: 3 }))) as VerifyCrashError;
     expect(e).toBeInstanceOf(VerifyCrashError);
     expect(e.side).toBe('A');
     expect(e.step).toBe('create');
@@ -150,7 +139,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
   test('verify on a caller\'s worker: the survivor runs in a spare child, which is ended afterwards; the caller\'s worker is dead, not replaced', async () => {
     const w = new RuntimeWorker();
     try {
-      const e = (await rejection(verifyModels(div, add, { inputs: faultingFeeds(), sessionOptions: { worker: w } }))) as VerifyCrashError;
+      const e = (await rejection<RuntimeError>(verifyModels(div, add, { inputs: faultingFeeds(), sessionOptions: { worker: w } }))) as VerifyCrashError;
       expect(e.survivor!.side).toBe('B');
       expect(w.alive).toBe(false);
     } finally {
@@ -159,7 +148,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
   });
 
   test('bench --vs: B crashes on every run — A is benchmarked alone and its timings are kept', async () => {
-    const e = (await rejection(benchPair(add, fpe, { iterations: 5, warmup: 1, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
+    const e = (await rejection<RuntimeError>(benchPair(add, fpe, { iterations: 5, warmup: 1, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
     expect(e).toBeInstanceOf(BenchCrashError);
     expect(e.side).toBe('B');
     expect(e.model).toBe('fpe.onnx');
@@ -170,7 +159,7 @@ describe('when onnxruntime dies on one model of two, the other model\'s results 
   });
 
   test('bench --vs: A crashes — B is benchmarked alone', async () => {
-    const e = (await rejection(benchPair(fpe, add, { iterations: 3, warmup: 0, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
+    const e = (await rejection<RuntimeError>(benchPair(fpe, add, { iterations: 3, warmup: 0, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
     expect(e.side).toBe('A');
     expect(e.survivor!.model).toBe('add.onnx');
     expect(e.survivor!.iterations).toBe(3);

@@ -1,16 +1,15 @@
 // loadInputs: .npy / .npz / .pb / .json files → feeds, named by file, tensor or entry name or by
 // position; and one clear VerifyError for each kind of bad input (missing, extra, misshaped,
 // mistyped, duplicated, unreadable).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { DataType, Tensor } from '@onnxkit/graph';
 import { encodeTensorProto } from '@onnxkit/importer';
 import { encodeNpy, encodeNpz, loadInputs, readNpy, readNpz, VerifyError, writeNpy, writeNpz, type ValueMetadata } from '@onnxkit/runtime';
+import { scratchDir, thrown } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-inputs-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('inputs');
 
 const inputs: ValueMetadata[] = [
   { name: 'x', isTensor: true, dtype: DataType.FLOAT, shape: ['N', 3] },
@@ -32,15 +31,7 @@ function expectSame(t: Tensor | undefined, want: Tensor): void {
   expect(Buffer.from(t!.bytes()).equals(Buffer.from(want.bytes()))).toBe(true);
 }
 
-function verifyError(fn: () => unknown): VerifyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerifyError);
-    return e as VerifyError;
-  }
-  throw new Error('expected a VerifyError');
-}
+const verifyError = (fn: () => unknown): VerifyError => thrown(VerifyError, fn);
 
 describe('formats', () => {
   test('.npy files bind the input named like the file stem', () => {

@@ -1,27 +1,17 @@
 // .npy / .npz codecs: round trips for every supported type, interoperability with real numpy
 // (Debian's /usr/bin/python3), determinism, and clear errors on malformed files.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { DataType, Tensor } from '@onnxkit/graph';
 import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, VerifyError } from '@onnxkit/runtime';
+import { scratchDir } from '../../../test/helpers/errors.js';
+import { PYTHON, pythonHas } from '../../../test/helpers/python.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-npy-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('npy');
 
-const PY = '/usr/bin/python3';
-function numpyAvailable(): boolean {
-  if (!existsSync(PY)) return false;
-  try {
-    execFileSync(PY, ['-c', 'import numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasNumpy = numpyAvailable();
+const hasNumpy = pythonHas('numpy');
 function requireNumpy(): void {
   if (!hasNumpy && process.env.ONNXKIT_ALLOW_MISSING_NUMPY !== '1') {
     throw new Error('numpy under /usr/bin/python3 is required for the interoperability tests (apt-get install python3-numpy), or set ONNXKIT_ALLOW_MISSING_NUMPY=1');
@@ -67,7 +57,7 @@ describe('.npy', () => {
   test('files written by numpy are read (little/big endian, Fortran order, bool, unicode)', () => {
     requireNumpy();
     if (!hasNumpy) return;
-    execFileSync(PY, ['-c', `
+    execFileSync(PYTHON, ['-c', `
 import numpy as np
 np.save('${dir}/f4.npy', np.arange(6, dtype='<f4').reshape(2, 3) / 4)
 np.save('${dir}/be.npy', np.array([[1, -2], [3, 2**40]], dtype='>i8'))
@@ -96,7 +86,7 @@ np.save('${dir}/f2.npy', np.array([1.5, -2], dtype=np.float16))
     if (!hasNumpy) return;
     writeFileSync(join(dir, 'ours.npz'), encodeNpz(new Map([['a', samples[0]!], ['b', samples[9]!], ['c', samples[14]!], ['d', samples[11]!]]), { compress: true }));
     writeFileSync(join(dir, 'ours.npy'), encodeNpy(samples[7]!));
-    const out = execFileSync(PY, ['-c', `
+    const out = execFileSync(PYTHON, ['-c', `
 import numpy as np, json
 z = np.load('${dir}/ours.npz')
 one = np.load('${dir}/ours.npy')
@@ -157,7 +147,7 @@ describe('.npz', () => {
   test('numpy savez and savez_compressed archives are read', () => {
     requireNumpy();
     if (!hasNumpy) return;
-    execFileSync(PY, ['-c', `
+    execFileSync(PYTHON, ['-c', `
 import numpy as np
 np.savez('${dir}/s.npz', x=np.arange(4, dtype=np.float32), y=np.array([[1, 2]], dtype=np.int32))
 np.savez_compressed('${dir}/c.npz', x=np.arange(1000, dtype=np.float64))

@@ -1,27 +1,17 @@
 // Sessions in a child process: paths and in-memory models, metadata, options, feed checks,
 // typed errors (load failures, released sessions, crashed and timed-out workers), and an event
 // loop that stays responsive while onnxruntime runs.
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { load, save } from '@onnxkit/importer';
 import { prepareModel } from '../src/model-source.js';
 import { createSession, defaultWorker, runModel, RuntimeError, RuntimeWorker, syntheticInputs, VerifyError } from '@onnxkit/runtime';
 import { CORPUS, corpusAvailable, floats, heavy, mlp } from './helpers.js';
+import { rejection, scratchDir } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-session-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const dir = scratchDir('session');
 
 /** MLP reference in float64, rounded like onnxruntime's float32 only at the end. */
 function mlpReference(x: Float32Array, n: number): number[] {

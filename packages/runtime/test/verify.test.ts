@@ -2,18 +2,17 @@
 // copy with one perturbed Conv weight (not equivalent, and bisect names exactly that Conv's
 // output), exact integer outputs, interface mismatches (VerifyError), input files, benching,
 // progress, and "nothing compared" never passing.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { resnet50 } from '@onnxkit/zoo';
 import { bisectModels, encodeNpz, RuntimeError, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
+import { rejection, scratchDir } from '../../../test/helpers/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnxkit-verify-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('verify');
 
 /** A copy of `model` with weight element `index` of initializer `name` changed by `delta`. */
 function perturb(model: Model, name: string, index: number, delta: number): Model {
@@ -24,15 +23,6 @@ function perturb(model: Model, name: string, index: number, delta: number): Mode
   data[index] = data[index]! + delta;
   v.constValue = Tensor.fromArray(DataType.FLOAT, v.constValue.dims, data, { name });
   return copy;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('zoo ResNet-50', () => {

@@ -18,14 +18,12 @@
 import type { Model } from '@onnxkit/graph';
 import { ZooError } from './errors.js';
 import { Net } from './net.js';
-import { intOption, resolveOptions, type ImageModelOptions } from './options.js';
+import { resolveImageOptions, type ImageModelOptions } from './options.js';
 
 export type AlexNetOptions = ImageModelOptions;
 
 export function alexnet(o: AlexNetOptions = {}): Model {
-  const r = resolveOptions('alexnet', o);
-  const numClasses = intOption('alexnet', 'numClasses', o.numClasses ?? 1000, 1);
-  const size = intOption('alexnet', 'imageSize', o.imageSize ?? 224, 63);
+  const { r, numClasses, size } = resolveImageOptions('alexnet', o, 63);
   const net = new Net('alexnet', r);
   let x = net.input('input', [3, size, size]);
   x = net.conv('features.0', x, { out: 96, kernel: 11, stride: 4, pad: 2, bias: true });
@@ -42,12 +40,7 @@ export function alexnet(o: AlexNetOptions = {}): Model {
   x = net.relu('features.11', x);
   x = net.maxPool('features.12', x, 3, 2);
   if (x.dims[1]! < 1 || x.dims[2]! < 1) throw new ZooError(`alexnet: imageSize ${size} leaves no spatial extent before the classifier`);
-  x = net.flatten('Flatten', x);
-  x = net.linear('classifier.1', x, 4096);
-  x = net.relu('classifier.2', x);
-  x = net.linear('classifier.4', x, 4096);
-  x = net.relu('classifier.5', x);
-  x = net.linear('classifier.6', x, numClasses, { last: true });
+  x = net.classifier(x, numClasses, [1, 2, 4, 5, 6]);
   net.output(x, 'output');
   return net.build('AlexNet as in MIT EfficientML.ai lecture 2 (groups=2 convs, no LRN, no dropout)', { 'zoo.model': 'alexnet' });
 }

@@ -12,7 +12,7 @@
 import type { Model } from '@onnxkit/graph';
 import { ZooError } from './errors.js';
 import { type Act, Net } from './net.js';
-import { intOption, resolveOptions, type ImageModelOptions } from './options.js';
+import { resolveImageOptions, type ImageModelOptions } from './options.js';
 
 export interface MobileNetV2Options extends ImageModelOptions {
   /** Channel width multiplier α (torchvision's `width_mult`). Default 1. */
@@ -56,9 +56,7 @@ function invertedResidual(net: Net, name: string, x: Act, out: number, stride: n
 }
 
 export function mobilenetv2(o: MobileNetV2Options = {}): Model {
-  const r = resolveOptions('mobilenetv2', o);
-  const numClasses = intOption('mobilenetv2', 'numClasses', o.numClasses ?? 1000, 1);
-  const size = intOption('mobilenetv2', 'imageSize', o.imageSize ?? 224, 32);
+  const { r, numClasses, size } = resolveImageOptions('mobilenetv2', o, 32);
   const alpha = o.widthMultiplier ?? 1;
   if (!(Number.isFinite(alpha) && alpha > 0 && alpha <= 8)) {
     throw new ZooError(`mobilenetv2: widthMultiplier must be in (0, 8], got ${alpha}`, { hint: 'torchvision uses 0.35, 0.5, 0.75, 1.0, 1.3, 1.4' });

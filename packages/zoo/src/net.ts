@@ -101,15 +101,9 @@ export class Net {
     const keep = x.stats !== null;
     const weight = this.param(`${name}.weight`, [s.out, cin / groups, k, k], uniform(Math.sqrt(6 / fanIn)), keep);
     const bias = s.bias ? this.param(`${name}.bias`, [s.out], uniform(1 / Math.sqrt(fanIn)), keep) : null;
-    const value = this.b.op('Conv', [x.value, weight.value, bias?.value], {
-      dilations: [1, 1],
-      group: groups,
-      kernel_shape: [k, k],
-      pads: [pad, pad, pad, pad],
-      strides: [stride, stride],
-    }, { name });
-    const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
-    const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
+    const value = this.b.op('Conv', [x.value, weight.value, bias?.value], { dilations: [1, 1], group: groups, ...squareWindow(k, stride, pad) }, { name });
+    const ho = pooledSize(h, k, stride, pad);
+    const wo = pooledSize(w, k, stride, pad);
     const stats = x.stats && weight.values ? convStats(x.stats, weight.values, bias?.values ?? null, s.out, groups, k * k) : null;
     return { value, dims: [s.out, ho, wo], stats };
   }
@@ -152,14 +146,9 @@ export class Net {
 
   maxPool(name: string, x: Act, kernel: number, stride: number, pad = 0): Act {
     const [c, h, w] = x.dims as [number, number, number];
-    const value = this.b.op('MaxPool', [x.value], {
-      ceil_mode: 0,
-      kernel_shape: [kernel, kernel],
-      pads: [pad, pad, pad, pad],
-      strides: [stride, stride],
-    }, { name });
-    const ho = Math.floor((h + 2 * pad - kernel) / stride) + 1;
-    const wo = Math.floor((w + 2 * pad - kernel) / stride) + 1;
+    const value = this.b.op('MaxPool', [x.value], { ceil_mode: 0, ...squareWindow(kernel, stride, pad) }, { name });
+    const ho = pooledSize(h, kernel, stride, pad);
+    const wo = pooledSize(w, kernel, stride, pad);
     return { value, dims: [c, ho, wo], stats: x.stats && maxPoolStats(x.stats, kernel * kernel, x.clamp) };
   }
 
@@ -167,8 +156,8 @@ export class Net {
   averagePool(name: string, x: Act, kernel: number, stride: number): Act {
     const [c, h, w] = x.dims as [number, number, number];
     const value = this.b.op('AveragePool', [x.value], { kernel_shape: [kernel, kernel], strides: [stride, stride] }, { name });
-    const ho = Math.floor((h - kernel) / stride) + 1;
-    const wo = Math.floor((w - kernel) / stride) + 1;
+    const ho = pooledSize(h, kernel, stride, 0);
+    const wo = pooledSize(w, kernel, stride, 0);
     return { value, dims: [c, ho, wo], stats: x.stats && (kernel === 1 ? x.stats : averagedStats(x.stats)) };
   }
 
@@ -182,6 +171,19 @@ export class Net {
     const value = this.b.op('Flatten', [x.value], { axis: 1 }, { name });
     const features = x.dims.reduce((a, d) => a * d, 1);
     return { value, dims: [features], stats: null };
+  }
+
+  /**
+   * The classifier of torchvision's AlexNet and VGG: Flatten → Linear 4096 → ReLU → Linear 4096 →
+   * ReLU → Linear `numClasses`, named `classifier.<i>` at the five given module indices (the
+   * Dropout slots between them are absent at inference).
+   */
+  classifier(x: Act, numClasses: number, indices: readonly [number, number, number, number, number]): Act {
+    const [fc1, relu1, fc2, relu2, fc3] = indices.map((i) => `classifier.${i}`) as [string, string, string, string, string];
+    let y = this.flatten('Flatten', x);
+    y = this.relu(relu1, this.linear(fc1, y, 4096));
+    y = this.relu(relu2, this.linear(fc2, y, 4096));
+    return this.linear(fc3, y, numClasses, { last: true });
   }
 
   /** nn.Linear as PyTorch exports it for a 2-D input: Gemm(x, W[out,in], b, transB=1). */
@@ -202,4 +204,14 @@ export class Net {
     const value = this.b.op('Add', [a.value, b.value], {}, { name });
     return { value, dims: a.dims, stats: a.stats && b.stats && addStats(a.stats, b.stats) };
   }
+}
+
+/** kernel_shape, pads and strides of a square 2-D window (same on both axes, symmetric pads). */
+function squareWindow(kernel: number, stride: number, pad: number): { kernel_shape: number[]; pads: number[]; strides: number[] } {
+  return { kernel_shape: [kernel, kernel], pads: [pad, pad, pad, pad], strides: [stride, stride] };
+}
+
+/** Output size along one axis of a window of `kernel` (floor mode, no dilation). */
+function pooledSize(n: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((n + 2 * pad - kernel) / stride) + 1;
 }

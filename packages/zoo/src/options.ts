@@ -75,6 +75,17 @@ export function resolveOptions(model: string, o: ZooOptions, minOpset = MIN_OPSE
   return { batch, seed, opset, weights, lazy: o.lazy ?? false };
 }
 
+/**
+ * The common options plus what every image classifier takes: `numClasses` (default 1000) and
+ * `imageSize` (default 224, at least `minSize`), checked in that order.
+ */
+export function resolveImageOptions(model: string, o: ImageModelOptions, minSize: number): { r: Resolved; numClasses: number; size: number } {
+  const r = resolveOptions(model, o);
+  const numClasses = intOption(model, 'numClasses', o.numClasses ?? 1000, 1);
+  const size = intOption(model, 'imageSize', o.imageSize ?? 224, minSize);
+  return { r, numClasses, size };
+}
+
 /** Checks an integer option lies in [min, max]. */
 export function intOption(model: string, name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {

@@ -10,7 +10,7 @@
  */
 import type { Model } from '@onnxkit/graph';
 import { type Act, Net } from './net.js';
-import { intOption, resolveOptions, type ImageModelOptions } from './options.js';
+import { resolveImageOptions, type ImageModelOptions } from './options.js';
 
 export type ResNet50Options = ImageModelOptions;
 
@@ -41,9 +41,7 @@ function bottleneck(net: Net, name: string, x: Act, width: number, stride: numbe
 }
 
 export function resnet50(o: ResNet50Options = {}): Model {
-  const r = resolveOptions('resnet50', o);
-  const numClasses = intOption('resnet50', 'numClasses', o.numClasses ?? 1000, 1);
-  const size = intOption('resnet50', 'imageSize', o.imageSize ?? 224, 32);
+  const { r, numClasses, size } = resolveImageOptions('resnet50', o, 32);
   const net = new Net('resnet50', r);
   let x = net.input('input', [3, size, size]);
   x = net.conv('conv1', x, { out: 64, kernel: 7, stride: 2, pad: 3 });

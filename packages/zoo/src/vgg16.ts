@@ -12,7 +12,7 @@
 import type { Model } from '@onnxkit/graph';
 import { ZooError } from './errors.js';
 import { Net } from './net.js';
-import { intOption, resolveOptions, type ImageModelOptions } from './options.js';
+import { resolveImageOptions, type ImageModelOptions } from './options.js';
 
 export type Vgg16Options = ImageModelOptions;
 
@@ -20,9 +20,7 @@ export type Vgg16Options = ImageModelOptions;
 const CONFIG_D = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const;
 
 export function vgg16(o: Vgg16Options = {}): Model {
-  const r = resolveOptions('vgg16', o);
-  const numClasses = intOption('vgg16', 'numClasses', o.numClasses ?? 1000, 1);
-  const size = intOption('vgg16', 'imageSize', o.imageSize ?? 224, 32);
+  const { r, numClasses, size } = resolveImageOptions('vgg16', o, 32);
   const feature = Math.floor(size / 32);
   if (feature % 7 !== 0) {
     throw new ZooError(`vgg16: imageSize ${size} gives a ${feature}×${feature} feature map, which a fixed pool cannot bring to 7×7 exactly`, {
@@ -44,12 +42,7 @@ export function vgg16(o: Vgg16Options = {}): Model {
   }
   const k = feature / 7;
   x = net.averagePool('avgpool', x, k, k);
-  x = net.flatten('Flatten', x);
-  x = net.linear('classifier.0', x, 4096);
-  x = net.relu('classifier.1', x);
-  x = net.linear('classifier.3', x, 4096);
-  x = net.relu('classifier.4', x);
-  x = net.linear('classifier.6', x, numClasses, { last: true });
+  x = net.classifier(x, numClasses, [0, 1, 3, 4, 6]);
   net.output(x, 'output');
   return net.build('VGG-16 (configuration D), torchvision layout', { 'zoo.model': 'vgg16' });
 }

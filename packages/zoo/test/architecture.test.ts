@@ -64,13 +64,18 @@ describe('AlexNet: the lecture table', () => {
   });
 });
 
+/** Every initializer classified, and the learnable and buffer (BatchNorm running stats) totals. */
+function expectParams(m: Model, learnable: number, buffers: number): void {
+  const c = countParams(m);
+  expect(c.unclassified).toEqual([]);
+  expect(c.learnable).toBe(learnable);
+  expect(c.buffers).toBe(buffers);
+}
+
 describe('parameter totals counted from the initializers', () => {
   it('VGG-16: 138,357,544 parameters, 15,470,264,320 MACs', () => {
     const m = get('vgg16');
-    const c = countParams(m);
-    expect(c.unclassified).toEqual([]);
-    expect(c.learnable).toBe(138_357_544);
-    expect(c.buffers).toBe(0);
+    expectParams(m, 138_357_544, 0);
     const rows = walkCnn(m);
     expect(sum(rows.map((r) => r.macs))).toBe(15_470_264_320);
     expect(opHistogram(m)).toEqual({ Conv: 13, Relu: 15, MaxPool: 5, AveragePool: 1, Flatten: 1, Gemm: 3 });
@@ -79,10 +84,7 @@ describe('parameter totals counted from the initializers', () => {
 
   it('ResNet-50 v1.5: 25,557,032 learnable, 53,120 BN buffers, 4,089,184,256 MACs', () => {
     const m = get('resnet50');
-    const c = countParams(m);
-    expect(c.unclassified).toEqual([]);
-    expect(c.learnable).toBe(25_557_032);
-    expect(c.buffers).toBe(53_120);
+    expectParams(m, 25_557_032, 53_120);
     expect(sum(walkCnn(m).map((r) => r.macs))).toBe(4_089_184_256);
     expect(opHistogram(m)).toEqual({ Conv: 53, BatchNormalization: 53, Relu: 49, Add: 16, MaxPool: 1, GlobalAveragePool: 1, Flatten: 1, Gemm: 1 });
   });
@@ -100,10 +102,7 @@ describe('parameter totals counted from the initializers', () => {
 
   it('MobileNetV2: 3,504,872 learnable, 300,774,272 MACs, ReLU6 as Clip(0, 6)', () => {
     const m = get('mobilenetv2');
-    const c = countParams(m);
-    expect(c.unclassified).toEqual([]);
-    expect(c.learnable).toBe(3_504_872);
-    expect(c.buffers).toBe(34_112); // torchvision 0.14 state_dict running_mean + running_var
+    expectParams(m, 3_504_872, 34_112); // torchvision 0.14 state_dict running_mean + running_var
     expect(sum(walkCnn(m).map((r) => r.macs))).toBe(300_774_272);
     const h = opHistogram(m);
     expect(h.Conv).toBe(52);

@@ -131,15 +131,21 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   let evalSamples: Map<string, Tensor>[];
   let evalSource: string;
   let calibrationSource: string;
+  // Held-out evaluation samples: the first --eval-samples files of --eval DIR, or seeded synthetic ones.
+  type EvalSet = { samples: Map<string, Tensor>[]; source: string };
+  const evalFromDir = (dir: string): EvalSet => {
+    const ev = listSamples(dir, '--eval');
+    return { samples: [...readSamples(evalWanted === undefined ? ev : ev.slice(0, evalWanted), model)], source: dir };
+  };
+  const evalSynthetic = (note: string): EvalSet => {
+    const n = evalWanted ?? 4;
+    return { samples: [...syntheticSamples(model, n, seed + 1_000_000)], source: `${n} seeded synthetic inputs (seed ${seed + 1_000_000}${note})` };
+  };
   if (dynamic) {
     calibration = [];
     calibrationCount = 0;
     calibrationSource = 'none (--dynamic)';
-    let ev = opts.eval !== undefined ? listSamples(opts.eval, '--eval') : undefined;
-    if (ev && evalWanted !== undefined) ev = ev.slice(0, evalWanted);
-    const n = evalWanted ?? 4;
-    evalSamples = ev ? [...readSamples(ev, model)] : [...syntheticSamples(model, n, seed + 1_000_000)];
-    evalSource = ev ? opts.eval! : `${n} seeded synthetic inputs (seed ${seed + 1_000_000})`;
+    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : evalSynthetic(''));
   } else if (opts.calibration !== undefined) {
     let files = listSamples(opts.calibration, '--calibration');
     let held: string[][] = [];
@@ -153,30 +159,13 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     calibration = readSamples(files, model);
     calibrationCount = files.length;
     calibrationSource = opts.calibration;
-    if (opts.eval !== undefined) {
-      let ev = listSamples(opts.eval, '--eval');
-      if (evalWanted !== undefined) ev = ev.slice(0, evalWanted);
-      evalSamples = [...readSamples(ev, model)];
-      evalSource = opts.eval;
-    } else {
-      evalSamples = [...readSamples(held, model)];
-      evalSource = `${held.length} held-back sample(s) of --calibration`;
-    }
+    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : { samples: [...readSamples(held, model)], source: `${held.length} held-back sample(s) of --calibration` });
   } else {
     calibrationCount = samplesWanted ?? 16;
     calibration = syntheticSamples(model, calibrationCount, seed);
     calibrationSource = `${calibrationCount} seeded synthetic inputs (seed ${seed})`;
     warnings.push(`no --calibration data: calibrating on ${calibrationCount} seeded synthetic inputs; real inputs calibrate better`);
-    if (opts.eval !== undefined) {
-      let ev = listSamples(opts.eval, '--eval');
-      if (evalWanted !== undefined) ev = ev.slice(0, evalWanted);
-      evalSamples = [...readSamples(ev, model)];
-      evalSource = opts.eval;
-    } else {
-      const n = evalWanted ?? 4;
-      evalSamples = [...syntheticSamples(model, n, seed + 1_000_000)];
-      evalSource = `${n} seeded synthetic inputs (seed ${seed + 1_000_000}, not used for calibration)`;
-    }
+    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : evalSynthetic(', not used for calibration'));
   }
   if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   const early = warnings.length;

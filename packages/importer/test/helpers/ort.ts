@@ -5,6 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { DataType, Tensor } from '@onnxkit/graph';
+import { ortTypeName } from '@onnxkit/runtime';
 
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'disabled',
@@ -14,27 +15,9 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   logSeverityLevel: 4,
 };
 
-const ORT_TYPES: Partial<Record<DataType, ort.Tensor.Type>> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.UINT8]: 'uint8',
-  [DataType.INT8]: 'int8',
-  [DataType.UINT16]: 'uint16',
-  [DataType.INT16]: 'int16',
-  [DataType.INT32]: 'int32',
-  [DataType.INT64]: 'int64',
-  [DataType.STRING]: 'string',
-  [DataType.BOOL]: 'bool',
-  [DataType.FLOAT16]: 'float16',
-  [DataType.DOUBLE]: 'float64',
-  [DataType.UINT32]: 'uint32',
-  [DataType.UINT64]: 'uint64',
-  [DataType.INT4]: 'int4',
-  [DataType.UINT4]: 'uint4',
-};
-
 /** The onnxruntime-node type of an ONNX element type, if ORT accepts it as model I/O. */
 export function ortType(dt: DataType): ort.Tensor.Type | undefined {
-  return ORT_TYPES[dt];
+  return ortTypeName(dt) as ort.Tensor.Type | undefined;
 }
 
 export function toOrt(t: Tensor): ort.Tensor {

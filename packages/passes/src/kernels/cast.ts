@@ -13,7 +13,7 @@
  * Strings, complex, float8 and packed sub-byte types are not covered.
  */
 import { DataType, numberToBfloat16Bits, numberToFloat16Bits, type Tensor, type TypedArray } from '@onnxkit/graph';
-import { isBigIntType, makeTensor, newStorage, numericView } from './tensor-data.js';
+import { isBigIntType, makeTensor, newStorage, numericView, smallIntBits } from './tensor-data.js';
 
 const CASTABLE = new Set<DataType>([
   DataType.FLOAT,
@@ -100,20 +100,10 @@ function castBigint(v: bigint, to: DataType): number | bigint | undefined {
       return BigInt.asIntN(64, v);
     case DataType.UINT64:
       return BigInt.asUintN(64, v);
-    case DataType.INT32:
-      return Number(BigInt.asIntN(32, v));
-    case DataType.UINT32:
-      return Number(BigInt.asUintN(32, v));
-    case DataType.INT16:
-      return Number(BigInt.asIntN(16, v));
-    case DataType.UINT16:
-      return Number(BigInt.asUintN(16, v));
-    case DataType.INT8:
-      return Number(BigInt.asIntN(8, v));
-    case DataType.UINT8:
-      return Number(BigInt.asUintN(8, v));
-    default:
-      return undefined;
+    default: {
+      const int = smallIntBits(to);
+      return int === undefined ? undefined : Number(int.signed ? BigInt.asIntN(int.bits, v) : BigInt.asUintN(int.bits, v));
+    }
   }
 }
 

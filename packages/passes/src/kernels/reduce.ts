@@ -10,7 +10,7 @@
  */
 import { DataType, type Node, type Tensor } from '@onnxkit/graph';
 import { KernelError } from './errors.js';
-import { allocate, makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
+import { allocate, forEachStrided, makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
 import type { KernelFn } from './types.js';
 
 interface FloatAcc {
@@ -80,22 +80,8 @@ function toFloat32(a: Float64Array): Float32Array {
 
 /** Output offset of every input element (reduced axes have stride 0). */
 function forEachInput(x: Tensor, keptDims: number[], reduced: boolean[], visit: (inIndex: number, outIndex: number) => void): void {
-  const dims = x.dims;
-  const r = dims.length;
   const outStrides = stridesOf(keptDims).map((s, i) => (reduced[i] ? 0 : s));
-  const n = x.size;
-  const idx = new Array<number>(r).fill(0);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    visit(i, o);
-    for (let k = r - 1; k >= 0; k--) {
-      idx[k]!++;
-      o += outStrides[k]!;
-      if (idx[k]! < dims[k]!) break;
-      o -= outStrides[k]! * dims[k]!;
-      idx[k] = 0;
-    }
-  }
+  forEachStrided(x.dims, [outStrides], visit);
 }
 
 export function reduceKernel(name: string, inputOpset: number): KernelFn {

@@ -102,6 +102,13 @@ export function broadcastShapes(shapes: readonly (readonly number[])[]): number[
   return out;
 }
 
+/** Width and signedness of the 8-, 16- and 32-bit integer types (held as JS numbers); undefined for any other type. */
+export function smallIntBits(dtype: DataType): { bits: number; signed: boolean } | undefined {
+  const info = knownDataTypeInfo(dtype);
+  if (info === undefined || (info.kind !== 'int' && info.kind !== 'uint') || info.bits < 8 || info.bits > 32) return undefined;
+  return { bits: info.bits, signed: info.kind === 'int' };
+}
+
 /** Strides of `inDims` seen from an output of shape `outDims` (0 on broadcast axes). */
 export function broadcastStrides(inDims: readonly number[], outDims: readonly number[]): number[] {
   const inStrides = stridesOf(inDims);

@@ -27,7 +27,7 @@
 import { AttributeType, type Attribute, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { NONDETERMINISTIC_OPS, floatBitsKey, nodeLabel, tensorFingerprint, tensorsIdentical } from './util.js';
+import { floatBitsKey, nodeLabel, NONDETERMINISTIC_OPS, sweepLiveGraphs, tensorFingerprint, tensorsIdentical } from './util.js';
 
 const MAX_TENSOR_ATTR = 1 << 20;
 
@@ -39,12 +39,7 @@ export const eliminateCommonSubexpressions = defineRulePass({
   description: 'Merge nodes with the same op, attributes and inputs (never random ops or subgraph ops)',
   exact: true,
   reasons: REASONS,
-  sweep(s) {
-    for (const g of s.liveGraphs()) {
-      if (s.stopped) return;
-      runGraph(s, g);
-    }
-  },
+  sweep: sweepLiveGraphs(runGraph),
 });
 
 function runGraph(s: Session, g: Graph): void {

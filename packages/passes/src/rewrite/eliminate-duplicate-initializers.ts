@@ -26,7 +26,7 @@
 import { DataType, type Graph, type Tensor, type Value } from '@onnxkit/graph';
 import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { tensorsIdentical } from './util.js';
+import { sweepLiveGraphs, tensorsIdentical } from './util.js';
 
 const REASONS = ['unreadable-tensor'] as const;
 type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
@@ -36,12 +36,7 @@ export const eliminateDuplicateInitializers = defineRulePass({
   description: 'Merge byte-identical initializers (same dtype, dims and data; graph inputs/outputs excluded)',
   exact: true,
   reasons: REASONS,
-  sweep(s) {
-    for (const g of s.liveGraphs()) {
-      if (s.stopped) continue;
-      runGraph(s, g);
-    }
-  },
+  sweep: sweepLiveGraphs(runGraph),
 });
 
 function runGraph(s: Session, g: Graph): void {

@@ -22,9 +22,9 @@
  */
 import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16Bits } from '@onnxkit/graph';
 import { WEIGHT_INPUTS } from '../ops/registry.js';
-import { defineRulePass, opt } from './rule.js';
+import { defineRulePass } from './rule.js';
 import { lookup } from '../common/op-table.js';
-import { nodeLabel } from './util.js';
+import { minElementsOption, nodeLabel } from './util.js';
 
 /** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */
 export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = WEIGHT_INPUTS;
@@ -35,14 +35,7 @@ export const fp16Weights = defineRulePass({
   description: 'Store float32 weights as float16 plus a Cast back to float32 (halves weight bytes; approximate)',
   exact: false,
   reasons: REASONS,
-  options: {
-    defaults: { minElements: 64 },
-    parse(loose) {
-      opt.only(loose, ['minElements']);
-      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
-      return minElements !== undefined ? { minElements } : {};
-    },
-  },
+  options: minElementsOption(64),
   sweep(s, options) {
     const minElements = options.minElements;
     let saved = 0;

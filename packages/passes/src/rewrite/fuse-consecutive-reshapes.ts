@@ -22,7 +22,7 @@
 import { Attribute, Node } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
+import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
 
 const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'shape-not-constant', 'unresolved-zero'] as const;
 type Reason = (typeof REASONS)[number];
@@ -38,9 +38,8 @@ const reshapePair = defineRule({
   },
   check(m, { session: s }) {
     const { r1, r2 } = m;
-    const issue = attributeIssue(r1, ['allowzero']) ?? attributeIssue(r2, ['allowzero']);
+    const issue = pairIssue(r1, r2, ['allowzero']);
     if (issue) return issue;
-    if (!r1.inputs[0]) return ['missing-input', `${nodeLabel(r1)} has no data input`];
     const shape = fusedShape(s, r1, r2);
     if ('reason' in shape) return shape.reason;
     m.shape = shape.dims;

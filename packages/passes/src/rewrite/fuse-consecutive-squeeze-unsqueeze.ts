@@ -27,7 +27,7 @@ import { Attribute, Node, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { MAX_RANK } from '../analysis/inference-types.js';
-import { attributeIssue, int64Tensor, intsOf, nodeLabel } from './util.js';
+import { int64Tensor, intsOf, nodeLabel, pairIssue } from './util.js';
 
 const REASONS = [...ATTRIBUTE_REASONS, 'missing-input', 'axes-not-constant', 'unknown-rank'] as const;
 type Reason = (typeof REASONS)[number];
@@ -43,11 +43,10 @@ const squeezePair = defineRule({
   },
   check(m, { session: s }) {
     const { n1, n2 } = m;
-    const issue = attributeIssue(n1, ['axes']) ?? attributeIssue(n2, ['axes']);
+    const issue = pairIssue(n1, n2, ['axes']);
     if (issue) return issue;
-    if (!n1.inputs[0]) return ['missing-input', `${nodeLabel(n1)} has no data input`];
     // The axes of both, normalised against the ranks they refer to.
-    const r0 = s.facts.rankOf(n1.inputs[0]);
+    const r0 = s.facts.rankOf(n1.inputs[0]!); // pairIssue checked the input is there
     const k1len = rawLength(s, n1);
     const r1 = r0 === undefined || k1len === undefined ? undefined : n1.opType === 'Squeeze' ? r0 - k1len : r0 + k1len;
     const a1 = axesOf(s, n1, n1.opType === 'Squeeze' ? r0 : r1);

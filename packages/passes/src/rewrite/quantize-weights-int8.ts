@@ -22,9 +22,9 @@
  * activation scale).
  */
 import { Attribute, DataType, Node, Tensor, type Graph, type Value } from '@onnxkit/graph';
-import { defineRulePass, opt, type ApplyReason } from './rule.js';
+import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, nodeLabel } from './util.js';
+import { attributeIssue, minElementsOption, nodeLabel } from './util.js';
 
 export interface QuantizedTensorReport {
   name: string;
@@ -45,14 +45,7 @@ export const quantizeWeightsInt8 = defineRulePass({
   description: 'Per-output-channel symmetric int8 weights with DequantizeLinear (4x smaller weights; approximate)',
   exact: false,
   reasons: REASONS,
-  options: {
-    defaults: { minElements: 256 },
-    parse(loose) {
-      opt.only(loose, ['minElements']);
-      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
-      return minElements !== undefined ? { minElements } : {};
-    },
-  },
+  options: minElementsOption(256),
   sweep(s, options) {
     if (s.opset < 13) {
       s.decline(null, 'opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`);

@@ -3,10 +3,11 @@
  * nodes), building float tensors from float64 math, attribute checks, axis normalisation and
  * broadcasting facts. Pure functions over the IR; nothing here mutates a graph.
  */
-import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Node, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Graph, type Node, type Value } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
-import type { AttributeReason } from './rule.js';
+import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
+import type { RewriteSession } from './session.js';
 
 /** Operators whose output is random (never folded, never merged by CSE). */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
@@ -319,4 +320,34 @@ export function trimInputs<T>(inputs: readonly (T | null)[]): (T | null)[] {
   let n = inputs.length;
   while (n > 0 && inputs[n - 1] === null) n--;
   return inputs.slice(0, n);
+}
+
+/** The one option of the weight-compression passes: the smallest initializer (in elements) they touch. */
+export function minElementsOption(defaultValue: number): OptionsSpec<{ minElements: number }> {
+  return {
+    defaults: { minElements: defaultValue },
+    parse(loose) {
+      opt.only(loose, ['minElements']);
+      const minElements = opt.num(loose, 'minElements', (x) => Number.isInteger(x) && x >= 0);
+      return minElements !== undefined ? { minElements } : {};
+    },
+  };
+}
+
+/** A whole-graph sweep: `run` on the main graph and every live subgraph, until the session stops. */
+export function sweepLiveGraphs<S extends RewriteSession<string>>(run: (s: S, g: Graph) => void): (s: S) => void {
+  return (s) => {
+    for (const g of s.liveGraphs()) {
+      if (s.stopped) return;
+      run(s, g);
+    }
+  };
+}
+
+/**
+ * The check of a back-to-back pair (Reshape→Reshape, Squeeze/Unsqueeze→Squeeze/Unsqueeze): both
+ * nodes' attributes well-formed and among `known`, and the first node has a data input.
+ */
+export function pairIssue(first: Node, second: Node, known: readonly string[]): [reason: AttributeReason | 'missing-input', detail: string] | undefined {
+  return attributeIssue(first, known) ?? attributeIssue(second, known) ?? (first.inputs[0] ? undefined : ['missing-input', `${nodeLabel(first)} has no data input`]);
 }

@@ -18,6 +18,12 @@ function shapes(m: Model, opts = {}): (name: string) => readonly Dim[] | null {
   return (name) => inf.shapeOf(byName.get(name)!);
 }
 
+/** The inferred shapes of the named values, compared all at once (a mismatch shows every one). */
+function expectShapes(m: Model, want: Record<string, readonly Dim[] | null>, opts = {}): void {
+  const get = shapes(m, opts);
+  expect(Object.fromEntries(Object.keys(want).map((k) => [k, get(k)]))).toEqual(want);
+}
+
 describe('DimAlgebra', () => {
   it('keeps symbols, simplifies products and exact quotients, and names what it cannot simplify', () => {
     const a = new DimAlgebra();
@@ -75,9 +81,7 @@ describe('symbolic dims and partial constants', () => {
     const merged = b.op('Reshape', [x, b.op('Concat', [b.op('Mul', [nb, sq]), b.int64s('d', [512])], { axis: 0 })], {}, { name: 'merge' });
     b.output(heads, 'heads');
     b.output(merged, 'merged');
-    const get = shapes(b.build());
-    expect(get('heads')).toEqual(['N', 'S', 8, 64]);
-    expect(get('merged')).toEqual(['N*S', 512]);
+    expectShapes(b.build(), { heads: ['N', 'S', 8, 64], merged: ['N*S', 512] });
   });
 
   it('resolves the zoo transformer (PyTorch-style reshape chains) with symbolic batch and sequence', () => {
@@ -106,9 +110,7 @@ describe('pinned input shapes', () => {
     return b.build();
   }
   it('binds a symbol everywhere it appears', () => {
-    const get = shapes(twoInputs(), { inputShapes: { a: [3, 4] } });
-    expect(get('c')).toEqual([3, 4]);
-    expect(get('y')).toEqual([3, 4]);
+    expectShapes(twoInputs(), { c: [3, 4], y: [3, 4] }, { inputShapes: { a: [3, 4] } });
   });
   it('rejects unknown inputs, wrong ranks and bad dims with typed errors', () => {
     expect(() => inferShapes(twoInputs(), { inputShapes: { nope: [1, 4] } })).toThrow(ShapeError);
@@ -196,13 +198,7 @@ describe('op rules', () => {
     b.output(b.op('ConvTranspose', [t, w(b, 'tw', [1, 2, 3, 3])], { strides: [3, 2], output_padding: [1, 1] }), 'ctp');
     b.output(b.op('ConvTranspose', [t, w(b, 'tw2', [1, 2, 3, 3])], { strides: [3, 2], output_shape: [10, 8] }), 'cts');
     b.output(b.op('ConvTranspose', [t, w(b, 'tw3', [1, 2, 3, 3])], { strides: [2, 2], auto_pad: 'SAME_UPPER' }), 'ctsame');
-    const get = shapes(b.build());
-    expect(get('dil')).toEqual([1, 6, 6, 4]);
-    expect(get('same')).toEqual([1, 6, 5, 5]);
-    expect(get('valid')).toEqual([1, 6, 3, 2]);
-    expect(get('ctp')).toEqual([1, 2, 10, 8]);
-    expect(get('cts')).toEqual([1, 2, 10, 8]);
-    expect(get('ctsame')).toEqual([1, 2, 6, 6]);
+    expectShapes(b.build(), { dil: [1, 6, 6, 4], same: [1, 6, 5, 5], valid: [1, 6, 3, 2], ctp: [1, 2, 10, 8], cts: [1, 2, 10, 8], ctsame: [1, 2, 6, 6] });
   });
 
   it('pooling: ceil_mode (dropping a window that would start in the padding), dilations, Global*', () => {
@@ -213,13 +209,8 @@ describe('op rules', () => {
     b.output(b.op('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), 'padceil');
     b.output(b.op('MaxPool', [x], { kernel_shape: [2, 2], dilations: [2, 1] }), 'dil');
     b.output(b.op('GlobalAveragePool', [x]), 'gap');
-    const get = shapes(b.build());
-    expect(get('floor')).toEqual([1, 2, 2, 1]);
-    expect(get('ceil')).toEqual([1, 2, 3, 2]);
     // W: 3 + 2 − 2 = 3 → ceil(3/2) + 1 = 3, but window 3 would start at 4 ≥ 3 + 1: dropped.
-    expect(get('padceil')).toEqual([1, 2, 4, 2]);
-    expect(get('dil')).toEqual([1, 2, 4, 2]);
-    expect(get('gap')).toEqual([1, 2, 1, 1]);
+    expectShapes(b.build(), { floor: [1, 2, 2, 1], ceil: [1, 2, 3, 2], padceil: [1, 2, 4, 2], dil: [1, 2, 4, 2], gap: [1, 2, 1, 1] });
   });
 
   it('MatMul batch broadcasting and the 1-D cases; Gemm transposes', () => {
@@ -229,11 +220,7 @@ describe('op rules', () => {
     b.output(b.op('MatMul', [b.input('v', F, [5]), b.input('m', F, [2, 5, 7])]), 'vec_left');
     b.output(b.op('MatMul', [a, b.input('u', F, [5])]), 'vec_right');
     b.output(b.op('Gemm', [b.input('g', F, [4, 3]), w(b, 'gw', [5, 4])], { transA: 1, transB: 1 }), 'gemm');
-    const get = shapes(b.build());
-    expect(get('batched')).toEqual(['B', 3, 4, 6]);
-    expect(get('vec_left')).toEqual([2, 7]);
-    expect(get('vec_right')).toEqual(['B', 1, 4]);
-    expect(get('gemm')).toEqual([3, 5]);
+    expectShapes(b.build(), { batched: ['B', 3, 4, 6], vec_left: [2, 7], vec_right: ['B', 1, 4], gemm: [3, 5] });
   });
 
   it('Split in its attribute (opset 11), input (13) and num_outputs (18) forms', () => {
@@ -267,13 +254,7 @@ describe('op rules', () => {
     const none = b.constant('empty', Tensor.fromArray(F, [0], new Float32Array(0)));
     b.output(b.op('Resize', [x, null, b.floats('sc', [4], [1, 1, 2, 0.5])]), 'scales');
     b.output(b.op('Resize', [x, null, none, b.int64s('sz', [1, 3, 5, 6])]), 'sizes');
-    const get = shapes(b.build());
-    expect(get('round')).toEqual(['N', 3, 8, 8]);
-    expect(get('slice')).toEqual(['N', 3, 6, 8]);
-    expect(get('slice_sym')).toEqual(['N-1', 3, 8, 8]);
-    expect(get('pad')).toEqual(['N', 3, 12, 14]);
-    expect(get('scales')).toEqual(['N', 3, 16, 4]);
-    expect(get('sizes')).toEqual([1, 3, 5, 6]);
+    expectShapes(b.build(), { round: ['N', 3, 8, 8], slice: ['N', 3, 6, 8], slice_sym: ['N-1', 3, 8, 8], pad: ['N', 3, 12, 14], scales: ['N', 3, 16, 4], sizes: [1, 3, 5, 6] });
   });
 
   it('BatchNormalization training outputs and LayerNormalization statistics', () => {
@@ -284,11 +265,7 @@ describe('op rules', () => {
     bn.forEach((o, i) => b.output(o, `bn${i}`));
     const ln = b.opN('LayerNormalization', [x, w(b, 'ls', [5]), w(b, 'lb', [5])], 3, { axis: -1 });
     ln.forEach((o, i) => b.output(o, `ln${i}`));
-    const get = shapes(b.build());
-    expect(get('bn0')).toEqual(['N', 4, 5]);
-    expect(get('bn1')).toEqual([4]);
-    expect(get('ln0')).toEqual(['N', 4, 5]);
-    expect(get('ln1')).toEqual(['N', 4, 1]);
+    expectShapes(b.build(), { bn0: ['N', 4, 5], bn1: [4], ln0: ['N', 4, 5], ln1: ['N', 4, 1] });
   });
 
   it('If merges its branches; a constant condition picks one; Loop carries types', () => {
@@ -307,9 +284,7 @@ describe('op rules', () => {
     const same = branch([3, 2], 'then2');
     const same2 = branch([3, 2], 'else2');
     b.output(b.op('If', [cond], { then_branch: same, else_branch: same2 }), 'agreed');
-    const get = shapes(b.build());
-    expect(get('merged')).toEqual([null, null]);
-    expect(get('agreed')).toEqual([3, 2]);
+    expectShapes(b.build(), { merged: [null, null], agreed: [3, 2] });
   });
 
   it('evaluates small constant sub-computations but not large ones', () => {

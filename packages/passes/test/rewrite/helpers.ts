@@ -7,12 +7,13 @@ import { DataType, Graph, Model, Node, Tensor, Value, cloneModel, verifyErrors }
 import { encode } from '@onnxkit/importer';
 import { RuntimeWorker, compareOutputs, createSession, readNpy, syntheticInputs, writeNpy, type OutputsComparison } from '@onnxkit/runtime';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getPass, standaloneContext, type ConstantEvaluator, type PassOptions, type PassResult } from '@onnxkit/passes';
 import { expect } from 'vitest';
+import { PYTHON, pythonHas } from '../../../../test/helpers/python.js';
 
 /** Runs one pass directly and checks the model still verifies and the pass contract holds. */
 export async function runPass(name: string, model: Model, options: PassOptions = {}, evaluator?: ConstantEvaluator): Promise<PassResult> {
@@ -152,17 +153,9 @@ export function ortEvaluator(): ConstantEvaluator & { calls: number } {
   return ev;
 }
 
-const PYTHON = '/usr/bin/python3';
-
 /** True when Debian's python3 with torch and onnx is installed (needed by float64Reference). */
 export function hasTorch(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return pythonHas('torch, onnx');
 }
 
 /** Fails clearly when torch is missing, unless ONNXKIT_ALLOW_MISSING_TORCH=1 allows skipping. */

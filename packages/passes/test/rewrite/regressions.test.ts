@@ -36,6 +36,16 @@ async function bothEquivalent(m: Model, pass: string, feeds?: Map<string, Tensor
   return { alone, pipeline: r2.rewritten };
 }
 
+/** The op types left after `pass` alone (both runs checked equivalent by bothEquivalent). */
+async function opsAfter(m: Model, pass: string, feeds?: Map<string, Tensor>): Promise<string[]> {
+  return opTypes((await bothEquivalent(m, pass, feeds)).alone);
+}
+
+/** How many `opType` nodes are left after `pass` alone. */
+async function survivors(opType: string, m: Model, pass: string, feeds?: Map<string, Tensor>): Promise<number> {
+  return (await opsAfter(m, pass, feeds)).filter((o) => o === opType).length;
+}
+
 const i64 = (b: GraphBuilder, name: string, v: (number | bigint)[]): Value => b.int64s(name, v);
 
 /**
@@ -79,8 +89,7 @@ describe('#252 eliminate_nop_concat → eliminate-identity', () => {
     const x = b.input('x', DataType.FLOAT, [2, 3]);
     b.output(b.op('Concat', [x], { axis: 1 }), 'passthrough');
     b.output(b.op('Relu', [b.op('Concat', [b.op('Neg', [x])], { axis: 0 })]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity');
-    expect(opTypes(alone)).toEqual(['Concat', 'Neg', 'Relu']);
+    expect(await opsAfter(b.build(), 'eliminate-identity')).toEqual(['Concat', 'Neg', 'Relu']);
   });
 });
 
@@ -91,8 +100,7 @@ describe('#253 fuse_consecutive_squeezes → fuse-consecutive-squeeze-unsqueeze'
     const s1 = b.op('Squeeze', [x, i64(b, 'a1', [-1])]);
     const s2 = b.op('Squeeze', [s1, i64(b, 'a2', [-2, 0])]);
     b.output(b.op('Relu', [s2]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'fuse-consecutive-squeeze-unsqueeze');
-    expect(opTypes(alone)).toEqual(['Squeeze', 'Relu']);
+    expect(await opsAfter(b.build(), 'fuse-consecutive-squeeze-unsqueeze')).toEqual(['Squeeze', 'Relu']);
   });
 });
 
@@ -135,8 +143,7 @@ describe('#255 fuse_bn_into_conv → fold-batchnorm', () => {
       b.constant('var', f32([4], (i) => [1e-7, 1e-3, 1, 40][i]!)),
     ], { epsilon: Attribute.float('epsilon', 1e-6) });
     b.output(b.op('Relu', [bn]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'fold-batchnorm');
-    expect(opTypes(alone)).toEqual(['Conv', 'Relu']);
+    expect(await opsAfter(b.build(), 'fold-batchnorm')).toEqual(['Conv', 'Relu']);
   });
 });
 
@@ -146,8 +153,7 @@ describe('#259 eliminate_consecutive_idempotent_ops → fuse-consecutive-reshape
     const x = b.input('x', DataType.FLOAT, [4, 6]);
     const r1 = b.op('Reshape', [x, i64(b, 's1', [6, 4])]);
     b.output(b.op('Relu', [b.op('Reshape', [r1, i64(b, 's2', [0, -1])])]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'fuse-consecutive-reshapes');
-    expect(opTypes(alone)).toEqual(['Reshape', 'Relu']);
+    expect(await opsAfter(b.build(), 'fuse-consecutive-reshapes')).toEqual(['Reshape', 'Relu']);
   });
 });
 
@@ -158,8 +164,7 @@ describe('#261 / #278 eliminate_nop_pad → eliminate-identity', () => {
     const p0 = b.op('Pad', [x, i64(b, 'p0', [0, 0]), null, i64(b, 'axes', [1])], { mode: 'constant' });
     const p1 = b.op('Pad', [p0, i64(b, 'p1', [0, 1, 0, -1])]);
     b.output(b.op('Relu', [p1]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity');
-    expect(opTypes(alone)).toEqual(['Pad', 'Relu']);
+    expect(await opsAfter(b.build(), 'eliminate-identity')).toEqual(['Pad', 'Relu']);
   });
 });
 
@@ -200,8 +205,7 @@ describe('#263 eliminate_slice_after_shape → fold-constants', () => {
     const sl = b.op('Slice', [s, i64(b, 'st', [-4]), i64(b, 'en', [1000]), i64(b, 'ax', [0]), i64(b, 'sp', [2])]);
     const sl2 = b.op('Slice', [s, i64(b, 'st2', [-1]), i64(b, 'en2', [-1000]), i64(b, 'ax2', [0]), i64(b, 'sp2', [-3])]);
     b.output(b.op('Mul', [b.op('Cast', [sl], { to: DataType.FLOAT }), b.op('Cast', [sl2], { to: DataType.FLOAT })]), 'y');
-    const { alone } = await bothEquivalent(b.build(), 'fold-constants');
-    expect(opTypes(alone)).toEqual(['Mul']);
+    expect(await opsAfter(b.build(), 'fold-constants')).toEqual(['Mul']);
   });
 });
 
@@ -217,8 +221,7 @@ describe('#267 fuse_concat_into_reshape → fold-constants', () => {
       ['x', f32([2, 6], rnd(4))],
       ['k', Tensor.fromNumbers(DataType.INT64, [1], [2])],
     ]);
-    const { alone } = await bothEquivalent(m, 'fold-constants', feeds);
-    expect(opTypes(alone)).toEqual(['Concat', 'Reshape']);
+    expect(await opsAfter(m, 'fold-constants', feeds)).toEqual(['Concat', 'Reshape']);
   });
 });
 
@@ -231,8 +234,7 @@ describe('#269 fuse_pad_into_pool → fuse-pad-into-conv', () => {
     const ap = b.op('AveragePool', [b.op('Pad', [x, i64(b, 'p2', [0, 0, 1, 0, 0, 0, 0, 1])])], { kernel_shape: [3, 3], pads: [0, 1, 1, 0] });
     b.output(mp, 'max');
     b.output(ap, 'avg');
-    const { alone } = await bothEquivalent(b.build(), 'fuse-pad-into-conv');
-    expect(opTypes(alone).filter((o) => o === 'Pad').length).toBe(2);
+    expect(await survivors('Pad', b.build(), 'fuse-pad-into-conv')).toBe(2);
   });
 });
 
@@ -270,8 +272,7 @@ describe('#275 eliminate_nop_expand → eliminate-identity', () => {
     b.output(b.op('Expand', [x, i64(b, 's1', [1, 1, 1, 1, 1, 1])]), 'rank_up');
     b.output(b.op('Expand', [x, i64(b, 's2', [2, 1, 1, 3, 1])]), 'broadcast');
     b.output(b.op('Relu', [b.op('Expand', [x, i64(b, 's3', [5, 1, 1, 2])])]), 'noop');
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity');
-    expect(opTypes(alone).filter((o) => o === 'Expand').length).toBe(2);
+    expect(await survivors('Expand', b.build(), 'eliminate-identity')).toBe(2);
   });
 });
 
@@ -283,8 +284,7 @@ describe('#276 eliminate_nop_flatten → eliminate-identity', () => {
     b.output(b.op('Flatten', [x], { axis: 0 }), 'a0');
     b.output(b.op('Flatten', [x3], { axis: 1 }), 'a3');
     b.output(b.op('Relu', [b.op('Flatten', [x], { axis: 1 })]), 'a1');
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity');
-    expect(opTypes(alone).filter((o) => o === 'Flatten').length).toBe(2);
+    expect(await survivors('Flatten', b.build(), 'eliminate-identity')).toBe(2);
   });
 });
 
@@ -327,8 +327,7 @@ describe('#283 eliminate_nop_split → eliminate-identity', () => {
       ['x', f32([2, 4], rnd(2))],
       ['sp', Tensor.fromNumbers(DataType.INT64, [1], [4])],
     ]);
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity', feeds);
-    expect(opTypes(alone).filter((o) => o === 'Split').length).toBe(1);
+    expect(await survivors('Split', b.build(), 'eliminate-identity', feeds)).toBe(1);
   });
 });
 
@@ -338,8 +337,7 @@ describe('#284 eliminate_nop_transpose → eliminate-identity', () => {
     const x = b.input('x', DataType.FLOAT, [3, 3]);
     b.output(b.op('Relu', [b.op('Transpose', [x])]), 'reversed');
     b.output(b.op('Relu', [b.op('Transpose', [x], { perm: [0, 1] })]), 'same');
-    const { alone } = await bothEquivalent(b.build(), 'eliminate-identity');
-    expect(opTypes(alone).filter((o) => o === 'Transpose').length).toBe(1);
+    expect(await survivors('Transpose', b.build(), 'eliminate-identity')).toBe(1);
   });
 });
 

@@ -7,6 +7,7 @@
 import type { Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, sizeOf, stridesOf } from './tensor.js';
+import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
@@ -15,15 +16,7 @@ function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64
   return t.data;
 }
 
-interface ConvGeometry {
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  padBegin: number[];
-  outSpatial: number[];
-}
-
-function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): ConvGeometry {
+function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
   const r = inSpatial.length;
   const kernel = node.getInts('kernel_shape') ?? [...wSpatial];
   const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
@@ -35,11 +28,9 @@ function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readon
   for (let i = 0; i < r; i++) {
     const ek = (kernel[i]! - 1) * dilations[i]! + 1;
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const o = Math.ceil(inSpatial[i]! / strides[i]!);
-      const total = Math.max(0, (o - 1) * strides[i]! + ek - inSpatial[i]!);
-      const begin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
-      padBegin.push(begin);
-      outSpatial.push(o);
+      const same = samePad(inSpatial[i]!, strides[i]!, ek, autoPad === 'SAME_UPPER');
+      padBegin.push(same.begin);
+      outSpatial.push(same.out);
     } else if (autoPad === 'VALID') {
       padBegin.push(0);
       outSpatial.push(Math.floor((inSpatial[i]! - ek) / strides[i]!) + 1);
@@ -54,14 +45,16 @@ function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readon
   return { kernel, strides, dilations, padBegin, outSpatial };
 }
 
-export const convRef: ReferenceKernel = (node, inputs) => {
+/** X, W, the optional bias B and the group count of Conv and ConvTranspose. */
+function convOperands(node: Node, inputs: readonly (RefTensor | null)[]) {
   const xt = inputs[0]!;
   const wt = inputs[1]!;
-  const X = f64(node, xt, 'X');
-  const W = f64(node, wt, 'W');
-  const B = inputs[2] ? f64(node, inputs[2], 'B') : null;
-  const group = node.getInt('group', 1);
   const [N, C] = xt.dims as [number, number];
+  return { xt, wt, X: f64(node, xt, 'X'), W: f64(node, wt, 'W'), B: inputs[2] ? f64(node, inputs[2], 'B') : null, group: node.getInt('group', 1), N, C };
+}
+
+export const convRef: ReferenceKernel = (node, inputs) => {
+  const { xt, wt, X, W, B, group, N, C } = convOperands(node, inputs);
   const M = wt.dims[0]!;
   const inSpatial = xt.dims.slice(2);
   if (wt.dims.length !== xt.dims.length) throw new ReferenceInputError(node, `W has rank ${wt.dims.length} but X has rank ${xt.dims.length}`);
@@ -176,28 +169,10 @@ function conv2d(X: Float64Array, W: Float64Array, B: Float64Array | null, out: F
               s33 += w3 * x3;
             }
             const at = orow + ow;
-            out[o0 + at] = s00;
-            out[o0 + at + 1] = s01;
-            out[o0 + at + 2] = s02;
-            out[o0 + at + 3] = s03;
-            if (mc > 1) {
-              out[o1 + at] = s10;
-              out[o1 + at + 1] = s11;
-              out[o1 + at + 2] = s12;
-              out[o1 + at + 3] = s13;
-            }
-            if (mc > 2) {
-              out[o2 + at] = s20;
-              out[o2 + at + 1] = s21;
-              out[o2 + at + 2] = s22;
-              out[o2 + at + 3] = s23;
-            }
-            if (mc > 3) {
-              out[o3 + at] = s30;
-              out[o3 + at + 1] = s31;
-              out[o3 + at + 2] = s32;
-              out[o3 + at + 3] = s33;
-            }
+            store4(out, o0 + at, s00, s01, s02, s03);
+            if (mc > 1) store4(out, o1 + at, s10, s11, s12, s13);
+            if (mc > 2) store4(out, o2 + at, s20, s21, s22, s23);
+            if (mc > 3) store4(out, o3 + at, s30, s31, s32, s33);
           }
           for (; ow < OW; ow++) {
             const base = rowBase + ow * SW;
@@ -221,7 +196,15 @@ function conv2d(X: Float64Array, W: Float64Array, B: Float64Array | null, out: F
   }
 }
 
-function convNd(X: Float64Array, W: Float64Array, B: Float64Array | null, out: Float64Array, N: number, C: number, M: number, group: number, inSpatial: readonly number[], g: ConvGeometry): void {
+/** One row of a 4×4 tile: four sums at `out[at..at+3]`. */
+function store4(out: Float64Array, at: number, a: number, b: number, c: number, d: number): void {
+  out[at] = a;
+  out[at + 1] = b;
+  out[at + 2] = c;
+  out[at + 3] = d;
+}
+
+function convNd(X: Float64Array, W: Float64Array, B: Float64Array | null, out: Float64Array, N: number, C: number, M: number, group: number, inSpatial: readonly number[], g: WindowGeometry): void {
   const r = inSpatial.length;
   const Cg = C / group;
   const Mg = M / group;
@@ -236,32 +219,15 @@ function convNd(X: Float64Array, W: Float64Array, B: Float64Array | null, out: F
       const gi = Math.floor(oc / Mg);
       const ob = (n * M + oc) * outSize;
       for (let op = 0; op < outSize; op++) {
-        let rem = op;
-        for (let d = r - 1; d >= 0; d--) {
-          oIdx[d] = rem % g.outSpatial[d]!;
-          rem = Math.floor(rem / g.outSpatial[d]!);
-        }
+        unravel(op, g.outSpatial, oIdx);
         let acc = B === null ? 0 : B[oc]!;
         for (let c = 0; c < Cg; c++) {
           const xb = (n * C + gi * Cg + c) * inSize;
           const wb = (oc * Cg + c) * kSize;
           for (let kp = 0; kp < kSize; kp++) {
-            let krem = kp;
-            for (let d = r - 1; d >= 0; d--) {
-              kIdx[d] = krem % g.kernel[d]!;
-              krem = Math.floor(krem / g.kernel[d]!);
-            }
-            let xo = xb;
-            let inside = true;
-            for (let d = 0; d < r; d++) {
-              const i = oIdx[d]! * g.strides[d]! - g.padBegin[d]! + kIdx[d]! * g.dilations[d]!;
-              if (i < 0 || i >= inSpatial[d]!) {
-                inside = false;
-                break;
-              }
-              xo += i * inStrides[d]!;
-            }
-            if (inside) acc += W[wb + kp]! * X[xo]!;
+            unravel(kp, g.kernel, kIdx);
+            const xo = tapOffset(g, oIdx, kIdx, inSpatial, inStrides);
+            if (xo >= 0) acc += W[wb + kp]! * X[xb + xo]!;
           }
         }
         out[ob + op] = acc;
@@ -271,13 +237,7 @@ function convNd(X: Float64Array, W: Float64Array, B: Float64Array | null, out: F
 }
 
 export const convTransposeRef: ReferenceKernel = (node, inputs) => {
-  const xt = inputs[0]!;
-  const wt = inputs[1]!;
-  const X = f64(node, xt, 'X');
-  const W = f64(node, wt, 'W');
-  const B = inputs[2] ? f64(node, inputs[2], 'B') : null;
-  const group = node.getInt('group', 1);
-  const [N, C] = xt.dims as [number, number];
+  const { xt, wt, X, W, B, group, N, C } = convOperands(node, inputs);
   const inSpatial = xt.dims.slice(2);
   const r = inSpatial.length;
   const Mg = wt.dims[1]!;
@@ -319,17 +279,9 @@ export const convTransposeRef: ReferenceKernel = (node, inputs) => {
   // Precompute, per (input position, kernel position), the output offset (or -1 outside).
   const target = new Int32Array(inSize * kSize);
   for (let ip = 0; ip < inSize; ip++) {
-    let rem = ip;
-    for (let d = r - 1; d >= 0; d--) {
-      iIdx[d] = rem % inSpatial[d]!;
-      rem = Math.floor(rem / inSpatial[d]!);
-    }
+    unravel(ip, inSpatial, iIdx);
     for (let kp = 0; kp < kSize; kp++) {
-      let krem = kp;
-      for (let d = r - 1; d >= 0; d--) {
-        kIdx[d] = krem % kernel[d]!;
-        krem = Math.floor(krem / kernel[d]!);
-      }
+      unravel(kp, kernel, kIdx);
       let o = 0;
       for (let d = 0; d < r; d++) {
         const p = iIdx[d]! * strides[d]! + kIdx[d]! * dilations[d]! - padBegin[d]!;

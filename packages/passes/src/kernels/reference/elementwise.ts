@@ -363,24 +363,24 @@ export const preluRef: ReferenceKernel = (node, inputs) => {
   return [{ dtype: x.dtype, dims, data: out }];
 };
 
+/** A broadcast binary predicate of the two inputs, as a bool tensor (comparisons and logic). */
+function predicate<T>(node: Node, inputs: readonly (RefTensor | null)[], test: (p: T, q: T) => boolean): RefTensor[] {
+  const x = need(node, inputs[0], 0);
+  const y = need(node, inputs[1], 1);
+  const dims = broadcastShapes(node, [x.dims, y.dims]);
+  const n = sizeOf(dims);
+  const ia = broadcastIndex(x.dims, dims);
+  const ib = broadcastIndex(y.dims, dims);
+  const out = allocBools(n);
+  const a = x.data as ArrayLike<unknown>;
+  const b = y.data as ArrayLike<unknown>;
+  for (let i = 0; i < n; i++) out[i] = test(a[ia === null ? i : ia[i]!] as T, b[ib === null ? i : ib[i]!] as T);
+  return [{ dtype: DataType.BOOL, dims, data: out }];
+}
+
 function comparison(op: 'Equal' | 'Less' | 'Greater' | 'LessOrEqual' | 'GreaterOrEqual'): ReferenceKernel {
-  return (node, inputs) => {
-    const x = need(node, inputs[0], 0);
-    const y = need(node, inputs[1], 1);
-    const dims = broadcastShapes(node, [x.dims, y.dims]);
-    const n = sizeOf(dims);
-    const ia = broadcastIndex(x.dims, dims);
-    const ib = broadcastIndex(y.dims, dims);
-    const out = allocBools(n);
-    const a = x.data as ArrayLike<unknown>;
-    const b = y.data as ArrayLike<unknown>;
-    for (let i = 0; i < n; i++) {
-      const p = a[ia === null ? i : ia[i]!] as number;
-      const q = b[ib === null ? i : ib[i]!] as number;
-      out[i] = op === 'Equal' ? p === q : op === 'Less' ? p < q : op === 'Greater' ? p > q : op === 'LessOrEqual' ? p <= q : p >= q;
-    }
-    return [{ dtype: DataType.BOOL, dims, data: out }];
-  };
+  const test: (p: number, q: number) => boolean = op === 'Equal' ? (p, q) => p === q : op === 'Less' ? (p, q) => p < q : op === 'Greater' ? (p, q) => p > q : op === 'LessOrEqual' ? (p, q) => p <= q : (p, q) => p >= q;
+  return (node, inputs) => predicate(node, inputs, test);
 }
 
 export const equalRef = comparison('Equal');
@@ -390,23 +390,8 @@ export const lessOrEqualRef = comparison('LessOrEqual');
 export const greaterOrEqualRef = comparison('GreaterOrEqual');
 
 function logic(op: 'And' | 'Or' | 'Xor'): ReferenceKernel {
-  return (node, inputs) => {
-    const x = need(node, inputs[0], 0);
-    const y = need(node, inputs[1], 1);
-    const dims = broadcastShapes(node, [x.dims, y.dims]);
-    const n = sizeOf(dims);
-    const ia = broadcastIndex(x.dims, dims);
-    const ib = broadcastIndex(y.dims, dims);
-    const a = x.data as readonly boolean[];
-    const b = y.data as readonly boolean[];
-    const out = allocBools(n);
-    for (let i = 0; i < n; i++) {
-      const p = a[ia === null ? i : ia[i]!]!;
-      const q = b[ib === null ? i : ib[i]!]!;
-      out[i] = op === 'And' ? p && q : op === 'Or' ? p || q : p !== q;
-    }
-    return [{ dtype: DataType.BOOL, dims, data: out }];
-  };
+  const test: (p: boolean, q: boolean) => boolean = op === 'And' ? (p, q) => p && q : op === 'Or' ? (p, q) => p || q : (p, q) => p !== q;
+  return (node, inputs) => predicate(node, inputs, test);
 }
 
 export const andRef = logic('And');

@@ -6,6 +6,7 @@
 import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, allocI64, sizeOf, stridesOf } from './tensor.js';
+import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined): Float64Array {
@@ -14,13 +15,8 @@ function f64(node: Node, t: RefTensor | null | undefined): Float64Array {
   return t.data;
 }
 
-interface PoolGeometry {
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  padBegin: number[];
+interface PoolGeometry extends WindowGeometry {
   padEnd: number[];
-  outSpatial: number[];
 }
 
 function poolGeometry(node: Node, inSpatial: readonly number[]): PoolGeometry {
@@ -40,12 +36,10 @@ function poolGeometry(node: Node, inSpatial: readonly number[]): PoolGeometry {
     const n = inSpatial[i]!;
     const s = strides[i]!;
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const o = Math.ceil(n / s);
-      const total = Math.max(0, (o - 1) * s + ek - n);
-      const b = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
-      padBegin.push(b);
-      padEnd.push(total - b);
-      outSpatial.push(o);
+      const same = samePad(n, s, ek, autoPad === 'SAME_UPPER');
+      padBegin.push(same.begin);
+      padEnd.push(same.total - same.begin);
+      outSpatial.push(same.out);
     } else if (autoPad === 'VALID') {
       padBegin.push(0);
       padEnd.push(0);
@@ -100,11 +94,7 @@ function pool(kind: PoolKind): ReferenceKernel {
     const kIdx = new Array<number>(r);
     // Per output position: the list of in-bounds input offsets and the padded-window count.
     for (let op = 0; op < outSize; op++) {
-      let rem = op;
-      for (let d = r - 1; d >= 0; d--) {
-        oIdx[d] = rem % g.outSpatial[d]!;
-        rem = Math.floor(rem / g.outSpatial[d]!);
-      }
+      unravel(op, g.outSpatial, oIdx);
       const offs: number[] = [];
       const cols: number[] = [];
       let padded = 1;
@@ -114,26 +104,11 @@ function pool(kind: PoolKind): ReferenceKernel {
         padded *= Math.floor((end - start - 1) / g.dilations[d]!) + 1;
       }
       for (let kp = 0; kp < kSize; kp++) {
-        let krem = kp;
-        for (let d = r - 1; d >= 0; d--) {
-          kIdx[d] = krem % g.kernel[d]!;
-          krem = Math.floor(krem / g.kernel[d]!);
-        }
-        let off = 0;
-        let col = 0;
-        let inside = true;
-        for (let d = 0; d < r; d++) {
-          const i = oIdx[d]! * g.strides[d]! - g.padBegin[d]! + kIdx[d]! * g.dilations[d]!;
-          if (i < 0 || i >= inSpatial[d]!) {
-            inside = false;
-            break;
-          }
-          off += i * inStrides[d]!;
-          col += i * colStrides[d]!;
-        }
-        if (inside) {
+        unravel(kp, g.kernel, kIdx);
+        const off = tapOffset(g, oIdx, kIdx, inSpatial, inStrides);
+        if (off >= 0) {
           offs.push(off);
-          cols.push(col);
+          cols.push(tapOffset(g, oIdx, kIdx, inSpatial, colStrides));
         }
       }
       for (let nc = 0; nc < N * C; nc++) {

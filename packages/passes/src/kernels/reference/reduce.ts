@@ -5,7 +5,7 @@
  */
 import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
-import { allocF64, allocI64, intsOf, normAxis, sizeOf, stridesOf } from './tensor.js';
+import { allocF64, allocI64, intsOf, normAxis, sizeOf, stridedOffsets, stridesOf } from './tensor.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 type Kind = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'L1' | 'L2' | 'SumSquare' | 'LogSum' | 'LogSumExp';
@@ -20,7 +20,6 @@ function reduceAxes(node: Node, inputs: readonly (RefTensor | null)[], opset: nu
 function reduceWith(node: Node, x: RefTensor, axes: readonly number[], keepdims: boolean, init: number, step: (acc: number, v: number) => number, finish: (acc: number, count: number) => number): RefTensor {
   if (!(x.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `reducing ${DataType[x.dtype]} is not supported`);
   const X = x.data;
-  const r = x.dims.length;
   const red = new Set(axes);
   const keptAxes = x.dims.map((_, i) => i).filter((i) => !red.has(i));
   const redAxes = [...axes];
@@ -29,39 +28,15 @@ function reduceWith(node: Node, x: RefTensor, axes: readonly number[], keepdims:
   const nOut = sizeOf(keptAxes.map((i) => x.dims[i]!));
   const nRed = sizeOf(redAxes.map((i) => x.dims[i]!));
   const out = allocF64(nOut);
-  // Offsets of the reduced block relative to its origin.
-  const redOff = new Float64Array(nRed);
-  {
-    const c = new Array<number>(redAxes.length).fill(0);
-    let off = 0;
-    for (let i = 0; i < nRed; i++) {
-      redOff[i] = off;
-      for (let k = redAxes.length - 1; k >= 0; k--) {
-        const a = redAxes[k]!;
-        c[k]!++;
-        off += strides[a]!;
-        if (c[k]! < x.dims[a]!) break;
-        off -= strides[a]! * x.dims[a]!;
-        c[k] = 0;
-      }
-    }
-  }
-  const c = new Array<number>(keptAxes.length).fill(0);
-  let base = 0;
+  // Offsets of the reduced block relative to its origin, and of each block's origin.
+  const redOff = stridedOffsets(redAxes.map((a) => x.dims[a]!), redAxes.map((a) => strides[a]!), new Float64Array(nRed));
+  const bases = stridedOffsets(keptAxes.map((a) => x.dims[a]!), keptAxes.map((a) => strides[a]!), new Float64Array(nOut));
   for (let o = 0; o < nOut; o++) {
+    const base = bases[o]!;
     let acc = init;
     for (let i = 0; i < nRed; i++) acc = step(acc, X[base + redOff[i]!]!);
     out[o] = finish(acc, nRed);
-    for (let k = keptAxes.length - 1; k >= 0; k--) {
-      const a = keptAxes[k]!;
-      c[k]!++;
-      base += strides[a]!;
-      if (c[k]! < x.dims[a]!) break;
-      base -= strides[a]! * x.dims[a]!;
-      c[k] = 0;
-    }
   }
-  void r;
   return { dtype: x.dtype, dims: outDims, data: out };
 }
 

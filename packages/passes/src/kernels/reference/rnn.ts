@@ -11,6 +11,23 @@ import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
+/** The inputs and attributes LSTM, GRU and RNN share, with W checked against `gatesPerUnit`·H rows. */
+function recurrentInputs(node: Parameters<ReferenceKernel>[0], inputs: Parameters<ReferenceKernel>[1], xt: RefTensor, wt: RefTensor, rt: RefTensor, gatesPerUnit: number) {
+  const H = node.getInt('hidden_size') ?? rt.dims[2]!;
+  const direction = node.getString('direction', 'forward');
+  const numDir = direction === 'bidirectional' ? 2 : 1;
+  const layout = node.getInt('layout', 0);
+  const X = xt.data as Float64Array;
+  const W = wt.data as Float64Array;
+  const R = rt.data as Float64Array;
+  const B = inputs[3] ? (inputs[3].data as Float64Array) : null;
+  const seqLens = inputs[4] ? intsOf(node, inputs[4], 'sequence_lens') : null;
+  const h0 = inputs[5] ? (inputs[5].data as Float64Array) : null;
+  const [T, N, I] = layout === 0 ? (xt.dims as [number, number, number]) : [xt.dims[1]!, xt.dims[0]!, xt.dims[2]!];
+  if (wt.dims[1] !== gatesPerUnit * H || wt.dims[2] !== I) throw new ReferenceInputError(node, `W is [${wt.dims.join(',')}], expected [${numDir},${gatesPerUnit * H},${I}]`);
+  return { H, direction, numDir, layout, X, W, R, B, seqLens, h0, T, N, I };
+}
+
 export const lstmRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0];
   const wt = inputs[1];
@@ -20,22 +37,11 @@ export const lstmRef: ReferenceKernel = (node, inputs) => {
   if (acts !== undefined && acts.join(',').toLowerCase() !== ['sigmoid', 'tanh', 'tanh'].concat(acts.length > 3 ? ['sigmoid', 'tanh', 'tanh'] : []).join(',')) {
     throw new ReferenceUnsupportedError(node, `LSTM activations ${acts.join(',')} are not supported (only the defaults)`);
   }
-  const H = node.getInt('hidden_size') ?? rt.dims[2]!;
-  const direction = node.getString('direction', 'forward');
-  const numDir = direction === 'bidirectional' ? 2 : 1;
-  const layout = node.getInt('layout', 0);
   const clip = node.getFloat('clip');
   const inputForget = node.getInt('input_forget', 0) !== 0;
-  const X = xt.data as Float64Array;
-  const W = wt.data as Float64Array;
-  const R = rt.data as Float64Array;
-  const B = inputs[3] ? (inputs[3].data as Float64Array) : null;
-  const seqLens = inputs[4] ? intsOf(node, inputs[4], 'sequence_lens') : null;
-  const h0 = inputs[5] ? (inputs[5].data as Float64Array) : null;
   const c0 = inputs[6] ? (inputs[6].data as Float64Array) : null;
   const P = inputs[7] ? (inputs[7].data as Float64Array) : null;
-  const [T, N, I] = layout === 0 ? (xt.dims as [number, number, number]) : [xt.dims[1]!, xt.dims[0]!, xt.dims[2]!];
-  if (wt.dims[1] !== 4 * H || wt.dims[2] !== I) throw new ReferenceInputError(node, `W is [${wt.dims.join(',')}], expected [${numDir},${4 * H},${I}]`);
+  const { H, direction, numDir, layout, X, W, R, B, seqLens, h0, T, N, I } = recurrentInputs(node, inputs, xt, wt, rt, 4);
   const xAt = (t: number, n: number, i: number): number => X[layout === 0 ? (t * N + n) * I + i : (n * T + t) * I + i]!;
   const Y = allocF64(T * numDir * N * H);
   const Yh = allocF64(numDir * N * H);
@@ -108,21 +114,10 @@ function recurrent(node: Parameters<ReferenceKernel>[0], inputs: Parameters<Refe
   const rt = inputs[2];
   if (!xt || !wt || !rt) throw new ReferenceInputError(node, 'X, W and R are required');
   const acts = node.getStrings('activations');
-  const direction = node.getString('direction', 'forward');
-  const numDir = direction === 'bidirectional' ? 2 : 1;
-  const want = numDir === 2 ? [...defaults, ...defaults] : defaults;
+  const want = node.getString('direction', 'forward') === 'bidirectional' ? [...defaults, ...defaults] : defaults;
   if (acts !== undefined && acts.map((a) => a.toLowerCase()).join(',') !== want.join(',')) throw new ReferenceUnsupportedError(node, `${node.opType} activations ${acts.join(',')} are not supported (only the defaults)`);
   if (node.getFloat('clip') !== undefined) throw new ReferenceUnsupportedError(node, `${node.opType} with clip is not supported`);
-  const H = node.getInt('hidden_size') ?? rt.dims[2]!;
-  const layout = node.getInt('layout', 0);
-  const X = xt.data as Float64Array;
-  const W = wt.data as Float64Array;
-  const R = rt.data as Float64Array;
-  const B = inputs[3] ? (inputs[3].data as Float64Array) : null;
-  const seqLens = inputs[4] ? intsOf(node, inputs[4], 'sequence_lens') : null;
-  const h0 = inputs[5] ? (inputs[5].data as Float64Array) : null;
-  const [T, N, I] = layout === 0 ? (xt.dims as [number, number, number]) : [xt.dims[1]!, xt.dims[0]!, xt.dims[2]!];
-  if (wt.dims[1] !== gatesPerUnit * H || wt.dims[2] !== I) throw new ReferenceInputError(node, `W is [${wt.dims.join(',')}], expected [${numDir},${gatesPerUnit * H},${I}]`);
+  const { H, direction, numDir, layout, X, W, R, B, seqLens, h0, T, N, I } = recurrentInputs(node, inputs, xt, wt, rt, gatesPerUnit);
   const Y = allocF64(T * numDir * N * H);
   const Yh = allocF64(numDir * N * H);
   for (let d = 0; d < numDir; d++) {

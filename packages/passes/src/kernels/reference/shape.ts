@@ -7,7 +7,8 @@
  */
 import { AttributeType, bfloat16BitsToNumber, DataType, float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
-import { allocBools, allocF64, allocI64, allocLike, broadcastIndex, broadcastShapes, copyData, f64Of, gatherData, intsOf, isBigIntDtype, isF64Dtype, normAxis, refFromTensor, sizeOf, stridesOf, type AnyData } from './tensor.js';
+import { allocBools, allocF64, allocI64, allocLike, broadcastIndex, broadcastShapes, copyData, f64Of, gatherData, intsOf, isBigIntDtype, isF64Dtype, normAxis, refFromTensor, sizeOf, stridedOffsets, stridesOf, type AnyData } from './tensor.js';
+import { smallIntBits } from '../tensor-data.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function need(node: Node, t: RefTensor | null | undefined, what: string): RefTensor {
@@ -178,30 +179,21 @@ export const sliceRef: ReferenceKernel = (node, inputs, opset) => {
     step[a] = s;
   });
   const inStrides = stridesOf(x.dims);
-  const n = sizeOf(dims);
-  const index = new Float64Array(n);
-  const counter = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let d = 0; d < r; d++) off += begin[d]! * inStrides[d]!;
-  for (let i = 0; i < n; i++) {
-    index[i] = off;
-    for (let k = r - 1; k >= 0; k--) {
-      counter[k]!++;
-      off += step[k]! * inStrides[k]!;
-      if (counter[k]! < dims[k]!) break;
-      off -= step[k]! * inStrides[k]! * dims[k]!;
-      counter[k] = 0;
-    }
-  }
+  let start = 0;
+  for (let d = 0; d < r; d++) start += begin[d]! * inStrides[d]!;
+  const index = stridedOffsets(dims, step.map((s, d) => s * inStrides[d]!), new Float64Array(sizeOf(dims)), start);
   return [{ dtype: x.dtype, dims, data: gatherData(x.data, index) }];
 };
 
-export const gatherRef: ReferenceKernel = (node, inputs) => {
+/** data, indices (as numbers) and the normalized axis of Gather and GatherElements. */
+function gatherOperands(node: Node, inputs: readonly (RefTensor | null)[]) {
   const x = need(node, inputs[0], 'data');
   const idxT = need(node, inputs[1], 'indices');
-  const r = x.dims.length;
-  const axis = normAxis(node, node.getInt('axis', 0), r);
-  const idx = intsOf(node, idxT, 'indices');
+  return { x, idxT, r: x.dims.length, axis: normAxis(node, node.getInt('axis', 0), x.dims.length), idx: intsOf(node, idxT, 'indices') };
+}
+
+export const gatherRef: ReferenceKernel = (node, inputs) => {
+  const { x, idxT, axis, idx } = gatherOperands(node, inputs);
   const d = x.dims[axis]!;
   const outer = sizeOf(x.dims.slice(0, axis));
   const inner = sizeOf(x.dims.slice(axis + 1));
@@ -220,11 +212,7 @@ export const gatherRef: ReferenceKernel = (node, inputs) => {
 };
 
 export const gatherElementsRef: ReferenceKernel = (node, inputs) => {
-  const x = need(node, inputs[0], 'data');
-  const idxT = need(node, inputs[1], 'indices');
-  const r = x.dims.length;
-  const axis = normAxis(node, node.getInt('axis', 0), r);
-  const idx = intsOf(node, idxT, 'indices');
+  const { x, idxT, r, axis, idx } = gatherOperands(node, inputs);
   const xs = stridesOf(x.dims);
   const is = stridesOf(idxT.dims);
   const index = new Float64Array(idx.length);
@@ -252,21 +240,7 @@ export const transposeRef: ReferenceKernel = (node, inputs) => {
   const perm = node.getInts('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
   const dims = perm.map((p) => x.dims[p]!);
   const inStrides = stridesOf(x.dims);
-  const s = perm.map((p) => inStrides[p]!);
-  const n = sizeOf(dims);
-  const index = new Float64Array(n);
-  const counter = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    index[i] = off;
-    for (let k = r - 1; k >= 0; k--) {
-      counter[k]!++;
-      off += s[k]!;
-      if (counter[k]! < dims[k]!) break;
-      off -= s[k]! * dims[k]!;
-      counter[k] = 0;
-    }
-  }
+  const index = stridedOffsets(dims, perm.map((p) => inStrides[p]!), new Float64Array(sizeOf(dims)));
   return [{ dtype: x.dtype, dims, data: gatherData(x.data, index) }];
 };
 
@@ -445,25 +419,6 @@ export const rangeRef: ReferenceKernel = (node, inputs) => {
 
 // ---- Cast -----------------------------------------------------------------------------------
 
-function bitsOf(dtype: DataType): { bits: number; signed: boolean } | undefined {
-  switch (dtype) {
-    case DataType.INT8:
-      return { bits: 8, signed: true };
-    case DataType.UINT8:
-      return { bits: 8, signed: false };
-    case DataType.INT16:
-      return { bits: 16, signed: true };
-    case DataType.UINT16:
-      return { bits: 16, signed: false };
-    case DataType.INT32:
-      return { bits: 32, signed: true };
-    case DataType.UINT32:
-      return { bits: 32, signed: false };
-    default:
-      return undefined;
-  }
-}
-
 /** The shortest decimal text that reads back as the same float32 (as numpy prints it). */
 function float32Text(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
@@ -524,7 +479,7 @@ export function castRefTensor(node: Node, x: RefTensor, to: DataType): RefTensor
   if (!isF64Dtype(to)) throw new ReferenceUnsupportedError(node, `Cast to ${DataType[to]} is not supported`);
   const f = x.data instanceof Float64Array ? x.data : f64Of(x);
   const out = allocF64(n);
-  const ib = bitsOf(to);
+  const ib = smallIntBits(to);
   if (ib !== undefined) {
     const mod = 2 ** ib.bits;
     for (let i = 0; i < n; i++) {

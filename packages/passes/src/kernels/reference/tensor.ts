@@ -2,44 +2,21 @@
  * RefTensor helpers: widening IR tensors to float64, narrowing back for comparisons, shape and
  * broadcasting arithmetic, and the one allocation path (checked against the memory budget).
  */
-import { DataType, Tensor, type Node } from '@onnxkit/graph';
+import { DataType, isFloatType, isIntegerType, Tensor, type Node } from '@onnxkit/graph';
 import { ReferenceInputError } from './errors.js';
 import type { RefTensor } from '../../ops/types.js';
-import { broadcastShapes as broadcastStatic, sizeOf, stridesOf } from '../tensor-data.js';
+import { broadcastShapes as broadcastStatic, broadcastStrides, sizeOf, stridesOf } from '../tensor-data.js';
 
 /** The element types the reference holds as bigints. */
 export function isBigIntDtype(dtype: DataType): boolean {
   return dtype === DataType.INT64 || dtype === DataType.UINT64;
 }
 
-export function isFloatDtype(dtype: DataType): boolean {
-  return (
-    dtype === DataType.FLOAT ||
-    dtype === DataType.DOUBLE ||
-    dtype === DataType.FLOAT16 ||
-    dtype === DataType.BFLOAT16 ||
-    (dtype >= DataType.FLOAT8E4M3FN && dtype <= DataType.FLOAT8E5M2FNUZ) ||
-    dtype === DataType.FLOAT4E2M1 ||
-    dtype === DataType.FLOAT8E8M0
-  );
-}
+/** Every float type, of any width (the IR's data-type table decides). */
+export const isFloatDtype = isFloatType;
 
-export function isIntegerDtype(dtype: DataType): boolean {
-  return (
-    dtype === DataType.INT8 ||
-    dtype === DataType.UINT8 ||
-    dtype === DataType.INT16 ||
-    dtype === DataType.UINT16 ||
-    dtype === DataType.INT32 ||
-    dtype === DataType.UINT32 ||
-    dtype === DataType.INT64 ||
-    dtype === DataType.UINT64 ||
-    dtype === DataType.INT4 ||
-    dtype === DataType.UINT4 ||
-    dtype === DataType.INT2 ||
-    dtype === DataType.UINT2
-  );
-}
+/** Every signed and unsigned integer type, of any width (not bool). */
+export const isIntegerDtype = isIntegerType;
 
 /** Numeric (held as Float64Array): every float and every integer type narrower than 64 bits. */
 export function isF64Dtype(dtype: DataType): boolean {
@@ -192,26 +169,30 @@ export function broadcastShapes(node: Node, shapes: readonly (readonly number[])
 export function broadcastIndex(inDims: readonly number[], outDims: readonly number[]): Int32Array | Float64Array | null {
   const n = sizeOf(outDims);
   if (sizeOf(inDims) === n && inDims.length <= outDims.length) return null;
-  const r = outDims.length;
-  const inStrides = stridesOf(inDims);
-  const off = r - inDims.length;
-  const s = new Array<number>(r).fill(0);
-  for (let i = 0; i < inDims.length; i++) s[off + i] = inDims[i] === 1 ? 0 : inStrides[i]!;
-  const idx = n < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
-  if (n === 0) return idx;
+  return stridedOffsets(outDims, broadcastStrides(inDims, outDims), n < 2 ** 31 ? new Int32Array(n) : new Float64Array(n));
+}
+
+/**
+ * The flat offset of every position of a row-major box of extent `dims`, in order, where a step
+ * along axis k moves `strides[k]` elements (0 repeats an element: broadcasting; permuted strides
+ * transpose): `out[i] = start + Σ_k idx_k · strides[k]`, an odometer with no per-element division.
+ * `out` has sizeOf(dims) elements.
+ */
+export function stridedOffsets<T extends Int32Array | Float64Array>(dims: readonly number[], strides: readonly number[], out: T, start = 0): T {
+  const r = dims.length;
   const counter = new Array<number>(r).fill(0);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    idx[i] = o;
+  let o = start;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = o;
     for (let k = r - 1; k >= 0; k--) {
       counter[k]!++;
-      o += s[k]!;
-      if (counter[k]! < outDims[k]!) break;
-      o -= s[k]! * outDims[k]!;
+      o += strides[k]!;
+      if (counter[k]! < dims[k]!) break;
+      o -= strides[k]! * dims[k]!;
       counter[k] = 0;
     }
   }
-  return idx;
+  return out;
 }
 
 /** Element `i` (flat) of any RefTensor, for data movement ops. */
