@@ -22,7 +22,7 @@ export default async function () {
   section('browser app: file picked → per-layer table (headless Chromium) vs `onnxkit analyze --json` (process)');
   if (!existsSync(CHROMIUM)) return skip('browser app', `${CHROMIUM} is missing (apt-get install chromium)`);
   const { chromium } = await import('playwright-core');
-  const { buildApp } = await import('../packages/cli/dist/commands/app.js');
+  const { prebuiltApp } = await import('../packages/cli/dist/app-static.js');
   const { serveStatic } = await import('../packages/cli/dist/commands/serve.js');
   const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-bench-app-'));
   const models = [
@@ -30,8 +30,8 @@ export default async function () {
     ['VGG-16', join(CACHE, 'browser-vgg16.onnx'), vgg16],
   ];
   for (const [, file, make] of models) if (!existsSync(file)) writeFileSync(file, encode(make()));
-  await buildApp(join(tmp, 'app'));
-  const server = await serveStatic(join(tmp, 'app'), 0);
+  // The app as `pnpm bench` built it (dist/app, what `onnxkit serve` serves).
+  const server = await serveStatic(prebuiltApp(), 0);
   const context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, args: ARGS, headless: true });
   try {
     await context.route('**', (r) => (new URL(r.request().url()).hostname === '127.0.0.1' ? r.continue() : r.abort()));
