@@ -18,7 +18,9 @@ export interface OptimizeRequest {
 
 export type Request =
   | { id: number; type: 'open'; file: File; extra: File[]; options: AnalyzeRequest }
+  | { id: number; type: 'open-url'; url: string; options: AnalyzeRequest }
   | { id: number; type: 'analyze'; options: AnalyzeRequest }
+  | { id: number; type: 'verify-bytes' }
   | { id: number; type: 'optimize'; options: OptimizeRequest };
 
 export interface FileInfo {
@@ -41,6 +43,8 @@ export interface Side {
 export type Reply =
   | { type: 'analysis'; file: FileInfo; analysis: AnalysisReport; json: string; summary: ReportModelSummary; reportHtml: string; ms: number }
   | { type: 'optimized'; bytes: Uint8Array; explain: string; pipeline: unknown; before: Side; after: Side; reportHtml: string }
+  /** The original model with every weight inline (for onnxruntime-web and the float64 reference). */
+  | { type: 'verify-bytes'; original: Uint8Array }
   | { type: 'error'; code: string; message: string; hint?: string };
 
 export interface VerifyRequest {
