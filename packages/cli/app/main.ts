@@ -293,7 +293,8 @@ async function optimize(): Promise<void> {
   if (!modelFile) return;
   clearError();
   const disabled = Array.from($('pass-toggles').querySelectorAll<HTMLInputElement>('input[type=checkbox]')).filter((b) => !b.checked).map((b) => b.value);
-  const req: OptimizeRequest = { preset: ($('preset') as HTMLSelectElement).value, ...(disabled.length ? { disabled } : {}) };
+  const ortFold = ($('ort-fold') as HTMLInputElement).checked;
+  const req: OptimizeRequest = { preset: ($('preset') as HTMLSelectElement).value, ...(disabled.length ? { disabled } : {}), ...(ortFold ? {} : { ortFold: false }) };
   status('optimizing…');
   document.documentElement.dataset.optimized = 'running';
   const reply = await call({ type: 'optimize', options: req });

@@ -14,6 +14,8 @@ export interface OptimizeRequest {
   /** Explicit pass list (overrides the preset). */
   passes?: string[];
   disabled?: string[];
+  /** Fold constants with onnxruntime-web where the TypeScript kernels cannot, as `onnxkit optimize` does with onnxruntime-node (default true; false = `--no-ort-fold`). */
+  ortFold?: boolean;
 }
 
 export type Request =

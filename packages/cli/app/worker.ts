@@ -9,6 +9,7 @@ import { OnnxkitError, type ExternalDataInfo, type Model, type TensorSource } fr
 import { decodeSource, encode, ImportError, type RangeReader } from '@onnxkit/importer/codec';
 import { analysisToJson, analyzeModel, explainJson, formatExplain, resolvePipeline, runPipeline, type AnalysisReport, type AnalyzeOptions } from '@onnxkit/passes';
 import { optimizedData, renderReport, summarizeModel, type ReportData } from '../src/report/index.js';
+import { webConstantEvaluator } from './ort-evaluator.js';
 import type { AnalyzeRequest, FileInfo, OptimizeRequest, Reply, Request } from './protocol.js';
 
 /** Largest file the page accepts (a browser tab holds about this much; structure reads are lazy anyway). */
@@ -208,7 +209,14 @@ async function optimizeCurrent(req: OptimizeRequest): Promise<Reply> {
   const model = decodeAgain(c);
   const before: AnalysisReport = analyzeModel(model, {});
   const beforeSummary = summarizeModel(model, { file: c.name, fileBytes: c.size });
-  const pipeline = await runPipeline(model, names, { verify: 'pass', ...(req.disabled && req.disabled.length ? { disabled: req.disabled } : {}), passOptions: {} });
+  // The options `onnxkit optimize` gives runPipeline (cli/src/pipeline.ts), with onnxruntime-web
+  // in place of onnxruntime-node as the constant evaluator (off: `--no-ort-fold`).
+  const pipeline = await runPipeline(model, names, {
+    verify: 'pass',
+    ...(req.disabled && req.disabled.length ? { disabled: req.disabled } : {}),
+    passOptions: {},
+    ...(req.ortFold === false ? {} : { evaluator: webConstantEvaluator() }),
+  });
   const after = analyzeModel(model, {});
   // Weights inline, as `onnxkit optimize` saves a model under protobuf's 2 GiB limit (also for a model that had external data).
   const bytes = encode(model, { externalData: 'embed' });

@@ -5,8 +5,8 @@
  * playwright-core with a fresh profile, opens zoo models and fixtures through the file input,
  * and we compare what the page shows and downloads with the real CLI processes:
  * total MACs and the analysis JSON equal `onnxkit analyze --json`, the optimized download is
- * byte-identical to `onnxkit optimize --no-ort-fold` (the page has no onnxruntime-node
- * evaluator). Served by `serve MODEL`, the page reads a
+ * byte-identical to `onnxkit optimize` (the page folds with onnxruntime-web what the CLI folds
+ * with onnxruntime-node; unchecked, `--no-ort-fold`). Served by `serve MODEL`, the page reads a
  * model through HTTP Range requests (VGG-16: structure only), with its external data files from
  * the same server; dropped or served, a model with external data optimizes and verifies. Bad
  * files get a message in the page. No console errors, no page errors, and no
@@ -19,7 +19,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataType, GraphBuilder, Model } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
+import { decodeModelBytes } from '@onnxkit/importer/codec';
 import { alexnet, mobilenetv2, resnet50 } from '@onnxkit/zoo';
 import { prebuiltApp } from '../../src/app-static.js';
 import { serveStatic, type StaticServer } from '../../src/commands/serve.js';
@@ -140,8 +142,8 @@ describe('onnxkit app in Chromium', () => {
       expect(await page.getAttribute('html', 'data-optimized'), await page.textContent('[data-testid="error"]') ?? '').toBe('done');
       const optimized = await downloadOf(page, 'download-optimized');
       const out = join(tmp, `${stem}.opt.onnx`);
-      cli(['optimize', file, '-o', out, '--no-ort-fold', '--json']);
-      expect(Buffer.compare(optimized, readFileSync(out)), 'the optimized download is byte-identical to onnxkit optimize --no-ort-fold').toBe(0);
+      cli(['optimize', file, '-o', out, '--json']);
+      expect(Buffer.compare(optimized, readFileSync(out)), 'the optimized download is byte-identical to onnxkit optimize').toBe(0);
       expect(await page.textContent('[data-testid="explain"]')).toMatch(/\S/);
       await page.screenshot({ path: join(ARTIFACTS, `app-${stem}-optimized.png`), fullPage: false });
 
@@ -302,6 +304,63 @@ describe('onnxkit app in Chromium', () => {
     expect(() => execFileSync(process.execPath, [BIN, 'app', '-o', busy], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/refusing to empty/);
   }, 180_000);
 
+  it('constants only onnxruntime folds: the page folds them with onnxruntime-web — exact ops (Trilu, CumSum, Round, Sign) byte-identical to `onnxkit optimize`, unchecked to `--no-ort-fold`; Sin within 1 ulp of the native build', async (ctx) => {
+    if (skip) return ctx.skip();
+    const build = (name: string, withSin: boolean): string => {
+      const b = new GraphBuilder({ name });
+      const x = b.input('x', DataType.FLOAT, [2, 3]);
+      const c = b.floats('c', [2, 3], [0.5, -1.25, 2, 0.75, 3.5, -0.25]);
+      const exact = b.op('Sign', [b.op('Round', [b.op('CumSum', [b.op('Trilu', [c]), b.int64s('axis', [1], [])])])]);
+      const y = b.op('Add', [x, exact]);
+      b.output(withSin ? b.op('Mul', [y, b.op('Sin', [c])]) : y, 'y');
+      return modelFile(`${name}.onnx`, encode(new Model({ graph: b.graph, irVersion: 8, opsetImports: new Map([['', 17]]) })));
+    };
+    const optimizeOnce = async (page: Page): Promise<Buffer> => {
+      await page.evaluate(() => delete document.documentElement.dataset.optimized);
+      await page.click('[data-testid="run-optimize"]');
+      await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 120_000 });
+      expect(await page.getAttribute('html', 'data-optimized'), (await page.textContent('[data-testid="error"]')) ?? '').toBe('done');
+      return downloadOf(page, 'download-optimized');
+    };
+    const cliOptimize = (file: string, ...flags: string[]): Buffer => {
+      const out = join(tmp, `${file.split('/').pop()!}.${flags.length}.opt.onnx`);
+      cli(['optimize', file, '-o', out, ...flags]);
+      return readFileSync(out);
+    };
+    const { page, errors } = await newPage();
+
+    const exactFile = build('ort-fold-exact', false);
+    const withOrt = cliOptimize(exactFile);
+    const withoutOrt = cliOptimize(exactFile, '--no-ort-fold');
+    expect(Buffer.compare(withOrt, withoutOrt), 'onnxruntime folds what the TypeScript kernels cannot').not.toBe(0);
+    await openModel(page, exactFile);
+    expect(await page.isChecked('[data-testid="ort-fold"]'), 'onnxruntime folding is on by default, as in the CLI').toBe(true);
+    expect(Buffer.compare(await optimizeOnce(page), withOrt), 'byte-identical to onnxkit optimize').toBe(0);
+    await page.uncheck('[data-testid="ort-fold"]');
+    expect(Buffer.compare(await optimizeOnce(page), withoutOrt), 'byte-identical to onnxkit optimize --no-ort-fold').toBe(0);
+    await page.check('[data-testid="ort-fold"]');
+
+    // Sin: onnxruntime's WASM build rounds sin(0.75) to the nearest float32; the native build
+    // (vectorized) lands 1 ulp away here. Same graph, same constants but for that last bit.
+    const sinFile = build('ort-fold-sin', true);
+    await openModel(page, sinFile);
+    const pageModel = decodeModelBytes(await optimizeOnce(page)).model;
+    const cliModel = decodeModelBytes(cliOptimize(sinFile)).model;
+    expect([...pageModel.graph].map((n) => n.opType)).toEqual(['Add', 'Mul']);
+    expect([...cliModel.graph].map((n) => n.opType)).toEqual(['Add', 'Mul']);
+    let maxUlp = 0;
+    for (const [name, v] of cliModel.graph.initializers) {
+      const a = new Int32Array(new Float32Array(pageModel.graph.initializers.get(name)!.constValue!.toFloat64()).buffer);
+      const b = new Int32Array(new Float32Array(v.constValue!.toFloat64()).buffer);
+      expect(a.length, name).toBe(b.length);
+      a.forEach((x, i) => (maxUlp = Math.max(maxUlp, Math.abs(x - b[i]!))));
+    }
+    expect(maxUlp).toBeLessThanOrEqual(1);
+    expect(errors).toEqual([]);
+    expect(outside).toEqual([]);
+    await page.close();
+  }, 300_000);
+
   /** Serves `model` as `onnxkit serve MODEL` does (in this process, to read the bytes it sent), opens the page on it. */
   async function servedPage(model: string): Promise<{ s: StaticServer; page: Page; errors: string[] }> {
     const s = await serveStatic(prebuiltApp(), 0, model);
@@ -359,7 +418,7 @@ describe('onnxkit app in Chromium', () => {
     const model = join(dir, 'alexnet.onnx');
     cli(['zoo', 'alexnet', '-o', model, '--external-data']);
     const out = join(tmp, 'alexnet-ext.opt.onnx');
-    cli(['optimize', model, '-o', out, '--no-ort-fold', '--json']);
+    cli(['optimize', model, '-o', out, '--json']);
     let cliVerdict: string;
     try {
       cliVerdict = (JSON.parse(cli(['verify', model, out, '--seed', '0', '--json'])) as { verdict: string }).verdict;
