@@ -502,6 +502,25 @@ describe('onnxkit app in Chromium', () => {
     }
   }, 300_000);
 
+  it('bad input served by `serve MODEL` gets a message in the page: not ONNX, truncated', async (ctx) => {
+    if (skip) return ctx.skip();
+    const bytes = encode(mobilenetv2());
+    for (const [file, message] of [
+      [modelFile('served-notes.onnx', new TextEncoder().encode('these are not the weights you are looking for\n'.repeat(20))), /not an ONNX model/i],
+      [modelFile('served-truncated.onnx', bytes.subarray(0, Math.floor(bytes.length / 2))), /truncated|damaged|ends/i],
+    ] as const) {
+      const { s, page, errors } = await servedPage(file);
+      try {
+        expect(await page.getAttribute('html', 'data-state'), file).toBe('error');
+        expect(await page.textContent('[data-testid="error"]')).toMatch(message);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+        await s.close();
+      }
+    }
+  }, 120_000);
+
   it('the server refuses path traversal and serves files only', async (ctx) => {
     if (skip) return ctx.skip();
     const base = server.url.replace(/\/$/, '');
