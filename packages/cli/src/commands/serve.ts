@@ -41,6 +41,8 @@ export interface StaticServer {
   url: string;
   /** Body bytes sent so far per request path (decoded), e.g. `/model/vgg16.onnx`. */
   readonly bytesSent: ReadonlyMap<string, number>;
+  /** External data files the served model names that are not served (absent, or outside its folder). */
+  readonly notServed: readonly string[];
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ function isInside(parent: string, child: string): boolean {
 interface ServedModel {
   name: string;
   files: Map<string, string>;
+  notServed: string[];
 }
 
 /** Positional reads of a file (structure-only decode of the model at start-up). */
@@ -98,19 +101,20 @@ function modelFiles(model: string): ServedModel {
   } finally {
     closeSync(fd);
   }
+  const notServed: string[] = [];
   for (const location of locations) {
-    const joined = resolve(folder, location);
-    if (!isInside(folder, joined)) continue;
-    let target: string;
+    let target: string | undefined;
     try {
-      target = realpathSync(joined);
-      if (!isInside(folder, target) || !statSync(target).isFile()) continue;
+      const joined = resolve(folder, location);
+      const real = isInside(folder, joined) ? realpathSync(joined) : undefined;
+      if (real !== undefined && isInside(folder, real) && statSync(real).isFile()) target = real;
     } catch {
-      continue;
+      // absent or unreadable: not served
     }
-    files.set(`/model/${location}`, target);
+    if (target === undefined) notServed.push(location);
+    else files.set(`/model/${location}`, target);
   }
-  return { name, files };
+  return { name, files, notServed };
 }
 
 /** Parses a single `bytes=` range against `size`: the range, 'unsatisfiable', or undefined (ignore the header). */
@@ -206,6 +210,7 @@ export function serveStatic(root: string, port: number, model?: string): Promise
         server,
         url: `http://127.0.0.1:${actual}/${served ? `?model=${encodeURIComponent(`model/${served.name}`)}` : ''}`,
         bytesSent,
+        notServed: served?.notServed ?? [],
         close: () =>
           new Promise((r) => {
             server.closeAllConnections();
@@ -237,6 +242,9 @@ export default async function serve(model: string | undefined, opts: ServeCliOpt
   }
   const s = await serveStatic(prebuiltApp(), port, model === undefined ? undefined : resolve(model));
   process.stdout.write(`onnxkit app at ${s.url} (127.0.0.1 only; the model never leaves this machine). Ctrl-C to stop.\n`);
+  if (s.notServed.length > 0) {
+    process.stderr.write(`note: the model names external data that is not in its folder: ${s.notServed.map((f) => `'${f}'`).join(', ')}; the page will ask for it (analysis needs only the structure)\n`);
+  }
   if (opts.open) openBrowser(s.url);
   await new Promise<void>((r) => {
     const stop = (): void => {

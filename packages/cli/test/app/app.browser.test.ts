@@ -473,6 +473,7 @@ describe('onnxkit app in Chromium', () => {
       // Analysis needs only the structure; the page names the file it needs to optimize.
       expect(await page.getAttribute('html', 'data-state')).toBe('analyzed');
       expect(await page.textContent('[data-testid="error"]')).toMatch(/'alexnet\.onnx\.data'/);
+      expect(s.notServed).toEqual(['alexnet.onnx.data']);
       const base = s.url.replace(/\/\?.*$/, '');
       expect((await fetch(`${base}/model/alexnet.onnx`, { method: 'HEAD' })).status).toBe(200);
       expect((await fetch(`${base}/model/secret.txt`)).status).toBe(404);
