@@ -28,6 +28,10 @@ function loadOrt(): Promise<Ort> {
   return ortModule;
 }
 
+/** An evaluation that takes longer is declined, and onnxruntime-web is not asked again in this worker (the page never hangs on it). */
+const EVALUATION_TIMEOUT_MS = 60_000;
+let unavailable: string | undefined;
+
 export function webConstantEvaluator(onDecline?: (reason: string) => void): ConstantEvaluator {
   const decline = (reason: string): Map<Value, Tensor> => {
     onDecline?.(reason);
@@ -36,24 +40,41 @@ export function webConstantEvaluator(onDecline?: (reason: string) => void): Cons
   return {
     async evaluate(nodes, inputs, opset) {
       if (nodes.length === 0) return new Map();
+      if (unavailable !== undefined) return decline(unavailable);
       const built = evaluationModel(nodes, inputs, opset);
       if (typeof built === 'string') return decline(built);
-      const ort = await loadOrt();
-      let session: Awaited<ReturnType<Ort['InferenceSession']['create']>> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`onnxruntime-web did not answer within ${EVALUATION_TIMEOUT_MS / 1000} s`), EVALUATION_TIMEOUT_MS);
+      });
       try {
-        session = await ort.InferenceSession.create(encode(built.model), { executionProviders: ['wasm'], graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
-        const out = await session.run({});
-        const result = new Map<Value, Tensor>();
-        for (const [orig, c] of built.produced) {
-          const t = out[c.name];
-          if (t !== undefined) result.set(orig, fromWire({ name: orig.name, type: t.type, dims: [...t.dims], data: t.data as TypedArray | string[] }, 'constant evaluation'));
+        const out = await Promise.race([run(built), timeout]);
+        if (typeof out === 'string') {
+          unavailable = out;
+          return decline(out);
         }
-        return result;
+        return out;
       } catch (e) {
         return decline(e instanceof Error ? e.message : String(e));
       } finally {
-        await session?.release();
+        clearTimeout(timer);
       }
     },
   };
+}
+
+async function run(built: Exclude<ReturnType<typeof evaluationModel>, string>): Promise<Map<Value, Tensor>> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(encode(built.model), { executionProviders: ['wasm'], graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+  try {
+    const out = await session.run({});
+    const result = new Map<Value, Tensor>();
+    for (const [orig, c] of built.produced) {
+      const t = out[c.name];
+      if (t !== undefined) result.set(orig, fromWire({ name: orig.name, type: t.type, dims: [...t.dims], data: t.data as TypedArray | string[] }, 'constant evaluation'));
+    }
+    return result;
+  } finally {
+    await session.release();
+  }
 }
