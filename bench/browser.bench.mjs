@@ -2,7 +2,8 @@
 // Chromium (the page reads the file through Blob.slice positional reads in a Web Worker, decodes
 // the structure, analyzes, renders) against the CLI's `onnxkit analyze --json` process on the same
 // file, for the zoo ResNet-50 and VGG-16; and the bytes of VGG-16 read to open it (target: the
-// structure only, like the CLI's lazy import). Ratios are measured in this run, interleaved.
+// structure only, like the CLI's lazy import), picked and served by `onnxkit serve MODEL` (HTTP
+// Range requests). Ratios are measured in this run, interleaved.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ export default async function () {
   section('browser app: file picked → per-layer table (headless Chromium) vs `onnxkit analyze --json` (process)');
   if (!existsSync(CHROMIUM)) return skip('browser app', `${CHROMIUM} is missing (apt-get install chromium)`);
   const { chromium } = await import('playwright-core');
-  const { buildApp } = await import('../packages/cli/dist/commands/app.js');
+  const { prebuiltApp } = await import('../packages/cli/dist/app-static.js');
   const { serveStatic } = await import('../packages/cli/dist/commands/serve.js');
   const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-bench-app-'));
   const models = [
@@ -30,8 +31,8 @@ export default async function () {
     ['VGG-16', join(CACHE, 'browser-vgg16.onnx'), vgg16],
   ];
   for (const [, file, make] of models) if (!existsSync(file)) writeFileSync(file, encode(make()));
-  await buildApp(join(tmp, 'app'));
-  const server = await serveStatic(join(tmp, 'app'), 0);
+  // The app as `pnpm bench` built it (dist/app, what `onnxkit serve` serves).
+  const server = await serveStatic(prebuiltApp(), 0);
   const context = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, args: ARGS, headless: true });
   try {
     await context.route('**', (r) => (new URL(r.request().url()).hostname === '127.0.0.1' ? r.continue() : r.abort()));
@@ -83,6 +84,19 @@ export default async function () {
         row('VGG-16: file bytes', size.toLocaleString('en-US'));
         row('VGG-16: bytes read by the page to open it', `${last.bytesRead.toLocaleString('en-US')} (${((last.bytesRead / size) * 100).toFixed(3)}% of the file)`, 'target: structure only');
         row('VGG-16: bytes read by the CLI lazy import', cliRead.toLocaleString('en-US'));
+        // `onnxkit serve MODEL`: the page reads the model through HTTP Range requests.
+        const served = await serveStatic(prebuiltApp(), 0, file);
+        try {
+          const t0 = performance.now();
+          await page.goto(served.url);
+          await page.waitForSelector('html[data-open-ms], html[data-state="error"]', { state: 'attached', timeout: 120_000 });
+          const ms = performance.now() - t0;
+          if ((await page.getAttribute('html', 'data-state')) === 'error') throw new Error(`the page failed to open the served VGG-16: ${await page.textContent('[data-testid="error"]')}`);
+          const sent = [...served.bytesSent].filter(([p]) => p.startsWith('/model/')).reduce((a, [, n]) => a + n, 0);
+          row('VGG-16 served by `serve MODEL`: bytes sent over HTTP to open it', `${sent.toLocaleString('en-US')} (${((sent / size) * 100).toFixed(3)}% of the file)`, `page load → table ${fmtMs(ms)}`);
+        } finally {
+          await served.close();
+        }
       }
     }
   } finally {

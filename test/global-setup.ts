@@ -12,4 +12,6 @@ export default function setup(): void {
   execFileSync(process.execPath, [join(root, 'scripts', 'bundle-libs.mjs')], { cwd: root, stdio: 'inherit' });
   // The report's browser script (packages/cli/client/report.ts) → packages/cli/dist/report/client.js.
   execFileSync(process.execPath, [join(root, 'packages', 'cli', 'scripts', 'build-client.mjs')], { cwd: root, stdio: 'inherit' });
+  // The browser app → packages/cli/dist/app (what `onnxkit serve` and `onnxkit app` ship), only when a source changed.
+  execFileSync(process.execPath, [join(root, 'packages', 'cli', 'scripts', 'build-app.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
 }

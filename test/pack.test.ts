@@ -4,8 +4,8 @@
 // would, then run), `npx onnxkit --version` and `onnxkit analyze` — and check the published types
 // with arethetypeswrong. Slow (an npm install, ≈30–60 s), but it is the only test that sees the
 // packages from outside the monorepo.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,42 @@ describe('packed packages installed with npm', () => {
     expect(run('npx', ['--no-install', 'onnxkit', '--version']).trim()).toBe(version);
     const report = JSON.parse(run('npx', ['--no-install', 'onnxkit', 'analyze', 'model.onnx', '--json', '--dim', 'N=1']));
     expect(report.totals.macs).toBe(5804672);
+  }, 60_000);
+
+  it('the installed CLI ships the prebuilt browser app: `onnxkit app -o DIR` copies it and `onnxkit serve` answers with the page (no Vite, no repository)', async () => {
+    const cli = join(consumer, 'node_modules', '@onnxkit', 'cli');
+    expect(existsSync(join(cli, 'dist', 'app', 'index.html'))).toBe(true);
+    // Nothing the build used is reachable from here: the consumer folder is outside the workspace.
+    expect(spawnSync(process.execPath, ['--input-type=module', '-e', "await import('vite')"], { cwd: consumer, encoding: 'utf8' }).status).not.toBe(0);
+    expect(run('npx', ['--no-install', 'onnxkit', 'app', '-o', 'site'])).toMatch(/wrote the onnxkit app to site/);
+    const html = readFileSync(join(consumer, 'site', 'index.html'), 'utf8');
+    expect(html).toContain('data-testid="model-file"');
+    const assets = readdirSync(join(consumer, 'site', 'assets'));
+    expect(assets.some((f) => f.endsWith('.wasm')), 'onnxruntime-web WASM is in the static app').toBe(true);
+    const bin = join(consumer, 'node_modules', '.bin', 'onnxkit');
+    const child = spawn(bin, ['serve', 'model.onnx', '--port', '0'], { cwd: consumer, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/)\S*/.exec(out);
+          if (m) ok(m[1]!);
+        });
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
+        setTimeout(() => fail(new Error(`no URL printed: ${out}`)), 30_000);
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe(html);
+      for (const a of assets) expect((await fetch(`${url}assets/${a}`, { method: 'HEAD' })).status, a).toBe(200);
+      const model = await fetch(`${url}model/model.onnx`, { headers: { range: 'bytes=0-15' } });
+      expect(model.status).toBe(206);
+      expect(Buffer.from(await model.arrayBuffer())).toEqual(readFileSync(join(consumer, 'model.onnx')).subarray(0, 16));
+    } finally {
+      child.kill('SIGINT');
+    }
   }, 60_000);
 
   it('arethetypeswrong finds no problem for ESM consumers in any tarball', () => {

@@ -67,11 +67,11 @@ function clearError(): void {
   $('error').textContent = '';
 }
 
-let files: File[] = [];
 let analysis: AnalysisReport | undefined;
 let analysisJson = '';
 let optimizedBytes: Uint8Array | undefined;
-let modelFile: File | undefined;
+/** Name of the open model file. */
+let modelFile: string | undefined;
 /** When the current file was picked or dropped (for the time-to-table measurement, bench/browser.bench.mjs). */
 let openStarted: number | undefined;
 const dimValues: Record<string, number> = {};
@@ -89,17 +89,20 @@ async function openFiles(list: File[]): Promise<void> {
   clearError();
   const model = list.find((f) => /\.onnx$/i.test(f.name)) ?? list[0];
   if (!model) return;
-  files = list;
-  modelFile = model;
+  beginOpen(model.name);
+  status(`reading ${model.name} (${fmtBytes(model.size)})…`);
+  const reply = await call({ type: 'open', file: model, extra: list.filter((f) => f !== model), options: options() });
+  show(reply);
+}
+
+function beginOpen(name: string): void {
+  modelFile = name;
   openStarted = performance.now();
   for (const k of Object.keys(dimValues)) delete dimValues[k];
   optimizedBytes = undefined;
   $('opt-result').hidden = true;
   $('verify-result').hidden = true;
   document.documentElement.dataset.state = 'loading';
-  status(`reading ${model.name} (${fmtBytes(model.size)})…`);
-  const reply = await call({ type: 'open', file: model, extra: list.filter((f) => f !== model), options: options() });
-  show(reply);
 }
 
 async function reanalyze(): Promise<void> {
@@ -268,7 +271,7 @@ function download(bytes: Uint8Array | string, name: string, type: string): void 
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const stemOf = (f: File | undefined): string => (f ? f.name.replace(/\.onnx$/i, '') : 'model');
+const stemOf = (name: string | undefined): string => (name ? name.replace(/\.onnx$/i, '') : 'model');
 
 function renderPassToggles(): void {
   const preset = PRESETS[($('preset') as HTMLSelectElement).value];
@@ -290,7 +293,8 @@ async function optimize(): Promise<void> {
   if (!modelFile) return;
   clearError();
   const disabled = Array.from($('pass-toggles').querySelectorAll<HTMLInputElement>('input[type=checkbox]')).filter((b) => !b.checked).map((b) => b.value);
-  const req: OptimizeRequest = { preset: ($('preset') as HTMLSelectElement).value, ...(disabled.length ? { disabled } : {}) };
+  const ortFold = ($('ort-fold') as HTMLInputElement).checked;
+  const req: OptimizeRequest = { preset: ($('preset') as HTMLSelectElement).value, ...(disabled.length ? { disabled } : {}), ...(ortFold ? {} : { ortFold: false }) };
   status('optimizing…');
   document.documentElement.dataset.optimized = 'running';
   const reply = await call({ type: 'optimize', options: req });
@@ -335,7 +339,14 @@ async function verifyModels(): Promise<void> {
   document.documentElement.dataset.verified = 'running';
   verifier ??= new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module' });
   const w = verifier;
-  const original = await modelFile.arrayBuffer();
+  // The original with its weights inline (a model with external data is re-encoded by the worker); the optimized download already is.
+  const inline = await call({ type: 'verify-bytes' });
+  if (inline.type !== 'verify-bytes') {
+    if (inline.type === 'error') showError(errorText(inline.code, inline.message), inline.hint);
+    document.documentElement.dataset.verified = 'error';
+    return;
+  }
+  const original = inline.original.buffer as ArrayBuffer;
   const optimized = optimizedBytes.slice().buffer;
   const seed = Number(($('seed') as HTMLInputElement).value || '0');
   const iterations = Math.max(1, Number(($('iterations') as HTMLInputElement).value || '10'));
@@ -405,18 +416,22 @@ function init(): void {
   $('run-verify').addEventListener('click', () => void verifyModels());
   window.addEventListener('unhandledrejection', (e) => showError(`unexpected error: ${String(e.reason)}`));
   document.documentElement.dataset.state = 'ready';
-  void files;
   // `onnxkit serve MODEL` links to ?model=model/<name>: the model comes from the same local server.
   const fromServer = new URLSearchParams(location.search).get('model');
   if (fromServer && /^model\/[^/]+$/.test(fromServer)) void openFromServer(fromServer);
 }
 
+/**
+ * A model of the local server (`onnxkit serve MODEL`): the worker reads it through HTTP Range
+ * requests, so opening it reads its structure only, as for a picked file; its external data
+ * files come from the same server (it serves only the ones the model names).
+ */
 async function openFromServer(path: string): Promise<void> {
-  status(`loading ${path} from the local server…`);
-  const res = await fetch(path);
-  if (!res.ok) return showError(`the local server did not return ${path} (HTTP ${res.status})`);
-  const blob = await res.blob();
-  await openFiles([new File([blob], decodeURIComponent(path.slice('model/'.length)))]);
+  clearError();
+  const name = decodeURIComponent(path.slice('model/'.length));
+  beginOpen(name);
+  status(`reading ${name} from the local server…`);
+  show(await call({ type: 'open-url', url: new URL(path, location.href).href, options: options() }));
 }
 
 init();

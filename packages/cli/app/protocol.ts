@@ -14,11 +14,15 @@ export interface OptimizeRequest {
   /** Explicit pass list (overrides the preset). */
   passes?: string[];
   disabled?: string[];
+  /** Fold constants with onnxruntime-web where the TypeScript kernels cannot, as `onnxkit optimize` does with onnxruntime-node (default true; false = `--no-ort-fold`). */
+  ortFold?: boolean;
 }
 
 export type Request =
   | { id: number; type: 'open'; file: File; extra: File[]; options: AnalyzeRequest }
+  | { id: number; type: 'open-url'; url: string; options: AnalyzeRequest }
   | { id: number; type: 'analyze'; options: AnalyzeRequest }
+  | { id: number; type: 'verify-bytes' }
   | { id: number; type: 'optimize'; options: OptimizeRequest };
 
 export interface FileInfo {
@@ -41,6 +45,8 @@ export interface Side {
 export type Reply =
   | { type: 'analysis'; file: FileInfo; analysis: AnalysisReport; json: string; summary: ReportModelSummary; reportHtml: string; ms: number }
   | { type: 'optimized'; bytes: Uint8Array; explain: string; pipeline: unknown; before: Side; after: Side; reportHtml: string }
+  /** The original model with every weight inline (for onnxruntime-web and the float64 reference). */
+  | { type: 'verify-bytes'; original: Uint8Array }
   | { type: 'error'; code: string; message: string; hint?: string };
 
 export interface VerifyRequest {

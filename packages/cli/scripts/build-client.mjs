@@ -2,7 +2,7 @@
 // `pnpm typecheck` through client/tsconfig.json) → dist/report/client.js, one classic script
 // that src/report/client-script.ts reads and the report inlines. The client is a single module
 // with type-only imports, so compiling it with TypeScript is the whole bundle step.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -25,4 +25,6 @@ if (/^\s*(import|export)\s/m.test(js)) {
   process.exit(1);
 }
 mkdirSync(join(pkg, 'dist', 'report'), { recursive: true });
-writeFileSync(join(pkg, 'dist', 'report', 'client.js'), js);
+// Unchanged output keeps its mtime, so build-app.mjs --if-stale does not rebuild the app for nothing.
+const target = join(pkg, 'dist', 'report', 'client.js');
+if (!existsSync(target) || readFileSync(target, 'utf8') !== js) writeFileSync(target, js);

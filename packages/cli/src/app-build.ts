@@ -1,9 +1,10 @@
 /**
  * Builds the browser app (packages/cli/app: one page, Web Workers, every script and style
- * bundled, no CDN) into a static folder: used by `onnxkit app`, `onnxkit serve` and the browser
- * tests (commands never import one another). The build runs Vite (a development dependency of
- * the repository); the `browserOnly` plugin refuses any Node built-in in the bundle, so a
- * `node:` import anywhere in the page's code fails the build.
+ * bundled, no CDN) into a static folder. Build time only: `pnpm build` runs it through
+ * scripts/build-app.mjs into dist/app, which the package ships and `onnxkit serve` /
+ * `onnxkit app` serve or copy (app-static.ts), so no command needs Vite (a development
+ * dependency of the repository). The `browserOnly` plugin refuses any Node built-in in the
+ * bundle, so a `node:` import anywhere in the page's code fails the build.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
