@@ -334,7 +334,25 @@ function resolveDevice(d: string | DeviceProfile | undefined, bits: number | nul
   return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, peakIntOps, intPrecision, memoryBandwidth: p.memoryBandwidth, ...(p.memoryHierarchy?.length ? { memoryHierarchy: p.memoryHierarchy } : {}) };
 }
 
+/**
+ * The whole-model cost totals of `analyzeModel` without the rest of the report (layers, roofline,
+ * energy, memory timeline): what `onnxkit optimize` shows before and after. The numbers are those
+ * analyzeModel computes, by the same code; on a large graph this costs a fraction of the full
+ * report and keeps no per-layer objects.
+ */
+export type CostTotals = Pick<AnalysisTotals, 'params' | 'weightParams' | 'macs' | 'macsExpr' | 'flops' | 'flopsExpr' | 'unknownLayers'>;
+
+/** `analyzeModel(model, options).totals`, restricted to CostTotals and computed without the per-layer report. */
+export function analyzeTotals(model: Model, options: Pick<AnalyzeOptions, 'inputShapes' | 'dimValues' | 'maxConstantElements' | 'inference'> = {}): { readonly totals: CostTotals } {
+  return analyze(model, options, true) as { totals: CostTotals };
+}
+
 export function analyzeModel(model: Model, options: AnalyzeOptions = {}): AnalysisReport {
+  return analyze(model, options, false) as AnalysisReport;
+}
+
+/** `totalsOnly`: compute only CostTotals (analyzeTotals) and return `{ totals }`. */
+function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): AnalysisReport | { totals: CostTotals } {
   const bits = options.bits ?? null;
   if (bits !== null && (!Number.isInteger(bits) || bits < 1 || bits > 64)) {
     throw new AnalysisError(`bits must be an integer from 1 to 64, got ${bits}`, { hint: 'e.g. --bits 8 for int8 weights' });
@@ -657,11 +675,9 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   }
 
   nodes.forEach((node, index) => {
-    const name = node.name || `${node.opType}_${index}`;
-    names.push(name);
+    const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
+    if (!totalsOnly) names.push(name);
     const entry: OpCost | undefined = costEntry(node);
-    const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
-    const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
     let unknownList: string[] | undefined;
     let notesList: string[] | undefined;
     const unknown = { push: (m: string) => void (unknownList ??= []).push(m) };
@@ -768,6 +784,10 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       if (!constant) flopsTotal += flops;
     }
     if (macsExpr !== undefined || flopsExpr !== undefined) symbolicLayers++;
+    if (totalsOnly) {
+      if ((macs === null || flops === null) && macsExpr === undefined && flopsExpr === undefined) unknownLayers++;
+      return;
+    }
 
     // Activations (elements): non-constant inputs read, outputs written.
     const shapeOnly = entry?.shapeOnly === true;
@@ -836,6 +856,8 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       energySum.sram += energy.sramJoules!;
       energySum.dram += energy.dramJoules!;
     }
+    const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
+    const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
     const layer: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
       index,
       name,
@@ -869,6 +891,19 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     layers.push(layer);
   });
 
+  if (totalsOnly) {
+    return {
+      totals: {
+        params,
+        weightParams,
+        macs: typeof symbolicMacs === 'number' ? symbolicMacs : null,
+        ...(typeof symbolicMacs === 'string' ? { macsExpr: symbolicMacs } : {}),
+        flops: typeof symbolicFlops === 'number' ? symbolicFlops : null,
+        ...(typeof symbolicFlops === 'string' ? { flopsExpr: symbolicFlops } : {}),
+        unknownLayers,
+      },
+    };
+  }
   const executed = executedRoofline(nodes, layers, device, isConst, bytesOf);
   for (const [i, m] of executed.fusedInto) {
     const named: Partial<Record<OrtLevel, string>> = {};

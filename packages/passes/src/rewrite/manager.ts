@@ -4,9 +4,9 @@
  *
  * - verify: 'off' | 'pass' | 'change' — run `verify()` after each pass or after each change and
  *   throw a PassError naming the pass, the change and the diagnostics. Whatever the mode, the
- *   input is verified first and the output last: the manager never hands back a model that fails
- *   `verify()` (it throws instead; the model was mutated in place, so callers that must keep the
- *   original pass a clone).
+ *   input is verified first and the output last (unless nothing changed since the last check): the
+ *   manager never hands back a model that fails `verify()` (it throws instead; the model was
+ *   mutated in place, so callers that must keep the original pass a clone).
  * - stopAfterChanges: N — the N+1-th change is refused, to bisect a bad rewrite.
  * - disabled: pass names to skip.
  * - Every error is wrapped in a PassError carrying the pass name and the passes that ran before.
@@ -14,7 +14,9 @@
  * - A pass that changed nothing is not rerun until another pass changes the model.
  */
 import { verifyErrors, type Model } from '@onnxkit/graph';
+import type { ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
+import { Facts } from './facts.js';
 import { RewriteSession } from './session.js';
 import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
@@ -37,6 +39,11 @@ export interface PipelineOptions {
   inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
   /** Progress callback after each pass run. */
   onPass?: (run: PassRun) => void;
+  /**
+   * Shape inference of the input model with the same `inputShapes` (e.g. the one a caller's
+   * analysis already computed): the first pass run reads its facts from it instead of inferring again.
+   */
+  inference?: ShapeInference;
 }
 
 /** One execution of one pass. */
@@ -75,6 +82,11 @@ export interface PipelineReport {
   timeMs: number;
   /** Time spent in verify() (input, per pass/change as configured, and the final check). */
   verifyMs: number;
+  /**
+   * Shape inference of the output model, when a pass run computed one after the last change (so a
+   * caller analysing the result need not infer again). Not enumerable: it is not report data.
+   */
+  readonly inference?: ShapeInference;
 }
 
 export class PassManager {
@@ -99,10 +111,15 @@ export class PassManager {
     let stoppedEarly = false;
     const limit = opts.stopAfterChanges;
     let verifyMs = 0;
+    // The change count at the last verify() that passed: the final check is skipped when no change
+    // was made since (every mutation is counted: RewriteSession.apply/mutate, checked by the
+    // modified === changes > 0 contract).
+    let verifiedAt = -1;
     const timedVerify = (m: Model) => {
       const t = performance.now();
       const d = verifyErrors(m);
       verifyMs += performance.now() - t;
+      if (d.length === 0) verifiedAt = totalChanges;
       return d;
     };
 
@@ -123,6 +140,7 @@ export class PassManager {
     const seenAt = new Map<RewritePass, number>();
     // Facts and graph lists carried from one pass run to the next while nothing changes.
     const shared: SharedModelState = {};
+    if (opts.inference) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
     let iteration = 0;
     let converged = false;
     while (iteration < maxIterations && !stoppedEarly) {
@@ -202,7 +220,7 @@ export class PassManager {
       }
     }
 
-    const finalDiags = timedVerify(model);
+    const finalDiags = verifiedAt === totalChanges ? [] : timedVerify(model);
     if (finalDiags.length > 0) {
       throw new PassError(`the pipeline produced an invalid model: ${formatDiagnostics(finalDiags)}`, {
         pass: ranBefore[ranBefore.length - 1] ?? '(none)',
@@ -212,7 +230,7 @@ export class PassManager {
       });
     }
 
-    return {
+    const report: PipelineReport = {
       pipeline: pipeline.map((p) => p.name),
       disabled: this.passes.filter((p) => disabled.has(p.name)).map((p) => p.name),
       runs,
@@ -224,6 +242,10 @@ export class PassManager {
       timeMs: performance.now() - t0,
       verifyMs,
     };
+    // shared.facts is emptied on every change, so facts still there were inferred on the output model.
+    const finalInference = (shared.facts as Facts | undefined)?.inference;
+    if (finalInference) Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    return report;
   }
 }
 
