@@ -3,10 +3,14 @@
  * `PassManager(steps, early_stop)` and tract's optimizer loop).
  *
  * - verify: 'off' | 'pass' | 'change' — run `verify()` after each pass or after each change and
- *   throw a PassError naming the pass, the change and the diagnostics. Whatever the mode, the
- *   input is verified first and the output last (unless nothing changed since the last check): the
- *   manager never hands back a model that fails `verify()` (it throws instead; the model was
- *   mutated in place, so callers that must keep the original pass a clone).
+ *   throw a PassError naming the pass, the change and the diagnostics. In 'pass' mode a pass whose
+ *   every change was a patch applied by RewriteSession.apply (which validates a rewrite before
+ *   making it, rewires through the IR's use-keeping primitives and restores topological order) is
+ *   not followed by a whole-model verify() of its own: the next check (after a pass that changed
+ *   the model some other way, or the final one) covers it and names it. Whatever the mode, the
+ *   input is verified first and the output last: the manager never hands back a model that fails
+ *   `verify()` (it throws instead; the model was mutated in place, so callers that must keep the
+ *   original pass a clone).
  * - stopAfterChanges: N — the N+1-th change is refused, to bisect a bad rewrite.
  * - disabled: pass names to skip.
  * - Every error is wrapped in a PassError carrying the pass name and the passes that ran before.
@@ -82,6 +86,8 @@ export interface PipelineReport {
   timeMs: number;
   /** Time spent in verify() (input, per pass/change as configured, and the final check). */
   verifyMs: number;
+  /** How many times verify() ran on the whole model. */
+  verifications: number;
   /**
    * Shape inference of the output model, when a pass run computed one after the last change (so a
    * caller analysing the result need not infer again). Not enumerable: it is not report data.
@@ -111,17 +117,18 @@ export class PassManager {
     let stoppedEarly = false;
     const limit = opts.stopAfterChanges;
     let verifyMs = 0;
-    // The change count at the last verify() that passed: the final check is skipped when no change
-    // was made since (every mutation is counted: RewriteSession.apply/mutate, checked by the
-    // modified === changes > 0 contract).
-    let verifiedAt = -1;
     const timedVerify = (m: Model) => {
       const t = performance.now();
       const d = verifyErrors(m);
       verifyMs += performance.now() - t;
-      if (d.length === 0) verifiedAt = totalChanges;
+      verifications++;
+      if (d.length === 0) deferred.length = 0;
       return d;
     };
+    // 'pass' mode: passes whose changes were all validated patches, not yet followed by a verify().
+    const deferred: string[] = [];
+    let verifications = 0;
+    let unvalidatedInRun = false;
 
     const inputDiags = timedVerify(model);
     if (inputDiags.length > 0) {
@@ -155,8 +162,9 @@ export class PassManager {
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
           shared,
-          afterChange: (m: Model, record: ChangeRecord) => {
+          afterChange: (m: Model, record: ChangeRecord, validated?: boolean) => {
             totalChanges++;
+            if (validated !== true) unvalidatedInRun = true;
             shared.facts = undefined;
             shared.graphs = undefined;
             shared.opIndex = undefined;
@@ -174,6 +182,7 @@ export class PassManager {
             }
           },
         };
+        unvalidatedInRun = false;
         let result: PassResult;
         try {
           result = await pass.run(model, ctx);
@@ -189,11 +198,16 @@ export class PassManager {
             hint: 'this is a bug in the pass; disable it and report the model',
           });
         }
-        if (verifyMode !== 'off' && result.modified) {
+        if (verifyMode === 'pass' && result.modified && !unvalidatedInRun) {
+          // Every change went through RewriteSession.apply, which validated the rewrite before
+          // making it (see the header): the whole-model check is deferred to the next one.
+          deferred.push(label);
+        } else if (verifyMode !== 'off' && result.modified) {
           const diags = timedVerify(model);
           if (diags.length > 0) {
             const last = result.log[result.log.length - 1];
-            throw new PassError(`left an invalid model after ${result.changes} change(s): ${formatDiagnostics(diags)}`, {
+            const also = deferred.length > 0 ? ` (or an earlier pass since the last check: ${deferred.join(', ')}; --verify-each change names the change)` : '';
+            throw new PassError(`left an invalid model after ${result.changes} change(s)${also}: ${formatDiagnostics(diags)}`, {
               pass: pass.name,
               ranBefore: [...ranBefore],
               ...(last ? { change: last } : {}),
@@ -220,10 +234,12 @@ export class PassManager {
       }
     }
 
-    const finalDiags = verifiedAt === totalChanges ? [] : timedVerify(model);
+    const suspects = [...deferred];
+    const finalDiags = timedVerify(model);
     if (finalDiags.length > 0) {
-      throw new PassError(`the pipeline produced an invalid model: ${formatDiagnostics(finalDiags)}`, {
-        pass: ranBefore[ranBefore.length - 1] ?? '(none)',
+      const by = suspects.length > 0 ? ` (changed since the last check by ${suspects.join(', ')}; --verify-each change names the change)` : '';
+      throw new PassError(`the pipeline produced an invalid model${by}: ${formatDiagnostics(finalDiags)}`, {
+        pass: suspects.length === 1 ? suspects[0]!.replace(/#\d+$/, '') : (ranBefore[ranBefore.length - 1] ?? '(none)'),
         ranBefore: [...ranBefore],
         diagnostics: finalDiags,
         code: 'PASS_INVALID_RESULT',
@@ -241,6 +257,7 @@ export class PassManager {
       totalChanges,
       timeMs: performance.now() - t0,
       verifyMs,
+      verifications,
     };
     // shared.facts is emptied on every change, so facts still there were inferred on the output model.
     const finalInference = (shared.facts as Facts | undefined)?.inference;

@@ -237,7 +237,7 @@ export class RewriteSession<R extends string = string> {
     };
     this.nodesAdded += added.length;
     this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
-    this.#commit(record);
+    this.#commit(record, true);
     return { ok: true, record };
   }
 
@@ -260,7 +260,7 @@ export class RewriteSession<R extends string = string> {
     };
     this.nodesAdded += record.added.length;
     this.nodesRemoved += record.removed.length;
-    this.#commit(record);
+    this.#commit(record, false);
     return true;
   }
 
@@ -289,11 +289,12 @@ export class RewriteSession<R extends string = string> {
     };
   }
 
-  #commit(record: ChangeRecord): void {
+  /** `validated`: the change is a patch `apply` checked before making it (see PassContext.afterChange). */
+  #commit(record: ChangeRecord, validated: boolean): void {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     this.log.push(record);
-    this.ctx.afterChange(this.model, record);
+    this.ctx.afterChange(this.model, record, validated);
   }
 
   #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
