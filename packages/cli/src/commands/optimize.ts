@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { cloneModel, type Model } from '@onnxkit/graph';
-import { analyzeModel, explainJson, formatPartial, resolvePipeline, runPipeline, type AnalysisReport, type PipelineReport } from '@onnxkit/passes';
+import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
 import { formatExplainGrouped } from '../explain.js';
@@ -37,7 +37,7 @@ export function opHistogram(m: Model): Record<string, number> {
   return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-export function side(m: Model, a: AnalysisReport, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
+export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
   const t = a.totals;
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
@@ -70,7 +70,9 @@ export default async function optimize(input: string, positionalOutput: string |
 
   const inputShapes = options?.inputShapes;
   step = progress.step('analyze (before)');
-  const before = analyzeModel(model, inputShapes ? { inputShapes } : {});
+  // One shape inference of the input serves the table and the pipeline's first passes.
+  let inferenceBefore: ShapeInference | undefined = inferShapes(model, inputShapes ? { inputShapes } : {});
+  const before = analyzeTotals(model, { ...(inputShapes ? { inputShapes } : {}), inference: inferenceBefore });
   const beforeHist = opHistogram(model);
   const beforeNodes = model.graph.nodeCount;
   step.done();
@@ -81,12 +83,14 @@ export default async function optimize(input: string, positionalOutput: string |
   step = progress.step(`optimize (${names.join(', ')})`);
   const report = await runPipeline(model, names, {
     ...options,
+    inference: inferenceBefore,
     onPass: (run) => step.update(undefined, `${run.pass} (sweep ${run.iteration})`),
   });
+  inferenceBefore = undefined; // stale once the pipeline changed the model: let it be collected
   step.done(`${fmtInt(report.totalChanges)} changes in ${report.iterations} sweep${report.iterations === 1 ? '' : 's'}`);
 
   step = progress.step('analyze (after)');
-  const after = analyzeModel(model, inputShapes ? { inputShapes } : {});
+  const after = analyzeTotals(model, { ...(inputShapes ? { inputShapes } : {}), ...(report.inference ? { inference: report.inference } : {}) });
   step.done();
 
   step = progress.step(`write ${output === STDIO ? '(stdout)' : output}`);

@@ -334,7 +334,25 @@ function resolveDevice(d: string | DeviceProfile | undefined, bits: number | nul
   return { id: p.id, version: p.version, title: p.title, source: p.source, precision, peakFlops: peak, peakIntOps, intPrecision, memoryBandwidth: p.memoryBandwidth, ...(p.memoryHierarchy?.length ? { memoryHierarchy: p.memoryHierarchy } : {}) };
 }
 
+/**
+ * The whole-model cost totals of `analyzeModel` without the rest of the report (layers, roofline,
+ * energy, memory timeline): what `onnxkit optimize` shows before and after. The numbers are those
+ * analyzeModel computes, by the same code; on a large graph this costs a fraction of the full
+ * report and keeps no per-layer objects.
+ */
+export type CostTotals = Pick<AnalysisTotals, 'params' | 'weightParams' | 'macs' | 'macsExpr' | 'flops' | 'flopsExpr' | 'unknownLayers'>;
+
+/** `analyzeModel(model, options).totals`, restricted to CostTotals and computed without the per-layer report. */
+export function analyzeTotals(model: Model, options: Pick<AnalyzeOptions, 'inputShapes' | 'dimValues' | 'maxConstantElements' | 'inference'> = {}): { readonly totals: CostTotals } {
+  return analyze(model, options, true) as { totals: CostTotals };
+}
+
 export function analyzeModel(model: Model, options: AnalyzeOptions = {}): AnalysisReport {
+  return analyze(model, options, false) as AnalysisReport;
+}
+
+/** `totalsOnly`: compute only CostTotals (analyzeTotals) and return `{ totals }`. */
+function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): AnalysisReport | { totals: CostTotals } {
   const bits = options.bits ?? null;
   if (bits !== null && (!Number.isInteger(bits) || bits < 1 || bits > 64)) {
     throw new AnalysisError(`bits must be an integer from 1 to 64, got ${bits}`, { hint: 'e.g. --bits 8 for int8 weights' });
@@ -656,69 +674,65 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     symbolicAct = inf.algebra.add(symbolicAct, elementsDim(v));
   }
 
+  /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
+  const layer = new LayerSums();
+  const count = (node: Node, slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(node.inputs[slot], kind);
+  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
+    if (!v) return;
+    if (kind !== 'buffer') {
+      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
+      let cur: Value | undefined = v;
+      for (let hops = 0; cur && hops < 16; hops++) {
+        const p: Node | null | undefined = cur.producer;
+        if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
+        if (p.opType === 'DequantizeLinear') {
+          countValue(p.inputs[1], 'buffer');
+          countValue(p.inputs[2], 'buffer');
+        }
+        cur = p.inputs[0] ?? undefined;
+      }
+    }
+    const src = traceWeight(v);
+    if (!src || !learnableDtype(src.tensor)) return;
+    const n = src.tensor.size;
+    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : src.tensor.byteLength;
+    layer.weightBytes += b;
+    if (kind === 'buffer') layer.buffers += n;
+    else {
+      layer.params += n;
+      if (kind === 'weight') layer.weights += n;
+    }
+    if (seen.has(src.key)) {
+      layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
+      return;
+    }
+    seen.set(src.key, kind);
+    modelSizeBytes += src.tensor.byteLength;
+    if (kind === 'buffer') bufferParams += n;
+    else {
+      params += n;
+      if (kind === 'weight') weightParams += n;
+    }
+  };
+
   nodes.forEach((node, index) => {
-    const name = node.name || `${node.opType}_${index}`;
-    names.push(name);
+    const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
+    if (!totalsOnly) names.push(name);
     const entry: OpCost | undefined = costEntry(node);
-    const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
-    const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
-    let unknownList: string[] | undefined;
-    let notesList: string[] | undefined;
-    const unknown = { push: (m: string) => void (unknownList ??= []).push(m) };
-    const notes = { push: (m: string) => void (notesList ??= []).push(m) };
+    layer.reset();
+    const unknown = layer.unknown;
+    const notes = layer.notes;
     const constant = node.outputs.length > 0 && node.outputs.every((v) => v.name === '' || isConst(v));
 
     // Parameters: the slots the table names, traced to stored tensors; shared tensors once.
-    let lParams = 0;
-    let lWeights = 0;
-    let lBuffers = 0;
-    let weightBytes = 0;
-    const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(node.inputs[slot], kind);
-    const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
-      if (!v) return;
-      if (kind !== 'buffer') {
-        // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
-        let cur: Value | undefined = v;
-        for (let hops = 0; cur && hops < 16; hops++) {
-          const p: Node | null | undefined = cur.producer;
-          if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
-          if (p.opType === 'DequantizeLinear') {
-            countValue(p.inputs[1], 'buffer');
-            countValue(p.inputs[2], 'buffer');
-          }
-          cur = p.inputs[0] ?? undefined;
-        }
-      }
-      const src = traceWeight(v);
-      if (!src || !learnableDtype(src.tensor)) return;
-      const n = src.tensor.size;
-      const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : src.tensor.byteLength;
-      weightBytes += b;
-      if (kind === 'buffer') lBuffers += n;
-      else {
-        lParams += n;
-        if (kind === 'weight') lWeights += n;
-      }
-      if (seen.has(src.key)) {
-        notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
-        return;
-      }
-      seen.set(src.key, kind);
-      modelSizeBytes += src.tensor.byteLength;
-      if (kind === 'buffer') bufferParams += n;
-      else {
-        params += n;
-        if (kind === 'weight') weightParams += n;
-      }
-    };
     if (entry && !constant) {
-      for (const s of entry.weights ?? []) count(s, 'weight');
-      for (const s of entry.biases ?? []) count(s, 'bias');
-      for (const s of entry.buffers ?? []) count(s, 'buffer');
+      for (const s of entry.weights ?? []) count(node, s, 'weight');
+      for (const s of entry.biases ?? []) count(node, s, 'bias');
+      for (const s of entry.buffers ?? []) count(node, s, 'buffer');
       if (entry.constOperandsLearnable) {
         node.inputs.forEach((v, i) => {
           const t = v ? traceWeight(v)?.tensor : undefined;
-          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
+          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(node, i, 'bias');
         });
       }
     }
@@ -768,6 +782,10 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       if (!constant) flopsTotal += flops;
     }
     if (macsExpr !== undefined || flopsExpr !== undefined) symbolicLayers++;
+    if (totalsOnly) {
+      if ((macs === null || flops === null) && macsExpr === undefined && flopsExpr === undefined) unknownLayers++;
+      return;
+    }
 
     // Activations (elements): non-constant inputs read, outputs written.
     const shapeOnly = entry?.shapeOnly === true;
@@ -796,7 +814,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
     let bound: Bound | null = null;
     let intensity: number | null = null;
     if (flops !== null && intOps !== null && bytesIn !== null && bytesOut !== null) {
-      const moved = bytesIn + bytesOut + (constant ? 0 : weightBytes);
+      const moved = bytesIn + bytesOut + (constant ? 0 : layer.weightBytes);
       // Integer layers at the int8 peak, float work at the float peak.
       const tc = flops / device.peakFlops + intOps / device.peakIntOps;
       const tm = moved / bandwidthFor(device, moved);
@@ -828,7 +846,7 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
 
     const energy = constant
       ? { joules: 0, computeJoules: 0, sramJoules: 0, dramJoules: 0 }
-      : layerEnergy(energyTable, macs, flops === null || intOps === null ? null : flops + intOps, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + weightBytes);
+      : layerEnergy(energyTable, macs, flops === null || intOps === null ? null : flops + intOps, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + layer.weightBytes);
     if (energy.joules === null) energySum.unknown++;
     else {
       energySum.joules += energy.joules;
@@ -836,39 +854,54 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
       energySum.sram += energy.sramJoules!;
       energySum.dram += energy.dramJoules!;
     }
-    const layer: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
+    const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
+    const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
+    const report: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
       index,
       name,
       opType: node.opType,
       domain: node.domain,
       inputShapes,
       outputShape: outputShapes[0] ?? null,
-      params: lParams,
-      weightParams: lWeights,
-      bufferParams: lBuffers,
+      params: layer.params,
+      weightParams: layer.weights,
+      bufferParams: layer.buffers,
       macs,
       flops,
       intOps,
       activations: { input: actIn, output: actOut },
-      bytes: { weights: constant ? 0 : weightBytes, input: bytesIn, output: bytesOut },
+      bytes: { weights: constant ? 0 : layer.weightBytes, input: bytesIn, output: bytesOut },
       arithmeticIntensity: intensity,
       latency,
       energy,
       bound,
     };
-    if (!node.name) layer.unnamed = true;
-    if (outputShapes.length > 1) layer.outputShapes = outputShapes;
-    if (macsExpr !== undefined) layer.macsExpr = macsExpr;
-    if (flopsExpr !== undefined) layer.flopsExpr = flopsExpr;
-    if (intOpsExpr !== undefined) layer.intOpsExpr = intOpsExpr;
-    if (inPlace) layer.inPlace = true;
-    if (alias) layer.alias = true;
-    if (constant) layer.constant = true;
-    if (unknownList) layer.unknown = unknownList;
-    if (notesList) layer.notes = notesList;
-    layers.push(layer);
+    if (!node.name) report.unnamed = true;
+    if (outputShapes.length > 1) report.outputShapes = outputShapes;
+    if (macsExpr !== undefined) report.macsExpr = macsExpr;
+    if (flopsExpr !== undefined) report.flopsExpr = flopsExpr;
+    if (intOpsExpr !== undefined) report.intOpsExpr = intOpsExpr;
+    if (inPlace) report.inPlace = true;
+    if (alias) report.alias = true;
+    if (constant) report.constant = true;
+    if (layer.unknownList) report.unknown = layer.unknownList;
+    if (layer.notesList) report.notes = layer.notesList;
+    layers.push(report);
   });
 
+  if (totalsOnly) {
+    return {
+      totals: {
+        params,
+        weightParams,
+        macs: typeof symbolicMacs === 'number' ? symbolicMacs : null,
+        ...(typeof symbolicMacs === 'string' ? { macsExpr: symbolicMacs } : {}),
+        flops: typeof symbolicFlops === 'number' ? symbolicFlops : null,
+        ...(typeof symbolicFlops === 'string' ? { flopsExpr: symbolicFlops } : {}),
+        unknownLayers,
+      },
+    };
+  }
   const executed = executedRoofline(nodes, layers, device, isConst, bytesOf);
   for (const [i, m] of executed.fusedInto) {
     const named: Partial<Record<OrtLevel, string>> = {};
@@ -1092,6 +1125,26 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 function isTrainingBN(n: Node): boolean {
   if (n.getInt('training_mode', 0) === 1) return true;
   return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
+}
+
+/** What the parameter count and the reasons of one layer accumulate; one instance serves every node. */
+class LayerSums {
+  params = 0;
+  weights = 0;
+  buffers = 0;
+  weightBytes = 0;
+  unknownList: string[] | undefined;
+  notesList: string[] | undefined;
+  readonly unknown = { push: (m: string): void => void (this.unknownList ??= []).push(m) };
+  readonly notes = { push: (m: string): void => void (this.notesList ??= []).push(m) };
+  reset(): void {
+    this.params = 0;
+    this.weights = 0;
+    this.buffers = 0;
+    this.weightBytes = 0;
+    this.unknownList = undefined;
+    this.notesList = undefined;
+  }
 }
 
 /** The CostContext of one layer (a class: no per-layer closures for a million-node graph). */

@@ -7,6 +7,8 @@ export { COST_TABLE, CONVENTION, type OpCost, type CostContext, type Count } fro
 export { DEVICES, DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile, type PeakFlops } from './devices.js';
 export {
   analyzeModel,
+  analyzeTotals,
+  type CostTotals,
   ANALYSIS_SCHEMA_VERSION,
   type AnalyzeOptions,
   type AnalysisReport,

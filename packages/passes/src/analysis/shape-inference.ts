@@ -357,6 +357,8 @@ class Engine {
   /** Computes constant outputs with the TypeScript kernels, within the size budget. */
   #evaluate(node: Node, ctx: Ctx): void {
     if (!node.isOnnxDomain || lookup(SUPPORTED_KERNELS, node.opType) === undefined) return;
+    // Most nodes read an activation: find out before allocating anything.
+    for (const v of node.inputs) if (v !== null && this.facts.get(v)?.value === undefined) return;
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
     for (const v of node.inputs) {

@@ -355,6 +355,15 @@ function zeroSignExact(t: Tensor, negative: boolean): boolean {
   return true;
 }
 
+/** allEqual(t, 0 | 1), remembered per tensor (tensors are immutable; one constant often feeds many nodes). */
+const UNIT_SEEN: readonly [WeakMap<Tensor, boolean>, WeakMap<Tensor, boolean>] = [new WeakMap(), new WeakMap()];
+function isUnit(t: Tensor, value: number): boolean {
+  const seen = UNIT_SEEN[value === 0 ? 0 : 1];
+  let r = seen.get(t);
+  if (r === undefined) seen.set(t, (r = allEqual(t, value)));
+  return r;
+}
+
 function unitOp(s: RewriteSession, n: Node): Verdict {
   const unit = lookup(UNIT, n.opType);
   if (unit === undefined) return null;
@@ -367,7 +376,7 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
   for (const [x, c] of candidates) {
     const t = s.facts.constOf(c);
     if (!t) continue;
-    if (!allEqual(t, unit.value)) continue;
+    if (!isUnit(t, unit.value)) continue;
     // Signed zeros (issue 13): x + (+0) turns −0 into +0 and x − (−0) likewise (then 1/x flips
     // from −inf to +inf), so for floats only Add(x, −0) and Sub(x, +0) are the identity.
     if (unit.value === 0 && dataTypeInfo(t.dtype).kind === 'float' && !zeroSignExact(t, n.opType === 'Add')) {

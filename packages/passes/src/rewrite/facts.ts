@@ -20,9 +20,16 @@ export class Facts {
   /** Why inference is unavailable (for explain output), when it is. */
   inferenceError: string | undefined;
 
-  constructor(model: Model, inputShapes?: Readonly<Record<string, readonly (number | string)[]>>) {
+  /** `inference`: one already computed for this model with the same input shapes (reused, not recomputed). */
+  constructor(model: Model, inputShapes?: Readonly<Record<string, readonly (number | string)[]>>, inference?: ShapeInference) {
     this.#model = model;
     this.#inputShapes = inputShapes ? { ...inputShapes } : undefined;
+    if (inference) this.#inference = inference;
+  }
+
+  /** The shape inference these facts were read from, if it has been computed (and succeeded). */
+  get inference(): ShapeInference | undefined {
+    return this.#inference ?? undefined;
   }
 
   #infer(): ShapeInference | null {

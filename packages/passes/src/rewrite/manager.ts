@@ -3,7 +3,11 @@
  * `PassManager(steps, early_stop)` and tract's optimizer loop).
  *
  * - verify: 'off' | 'pass' | 'change' — run `verify()` after each pass or after each change and
- *   throw a PassError naming the pass, the change and the diagnostics. Whatever the mode, the
+ *   throw a PassError naming the pass, the change and the diagnostics. In 'pass' mode a pass whose
+ *   every change was a patch applied by RewriteSession.apply (which validates a rewrite before
+ *   making it, rewires through the IR's use-keeping primitives and restores topological order) is
+ *   not followed by a whole-model verify() of its own: the next check (after a pass that changed
+ *   the model some other way, or the final one) covers it and names it. Whatever the mode, the
  *   input is verified first and the output last: the manager never hands back a model that fails
  *   `verify()` (it throws instead; the model was mutated in place, so callers that must keep the
  *   original pass a clone).
@@ -14,7 +18,9 @@
  * - A pass that changed nothing is not rerun until another pass changes the model.
  */
 import { verifyErrors, type Model } from '@onnxkit/graph';
+import type { ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
+import { Facts } from './facts.js';
 import { RewriteSession } from './session.js';
 import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
@@ -37,6 +43,11 @@ export interface PipelineOptions {
   inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
   /** Progress callback after each pass run. */
   onPass?: (run: PassRun) => void;
+  /**
+   * Shape inference of the input model with the same `inputShapes` (e.g. the one a caller's
+   * analysis already computed): the first pass run reads its facts from it instead of inferring again.
+   */
+  inference?: ShapeInference;
 }
 
 /** One execution of one pass. */
@@ -75,6 +86,13 @@ export interface PipelineReport {
   timeMs: number;
   /** Time spent in verify() (input, per pass/change as configured, and the final check). */
   verifyMs: number;
+  /** How many times verify() ran on the whole model. */
+  verifications: number;
+  /**
+   * Shape inference of the output model, when a pass run computed one after the last change (so a
+   * caller analysing the result need not infer again). Not enumerable: it is not report data.
+   */
+  readonly inference?: ShapeInference;
 }
 
 export class PassManager {
@@ -103,8 +121,14 @@ export class PassManager {
       const t = performance.now();
       const d = verifyErrors(m);
       verifyMs += performance.now() - t;
+      verifications++;
+      if (d.length === 0) deferred.length = 0;
       return d;
     };
+    // 'pass' mode: passes whose changes were all validated patches, not yet followed by a verify().
+    const deferred: string[] = [];
+    let verifications = 0;
+    let unvalidatedInRun = false;
 
     const inputDiags = timedVerify(model);
     if (inputDiags.length > 0) {
@@ -123,6 +147,7 @@ export class PassManager {
     const seenAt = new Map<RewritePass, number>();
     // Facts and graph lists carried from one pass run to the next while nothing changes.
     const shared: SharedModelState = {};
+    if (opts.inference) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
     let iteration = 0;
     let converged = false;
     while (iteration < maxIterations && !stoppedEarly) {
@@ -137,8 +162,9 @@ export class PassManager {
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
           shared,
-          afterChange: (m: Model, record: ChangeRecord) => {
+          afterChange: (m: Model, record: ChangeRecord, validated?: boolean) => {
             totalChanges++;
+            if (validated !== true) unvalidatedInRun = true;
             shared.facts = undefined;
             shared.graphs = undefined;
             shared.opIndex = undefined;
@@ -156,6 +182,7 @@ export class PassManager {
             }
           },
         };
+        unvalidatedInRun = false;
         let result: PassResult;
         try {
           result = await pass.run(model, ctx);
@@ -171,11 +198,16 @@ export class PassManager {
             hint: 'this is a bug in the pass; disable it and report the model',
           });
         }
-        if (verifyMode !== 'off' && result.modified) {
+        if (verifyMode === 'pass' && result.modified && !unvalidatedInRun) {
+          // Every change went through RewriteSession.apply, which validated the rewrite before
+          // making it (see the header): the whole-model check is deferred to the next one.
+          deferred.push(label);
+        } else if (verifyMode !== 'off' && result.modified) {
           const diags = timedVerify(model);
           if (diags.length > 0) {
             const last = result.log[result.log.length - 1];
-            throw new PassError(`left an invalid model after ${result.changes} change(s): ${formatDiagnostics(diags)}`, {
+            const also = deferred.length > 0 ? ` (or an earlier pass since the last check: ${deferred.join(', ')}; --verify-each change names the change)` : '';
+            throw new PassError(`left an invalid model after ${result.changes} change(s)${also}: ${formatDiagnostics(diags)}`, {
               pass: pass.name,
               ranBefore: [...ranBefore],
               ...(last ? { change: last } : {}),
@@ -202,17 +234,19 @@ export class PassManager {
       }
     }
 
+    const suspects = [...deferred];
     const finalDiags = timedVerify(model);
     if (finalDiags.length > 0) {
-      throw new PassError(`the pipeline produced an invalid model: ${formatDiagnostics(finalDiags)}`, {
-        pass: ranBefore[ranBefore.length - 1] ?? '(none)',
+      const by = suspects.length > 0 ? ` (changed since the last check by ${suspects.join(', ')}; --verify-each change names the change)` : '';
+      throw new PassError(`the pipeline produced an invalid model${by}: ${formatDiagnostics(finalDiags)}`, {
+        pass: suspects.length === 1 ? suspects[0]!.replace(/#\d+$/, '') : (ranBefore[ranBefore.length - 1] ?? '(none)'),
         ranBefore: [...ranBefore],
         diagnostics: finalDiags,
         code: 'PASS_INVALID_RESULT',
       });
     }
 
-    return {
+    const report: PipelineReport = {
       pipeline: pipeline.map((p) => p.name),
       disabled: this.passes.filter((p) => disabled.has(p.name)).map((p) => p.name),
       runs,
@@ -223,7 +257,12 @@ export class PassManager {
       totalChanges,
       timeMs: performance.now() - t0,
       verifyMs,
+      verifications,
     };
+    // shared.facts is emptied on every change, so facts still there were inferred on the output model.
+    const finalInference = (shared.facts as Facts | undefined)?.inference;
+    if (finalInference) Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    return report;
   }
 }
 

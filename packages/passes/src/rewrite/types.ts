@@ -86,8 +86,12 @@ export interface PassContext {
   readonly inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
   /** Asked before each change; false means "stop changing" (stopAfterChanges reached). */
   mayChange(): boolean;
-  /** Called after each applied change (the manager verifies the model here in 'change' mode). */
-  afterChange(model: Model, record: ChangeRecord): void;
+  /**
+   * Called after each applied change (the manager verifies the model here in 'change' mode).
+   * `validated` is true for a patch RewriteSession.apply validated before making it; a change made
+   * any other way (`mutate`, a hand-written pass) leaves it unset and is verified after its pass.
+   */
+  afterChange(model: Model, record: ChangeRecord, validated?: boolean): void;
   /**
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs

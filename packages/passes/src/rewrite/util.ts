@@ -135,10 +135,13 @@ export function allEqual(t: Tensor, x: number): boolean {
     for (const v of t.toArray() as BigInt64Array) if (v !== b) return false;
     return true;
   }
-  const f = t.toFloat64();
-  for (let i = 0; i < f.length; i++) if (f[i] !== x) return false;
+  // Types whose storage elements are their values: read them in place (no float64 copy).
+  const a = DIRECT_NUMERIC.has(t.dtype) ? (t.toArray() as Float32Array) : t.toFloat64();
+  for (let i = 0; i < a.length; i++) if (a[i] !== x) return false;
   return true;
 }
+
+const DIRECT_NUMERIC: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.INT8, DataType.INT16, DataType.INT32, DataType.UINT8, DataType.UINT16, DataType.UINT32]);
 
 /**
  * The attribute names an op's rewrite understands. A node carrying any other attribute is left

@@ -5,6 +5,8 @@ import {
   PassError,
   PassManager,
   definePass,
+  defineRule,
+  defineRulePass,
   explainJson,
   formatExplain,
   getPass,
@@ -90,6 +92,54 @@ describe('PassManager', () => {
     expect(err.message).toMatch(/breaker/);
     expect(err.message).toMatch(/I4-topological-order|I12|I1/);
     expect(err.change?.rule).toBe('break');
+  });
+
+  it("verify 'pass': passes whose changes are all validated patches share one whole-model check; a change made another way is checked after its pass", async () => {
+    // eliminate-identity changes only through RewriteSession.apply: input + output checks only.
+    const r1 = await runPipeline(chain(), ['eliminate-identity']);
+    expect(r1.totalChanges).toBe(3);
+    expect(r1.verifications).toBe(2);
+    // eliminate-dead-code removes a node through mutate: checked after its pass, then the output.
+    const r2 = await runPipeline(chain(), ['eliminate-identity', 'eliminate-dead-code']);
+    expect(r2.verifications).toBe(3);
+    // 'change' mode still checks after every change.
+    const r3 = await runPipeline(chain(), ['eliminate-identity'], { verify: 'change' });
+    expect(r3.verifications).toBe(1 + 3 + 1 + 1); // input, each change, after the pass, output
+  });
+
+  it("verify 'pass': a deferred check that fails names the patch-only pass that changed the model since the last one", async () => {
+    // A rule that breaks the graph behind the primitive's back and then reports an (empty) patch.
+    const sneaky = defineRulePass({
+      name: 'sneaky',
+      description: 'test pass whose rule corrupts the graph before returning a patch',
+      exact: true,
+      rules: [
+        defineRule({
+          name: 'sneaky',
+          anchor: 'Relu',
+          reasons: [],
+          match: (n) => (n.name === 'relu' ? n : undefined),
+          rewrite: (relu, ctx) => {
+            const producer = relu.inputs[0]!.producer;
+            if (producer?.graph !== ctx.graph) return undefined;
+            ctx.graph.remove(producer); // not safe: Relu still reads its output
+            return { remove: [], replace: [], description: 'nothing, officially' };
+          },
+        }),
+      ],
+    });
+    // Alone: the final check fails and names it.
+    const err = (await new PassManager([sneaky], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.code).toBe('PASS_INVALID_RESULT');
+    expect(err.pass).toBe('sneaky');
+    expect(err.message).toMatch(/changed since the last check by sneaky;/);
+    expect(err.diagnostics.length).toBeGreaterThan(0);
+    // Followed by a pass that changes the model through mutate: that pass's check fails and names both.
+    const err2 = (await new PassManager([sneaky, getPass('eliminate-dead-code')], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
+    expect(err2).toBeInstanceOf(PassError);
+    expect(err2.pass).toBe('eliminate-dead-code');
+    expect(err2.message).toMatch(/or an earlier pass since the last check: sneaky;/);
   });
 
   it("verify 'change' names the exact change", async () => {
