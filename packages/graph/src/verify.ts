@@ -54,14 +54,14 @@ interface Scope {
   readonly graph: Graph;
   /** Values defined in this graph, and their definition position (-1 = before all nodes). */
   readonly defined: Map<Value, number>;
-  readonly names: Set<string>;
+  /** Whether a value of this graph has `name` (built on first use: only the shadowing check asks). */
+  hasName(name: string): boolean;
   /** Seen from a subgraph: only values defined before this position are visible. */
   readonly limit: number;
 }
 
 function scopeOf(g: Graph, _outer: Scope[]): Scope {
   const defined = new Map<Value, number>();
-  const names = new Set<string>();
   for (const v of g.inputs) defined.set(v, -1);
   for (const v of g.initializers.values()) defined.set(v, -1);
   for (const v of g.sparseInitializers.values()) defined.set(v, -1);
@@ -70,8 +70,15 @@ function scopeOf(g: Graph, _outer: Scope[]): Scope {
     for (const o of n.outputs) defined.set(o, i);
     i++;
   }
-  for (const v of defined.keys()) if (v.name) names.add(v.name);
-  return { graph: g, defined, names, limit: Infinity };
+  let names: Set<string> | undefined;
+  const hasName = (name: string): boolean => {
+    if (names === undefined) {
+      names = new Set<string>();
+      for (const v of defined.keys()) if (v.name) names.add(v.name);
+    }
+    return names.has(name);
+  };
+  return { graph: g, defined, hasName, limit: Infinity };
 }
 
 class Verifier {
@@ -93,18 +100,20 @@ class Verifier {
     const scope = scopeOf(g, outer);
     const seenNames = new Map<string, Value>();
 
-    const define = (v: Value, what: string): void => {
+    /** `what`: the kind of definition, or the node whose output `v` is. */
+    const define = (v: Value, what: string | Node): void => {
       if (v.name === '') return;
       const prev = seenNames.get(v.name);
       if (prev !== undefined && prev !== v) {
         // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
         // different Value under the same name breaks SSA.
-        this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${what})`, { graph: g, value: v });
+        const kind = typeof what === 'string' ? what : `output of ${what.describe()}`;
+        this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${kind})`, { graph: g, value: v });
       }
       seenNames.set(v.name, v);
       if (this.options.checkShadowing) {
         for (const s of outer) {
-          if (s.names.has(v.name)) {
+          if (s.hasName(v.name)) {
             this.report('warning', 'I5-unique-names', `'${v.name}' in graph '${g.name}' shadows a name of graph '${s.graph.name}'`, { graph: g, value: v });
           }
         }
@@ -129,24 +138,29 @@ class Verifier {
     let index = 0;
     for (const n of g) {
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
-      n.inputs.forEach((v, i) => {
-        if (v === null) return;
+      const inputs = n.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const v = inputs[i];
+        if (v === null || v === undefined) continue;
         if (!v.hasUse(n, i)) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
         this.visible(v, g, scope, outer, index, n);
-      });
-      n.outputs.forEach((o, k) => {
+      }
+      const outputs = n.outputs;
+      for (let k = 0; k < outputs.length; k++) {
+        const o = outputs[k]!;
         if (o.producer !== n || o.index !== k) {
           this.report('error', 'I2-producer-consistency', `output ${k} ('${o.name}') of ${n.describe()} does not point back to it`, { graph: g, node: n, value: o });
         }
-        if (o.name === '' && (o.uses.length > 0 || o.isGraphOutput)) {
+        if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) {
           this.report('error', 'I8-omitted-outputs', `an unnamed (omitted) output of ${n.describe()} is used`, { graph: g, node: n });
         }
         this.uses(o, g);
-        define(o, `output of ${n.describe()}`);
-      });
-      for (const a of n.attributes.values()) {
+        // The description is built only when a name is defined twice (define reports it).
+        define(o, n);
+      }
+      if (n.attributes.size > 0) for (const a of n.attributes.values()) {
         if (a.isRef && !inFunction && outer.length === 0) {
           this.report('error', 'I11-attributes', `${n.describe()}: reference attribute '${a.name}' outside a function`, { graph: g, node: n });
         }
