@@ -113,7 +113,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .addOption(options.device())
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
       .option('--training-batch <n>', 'batch size of the training-memory estimate (default: the model batch, else 1)')
-      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj); default Horowitz ISSCC 2014, 45 nm')
+      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj; optional int8MultPj, int32AddPj, int8AddPj, int32MultPj for integer layers); default Horowitz ISSCC 2014, 45 nm')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
       .addOption(options.output('write the table/JSON/CSV/Markdown to a file instead of stdout'))
       .option('--all', 'also list constant layers (shape computations done once at load)')

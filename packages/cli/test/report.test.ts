@@ -305,11 +305,31 @@ describe("renderReport: the lecture's other costs (issue 16.6)", () => {
     const analysis = analyzeModel(model, { trainingBatch: 16 });
     const html = renderReport({ model: summarizeModel(model), analysis });
     expect(html).toContain('<div class="label">Estimated energy</div>');
-    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, mult 3.7 pJ, add 0.9 pJ');
+    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, float mult 3.7 pJ, add 0.9 pJ, int8 mult 0.2 pJ, int32 add 0.1 pJ');
     expect(html).toContain('Horowitz');
     expect(html).toContain('<div class="label">Training memory (batch 16)</div>');
     expect(html).toContain(`${fmtBytes(analysis.totals.training.totalBytes.adam)} Adam`);
     expect(html).toMatch(/data-key="energy"/);
+  });
+
+  it('the layer table has an integer-OPs column: a QLinearConv shows its intOps, a float layer 0', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const U8 = DataType.UINT8;
+    const x = b.input('x', U8, [1, 8, 16, 16]);
+    const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], new Float32Array([0.1])));
+    const zx = b.constant('zx', Tensor.fromArray(U8, [], new Uint8Array([128])));
+    const w = b.constant('w', Tensor.fromArray(DataType.INT8, [16, 8, 3, 3], new Int8Array(16 * 8 * 9).fill(1)));
+    const y = b.op('QLinearConv', [x, s, zx, w, s, zx, s, zx], { pads: [1, 1, 1, 1] }, { name: 'qconv' });
+    const f = b.op('DequantizeLinear', [y, s, zx], {}, { name: 'dq' });
+    b.output(f);
+    const model = b.build();
+    const analysis = analyzeModel(model);
+    const html = renderReport({ model: summarizeModel(model), analysis });
+    expect(html).toMatch(/data-key="intOps"[^>]*>int OPs</);
+    const q = analysis.layers.find((l) => l.name === 'qconv')!;
+    expect(q.intOps).toBeGreaterThan(2 * q.macs!);
+    const row = html.slice(html.indexOf(`<tr data-i="${q.index}">`), html.indexOf('</tr>', html.indexOf(`<tr data-i="${q.index}">`)));
+    expectIn(row, `<td class="num" data-v="${q.intOps}">${fmtInt(q.intOps)}</td>`);
   });
 });
 

@@ -5,7 +5,7 @@
  * inline script from the same data, embedded as JSON (`#onnxkit-report-data`). The output is a
  * pure function of the input: no clock, no randomness, a fixed number locale.
  */
-import type { AnalysisReport, LayerReport } from '@onnxkit/passes';
+import { intEnergyText, type AnalysisReport, type LayerReport } from '@onnxkit/passes';
 import { chartJsSource } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { escapeHtml as esc, inlineScript, jsonForScript } from './escape.js';
@@ -179,7 +179,7 @@ function overview(d: ReportData): string {
           {
             label: 'Estimated energy',
             value: partial(t.energy.joules, t.energy.unknownLayers, fmtJoules),
-            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ (${t.energy.table.source})`,
+            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, float mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ${intEnergyText(t.energy.table)} (${t.energy.table.source})`,
             after: after(o?.energy?.joules, t.energy.joules, fmtJoules),
           },
         ]
@@ -468,7 +468,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
     l.macs,
     l.macs === null ? (l.macsExpr ?? '—') : fmtInt(l.macs),
     why,
-  )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
+  )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(l.intOps ?? null, l.intOps == null ? (l.intOpsExpr ?? '—') : fmtInt(l.intOps), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
   )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
@@ -485,6 +485,8 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['weightParams', 'weights', true],
     ['macs', 'MACs', true],
     ['flops', 'FLOPs', true],
+    // Integer OPs: the work of QLinearConv/QGemm and QDQ-fused layers, timed at the int8 peak.
+    ['intOps', 'int OPs', true],
     ['activations', 'act. out', true],
     ['bytes', 'bytes', true],
     ['arithmeticIntensity', 'FLOP/B', true],

@@ -27,6 +27,7 @@ export {
   formatSeconds,
   formatJoules,
   costLines,
+  intEnergyText,
   formatPerSample,
   formatPartial,
   partialTotals,
