@@ -129,8 +129,15 @@ export function buildProgram(exit: (code: number) => void): Command {
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
         .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))
-        .option('--preset <name>', 'default (exact passes) or edge (default + fp16 weights; with calibration data use onnxkit quantize)')
-        .option('--calibration <dir|glob>', 'not taken here: int8 with calibration data is onnxkit quantize (says so and exits)')
+        .option('--preset <name>', 'default (exact passes) or edge (the exact passes, then int8 with --calibration, else fp16 weights)')
+        .addOption(options.calibration('with --preset edge: quantize to static int8 (QDQ, as onnxkit quantize) calibrated on these inputs'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
         .option('--disable <a,b,…>', 'skip these passes')
         .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))
@@ -144,7 +151,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .addOption(options.dim())
       .option('--external-data', 'store weights in <output>.data')
       .option('--in-place', 'allow replacing the input file')
-      .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3'])),
+      .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3', 'onnxkit optimize resnet50.onnx -o resnet50.int8.onnx --preset edge --calibration calib/ --explain'])),
     () => import('./commands/optimize.js'),
   );
 
