@@ -13,19 +13,8 @@ import type { QdqReport } from '@onnxkit/passes';
 import { listSamples, type AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
-import { calibrationSettings, fmtDb, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
+import { calibrationSettings, fmtDb, strayCalibrationFlag, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
 import { fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
-
-/** The flags that only make sense with `--calibration`. */
-const CALIBRATION_ONLY: readonly [keyof CalibrationFlags, string][] = [
-  ['eval', '--eval'],
-  ['method', '--method'],
-  ['percentile', '--percentile'],
-  ['samples', '--samples'],
-  ['evalSamples', '--eval-samples'],
-  ['activationType', '--activation-type'],
-  ['perTensor', '--per-tensor'],
-];
 
 /**
  * The int8 settings of `optimize --preset edge --calibration`, checked before the model is read;
@@ -33,8 +22,8 @@ const CALIBRATION_ONLY: readonly [keyof CalibrationFlags, string][] = [
  */
 export function edgeQuantizeSettings(opts: CalibrationFlags & { preset?: string; passes?: string }): CalibrationSettings | undefined {
   if (opts.calibration === undefined) {
-    const stray = CALIBRATION_ONLY.find(([k]) => opts[k] !== undefined);
-    if (stray) throw new CliError(`${stray[1]} applies to int8 quantization: give --preset edge --calibration DIR too`, { hint: 'or run onnxkit quantize, which also calibrates on synthetic inputs' });
+    const stray = strayCalibrationFlag(opts);
+    if (stray) throw new CliError(`${stray} applies to int8 quantization: give --preset edge --calibration DIR too`, { hint: 'or run onnxkit quantize, which also calibrates on synthetic inputs' });
     return undefined;
   }
   if (opts.preset !== 'edge' || opts.passes !== undefined) {

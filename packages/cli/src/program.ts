@@ -266,6 +266,15 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(options.requiredOutput('HTML file to write, atomically (- writes stdout)'))
         .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
         .option('--optimized <other>', 'compare against an already optimized model')
+        .option('--quantize', 'also quantize to static int8 (QDQ, as onnxkit quantize) and show it beside fp32: size, MACs/integer OPs, roofline, measured latency, SQNR')
+        .addOption(options.calibration('with --quantize: calibration inputs (default: seeded synthetic inputs)'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .addOption(options.device())
       .addOption(options.inputShape())
       .addOption(options.dim())
@@ -274,7 +283,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--no-bench', 'do not benchmark')
       .addOption(options.threads())
       .addOption(options.seed())
-      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html'])),
+      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html', 'onnxkit report model.onnx --optimize --quantize --calibration calib/ -o int8.html'])),
     () => import('./commands/report.js'),
   );
 
@@ -288,10 +297,19 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(options.device('this machine, calibrated once'))
         .option('--preset <name>', 'optimization preset', 'default')
         .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
+        .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)')
+        .addOption(options.calibration('int8 step: calibration inputs (default: seeded synthetic inputs, with a warning)'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .addOption(options.threads())
         .addOption(options.seed())
       .addOption(options.inputShape())
-      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50'])),
+      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50 --calibration calib/', 'onnxkit demo model.onnx --no-quantize'])),
     () => import('./commands/demo.js'),
   );
 

@@ -77,6 +77,23 @@ export function calibrationSettings(opts: CalibrationFlags & { seed?: string; th
   };
 }
 
+/** The flags that only make sense when quantizing. */
+const CALIBRATION_ONLY: readonly [keyof CalibrationFlags, string][] = [
+  ['calibration', '--calibration'],
+  ['eval', '--eval'],
+  ['method', '--method'],
+  ['percentile', '--percentile'],
+  ['samples', '--samples'],
+  ['evalSamples', '--eval-samples'],
+  ['activationType', '--activation-type'],
+  ['perTensor', '--per-tensor'],
+];
+
+/** The first calibration flag given (as the user spells it), for "--method applies to …" errors. */
+export function strayCalibrationFlag(opts: CalibrationFlags, except: readonly (keyof CalibrationFlags)[] = []): string | undefined {
+  return CALIBRATION_ONLY.find(([k]) => opts[k] !== undefined && !except.includes(k))?.[1];
+}
+
 /** Gives every unnamed node a stable name (`Conv_3`): layers are named in reports and --min-sqnr. */
 export function nameUnnamedNodes(model: Model): void {
   const taken = new Set([...model.graph].map((n) => n.name));

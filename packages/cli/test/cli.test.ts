@@ -333,7 +333,14 @@ describe('onnxkit demo', () => {
     expect(s.equivalent).toBe(true);
     expect(s.optimized.nodes).toBeLessThan(s.original.nodes);
     for (const f of Object.values(s.files) as string[]) expect(statSync(f).size).toBeGreaterThan(0);
-    expect(Object.keys(s.files).sort()).toEqual(['analysis', 'netron', 'optimized', 'report']);
+    expect(Object.keys(s.files).sort()).toEqual(['analysis', 'int8', 'netron', 'optimized', 'report']);
+    // Issue 11.7: the int8 model beside the optimized fp32 one (static QDQ on synthetic calibration data).
+    expect(s.int8.layers).toBeGreaterThan(0);
+    expect(s.int8.modelSizeBytes).toBeLessThan(s.optimized.modelSizeBytes / 2);
+    expect(s.int8.intOps).toBeGreaterThan(2 * s.optimized.macs - 1);
+    expect(s.int8.sqnrDb).toBeGreaterThan(20);
+    expect(s.int8.measuredMs.int8).toBeGreaterThan(0);
+    expect(s.int8.calibration).toMatch(/^minmax on 16 seeded synthetic inputs/);
     // Three timed pairs cannot reach a 95% interval: never a faster/slower claim from them.
     expect(s.measuredVerdict).toEqual({ all: 'same', disabled: 'same' });
     // The fixture's batch is symbolic: the metrics use N=1, as the runs do, and say so.

@@ -11,11 +11,11 @@ import { CLIENT_SCRIPT } from './client-script.js';
 import { escapeHtml as esc, inlineScript, jsonForScript } from './escape.js';
 import { fmtBytes, fmtChange, fmtInt, fmtMs, fmtNum, fmtSI, fmtSeconds, fmtShape, fmtSignedInt } from './format.js';
 import { STYLES } from './styles.js';
-import type { RenderOptions, ReportData, ReportLatency, ReportVerification } from './types.js';
+import type { RenderOptions, ReportData, ReportLatency, ReportQuantizedError, ReportVerification } from './types.js';
 import { validateReportData } from './validate.js';
 
 /** Section ids, in page order; a section is present only when its data is. */
-export const SECTION_IDS = ['overview', 'layers', 'roofline', 'memory', 'comparison', 'measurements', 'table', 'conventions'] as const;
+export const SECTION_IDS = ['overview', 'layers', 'roofline', 'memory', 'comparison', 'measurements', 'quantized', 'table', 'conventions'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 /** The element holding the embedded JSON. */
@@ -28,6 +28,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   memory: 'Activation memory',
   comparison: 'Before / after',
   measurements: 'Measurements',
+  quantized: 'int8 beside fp32',
   table: 'Layer table',
   conventions: 'Conventions',
 };
@@ -355,16 +356,16 @@ function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
   return 'same speed';
 }
 
-function latencyBlock(l: ReportLatency): string {
+function latencyBlock(l: ReportLatency, names: { a: string; b: string } = { a: 'original', b: 'optimized' }): string {
   const row = (label: string, s: NonNullable<ReportLatency['optimized']>) =>
     `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
-      ? `<p>Speed-up, optimized / original — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
+      ? `<p>Speed-up, ${esc(names.b)} / ${esc(names.a)} — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
       : '';
   return `<div data-block="latency"><h3>Measured latency (onnxruntime-node, CPU)</h3>
 <p class="caption">${l.iterations !== undefined ? `${fmtInt(l.iterations)} timed runs${l.warmup !== undefined ? ` after ${fmtInt(l.warmup)} warm-up runs` : ''}, ` : ''}${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}${l.graphOptimizationLevel ? `, graph optimization level ${esc(l.graphOptimizationLevel)}` : ''}${l.optimized ? '; the two models ran interleaved so machine noise hits both alike' : ''}.</p>
-<table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row('original', l.original)}${l.optimized ? row('optimized', l.optimized) : ''}</tbody></table>
+<table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row(esc(names.a), l.original)}${l.optimized ? row(esc(names.b), l.optimized) : ''}</tbody></table>
 ${ratio}</div>`;
 }
 
@@ -445,6 +446,54 @@ ${run.length ? `<p class="caption">${run.join(' · ')}.</p>` : ''}
 <tbody>${passRows}</tbody><tfoot><tr><th>total</th><th></th><th class="num">${fmtInt(tot.changes)}</th><th class="num">${fmtInt(tot.added)}</th><th class="num">${fmtInt(tot.removed)}</th><th class="num">${tot.bytes <= 0 ? fmtBytes(-tot.bytes) : `−${fmtBytes(tot.bytes)}`}</th><th class="num">${fmtMs(tot.ms)}</th><th></th></tr></tfoot></table></div>
 ${d.verification ? verificationBlock(d.verification) : '<h3>Equivalence</h3><p class="muted">Not verified in this report: run <code>onnxkit verify</code> to compare the outputs in onnxruntime.</p>'}
 ${lat ? latencyBlock(lat) : ''}
+</section>`;
+}
+
+function fmtDb(x: number | null): string {
+  return x === null ? '∞' : `${x.toFixed(1)} dB`;
+}
+
+function quantizedSection(d: ReportData): string {
+  const q = d.quantized!;
+  const a = q.fp32.analysis.totals;
+  const b = q.int8.analysis.totals;
+  const lat = q.latency;
+  type Row = [label: string, fp32: number | null, int8: number | null, fmt: (x: number) => string];
+  const rows: Row[] = [
+    ['weights as stored', a.modelSizeBytes, b.modelSizeBytes, fmtBytes],
+    ['file size (encoded)', q.fp32.fileBytes, q.int8.model.fileBytes, fmtBytes],
+    ['MACs', a.macs, b.macs, fmtInt],
+    ['FLOPs', a.flops, b.flops, fmtInt],
+    ['integer OPs', a.intOps, b.intOps, fmtInt],
+    [`estimated latency (${q.int8.analysis.device.id}, int8 at ${fmtSI(q.int8.analysis.device.peakIntOps)}OP/s)`, a.latency.seconds, b.latency.seconds, fmtSeconds],
+    ['estimated energy', a.energy.joules, b.energy.joules, fmtJoules],
+  ];
+  if (lat?.optimized) {
+    rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
+    rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
+  }
+  const summary = rows
+    .map(([label, x, y, f]) => {
+      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
+      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
+      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
+    })
+    .join('');
+  const errRow = (e: ReportQuantizedError): string =>
+    `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
+  const c = q.calibration;
+  const floats = q.skipped.filter((x) => x.reason !== 'no quantized neighbour');
+  return `<section class="sec" id="quantized" data-section="quantized">
+<div class="sec-head"><h2>int8 beside fp32</h2><span class="count">output SQNR ${esc(fmtDb(q.accuracy.overall.sqnrDb))}</span></div>
+<p class="caption">Static int8 quantization (QDQ, as <code>onnxkit quantize</code>: int8 per-channel weights, int32 biases), which onnxruntime fuses into integer kernels. fp32 side: ${esc(q.reference)}. ${fmtInt(q.layers)} layers quantized, ${fmtInt(q.fusedActivations)} Relu/Clip folded into them. Calibration: ${esc(c.method)}${c.percentile !== undefined ? ` ${c.percentile}` : ''} on ${esc(c.source)} (${fmtInt(c.samples)} samples, ${fmtMs(c.msPerSample)} per sample); accuracy on ${esc(q.evaluation.source)}, inputs not used for calibration.</p>
+<div class="cols">
+<div><h3>Totals</h3><table data-table="quantized"><thead><tr><th>metric</th><th class="num">fp32</th><th class="num">int8</th><th class="num">change</th></tr></thead><tbody>${summary}</tbody></table></div>
+<div><h3>Accuracy against fp32</h3><table data-table="sqnr"><thead><tr><th>output</th><th class="num">SQNR</th><th class="num">max abs err</th><th class="num">mean abs err</th></tr></thead><tbody>${q.accuracy.outputs.map(errRow).join('')}</tbody></table>
+<p class="caption">SQNR = 10·log10(Σ fp32² / Σ (int8 − fp32)²) over the held-out samples; 20 dB means the error carries 1% of the output's energy. Per-layer SQNR, sensitivity and mixed precision: <code>onnxkit quantize --sensitivity --min-sqnr DB</code>; accept the int8 model explicitly with <code>onnxkit verify --min-sqnr DB</code>.</p>
+${floats.length ? `<p class="caption">Kept in float: ${floats.slice(0, 12).map((x) => `${esc(x.node || x.opType)} (${esc(x.reason)})`).join(', ')}${floats.length > 12 ? `, … ${floats.length - 12} more` : ''}.</p>` : ''}</div>
+</div>
+<p class="caption">The estimates take the QDQ graph as written: each QuantizeLinear/DequantizeLinear is a layer of its own that moves float activations, and the int8 layers read them as float, so the int8 estimate and energy over-count memory traffic that onnxruntime's fused integer kernels (QLinearConv, QGemm, …) do not pay; the measured latency is what runs.</p>
+${lat ? latencyBlock(lat, { a: 'fp32', b: 'int8' }) : ''}
 </section>`;
 }
 
@@ -575,6 +624,7 @@ export function reportSections(d: ReportData): SectionId[] {
   return SECTION_IDS.filter((s) => {
     if (s === 'comparison') return d.optimized !== undefined;
     if (s === 'measurements') return d.optimized === undefined && (d.verification !== undefined || d.latency !== undefined);
+    if (s === 'quantized') return d.quantized !== undefined;
     return true;
   });
 }
@@ -595,6 +645,7 @@ export function renderReport(data: ReportData, options: RenderOptions = {}): str
     memory: () => memorySection(d),
     comparison: () => comparisonSection(d),
     measurements: () => measurementsSection(d),
+    quantized: () => quantizedSection(d),
     table: () => tableSection(d),
     conventions: () => conventionsSection(d),
   };
