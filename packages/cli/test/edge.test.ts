@@ -2,7 +2,8 @@
 // point, then static int8 quantization with the same code as `onnxkit quantize`. End to end on zoo
 // models with real onnxruntime: the QDQ output fuses into QLinearConv (optimizedModelFilePath), the
 // SQNR report is printed, --explain says what happened, and the exact passes run again on the
-// quantized model converge without folding a DequantizeLinear back into a float weight.
+// quantized model converge without folding a DequantizeLinear back into a float weight. Issue 11.7:
+// `verify --min-sqnr` accepts the int8 model explicitly; `report --quantize` shows it beside fp32.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,34 @@ describe('optimize --preset edge --calibration', () => {
     expect(t.stdout).toMatch(/quantize \(static int8, QDQ, as onnxkit quantize\) — 64 layers quantized, 35 Relu\/Clip folded/);
     expect(t.stdout).toMatch(/output +SQNR dB +max abs err +mean abs err\n.*\noutput +\d+\.\d/);
     expect(t.stdout).toMatch(/passes — \d+ changes, [1-3] sweep\(s\), converged/);
+
+    // verify: the int8 model is not equivalent, and --min-sqnr accepts it explicitly (against float64).
+    const plain = onnxkit(['verify', file, out, '--json']);
+    expect(plain.code).toBe(1);
+    const low = onnxkit(['verify', file, out, '--min-sqnr', '3', '--json']);
+    expect(low.code).toBe(0);
+    const v = JSON.parse(low.stdout);
+    expect(v.equivalent).toBe(true);
+    expect(v.verdict).toBe('within the requested budget');
+    expect(v.reference.outputs[0].b.sqnrDb).toBeGreaterThan(3);
+    expect(v.reference.outputs[0].b.sqnrDb).toBeLessThan(60);
+    const high = onnxkit(['verify', file, out, '--min-sqnr', '60']);
+    expect(high.code).toBe(1);
+    expect(high.stdout).toMatch(/NOT equivalent: output 'output': B's SQNR against float64 is [\d.]+ dB, under the requested 60 dB/);
+
+    // report --quantize: the int8 model beside fp32 in the HTML report.
+    const html = join(tmp, 'mbv2.int8.html');
+    const rep = onnxkit(['report', file, '-o', html, '--optimize', '--quantize', '--calibration', calib, '--bench', '4', '--no-verify', '--json']);
+    expect(rep.stderr).toBe('');
+    expect(rep.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    const section = page.slice(page.indexOf('<section class="sec" id="quantized"'), page.indexOf('</section>', page.indexOf('<section class="sec" id="quantized"')));
+    expect(section).toContain('fp32 side: the optimized model (default)');
+    expect(section).toMatch(/Calibration: minmax on .*calib-mbv2 \(8 samples/);
+    for (const row of ['weights as stored', 'file size (encoded)', 'MACs', 'integer OPs', 'estimated latency (jetson-agx-orin', 'estimated energy', 'measured latency p50']) expect(section, row).toContain(`<td>${row}`);
+    expect(section).toMatch(/<td class="mono">output<\/td><td class="num" data-v="[\d.]+">[\d.]+ dB<\/td>/);
+    expect(section).toMatch(/Speed-up, int8 \/ fp32 — the median over interleaved pairs/);
+    expect(page).toContain('<a href="#quantized"');
   }, 400_000);
 
   it('ResNet-50 with --method percentile: every Conv fuses into QLinearConv, Add into QLinearAdd, SQNR on held-out files', async () => {
@@ -146,5 +175,7 @@ describe('optimize --preset edge --calibration', () => {
     expectOneLineError(onnxkit(['optimize', file, join(tmp, 'x.onnx'), '--preset', 'edge', '--passes', 'fold-batchnorm', '--calibration', tmp]), /--calibration applies to --preset edge|give --preset or --passes/);
     expectOneLineError(onnxkit(['optimize', file, join(tmp, 'x.onnx'), '--preset', 'edge', '--method', 'entropy']), /--method applies to int8 quantization: give --preset edge --calibration/);
     expectOneLineError(onnxkit(['optimize', file, join(tmp, 'x.onnx'), '--preset', 'edge', '--calibration', tmp, '--method', 'kl']), /--method 'kl' is not one of minmax, percentile, entropy/);
+    expectOneLineError(onnxkit(['report', file, '-o', join(tmp, 'x.html'), '--calibration', tmp]), /--calibration applies to --quantize/);
+    expectOneLineError(onnxkit(['demo', file, '--out', join(tmp, 'demo-x'), '--no-quantize', '--method', 'entropy']), /--method applies to the int8 step, which --no-quantize skips/);
   }, 120_000);
 });
