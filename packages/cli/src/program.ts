@@ -298,7 +298,7 @@ export function buildProgram(exit: (code: number) => void): Command {
         .option('--preset <name>', 'optimization preset', 'default')
         .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
         .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)')
-        .addOption(options.calibration('int8 step: calibration inputs (default: seeded synthetic inputs, with a warning)'))
+        .addOption(options.calibration('int8 step: calibration inputs (default: 8 seeded synthetic inputs and 2 held out, with a warning)'))
         .addOption(options.eval())
         .addOption(options.method())
         .addOption(options.percentile())

@@ -27,6 +27,8 @@ export interface QuantizeBesideOptions {
   reference: string;
   /** Display name of the int8 model. */
   name: string;
+  /** Called with each warning (synthetic calibration data, layers left in float) as soon as it is known. */
+  warn?: (message: string) => void;
 }
 
 export interface QuantizedBeside {
@@ -57,6 +59,7 @@ export async function quantizeBeside(fp32Source: Model, o: QuantizeBesideOptions
   await runPipeline(fp32, ['fold-batchnorm'], { verify: 'pass' });
   nameUnnamedNodes(fp32);
   const prepared = await prepareQuantization(fp32, o.settings, o.progress);
+  for (const w of prepared.warnings) o.warn?.(w);
   let step = o.progress.step('quantize (static int8, QDQ) and evaluate against fp32');
   const { q, report } = prepared.build([]);
   const accuracy = await prepared.evaluate(q, report);

@@ -90,8 +90,10 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   let quantized: QuantizedBeside | undefined;
   let int8Skipped: string | undefined;
   if (int8) {
+    // Synthetic calibration (no --calibration): 8 samples and 2 held out keep the demo short.
+    const settings = int8.calibration === undefined ? { ...int8, samples: int8.samples ?? 8, evalSamples: int8.evalSamples ?? 2 } : int8;
     quantized = await quantizeBeside(result.optimized!.model, {
-      settings: int8,
+      settings,
       device,
       analysisShapes: { ...(inputShapes ? { inputShapes } : {}), ...(result.boundDims ? { dimValues: result.boundDims } : {}) },
       benchIterations: iterations,
@@ -100,6 +102,9 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
       progress,
       reference: `the optimized model (${preset})`,
       name: `${name} (int8)`,
+      warn: (w) => {
+        if (!mode.json && !mode.quiet) process.stderr.write(`onnxkit: warning: ${w}\n`);
+      },
     }).catch((e: unknown) => {
       // A model the int8 flow refuses (nothing to quantize, an old opset, already quantized): the demo goes on without it.
       if (!(e instanceof QuantizeError)) throw e;
@@ -107,7 +112,6 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
       return undefined;
     });
     if (int8Skipped !== undefined && !mode.json && !mode.quiet) process.stderr.write(`onnxkit: note: int8 step skipped: ${int8Skipped}\n`);
-    if (quantized && !mode.json && !mode.quiet) for (const w of quantized.prepared.warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   }
 
   step = progress.step(`write ${outDir}/`);

@@ -131,6 +131,9 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       progress,
       reference: optimized ? `the optimized model (${data.optimized!.pipeline ?? 'default'})` : 'the original model, BatchNorm folded',
       name: `${data.model.name} (int8)`,
+      warn: (w) => {
+        if (!mode.json && !mode.quiet) process.stderr.write(`onnxkit: warning: ${w}\n`);
+      },
     });
     data = { ...data, quantized: q.data };
   }
