@@ -340,6 +340,7 @@ describe('onnxkit demo', () => {
     expect(s.int8.intOps).toBeGreaterThan(2 * s.optimized.macs - 1);
     expect(s.int8.sqnrDb).toBeGreaterThan(20);
     expect(s.int8.measuredMs.int8).toBeGreaterThan(0);
+    expect(s.int8.estimatedExecutedMs.int8).toBeLessThan(s.int8.estimatedExecutedMs.fp32);
     expect(s.int8.calibration).toMatch(/^minmax on 8 seeded synthetic inputs/);
     // Three timed pairs cannot reach a 95% interval: never a faster/slower claim from them.
     expect(s.measuredVerdict).toEqual({ all: 'same', disabled: 'same' });

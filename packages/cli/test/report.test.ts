@@ -364,7 +364,9 @@ describe('renderReport: the int8 model beside fp32 (issue 11.7)', () => {
     expectIn(sec, `<td>weights as stored</td><td class="num" data-v="${a.totals.modelSizeBytes}">${fmtBytes(a.totals.modelSizeBytes)}</td><td class="num" data-v="${b.totals.modelSizeBytes}">${fmtBytes(b.totals.modelSizeBytes)}</td>`);
     expectIn(sec, `<td>integer OPs</td><td class="num" data-v="0">0</td><td class="num" data-v="${b.totals.intOps}">${fmtInt(b.totals.intOps)}</td>`);
     expectIn(sec, `<td>MACs</td><td class="num" data-v="${a.totals.macs}">`);
-    expectIn(sec, '<td>estimated latency (jetson-agx-orin, int8 at 85 TOP/s)</td>');
+    expectIn(sec, `<td>estimated latency as onnxruntime runs it, level all (jetson-agx-orin, int8 at 85 TOP/s)</td><td class="num" data-v="${a.totals.latency.asExecuted.all.seconds}">`);
+    // The fused QDQ kernels: the int8 estimate as executed is below fp32's.
+    expect(b.totals.latency.asExecuted.all.seconds!).toBeLessThan(a.totals.latency.asExecuted.all.seconds!);
     expectIn(sec, '<td>estimated energy</td>');
     expectIn(sec, '<td>measured latency p50</td><td class="num" data-v="30">');
     expectIn(sec, '×0.500 (−50.0%)');
