@@ -78,6 +78,29 @@ export function faultingFeeds(): Map<string, Tensor> {
   ]);
 }
 
+/** y = a + b on int32 [2]: the harmless twin of fuzz/hostile.ts's intDivide (same inputs and output). */
+export function intAdd(name = 'int-add'): Model {
+  const b = new GraphBuilder({ name, opset: 17 });
+  b.output(b.op('Add', [b.input('a', DataType.INT32, [2]), b.input('b', DataType.INT32, [2])]), 'y', { kind: 'tensor', elemType: DataType.INT32, shape: [2] });
+  return b.build();
+}
+
+/**
+ * y = a + (a·0 + INT32_MIN) / (b·0 − 1) on int32 [2]: INT32_MIN / −1 whatever the inputs, so
+ * onnxruntime raises SIGFPE on every run (with synthetic inputs too). Same interface as intAdd.
+ */
+export function alwaysFaulting(name = 'always-fpe'): Model {
+  const b = new GraphBuilder({ name, opset: 17 });
+  const a = b.input('a', DataType.INT32, [2]);
+  const d = b.input('b', DataType.INT32, [2]);
+  const c = (v: number): Value => b.constant(`c${v}`, Tensor.fromArray(DataType.INT32, [], Int32Array.of(v)));
+  const zero = c(0);
+  const num = b.op('Add', [b.op('Mul', [a, zero]), c(-(2 ** 31))]);
+  const den = b.op('Sub', [b.op('Mul', [d, zero]), c(1)]);
+  b.output(b.op('Add', [a, b.op('Div', [num, den])]), 'y', { kind: 'tensor', elemType: DataType.INT32, shape: [2] });
+  return b.build();
+}
+
 /**
  * A model with two initializers named 'dupAAAA' (or, with `sparse`, a dense and a sparse one):
  * IR cannot hold that, so it is encoded with two names of equal length and the second renamed

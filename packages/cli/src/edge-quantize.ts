@@ -42,7 +42,7 @@ export interface EdgeQuantization {
   report: QdqReport;
   accuracy: AccuracyReport;
   settings: CalibrationSettings;
-  prepared: Omit<PreparedQuantization, 'build' | 'evaluate' | 'evalSamples' | 'plan'>;
+  prepared: Omit<PreparedQuantization, 'build' | 'evaluate' | 'evalSamples' | 'plan' | 'referenceRuns'>;
 }
 
 /** Quantizes the (already optimized, BN-folded) fp32 model and measures it on held-out inputs. */

@@ -17,6 +17,7 @@ import {
   listSamples,
   measureAccuracy,
   readSamples,
+  referenceRuns,
   syntheticSamples,
   type AccuracyReport,
   type AccuracySummary,
@@ -122,6 +123,8 @@ export interface PreparedQuantization {
   build(keepFloat: readonly string[], requireAnchor?: boolean): { q: Model; report: QdqReport };
   /** Output and per-layer SQNR of a quantized copy against the float model, at onnxruntime `all`. */
   evaluate(q: Model, report: QdqReport): Promise<AccuracyReport>;
+  /** The float model's outputs on the evaluation samples at onnxruntime `all`, run once (what `evaluate` compares with). */
+  referenceRuns(): Promise<Map<string, Tensor>[]>;
 }
 
 /**
@@ -219,9 +222,13 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
     const report = quantizeQdq(q, { activationType: s.activationType, perChannel: s.perChannel, ranges: cal.ranges, keepFloat: [...uncalibrated, ...keepFloat], requireAnchor });
     return { q, report };
   };
+  // The fp32 outputs, computed once and compared with every candidate (sensitivity, mixed precision).
+  let refAll: Promise<Map<string, Tensor>[]> | undefined;
+  const refs = (): Promise<Map<string, Tensor>[]> => (refAll ??= referenceRuns(model, evalSamples, sessionOptions));
   const evaluate = async (q: Model, report: QdqReport): Promise<AccuracyReport> =>
     measureAccuracy(model, q, evalSamples, {
       sessionOptions,
+      referenceRuns: await refs(),
       layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput! })),
     });
 
@@ -236,6 +243,7 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
     warnings,
     build,
     evaluate,
+    referenceRuns: refs,
   };
 }
 

@@ -4,6 +4,7 @@
  * that degrades to one line per step when stderr is not a terminal.
  */
 import { performance } from 'node:perf_hooks';
+import type { TensorSummary } from '@onnxkit/runtime';
 
 export interface OutputMode {
   json: boolean;
@@ -127,6 +128,12 @@ export function table(header: string[], rows: string[][], mode: OutputMode): str
   const lines = [paint(mode, 'bold', fmt(header)), widths.map((w) => '─'.repeat(w)).join('  ')];
   for (const r of rows) lines.push(fmt(r));
   return lines.join('\n');
+}
+
+/** A model's outputs, one row each (`run`, and `verify` for the model that survived a crash of the other). */
+export function outputsTable(rows: readonly TensorSummary[], mode: OutputMode): string {
+  const fmt = (x: number | null): string => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  return table(['output', 'dtype', 'shape', 'min', 'max', 'mean', 'first values'], rows.map((r) => [r.name, r.dtype, `[${r.shape.join(',')}]`, fmt(r.min), fmt(r.max), fmt(r.mean), r.head.map(fmt).join(', ')]), mode);
 }
 
 function visibleLength(s: string): number {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { save } from '@onnxkit/importer';
 import { writeNpz } from '@onnxkit/runtime';
-import { duplicateInitializerBytes, faultingFeeds, functionChain, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
+import { alwaysFaulting, duplicateInitializerBytes, faultingFeeds, functionChain, intAdd, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'onnxkit.js');
@@ -55,6 +55,33 @@ describe('onnxruntime cannot take the CLI down', () => {
   it('verify: the crashing model is named, exit 2', () => {
     save(intDivide('Div', 'other'), join(tmp, 'b.onnx'));
     expectOneLineError(onnxkit(['verify', fpe, 'b.onnx', '--inputs', feeds]), 2, /int-div\.onnx.*SIGFPE/);
+  });
+
+  it('verify: when onnxruntime crashes on one model, the other model\'s outputs and timings are printed, then one line naming the crashed one, exit 2', () => {
+    save(intAdd('int-add'), join(tmp, 'add.onnx'));
+    save(alwaysFaulting('always-fpe'), join(tmp, 'fpe.onnx'));
+    const r = onnxkit(['verify', 'add.onnx', 'fpe.onnx']);
+    expectOneLineError(r, 2, /^onnxkit: fpe\.onnx: the onnxruntime process was killed by SIGFPE.*; add\.onnx ran without a crash/);
+    expect(r.stdout).toMatch(/^A add\.onnx \(B crashed onnxruntime\)$/m);
+    expect(r.stdout).toMatch(/^y\s+int32\s+\[2\]/m);
+    expect(r.stdout).toMatch(/^A: created in .+, ran in .+; synthetic inputs \(seed 0\)$/m);
+    // A crashes: B is opened again in a fresh onnxruntime process and runs; --json says the same.
+    const j = onnxkit(['verify', 'fpe.onnx', 'add.onnx', '--json']);
+    expectOneLineError(j, 2, /^onnxkit: fpe\.onnx: .*SIGFPE.*; add\.onnx ran without a crash/);
+    const out = JSON.parse(j.stdout) as { equivalent: boolean; crashed: { side: string; model: string }; survivor: { side: string; model: string; runMs: number; outputs: { name: string; dtype: string; shape: number[] }[] } };
+    expect(out.equivalent).toBe(false);
+    expect(out.crashed).toMatchObject({ side: 'A', model: 'fpe.onnx' });
+    expect(out.survivor).toMatchObject({ side: 'B', model: 'add.onnx', outputs: [{ name: 'y', dtype: 'int32', shape: [2] }] });
+    expect(out.survivor.runMs).toBeGreaterThan(0);
+  });
+
+  it('bench --vs: when onnxruntime crashes on one model, the other is benchmarked alone and printed, exit 2', () => {
+    save(intAdd('int-add'), join(tmp, 'add.onnx'));
+    save(alwaysFaulting('always-fpe'), join(tmp, 'fpe.onnx'));
+    const r = onnxkit(['bench', 'add.onnx', '--vs', 'fpe.onnx', '--iterations', '3', '--warmup', '0']);
+    expectOneLineError(r, 2, /^onnxkit: fpe\.onnx: .*SIGFPE.*; add\.onnx, benchmarked alone, ran without a crash/);
+    expect(r.stdout).toMatch(/^add\.onnx\s+2\s+\d/m);
+    expect(r.stdout).toMatch(/A benchmarked alone \(B crashed onnxruntime\)/);
   });
 
   it('run: a chain of 10,000 local functions segfaults onnxruntime, not the CLI', () => {

@@ -5,11 +5,11 @@
  * counted). Benchmarks never go into unit tests; only their structure is tested.
  */
 import type { Model, Tensor } from '@onnxkit/graph';
-import { RuntimeError, VerifyError } from './errors.js';
+import { isChildDeath, ModelCrashError, RuntimeError, VerifyError } from './errors.js';
 import type { ProfileSummary } from './profile.js';
 import { createSession, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions } from './session.js';
 import { syntheticInputs, type SyntheticOptions } from './synthetic.js';
-import { defaultWorker, type RuntimeWorker } from './worker-client.js';
+import { defaultWorker, RuntimeWorker } from './worker-client.js';
 
 export interface LatencyStats {
   p50Ms: number;
@@ -318,11 +318,45 @@ export async function benchModel(model: Model | string | RuntimeSession, options
 }
 
 /**
+ * benchPair when onnxruntime crashed (or timed out) on one model: the crash's one line naming that
+ * model, and the other model benchmarked alone in a fresh child (`survivor`; null when it could
+ * not be: it crashed too, or it was a session living in the dead child).
+ */
+export class BenchCrashError extends ModelCrashError<BenchResult> {}
+
+/**
  * Benchmarks two models interleaved (A B, B A, A B … — the order alternates) with the same
  * inputs, and summarises the per-pair ratios B/A with a confidence interval of their median.
- * Sessions this creates share one worker, so they never run at the same time.
+ * Sessions this creates share one worker, so they never run at the same time. When onnxruntime
+ * dies on one model, the other is benchmarked alone in a fresh child and a BenchCrashError
+ * carries its result.
  */
 export async function benchPair(a: Model | string | RuntimeSession, b: Model | string | RuntimeSession, options: BenchOptions = {}): Promise<BenchPairResult> {
+  const at: { side: 'A' | 'B' } = { side: 'A' };
+  try {
+    return await interleaved(a, b, options, at);
+  } catch (e) {
+    if (!isChildDeath(e)) throw e;
+    const side = at.side;
+    const other = side === 'A' ? b : a;
+    const otherLabel = side === 'A' ? 'B' : 'A';
+    if (typeof other === 'object' && 'runTimed' in other) throw new BenchCrashError(e, side, null, null);
+    const given = options.sessionOptions?.worker;
+    const spare = given !== undefined ? new RuntimeWorker() : undefined;
+    let survivor: BenchResult;
+    try {
+      survivor = await benchModel(other, { ...options, sessionOptions: { ...options.sessionOptions, worker: spare ?? defaultWorker() } });
+    } catch (e2) {
+      if (!isChildDeath(e2)) throw e2;
+      throw new BenchCrashError(e, side, null, `${otherLabel} (${e2.model ?? 'the other model'}) crashed onnxruntime too`);
+    } finally {
+      await spare?.terminate();
+    }
+    throw new BenchCrashError(e, side, survivor, `${survivor.model}, benchmarked alone, ran without a crash`);
+  }
+}
+
+async function interleaved(a: Model | string | RuntimeSession, b: Model | string | RuntimeSession, options: BenchOptions, at: { side: 'A' | 'B' }): Promise<BenchPairResult> {
   const warmup = options.warmup ?? 5;
   const iterations = options.iterations ?? 50;
   checkCount('warmup', warmup, 0);
@@ -330,15 +364,25 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
   const worker = options.sessionOptions?.worker ?? defaultWorker();
   let ta: Target | undefined;
   let tb: Target | undefined;
+  // Which model is in onnxruntime right now, so a crash is blamed on the right one.
+  const on = <T>(side: 'A' | 'B', p: () => Promise<T>): Promise<T> => {
+    at.side = side;
+    return p();
+  };
   try {
-    ta = await prepare(a, options, worker);
-    tb = await prepare(b, options, worker, ta.feeds);
+    ta = await on('A', () => prepare(a, options, worker));
+    const fa = ta.feeds;
+    tb = await on('B', () => prepare(b, options, worker, fa));
+    const xa = ta;
+    const xb = tb;
+    const runA = async (): Promise<number> => (await on('A', () => xa.session.runTimed(xa.feeds))).ms;
+    const runB = async (): Promise<number> => (await on('B', () => xb.session.runTimed(xb.feeds))).ms;
     const sa: number[] = [];
     const sb: number[] = [];
     const ratios: number[] = [];
     for (let i = 0; i < warmup; i++) {
-      await ta.session.runTimed(ta.feeds);
-      await tb.session.runTimed(tb.feeds);
+      await runA();
+      await runB();
       options.onProgress?.({ phase: 'warmup', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: warmup });
     }
     for (let i = 0; i < iterations; i++) {
@@ -347,19 +391,19 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
       let x: number;
       let y: number;
       if (i % 2 === 0) {
-        x = (await ta.session.runTimed(ta.feeds)).ms;
-        y = (await tb.session.runTimed(tb.feeds)).ms;
+        x = await runA();
+        y = await runB();
       } else {
-        y = (await tb.session.runTimed(tb.feeds)).ms;
-        x = (await ta.session.runTimed(ta.feeds)).ms;
+        y = await runB();
+        x = await runA();
       }
       sa.push(x);
       sb.push(y);
       ratios.push(x > 0 ? y / x : NaN);
       options.onProgress?.({ phase: 'run', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: iterations });
     }
-    const pa = await finish(ta, options.profile ?? false);
-    const pb = await finish(tb, options.profile ?? false);
+    const pa = await on('A', () => finish(xa, options.profile ?? false));
+    const pb = await on('B', () => finish(xb, options.profile ?? false));
     const ra = result(ta, sa, warmup, pa);
     const rb = result(tb, sb, warmup, pb);
     ta = undefined;

@@ -34,6 +34,37 @@ export class RuntimeError extends OnnxkitError {
   }
 }
 
+/** Error codes that mean the onnxruntime child process is gone (a native crash, a kill, a timeout). */
+const CHILD_GONE: ReadonlySet<string> = new Set(['RUNTIME_WORKER_CRASH', 'RUNTIME_WORKER_DEAD', 'RUNTIME_TIMEOUT']);
+
+/**
+ * True when `e` says the onnxruntime child process died under a model (SIGSEGV, SIGFPE, the OOM
+ * killer, a timeout): whatever else lived in that child is lost, but a fresh child can still run
+ * another model.
+ */
+export function isChildDeath(e: unknown): e is RuntimeError {
+  return e instanceof RuntimeError && CHILD_GONE.has(e.code);
+}
+
+/**
+ * onnxruntime died on one of two models (verify, bench --vs) while the other ran: `side` names
+ * the one that crashed, `survivor` holds what the other produced (null when nothing could be
+ * kept: both crashed, or the other was a session in the dead child). The message is the crash's
+ * own one line naming the model, plus what was kept; code, model and step are the crash's.
+ */
+export class ModelCrashError<S> extends RuntimeError {
+  readonly side: 'A' | 'B';
+  readonly survivor: S | null;
+
+  constructor(crash: RuntimeError, side: 'A' | 'B', survivor: S | null, kept: string | null) {
+    // The hint follows the note on the other model: it must name the model it is about.
+    const hint = crash.model !== undefined ? crash.hint?.replace('this model or input', `${crash.model} on this input`).replace('this model', crash.model) : crash.hint;
+    super(kept === null ? crash.message : `${crash.message}; ${kept}`, { code: crash.code, hint, cause: crash, model: crash.model, step: crash.step });
+    this.side = side;
+    this.survivor = survivor;
+  }
+}
+
 export interface VerifyErrorOptions {
   code?: string;
   hint?: string;

@@ -4,7 +4,7 @@
  * benchmarking, profiling and device calibration.
  */
 export * from './errors.js';
-export { RuntimeWorker, defaultWorker, shutdownRuntime, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
+export { RuntimeWorker, defaultWorker, shutdownRuntime, startRuntime, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
 export {
   createSession,
   checkFeeds,
@@ -57,6 +57,7 @@ export {
 export {
   benchModel,
   benchPair,
+  BenchCrashError,
   latencyStats,
   ratioStats,
   medianInterval,
@@ -78,6 +79,8 @@ export {
   verifyModels,
   runModel,
   checkSameInterface,
+  VerifyCrashError,
+  type SurvivingRun,
   type VerifyOptions,
   type VerifyReport,
   type VerifyProgress,
@@ -87,6 +90,7 @@ export {
   type GivenInputsDescription,
   type RunModelOptions,
 } from './verify.js';
+export { summarizeTensor, type TensorSummary } from './summary.js';
 export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
 export * from './calibration/index.js';

@@ -13,18 +13,20 @@
  * Outcomes: a report with `equivalent: true | false` (a verdict, exit code 0 or 1 in the CLI),
  * or a thrown VerifyError / RuntimeError for requests that cannot be answered (models A and B
  * with different inputs or outputs, missing or misshaped inputs, a model onnxruntime cannot load
- * — exit code 2). Never `equivalent: true` when nothing was compared.
+ * — exit code 2). Never `equivalent: true` when nothing was compared. When onnxruntime dies on
+ * one model (SIGSEGV, SIGFPE, a timeout), the other still runs, in a fresh child if the crash
+ * took its session down, and the VerifyCrashError thrown carries its outputs and timings.
  */
 import type { Model, Tensor } from '@onnxkit/graph';
 import { benchPair, type LatencyStats, type RatioStats } from './bench.js';
 import { bisectModels, type BisectOptions, type Divergence } from './bisect.js';
 import { compareOutputs, type CompareOptions, type TensorComparison } from './compare.js';
-import { VerifyError } from './errors.js';
+import { isChildDeath, ModelCrashError, type RuntimeError, VerifyError } from './errors.js';
 import { loadInputs, type InputFile } from './load-inputs.js';
-import { createSession, feedsToMap, formatMetadata, type Feeds, type GraphOptimizationLevel, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
+import { createSession, feedsToMap, formatMetadata, type Feeds, type GraphOptimizationLevel, type RunResult, type RuntimeSession, type SessionOptions, type ValueMetadata } from './session.js';
 import { judgeOutput, REFERENCE_RULE, ruleText, verdictOf, type ReferenceEvaluator, type ReferenceJudgement, type ReferenceValue, type Verdict } from './reference-judge.js';
 import { describeSynthetic, syntheticInputs, type SyntheticDescription, type SyntheticOptions } from './synthetic.js';
-import { defaultWorker } from './worker-client.js';
+import { defaultWorker, RuntimeWorker } from './worker-client.js';
 
 export interface VerifyProgress {
   phase: 'load' | 'inputs' | 'run' | 'compare' | 'reference' | 'bisect' | 'bench' | 'done';
@@ -158,27 +160,92 @@ function shapesOf(feeds: ReadonlyMap<string, Tensor>): Record<string, number[]> 
   return Object.fromEntries([...feeds].map(([k, t]) => [k, [...t.dims]]));
 }
 
+/** What the model that did not crash produced when onnxruntime died on the other one. */
+export interface SurvivingRun {
+  side: 'A' | 'B';
+  /** Its label (path or "A (graph name)"). */
+  model: string;
+  outputs: Map<string, Tensor>;
+  /** Session creation and the run, in ms, measured in the child. */
+  createMs: number;
+  runMs: number;
+  inputs: InputsDescription;
+}
+
+/**
+ * verifyModels when onnxruntime crashed (or timed out) on one model: the crash's one line naming
+ * that model, and the other model's outputs and timings in `survivor` (null when both crashed).
+ */
+export class VerifyCrashError extends ModelCrashError<SurvivingRun> {}
+
+interface Side {
+  key: 'A' | 'B';
+  model: Model | string;
+  label: string;
+  session?: RuntimeSession;
+  crash?: RuntimeError;
+  run?: RunResult;
+}
+
 /** Runs A and B on the same inputs and compares every output. See the module header. */
 export async function verifyModels(a: Model | string, b: Model | string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const t0 = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   const la = label(a, 'A');
   const lb = label(b, 'B');
-  const worker = options.sessionOptions?.worker ?? defaultWorker();
+  // Both models share one child; when onnxruntime dies on one, the other is (re)created in a
+  // fresh child so its results are kept: the shared one is replaced on use, and a given worker
+  // is followed by spares this call starts and ends.
+  const given = options.sessionOptions?.worker;
+  const spares: RuntimeWorker[] = [];
+  const live = (): RuntimeWorker => {
+    if (given === undefined) return defaultWorker();
+    if (given.alive) return given;
+    if (spares.at(-1)?.alive !== true) spares.push(new RuntimeWorker());
+    return spares.at(-1)!;
+  };
   const sessionOptions: SessionOptions = {
     ...options.sessionOptions,
     intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
     graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'disabled',
-    worker,
   };
-  let sa: RuntimeSession | undefined;
-  let sb: RuntimeSession | undefined;
+  const A: Side = { key: 'A', model: a, label: la };
+  const B: Side = { key: 'B', model: b, label: lb };
+  const open = async (s: Side): Promise<void> => {
+    progress({ phase: 'load', model: s.key, message: `loading ${s.label}` });
+    try {
+      s.session = await createSession(s.model, { ...sessionOptions, worker: live(), label: s.label });
+    } catch (e) {
+      if (!isChildDeath(e)) throw e;
+      s.crash = e;
+    }
+  };
+  // The other model crashed the child this session lived in: open it again in a fresh one.
+  const reopen = async (s: Side): Promise<void> => {
+    if (s.session === undefined || s.session.worker.alive) return;
+    await s.session.release().catch(() => undefined);
+    s.session = undefined;
+    await open(s);
+  };
+  const runSide = async (s: Side, feeds: ReadonlyMap<string, Tensor>): Promise<void> => {
+    if (s.session === undefined) return;
+    progress({ phase: 'run', model: s.key, message: `running ${s.label}` });
+    try {
+      s.run = await s.session.runTimed(feeds);
+    } catch (e) {
+      if (!isChildDeath(e)) throw e;
+      s.crash = e;
+    }
+  };
+  const sessionOf = (s: Side): RuntimeSession => s.session!;
   try {
-    progress({ phase: 'load', model: 'A', message: `loading ${la}` });
-    sa = await createSession(a, { ...sessionOptions, label: la });
-    progress({ phase: 'load', model: 'B', message: `loading ${lb}` });
-    sb = await createSession(b, { ...sessionOptions, label: lb });
-    checkSameInterface(sa, sb);
+    await open(A);
+    await open(B);
+    await reopen(A);
+    if (A.crash !== undefined && B.crash !== undefined) throw new VerifyCrashError(A.crash, 'A', null, `${lb} crashed onnxruntime too`);
+    if (A.session !== undefined && B.session !== undefined) checkSameInterface(A.session, B.session);
+    // The model that loaded decides the inputs when the other crashed at load.
+    const first = A.session !== undefined ? A : B;
 
     progress({ phase: 'inputs', message: 'preparing inputs' });
     let feeds: Map<string, Tensor>;
@@ -187,18 +254,29 @@ export async function verifyModels(a: Model | string, b: Model | string, options
       feeds = feedsToMap(options.inputs);
       inputs = { source: 'given', shapes: shapesOf(feeds) };
     } else if (options.inputFiles !== undefined && options.inputFiles.length > 0) {
-      feeds = loadInputs(options.inputFiles, sa, { label: la });
+      feeds = loadInputs(options.inputFiles, sessionOf(first), { label: first.label });
       inputs = { source: 'files', files: options.inputFiles.map((f) => (typeof f === 'string' ? f : f.path)), shapes: shapesOf(feeds) };
     } else {
       const syn: SyntheticOptions = { seed: options.seed, distribution: options.distribution, range: options.range, inputShapes: options.inputShapes, dimValues: options.dimValues };
-      feeds = syntheticInputs(sa, syn);
+      feeds = syntheticInputs(sessionOf(first), syn);
       inputs = describeSynthetic(feeds, syn);
     }
 
-    progress({ phase: 'run', model: 'A', message: `running ${la}` });
-    const ra = await sa.runTimed(feeds);
-    progress({ phase: 'run', model: 'B', message: `running ${lb}` });
-    const rb = await sb.runTimed(feeds);
+    await runSide(A, feeds);
+    if (A.crash !== undefined) await reopen(B);
+    await runSide(B, feeds);
+    const crashed = A.crash !== undefined ? A : B.crash !== undefined ? B : undefined;
+    if (crashed !== undefined) {
+      const other = crashed === A ? B : A;
+      const survivor: SurvivingRun | null =
+        other.run === undefined ? null : { side: other.key, model: other.label, outputs: other.run.outputs, createMs: other.session!.createMs, runMs: other.run.ms, inputs };
+      throw new VerifyCrashError(crashed.crash!, crashed.key, survivor, survivor === null ? (other.crash !== undefined ? `${other.label} crashed onnxruntime too` : null) : `${other.label} ran without a crash`);
+    }
+    const sa = sessionOf(A);
+    const sb = sessionOf(B);
+    const ra = A.run!;
+    const rb = B.run!;
+    const worker = live();
 
     progress({ phase: 'compare', message: 'comparing outputs' });
     const tc = performance.now();
@@ -273,10 +351,10 @@ export async function verifyModels(a: Model | string, b: Model | string, options
 
     if (options.bench) {
       const bo = typeof options.bench === 'object' ? options.bench : typeof options.bench === 'number' ? { iterations: options.bench } : {};
-      const ba = sa.released ? await createSession(a, { ...sessionOptions, label: la }) : sa;
-      const bb = sb.released ? await createSession(b, { ...sessionOptions, label: lb }) : sb;
-      sa = ba;
-      sb = bb;
+      const ba = sa.released ? await createSession(a, { ...sessionOptions, worker, label: la }) : sa;
+      A.session = ba;
+      const bb = sb.released ? await createSession(b, { ...sessionOptions, worker, label: lb }) : sb;
+      B.session = bb;
       const pair = await benchPair(ba, bb, {
         iterations: bo.iterations ?? 20,
         warmup: bo.warmup ?? 3,
@@ -298,8 +376,9 @@ export async function verifyModels(a: Model | string, b: Model | string, options
     progress({ phase: 'done', message: report.equivalent ? report.verdict : `not equivalent: ${report.reason}` });
     return report;
   } finally {
-    await sa?.release().catch(() => undefined);
-    await sb?.release().catch(() => undefined);
+    await A.session?.release().catch(() => undefined);
+    await B.session?.release().catch(() => undefined);
+    await Promise.all(spares.map((w) => w.terminate()));
   }
 }
 

@@ -6,7 +6,7 @@
  * moment is rejected with a RuntimeError naming the model, the step and the signal, and the
  * worker is unusable afterwards (the shared one is replaced on next use).
  *
- * Messages are binary frames over a dedicated pipe (src/frames.ts): JSON for the control part,
+ * Messages are binary frames over a dedicated pipe (worker/frames.mjs): JSON for the control part,
  * raw bytes for tensors and model bytes. Requests are answered in order; each may have a
  * timeout, after which the child is killed (a native call cannot otherwise be stopped). The
  * child's stdout and stderr are captured, never shown (onnxruntime's own coloured log lines do
@@ -18,7 +18,8 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { RuntimeError } from './errors.js';
-import { encodeFrame, frameReader } from './frames.js';
+// The framing is plain ESM shared with the child (worker/frames.mjs; types in frames.d.mts).
+import { frameReader, writeFrame } from '../worker/frames.mjs';
 
 /**
  * The child script sits next to `src/` and `dist/` (packages/runtime/worker/), so the same
@@ -165,10 +166,7 @@ export class RuntimeWorker {
       }
       this.#pending.set(id, pending);
       try {
-        const parts = encodeFrame({ id, type, ...payload });
-        this.#channel.cork();
-        for (const p of parts) this.#channel.write(p);
-        this.#channel.uncork();
+        writeFrame(this.#channel, { id, type, ...payload });
         this.#updateRef();
       } catch (e) {
         this.#settle(id);
@@ -191,7 +189,7 @@ export class RuntimeWorker {
 
   /** @internal Test hook: makes the child die without answering, by exit code or by a signal. */
   _crashForTesting(code: number | NodeJS.Signals = 70): void {
-    for (const p of encodeFrame(typeof code === 'number' ? { id: 0, type: 'crash', code } : { id: 0, type: 'crash', signal: code })) this.#channel.write(p);
+    writeFrame(this.#channel, typeof code === 'number' ? { id: 0, type: 'crash', code } : { id: 0, type: 'crash', signal: code });
   }
 
   #describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -284,4 +282,14 @@ export async function shutdownRuntime(): Promise<void> {
 export function defaultWorker(): RuntimeWorker {
   if (shared === null || !shared.alive) shared = new RuntimeWorker();
   return shared;
+}
+
+/**
+ * Starts the process-wide child now (idempotent): a command that will run onnxruntime calls this
+ * first, so the child's start-up (spawning node, loading onnxruntime, its one-time set-up) runs
+ * while this process loads and decodes, instead of after. An idle child never holds the process
+ * open. Cheap to import: `@onnxkit/runtime/start` loads only this module.
+ */
+export function startRuntime(): void {
+  defaultWorker();
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataType, Tensor } from '@onnxkit/graph';
-import { calibrateRanges, checkPercentile, encodeNpy, encodeNpz, klThreshold, listSamples, readSamples, shutdownRuntime, syntheticSamples, TensorStatistics } from '../src/index.js';
+import { cloneModel, DataType, Tensor } from '@onnxkit/graph';
+import { calibrateRanges, checkPercentile, encodeNpy, encodeNpz, klThreshold, listSamples, measureAccuracy, readSamples, referenceRuns, shutdownRuntime, syntheticSamples, TensorStatistics, VerifyError } from '../src/index.js';
 import { convnet, floats } from './helpers.js';
 
 afterAll(() => shutdownRuntime());
@@ -104,6 +104,25 @@ describe('calibrateRanges (onnxruntime)', () => {
     const m = convnet();
     const r = await calibrateRanges(m, syntheticSamples(m, 1), { tensors: ['nope'] });
     expect(r.missing).toEqual(['nope']);
+  });
+});
+
+describe('measureAccuracy with cached reference runs', () => {
+  it('gives the same report as running the reference, and refuses runs of other samples', async () => {
+    const ref = convnet();
+    const other = cloneModel(ref);
+    const w = other.graph.initializers.get('conv2.weight')!;
+    const data = Float32Array.from(w.constValue!.toArray() as Float32Array, (v, i) => v * (1 + 0.01 * Math.sin(i)));
+    w.constValue = Tensor.fromArray(DataType.FLOAT, w.constValue!.dims, data);
+    const samples = [...syntheticSamples(ref, 3, 9)];
+    const fresh = await measureAccuracy(ref, other, samples);
+    const cached = await measureAccuracy(ref, other, samples, { referenceRuns: await referenceRuns(ref, samples) });
+    expect(fresh.overall.sqnrDb).toBeGreaterThan(20);
+    expect(fresh.overall.sqnrDb).toBeLessThan(80);
+    expect(cached).toEqual(fresh);
+    const two = await referenceRuns(ref, samples.slice(0, 2));
+    await expect(measureAccuracy(ref, other, samples, { referenceRuns: two })).rejects.toThrow(VerifyError);
+    await expect(measureAccuracy(ref, other, samples, { referenceRuns: two })).rejects.toThrow(/2 run\(s\) for 3 sample/);
   });
 });
 

@@ -66,3 +66,9 @@ export function convnet(): Model {
   return b.build();
 }
 
+/** y = Relu(x) on float [2]: the inputs and output of fuzz/hostile.ts's functionChain. */
+export function floatRelu(name = 'relu'): Model {
+  const b = new GraphBuilder({ name, opset: 17 });
+  b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
+  return b.build();
+}

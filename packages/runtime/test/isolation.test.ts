@@ -1,11 +1,25 @@
 // onnxruntime in a child process (issue 13): real native crashes — SIGFPE from INT32_MIN / -1
 // in an integer Div or Mod, a segfault on a chain of 10,000 local functions — become typed
 // RuntimeErrors naming the model and the signal; this process and the other sessions live on.
-import { describe, expect, test } from 'vitest';
-import { DataType, Tensor } from '@onnxkit/graph';
-import { createSession, defaultWorker, RuntimeError, RuntimeWorker, verifyModels } from '@onnxkit/runtime';
-import { faultingFeeds, functionChain, intDivide } from '../../../fuzz/hostile.js';
-import { floats, mlp } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { DataType, Tensor, type Model } from '@onnxkit/graph';
+import { save } from '@onnxkit/importer';
+import { BenchCrashError, benchPair, createSession, defaultWorker, RuntimeError, RuntimeWorker, VerifyCrashError, verifyModels } from '@onnxkit/runtime';
+import { alwaysFaulting, faultingFeeds, functionChain, intAdd, intDivide } from '../../../fuzz/hostile.js';
+import { floatRelu, floats, mlp } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-isolation-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The model saved as a real ONNX file; its path. */
+function file(m: Model, name: string): string {
+  const p = join(tmp, name);
+  save(m, p);
+  return p;
+}
 
 async function rejection(p: Promise<unknown>): Promise<RuntimeError> {
   try {
@@ -66,11 +80,12 @@ describe('native crashes stay in the child process', () => {
     }
   });
 
-  test('verify of a model that crashes onnxruntime is a typed error naming that model', async () => {
+  test('verify of two models that both crash onnxruntime is a typed error naming the first, then the second', async () => {
     const a = intDivide('Div', 'A');
     const e = await rejection(verifyModels(a, intDivide('Div', 'B'), { inputs: faultingFeeds() }));
-    expect(e).toBeInstanceOf(RuntimeError);
-    expect(e.message).toMatch(/^A \(A\): the onnxruntime process was killed by SIGFPE/);
+    expect(e).toBeInstanceOf(VerifyCrashError);
+    expect(e.message).toMatch(/^A \(A\): the onnxruntime process was killed by SIGFPE.*; B \(B\) crashed onnxruntime too$/);
+    expect((e as VerifyCrashError).survivor).toBeNull();
     expect(defaultWorker().alive).toBe(true);
   });
 
@@ -81,6 +96,84 @@ describe('native crashes stay in the child process', () => {
     expect(['RUNTIME_WORKER_CRASH', 'RUNTIME_WORKER_DEAD']).toContain(e.code);
     expect(e.message).toMatch(/SIGTERM/);
     await s.release();
+  });
+});
+
+describe('when onnxruntime dies on one model of two, the other model\'s results are kept', () => {
+  const add = file(intAdd('add'), 'add.onnx');
+  const fpe = file(alwaysFaulting('fpe'), 'fpe.onnx');
+  const div = file(intDivide('Div', 'div'), 'div.onnx');
+  const sum = (feeds: Map<string, Tensor>): number[] => {
+    const a = feeds.get('a')!.toArray() as Int32Array;
+    const b = feeds.get('b')!.toArray() as Int32Array;
+    return [...a].map((x, i) => (x + b[i]!) | 0);
+  };
+
+  test('verify: B crashes at run (SIGFPE) — A\'s outputs and timings survive, the error names B', async () => {
+    const e = await rejection(verifyModels(add, fpe, { inputs: faultingFeeds() }));
+    expect(e).toBeInstanceOf(VerifyCrashError);
+    const c = e as VerifyCrashError;
+    expect(c.side).toBe('B');
+    expect(c.model).toBe(fpe);
+    expect(c.step).toBe('run');
+    expect(c.exitCode).toBe(2);
+    expect(c.message).toMatch(/fpe\.onnx: the onnxruntime process was killed by SIGFPE.*; .*add\.onnx ran without a crash$/);
+    expect(c.message).not.toMatch(/\n/);
+    expect(c.survivor!.side).toBe('A');
+    expect(c.survivor!.model).toBe(add);
+    expect([...(c.survivor!.outputs.get('y')!.toArray() as Int32Array)]).toEqual(sum(faultingFeeds()));
+    expect(c.survivor!.runMs).toBeGreaterThan(0);
+    expect(c.survivor!.createMs).toBeGreaterThan(0);
+    expect(c.survivor!.inputs.source).toBe('given');
+  });
+
+  test('verify: A crashes at run and takes B\'s session with it — B is opened again in a fresh child and runs', async () => {
+    const e = (await rejection(verifyModels(div, add, { inputs: faultingFeeds() }))) as VerifyCrashError;
+    expect(e).toBeInstanceOf(VerifyCrashError);
+    expect(e.side).toBe('A');
+    expect(e.message).toMatch(/^.*div\.onnx: the onnxruntime process was killed by SIGFPE/);
+    expect(e.survivor!.side).toBe('B');
+    expect([...(e.survivor!.outputs.get('y')!.toArray() as Int32Array)]).toEqual(sum(faultingFeeds()));
+  });
+
+  test('verify: A segfaults onnxruntime at load (10,000 chained functions) — B still runs on synthetic inputs', async () => {
+    const chain = file(functionChain(10_000), 'chain.onnx');
+    const e = (await rejection(verifyModels(chain, file(floatRelu('relu'), 'relu.onnx'), { seed: 3 }))) as VerifyCrashError;
+    expect(e).toBeInstanceOf(VerifyCrashError);
+    expect(e.side).toBe('A');
+    expect(e.step).toBe('create');
+    expect(e.message).toMatch(/chain\.onnx: the onnxruntime process was killed by SIGSEGV/);
+    expect(e.survivor!.outputs.get('y')!.dims).toEqual([2]);
+    expect(e.survivor!.inputs.source).toBe('synthetic');
+  }, 60_000);
+
+  test('verify on a caller\'s worker: the survivor runs in a spare child, which is ended afterwards; the caller\'s worker is dead, not replaced', async () => {
+    const w = new RuntimeWorker();
+    try {
+      const e = (await rejection(verifyModels(div, add, { inputs: faultingFeeds(), sessionOptions: { worker: w } }))) as VerifyCrashError;
+      expect(e.survivor!.side).toBe('B');
+      expect(w.alive).toBe(false);
+    } finally {
+      await w.terminate();
+    }
+  });
+
+  test('bench --vs: B crashes on every run — A is benchmarked alone and its timings are kept', async () => {
+    const e = (await rejection(benchPair(add, fpe, { iterations: 5, warmup: 1, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
+    expect(e).toBeInstanceOf(BenchCrashError);
+    expect(e.side).toBe('B');
+    expect(e.model).toBe('fpe.onnx');
+    expect(e.message).toMatch(/^fpe\.onnx: the onnxruntime process was killed by SIGFPE.*; add\.onnx, benchmarked alone, ran without a crash$/);
+    expect(e.survivor!.model).toBe('add.onnx');
+    expect(e.survivor!.iterations).toBe(5);
+    expect(e.survivor!.latency.p50Ms).toBeGreaterThan(0);
+  });
+
+  test('bench --vs: A crashes — B is benchmarked alone', async () => {
+    const e = (await rejection(benchPair(fpe, add, { iterations: 3, warmup: 0, graphOptimizationLevel: 'disabled' }))) as BenchCrashError;
+    expect(e.side).toBe('A');
+    expect(e.survivor!.model).toBe('add.onnx');
+    expect(e.survivor!.iterations).toBe(3);
   });
 });
 

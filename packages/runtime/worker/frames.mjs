@@ -1,24 +1,28 @@
-// Binary framing between @onnxkit/runtime and its onnxruntime child process (ort-child.mjs).
-// Kept in step with src/frames.ts (the parent side is TypeScript; this file is plain ESM
-// because the child runs without a TypeScript loader).
+// Binary framing between @onnxkit/runtime (src/worker-client.ts) and its onnxruntime child
+// process (ort-child.mjs): the one implementation both sides import. It is plain ESM because
+// the child runs without a TypeScript loader; frames.d.mts gives the parent its types.
 //
 // A frame is [u32 LE n][n bytes of JSON { m, b }][buffer 0][buffer 1]...: `m` is the message with
 // every typed array replaced by { $b: i }, `b` lists [constructor name, byte length] per buffer.
-// Tensor bytes travel raw, never as JSON numbers, and each arrives in its own ArrayBuffer
-// (aligned for any element type).
+// Tensor bytes travel raw (never as JSON numbers), are written from the caller's views without a
+// copy, and each arrives in its own ArrayBuffer, aligned for any element type.
 const CTORS = {
   Float32Array, Float64Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
   Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
 };
 
+/** The byte chunks of one frame, ready to write in order. */
 export function encodeFrame(message) {
   const views = [];
   const b = [];
-  const json = JSON.stringify({ m: message, b }, (key, value) => {
-    if (ArrayBuffer.isView(value)) {
-      const name = value instanceof Buffer ? 'Uint8Array' : value.constructor.name;
-      views.push(value);
-      b.push([CTORS[name] ? name : 'Uint8Array', value.byteLength]);
+  // `this[key]`, not `value`: JSON.stringify has already replaced a Buffer by its toJSON()
+  // (an array of numbers) when the replacer sees it; the holder still has the Buffer itself.
+  const json = JSON.stringify({ m: message, b }, function (key, value) {
+    const raw = this[key];
+    if (ArrayBuffer.isView(raw)) {
+      const name = Buffer.isBuffer(raw) ? 'Uint8Array' : raw.constructor.name;
+      views.push(raw);
+      b.push([name in CTORS ? name : 'Uint8Array', raw.byteLength]);
       return { $b: views.length - 1 };
     }
     return value;
@@ -27,7 +31,15 @@ export function encodeFrame(message) {
   const head = Buffer.allocUnsafe(4 + text.length);
   head.writeUInt32LE(text.length, 0);
   text.copy(head, 4);
-  return [head, ...views.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))];
+  return [head, ...views.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength))];
+}
+
+/** Writes one frame to a socket (corked: the header and the buffers leave together). */
+export function writeFrame(socket, message) {
+  const parts = encodeFrame(message);
+  socket.cork();
+  for (const p of parts) socket.write(p);
+  socket.uncork();
 }
 
 function revive(value, buffers) {
@@ -41,7 +53,7 @@ function revive(value, buffers) {
   return value;
 }
 
-/** Returns push(chunk): feeds bytes, calls onFrame(message) for every complete frame. */
+/** A push(chunk) function that calls `onFrame` with every complete message. */
 export function frameReader(onFrame) {
   let target = new Uint8Array(4);
   let off = 0;
@@ -51,8 +63,7 @@ export function frameReader(onFrame) {
   const advance = () => {
     off = 0;
     if (stage === 'len') {
-      const n = Buffer.from(target.buffer, target.byteOffset, 4).readUInt32LE(0);
-      target = new Uint8Array(n);
+      target = new Uint8Array(Buffer.from(target.buffer, target.byteOffset, 4).readUInt32LE(0));
       stage = 'json';
       return;
     }

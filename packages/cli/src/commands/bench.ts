@@ -4,7 +4,7 @@
  * times next to the roofline estimate of each layer.
  */
 import { analyzeModel } from '@onnxkit/passes';
-import { benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
+import { BenchCrashError, benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
 import { resolveDeviceOrCalibrate } from '../devices.js';
 import { inputShapesWithDims, intOption, numericInputShapes, optLevel, parseDimValues, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
@@ -61,7 +61,19 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
   };
 
   if (vs !== undefined) {
-    const r = await benchPair(model, vs, { ...common, onProgress });
+    let r: BenchPairResult;
+    try {
+      r = await benchPair(model, vs, { ...common, onProgress });
+    } catch (e) {
+      // onnxruntime crashed on one model: the other one's timings (benchmarked alone), then the one-line error.
+      if (e instanceof BenchCrashError) {
+        step?.done();
+        const crashed = { side: e.side, model: e.model ?? null, step: e.step ?? null, code: e.code, error: e.message };
+        if (mode.json) process.stdout.write(JSON.stringify({ crashed, survivor: e.survivor }, null, 2) + '\n');
+        else if (e.survivor !== null) process.stdout.write(`${formatBench([e.survivor], mode)}\n${e.side === 'A' ? 'B' : 'A'} benchmarked alone (${e.side} crashed onnxruntime)\n`);
+      }
+      throw e;
+    }
     step?.done();
     if (mode.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');

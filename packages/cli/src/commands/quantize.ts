@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { runPipeline, type QdqReport } from '@onnxkit/passes';
-import { measureAccuracy, type AccuracyReport } from '@onnxkit/runtime';
+import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from '../errors.js';
 import { ensureParent } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
@@ -73,6 +73,8 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   const sessionOptions = { intraOpNumThreads: settings.threads };
   if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   const early = warnings.length;
+  // The fp32 outputs, computed once per optimization level and compared with every candidate.
+  const refAll = await prepared.referenceRuns();
 
   step = progress.step('quantize and evaluate');
   let { q, report } = build([]);
@@ -84,6 +86,8 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   if (opts.sensitivity || minSqnr !== undefined) {
     step = progress.step(`sensitivity (${report.layers.length} layers, each quantized alone)`);
     alone = new Map();
+    const disabled = { ...sessionOptions, graphOptimizationLevel: 'disabled' as const };
+    const refDisabled = await referenceRuns(model, evalSamples, disabled);
     const names = report.layers.map((l) => l.node);
     for (const [i, l] of report.layers.entries()) {
       step.update(i / names.length, l.node);
@@ -93,7 +97,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       } catch {
         continue; // a layer that cannot be quantized alone (e.g. only an Add): no figure
       }
-      const r = await measureAccuracy(model, single, evalSamples, { sessionOptions: { ...sessionOptions, graphOptimizationLevel: 'disabled' } });
+      const r = await measureAccuracy(model, single, evalSamples, { sessionOptions: disabled, referenceRuns: refDisabled });
       alone.set(l.node, r.overall.sqnrDb);
     }
     step.done();
@@ -114,7 +118,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
       } catch {
         return undefined; // nothing left to quantize
       }
-      const a = await measureAccuracy(model, built.q, evalSamples, { sessionOptions });
+      const a = await measureAccuracy(model, built.q, evalSamples, { sessionOptions, referenceRuns: refAll });
       const r = { ...built, acc: a };
       tried.set(k, r);
       step.update(undefined, `${k} in float: ${db(a.overall.sqnrDb)} dB`);

@@ -4,12 +4,12 @@
  * fixed tolerance, labelled as such. Exit 0 when equivalent (or within float32 rounding, or
  * within the requested budget), 1 when not, 2 on bad input.
  */
-import { formatSpeedup, pairedP50, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
+import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
 import { intOption, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, positive, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
-import { fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
+import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 
 export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
   atol?: string;
@@ -83,8 +83,15 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
         runs.push({ dimValues, report: await runOnce(bound ? dimValues : undefined, k === 0) });
         break;
       } catch (e) {
-        const smaller = k > 0 ? halveLarge(dimValues, given) : undefined;
-        if (smaller === undefined) throw e;
+        // A crash is not a size problem: the surviving model's results are printed, then the error.
+        const smaller = k > 0 && !(e instanceof VerifyCrashError) ? halveLarge(dimValues, given) : undefined;
+        if (smaller === undefined) {
+          if (e instanceof VerifyCrashError) {
+            step?.done();
+            printCrash(e, runs, bound ? dimValues : undefined, mode);
+          }
+          throw e;
+        }
         if (!mode.json) process.stderr.write(`onnxruntime cannot run ${fmtBinding(dimValues)} (${e instanceof Error ? e.message.split('\n')[0]!.slice(0, 160) : String(e)}); trying ${fmtBinding(smaller)}\n`);
         dimValues = smaller;
       }
@@ -120,6 +127,30 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
     onProgress,
     });
   }
+}
+
+/**
+ * onnxruntime crashed on one model: what the other produced (its outputs and timings, and the
+ * bindings verified before), on stdout; the caller then throws the crash's one-line error (exit 2).
+ */
+function printCrash(e: VerifyCrashError, runs: { dimValues: Record<string, number>; report: VerifyReport }[], dimValues: Record<string, number> | undefined, mode: OutputMode): void {
+  const s = e.survivor;
+  const crashed = { side: e.side, model: e.model ?? null, step: e.step ?? null, code: e.code, error: e.message };
+  if (mode.json) {
+    const survivor = s === null ? null : { side: s.side, model: s.model, createMs: s.createMs, runMs: s.runMs, inputs: s.inputs, outputs: [...s.outputs].map(([name, t]) => summarizeTensor(name, t)) };
+    process.stdout.write(JSON.stringify({ equivalent: false, crashed, survivor, ...(dimValues ? { dimValues } : {}), ...(runs.length > 0 ? { bindings: runs.map((r) => ({ dimValues: r.dimValues, equivalent: r.report.equivalent, report: r.report })) } : {}) }, null, 2) + '\n');
+    return;
+  }
+  const parts = runs.map((r) => `${Object.keys(r.dimValues).length > 0 ? `${paint(mode, 'bold', `symbolic dims ${fmtBinding(r.dimValues)}`)}\n` : ''}${formatVerify(r.report, mode)}`);
+  if (s !== null) {
+    const head = `${dimValues ? `${paint(mode, 'bold', `symbolic dims ${fmtBinding(dimValues)}`)}\n` : ''}${paint(mode, 'bold', `${s.side} ${s.model}`)} (${e.side} crashed onnxruntime)`;
+    parts.push(`${head}\n${outputsTable([...s.outputs].map(([name, t]) => summarizeTensor(name, t)), mode)}\n${s.side}: created in ${fmtDuration(s.createMs)}, ran in ${fmtDuration(s.runMs)}; ${describeInputs(s.inputs)}`);
+  }
+  if (parts.length > 0) process.stdout.write(parts.join('\n\n') + '\n');
+}
+
+function describeInputs(i: VerifyReport['inputs']): string {
+  return i.source === 'files' ? `inputs from ${i.files.join(', ')}` : i.source === 'given' ? 'given inputs' : `synthetic inputs (seed ${(i as { seed?: number }).seed ?? 0})`;
 }
 
 /** The binding with every symbol verify chose above 2 halved (the user's own values kept); undefined when none is left to halve. */
@@ -200,7 +231,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
   lines.push('');
   for (const l of formatReference(r, mode)) lines.push(l);
   const tol = r.tolerance.atol === null && r.tolerance.rtol === null ? 'per-dtype defaults' : `atol ${r.tolerance.atol ?? 'default'}, rtol ${r.tolerance.rtol ?? 'default'}`;
-  const inputs = r.inputs.source === 'files' ? `inputs from ${r.inputs.files.join(', ')}` : r.inputs.source === 'given' ? 'given inputs' : `synthetic inputs (seed ${(r.inputs as { seed?: number }).seed ?? 0})`;
+  const inputs = describeInputs(r.inputs);
   const verdict = r.equivalent ? paint(mode, 'green', r.verdict) : paint(mode, 'red', `NOT equivalent${r.reason ? `: ${r.reason}` : ''}`);
   const basis = r.reference?.basis === 'reference' ? `judged against float64 (${r.reference.rule.text}); fixed tolerance ${tol}` : `${r.reference ? 'FALLBACK: fixed tolerance ' : ''}${tol}`;
   lines.push(`${paint(mode, 'bold', verdict)} — ${fmtInt(r.compared)} elements compared; ${basis}; ${inputs}`);

@@ -11,6 +11,7 @@
  * it is the error accumulated up to and including that layer.
  */
 import { DataType, cloneModel, type Model, type Tensor, type Value } from '@onnxkit/graph';
+import { VerifyError } from '../errors.js';
 import { createSession, type SessionOptions } from '../session.js';
 
 export class ErrorAccumulator {
@@ -63,6 +64,26 @@ export interface AccuracyOptions {
   sessionOptions?: SessionOptions;
   /** Layers to measure (run at level 'disabled' with the outputs exposed). */
   layers?: readonly LayerPair[];
+  /**
+   * The reference model's outputs on `samples`, from `referenceRuns` with the same session
+   * options: a caller comparing many candidates against one reference (sensitivity, mixed
+   * precision) runs the reference once instead of once per candidate.
+   */
+  referenceRuns?: readonly Map<string, Tensor>[];
+}
+
+/** The reference model's outputs on each sample, for `AccuracyOptions.referenceRuns`. */
+export async function referenceRuns(reference: Model, samples: readonly Map<string, Tensor>[], sessionOptions: SessionOptions = {}): Promise<Map<string, Tensor>[]> {
+  const so: SessionOptions = { graphOptimizationLevel: 'all', intraOpNumThreads: 1, ...sessionOptions };
+  const outputs = reference.graph.outputs.map((v) => v.name);
+  const runs: Map<string, Tensor>[] = [];
+  const a = await createSession(reference, { ...so, label: 'fp32 model' });
+  try {
+    for (const s of samples) runs.push(await a.run(s, outputs));
+  } finally {
+    await a.release();
+  }
+  return runs;
 }
 
 export interface AccuracyReport {
@@ -82,12 +103,12 @@ export async function measureAccuracy(reference: Model, quantized: Model, sample
   const outputs = reference.graph.outputs.map((v) => v.name);
   const perOutput = new Map(outputs.map((n) => [n, new ErrorAccumulator()]));
   const overall = new ErrorAccumulator();
-  const refRuns: Map<string, Tensor>[] = [];
-  const a = await createSession(reference, { ...so, label: 'fp32 model' });
-  try {
-    for (const s of samples) refRuns.push(await a.run(s, outputs));
-  } finally {
-    await a.release();
+  const refRuns = options.referenceRuns ?? (await referenceRuns(reference, samples, so));
+  if (refRuns.length !== samples.length) {
+    throw new VerifyError(`referenceRuns holds ${refRuns.length} run(s) for ${samples.length} sample(s)`, {
+      code: 'VERIFY_BAD_OPTION',
+      hint: 'compute it with referenceRuns(reference, samples) on the same samples',
+    });
   }
   const b = await createSession(quantized, { ...so, label: 'quantized model' });
   try {

@@ -2,4 +2,4 @@
 export { TensorStatistics, klThreshold, DEFAULT_HALF_BINS, type CalibrationMethod } from './histogram.js';
 export { calibrateRanges, checkPercentile, type CalibrationOptions, type CalibrationResult } from './collect.js';
 export { listSamples, readSamples, syntheticSamples } from './samples.js';
-export { ErrorAccumulator, measureAccuracy, type AccuracyOptions, type AccuracyReport, type AccuracySummary, type LayerPair } from './accuracy.js';
+export { ErrorAccumulator, measureAccuracy, referenceRuns, type AccuracyOptions, type AccuracyReport, type AccuracySummary, type LayerPair } from './accuracy.js';
