@@ -151,7 +151,7 @@ describe('onnxkit analyze', () => {
     expect(a.totals.energy.table.source).toBe('my accelerator, measured');
     expect(a.totals.training.batch).toBe(8);
     const text = onnxkit(['analyze', alexnetFile]).stdout;
-    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ, int8 mult 0\.2 pJ, int32 add 0\.1 pJ, int8 add 0\.03 pJ, int32 mult 3\.1 pJ; M\. Horowitz/);
     expect(text).toMatch(/Training memory \(fp32, batch 1\)/);
     writeFileSync(table, JSON.stringify({ dramReadPj: 100 }));
     expectOneLineError(onnxkit(['analyze', alexnetFile, '--energy-table', table]), 2, /give a source/);

@@ -313,7 +313,7 @@ describe("renderReport: the lecture's other costs (issue 16.6)", () => {
     expect(html).toMatch(/data-key="energy"/);
   });
 
-  it('the layer table has an integer-OPs column: a QLinearConv shows its intOps, a float layer 0', () => {
+  it('the layer table has an integer-OPs column for an integer model: a QLinearConv shows its intOps', () => {
     const b = new GraphBuilder({ opset: 17 });
     const U8 = DataType.UINT8;
     const x = b.input('x', U8, [1, 8, 16, 16]);
@@ -327,6 +327,8 @@ describe("renderReport: the lecture's other costs (issue 16.6)", () => {
     const analysis = analyzeModel(model);
     const html = renderReport({ model: summarizeModel(model), analysis });
     expect(html).toMatch(/data-key="intOps"[^>]*>int OPs</);
+    // A float model's table has no integer column.
+    expect(renderReport({ model: summarizeModel(mobilenetv2({ weights: 'zeros' })), analysis: analyzeModel(mobilenetv2({ weights: 'zeros' })) })).not.toMatch(/data-key="intOps"/);
     const q = analysis.layers.find((l) => l.name === 'qconv')!;
     expect(q.intOps).toBeGreaterThan(2 * q.macs!);
     const row = html.slice(html.indexOf(`<tr data-i="${q.index}">`), html.indexOf('</tr>', html.indexOf(`<tr data-i="${q.index}">`)));

@@ -508,7 +508,7 @@ ${d.latency ? latencyBlock(d.latency) : ''}
 
 // ——— 6. the layer table ———
 
-function layerRow(l: LayerReport, measured: Map<string, number | null> | undefined): string {
+function layerRow(l: LayerReport, measured: Map<string, number | null> | undefined, withInt: boolean): string {
   const tags = [l.inPlace ? 'in place' : '', l.alias ? 'view' : '', l.constant ? 'constant' : ''].filter(Boolean);
   const why = l.unknown?.join('; ');
   const bytes = l.bytes.input === null || l.bytes.output === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output;
@@ -518,7 +518,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
     l.macs,
     l.macs === null ? (l.macsExpr ?? '—') : fmtInt(l.macs),
     why,
-  )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(l.intOps ?? null, l.intOps == null ? (l.intOpsExpr ?? '—') : fmtInt(l.intOps), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
+  )}${numCell(l.flops, fmtInt(l.flops), why)}${withInt ? numCell(l.intOps ?? null, l.intOps == null ? (l.intOpsExpr ?? '—') : fmtInt(l.intOps), why) : ''}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
   )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
@@ -526,6 +526,8 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
 
 function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: ReportLatency['perLayer'], hidden: boolean): string {
   const measured = times ? new Map(times.map((t) => [t.name, t.measuredUs])) : undefined;
+  // The integer-OPs column only for a model with integer layers (a float table stays as wide as before).
+  const withInt = a.layers.some((l) => (l.intOps ?? 0) > 0 || l.intOpsExpr !== undefined);
   const cols: [key: string, label: string, numeric: boolean][] = [
     ['index', '#', true],
     ['name', 'layer', false],
@@ -536,7 +538,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['macs', 'MACs', true],
     ['flops', 'FLOPs', true],
     // Integer OPs: the work of QLinearConv/QGemm and QDQ-fused layers, timed at the int8 peak.
-    ['intOps', 'int OPs', true],
+    ...(withInt ? ([['intOps', 'int OPs', true]] as [string, string, boolean][]) : []),
     ['activations', 'act. out', true],
     ['bytes', 'bytes', true],
     ['arithmeticIntensity', 'FLOP/B', true],
@@ -549,7 +551,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}${k === 'energy' ? ' energy' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
     .join('');
   return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers${measured ? ' measured' : ''}" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
-<tbody>${a.layers.map((l) => layerRow(l, measured)).join('\n')}</tbody></table></div>`;
+<tbody>${a.layers.map((l) => layerRow(l, measured, withInt)).join('\n')}</tbody></table></div>`;
 }
 
 function diagnostics(a: AnalysisReport, label: string): string {
