@@ -67,6 +67,18 @@ export interface ShapeOptions {
   dim?: string[];
 }
 
+/** The calibration flags of `quantize`, `optimize --preset edge`, `report --quantize` and `demo --quantize`. */
+export interface CalibrationFlags {
+  calibration?: string;
+  eval?: string;
+  method?: string;
+  percentile?: string;
+  samples?: string;
+  evalSamples?: string;
+  activationType?: string;
+  perTensor?: boolean;
+}
+
 export const ORT_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export const VERIFY_EACH = ['off', 'pass', 'change'] as const;
 export const EXPLAIN_MODES = ['all', 'changes'] as const;
@@ -90,6 +102,16 @@ export const options = {
     new Option('--ort-opt <level>', 'onnxruntime graph optimization level').choices(ORT_OPT_LEVELS).default(fallback),
   /** `-o`: every command creates the output's missing parent folders (and says so here). */
   output: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`),
+  /** The calibration flags (parsed by calibrationSettings in static-quantize.ts); `what` says what --calibration does for this command. */
+  calibration: (what = 'calibration inputs') =>
+    new Option('--calibration <dir|glob>', `${what}: a folder of .npy/.npz/.pb files or sub-folders (one per sample), or a glob`),
+  eval: () => new Option('--eval <dir|glob>', 'held-out inputs for the accuracy report (default: the last fifth of --calibration, or synthetic inputs with other seeds)'),
+  method: () => new Option('--method <name>', 'activation range: minmax (default), percentile or entropy (KL)'),
+  percentile: () => new Option('--percentile <p>', 'with --method percentile: keep p % of the values, e.g. 99.99 (default 99.999)'),
+  samples: () => new Option('--samples <n>', 'calibration samples to use (synthetic default 16)'),
+  evalSamples: () => new Option('--eval-samples <n>', 'evaluation samples (synthetic default 4)'),
+  activationType: () => new Option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations (onnxruntime 1.30 on CPU fuses fewer ops with int8)'),
+  perTensor: () => new Option('--per-tensor', 'per-tensor weight scales instead of per output channel'),
   /** `-o` that the command cannot do without. */
   requiredOutput: (what: string) => new Option('-o, --output <file>', `${what}; missing folders are created`).makeOptionMandatory(),
 } as const;

@@ -8,9 +8,9 @@ import { PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
 import { createConstantEvaluator } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import { limits } from './limits.js';
-import { inputShapesWithDims, intOption, numberOption, parseInputShapes, type CommonOptions, type ShapeOptions } from './options.js';
+import { inputShapesWithDims, intOption, numberOption, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from './options.js';
 
-export interface OptimizeCliOptions extends CommonOptions, ShapeOptions {
+export interface OptimizeCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
   output?: string;
   preset?: string;
   passes?: string;
@@ -23,8 +23,6 @@ export interface OptimizeCliOptions extends CommonOptions, ShapeOptions {
   stopAfter?: string;
   ortFold?: boolean;
   externalData?: boolean;
-  /** Only to point at `onnxkit quantize`: optimize never quantizes with calibration data. */
-  calibration?: string;
 }
 
 /**
@@ -33,7 +31,9 @@ export interface OptimizeCliOptions extends CommonOptions, ShapeOptions {
  */
 export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { names: string[]; options: Parameters<typeof runPipeline>[2] } {
   if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
-  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [opts.preset ?? 'default'];
+  // `edge` with calibration data: the exact passes here, then int8 quantization (edge-quantize.ts) instead of fp16-weights.
+  const preset = opts.preset === 'edge' && opts.calibration !== undefined ? 'default' : opts.preset;
+  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [preset ?? 'default'];
   if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
   // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
   if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');

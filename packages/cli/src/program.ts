@@ -113,7 +113,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .addOption(options.device())
       .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
       .option('--training-batch <n>', 'batch size of the training-memory estimate (default: the model batch, else 1)')
-      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj); default Horowitz ISSCC 2014, 45 nm')
+      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj; optional int8MultPj, int32AddPj, int8AddPj, int32MultPj for integer layers); default Horowitz ISSCC 2014, 45 nm')
       .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
       .addOption(options.output('write the table/JSON/CSV/Markdown to a file instead of stdout'))
       .option('--all', 'also list constant layers (shape computations done once at load)')
@@ -129,8 +129,15 @@ export function buildProgram(exit: (code: number) => void): Command {
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
         .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))
-        .option('--preset <name>', 'default (exact passes) or edge (default + fp16 weights; with calibration data use onnxkit quantize)')
-        .option('--calibration <dir|glob>', 'not taken here: int8 with calibration data is onnxkit quantize (says so and exits)')
+        .option('--preset <name>', 'default (exact passes) or edge (the exact passes, then int8 with --calibration, else fp16 weights)')
+        .addOption(options.calibration('with --preset edge: quantize to static int8 (QDQ, as onnxkit quantize) calibrated on these inputs'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
         .option('--disable <a,b,…>', 'skip these passes')
         .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))
@@ -144,7 +151,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .addOption(options.dim())
       .option('--external-data', 'store weights in <output>.data')
       .option('--in-place', 'allow replacing the input file')
-      .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3'])),
+      .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3', 'onnxkit optimize resnet50.onnx -o resnet50.int8.onnx --preset edge --calibration calib/ --explain'])),
     () => import('./commands/optimize.js'),
   );
 
@@ -184,15 +191,15 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('static int8 quantization (QDQ, fused by onnxruntime): fold BatchNorm, calibrate, quantize, report SQNR per output and per layer')
       .argument('<input>', 'float32 ONNX model')
       .addOption(options.requiredOutput('quantized ONNX file to write, atomically'))
-      .option('--calibration <dir|glob>', 'calibration inputs: a folder of .npy/.npz/.pb files or sub-folders (one per sample), or a glob; default: seeded synthetic inputs')
-      .option('--eval <dir|glob>', 'held-out inputs for the accuracy report (default: the last fifth of --calibration, or synthetic inputs with other seeds)')
-      .option('--method <name>', 'activation range: minmax (default), percentile or entropy (KL)')
-      .option('--percentile <p>', 'with --method percentile: keep p % of the values, e.g. 99.99 (default 99.999)')
-      .option('--samples <n>', 'calibration samples to use (synthetic default 16)')
-      .option('--eval-samples <n>', 'evaluation samples (synthetic default 4)')
+      .addOption(options.calibration('calibration inputs (default: seeded synthetic inputs)'))
+      .addOption(options.eval())
+      .addOption(options.method())
+      .addOption(options.percentile())
+      .addOption(options.samples())
+      .addOption(options.evalSamples())
       .addOption(options.seed())
-      .option('--activation-type <t>', 'uint8 (default, as onnxruntime) or int8 activations (onnxruntime 1.30 on CPU fuses fewer ops with int8)')
-      .option('--per-tensor', 'per-tensor weight scales instead of per output channel')
+      .addOption(options.activationType())
+      .addOption(options.perTensor())
       .option('--sensitivity', 'per-layer sensitivity: the output SQNR with only that layer quantized')
       .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
       .option('--dynamic', 'dynamic quantization of MatMul (int8 weights, activations quantized at run time; no calibration)')
@@ -259,6 +266,15 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(options.requiredOutput('HTML file to write, atomically (- writes stdout)'))
         .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
         .option('--optimized <other>', 'compare against an already optimized model')
+        .option('--quantize', 'also quantize to static int8 (QDQ, as onnxkit quantize) and show it beside fp32: size, MACs/integer OPs, roofline, measured latency, SQNR')
+        .addOption(options.calibration('with --quantize: calibration inputs (default: seeded synthetic inputs)'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .addOption(options.device())
       .addOption(options.inputShape())
       .addOption(options.dim())
@@ -267,7 +283,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--no-bench', 'do not benchmark')
       .addOption(options.threads())
       .addOption(options.seed())
-      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html'])),
+      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html', 'onnxkit report model.onnx --optimize --quantize --calibration calib/ -o int8.html'])),
     () => import('./commands/report.js'),
   );
 
@@ -281,10 +297,19 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(options.device('this machine, calibrated once'))
         .option('--preset <name>', 'optimization preset', 'default')
         .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
+        .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)')
+        .addOption(options.calibration('int8 step: calibration inputs (default: 8 seeded synthetic inputs and 2 held out, with a warning)'))
+        .addOption(options.eval())
+        .addOption(options.method())
+        .addOption(options.percentile())
+        .addOption(options.samples())
+        .addOption(options.evalSamples())
+        .addOption(options.activationType())
+        .addOption(options.perTensor())
         .addOption(options.threads())
         .addOption(options.seed())
       .addOption(options.inputShape())
-      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50'])),
+      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50 --calibration calib/', 'onnxkit demo model.onnx --no-quantize'])),
     () => import('./commands/demo.js'),
   );
 

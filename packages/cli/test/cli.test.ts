@@ -59,8 +59,8 @@ describe('onnxkit basics', () => {
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--device', 'toaster']), 2, /unknown device 'toaster'/);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input']), 2, /not NAME=DIMS/);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', 'no-such-pass']), 2, /unknown pass 'no-such-pass'/);
-    // Issue 11 part 5: edge with calibration data is the quantize flow; optimize says so in one line.
-    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--preset', 'edge', '--calibration', 'calib/']), 2, /optimize does not quantize: .*onnxkit quantize .* --calibration calib\//);
+    // Issue 11 part 5: edge with calibration data quantizes; a missing folder fails before any pass runs.
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--preset', 'edge', '--calibration', 'calib/']), 2, /--calibration calib\/ does not exist/);
     // Unwritable outputs: a folder that cannot be created (Node's recursive mkdir used to spin
     // forever under /proc), a parent that is a file.
     expectOneLineError(onnxkit(['convert', FIXTURE, '-o', '/proc/onnxkit-nope/x.onnx']), 2, /cannot mkdir '\/proc\/onnxkit-nope'/);
@@ -127,7 +127,7 @@ describe('onnxkit analyze', () => {
     expect(a.totals.energy.table.source).toBe('my accelerator, measured');
     expect(a.totals.training.batch).toBe(8);
     const text = onnxkit(['analyze', alexnetFile]).stdout;
-    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    expect(text).toMatch(/Energy estimate: .* DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ, int8 mult 0\.2 pJ, int32 add 0\.1 pJ, int8 add 0\.03 pJ, int32 mult 3\.1 pJ; M\. Horowitz/);
     expect(text).toMatch(/Training memory \(fp32, batch 1\)/);
     writeFileSync(table, JSON.stringify({ dramReadPj: 100 }));
     expectOneLineError(onnxkit(['analyze', alexnetFile, '--energy-table', table]), 2, /give a source/);
@@ -309,7 +309,15 @@ describe('onnxkit demo', () => {
     expect(s.equivalent).toBe(true);
     expect(s.optimized.nodes).toBeLessThan(s.original.nodes);
     for (const f of Object.values(s.files) as string[]) expect(statSync(f).size).toBeGreaterThan(0);
-    expect(Object.keys(s.files).sort()).toEqual(['analysis', 'netron', 'optimized', 'report']);
+    expect(Object.keys(s.files).sort()).toEqual(['analysis', 'int8', 'netron', 'optimized', 'report']);
+    // Issue 11.7: the int8 model beside the optimized fp32 one (static QDQ on synthetic calibration data).
+    expect(s.int8.layers).toBeGreaterThan(0);
+    expect(s.int8.modelSizeBytes).toBeLessThan(s.optimized.modelSizeBytes / 2);
+    expect(s.int8.intOps).toBeGreaterThan(2 * s.optimized.macs - 1);
+    expect(s.int8.sqnrDb).toBeGreaterThan(20);
+    expect(s.int8.measuredMs.int8).toBeGreaterThan(0);
+    expect(s.int8.estimatedExecutedMs.int8).toBeLessThan(s.int8.estimatedExecutedMs.fp32);
+    expect(s.int8.calibration).toMatch(/^minmax on 8 seeded synthetic inputs/);
     // Three timed pairs cannot reach a 95% interval: never a faster/slower claim from them.
     expect(s.measuredVerdict).toEqual({ all: 'same', disabled: 'same' });
     // The fixture's batch is symbolic: the metrics use N=1, as the runs do, and say so.

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloneModel, DataType, GraphBuilder, OnnxkitError, Tensor, type Model } from '@onnxkit/graph';
-import { analyzeModel, runPipeline, type PipelineReport } from '@onnxkit/passes';
+import { analyzeModel, planQdq, quantizeQdq, runPipeline, type PipelineReport } from '@onnxkit/passes';
 import type { VerifyReport } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ import {
   verificationData,
   type ReportData,
   type ReportLatency,
+  type ReportQuantized,
   type ReportVerification,
 } from '../src/report/index.js';
 import { browserAvailability } from './browser/chromium.js';
@@ -305,12 +306,81 @@ describe("renderReport: the lecture's other costs (issue 16.6)", () => {
     const analysis = analyzeModel(model, { trainingBatch: 16 });
     const html = renderReport({ model: summarizeModel(model), analysis });
     expect(html).toContain('<div class="label">Estimated energy</div>');
-    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, mult 3.7 pJ, add 0.9 pJ');
+    expect(html).toContain('DRAM read 640 pJ, SRAM read 5 pJ, float mult 3.7 pJ, add 0.9 pJ, int8 mult 0.2 pJ, int32 add 0.1 pJ');
     expect(html).toContain('Horowitz');
     expect(html).toContain('<div class="label">Training memory (batch 16)</div>');
     expect(html).toContain(`${fmtBytes(analysis.totals.training.totalBytes.adam)} Adam`);
     expect(html).toMatch(/data-key="energy"/);
   });
+
+  it('the layer table has an integer-OPs column for an integer model: a QLinearConv shows its intOps', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const U8 = DataType.UINT8;
+    const x = b.input('x', U8, [1, 8, 16, 16]);
+    const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], new Float32Array([0.1])));
+    const zx = b.constant('zx', Tensor.fromArray(U8, [], new Uint8Array([128])));
+    const w = b.constant('w', Tensor.fromArray(DataType.INT8, [16, 8, 3, 3], new Int8Array(16 * 8 * 9).fill(1)));
+    const y = b.op('QLinearConv', [x, s, zx, w, s, zx, s, zx], { pads: [1, 1, 1, 1] }, { name: 'qconv' });
+    const f = b.op('DequantizeLinear', [y, s, zx], {}, { name: 'dq' });
+    b.output(f);
+    const model = b.build();
+    const analysis = analyzeModel(model);
+    const html = renderReport({ model: summarizeModel(model), analysis });
+    expect(html).toMatch(/data-key="intOps"[^>]*>int OPs</);
+    // A float model's table has no integer column.
+    expect(renderReport({ model: summarizeModel(mobilenetv2({ weights: 'zeros' })), analysis: analyzeModel(mobilenetv2({ weights: 'zeros' })) })).not.toMatch(/data-key="intOps"/);
+    const q = analysis.layers.find((l) => l.name === 'qconv')!;
+    expect(q.intOps).toBeGreaterThan(2 * q.macs!);
+    const row = html.slice(html.indexOf(`<tr data-i="${q.index}">`), html.indexOf('</tr>', html.indexOf(`<tr data-i="${q.index}">`)));
+    expectIn(row, `<td class="num" data-v="${q.intOps}">${fmtInt(q.intOps)}</td>`);
+  });
+});
+
+describe('renderReport: the int8 model beside fp32 (issue 11.7)', () => {
+  it('shows size, MACs, integer OPs, roofline, energy, measured latency and SQNR; rejects a malformed block naming the field', async () => {
+    const fp32 = mobilenetv2({ seed: 0 });
+    await runPipeline(fp32, ['fold-batchnorm']);
+    const int8 = cloneModel(fp32);
+    const q = quantizeQdq(int8, { ranges: new Map(planQdq(int8).tensors.map((n) => [n, { min: -4, max: 4 }])) });
+    const a = analyzeModel(fp32);
+    const b = analyzeModel(int8);
+    const quantized: ReportQuantized = {
+      reference: 'the optimized model (default)',
+      fp32: { analysis: a, fileBytes: 14_000_000 },
+      int8: { model: summarizeModel(int8, { name: 'mbv2 (int8)', fileBytes: 3_900_000 }), analysis: b },
+      calibration: { method: 'percentile', percentile: 99.99, source: 'calib/', samples: 8, msPerSample: 120 },
+      evaluation: { source: '2 held-back sample(s) of --calibration', samples: 2 },
+      layers: q.layers.length,
+      fusedActivations: q.fusedActivations.length,
+      skipped: [{ node: 'odd', opType: 'Erf', reason: 'no integer kernel' }],
+      accuracy: { overall: { name: 'all outputs', sqnrDb: 21.25, maxAbsError: 0.125, meanAbsError: 0.03 }, outputs: [{ name: 'output', sqnrDb: 21.25, maxAbsError: 0.125, meanAbsError: 0.03 }, { name: 'exact', sqnrDb: null, maxAbsError: 0, meanAbsError: 0 }] },
+      latency: { original: { p50Ms: 30, p90Ms: 33 }, optimized: { p50Ms: 15, p90Ms: 16 }, ratio: 0.5, ratioCi: { low: 0.45, high: 0.55, level: 0.95 }, threads: 1, graphOptimizationLevel: 'all' },
+    };
+    const data: ReportData = { model: summarizeModel(fp32), analysis: a, quantized };
+    const html = renderReport(data);
+    expect(reportSections(data)).toEqual(['overview', 'layers', 'roofline', 'memory', 'quantized', 'table', 'conventions']);
+    const sec = html.slice(html.indexOf('<section class="sec" id="quantized"'), html.indexOf('</section>', html.indexOf('<section class="sec" id="quantized"')));
+    expectIn(sec, 'output SQNR 21.3 dB');
+    expectIn(sec, 'fp32 side: the optimized model (default)');
+    expectIn(sec, 'Calibration: percentile 99.99 on calib/ (8 samples');
+    expectIn(sec, `<td>weights as stored</td><td class="num" data-v="${a.totals.modelSizeBytes}">${fmtBytes(a.totals.modelSizeBytes)}</td><td class="num" data-v="${b.totals.modelSizeBytes}">${fmtBytes(b.totals.modelSizeBytes)}</td>`);
+    expectIn(sec, `<td>integer OPs</td><td class="num" data-v="0">0</td><td class="num" data-v="${b.totals.intOps}">${fmtInt(b.totals.intOps)}</td>`);
+    expectIn(sec, `<td>MACs</td><td class="num" data-v="${a.totals.macs}">`);
+    expectIn(sec, `<td>estimated latency as onnxruntime runs it, level all (jetson-agx-orin, int8 at 85 TOP/s)</td><td class="num" data-v="${a.totals.latency.asExecuted.all.seconds}">`);
+    // The fused QDQ kernels: the int8 estimate as executed is below fp32's.
+    expect(b.totals.latency.asExecuted.all.seconds!).toBeLessThan(a.totals.latency.asExecuted.all.seconds!);
+    expectIn(sec, '<td>estimated energy</td>');
+    expectIn(sec, '<td>measured latency p50</td><td class="num" data-v="30">');
+    expectIn(sec, '×0.500 (−50.0%)');
+    expectIn(sec, '<td class="mono">exact</td><td class="num">∞</td>');
+    expectIn(sec, 'Kept in float: odd (no integer kernel)');
+    expectIn(sec, 'Speed-up, int8 / fp32 — the median over interleaved pairs');
+    expectIn(sec, '<tr><td>fp32</td><td class="num" data-v="30">');
+    expect(b.totals.modelSizeBytes / a.totals.modelSizeBytes).toBeLessThan(0.3);
+    const bad = (d: unknown) => () => renderReport(d as ReportData);
+    expect(bad({ ...data, quantized: { ...quantized, accuracy: { ...quantized.accuracy, overall: { ...quantized.accuracy.overall, sqnrDb: 'high' } } } })).toThrow(/quantized\.accuracy\.overall\.sqnrDb must be a finite number or null/);
+    expect(bad({ ...data, quantized: { ...quantized, int8: { ...quantized.int8, analysis: undefined } } })).toThrow(/quantized\.int8\.analysis must be an object/);
+  }, 60_000);
 });
 
 describe('renderReport: furthest from the roof (issue 16.3)', () => {

@@ -8,13 +8,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { save, writeFileAtomic } from '@onnxkit/importer';
-import { analysisToJson, parseDeviceProfile, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
+import { analysisToJson, parseDeviceProfile, QuantizeError, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
 import { calibrate } from '@onnxkit/runtime';
 import { buildZooModel } from '@onnxkit/zoo';
 import { localProfilePath, resolveDevice } from '../devices.js';
 import { EXIT } from '../errors.js';
 import { reportData, runJob, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
+import { inputShapesWithDims, intOption, shapeBindings, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
+import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
+import { CliError } from '../errors.js';
 import { renderReport } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { generator } from '../version.js';
@@ -22,7 +25,9 @@ import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureDir } from '../fs-utils.js';
 
-export interface DemoCliOptions extends CommonOptions, ShapeOptions {
+export interface DemoCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
+  /** false (--no-quantize): skip the int8 step. */
+  quantize?: boolean;
   out?: string;
   device?: string;
   preset?: string;
@@ -36,6 +41,12 @@ const encoder = new TextEncoder();
 export default async function demo(modelArg: string | undefined, opts: DemoCliOptions): Promise<number> {
   const mode = outputMode(opts);
   shapeBindings(opts); // bad --input-shape / --dim fail before any work
+  const stray = opts.quantize === false ? strayCalibrationFlag(opts) : undefined;
+  if (stray) throw new CliError(`${stray} applies to the int8 step, which --no-quantize skips`);
+  const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
+  const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
+  const iterations = intOption('--iterations', opts.iterations, { min: 1 }) ?? 30;
+  const int8 = opts.quantize === false ? undefined : calibrationSettings({ ...opts, seed: String(seed), threads: String(threads) });
   const progress = new Progress(mode);
   const outDir = opts.out ?? 'out';
   ensureDir(outDir);
@@ -69,11 +80,39 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
     pipeline: [preset],
     pipelineOptions: pipelineFromFlags({ preset }).options,
     verify: true,
-    benchIterations: intOption('--iterations', opts.iterations, { min: 1 }) ?? 30,
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
-    seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+    benchIterations: iterations,
+    threads,
+    seed,
     progress,
   });
+
+  // The int8 model beside fp32 (the optimized model): size, MACs/integer OPs, roofline, measured latency, SQNR.
+  let quantized: QuantizedBeside | undefined;
+  let int8Skipped: string | undefined;
+  if (int8) {
+    // Synthetic calibration (no --calibration): 8 samples and 2 held out keep the demo short.
+    const settings = int8.calibration === undefined ? { ...int8, samples: int8.samples ?? 8, evalSamples: int8.evalSamples ?? 2 } : int8;
+    quantized = await quantizeBeside(result.optimized!.model, {
+      settings,
+      device,
+      analysisShapes: { ...(inputShapes ? { inputShapes } : {}), ...(result.boundDims ? { dimValues: result.boundDims } : {}) },
+      benchIterations: iterations,
+      threads,
+      seed,
+      progress,
+      reference: `the optimized model (${preset})`,
+      name: `${name} (int8)`,
+      warn: (w) => {
+        if (!mode.json && !mode.quiet) process.stderr.write(`onnxkit: warning: ${w}\n`);
+      },
+    }).catch((e: unknown) => {
+      // A model the int8 flow refuses (nothing to quantize, an old opset, already quantized): the demo goes on without it.
+      if (!(e instanceof QuantizeError)) throw e;
+      int8Skipped = e.message;
+      return undefined;
+    });
+    if (int8Skipped !== undefined && !mode.json && !mode.quiet) process.stderr.write(`onnxkit: note: int8 step skipped: ${int8Skipped}\n`);
+  }
 
   step = progress.step(`write ${outDir}/`);
   const files = {
@@ -81,16 +120,31 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
     report: join(outDir, `${name}.report.html`),
     analysis: join(outDir, `${name}.analysis.json`),
     netron: join(outDir, `${name}.netron.json`),
+    ...(quantized ? { int8: join(outDir, `${name}.int8.onnx`) } : {}),
   };
   save(result.optimized!.model, files.optimized);
   const optimizedBytes = statSync(files.optimized).size;
-  const data = reportData(input, result, { generator: generator(), pipelineName: preset });
+  if (quantized) save(quantized.int8, files.int8!);
+  const data = { ...reportData(input, result, { generator: generator(), pipelineName: preset }), ...(quantized ? { quantized: quantized.data } : {}) };
   writeFileAtomic(files.report, encoder.encode(renderReport(data)));
-  writeFileAtomic(files.analysis, encoder.encode(JSON.stringify({ original: JSON.parse(analysisToJson(result.original.analysis)), optimized: JSON.parse(analysisToJson(result.optimized!.analysis)) }, null, 2) + '\n'));
+  writeFileAtomic(
+    files.analysis,
+    encoder.encode(
+      JSON.stringify(
+        {
+          original: JSON.parse(analysisToJson(result.original.analysis)),
+          optimized: JSON.parse(analysisToJson(result.optimized!.analysis)),
+          ...(quantized ? { int8: JSON.parse(analysisToJson(quantized.int8Analysis)) } : {}),
+        },
+        null,
+        2,
+      ) + '\n',
+    ),
+  );
   writeFileAtomic(files.netron, encoder.encode(JSON.stringify(toNetronAttachment(result.original.analysis), null, 2) + '\n'));
   step.done(Object.values(files).map((f) => basename(f)).join(', '));
 
-  const summary = demoSummary(name, preset, result, fileBytes, optimizedBytes, device, performance.now() - t0);
+  const summary = demoSummary(name, preset, result, fileBytes, optimizedBytes, device, performance.now() - t0, quantized && { q: quantized, fileBytes: statSync(files.int8!).size }, int8Skipped);
   if (mode.json) process.stdout.write(JSON.stringify({ ...summary, files }, null, 2) + '\n');
   else process.stdout.write('\n' + formatSummary(summary, files, mode) + '\n');
   return result.verify?.equivalent === false ? EXIT.checkFailed : EXIT.ok;
@@ -138,10 +192,33 @@ export interface DemoSummary {
   maxAbsError: number | null;
   maxRelError: number | null;
   changes: number;
+  /** The int8 model beside the optimized fp32 one (absent with --no-quantize). */
+  int8?: {
+    fileBytes: number;
+    modelSizeBytes: number;
+    macs: number | null;
+    intOps: number | null;
+    estimatedMs: number | null;
+    /** The roofline as onnxruntime runs the graph at level all (Q/DQ fused into the integer kernels): fp32 and int8. */
+    estimatedExecutedMs: { fp32: number | null; int8: number | null };
+    /** fp32 (the optimized model) and int8 p50 at onnxruntime `all`, interleaved. */
+    measuredMs: { fp32: number | null; int8: number | null };
+    /** Median of the interleaved int8/fp32 pair ratios, its 95% interval and verdict. */
+    ratio: number | null;
+    ratioCi: { low: number; high: number } | null;
+    verdict: 'faster' | 'slower' | 'same' | null;
+    sqnrDb: number | null;
+    maxAbsError: number;
+    layers: number;
+    calibration: string;
+    evaluation: string;
+  };
+  /** Why the int8 step was skipped (the model cannot be quantized). */
+  int8Skipped?: string;
   elapsedMs: number;
 }
 
-function demoSummary(name: string, preset: string, r: JobResult, fileBytes: number, optimizedBytes: number, device: DeviceProfile, elapsedMs: number): DemoSummary {
+function demoSummary(name: string, preset: string, r: JobResult, fileBytes: number, optimizedBytes: number, device: DeviceProfile, elapsedMs: number, quantized?: { q: QuantizedBeside; fileBytes: number }, int8Skipped?: string): DemoSummary {
   const o = r.optimized!;
   const sideOf = (a: JobResult['original']['analysis'], nodes: number, bytes: number, which: 'a' | 'b'): Side => ({
     nodes,
@@ -175,7 +252,35 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     maxAbsError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxAbsError), -Infinity) : null,
     maxRelError: outs.length ? outs.reduce((m, x) => Math.max(m, x.maxRelError), -Infinity) : null,
     changes: o.pipeline.totalChanges,
+    ...(quantized ? { int8: int8Summary(quantized.q, quantized.fileBytes) } : {}),
+    ...(int8Skipped !== undefined ? { int8Skipped } : {}),
     elapsedMs,
+  };
+}
+
+const msOf = (s: number | null): number | null => (s === null ? null : s * 1e3);
+
+/** The demo's int8 row values. */
+function int8Summary(q: QuantizedBeside, fileBytes: number): NonNullable<DemoSummary['int8']> {
+  const t = q.int8Analysis.totals;
+  const c = q.prepared.calibration!;
+  const ci = q.bench?.ratio.ci;
+  return {
+    fileBytes,
+    modelSizeBytes: t.modelSizeBytes,
+    macs: t.macs,
+    intOps: t.intOps,
+    estimatedMs: t.latency.seconds === null ? null : t.latency.seconds * 1e3,
+    estimatedExecutedMs: { fp32: msOf(q.fp32Analysis.totals.latency.asExecuted.all.seconds), int8: msOf(t.latency.asExecuted.all.seconds) },
+    measuredMs: { fp32: q.bench?.a.latency.p50Ms ?? null, int8: q.bench?.b.latency.p50Ms ?? null },
+    ratio: q.bench?.ratio.median ?? null,
+    ratioCi: ci ? { low: ci.low, high: ci.high } : null,
+    verdict: q.bench?.ratio.verdict ?? null,
+    sqnrDb: Number.isFinite(q.accuracy.overall.sqnrDb) ? q.accuracy.overall.sqnrDb : null,
+    maxAbsError: q.accuracy.overall.maxAbsError,
+    layers: q.report.layers.length,
+    calibration: `${c.method} on ${c.source}`,
+    evaluation: q.prepared.evaluation.source,
   };
 }
 
@@ -183,6 +288,26 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
 function ratioText(ratio: number | null, verdict: 'faster' | 'slower' | 'same' | null): string {
   if (ratio === null) return '';
   return `  speed-up ×${ratio.toFixed(3)} (median of interleaved pair ratios)${verdict === null ? '' : verdict === 'same' ? ', within noise' : `, ${verdict}`}`;
+}
+
+/** The int8 model beside the optimized fp32 one. */
+function formatInt8(s: DemoSummary, mode: OutputMode): string {
+  const q = s.int8!;
+  const ms = (x: number | null): string => (x === null ? '—' : fmtDuration(x));
+  const ratio = q.ratio === null ? '' : `  speed-up ×${q.ratio.toFixed(3)}${q.ratioCi ? ` (95% CI ×${q.ratioCi.low.toFixed(3)}–×${q.ratioCi.high.toFixed(3)})` : ''}${q.verdict === null ? '' : q.verdict === 'same' ? ', within noise' : `, ${q.verdict}`}`;
+  const rows = [
+    ['model size (weights)', `${fmtBytes(s.optimized.modelSizeBytes)} → ${fmtBytes(q.modelSizeBytes)}`],
+    ['file size', `${fmtBytes(s.optimized.fileBytes)} → ${fmtBytes(q.fileBytes)}`],
+    ['MACs → integer OPs', `${fmtInt(s.optimized.macs)} MACs → ${fmtInt(q.intOps)} integer OPs (2 per MAC + requantization)`],
+    ['latency, roofline as ORT runs it (all)', `${ms(q.estimatedExecutedMs.fp32)} → ${ms(q.estimatedExecutedMs.int8)}  (int8 layers at the device's int8 peak, Q/DQ fused into them)`],
+    ['latency, measured p50 (ORT all)', `${ms(q.measuredMs.fp32)} → ${ms(q.measuredMs.int8)}${ratio}`],
+    ['output SQNR vs fp32', `${q.sqnrDb === null ? '∞' : `${q.sqnrDb.toFixed(1)} dB`}, max abs error ${q.maxAbsError.toPrecision(3)} (${q.evaluation})`],
+  ];
+  return [
+    `${paint(mode, 'bold', 'int8')}: ${q.layers} layers quantized (static QDQ, as onnxkit quantize; calibration ${q.calibration})`,
+    table(['', 'optimized fp32 → int8'], rows, mode),
+    '(not equivalent by design: accept it explicitly with onnxkit verify ORIGINAL INT8 --min-sqnr DB)',
+  ].join('\n');
 }
 
 function formatSummary(s: DemoSummary, files: Record<string, string>, mode: OutputMode): string {
@@ -210,6 +335,8 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     ...(s.boundDims ? [`(symbolic dims ${Object.entries(s.boundDims).map(([k, v]) => `${k}=${v}`).join(', ')} for the metrics and the runs; the optimized model keeps them symbolic)`] : []),
     '',
     `verification: ${verdict}`,
+    ...(s.int8 ? ['', formatInt8(s, mode)] : []),
+    ...(s.int8Skipped !== undefined ? ['', `int8: skipped (${s.int8Skipped})`] : []),
     `files: ${Object.values(files).join(', ')}`,
     `done in ${fmtDuration(s.elapsedMs)}`,
   ].join('\n');

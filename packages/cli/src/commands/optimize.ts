@@ -8,6 +8,7 @@ import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
+import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, formatEdgeQuantization, quantizeForEdge } from '../edge-quantize.js';
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
@@ -56,14 +57,12 @@ export default async function optimize(input: string, positionalOutput: string |
   }
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
-  if (opts.calibration !== undefined) {
-    // `edge` with calibration data means int8: that is the quantize flow (BN folded first, QDQ, accuracy report).
-    throw new CliError(`optimize does not quantize: for int8 with calibration data run onnxkit quantize ${input} -o OUT --calibration ${opts.calibration}`, { hint: 'optimize --preset edge without --calibration stores fp16 weights' });
-  }
+  // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).
+  const int8 = edgeQuantizeSettings(opts);
   pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
-  const model = loadModel(input);
+  let model = loadModel(input);
   const inBytes = inputBytes(input);
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
   const { names, options } = pipelineFromFlags(opts, model);
@@ -89,6 +88,9 @@ export default async function optimize(input: string, positionalOutput: string |
   inferenceBefore = undefined; // stale once the pipeline changed the model: let it be collected
   step.done(`${fmtInt(report.totalChanges)} changes in ${report.iterations} sweep${report.iterations === 1 ? '' : 's'}`);
 
+  const quantized = int8 ? await quantizeForEdge(model, int8, progress) : undefined;
+  if (quantized) model = quantized.model;
+
   step = progress.step('analyze (after)');
   const after = analyzeTotals(model, { ...(inputShapes ? { inputShapes } : {}), ...(report.inference ? { inference: report.inference } : {}) });
   step.done();
@@ -113,6 +115,7 @@ export default async function optimize(input: string, positionalOutput: string |
     before: side(model, before, inBytes, beforeHist, beforeNodes),
     after: side(model, after, outBytes),
     ...(accuracy ? { accuracy } : {}),
+    ...(quantized ? { quantize: edgeQuantizationJson(quantized) } : {}),
   };
   if (mode.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -125,10 +128,12 @@ export default async function optimize(input: string, positionalOutput: string |
     } else if (!mode.quiet || opts.explain) process.stdout.write(text);
   };
   const explainMode = opts.explain === true ? 'all' : opts.explain || undefined;
-  if (explainMode) say(formatExplainGrouped(report, explainMode) + '\n\n');
+  if (explainMode) say(formatExplainGrouped(report, explainMode) + '\n\n' + (quantized ? explainEdgeQuantization(quantized) + '\n\n' : ''));
+  if (quantized && !mode.quiet) for (const w of quantized.prepared.warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   if (!mode.quiet) {
     say(formatPassTable(report, mode, explainMode !== undefined) + '\n\n' + formatBeforeAfter(result.before, result.after, mode) + '\n');
     if (accuracy) say('\n' + formatAccuracy(accuracy, mode) + '\n\n');
+    if (quantized) say('\n' + formatEdgeQuantization(quantized, mode) + '\n\n');
     say(`wrote ${output === STDIO ? 'the model to stdout' : output}${saved.externalFiles.length ? ` + ${saved.externalFiles.join(', ')}` : ''}\n`);
   }
   return 0;

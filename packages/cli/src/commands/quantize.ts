@@ -19,46 +19,26 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cloneModel, type Model, type Tensor } from '@onnxkit/graph';
+import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
-import { planQdq, quantizeDynamic, quantizeQdq, runPipeline, type QdqReport, type QuantType } from '@onnxkit/passes';
-import {
-  calibrateRanges,
-  checkPercentile,
-  listSamples,
-  measureAccuracy,
-  readSamples,
-  referenceRuns,
-  syntheticSamples,
-  type AccuracyReport,
-  type AccuracySummary,
-  type CalibrationMethod,
-} from '@onnxkit/runtime';
+import { runPipeline, type QdqReport } from '@onnxkit/passes';
+import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from '../errors.js';
 import { ensureParent } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
-import { intOption, numberOption } from '../options.js';
+import { numberOption, type CalibrationFlags } from '../options.js';
+import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
 import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 
-export interface QuantizeCliOptions {
+export interface QuantizeCliOptions extends CalibrationFlags {
   output: string;
-  calibration?: string;
-  eval?: string;
-  method?: string;
-  percentile?: string;
-  samples?: string;
-  evalSamples?: string;
   seed?: string;
-  activationType?: string;
-  perTensor?: boolean;
   minSqnr?: string;
   sensitivity?: boolean;
   dynamic?: boolean;
   threads?: string;
   json?: boolean;
 }
-
-const METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
 
 interface LayerRow {
   node: string;
@@ -70,38 +50,12 @@ interface LayerRow {
   aloneSqnrDb?: number | null;
 }
 
-function db(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(1) : x > 0 ? '∞' : '-∞';
-}
-
-function jsonNumber(x: number): number | string {
-  return Number.isFinite(x) ? x : String(x);
-}
-
 export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
   if (resolve(opts.output) === resolve(input)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write the quantized model to another file' });
-  const method = (opts.method ?? 'minmax') as CalibrationMethod;
-  if (!METHODS.includes(method)) throw new CliError(`--method '${opts.method}' is not one of ${METHODS.join(', ')}`);
-  const percentile = numberOption('--percentile', opts.percentile) ?? 99.999;
-  if (opts.percentile !== undefined && method !== 'percentile') throw new CliError('--percentile applies to --method percentile');
-  try {
-    checkPercentile(percentile);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  const samplesWanted = intOption('--samples', opts.samples, { min: 1 });
-  const evalWanted = intOption('--eval-samples', opts.evalSamples, { min: 1 });
-  const seed = intOption('--seed', opts.seed ?? '0', { min: 0 })!;
-  const threads = intOption('--threads', opts.threads ?? '1', { min: 1 })!;
+  const settings = calibrationSettings(opts);
   const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
-  const activationType = (opts.activationType ?? 'uint8') as QuantType;
-  if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
-
-  const dynamic = opts.dynamic === true;
-  if (dynamic && (opts.calibration !== undefined || opts.method !== undefined || opts.percentile !== undefined || opts.samples !== undefined)) {
-    throw new CliError('--dynamic computes activation scales at run time: it takes no --calibration, --method, --percentile or --samples');
-  }
+  const dynamic = settings.dynamic;
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);
   const model = loadModel(input);
@@ -111,108 +65,16 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   step = progress.step('fold BatchNormalization');
   const folded = await runPipeline(model, ['fold-batchnorm'], { verify: 'pass' });
   step.done(`${folded.totalChanges} folded`);
-  // Layers are named in the report and in --min-sqnr: give unnamed nodes a stable name.
-  const taken = new Set([...model.graph].map((n) => n.name));
-  let unnamed = 0;
-  for (const n of model.graph) {
-    if (n.name) continue;
-    let name = `${n.opType}_${unnamed++}`;
-    while (taken.has(name)) name = `${n.opType}_${unnamed++}`;
-    taken.add(name);
-    n.name = name;
-  }
-  const planOptions = { activationType, perChannel: !opts.perTensor };
-  const plan = dynamic ? undefined : planQdq(model, planOptions);
+  nameUnnamedNodes(model);
 
-  // Samples: calibration and held-out evaluation.
-  const warnings: string[] = [];
-  let calibration: Iterable<Map<string, Tensor>>;
-  let calibrationCount: number;
-  let evalSamples: Map<string, Tensor>[];
-  let evalSource: string;
-  let calibrationSource: string;
-  // Held-out evaluation samples: the first --eval-samples files of --eval DIR, or seeded synthetic ones.
-  type EvalSet = { samples: Map<string, Tensor>[]; source: string };
-  const evalFromDir = (dir: string): EvalSet => {
-    const ev = listSamples(dir, '--eval');
-    return { samples: [...readSamples(evalWanted === undefined ? ev : ev.slice(0, evalWanted), model)], source: dir };
-  };
-  const evalSynthetic = (note: string): EvalSet => {
-    const n = evalWanted ?? 4;
-    return { samples: [...syntheticSamples(model, n, seed + 1_000_000)], source: `${n} seeded synthetic inputs (seed ${seed + 1_000_000}${note})` };
-  };
-  if (dynamic) {
-    calibration = [];
-    calibrationCount = 0;
-    calibrationSource = 'none (--dynamic)';
-    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : evalSynthetic(''));
-  } else if (opts.calibration !== undefined) {
-    let files = listSamples(opts.calibration, '--calibration');
-    let held: string[][] = [];
-    if (opts.eval === undefined) {
-      if (files.length < 2) throw new CliError(`--calibration ${opts.calibration} holds ${files.length} sample; give at least 2 (one is held back for evaluation) or --eval DIR`);
-      const k = Math.max(1, Math.floor(files.length / 5));
-      held = files.slice(files.length - k);
-      files = files.slice(0, files.length - k);
-    }
-    if (samplesWanted !== undefined) files = files.slice(0, samplesWanted);
-    calibration = readSamples(files, model);
-    calibrationCount = files.length;
-    calibrationSource = opts.calibration;
-    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : { samples: [...readSamples(held, model)], source: `${held.length} held-back sample(s) of --calibration` });
-  } else {
-    calibrationCount = samplesWanted ?? 16;
-    calibration = syntheticSamples(model, calibrationCount, seed);
-    calibrationSource = `${calibrationCount} seeded synthetic inputs (seed ${seed})`;
-    warnings.push(`no --calibration data: calibrating on ${calibrationCount} seeded synthetic inputs; real inputs calibrate better`);
-    ({ samples: evalSamples, source: evalSource } = opts.eval !== undefined ? evalFromDir(opts.eval) : evalSynthetic(', not used for calibration'));
-  }
+  // Samples (calibration and held-out evaluation), calibrated ranges, build and evaluate.
+  const prepared = await prepareQuantization(model, settings, progress);
+  const { build, evaluate, evalSamples, warnings } = prepared;
+  const sessionOptions = { intraOpNumThreads: settings.threads };
   if (!mode.json) for (const w of warnings) process.stderr.write(`onnxkit: warning: ${w}\n`);
   const early = warnings.length;
-
-  let cal: Awaited<ReturnType<typeof calibrateRanges>> | undefined;
-  if (plan) {
-    step = progress.step(`calibrate (${method}, ${calibrationCount} samples)`);
-    cal = await calibrateRanges(model, calibration, {
-      tensors: plan.tensors,
-      method,
-      percentile,
-      sessionOptions: { intraOpNumThreads: threads },
-      onSample: (d) => step.update(d / calibrationCount, `${d}/${calibrationCount}`),
-    });
-    step.done(`${cal.ranges.size} tensors, ${fmtDuration(cal.ms / cal.samples)}/sample`);
-  }
-  // Tensors onnxruntime returned no float32 values for (types the model does not declare):
-  // the layers that touch them stay float.
-  const uncalibrated: string[] = [];
-  if (cal && plan && cal.missing.length > 0) {
-    const missing = new Set(cal.missing);
-    for (const p of plan.nodes) {
-      const names = [...p.activationInputs.map((i) => p.node.inputs[i]!.name), p.output ?? ''];
-      if (names.some((n) => missing.has(n))) uncalibrated.push(p.node.name);
-    }
-    warnings.push(`${uncalibrated.length} layer(s) left in float: onnxruntime returned no float32 values for ${cal.missing.slice(0, 3).join(', ')}${cal.missing.length > 3 ? ', …' : ''}`);
-  }
-
-  const sessionOptions = { intraOpNumThreads: threads };
-  const build = (keepFloat: readonly string[], requireAnchor = true): { q: Model; report: QdqReport } => {
-    const q = cloneModel(model);
-    if (!cal) {
-      const d = quantizeDynamic(q, { perChannel: !opts.perTensor, keepFloat });
-      const opset = model.opsetVersion('') ?? 0;
-      return { q, report: { ...d, quantizedTensors: 0, fusedActivations: [], opset: { from: opset, to: opset }, params: new Map() } };
-    }
-    const report = quantizeQdq(q, { ...planOptions, ranges: cal.ranges, keepFloat: [...uncalibrated, ...keepFloat], requireAnchor });
-    return { q, report };
-  };
   // The fp32 outputs, computed once per optimization level and compared with every candidate.
-  const refAll = await referenceRuns(model, evalSamples, sessionOptions);
-  const evaluate = async (q: Model, report: QdqReport): Promise<AccuracyReport> =>
-    measureAccuracy(model, q, evalSamples, {
-      sessionOptions,
-      referenceRuns: refAll,
-      layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput! })),
-    });
+  const refAll = await prepared.referenceRuns();
 
   step = progress.step('quantize and evaluate');
   let { q, report } = build([]);
@@ -311,17 +173,17 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
     sqnrDb: l.output !== null && acc.layers.has(l.output) ? acc.layers.get(l.output)!.sqnrDb : null,
     ...(alone ? { aloneSqnrDb: alone.get(l.node) ?? null } : {}),
   }));
-  const summary = (s: AccuracySummary): Record<string, number | string> => ({ sqnrDb: jsonNumber(s.sqnrDb), maxAbsError: s.maxAbsError, meanAbsError: s.meanAbsError });
+  const summary = summaryJson;
   const result = {
     input,
     output: opts.output,
-    method: dynamic ? null : method,
-    ...(method === 'percentile' ? { percentile } : {}),
-    activationType,
-    perChannel: !opts.perTensor,
+    method: dynamic ? null : settings.method,
+    ...(!dynamic && settings.method === 'percentile' ? { percentile: settings.percentile } : {}),
+    activationType: settings.activationType,
+    perChannel: settings.perChannel,
     mode: dynamic ? 'dynamic' : 'static',
-    calibration: cal ? { source: calibrationSource, samples: cal.samples, msPerSample: cal.ms / cal.samples, tensors: cal.ranges.size } : null,
-    evaluation: { source: evalSource, samples: evalSamples.length, reference: 'BN-folded fp32 model, onnxruntime level all' },
+    calibration: prepared.calibration ? { source: prepared.calibration.source, samples: prepared.calibration.samples, msPerSample: prepared.calibration.msPerSample, tensors: prepared.calibration.tensors } : null,
+    evaluation: { ...prepared.evaluation, reference: 'BN-folded fp32 model, onnxruntime level all' },
     batchNormsFolded: folded.totalChanges,
     opset: report.opset,
     quantizedLayers: report.layers.length,

@@ -4,6 +4,7 @@
  * Either way the second model is verified and benchmarked against the first unless told not to.
  */
 import { statSync } from 'node:fs';
+import type { Model } from '@onnxkit/graph';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
 import { createReferenceEvaluator } from '../reference.js';
@@ -11,7 +12,9 @@ import { benchPair, compareWithRoofline, formatSpeedup, verifyModels } from '@on
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
+import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { quantizeBeside } from '../quantize-compare.js';
+import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { inputBytes, STDIO } from '../stdio.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
@@ -20,7 +23,9 @@ import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent } from '../fs-utils.js';
 
-export interface ReportCliOptions extends CommonOptions, ShapeOptions {
+export interface ReportCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
+  /** Also quantize to static int8 and show it beside fp32. */
+  quantize?: boolean;
   output: string;
   optimized?: string;
   optimize?: string | boolean;
@@ -42,6 +47,9 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
   const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
   const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
+  const stray = opts.quantize ? undefined : strayCalibrationFlag(opts);
+  if (stray) throw new CliError(`${stray} applies to --quantize`, { hint: 'onnxkit report MODEL -o report.html --quantize --calibration DIR' });
+  const int8 = opts.quantize ? calibrationSettings({ ...opts, seed: String(seed), threads: String(threads) }) : undefined;
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
@@ -53,6 +61,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   let data: ReportData;
   let equivalent: boolean | undefined;
+  let optimizedModel: Model | undefined;
   if (opts.optimized === undefined) {
     const pipeline = opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null;
     const result: JobResult = await runJob(input, {
@@ -68,6 +77,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       progress,
     });
     equivalent = result.verify?.equivalent;
+    optimizedModel = result.optimized?.model;
     data = reportData(input, result, { generator: generator(), ...(pipeline ? { pipelineName: pipeline.join(', ') } : {}) });
   } else {
     const other = opts.optimized;
@@ -106,6 +116,26 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       step.done(formatSpeedup(pair.ratio, pair.a.iterations));
     }
     data = d;
+  }
+
+  if (int8) {
+    // The fp32 side: the model --optimize produced when there is one, else the original (BatchNorm folded either way).
+    const optimized = optimizedModel;
+    const q = await quantizeBeside(optimized ?? model, {
+      settings: int8,
+      device,
+      analysisShapes: { ...(inputShapes ? { inputShapes } : {}), ...(data.bindings ? { dimValues: { ...data.bindings.values } } : dims ? { dimValues: dims } : {}) },
+      benchIterations,
+      threads,
+      seed,
+      progress,
+      reference: optimized ? `the optimized model (${data.optimized!.pipeline ?? 'default'})` : 'the original model, BatchNorm folded',
+      name: `${data.model.name} (int8)`,
+      warn: (w) => {
+        if (!mode.json && !mode.quiet) process.stderr.write(`onnxkit: warning: ${w}\n`);
+      },
+    });
+    data = { ...data, quantized: q.data };
   }
 
   step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);

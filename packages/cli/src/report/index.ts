@@ -9,6 +9,8 @@ export type {
   ReportVerification,
   ReportOutputComparison,
   ReportLatency,
+  ReportQuantized,
+  ReportQuantizedError,
   ReportLatencyStats,
   ReportLayerTime,
   RenderOptions,

@@ -5,17 +5,17 @@
  * inline script from the same data, embedded as JSON (`#onnxkit-report-data`). The output is a
  * pure function of the input: no clock, no randomness, a fixed number locale.
  */
-import type { AnalysisReport, LayerReport } from '@onnxkit/passes';
+import { intEnergyText, type AnalysisReport, type LayerReport } from '@onnxkit/passes';
 import { chartJsSource } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { escapeHtml as esc, inlineScript, jsonForScript } from './escape.js';
 import { fmtBytes, fmtChange, fmtInt, fmtMs, fmtNum, fmtSI, fmtSeconds, fmtShape, fmtSignedInt } from './format.js';
 import { STYLES } from './styles.js';
-import type { RenderOptions, ReportData, ReportLatency, ReportVerification } from './types.js';
+import type { RenderOptions, ReportData, ReportLatency, ReportQuantizedError, ReportVerification } from './types.js';
 import { validateReportData } from './validate.js';
 
 /** Section ids, in page order; a section is present only when its data is. */
-export const SECTION_IDS = ['overview', 'layers', 'roofline', 'memory', 'comparison', 'measurements', 'table', 'conventions'] as const;
+export const SECTION_IDS = ['overview', 'layers', 'roofline', 'memory', 'comparison', 'measurements', 'quantized', 'table', 'conventions'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 /** The element holding the embedded JSON. */
@@ -28,6 +28,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   memory: 'Activation memory',
   comparison: 'Before / after',
   measurements: 'Measurements',
+  quantized: 'int8 beside fp32',
   table: 'Layer table',
   conventions: 'Conventions',
 };
@@ -179,7 +180,7 @@ function overview(d: ReportData): string {
           {
             label: 'Estimated energy',
             value: partial(t.energy.joules, t.energy.unknownLayers, fmtJoules),
-            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ (${t.energy.table.source})`,
+            exact: `per inference: arithmetic ${fmtJoules(t.energy.computeJoules)} · SRAM ${fmtJoules(t.energy.sramJoules)} · DRAM ${fmtJoules(t.energy.dramJoules)}; DRAM read ${t.energy.table.dramReadPj} pJ, SRAM read ${t.energy.table.sramReadPj} pJ, float mult ${t.energy.table.multPj} pJ, add ${t.energy.table.addPj} pJ${intEnergyText(t.energy.table)} (${t.energy.table.source})`,
             after: after(o?.energy?.joules, t.energy.joules, fmtJoules),
           },
         ]
@@ -355,16 +356,16 @@ function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
   return 'same speed';
 }
 
-function latencyBlock(l: ReportLatency): string {
+function latencyBlock(l: ReportLatency, names: { a: string; b: string } = { a: 'original', b: 'optimized' }): string {
   const row = (label: string, s: NonNullable<ReportLatency['optimized']>) =>
     `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
-      ? `<p>Speed-up, optimized / original — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
+      ? `<p>Speed-up, ${esc(names.b)} / ${esc(names.a)} — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
       : '';
   return `<div data-block="latency"><h3>Measured latency (onnxruntime-node, CPU)</h3>
 <p class="caption">${l.iterations !== undefined ? `${fmtInt(l.iterations)} timed runs${l.warmup !== undefined ? ` after ${fmtInt(l.warmup)} warm-up runs` : ''}, ` : ''}${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}${l.graphOptimizationLevel ? `, graph optimization level ${esc(l.graphOptimizationLevel)}` : ''}${l.optimized ? '; the two models ran interleaved so machine noise hits both alike' : ''}.</p>
-<table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row('original', l.original)}${l.optimized ? row('optimized', l.optimized) : ''}</tbody></table>
+<table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row(esc(names.a), l.original)}${l.optimized ? row(esc(names.b), l.optimized) : ''}</tbody></table>
 ${ratio}</div>`;
 }
 
@@ -448,6 +449,55 @@ ${lat ? latencyBlock(lat) : ''}
 </section>`;
 }
 
+function fmtDb(x: number | null): string {
+  return x === null ? '∞' : `${x.toFixed(1)} dB`;
+}
+
+function quantizedSection(d: ReportData): string {
+  const q = d.quantized!;
+  const a = q.fp32.analysis.totals;
+  const b = q.int8.analysis.totals;
+  const lat = q.latency;
+  type Row = [label: string, fp32: number | null, int8: number | null, fmt: (x: number) => string];
+  const rows: Row[] = [
+    ['weights as stored', a.modelSizeBytes, b.modelSizeBytes, fmtBytes],
+    ['file size (encoded)', q.fp32.fileBytes, q.int8.model.fileBytes, fmtBytes],
+    ['MACs', a.macs, b.macs, fmtInt],
+    ['FLOPs', a.flops, b.flops, fmtInt],
+    ['integer OPs', a.intOps, b.intOps, fmtInt],
+    [`estimated latency as onnxruntime runs it, level all (${q.int8.analysis.device.id}, int8 at ${fmtSI(q.int8.analysis.device.peakIntOps)}OP/s)`, a.latency.asExecuted.all.seconds, b.latency.asExecuted.all.seconds, fmtSeconds],
+    ['estimated latency, graph as written', a.latency.seconds, b.latency.seconds, fmtSeconds],
+    ['estimated energy', a.energy.joules, b.energy.joules, fmtJoules],
+  ];
+  if (lat?.optimized) {
+    rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
+    rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
+  }
+  const summary = rows
+    .map(([label, x, y, f]) => {
+      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
+      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
+      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
+    })
+    .join('');
+  const errRow = (e: ReportQuantizedError): string =>
+    `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
+  const c = q.calibration;
+  const floats = q.skipped.filter((x) => x.reason !== 'no quantized neighbour');
+  return `<section class="sec" id="quantized" data-section="quantized">
+<div class="sec-head"><h2>int8 beside fp32</h2><span class="count">output SQNR ${esc(fmtDb(q.accuracy.overall.sqnrDb))}</span></div>
+<p class="caption">Static int8 quantization (QDQ, as <code>onnxkit quantize</code>: int8 per-channel weights, int32 biases), which onnxruntime fuses into integer kernels. fp32 side: ${esc(q.reference)}. ${fmtInt(q.layers)} layers quantized, ${fmtInt(q.fusedActivations)} Relu/Clip folded into them. Calibration: ${esc(c.method)}${c.percentile !== undefined ? ` ${c.percentile}` : ''} on ${esc(c.source)} (${fmtInt(c.samples)} samples, ${fmtMs(c.msPerSample)} per sample); accuracy on ${esc(q.evaluation.source)}, inputs not used for calibration.</p>
+<div class="cols">
+<div><h3>Totals</h3><table data-table="quantized"><thead><tr><th>metric</th><th class="num">fp32</th><th class="num">int8</th><th class="num">change</th></tr></thead><tbody>${summary}</tbody></table></div>
+<div><h3>Accuracy against fp32</h3><table data-table="sqnr"><thead><tr><th>output</th><th class="num">SQNR</th><th class="num">max abs err</th><th class="num">mean abs err</th></tr></thead><tbody>${q.accuracy.outputs.map(errRow).join('')}</tbody></table>
+<p class="caption">SQNR = 10·log10(Σ fp32² / Σ (int8 − fp32)²) over the held-out samples; 20 dB means the error carries 1% of the output's energy. Per-layer SQNR, sensitivity and mixed precision: <code>onnxkit quantize --sensitivity --min-sqnr DB</code>; accept the int8 model explicitly with <code>onnxkit verify --min-sqnr DB</code>.</p>
+${floats.length ? `<p class="caption">Kept in float: ${floats.slice(0, 12).map((x) => `${esc(x.node || x.opType)} (${esc(x.reason)})`).join(', ')}${floats.length > 12 ? `, … ${floats.length - 12} more` : ''}.</p>` : ''}</div>
+</div>
+<p class="caption">The estimate as onnxruntime runs it fuses each integer layer with the DequantizeLinear of its activations and the QuantizeLinear of its output into one kernel (QLinearConv, QGemm, …) that reads and writes 8-bit tensors, as onnxruntime does from level extended on. The graph as written, and the energy estimate, count each QuantizeLinear/DequantizeLinear as a layer moving float activations, which the fused kernels do not pay; the measured latency is what runs.</p>
+${lat ? latencyBlock(lat, { a: 'fp32', b: 'int8' }) : ''}
+</section>`;
+}
+
 function measurementsSection(d: ReportData): string {
   return `<section class="sec" id="measurements" data-section="measurements">
 <div class="sec-head"><h2>Measurements</h2></div>
@@ -458,7 +508,7 @@ ${d.latency ? latencyBlock(d.latency) : ''}
 
 // ——— 6. the layer table ———
 
-function layerRow(l: LayerReport, measured: Map<string, number | null> | undefined): string {
+function layerRow(l: LayerReport, measured: Map<string, number | null> | undefined, withInt: boolean): string {
   const tags = [l.inPlace ? 'in place' : '', l.alias ? 'view' : '', l.constant ? 'constant' : ''].filter(Boolean);
   const why = l.unknown?.join('; ');
   const bytes = l.bytes.input === null || l.bytes.output === null ? null : l.bytes.weights + l.bytes.input + l.bytes.output;
@@ -468,7 +518,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
     l.macs,
     l.macs === null ? (l.macsExpr ?? '—') : fmtInt(l.macs),
     why,
-  )}${numCell(l.flops, fmtInt(l.flops), why)}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
+  )}${numCell(l.flops, fmtInt(l.flops), why)}${withInt ? numCell(l.intOps ?? null, l.intOps == null ? (l.intOpsExpr ?? '—') : fmtInt(l.intOps), why) : ''}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
     fmtNum(l.arithmeticIntensity),
   )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
@@ -476,6 +526,8 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
 
 function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: ReportLatency['perLayer'], hidden: boolean): string {
   const measured = times ? new Map(times.map((t) => [t.name, t.measuredUs])) : undefined;
+  // The integer-OPs column only for a model with integer layers (a float table stays as wide as before).
+  const withInt = a.layers.some((l) => (l.intOps ?? 0) > 0 || l.intOpsExpr !== undefined);
   const cols: [key: string, label: string, numeric: boolean][] = [
     ['index', '#', true],
     ['name', 'layer', false],
@@ -485,6 +537,8 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     ['weightParams', 'weights', true],
     ['macs', 'MACs', true],
     ['flops', 'FLOPs', true],
+    // Integer OPs: the work of QLinearConv/QGemm and QDQ-fused layers, timed at the int8 peak.
+    ...(withInt ? ([['intOps', 'int OPs', true]] as [string, string, boolean][]) : []),
     ['activations', 'act. out', true],
     ['bytes', 'bytes', true],
     ['arithmeticIntensity', 'FLOP/B', true],
@@ -497,7 +551,7 @@ function layerTable(a: AnalysisReport, view: 'original' | 'optimized', times: Re
     .map(([k, label, n]) => `<th class="sortable${n ? ' num' : ''}${k === 'energy' ? ' energy' : ''}" data-key="${k}" data-type="${n ? 'num' : 'str'}" tabindex="0" aria-sort="${k === 'index' ? 'ascending' : 'none'}">${esc(label)}</th>`)
     .join('');
   return `<div class="table-scroll" data-view="${view}"${hidden ? ' hidden' : ''}><table class="layers${measured ? ' measured' : ''}" data-table="layers" data-view="${view}" data-rows="${a.layers.length}"><thead><tr>${head}</tr></thead>
-<tbody>${a.layers.map((l) => layerRow(l, measured)).join('\n')}</tbody></table></div>`;
+<tbody>${a.layers.map((l) => layerRow(l, measured, withInt)).join('\n')}</tbody></table></div>`;
 }
 
 function diagnostics(a: AnalysisReport, label: string): string {
@@ -573,6 +627,7 @@ export function reportSections(d: ReportData): SectionId[] {
   return SECTION_IDS.filter((s) => {
     if (s === 'comparison') return d.optimized !== undefined;
     if (s === 'measurements') return d.optimized === undefined && (d.verification !== undefined || d.latency !== undefined);
+    if (s === 'quantized') return d.quantized !== undefined;
     return true;
   });
 }
@@ -593,6 +648,7 @@ export function renderReport(data: ReportData, options: RenderOptions = {}): str
     memory: () => memorySection(d),
     comparison: () => comparisonSection(d),
     measurements: () => measurementsSection(d),
+    quantized: () => quantizedSection(d),
     table: () => tableSection(d),
     conventions: () => conventionsSection(d),
   };

@@ -172,6 +172,35 @@ export interface ReportLatency {
   readonly perLayerOptimized?: readonly ReportLayerTime[];
 }
 
+/** Accuracy of one output (or all outputs pooled) of the quantized model against fp32. */
+export interface ReportQuantizedError {
+  readonly name: string;
+  /** Signal-to-quantization-noise ratio, dB (null: infinite, an exact match, through JSON). */
+  readonly sqnrDb: number | null;
+  readonly maxAbsError: number;
+  readonly meanAbsError: number;
+}
+
+/**
+ * The static int8 (QDQ) model beside its fp32 reference: sizes, MACs and integer OPs, the roofline
+ * estimate, measured latency (interleaved pairs) and the SQNR on held-out inputs.
+ */
+export interface ReportQuantized {
+  /** What the fp32 side is, e.g. "the optimized model (default)" or "the BN-folded original". */
+  readonly reference: string;
+  readonly fp32: { readonly analysis: AnalysisReport; readonly fileBytes: number | null };
+  readonly int8: { readonly model: ReportModelSummary; readonly analysis: AnalysisReport };
+  readonly calibration: { readonly method: string; readonly percentile?: number; readonly source: string; readonly samples: number; readonly msPerSample: number };
+  readonly evaluation: { readonly source: string; readonly samples: number };
+  readonly layers: number;
+  readonly fusedActivations: number;
+  /** Layers kept in float and why (node, op, reason). */
+  readonly skipped: readonly { readonly node: string; readonly opType: string; readonly reason: string }[];
+  readonly accuracy: { readonly overall: ReportQuantizedError; readonly outputs: readonly ReportQuantizedError[] };
+  /** fp32 (`original` side) against int8 (`optimized` side), interleaved, at onnxruntime `all`. */
+  readonly latency?: ReportLatency;
+}
+
 export interface ReportData {
   /** Page title; default "<model name> — onnxkit report". */
   readonly title?: string;
@@ -184,6 +213,8 @@ export interface ReportData {
   readonly optimized?: ReportOptimized;
   readonly verification?: ReportVerification;
   readonly latency?: ReportLatency;
+  /** The int8 model beside fp32 (`report --quantize`, `demo`). */
+  readonly quantized?: ReportQuantized;
   /**
    * Symbolic dims bound for the analysis and the runs: the values, and which of them nobody
    * chose (defaulted to 1 — the report says so and how to choose with --dim).

@@ -174,6 +174,30 @@ export function validateReportData(data: unknown): asserts data is ReportData {
       if (typeof x.pass !== 'boolean') c.fail(`${p}.pass`, 'a boolean', x.pass);
     });
   }
+  if (d.quantized !== undefined) {
+    const q = c.obj(d.quantized, 'quantized');
+    c.str(q.reference, 'quantized.reference');
+    checkAnalysis(c, c.obj(q.fp32, 'quantized.fp32').analysis, 'quantized.fp32.analysis');
+    const i = c.obj(q.int8, 'quantized.int8');
+    checkModel(c, i.model, 'quantized.int8.model');
+    checkAnalysis(c, i.analysis, 'quantized.int8.analysis');
+    c.str(c.obj(q.calibration, 'quantized.calibration').method, 'quantized.calibration.method');
+    c.num(q.layers, 'quantized.layers');
+    const acc = c.obj(q.accuracy, 'quantized.accuracy');
+    const err = (v: unknown, p: string): void => {
+      const x = c.obj(v, p);
+      c.num(x.sqnrDb, `${p}.sqnrDb`, { nullable: true });
+      c.num(x.maxAbsError, `${p}.maxAbsError`);
+      c.num(x.meanAbsError, `${p}.meanAbsError`);
+    };
+    err(acc.overall, 'quantized.accuracy.overall');
+    c.arr(acc.outputs, 'quantized.accuracy.outputs').forEach((o, k) => err(o, `quantized.accuracy.outputs[${k}]`));
+    c.optional(q, 'latency', 'quantized', (v, p) => {
+      const l = c.obj(v, p);
+      checkStats(c, l.original, `${p}.original`);
+      c.optional(l, 'optimized', p, (w, pp) => checkStats(c, w, pp));
+    });
+  }
   if (d.latency !== undefined) {
     const l = c.obj(d.latency, 'latency');
     checkStats(c, l.original, 'latency.original');

@@ -846,7 +846,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
     const energy = constant
       ? { joules: 0, computeJoules: 0, sramJoules: 0, dramJoules: 0 }
-      : layerEnergy(energyTable, macs, flops === null || intOps === null ? null : flops + intOps, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + layer.weightBytes);
+      : // An integer layer's work is all intOps (its FLOPs are 0): priced at int8 energies.
+        layerEnergy(energyTable, macs, flops === null || intOps === null ? null : flops + intOps, bytesIn === null || bytesOut === null ? null : bytesIn + bytesOut + layer.weightBytes, intOps !== null && intOps > 0);
     if (energy.joules === null) energySum.unknown++;
     else {
       energySum.joules += energy.joules;

@@ -5,9 +5,15 @@
  * Energy per layer = MACs × (multiply + add) + the other element-wise FLOPs × add
  *                  + 2 SRAM reads per MAC (weight and activation operands from on-chip memory)
  *                  + the roofline's bytes moved (weights, input and output activations) as 32-bit DRAM reads.
+ * An integer layer (QLinearConv, QGemm, a QDQ-fused Conv/MatMul: its work is `intOps`, not FLOPs)
+ * is priced as the integer kernel runs it: each MAC an 8-bit multiply accumulated by a 32-bit add,
+ * its other integer OPs (requantization, element-wise) as 32-bit adds, and its two SRAM operands
+ * 8 bits wide (a quarter of a 32-bit word each). With the lecture's table an int8 MAC
+ * (0.2 + 0.1 pJ) is 15× cheaper than a float one (3.7 + 0.9 pJ).
  * With Horowitz's 45 nm numbers a DRAM read (640 pJ) costs ~170 float multiplies: data movement,
- * not arithmetic, dominates — the lecture's point. The table is per 32-bit word at fp32; a device
- * may supply its own (`energy` in a device profile, or AnalyzeOptions.energy).
+ * not arithmetic, dominates — the lecture's point. The table is per 32-bit word; a device may supply
+ * its own (`energy` in a device profile, or AnalyzeOptions.energy); a table without integer entries
+ * prices integer operations as float ones.
  */
 import { DeviceProfileError } from './errors.js';
 
@@ -22,6 +28,14 @@ export interface EnergyTable {
   readonly multPj: number;
   /** Picojoules for one float add. */
   readonly addPj: number;
+  /** Picojoules for one 8-bit integer multiply (absent: multPj). */
+  readonly int8MultPj?: number;
+  /** Picojoules for one 8-bit integer add (absent: addPj). */
+  readonly int8AddPj?: number;
+  /** Picojoules for one 32-bit integer multiply (absent: multPj). */
+  readonly int32MultPj?: number;
+  /** Picojoules for one 32-bit integer add: the int8 MAC's accumulation (absent: addPj). */
+  readonly int32AddPj?: number;
 }
 
 /** Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014, 45 nm, 0.9 V. */
@@ -31,10 +45,14 @@ export const HOROWITZ_45NM: EnergyTable = Object.freeze({
   sramReadPj: 5,
   multPj: 3.7,
   addPj: 0.9,
+  int8MultPj: 0.2,
+  int8AddPj: 0.03,
+  int32MultPj: 3.1,
+  int32AddPj: 0.1,
 });
 
 export const ENERGY_CONVENTION =
-  'Energy: MACs × (multiply + add) + other element-wise FLOPs × add + 2 SRAM reads per MAC + bytes moved (weights, input and output activations) / 4 as 32-bit DRAM reads; per 32-bit word, fp32.';
+  'Energy: MACs × (multiply + add) + other element-wise FLOPs × add + 2 SRAM reads per MAC + bytes moved (weights, input and output activations, at their stored dtypes) / 4 as 32-bit DRAM reads; float layers at fp32 (float mult, float add, 32-bit SRAM operands); integer layers (their work counted as intOps) as int8 MACs (8-bit int mult + 32-bit int add), other integer OPs as 32-bit int adds, and 8-bit SRAM operands (a quarter of a 32-bit read).';
 
 export interface LayerEnergy {
   /** Joules; null when MACs, FLOPs or bytes are unknown. */
@@ -46,10 +64,16 @@ export interface LayerEnergy {
 
 const PJ = 1e-12;
 
-/** The energy of one layer from its MACs, FLOPs and bytes moved. */
-export function layerEnergy(t: EnergyTable, macs: number | null, flops: number | null, bytesMoved: number | null): LayerEnergy {
-  const compute = macs === null || flops === null ? null : (macs * (t.multPj + t.addPj) + Math.max(0, flops - 2 * macs) * t.addPj) * PJ;
-  const sram = macs === null ? null : 2 * macs * t.sramReadPj * PJ;
+/**
+ * The energy of one layer from its MACs, its operations and bytes moved. `ops` are the layer's
+ * FLOPs, or its integer OPs when `integer` (the analysis's intOps: 2 per MAC + the other OPs).
+ */
+export function layerEnergy(t: EnergyTable, macs: number | null, ops: number | null, bytesMoved: number | null, integer = false): LayerEnergy {
+  const mult = integer ? (t.int8MultPj ?? t.multPj) : t.multPj;
+  const acc = integer ? (t.int32AddPj ?? t.addPj) : t.addPj;
+  const compute = macs === null || ops === null ? null : (macs * (mult + acc) + Math.max(0, ops - 2 * macs) * acc) * PJ;
+  // 8-bit operands: a quarter of a 32-bit SRAM word each.
+  const sram = macs === null ? null : 2 * macs * (integer ? t.sramReadPj / 4 : t.sramReadPj) * PJ;
   const dram = bytesMoved === null ? null : (bytesMoved / 4) * t.dramReadPj * PJ;
   const joules = compute === null || sram === null || dram === null ? null : compute + sram + dram;
   return { joules, computeJoules: compute, sramJoules: sram, dramJoules: dram };
@@ -67,7 +91,18 @@ export function parseEnergyTable(json: unknown, where = 'energy table'): EnergyT
     return v;
   };
   if (typeof r.source !== 'string' || r.source.trim() === '') throw new DeviceProfileError(`${where}: give a source for the numbers (a paper or a measurement)`);
-  return { source: r.source, dramReadPj: num('dramReadPj'), sramReadPj: num('sramReadPj'), multPj: num('multPj'), addPj: num('addPj') };
+  const optional = (k: 'int8MultPj' | 'int8AddPj' | 'int32MultPj' | 'int32AddPj'): Partial<Record<typeof k, number>> => (r[k] === undefined ? {} : { [k]: num(k) });
+  return {
+    source: r.source,
+    dramReadPj: num('dramReadPj'),
+    sramReadPj: num('sramReadPj'),
+    multPj: num('multPj'),
+    addPj: num('addPj'),
+    ...optional('int8MultPj'),
+    ...optional('int8AddPj'),
+    ...optional('int32MultPj'),
+    ...optional('int32AddPj'),
+  };
 }
 
 /** Memory to train the model: weights, gradients, optimizer state and the stored activations. */

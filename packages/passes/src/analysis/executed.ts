@@ -13,6 +13,11 @@
  * - all (Level3): NchwcTransformer, which also folds a residual Add/Sum (and the activation after
  *   it) into the NCHWc Conv that produces one of its operands; the other operand is read by the
  *   Conv.
+ * - QDQ models, extended and all (Level2, QDQSelectorActionTransformer): a layer whose work is
+ *   integer OPs (a Conv/Gemm/MatMul between DequantizeLinear and QuantizeLinear, QLinearAdd, …)
+ *   runs as one integer kernel (QLinearConv, QGemm, …): the DequantizeLinear nodes of its
+ *   activations and the QuantizeLinear of its output are fused into it (no FLOPs, no traffic of
+ *   their own), and it reads and writes the 8-bit tensors instead of their float copies.
  *
  * A layer is fused only when its producer's output has no other use (ORT's rule too).
  */
@@ -89,6 +94,8 @@ export function executedRoofline(
     const hostOp = nodes.map((n) => n.opType);
     const extraBytes = new Array<number | null>(nodes.length).fill(0);
     const eliminated = new Array<boolean>(nodes.length).fill(false);
+    /** Fused Q/DQ conversions: their work disappears into the integer kernel. */
+    const noFlops = new Array<boolean>(nodes.length).fill(false);
     const rootOf = (j: number): number => (j < 0 ? -1 : host[j]! >= 0 ? host[j]! : j);
     for (let i = 0; rank > 0 && i < nodes.length; i++) {
       const n = nodes[i]!;
@@ -127,6 +134,7 @@ export function executedRoofline(
         }
       }
     }
+    if (rank >= 2) fuseQdq(nodes, layers, index, host, noFlops, extraBytes, isConst, bytesOf);
     // Latency per layer as executed: a host pays its own and its fused layers' FLOPs, its own bytes
     // (input, weights, the chain's output), and the residual operands it reads.
     const flops = layers.map((l) => l.flops);
@@ -134,7 +142,7 @@ export function executedRoofline(
     const hostFlops = new Map<number, number | null>();
     host.forEach((h, i) => {
       if (h < 0) return;
-      const f = flops[i] ?? null;
+      const f = noFlops[i] ? 0 : (flops[i] ?? null);
       const cur = hostFlops.get(h) ?? flops[h] ?? null;
       hostFlops.set(h, cur === null || f === null ? null : cur + f);
       (fusedInto.get(i) ?? fusedInto.set(i, {}).get(i)!)[level] = h;
@@ -158,4 +166,77 @@ export function executedRoofline(
     latency[level] = lat;
   }
   return { levels, fusedInto, latency };
+}
+
+const isIntegerLayer = (l: ExecLayer | undefined): boolean => l !== undefined && !l.constant && (l.intOps ?? 0) > 0;
+
+/** Data movement that onnxruntime runs on the 8-bit tensor when DequantizeLinear → op → QuantizeLinear (its DropQDQ rules). */
+const QDQ_DATA_MOVEMENT = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Resize', 'Gather']);
+
+/**
+ * QDQ fusion (see the header): each integer layer takes in the DequantizeLinear nodes of its
+ * activations (when every use of the dequantized value is an integer layer; onnxruntime gives each
+ * consumer its own copy) and the QuantizeLinear of its output (its only use), and reads / writes
+ * the 8-bit tensors (`extraBytes` turns the float bytes into the 8-bit ones).
+ */
+function fuseQdq(
+  nodes: readonly Node[],
+  layers: readonly ExecLayer[],
+  index: ReadonlyMap<Node, number>,
+  host: number[],
+  noFlops: boolean[],
+  extraBytes: (number | null)[],
+  isConst: (v: Value) => boolean,
+  bytesOf: (v: Value) => number | null,
+): void {
+  const addBytes = (i: number, wide: Value, narrow: Value | null | undefined): void => {
+    const a = bytesOf(wide);
+    const b = narrow ? bytesOf(narrow) : null;
+    extraBytes[i] = a === null || b === null || extraBytes[i] === null ? null : extraBytes[i]! + b - a;
+  };
+  const dqFused = new Set<number>();
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.isOnnxDomain && QDQ_DATA_MOVEMENT.has(n.opType) && !layers[i]?.constant && host[i]! < 0) {
+      // DequantizeLinear → data movement → QuantizeLinear: both conversions dropped, the op moves 8-bit values.
+      const v = n.inputs[0];
+      const p = v?.producer;
+      const j = p ? index.get(p) : undefined;
+      const out = n.outputs[0];
+      const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
+      const k = q ? index.get(q) : undefined;
+      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant) {
+        host[j] = i;
+        host[k] = i;
+        noFlops[j] = true;
+        noFlops[k] = true;
+        addBytes(i, v, p.inputs[0]);
+        addBytes(i, out!, q!.outputs[0]);
+      }
+      continue;
+    }
+    if (!isIntegerLayer(layers[i]) || host[i]! >= 0) continue;
+    for (const v of n.inputs) {
+      if (!v || isConst(v)) continue;
+      const p = v.producer;
+      const j = p ? index.get(p) : undefined;
+      if (j === undefined || !p!.isOnnxDomain || p!.opType !== 'DequantizeLinear' || layers[j]?.constant) continue;
+      if (host[j]! >= 0 && !dqFused.has(j)) continue;
+      if (v.isGraphOutput || !v.uses.every((u) => isIntegerLayer(layers[index.get(u.node) ?? -1]))) continue;
+      if (!dqFused.has(j)) {
+        host[j] = i;
+        noFlops[j] = true;
+        dqFused.add(j);
+      }
+      addBytes(i, v, p!.inputs[0]);
+    }
+    const out = n.outputs[0];
+    const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
+    const k = q ? index.get(q) : undefined;
+    if (q && k !== undefined && q.isOnnxDomain && q.opType === 'QuantizeLinear' && host[k]! < 0 && !layers[k]?.constant) {
+      host[k] = i;
+      noFlops[k] = true;
+      addBytes(i, out!, q.outputs[0]);
+    }
+  }
 }

@@ -7,6 +7,7 @@
  */
 import type { Dim } from '@onnxkit/graph';
 import type { AnalysisReport, LayerReport } from './analyze.js';
+import type { EnergyTable } from './energy.js';
 
 /** 1234567 → "1,234,567" (locale-independent); null → "?". */
 export function formatCount(n: number | null | undefined): string {
@@ -161,12 +162,22 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   const pt = partialTotals(report);
   const totalRow = ['', 'Total', '', '', formatCount(t.weightParams), pt.macs, pt.activationsTotal, pt.latency, t.latency.bound ?? '', formatJoules(t.energy.joules)];
   const right = new Set([0, 4, 5, 6, 7, 9]);
+  let boundCol = 8;
+  // A model with integer layers (QLinearConv, QDQ) gets an integer-OPs column after MACs.
+  if (report.layers.some((l) => (l.intOps ?? 0) > 0 || l.intOpsExpr !== undefined)) {
+    header.splice(6, 0, 'Int OPs');
+    layers.forEach((l, i) => rows[i]!.splice(6, 0, l.intOpsExpr ?? (l.intOps ? formatCount(l.intOps) : l.intOps === null ? '?' : '')));
+    totalRow.splice(6, 0, formatTotal(t.intOps, t.intOpsExpr));
+    right.clear();
+    for (const i of [0, 4, 5, 6, 7, 8, 10]) right.add(i);
+    boundCol = 9;
+  }
   const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), Math.max(h.length, totalRow[i]!.length)));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
     if (raw === '?') return `${c.red}${s}${c.reset}`;
-    if (i === 8 && raw === 'compute') return `${c.green}${s}${c.reset}`;
-    if (i === 8 && raw === 'memory') return `${c.yellow}${s}${c.reset}`;
+    if (i === boundCol && raw === 'compute') return `${c.green}${s}${c.reset}`;
+    if (i === boundCol && raw === 'memory') return `${c.yellow}${s}${c.reset}`;
     return s;
   };
   const line = (r: string[]) => r.map((s, i) => paint(cell(s, i), i, s)).join('  ').trimEnd();
@@ -204,13 +215,28 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   return out.join('\n');
 }
 
+/** The integer entries of an energy table, as the human outputs print them ('' when it has none). */
+export function intEnergyText(t: EnergyTable): string {
+  const parts = [
+    t.int8MultPj !== undefined ? `int8 mult ${t.int8MultPj} pJ` : '',
+    t.int32AddPj !== undefined ? `int32 add ${t.int32AddPj} pJ` : '',
+    t.int8AddPj !== undefined ? `int8 add ${t.int8AddPj} pJ` : '',
+    t.int32MultPj !== undefined ? `int32 mult ${t.int32MultPj} pJ` : '',
+  ].filter(Boolean);
+  return parts.length ? `, ${parts.join(', ')}` : '';
+}
+
+function intEnergyCsv(t: EnergyTable): string {
+  return (['int8MultPj', 'int8AddPj', 'int32MultPj', 'int32AddPj'] as const).map((k) => (t[k] === undefined ? '' : ` ${k}=${t[k]}`)).join('');
+}
+
 /** The energy and training-memory lines of the human outputs (table, Markdown, report). */
 export function costLines(report: AnalysisReport): string[] {
   const t = report.totals;
   const e = t.energy;
   const tr = t.training;
   return [
-    `Energy estimate: ${formatJoules(e.joules)} per inference${e.joules !== null ? ` (arithmetic ${formatJoules(e.computeJoules)}, SRAM ${formatJoules(e.sramJoules)}, DRAM ${formatJoules(e.dramJoules)})` : ` (${e.unknownLayers} layer(s) unknown)`} — per op: DRAM read ${e.table.dramReadPj} pJ, SRAM read ${e.table.sramReadPj} pJ, float mult ${e.table.multPj} pJ, add ${e.table.addPj} pJ; ${e.table.source}`,
+    `Energy estimate: ${formatJoules(e.joules)} per inference${e.joules !== null ? ` (arithmetic ${formatJoules(e.computeJoules)}, SRAM ${formatJoules(e.sramJoules)}, DRAM ${formatJoules(e.dramJoules)})` : ` (${e.unknownLayers} layer(s) unknown)`} — per op: DRAM read ${e.table.dramReadPj} pJ, SRAM read ${e.table.sramReadPj} pJ, float mult ${e.table.multPj} pJ, add ${e.table.addPj} pJ${intEnergyText(e.table)}; ${e.table.source}`,
     `Training memory (fp32, batch ${tr.batch}): weights ${formatBytes(tr.weightsBytes)} + gradients ${formatBytes(tr.gradientsBytes)} + optimizer state (SGD-momentum ${formatBytes(tr.optimizerBytes.sgdMomentum)}, Adam ${formatBytes(tr.optimizerBytes.adam)}) + stored activations ${formatBytes(tr.activationsBytes)} = ${formatBytes(tr.totalBytes.sgdMomentum)} with SGD-momentum, ${formatBytes(tr.totalBytes.adam)} with Adam`,
   ];
 }
@@ -223,7 +249,7 @@ function csvField(v: unknown): string {
 
 const CSV_COLUMNS = [
   'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops', 'flopsExpr',
-  'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
+  'intOps', 'intOpsExpr', 'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
   'bound', 'energyJoules', 'inPlace', 'alias', 'constant', 'unknown',
 ] as const;
 
@@ -237,16 +263,16 @@ export function analysisToCsv(report: AnalysisReport): string {
     `# convention: ${report.convention}`,
     `# device: ${report.device.id} v${report.device.version} (${report.device.precision}, ${report.device.peakFlops} FLOP/s, ${report.device.memoryBandwidth} B/s)`,
     // A total that is not known is empty (never a partial sum); its expression and symbols follow.
-    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs ?? ''} flops=${t.flops ?? ''} activations=${t.activations.total ?? ''} peakActivations=${t.activations.peak ?? ''} peakMemoryBytes=${t.peakMemoryBytes ?? ''} latencySeconds=${t.latency.seconds ?? ''} unknownLayers=${t.unknownLayers} symbolicLayers=${t.symbolicLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr} macsSymbols=${t.macsSymbols!.join(';')}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr} flopsSymbols=${t.flopsSymbols!.join(';')}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}${Object.keys(report.model.bindings).length ? ` bindings=${Object.entries(report.model.bindings).map(([k, v]) => `${k}:${v}`).join(';')}` : ''}`,
+    `# totals: params=${t.params} weightParams=${t.weightParams} macs=${t.macs ?? ''} flops=${t.flops ?? ''} intOps=${t.intOps ?? ''} activations=${t.activations.total ?? ''} peakActivations=${t.activations.peak ?? ''} peakMemoryBytes=${t.peakMemoryBytes ?? ''} latencySeconds=${t.latency.seconds ?? ''} unknownLayers=${t.unknownLayers} symbolicLayers=${t.symbolicLayers} activationUnknownLayers=${t.activations.unknownLayers} latencyUnknownLayers=${t.latencyUnknownLayers} peakMemoryUnknownValues=${t.peakMemoryUnknownValues}${t.macsExpr ? ` macsExpr=${t.macsExpr} macsSymbols=${t.macsSymbols!.join(';')}` : ''}${t.flopsExpr ? ` flopsExpr=${t.flopsExpr} flopsSymbols=${t.flopsSymbols!.join(';')}` : ''}${t.activations.totalExpr ? ` activationsExpr=${t.activations.totalExpr}` : ''}${report.model.symbols.length ? ` symbols=${report.model.symbols.join(';')}` : ''}${Object.keys(report.model.bindings).length ? ` bindings=${Object.entries(report.model.bindings).map(([k, v]) => `${k}:${v}`).join(';')}` : ''}`,
     `# coverage: ${t.coverage.text.join('; ')}`,
-    `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj} source=${JSON.stringify(t.energy.table.source)}`,
+    `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj}${intEnergyCsv(t.energy.table)} source=${JSON.stringify(t.energy.table.source)}`,
     `# training: batch=${t.training.batch} weightsBytes=${t.training.weightsBytes} gradientsBytes=${t.training.gradientsBytes} sgdMomentumStateBytes=${t.training.optimizerBytes.sgdMomentum} adamStateBytes=${t.training.optimizerBytes.adam} activationsBytes=${t.training.activationsBytes ?? ''} totalSgdMomentumBytes=${t.training.totalBytes.sgdMomentum ?? ''} totalAdamBytes=${t.training.totalBytes.adam ?? ''}`,
     CSV_COLUMNS.join(','),
   ];
   for (const l of report.layers) {
     const row: unknown[] = [
       l.index, l.name, l.opType, l.outputShape === null ? '' : formatShape(l.outputShape), l.params, l.weightParams, l.bufferParams,
-      l.macs, l.macsExpr, l.flops, l.flopsExpr, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
+      l.macs, l.macsExpr, l.flops, l.flopsExpr, l.intOps, l.intOpsExpr, l.activations.input, l.activations.output, l.bytes.weights, l.bytes.input, l.bytes.output,
       l.arithmeticIntensity, l.latency, l.bound, l.energy.joules, l.inPlace ? 1 : 0, l.alias ? 1 : 0, l.constant ? 1 : 0, l.unknown?.join('; '),
     ];
     lines.push(row.map(csvField).join(','));

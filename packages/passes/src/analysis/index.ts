@@ -29,6 +29,7 @@ export {
   formatSeconds,
   formatJoules,
   costLines,
+  intEnergyText,
   formatPerSample,
   formatPartial,
   partialTotals,

@@ -81,14 +81,15 @@ const DEFAULT_PASSES = [
  * folded shapes, then fusions, initializer deduplication last, run to a fixed point). `edge` adds fp16-weights: it halves the
  * file, keeps float32 compute (runs on any CPU, onnxruntime folds the Casts at load) and costs
  * ~1e-3 relative weight error — a safer default than int8 or full fp16 compute, which stay
- * available by name. With calibration data, `edge` means int8: that is `onnxkit quantize` (the QDQ flow
- * of ../quantize, which folds BN first); `onnxkit optimize --preset edge --calibration` points there.
+ * available by name. With calibration data, `edge` means int8: `onnxkit optimize --preset edge
+ * --calibration DIR` runs the `default` passes, then the QDQ flow of ../quantize once, after the
+ * fixed point (packages/cli/src/edge-quantize.ts, the code of `onnxkit quantize`).
  * Every preset reaches its fixed point (test/rewrite/presets-converge.test.ts): fold-constants
  * declines the Casts fp16-weights adds [compressed-weight] instead of folding them back.
  */
 export const PRESETS: Readonly<Record<string, Preset>> = opTable<Preset>({
   default: { name: 'default', description: 'Exact rewrites only: cleanup, constant folding, BN folding, fusions, exact depthwise regrouping', passes: DEFAULT_PASSES },
-  edge: { name: 'edge', description: 'default + fp16-weights (float16 weights with a Cast back: half the file, float32 compute; approximate)', passes: [...DEFAULT_PASSES, 'fp16-weights'] },
+  edge: { name: 'edge', description: 'default + fp16-weights (float16 weights with a Cast back: half the file, float32 compute; approximate); with optimize --calibration: default, then static int8 (QDQ)', passes: [...DEFAULT_PASSES, 'fp16-weights'] },
 });
 
 /** A pass by name; throws a PassError listing the known names. */

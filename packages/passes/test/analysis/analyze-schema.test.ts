@@ -197,7 +197,7 @@ describe("the lecture's other costs (issue 16.6)", () => {
     // Data movement dominates arithmetic, the lecture's point.
     expect(e.dramJoules!).toBeGreaterThan(e.computeJoules!);
     const text = formatAnalysisTable(r);
-    expect(text).toMatch(/Energy estimate: [\d.]+ mJ per inference .*DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ; M\. Horowitz/);
+    expect(text).toMatch(/Energy estimate: [\d.]+ mJ per inference .*DRAM read 640 pJ, SRAM read 5 pJ, float mult 3\.7 pJ, add 0\.9 pJ, int8 mult 0\.2 pJ, int32 add 0\.1 pJ, int8 add 0\.03 pJ, int32 mult 3\.1 pJ; M\. Horowitz/);
     // A device's own table.
     const own = { source: 'my 7 nm measurement', dramReadPj: 100, sramReadPj: 1, multPj: 0.5, addPj: 0.1 };
     const r2 = analyzeModel(alexnet({ weights: 'zeros' }), { energy: own });

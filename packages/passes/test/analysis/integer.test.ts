@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { resnet50 } from '@onnxkit/zoo';
-import { analyzeModel, DEVICES, formatAnalysisTable, getOp, planQdq, quantizeQdq, runPipeline, type TensorRange } from '../../src/index.js';
+import { analysisToCsv, analyzeModel, DEVICES, formatAnalysisTable, getOp, planQdq, quantizeQdq, runPipeline, type TensorRange } from '../../src/index.js';
 
 function ranges(names: readonly string[]): Map<string, TensorRange> {
   return new Map(names.map((n) => [n, { min: -4, max: 4 }]));
@@ -103,6 +103,41 @@ describe('integer models', () => {
     expect(L('qgemm').intOps).toBe(2 * 4 * 10 * 32); // float output: no requantization
     expect(r.totals.flops).toBe(0);
     expect(getOp('QGemm', 'com.microsoft')?.cost).toMatchObject({ integer: true });
+  });
+
+  it("energy: integer layers are priced with the lecture's int8 energies (8-bit mult + 32-bit add per MAC, 8-bit SRAM operands)", async () => {
+    const { fp32, int8 } = await pair();
+    const a = analyzeModel(fp32, { timeline: false });
+    const q = analyzeModel(int8, { timeline: false });
+    expect(q.totals.energy.table).toMatchObject({ multPj: 3.7, addPj: 0.9, int8MultPj: 0.2, int8AddPj: 0.03, int32MultPj: 3.1, int32AddPj: 0.1 });
+    // Hand formula on an integer Conv: MACs × (0.2 + 0.1) + other OPs × 0.1 + 2·MACs × 5/4 + bytes/4 × 640 (pJ).
+    const c = q.layers.find((l) => l.opType === 'Conv' && l.intOps! > 0)!;
+    const bytes = c.bytes.weights + c.bytes.input! + c.bytes.output!;
+    expect(c.energy.computeJoules).toBeCloseTo((c.macs! * 0.3 + (c.intOps! - 2 * c.macs!) * 0.1) * 1e-12, 15);
+    expect(c.energy.sramJoules).toBeCloseTo(2 * c.macs! * 1.25 * 1e-12, 15);
+    expect(c.energy.joules).toBeCloseTo(c.energy.computeJoules! + c.energy.sramJoules! + (bytes / 4) * 640 * 1e-12, 15);
+    // The same Conv in fp32 pays float arithmetic: an int8 MAC is 4.6 / 0.3 ≈ 15× cheaper.
+    const f = a.layers.find((l) => l.name === c.name)!;
+    expect(f.energy.computeJoules! / c.energy.computeJoules!).toBeGreaterThan(12);
+    expect(q.totals.energy.computeJoules!).toBeLessThan(a.totals.energy.computeJoules! / 10);
+    expect(q.totals.energy.sramJoules!).toBeCloseTo(a.totals.energy.sramJoules! / 4, 6);
+    // DRAM traffic still dominates (and the QDQ graph's Q/DQ nodes move float activations as separate layers).
+    expect(q.totals.energy.joules!).toBeLessThan(a.totals.energy.joules!);
+    expect(q.totals.energy.convention).toMatch(/int8 MACs \(8-bit int mult \+ 32-bit int add\)/);
+    expect(formatAnalysisTable(q)).toMatch(/float mult 3\.7 pJ, add 0\.9 pJ, int8 mult 0\.2 pJ, int32 add 0\.1 pJ, int8 add 0\.03 pJ, int32 mult 3\.1 pJ;/);
+    // The per-layer table gains an integer-OPs column; the CSV an intOps column.
+    expect(formatAnalysisTable(q)).toMatch(/MACs +Int OPs +Activations/);
+    expect(formatAnalysisTable(a)).not.toMatch(/Int OPs/);
+    const csv = analysisToCsv(q).split('\n');
+    const head = csv.find((l) => l.startsWith('index,'))!.split(',');
+    const row = csv.find((l) => l.split(',')[1] === c.name)!.split(',');
+    expect(Number(row[head.indexOf('intOps')])).toBe(c.intOps);
+    expect(csv.find((l) => l.startsWith('# totals:'))).toContain(`intOps=${q.totals.intOps}`);
+    // A table without integer entries prices integer work as float.
+    const own = { source: 'float only', dramReadPj: 640, sramReadPj: 5, multPj: 3.7, addPj: 0.9 };
+    const qf = analyzeModel(int8, { timeline: false, energy: own });
+    expect(qf.layers.find((l) => l.name === c.name)!.energy.computeJoules).toBeCloseTo((c.macs! * 4.6 + (c.intOps! - 2 * c.macs!) * 0.9) * 1e-12, 15);
+    console.log(`energy per inference, ResNet-50: fp32 ${a.totals.energy.joules} J (arithmetic ${a.totals.energy.computeJoules}, SRAM ${a.totals.energy.sramJoules}, DRAM ${a.totals.energy.dramJoules}); QDQ int8 ${q.totals.energy.joules} J (arithmetic ${q.totals.energy.computeJoules}, SRAM ${q.totals.energy.sramJoules}, DRAM ${q.totals.energy.dramJoules})`);
   });
 
   it('every built-in device profile carries an int8 peak, the Raspberry Pi 4 one marked as an estimate', () => {
