@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode, decode } from '@onnxkit/importer';
+import type { Model } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
 import { resnet50, mobilenetv2, transformer } from '@onnxkit/zoo';
 import { benchModel, calibrate, compareWithRoofline } from '@onnxkit/runtime';
@@ -76,8 +77,12 @@ describe('the measured profile mapped back to layers at every level', () => {
 
 describe('the as-executed estimate is a lower bound (calibrated in the same run)', () => {
   test('zoo ResNet-50 and MobileNetV2 at all: estimate as executed ≤ measured p50', async () => {
-    const cal = await calibrate({ threads: 1, matmulSizes: [1024], minTimeMs: 300, minRuns: 3, copyBytes: 64 * 2 ** 20, copies: 5, maxRounds: 3 });
-    const device = parseDeviceProfile(JSON.parse(JSON.stringify(cal)));
+    // The machine is shared: its load can drop between the calibration and the measurement, which
+    // would make the same-run peak look slower than the run it bounds. So calibrate before and
+    // after the measurements and judge with the faster of the two calibrations (the lower estimate).
+    const calibrateOnce = async () => parseDeviceProfile(JSON.parse(JSON.stringify(await calibrate({ threads: 1, matmulSizes: [1024], minTimeMs: 300, minRuns: 3, copyBytes: 64 * 2 ** 20, copies: 5, maxRounds: 3 }))));
+    const before = await calibrateOnce();
+    const measured: { name: string; m: Model; p50Ms: number }[] = [];
     for (const [name, m] of [
       ['resnet50', resnet50({ weights: 'zeros', batch: 1 })],
       ['mobilenetv2', mobilenetv2({ weights: 'zeros', batch: 1 })],
@@ -85,9 +90,14 @@ describe('the as-executed estimate is a lower bound (calibrated in the same run)
       const file = join(tmp, `${name}-lb.onnx`);
       writeFileSync(file, encode(m));
       const r = await benchModel(file, { iterations: 5, warmup: 1, graphOptimizationLevel: 'all', threads: 1 });
-      const a = analyzeModel(m, { device });
+      measured.push({ name, m, p50Ms: r.latency.p50Ms });
+    }
+    const after = await calibrateOnce();
+    for (const { name, m, p50Ms } of measured) {
+      const estimates = [before, after].map((device) => analyzeModel(m, { device }));
+      const a = estimates.reduce((x, y) => (y.totals.latency.asExecuted.all.seconds! < x.totals.latency.asExecuted.all.seconds! ? y : x));
       const estimateMs = a.totals.latency.asExecuted.all.seconds! * 1e3;
-      expect(estimateMs, `${name}: ${estimateMs.toFixed(1)} ms estimated vs ${r.latency.p50Ms.toFixed(1)} ms measured`).toBeLessThanOrEqual(r.latency.p50Ms);
+      expect(estimateMs, `${name}: ${estimateMs.toFixed(1)} ms estimated vs ${p50Ms.toFixed(1)} ms measured`).toBeLessThanOrEqual(p50Ms);
       expect(estimateMs).toBeLessThan(a.totals.latency.seconds! * 1e3);
     }
   }, 300_000);
