@@ -17,7 +17,9 @@
  *    per tensor otherwise), 0 for Gemm with transB = 1 else 1, 1 for a 2-D MatMul B (per
  *    column); followed by `DequantizeLinear(axis)`.
  *  - bias (Conv/ConvTranspose B, Gemm C with beta = 1): int32 with scale_c = s_x · s_w,c and
- *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged.
+ *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged. A channel
+ *    whose weights are (near) zero but whose bias is not gets its weight scale raised until the
+ *    int32 bias fits (as onnxruntime's quantizer does), instead of a bias saturated at ±2³¹ − 1.
  *  - other constants feeding a quantized op (an Add's bias, a Concat operand): quantized like
  *    activations with their own min/max.
  *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
@@ -363,8 +365,12 @@ function zpTensor(p: QuantParams): Tensor {
   return p.type === 'uint8' ? Tensor.fromArray(DataType.UINT8, [], new Uint8Array([p.zeroPoint])) : Tensor.fromArray(DataType.INT8, [], new Int8Array([p.zeroPoint]));
 }
 
-/** Per-channel symmetric int8 of a float32 weight along `axis` (−1 = per tensor). */
-export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales: Float32Array } {
+/**
+ * Per-channel symmetric int8 of a float32 weight along `axis` (−1 = per tensor). `minScales`
+ * (one per channel, or one for per tensor) raises a channel's scale to at least that value (see
+ * `biasScaleFloor`).
+ */
+export function quantizeWeight(t: Tensor, axis: number, minScales?: Float64Array): { q: Int8Array; scales: Float32Array } {
   const W = t.toArray() as Float32Array;
   const dims = t.dims;
   const C = axis < 0 ? 1 : dims[axis]!;
@@ -383,7 +389,11 @@ export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales:
     }
   }
   const scales = new Float32Array(C);
-  for (let c = 0; c < C; c++) scales[c] = maxAbs[c]! > 0 && Number.isFinite(maxAbs[c]!) ? maxAbs[c]! / 127 : 1;
+  for (let c = 0; c < C; c++) {
+    scales[c] = maxAbs[c]! > 0 && Number.isFinite(maxAbs[c]!) ? maxAbs[c]! / 127 : 1;
+    const floor = minScales?.[c];
+    if (floor !== undefined && scales[c]! < floor) scales[c] = Math.fround(floor);
+  }
   const q = new Int8Array(W.length);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < C; c++) {
@@ -393,6 +403,31 @@ export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales:
     }
   }
   return { q, scales };
+}
+
+const INT32_MAX = 2147483647;
+
+/**
+ * The smallest weight scale per channel (one value for per tensor, `axis` −1) for which the int32
+ * bias b / (s_x · s_w) stays in range, as onnxruntime's quantizer adjusts it
+ * (`_adjust_weight_scale_for_int32_bias`): s_w ≥ 1.0001 · 2·|b| / (2³² − 2) / s_x. A channel whose
+ * weights are (near) zero but whose bias is not (a dead channel after BatchNorm folding) would
+ * otherwise get s_w = max|w|/127 ≈ 1e-30, its bias would saturate at ±2³¹ − 1 and the channel
+ * would output ≈ 0 instead of b. Undefined when no channel needs it.
+ */
+function biasScaleFloor(bias: Tensor, sx: number, channels: number): Float64Array | undefined {
+  const b = bias.toArray() as Float32Array;
+  const need = (x: number): number => (1.0001 * 2 * Math.abs(x)) / (2 * INT32_MAX) / sx;
+  let floors: Float64Array | undefined;
+  if (channels <= 1) {
+    let m = 0;
+    for (const x of b) m = Math.max(m, need(x));
+    floors = new Float64Array([m]);
+  } else if (b.length === channels || b.length === 1) {
+    floors = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) floors[c] = need(b[b.length === 1 ? 0 : c]!);
+  } else return undefined;
+  return floors.some((f) => f > 0) ? floors : undefined;
 }
 
 /** Names in use anywhere in the model, for fresh names. */
@@ -552,11 +587,14 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     let wScales: Float32Array | undefined;
     if (p.weight) {
       const w = n.inputs[p.weight.index]!;
-      const key = `${w.name}\u0000${p.weight.axis}`;
+      const t = w.constValue!;
+      // The int32 bias needs s_x · s_w large enough (see biasScaleFloor).
+      const b = p.bias !== undefined && xParams ? n.inputs[p.bias]! : undefined;
+      const floors = b ? biasScaleFloor(b.constValue!, xParams!.scale, p.weight.axis < 0 ? 1 : t.dims[p.weight.axis]!) : undefined;
+      const key = `${w.name}\u0000${p.weight.axis}${floors ? `\u0000${b!.name}\u0000${xParams!.scale}` : ''}`;
       let cached = weightCache.get(key);
       if (!cached) {
-        const t = w.constValue!;
-        const { q, scales } = quantizeWeight(t, p.weight.axis);
+        const { q, scales } = quantizeWeight(t, p.weight.axis, floors);
         const per = p.weight.axis >= 0;
         const qv = g.addInitializer(new Value({ name: fresh(`${w.name}_quantized`), constValue: Tensor.fromArray(DataType.INT8, t.dims, q) }));
         const sv = g.addInitializer(new Value({ name: fresh(`${w.name}_scale`), constValue: Tensor.fromArray(DataType.FLOAT, per ? [scales.length] : [], scales) }));
