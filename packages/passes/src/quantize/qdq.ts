@@ -26,6 +26,10 @@
  *    alone read: removed; the op writes the activation's output, quantized with the
  *    activation's calibrated range (clamping at the zero point is the Relu). Only with
  *    asymmetric activations (symmetric ranges cannot clamp at 0).
+ *  - an activation whose every reader is constant below some t (Relu, Clip, HardSigmoid,
+ *    HardSwish, and hard-swish written as x · Clip(x + 3, 0, 6) / 6) gets the range [t, max]
+ *    instead of [calibrated min, max] (asymmetric only): clamping at t is exact, and the levels
+ *    go where the values matter (PP-OCRv4's pre-activations reach −96; hard-swish is 0 below −3).
  *  - graph inputs and outputs stay float with their names (a graph output gets the DQ; a Gemm or
  *    MatMul output that is a graph output is left float: the fused kernel can output float).
  *
@@ -110,6 +114,8 @@ export interface QuantizedLayer {
   quantizedOutput: string | null;
   fusedActivation?: string;
   weightAxis?: number;
+  /** The output's range starts here, not at its calibrated min: every reader is constant below. */
+  flatBelow?: number;
 }
 
 export interface QdqReport {
@@ -195,6 +201,59 @@ function fusableActivation(producer: Node, symmetric: boolean): Node | undefined
     if (loV !== undefined && hiV !== undefined && loV <= 0 && hiV >= 0) return a;
   }
   return undefined;
+}
+
+/** The lower bound of a Clip (−∞ when absent, undefined when not a constant). */
+function clipMin(a: Node): number | undefined {
+  if (a.inputs.length > 1) return a.inputs[1] === null ? -Infinity : constantScalar(a.inputs[1] ?? null);
+  return a.getFloat('min') ?? -Infinity;
+}
+
+/**
+ * The largest t such that every reader of `v` gives the same result for any x ≤ t as for t, or
+ * undefined. Readers recognised: Relu (0), Clip (its min), HardSigmoid (−β/α), HardSwish (−3), and
+ * hard-swish as exporters without HardSwish write it, x · Clip(x + c, 0, ·) (/ 6): the
+ * `Add(x, c) → Clip(lo, ·)` reader gives lo − c, the `Mul(x, that Clip)` reader −c. A graph output
+ * has no such bound.
+ */
+function flatBelow(v: Value): number | undefined {
+  if (v.isGraphOutput || v.uses.length === 0) return undefined;
+  let t = Infinity;
+  for (const { node: u, index } of v.uses) {
+    if (!u.isOnnxDomain) return undefined;
+    let tu: number | undefined;
+    if (u.opType === 'Relu') tu = 0;
+    else if (u.opType === 'HardSwish') tu = -3;
+    else if (u.opType === 'HardSigmoid') {
+      const alpha = u.getFloat('alpha', 0.2);
+      tu = alpha > 0 ? -u.getFloat('beta', 0.5) / alpha : undefined;
+    } else if (u.opType === 'Clip' && index === 0) tu = clipMin(u);
+    else if (u.opType === 'Add') tu = addClipBound(u, index);
+    else if (u.opType === 'Mul' && u.inputs.length === 2) {
+      // x · Clip(x + c, 0, ·): 0 for x ≤ −c.
+      const other = u.inputs[1 - index] ?? null;
+      const clip = other?.producer;
+      if (clip?.opType === 'Clip' && clip.isOnnxDomain && clipMin(clip) === 0) {
+        const add = clip.inputs[0]?.producer;
+        if (add?.opType === 'Add' && add.isOnnxDomain && add.inputs.includes(v)) tu = addClipBound(add, add.inputs.indexOf(v));
+      }
+    }
+    if (tu === undefined || !Number.isFinite(tu)) return undefined;
+    t = Math.min(t, tu);
+  }
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** `Add(x, c)` (x at `index`, c a constant scalar) read only by `Clip(lo, ·)`: lo − c. */
+function addClipBound(add: Node, index: number): number | undefined {
+  if (add.inputs.length !== 2 || add.outputs.length !== 1) return undefined;
+  const c = constantScalar(add.inputs[1 - index] ?? null);
+  const out = add.outputs[0]!;
+  if (c === undefined || out.isGraphOutput || out.uses.length !== 1) return undefined;
+  const clip = out.uses[0]!.node;
+  if (clip.opType !== 'Clip' || !clip.isOnnxDomain || out.uses[0]!.index !== 0) return undefined;
+  const lo = clipMin(clip);
+  return lo === undefined ? undefined : lo - c;
 }
 
 /** Why `n` is not quantized, or its plan. */
@@ -473,6 +532,19 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     if (model.irVersion < 7) model.irVersion = 7;
   }
 
+  // Lower bounds below which every reader is constant (see step 2), on the fp32 graph.
+  const floors = new Map<string, number>();
+  if (!symmetric) {
+    const wanted = new Set(plan.tensors);
+    for (const n of g) {
+      for (const v of n.outputs) {
+        if (!wanted.has(v.name)) continue;
+        const t = flatBelow(v);
+        if (t !== undefined) floors.set(v.name, t);
+      }
+    }
+  }
+
   // 1. Remove the fused activations: the producer writes the activation's output.
   const fused: string[] = [];
   for (const p of plan.nodes) {
@@ -488,9 +560,18 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     fused.push(a.name || `${a.opType}#unnamed`);
   }
 
-  // 2. Parameters of every quantized tensor, by value.
+  // 2. Parameters of every quantized tensor, by value. A tensor whose every reader is constant
+  // below some t (hard-swish, hard-sigmoid, Relu, Clip) needs no range below t: clamping there
+  // is exact and leaves the levels to the values that matter.
+  // (The bounds were found before step 1 changed the readers.)
   const params = new Map<string, QuantParams>();
-  for (const name of plan.tensors) params.set(name, computeParams(rangeOf(options.ranges, name)!, type, symmetric));
+  for (const name of plan.tensors) {
+    const r = rangeOf(options.ranges, name)!;
+    const t = floors.get(name);
+    const clamp = t !== undefined && t > r.min && t < r.max;
+    if (!clamp) floors.delete(name);
+    params.set(name, computeParams(clamp ? { min: t, max: r.max } : r, type, symmetric));
+  }
   // Shared-scale outputs take their input's params, in graph order (chains resolve forward).
   for (const p of plan.nodes) {
     if (!p.sharesInput) continue;
@@ -666,6 +747,7 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
         quantizedOutput,
         fusedActivation: p.fusedActivation ? p.fusedActivation.opType : undefined,
         weightAxis: p.weight?.axis,
+        ...(p.output !== null && floors.has(p.output) ? { flatBelow: floors.get(p.output) } : {}),
       });
     }
   }
