@@ -105,6 +105,16 @@ describe('quantize: a tensor read only by hard-swish is clamped at −3', () => 
     expect(report.layers.find((l) => l.node === 'conv1')!.flatBelow).toBe(-3);
     // 30.9 dB; with the calibrated min (≈ −64) it was 20.5 dB.
     expect(sqnr).toBeGreaterThan(27);
+    // The per-layer comparison clamps the fp32 values the same way (47.5 dB; unclamped the clamp
+    // reads as error: 0.4 dB).
+    const fp32 = hardSwishCnn('decomposed');
+    const layer = report.layers.find((l) => l.node === 'conv1')!;
+    const pair = { reference: 'conv1_output_0', quantized: layer.quantizedOutput! };
+    const held = [...syntheticSamples(fp32, 2, 77)];
+    const clamped = await measureAccuracy(fp32, decode(encode(int8)), held, { layers: [{ ...pair, clampBelow: layer.flatBelow }] });
+    const raw = await measureAccuracy(fp32, decode(encode(int8)), held, { layers: [pair] });
+    expect(clamped.layers.get('conv1_output_0')!.sqnrDb).toBeGreaterThan(35);
+    expect(raw.layers.get('conv1_output_0')!.sqnrDb).toBeLessThan(clamped.layers.get('conv1_output_0')!.sqnrDb - 10);
   }, 120_000);
 
   it('HardSwish op: the same bound', async () => {
