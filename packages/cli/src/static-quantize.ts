@@ -229,7 +229,7 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
     measureAccuracy(model, q, evalSamples, {
       sessionOptions,
       referenceRuns: await refs(),
-      layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput! })),
+      layers: report.layers.filter((l) => l.output !== null && l.quantizedOutput !== null).map((l) => ({ reference: l.output!, quantized: l.quantizedOutput!, clampBelow: l.flatBelow })),
     });
 
   return {

@@ -247,7 +247,7 @@ function formatText(r: {
       mode,
     ),
   );
-  out.push("(SQNR dB: the layer's dequantized output against the fp32 one, error accumulated up to that layer" + (withAlone ? '; output SQNR alone: the model output with only that layer quantized)' : ')'));
+  out.push("(SQNR dB: the layer's dequantized output against the fp32 one, error accumulated up to that layer; an output read only by hard-swish/Relu-like ops is compared above the value they are flat below" + (withAlone ? '; output SQNR alone: the model output with only that layer quantized)' : ')'));
   if (r.keptFloat.length > 0) out.push(`kept in float (--min-sqnr): ${r.keptFloat.map((k) => `${k.node} (${k.opType}, ${db(k.aloneSqnrDb)} dB alone)`).join(', ')}`);
   const notQ = r.skipped.filter((s) => s.reason !== 'no quantized neighbour');
   if (notQ.length > 0) out.push(`not quantized: ${notQ.slice(0, 8).map((s) => `${s.node || s.opType} (${s.reason})`).join(', ')}${notQ.length > 8 ? `, … ${notQ.length - 8} more` : ''}`);

@@ -17,13 +17,19 @@
  *    per tensor otherwise), 0 for Gemm with transB = 1 else 1, 1 for a 2-D MatMul B (per
  *    column); followed by `DequantizeLinear(axis)`.
  *  - bias (Conv/ConvTranspose B, Gemm C with beta = 1): int32 with scale_c = s_x · s_w,c and
- *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged.
+ *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged. A channel
+ *    whose weights are (near) zero but whose bias is not gets its weight scale raised until the
+ *    int32 bias fits (as onnxruntime's quantizer does), instead of a bias saturated at ±2³¹ − 1.
  *  - other constants feeding a quantized op (an Add's bias, a Concat operand): quantized like
  *    activations with their own min/max.
  *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
  *    alone read: removed; the op writes the activation's output, quantized with the
  *    activation's calibrated range (clamping at the zero point is the Relu). Only with
  *    asymmetric activations (symmetric ranges cannot clamp at 0).
+ *  - an activation whose every reader is constant below some t (Relu, Clip, HardSigmoid,
+ *    HardSwish, and hard-swish written as x · Clip(x + 3, 0, 6) / 6) gets the range [t, max]
+ *    instead of [calibrated min, max] (asymmetric only): clamping at t is exact, and the levels
+ *    go where the values matter (PP-OCRv4's pre-activations reach −96; hard-swish is 0 below −3).
  *  - graph inputs and outputs stay float with their names (a graph output gets the DQ; a Gemm or
  *    MatMul output that is a graph output is left float: the fused kernel can output float).
  *
@@ -108,6 +114,8 @@ export interface QuantizedLayer {
   quantizedOutput: string | null;
   fusedActivation?: string;
   weightAxis?: number;
+  /** The output's range starts here, not at its calibrated min: every reader is constant below. */
+  flatBelow?: number;
 }
 
 export interface QdqReport {
@@ -193,6 +201,59 @@ function fusableActivation(producer: Node, symmetric: boolean): Node | undefined
     if (loV !== undefined && hiV !== undefined && loV <= 0 && hiV >= 0) return a;
   }
   return undefined;
+}
+
+/** The lower bound of a Clip (−∞ when absent, undefined when not a constant). */
+function clipMin(a: Node): number | undefined {
+  if (a.inputs.length > 1) return a.inputs[1] === null ? -Infinity : constantScalar(a.inputs[1] ?? null);
+  return a.getFloat('min') ?? -Infinity;
+}
+
+/**
+ * The largest t such that every reader of `v` gives the same result for any x ≤ t as for t, or
+ * undefined. Readers recognised: Relu (0), Clip (its min), HardSigmoid (−β/α), HardSwish (−3), and
+ * hard-swish as exporters without HardSwish write it, x · Clip(x + c, 0, ·) (/ 6): the
+ * `Add(x, c) → Clip(lo, ·)` reader gives lo − c, the `Mul(x, that Clip)` reader −c. A graph output
+ * has no such bound.
+ */
+function flatBelow(v: Value): number | undefined {
+  if (v.isGraphOutput || v.uses.length === 0) return undefined;
+  let t = Infinity;
+  for (const { node: u, index } of v.uses) {
+    if (!u.isOnnxDomain) return undefined;
+    let tu: number | undefined;
+    if (u.opType === 'Relu') tu = 0;
+    else if (u.opType === 'HardSwish') tu = -3;
+    else if (u.opType === 'HardSigmoid') {
+      const alpha = u.getFloat('alpha', 0.2);
+      tu = alpha > 0 ? -u.getFloat('beta', 0.5) / alpha : undefined;
+    } else if (u.opType === 'Clip' && index === 0) tu = clipMin(u);
+    else if (u.opType === 'Add') tu = addClipBound(u, index);
+    else if (u.opType === 'Mul' && u.inputs.length === 2) {
+      // x · Clip(x + c, 0, ·): 0 for x ≤ −c.
+      const other = u.inputs[1 - index] ?? null;
+      const clip = other?.producer;
+      if (clip?.opType === 'Clip' && clip.isOnnxDomain && clipMin(clip) === 0) {
+        const add = clip.inputs[0]?.producer;
+        if (add?.opType === 'Add' && add.isOnnxDomain && add.inputs.includes(v)) tu = addClipBound(add, add.inputs.indexOf(v));
+      }
+    }
+    if (tu === undefined || !Number.isFinite(tu)) return undefined;
+    t = Math.min(t, tu);
+  }
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** `Add(x, c)` (x at `index`, c a constant scalar) read only by `Clip(lo, ·)`: lo − c. */
+function addClipBound(add: Node, index: number): number | undefined {
+  if (add.inputs.length !== 2 || add.outputs.length !== 1) return undefined;
+  const c = constantScalar(add.inputs[1 - index] ?? null);
+  const out = add.outputs[0]!;
+  if (c === undefined || out.isGraphOutput || out.uses.length !== 1) return undefined;
+  const clip = out.uses[0]!.node;
+  if (clip.opType !== 'Clip' || !clip.isOnnxDomain || out.uses[0]!.index !== 0) return undefined;
+  const lo = clipMin(clip);
+  return lo === undefined ? undefined : lo - c;
 }
 
 /** Why `n` is not quantized, or its plan. */
@@ -363,8 +424,12 @@ function zpTensor(p: QuantParams): Tensor {
   return p.type === 'uint8' ? Tensor.fromArray(DataType.UINT8, [], new Uint8Array([p.zeroPoint])) : Tensor.fromArray(DataType.INT8, [], new Int8Array([p.zeroPoint]));
 }
 
-/** Per-channel symmetric int8 of a float32 weight along `axis` (−1 = per tensor). */
-export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales: Float32Array } {
+/**
+ * Per-channel symmetric int8 of a float32 weight along `axis` (−1 = per tensor). `minScales`
+ * (one per channel, or one for per tensor) raises a channel's scale to at least that value (see
+ * `biasScaleFloor`).
+ */
+export function quantizeWeight(t: Tensor, axis: number, minScales?: Float64Array): { q: Int8Array; scales: Float32Array } {
   const W = t.toArray() as Float32Array;
   const dims = t.dims;
   const C = axis < 0 ? 1 : dims[axis]!;
@@ -383,7 +448,11 @@ export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales:
     }
   }
   const scales = new Float32Array(C);
-  for (let c = 0; c < C; c++) scales[c] = maxAbs[c]! > 0 && Number.isFinite(maxAbs[c]!) ? maxAbs[c]! / 127 : 1;
+  for (let c = 0; c < C; c++) {
+    scales[c] = maxAbs[c]! > 0 && Number.isFinite(maxAbs[c]!) ? maxAbs[c]! / 127 : 1;
+    const floor = minScales?.[c];
+    if (floor !== undefined && scales[c]! < floor) scales[c] = Math.fround(floor);
+  }
   const q = new Int8Array(W.length);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < C; c++) {
@@ -393,6 +462,31 @@ export function quantizeWeight(t: Tensor, axis: number): { q: Int8Array; scales:
     }
   }
   return { q, scales };
+}
+
+const INT32_MAX = 2147483647;
+
+/**
+ * The smallest weight scale per channel (one value for per tensor, `axis` −1) for which the int32
+ * bias b / (s_x · s_w) stays in range, as onnxruntime's quantizer adjusts it
+ * (`_adjust_weight_scale_for_int32_bias`): s_w ≥ 1.0001 · 2·|b| / (2³² − 2) / s_x. A channel whose
+ * weights are (near) zero but whose bias is not (a dead channel after BatchNorm folding) would
+ * otherwise get s_w = max|w|/127 ≈ 1e-30, its bias would saturate at ±2³¹ − 1 and the channel
+ * would output ≈ 0 instead of b. Undefined when no channel needs it.
+ */
+function biasScaleFloor(bias: Tensor, sx: number, channels: number): Float64Array | undefined {
+  const b = bias.toArray() as Float32Array;
+  const need = (x: number): number => (1.0001 * 2 * Math.abs(x)) / (2 * INT32_MAX) / sx;
+  let floors: Float64Array | undefined;
+  if (channels <= 1) {
+    let m = 0;
+    for (const x of b) m = Math.max(m, need(x));
+    floors = new Float64Array([m]);
+  } else if (b.length === channels || b.length === 1) {
+    floors = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) floors[c] = need(b[b.length === 1 ? 0 : c]!);
+  } else return undefined;
+  return floors.some((f) => f > 0) ? floors : undefined;
 }
 
 /** Names in use anywhere in the model, for fresh names. */
@@ -438,6 +532,19 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     if (model.irVersion < 7) model.irVersion = 7;
   }
 
+  // Lower bounds below which every reader is constant (see step 2), on the fp32 graph.
+  const floors = new Map<string, number>();
+  if (!symmetric) {
+    const wanted = new Set(plan.tensors);
+    for (const n of g) {
+      for (const v of n.outputs) {
+        if (!wanted.has(v.name)) continue;
+        const t = flatBelow(v);
+        if (t !== undefined) floors.set(v.name, t);
+      }
+    }
+  }
+
   // 1. Remove the fused activations: the producer writes the activation's output.
   const fused: string[] = [];
   for (const p of plan.nodes) {
@@ -453,9 +560,18 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     fused.push(a.name || `${a.opType}#unnamed`);
   }
 
-  // 2. Parameters of every quantized tensor, by value.
+  // 2. Parameters of every quantized tensor, by value. A tensor whose every reader is constant
+  // below some t (hard-swish, hard-sigmoid, Relu, Clip) needs no range below t: clamping there
+  // is exact and leaves the levels to the values that matter.
+  // (The bounds were found before step 1 changed the readers.)
   const params = new Map<string, QuantParams>();
-  for (const name of plan.tensors) params.set(name, computeParams(rangeOf(options.ranges, name)!, type, symmetric));
+  for (const name of plan.tensors) {
+    const r = rangeOf(options.ranges, name)!;
+    const t = floors.get(name);
+    const clamp = t !== undefined && t > r.min && t < r.max;
+    if (!clamp) floors.delete(name);
+    params.set(name, computeParams(clamp ? { min: t, max: r.max } : r, type, symmetric));
+  }
   // Shared-scale outputs take their input's params, in graph order (chains resolve forward).
   for (const p of plan.nodes) {
     if (!p.sharesInput) continue;
@@ -552,11 +668,14 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     let wScales: Float32Array | undefined;
     if (p.weight) {
       const w = n.inputs[p.weight.index]!;
-      const key = `${w.name}\u0000${p.weight.axis}`;
+      const t = w.constValue!;
+      // The int32 bias needs s_x · s_w large enough (see biasScaleFloor).
+      const b = p.bias !== undefined && xParams ? n.inputs[p.bias]! : undefined;
+      const floors = b ? biasScaleFloor(b.constValue!, xParams!.scale, p.weight.axis < 0 ? 1 : t.dims[p.weight.axis]!) : undefined;
+      const key = `${w.name}\u0000${p.weight.axis}${floors ? `\u0000${b!.name}\u0000${xParams!.scale}` : ''}`;
       let cached = weightCache.get(key);
       if (!cached) {
-        const t = w.constValue!;
-        const { q, scales } = quantizeWeight(t, p.weight.axis);
+        const { q, scales } = quantizeWeight(t, p.weight.axis, floors);
         const per = p.weight.axis >= 0;
         const qv = g.addInitializer(new Value({ name: fresh(`${w.name}_quantized`), constValue: Tensor.fromArray(DataType.INT8, t.dims, q) }));
         const sv = g.addInitializer(new Value({ name: fresh(`${w.name}_scale`), constValue: Tensor.fromArray(DataType.FLOAT, per ? [scales.length] : [], scales) }));
@@ -628,6 +747,7 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
         quantizedOutput,
         fusedActivation: p.fusedActivation ? p.fusedActivation.opType : undefined,
         weightAxis: p.weight?.axis,
+        ...(p.output !== null && floors.has(p.output) ? { flatBelow: floors.get(p.output) } : {}),
       });
     }
   }

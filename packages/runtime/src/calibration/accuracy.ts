@@ -57,6 +57,11 @@ export interface LayerPair {
   reference: string;
   /** Name in the quantized model. */
   quantized: string;
+  /**
+   * The quantized tensor was clamped at this value because its readers are constant below it
+   * (e.g. a hard-swish reads it): the fp32 values are raised to it before the comparison.
+   */
+  clampBelow?: number;
 }
 
 export interface AccuracyOptions {
@@ -162,8 +167,10 @@ async function layerErrors(reference: Model, quantized: Model, samples: readonly
       const ra = await a.run(s, usable.map((l) => l.reference));
       const rb = await b.run(s, usable.map((l) => l.quantized));
       for (const l of usable) {
-        const x = floatOf(ra.get(l.reference));
+        let x = floatOf(ra.get(l.reference));
         const y = floatOf(rb.get(l.quantized));
+        const t = l.clampBelow;
+        if (x && t !== undefined) x = x.map((v) => (v < t ? t : v));
         if (x && y) acc.get(l.reference)!.add(x, y);
       }
     }
