@@ -16,7 +16,13 @@ worker.onmessage = (ev: MessageEvent<Reply & { id: number }>) => {
 };
 worker.onerror = (ev) => {
   ev.preventDefault();
-  showError(`the worker failed: ${ev.message || 'unknown error'}`);
+  const message = `the worker failed: ${ev.message || 'unknown error'}`;
+  showError(message);
+  // Every request in flight gets its answer (an error), so no view waits for ever.
+  for (const [id, done] of pending) {
+    pending.delete(id);
+    done({ type: 'error', code: 'APP_WORKER', message });
+  }
 };
 
 type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -294,5 +294,10 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
   } catch (e) {
     reply = errorReply(e);
   }
-  (self as unknown as Worker).postMessage({ ...reply, id: req.id }, transferables(reply));
+  try {
+    (self as unknown as Worker).postMessage({ ...reply, id: req.id }, transferables(reply));
+  } catch (e) {
+    // A reply that cannot be sent (a buffer that cannot be transferred) still answers the request.
+    (self as unknown as Worker).postMessage({ ...errorReply(e), id: req.id });
+  }
 };

@@ -319,7 +319,13 @@ describe('onnxkit app in Chromium', () => {
       await page.evaluate(() => delete document.documentElement.dataset.optimized);
       await page.click('[data-testid="run-optimize"]');
       // onnxruntime-web loads on the first fold it is needed for (its WASM compiled in this worker).
-      await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 240_000 });
+      try {
+        await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 240_000 });
+      } catch (e) {
+        // Say where the page stood (it failed once in a full-suite run, never alone).
+        const state = await page.evaluate(() => ({ optimized: document.documentElement.dataset.optimized, status: document.querySelector('[data-testid="status"]')?.textContent, error: document.querySelector('[data-testid="error"]')?.textContent }));
+        throw new Error(`${(e as Error).message}; page: ${JSON.stringify(state)}; console errors: ${JSON.stringify(errors)}`);
+      }
       expect(await page.getAttribute('html', 'data-optimized'), (await page.textContent('[data-testid="error"]')) ?? '').toBe('done');
       expect(await page.textContent('[data-testid="explain"]')).not.toMatch(/did not answer/);
       return downloadOf(page, 'download-optimized');
