@@ -296,7 +296,11 @@ function renderPassToggles(): void {
 }
 
 async function optimize(): Promise<void> {
-  if (!modelFile) return;
+  if (!modelFile) {
+    showError('open a model first');
+    document.documentElement.dataset.optimized = 'error';
+    return;
+  }
   clearError();
   const disabled = Array.from($('pass-toggles').querySelectorAll<HTMLInputElement>('input[type=checkbox]')).filter((b) => !b.checked).map((b) => b.value);
   const ortFold = ($('ort-fold') as HTMLInputElement).checked;

@@ -125,7 +125,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     
       command('optimize')
       .addOption(options.json())
-        .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …), verified after every pass')
+        .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …); every change validated before it is applied, the model verified after the passes')
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
         .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))

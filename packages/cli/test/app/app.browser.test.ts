@@ -79,6 +79,15 @@ async function newPage(): Promise<Watched> {
   return { page, errors };
 }
 
+/**
+ * Presses a button through a DOM click event on the element itself: a mouse click at its
+ * coordinates can land beside it if the layout shifts under load after the hit-target check
+ * (the onnxruntime-web test once clicked, and the page never started optimizing).
+ */
+async function press(page: Page, testid: string): Promise<void> {
+  await page.locator(`[data-testid="${testid}"]`).dispatchEvent('click');
+}
+
 function cli(args: string[]): string {
   return execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
 }
@@ -137,7 +146,7 @@ describe('onnxkit app in Chromium', () => {
       const stem = label.split(' ')[0]!;
       await page.screenshot({ path: join(ARTIFACTS, `app-${stem}-analysis.png`), fullPage: false });
 
-      await page.click('[data-testid="run-optimize"]');
+      await press(page, 'run-optimize');
       await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 180_000 });
       expect(await page.getAttribute('html', 'data-optimized'), await page.textContent('[data-testid="error"]') ?? '').toBe('done');
       const optimized = await downloadOf(page, 'download-optimized');
@@ -150,7 +159,7 @@ describe('onnxkit app in Chromium', () => {
       // Verify in the page (onnxruntime-web WASM + float64 reference in a worker) and compare the
       // verdict with `onnxkit verify` on the same files and seed (onnxruntime-node).
       await page.fill('[data-testid="iterations"]', '3');
-      await page.click('[data-testid="run-verify"]');
+      await press(page, 'run-verify');
       await page.waitForSelector('html[data-verified="done"], html[data-verified="error"]', { timeout: 240_000 });
       expect(await page.getAttribute('html', 'data-verified'), await page.textContent('[data-testid="error"]') ?? '').toBe('done');
       let cliVerify: { verdict: string };
@@ -317,7 +326,7 @@ describe('onnxkit app in Chromium', () => {
     };
     const optimizeOnce = async (page: Page): Promise<Buffer> => {
       await page.evaluate(() => delete document.documentElement.dataset.optimized);
-      await page.click('[data-testid="run-optimize"]');
+      await press(page, 'run-optimize');
       // onnxruntime-web loads on the first fold it is needed for (its WASM compiled in this worker).
       try {
         await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 240_000 });
@@ -434,12 +443,12 @@ describe('onnxkit app in Chromium', () => {
       cliVerdict = (JSON.parse((e as { stdout: string }).stdout) as { verdict: string }).verdict;
     }
     const optimizeAndVerify = async (page: Page): Promise<void> => {
-      await page.click('[data-testid="run-optimize"]');
+      await press(page, 'run-optimize');
       await page.waitForSelector('html[data-optimized="done"], html[data-optimized="error"]', { timeout: 180_000 });
       expect(await page.getAttribute('html', 'data-optimized'), (await page.textContent('[data-testid="error"]')) ?? '').toBe('done');
       expect(Buffer.compare(await downloadOf(page, 'download-optimized'), readFileSync(out)), 'the optimized download is byte-identical to the CLI\'s').toBe(0);
       await page.fill('[data-testid="iterations"]', '1');
-      await page.click('[data-testid="run-verify"]');
+      await press(page, 'run-verify');
       await page.waitForSelector('html[data-verified="done"], html[data-verified="error"]', { timeout: 240_000 });
       expect(await page.getAttribute('html', 'data-verified'), (await page.textContent('[data-testid="error"]')) ?? '').toBe('done');
       expect(await page.textContent('[data-testid="verdict"]')).toBe(cliVerdict);
