@@ -46,6 +46,18 @@ export function buildProgram(exit: (code: number) => void): Command {
   /** A subcommand with the option every command has (--quiet); `--json` is added per command. */
   const command = (name: string) => program.command(name).addOption(options.quiet());
 
+  /** The calibration flags of static int8 (quantize, optimize --preset edge, report --quantize, demo), declared in one order. */
+  const withCalibration = <Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>, help: string) =>
+    cmd
+      .addOption(options.calibration(help))
+      .addOption(options.eval())
+      .addOption(options.method())
+      .addOption(options.percentile())
+      .addOption(options.samples())
+      .addOption(options.evalSamples())
+      .addOption(options.activationType())
+      .addOption(options.perTensor());
+
   /**
    * Runs a command module's default export with what commander parsed. The types tie the two:
    * the module's parameters must accept the arguments and options this definition produces
@@ -101,7 +113,6 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
       command('analyze')
         .addOption(options.json('machine-readable output (totals and layers[])'))
         .description("per-layer and total #params, model size, activations, MACs/FLOPs, peak memory and roofline latency (MIT EfficientML.ai lecture 2)")
@@ -122,31 +133,25 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
+    withCalibration(
       command('optimize')
-      .addOption(options.json())
+        .addOption(options.json())
         .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …); every change validated before it is applied, the model verified after the passes')
         .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
         .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
         .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))
-        .option('--preset <name>', 'default (exact passes) or edge (the exact passes, then int8 with --calibration, else fp16 weights)')
-        .addOption(options.calibration('with --preset edge: quantize to static int8 (QDQ, as onnxkit quantize) calibrated on these inputs'))
-        .addOption(options.eval())
-        .addOption(options.method())
-        .addOption(options.percentile())
-        .addOption(options.samples())
-        .addOption(options.evalSamples())
-        .addOption(options.activationType())
-        .addOption(options.perTensor())
-        .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
-        .option('--disable <a,b,…>', 'skip these passes')
-        .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))
-        .option('--rank <r>', 'run decouple-conv with depthwise multiplier R (approximate below k_h·k_w)')
-        .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
-        .addOption(new Option('--verify-each <when>', 'run verify() after each pass or change').choices(VERIFY_EACH).default('pass'))
-        .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
-        .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
-        .option('--no-accuracy', "skip measuring an approximate pass's output error against float64 (a few seconds)")
+        .option('--preset <name>', 'default (exact passes) or edge (the exact passes, then int8 with --calibration, else fp16 weights)'),
+      'with --preset edge: quantize to static int8 (QDQ, as onnxkit quantize) calibrated on these inputs',
+    )
+      .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
+      .option('--disable <a,b,…>', 'skip these passes')
+      .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))
+      .option('--rank <r>', 'run decouple-conv with depthwise multiplier R (approximate below k_h·k_w)')
+      .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
+      .addOption(new Option('--verify-each <when>', 'run verify() after each pass or change').choices(VERIFY_EACH).default('pass'))
+      .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
+      .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
+      .option('--no-accuracy', "skip measuring an approximate pass's output error against float64 (a few seconds)")
       .addOption(options.inputShape())
       .addOption(options.dim())
       .option('--external-data', 'store weights in <output>.data')
@@ -162,7 +167,6 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
       command('verify')
       .addOption(options.json())
         .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
@@ -186,20 +190,15 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    command('quantize')
-      .addOption(options.json())
-      .description('static int8 quantization (QDQ, fused by onnxruntime): fold BatchNorm, calibrate, quantize, report SQNR per output and per layer')
-      .argument('<input>', 'float32 ONNX model')
-      .addOption(options.requiredOutput('quantized ONNX file to write, atomically'))
-      .addOption(options.calibration('calibration inputs (default: seeded synthetic inputs)'))
-      .addOption(options.eval())
-      .addOption(options.method())
-      .addOption(options.percentile())
-      .addOption(options.samples())
-      .addOption(options.evalSamples())
+    withCalibration(
+      command('quantize')
+        .addOption(options.json())
+        .description('static int8 quantization (QDQ, fused by onnxruntime): fold BatchNorm, calibrate, quantize, report SQNR per output and per layer')
+        .argument('<input>', 'float32 ONNX model')
+        .addOption(options.requiredOutput('quantized ONNX file to write, atomically')),
+      'calibration inputs (default: seeded synthetic inputs)',
+    )
       .addOption(options.seed())
-      .addOption(options.activationType())
-      .addOption(options.perTensor())
       .option('--sensitivity', 'per-layer sensitivity: the output SQNR with only that layer quantized')
       .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
       .option('--dynamic', 'dynamic quantization of MatMul (int8 weights, activations quantized at run time; no calibration)')
@@ -209,7 +208,6 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
       command('bench')
       .addOption(options.json())
         .description('latency percentiles and throughput in onnxruntime; --vs compares two models interleaved')
@@ -230,7 +228,6 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
       command('run')
       .addOption(options.json())
         .description('run a model once in onnxruntime and show (or save) its outputs')
@@ -258,24 +255,18 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
+    withCalibration(
       command('report')
-      .addOption(options.json())
+        .addOption(options.json())
         .description('a self-contained HTML report: per-layer charts, roofline, memory timeline, sortable table, before/after')
         .argument('<model>', 'ONNX file (- reads stdin)')
         .addOption(options.requiredOutput('HTML file to write, atomically (- writes stdout)'))
         .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
         .option('--optimized <other>', 'compare against an already optimized model')
-        .option('--quantize', 'also quantize to static int8 (QDQ, as onnxkit quantize) and show it beside fp32: size, MACs/integer OPs, roofline, measured latency, SQNR')
-        .addOption(options.calibration('with --quantize: calibration inputs (default: seeded synthetic inputs)'))
-        .addOption(options.eval())
-        .addOption(options.method())
-        .addOption(options.percentile())
-        .addOption(options.samples())
-        .addOption(options.evalSamples())
-        .addOption(options.activationType())
-        .addOption(options.perTensor())
-        .addOption(options.device())
+        .option('--quantize', 'also quantize to static int8 (QDQ, as onnxkit quantize) and show it beside fp32: size, MACs/integer OPs, roofline, measured latency, SQNR'),
+      'with --quantize: calibration inputs (default: seeded synthetic inputs)',
+    )
+      .addOption(options.device())
       .addOption(options.inputShape())
       .addOption(options.dim())
       .option('--no-verify', 'do not verify the second model in onnxruntime')
@@ -288,7 +279,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   );
 
   wire(
-    
+    withCalibration(
       command('demo')
         .addOption(options.json('machine-readable summary'))
         .description('the main job: import → analyze → optimize → verify → benchmark → report, on MODEL or the embedded MobileNetV2')
@@ -297,24 +288,17 @@ export function buildProgram(exit: (code: number) => void): Command {
         .addOption(options.device('this machine, calibrated once'))
         .option('--preset <name>', 'optimization preset', 'default')
         .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
-        .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)')
-        .addOption(options.calibration('int8 step: calibration inputs (default: 8 seeded synthetic inputs and 2 held out, with a warning)'))
-        .addOption(options.eval())
-        .addOption(options.method())
-        .addOption(options.percentile())
-        .addOption(options.samples())
-        .addOption(options.evalSamples())
-        .addOption(options.activationType())
-        .addOption(options.perTensor())
-        .addOption(options.threads())
-        .addOption(options.seed())
+        .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)'),
+      'int8 step: calibration inputs (default: 8 seeded synthetic inputs and 2 held out, with a warning)',
+    )
+      .addOption(options.threads())
+      .addOption(options.seed())
       .addOption(options.inputShape())
       .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50 --calibration calib/', 'onnxkit demo model.onnx --no-quantize'])),
     () => import('./commands/demo.js'),
   );
 
   wire(
-    
       command('batch')
       .addOption(options.json())
         .description('analyze (and optionally optimize + verify) every .onnx in a folder on worker threads; one summary table')
