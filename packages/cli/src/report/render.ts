@@ -374,8 +374,7 @@ function comparisonSection(d: ReportData): string {
   const a = d.analysis.totals;
   const b = opt.analysis.totals;
   const lat = d.latency;
-  type Row = [label: string, before: number | null, after: number | null, fmt: (x: number) => string];
-  const rows: Row[] = [
+  const rows: ComparisonRow[] = [
     ['nodes', d.model.nodes, opt.model.nodes, fmtInt],
     ['layers analysed', a.layers, b.layers, fmtInt],
     ['parameters (learnable)', a.params, b.params, fmtInt],
@@ -390,19 +389,7 @@ function comparisonSection(d: ReportData): string {
     ['peak activation memory', a.peakMemoryBytes, b.peakMemoryBytes, fmtBytes],
     [`estimated latency (${d.analysis.device.id})`, a.latency.seconds, b.latency.seconds, fmtSeconds],
   ];
-  if (lat?.optimized) {
-    rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
-    rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
-  }
-  // The measured p50 row's change is the speed-up (median of interleaved pair ratios), the same
-  // number as the card and the latency block — not a ratio of the two p50s.
-  const summary = rows
-    .map(([label, x, y, f]) => {
-      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
-      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
-      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
-    })
-    .join('');
+  const summary = comparisonRows(rows, lat);
   const passRows = opt.passes
     .map((p) => {
       const rejected = Object.entries(p.rejected ?? {})
@@ -453,13 +440,33 @@ function fmtDb(x: number | null): string {
   return x === null ? '∞' : `${x.toFixed(1)} dB`;
 }
 
+/** A before/after (or fp32/int8) row: label, the two values, their format. */
+type ComparisonRow = [label: string, before: number | null, after: number | null, fmt: (x: number) => string];
+
+/**
+ * The rows of a two-model comparison table, with the measured p50/p90 rows when both models were
+ * timed. The measured p50 row's change is the speed-up (median of interleaved pair ratios), the
+ * same number as the card and the latency block — not a ratio of the two p50s.
+ */
+function comparisonRows(rows: readonly ComparisonRow[], lat: ReportLatency | undefined): string {
+  const all = lat?.optimized
+    ? [...rows, ['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs] as ComparisonRow, ['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs] as ComparisonRow]
+    : rows;
+  return all
+    .map(([label, x, y, f]) => {
+      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
+      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
+      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
+    })
+    .join('');
+}
+
 function quantizedSection(d: ReportData): string {
   const q = d.quantized!;
   const a = q.fp32.analysis.totals;
   const b = q.int8.analysis.totals;
   const lat = q.latency;
-  type Row = [label: string, fp32: number | null, int8: number | null, fmt: (x: number) => string];
-  const rows: Row[] = [
+  const rows: ComparisonRow[] = [
     ['weights as stored', a.modelSizeBytes, b.modelSizeBytes, fmtBytes],
     ['file size (encoded)', q.fp32.fileBytes, q.int8.model.fileBytes, fmtBytes],
     ['MACs', a.macs, b.macs, fmtInt],
@@ -469,17 +476,7 @@ function quantizedSection(d: ReportData): string {
     ['estimated latency, graph as written', a.latency.seconds, b.latency.seconds, fmtSeconds],
     ['estimated energy', a.energy.joules, b.energy.joules, fmtJoules],
   ];
-  if (lat?.optimized) {
-    rows.push(['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs]);
-    rows.push(['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs]);
-  }
-  const summary = rows
-    .map(([label, x, y, f]) => {
-      const speedup = label === 'measured latency p50' && lat?.ratio !== undefined;
-      const cls = speedup ? changeClass(1, lat!.ratio!) : changeClass(x, y);
-      return `<tr><td>${esc(label)}</td>${numCell(x, x === null ? '—' : f(x))}${numCell(y, y === null ? '—' : f(y))}<td class="num ${cls}">${esc(speedup ? speedupChange(lat!.ratio!) : fmtChange(x, y))}</td></tr>`;
-    })
-    .join('');
+  const summary = comparisonRows(rows, lat);
   const errRow = (e: ReportQuantizedError): string =>
     `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
   const c = q.calibration;
