@@ -273,6 +273,19 @@ export class Tensor {
     return this.bytes().subarray(offset, offset + length);
   }
 
+  /**
+   * Copies the packed bytes into `target` (exactly `byteLength` bytes): a lazy payload whose
+   * source reads positionally is read straight into it, with no buffer of its own size.
+   */
+  copyTo(target: Uint8Array): void {
+    if (target.byteLength !== this.byteLength) {
+      throw new GraphError(`tensor '${this.name}': copyTo needs a target of ${this.byteLength} bytes, got ${target.byteLength}`);
+    }
+    const p = this.#payload;
+    if (p.kind === 'lazy' && p.source.readInto && !p.source.inMemory) p.source.readInto(target, 0, target.byteLength);
+    else target.set(this.bytes());
+  }
+
   /** Byte strings of a STRING tensor. */
   strings(): readonly Uint8Array[] {
     const p = this.#payload;

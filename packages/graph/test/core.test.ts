@@ -362,6 +362,31 @@ describe('Tensor', () => {
     expect(() => t.bytesAt(-1, 1)).toThrow(/outside/);
   });
 
+  it('copyTo reads a positional source straight into the target, copies the rest, and checks the size', () => {
+    const all = new Uint8Array(Array.from({ length: 16 }, (_, i) => i));
+    let full = 0;
+    let partial = 0;
+    const src = {
+      byteLength: 16,
+      description: 'test',
+      read: () => (full++, all.slice()),
+      readInto: (target: Uint8Array, offset: number, length: number) => (partial += length, target.set(all.subarray(offset, offset + length))),
+    };
+    const out = new Uint8Array(16);
+    Tensor.lazy(DataType.FLOAT, [4], src).copyTo(out);
+    expect(Array.from(out)).toEqual(Array.from(all));
+    expect([full, partial]).toEqual([0, 16]);
+    const { readInto: _, ...plain } = src;
+    const viaRead = new Uint8Array(16);
+    Tensor.lazy(DataType.FLOAT, [4], plain).copyTo(viaRead);
+    expect(Array.from(viaRead)).toEqual(Array.from(all));
+    expect(full).toBe(1);
+    const inMemory = new Uint8Array(16);
+    Tensor.fromBytes(DataType.FLOAT, [4], all).copyTo(inMemory);
+    expect(Array.from(inMemory)).toEqual(Array.from(all));
+    expect(() => Tensor.fromBytes(DataType.FLOAT, [4], all).copyTo(new Uint8Array(15))).toThrow(/copyTo needs a target of 16 bytes, got 15/);
+  });
+
   it('builds complex tensors from interleaved parts', () => {
     const t = Tensor.fromNumbers(DataType.COMPLEX64, [2], [1, -2, 3.5, 0]);
     expect(t.byteLength).toBe(16);

@@ -302,11 +302,7 @@ export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, pe
   let out: Float32Array | Float64Array;
   if (w.dtype === DataType.FLOAT || w.dtype === DataType.DOUBLE) {
     out = w.dtype === DataType.FLOAT ? new Float32Array(w.size) : new Float64Array(w.size);
-    const target = new Uint8Array(out.buffer);
-    // A lazy weight is read straight into the result (no intermediate buffer of its size).
-    const src = w.source;
-    if (src?.readInto && !src.inMemory && src.byteLength === target.byteLength) src.readInto(target, 0, target.byteLength);
-    else target.set(w.bytes());
+    w.copyTo(new Uint8Array(out.buffer)); // a lazy weight is read straight into the result
   } else {
     out = w.toFloat64(); // always a fresh array for the other float types
   }
