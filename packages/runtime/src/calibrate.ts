@@ -228,10 +228,10 @@ async function kernelRound(model: Model, feeds: Map<string, Tensor>, branches: r
     const profile = await session.endProfiling();
     const bestUs = new Map<string, number>();
     for (const s of profile.byNode) if (s.node !== null && s.calls > 0) bestUs.set(s.node, (bestUs.get(s.node) ?? 0) + s.minUs);
+    // NaN: no profiled call maps back to the branch (another build of onnxruntime may name its fused nodes otherwise); it is left out.
     const bestMs = branches.map((br) => {
       const us = br.nodes.reduce((t, n) => t + (bestUs.get(n) ?? 0), 0);
-      if (!(us > 0)) throw new RuntimeError(`calibration: onnxruntime's profile has no kernel time for ${br.label}`, { model: 'calibration kernels', step: 'profile', hint: 'rerun onnxkit calibrate; report this if it persists' });
-      return us / 1000;
+      return us > 0 ? us / 1000 : NaN;
     });
     return { runs, bestMs };
   } finally {
@@ -261,7 +261,8 @@ async function settle(round: () => Promise<number[]> | number[], maxSpread: numb
     rounds.push(await round());
     if (rounds.length >= 2) {
       spread = rounds[0]!.map((_, i) => spreadOf(rounds.map((r) => r[i]!)));
-      if (spread.every((x) => x <= maxSpread)) break;
+      // NaN (an item with no time) never holds the rounds up.
+      if (spread.every((x) => !(x > maxSpread))) break;
     }
   }
   const best = rounds[0]!.map((_, i) => rounds.reduce((m, r) => Math.min(m, r[i]!), Infinity));
@@ -300,11 +301,15 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const kernels: CalibratedProfile['details']['kernels'] = [];
   let int8: CalibratedProfile['details']['int8'];
   suite.branches.forEach((br, i) => {
+    if (!Number.isFinite(compute.best[i]!)) return;
     if (br.kind === 'matmul') matmul.push({ n: br.n!, ...timing(i), flops: rate(i) });
     else if (br.kind === 'kernel') kernels.push({ kernel: br.label, ...timing(i), flops: rate(i) });
     else int8 = { n: br.n!, ...timing(i), ops: rate(i) };
   });
 
+  if (matmul.length + kernels.length === 0) {
+    throw new RuntimeError(`calibration: onnxruntime's profile maps no kernel time back to the ${suite.branches.length} calibration kernels`, { model: 'calibration kernels', step: 'profile', hint: 'report this with your onnxruntime-node version' });
+  }
   options.onProgress?.({ phase: 'bandwidth', message: 'memory copy bandwidth by working set' });
   const copyBytes = options.copyBytes ?? 256 * 2 ** 20;
   const copies = options.copies ?? 10;
@@ -320,7 +325,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   for (let i = hierarchy.length - 2; i >= 0; i--) hierarchy[i]!.bandwidth = Math.max(hierarchy[i]!.bandwidth, hierarchy[i + 1]!.bandwidth);
 
   const fp32 = [...matmul, ...kernels].reduce((m, k) => Math.max(m, k.flops), -Infinity);
-  const spreads = [...compute.spread, ...bw.spread];
+  const spreads = [...compute.spread, ...bw.spread].filter((x) => Number.isFinite(x));
   const worst = spreads.reduce((m, x) => Math.max(m, x), 0);
   const overloaded = loadAverage > Math.max(0, cores - threads) + 0.5;
   const unsettled = worst > maxSpread;
