@@ -14,7 +14,7 @@ import { listSamples, type AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
 import { calibrationSettings, fmtDb, strayCalibrationFlag, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
-import { fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
+import { compareNames, fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
 
 /**
  * The int8 settings of `optimize --preset edge --calibration`, checked before the model is read;
@@ -82,7 +82,7 @@ export function edgeQuantizationJson(e: EdgeQuantization): Record<string, unknow
 function byOp(ops: readonly string[]): Record<string, number> {
   const h: Record<string, number> = {};
   for (const op of ops) h[op] = (h[op] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 
 /** The summary after the pass table: what was quantized and the accuracy on held-out inputs. */

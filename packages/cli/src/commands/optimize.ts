@@ -12,7 +12,7 @@ import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, fo
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
-import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 
@@ -35,7 +35,7 @@ export interface ModelSide {
 export function opHistogram(m: Model): Record<string, number> {
   const h: Record<string, number> = {};
   for (const g of m.graphs()) for (const n of g) h[n.opType] = (h[n.opType] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 
 export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
