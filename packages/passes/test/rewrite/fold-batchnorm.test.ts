@@ -166,6 +166,29 @@ describe('fold-batchnorm: a weight that lives in a file', () => {
     });
   }
 
+  it('a float64 weight: the deferred fold has the bits of an eager one (float64 storage, no rounding to float32)', async () => {
+    const asDouble = (m: Model) => {
+      for (const name of ['conv.weight', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var']) {
+        const v = m.graph.initializers.get(name)!;
+        v.constValue = Tensor.fromArray(DataType.DOUBLE, v.constValue!.dims, Float64Array.from(v.constValue!.toFloat64(), (x, i) => x + i * 1e-12), { name });
+      }
+      return m;
+    };
+    const eager = asDouble(convBn());
+    await getPass('fold-batchnorm').run(eager, standaloneContext({}));
+    const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!;
+    expect(expected.dtype).toBe(DataType.DOUBLE);
+    const lazyModel = asDouble(convBn());
+    const wv = lazyModel.graph.initializers.get('conv.weight')!;
+    const { reads, source } = countingSource(wv.constValue!.bytes().slice());
+    wv.constValue = Tensor.lazy(DataType.DOUBLE, wv.constValue!.dims, source, { name: 'conv.weight' });
+    await getPass('fold-batchnorm').run(lazyModel, standaloneContext({}));
+    expect(reads).toEqual({ whole: 0, ranged: 0 });
+    const folded = lazyModel.graph.nodes[0]!.inputs[1]!.constValue!;
+    expect(folded.bytes()).toEqual(expected.bytes());
+    expect(folded.bytesAt(3, 21)).toEqual(expected.bytes().subarray(3, 24));
+  });
+
   it('a real file: a model loaded lazily, folded and saved (weights streamed in chunks across rows) has the bytes of an eager fold', async () => {
     // [520, 256, 3, 3] float32 is 4.8 MB: more than save's 4 MiB write chunk, whose boundary falls inside a row.
     const b = new GraphBuilder({ opset: 17 });
