@@ -58,7 +58,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).
-  const int8 = edgeQuantizeSettings(opts);
+  const int8 = await edgeQuantizeSettings(opts);
   pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
