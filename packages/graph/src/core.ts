@@ -57,8 +57,75 @@ function indexUse(x: ValueExtras, use: Use): void {
   byIndex.set(use.index, use);
 }
 
+/**
+ * A node's attributes, read as a ReadonlyMap (insertion order, keyed by name) but stored as one
+ * exactly sized array: nodes carry a handful, found by a short scan, and a Map would cost about
+ * 200 bytes more per node. Changes replace the array (copy on write), so an iteration in progress
+ * goes on over the attributes it started with.
+ */
+class AttributeMap implements ReadonlyMap<string, Attribute> {
+  /** @internal */
+  _items: readonly Attribute[];
+
+  constructor(items: readonly Attribute[]) {
+    this._items = items;
+  }
+
+  get size(): number {
+    return this._items.length;
+  }
+  get(name: string): Attribute | undefined {
+    const items = this._items;
+    for (let i = 0; i < items.length; i++) if (items[i]!.name === name) return items[i];
+    return undefined;
+  }
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+  forEach(fn: (value: Attribute, key: string, map: ReadonlyMap<string, Attribute>) => void, thisArg?: unknown): void {
+    for (const a of this._items) fn.call(thisArg, a, a.name, this);
+  }
+  values(): ReturnType<ReadonlyMap<string, Attribute>['values']> {
+    return this._items.values();
+  }
+  keys(): ReturnType<ReadonlyMap<string, Attribute>['keys']> {
+    return this._items.map((a) => a.name).values();
+  }
+  entries(): ReturnType<ReadonlyMap<string, Attribute>['entries']> {
+    return this._items.map((a): [string, Attribute] => [a.name, a]).values();
+  }
+  [Symbol.iterator](): ReturnType<ReadonlyMap<string, Attribute>['entries']> {
+    return this.entries();
+  }
+  get [Symbol.toStringTag](): string {
+    return 'AttributeMap';
+  }
+
+  /** @internal `attr` replaces the attribute of its name in place, or is appended. */
+  _set(attr: Attribute): void {
+    const items = this._items;
+    const n = items.length;
+    const next = new Array<Attribute>(n);
+    let at = n;
+    for (let i = 0; i < n; i++) {
+      next[i] = items[i]!;
+      if (items[i]!.name === attr.name) at = i;
+    }
+    if (at === n) next.push(attr);
+    else next[at] = attr;
+    this._items = next;
+  }
+  /** @internal */
+  _delete(name: string): boolean {
+    const at = this._items.findIndex((a) => a.name === name);
+    if (at < 0) return false;
+    this._items = this._items.filter((_, i) => i !== at);
+    return true;
+  }
+}
+
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
-const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
+const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
  * What most values never have, kept out of line so a Value is six fields: its doc string,
@@ -379,7 +446,7 @@ export class Node {
   domain: string;
   name: string;
   /** Null until the first attribute is set (most activation nodes have none). */
-  #attributes: Map<string, Attribute> | null = null;
+  #attributes: AttributeMap | null = null;
   #inputs: (Value | null)[];
   #outputs: Value[];
   /** overload, doc string, metadata and unknown fields: null while all are empty. */
@@ -586,12 +653,33 @@ export class Node {
   }
 
   setAttribute(attr: Attribute): void {
-    (this.#attributes ??= new Map()).set(attr.name, attr);
-    const graphs = attr.type === AttributeType.GRAPH ? [attr.value as Graph] : attr.type === AttributeType.GRAPHS ? (attr.value as Graph[]) : [];
-    for (const g of graphs) if (g) g.parent = this;
+    if (this.#attributes === null) this.#attributes = new AttributeMap([attr]);
+    else this.#attributes._set(attr);
+    adoptSubgraphs(this, attr);
+  }
+  /**
+   * @internal The decoder's bulk form of setAttribute for a node without attributes:
+   * `attrs[from..to)`, names distinct except that a later one replaces an earlier one.
+   */
+  _setAttributes(attrs: readonly Attribute[], from: number, to: number): void {
+    if (from === to) return;
+    if (this.#attributes !== null) throw new GraphError(`internal: ${this.describe()} already has attributes`);
+    const n = to - from;
+    const items = new Array<Attribute>(n);
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      const a = attrs[i]!;
+      let at = -1;
+      for (let j = 0; j < k; j++) if (items[j]!.name === a.name) at = j;
+      if (at < 0) items[k++] = a;
+      else items[at] = a;
+      adoptSubgraphs(this, a);
+    }
+    if (k < n) items.length = k;
+    this.#attributes = new AttributeMap(items);
   }
   removeAttribute(name: string): boolean {
-    return this.#attributes?.delete(name) ?? false;
+    return this.#attributes?._delete(name) ?? false;
   }
   attr(name: string): Attribute | undefined {
     return this.#attributes?.get(name);
@@ -640,7 +728,7 @@ export class Node {
   subgraphs(): Graph[] {
     const out: Graph[] = [];
     if (this.#attributes === null) return out;
-    for (const a of this.#attributes.values()) {
+    for (const a of this.#attributes._items) {
       if (a.isRef) continue;
       if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
       else if (a.type === AttributeType.GRAPHS) for (const g of a.value as Graph[]) out.push(g);
@@ -1032,6 +1120,14 @@ export class Graph {
   toString(): string {
     return `Graph('${this.name}', ${this.#count} nodes)`;
   }
+}
+
+/** Makes `node` the parent of the graphs a GRAPH/GRAPHS attribute holds. */
+function adoptSubgraphs(node: Node, attr: Attribute): void {
+  if (attr.type === AttributeType.GRAPH) {
+    const g = attr.value as Graph | null;
+    if (g) g.parent = node;
+  } else if (attr.type === AttributeType.GRAPHS) for (const g of attr.value as Graph[]) if (g) g.parent = node;
 }
 
 /**

@@ -91,6 +91,52 @@ describe('Value uses and Node inputs', () => {
   });
 });
 
+describe('Node attributes', () => {
+  it('read as a map: insertion order, a set of an existing name replaces it in place, removal, iteration unaffected by changes', () => {
+    const n = new Node('Conv', [], { attributes: [Attribute.ints('kernel_shape', [3, 3]), Attribute.int('group', 1), Attribute.ints('pads', [1, 1, 1, 1])] });
+    const a = n.attributes;
+    expect(a.size).toBe(3);
+    expect([...a.keys()]).toEqual(['kernel_shape', 'group', 'pads']);
+    expect(a.get('group')?.asInt()).toBe(1);
+    expect(a.has('strides')).toBe(false);
+    expect(a.get('strides')).toBeUndefined();
+    const seen: string[] = [];
+    for (const [name, attr] of a) {
+      seen.push(name);
+      expect(attr.name).toBe(name);
+      // changes while iterating: the iteration goes on over the attributes it started with
+      n.setAttribute(Attribute.int('group', 2));
+      n.setAttribute(Attribute.ints('strides', [2, 2]));
+    }
+    expect(seen).toEqual(['kernel_shape', 'group', 'pads']);
+    expect([...n.attributes.keys()]).toEqual(['kernel_shape', 'group', 'pads', 'strides']);
+    expect(n.getInt('group')).toBe(2);
+    expect(n.removeAttribute('group')).toBe(true);
+    expect(n.removeAttribute('group')).toBe(false);
+    expect([...n.attributes.values()].map((x) => x.name)).toEqual(['kernel_shape', 'pads', 'strides']);
+    const each: string[] = [];
+    n.attributes.forEach((v, k, m) => {
+      each.push(k);
+      expect(m.get(k)).toBe(v);
+    });
+    expect(each).toEqual(['kernel_shape', 'pads', 'strides']);
+    expect(new Map(n.attributes).get('pads')?.asInts()).toEqual([1, 1, 1, 1]);
+    const bare = new Node('Relu', []);
+    expect(bare.attributes.size).toBe(0);
+    expect([...bare.attributes]).toEqual([]);
+    expect(bare.removeAttribute('x')).toBe(false);
+  });
+
+  it('setting a GRAPH attribute makes the node the parent of its graph', () => {
+    const body = new Graph({ name: 'body' });
+    const n = new Node('If', [], { attributes: [Attribute.graph('then_branch', body)] });
+    expect(body.parent).toBe(n);
+    const other = new Graph({ name: 'other' });
+    n.setAttribute(Attribute.graphs('branches', [other]));
+    expect(other.parent).toBe(n);
+  });
+});
+
 describe('mutation-safe node list', () => {
   it('visits nodes inserted after the cursor and skips removed ones', () => {
     const { g, nodes } = chain(4);

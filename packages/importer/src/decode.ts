@@ -608,7 +608,8 @@ export class Decoder {
           this.outputHashes[this.outputTop++] = r.lastHash;
           break;
         case NodeFields.name:
-          name = this.str(w, at, e);
+          if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+          name = r.uniqueString(r.length(e, 'a string'));
           hasName = true;
           break;
         case NodeFields.op_type:
@@ -654,7 +655,7 @@ export class Decoder {
     const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
     for (let k = out0; k < this.outputTop; k++) pushHash(pg, this.outputHashes[k] || nameHash(outputs[k]!));
     this.outputTop = out0;
-    for (let i = a0; i < a1; i++) node.setAttribute(attrs[i]!);
+    node._setAttributes(attrs, a0, a1);
     this.attributeTop = a0;
     if (overload !== '') node.overload = overload;
     if (docString !== '') node.docString = docString;
