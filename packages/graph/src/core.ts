@@ -51,10 +51,38 @@ function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
   return list;
 }
 
+/**
+ * Files `use` under its node in the large-mode index. A node reads a value at one input, seldom
+ * at more: the entry is that Use itself, and an array only for a node with several (a Map per
+ * node cost ~370 bytes for each of the 20k readers of a shared constant).
+ */
 function indexUse(x: ValueExtras, use: Use): void {
-  let byIndex = x.useIndex!.get(use.node);
-  if (byIndex === undefined) x.useIndex!.set(use.node, (byIndex = new Map()));
-  byIndex.set(use.index, use);
+  const index = x.useIndex!;
+  const prev = index.get(use.node);
+  if (prev === undefined) index.set(use.node, use);
+  else if (Array.isArray(prev)) prev.push(use);
+  else index.set(use.node, [prev as Use, use]);
+}
+
+/** The Use of (node, index) in the large-mode index, or undefined. */
+function indexedUse(x: ValueExtras, node: Node, index: number): Use | undefined {
+  const e = x.useIndex!.get(node);
+  if (e === undefined) return undefined;
+  if (!Array.isArray(e)) return (e as Use).index === index ? (e as Use) : undefined;
+  return (e as Use[]).find((u) => u.index === index);
+}
+
+/** Drops `use` from the large-mode index (it is there). */
+function unindexUse(x: ValueExtras, use: Use): void {
+  const index = x.useIndex!;
+  const e = index.get(use.node)!;
+  if (!Array.isArray(e)) {
+    index.delete(use.node);
+    return;
+  }
+  const list = e as Use[];
+  list.splice(list.indexOf(use), 1);
+  if (list.length === 1) index.set(use.node, list[0]!);
 }
 
 /**
@@ -142,9 +170,9 @@ class ValueExtras {
   initializerOf: Graph | null = null;
   /** Graphs whose output lists hold the value, one entry per slot; NO_GRAPHS is shared, never written. */
   outputOf: readonly Graph[] = NO_GRAPHS;
-  /** Large mode (past SMALL_USES): the uses, node → input index → Use, and the array handed out. */
+  /** Large mode (past SMALL_USES): the uses, node → its Use (or Uses, see indexUse), and the array handed out. */
   uses: Set<Use> | null = null;
-  useIndex: Map<Node, Map<number, Use>> | null = null;
+  useIndex: Map<Node, Use | Use[]> | null = null;
   usesArray: Use[] | null = null;
 }
 
@@ -271,7 +299,7 @@ export class Value {
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;
     if (x === null || x.useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
-    return x.useIndex.get(node)?.has(index) ?? false;
+    return indexedUse(x, node, index) !== undefined;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
@@ -315,11 +343,9 @@ export class Value {
       this.#small = this.#small.length === 1 ? EMPTY_USES : this.#small.filter((_, i) => i !== at);
       return;
     }
-    const byIndex = x.useIndex!.get(node);
-    const use = byIndex?.get(index);
-    if (byIndex === undefined || use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    byIndex.delete(index);
-    if (byIndex.size === 0) x.useIndex!.delete(node);
+    const use = indexedUse(x, node, index);
+    if (use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+    unindexUse(x, use);
     x.uses.delete(use);
     x.usesArray = null;
   }

@@ -66,6 +66,21 @@ describe('Value uses and Node inputs', () => {
     expect(w.uses.map((u) => u.node.name)).toEqual(nodes.filter((_, i) => i % 2 === 1).map((n) => n.name));
     expect(w.hasUse(nodes[0]!, 1)).toBe(false);
     expect(x.uses).toHaveLength(30);
+    // A node reading a large-mode value at several inputs: each (node, index) is its own use.
+    expect(x.hasUse(nodes[0]!, 0) && x.hasUse(nodes[0]!, 1)).toBe(true);
+    nodes[0]!.setInput(0, w);
+    expect(x.hasUse(nodes[0]!, 0)).toBe(false);
+    expect(x.hasUse(nodes[0]!, 1)).toBe(true);
+    nodes[0]!.setInput(2, x);
+    nodes[0]!.setInput(3, x);
+    expect([0, 1, 2, 3].map((i) => x.hasUse(nodes[0]!, i))).toEqual([false, true, true, true]);
+    nodes[0]!.setInput(2, null);
+    expect([0, 1, 2, 3].map((i) => x.hasUse(nodes[0]!, i))).toEqual([false, true, false, true]);
+    expect(() => x._removeUse(nodes[0]!, 2)).toThrow(/has no use/);
+    nodes[0]!.truncateInputs(2);
+    nodes[0]!.setInput(0, x);
+    expect(x.uses.filter((u) => u.node === nodes[0]).map((u) => u.index).sort()).toEqual([0, 1]);
+    expect(x.uses).toHaveLength(30);
     // Snapshots handed out earlier never change.
     expect(few).toEqual(nodes.slice(0, 3).map((n) => ({ node: n, index: 1 })));
     expect(many).toEqual(nodes.map((n) => ({ node: n, index: 1 })));
