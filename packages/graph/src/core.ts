@@ -20,6 +20,11 @@ export interface Use {
 
 const EMPTY_USES: readonly Use[] = Object.freeze([]);
 
+/** Whether a value's small-mode uses are a list (or the single Use a value holds before `uses` is read). */
+function isUseList(u: Use | readonly Use[]): u is readonly Use[] {
+  return Array.isArray(u);
+}
+
 export interface ValueInit {
   name?: string;
   type?: TypeInfo | null;
@@ -184,11 +189,13 @@ export class Value {
   #index = -1;
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
-   * every change (so an array handed out by `uses` never changes under its reader). Past
-   * SMALL_USES the value switches to a Set plus a node → index → Use map (in the extras): O(1)
-   * add, remove and lookup however many uses (a weight shared by 100k nodes).
+   * every change (so an array handed out by `uses` never changes under its reader). A value with
+   * exactly one use (most of them) holds the Use itself until `uses` is first read: the array
+   * around it is made then, so a decoded graph does not build one per value up front (56 bytes and
+   * two objects per value). Past SMALL_USES the value switches to a Set plus a node → Use map (in
+   * the extras): O(1) add, remove and lookup however many uses (a weight shared by 100k nodes).
    */
-  #small: readonly Use[] = EMPTY_USES;
+  #small: Use | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
 
   constructor(init?: ValueInit) {
@@ -287,18 +294,44 @@ export class Value {
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
     const x = this.#x;
-    if (x === null || x.uses === null) return this.#small;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      if (isUseList(small)) return small;
+      const list = [small];
+      this.#small = list;
+      return list;
+    }
     return (x.usesArray ??= [...x.uses]);
   }
   /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
   get useCount(): number {
     const x = this.#x;
-    return x === null || x.uses === null ? this.#small.length : x.uses.size;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small.length : 1;
+    }
+    return x.uses.size;
+  }
+  /**
+   * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
+   * single use would need (verify walks every value this way).
+   */
+  _useAt(i: number): Use {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]! : small;
+    }
+    return this.uses[i]!;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;
-    if (x === null || x.useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
+    if (x === null || x.useIndex === null) {
+      const small = this.#small;
+      if (!isUseList(small)) return small.node === node && small.index === index;
+      return small.some((u) => u.node === node && u.index === index);
+    }
     return indexedUse(x, node, index) !== undefined;
   }
   /** @internal */
@@ -306,12 +339,13 @@ export class Value {
     const use: Use = { node, index };
     const x = this.#x;
     if (x === null || x.uses === null) {
-      const small = this.#small;
-      const n = small.length;
-      if (n === 0) {
-        this.#small = [use];
+      const one = this.#small;
+      if (one === EMPTY_USES) {
+        this.#small = use;
         return;
       }
+      const small = isUseList(one) ? one : [one];
+      const n = small.length;
       if (n < SMALL_USES) {
         // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
         const next = new Array<Use>(n + 1);
@@ -338,9 +372,11 @@ export class Value {
   _removeUse(node: Node, index: number): void {
     const x = this.#x;
     if (x === null || x.uses === null) {
-      const at = this.#small.findIndex((u) => u.node === node && u.index === index);
+      const one = this.#small;
+      const small = isUseList(one) ? one : [one];
+      const at = small.findIndex((u) => u.node === node && u.index === index);
       if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-      this.#small = this.#small.length === 1 ? EMPTY_USES : this.#small.filter((_, i) => i !== at);
+      this.#small = small.length === 1 ? EMPTY_USES : small.filter((_, i) => i !== at);
       return;
     }
     const use = indexedUse(x, node, index);
@@ -488,6 +524,14 @@ export class Node {
 
   constructor(opType: string, inputs: readonly (Value | null)[] = NO_VALUES, init?: NodeInit) {
     this.opType = opType;
+    if (init === DECODED) {
+      // Node._decoded sets the rest (no property reads on an init object shaped unlike the others).
+      this.domain = '';
+      this.name = '';
+      this.#inputs = NO_VALUES;
+      this.#outputs = NO_OUTPUTS;
+      return;
+    }
     this.domain = init?.domain ?? '';
     this.name = init?.name ?? '';
     if (init !== undefined) {
@@ -505,10 +549,6 @@ export class Node {
       for (let i = 0; i < n; i++) own[i] = inputs[i]!;
       this.#inputs = own;
       for (let i = 0; i < n; i++) own[i]?._addUse(this, i);
-    }
-    if (init === DECODED) {
-      this.#outputs = NO_OUTPUTS; // _decoded() sets them
-      return;
     }
     const outs = init?.outputs;
     if (outs === undefined) {
@@ -661,7 +701,7 @@ export class Node {
   truncateOutputs(count: number): void {
     for (let i = count; i < this.#outputs.length; i++) {
       const v = this.#outputs[i]!;
-      if (v.uses.length > 0 || v.isGraphOutput) {
+      if (v.useCount > 0 || v.isGraphOutput) {
         throw new GraphError(`${this.describe()}: output ${i} ('${v.name}') is still used`);
       }
     }
@@ -854,7 +894,7 @@ export class Graph {
   removeInput(v: Value): void {
     const i = this.#inputs.indexOf(v);
     if (i < 0) throw new GraphError(`value '${v.name}' is not an input of graph '${this.name}'`);
-    if (v.uses.length > 0 && !v.isInitializer) throw new GraphError(`graph input '${v.name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0 && !v.isInitializer) throw new GraphError(`graph input '${v.name}' is still used by ${v.uses[0]!.node.describe()}`);
     this.#inputs.splice(i, 1);
     v._inputOf = null;
   }
@@ -908,7 +948,7 @@ export class Graph {
   removeInitializer(name: string): Value {
     const v = this.#initializers.get(name);
     if (v === undefined) throw new GraphError(`graph '${this.name}' has no initializer '${name}'`);
-    if (v.uses.length > 0) throw new GraphError(`initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0) throw new GraphError(`initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
     if (v.isGraphOutput) throw new GraphError(`initializer '${name}' is a graph output`);
     this.#initializers.delete(name);
     v._initializerOf = null;
@@ -936,7 +976,7 @@ export class Graph {
   removeSparseInitializer(name: string): void {
     const v = this.#sparseInitializers.get(name);
     if (v === undefined) return;
-    if (v.uses.length > 0) throw new GraphError(`sparse initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0) throw new GraphError(`sparse initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
     this.#sparseInitializers.delete(name);
     v._initializerOf = null;
   }

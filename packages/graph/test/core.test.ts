@@ -93,6 +93,35 @@ describe('Value uses and Node inputs', () => {
     expect(() => small._removeUse(a, 0)).toThrow(/has no use/);
   });
 
+  it('a single use is listed the same whether or not its list was read before a change', () => {
+    const v = new Value({ name: 'v' });
+    const a = new Node('Relu', [v], { outputs: ['a'] });
+    expect(v.useCount).toBe(1);
+    expect(v.hasUse(a, 0)).toBe(true);
+    expect(v.hasUse(a, 1)).toBe(false);
+    expect(v._useAt(0)).toEqual({ node: a, index: 0 });
+    const one = v.uses;
+    expect(one).toEqual([{ node: a, index: 0 }]);
+    expect(v.uses).toBe(one); // read again: the same list, not a new one
+    const b = new Node('Relu', [v], { outputs: ['b'] });
+    expect(one).toHaveLength(1); // a list handed out never changes
+    expect(v.uses.map((u) => u.node)).toEqual([a, b]);
+    b.setInput(0, null);
+    a.setInput(0, null);
+    expect(v.useCount).toBe(0);
+    expect(v.uses).toEqual([]);
+    // removal before the list was ever read
+    const w = new Value({ name: 'w' });
+    const c = new Node('Relu', [w], { outputs: ['c'] });
+    expect(() => w._removeUse(c, 1)).toThrow(/has no use/);
+    c.setInput(0, null);
+    expect(w.useCount).toBe(0);
+    expect(w.uses).toEqual([]);
+    new Node('Relu', [w], { outputs: ['d'] });
+    new Node('Relu', [w], { outputs: ['e'] });
+    expect(w.uses.map((u) => u.node.outputs[0]!.name)).toEqual(['d', 'e']);
+  });
+
   it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {
     const { g, nodes } = chain(3);
     const last = nodes[2]!.output;
