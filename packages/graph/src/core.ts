@@ -206,9 +206,9 @@ export class Value {
     }
     this.name = init.name ?? '';
     this.type = init.type ?? null;
-    if (init.docString) this.#extras().docString = init.docString;
-    if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
-    if (init.constValue) this.#extras().constValue = init.constValue;
+    if (init.docString) Value.#extras(this).docString = init.docString;
+    if (init.metadataProps !== undefined) Value.#extras(this).meta = init.metadataProps;
+    if (init.constValue) Value.#extras(this).constValue = init.constValue;
   }
 
   /** @internal A value named `name` with nothing else set (the decoder's and builders' hot path). */
@@ -218,58 +218,60 @@ export class Value {
     return v;
   }
 
-  #extras(): ValueExtras {
-    return (this.#x ??= new ValueExtras());
+  // A static method, not an instance one: a class with private instance methods stamps a brand
+  // slot on every instance (8 bytes per value).
+  static #extras(v: Value): ValueExtras {
+    return (v.#x ??= new ValueExtras());
   }
 
   get docString(): string {
     return this.#x === null ? '' : this.#x.docString;
   }
   set docString(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+    if (s !== '' || this.#x !== null) Value.#extras(this).docString = s;
   }
   /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
   get unknownFields(): Uint8Array[] | undefined {
     return this.#x?.unknownFields;
   }
   set unknownFields(u: Uint8Array[] | undefined) {
-    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+    if (u !== undefined || this.#x !== null) Value.#extras(this).unknownFields = u;
   }
   /** Sparse initializer payload (GraphProto.sparse_initializer). */
   get sparseValue(): SparseTensor | null {
     return this.#x === null ? null : this.#x.sparseValue;
   }
   set sparseValue(s: SparseTensor | null) {
-    if (s !== null || this.#x !== null) this.#extras().sparseValue = s;
+    if (s !== null || this.#x !== null) Value.#extras(this).sparseValue = s;
   }
   /** @internal graph whose input list holds this value */
   get _inputOf(): Graph | null {
     return this.#x === null ? null : this.#x.inputOf;
   }
   set _inputOf(g: Graph | null) {
-    if (g !== null || this.#x !== null) this.#extras().inputOf = g;
+    if (g !== null || this.#x !== null) Value.#extras(this).inputOf = g;
   }
   /** @internal graph whose initializer map holds this value */
   get _initializerOf(): Graph | null {
     return this.#x === null ? null : this.#x.initializerOf;
   }
   set _initializerOf(g: Graph | null) {
-    if (g !== null || this.#x !== null) this.#extras().initializerOf = g;
+    if (g !== null || this.#x !== null) Value.#extras(this).initializerOf = g;
   }
   /** @internal graphs whose output lists hold this value (one entry per slot) */
   get _outputOf(): readonly Graph[] {
     return this.#x === null ? NO_GRAPHS : this.#x.outputOf;
   }
   set _outputOf(list: readonly Graph[]) {
-    if (list !== NO_GRAPHS || this.#x !== null) this.#extras().outputOf = list;
+    if (list !== NO_GRAPHS || this.#x !== null) Value.#extras(this).outputOf = list;
   }
 
   /** ValueInfoProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#extras().meta ??= new Map());
+    return (Value.#extras(this).meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#extras().meta = m;
+    Value.#extras(this).meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
@@ -354,7 +356,7 @@ export class Value {
         this.#small = next;
         return;
       }
-      const big = this.#extras();
+      const big = Value.#extras(this);
       big.uses = new Set(small);
       big.useIndex = new Map();
       for (const u of small) indexUse(big, u);
@@ -391,7 +393,7 @@ export class Value {
     return this.#x === null ? null : this.#x.constValue;
   }
   set constValue(t: Tensor | null) {
-    if (t !== null || this.#x !== null) this.#extras().constValue = t;
+    if (t !== null || this.#x !== null) Value.#extras(this).constValue = t;
   }
 
   get isGraphInput(): boolean {
@@ -537,7 +539,7 @@ export class Node {
     if (init !== undefined) {
       if (init.overload) this.overload = init.overload;
       if (init.docString) this.docString = init.docString;
-      if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
+      if (init.metadataProps !== undefined) Node.#extras(this).meta = init.metadataProps;
       if (init.attributes !== undefined) for (const a of init.attributes) this.setAttribute(a);
     }
     // Exactly sized arrays: a pushed-to [] reserves room for 17 elements, and a graph has
@@ -594,28 +596,29 @@ export class Node {
     for (let i = 0; i < values.length; i++) values[i]?._addUse(this, i);
   }
 
-  #extras(): NodeExtras {
-    return (this.#x ??= { overload: '', docString: '', meta: undefined, unknownFields: undefined });
+  // Static for the reason given at Value's.
+  static #extras(n: Node): NodeExtras {
+    return (n.#x ??= { overload: '', docString: '', meta: undefined, unknownFields: undefined });
   }
 
   get overload(): string {
     return this.#x === null ? '' : this.#x.overload;
   }
   set overload(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().overload = s;
+    if (s !== '' || this.#x !== null) Node.#extras(this).overload = s;
   }
   get docString(): string {
     return this.#x === null ? '' : this.#x.docString;
   }
   set docString(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+    if (s !== '' || this.#x !== null) Node.#extras(this).docString = s;
   }
   /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
   get unknownFields(): Uint8Array[] | undefined {
     return this.#x?.unknownFields;
   }
   set unknownFields(u: Uint8Array[] | undefined) {
-    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+    if (u !== undefined || this.#x !== null) Node.#extras(this).unknownFields = u;
   }
 
   /** @internal a node as its own list cell */
@@ -643,10 +646,10 @@ export class Node {
   }
   /** NodeProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#extras().meta ??= new Map());
+    return (Node.#extras(this).meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#extras().meta = m;
+    Node.#extras(this).meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
