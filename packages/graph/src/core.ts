@@ -186,7 +186,6 @@ export class Value {
   /** Element type and shape (or sequence/map/optional type); null when unknown. */
   type: TypeInfo | null;
   #producer: Node | null = null;
-  #index = -1;
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). A value with
@@ -283,14 +282,14 @@ export class Value {
   get producer(): Node | null {
     return this.#producer;
   }
-  /** Output index in the producer, or -1. */
+  /** Output index in the producer, or -1 (looked up: a producer has a handful of outputs, and a field would cost every value 8 bytes). */
   get index(): number {
-    return this.#index;
+    const p = this.#producer;
+    return p === null ? -1 : p.outputs.indexOf(this);
   }
   /** @internal */
-  _setProducer(node: Node | null, index: number): void {
+  _setProducer(node: Node | null): void {
     this.#producer = node;
-    this.#index = index;
   }
 
   /** Consumers as (node, input index) pairs, in the order they were attached. */
@@ -555,7 +554,7 @@ export class Node {
     const outs = init?.outputs;
     if (outs === undefined) {
       const v = Value._named('');
-      v._setProducer(this, 0);
+      v._setProducer(this);
       this.#outputs = [v];
       return;
     }
@@ -566,7 +565,7 @@ export class Node {
       if (v.producer !== null || v.isGraphInput || v.isInitializer) {
         throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
       }
-      v._setProducer(this, k);
+      v._setProducer(this);
       this.#outputs[k] = v;
     }
   }
@@ -583,7 +582,7 @@ export class Node {
     node.#outputs = outs;
     for (let k = from; k < to; k++) {
       const v = Value._named(names[k]!);
-      v._setProducer(node, k - from);
+      v._setProducer(node);
       outs[k - from] = v;
     }
     return node;
@@ -708,7 +707,7 @@ export class Node {
         throw new GraphError(`${this.describe()}: output ${i} ('${v.name}') is still used`);
       }
     }
-    for (let i = count; i < this.#outputs.length; i++) this.#outputs[i]!._setProducer(null, -1);
+    for (let i = count; i < this.#outputs.length; i++) this.#outputs[i]!._setProducer(null);
     this.#outputs.length = Math.min(count, this.#outputs.length);
   }
 
@@ -716,7 +715,7 @@ export class Node {
   addOutput(nameOrValue: string | Value = ''): Value {
     const v = typeof nameOrValue === 'string' ? new Value({ name: nameOrValue }) : nameOrValue;
     if (v.producer !== null) throw new GraphError(`value '${v.name}' already has a producer`);
-    v._setProducer(this, this.#outputs.length);
+    v._setProducer(this);
     this.#outputs.push(v);
     return v;
   }
