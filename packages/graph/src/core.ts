@@ -493,6 +493,7 @@ class Cell implements Box {
 
 /** Node fields most nodes leave empty, kept out of line (see `Node.#x`). */
 interface NodeExtras {
+  domain: string;
   overload: string;
   docString: string;
   meta: Map<string, string> | undefined;
@@ -505,8 +506,6 @@ Object.freeze(NO_VALUES);
 
 export class Node {
   opType: string;
-  /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. */
-  domain: string;
   name: string;
   /** Null until the first attribute is set (most activation nodes have none). */
   #attributes: AttributeMap | null = null;
@@ -527,13 +526,12 @@ export class Node {
     this.opType = opType;
     if (init === DECODED) {
       // Node._decoded sets the rest (no property reads on an init object shaped unlike the others).
-      this.domain = '';
       this.name = '';
       this.#inputs = NO_VALUES;
       this.#outputs = NO_OUTPUTS;
       return;
     }
-    this.domain = init?.domain ?? '';
+    if (init?.domain) this.domain = init.domain;
     this.name = init?.name ?? '';
     if (init !== undefined) {
       if (init.overload) this.overload = init.overload;
@@ -576,7 +574,7 @@ export class Node {
    */
   static _decoded(opType: string, domain: string, name: string, names: readonly string[], from: number, to: number): Node {
     const node = new Node(opType, NO_VALUES, DECODED);
-    node.domain = domain;
+    if (domain !== '') node.domain = domain;
     node.name = name;
     const outs = new Array<Value>(to - from);
     node.#outputs = outs;
@@ -597,9 +595,16 @@ export class Node {
 
   // Static for the reason given at Value's.
   static #extras(n: Node): NodeExtras {
-    return (n.#x ??= { overload: '', docString: '', meta: undefined, unknownFields: undefined });
+    return (n.#x ??= { domain: '', overload: '', docString: '', meta: undefined, unknownFields: undefined });
   }
 
+  /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. Kept out of line (most nodes have ''). */
+  get domain(): string {
+    return this.#x === null ? '' : this.#x.domain;
+  }
+  set domain(d: string) {
+    if (d !== '' || this.#x !== null) Node.#extras(this).domain = d;
+  }
   get overload(): string {
     return this.#x === null ? '' : this.#x.overload;
   }
@@ -806,7 +811,8 @@ export class Node {
 
   /** True for the default ONNX domain ('' or 'ai.onnx'). */
   get isOnnxDomain(): boolean {
-    return this.domain === '' || this.domain === 'ai.onnx';
+    const x = this.#x;
+    return x === null || x.domain === '' || x.domain === 'ai.onnx';
   }
 
   /** "Conv 'conv1'" or "Conv (#12)" for messages. */
