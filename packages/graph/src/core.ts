@@ -20,6 +20,11 @@ export interface Use {
 
 const EMPTY_USES: readonly Use[] = Object.freeze([]);
 
+/** Whether a value's small-mode uses are a list (or the single Use a value holds before `uses` is read). */
+function isUseList(u: Use | readonly Use[]): u is readonly Use[] {
+  return Array.isArray(u);
+}
+
 export interface ValueInit {
   name?: string;
   type?: TypeInfo | null;
@@ -51,14 +56,109 @@ function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
   return list;
 }
 
+/**
+ * Files `use` under its node in the large-mode index. A node reads a value at one input, seldom
+ * at more: the entry is that Use itself, and an array only for a node with several (a Map per
+ * node cost ~370 bytes for each of the 20k readers of a shared constant).
+ */
 function indexUse(x: ValueExtras, use: Use): void {
-  let byIndex = x.useIndex!.get(use.node);
-  if (byIndex === undefined) x.useIndex!.set(use.node, (byIndex = new Map()));
-  byIndex.set(use.index, use);
+  const index = x.useIndex!;
+  const prev = index.get(use.node);
+  if (prev === undefined) index.set(use.node, use);
+  else if (Array.isArray(prev)) prev.push(use);
+  else index.set(use.node, [prev as Use, use]);
+}
+
+/** The Use of (node, index) in the large-mode index, or undefined. */
+function indexedUse(x: ValueExtras, node: Node, index: number): Use | undefined {
+  const e = x.useIndex!.get(node);
+  if (e === undefined) return undefined;
+  if (!Array.isArray(e)) return (e as Use).index === index ? (e as Use) : undefined;
+  return (e as Use[]).find((u) => u.index === index);
+}
+
+/** Drops `use` from the large-mode index (it is there). */
+function unindexUse(x: ValueExtras, use: Use): void {
+  const index = x.useIndex!;
+  const e = index.get(use.node)!;
+  if (!Array.isArray(e)) {
+    index.delete(use.node);
+    return;
+  }
+  const list = e as Use[];
+  list.splice(list.indexOf(use), 1);
+  if (list.length === 1) index.set(use.node, list[0]!);
+}
+
+/**
+ * A node's attributes, read as a ReadonlyMap (insertion order, keyed by name) but stored as one
+ * exactly sized array: nodes carry a handful, found by a short scan, and a Map would cost about
+ * 200 bytes more per node. Changes replace the array (copy on write), so an iteration in progress
+ * goes on over the attributes it started with.
+ */
+class AttributeMap implements ReadonlyMap<string, Attribute> {
+  /** @internal */
+  _items: readonly Attribute[];
+
+  constructor(items: readonly Attribute[]) {
+    this._items = items;
+  }
+
+  get size(): number {
+    return this._items.length;
+  }
+  get(name: string): Attribute | undefined {
+    const items = this._items;
+    for (let i = 0; i < items.length; i++) if (items[i]!.name === name) return items[i];
+    return undefined;
+  }
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+  forEach(fn: (value: Attribute, key: string, map: ReadonlyMap<string, Attribute>) => void, thisArg?: unknown): void {
+    for (const a of this._items) fn.call(thisArg, a, a.name, this);
+  }
+  values(): ReturnType<ReadonlyMap<string, Attribute>['values']> {
+    return this._items.values();
+  }
+  keys(): ReturnType<ReadonlyMap<string, Attribute>['keys']> {
+    return this._items.map((a) => a.name).values();
+  }
+  entries(): ReturnType<ReadonlyMap<string, Attribute>['entries']> {
+    return this._items.map((a): [string, Attribute] => [a.name, a]).values();
+  }
+  [Symbol.iterator](): ReturnType<ReadonlyMap<string, Attribute>['entries']> {
+    return this.entries();
+  }
+  get [Symbol.toStringTag](): string {
+    return 'AttributeMap';
+  }
+
+  /** @internal `attr` replaces the attribute of its name in place, or is appended. */
+  _set(attr: Attribute): void {
+    const items = this._items;
+    const n = items.length;
+    const next = new Array<Attribute>(n);
+    let at = n;
+    for (let i = 0; i < n; i++) {
+      next[i] = items[i]!;
+      if (items[i]!.name === attr.name) at = i;
+    }
+    if (at === n) next.push(attr);
+    else next[at] = attr;
+    this._items = next;
+  }
+  /** @internal */
+  _delete(name: string): boolean {
+    const at = this._items.findIndex((a) => a.name === name);
+    if (at < 0) return false;
+    this._items = this._items.filter((_, i) => i !== at);
+    return true;
+  }
 }
 
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
-const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new Map();
+const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
  * What most values never have, kept out of line so a Value is six fields: its doc string,
@@ -75,9 +175,9 @@ class ValueExtras {
   initializerOf: Graph | null = null;
   /** Graphs whose output lists hold the value, one entry per slot; NO_GRAPHS is shared, never written. */
   outputOf: readonly Graph[] = NO_GRAPHS;
-  /** Large mode (past SMALL_USES): the uses, node → input index → Use, and the array handed out. */
+  /** Large mode (past SMALL_USES): the uses, node → its Use (or Uses, see indexUse), and the array handed out. */
   uses: Set<Use> | null = null;
-  useIndex: Map<Node, Map<number, Use>> | null = null;
+  useIndex: Map<Node, Use | Use[]> | null = null;
   usesArray: Use[] | null = null;
 }
 
@@ -86,14 +186,15 @@ export class Value {
   /** Element type and shape (or sequence/map/optional type); null when unknown. */
   type: TypeInfo | null;
   #producer: Node | null = null;
-  #index = -1;
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
-   * every change (so an array handed out by `uses` never changes under its reader). Past
-   * SMALL_USES the value switches to a Set plus a node → index → Use map (in the extras): O(1)
-   * add, remove and lookup however many uses (a weight shared by 100k nodes).
+   * every change (so an array handed out by `uses` never changes under its reader). A value with
+   * exactly one use (most of them) holds the Use itself until `uses` is first read: the array
+   * around it is made then, so a decoded graph does not build one per value up front (56 bytes and
+   * two objects per value). Past SMALL_USES the value switches to a Set plus a node → Use map (in
+   * the extras): O(1) add, remove and lookup however many uses (a weight shared by 100k nodes).
    */
-  #small: readonly Use[] = EMPTY_USES;
+  #small: Use | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
 
   constructor(init?: ValueInit) {
@@ -104,9 +205,9 @@ export class Value {
     }
     this.name = init.name ?? '';
     this.type = init.type ?? null;
-    if (init.docString) this.#extras().docString = init.docString;
-    if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
-    if (init.constValue) this.#extras().constValue = init.constValue;
+    if (init.docString) Value.#extras(this).docString = init.docString;
+    if (init.metadataProps !== undefined) Value.#extras(this).meta = init.metadataProps;
+    if (init.constValue) Value.#extras(this).constValue = init.constValue;
   }
 
   /** @internal A value named `name` with nothing else set (the decoder's and builders' hot path). */
@@ -116,58 +217,60 @@ export class Value {
     return v;
   }
 
-  #extras(): ValueExtras {
-    return (this.#x ??= new ValueExtras());
+  // A static method, not an instance one: a class with private instance methods stamps a brand
+  // slot on every instance (8 bytes per value).
+  static #extras(v: Value): ValueExtras {
+    return (v.#x ??= new ValueExtras());
   }
 
   get docString(): string {
     return this.#x === null ? '' : this.#x.docString;
   }
   set docString(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+    if (s !== '' || this.#x !== null) Value.#extras(this).docString = s;
   }
   /** ValueInfoProto fields the codec did not recognise, re-emitted verbatim. */
   get unknownFields(): Uint8Array[] | undefined {
     return this.#x?.unknownFields;
   }
   set unknownFields(u: Uint8Array[] | undefined) {
-    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+    if (u !== undefined || this.#x !== null) Value.#extras(this).unknownFields = u;
   }
   /** Sparse initializer payload (GraphProto.sparse_initializer). */
   get sparseValue(): SparseTensor | null {
     return this.#x === null ? null : this.#x.sparseValue;
   }
   set sparseValue(s: SparseTensor | null) {
-    if (s !== null || this.#x !== null) this.#extras().sparseValue = s;
+    if (s !== null || this.#x !== null) Value.#extras(this).sparseValue = s;
   }
   /** @internal graph whose input list holds this value */
   get _inputOf(): Graph | null {
     return this.#x === null ? null : this.#x.inputOf;
   }
   set _inputOf(g: Graph | null) {
-    if (g !== null || this.#x !== null) this.#extras().inputOf = g;
+    if (g !== null || this.#x !== null) Value.#extras(this).inputOf = g;
   }
   /** @internal graph whose initializer map holds this value */
   get _initializerOf(): Graph | null {
     return this.#x === null ? null : this.#x.initializerOf;
   }
   set _initializerOf(g: Graph | null) {
-    if (g !== null || this.#x !== null) this.#extras().initializerOf = g;
+    if (g !== null || this.#x !== null) Value.#extras(this).initializerOf = g;
   }
   /** @internal graphs whose output lists hold this value (one entry per slot) */
   get _outputOf(): readonly Graph[] {
     return this.#x === null ? NO_GRAPHS : this.#x.outputOf;
   }
   set _outputOf(list: readonly Graph[]) {
-    if (list !== NO_GRAPHS || this.#x !== null) this.#extras().outputOf = list;
+    if (list !== NO_GRAPHS || this.#x !== null) Value.#extras(this).outputOf = list;
   }
 
   /** ValueInfoProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#extras().meta ??= new Map());
+    return (Value.#extras(this).meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#extras().meta = m;
+    Value.#extras(this).meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
@@ -179,44 +282,71 @@ export class Value {
   get producer(): Node | null {
     return this.#producer;
   }
-  /** Output index in the producer, or -1. */
+  /** Output index in the producer, or -1 (looked up: a producer has a handful of outputs, and a field would cost every value 8 bytes). */
   get index(): number {
-    return this.#index;
+    const p = this.#producer;
+    return p === null ? -1 : p.outputs.indexOf(this);
   }
   /** @internal */
-  _setProducer(node: Node | null, index: number): void {
+  _setProducer(node: Node | null): void {
     this.#producer = node;
-    this.#index = index;
   }
 
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
     const x = this.#x;
-    if (x === null || x.uses === null) return this.#small;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      if (isUseList(small)) return small;
+      const list = [small];
+      this.#small = list;
+      return list;
+    }
     return (x.usesArray ??= [...x.uses]);
   }
   /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
   get useCount(): number {
     const x = this.#x;
-    return x === null || x.uses === null ? this.#small.length : x.uses.size;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small.length : 1;
+    }
+    return x.uses.size;
+  }
+  /**
+   * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
+   * single use would need (verify walks every value this way).
+   */
+  _useAt(i: number): Use {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]! : small;
+    }
+    return this.uses[i]!;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;
-    if (x === null || x.useIndex === null) return this.#small.some((u) => u.node === node && u.index === index);
-    return x.useIndex.get(node)?.has(index) ?? false;
+    if (x === null || x.useIndex === null) {
+      const small = this.#small;
+      if (!isUseList(small)) return small.node === node && small.index === index;
+      return small.some((u) => u.node === node && u.index === index);
+    }
+    return indexedUse(x, node, index) !== undefined;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
     const use: Use = { node, index };
     const x = this.#x;
     if (x === null || x.uses === null) {
-      const small = this.#small;
-      const n = small.length;
-      if (n === 0) {
-        this.#small = [use];
+      const one = this.#small;
+      if (one === EMPTY_USES) {
+        this.#small = use;
         return;
       }
+      const small = isUseList(one) ? one : [one];
+      const n = small.length;
       if (n < SMALL_USES) {
         // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
         const next = new Array<Use>(n + 1);
@@ -225,7 +355,7 @@ export class Value {
         this.#small = next;
         return;
       }
-      const big = this.#extras();
+      const big = Value.#extras(this);
       big.uses = new Set(small);
       big.useIndex = new Map();
       for (const u of small) indexUse(big, u);
@@ -243,16 +373,16 @@ export class Value {
   _removeUse(node: Node, index: number): void {
     const x = this.#x;
     if (x === null || x.uses === null) {
-      const at = this.#small.findIndex((u) => u.node === node && u.index === index);
+      const one = this.#small;
+      const small = isUseList(one) ? one : [one];
+      const at = small.findIndex((u) => u.node === node && u.index === index);
       if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-      this.#small = this.#small.length === 1 ? EMPTY_USES : this.#small.filter((_, i) => i !== at);
+      this.#small = small.length === 1 ? EMPTY_USES : small.filter((_, i) => i !== at);
       return;
     }
-    const byIndex = x.useIndex!.get(node);
-    const use = byIndex?.get(index);
-    if (byIndex === undefined || use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    byIndex.delete(index);
-    if (byIndex.size === 0) x.useIndex!.delete(node);
+    const use = indexedUse(x, node, index);
+    if (use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+    unindexUse(x, use);
     x.uses.delete(use);
     x.usesArray = null;
   }
@@ -262,7 +392,7 @@ export class Value {
     return this.#x === null ? null : this.#x.constValue;
   }
   set constValue(t: Tensor | null) {
-    if (t !== null || this.#x !== null) this.#extras().constValue = t;
+    if (t !== null || this.#x !== null) Value.#extras(this).constValue = t;
   }
 
   get isGraphInput(): boolean {
@@ -363,6 +493,7 @@ class Cell implements Box {
 
 /** Node fields most nodes leave empty, kept out of line (see `Node.#x`). */
 interface NodeExtras {
+  domain: string;
   overload: string;
   docString: string;
   meta: Map<string, string> | undefined;
@@ -375,11 +506,9 @@ Object.freeze(NO_VALUES);
 
 export class Node {
   opType: string;
-  /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. */
-  domain: string;
   name: string;
   /** Null until the first attribute is set (most activation nodes have none). */
-  #attributes: Map<string, Attribute> | null = null;
+  #attributes: AttributeMap | null = null;
   #inputs: (Value | null)[];
   #outputs: Value[];
   /** overload, doc string, metadata and unknown fields: null while all are empty. */
@@ -395,12 +524,19 @@ export class Node {
 
   constructor(opType: string, inputs: readonly (Value | null)[] = NO_VALUES, init?: NodeInit) {
     this.opType = opType;
-    this.domain = init?.domain ?? '';
+    if (init === DECODED) {
+      // Node._decoded sets the rest (no property reads on an init object shaped unlike the others).
+      this.name = '';
+      this.#inputs = NO_VALUES;
+      this.#outputs = NO_OUTPUTS;
+      return;
+    }
+    if (init?.domain) this.domain = init.domain;
     this.name = init?.name ?? '';
     if (init !== undefined) {
       if (init.overload) this.overload = init.overload;
       if (init.docString) this.docString = init.docString;
-      if (init.metadataProps !== undefined) this.#extras().meta = init.metadataProps;
+      if (init.metadataProps !== undefined) Node.#extras(this).meta = init.metadataProps;
       if (init.attributes !== undefined) for (const a of init.attributes) this.setAttribute(a);
     }
     // Exactly sized arrays: a pushed-to [] reserves room for 17 elements, and a graph has
@@ -413,14 +549,10 @@ export class Node {
       this.#inputs = own;
       for (let i = 0; i < n; i++) own[i]?._addUse(this, i);
     }
-    if (init === DECODED) {
-      this.#outputs = NO_OUTPUTS; // _decoded() sets them
-      return;
-    }
     const outs = init?.outputs;
     if (outs === undefined) {
       const v = Value._named('');
-      v._setProducer(this, 0);
+      v._setProducer(this);
       this.#outputs = [v];
       return;
     }
@@ -431,7 +563,7 @@ export class Node {
       if (v.producer !== null || v.isGraphInput || v.isInitializer) {
         throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
       }
-      v._setProducer(this, k);
+      v._setProducer(this);
       this.#outputs[k] = v;
     }
   }
@@ -442,13 +574,13 @@ export class Node {
    */
   static _decoded(opType: string, domain: string, name: string, names: readonly string[], from: number, to: number): Node {
     const node = new Node(opType, NO_VALUES, DECODED);
-    node.domain = domain;
+    if (domain !== '') node.domain = domain;
     node.name = name;
     const outs = new Array<Value>(to - from);
     node.#outputs = outs;
     for (let k = from; k < to; k++) {
       const v = Value._named(names[k]!);
-      v._setProducer(node, k - from);
+      v._setProducer(node);
       outs[k - from] = v;
     }
     return node;
@@ -461,28 +593,36 @@ export class Node {
     for (let i = 0; i < values.length; i++) values[i]?._addUse(this, i);
   }
 
-  #extras(): NodeExtras {
-    return (this.#x ??= { overload: '', docString: '', meta: undefined, unknownFields: undefined });
+  // Static for the reason given at Value's.
+  static #extras(n: Node): NodeExtras {
+    return (n.#x ??= { domain: '', overload: '', docString: '', meta: undefined, unknownFields: undefined });
   }
 
+  /** Operator set domain; '' (or 'ai.onnx') is the default ONNX domain. Kept out of line (most nodes have ''). */
+  get domain(): string {
+    return this.#x === null ? '' : this.#x.domain;
+  }
+  set domain(d: string) {
+    if (d !== '' || this.#x !== null) Node.#extras(this).domain = d;
+  }
   get overload(): string {
     return this.#x === null ? '' : this.#x.overload;
   }
   set overload(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().overload = s;
+    if (s !== '' || this.#x !== null) Node.#extras(this).overload = s;
   }
   get docString(): string {
     return this.#x === null ? '' : this.#x.docString;
   }
   set docString(s: string) {
-    if (s !== '' || this.#x !== null) this.#extras().docString = s;
+    if (s !== '' || this.#x !== null) Node.#extras(this).docString = s;
   }
   /** NodeProto fields the codec did not recognise (e.g. device_configurations), verbatim. */
   get unknownFields(): Uint8Array[] | undefined {
     return this.#x?.unknownFields;
   }
   set unknownFields(u: Uint8Array[] | undefined) {
-    if (u !== undefined || this.#x !== null) this.#extras().unknownFields = u;
+    if (u !== undefined || this.#x !== null) Node.#extras(this).unknownFields = u;
   }
 
   /** @internal a node as its own list cell */
@@ -510,10 +650,10 @@ export class Node {
   }
   /** NodeProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {
-    return (this.#extras().meta ??= new Map());
+    return (Node.#extras(this).meta ??= new Map());
   }
   set metadataProps(m: Map<string, string>) {
-    this.#extras().meta = m;
+    Node.#extras(this).meta = m;
   }
   /** Whether any metadata is set, without allocating the map. */
   get hasMetadata(): boolean {
@@ -568,11 +708,11 @@ export class Node {
   truncateOutputs(count: number): void {
     for (let i = count; i < this.#outputs.length; i++) {
       const v = this.#outputs[i]!;
-      if (v.uses.length > 0 || v.isGraphOutput) {
+      if (v.useCount > 0 || v.isGraphOutput) {
         throw new GraphError(`${this.describe()}: output ${i} ('${v.name}') is still used`);
       }
     }
-    for (let i = count; i < this.#outputs.length; i++) this.#outputs[i]!._setProducer(null, -1);
+    for (let i = count; i < this.#outputs.length; i++) this.#outputs[i]!._setProducer(null);
     this.#outputs.length = Math.min(count, this.#outputs.length);
   }
 
@@ -580,18 +720,39 @@ export class Node {
   addOutput(nameOrValue: string | Value = ''): Value {
     const v = typeof nameOrValue === 'string' ? new Value({ name: nameOrValue }) : nameOrValue;
     if (v.producer !== null) throw new GraphError(`value '${v.name}' already has a producer`);
-    v._setProducer(this, this.#outputs.length);
+    v._setProducer(this);
     this.#outputs.push(v);
     return v;
   }
 
   setAttribute(attr: Attribute): void {
-    (this.#attributes ??= new Map()).set(attr.name, attr);
-    const graphs = attr.type === AttributeType.GRAPH ? [attr.value as Graph] : attr.type === AttributeType.GRAPHS ? (attr.value as Graph[]) : [];
-    for (const g of graphs) if (g) g.parent = this;
+    if (this.#attributes === null) this.#attributes = new AttributeMap([attr]);
+    else this.#attributes._set(attr);
+    adoptSubgraphs(this, attr);
+  }
+  /**
+   * @internal The decoder's bulk form of setAttribute for a node without attributes:
+   * `attrs[from..to)`, names distinct except that a later one replaces an earlier one.
+   */
+  _setAttributes(attrs: readonly Attribute[], from: number, to: number): void {
+    if (from === to) return;
+    if (this.#attributes !== null) throw new GraphError(`internal: ${this.describe()} already has attributes`);
+    const n = to - from;
+    const items = new Array<Attribute>(n);
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      const a = attrs[i]!;
+      let at = -1;
+      for (let j = 0; j < k; j++) if (items[j]!.name === a.name) at = j;
+      if (at < 0) items[k++] = a;
+      else items[at] = a;
+      adoptSubgraphs(this, a);
+    }
+    if (k < n) items.length = k;
+    this.#attributes = new AttributeMap(items);
   }
   removeAttribute(name: string): boolean {
-    return this.#attributes?.delete(name) ?? false;
+    return this.#attributes?._delete(name) ?? false;
   }
   attr(name: string): Attribute | undefined {
     return this.#attributes?.get(name);
@@ -640,7 +801,7 @@ export class Node {
   subgraphs(): Graph[] {
     const out: Graph[] = [];
     if (this.#attributes === null) return out;
-    for (const a of this.#attributes.values()) {
+    for (const a of this.#attributes._items) {
       if (a.isRef) continue;
       if (a.type === AttributeType.GRAPH) out.push(a.value as Graph);
       else if (a.type === AttributeType.GRAPHS) for (const g of a.value as Graph[]) out.push(g);
@@ -650,7 +811,8 @@ export class Node {
 
   /** True for the default ONNX domain ('' or 'ai.onnx'). */
   get isOnnxDomain(): boolean {
-    return this.domain === '' || this.domain === 'ai.onnx';
+    const x = this.#x;
+    return x === null || x.domain === '' || x.domain === 'ai.onnx';
   }
 
   /** "Conv 'conv1'" or "Conv (#12)" for messages. */
@@ -740,7 +902,7 @@ export class Graph {
   removeInput(v: Value): void {
     const i = this.#inputs.indexOf(v);
     if (i < 0) throw new GraphError(`value '${v.name}' is not an input of graph '${this.name}'`);
-    if (v.uses.length > 0 && !v.isInitializer) throw new GraphError(`graph input '${v.name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0 && !v.isInitializer) throw new GraphError(`graph input '${v.name}' is still used by ${v.uses[0]!.node.describe()}`);
     this.#inputs.splice(i, 1);
     v._inputOf = null;
   }
@@ -794,7 +956,7 @@ export class Graph {
   removeInitializer(name: string): Value {
     const v = this.#initializers.get(name);
     if (v === undefined) throw new GraphError(`graph '${this.name}' has no initializer '${name}'`);
-    if (v.uses.length > 0) throw new GraphError(`initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0) throw new GraphError(`initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
     if (v.isGraphOutput) throw new GraphError(`initializer '${name}' is a graph output`);
     this.#initializers.delete(name);
     v._initializerOf = null;
@@ -822,7 +984,7 @@ export class Graph {
   removeSparseInitializer(name: string): void {
     const v = this.#sparseInitializers.get(name);
     if (v === undefined) return;
-    if (v.uses.length > 0) throw new GraphError(`sparse initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
+    if (v.useCount > 0) throw new GraphError(`sparse initializer '${name}' is still used by ${v.uses[0]!.node.describe()}`);
     this.#sparseInitializers.delete(name);
     v._initializerOf = null;
   }
@@ -1032,6 +1194,14 @@ export class Graph {
   toString(): string {
     return `Graph('${this.name}', ${this.#count} nodes)`;
   }
+}
+
+/** Makes `node` the parent of the graphs a GRAPH/GRAPHS attribute holds. */
+function adoptSubgraphs(node: Node, attr: Attribute): void {
+  if (attr.type === AttributeType.GRAPH) {
+    const g = attr.value as Graph | null;
+    if (g) g.parent = node;
+  } else if (attr.type === AttributeType.GRAPHS) for (const g of attr.value as Graph[]) if (g) g.parent = node;
 }
 
 /**

@@ -76,10 +76,29 @@ export type TensorEncoding =
   | 'string_data'
   | 'external';
 
-type Payload =
-  | { readonly kind: 'raw'; readonly bytes: Uint8Array }
-  | { readonly kind: 'lazy'; readonly source: TensorSource }
-  | { readonly kind: 'strings'; readonly values: readonly Uint8Array[] };
+/**
+ * The payload itself, with no wrapper object (a model may hold hundreds of thousands of small
+ * tensors): raw bytes (a typed-array view), byte strings (an array), or a source (anything else).
+ */
+type Payload = Uint8Array | readonly Uint8Array[] | TensorSource;
+
+/** Tensor fields that are nearly always empty, kept out of line. */
+interface TensorExtras {
+  readonly docString: string;
+  readonly metadataProps: ReadonlyMap<string, string>;
+  readonly segment: { begin: bigint; end: bigint } | undefined;
+  readonly unknownFields: readonly Uint8Array[] | undefined;
+}
+
+function isRaw(p: Payload): p is Uint8Array {
+  return ArrayBuffer.isView(p);
+}
+function isStrings(p: Payload): p is readonly Uint8Array[] {
+  return Array.isArray(p);
+}
+function lazySource(p: Payload): TensorSource | undefined {
+  return ArrayBuffer.isView(p) || Array.isArray(p) ? undefined : (p as TensorSource);
+}
 
 export interface TensorInit {
   name?: string;
@@ -99,24 +118,21 @@ export class Tensor {
   readonly dtype: DataType;
   readonly dims: readonly number[];
   readonly name: string;
-  readonly docString: string;
-  readonly metadataProps: ReadonlyMap<string, string>;
   readonly encoding: TensorEncoding;
-  readonly segment: { begin: bigint; end: bigint } | undefined;
-  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
-  readonly unknownFields: readonly Uint8Array[] | undefined;
   /** Element count (product of dims; 1 for a scalar). */
   readonly size: number;
   readonly #payload: Payload;
+  readonly #x: TensorExtras | null;
 
   private constructor(dtype: DataType, dims: readonly number[], payload: Payload, init: TensorInit) {
     this.dtype = dtype;
     this.dims = Object.freeze([...dims]);
     this.name = init.name ?? '';
-    this.docString = init.docString ?? '';
-    this.metadataProps = init.metadataProps ?? EMPTY_MAP;
-    this.segment = init.segment;
-    this.unknownFields = init.unknownFields;
+    const meta = init.metadataProps ?? EMPTY_MAP;
+    this.#x =
+      init.docString || meta.size > 0 || init.segment !== undefined || init.unknownFields !== undefined
+        ? { docString: init.docString ?? '', metadataProps: meta, segment: init.segment, unknownFields: init.unknownFields }
+        : null;
     let size = 1;
     for (const d of dims) {
       if (!Number.isSafeInteger(d) || d < 0) throw new GraphError(`tensor '${this.name}': invalid dimension ${d}`);
@@ -124,12 +140,28 @@ export class Tensor {
     }
     this.size = size;
     this.#payload = payload;
-    this.encoding = init.encoding ?? (payload.kind === 'lazy' && payload.source.external ? 'external' : payload.kind === 'strings' ? 'string_data' : 'raw_data');
+    this.encoding = init.encoding ?? (lazySource(payload)?.external ? 'external' : isStrings(payload) ? 'string_data' : 'raw_data');
+  }
+
+  get docString(): string {
+    return this.#x === null ? '' : this.#x.docString;
+  }
+  get metadataProps(): ReadonlyMap<string, string> {
+    return this.#x === null ? EMPTY_MAP : this.#x.metadataProps;
+  }
+  /** TensorProto.segment, kept verbatim. */
+  get segment(): { begin: bigint; end: bigint } | undefined {
+    return this.#x?.segment;
+  }
+  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
+  get unknownFields(): readonly Uint8Array[] | undefined {
+    return this.#x?.unknownFields;
   }
 
   /** Wraps little-endian packed bytes (zero-copy: the tensor takes the view as is). */
   static fromBytes(dtype: DataType, dims: readonly number[], bytes: Uint8Array, init: TensorInit = {}): Tensor {
-    const t = new Tensor(dtype, dims, { kind: 'raw', bytes }, init);
+    if (!isRaw(bytes)) throw new GraphError(`tensor '${init.name ?? ''}': fromBytes needs a Uint8Array`);
+    const t = new Tensor(dtype, dims, bytes, init);
     if (dtype === DataType.STRING) throw new GraphError(`tensor '${t.name}': string tensors hold byte strings, use Tensor.fromStrings`);
     const expected = packedByteLength(dtype, t.size);
     if (bytes.byteLength !== expected) {
@@ -142,7 +174,8 @@ export class Tensor {
 
   /** A tensor whose bytes are read on demand from `source` (external data, lazy import). */
   static lazy(dtype: DataType, dims: readonly number[], source: TensorSource, init: TensorInit = {}): Tensor {
-    const t = new Tensor(dtype, dims, { kind: 'lazy', source }, init);
+    if (lazySource(source) === undefined) throw new GraphError(`tensor '${init.name ?? ''}': a lazy source cannot be a typed array or an array`);
+    const t = new Tensor(dtype, dims, source, init);
     const expected = packedByteLength(dtype, t.size);
     if (dtype !== DataType.STRING && source.byteLength !== expected) {
       throw new GraphError(
@@ -154,7 +187,7 @@ export class Tensor {
 
   static fromStrings(dims: readonly number[], values: readonly (Uint8Array | string)[], init: TensorInit = {}): Tensor {
     const bytes = values.map((v) => (typeof v === 'string' ? utf8.encode(v) : v));
-    const t = new Tensor(DataType.STRING, dims, { kind: 'strings', values: bytes }, init);
+    const t = new Tensor(DataType.STRING, dims, bytes, init);
     if (bytes.length !== t.size) throw new GraphError(`tensor '${t.name}': ${t.size} strings expected, got ${bytes.length}`);
     return t;
   }
@@ -208,29 +241,32 @@ export class Tensor {
   /** Bytes of the packed little-endian payload (for strings: total string bytes). No I/O. */
   get byteLength(): number {
     const p = this.#payload;
-    if (p.kind === 'strings') return p.values.reduce((n, v) => n + v.byteLength, 0);
-    if (this.dtype === DataType.STRING && p.kind === 'lazy') return p.source.byteLength;
+    if (isStrings(p)) return p.reduce((n, v) => n + v.byteLength, 0);
+    if (this.dtype === DataType.STRING) {
+      const src = lazySource(p);
+      if (src !== undefined) return src.byteLength;
+    }
     return packedByteLength(this.dtype, this.size);
   }
 
   /** True when reading the data costs I/O (external data or a lazily imported file range). */
   get isLazy(): boolean {
-    return this.#payload.kind === 'lazy' && this.#payload.source.inMemory !== true;
+    const src = lazySource(this.#payload);
+    return src !== undefined && src.inMemory !== true;
   }
 
   get external(): ExternalDataInfo | undefined {
-    return this.#payload.kind === 'lazy' ? this.#payload.source.external : undefined;
+    return lazySource(this.#payload)?.external;
   }
 
   /** Describes where the data lives, for diagnostics. */
   get origin(): string {
-    const p = this.#payload;
-    return p.kind === 'lazy' ? p.source.description : 'memory';
+    return lazySource(this.#payload)?.description ?? 'memory';
   }
 
   /** The source of a source-backed tensor (for writers that stream data without materialising it). */
   get source(): TensorSource | undefined {
-    return this.#payload.kind === 'lazy' ? this.#payload.source : undefined;
+    return lazySource(this.#payload);
   }
 
   /**
@@ -239,19 +275,14 @@ export class Tensor {
    */
   bytes(): Uint8Array {
     const p = this.#payload;
-    switch (p.kind) {
-      case 'raw':
-        return p.bytes;
-      case 'lazy': {
-        const b = p.source.read();
-        if (b.byteLength !== p.source.byteLength) {
-          throw new GraphError(`tensor '${this.name}': ${p.source.description} yielded ${b.byteLength} bytes, expected ${p.source.byteLength}`);
-        }
-        return b;
-      }
-      case 'strings':
-        throw new GraphError(`tensor '${this.name}': string tensors have no packed bytes; use strings()`);
+    if (isRaw(p)) return p;
+    if (isStrings(p)) throw new GraphError(`tensor '${this.name}': string tensors have no packed bytes; use strings()`);
+    const src = p as TensorSource;
+    const b = src.read();
+    if (b.byteLength !== src.byteLength) {
+      throw new GraphError(`tensor '${this.name}': ${src.description} yielded ${b.byteLength} bytes, expected ${src.byteLength}`);
     }
+    return b;
   }
 
   /**
@@ -264,10 +295,10 @@ export class Tensor {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > total) {
       throw new GraphError(`tensor '${this.name}': byte range [${offset}, ${offset + length}) is outside its ${total} bytes`);
     }
-    const p = this.#payload;
-    if (p.kind === 'lazy' && p.source.readInto) {
+    const src = lazySource(this.#payload);
+    if (src?.readInto) {
       const out = new Uint8Array(length);
-      p.source.readInto(out, offset, length);
+      src.readInto(out, offset, length);
       return out;
     }
     return this.bytes().subarray(offset, offset + length);
@@ -281,16 +312,16 @@ export class Tensor {
     if (target.byteLength !== this.byteLength) {
       throw new GraphError(`tensor '${this.name}': copyTo needs a target of ${this.byteLength} bytes, got ${target.byteLength}`);
     }
-    const p = this.#payload;
-    if (p.kind === 'lazy' && p.source.readInto && !p.source.inMemory) p.source.readInto(target, 0, target.byteLength);
+    const src = lazySource(this.#payload);
+    if (src?.readInto && !src.inMemory) src.readInto(target, 0, target.byteLength);
     else target.set(this.bytes());
   }
 
   /** Byte strings of a STRING tensor. */
   strings(): readonly Uint8Array[] {
     const p = this.#payload;
-    if (p.kind !== 'strings') throw new GraphError(`tensor '${this.name}' is ${dataTypeName(this.dtype)}, not string`);
-    return p.values;
+    if (!isStrings(p)) throw new GraphError(`tensor '${this.name}' is ${dataTypeName(this.dtype)}, not string`);
+    return p;
   }
 
   /** UTF-8 decoded strings of a STRING tensor. */
@@ -355,9 +386,9 @@ export class Tensor {
 
   /** A copy whose payload lives in memory (reads a lazy tensor once). */
   materialize(): Tensor {
-    if (this.#payload.kind === 'raw' || this.#payload.kind === 'strings') return this;
+    if (lazySource(this.#payload) === undefined) return this;
     const bytes = this.bytes();
-    return new Tensor(this.dtype, this.dims, { kind: 'raw', bytes }, {
+    return new Tensor(this.dtype, this.dims, bytes, {
       name: this.name,
       docString: this.docString,
       metadataProps: this.metadataProps,

@@ -202,7 +202,10 @@ class Verifier {
   }
 
   private uses(v: Value, g: Graph): void {
-    for (const u of v.uses) {
+    // (by index: reading `uses` would build an array for every single-use value of the model)
+    const n = v.useCount;
+    for (let i = 0; i < n; i++) {
+      const u = v._useAt(i);
       if (u.node.graph === null) {
         this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
       } else if (removedOwner(u.node) !== null) {

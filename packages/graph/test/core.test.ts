@@ -66,6 +66,21 @@ describe('Value uses and Node inputs', () => {
     expect(w.uses.map((u) => u.node.name)).toEqual(nodes.filter((_, i) => i % 2 === 1).map((n) => n.name));
     expect(w.hasUse(nodes[0]!, 1)).toBe(false);
     expect(x.uses).toHaveLength(30);
+    // A node reading a large-mode value at several inputs: each (node, index) is its own use.
+    expect(x.hasUse(nodes[0]!, 0) && x.hasUse(nodes[0]!, 1)).toBe(true);
+    nodes[0]!.setInput(0, w);
+    expect(x.hasUse(nodes[0]!, 0)).toBe(false);
+    expect(x.hasUse(nodes[0]!, 1)).toBe(true);
+    nodes[0]!.setInput(2, x);
+    nodes[0]!.setInput(3, x);
+    expect([0, 1, 2, 3].map((i) => x.hasUse(nodes[0]!, i))).toEqual([false, true, true, true]);
+    nodes[0]!.setInput(2, null);
+    expect([0, 1, 2, 3].map((i) => x.hasUse(nodes[0]!, i))).toEqual([false, true, false, true]);
+    expect(() => x._removeUse(nodes[0]!, 2)).toThrow(/has no use/);
+    nodes[0]!.truncateInputs(2);
+    nodes[0]!.setInput(0, x);
+    expect(x.uses.filter((u) => u.node === nodes[0]).map((u) => u.index).sort()).toEqual([0, 1]);
+    expect(x.uses).toHaveLength(30);
     // Snapshots handed out earlier never change.
     expect(few).toEqual(nodes.slice(0, 3).map((n) => ({ node: n, index: 1 })));
     expect(many).toEqual(nodes.map((n) => ({ node: n, index: 1 })));
@@ -78,6 +93,35 @@ describe('Value uses and Node inputs', () => {
     expect(() => small._removeUse(a, 0)).toThrow(/has no use/);
   });
 
+  it('a single use is listed the same whether or not its list was read before a change', () => {
+    const v = new Value({ name: 'v' });
+    const a = new Node('Relu', [v], { outputs: ['a'] });
+    expect(v.useCount).toBe(1);
+    expect(v.hasUse(a, 0)).toBe(true);
+    expect(v.hasUse(a, 1)).toBe(false);
+    expect(v._useAt(0)).toEqual({ node: a, index: 0 });
+    const one = v.uses;
+    expect(one).toEqual([{ node: a, index: 0 }]);
+    expect(v.uses).toBe(one); // read again: the same list, not a new one
+    const b = new Node('Relu', [v], { outputs: ['b'] });
+    expect(one).toHaveLength(1); // a list handed out never changes
+    expect(v.uses.map((u) => u.node)).toEqual([a, b]);
+    b.setInput(0, null);
+    a.setInput(0, null);
+    expect(v.useCount).toBe(0);
+    expect(v.uses).toEqual([]);
+    // removal before the list was ever read
+    const w = new Value({ name: 'w' });
+    const c = new Node('Relu', [w], { outputs: ['c'] });
+    expect(() => w._removeUse(c, 1)).toThrow(/has no use/);
+    c.setInput(0, null);
+    expect(w.useCount).toBe(0);
+    expect(w.uses).toEqual([]);
+    new Node('Relu', [w], { outputs: ['d'] });
+    new Node('Relu', [w], { outputs: ['e'] });
+    expect(w.uses.map((u) => u.node.outputs[0]!.name)).toEqual(['d', 'e']);
+  });
+
   it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {
     const { g, nodes } = chain(3);
     const last = nodes[2]!.output;
@@ -88,6 +132,52 @@ describe('Value uses and Node inputs', () => {
     expect(g.outputs[0]).toBe(other);
     expect(other.isGraphOutput).toBe(true);
     expect(last.isGraphOutput).toBe(false);
+  });
+});
+
+describe('Node attributes', () => {
+  it('read as a map: insertion order, a set of an existing name replaces it in place, removal, iteration unaffected by changes', () => {
+    const n = new Node('Conv', [], { attributes: [Attribute.ints('kernel_shape', [3, 3]), Attribute.int('group', 1), Attribute.ints('pads', [1, 1, 1, 1])] });
+    const a = n.attributes;
+    expect(a.size).toBe(3);
+    expect([...a.keys()]).toEqual(['kernel_shape', 'group', 'pads']);
+    expect(a.get('group')?.asInt()).toBe(1);
+    expect(a.has('strides')).toBe(false);
+    expect(a.get('strides')).toBeUndefined();
+    const seen: string[] = [];
+    for (const [name, attr] of a) {
+      seen.push(name);
+      expect(attr.name).toBe(name);
+      // changes while iterating: the iteration goes on over the attributes it started with
+      n.setAttribute(Attribute.int('group', 2));
+      n.setAttribute(Attribute.ints('strides', [2, 2]));
+    }
+    expect(seen).toEqual(['kernel_shape', 'group', 'pads']);
+    expect([...n.attributes.keys()]).toEqual(['kernel_shape', 'group', 'pads', 'strides']);
+    expect(n.getInt('group')).toBe(2);
+    expect(n.removeAttribute('group')).toBe(true);
+    expect(n.removeAttribute('group')).toBe(false);
+    expect([...n.attributes.values()].map((x) => x.name)).toEqual(['kernel_shape', 'pads', 'strides']);
+    const each: string[] = [];
+    n.attributes.forEach((v, k, m) => {
+      each.push(k);
+      expect(m.get(k)).toBe(v);
+    });
+    expect(each).toEqual(['kernel_shape', 'pads', 'strides']);
+    expect(new Map(n.attributes).get('pads')?.asInts()).toEqual([1, 1, 1, 1]);
+    const bare = new Node('Relu', []);
+    expect(bare.attributes.size).toBe(0);
+    expect([...bare.attributes]).toEqual([]);
+    expect(bare.removeAttribute('x')).toBe(false);
+  });
+
+  it('setting a GRAPH attribute makes the node the parent of its graph', () => {
+    const body = new Graph({ name: 'body' });
+    const n = new Node('If', [], { attributes: [Attribute.graph('then_branch', body)] });
+    expect(body.parent).toBe(n);
+    const other = new Graph({ name: 'other' });
+    n.setAttribute(Attribute.graphs('branches', [other]));
+    expect(other.parent).toBe(n);
   });
 });
 

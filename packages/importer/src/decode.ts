@@ -226,6 +226,35 @@ export class Decoder {
     return this.r.length(end, what);
   }
 
+  /**
+   * Where the last node output name read was (an ASCII name, in memory mode), and the string: a
+   * node's input is most often the output of the node before it, and comparing its bytes with
+   * those is cheaper than hashing them and comparing with a cached string.
+   */
+  private lastOutAt = -1;
+  private lastOutStr = '';
+
+  /** A node input name (see lastOutAt). */
+  private inputName(wire: number, at: number, end: number): string {
+    const r = this.r;
+    const o = this.lastOutAt;
+    if (o < 0 || wire !== WIRE_LEN) return this.str(wire, at, end);
+    const len = r.length(end, 'a string');
+    const s = this.lastOutStr;
+    if (len === s.length && len > 0) {
+      const buf = r.buf;
+      const p = r.pos;
+      let i = 0;
+      while (i < len && buf[p + i] === buf[o + i]) i++;
+      if (i === len) {
+        r.pos = p + len;
+        r.lastHash = 0;
+        return s;
+      }
+    }
+    return r.string(len);
+  }
+
   private str(wire: number, at: number, end: number): string {
     if (wire !== WIRE_LEN) this.badWire(wire, 'a length-delimited string', at);
     return this.r.string(this.r.length(end, 'a string'));
@@ -601,14 +630,21 @@ export class Decoder {
       const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case NodeFields.input:
-          inputs.push(this.str(w, at, e));
+          inputs.push(this.inputName(w, at, e));
           break;
-        case NodeFields.output:
-          outputs[this.outputTop] = this.str(w, at, e);
+        case NodeFields.output: {
+          const out = this.str(w, at, e);
+          outputs[this.outputTop] = out;
           this.outputHashes[this.outputTop++] = r.lastHash;
+          if (r.lastHash !== 0 && r.inMemory) {
+            this.lastOutAt = r.pos - out.length;
+            this.lastOutStr = out;
+          } else this.lastOutAt = -1;
           break;
+        }
         case NodeFields.name:
-          name = this.str(w, at, e);
+          if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+          name = r.uniqueString(r.length(e, 'a string'));
           hasName = true;
           break;
         case NodeFields.op_type:
@@ -654,7 +690,7 @@ export class Decoder {
     const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
     for (let k = out0; k < this.outputTop; k++) pushHash(pg, this.outputHashes[k] || nameHash(outputs[k]!));
     this.outputTop = out0;
-    for (let i = a0; i < a1; i++) node.setAttribute(attrs[i]!);
+    node._setAttributes(attrs, a0, a1);
     this.attributeTop = a0;
     if (overload !== '') node.overload = overload;
     if (docString !== '') node.docString = docString;

@@ -339,6 +339,25 @@ export class Reader {
     return b;
   }
 
+  /**
+   * A UTF-8 string of `len` bytes at the current position, for a name that is rarely repeated
+   * (a node's own name): an ASCII one is sliced straight out, without hashing it or filing it in
+   * the cache (where it would only push out names that do repeat). `lastHash` is left 0.
+   */
+  uniqueString(len: number): string {
+    const at = this.pos;
+    const latin1 = this.latin1;
+    if (latin1 === undefined || len === 0 || len > 64 || !this.inMemory) return this.string(len);
+    const buf = this.buf;
+    const end = at + len;
+    let ascii = 0;
+    for (let i = at; i < end; i++) ascii |= buf[i]!;
+    if (ascii >= 0x80) return this.string(len);
+    this.lastHash = 0;
+    this.pos = end;
+    return latin1.call(buf, at, end);
+  }
+
   /** A UTF-8 string of `len` bytes at the current position. */
   string(len: number): string {
     const at = this.pos;

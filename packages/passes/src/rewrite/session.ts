@@ -235,7 +235,7 @@ export class RewriteSession<R extends string = string> {
       removed: cleaned.nodes.length === 0 ? removedNames : [...removedNames, ...cleaned.nodes],
       added: added.length === 0 ? NO_NAMES : added.map(nodeLabel),
       graph: graph.name,
-      description: rw.description,
+      description: flat(rw.description),
       bytesDelta: bytes,
       ...(rw.details ? { details: rw.details } : {}),
     };
@@ -258,7 +258,7 @@ export class RewriteSession<R extends string = string> {
       removed: r.removed ?? [],
       added: r.added ?? [],
       graph: graph.name,
-      description,
+      description: flat(description),
       bytesDelta: r.bytesDelta ?? 0,
       ...(r.details ? { details: r.details } : {}),
     };
@@ -388,6 +388,17 @@ export class RewriteSession<R extends string = string> {
 }
 
 /** Total bytes of every initializer (and Constant-node tensor) in the model. */
+/**
+ * `s` as one flat string. A description built from a template literal is a tree of cons strings
+ * (seven per description of eliminate-identity, 32 B each) and a change log keeps one per change
+ * (60,000 on the 100k-node chain): reading a character makes V8 flatten it, and the GC then drops
+ * the tree (about 130 B less per record).
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 export function initializerBytes(model: Model): number {
   let n = 0;
   for (const g of model.graphs()) {
