@@ -93,7 +93,53 @@ const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
 export function inferShapes(model: Model, options: InferShapesOptions = {}): ShapeInference {
   const engine = new Engine(model, options);
   engine.run();
-  return engine.result();
+  const r = engine.result();
+  ENGINES.set(r, engine);
+  return r;
+}
+
+/** The engine behind each result of `inferShapes` (what `updateInference` continues from). */
+const ENGINES = new WeakMap<ShapeInference, Engine>();
+/** Node visits one `updateInference` may spend propagating changed facts before giving up. */
+const UPDATE_BUDGET = 4096;
+
+/** An exact rewrite of one graph, as RewriteSession.apply made it (see `updateInference`). */
+export interface InferencePatch {
+  /** The graph the rewrite changed. */
+  readonly graph: Graph;
+  /** Nodes it inserted, in graph order. */
+  readonly added: readonly Node[];
+  /** (old value, value now read in its place). */
+  readonly replaced: ReadonlyArray<readonly [Value, Value]>;
+  /** Initializers it registered. */
+  readonly initializers: readonly Value[];
+}
+
+/**
+ * Brings `inference` (a result of `inferShapes`) up to date after an exact rewrite of the model,
+ * in place, instead of inferring the whole model again: the inserted nodes are inferred from
+ * their inputs' facts, and where a value now read in place of a replaced one has other facts than
+ * it, the readers are inferred again, and their readers while their facts change. The result is
+ * what `inferShapes` of the rewritten model gives for every live value (each node's facts are a
+ * function of its inputs' facts and its declared types, and every node whose inputs' facts
+ * changed is revisited), except its diagnostics, which still list those of removed nodes (see
+ * `diagnosticsExact`). Returns false — the inference is then stale and must be computed again —
+ * when the patch is outside what this covers: a subgraph or a model with local functions (their
+ * facts depend on the call site), a reader inside a subgraph, an input without facts, or more
+ * than UPDATE_BUDGET revisits.
+ */
+export function updateInference(inference: ShapeInference, patch: InferencePatch): boolean {
+  const engine = ENGINES.get(inference);
+  return engine !== undefined && engine.update(patch);
+}
+
+/**
+ * False once `updateInference` changed `inference`: its diagnostics may then name removed nodes
+ * (facts and the rest stay exact). Callers that report diagnostics infer again.
+ */
+export function diagnosticsExact(inference: ShapeInference): boolean {
+  const engine = ENGINES.get(inference);
+  return engine === undefined || !engine.updated;
 }
 
 /** Writes inferred tensor types into `Value.type` of node outputs; returns how many changed. */
@@ -142,6 +188,8 @@ class Engine {
   readonly #calls: OnnxFunction[] = [];
   #functionWork = 0;
   #depthReported = false;
+  /** Whether `update` changed these facts since `run`. */
+  updated = false;
 
   constructor(
     readonly model: Model,
@@ -154,6 +202,56 @@ class Engine {
   run(): void {
     const pinned = this.#pinInputs();
     this.runGraph(this.model.graph, undefined, pinned);
+  }
+
+  /** See `updateInference`. */
+  update(p: InferencePatch): boolean {
+    const { graph, added } = p;
+    if (graph !== this.model.graph || this.model.functions.length > 0) return false;
+    this.updated = true;
+    const facts = this.facts;
+    for (const v of p.initializers) {
+      const t = v.constValue;
+      if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
+    }
+    const ready = (n: Node): boolean => {
+      if (n.graph !== graph) return false;
+      for (const v of n.inputs) if (v && !facts.has(v)) return false;
+      return true;
+    };
+    for (const n of added) {
+      if (!ready(n)) return false;
+      this.visit(n);
+    }
+    // Values whose facts may differ from those their readers were inferred with.
+    const changed: Value[] = [];
+    for (const [o, v] of p.replaced) {
+      // A graph output's declared type may just have been copied onto its new value.
+      const q = v.producer;
+      if (v.isGraphOutput && q !== null && !added.includes(q)) {
+        if (!ready(q)) return false;
+        const before = q.outputs.map((x) => facts.get(x));
+        this.visit(q);
+        q.outputs.forEach((x, i) => {
+          if (!factsEqual(before[i], facts.get(x))) changed.push(x);
+        });
+      }
+      if (!factsEqual(facts.get(o), facts.get(v))) changed.push(v);
+    }
+    let budget = UPDATE_BUDGET;
+    while (changed.length > 0) {
+      const v = changed.pop()!;
+      for (const u of v.uses) {
+        const n = u.node;
+        if (--budget < 0 || !ready(n)) return false;
+        const before = n.outputs.map((x) => facts.get(x));
+        this.visit(n);
+        n.outputs.forEach((x, i) => {
+          if (!factsEqual(before[i], facts.get(x))) changed.push(x);
+        });
+      }
+    }
+    return true;
   }
 
   result(): ShapeInference {
@@ -448,6 +546,20 @@ class Engine {
     this.#intsCache.set(f, out);
     return out ?? undefined;
   }
+}
+
+/** Same facts: equal types and dims, the same constant tensor, equal partial content. */
+function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.elemType === b.elemType && a.value === b.value && dimsEqual(a.shape, b.shape) && dimsEqual(a.partial ?? null, b.partial ?? null) && (a.other === b.other || (a.other !== undefined && b.other !== undefined && typesEqual(a.other, b.other)));
+}
+
+function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The RuleContext of one node visit; collects output facts. */

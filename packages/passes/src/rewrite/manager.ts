@@ -18,7 +18,7 @@
  * - A pass that changed nothing is not rerun until another pass changes the model.
  */
 import { verifyErrors, type Model } from '@onnxkit/graph';
-import type { ShapeInference } from '../analysis/index.js';
+import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
 import { RewriteSession } from './session.js';
@@ -45,7 +45,8 @@ export interface PipelineOptions {
   onPass?: (run: PassRun) => void;
   /**
    * Shape inference of the input model with the same `inputShapes` (e.g. the one a caller's
-   * analysis already computed): the first pass run reads its facts from it instead of inferring again.
+   * analysis already computed): the first pass run reads its facts from it instead of inferring
+   * again. Like the model, it is updated in place by the rewrites (it then describes the output).
    */
   inference?: ShapeInference;
 }
@@ -162,10 +163,10 @@ export class PassManager {
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
           shared,
-          afterChange: (m: Model, record: ChangeRecord, validated?: boolean) => {
+          afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
             totalChanges++;
             if (validated !== true) unvalidatedInRun = true;
-            shared.facts = undefined;
+            if (factsKept !== true) shared.facts = undefined;
             shared.graphs = undefined;
             shared.opIndex = undefined;
             if (verifyMode === 'change') {
@@ -259,9 +260,13 @@ export class PassManager {
       verifyMs,
       verifications,
     };
-    // shared.facts is emptied on every change, so facts still there were inferred on the output model.
+    // shared.facts is emptied on every change it was not brought up to date with, so facts still
+    // there describe the output model. An inference updated in place is handed on only while its
+    // diagnostics are exact too (none to be stale): callers report them.
     const finalInference = (shared.facts as Facts | undefined)?.inference;
-    if (finalInference) Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    if (finalInference && (diagnosticsExact(finalInference) || finalInference.diagnostics.length === 0)) {
+      Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    }
     return report;
   }
 }

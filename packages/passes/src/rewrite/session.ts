@@ -112,6 +112,7 @@ export class RewriteSession<R extends string = string> {
     // Facts inferred by an earlier pass run stay true while nothing has changed since.
     const shared = this.ctx.shared;
     const cached = shared?.facts as Facts | undefined;
+    cached?.beginRun();
     this.#facts = cached ?? new Facts(this.model, this.ctx.inputShapes);
     if (shared && !cached) shared.facts = this.#facts;
     return this.#facts;
@@ -146,6 +147,16 @@ export class RewriteSession<R extends string = string> {
     this.#suffix.set(base, k);
     names.add(name);
     return name;
+  }
+
+  /**
+   * The output name of a new value that replaces `old` in a patch: `old`'s own name, which `apply`
+   * gives a fresh replacement anyway (so a temporary fresh name, and the model-wide name index it
+   * needs, would be thrown away), or a fresh name from `base` when `old` is unnamed. Until the
+   * patch is applied the two values share the name; a declined patch inserts nothing.
+   */
+  replacementName(old: Value, base: string): string {
+    return old.name || this.freshName(base);
   }
 
   /** A new initializer value (not yet registered; pass it in `Rewrite.initializers`). */
@@ -241,7 +252,11 @@ export class RewriteSession<R extends string = string> {
     };
     this.nodesAdded += added.length;
     this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
-    this.#commit(record, true);
+    // The shape facts follow the patch (only the nodes it touched are inferred again); when they
+    // cannot, the manager drops them and the next reader infers the model again.
+    const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
+    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: rw.replace, initializers: inits });
+    this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
 
@@ -294,11 +309,11 @@ export class RewriteSession<R extends string = string> {
   }
 
   /** `validated`: the change is a patch `apply` checked before making it (see PassContext.afterChange). */
-  #commit(record: ChangeRecord, validated: boolean): void {
+  #commit(record: ChangeRecord, validated: boolean, factsKept = false): void {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     this.log.push(record);
-    this.ctx.afterChange(this.model, record, validated);
+    this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
   #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
