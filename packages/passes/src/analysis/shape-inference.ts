@@ -214,44 +214,47 @@ class Engine {
       const t = v.constValue;
       if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
     }
-    const ready = (n: Node): boolean => {
-      if (n.graph !== graph) return false;
-      for (const v of n.inputs) if (v && !facts.has(v)) return false;
-      return true;
-    };
     for (const n of added) {
-      if (!ready(n)) return false;
+      if (!this.#ready(n, graph)) return false;
       this.visit(n);
     }
-    // Values whose facts may differ from those their readers were inferred with.
-    const changed: Value[] = [];
+    // Values whose facts may differ from those their readers were inferred with (usually none).
+    let changed: Value[] | undefined;
     for (const [o, v] of p.replaced) {
       // A graph output's declared type may just have been copied onto its new value.
       const q = v.producer;
       if (v.isGraphOutput && q !== null && !added.includes(q)) {
-        if (!ready(q)) return false;
-        const before = q.outputs.map((x) => facts.get(x));
-        this.visit(q);
-        q.outputs.forEach((x, i) => {
-          if (!factsEqual(before[i], facts.get(x))) changed.push(x);
-        });
+        if (!this.#ready(q, graph)) return false;
+        changed = this.#revisit(q, changed);
       }
-      if (!factsEqual(facts.get(o), facts.get(v))) changed.push(v);
+      if (!factsEqual(facts.get(o), facts.get(v))) (changed ??= []).push(v);
     }
     let budget = UPDATE_BUDGET;
-    while (changed.length > 0) {
+    while (changed !== undefined && changed.length > 0) {
       const v = changed.pop()!;
       for (const u of v.uses) {
-        const n = u.node;
-        if (--budget < 0 || !ready(n)) return false;
-        const before = n.outputs.map((x) => facts.get(x));
-        this.visit(n);
-        n.outputs.forEach((x, i) => {
-          if (!factsEqual(before[i], facts.get(x))) changed.push(x);
-        });
+        if (--budget < 0 || !this.#ready(u.node, graph)) return false;
+        changed = this.#revisit(u.node, changed);
       }
     }
     return true;
+  }
+
+  /** Whether `n` is a node of `graph` whose every input has facts (so visiting it is exact). */
+  #ready(n: Node, graph: Graph): boolean {
+    if (n.graph !== graph) return false;
+    for (const v of n.inputs) if (v && !this.facts.has(v)) return false;
+    return true;
+  }
+
+  /** Infers `n` again; adds its outputs whose facts changed to `changed`. */
+  #revisit(n: Node, changed: Value[] | undefined): Value[] | undefined {
+    const before = n.outputs.map((x) => this.facts.get(x));
+    this.visit(n);
+    n.outputs.forEach((x, i) => {
+      if (!factsEqual(before[i], this.facts.get(x))) (changed ??= []).push(x);
+    });
+    return changed;
   }
 
   result(): ShapeInference {

@@ -63,6 +63,15 @@ function isDead(n: Node): boolean {
 }
 
 function sweepNodes(s: Session, g: Graph): void {
+  // Usually nothing is dead: find out in one forward scan before snapshotting the list backwards.
+  let any = false;
+  for (const n of g) {
+    if (isDead(n)) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return;
   for (const n of g.reversed()) {
     if (s.stopped) return;
     if (!isDead(n)) continue;
@@ -81,7 +90,14 @@ function sweepNodes(s: Session, g: Graph): void {
 function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boolean): void {
   const bound = new Set<string>();
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
-  for (const v of [...g.initializers.values()]) {
+  let unused = false;
+  for (const v of g.initializers.values()) {
+    if (v.useCount === 0 && !v.isGraphOutput) {
+      unused = true;
+      break;
+    }
+  }
+  for (const v of unused ? [...g.initializers.values()] : []) {
     if (s.stopped) return;
     if (v.useCount > 0 || v.isGraphOutput) continue;
     if (bound.has(v.name)) {

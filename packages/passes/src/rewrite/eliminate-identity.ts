@@ -98,13 +98,19 @@ const bypass = defineRule({
     if (input === undefined) return undefined;
     const out = n.outputs[0]!;
     return {
-      rule: n.opType.toLowerCase(),
+      rule: ruleName(n.opType),
       remove: [n],
       replace: [[out, input]],
       description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${input.name}'`,
     };
   },
 });
+
+/** The change-record rule name of each bypassed op (its lower-case name), made once. */
+const RULE_NAMES = new Map<string, string>(BYPASSED.map((op) => [op, op.toLowerCase()]));
+function ruleName(op: string): string {
+  return RULE_NAMES.get(op) ?? op.toLowerCase();
+}
 
 export const eliminateIdentity = defineRulePass({
   name: 'eliminate-identity',

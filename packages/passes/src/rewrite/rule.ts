@@ -90,7 +90,9 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     if (why) return why;
     const p = spec.rewrite(m, ctx);
     if (p === undefined || isDecline(p)) return p;
-    const r = ctx.session.apply(ctx.graph, { ...p, rule: p.rule ?? spec.name });
+    // The patch is the rule's fresh object: name it in place (no copy per change).
+    p.rule ??= spec.name;
+    const r = ctx.session.apply(ctx.graph, p as Rewrite);
     return r.ok ? undefined : [r.reason, r.detail];
   };
   return {
