@@ -420,7 +420,8 @@ class Engine {
       this.diag('warning', 'unknown-op', `no shape rule for op '${opLabel(node)}' at node '${nodeLabel(node)}'${sub}; its outputs are unknown (or as declared) and analysis continues around it`, node);
     }
     this.#evaluate(node, ctx);
-    node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+    const outs = node.outputs;
+    for (let i = 0; i < outs.length; i++) this.facts.set(outs[i]!, this.#finish(node, outs[i]!, ctx.outs[i]));
   }
 
   /**
@@ -459,15 +460,16 @@ class Engine {
   #evaluate(node: Node, ctx: Ctx): void {
     if (!node.isOnnxDomain || lookup(SUPPORTED_KERNELS, node.opType) === undefined) return;
     // Most nodes read an activation: find out before allocating anything.
-    for (const v of node.inputs) if (v !== null && this.facts.get(v)?.value === undefined) return;
+    const n = node.inputs.length;
+    for (let i = 0; i < n; i++) if (node.inputs[i] !== null && ctx.facts(i)?.value === undefined) return;
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
-    for (const v of node.inputs) {
-      if (v === null) {
+    for (let i = 0; i < n; i++) {
+      if (node.inputs[i] === null) {
         inputs.push(null);
         continue;
       }
-      const t = this.facts.get(v)?.value;
+      const t = ctx.facts(i)?.value;
       if (!t) return;
       if (t.isLazy && node.opType !== 'Identity') return;
       inSize += t.size;
@@ -551,6 +553,17 @@ class Engine {
   }
 }
 
+/** The facts of each input of `n` (undefined for an omitted input or one without facts). */
+function inputFacts(facts: ReadonlyMap<Value, Facts>, n: Node): (Facts | undefined)[] {
+  const ins = n.inputs;
+  const out = new Array<Facts | undefined>(ins.length);
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    out[i] = v ? facts.get(v) : undefined;
+  }
+  return out;
+}
+
 /** Same facts: equal types and dims, the same constant tensor, equal partial content. */
 function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
   if (a === b) return true;
@@ -571,6 +584,7 @@ class Ctx implements RuleContext {
   readonly opset: number;
   readonly alg: DimAlgebra;
   readonly inputCount: number;
+  #ins: (Facts | undefined)[] | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -586,8 +600,10 @@ class Ctx implements RuleContext {
     return this.node.inputs[i] != null;
   }
   facts(i: number): Facts | undefined {
-    const v = this.node.inputs[i];
-    return v ? this.engine.facts.get(v) : undefined;
+    // Read once per visit: rules ask for an input's type, shape and content separately, and the
+    // inputs' facts cannot change while their reader is visited.
+    const ins = (this.#ins ??= inputFacts(this.engine.facts, this.node));
+    return ins[i];
   }
   factsOf(v: Value): Facts | undefined {
     return this.engine.facts.get(v);
