@@ -133,6 +133,14 @@ export function updateInference(inference: ShapeInference, patch: InferencePatch
   return engine !== undefined && engine.update(patch);
 }
 
+/** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
+export function sameFacts(inference: ShapeInference, a: Value, b: Value): boolean {
+  const engine = ENGINES.get(inference);
+  if (engine === undefined) return false;
+  const fa = engine.facts.get(a);
+  return fa !== undefined && factsEqual(fa, engine.facts.get(b));
+}
+
 /**
  * False once `updateInference` changed `inference`: its diagnostics may then name removed nodes
  * (facts and the rest stay exact). Callers that report diagnostics infer again.

@@ -11,7 +11,7 @@
  * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
 import { type DataType, type Model, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
-import { inferShapes, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
+import { inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
 import { constantOf } from './util.js';
 
 export class Facts {
@@ -65,6 +65,15 @@ export class Facts {
     const inf = this.#inference;
     if (inf === undefined) return true;
     return inf !== null && updateInference(inf, patch);
+  }
+
+  /**
+   * True when the inference (kept up to date by `patched`) gives `b` the very facts of `a`: a
+   * note of `b` as `a`'s type would change nothing.
+   */
+  inferredAlike(a: Value, b: Value): boolean {
+    const inf = this.#inference;
+    return inf !== undefined && inf !== null && sameFacts(inf, a, b);
   }
 
   /** Records the type of a value a pass created (typically the type of the value it replaces). */

@@ -210,7 +210,6 @@ export class RewriteSession<R extends string = string> {
         // Fresh values inherit the replaced name so names stay stable across rewrites.
         (renames ??= new Map()).set(newV, oldV.name);
       }
-      if (this.#facts) this.#facts.note(newV, this.#facts.typeOf(oldV));
       oldV.replaceAllUsesWith(newV, { outputs: true });
       // A replacement made by a new node is placed before the anchor; a consumer of an old value
       // produced earlier than the anchor could now precede it — restore order once at the end.
@@ -256,6 +255,11 @@ export class RewriteSession<R extends string = string> {
     // cannot, the manager drops them and the next reader infers the model again.
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
     const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: rw.replace, initializers: inits });
+    // For the rest of this run a new value has the type of the one it replaced (the overlay),
+    // unless the updated inference already says exactly that (the usual case: no note needed).
+    // The replaced value's own facts are unchanged by the patch (it is no longer read).
+    const own = this.#facts;
+    if (own) for (const [oldV, newV] of rw.replace) if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
     this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
