@@ -14,11 +14,11 @@
  *     a sample (three 1 KiB windows: start, middle, end — positional reads for lazy tensors, so
  *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes); only tensors whose samples
  *     agree are hashed in full; tensors with equal hashes are then compared byte for byte, so a
- *     hash collision can never merge different weights. Samples and hashes of tensors above
- *     three windows are kept per Tensor object in WeakMaps (tensors are immutable), so later
- *     sweeps and runs read nothing again; a small tensor is cheaper to hash again than to look up
- *     (100,000-node models carry tens of thousands of them). Hashes are numbers (53 bits), so
- *     grouping builds no strings.
+ *     hash collision can never merge different weights. Samples and hashes of lazy tensors and
+ *     of tensors above three windows are kept per Tensor object in WeakMaps (tensors are
+ *     immutable), so later sweeps and runs read nothing again; a small tensor already in memory
+ *     is cheaper to hash again than to look up (100,000-node models carry tens of thousands of
+ *     them). Hashes are numbers (53 bits), so grouping builds no strings.
  *  4. Initializers bound by training_info are kept.
  *  5. A tensor whose data cannot be read (lazy external data above the importer's
  *     `maxTensorBytes`, a file that went missing…) is left alone [unreadable-tensor].
@@ -115,7 +115,7 @@ function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
   }
 }
 
-/** Hash of a tensor's content (or why it could not be read), for tensors above three windows. */
+/** Hash of a tensor's content (or why it could not be read), for lazy tensors and those above three windows. */
 const HASHES = new WeakMap<Tensor, Hash>();
 const SAMPLES = new WeakMap<Tensor, Hash>();
 
@@ -146,11 +146,13 @@ export function sampleHash(t: Tensor): Hash {
 
 /**
  * A 53-bit hash of the tensor's bytes (strings: of each byte string and its length), computed at
- * most once per Tensor object above three windows. Reading fails cleanly: the error is remembered
- * too, so an unreadable tensor is not retried every sweep.
+ * most once per lazy or large Tensor object. Reading fails cleanly: the error is remembered too,
+ * so an unreadable tensor is not retried every sweep.
  */
 export function contentHash(t: Tensor): Hash {
-  const small = t.dtype !== DataType.STRING && t.byteLength <= 3 * WINDOW;
+  // A small tensor already in memory is cheaper to hash again than to look up; a lazy one is
+  // read (and a failure remembered) once.
+  const small = !t.isLazy && t.dtype !== DataType.STRING && t.byteLength <= 3 * WINDOW;
   const cached = small ? undefined : HASHES.get(t);
   if (cached !== undefined) return cached;
   let h: Hash;

@@ -220,10 +220,26 @@ export class RewriteSession<R extends string = string> {
     const inputsOfRemoved: Value[] = [];
     for (const n of rw.remove) for (const v of n.inputs) if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
     const removedNames = rw.remove.map(nodeLabel);
+    // What the patch touched, for the manager's closing check (local-verify.ts).
+    const touched = this.ctx.onPatch ? { values: [...inputsOfRemoved], left: [] as string[], introduced: [] as string[] } : undefined;
+    if (touched) {
+      for (const [, v] of rw.replace) touched.values.push(v);
+      for (const n of rw.remove) for (const o of n.outputs) if (o.name) touched.left.push(o.name);
+    }
     // Graph.remove releases the removed nodes' subgraph captures itself.
     if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
-    if (renames) for (const [v, name] of renames) if (!v.isInitializer && !inits.includes(v)) this.#rename(graph, v, name);
-    const cleaned = this.#dropOrphans(inputsOfRemoved);
+    if (renames) {
+      for (const [v, name] of renames) {
+        if (v.isInitializer || inits.includes(v)) continue;
+        if (touched && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
+          // An existing value takes a graph output's name: its own name leaves.
+          if (v.name) touched.left.push(v.name);
+          touched.introduced.push(name);
+        }
+        this.#rename(graph, v, name);
+      }
+    }
+    const cleaned = this.#dropOrphans(inputsOfRemoved, touched?.left);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
@@ -253,6 +269,14 @@ export class RewriteSession<R extends string = string> {
     this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
+    if (touched) {
+      for (const n of added) for (const o of n.outputs) if (o.name) touched.introduced.push(o.name);
+      for (const v of inits) {
+        touched.introduced.push(v.name);
+        touched.values.push(v);
+      }
+      this.ctx.onPatch!({ graph, added, ...touched, nodesRemoved: rw.remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+    }
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
     const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: rw.replace, initializers: inits });
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
@@ -377,10 +401,14 @@ export class RewriteSession<R extends string = string> {
     }
   }
 
-  /** Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed). */
-  #dropOrphans(work: Value[]): { nodes: string[]; bytes: number } {
+  /**
+   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed);
+   * the names that leave the graph are added to `left` when given.
+   */
+  #dropOrphans(work: Value[], left?: string[]): { nodes: string[]; bytes: number; initializers: number } {
     let nodes: string[] = NO_NAMES;
     let bytes = 0;
+    let initializers = 0;
     while (work.length > 0) {
       const v = work.pop()!;
       if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
@@ -390,6 +418,8 @@ export class RewriteSession<R extends string = string> {
           bytes += v.constValue?.byteLength ?? 0;
           g.removeInitializer(v.name);
           this.#names?.delete(v.name);
+          left?.push(v.name);
+          initializers++;
         }
         continue;
       }
@@ -398,11 +428,14 @@ export class RewriteSession<R extends string = string> {
         if (nodes === NO_NAMES) nodes = [];
         nodes.push(nodeLabel(p));
         bytes += constantNodeBytes(p);
-        for (const o of p.outputs) this.#names?.delete(o.name);
+        for (const o of p.outputs) {
+          this.#names?.delete(o.name);
+          if (o.name) left?.push(o.name);
+        }
         p.graph.remove(p, { safe: true });
       }
     }
-    return { nodes, bytes };
+    return { nodes, bytes, initializers };
   }
 }
 

@@ -7,6 +7,7 @@
  * checks it (DESIGN.md §3).
  */
 import type { Model, Node, Tensor, Value } from '@onnxkit/graph';
+import type { AppliedPatch } from './local-verify.js';
 
 /** One applied rewrite, as printed by `--explain`. */
 export interface ChangeRecord {
@@ -102,6 +103,11 @@ export interface PassContext {
    * shapes once, not once per pass or per changed model.
    */
   readonly shared?: SharedModelState;
+  /**
+   * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
+   * manager's closing check re-checks only that (see local-verify.ts).
+   */
+  readonly onPatch?: (patch: AppliedPatch) => void;
 }
 
 /** See `PassContext.shared`; opaque to passes (RewriteSession reads and fills it). */

@@ -1,0 +1,185 @@
+/**
+ * Local verification of validated patches: the pipeline's closing check without re-reading the
+ * whole model (issue 15, "verify cost").
+ *
+ * The manager verifies the input in full (`verify()`), so every invariant of
+ * packages/graph/INVARIANTS.md holds before the first rewrite. A patch RewriteSession.apply made
+ * can only break them where it touched the model: its new nodes, the readers of the values it
+ * rewired, the values whose uses or definitions it changed (replacements, the removed nodes'
+ * inputs, new initializers, renamed values) and the names it introduced. When every change since
+ * the last full verify was such a patch of the main graph, the closing check re-checks exactly
+ * those, with the rules verify() applies to them:
+ *  - I1/I2 use and producer consistency of every touched node and value;
+ *  - I3 a touched node is in the main graph; I12 no use by a node that left it;
+ *  - I4 each input of a touched node is a graph input, an initializer, or the output of a live
+ *    node found before it (walking back at most WALK nodes; farther, or after a re-sort, is not
+ *    decided here);
+ *  - I5 every name a patch introduced is one that left the graph with that patch, each claimed
+ *    at most once (a fresh name from anywhere else is not decided here);
+ *  - I6 new initializers; I7 touched graph outputs; I8 omitted outputs; I10 the op's domain is
+ *    imported; I11 no reference attribute; a touched node with a subgraph is not decided here.
+ * Anything it does not decide, or any problem it finds, makes the manager run the full verify()
+ * (so the diagnostics and the errors are exactly verify()'s); a change it does not cover (a
+ * `mutate`, a subgraph's patch) makes the next check a full one. It relies on the pass contract
+ * that every mutation goes through the session (PassContext): as a tripwire for a pass that
+ * breaks it, the main graph's node and initializer counts must be what the reported patches
+ * account for. Untouched nodes keep their
+ * invariants: a patch does not change them, and Graph.sort() restores a topological order by
+ * construction (it throws on a cycle).
+ */
+import { AttributeType, isStaticShape, shapesEqual, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
+
+/** What one validated patch changed (RewriteSession.apply reports it). */
+export interface AppliedPatch {
+  readonly graph: Graph;
+  /** Nodes it inserted. */
+  readonly added: readonly Node[];
+  /** Values whose uses or definition it changed: replacements, the removed nodes' inputs, new initializers, renamed values. */
+  readonly values: readonly Value[];
+  /** Names that left the graph with the patch (removed nodes' outputs, dropped initializers, previous names of renamed values). */
+  readonly left: readonly string[];
+  /** Names it gave to values in the graph (new outputs, new initializers, renamed values). */
+  readonly introduced: readonly string[];
+  /** Nodes it took out of the graph (matched nodes and orphaned Constant nodes). */
+  readonly nodesRemoved: number;
+  /** Initializers it registered minus those it dropped. */
+  readonly initializersDelta: number;
+}
+
+/** How far back the order check walks from a node to find the producer of an input. */
+const WALK = 64;
+
+export class PatchTracker {
+  readonly #model: Model;
+  #covered = true;
+  readonly #nodes = new Set<Node>();
+  readonly #values = new Set<Value>();
+  /** The main graph's node and initializer counts the reported changes account for. */
+  #nodeCount: number;
+  #initializerCount: number;
+
+  constructor(model: Model) {
+    this.#model = model;
+    this.#nodeCount = model.graph.nodeCount;
+    this.#initializerCount = model.graph.initializers.size;
+  }
+
+  /** The model was just verified in full: nothing is pending. */
+  reset(): void {
+    this.#covered = true;
+    this.#nodes.clear();
+    this.#values.clear();
+    this.#nodeCount = this.#model.graph.nodeCount;
+    this.#initializerCount = this.#model.graph.initializers.size;
+  }
+
+  /** A change the local check does not cover: the next check must be a full verify(). */
+  uncovered(): void {
+    this.#covered = false;
+    this.#nodes.clear();
+    this.#values.clear();
+  }
+
+  record(p: AppliedPatch): void {
+    if (!this.#covered) return;
+    if (p.graph !== this.#model.graph) return this.uncovered();
+    if (p.introduced.length > 0) {
+      const left = [...p.left];
+      for (const name of p.introduced) {
+        const i = left.indexOf(name);
+        if (i < 0) return this.uncovered();
+        left.splice(i, 1);
+      }
+    }
+    for (const n of p.added) this.#nodes.add(n);
+    for (const v of p.values) this.#values.add(v);
+    this.#nodeCount += p.added.length - p.nodesRemoved;
+    this.#initializerCount += p.initializersDelta;
+  }
+
+  /**
+   * True when every invariant the recorded patches could break holds where they touched the
+   * model; false when the model must be verified in full (not decided here, or a problem).
+   */
+  check(): boolean {
+    if (!this.#covered) return false;
+    const g = this.#model.graph;
+    // A tripwire for a pass that changed the graph without reporting it (a broken pass
+    // contract): the counts must be what the reported patches account for.
+    if (g.nodeCount !== this.#nodeCount || g.initializers.size !== this.#initializerCount) return false;
+    const nodes = new Set<Node>();
+    const readersOf = (v: Value): void => {
+      for (const u of v.uses) nodes.add(u.node);
+    };
+    for (const v of this.#values) {
+      if (!this.#valueOk(v, g)) return false;
+      readersOf(v);
+    }
+    for (const n of this.#nodes) {
+      if (n.graph === null) continue;
+      nodes.add(n);
+      for (const o of n.outputs) readersOf(o);
+    }
+    for (const n of nodes) if (!this.#nodeOk(n, g)) return false;
+    return true;
+  }
+
+  #valueOk(v: Value, g: Graph): boolean {
+    for (const u of v.uses) {
+      if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+    }
+    const init = g.initializers.get(v.name) === v;
+    if (init) {
+      const t = v.constValue;
+      if (t === null || v.producer !== null) return false;
+      const tt = v.tensorType;
+      if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
+    } else if (v.isInitializer) {
+      return false;
+    }
+    if (v.isGraphOutput) {
+      if (!v._outputOf.includes(g) || !g.outputs.includes(v)) return false;
+      const p = v.producer;
+      if (p !== null ? p.graph !== g : !(init || v._inputOf === g)) return false;
+    }
+    return true;
+  }
+
+  #nodeOk(n: Node, g: Graph): boolean {
+    if (n.graph !== g) return false;
+    const inputs = n.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i];
+      if (v === null || v === undefined) continue;
+      if (!v.hasUse(n, i)) return false;
+      const p = v.producer;
+      if (p !== null) {
+        if (p.graph !== g || !before(p, n)) return false;
+      } else if (!(v._inputOf === g || g.initializers.get(v.name) === v || g.sparseInitializers.get(v.name) === v)) {
+        return false;
+      }
+    }
+    const outputs = n.outputs;
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs[k]!;
+      if (o.producer !== n || o.index !== k) return false;
+      if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) return false;
+      for (const u of o.uses) if (u.node.graph !== g || u.node.inputs[u.index] !== o) return false;
+    }
+    if (n.attributes.size > 0) {
+      for (const a of n.attributes.values()) {
+        if (a.isRef || a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) return false;
+      }
+    }
+    const d = n.domain === 'ai.onnx' ? '' : n.domain;
+    if (this.#model.opsetVersion(d) === undefined && !this.#model.functions.some((f) => f.domain === d)) return false;
+    return true;
+  }
+}
+
+/** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */
+function before(p: Node, n: Node): boolean {
+  let cur = n.prev;
+  for (let k = 0; cur !== null && k < WALK; k++, cur = cur.prev) if (cur === p) return true;
+  return false;
+}
