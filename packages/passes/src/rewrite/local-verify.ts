@@ -34,12 +34,16 @@ export interface AppliedPatch {
   readonly graph: Graph;
   /** Nodes it inserted. */
   readonly added: readonly Node[];
-  /** Values whose uses or definition it changed: replacements, the removed nodes' inputs, new initializers, renamed values. */
+  /** Values now read in place of replaced ones: their readers changed inputs. */
+  readonly rewired: readonly Value[];
+  /** Other values whose uses or definition it changed: the removed nodes' inputs still in use, renamed values. */
   readonly values: readonly Value[];
   /** Names that left the graph with the patch (removed nodes' outputs, dropped initializers, previous names of renamed values). */
   readonly left: readonly string[];
   /** Names it gave to values in the graph (new outputs, new initializers, renamed values). */
   readonly introduced: readonly string[];
+  /** Initializers it registered (also among `values`). */
+  readonly initializers: readonly Value[];
   /** Nodes it took out of the graph (matched nodes and orphaned Constant nodes). */
   readonly nodesRemoved: number;
   /** Initializers it registered minus those it dropped. */
@@ -52,8 +56,12 @@ const WALK = 64;
 export class PatchTracker {
   readonly #model: Model;
   #covered = true;
-  readonly #nodes = new Set<Node>();
-  readonly #values = new Set<Value>();
+  // Arrays, not sets: an entry met twice is checked twice (the checks are cheap and idempotent),
+  // which costs less than hashing every touched object.
+  #nodes: Node[] = [];
+  #rewired: Value[] = [];
+  #values: Value[] = [];
+  #initializers: Value[] = [];
   /** The main graph's node and initializer counts the reported changes account for. */
   #nodeCount: number;
   #initializerCount: number;
@@ -67,8 +75,7 @@ export class PatchTracker {
   /** The model was just verified in full: nothing is pending. */
   reset(): void {
     this.#covered = true;
-    this.#nodes.clear();
-    this.#values.clear();
+    this.#clear();
     this.#nodeCount = this.#model.graph.nodeCount;
     this.#initializerCount = this.#model.graph.initializers.size;
   }
@@ -76,8 +83,14 @@ export class PatchTracker {
   /** A change the local check does not cover: the next check must be a full verify(). */
   uncovered(): void {
     this.#covered = false;
-    this.#nodes.clear();
-    this.#values.clear();
+    this.#clear();
+  }
+
+  #clear(): void {
+    this.#nodes = [];
+    this.#rewired = [];
+    this.#values = [];
+    this.#initializers = [];
   }
 
   record(p: AppliedPatch): void {
@@ -91,8 +104,10 @@ export class PatchTracker {
         left.splice(i, 1);
       }
     }
-    for (const n of p.added) this.#nodes.add(n);
-    for (const v of p.values) this.#values.add(v);
+    for (const n of p.added) this.#nodes.push(n);
+    for (const v of p.rewired) this.#rewired.push(v);
+    for (const v of p.values) this.#values.push(v);
+    for (const v of p.initializers) this.#initializers.push(v);
     this.#nodeCount += p.added.length - p.nodesRemoved;
     this.#initializerCount += p.initializersDelta;
   }
@@ -107,40 +122,23 @@ export class PatchTracker {
     // A tripwire for a pass that changed the graph without reporting it (a broken pass
     // contract): the counts must be what the reported patches account for.
     if (g.nodeCount !== this.#nodeCount || g.initializers.size !== this.#initializerCount) return false;
-    const nodes = new Set<Node>();
-    const readersOf = (v: Value): void => {
-      for (const u of v.uses) nodes.add(u.node);
-    };
-    for (const v of this.#values) {
-      if (!this.#valueOk(v, g)) return false;
-      readersOf(v);
-    }
-    for (const n of this.#nodes) {
-      if (n.graph === null) continue;
-      nodes.add(n);
-      for (const o of n.outputs) readersOf(o);
-    }
-    for (const n of nodes) if (!this.#nodeOk(n, g)) return false;
-    return true;
-  }
-
-  #valueOk(v: Value, g: Graph): boolean {
-    for (const u of v.uses) {
-      if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
-    }
-    const init = g.initializers.get(v.name) === v;
-    if (init) {
+    // New initializers: registered under their own name, with a tensor that fits their type.
+    for (const v of this.#initializers) {
+      if (g.initializers.get(v.name) !== v) continue; // dropped again by a later patch
       const t = v.constValue;
       if (t === null || v.producer !== null) return false;
       const tt = v.tensorType;
       if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
-    } else if (v.isInitializer) {
-      return false;
     }
-    if (v.isGraphOutput) {
-      if (!v._outputOf.includes(g) || !g.outputs.includes(v)) return false;
-      const p = v.producer;
-      if (p !== null ? p.graph !== g : !(init || v._inputOf === g)) return false;
+    for (const v of this.#values) if (!valueOk(v, g)) return false;
+    for (const v of this.#rewired) {
+      if (!valueOk(v, g)) return false;
+      for (const u of v.uses) if (!this.#nodeOk(u.node, g)) return false;
+    }
+    for (const n of this.#nodes) {
+      if (n.graph === null) continue;
+      if (!this.#nodeOk(n, g)) return false;
+      for (const o of n.outputs) for (const u of o.uses) if (!this.#nodeOk(u.node, g)) return false;
     }
     return true;
   }
@@ -155,7 +153,7 @@ export class PatchTracker {
       const p = v.producer;
       if (p !== null) {
         if (p.graph !== g || !before(p, n)) return false;
-      } else if (!(v._inputOf === g || g.initializers.get(v.name) === v || g.sparseInitializers.get(v.name) === v)) {
+      } else if (!(v._inputOf === g || v._initializerOf === g || g.sparseInitializers.get(v.name) === v)) {
         return false;
       }
     }
@@ -175,6 +173,21 @@ export class PatchTracker {
     if (this.#model.opsetVersion(d) === undefined && !this.#model.functions.some((f) => f.domain === d)) return false;
     return true;
   }
+}
+
+/** Use consistency (I1, I12), initializer ownership and graph-output membership of a touched value. */
+function valueOk(v: Value, g: Graph): boolean {
+  for (const u of v.uses) {
+    if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+  }
+  const init = v._initializerOf;
+  if (init !== null && init !== g) return false;
+  if (v.isGraphOutput) {
+    if (!v._outputOf.includes(g) || !g.outputs.includes(v)) return false;
+    const p = v.producer;
+    if (p !== null ? p.graph !== g : !(init === g || v._inputOf === g)) return false;
+  }
+  return true;
 }
 
 /** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */

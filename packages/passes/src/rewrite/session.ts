@@ -221,11 +221,8 @@ export class RewriteSession<R extends string = string> {
     for (const n of rw.remove) for (const v of n.inputs) if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
     const removedNames = rw.remove.map(nodeLabel);
     // What the patch touched, for the manager's closing check (local-verify.ts).
-    const touched = this.ctx.onPatch ? { values: [...inputsOfRemoved], left: [] as string[], introduced: [] as string[] } : undefined;
-    if (touched) {
-      for (const [, v] of rw.replace) touched.values.push(v);
-      for (const n of rw.remove) for (const o of n.outputs) if (o.name) touched.left.push(o.name);
-    }
+    const touched = this.ctx.onPatch ? { rewired: rw.replace.map(([, v]) => v), values: [] as Value[], left: [] as string[], introduced: [] as string[] } : undefined;
+    if (touched) for (const n of rw.remove) for (const o of n.outputs) if (o.name) touched.left.push(o.name);
     // Graph.remove releases the removed nodes' subgraph captures itself.
     if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
     if (renames) {
@@ -235,10 +232,12 @@ export class RewriteSession<R extends string = string> {
           // An existing value takes a graph output's name: its own name leaves.
           if (v.name) touched.left.push(v.name);
           touched.introduced.push(name);
+          touched.values.push(v);
         }
         this.#rename(graph, v, name);
       }
     }
+    const touchedInputs = touched ? [...inputsOfRemoved] : undefined;
     const cleaned = this.#dropOrphans(inputsOfRemoved, touched?.left);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
@@ -271,11 +270,10 @@ export class RewriteSession<R extends string = string> {
     // cannot, the manager drops them and the next reader infers the model again.
     if (touched) {
       for (const n of added) for (const o of n.outputs) if (o.name) touched.introduced.push(o.name);
-      for (const v of inits) {
-        touched.introduced.push(v.name);
-        touched.values.push(v);
-      }
-      this.ctx.onPatch!({ graph, added, ...touched, nodesRemoved: rw.remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+      for (const v of inits) touched.introduced.push(v.name);
+      // The removed nodes' inputs still read (or still outputs): their use lists changed.
+      for (const v of touchedInputs!) if ((v.useCount > 0 || v.isGraphOutput) && !touched.rewired.includes(v)) touched.values.push(v);
+      this.ctx.onPatch!({ graph, added, ...touched, initializers: inits, nodesRemoved: rw.remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
     }
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
     const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: rw.replace, initializers: inits });
