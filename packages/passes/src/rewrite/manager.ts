@@ -138,6 +138,8 @@ export class PassManager {
     };
     // What validated patches touched since the last full verify (the closing check's scope).
     const tracker = new PatchTracker(model);
+    /** Whether the patch just reported (onPatch, then afterChange) added no node. */
+    let removalsOnly = false;
     // 'pass' mode: passes whose changes were all validated patches, not yet followed by a verify().
     const deferred: string[] = [];
     let verifications = 0;
@@ -175,7 +177,10 @@ export class PassManager {
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
           shared,
-          onPatch: (p) => tracker.record(p),
+          onPatch: (p) => {
+            tracker.record(p);
+            removalsOnly = p.added.length === 0;
+          },
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
             totalChanges++;
             if (validated !== true) {
@@ -183,8 +188,14 @@ export class PassManager {
               tracker.uncovered();
             }
             if (factsKept !== true) shared.facts = undefined;
-            shared.graphs = undefined;
-            shared.opIndex = undefined;
+            // A validated patch that only removed nodes leaves the graph list and the op-type
+            // index usable: removed nodes are skipped where they are met, and none is missing.
+            // (A pass that re-sorts a graph drops the index itself: RewriteSession.finish.)
+            if (validated !== true || !removalsOnly) {
+              shared.graphs = undefined;
+              shared.opIndex = undefined;
+            }
+            removalsOnly = false;
             if (verifyMode === 'change') {
               const diags = timedVerify(m);
               if (diags.length > 0) {

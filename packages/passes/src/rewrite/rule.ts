@@ -222,8 +222,8 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
 /**
  * The traversal every rule pass shares: the anchored nodes of each live graph, in graph order,
  * each offered to its rules. The op-type index (anchor key → nodes with their positions) is built
- * by one scan of a graph and shared by every following pass run until the next change (it lives
- * in the manager's `PassContext.shared`, emptied on each change), so a pass that finds nothing
+ * by one scan of a graph and shared by every following pass run until the next change that adds
+ * nodes or re-sorts the graph (it lives in the manager's `PassContext.shared`), so a pass that finds nothing
  * costs a lookup per anchored node, not a scan of the graph. Nodes a rule inserts are seen on the
  * pass's next run (the manager reruns a pass that changed something); nodes removed meanwhile are
  * skipped.

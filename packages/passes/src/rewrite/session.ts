@@ -317,6 +317,8 @@ export class RewriteSession<R extends string = string> {
   /** Finishes the run: restores topological order where needed and builds the PassResult. */
   finish(): PassResult {
     for (const g of this.#sortNeeded) g.sort();
+    // The op-type index records graph positions: a re-sorted graph needs a new one.
+    if (this.#sortNeeded.size > 0 && this.ctx.shared) this.ctx.shared.opIndex = undefined;
     // Without shape inference passes see fewer facts and decline more; say why in the report.
     if (this.#facts?.inferenceError) this.metrics['shapeInference'] = this.#facts.inferenceError;
     const timeMs = performance.now() - this.#t0;

@@ -99,8 +99,9 @@ export interface PassContext {
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
    * and empties it on every change — except the facts, which a validated patch updates in place
-   * (only the nodes it touched are inferred again) — so a pipeline of exact rewrites infers
-   * shapes once, not once per pass or per changed model.
+   * (only the nodes it touched are inferred again), and the graph list and op-type index, which a
+   * validated patch that only removed nodes leaves usable — so a pipeline of exact rewrites
+   * infers shapes once, not once per pass or per changed model.
    */
   readonly shared?: SharedModelState;
   /**
