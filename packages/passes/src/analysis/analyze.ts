@@ -363,7 +363,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
   const inf = options.inference ?? inferShapes(model, options);
   const graph = model.graph;
-  const nodes = graph.nodes;
+  const nodes = nodeArray(graph);
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
   const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
@@ -1160,4 +1160,13 @@ class LayerCost implements CostContext {
     const v = this.node.inputs[i];
     return v != null && this.isConst(v);
   }
+}
+
+/** The nodes of `g` in order, by a cursor walk (Graph.nodes spreads its iterator: a result object per node). */
+function nodeArray(g: Graph): Node[] {
+  const out = new Array<Node>(g.nodeCount);
+  let i = 0;
+  for (let n = g.firstNode; n !== null; n = n.next) out[i++] = n;
+  out.length = i;
+  return out;
 }

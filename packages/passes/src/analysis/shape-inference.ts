@@ -218,17 +218,23 @@ class Engine {
     if (graph !== this.model.graph || this.model.functions.length > 0) return false;
     this.updated = true;
     const facts = this.facts;
-    for (const v of p.initializers) {
+    // Indexed loops: this runs once per change, and array iterators allocate until optimised.
+    const inits = p.initializers;
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
       const t = v.constValue;
       if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
     }
-    for (const n of added) {
-      if (!this.#ready(n, graph)) return false;
-      this.visit(n);
+    for (let i = 0; i < added.length; i++) {
+      if (!this.#ready(added[i]!, graph)) return false;
+      this.visit(added[i]!);
     }
     // Values whose facts may differ from those their readers were inferred with (usually none).
     let changed: Value[] | undefined;
-    for (const [o, v] of p.replaced) {
+    const replaced = p.replaced;
+    for (let i = 0; i < replaced.length; i++) {
+      const o = replaced[i]![0];
+      const v = replaced[i]![1];
       // A graph output's declared type may just have been copied onto its new value.
       const q = v.producer;
       if (v.isGraphOutput && q !== null && !added.includes(q)) {
@@ -251,7 +257,11 @@ class Engine {
   /** Whether `n` is a node of `graph` whose every input has facts (so visiting it is exact). */
   #ready(n: Node, graph: Graph): boolean {
     if (n.graph !== graph) return false;
-    for (const v of n.inputs) if (v && !this.facts.has(v)) return false;
+    const ins = n.inputs;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      if (v && !this.facts.has(v)) return false;
+    }
     return true;
   }
 
@@ -390,7 +400,8 @@ class Engine {
       else if (pin) this.facts.set(v, { elemType: decl?.elemType ?? DataType.UNDEFINED, shape: pin });
       else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
     });
-    for (const n of g) this.visit(n);
+    // A cursor walk (the analysis never mutates): Graph's iterator allocates a result per node.
+    for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
     return g.outputs.map((v) => this.facts.get(v));
   }
 

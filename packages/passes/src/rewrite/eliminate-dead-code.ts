@@ -65,7 +65,7 @@ function isDead(n: Node): boolean {
 function sweepNodes(s: Session, g: Graph): void {
   // Usually nothing is dead: find out in one forward scan before snapshotting the list backwards.
   let any = false;
-  for (const n of g) {
+  for (let n = g.firstNode; n !== null; n = n.next) {
     if (isDead(n)) {
       any = true;
       break;

@@ -96,18 +96,20 @@ export class PatchTracker {
   record(p: AppliedPatch): void {
     if (!this.#covered) return;
     if (p.graph !== this.#model.graph) return this.uncovered();
-    if (p.introduced.length > 0) {
-      const left = [...p.left];
-      for (const name of p.introduced) {
-        const i = left.indexOf(name);
+    // (Indexed loops: this runs once per change, and array iterators allocate until optimised.)
+    const intro = p.introduced;
+    if (intro.length > 0) {
+      const left = p.left.slice();
+      for (let k = 0; k < intro.length; k++) {
+        const i = left.indexOf(intro[k]!);
         if (i < 0) return this.uncovered();
         left.splice(i, 1);
       }
     }
-    for (const n of p.added) this.#nodes.push(n);
-    for (const v of p.rewired) this.#rewired.push(v);
-    for (const v of p.values) this.#values.push(v);
-    for (const v of p.initializers) this.#initializers.push(v);
+    pushAll(this.#nodes, p.added);
+    pushAll(this.#rewired, p.rewired);
+    pushAll(this.#values, p.values);
+    pushAll(this.#initializers, p.initializers);
     this.#nodeCount += p.added.length - p.nodesRemoved;
     this.#initializerCount += p.initializersDelta;
   }
@@ -123,23 +125,36 @@ export class PatchTracker {
     // contract): the counts must be what the reported patches account for.
     if (g.nodeCount !== this.#nodeCount || g.initializers.size !== this.#initializerCount) return false;
     // New initializers: registered under their own name, with a tensor that fits their type.
-    for (const v of this.#initializers) {
+    const inits = this.#initializers;
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
       if (g.initializers.get(v.name) !== v) continue; // dropped again by a later patch
       const t = v.constValue;
       if (t === null || v.producer !== null) return false;
       const tt = v.tensorType;
       if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
     }
-    for (const v of this.#values) if (!valueOk(v, g)) return false;
-    for (const v of this.#rewired) {
-      if (!valueOk(v, g)) return false;
-      for (const u of v.uses) if (!this.#nodeOk(u.node, g)) return false;
+    const values = this.#values;
+    for (let i = 0; i < values.length; i++) if (!valueOk(values[i]!, g)) return false;
+    const rewired = this.#rewired;
+    for (let i = 0; i < rewired.length; i++) {
+      const v = rewired[i]!;
+      if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
     }
-    for (const n of this.#nodes) {
+    const nodes = this.#nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
       if (n.graph === null) continue;
       if (!this.#nodeOk(n, g)) return false;
-      for (const o of n.outputs) for (const u of o.uses) if (!this.#nodeOk(u.node, g)) return false;
+      const outs = n.outputs;
+      for (let k = 0; k < outs.length; k++) if (!this.#readersOk(outs[k]!, g)) return false;
     }
+    return true;
+  }
+
+  #readersOk(v: Value, g: Graph): boolean {
+    const uses = v.uses;
+    for (let i = 0; i < uses.length; i++) if (!this.#nodeOk(uses[i]!.node, g)) return false;
     return true;
   }
 
@@ -162,7 +177,7 @@ export class PatchTracker {
       const o = outputs[k]!;
       if (o.producer !== n || o.index !== k) return false;
       if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) return false;
-      for (const u of o.uses) if (u.node.graph !== g || u.node.inputs[u.index] !== o) return false;
+      if (!usesOk(o, g)) return false;
     }
     if (n.attributes.size > 0) {
       for (const a of n.attributes.values()) {
@@ -177,9 +192,7 @@ export class PatchTracker {
 
 /** Use consistency (I1, I12), initializer ownership and graph-output membership of a touched value. */
 function valueOk(v: Value, g: Graph): boolean {
-  for (const u of v.uses) {
-    if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
-  }
+  if (!usesOk(v, g)) return false;
   const init = v._initializerOf;
   if (init !== null && init !== g) return false;
   if (v.isGraphOutput) {
@@ -188,6 +201,20 @@ function valueOk(v: Value, g: Graph): boolean {
     if (p !== null ? p.graph !== g : !(init === g || v._inputOf === g)) return false;
   }
   return true;
+}
+
+/** Each use of `v` is by a node of `g` that reads `v` at that input (I1, I12). */
+function usesOk(v: Value, g: Graph): boolean {
+  const uses = v.uses;
+  for (let i = 0; i < uses.length; i++) {
+    const u = uses[i]!;
+    if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+  }
+  return true;
+}
+
+function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
 /** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */

@@ -234,10 +234,14 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
-    for (const n of work) {
+    // Indexed loops: array iterators allocate a result per step until this is optimised.
+    for (let i = 0; i < work.length; i++) {
+      const n = work[i]!;
       if (s.stopped) return;
       if (n.graph !== g) continue;
-      for (const rule of byAnchor.get(anchorKey(n))!) {
+      const rules = byAnchor.get(anchorKey(n))!;
+      for (let r = 0; r < rules.length; r++) {
+        const rule = rules[r]!;
         if (n.graph !== g) break;
         const why = rule.visit(n, ctx);
         if (why) s.decline(n, why[0], why[1]);
@@ -262,7 +266,8 @@ function opIndex(s: RewriteSession<string>, g: Graph): OpIndex {
   if (hit) return hit;
   const index: OpIndex = new Map();
   let i = 0;
-  for (const n of g) {
+  // A cursor walk (nothing changes meanwhile): Graph's iterator allocates a result per node.
+  for (let n = g.firstNode; n !== null; n = n.next) {
     const k = anchorKey(n);
     let b = index.get(k);
     if (!b) index.set(k, (b = { nodes: [], pos: [] }));

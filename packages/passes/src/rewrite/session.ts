@@ -186,27 +186,33 @@ export class RewriteSession<R extends string = string> {
     if (!this.mayChange()) return { ok: false, reason: 'stopped-after-n-changes', detail: 'change budget reached' };
 
     // Patches are small (a few nodes): membership is a scan of the patch's own arrays, so a
-    // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain).
+    // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain). Loops
+    // are indexed: this runs once per change, often before it is optimised, and an array
+    // iterator allocates a result per step until then.
     const added = rw.add ?? NONE;
     const inits = rw.initializers ?? NONE;
-    const isFresh = (v: Value): boolean => (v.producer !== null && added.includes(v.producer)) || inits.includes(v);
+    const remove = rw.remove;
+    const replace = rw.replace;
 
     let bytes = 0;
-    for (const v of inits) bytes += v.constValue?.byteLength ?? 0;
-    for (const n of rw.remove) bytes -= constantNodeBytes(n);
-    const anchor = rw.insertBefore ?? rw.remove[rw.remove.length - 1];
-    if (added.length > 0) {
-      if (anchor) for (const n of added) graph.insertBefore(anchor, n);
-      else for (const n of added) graph.append(n);
-      for (const n of added) n.metadataProps.set(RULE_KEY, rw.rule);
+    for (let i = 0; i < inits.length; i++) bytes += inits[i]!.constValue?.byteLength ?? 0;
+    for (let i = 0; i < remove.length; i++) bytes -= constantNodeBytes(remove[i]!);
+    const anchor = rw.insertBefore ?? remove[remove.length - 1];
+    for (let i = 0; i < added.length; i++) {
+      const n = added[i]!;
+      if (anchor) graph.insertBefore(anchor, n);
+      else graph.append(n);
+      n.metadataProps.set(RULE_KEY, rw.rule);
     }
 
     let renames: Map<Value, string> | undefined;
-    for (const [oldV, newV] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const oldV = replace[i]![0];
+      const newV = replace[i]![1];
       if (oldV.isGraphOutput) {
         (renames ??= new Map()).set(newV, oldV.name);
         if (!newV.type && oldV.type) newV.type = oldV.type;
-      } else if (oldV.name && isFresh(newV)) {
+      } else if (oldV.name && isFresh(newV, added, inits)) {
         // Fresh values inherit the replaced name so names stay stable across rewrites.
         (renames ??= new Map()).set(newV, oldV.name);
       }
@@ -218,32 +224,50 @@ export class RewriteSession<R extends string = string> {
 
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
     const inputsOfRemoved: Value[] = [];
-    for (const n of rw.remove) for (const v of n.inputs) if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
-    const removedNames = rw.remove.map(nodeLabel);
+    const removedNames = new Array<string>(remove.length);
+    for (let i = 0; i < remove.length; i++) {
+      const ins = remove[i]!.inputs;
+      for (let k = 0; k < ins.length; k++) {
+        const v = ins[k];
+        if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
+      }
+      removedNames[i] = nodeLabel(remove[i]!);
+    }
     // What the patch touched, for the manager's closing check (local-verify.ts).
-    const touched = this.ctx.onPatch ? { rewired: rw.replace.map(([, v]) => v), values: [] as Value[], left: [] as string[], introduced: [] as string[] } : undefined;
-    if (touched) for (const n of rw.remove) for (const o of n.outputs) if (o.name) touched.left.push(o.name);
+    const onPatch = this.ctx.onPatch;
+    const rewired: Value[] = [];
+    const touchedValues: Value[] = [];
+    const left: string[] = [];
+    const introduced: string[] = [];
+    if (onPatch) {
+      for (let i = 0; i < replace.length; i++) rewired.push(replace[i]![1]);
+      for (let i = 0; i < remove.length; i++) {
+        const outs = remove[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left.push(outs[k]!.name);
+      }
+    }
     // Graph.remove releases the removed nodes' subgraph captures itself.
-    if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
+    if (remove.length > 0) graph.remove(remove, { safe: true });
     if (renames) {
       for (const [v, name] of renames) {
         if (v.isInitializer || inits.includes(v)) continue;
-        if (touched && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
+        if (onPatch && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
           // An existing value takes a graph output's name: its own name leaves.
-          if (v.name) touched.left.push(v.name);
-          touched.introduced.push(name);
-          touched.values.push(v);
+          if (v.name) left.push(v.name);
+          introduced.push(name);
+          touchedValues.push(v);
         }
         this.#rename(graph, v, name);
       }
     }
-    const touchedInputs = touched ? [...inputsOfRemoved] : undefined;
-    const cleaned = this.#dropOrphans(inputsOfRemoved, touched?.left);
+    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
+    const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
     // initializer would cost a pass over the initializer map each time.)
-    for (const v of inits) {
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
       const adopt = renames?.get(v);
       const want = adopt ?? this.#preferred.get(v);
       if (want !== undefined && want !== v.name && (adopt !== undefined || (this.#names !== undefined && !this.#names.has(want)))) {
@@ -265,23 +289,35 @@ export class RewriteSession<R extends string = string> {
       ...(rw.details ? { details: rw.details } : {}),
     };
     this.nodesAdded += added.length;
-    this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
+    this.nodesRemoved += remove.length + cleaned.nodes.length;
+    if (onPatch) {
+      for (let i = 0; i < added.length; i++) {
+        const outs = added[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) introduced.push(outs[k]!.name);
+      }
+      for (let i = 0; i < inits.length; i++) introduced.push(inits[i]!.name);
+      // The removed nodes' inputs still read (or still outputs): their use lists changed.
+      for (let i = 0; i < touchedInputs.length; i++) {
+        const v = touchedInputs[i]!;
+        if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) touchedValues.push(v);
+      }
+      onPatch({ graph, added, rewired, values: touchedValues, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+    }
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
-    if (touched) {
-      for (const n of added) for (const o of n.outputs) if (o.name) touched.introduced.push(o.name);
-      for (const v of inits) touched.introduced.push(v.name);
-      // The removed nodes' inputs still read (or still outputs): their use lists changed.
-      for (const v of touchedInputs!) if ((v.useCount > 0 || v.isGraphOutput) && !touched.rewired.includes(v)) touched.values.push(v);
-      this.ctx.onPatch!({ graph, added, ...touched, initializers: inits, nodesRemoved: rw.remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
-    }
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
-    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: rw.replace, initializers: inits });
+    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: replace, initializers: inits });
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
     // unless the updated inference already says exactly that (the usual case: no note needed).
     // The replaced value's own facts are unchanged by the patch (it is no longer read).
     const own = this.#facts;
-    if (own) for (const [oldV, newV] of rw.replace) if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
+    if (own) {
+      for (let i = 0; i < replace.length; i++) {
+        const oldV = replace[i]![0];
+        const newV = replace[i]![1];
+        if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
+      }
+    }
     this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
@@ -439,6 +475,11 @@ export class RewriteSession<R extends string = string> {
   }
 }
 
+/** Whether `v` is new in a patch: an output of one of its nodes, or one of its initializers. */
+function isFresh(v: Value, added: readonly Node[], inits: readonly Value[]): boolean {
+  return (v.producer !== null && added.includes(v.producer)) || inits.includes(v);
+}
+
 /** Total bytes of every initializer (and Constant-node tensor) in the model. */
 export function initializerBytes(model: Model): number {
   let n = 0;
@@ -469,7 +510,8 @@ function isTrainingBound(model: Model, g: Graph, v: Value): boolean {
 export function withSubgraphs(g: Graph): Graph[] {
   const out: Graph[] = [g];
   for (let i = 0; i < out.length; i++) {
-    for (const n of out[i]!) {
+    // A cursor walk: Graph's iterator allocates a result per node.
+    for (let n = out[i]!.firstNode; n !== null; n = n.next) {
       if (n.attributes.size === 0) continue;
       for (const a of n.attributes.values()) {
         if (a.isRef) continue;
