@@ -532,8 +532,18 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   };
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
+  // The top-level layer's Work is read and dropped before the next layer's: one object (and its
+  // lists) serves every layer instead of four allocations per node.
+  const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   const work = (node: Node, depth: number): Work => {
-    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
+    let out: Work;
+    if (depth === 0) {
+      out = topWork;
+      out.macs = out.flops = out.intOps = null;
+      out.unknown.length = 0;
+      out.notes.length = 0;
+      out.unknownOps.length = 0;
+    } else out = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     if (bad !== undefined) {
       // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
