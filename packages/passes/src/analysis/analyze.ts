@@ -736,14 +736,20 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
     // Parameters: the slots the table names, traced to stored tensors; shared tensors once.
     if (entry && !constant) {
-      for (const s of entry.weights ?? []) count(node, s, 'weight');
-      for (const s of entry.biases ?? []) count(node, s, 'bias');
-      for (const s of entry.buffers ?? []) count(node, s, 'buffer');
+      // Indexed loops: once per node, and array iterators allocate until optimised.
+      const ws = entry.weights;
+      if (ws) for (let k = 0; k < ws.length; k++) count(node, ws[k]!, 'weight');
+      const bs = entry.biases;
+      if (bs) for (let k = 0; k < bs.length; k++) count(node, bs[k]!, 'bias');
+      const fs = entry.buffers;
+      if (fs) for (let k = 0; k < fs.length; k++) count(node, fs[k]!, 'buffer');
       if (entry.constOperandsLearnable) {
-        node.inputs.forEach((v, i) => {
+        const ins = node.inputs;
+        for (let i = 0; i < ins.length; i++) {
+          const v = ins[i];
           const t = v ? traceWeight(v)?.tensor : undefined;
           if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(node, i, 'bias');
-        });
+        }
       }
     }
 

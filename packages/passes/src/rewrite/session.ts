@@ -44,6 +44,9 @@ export interface Rewrite {
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
 
 const RULE_KEY = 'onnxkit.rule';
+/** Option objects of the graph primitives apply calls once per change (made once). */
+const WITH_OUTPUTS = Object.freeze({ outputs: true });
+const SAFE = Object.freeze({ safe: true });
 const NONE: readonly never[] = Object.freeze([]);
 /** The shared empty name list of change records (frozen: records are read-only). */
 const NO_NAMES = Object.freeze([]) as readonly string[] as string[];
@@ -216,7 +219,7 @@ export class RewriteSession<R extends string = string> {
         // Fresh values inherit the replaced name so names stay stable across rewrites.
         (renames ??= new Map()).set(newV, oldV.name);
       }
-      oldV.replaceAllUsesWith(newV, { outputs: true });
+      oldV.replaceAllUsesWith(newV, WITH_OUTPUTS);
       // A replacement made by a new node is placed before the anchor; a consumer of an old value
       // produced earlier than the anchor could now precede it — restore order once at the end.
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
@@ -247,7 +250,7 @@ export class RewriteSession<R extends string = string> {
       }
     }
     // Graph.remove releases the removed nodes' subgraph captures itself.
-    if (remove.length > 0) graph.remove(remove, { safe: true });
+    if (remove.length > 0) graph.remove(remove, SAFE);
     if (renames) {
       for (const [v, name] of renames) {
         if (v.isInitializer || inits.includes(v)) continue;
@@ -382,33 +385,49 @@ export class RewriteSession<R extends string = string> {
 
   #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
     const remove = rw.remove;
-    // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by sets.
+    const replace = rw.replace;
+    // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by
+    // sets. Indexed loops: this runs once per candidate, often before it is optimised.
     const removeSet = remove.length > 8 ? new Set(remove) : undefined;
     const isRemoved = (n: Node): boolean => (removeSet ? removeSet.has(n) : remove.includes(n));
-    for (const n of remove) {
+    for (let i = 0; i < remove.length; i++) {
+      const n = remove[i]!;
       if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
     }
-    for (const [o, v] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const o = replace[i]![0];
+      const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
       if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
       if (!o.producer || !isRemoved(o.producer)) {
         return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
       }
     }
-    const replacedSet = rw.replace.length > 8 ? new Set(rw.replace.map(([o]) => o)) : undefined;
-    const isReplaced = (o: Value): boolean => (replacedSet ? replacedSet.has(o) : rw.replace.some(([x]) => x === o));
-    for (const n of remove) {
-      for (const o of n.outputs) {
+    const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;
+    const isReplaced = (o: Value): boolean => {
+      if (replacedSet) return replacedSet.has(o);
+      for (let i = 0; i < replace.length; i++) if (replace[i]![0] === o) return true;
+      return false;
+    };
+    for (let i = 0; i < remove.length; i++) {
+      const n = remove[i]!;
+      const outs = n.outputs;
+      for (let k = 0; k < outs.length; k++) {
+        const o = outs[k]!;
         if (isReplaced(o)) continue;
         if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
-        for (const u of o.uses) {
+        const uses = o.uses;
+        for (let j = 0; j < uses.length; j++) {
+          const u = uses[j]!;
           if (!isRemoved(u.node)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
         }
       }
     }
     const added = rw.add ?? NONE;
     let takenOutputs: Value[] | undefined;
-    for (const [o, v] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const o = replace[i]![0];
+      const v = replace[i]![1];
       if (!o.isGraphOutput) continue;
       // A fresh value (an output of a new node) may take the graph output's name.
       if (v.producer !== null && added.includes(v.producer)) continue;
