@@ -58,7 +58,8 @@ export const eliminateDeadCode = defineRulePass({
 });
 
 function isDead(n: Node): boolean {
-  for (const o of n.outputs) if (o.useCount > 0 || o.isGraphOutput) return false;
+  const outs = n.outputs;
+  for (let i = 0; i < outs.length; i++) if (outs[i]!.useCount > 0 || outs[i]!.isGraphOutput) return false;
   return true;
 }
 

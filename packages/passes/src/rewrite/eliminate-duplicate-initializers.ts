@@ -12,7 +12,8 @@
  *  3. Dtype, dims and every byte equal. Cost: initializers are grouped by dtype, dims and byte
  *     length first — no data is read for a tensor alone in its group; the others are grouped by
  *     a sample (three 1 KiB windows: start, middle, end — positional reads for lazy tensors, so
- *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes); only tensors whose samples
+ *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes; for a tensor of at most
+ *     three windows already in memory, its first and last 16 bytes); only tensors whose samples
  *     agree are hashed in full; tensors with equal hashes are then compared byte for byte, so a
  *     hash collision can never merge different weights. Samples and hashes of lazy tensors and
  *     of tensors above three windows are kept per Tensor object in WeakMaps (tensors are
@@ -128,7 +129,8 @@ const WINDOW = 1024;
  * samples; different weights almost never do. Strings: the full content hash.
  */
 export function sampleHash(t: Tensor): Hash {
-  if (t.dtype === DataType.STRING || t.byteLength <= 3 * WINDOW) return contentHash(t);
+  if (t.dtype === DataType.STRING) return contentHash(t);
+  if (t.byteLength <= 3 * WINDOW) return t.isLazy ? contentHash(t) : probeHash(t);
   const cached = SAMPLES.get(t);
   if (cached !== undefined) return cached;
   let h: Hash;
@@ -142,6 +144,30 @@ export function sampleHash(t: Tensor): Hash {
   }
   SAMPLES.set(t, h);
   return h;
+}
+
+/** Bytes a small in-memory tensor's probe reads at each end. */
+const PROBE = 16;
+
+/**
+ * The sample of a small tensor already in memory: its length and its first and last PROBE bytes.
+ * Equal tensors have equal probes; distinct weights (tens of thousands of small ones in a big
+ * graph) almost never do, and only those that do are hashed in full.
+ */
+function probeHash(t: Tensor): Hash {
+  try {
+    const b = t.bytes();
+    const n = b.byteLength;
+    const h = new Hasher();
+    const head = Math.min(n, PROBE);
+    // Bytes past the end read as undefined, which the shifts turn into 0.
+    for (let i = 0; i < head; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    for (let i = Math.max(head, n - PROBE); i < n; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    h.word(n);
+    return h.digest();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /**
