@@ -376,10 +376,11 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
   if (n.inputs.length !== 2) return null;
   const [a, b] = n.inputs;
   if (!a || !b) return null;
-  const candidates: [Value, Value][] = [[a, b]];
-  if (unit.commutative) candidates.push([b, a]);
   let last: Verdict = null;
-  for (const [x, c] of candidates) {
+  // (x, constant) = (a, b), then (b, a) for a commutative op; no pair arrays per node.
+  for (let k = 0; k < (unit.commutative ? 2 : 1); k++) {
+    const x = k === 0 ? a : b;
+    const c = k === 0 ? b : a;
     const t = s.facts.constOf(c);
     if (!t) continue;
     if (!isUnit(t, unit.value)) continue;
