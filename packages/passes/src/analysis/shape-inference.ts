@@ -225,10 +225,7 @@ class Engine {
       const t = v.constValue;
       if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
     }
-    for (let i = 0; i < added.length; i++) {
-      if (!this.#ready(added[i]!, graph)) return false;
-      this.visit(added[i]!);
-    }
+    for (let i = 0; i < added.length; i++) if (!this.#visitIfReady(added[i]!, graph)) return false;
     // Values whose facts may differ from those their readers were inferred with (usually none).
     let changed: Value[] | undefined;
     const replaced = p.replaced;
@@ -262,6 +259,16 @@ class Engine {
       const v = ins[i];
       if (v && !this.facts.has(v)) return false;
     }
+    return true;
+  }
+
+  /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
+  #visitIfReady(n: Node, graph: Graph): boolean {
+    if (n.graph !== graph) return false;
+    const ins = inputFacts(this.facts, n);
+    const inputs = n.inputs;
+    for (let i = 0; i < ins.length; i++) if (ins[i] === undefined && inputs[i]) return false;
+    this.visit(n, ins);
     return true;
   }
 
@@ -405,8 +412,9 @@ class Engine {
     return g.outputs.map((v) => this.facts.get(v));
   }
 
-  visit(node: Node): void {
-    const ctx = new Ctx(this, node);
+  /** `ins`: the facts of the node's inputs, when the caller has read them already. */
+  visit(node: Node, ins?: (Facts | undefined)[]): void {
+    const ctx = new Ctx(this, node, ins);
     const bad = attributeProblem(node);
     if (bad !== undefined) {
       // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
@@ -608,7 +616,9 @@ class Ctx implements RuleContext {
   constructor(
     readonly engine: Engine,
     readonly node: Node,
+    ins?: (Facts | undefined)[],
   ) {
+    this.#ins = ins;
     this.outs = new Array<Facts | undefined>(node.outputs.length);
     this.opset = engine.opset;
     this.alg = engine.alg;
