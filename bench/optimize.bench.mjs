@@ -15,7 +15,7 @@
 //  5. pipeline time on synthetic 10k / 100k / 1M-node graphs (time per node), each size in a
 //     child process with a larger heap.
 // Run: `pnpm bench optimize` (builds first) or `node --expose-gc bench/run.mjs optimize`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,11 @@ function childrenCpu() {
  * Whole processes, as users run them, alternating: `onnxkit optimize IN -o OUT` against a
  * Node script that reads the file, runs onnxsim's `simplify` and writes the result. CPU time
  * (user + system, children's rusage) is the fair measure on a shared machine; wall time too.
+ * Then one more `onnxkit optimize` with progress lines on, whose step times break the wall time
+ * down (start-up = the process's wall time minus its steps: Node, module loading, exit).
+ * Alone: `node bench/optimize.bench.mjs --whole [runs]` (after `pnpm -s build`).
  */
-function wholeProcess(model, simEntry) {
+function wholeProcess(model, simEntry, runs = 5) {
   if (!existsSync('/proc/self/stat')) return skip('whole-process comparison', 'needs /proc (Linux)');
   const tmp = join(CACHE, 'whole-process');
   mkdirSync(tmp, { recursive: true });
@@ -78,21 +81,29 @@ function wholeProcess(model, simEntry) {
       'writeFileSync(process.argv[3], model);\n',
   );
   const cli = join(ROOT, 'packages/cli/bin/onnxkit.js');
-  const run = (args) => {
+  const run = (args, env) => {
     const c0 = childrenCpu();
     const t0 = performance.now();
-    execFileSync(process.execPath, args, { stdio: 'ignore' });
-    return { wall: performance.now() - t0, cpu: (childrenCpu() - c0) * 1000 };
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
+    if (r.status !== 0) throw new Error(`${args.slice(0, 2).join(' ')} failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
+    return { wall: performance.now() - t0, cpu: (childrenCpu() - c0) * 1000, err: r.stderr };
   };
   const ours = [];
   const theirs = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < runs; i++) {
     ours.push(run([cli, 'optimize', model, '-o', join(tmp, 'ours.onnx'), '-q']));
-    theirs.push(run([sim, model, join(tmp, 'onnxsim.onnx'), simEntry]));
+    if (simEntry) theirs.push(run([sim, model, join(tmp, 'onnxsim.onnx'), simEntry]));
   }
+  const steps = run([cli, 'optimize', model, '-o', join(tmp, 'ours.onnx')], { ONNXKIT_PROGRESS: '1' });
   rmSync(tmp, { recursive: true, force: true });
   const med = (xs, k) => median(xs.map((x) => x[k]));
-  row('torchvision ResNet-50, whole process: `onnxkit optimize` CPU / wall (median of 3)', `${fmtMs(med(ours, 'cpu'))} / ${fmtMs(med(ours, 'wall'))}`);
+  row(`torchvision ResNet-50, whole process: \`onnxkit optimize\` CPU / wall (median of ${runs})`, `${fmtMs(med(ours, 'cpu'))} / ${fmtMs(med(ours, 'wall'))}`);
+  const parts = [...steps.err.matchAll(/✔ (\w+(?: \((?:before|after)\))?)[^\n]*\(([\d.]+) (ms|s|µs)\)/g)].map(([, name, v, unit]) => [name, Number(v) * (unit === 's' ? 1000 : unit === 'µs' ? 1e-3 : 1)]);
+  if (parts.length > 0) {
+    const inSteps = parts.reduce((a, [, ms]) => a + ms, 0);
+    row('… one more run, wall time by step', fmtMs(steps.wall), [...parts.map(([n, ms]) => `${n} ${fmtMs(ms)}`), `start-up and exit ${fmtMs(steps.wall - inSteps)}`].join(', '));
+  }
+  if (!simEntry) return;
   row('… onnxsim (read, simplify, write) CPU / wall', `${fmtMs(med(theirs, 'cpu'))} / ${fmtMs(med(theirs, 'wall'))}`);
   ratio('torchvision ResNet-50, whole process: onnxsim / ours in CPU time', med(theirs, 'cpu'), med(ours, 'cpu'), { op: '>=', value: 30 });
   ratio('… in wall time', med(theirs, 'wall'), med(ours, 'wall'), { op: '>=', value: 30 });
@@ -289,6 +300,15 @@ async function synthetic(nodes, verifyMode) {
   const slowest = [...report.summary].sort((a, b) => b.timeMs - a.timeMs).slice(0, Number(process.env.SLOWEST ?? 3)).map((p) => `${p.pass} ${(p.timeMs / 1000).toFixed(1)} s`);
   const passMs = report.summary.reduce((a, p) => a + p.timeMs, 0);
   return { nodes: before, after: model.graph.nodeCount, changes: report.totalChanges, ms, verifyMs: report.verifyMs, passMs, slowest };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--whole') {
+  const tv = join(ROOT, 'fixtures/large/resnet50_bn/model.onnx');
+  if (!existsSync(tv)) skip('torchvision ResNet-50 whole process', 'fixtures/large/resnet50_bn/model.onnx is missing (python3 fixtures/export_torchvision.py)');
+  else {
+    section('optimize: torchvision ResNet-50 (BN kept), whole processes');
+    wholeProcess(tv, await ensureOnnxsim(), Number(process.argv[3] ?? 5));
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--synthetic') {

@@ -16,8 +16,7 @@
  */
 import type { Model } from '@onnxkit/graph';
 import { getPass, type PipelineReport } from '@onnxkit/passes';
-import { verifyModels } from '@onnxkit/runtime';
-import { createReferenceEvaluator } from './reference.js';
+import type { createReferenceEvaluator } from './reference.js';
 import { fmtDuration, paint, table, type OutputMode } from './ui.js';
 
 export interface OutputAccuracy {
@@ -63,12 +62,15 @@ const finite = (x: number | null): number | null => (x === null || !Number.isFin
 /** Measures the optimized model against the float64 reference of the original (see the module header). */
 export async function measureAccuracy(original: Model, optimized: Model, passes: string[], shapes: { inputShapes?: Record<string, number[]>; dimValues?: Record<string, number> } = {}): Promise<AccuracyReport> {
   const t0 = performance.now();
+  // Loaded here, not with this module: `optimize` imports it, and only approximate passes measure.
+  const [{ verifyModels }, reference] = await Promise.all([import('@onnxkit/runtime'), import('./reference.js')]);
+  const createEvaluator: typeof createReferenceEvaluator = reference.createReferenceEvaluator;
   try {
     const r = await verifyModels(original, optimized, {
       seed: 0,
       ...(shapes.inputShapes ? { inputShapes: shapes.inputShapes } : {}),
       ...(shapes.dimValues ? { dimValues: shapes.dimValues } : {}),
-      reference: createReferenceEvaluator(),
+      reference: createEvaluator(),
     });
     const ref = r.reference;
     if (ref && ref.basis === 'reference') {

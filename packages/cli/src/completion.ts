@@ -3,7 +3,7 @@
  * command and option definitions, so it never falls out of date. Subcommand names complete in
  * first position; after a subcommand, `-…` completes its options and anything else a file name.
  */
-import type { CommandUnknownOpts as Command } from '@commander-js/extra-typings';
+import type { CommandUnknownOpts as Command } from './commander.js';
 
 interface Spec {
   name: string;

@@ -10,17 +10,17 @@
  */
 import type { Model } from '@onnxkit/graph';
 import type { QdqReport } from '@onnxkit/passes';
-import { listSamples, type AccuracyReport } from '@onnxkit/runtime';
+import type { AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
 import { calibrationSettings, fmtDb, strayCalibrationFlag, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
-import { fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
+import { compareNames, fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
 
 /**
  * The int8 settings of `optimize --preset edge --calibration`, checked before the model is read;
  * undefined when no calibration data is given (then `edge` stores fp16 weights).
  */
-export function edgeQuantizeSettings(opts: CalibrationFlags & { preset?: string; passes?: string }): CalibrationSettings | undefined {
+export async function edgeQuantizeSettings(opts: CalibrationFlags & { preset?: string; passes?: string }): Promise<CalibrationSettings | undefined> {
   if (opts.calibration === undefined) {
     const stray = strayCalibrationFlag(opts);
     if (stray) throw new CliError(`${stray} applies to int8 quantization: give --preset edge --calibration DIR too`, { hint: 'or run onnxkit quantize, which also calibrates on synthetic inputs' });
@@ -31,6 +31,7 @@ export function edgeQuantizeSettings(opts: CalibrationFlags & { preset?: string;
   }
   const settings = calibrationSettings(opts);
   // A missing folder or an empty glob fails now, not after the passes have run.
+  const { listSamples } = await import('@onnxkit/runtime');
   listSamples(opts.calibration, '--calibration');
   if (opts.eval !== undefined) listSamples(opts.eval, '--eval');
   return settings;
@@ -82,7 +83,7 @@ export function edgeQuantizationJson(e: EdgeQuantization): Record<string, unknow
 function byOp(ops: readonly string[]): Record<string, number> {
   const h: Record<string, number> = {};
   for (const op of ops) h[op] = (h[op] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 
 /** The summary after the pass table: what was quantized and the accuracy on held-out inputs. */

@@ -32,7 +32,7 @@ let drained = false;
 process.on('beforeExit', () => {
   if (drained) return;
   drained = true;
-  setTimeout(() => undefined, 5);
+  setImmediate(() => undefined);
 });
 
 process.on('SIGTERM', () => {

@@ -2,11 +2,17 @@
  * The end-to-end job shared by `demo`, `report` and `batch`: analyze a model, optimize a copy,
  * verify the copy against the original in onnxruntime, benchmark both interleaved (with ORT's
  * per-node profile next to the roofline), and assemble the report data.
+ *
+ * When onnxruntime crashes on one model (SIGSEGV, SIGFPE, a kill, a timeout — issue 13), the job
+ * does not end there: `crash` says which model and why, the other model's verify run is kept, and
+ * at each level where the pair crashes the other is benchmarked alone, so the caller can show
+ * what is known and then fail with the crash's one line (exit 2). Once both have crashed, nothing
+ * more runs.
  */
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, type PipelineReport } from '@onnxkit/passes';
-import { benchPair, compareWithRoofline, formatSpeedup, verifyModels, type BenchPairResult, type VerifyReport } from '@onnxkit/runtime';
-import { latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
+import { BenchCrashError, benchPair, compareWithRoofline, formatSpeedup, VerifyCrashError, verifyModels, type BenchPairResult, type BenchResult, type ModelCrashError, type SurvivingRun, type VerifyReport } from '@onnxkit/runtime';
+import { crashData, latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
 import { createReferenceEvaluator } from './reference.js';
 import type { Progress, StepHandle } from './ui.js';
 
@@ -49,6 +55,23 @@ export interface JobResult {
   benchAll?: BenchPairResult;
   /** Interleaved pair at 'disabled' with profiling: the rewrites' own effect, per layer. */
   benchProfiled?: BenchPairResult;
+  /** onnxruntime crashed on one model or both: verify and the pairs from that step on are absent. */
+  crash?: JobCrash;
+}
+
+/** onnxruntime died on a model of the job, and what was kept of the other one. */
+export interface JobCrash {
+  /** The model it crashed on: A the original, B the optimized one. */
+  side: 'A' | 'B';
+  /** The other model crashed onnxruntime too. */
+  both: boolean;
+  step: 'verify' | 'benchmark';
+  /** The crash's one-line error (names the model, the signal or timeout, and what was kept). */
+  error: ModelCrashError<unknown>;
+  /** The other model's verify run: its outputs and timings. */
+  survivorRun?: SurvivingRun;
+  /** The other model benchmarked alone, at each onnxruntime level where the pair crashed. */
+  survivorBench: { all?: BenchResult; disabled?: BenchResult };
 }
 
 function numericShapes(s: Record<string, (number | string)[]> | undefined): Record<string, number[]> | undefined {
@@ -99,28 +122,70 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
 
   const runShapes = numericShapes(o.inputShapes);
   // Original by path when it exists on disk (its external data stays where it is).
-  const a: Model | string = input.file ?? input.model;
+  const measured = await verifyAndBench(input.file ?? input.model, optimized, {
+    verify: o.verify,
+    benchIterations: o.benchIterations,
+    levels: ['all', 'disabled'],
+    threads: o.threads,
+    seed: o.seed,
+    ...(runShapes ? { inputShapes: runShapes } : {}),
+    ...(boundDims ? { dimValues: boundDims } : {}),
+    progress: o.progress,
+  });
+  Object.assign(result, measured);
+  return result;
+}
+
+/**
+ * Verifies B against A in onnxruntime and benchmarks the two interleaved at each level (profiled
+ * at 'disabled'). A crash of onnxruntime on one model is returned as `crash`, with the other
+ * model's verify run and its benchmark alone; any other error is thrown.
+ */
+export async function verifyAndBench(
+  a: Model | string,
+  b: Model | string,
+  o: {
+    verify: boolean;
+    benchIterations: number;
+    levels: readonly ('all' | 'disabled')[];
+    threads: number;
+    seed: number;
+    inputShapes?: Record<string, number[]>;
+    dimValues?: Record<string, number>;
+    progress: Progress;
+  },
+): Promise<Pick<JobResult, 'verify' | 'benchAll' | 'benchProfiled' | 'crash'>> {
+  const result: Pick<JobResult, 'verify' | 'benchAll' | 'benchProfiled' | 'crash'> = {};
+  const shapes = { ...(o.inputShapes ? { inputShapes: o.inputShapes } : {}), ...(o.dimValues ? { dimValues: o.dimValues } : {}) };
+  let step: StepHandle;
   if (o.verify) {
     step = o.progress.step('verify in onnxruntime (optimizations disabled)');
-    result.verify = await verifyModels(a, optimized, {
-      seed: o.seed,
-      threads: o.threads,
-      bisect: true,
-      reference: createReferenceEvaluator(),
-      ...(runShapes ? { inputShapes: runShapes } : {}),
-      ...(boundDims ? { dimValues: boundDims } : {}),
-      onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
-    });
-    const v = result.verify;
-    const worst = v.outputs.reduce((m, x) => Math.max(m, x.maxAbsError), 0);
-    step.done(`${v.verdict}, max abs error ${worst.toExponential(2)}`);
+    try {
+      result.verify = await verifyModels(a, b, {
+        seed: o.seed,
+        threads: o.threads,
+        bisect: true,
+        reference: createReferenceEvaluator(),
+        ...shapes,
+        onProgress: (p) => step.update(p.total ? (p.done ?? 0) / p.total : undefined, p.message),
+      });
+      const v = result.verify;
+      const worst = v.outputs.reduce((m, x) => Math.max(m, x.maxAbsError), 0);
+      step.done(`${v.verdict}, max abs error ${worst.toExponential(2)}`);
+    } catch (e) {
+      if (!(e instanceof VerifyCrashError)) throw e;
+      result.crash = { side: e.side, both: e.survivor === null, step: 'verify', error: e, ...(e.survivor ? { survivorRun: e.survivor } : {}), survivorBench: {} };
+      step.done(`onnxruntime crashed on ${e.side === 'A' ? 'the original' : 'the optimized model'}`);
+    }
   }
-  if (o.benchIterations > 0) {
-    const synthetic = { seed: o.seed, ...(runShapes ? { inputShapes: runShapes } : {}), ...(boundDims ? { dimValues: boundDims } : {}) };
-    for (const level of ['all', 'disabled'] as const) {
-      const profile = level === 'disabled';
-      step = o.progress.step(`benchmark original vs optimized, interleaved (ORT ${level}${profile ? ', profiled' : ''})`);
-      const pair = await benchPair(a, optimized, {
+  if (o.benchIterations <= 0 || result.crash?.both === true) return result;
+  const synthetic = { seed: o.seed, ...shapes };
+  for (const level of o.levels) {
+    const profile = level === 'disabled';
+    step = o.progress.step(`benchmark original vs optimized, interleaved (ORT ${level}${profile ? ', profiled' : ''})`);
+    try {
+      // Even after a crash: onnxruntime may run at this level what it could not at another.
+      const pair = await benchPair(a, b, {
         iterations: o.benchIterations,
         warmup: Math.min(5, o.benchIterations),
         threads: o.threads,
@@ -132,6 +197,14 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
       step.done(`p50 ${pair.a.latency.p50Ms.toFixed(2)} / ${pair.b.latency.p50Ms.toFixed(2)} ms, speed-up ${formatSpeedup(pair.ratio, pair.a.iterations)}`);
       if (profile) result.benchProfiled = pair;
       else result.benchAll = pair;
+    } catch (e) {
+      // The crashed model is named by the first crash; the other one was benchmarked alone (survivor).
+      if (!(e instanceof BenchCrashError)) throw e;
+      const crash = (result.crash ??= { side: e.side, both: false, step: 'benchmark', error: e, survivorBench: {} });
+      if (e.survivor === null || e.side !== crash.side) crash.both = true;
+      else crash.survivorBench[level] = e.survivor;
+      step.done(`onnxruntime crashed on ${e.side === 'A' ? 'the original' : 'the optimized model'}${e.survivor ? '; the other benchmarked alone' : ''}`);
+      if (crash.both) break;
     }
   }
   return result;
@@ -158,5 +231,17 @@ export function reportData(input: JobInput, r: JobResult, extra: { generator: st
         : undefined;
     data.latency = latencyFromBenchPair(pair, perLayer);
   }
+  if (r.crash) data.crash = jobCrashData(r.crash, r.original.analysis, r.optimized?.analysis);
   return data;
+}
+
+/** The report's view of a crash: the survivor's benchmark at the profiled level when there is one, with its layers. */
+export function jobCrashData(c: JobCrash, original: AnalysisReport, optimized: AnalysisReport | undefined): NonNullable<ReportData['crash']> {
+  const bench = c.survivorBench.disabled ?? c.survivorBench.all;
+  const analysis = c.side === 'A' ? optimized : original;
+  return crashData({
+    ...c,
+    ...(bench ? { bench } : {}),
+    ...(bench?.profile && analysis ? { perLayer: compareWithRoofline(bench.profile, analysis, { level: bench.graphOptimizationLevel }) } : {}),
+  });
 }

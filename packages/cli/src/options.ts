@@ -4,7 +4,7 @@
  * that turn their strings into what the library calls take. Commands import from here, never
  * from one another.
  */
-import { Option } from '@commander-js/extra-typings';
+import { Option } from './commander.js';
 import type { Model } from '@onnxkit/graph';
 import type { InputFile } from '@onnxkit/runtime';
 import { CliError } from './errors.js';

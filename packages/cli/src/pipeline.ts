@@ -5,7 +5,7 @@
  */
 import type { Model } from '@onnxkit/graph';
 import { PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
-import { createConstantEvaluator } from '@onnxkit/runtime';
+import type { ConstantEvaluator } from '@onnxkit/passes';
 import { CliError } from './errors.js';
 import { limits } from './limits.js';
 import { inputShapesWithDims, intOption, numberOption, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from './options.js';
@@ -56,8 +56,21 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
       ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
       passOptions,
       ...(inputShapes ? { inputShapes } : {}),
-      ...(opts.ortFold === false ? {} : { evaluator: createConstantEvaluator() }),
+      ...(opts.ortFold === false ? {} : { evaluator: lazyOrtEvaluator() }),
     },
   };
 }
 
+/**
+ * onnxruntime's constant evaluator, loaded on its first use: most pipelines never call it, and
+ * loading @onnxkit/runtime costs every `optimize` ≈10 ms of start-up.
+ */
+function lazyOrtEvaluator(): ConstantEvaluator {
+  let evaluator: Promise<ConstantEvaluator> | undefined;
+  return {
+    async evaluate(nodes, inputs, opset) {
+      evaluator ??= import('@onnxkit/runtime').then((r) => r.createConstantEvaluator());
+      return (await evaluator).evaluate(nodes, inputs, opset);
+    },
+  };
+}

@@ -4,7 +4,7 @@
  * start-up stays small (`onnxkit inspect` must not load onnxruntime). Options shared by several
  * commands are defined once in options.ts.
  */
-import { Argument, Command, CommanderError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { Argument, Command, CommanderError, Option, type OptionValues } from './commander.js';
 import { EXIT, describeError } from './errors.js';
 import { interruption } from './interrupt.js';
 import { limits, parseBytes } from './limits.js';

@@ -11,18 +11,9 @@
  */
 import { cloneModel, type Model, type Tensor } from '@onnxkit/graph';
 import { planQdq, quantizeDynamic, quantizeQdq, type QdqPlan, type QdqReport, type QuantType } from '@onnxkit/passes';
-import {
-  calibrateRanges,
-  checkPercentile,
-  listSamples,
-  measureAccuracy,
-  readSamples,
-  referenceRuns,
-  syntheticSamples,
-  type AccuracyReport,
-  type AccuracySummary,
-  type CalibrationMethod,
-} from '@onnxkit/runtime';
+// onnxruntime (@onnxkit/runtime) is loaded when quantization runs, not with this module:
+// `optimize` imports it for its flags, and most runs never quantize.
+import type { AccuracyReport, AccuracySummary, CalibrationMethod } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import { intOption, numberOption, type CalibrationFlags } from './options.js';
 import { fmtDuration, type Progress } from './ui.js';
@@ -50,11 +41,8 @@ export function calibrationSettings(opts: CalibrationFlags & { seed?: string; th
   if (!METHODS.includes(method)) throw new CliError(`--method '${opts.method}' is not one of ${METHODS.join(', ')}`);
   const percentile = numberOption('--percentile', opts.percentile) ?? 99.999;
   if (opts.percentile !== undefined && method !== 'percentile') throw new CliError('--percentile applies to --method percentile');
-  try {
-    checkPercentile(percentile);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
+  // As @onnxkit/runtime's checkPercentile says it, without loading onnxruntime to parse a flag.
+  if (!(Number.isFinite(percentile) && percentile > 0 && percentile <= 100)) throw new CliError(`--percentile must be a number in (0, 100], e.g. 99.99; got ${percentile}`);
   const activationType = (opts.activationType ?? 'uint8') as QuantType;
   if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
   const dynamic = opts.dynamic === true;
@@ -133,6 +121,7 @@ export interface PreparedQuantization {
  * calibration data: seeded synthetic inputs, with a warning that real data calibrates better.
  */
 export async function prepareQuantization(model: Model, s: CalibrationSettings, progress: Progress): Promise<PreparedQuantization> {
+  const { calibrateRanges, listSamples, measureAccuracy, readSamples, referenceRuns, syntheticSamples } = await import('@onnxkit/runtime');
   const plan = s.dynamic ? null : planQdq(model, { activationType: s.activationType, perChannel: s.perChannel });
   const warnings: string[] = [];
   const evalFiles = (): Map<string, Tensor>[] => {

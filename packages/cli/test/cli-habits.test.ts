@@ -155,3 +155,24 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(j.rows.filter((x) => x.ok).every((x) => x.macs === 5_804_672)).toBe(true);
   });
 });
+
+describe('optimize loads onnxruntime only when it is used', () => {
+  it('a constant Det (no TypeScript kernel) is folded through onnxruntime, loaded at its first use; --no-ort-fold leaves it', async () => {
+    const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2, 2]);
+    const det = b.op('Det', [b.constant('c', Tensor.fromArray(DataType.FLOAT, [2, 2], Float32Array.of(1, 2, 3, 4.5)))]);
+    b.output(b.op('Add', [x, det]), 'out');
+    const file = join(tmp, 'det.onnx');
+    save(b.build(), file);
+    const hist = (extra: string[]) => {
+      const r = onnxkit(['optimize', file, join(tmp, 'det.opt.onnx'), '--passes', 'fold-constants', '--json', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { after: { opHistogram: Record<string, number> } }).after.opHistogram;
+    };
+    expect(hist([])).toEqual({ Add: 1 });
+    // det([[1, 2], [3, 4.5]]) = -1.5, now a constant input of the Add.
+    expect(load(join(tmp, 'det.opt.onnx')).graph.nodes[0]!.inputs[1]!.constValue!.toFloat64()[0]).toBeCloseTo(-1.5, 6);
+    expect(hist(['--no-ort-fold'])).toEqual({ Add: 1, Det: 1 });
+  });
+});

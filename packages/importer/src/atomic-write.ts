@@ -10,7 +10,7 @@
  * exist (the host and pid in the name say whose they are; another host's files on a shared
  * folder are never touched).
  */
-import { closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fdatasync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { ExportError } from './errors.js';
@@ -83,6 +83,11 @@ export function resolveOutput(path: string): { kind: 'file' | 'stream' | 'stdout
   return { kind: 'stream', path: real };
 }
 
+/** A file being written starts flushing to disk every this many bytes (see AtomicFile.flushEarly)… */
+const EARLY_FLUSH_BYTES = 16 << 20;
+/** …with at most this many flushes in flight (a synchronous save gets no callbacks until it returns). */
+const MAX_EARLY_FLUSHES = 8;
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -146,6 +151,10 @@ export class AtomicFile {
   private fd = -1;
   private done = false;
   private ownsFd = true;
+  /** Early flushes in flight (see write); the descriptor is closed only once they are done. */
+  private flushing = 0;
+  private closeWhenFlushed = -1;
+  private unflushed = 0;
   /** @internal Test hook: commits of these paths fail as a rename would. */
   static readonly failCommitForTesting = new Set<string>();
 
@@ -210,6 +219,42 @@ export class AtomicFile {
       throw ioFail(this.path, `write failed after ${this.bytesWritten + off} bytes`, e);
     }
     this.bytesWritten += chunk.byteLength;
+    this.unflushed += chunk.byteLength;
+    if (!this.streaming && this.unflushed >= EARLY_FLUSH_BYTES && this.flushing < MAX_EARLY_FLUSHES) this.flushEarly();
+  }
+
+  /**
+   * Starts writing what is written so far to the disk, on libuv's thread pool, while this
+   * thread goes on producing the rest: finish()'s fsync then waits only for the tail (for a
+   * 100 MB model, tens of milliseconds less). Durability still comes from finish()'s fsync.
+   */
+  private flushEarly(): void {
+    this.unflushed = 0;
+    this.flushing++;
+    const fd = this.fd;
+    fdatasync(fd, () => {
+      // An error here is not lost: finish()'s fsync of the same file reports it.
+      if (--this.flushing === 0 && this.closeWhenFlushed >= 0) this.closeNow();
+    });
+  }
+
+  /** Closes the descriptor now, or when the early flushes using it are done. */
+  private release(): void {
+    const fd = this.fd;
+    this.fd = -1;
+    if (fd < 0) return;
+    this.closeWhenFlushed = fd;
+    if (this.flushing === 0) this.closeNow();
+  }
+
+  private closeNow(): void {
+    const fd = this.closeWhenFlushed;
+    this.closeWhenFlushed = -1;
+    try {
+      closeSync(fd);
+    } catch {
+      // Closing a descriptor that was written and synced cannot lose data.
+    }
   }
 
   /** Flushes to stable storage and closes; the file is complete but not yet in place. */
@@ -217,8 +262,7 @@ export class AtomicFile {
     if (this.streaming) return;
     try {
       fsyncSync(this.fd);
-      closeSync(this.fd);
-      this.fd = -1;
+      this.release();
     } catch (e) {
       throw ioFail(this.path, 'fsync failed', e);
     }
@@ -248,13 +292,7 @@ export class AtomicFile {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    if (this.fd >= 0 && this.ownsFd) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // Already failing; the unlink below is what matters.
-      }
-    }
+    if (this.fd >= 0 && this.ownsFd) this.release();
     this.fd = -1;
     if (this.streaming) return;
     live.delete(this.tempPath);

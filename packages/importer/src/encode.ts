@@ -333,11 +333,13 @@ export class WriteOut {
       this.bytesBody(t.bytes());
       return;
     }
-    if (this.sink === undefined || this.pos + length <= this.buf.byteLength) {
+    if (this.sink === undefined || (length < DIRECT_BYTES && this.pos + length <= this.buf.byteLength)) {
       src.readInto(this.buf.subarray(this.pos, this.pos + length), 0, length);
       this.pos += length;
       return;
     }
+    // Streaming a large payload: read it chunk by chunk into the start of the buffer (aligned,
+    // so a source that computes its bytes, such as a folded weight, works on typed views).
     this.flush();
     for (let off = 0; off < length; ) {
       const n = Math.min(this.buf.byteLength, length - off);

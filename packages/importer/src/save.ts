@@ -74,8 +74,11 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   let ext = options.externalData;
   let plan: ExternalPlan | undefined;
   let dataPath: string | undefined;
+  // Without external data this size pass is also the one the write uses (no second walk).
+  let inline: ReturnType<typeof measureModel> | undefined;
   if (ext === undefined || ext === false) {
-    const { size } = measureModel(model, undefined);
+    inline = measureModel(model, undefined);
+    const { size } = inline;
     if (size.n > MAX_MESSAGE) {
       if (ext === false) {
         throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${size.n} bytes, over protobuf's 2 GiB limit for one file`, {
@@ -135,7 +138,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     }
   }
 
-  const { size, encoder } = measureModel(model, plan);
+  const { size, encoder } = plan === undefined && inline !== undefined ? inline : measureModel(model, plan);
   if (size.n > MAX_MESSAGE) {
     throw new ExportError('EXPORT_TOO_LARGE', `even with external data the model would be ${size.n} bytes, over protobuf's 2 GiB limit`, {
       file: path,

@@ -3,7 +3,7 @@
  * behind when anything fails; save refuses to overwrite the file a model still reads from
  * unless told `inPlace`; outputs are deterministic.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, diffModels, type TensorSource } from '@onnxkit/graph';
@@ -40,6 +40,29 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(p, 'utf8')).toBe('old content');
     expect(tempFiles(dir)).toEqual([]);
     expect(readdirSync(dir)).toEqual(['f.bin']);
+  });
+
+  it('a large write (flushed to disk early, on the thread pool) has the right content, and its descriptor is closed once the flushes are done; a failure after them still leaves nothing', async () => {
+    const dir = tempDir('atomic-large');
+    const p = join(dir, 'big.bin');
+    const chunk = new Uint8Array(5 << 20);
+    const fds = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0); // Linux; elsewhere not checked
+    const before = fds();
+    const chunks = Array.from({ length: 12 }, (_, i) => chunk.map((_, j) => (i * 7 + j) & 255)); // 60 MiB, several early flushes
+    expect(writeFileAtomic(p, chunks)).toBe(60 << 20);
+    const back = readFileSync(p);
+    for (let i = 0; i < 12; i++) expect(Buffer.compare(back.subarray(i * (5 << 20), (i + 1) * (5 << 20)), chunks[i]!)).toBe(0);
+    for (let i = 0; i < 200 && fds() > before; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(fds()).toBe(before);
+    function* failing(): Generator<Uint8Array> {
+      for (let i = 0; i < 8; i++) yield chunk;
+      throw new Error('producer failed');
+    }
+    expect(() => writeFileAtomic(p, failing())).toThrow(/producer failed/);
+    expect(Buffer.compare(readFileSync(p), back)).toBe(0);
+    expect(tempFiles(dir)).toEqual([]);
+    for (let i = 0; i < 200 && fds() > before; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(fds()).toBe(before);
   });
 
   it('a missing folder is a clear ExportError', () => {

@@ -91,7 +91,7 @@ export {
   type RunModelOptions,
 } from './verify.js';
 export { summarizeTensor, type TensorSummary } from './summary.js';
-export { calibrate, type CalibrateOptions, type CalibratedProfile } from './calibrate.js';
+export { calibrate, calibrationModel, DEFAULT_CALIBRATION_KERNELS, type CalibrateOptions, type CalibratedProfile, type CalibrationBranch, type CalibrationKernelSpec, type KernelTiming } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
 export * from './calibration/index.js';
 export {

@@ -23,6 +23,8 @@ export interface ProfileNodeStat {
   calls: number;
   totalUs: number;
   meanUs: number;
+  /** Fastest single call, µs (calibration takes the best rate a kernel reached). */
+  minUs: number;
   /** Share of the total run time, in percent. */
   percent: number;
 }
@@ -92,11 +94,12 @@ export function parseProfile(events: unknown, model?: Model): ProfileSummary {
     if (s === undefined) {
       const opType = raw.args?.op_name ?? '?';
       const mapped = mapNode(name, opType, raw.args?.node_index, byName, nodes) ?? mapOptimized(name, byName, byOutput);
-      s = { name, opType, node: mapped?.label ?? null, nodeIndex: mapped?.index ?? null, provider: raw.args?.provider ?? '', calls: 0, totalUs: 0, meanUs: 0, percent: 0 };
+      s = { name, opType, node: mapped?.label ?? null, nodeIndex: mapped?.index ?? null, provider: raw.args?.provider ?? '', calls: 0, totalUs: 0, meanUs: 0, minUs: Infinity, percent: 0 };
       stats.set(name, s);
     }
     s.calls++;
     s.totalUs += dur;
+    if (dur < s.minUs) s.minUs = dur;
   }
   const byNode = [...stats.values()];
   let kernelUs = 0;

@@ -1,4 +1,4 @@
-/** `onnxkit calibrate`: measure this machine's peak FP32 FLOP/s and memory bandwidth (the `local` device). */
+/** `onnxkit calibrate`: measure this machine's peak FP32 FLOP/s and memory bandwidth (the `local` device): the best rates onnxruntime's own kernels reach. */
 import { writeFileAtomic } from '@onnxkit/importer';
 import { calibrate } from '@onnxkit/runtime';
 import { localProfilePath } from '../devices.js';
@@ -18,7 +18,7 @@ export default async function calibrateCommand(opts: { threads?: string; output?
       if (p.phase !== phase) {
         step?.done();
         phase = p.phase;
-        step = progress.step(p.phase === 'matmul' ? 'peak FP32 (onnxruntime MatMul)' : 'memory bandwidth (large buffer copies)');
+        step = progress.step(p.phase === 'matmul' ? 'peak FP32 (onnxruntime Conv, Gemm and MatMul kernels, fastest calls)' : 'memory bandwidth by working set (buffer copies, fastest)');
       }
       step?.update(undefined, p.message);
     },
@@ -36,8 +36,10 @@ export default async function calibrateCommand(opts: { threads?: string; output?
   if (mode.json) {
     process.stdout.write(JSON.stringify({ ...profile, savedTo: path }, null, 2) + '\n');
   } else {
+    const rates = [...profile.details.matmul.map((m) => ({ label: `MatMul ${m.n}`, flops: m.flops })), ...profile.details.kernels.map((k) => ({ label: k.kernel.replace(/ \+ (Relu|bias)$/, ''), flops: k.flops }))].sort((a, b) => b.flops - a.flops);
+    const gf = (x: number): string => fmtNum(x / 1e9, 1);
     process.stdout.write(
-      `${profile.title}\n  peak FP32 ${fmtNum(profile.peakFlops.fp32 / 1e9, 1)} GFLOP/s (${profile.details.matmul.concat().map((m) => `MatMul ${m.n}: ${fmtNum(m.flops / 1e9, 1)}`).concat(profile.details.kernels.map((k) => `${k.kernel.split(' ')[0]}: ${fmtNum(k.flops / 1e9, 1)}`)).join(', ')}), memory bandwidth ${fmtBytes(profile.memoryBandwidth)}/s; by working set ${profile.memoryHierarchy.map((h) => `${fmtBytes(h.bytes)}: ${fmtBytes(h.bandwidth)}/s`).join(', ')}\n  largest spread between rounds ${fmtNum(profile.load.maxSpread * 100, 1)}%, load average ${fmtNum(profile.load.loadAverage, 2)} on ${profile.load.cores} core(s)\n  saved to ${path}; use it with --device local (bench with --threads ${profile.threads})\n`,
+      `${profile.title}\n  peak FP32 ${gf(profile.peakFlops.fp32)} GFLOP/s, the best of ${rates.length} onnxruntime kernels (${rates.map((r) => `${r.label}: ${gf(r.flops)}`).join(', ')})${profile.peakFlops.int8 ? `; peak INT8 ${gf(profile.peakFlops.int8)} GOP/s` : ''}\n  memory bandwidth ${fmtBytes(profile.memoryBandwidth)}/s; by working set ${profile.memoryHierarchy.map((h) => `${fmtBytes(h.bytes)}: ${fmtBytes(h.bandwidth)}/s`).join(', ')}\n  largest spread between rounds ${fmtNum(profile.load.maxSpread * 100, 1)}%, load average ${fmtNum(profile.load.loadAverage, 2)} on ${profile.load.cores} core(s)\n  saved to ${path}; use it with --device local (bench with --threads ${profile.threads})\n`,
     );
   }
   return 0;

@@ -3,10 +3,13 @@
  * (`default` preset) → verify against the original in onnxruntime → benchmark both,
  * interleaved → write the optimized model, the HTML report, the analysis JSON and a Netron
  * attachment to out/. With no MODEL it uses an embedded default: the zoo MobileNetV2 with its
- * BatchNormalization nodes kept. Exits 1 when the optimized model is not equivalent.
+ * BatchNormalization nodes kept. Exits 1 when the optimized model is not equivalent. When
+ * onnxruntime crashes on one model, the other's results are kept, the files are written and the
+ * summary marks the crashed side unavailable; then the crash's one line, exit 2.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { dataTypeName } from '@onnxkit/graph';
 import { save, writeFileAtomic } from '@onnxkit/importer';
 import { analysisToJson, parseDeviceProfile, QuantizeError, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
 import { calibrate } from '@onnxkit/runtime';
@@ -89,7 +92,10 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   // The int8 model beside fp32 (the optimized model): size, MACs/integer OPs, roofline, measured latency, SQNR.
   let quantized: QuantizedBeside | undefined;
   let int8Skipped: string | undefined;
-  if (int8) {
+  const crash = result.crash;
+  if (int8 && crash !== undefined && (crash.side === 'B' || crash.both)) {
+    int8Skipped = 'onnxruntime crashed on the optimized model';
+  } else if (int8) {
     // Synthetic calibration (no --calibration): 8 samples and 2 held out keep the demo short.
     const settings = int8.calibration === undefined ? { ...int8, samples: int8.samples ?? 8, evalSamples: int8.evalSamples ?? 2 } : int8;
     quantized = await quantizeBeside(result.optimized!.model, {
@@ -147,6 +153,8 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   const summary = demoSummary(name, preset, result, fileBytes, optimizedBytes, device, performance.now() - t0, quantized && { q: quantized, fileBytes: statSync(files.int8!).size }, int8Skipped);
   if (mode.json) process.stdout.write(JSON.stringify({ ...summary, files }, null, 2) + '\n');
   else process.stdout.write('\n' + formatSummary(summary, files, mode) + '\n');
+  // What was known is printed and written: now the crash's one line, exit 2.
+  if (crash !== undefined) throw crash.error;
   return result.verify?.equivalent === false ? EXIT.checkFailed : EXIT.ok;
 }
 
@@ -215,6 +223,15 @@ export interface DemoSummary {
   };
   /** Why the int8 step was skipped (the model cannot be quantized). */
   int8Skipped?: string;
+  /** onnxruntime crashed on a model: its measured and verified values are null, the other's are kept. */
+  crashed?: {
+    side: 'original' | 'optimized' | 'both';
+    model: string | null;
+    step: 'verify' | 'benchmark';
+    error: string;
+    /** The other model's verify run: its outputs (name, type, shape) and timings. */
+    survivor?: { side: 'original' | 'optimized'; createMs: number; runMs: number; outputs: { name: string; dtype: string; shape: number[] }[] };
+  };
   elapsedMs: number;
 }
 
@@ -227,8 +244,17 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     fileBytes: bytes,
     macs: a.totals.macs,
     estimatedMs: a.totals.latency.seconds === null ? null : a.totals.latency.seconds * 1e3,
-    measuredMs: { all: r.benchAll?.[which].latency.p50Ms ?? null, disabled: r.benchProfiled?.[which].latency.p50Ms ?? null },
+    measuredMs: {
+      all: r.benchAll?.[which].latency.p50Ms ?? survivor(which, 'all'),
+      disabled: r.benchProfiled?.[which].latency.p50Ms ?? survivor(which, 'disabled'),
+    },
   });
+  // After a crash, the other model benchmarked alone.
+  const survivor = (which: 'a' | 'b', level: 'all' | 'disabled'): number | null => {
+    const c = r.crash;
+    return c && !c.both && c.side !== (which === 'a' ? 'A' : 'B') ? (c.survivorBench[level]?.latency.p50Ms ?? null) : null;
+  };
+  const c = r.crash;
   const outs = r.verify?.outputs ?? [];
   return {
     model: name,
@@ -254,6 +280,26 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     changes: o.pipeline.totalChanges,
     ...(quantized ? { int8: int8Summary(quantized.q, quantized.fileBytes) } : {}),
     ...(int8Skipped !== undefined ? { int8Skipped } : {}),
+    ...(c
+      ? {
+          crashed: {
+            side: c.both ? 'both' : c.side === 'A' ? 'original' : 'optimized',
+            model: c.error.model ?? null,
+            step: c.step,
+            error: c.error.message.split('\n')[0]!,
+            ...(c.survivorRun && !c.both
+              ? {
+                  survivor: {
+                    side: c.side === 'A' ? 'optimized' : 'original',
+                    createMs: c.survivorRun.createMs,
+                    runMs: c.survivorRun.runMs,
+                    outputs: [...c.survivorRun.outputs].map(([n, t]) => ({ name: n, dtype: dataTypeName(t.dtype), shape: [...t.dims] })),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
     elapsedMs,
   };
 }
@@ -311,7 +357,8 @@ function formatInt8(s: DemoSummary, mode: OutputMode): string {
 }
 
 function formatSummary(s: DemoSummary, files: Record<string, string>, mode: OutputMode): string {
-  const ms = (x: number | null): string => (x === null ? '—' : fmtDuration(x));
+  const crashed = (side: 'original' | 'optimized'): boolean => s.crashed !== undefined && (s.crashed.side === side || s.crashed.side === 'both');
+  const ms = (x: number | null, side?: 'original' | 'optimized'): string => (x !== null ? fmtDuration(x) : side !== undefined && crashed(side) ? 'unavailable (crashed onnxruntime)' : '—');
   const arrow = (a: string, b: string): string => (a === b ? a : `${a} → ${b}`);
   const rows = [
     ['nodes', arrow(fmtInt(s.original.nodes), fmtInt(s.optimized.nodes))],
@@ -320,11 +367,13 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     ['file size', arrow(fmtBytes(s.original.fileBytes), fmtBytes(s.optimized.fileBytes))],
     ['MACs', arrow(fmtInt(s.original.macs), fmtInt(s.optimized.macs))],
     ['latency, roofline estimate', `${arrow(ms(s.original.estimatedMs), ms(s.optimized.estimatedMs))}  (${s.device})`],
-    ['latency, measured p50 (ORT all)', `${arrow(ms(s.original.measuredMs.all), ms(s.optimized.measuredMs.all))}${ratioText(s.measuredRatio.all, s.measuredVerdict.all)}`],
-    ['latency, measured p50 (ORT disabled)', `${arrow(ms(s.original.measuredMs.disabled), ms(s.optimized.measuredMs.disabled))}${ratioText(s.measuredRatio.disabled, s.measuredVerdict.disabled)}`],
+    ['latency, measured p50 (ORT all)', `${arrow(ms(s.original.measuredMs.all, 'original'), ms(s.optimized.measuredMs.all, 'optimized'))}${ratioText(s.measuredRatio.all, s.measuredVerdict.all)}`],
+    ['latency, measured p50 (ORT disabled)', `${arrow(ms(s.original.measuredMs.disabled, 'original'), ms(s.optimized.measuredMs.disabled, 'optimized'))}${ratioText(s.measuredRatio.disabled, s.measuredVerdict.disabled)}`],
   ];
   const verdict =
-    s.equivalent === null
+    s.equivalent === null && s.crashed !== undefined
+      ? paint(mode, 'red', `unavailable — onnxruntime crashed on ${s.crashed.side === 'both' ? 'both models' : `the ${s.crashed.side} model`}${s.crashed.model ? ` (${s.crashed.model})` : ''} during ${s.crashed.step === 'verify' ? 'verification' : 'the benchmark'}`)
+      : s.equivalent === null
       ? 'not verified'
       : s.equivalent
         ? paint(mode, 'green', `${s.verdict ?? 'equivalent'} — max abs error ${s.maxAbsError?.toExponential(2)}, max rel error ${s.maxRelError?.toExponential(2)}${s.errorVsFloat64 ? `; vs float64: original ${s.errorVsFloat64.a.toExponential(2)}, optimized ${s.errorVsFloat64.b.toExponential(2)} (budget ${s.errorVsFloat64.budget.toExponential(2)})` : ''}`)
@@ -335,6 +384,11 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     ...(s.boundDims ? [`(symbolic dims ${Object.entries(s.boundDims).map(([k, v]) => `${k}=${v}`).join(', ')} for the metrics and the runs; the optimized model keeps them symbolic)`] : []),
     '',
     `verification: ${verdict}`,
+    ...(s.crashed?.survivor
+      ? [
+          `the ${s.crashed.survivor.side} model ran without a crash: created in ${fmtDuration(s.crashed.survivor.createMs)}, ran in ${fmtDuration(s.crashed.survivor.runMs)}; outputs ${s.crashed.survivor.outputs.map((o) => `${o.name} ${o.dtype} [${o.shape.join(', ')}]`).join(', ')}`,
+        ]
+      : []),
     ...(s.int8 ? ['', formatInt8(s, mode)] : []),
     ...(s.int8Skipped !== undefined ? ['', `int8: skipped (${s.int8Skipped})`] : []),
     `files: ${Object.values(files).join(', ')}`,

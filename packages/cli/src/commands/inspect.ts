@@ -1,7 +1,7 @@
 /** `onnxkit inspect MODEL [--json]`: what a model is, without reading its weights. */
 import { statSync } from 'node:fs';
 import { dataTypeName, formatType, type Model } from '@onnxkit/graph';
-import { fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
+import { compareNames, fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { inputBytes, STDIO } from '../stdio.js';
 
@@ -61,7 +61,7 @@ export function summarize(model: Model, file: string, fileBytes: number): Inspec
     dtype: v.dtype === undefined ? null : dataTypeName(v.dtype),
     shape: v.shape === null ? null : [...v.shape],
   });
-  const sortedHist = [...hist.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const sortedHist = [...hist.entries()].sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0]));
   return {
     file,
     fileBytes,

@@ -12,7 +12,7 @@ import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, fo
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
-import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 
@@ -36,7 +36,7 @@ export function opHistogram(m: Model): Record<string, number> {
   const h: Record<string, number> = {};
   // A cursor walk: Graph's iterator allocates a result per node (a 1M-node graph is counted twice).
   for (const g of m.graphs()) for (let n = g.firstNode; n !== null; n = n.next) h[n.opType] = (h[n.opType] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 
 export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: number, histogram: Record<string, number> = opHistogram(m), nodes = m.graph.nodeCount): ModelSide {
@@ -59,7 +59,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).
-  const int8 = edgeQuantizeSettings(opts);
+  const int8 = await edgeQuantizeSettings(opts);
   pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);

@@ -2,16 +2,18 @@
  * `onnxkit report MODEL -o report.html`: the self-contained HTML report. With `--optimize` it
  * runs a pipeline on a copy; with `--optimized OTHER` it compares against an existing file.
  * Either way the second model is verified and benchmarked against the first unless told not to.
+ * When onnxruntime crashes on one of them, the report is still written with what is known (the
+ * other model's outputs and latency, the crashed model's columns marked unavailable with the
+ * reason), then the crash's one line, exit 2.
  */
 import { statSync } from 'node:fs';
 import type { Model } from '@onnxkit/graph';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analyzeModel } from '@onnxkit/passes';
-import { createReferenceEvaluator } from '../reference.js';
-import { benchPair, compareWithRoofline, formatSpeedup, verifyModels } from '@onnxkit/runtime';
+import { compareWithRoofline } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
-import { freeDimsAsOne, reportData, runJob, type JobResult } from '../job.js';
+import { freeDimsAsOne, jobCrashData, reportData, runJob, verifyAndBench, type JobCrash, type JobResult } from '../job.js';
 import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
 import { quantizeBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
@@ -62,6 +64,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   let data: ReportData;
   let equivalent: boolean | undefined;
   let optimizedModel: Model | undefined;
+  let crash: JobCrash | undefined;
   if (opts.optimized === undefined) {
     const pipeline = opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null;
     const result: JobResult = await runJob(input, {
@@ -78,6 +81,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     });
     equivalent = result.verify?.equivalent;
     optimizedModel = result.optimized?.model;
+    crash = result.crash;
     data = reportData(input, result, { generator: generator(), ...(pipeline ? { pipelineName: pipeline.join(', ') } : {}) });
   } else {
     const other = opts.optimized;
@@ -99,26 +103,29 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
       optimized: { model: summarizeModel(otherModel, { file: other, fileBytes: statSync(other).size }), analysis: otherAnalysis, passes: [] },
       ...(dimValues ? { bindings: { values: dimValues, defaulted: Object.keys(defaulted ?? {}) } } : {}),
     };
-    if (opts.verify !== false) {
-      step = progress.step('verify in onnxruntime');
-      const v = await verifyModels(source, other, { seed, threads, bisect: true, reference: createReferenceEvaluator(), ...(dimValues ? { dimValues } : {}) });
-      equivalent = v.equivalent;
-      d.verification = verificationData(v, 'disabled');
-      step.done(v.verdict);
+    const m = await verifyAndBench(source, other, { verify: opts.verify !== false, benchIterations, levels: ['disabled'], threads, seed, ...(dimValues ? { dimValues } : {}), progress });
+    if (m.verify) {
+      equivalent = m.verify.equivalent;
+      d.verification = verificationData(m.verify, 'disabled');
     }
-    if (benchIterations > 0) {
-      step = progress.step('benchmark both, interleaved (profiled)');
-      const pair = await benchPair(source, other, { iterations: benchIterations, threads, graphOptimizationLevel: 'disabled', profile: true, synthetic: { seed, ...(dimValues ? { dimValues } : {}) } });
+    const pair = m.benchProfiled;
+    if (pair) {
       d.latency = latencyFromBenchPair(pair, {
         ...(pair.a.profile ? { original: compareWithRoofline(pair.a.profile, analysis, { level: pair.a.graphOptimizationLevel }) } : {}),
         ...(pair.b.profile ? { optimized: compareWithRoofline(pair.b.profile, otherAnalysis, { level: pair.b.graphOptimizationLevel }) } : {}),
       });
-      step.done(formatSpeedup(pair.ratio, pair.a.iterations));
+    }
+    if (m.crash) {
+      crash = m.crash;
+      d.crash = jobCrashData(m.crash, analysis, otherAnalysis);
     }
     data = d;
   }
 
-  if (int8) {
+  // The int8 step runs the fp32 side in onnxruntime: not when onnxruntime crashed on it.
+  const fp32Crashed = crash !== undefined && (crash.both || crash.side === (optimizedModel ? 'B' : 'A'));
+  if (int8 && fp32Crashed && !mode.json && !mode.quiet) process.stderr.write(`onnxkit: note: --quantize skipped: onnxruntime crashed on the ${optimizedModel ? 'optimized' : 'original'} model\n`);
+  if (int8 && !fp32Crashed) {
     // The fp32 side: the model --optimize produced when there is one, else the original (BatchNorm folded either way).
     const optimized = optimizedModel;
     const q = await quantizeBeside(optimized ?? model, {
@@ -147,7 +154,13 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     writeFileAtomic(opts.output, new TextEncoder().encode(html));
   }
   step.done(fmtBytes(html.length));
-  if (mode.json) process.stdout.write(JSON.stringify({ output: opts.output, bytes: html.length, ...(equivalent !== undefined ? { equivalent } : {}) }, null, 2) + '\n');
-  else if (opts.output !== STDIO && !mode.quiet) process.stdout.write(`wrote ${opts.output}${equivalent === false ? ' — the second model is NOT equivalent (see the report)' : ''}\n`);
+  const crashed = data.crash ? { side: data.crash.crashed.length > 1 ? 'both' : data.crash.crashed[0], model: data.crash.model, step: data.crash.step, error: data.crash.reason } : undefined;
+  if (mode.json) process.stdout.write(JSON.stringify({ output: opts.output, bytes: html.length, ...(equivalent !== undefined ? { equivalent } : {}), ...(crashed ? { crashed } : {}) }, null, 2) + '\n');
+  else if (opts.output !== STDIO && !mode.quiet) {
+    const note = crashed ? ` — onnxruntime crashed on ${crashed.side === 'both' ? 'both models' : `the ${crashed.side} model`}: its columns are marked unavailable` : equivalent === false ? ' — the second model is NOT equivalent (see the report)' : '';
+    process.stdout.write(`wrote ${opts.output}${note}\n`);
+  }
+  // The report holds what is known; the crash is the command's result (exit 2).
+  if (crash !== undefined) throw crash.error;
   return equivalent === false ? 1 : 0;
 }

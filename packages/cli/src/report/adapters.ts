@@ -7,8 +7,9 @@
  */
 import { dataTypeName, type Model } from '@onnxkit/graph';
 import type { PipelineReport } from '@onnxkit/passes';
-import type { BenchPairResult, RooflineComparison, VerifyLatency, VerifyReport } from '@onnxkit/runtime';
+import type { BenchPairResult, BenchResult, RooflineComparison, SurvivingRun, VerifyLatency, VerifyReport } from '@onnxkit/runtime';
 import type {
+  ReportCrash,
   ReportLatency,
   ReportLatencyStats,
   ReportLayerTime,
@@ -215,4 +216,46 @@ export function latencyFromBenchPair(
 /** Per-layer measured times from `compareWithRoofline(parseProfile(...), analysis)`. */
 export function layerTimes(c: RooflineComparison): ReportLayerTime[] {
   return c.rows.map((r) => ({ name: r.name, measuredUs: r.measuredUs, estimatedUs: r.estimatedAsExecutedUs, ratio: r.ratio, ...(r.fusedInto ? { fusedInto: r.fusedInto } : {}) }));
+}
+
+/**
+ * onnxruntime crashed on a model (side A = original, B = optimized; `both`: on the other too):
+ * the reason, and what the other model produced — its verify run's outputs and its benchmark
+ * alone (`bench`, with the per-layer comparison of its profile when recorded).
+ */
+export function crashData(c: {
+  side: 'A' | 'B';
+  both: boolean;
+  step: 'verify' | 'benchmark';
+  error: { message: string; model?: string | undefined };
+  survivorRun?: SurvivingRun;
+  bench?: BenchResult;
+  perLayer?: RooflineComparison;
+}): ReportCrash {
+  const name = (s: 'A' | 'B'): 'original' | 'optimized' => (s === 'A' ? 'original' : 'optimized');
+  const other = name(c.side === 'A' ? 'B' : 'A');
+  const r = c.survivorRun;
+  const b = c.bench;
+  return {
+    crashed: c.both ? ['original', 'optimized'] : [name(c.side)],
+    model: c.error.model ?? name(c.side),
+    reason: c.error.message.split('\n')[0]!,
+    step: c.step,
+    ...(r && !c.both
+      ? { survivorRun: { side: other, createMs: r.createMs, runMs: r.runMs, outputs: [...r.outputs].map(([n, t]) => ({ name: n, dtype: dataTypeName(t.dtype), shape: [...t.dims] })) } }
+      : {}),
+    ...(b && !c.both
+      ? {
+          survivorLatency: {
+            side: other,
+            stats: stats(b.latency),
+            iterations: b.iterations,
+            warmup: b.warmup,
+            threads: b.threads,
+            graphOptimizationLevel: b.graphOptimizationLevel,
+            ...(c.perLayer ? { perLayer: layerTimes(c.perLayer) } : {}),
+          },
+        }
+      : {}),
+  };
 }

@@ -13,6 +13,7 @@ export type {
   ReportQuantizedError,
   ReportLatencyStats,
   ReportLayerTime,
+  ReportCrash,
   RenderOptions,
 } from './types.js';
 export { renderReport, reportSections, SECTION_IDS, DATA_ELEMENT_ID, type SectionId } from './render.js';
@@ -25,6 +26,7 @@ export {
   latencyFromVerify,
   latencyFromBenchPair,
   layerTimes,
+  crashData,
   type SummarizeOptions,
 } from './adapters.js';
 export { escapeHtml, jsonForScript } from './escape.js';

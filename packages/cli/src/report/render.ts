@@ -11,7 +11,7 @@ import { CLIENT_SCRIPT } from './client-script.js';
 import { escapeHtml as esc, inlineScript, jsonForScript } from './escape.js';
 import { fmtBytes, fmtChange, fmtInt, fmtMs, fmtNum, fmtSI, fmtSeconds, fmtShape, fmtSignedInt } from './format.js';
 import { STYLES } from './styles.js';
-import type { RenderOptions, ReportData, ReportLatency, ReportQuantizedError, ReportVerification } from './types.js';
+import type { RenderOptions, ReportCrash, ReportData, ReportLatency, ReportQuantizedError, ReportVerification } from './types.js';
 import { validateReportData } from './validate.js';
 
 /** Section ids, in page order; a section is present only when its data is. */
@@ -207,7 +207,9 @@ function overview(d: ReportData): string {
               }
             : undefined,
         }
-      : { label: 'Layers', value: fmtInt(t.layers), exact: `${fmtInt(d.model.nodes)} nodes · ${Object.keys(d.model.opHistogram).length} op types`, after: after(o?.layers, t.layers, fmtInt) },
+      : d.crash
+        ? crashCard(d.crash)
+        : { label: 'Layers', value: fmtInt(t.layers), exact: `${fmtInt(d.model.nodes)} nodes · ${Object.keys(d.model.opHistogram).length} op types`, after: after(o?.layers, t.layers, fmtInt) },
   ];
 
   const io = (side: 'inputs' | 'outputs'): string =>
@@ -431,8 +433,8 @@ function comparisonSection(d: ReportData): string {
 ${run.length ? `<p class="caption">${run.join(' · ')}.</p>` : ''}
 <div class="table-scroll" style="max-height:none"><table data-table="passes"><thead><tr><th>pass</th><th class="num">runs</th><th class="num">changes</th><th class="num">nodes added</th><th class="num">nodes removed</th><th class="num">bytes saved</th><th class="num">time</th><th>declined (reason ×count)</th></tr></thead>
 <tbody>${passRows}</tbody><tfoot><tr><th>total</th><th></th><th class="num">${fmtInt(tot.changes)}</th><th class="num">${fmtInt(tot.added)}</th><th class="num">${fmtInt(tot.removed)}</th><th class="num">${tot.bytes <= 0 ? fmtBytes(-tot.bytes) : `−${fmtBytes(tot.bytes)}`}</th><th class="num">${fmtMs(tot.ms)}</th><th></th></tr></tfoot></table></div>
-${d.verification ? verificationBlock(d.verification) : '<h3>Equivalence</h3><p class="muted">Not verified in this report: run <code>onnxkit verify</code> to compare the outputs in onnxruntime.</p>'}
-${lat ? latencyBlock(lat) : ''}
+${d.verification ? verificationBlock(d.verification) : d.crash ? crashBlock(d.crash) : '<h3>Equivalence</h3><p class="muted">Not verified in this report: run <code>onnxkit verify</code> to compare the outputs in onnxruntime.</p>'}
+${lat ? latencyBlock(lat) : ''}${d.crash ? crashLatencyBlock(d.crash) : ''}
 </section>`;
 }
 
@@ -498,9 +500,54 @@ ${lat ? latencyBlock(lat, { a: 'fp32', b: 'int8' }) : ''}
 function measurementsSection(d: ReportData): string {
   return `<section class="sec" id="measurements" data-section="measurements">
 <div class="sec-head"><h2>Measurements</h2></div>
-${d.verification ? verificationBlock(d.verification) : ''}
-${d.latency ? latencyBlock(d.latency) : ''}
+${d.verification ? verificationBlock(d.verification) : d.crash ? crashBlock(d.crash) : ''}
+${d.latency ? latencyBlock(d.latency) : ''}${d.crash ? crashLatencyBlock(d.crash) : ''}
 </section>`;
+}
+
+/** The per-layer times of the model that survived a crash, for its layer table. */
+function survivorLayers(d: ReportData, side: 'original' | 'optimized'): ReportLatency['perLayer'] {
+  const l = d.crash?.survivorLatency;
+  return l?.side === side ? l.perLayer : undefined;
+}
+
+// ——— onnxruntime crashed on a model (issue 13): what is known, the rest marked unavailable ———
+
+function crashedWhat(c: ReportCrash): string {
+  return c.crashed.length > 1 ? 'both models' : `the ${c.crashed[0]} model`;
+}
+
+/** The overview's measured-latency card when a crash cut the pair short. */
+function crashCard(c: ReportCrash): Card {
+  const l = c.survivorLatency;
+  return {
+    label: 'Measured latency',
+    value: l ? `${fmtMs(l.stats.p50Ms)} p50 (${l.side})` : 'unavailable',
+    exact: `onnxruntime crashed on ${crashedWhat(c)}: ${c.reason}`,
+  };
+}
+
+/** In place of the equivalence verdict: why there is none, and what the other model produced. */
+function crashBlock(c: ReportCrash): string {
+  const r = c.survivorRun;
+  const outputs = r
+    ? `<p class="caption">The ${esc(r.side)} model ran without a crash: created in ${fmtMs(r.createMs)}, ran in ${fmtMs(r.runMs)}.</p>
+<table><thead><tr><th>output (${esc(r.side)})</th><th>dtype</th><th>shape</th></tr></thead><tbody>${r.outputs.map((o) => `<tr><td class="name mono">${esc(o.name)}</td><td>${esc(o.dtype)}</td><td class="mono">${esc(fmtShape(o.shape))}</td></tr>`).join('')}</tbody></table>`
+    : '';
+  return `<div data-block="crash"><h3>Equivalence (onnxruntime-node)</h3>
+<p><span class="verdict fail">✗ unavailable</span> onnxruntime crashed on ${crashedWhat(c)} during ${c.step === 'verify' ? 'verification' : 'the benchmark'}: ${esc(c.reason)}</p>
+${outputs}</div>`;
+}
+
+/** Measured latency with the crashed model's columns marked unavailable. */
+function crashLatencyBlock(c: ReportCrash): string {
+  const l = c.survivorLatency;
+  const unavailable = (side: string): string => `<tr><td>${esc(side)}</td><td class="num muted" colspan="5">unavailable: onnxruntime crashed on it</td></tr>`;
+  const row = (side: string): string =>
+    l && l.side === side ? `<tr><td>${esc(side)} (alone)</td>${numCell(l.stats.p50Ms, fmtMs(l.stats.p50Ms))}${numCell(l.stats.p90Ms, fmtMs(l.stats.p90Ms))}${numCell(l.stats.p99Ms, fmtMs(l.stats.p99Ms))}${numCell(l.stats.meanMs, fmtMs(l.stats.meanMs))}${numCell(l.stats.minMs, fmtMs(l.stats.minMs))}</tr>` : unavailable(side);
+  return `<div data-block="latency-crash"><h3>Measured latency (onnxruntime-node, CPU)${l ? `, level ${esc(l.graphOptimizationLevel)}` : ''}</h3>
+<p class="caption">onnxruntime crashed on ${crashedWhat(c)} (${esc(c.model)}): no interleaved comparison${l ? ` at this level` : ''} and no speed-up.${l ? ` The ${esc(l.side)} model was benchmarked alone: ${fmtInt(l.iterations)} timed runs after ${fmtInt(l.warmup)} warm-up runs, ${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}, graph optimization level ${esc(l.graphOptimizationLevel)}.` : ''}</p>
+<table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row('original')}${row('optimized')}</tbody></table></div>`;
 }
 
 // ——— 6. the layer table ———
@@ -567,8 +614,8 @@ function tableSection(d: ReportData): string {
   return `<section class="sec" id="table" data-section="table">
 <div class="sec-head"><h2>Layers <span class="count" data-layer-count>${fmtInt(a.layers.length)} layers</span></h2><div class="toolbar">${viewToggle(d)}</div></div>
 <p class="caption">Click a column header to sort (numbers sort numerically, unknown values last). Act. out = output activation elements; bytes = weights + input + output activations moved; FLOP/B = arithmetic intensity; est. time = the ${esc(deviceName(a))} roofline estimate${d.latency?.perLayer ? '; measured = the mean onnxruntime kernel time per run' : ''}. Tags: in place and view layers add no activation memory. Hover a name for notes, a dash for why a value is unknown.</p>
-${layerTable(a, 'original', d.latency?.perLayer, false)}
-${o ? layerTable(o, 'optimized', d.latency?.perLayerOptimized, true) : ''}
+${layerTable(a, 'original', d.latency?.perLayer ?? survivorLayers(d, 'original'), false)}
+${o ? layerTable(o, 'optimized', d.latency?.perLayerOptimized ?? survivorLayers(d, 'optimized'), true) : ''}
 <h3>Diagnostics</h3>
 ${diagnostics(a, 'original')}
 ${o ? `<h3>Diagnostics of the optimized model</h3>${diagnostics(o, 'optimized')}` : ''}
@@ -623,7 +670,7 @@ function conventionsSection(d: ReportData): string {
 export function reportSections(d: ReportData): SectionId[] {
   return SECTION_IDS.filter((s) => {
     if (s === 'comparison') return d.optimized !== undefined;
-    if (s === 'measurements') return d.optimized === undefined && (d.verification !== undefined || d.latency !== undefined);
+    if (s === 'measurements') return d.optimized === undefined && (d.verification !== undefined || d.latency !== undefined || d.crash !== undefined);
     if (s === 'quantized') return d.quantized !== undefined;
     return true;
   });

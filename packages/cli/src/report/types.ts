@@ -201,6 +201,33 @@ export interface ReportQuantized {
   readonly latency?: ReportLatency;
 }
 
+/**
+ * onnxruntime crashed on a model (a native crash, a kill or a timeout — issue 13): what is
+ * unavailable and why, and what the other model produced. The report shows what is known.
+ */
+export interface ReportCrash {
+  /** The model(s) onnxruntime crashed on. */
+  readonly crashed: readonly ('original' | 'optimized')[];
+  /** The crashed model as the error names it (its file, or a label). */
+  readonly model: string;
+  /** The crash's one-line error (the signal or timeout, and what was kept). */
+  readonly reason: string;
+  /** The step onnxruntime crashed in. */
+  readonly step: 'verify' | 'benchmark';
+  /** The other model's verify run, when it ran: its outputs and timings. */
+  readonly survivorRun?: { readonly side: 'original' | 'optimized'; readonly createMs: number; readonly runMs: number; readonly outputs: readonly ReportIo[] };
+  /** The other model benchmarked alone, when it ran (the profiled level when there were two). */
+  readonly survivorLatency?: {
+    readonly side: 'original' | 'optimized';
+    readonly stats: ReportLatencyStats;
+    readonly iterations: number;
+    readonly warmup: number;
+    readonly threads: number;
+    readonly graphOptimizationLevel: string;
+    readonly perLayer?: readonly ReportLayerTime[];
+  };
+}
+
 export interface ReportData {
   /** Page title; default "<model name> — onnxkit report". */
   readonly title?: string;
@@ -215,6 +242,8 @@ export interface ReportData {
   readonly latency?: ReportLatency;
   /** The int8 model beside fp32 (`report --quantize`, `demo`). */
   readonly quantized?: ReportQuantized;
+  /** onnxruntime crashed on one model or both: the verification / measurements it cut short. */
+  readonly crash?: ReportCrash;
   /**
    * Symbolic dims bound for the analysis and the runs: the values, and which of them nobody
    * chose (defaulted to 1 — the report says so and how to choose with --dim).

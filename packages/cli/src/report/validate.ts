@@ -198,6 +198,14 @@ export function validateReportData(data: unknown): asserts data is ReportData {
       c.optional(l, 'optimized', p, (w, pp) => checkStats(c, w, pp));
     });
   }
+  if (d.crash !== undefined) {
+    const x = c.obj(d.crash, 'crash');
+    c.arr(x.crashed, 'crash.crashed').forEach((v, i) => {
+      if (v !== 'original' && v !== 'optimized') c.fail(`crash.crashed[${i}]`, "'original' or 'optimized'", v);
+    });
+    for (const k of ['model', 'reason', 'step']) c.str(x[k], `crash.${k}`);
+    c.optional(x, 'survivorLatency', 'crash', (v, p) => checkStats(c, c.obj(v, p).stats, `${p}.stats`));
+  }
   if (d.latency !== undefined) {
     const l = c.obj(d.latency, 'latency');
     checkStats(c, l.original, 'latency.original');

@@ -25,7 +25,7 @@
  * permutation of channels that would expose groups is not searched).
  */
 import { knownAttributes } from '../ops/registry.js';
-import { Attribute, Node, type Tensor, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, Node, type Tensor, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatView, nodeLabel, product, tensorFromScratch, trimInputs } from './util.js';
@@ -98,12 +98,15 @@ function finestGrouping(w: Tensor, group: number): number | Decline<(typeof REAS
   const K = product(w.dims.slice(2));
   const C = cPerGroup * group;
   if (M % group !== 0) return ['bad-attribute', `group ${group} does not divide the ${M} output channels`];
-  const W = floatView(w);
   const mPerGroup = M / group;
   // Divisors G of gcd(M, C) that are proper multiples of g, coarse (small G) first.
   const cands: number[] = [];
   for (let G = group * 2; G <= Math.min(M, C); G += group) if (M % G === 0 && C % G === 0) cands.push(G);
   if (cands.length === 0) return ['no-finer-grouping', 'channel counts admit no finer grouping'];
+  // A weight still in its file (or folded from one): output channel 0 alone usually disproves
+  // every candidate, so read that row first, not the whole weight (same verdict as below).
+  if (w.isLazy && firstRowCrossesBlocks(w, cPerGroup * K, (C / cands[0]!) * K)) return ['no-finer-grouping', 'weights connect channels across every finer block'];
+  const W = floatView(w);
   const valid = (G: number): boolean => {
     const mBlock = M / G;
     const cBlock = C / G;
@@ -128,6 +131,19 @@ function finestGrouping(w: Tensor, group: number): number | Decline<(typeof REAS
   }
   if (best === 0) return ['no-finer-grouping', 'weights connect channels across every finer block'];
   return best;
+}
+
+/**
+ * True when row 0 of a float32/float64 weight (`rowLength` elements) has a non-zero at index
+ * `from` or later: an element valid(G) above rejects for the coarsest candidate G, and so for
+ * every finer one (their blocks are narrower).
+ */
+function firstRowCrossesBlocks(w: Tensor, rowLength: number, from: number): boolean {
+  if (w.dtype !== DataType.FLOAT && w.dtype !== DataType.DOUBLE) return false;
+  const b = w.bytesAt(0, rowLength * (w.dtype === DataType.FLOAT ? 4 : 8)).slice(); // aligned copy
+  const row = w.dtype === DataType.FLOAT ? new Float32Array(b.buffer) : new Float64Array(b.buffer);
+  for (let i = from; i < rowLength; i++) if (row[i] !== 0) return true;
+  return false;
 }
 
 /** Rewrites Conv `n` (weight `w`, group g) as the equivalent Conv with `G` groups. */

@@ -26,14 +26,19 @@
  *     type or with an impossible value (group ≤ 0…) [bad-attribute]; γ, β, μ, σ² are float
  *     tensors [unsupported-dtype].
  *
+ * Weights still in their file (a lazily imported model) are not read by the fold: the new
+ * weight is a lazy tensor that reads and scales the old one's bytes when it is written
+ * (scaled-weight.ts), chunk by chunk through save's buffer, with the same bits as an eager fold.
+ *
  * Known limits: BN feeding from MatMul (without Gemm) is not folded; BN before a Conv (folding
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
 import { knownAttributes } from '../ops/registry.js';
-import { Attribute, Node, dataTypeName, type Tensor, type Value } from '@onnxkit/graph';
+import { Attribute, Node, Tensor, dataTypeName, type Value } from '@onnxkit/graph';
 import { WEIGHT_FOLD_OPTIONS, type WeightFoldOptions } from './conv-affine.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
+import { deferredScaled } from './scaled-weight.js';
 import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledCopy, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = knownAttributes('Conv');
@@ -183,7 +188,9 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
   for (let c = 0; c < channels; c++) scale[c] = g64[c]! / Math.sqrt(var64[c]! + eps);
 
   const dims = w.dims;
-  let Wn: Float32Array | Float64Array;
+  // A weight still in its file stays there: the folded tensor scales its bytes when it is
+  // written (scaled-weight.ts), so the fold itself reads nothing.
+  let Wn: Float32Array | Float64Array | Tensor;
   let newBias: Float64Array;
   let biasDims: readonly number[];
   const attrs: Attribute[] = [...p.attributes.values()];
@@ -194,7 +201,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
     const inner = dims.slice(2).reduce((a, d) => a * d, 1);
     if (p.opType === 'Conv') {
       outChannels = dims[0]!;
-      Wn = scaledCopy(w, scale, outChannels, w.size / outChannels);
+      Wn = deferredScaled(w, scale, outChannels, w.size / outChannels) ?? scaledCopy(w, scale, outChannels, w.size / outChannels);
     } else {
       const cin = dims[0]!;
       const perGroupOut = dims[1]!;
@@ -206,7 +213,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
         const gi = Math.floor(ci / cinPerGroup);
         for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
       }
-      Wn = scaledCopy(w, rowScale, cin * perGroupOut, inner);
+      Wn = deferredScaled(w, rowScale, cin * perGroupOut, inner) ?? scaledCopy(w, rowScale, cin * perGroupOut, inner);
     }
     const b64 = b ? b.toFloat64() : new Float64Array(channels);
     newBias = new Float64Array(channels);
@@ -247,7 +254,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
     attrs.push(Attribute.float('beta', 1));
   }
 
-  const wNew = s.newInitializer(wv.name || `${p.name}_weight`, tensorFromScratch(w.dtype, dims, Wn));
+  const wNew = s.newInitializer(wv.name || `${p.name}_weight`, Wn instanceof Tensor ? Wn : tensorFromScratch(w.dtype, dims, Wn));
   const bNew = s.newInitializer(bv?.name || `${wv.name || p.name}_bias`, floatTensor(w.dtype, biasDims, newBias));
   const y = bn.outputs[0]!;
   const out = s.freshName(y.name || `${p.name}_out`);

@@ -8,6 +8,7 @@ import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
 import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
 import type { RewriteSession } from './session.js';
+import { scaleRunF32, scaleRunF64 } from './scaled-weight.js';
 
 /** Operators whose output is random (never folded, never merged by CSE). */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
@@ -306,7 +307,10 @@ export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, pe
   } else {
     out = w.toFloat64(); // always a fresh array for the other float types
   }
-  scaleRows(out, out, scale, rows, per);
+  // In place, in the monomorphic loop of the array's type (the BN fold's hot loop).
+  const s64 = scale instanceof Float64Array ? scale : Float64Array.from({ length: rows }, (_, r) => scale[r]!);
+  if (out instanceof Float32Array) scaleRunF32(out, s64, per, 0);
+  else scaleRunF64(out, s64, per, 0);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { DataType, GraphBuilder, type Model } from '@onnxkit/graph';
+import { DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { compareOutputs } from '@onnxkit/runtime';
 import { jacobiEigen, thinSvd, type DecoupledLayer } from '@onnxkit/passes';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,31 @@ describe('conv-to-depthwise (exact mode)', () => {
     const r3 = await runPass('conv-to-depthwise', m3);
     expect(r3.modified).toBe(false);
     expect(r3.rejected['no-finer-grouping']).toBe(1);
+  });
+
+  it('a weight in a file: a dense one is declined after reading only its first output channel; a block-diagonal one is read and regrouped', async () => {
+    const lazify = (m: Model) => {
+      const v = m.graph.initializers.get('w')!;
+      const data = v.constValue!.bytes().slice();
+      const reads: number[] = [];
+      v.constValue = Tensor.lazy(DataType.FLOAT, v.constValue!.dims, {
+        byteLength: data.byteLength,
+        description: 'w in model.onnx',
+        read: () => (reads.push(data.byteLength), data.slice()),
+        readInto: (t: Uint8Array, at: number, n: number) => (reads.push(n), t.set(data.subarray(at, at + n))),
+      });
+      return reads;
+    };
+    const dense = denseConv({ cin: 4, cout: 6 });
+    const reads = lazify(dense);
+    const r = await runPass('conv-to-depthwise', dense);
+    expect(r.rejected['no-finer-grouping']).toBe(1);
+    expect(reads).toEqual([4 * 3 * 3 * 4]); // one row of [6, 4, 3, 3] float32
+    const blocky = denseConv({ cin: 8, cout: 12, group: 2, blocks: 4 });
+    lazify(blocky);
+    const r2 = await runPass('conv-to-depthwise', blocky);
+    expect(r2.changes).toBe(1);
+    expect(blocky.graph.nodes[0]!.getInt('group')).toBe(4);
   });
 
   it('declines a Conv whose weight is not a constant', async () => {

@@ -1,4 +1,8 @@
 import { Attribute, DataType, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { encode, load, save } from '@onnxkit/importer';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getPass, standaloneContext } from '@onnxkit/passes';
 import { closeWorker, countOps, equivalentAfter, f32, opTypes, rnd, runPass, runTwice } from './helpers.js';
@@ -117,35 +121,107 @@ describe('fold-batchnorm: positive cases, numerically equivalent in onnxruntime'
 });
 
 describe('fold-batchnorm: a weight that lives in a file', () => {
-  it('reads a lazy weight straight into the folded array, with the same bits as an in-memory one (and a short read is an error)', async () => {
-    const eager = convBn({ bias: true });
-    await runPass('fold-batchnorm', eager);
-    const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!.bytes();
-
-    const lazyModel = convBn({ bias: true });
-    const wv = lazyModel.graph.initializers.get('conv.weight')!;
-    const data = wv.constValue!.bytes().slice();
-    let whole = 0;
-    let ranged = 0;
-    const source = (short: boolean) => ({
-      byteLength: data.byteLength,
-      description: 'conv.weight in model.onnx',
-      read: () => (whole++, data.slice()),
-      readInto: (target: Uint8Array, offset: number, length: number) => {
-        ranged++;
-        target.set(data.subarray(offset, offset + length - (short ? 1 : 0)));
-        if (short) throw new Error('conv.weight: short read');
+  /** A lazy source over `data` that counts its reads; `short` makes every ranged read fail. */
+  const countingSource = (data: Uint8Array, short = false) => {
+    const reads = { whole: 0, ranged: 0 };
+    return {
+      reads,
+      source: {
+        byteLength: data.byteLength,
+        description: 'conv.weight in model.onnx',
+        read: () => (reads.whole++, data.slice()),
+        readInto: (target: Uint8Array, offset: number, length: number) => {
+          reads.ranged++;
+          target.set(data.subarray(offset, offset + length - (short ? 1 : 0)));
+          if (short) throw new Error('conv.weight: short read');
+        },
       },
-    });
-    wv.constValue = Tensor.lazy(DataType.FLOAT, wv.constValue!.dims, source(false), { name: 'conv.weight' });
-    await runPass('fold-batchnorm', lazyModel);
-    expect(lazyModel.graph.nodes[0]!.inputs[1]!.constValue!.bytes()).toEqual(expected);
-    expect([whole, ranged]).toEqual([0, 1]);
+    };
+  };
 
+  for (const o of [{ bias: true }, { op: 'ConvTranspose', group: 2 }] as ConvBnOptions[]) {
+    it(`${o.op ?? 'Conv'}${o.group ? ` group ${o.group}` : ''}: folding reads nothing; the folded weight scales the file's bytes when read, with the bits of an in-memory fold, whatever the range`, async () => {
+      const eager = convBn(o);
+      await runPass('fold-batchnorm', eager);
+      const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!.bytes();
+
+      const lazyModel = convBn(o);
+      const wv = lazyModel.graph.initializers.get('conv.weight')!;
+      const { reads, source } = countingSource(wv.constValue!.bytes().slice());
+      wv.constValue = Tensor.lazy(DataType.FLOAT, wv.constValue!.dims, source, { name: 'conv.weight' });
+      await runPass('fold-batchnorm', lazyModel);
+      expect(reads).toEqual({ whole: 0, ranged: 0 });
+      const folded = lazyModel.graph.nodes[0]!.inputs[1]!.constValue!;
+      expect(folded.isLazy).toBe(true);
+      expect(folded.external).toBeUndefined();
+      expect(folded.bytes()).toEqual(expected);
+      expect(reads).toEqual({ whole: 0, ranged: 1 });
+      // Ranges that start and end inside an element, and chunked reads into aligned buffers.
+      for (const [at, n] of [[0, 4], [1, 6], [7, 33], [expected.byteLength - 5, 5], [2, expected.byteLength - 3]] as const) {
+        expect(folded.bytesAt(at, n)).toEqual(expected.subarray(at, at + n));
+      }
+      const chunked = new Uint8Array(expected.byteLength);
+      for (let at = 0; at < chunked.byteLength; at += 40) folded.source!.readInto!(chunked.subarray(at, Math.min(at + 40, chunked.byteLength)), at, Math.min(40, chunked.byteLength - at));
+      expect(chunked).toEqual(expected);
+    });
+  }
+
+  it('a float64 weight: the deferred fold has the bits of an eager one (float64 storage, no rounding to float32)', async () => {
+    const asDouble = (m: Model) => {
+      for (const name of ['conv.weight', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var']) {
+        const v = m.graph.initializers.get(name)!;
+        v.constValue = Tensor.fromArray(DataType.DOUBLE, v.constValue!.dims, Float64Array.from(v.constValue!.toFloat64(), (x, i) => x + i * 1e-12), { name });
+      }
+      return m;
+    };
+    const eager = asDouble(convBn());
+    await getPass('fold-batchnorm').run(eager, standaloneContext({}));
+    const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!;
+    expect(expected.dtype).toBe(DataType.DOUBLE);
+    const lazyModel = asDouble(convBn());
+    const wv = lazyModel.graph.initializers.get('conv.weight')!;
+    const { reads, source } = countingSource(wv.constValue!.bytes().slice());
+    wv.constValue = Tensor.lazy(DataType.DOUBLE, wv.constValue!.dims, source, { name: 'conv.weight' });
+    await getPass('fold-batchnorm').run(lazyModel, standaloneContext({}));
+    expect(reads).toEqual({ whole: 0, ranged: 0 });
+    const folded = lazyModel.graph.nodes[0]!.inputs[1]!.constValue!;
+    expect(folded.bytes()).toEqual(expected.bytes());
+    expect(folded.bytesAt(3, 21)).toEqual(expected.bytes().subarray(3, 24));
+  });
+
+  it('a real file: a model loaded lazily, folded and saved (weights streamed in chunks across rows) has the bytes of an eager fold', async () => {
+    // [520, 256, 3, 3] float32 is 4.8 MB: more than save's 4 MiB write chunk, whose boundary falls inside a row.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 256, 3, 3]);
+    const r = rnd(5);
+    const y = b.op('Conv', [x, b.constant('conv.weight', f32([520, 256, 3, 3], () => r(0)))], {}, { name: 'conv' });
+    b.output(b.op('BatchNormalization', [y, ...bnParams(b, 520)], { epsilon: Attribute.float('epsilon', 1e-5) }), 'y');
+    const dir = mkdtempSync(join(tmpdir(), 'fold-bn-'));
+    try {
+      const file = join(dir, 'model.onnx');
+      save(b.build(), file);
+      const eager = load(file, { lazy: false });
+      await runPass('fold-batchnorm', eager);
+      const lazyModel = load(file, { lazy: true });
+      expect(lazyModel.graph.initializers.get('conv.weight')!.constValue!.isLazy).toBe(true);
+      await runPass('fold-batchnorm', lazyModel);
+      expect(lazyModel.graph.nodes[0]!.inputs[1]!.constValue!.isLazy).toBe(true);
+      save(lazyModel, join(dir, 'out.onnx'));
+      const want = encode(eager);
+      // Buffer.compare: a deep equality over 5 MB would take a minute.
+      expect(Buffer.compare(readFileSync(join(dir, 'out.onnx')), want)).toBe(0);
+      expect(Buffer.compare(encode(lazyModel), want)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a short read of the weight fails when the folded weight is read (saving it), not silently', async () => {
     const failing = convBn({ bias: true });
     const fv = failing.graph.initializers.get('conv.weight')!;
-    fv.constValue = Tensor.lazy(DataType.FLOAT, fv.constValue!.dims, source(true), { name: 'conv.weight' });
-    await expect((async () => getPass('fold-batchnorm').run(failing, standaloneContext({})))()).rejects.toThrow(/short read/);
+    fv.constValue = Tensor.lazy(DataType.FLOAT, fv.constValue!.dims, countingSource(fv.constValue!.bytes().slice(), true).source, { name: 'conv.weight' });
+    await getPass('fold-batchnorm').run(failing, standaloneContext({}));
+    expect(() => failing.graph.nodes[0]!.inputs[1]!.constValue!.bytes()).toThrow(/short read/);
   });
 });
 
