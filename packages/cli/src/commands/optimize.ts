@@ -34,7 +34,8 @@ export interface ModelSide {
 
 export function opHistogram(m: Model): Record<string, number> {
   const h: Record<string, number> = {};
-  for (const g of m.graphs()) for (const n of g) h[n.opType] = (h[n.opType] ?? 0) + 1;
+  // A cursor walk: Graph's iterator allocates a result per node (a 1M-node graph is counted twice).
+  for (const g of m.graphs()) for (let n = g.firstNode; n !== null; n = n.next) h[n.opType] = (h[n.opType] ?? 0) + 1;
   return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 

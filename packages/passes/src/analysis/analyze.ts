@@ -363,7 +363,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
   const inf = options.inference ?? inferShapes(model, options);
   const graph = model.graph;
-  const nodes = graph.nodes;
+  const nodes = nodeArray(graph);
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
   const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
@@ -532,8 +532,18 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   };
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
+  // The top-level layer's Work is read and dropped before the next layer's: one object (and its
+  // lists) serves every layer instead of four allocations per node.
+  const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   const work = (node: Node, depth: number): Work => {
-    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
+    let out: Work;
+    if (depth === 0) {
+      out = topWork;
+      out.macs = out.flops = out.intOps = null;
+      out.unknown.length = 0;
+      out.notes.length = 0;
+      out.unknownOps.length = 0;
+    } else out = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     if (bad !== undefined) {
       // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
@@ -726,14 +736,20 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
     // Parameters: the slots the table names, traced to stored tensors; shared tensors once.
     if (entry && !constant) {
-      for (const s of entry.weights ?? []) count(node, s, 'weight');
-      for (const s of entry.biases ?? []) count(node, s, 'bias');
-      for (const s of entry.buffers ?? []) count(node, s, 'buffer');
+      // Indexed loops: once per node, and array iterators allocate until optimised.
+      const ws = entry.weights;
+      if (ws) for (let k = 0; k < ws.length; k++) count(node, ws[k]!, 'weight');
+      const bs = entry.biases;
+      if (bs) for (let k = 0; k < bs.length; k++) count(node, bs[k]!, 'bias');
+      const fs = entry.buffers;
+      if (fs) for (let k = 0; k < fs.length; k++) count(node, fs[k]!, 'buffer');
       if (entry.constOperandsLearnable) {
-        node.inputs.forEach((v, i) => {
+        const ins = node.inputs;
+        for (let i = 0; i < ins.length; i++) {
+          const v = ins[i];
           const t = v ? traceWeight(v)?.tensor : undefined;
           if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(node, i, 'bias');
-        });
+        }
       }
     }
 
@@ -1160,4 +1176,13 @@ class LayerCost implements CostContext {
     const v = this.node.inputs[i];
     return v != null && this.isConst(v);
   }
+}
+
+/** The nodes of `g` in order, by a cursor walk (Graph.nodes spreads its iterator: a result object per node). */
+function nodeArray(g: Graph): Node[] {
+  const out = new Array<Node>(g.nodeCount);
+  let i = 0;
+  for (let n = g.firstNode; n !== null; n = n.next) out[i++] = n;
+  out.length = i;
+  return out;
 }

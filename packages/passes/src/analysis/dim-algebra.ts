@@ -133,8 +133,10 @@ export class DimAlgebra {
     // Numbers first (exact integer products while safe), then the symbols, then one scaling.
     let constant = 1;
     let acc: Dim = 1;
-    for (const d of dims) if (d === 0) return 0;
-    for (const d of dims) {
+    // Indexed loops: called for every layer, and array iterators allocate until optimised.
+    for (let i = 0; i < dims.length; i++) if (dims[i] === 0) return 0;
+    for (let i = 0; i < dims.length; i++) {
+      const d = dims[i]!;
       if (typeof d === 'number') {
         constant *= d;
         continue;

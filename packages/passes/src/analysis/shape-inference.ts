@@ -93,7 +93,61 @@ const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
 export function inferShapes(model: Model, options: InferShapesOptions = {}): ShapeInference {
   const engine = new Engine(model, options);
   engine.run();
-  return engine.result();
+  const r = engine.result();
+  ENGINES.set(r, engine);
+  return r;
+}
+
+/** The engine behind each result of `inferShapes` (what `updateInference` continues from). */
+const ENGINES = new WeakMap<ShapeInference, Engine>();
+/** Node visits one `updateInference` may spend propagating changed facts before giving up. */
+const UPDATE_BUDGET = 4096;
+
+/** An exact rewrite of one graph, as RewriteSession.apply made it (see `updateInference`). */
+export interface InferencePatch {
+  /** The graph the rewrite changed. */
+  readonly graph: Graph;
+  /** Nodes it inserted, in graph order. */
+  readonly added: readonly Node[];
+  /** (old value, value now read in its place). */
+  readonly replaced: ReadonlyArray<readonly [Value, Value]>;
+  /** Initializers it registered. */
+  readonly initializers: readonly Value[];
+}
+
+/**
+ * Brings `inference` (a result of `inferShapes`) up to date after an exact rewrite of the model,
+ * in place, instead of inferring the whole model again: the inserted nodes are inferred from
+ * their inputs' facts, and where a value now read in place of a replaced one has other facts than
+ * it, the readers are inferred again, and their readers while their facts change. The result is
+ * what `inferShapes` of the rewritten model gives for every live value (each node's facts are a
+ * function of its inputs' facts and its declared types, and every node whose inputs' facts
+ * changed is revisited), except its diagnostics, which still list those of removed nodes (see
+ * `diagnosticsExact`). Returns false — the inference is then stale and must be computed again —
+ * when the patch is outside what this covers: a subgraph or a model with local functions (their
+ * facts depend on the call site), a reader inside a subgraph, an input without facts, or more
+ * than UPDATE_BUDGET revisits.
+ */
+export function updateInference(inference: ShapeInference, patch: InferencePatch): boolean {
+  const engine = ENGINES.get(inference);
+  return engine !== undefined && engine.update(patch);
+}
+
+/** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
+export function sameFacts(inference: ShapeInference, a: Value, b: Value): boolean {
+  const engine = ENGINES.get(inference);
+  if (engine === undefined) return false;
+  const fa = engine.facts.get(a);
+  return fa !== undefined && factsEqual(fa, engine.facts.get(b));
+}
+
+/**
+ * False once `updateInference` changed `inference`: its diagnostics may then name removed nodes
+ * (facts and the rest stay exact). Callers that report diagnostics infer again.
+ */
+export function diagnosticsExact(inference: ShapeInference): boolean {
+  const engine = ENGINES.get(inference);
+  return engine === undefined || !engine.updated;
 }
 
 /** Writes inferred tensor types into `Value.type` of node outputs; returns how many changed. */
@@ -142,6 +196,8 @@ class Engine {
   readonly #calls: OnnxFunction[] = [];
   #functionWork = 0;
   #depthReported = false;
+  /** Whether `update` changed these facts since `run`. */
+  updated = false;
 
   constructor(
     readonly model: Model,
@@ -154,6 +210,76 @@ class Engine {
   run(): void {
     const pinned = this.#pinInputs();
     this.runGraph(this.model.graph, undefined, pinned);
+  }
+
+  /** See `updateInference`. */
+  update(p: InferencePatch): boolean {
+    const { graph, added } = p;
+    if (graph !== this.model.graph || this.model.functions.length > 0) return false;
+    this.updated = true;
+    const facts = this.facts;
+    // Indexed loops: this runs once per change, and array iterators allocate until optimised.
+    const inits = p.initializers;
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
+      const t = v.constValue;
+      if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
+    }
+    for (let i = 0; i < added.length; i++) if (!this.#visitIfReady(added[i]!, graph)) return false;
+    // Values whose facts may differ from those their readers were inferred with (usually none).
+    let changed: Value[] | undefined;
+    const replaced = p.replaced;
+    for (let i = 0; i < replaced.length; i++) {
+      const o = replaced[i]![0];
+      const v = replaced[i]![1];
+      // A graph output's declared type may just have been copied onto its new value.
+      const q = v.producer;
+      if (v.isGraphOutput && q !== null && !added.includes(q)) {
+        if (!this.#ready(q, graph)) return false;
+        changed = this.#revisit(q, changed);
+      }
+      if (!factsEqual(facts.get(o), facts.get(v))) (changed ??= []).push(v);
+    }
+    let budget = UPDATE_BUDGET;
+    while (changed !== undefined && changed.length > 0) {
+      const v = changed.pop()!;
+      for (const u of v.uses) {
+        if (--budget < 0 || !this.#ready(u.node, graph)) return false;
+        changed = this.#revisit(u.node, changed);
+      }
+    }
+    return true;
+  }
+
+  /** Whether `n` is a node of `graph` whose every input has facts (so visiting it is exact). */
+  #ready(n: Node, graph: Graph): boolean {
+    if (n.graph !== graph) return false;
+    const ins = n.inputs;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      if (v && !this.facts.has(v)) return false;
+    }
+    return true;
+  }
+
+  /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
+  #visitIfReady(n: Node, graph: Graph): boolean {
+    if (n.graph !== graph) return false;
+    const ins = inputFacts(this.facts, n);
+    const inputs = n.inputs;
+    for (let i = 0; i < ins.length; i++) if (ins[i] === undefined && inputs[i]) return false;
+    this.visit(n, ins);
+    return true;
+  }
+
+  /** Infers `n` again; adds its outputs whose facts changed to `changed`. */
+  #revisit(n: Node, changed: Value[] | undefined): Value[] | undefined {
+    const before = n.outputs.map((x) => this.facts.get(x));
+    this.visit(n);
+    n.outputs.forEach((x, i) => {
+      if (!factsEqual(before[i], this.facts.get(x))) (changed ??= []).push(x);
+    });
+    return changed;
   }
 
   result(): ShapeInference {
@@ -281,12 +407,14 @@ class Engine {
       else if (pin) this.facts.set(v, { elemType: decl?.elemType ?? DataType.UNDEFINED, shape: pin });
       else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
     });
-    for (const n of g) this.visit(n);
+    // A cursor walk (the analysis never mutates): Graph's iterator allocates a result per node.
+    for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
     return g.outputs.map((v) => this.facts.get(v));
   }
 
-  visit(node: Node): void {
-    const ctx = new Ctx(this, node);
+  /** `ins`: the facts of the node's inputs, when the caller has read them already. */
+  visit(node: Node, ins?: (Facts | undefined)[]): void {
+    const ctx = new Ctx(this, node, ins);
     const bad = attributeProblem(node);
     if (bad !== undefined) {
       // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
@@ -319,7 +447,8 @@ class Engine {
       this.diag('warning', 'unknown-op', `no shape rule for op '${opLabel(node)}' at node '${nodeLabel(node)}'${sub}; its outputs are unknown (or as declared) and analysis continues around it`, node);
     }
     this.#evaluate(node, ctx);
-    node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+    const outs = node.outputs;
+    for (let i = 0; i < outs.length; i++) this.facts.set(outs[i]!, this.#finish(node, outs[i]!, ctx.outs[i]));
   }
 
   /**
@@ -358,15 +487,16 @@ class Engine {
   #evaluate(node: Node, ctx: Ctx): void {
     if (!node.isOnnxDomain || lookup(SUPPORTED_KERNELS, node.opType) === undefined) return;
     // Most nodes read an activation: find out before allocating anything.
-    for (const v of node.inputs) if (v !== null && this.facts.get(v)?.value === undefined) return;
+    const n = node.inputs.length;
+    for (let i = 0; i < n; i++) if (node.inputs[i] !== null && ctx.facts(i)?.value === undefined) return;
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
-    for (const v of node.inputs) {
-      if (v === null) {
+    for (let i = 0; i < n; i++) {
+      if (node.inputs[i] === null) {
         inputs.push(null);
         continue;
       }
-      const t = this.facts.get(v)?.value;
+      const t = ctx.facts(i)?.value;
       if (!t) return;
       if (t.isLazy && node.opType !== 'Identity') return;
       inSize += t.size;
@@ -450,17 +580,45 @@ class Engine {
   }
 }
 
+/** The facts of each input of `n` (undefined for an omitted input or one without facts). */
+function inputFacts(facts: ReadonlyMap<Value, Facts>, n: Node): (Facts | undefined)[] {
+  const ins = n.inputs;
+  const out = new Array<Facts | undefined>(ins.length);
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    out[i] = v ? facts.get(v) : undefined;
+  }
+  return out;
+}
+
+/** Same facts: equal types and dims, the same constant tensor, equal partial content. */
+function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.elemType === b.elemType && a.value === b.value && dimsEqual(a.shape, b.shape) && dimsEqual(a.partial ?? null, b.partial ?? null) && (a.other === b.other || (a.other !== undefined && b.other !== undefined && typesEqual(a.other, b.other)));
+}
+
+function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The RuleContext of one node visit; collects output facts. */
 class Ctx implements RuleContext {
   readonly outs: (Facts | undefined)[];
   readonly opset: number;
   readonly alg: DimAlgebra;
   readonly inputCount: number;
+  #ins: (Facts | undefined)[] | undefined;
 
   constructor(
     readonly engine: Engine,
     readonly node: Node,
+    ins?: (Facts | undefined)[],
   ) {
+    this.#ins = ins;
     this.outs = new Array<Facts | undefined>(node.outputs.length);
     this.opset = engine.opset;
     this.alg = engine.alg;
@@ -471,8 +629,10 @@ class Ctx implements RuleContext {
     return this.node.inputs[i] != null;
   }
   facts(i: number): Facts | undefined {
-    const v = this.node.inputs[i];
-    return v ? this.engine.facts.get(v) : undefined;
+    // Read once per visit: rules ask for an input's type, shape and content separately, and the
+    // inputs' facts cannot change while their reader is visited.
+    const ins = (this.#ins ??= inputFacts(this.engine.facts, this.node));
+    return ins[i];
   }
   factsOf(v: Value): Facts | undefined {
     return this.engine.facts.get(v);

@@ -48,12 +48,29 @@ export function broadcastDim(c: RuleContext, dims: readonly Dim[]): Dim {
 
 /** numpy multidirectional broadcasting of shapes (null shape → unknown result rank). */
 export function broadcastShapesSymbolic(c: RuleContext, shapes: readonly (readonly Dim[] | null)[]): Dim[] | null {
+  if (shapes.length === 2) return broadcastTwo(c, shapes[0]!, shapes[1]!);
   if (shapes.some((s) => s === null)) return null;
   const ss = shapes as (readonly Dim[])[];
   const rank = ss.reduce((m, s) => Math.max(m, s.length), 0);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     out.push(broadcastDim(c, ss.map((s) => (i - (rank - s.length) >= 0 ? s[i - (rank - s.length)]! : 1))));
+  }
+  return out;
+}
+
+/** broadcastShapesSymbolic of two shapes (every binary op) without a dims array per axis. */
+function broadcastTwo(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[] | null): Dim[] | null {
+  if (a === null || b === null) return null;
+  const rank = Math.max(a.length, b.length);
+  const oa = rank - a.length;
+  const ob = rank - b.length;
+  const pair: Dim[] = [1, 1];
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    pair[0] = i >= oa ? a[i - oa]! : 1;
+    pair[1] = i >= ob ? b[i - ob]! : 1;
+    out.push(broadcastDim(c, pair));
   }
   return out;
 }

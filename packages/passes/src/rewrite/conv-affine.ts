@@ -212,7 +212,7 @@ function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
   const z = e.outputs[0]!;
   // Gemm without C ignores beta; with the new C it must be 1 (checked when C existed).
   const attributes = [...conv.attributes.values()].filter((a) => !(m.producer === 'Gemm' && a.name === 'beta'));
-  const fused = new Node(m.producer, [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes, outputs: [s.freshName(z.name || `${conv.name}_out`)] });
+  const fused = new Node(m.producer, [conv.inputs[0] ?? null, wIn, bIn], { name: conv.name, attributes, outputs: [s.replacementName(z, `${conv.name}_out`)] });
   return {
     rule: `${m.producer.toLowerCase()}+${op.toLowerCase()}`,
     remove: [conv, e],

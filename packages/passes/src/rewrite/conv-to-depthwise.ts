@@ -172,7 +172,7 @@ function regroup(s: RewriteSession, n: Node, w: Tensor, wv: Value, G: number): P
   const attrs = [...n.attributes.values()].filter((a) => a.name !== 'group');
   attrs.push(Attribute.int('group', G));
   const y = n.outputs[0]!;
-  const conv = new Node('Conv', trimInputs([n.inputs[0] ?? null, wNew, n.inputs[2] ?? null]), { name: n.name, attributes: attrs, outputs: [s.freshName(y.name || `${n.name}_out`)] });
+  const conv = new Node('Conv', trimInputs([n.inputs[0] ?? null, wNew, n.inputs[2] ?? null]), { name: n.name, attributes: attrs, outputs: [s.replacementName(y, `${n.name}_out`)] });
   return {
     rule: G === C && G === M ? 'dense-to-depthwise' : 'dense-to-grouped',
     remove: [n],

@@ -173,7 +173,7 @@ function decouple(s: RewriteSession, m: Match, { rank: R, maxError, requireSavin
   const point = new Node('Conv', trimInputs([depth.outputs[0]!, pwInit, n.inputs[2] ?? null]), {
     name: `${n.name}/pointwise`,
     attributes: [Attribute.ints('kernel_shape', kdims.map(() => 1))],
-    outputs: [s.freshName(y.name || `${n.name}_out`)],
+    outputs: [s.replacementName(y, `${n.name}_out`)],
   });
   return {
     rule: 'decouple',

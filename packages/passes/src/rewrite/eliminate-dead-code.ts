@@ -58,11 +58,21 @@ export const eliminateDeadCode = defineRulePass({
 });
 
 function isDead(n: Node): boolean {
-  for (const o of n.outputs) if (o.useCount > 0 || o.isGraphOutput) return false;
+  const outs = n.outputs;
+  for (let i = 0; i < outs.length; i++) if (outs[i]!.useCount > 0 || outs[i]!.isGraphOutput) return false;
   return true;
 }
 
 function sweepNodes(s: Session, g: Graph): void {
+  // Usually nothing is dead: find out in one forward scan before snapshotting the list backwards.
+  let any = false;
+  for (let n = g.firstNode; n !== null; n = n.next) {
+    if (isDead(n)) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return;
   for (const n of g.reversed()) {
     if (s.stopped) return;
     if (!isDead(n)) continue;
@@ -81,7 +91,14 @@ function sweepNodes(s: Session, g: Graph): void {
 function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boolean): void {
   const bound = new Set<string>();
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
-  for (const v of [...g.initializers.values()]) {
+  let unused = false;
+  for (const v of g.initializers.values()) {
+    if (v.useCount === 0 && !v.isGraphOutput) {
+      unused = true;
+      break;
+    }
+  }
+  for (const v of unused ? [...g.initializers.values()] : []) {
     if (s.stopped) return;
     if (v.useCount > 0 || v.isGraphOutput) continue;
     if (bound.has(v.name)) {

@@ -12,10 +12,14 @@
  *  3. Dtype, dims and every byte equal. Cost: initializers are grouped by dtype, dims and byte
  *     length first — no data is read for a tensor alone in its group; the others are grouped by
  *     a sample (three 1 KiB windows: start, middle, end — positional reads for lazy tensors, so
- *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes); only tensors whose samples
+ *     distinct weights of a 4 GiB model cost kilobytes, not gigabytes; for a tensor of at most
+ *     three windows already in memory, its first and last 16 bytes); only tensors whose samples
  *     agree are hashed in full; tensors with equal hashes are then compared byte for byte, so a
- *     hash collision can never merge different weights. Samples and hashes are kept per Tensor
- *     object in WeakMaps (tensors are immutable), so later sweeps and runs read nothing again.
+ *     hash collision can never merge different weights. Samples and hashes of lazy tensors and
+ *     of tensors above three windows are kept per Tensor object in WeakMaps (tensors are
+ *     immutable), so later sweeps and runs read nothing again; a small tensor already in memory
+ *     is cheaper to hash again than to look up (100,000-node models carry tens of thousands of
+ *     them). Hashes are numbers (53 bits), so grouping builds no strings.
  *  4. Initializers bound by training_info are kept.
  *  5. A tensor whose data cannot be read (lazy external data above the importer's
  *     `maxTensorBytes`, a file that went missing…) is left alone [unreadable-tensor].
@@ -52,8 +56,8 @@ function runGraph(s: Session, g: Graph): void {
     if (list) list.push(v);
     else byMeta.set(key, [v]);
   }
-  const unreadable = (v: Value, h: string | { readonly error: string }): h is { readonly error: string } => {
-    if (typeof h === 'string') return false;
+  const unreadable = (v: Value, h: Hash): h is { readonly error: string } => {
+    if (typeof h === 'number') return false;
     s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
     return true;
   };
@@ -67,15 +71,18 @@ function runGraph(s: Session, g: Graph): void {
   }
 }
 
+/** A content hash, or why the tensor could not be read. */
+type Hash = number | { readonly error: string };
+
 /** Splits `values` by key; values whose key is an error are reported by `bad` and dropped. */
-function groupBy(values: readonly Value[], key: (v: Value) => string | { readonly error: string }, bad: (v: Value, k: string | { readonly error: string }) => boolean): Value[][] {
-  const out = new Map<string, Value[]>();
+function groupBy(values: readonly Value[], key: (v: Value) => Hash, bad: (v: Value, k: Hash) => boolean): Value[][] {
+  const out = new Map<number, Value[]>();
   for (const v of values) {
     const k = key(v);
     if (bad(v, k)) continue;
-    const list = out.get(k as string);
+    const list = out.get(k as number);
     if (list) list.push(v);
-    else out.set(k as string, [v]);
+    else out.set(k as number, [v]);
   }
   return [...out.values()];
 }
@@ -109,9 +116,9 @@ function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
   }
 }
 
-/** Hash of a tensor's content, or why it could not be read; one entry per (immutable) Tensor. */
-const HASHES = new WeakMap<Tensor, string | { readonly error: string }>();
-const SAMPLES = new WeakMap<Tensor, string | { readonly error: string }>();
+/** Hash of a tensor's content (or why it could not be read), for lazy tensors and those above three windows. */
+const HASHES = new WeakMap<Tensor, Hash>();
+const SAMPLES = new WeakMap<Tensor, Hash>();
 
 /** Bytes per sampled window. */
 const WINDOW = 1024;
@@ -121,11 +128,12 @@ const WINDOW = 1024;
  * at most three windows long), read positionally for lazy tensors. Equal tensors have equal
  * samples; different weights almost never do. Strings: the full content hash.
  */
-export function sampleHash(t: Tensor): string | { readonly error: string } {
-  if (t.dtype === DataType.STRING || t.byteLength <= 3 * WINDOW) return contentHash(t);
+export function sampleHash(t: Tensor): Hash {
+  if (t.dtype === DataType.STRING) return contentHash(t);
+  if (t.byteLength <= 3 * WINDOW) return t.isLazy ? contentHash(t) : probeHash(t);
   const cached = SAMPLES.get(t);
   if (cached !== undefined) return cached;
-  let h: string | { error: string };
+  let h: Hash;
   try {
     const n = t.byteLength;
     const hasher = new Hasher();
@@ -138,15 +146,42 @@ export function sampleHash(t: Tensor): string | { readonly error: string } {
   return h;
 }
 
+/** Bytes a small in-memory tensor's probe reads at each end. */
+const PROBE = 16;
+
 /**
- * A 64-bit hash of the tensor's bytes (strings: of each byte string and its length), computed at
- * most once per Tensor object. Reading fails cleanly: the error is remembered too, so an
- * unreadable tensor is not retried every sweep.
+ * The sample of a small tensor already in memory: its length and its first and last PROBE bytes.
+ * Equal tensors have equal probes; distinct weights (tens of thousands of small ones in a big
+ * graph) almost never do, and only those that do are hashed in full.
  */
-export function contentHash(t: Tensor): string | { readonly error: string } {
-  const cached = HASHES.get(t);
+function probeHash(t: Tensor): Hash {
+  try {
+    const b = t.bytes();
+    const n = b.byteLength;
+    const h = new Hasher();
+    const head = Math.min(n, PROBE);
+    // Bytes past the end read as undefined, which the shifts turn into 0.
+    for (let i = 0; i < head; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    for (let i = Math.max(head, n - PROBE); i < n; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    h.word(n);
+    return h.digest();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * A 53-bit hash of the tensor's bytes (strings: of each byte string and its length), computed at
+ * most once per lazy or large Tensor object. Reading fails cleanly: the error is remembered too,
+ * so an unreadable tensor is not retried every sweep.
+ */
+export function contentHash(t: Tensor): Hash {
+  // A small tensor already in memory is cheaper to hash again than to look up; a lazy one is
+  // read (and a failure remembered) once.
+  const small = !t.isLazy && t.dtype !== DataType.STRING && t.byteLength <= 3 * WINDOW;
+  const cached = small ? undefined : HASHES.get(t);
   if (cached !== undefined) return cached;
-  let h: string | { error: string };
+  let h: Hash;
   try {
     const hasher = new Hasher();
     if (t.dtype === DataType.STRING) {
@@ -161,7 +196,7 @@ export function contentHash(t: Tensor): string | { readonly error: string } {
   } catch (e) {
     h = { error: e instanceof Error ? e.message : String(e) };
   }
-  HASHES.set(t, h);
+  if (!small) HASHES.set(t, h);
   return h;
 }
 
@@ -181,7 +216,10 @@ class Hasher {
   #n = 0;
 
   word(w: number): void {
-    this.#words(Uint32Array.of(w >>> 0));
+    // One word at the global index #n: the lane it belongs to, as #words would mix it.
+    if (this.#n & 1) this.#b = mix(this.#b, w | 0);
+    else this.#a = mix(this.#a, w | 0);
+    this.#n++;
   }
 
   bytes(b: Uint8Array): void {
@@ -218,12 +256,13 @@ class Hasher {
     this.#n += w.length;
   }
 
-  digest(): string {
+  /** 53 bits of the two mixed lanes: 32 of one, 21 of the other (an exact integer Map key). */
+  digest(): number {
     let a = this.#a ^ this.#n;
     let c = this.#b ^ Math.imul(this.#n, 0x27d4eb2f);
     a = (a + c) | 0;
     c = (c + a) | 0;
-    return `${fmix(a).toString(16).padStart(8, '0')}${fmix(c).toString(16).padStart(8, '0')}`;
+    return fmix(a) * 0x200000 + (fmix(c) >>> 11);
   }
 }
 

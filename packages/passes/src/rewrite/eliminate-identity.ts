@@ -98,13 +98,19 @@ const bypass = defineRule({
     if (input === undefined) return undefined;
     const out = n.outputs[0]!;
     return {
-      rule: n.opType.toLowerCase(),
+      rule: ruleName(n.opType),
       remove: [n],
       replace: [[out, input]],
       description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${input.name}'`,
     };
   },
 });
+
+/** The change-record rule name of each bypassed op (its lower-case name), made once. */
+const RULE_NAMES = new Map<string, string>(BYPASSED.map((op) => [op, op.toLowerCase()]));
+function ruleName(op: string): string {
+  return RULE_NAMES.get(op) ?? op.toLowerCase();
+}
 
 export const eliminateIdentity = defineRulePass({
   name: 'eliminate-identity',
@@ -370,10 +376,11 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
   if (n.inputs.length !== 2) return null;
   const [a, b] = n.inputs;
   if (!a || !b) return null;
-  const candidates: [Value, Value][] = [[a, b]];
-  if (unit.commutative) candidates.push([b, a]);
   let last: Verdict = null;
-  for (const [x, c] of candidates) {
+  // (x, constant) = (a, b), then (b, a) for a commutative op; no pair arrays per node.
+  for (let k = 0; k < (unit.commutative ? 2 : 1); k++) {
+    const x = k === 0 ? a : b;
+    const c = k === 0 ? b : a;
     const t = s.facts.constOf(c);
     if (!t) continue;
     if (!isUnit(t, unit.value)) continue;

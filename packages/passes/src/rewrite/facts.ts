@@ -6,10 +6,12 @@
  * initializers. Declared `value_info` of intermediate values is deliberately NOT trusted:
  * a stale value_info is exactly how onnxoptimizer's `eliminate_shape_op` / `eliminate_nop_*`
  * passes changed outputs (onnx/optimizer #262, #275, #279). Values a pass creates are noted in an
- * overlay with the type of the value they replace, so one inference serves a whole pass run.
+ * overlay with the type of the value they replace, so one inference serves a whole pass run; and
+ * each validated patch brings the inference itself up to date (`patched`: only the nodes it
+ * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
 import { type DataType, type Model, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
-import { inferShapes, type ShapeInference } from '../analysis/index.js';
+import { inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
 import { constantOf } from './util.js';
 
 export class Facts {
@@ -42,6 +44,36 @@ export class Facts {
       this.#inference = null;
     }
     return this.#inference;
+  }
+
+  /**
+   * Called when a new pass run starts reading these facts: the overlay of the previous run is
+   * dropped (the inference, kept up to date by `patched`, now knows those values itself), so a
+   * pass run sees what a fresh inference of the model would give.
+   */
+  beginRun(): void {
+    this.#overlay.clear();
+  }
+
+  /**
+   * Brings the inference up to date after a patch RewriteSession.apply made (see
+   * `updateInference`). False when it could not: these facts are stale and must be dropped.
+   * Facts whose inference is not computed yet stay valid (it will be computed on the model as it
+   * is then).
+   */
+  patched(patch: InferencePatch): boolean {
+    const inf = this.#inference;
+    if (inf === undefined) return true;
+    return inf !== null && updateInference(inf, patch);
+  }
+
+  /**
+   * True when the inference (kept up to date by `patched`) gives `b` the very facts of `a`: a
+   * note of `b` as `a`'s type would change nothing.
+   */
+  inferredAlike(a: Value, b: Value): boolean {
+    const inf = this.#inference;
+    return inf !== undefined && inf !== null && sameFacts(inf, a, b);
   }
 
   /** Records the type of a value a pass created (typically the type of the value it replaces). */

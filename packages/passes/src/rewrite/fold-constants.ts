@@ -136,7 +136,11 @@ interface FoldState {
 
 /** Folds `n` when it can; returns a promise only when the evaluator must be awaited. */
 function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefined, st: FoldState): Promise<void> | undefined {
-  if (!n.outputs.some((o) => o.useCount > 0 || o.isGraphOutput)) return;
+  // Runs for every node: indexed loops, no closure, nothing allocated for a node that stays.
+  const outs = n.outputs;
+  let used = false;
+  for (let i = 0; i < outs.length && !used; i++) used = outs[i]!.useCount > 0 || outs[i]!.isGraphOutput;
+  if (!used) return;
   if (n.opType === 'Constant' && n.isOnnxDomain) {
     const issue = attributeIssue(n);
     if (issue) return void s.decline(n, issue[0], issue[1]);
@@ -150,7 +154,7 @@ function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefi
     return;
   }
   if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return;
-  if (n.subgraphs().length > 0) return;
+  if (n.attributes.size > 0 && n.subgraphs().length > 0) return;
   if (n.opType === 'Shape' || n.opType === 'Size') {
     const x = n.inputs[0];
     if (!x) return;
@@ -169,17 +173,17 @@ function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefi
     return;
   }
   if (n.inputs.length === 0) return;
-  // Cheap structural test before any allocation: every present input is an initializer or a
-  // Constant's output (facts.constOf also knows folded values; it is asked below).
+  // Every present input must be constant (an initializer, a Constant's output, or a value
+  // inference computed): find out before allocating anything (most nodes read an activation).
+  const ins = n.inputs;
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    if (v !== null && v !== undefined && !s.facts.constOf(v)) return;
+  }
   const inputs: (Tensor | null)[] = [];
-  for (const v of n.inputs) {
-    if (v === null) {
-      inputs.push(null);
-      continue;
-    }
-    const t = s.facts.constOf(v);
-    if (!t) return;
-    inputs.push(t);
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    inputs.push(v ? s.facts.constOf(v)! : null);
   }
   const issue = attributeIssue(n);
   if (issue) return void s.decline(n, issue[0], issue[1]);

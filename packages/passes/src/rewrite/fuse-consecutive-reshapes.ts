@@ -87,7 +87,7 @@ function fuse(s: RewriteSession, r1: Node, r2: Node, fusedShape: readonly number
   const y2 = r2.outputs[0]!;
   const shapeInit = s.newInitializer(`${r2.name || 'reshape'}_shape`, int64Tensor(fusedShape));
   const attrs = az2 ? [Attribute.int('allowzero', 1)] : [];
-  const fused = new Node('Reshape', [x, shapeInit], { name: r2.name, attributes: attrs, outputs: [s.freshName(y2.name || `${r2.name}_out`)] });
+  const fused = new Node('Reshape', [x, shapeInit], { name: r2.name, attributes: attrs, outputs: [s.replacementName(y2, `${r2.name}_out`)] });
   const t1Dies = y1.useCount === 1 && !y1.isGraphOutput;
   return {
     remove: t1Dies ? [r1, r2] : [r2],

@@ -130,7 +130,7 @@ function fuse(s: RewriteSession, n1: Node, n2: Node, a1: readonly number[], a2: 
     inputs.push(v);
     inits.push(v);
   } else attrs.push(Attribute.ints('axes', fusedAxes));
-  const fused = new Node(n2.opType, inputs, { name: n2.name, attributes: attrs, outputs: [s.freshName(y2.name || `${n2.name}_out`)] });
+  const fused = new Node(n2.opType, inputs, { name: n2.name, attributes: attrs, outputs: [s.replacementName(y2, `${n2.name}_out`)] });
   return {
     rule: `${n1.opType.toLowerCase()}+${n2.opType.toLowerCase()}`,
     remove,

@@ -49,7 +49,7 @@ const transposePair = defineRule({
     if (q.every((v, i) => v === i)) {
       return { rule: 'transpose+transpose=identity', remove, replace: [[y2, x]], description: `${nodeLabel(t1)} and ${nodeLabel(t2)} cancel` };
     }
-    const fused = new Node('Transpose', [x], { name: t2.name, attributes: [Attribute.ints('perm', q)], outputs: [s.freshName(y2.name || `${t2.name}_out`)] });
+    const fused = new Node('Transpose', [x], { name: t2.name, attributes: [Attribute.ints('perm', q)], outputs: [s.replacementName(y2, `${t2.name}_out`)] });
     return {
       remove,
       replace: [[y2, fused.outputs[0]!]],

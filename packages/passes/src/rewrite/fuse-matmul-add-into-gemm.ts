@@ -107,7 +107,7 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const bv = mm.inputs[1]!;
   const cv = add.inputs[1 - side]!;
   const z = add.outputs[0]!;
-  const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.freshName(z.name || `${mm.name}_out`)] });
+  const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
   return {
     remove: [mm, add],
     replace: [[z, gemm.outputs[0]!]],

@@ -18,9 +18,10 @@
  * - A pass that changed nothing is not rerun until another pass changes the model.
  */
 import { verifyErrors, type Model } from '@onnxkit/graph';
-import type { ShapeInference } from '../analysis/index.js';
+import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
+import { PatchTracker } from './local-verify.js';
 import { RewriteSession } from './session.js';
 import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
@@ -45,7 +46,8 @@ export interface PipelineOptions {
   onPass?: (run: PassRun) => void;
   /**
    * Shape inference of the input model with the same `inputShapes` (e.g. the one a caller's
-   * analysis already computed): the first pass run reads its facts from it instead of inferring again.
+   * analysis already computed): the first pass run reads its facts from it instead of inferring
+   * again. Like the model, it is updated in place by the rewrites (it then describes the output).
    */
   inference?: ShapeInference;
 }
@@ -89,6 +91,12 @@ export interface PipelineReport {
   /** How many times verify() ran on the whole model. */
   verifications: number;
   /**
+   * How the output was checked: 'full' — verify() of the whole model; 'local' — every change
+   * since the last full verify was a validated patch, and the invariants held on everything the
+   * patches touched (local-verify.ts).
+   */
+  finalCheck: 'full' | 'local';
+  /**
    * Shape inference of the output model, when a pass run computed one after the last change (so a
    * caller analysing the result need not infer again). Not enumerable: it is not report data.
    */
@@ -122,9 +130,16 @@ export class PassManager {
       const d = verifyErrors(m);
       verifyMs += performance.now() - t;
       verifications++;
-      if (d.length === 0) deferred.length = 0;
+      if (d.length === 0) {
+        deferred.length = 0;
+        tracker.reset();
+      }
       return d;
     };
+    // What validated patches touched since the last full verify (the closing check's scope).
+    const tracker = new PatchTracker(model);
+    /** Whether the patch just reported (onPatch, then afterChange) added no node. */
+    let removalsOnly = false;
     // 'pass' mode: passes whose changes were all validated patches, not yet followed by a verify().
     const deferred: string[] = [];
     let verifications = 0;
@@ -162,12 +177,25 @@ export class PassManager {
           ...(opts.inputShapes ? { inputShapes: opts.inputShapes } : {}),
           mayChange: () => limit === undefined || totalChanges < limit,
           shared,
-          afterChange: (m: Model, record: ChangeRecord, validated?: boolean) => {
+          onPatch: (p) => {
+            tracker.record(p);
+            removalsOnly = p.added.length === 0;
+          },
+          afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
             totalChanges++;
-            if (validated !== true) unvalidatedInRun = true;
-            shared.facts = undefined;
-            shared.graphs = undefined;
-            shared.opIndex = undefined;
+            if (validated !== true) {
+              unvalidatedInRun = true;
+              tracker.uncovered();
+            }
+            if (factsKept !== true) shared.facts = undefined;
+            // A validated patch that only removed nodes leaves the graph list and the op-type
+            // index usable: removed nodes are skipped where they are met, and none is missing.
+            // (A pass that re-sorts a graph drops the index itself: RewriteSession.finish.)
+            if (validated !== true || !removalsOnly) {
+              shared.graphs = undefined;
+              shared.opIndex = undefined;
+            }
+            removalsOnly = false;
             if (verifyMode === 'change') {
               const diags = timedVerify(m);
               if (diags.length > 0) {
@@ -235,7 +263,13 @@ export class PassManager {
     }
 
     const suspects = [...deferred];
-    const finalDiags = timedVerify(model);
+    // The closing check: when every change since the last full verify was a validated patch of
+    // the main graph, re-check only what the patches touched (local-verify.ts); anything that
+    // check does not decide, or finds wrong, is verified in full (and reported as verify() says).
+    const t = performance.now();
+    const local = totalChanges > 0 && tracker.check();
+    verifyMs += performance.now() - t;
+    const finalDiags = local ? [] : timedVerify(model);
     if (finalDiags.length > 0) {
       const by = suspects.length > 0 ? ` (changed since the last check by ${suspects.join(', ')}; --verify-each change names the change)` : '';
       throw new PassError(`the pipeline produced an invalid model${by}: ${formatDiagnostics(finalDiags)}`, {
@@ -258,10 +292,15 @@ export class PassManager {
       timeMs: performance.now() - t0,
       verifyMs,
       verifications,
+      finalCheck: local ? 'local' : 'full',
     };
-    // shared.facts is emptied on every change, so facts still there were inferred on the output model.
+    // shared.facts is emptied on every change it was not brought up to date with, so facts still
+    // there describe the output model. An inference updated in place is handed on only while its
+    // diagnostics are exact too (none to be stale): callers report them.
     const finalInference = (shared.facts as Facts | undefined)?.inference;
-    if (finalInference) Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    if (finalInference && (diagnosticsExact(finalInference) || finalInference.diagnostics.length === 0)) {
+      Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
+    }
     return report;
   }
 }

@@ -90,7 +90,9 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     if (why) return why;
     const p = spec.rewrite(m, ctx);
     if (p === undefined || isDecline(p)) return p;
-    const r = ctx.session.apply(ctx.graph, { ...p, rule: p.rule ?? spec.name });
+    // The patch is the rule's fresh object: name it in place (no copy per change).
+    p.rule ??= spec.name;
+    const r = ctx.session.apply(ctx.graph, p as Rewrite);
     return r.ok ? undefined : [r.reason, r.detail];
   };
   return {
@@ -220,8 +222,8 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
 /**
  * The traversal every rule pass shares: the anchored nodes of each live graph, in graph order,
  * each offered to its rules. The op-type index (anchor key → nodes with their positions) is built
- * by one scan of a graph and shared by every following pass run until the next change (it lives
- * in the manager's `PassContext.shared`, emptied on each change), so a pass that finds nothing
+ * by one scan of a graph and shared by every following pass run until the next change that adds
+ * nodes or re-sorts the graph (it lives in the manager's `PassContext.shared`), so a pass that finds nothing
  * costs a lookup per anchored node, not a scan of the graph. Nodes a rule inserts are seen on the
  * pass's next run (the manager reruns a pass that changed something); nodes removed meanwhile are
  * skipped.
@@ -232,10 +234,14 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
-    for (const n of work) {
+    // Indexed loops: array iterators allocate a result per step until this is optimised.
+    for (let i = 0; i < work.length; i++) {
+      const n = work[i]!;
       if (s.stopped) return;
       if (n.graph !== g) continue;
-      for (const rule of byAnchor.get(anchorKey(n))!) {
+      const rules = byAnchor.get(anchorKey(n))!;
+      for (let r = 0; r < rules.length; r++) {
+        const rule = rules[r]!;
         if (n.graph !== g) break;
         const why = rule.visit(n, ctx);
         if (why) s.decline(n, why[0], why[1]);
@@ -260,7 +266,8 @@ function opIndex(s: RewriteSession<string>, g: Graph): OpIndex {
   if (hit) return hit;
   const index: OpIndex = new Map();
   let i = 0;
-  for (const n of g) {
+  // A cursor walk (nothing changes meanwhile): Graph's iterator allocates a result per node.
+  for (let n = g.firstNode; n !== null; n = n.next) {
     const k = anchorKey(n);
     let b = index.get(k);
     if (!b) index.set(k, (b = { nodes: [], pos: [] }));

@@ -44,6 +44,9 @@ export interface Rewrite {
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
 
 const RULE_KEY = 'onnxkit.rule';
+/** Option objects of the graph primitives apply calls once per change (made once). */
+const WITH_OUTPUTS = Object.freeze({ outputs: true });
+const SAFE = Object.freeze({ safe: true });
 const NONE: readonly never[] = Object.freeze([]);
 /** The shared empty name list of change records (frozen: records are read-only). */
 const NO_NAMES = Object.freeze([]) as readonly string[] as string[];
@@ -112,6 +115,7 @@ export class RewriteSession<R extends string = string> {
     // Facts inferred by an earlier pass run stay true while nothing has changed since.
     const shared = this.ctx.shared;
     const cached = shared?.facts as Facts | undefined;
+    cached?.beginRun();
     this.#facts = cached ?? new Facts(this.model, this.ctx.inputShapes);
     if (shared && !cached) shared.facts = this.#facts;
     return this.#facts;
@@ -148,6 +152,16 @@ export class RewriteSession<R extends string = string> {
     return name;
   }
 
+  /**
+   * The output name of a new value that replaces `old` in a patch: `old`'s own name, which `apply`
+   * gives a fresh replacement anyway (so a temporary fresh name, and the model-wide name index it
+   * needs, would be thrown away), or a fresh name from `base` when `old` is unnamed. Until the
+   * patch is applied the two values share the name; a declined patch inserts nothing.
+   */
+  replacementName(old: Value, base: string): string {
+    return old.name || this.freshName(base);
+  }
+
   /** A new initializer value (not yet registered; pass it in `Rewrite.initializers`). */
   newInitializer(base: string, tensor: Tensor): Value {
     const name = this.freshName(base);
@@ -175,32 +189,37 @@ export class RewriteSession<R extends string = string> {
     if (!this.mayChange()) return { ok: false, reason: 'stopped-after-n-changes', detail: 'change budget reached' };
 
     // Patches are small (a few nodes): membership is a scan of the patch's own arrays, so a
-    // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain).
+    // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain). Loops
+    // are indexed: this runs once per change, often before it is optimised, and an array
+    // iterator allocates a result per step until then.
     const added = rw.add ?? NONE;
     const inits = rw.initializers ?? NONE;
-    const isFresh = (v: Value): boolean => (v.producer !== null && added.includes(v.producer)) || inits.includes(v);
+    const remove = rw.remove;
+    const replace = rw.replace;
 
     let bytes = 0;
-    for (const v of inits) bytes += v.constValue?.byteLength ?? 0;
-    for (const n of rw.remove) bytes -= constantNodeBytes(n);
-    const anchor = rw.insertBefore ?? rw.remove[rw.remove.length - 1];
-    if (added.length > 0) {
-      if (anchor) for (const n of added) graph.insertBefore(anchor, n);
-      else for (const n of added) graph.append(n);
-      for (const n of added) n.metadataProps.set(RULE_KEY, rw.rule);
+    for (let i = 0; i < inits.length; i++) bytes += inits[i]!.constValue?.byteLength ?? 0;
+    for (let i = 0; i < remove.length; i++) bytes -= constantNodeBytes(remove[i]!);
+    const anchor = rw.insertBefore ?? remove[remove.length - 1];
+    for (let i = 0; i < added.length; i++) {
+      const n = added[i]!;
+      if (anchor) graph.insertBefore(anchor, n);
+      else graph.append(n);
+      n.metadataProps.set(RULE_KEY, rw.rule);
     }
 
     let renames: Map<Value, string> | undefined;
-    for (const [oldV, newV] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const oldV = replace[i]![0];
+      const newV = replace[i]![1];
       if (oldV.isGraphOutput) {
         (renames ??= new Map()).set(newV, oldV.name);
         if (!newV.type && oldV.type) newV.type = oldV.type;
-      } else if (oldV.name && isFresh(newV)) {
+      } else if (oldV.name && isFresh(newV, added, inits)) {
         // Fresh values inherit the replaced name so names stay stable across rewrites.
         (renames ??= new Map()).set(newV, oldV.name);
       }
-      if (this.#facts) this.#facts.note(newV, this.#facts.typeOf(oldV));
-      oldV.replaceAllUsesWith(newV, { outputs: true });
+      oldV.replaceAllUsesWith(newV, WITH_OUTPUTS);
       // A replacement made by a new node is placed before the anchor; a consumer of an old value
       // produced earlier than the anchor could now precede it — restore order once at the end.
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
@@ -208,17 +227,50 @@ export class RewriteSession<R extends string = string> {
 
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
     const inputsOfRemoved: Value[] = [];
-    for (const n of rw.remove) for (const v of n.inputs) if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
-    const removedNames = rw.remove.map(nodeLabel);
+    const removedNames = new Array<string>(remove.length);
+    for (let i = 0; i < remove.length; i++) {
+      const ins = remove[i]!.inputs;
+      for (let k = 0; k < ins.length; k++) {
+        const v = ins[k];
+        if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
+      }
+      removedNames[i] = nodeLabel(remove[i]!);
+    }
+    // What the patch touched, for the manager's closing check (local-verify.ts).
+    const onPatch = this.ctx.onPatch;
+    const rewired: Value[] = [];
+    const touchedValues: Value[] = [];
+    const left: string[] = [];
+    const introduced: string[] = [];
+    if (onPatch) {
+      for (let i = 0; i < replace.length; i++) rewired.push(replace[i]![1]);
+      for (let i = 0; i < remove.length; i++) {
+        const outs = remove[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left.push(outs[k]!.name);
+      }
+    }
     // Graph.remove releases the removed nodes' subgraph captures itself.
-    if (rw.remove.length > 0) graph.remove(rw.remove, { safe: true });
-    if (renames) for (const [v, name] of renames) if (!v.isInitializer && !inits.includes(v)) this.#rename(graph, v, name);
-    const cleaned = this.#dropOrphans(inputsOfRemoved);
+    if (remove.length > 0) graph.remove(remove, SAFE);
+    if (renames) {
+      for (const [v, name] of renames) {
+        if (v.isInitializer || inits.includes(v)) continue;
+        if (onPatch && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
+          // An existing value takes a graph output's name: its own name leaves.
+          if (v.name) left.push(v.name);
+          introduced.push(name);
+          touchedValues.push(v);
+        }
+        this.#rename(graph, v, name);
+      }
+    }
+    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
+    const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
     // initializer would cost a pass over the initializer map each time.)
-    for (const v of inits) {
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
       const adopt = renames?.get(v);
       const want = adopt ?? this.#preferred.get(v);
       if (want !== undefined && want !== v.name && (adopt !== undefined || (this.#names !== undefined && !this.#names.has(want)))) {
@@ -240,8 +292,36 @@ export class RewriteSession<R extends string = string> {
       ...(rw.details ? { details: rw.details } : {}),
     };
     this.nodesAdded += added.length;
-    this.nodesRemoved += rw.remove.length + cleaned.nodes.length;
-    this.#commit(record, true);
+    this.nodesRemoved += remove.length + cleaned.nodes.length;
+    if (onPatch) {
+      for (let i = 0; i < added.length; i++) {
+        const outs = added[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) introduced.push(outs[k]!.name);
+      }
+      for (let i = 0; i < inits.length; i++) introduced.push(inits[i]!.name);
+      // The removed nodes' inputs still read (or still outputs): their use lists changed.
+      for (let i = 0; i < touchedInputs.length; i++) {
+        const v = touchedInputs[i]!;
+        if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) touchedValues.push(v);
+      }
+      onPatch({ graph, added, rewired, values: touchedValues, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+    }
+    // The shape facts follow the patch (only the nodes it touched are inferred again); when they
+    // cannot, the manager drops them and the next reader infers the model again.
+    const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
+    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: replace, initializers: inits });
+    // For the rest of this run a new value has the type of the one it replaced (the overlay),
+    // unless the updated inference already says exactly that (the usual case: no note needed).
+    // The replaced value's own facts are unchanged by the patch (it is no longer read).
+    const own = this.#facts;
+    if (own) {
+      for (let i = 0; i < replace.length; i++) {
+        const oldV = replace[i]![0];
+        const newV = replace[i]![1];
+        if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
+      }
+    }
+    this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
 
@@ -276,6 +356,8 @@ export class RewriteSession<R extends string = string> {
   /** Finishes the run: restores topological order where needed and builds the PassResult. */
   finish(): PassResult {
     for (const g of this.#sortNeeded) g.sort();
+    // The op-type index records graph positions: a re-sorted graph needs a new one.
+    if (this.#sortNeeded.size > 0 && this.ctx.shared) this.ctx.shared.opIndex = undefined;
     // Without shape inference passes see fewer facts and decline more; say why in the report.
     if (this.#facts?.inferenceError) this.metrics['shapeInference'] = this.#facts.inferenceError;
     const timeMs = performance.now() - this.#t0;
@@ -294,42 +376,58 @@ export class RewriteSession<R extends string = string> {
   }
 
   /** `validated`: the change is a patch `apply` checked before making it (see PassContext.afterChange). */
-  #commit(record: ChangeRecord, validated: boolean): void {
+  #commit(record: ChangeRecord, validated: boolean, factsKept = false): void {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     this.log.push(record);
-    this.ctx.afterChange(this.model, record, validated);
+    this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
   #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
     const remove = rw.remove;
-    // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by sets.
+    const replace = rw.replace;
+    // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by
+    // sets. Indexed loops: this runs once per candidate, often before it is optimised.
     const removeSet = remove.length > 8 ? new Set(remove) : undefined;
     const isRemoved = (n: Node): boolean => (removeSet ? removeSet.has(n) : remove.includes(n));
-    for (const n of remove) {
+    for (let i = 0; i < remove.length; i++) {
+      const n = remove[i]!;
       if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
     }
-    for (const [o, v] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const o = replace[i]![0];
+      const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
       if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
       if (!o.producer || !isRemoved(o.producer)) {
         return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
       }
     }
-    const replacedSet = rw.replace.length > 8 ? new Set(rw.replace.map(([o]) => o)) : undefined;
-    const isReplaced = (o: Value): boolean => (replacedSet ? replacedSet.has(o) : rw.replace.some(([x]) => x === o));
-    for (const n of remove) {
-      for (const o of n.outputs) {
+    const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;
+    const isReplaced = (o: Value): boolean => {
+      if (replacedSet) return replacedSet.has(o);
+      for (let i = 0; i < replace.length; i++) if (replace[i]![0] === o) return true;
+      return false;
+    };
+    for (let i = 0; i < remove.length; i++) {
+      const n = remove[i]!;
+      const outs = n.outputs;
+      for (let k = 0; k < outs.length; k++) {
+        const o = outs[k]!;
         if (isReplaced(o)) continue;
         if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
-        for (const u of o.uses) {
+        const uses = o.uses;
+        for (let j = 0; j < uses.length; j++) {
+          const u = uses[j]!;
           if (!isRemoved(u.node)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
         }
       }
     }
     const added = rw.add ?? NONE;
     let takenOutputs: Value[] | undefined;
-    for (const [o, v] of rw.replace) {
+    for (let i = 0; i < replace.length; i++) {
+      const o = replace[i]![0];
+      const v = replace[i]![1];
       if (!o.isGraphOutput) continue;
       // A fresh value (an output of a new node) may take the graph output's name.
       if (v.producer !== null && added.includes(v.producer)) continue;
@@ -358,10 +456,14 @@ export class RewriteSession<R extends string = string> {
     }
   }
 
-  /** Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed). */
-  #dropOrphans(work: Value[]): { nodes: string[]; bytes: number } {
+  /**
+   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed);
+   * the names that leave the graph are added to `left` when given.
+   */
+  #dropOrphans(work: Value[], left?: string[]): { nodes: string[]; bytes: number; initializers: number } {
     let nodes: string[] = NO_NAMES;
     let bytes = 0;
+    let initializers = 0;
     while (work.length > 0) {
       const v = work.pop()!;
       if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
@@ -371,6 +473,8 @@ export class RewriteSession<R extends string = string> {
           bytes += v.constValue?.byteLength ?? 0;
           g.removeInitializer(v.name);
           this.#names?.delete(v.name);
+          left?.push(v.name);
+          initializers++;
         }
         continue;
       }
@@ -379,12 +483,20 @@ export class RewriteSession<R extends string = string> {
         if (nodes === NO_NAMES) nodes = [];
         nodes.push(nodeLabel(p));
         bytes += constantNodeBytes(p);
-        for (const o of p.outputs) this.#names?.delete(o.name);
+        for (const o of p.outputs) {
+          this.#names?.delete(o.name);
+          if (o.name) left?.push(o.name);
+        }
         p.graph.remove(p, { safe: true });
       }
     }
-    return { nodes, bytes };
+    return { nodes, bytes, initializers };
   }
+}
+
+/** Whether `v` is new in a patch: an output of one of its nodes, or one of its initializers. */
+function isFresh(v: Value, added: readonly Node[], inits: readonly Value[]): boolean {
+  return (v.producer !== null && added.includes(v.producer)) || inits.includes(v);
 }
 
 /** Total bytes of every initializer (and Constant-node tensor) in the model. */
@@ -428,7 +540,8 @@ function isTrainingBound(model: Model, g: Graph, v: Value): boolean {
 export function withSubgraphs(g: Graph): Graph[] {
   const out: Graph[] = [g];
   for (let i = 0; i < out.length; i++) {
-    for (const n of out[i]!) {
+    // A cursor walk: Graph's iterator allocates a result per node.
+    for (let n = out[i]!.firstNode; n !== null; n = n.next) {
       if (n.attributes.size === 0) continue;
       for (const a of n.attributes.values()) {
         if (a.isRef) continue;

@@ -7,6 +7,7 @@
  * checks it (DESIGN.md §3).
  */
 import type { Model, Node, Tensor, Value } from '@onnxkit/graph';
+import type { AppliedPatch } from './local-verify.js';
 
 /** One applied rewrite, as printed by `--explain`. */
 export interface ChangeRecord {
@@ -90,15 +91,24 @@ export interface PassContext {
    * Called after each applied change (the manager verifies the model here in 'change' mode).
    * `validated` is true for a patch RewriteSession.apply validated before making it; a change made
    * any other way (`mutate`, a hand-written pass) leaves it unset and is verified after its pass.
+   * `factsKept`: the shared shape facts were brought up to date with the change (see
+   * `Facts.patched`); otherwise the manager drops them.
    */
-  afterChange(model: Model, record: ChangeRecord, validated?: boolean): void;
+  afterChange(model: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean): void;
   /**
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
-   * and empties it on every change, so a pipeline infers shapes once per changed model, not once
-   * per pass.
+   * and empties it on every change — except the facts, which a validated patch updates in place
+   * (only the nodes it touched are inferred again), and the graph list and op-type index, which a
+   * validated patch that only removed nodes leaves usable — so a pipeline of exact rewrites
+   * infers shapes once, not once per pass or per changed model.
    */
   readonly shared?: SharedModelState;
+  /**
+   * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
+   * manager's closing check re-checks only that (see local-verify.ts).
+   */
+  readonly onPatch?: (patch: AppliedPatch) => void;
 }
 
 /** See `PassContext.shared`; opaque to passes (RewriteSession reads and fills it). */

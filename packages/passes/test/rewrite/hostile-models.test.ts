@@ -374,6 +374,19 @@ describe('eliminate-duplicate-initializers reads little and survives unreadable 
     return b.build();
   }
 
+  it('merges small in-memory tensors only when every byte agrees, not just their ends', async () => {
+    // Equal first and last 16 bytes (what the cheap sample of a small tensor reads), different middles.
+    const data = (mid: number) => Float32Array.from({ length: 32 }, (_, i) => (i >= 8 && i < 24 ? mid : i));
+    const b = new GraphBuilder({ opset: 17 });
+    let v = b.input('x', DataType.FLOAT, [32]);
+    for (const [name, mid] of [['p', 1], ['q', 2], ['r', 1]] as const) v = b.op('Add', [v, b.constant(name, Tensor.fromArray(DataType.FLOAT, [32], data(mid)))]);
+    b.output(v, 'y');
+    const m = b.build();
+    const r = await runPass('eliminate-duplicate-initializers', m);
+    expect(r.changes).toBe(1);
+    expect([...m.graph.initializers.keys()].sort()).toEqual(['p', 'q']);
+  });
+
   it('never reads a tensor alone in its dtype/dims/size group, and reads each candidate once however many runs', async () => {
     const reads = new Map<string, number>();
     const m = model(reads);

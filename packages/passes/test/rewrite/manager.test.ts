@@ -95,16 +95,23 @@ describe('PassManager', () => {
   });
 
   it("verify 'pass': passes whose changes are all validated patches share one whole-model check; a change made another way is checked after its pass", async () => {
-    // eliminate-identity changes only through RewriteSession.apply: input + output checks only.
+    // eliminate-identity changes only through RewriteSession.apply: the input is verified in
+    // full, the output by the closing check of what the patches touched (local-verify.ts).
     const r1 = await runPipeline(chain(), ['eliminate-identity']);
     expect(r1.totalChanges).toBe(3);
-    expect(r1.verifications).toBe(2);
-    // eliminate-dead-code removes a node through mutate: checked after its pass, then the output.
+    expect(r1.verifications).toBe(1);
+    expect(r1.finalCheck).toBe('local');
+    // eliminate-dead-code removes a node through mutate: checked in full after its pass; nothing
+    // changed after that check, so the closing check has nothing left to look at.
     const r2 = await runPipeline(chain(), ['eliminate-identity', 'eliminate-dead-code']);
-    expect(r2.verifications).toBe(3);
+    expect(r2.verifications).toBe(2);
     // 'change' mode still checks after every change.
     const r3 = await runPipeline(chain(), ['eliminate-identity'], { verify: 'change' });
-    expect(r3.verifications).toBe(1 + 3 + 1 + 1); // input, each change, after the pass, output
+    expect(r3.verifications).toBe(1 + 3 + 1); // input, each change, after the pass
+    // A pipeline that changes nothing is verified in full at both ends, as before.
+    const r4 = await runPipeline(chain(), ['fuse-consecutive-transposes']);
+    expect(r4.verifications).toBe(2);
+    expect(r4.finalCheck).toBe('full');
   });
 
   it("verify 'pass': a deferred check that fails names the patch-only pass that changed the model since the last one", async () => {

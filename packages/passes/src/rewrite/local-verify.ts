@@ -1,0 +1,225 @@
+/**
+ * Local verification of validated patches: the pipeline's closing check without re-reading the
+ * whole model (issue 15, "verify cost").
+ *
+ * The manager verifies the input in full (`verify()`), so every invariant of
+ * packages/graph/INVARIANTS.md holds before the first rewrite. A patch RewriteSession.apply made
+ * can only break them where it touched the model: its new nodes, the readers of the values it
+ * rewired, the values whose uses or definitions it changed (replacements, the removed nodes'
+ * inputs, new initializers, renamed values) and the names it introduced. When every change since
+ * the last full verify was such a patch of the main graph, the closing check re-checks exactly
+ * those, with the rules verify() applies to them:
+ *  - I1/I2 use and producer consistency of every touched node and value;
+ *  - I3 a touched node is in the main graph; I12 no use by a node that left it;
+ *  - I4 each input of a touched node is a graph input, an initializer, or the output of a live
+ *    node found before it (walking back at most WALK nodes; farther, or after a re-sort, is not
+ *    decided here);
+ *  - I5 every name a patch introduced is one that left the graph with that patch, each claimed
+ *    at most once (a fresh name from anywhere else is not decided here);
+ *  - I6 new initializers; I7 touched graph outputs; I8 omitted outputs; I10 the op's domain is
+ *    imported; I11 no reference attribute; a touched node with a subgraph is not decided here.
+ * Anything it does not decide, or any problem it finds, makes the manager run the full verify()
+ * (so the diagnostics and the errors are exactly verify()'s); a change it does not cover (a
+ * `mutate`, a subgraph's patch) makes the next check a full one. It relies on the pass contract
+ * that every mutation goes through the session (PassContext): as a tripwire for a pass that
+ * breaks it, the main graph's node and initializer counts must be what the reported patches
+ * account for. Untouched nodes keep their
+ * invariants: a patch does not change them, and Graph.sort() restores a topological order by
+ * construction (it throws on a cycle).
+ */
+import { AttributeType, isStaticShape, shapesEqual, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
+
+/** What one validated patch changed (RewriteSession.apply reports it). */
+export interface AppliedPatch {
+  readonly graph: Graph;
+  /** Nodes it inserted. */
+  readonly added: readonly Node[];
+  /** Values now read in place of replaced ones: their readers changed inputs. */
+  readonly rewired: readonly Value[];
+  /** Other values whose uses or definition it changed: the removed nodes' inputs still in use, renamed values. */
+  readonly values: readonly Value[];
+  /** Names that left the graph with the patch (removed nodes' outputs, dropped initializers, previous names of renamed values). */
+  readonly left: readonly string[];
+  /** Names it gave to values in the graph (new outputs, new initializers, renamed values). */
+  readonly introduced: readonly string[];
+  /** Initializers it registered (also among `values`). */
+  readonly initializers: readonly Value[];
+  /** Nodes it took out of the graph (matched nodes and orphaned Constant nodes). */
+  readonly nodesRemoved: number;
+  /** Initializers it registered minus those it dropped. */
+  readonly initializersDelta: number;
+}
+
+/** How far back the order check walks from a node to find the producer of an input. */
+const WALK = 64;
+
+export class PatchTracker {
+  readonly #model: Model;
+  #covered = true;
+  // Arrays, not sets: an entry met twice is checked twice (the checks are cheap and idempotent),
+  // which costs less than hashing every touched object.
+  #nodes: Node[] = [];
+  #rewired: Value[] = [];
+  #values: Value[] = [];
+  #initializers: Value[] = [];
+  /** The main graph's node and initializer counts the reported changes account for. */
+  #nodeCount: number;
+  #initializerCount: number;
+
+  constructor(model: Model) {
+    this.#model = model;
+    this.#nodeCount = model.graph.nodeCount;
+    this.#initializerCount = model.graph.initializers.size;
+  }
+
+  /** The model was just verified in full: nothing is pending. */
+  reset(): void {
+    this.#covered = true;
+    this.#clear();
+    this.#nodeCount = this.#model.graph.nodeCount;
+    this.#initializerCount = this.#model.graph.initializers.size;
+  }
+
+  /** A change the local check does not cover: the next check must be a full verify(). */
+  uncovered(): void {
+    this.#covered = false;
+    this.#clear();
+  }
+
+  #clear(): void {
+    this.#nodes = [];
+    this.#rewired = [];
+    this.#values = [];
+    this.#initializers = [];
+  }
+
+  record(p: AppliedPatch): void {
+    if (!this.#covered) return;
+    if (p.graph !== this.#model.graph) return this.uncovered();
+    // (Indexed loops: this runs once per change, and array iterators allocate until optimised.)
+    const intro = p.introduced;
+    if (intro.length > 0) {
+      const left = p.left.slice();
+      for (let k = 0; k < intro.length; k++) {
+        const i = left.indexOf(intro[k]!);
+        if (i < 0) return this.uncovered();
+        left.splice(i, 1);
+      }
+    }
+    pushAll(this.#nodes, p.added);
+    pushAll(this.#rewired, p.rewired);
+    pushAll(this.#values, p.values);
+    pushAll(this.#initializers, p.initializers);
+    this.#nodeCount += p.added.length - p.nodesRemoved;
+    this.#initializerCount += p.initializersDelta;
+  }
+
+  /**
+   * True when every invariant the recorded patches could break holds where they touched the
+   * model; false when the model must be verified in full (not decided here, or a problem).
+   */
+  check(): boolean {
+    if (!this.#covered) return false;
+    const g = this.#model.graph;
+    // A tripwire for a pass that changed the graph without reporting it (a broken pass
+    // contract): the counts must be what the reported patches account for.
+    if (g.nodeCount !== this.#nodeCount || g.initializers.size !== this.#initializerCount) return false;
+    // New initializers: registered under their own name, with a tensor that fits their type.
+    const inits = this.#initializers;
+    for (let i = 0; i < inits.length; i++) {
+      const v = inits[i]!;
+      if (g.initializers.get(v.name) !== v) continue; // dropped again by a later patch
+      const t = v.constValue;
+      if (t === null || v.producer !== null) return false;
+      const tt = v.tensorType;
+      if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
+    }
+    const values = this.#values;
+    for (let i = 0; i < values.length; i++) if (!valueOk(values[i]!, g)) return false;
+    const rewired = this.#rewired;
+    for (let i = 0; i < rewired.length; i++) {
+      const v = rewired[i]!;
+      if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
+    }
+    const nodes = this.#nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (n.graph === null) continue;
+      if (!this.#nodeOk(n, g)) return false;
+      const outs = n.outputs;
+      for (let k = 0; k < outs.length; k++) if (!this.#readersOk(outs[k]!, g)) return false;
+    }
+    return true;
+  }
+
+  #readersOk(v: Value, g: Graph): boolean {
+    const uses = v.uses;
+    for (let i = 0; i < uses.length; i++) if (!this.#nodeOk(uses[i]!.node, g)) return false;
+    return true;
+  }
+
+  #nodeOk(n: Node, g: Graph): boolean {
+    if (n.graph !== g) return false;
+    const inputs = n.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i];
+      if (v === null || v === undefined) continue;
+      if (!v.hasUse(n, i)) return false;
+      const p = v.producer;
+      if (p !== null) {
+        if (p.graph !== g || !before(p, n)) return false;
+      } else if (!(v._inputOf === g || v._initializerOf === g || g.sparseInitializers.get(v.name) === v)) {
+        return false;
+      }
+    }
+    const outputs = n.outputs;
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs[k]!;
+      if (o.producer !== n || o.index !== k) return false;
+      if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) return false;
+      if (!usesOk(o, g)) return false;
+    }
+    if (n.attributes.size > 0) {
+      for (const a of n.attributes.values()) {
+        if (a.isRef || a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) return false;
+      }
+    }
+    const d = n.domain === 'ai.onnx' ? '' : n.domain;
+    if (this.#model.opsetVersion(d) === undefined && !this.#model.functions.some((f) => f.domain === d)) return false;
+    return true;
+  }
+}
+
+/** Use consistency (I1, I12), initializer ownership and graph-output membership of a touched value. */
+function valueOk(v: Value, g: Graph): boolean {
+  if (!usesOk(v, g)) return false;
+  const init = v._initializerOf;
+  if (init !== null && init !== g) return false;
+  if (v.isGraphOutput) {
+    if (!v._outputOf.includes(g) || !g.outputs.includes(v)) return false;
+    const p = v.producer;
+    if (p !== null ? p.graph !== g : !(init === g || v._inputOf === g)) return false;
+  }
+  return true;
+}
+
+/** Each use of `v` is by a node of `g` that reads `v` at that input (I1, I12). */
+function usesOk(v: Value, g: Graph): boolean {
+  const uses = v.uses;
+  for (let i = 0; i < uses.length; i++) {
+    const u = uses[i]!;
+    if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+  }
+  return true;
+}
+
+function pushAll<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
+/** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */
+function before(p: Node, n: Node): boolean {
+  let cur = n.prev;
+  for (let k = 0; cur !== null && k < WALK; k++, cur = cur.prev) if (cur === p) return true;
+  return false;
+}

@@ -1,0 +1,101 @@
+/**
+ * The pipeline's closing check re-checks only what validated patches touched (local-verify.ts):
+ * it must still catch every broken patch — a node reading a value produced after it, a value of
+ * a removed node, a duplicate name — and a pass that changes the graph without reporting it.
+ */
+import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model } from '@onnxkit/graph';
+import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type Patch, type RuleContext } from '@onnxkit/passes';
+import { describe, expect, it } from 'vitest';
+
+/** x → Sigmoid → Relu → Tanh → out. */
+function small(): Model {
+  const b = new GraphBuilder({ name: 'small' });
+  const x = b.input('x', DataType.FLOAT, [2, 3]);
+  const s = b.op('Sigmoid', [x], {}, { name: 'sig', outputs: ['s'] });
+  const r = b.op('Relu', [s], {}, { name: 'relu', outputs: ['r'] });
+  const t = b.op('Tanh', [r], {}, { name: 'tanh', outputs: ['t'] });
+  b.output(t, 'out');
+  return b.build({ opsetImports: new Map([['', 17]]) });
+}
+
+/** A pass of one rule anchored on Sigmoid whose patch is `make(sigmoid)`. */
+function passOf(make: (n: Node, ctx: RuleContext<unknown>) => Patch) {
+  const rule = defineRule({ name: 'broken', anchor: 'Sigmoid', reasons: [] as const, match: (n) => n, rewrite: (n, ctx) => make(n, ctx) });
+  return defineRulePass({ name: 'broken-pass', description: 'test', exact: true, rules: [rule] });
+}
+
+async function expectCaught(m: Model, pass: ReturnType<typeof passOf>, code: string): Promise<void> {
+  const err = await new PassManager([pass]).run(m).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PassError);
+  expect((err as PassError).code).toBe('PASS_INVALID_RESULT');
+  expect((err as PassError).diagnostics?.map((d) => d.code)).toContain(code);
+}
+
+describe('closing check of validated patches', () => {
+  it('is local on a chain of exact rewrites, and the output verifies', async () => {
+    const b = new GraphBuilder({ name: 'chain' });
+    let x = b.input('x', DataType.FLOAT, [1, 4]);
+    const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
+    for (let i = 0; i < 10; i++) {
+      x = b.op('MatMul', [x, b.floats('w', [4, 4], Array.from({ length: 16 }, (_, k) => Math.sin(i * 16 + k)))]);
+      x = b.op('Add', [x, b.floats('b', [4], [i, i + 1, i + 2, i + 3])]);
+      x = b.op('Identity', [b.op('Relu', [x])]);
+      x = b.op('Mul', [x, one]);
+    }
+    b.output(x, 'y');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    const report = await runPipeline(m, 'default');
+    expect(report.totalChanges).toBe(30);
+    expect(report.finalCheck).toBe('local');
+    expect(report.verifications).toBe(1); // the input only
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('catches a new node that reads a value produced after it', async () => {
+    const m = small();
+    // Sigmoid's output becomes Neg(t): Relu reads Neg, which reads Tanh's output, produced later.
+    const pass = passOf((n, { graph }) => {
+      const t = [...graph].find((x) => x.opType === 'Tanh')!.outputs[0]!;
+      const neg = new Node('Neg', [t], { name: 'neg', outputs: [n.outputs[0]!.name] });
+      return { remove: [n], replace: [[n.outputs[0]!, neg.outputs[0]!]], add: [neg], description: 'reads a later value' };
+    });
+    await expectCaught(m, pass, 'I4-topological-order');
+  });
+
+  it('catches a replacement by the value of a node that is gone', async () => {
+    const m = small();
+    const g = m.graph;
+    // A stale value: the output of a Sigmoid that is no longer in the graph.
+    const ghost = new Node('Sigmoid', [g.inputs[0]!], { name: 'ghost', outputs: ['ghost_out'] });
+    g.insertBefore(g.nodes[0]!, ghost);
+    g.remove(ghost, { safe: true });
+    const pass = passOf((n) => ({ remove: [n], replace: [[n.outputs[0]!, ghost.outputs[0]!]], description: 'reads a removed value' }));
+    await expectCaught(m, pass, 'I4-topological-order');
+  });
+
+  it('catches a name defined twice', async () => {
+    const m = small();
+    // A new intermediate value takes the name of Relu's output, which stays in the graph (the
+    // replacement itself is renamed to the name it replaces, so it is the inner one).
+    const pass = passOf((n) => {
+      const neg = new Node('Neg', [n.inputs[0]!], { name: 'neg', outputs: ['r'] });
+      const abs = new Node('Abs', [neg.outputs[0]!], { name: 'abs', outputs: ['abs_out'] });
+      return { remove: [n], replace: [[n.outputs[0]!, abs.outputs[0]!]], add: [neg, abs], description: 'duplicate name' };
+    });
+    await expectCaught(m, pass, 'I5-unique-names');
+  });
+
+  it('catches a pass that changes the graph without reporting it', async () => {
+    const m = small();
+    // A valid patch, plus an unreported removal of Relu (Tanh is left reading a removed node).
+    const pass = passOf((n, { graph }) => {
+      const relu = [...graph].find((x) => x.opType === 'Relu')!;
+      graph.remove(relu);
+      return { remove: [n], replace: [[n.outputs[0]!, n.inputs[0]!]], description: 'bypass, and an unreported removal' };
+    });
+    await expectCaught(m, pass, 'I4-topological-order');
+  });
+});
