@@ -321,6 +321,8 @@ export class RewriteSession<R extends string = string> {
         if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
       }
     }
+    // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
+    if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
