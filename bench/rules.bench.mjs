@@ -12,7 +12,7 @@
 // `node --expose-gc bench/run.mjs rules`. `--root DIR` runs another built checkout's CLI / passes
 // (e.g. a build of main for a before/after comparison).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE, ROOT, fmtMs, row, section } from './lib.mjs';
@@ -50,6 +50,71 @@ async function writeChain(n, file) {
   const model = b.build();
   await save(model, file);
   return model.graph.nodeCount;
+}
+
+/**
+ * The issue's kind of file (issue 15 "1M nodes needs 2.7 GB", issue 13 item 6 "a 1M-node, 25 MB
+ * file"): the same MatMul → Add → Relu → Identity → Mul(·, 1) chain, but every MatMul reads ONE
+ * shared 16×16 weight and every Add ONE shared bias, so the file is small (≈ 69 B/node) and peak
+ * memory measures the IR and the pipeline, not the weights. `writeChain` (a distinct weight per
+ * MatMul, ≈ 290 B/node of raw weights) is the harder case; both are printed, labelled.
+ */
+async function writeSharedChain(n, file) {
+  const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+  const { save } = await import('@onnxkit/importer');
+  const b = new GraphBuilder({ name: `shared-chain-${n}` });
+  let x = b.input('x', DataType.FLOAT, [1, 16]);
+  const w = new Float32Array(256);
+  for (let k = 0; k < 256; k++) w[k] = Math.sin(k) * 0.1;
+  const bias = new Float32Array(16);
+  for (let k = 0; k < 16; k++) bias[k] = Math.cos(k) * 0.1;
+  const wv = b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w));
+  const bv = b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias));
+  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
+  for (let i = 0; i < Math.floor(n / 5); i++) {
+    x = b.op('MatMul', [x, wv]);
+    x = b.op('Add', [x, bv]);
+    x = b.op('Relu', [x]);
+    x = b.op('Identity', [x]);
+    x = b.op('Mul', [x, one]);
+  }
+  b.output(x, 'y');
+  const model = b.build();
+  await save(model, file);
+  return model.graph.nodeCount;
+}
+
+/**
+ * Peak RSS of `onnxkit optimize -q` (the default table, not printed) per node over the baseline
+ * (a 5-node chain), for the shared-weight chain (the issue's file) and the weighted chain, at `n`
+ * nodes. `node bench/rules.bench.mjs --memory 100000` (or 1000000: about 20 s per chain).
+ */
+async function memoryRows(n) {
+  const dir = join(CACHE, 'rules-bench');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'mem.opt.onnx');
+  const run = async (write, size, tag) => {
+    const file = join(dir, `mem-${tag}-${size}.onnx`);
+    const nodes = await write(size, file);
+    const bytes = statSync(file).size;
+    const r = timed(`"${CLI}" optimize -q "${file}" -o "${out}"`);
+    rmSync(file, { force: true });
+    rmSync(out, { force: true });
+    return { nodes, bytes, ...r };
+  };
+  for (const [label, write, tag] of [
+    ['shared-weight chain (the issue\'s kind of file)', writeSharedChain, 'shared'],
+    ['weighted chain (a distinct 16×16 weight + bias per block)', writeChain, 'weighted'],
+  ]) {
+    const b = await run(write, 5, tag);
+    const r = await run(write, n, tag);
+    const perNode = ((r.rssKiB - b.rssKiB) * 1024) / r.nodes;
+    row(
+      `peak RSS, onnxkit optimize -q, ${r.nodes.toLocaleString('en')}-node ${label}`,
+      `${(r.rssKiB / 1024).toFixed(0)} MiB`,
+      `file ${(r.bytes / 1e6).toFixed(1)} MB; baseline (5-node) ${(b.rssKiB / 1024).toFixed(0)} MiB; ${perNode.toFixed(0)} B/node over the baseline (target < 1024: ${perNode < 1024 ? 'met' : 'MISSED'}); CPU ${fmtMs(r.cpuMs)}`,
+    );
+  }
 }
 
 /** Times `onnxkit optimize` (default preset) on a chain of `n` nodes as a whole process, with its peak RSS. */
@@ -167,6 +232,9 @@ export default async function () {
     const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=12000', fileURLToPath(import.meta.url), '--pipeline', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 });
     console.log(out.trimEnd());
   }
+  for (const n of [100_000, 1_000_000]) {
+    console.log(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--memory', String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000 }).trimEnd());
+  }
   const r = await resnet();
   row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);
 }
@@ -181,6 +249,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     printSize(await measureWithRss(Number(process.argv[i + 1])), b);
   }
   else if (j > 0) await pipelineOnly(Number(process.argv[j + 1]));
+  else if (process.argv.includes('--memory')) await memoryRows(Number(process.argv[process.argv.indexOf('--memory') + 1]));
   else if (process.argv.includes('--resnet')) {
     const r = await resnet();
     row('zoo ResNet-50: default pipeline (median of 7)', fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}`);

@@ -1,5 +1,5 @@
 /** Analyses: shape and type inference, the op cost table, metrics, roofline, formatters. */
-export { inferShapes, applyInferredTypes, updateInference, diagnosticsExact, sameFacts, type InferShapesOptions, type InferencePatch, type ShapeInference } from './shape-inference.js';
+export { inferShapes, applyInferredTypes, updateInference, diagnosticsExact, forgetRemoved, sameFacts, type InferShapesOptions, type InferencePatch, type ShapeInference } from './shape-inference.js';
 export type { AnalysisDiagnostic, DiagnosticSeverity } from './inference-types.js';
 export { DimAlgebra, evaluateDimExpr, exprSymbols } from './dim-algebra.js';
 export { ShapeError, DeviceProfileError, AnalysisError } from './errors.js';

@@ -133,6 +133,24 @@ export function updateInference(inference: ShapeInference, patch: InferencePatch
   return engine !== undefined && engine.update(patch);
 }
 
+/**
+ * Forgets the facts of the outputs of `removed` (nodes a rewrite took out of the model), so an
+ * inference kept up to date through a pipeline does not keep every removed node reachable (each
+ * Value knows its producer) until the pipeline ends: 60,000 removed nodes on a 100k-node chain.
+ * Call it once nothing reads those values' facts any more (RewriteSession.apply, after its notes).
+ */
+export function forgetRemoved(inference: ShapeInference, removed: readonly Node[]): void {
+  const engine = ENGINES.get(inference);
+  if (engine === undefined) return;
+  const facts = engine.facts;
+  for (let i = 0; i < removed.length; i++) {
+    const n = removed[i]!;
+    if (n.graph !== null) continue;
+    const outs = n.outputs;
+    for (let k = 0; k < outs.length; k++) facts.delete(outs[k]!);
+  }
+}
+
 /** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
 export function sameFacts(inference: ShapeInference, a: Value, b: Value): boolean {
   const engine = ENGINES.get(inference);

@@ -10,8 +10,8 @@
  * each validated patch brings the inference itself up to date (`patched`: only the nodes it
  * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
-import { type DataType, type Model, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
-import { inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
+import { type DataType, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
+import { forgetRemoved, inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
 import { constantOf } from './util.js';
 
 export class Facts {
@@ -65,6 +65,12 @@ export class Facts {
     const inf = this.#inference;
     if (inf === undefined) return true;
     return inf !== null && updateInference(inf, patch);
+  }
+
+  /** Drops what the inference knows about the outputs of nodes a patch removed (see `forgetRemoved`). */
+  released(removed: readonly Node[]): void {
+    const inf = this.#inference;
+    if (inf) forgetRemoved(inf, removed);
   }
 
   /**

@@ -134,11 +134,23 @@ export class PatchTracker {
       const tt = v.tensorType;
       if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
     }
+    // A value is checked once however many patches touched it: a weight shared by every block of
+    // a chain is touched by each of 20,000 patches and has 20,000 uses (checked twice each, that
+    // was 4·10⁸ use visits on the 100k-node shared-weight chain).
+    const seen = new Set<Value>();
     const values = this.#values;
-    for (let i = 0; i < values.length; i++) if (!valueOk(values[i]!, g)) return false;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (!valueOk(v, g)) return false;
+    }
+    const seenRewired = new Set<Value>();
     const rewired = this.#rewired;
     for (let i = 0; i < rewired.length; i++) {
       const v = rewired[i]!;
+      if (seenRewired.has(v)) continue;
+      seenRewired.add(v);
       if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
     }
     const nodes = this.#nodes;

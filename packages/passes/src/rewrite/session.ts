@@ -321,6 +321,8 @@ export class RewriteSession<R extends string = string> {
         if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
       }
     }
+    // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
+    if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept);
     return { ok: true, record };
   }
@@ -379,6 +381,8 @@ export class RewriteSession<R extends string = string> {
   #commit(record: ChangeRecord, validated: boolean, factsKept = false): void {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
+    // Without a change log only the last record is kept (errors name it); the counts stay exact.
+    if (this.ctx.changeLog === false) this.log.length = 0;
     this.log.push(record);
     this.ctx.afterChange(this.model, record, validated, factsKept);
   }

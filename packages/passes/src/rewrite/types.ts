@@ -52,7 +52,10 @@ export interface PassResult {
   /** Declined candidates per reason code. */
   rejected: Record<string, number>;
   timeMs: number;
-  /** Every applied change, in order. */
+  /**
+   * Every applied change, in order (only the last one when the pipeline ran with
+   * `changeLog: false`; `changes` is the count either way).
+   */
   log: ChangeRecord[];
   /** Declined candidates (capped at `MAX_DECLINE_RECORDS`; `rejected` stays exact). */
   declined: DeclineRecord[];
@@ -85,6 +88,8 @@ export interface PassContext {
   readonly evaluator?: ConstantEvaluator;
   /** Fixed input shapes (`--input-shape`), forwarded to shape inference. */
   readonly inputShapes?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** False: keep only the last ChangeRecord in `PassResult.log` (PipelineOptions.changeLog). */
+  readonly changeLog?: boolean;
   /** Asked before each change; false means "stop changing" (stopAfterChanges reached). */
   mayChange(): boolean;
   /**

@@ -120,3 +120,23 @@ describe('shape facts kept up to date by validated patches', () => {
     expect(updateInference(inference, { graph: m.graph, added: [], replaced: [], initializers: [] })).toBe(true);
   });
 });
+
+describe('facts of removed nodes', () => {
+  it('an inference kept up to date through a pipeline forgets the outputs of the nodes it removed (they can be collected)', async () => {
+    const b = new GraphBuilder({ name: 'ids' });
+    const x = b.input('x', DataType.FLOAT, [2, 3]);
+    const r = b.op('Relu', [x], {}, { name: 'r' });
+    const i = b.op('Identity', [r], {}, { name: 'i' });
+    b.output(b.op('Relu', [i], {}, { name: 'r2' }), 'y');
+    const m = b.build();
+    const removed = m.graph.nodes.find((n) => n.opType === 'Identity')!.outputs[0]!;
+    removed.type = null;
+    const inference = inferShapes(m);
+    expect(inference.shapeOf(removed)).toEqual([2, 3]);
+    await runPipeline(m, ['eliminate-identity'], { inference });
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Relu', 'Relu']);
+    // No facts left for it: the inference answers from the value's own (empty) declaration.
+    expect(inference.typeOf(removed)).toBeNull();
+    expectSameFacts(m, inference);
+  });
+});

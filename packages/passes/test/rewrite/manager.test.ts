@@ -64,6 +64,16 @@ describe('PassManager', () => {
     expect(verifyErrors(m)).toEqual([]);
   });
 
+  it('changeLog: false keeps only the last record per pass run; counts and the summary are unchanged', async () => {
+    const full = await runPipeline(chain(), ['eliminate-identity', 'eliminate-dead-code']);
+    const lean = await runPipeline(chain(), ['eliminate-identity', 'eliminate-dead-code'], { changeLog: false });
+    expect(lean.summary).toEqual(full.summary.map((s) => ({ ...s, timeMs: lean.summary.find((l) => l.pass === s.pass)!.timeMs })));
+    expect(lean.totalChanges).toBe(full.totalChanges);
+    expect(lean.runs.map((r) => r.result.changes)).toEqual(full.runs.map((r) => r.result.changes));
+    expect(full.runs[0]!.result.log).toHaveLength(3);
+    expect(lean.runs.map((r) => r.result.log)).toEqual(full.runs.map((r) => r.result.log.slice(-1)));
+  });
+
   it('bounds the number of sweeps', async () => {
     let calls = 0;
     const forever = definePass({
