@@ -374,10 +374,24 @@ export class Value {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const one = this.#small;
-      const small = isUseList(one) ? one : [one];
-      const at = small.findIndex((u) => u.node === node && u.index === index);
-      if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-      this.#small = small.length === 1 ? EMPTY_USES : small.filter((_, i) => i !== at);
+      if (!isUseList(one)) {
+        // The single-use case (most values): no array around it, no search.
+        if (one.node !== node || one.index !== index) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+        this.#small = EMPTY_USES;
+        return;
+      }
+      const n = one.length;
+      let at = 0;
+      while (at < n && (one[at]!.node !== node || one[at]!.index !== index)) at++;
+      if (at === n) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+      if (n === 1) {
+        this.#small = EMPTY_USES;
+        return;
+      }
+      // Copy on write, exactly sized (an array handed out by `uses` never changes under its reader).
+      const next = new Array<Use>(n - 1);
+      for (let i = 0, j = 0; i < n; i++) if (i !== at) next[j++] = one[i]!;
+      this.#small = next;
       return;
     }
     const use = indexedUse(x, node, index);
@@ -437,7 +451,13 @@ export class Value {
     if (this.isGraphOutput && !options.outputs) {
       throw new GraphError(`value '${this.name}' is a graph output; pass { outputs: true } to retarget it too`);
     }
-    for (const use of this.uses) use.node.setInput(use.index, other);
+    if (this.#x === null && !isUseList(this.#small)) {
+      // One use (most values): retarget it without building the `uses` array around it.
+      const use = this.#small;
+      use.node.setInput(use.index, other);
+    } else {
+      for (const use of this.uses) use.node.setInput(use.index, other);
+    }
     if (options.outputs) {
       for (const g of [...this._outputOf]) {
         g.outputs.forEach((v, i) => {
@@ -484,6 +504,52 @@ interface Box {
  * no one can be parked on a dead cell, so a relinked node may be its own cell again.
  */
 let liveIterators = 0;
+
+/**
+ * The node-list iterator (what a generator did, at a fraction of the cost per step: every pass
+ * walks the list). It counts as live from its first `next()` until it is exhausted or `return()`
+ * ends it (a `for…of` left by break or throw), as the generator's try/finally did.
+ */
+class NodeIterator implements IterableIterator<Node> {
+  /** The cell last yielded; the list's head is read at the first `next()`, as the generator did. */
+  #cell: Box | null = null;
+  /** 0 before the first `next()`, 1 while live, 2 when finished. */
+  #state = 0;
+  constructor(
+    private readonly graph: Graph,
+    private readonly headOf: (g: Graph) => Box | null,
+  ) {}
+  next(): IteratorResult<Node> {
+    let b: Box | null;
+    if (this.#state === 1) b = this.#cell!._cellNext;
+    else if (this.#state === 0) {
+      this.#state = 1;
+      liveIterators++;
+      b = this.headOf(this.graph);
+    } else return { value: undefined, done: true };
+    while (b !== null) {
+      const n = b._cellNode;
+      if (n._box === b) {
+        this.#cell = b;
+        return { value: n, done: false };
+      }
+      b = b._cellNext;
+    }
+    this.#cell = null;
+    this.#state = 2;
+    liveIterators--;
+    return { value: undefined, done: true };
+  }
+  return(): IteratorResult<Node> {
+    if (this.#state === 1) liveIterators--;
+    this.#state = 2;
+    this.#cell = null;
+    return { value: undefined, done: true };
+  }
+  [Symbol.iterator](): IterableIterator<Node> {
+    return this;
+  }
+}
 
 class Cell implements Box {
   _cellPrev: Box | null = null;
@@ -689,6 +755,10 @@ export class Node {
   setInputs(values: readonly (Value | null)[]): void {
     const old = this.#inputs;
     for (let i = 0; i < old.length; i++) old[i]?._removeUse(this, i);
+    if (values.length === 0) {
+      this.#inputs = NO_VALUES;
+      return;
+    }
     // An exactly sized copy (see the constructor).
     const next = values.length === 0 ? NO_VALUES : values.slice();
     this.#inputs = next;
@@ -1005,19 +1075,10 @@ export class Graph {
    * Iterates the nodes in list order. Safe under mutation: removed nodes are skipped, nodes
    * inserted after the current one are visited.
    */
-  *[Symbol.iterator](): IterableIterator<Node> {
-    liveIterators++;
-    try {
-      let b = this.#head;
-      while (b !== null) {
-        const n = b._cellNode;
-        if (n._box === b) yield n;
-        b = b._cellNext;
-      }
-    } finally {
-      liveIterators--;
-    }
+  [Symbol.iterator](): IterableIterator<Node> {
+    return new NodeIterator(this, Graph.#headOf);
   }
+  static readonly #headOf = (g: Graph): Box | null => g.#head;
   /** Iterates in reverse list order over a snapshot, skipping nodes removed meanwhile. */
   *reversed(): IterableIterator<Node> {
     const snapshot = this.nodes;
@@ -1094,13 +1155,21 @@ export class Graph {
    * outer values they listed as outputs are dropped from their output lists, so no value
    * outside keeps a use (or a graph-output mark) from a node that is gone.
    */
-  remove(nodes: Node | Iterable<Node>, options: { safe?: boolean } = {}): void {
+  remove(nodes: Node | Iterable<Node>, options?: { safe?: boolean }): void {
+    if (nodes instanceof Node && !options?.safe) {
+      // One node, unchecked (the rewrites' hot path): no list, no set.
+      if (nodes._graph !== this) throw new GraphError(`${nodes.describe()} is not in graph '${this.name}'`);
+      detachSubgraphs(nodes);
+      nodes.setInputs(NO_VALUES);
+      this.#unlink(nodes);
+      return;
+    }
     const list = nodes instanceof Node ? [nodes] : [...nodes];
-    const set = new Set(list);
     for (const n of list) {
       if (n._graph !== this) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
     }
-    if (options.safe) {
+    if (options?.safe) {
+      const set = new Set(list);
       for (const n of list) {
         for (const o of n.outputs) {
           if (o.isGraphOutput) throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is a graph output`);
@@ -1114,7 +1183,7 @@ export class Graph {
     }
     for (const n of list) {
       detachSubgraphs(n);
-      n.setInputs([]);
+      n.setInputs(NO_VALUES);
       this.#unlink(n);
     }
   }
