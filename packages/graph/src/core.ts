@@ -77,17 +77,23 @@ function indexedUse(x: ValueExtras, node: Node, index: number): Use | undefined 
   return (e as Use[]).find((u) => u.index === index);
 }
 
-/** Drops `use` from the large-mode index (it is there). */
-function unindexUse(x: ValueExtras, use: Use): void {
-  const index = x.useIndex!;
-  const e = index.get(use.node)!;
+/** Finds and drops the Use of (node, index) from the large-mode index (one lookup), or undefined. */
+function takeIndexedUse(x: ValueExtras, node: Node, index: number): Use | undefined {
+  const map = x.useIndex!;
+  const e = map.get(node);
+  if (e === undefined) return undefined;
   if (!Array.isArray(e)) {
-    index.delete(use.node);
-    return;
+    if ((e as Use).index !== index) return undefined;
+    map.delete(node);
+    return e as Use;
   }
   const list = e as Use[];
-  list.splice(list.indexOf(use), 1);
-  if (list.length === 1) index.set(use.node, list[0]!);
+  const at = list.findIndex((u) => u.index === index);
+  if (at < 0) return undefined;
+  const use = list[at]!;
+  list.splice(at, 1);
+  if (list.length === 1) map.set(node, list[0]!);
+  return use;
 }
 
 /**
@@ -394,9 +400,8 @@ export class Value {
       this.#small = next;
       return;
     }
-    const use = indexedUse(x, node, index);
+    const use = takeIndexedUse(x, node, index);
     if (use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    unindexUse(x, use);
     x.uses.delete(use);
     x.usesArray = null;
   }
@@ -879,6 +884,16 @@ export class Node {
     return out;
   }
 
+  /** @internal Whether a GRAPH/GRAPHS attribute holds subgraphs (`subgraphs()` without the array). */
+  _hasSubgraphs(): boolean {
+    if (this.#attributes === null) return false;
+    for (const a of this.#attributes._items) {
+      if (a.isRef) continue;
+      if (a.type === AttributeType.GRAPH || (a.type === AttributeType.GRAPHS && (a.value as Graph[]).length > 0)) return true;
+    }
+    return false;
+  }
+
   /** True for the default ONNX domain ('' or 'ai.onnx'). */
   get isOnnxDomain(): boolean {
     const x = this.#x;
@@ -1280,7 +1295,7 @@ function adoptSubgraphs(node: Node, attr: Attribute): void {
  * held through its subgraphs.
  */
 function detachSubgraphs(n: Node): void {
-  if (n.attributes.size === 0) return;
+  if (!n._hasSubgraphs()) return;
   for (const g of n.subgraphs()) {
     // Decided before the nodes go: a removed node's outputs no longer know their graph.
     const capturedOutputs: number[] = [];

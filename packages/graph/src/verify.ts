@@ -289,7 +289,16 @@ class Verifier {
   opsets(m: Model): void {
     const local = new Set(m.functions.map((f) => f.domain));
     const domains = new Set<string>();
-    for (const g of m.graphs()) for (const n of g) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
+    for (const g of m.graphs()) {
+      // Runs of nodes share a domain: add it to the set only when it changes.
+      let last: string | undefined;
+      for (const n of g) {
+        const d = n.domain;
+        if (d === last) continue;
+        last = d;
+        domains.add(d === 'ai.onnx' ? '' : d);
+      }
+    }
     for (const d of domains) {
       if (m.opsetVersion(d) === undefined && !local.has(d)) {
         this.report('error', 'I10-opset-imports', `nodes use domain '${d || 'ai.onnx'}' but the model imports no opset for it`);
