@@ -64,10 +64,10 @@ class Defs {
   /** Unnamed values defined so far (omitted outputs; seldom any). */
   readonly unnamed = new Set<Value>();
   /**
-   * Set when a definition's value has a producer other than this very slot (an input, initializer
-   * or sparse initializer with a producer, an output that does not point back): then a value may
-   * be defined twice, a read judged by `seen` may have been wrong, and the graph is checked again
-   * from `full()` alone.
+   * Set when a name is defined twice, or a definition's value has a producer other than this very
+   * slot (an input, initializer or sparse initializer with a producer, an output that does not
+   * point back): then a value may be defined twice, a read judged by `seen` may have been wrong,
+   * and the graph is checked again from `full()` alone, with the SSA check's own lookups.
    */
   dirty = false;
   #full: Map<Value, number> | undefined;
@@ -129,7 +129,7 @@ class Verifier {
     const scope = scopeOf(g);
     const defs = scope.defs;
     const seenNames = defs.seen;
-    /** Reads are judged by `defs.full()` alone (the second run of a dirty graph). */
+    /** Reads are judged by `defs.full()` alone and names checked one by one (the second run of a dirty graph). */
     const fast = !exact;
 
     /** `what`: the kind of definition, or the node whose output `v` is. */
@@ -138,14 +138,23 @@ class Verifier {
         defs.unnamed.add(v);
         return;
       }
-      const prev = seenNames.get(v.name);
-      if (prev !== undefined && prev !== v) {
-        // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
-        // different Value under the same name breaks SSA.
-        const kind = typeof what === 'string' ? what : `output of ${what.describe()}`;
-        this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${kind})`, { graph: g, value: v });
+      if (fast) {
+        // One hash operation: a name already in the table (seldom; never in a valid graph
+        // but for an input listed twice) sends the graph to the exact second run, which says
+        // whether it is the same value and reports it.
+        const size = seenNames.size;
+        seenNames.set(v.name, v);
+        if (seenNames.size === size) defs.dirty = true;
+      } else {
+        const prev = seenNames.get(v.name);
+        if (prev !== undefined && prev !== v) {
+          // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
+          // different Value under the same name breaks SSA.
+          const kind = typeof what === 'string' ? what : `output of ${what.describe()}`;
+          this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${kind})`, { graph: g, value: v });
+        }
+        seenNames.set(v.name, v);
       }
-      seenNames.set(v.name, v);
       if (this.options.checkShadowing) {
         for (const s of outer) {
           if (s.defs.hasName(v.name)) {
@@ -225,8 +234,8 @@ class Verifier {
       this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
     }
     if (fast && defs.dirty) {
-      // A value may be defined twice here, so a read judged by the name table may have seen
-      // the first definition where the last one counts: check the graph again, exactly.
+      // A name or value may be defined twice here, so a read judged by the name table may have
+      // seen the first definition where the last one counts: check the graph again, exactly.
       this.out.length = start;
       this.graph(g, outer, inFunction, true);
     }
