@@ -1251,13 +1251,14 @@ export class Graph {
   *allNodes(): IterableIterator<Node> {
     for (const n of this) {
       yield n;
-      for (const g of n.subgraphs()) yield* g.allNodes();
+      if (n._hasSubgraphs()) for (const g of n.subgraphs()) yield* g.allNodes();
     }
   }
 
   /** Every graph nested in this one (excluding itself). */
   *subgraphs(): IterableIterator<Graph> {
     for (const n of this) {
+      if (!n._hasSubgraphs()) continue; // (no array per plain node)
       for (const g of n.subgraphs()) {
         yield g;
         yield* g.subgraphs();
@@ -1312,8 +1313,7 @@ function detachSubgraphs(n: Node): void {
 export function nodeDependencies(n: Node): Value[] {
   const deps: Value[] = [];
   for (const v of n.inputs) if (v) deps.push(v);
-  const subs = n.subgraphs();
-  if (subs.length > 0) for (const v of capturedValues(n)) deps.push(v);
+  if (n._hasSubgraphs()) for (const v of capturedValues(n)) deps.push(v);
   return deps;
 }
 
