@@ -1103,7 +1103,13 @@ export class Graph {
     }
   }
   get nodes(): Node[] {
-    return [...this];
+    // A direct walk of the list (what [...this] did, without an iterator result per node).
+    const out: Node[] = [];
+    for (let b = this.#head; b !== null; b = b._cellNext) {
+      const n = b._cellNode;
+      if (n._box === b) out.push(n);
+    }
+    return out;
   }
 
   append(...nodes: Node[]): void {
