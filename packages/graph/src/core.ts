@@ -463,7 +463,7 @@ export class Value {
     } else {
       for (const use of this.uses) use.node.setInput(use.index, other);
     }
-    if (options.outputs) {
+    if (options.outputs && this._outputOf.length > 0) {
       for (const g of [...this._outputOf]) {
         g.outputs.forEach((v, i) => {
           if (v === this) g.setOutput(i, other);
