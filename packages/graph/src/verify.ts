@@ -183,6 +183,8 @@ class Verifier {
     }
 
     let index = 0;
+    /** The node walked just before `n`: its outputs are defined at `index - 1`. */
+    let prev: Node | null = null;
     for (const n of g) {
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       const inputs = n.inputs;
@@ -192,8 +194,10 @@ class Verifier {
         if (!v.hasUse(n, i)) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
-        // Defined earlier in this graph (found under its own name): visible. Anything else
-        // (not defined yet, or from an enclosing scope) is looked up exactly.
+        // Defined earlier in this graph (an output of the node just before, the common case of
+        // a chain, or found under its own name): visible. Anything else (not defined yet, or
+        // from an enclosing scope) is looked up exactly.
+        if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
         if (fast && (v.name !== '' ? seenNames.get(v.name) === v : defs.unnamed.has(v))) continue;
         this.visible(v, g, scope, outer, index, n);
       }
@@ -224,6 +228,7 @@ class Verifier {
           }
         }
       }
+      prev = n;
       index++;
     }
     for (const v of g.inputs) this.uses(v, g);
