@@ -77,17 +77,23 @@ function indexedUse(x: ValueExtras, node: Node, index: number): Use | undefined 
   return (e as Use[]).find((u) => u.index === index);
 }
 
-/** Drops `use` from the large-mode index (it is there). */
-function unindexUse(x: ValueExtras, use: Use): void {
-  const index = x.useIndex!;
-  const e = index.get(use.node)!;
+/** Finds and drops the Use of (node, index) from the large-mode index (one lookup), or undefined. */
+function takeIndexedUse(x: ValueExtras, node: Node, index: number): Use | undefined {
+  const map = x.useIndex!;
+  const e = map.get(node);
+  if (e === undefined) return undefined;
   if (!Array.isArray(e)) {
-    index.delete(use.node);
-    return;
+    if ((e as Use).index !== index) return undefined;
+    map.delete(node);
+    return e as Use;
   }
   const list = e as Use[];
-  list.splice(list.indexOf(use), 1);
-  if (list.length === 1) index.set(use.node, list[0]!);
+  const at = list.findIndex((u) => u.index === index);
+  if (at < 0) return undefined;
+  const use = list[at]!;
+  list.splice(at, 1);
+  if (list.length === 1) map.set(node, list[0]!);
+  return use;
 }
 
 /**
@@ -374,15 +380,28 @@ export class Value {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const one = this.#small;
-      const small = isUseList(one) ? one : [one];
-      const at = small.findIndex((u) => u.node === node && u.index === index);
-      if (at < 0) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-      this.#small = small.length === 1 ? EMPTY_USES : small.filter((_, i) => i !== at);
+      if (!isUseList(one)) {
+        // The single-use case (most values): no array around it, no search.
+        if (one.node !== node || one.index !== index) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+        this.#small = EMPTY_USES;
+        return;
+      }
+      const n = one.length;
+      let at = 0;
+      while (at < n && (one[at]!.node !== node || one[at]!.index !== index)) at++;
+      if (at === n) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+      if (n === 1) {
+        this.#small = EMPTY_USES;
+        return;
+      }
+      // Copy on write, exactly sized (an array handed out by `uses` never changes under its reader).
+      const next = new Array<Use>(n - 1);
+      for (let i = 0, j = 0; i < n; i++) if (i !== at) next[j++] = one[i]!;
+      this.#small = next;
       return;
     }
-    const use = indexedUse(x, node, index);
+    const use = takeIndexedUse(x, node, index);
     if (use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    unindexUse(x, use);
     x.uses.delete(use);
     x.usesArray = null;
   }
@@ -437,8 +456,14 @@ export class Value {
     if (this.isGraphOutput && !options.outputs) {
       throw new GraphError(`value '${this.name}' is a graph output; pass { outputs: true } to retarget it too`);
     }
-    for (const use of this.uses) use.node.setInput(use.index, other);
-    if (options.outputs) {
+    if (this.#x === null && !isUseList(this.#small)) {
+      // One use (most values): retarget it without building the `uses` array around it.
+      const use = this.#small;
+      use.node.setInput(use.index, other);
+    } else {
+      for (const use of this.uses) use.node.setInput(use.index, other);
+    }
+    if (options.outputs && this._outputOf.length > 0) {
       for (const g of [...this._outputOf]) {
         g.outputs.forEach((v, i) => {
           if (v === this) g.setOutput(i, other);
@@ -484,6 +509,52 @@ interface Box {
  * no one can be parked on a dead cell, so a relinked node may be its own cell again.
  */
 let liveIterators = 0;
+
+/**
+ * The node-list iterator (what a generator did, at a fraction of the cost per step: every pass
+ * walks the list). It counts as live from its first `next()` until it is exhausted or `return()`
+ * ends it (a `for…of` left by break or throw), as the generator's try/finally did.
+ */
+class NodeIterator implements IterableIterator<Node> {
+  /** The cell last yielded; the list's head is read at the first `next()`, as the generator did. */
+  #cell: Box | null = null;
+  /** 0 before the first `next()`, 1 while live, 2 when finished. */
+  #state = 0;
+  constructor(
+    private readonly graph: Graph,
+    private readonly headOf: (g: Graph) => Box | null,
+  ) {}
+  next(): IteratorResult<Node> {
+    let b: Box | null;
+    if (this.#state === 1) b = this.#cell!._cellNext;
+    else if (this.#state === 0) {
+      this.#state = 1;
+      liveIterators++;
+      b = this.headOf(this.graph);
+    } else return { value: undefined, done: true };
+    while (b !== null) {
+      const n = b._cellNode;
+      if (n._box === b) {
+        this.#cell = b;
+        return { value: n, done: false };
+      }
+      b = b._cellNext;
+    }
+    this.#cell = null;
+    this.#state = 2;
+    liveIterators--;
+    return { value: undefined, done: true };
+  }
+  return(): IteratorResult<Node> {
+    if (this.#state === 1) liveIterators--;
+    this.#state = 2;
+    this.#cell = null;
+    return { value: undefined, done: true };
+  }
+  [Symbol.iterator](): IterableIterator<Node> {
+    return this;
+  }
+}
 
 class Cell implements Box {
   _cellPrev: Box | null = null;
@@ -689,6 +760,10 @@ export class Node {
   setInputs(values: readonly (Value | null)[]): void {
     const old = this.#inputs;
     for (let i = 0; i < old.length; i++) old[i]?._removeUse(this, i);
+    if (values.length === 0) {
+      this.#inputs = NO_VALUES;
+      return;
+    }
     // An exactly sized copy (see the constructor).
     const next = values.length === 0 ? NO_VALUES : values.slice();
     this.#inputs = next;
@@ -807,6 +882,16 @@ export class Node {
       else if (a.type === AttributeType.GRAPHS) for (const g of a.value as Graph[]) out.push(g);
     }
     return out;
+  }
+
+  /** @internal Whether a GRAPH/GRAPHS attribute holds subgraphs (`subgraphs()` without the array). */
+  _hasSubgraphs(): boolean {
+    if (this.#attributes === null) return false;
+    for (const a of this.#attributes._items) {
+      if (a.isRef) continue;
+      if (a.type === AttributeType.GRAPH || (a.type === AttributeType.GRAPHS && (a.value as Graph[]).length > 0)) return true;
+    }
+    return false;
   }
 
   /** True for the default ONNX domain ('' or 'ai.onnx'). */
@@ -1005,19 +1090,10 @@ export class Graph {
    * Iterates the nodes in list order. Safe under mutation: removed nodes are skipped, nodes
    * inserted after the current one are visited.
    */
-  *[Symbol.iterator](): IterableIterator<Node> {
-    liveIterators++;
-    try {
-      let b = this.#head;
-      while (b !== null) {
-        const n = b._cellNode;
-        if (n._box === b) yield n;
-        b = b._cellNext;
-      }
-    } finally {
-      liveIterators--;
-    }
+  [Symbol.iterator](): IterableIterator<Node> {
+    return new NodeIterator(this, Graph.#headOf);
   }
+  static readonly #headOf = (g: Graph): Box | null => g.#head;
   /** Iterates in reverse list order over a snapshot, skipping nodes removed meanwhile. */
   *reversed(): IterableIterator<Node> {
     const snapshot = this.nodes;
@@ -1027,7 +1103,13 @@ export class Graph {
     }
   }
   get nodes(): Node[] {
-    return [...this];
+    // A direct walk of the list (what [...this] did, without an iterator result per node).
+    const out: Node[] = [];
+    for (let b = this.#head; b !== null; b = b._cellNext) {
+      const n = b._cellNode;
+      if (n._box === b) out.push(n);
+    }
+    return out;
   }
 
   append(...nodes: Node[]): void {
@@ -1094,13 +1176,21 @@ export class Graph {
    * outer values they listed as outputs are dropped from their output lists, so no value
    * outside keeps a use (or a graph-output mark) from a node that is gone.
    */
-  remove(nodes: Node | Iterable<Node>, options: { safe?: boolean } = {}): void {
+  remove(nodes: Node | Iterable<Node>, options?: { safe?: boolean }): void {
+    if (nodes instanceof Node && !options?.safe) {
+      // One node, unchecked (the rewrites' hot path): no list, no set.
+      if (nodes._graph !== this) throw new GraphError(`${nodes.describe()} is not in graph '${this.name}'`);
+      detachSubgraphs(nodes);
+      nodes.setInputs(NO_VALUES);
+      this.#unlink(nodes);
+      return;
+    }
     const list = nodes instanceof Node ? [nodes] : [...nodes];
-    const set = new Set(list);
     for (const n of list) {
       if (n._graph !== this) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
     }
-    if (options.safe) {
+    if (options?.safe) {
+      const set = new Set(list);
       for (const n of list) {
         for (const o of n.outputs) {
           if (o.isGraphOutput) throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is a graph output`);
@@ -1114,7 +1204,7 @@ export class Graph {
     }
     for (const n of list) {
       detachSubgraphs(n);
-      n.setInputs([]);
+      n.setInputs(NO_VALUES);
       this.#unlink(n);
     }
   }
@@ -1167,13 +1257,14 @@ export class Graph {
   *allNodes(): IterableIterator<Node> {
     for (const n of this) {
       yield n;
-      for (const g of n.subgraphs()) yield* g.allNodes();
+      if (n._hasSubgraphs()) for (const g of n.subgraphs()) yield* g.allNodes();
     }
   }
 
   /** Every graph nested in this one (excluding itself). */
   *subgraphs(): IterableIterator<Graph> {
     for (const n of this) {
+      if (!n._hasSubgraphs()) continue; // (no array per plain node)
       for (const g of n.subgraphs()) {
         yield g;
         yield* g.subgraphs();
@@ -1211,7 +1302,7 @@ function adoptSubgraphs(node: Node, attr: Attribute): void {
  * held through its subgraphs.
  */
 function detachSubgraphs(n: Node): void {
-  if (n.attributes.size === 0) return;
+  if (!n._hasSubgraphs()) return;
   for (const g of n.subgraphs()) {
     // Decided before the nodes go: a removed node's outputs no longer know their graph.
     const capturedOutputs: number[] = [];
@@ -1228,8 +1319,7 @@ function detachSubgraphs(n: Node): void {
 export function nodeDependencies(n: Node): Value[] {
   const deps: Value[] = [];
   for (const v of n.inputs) if (v) deps.push(v);
-  const subs = n.subgraphs();
-  if (subs.length > 0) for (const v of capturedValues(n)) deps.push(v);
+  if (n._hasSubgraphs()) for (const v of capturedValues(n)) deps.push(v);
   return deps;
 }
 

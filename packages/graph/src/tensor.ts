@@ -126,7 +126,7 @@ export class Tensor {
 
   private constructor(dtype: DataType, dims: readonly number[], payload: Payload, init: TensorInit) {
     this.dtype = dtype;
-    this.dims = Object.freeze([...dims]);
+    this.dims = Object.freeze(dims.slice());
     this.name = init.name ?? '';
     const meta = init.metadataProps ?? EMPTY_MAP;
     this.#x =
@@ -134,7 +134,8 @@ export class Tensor {
         ? { docString: init.docString ?? '', metadataProps: meta, segment: init.segment, unknownFields: init.unknownFields }
         : null;
     let size = 1;
-    for (const d of dims) {
+    for (let i = 0; i < dims.length; i++) {
+      const d = dims[i]!;
       if (!Number.isSafeInteger(d) || d < 0) throw new GraphError(`tensor '${this.name}': invalid dimension ${d}`);
       size *= d;
     }

@@ -51,7 +51,10 @@ export function tensorType(elemType: DataType, shape: Shape | null): TensorType 
 }
 
 export function isStaticShape(shape: Shape | null | undefined): shape is readonly number[] {
-  return shape != null && shape.every((d) => typeof d === 'number');
+  if (shape == null) return false;
+  // A loop, not every(): shape inference and verify ask this for every value.
+  for (let i = 0; i < shape.length; i++) if (typeof shape[i] !== 'number') return false;
+  return true;
 }
 
 /** Element count of a fully static shape, else null. */

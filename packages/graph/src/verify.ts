@@ -34,7 +34,7 @@ export function verify(target: Model | Graph, options: VerifyOptions = {}): Diag
     for (const f of target.functions) v.graph(f.graph, [], true);
     for (const t of target.trainingInfo) {
       // Training graphs see the main graph's initializers (global mutable variables).
-      const outer = [scopeOf(target.graph, [])];
+      const outer = [scopeOf(target.graph)];
       if (t.initialization) v.graph(t.initialization, outer);
       if (t.algorithm) v.graph(t.algorithm, outer);
     }
@@ -50,35 +50,63 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
   return verify(target, options).filter((d) => d.severity === 'error');
 }
 
+/**
+ * What a graph defines, seen from the checks. The graph's own reads are answered from the name
+ * table the SSA check builds anyway (`seen`, filled in walk order: a value found there under its
+ * own name is defined before the read), so a valid graph costs one name lookup per read. Every
+ * other question (a name not defined yet, a read from a subgraph, shadowing) goes to `full()`:
+ * every value of the graph and its definition position (-1 = before all nodes, the last
+ * definition winning), built once on first use.
+ */
+class Defs {
+  /** Named values defined so far in walk order, by name (the last one defined under a name). */
+  readonly seen = new Map<string, Value>();
+  /** Unnamed values defined so far (omitted outputs; seldom any). */
+  readonly unnamed = new Set<Value>();
+  /**
+   * Set when a name is defined twice, or a definition's value has a producer other than this very
+   * slot (an input, initializer or sparse initializer with a producer, an output that does not
+   * point back): then a value may be defined twice, a read judged by `seen` may have been wrong,
+   * and the graph is checked again from `full()` alone, with the SSA check's own lookups.
+   */
+  dirty = false;
+  #full: Map<Value, number> | undefined;
+  #names: Set<string> | undefined;
+  constructor(readonly graph: Graph) {}
+
+  full(): Map<Value, number> {
+    if (this.#full !== undefined) return this.#full;
+    const g = this.graph;
+    const defined = new Map<Value, number>();
+    for (const v of g.inputs) defined.set(v, -1);
+    for (const v of g.initializers.values()) defined.set(v, -1);
+    for (const v of g.sparseInitializers.values()) defined.set(v, -1);
+    let i = 0;
+    for (const n of g) {
+      for (const o of n.outputs) defined.set(o, i);
+      i++;
+    }
+    return (this.#full = defined);
+  }
+
+  /** Whether a value of this graph has `name` (only the shadowing check asks). */
+  hasName(name: string): boolean {
+    if (this.#names === undefined) {
+      this.#names = new Set<string>();
+      for (const v of this.full().keys()) if (v.name) this.#names.add(v.name);
+    }
+    return this.#names.has(name);
+  }
+}
+
 interface Scope {
-  readonly graph: Graph;
-  /** Values defined in this graph, and their definition position (-1 = before all nodes). */
-  readonly defined: Map<Value, number>;
-  /** Whether a value of this graph has `name` (built on first use: only the shadowing check asks). */
-  hasName(name: string): boolean;
+  readonly defs: Defs;
   /** Seen from a subgraph: only values defined before this position are visible. */
   readonly limit: number;
 }
 
-function scopeOf(g: Graph, _outer: Scope[]): Scope {
-  const defined = new Map<Value, number>();
-  for (const v of g.inputs) defined.set(v, -1);
-  for (const v of g.initializers.values()) defined.set(v, -1);
-  for (const v of g.sparseInitializers.values()) defined.set(v, -1);
-  let i = 0;
-  for (const n of g) {
-    for (const o of n.outputs) defined.set(o, i);
-    i++;
-  }
-  let names: Set<string> | undefined;
-  const hasName = (name: string): boolean => {
-    if (names === undefined) {
-      names = new Set<string>();
-      for (const v of defined.keys()) if (v.name) names.add(v.name);
-    }
-    return names.has(name);
-  };
-  return { graph: g, defined, hasName, limit: Infinity };
+function scopeOf(g: Graph): Scope {
+  return { defs: new Defs(g), limit: Infinity };
 }
 
 class Verifier {
@@ -96,25 +124,41 @@ class Verifier {
     this.out.push(d);
   }
 
-  graph(g: Graph, outer: Scope[], inFunction = false): void {
-    const scope = scopeOf(g, outer);
-    const seenNames = new Map<string, Value>();
+  graph(g: Graph, outer: Scope[], inFunction = false, exact = false): void {
+    const start = this.out.length;
+    const scope = scopeOf(g);
+    const defs = scope.defs;
+    const seenNames = defs.seen;
+    /** Reads are judged by `defs.full()` alone and names checked one by one (the second run of a dirty graph). */
+    const fast = !exact;
 
     /** `what`: the kind of definition, or the node whose output `v` is. */
     const define = (v: Value, what: string | Node): void => {
-      if (v.name === '') return;
-      const prev = seenNames.get(v.name);
-      if (prev !== undefined && prev !== v) {
-        // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
-        // different Value under the same name breaks SSA.
-        const kind = typeof what === 'string' ? what : `output of ${what.describe()}`;
-        this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${kind})`, { graph: g, value: v });
+      if (v.name === '') {
+        defs.unnamed.add(v);
+        return;
       }
-      seenNames.set(v.name, v);
+      if (fast) {
+        // One hash operation: a name already in the table (seldom; never in a valid graph
+        // but for an input listed twice) sends the graph to the exact second run, which says
+        // whether it is the same value and reports it.
+        const size = seenNames.size;
+        seenNames.set(v.name, v);
+        if (seenNames.size === size) defs.dirty = true;
+      } else {
+        const prev = seenNames.get(v.name);
+        if (prev !== undefined && prev !== v) {
+          // A graph input that is also an initializer (IR < 4 style) is the same Value; only a
+          // different Value under the same name breaks SSA.
+          const kind = typeof what === 'string' ? what : `output of ${what.describe()}`;
+          this.report('error', 'I5-unique-names', `name '${v.name}' is defined twice in graph '${g.name}' (${kind})`, { graph: g, value: v });
+        }
+        seenNames.set(v.name, v);
+      }
       if (this.options.checkShadowing) {
         for (const s of outer) {
-          if (s.hasName(v.name)) {
-            this.report('warning', 'I5-unique-names', `'${v.name}' in graph '${g.name}' shadows a name of graph '${s.graph.name}'`, { graph: g, value: v });
+          if (s.defs.hasName(v.name)) {
+            this.report('warning', 'I5-unique-names', `'${v.name}' in graph '${g.name}' shadows a name of graph '${s.defs.graph.name}'`, { graph: g, value: v });
           }
         }
       }
@@ -123,19 +167,24 @@ class Verifier {
     for (const v of g.inputs) {
       if (v.producer !== null) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' has a producer`, { graph: g, value: v });
       if (v._inputOf !== g) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
+      if (v.producer !== null) defs.dirty = true;
       define(v, 'graph input');
     }
     for (const [name, v] of g.initializers) {
+      if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'initializer');
       this.initializer(g, name, v);
     }
     for (const [name, v] of g.sparseInitializers) {
+      if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'sparse initializer');
       if (v.name !== name) this.report('error', 'I6-initializers', `sparse initializer key '${name}' differs from its value name '${v.name}'`, { graph: g, value: v });
       if (v.sparseValue === null) this.report('error', 'I6-initializers', `sparse initializer '${name}' has no sparse value`, { graph: g, value: v });
     }
 
     let index = 0;
+    /** The node walked just before `n`: its outputs are defined at `index - 1`. */
+    let prev: Node | null = null;
     for (const n of g) {
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       const inputs = n.inputs;
@@ -145,12 +194,18 @@ class Verifier {
         if (!v.hasUse(n, i)) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
+        // Defined earlier in this graph (an output of the node just before, the common case of
+        // a chain, or found under its own name): visible. Anything else (not defined yet, or
+        // from an enclosing scope) is looked up exactly.
+        if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
+        if (fast && (v.name !== '' ? seenNames.get(v.name) === v : defs.unnamed.has(v))) continue;
         this.visible(v, g, scope, outer, index, n);
       }
       const outputs = n.outputs;
       for (let k = 0; k < outputs.length; k++) {
         const o = outputs[k]!;
         if (o.producer !== n || o.index !== k) {
+          defs.dirty = true;
           this.report('error', 'I2-producer-consistency', `output ${k} ('${o.name}') of ${n.describe()} does not point back to it`, { graph: g, node: n, value: o });
         }
         if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) {
@@ -169,16 +224,25 @@ class Verifier {
           for (const sg of subs) {
             if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
             // O(1): the subgraph sees this graph's values defined before the owning node.
-            this.graph(sg, [{ ...scope, limit: index }, ...outer], inFunction);
+            this.graph(sg, [{ defs, limit: index }, ...outer], inFunction);
           }
         }
       }
+      prev = n;
       index++;
     }
-    for (const v of [...g.inputs, ...g.initializers.values()]) this.uses(v, g);
+    for (const v of g.inputs) this.uses(v, g);
+    for (const v of g.initializers.values()) this.uses(v, g);
     for (const v of g.outputs) {
       if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
+      if (fast && (v.name !== '' ? seenNames.get(v.name) === v : defs.unnamed.has(v))) continue;
       this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
+    }
+    if (fast && defs.dirty) {
+      // A name or value may be defined twice here, so a read judged by the name table may have
+      // seen the first definition where the last one counts: check the graph again, exactly.
+      this.out.length = start;
+      this.graph(g, outer, inFunction, true);
     }
   }
 
@@ -218,18 +282,19 @@ class Verifier {
   }
 
   private visible(v: Value, g: Graph, scope: Scope, outer: Scope[], at: number, n: Node | null): void {
-    const pos = scope.defined.get(v);
-    const who = n ? n.describe() : `graph '${g.name}' output`;
+    const pos = scope.defs.full().get(v);
     if (pos !== undefined) {
       if (pos >= at) {
+        const who = n ? n.describe() : `graph '${g.name}' output`;
         this.report('error', 'I4-topological-order', `${who} reads '${v.name}' before ${v.producer?.describe() ?? 'its definition'} produces it`, { graph: g, node: n ?? undefined, value: v });
       }
       return;
     }
     for (const s of outer) {
-      const p = s.defined.get(v);
+      const p = s.defs.full().get(v);
       if (p !== undefined && p < s.limit) return;
     }
+    const who = n ? n.describe() : `graph '${g.name}' output`;
     const producer = v.producer;
     const where = producer ? `produced by ${producer.describe()}${producer.graph ? ` in graph '${producer.graph.name}'` : ' (a removed node)'}` : 'defined nowhere in scope';
     this.report('error', 'I4-topological-order', `${who} reads '${v.name}', which is ${where}`, { graph: g, node: n ?? undefined, value: v });
@@ -238,7 +303,16 @@ class Verifier {
   opsets(m: Model): void {
     const local = new Set(m.functions.map((f) => f.domain));
     const domains = new Set<string>();
-    for (const g of m.graphs()) for (const n of g) domains.add(n.domain === 'ai.onnx' ? '' : n.domain);
+    for (const g of m.graphs()) {
+      // Runs of nodes share a domain: add it to the set only when it changes.
+      let last: string | undefined;
+      for (const n of g) {
+        const d = n.domain;
+        if (d === last) continue;
+        last = d;
+        domains.add(d === 'ai.onnx' ? '' : d);
+      }
+    }
     for (const d of domains) {
       if (m.opsetVersion(d) === undefined && !local.has(d)) {
         this.report('error', 'I10-opset-imports', `nodes use domain '${d || 'ai.onnx'}' but the model imports no opset for it`);
