@@ -25,55 +25,37 @@ const BASE = rootArg > 0 ? process.argv[rootArg + 1] : ROOT;
 const CLI = join(BASE, 'packages/cli/bin/onnxkit.js');
 
 /**
- * A chain of `n` nodes over a [1, 16] activation in blocks of 5: MatMul (own 16×16 weight, distinct
- * data), Add (own bias), Relu, Identity, Mul(·, 1). `default` removes the Identity and the Mul and
- * fuses MatMul + Add into Gemm: 5 → 2 nodes per block.
+ * A chain of `n` nodes over a [1, 16] activation in blocks of 5: MatMul (16×16 weight), Add
+ * (bias), Relu, Identity, Mul(·, 1). `default` removes the Identity and the Mul and fuses
+ * MatMul + Add into Gemm: 5 → 2 nodes per block.
+ *
+ * By default every MatMul has its own weight and every Add its own bias (distinct data, ≈ 290 B
+ * per node of raw weights): the harder case. With `shared`, every MatMul reads ONE 16×16 weight
+ * and every Add ONE bias — the issue's kind of file (issue 15 "1M nodes needs 2.7 GB", issue 13
+ * item 6 "a 1M-node, 25 MB file"): small (≈ 69 B/node), so peak memory measures the IR and the
+ * pipeline, not the weights. Both are printed, labelled.
  */
-async function writeChain(n, file) {
+async function writeChain(n, file, { shared = false } = {}) {
   const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
   const { save } = await import('@onnxkit/importer');
-  const b = new GraphBuilder({ name: `chain-${n}` });
+  const b = new GraphBuilder({ name: `${shared ? 'shared-' : ''}chain-${n}` });
   let x = b.input('x', DataType.FLOAT, [1, 16]);
-  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
-  for (let i = 0; i < Math.floor(n / 5); i++) {
+  const weight = (i) => {
     const w = new Float32Array(256);
     for (let k = 0; k < 256; k++) w[k] = Math.sin(i * 256 + k) * 0.1;
+    return b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w));
+  };
+  const biasOf = (i) => {
     const bias = new Float32Array(16);
     for (let k = 0; k < 16; k++) bias[k] = Math.cos(i * 16 + k) * 0.1;
-    x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w))]);
-    x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias))]);
-    x = b.op('Relu', [x]);
-    x = b.op('Identity', [x]);
-    x = b.op('Mul', [x, one]);
-  }
-  b.output(x, 'y');
-  const model = b.build();
-  await save(model, file);
-  return model.graph.nodeCount;
-}
-
-/**
- * The issue's kind of file (issue 15 "1M nodes needs 2.7 GB", issue 13 item 6 "a 1M-node, 25 MB
- * file"): the same MatMul → Add → Relu → Identity → Mul(·, 1) chain, but every MatMul reads ONE
- * shared 16×16 weight and every Add ONE shared bias, so the file is small (≈ 69 B/node) and peak
- * memory measures the IR and the pipeline, not the weights. `writeChain` (a distinct weight per
- * MatMul, ≈ 290 B/node of raw weights) is the harder case; both are printed, labelled.
- */
-async function writeSharedChain(n, file) {
-  const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
-  const { save } = await import('@onnxkit/importer');
-  const b = new GraphBuilder({ name: `shared-chain-${n}` });
-  let x = b.input('x', DataType.FLOAT, [1, 16]);
-  const w = new Float32Array(256);
-  for (let k = 0; k < 256; k++) w[k] = Math.sin(k) * 0.1;
-  const bias = new Float32Array(16);
-  for (let k = 0; k < 16; k++) bias[k] = Math.cos(k) * 0.1;
-  const wv = b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w));
-  const bv = b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias));
+    return b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias));
+  };
+  const sharedW = shared ? weight(0) : undefined;
+  const sharedB = shared ? biasOf(0) : undefined;
   const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
   for (let i = 0; i < Math.floor(n / 5); i++) {
-    x = b.op('MatMul', [x, wv]);
-    x = b.op('Add', [x, bv]);
+    x = b.op('MatMul', [x, sharedW ?? weight(i)]);
+    x = b.op('Add', [x, sharedB ?? biasOf(i)]);
     x = b.op('Relu', [x]);
     x = b.op('Identity', [x]);
     x = b.op('Mul', [x, one]);
@@ -93,21 +75,21 @@ async function memoryRows(n) {
   const dir = join(CACHE, 'rules-bench');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, 'mem.opt.onnx');
-  const run = async (write, size, tag) => {
+  const run = async (shared, size, tag) => {
     const file = join(dir, `mem-${tag}-${size}.onnx`);
-    const nodes = await write(size, file);
+    const nodes = await writeChain(size, file, { shared });
     const bytes = statSync(file).size;
     const r = timed(`"${CLI}" optimize -q "${file}" -o "${out}"`);
     rmSync(file, { force: true });
     rmSync(out, { force: true });
     return { nodes, bytes, ...r };
   };
-  for (const [label, write, tag] of [
-    ['shared-weight chain (the issue\'s kind of file)', writeSharedChain, 'shared'],
-    ['weighted chain (a distinct 16×16 weight + bias per block)', writeChain, 'weighted'],
+  for (const [label, shared, tag] of [
+    ['shared-weight chain (the issue\'s kind of file)', true, 'shared'],
+    ['weighted chain (a distinct 16×16 weight + bias per block)', false, 'weighted'],
   ]) {
-    const b = await run(write, 5, tag);
-    const r = await run(write, n, tag);
+    const b = await run(shared, 5, tag);
+    const r = await run(shared, n, tag);
     const perNode = ((r.rssKiB - b.rssKiB) * 1024) / r.nodes;
     row(
       `peak RSS, onnxkit optimize -q, ${r.nodes.toLocaleString('en')}-node ${label}`,
