@@ -56,9 +56,11 @@ export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: nu
  * of issue 15; 30 % gave ≈ 1.0 KiB, 50 % 1.09 KiB) for more full collections: about +30 % CPU at
  * 1M nodes on this machine (15–16 s → 19–23 s, noisy). The node count is not known before the
  * import, whose own collection sets the next limit, so the file size decides. Smaller inputs keep
- * V8's default: their peak is small anyway, and the collections would cost CPU for nothing.
+ * V8's default: their peak is small anyway, and the collections would cost CPU for nothing — at
+ * 16 MiB the 100k-node chain with a weight per block (a 29 MB file) paid +20 % CPU for 0–5 % less
+ * peak RSS (three alternating runs of `optimize -q --json`: 4.5–4.8 s vs 3.7–3.9 s CPU), hence 64 MiB.
  */
-const TIGHT_HEAP_FILE_BYTES = 16 * 1024 * 1024;
+const TIGHT_HEAP_FILE_BYTES = 64 * 1024 * 1024;
 const TIGHT_HEAP_GROWING_PERCENT = 20;
 
 /** Size of a file, or 0 when it cannot be read (the import then says why). */
