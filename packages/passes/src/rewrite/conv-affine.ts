@@ -13,7 +13,7 @@ import { knownAttributes } from '../ops/registry.js';
 import { Node, type Tensor, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, opt, type OptionsSpec, type Patch, type Rule } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledCopy, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledWeight, tensorFromScratch } from './util.js';
 
 const KNOWN_ATTRS: Readonly<Record<Producer, readonly string[] | undefined>> = {
   Conv: knownAttributes('Conv'),
@@ -194,17 +194,17 @@ function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
   }
   // Dividing by v and multiplying by 1/v round differently; keep the division for Div.
   // An Add (or x − c) changes only the bias: the weights are not read at all.
-  let Wn: Float32Array | Float64Array | undefined;
+  let Wn: Tensor | undefined;
   if (needsWeight && op === 'Div') {
     const W = floatView(w);
     const out = floatScratch(w.dtype, W.length);
     for (let m = 0; m < M; m++) for (let k = 0; k < per; k++) out[m * per + k] = W[m * per + k]! / vec[m]!;
-    Wn = out;
-  } else if (needsWeight) Wn = scaledCopy(w, rowScale, M, per);
+    Wn = tensorFromScratch(w.dtype, w.dims, out);
+  } else if (needsWeight) Wn = scaledWeight(w, rowScale, M, per);
   const inits: Value[] = [];
   let wIn: Value = wv;
   if (Wn !== undefined) {
-    wIn = s.newInitializer(wv.name || `${conv.name}_weight`, tensorFromScratch(w.dtype, w.dims, Wn));
+    wIn = s.newInitializer(wv.name || `${conv.name}_weight`, Wn);
     inits.push(wIn);
   }
   const bIn = s.newInitializer(bv?.name || `${wv.name || conv.name}_bias`, floatTensor(w.dtype, [M], Bn));

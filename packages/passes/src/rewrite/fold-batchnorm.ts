@@ -34,12 +34,11 @@
  * into the following layer) is not attempted because zero padding would make it inexact.
  */
 import { knownAttributes } from '../ops/registry.js';
-import { Attribute, Node, Tensor, dataTypeName, type Value } from '@onnxkit/graph';
+import { Attribute, Node, dataTypeName, type Tensor, type Value } from '@onnxkit/graph';
 import { WEIGHT_FOLD_OPTIONS, type WeightFoldOptions } from './conv-affine.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { deferredScaled } from './scaled-weight.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledCopy, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledWeight, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = knownAttributes('Conv');
 const CONVT_ATTRS = knownAttributes('ConvTranspose');
@@ -190,7 +189,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
   const dims = w.dims;
   // A weight still in its file stays there: the folded tensor scales its bytes when it is
   // written (scaled-weight.ts), so the fold itself reads nothing.
-  let Wn: Float32Array | Float64Array | Tensor;
+  let Wn: Tensor;
   let newBias: Float64Array;
   let biasDims: readonly number[];
   const attrs: Attribute[] = [...p.attributes.values()];
@@ -201,7 +200,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
     const inner = dims.slice(2).reduce((a, d) => a * d, 1);
     if (p.opType === 'Conv') {
       outChannels = dims[0]!;
-      Wn = deferredScaled(w, scale, outChannels, w.size / outChannels) ?? scaledCopy(w, scale, outChannels, w.size / outChannels);
+      Wn = scaledWeight(w, scale, outChannels, w.size / outChannels);
     } else {
       const cin = dims[0]!;
       const perGroupOut = dims[1]!;
@@ -213,7 +212,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
         const gi = Math.floor(ci / cinPerGroup);
         for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
       }
-      Wn = deferredScaled(w, rowScale, cin * perGroupOut, inner) ?? scaledCopy(w, rowScale, cin * perGroupOut, inner);
+      Wn = scaledWeight(w, rowScale, cin * perGroupOut, inner);
     }
     const b64 = b ? b.toFloat64() : new Float64Array(channels);
     newBias = new Float64Array(channels);
@@ -226,7 +225,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
     const W = floatView(w);
     const out = floatScratch(w.dtype, W.length);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
-    Wn = out;
+    Wn = tensorFromScratch(w.dtype, dims, out);
     const betaG = p.getFloat('beta', 1);
     // C' = (β·C − μ)·s + β_BN, broadcast over rows; keep C's row dimension when it has one.
     let rows = 1;
@@ -254,7 +253,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance
     attrs.push(Attribute.float('beta', 1));
   }
 
-  const wNew = s.newInitializer(wv.name || `${p.name}_weight`, Wn instanceof Tensor ? Wn : tensorFromScratch(w.dtype, dims, Wn));
+  const wNew = s.newInitializer(wv.name || `${p.name}_weight`, Wn);
   const bNew = s.newInitializer(bv?.name || `${wv.name || p.name}_bias`, floatTensor(w.dtype, biasDims, newBias));
   const y = bn.outputs[0]!;
   const out = s.freshName(y.name || `${p.name}_out`);

@@ -8,7 +8,7 @@ import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
 import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { scaleRunF32, scaleRunF64 } from './scaled-weight.js';
+import { deferredScaled, scaleRunF32, scaleRunF64 } from './scaled-weight.js';
 
 /** Operators whose output is random (never folded, never merged by CSE). */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
@@ -312,6 +312,16 @@ export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, pe
   if (out instanceof Float32Array) scaleRunF32(out, s64, per, 0);
   else scaleRunF64(out, s64, per, 0);
   return out;
+}
+
+/**
+ * A float weight scaled per row, as a tensor of the weight's dtype and dims: deferred when the
+ * weight still lives in its file (its bytes are scaled as they are written, scaled-weight.ts),
+ * else `scaledCopy`'s array. The one entry every per-output-channel weight fold (BatchNorm, a
+ * Mul after Conv/Gemm) goes through, so a lazily imported model is folded without reading it.
+ */
+export function scaledWeight(w: Tensor, scale: Float64Array, rows: number, per: number): Tensor {
+  return deferredScaled(w, scale, rows, per) ?? tensorFromScratch(w.dtype, w.dims, scaledCopy(w, scale, rows, per));
 }
 
 /**

@@ -155,6 +155,29 @@ describe('fuse-affine-into-conv', () => {
     b.output(b.op('Add', [z, b.constant('t', f32([2, 1, 1], (i) => -i))]), 'out');
     await fuses('fuse-affine-into-conv', b.build(), ['Conv'], 2);
   });
+  it('a weight still in its file is folded without reading it, with the bits of an in-memory fold (the BatchNorm fold\'s deferred scaling)', async () => {
+    const eager = convThen('Mul', [4, 1, 1]);
+    await runPass('fuse-affine-into-conv', eager);
+    const expected = eager.graph.nodes[0]!.inputs[1]!.constValue!.bytes();
+
+    const m = convThen('Mul', [4, 1, 1]);
+    const wv = m.graph.initializers.get('w')!;
+    const data = wv.constValue!.bytes().slice();
+    const reads = { whole: 0, ranged: 0 };
+    const source = {
+      byteLength: data.byteLength,
+      description: 'w in model.onnx',
+      read: () => (reads.whole++, data.slice()),
+      readInto: (target: Uint8Array, offset: number, length: number) => (reads.ranged++, target.set(data.subarray(offset, offset + length))),
+    };
+    wv.constValue = Tensor.lazy(DataType.FLOAT, wv.constValue!.dims, source, { name: 'w' });
+    await runPass('fuse-affine-into-conv', m);
+    expect(opTypes(m)).toEqual(['Conv']);
+    expect(reads).toEqual({ whole: 0, ranged: 0 });
+    const folded = m.graph.nodes[0]!.inputs[1]!.constValue!;
+    expect(folded.isLazy).toBe(true);
+    expect(folded.bytes()).toEqual(expected);
+  });
   it('declines constant / Conv', () => declines('fuse-affine-into-conv', convThen('Div', [4, 1, 1], true), 'not-affine'));
   it('declines a per-width constant', () => declines('fuse-affine-into-conv', convThen('Mul', [5]), 'not-per-channel'));
   it('declines when the Conv output is also a graph output', async () => {
