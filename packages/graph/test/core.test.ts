@@ -383,6 +383,19 @@ describe('verify()', () => {
   });
 });
 
+/** 16 bytes 0…15 behind a lazy source that counts whole reads and bytes read positionally. */
+function countingBytes() {
+  const all = new Uint8Array(Array.from({ length: 16 }, (_, i) => i));
+  const counts = { full: 0, partial: 0 };
+  const src = {
+    byteLength: 16,
+    description: 'test',
+    read: () => (counts.full++, all.slice()),
+    readInto: (target: Uint8Array, offset: number, length: number) => ((counts.partial += length), target.set(all.subarray(offset, offset + length))),
+  };
+  return { all, src, counts };
+}
+
 describe('Tensor', () => {
   it('is zero-copy over raw bytes and aligned-copies when needed', () => {
     const buf = new Uint8Array(13);
@@ -431,21 +444,13 @@ describe('Tensor', () => {
   });
 
   it('bytesAt reads only the range from sources that can, and checks bounds', () => {
-    const all = new Uint8Array(Array.from({ length: 16 }, (_, i) => i));
-    let full = 0;
-    let partial = 0;
-    const src = {
-      byteLength: 16,
-      description: 'test',
-      read: () => (full++, all.slice()),
-      readInto: (target: Uint8Array, offset: number, length: number) => (partial += length, target.set(all.subarray(offset, offset + length))),
-    };
+    const { all, src, counts } = countingBytes();
     const t = Tensor.lazy(DataType.FLOAT, [4], src);
     expect(Array.from(t.bytesAt(4, 3))).toEqual([4, 5, 6]);
-    expect([full, partial]).toEqual([0, 3]);
+    expect([counts.full, counts.partial]).toEqual([0, 3]);
     const { readInto: _, ...plain } = src;
     expect(Array.from(Tensor.lazy(DataType.FLOAT, [4], plain).bytesAt(12, 4))).toEqual([12, 13, 14, 15]);
-    expect(full).toBe(1); // no readInto: the whole payload, sliced
+    expect(counts.full).toBe(1); // no readInto: the whole payload, sliced
     const mem = Tensor.fromBytes(DataType.FLOAT, [4], all);
     expect(mem.bytesAt(8, 8).buffer).toBe(all.buffer); // a view, no copy
     expect(() => t.bytesAt(10, 7)).toThrow(/byte range \[10, 17\) is outside its 16 bytes/);
@@ -453,24 +458,16 @@ describe('Tensor', () => {
   });
 
   it('copyTo reads a positional source straight into the target, copies the rest, and checks the size', () => {
-    const all = new Uint8Array(Array.from({ length: 16 }, (_, i) => i));
-    let full = 0;
-    let partial = 0;
-    const src = {
-      byteLength: 16,
-      description: 'test',
-      read: () => (full++, all.slice()),
-      readInto: (target: Uint8Array, offset: number, length: number) => (partial += length, target.set(all.subarray(offset, offset + length))),
-    };
+    const { all, src, counts } = countingBytes();
     const out = new Uint8Array(16);
     Tensor.lazy(DataType.FLOAT, [4], src).copyTo(out);
     expect(Array.from(out)).toEqual(Array.from(all));
-    expect([full, partial]).toEqual([0, 16]);
+    expect([counts.full, counts.partial]).toEqual([0, 16]);
     const { readInto: _, ...plain } = src;
     const viaRead = new Uint8Array(16);
     Tensor.lazy(DataType.FLOAT, [4], plain).copyTo(viaRead);
     expect(Array.from(viaRead)).toEqual(Array.from(all));
-    expect(full).toBe(1);
+    expect(counts.full).toBe(1);
     const inMemory = new Uint8Array(16);
     Tensor.fromBytes(DataType.FLOAT, [4], all).copyTo(inMemory);
     expect(Array.from(inMemory)).toEqual(Array.from(all));
