@@ -5,10 +5,10 @@
  * ORT's own optimized graph (optimizedModelFilePath) — so the int8 estimate no longer pays the
  * float traffic of the graph as written.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
@@ -16,6 +16,8 @@ import { analyzeModel, planQdq, quantizeQdq, runPipeline } from '@onnxkit/passes
 import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-executed-qdq-'));
+// The models written here are ≈ 0.7 GB: leave nothing behind.
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function qdq(make: () => Model): Promise<{ fp32: Model; int8: Model }> {
   const fp32 = make();

@@ -2,10 +2,10 @@
  * Issue 16.3: the as-executed roofline's fusions agree with what onnxruntime actually does —
  * checked against ORT's own optimized graph (SessionOptions.optimizedModelFilePath) per level.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { encode, decode } from '@onnxkit/importer';
 import type { Model } from '@onnxkit/graph';
@@ -14,6 +14,8 @@ import { resnet50, mobilenetv2, transformer } from '@onnxkit/zoo';
 import { benchModel, calibrate, calibrationModel, compareWithRoofline, DEFAULT_CALIBRATION_KERNELS } from '@onnxkit/runtime';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-executed-'));
+// The models written here are ≈ 0.7 GB: leave nothing behind.
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function ortOptimized(bytes: Uint8Array, level: 'basic' | 'extended', file: string) {
   const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, optimizedModelFilePath: file, intraOpNumThreads: 1 });
