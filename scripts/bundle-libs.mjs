@@ -25,7 +25,7 @@ const PACKAGES = {
   graph: { index: 'index.js' },
   importer: { index: 'index.js', codec: 'codec.js' },
   passes: { index: 'index.js' },
-  runtime: { index: 'index.js', start: 'start.js' },
+  runtime: { index: 'index.js', start: 'start.js', options: 'options.js' },
 };
 
 const isBundleFile = (name) => name.endsWith('.bundle.js') || name.startsWith('bundle-chunk-');

@@ -14,6 +14,7 @@ import { planQdq, quantizeDynamic, quantizeQdq, type QdqPlan, type QdqReport, ty
 // onnxruntime (@onnxkit/runtime) is loaded when quantization runs, not with this module:
 // `optimize` imports it for its flags, and most runs never quantize.
 import type { AccuracyReport, AccuracySummary, CalibrationMethod } from '@onnxkit/runtime';
+import { checkPercentile } from '@onnxkit/runtime/options';
 import { CliError } from './errors.js';
 import { intOption, numberOption, type CalibrationFlags } from './options.js';
 import { fmtDuration, type Progress } from './ui.js';
@@ -41,8 +42,7 @@ export function calibrationSettings(opts: CalibrationFlags & { seed?: string; th
   if (!METHODS.includes(method)) throw new CliError(`--method '${opts.method}' is not one of ${METHODS.join(', ')}`);
   const percentile = numberOption('--percentile', opts.percentile) ?? 99.999;
   if (opts.percentile !== undefined && method !== 'percentile') throw new CliError('--percentile applies to --method percentile');
-  // As @onnxkit/runtime's checkPercentile says it, without loading onnxruntime to parse a flag.
-  if (!(Number.isFinite(percentile) && percentile > 0 && percentile <= 100)) throw new CliError(`--percentile must be a number in (0, 100], e.g. 99.99; got ${percentile}`);
+  checkPercentile(percentile);
   const activationType = (opts.activationType ?? 'uint8') as QuantType;
   if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
   const dynamic = opts.dynamic === true;

@@ -11,6 +11,7 @@
  */
 import { DataType, cloneModel, type Model, type Tensor, type Value } from '@onnxkit/graph';
 import { VerifyError } from '../errors.js';
+import { checkPercentile } from '../options.js';
 import { createSession, type SessionOptions } from '../session.js';
 import { TensorStatistics, type CalibrationMethod } from './histogram.js';
 
@@ -38,12 +39,6 @@ export interface CalibrationResult {
   ms: number;
   createMs: number;
   missing: string[];
-}
-
-export function checkPercentile(p: number): void {
-  if (!(Number.isFinite(p) && p > 0 && p <= 100)) {
-    throw new VerifyError(`--percentile must be a number in (0, 100], e.g. 99.99; got ${p}`, { code: 'VERIFY_BAD_OPTION' });
-  }
 }
 
 /** Collects statistics of `options.tensors` over `samples` and returns a range per tensor. */
