@@ -15,14 +15,14 @@ export function localProfilePath(): string {
   return join(base, 'onnxkit', 'devices', 'local.json');
 }
 
-export function resolveDevice(name: string | undefined): DeviceProfile {
+export function resolveDevice(name: string | undefined, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): DeviceProfile {
   if (name === undefined) return getDevice('jetson-agx-orin');
   if (name === 'local') {
     const p = localProfilePath();
     if (!existsSync(p)) throw new CliError(`no measured profile for this machine at ${p}`, { hint: 'run `onnxkit calibrate` first' });
-    return readProfile(p);
+    return readProfile(p, say);
   }
-  if (name.endsWith('.json') || name.includes('/')) return readProfile(name);
+  if (name.endsWith('.json') || name.includes('/')) return readProfile(name, say);
   if (!DEVICES.some((d) => d.id === name)) {
     throw new CliError(`unknown device '${name}'`, { hint: `choose one of ${[...DEVICES.map((d) => d.id), 'local'].join(', ')}, or pass a profile .json` });
   }
@@ -35,7 +35,7 @@ export function resolveDevice(name: string | undefined): DeviceProfile {
  */
 export async function resolveDeviceOrCalibrate(name: string | undefined, threads: number, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<DeviceProfile> {
   if (name !== 'local' || existsSync(localProfilePath())) {
-    const d = resolveDevice(name);
+    const d = resolveDevice(name, say);
     if (name === 'local' && d.threads !== undefined && d.threads !== threads) say(`note: the local profile was calibrated with ${d.threads} thread(s), this run uses ${threads}; run \`onnxkit calibrate --threads ${threads}\` for a matching roofline`);
     return d;
   }
@@ -51,7 +51,21 @@ export async function resolveDeviceOrCalibrate(name: string | undefined, threads
   return parseDeviceProfile(profile);
 }
 
-function readProfile(path: string): DeviceProfile {
+/**
+ * Why a stored calibration is out of date, or undefined. Calibrations before onnxkit 0.1's
+ * best-of kernels timed the median call (`medianMs`): their peak is lower, so the roofline
+ * estimate is higher and may exceed what onnxruntime measures — no longer a lower bound.
+ */
+export function staleCalibration(json: unknown): string | undefined {
+  const details = (json as { details?: { copy?: object; matmul?: object[] } } | null)?.details;
+  const timings = [details?.copy, ...(details?.matmul ?? [])];
+  if (timings.some((t) => t !== null && typeof t === 'object' && 'medianMs' in t)) {
+    return 'it was measured by an older `onnxkit calibrate` (median calls, a lower peak: the roofline estimate runs high and may exceed measured latency)';
+  }
+  return undefined;
+}
+
+function readProfile(path: string, say?: (line: string) => void): DeviceProfile {
   let json: unknown;
   // A FIFO or device would block the read forever (issue 13): regular files only.
   if (existsSync(path) && !statSync(path).isFile()) throw new CliError(`${path} is not a regular file; a device profile must be a .json file`);
@@ -61,5 +75,7 @@ function readProfile(path: string): DeviceProfile {
     if ((e as NodeJS.ErrnoException).code) throw e;
     throw new CliError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
+  const stale = say && staleCalibration(json);
+  if (stale) say(`note: the device profile ${path} is out of date: ${stale}; run \`onnxkit calibrate\` again`);
   return parseDeviceProfile(json);
 }

@@ -46,6 +46,18 @@ describe('onnxkit basics', () => {
     }
   });
 
+  it('a device profile measured by an older calibrate (median calls) gets a note to recalibrate; a current one does not', () => {
+    const profile = (details: object) => ({ id: 'local', version: '2026-12-01', peakFlops: { fp32: 8e10 }, memoryBandwidth: 2e10, measuredAt: '2026-12-01T00:00:00Z', source: 'measured by onnxkit calibrate', details });
+    writeFileSync(join(tmp, 'old-local.json'), JSON.stringify(profile({ matmul: [{ n: 1024, runs: 9, medianMs: 25, flops: 8.6e10, spread: 0.01 }], copy: { bytes: 1 << 26, copies: 5, medianMs: 6, spread: 0.02 } })));
+    writeFileSync(join(tmp, 'new-local.json'), JSON.stringify(profile({ matmul: [{ n: 1024, runs: 9, bestMs: 24, flops: 8.9e10, spread: 0.01 }], copy: { bytes: 1 << 26, copies: 5, bestMs: 5.5, spread: 0.02 } })));
+    const old = onnxkit(['analyze', FIXTURE, '--device', './old-local.json']);
+    expect(old.code).toBe(0);
+    expect(old.stderr).toMatch(/note: the device profile \.\/old-local\.json is out of date: .*older `onnxkit calibrate`.*run `onnxkit calibrate` again/);
+    const current = onnxkit(['analyze', FIXTURE, '--device', './new-local.json']);
+    expect(current.code).toBe(0);
+    expect(current.stderr).not.toMatch(/out of date/);
+  });
+
   it('bad usage and bad input: one line, exit 2, never a stack trace', () => {
     expectOneLineError(onnxkit(['frobnicate']), 2, /unknown command/);
     expectOneLineError(onnxkit(['inspect']), 2, /missing required argument/);
