@@ -57,6 +57,15 @@ export interface PipelineOptions {
    * 600,000 changes on a 1M-node chain.
    */
   changeLog?: boolean;
+  /**
+   * How the output is closed when every change since the last full verify was a validated patch:
+   * 'local' (default) re-checks what the patches touched (local-verify.ts), trusting the pass
+   * contract that every mutation goes through the session; 'full' runs verify() on the whole
+   * model anyway (a debug mode: it also catches a pass that changed the graph behind the
+   * session's back where the local check does not look). The CLI sets it from
+   * `ONNXKIT_VERIFY=full`.
+   */
+  closingCheck?: 'local' | 'full';
 }
 
 /** One execution of one pass. */
@@ -275,12 +284,17 @@ export class PassManager {
     // the main graph, re-check only what the patches touched (local-verify.ts); anything that
     // check does not decide, or finds wrong, is verified in full (and reported as verify() says).
     const t = performance.now();
-    const local = totalChanges > 0 && tracker.check();
+    const localOk = totalChanges > 0 && tracker.check();
     verifyMs += performance.now() - t;
+    // In the 'full' debug mode the local check's verdict is kept only to say, on a failure, that
+    // it would have passed (so the pass broke the contract the local check relies on).
+    const full = opts.closingCheck === 'full';
+    const local = localOk && !full;
     const finalDiags = local ? [] : timedVerify(model);
     if (finalDiags.length > 0) {
       const by = suspects.length > 0 ? ` (changed since the last check by ${suspects.join(', ')}; --verify-each change names the change)` : '';
-      throw new PassError(`the pipeline produced an invalid model${by}: ${formatDiagnostics(finalDiags)}`, {
+      const missed = full && localOk ? ' — the local check of the reported patches passed: a pass changed the graph without going through its session' : '';
+      throw new PassError(`the pipeline produced an invalid model${by}${missed}: ${formatDiagnostics(finalDiags)}`, {
         pass: suspects.length === 1 ? suspects[0]!.replace(/#\d+$/, '') : (ranBefore[ranBefore.length - 1] ?? '(none)'),
         ranBefore: [...ranBefore],
         diagnostics: finalDiags,
