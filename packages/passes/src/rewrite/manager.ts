@@ -203,6 +203,7 @@ export class PassManager {
             if (validated !== true) {
               unvalidatedInRun = true;
               tracker.uncovered();
+              shared.opCounts = undefined;
             }
             if (factsKept !== true) shared.facts = undefined;
             // A validated patch that only removed nodes leaves the graph list and the op-type

@@ -28,6 +28,7 @@
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { PassError } from './errors.js';
+import { anchorKey, hasAnchor, opCounts } from './op-counts.js';
 import { RewriteSession, type Rewrite } from './session.js';
 import type { PassContext, PassOptions, PassResult, RewritePass } from './types.js';
 
@@ -113,10 +114,7 @@ function isDecline<R extends string>(p: Patch | Decline<R>): p is Decline<R> {
   return Array.isArray(p);
 }
 
-/** The anchor key of a node: its op type in the default domain, `domain:OpType` otherwise. */
-export function anchorKey(n: Node): string {
-  return n.isOnnxDomain ? n.opType : `${n.domain}:${n.opType}`;
-}
+export { anchorKey } from './op-counts.js';
 
 /** Typed options: defaults plus a parser from loose (CLI / JSON) values that throws on bad input. */
 export interface OptionsSpec<O> {
@@ -231,6 +229,8 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
 function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, options: O): void {
   const anchors = [...byAnchor.keys()];
   for (const g of s.liveGraphs()) {
+    // A graph with none of the anchor op types costs a lookup per anchor, not an index.
+    if (!hasAnchor(opCounts(s.ctx.shared, g), anchors)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };

@@ -18,6 +18,7 @@
  */
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
+import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
@@ -76,6 +77,9 @@ export class RewriteSession<R extends string = string> {
   readonly #t0 = performance.now();
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
+  /** Working arrays `apply` reuses from one patch to the next (see there). */
+  readonly #values: [Value[], Value[], Value[], Value[]] = [[], [], [], []];
+  readonly #strings: [string[], string[]] = [[], []];
 
   constructor(pass: string, model: Model, ctx: PassContext) {
     this.pass = pass;
@@ -124,6 +128,20 @@ export class RewriteSession<R extends string = string> {
   /** Opset of the default domain. */
   get opset(): number {
     return this.model.opsetVersion('') ?? 1;
+  }
+
+  /** Scratch value array `k`, emptied. */
+  #scratch(k: 0 | 1 | 2 | 3): Value[] {
+    const a = this.#values[k];
+    a.length = 0;
+    return a;
+  }
+
+  /** Scratch name array `k`, emptied. */
+  #names_(k: 0 | 1): string[] {
+    const a = this.#strings[k];
+    a.length = 0;
+    return a;
   }
 
   /** Records a declined candidate; `reason` is a stable code, `detail` says which value/attribute. */
@@ -226,7 +244,9 @@ export class RewriteSession<R extends string = string> {
     }
 
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
-    const inputsOfRemoved: Value[] = [];
+    // Scratch arrays of the session, reused by every patch (nothing keeps them past this call:
+    // onPatch copies what it keeps), so a change allocates no working arrays of its own.
+    const inputsOfRemoved = this.#scratch(0);
     const removedNames = new Array<string>(remove.length);
     for (let i = 0; i < remove.length; i++) {
       const ins = remove[i]!.inputs;
@@ -238,10 +258,10 @@ export class RewriteSession<R extends string = string> {
     }
     // What the patch touched, for the manager's closing check (local-verify.ts).
     const onPatch = this.ctx.onPatch;
-    const rewired: Value[] = [];
-    const touchedValues: Value[] = [];
-    const left: string[] = [];
-    const introduced: string[] = [];
+    const rewired = this.#scratch(1);
+    const touchedValues = this.#scratch(2);
+    const left = this.#names_(0);
+    const introduced = this.#names_(1);
     if (onPatch) {
       for (let i = 0; i < replace.length; i++) rewired.push(replace[i]![1]);
       for (let i = 0; i < remove.length; i++) {
@@ -251,6 +271,7 @@ export class RewriteSession<R extends string = string> {
     }
     // Graph.remove releases the removed nodes' subgraph captures itself.
     if (remove.length > 0) graph.remove(remove, SAFE);
+    countPatch(this.ctx.shared, graph, added, remove);
     if (renames) {
       for (const [v, name] of renames) {
         if (v.isInitializer || inits.includes(v)) continue;
@@ -263,7 +284,12 @@ export class RewriteSession<R extends string = string> {
         this.#rename(graph, v, name);
       }
     }
-    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
+    let touchedInputs: readonly Value[] = NONE;
+    if (onPatch) {
+      const copy = this.#scratch(3);
+      for (let i = 0; i < inputsOfRemoved.length; i++) copy.push(inputsOfRemoved[i]!);
+      touchedInputs = copy;
+    }
     const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
@@ -491,7 +517,8 @@ export class RewriteSession<R extends string = string> {
           this.#names?.delete(o.name);
           if (o.name) left?.push(o.name);
         }
-        p.graph.remove(p, { safe: true });
+        countRemovedConstant(this.ctx.shared, p.graph);
+        p.graph.remove(p, SAFE);
       }
     }
     return { nodes, bytes, initializers };

@@ -111,7 +111,8 @@ export interface PassContext {
   readonly shared?: SharedModelState;
   /**
    * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
-   * manager's closing check re-checks only that (see local-verify.ts).
+   * manager's closing check re-checks only that (see local-verify.ts). The patch's arrays are
+   * valid during the call only (the session reuses them): copy what you keep.
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
 }
@@ -121,6 +122,8 @@ export interface SharedModelState {
   facts?: unknown;
   graphs?: unknown;
   opIndex?: unknown;
+  /** Node counts per op type and graph: kept exact by validated patches, dropped by any other change. */
+  opCounts?: unknown;
 }
 
 /** A rewrite pass. `run` mutates `model` in place. */
