@@ -48,6 +48,8 @@ interface MatmulAdd {
 const matmulAdd = defineRule({
   name: 'matmul+add',
   anchor: 'Add',
+  // match needs a default-domain MatMul feeding the Add.
+  requires: 'MatMul',
   reasons: REASONS,
   match(add): MatmulAdd | undefined {
     if (add.inputs.length !== 2) return undefined;

@@ -156,6 +156,8 @@ export class PassManager {
     const tracker = new PatchTracker(model);
     /** Whether the patch just reported (onPatch, then afterChange) added no node. */
     let removalsOnly = false;
+    /** Whether it added a node that holds a subgraph (the list of graphs changes). */
+    let addsGraphs = false;
     // 'pass' mode: passes whose changes were all validated patches, not yet followed by a verify().
     const deferred: string[] = [];
     let verifications = 0;
@@ -197,6 +199,11 @@ export class PassManager {
           onPatch: (p) => {
             tracker.record(p);
             removalsOnly = p.added.length === 0;
+            addsGraphs = false;
+            for (let i = 0; i < p.added.length && !addsGraphs; i++) {
+              const n = p.added[i]!;
+              addsGraphs = n.attributes.size > 0 && n.subgraphs().length > 0;
+            }
           },
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
             totalChanges++;
@@ -208,12 +215,12 @@ export class PassManager {
             if (factsKept !== true) shared.facts = undefined;
             // A validated patch that only removed nodes leaves the graph list and the op-type
             // index usable: removed nodes are skipped where they are met, and none is missing.
-            // (A pass that re-sorts a graph drops the index itself: RewriteSession.finish.)
-            if (validated !== true || !removalsOnly) {
-              shared.graphs = undefined;
-              shared.opIndex = undefined;
-            }
+            // One that added nodes none of which holds a subgraph leaves the graph list usable.
+            // (A pass that re-sorts a graph drops both itself: RewriteSession.finish.)
+            if (validated !== true || !removalsOnly) shared.opIndex = undefined;
+            if (validated !== true || addsGraphs) shared.graphs = undefined;
             removalsOnly = false;
+            addsGraphs = false;
             if (verifyMode === 'change') {
               const diags = timedVerify(m);
               if (diags.length > 0) {

@@ -77,9 +77,6 @@ export class RewriteSession<R extends string = string> {
   readonly #t0 = performance.now();
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
-  /** Working arrays `apply` reuses from one patch to the next (see there). */
-  readonly #values: [Value[], Value[], Value[], Value[]] = [[], [], [], []];
-  readonly #strings: [string[], string[]] = [[], []];
 
   constructor(pass: string, model: Model, ctx: PassContext) {
     this.pass = pass;
@@ -128,20 +125,6 @@ export class RewriteSession<R extends string = string> {
   /** Opset of the default domain. */
   get opset(): number {
     return this.model.opsetVersion('') ?? 1;
-  }
-
-  /** Scratch value array `k`, emptied. */
-  #scratch(k: 0 | 1 | 2 | 3): Value[] {
-    const a = this.#values[k];
-    a.length = 0;
-    return a;
-  }
-
-  /** Scratch name array `k`, emptied. */
-  #names_(k: 0 | 1): string[] {
-    const a = this.#strings[k];
-    a.length = 0;
-    return a;
   }
 
   /** Records a declined candidate; `reason` is a stable code, `detail` says which value/attribute. */
@@ -244,9 +227,9 @@ export class RewriteSession<R extends string = string> {
     }
 
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
-    // Scratch arrays of the session, reused by every patch (nothing keeps them past this call:
-    // onPatch copies what it keeps), so a change allocates no working arrays of its own.
-    const inputsOfRemoved = this.#scratch(0);
+    // (Fresh small arrays: emptying a reused one, `length = 0`, is a runtime call that costs
+    // more than allocating.)
+    const inputsOfRemoved: Value[] = [];
     const removedNames = new Array<string>(remove.length);
     for (let i = 0; i < remove.length; i++) {
       const ins = remove[i]!.inputs;
@@ -258,10 +241,10 @@ export class RewriteSession<R extends string = string> {
     }
     // What the patch touched, for the manager's closing check (local-verify.ts).
     const onPatch = this.ctx.onPatch;
-    const rewired = this.#scratch(1);
-    const touchedValues = this.#scratch(2);
-    const left = this.#names_(0);
-    const introduced = this.#names_(1);
+    const rewired: Value[] = [];
+    const touchedValues: Value[] = [];
+    const left: string[] = [];
+    const introduced: string[] = [];
     if (onPatch) {
       for (let i = 0; i < replace.length; i++) rewired.push(replace[i]![1]);
       for (let i = 0; i < remove.length; i++) {
@@ -269,8 +252,11 @@ export class RewriteSession<R extends string = string> {
         for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left.push(outs[k]!.name);
       }
     }
-    // Graph.remove releases the removed nodes' subgraph captures itself.
-    if (remove.length > 0) graph.remove(remove, SAFE);
+    // Graph.remove releases the removed nodes' subgraph captures itself. #validate established
+    // what `{ safe: true }` would check again (no output of a removed node is a graph output or
+    // read by a node that stays, once the replaced values are rewired), so each node takes
+    // Graph.remove's unchecked one-node path: no list copy and no Set per patch.
+    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
     countPatch(this.ctx.shared, graph, added, remove);
     if (renames) {
       for (const [v, name] of renames) {
@@ -284,12 +270,7 @@ export class RewriteSession<R extends string = string> {
         this.#rename(graph, v, name);
       }
     }
-    let touchedInputs: readonly Value[] = NONE;
-    if (onPatch) {
-      const copy = this.#scratch(3);
-      for (let i = 0; i < inputsOfRemoved.length; i++) copy.push(inputsOfRemoved[i]!);
-      touchedInputs = copy;
-    }
+    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
     const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
     bytes -= cleaned.bytes;
     // New initializers are registered last, under their final names: the name of the value they
@@ -384,8 +365,12 @@ export class RewriteSession<R extends string = string> {
   /** Finishes the run: restores topological order where needed and builds the PassResult. */
   finish(): PassResult {
     for (const g of this.#sortNeeded) g.sort();
-    // The op-type index records graph positions: a re-sorted graph needs a new one.
-    if (this.#sortNeeded.size > 0 && this.ctx.shared) this.ctx.shared.opIndex = undefined;
+    // The op-type index records graph positions, and the graph list follows node order: a
+    // re-sorted graph needs new ones.
+    if (this.#sortNeeded.size > 0 && this.ctx.shared) {
+      this.ctx.shared.opIndex = undefined;
+      this.ctx.shared.graphs = undefined;
+    }
     // Without shape inference passes see fewer facts and decline more; say why in the report.
     if (this.#facts?.inferenceError) this.metrics['shapeInference'] = this.#facts.inferenceError;
     const timeMs = performance.now() - this.#t0;
@@ -408,8 +393,9 @@ export class RewriteSession<R extends string = string> {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     // Without a change log only the last record is kept (errors name it); the counts stay exact.
-    if (this.ctx.changeLog === false) this.log.length = 0;
-    this.log.push(record);
+    // (An index store: `length = 0` then push would be a runtime call per change.)
+    if (this.ctx.changeLog === false && this.log.length > 0) this.log[0] = record;
+    else this.log.push(record);
     this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
@@ -431,6 +417,10 @@ export class RewriteSession<R extends string = string> {
       if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
       if (!o.producer || !isRemoved(o.producer)) {
         return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
+      }
+      // Its readers would read a removed node (what Graph.remove's safe mode would refuse).
+      if (v.producer !== null && isRemoved(v.producer)) {
+        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' would be replaced by '${v.name}', an output of a removed node` };
       }
     }
     const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;

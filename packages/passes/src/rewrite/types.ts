@@ -104,15 +104,15 @@ export interface PassContext {
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
    * and empties it on every change — except the facts, which a validated patch updates in place
-   * (only the nodes it touched are inferred again), and the graph list and op-type index, which a
-   * validated patch that only removed nodes leaves usable — so a pipeline of exact rewrites
-   * infers shapes once, not once per pass or per changed model.
+   * (only the nodes it touched are inferred again), the op counts, which it keeps exact, the graph
+   * list, which it leaves usable unless it adds a node holding a subgraph, and the op-type index,
+   * which it leaves usable when it only removed nodes — so a pipeline of exact rewrites infers
+   * shapes once, not once per pass or per changed model.
    */
   readonly shared?: SharedModelState;
   /**
    * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
-   * manager's closing check re-checks only that (see local-verify.ts). The patch's arrays are
-   * valid during the call only (the session reuses them): copy what you keep.
+   * manager's closing check re-checks only that (see local-verify.ts).
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
 }
