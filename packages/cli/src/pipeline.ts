@@ -1,7 +1,8 @@
 /**
  * The rewrite pipeline as the CLI flags describe it (`--preset`, `--passes`, `--disable`,
  * `--rank`, `--max-error`, `--verify-each`, `--stop-after`, `--no-ort-fold`, `--input-shape`,
- * `--dim`), shared by `optimize`, `report --optimize`, `demo` and `batch`.
+ * `--dim`), shared by `optimize`, `report --optimize`, `demo` and `batch`. `ONNXKIT_VERIFY=full` in
+ * the environment closes the pipeline's output with a whole-model verify() (a debug mode).
  */
 import type { Model } from '@onnxkit/graph';
 import { PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
@@ -57,6 +58,9 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
       passOptions,
       ...(inputShapes ? { inputShapes } : {}),
       ...(opts.ortFold === false ? {} : { evaluator: lazyOrtEvaluator() }),
+      // Debug: close the output with a whole-model verify() even when the local check of the
+      // validated patches would do (it catches a pass that mutates behind its session's back).
+      ...(process.env.ONNXKIT_VERIFY === 'full' ? { closingCheck: 'full' as const } : {}),
     },
   };
 }

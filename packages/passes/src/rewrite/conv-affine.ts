@@ -84,6 +84,8 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
   return defineRule({
     name,
     anchor: ops,
+    // `accepts` matches only a default-domain producer of these types.
+    requires: producers,
     reasons: CONV_AFFINE_REASONS,
     match(e): ConvAffineMatch | undefined {
       if (e.inputs.length !== 2) return undefined;

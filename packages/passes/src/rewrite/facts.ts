@@ -117,14 +117,12 @@ export class Facts {
 
   /** Element type, when known. */
   dtypeOf(v: Value): DataType | undefined {
-    const t = this.typeOf(v);
-    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') && t.elemType !== 0 ? t.elemType : undefined;
+    return dtypeIn(this.typeOf(v));
   }
 
   /** Shape (dims may be symbolic or null), or null when the rank is unknown. */
   shapeOf(v: Value): Shape | null {
-    const t = this.typeOf(v);
-    return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.shape : null;
+    return shapeIn(this.typeOf(v));
   }
 
   /** Rank, when known. */
@@ -145,4 +143,17 @@ export class Facts {
     if (v.isGraphInput) return undefined;
     return this.#infer()?.constOf(v);
   }
+}
+
+/**
+ * `dtypeOf` of a value whose `typeOf` is `t`: a rule that needs both the element type and the
+ * shape of one value reads its type once (each `typeOf` is a lookup and a new object).
+ */
+export function dtypeIn(t: TypeInfo | null): DataType | undefined {
+  return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') && t.elemType !== 0 ? t.elemType : undefined;
+}
+
+/** `shapeOf` of a value whose `typeOf` is `t` (see `dtypeIn`). */
+export function shapeIn(t: TypeInfo | null): Shape | null {
+  return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.shape : null;
 }

@@ -21,6 +21,7 @@
  */
 import { DataType, Node } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
+import { dtypeIn, shapeIn } from './facts.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
@@ -48,6 +49,8 @@ interface MatmulAdd {
 const matmulAdd = defineRule({
   name: 'matmul+add',
   anchor: 'Add',
+  // match needs a default-domain MatMul feeding the Add.
+  requires: 'MatMul',
   reasons: REASONS,
   match(add): MatmulAdd | undefined {
     if (add.inputs.length !== 2) return undefined;
@@ -86,10 +89,11 @@ function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<
   if (B.dims.length !== 2) return ['b-not-2d', `B has rank ${B.dims.length}`];
   const C = s.facts.constOf(cv);
   if (!C) return ['c-not-constant', `'${cv.name}' is not a constant`];
-  const aShape = s.facts.shapeOf(a);
+  const at = s.facts.typeOf(a);
+  const aShape = shapeIn(at);
   if (!aShape) return ['a-not-2d', `rank of '${a.name}' is not known`];
   if (aShape.length !== 2) return ['a-not-2d', `'${a.name}' has rank ${aShape.length}`];
-  const aType = s.facts.dtypeOf(a);
+  const aType = dtypeIn(at);
   if (aType === undefined || !FLOATS.has(B.dtype) || aType !== B.dtype || C.dtype !== B.dtype) return ['unsupported-dtype', 'A, B and C must share one float type'];
   const N = B.dims[1]!;
   const M = aShape[0];

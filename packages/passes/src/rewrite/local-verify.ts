@@ -52,6 +52,8 @@ export interface AppliedPatch {
 
 /** How far back the order check walks from a node to find the producer of an input. */
 const WALK = 64;
+/** Touched values with more uses than this are checked once (see `check`); others as often as touched. */
+const FEW_USES = 8;
 
 export class PatchTracker {
   readonly #model: Model;
@@ -65,6 +67,8 @@ export class PatchTracker {
   /** The main graph's node and initializer counts the reported changes account for. */
   #nodeCount: number;
   #initializerCount: number;
+  /** The last domain #nodeOk found imported, during one `check` (nothing changes the model meanwhile). */
+  #domainOk: string | undefined;
 
   constructor(model: Model) {
     this.#model = model;
@@ -107,8 +111,8 @@ export class PatchTracker {
       }
     }
     pushAll(this.#nodes, p.added);
-    pushAll(this.#rewired, p.rewired);
-    pushAll(this.#values, p.values);
+    pushNew(this.#rewired, p.rewired);
+    pushNew(this.#values, p.values);
     pushAll(this.#initializers, p.initializers);
     this.#nodeCount += p.added.length - p.nodesRemoved;
     this.#initializerCount += p.initializersDelta;
@@ -120,6 +124,7 @@ export class PatchTracker {
    */
   check(): boolean {
     if (!this.#covered) return false;
+    this.#domainOk = undefined;
     const g = this.#model.graph;
     // A tripwire for a pass that changed the graph without reporting it (a broken pass
     // contract): the counts must be what the reported patches account for.
@@ -134,23 +139,29 @@ export class PatchTracker {
       const tt = v.tensorType;
       if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
     }
-    // A value is checked once however many patches touched it: a weight shared by every block of
-    // a chain is touched by each of 20,000 patches and has 20,000 uses (checked twice each, that
-    // was 4·10⁸ use visits on the 100k-node shared-weight chain).
+    // A value with many uses is checked once however many patches touched it: a weight shared by
+    // every block of a chain is touched by each of 20,000 patches and has 20,000 uses (checked
+    // twice each, that was 4·10⁸ use visits on the 100k-node shared-weight chain). A value with
+    // few uses is simply checked again (cheaper than hashing the 100,000 values a chain's
+    // patches touch; consecutive repeats were already dropped by `record`).
     const seen = new Set<Value>();
     const values = this.#values;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (seen.has(v)) continue;
-      seen.add(v);
+      if (v.useCount > FEW_USES) {
+        if (seen.has(v)) continue;
+        seen.add(v);
+      }
       if (!valueOk(v, g)) return false;
     }
     const seenRewired = new Set<Value>();
     const rewired = this.#rewired;
     for (let i = 0; i < rewired.length; i++) {
       const v = rewired[i]!;
-      if (seenRewired.has(v)) continue;
-      seenRewired.add(v);
+      if (v.useCount > FEW_USES) {
+        if (seenRewired.has(v)) continue;
+        seenRewired.add(v);
+      }
       if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
     }
     const nodes = this.#nodes;
@@ -196,8 +207,13 @@ export class PatchTracker {
         if (a.isRef || a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) return false;
       }
     }
-    const d = n.domain === 'ai.onnx' ? '' : n.domain;
-    if (this.#model.opsetVersion(d) === undefined && !this.#model.functions.some((f) => f.domain === d)) return false;
+    // The domain is imported (I10): asked of the model once per domain, not per node.
+    const d = n.domain;
+    if (d !== this.#domainOk) {
+      const dd = d === 'ai.onnx' ? '' : d;
+      if (this.#model.opsetVersion(dd) === undefined && !this.#model.functions.some((f) => f.domain === dd)) return false;
+      this.#domainOk = d;
+    }
     return true;
   }
 }
@@ -227,6 +243,14 @@ function usesOk(v: Value, g: Graph): boolean {
 
 function pushAll<T>(to: T[], from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
+/** pushAll, dropping an entry equal to the last one pushed (a chain's patches touch a value twice in a row). */
+function pushNew<T>(to: T[], from: readonly T[]): void {
+  for (let i = 0; i < from.length; i++) {
+    const x = from[i]!;
+    if (to.length === 0 || to[to.length - 1] !== x) to.push(x);
+  }
 }
 
 /** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */

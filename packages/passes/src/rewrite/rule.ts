@@ -28,6 +28,7 @@
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { PassError } from './errors.js';
+import { anchorKey, hasAnchor, opCounts } from './op-counts.js';
 import { RewriteSession, type Rewrite } from './session.js';
 import type { PassContext, PassOptions, PassResult, RewritePass } from './types.js';
 
@@ -65,6 +66,8 @@ export interface Rule<O = unknown, R extends string = string> {
   readonly name: string;
   /** Anchor keys: op type for the default domain, `domain:OpType` otherwise. */
   readonly anchors: readonly string[];
+  /** Anchor keys of which the graph must hold a node for `visit` to match at all (see RuleSpec.requires). */
+  readonly requires?: readonly string[];
   readonly reasons: readonly R[];
   /** Visits one anchored node; returns a decline or undefined (applied, or not a candidate). */
   visit(node: Node, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined;
@@ -73,6 +76,12 @@ export interface Rule<O = unknown, R extends string = string> {
 export interface RuleSpec<M, R extends string, O> {
   readonly name: string;
   readonly anchor: string | readonly string[];
+  /**
+   * Op types (anchor keys) the match needs next to the anchor — e.g. the MatMul producer of
+   * matmul+add's Add — when it matches nothing (and declines nothing) without one of them. A
+   * graph with none of them is skipped like a graph without anchors, without visiting an anchor.
+   */
+  readonly requires?: string | readonly string[];
   readonly reasons: readonly R[];
   match(node: Node, ctx: RuleContext<O>): M | undefined;
   check?(match: NoInfer<M>, ctx: RuleContext<O>): Decline<NoInfer<R>> | undefined;
@@ -95,9 +104,11 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     const r = ctx.session.apply(ctx.graph, p as Rewrite);
     return r.ok ? undefined : [r.reason, r.detail];
   };
+  const requires = spec.requires === undefined ? undefined : typeof spec.requires === 'string' ? [spec.requires] : [...spec.requires];
   return {
     name: spec.name,
     anchors,
+    ...(requires ? { requires } : {}),
     reasons: spec.reasons,
     visit(node, ctx) {
       const m = spec.match(node, ctx);
@@ -113,10 +124,7 @@ function isDecline<R extends string>(p: Patch | Decline<R>): p is Decline<R> {
   return Array.isArray(p);
 }
 
-/** The anchor key of a node: its op type in the default domain, `domain:OpType` otherwise. */
-export function anchorKey(n: Node): string {
-  return n.isOnnxDomain ? n.opType : `${n.domain}:${n.opType}`;
-}
+export { anchorKey } from './op-counts.js';
 
 /** Typed options: defaults plus a parser from loose (CLI / JSON) values that throws on bad input. */
 export interface OptionsSpec<O> {
@@ -230,7 +238,12 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
  */
 function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, options: O): void {
   const anchors = [...byAnchor.keys()];
+  const rules = new Set<Rule<O, R>>();
+  for (const list of byAnchor.values()) for (const r of list) rules.add(r);
   for (const g of s.liveGraphs()) {
+    // A graph where no rule can match (none of its anchor op types, or none of the op types its
+    // match requires) costs a lookup per op type, not an index: the pass changes nothing there.
+    if (!mayMatch(opCounts(s.ctx.shared, g), rules)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
@@ -239,9 +252,9 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
       const n = work[i]!;
       if (s.stopped) return;
       if (n.graph !== g) continue;
-      const rules = byAnchor.get(anchorKey(n))!;
-      for (let r = 0; r < rules.length; r++) {
-        const rule = rules[r]!;
+      const here = byAnchor.get(anchorKey(n))!;
+      for (let r = 0; r < here.length; r++) {
+        const rule = here[r]!;
         if (n.graph !== g) break;
         const why = rule.visit(n, ctx);
         if (why) s.decline(n, why[0], why[1]);
@@ -249,6 +262,12 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
       }
     }
   }
+}
+
+/** Whether some rule has an anchor in the graph and, if it requires op types, one of them. */
+function mayMatch(counts: ReadonlyMap<string, number>, rules: ReadonlySet<Rule<unknown, string>>): boolean {
+  for (const r of rules) if (hasAnchor(counts, r.anchors) && (r.requires === undefined || hasAnchor(counts, r.requires))) return true;
+  return false;
 }
 
 /** Nodes of one op type (anchor key) in graph order, with their positions in the graph. */

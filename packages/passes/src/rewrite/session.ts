@@ -18,6 +18,7 @@
  */
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
+import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
@@ -50,6 +51,8 @@ const SAFE = Object.freeze({ safe: true });
 const NONE: readonly never[] = Object.freeze([]);
 /** The shared empty name list of change records (frozen: records are read-only). */
 const NO_NAMES = Object.freeze([]) as readonly string[] as string[];
+/** The shared empty value list (frozen: never written). */
+const NO_VALUES = Object.freeze([]) as readonly Value[] as Value[];
 
 /**
  * `R` is the union of reasons the pass may decline with (see rule.ts); `decline` accepts only
@@ -208,16 +211,30 @@ export class RewriteSession<R extends string = string> {
       n.metadataProps.set(RULE_KEY, rw.rule);
     }
 
-    let renames: Map<Value, string> | undefined;
+    // Values that take a name: parallel arrays in insertion order (a Map per patch cost more).
+    let renV: Value[] | undefined;
+    let renN: string[] | undefined;
     for (let i = 0; i < replace.length; i++) {
       const oldV = replace[i]![0];
       const newV = replace[i]![1];
+      let name: string | undefined;
       if (oldV.isGraphOutput) {
-        (renames ??= new Map()).set(newV, oldV.name);
+        name = oldV.name;
         if (!newV.type && oldV.type) newV.type = oldV.type;
       } else if (oldV.name && isFresh(newV, added, inits)) {
         // Fresh values inherit the replaced name so names stay stable across rewrites.
-        (renames ??= new Map()).set(newV, oldV.name);
+        name = oldV.name;
+      }
+      if (name !== undefined) {
+        const at = renV === undefined ? -1 : renV.indexOf(newV);
+        if (at >= 0) renN![at] = name;
+        else if (renV === undefined) {
+          renV = [newV];
+          renN = [name];
+        } else {
+          renV.push(newV);
+          renN!.push(name);
+        }
       }
       oldV.replaceAllUsesWith(newV, WITH_OUTPUTS);
       // A replacement made by a new node is placed before the anchor; a consumer of an old value
@@ -225,40 +242,71 @@ export class RewriteSession<R extends string = string> {
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
     }
 
+    // Arrays below are allocated at their size: a literal `[]` grows to 17 slots on its first
+    // push, and these few-element arrays were most of the 1.2 KB a change allocated.
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
-    const inputsOfRemoved: Value[] = [];
+    let slots = 0;
+    for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
+    const inputsOfRemoved = new Array<Value>(slots);
+    let nIns = 0;
     const removedNames = new Array<string>(remove.length);
     for (let i = 0; i < remove.length; i++) {
       const ins = remove[i]!.inputs;
       for (let k = 0; k < ins.length; k++) {
         const v = ins[k];
-        if (v && !inputsOfRemoved.includes(v)) inputsOfRemoved.push(v);
+        if (!v) continue;
+        let seen = false;
+        for (let j = 0; j < nIns && !seen; j++) seen = inputsOfRemoved[j] === v;
+        if (!seen) inputsOfRemoved[nIns++] = v;
       }
       removedNames[i] = nodeLabel(remove[i]!);
     }
+    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
     // What the patch touched, for the manager's closing check (local-verify.ts).
     const onPatch = this.ctx.onPatch;
-    const rewired: Value[] = [];
-    const touchedValues: Value[] = [];
-    const left: string[] = [];
-    const introduced: string[] = [];
+    let rewired: Value[] = NO_VALUES;
+    let left: string[] = NO_NAMES;
+    let introduced: string[] = NO_NAMES;
+    let renamedValues: Value[] | undefined;
     if (onPatch) {
-      for (let i = 0; i < replace.length; i++) rewired.push(replace[i]![1]);
+      rewired = new Array<Value>(replace.length);
+      for (let i = 0; i < replace.length; i++) rewired[i] = replace[i]![1];
+      let named = 0;
       for (let i = 0; i < remove.length; i++) {
         const outs = remove[i]!.outputs;
-        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left.push(outs[k]!.name);
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) named++;
       }
+      left = new Array<string>(named);
+      named = 0;
+      for (let i = 0; i < remove.length; i++) {
+        const outs = remove[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left[named++] = outs[k]!.name;
+      }
+      let fresh = inits.length;
+      for (let i = 0; i < added.length; i++) {
+        const outs = added[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) fresh++;
+      }
+      if (fresh > 0) introduced = new Array<string>(fresh);
     }
-    // Graph.remove releases the removed nodes' subgraph captures itself.
-    if (remove.length > 0) graph.remove(remove, SAFE);
-    if (renames) {
-      for (const [v, name] of renames) {
+    // Graph.remove releases the removed nodes' subgraph captures itself. #validate established
+    // what `{ safe: true }` would check again (no output of a removed node is a graph output or
+    // read by a node that stays, once the replaced values are rewired), so each node takes
+    // Graph.remove's unchecked one-node path: no list copy and no Set per patch.
+    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
+    countPatch(this.ctx.shared, graph, added, remove);
+    // Names an existing value takes from a graph output (listed after the new outputs').
+    let renamedTo: string[] | undefined;
+    if (renV) {
+      for (let r = 0; r < renV.length; r++) {
+        const v = renV[r]!;
+        const name = renN![r]!;
         if (v.isInitializer || inits.includes(v)) continue;
         if (onPatch && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
           // An existing value takes a graph output's name: its own name leaves.
-          if (v.name) left.push(v.name);
-          introduced.push(name);
-          touchedValues.push(v);
+          if (v.name) left = left === NO_NAMES ? [v.name] : (left.push(v.name), left);
+          (renamedTo ??= []).push(name);
+          (renamedValues ??= []).push(v);
         }
         this.#rename(graph, v, name);
       }
@@ -271,7 +319,8 @@ export class RewriteSession<R extends string = string> {
     // initializer would cost a pass over the initializer map each time.)
     for (let i = 0; i < inits.length; i++) {
       const v = inits[i]!;
-      const adopt = renames?.get(v);
+      const at = renV === undefined ? -1 : renV.indexOf(v);
+      const adopt = at >= 0 ? renN![at] : undefined;
       const want = adopt ?? this.#preferred.get(v);
       if (want !== undefined && want !== v.name && (adopt !== undefined || (this.#names !== undefined && !this.#names.has(want)))) {
         v.name = want;
@@ -281,30 +330,38 @@ export class RewriteSession<R extends string = string> {
       graph.addInitializer(v);
     }
 
-    const record: ChangeRecord = {
-      pass: this.pass,
-      rule: rw.rule,
-      removed: cleaned.nodes.length === 0 ? removedNames : [...removedNames, ...cleaned.nodes],
-      added: added.length === 0 ? NO_NAMES : added.map(nodeLabel),
-      graph: graph.name,
-      description: flat(rw.description),
-      bytesDelta: bytes,
-      ...(rw.details ? { details: rw.details } : {}),
-    };
+    const removedAll = cleaned.nodes.length === 0 ? removedNames : [...removedNames, ...cleaned.nodes];
+    const addedNames = added.length === 0 ? NO_NAMES : added.map(nodeLabel);
+    const record: ChangeRecord = rw.details
+      ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
+      : { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
     this.nodesAdded += added.length;
     this.nodesRemoved += remove.length + cleaned.nodes.length;
     if (onPatch) {
+      let f = 0;
       for (let i = 0; i < added.length; i++) {
         const outs = added[i]!.outputs;
-        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) introduced.push(outs[k]!.name);
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) introduced[f++] = outs[k]!.name;
       }
-      for (let i = 0; i < inits.length; i++) introduced.push(inits[i]!.name);
+      for (let i = 0; i < inits.length; i++) introduced[f++] = inits[i]!.name;
+      if (renamedTo) introduced = introduced === NO_NAMES ? renamedTo : introduced.concat(renamedTo);
       // The removed nodes' inputs still read (or still outputs): their use lists changed.
+      let touched = renamedValues?.length ?? 0;
       for (let i = 0; i < touchedInputs.length; i++) {
         const v = touchedInputs[i]!;
-        if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) touchedValues.push(v);
+        if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) touched++;
       }
-      onPatch({ graph, added, rewired, values: touchedValues, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+      let values: Value[] = NO_VALUES;
+      if (touched > 0) {
+        values = new Array<Value>(touched);
+        let t = 0;
+        if (renamedValues) for (let i = 0; i < renamedValues.length; i++) values[t++] = renamedValues[i]!;
+        for (let i = 0; i < touchedInputs.length; i++) {
+          const v = touchedInputs[i]!;
+          if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) values[t++] = v;
+        }
+      }
+      onPatch({ graph, added, rewired, values, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
     }
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
@@ -358,8 +415,12 @@ export class RewriteSession<R extends string = string> {
   /** Finishes the run: restores topological order where needed and builds the PassResult. */
   finish(): PassResult {
     for (const g of this.#sortNeeded) g.sort();
-    // The op-type index records graph positions: a re-sorted graph needs a new one.
-    if (this.#sortNeeded.size > 0 && this.ctx.shared) this.ctx.shared.opIndex = undefined;
+    // The op-type index records graph positions, and the graph list follows node order: a
+    // re-sorted graph needs new ones.
+    if (this.#sortNeeded.size > 0 && this.ctx.shared) {
+      this.ctx.shared.opIndex = undefined;
+      this.ctx.shared.graphs = undefined;
+    }
     // Without shape inference passes see fewer facts and decline more; say why in the report.
     if (this.#facts?.inferenceError) this.metrics['shapeInference'] = this.#facts.inferenceError;
     const timeMs = performance.now() - this.#t0;
@@ -382,8 +443,9 @@ export class RewriteSession<R extends string = string> {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     // Without a change log only the last record is kept (errors name it); the counts stay exact.
-    if (this.ctx.changeLog === false) this.log.length = 0;
-    this.log.push(record);
+    // (An index store: `length = 0` then push would be a runtime call per change.)
+    if (this.ctx.changeLog === false && this.log.length > 0) this.log[0] = record;
+    else this.log.push(record);
     this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
@@ -392,8 +454,9 @@ export class RewriteSession<R extends string = string> {
     const replace = rw.replace;
     // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by
     // sets. Indexed loops: this runs once per candidate, often before it is optimised.
+    // (Module functions, not closures: two closures and their context per candidate were a
+    // sixth of what a change allocated.)
     const removeSet = remove.length > 8 ? new Set(remove) : undefined;
-    const isRemoved = (n: Node): boolean => (removeSet ? removeSet.has(n) : remove.includes(n));
     for (let i = 0; i < remove.length; i++) {
       const n = remove[i]!;
       if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
@@ -403,27 +466,26 @@ export class RewriteSession<R extends string = string> {
       const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
       if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
-      if (!o.producer || !isRemoved(o.producer)) {
+      if (!o.producer || !isRemoved(o.producer, remove, removeSet)) {
         return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
+      }
+      // Its readers would read a removed node (what Graph.remove's safe mode would refuse).
+      if (v.producer !== null && isRemoved(v.producer, remove, removeSet)) {
+        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' would be replaced by '${v.name}', an output of a removed node` };
       }
     }
     const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;
-    const isReplaced = (o: Value): boolean => {
-      if (replacedSet) return replacedSet.has(o);
-      for (let i = 0; i < replace.length; i++) if (replace[i]![0] === o) return true;
-      return false;
-    };
     for (let i = 0; i < remove.length; i++) {
       const n = remove[i]!;
       const outs = n.outputs;
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!;
-        if (isReplaced(o)) continue;
+        if (isReplaced(o, replace, replacedSet)) continue;
         if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
         const uses = o.uses;
         for (let j = 0; j < uses.length; j++) {
           const u = uses[j]!;
-          if (!isRemoved(u.node)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
+          if (!isRemoved(u.node, remove, removeSet)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
         }
       }
     }
@@ -437,7 +499,7 @@ export class RewriteSession<R extends string = string> {
       if (v.producer !== null && added.includes(v.producer)) continue;
       // An existing value would have to take the graph output's name: only an intermediate,
       // unnamed-interface value may, and only once.
-      if (v.isGraphInput || v.isInitializer || v.isGraphOutput || takenOutputs?.includes(v) || v.producer === null || isRemoved(v.producer)) {
+      if (v.isGraphInput || v.isInitializer || v.isGraphOutput || takenOutputs?.includes(v) || v.producer === null || isRemoved(v.producer, remove, removeSet)) {
         return {
           reason: 'graph-output-name',
           detail: `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`,
@@ -491,11 +553,24 @@ export class RewriteSession<R extends string = string> {
           this.#names?.delete(o.name);
           if (o.name) left?.push(o.name);
         }
-        p.graph.remove(p, { safe: true });
+        countRemovedConstant(this.ctx.shared, p.graph);
+        p.graph.remove(p, SAFE);
       }
     }
     return { nodes, bytes, initializers };
   }
+}
+
+/** Whether `n` is among the nodes a patch removes (`set`: the same nodes, for a big patch). */
+function isRemoved(n: Node, remove: readonly Node[], set: ReadonlySet<Node> | undefined): boolean {
+  return set ? set.has(n) : remove.includes(n);
+}
+
+/** Whether `o` is a value a patch replaces (`set`: the same values, for a big patch). */
+function isReplaced(o: Value, replace: ReadonlyArray<readonly [Value, Value]>, set: ReadonlySet<Value> | undefined): boolean {
+  if (set) return set.has(o);
+  for (let i = 0; i < replace.length; i++) if (replace[i]![0] === o) return true;
+  return false;
 }
 
 /** Whether `v` is new in a patch: an output of one of its nodes, or one of its initializers. */

@@ -104,9 +104,10 @@ export interface PassContext {
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
    * and empties it on every change — except the facts, which a validated patch updates in place
-   * (only the nodes it touched are inferred again), and the graph list and op-type index, which a
-   * validated patch that only removed nodes leaves usable — so a pipeline of exact rewrites
-   * infers shapes once, not once per pass or per changed model.
+   * (only the nodes it touched are inferred again), the op counts, which it keeps exact, the graph
+   * list, which it leaves usable unless it adds a node holding a subgraph, and the op-type index,
+   * which it leaves usable when it only removed nodes — so a pipeline of exact rewrites infers
+   * shapes once, not once per pass or per changed model.
    */
   readonly shared?: SharedModelState;
   /**
@@ -121,6 +122,8 @@ export interface SharedModelState {
   facts?: unknown;
   graphs?: unknown;
   opIndex?: unknown;
+  /** Node counts per op type and graph: kept exact by validated patches, dropped by any other change. */
+  opCounts?: unknown;
 }
 
 /** A rewrite pass. `run` mutates `model` in place. */

@@ -149,6 +149,8 @@ const DIRECT_NUMERIC: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.
  * alone ("unknown-attribute"), since an attribute we do not know may change the semantics.
  */
 export function unknownAttribute(n: Node, known: readonly string[]): string | undefined {
+  // Most nodes a rule checks carry no attribute: no iterators for them.
+  if (n.attributes.size === 0) return undefined;
   for (const a of n.attributes.keys()) if (!known.includes(a)) return a;
   for (const a of n.attributes.values()) if (a.isRef) return a.name;
   return undefined;

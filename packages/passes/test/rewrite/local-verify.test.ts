@@ -98,4 +98,38 @@ describe('closing check of validated patches', () => {
     });
     await expectCaught(m, pass, 'I4-topological-order');
   });
+
+  it("trusts the pass contract; closingCheck 'full' (ONNXKIT_VERIFY=full) catches a change made behind the session", async () => {
+    // A valid patch, plus an unreported rewiring of a node no patch touched: Tanh reads its own
+    // output (a cycle). The node and initializer counts are unchanged, so the local check's tripwire does not fire.
+    const sneaky = () =>
+      passOf((n, { graph }) => {
+        const tanh = [...graph].find((x) => x.opType === 'Tanh')!;
+        tanh.setInput(0, tanh.outputs[0]!);
+        return { remove: [n], replace: [[n.outputs[0]!, n.inputs[0]!]], description: 'bypass, and an unreported rewiring' };
+      });
+    const m1 = small();
+    const report = await new PassManager([sneaky()]).run(m1);
+    expect(report.finalCheck).toBe('local');
+    expect(verifyErrors(m1).map((d) => d.code)).toContain('I4-topological-order'); // the gap
+    const m2 = small();
+    const err = await new PassManager([sneaky()], { closingCheck: 'full' }).run(m2).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PassError);
+    expect((err as PassError).code).toBe('PASS_INVALID_RESULT');
+    expect((err as PassError).diagnostics?.map((d) => d.code)).toContain('I4-topological-order');
+    expect((err as PassError).message).toContain('without going through its session');
+  });
+
+  it("closingCheck 'full' verifies a valid output in full and changes nothing else", async () => {
+    const m = small();
+    const bypass = passOf((n) => ({ remove: [n], replace: [[n.outputs[0]!, n.inputs[0]!]], description: 'bypass' }));
+    const report = await new PassManager([bypass], { closingCheck: 'full' }).run(m);
+    expect(report.totalChanges).toBe(1);
+    expect(report.finalCheck).toBe('full');
+    expect(report.verifications).toBe(2); // the input and the output
+    expect(verifyErrors(m)).toEqual([]);
+  });
 });

@@ -5,8 +5,8 @@
  * anchored nodes.
  */
 import { readFileSync } from 'node:fs';
-import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
-import { APPLY_REASONS, PASSES, PRESETS, defineRule, defineRulePass, getPass, passOptionsFromStrings, runPipeline, standaloneContext, type RulePass } from '@onnxkit/passes';
+import { DataType, GraphBuilder, Node, Tensor, verifyErrors } from '@onnxkit/graph';
+import { APPLY_REASONS, PASSES, PRESETS, PassManager, defineRule, defineRulePass, getPass, passOptionsFromStrings, runPipeline, standaloneContext, type RulePass } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /** `[reason]` codes in the header comment of a pass file. */
@@ -124,5 +124,58 @@ describe('the pass owns traversal', () => {
     expect(rep.totalChanges).toBe(2);
     expect(rep.stoppedEarly).toBe(true);
     expect(m.graph.nodes.filter((n) => n.opType === 'Identity')).toHaveLength(3);
+  });
+});
+
+describe('anchors and required op types are looked up, not visited', () => {
+  /** x → Sigmoid → Sigmoid → Relu → y (opset 17). */
+  function chain() {
+    const b = new GraphBuilder({ name: 'c' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.op('Relu', [b.op('Sigmoid', [b.op('Sigmoid', [x])])]), 'y');
+    return b.build({ opsetImports: new Map([['', 17]]) });
+  }
+
+  it('a rule whose required op type is absent is never matched; a node a patch added is still an anchor for the next pass', async () => {
+    const m = chain();
+    let matchedWithoutTanh = 0;
+    // Requires Tanh, which only the second pass's patches create: never matched in the first sweep.
+    const needsTanh = defineRulePass({
+      name: 'needs-tanh',
+      description: 'test',
+      exact: true,
+      rules: [defineRule({ name: 'r', anchor: 'Relu', requires: 'Tanh', reasons: [] as const, match: (n) => (n.inputs[0]?.producer?.opType === 'Tanh' ? n : (matchedWithoutTanh++, undefined)), rewrite: () => undefined })],
+    });
+    // Sigmoid → Tanh: adds a Tanh node per change (the op counts must follow the patch).
+    const toTanh = defineRulePass({
+      name: 'to-tanh',
+      description: 'test',
+      exact: true,
+      rules: [
+        defineRule({
+          name: 's2t',
+          anchor: 'Sigmoid',
+          reasons: [] as const,
+          match: (n) => n,
+          rewrite: (n) => {
+            const t = new Node('Tanh', [n.inputs[0]!], { name: `${n.name}_t`, outputs: [n.outputs[0]!.name] });
+            return { remove: [n], replace: [[n.outputs[0]!, t.outputs[0]!]], add: [t], description: 'sigmoid to tanh' };
+          },
+        }),
+      ],
+    });
+    let tanhSeen = 0;
+    const countTanh = defineRulePass({
+      name: 'count-tanh',
+      description: 'test',
+      exact: true,
+      rules: [defineRule({ name: 'c', anchor: 'Tanh', reasons: [] as const, match: (n) => (tanhSeen++, n), rewrite: () => undefined })],
+    });
+    const report = await new PassManager([needsTanh, toTanh, countTanh]).run(m);
+    expect(report.totalChanges).toBe(2);
+    expect(matchedWithoutTanh).toBe(0);
+    expect(tanhSeen).toBeGreaterThanOrEqual(2); // both new Tanh nodes, in the sweep that added them
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Tanh', 'Tanh', 'Relu']);
+    expect(verifyErrors(m)).toEqual([]);
   });
 });
