@@ -151,6 +151,16 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
   }
 }
 
+/**
+ * @internal The facts map behind a result of `inferShapes` (undefined for any other
+ * ShapeInference): the analysis reads a node's facts once from it instead of asking `shapeOf`,
+ * `constOf` and `typeOf` one by one (a map lookup each). For a value without facts, the
+ * accessors fall back to its declared type: readers must do the same (see `Facts`).
+ */
+export function inferenceFacts(inference: ShapeInference): ReadonlyMap<Value, Facts> | undefined {
+  return ENGINES.get(inference)?.facts;
+}
+
 /** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
 export function sameFacts(inference: ShapeInference, a: Value, b: Value): boolean {
   const engine = ENGINES.get(inference);
