@@ -14,7 +14,7 @@ import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, fo
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
-import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, writeJson, type OutputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 
@@ -152,7 +152,7 @@ export default async function optimize(input: string, positionalOutput: string |
     ...(quantized ? { quantize: edgeQuantizationJson(quantized) } : {}),
   };
   if (mode.json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    writeJson(result);
     return 0;
   }
   // With -o - stdout carries the model, so the human summary goes to stderr (or nowhere, -q).
