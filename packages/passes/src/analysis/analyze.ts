@@ -592,7 +592,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       out.unknownOps.push(label);
       return out;
     }
-    ctx ??= new LayerCost(readFacts).load(node);
+    ctx ??= new LayerCost(readFacts, factsMap !== undefined).load(node);
     let macs: Dim = 0;
     if (entry.macs) {
       const f = entry.macs(ctx);
@@ -716,7 +716,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
   const layer = new LayerSums();
   /** The top-level node's facts, read once per node (nested bodies get their own). */
-  const ctx = new LayerCost(readFacts);
+  const ctx = new LayerCost(readFacts, factsMap !== undefined);
   /** Counts input `slot` of the node `ctx` is loaded with. */
   const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined);
   const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD): void => {
@@ -1228,19 +1228,50 @@ class LayerCost implements CostContext {
   inputCount = 0;
   outputCount = 0;
 
-  constructor(readonly read: (v: Value) => Facts | undefined) {}
+  /**
+   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own map, which gives an
+   * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
+   * graph input) } (Engine.runGraph, Engine.update).
+   */
+  constructor(
+    readonly read: (v: Value) => Facts | undefined,
+    readonly ownFacts = false,
+  ) {}
 
+  /**
+   * Reads the facts of `node`'s inputs and outputs — with as few map lookups as it can, since
+   * on a large graph they are cache misses: an input the previously loaded node produced takes
+   * that node's output facts, and (with `ownFacts`) an initializer's shape is its tensor's dims,
+   * which its facts hold, its entry in `inFacts` left undefined — every reader of `inFacts`
+   * (isConstant, traceWeight) decides an initializer holding a tensor before looking at facts.
+   */
   load(node: Node): this {
+    const prev = this.node as Node | undefined;
     this.node = node;
     const ins = node.inputs;
     const n = ins.length;
     const inShapes = this.inputShapes;
     const inFacts = this.inFacts;
+    const prevOutFacts = this.outFacts;
     for (let i = 0; i < n; i++) {
       const v = ins[i];
       if (v) {
+        const p = v.producer;
+        let f: Facts | undefined;
+        if (p !== null && p === prev) {
+          // The previous node's outputs were read into outFacts (not yet overwritten).
+          const k = p.outputs.indexOf(v);
+          f = k >= 0 ? prevOutFacts[k] : this.read(v);
+        } else if (p === null && this.ownFacts && v.isInitializer) {
+          const t = v.constValue;
+          if (t !== null) {
+            inFacts[i] = undefined;
+            inShapes[i] = t.dims;
+            continue;
+          }
+          f = this.read(v);
+        } else f = this.read(v);
         // shapeOf: the inferred dims, else (no facts) the declared ones.
-        const f = this.read(v);
         inFacts[i] = f;
         inShapes[i] = f ? f.shape : v.shape;
       } else {
