@@ -218,7 +218,7 @@ class Engine {
   readonly opset: number;
   readonly maxConst: number;
   readonly #bindings = new Map<string, Dim>();
-  readonly #intsCache = new WeakMap<Facts, readonly Dim[] | null>();
+  readonly #intsCache = new WeakMap<Facts, readonly Dim[]>();
   /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
   readonly #reported = new Set<Value>();
   /** Local functions being expanded (the call chain), and node visits spent inside function bodies. */
@@ -634,17 +634,16 @@ class Engine {
     if (f.partial) return f.partial;
     const t = f.value;
     if (!t || t.rank > 1 || t.size > MAX_PARTIAL) return undefined;
-    const cached = this.#intsCache.get(f);
-    if (cached !== undefined) return cached ?? undefined;
-    let out: Dim[] | null = null;
+    // A float constant (every bias an Add reads) has none: decided before the cache is consulted.
     const kind = knownDataTypeInfo(t.dtype)?.kind;
-    if (kind === 'int' || kind === 'uint' || kind === 'bool') {
-      // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
-      // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
-      out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
-    }
+    if (kind !== 'int' && kind !== 'uint' && kind !== 'bool') return undefined;
+    const cached = this.#intsCache.get(f);
+    if (cached !== undefined) return cached;
+    // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
+    // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
+    const out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
     this.#intsCache.set(f, out);
-    return out ?? undefined;
+    return out;
   }
 }
 
