@@ -22,7 +22,7 @@ import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { inferenceFacts, inferShapes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
+import { inferenceFacts, inferenceOrder, inferShapes, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -716,7 +716,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
   const layer = new LayerSums();
   /** The top-level node's facts, read once per node (nested bodies get their own). */
-  const ctx = new LayerCost(readFacts, factsMap !== undefined);
+  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
   /** Counts input `slot` of the node `ctx` is loaded with. */
   const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined);
   const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD): void => {
@@ -744,11 +744,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       layer.params += n;
       if (kind === 'weight') layer.weights += n;
     }
-    if (seen.has(src.key)) {
+    // One set operation, not has() then add(): the set holds every weight of the model.
+    const size = seen.size;
+    seen.add(src.key);
+    if (seen.size === size) {
       layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
-    seen.add(src.key);
     modelSizeBytes += src.tensor.byteLength;
     if (kind === 'buffer') bufferParams += n;
     else {
@@ -1233,10 +1235,18 @@ class LayerCost implements CostContext {
    * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
    * graph input) } (Engine.runGraph, Engine.update).
    */
+  /** The inference's visit order while the nodes loaded follow it (see inferenceOrder), with the position in it. */
+  #order: VisitOrder | undefined;
+  #orderNode = 0;
+  #orderFact = 0;
+
   constructor(
     readonly read: (v: Value) => Facts | undefined,
     readonly ownFacts = false,
-  ) {}
+    order?: VisitOrder,
+  ) {
+    this.#order = order;
+  }
 
   /**
    * Reads the facts of `node`'s inputs and outputs — with as few map lookups as it can, since
@@ -1288,9 +1298,19 @@ class LayerCost implements CostContext {
     const m = outs.length;
     const outShapes = this.outputShapes;
     const outFacts = this.outFacts;
+    // The outputs' facts in visit order (read sequentially) while the nodes follow it; for good once they do not.
+    const order = this.#order;
+    let from = -1;
+    if (order !== undefined) {
+      if (order.nodes[this.#orderNode] === node) {
+        from = this.#orderFact;
+        this.#orderNode++;
+        this.#orderFact += m;
+      } else this.#order = undefined;
+    }
     for (let i = 0; i < m; i++) {
       const v = outs[i]!;
-      const f = this.read(v);
+      const f = from >= 0 ? order!.facts[from + i] : this.read(v);
       outFacts[i] = f;
       outShapes[i] = f ? f.shape : v.shape;
     }

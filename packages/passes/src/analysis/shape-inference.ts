@@ -162,6 +162,21 @@ export function inferenceFacts(inference: ShapeInference): ReadonlyMap<Value, Fa
   return ENGINES.get(inference)?.facts;
 }
 
+/**
+ * @internal The main graph's nodes in the order `inferShapes` visited them, and the facts of
+ * their outputs in the same order (node by node, output by output): what the analysis reads
+ * sequentially instead of looking each output up in the facts map. Undefined once
+ * `updateInference` changed the inference (or for any other ShapeInference).
+ */
+export function inferenceOrder(inference: ShapeInference): VisitOrder | undefined {
+  return ENGINES.get(inference)?.order ?? undefined;
+}
+
+export interface VisitOrder {
+  readonly nodes: readonly Node[];
+  readonly facts: readonly (Facts | undefined)[];
+}
+
 /** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
 export function sameFacts(inference: ShapeInference, a: Value, b: Value): boolean {
   const engine = ENGINES.get(inference);
@@ -227,6 +242,8 @@ class Engine {
   #depthReported = false;
   /** Whether `update` changed these facts since `run`. */
   updated = false;
+  /** See inferenceOrder: recorded by `run`, dropped by the first `update`. */
+  order: { nodes: Node[]; facts: (Facts | undefined)[] } | null = null;
   /**
    * The node visited last and the facts it left on its outputs (equal to their entries in
    * `facts`): most nodes read the output of the node before them, whose facts are then taken
@@ -246,6 +263,7 @@ class Engine {
 
   run(): void {
     const pinned = this.#pinInputs();
+    this.order = { nodes: [], facts: [] };
     this.runGraph(this.model.graph, undefined, pinned);
   }
 
@@ -255,6 +273,7 @@ class Engine {
     if (graph !== this.model.graph || this.model.functions.length > 0) return false;
     this.updated = true;
     this.lastNode = null;
+    this.order = null;
     const facts = this.facts;
     // Indexed loops: this runs once per change, and array iterators allocate until optimised.
     const inits = p.initializers;
@@ -446,7 +465,18 @@ class Engine {
       else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
     });
     // A cursor walk (the analysis never mutates): Graph's iterator allocates a result per node.
-    for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
+    const order = g === this.model.graph ? this.order : null;
+    if (order === null) for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
+    else {
+      const { nodes, facts } = order;
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        this.visit(n);
+        // visit(n) left n's output facts, final in this walk, in lastFacts.
+        nodes.push(n);
+        const m = n.outputs.length;
+        for (let k = 0; k < m; k++) facts.push(this.lastFacts[k]);
+      }
+    }
     return g.outputs.map((v) => this.facts.get(v));
   }
 
