@@ -718,8 +718,24 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   /** The top-level node's facts, read once per node (nested bodies get their own). */
   const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
   /** Counts input `slot` of the node `ctx` is loaded with. */
-  const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined);
-  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD): void => {
+  const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
+  /**
+   * Values the current node counted from its own slots without `seen` (see countValue): a value
+   * read at one slot only can be counted again only by this node (two lists naming that slot).
+   */
+  const nodeKeys: Value[] = [];
+  /** Whether the current node is one that weights are traced through (null: not decided yet). */
+  let passesWeights: boolean | null = null;
+  /**
+   * `own`: v is input of the current node (ctx.node) at one of its slots. Shared tensors are
+   * counted once through `seen`, a set of every weight, except for a value the node reads
+   * directly (its own stored or constant tensor) that has no other use, when the node is not
+   * one that weights are traced through: every count of a value comes from a slot that reads it
+   * or from a trace through a pass-through node (or a DequantizeLinear) that reads it, so that
+   * value is counted by this node alone — `nodeKeys` dedups it — and a set insert, a cache
+   * miss or two on a large model, is saved for most weights.
+   */
+  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void => {
     if (!v) return;
     if (kind !== 'buffer') {
       // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
@@ -744,10 +760,18 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       layer.params += n;
       if (kind === 'weight') layer.weights += n;
     }
-    // One set operation, not has() then add(): the set holds every weight of the model.
-    const size = seen.size;
-    seen.add(src.key);
-    if (seen.size === size) {
+    let shared: boolean;
+    const key = src.key;
+    if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
+      shared = nodeKeys.includes(key);
+      if (!shared) nodeKeys.push(key);
+    } else {
+      // One set operation, not has() then add(): the set holds every weight of the model.
+      const size = seen.size;
+      seen.add(key);
+      shared = seen.size === size;
+    }
+    if (shared) {
       layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
@@ -766,6 +790,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     const entry: OpCost | undefined = costEntryOf(node, bad);
     layer.reset();
+    if (nodeKeys.length !== 0) nodeKeys.length = 0;
+    passesWeights = null;
     const unknown = layer.unknown;
     const notes = layer.notes;
     ctx.load(node);
