@@ -255,6 +255,27 @@ const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 const QDQ_MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 const QDQ_ELEMENT_OPS = new Set(['Add', 'Mul', 'GlobalAveragePool']);
 
+/** What the analysis asks of a default-domain op type, resolved once per type (one lookup per node, not four). */
+interface OpInfo {
+  /** Its cost entry (for a well-formed node). */
+  readonly cost: OpCost | undefined;
+  readonly controlFlow: boolean;
+  readonly qdqMac: boolean;
+  readonly qdqElement: boolean;
+}
+const OP_INFO = new Map<string, OpInfo>();
+
+/** OpInfo of a default-domain op type. */
+function opInfo(opType: string): OpInfo {
+  let info = OP_INFO.get(opType);
+  if (info === undefined) {
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: CONTROL_FLOW.has(opType), qdqMac: QDQ_MAC_OPS.has(opType), qdqElement: QDQ_ELEMENT_OPS.has(opType) };
+    // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
+    if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
+  }
+  return info;
+}
+
 /** The work of one node or body: MACs and FLOPs as numbers, expressions, or null (with reasons). */
 interface Work {
   macs: Dim;
@@ -309,7 +330,7 @@ function costEntry(n: Node): OpCost | undefined {
 /** costEntry(n), given `bad`, n's attribute problem (undefined for a well-formed or other-domain node). */
 function costEntryOf(n: Node, bad: string | undefined): OpCost | undefined {
   if (!n.isOnnxDomain) return lookup(CONTRIB_COST_TABLE, opKey(n.domain, n.opType));
-  return bad === undefined ? lookup(COST_TABLE, n.opType) : undefined;
+  return bad === undefined ? opInfo(n.opType).cost : undefined;
 }
 
 function elements(shape: readonly Dim[] | null | undefined): number | null {
@@ -544,8 +565,9 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    */
   const qdqInteger = (node: Node): boolean => {
     if (!node.isOnnxDomain) return false;
-    if (QDQ_MAC_OPS.has(node.opType)) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
-    if (!QDQ_ELEMENT_OPS.has(node.opType)) return false;
+    const info = opInfo(node.opType);
+    if (info.qdqMac) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
+    if (!info.qdqElement) return false;
     // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     const ins = node.inputs;
     let present = 0;
@@ -585,7 +607,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       out.unknown.push(`bad-attribute: ${bad}`);
       return out;
     }
-    if (node.isOnnxDomain && CONTROL_FLOW.has(node.opType)) return controlFlowWork(node, depth);
+    if (node.isOnnxDomain && opInfo(node.opType).controlFlow) return controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
       out.unknown.push(`no cost model for op '${label}'`);
