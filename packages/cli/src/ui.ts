@@ -88,7 +88,10 @@ export function jsonTerminalSafeBytes(json: string): Buffer {
  * (terminalSafe), but as bytes: the escaping is done here, cheaply (jsonTerminalSafeBytes).
  */
 export function writeJson(value: unknown): void {
-  process.stdout.write(jsonTerminalSafeBytes(JSON.stringify(value, null, 2) + '\n'));
+  // JSON.stringify's flat string, not `json + '\n'`: encoding that cons string to UTF-8 took
+  // ≈0.4 s instead of ≈15 ms for the 22 MB of the 100k chain (a profile of optimize --json).
+  process.stdout.write(jsonTerminalSafeBytes(JSON.stringify(value, null, 2)));
+  process.stdout.write('\n');
 }
 
 let safeStdout = false;
