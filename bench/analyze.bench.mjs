@@ -1,13 +1,18 @@
 // Analysis cost: analyzeModel on the zoo ResNet-50 against importing the same model (target:
 // analysis < 5% of import), and on synthetic graphs of 10k, 100k and 1M nodes built with
 // GraphBuilder, with the time per node to show linear growth. Ratios are measured in this run.
+// Also the analysis steps of `onnxkit optimize` on the 100k-node chain of rules.bench.mjs
+// (issue 15): inferShapes, analyzeTotals before (with that inference) and after the `default`
+// pipeline (with the pipeline's updated inference), as CPU µs per node, each the first call in a
+// fresh process as in the CLI (target ≈ 1 µs/node for the analysis). Alone:
+// `node --expose-gc bench/analyze.bench.mjs --chain 100000` (after `pnpm -s build`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
-import { decode, encode, load } from '@onnxkit/importer';
-import { analyzeModel, inferShapes } from '@onnxkit/passes';
+import { decode, encode, load, save } from '@onnxkit/importer';
+import { analyzeModel, analyzeTotals, inferShapes, runPipeline } from '@onnxkit/passes';
 import { resnet50 } from '@onnxkit/zoo';
 import { CACHE, ROOT, fmtMs, ratio, row, section, skip, time } from './lib.mjs';
 
@@ -40,7 +45,65 @@ function synthetic(n) {
   return b.build();
 }
 
+/** rules.bench.mjs's chain: blocks of MatMul (own 16×16 weight), Add (own bias), Relu, Identity, Mul(·, 1). */
+async function writeChain(n, file) {
+  const b = new GraphBuilder({ name: `chain-${n}` });
+  let x = b.input('x', DataType.FLOAT, [1, 16]);
+  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
+  for (let i = 0; i < Math.floor(n / 5); i++) {
+    const w = new Float32Array(256);
+    for (let k = 0; k < 256; k++) w[k] = Math.sin(i * 256 + k) * 0.1;
+    const bias = new Float32Array(16);
+    for (let k = 0; k < 16; k++) bias[k] = Math.cos(i * 16 + k) * 0.1;
+    x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w))]);
+    x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias))]);
+    x = b.op('Relu', [x]);
+    x = b.op('Identity', [x]);
+    x = b.op('Mul', [x, one]);
+  }
+  b.output(x, 'y');
+  await save(b.build(), file);
+}
+
+/** The analysis steps of `onnxkit optimize` on the chain, once each (cold, as in the CLI), in CPU ms. */
+async function chainRun(file) {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const model = load(file);
+  globalThis.gc?.();
+  let t = cpu();
+  const inference = inferShapes(model);
+  const infer = cpu() - t;
+  t = cpu();
+  const before = analyzeTotals(model, { inference });
+  const totalsBefore = cpu() - t;
+  const report = await runPipeline(model, 'default', { inference });
+  globalThis.gc?.();
+  t = cpu();
+  const after = analyzeTotals(model, report.inference ? { inference: report.inference } : {});
+  const totalsAfter = cpu() - t;
+  return { infer, totalsBefore, totalsAfter, macs: [before.totals.macs, after.totals.macs] };
+}
+
 export default async function () {
+  section('analyze: the analysis steps of `onnxkit optimize` on the 100k-node chain (CPU, first call per process; median of 3 processes)');
+  {
+    const n = 100_000;
+    const file = join(CACHE, `analyze-chain-${n}.onnx`);
+    if (!existsSync(file)) await writeChain(n, file);
+    const self = fileURLToPath(import.meta.url);
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(JSON.parse(execFileSync(process.execPath, ['--expose-gc', self, '--chain-file', file], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 }).trim().split('\n').pop()));
+    const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[1];
+    const us = (ms, nodes) => `${((ms * 1e3) / nodes).toFixed(2)} µs/node`;
+    row('inferShapes (input, 100k nodes)', fmtMs(med('infer')), us(med('infer'), n));
+    row('analyzeTotals before (given the inference)', fmtMs(med('totalsBefore')), `${us(med('totalsBefore'), n)} (target ≈ 1)`);
+    row('analyzeTotals after `default` (its updated inference; 40k nodes)', fmtMs(med('totalsAfter')), `${us(med('totalsAfter'), n)} of the input's nodes (target ≈ 0.4)`);
+    row('MACs before / after (sanity)', runs[0].macs.map((m) => m?.toLocaleString('en-US')).join(' / '));
+  }
+
   section('analyze: ResNet-50 (zoo) — analysis vs import');
   const file = join(CACHE, 'analyze-resnet50.onnx');
   if (!existsSync(file)) writeFileSync(file, encode(resnet50()));
@@ -106,4 +169,16 @@ async function syntheticRun(n) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--synthetic') {
   process.stdout.write(`${JSON.stringify(await syntheticRun(Number(process.argv[3])))}\n`);
+}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--chain-file') {
+  process.stdout.write(`${JSON.stringify(await chainRun(process.argv[3]))}\n`);
+}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--chain') {
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(CACHE, { recursive: true });
+  const n = Number(process.argv[3]);
+  const file = join(CACHE, `analyze-chain-${n}.onnx`);
+  if (!existsSync(file)) await writeChain(n, file);
+  const r = await chainRun(file);
+  process.stdout.write(`inferShapes ${fmtMs(r.infer)}, analyzeTotals before ${fmtMs(r.totalsBefore)}, after ${fmtMs(r.totalsAfter)} (CPU, ${n} nodes)\n`);
 }

@@ -187,6 +187,13 @@ describe('the terminal is not the model\'s', () => {
       // Escaped as \\uXXXX inside JSON strings: the parsed names are the model's, unchanged.
       if (cmd[0] === 'inspect') expect(parsed.producer!.name).toBe(`prod${EVIL}`);
     }
+    // optimize --json escapes what JSON.stringify leaves raw (DEL, C1, bidi) in its own cheaper way.
+    save(m, join(tmp, `evil${EVIL}.onnx`));
+    const o = onnxkit(['optimize', `evil${EVIL}.onnx`, '-o', 'evil-opt.onnx', '--json']);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stdout).not.toMatch(RAW);
+    expect(o.stdout).toMatch(/\\u202e/);
+    expect((JSON.parse(o.stdout) as { input: string }).input).toBe(`evil${EVIL}.onnx`);
     // A one-line error that quotes a model's function name.
     const body = new Graph({ name: 'b' });
     const fin = new Value({ name: 'in' });

@@ -2,7 +2,7 @@
 // their first call in a process, paid by every command); they must print and order exactly as
 // the ICU versions do.
 import { describe, expect, it } from 'vitest';
-import { compareNames, fmtInt } from '../src/ui.js';
+import { compareNames, fmtInt, jsonTerminalSafeBytes, terminalSafe } from '../src/ui.js';
 
 /** A seeded generator, so a failure reproduces. */
 function lcg(seed: number): () => number {
@@ -29,6 +29,23 @@ describe('compareNames', () => {
     for (let i = 0; i + 1 < names.length; i++) {
       const [a, b] = [names[i]!, names[i + 1]!];
       expect(Math.sign(compareNames(a, b)), JSON.stringify([a, b])).toBe(Math.sign(a.localeCompare(b)));
+    }
+  });
+});
+
+describe('jsonTerminalSafeBytes', () => {
+  it('gives the bytes of terminalSafe(JSON text) for every character class terminalSafe escapes, ASCII or not', () => {
+    // Every C0 control, DEL, C1, the bidi and line-separator format characters, an SGR sequence,
+    // non-ASCII text, a surrogate pair and a lone surrogate, each in a name and as a whole value.
+    const evil = [...Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)), '\u061c', '\u200e', '\u200f', '\u2028', '\u2029', '\u202a', '\u202e', '\u2066', '\u2069', '\u001b[31m', 'é', '𝄞', '\ud800'];
+    const docs: unknown[] = [{ plain: 'ascii only', n: 1 }, { del: 'a\u007fb' }, ...evil.map((c) => ({ [`k${c}`]: `v${c}`, list: [c, 1, null] }))];
+    docs.push(Object.fromEntries(evil.map((c, i) => [String(i), c])));
+    for (const doc of docs) {
+      const json = JSON.stringify(doc, null, 2) + '\n';
+      const bytes = jsonTerminalSafeBytes(json);
+      expect(bytes.toString('utf8')).toBe(terminalSafe(json, { keepColor: true }));
+      // Still the same JSON document.
+      expect(JSON.parse(bytes.toString('utf8'))).toEqual(doc);
     }
   });
 });

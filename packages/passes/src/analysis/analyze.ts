@@ -18,11 +18,11 @@ import { opKey, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
-import type { AnalysisDiagnostic } from './inference-types.js';
+import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { inferShapes, type InferShapesOptions, type ShapeInference } from './shape-inference.js';
+import { inferenceFacts, inferenceOrder, inferShapes, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -255,6 +255,27 @@ const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 const QDQ_MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 const QDQ_ELEMENT_OPS = new Set(['Add', 'Mul', 'GlobalAveragePool']);
 
+/** What the analysis asks of a default-domain op type, resolved once per type (one lookup per node, not four). */
+interface OpInfo {
+  /** Its cost entry (for a well-formed node). */
+  readonly cost: OpCost | undefined;
+  readonly controlFlow: boolean;
+  readonly qdqMac: boolean;
+  readonly qdqElement: boolean;
+}
+const OP_INFO = new Map<string, OpInfo>();
+
+/** OpInfo of a default-domain op type. */
+function opInfo(opType: string): OpInfo {
+  let info = OP_INFO.get(opType);
+  if (info === undefined) {
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: CONTROL_FLOW.has(opType), qdqMac: QDQ_MAC_OPS.has(opType), qdqElement: QDQ_ELEMENT_OPS.has(opType) };
+    // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
+    if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
+  }
+  return info;
+}
+
 /** The work of one node or body: MACs and FLOPs as numbers, expressions, or null (with reasons). */
 interface Work {
   macs: Dim;
@@ -303,8 +324,13 @@ function learnableDtype(t: Tensor): boolean {
 
 /** The cost entry of a well-formed default-domain node (a malformed one has none: its cost is unknown). */
 function costEntry(n: Node): OpCost | undefined {
+  return costEntryOf(n, n.isOnnxDomain ? attributeProblem(n) : undefined);
+}
+
+/** costEntry(n), given `bad`, n's attribute problem (undefined for a well-formed or other-domain node). */
+function costEntryOf(n: Node, bad: string | undefined): OpCost | undefined {
   if (!n.isOnnxDomain) return lookup(CONTRIB_COST_TABLE, opKey(n.domain, n.opType));
-  return attributeProblem(n) === undefined ? lookup(COST_TABLE, n.opType) : undefined;
+  return bad === undefined ? opInfo(n.opType).cost : undefined;
 }
 
 function elements(shape: readonly Dim[] | null | undefined): number | null {
@@ -367,6 +393,16 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
   const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
+  // The facts of a value, read once per node into a LayerCost (not asked of shapeOf, constOf and
+  // isConst one by one: a map lookup each, several per value). For an inference that is not
+  // inferShapes' own, the same facts through its accessors.
+  const factsMap = inferenceFacts(inf);
+  const readFacts: (v: Value) => Facts | undefined = factsMap
+    ? (v) => factsMap.get(v)
+    : (v) => {
+        const value = inf.constOf(v);
+        return { elemType: DataType.UNDEFINED, shape: inf.shapeOf(v), ...(value ? { value } : {}) };
+      };
   // Element counts and bytes are needed several times per value (layer, roofline, liveness).
   const elemCache = new Map<Value, number | null>();
   const elementsOf = (v: Value): number | null => {
@@ -443,8 +479,11 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     return s;
   };
 
-  /** The stored tensor behind a weight input, and the value that identifies it for dedup. */
-  const traceWeight = (v: Value): { key: Value; tensor: Tensor } | undefined => {
+  /**
+   * The stored tensor behind a weight input, and the value that identifies it for dedup. `vFacts`:
+   * the facts of `v` when the caller has read them (UNREAD: look them up).
+   */
+  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): { key: Value; tensor: Tensor } | undefined => {
     let cur = v;
     for (let hops = 0; hops < 16; hops++) {
       if (cur.isInitializer && cur.constValue) return { key: cur, tensor: cur.constValue };
@@ -453,13 +492,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         cur = p.inputs[0];
         continue;
       }
-      const t = inf.constOf(cur) ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
+      const known = cur === v && vFacts !== UNREAD ? vFacts?.value : inf.constOf(cur);
+      const t = known ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
       return t ? { key: cur, tensor: t } : undefined;
     }
     return undefined;
   };
 
-  const seen = new Map<Value, 'weight' | 'bias' | 'buffer'>();
+  const seen = new Set<Value>();
   let params = 0;
   let weightParams = 0;
   let bufferParams = 0;
@@ -525,10 +565,19 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    */
   const qdqInteger = (node: Node): boolean => {
     if (!node.isOnnxDomain) return false;
-    if (QDQ_MAC_OPS.has(node.opType)) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
-    if (!QDQ_ELEMENT_OPS.has(node.opType)) return false;
-    const ins = node.inputs.filter((v): v is Value => v !== null && v !== undefined);
-    return ins.length > 0 && ins.every(fromInt8) && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+    const info = opInfo(node.opType);
+    if (info.qdqMac) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
+    if (!info.qdqElement) return false;
+    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
+    const ins = node.inputs;
+    let present = 0;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      if (v === null || v === undefined) continue;
+      if (!fromInt8(v)) return false;
+      present++;
+    }
+    return present > 0 && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
   };
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
@@ -536,34 +585,36 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   // lists) serves every layer instead of four allocations per node.
   const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   const work = (node: Node, depth: number): Work => {
+    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined);
+  };
+  /**
+   * work(node, depth) given what the caller knows already: `bad` (node's attribute problem),
+   * `entry` (costEntryOf(node, bad)) and `ctx`, a LayerCost loaded with `node` (or undefined).
+   */
+  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined): Work => {
     let out: Work;
     if (depth === 0) {
       out = topWork;
       out.macs = out.flops = out.intOps = null;
-      out.unknown.length = 0;
-      out.notes.length = 0;
-      out.unknownOps.length = 0;
+      // Setting an array's length is a runtime call, even to its current length.
+      if (out.unknown.length !== 0) out.unknown.length = 0;
+      if (out.notes.length !== 0) out.notes.length = 0;
+      if (out.unknownOps.length !== 0) out.unknownOps.length = 0;
     } else out = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
-    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     if (bad !== undefined) {
       // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
       out.unknown.push(`bad-attribute: ${bad}`);
       return out;
     }
-    if (node.isOnnxDomain && CONTROL_FLOW.has(node.opType)) return controlFlowWork(node, depth);
-    const entry = costEntry(node);
+    if (node.isOnnxDomain && opInfo(node.opType).controlFlow) return controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
       out.unknown.push(`no cost model for op '${label}'`);
       out.unknownOps.push(label);
       return out;
     }
-    const ctx = new LayerCost(
-      node,
-      node.inputs.map((v) => (v ? inf.shapeOf(v) : null)),
-      node.outputs.map((v) => inf.shapeOf(v)),
-      isConst,
-    );
+    ctx ??= new LayerCost(readFacts, factsMap !== undefined).load(node);
     let macs: Dim = 0;
     if (entry.macs) {
       const f = entry.macs(ctx);
@@ -686,8 +737,27 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
   const layer = new LayerSums();
-  const count = (node: Node, slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(node.inputs[slot], kind);
-  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
+  /** The top-level node's facts, read once per node (nested bodies get their own). */
+  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
+  /** Counts input `slot` of the node `ctx` is loaded with. */
+  const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
+  /**
+   * Values the current node counted from its own slots without `seen` (see countValue): a value
+   * read at one slot only can be counted again only by this node (two lists naming that slot).
+   */
+  const nodeKeys: Value[] = [];
+  /** Whether the current node is one that weights are traced through (null: not decided yet). */
+  let passesWeights: boolean | null = null;
+  /**
+   * `own`: v is input of the current node (ctx.node) at one of its slots. Shared tensors are
+   * counted once through `seen`, a set of every weight, except for a value the node reads
+   * directly (its own stored or constant tensor) that has no other use, when the node is not
+   * one that weights are traced through: every count of a value comes from a slot that reads it
+   * or from a trace through a pass-through node (or a DequantizeLinear) that reads it, so that
+   * value is counted by this node alone — `nodeKeys` dedups it — and a set insert, a cache
+   * miss or two on a large model, is saved for most weights.
+   */
+  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void => {
     if (!v) return;
     if (kind !== 'buffer') {
       // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
@@ -702,7 +772,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const src = traceWeight(v);
+    const src = traceWeight(v, vFacts);
     if (!src || !learnableDtype(src.tensor)) return;
     const n = src.tensor.size;
     const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : src.tensor.byteLength;
@@ -712,11 +782,21 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       layer.params += n;
       if (kind === 'weight') layer.weights += n;
     }
-    if (seen.has(src.key)) {
+    let shared: boolean;
+    const key = src.key;
+    if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
+      shared = nodeKeys.includes(key);
+      if (!shared) nodeKeys.push(key);
+    } else {
+      // One set operation, not has() then add(): the set holds every weight of the model.
+      const size = seen.size;
+      seen.add(key);
+      shared = seen.size === size;
+    }
+    if (shared) {
       layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
-    seen.set(src.key, kind);
     modelSizeBytes += src.tensor.byteLength;
     if (kind === 'buffer') bufferParams += n;
     else {
@@ -725,30 +805,35 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     }
   };
 
-  nodes.forEach((node, index) => {
+  for (let index = 0; index < nodes.length; index++) {
+    const node = nodes[index]!;
     const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
     if (!totalsOnly) names.push(name);
-    const entry: OpCost | undefined = costEntry(node);
+    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    const entry: OpCost | undefined = costEntryOf(node, bad);
     layer.reset();
+    if (nodeKeys.length !== 0) nodeKeys.length = 0;
+    passesWeights = null;
     const unknown = layer.unknown;
     const notes = layer.notes;
-    const constant = node.outputs.length > 0 && node.outputs.every((v) => v.name === '' || isConst(v));
+    ctx.load(node);
+    const constant = ctx.allOutputsConstant();
 
     // Parameters: the slots the table names, traced to stored tensors; shared tensors once.
     if (entry && !constant) {
       // Indexed loops: once per node, and array iterators allocate until optimised.
       const ws = entry.weights;
-      if (ws) for (let k = 0; k < ws.length; k++) count(node, ws[k]!, 'weight');
+      if (ws) for (let k = 0; k < ws.length; k++) count(ws[k]!, 'weight');
       const bs = entry.biases;
-      if (bs) for (let k = 0; k < bs.length; k++) count(node, bs[k]!, 'bias');
+      if (bs) for (let k = 0; k < bs.length; k++) count(bs[k]!, 'bias');
       const fs = entry.buffers;
-      if (fs) for (let k = 0; k < fs.length; k++) count(node, fs[k]!, 'buffer');
+      if (fs) for (let k = 0; k < fs.length; k++) count(fs[k]!, 'buffer');
       if (entry.constOperandsLearnable) {
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
           const v = ins[i];
-          const t = v ? traceWeight(v)?.tensor : undefined;
-          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(node, i, 'bias');
+          const t = v ? traceWeight(v, ctx.inFacts[i])?.tensor : undefined;
+          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
         }
       }
     }
@@ -772,7 +857,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       intOpsDim = 0;
       notes.push('constant: computed once at load, excluded from totals');
     } else {
-      const w = work(node, 0);
+      // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
+      const w = nodeWork(node, 0, bad, entry, ctx);
       for (const u of w.unknown) unknown.push(u);
       for (const n of w.notes) notes.push(n);
       for (const op of w.unknownOps) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
@@ -800,7 +886,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     if (macsExpr !== undefined || flopsExpr !== undefined) symbolicLayers++;
     if (totalsOnly) {
       if ((macs === null || flops === null) && macsExpr === undefined && flopsExpr === undefined) unknownLayers++;
-      return;
+      continue;
     }
 
     // Activations (elements): non-constant inputs read, outputs written.
@@ -871,8 +957,9 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       energySum.sram += energy.sramJoules!;
       energySum.dram += energy.dramJoules!;
     }
-    const inputShapes = node.inputs.map((v) => (v ? inf.shapeOf(v) : null));
-    const outputShapes = node.outputs.map((v) => inf.shapeOf(v));
+    // `ctx` still holds this node (control flow loads its bodies into LayerCosts of their own).
+    const inputShapes = ctx.inputShapes.slice(0, ctx.inputCount);
+    const outputShapes = ctx.outputShapes.slice(0, ctx.outputCount);
     const report: { -readonly [K in keyof LayerReport]: LayerReport[K] } = {
       index,
       name,
@@ -904,7 +991,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     if (layer.unknownList) report.unknown = layer.unknownList;
     if (layer.notesList) report.notes = layer.notesList;
     layers.push(report);
-  });
+  }
 
   if (totalsOnly) {
     return {
@@ -1164,17 +1251,139 @@ class LayerSums {
   }
 }
 
-/** The CostContext of one layer (a class: no per-layer closures for a million-node graph). */
+/** What an array of exactly a node's length reads past its end (the arrays' type does not say so). */
+const PAST_END = undefined as unknown as null;
+
+/** A placeholder for facts not read yet (undefined means "read: none"). */
+const UNREAD = null;
+
+/** Whether `v`, whose facts are `f`, is constant (the analysis' isConst, from facts already read). */
+function constantWith(v: Value, f: Facts | undefined): boolean {
+  return (f !== undefined && f.value !== undefined) || (v.isInitializer && v.constValue !== null);
+}
+
+/**
+ * The CostContext of one layer, with the facts of its inputs and outputs read once. A class
+ * loaded node after node: one instance (and its arrays) serves every top-level layer of a
+ * million-node graph, instead of three objects per node. Entries past a node's inputs or outputs
+ * read undefined, as in arrays of exactly its length (cost functions only index them).
+ */
 class LayerCost implements CostContext {
+  node!: Node;
+  readonly inputShapes: (readonly Dim[] | null)[] = [];
+  readonly outputShapes: (readonly Dim[] | null)[] = [];
+  /** Facts of each input (undefined: omitted, or none), then of each output. */
+  readonly inFacts: (Facts | undefined)[] = [];
+  readonly outFacts: (Facts | undefined)[] = [];
+  inputCount = 0;
+  outputCount = 0;
+
+  /**
+   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own map, which gives an
+   * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
+   * graph input) } (Engine.runGraph, Engine.update).
+   */
+  /** The inference's visit order while the nodes loaded follow it (see inferenceOrder), with the position in it. */
+  #order: VisitOrder | undefined;
+  #orderNode = 0;
+  #orderFact = 0;
+
   constructor(
-    readonly node: Node,
-    readonly inputShapes: readonly (readonly Dim[] | null)[],
-    readonly outputShapes: readonly (readonly Dim[] | null)[],
-    readonly isConst: (v: Value) => boolean,
-  ) {}
+    readonly read: (v: Value) => Facts | undefined,
+    readonly ownFacts = false,
+    order?: VisitOrder,
+  ) {
+    this.#order = order;
+  }
+
+  /**
+   * Reads the facts of `node`'s inputs and outputs — with as few map lookups as it can, since
+   * on a large graph they are cache misses: an input the previously loaded node produced takes
+   * that node's output facts, and (with `ownFacts`) an initializer's shape is its tensor's dims,
+   * which its facts hold, its entry in `inFacts` left undefined — every reader of `inFacts`
+   * (isConstant, traceWeight) decides an initializer holding a tensor before looking at facts.
+   */
+  load(node: Node): this {
+    const prev = this.node as Node | undefined;
+    this.node = node;
+    const ins = node.inputs;
+    const n = ins.length;
+    const inShapes = this.inputShapes;
+    const inFacts = this.inFacts;
+    const prevOutFacts = this.outFacts;
+    for (let i = 0; i < n; i++) {
+      const v = ins[i];
+      if (v) {
+        const p = v.producer;
+        let f: Facts | undefined;
+        if (p !== null && p === prev) {
+          // The previous node's outputs were read into outFacts (not yet overwritten).
+          const k = p.outputs.indexOf(v);
+          f = k >= 0 ? prevOutFacts[k] : this.read(v);
+        } else if (p === null && this.ownFacts && v.isInitializer) {
+          const t = v.constValue;
+          if (t !== null) {
+            inFacts[i] = undefined;
+            inShapes[i] = t.dims;
+            continue;
+          }
+          f = this.read(v);
+        } else f = this.read(v);
+        // shapeOf: the inferred dims, else (no facts) the declared ones.
+        inFacts[i] = f;
+        inShapes[i] = f ? f.shape : v.shape;
+      } else {
+        inFacts[i] = undefined;
+        inShapes[i] = null;
+      }
+    }
+    for (let i = n; i < this.inputCount; i++) {
+      inShapes[i] = PAST_END;
+      inFacts[i] = undefined;
+    }
+    this.inputCount = n;
+    const outs = node.outputs;
+    const m = outs.length;
+    const outShapes = this.outputShapes;
+    const outFacts = this.outFacts;
+    // The outputs' facts in visit order (read sequentially) while the nodes follow it; for good once they do not.
+    const order = this.#order;
+    let from = -1;
+    if (order !== undefined) {
+      if (order.nodes[this.#orderNode] === node) {
+        from = this.#orderFact;
+        this.#orderNode++;
+        this.#orderFact += m;
+      } else this.#order = undefined;
+    }
+    for (let i = 0; i < m; i++) {
+      const v = outs[i]!;
+      const f = from >= 0 ? order!.facts[from + i] : this.read(v);
+      outFacts[i] = f;
+      outShapes[i] = f ? f.shape : v.shape;
+    }
+    for (let i = m; i < this.outputCount; i++) {
+      outShapes[i] = PAST_END;
+      outFacts[i] = undefined;
+    }
+    this.outputCount = m;
+    return this;
+  }
+
   isConstant(i: number): boolean {
     const v = this.node.inputs[i];
-    return v != null && this.isConst(v);
+    return v != null && constantWith(v, this.inFacts[i]);
+  }
+
+  /** The node computes only constants: it has outputs and each is unnamed or constant. */
+  allOutputsConstant(): boolean {
+    const outs = this.node.outputs;
+    if (outs.length === 0) return false;
+    for (let i = 0; i < outs.length; i++) {
+      const v = outs[i]!;
+      if (v.name !== '' && !constantWith(v, this.outFacts[i])) return false;
+    }
+    return true;
   }
 }
 

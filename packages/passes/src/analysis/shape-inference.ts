@@ -143,12 +143,38 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
   const engine = ENGINES.get(inference);
   if (engine === undefined) return;
   const facts = engine.facts;
+  engine.lastNode = null;
   for (let i = 0; i < removed.length; i++) {
     const n = removed[i]!;
     if (n.graph !== null) continue;
     const outs = n.outputs;
     for (let k = 0; k < outs.length; k++) facts.delete(outs[k]!);
   }
+}
+
+/**
+ * @internal The facts map behind a result of `inferShapes` (undefined for any other
+ * ShapeInference): the analysis reads a node's facts once from it instead of asking `shapeOf`,
+ * `constOf` and `typeOf` one by one (a map lookup each). For a value without facts, the
+ * accessors fall back to its declared type: readers must do the same (see `Facts`).
+ */
+export function inferenceFacts(inference: ShapeInference): ReadonlyMap<Value, Facts> | undefined {
+  return ENGINES.get(inference)?.facts;
+}
+
+/**
+ * @internal The main graph's nodes in the order `inferShapes` visited them, and the facts of
+ * their outputs in the same order (node by node, output by output): what the analysis reads
+ * sequentially instead of looking each output up in the facts map. Undefined once
+ * `updateInference` changed the inference (or for any other ShapeInference).
+ */
+export function inferenceOrder(inference: ShapeInference): VisitOrder | undefined {
+  return ENGINES.get(inference)?.order ?? undefined;
+}
+
+export interface VisitOrder {
+  readonly nodes: readonly Node[];
+  readonly facts: readonly (Facts | undefined)[];
 }
 
 /** Whether `inference` knows the same facts about `a` and `b` (type, dims, constant, partial content). */
@@ -207,7 +233,7 @@ class Engine {
   readonly opset: number;
   readonly maxConst: number;
   readonly #bindings = new Map<string, Dim>();
-  readonly #intsCache = new WeakMap<Facts, readonly Dim[] | null>();
+  readonly #intsCache = new WeakMap<Facts, readonly Dim[]>();
   /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
   readonly #reported = new Set<Value>();
   /** Local functions being expanded (the call chain), and node visits spent inside function bodies. */
@@ -216,6 +242,16 @@ class Engine {
   #depthReported = false;
   /** Whether `update` changed these facts since `run`. */
   updated = false;
+  /** See inferenceOrder: recorded by `run`, dropped by the first `update`. */
+  order: { nodes: Node[]; facts: (Facts | undefined)[] } | null = null;
+  /**
+   * The node visited last and the facts it left on its outputs (equal to their entries in
+   * `facts`): most nodes read the output of the node before them, whose facts are then taken
+   * from here instead of from the map (on a large graph a lookup is a cache miss or two). Null
+   * whenever entries for its outputs may have changed otherwise (`update`, `forgetRemoved`).
+   */
+  lastNode: Node | null = null;
+  readonly lastFacts: (Facts | undefined)[] = [];
 
   constructor(
     readonly model: Model,
@@ -227,6 +263,7 @@ class Engine {
 
   run(): void {
     const pinned = this.#pinInputs();
+    this.order = { nodes: [], facts: [] };
     this.runGraph(this.model.graph, undefined, pinned);
   }
 
@@ -235,6 +272,8 @@ class Engine {
     const { graph, added } = p;
     if (graph !== this.model.graph || this.model.functions.length > 0) return false;
     this.updated = true;
+    this.lastNode = null;
+    this.order = null;
     const facts = this.facts;
     // Indexed loops: this runs once per change, and array iterators allocate until optimised.
     const inits = p.initializers;
@@ -283,7 +322,7 @@ class Engine {
   /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
   #visitIfReady(n: Node, graph: Graph): boolean {
     if (n.graph !== graph) return false;
-    const ins = inputFacts(this.facts, n);
+    const ins = this.inputFacts(n);
     const inputs = n.inputs;
     for (let i = 0; i < ins.length; i++) if (ins[i] === undefined && inputs[i]) return false;
     this.visit(n, ins);
@@ -426,7 +465,18 @@ class Engine {
       else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
     });
     // A cursor walk (the analysis never mutates): Graph's iterator allocates a result per node.
-    for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
+    const order = g === this.model.graph ? this.order : null;
+    if (order === null) for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
+    else {
+      const { nodes, facts } = order;
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        this.visit(n);
+        // visit(n) left n's output facts, final in this walk, in lastFacts.
+        nodes.push(n);
+        const m = n.outputs.length;
+        for (let k = 0; k < m; k++) facts.push(this.lastFacts[k]);
+      }
+    }
     return g.outputs.map((v) => this.facts.get(v));
   }
 
@@ -438,7 +488,7 @@ class Engine {
       // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
       this.unknownNodes.add(node);
       this.diag('warning', 'bad-attribute', `${node.describe()}: ${bad}; the node is malformed, its outputs are unknown (or as declared) and analysis continues around it`, node);
-      node.outputs.forEach((v, i) => this.facts.set(v, this.#finish(node, v, ctx.outs[i])));
+      this.#setOutputs(node, ctx);
       return;
     }
     const rule = node.isOnnxDomain ? lookup(SHAPE_RULES, node.opType) : lookup(CONTRIB_SHAPE_FACET, opKey(node.domain, node.opType));
@@ -465,8 +515,38 @@ class Engine {
       this.diag('warning', 'unknown-op', `no shape rule for op '${opLabel(node)}' at node '${nodeLabel(node)}'${sub}; its outputs are unknown (or as declared) and analysis continues around it`, node);
     }
     this.#evaluate(node, ctx);
+    this.#setOutputs(node, ctx);
+  }
+
+  /** Records the facts of `node`'s outputs (finished with their declared types), and `node` as lastNode. */
+  #setOutputs(node: Node, ctx: Ctx): void {
     const outs = node.outputs;
-    for (let i = 0; i < outs.length; i++) this.facts.set(outs[i]!, this.#finish(node, outs[i]!, ctx.outs[i]));
+    const last = this.lastFacts;
+    // Not lastNode while its facts are being replaced.
+    this.lastNode = null;
+    for (let i = 0; i < outs.length; i++) {
+      const v = outs[i]!;
+      const f = this.#finish(node, v, ctx.outs[i]);
+      this.facts.set(v, f);
+      last[i] = f;
+    }
+    this.lastNode = node;
+  }
+
+  /** The facts of each input of `n` (undefined for an omitted input or one without facts). */
+  inputFacts(n: Node): (Facts | undefined)[] {
+    const ins = n.inputs;
+    const out = new Array<Facts | undefined>(ins.length);
+    const last = this.lastNode;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      if (!v) out[i] = undefined;
+      else if (last !== null && v.producer === last) {
+        const k = last.outputs.indexOf(v);
+        out[i] = k >= 0 ? this.lastFacts[k] : this.facts.get(v);
+      } else out[i] = this.facts.get(v);
+    }
+    return out;
   }
 
   /**
@@ -584,29 +664,17 @@ class Engine {
     if (f.partial) return f.partial;
     const t = f.value;
     if (!t || t.rank > 1 || t.size > MAX_PARTIAL) return undefined;
-    const cached = this.#intsCache.get(f);
-    if (cached !== undefined) return cached ?? undefined;
-    let out: Dim[] | null = null;
+    // A float constant (every bias an Add reads) has none: decided before the cache is consulted.
     const kind = knownDataTypeInfo(t.dtype)?.kind;
-    if (kind === 'int' || kind === 'uint' || kind === 'bool') {
-      // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
-      // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
-      out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
-    }
+    if (kind !== 'int' && kind !== 'uint' && kind !== 'bool') return undefined;
+    const cached = this.#intsCache.get(f);
+    if (cached !== undefined) return cached;
+    // Beyond ±2^53 a value is ±Infinity here: still right for slice bounds (INT64_MAX means
+    // "to the end"), never materialised as a constant, so int64 is never narrowed silently.
+    const out = Array.from(t.toBigInt64(), (v) => (v > MAX_SAFE ? Infinity : v < -MAX_SAFE ? -Infinity : Number(v)));
     this.#intsCache.set(f, out);
-    return out ?? undefined;
+    return out;
   }
-}
-
-/** The facts of each input of `n` (undefined for an omitted input or one without facts). */
-function inputFacts(facts: ReadonlyMap<Value, Facts>, n: Node): (Facts | undefined)[] {
-  const ins = n.inputs;
-  const out = new Array<Facts | undefined>(ins.length);
-  for (let i = 0; i < ins.length; i++) {
-    const v = ins[i];
-    out[i] = v ? facts.get(v) : undefined;
-  }
-  return out;
 }
 
 /** Same facts: equal types and dims, the same constant tensor, equal partial content. */
@@ -614,6 +682,15 @@ function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   return a.elemType === b.elemType && a.value === b.value && dimsEqual(a.shape, b.shape) && dimsEqual(a.partial ?? null, b.partial ?? null) && (a.other === b.other || (a.other !== undefined && b.other !== undefined && typesEqual(a.other, b.other)));
+}
+
+/** No dim is a negative or unsafe number. */
+function validDims(s: readonly Dim[]): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const d = s[i];
+    if (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d))) return false;
+  }
+  return true;
 }
 
 function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
@@ -649,7 +726,7 @@ class Ctx implements RuleContext {
   facts(i: number): Facts | undefined {
     // Read once per visit: rules ask for an input's type, shape and content separately, and the
     // inputs' facts cannot change while their reader is visited.
-    const ins = (this.#ins ??= inputFacts(this.engine.facts, this.node));
+    const ins = (this.#ins ??= this.engine.inputFacts(this.node));
     return ins[i];
   }
   factsOf(v: Value): Facts | undefined {
@@ -695,11 +772,27 @@ class Ctx implements RuleContext {
       this.engine.diag('warning', 'rank-limit', `${this.node.describe()}: output ${i} would have rank ${s.length}, above the limit of ${MAX_RANK}; its shape is unknown`, this.node);
       s = null;
     }
-    if (s && s.some((d) => typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)))) {
+    if (s && !validDims(s)) {
       this.mismatch(`computed an invalid output shape [${s.join(',')}]`);
       s = s.map((d) => (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)) ? null : d));
     }
-    this.outs[i] = { elemType: type, shape: s };
+    this.outs[i] = this.#inputFactsLike(type, s) ?? { elemType: type, shape: s };
+  }
+
+  /**
+   * The facts of an input that are exactly { elemType, shape } (equal dims, no content, no
+   * partial content, no other type), to be shared by the output instead of a new object and
+   * array per value: an element-wise op, a MatMul keeping its input's shape. Facts are never
+   * mutated, so sharing them is safe, and on a 100k-node chain it saves ≈100k objects and arrays
+   * that would each survive into the old generation (collector time and memory).
+   */
+  #inputFactsLike(elemType: DataType, shape: readonly Dim[] | null): Facts | undefined {
+    const n = this.inputCount;
+    for (let i = 0; i < n; i++) {
+      const f = this.facts(i);
+      if (f !== undefined && f.elemType === elemType && f.value === undefined && f.partial === undefined && f.other === undefined && dimsEqual(f.shape, shape)) return f;
+    }
+    return undefined;
   }
 
   unknownDims(count: Dim | undefined): Dim[] | null {

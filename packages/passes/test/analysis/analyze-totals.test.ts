@@ -51,6 +51,42 @@ describe('analyzeTotals', () => {
   });
 });
 
+/**
+ * Weights counted once whatever the route: read once (no dedup set needed), shared by two nodes,
+ * traced through a Transpose, and QDQ weights whose DequantizeLinear is not evaluated (over the
+ * constant budget) sharing one scale and zero point.
+ */
+function weightRoutes(): Model {
+  const b = new GraphBuilder();
+  const f = (name: string, dims: number[]) => b.constant(name, Tensor.fromArray(DataType.FLOAT, dims, new Float32Array(dims.reduce((a, c) => a * c, 1)).fill(0.25)));
+  const q = (name: string) => b.constant(name, Tensor.fromArray(DataType.INT8, [4, 4], new Int8Array(16).fill(3)));
+  let x = b.input('x', DataType.FLOAT, [1, 4]);
+  x = b.op('MatMul', [x, f('w1', [4, 4])]);
+  x = b.op('Add', [x, f('b1', [4])]);
+  const w2 = f('w2', [4, 4]);
+  x = b.op('MatMul', [b.op('MatMul', [x, w2]), w2]);
+  x = b.op('MatMul', [x, b.op('Transpose', [f('wt', [4, 4])])]);
+  const scale = b.constant('s', Tensor.scalar(DataType.FLOAT, 0.5));
+  const zero = b.constant('zp', Tensor.scalar(DataType.INT8, 0));
+  x = b.op('MatMul', [x, b.op('DequantizeLinear', [q('q1'), scale, zero])]);
+  x = b.op('MatMul', [x, b.op('DequantizeLinear', [q('q2'), scale, zero])]);
+  b.output(x, 'y');
+  return b.build();
+}
+
+describe('parameter counting', () => {
+  it('counts each stored tensor once: read once, shared, traced through a Transpose, QDQ with a shared scale', () => {
+    const m = weightRoutes();
+    for (const o of [{}, { maxConstantElements: 8 }]) {
+      const r = analyzeModel(m, o);
+      expect({ params: r.totals.params, weights: r.totals.weightParams, buffers: r.totals.bufferParams }).toEqual({ params: 84, weights: 80, buffers: 2 });
+      expect(analyzeTotals(m, o).totals).toEqual(pick(m, o));
+      const notes = r.layers.flatMap((l) => l.notes ?? []).filter((n) => n.startsWith('shares'));
+      expect(notes).toEqual(["shares 'w2' with an earlier layer (counted once in totals)", "shares 's' with an earlier layer (counted once in totals)", "shares 'zp' with an earlier layer (counted once in totals)"]);
+    }
+  });
+});
+
 describe('runPipeline with an inference of its input', () => {
   it('rewrites exactly as without it, and returns an inference of its output equal to a fresh one', async () => {
     const a = resnet50();
