@@ -130,13 +130,13 @@ const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 
 /**
- * Payloads (tensor bytes, packed varints, raw unknown fields) of at least this many bytes are not
- * copied into the encoder's buffer: it records where they go (a "hole") and copies them only at
- * emission, straight into the result or to the sink. The buffer then holds the metadata only
- * (names, dims, attributes: tens of bytes per node), so saving stays in bounded memory however
- * large the weights are.
+ * When saving, payloads (tensor bytes, packed varints, raw unknown fields) of at least this many
+ * bytes are not copied into the encoder's buffer: it records where they go (a "hole") and copies
+ * them only at emission, straight to the sink. The buffer then holds the metadata only (names,
+ * dims, attributes: tens of bytes per node), so saving stays in bounded memory however large the
+ * weights are.
  */
-const HOLE_BYTES = 256;
+const STREAM_HOLE_BYTES = 256;
 
 /**
  * The one encoding pass. Protobuf puts a submessage's length before its body, so `open` reserves
@@ -157,8 +157,16 @@ export class EncodeOut {
   /** Open messages: [slot position, hole count, hole bytes] per level. */
   private readonly stack: number[] = [];
 
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+  /**
+   * `holeBytes`: payloads from this size on become holes. Streaming keeps it small (the buffer
+   * then holds metadata only); in memory the output holds everything anyway, so only large
+   * payloads (copied once, straight into the result) are worth the bookkeeping.
+   */
+  constructor(
+    capacity = 256,
+    private readonly holeMin = DIRECT_BYTES,
+  ) {
+    this.buf = allocate(capacity);
   }
 
   /** The encoded length in bytes. */
@@ -168,7 +176,7 @@ export class EncodeOut {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.byteLength) return;
-    const next = new Uint8Array(Math.max(this.buf.byteLength * 2, this.pos + n));
+    const next = allocate(Math.max(this.buf.byteLength * 2, this.pos + n));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
@@ -267,7 +275,7 @@ export class EncodeOut {
   }
   raw(bytes: Uint8Array): void {
     const n = bytes.byteLength;
-    if (n >= HOLE_BYTES) {
+    if (n >= this.holeMin) {
       this.hole(bytes, n);
       return;
     }
@@ -280,7 +288,7 @@ export class EncodeOut {
     this.ensure(15);
     this.tag(field, LEN);
     this.varint(length);
-    if (length >= HOLE_BYTES) {
+    if (length >= this.holeMin) {
       this.hole(t, length);
       return;
     }
@@ -328,8 +336,13 @@ export class EncodeOut {
   toBytes(): Uint8Array {
     if (this.holePos.length === 0) return this.pos === this.buf.byteLength ? this.buf : this.buf.slice(0, this.pos);
     const out = allocate(this.length);
+    const buf = this.buf;
     let at = 0;
     this.emit(
+      (from, to) => {
+        out.set(buf.subarray(from, to), at);
+        at += to - from;
+      },
       (piece) => {
         out.set(piece, at);
         at += piece.byteLength;
@@ -348,13 +361,29 @@ export class EncodeOut {
    * came from, no copy) or read in chunks from a lazy source.
    */
   stream(sink: (piece: Uint8Array) => void, chunk: number): void {
-    let buf = allocate(Math.min(chunk, Math.max(this.length, 4096)));
+    let out = allocate(Math.min(chunk, Math.max(this.length, 4096)));
     let fill = 0;
     const flush = (): void => {
-      if (fill > 0) sink(buf.subarray(0, fill));
+      if (fill > 0) sink(out.subarray(0, fill));
       fill = 0;
     };
+    const buf = this.buf;
     this.emit(
+      (from, to) => {
+        const n = to - from;
+        if (n >= DIRECT_BYTES) {
+          flush();
+          sink(buf.subarray(from, to));
+          return;
+        }
+        if (fill + n > out.byteLength) flush();
+        // Between two holes lie a few tens of bytes (a tensor's header): a loop beats a view.
+        if (n < 64) for (let i = from; i < to; i++) out[fill++] = buf[i]!;
+        else {
+          out.set(buf.subarray(from, to), fill);
+          fill += n;
+        }
+      },
       (piece) => {
         const n = piece.byteLength;
         if (n >= DIRECT_BYTES) {
@@ -362,23 +391,23 @@ export class EncodeOut {
           sink(piece);
           return;
         }
-        if (fill + n > buf.byteLength) flush();
-        buf.set(piece, fill);
+        if (fill + n > out.byteLength) flush();
+        out.set(piece, fill);
         fill += n;
       },
       (src, length) => {
-        if (length < DIRECT_BYTES && fill + length <= buf.byteLength) {
-          src.readInto(buf.subarray(fill, fill + length), 0, length);
+        if (length < DIRECT_BYTES && fill + length <= out.byteLength) {
+          src.readInto(out.subarray(fill, fill + length), 0, length);
           fill += length;
           return;
         }
         // Read in chunks into the start of the buffer (aligned, so a source that computes its
         // bytes, such as a folded weight, works on typed views).
         flush();
-        if (buf.byteLength % 8 !== 0) buf = allocate(buf.byteLength - (buf.byteLength % 8) + 8);
+        if (out.byteLength % 8 !== 0) out = allocate(out.byteLength - (out.byteLength % 8) + 8);
         for (let off = 0; off < length; ) {
-          const n = Math.min(buf.byteLength, length - off);
-          src.readInto(buf.subarray(0, n), off, n);
+          const n = Math.min(out.byteLength, length - off);
+          src.readInto(out.subarray(0, n), off, n);
           fill = n;
           flush();
           off += n;
@@ -388,12 +417,16 @@ export class EncodeOut {
     flush();
   }
 
-  private emit(bytes: (piece: Uint8Array) => void, read: (src: RangeReadable, length: number) => void): void {
+  private emit(
+    own: (from: number, to: number) => void,
+    bytes: (piece: Uint8Array) => void,
+    read: (src: RangeReadable, length: number) => void,
+  ): void {
     let at = 0;
     const { holePos, holeLen, holeRef } = this;
     for (let i = 0; i < holePos.length; i++) {
       const p = holePos[i]!;
-      if (p > at) bytes(this.buf.subarray(at, p));
+      if (p > at) own(at, p);
       at = p;
       const ref = holeRef[i]!;
       if (ref instanceof Uint8Array) bytes(ref);
@@ -403,7 +436,7 @@ export class EncodeOut {
         else bytes(ref.bytes());
       }
     }
-    if (this.pos > at) bytes(this.buf.subarray(at, this.pos));
+    if (this.pos > at) own(at, this.pos);
   }
 }
 
@@ -939,7 +972,7 @@ export function encodeWith(fn: (o: Out) => void, what: string, capacity = 256): 
 /** Serializes a model to ModelProto bytes. Deterministic: the same model gives the same bytes. */
 export function encode(model: Model, options: EncodeOptions = {}): Uint8Array {
   const enc = new ModelEncoder(options.externalData === 'embed', undefined);
-  return encodeWith((o) => enc.model(o, model), 'the model', initialCapacity(model));
+  return encodeWith((o) => enc.model(o, model), 'the model', initialCapacity(model, DIRECT_BYTES));
 }
 
 /** Serializes one tensor as a TensorProto (the `.pb` format of ONNX test data). */
@@ -959,13 +992,18 @@ export function valueInfosEqual(a: Value, b: Value): boolean {
 }
 
 /** A first guess at a model's metadata bytes, so the buffer rarely grows (it doubles when it must). */
-function initialCapacity(model: Model): number {
-  return Math.min(64 << 20, 4096 + 64 * model.graph.nodeCount);
+function initialCapacity(model: Model, holeMin: number): number {
+  let n = 4096 + 64 * model.graph.nodeCount;
+  for (const v of model.graph.initializers.values()) {
+    const b = v.constValue?.byteLength ?? 0;
+    n += b < holeMin ? b + 48 : 48;
+  }
+  return Math.min(1 << 30, n);
 }
 
 /** Internal for `save`: encodes a model (payloads left as holes) with a given external placement. */
 export function encodeModel(model: Model, plan: ExternalPlan | undefined): EncodeOut {
-  const out = new EncodeOut(initialCapacity(model));
+  const out = new EncodeOut(initialCapacity(model, STREAM_HOLE_BYTES), STREAM_HOLE_BYTES);
   new ModelEncoder(true, plan).model(out, model);
   return out;
 }

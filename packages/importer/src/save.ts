@@ -78,7 +78,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   // references, so encoding a model over 2 GiB to learn that costs its metadata, not its weights).
   let inline: EncodeOut | undefined;
   if (ext === undefined || ext === false) {
-    inline = encodeModel(model, undefined);
+    inline = encodeForSave(model, undefined, path);
     if (inline.length > MAX_MESSAGE) {
       if (ext === false) {
         throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${inline.length} bytes, over protobuf's 2 GiB limit for one file`, {
@@ -138,7 +138,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     }
   }
 
-  const encoded = plan === undefined && inline !== undefined ? inline : encodeModel(model, plan);
+  const encoded = plan === undefined && inline !== undefined ? inline : encodeForSave(model, plan, path);
   inline = undefined;
   const size = encoded.length;
   if (size > MAX_MESSAGE) {
@@ -166,10 +166,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     commitTogether(files);
   } catch (e) {
     for (const f of files) f.abort();
-    if (e instanceof ImportError) {
-      throw new ExportError('EXPORT_IO', `cannot read tensor data while saving: ${e.message}`, { file: path, cause: e, hint: e.hint });
-    }
-    throw e;
+    throw unreadable(e, path);
   }
   return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: dataPath !== undefined ? [dataPath] : [] };
 }
@@ -190,6 +187,20 @@ function saveStream(model: Model, path: string, options: SaveOptions): SaveResul
     throw e;
   }
   return { bytesWritten: file.bytesWritten, externalFiles: [] };
+}
+
+/** A tensor that cannot be read while saving is an export error (naming the tensor), not an import error. */
+function unreadable(e: unknown, path: string): unknown {
+  return e instanceof ImportError ? new ExportError('EXPORT_IO', `cannot read tensor data while saving: ${e.message}`, { file: path, cause: e, hint: e.hint }) : e;
+}
+
+/** Encodes (small payloads are read now, large ones when written). */
+function encodeForSave(model: Model, plan: ExternalPlan | undefined, path: string): EncodeOut {
+  try {
+    return encodeModel(model, plan);
+  } catch (e) {
+    throw unreadable(e, path);
+  }
 }
 
 function writeExternalData(file: AtomicFile, order: readonly Tensor[], plan: ExternalPlan): void {
