@@ -1,10 +1,59 @@
 #!/usr/bin/env node
 // Launcher for the `onnxkit` command: runs the compiled CLI, or says how to build it.
-import { existsSync } from 'node:fs';
+//
+// The build makes the whole command one CommonJS file with a V8 code cache
+// (scripts/bundle-cli.mjs); loading it through vm.Script with that cache skips parsing and
+// compiling most of the CLI (Node 20 has no compile cache for ES modules). A cache V8 refuses
+// (another Node version, other V8 flags) or one older than the bundle is not used: the bundle is
+// then compiled as usual. Without the bundle (or with ONNXKIT_NO_BUNDLE=1) the ES modules run.
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
-const entry = new URL('../dist/bin.js', import.meta.url);
-if (!existsSync(entry)) {
-  process.stderr.write('onnxkit: the CLI is not built yet; run `pnpm build` in the onnxkit checkout first\n');
-  process.exit(2);
+const bundle = fileURLToPath(new URL('../dist/onnxkit.cjs', import.meta.url));
+if (process.env.ONNXKIT_NO_BUNDLE !== '1' && existsSync(bundle)) {
+  await runBundle(bundle);
+} else {
+  const entry = new URL('../dist/bin.js', import.meta.url);
+  if (!existsSync(entry)) {
+    process.stderr.write('onnxkit: the CLI is not built yet; run `pnpm build` in the onnxkit checkout first\n');
+    process.exit(2);
+  }
+  await import(entry.href);
 }
-await import(entry.href);
+
+async function runBundle(file) {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = `${file}.cache`;
+  // Set by the build only: write the cache after this run.
+  const produce = process.env.ONNXKIT_WRITE_CODE_CACHE === cacheFile;
+  let cachedData;
+  if (!produce) {
+    try {
+      // The cache file starts with the bundle's mtime (float64): a rebuilt bundle ignores an old cache.
+      const c = readFileSync(cacheFile);
+      if (c.byteLength > 8 && c.readDoubleLE(0) === statSync(file).mtimeMs) cachedData = c.subarray(8);
+    } catch {
+      // No cache: compile as usual.
+    }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') process.stderr.write(`onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  await module.exports.start(process.argv);
+  if (produce) {
+    const data = script.createCachedData();
+    const head = Buffer.alloc(8);
+    head.writeDoubleLE(statSync(file).mtimeMs, 0);
+    const tmp = `${cacheFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, Buffer.concat([head, data]));
+    renameSync(tmp, cacheFile);
+  }
+}
