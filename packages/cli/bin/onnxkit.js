@@ -46,7 +46,7 @@ async function runBundle(file) {
   });
   if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') process.stderr.write(`onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(module.exports, lazyRequire(createRequire(file)), module, file, dirname(file));
   await module.exports.start(process.argv);
   if (produce) {
     const data = script.createCachedData();
@@ -56,4 +56,30 @@ async function runBundle(file) {
     writeFileSync(tmp, Buffer.concat([head, data]));
     renameSync(tmp, cacheFile);
   }
+}
+
+/**
+ * The bundle requires every Node built-in any command uses when it loads; these two are needed
+ * only by a few commands (serve, batch, the float64 reference) and cost ≈5 ms to load, so they
+ * are loaded on first use.
+ */
+function lazyRequire(req) {
+  const lazy = new Set(['node:http', 'node:worker_threads']);
+  return (id) => {
+    if (!lazy.has(id)) return req(id);
+    let mod;
+    const real = () => (mod ??= req(id));
+    return new Proxy(
+      {},
+      {
+        get: (_, k) => real()[k],
+        has: (_, k) => k in real(),
+        ownKeys: () => Reflect.ownKeys(real()),
+        getOwnPropertyDescriptor: (_, k) => {
+          const d = Reflect.getOwnPropertyDescriptor(real(), k);
+          return d === undefined ? undefined : { ...d, configurable: true };
+        },
+      },
+    );
+  };
 }
