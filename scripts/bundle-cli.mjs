@@ -15,6 +15,7 @@
 // (fixtures/resnet_tiny_bn: import, the default pipeline, shape inference, save), so the
 // functions a typical optimize compiles lazily are in the cache too.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
@@ -65,7 +66,9 @@ if (!upToDate) {
       format: 'cjs',
       codeSplitting: false,
       sourcemap: false,
-      banner: "const __onnxkitUrl = (rel) => require('node:url').pathToFileURL(require('node:path').join(__dirname, rel)).href;",
+      // The first line names this build; the cache file starts with the same line, so a cache
+      // from another build of the bundle is never used (mtimes do not survive npm pack).
+      banner: `// onnxkit-build ${randomBytes(16).toString('hex')}\nconst __onnxkitUrl = (rel) => require('node:url').pathToFileURL(require('node:path').join(__dirname, rel)).href;`,
     },
   });
   // Produce the code cache: one optimize of a small model, in a fresh process (no V8 flags set).

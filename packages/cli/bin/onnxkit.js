@@ -4,9 +4,9 @@
 // The build makes the whole command one CommonJS file with a V8 code cache
 // (scripts/bundle-cli.mjs); loading it through vm.Script with that cache skips parsing and
 // compiling most of the CLI (Node 20 has no compile cache for ES modules). A cache V8 refuses
-// (another Node version, other V8 flags) or one older than the bundle is not used: the bundle is
+// (another Node version, other V8 flags) or one made for another build of the bundle is not used: the bundle is
 // then compiled as usual. Without the bundle (or with ONNXKIT_NO_BUNDLE=1) the ES modules run.
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +29,14 @@ async function runBundle(file) {
   const cacheFile = `${file}.cache`;
   // Set by the build only: write the cache after this run.
   const produce = process.env.ONNXKIT_WRITE_CODE_CACHE === cacheFile;
+  // The bundle's first line names its build; the cache starts with the same line, so a cache
+  // made for another build (a rebuilt bundle) is never offered to V8.
+  const build = source.slice(0, source.indexOf('\n') + 1);
   let cachedData;
-  if (!produce) {
+  if (!produce && build.startsWith('// onnxkit-build ')) {
     try {
-      // The cache file starts with the bundle's mtime (float64): a rebuilt bundle ignores an old cache.
       const c = readFileSync(cacheFile);
-      if (c.byteLength > 8 && c.readDoubleLE(0) === statSync(file).mtimeMs) cachedData = c.subarray(8);
+      if (c.toString('latin1', 0, build.length) === build) cachedData = c.subarray(build.length);
     } catch {
       // No cache: compile as usual.
     }
@@ -50,10 +52,8 @@ async function runBundle(file) {
   await module.exports.start(process.argv);
   if (produce) {
     const data = script.createCachedData();
-    const head = Buffer.alloc(8);
-    head.writeDoubleLE(statSync(file).mtimeMs, 0);
     const tmp = `${cacheFile}.tmp-${process.pid}`;
-    writeFileSync(tmp, Buffer.concat([head, data]));
+    writeFileSync(tmp, Buffer.concat([Buffer.from(build, 'latin1'), data]));
     renameSync(tmp, cacheFile);
   }
 }
