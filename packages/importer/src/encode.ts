@@ -334,7 +334,11 @@ export class EncodeOut {
 
   /** The whole encoding in one exactly sized buffer. */
   toBytes(): Uint8Array {
-    if (this.holePos.length === 0) return this.pos === this.buf.byteLength ? this.buf : this.buf.slice(0, this.pos);
+    if (this.holePos.length === 0) {
+      // The buffer was sized from the model, usually within a few percent: a view of it rather
+      // than a copy, unless that would keep much unused memory alive.
+      return this.buf.byteLength - this.pos <= this.pos / 8 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
+    }
     const out = allocate(this.length);
     const buf = this.buf;
     let at = 0;
