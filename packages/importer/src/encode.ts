@@ -32,7 +32,7 @@ import {
   type Value,
 } from '@onnxkit/graph';
 import { ExportError } from './errors.js';
-import { getExtras, getGraphHints, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
+import { getExtras, getGraphHints, hasExtras, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
 import {
   AnnotationFields,
   AttributeFields,
@@ -78,6 +78,17 @@ export interface RangeReadable extends TensorSource {
 export function isRangeReadable(s: TensorSource | undefined): s is RangeReadable {
   return s !== undefined && typeof (s as Partial<RangeReadable>).readInto === 'function';
 }
+
+/** TypeProto's field for each kind of value type (0: none). */
+const MEMBER_FIELD: Record<TypeInfo['kind'], number> = {
+  tensor: TypeFields.tensor_type,
+  sparse_tensor: TypeFields.sparse_tensor_type,
+  sequence: TypeFields.sequence_type,
+  optional: TypeFields.optional_type,
+  map: TypeFields.map_type,
+  opaque: TypeFields.opaque_type,
+  empty: 0,
+};
 
 const LEN = 2;
 const I32 = 5;
@@ -662,73 +673,72 @@ export class ModelEncoder {
 
   type(o: Out, t: TypeInfo): void {
     const den = t.denotation;
-    const member = (): void => {
-      switch (t.kind) {
-        case 'tensor':
-        case 'sparse_tensor':
-          o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
-          this.tensorType(o, t);
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'sequence':
-        case 'optional':
-          o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
-          if (t.elem !== null) {
-            o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
-            this.type(o, t.elem);
-            o.close();
-          }
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'map':
-          o.open(TypeFields.map_type);
-          o.i32(TypeMapFields.key_type, t.keyType);
-          if (t.value !== null) {
-            o.open(TypeMapFields.value_type);
-            this.type(o, t.value);
-            o.close();
-          }
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'opaque':
-          o.open(TypeFields.opaque_type);
-          if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
-          if (t.name) o.s(TypeOpaqueFields.name, t.name);
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'empty':
-          return;
-      }
-    };
+    const extra = hasExtras(t);
     // Fields in number order: the value member goes before or after denotation by its number.
-    const memberField = t.kind === 'empty' ? 0 : TypeFields[`${t.kind}_type`];
-    if (memberField < TypeFields.denotation) member();
+    const memberField = MEMBER_FIELD[t.kind];
+    if (memberField < TypeFields.denotation) this.typeMember(o, t, extra);
     if (den !== undefined) o.s(TypeFields.denotation, den);
-    if (memberField > TypeFields.denotation) member();
-    this.unknown(o, getExtras(t, 'type'));
+    if (memberField > TypeFields.denotation) this.typeMember(o, t, extra);
+    if (extra) this.unknown(o, getExtras(t, 'type'));
   }
 
-  private tensorType(o: Out, t: TensorType): void {
+  private typeMember(o: Out, t: TypeInfo, extra: boolean): void {
+    switch (t.kind) {
+      case 'tensor':
+      case 'sparse_tensor':
+        o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
+        this.tensorType(o, t, extra);
+        break;
+      case 'sequence':
+      case 'optional':
+        o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
+        if (t.elem !== null) {
+          o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
+          this.type(o, t.elem);
+          o.close();
+        }
+        break;
+      case 'map':
+        o.open(TypeFields.map_type);
+        o.i32(TypeMapFields.key_type, t.keyType);
+        if (t.value !== null) {
+          o.open(TypeMapFields.value_type);
+          this.type(o, t.value);
+          o.close();
+        }
+        break;
+      case 'opaque':
+        o.open(TypeFields.opaque_type);
+        if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
+        if (t.name) o.s(TypeOpaqueFields.name, t.name);
+        break;
+      case 'empty':
+        return;
+    }
+    if (extra) this.unknown(o, getExtras(t, 'inner'));
+    o.close();
+  }
+
+  private tensorType(o: Out, t: TensorType, extra: boolean): void {
     o.i32(TypeTensorFields.elem_type, t.elemType);
-    if (t.shape !== null) {
+    const shape = t.shape;
+    if (shape !== null) {
       o.open(TypeTensorFields.shape);
-      t.shape.forEach((d, i) => {
+      const dens = t.dimDenotations;
+      for (let i = 0; i < shape.length; i++) {
+        const d = shape[i];
         o.open(ShapeFields.dim);
         if (typeof d === 'number') {
           if (!Number.isSafeInteger(d)) throw new ExportError('EXPORT_INVALID', `a shape has dimension ${d}, which is not an integer`);
-          o.i64(DimFields.dim_value, BigInt(d));
-        }
-        else if (typeof d === 'string') o.s(DimFields.dim_param, d);
-        const den = t.dimDenotations?.[i];
+          if (d >= 0) o.u(DimFields.dim_value, d);
+          else o.i64(DimFields.dim_value, BigInt(d));
+        } else if (typeof d === 'string') o.s(DimFields.dim_param, d);
+        const den = dens?.[i];
         if (den !== undefined) o.s(DimFields.denotation, den);
-        this.unknown(o, getExtras(t, `dim:${i}`));
+        if (extra) this.unknown(o, getExtras(t, `dim:${i}`));
         o.close();
-      });
-      this.unknown(o, getExtras(t, 'shape'));
+      }
+      if (extra) this.unknown(o, getExtras(t, 'shape'));
       o.close();
     }
   }
