@@ -14,4 +14,6 @@ export default function setup(): void {
   execFileSync(process.execPath, [join(root, 'packages', 'cli', 'scripts', 'build-client.mjs')], { cwd: root, stdio: 'inherit' });
   // The browser app → packages/cli/dist/app (what `onnxkit serve` and `onnxkit app` ship), only when a source changed.
   execFileSync(process.execPath, [join(root, 'packages', 'cli', 'scripts', 'build-app.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+  // The CLI as one code-cached CommonJS file (what bin/onnxkit.js runs), when a compiled file changed.
+  execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
 }

@@ -1,10 +1,85 @@
 #!/usr/bin/env node
 // Launcher for the `onnxkit` command: runs the compiled CLI, or says how to build it.
-import { existsSync } from 'node:fs';
+//
+// The build makes the whole command one CommonJS file with a V8 code cache
+// (scripts/bundle-cli.mjs); loading it through vm.Script with that cache skips parsing and
+// compiling most of the CLI (Node 20 has no compile cache for ES modules). A cache V8 refuses
+// (another Node version, other V8 flags) or one made for another build of the bundle is not used: the bundle is
+// then compiled as usual. Without the bundle (or with ONNXKIT_NO_BUNDLE=1) the ES modules run.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
-const entry = new URL('../dist/bin.js', import.meta.url);
-if (!existsSync(entry)) {
-  process.stderr.write('onnxkit: the CLI is not built yet; run `pnpm build` in the onnxkit checkout first\n');
-  process.exit(2);
+const bundle = fileURLToPath(new URL('../dist/onnxkit.cjs', import.meta.url));
+if (process.env.ONNXKIT_NO_BUNDLE !== '1' && existsSync(bundle)) {
+  await runBundle(bundle);
+} else {
+  const entry = new URL('../dist/bin.js', import.meta.url);
+  if (!existsSync(entry)) {
+    process.stderr.write('onnxkit: the CLI is not built yet; run `pnpm build` in the onnxkit checkout first\n');
+    process.exit(2);
+  }
+  await import(entry.href);
 }
-await import(entry.href);
+
+async function runBundle(file) {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = `${file}.cache`;
+  // Set by the build only: write the cache after this run.
+  const produce = process.env.ONNXKIT_WRITE_CODE_CACHE === cacheFile;
+  // The bundle's first line names its build; the cache starts with the same line, so a cache
+  // made for another build (a rebuilt bundle) is never offered to V8.
+  const build = source.slice(0, source.indexOf('\n') + 1);
+  let cachedData;
+  if (!produce && build.startsWith('// onnxkit-build ')) {
+    try {
+      const c = readFileSync(cacheFile);
+      if (c.toString('latin1', 0, build.length) === build) cachedData = c.subarray(build.length);
+    } catch {
+      // No cache: compile as usual.
+    }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') process.stderr.write(`onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, lazyRequire(createRequire(file)), module, file, dirname(file));
+  await module.exports.start(process.argv);
+  if (produce) {
+    const data = script.createCachedData();
+    const tmp = `${cacheFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, Buffer.concat([Buffer.from(build, 'latin1'), data]));
+    renameSync(tmp, cacheFile);
+  }
+}
+
+/**
+ * The bundle requires every Node built-in any command uses when it loads; these two are needed
+ * only by a few commands (serve, batch, the float64 reference) and cost ≈5 ms to load, so they
+ * are loaded on first use.
+ */
+function lazyRequire(req) {
+  const lazy = new Set(['node:http', 'node:worker_threads']);
+  return (id) => {
+    if (!lazy.has(id)) return req(id);
+    let mod;
+    const real = () => (mod ??= req(id));
+    return new Proxy(
+      {},
+      {
+        get: (_, k) => real()[k],
+        has: (_, k) => k in real(),
+        ownKeys: () => Reflect.ownKeys(real()),
+        getOwnPropertyDescriptor: (_, k) => {
+          const d = Reflect.getOwnPropertyDescriptor(real(), k);
+          return d === undefined ? undefined : { ...d, configurable: true };
+        },
+      },
+    );
+  };
+}

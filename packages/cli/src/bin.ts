@@ -1,44 +1,4 @@
-/** Entry point of the `onnxkit` command. */
-import { EXIT } from './errors.js';
-import { interruption } from './interrupt.js';
+/** Entry point of the `onnxkit` command (ES modules; bin/onnxkit.js prefers the code-cached bundle). */
+import { start } from './start.js';
 
-/** Commands that always run onnxruntime. */
-const ORT_COMMANDS: ReadonlySet<string> = new Set(['verify', 'bench', 'run', 'demo']);
-
-/** The command word of an `onnxkit` command line (global options and their values skipped). */
-function commandOf(argv: readonly string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--max-tensor-bytes' || a === '--max-folded-bytes') i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
-
-// A command that will run onnxruntime starts its child process first: the child's start-up
-// (node, onnxruntime and its one-time set-up, ≈100 ms of CPU) then overlaps loading the command
-// and decoding the model instead of following them. The light entry loads only the worker client.
-if (ORT_COMMANDS.has(commandOf(process.argv) ?? '') && !process.argv.some((a) => a === '--help' || a === '-h')) {
-  (await import('@onnxkit/runtime/start')).startRuntime();
-}
-const { main } = await import('./program.js');
-
-process.on('SIGINT', () => {
-  // A second Ctrl-C exits at once.
-  if (interruption.requested) process.exit(EXIT.interrupted);
-  interruption.requested = true;
-  process.stderr.write('\nonnxkit: interrupted\n');
-  // Outputs are written to a temporary file and renamed into place, so stopping here leaves no
-  // half-written file. Exiting while onnxruntime is inside a native call would abort the
-  // process, so the runtime's worker threads are retired first (an in-flight call finishes).
-  void import('@onnxkit/runtime')
-    .then((r) => r.shutdownRuntime())
-    .finally(() => process.exit(EXIT.interrupted));
-});
-
-// Output piped into `head` closes stdout early; that is not an error worth a stack trace.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(EXIT.ok);
-});
-
-process.exitCode = await main(process.argv);
+await start(process.argv);

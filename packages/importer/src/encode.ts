@@ -1,8 +1,8 @@
 /**
- * IR → ModelProto bytes. Two passes over the same traversal: the first computes every message's
- * size (so length prefixes are known without back-patching), the second writes into one buffer
- * of exactly the right size, or streams fixed-size chunks to a sink (for `save`, so weights go
- * from a lazy source to disk without ever being all in memory).
+ * IR → ModelProto bytes in one pass over the model: metadata goes into one growing buffer, each
+ * submessage's length is written when it closes (see EncodeOut), and large payloads are left as
+ * holes filled at emission: into one exactly sized buffer (`encode`), or streamed to a sink in
+ * chunks (for `save`, so weights go from a lazy source to disk without ever being all in memory).
  *
  * Output is canonical and deterministic: fields in field-number order (as protobuf's C++
  * serializer writes them, so files written by onnx/PyTorch usually re-encode byte for byte),
@@ -32,7 +32,7 @@ import {
   type Value,
 } from '@onnxkit/graph';
 import { ExportError } from './errors.js';
-import { getExtras, getGraphHints, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
+import { getExtras, getGraphHints, hasExtras, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
 import {
   AnnotationFields,
   AttributeFields,
@@ -79,6 +79,17 @@ export function isRangeReadable(s: TensorSource | undefined): s is RangeReadable
   return s !== undefined && typeof (s as Partial<RangeReadable>).readInto === 'function';
 }
 
+/** TypeProto's field for each kind of value type (0: none). */
+const MEMBER_FIELD: Record<TypeInfo['kind'], number> = {
+  tensor: TypeFields.tensor_type,
+  sparse_tensor: TypeFields.sparse_tensor_type,
+  sequence: TypeFields.sequence_type,
+  optional: TypeFields.optional_type,
+  map: TypeFields.map_type,
+  opaque: TypeFields.opaque_type,
+  empty: 0,
+};
+
 const LEN = 2;
 const I32 = 5;
 /** Streaming: payloads of at least this many bytes go to the sink as they are, not via the chunk. */
@@ -107,10 +118,6 @@ function varint64Size(v: bigint): number {
   return n;
 }
 
-function tagSize(field: number): number {
-  return field < 16 ? 1 : field < 2048 ? 2 : 3;
-}
-
 export function utf8Length(s: string): number {
   let n = 0;
   const len = s.length;
@@ -133,83 +140,62 @@ const textEncoder = new TextEncoder();
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 
-/** Pass 1: counts bytes and records every submessage's size in visit order. */
-export class SizeOut {
-  n = 0;
-  readonly sizes: number[] = [];
-  private readonly stack: number[] = [];
+/**
+ * When saving, payloads (tensor bytes, packed varints, raw unknown fields) of at least this many
+ * bytes are not copied into the encoder's buffer: it records where they go (a "hole") and copies
+ * them only at emission, straight to the sink. The buffer then holds the metadata only (names,
+ * dims, attributes: tens of bytes per node), so saving stays in bounded memory however large the
+ * weights are.
+ */
+const STREAM_HOLE_BYTES = 256;
 
-  u(field: number, v: number): void {
-    this.n += tagSize(field) + varintSize(v);
-  }
-  i32(field: number, v: number): void {
-    this.n += tagSize(field) + (v < 0 ? 10 : varintSize(v));
-  }
-  i64(field: number, v: bigint): void {
-    this.n += tagSize(field) + varint64Size(v);
-  }
-  s(field: number, str: string): void {
-    const l = utf8Length(str);
-    this.n += tagSize(field) + varintSize(l) + l;
-  }
-  b(field: number, bytes: Uint8Array): void {
-    const l = bytes.byteLength;
-    this.n += tagSize(field) + varintSize(l) + l;
-  }
-  f32(field: number, _v: number): void {
-    this.n += tagSize(field) + 4;
-  }
-  raw(bytes: Uint8Array): void {
-    this.n += bytes.byteLength;
-  }
-  payload(field: number, _t: Tensor, length: number): void {
-    this.n += tagSize(field) + varintSize(length) + length;
-  }
-  open(field: number): void {
-    this.n += tagSize(field);
-    this.stack.push(this.sizes.length, this.n);
-    this.sizes.push(0);
-  }
-  close(): void {
-    const start = this.stack.pop()!;
-    const idx = this.stack.pop()!;
-    const body = this.n - start;
-    this.sizes[idx] = body;
-    this.n += varintSize(body);
-  }
-}
-
-/** Pass 2: writes into `buf`; with a sink, flushes full chunks to it (streaming). */
-export class WriteOut {
+/**
+ * The one encoding pass. Protobuf puts a submessage's length before its body, so `open` reserves
+ * one byte for it and `close` writes the body's length there, moving the body right by the extra
+ * bytes when the length needs more than one (rare for a node; once for a graph: a memmove,
+ * far cheaper than a whole sizing walk). Hole lengths count in message lengths, so the output is
+ * exactly the canonical bytes a size-then-write encoder produces.
+ */
+export class EncodeOut {
   buf: Uint8Array;
   pos = 0;
-  /** Bytes handed to the sink so far (streaming) . */
-  flushed = 0;
-  private si = 0;
+  /** Bytes in holes so far: the output's length is pos + holeBytes. */
+  holeBytes = 0;
+  /** Per hole: its position in buf, its length and its bytes (or the tensor that has them). */
+  private readonly holePos: number[] = [];
+  private readonly holeLen: number[] = [];
+  private readonly holeRef: (Tensor | Uint8Array)[] = [];
+  /** Open messages: [slot position, hole count, hole bytes] per level. */
+  private readonly stack: number[] = [];
 
+  /**
+   * `holeBytes`: payloads from this size on become holes. Streaming keeps it small (the buffer
+   * then holds metadata only); in memory the output holds everything anyway, so only large
+   * payloads (copied once, straight into the result) are worth the bookkeeping.
+   */
   constructor(
-    private readonly sizes: readonly number[],
-    capacity: number,
-    private readonly sink?: (chunk: Uint8Array) => void,
+    capacity = 256,
+    private readonly holeMin = DIRECT_BYTES,
   ) {
     this.buf = allocate(capacity);
   }
 
-  /** Streaming: makes room for `n` bytes. In memory the buffer has the exact size already. */
-  private ensure(n: number): void {
-    if (this.sink !== undefined && this.pos + n > this.buf.byteLength) this.flush();
+  /** The encoded length in bytes. */
+  get length(): number {
+    return this.pos + this.holeBytes;
   }
 
-  /** Hands the buffered bytes to the sink (streaming mode only). */
-  flush(): void {
-    if (this.sink === undefined) throw new ExportError('EXPORT_INVALID', 'internal: encoder size pass and write pass disagree');
-    if (this.pos > 0) this.sink(this.buf.subarray(0, this.pos));
-    this.flushed += this.pos;
-    this.pos = 0;
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.byteLength) return;
+    const next = allocate(Math.max(this.buf.byteLength * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
   }
 
   private tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
+    const t = field * 8 + wire;
+    if (t < 128) this.buf[this.pos++] = t;
+    else this.varint(t);
   }
 
   private varint(v: number): void {
@@ -260,28 +246,36 @@ export class WriteOut {
     }
   }
   s(field: number, str: string): void {
-    const l = utf8Length(str);
-    this.ensure(15);
-    this.tag(field, LEN);
-    this.varint(l);
-    if (l === str.length) {
-      if (this.sink !== undefined && this.pos + l > this.buf.byteLength) {
-        this.bytesBody(textEncoder.encode(str));
-        return;
-      }
+    const len = str.length;
+    if (len < 128) {
+      // Names are short and nearly always ASCII: copy the code units, checking as we go, with
+      // the one-byte length written first; anything else takes the general path.
+      this.ensure(len + 4);
+      const start = this.pos;
+      this.tag(field, LEN);
       const buf = this.buf;
       let p = this.pos;
-      for (let i = 0; i < l; i++) buf[p++] = str.charCodeAt(i);
-      this.pos = p;
-    } else {
-      this.bytesBody(textEncoder.encode(str));
+      buf[p++] = len;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = str.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === len) {
+        this.pos = p;
+        return;
+      }
+      this.pos = start;
     }
+    const bytes = textEncoder.encode(str);
+    this.b(field, bytes);
   }
   b(field: number, bytes: Uint8Array): void {
     this.ensure(15);
     this.tag(field, LEN);
     this.varint(bytes.byteLength);
-    this.bytesBody(bytes);
+    this.raw(bytes);
   }
   f32(field: number, v: number): void {
     this.ensure(7);
@@ -291,67 +285,177 @@ export class WriteOut {
     this.pos += 4;
   }
   raw(bytes: Uint8Array): void {
-    this.bytesBody(bytes);
-  }
-  open(field: number): void {
-    this.ensure(15);
-    this.tag(field, LEN);
-    this.varint(this.sizes[this.si++]!);
-  }
-  close(): void {}
-
-  private bytesBody(bytes: Uint8Array): void {
     const n = bytes.byteLength;
-    if (this.sink === undefined || (n < DIRECT_BYTES && this.pos + n <= this.buf.byteLength)) {
-      this.buf.set(bytes, this.pos);
-      this.pos += n;
+    if (n >= this.holeMin) {
+      this.hole(bytes, n);
       return;
     }
-    // Streaming a large payload (a tensor's bytes, in memory or a view of the file it came
-    // from): hand the view itself to the sink, with no copy into the chunk.
-    this.flush();
-    if (n >= DIRECT_BYTES || n > this.buf.byteLength) {
-      this.sink!(bytes);
-      this.flushed += n;
-    } else {
-      this.buf.set(bytes, 0);
-      this.pos = n;
-    }
+    this.ensure(n);
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
   }
-
-  /** A tensor's packed bytes; lazy sources are copied straight into the output (or streamed). */
+  /** A tensor's packed bytes, `length` of them: copied at emission (lazy sources read then). */
   payload(field: number, t: Tensor, length: number): void {
     this.ensure(15);
     this.tag(field, LEN);
     this.varint(length);
+    if (length >= this.holeMin) {
+      this.hole(t, length);
+      return;
+    }
+    this.ensure(length);
     const src = t.source;
-    if (src === undefined) {
-      this.bytesBody(t.bytes());
+    if (isRangeReadable(src)) src.readInto(this.buf.subarray(this.pos, this.pos + length), 0, length);
+    else this.buf.set(t.bytes(), this.pos);
+    this.pos += length;
+  }
+  private hole(ref: Tensor | Uint8Array, n: number): void {
+    this.holePos.push(this.pos);
+    this.holeLen.push(n);
+    this.holeRef.push(ref);
+    this.holeBytes += n;
+  }
+  open(field: number): void {
+    this.ensure(15);
+    this.tag(field, LEN);
+    this.stack.push(this.pos, this.holePos.length, this.holeBytes);
+    this.pos++;
+  }
+  close(): void {
+    const stack = this.stack;
+    const holeBytes0 = stack.pop()!;
+    const holes0 = stack.pop()!;
+    const slot = stack.pop()!;
+    const body = this.pos - slot - 1 + this.holeBytes - holeBytes0;
+    if (body < 128) {
+      this.buf[slot] = body;
       return;
     }
-    if (!isRangeReadable(src)) {
-      this.bytesBody(t.bytes());
-      return;
+    const extra = varintSize(body) - 1;
+    this.ensure(extra);
+    this.buf.copyWithin(slot + 1 + extra, slot + 1, this.pos);
+    this.pos += extra;
+    const holePos = this.holePos;
+    for (let i = holes0; i < holePos.length; i++) holePos[i]! += extra;
+    const end = this.pos;
+    this.pos = slot;
+    this.varint(body);
+    this.pos = end;
+  }
+
+  /** The whole encoding in one exactly sized buffer. */
+  toBytes(): Uint8Array {
+    if (this.holePos.length === 0) {
+      // The buffer was sized from the model, usually within a few percent: a view of it rather
+      // than a copy, unless that would keep much unused memory alive.
+      return this.buf.byteLength - this.pos <= this.pos / 8 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
     }
-    if (this.sink === undefined || (length < DIRECT_BYTES && this.pos + length <= this.buf.byteLength)) {
-      src.readInto(this.buf.subarray(this.pos, this.pos + length), 0, length);
-      this.pos += length;
-      return;
+    const out = allocate(this.length);
+    const buf = this.buf;
+    let at = 0;
+    this.emit(
+      (from, to) => {
+        out.set(buf.subarray(from, to), at);
+        at += to - from;
+      },
+      (piece) => {
+        out.set(piece, at);
+        at += piece.byteLength;
+      },
+      (src, length) => {
+        src.readInto(out.subarray(at, at + length), 0, length);
+        at += length;
+      },
+    );
+    return out;
+  }
+
+  /**
+   * Streams the encoding to `sink` in pieces of about `chunk` bytes: metadata and small payloads
+   * gathered in one reused buffer, large payloads handed over as they are (views of the file they
+   * came from, no copy) or read in chunks from a lazy source.
+   */
+  stream(sink: (piece: Uint8Array) => void, chunk: number): void {
+    let out = allocate(Math.min(chunk, Math.max(this.length, 4096)));
+    let fill = 0;
+    const flush = (): void => {
+      if (fill > 0) sink(out.subarray(0, fill));
+      fill = 0;
+    };
+    const buf = this.buf;
+    this.emit(
+      (from, to) => {
+        const n = to - from;
+        if (n >= DIRECT_BYTES) {
+          flush();
+          sink(buf.subarray(from, to));
+          return;
+        }
+        if (fill + n > out.byteLength) flush();
+        // Between two holes lie a few tens of bytes (a tensor's header): a loop beats a view.
+        if (n < 64) for (let i = from; i < to; i++) out[fill++] = buf[i]!;
+        else {
+          out.set(buf.subarray(from, to), fill);
+          fill += n;
+        }
+      },
+      (piece) => {
+        const n = piece.byteLength;
+        if (n >= DIRECT_BYTES) {
+          flush();
+          sink(piece);
+          return;
+        }
+        if (fill + n > out.byteLength) flush();
+        out.set(piece, fill);
+        fill += n;
+      },
+      (src, length) => {
+        if (length < DIRECT_BYTES && fill + length <= out.byteLength) {
+          src.readInto(out.subarray(fill, fill + length), 0, length);
+          fill += length;
+          return;
+        }
+        // Read in chunks into the start of the buffer (aligned, so a source that computes its
+        // bytes, such as a folded weight, works on typed views).
+        flush();
+        if (out.byteLength % 8 !== 0) out = allocate(out.byteLength - (out.byteLength % 8) + 8);
+        for (let off = 0; off < length; ) {
+          const n = Math.min(out.byteLength, length - off);
+          src.readInto(out.subarray(0, n), off, n);
+          fill = n;
+          flush();
+          off += n;
+        }
+      },
+    );
+    flush();
+  }
+
+  private emit(
+    own: (from: number, to: number) => void,
+    bytes: (piece: Uint8Array) => void,
+    read: (src: RangeReadable, length: number) => void,
+  ): void {
+    let at = 0;
+    const { holePos, holeLen, holeRef } = this;
+    for (let i = 0; i < holePos.length; i++) {
+      const p = holePos[i]!;
+      if (p > at) own(at, p);
+      at = p;
+      const ref = holeRef[i]!;
+      if (ref instanceof Uint8Array) bytes(ref);
+      else {
+        const src = ref.source;
+        if (isRangeReadable(src)) read(src, holeLen[i]!);
+        else bytes(ref.bytes());
+      }
     }
-    // Streaming a large payload: read it chunk by chunk into the start of the buffer (aligned,
-    // so a source that computes its bytes, such as a folded weight, works on typed views).
-    this.flush();
-    for (let off = 0; off < length; ) {
-      const n = Math.min(this.buf.byteLength, length - off);
-      src.readInto(this.buf.subarray(0, n), off, n);
-      this.pos = n;
-      this.flush();
-      off += n;
-    }
+    if (this.pos > at) own(at, this.pos);
   }
 }
 
-type Out = SizeOut | WriteOut;
+type Out = EncodeOut;
 
 /**
  * An output buffer. Every byte gets written, so under Node the zero-filling of
@@ -365,10 +469,8 @@ function allocate(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
-/** Walks a model in canonical field order; run once with SizeOut, once with WriteOut. */
+/** Walks a model in canonical field order into an EncodeOut. */
 export class ModelEncoder {
-  /** Varint bytes computed for tensors whose payload is not already varints (reused by pass 2). */
-  private readonly varintCache = new Map<Tensor, Uint8Array>();
 
   constructor(
     private readonly embedExternal: boolean,
@@ -571,73 +673,72 @@ export class ModelEncoder {
 
   type(o: Out, t: TypeInfo): void {
     const den = t.denotation;
-    const member = (): void => {
-      switch (t.kind) {
-        case 'tensor':
-        case 'sparse_tensor':
-          o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
-          this.tensorType(o, t);
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'sequence':
-        case 'optional':
-          o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
-          if (t.elem !== null) {
-            o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
-            this.type(o, t.elem);
-            o.close();
-          }
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'map':
-          o.open(TypeFields.map_type);
-          o.i32(TypeMapFields.key_type, t.keyType);
-          if (t.value !== null) {
-            o.open(TypeMapFields.value_type);
-            this.type(o, t.value);
-            o.close();
-          }
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'opaque':
-          o.open(TypeFields.opaque_type);
-          if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
-          if (t.name) o.s(TypeOpaqueFields.name, t.name);
-          this.unknown(o, getExtras(t, 'inner'));
-          o.close();
-          return;
-        case 'empty':
-          return;
-      }
-    };
+    const extra = hasExtras(t);
     // Fields in number order: the value member goes before or after denotation by its number.
-    const memberField = t.kind === 'empty' ? 0 : TypeFields[`${t.kind}_type`];
-    if (memberField < TypeFields.denotation) member();
+    const memberField = MEMBER_FIELD[t.kind];
+    if (memberField < TypeFields.denotation) this.typeMember(o, t, extra);
     if (den !== undefined) o.s(TypeFields.denotation, den);
-    if (memberField > TypeFields.denotation) member();
-    this.unknown(o, getExtras(t, 'type'));
+    if (memberField > TypeFields.denotation) this.typeMember(o, t, extra);
+    if (extra) this.unknown(o, getExtras(t, 'type'));
   }
 
-  private tensorType(o: Out, t: TensorType): void {
+  private typeMember(o: Out, t: TypeInfo, extra: boolean): void {
+    switch (t.kind) {
+      case 'tensor':
+      case 'sparse_tensor':
+        o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
+        this.tensorType(o, t, extra);
+        break;
+      case 'sequence':
+      case 'optional':
+        o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
+        if (t.elem !== null) {
+          o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
+          this.type(o, t.elem);
+          o.close();
+        }
+        break;
+      case 'map':
+        o.open(TypeFields.map_type);
+        o.i32(TypeMapFields.key_type, t.keyType);
+        if (t.value !== null) {
+          o.open(TypeMapFields.value_type);
+          this.type(o, t.value);
+          o.close();
+        }
+        break;
+      case 'opaque':
+        o.open(TypeFields.opaque_type);
+        if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
+        if (t.name) o.s(TypeOpaqueFields.name, t.name);
+        break;
+      case 'empty':
+        return;
+    }
+    if (extra) this.unknown(o, getExtras(t, 'inner'));
+    o.close();
+  }
+
+  private tensorType(o: Out, t: TensorType, extra: boolean): void {
     o.i32(TypeTensorFields.elem_type, t.elemType);
-    if (t.shape !== null) {
+    const shape = t.shape;
+    if (shape !== null) {
       o.open(TypeTensorFields.shape);
-      t.shape.forEach((d, i) => {
+      const dens = t.dimDenotations;
+      for (let i = 0; i < shape.length; i++) {
+        const d = shape[i];
         o.open(ShapeFields.dim);
         if (typeof d === 'number') {
           if (!Number.isSafeInteger(d)) throw new ExportError('EXPORT_INVALID', `a shape has dimension ${d}, which is not an integer`);
-          o.i64(DimFields.dim_value, BigInt(d));
-        }
-        else if (typeof d === 'string') o.s(DimFields.dim_param, d);
-        const den = t.dimDenotations?.[i];
+          if (d >= 0) o.u(DimFields.dim_value, d);
+          else o.i64(DimFields.dim_value, BigInt(d));
+        } else if (typeof d === 'string') o.s(DimFields.dim_param, d);
+        const den = dens?.[i];
         if (den !== undefined) o.s(DimFields.denotation, den);
-        this.unknown(o, getExtras(t, `dim:${i}`));
+        if (extra) this.unknown(o, getExtras(t, `dim:${i}`));
         o.close();
-      });
-      this.unknown(o, getExtras(t, 'shape'));
+      }
+      if (extra) this.unknown(o, getExtras(t, 'shape'));
       o.close();
     }
   }
@@ -815,13 +916,9 @@ export class ModelEncoder {
   }
 
   private varints(o: Out, field: number, t: Tensor): void {
-    let bytes = this.varintCache.get(t);
-    if (bytes === undefined) {
-      const src = t.source;
-      const wire = field === TensorFields.int32_data ? 'int32' : field === TensorFields.int64_data ? 'int64' : 'uint64';
-      bytes = src instanceof VarintTensorSource && src.wire === wire && src.dtype === t.dtype ? src.varints : varintsOf(t);
-      this.varintCache.set(t, bytes);
-    }
+    const src = t.source;
+    const wire = field === TensorFields.int32_data ? 'int32' : field === TensorFields.int64_data ? 'int64' : 'uint64';
+    const bytes = src instanceof VarintTensorSource && src.wire === wire && src.dtype === t.dtype ? src.varints : varintsOf(t);
     if (bytes.byteLength > 0) o.b(field, bytes);
   }
 }
@@ -874,25 +971,22 @@ function definedIn(v: Value, g: Graph): boolean {
 
 const MAX_MESSAGE = 0x7fffffff;
 
-/** Encodes with both passes into one exactly sized buffer. */
-export function encodeWith(fn: (o: Out) => void, what: string): Uint8Array {
-  const size = new SizeOut();
-  fn(size);
-  if (size.n > MAX_MESSAGE) {
-    throw new ExportError('EXPORT_TOO_LARGE', `${what} would be ${size.n} bytes, over protobuf's 2 GiB limit`, {
+/** Encodes in one pass into one exactly sized buffer. */
+export function encodeWith(fn: (o: Out) => void, what: string, capacity = 256): Uint8Array {
+  const out = new EncodeOut(capacity);
+  fn(out);
+  if (out.length > MAX_MESSAGE) {
+    throw new ExportError('EXPORT_TOO_LARGE', `${what} would be ${out.length} bytes, over protobuf's 2 GiB limit`, {
       hint: 'save it with external data: save(model, path, { externalData: true })',
     });
   }
-  const out = new WriteOut(size.sizes, size.n);
-  fn(out);
-  if (out.pos !== size.n) throw new ExportError('EXPORT_INVALID', `internal: size pass counted ${size.n} bytes, write pass wrote ${out.pos}`);
-  return out.buf;
+  return out.toBytes();
 }
 
 /** Serializes a model to ModelProto bytes. Deterministic: the same model gives the same bytes. */
 export function encode(model: Model, options: EncodeOptions = {}): Uint8Array {
   const enc = new ModelEncoder(options.externalData === 'embed', undefined);
-  return encodeWith((o) => enc.model(o, model), 'the model');
+  return encodeWith((o) => enc.model(o, model), 'the model', initialCapacity(model, DIRECT_BYTES));
 }
 
 /** Serializes one tensor as a TensorProto (the `.pb` format of ONNX test data). */
@@ -911,10 +1005,19 @@ export function valueInfosEqual(a: Value, b: Value): boolean {
   return true;
 }
 
-/** Internal for `save`: sizes and streams a model with a given external placement. */
-export function measureModel(model: Model, plan: ExternalPlan | undefined): { size: SizeOut; encoder: ModelEncoder } {
-  const encoder = new ModelEncoder(true, plan);
-  const size = new SizeOut();
-  encoder.model(size, model);
-  return { size, encoder };
+/** A first guess at a model's metadata bytes, so the buffer rarely grows (it doubles when it must). */
+function initialCapacity(model: Model, holeMin: number): number {
+  let n = 4096 + 64 * model.graph.nodeCount;
+  for (const v of model.graph.initializers.values()) {
+    const b = v.constValue?.byteLength ?? 0;
+    n += b < holeMin ? b + 48 : 48;
+  }
+  return Math.min(1 << 30, n);
+}
+
+/** Internal for `save`: encodes a model (payloads left as holes) with a given external placement. */
+export function encodeModel(model: Model, plan: ExternalPlan | undefined): EncodeOut {
+  const out = new EncodeOut(initialCapacity(model, STREAM_HOLE_BYTES), STREAM_HOLE_BYTES);
+  new ModelEncoder(true, plan).model(out, model);
+  return out;
 }

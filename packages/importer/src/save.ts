@@ -13,7 +13,7 @@ import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataType, type Model, type Tensor } from '@onnxkit/graph';
 import { AtomicFile, commitTogether, resolveOutput } from './atomic-write.js';
-import { measureModel, isRangeReadable, WriteOut, type ExternalPlan } from './encode.js';
+import { encodeModel, isRangeReadable, type EncodeOut, type ExternalPlan } from './encode.js';
 import { ExportError, ImportError } from './errors.js';
 import { checkExternalLocationSyntax } from './external-entries.js';
 import { isInside } from './external-data.js';
@@ -74,14 +74,14 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   let ext = options.externalData;
   let plan: ExternalPlan | undefined;
   let dataPath: string | undefined;
-  // Without external data this size pass is also the one the write uses (no second walk).
-  let inline: ReturnType<typeof measureModel> | undefined;
+  // Without external data this encoding is also the one written (its payloads are only
+  // references, so encoding a model over 2 GiB to learn that costs its metadata, not its weights).
+  let inline: EncodeOut | undefined;
   if (ext === undefined || ext === false) {
-    inline = measureModel(model, undefined);
-    const { size } = inline;
-    if (size.n > MAX_MESSAGE) {
+    inline = encodeForSave(model, undefined, path);
+    if (inline.length > MAX_MESSAGE) {
       if (ext === false) {
-        throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${size.n} bytes, over protobuf's 2 GiB limit for one file`, {
+        throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${inline.length} bytes, over protobuf's 2 GiB limit for one file`, {
           file: path,
           hint: 'save it with external data ({ externalData: true })',
         });
@@ -138,9 +138,11 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     }
   }
 
-  const { size, encoder } = plan === undefined && inline !== undefined ? inline : measureModel(model, plan);
-  if (size.n > MAX_MESSAGE) {
-    throw new ExportError('EXPORT_TOO_LARGE', `even with external data the model would be ${size.n} bytes, over protobuf's 2 GiB limit`, {
+  const encoded = plan === undefined && inline !== undefined ? inline : encodeForSave(model, plan, path);
+  inline = undefined;
+  const size = encoded.length;
+  if (size > MAX_MESSAGE) {
+    throw new ExportError('EXPORT_TOO_LARGE', `even with external data the model would be ${size} bytes, over protobuf's 2 GiB limit`, {
       file: path,
       hint: 'lower externalData.sizeThreshold so more tensors go to the data file',
     });
@@ -156,20 +158,15 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
     }
     const file = new AtomicFile(realOut);
     files.push(file);
-    const w = new WriteOut(size.sizes, Math.min(CHUNK, Math.max(size.n, 64 * 1024)), (chunk) => file.write(chunk));
-    encoder.model(w, model);
-    w.flush();
-    if (file.bytesWritten !== size.n) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size.n}`, { file: path });
+    encoded.stream((chunk) => file.write(chunk), CHUNK);
+    if (file.bytesWritten !== size) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size}`, { file: path });
     file.finish();
     // Data file first, so a reader never sees a model whose data is missing; if the model's
     // rename fails, the old data file is put back: the old pair stays intact.
     commitTogether(files);
   } catch (e) {
     for (const f of files) f.abort();
-    if (e instanceof ImportError) {
-      throw new ExportError('EXPORT_IO', `cannot read tensor data while saving: ${e.message}`, { file: path, cause: e, hint: e.hint });
-    }
-    throw e;
+    throw unreadable(e, path);
   }
   return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: dataPath !== undefined ? [dataPath] : [] };
 }
@@ -179,19 +176,31 @@ function saveStream(model: Model, path: string, options: SaveOptions): SaveResul
   if (options.externalData !== undefined && options.externalData !== false) {
     throw new ExportError('EXPORT_LOCATION', 'is not a regular file (stdout, a device or a FIFO); external data needs a file in a folder', { file: path, hint: 'write to a file path' });
   }
-  const { size, encoder } = measureModel(model, undefined);
-  if (size.n > MAX_MESSAGE) throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${size.n} bytes, over protobuf's 2 GiB limit for one file`, { file: path, hint: 'save it to a file with external data' });
+  const encoded = encodeModel(model, undefined);
+  if (encoded.length > MAX_MESSAGE) throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${encoded.length} bytes, over protobuf's 2 GiB limit for one file`, { file: path, hint: 'save it to a file with external data' });
   const file = new AtomicFile(path);
   try {
-    const w = new WriteOut(size.sizes, Math.min(CHUNK, Math.max(size.n, 64 * 1024)), (chunk) => file.write(chunk));
-    encoder.model(w, model);
-    w.flush();
+    encoded.stream((chunk) => file.write(chunk), CHUNK);
     file.commit();
   } catch (e) {
     file.abort();
     throw e;
   }
   return { bytesWritten: file.bytesWritten, externalFiles: [] };
+}
+
+/** A tensor that cannot be read while saving is an export error (naming the tensor), not an import error. */
+function unreadable(e: unknown, path: string): unknown {
+  return e instanceof ImportError ? new ExportError('EXPORT_IO', `cannot read tensor data while saving: ${e.message}`, { file: path, cause: e, hint: e.hint }) : e;
+}
+
+/** Encodes (small payloads are read now, large ones when written). */
+function encodeForSave(model: Model, plan: ExternalPlan | undefined, path: string): EncodeOut {
+  try {
+    return encodeModel(model, plan);
+  } catch (e) {
+    throw unreadable(e, path);
+  }
 }
 
 function writeExternalData(file: AtomicFile, order: readonly Tensor[], plan: ExternalPlan): void {
