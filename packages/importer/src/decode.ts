@@ -1331,6 +1331,23 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
+    if (
+      rawAt >= 0 && segR === undefined && location === 0 && floatSeg === undefined && int32Seg === undefined && int64Seg === undefined &&
+      doubleSeg === undefined && uint64Seg === undefined && strings === undefined && entries === undefined &&
+      dataType !== DataType.UNDEFINED && dataType !== DataType.STRING && isKnownDataType(dataType)
+    ) {
+      // The common case (every weight of an exporter's file): raw_data alone. No error text, no
+      // field lists and no closures are built unless something is wrong (the general path
+      // below then says what).
+      let size = 1;
+      for (let i = 0; i < dims.length; i++) size *= dims[i]!;
+      if (size <= MAX_SAFE && rawLen === packedByteLength(dataType as DataType, size)) {
+        const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, { name, docString, metadataProps: meta, segment: undefined, unknownFields: unknown, encoding: 'raw_data' });
+        if (hasName && name === '') markPresent(t, 'name');
+        if (field !== '') p.leave();
+        return t;
+      }
+    }
     const segment = segR === undefined ? undefined : this.segment(segR);
     const init: TensorInit = { name, docString, metadataProps: meta, segment, unknownFields: unknown };
     const t = this.buildTensor(ranges[0]!, dims, dataType, init, {
