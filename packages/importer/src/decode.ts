@@ -126,6 +126,13 @@ interface PendingGraph {
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
+  /** nameHash of each of `inputNames` when the reader computed it on the way, else 0. */
+  inHash: Int32Array;
+  /**
+   * nameHash of each initializer name, in the order of `graph.initializers` (0: not computed),
+   * set by assembleGraph; the reader computed them while decoding the names.
+   */
+  initHash: number[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -233,6 +240,7 @@ export class Decoder {
    */
   private lastOutAt = -1;
   private lastOutStr = '';
+  private lastOutHash = 0;
 
   /** A node input name (see lastOutAt). */
   private inputName(wire: number, at: number, end: number): string {
@@ -248,7 +256,7 @@ export class Decoder {
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
         r.pos = p + len;
-        r.lastHash = 0;
+        r.lastHash = this.lastOutHash;
         return s;
       }
     }
@@ -488,6 +496,7 @@ export class Decoder {
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
+    const initHashes: number[] = [];
     const sparse: SparseTensor[] = [];
     let unknown: Uint8Array[] | undefined;
     for (let k = 0; k < ranges.length; k += 2) {
@@ -510,6 +519,7 @@ export class Decoder {
             const len = this.len(w, at, e, 'an initializer');
             const s = r.pos;
             initializers.push(this.tensor([s, s + len], 'initializer', initializers.length));
+            initHashes.push(this.tensorNameHash);
             r.pos = s + len;
             break;
           }
@@ -552,13 +562,13 @@ export class Decoder {
     }
     p.field[d] = 0;
     g.unknownFields = unknown;
-    this.assembleGraph(pg, inputs, initializers, sparse);
+    this.assembleGraph(pg, inputs, initializers, initHashes, sparse);
     p.leave();
     return g;
   }
 
   /** Adds inputs, initializers (merging IR<4 input+initializer pairs into one Value) and nodes. */
-  private assembleGraph(pg: PendingGraph, inputs: Value[], initializers: Tensor[], sparse: SparseTensor[]): void {
+  private assembleGraph(pg: PendingGraph, inputs: Value[], initializers: Tensor[], initHashes: number[], sparse: SparseTensor[]): void {
     const g = pg.graph;
     const byName = new Map<string, Value>();
     for (const v of inputs) {
@@ -566,21 +576,26 @@ export class Decoder {
       this.claimed.add(v);
       if (v.name !== '' && !byName.has(v.name)) byName.set(v.name, v);
     }
-    initializers.forEach((t, i) => {
-      const path = `${pg.path}.initializer[${i}]`;
-      if (t.name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', path, 'every initializer needs a name that nodes refer to');
-      if (g.initializers.has(t.name)) {
-        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${t.name}' is defined twice; the first definition is kept`, path);
-        return;
-      }
-      const input = byName.get(t.name);
+    const inits = g.initializers;
+    for (let i = 0; i < initializers.length; i++) {
+      const t = initializers[i]!;
+      const name = t.name;
+      // (error paths are rendered only when needed: a model may have 100k initializers)
+      if (name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', `${pg.path}.initializer[${i}]`, 'every initializer needs a name that nodes refer to');
+      const size = inits.size;
+      const input = byName.size === 0 ? undefined : byName.get(name);
       if (input !== undefined && !input.isInitializer) {
         input.constValue = t;
         g.addInitializer(input);
-      } else {
-        g.addInitializer(new Value({ name: t.name, constValue: t, type: { kind: 'tensor', elemType: t.dtype, shape: t.dims } }));
+      } else if (!inits.has(name)) {
+        g.addInitializer(new Value({ name, constValue: t, type: { kind: 'tensor', elemType: t.dtype, shape: t.dims } }));
       }
-    });
+      if (inits.size === size) {
+        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`);
+        continue;
+      }
+      pg.initHash.push(initHashes[i]!);
+    }
     sparse.forEach((s, i) => {
       const name = s.values.name;
       const path = `${pg.path}.sparse_initializer[${i}]`;
@@ -630,7 +645,7 @@ export class Decoder {
       const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case NodeFields.input:
-          inputs.push(this.inputName(w, at, e));
+          pushInputHash(pg, inputs.push(this.inputName(w, at, e)) - 1, r.lastHash);
           break;
         case NodeFields.output: {
           const out = this.str(w, at, e);
@@ -639,6 +654,7 @@ export class Decoder {
           if (r.lastHash !== 0 && r.inMemory) {
             this.lastOutAt = r.pos - out.length;
             this.lastOutStr = out;
+            this.lastOutHash = r.lastHash;
           } else this.lastOutAt = -1;
           break;
         }
@@ -1228,6 +1244,9 @@ export class Decoder {
 
   // ------------------------------------------------------------------ TensorProto
 
+  /** The reader's nameHash of the name of the tensor decoded last (0: not computed). */
+  private tensorNameHash = 0;
+
   /** A TensorProto; `field` '' decodes the root message (a standalone .pb tensor). */
   tensor(ranges: number[], field: string, index: number): Tensor {
     const r = this.r;
@@ -1247,6 +1266,7 @@ export class Decoder {
     let rawAt = -1;
     let rawLen = 0;
     let name = '';
+    let nameHashed = 0;
     let hasName = false;
     let docString = '';
     let entries: { key: string; value: string; raw: Uint8Array; at: number }[] | undefined;
@@ -1288,6 +1308,7 @@ export class Decoder {
             break;
           case TensorFields.name:
             name = this.str(w, at, e);
+            nameHashed = r.lastHash;
             hasName = true;
             break;
           case TensorFields.raw_data: {
@@ -1344,6 +1365,7 @@ export class Decoder {
       if (size <= MAX_SAFE && rawLen === packedByteLength(dataType as DataType, size)) {
         const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, { name, docString, metadataProps: meta, segment: undefined, unknownFields: unknown, encoding: 'raw_data' });
         if (hasName && name === '') markPresent(t, 'name');
+        this.tensorNameHash = nameHashed;
         if (field !== '') p.leave();
         return t;
       }
@@ -1363,6 +1385,7 @@ export class Decoder {
       location,
     });
     if (hasName && name === '') markPresent(t, 'name');
+    this.tensorNameHash = nameHashed;
     if (field !== '') p.leave();
     return t;
   }
@@ -1793,7 +1816,9 @@ export class Decoder {
     };
     for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
     // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
-    for (const v of g.initializers.values()) define(v, nameHash(v.name), 'initializer');
+    const initHash = pg.initHash;
+    let ih = 0;
+    for (const v of g.initializers.values()) define(v, initHash[ih++] || nameHash(v.name), 'initializer');
     for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
     const outHash = pg.outHash;
     let o = 0;
@@ -1804,6 +1829,7 @@ export class Decoder {
     }
 
     const inputNames = pg.inputNames;
+    const inHash = pg.inHash;
     const ends = pg.inputEnd;
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
@@ -1830,7 +1856,7 @@ export class Decoder {
               }
             }
           }
-          values[j] = v ?? this.lookup(scope, n, pg, k, j, node);
+          values[j] = v ?? this.lookup(scope, n, inHash[from + j] || nameHash(n), pg, k, j, node);
         }
         node._adoptInputs(values);
       }
@@ -1841,7 +1867,7 @@ export class Decoder {
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
     const occurrences = new Map<Value, number>();
     pg.outputs.forEach((rec, i) => {
-      const v = this.lookup(scope, rec.name, pg, -1, i, null);
+      const v = this.lookup(scope, rec.name, nameHash(rec.name), pg, -1, i, null);
       const k = occurrences.get(v) ?? 0;
       occurrences.set(v, k + 1);
       if (!isFunction) this.applyOutputInfo(g, rec, v, hints, k);
@@ -1884,8 +1910,7 @@ export class Decoder {
   }
 
   /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
-  private lookup(scope: Scope, name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
-    const h = nameHash(name);
+  private lookup(scope: Scope, name: string, h: number, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       const v = s.names.get(name, h);
       if (v !== undefined) return v;
@@ -1905,7 +1930,17 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
+}
+
+/** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
+function pushInputHash(pg: PendingGraph, at: number, h: number): void {
+  if (at === pg.inHash.length) {
+    const grown = new Int32Array(2 * at);
+    grown.set(pg.inHash);
+    pg.inHash = grown;
+  }
+  pg.inHash[at] = h;
 }
 
 function pushHash(pg: PendingGraph, h: number): void {
