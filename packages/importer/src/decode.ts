@@ -113,6 +113,7 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unknownFields: undefined });
 
 interface PendingGraph {
   readonly graph: Graph;
@@ -609,7 +610,7 @@ export class Decoder {
       v.sparseValue = s;
       g.addSparseInitializer(v);
     });
-    for (const n of pg.nodes) g.append(n);
+    appendAll(g, pg.nodes);
   }
 
   private failPath(code: ImportErrorCode, what: string, fieldPath: string, hint?: string): never {
@@ -873,7 +874,8 @@ export class Decoder {
         : AttributeType.UNDEFINED;
       if (type !== AttributeType.UNDEFINED) this.diag('IMPORT_ATTRIBUTE_TYPE', `attribute '${name}' has no type field; inferred ${AttributeType[type]}`);
     }
-    const opts = { docString, refAttrName: ref, unknownFields: unknown };
+    // (most attributes have none of these: one shared options object instead of one each)
+    const opts = docString === '' && ref === '' && unknown === undefined ? NO_ATTRIBUTE_OPTIONS : { docString, refAttrName: ref, unknownFields: unknown };
     let attr: Attribute;
     let raw: Uint8Array[] | undefined;
     if (ref !== '') {
@@ -1115,24 +1117,35 @@ export class Decoder {
       type = withDenotation({ kind, elemType: elemType as DataType, shape: null }, denotation);
     } else {
       p.field[d] = 2;
-      const sh = this.shape(shapeR);
+      const dims = this.shape(shapeR);
       p.field[d] = 0;
-      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: sh.dims };
-      if (sh.denotations) t.dimDenotations = sh.denotations;
+      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: dims };
+      const denotations = this.shapeDenotations;
+      if (denotations) t.dimDenotations = denotations;
       type = withDenotation(t, denotation);
-      setExtras(type, 'shape', sh.unknown);
-      sh.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
+      if (this.shapeUnknown !== undefined) setExtras(type, 'shape', this.shapeUnknown);
+      this.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
     }
     p.leave();
     return { type, unknown };
   }
 
-  private shape(ranges: number[]): { dims: Dim[]; denotations?: (string | undefined)[]; unknown?: Uint8Array[]; dimUnknown?: (Uint8Array[] | undefined)[] } {
+  /** shape()'s by-products (few shapes have any): set by every call. */
+  private shapeDenotations: (string | undefined)[] | undefined;
+  private shapeUnknown: Uint8Array[] | undefined;
+  private dimUnknown: (Uint8Array[] | undefined)[] | undefined;
+  /** Dims being gathered by shape(), reused (shape() does not nest): one exact-size copy per shape. */
+  private readonly dimScratch: Dim[] = [];
+
+  /** A TensorShapeProto's dims; its denotations and unknown fields go to the members above. */
+  private shape(ranges: number[]): Dim[] {
     const r = this.r;
     const p = this.p;
     p.enter('shape', -1, ShapeSpec, ranges[0]!);
     const d = p.depth;
-    const dims: Dim[] = [];
+    // (filled by index, never truncated: a length of 0 would free its backing store)
+    const dims = this.dimScratch;
+    let n = 0;
     let denotations: (string | undefined)[] | undefined;
     let unknown: Uint8Array[] | undefined;
     let dimUnknown: (Uint8Array[] | undefined)[] | undefined;
@@ -1144,7 +1157,7 @@ export class Decoder {
         if (f === ShapeFields.dim) {
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
-          const i = dims.length;
+          const i = n;
           p.enter('dim', i, DimSpec, s);
           const dd = p.depth;
           let dim: Dim = null;
@@ -1159,16 +1172,19 @@ export class Decoder {
             else (du ??= []).push(r.unknown(at2, w2, de, f2));
           }
           p.leave();
-          dims.push(dim);
+          dims[n++] = dim;
           if (den !== undefined) (denotations ??= [])[i] = den;
           if (du !== undefined) (dimUnknown ??= [])[i] = du;
         } else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
     p.field[d] = 0;
-    if (denotations !== undefined) denotations.length = dims.length;
+    if (denotations !== undefined) denotations.length = n;
     p.leave();
-    return { dims: dims.slice(), denotations, unknown, dimUnknown };
+    this.shapeDenotations = denotations;
+    this.shapeUnknown = unknown;
+    this.dimUnknown = dimUnknown;
+    return dims.slice(0, n);
   }
 
   private wrappedType(ranges: number[], spec: typeof TypeSequenceSpec | typeof TypeOptionalSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
@@ -1775,7 +1791,7 @@ export class Decoder {
     }
     p.field[d] = 0;
     for (const n of inputs) g.addInput(new Value({ name: n }));
-    for (const n of pg.nodes) g.append(n);
+    appendAll(g, pg.nodes);
     for (const n of outputs) pg.outputs.push(new Value({ name: n }));
     this.pending.set(g, pg);
     const fn = new OnnxFunction({ domain, name, overload, graph: g, attributeNames, attributeDefaults, opsetImports: opsets, docString, metadataProps: meta });
@@ -1860,7 +1876,7 @@ export class Decoder {
         }
         node._adoptInputs(values);
       }
-      if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
       prev = node;
     }
 
@@ -1932,6 +1948,20 @@ export class Decoder {
 function pendingGraph(graph: Graph, path: string): PendingGraph {
   return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
 }
+
+/**
+ * Appends `nodes` to `g` in chunks: one `append` call per node costs a rest-parameter array
+ * each, and one call with every node as an argument could overflow the stack.
+ */
+function appendAll(g: Graph, nodes: Node[]): void {
+  // apply, where the lint rule against spreading model-sized arrays would ask for a loop: the
+  // chunk is bounded, so it never overflows the stack.
+  for (let i = 0; i < nodes.length; i += APPEND_CHUNK) {
+    // eslint-disable-next-line prefer-spread
+    g.append.apply(g, i === 0 && nodes.length <= APPEND_CHUNK ? nodes : nodes.slice(i, i + APPEND_CHUNK));
+  }
+}
+const APPEND_CHUNK = 4096;
 
 /** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
