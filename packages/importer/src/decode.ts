@@ -134,6 +134,8 @@ interface PendingGraph {
    * set by assembleGraph; the reader computed them while decoding the names.
    */
   initHash: number[];
+  /** The Values of `graph.initializers` in order, as assembleGraph added them (no map iterator needed). */
+  initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -519,7 +521,10 @@ export class Decoder {
           case GraphFields.initializer: {
             const len = this.len(w, at, e, 'an initializer');
             const s = r.pos;
-            initializers.push(this.tensor([s, s + len], 'initializer', initializers.length));
+            const range = this.initRange;
+            range[0] = s;
+            range[1] = s + len;
+            initializers.push(this.tensor(range, 'initializer', initializers.length));
             initHashes.push(this.tensorNameHash);
             r.pos = s + len;
             break;
@@ -583,19 +588,23 @@ export class Decoder {
       const name = t.name;
       // (error paths are rendered only when needed: a model may have 100k initializers)
       if (name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', `${pg.path}.initializer[${i}]`, 'every initializer needs a name that nodes refer to');
-      const size = inits.size;
       const input = byName.size === 0 ? undefined : byName.get(name);
+      let v: Value;
       if (input !== undefined && !input.isInitializer) {
         input.constValue = t;
-        g.addInitializer(input);
+        v = input;
       } else if (!inits.has(name)) {
-        g.addInitializer(new Value({ name, constValue: t, type: { kind: 'tensor', elemType: t.dtype, shape: t.dims } }));
-      }
-      if (inits.size === size) {
+        // (no init object: what new Value({ name, constValue, type }) would set)
+        v = Value._named(name);
+        v.type = { kind: 'tensor', elemType: t.dtype, shape: t.dims };
+        v.constValue = t;
+      } else {
         this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`);
         continue;
       }
+      g.addInitializer(v);
       pg.initHash.push(initHashes[i]!);
+      pg.initValues.push(v);
     }
     sparse.forEach((s, i) => {
       const name = s.values.name;
@@ -1262,6 +1271,9 @@ export class Decoder {
 
   /** The reader's nameHash of the name of the tensor decoded last (0: not computed). */
   private tensorNameHash = 0;
+  private readonly tensorDims: number[] = [];
+  /** The one range of an initializer being decoded (tensor() reads it before anything else can). */
+  private readonly initRange: number[] = [0, 0];
 
   /** A TensorProto; `field` '' decodes the root message (a standalone .pb tensor). */
   tensor(ranges: number[], field: string, index: number): Tensor {
@@ -1269,7 +1281,9 @@ export class Decoder {
     const p = this.p;
     if (field !== '') p.enter(field, index, TensorSpec, ranges[0]!);
     const d = p.depth;
-    const dims: number[] = [];
+    // Dims are gathered in a reused array (tensor() does not nest) and copied out exactly sized.
+    const dimScratch = this.tensorDims;
+    let nd = 0;
     let dataType = 0;
     let segR: number[] | undefined;
     // Typed data fields: [offset, length, offset, length, ...] of packed runs or single values.
@@ -1299,8 +1313,8 @@ export class Decoder {
             if (w === WIRE_LEN) {
               const len = r.length(e, 'packed dims');
               const end = r.pos + len;
-              while (r.pos < end) dims.push(this.dim(r.pos, end));
-            } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
+              while (r.pos < end) dimScratch[nd++] = this.dim(r.pos, end);
+            } else if (w === WIRE_VARINT) dimScratch[nd++] = this.dim(at, e);
             else this.badWire(w, 'varint or packed', at);
             break;
           case TensorFields.data_type:
@@ -1368,6 +1382,7 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
+    const dims = dimScratch.slice(0, nd);
     if (
       rawAt >= 0 && segR === undefined && location === 0 && floatSeg === undefined && int32Seg === undefined && int64Seg === undefined &&
       doubleSeg === undefined && uint64Seg === undefined && strings === undefined && entries === undefined &&
@@ -1833,8 +1848,8 @@ export class Decoder {
     for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
     // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
     const initHash = pg.initHash;
-    let ih = 0;
-    for (const v of g.initializers.values()) define(v, initHash[ih++] || nameHash(v.name), 'initializer');
+    const initValues = pg.initValues.length === g.initializers.size ? pg.initValues : [...g.initializers.values()];
+    for (let i = 0; i < initValues.length; i++) define(initValues[i]!, initHash[i] || nameHash(initValues[i]!.name), 'initializer');
     for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
     const outHash = pg.outHash;
     let o = 0;
@@ -1946,7 +1961,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
 }
 
 /**
