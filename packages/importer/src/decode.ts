@@ -123,7 +123,7 @@ interface PendingGraph {
    * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2.
    */
   readonly inputNames: string[];
-  readonly inputEnd: number[];
+  inputEnd: Int32Array;
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
@@ -724,7 +724,8 @@ export class Decoder {
     if (unknown !== undefined) node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
-    pg.inputEnd.push(inputs.length);
+    if (index === pg.inputEnd.length) pg.inputEnd = grown(pg.inputEnd);
+    pg.inputEnd[index] = inputs.length;
     p.leave();
     return node;
   }
@@ -1961,7 +1962,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -1980,12 +1981,15 @@ const APPEND_CHUNK = 4096;
 
 /** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
-  if (at === pg.inHash.length) {
-    const grown = new Int32Array(2 * at);
-    grown.set(pg.inHash);
-    pg.inHash = grown;
-  }
+  if (at === pg.inHash.length) pg.inHash = grown(pg.inHash);
   pg.inHash[at] = h;
+}
+
+/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 function pushHash(pg: PendingGraph, h: number): void {
