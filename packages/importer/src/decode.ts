@@ -1018,7 +1018,11 @@ export class Decoder {
     }
     p.field[d] = 0;
     const type = typeR === undefined ? null : this.type(typeR, 'type', -1);
-    const v = new Value({ name, type, docString, metadataProps: meta });
+    // (what new Value({ name, type, docString, metadataProps }) sets, without the init object)
+    const v = Value._named(name);
+    v.type = type;
+    if (docString !== '') v.docString = docString;
+    if (meta !== undefined) v.metadataProps = meta;
     v.unknownFields = unknown;
     p.leave();
     return v;
@@ -1273,6 +1277,18 @@ export class Decoder {
   /** The reader's nameHash of the name of the tensor decoded last (0: not computed). */
   private tensorNameHash = 0;
   private readonly tensorDims: number[] = [];
+  /**
+   * The init of every raw_data tensor, refilled for each (Tensor's constructor copies what it
+   * keeps out of its init; one object per tensor was 40k objects of garbage at 100k nodes).
+   */
+  private readonly rawInit: { name: string; docString: string; metadataProps: ReadonlyMap<string, string> | undefined; segment: undefined; unknownFields: Uint8Array[] | undefined; encoding: 'raw_data' } = {
+    name: '',
+    docString: '',
+    metadataProps: undefined,
+    segment: undefined,
+    unknownFields: undefined,
+    encoding: 'raw_data',
+  };
   /** The one range of an initializer being decoded (tensor() reads it before anything else can). */
   private readonly initRange: number[] = [0, 0];
 
@@ -1395,7 +1411,14 @@ export class Decoder {
       let size = 1;
       for (let i = 0; i < dims.length; i++) size *= dims[i]!;
       if (size <= MAX_SAFE && rawLen === packedByteLength(dataType as DataType, size)) {
-        const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, { name, docString, metadataProps: meta, segment: undefined, unknownFields: unknown, encoding: 'raw_data' });
+        const init = this.rawInit;
+        init.name = name;
+        init.docString = docString;
+        init.metadataProps = meta;
+        init.unknownFields = unknown;
+        const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, init);
+        init.metadataProps = undefined;
+        init.unknownFields = undefined;
         if (hasName && name === '') markPresent(t, 'name');
         this.tensorNameHash = nameHashed;
         if (field !== '') p.leave();
