@@ -120,15 +120,19 @@ interface PendingGraph {
   readonly nodes: Node[];
   /**
    * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
-   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2.
+   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2; null for a name
+   * left as bytes in the input (see `inAt`).
    */
-  readonly inputNames: string[];
+  readonly inputNames: (string | null)[];
   inputEnd: Int32Array;
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
   /** nameHash of each of `inputNames` when the reader computed it on the way, else 0. */
   inHash: Int32Array;
+  /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
+  inAt: Int32Array;
+  inLen: Uint8Array;
   /**
    * nameHash of each initializer name, in the order of `graph.initializers` (0: not computed),
    * set by assembleGraph; the reader computed them while decoding the names.
@@ -245,22 +249,47 @@ export class Decoder {
   private lastOutStr = '';
   private lastOutHash = 0;
 
-  /** A node input name (see lastOutAt). */
-  private inputName(wire: number, at: number, end: number): string {
+  /** Where the input name inputName() last returned null for is (memory mode), and its length. */
+  private deferredAt = 0;
+  private deferredLen = 0;
+
+  /**
+   * A node input name (see lastOutAt), or null in memory mode for an ASCII name that is not
+   * the last output read (a weight, a bias, a skip connection): such a name is only looked up
+   * once, in phase 2, so it is compared there as bytes (at `deferredAt`) and never made a
+   * string unless it names nothing (100k nodes read 60k weight and bias names).
+   */
+  private inputName(wire: number, at: number, end: number): string | null {
     const r = this.r;
     const o = this.lastOutAt;
-    if (o < 0 || wire !== WIRE_LEN) return this.str(wire, at, end);
+    if (!r.inMemory || wire !== WIRE_LEN) return this.str(wire, at, end);
     const len = r.length(end, 'a string');
+    const p = r.pos;
+    const buf = r.buf;
     const s = this.lastOutStr;
-    if (len === s.length && len > 0) {
-      const buf = r.buf;
-      const p = r.pos;
+    if (o >= 0 && len === s.length && len > 0) {
       let i = 0;
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
         r.pos = p + len;
         r.lastHash = this.lastOutHash;
         return s;
+      }
+    }
+    if (len > 0 && len <= 64) {
+      let h = len | 0x40000000;
+      let i = p;
+      for (const e = p + len; i < e; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) break;
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (i === p + len) {
+        r.pos = i;
+        r.lastHash = h;
+        this.deferredAt = p;
+        this.deferredLen = len;
+        return null;
       }
     }
     return r.string(len);
@@ -654,9 +683,16 @@ export class Decoder {
     while (r.pos < e) {
       const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
-        case NodeFields.input:
-          pushInputHash(pg, inputs.push(this.inputName(w, at, e)) - 1, r.lastHash);
+        case NodeFields.input: {
+          const name = this.inputName(w, at, e);
+          const j = inputs.push(name) - 1;
+          pushInputHash(pg, j, r.lastHash);
+          if (name === null) {
+            pg.inAt[j] = this.deferredAt;
+            pg.inLen[j] = this.deferredLen;
+          }
           break;
+        }
         case NodeFields.output: {
           const out = this.str(w, at, e);
           outputs[this.outputTop] = out;
@@ -1885,6 +1921,8 @@ export class Decoder {
 
     const inputNames = pg.inputNames;
     const inHash = pg.inHash;
+    const inAt = pg.inAt;
+    const inLen = pg.inLen;
     const ends = pg.inputEnd;
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
@@ -1895,6 +1933,10 @@ export class Decoder {
         const values: (Value | null)[] = new Array(count);
         for (let j = 0; j < count; j++) {
           const n = inputNames[from + j]!;
+          if (n === null) {
+            values[j] = this.lookupBytes(scope, inAt[from + j]!, inLen[from + j]!, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+            continue;
+          }
           if (n === '') {
             values[j] = null;
             continue;
@@ -1964,12 +2006,35 @@ export class Decoder {
     }
   }
 
+  /**
+   * lookup() of the name in input bytes `[at, at + len)` (ASCII, hashed to `h`), without making it
+   * a string unless it names nothing. `prev` (the node before, when names are unique) is tried
+   * first, as in resolveGraph.
+   */
+  private lookupBytes(scope: Scope, at: number, len: number, h: number, prev: Node | null, pg: PendingGraph, k: number, j: number, node: Node): Value {
+    const buf = this.r.buf;
+    if (prev !== null) {
+      const outs = prev.outputs;
+      for (let i = 0; i < outs.length; i++) if (sameBytes(outs[i]!.name, buf, at, len)) return outs[i]!;
+    }
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      const v = s.names.getBytes(buf, at, len, h);
+      if (v !== undefined) return v;
+    }
+    return this.undefinedName(this.r.stringAt(at, len), pg, k, j, node);
+  }
+
   /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
   private lookup(scope: Scope, name: string, h: number, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       const v = s.names.get(name, h);
       if (v !== undefined) return v;
     }
+    return this.undefinedName(name, pg, k, j, node);
+  }
+
+  /** The placeholder Value of a name nothing defines (one per name, reported once). */
+  private undefinedName(name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
     let v = this.placeholders.get(name);
     if (v === undefined) {
       v = new Value({ name });
@@ -1985,7 +2050,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2004,7 +2069,13 @@ const APPEND_CHUNK = 4096;
 
 /** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
-  if (at === pg.inHash.length) pg.inHash = grown(pg.inHash);
+  if (at === pg.inHash.length) {
+    pg.inHash = grown(pg.inHash);
+    pg.inAt = grown(pg.inAt);
+    const len = new Uint8Array(2 * at);
+    len.set(pg.inLen);
+    pg.inLen = len;
+  }
   pg.inHash[at] = h;
 }
 
@@ -2066,6 +2137,21 @@ class NameTable {
     }
   }
 
+  /** get() of the name in `buf[at, at + len)` (ASCII), without a string. */
+  getBytes(buf: Uint8Array, at: number, len: number, h: number): Value | undefined {
+    const slots = this.#slots;
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return undefined;
+      if (hashes[i] === h) {
+        const v = this.#values[s - 1]!;
+        if (sameBytes(v.name, buf, at, len)) return v;
+      }
+    }
+  }
+
   /** Defines `v` under its name unless the name is defined already; returns the Value it names. */
   add(v: Value, h: number): Value {
     const name = v.name;
@@ -2106,6 +2192,13 @@ class NameTable {
     this.#hashes = hashes;
     return slots;
   }
+}
+
+/** Whether `s` is the ASCII string in `buf[at, at + len)`. */
+function sameBytes(s: string, buf: Uint8Array, at: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) return false;
+  return true;
 }
 
 /** Spreads a nameHash over the low bits (names differ mostly in their last characters). */

@@ -358,6 +358,17 @@ export class Reader {
     return latin1.call(buf, at, end);
   }
 
+  /** The string of `len` bytes at `at` (the position is left where it was). */
+  stringAt(at: number, len: number): string {
+    const pos = this.pos;
+    this.pos = at;
+    try {
+      return this.string(len);
+    } finally {
+      this.pos = pos;
+    }
+  }
+
   /** A UTF-8 string of `len` bytes at the current position. */
   string(len: number): string {
     const at = this.pos;
