@@ -694,7 +694,8 @@ export class Decoder {
           break;
         }
         case NodeFields.output: {
-          const out = this.str(w, at, e);
+          if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+          const out = r.hashedString(r.length(e, 'a string'));
           outputs[this.outputTop] = out;
           this.outputHashes[this.outputTop++] = r.lastHash;
           if (r.lastHash !== 0 && r.inMemory) {
