@@ -8,7 +8,9 @@
  * names with lexical scoping (a subgraph sees the values of the graphs enclosing it; inner names
  * shadow outer ones; training graphs see the main graph), so nodes need not be sorted and
  * subgraphs may capture values defined anywhere in an outer graph. A name defined nowhere gets
- * one placeholder Value per name (and a diagnostic), so it survives a round trip.
+ * one placeholder Value per name (and a diagnostic), so it survives a round trip. Decoding from
+ * memory, an input name that is not the output read just before stays bytes until phase 2 and
+ * is compared there as bytes (a weight's name becomes a string once, as its initializer's).
  *
  * Protobuf semantics are followed where they matter for fidelity: the last occurrence of a
  * scalar field wins, repeated occurrences of a singular message field are merged (their ranges
