@@ -8,14 +8,19 @@
 //   (c) the lazy structure walk: time and bytes read must not grow with weight bytes
 //       (ResNet-50 100 MB vs VGG-16 553 MB), plus a whole `node` process loading VGG-16
 //   (d) what 'auto' lazy costs when every tensor is read afterwards (justifies AUTO_LAZY_BYTES)
+//   (e) the import step of `onnxkit optimize` on the 100k-node weighted chain of rules.bench.mjs
+//       (issue 15: the whole process targets ≤ 10 µs/node, so import should be ≈ 2 µs/node): CPU
+//       of load() in a fresh process (what the CLI pays: code not yet optimised) and warm
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { Attribute, DataType, GraphBuilder } from '@onnxkit/graph';
 import { AUTO_LAZY_BYTES, decode, decodeWithDiagnostics, save } from '@onnxkit/importer';
 import * as zoo from '@onnxkit/zoo';
 import { CACHE, ROOT, fmtMs, ratio, row, section, skip, systemPython, time, timePair } from './lib.mjs';
+import { writeChain } from './rules.bench.mjs';
 
 const MB = 1024 * 1024;
 
@@ -145,4 +150,37 @@ export default async function () {
     () => readAll(decode(resnet, { lazy: true })),
   );
   ratio('lazy import + reading every tensor / eager import + the same', cost.b, cost.a);
+
+  await chainImport();
 }
+
+/**
+ * The import step at 100k nodes: CPU (all threads: GC helpers count) and wall time of load() on the
+ * 29 MB chain, first call in a fresh process (median of 5 processes) and warm in this one.
+ */
+export async function chainImport(n = 100_000) {
+  section(`import (e): the import step of \`onnxkit optimize\` on the ${n.toLocaleString('en')}-node weighted chain`);
+  const file = join(CACHE, `import-chain-${n}.onnx`);
+  if (!existsSync(file)) await writeChain(n, file);
+  row('chain: file size', `${(statSync(file).size / MB).toFixed(1)} MB`);
+  const script = `import('@onnxkit/importer').then((m) => { const c = process.cpuUsage(); const t = performance.now(); const x = m.load(${JSON.stringify(file)});
+    const w = performance.now() - t; const d = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: w, cpu: (d.user + d.system) / 1000, nodes: x.graph.nodeCount })); })`;
+  const cold = [];
+  for (let i = 0; i < 5; i++) cold.push(JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })));
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const nodes = cold[0].nodes;
+  const coldCpu = med(cold.map((x) => x.cpu));
+  row('load(), first call in a fresh process: wall / CPU', fmtMs(med(cold.map((x) => x.wall))), `CPU ${fmtMs(coldCpu)} = ${((coldCpu * 1000) / nodes).toFixed(2)} µs/node (median of 5 processes; target ≈ 2 µs/node)`);
+  const { load } = await import('@onnxkit/importer');
+  load(file);
+  const warm = [];
+  for (let i = 0; i < 5; i++) {
+    const c = process.cpuUsage();
+    load(file);
+    const d = process.cpuUsage(c);
+    warm.push((d.user + d.system) / 1000);
+  }
+  row('load(), warm in this process: CPU', fmtMs(med(warm)), `${((med(warm) * 1000) / nodes).toFixed(2)} µs/node (median of 5)`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--chain')) await chainImport();

@@ -8,7 +8,9 @@
  * names with lexical scoping (a subgraph sees the values of the graphs enclosing it; inner names
  * shadow outer ones; training graphs see the main graph), so nodes need not be sorted and
  * subgraphs may capture values defined anywhere in an outer graph. A name defined nowhere gets
- * one placeholder Value per name (and a diagnostic), so it survives a round trip.
+ * one placeholder Value per name (and a diagnostic), so it survives a round trip. Decoding from
+ * memory, an input name that is not the output read just before stays bytes until phase 2 and
+ * is compared there as bytes (a weight's name becomes a string once, as its initializer's).
  *
  * Protobuf semantics are followed where they matter for fidelity: the last occurrence of a
  * scalar field wins, repeated occurrences of a singular message field are merged (their ranges
@@ -113,19 +115,33 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unknownFields: undefined });
 
 interface PendingGraph {
   readonly graph: Graph;
   readonly nodes: Node[];
   /**
    * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
-   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2.
+   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2; null for a name
+   * left as bytes in the input (see `inAt`).
    */
-  readonly inputNames: string[];
-  readonly inputEnd: number[];
+  readonly inputNames: (string | null)[];
+  inputEnd: Int32Array;
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
+  /** nameHash of each of `inputNames` when the reader computed it on the way, else 0. */
+  inHash: Int32Array;
+  /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
+  inAt: Int32Array;
+  inLen: Uint8Array;
+  /**
+   * nameHash of each initializer name, in the order of `graph.initializers` (0: not computed),
+   * set by assembleGraph; the reader computed them while decoding the names.
+   */
+  initHash: number[];
+  /** The Values of `graph.initializers` in order, as assembleGraph added them (no map iterator needed). */
+  initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -233,23 +249,49 @@ export class Decoder {
    */
   private lastOutAt = -1;
   private lastOutStr = '';
+  private lastOutHash = 0;
 
-  /** A node input name (see lastOutAt). */
-  private inputName(wire: number, at: number, end: number): string {
+  /** Where the input name inputName() last returned null for is (memory mode), and its length. */
+  private deferredAt = 0;
+  private deferredLen = 0;
+
+  /**
+   * A node input name (see lastOutAt), or null in memory mode for an ASCII name that is not
+   * the last output read (a weight, a bias, a skip connection): such a name is only looked up
+   * once, in phase 2, so it is compared there as bytes (at `deferredAt`) and never made a
+   * string unless it names nothing (100k nodes read 60k weight and bias names).
+   */
+  private inputName(wire: number, at: number, end: number): string | null {
     const r = this.r;
     const o = this.lastOutAt;
-    if (o < 0 || wire !== WIRE_LEN) return this.str(wire, at, end);
+    if (!r.inMemory || wire !== WIRE_LEN) return this.str(wire, at, end);
     const len = r.length(end, 'a string');
+    const p = r.pos;
+    const buf = r.buf;
     const s = this.lastOutStr;
-    if (len === s.length && len > 0) {
-      const buf = r.buf;
-      const p = r.pos;
+    if (o >= 0 && len === s.length && len > 0) {
       let i = 0;
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
         r.pos = p + len;
-        r.lastHash = 0;
+        r.lastHash = this.lastOutHash;
         return s;
+      }
+    }
+    if (len > 0 && len <= 64) {
+      let h = len | 0x40000000;
+      let i = p;
+      for (const e = p + len; i < e; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) break;
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (i === p + len) {
+        r.pos = i;
+        r.lastHash = h;
+        this.deferredAt = p;
+        this.deferredLen = len;
+        return null;
       }
     }
     return r.string(len);
@@ -488,6 +530,7 @@ export class Decoder {
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
+    const initHashes: number[] = [];
     const sparse: SparseTensor[] = [];
     let unknown: Uint8Array[] | undefined;
     for (let k = 0; k < ranges.length; k += 2) {
@@ -509,7 +552,11 @@ export class Decoder {
           case GraphFields.initializer: {
             const len = this.len(w, at, e, 'an initializer');
             const s = r.pos;
-            initializers.push(this.tensor([s, s + len], 'initializer', initializers.length));
+            const range = this.initRange;
+            range[0] = s;
+            range[1] = s + len;
+            initializers.push(this.tensor(range, 'initializer', initializers.length));
+            initHashes.push(this.tensorNameHash);
             r.pos = s + len;
             break;
           }
@@ -552,13 +599,13 @@ export class Decoder {
     }
     p.field[d] = 0;
     g.unknownFields = unknown;
-    this.assembleGraph(pg, inputs, initializers, sparse);
+    this.assembleGraph(pg, inputs, initializers, initHashes, sparse);
     p.leave();
     return g;
   }
 
   /** Adds inputs, initializers (merging IR<4 input+initializer pairs into one Value) and nodes. */
-  private assembleGraph(pg: PendingGraph, inputs: Value[], initializers: Tensor[], sparse: SparseTensor[]): void {
+  private assembleGraph(pg: PendingGraph, inputs: Value[], initializers: Tensor[], initHashes: number[], sparse: SparseTensor[]): void {
     const g = pg.graph;
     const byName = new Map<string, Value>();
     for (const v of inputs) {
@@ -566,21 +613,30 @@ export class Decoder {
       this.claimed.add(v);
       if (v.name !== '' && !byName.has(v.name)) byName.set(v.name, v);
     }
-    initializers.forEach((t, i) => {
-      const path = `${pg.path}.initializer[${i}]`;
-      if (t.name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', path, 'every initializer needs a name that nodes refer to');
-      if (g.initializers.has(t.name)) {
-        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${t.name}' is defined twice; the first definition is kept`, path);
-        return;
-      }
-      const input = byName.get(t.name);
+    const inits = g.initializers;
+    for (let i = 0; i < initializers.length; i++) {
+      const t = initializers[i]!;
+      const name = t.name;
+      // (error paths are rendered only when needed: a model may have 100k initializers)
+      if (name === '') this.failPath('IMPORT_INVALID', 'an initializer has no name', `${pg.path}.initializer[${i}]`, 'every initializer needs a name that nodes refer to');
+      const input = byName.size === 0 ? undefined : byName.get(name);
+      let v: Value;
       if (input !== undefined && !input.isInitializer) {
         input.constValue = t;
-        g.addInitializer(input);
+        v = input;
+      } else if (!inits.has(name)) {
+        // (no init object: what new Value({ name, constValue, type }) would set)
+        v = Value._named(name);
+        v.type = { kind: 'tensor', elemType: t.dtype, shape: t.dims };
+        v.constValue = t;
       } else {
-        g.addInitializer(new Value({ name: t.name, constValue: t, type: { kind: 'tensor', elemType: t.dtype, shape: t.dims } }));
+        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`);
+        continue;
       }
-    });
+      g.addInitializer(v);
+      pg.initHash.push(initHashes[i]!);
+      pg.initValues.push(v);
+    }
     sparse.forEach((s, i) => {
       const name = s.values.name;
       const path = `${pg.path}.sparse_initializer[${i}]`;
@@ -594,7 +650,7 @@ export class Decoder {
       v.sparseValue = s;
       g.addSparseInitializer(v);
     });
-    for (const n of pg.nodes) g.append(n);
+    appendAll(g, pg.nodes);
   }
 
   private failPath(code: ImportErrorCode, what: string, fieldPath: string, hint?: string): never {
@@ -629,16 +685,25 @@ export class Decoder {
     while (r.pos < e) {
       const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
-        case NodeFields.input:
-          inputs.push(this.inputName(w, at, e));
+        case NodeFields.input: {
+          const name = this.inputName(w, at, e);
+          const j = inputs.push(name) - 1;
+          pushInputHash(pg, j, r.lastHash);
+          if (name === null) {
+            pg.inAt[j] = this.deferredAt;
+            pg.inLen[j] = this.deferredLen;
+          }
           break;
+        }
         case NodeFields.output: {
-          const out = this.str(w, at, e);
+          if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+          const out = r.hashedString(r.length(e, 'a string'));
           outputs[this.outputTop] = out;
           this.outputHashes[this.outputTop++] = r.lastHash;
           if (r.lastHash !== 0 && r.inMemory) {
             this.lastOutAt = r.pos - out.length;
             this.lastOutStr = out;
+            this.lastOutHash = r.lastHash;
           } else this.lastOutAt = -1;
           break;
         }
@@ -698,7 +763,8 @@ export class Decoder {
     if (unknown !== undefined) node.unknownFields = unknown;
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
-    pg.inputEnd.push(inputs.length);
+    if (index === pg.inputEnd.length) pg.inputEnd = grown(pg.inputEnd);
+    pg.inputEnd[index] = inputs.length;
     p.leave();
     return node;
   }
@@ -857,7 +923,8 @@ export class Decoder {
         : AttributeType.UNDEFINED;
       if (type !== AttributeType.UNDEFINED) this.diag('IMPORT_ATTRIBUTE_TYPE', `attribute '${name}' has no type field; inferred ${AttributeType[type]}`);
     }
-    const opts = { docString, refAttrName: ref, unknownFields: unknown };
+    // (most attributes have none of these: one shared options object instead of one each)
+    const opts = docString === '' && ref === '' && unknown === undefined ? NO_ATTRIBUTE_OPTIONS : { docString, refAttrName: ref, unknownFields: unknown };
     let attr: Attribute;
     let raw: Uint8Array[] | undefined;
     if (ref !== '') {
@@ -990,7 +1057,11 @@ export class Decoder {
     }
     p.field[d] = 0;
     const type = typeR === undefined ? null : this.type(typeR, 'type', -1);
-    const v = new Value({ name, type, docString, metadataProps: meta });
+    // (what new Value({ name, type, docString, metadataProps }) sets, without the init object)
+    const v = Value._named(name);
+    v.type = type;
+    if (docString !== '') v.docString = docString;
+    if (meta !== undefined) v.metadataProps = meta;
     v.unknownFields = unknown;
     p.leave();
     return v;
@@ -1099,24 +1170,35 @@ export class Decoder {
       type = withDenotation({ kind, elemType: elemType as DataType, shape: null }, denotation);
     } else {
       p.field[d] = 2;
-      const sh = this.shape(shapeR);
+      const dims = this.shape(shapeR);
       p.field[d] = 0;
-      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: sh.dims };
-      if (sh.denotations) t.dimDenotations = sh.denotations;
+      const t: { -readonly [K in keyof TensorType]: TensorType[K] } = { kind, elemType: elemType as DataType, shape: dims };
+      const denotations = this.shapeDenotations;
+      if (denotations) t.dimDenotations = denotations;
       type = withDenotation(t, denotation);
-      setExtras(type, 'shape', sh.unknown);
-      sh.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
+      if (this.shapeUnknown !== undefined) setExtras(type, 'shape', this.shapeUnknown);
+      this.dimUnknown?.forEach((u, i) => setExtras(type, `dim:${i}`, u));
     }
     p.leave();
     return { type, unknown };
   }
 
-  private shape(ranges: number[]): { dims: Dim[]; denotations?: (string | undefined)[]; unknown?: Uint8Array[]; dimUnknown?: (Uint8Array[] | undefined)[] } {
+  /** shape()'s by-products (few shapes have any): set by every call. */
+  private shapeDenotations: (string | undefined)[] | undefined;
+  private shapeUnknown: Uint8Array[] | undefined;
+  private dimUnknown: (Uint8Array[] | undefined)[] | undefined;
+  /** Dims being gathered by shape(), reused (shape() does not nest): one exact-size copy per shape. */
+  private readonly dimScratch: Dim[] = [];
+
+  /** A TensorShapeProto's dims; its denotations and unknown fields go to the members above. */
+  private shape(ranges: number[]): Dim[] {
     const r = this.r;
     const p = this.p;
     p.enter('shape', -1, ShapeSpec, ranges[0]!);
     const d = p.depth;
-    const dims: Dim[] = [];
+    // (filled by index, never truncated: a length of 0 would free its backing store)
+    const dims = this.dimScratch;
+    let n = 0;
     let denotations: (string | undefined)[] | undefined;
     let unknown: Uint8Array[] | undefined;
     let dimUnknown: (Uint8Array[] | undefined)[] | undefined;
@@ -1128,7 +1210,7 @@ export class Decoder {
         if (f === ShapeFields.dim) {
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
-          const i = dims.length;
+          const i = n;
           p.enter('dim', i, DimSpec, s);
           const dd = p.depth;
           let dim: Dim = null;
@@ -1143,16 +1225,19 @@ export class Decoder {
             else (du ??= []).push(r.unknown(at2, w2, de, f2));
           }
           p.leave();
-          dims.push(dim);
+          dims[n++] = dim;
           if (den !== undefined) (denotations ??= [])[i] = den;
           if (du !== undefined) (dimUnknown ??= [])[i] = du;
         } else (unknown ??= []).push(r.unknown(at, w, e, f));
       }
     }
     p.field[d] = 0;
-    if (denotations !== undefined) denotations.length = dims.length;
+    if (denotations !== undefined) denotations.length = n;
     p.leave();
-    return { dims: dims.slice(), denotations, unknown, dimUnknown };
+    this.shapeDenotations = denotations;
+    this.shapeUnknown = unknown;
+    this.dimUnknown = dimUnknown;
+    return dims.slice(0, n);
   }
 
   private wrappedType(ranges: number[], spec: typeof TypeSequenceSpec | typeof TypeOptionalSpec): { elem: TypeInfo | null; unknown?: Uint8Array[] } {
@@ -1228,13 +1313,33 @@ export class Decoder {
 
   // ------------------------------------------------------------------ TensorProto
 
+  /** The reader's nameHash of the name of the tensor decoded last (0: not computed). */
+  private tensorNameHash = 0;
+  private readonly tensorDims: number[] = [];
+  /**
+   * The init of every raw_data tensor, refilled for each (Tensor's constructor copies what it
+   * keeps out of its init; one object per tensor was 40k objects of garbage at 100k nodes).
+   */
+  private readonly rawInit: { name: string; docString: string; metadataProps: ReadonlyMap<string, string> | undefined; segment: undefined; unknownFields: Uint8Array[] | undefined; encoding: 'raw_data' } = {
+    name: '',
+    docString: '',
+    metadataProps: undefined,
+    segment: undefined,
+    unknownFields: undefined,
+    encoding: 'raw_data',
+  };
+  /** The one range of an initializer being decoded (tensor() reads it before anything else can). */
+  private readonly initRange: number[] = [0, 0];
+
   /** A TensorProto; `field` '' decodes the root message (a standalone .pb tensor). */
   tensor(ranges: number[], field: string, index: number): Tensor {
     const r = this.r;
     const p = this.p;
     if (field !== '') p.enter(field, index, TensorSpec, ranges[0]!);
     const d = p.depth;
-    const dims: number[] = [];
+    // Dims are gathered in a reused array (tensor() does not nest) and copied out exactly sized.
+    const dimScratch = this.tensorDims;
+    let nd = 0;
     let dataType = 0;
     let segR: number[] | undefined;
     // Typed data fields: [offset, length, offset, length, ...] of packed runs or single values.
@@ -1247,6 +1352,7 @@ export class Decoder {
     let rawAt = -1;
     let rawLen = 0;
     let name = '';
+    let nameHashed = 0;
     let hasName = false;
     let docString = '';
     let entries: { key: string; value: string; raw: Uint8Array; at: number }[] | undefined;
@@ -1263,8 +1369,8 @@ export class Decoder {
             if (w === WIRE_LEN) {
               const len = r.length(e, 'packed dims');
               const end = r.pos + len;
-              while (r.pos < end) dims.push(this.dim(r.pos, end));
-            } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
+              while (r.pos < end) dimScratch[nd++] = this.dim(r.pos, end);
+            } else if (w === WIRE_VARINT) dimScratch[nd++] = this.dim(at, e);
             else this.badWire(w, 'varint or packed', at);
             break;
           case TensorFields.data_type:
@@ -1288,6 +1394,7 @@ export class Decoder {
             break;
           case TensorFields.name:
             name = this.str(w, at, e);
+            nameHashed = r.lastHash;
             hasName = true;
             break;
           case TensorFields.raw_data: {
@@ -1331,6 +1438,32 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
+    const dims = dimScratch.slice(0, nd);
+    if (
+      rawAt >= 0 && segR === undefined && location === 0 && floatSeg === undefined && int32Seg === undefined && int64Seg === undefined &&
+      doubleSeg === undefined && uint64Seg === undefined && strings === undefined && entries === undefined &&
+      dataType !== DataType.UNDEFINED && dataType !== DataType.STRING && isKnownDataType(dataType)
+    ) {
+      // The common case (every weight of an exporter's file): raw_data alone. No error text, no
+      // field lists and no closures are built unless something is wrong (the general path
+      // below then says what).
+      let size = 1;
+      for (let i = 0; i < dims.length; i++) size *= dims[i]!;
+      if (size <= MAX_SAFE && rawLen === packedByteLength(dataType as DataType, size)) {
+        const init = this.rawInit;
+        init.name = name;
+        init.docString = docString;
+        init.metadataProps = meta;
+        init.unknownFields = unknown;
+        const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, init);
+        init.metadataProps = undefined;
+        init.unknownFields = undefined;
+        if (hasName && name === '') markPresent(t, 'name');
+        this.tensorNameHash = nameHashed;
+        if (field !== '') p.leave();
+        return t;
+      }
+    }
     const segment = segR === undefined ? undefined : this.segment(segR);
     const init: TensorInit = { name, docString, metadataProps: meta, segment, unknownFields: unknown };
     const t = this.buildTensor(ranges[0]!, dims, dataType, init, {
@@ -1346,6 +1479,7 @@ export class Decoder {
       location,
     });
     if (hasName && name === '') markPresent(t, 'name');
+    this.tensorNameHash = nameHashed;
     if (field !== '') p.leave();
     return t;
   }
@@ -1735,7 +1869,7 @@ export class Decoder {
     }
     p.field[d] = 0;
     for (const n of inputs) g.addInput(new Value({ name: n }));
-    for (const n of pg.nodes) g.append(n);
+    appendAll(g, pg.nodes);
     for (const n of outputs) pg.outputs.push(new Value({ name: n }));
     this.pending.set(g, pg);
     const fn = new OnnxFunction({ domain, name, overload, graph: g, attributeNames, attributeDefaults, opsetImports: opsets, docString, metadataProps: meta });
@@ -1776,7 +1910,9 @@ export class Decoder {
     };
     for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
     // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
-    for (const v of g.initializers.values()) define(v, nameHash(v.name), 'initializer');
+    const initHash = pg.initHash;
+    const initValues = pg.initValues.length === g.initializers.size ? pg.initValues : [...g.initializers.values()];
+    for (let i = 0; i < initValues.length; i++) define(initValues[i]!, initHash[i] || nameHash(initValues[i]!.name), 'initializer');
     for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
     const outHash = pg.outHash;
     let o = 0;
@@ -1787,6 +1923,9 @@ export class Decoder {
     }
 
     const inputNames = pg.inputNames;
+    const inHash = pg.inHash;
+    const inAt = pg.inAt;
+    const inLen = pg.inLen;
     const ends = pg.inputEnd;
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
@@ -1797,6 +1936,10 @@ export class Decoder {
         const values: (Value | null)[] = new Array(count);
         for (let j = 0; j < count; j++) {
           const n = inputNames[from + j]!;
+          if (n === null) {
+            values[j] = this.lookupBytes(scope, inAt[from + j]!, inLen[from + j]!, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+            continue;
+          }
           if (n === '') {
             values[j] = null;
             continue;
@@ -1813,18 +1956,18 @@ export class Decoder {
               }
             }
           }
-          values[j] = v ?? this.lookup(scope, n, pg, k, j, node);
+          values[j] = v ?? this.lookup(scope, n, inHash[from + j] || nameHash(n), pg, k, j, node);
         }
         node._adoptInputs(values);
       }
-      if (node.attributes.size > 0) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
       prev = node;
     }
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
     const occurrences = new Map<Value, number>();
     pg.outputs.forEach((rec, i) => {
-      const v = this.lookup(scope, rec.name, pg, -1, i, null);
+      const v = this.lookup(scope, rec.name, nameHash(rec.name), pg, -1, i, null);
       const k = occurrences.get(v) ?? 0;
       occurrences.set(v, k + 1);
       if (!isFunction) this.applyOutputInfo(g, rec, v, hints, k);
@@ -1866,13 +2009,35 @@ export class Decoder {
     }
   }
 
+  /**
+   * lookup() of the name in input bytes `[at, at + len)` (ASCII, hashed to `h`), without making it
+   * a string unless it names nothing. `prev` (the node before, when names are unique) is tried
+   * first, as in resolveGraph.
+   */
+  private lookupBytes(scope: Scope, at: number, len: number, h: number, prev: Node | null, pg: PendingGraph, k: number, j: number, node: Node): Value {
+    const buf = this.r.buf;
+    if (prev !== null) {
+      const outs = prev.outputs;
+      for (let i = 0; i < outs.length; i++) if (sameBytes(outs[i]!.name, buf, at, len)) return outs[i]!;
+    }
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      const v = s.names.getBytes(buf, at, len, h);
+      if (v !== undefined) return v;
+    }
+    return this.undefinedName(this.r.stringAt(at, len), pg, k, j, node);
+  }
+
   /** The Value `name` refers to from `scope` (input j of node k, or graph output j when k < 0). */
-  private lookup(scope: Scope, name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
-    const h = nameHash(name);
+  private lookup(scope: Scope, name: string, h: number, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       const v = s.names.get(name, h);
       if (v !== undefined) return v;
     }
+    return this.undefinedName(name, pg, k, j, node);
+  }
+
+  /** The placeholder Value of a name nothing defines (one per name, reported once). */
+  private undefinedName(name: string, pg: PendingGraph, k: number, j: number, node: Node | null): Value {
     let v = this.placeholders.get(name);
     if (v === undefined) {
       v = new Value({ name });
@@ -1888,7 +2053,40 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: [], outHash: new Int32Array(64), outCount: 0, outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
+}
+
+/**
+ * Appends `nodes` to `g` in chunks: one `append` call per node costs a rest-parameter array
+ * each, and one call with every node as an argument could overflow the stack.
+ */
+function appendAll(g: Graph, nodes: Node[]): void {
+  // apply, where the lint rule against spreading model-sized arrays would ask for a loop: the
+  // chunk is bounded, so it never overflows the stack.
+  for (let i = 0; i < nodes.length; i += APPEND_CHUNK) {
+    // eslint-disable-next-line prefer-spread
+    g.append.apply(g, i === 0 && nodes.length <= APPEND_CHUNK ? nodes : nodes.slice(i, i + APPEND_CHUNK));
+  }
+}
+const APPEND_CHUNK = 4096;
+
+/** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
+function pushInputHash(pg: PendingGraph, at: number, h: number): void {
+  if (at === pg.inHash.length) {
+    pg.inHash = grown(pg.inHash);
+    pg.inAt = grown(pg.inAt);
+    const len = new Uint8Array(2 * at);
+    len.set(pg.inLen);
+    pg.inLen = len;
+  }
+  pg.inHash[at] = h;
+}
+
+/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 function pushHash(pg: PendingGraph, h: number): void {
@@ -1942,6 +2140,21 @@ class NameTable {
     }
   }
 
+  /** get() of the name in `buf[at, at + len)` (ASCII), without a string. */
+  getBytes(buf: Uint8Array, at: number, len: number, h: number): Value | undefined {
+    const slots = this.#slots;
+    const hashes = this.#hashes;
+    const mask = slots.length - 1;
+    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return undefined;
+      if (hashes[i] === h) {
+        const v = this.#values[s - 1]!;
+        if (sameBytes(v.name, buf, at, len)) return v;
+      }
+    }
+  }
+
   /** Defines `v` under its name unless the name is defined already; returns the Value it names. */
   add(v: Value, h: number): Value {
     const name = v.name;
@@ -1982,6 +2195,13 @@ class NameTable {
     this.#hashes = hashes;
     return slots;
   }
+}
+
+/** Whether `s` is the ASCII string in `buf[at, at + len)`. */
+function sameBytes(s: string, buf: Uint8Array, at: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) return false;
+  return true;
 }
 
 /** Spreads a nameHash over the low bits (names differ mostly in their last characters). */

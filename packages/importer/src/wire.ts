@@ -358,6 +358,40 @@ export class Reader {
     return latin1.call(buf, at, end);
   }
 
+  /**
+   * A name that is defined once and looked up by its hash (a node output, in memory mode, where
+   * inputs naming it are compared as bytes): string() without the cache, which it would only
+   * churn (and every store into the old cache array of a new string is a slot the next
+   * scavenge visits). Sets `lastHash` as string() does.
+   */
+  hashedString(len: number): string {
+    const latin1 = this.latin1;
+    if (latin1 === undefined || len === 0 || len > 64 || !this.inMemory) return this.string(len);
+    const buf = this.buf;
+    const at = this.pos;
+    const end = at + len;
+    let h = len | 0x40000000;
+    for (let i = at; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return this.string(len);
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    this.lastHash = h;
+    this.pos = end;
+    return latin1.call(buf, at, end);
+  }
+
+  /** The string of `len` bytes at `at` (the position is left where it was). */
+  stringAt(at: number, len: number): string {
+    const pos = this.pos;
+    this.pos = at;
+    try {
+      return this.string(len);
+    } finally {
+      this.pos = pos;
+    }
+  }
+
   /** A UTF-8 string of `len` bytes at the current position. */
   string(len: number): string {
     const at = this.pos;

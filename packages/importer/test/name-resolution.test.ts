@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { verify } from '@onnxkit/graph';
 import { decodeWithDiagnostics } from '@onnxkit/importer';
-import { fBytes, model, node, valueInfo } from './helpers/pb.js';
+import { bytesReader, decodeSource } from '@onnxkit/importer/codec';
+import { f32le, fBytes, fMsg, fVarint, model, node, valueInfo } from './helpers/pb.js';
 
 const FLOAT = 1;
 
@@ -80,5 +81,37 @@ describe('name resolution', () => {
     expect(neg!.inputs[0]).toBe(relu!.output);
     expect(neg!.inputs[1]).toBe(abs!.inputs[0]);
     expect(neg!.inputs[1]!.name).toBe('ghost');
+  });
+
+  it('binds input names compared as bytes (weights, other outputs, captures, ghosts) as a windowed decode does with strings', () => {
+    // In memory, an input name that is not the last output read stays bytes until phase 2; a
+    // windowed decode makes every name a string. Both must bind every input to the same Value.
+    const w = fMsg(5, fVarint(1, 1), fVarint(2, FLOAT), fBytes(8, 'w'), fBytes(9, f32le(0.5)));
+    const then = fMsg(6, node('Add', ['a', 'w'], ['t']), fBytes(2, 'then'), valueInfo(12, 't', FLOAT, [1]));
+    const bytes = model([
+      node('Split', ['x'], ['a', 'b']),
+      node('Mul', ['a', 'w'], ['m']), // 'a' is output 0 of the node before; 'b' was read last
+      node('Add', ['m', 'b'], ['s']),
+      node('If', ['c'], ['y'], fMsg(5, fBytes(1, 'then_branch'), fVarint(20, 5), then), fMsg(5, fBytes(1, 'else_branch'), fVarint(20, 5), then)),
+      node('Abs', ['ghost'], ['z']),
+      fBytes(2, 'g'),
+      w,
+      valueInfo(11, 'x', FLOAT, [2]),
+      valueInfo(11, 'c', 9, []),
+      valueInfo(12, 'y', FLOAT, [1]),
+      valueInfo(12, 's', FLOAT, [1]),
+      valueInfo(12, 'z', FLOAT, [1]),
+    ]);
+    const memory = decodeWithDiagnostics(bytes);
+    const windowed = decodeSource(bytesReader(bytes), { lazyThreshold: 1 });
+    const bindings = (m: typeof memory.model): string[] =>
+      [...m.graph.allNodes()].map((n) => `${n.opType}(${n.inputs.map((v) => (v === null ? '-' : `${v.name}@${v.producer?.opType ?? (v.isInitializer ? 'init' : v.isGraphInput ? 'input' : 'none')}`)).join(',')})`);
+    expect(bindings(memory.model)).toEqual(bindings(windowed.model));
+    expect(bindings(memory.model)).toEqual(['Split(x@input)', 'Mul(a@Split,w@init)', 'Add(m@Mul,b@Split)', 'If(c@input)', 'Add(a@Split,w@init)', 'Add(a@Split,w@init)', 'Abs(ghost@none)']);
+    expect(memory.diagnostics.map((d) => d.code)).toEqual(['IMPORT_UNDEFINED_NAME']);
+    const [split, mul, add] = memory.model.graph.nodes;
+    expect(mul!.inputs[0]).toBe(split!.outputs[0]);
+    expect(mul!.inputs[1]).toBe(memory.model.graph.initializers.get('w'));
+    expect(add!.inputs[1]).toBe(split!.outputs[1]);
   });
 });
