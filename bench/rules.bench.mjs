@@ -35,7 +35,7 @@ const CLI = join(BASE, 'packages/cli/bin/onnxkit.js');
  * item 6 "a 1M-node, 25 MB file"): small (≈ 69 B/node), so peak memory measures the IR and the
  * pipeline, not the weights. Both are printed, labelled.
  */
-async function writeChain(n, file, { shared = false } = {}) {
+export async function writeChain(n, file, { shared = false } = {}) {
   const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
   const { save } = await import('@onnxkit/importer');
   const b = new GraphBuilder({ name: `${shared ? 'shared-' : ''}chain-${n}` });
