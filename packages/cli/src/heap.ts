@@ -34,7 +34,9 @@ const TIGHT_HEAP_GROWING_PERCENT = 20;
  * growth, so setting it to 1 from inside the process holds the size. Measured on the 100k-node
  * chains (three alternating runs of `optimize -q`, medians): peak RSS 216 → 197 MiB (shared
  * weight, a 6.6 MB file) and 294 → 252 MiB (a weight per block, 29 MB), CPU +3–5 % (more, cheaper
- * scavenges). Not with the tight heap growth of large inputs: on the 1M-node chains the small
+ * scavenges); with `--json` (which keeps the change records and prints them) 291 → 237 MiB on the
+ * first but 318 → 332 MiB on the second, whose last step (the report) finds more promoted garbage
+ * not yet collected. Not with the tight heap growth of large inputs: on the 1M-node chains the small
  * young generation promotes more short-lived objects, each promotion brings the next full
  * collection of a ≈ 400 MB live heap nearer, and CPU rose 21 → 28 s (shared) and 34 → 46 s
  * (weighted) for 5 % less peak RSS (927 → 877 MiB, 1,544 → 1,487 MiB).
