@@ -1185,18 +1185,23 @@ export class Graph {
       this.#unlink(nodes);
       return;
     }
-    const list = nodes instanceof Node ? [nodes] : [...nodes];
+    // The rewrites remove one node or a handful per change, checked: an array they pass is used
+    // as it is (never written here), a few nodes are searched in it, and uses are read in place
+    // (`uses` would build an array for a value holding a single use). Only long lists get a set.
+    const list: readonly Node[] = nodes instanceof Node ? [nodes] : Array.isArray(nodes) ? (nodes as readonly Node[]) : [...nodes];
     for (const n of list) {
       if (n._graph !== this) throw new GraphError(`${n.describe()} is not in graph '${this.name}'`);
     }
     if (options?.safe) {
-      const set = new Set(list);
+      const set = list.length > 8 ? new Set(list) : undefined;
       for (const n of list) {
         for (const o of n.outputs) {
           if (o.isGraphOutput) throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is a graph output`);
-          for (const u of o.uses) {
-            if (!set.has(u.node)) {
-              throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is used by ${u.node.describe()}`);
+          const count = o.useCount;
+          for (let k = 0; k < count; k++) {
+            const by = o._useAt(k).node;
+            if (by !== n && !(set === undefined ? list.includes(by) : set.has(by))) {
+              throw new GraphError(`cannot remove ${n.describe()}: its output '${o.name}' is used by ${by.describe()}`);
             }
           }
         }

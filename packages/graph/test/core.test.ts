@@ -397,6 +397,23 @@ function countingBytes() {
 }
 
 describe('Tensor', () => {
+  it('tensors of one shape share one frozen dims array; other shapes and ranks never do', () => {
+    const a = Tensor.fromArray(DataType.FLOAT, [16, 16], new Float32Array(256));
+    const b = Tensor.fromArray(DataType.FLOAT, [16, 16], new Float32Array(256));
+    expect(b.dims).toBe(a.dims);
+    expect(Object.isFrozen(a.dims)).toBe(true);
+    const caller = [2, 3, 4];
+    const c = Tensor.fromArray(DataType.FLOAT, caller, new Float32Array(24));
+    caller[0] = 9; // the tensor keeps its own copy
+    expect(c.dims).toEqual([2, 3, 4]);
+    expect(Tensor.fromArray(DataType.FLOAT, [2, 3, 4], new Float32Array(24)).dims).toBe(c.dims);
+    // [5], [0, 5] and [5, 0] (keys of rank 1 and 2 must not collide), a scalar, a rank-9 shape.
+    const shapes = [[5], [0, 5], [5, 0], [], [1, 1, 1, 1, 1, 1, 1, 1, 5]];
+    const dims = shapes.map((s) => Tensor.fromArray(DataType.FLOAT, s, new Float32Array(s.reduce((x, y) => x * y, 1))).dims);
+    expect(dims).toEqual(shapes);
+    expect(new Set(dims).size).toBe(shapes.length);
+  });
+
   it('is zero-copy over raw bytes and aligned-copies when needed', () => {
     const buf = new Uint8Array(13);
     const f = new Float32Array([1.5, -2, 3]);

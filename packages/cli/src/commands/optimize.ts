@@ -3,9 +3,7 @@
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
@@ -16,6 +14,7 @@ import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, writeJson, type OutputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
+import { tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 
 export interface ModelSide {
@@ -46,32 +45,6 @@ export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: nu
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
-/**
- * For an input file of this size or more, optimize asks V8 to grow the heap by at most
- * TIGHT_HEAP_GROWING_PERCENT after each full collection instead of its default (up to 4× the live
- * size when collecting is cheap compared with the program's work). A rewrite pipeline turns every
- * node it removes into old-generation garbage: on a 1M-node chain (a 69 MB file) the default let
- * the heap grow from 342 MB live after the import to 1.5 GB without another full collection. With
- * 20 % the peak RSS is ≈ 0.93 GB (≈ 910–940 B per node over the baseline process, under the 1 KiB
- * of issue 15; 30 % gave ≈ 1.0 KiB, 50 % 1.09 KiB) for more full collections: about +30 % CPU at
- * 1M nodes on this machine (15–16 s → 19–23 s, noisy). The node count is not known before the
- * import, whose own collection sets the next limit, so the file size decides. Smaller inputs keep
- * V8's default: their peak is small anyway, and the collections would cost CPU for nothing — at
- * 16 MiB the 100k-node chain with a weight per block (a 29 MB file) paid +20 % CPU for 0–5 % less
- * peak RSS (three alternating runs of `optimize -q --json`: 4.5–4.8 s vs 3.7–3.9 s CPU), hence 64 MiB.
- */
-const TIGHT_HEAP_FILE_BYTES = 64 * 1024 * 1024;
-const TIGHT_HEAP_GROWING_PERCENT = 20;
-
-/** Size of a file, or 0 when it cannot be read (the import then says why). */
-function sizeOnDisk(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions & { accuracy?: boolean }): Promise<number> {
   const mode = outputMode(opts);
   if (positionalOutput !== undefined && opts.output !== undefined && positionalOutput !== opts.output) {
@@ -91,8 +64,7 @@ export default async function optimize(input: string, positionalOutput: string |
   pipelineFromFlags(opts); // bad flags fail before the model is read
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
-  // Before the import: V8 sets the next full collection's limit after each one, the import's too.
-  if (input !== STDIO && sizeOnDisk(input) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
+  tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
   let model = loadModel(input);
   const inBytes = inputBytes(input);
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);

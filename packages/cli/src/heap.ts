@@ -1,0 +1,69 @@
+/**
+ * V8 heap settings for a command that loads a whole model (issue 15: peak memory per node of the
+ * `onnxkit optimize` process). One home for them: the flags are set from inside the process
+ * (`v8.setFlagsFromString`), before the import, because a user runs `onnxkit`, not
+ * `node --max-semi-space-size=… onnxkit`.
+ */
+import { statSync } from 'node:fs';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+
+/**
+ * For an input file of this size or more, V8 grows the heap by at most TIGHT_HEAP_GROWING_PERCENT
+ * after each full collection instead of its default (up to 4× the live size when collecting is
+ * cheap compared with the program's work). A rewrite pipeline turns every node it removes into
+ * old-generation garbage: on a 1M-node chain (a 69 MB file) the default let the heap grow from
+ * 342 MB live after the import to 1.5 GB without another full collection. With 20 % the peak RSS
+ * is ≈ 0.93 GB (≈ 910–940 B per node over the baseline process, under the 1 KiB of issue 15; 30 %
+ * gave ≈ 1.0 KiB, 50 % 1.09 KiB) for more full collections: about +30 % CPU at 1M nodes on this
+ * machine (15–16 s → 19–23 s, noisy). The node count is not known before the import, whose own
+ * collection sets the next limit, so the file size decides. Smaller inputs keep V8's default:
+ * their peak is small anyway, and the collections would cost CPU for nothing — at 16 MiB the
+ * 100k-node chain with a weight per block (a 29 MB file) paid +20 % CPU for 0–5 % less peak RSS
+ * (three alternating runs of `optimize -q --json`: 4.5–4.8 s vs 3.7–3.9 s CPU), hence 64 MiB.
+ */
+export const TIGHT_HEAP_FILE_BYTES = 64 * 1024 * 1024;
+const TIGHT_HEAP_GROWING_PERCENT = 20;
+
+/**
+ * Below TIGHT_HEAP_FILE_BYTES the young generation stays at the size it has when the command
+ * starts (V8 starts it at 1 MiB per semi-space) instead of doubling up to 16 MiB per semi-space
+ * under the import's allocation rate. Both semi-spaces are committed memory: 32 MiB of RSS that
+ * no object of the model needs, on a 100k-node model ≈ 340 B per node of issue 15's 1 KiB.
+ * `--max-semi-space-size` cannot be changed once the heap exists (measured: `setFlagsFromString`
+ * of it at start-up leaves the new space growing to 32 MiB); the growth factor is read at each
+ * growth, so setting it to 1 from inside the process holds the size. Measured on the 100k-node
+ * chains (three alternating runs of `optimize -q`, medians): peak RSS 216 → 197 MiB (shared
+ * weight, a 6.6 MB file) and 294 → 252 MiB (a weight per block, 29 MB), CPU +3–5 % (more, cheaper
+ * scavenges); with `--json` (which keeps the change records and prints them) 291 → 237 MiB on the
+ * first but 318 → 332 MiB on the second, whose last step (the report) finds more promoted garbage
+ * not yet collected. Not with the tight heap growth of large inputs: on the 1M-node chains the small
+ * young generation promotes more short-lived objects, each promotion brings the next full
+ * collection of a ≈ 400 MB live heap nearer, and CPU rose 21 → 28 s (shared) and 34 → 46 s
+ * (weighted) for 5 % less peak RSS (927 → 877 MiB, 1,544 → 1,487 MiB).
+ */
+const SEMI_SPACE_GROWTH_FACTOR = 1;
+
+/** Size of a file, or 0 when it cannot be read (the import then says why). */
+function sizeOnDisk(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Sets the heap flags for loading and rewriting the model at `path` (`null` for stdin, whose size
+ * is not known up front). Call before the import: V8 sets the next full collection's limit after
+ * each one, the import's too.
+ */
+export function tuneHeapForModel(path: string | null): void {
+  if (path !== null && sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
+  else setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
+}
+
+/** Committed bytes of V8's young generation (both semi-spaces), for tests and benchmarks. */
+export function youngGenerationBytes(): number {
+  const s = getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+  return s === undefined ? 0 : s.space_size;
+}
