@@ -11,10 +11,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
-import { decode, encode, load, save } from '@onnxkit/importer';
+import { decode, encode, load } from '@onnxkit/importer';
 import { analyzeModel, analyzeTotals, inferShapes, runPipeline } from '@onnxkit/passes';
 import { resnet50 } from '@onnxkit/zoo';
 import { CACHE, ROOT, fmtMs, ratio, row, section, skip, time } from './lib.mjs';
+import { writeChain } from './rules.bench.mjs';
 
 /**
  * A chain of `n` nodes over a [1, 64] activation: MatMul with one shared 64×64 weight every
@@ -45,25 +46,6 @@ function synthetic(n) {
   return b.build();
 }
 
-/** rules.bench.mjs's chain: blocks of MatMul (own 16×16 weight), Add (own bias), Relu, Identity, Mul(·, 1). */
-async function writeChain(n, file) {
-  const b = new GraphBuilder({ name: `chain-${n}` });
-  let x = b.input('x', DataType.FLOAT, [1, 16]);
-  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
-  for (let i = 0; i < Math.floor(n / 5); i++) {
-    const w = new Float32Array(256);
-    for (let k = 0; k < 256; k++) w[k] = Math.sin(i * 256 + k) * 0.1;
-    const bias = new Float32Array(16);
-    for (let k = 0; k < 16; k++) bias[k] = Math.cos(i * 16 + k) * 0.1;
-    x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w))]);
-    x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias))]);
-    x = b.op('Relu', [x]);
-    x = b.op('Identity', [x]);
-    x = b.op('Mul', [x, one]);
-  }
-  b.output(x, 'y');
-  await save(b.build(), file);
-}
 
 /** The analysis steps of `onnxkit optimize` on the chain, once each (cold, as in the CLI), in CPU ms. */
 async function chainRun(file) {

@@ -7,26 +7,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'no
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CACHE, ROOT, fmtMs, ratio, row, section, time } from './lib.mjs';
-
-async function chain(base, n) {
-  const { DataType, GraphBuilder, Tensor } = await import(pathToFileURL(join(base, 'packages/graph/dist/index.bundle.js')).href);
-  const b = new GraphBuilder({ name: `chain-${n}` });
-  let x = b.input('x', DataType.FLOAT, [1, 16]);
-  const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
-  for (let i = 0; i < Math.floor(n / 5); i++) {
-    const w = new Float32Array(256);
-    for (let k = 0; k < 256; k++) w[k] = Math.sin(i * 256 + k) * 0.1;
-    const bias = new Float32Array(16);
-    for (let k = 0; k < 16; k++) bias[k] = Math.cos(i * 16 + k) * 0.1;
-    x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], w))]);
-    x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], bias))]);
-    x = b.op('Relu', [x]);
-    x = b.op('Identity', [x]);
-    x = b.op('Mul', [x, one]);
-  }
-  b.output(x, 'y');
-  return b.build();
-}
+import { writeChain } from './rules.bench.mjs';
 
 export default async function run(nodes = 100_000, base = ROOT) {
   const { save, encode, load } = await import(pathToFileURL(join(base, 'packages/importer/dist/index.bundle.js')).href);
@@ -34,7 +15,7 @@ export default async function run(nodes = 100_000, base = ROOT) {
   const dir = join(CACHE, 'save-bench');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'chain.onnx');
-  save(await chain(base, nodes), file);
+  await writeChain(nodes, file);
   // The decoded model, as `onnxkit optimize` saves it (tensors are views of the file's bytes).
   const model = load(file);
   const out = join(dir, 'out.onnx');
