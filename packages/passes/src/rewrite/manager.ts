@@ -162,6 +162,8 @@ export class PassManager {
     const deferred: string[] = [];
     let verifications = 0;
     let unvalidatedInRun = false;
+    /** Changes the running pass reported through afterChange. */
+    let reportedInRun = 0;
 
     const inputDiags = timedVerify(model);
     if (inputDiags.length > 0) {
@@ -207,6 +209,7 @@ export class PassManager {
           },
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
             totalChanges++;
+            reportedInRun++;
             if (validated !== true) {
               unvalidatedInRun = true;
               tracker.uncovered();
@@ -236,6 +239,7 @@ export class PassManager {
           },
         };
         unvalidatedInRun = false;
+        reportedInRun = 0;
         let result: PassResult;
         try {
           result = await pass.run(model, ctx);
@@ -250,6 +254,18 @@ export class PassManager {
             code: 'PASS_CONTRACT',
             hint: 'this is a bug in the pass; disable it and report the model',
           });
+        }
+        if (result.changes !== reportedInRun) {
+          // Changes made without reporting each one (against the pass contract): nothing the
+          // pipeline keeps about the graph (op counts and index, graph list, shape facts) holds,
+          // and the passes that saw no change must look again.
+          totalChanges += Math.max(0, result.changes - reportedInRun);
+          unvalidatedInRun = true;
+          tracker.uncovered();
+          shared.opCounts = undefined;
+          shared.opIndex = undefined;
+          shared.graphs = undefined;
+          shared.facts = undefined;
         }
         if (verifyMode === 'pass' && result.modified && !unvalidatedInRun) {
           // Every change went through RewriteSession.apply, which validated the rewrite before

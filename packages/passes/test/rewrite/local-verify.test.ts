@@ -4,7 +4,7 @@
  * a removed node, a duplicate name — and a pass that changes the graph without reporting it.
  */
 import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model } from '@onnxkit/graph';
-import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type Patch, type RuleContext } from '@onnxkit/passes';
+import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type Patch, type RewritePass, type RuleContext } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /** x → Sigmoid → Relu → Tanh → out. */
@@ -121,6 +121,38 @@ describe('closing check of validated patches', () => {
     expect((err as PassError).code).toBe('PASS_INVALID_RESULT');
     expect((err as PassError).diagnostics?.map((d) => d.code)).toContain('I4-topological-order');
     expect((err as PassError).message).toContain('without going through its session');
+  });
+
+  it('a pass that reports changes it made behind the session drops what the pipeline keeps about the graph (op counts, index, facts) and is verified in full', async () => {
+    // Sweep 1: the Sigmoid rule finds no Sigmoid (the op counts say so and are kept); then a pass
+    // that is not a rule pass replaces Tanh by a Sigmoid with Graph methods and reports one change
+    // without reporting it change by change. Sweep 2: the rule must see the new Sigmoid.
+    const m = small();
+    m.graph.remove([...m.graph].find((x) => x.opType === 'Sigmoid')!, { safe: false });
+    const relu = [...m.graph].find((x) => x.opType === 'Relu')!;
+    relu.setInput(0, m.graph.inputs[0]!);
+    let done = false;
+    const raw: RewritePass = {
+      name: 'raw',
+      description: 'test: Tanh → Sigmoid behind the session',
+      exact: true,
+      run: ({ graph }) => {
+        if (done) return { modified: false, changes: 0, nodesAdded: 0, nodesRemoved: 0, bytesDelta: 0, rejected: {}, timeMs: 0, log: [], declined: [], metrics: {} };
+        done = true;
+        const tanh = [...graph].find((x) => x.opType === 'Tanh')!;
+        const sig = new Node('Sigmoid', [tanh.inputs[0]!], { name: 'sig2', outputs: ['s2'] });
+        graph.insertBefore(tanh, sig);
+        tanh.outputs[0]!.replaceAllUsesWith(sig.outputs[0]!, { outputs: true });
+        graph.remove(tanh);
+        return { modified: true, changes: 1, nodesAdded: 1, nodesRemoved: 1, bytesDelta: 0, rejected: {}, timeMs: 0, log: [], declined: [], metrics: {} };
+      },
+    };
+    const bypass = passOf((n) => ({ remove: [n], replace: [[n.outputs[0]!, n.inputs[0]!]], description: 'bypass' }));
+    const report = await new PassManager([bypass, raw]).run(m);
+    expect([...m.graph].map((x) => x.opType)).toEqual(['Relu']);
+    expect(report.totalChanges).toBe(2);
+    expect(report.verifications).toBe(2); // the input, and the raw pass's output in full
+    expect(verifyErrors(m)).toEqual([]);
   });
 
   it("closingCheck 'full' verifies a valid output in full and changes nothing else", async () => {
