@@ -11,10 +11,25 @@
  */
 import { writeSync } from 'node:fs';
 import { CliError } from './errors.js';
-import { jsonTerminalSafe } from './ui.js';
+import { jsonTerminalSafe, jsonTerminalSafeBytes } from './ui.js';
 
 /** Size units (values + string length / 64) under which a value is stringified natively in one call. */
 const LEAF_BUDGET = 512;
+/** Size units of consecutive small array elements stringified in one call. */
+const RUN_BUDGET = 1024;
+
+/**
+ * `JSON.stringify(v, null, 2)` as it reads at nesting `depth`: v is stringified natively inside
+ * `depth` one-element arrays (which indent it as its place in the document does), and the
+ * wrappers' text cut off — "[\n  " per level before (d² + 3d characters), "\n  ]" after (d² + d).
+ * `v` is an object without toJSON (or a boxed primitive): the wrappers change no key it sees.
+ */
+function nativeAt(v: unknown, depth: number): string {
+  let w = v;
+  for (let j = 0; j < depth; j++) w = [w];
+  const text = JSON.stringify(w, null, 2);
+  return depth === 0 ? text : text.slice(depth * depth + 3 * depth, text.length - depth * depth - depth);
+}
 
 /** Calls `emit` with consecutive pieces of `JSON.stringify(value, null, 2)`, each of at least `chunkChars` characters but the last. */
 export function stringifyChunked(value: unknown, emit: (text: string) => void, chunkChars = 1 << 16): void {
@@ -56,21 +71,47 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
     const boxed = v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt;
     // A toJSON result that itself has a toJSON must not be handed to JSON.stringify (it would call it again).
     if (boxed || ((!fromToJson || typeof (v as { toJSON?: unknown }).toJSON !== 'function') && sizeWithin(v, LEAF_BUDGET) >= 0)) {
-      const text = JSON.stringify(v, null, 2);
-      out += depth === 0 || text.length < 3 ? text : text.replace(/\n/g, `\n${indentOf(depth)}`);
+      out += nativeAt(v, depth);
       return true;
     }
     if (stack.includes(v)) throw new TypeError('Converting circular structure to JSON');
     stack.push(v);
     const inner = indentOf(depth + 1);
     if (Array.isArray(v)) {
+      // Runs of small elements are stringified natively, a run per call (a slice of the array, so
+      // nulls for holes and undefined come out as JSON.stringify writes them); an element with a
+      // toJSON (which takes its index as key) or too large for a run is written on its own.
       out += '[';
-      const n = v.length;
+      const list: readonly unknown[] = v;
+      const n = list.length;
+      let start = 0;
+      let units = 0;
+      const run = (end: number): void => {
+        if (end > start) {
+          const text = nativeAt(list.slice(start, end), depth);
+          // "[\n<inner>e1,\n<inner>e2\n<indent>]" → "\n<inner>e1,\n<inner>e2" after a comma if not first.
+          out += (start > 0 ? ',' : '') + text.slice(1, text.length - 2 - 2 * depth);
+          flush();
+        }
+        units = 0;
+        start = end;
+      };
       for (let i = 0; i < n; i++) {
-        out += i === 0 ? `\n${inner}` : `,\n${inner}`;
-        if (!write(v[i], String(i), depth + 1)) out += 'null';
-        flush();
+        const e = list[i];
+        const own = typeof e === 'bigint' || (typeof e === 'object' && e !== null && typeof (e as { toJSON?: unknown }).toJSON === 'function');
+        const left = own ? -1 : sizeWithin(e, LEAF_BUDGET);
+        if (left < 0) {
+          run(i);
+          out += i === 0 ? `\n${inner}` : `,\n${inner}`;
+          if (!write(e, String(i), depth + 1)) out += 'null';
+          flush();
+          start = i + 1;
+          continue;
+        }
+        units += LEAF_BUDGET - left;
+        if (units >= RUN_BUDGET) run(i + 1);
       }
+      run(n);
       out += n > 0 ? `\n${indentOf(depth)}]` : ']';
     } else {
       out += '{';
@@ -122,9 +163,13 @@ function sizeWithin(v: unknown, budget: number): number {
   return budget;
 }
 
-/** Characters per piece written: ≤ 3 bytes each in UTF-8, so a piece fits the reused buffer. */
+/**
+ * Characters per piece written. A piece is cut after the token that reaches CHUNK_CHARS; the
+ * reused buffer holds 3 bytes (UTF-8's most per UTF-16 unit) for twice that, so a piece plus the
+ * run of elements that ended it fits (a longer one is encoded on its own).
+ */
 const CHUNK_CHARS = 1 << 16;
-const CHUNK_BYTES = 3 * CHUNK_CHARS + 1024;
+const CHUNK_BYTES = 6 * CHUNK_CHARS;
 let scratch: Buffer | undefined;
 
 /** Thrown inside stringifyChunked's emit to stop when the reader has gone (EPIPE). */
@@ -142,16 +187,16 @@ const READER_GONE = Symbol('reader gone');
 export function writeJson(value: unknown, fd = 1): void {
   const buf = (scratch ??= Buffer.allocUnsafe(CHUNK_BYTES));
   const emit = (text: string): void => {
-    let n = text.length * 3 <= buf.length ? buf.write(text, 0, 'utf8') : -1;
-    let bytes: Uint8Array;
-    if (n === text.length && buf.subarray(0, n).indexOf(0x7f) === -1) bytes = buf.subarray(0, n);
-    else {
+    // A piece longer than the buffer holds (one long string, say) is encoded on its own.
+    if (text.length * 3 > buf.length) return writeAll(fd, jsonTerminalSafeBytes(text));
+    let n = buf.write(text, 0, 'utf8');
+    if (n !== text.length || buf.subarray(0, n).indexOf(0x7f) !== -1) {
       // Not plain ASCII without DEL: escape what JSON.stringify leaves raw (DEL, C1, bidi controls).
       const safe = jsonTerminalSafe(text);
-      n = safe.length * 3 <= buf.length ? buf.write(safe, 0, 'utf8') : -1;
-      bytes = n >= 0 ? buf.subarray(0, n) : Buffer.from(safe, 'utf8');
+      if (safe.length * 3 > buf.length) return writeAll(fd, Buffer.from(safe, 'utf8'));
+      n = buf.write(safe, 0, 'utf8');
     }
-    writeAll(fd, bytes);
+    writeAll(fd, buf.subarray(0, n));
   };
   try {
     stringifyChunked(value, emit, CHUNK_CHARS);

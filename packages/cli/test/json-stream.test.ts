@@ -53,6 +53,13 @@ const cases: Record<string, unknown> = {
   'a deep nesting with a large array inside': { x: { y: { z: Array.from({ length: 2000 }, (_, i) => [i, { i, s: `${i}` }]) } } },
   'a long string': { s: 'x'.repeat(300_000) + hostile },
   'a large flat object': Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i % 5 ? i : { v: [i] }])),
+  'a large array mixing runs, holes, undefined, functions, toJSON (with its index) and large elements': (() => {
+    const a: unknown[] = Array.from({ length: 3000 }, (_, i) =>
+      i % 97 === 0 ? { toJSON: (k: string) => `index ${k}` } : i % 401 === 0 ? { nested: Array.from({ length: 700 }, (_, j) => ({ j })) } : i % 7 === 0 ? undefined : i % 11 === 0 ? () => i : i % 13 === 0 ? [] : { i, s: hostile });
+    delete a[5];
+    a.length = 3005;
+    return { a, tail: [a.slice(0, 600)] };
+  })(),
   'a string at the top': hostile,
   'a number at the top': 42,
   'integer-like keys (ordered first)': { b: 1, 2: 'two', a: 3, 1: 'one' },
