@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,14 @@ describe('writeJson (streamed)', () => {
     expect(out).toContain('a\\u007fb\\u0085c\\u009bd\\u202ee\\u2066f\\u2028g\\u061ch\\u200ei\\u001b[31mj\\u0000k\\n\\"\\\\');
     expect(out).not.toMatch(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
     expect(JSON.parse(out)).toEqual(cases['DEL, C1 and bidi characters in keys and values']);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a failed write (a full disk) is a one-line CliError, not lost output', () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      expect(() => writeJson(cases['a change report with 3000 records'], fd)).toThrow(/^cannot write the JSON report to stdout: ENOSPC/);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
