@@ -12,7 +12,8 @@ import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, fo
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
-import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, writeJson, type OutputMode } from '../ui.js';
+import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';

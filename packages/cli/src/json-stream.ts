@@ -1,0 +1,225 @@
+/**
+ * `JSON.stringify(value, null, 2)`, produced piece by piece instead of as one string: an
+ * `optimize --json` of a 100k-node chain is 22 MB (60,000 change records), which as one string
+ * plus its UTF-8 Buffer held ≈ 80 MB at the peak. The pieces concatenated are exactly the text
+ * JSON.stringify returns — same key order, layout and escaping (tested against it, see
+ * json-stream.test.ts) — and every piece ends on a token boundary, so a piece never splits a
+ * string literal or a surrogate pair (each can be encoded and escaped on its own).
+ *
+ * Large containers are walked here; small values (a change record, a histogram) are handed to
+ * JSON.stringify whole and re-indented, which is where the speed comes from.
+ */
+import { writeSync } from 'node:fs';
+import { CliError } from './errors.js';
+import { jsonTerminalSafe, jsonTerminalSafeBytes } from './ui.js';
+
+/** Size units (values + string length / 64) under which a value is stringified natively in one call. */
+const LEAF_BUDGET = 512;
+/** Size units of consecutive small array elements stringified in one call. */
+const RUN_BUDGET = 1024;
+
+/**
+ * `JSON.stringify(v, null, 2)` as it reads at nesting `depth`: v is stringified natively inside
+ * `depth` one-element arrays (which indent it as its place in the document does), and the
+ * wrappers' text cut off — "[\n  " per level before (d² + 3d characters), "\n  ]" after (d² + d).
+ * `v` is an object without toJSON (or a boxed primitive): the wrappers change no key it sees.
+ */
+function nativeAt(v: unknown, depth: number): string {
+  let w = v;
+  for (let j = 0; j < depth; j++) w = [w];
+  const text = JSON.stringify(w, null, 2);
+  return depth === 0 ? text : text.slice(depth * depth + 3 * depth, text.length - depth * depth - depth);
+}
+
+/** Calls `emit` with consecutive pieces of `JSON.stringify(value, null, 2)`, each of at least `chunkChars` characters but the last. */
+export function stringifyChunked(value: unknown, emit: (text: string) => void, chunkChars = 1 << 16): void {
+  let out = '';
+  const stack: object[] = [];
+  const indents = [''];
+  const indentOf = (depth: number): string => {
+    while (indents.length <= depth) indents.push(`${indents[indents.length - 1]!}  `);
+    return indents[depth]!;
+  };
+  const flush = (): void => {
+    if (out.length >= chunkChars) {
+      emit(out);
+      out = '';
+    }
+  };
+
+  /** Appends the serialization of `v` (the property `key` of its holder); false when it has none (undefined, a function, a symbol). */
+  const write = (v: unknown, key: string, depth: number): boolean => {
+    // SerializeJSONProperty: toJSON(key) first, on objects and bigints.
+    let fromToJson = false;
+    if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') {
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        v = toJSON.call(v, key);
+        fromToJson = true;
+      }
+    }
+    if (typeof v !== 'object' || v === null) {
+      // Primitives (and functions): JSON.stringify's own answer; a bigint throws its TypeError.
+      if (typeof v === 'string') out += JSON.stringify(v);
+      else if (typeof v === 'number') out += Number.isFinite(v) ? String(v) : 'null';
+      else if (typeof v === 'boolean') out += v ? 'true' : 'false';
+      else if (v === null) out += 'null';
+      else if (typeof v === 'bigint') JSON.stringify(v);
+      else return false;
+      return true;
+    }
+    const boxed = v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt;
+    // A toJSON result that itself has a toJSON must not be handed to JSON.stringify (it would call it again).
+    if (boxed || ((!fromToJson || typeof (v as { toJSON?: unknown }).toJSON !== 'function') && sizeWithin(v, LEAF_BUDGET) >= 0)) {
+      out += nativeAt(v, depth);
+      return true;
+    }
+    if (stack.includes(v)) throw new TypeError('Converting circular structure to JSON');
+    stack.push(v);
+    const inner = indentOf(depth + 1);
+    if (Array.isArray(v)) {
+      // Runs of small elements are stringified natively, a run per call (a slice of the array, so
+      // nulls for holes and undefined come out as JSON.stringify writes them); an element with a
+      // toJSON (which takes its index as key) or too large for a run is written on its own.
+      out += '[';
+      const list: readonly unknown[] = v;
+      const n = list.length;
+      let start = 0;
+      let units = 0;
+      const run = (end: number): void => {
+        if (end > start) {
+          const text = nativeAt(list.slice(start, end), depth);
+          // "[\n<inner>e1,\n<inner>e2\n<indent>]" → "\n<inner>e1,\n<inner>e2" after a comma if not first.
+          out += (start > 0 ? ',' : '') + text.slice(1, text.length - 2 - 2 * depth);
+          flush();
+        }
+        units = 0;
+        start = end;
+      };
+      for (let i = 0; i < n; i++) {
+        const e = list[i];
+        const own = typeof e === 'bigint' || (typeof e === 'object' && e !== null && typeof (e as { toJSON?: unknown }).toJSON === 'function');
+        const left = own ? -1 : sizeWithin(e, LEAF_BUDGET);
+        if (left < 0) {
+          run(i);
+          out += i === 0 ? `\n${inner}` : `,\n${inner}`;
+          if (!write(e, String(i), depth + 1)) out += 'null';
+          flush();
+          start = i + 1;
+          continue;
+        }
+        units += LEAF_BUDGET - left;
+        if (units >= RUN_BUDGET) run(i + 1);
+      }
+      run(n);
+      out += n > 0 ? `\n${indentOf(depth)}]` : ']';
+    } else {
+      out += '{';
+      let any = false;
+      for (const k of Object.keys(v)) {
+        const mark = out.length;
+        const head = `${any ? ',' : ''}\n${inner}${JSON.stringify(k)}: `;
+        out += head;
+        if (write((v as Record<string, unknown>)[k], k, depth + 1)) {
+          any = true;
+          flush();
+        } else {
+          // No value (undefined, a function): the member is left out. `out` was not flushed since `mark`.
+          out = out.slice(0, mark);
+        }
+      }
+      out += any ? `\n${indentOf(depth)}}` : '}';
+    }
+    stack.pop();
+    return true;
+  };
+
+  if (!write(value, '', 0)) throw new TypeError('stringifyChunked: the value has no JSON text (undefined, a function or a symbol)');
+  if (out.length > 0) emit(out);
+}
+
+/**
+ * `budget` minus the size of `v` (one per value, plus a string's length / 64), or a negative
+ * number as soon as it exceeds the budget (a cycle does too, so this always ends).
+ */
+function sizeWithin(v: unknown, budget: number): number {
+  if (typeof v === 'string') return budget - 1 - (v.length >> 6);
+  if (typeof v !== 'object' || v === null) return budget - 1;
+  if (Array.isArray(v)) {
+    budget -= 1 + v.length;
+    for (let i = 0; i < v.length && budget >= 0; i++) {
+      const e: unknown = v[i];
+      if (typeof e === 'object' && e !== null) budget = sizeWithin(e, budget);
+      else if (typeof e === 'string') budget -= e.length >> 6;
+    }
+    return budget;
+  }
+  budget -= 1;
+  for (const k in v) {
+    if (budget < 0) break;
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    budget = sizeWithin((v as Record<string, unknown>)[k], budget - 1);
+  }
+  return budget;
+}
+
+/**
+ * Characters per piece written. A piece is cut after the token that reaches CHUNK_CHARS; the
+ * reused buffer holds 3 bytes (UTF-8's most per UTF-16 unit) for twice that, so a piece plus the
+ * run of elements that ended it fits (a longer one is encoded on its own).
+ */
+const CHUNK_CHARS = 1 << 16;
+const CHUNK_BYTES = 6 * CHUNK_CHARS;
+let scratch: Buffer | undefined;
+
+/** Thrown inside stringifyChunked's emit to stop when the reader has gone (EPIPE). */
+const READER_GONE = Symbol('reader gone');
+
+/**
+ * Prints `value` as indented JSON and a newline on `fd` (stdout), byte for byte what
+ * `jsonTerminalSafeBytes(JSON.stringify(value, null, 2))` + '\n' is — escaped as every stdout
+ * string is (terminalSafe) — but streamed: pieces of ≈ 64 K characters are encoded into one
+ * reused buffer and written synchronously, so the whole text (22 MB for the 100k-node chain's
+ * `optimize --json`) never exists as one string or Buffer. A full non-blocking pipe (EAGAIN) is
+ * waited for; a reader that went away (EPIPE, `| head`) ends the output quietly, as for other
+ * stdout writes (start.ts).
+ */
+export function writeJson(value: unknown, fd = 1): void {
+  const buf = (scratch ??= Buffer.allocUnsafe(CHUNK_BYTES));
+  const emit = (text: string): void => {
+    // A piece longer than the buffer holds (one long string, say) is encoded on its own.
+    if (text.length * 3 > buf.length) return writeAll(fd, jsonTerminalSafeBytes(text));
+    let n = buf.write(text, 0, 'utf8');
+    if (n !== text.length || buf.subarray(0, n).indexOf(0x7f) !== -1) {
+      // Not plain ASCII without DEL: escape what JSON.stringify leaves raw (DEL, C1, bidi controls).
+      const safe = jsonTerminalSafe(text);
+      if (safe.length * 3 > buf.length) return writeAll(fd, Buffer.from(safe, 'utf8'));
+      n = buf.write(safe, 0, 'utf8');
+    }
+    writeAll(fd, buf.subarray(0, n));
+  };
+  try {
+    stringifyChunked(value, emit, CHUNK_CHARS);
+    emit('\n');
+  } catch (e) {
+    if (e !== READER_GONE) throw e;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        // A non-blocking pipe that is full: wait for the reader (as AtomicFile does for `-o -`).
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      if (code === 'EPIPE') throw READER_GONE;
+      throw new CliError(`cannot write the JSON report to stdout: ${(e as Error).message}`, { hint: 'check where stdout goes (a full disk, a closed pipe)' });
+    }
+  }
+}
