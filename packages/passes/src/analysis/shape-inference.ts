@@ -60,7 +60,12 @@ export interface InferShapesOptions {
 export interface ShapeInference {
   /** Inferred type (tensor types carry the inferred shape); null when nothing is known. */
   typeOf(v: Value): TypeInfo | null;
-  /** Inferred dims; null when the rank is unknown. */
+  /**
+   * Inferred element type, read without allocating (`typeOf` builds an object per call): the
+   * `elemType` of `typeOf(v)` when that is a tensor type, DataType.UNDEFINED otherwise.
+   */
+  elemTypeOf(v: Value): DataType;
+  /** Inferred dims; null when the rank is unknown. Allocation-free, like `elemTypeOf`. */
   shapeOf(v: Value): Shape | null;
   /** Content of values that are constant: initializers, Constant outputs, evaluated sub-computations. */
   constOf(v: Value): Tensor | undefined;
@@ -375,6 +380,12 @@ class Engine {
         if (f.other) return f.other;
         if (f.elemType === DataType.UNDEFINED && f.shape === null) return null;
         return { kind: 'tensor', elemType: f.elemType, shape: f.shape };
+      },
+      elemTypeOf: (v) => {
+        const f = facts.get(v);
+        const t = f ? f.other : v.type;
+        if (f && t === undefined) return f.elemType;
+        return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : DataType.UNDEFINED;
       },
       shapeOf: (v) => {
         const f = facts.get(v);

@@ -6,12 +6,14 @@
  * inference and the pipeline over the zoo would fail).
  */
 import { describe, expect, it } from 'vitest';
-import { DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
+import { DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { mobilenetv2 } from '@onnxkit/zoo';
 import { inferShapes, type ShapeInference } from '../../src/analysis/index.js';
 import { inferenceFacts } from '../../src/analysis/shape-inference.js';
 import type { Facts } from '../../src/analysis/inference-types.js';
 import { runPipeline } from '../../src/rewrite/index.js';
+import { Facts as RewriteFacts, dtypeIn, shapeIn } from '../../src/rewrite/facts.js';
+import { transformer } from '@onnxkit/zoo';
 
 const F = DataType.FLOAT;
 
@@ -95,5 +97,31 @@ describe('plain facts are interned', () => {
     // And its facts are those a fresh inference of the optimized model gives.
     const fresh = inferShapes(m);
     for (const n of m.graph) for (const v of n.outputs) expect(inf.typeOf(v)).toEqual(fresh.typeOf(v));
+  });
+});
+
+/** Every value of the main graph: inputs, initializers, node outputs. */
+function allValues(m: Model): Value[] {
+  const out = new Set<Value>([...m.graph.inputs, ...m.graph.initializers.values()]);
+  for (const n of m.graph) for (const v of [...n.inputs, ...n.outputs]) if (v) out.add(v);
+  return [...out];
+}
+
+describe('allocation-free type accessors', () => {
+  it('ShapeInference.elemTypeOf and the rewrite facts\' dtypeOf/shapeOf give what typeOf gives', () => {
+    for (const m of [mobilenetv2({ weights: 'zeros' }), transformer({ weights: 'zeros', batch: 'N' }), twoBranches()]) {
+      const inf = inferShapes(m);
+      const rf = new RewriteFacts(m, undefined, inf);
+      let known = 0;
+      for (const v of allValues(m)) {
+        const t = inf.typeOf(v);
+        expect(inf.elemTypeOf(v)).toBe(t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : DataType.UNDEFINED);
+        const rt = rf.typeOf(v);
+        expect(rf.dtypeOf(v)).toBe(dtypeIn(rt));
+        expect(rf.shapeOf(v)).toEqual(shapeIn(rt));
+        if (rf.dtypeOf(v) !== undefined) known++;
+      }
+      expect(known).toBeGreaterThan(5);
+    }
   });
 });
