@@ -60,7 +60,12 @@ export interface InferShapesOptions {
 export interface ShapeInference {
   /** Inferred type (tensor types carry the inferred shape); null when nothing is known. */
   typeOf(v: Value): TypeInfo | null;
-  /** Inferred dims; null when the rank is unknown. */
+  /**
+   * Inferred element type, read without allocating (`typeOf` builds an object per call): the
+   * `elemType` of `typeOf(v)` when that is a tensor type, DataType.UNDEFINED otherwise.
+   */
+  elemTypeOf(v: Value): DataType;
+  /** Inferred dims; null when the rank is unknown. Allocation-free, like `elemTypeOf`. */
   shapeOf(v: Value): Shape | null;
   /** Content of values that are constant: initializers, Constant outputs, evaluated sub-computations. */
   constOf(v: Value): Tensor | undefined;
@@ -234,6 +239,11 @@ class Engine {
   readonly maxConst: number;
   readonly #bindings = new Map<string, Dim>();
   readonly #intsCache = new WeakMap<Facts, readonly Dim[]>();
+  /**
+   * Plain facts (an element type and dims, nothing else) stored once per distinct pair: every
+   * value with equal plain facts shares one frozen object and one frozen dims array (see `plain`).
+   */
+  readonly #plain = new Map<string, Facts>();
   /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
   readonly #reported = new Set<Value>();
   /** Local functions being expanded (the call chain), and node visits spent inside function bodies. */
@@ -339,6 +349,28 @@ class Engine {
     return changed;
   }
 
+  /**
+   * The one facts object of this engine that is exactly { elemType, shape } (dims compared by
+   * value): frozen, its dims a frozen copy of `shape`, so values with equal facts share it
+   * whatever created them (a rule's output, a declared or pinned type, `update`). On a chain of
+   * 100k [1,16] activations that is one object, not one object and one array per value. Facts
+   * are never mutated after creation (freezing makes that a TypeError, not a silent change).
+   */
+  plain(elemType: DataType, shape: readonly Dim[] | null): Facts {
+    const key = plainKey(elemType, shape);
+    let f = this.#plain.get(key);
+    if (f === undefined) {
+      f = Object.freeze({ elemType, shape: shape === null ? null : Object.freeze(shape.slice()) });
+      this.#plain.set(key, f);
+    }
+    return f;
+  }
+
+  /** `f`, or its interned equal when it is plain (no content, partial content or other type). */
+  interned(f: Facts): Facts {
+    return f.value === undefined && f.partial === undefined && f.other === undefined ? this.plain(f.elemType, f.shape) : f;
+  }
+
   result(): ShapeInference {
     const facts = this.facts;
     return {
@@ -348,6 +380,12 @@ class Engine {
         if (f.other) return f.other;
         if (f.elemType === DataType.UNDEFINED && f.shape === null) return null;
         return { kind: 'tensor', elemType: f.elemType, shape: f.shape };
+      },
+      elemTypeOf: (v) => {
+        const f = facts.get(v);
+        const t = f ? f.other : v.type;
+        if (f && t === undefined) return f.elemType;
+        return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : DataType.UNDEFINED;
       },
       shapeOf: (v) => {
         const f = facts.get(v);
@@ -435,7 +473,7 @@ class Engine {
       this.#reportOnce(v, 'rank-limit', `'${v.name}' is declared with rank ${shape.length}, above the limit of ${MAX_RANK}; its shape is treated as unknown`, node);
       shape = null;
     }
-    return { elemType, shape };
+    return this.plain(elemType, shape);
   }
 
   #reportOnce(v: Value, code: string, message: string, node?: Node): void {
@@ -449,20 +487,20 @@ class Engine {
       const t = v.constValue;
       if (!t) continue;
       // An initializer that is also a graph input is only a default: the caller may override it.
-      this.facts.set(v, v.isGraphInput && g === this.model.graph ? { elemType: t.dtype, shape: t.dims } : { elemType: t.dtype, shape: t.dims, value: t });
+      this.facts.set(v, v.isGraphInput && g === this.model.graph ? this.plain(t.dtype, t.dims) : { elemType: t.dtype, shape: t.dims, value: t });
     }
     for (const v of g.sparseInitializers.values()) {
       const sp = v.sparseValue;
-      if (sp) this.facts.set(v, { elemType: sp.values.dtype, shape: sp.dims });
+      if (sp) this.facts.set(v, this.plain(sp.values.dtype, sp.dims));
     }
     g.inputs.forEach((v, i) => {
       if (v.isInitializer && this.facts.has(v)) return;
       const given = inputFacts?.[i];
       const pin = pinned?.get(v);
       const decl = this.declared(v);
-      if (given) this.facts.set(v, given);
-      else if (pin) this.facts.set(v, { elemType: decl?.elemType ?? DataType.UNDEFINED, shape: pin });
-      else this.facts.set(v, decl ?? { elemType: DataType.UNDEFINED, shape: null });
+      if (given) this.facts.set(v, this.interned(given));
+      else if (pin) this.facts.set(v, this.plain(decl?.elemType ?? DataType.UNDEFINED, pin));
+      else this.facts.set(v, decl ?? this.plain(DataType.UNDEFINED, null));
     });
     // A cursor walk (the analysis never mutates): Graph's iterator allocates a result per node.
     const order = g === this.model.graph ? this.order : null;
@@ -632,7 +670,7 @@ class Engine {
   /** Combines inferred facts with the value's declared type, reporting contradictions. */
   #finish(node: Node, v: Value, inferred: Facts | undefined): Facts {
     const decl = this.declared(v, node);
-    if (!inferred) return decl ?? { elemType: DataType.UNDEFINED, shape: null };
+    if (!inferred) return decl ?? this.plain(DataType.UNDEFINED, null);
     if (!decl || decl.other) return inferred;
     let elemType = inferred.elemType;
     if (elemType === DataType.UNDEFINED) elemType = decl.elemType;
@@ -656,7 +694,7 @@ class Engine {
       }
     }
     if (elemType === inferred.elemType && shape === inferred.shape) return inferred;
-    return { ...inferred, elemType, shape };
+    return this.interned({ ...inferred, elemType, shape });
   }
 
   /** Known element values of a small 0-D/1-D integer tensor (or its partial content). */
@@ -691,6 +729,21 @@ function validDims(s: readonly Dim[]): boolean {
     if (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d))) return false;
   }
   return true;
+}
+
+/**
+ * The key of plain facts in Engine.plain: the element type, then each dim (a number, `?` for
+ * unknown, a symbol JSON-quoted so no name can imitate another dim list); no dims part for an
+ * unknown rank.
+ */
+function plainKey(elemType: DataType, shape: readonly Dim[] | null): string {
+  if (shape === null) return String(elemType);
+  let k = `${elemType}:`;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    k += typeof d === 'number' ? `${d},` : d === null || d === undefined ? '?,' : `${JSON.stringify(d)},`;
+  }
+  return k;
 }
 
 function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
@@ -776,7 +829,7 @@ class Ctx implements RuleContext {
       this.mismatch(`computed an invalid output shape [${s.join(',')}]`);
       s = s.map((d) => (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)) ? null : d));
     }
-    this.outs[i] = this.#inputFactsLike(type, s) ?? { elemType: type, shape: s };
+    this.outs[i] = this.#inputFactsLike(type, s) ?? this.engine.plain(type, s);
   }
 
   /**

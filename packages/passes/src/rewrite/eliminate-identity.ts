@@ -39,7 +39,6 @@ import { DataType, dataTypeInfo, type Node, type Tensor, type Value } from '@onn
 import { lookup, opTable } from '../common/op-table.js';
 import { knownAttributes } from '../ops/registry.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
-import { dtypeIn, shapeIn } from './facts.js';
 import type { RewriteSession } from './session.js';
 import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
 
@@ -408,8 +407,7 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
       last = no('signed-zero', `${n.opType}(x, ${n.opType === 'Add' ? '+0' : '−0'}) maps x = −0 to +0; only ${n.opType === 'Add' ? 'Add(x, −0)' : 'Sub(x, +0)'} is exact`);
       continue;
     }
-    const xt = s.facts.typeOf(x);
-    const dt = dtypeIn(xt);
+    const dt = s.facts.dtypeOf(x);
     if (dt === undefined) {
       last = no('unknown-input-dtype', `element type of '${x.name}' is not known`);
       continue;
@@ -418,7 +416,7 @@ function unitOp(s: RewriteSession, n: Node): Verdict {
       last = no('dtype-mismatch', `constant is ${t.dtype}, input is ${dt}`);
       continue;
     }
-    const shape = shapeIn(xt);
+    const shape = s.facts.shapeOf(x);
     if (!shape) {
       last = no('unknown-input-shape', `shape of '${x.name}' is not known; broadcasting could change it`);
       continue;

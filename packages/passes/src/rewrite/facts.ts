@@ -10,7 +10,9 @@
  * each validated patch brings the inference itself up to date (`patched`: only the nodes it
  * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
-import { type DataType, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
+import { DataType, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
+import { inferenceFacts } from '../analysis/shape-inference.js';
+import type { Facts as InferredFacts } from '../analysis/inference-types.js';
 import { forgetRemoved, inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
 import { constantOf } from './util.js';
 
@@ -19,6 +21,9 @@ export class Facts {
   readonly #inputShapes: Record<string, readonly (number | string)[]> | undefined;
   #inference: ShapeInference | null | undefined;
   readonly #overlay = new Map<Value, TypeInfo>();
+  /** The facts map behind `#factsOf` (see `#inferred`). */
+  #factsOf: ShapeInference | undefined;
+  #factsMap: ReadonlyMap<Value, InferredFacts> | undefined;
   /** Why inference is unavailable (for explain output), when it is. */
   inferenceError: string | undefined;
 
@@ -115,14 +120,36 @@ export class Facts {
     return null;
   }
 
-  /** Element type, when known. */
+  /** Element type, when known (`dtypeIn(typeOf(v))`, without allocating for an inferred value). */
   dtypeOf(v: Value): DataType | undefined {
-    return dtypeIn(this.typeOf(v));
+    const f = this.#inferred(v);
+    if (f === undefined) return dtypeIn(this.typeOf(v));
+    return f.elemType !== DataType.UNDEFINED ? f.elemType : undefined;
   }
 
-  /** Shape (dims may be symbolic or null), or null when the rank is unknown. */
+  /** Shape (dims may be symbolic or null), or null when the rank is unknown (`shapeIn(typeOf(v))`, without allocating). */
   shapeOf(v: Value): Shape | null {
-    return shapeIn(this.typeOf(v));
+    const f = this.#inferred(v);
+    return f !== undefined ? f.shape : shapeIn(this.typeOf(v));
+  }
+
+  /**
+   * The inference's facts of `v` when `typeOf(v)` is exactly the tensor type they describe (not
+   * noted, not an initializer, a tensor whose type or rank is known), so that `dtypeOf` and
+   * `shapeOf` read them instead of a new TypeInfo per call (rules ask per match); undefined
+   * when `typeOf` must be asked.
+   */
+  #inferred(v: Value): InferredFacts | undefined {
+    if (v.isInitializer || (this.#overlay.size > 0 && this.#overlay.has(v))) return undefined;
+    const inf = this.#infer();
+    if (inf === null) return undefined;
+    if (this.#factsOf !== inf) {
+      this.#factsOf = inf;
+      this.#factsMap = inferenceFacts(inf);
+    }
+    const f = this.#factsMap?.get(v);
+    if (f === undefined || f.other !== undefined || (f.elemType === DataType.UNDEFINED && f.shape === null)) return undefined;
+    return f;
   }
 
   /** Rank, when known. */

@@ -21,7 +21,6 @@
  */
 import { DataType, Node } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
-import { dtypeIn, shapeIn } from './facts.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
 
@@ -89,11 +88,10 @@ function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<
   if (B.dims.length !== 2) return ['b-not-2d', `B has rank ${B.dims.length}`];
   const C = s.facts.constOf(cv);
   if (!C) return ['c-not-constant', `'${cv.name}' is not a constant`];
-  const at = s.facts.typeOf(a);
-  const aShape = shapeIn(at);
+  const aShape = s.facts.shapeOf(a);
   if (!aShape) return ['a-not-2d', `rank of '${a.name}' is not known`];
   if (aShape.length !== 2) return ['a-not-2d', `'${a.name}' has rank ${aShape.length}`];
-  const aType = dtypeIn(at);
+  const aType = s.facts.dtypeOf(a);
   if (aType === undefined || !FLOATS.has(B.dtype) || aType !== B.dtype || C.dtype !== B.dtype) return ['unsupported-dtype', 'A, B and C must share one float type'];
   const N = B.dims[1]!;
   const M = aShape[0];
