@@ -16,8 +16,9 @@ import type { Value } from './core.js';
  * checks the graph again exactly, so a false answer costs time, never a wrong verdict.
  */
 export class NameTable {
-  /** The values added, in order. */
-  readonly #values: Value[] = [];
+  /** The values added, in order (`#count` of them; made at the expected length, grows past it). */
+  readonly #values: Value[];
+  #count = 0;
   /**
    * Slot i is `table[2i]` = 1 + an index into `#values` (0: empty) and `table[2i + 1]` = that
    * name's hash: one cache line per probe (the table of a 100k-node graph is 2 MB, and its slots
@@ -32,6 +33,7 @@ export class NameTable {
     while (cap * 2 < expected * 3) cap *= 2;
     this.#table = new Int32Array(cap * 2);
     this.#mask = cap - 1;
+    this.#values = new Array<Value>(expected);
   }
 
   /** Adds `v` (named) under its name; false when a value is already there under that name (or the probe ran long). */
@@ -39,15 +41,15 @@ export class NameTable {
     const name = v.name;
     const h = hashName(name);
     const values = this.#values;
-    if ((values.length + 1) * 3 > (this.#mask + 1) * 2) this.#grow();
+    if ((this.#count + 1) * 3 > (this.#mask + 1) * 2) this.#grow();
     const table = this.#table;
     const mask = this.#mask;
     let at = h & mask;
     for (let probe = 0; probe < MAX_PROBE; probe++) {
       const e = table[2 * at]!;
       if (e === 0) {
-        values.push(v);
-        table[2 * at] = values.length;
+        values[this.#count++] = v;
+        table[2 * at] = this.#count;
         table[2 * at + 1] = h;
         return true;
       }

@@ -175,11 +175,12 @@ class Verifier {
       if (v.producer !== null) defs.dirty = true;
       define(v, 'graph input');
     }
-    for (const [name, v] of g.initializers) {
+    // (forEach: a for-of over the entries makes a [name, value] pair per initializer)
+    g.initializers.forEach((v, name) => {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'initializer');
       this.initializer(g, name, v);
-    }
+    });
     for (const [name, v] of g.sparseInitializers) {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'sparse initializer');
