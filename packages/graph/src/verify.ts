@@ -146,9 +146,10 @@ class Verifier {
         return;
       }
       if (fast) {
-        // One hash operation: a name already in the table (seldom; never in a valid graph
-        // but for an input listed twice) sends the graph to the exact second run, which says
-        // whether it is the same value and reports it.
+        // One table operation: a name already in the table (seldom; never in a valid graph
+        // but for an input listed twice), or a probe that ran long (names crafted to collide),
+        // sends the graph to the exact second run, which says whether it is the same value and
+        // reports it. A read the table cannot answer goes to visible(), which is exact.
         if (!names.add(v)) defs.dirty = true;
       } else {
         const prev = seenNames.get(v.name);
