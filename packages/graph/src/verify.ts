@@ -6,6 +6,7 @@ import { AttributeType } from './attribute.js';
 import type { Graph} from './core.js';
 import { Model, type Node, type Value } from './core.js';
 import { dataTypeName } from './data-type.js';
+import { NameTable } from './name-table.js';
 import { isStaticShape, shapesEqual } from './types.js';
 
 export type Severity = 'error' | 'warning';
@@ -52,14 +53,18 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
 
 /**
  * What a graph defines, seen from the checks. The graph's own reads are answered from the name
- * table the SSA check builds anyway (`seen`, filled in walk order: a value found there under its
- * own name is defined before the read), so a valid graph costs one name lookup per read. Every
+ * table the SSA check builds anyway (a `NameTable` in the first run, `seen` in the exact one,
+ * filled in walk order: a value found there under its own name is defined before the read), so a
+ * valid graph costs one name lookup per read. Every
  * other question (a name not defined yet, a read from a subgraph, shadowing) goes to `full()`:
  * every value of the graph and its definition position (-1 = before all nodes, the last
  * definition winning), built once on first use.
  */
 class Defs {
-  /** Named values defined so far in walk order, by name (the last one defined under a name). */
+  /**
+   * The exact run's table: named values defined so far in walk order, by name (the last one
+   * defined under a name).
+   */
   readonly seen = new Map<string, Value>();
   /** Unnamed values defined so far (omitted outputs; seldom any). */
   readonly unnamed = new Set<Value>();
@@ -131,6 +136,8 @@ class Verifier {
     const seenNames = defs.seen;
     /** Reads are judged by `defs.full()` alone and names checked one by one (the second run of a dirty graph). */
     const fast = !exact;
+    // Sized for one output per node; it grows past that.
+    const names = new NameTable(fast ? g.inputs.length + g.initializers.size + g.sparseInitializers.size + g.nodeCount : 0);
 
     /** `what`: the kind of definition, or the node whose output `v` is. */
     const define = (v: Value, what: string | Node): void => {
@@ -139,12 +146,11 @@ class Verifier {
         return;
       }
       if (fast) {
-        // One hash operation: a name already in the table (seldom; never in a valid graph
-        // but for an input listed twice) sends the graph to the exact second run, which says
-        // whether it is the same value and reports it.
-        const size = seenNames.size;
-        seenNames.set(v.name, v);
-        if (seenNames.size === size) defs.dirty = true;
+        // One table operation: a name already in the table (seldom; never in a valid graph
+        // but for an input listed twice), or a probe that ran long (names crafted to collide),
+        // sends the graph to the exact second run, which says whether it is the same value and
+        // reports it. A read the table cannot answer goes to visible(), which is exact.
+        if (!names.add(v)) defs.dirty = true;
       } else {
         const prev = seenNames.get(v.name);
         if (prev !== undefined && prev !== v) {
@@ -170,11 +176,12 @@ class Verifier {
       if (v.producer !== null) defs.dirty = true;
       define(v, 'graph input');
     }
-    for (const [name, v] of g.initializers) {
+    // (forEach: a for-of over the entries makes a [name, value] pair per initializer)
+    g.initializers.forEach((v, name) => {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'initializer');
       this.initializer(g, name, v);
-    }
+    });
     for (const [name, v] of g.sparseInitializers) {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'sparse initializer');
@@ -198,7 +205,7 @@ class Verifier {
         // a chain, or found under its own name): visible. Anything else (not defined yet, or
         // from an enclosing scope) is looked up exactly.
         if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
-        if (fast && (v.name !== '' ? seenNames.get(v.name) === v : defs.unnamed.has(v))) continue;
+        if (fast && (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v))) continue;
         this.visible(v, g, scope, outer, index, n);
       }
       const outputs = n.outputs;
@@ -235,7 +242,7 @@ class Verifier {
     for (const v of g.initializers.values()) this.uses(v, g);
     for (const v of g.outputs) {
       if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
-      if (fast && (v.name !== '' ? seenNames.get(v.name) === v : defs.unnamed.has(v))) continue;
+      if (fast && (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v))) continue;
       this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
     }
     if (fast && defs.dirty) {
