@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
 const bundle = fileURLToPath(new URL('../dist/onnxkit.cjs', import.meta.url));
-if (process.env.ONNXKIT_NO_BUNDLE !== '1' && existsSync(bundle)) {
+// The bundle's dynamic imports need vm's main-context loader (Node ≥ 20.12): older Nodes run the ES modules.
+if (process.env.ONNXKIT_NO_BUNDLE !== '1' && vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined && existsSync(bundle)) {
   await runBundle(bundle);
 } else {
   const entry = new URL('../dist/bin.js', import.meta.url);

@@ -58,6 +58,10 @@ function sizeOnDisk(path: string): number {
  * each one, the import's too.
  */
 export function tuneHeapForModel(path: string | null): void {
+  // The build's code-cache run (bin/onnxkit.js with ONNXKIT_WRITE_CODE_CACHE) must end with V8's
+  // flags as every run starts with them: V8 keys a code cache to its flags and refuses one made
+  // after a flag changed (every command would then compile the bundle from scratch).
+  if (process.env.ONNXKIT_WRITE_CODE_CACHE !== undefined) return;
   if (path !== null && sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
   else setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
 }
