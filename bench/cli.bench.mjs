@@ -4,18 +4,10 @@
 // the launcher loads against the plain ES modules (ONNXKIT_NO_BUNDLE=1), alternating.
 // Alone: `node bench/cli.bench.mjs --startup [runs]` (after `pnpm -s build`).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { CACHE, ROOT, fmtMs, ratio, row, section, time } from './lib.mjs';
-
-/** CPU seconds (user + system) of this process's waited-for children, from /proc (Linux). */
-function childrenCpu() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { CACHE, ROOT, childrenCpu, fmtMs, median, ratio, row, section, time } from './lib.mjs';
 
 /** CPU time of `onnxkit optimize` on a 5-node model: code-cached bundle vs ES modules, alternating. */
 async function startup(runs = 11) {

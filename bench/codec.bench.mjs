@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, save } from '@onnxkit/importer';
 import { wideGraphPath } from './import.bench.mjs';
-import { ROOT, fmtMs, ratio, row, section, skip, systemPython, time } from './lib.mjs';
+import { ROOT, fmtMs, median, ratio, row, section, skip, systemPython, time } from './lib.mjs';
 
 const MB = 1024 * 1024;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Python's onnx.load on `path`, timed inside the interpreter (start-up excluded): median wall

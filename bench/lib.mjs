@@ -2,7 +2,7 @@
 // same run (reading the file, memcpy, Python onnx.load, onnxsim, onnxruntime's optimizer), never
 // absolute claims: this machine is shared and noisy. Timings never go into unit tests.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,17 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Generated models (zoo exports, synthetic graphs) are cached here between runs (gitignored). */
 export const CACHE = join(ROOT, '.bench-cache');
 mkdirSync(CACHE, { recursive: true });
+
+/** The median of `xs` (the upper middle of an even count). */
+export function median(xs) {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/** CPU seconds (user + system) of this process's waited-for children, from /proc (Linux). */
+export function childrenCpu() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks
+}
 
 /**
  * Times `fn` (sync or async): `warmup` untimed calls, then `runs` timed ones.
@@ -24,8 +35,7 @@ export async function time(fn, { runs = 7, warmup = 1 } = {}) {
     await fn();
     samples.push(performance.now() - t0);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], samples };
+  return { median: median(samples), min: Math.min(...samples), samples };
 }
 
 /** Times A and B interleaved (A B A B ...) so drift cancels; returns per-pair ratio stats. */

@@ -19,7 +19,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE, ROOT, fmtMs, ratio, row, section, skip } from './lib.mjs';
+import { CACHE, ROOT, childrenCpu, fmtMs, median, ratio, row, section, skip } from './lib.mjs';
 
 const ONNXSIM_DIR = join(CACHE, 'onnxsim');
 
@@ -51,12 +51,6 @@ async function quietly(fn) {
   } finally {
     [console.log, console.error, console.warn, process.stdout.write, process.stderr.write] = saved;
   }
-}
-
-/** CPU seconds (user + system) of this process's waited-for children, from /proc (Linux). */
-function childrenCpu() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks
 }
 
 /**
@@ -107,11 +101,6 @@ function wholeProcess(model, simEntry, runs = 5) {
   row('… onnxsim (read, simplify, write) CPU / wall', `${fmtMs(med(theirs, 'cpu'))} / ${fmtMs(med(theirs, 'wall'))}`);
   ratio('torchvision ResNet-50, whole process: onnxsim / ours in CPU time', med(theirs, 'cpu'), med(ours, 'cpu'), { op: '>=', value: 30 });
   ratio('… in wall time', med(theirs, 'wall'), med(ours, 'wall'), { op: '>=', value: 30 });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 export default async function () {

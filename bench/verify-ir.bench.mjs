@@ -9,10 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CACHE, ROOT, fmtMs, row, section } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, row, section } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** In a child: decode `file` with `root`'s builds, verify it 10 times, print CPU ms as JSON. */
 async function child(file, root) {
