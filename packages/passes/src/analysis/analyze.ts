@@ -1278,16 +1278,16 @@ class LayerCost implements CostContext {
   inputCount = 0;
   outputCount = 0;
 
-  /**
-   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own map, which gives an
-   * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
-   * graph input) } (Engine.runGraph, Engine.update).
-   */
   /** The inference's visit order while the nodes loaded follow it (see inferenceOrder), with the position in it. */
   #order: VisitOrder | undefined;
   #orderNode = 0;
   #orderFact = 0;
 
+  /**
+   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own map, which gives an
+   * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
+   * graph input) } (Engine.runGraph, Engine.update).
+   */
   constructor(
     readonly read: (v: Value) => Facts | undefined,
     readonly ownFacts = false,

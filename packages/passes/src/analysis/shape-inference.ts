@@ -722,12 +722,14 @@ function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
   return a.elemType === b.elemType && a.value === b.value && dimsEqual(a.shape, b.shape) && dimsEqual(a.partial ?? null, b.partial ?? null) && (a.other === b.other || (a.other !== undefined && b.other !== undefined && typesEqual(a.other, b.other)));
 }
 
+/** A dim that is not a negative or unsafe number. */
+function validDim(d: Dim): boolean {
+  return typeof d !== 'number' || (d >= 0 && Number.isSafeInteger(d));
+}
+
 /** No dim is a negative or unsafe number. */
 function validDims(s: readonly Dim[]): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const d = s[i];
-    if (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d))) return false;
-  }
+  for (let i = 0; i < s.length; i++) if (!validDim(s[i]!)) return false;
   return true;
 }
 
@@ -827,7 +829,7 @@ class Ctx implements RuleContext {
     }
     if (s && !validDims(s)) {
       this.mismatch(`computed an invalid output shape [${s.join(',')}]`);
-      s = s.map((d) => (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)) ? null : d));
+      s = s.map((d) => (validDim(d) ? d : null));
     }
     this.outs[i] = this.#inputFactsLike(type, s) ?? this.engine.plain(type, s);
   }

@@ -204,7 +204,7 @@ export class PassManager {
             addsGraphs = false;
             for (let i = 0; i < p.added.length && !addsGraphs; i++) {
               const n = p.added[i]!;
-              addsGraphs = n.attributes.size > 0 && n.subgraphs().length > 0;
+              addsGraphs = n._hasSubgraphs();
             }
           },
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {

@@ -578,7 +578,6 @@ function isFresh(v: Value, added: readonly Node[], inits: readonly Value[]): boo
   return (v.producer !== null && added.includes(v.producer)) || inits.includes(v);
 }
 
-/** Total bytes of every initializer (and Constant-node tensor) in the model. */
 /**
  * `s` as one flat string. A description built from a template literal is a tree of cons strings
  * (seven per description of eliminate-identity, 32 B each) and a change log keeps one per change
@@ -590,6 +589,7 @@ function flat(s: string): string {
   return s;
 }
 
+/** Total bytes of every initializer (and Constant-node tensor) in the model. */
 export function initializerBytes(model: Model): number {
   let n = 0;
   for (const g of model.graphs()) {

@@ -282,26 +282,13 @@ export function tensorFromScratch(dtype: DataType, dims: readonly number[], data
 }
 
 /**
- * out[r·per + k] = w[r·per + k] · scale[r] for `rows` rows of `per` elements (float64 multiply,
- * one rounding on store; `out` may be `w`). A separate small function so the engine optimises
- * the hot loop alone.
+ * A float weight scaled per row (out[r·per + k] = w[r·per + k] · scale[r], float64 multiply, one
+ * rounding on store), as a new scratch array for `tensorFromScratch`: float32/float64 data is
+ * copied once into the result (whatever its alignment in the file; a lazy weight is read from its
+ * file straight into it) and scaled in place, so a 100 MB weight costs one new array, not a read
+ * buffer or an aligned copy plus the result.
  */
-export function scaleRows(w: ArrayLike<number>, out: Float32Array | Float64Array, scale: ArrayLike<number>, rows: number, per: number): void {
-  for (let r = 0; r < rows; r++) {
-    const s = scale[r]!;
-    const base = r * per;
-    for (let k = 0; k < per; k++) out[base + k] = w[base + k]! * s;
-  }
-}
-
-/**
- * A float weight scaled per row, as a new scratch array for `tensorFromScratch`: the same values
- * as `scaleRows(floatView(w), floatScratch(…), …)`, but float32/float64 data is copied once into
- * the result (whatever its alignment in the file; a lazy weight is read from its file straight
- * into it) and scaled in place, so a 100 MB weight costs one new array, not a read buffer or an
- * aligned copy plus the result.
- */
-export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, per: number): Float32Array | Float64Array {
+function scaledCopy(w: Tensor, scale: Float64Array, per: number): Float32Array | Float64Array {
   let out: Float32Array | Float64Array;
   if (w.dtype === DataType.FLOAT || w.dtype === DataType.DOUBLE) {
     out = w.dtype === DataType.FLOAT ? new Float32Array(w.size) : new Float64Array(w.size);
@@ -310,9 +297,8 @@ export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, pe
     out = w.toFloat64(); // always a fresh array for the other float types
   }
   // In place, in the monomorphic loop of the array's type (the BN fold's hot loop).
-  const s64 = scale instanceof Float64Array ? scale : Float64Array.from({ length: rows }, (_, r) => scale[r]!);
-  if (out instanceof Float32Array) scaleRunF32(out, s64, per, 0);
-  else scaleRunF64(out, s64, per, 0);
+  if (out instanceof Float32Array) scaleRunF32(out, scale, per, 0);
+  else scaleRunF64(out, scale, per, 0);
   return out;
 }
 
@@ -323,7 +309,7 @@ export function scaledCopy(w: Tensor, scale: ArrayLike<number>, rows: number, pe
  * Mul after Conv/Gemm) goes through, so a lazily imported model is folded without reading it.
  */
 export function scaledWeight(w: Tensor, scale: Float64Array, rows: number, per: number): Tensor {
-  return deferredScaled(w, scale, rows, per) ?? tensorFromScratch(w.dtype, w.dims, scaledCopy(w, scale, rows, per));
+  return deferredScaled(w, scale, rows, per) ?? tensorFromScratch(w.dtype, w.dims, scaledCopy(w, scale, per));
 }
 
 /**
