@@ -765,7 +765,7 @@ export class Node {
       return;
     }
     // An exactly sized copy (see the constructor).
-    const next = values.length === 0 ? NO_VALUES : values.slice();
+    const next = values.slice();
     this.#inputs = next;
     for (let i = 0; i < next.length; i++) next[i]?._addUse(this, i);
   }

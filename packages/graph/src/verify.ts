@@ -139,6 +139,9 @@ class Verifier {
     // Sized for one output per node; it grows past that.
     const names = new NameTable(fast ? g.inputs.length + g.initializers.size + g.sparseInitializers.size + g.nodeCount : 0);
 
+    /** Whether `v` itself was defined in this graph so far (the fast run's table). */
+    const definedHere = (v: Value): boolean => (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v));
+
     /** `what`: the kind of definition, or the node whose output `v` is. */
     const define = (v: Value, what: string | Node): void => {
       if (v.name === '') {
@@ -205,7 +208,7 @@ class Verifier {
         // a chain, or found under its own name): visible. Anything else (not defined yet, or
         // from an enclosing scope) is looked up exactly.
         if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
-        if (fast && (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v))) continue;
+        if (fast && definedHere(v)) continue;
         this.visible(v, g, scope, outer, index, n);
       }
       const outputs = n.outputs;
@@ -242,7 +245,7 @@ class Verifier {
     for (const v of g.initializers.values()) this.uses(v, g);
     for (const v of g.outputs) {
       if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
-      if (fast && (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v))) continue;
+      if (fast && definedHere(v)) continue;
       this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
     }
     if (fast && defs.dirty) {

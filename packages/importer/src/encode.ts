@@ -118,24 +118,6 @@ function varint64Size(v: bigint): number {
   return n;
 }
 
-export function utf8Length(s: string): number {
-  let n = 0;
-  const len = s.length;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
-
 const textEncoder = new TextEncoder();
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
@@ -455,7 +437,6 @@ export class EncodeOut {
   }
 }
 
-type Out = EncodeOut;
 
 /**
  * An output buffer. Every byte gets written, so under Node the zero-filling of
@@ -477,7 +458,7 @@ export class ModelEncoder {
     private readonly plan: ExternalPlan | undefined,
   ) {}
 
-  model(o: Out, m: Model): void {
+  model(o: EncodeOut, m: Model): void {
     if (m.irVersion !== 0) o.i64(ModelFields.ir_version, BigInt(m.irVersion));
     if (m.producerName) o.s(ModelFields.producer_name, m.producerName);
     if (m.producerVersion) o.s(ModelFields.producer_version, m.producerVersion);
@@ -502,11 +483,11 @@ export class ModelEncoder {
     this.unknown(o, m.unknownFields);
   }
 
-  private unknown(o: Out, fields: readonly Uint8Array[] | undefined): void {
+  private unknown(o: EncodeOut, fields: readonly Uint8Array[] | undefined): void {
     if (fields) for (const f of fields) o.raw(f);
   }
 
-  private opsets(o: Out, field: number, opsets: ReadonlyMap<string, number>): void {
+  private opsets(o: EncodeOut, field: number, opsets: ReadonlyMap<string, number>): void {
     for (const [domain, version] of opsets) {
       o.open(field);
       if (domain !== '' || !isPresent(opsets, `opset-no-domain:${domain}`)) o.s(OpsetFields.domain, domain);
@@ -516,7 +497,7 @@ export class ModelEncoder {
     }
   }
 
-  private entries(o: Out, field: number, map: ReadonlyMap<string, string>): void {
+  private entries(o: EncodeOut, field: number, map: ReadonlyMap<string, string>): void {
     for (const [k, v] of map) {
       o.open(field);
       o.s(EntryFields.key, k);
@@ -526,7 +507,7 @@ export class ModelEncoder {
     }
   }
 
-  private pairs(o: Out, field: number, list: readonly (readonly [string, string])[]): void {
+  private pairs(o: EncodeOut, field: number, list: readonly (readonly [string, string])[]): void {
     for (const pair of list) {
       o.open(field);
       o.s(EntryFields.key, pair[0]);
@@ -536,7 +517,7 @@ export class ModelEncoder {
     }
   }
 
-  private training(o: Out, t: TrainingInfo): void {
+  private training(o: EncodeOut, t: TrainingInfo): void {
     if (t.initialization) {
       o.open(TrainingFields.initialization);
       this.graphBody(o, t.initialization);
@@ -552,7 +533,7 @@ export class ModelEncoder {
     this.unknown(o, t.unknownFields);
   }
 
-  private function(o: Out, f: OnnxFunction): void {
+  private function(o: EncodeOut, f: OnnxFunction): void {
     if (f.name) o.s(FunctionFields.name, f.name);
     for (const v of f.graph.inputs) o.s(FunctionFields.input, v.name);
     for (const v of f.graph.outputs) o.s(FunctionFields.output, v.name);
@@ -576,7 +557,7 @@ export class ModelEncoder {
     this.unknown(o, f.unknownFields);
   }
 
-  graphBody(o: Out, g: Graph): void {
+  graphBody(o: EncodeOut, g: Graph): void {
     for (const n of g) {
       o.open(GraphFields.node);
       this.node(o, n);
@@ -631,7 +612,7 @@ export class ModelEncoder {
    * value_info entries: first those the file had, in its order (dropping values a pass removed),
    * then typed values the file did not describe, in node order, then new dangling entries.
    */
-  private valueInfos(o: Out, field: number, g: Graph): void {
+  private valueInfos(o: EncodeOut, field: number, g: Graph): void {
     const hints = getGraphHints(g);
     const done = new Set<Value>();
     const dangling = new Set(g.danglingValueInfo);
@@ -659,7 +640,7 @@ export class ModelEncoder {
     for (const v of g.danglingValueInfo) if (!done.has(v)) emit(v);
   }
 
-  valueInfoBody(o: Out, v: Value, name: string): void {
+  valueInfoBody(o: EncodeOut, v: Value, name: string): void {
     o.s(ValueInfoFields.name, name);
     if (v.type !== null) {
       o.open(ValueInfoFields.type);
@@ -671,7 +652,7 @@ export class ModelEncoder {
     this.unknown(o, v.unknownFields);
   }
 
-  type(o: Out, t: TypeInfo): void {
+  type(o: EncodeOut, t: TypeInfo): void {
     const den = t.denotation;
     const extra = hasExtras(t);
     // Fields in number order: the value member goes before or after denotation by its number.
@@ -682,7 +663,7 @@ export class ModelEncoder {
     if (extra) this.unknown(o, getExtras(t, 'type'));
   }
 
-  private typeMember(o: Out, t: TypeInfo, extra: boolean): void {
+  private typeMember(o: EncodeOut, t: TypeInfo, extra: boolean): void {
     switch (t.kind) {
       case 'tensor':
       case 'sparse_tensor':
@@ -719,7 +700,7 @@ export class ModelEncoder {
     o.close();
   }
 
-  private tensorType(o: Out, t: TensorType, extra: boolean): void {
+  private tensorType(o: EncodeOut, t: TensorType, extra: boolean): void {
     o.i32(TypeTensorFields.elem_type, t.elemType);
     const shape = t.shape;
     if (shape !== null) {
@@ -743,7 +724,7 @@ export class ModelEncoder {
     }
   }
 
-  private node(o: Out, n: Node): void {
+  private node(o: EncodeOut, n: Node): void {
     for (const v of n.inputs) o.s(NodeFields.input, v === null ? '' : v.name);
     for (const v of n.outputs) o.s(NodeFields.output, v.name);
     if (n.name || isPresent(n, 'name')) o.s(NodeFields.name, n.name);
@@ -760,7 +741,7 @@ export class ModelEncoder {
     this.unknown(o, n.unknownFields);
   }
 
-  attribute(o: Out, a: Attribute): void {
+  attribute(o: EncodeOut, a: Attribute): void {
     o.s(AttributeFields.name, a.name);
     const v = a.value;
     const ref = a.isRef;
@@ -850,7 +831,7 @@ export class ModelEncoder {
     this.unknown(o, a.unknownFields);
   }
 
-  private sparseBody(o: Out, s: SparseTensor, name: string): void {
+  private sparseBody(o: EncodeOut, s: SparseTensor, name: string): void {
     o.open(SparseTensorFields.values);
     this.tensorBody(o, s.values, name);
     o.close();
@@ -861,7 +842,7 @@ export class ModelEncoder {
     this.unknown(o, getExtras(s, 'sparse'));
   }
 
-  private annotation(o: Out, q: QuantizationAnnotation): void {
+  private annotation(o: EncodeOut, q: QuantizationAnnotation): void {
     if (q.tensorName) o.s(AnnotationFields.tensor_name, q.tensorName);
     this.pairs(o, AnnotationFields.quant_parameter_tensor_names, q.params);
     this.unknown(o, getExtras(q, 'annotation'));
@@ -877,7 +858,7 @@ export class ModelEncoder {
     return dataTypeInfo(t.dtype).protoField === enc ? enc : 'raw_data';
   }
 
-  tensorBody(o: Out, t: Tensor, name: string): void {
+  tensorBody(o: EncodeOut, t: Tensor, name: string): void {
     for (const d of t.dims) o.u(TensorFields.dims, d);
     o.i32(TensorFields.data_type, t.dtype);
     if (t.segment) {
@@ -915,7 +896,7 @@ export class ModelEncoder {
     this.unknown(o, t.unknownFields);
   }
 
-  private varints(o: Out, field: number, t: Tensor): void {
+  private varints(o: EncodeOut, field: number, t: Tensor): void {
     const src = t.source;
     const wire = field === TensorFields.int32_data ? 'int32' : field === TensorFields.int64_data ? 'int64' : 'uint64';
     const bytes = src instanceof VarintTensorSource && src.wire === wire && src.dtype === t.dtype ? src.varints : varintsOf(t);
@@ -972,7 +953,7 @@ function definedIn(v: Value, g: Graph): boolean {
 const MAX_MESSAGE = 0x7fffffff;
 
 /** Encodes in one pass into one exactly sized buffer. */
-export function encodeWith(fn: (o: Out) => void, what: string, capacity = 256): Uint8Array {
+export function encodeWith(fn: (o: EncodeOut) => void, what: string, capacity = 256): Uint8Array {
   const out = new EncodeOut(capacity);
   fn(out);
   if (out.length > MAX_MESSAGE) {
