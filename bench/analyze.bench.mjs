@@ -14,7 +14,7 @@ import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { decode, encode, load } from '@onnxkit/importer';
 import { analyzeModel, analyzeTotals, inferShapes, runPipeline } from '@onnxkit/passes';
 import { resnet50 } from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, ratio, row, section, skip, time } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip, time } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 /**
@@ -78,7 +78,7 @@ export default async function () {
     const self = fileURLToPath(import.meta.url);
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(JSON.parse(execFileSync(process.execPath, ['--expose-gc', self, '--chain-file', file], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 }).trim().split('\n').pop()));
-    const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[1];
+    const med = (k) => median(runs.map((r) => r[k]));
     const us = (ms, nodes) => `${((ms * 1e3) / nodes).toFixed(2)} µs/node`;
     row('inferShapes (input, 100k nodes)', fmtMs(med('infer')), us(med('infer'), n));
     row('analyzeTotals before (given the inference)', fmtMs(med('totalsBefore')), `${us(med('totalsBefore'), n)} (target ≈ 1)`);

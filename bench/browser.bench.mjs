@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWithDiagnostics, encode } from '@onnxkit/importer';
 import { resnet50, vgg16 } from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, ratio, row, section, skip } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip } from './lib.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BIN = join(ROOT, 'packages/cli/bin/onnxkit.js');
 const RUNS = 5;
 
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export default async function () {
   section('browser app: file picked → per-layer table (headless Chromium) vs `onnxkit analyze --json` (process)');
@@ -75,9 +74,9 @@ export default async function () {
         c.push(ci.ms);
         if (ci.macs !== last.macs) throw new Error(`${label}: page total MACs ${last.macs} ≠ CLI ${ci.macs}`);
       }
-      row(`${label}: page, pick → table (median of ${RUNS})`, fmtMs(med(p)), `min ${fmtMs(Math.min(...p))}`);
-      row(`${label}: CLI analyze --json process (median of ${RUNS})`, fmtMs(med(c)), `min ${fmtMs(Math.min(...c))}`);
-      ratio(`${label}: page / CLI process`, med(p), med(c));
+      row(`${label}: page, pick → table (median of ${RUNS})`, fmtMs(median(p)), `min ${fmtMs(Math.min(...p))}`);
+      row(`${label}: CLI analyze --json process (median of ${RUNS})`, fmtMs(median(c)), `min ${fmtMs(Math.min(...c))}`);
+      ratio(`${label}: page / CLI process`, median(p), median(c));
       if (label === 'VGG-16') {
         const size = (await import('node:fs')).statSync(file).size;
         const cliRead = decodeWithDiagnostics(file, { lazy: true }).stats.bytesRead;

@@ -19,7 +19,7 @@ import protobuf from 'protobufjs';
 import { Attribute, DataType, GraphBuilder } from '@onnxkit/graph';
 import { AUTO_LAZY_BYTES, decode, decodeWithDiagnostics, save } from '@onnxkit/importer';
 import * as zoo from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, ratio, row, section, skip, systemPython, time, timePair } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip, systemPython, time, timePair } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 const MB = 1024 * 1024;
@@ -167,10 +167,9 @@ export async function chainImport(n = 100_000) {
     const w = performance.now() - t; const d = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: w, cpu: (d.user + d.system) / 1000, nodes: x.graph.nodeCount })); })`;
   const cold = [];
   for (let i = 0; i < 5; i++) cold.push(JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })));
-  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const nodes = cold[0].nodes;
-  const coldCpu = med(cold.map((x) => x.cpu));
-  row('load(), first call in a fresh process: wall / CPU', fmtMs(med(cold.map((x) => x.wall))), `CPU ${fmtMs(coldCpu)} = ${((coldCpu * 1000) / nodes).toFixed(2)} µs/node (median of 5 processes; target ≈ 2 µs/node)`);
+  const coldCpu = median(cold.map((x) => x.cpu));
+  row('load(), first call in a fresh process: wall / CPU', fmtMs(median(cold.map((x) => x.wall))), `CPU ${fmtMs(coldCpu)} = ${((coldCpu * 1000) / nodes).toFixed(2)} µs/node (median of 5 processes; target ≈ 2 µs/node)`);
   const { load } = await import('@onnxkit/importer');
   load(file);
   const warm = [];
@@ -180,7 +179,7 @@ export async function chainImport(n = 100_000) {
     const d = process.cpuUsage(c);
     warm.push((d.user + d.system) / 1000);
   }
-  row('load(), warm in this process: CPU', fmtMs(med(warm)), `${((med(warm) * 1000) / nodes).toFixed(2)} µs/node (median of 5)`);
+  row('load(), warm in this process: CPU', fmtMs(median(warm)), `${((median(warm) * 1000) / nodes).toFixed(2)} µs/node (median of 5)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--chain')) await chainImport();

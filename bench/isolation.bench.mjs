@@ -16,7 +16,7 @@ import ort from 'onnxruntime-node';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { encode, load, save } from '@onnxkit/importer';
 import { benchModel, createSession, RuntimeWorker, verifyModels } from '@onnxkit/runtime';
-import { CACHE, fmtMs, ratio, row, ROOT, section, time, timePair } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, ratio, row, section, time, timePair } from './lib.mjs';
 
 const OPTIONS = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
 
@@ -72,8 +72,7 @@ export default async function () {
     inChild.push(first.createMs);
     await w.terminate();
   }
-  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  row('first session after 150 ms of work here: wait for it', fmtMs(med(waits)), `its creation in the child ${fmtMs(med(inChild))} (onnxruntime's one-time set-up already done)`);
+  row('first session after 150 ms of work here: wait for it', fmtMs(median(waits)), `its creation in the child ${fmtMs(median(inChild))} (onnxruntime's one-time set-up already done)`);
 
   // Per-run round trip on a tiny model.
   const tiny = identity(4);
@@ -176,7 +175,7 @@ export default async function () {
   };
   const late = proc(['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(program)}); process.exitCode = await main([process.argv[0], 'onnxkit', ...${JSON.stringify(args)}]);`], 'late');
   const tcli = await timePair(late, proc([cli, ...args], 'early'), { runs: 9, warmup: 1 });
-  row('`onnxkit verify small small --no-reference`, child started at the first session', fmtMs(tcli.a), `waits ${fmtMs(med(firstLoad.late))} for its first session`);
-  row('  … child started first (bin.ts)', fmtMs(tcli.b), `waits ${fmtMs(med(firstLoad.early))} for its first session`);
+  row('`onnxkit verify small small --no-reference`, child started at the first session', fmtMs(tcli.a), `waits ${fmtMs(median(firstLoad.late))} for its first session`);
+  row('  … child started first (bin.ts)', fmtMs(tcli.b), `waits ${fmtMs(median(firstLoad.early))} for its first session`);
   ratio('  … started first / at the first session (whole process)', tcli.b, tcli.a);
 }

@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE, fmtMs, row, section } from './lib.mjs';
+import { CACHE, fmtMs, median, row, section } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 export default async function main(size = 100_000) {
@@ -52,11 +52,10 @@ export default async function main(size = 100_000) {
     }
   }
   closeSync(devNull);
-  const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
   section(`optimize --json writer, ${size.toLocaleString('en-US')}-node chain (${report.totalChanges.toLocaleString('en-US')} change records, ${(outs[0].length / 1e6).toFixed(1)} MB)`);
   row('same bytes as JSON.stringify(v, null, 2) + escaping', outs[0].equals(outs[1]) ? 'yes' : 'NO');
-  row('one string + one Buffer (before), CPU', fmtMs(med(cpu.a)), `${((med(cpu.a) * 1000) / size).toFixed(2)} µs/node`);
-  row('streamed, 64 K-character pieces (after), CPU', fmtMs(med(cpu.b)), `${((med(cpu.b) * 1000) / size).toFixed(2)} µs/node; no ${(outs[0].length / 1e6).toFixed(0)} MB string or Buffer held`);
+  row('one string + one Buffer (before), CPU', fmtMs(median(cpu.a)), `${((median(cpu.a) * 1000) / size).toFixed(2)} µs/node`);
+  row('streamed, 64 K-character pieces (after), CPU', fmtMs(median(cpu.b)), `${((median(cpu.b) * 1000) / size).toFixed(2)} µs/node; no ${(outs[0].length / 1e6).toFixed(0)} MB string or Buffer held`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -56,8 +56,7 @@ export async function timePair(fa, fb, { runs = 9, warmup = 1 } = {}) {
     b.push(performance.now() - t0);
     ratios.push(b[i] / a[i]);
   }
-  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return { a: med(a), b: med(b), ratio: med(ratios) };
+  return { a: median(a), b: median(b), ratio: median(ratios) };
 }
 
 export function section(title) {

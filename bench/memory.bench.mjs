@@ -24,16 +24,14 @@ async function phases(n, shared) {
   const bytes = statSync(file).size;
   // A fresh process: this one holds the builder's model and its own garbage.
   const script = `
-    import { tuneHeapForModel } from ${JSON.stringify(pathToFileURL(join(ROOT, 'packages/cli/dist/heap.js')).href)};
+    import { tuneHeapForModel, youngGenerationBytes } from ${JSON.stringify(pathToFileURL(join(ROOT, 'packages/cli/dist/heap.js')).href)};
     tuneHeapForModel(${JSON.stringify(file)});
     const { load, save } = await import('@onnxkit/importer');
     const { analyzeTotals, inferShapes, runPipeline } = await import('@onnxkit/passes');
-    const { getHeapSpaceStatistics } = await import('node:v8');
-    const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     const rows = [];
     const step = (label) => {
       const before = process.memoryUsage();
-      const youngBytes = young();
+      const youngBytes = youngGenerationBytes();
       globalThis.gc();
       const live = process.memoryUsage();
       rows.push({ label, committed: before.heapTotal, live: live.heapUsed, buffers: live.arrayBuffers, young: youngBytes });

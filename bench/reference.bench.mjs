@@ -13,7 +13,7 @@ import { evaluateReference } from '@onnxkit/passes';
 import { syntheticInputs, verifyModels } from '@onnxkit/runtime';
 import { createReferenceEvaluator } from '../packages/cli/dist/reference.js';
 import { buildZooModel } from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, ratio, row, section, skip } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip } from './lib.mjs';
 
 /** torchvision ViT-B/16 (fixtures/large, written by `/usr/bin/python3 fixtures/export_torchvision.py --large --only vit_b_16`). */
 const VIT = join(ROOT, 'fixtures', 'large', 'vit_b_16', 'model.onnx');
@@ -30,8 +30,7 @@ async function timeCpu(fn, runs) {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { wall: med(wall), cpu: med(cpu) };
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const ORT_OPTIONS = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };

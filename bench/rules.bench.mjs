@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE, ROOT, fmtMs, row, section } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, median, row, section } from './lib.mjs';
 
 /** Issue 15's target: CPU µs per node of the whole `onnxkit optimize` process. */
 const TARGET_US = 10;
@@ -174,8 +174,7 @@ async function resnet() {
     const u = process.cpuUsage(c);
     cpu.push((u.user + u.system) / 1000);
   }
-  const med = (xs) => [...xs].sort((a, b) => a - b)[3];
-  return { ms: med(times), cpuMs: med(cpu) };
+  return { ms: median(times), cpuMs: median(cpu) };
 }
 
 // On a shared machine wall time includes waiting for a core; the process's CPU time (user + sys,
