@@ -140,8 +140,6 @@ interface PendingGraph {
    * set by assembleGraph; the reader computed them while decoding the names.
    */
   initHash: number[];
-  /** The Values of `graph.initializers` in order, as assembleGraph added them (no map iterator needed). */
-  initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -635,7 +633,6 @@ export class Decoder {
       }
       g.addInitializer(v);
       pg.initHash.push(initHashes[i]!);
-      pg.initValues.push(v);
     }
     sparse.forEach((s, i) => {
       const name = s.values.name;
@@ -1911,8 +1908,9 @@ export class Decoder {
     for (const v of g.inputs) define(v, nameHash(v.name), 'graph input');
     // (an IR<4 initializer that is also a graph input is one Value: add() returns it, no report)
     const initHash = pg.initHash;
-    const initValues = pg.initValues.length === g.initializers.size ? pg.initValues : [...g.initializers.values()];
-    for (let i = 0; i < initValues.length; i++) define(initValues[i]!, initHash[i] || nameHash(initValues[i]!.name), 'initializer');
+    // (forEach: in insertion order, initHash's order, without a [name, value] pair per entry)
+    let i = 0;
+    g.initializers.forEach((v) => define(v, initHash[i++] || nameHash(v.name), 'initializer'));
     for (const v of g.sparseInitializers.values()) define(v, nameHash(v.name), 'sparse initializer');
     const outHash = pg.outHash;
     let o = 0;
@@ -2053,7 +2051,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
