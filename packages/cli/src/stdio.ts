@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Model } from '@onnxkit/graph';
-import { decode, encode, saveAsync, type DecodeOptions, type SaveOptions, type SaveResult } from '@onnxkit/importer';
+import { decode, encode, save, type DecodeOptions, type SaveOptions, type SaveResult } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 import { ensureParent } from './fs-utils.js';
 
@@ -49,7 +49,7 @@ export function inputBytes(path: string): number {
 export async function writeModel(model: Model, output: string, options: SaveOptions): Promise<SaveResult> {
   if (output !== STDIO) {
     ensureParent(output);
-    return saveAsync(model, output, options);
+    return save(model, output, options);
   }
   if (options.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   const bytes = encode(model);

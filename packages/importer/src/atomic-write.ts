@@ -10,7 +10,7 @@
  * exist (the host and pid in the name say whose they are; another host's files on a shared
  * folder are never touched).
  */
-import { closeSync, constants, copyFileSync, fdatasync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, write as writeAt, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fdatasync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { ExportError } from './errors.js';
@@ -222,40 +222,8 @@ export class AtomicFile {
     } catch (e) {
       throw ioFail(this.path, `write failed after ${this.bytesWritten + ((e as { written?: number }).written ?? 0)} bytes`, e);
     }
-    this.wrote(chunk.byteLength);
-  }
-
-  /**
-   * Writes `chunk` after everything handed over so far, on libuv's thread pool: the copy into
-   * the page cache runs beside the caller's next work (a save reads and folds the next weights
-   * meanwhile). The caller leaves `chunk` unchanged until the promise settles and calls
-   * finish() only once every write has settled. Streams (stdout, FIFOs) are written in place.
-   */
-  writeAsync(chunk: Uint8Array): Promise<void> {
-    if (this.streaming) {
-      this.write(chunk);
-      return Promise.resolve();
-    }
-    const n = chunk.byteLength;
-    const position = this.bytesWritten;
-    const fd = this.fd;
-    this.wrote(n);
-    return new Promise((resolve, reject) => {
-      const from = (off: number): void => {
-        writeAt(fd, chunk, off, Math.min(n - off, 1 << 30), position + off, (e, k) => {
-          if (e !== null) reject(ioFail(this.path, `write failed after ${position + off} bytes`, e));
-          else if (k === 0) reject(ioFail(this.path, `write failed after ${position + off} bytes`, new Error('no progress')));
-          else if (off + k < n) from(off + k);
-          else resolve();
-        });
-      };
-      from(0);
-    });
-  }
-
-  private wrote(n: number): void {
-    this.bytesWritten += n;
-    this.unflushed += n;
+    this.bytesWritten += chunk.byteLength;
+    this.unflushed += chunk.byteLength;
     if (!this.streaming && this.unflushed >= EARLY_FLUSH_BYTES && this.flushing < MAX_EARLY_FLUSHES) this.flushEarly();
   }
 

@@ -353,102 +353,65 @@ export class EncodeOut {
   }
 
   /**
-   * Streams the encoding to `sink` in pieces of about `chunk` bytes (see pieces); the sink is
-   * done with each piece when it returns.
+   * Streams the encoding to `sink` in pieces of about `chunk` bytes: metadata and small payloads
+   * gathered in one reused buffer, large payloads handed over as they are (views of the file they
+   * came from, no copy) or read in chunks from a lazy source.
    */
   stream(sink: (piece: Uint8Array) => void, chunk: number): void {
-    for (const piece of this.pieces(chunk, 1)) sink(piece);
-  }
-
-  /**
-   * The encoding in pieces of about `chunk` bytes: metadata and small payloads gathered in
-   * `ring` reused buffers taken in turn, large payloads handed over as they are (views of the
-   * file they came from, no copy) or read in chunks from a lazy source. A piece stays valid
-   * until `ring` more pieces have been taken, so a consumer that keeps at most `ring - 1` pieces
-   * in use (writes in flight) never sees one overwritten.
-   */
-  *pieces(chunk: number, ring: number): Generator<Uint8Array, void, undefined> {
-    // Aligned lengths, so a source that computes its bytes (a folded weight) works on typed views.
-    const size = Math.ceil(Math.min(chunk, Math.max(this.length, 4096)) / 8) * 8;
-    const bufs: Uint8Array[] = [];
-    let turn = 0;
-    let out = allocate(size);
-    bufs.push(out);
+    let out = allocate(Math.min(chunk, Math.max(this.length, 4096)));
     let fill = 0;
-    const next = (): void => {
-      turn = (turn + 1) % ring;
-      if (turn === bufs.length) bufs.push(allocate(size));
-      out = bufs[turn]!;
+    const flush = (): void => {
+      if (fill > 0) sink(out.subarray(0, fill));
       fill = 0;
     };
     const buf = this.buf;
-    const { holePos, holeLen, holeRef } = this;
-    let at = 0;
-    for (let i = 0; i <= holePos.length; i++) {
-      // The encoder's own bytes up to the next hole (or the end).
-      const to = i < holePos.length ? holePos[i]! : this.pos;
-      const n = to - at;
-      if (n >= DIRECT_BYTES) {
-        if (fill > 0) {
-          yield out.subarray(0, fill);
-          next();
+    this.emit(
+      (from, to) => {
+        const n = to - from;
+        if (n >= DIRECT_BYTES) {
+          flush();
+          sink(buf.subarray(from, to));
+          return;
         }
-        yield buf.subarray(at, to);
-      } else if (n > 0) {
-        if (fill + n > out.byteLength) {
-          yield out.subarray(0, fill);
-          next();
-        }
+        if (fill + n > out.byteLength) flush();
         // Between two holes lie a few tens of bytes (a tensor's header): a loop beats a view.
-        if (n < 64) for (let k = at; k < to; k++) out[fill++] = buf[k]!;
+        if (n < 64) for (let i = from; i < to; i++) out[fill++] = buf[i]!;
         else {
-          out.set(buf.subarray(at, to), fill);
+          out.set(buf.subarray(from, to), fill);
           fill += n;
         }
-      }
-      if (i === holePos.length) break;
-      at = to;
-      const ref = holeRef[i]!;
-      const src = ref instanceof Uint8Array ? undefined : ref.source;
-      if (src !== undefined && isRangeReadable(src)) {
-        const length = holeLen[i]!;
+      },
+      (piece) => {
+        const n = piece.byteLength;
+        if (n >= DIRECT_BYTES) {
+          flush();
+          sink(piece);
+          return;
+        }
+        if (fill + n > out.byteLength) flush();
+        out.set(piece, fill);
+        fill += n;
+      },
+      (src, length) => {
         if (length < DIRECT_BYTES && fill + length <= out.byteLength) {
           src.readInto(out.subarray(fill, fill + length), 0, length);
           fill += length;
-          continue;
+          return;
         }
-        // Read in chunks into the start of a buffer.
-        if (fill > 0) {
-          yield out.subarray(0, fill);
-          next();
-        }
+        // Read in chunks into the start of the buffer (aligned, so a source that computes its
+        // bytes, such as a folded weight, works on typed views).
+        flush();
+        if (out.byteLength % 8 !== 0) out = allocate(out.byteLength - (out.byteLength % 8) + 8);
         for (let off = 0; off < length; ) {
-          const k = Math.min(out.byteLength, length - off);
-          src.readInto(out.subarray(0, k), off, k);
-          off += k;
-          yield out.subarray(0, k);
-          next();
+          const n = Math.min(out.byteLength, length - off);
+          src.readInto(out.subarray(0, n), off, n);
+          fill = n;
+          flush();
+          off += n;
         }
-        continue;
-      }
-      const piece = ref instanceof Uint8Array ? ref : ref.bytes();
-      const k = piece.byteLength;
-      if (k >= DIRECT_BYTES) {
-        if (fill > 0) {
-          yield out.subarray(0, fill);
-          next();
-        }
-        yield piece;
-        continue;
-      }
-      if (fill + k > out.byteLength) {
-        yield out.subarray(0, fill);
-        next();
-      }
-      out.set(piece, fill);
-      fill += k;
-    }
-    if (fill > 0) yield out.subarray(0, fill);
+      },
+    );
+    flush();
   }
 
   private emit(

@@ -47,66 +47,11 @@ export interface SaveResult {
 
 const MAX_MESSAGE = 0x7fffffff;
 const CHUNK = 4 << 20;
-/** saveAsync's write buffers: one being filled while the others are written. */
-const RING = 3;
 const BIG_TENSOR = 64 * 1024;
 
-/** What a save to a file writes, checked and encoded (see prepare). */
-interface SaveJob {
-  path: string;
-  realOut: string;
-  encoded: EncodeOut;
-  dataPath: string | undefined;
-  plan: ExternalPlan | undefined;
-  order: Tensor[];
-}
-
 export function save(model: Model, path: string, options: SaveOptions = {}): SaveResult {
-  const job = prepare(model, path, options);
-  if (job === undefined) return saveStream(model, path, options);
-  const files: AtomicFile[] = [];
-  try {
-    const file = openFiles(job, files);
-    job.encoded.stream((chunk) => file.write(chunk), CHUNK);
-    return complete(job, files);
-  } catch (e) {
-    for (const f of files) f.abort();
-    throw unreadable(e, path);
-  }
-}
-
-/**
- * As save, with the model file's writes on libuv's thread pool: while one piece is copied into
- * the page cache, this thread reads (and folds) the next. The bytes, the checks and the atomic
- * replacement are save's.
- */
-export async function saveAsync(model: Model, path: string, options: SaveOptions = {}): Promise<SaveResult> {
-  const job = prepare(model, path, options);
-  if (job === undefined) return saveStream(model, path, options);
-  const files: AtomicFile[] = [];
-  const inFlight: Promise<void>[] = [];
-  try {
-    const file = openFiles(job, files);
-    for (const piece of job.encoded.pieces(CHUNK, RING)) {
-      if (inFlight.length >= RING - 1) await inFlight.shift();
-      const w = file.writeAsync(piece);
-      // Awaited in turn (or settled below); a failure is not an unhandled rejection meanwhile.
-      w.catch(() => undefined);
-      inFlight.push(w);
-    }
-    while (inFlight.length > 0) await inFlight.shift();
-    return complete(job, files);
-  } catch (e) {
-    await Promise.allSettled(inFlight);
-    for (const f of files) f.abort();
-    throw unreadable(e, path);
-  }
-}
-
-/** Checks the destination, plans external data and encodes; undefined for a stream (stdout, a FIFO). */
-function prepare(model: Model, path: string, options: SaveOptions): SaveJob | undefined {
   const dest = resolveOutput(path);
-  if (dest.kind !== 'file') return undefined;
+  if (dest.kind !== 'file') return saveStream(model, path, options);
   const out = resolve(dest.path);
   const dir = dirname(out);
   let realDir: string;
@@ -203,31 +148,27 @@ function prepare(model: Model, path: string, options: SaveOptions): SaveJob | un
     });
   }
 
-  return { path, realOut, encoded, dataPath, plan, order };
-}
-
-/** Writes the external data file (if any) and opens the model's; both go into `files`. */
-function openFiles(job: SaveJob, files: AtomicFile[]): AtomicFile {
-  if (job.dataPath !== undefined && job.plan !== undefined) {
-    const data = new AtomicFile(job.dataPath);
-    files.push(data);
-    writeExternalData(data, job.order, job.plan);
-    data.finish();
+  const files: AtomicFile[] = [];
+  try {
+    if (dataPath !== undefined && plan !== undefined) {
+      const data = new AtomicFile(dataPath);
+      files.push(data);
+      writeExternalData(data, order, plan);
+      data.finish();
+    }
+    const file = new AtomicFile(realOut);
+    files.push(file);
+    encoded.stream((chunk) => file.write(chunk), CHUNK);
+    if (file.bytesWritten !== size) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size}`, { file: path });
+    file.finish();
+    // Data file first, so a reader never sees a model whose data is missing; if the model's
+    // rename fails, the old data file is put back: the old pair stays intact.
+    commitTogether(files);
+  } catch (e) {
+    for (const f of files) f.abort();
+    throw unreadable(e, path);
   }
-  const file = new AtomicFile(job.realOut);
-  files.push(file);
-  return file;
-}
-
-/** Once every byte is written: fsync, then the renames. */
-function complete(job: SaveJob, files: AtomicFile[]): SaveResult {
-  const file = files[files.length - 1]!;
-  if (file.bytesWritten !== job.encoded.length) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${job.encoded.length}`, { file: job.path });
-  file.finish();
-  // Data file first, so a reader never sees a model whose data is missing; if the model's
-  // rename fails, the old data file is put back: the old pair stays intact.
-  commitTogether(files);
-  return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: job.dataPath !== undefined ? [job.dataPath] : [] };
+  return { bytesWritten: files.reduce((n, f) => n + f.bytesWritten, 0), externalFiles: dataPath !== undefined ? [dataPath] : [] };
 }
 
 /** Standard output (`-`), a device or a FIFO: the model is streamed, in one file. */

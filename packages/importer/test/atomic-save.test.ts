@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, diffModels, type TensorSource } from '@onnxkit/graph';
-import { encode, ExportError, load, save, saveAsync, writeFileAtomic } from '@onnxkit/importer';
-import { cleanup, mlp, seededFloats, tempDir, tempFiles } from './helpers/files.js';
+import { encode, ExportError, load, save, writeFileAtomic } from '@onnxkit/importer';
+import { cleanup, mlp, tempDir, tempFiles } from './helpers/files.js';
 import { thrown } from '../../../test/helpers/errors.js';
 
 afterAll(cleanup);
@@ -106,57 +106,6 @@ describe('save', () => {
       expect(Buffer.compare(readFileSync(join(dir, 'm.onnx.data')), oldData)).toBe(0);
       expect(tempFiles(dir)).toEqual([]);
     }
-  });
-
-  it('saveAsync writes the same bytes as save, also for weights read lazily in several chunks while earlier ones are still being written', async () => {
-    const dir = tempDir('save-async');
-    const b = new GraphBuilder();
-    let x = b.input('x', DataType.FLOAT, [1536]);
-    // 9 MiB weights: each is read into the write buffers in 4 MiB pieces, so every buffer of the
-    // ring is refilled while others are in flight.
-    for (let i = 0; i < 3; i++) x = b.op('MatMul', [x, b.constant(`w${i}`, Tensor.fromArray(DataType.FLOAT, [1536, 1536], seededFloats(1536 * 1536, i + 1)))]);
-    b.output(x, 'y');
-    const src = join(dir, 'src.onnx');
-    save(b.build(), src);
-    const lazy = load(src, { lazy: true });
-    save(lazy, join(dir, 'sync.onnx'));
-    expect(await saveAsync(lazy, join(dir, 'async.onnx'))).toEqual({ bytesWritten: statSync(src).size, externalFiles: [] });
-    expect(Buffer.compare(readFileSync(join(dir, 'async.onnx')), readFileSync(src))).toBe(0);
-    expect(Buffer.compare(readFileSync(join(dir, 'sync.onnx')), readFileSync(src))).toBe(0);
-    // Small models and external data take the same path.
-    const m = mlp(16);
-    await saveAsync(m, join(dir, 'small.onnx'));
-    expect(new Uint8Array(readFileSync(join(dir, 'small.onnx')))).toEqual(encode(m));
-    await saveAsync(m, join(dir, 'ext.onnx'), { externalData: { sizeThreshold: 0 } });
-    save(m, join(dir, 'ext2.onnx'), { externalData: { sizeThreshold: 0, location: 'ext.onnx.data' } });
-    expect(Buffer.compare(readFileSync(join(dir, 'ext.onnx')), readFileSync(join(dir, 'ext2.onnx')))).toBe(0);
-    expect(tempFiles(dir)).toEqual([]);
-  });
-
-  it('saveAsync: a tensor that cannot be read after several pieces were written leaves the old file intact and no temporary file', async () => {
-    const dir = tempDir('save-async');
-    const path = join(dir, 'm.onnx');
-    save(mlp(32), path);
-    const old = readFileSync(path);
-    let reads = 0;
-    const failing = {
-      byteLength: 16 << 20,
-      description: 'a disk that fails after 12 MiB',
-      read(): Uint8Array {
-        throw new Error('not used');
-      },
-      readInto(target: Uint8Array, _offset: number, length: number): void {
-        if (++reads > 3) throw new Error('EIO: the disk went away');
-        target.fill(7, 0, length);
-      },
-    };
-    const b = new GraphBuilder();
-    const x = b.input('x', DataType.FLOAT, [4 << 20]);
-    b.output(b.op('Add', [x, b.constant('w', Tensor.lazy(DataType.FLOAT, [4 << 20], failing))]), 'y');
-    await expect(saveAsync(b.build(), path)).rejects.toThrow('EIO: the disk went away');
-    expect(reads).toBe(4);
-    expect(Buffer.compare(readFileSync(path), old)).toBe(0);
-    expect(tempFiles(dir)).toEqual([]);
   });
 
   it('refuses to overwrite the file a model was loaded from, unless inPlace', () => {
