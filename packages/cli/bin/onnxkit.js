@@ -6,11 +6,15 @@
 // compiling most of the CLI (Node 20 has no compile cache for ES modules). A cache V8 refuses
 // (another Node version, other V8 flags) or one made for another build of the bundle is not used: the bundle is
 // then compiled as usual. Without the bundle (or with ONNXKIT_NO_BUNDLE=1) the ES modules run.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+
+// Built-ins through require: an ES import of node:fs builds its ES module facade, whose getters
+// load Node's stream modules (≈6–10 ms of CPU), which a quiet command never needs.
+const require = createRequire(import.meta.url);
+const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { dirname } = require('node:path');
+const { fileURLToPath } = require('node:url');
+const vm = require('node:vm');
 
 const bundle = fileURLToPath(new URL('../dist/onnxkit.cjs', import.meta.url));
 // The bundle's dynamic imports need vm's main-context loader (Node ≥ 20.12): older Nodes run the ES modules.
@@ -62,11 +66,12 @@ async function runBundle(file) {
 
 /**
  * The bundle requires every Node built-in any command uses when it loads; these are needed only
- * by a few commands (serve, batch, the float64 reference, the onnxruntime child process) and cost
- * ≈9 ms to load, so they are loaded on first use.
+ * by a few commands (serve, batch, the float64 reference, the onnxruntime child process) or only
+ * when something is shown on a terminal (tty, which loads net and Node's streams), and cost
+ * ≈15 ms to load, so they are loaded on first use.
  */
 function lazyRequire(req) {
-  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process']);
+  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty']);
   return (id) => {
     if (!lazy.has(id)) return req(id);
     let mod;
