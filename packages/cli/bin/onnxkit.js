@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 // Built-ins through require: an ES import of node:fs builds its ES module facade, whose getters
 // load Node's stream modules (≈6–10 ms of CPU), which a quiet command never needs.
 const require = createRequire(import.meta.url);
-const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
 const { dirname } = require('node:path');
 const { fileURLToPath } = require('node:url');
 const vm = require('node:vm');
@@ -52,7 +52,8 @@ async function runBundle(file) {
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') process.stderr.write(`onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
+  // (Written to the descriptor: process.stderr would be created, and Node's streams loaded, for it.)
+  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') writeSync(2, `onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, lazyRequire(createRequire(file)), module, file, dirname(file));
   await module.exports.start(process.argv);
