@@ -67,12 +67,12 @@ async function runBundle(file) {
 
 /**
  * The bundle requires every Node built-in any command uses when it loads; these are needed only
- * by a few commands (serve, batch, the float64 reference, the onnxruntime child process) or only
- * when something is shown on a terminal (tty, which loads net and Node's streams), and cost
- * ≈15 ms to load, so they are loaded on first use.
+ * by a few commands (serve, batch, the float64 reference, the onnxruntime child process,
+ * optimize's heap flags) or only when something is shown on a terminal (tty, which loads
+ * net and Node's streams), and cost ≈15–20 ms to load, so they are loaded on first use.
  */
 function lazyRequire(req) {
-  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty']);
+  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty', 'node:v8']);
   return (id) => {
     if (!lazy.has(id)) return req(id);
     let mod;
