@@ -14,7 +14,7 @@ import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { decode, encode, load } from '@onnxkit/importer';
 import { analyzeModel, analyzeTotals, inferShapes, runPipeline } from '@onnxkit/passes';
 import { resnet50 } from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip, time } from './lib.mjs';
+import { CACHE, ROOT, cpuMs as cpu, fmtMs, median, ratio, row, section, skip, time } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 /**
@@ -49,10 +49,6 @@ function synthetic(n) {
 
 /** The analysis steps of `onnxkit optimize` on the chain, once each (cold, as in the CLI), in CPU ms. */
 async function chainRun(file) {
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   const model = load(file);
   globalThis.gc?.();
   let t = cpu();

@@ -8,19 +8,10 @@
 // to 1, the tighter the roofline), the baseline being the measurement in the same run. And per
 // layer, from ORT's profile: how many layers' kernels ran faster than their estimate (must be 0:
 // the peak is one onnxruntime's kernels cannot beat) and the smallest measured / estimate.
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { encode } from '@onnxkit/importer';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
 import { benchModel, calibrate, compareWithRoofline } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
-import { CACHE, fmtMs, row, section } from './lib.mjs';
-
-function cached(name, build) {
-  const p = join(CACHE, name);
-  if (!existsSync(p)) writeFileSync(p, encode(build()));
-  return p;
-}
+import { cached, fmtMs, row, section } from './lib.mjs';
 
 export default async function () {
   section('calibrate: local device profile (best rates of onnxruntime kernels)');

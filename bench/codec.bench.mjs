@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, save } from '@onnxkit/importer';
 import { wideGraphPath } from './import.bench.mjs';
-import { ROOT, fmtMs, median, ratio, row, section, skip, systemPython, time } from './lib.mjs';
+import { ROOT, fmtMs, median, ratio, row, section, skip, systemPython, time, timeCpu } from './lib.mjs';
 
 const MB = 1024 * 1024;
 
@@ -31,26 +31,6 @@ for _ in range(${runs + 1}):
 ts = sorted(ts[1:]); cs = sorted(cs[1:]); print(ts[len(ts) // 2] * 1000, cs[len(cs) // 2] * 1000, sum(cs) / len(cs) * 1000)`;
   const [wall, cpu, cpuMean] = execFileSync(py, ['-c', code, path], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
   return { wall, cpu, cpuMean };
-}
-
-/**
- * Median wall, median and mean CPU time (this process, all threads: GC helpers count) of `fn`, in
- * ms. The mean spreads the full collections that free earlier results over the runs (a median
- * of a few runs swings by ±10% with whether one lands in it).
- */
-function timeCpu(fn, runs = 15, warmup = 2) {
-  for (let i = 0; i < warmup; i++) fn();
-  const wall = [];
-  const cpu = [];
-  for (let i = 0; i < runs; i++) {
-    const c = process.cpuUsage();
-    const t = performance.now();
-    fn();
-    wall.push(performance.now() - t);
-    const d = process.cpuUsage(c);
-    cpu.push((d.user + d.system) / 1000);
-  }
-  return { wall: median(wall), cpu: median(cpu), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
 }
 
 function writeAndSync(path, bytes) {
@@ -70,7 +50,7 @@ export default async function () {
   section('codec (a): decoding a 50,000-node weightless graph vs Python onnx.load');
   const wide = wideGraphPath();
   row('50k nodes: file size', `${(statSync(wide).size / MB).toFixed(1)} MB`);
-  const ours = timeCpu(() => decode(wide, { lazy: false }));
+  const ours = await timeCpu(() => decode(wide, { lazy: false }), { warmup: 2 });
   // Both sides: read the file from the page cache and build the whole model in memory (ours also
   // resolves every edge: values know their producer and uses), freeing the previous one.
   row('50k nodes: onnxkit decode (from path, eager), wall / CPU', fmtMs(ours.wall), `CPU ${fmtMs(ours.cpu)} (mean ${fmtMs(ours.cpuMean)})`);

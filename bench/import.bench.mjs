@@ -17,19 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { Attribute, DataType, GraphBuilder } from '@onnxkit/graph';
-import { AUTO_LAZY_BYTES, decode, decodeWithDiagnostics, save } from '@onnxkit/importer';
+import { AUTO_LAZY_BYTES, decode, decodeWithDiagnostics } from '@onnxkit/importer';
 import * as zoo from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip, systemPython, time, timePair } from './lib.mjs';
+import { CACHE, ROOT, cached, cpuMs, fmtMs, median, ratio, row, section, skip, systemPython, time, timePair } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 const MB = 1024 * 1024;
-
-/** Builds and saves a model once; later runs reuse the file in .bench-cache/. */
-function cached(name, build) {
-  const p = join(CACHE, name);
-  if (!existsSync(p)) save(build(), p);
-  return p;
-}
 
 export function resnet50Path() {
   return cached('importer-resnet50.onnx', () => (typeof zoo.resnet50 === 'function' ? zoo.resnet50() : syntheticWeights(100 * MB)));
@@ -174,10 +167,9 @@ export async function chainImport(n = 100_000) {
   load(file);
   const warm = [];
   for (let i = 0; i < 5; i++) {
-    const c = process.cpuUsage();
+    const c0 = cpuMs();
     load(file);
-    const d = process.cpuUsage(c);
-    warm.push((d.user + d.system) / 1000);
+    warm.push(cpuMs() - c0);
   }
   row('load(), warm in this process: CPU', fmtMs(median(warm)), `${((median(warm) * 1000) / nodes).toFixed(2)} µs/node (median of 5)`);
 }

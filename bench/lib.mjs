@@ -5,11 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { save } from '@onnxkit/importer';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Generated models (zoo exports, synthetic graphs) are cached here between runs (gitignored). */
 export const CACHE = join(ROOT, '.bench-cache');
 mkdirSync(CACHE, { recursive: true });
+
+/** The path of `name` in CACHE, holding the model `build()` returns: built and saved on the first run only. */
+export function cached(name, build) {
+  const p = join(CACHE, name);
+  if (!existsSync(p)) save(build(), p);
+  return p;
+}
 
 /** The median of `xs` (the upper middle of an even count). */
 export function median(xs) {
@@ -20,6 +28,31 @@ export function median(xs) {
 export function childrenCpu() {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks
+}
+
+/** CPU milliseconds (user + system, all threads: GC helpers count) this process has used; subtract two readings. */
+export function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Median wall and CPU milliseconds of `fn` (sync or async) over `runs` calls after `warmup`
+ * untimed ones, and the mean CPU time, which spreads the full collections that free earlier
+ * results over the runs (a median of a few runs swings by ±10% with whether one lands in it).
+ */
+export async function timeCpu(fn, { runs = 15, warmup = 0 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    await fn();
+    wall.push(performance.now() - t0);
+    cpu.push(cpuMs() - c0);
+  }
+  return { wall: median(wall), cpu: median(cpu), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
 }
 
 /**

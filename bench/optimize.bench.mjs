@@ -97,6 +97,11 @@ function wholeProcess(model, simEntry, runs = 5) {
     const inSteps = parts.reduce((a, [, ms]) => a + ms, 0);
     row('… one more run, wall time by step', fmtMs(steps.wall), [...parts.map(([n, ms]) => `${n} ${fmtMs(ms)}`), `start-up and exit ${fmtMs(steps.wall - inSteps)}`].join(', '));
   }
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    // Node reads and parses the CA certificates at every start when this is set (empty: not set).
+    const bare = (env) => median(Array.from({ length: 9 }, () => run(['-e', '0'], env).cpu));
+    row('… NODE_EXTRA_CA_CERTS is set here: bare `node -e 0` CPU with / without it', `${fmtMs(bare({}))} / ${fmtMs(bare({ NODE_EXTRA_CA_CERTS: '' }))}`, 'Node parses CA certificates at every start; both sides pay it');
+  }
   if (!simEntry) return;
   row('… onnxsim (read, simplify, write) CPU / wall', `${fmtMs(med(theirs, 'cpu'))} / ${fmtMs(med(theirs, 'wall'))}`);
   ratio('torchvision ResNet-50, whole process: onnxsim / ours in CPU time', med(theirs, 'cpu'), med(ours, 'cpu'), { op: '>=', value: 30 });

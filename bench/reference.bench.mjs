@@ -13,25 +13,10 @@ import { evaluateReference } from '@onnxkit/passes';
 import { syntheticInputs, verifyModels } from '@onnxkit/runtime';
 import { createReferenceEvaluator } from '../packages/cli/dist/reference.js';
 import { buildZooModel } from '@onnxkit/zoo';
-import { CACHE, ROOT, fmtMs, median, ratio, row, section, skip } from './lib.mjs';
+import { CACHE, ROOT, fmtMs, ratio, row, section, skip, timeCpu } from './lib.mjs';
 
 /** torchvision ViT-B/16 (fixtures/large, written by `/usr/bin/python3 fixtures/export_torchvision.py --large --only vit_b_16`). */
 const VIT = join(ROOT, 'fixtures', 'large', 'vit_b_16', 'model.onnx');
-
-/** Median wall and CPU milliseconds of `fn` over `runs` calls. */
-async function timeCpu(fn, runs) {
-  const wall = [];
-  const cpu = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
 
 const ORT_OPTIONS = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
 
@@ -60,8 +45,8 @@ export default async function () {
     const of = ortFeeds(feeds);
     const runs = name === 'vit_b_16' ? 1 : name === 'resnet50' ? 3 : 5;
     await session.run(of);
-    const t = await timeCpu(() => session.run(of), runs);
-    const r = await timeCpu(() => evaluateReference(model, feeds), runs);
+    const t = await timeCpu(() => session.run(of), { runs });
+    const r = await timeCpu(() => evaluateReference(model, feeds), { runs });
     await session.release();
     ratio(`${name}: reference / onnxruntime fp32 (wall)`, r.wall, t.wall);
     ratio(`${name}: reference / onnxruntime fp32 (CPU time)`, r.cpu, t.cpu);
@@ -84,7 +69,7 @@ export default async function () {
   section('verify ResNet-50 against itself: with the float64 reference vs without (fixed tolerance only)');
   const path = join(CACHE, 'reference-resnet50.onnx');
   const reference = createReferenceEvaluator();
-  const without = await timeCpu(() => verifyModels(path, path, { seed: 0 }), 1);
-  const withRef = await timeCpu(() => verifyModels(path, path, { seed: 0, reference }), 1);
+  const without = await timeCpu(() => verifyModels(path, path, { seed: 0 }), { runs: 1 });
+  const withRef = await timeCpu(() => verifyModels(path, path, { seed: 0, reference }), { runs: 1 });
   ratio('verify with reference / without (wall)', withRef.wall, without.wall);
 }

@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CACHE, ROOT, fmtMs, median, ratio, row, section, time } from './lib.mjs';
+import { CACHE, ROOT, cpuMs, fmtMs, median, ratio, row, section, time } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 export default async function run(nodes = 100_000, base = ROOT) {
@@ -24,10 +24,9 @@ export default async function run(nodes = 100_000, base = ROOT) {
   const cpu = [];
   for (let i = 0; i < 9; i++) {
     globalThis.gc?.();
-    const c0 = process.cpuUsage();
+    const c0 = cpuMs();
     save(model, out);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
+    cpu.push(cpuMs() - c0);
   }
   const bytes = encode(model);
   const floor = await time(

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CACHE, ROOT, fmtMs, median, row, section } from './lib.mjs';
+import { CACHE, ROOT, cpuMs as cpu, fmtMs, median, row, section } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 
@@ -19,10 +19,6 @@ async function child(file, root) {
   const { verify } = await import(pathToFileURL(join(root, 'packages/graph/dist/index.bundle.js')).href);
   const m = load(file, { lazy: false });
   globalThis.gc?.();
-  const cpu = () => {
-    const c = process.cpuUsage();
-    return (c.user + c.system) / 1000;
-  };
   let c0 = cpu();
   const d = verify(m);
   const first = cpu() - c0;

@@ -6,20 +6,11 @@
 // files, end to end (worker thread, seeded inputs, comparison, report). Interleaved A B A B so
 // drift cancels. Target: verify / baseline < 1.10. Bisect on a copy with one perturbed Conv
 // weight: target < 30 s.
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { DataType, Tensor, cloneModel } from '@onnxkit/graph';
-import { encode } from '@onnxkit/importer';
 import { syntheticInputs, verifyModels } from '@onnxkit/runtime';
 import { resnet50 } from '@onnxkit/zoo';
-import { CACHE, fmtMs, ratio, row, section, timePair } from './lib.mjs';
-
-function cached(name, build) {
-  const p = join(CACHE, name);
-  if (!existsSync(p)) writeFileSync(p, encode(build()));
-  return p;
-}
+import { cached, fmtMs, ratio, row, section, timePair } from './lib.mjs';
 
 export default async function () {
   section('verify: zoo ResNet-50 (1 thread, optimizations disabled)');

@@ -6,27 +6,34 @@
 // compiling most of the CLI (Node 20 has no compile cache for ES modules). A cache V8 refuses
 // (another Node version, other V8 flags) or one made for another build of the bundle is not used: the bundle is
 // then compiled as usual. Without the bundle (or with ONNXKIT_NO_BUNDLE=1) the ES modules run.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+//
+// This file is CommonJS (bin/package.json): an ES module entry costs Node ≈5 ms more to start
+// (its ES module loader), and an ES import of node:fs would build the module's facade, whose
+// getters load Node's stream modules.
+/* global require, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports */
+'use strict';
+const { existsSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-const bundle = fileURLToPath(new URL('../dist/onnxkit.cjs', import.meta.url));
+const bundle = join(__dirname, '..', 'dist', 'onnxkit.cjs');
 // The bundle's dynamic imports need vm's main-context loader (Node ≥ 20.12): older Nodes run the ES modules.
 if (process.env.ONNXKIT_NO_BUNDLE !== '1' && vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined && existsSync(bundle)) {
-  await runBundle(bundle);
+  void runBundle(bundle);
 } else {
-  const entry = new URL('../dist/bin.js', import.meta.url);
+  const entry = join(__dirname, '..', 'dist', 'bin.js');
   if (!existsSync(entry)) {
     process.stderr.write('onnxkit: the CLI is not built yet; run `pnpm build` in the onnxkit checkout first\n');
     process.exit(2);
   }
-  await import(entry.href);
+  void import(pathToFileURL(entry).href);
 }
 
 async function runBundle(file) {
-  const source = readFileSync(file, 'utf8');
+  // ASCII only (the build escapes every other character), so latin1 decodes it to a one-byte string.
+  const source = readFileSync(file, 'latin1');
   const cacheFile = `${file}.cache`;
   // Set by the build only: write the cache after this run.
   const produce = process.env.ONNXKIT_WRITE_CODE_CACHE === cacheFile;
@@ -47,9 +54,10 @@ async function runBundle(file) {
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') process.stderr.write(`onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
+  // (Written to the descriptor: process.stderr would be created, and Node's streams loaded, for it.)
+  if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') writeSync(2, `onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, lazyRequire(createRequire(file)), module, file, dirname(file));
+  script.runInThisContext()(module.exports, lazyRequire(require('node:module').createRequire(file)), module, file, dirname(file));
   await module.exports.start(process.argv);
   if (produce) {
     const data = script.createCachedData();
@@ -60,12 +68,13 @@ async function runBundle(file) {
 }
 
 /**
- * The bundle requires every Node built-in any command uses when it loads; these two are needed
- * only by a few commands (serve, batch, the float64 reference) and cost ≈5 ms to load, so they
- * are loaded on first use.
+ * The bundle requires every Node built-in any command uses when it loads; these are needed only
+ * by a few commands (serve, batch, the float64 reference, the onnxruntime child process,
+ * optimize's heap flags) or only when something is shown on a terminal (tty, which loads
+ * net and Node's streams), and cost ≈15–20 ms to load, so they are loaded on first use.
  */
 function lazyRequire(req) {
-  const lazy = new Set(['node:http', 'node:worker_threads']);
+  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty', 'node:v8']);
   return (id) => {
     if (!lazy.has(id)) return req(id);
     let mod;

@@ -9,7 +9,7 @@
  * Large containers are walked here; small values (a change record, a histogram) are handed to
  * JSON.stringify whole and re-indented, which is where the speed comes from.
  */
-import { writeSync } from 'node:fs';
+import { writeAllSync } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 import { jsonTerminalSafe, jsonTerminalSafeBytes } from './ui.js';
 
@@ -207,19 +207,10 @@ export function writeJson(value: unknown, fd = 1): void {
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += writeSync(fd, bytes, off, bytes.length - off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        // A non-blocking pipe that is full: wait for the reader (as AtomicFile does for `-o -`).
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-        continue;
-      }
-      if (code === 'EPIPE') throw READER_GONE;
-      throw new CliError(`cannot write the JSON report to stdout: ${(e as Error).message}`, { hint: 'check where stdout goes (a full disk, a closed pipe)' });
-    }
+  try {
+    writeAllSync(fd, bytes);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw READER_GONE;
+    throw new CliError(`cannot write the JSON report to stdout: ${(e as Error).message}`, { hint: 'check where stdout goes (a full disk, a closed pipe)' });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { EXIT } from './errors.js';
 import { interruption } from './interrupt.js';
+import { whenUsed } from './ui.js';
 
 /** Commands that always run onnxruntime. */
 const ORT_COMMANDS: ReadonlySet<string> = new Set(['verify', 'bench', 'run', 'demo']);
@@ -43,9 +44,11 @@ export async function start(argv: readonly string[]): Promise<void> {
   });
 
   // Output piped into `head` closes stdout early; that is not an error worth a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(EXIT.ok);
-  });
+  whenUsed('stdout', (stdout) =>
+    stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    }),
+  );
 
   process.exitCode = await main([...argv]);
 }

@@ -4,6 +4,7 @@
  * that degrades to one line per step when stderr is not a terminal.
  */
 import { performance } from 'node:perf_hooks';
+import { isatty } from 'node:tty';
 import type { TensorSummary } from '@onnxkit/runtime';
 
 export interface OutputMode {
@@ -26,11 +27,19 @@ export function outputMode(opts: { json?: boolean; color?: boolean; quiet?: bool
   const force = env.FORCE_COLOR;
   const forced = force === undefined || force === '' ? undefined : !['0', 'false'].includes(force.toLowerCase());
   const json = Boolean(opts.json);
+  // Asked when something is shown: a quiet command then never loads node:tty (and with it
+  // Node's stream modules, ≈6–10 ms of CPU; the launcher loads it on first use).
+  let color: boolean | undefined;
+  let interactive: boolean | undefined;
   return {
     json,
     quiet: opts.quiet === true,
-    color: !json && !noColor && opts.color !== false && (forced ?? (Boolean(process.stdout.isTTY) && env.TERM !== 'dumb')),
-    interactive: Boolean(process.stderr.isTTY) && env.TERM !== 'dumb',
+    get color(): boolean {
+      return (color ??= !json && !noColor && opts.color !== false && (forced ?? (isatty(1) && env.TERM !== 'dumb')));
+    },
+    get interactive(): boolean {
+      return (interactive ??= isatty(2) && env.TERM !== 'dumb');
+    },
   };
 }
 
@@ -85,17 +94,45 @@ export function jsonTerminalSafe(json: string): string {
   return json.replace(UNSAFE_IN_JSON, (m) => `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * Calls `fn` with process.stdout (or stderr) when it is first used. Node creates these streams on
+ * first access, which loads its stream modules (≈6–10 ms of CPU), and a quiet command that writes
+ * nothing never needs them; `isatty` answers `isTTY` without them.
+ */
+export function whenUsed(name: 'stdout' | 'stderr', fn: (stream: NodeJS.WriteStream) => void): void {
+  const d = Object.getOwnPropertyDescriptor(process, name);
+  if (d?.get === undefined || !d.configurable) {
+    fn(process[name]);
+    return;
+  }
+  const get = d.get;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: d.enumerable,
+    get(): NodeJS.WriteStream {
+      const stream = get.call(process) as NodeJS.WriteStream;
+      Object.defineProperty(process, name, { value: stream, configurable: true, enumerable: d.enumerable, writable: true });
+      fn(stream);
+      return stream;
+    },
+  });
+}
+
 let safeStdout = false;
 /**
  * Routes every string written to stdout through terminalSafe (newlines and colour kept), so no
  * formatter can forget it. Buffers (binary output such as `convert -o -`) pass untouched.
- * Idempotent; installed at start-up by interrupt.ts.
+ * Idempotent; installed at start-up by interrupt.ts, taking effect when stdout is first used.
  */
 export function installSafeStdout(): void {
   if (safeStdout) return;
   safeStdout = true;
-  const write = process.stdout.write;
-  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+  whenUsed('stdout', wrapStdoutWrite);
+}
+
+function wrapStdoutWrite(stdout: NodeJS.WriteStream): void {
+  const write = stdout.write;
+  stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
     const safe = typeof chunk === 'string' ? terminalSafe(chunk, { keepColor: true }) : chunk;
     return Reflect.apply(write, this, cb === undefined ? (encoding === undefined ? [safe] : [safe, encoding]) : [safe, encoding, cb]) as boolean;
   } as typeof process.stdout.write;

@@ -2,7 +2,7 @@
 // cache the build made (scripts/bundle-cli.mjs). V8 refuses a cache made with other V8 flags, so a
 // flag set at run time during the build's cache-producing run (optimize's heap flags) silently
 // cost every command its cache; these cases fail if the cache is not used.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,23 @@ describe('the code-cached CLI bundle', () => {
       expect(r.code, args[0]).toBe(0);
       expect(r.stderr, args[0]).toContain('onnxkit: code cache used');
     }
+  });
+
+  it('a quiet optimize loads none of the built-ins only other commands or a terminal need (tty, net, child_process, http, worker_threads)', () => {
+    // Each costs milliseconds of every start-up (tty and net bring Node's socket streams); the
+    // launcher loads them on first use, and stdout/stderr are created only when written to.
+    const preload = join(tmp, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, 'modules: ' + process.moduleLoadList.join(',') + '\\n'));\n");
+    const r = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'q.onnx'), '-q'], { env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('onnxkit: code cache used');
+    const loaded = new Set(/modules: (.*)/.exec(r.stderr)![1]!.split(',').filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)));
+    expect(loaded.has('vm')).toBe(true);
+    for (const m of ['tty', 'net', 'child_process', 'http', 'worker_threads']) expect(loaded.has(m), m).toBe(false);
+    // Not quiet, the same command writes to stdout and stderr as before.
+    const loud = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'l.onnx')]);
+    expect(loud.code).toBe(0);
+    expect(loud.stdout).toContain('before → after');
   });
 
   it('gives the same output as the ES modules (ONNXKIT_NO_BUNDLE=1)', () => {

@@ -88,8 +88,21 @@ const EARLY_FLUSH_BYTES = 16 << 20;
 /** …with at most this many flushes in flight (a synchronous save gets no callbacks until it returns). */
 const MAX_EARLY_FLUSHES = 8;
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Writes all of `bytes` to `fd`, waiting for the reader when a non-blocking pipe (stdout, a FIFO)
+ * is full (EAGAIN). Any other failure is thrown as it came, with `written`: the bytes of this
+ * call that were written before it.
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.byteLength) {
+    try {
+      off += writeSync(fd, bytes, off, Math.min(bytes.byteLength - off, 1 << 30));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw Object.assign(e as Error, { written: off });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 /** This host, as it appears in temporary file names. */
@@ -204,19 +217,10 @@ export class AtomicFile {
   }
 
   write(chunk: Uint8Array): void {
-    let off = 0;
     try {
-      while (off < chunk.byteLength) {
-        try {
-          off += writeSync(this.fd, chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
-        } catch (e) {
-          // A non-blocking pipe (stdout, a FIFO) that is full: wait for the reader.
-          if (!this.streaming || (e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-          sleepMs(1);
-        }
-      }
+      writeAllSync(this.fd, chunk);
     } catch (e) {
-      throw ioFail(this.path, `write failed after ${this.bytesWritten + off} bytes`, e);
+      throw ioFail(this.path, `write failed after ${this.bytesWritten + ((e as { written?: number }).written ?? 0)} bytes`, e);
     }
     this.bytesWritten += chunk.byteLength;
     this.unflushed += chunk.byteLength;

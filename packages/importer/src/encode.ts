@@ -657,22 +657,22 @@ export class ModelEncoder {
     const extra = hasExtras(t);
     // Fields in number order: the value member goes before or after denotation by its number.
     const memberField = MEMBER_FIELD[t.kind];
-    if (memberField < TypeFields.denotation) this.typeMember(o, t, extra);
+    if (memberField !== 0 && memberField < TypeFields.denotation) this.typeMember(o, t, memberField, extra);
     if (den !== undefined) o.s(TypeFields.denotation, den);
-    if (memberField > TypeFields.denotation) this.typeMember(o, t, extra);
+    if (memberField > TypeFields.denotation) this.typeMember(o, t, memberField, extra);
     if (extra) this.unknown(o, getExtras(t, 'type'));
   }
 
-  private typeMember(o: EncodeOut, t: TypeInfo, extra: boolean): void {
+  /** The value member of a TypeProto, in its field (MEMBER_FIELD). */
+  private typeMember(o: EncodeOut, t: TypeInfo, field: number, extra: boolean): void {
+    o.open(field);
     switch (t.kind) {
       case 'tensor':
       case 'sparse_tensor':
-        o.open(t.kind === 'tensor' ? TypeFields.tensor_type : TypeFields.sparse_tensor_type);
         this.tensorType(o, t, extra);
         break;
       case 'sequence':
       case 'optional':
-        o.open(t.kind === 'sequence' ? TypeFields.sequence_type : TypeFields.optional_type);
         if (t.elem !== null) {
           o.open(t.kind === 'sequence' ? TypeSequenceFields.elem_type : TypeOptionalFields.elem_type);
           this.type(o, t.elem);
@@ -680,7 +680,6 @@ export class ModelEncoder {
         }
         break;
       case 'map':
-        o.open(TypeFields.map_type);
         o.i32(TypeMapFields.key_type, t.keyType);
         if (t.value !== null) {
           o.open(TypeMapFields.value_type);
@@ -689,12 +688,9 @@ export class ModelEncoder {
         }
         break;
       case 'opaque':
-        o.open(TypeFields.opaque_type);
         if (t.domain) o.s(TypeOpaqueFields.domain, t.domain);
         if (t.name) o.s(TypeOpaqueFields.name, t.name);
         break;
-      case 'empty':
-        return;
     }
     if (extra) this.unknown(o, getExtras(t, 'inner'));
     o.close();

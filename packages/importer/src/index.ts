@@ -19,4 +19,4 @@ export {
 } from './load.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
-export { writeFileAtomic, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
+export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
