@@ -22,7 +22,7 @@ import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { inferenceFacts, inferenceOrder, inferShapes, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
+import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -859,9 +859,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     } else {
       // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
       const w = nodeWork(node, 0, bad, entry, ctx);
-      for (const u of w.unknown) unknown.push(u);
-      for (const n of w.notes) notes.push(n);
-      for (const op of w.unknownOps) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      // Indexed loops: once per node, the lists mostly empty, and array iterators allocate until optimised.
+      for (let k = 0; k < w.unknown.length; k++) unknown.push(w.unknown[k]!);
+      for (let k = 0; k < w.notes.length; k++) notes.push(w.notes[k]!);
+      for (let k = 0; k < w.unknownOps.length; k++) {
+        const op = w.unknownOps[k]!;
+        unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      }
       macsDim = w.macs;
       flopsDim = w.flops;
       intOpsDim = w.intOps;
@@ -1314,21 +1318,19 @@ class LayerCost implements CostContext {
     for (let i = 0; i < n; i++) {
       const v = ins[i];
       if (v) {
-        const p = v.producer;
-        let f: Facts | undefined;
-        if (p !== null && p === prev) {
-          // The previous node's outputs were read into outFacts (not yet overwritten).
-          const k = p.outputs.indexOf(v);
-          f = k >= 0 ? prevOutFacts[k] : this.read(v);
-        } else if (p === null && this.ownFacts && v.isInitializer) {
-          const t = v.constValue;
-          if (t !== null) {
-            inFacts[i] = undefined;
-            inShapes[i] = t.dims;
-            continue;
+        // The previous node's outputs were read into outFacts (not yet overwritten).
+        let f = factsFromLast(v, prev, prevOutFacts);
+        if (f === NOT_LAST) {
+          if (this.ownFacts && v.isInitializer && v.producer === null) {
+            const t = v.constValue;
+            if (t !== null) {
+              inFacts[i] = undefined;
+              inShapes[i] = t.dims;
+              continue;
+            }
           }
           f = this.read(v);
-        } else f = this.read(v);
+        }
         // shapeOf: the inferred dims, else (no facts) the declared ones.
         inFacts[i] = f;
         inShapes[i] = f ? f.shape : v.shape;

@@ -60,12 +60,7 @@ export interface InferShapesOptions {
 export interface ShapeInference {
   /** Inferred type (tensor types carry the inferred shape); null when nothing is known. */
   typeOf(v: Value): TypeInfo | null;
-  /**
-   * Inferred element type, read without allocating (`typeOf` builds an object per call): the
-   * `elemType` of `typeOf(v)` when that is a tensor type, DataType.UNDEFINED otherwise.
-   */
-  elemTypeOf(v: Value): DataType;
-  /** Inferred dims; null when the rank is unknown. Allocation-free, like `elemTypeOf`. */
+  /** Inferred dims; null when the rank is unknown. Read without allocating (`typeOf` builds an object per call). */
   shapeOf(v: Value): Shape | null;
   /** Content of values that are constant: initializers, Constant outputs, evaluated sub-computations. */
   constOf(v: Value): Tensor | undefined;
@@ -381,12 +376,6 @@ class Engine {
         if (f.elemType === DataType.UNDEFINED && f.shape === null) return null;
         return { kind: 'tensor', elemType: f.elemType, shape: f.shape };
       },
-      elemTypeOf: (v) => {
-        const f = facts.get(v);
-        const t = f ? f.other : v.type;
-        if (f && t === undefined) return f.elemType;
-        return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : DataType.UNDEFINED;
-      },
       shapeOf: (v) => {
         const f = facts.get(v);
         return f ? f.shape : v.shape;
@@ -579,10 +568,10 @@ class Engine {
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
       if (!v) out[i] = undefined;
-      else if (last !== null && v.producer === last) {
-        const k = last.outputs.indexOf(v);
-        out[i] = k >= 0 ? this.lastFacts[k] : this.facts.get(v);
-      } else out[i] = this.facts.get(v);
+      else {
+        const f = factsFromLast(v, last, this.lastFacts);
+        out[i] = f !== NOT_LAST ? f : this.facts.get(v);
+      }
     }
     return out;
   }
@@ -713,6 +702,21 @@ class Engine {
     this.#intsCache.set(f, out);
     return out;
   }
+}
+
+/** What factsFromLast returns for a value `last` did not produce. */
+export const NOT_LAST: unique symbol = Symbol('not produced by the last node');
+
+/**
+ * @internal The facts of `v` when `last` (the node visited or read just before) produced it:
+ * `lastFacts` holds the facts of `last`'s outputs, in order. Most nodes of a graph read the
+ * output of the node before them, and on a large graph a facts map lookup is a cache miss or
+ * two: the inference (Engine.inputFacts) and the analysis (LayerCost.load) take it from here.
+ */
+export function factsFromLast(v: Value, last: Node | null | undefined, lastFacts: readonly (Facts | undefined)[]): Facts | undefined | typeof NOT_LAST {
+  if (last === null || last === undefined || v.producer !== last) return NOT_LAST;
+  const k = last.outputs.indexOf(v);
+  return k >= 0 ? lastFacts[k] : NOT_LAST;
 }
 
 /** Same facts: equal types and dims, the same constant tensor, equal partial content. */
