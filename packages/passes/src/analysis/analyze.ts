@@ -736,7 +736,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
 
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
-  const layer = new LayerSums();
+  const layer = new LayerSums(totalsOnly);
   /** The top-level node's facts, read once per node (nested bodies get their own). */
   const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
   /** Counts input `slot` of the node `ctx` is loaded with. */
@@ -746,6 +746,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    * read at one slot only can be counted again only by this node (two lists naming that slot).
    */
   const nodeKeys: Value[] = [];
+  /** How many entries of `nodeKeys` are the current node's (the array is not emptied between nodes: setting its length to 0 frees its store, which the next push allocates again). */
+  let nodeKeyCount = 0;
   /** Whether the current node is one that weights are traced through (null: not decided yet). */
   let passesWeights: boolean | null = null;
   /**
@@ -785,8 +787,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     let shared: boolean;
     const key = src.key;
     if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
-      shared = nodeKeys.includes(key);
-      if (!shared) nodeKeys.push(key);
+      shared = false;
+      for (let k = 0; k < nodeKeyCount; k++) {
+        if (nodeKeys[k] === key) {
+          shared = true;
+          break;
+        }
+      }
+      if (!shared) nodeKeys[nodeKeyCount++] = key;
     } else {
       // One set operation, not has() then add(): the set holds every weight of the model.
       const size = seen.size;
@@ -794,7 +802,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       shared = seen.size === size;
     }
     if (shared) {
-      layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
+      if (!totalsOnly) layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
     modelSizeBytes += src.tensor.byteLength;
@@ -812,7 +820,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     const entry: OpCost | undefined = costEntryOf(node, bad);
     layer.reset();
-    if (nodeKeys.length !== 0) nodeKeys.length = 0;
+    nodeKeyCount = 0;
     passesWeights = null;
     const unknown = layer.unknown;
     const notes = layer.notes;
@@ -1235,6 +1243,9 @@ function isTrainingBN(n: Node): boolean {
   return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
 }
 
+/** A list of reasons nobody reads. */
+const IGNORED = { push: (_m: string): void => {} };
+
 /** What the parameter count and the reasons of one layer accumulate; one instance serves every node. */
 class LayerSums {
   params = 0;
@@ -1243,8 +1254,13 @@ class LayerSums {
   weightBytes = 0;
   unknownList: string[] | undefined;
   notesList: string[] | undefined;
-  readonly unknown = { push: (m: string): void => void (this.unknownList ??= []).push(m) };
-  readonly notes = { push: (m: string): void => void (this.notesList ??= []).push(m) };
+  readonly unknown: { push(m: string): void };
+  readonly notes: { push(m: string): void };
+  /** `totalsOnly`: the reasons are not reported, so not kept (a string and a list per layer that shares a weight). */
+  constructor(totalsOnly: boolean) {
+    this.unknown = totalsOnly ? IGNORED : { push: (m) => void (this.unknownList ??= []).push(m) };
+    this.notes = totalsOnly ? IGNORED : { push: (m) => void (this.notesList ??= []).push(m) };
+  }
   reset(): void {
     this.params = 0;
     this.weights = 0;

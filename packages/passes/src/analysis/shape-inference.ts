@@ -507,9 +507,24 @@ class Engine {
     return g.outputs.map((v) => this.facts.get(v));
   }
 
+  /**
+   * Contexts of visits that ended, for the next ones: a visit inside a visit (a local function's
+   * body, a subgraph) takes another, so one in use is never handed out. A context per visit was
+   * three objects per node of garbage (it, its outputs' list and its inputs' facts).
+   */
+  readonly #idle: Ctx[] = [];
+
   /** `ins`: the facts of the node's inputs, when the caller has read them already. */
   visit(node: Node, ins?: (Facts | undefined)[]): void {
-    const ctx = new Ctx(this, node, ins);
+    const ctx = (this.#idle.pop() ?? new Ctx(this)).load(node, ins);
+    try {
+      this.#visitWith(node, ctx);
+    } finally {
+      this.#idle.push(ctx);
+    }
+  }
+
+  #visitWith(node: Node, ctx: Ctx): void {
     const bad = attributeProblem(node);
     if (bad !== undefined) {
       // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
@@ -560,10 +575,10 @@ class Engine {
     this.lastNode = node;
   }
 
-  /** The facts of each input of `n` (undefined for an omitted input or one without facts). */
-  inputFacts(n: Node): (Facts | undefined)[] {
+  /** The facts of each input of `n` (undefined for an omitted input or one without facts), in `out` (a new array by default). */
+  inputFacts(n: Node, out: (Facts | undefined)[] = new Array<Facts | undefined>(n.inputs.length)): (Facts | undefined)[] {
     const ins = n.inputs;
-    const out = new Array<Facts | undefined>(ins.length);
+    if (out.length !== ins.length) out.length = ins.length;
     const last = this.lastNode;
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
@@ -759,24 +774,33 @@ function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean 
   return true;
 }
 
-/** The RuleContext of one node visit; collects output facts. */
+/** The RuleContext of a node visit, loaded node after node (see Engine.visit); collects output facts. */
 class Ctx implements RuleContext {
-  readonly outs: (Facts | undefined)[];
+  /** The facts of the node's outputs so far: exactly one entry per output. */
+  readonly outs: (Facts | undefined)[] = [];
   readonly opset: number;
   readonly alg: DimAlgebra;
-  readonly inputCount: number;
+  node!: Node;
+  inputCount = 0;
   #ins: (Facts | undefined)[] | undefined;
+  /** The list `facts` reads the inputs' facts into, kept from node to node. */
+  readonly #insStore: (Facts | undefined)[] = [];
 
-  constructor(
-    readonly engine: Engine,
-    readonly node: Node,
-    ins?: (Facts | undefined)[],
-  ) {
-    this.#ins = ins;
-    this.outs = new Array<Facts | undefined>(node.outputs.length);
+  constructor(readonly engine: Engine) {
     this.opset = engine.opset;
     this.alg = engine.alg;
+  }
+
+  /** Starts the visit of `node`; `ins`: its inputs' facts, when the caller has read them already. */
+  load(node: Node, ins: (Facts | undefined)[] | undefined): this {
+    this.node = node;
+    this.#ins = ins;
     this.inputCount = node.inputs.length;
+    const m = node.outputs.length;
+    const outs = this.outs;
+    if (outs.length !== m) outs.length = m;
+    for (let i = 0; i < m; i++) outs[i] = undefined;
+    return this;
   }
 
   has(i: number): boolean {
@@ -785,7 +809,7 @@ class Ctx implements RuleContext {
   facts(i: number): Facts | undefined {
     // Read once per visit: rules ask for an input's type, shape and content separately, and the
     // inputs' facts cannot change while their reader is visited.
-    const ins = (this.#ins ??= this.engine.inputFacts(this.node));
+    const ins = (this.#ins ??= this.engine.inputFacts(this.node, this.#insStore));
     return ins[i];
   }
   factsOf(v: Value): Facts | undefined {
