@@ -495,14 +495,20 @@ class Engine {
     const order = g === this.model.graph ? this.order : null;
     if (order === null) for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
     else {
-      const { nodes, facts } = order;
+      // Sized up front (a node has one output, mostly), not grown push by push: each growth copies.
+      const nodes = (order.nodes = new Array<Node>(g.nodeCount));
+      const facts = (order.facts = new Array<Facts | undefined>(g.nodeCount));
+      let i = 0;
+      let f = 0;
       for (let n = g.firstNode; n !== null; n = n.next) {
         this.visit(n);
         // visit(n) left n's output facts, final in this walk, in lastFacts.
-        nodes.push(n);
+        nodes[i++] = n;
         const m = n.outputs.length;
-        for (let k = 0; k < m; k++) facts.push(this.lastFacts[k]);
+        for (let k = 0; k < m; k++) facts[f++] = this.lastFacts[k];
       }
+      nodes.length = i;
+      facts.length = f;
     }
     return g.outputs.map((v) => this.facts.get(v));
   }
