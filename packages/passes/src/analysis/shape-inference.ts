@@ -581,10 +581,14 @@ class Engine {
     this.lastNode = node;
   }
 
-  /** The facts of each input of `n` (undefined for an omitted input or one without facts), in `out` (a new array by default). */
+  /**
+   * The facts of each input of `n` (undefined for an omitted input or one without facts): a new
+   * array by default, else `out`, whose entries past the inputs are cleared, not cut off (a
+   * length change is a runtime call, and a reused list changes length from node to node).
+   */
   inputFacts(n: Node, out: (Facts | undefined)[] = new Array<Facts | undefined>(n.inputs.length)): (Facts | undefined)[] {
     const ins = n.inputs;
-    if (out.length !== ins.length) out.length = ins.length;
+    for (let i = ins.length; i < out.length; i++) out[i] = undefined;
     const last = this.lastNode;
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
