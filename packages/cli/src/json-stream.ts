@@ -34,23 +34,34 @@ function nativeAt(v: unknown, depth: number): string {
 /** Calls `emit` with consecutive pieces of `JSON.stringify(value, null, 2)`, each of at least `chunkChars` characters but the last. */
 export function stringifyChunked(value: unknown, emit: (text: string) => void, chunkChars = 1 << 16): void {
   let out = '';
+  stringifyPieces(value, (piece) => {
+    out += piece;
+    if (out.length >= chunkChars) {
+      emit(out);
+      out = '';
+    }
+  });
+  if (out.length > 0) emit(out);
+}
+
+/**
+ * Calls `put` with the pieces of `JSON.stringify(value, null, 2)` in order, as they are made —
+ * each a whole number of tokens (a run of array elements, a member's key, a value), so no piece
+ * splits a string literal or a surrogate pair — without joining them: writeJson encodes each
+ * straight into its buffer (joined first, they were a rope V8 flattened into one more copy).
+ */
+function stringifyPieces(value: unknown, put: (piece: string) => void): void {
   const stack: object[] = [];
   const indents = [''];
   const indentOf = (depth: number): string => {
     while (indents.length <= depth) indents.push(`${indents[indents.length - 1]!}  `);
     return indents[depth]!;
   };
-  const flush = (): void => {
-    if (out.length >= chunkChars) {
-      emit(out);
-      out = '';
-    }
-  };
-
-  /** Appends the serialization of `v` (the property `key` of its holder); false when it has none (undefined, a function, a symbol). */
-  const write = (v: unknown, key: string, depth: number): boolean => {
-    // SerializeJSONProperty: toJSON(key) first, on objects and bigints.
-    let fromToJson = false;
+  /** Whether the last `resolve` called a toJSON (whose result must not go to JSON.stringify if it has a toJSON itself). */
+  let fromToJson = false;
+  /** SerializeJSONProperty's first step: `v`'s toJSON(key), on objects and bigints; NO_VALUE for undefined, a function, a symbol. */
+  const resolve = (v: unknown, key: string): unknown => {
+    fromToJson = false;
     if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') {
       const toJSON = (v as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') {
@@ -58,21 +69,25 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
         fromToJson = true;
       }
     }
+    return v === undefined || typeof v === 'function' || typeof v === 'symbol' ? NO_VALUE : v;
+  };
+
+  /** Puts the serialization of `v`, a value `resolve` returned (not NO_VALUE), at nesting `depth`. */
+  const write = (v: unknown, depth: number): void => {
     if (typeof v !== 'object' || v === null) {
-      // Primitives (and functions): JSON.stringify's own answer; a bigint throws its TypeError.
-      if (typeof v === 'string') out += JSON.stringify(v);
-      else if (typeof v === 'number') out += Number.isFinite(v) ? String(v) : 'null';
-      else if (typeof v === 'boolean') out += v ? 'true' : 'false';
-      else if (v === null) out += 'null';
-      else if (typeof v === 'bigint') JSON.stringify(v);
-      else return false;
-      return true;
+      // Primitives: JSON.stringify's own answer; a bigint throws its TypeError.
+      if (typeof v === 'string') put(JSON.stringify(v));
+      else if (typeof v === 'number') put(Number.isFinite(v) ? String(v) : 'null');
+      else if (typeof v === 'boolean') put(v ? 'true' : 'false');
+      else if (v === null) put('null');
+      else JSON.stringify(v);
+      return;
     }
     const boxed = v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt;
     // A toJSON result that itself has a toJSON must not be handed to JSON.stringify (it would call it again).
     if (boxed || ((!fromToJson || typeof (v as { toJSON?: unknown }).toJSON !== 'function') && sizeWithin(v, LEAF_BUDGET) >= 0)) {
-      out += nativeAt(v, depth);
-      return true;
+      put(nativeAt(v, depth));
+      return;
     }
     if (stack.includes(v)) throw new TypeError('Converting circular structure to JSON');
     stack.push(v);
@@ -81,7 +96,7 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
       // Runs of small elements are stringified natively, a run per call (a slice of the array, so
       // nulls for holes and undefined come out as JSON.stringify writes them); an element with a
       // toJSON (which takes its index as key) or too large for a run is written on its own.
-      out += '[';
+      put('[');
       const list: readonly unknown[] = v;
       const n = list.length;
       let start = 0;
@@ -90,8 +105,8 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
         if (end > start) {
           const text = nativeAt(list.slice(start, end), depth);
           // "[\n<inner>e1,\n<inner>e2\n<indent>]" → "\n<inner>e1,\n<inner>e2" after a comma if not first.
-          out += (start > 0 ? ',' : '') + text.slice(1, text.length - 2 - 2 * depth);
-          flush();
+          if (start > 0) put(',');
+          put(text.slice(1, text.length - 2 - 2 * depth));
         }
         units = 0;
         start = end;
@@ -102,9 +117,10 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
         const left = own ? -1 : sizeWithin(e, LEAF_BUDGET);
         if (left < 0) {
           run(i);
-          out += i === 0 ? `\n${inner}` : `,\n${inner}`;
-          if (!write(e, String(i), depth + 1)) out += 'null';
-          flush();
+          put(i === 0 ? `\n${inner}` : `,\n${inner}`);
+          const r = resolve(e, String(i));
+          if (r === NO_VALUE) put('null');
+          else write(r, depth + 1);
           start = i + 1;
           continue;
         }
@@ -112,31 +128,30 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
         if (units >= RUN_BUDGET) run(i + 1);
       }
       run(n);
-      out += n > 0 ? `\n${indentOf(depth)}]` : ']';
+      put(n > 0 ? `\n${indentOf(depth)}]` : ']');
     } else {
-      out += '{';
+      put('{');
       let any = false;
       for (const k of Object.keys(v)) {
-        const mark = out.length;
-        const head = `${any ? ',' : ''}\n${inner}${JSON.stringify(k)}: `;
-        out += head;
-        if (write((v as Record<string, unknown>)[k], k, depth + 1)) {
-          any = true;
-          flush();
-        } else {
-          // No value (undefined, a function): the member is left out. `out` was not flushed since `mark`.
-          out = out.slice(0, mark);
-        }
+        const r = resolve((v as Record<string, unknown>)[k], k);
+        // No value (undefined, a function, a symbol): the member is left out.
+        if (r === NO_VALUE) continue;
+        put(`${any ? ',' : ''}\n${inner}${JSON.stringify(k)}: `);
+        any = true;
+        write(r, depth + 1);
       }
-      out += any ? `\n${indentOf(depth)}}` : '}';
+      put(any ? `\n${indentOf(depth)}}` : '}');
     }
     stack.pop();
-    return true;
   };
 
-  if (!write(value, '', 0)) throw new TypeError('stringifyChunked: the value has no JSON text (undefined, a function or a symbol)');
-  if (out.length > 0) emit(out);
+  const r = resolve(value, '');
+  if (r === NO_VALUE) throw new TypeError('stringifyChunked: the value has no JSON text (undefined, a function or a symbol)');
+  write(r, 0);
 }
+
+/** What `resolve` returns for a value JSON leaves out. */
+const NO_VALUE = Symbol('no JSON value');
 
 /**
  * `budget` minus the size of `v` (one per value, plus a string's length / 64), or a negative
@@ -164,43 +179,56 @@ function sizeWithin(v: unknown, budget: number): number {
 }
 
 /**
- * Characters per piece written. A piece is cut after the token that reaches CHUNK_CHARS; the
- * reused buffer holds 3 bytes (UTF-8's most per UTF-16 unit) for twice that, so a piece plus the
- * run of elements that ended it fits (a longer one is encoded on its own).
+ * Bytes of the reused output buffer: pieces are encoded into it one after the other and it is
+ * written when the next piece might not fit (3 bytes, UTF-8's most per UTF-16 unit, per
+ * character); a piece longer than a third of it is encoded on its own.
  */
-const CHUNK_CHARS = 1 << 16;
-const CHUNK_BYTES = 6 * CHUNK_CHARS;
+const BUFFER_BYTES = 6 << 16;
 let scratch: Buffer | undefined;
 
-/** Thrown inside stringifyChunked's emit to stop when the reader has gone (EPIPE). */
+/** Thrown inside stringifyPieces' put to stop when the reader has gone (EPIPE). */
 const READER_GONE = Symbol('reader gone');
 
 /**
  * Prints `value` as indented JSON and a newline on `fd` (stdout), byte for byte what
  * `jsonTerminalSafeBytes(JSON.stringify(value, null, 2))` + '\n' is — escaped as every stdout
- * string is (terminalSafe) — but streamed: pieces of ≈ 64 K characters are encoded into one
- * reused buffer and written synchronously, so the whole text (22 MB for the 100k-node chain's
- * `optimize --json`) never exists as one string or Buffer. A full non-blocking pipe (EAGAIN) is
- * waited for; a reader that went away (EPIPE, `| head`) ends the output quietly, as for other
- * stdout writes (start.ts).
+ * string is (terminalSafe) — but streamed: the pieces stringifyPieces makes are encoded into one
+ * reused buffer as they come, and the buffer written synchronously when full, so the whole text
+ * (22 MB for the 100k-node chain's `optimize --json`) never exists as one string or Buffer, and
+ * no piece is copied into a joined string first. A full non-blocking pipe (EAGAIN) is waited
+ * for; a reader that went away (EPIPE, `| head`) ends the output quietly, as for other stdout
+ * writes (start.ts).
  */
 export function writeJson(value: unknown, fd = 1): void {
-  const buf = (scratch ??= Buffer.allocUnsafe(CHUNK_BYTES));
-  const emit = (text: string): void => {
-    // A piece longer than the buffer holds (one long string, say) is encoded on its own.
-    if (text.length * 3 > buf.length) return writeAll(fd, jsonTerminalSafeBytes(text));
-    let n = buf.write(text, 0, 'utf8');
-    if (n !== text.length || buf.subarray(0, n).indexOf(0x7f) !== -1) {
-      // Not plain ASCII without DEL: escape what JSON.stringify leaves raw (DEL, C1, bidi controls).
-      const safe = jsonTerminalSafe(text);
-      if (safe.length * 3 > buf.length) return writeAll(fd, Buffer.from(safe, 'utf8'));
-      n = buf.write(safe, 0, 'utf8');
+  const buf = (scratch ??= Buffer.allocUnsafe(BUFFER_BYTES));
+  let used = 0;
+  const flush = (): void => {
+    if (used > 0) writeAll(fd, buf.subarray(0, used));
+    used = 0;
+  };
+  const put = (text: string): void => {
+    const room = text.length * 3;
+    if (room > buf.length - used) {
+      flush();
+      // A piece longer than the buffer holds (one long string, say) is encoded on its own.
+      if (room > buf.length) return writeAll(fd, jsonTerminalSafeBytes(text));
     }
-    writeAll(fd, buf.subarray(0, n));
+    const n = buf.write(text, used, 'utf8');
+    // Not plain ASCII without DEL: escape what JSON.stringify leaves raw (DEL, C1, bidi controls).
+    // Pieces end between tokens, so each is escaped on its own as the whole text would be.
+    if (n !== text.length || buf.subarray(used, used + n).indexOf(0x7f) !== -1) {
+      const safe = jsonTerminalSafe(text);
+      if (safe.length * 3 > buf.length - used) {
+        flush();
+        if (safe.length * 3 > buf.length) return writeAll(fd, Buffer.from(safe, 'utf8'));
+      }
+      used += buf.write(safe, used, 'utf8');
+    } else used += n;
   };
   try {
-    stringifyChunked(value, emit, CHUNK_CHARS);
-    emit('\n');
+    stringifyPieces(value, put);
+    put('\n');
+    flush();
   } catch (e) {
     if (e !== READER_GONE) throw e;
   }

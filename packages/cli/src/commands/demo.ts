@@ -9,7 +9,6 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { dataTypeName } from '@onnxkit/graph';
 import { save, writeFileAtomic } from '@onnxkit/importer';
 import { analysisToJson, parseDeviceProfile, QuantizeError, toNetronAttachment, type DeviceProfile } from '@onnxkit/passes';
 import { calibrate } from '@onnxkit/runtime';
@@ -21,7 +20,7 @@ import { inputShapesWithDims, intOption, shapeBindings, type CalibrationFlags, t
 import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { CliError } from '../errors.js';
-import { renderReport } from '../report/index.js';
+import { crashData, renderReport, type ReportCrash } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
@@ -230,7 +229,7 @@ export interface DemoSummary {
     step: 'verify' | 'benchmark';
     error: string;
     /** The other model's verify run: its outputs (name, type, shape) and timings. */
-    survivor?: { side: 'original' | 'optimized'; createMs: number; runMs: number; outputs: { name: string; dtype: string; shape: number[] }[] };
+    survivor?: ReportCrash['survivorRun'];
   };
   elapsedMs: number;
 }
@@ -255,6 +254,8 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     return c && !c.both && c.side !== (which === 'a' ? 'A' : 'B') ? (c.survivorBench[level]?.latency.p50Ms ?? null) : null;
   };
   const c = r.crash;
+  // The report's view of the crash (its one line, the survivor's outputs), without the survivor's latency.
+  const crash = c ? crashData(c) : undefined;
   const outs = r.verify?.outputs ?? [];
   return {
     model: name,
@@ -280,23 +281,14 @@ function demoSummary(name: string, preset: string, r: JobResult, fileBytes: numb
     changes: o.pipeline.totalChanges,
     ...(quantized ? { int8: int8Summary(quantized.q, quantized.fileBytes) } : {}),
     ...(int8Skipped !== undefined ? { int8Skipped } : {}),
-    ...(c
+    ...(c && crash
       ? {
           crashed: {
-            side: c.both ? 'both' : c.side === 'A' ? 'original' : 'optimized',
+            side: crash.crashed.length > 1 ? 'both' : crash.crashed[0]!,
             model: c.error.model ?? null,
-            step: c.step,
-            error: c.error.message.split('\n')[0]!,
-            ...(c.survivorRun && !c.both
-              ? {
-                  survivor: {
-                    side: c.side === 'A' ? 'optimized' : 'original',
-                    createMs: c.survivorRun.createMs,
-                    runMs: c.survivorRun.runMs,
-                    outputs: [...c.survivorRun.outputs].map(([n, t]) => ({ name: n, dtype: dataTypeName(t.dtype), shape: [...t.dims] })),
-                  },
-                }
-              : {}),
+            step: crash.step,
+            error: crash.reason,
+            ...(crash.survivorRun ? { survivor: crash.survivorRun } : {}),
           },
         }
       : {}),
@@ -386,7 +378,7 @@ function formatSummary(s: DemoSummary, files: Record<string, string>, mode: Outp
     `verification: ${verdict}`,
     ...(s.crashed?.survivor
       ? [
-          `the ${s.crashed.survivor.side} model ran without a crash: created in ${fmtDuration(s.crashed.survivor.createMs)}, ran in ${fmtDuration(s.crashed.survivor.runMs)}; outputs ${s.crashed.survivor.outputs.map((o) => `${o.name} ${o.dtype} [${o.shape.join(', ')}]`).join(', ')}`,
+          `the ${s.crashed.survivor.side} model ran without a crash: created in ${fmtDuration(s.crashed.survivor.createMs)}, ran in ${fmtDuration(s.crashed.survivor.runMs)}; outputs ${s.crashed.survivor.outputs.map((o) => `${o.name} ${o.dtype} [${o.shape?.join(', ') ?? '?'}]`).join(', ')}`,
         ]
       : []),
     ...(s.int8 ? ['', formatInt8(s, mode)] : []),

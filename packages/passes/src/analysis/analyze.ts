@@ -22,7 +22,7 @@ import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { inferenceFacts, inferenceOrder, inferShapes, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
+import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -736,7 +736,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
 
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
-  const layer = new LayerSums();
+  const layer = new LayerSums(totalsOnly);
   /** The top-level node's facts, read once per node (nested bodies get their own). */
   const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
   /** Counts input `slot` of the node `ctx` is loaded with. */
@@ -746,6 +746,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    * read at one slot only can be counted again only by this node (two lists naming that slot).
    */
   const nodeKeys: Value[] = [];
+  /** How many entries of `nodeKeys` are the current node's (the array is not emptied between nodes: setting its length to 0 frees its store, which the next push allocates again). */
+  let nodeKeyCount = 0;
   /** Whether the current node is one that weights are traced through (null: not decided yet). */
   let passesWeights: boolean | null = null;
   /**
@@ -785,8 +787,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     let shared: boolean;
     const key = src.key;
     if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
-      shared = nodeKeys.includes(key);
-      if (!shared) nodeKeys.push(key);
+      shared = false;
+      for (let k = 0; k < nodeKeyCount; k++) {
+        if (nodeKeys[k] === key) {
+          shared = true;
+          break;
+        }
+      }
+      if (!shared) nodeKeys[nodeKeyCount++] = key;
     } else {
       // One set operation, not has() then add(): the set holds every weight of the model.
       const size = seen.size;
@@ -794,7 +802,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       shared = seen.size === size;
     }
     if (shared) {
-      layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
+      if (!totalsOnly) layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
     modelSizeBytes += src.tensor.byteLength;
@@ -812,7 +820,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
     const entry: OpCost | undefined = costEntryOf(node, bad);
     layer.reset();
-    if (nodeKeys.length !== 0) nodeKeys.length = 0;
+    nodeKeyCount = 0;
     passesWeights = null;
     const unknown = layer.unknown;
     const notes = layer.notes;
@@ -859,9 +867,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     } else {
       // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
       const w = nodeWork(node, 0, bad, entry, ctx);
-      for (const u of w.unknown) unknown.push(u);
-      for (const n of w.notes) notes.push(n);
-      for (const op of w.unknownOps) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      // Indexed loops: once per node, the lists mostly empty, and array iterators allocate until optimised.
+      for (let k = 0; k < w.unknown.length; k++) unknown.push(w.unknown[k]!);
+      for (let k = 0; k < w.notes.length; k++) notes.push(w.notes[k]!);
+      for (let k = 0; k < w.unknownOps.length; k++) {
+        const op = w.unknownOps[k]!;
+        unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      }
       macsDim = w.macs;
       flopsDim = w.flops;
       intOpsDim = w.intOps;
@@ -1231,6 +1243,9 @@ function isTrainingBN(n: Node): boolean {
   return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
 }
 
+/** A list of reasons nobody reads. */
+const IGNORED = { push: (_m: string): void => {} };
+
 /** What the parameter count and the reasons of one layer accumulate; one instance serves every node. */
 class LayerSums {
   params = 0;
@@ -1239,8 +1254,13 @@ class LayerSums {
   weightBytes = 0;
   unknownList: string[] | undefined;
   notesList: string[] | undefined;
-  readonly unknown = { push: (m: string): void => void (this.unknownList ??= []).push(m) };
-  readonly notes = { push: (m: string): void => void (this.notesList ??= []).push(m) };
+  readonly unknown: { push(m: string): void };
+  readonly notes: { push(m: string): void };
+  /** `totalsOnly`: the reasons are not reported, so not kept (a string and a list per layer that shares a weight). */
+  constructor(totalsOnly: boolean) {
+    this.unknown = totalsOnly ? IGNORED : { push: (m) => void (this.unknownList ??= []).push(m) };
+    this.notes = totalsOnly ? IGNORED : { push: (m) => void (this.notesList ??= []).push(m) };
+  }
   reset(): void {
     this.params = 0;
     this.weights = 0;
@@ -1314,21 +1334,19 @@ class LayerCost implements CostContext {
     for (let i = 0; i < n; i++) {
       const v = ins[i];
       if (v) {
-        const p = v.producer;
-        let f: Facts | undefined;
-        if (p !== null && p === prev) {
-          // The previous node's outputs were read into outFacts (not yet overwritten).
-          const k = p.outputs.indexOf(v);
-          f = k >= 0 ? prevOutFacts[k] : this.read(v);
-        } else if (p === null && this.ownFacts && v.isInitializer) {
-          const t = v.constValue;
-          if (t !== null) {
-            inFacts[i] = undefined;
-            inShapes[i] = t.dims;
-            continue;
+        // The previous node's outputs were read into outFacts (not yet overwritten).
+        let f = factsFromLast(v, prev, prevOutFacts);
+        if (f === NOT_LAST) {
+          if (this.ownFacts && v.isInitializer && v.producer === null) {
+            const t = v.constValue;
+            if (t !== null) {
+              inFacts[i] = undefined;
+              inShapes[i] = t.dims;
+              continue;
+            }
           }
           f = this.read(v);
-        } else f = this.read(v);
+        }
         // shapeOf: the inferred dims, else (no facts) the declared ones.
         inFacts[i] = f;
         inShapes[i] = f ? f.shape : v.shape;

@@ -60,12 +60,7 @@ export interface InferShapesOptions {
 export interface ShapeInference {
   /** Inferred type (tensor types carry the inferred shape); null when nothing is known. */
   typeOf(v: Value): TypeInfo | null;
-  /**
-   * Inferred element type, read without allocating (`typeOf` builds an object per call): the
-   * `elemType` of `typeOf(v)` when that is a tensor type, DataType.UNDEFINED otherwise.
-   */
-  elemTypeOf(v: Value): DataType;
-  /** Inferred dims; null when the rank is unknown. Allocation-free, like `elemTypeOf`. */
+  /** Inferred dims; null when the rank is unknown. Read without allocating (`typeOf` builds an object per call). */
   shapeOf(v: Value): Shape | null;
   /** Content of values that are constant: initializers, Constant outputs, evaluated sub-computations. */
   constOf(v: Value): Tensor | undefined;
@@ -381,12 +376,6 @@ class Engine {
         if (f.elemType === DataType.UNDEFINED && f.shape === null) return null;
         return { kind: 'tensor', elemType: f.elemType, shape: f.shape };
       },
-      elemTypeOf: (v) => {
-        const f = facts.get(v);
-        const t = f ? f.other : v.type;
-        if (f && t === undefined) return f.elemType;
-        return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.elemType : DataType.UNDEFINED;
-      },
       shapeOf: (v) => {
         const f = facts.get(v);
         return f ? f.shape : v.shape;
@@ -506,21 +495,42 @@ class Engine {
     const order = g === this.model.graph ? this.order : null;
     if (order === null) for (let n = g.firstNode; n !== null; n = n.next) this.visit(n);
     else {
-      const { nodes, facts } = order;
+      // Sized up front (a node has one output, mostly), not grown push by push: each growth copies.
+      const nodes = (order.nodes = new Array<Node>(g.nodeCount));
+      const facts = (order.facts = new Array<Facts | undefined>(g.nodeCount));
+      let i = 0;
+      let f = 0;
       for (let n = g.firstNode; n !== null; n = n.next) {
         this.visit(n);
         // visit(n) left n's output facts, final in this walk, in lastFacts.
-        nodes.push(n);
+        nodes[i++] = n;
         const m = n.outputs.length;
-        for (let k = 0; k < m; k++) facts.push(this.lastFacts[k]);
+        for (let k = 0; k < m; k++) facts[f++] = this.lastFacts[k];
       }
+      nodes.length = i;
+      facts.length = f;
     }
     return g.outputs.map((v) => this.facts.get(v));
   }
 
+  /**
+   * Contexts of visits that ended, for the next ones: a visit inside a visit (a local function's
+   * body, a subgraph) takes another, so one in use is never handed out. A context per visit was
+   * three objects per node of garbage (it, its outputs' list and its inputs' facts).
+   */
+  readonly #idle: Ctx[] = [];
+
   /** `ins`: the facts of the node's inputs, when the caller has read them already. */
   visit(node: Node, ins?: (Facts | undefined)[]): void {
-    const ctx = new Ctx(this, node, ins);
+    const ctx = (this.#idle.pop() ?? new Ctx(this)).load(node, ins);
+    try {
+      this.#visitWith(node, ctx);
+    } finally {
+      this.#idle.push(ctx);
+    }
+  }
+
+  #visitWith(node: Node, ctx: Ctx): void {
     const bad = attributeProblem(node);
     if (bad !== undefined) {
       // A malformed node (ONNX Runtime would reject it): no rule, no evaluation, outputs as declared.
@@ -571,18 +581,22 @@ class Engine {
     this.lastNode = node;
   }
 
-  /** The facts of each input of `n` (undefined for an omitted input or one without facts). */
-  inputFacts(n: Node): (Facts | undefined)[] {
+  /**
+   * The facts of each input of `n` (undefined for an omitted input or one without facts): a new
+   * array by default, else `out`, whose entries past the inputs are cleared, not cut off (a
+   * length change is a runtime call, and a reused list changes length from node to node).
+   */
+  inputFacts(n: Node, out: (Facts | undefined)[] = new Array<Facts | undefined>(n.inputs.length)): (Facts | undefined)[] {
     const ins = n.inputs;
-    const out = new Array<Facts | undefined>(ins.length);
+    for (let i = ins.length; i < out.length; i++) out[i] = undefined;
     const last = this.lastNode;
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
       if (!v) out[i] = undefined;
-      else if (last !== null && v.producer === last) {
-        const k = last.outputs.indexOf(v);
-        out[i] = k >= 0 ? this.lastFacts[k] : this.facts.get(v);
-      } else out[i] = this.facts.get(v);
+      else {
+        const f = factsFromLast(v, last, this.lastFacts);
+        out[i] = f !== NOT_LAST ? f : this.facts.get(v);
+      }
     }
     return out;
   }
@@ -715,6 +729,21 @@ class Engine {
   }
 }
 
+/** What factsFromLast returns for a value `last` did not produce. */
+export const NOT_LAST: unique symbol = Symbol('not produced by the last node');
+
+/**
+ * @internal The facts of `v` when `last` (the node visited or read just before) produced it:
+ * `lastFacts` holds the facts of `last`'s outputs, in order. Most nodes of a graph read the
+ * output of the node before them, and on a large graph a facts map lookup is a cache miss or
+ * two: the inference (Engine.inputFacts) and the analysis (LayerCost.load) take it from here.
+ */
+export function factsFromLast(v: Value, last: Node | null | undefined, lastFacts: readonly (Facts | undefined)[]): Facts | undefined | typeof NOT_LAST {
+  if (last === null || last === undefined || v.producer !== last) return NOT_LAST;
+  const k = last.outputs.indexOf(v);
+  return k >= 0 ? lastFacts[k] : NOT_LAST;
+}
+
 /** Same facts: equal types and dims, the same constant tensor, equal partial content. */
 function factsEqual(a: Facts | undefined, b: Facts | undefined): boolean {
   if (a === b) return true;
@@ -755,24 +784,33 @@ function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean 
   return true;
 }
 
-/** The RuleContext of one node visit; collects output facts. */
+/** The RuleContext of a node visit, loaded node after node (see Engine.visit); collects output facts. */
 class Ctx implements RuleContext {
-  readonly outs: (Facts | undefined)[];
+  /** The facts of the node's outputs so far: exactly one entry per output. */
+  readonly outs: (Facts | undefined)[] = [];
   readonly opset: number;
   readonly alg: DimAlgebra;
-  readonly inputCount: number;
+  node!: Node;
+  inputCount = 0;
   #ins: (Facts | undefined)[] | undefined;
+  /** The list `facts` reads the inputs' facts into, kept from node to node. */
+  readonly #insStore: (Facts | undefined)[] = [];
 
-  constructor(
-    readonly engine: Engine,
-    readonly node: Node,
-    ins?: (Facts | undefined)[],
-  ) {
-    this.#ins = ins;
-    this.outs = new Array<Facts | undefined>(node.outputs.length);
+  constructor(readonly engine: Engine) {
     this.opset = engine.opset;
     this.alg = engine.alg;
+  }
+
+  /** Starts the visit of `node`; `ins`: its inputs' facts, when the caller has read them already. */
+  load(node: Node, ins: (Facts | undefined)[] | undefined): this {
+    this.node = node;
+    this.#ins = ins;
     this.inputCount = node.inputs.length;
+    const m = node.outputs.length;
+    const outs = this.outs;
+    if (outs.length !== m) outs.length = m;
+    for (let i = 0; i < m; i++) outs[i] = undefined;
+    return this;
   }
 
   has(i: number): boolean {
@@ -781,7 +819,7 @@ class Ctx implements RuleContext {
   facts(i: number): Facts | undefined {
     // Read once per visit: rules ask for an input's type, shape and content separately, and the
     // inputs' facts cannot change while their reader is visited.
-    const ins = (this.#ins ??= this.engine.inputFacts(this.node));
+    const ins = (this.#ins ??= this.engine.inputFacts(this.node, this.#insStore));
     return ins[i];
   }
   factsOf(v: Value): Facts | undefined {

@@ -10,7 +10,7 @@ import type { KernelEntry } from '../kernels/types.js';
 import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, variadicArithKernel, whereKernel, type CmpFn } from '../kernels/elementwise.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
-import { broadcastShapesSymbolic, firstType, isIntType } from './shape-helpers.js';
+import { broadcastShapesSymbolic, broadcastTwoShared, firstType, isIntType, U } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel } from './types.js';
 import { addRef, andRef, bitShiftRef, divRef, equalRef, greaterOrEqualRef, greaterRef, lessOrEqualRef, lessRef, maxRef, meanRef, minRef, modRef, mulRef, orRef, powRef, subRef, sumRef, whereRef, xorRef } from '../kernels/reference/elementwise.js';
 
@@ -55,7 +55,9 @@ function partialBinary(c: RuleContext, op: PartialOp): void {
 
 function binary(outType?: DataType): ShapeRule {
   return (c) => {
-    c.out(0, outType ?? firstType(c, 0, 1), broadcastShapesSymbolic(c, [c.shape(0), c.shape(1)]));
+    // firstType(c, 0, 1) and broadcastShapesSymbolic(c, [a, b]) without an array per node (this runs for every Add and Mul).
+    const t0 = c.dtype(0);
+    c.out(0, outType ?? (t0 !== U ? t0 : c.dtype(1)), broadcastTwoShared(c, c.shape(0), c.shape(1)));
     const op = lookup(PARTIAL_BINARY, c.node.opType);
     if (op) partialBinary(c, op);
   };

@@ -75,6 +75,34 @@ function broadcastTwo(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[
   return out;
 }
 
+/** The pair broadcastTwoShared hands broadcastDim (which does not call back into it). */
+const PAIR: Dim[] = [1, 1];
+
+/**
+ * broadcastShapesSymbolic(c, [a, b]) — the same dims, the same reports — returned as `a` itself
+ * when it equals `a` (an Add of a bias, a Mul by a scalar, an element-wise op of two same-shaped
+ * values): shapes are read-only, so a rule that only passes the result to `out` saves an array
+ * per node (and `out` then shares the input's facts).
+ */
+export function broadcastTwoShared(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[] | null): readonly Dim[] | null {
+  if (a === null || b === null) return null;
+  if (b.length > a.length) return broadcastTwo(c, a, b);
+  const ob = a.length - b.length;
+  let out: Dim[] | undefined;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    PAIR[0] = x;
+    PAIR[1] = i >= ob ? b[i - ob]! : 1;
+    const d = broadcastDim(c, PAIR);
+    if (out !== undefined) out.push(d);
+    else if (d !== x) {
+      out = a.slice(0, i);
+      out.push(d);
+    }
+  }
+  return out ?? a;
+}
+
 /** Merge two claims about the same dim (equal or one unknown); reports concrete conflicts. */
 export function mergeDim(c: RuleContext, a: Dim, b: Dim, what: string): Dim {
   if (a === null) return b;

@@ -176,11 +176,11 @@ export class Facts {
  * `dtypeOf` of a value whose `typeOf` is `t`: a rule that needs both the element type and the
  * shape of one value reads its type once (each `typeOf` is a lookup and a new object).
  */
-export function dtypeIn(t: TypeInfo | null): DataType | undefined {
+function dtypeIn(t: TypeInfo | null): DataType | undefined {
   return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') && t.elemType !== 0 ? t.elemType : undefined;
 }
 
 /** `shapeOf` of a value whose `typeOf` is `t` (see `dtypeIn`). */
-export function shapeIn(t: TypeInfo | null): Shape | null {
+function shapeIn(t: TypeInfo | null): Shape | null {
   return t && (t.kind === 'tensor' || t.kind === 'sparse_tensor') ? t.shape : null;
 }
