@@ -53,7 +53,9 @@ const matmulAdd = defineRule({
   reasons: REASONS,
   match(add): MatmulAdd | undefined {
     if (add.inputs.length !== 2) return undefined;
-    const [p, q] = add.inputs;
+    // Indexed reads: array destructuring runs the iterator protocol (this runs once per Add).
+    const p = add.inputs[0];
+    const q = add.inputs[1];
     if (!p || !q) return undefined;
     const side: 0 | 1 | -1 = p.producer?.opType === 'MatMul' && p.producer.isOnnxDomain ? 0 : q.producer?.opType === 'MatMul' && q.producer.isOnnxDomain ? 1 : -1;
     if (side === -1) return undefined;

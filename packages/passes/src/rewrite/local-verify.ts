@@ -101,15 +101,7 @@ export class PatchTracker {
     if (!this.#covered) return;
     if (p.graph !== this.#model.graph) return this.uncovered();
     // (Indexed loops: this runs once per change, and array iterators allocate until optimised.)
-    const intro = p.introduced;
-    if (intro.length > 0) {
-      const left = p.left.slice();
-      for (let k = 0; k < intro.length; k++) {
-        const i = left.indexOf(intro[k]!);
-        if (i < 0) return this.uncovered();
-        left.splice(i, 1);
-      }
-    }
+    if (p.introduced.length > 0 && !claims(p.introduced, p.left)) return this.uncovered();
     pushAll(this.#nodes, p.added);
     pushNew(this.#rewired, p.rewired);
     pushNew(this.#values, p.values);
@@ -176,8 +168,10 @@ export class PatchTracker {
   }
 
   #readersOk(v: Value, g: Graph): boolean {
-    const uses = v.uses;
-    for (let i = 0; i < uses.length; i++) if (!this.#nodeOk(uses[i]!.node, g)) return false;
+    // `_useAt`, not `uses`: reading `uses` turns a single use into a one-element list (an array
+    // per value the check touches, kept by the value).
+    const count = v.useCount;
+    for (let i = 0; i < count; i++) if (!this.#nodeOk(v._useAt(i).node, g)) return false;
     return true;
   }
 
@@ -233,10 +227,36 @@ function valueOk(v: Value, g: Graph): boolean {
 
 /** Each use of `v` is by a node of `g` that reads `v` at that input (I1, I12). */
 function usesOk(v: Value, g: Graph): boolean {
-  const uses = v.uses;
-  for (let i = 0; i < uses.length; i++) {
-    const u = uses[i]!;
+  const count = v.useCount;
+  for (let i = 0; i < count; i++) {
+    const u = v._useAt(i);
     if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether each introduced name can claim its own entry of `left` (a name that left once is
+ * introduced at most once). A patch's lists are short: claimed entries are bits of a mask, not a
+ * copy of `left` spliced per name.
+ */
+function claims(introduced: readonly string[], left: readonly string[]): boolean {
+  if (left.length > 31) {
+    const rest = left.slice();
+    for (let k = 0; k < introduced.length; k++) {
+      const i = rest.indexOf(introduced[k]!);
+      if (i < 0) return false;
+      rest.splice(i, 1);
+    }
+    return true;
+  }
+  let taken = 0;
+  for (let k = 0; k < introduced.length; k++) {
+    const name = introduced[k]!;
+    let i = 0;
+    while (i < left.length && ((taken >>> i) & 1 || left[i] !== name)) i++;
+    if (i === left.length) return false;
+    taken |= 1 << i;
   }
   return true;
 }

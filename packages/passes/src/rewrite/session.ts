@@ -44,6 +44,17 @@ export interface Rewrite {
 
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
 
+/** Why `apply` declined a patch: a reason and a detail (the rule driver's decline tuple). */
+export type ApplyDecline = readonly [reason: ApplyReason, detail: string];
+
+/** The decline of a patch past the change budget (one frozen tuple). */
+const BUDGET_SPENT: ApplyDecline = Object.freeze(['stopped-after-n-changes', 'change budget reached'] as const);
+
+/** What #apply returned: a decline (an array) rather than a record. */
+function isDeclined(r: ChangeRecord | ApplyDecline): r is ApplyDecline {
+  return Array.isArray(r);
+}
+
 const RULE_KEY = 'onnxkit.rule';
 /** Option objects of the graph primitives apply calls once per change (made once). */
 const WITH_OUTPUTS = Object.freeze({ outputs: true });
@@ -79,6 +90,9 @@ export class RewriteSession<R extends string = string> {
   readonly #t0 = performance.now();
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
+  /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
+  #orphanBytes = 0;
+  #orphanInitializers = 0;
 
   constructor(pass: string, model: Model, ctx: PassContext) {
     this.pass = pass;
@@ -187,9 +201,23 @@ export class RewriteSession<R extends string = string> {
 
   /** Applies a node-pattern rewrite, or changes nothing and returns why not. */
   apply(graph: Graph, rw: Rewrite): ApplyOutcome {
+    const r = this.#apply(graph, rw);
+    return isDeclined(r) ? { ok: false, reason: r[0], detail: r[1] } : { ok: true, record: r };
+  }
+
+  /**
+   * `apply` for callers that need only the outcome (the rule driver, once per candidate):
+   * undefined when applied, else the decline. No outcome object per change.
+   */
+  tryApply(graph: Graph, rw: Rewrite): ApplyDecline | undefined {
+    const r = this.#apply(graph, rw);
+    return isDeclined(r) ? r : undefined;
+  }
+
+  #apply(graph: Graph, rw: Rewrite): ChangeRecord | ApplyDecline {
     const problem = this.#validate(graph, rw);
-    if (problem) return { ok: false, ...problem };
-    if (!this.mayChange()) return { ok: false, reason: 'stopped-after-n-changes', detail: 'change budget reached' };
+    if (problem) return problem;
+    if (!this.mayChange()) return BUDGET_SPENT;
 
     // Patches are small (a few nodes): membership is a scan of the patch's own arrays, so a
     // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain). Loops
@@ -311,9 +339,10 @@ export class RewriteSession<R extends string = string> {
         this.#rename(graph, v, name);
       }
     }
-    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
-    const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
-    bytes -= cleaned.bytes;
+    // #dropOrphans reads the inputs without consuming them (onPatch reads them again below).
+    const cleanedNodes = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
+    bytes -= this.#orphanBytes;
+    const touchedInputs = inputsOfRemoved;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
     // initializer would cost a pass over the initializer map each time.)
@@ -330,13 +359,13 @@ export class RewriteSession<R extends string = string> {
       graph.addInitializer(v);
     }
 
-    const removedAll = cleaned.nodes.length === 0 ? removedNames : [...removedNames, ...cleaned.nodes];
+    const removedAll = cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes];
     const addedNames = added.length === 0 ? NO_NAMES : added.map(nodeLabel);
     const record: ChangeRecord = rw.details
       ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
       : { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
     this.nodesAdded += added.length;
-    this.nodesRemoved += remove.length + cleaned.nodes.length;
+    this.nodesRemoved += remove.length + cleanedNodes.length;
     if (onPatch) {
       let f = 0;
       for (let i = 0; i < added.length; i++) {
@@ -361,7 +390,7 @@ export class RewriteSession<R extends string = string> {
           if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) values[t++] = v;
         }
       }
-      onPatch({ graph, added, rewired, values, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+      onPatch({ graph, added, rewired, values, left, introduced, initializers: inits, nodesRemoved: remove.length + cleanedNodes.length, initializersDelta: inits.length - this.#orphanInitializers });
     }
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
@@ -381,7 +410,7 @@ export class RewriteSession<R extends string = string> {
     // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
     if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept);
-    return { ok: true, record };
+    return record;
   }
 
   /**
@@ -449,7 +478,7 @@ export class RewriteSession<R extends string = string> {
     this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
-  #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
+  #validate(graph: Graph, rw: Rewrite): ApplyDecline | undefined {
     const remove = rw.remove;
     const replace = rw.replace;
     // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by
@@ -459,19 +488,19 @@ export class RewriteSession<R extends string = string> {
     const removeSet = remove.length > 8 ? new Set(remove) : undefined;
     for (let i = 0; i < remove.length; i++) {
       const n = remove[i]!;
-      if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
+      if (n.graph !== graph) return ['internal-node-not-in-graph', `${nodeLabel(n)} is not in graph '${graph.name}'`];
     }
     for (let i = 0; i < replace.length; i++) {
       const o = replace[i]![0];
       const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
-      if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
+      if (!(v instanceof Value)) return ['missing-input', `nothing to replace '${o.name}' with (a matched node lacks an input)`];
       if (!o.producer || !isRemoved(o.producer, remove, removeSet)) {
-        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
+        return ['internal-replaced-value-not-removed', `'${o.name}' is not an output of a removed node`];
       }
       // Its readers would read a removed node (what Graph.remove's safe mode would refuse).
       if (v.producer !== null && isRemoved(v.producer, remove, removeSet)) {
-        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' would be replaced by '${v.name}', an output of a removed node` };
+        return ['internal-replaced-value-not-removed', `'${o.name}' would be replaced by '${v.name}', an output of a removed node`];
       }
     }
     const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;
@@ -481,11 +510,12 @@ export class RewriteSession<R extends string = string> {
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!;
         if (isReplaced(o, replace, replacedSet)) continue;
-        if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
-        const uses = o.uses;
-        for (let j = 0; j < uses.length; j++) {
-          const u = uses[j]!;
-          if (!isRemoved(u.node, remove, removeSet)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
+        if (o.isGraphOutput) return ['output-is-graph-output', `'${o.name}' of ${nodeLabel(n)} is a graph output`];
+        // `_useAt`, not `uses` (which would turn a single use into a list kept by the value).
+        const count = o.useCount;
+        for (let j = 0; j < count; j++) {
+          const u = o._useAt(j);
+          if (!isRemoved(u.node, remove, removeSet)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
         }
       }
     }
@@ -500,12 +530,9 @@ export class RewriteSession<R extends string = string> {
       // An existing value would have to take the graph output's name: only an intermediate,
       // unnamed-interface value may, and only once.
       if (v.isGraphInput || v.isInitializer || v.isGraphOutput || takenOutputs?.includes(v) || v.producer === null || isRemoved(v.producer, remove, removeSet)) {
-        return {
-          reason: 'graph-output-name',
-          detail: `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`,
-        };
+        return ['graph-output-name', `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`];
       }
-      if (v.graph !== graph) return { reason: 'graph-output-name', detail: `'${v.name}' is defined in another scope` };
+      if (v.graph !== graph) return ['graph-output-name', `'${v.name}' is defined in another scope`];
       (takenOutputs ??= []).push(v);
     }
     return undefined;
@@ -523,15 +550,17 @@ export class RewriteSession<R extends string = string> {
   }
 
   /**
-   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed);
-   * the names that leave the graph are added to `left` when given.
+   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is read, last
+   * first, and left as it is); the names that leave the graph are added to `left` when given.
+   * Returns the labels of the Constant nodes removed; the bytes and the count of initializers
+   * removed are left in #orphanBytes and #orphanInitializers (no result object per change).
    */
-  #dropOrphans(work: Value[], left?: string[]): { nodes: string[]; bytes: number; initializers: number } {
+  #dropOrphans(work: readonly Value[], left?: string[]): string[] {
     let nodes: string[] = NO_NAMES;
     let bytes = 0;
     let initializers = 0;
-    while (work.length > 0) {
-      const v = work.pop()!;
+    for (let w = work.length - 1; w >= 0; w--) {
+      const v = work[w]!;
       if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
       if (v.isInitializer) {
         const g = v.graph;
@@ -557,7 +586,9 @@ export class RewriteSession<R extends string = string> {
         p.graph.remove(p, SAFE);
       }
     }
-    return { nodes, bytes, initializers };
+    this.#orphanBytes = bytes;
+    this.#orphanInitializers = initializers;
+    return nodes;
   }
 }
 
