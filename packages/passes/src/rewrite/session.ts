@@ -239,6 +239,36 @@ export class RewriteSession<R extends string = string> {
       n.metadataProps.set(RULE_KEY, rw.rule);
     }
 
+    // Arrays below are allocated at their size: a literal `[]` grows to 17 slots on its first
+    // push, and these few-element arrays were most of the 1.2 KB a change allocated.
+    // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
+    let slots = 0;
+    for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
+    const inputsOfRemoved = new Array<Value>(slots);
+    let nIns = 0;
+    const removedNames = new Array<string>(remove.length);
+    for (let i = 0; i < remove.length; i++) {
+      const ins = remove[i]!.inputs;
+      for (let k = 0; k < ins.length; k++) {
+        const v = ins[k];
+        if (!v) continue;
+        let seen = false;
+        for (let j = 0; j < nIns && !seen; j++) seen = inputsOfRemoved[j] === v;
+        if (!seen) inputsOfRemoved[nIns++] = v;
+      }
+      removedNames[i] = nodeLabel(remove[i]!);
+    }
+    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
+    // The matched nodes leave before their outputs' readers are rewired: the inputs they read
+    // lose those uses first, so a value a removed node is bypassed to (its own input) goes from
+    // one use to one use instead of through a list of two (and the one-element list it would
+    // keep). Graph.remove releases the removed nodes' subgraph captures itself. #validate
+    // established what `{ safe: true }` would check again (no output of a removed node is a graph
+    // output or read by a node that stays, once the replaced values are rewired), so each node
+    // takes Graph.remove's unchecked one-node path: no list copy and no Set per patch.
+    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
+    countPatch(this.ctx.shared, graph, added, remove);
+
     // Values that take a name: parallel arrays in insertion order (a Map per patch cost more).
     let renV: Value[] | undefined;
     let renN: string[] | undefined;
@@ -270,26 +300,6 @@ export class RewriteSession<R extends string = string> {
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
     }
 
-    // Arrays below are allocated at their size: a literal `[]` grows to 17 slots on its first
-    // push, and these few-element arrays were most of the 1.2 KB a change allocated.
-    // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
-    let slots = 0;
-    for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
-    const inputsOfRemoved = new Array<Value>(slots);
-    let nIns = 0;
-    const removedNames = new Array<string>(remove.length);
-    for (let i = 0; i < remove.length; i++) {
-      const ins = remove[i]!.inputs;
-      for (let k = 0; k < ins.length; k++) {
-        const v = ins[k];
-        if (!v) continue;
-        let seen = false;
-        for (let j = 0; j < nIns && !seen; j++) seen = inputsOfRemoved[j] === v;
-        if (!seen) inputsOfRemoved[nIns++] = v;
-      }
-      removedNames[i] = nodeLabel(remove[i]!);
-    }
-    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
     // What the patch touched, for the manager's closing check (local-verify.ts).
     const onPatch = this.ctx.onPatch;
     let rewired: Value[] = NO_VALUES;
@@ -317,12 +327,6 @@ export class RewriteSession<R extends string = string> {
       }
       if (fresh > 0) introduced = new Array<string>(fresh);
     }
-    // Graph.remove releases the removed nodes' subgraph captures itself. #validate established
-    // what `{ safe: true }` would check again (no output of a removed node is a graph output or
-    // read by a node that stays, once the replaced values are rewired), so each node takes
-    // Graph.remove's unchecked one-node path: no list copy and no Set per patch.
-    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
-    countPatch(this.ctx.shared, graph, added, remove);
     // Names an existing value takes from a graph output (listed after the new outputs').
     let renamedTo: string[] | undefined;
     if (renV) {
