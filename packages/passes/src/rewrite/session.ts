@@ -215,7 +215,7 @@ export class RewriteSession<R extends string = string> {
   }
 
   #apply(graph: Graph, rw: Rewrite): ChangeRecord | ApplyDecline {
-    const problem = this.#validate(graph, rw);
+    const problem = isBypass(rw) ? validateBypass(graph, rw.remove[0]!, rw.replace[0]![0], rw.replace[0]![1]) : this.#validate(graph, rw);
     if (problem) return problem;
     if (!this.mayChange()) return BUDGET_SPENT;
 
@@ -594,6 +594,46 @@ export class RewriteSession<R extends string = string> {
     this.#orphanInitializers = initializers;
     return nodes;
   }
+}
+
+/**
+ * Whether a patch is a bypass — one node removed, one of its outputs replaced by an existing
+ * value, nothing added — the most common patch (eliminate-identity's), which `validateBypass`
+ * checks without the general case's scans.
+ */
+function isBypass(rw: Rewrite): boolean {
+  return rw.remove.length === 1 && rw.replace.length === 1 && (rw.add === undefined || rw.add.length === 0) && (rw.initializers === undefined || rw.initializers.length === 0);
+}
+
+/**
+ * RewriteSession's #validate for a bypass (see `isBypass`): removing `n` and replacing its output
+ * `o` by `v`. The same checks in the same order, so the same reason and detail.
+ */
+function validateBypass(graph: Graph, n: Node, o: Value, v: Value): ApplyDecline | undefined {
+  if (n.graph !== graph) return ['internal-node-not-in-graph', `${nodeLabel(n)} is not in graph '${graph.name}'`];
+  if (!(v instanceof Value)) return ['missing-input', `nothing to replace '${o.name}' with (a matched node lacks an input)`];
+  if (o.producer !== n) return ['internal-replaced-value-not-removed', `'${o.name}' is not an output of a removed node`];
+  const p = v.producer;
+  if (p === n) return ['internal-replaced-value-not-removed', `'${o.name}' would be replaced by '${v.name}', an output of a removed node`];
+  const outs = n.outputs;
+  for (let k = 0; k < outs.length; k++) {
+    const x = outs[k]!;
+    if (x === o) continue;
+    if (x.isGraphOutput) return ['output-is-graph-output', `'${x.name}' of ${nodeLabel(n)} is a graph output`];
+    const count = x.useCount;
+    for (let j = 0; j < count; j++) {
+      const u = x._useAt(j);
+      if (u.node !== n) return ['output-used-elsewhere', `'${x.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
+    }
+  }
+  if (o.isGraphOutput) {
+    // An existing value would have to take the graph output's name (nothing new is added).
+    if (v.isGraphInput || v.isInitializer || v.isGraphOutput || p === null) {
+      return ['graph-output-name', `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`];
+    }
+    if (v.graph !== graph) return ['graph-output-name', `'${v.name}' is defined in another scope`];
+  }
+  return undefined;
 }
 
 /** Whether `n` is among the nodes a patch removes (`set`: the same nodes, for a big patch). */
