@@ -111,10 +111,19 @@ const bypass = defineRule({
       rule: ruleName(n.opType),
       remove: [n],
       replace: [[out, input]],
-      description: `bypassed ${n.opType} ${nodeLabel(n)}: '${out.name}' is '${input.name}'`,
+      description: `${bypassedPrefix(n.opType)}${nodeLabel(n)}: '${out.name}' is '${input.name}'`,
     };
   },
 });
+
+/**
+ * `bypassed ${op} ` for each bypassed op, made once: a description is then two string
+ * concatenations shorter (the records keep the text, the pieces are garbage: 40,000 per 100k chain).
+ */
+const BYPASSED_PREFIX = new Map<string, string>(BYPASSED.map((op) => [op, `bypassed ${op} `]));
+function bypassedPrefix(op: string): string {
+  return BYPASSED_PREFIX.get(op) ?? `bypassed ${op} `;
+}
 
 /** The change-record rule name of each bypassed op (its lower-case name), made once. */
 const RULE_NAMES = new Map<string, string>(BYPASSED.map((op) => [op, op.toLowerCase()]));

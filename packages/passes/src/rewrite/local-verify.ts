@@ -29,7 +29,10 @@
  */
 import { AttributeType, isStaticShape, shapesEqual, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
 
-/** What one validated patch changed (RewriteSession.apply reports it). */
+/**
+ * What one validated patch changed (RewriteSession.apply reports it, in one object per session
+ * that it refills for each patch: valid during the `onPatch` call).
+ */
 export interface AppliedPatch {
   readonly graph: Graph;
   /** Nodes it inserted. */

@@ -20,6 +20,7 @@ import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } 
 import { Facts } from './facts.js';
 import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
+import type { AppliedPatch } from './local-verify.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
@@ -43,6 +44,8 @@ export interface Rewrite {
 }
 
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Why `apply` declined a patch: a reason and a detail (the rule driver's decline tuple). */
 export type ApplyDecline = readonly [reason: ApplyReason, detail: string];
@@ -90,6 +93,8 @@ export class RewriteSession<R extends string = string> {
   readonly #t0 = performance.now();
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
+  /** The report `onPatch` is given, refilled for each patch (see PassContext.onPatch). */
+  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, rewired: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
   /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
   #orphanBytes = 0;
   #orphanInitializers = 0;
@@ -394,12 +399,23 @@ export class RewriteSession<R extends string = string> {
           if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) values[t++] = v;
         }
       }
-      onPatch({ graph, added, rewired, values, left, introduced, initializers: inits, nodesRemoved: remove.length + cleanedNodes.length, initializersDelta: inits.length - this.#orphanInitializers });
+      // One report object per session, refilled (onPatch reads it during the call).
+      const p = this.#applied;
+      p.graph = graph;
+      p.added = added;
+      p.rewired = rewired;
+      p.values = values;
+      p.left = left;
+      p.introduced = introduced;
+      p.initializers = inits;
+      p.nodesRemoved = remove.length + cleanedNodes.length;
+      p.initializersDelta = inits.length - this.#orphanInitializers;
+      onPatch(p);
     }
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
-    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: replace, initializers: inits });
+    const factsKept = facts !== undefined && facts.patched(graph, added, replace, inits);
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
     // unless the updated inference already says exactly that (the usual case: no note needed).
     // The replaced value's own facts are unchanged by the patch (it is no longer read).
