@@ -111,11 +111,13 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const bv = mm.inputs[1]!;
   const cv = add.inputs[1 - side]!;
   const z = add.outputs[0]!;
-  const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
+  // Built without inputs: apply wires them once MatMul and Add are gone (Rewrite.inputs).
+  const gemm = new Node('Gemm', [], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
   return {
     remove: [mm, add],
     replace: [[z, gemm.outputs[0]!]],
     add: [gemm],
+    inputs: [[a, bv, cv]],
     insertBefore: add,
     description: `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`,
   };

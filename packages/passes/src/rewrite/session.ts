@@ -34,6 +34,13 @@ export interface Rewrite {
   replace: ReadonlyArray<readonly [Value, Value]>;
   /** New nodes, in order; inserted before `insertBefore`. */
   add?: readonly Node[];
+  /**
+   * The inputs of `add[i]` (one entry per new node), set once the matched nodes have left the
+   * graph; such a node is built without inputs. A value a removed node reads and a new node reads
+   * then goes from one use to one use, not through a list of two (and the one-element list it
+   * would keep): what a fusion's operands do.
+   */
+  inputs?: ReadonlyArray<readonly (Value | null)[]>;
   /** Anchor for insertion; defaults to the last node of `remove`. */
   insertBefore?: Node;
   /** New initializer values (constValue set, unique names from `freshName`). */
@@ -52,6 +59,17 @@ export type ApplyDecline = readonly [reason: ApplyReason, detail: string];
 
 /** The decline of a patch past the change budget (one frozen tuple). */
 const BUDGET_SPENT: ApplyDecline = Object.freeze(['stopped-after-n-changes', 'change budget reached'] as const);
+
+/**
+ * `why`, once the new nodes of the declined patch `rw` read nothing: a rule builds them before
+ * the patch is checked, and a node outside any graph must not stay a use of the values it reads
+ * (verify's I12: a use by a node that is not in the graph).
+ */
+function declined(rw: Rewrite, why: ApplyDecline): ApplyDecline {
+  const added = rw.add;
+  if (added !== undefined) for (let i = 0; i < added.length; i++) if (added[i]!.graph === null && added[i]!.inputs.length > 0) added[i]!.setInputs(NONE);
+  return why;
+}
 
 /** What #apply returned: a decline (an array) rather than a record. */
 function isDeclined(r: ChangeRecord | ApplyDecline): r is ApplyDecline {
@@ -220,9 +238,12 @@ export class RewriteSession<R extends string = string> {
   }
 
   #apply(graph: Graph, rw: Rewrite): ChangeRecord | ApplyDecline {
+    if (rw.inputs !== undefined && rw.inputs.length !== (rw.add?.length ?? 0)) {
+      throw new Error(`rule '${rw.rule}': Rewrite.inputs lists ${rw.inputs.length} input list(s) for ${rw.add?.length ?? 0} new node(s)`);
+    }
     const problem = isBypass(rw) ? validateBypass(graph, rw.remove[0]!, rw.replace[0]![0], rw.replace[0]![1]) : this.#validate(graph, rw);
-    if (problem) return problem;
-    if (!this.mayChange()) return BUDGET_SPENT;
+    if (problem) return declined(rw, problem);
+    if (!this.mayChange()) return declined(rw, BUDGET_SPENT);
 
     // Patches are small (a few nodes): membership is a scan of the patch's own arrays, so a
     // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain). Loops
@@ -273,6 +294,8 @@ export class RewriteSession<R extends string = string> {
     // takes Graph.remove's unchecked one-node path: no list copy and no Set per patch.
     for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
     countPatch(this.ctx.shared, graph, added, remove);
+    const wire = rw.inputs;
+    if (wire !== undefined) for (let i = 0; i < wire.length; i++) added[i]!.setInputs(wire[i]!);
 
     // Values that take a name: parallel arrays in insertion order (a Map per patch cost more).
     let renV: Value[] | undefined;

@@ -1,10 +1,12 @@
 /**
- * RewriteSession.apply checks a bypass (one node removed, its output replaced by an existing value,
- * nothing added) on a short path of its own: it must decline exactly what the general check
- * declines, with the same reason and detail, and change nothing when it declines.
+ * RewriteSession.apply: a bypass (one node removed, its output replaced by an existing value,
+ * nothing added) is checked on a short path of its own, which must decline exactly what the
+ * general check declines, with the same reason and detail, and change nothing when it declines;
+ * a declined patch leaves no use by the new nodes its rule built; new nodes wired after the
+ * matched nodes leave (Rewrite.inputs) read what they were given.
  */
-import { DataType, GraphBuilder, Node, verifyErrors, type Model, type Value } from '@onnxkit/graph';
-import { RewriteSession, standaloneContext, type Rewrite } from '@onnxkit/passes';
+import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
+import { RewriteSession, runPipeline, standaloneContext, type Rewrite } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -71,4 +73,54 @@ describe('RewriteSession.apply on a bypass', () => {
       expect(verifyErrors(a)).toEqual([]);
     });
   }
+});
+
+describe('RewriteSession.apply with new nodes', () => {
+  it('a declined patch leaves no use by the nodes its rule built', () => {
+    const m = model();
+    const r = node(m, 'relu').outputs[0]!;
+    const uses = r.useCount;
+    // A new Neg reading r, in a patch the check declines (the replaced value is not an output of
+    // the removed node).
+    const neg = new Node('Neg', [r], { name: 'neg2', outputs: ['n2'] });
+    expect(r.useCount).toBe(uses + 1);
+    const out = outcome(m, { rule: 'r', remove: [node(m, 'id')], replace: [[r, neg.outputs[0]!]], add: [neg], description: 'd' });
+    expect(out.reason).toBe('internal-replaced-value-not-removed');
+    expect(r.useCount).toBe(uses);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('wires Rewrite.inputs after the matched nodes leave, and refuses a list that does not match the new nodes', () => {
+    const m = model();
+    const id = node(m, 'id');
+    const r = node(m, 'relu').outputs[0]!;
+    const neg = new Node('Neg', [], { name: 'neg2', outputs: ['n2'] });
+    const rw: Rewrite = { rule: 'r', remove: [id], replace: [[id.outputs[0]!, neg.outputs[0]!]], add: [neg], inputs: [[r]], description: 'd' };
+    expect(() => outcome(m, { ...rw, inputs: [] })).toThrow(/Rewrite.inputs lists 0 input list\(s\) for 1 new node/);
+    expect(outcome(m, rw)).toEqual({ ok: true });
+    expect(neg.inputs).toEqual([r]);
+    expect(r.uses.map((u) => u.node.name).sort()).toEqual(['drop', 'neg2', 'tanh']);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('stops after any number of changes in the middle of fusions with a valid model (the Gemm of the refused patch reads nothing)', async () => {
+    const chain = (): Model => {
+      const b = new GraphBuilder({ name: 'chain' });
+      let x = b.input('x', DataType.FLOAT, [1, 4]);
+      for (let i = 0; i < 6; i++) {
+        x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(i)))]);
+        x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [4], new Float32Array(4).fill(i)))]);
+        x = b.op('Relu', [x]);
+      }
+      b.output(x, 'y');
+      return b.build({ opsetImports: new Map([['', 17]]) });
+    };
+    for (const stop of [1, 3, 5]) {
+      const m = chain();
+      const report = await runPipeline(m, 'default', { stopAfterChanges: stop });
+      expect(report.totalChanges).toBe(stop);
+      expect(report.stoppedEarly).toBe(true);
+      expect(verifyErrors(m)).toEqual([]);
+    }
+  });
 });
