@@ -1180,9 +1180,7 @@ export class Graph {
     if (nodes instanceof Node && !options?.safe) {
       // One node, unchecked (the rewrites' hot path): no list, no set.
       if (nodes._graph !== this) throw new GraphError(`${nodes.describe()} is not in graph '${this.name}'`);
-      detachSubgraphs(nodes);
-      nodes.setInputs(NO_VALUES);
-      this.#unlink(nodes);
+      this.#take(nodes);
       return;
     }
     // The rewrites remove one node or a handful per change, checked: an array they pass is used
@@ -1207,11 +1205,14 @@ export class Graph {
         }
       }
     }
-    for (const n of list) {
-      detachSubgraphs(n);
-      n.setInputs(NO_VALUES);
-      this.#unlink(n);
-    }
+    for (const n of list) this.#take(n);
+  }
+
+  /** Takes a checked node out: releases its subgraphs' captures and its input uses, unlinks it. */
+  #take(n: Node): void {
+    detachSubgraphs(n);
+    n.setInputs(NO_VALUES);
+    this.#unlink(n);
   }
 
   /**

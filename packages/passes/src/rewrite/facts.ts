@@ -10,7 +10,7 @@
  * each validated patch brings the inference itself up to date (`patched`: only the nodes it
  * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
-import { DataType, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
+import { DataType, type Graph, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
 import { inferenceFacts } from '../analysis/shape-inference.js';
 import type { Facts as InferredFacts } from '../analysis/inference-types.js';
 import { forgetRemoved, inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
@@ -24,6 +24,7 @@ export class Facts {
   /** The facts map behind `#factsOf` (see `#inferred`). */
   #factsOf: ShapeInference | undefined;
   #factsMap: ReadonlyMap<Value, InferredFacts> | undefined;
+  readonly #patch: { -readonly [K in keyof InferencePatch]: InferencePatch[K] } = { graph: null as unknown as Graph, added: [], replaced: [], initializers: [] };
   /** Why inference is unavailable (for explain output), when it is. */
   inferenceError: string | undefined;
 
@@ -66,10 +67,18 @@ export class Facts {
    * Facts whose inference is not computed yet stay valid (it will be computed on the model as it
    * is then).
    */
-  patched(patch: InferencePatch): boolean {
+  patched(graph: Graph, added: readonly Node[], replaced: ReadonlyArray<readonly [Value, Value]>, initializers: readonly Value[]): boolean {
     const inf = this.#inference;
     if (inf === undefined) return true;
-    return inf !== null && updateInference(inf, patch);
+    if (inf === null) return false;
+    // One patch object per Facts, refilled: updateInference reads it during the call (a patch
+    // per change was 28 B of garbage × 60,000 changes on the 100k-node chain).
+    const p = this.#patch;
+    p.graph = graph;
+    p.added = added;
+    p.replaced = replaced;
+    p.initializers = initializers;
+    return updateInference(inf, p);
   }
 
   /** Drops what the inference knows about the outputs of nodes a patch removed (see `forgetRemoved`). */

@@ -113,10 +113,14 @@ export const foldConstants = defineRulePass({
     const state = { total: 0, maxTensor: options.maxTensorBytes, maxTotal: options.maxTotalBytes, byKernel: 0, byEvaluator: 0 };
     const evaluate: EvaluateNode | undefined = options.kernels ? evaluateNode : undefined;
     for (const g of s.liveGraphs()) {
-      for (const n of g) {
+      // A cursor walk (Graph's iterator allocates a result per node). A fold removes the node
+      // and the orphans before it and inserts none, so the next node, read first, stays put.
+      for (let n = g.firstNode; n !== null; ) {
         if (s.stopped) break;
+        const next = n.next;
         const p = foldNode(s, g, n, evaluate, state);
         if (p) await p;
+        n = next;
       }
     }
     s.metrics['bytesProduced'] = state.total;

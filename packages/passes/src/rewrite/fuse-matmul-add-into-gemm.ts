@@ -53,7 +53,9 @@ const matmulAdd = defineRule({
   reasons: REASONS,
   match(add): MatmulAdd | undefined {
     if (add.inputs.length !== 2) return undefined;
-    const [p, q] = add.inputs;
+    // Indexed reads: array destructuring runs the iterator protocol (this runs once per Add).
+    const p = add.inputs[0];
+    const q = add.inputs[1];
     if (!p || !q) return undefined;
     const side: 0 | 1 | -1 = p.producer?.opType === 'MatMul' && p.producer.isOnnxDomain ? 0 : q.producer?.opType === 'MatMul' && q.producer.isOnnxDomain ? 1 : -1;
     if (side === -1) return undefined;
@@ -109,11 +111,13 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const bv = mm.inputs[1]!;
   const cv = add.inputs[1 - side]!;
   const z = add.outputs[0]!;
-  const gemm = new Node('Gemm', [a, bv, cv], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
+  // Built without inputs: apply wires them once MatMul and Add are gone (Rewrite.inputs).
+  const gemm = new Node('Gemm', [], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
   return {
     remove: [mm, add],
     replace: [[z, gemm.outputs[0]!]],
     add: [gemm],
+    inputs: [[a, bv, cv]],
     insertBefore: add,
     description: `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`,
   };

@@ -101,8 +101,7 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     if (p === undefined || isDecline(p)) return p;
     // The patch is the rule's fresh object: name it in place (no copy per change).
     p.rule ??= spec.name;
-    const r = ctx.session.apply(ctx.graph, p as Rewrite);
-    return r.ok ? undefined : [r.reason, r.detail];
+    return ctx.session.tryApply(ctx.graph, p as Rewrite);
   };
   const requires = spec.requires === undefined ? undefined : typeof spec.requires === 'string' ? [spec.requires] : [...spec.requires];
   return {

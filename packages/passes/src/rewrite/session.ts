@@ -20,6 +20,7 @@ import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } 
 import { Facts } from './facts.js';
 import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
+import type { AppliedPatch } from './local-verify.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
@@ -33,6 +34,13 @@ export interface Rewrite {
   replace: ReadonlyArray<readonly [Value, Value]>;
   /** New nodes, in order; inserted before `insertBefore`. */
   add?: readonly Node[];
+  /**
+   * The inputs of `add[i]` (one entry per new node), set once the matched nodes have left the
+   * graph; such a node is built without inputs. A value a removed node reads and a new node reads
+   * then goes from one use to one use, not through a list of two (and the one-element list it
+   * would keep): what a fusion's operands do.
+   */
+  inputs?: ReadonlyArray<readonly (Value | null)[]>;
   /** Anchor for insertion; defaults to the last node of `remove`. */
   insertBefore?: Node;
   /** New initializer values (constValue set, unique names from `freshName`). */
@@ -43,6 +51,30 @@ export interface Rewrite {
 }
 
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Why `apply` declined a patch: a reason and a detail (the rule driver's decline tuple). */
+export type ApplyDecline = readonly [reason: ApplyReason, detail: string];
+
+/** The decline of a patch past the change budget (one frozen tuple). */
+const BUDGET_SPENT: ApplyDecline = Object.freeze(['stopped-after-n-changes', 'change budget reached'] as const);
+
+/**
+ * `why`, once the new nodes of the declined patch `rw` read nothing: a rule builds them before
+ * the patch is checked, and a node outside any graph must not stay a use of the values it reads
+ * (verify's I12: a use by a node that is not in the graph).
+ */
+function declined(rw: Rewrite, why: ApplyDecline): ApplyDecline {
+  const added = rw.add;
+  if (added !== undefined) for (let i = 0; i < added.length; i++) if (added[i]!.graph === null && added[i]!.inputs.length > 0) added[i]!.setInputs(NONE);
+  return why;
+}
+
+/** What #apply returned: a decline (an array) rather than a record. */
+function isDeclined(r: ChangeRecord | ApplyDecline): r is ApplyDecline {
+  return Array.isArray(r);
+}
 
 const RULE_KEY = 'onnxkit.rule';
 /** Option objects of the graph primitives apply calls once per change (made once). */
@@ -79,6 +111,11 @@ export class RewriteSession<R extends string = string> {
   readonly #t0 = performance.now();
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
+  /** The report `onPatch` is given, refilled for each patch (see PassContext.onPatch). */
+  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, rewired: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
+  /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
+  #orphanBytes = 0;
+  #orphanInitializers = 0;
 
   constructor(pass: string, model: Model, ctx: PassContext) {
     this.pass = pass;
@@ -187,9 +224,26 @@ export class RewriteSession<R extends string = string> {
 
   /** Applies a node-pattern rewrite, or changes nothing and returns why not. */
   apply(graph: Graph, rw: Rewrite): ApplyOutcome {
-    const problem = this.#validate(graph, rw);
-    if (problem) return { ok: false, ...problem };
-    if (!this.mayChange()) return { ok: false, reason: 'stopped-after-n-changes', detail: 'change budget reached' };
+    const r = this.#apply(graph, rw);
+    return isDeclined(r) ? { ok: false, reason: r[0], detail: r[1] } : { ok: true, record: r };
+  }
+
+  /**
+   * `apply` for callers that need only the outcome (the rule driver, once per candidate):
+   * undefined when applied, else the decline. No outcome object per change.
+   */
+  tryApply(graph: Graph, rw: Rewrite): ApplyDecline | undefined {
+    const r = this.#apply(graph, rw);
+    return isDeclined(r) ? r : undefined;
+  }
+
+  #apply(graph: Graph, rw: Rewrite): ChangeRecord | ApplyDecline {
+    if (rw.inputs !== undefined && rw.inputs.length !== (rw.add?.length ?? 0)) {
+      throw new Error(`rule '${rw.rule}': Rewrite.inputs lists ${rw.inputs.length} input list(s) for ${rw.add?.length ?? 0} new node(s)`);
+    }
+    const problem = isBypass(rw) ? validateBypass(graph, rw.remove[0]!, rw.replace[0]![0], rw.replace[0]![1]) : this.#validate(graph, rw);
+    if (problem) return declined(rw, problem);
+    if (!this.mayChange()) return declined(rw, BUDGET_SPENT);
 
     // Patches are small (a few nodes): membership is a scan of the patch's own arrays, so a
     // rewrite allocates no Set or Map of its own (60,000 rewrites on a 100k-node chain). Loops
@@ -210,6 +264,38 @@ export class RewriteSession<R extends string = string> {
       else graph.append(n);
       n.metadataProps.set(RULE_KEY, rw.rule);
     }
+
+    // Arrays below are allocated at their size: a literal `[]` grows to 17 slots on its first
+    // push, and these few-element arrays were most of the 1.2 KB a change allocated.
+    // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
+    let slots = 0;
+    for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
+    const inputsOfRemoved = new Array<Value>(slots);
+    let nIns = 0;
+    const removedNames = new Array<string>(remove.length);
+    for (let i = 0; i < remove.length; i++) {
+      const ins = remove[i]!.inputs;
+      for (let k = 0; k < ins.length; k++) {
+        const v = ins[k];
+        if (!v) continue;
+        let seen = false;
+        for (let j = 0; j < nIns && !seen; j++) seen = inputsOfRemoved[j] === v;
+        if (!seen) inputsOfRemoved[nIns++] = v;
+      }
+      removedNames[i] = nodeLabel(remove[i]!);
+    }
+    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
+    // The matched nodes leave before their outputs' readers are rewired: the inputs they read
+    // lose those uses first, so a value a removed node is bypassed to (its own input) goes from
+    // one use to one use instead of through a list of two (and the one-element list it would
+    // keep). Graph.remove releases the removed nodes' subgraph captures itself. #validate
+    // established what `{ safe: true }` would check again (no output of a removed node is a graph
+    // output or read by a node that stays, once the replaced values are rewired), so each node
+    // takes Graph.remove's unchecked one-node path: no list copy and no Set per patch.
+    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
+    countPatch(this.ctx.shared, graph, added, remove);
+    const wire = rw.inputs;
+    if (wire !== undefined) for (let i = 0; i < wire.length; i++) added[i]!.setInputs(wire[i]!);
 
     // Values that take a name: parallel arrays in insertion order (a Map per patch cost more).
     let renV: Value[] | undefined;
@@ -242,26 +328,6 @@ export class RewriteSession<R extends string = string> {
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
     }
 
-    // Arrays below are allocated at their size: a literal `[]` grows to 17 slots on its first
-    // push, and these few-element arrays were most of the 1.2 KB a change allocated.
-    // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
-    let slots = 0;
-    for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
-    const inputsOfRemoved = new Array<Value>(slots);
-    let nIns = 0;
-    const removedNames = new Array<string>(remove.length);
-    for (let i = 0; i < remove.length; i++) {
-      const ins = remove[i]!.inputs;
-      for (let k = 0; k < ins.length; k++) {
-        const v = ins[k];
-        if (!v) continue;
-        let seen = false;
-        for (let j = 0; j < nIns && !seen; j++) seen = inputsOfRemoved[j] === v;
-        if (!seen) inputsOfRemoved[nIns++] = v;
-      }
-      removedNames[i] = nodeLabel(remove[i]!);
-    }
-    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
     // What the patch touched, for the manager's closing check (local-verify.ts).
     const onPatch = this.ctx.onPatch;
     let rewired: Value[] = NO_VALUES;
@@ -289,12 +355,6 @@ export class RewriteSession<R extends string = string> {
       }
       if (fresh > 0) introduced = new Array<string>(fresh);
     }
-    // Graph.remove releases the removed nodes' subgraph captures itself. #validate established
-    // what `{ safe: true }` would check again (no output of a removed node is a graph output or
-    // read by a node that stays, once the replaced values are rewired), so each node takes
-    // Graph.remove's unchecked one-node path: no list copy and no Set per patch.
-    for (let i = 0; i < remove.length; i++) graph.remove(remove[i]!);
-    countPatch(this.ctx.shared, graph, added, remove);
     // Names an existing value takes from a graph output (listed after the new outputs').
     let renamedTo: string[] | undefined;
     if (renV) {
@@ -311,9 +371,10 @@ export class RewriteSession<R extends string = string> {
         this.#rename(graph, v, name);
       }
     }
-    const touchedInputs = onPatch ? inputsOfRemoved.slice() : NONE;
-    const cleaned = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
-    bytes -= cleaned.bytes;
+    // #dropOrphans reads the inputs without consuming them (onPatch reads them again below).
+    const cleanedNodes = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
+    bytes -= this.#orphanBytes;
+    const touchedInputs = inputsOfRemoved;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
     // initializer would cost a pass over the initializer map each time.)
@@ -330,13 +391,13 @@ export class RewriteSession<R extends string = string> {
       graph.addInitializer(v);
     }
 
-    const removedAll = cleaned.nodes.length === 0 ? removedNames : [...removedNames, ...cleaned.nodes];
+    const removedAll = cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes];
     const addedNames = added.length === 0 ? NO_NAMES : added.map(nodeLabel);
     const record: ChangeRecord = rw.details
       ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
       : { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
     this.nodesAdded += added.length;
-    this.nodesRemoved += remove.length + cleaned.nodes.length;
+    this.nodesRemoved += remove.length + cleanedNodes.length;
     if (onPatch) {
       let f = 0;
       for (let i = 0; i < added.length; i++) {
@@ -361,12 +422,23 @@ export class RewriteSession<R extends string = string> {
           if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) values[t++] = v;
         }
       }
-      onPatch({ graph, added, rewired, values, left, introduced, initializers: inits, nodesRemoved: remove.length + cleaned.nodes.length, initializersDelta: inits.length - cleaned.initializers });
+      // One report object per session, refilled (onPatch reads it during the call).
+      const p = this.#applied;
+      p.graph = graph;
+      p.added = added;
+      p.rewired = rewired;
+      p.values = values;
+      p.left = left;
+      p.introduced = introduced;
+      p.initializers = inits;
+      p.nodesRemoved = remove.length + cleanedNodes.length;
+      p.initializersDelta = inits.length - this.#orphanInitializers;
+      onPatch(p);
     }
     // The shape facts follow the patch (only the nodes it touched are inferred again); when they
     // cannot, the manager drops them and the next reader infers the model again.
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
-    const factsKept = facts !== undefined && facts.patched({ graph, added, replaced: replace, initializers: inits });
+    const factsKept = facts !== undefined && facts.patched(graph, added, replace, inits);
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
     // unless the updated inference already says exactly that (the usual case: no note needed).
     // The replaced value's own facts are unchanged by the patch (it is no longer read).
@@ -381,7 +453,7 @@ export class RewriteSession<R extends string = string> {
     // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
     if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept);
-    return { ok: true, record };
+    return record;
   }
 
   /**
@@ -449,7 +521,7 @@ export class RewriteSession<R extends string = string> {
     this.ctx.afterChange(this.model, record, validated, factsKept);
   }
 
-  #validate(graph: Graph, rw: Rewrite): { reason: ApplyReason; detail: string } | undefined {
+  #validate(graph: Graph, rw: Rewrite): ApplyDecline | undefined {
     const remove = rw.remove;
     const replace = rw.replace;
     // Small patches are checked by scanning their arrays (no Set/Map per rewrite); big ones by
@@ -459,19 +531,19 @@ export class RewriteSession<R extends string = string> {
     const removeSet = remove.length > 8 ? new Set(remove) : undefined;
     for (let i = 0; i < remove.length; i++) {
       const n = remove[i]!;
-      if (n.graph !== graph) return { reason: 'internal-node-not-in-graph', detail: `${nodeLabel(n)} is not in graph '${graph.name}'` };
+      if (n.graph !== graph) return ['internal-node-not-in-graph', `${nodeLabel(n)} is not in graph '${graph.name}'`];
     }
     for (let i = 0; i < replace.length; i++) {
       const o = replace[i]![0];
       const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
-      if (!(v instanceof Value)) return { reason: 'missing-input', detail: `nothing to replace '${o.name}' with (a matched node lacks an input)` };
+      if (!(v instanceof Value)) return ['missing-input', `nothing to replace '${o.name}' with (a matched node lacks an input)`];
       if (!o.producer || !isRemoved(o.producer, remove, removeSet)) {
-        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' is not an output of a removed node` };
+        return ['internal-replaced-value-not-removed', `'${o.name}' is not an output of a removed node`];
       }
       // Its readers would read a removed node (what Graph.remove's safe mode would refuse).
       if (v.producer !== null && isRemoved(v.producer, remove, removeSet)) {
-        return { reason: 'internal-replaced-value-not-removed', detail: `'${o.name}' would be replaced by '${v.name}', an output of a removed node` };
+        return ['internal-replaced-value-not-removed', `'${o.name}' would be replaced by '${v.name}', an output of a removed node`];
       }
     }
     const replacedSet = replace.length > 8 ? new Set(replace.map(([o]) => o)) : undefined;
@@ -481,11 +553,12 @@ export class RewriteSession<R extends string = string> {
       for (let k = 0; k < outs.length; k++) {
         const o = outs[k]!;
         if (isReplaced(o, replace, replacedSet)) continue;
-        if (o.isGraphOutput) return { reason: 'output-is-graph-output', detail: `'${o.name}' of ${nodeLabel(n)} is a graph output` };
-        const uses = o.uses;
-        for (let j = 0; j < uses.length; j++) {
-          const u = uses[j]!;
-          if (!isRemoved(u.node, remove, removeSet)) return { reason: 'output-used-elsewhere', detail: `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}` };
+        if (o.isGraphOutput) return ['output-is-graph-output', `'${o.name}' of ${nodeLabel(n)} is a graph output`];
+        // `_useAt`, not `uses` (which would turn a single use into a list kept by the value).
+        const count = o.useCount;
+        for (let j = 0; j < count; j++) {
+          const u = o._useAt(j);
+          if (!isRemoved(u.node, remove, removeSet)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
         }
       }
     }
@@ -500,12 +573,9 @@ export class RewriteSession<R extends string = string> {
       // An existing value would have to take the graph output's name: only an intermediate,
       // unnamed-interface value may, and only once.
       if (v.isGraphInput || v.isInitializer || v.isGraphOutput || takenOutputs?.includes(v) || v.producer === null || isRemoved(v.producer, remove, removeSet)) {
-        return {
-          reason: 'graph-output-name',
-          detail: `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`,
-        };
+        return ['graph-output-name', `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`];
       }
-      if (v.graph !== graph) return { reason: 'graph-output-name', detail: `'${v.name}' is defined in another scope` };
+      if (v.graph !== graph) return ['graph-output-name', `'${v.name}' is defined in another scope`];
       (takenOutputs ??= []).push(v);
     }
     return undefined;
@@ -523,15 +593,17 @@ export class RewriteSession<R extends string = string> {
   }
 
   /**
-   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is consumed);
-   * the names that leave the graph are added to `left` when given.
+   * Removes initializers and Constant nodes left without uses by a rewrite (`work` is read, last
+   * first, and left as it is); the names that leave the graph are added to `left` when given.
+   * Returns the labels of the Constant nodes removed; the bytes and the count of initializers
+   * removed are left in #orphanBytes and #orphanInitializers (no result object per change).
    */
-  #dropOrphans(work: Value[], left?: string[]): { nodes: string[]; bytes: number; initializers: number } {
+  #dropOrphans(work: readonly Value[], left?: string[]): string[] {
     let nodes: string[] = NO_NAMES;
     let bytes = 0;
     let initializers = 0;
-    while (work.length > 0) {
-      const v = work.pop()!;
+    for (let w = work.length - 1; w >= 0; w--) {
+      const v = work[w]!;
       if (v.useCount > 0 || v.isGraphOutput || v.isGraphInput) continue;
       if (v.isInitializer) {
         const g = v.graph;
@@ -557,8 +629,50 @@ export class RewriteSession<R extends string = string> {
         p.graph.remove(p, SAFE);
       }
     }
-    return { nodes, bytes, initializers };
+    this.#orphanBytes = bytes;
+    this.#orphanInitializers = initializers;
+    return nodes;
   }
+}
+
+/**
+ * Whether a patch is a bypass — one node removed, one of its outputs replaced by an existing
+ * value, nothing added — the most common patch (eliminate-identity's), which `validateBypass`
+ * checks without the general case's scans.
+ */
+function isBypass(rw: Rewrite): boolean {
+  return rw.remove.length === 1 && rw.replace.length === 1 && (rw.add === undefined || rw.add.length === 0) && (rw.initializers === undefined || rw.initializers.length === 0);
+}
+
+/**
+ * RewriteSession's #validate for a bypass (see `isBypass`): removing `n` and replacing its output
+ * `o` by `v`. The same checks in the same order, so the same reason and detail.
+ */
+function validateBypass(graph: Graph, n: Node, o: Value, v: Value): ApplyDecline | undefined {
+  if (n.graph !== graph) return ['internal-node-not-in-graph', `${nodeLabel(n)} is not in graph '${graph.name}'`];
+  if (!(v instanceof Value)) return ['missing-input', `nothing to replace '${o.name}' with (a matched node lacks an input)`];
+  if (o.producer !== n) return ['internal-replaced-value-not-removed', `'${o.name}' is not an output of a removed node`];
+  const p = v.producer;
+  if (p === n) return ['internal-replaced-value-not-removed', `'${o.name}' would be replaced by '${v.name}', an output of a removed node`];
+  const outs = n.outputs;
+  for (let k = 0; k < outs.length; k++) {
+    const x = outs[k]!;
+    if (x === o) continue;
+    if (x.isGraphOutput) return ['output-is-graph-output', `'${x.name}' of ${nodeLabel(n)} is a graph output`];
+    const count = x.useCount;
+    for (let j = 0; j < count; j++) {
+      const u = x._useAt(j);
+      if (u.node !== n) return ['output-used-elsewhere', `'${x.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
+    }
+  }
+  if (o.isGraphOutput) {
+    // An existing value would have to take the graph output's name (nothing new is added).
+    if (v.isGraphInput || v.isInitializer || v.isGraphOutput || p === null) {
+      return ['graph-output-name', `graph output '${o.name}' would be renamed or merged with '${v.name}' (a graph input, initializer or another output)`];
+    }
+    if (v.graph !== graph) return ['graph-output-name', `'${v.name}' is defined in another scope`];
+  }
+  return undefined;
 }
 
 /** Whether `n` is among the nodes a patch removes (`set`: the same nodes, for a big patch). */

@@ -112,7 +112,9 @@ export interface PassContext {
   readonly shared?: SharedModelState;
   /**
    * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
-   * manager's closing check re-checks only that (see local-verify.ts).
+   * manager's closing check re-checks only that (see local-verify.ts). The patch object is the
+   * session's own, refilled for each patch: read it during the call, do not keep it (its arrays
+   * are the patch's and may be kept).
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
 }

@@ -88,6 +88,18 @@ describe('closing check of validated patches', () => {
     await expectCaught(m, pass, 'I5-unique-names');
   });
 
+  it('catches a name that left once and is claimed twice', async () => {
+    const m = small();
+    // Sigmoid's output name 's' leaves once; a new inner node takes it, and the replacement
+    // (renamed to the name it replaces) takes it again.
+    const pass = passOf((n) => {
+      const neg = new Node('Neg', [n.inputs[0]!], { name: 'neg', outputs: ['s'] });
+      const abs = new Node('Abs', [neg.outputs[0]!], { name: 'abs', outputs: ['abs_out'] });
+      return { remove: [n], replace: [[n.outputs[0]!, abs.outputs[0]!]], add: [neg, abs], description: 'one name claimed twice' };
+    });
+    await expectCaught(m, pass, 'I5-unique-names');
+  });
+
   it('catches a pass that changes the graph without reporting it', async () => {
     const m = small();
     // A valid patch, plus an unreported removal of Relu (Tanh is left reading a removed node).

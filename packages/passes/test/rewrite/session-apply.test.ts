@@ -1,0 +1,126 @@
+/**
+ * RewriteSession.apply: a bypass (one node removed, its output replaced by an existing value,
+ * nothing added) is checked on a short path of its own, which must decline exactly what the
+ * general check declines, with the same reason and detail, and change nothing when it declines;
+ * a declined patch leaves no use by the new nodes its rule built; new nodes wired after the
+ * matched nodes leave (Rewrite.inputs) read what they were given.
+ */
+import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
+import { RewriteSession, runPipeline, standaloneContext, type Rewrite } from '@onnxkit/passes';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * x → Relu (r) → Identity (i) → Neg (n) → out, Relu also → Tanh → t_out, and Relu → Dropout
+ * (d, mask) → Abs; the mask is read by Sign (`maskUse`) or is a graph output (`maskOut`).
+ */
+function model(mask: 'maskUse' | 'maskOut' | 'none' = 'none'): Model {
+  const b = new GraphBuilder({ name: 'm' });
+  const x = b.input('x', DataType.FLOAT, [2]);
+  const r = b.op('Relu', [x], {}, { name: 'relu', outputs: ['r'] });
+  const i = b.op('Identity', [r], {}, { name: 'id', outputs: ['i'] });
+  b.output(b.op('Neg', [i], {}, { name: 'neg', outputs: ['n'] }), 'out');
+  b.output(b.op('Tanh', [r], {}, { name: 'tanh', outputs: ['t'] }), 't_out');
+  const drop = new Node('Dropout', [r], { name: 'drop', outputs: ['d', 'mask'] });
+  b.graph.append(drop);
+  b.output(b.op('Abs', [drop.outputs[0]!], {}, { name: 'abs', outputs: ['a'] }), 'a_out');
+  if (mask === 'maskUse') b.output(b.op('Not', [drop.outputs[1]!], {}, { name: 'not', outputs: ['m2'] }), 'm_out');
+  if (mask === 'maskOut') b.output(drop.outputs[1]!, 'mask_out');
+  return b.build({ opsetImports: new Map([['', 17]]) });
+}
+
+function node(m: Model, name: string): Node {
+  return m.graph.nodes.find((n) => n.name === name)!;
+}
+
+type Outcome = { ok: boolean; reason?: string; detail?: string };
+
+function outcome(m: Model, rw: Rewrite): Outcome {
+  const s = new RewriteSession('test', m, standaloneContext());
+  const r = s.apply(m.graph, rw);
+  return r.ok ? { ok: true } : { ok: false, reason: r.reason, detail: r.detail };
+}
+
+/** The same patch through the general check: its pair listed twice (the same checks, not a bypass). */
+function general(m: Model, rw: Rewrite): Outcome {
+  const pair = rw.replace[0]!;
+  return outcome(m, { ...rw, replace: [pair, pair] });
+}
+
+const bypass = (n: Node, v: Value | undefined, o: Value = n.outputs[0]!): Rewrite => ({ rule: 'r', remove: [n], replace: [[o, v as Value]], description: 'd' });
+
+describe('RewriteSession.apply on a bypass', () => {
+  const cases: Array<[string, 'maskUse' | 'maskOut' | 'none', (m: Model) => Rewrite, string | undefined]> = [
+    ['a node of another graph', 'none', (m) => bypass(new Node('Identity', [], { name: 'stray', outputs: ['s'] }), m.graph.inputs[0]!), 'internal-node-not-in-graph'],
+    ['a missing replacement', 'none', (m) => bypass(node(m, 'id'), undefined), 'missing-input'],
+    ['a replaced value the node does not produce', 'none', (m) => bypass(node(m, 'id'), m.graph.inputs[0]!, node(m, 'relu').outputs[0]!), 'internal-replaced-value-not-removed'],
+    ['a replacement the node produces', 'none', (m) => bypass(node(m, 'drop'), node(m, 'drop').outputs[1]!), 'internal-replaced-value-not-removed'],
+    ['another output read by a node that stays', 'maskUse', (m) => bypass(node(m, 'drop'), node(m, 'relu').outputs[0]!), 'output-used-elsewhere'],
+    ['another output that is a graph output', 'maskOut', (m) => bypass(node(m, 'drop'), node(m, 'relu').outputs[0]!), 'output-is-graph-output'],
+    ['a graph output taken over by a graph input', 'none', (m) => bypass(node(m, 'neg'), m.graph.inputs[0]!), 'graph-output-name'],
+    ['a graph output taken over by another graph output', 'none', (m) => bypass(node(m, 'neg'), node(m, 'tanh').outputs[0]!), 'graph-output-name'],
+    ['a valid bypass', 'none', (m) => bypass(node(m, 'id'), node(m, 'relu').outputs[0]!), undefined],
+    ['a valid bypass of a Dropout whose mask is unused', 'none', (m) => bypass(node(m, 'drop'), node(m, 'relu').outputs[0]!), undefined],
+  ];
+  for (const [what, mask, make, reason] of cases) {
+    it(`${reason ? `declines (${reason})` : 'applies'} ${what} as the general check does`, () => {
+      const a = model(mask);
+      const b = model(mask);
+      const before = a.graph.nodeCount;
+      const fast = outcome(a, make(a));
+      expect(fast).toEqual(general(b, make(b)));
+      expect(fast.reason).toBe(reason);
+      expect(a.graph.nodeCount).toBe(reason ? before : before - 1);
+      expect(verifyErrors(a)).toEqual([]);
+    });
+  }
+});
+
+describe('RewriteSession.apply with new nodes', () => {
+  it('a declined patch leaves no use by the nodes its rule built', () => {
+    const m = model();
+    const r = node(m, 'relu').outputs[0]!;
+    const uses = r.useCount;
+    // A new Neg reading r, in a patch the check declines (the replaced value is not an output of
+    // the removed node).
+    const neg = new Node('Neg', [r], { name: 'neg2', outputs: ['n2'] });
+    expect(r.useCount).toBe(uses + 1);
+    const out = outcome(m, { rule: 'r', remove: [node(m, 'id')], replace: [[r, neg.outputs[0]!]], add: [neg], description: 'd' });
+    expect(out.reason).toBe('internal-replaced-value-not-removed');
+    expect(r.useCount).toBe(uses);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('wires Rewrite.inputs after the matched nodes leave, and refuses a list that does not match the new nodes', () => {
+    const m = model();
+    const id = node(m, 'id');
+    const r = node(m, 'relu').outputs[0]!;
+    const neg = new Node('Neg', [], { name: 'neg2', outputs: ['n2'] });
+    const rw: Rewrite = { rule: 'r', remove: [id], replace: [[id.outputs[0]!, neg.outputs[0]!]], add: [neg], inputs: [[r]], description: 'd' };
+    expect(() => outcome(m, { ...rw, inputs: [] })).toThrow(/Rewrite.inputs lists 0 input list\(s\) for 1 new node/);
+    expect(outcome(m, rw)).toEqual({ ok: true });
+    expect(neg.inputs).toEqual([r]);
+    expect(r.uses.map((u) => u.node.name).sort()).toEqual(['drop', 'neg2', 'tanh']);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('stops after any number of changes in the middle of fusions with a valid model (the Gemm of the refused patch reads nothing)', async () => {
+    const chain = (): Model => {
+      const b = new GraphBuilder({ name: 'chain' });
+      let x = b.input('x', DataType.FLOAT, [1, 4]);
+      for (let i = 0; i < 6; i++) {
+        x = b.op('MatMul', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(i)))]);
+        x = b.op('Add', [x, b.constant('b', Tensor.fromArray(DataType.FLOAT, [4], new Float32Array(4).fill(i)))]);
+        x = b.op('Relu', [x]);
+      }
+      b.output(x, 'y');
+      return b.build({ opsetImports: new Map([['', 17]]) });
+    };
+    for (const stop of [1, 3, 5]) {
+      const m = chain();
+      const report = await runPipeline(m, 'default', { stopAfterChanges: stop });
+      expect(report.totalChanges).toBe(stop);
+      expect(report.stoppedEarly).toBe(true);
+      expect(verifyErrors(m)).toEqual([]);
+    }
+  });
+});
