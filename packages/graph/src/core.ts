@@ -20,9 +20,20 @@ export interface Use {
 
 const EMPTY_USES: readonly Use[] = Object.freeze([]);
 
-/** Whether a value's small-mode uses are a list (or the single Use a value holds before `uses` is read). */
-function isUseList(u: Use | readonly Use[]): u is readonly Use[] {
+/** Whether a value's small-mode uses are a list (or the node of the single use a value holds before `uses` is read). */
+function isUseList(u: Node | readonly Use[]): u is readonly Use[] {
   return Array.isArray(u);
+}
+
+/**
+ * The input slot at which `node` reads `v`, other than `skip` (-1 when none): the index of a use
+ * a value keeps as its node alone. Outside a change a single use is the node's only slot holding
+ * `v`; while a node adds uses in slot order, the use already held is the first.
+ */
+function slotOf(node: Node, v: Value, skip: number): number {
+  const inputs = node.inputs;
+  for (let k = 0; k < inputs.length; k++) if (inputs[k] === v && k !== skip) return k;
+  return -1;
 }
 
 export interface ValueInit {
@@ -195,12 +206,14 @@ export class Value {
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). A value with
-   * exactly one use (most of them) holds the Use itself until `uses` is first read: the array
-   * around it is made then, so a decoded graph does not build one per value up front (56 bytes and
-   * two objects per value). Past SMALL_USES the value switches to a Set plus a node → Use map (in
-   * the extras): O(1) add, remove and lookup however many uses (a weight shared by 100k nodes).
+   * exactly one use (most of them) holds just the node that reads it until `uses` is first read:
+   * no Use object and no array around it (a decoded graph would build two objects, 96 bytes, per
+   * value up front, and the young generation copies them). The input index is the one slot of
+   * that node holding this value (one use means one slot), found when asked. Past SMALL_USES the
+   * value switches to a Set plus a node → Use map (in the extras): O(1) add, remove and lookup
+   * however many uses (a weight shared by 100k nodes).
    */
-  #small: Use | readonly Use[] = EMPTY_USES;
+  #small: Node | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
 
   constructor(init?: ValueInit) {
@@ -304,7 +317,7 @@ export class Value {
     if (x === null || x.uses === null) {
       const small = this.#small;
       if (isUseList(small)) return small;
-      const list = [small];
+      const list: readonly Use[] = [{ node: small, index: slotOf(small, this, -1) }];
       this.#small = list;
       return list;
     }
@@ -327,31 +340,51 @@ export class Value {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const small = this.#small;
-      return isUseList(small) ? small[i]! : small;
+      return isUseList(small) ? small[i]! : { node: small, index: slotOf(small, this, -1) };
     }
     return this.uses[i]!;
+  }
+  /** @internal The node of use `i` (0 ≤ i < useCount), without a Use object for a single use. */
+  _userAt(i: number): Node {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]!.node : small;
+    }
+    return this.uses[i]!.node;
+  }
+  /** @internal The input index of use `i` (see `_userAt`); -1 if that node no longer reads this value. */
+  _useIndexAt(i: number): number {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]!.index : slotOf(small, this, -1);
+    }
+    return this.uses[i]!.index;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;
     if (x === null || x.useIndex === null) {
       const small = this.#small;
-      if (!isUseList(small)) return small.node === node && small.index === index;
+      if (!isUseList(small)) return small === node && node.inputs[index] === this;
       return small.some((u) => u.node === node && u.index === index);
     }
     return indexedUse(x, node, index) !== undefined;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
-    const use: Use = { node, index };
     const x = this.#x;
     if (x === null || x.uses === null) {
       const one = this.#small;
       if (one === EMPTY_USES) {
-        this.#small = use;
+        this.#small = node;
         return;
       }
-      const small = isUseList(one) ? one : [one];
+      // (the slot `node` now reads this value at is skipped when looking up the held use's slot:
+      // a node may read it twice, and its inputs already hold the new one)
+      const small = isUseList(one) ? one : [{ node: one, index: slotOf(one, this, one === node ? index : -1) }];
+      const use: Use = { node, index };
       const n = small.length;
       if (n < SMALL_USES) {
         // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
@@ -371,6 +404,7 @@ export class Value {
       big.usesArray = null;
       return;
     }
+    const use: Use = { node, index };
     indexUse(x, use);
     x.uses.add(use);
     x.usesArray = null;
@@ -382,7 +416,7 @@ export class Value {
       const one = this.#small;
       if (!isUseList(one)) {
         // The single-use case (most values): no array around it, no search.
-        if (one.node !== node || one.index !== index) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+        if (one !== node || node.inputs[index] !== this) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
         this.#small = EMPTY_USES;
         return;
       }
@@ -458,8 +492,8 @@ export class Value {
     }
     if (this.#x === null && !isUseList(this.#small)) {
       // One use (most values): retarget it without building the `uses` array around it.
-      const use = this.#small;
-      use.node.setInput(use.index, other);
+      const node = this.#small;
+      node.setInput(slotOf(node, this, -1), other);
     } else {
       for (const use of this.uses) use.node.setInput(use.index, other);
     }

@@ -122,6 +122,39 @@ describe('Value uses and Node inputs', () => {
     expect(w.uses.map((u) => u.node.outputs[0]!.name)).toEqual(['d', 'e']);
   });
 
+  it('a single use held as its node alone reports the right slot while the node adds and drops more', () => {
+    // The value holds the node of its one use, and the slot is looked up in the node's inputs:
+    // these are the cases where the node reads the value at more than one slot, mid-change.
+    const x = new Value({ name: 'x' });
+    const y = new Value({ name: 'y' });
+    const s = new Node('Sum', [y, x, y, x], { outputs: ['s'] }); // added in slot order
+    expect(x.uses).toEqual([{ node: s, index: 1 }, { node: s, index: 3 }]);
+    const t = new Node('Relu', [y], { outputs: ['t'] });
+    t.setInput(2, x); // a single use at slot 2 …
+    expect(x.useCount).toBe(3);
+    const z = new Value({ name: 'z' });
+    const u = new Node('Add', [null, z], { outputs: ['u'] });
+    expect(z._userAt(0)).toBe(u);
+    expect(z._useIndexAt(0)).toBe(1);
+    u.setInput(0, z); // … then the same node reads it at an earlier slot too
+    expect(z.uses).toEqual([{ node: u, index: 1 }, { node: u, index: 0 }]);
+    u.setInput(1, null);
+    expect(z.uses).toEqual([{ node: u, index: 0 }]);
+    const w = new Value({ name: 'w' });
+    const m = new Node('Mul', [w, null], { outputs: ['m'] });
+    expect(w.hasUse(m, 0) && !w.hasUse(m, 1)).toBe(true);
+    expect(() => w._removeUse(m, 1)).toThrow(/has no use/);
+    m.setInput(1, w); // slot 1 after slot 0
+    expect(w.uses.map((q) => q.index)).toEqual([0, 1]);
+    const v = new Value({ name: 'v' });
+    const n = new Node('Relu', [v], { outputs: ['n'] });
+    const other = new Value({ name: 'o' });
+    v.replaceAllUsesWith(other);
+    expect(n.inputs[0]).toBe(other);
+    expect(v.useCount).toBe(0);
+    expect(other._useAt(0)).toEqual({ node: n, index: 0 });
+  });
+
   it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {
     const { g, nodes } = chain(3);
     const last = nodes[2]!.output;
