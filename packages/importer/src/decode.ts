@@ -277,15 +277,9 @@ export class Decoder {
       }
     }
     if (len > 0 && len <= 64) {
-      let h = len | 0x40000000;
-      let i = p;
-      for (const e = p + len; i < e; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) break;
-        h = (Math.imul(h, 31) + c) | 0;
-      }
-      if (i === p + len) {
-        r.pos = i;
+      const h = r.asciiHash(p, len);
+      if (h !== 0) {
+        r.pos = p + len;
         r.lastHash = h;
         this.deferredAt = p;
         this.deferredLen = len;
@@ -2073,27 +2067,24 @@ function pushInputHash(pg: PendingGraph, at: number, h: number): void {
   if (at === pg.inHash.length) {
     pg.inHash = grown(pg.inHash);
     pg.inAt = grown(pg.inAt);
-    const len = new Uint8Array(2 * at);
-    len.set(pg.inLen);
-    pg.inLen = len;
+    pg.inLen = grown(pg.inLen);
   }
   pg.inHash[at] = h;
 }
 
-/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
-function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(2 * a.length);
-  b.set(a);
-  return b;
+/** Records the hash of the next node output name. */
+function pushHash(pg: PendingGraph, h: number): void {
+  if (pg.outCount === pg.outHash.length) pg.outHash = grown(pg.outHash);
+  pg.outHash[pg.outCount++] = h;
 }
 
-function pushHash(pg: PendingGraph, h: number): void {
-  if (pg.outCount === pg.outHash.length) {
-    const grown = new Int32Array(2 * pg.outHash.length);
-    grown.set(pg.outHash);
-    pg.outHash = grown;
-  }
-  pg.outHash[pg.outCount++] = h;
+/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
+function grown(a: Int32Array): Int32Array;
+function grown(a: Uint8Array): Uint8Array;
+function grown(a: Int32Array | Uint8Array): Int32Array | Uint8Array {
+  const b = a instanceof Int32Array ? new Int32Array(2 * a.length) : new Uint8Array(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 /**
