@@ -149,11 +149,9 @@ class Verifier {
         return;
       }
       if (fast) {
-        // One table operation: a name already in the table (seldom; never in a valid graph
-        // but for an input listed twice), or a probe that ran long (names crafted to collide),
-        // sends the graph to the exact second run, which says whether it is the same value and
-        // reports it. A read the table cannot answer goes to visible(), which is exact.
-        if (!names.add(v)) defs.dirty = true;
+        // One table operation: a name already in the table under another value (never in a
+        // valid graph) sends the graph to the exact second run, which reports it.
+        if (names.add(v) !== v) defs.dirty = true;
       } else {
         const prev = seenNames.get(v.name);
         if (prev !== undefined && prev !== v) {
