@@ -681,6 +681,16 @@ export class Node {
     const node = new Node(opType, NO_VALUES, DECODED);
     if (domain !== '') node.domain = domain;
     node.name = name;
+    if (to - from === 1) {
+      // An array literal (most nodes have one output): V8 tracks the survival of what a literal
+      // site allocates and, when all of it lives on (a decoded graph), allocates it in the old
+      // generation directly, so the young-generation GC never copies it. `new Array(n)` has no
+      // such site.
+      const v = Value._named(names[from]!);
+      v._setProducer(node);
+      node.#outputs = [v];
+      return node;
+    }
     const outs = new Array<Value>(to - from);
     node.#outputs = outs;
     for (let k = from; k < to; k++) {

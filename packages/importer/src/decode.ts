@@ -1928,7 +1928,10 @@ export class Decoder {
       const from = k === 0 ? 0 : ends[k - 1]!;
       const count = ends[k]! - from;
       if (count > 0) {
-        const values: (Value | null)[] = new Array(count);
+        // Literals for the usual one or two inputs: V8 allocates what such a site makes in the
+        // old generation once it sees all of it survive (see Node._decoded), and these arrays
+        // live as long as the graph.
+        const values: (Value | null)[] = count === 1 ? [null] : count === 2 ? [null, null] : new Array(count);
         for (let j = 0; j < count; j++) {
           const n = inputNames[from + j]!;
           if (n === null) {
