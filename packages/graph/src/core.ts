@@ -857,6 +857,13 @@ export class Node {
     if (from === to) return;
     if (this.#attributes !== null) throw new GraphError(`internal: ${this.describe()} already has attributes`);
     const n = to - from;
+    if (n === 1) {
+      // (a literal, as in _decoded: V8 pretenures what the site allocates)
+      const a = attrs[from]!;
+      adoptSubgraphs(this, a);
+      this.#attributes = new AttributeMap([a]);
+      return;
+    }
     const items = new Array<Attribute>(n);
     let k = 0;
     for (let i = from; i < to; i++) {
