@@ -334,7 +334,8 @@ export class Value {
   }
   /**
    * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
-   * single use would need (verify walks every value this way).
+   * single use would need (verify walks every value this way; for a single use the Use is made
+   * here, and dies young).
    */
   _useAt(i: number): Use {
     const x = this.#x;
@@ -343,24 +344,6 @@ export class Value {
       return isUseList(small) ? small[i]! : { node: small, index: slotOf(small, this, -1) };
     }
     return this.uses[i]!;
-  }
-  /** @internal The node of use `i` (0 ≤ i < useCount), without a Use object for a single use. */
-  _userAt(i: number): Node {
-    const x = this.#x;
-    if (x === null || x.uses === null) {
-      const small = this.#small;
-      return isUseList(small) ? small[i]!.node : small;
-    }
-    return this.uses[i]!.node;
-  }
-  /** @internal The input index of use `i` (see `_userAt`); -1 if that node no longer reads this value. */
-  _useIndexAt(i: number): number {
-    const x = this.#x;
-    if (x === null || x.uses === null) {
-      const small = this.#small;
-      return isUseList(small) ? small[i]!.index : slotOf(small, this, -1);
-    }
-    return this.uses[i]!.index;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {

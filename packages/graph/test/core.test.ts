@@ -134,8 +134,7 @@ describe('Value uses and Node inputs', () => {
     expect(x.useCount).toBe(3);
     const z = new Value({ name: 'z' });
     const u = new Node('Add', [null, z], { outputs: ['u'] });
-    expect(z._userAt(0)).toBe(u);
-    expect(z._useIndexAt(0)).toBe(1);
+    expect(z._useAt(0)).toEqual({ node: u, index: 1 });
     u.setInput(0, z); // … then the same node reads it at an earlier slot too
     expect(z.uses).toEqual([{ node: u, index: 1 }, { node: u, index: 0 }]);
     u.setInput(1, null);
