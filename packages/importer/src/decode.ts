@@ -137,7 +137,7 @@ interface PendingGraph {
   inHash: Int32Array;
   /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
   inAt: Int32Array;
-  inLen: Uint8Array;
+  inLen: Int32Array;
   /**
    * nameHash of each initializer name, in the order of `graph.initializers` (0: not computed),
    * set by assembleGraph; the reader computed them while decoding the names.
@@ -2051,7 +2051,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2085,10 +2085,8 @@ function pushHash(pg: PendingGraph, h: number): void {
 }
 
 /** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
-function grown(a: Int32Array): Int32Array;
-function grown(a: Uint8Array): Uint8Array;
-function grown(a: Int32Array | Uint8Array): Int32Array | Uint8Array {
-  const b = a instanceof Int32Array ? new Int32Array(2 * a.length) : new Uint8Array(2 * a.length);
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(2 * a.length);
   b.set(a);
   return b;
 }
