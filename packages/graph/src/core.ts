@@ -178,7 +178,7 @@ class AttributeMap implements ReadonlyMap<string, Attribute> {
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
- * What most values never have, kept out of line so a Value is six fields: its doc string,
+ * What most values never have, kept out of line so a Value is five fields (name, type, producer, uses, these): its doc string,
  * metadata, unrecognised fields, sparse payload, constant, graph memberships and, past
  * SMALL_USES, its indexed use set. Allocated on the first write of any of them.
  */
@@ -207,8 +207,8 @@ export class Value {
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). A value with
    * exactly one use (most of them) holds just the node that reads it until `uses` is first read:
-   * no Use object and no array around it (a decoded graph would build two objects, 96 bytes, per
-   * value up front, and the young generation copies them). The input index is the one slot of
+   * no Use object and no array around it (a decoded graph built a 40-byte Use per value up
+   * front, the array came on the first read of `uses`). The input index is the one slot of
    * that node holding this value (one use means one slot), found when asked. Past SMALL_USES the
    * value switches to a Set plus a node → Use map (in the extras): O(1) add, remove and lookup
    * however many uses (a weight shared by 100k nodes).
