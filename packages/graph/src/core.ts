@@ -178,9 +178,9 @@ class AttributeMap implements ReadonlyMap<string, Attribute> {
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
- * What most values never have, kept out of line so a Value is five fields (name, type, producer, uses, these): its doc string,
- * metadata, unrecognised fields, sparse payload, constant, graph memberships and, past
- * SMALL_USES, its indexed use set. Allocated on the first write of any of them.
+ * What most values never have, kept out of line so a Value is five fields (name, type, producer,
+ * uses and these): its doc string, metadata, unrecognised fields, sparse payload, constant, graph
+ * memberships and, past SMALL_USES, its indexed use set. Allocated on the first write of any of them.
  */
 class ValueExtras {
   docString = '';
