@@ -317,9 +317,10 @@ export class Value {
     if (x === null || x.uses === null) {
       const small = this.#small;
       if (isUseList(small)) return small;
-      const list: readonly Use[] = [{ node: small, index: slotOf(small, this, -1) }];
-      this.#small = list;
-      return list;
+      // A fresh list on each read, not kept: analyses and rules read the uses of every value,
+      // and keeping the list gave each single-use value two more objects (96 bytes) for the rest
+      // of the run, each copied by the young-generation GC on its way to the old one.
+      return [{ node: small, index: slotOf(small, this, -1) }];
     }
     return (x.usesArray ??= [...x.uses]);
   }
@@ -409,6 +410,12 @@ export class Value {
       if (at === n) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
       if (n === 1) {
         this.#small = EMPTY_USES;
+        return;
+      }
+      if (n === 2) {
+        // Back to the single-use form: the node of the use that stays (its slot is looked up
+        // when asked, after the change that removes this one has written the node's inputs).
+        this.#small = one[1 - at]!.node;
         return;
       }
       // Copy on write, exactly sized (an array handed out by `uses` never changes under its reader).

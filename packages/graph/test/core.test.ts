@@ -102,7 +102,7 @@ describe('Value uses and Node inputs', () => {
     expect(v._useAt(0)).toEqual({ node: a, index: 0 });
     const one = v.uses;
     expect(one).toEqual([{ node: a, index: 0 }]);
-    expect(v.uses).toBe(one); // read again: the same list, not a new one
+    expect(v.uses).toEqual(one); // read again: an equal list (a fresh one: a single use keeps no list)
     const b = new Node('Relu', [v], { outputs: ['b'] });
     expect(one).toHaveLength(1); // a list handed out never changes
     expect(v.uses.map((u) => u.node)).toEqual([a, b]);
@@ -145,6 +145,18 @@ describe('Value uses and Node inputs', () => {
     expect(() => w._removeUse(m, 1)).toThrow(/has no use/);
     m.setInput(1, w); // slot 1 after slot 0
     expect(w.uses.map((q) => q.index)).toEqual([0, 1]);
+    // Back from two uses to one (the single-use form again), whichever stays, mid-change too.
+    m.setInput(0, null);
+    expect(w.uses).toEqual([{ node: m, index: 1 }]);
+    expect(w.hasUse(m, 1) && !w.hasUse(m, 0)).toBe(true);
+    m.setInput(0, w);
+    m.setInputs([w, null, w]); // removes (m,0) and (m,1) in order, then adds (m,0) and (m,2)
+    expect(w.uses).toEqual([{ node: m, index: 0 }, { node: m, index: 2 }]);
+    m.truncateInputs(1);
+    expect(w.uses).toEqual([{ node: m, index: 0 }]);
+    w.replaceAllUsesWith(z);
+    expect(m.inputs[0]).toBe(z);
+    expect(w.useCount).toBe(0);
     const v = new Value({ name: 'v' });
     const n = new Node('Relu', [v], { outputs: ['n'] });
     const other = new Value({ name: 'o' });
