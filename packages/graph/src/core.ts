@@ -20,9 +20,20 @@ export interface Use {
 
 const EMPTY_USES: readonly Use[] = Object.freeze([]);
 
-/** Whether a value's small-mode uses are a list (or the single Use a value holds before `uses` is read). */
-function isUseList(u: Use | readonly Use[]): u is readonly Use[] {
+/** Whether a value's small-mode uses are a list (or the node of the single use a value holds before `uses` is read). */
+function isUseList(u: Node | readonly Use[]): u is readonly Use[] {
   return Array.isArray(u);
+}
+
+/**
+ * The input slot at which `node` reads `v`, other than `skip` (-1 when none): the index of a use
+ * a value keeps as its node alone. Outside a change a single use is the node's only slot holding
+ * `v`; while a node adds uses in slot order, the use already held is the first.
+ */
+function slotOf(node: Node, v: Value, skip: number): number {
+  const inputs = node.inputs;
+  for (let k = 0; k < inputs.length; k++) if (inputs[k] === v && k !== skip) return k;
+  return -1;
 }
 
 export interface ValueInit {
@@ -167,9 +178,9 @@ class AttributeMap implements ReadonlyMap<string, Attribute> {
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
- * What most values never have, kept out of line so a Value is six fields: its doc string,
- * metadata, unrecognised fields, sparse payload, constant, graph memberships and, past
- * SMALL_USES, its indexed use set. Allocated on the first write of any of them.
+ * What most values never have, kept out of line so a Value is five fields (name, type, producer,
+ * uses and these): its doc string, metadata, unrecognised fields, sparse payload, constant, graph
+ * memberships and, past SMALL_USES, its indexed use set. Allocated on the first write of any of them.
  */
 class ValueExtras {
   docString = '';
@@ -195,12 +206,14 @@ export class Value {
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). A value with
-   * exactly one use (most of them) holds the Use itself until `uses` is first read: the array
-   * around it is made then, so a decoded graph does not build one per value up front (56 bytes and
-   * two objects per value). Past SMALL_USES the value switches to a Set plus a node → Use map (in
-   * the extras): O(1) add, remove and lookup however many uses (a weight shared by 100k nodes).
+   * exactly one use (most of them) holds just the node that reads it until `uses` is first read:
+   * no Use object and no array around it (a decoded graph built a 40-byte Use per value up
+   * front, the array came on the first read of `uses`). The input index is the one slot of
+   * that node holding this value (one use means one slot), found when asked. Past SMALL_USES the
+   * value switches to a Set plus a node → Use map (in the extras): O(1) add, remove and lookup
+   * however many uses (a weight shared by 100k nodes).
    */
-  #small: Use | readonly Use[] = EMPTY_USES;
+  #small: Node | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
 
   constructor(init?: ValueInit) {
@@ -304,9 +317,10 @@ export class Value {
     if (x === null || x.uses === null) {
       const small = this.#small;
       if (isUseList(small)) return small;
-      const list = [small];
-      this.#small = list;
-      return list;
+      // A fresh list on each read, not kept: analyses and rules read the uses of every value,
+      // and keeping the list gave each single-use value two more objects (96 bytes) for the rest
+      // of the run, each copied by the young-generation GC on its way to the old one.
+      return [{ node: small, index: slotOf(small, this, -1) }];
     }
     return (x.usesArray ??= [...x.uses]);
   }
@@ -321,13 +335,14 @@ export class Value {
   }
   /**
    * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
-   * single use would need (verify walks every value this way).
+   * single use would need (verify walks every value this way; for a single use the Use is made
+   * here, and dies young).
    */
   _useAt(i: number): Use {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const small = this.#small;
-      return isUseList(small) ? small[i]! : small;
+      return isUseList(small) ? small[i]! : { node: small, index: slotOf(small, this, -1) };
     }
     return this.uses[i]!;
   }
@@ -336,22 +351,24 @@ export class Value {
     const x = this.#x;
     if (x === null || x.useIndex === null) {
       const small = this.#small;
-      if (!isUseList(small)) return small.node === node && small.index === index;
+      if (!isUseList(small)) return small === node && node.inputs[index] === this;
       return small.some((u) => u.node === node && u.index === index);
     }
     return indexedUse(x, node, index) !== undefined;
   }
   /** @internal */
   _addUse(node: Node, index: number): void {
-    const use: Use = { node, index };
     const x = this.#x;
     if (x === null || x.uses === null) {
       const one = this.#small;
       if (one === EMPTY_USES) {
-        this.#small = use;
+        this.#small = node;
         return;
       }
-      const small = isUseList(one) ? one : [one];
+      // (the slot `node` now reads this value at is skipped when looking up the held use's slot:
+      // a node may read it twice, and its inputs already hold the new one)
+      const small = isUseList(one) ? one : [{ node: one, index: slotOf(one, this, one === node ? index : -1) }];
+      const use: Use = { node, index };
       const n = small.length;
       if (n < SMALL_USES) {
         // Exactly sized: a spread reserves room for 17 uses, and most values have one or two.
@@ -371,6 +388,7 @@ export class Value {
       big.usesArray = null;
       return;
     }
+    const use: Use = { node, index };
     indexUse(x, use);
     x.uses.add(use);
     x.usesArray = null;
@@ -382,7 +400,7 @@ export class Value {
       const one = this.#small;
       if (!isUseList(one)) {
         // The single-use case (most values): no array around it, no search.
-        if (one.node !== node || one.index !== index) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+        if (one !== node || node.inputs[index] !== this) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
         this.#small = EMPTY_USES;
         return;
       }
@@ -392,6 +410,12 @@ export class Value {
       if (at === n) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
       if (n === 1) {
         this.#small = EMPTY_USES;
+        return;
+      }
+      if (n === 2) {
+        // Back to the single-use form: the node of the use that stays (its slot is looked up
+        // when asked, after the change that removes this one has written the node's inputs).
+        this.#small = one[1 - at]!.node;
         return;
       }
       // Copy on write, exactly sized (an array handed out by `uses` never changes under its reader).
@@ -458,8 +482,8 @@ export class Value {
     }
     if (this.#x === null && !isUseList(this.#small)) {
       // One use (most values): retarget it without building the `uses` array around it.
-      const use = this.#small;
-      use.node.setInput(use.index, other);
+      const node = this.#small;
+      node.setInput(slotOf(node, this, -1), other);
     } else {
       for (const use of this.uses) use.node.setInput(use.index, other);
     }
@@ -647,6 +671,16 @@ export class Node {
     const node = new Node(opType, NO_VALUES, DECODED);
     if (domain !== '') node.domain = domain;
     node.name = name;
+    if (to - from === 1) {
+      // An array literal (most nodes have one output): V8 tracks the survival of what a literal
+      // site allocates and, when all of it lives on (a decoded graph), allocates it in the old
+      // generation directly, so the young-generation GC never copies it. `new Array(n)` has no
+      // such site.
+      const v = Value._named(names[from]!);
+      v._setProducer(node);
+      node.#outputs = [v];
+      return node;
+    }
     const outs = new Array<Value>(to - from);
     node.#outputs = outs;
     for (let k = from; k < to; k++) {
@@ -813,6 +847,13 @@ export class Node {
     if (from === to) return;
     if (this.#attributes !== null) throw new GraphError(`internal: ${this.describe()} already has attributes`);
     const n = to - from;
+    if (n === 1) {
+      // (a literal, as in _decoded: V8 pretenures what the site allocates)
+      const a = attrs[from]!;
+      adoptSubgraphs(this, a);
+      this.#attributes = new AttributeMap([a]);
+      return;
+    }
     const items = new Array<Attribute>(n);
     let k = 0;
     for (let i = from; i < to; i++) {

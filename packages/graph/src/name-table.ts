@@ -1,22 +1,42 @@
 /**
- * verify()'s name table (internal: not exported from the package index; its own module so the
- * collision test can reach the hash).
+ * The name table of the decoder's name resolution and of verify()'s SSA check (internal: exported
+ * for @onnxkit/importer, not part of the documented API).
  */
 import type { Value } from './core.js';
 
 /**
- * The first run's name table: each named definition once, in walk order, in an open-addressing
- * table in an Int32Array keyed by a hash of the name computed here. A Map<string, Value> did the
- * same at ≈ 2× the cost on a 100k-node graph (measured: its ordered hash table regrows a dozen
- * times while ≈ 140k names go in, each growth re-inserting every entry and allocating a new
- * backing store the size of the table; this array is sized once from the graph's counts, holds
- * no pointers for the GC to trace, and keeps each name's hash so a probe compares strings only on a
- * full-hash match). It answers only what a valid graph needs: `add` says false when the name is
- * already there — or when a probe runs long (names crafted to collide) — and the caller then
- * checks the graph again exactly, so a false answer costs time, never a wrong verdict.
+ * The hash a NameTable files a name under. The importer's wire reader computes the same value
+ * from the bytes while it reads an ASCII name (`Reader.asciiHash`), so a name read from a file
+ * costs no second pass; this is the form for a name that is already a string.
+ */
+export function nameHash(s: string): number {
+  let h = s.length | 0x40000000;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Spreads a nameHash over the low bits, which pick the slot (names differ mostly in their last characters). */
+export function slotHash(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/** Longest probe a NameTable walks; names past it (crafted to collide) go to an overflow map. */
+const MAX_PROBE = 64;
+
+/**
+ * Values by name, first definition wins: open addressing in one Int32Array keyed by `nameHash`,
+ * sized once from the expected count (it grows past it). A Map<string, Value> did the same at ≈ 2×
+ * the cost on a 100k-node graph (measured for verify: its ordered hash table regrows a dozen times
+ * while ≈ 140k names go in, each growth re-inserting every entry and allocating a new backing
+ * store; this array holds no pointers for the GC to trace, and keeps each name's hash so a probe
+ * compares strings only on a full-hash match). A name whose probe would run past MAX_PROBE (names
+ * crafted to collide) is kept in a Map instead, so no file or graph makes lookups quadratic and
+ * every answer is exact.
  */
 export class NameTable {
-  /** The values added, in order (`#count` of them; made at the expected length, grows past it). */
+  /** The values filed in the table, in order (`#count` of them). */
   readonly #values: Value[];
   #count = 0;
   /**
@@ -27,6 +47,8 @@ export class NameTable {
   #table: Int32Array;
   /** Slot count - 1 (a power of two, at most 2/3 full). */
   #mask: number;
+  /** The names whose probe ran long, or undefined while there are none. */
+  #overflow: Map<string, Value> | undefined = undefined;
 
   constructor(expected: number) {
     let cap = 16;
@@ -36,45 +58,67 @@ export class NameTable {
     this.#values = new Array<Value>(expected);
   }
 
-  /** Adds `v` (named) under its name; false when a value is already there under that name (or the probe ran long). */
-  add(v: Value): boolean {
+  /** Files `v` under its name `h` hashes to (nameHash), unless the name is there already: returns the value the name is filed under. */
+  add(v: Value, h: number = nameHash(v.name)): Value {
     const name = v.name;
-    const h = hashName(name);
-    const values = this.#values;
     if ((this.#count + 1) * 3 > (this.#mask + 1) * 2) this.#grow();
     const table = this.#table;
+    const values = this.#values;
     const mask = this.#mask;
-    let at = h & mask;
+    let at = slotHash(h) & mask;
     for (let probe = 0; probe < MAX_PROBE; probe++) {
       const e = table[2 * at]!;
       if (e === 0) {
+        // (a name the overflow map took before the table grew may now probe to an empty slot)
+        const first = this.#overflow?.get(name);
+        if (first !== undefined) return first;
         values[this.#count++] = v;
         table[2 * at] = this.#count;
         table[2 * at + 1] = h;
-        return true;
+        return v;
       }
-      if (table[2 * at + 1] === h && values[e - 1]!.name === name) return false;
+      if (table[2 * at + 1] === h && values[e - 1]!.name === name) return values[e - 1]!;
       at = (at + 1) & mask;
     }
-    return false;
+    const overflow = (this.#overflow ??= new Map());
+    const first = overflow.get(name);
+    if (first !== undefined) return first;
+    overflow.set(name, v);
+    return v;
   }
 
-  /** The value added under `name`, if any (undefined too when a probe would run long). */
-  get(name: string): Value | undefined {
-    const h = hashName(name);
+  /** The value filed under `name` (whose nameHash is `h`), or undefined. */
+  get(name: string, h: number = nameHash(name)): Value | undefined {
     const table = this.#table;
     const mask = this.#mask;
-    let at = h & mask;
+    let at = slotHash(h) & mask;
     for (let probe = 0; probe < MAX_PROBE; probe++) {
       const e = table[2 * at]!;
-      if (e === 0) return undefined;
+      if (e === 0) return this.#overflow === undefined ? undefined : this.#overflow.get(name);
       if (table[2 * at + 1] === h) {
         const v = this.#values[e - 1]!;
         if (v.name === name) return v;
       }
       at = (at + 1) & mask;
     }
-    return undefined;
+    return this.#overflow?.get(name);
+  }
+
+  /** get() of the ASCII name in `buf[at, at + len)` (`h` its nameHash), without making it a string. */
+  getBytes(buf: Uint8Array, at: number, len: number, h: number): Value | undefined {
+    const table = this.#table;
+    const mask = this.#mask;
+    let i = slotHash(h) & mask;
+    for (let probe = 0; probe < MAX_PROBE; probe++) {
+      const e = table[2 * i]!;
+      if (e === 0) return this.#overflow === undefined ? undefined : this.#overflow.get(asciiString(buf, at, len));
+      if (table[2 * i + 1] === h) {
+        const v = this.#values[e - 1]!;
+        if (sameAscii(v.name, buf, at, len)) return v;
+      }
+      i = (i + 1) & mask;
+    }
+    return this.#overflow === undefined ? undefined : this.#overflow.get(asciiString(buf, at, len));
   }
 
   #grow(): void {
@@ -86,8 +130,18 @@ export class NameTable {
       const e = old[i]!;
       if (e === 0) continue;
       const h = old[i + 1]!;
-      let at = h & mask;
-      while (table[2 * at] !== 0) at = (at + 1) & mask;
+      let at = slotHash(h) & mask;
+      let probe = 0;
+      while (table[2 * at] !== 0 && probe < MAX_PROBE) {
+        at = (at + 1) & mask;
+        probe++;
+      }
+      if (probe === MAX_PROBE) {
+        // (not findable within the longest probe in the new table: the overflow map keeps it)
+        const v = this.#values[e - 1]!;
+        (this.#overflow ??= new Map()).set(v.name, v);
+        continue;
+      }
       table[2 * at] = e;
       table[2 * at + 1] = h;
     }
@@ -96,14 +150,16 @@ export class NameTable {
   }
 }
 
-/** Longest probe NameTable walks before it gives up (and the graph is checked exactly). */
-const MAX_PROBE = 64;
+/** Whether `s` is the ASCII string in `buf[at, at + len)`. */
+export function sameAscii(s: string, buf: Uint8Array, at: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) return false;
+  return true;
+}
 
-/** FNV-1a over the UTF-16 code units, with a final avalanche (the low bits pick the slot). */
-export function hashName(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  return h ^ (h >>> 13);
+/** The ASCII string in `buf[at, at + len)` (an overflow lookup: seldom). */
+function asciiString(buf: Uint8Array, at: number, len: number): string {
+  let s = '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(buf[at + i]!);
+  return s;
 }

@@ -149,11 +149,9 @@ class Verifier {
         return;
       }
       if (fast) {
-        // One table operation: a name already in the table (seldom; never in a valid graph
-        // but for an input listed twice), or a probe that ran long (names crafted to collide),
-        // sends the graph to the exact second run, which says whether it is the same value and
-        // reports it. A read the table cannot answer goes to visible(), which is exact.
-        if (!names.add(v)) defs.dirty = true;
+        // One table operation: a name already in the table under another value (never in a
+        // valid graph) sends the graph to the exact second run, which reports it.
+        if (names.add(v) !== v) defs.dirty = true;
       } else {
         const prev = seenNames.get(v.name);
         if (prev !== undefined && prev !== v) {
@@ -286,7 +284,9 @@ class Verifier {
         const owner = removedOwner(u.node)!;
         this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
       } else if (u.node.inputs[u.index] !== v) {
-        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()} at input ${u.index}, but that input is another value`, { graph: g, value: v, node: u.node });
+        // (index -1: a single use, kept as its node alone, whose node no longer reads the value)
+        const where = u.index < 0 ? ', but it reads the value at no input' : ` at input ${u.index}, but that input is another value`;
+        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()}${where}`, { graph: g, value: v, node: u.node });
       }
     }
   }

@@ -102,7 +102,7 @@ describe('Value uses and Node inputs', () => {
     expect(v._useAt(0)).toEqual({ node: a, index: 0 });
     const one = v.uses;
     expect(one).toEqual([{ node: a, index: 0 }]);
-    expect(v.uses).toBe(one); // read again: the same list, not a new one
+    expect(v.uses).toEqual(one); // read again: an equal list (a fresh one: a single use keeps no list)
     const b = new Node('Relu', [v], { outputs: ['b'] });
     expect(one).toHaveLength(1); // a list handed out never changes
     expect(v.uses.map((u) => u.node)).toEqual([a, b]);
@@ -120,6 +120,50 @@ describe('Value uses and Node inputs', () => {
     new Node('Relu', [w], { outputs: ['d'] });
     new Node('Relu', [w], { outputs: ['e'] });
     expect(w.uses.map((u) => u.node.outputs[0]!.name)).toEqual(['d', 'e']);
+  });
+
+  it('a single use held as its node alone reports the right slot while the node adds and drops more', () => {
+    // The value holds the node of its one use, and the slot is looked up in the node's inputs:
+    // these are the cases where the node reads the value at more than one slot, mid-change.
+    const x = new Value({ name: 'x' });
+    const y = new Value({ name: 'y' });
+    const s = new Node('Sum', [y, x, y, x], { outputs: ['s'] }); // added in slot order
+    expect(x.uses).toEqual([{ node: s, index: 1 }, { node: s, index: 3 }]);
+    const t = new Node('Relu', [y], { outputs: ['t'] });
+    t.setInput(2, x); // a single use at slot 2 …
+    expect(x.useCount).toBe(3);
+    const z = new Value({ name: 'z' });
+    const u = new Node('Add', [null, z], { outputs: ['u'] });
+    expect(z._useAt(0)).toEqual({ node: u, index: 1 });
+    u.setInput(0, z); // … then the same node reads it at an earlier slot too
+    expect(z.uses).toEqual([{ node: u, index: 1 }, { node: u, index: 0 }]);
+    u.setInput(1, null);
+    expect(z.uses).toEqual([{ node: u, index: 0 }]);
+    const w = new Value({ name: 'w' });
+    const m = new Node('Mul', [w, null], { outputs: ['m'] });
+    expect(w.hasUse(m, 0) && !w.hasUse(m, 1)).toBe(true);
+    expect(() => w._removeUse(m, 1)).toThrow(/has no use/);
+    m.setInput(1, w); // slot 1 after slot 0
+    expect(w.uses.map((q) => q.index)).toEqual([0, 1]);
+    // Back from two uses to one (the single-use form again), whichever stays, mid-change too.
+    m.setInput(0, null);
+    expect(w.uses).toEqual([{ node: m, index: 1 }]);
+    expect(w.hasUse(m, 1) && !w.hasUse(m, 0)).toBe(true);
+    m.setInput(0, w);
+    m.setInputs([w, null, w]); // removes (m,0) and (m,1) in order, then adds (m,0) and (m,2)
+    expect(w.uses).toEqual([{ node: m, index: 0 }, { node: m, index: 2 }]);
+    m.truncateInputs(1);
+    expect(w.uses).toEqual([{ node: m, index: 0 }]);
+    w.replaceAllUsesWith(z);
+    expect(m.inputs[0]).toBe(z);
+    expect(w.useCount).toBe(0);
+    const v = new Value({ name: 'v' });
+    const n = new Node('Relu', [v], { outputs: ['n'] });
+    const other = new Value({ name: 'o' });
+    v.replaceAllUsesWith(other);
+    expect(n.inputs[0]).toBe(other);
+    expect(v.useCount).toBe(0);
+    expect(other._useAt(0)).toEqual({ node: n, index: 0 });
   });
 
   it('replaceAllUsesWith refuses to retarget a graph output unless asked', () => {

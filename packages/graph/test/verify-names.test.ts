@@ -1,11 +1,12 @@
-// verify()'s first run keeps its SSA name table in Int32Arrays (src/name-table.ts), sized from the
-// graph's counts. These graphs exercise what a valid chain never does: the table growing past its
-// first size (nodes with many outputs), names whose hashes collide until a probe gives up (the
-// graph must then be checked exactly, with the same verdict), and a duplicate found late.
+// verify()'s first run keeps its SSA name table in an Int32Array (src/name-table.ts, shared with
+// the importer's decoder), sized from the graph's counts. These graphs exercise what a valid chain
+// never does: the table growing past its first size (nodes with many outputs), names whose hashes
+// collide until a probe gives up (the table's overflow map then holds them, with the same
+// verdicts), and a duplicate found late.
 import { describe, expect, it } from 'vitest';
 import type { Model, Value } from '@onnxkit/graph';
 import { DataType, GraphBuilder, verify } from '@onnxkit/graph';
-import { hashName } from '../src/name-table.js';
+import { nameHash, slotHash } from '../src/name-table.js';
 
 /** `nodes` Split nodes of `width` outputs each, named by `name(node, k)`; a Sum reads one output of every node. */
 function fan(nodes: number, width: number, name: (node: number, k: number) => string): Model {
@@ -25,8 +26,9 @@ function fan(nodes: number, width: number, name: (node: number, k: number) => st
 /** `count` distinct names whose hashes agree in their low 8 bits: one probe chain in a table of up to 256 slots (the tests' graphs). */
 function collidingNames(count: number): string[] {
   const out: string[] = [];
-  const want = hashName('v0') & 0xff;
-  for (let i = 0; out.length < count; i++) if ((hashName(`v${i}`) & 0xff) === want) out.push(`v${i}`);
+  const slot = (name: string): number => slotHash(nameHash(name)) & 0xff;
+  const want = slot('v0');
+  for (let i = 0; out.length < count; i++) if (slot(`v${i}`) === want) out.push(`v${i}`);
   return out;
 }
 
@@ -54,7 +56,7 @@ describe('verify() name table', () => {
     m.graph.nodes[0]!.setInput(0, sum.output);
     expect(verify(m).map((d) => d.code)).toEqual(['I4-topological-order']);
     const dup = fan(1, 100, (_, k) => names[k]!);
-    // names[80] is past the longest probe: only the exact run can see it again at output 90.
+    // names[80] is past the longest probe: the overflow map finds it again at output 90.
     dup.graph.nodes[0]!.outputs[90]!.name = names[80]!;
     expect(verify(dup).map((d) => [d.code, d.message])).toEqual([
       ['I5-unique-names', `name '${names[80]}' is defined twice in graph 'g' (output of Split 's0')`],

@@ -31,11 +31,14 @@ import {
   Node,
   OnnxFunction,
   Tensor,
+  NameTable,
   Value,
   dataTypeInfo,
   dataTypeName,
   isKnownDataType,
+  nameHash,
   packedByteLength,
+  sameAscii,
   type Dim,
   type ExternalDataInfo,
   type QuantizationAnnotation,
@@ -134,7 +137,7 @@ interface PendingGraph {
   inHash: Int32Array;
   /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
   inAt: Int32Array;
-  inLen: Uint8Array;
+  inLen: Int32Array;
   /**
    * nameHash of each initializer name, in the order of `graph.initializers` (0: not computed),
    * set by assembleGraph; the reader computed them while decoding the names.
@@ -277,15 +280,9 @@ export class Decoder {
       }
     }
     if (len > 0 && len <= 64) {
-      let h = len | 0x40000000;
-      let i = p;
-      for (const e = p + len; i < e; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) break;
-        h = (Math.imul(h, 31) + c) | 0;
-      }
-      if (i === p + len) {
-        r.pos = i;
+      const h = r.asciiHash(p, len);
+      if (h !== 0) {
+        r.pos = p + len;
         r.lastHash = h;
         this.deferredAt = p;
         this.deferredLen = len;
@@ -1931,7 +1928,10 @@ export class Decoder {
       const from = k === 0 ? 0 : ends[k - 1]!;
       const count = ends[k]! - from;
       if (count > 0) {
-        const values: (Value | null)[] = new Array(count);
+        // Literals for the usual one or two inputs: V8 allocates what such a site makes in the
+        // old generation once it sees all of it survive (see Node._decoded), and these arrays
+        // live as long as the graph.
+        const values: (Value | null)[] = count === 1 ? [null] : count === 2 ? [null, null] : new Array(count);
         for (let j = 0; j < count; j++) {
           const n = inputNames[from + j]!;
           if (n === null) {
@@ -2016,7 +2016,7 @@ export class Decoder {
     const buf = this.r.buf;
     if (prev !== null) {
       const outs = prev.outputs;
-      for (let i = 0; i < outs.length; i++) if (sameBytes(outs[i]!.name, buf, at, len)) return outs[i]!;
+      for (let i = 0; i < outs.length; i++) if (sameAscii(outs[i]!.name, buf, at, len)) return outs[i]!;
     }
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       const v = s.names.getBytes(buf, at, len, h);
@@ -2051,7 +2051,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Uint8Array(64), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2073,11 +2073,15 @@ function pushInputHash(pg: PendingGraph, at: number, h: number): void {
   if (at === pg.inHash.length) {
     pg.inHash = grown(pg.inHash);
     pg.inAt = grown(pg.inAt);
-    const len = new Uint8Array(2 * at);
-    len.set(pg.inLen);
-    pg.inLen = len;
+    pg.inLen = grown(pg.inLen);
   }
   pg.inHash[at] = h;
+}
+
+/** Records the hash of the next node output name. */
+function pushHash(pg: PendingGraph, h: number): void {
+  if (pg.outCount === pg.outHash.length) pg.outHash = grown(pg.outHash);
+  pg.outHash[pg.outCount++] = h;
 }
 
 /** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
@@ -2085,128 +2089,6 @@ function grown(a: Int32Array): Int32Array {
   const b = new Int32Array(2 * a.length);
   b.set(a);
   return b;
-}
-
-function pushHash(pg: PendingGraph, h: number): void {
-  if (pg.outCount === pg.outHash.length) {
-    const grown = new Int32Array(2 * pg.outHash.length);
-    grown.set(pg.outHash);
-    pg.outHash = grown;
-  }
-  pg.outHash[pg.outCount++] = h;
-}
-
-/**
- * The hash NameTable files a name under: the one `Reader.string` computes while decoding an
- * ASCII name (so names read from the file cost no second pass), computed here for the others.
- */
-export function nameHash(s: string): number {
-  let h = s.length | 0x40000000;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/**
- * The names a graph defines, for phase 2: open addressing over `nameHash` in two Int32Arrays
- * (slot → 1 + index of the Value, slot → hash), sized once from the number of definitions. A
- * Map costs two hash-table probes and a string hash per name, and its table is GC-managed.
- */
-class NameTable {
-  #slots: Int32Array;
-  #hashes: Int32Array;
-  readonly #values: Value[] = [];
-
-  constructor(expected: number) {
-    let cap = 16;
-    while (cap < 2 * expected) cap *= 2;
-    this.#slots = new Int32Array(cap);
-    this.#hashes = new Int32Array(cap);
-  }
-
-  /** The Value defined as `name` (whose nameHash is `h`), or undefined. */
-  get(name: string, h: number): Value | undefined {
-    const slots = this.#slots;
-    const hashes = this.#hashes;
-    const mask = slots.length - 1;
-    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
-      const s = slots[i]!;
-      if (s === 0) return undefined;
-      if (hashes[i] === h) {
-        const v = this.#values[s - 1]!;
-        if (v.name === name) return v;
-      }
-    }
-  }
-
-  /** get() of the name in `buf[at, at + len)` (ASCII), without a string. */
-  getBytes(buf: Uint8Array, at: number, len: number, h: number): Value | undefined {
-    const slots = this.#slots;
-    const hashes = this.#hashes;
-    const mask = slots.length - 1;
-    for (let i = mix(h) & mask; ; i = (i + 1) & mask) {
-      const s = slots[i]!;
-      if (s === 0) return undefined;
-      if (hashes[i] === h) {
-        const v = this.#values[s - 1]!;
-        if (sameBytes(v.name, buf, at, len)) return v;
-      }
-    }
-  }
-
-  /** Defines `v` under its name unless the name is defined already; returns the Value it names. */
-  add(v: Value, h: number): Value {
-    const name = v.name;
-    let slots = this.#slots;
-    if (2 * (this.#values.length + 1) > slots.length) slots = this.#grow();
-    const hashes = this.#hashes;
-    const mask = slots.length - 1;
-    let i = mix(h) & mask;
-    for (; ; i = (i + 1) & mask) {
-      const s = slots[i]!;
-      if (s === 0) break;
-      if (hashes[i] === h) {
-        const first = this.#values[s - 1]!;
-        if (first.name === name) return first;
-      }
-    }
-    this.#values.push(v);
-    slots[i] = this.#values.length;
-    hashes[i] = h;
-    return v;
-  }
-
-  #grow(): Int32Array {
-    const oldSlots = this.#slots;
-    const oldHashes = this.#hashes;
-    const slots = new Int32Array(2 * oldSlots.length);
-    const hashes = new Int32Array(2 * oldSlots.length);
-    const mask = slots.length - 1;
-    for (let j = 0; j < oldSlots.length; j++) {
-      const s = oldSlots[j]!;
-      if (s === 0) continue;
-      let i = mix(oldHashes[j]!) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = s;
-      hashes[i] = oldHashes[j]!;
-    }
-    this.#slots = slots;
-    this.#hashes = hashes;
-    return slots;
-  }
-}
-
-/** Whether `s` is the ASCII string in `buf[at, at + len)`. */
-function sameBytes(s: string, buf: Uint8Array, at: number, len: number): boolean {
-  if (s.length !== len) return false;
-  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) return false;
-  return true;
-}
-
-/** Spreads a nameHash over the low bits (names differ mostly in their last characters). */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  return h ^ (h >>> 13);
 }
 
 /** `t` with `denotation` set when there is one (no key at all otherwise, as a spread of {} would give). */

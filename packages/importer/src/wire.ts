@@ -367,18 +367,29 @@ export class Reader {
   hashedString(len: number): string {
     const latin1 = this.latin1;
     if (latin1 === undefined || len === 0 || len > 64 || !this.inMemory) return this.string(len);
-    const buf = this.buf;
     const at = this.pos;
-    const end = at + len;
+    const h = this.asciiHash(at, len);
+    if (h === 0) return this.string(len);
+    this.lastHash = h;
+    this.pos = at + len;
+    return latin1.call(this.buf, at, at + len);
+  }
+
+  /**
+   * The name hash (graph's `nameHash`, the key of the name tables) of the `len` bytes at `at`
+   * (absolute, inside the window), or 0 when one of them is not ASCII: then the string is not the
+   * bytes' Latin-1 reading and has to be hashed from its text. The one copy of the byte loop
+   * (string, hashedString and the decoder's deferred input names call it).
+   */
+  asciiHash(at: number, len: number): number {
+    const buf = this.buf;
     let h = len | 0x40000000;
-    for (let i = at; i < end; i++) {
+    for (let i = at - this.base, e = i + len; i < e; i++) {
       const c = buf[i]!;
-      if (c >= 0x80) return this.string(len);
+      if (c >= 0x80) return 0;
       h = (Math.imul(h, 31) + c) | 0;
     }
-    this.lastHash = h;
-    this.pos = end;
-    return latin1.call(buf, at, end);
+    return h;
   }
 
   /** The string of `len` bytes at `at` (the position is left where it was). */
@@ -403,15 +414,7 @@ export class Reader {
       const buf = this.buf;
       const start = at - this.base;
       const end = start + len;
-      let h = len | 0x40000000;
-      for (let i = start; i < end; i++) {
-        const c = buf[i]!;
-        h = (Math.imul(h, 31) + c) | 0;
-        if (c >= 0x80) {
-          h = 0;
-          break;
-        }
-      }
+      const h = this.asciiHash(at, len);
       if (h !== 0) {
         this.lastHash = h;
         // Names repeat (a value's name is written once per use, op types and attribute names
