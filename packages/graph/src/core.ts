@@ -346,6 +346,18 @@ export class Value {
     }
     return this.uses[i]!;
   }
+  /**
+   * @internal The node of use `i` (0 ≤ i < useCount), for readers that need only the node: a
+   * single use costs neither a Use object nor the search for its slot.
+   */
+  _userAt(i: number): Node {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]!.node : small;
+    }
+    return this.uses[i]!.node;
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;

@@ -93,6 +93,16 @@ describe('Value uses and Node inputs', () => {
     expect(() => small._removeUse(a, 0)).toThrow(/has no use/);
   });
 
+  it('_userAt names the node of _useAt for one use, a small list and the indexed set', () => {
+    const v = new Value({ name: 'v' });
+    const readers: Node[] = [];
+    for (let k = 0; k < 40; k++) {
+      readers.push(new Node('Relu', [v], { outputs: [`r${k}`] }));
+      for (let i = 0; i < v.useCount; i++) expect(v._userAt(i)).toBe(v._useAt(i).node);
+    }
+    expect(v.uses.map((u) => u.node)).toEqual(readers);
+  });
+
   it('a single use is listed the same whether or not its list was read before a change', () => {
     const v = new Value({ name: 'v' });
     const a = new Node('Relu', [v], { outputs: ['a'] });

@@ -178,10 +178,9 @@ export class PatchTracker {
   }
 
   #readersOk(v: Value, g: Graph): boolean {
-    // `_useAt`, not `uses`: reading `uses` turns a single use into a one-element list (an array
-    // per value the check touches, kept by the value).
+    // `_userAt`, not `uses`: no list and no Use object per value the check touches.
     const count = v.useCount;
-    for (let i = 0; i < count; i++) if (!this.#nodeOk(v._useAt(i).node, g)) return false;
+    for (let i = 0; i < count; i++) if (!this.#nodeOk(v._userAt(i), g)) return false;
     return true;
   }
 

@@ -554,11 +554,11 @@ export class RewriteSession<R extends string = string> {
         const o = outs[k]!;
         if (isReplaced(o, replace, replacedSet)) continue;
         if (o.isGraphOutput) return ['output-is-graph-output', `'${o.name}' of ${nodeLabel(n)} is a graph output`];
-        // `_useAt`, not `uses` (which would turn a single use into a list kept by the value).
+        // `_userAt`, not `uses` (a list and a Use object per single-use value).
         const count = o.useCount;
         for (let j = 0; j < count; j++) {
-          const u = o._useAt(j);
-          if (!isRemoved(u.node, remove, removeSet)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
+          const user = o._userAt(j);
+          if (!isRemoved(user, remove, removeSet)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(user)}`];
         }
       }
     }
@@ -661,8 +661,8 @@ function validateBypass(graph: Graph, n: Node, o: Value, v: Value): ApplyDecline
     if (x.isGraphOutput) return ['output-is-graph-output', `'${x.name}' of ${nodeLabel(n)} is a graph output`];
     const count = x.useCount;
     for (let j = 0; j < count; j++) {
-      const u = x._useAt(j);
-      if (u.node !== n) return ['output-used-elsewhere', `'${x.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(u.node)}`];
+      const user = x._userAt(j);
+      if (user !== n) return ['output-used-elsewhere', `'${x.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(user)}`];
     }
   }
   if (o.isGraphOutput) {
