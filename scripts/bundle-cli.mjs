@@ -40,9 +40,13 @@ function asciiOnly(file) {
   writeFileSync(file, source.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
-/** Newest compiled .js file of the packages the bundle holds. */
+/**
+ * Newest compiled .js file of the packages the bundle holds, or this script if newer: a bundle
+ * made by an older version of it (not ASCII-escaped, say, which the launcher's latin1 read needs)
+ * is rebuilt.
+ */
 function newestInput() {
-  let newest = 0;
+  let newest = statSync(fileURLToPath(import.meta.url)).mtimeMs;
   const walk = (dir) => {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {

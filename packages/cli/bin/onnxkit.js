@@ -70,11 +70,13 @@ async function runBundle(file) {
 /**
  * The bundle requires every Node built-in any command uses when it loads; these are needed only
  * by a few commands (serve, batch, the float64 reference, the onnxruntime child process,
- * optimize's heap flags) or only when something is shown on a terminal (tty, which loads
- * net and Node's streams), and cost ≈15–20 ms to load, so they are loaded on first use.
+ * optimize's heap flags, .npz archives) or only when something is shown on a terminal (tty,
+ * which loads net and Node's streams), and cost ≈15–20 ms to load, so they are loaded on first
+ * use. (zlib loads Node's stream modules too, whose presence tells ui.ts's whenUsed that a stdio
+ * stream may exist already.)
  */
 function lazyRequire(req) {
-  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty', 'node:v8']);
+  const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty', 'node:v8', 'node:zlib']);
   return (id) => {
     if (!lazy.has(id)) return req(id);
     let mod;

@@ -97,11 +97,13 @@ export function jsonTerminalSafe(json: string): string {
 /**
  * Calls `fn` with process.stdout (or stderr) when it is first used. Node creates these streams on
  * first access, which loads its stream modules (≈6–10 ms of CPU), and a quiet command that writes
- * nothing never needs them; `isatty` answers `isTTY` without them.
+ * nothing never needs them; `isatty` answers `isTTY` without them. When the stream may exist
+ * already (Node's Writable is loaded: every kind of stdio stream is one), `fn` is called now:
+ * a holder of the stream (console, say) would otherwise write to it without reading the property.
  */
 export function whenUsed(name: 'stdout' | 'stderr', fn: (stream: NodeJS.WriteStream) => void): void {
   const d = Object.getOwnPropertyDescriptor(process, name);
-  if (d?.get === undefined || !d.configurable) {
+  if (d?.get === undefined || !d.configurable || mayHaveStdioStreams()) {
     fn(process[name]);
     return;
   }
@@ -116,6 +118,12 @@ export function whenUsed(name: 'stdout' | 'stderr', fn: (stream: NodeJS.WriteStr
       return stream;
     },
   });
+}
+
+/** Whether Node's Writable is loaded, without which no stdio stream can have been created. */
+function mayHaveStdioStreams(): boolean {
+  const loaded = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
+  return loaded === undefined || loaded.includes('NativeModule internal/streams/writable');
 }
 
 let safeStdout = false;

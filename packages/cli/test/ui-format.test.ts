@@ -1,6 +1,7 @@
 // fmtInt and compareNames avoid ICU (toLocaleString / localeCompare cost ≈10 ms of set-up on
 // their first call in a process, paid by every command); they must print and order exactly as
 // the ICU versions do.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compareNames, fmtInt, jsonTerminalSafeBytes, terminalSafe } from '../src/ui.js';
 
@@ -47,5 +48,22 @@ describe('jsonTerminalSafeBytes', () => {
       // Still the same JSON document.
       expect(JSON.parse(bytes.toString('utf8'))).toEqual(doc);
     }
+  });
+});
+
+describe('installSafeStdout', () => {
+  // A child process, so the stream exists (or not) as in a real start-up; the compiled module, as
+  // the command runs it (vitest's own stdout would make every case the eager one).
+  const ui = new URL('../dist/ui.js', import.meta.url).href;
+  const child = (body: string): string =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `const { installSafeStdout } = await import(${JSON.stringify(ui)});\n${body}`], { encoding: 'utf8' });
+
+  it('escapes what is written after it is installed, whether stdout was created before or after', () => {
+    const title = "'\\x1b]0;pwned\\x07'";
+    expect(child(`installSafeStdout(); console.log(${title});`)).toBe('\\u001b]0;pwned\\u0007\n');
+    // console took the stream before the hook: it must still be wrapped.
+    expect(child(`console.log('first'); installSafeStdout(); console.log(${title});`)).toBe('first\n\\u001b]0;pwned\\u0007\n');
+    const early = 'const out = process.stdout;';
+    expect(child(`${early} installSafeStdout(); out.write(${title} + '\\n');`)).toBe('\\u001b]0;pwned\\u0007\n');
   });
 });

@@ -11,7 +11,7 @@
  * Writers are deterministic: the same tensors give the same bytes (fixed zip timestamps, entries
  * in map order, stored by default).
  */
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
 import { maxInputBytes } from './input-limits.js';
 import { DataType, Tensor, dataTypeName } from '@onnxkit/graph';
@@ -223,9 +223,13 @@ export function encodeNpy(t: Tensor): Uint8Array {
 
 let crcTable: Uint32Array | undefined;
 // zlib's native CRC-32 (Node ≥ 20.15) is ~12× faster than the table loop on 32 MiB (bench/npz.bench.mjs).
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+// Looked up on first use, by name (a namespace import would make the CLI bundle copy zlib's
+// exports, loading zlib and Node's stream modules, at start-up; a named import of crc32 fails to
+// link on a Node without it).
+let nativeCrc32: ((data: Uint8Array) => number) | null | undefined;
 export function crc32(bytes: Uint8Array): number {
-  if (nativeCrc32) return nativeCrc32(bytes) >>> 0;
+  nativeCrc32 ??= (createRequire(import.meta.url)('node:zlib') as { crc32?: (data: Uint8Array) => number }).crc32 ?? null;
+  if (nativeCrc32 !== null) return nativeCrc32(bytes) >>> 0;
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
