@@ -20,15 +20,42 @@ export interface Use {
 
 const EMPTY_USES: readonly Use[] = Object.freeze([]);
 
-/** Whether a value's small-mode uses are a list (or the node of the single use a value holds before `uses` is read). */
-function isUseList(u: Node | readonly Use[]): u is readonly Use[] {
+/**
+ * A value's single use: the reading node alone when it has at most NODE_ONLY_INPUTS inputs (its
+ * slot is found among them when asked), else the Use — so finding the slot of a single use
+ * never costs more than NODE_ONLY_INPUTS reads, however wide the reader (a Concat of 80k inputs
+ * would make every use lookup, and verify and decode with them, quadratic).
+ */
+type SingleUse = Node | Use;
+
+/** Readers with at most this many inputs are held as the node alone by a value they are the one use of. */
+const NODE_ONLY_INPUTS = 16;
+
+/** Whether a value's small-mode uses are a list (else one use, or none: EMPTY_USES is a list). */
+function isUseList(u: SingleUse | readonly Use[]): u is readonly Use[] {
   return Array.isArray(u);
 }
 
+/** The node of a single use. */
+function userOf(u: SingleUse): Node {
+  return u instanceof Node ? u : u.node;
+}
+
+/** The input index of a single use of `v`, other than `skip` (see slotOf). */
+function slotOfUse(u: SingleUse, v: Value, skip: number): number {
+  return u instanceof Node ? slotOf(u, v, skip) : u.index;
+}
+
+/** What a value holds for its one use, `node` reading it at `index`. */
+function singleUse(node: Node, index: number): SingleUse {
+  return node.inputs.length <= NODE_ONLY_INPUTS ? node : { node, index };
+}
+
 /**
- * The input slot at which `node` reads `v`, other than `skip` (-1 when none): the index of a use
- * a value keeps as its node alone. Outside a change a single use is the node's only slot holding
- * `v`; while a node adds uses in slot order, the use already held is the first.
+ * The input slot at which `node` (at most NODE_ONLY_INPUTS inputs) reads `v`, other than `skip`
+ * (-1 when none): the index of a use a value keeps as its node alone. Outside a change a single
+ * use is the node's only slot holding `v`; while a node adds uses in slot order, the use already
+ * held is the first.
  */
 function slotOf(node: Node, v: Value, skip: number): number {
   const inputs = node.inputs;
@@ -206,14 +233,14 @@ export class Value {
   /**
    * Uses in insertion order. Most values have a handful: they live in a small array replaced on
    * every change (so an array handed out by `uses` never changes under its reader). A value with
-   * exactly one use (most of them) holds just the node that reads it until `uses` is first read:
-   * no Use object and no array around it (a decoded graph built a 40-byte Use per value up
-   * front, the array came on the first read of `uses`). The input index is the one slot of
-   * that node holding this value (one use means one slot), found when asked. Past SMALL_USES the
-   * value switches to a Set plus a node → Use map (in the extras): O(1) add, remove and lookup
-   * however many uses (a weight shared by 100k nodes).
+   * exactly one use (most of them) holds it alone, no array around it, and when the reader has
+   * at most NODE_ONLY_INPUTS inputs just that node, no Use object either (a decoded graph built
+   * a 40-byte Use per value): the input index is the one slot of that node holding this value
+   * (one use means one slot), found when asked; `uses` builds a fresh one-element list on each
+   * read. Past SMALL_USES the value switches to a Set plus a node → Use map (in the extras): O(1)
+   * add, remove and lookup however many uses (a weight shared by 100k nodes).
    */
-  #small: Node | readonly Use[] = EMPTY_USES;
+  #small: SingleUse | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
 
   constructor(init?: ValueInit) {
@@ -320,7 +347,7 @@ export class Value {
       // A fresh list on each read, not kept: analyses and rules read the uses of every value,
       // and keeping the list gave each single-use value two more objects (96 bytes) for the rest
       // of the run, each copied by the young-generation GC on its way to the old one.
-      return [{ node: small, index: slotOf(small, this, -1) }];
+      return [small instanceof Node ? { node: small, index: slotOf(small, this, -1) } : small];
     }
     return (x.usesArray ??= [...x.uses]);
   }
@@ -342,7 +369,8 @@ export class Value {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const small = this.#small;
-      return isUseList(small) ? small[i]! : { node: small, index: slotOf(small, this, -1) };
+      if (isUseList(small)) return small[i]!;
+      return small instanceof Node ? { node: small, index: slotOf(small, this, -1) } : small;
     }
     return this.uses[i]!;
   }
@@ -354,7 +382,7 @@ export class Value {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const small = this.#small;
-      return isUseList(small) ? small[i]!.node : small;
+      return isUseList(small) ? small[i]!.node : userOf(small);
     }
     return this.uses[i]!.node;
   }
@@ -363,7 +391,9 @@ export class Value {
     const x = this.#x;
     if (x === null || x.useIndex === null) {
       const small = this.#small;
-      if (!isUseList(small)) return small === node && node.inputs[index] === this;
+      // (held as the node alone, the use is that node's only slot reading this value: a second
+      // slot would be a use the value does not record)
+      if (!isUseList(small)) return small instanceof Node ? small === node && node.inputs[index] === this && slotOf(node, this, index) === -1 : small.node === node && small.index === index;
       return small.some((u) => u.node === node && u.index === index);
     }
     return indexedUse(x, node, index) !== undefined;
@@ -374,12 +404,12 @@ export class Value {
     if (x === null || x.uses === null) {
       const one = this.#small;
       if (one === EMPTY_USES) {
-        this.#small = node;
+        this.#small = singleUse(node, index);
         return;
       }
       // (the slot `node` now reads this value at is skipped when looking up the held use's slot:
       // a node may read it twice, and its inputs already hold the new one)
-      const small = isUseList(one) ? one : [{ node: one, index: slotOf(one, this, one === node ? index : -1) }];
+      const small = isUseList(one) ? one : [one instanceof Node ? { node: one, index: slotOf(one, this, one === node ? index : -1) } : one];
       const use: Use = { node, index };
       const n = small.length;
       if (n < SMALL_USES) {
@@ -412,7 +442,7 @@ export class Value {
       const one = this.#small;
       if (!isUseList(one)) {
         // The single-use case (most values): no array around it, no search.
-        if (one !== node || node.inputs[index] !== this) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
+        if (one instanceof Node ? one !== node || node.inputs[index] !== this : one.node !== node || one.index !== index) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
         this.#small = EMPTY_USES;
         return;
       }
@@ -425,9 +455,8 @@ export class Value {
         return;
       }
       if (n === 2) {
-        // Back to the single-use form: the node of the use that stays (its slot is looked up
-        // when asked, after the change that removes this one has written the node's inputs).
-        this.#small = one[1 - at]!.node;
+        // Back to the single-use form, with the Use that stays (it knows its slot).
+        this.#small = one[1 - at]!;
         return;
       }
       // Copy on write, exactly sized (an array handed out by `uses` never changes under its reader).
@@ -494,8 +523,8 @@ export class Value {
     }
     if (this.#x === null && !isUseList(this.#small)) {
       // One use (most values): retarget it without building the `uses` array around it.
-      const node = this.#small;
-      node.setInput(slotOf(node, this, -1), other);
+      const one = this.#small;
+      userOf(one).setInput(slotOfUse(one, this, -1), other);
     } else {
       for (const use of this.uses) use.node.setInput(use.index, other);
     }

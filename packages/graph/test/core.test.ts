@@ -93,6 +93,45 @@ describe('Value uses and Node inputs', () => {
     expect(() => small._removeUse(a, 0)).toThrow(/has no use/);
   });
 
+  it('a single use by a wide reader keeps its slot (no search of the inputs), and uses stay exact', () => {
+    // 40 inputs: past the node-only form's limit; v is read at slots 20 and 33, w at 39 only.
+    const vals = Array.from({ length: 40 }, (_, k) => new Value({ name: `i${k}` }));
+    const v = new Value({ name: 'v' });
+    const w = new Value({ name: 'w' });
+    vals[20] = v;
+    vals[33] = v;
+    vals[39] = w;
+    const wide = new Node('Concat', vals, { outputs: ['c'] });
+    expect(w._useAt(0)).toEqual({ node: wide, index: 39 });
+    expect(w._useAt(0)).toBe(w._useAt(0)); // the Use is held, not rebuilt by a search
+    expect(v.uses).toEqual([{ node: wide, index: 20 }, { node: wide, index: 33 }]);
+    wide.setInput(20, null); // 2 → 1 use
+    expect(v.uses).toEqual([{ node: wide, index: 33 }]);
+    expect(v.hasUse(wide, 33)).toBe(true);
+    expect(v.hasUse(wide, 20)).toBe(false);
+    const z = new Value({ name: 'z' });
+    w.replaceAllUsesWith(z);
+    expect(wide.inputs[39]).toBe(z);
+    expect(z._useAt(0)).toEqual({ node: wide, index: 39 });
+    expect(w.useCount).toBe(0);
+    // A narrow reader: the node alone, the Use made when asked.
+    const r = new Node('Relu', [w], { outputs: ['r'] });
+    expect(w._useAt(0)).toEqual({ node: r, index: 0 });
+    expect(w._useAt(0)).not.toBe(w._useAt(0));
+  });
+
+  it('verify() reports a use record lost by a node that reads the value twice (I1)', () => {
+    const b = new GraphBuilder({ name: 'g', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const r = b.op('Relu', [x]);
+    const add = b.op('Add', [r, r]);
+    b.output(add, 'y');
+    const m = b.build();
+    expect(verify(m)).toEqual([]);
+    r._removeUse(m.graph.nodes[1]!, 1); // stands in for a bug in the core
+    expect(verify(m).map((d) => d.code)).toContain('I1-use-consistency');
+  });
+
   it('_userAt names the node of _useAt for one use, a small list and the indexed set', () => {
     const v = new Value({ name: 'v' });
     const readers: Node[] = [];
