@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { CACHE, ROOT, fmtMs, row, section } from './lib.mjs';
+import { CACHE, ROOT, cpuMs, fmtMs, row, section } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 const RULE_PASSES = ['eliminate-identity', 'fuse-matmul-add-into-gemm'];
@@ -25,12 +25,7 @@ const arg = (name) => {
 
 /** Main-thread CPU in ms: this thread's scheduler time where Linux tells it, else the process's CPU. */
 const schedstat = `/proc/self/task/${process.pid}/schedstat`;
-const mainCpu = existsSync(schedstat)
-  ? () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6
-  : () => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1000;
-    };
+const mainCpu = existsSync(schedstat) ? () => Number(readFileSync(schedstat, 'utf8').split(' ')[0]) / 1e6 : cpuMs;
 
 async function measure(n, base) {
   const dir = join(CACHE, 'patches-bench');

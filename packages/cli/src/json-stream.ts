@@ -31,7 +31,7 @@ function nativeAt(v: unknown, depth: number): string {
   return depth === 0 ? text : text.slice(depth * depth + 3 * depth, text.length - depth * depth - depth);
 }
 
-/** Calls `emit` with consecutive pieces of `JSON.stringify(value, null, 2)`, each of at least `chunkChars` characters but the last. */
+/** Calls `emit` with consecutive pieces of `JSON.stringify(value, null, 2)`, each of at least `chunkChars` characters but the last (the tests check the pieces against JSON.stringify this way; writeJson writes them to a descriptor). */
 export function stringifyChunked(value: unknown, emit: (text: string) => void, chunkChars = 1 << 16): void {
   let out = '';
   stringifyPieces(value, (piece) => {
@@ -146,7 +146,7 @@ function stringifyPieces(value: unknown, put: (piece: string) => void): void {
   };
 
   const r = resolve(value, '');
-  if (r === NO_VALUE) throw new TypeError('stringifyChunked: the value has no JSON text (undefined, a function or a symbol)');
+  if (r === NO_VALUE) throw new TypeError('the value has no JSON text (undefined, a function or a symbol)');
   write(r, 0);
 }
 

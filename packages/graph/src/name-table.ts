@@ -8,6 +8,7 @@ import type { Value } from './core.js';
  * The hash a NameTable files a name under. The importer's wire reader computes the same value
  * from the bytes while it reads an ASCII name (`Reader.asciiHash`), so a name read from a file
  * costs no second pass; this is the form for a name that is already a string.
+ * @internal
  */
 export function nameHash(s: string): number {
   let h = s.length | 0x40000000;
@@ -15,7 +16,7 @@ export function nameHash(s: string): number {
   return h;
 }
 
-/** Spreads a nameHash over the low bits, which pick the slot (names differ mostly in their last characters). */
+/** @internal Spreads a nameHash over the low bits, which pick the slot (names differ mostly in their last characters). */
 export function slotHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -34,6 +35,7 @@ const MAX_PROBE = 64;
  * compares strings only on a full-hash match). A name whose probe would run past MAX_PROBE (names
  * crafted to collide) is kept in a Map instead, so no file or graph makes lookups quadratic and
  * every answer is exact.
+ * @internal
  */
 export class NameTable {
   /** The values filed in the table, in order (`#count` of them). */
@@ -150,7 +152,7 @@ export class NameTable {
   }
 }
 
-/** Whether `s` is the ASCII string in `buf[at, at + len)`. */
+/** @internal Whether `s` is the ASCII string in `buf[at, at + len)`. */
 export function sameAscii(s: string, buf: Uint8Array, at: number, len: number): boolean {
   if (s.length !== len) return false;
   for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[at + i]) return false;

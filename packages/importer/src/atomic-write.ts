@@ -92,6 +92,7 @@ const MAX_EARLY_FLUSHES = 8;
  * Writes all of `bytes` to `fd`, waiting for the reader when a non-blocking pipe (stdout, a FIFO)
  * is full (EAGAIN). Any other failure is thrown as it came, with `written`: the bytes of this
  * call that were written before it.
+ * @internal (for the CLI's JSON stream)
  */
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
   let off = 0;
