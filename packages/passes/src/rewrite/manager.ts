@@ -255,6 +255,7 @@ export class PassManager {
           ...(opts.changeLog === false ? { changeLog: false } : {}),
           shared,
           ...(scope ? { scope } : {}),
+          scopeWatched: () => quiet.size > 0,
           onPatch: (p) => {
             tracker.record(p);
             removalsOnly = p.added.length === 0;
@@ -265,6 +266,8 @@ export class PassManager {
             }
             if (quiet.size === 0) return;
             if (addsGraphs || p.graph !== model.graph) return breakScope();
+            // A log this long could not make a scope any more (see SCOPE_RATIO): stop keeping it.
+            if ((scopeNodes.length + scopeValues.length) * SCOPE_RATIO > model.graph.nodeCount) return breakScope();
             for (let i = 0; i < p.added.length; i++) scopeNodes.push(p.added[i]!);
             for (let i = 0; i < p.replaced.length; i++) scopeValues.push(p.replaced[i]![0], p.replaced[i]![1]);
             push(scopeValues, p.released);

@@ -451,16 +451,21 @@ export class RewriteSession<R extends string = string> {
     // The replaced value's own facts are unchanged by the patch (it is no longer read).
     // `alike`: every new value has the facts of the one it replaced, so no other value's facts
     // changed (the manager's ChangeScope holds only then).
+    // (Asked only while the manager keeps a scope; `own`, when set, is `facts`.)
     let alike = factsKept;
-    for (let i = 0; i < replace.length && alike; i++) alike = facts!.inferredAlike(replace[i]![0], replace[i]![1]);
     const own = this.#facts;
     if (own) {
       for (let i = 0; i < replace.length; i++) {
         const oldV = replace[i]![0];
         const newV = replace[i]![1];
-        if (!factsKept || !(alike || own.inferredAlike(oldV, newV))) own.note(newV, own.typeOf(oldV));
+        if (!factsKept || !own.inferredAlike(oldV, newV)) {
+          alike = false;
+          own.note(newV, own.typeOf(oldV));
+        }
       }
-    }
+    } else if (alike && this.ctx.scopeWatched?.() === true) {
+      for (let i = 0; i < replace.length && alike; i++) alike = facts!.inferredAlike(replace[i]![0], replace[i]![1]);
+    } else alike = false;
     // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
     if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept, alike);

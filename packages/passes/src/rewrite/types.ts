@@ -126,6 +126,8 @@ export interface PassContext {
    * when it finds anything that could make it change or decline something (ChangeScope).
    */
   readonly scope?: ChangeScope;
+  /** Whether the manager keeps a ChangeScope now (it then wants `factsAlike` of each patch). */
+  readonly scopeWatched?: () => boolean;
 }
 
 /**
