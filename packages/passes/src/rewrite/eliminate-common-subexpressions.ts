@@ -27,6 +27,7 @@
 import { AttributeType, type Attribute, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
+import type { ChangeScope } from './types.js';
 import { floatBitsKey, nodeLabel, NONDETERMINISTIC_OPS, sweepLiveGraphs, tensorFingerprint, tensorsIdentical } from './util.js';
 
 const MAX_TENSOR_ATTR = 1 << 20;
@@ -39,8 +40,58 @@ export const eliminateCommonSubexpressions = defineRulePass({
   description: 'Merge nodes with the same op, attributes and inputs (never random ops or subgraph ops)',
   exact: true,
   reasons: REASONS,
-  sweep: sweepLiveGraphs(runGraph),
+  sweep(s) {
+    // After a quiet run, a new twin pair holds a node the patches inserted or rewired (PassContext.scope).
+    if (s.scope !== undefined && !mayHaveTwin(s.model.graph, s.scope)) return;
+    sweepLiveGraphs(runGraph)(s);
+  },
 });
+
+/**
+ * Whether the sweep could merge or decline anything after the changes in `scope` (the run before
+ * did neither): two nodes that were not twins become twins only when the inputs of one changed,
+ * so one of them is a node the patches inserted or a reader of a value they touched.
+ */
+function mayHaveTwin(g: Graph, scope: ChangeScope): boolean {
+  const nodes = scope.nodes;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.graph === g && hasTwin(g, nodes[i]!)) return true;
+  const values = scope.values;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.useCount < 2) continue; // its one reader reads it privately: no twin through it
+    const uses = v.uses;
+    for (let k = 0; k < uses.length; k++) if (uses[k]!.node.graph === g && hasTwin(g, uses[k]!.node)) return true;
+  }
+  return false;
+}
+
+/** Whether another node of `g` has `n`'s op type and inputs (conservative: a node without inputs may have a twin anywhere). */
+function hasTwin(g: Graph, n: Node): boolean {
+  const ins = n.inputs;
+  let last = ins.length;
+  while (last > 0 && ins[last - 1] === null) last--;
+  // A twin reads every input of n: look among the readers of the least-read one.
+  let least: Value | null = null;
+  for (let i = 0; i < last; i++) {
+    const v = ins[i];
+    if (v && (least === null || v.useCount < least.useCount)) least = v;
+  }
+  if (least === null) return true;
+  if (least.useCount < 2) return false;
+  const uses = least.uses;
+  for (let k = 0; k < uses.length; k++) {
+    const m = uses[k]!.node;
+    if (m === n || m.graph !== g || m.opType !== n.opType) continue;
+    const mi = m.inputs;
+    let ml = mi.length;
+    while (ml > 0 && mi[ml - 1] === null) ml--;
+    if (ml !== last) continue;
+    let same = true;
+    for (let i = 0; i < last && same; i++) same = mi[i] === ins[i];
+    if (same) return true;
+  }
+  return false;
+}
 
 function runGraph(s: Session, g: Graph): void {
   const ids = new Map<Value, number>();

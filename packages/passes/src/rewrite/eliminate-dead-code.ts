@@ -26,6 +26,7 @@
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import { isLiveGraph, type RewriteSession } from './session.js';
+import type { ChangeScope } from './types.js';
 import { nodeLabel } from './util.js';
 
 const REASONS = ['unknown-domain', 'training-bound', 'initialized-input-kept'] as const;
@@ -45,6 +46,8 @@ export const eliminateDeadCode = defineRulePass({
     },
   },
   sweep(s, options) {
+    // After a quiet run, only what the patches since touched can have died (PassContext.scope).
+    if (s.scope !== undefined && !mayBeDead(s.model.graph, s.scope)) return;
     const removeInputs = options.removeInitializedInputs;
     const graphs = [...s.graphs];
     // Inner graphs first, so a subgraph emptied of its dead nodes releases outer captures.
@@ -61,6 +64,24 @@ function isDead(n: Node): boolean {
   const outs = n.outputs;
   for (let i = 0; i < outs.length; i++) if (outs[i]!.useCount > 0 || outs[i]!.isGraphOutput) return false;
   return true;
+}
+
+/**
+ * Whether the sweep could find anything after the changes in `scope` (the run before found
+ * nothing): a value only loses readers where a patch touched it, so whatever died since is a node
+ * the patches inserted, the producer of a value they touched, or an initializer they touched.
+ */
+function mayBeDead(g: Graph, scope: ChangeScope): boolean {
+  const nodes = scope.nodes;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.graph === g && isDead(nodes[i]!)) return true;
+  const values = scope.values;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.useCount > 0 || v.isGraphOutput) continue;
+    const p = v.producer;
+    if (p !== null ? p.graph === g && isDead(p) : v.isInitializer && v.graph === g) return true;
+  }
+  return false;
 }
 
 function sweepNodes(s: Session, g: Graph): void {

@@ -47,6 +47,7 @@ import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
 import { shapeRange } from '../ops/axes.js';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
+import type { ChangeScope } from './types.js';
 import { NONDETERMINISTIC_OPS, attributeIssue, constantNodeValue, nodeLabel } from './util.js';
 
 /** Default byte budget for tensors produced by folding (overridable per run). */
@@ -112,7 +113,9 @@ export const foldConstants = defineRulePass({
   async sweep(s, options) {
     const state = { total: 0, maxTensor: options.maxTensorBytes, maxTotal: options.maxTotalBytes, byKernel: 0, byEvaluator: 0 };
     const evaluate: EvaluateNode | undefined = options.kernels ? evaluateNode : undefined;
-    for (const g of s.liveGraphs()) {
+    // After a quiet run, only nodes the patches since touched can have become foldable (PassContext.scope).
+    const scope = s.scope;
+    for (const g of scope !== undefined && !mayFoldIn(s, s.model.graph, scope) ? [] : s.liveGraphs()) {
       // A cursor walk (Graph's iterator allocates a result per node). A fold removes the node
       // and the orphans before it and inserts none, so the next node, read first, stays put.
       for (let n = g.firstNode; n !== null; ) {
@@ -129,6 +132,40 @@ export const foldConstants = defineRulePass({
     s.metrics['kernelsUsed'] = evaluate !== undefined;
   },
 });
+
+/**
+ * Whether the sweep could fold or decline anything after the changes in `scope` (the run before
+ * did neither, and the patches since left every other value's facts as they were): a node that
+ * could is one the patches inserted, or one that reads or produces a value they touched (a new
+ * constant input, an output newly read). Conservative: anything foldNode might look at further.
+ */
+function mayFoldIn(s: Session, g: Graph, scope: ChangeScope): boolean {
+  const nodes = scope.nodes;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.graph === g && mayFold(s, nodes[i]!)) return true;
+  const values = scope.values;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const p = v.producer;
+    if (p !== null && p.graph === g && mayFold(s, p)) return true;
+    if (v.useCount === 0) continue;
+    const uses = v.uses;
+    for (let k = 0; k < uses.length; k++) if (uses[k]!.node.graph === g && mayFold(s, uses[k]!.node)) return true;
+  }
+  return false;
+}
+
+/** Whether foldNode could act on `n` (fold it or decline it): a Constant, Shape or Size, or every present input constant. */
+function mayFold(s: Session, n: Node): boolean {
+  const op = n.opType;
+  if (op === 'Constant' || op === 'Shape' || op === 'Size') return true;
+  const ins = n.inputs;
+  if (ins.length === 0) return false;
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    if (v !== null && v !== undefined && !s.facts.constOf(v)) return false;
+  }
+  return true;
+}
 
 interface FoldState {
   total: number;

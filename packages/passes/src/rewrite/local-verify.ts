@@ -39,6 +39,10 @@ export interface AppliedPatch {
   readonly added: readonly Node[];
   /** Values now read in place of replaced ones: their readers changed inputs. */
   readonly rewired: readonly Value[];
+  /** The (replaced value, value read in its place) pairs of the patch. */
+  readonly replaced: ReadonlyArray<readonly [Value, Value]>;
+  /** The removed nodes' inputs, read still or not (their use lists shrank). */
+  readonly released: readonly Value[];
   /** Other values whose uses or definition it changed: the removed nodes' inputs still in use, renamed values. */
   readonly values: readonly Value[];
   /** Names that left the graph with the patch (removed nodes' outputs, dropped initializers, previous names of renamed values). */

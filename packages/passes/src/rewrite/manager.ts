@@ -16,14 +16,19 @@
  * - Every error is wrapped in a PassError carrying the pass name and the passes that ran before.
  * - The contract `modified === (changes > 0)` is checked for every pass.
  * - A pass that changed nothing is not rerun until another pass changes the model.
+ * - A pass whose last run changed and declined nothing is told what changed since (PassContext.scope)
+ *   while every change since was a validated patch of the main graph of a model without subgraphs
+ *   that left every other value's shape facts as they were: whole-graph passes (dead code,
+ *   constant folding, CSE) then look there first and sweep the whole graph only when something
+ *   there could make them act — the same result as a full sweep, for the cost of the change.
  */
-import { verifyErrors, type Model } from '@onnxkit/graph';
+import { verifyErrors, type Model, type Node, type Value } from '@onnxkit/graph';
 import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
 import { PatchTracker } from './local-verify.js';
 import { RewriteSession } from './session.js';
-import type { ChangeRecord, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
+import type { ChangeRecord, ChangeScope, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
 export type VerifyMode = 'off' | 'pass' | 'change';
 
@@ -66,6 +71,8 @@ export interface PipelineOptions {
    * `ONNXKIT_VERIFY=full`.
    */
   closingCheck?: 'local' | 'full';
+  /** Give passes the scope of what changed since their last quiet run (default true; see the header). */
+  scoped?: boolean;
 }
 
 /** One execution of one pass. */
@@ -117,6 +124,24 @@ export interface PipelineReport {
    * caller analysing the result need not infer again). Not enumerable: it is not report data.
    */
   readonly inference?: ShapeInference;
+  /** How many pass runs were given a ChangeScope. Not enumerable: it is not report data. */
+  readonly scopedRuns?: number;
+}
+
+/** A ChangeScope is given only when the graph has this many times more nodes than it has entries. */
+const SCOPE_RATIO = 8;
+
+/** Where a quiet pass run left the scope log (see `PassManager.run`). */
+interface QuietMark {
+  epoch: number;
+  nodes: number;
+  values: number;
+}
+
+/** True when some node of `g` (or of its subgraphs) holds a subgraph. */
+function hasSubgraphs(model: Model): boolean {
+  for (let n = model.graph.firstNode; n !== null; n = n.next) if (n._hasSubgraphs()) return true;
+  return false;
 }
 
 export class PassManager {
@@ -165,6 +190,24 @@ export class PassManager {
     /** Changes the running pass reported through afterChange. */
     let reportedInRun = 0;
 
+    // The scope log: what validated patches touched since the oldest quiet mark. A mark is valid
+    // while its epoch is the current one; anything the scope cannot describe starts a new epoch.
+    const scoped = opts.scoped !== false && !hasSubgraphs(model);
+    const quiet = new Map<RewritePass, QuietMark>();
+    const scopeNodes: Node[] = [];
+    const scopeValues: Value[] = [];
+    let epoch = 0;
+    let scopedRuns = 0;
+    const breakScope = () => {
+      epoch++;
+      quiet.clear();
+      scopeNodes.length = 0;
+      scopeValues.length = 0;
+    };
+    const push = (to: Value[], vs: readonly Value[]) => {
+      for (let i = 0; i < vs.length; i++) to.push(vs[i]!);
+    };
+
     const inputDiags = timedVerify(model);
     if (inputDiags.length > 0) {
       throw new PassError(`the input model is invalid before any rewrite: ${formatDiagnostics(inputDiags)}`, {
@@ -191,6 +234,19 @@ export class PassManager {
       for (const pass of pipeline) {
         if (seenAt.get(pass) === totalChanges) continue;
         const label = iteration > 1 ? `${pass.name}#${iteration}` : pass.name;
+        let scope: ChangeScope | undefined;
+        const mark = quiet.get(pass);
+        if (mark !== undefined) {
+          quiet.delete(pass);
+          // A scope that is not much smaller than the graph saves nothing over a sweep of it (on the
+          // 100k-node chain, 20,000 fusions touch every node left: the whole graph is the scope).
+          const size = scopeNodes.length - mark.nodes + scopeValues.length - mark.values;
+          if (mark.epoch === epoch && size * SCOPE_RATIO <= model.graph.nodeCount) {
+            scope = { nodes: scopeNodes.slice(mark.nodes), values: scopeValues.slice(mark.values) };
+            scopedRuns++;
+          }
+          if (quiet.size === 0) breakScope();
+        }
         const ctx: PassContext = {
           options: opts.passOptions?.[pass.name] ?? {},
           ...(opts.evaluator ? { evaluator: opts.evaluator } : {}),
@@ -198,6 +254,8 @@ export class PassManager {
           mayChange: () => limit === undefined || totalChanges < limit,
           ...(opts.changeLog === false ? { changeLog: false } : {}),
           shared,
+          ...(scope ? { scope } : {}),
+          scopeWatched: () => quiet.size > 0,
           onPatch: (p) => {
             tracker.record(p);
             removalsOnly = p.added.length === 0;
@@ -206,10 +264,20 @@ export class PassManager {
               const n = p.added[i]!;
               addsGraphs = n._hasSubgraphs();
             }
+            if (quiet.size === 0) return;
+            if (addsGraphs || p.graph !== model.graph) return breakScope();
+            // A log this long could not make a scope any more (see SCOPE_RATIO): stop keeping it.
+            if ((scopeNodes.length + scopeValues.length) * SCOPE_RATIO > model.graph.nodeCount) return breakScope();
+            for (let i = 0; i < p.added.length; i++) scopeNodes.push(p.added[i]!);
+            for (let i = 0; i < p.replaced.length; i++) scopeValues.push(p.replaced[i]![0], p.replaced[i]![1]);
+            push(scopeValues, p.released);
+            push(scopeValues, p.initializers as readonly Value[]);
+            push(scopeValues, p.values);
           },
-          afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean) => {
+          afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean, factsAlike?: boolean) => {
             totalChanges++;
             reportedInRun++;
+            if (validated !== true || factsAlike !== true) breakScope();
             if (validated !== true) {
               unvalidatedInRun = true;
               tracker.uncovered();
@@ -261,6 +329,7 @@ export class PassManager {
           // and the passes that saw no change must look again.
           totalChanges += Math.max(0, result.changes - reportedInRun);
           unvalidatedInRun = true;
+          breakScope();
           tracker.uncovered();
           shared.opCounts = undefined;
           shared.opIndex = undefined;
@@ -287,6 +356,9 @@ export class PassManager {
         }
         if (result.changes === 0) seenAt.set(pass, totalChanges);
         else seenAt.delete(pass);
+        if (scoped && result.changes === 0 && result.declined.length === 0 && isEmpty(result.rejected)) {
+          quiet.set(pass, { epoch, nodes: scopeNodes.length, values: scopeValues.length });
+        }
         const run: PassRun = { pass: pass.name, iteration, result };
         runs.push(run);
         opts.onPass?.(run);
@@ -347,8 +419,14 @@ export class PassManager {
     if (finalInference && (diagnosticsExact(finalInference) || finalInference.diagnostics.length === 0)) {
       Object.defineProperty(report, 'inference', { value: finalInference, enumerable: false });
     }
+    Object.defineProperty(report, 'scopedRuns', { value: scopedRuns, enumerable: false });
     return report;
   }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 function summarize(order: string[], runs: PassRun[]): PassSummary[] {

@@ -22,7 +22,7 @@ import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
 import type { AppliedPatch } from './local-verify.js';
 import type { ApplyReason } from './rule.js';
-import { MAX_DECLINE_RECORDS, type ChangeRecord, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
+import { MAX_DECLINE_RECORDS, type ChangeRecord, type ChangeScope, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
 /** A node-pattern rewrite. */
 export interface Rewrite {
@@ -112,7 +112,7 @@ export class RewriteSession<R extends string = string> {
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
   /** The report `onPatch` is given, refilled for each patch (see PassContext.onPatch). */
-  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, rewired: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
+  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, rewired: NO_VALUES, replaced: [], released: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
   /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
   #orphanBytes = 0;
   #orphanInitializers = 0;
@@ -143,6 +143,11 @@ export class RewriteSession<R extends string = string> {
    */
   *liveGraphs(): Generator<Graph> {
     for (const g of this.graphs) if (isLiveGraph(g)) yield g;
+  }
+
+  /** What changed since this pass's last quiet run, when the manager knows (PassContext.scope). */
+  get scope(): ChangeScope | undefined {
+    return this.ctx.scope;
   }
 
   get options(): PassOptions {
@@ -427,6 +432,8 @@ export class RewriteSession<R extends string = string> {
       p.graph = graph;
       p.added = added;
       p.rewired = rewired;
+      p.replaced = replace;
+      p.released = touchedInputs;
       p.values = values;
       p.left = left;
       p.introduced = introduced;
@@ -442,17 +449,26 @@ export class RewriteSession<R extends string = string> {
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
     // unless the updated inference already says exactly that (the usual case: no note needed).
     // The replaced value's own facts are unchanged by the patch (it is no longer read).
+    // `alike`: every new value has the facts of the one it replaced, so no other value's facts
+    // changed (the manager's ChangeScope holds only then).
+    // (Asked only while the manager keeps a scope; `own`, when set, is `facts`.)
+    let alike = factsKept;
     const own = this.#facts;
     if (own) {
       for (let i = 0; i < replace.length; i++) {
         const oldV = replace[i]![0];
         const newV = replace[i]![1];
-        if (!factsKept || !own.inferredAlike(oldV, newV)) own.note(newV, own.typeOf(oldV));
+        if (!factsKept || !own.inferredAlike(oldV, newV)) {
+          alike = false;
+          own.note(newV, own.typeOf(oldV));
+        }
       }
-    }
+    } else if (alike && this.ctx.scopeWatched?.() === true) {
+      for (let i = 0; i < replace.length && alike; i++) alike = facts!.inferredAlike(replace[i]![0], replace[i]![1]);
+    } else alike = false;
     // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
     if (factsKept) facts.released(remove);
-    this.#commit(record, true, factsKept);
+    this.#commit(record, true, factsKept, alike);
     return record;
   }
 
@@ -511,14 +527,14 @@ export class RewriteSession<R extends string = string> {
   }
 
   /** `validated`: the change is a patch `apply` checked before making it (see PassContext.afterChange). */
-  #commit(record: ChangeRecord, validated: boolean, factsKept = false): void {
+  #commit(record: ChangeRecord, validated: boolean, factsKept = false, factsAlike = false): void {
     this.changes++;
     this.#bytesDelta += record.bytesDelta;
     // Without a change log only the last record is kept (errors name it); the counts stay exact.
     // (An index store: `length = 0` then push would be a runtime call per change.)
     if (this.ctx.changeLog === false && this.log.length > 0) this.log[0] = record;
     else this.log.push(record);
-    this.ctx.afterChange(this.model, record, validated, factsKept);
+    this.ctx.afterChange(this.model, record, validated, factsKept, factsAlike);
   }
 
   #validate(graph: Graph, rw: Rewrite): ApplyDecline | undefined {

@@ -97,9 +97,10 @@ export interface PassContext {
    * `validated` is true for a patch RewriteSession.apply validated before making it; a change made
    * any other way (`mutate`, a hand-written pass) leaves it unset and is verified after its pass.
    * `factsKept`: the shared shape facts were brought up to date with the change (see
-   * `Facts.patched`); otherwise the manager drops them.
+   * `Facts.patched`); otherwise the manager drops them. `factsAlike`: besides, every value read
+   * in place of a replaced one has the replaced one's facts, so no other value's facts changed.
    */
-  afterChange(model: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean): void;
+  afterChange(model: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean, factsAlike?: boolean): void;
   /**
    * What one pass run learned about the model that stays true until the next change: the shape
    * inference facts, the list of graphs and the op-type index. The manager shares it between consecutive pass runs
@@ -117,6 +118,30 @@ export interface PassContext {
    * are the patch's and may be kept).
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
+  /**
+   * Set by the manager when this pass's previous run in the pipeline changed nothing and declined
+   * nothing, and every change since was a validated patch of the main graph (no subgraphs in the
+   * model) that kept the shape facts exactly (no value took other facts than the one it replaced):
+   * what those patches touched. A whole-graph pass may then look only there, and run its full sweep
+   * when it finds anything that could make it change or decline something (ChangeScope).
+   */
+  readonly scope?: ChangeScope;
+  /** Whether the manager keeps a ChangeScope now (it then wants `factsAlike` of each patch). */
+  readonly scopeWatched?: () => boolean;
+}
+
+/**
+ * What the validated patches since a pass's last quiet run touched (see PassContext.scope).
+ * A node or value here may since have left the graph (`node.graph === null`, no producer).
+ */
+export interface ChangeScope {
+  /** Nodes the patches inserted. */
+  readonly nodes: readonly Node[];
+  /**
+   * Values whose uses changed: the values read in place of replaced ones and the replaced ones,
+   * the inputs of removed nodes, registered initializers, renamed values.
+   */
+  readonly values: readonly Value[];
 }
 
 /** See `PassContext.shared`; opaque to passes (RewriteSession reads and fills it). */
