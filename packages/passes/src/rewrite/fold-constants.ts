@@ -123,6 +123,8 @@ export const foldConstants = defineRulePass({
         const next = n.next;
         const p = foldNode(s, g, n, evaluate, state);
         if (p) await p;
+        // (Were `next` removed, its `next` would read null and end the walk silently: say so.)
+        if (next !== null && next.graph !== g) throw new Error(`internal: fold-constants removed ${nodeLabel(next)}, the node after the one it folded`);
         n = next;
       }
     }

@@ -576,6 +576,13 @@ export class RewriteSession<R extends string = string> {
           const user = o._userAt(j);
           if (!isRemoved(user, remove, removeSet)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(user)}`];
         }
+        // A new node wired through Rewrite.inputs reads it too (it is no reader yet).
+        const wire = rw.inputs;
+        if (wire !== undefined) {
+          for (let a = 0; a < wire.length; a++) {
+            if (wire[a]!.includes(o)) return ['output-used-elsewhere', `'${o.name}' of ${nodeLabel(n)} is also used by ${nodeLabel(rw.add![a]!)}`];
+          }
+        }
       }
     }
     const added = rw.add ?? NONE;

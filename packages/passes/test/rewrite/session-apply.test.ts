@@ -103,6 +103,24 @@ describe('RewriteSession.apply with new nodes', () => {
     expect(verifyErrors(m)).toEqual([]);
   });
 
+  it('declines a new node wired through Rewrite.inputs to an output of a removed node that is not replaced, as it would built with it', () => {
+    // Dropout's d is replaced by a new Not that reads the mask, the Dropout's other output.
+    const detail = (how: 'built' | 'wired'): Outcome => {
+      const m = model();
+      const drop = node(m, 'drop');
+      const mask = drop.outputs[1]!;
+      const not = new Node('Not', how === 'built' ? [mask] : [], { name: 'not2', outputs: ['m3'] });
+      const rw: Rewrite = { rule: 'r', remove: [drop], replace: [[drop.outputs[0]!, not.outputs[0]!]], add: [not], description: 'd' };
+      const out = outcome(m, how === 'built' ? rw : { ...rw, inputs: [[mask]] });
+      if (how === 'wired') expect(not.inputs).toEqual([]);
+      expect(verifyErrors(m)).toEqual([]);
+      return out;
+    };
+    const wired = detail('wired');
+    expect(wired).toMatchObject({ ok: false, reason: 'output-used-elsewhere' });
+    expect(wired).toEqual(detail('built'));
+  });
+
   it('stops after any number of changes in the middle of fusions with a valid model (the Gemm of the refused patch reads nothing)', async () => {
     const chain = (): Model => {
       const b = new GraphBuilder({ name: 'chain' });
