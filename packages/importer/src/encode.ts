@@ -498,6 +498,8 @@ export class ModelEncoder {
   }
 
   private entries(o: EncodeOut, field: number, map: ReadonlyMap<string, string>): void {
+    // Most maps are empty (every tensor's): no iterator for them.
+    if (map.size === 0) return;
     for (const [k, v] of map) {
       o.open(field);
       o.s(EntryFields.key, k);
@@ -634,8 +636,10 @@ export class ModelEncoder {
         } else if (dangling.has(v) || definedIn(v, g)) emit(v);
       }
     }
-    for (const n of g) {
-      for (const v of n.outputs) {
+    for (let n = g.firstNode; n !== null; n = n.next) {
+      const outs = n.outputs;
+      for (let i = 0; i < outs.length; i++) {
+        const v = outs[i]!;
         if (done.has(v) || v.name === '' || v._outputOf.includes(g)) continue;
         if (v.type !== null || v.docString !== '' || v.hasMetadata || (v.unknownFields?.length ?? 0) > 0) emit(v);
       }
