@@ -87,7 +87,7 @@ class Defs {
     for (const v of g.initializers.values()) defined.set(v, -1);
     for (const v of g.sparseInitializers.values()) defined.set(v, -1);
     let i = 0;
-    for (const n of g) {
+    for (let n = g.firstNode; n !== null; n = n.next) {
       for (const o of n.outputs) defined.set(o, i);
       i++;
     }
@@ -193,7 +193,8 @@ class Verifier {
     let index = 0;
     /** The node walked just before `n`: its outputs are defined at `index - 1`. */
     let prev: Node | null = null;
-    for (const n of g) {
+    // A cursor walk (the check never mutates): Graph's iterator allocates a result per node.
+    for (let n = g.firstNode; n !== null; n = n.next) {
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       const inputs = n.inputs;
       for (let i = 0; i < inputs.length; i++) {
@@ -313,15 +314,30 @@ class Verifier {
   opsets(m: Model): void {
     const local = new Set(m.functions.map((f) => f.domain));
     const domains = new Set<string>();
-    for (const g of m.graphs()) {
+    // The graphs in m.graphs()'s order (each graph's nodes, then its subgraphs, depth first),
+    // walked with cursors: Graph's iterator and the generators allocated a result per node.
+    const scan = (g: Graph): void => {
       // Runs of nodes share a domain: add it to the set only when it changes.
       let last: string | undefined;
-      for (const n of g) {
+      let nested = false;
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        if (n._hasSubgraphs()) nested = true;
         const d = n.domain;
         if (d === last) continue;
         last = d;
         domains.add(d === 'ai.onnx' ? '' : d);
       }
+      if (nested) {
+        for (let n = g.firstNode; n !== null; n = n.next) {
+          if (n._hasSubgraphs()) for (const sg of n.subgraphs()) scan(sg);
+        }
+      }
+    };
+    scan(m.graph);
+    for (const f of m.functions) scan(f.graph);
+    for (const t of m.trainingInfo) {
+      if (t.initialization) scan(t.initialization);
+      if (t.algorithm) scan(t.algorithm);
     }
     for (const d of domains) {
       if (m.opsetVersion(d) === undefined && !local.has(d)) {

@@ -498,6 +498,8 @@ export class ModelEncoder {
   }
 
   private entries(o: EncodeOut, field: number, map: ReadonlyMap<string, string>): void {
+    // Most maps are empty (every tensor's): no iterator for them.
+    if (map.size === 0) return;
     for (const [k, v] of map) {
       o.open(field);
       o.s(EntryFields.key, k);
@@ -558,19 +560,22 @@ export class ModelEncoder {
   }
 
   graphBody(o: EncodeOut, g: Graph): void {
-    for (const n of g) {
+    // Cursor walks and forEach, not for-of: Graph's iterator and a Map's entries allocate a
+    // result (and a [key, value] pair) per item — 40k nodes and 40k initializers of garbage on the
+    // 100k chain (issue 15 "Performance", allocation).
+    for (let n = g.firstNode; n !== null; n = n.next) {
       o.open(GraphFields.node);
       this.node(o, n);
       o.close();
     }
     if (g.name) o.s(GraphFields.name, g.name);
-    for (const [name, v] of g.initializers) {
+    g.initializers.forEach((v, name) => {
       const t = v.constValue;
       if (t === null) throw new ExportError('EXPORT_INVALID', `initializer '${name}' of graph '${g.name}' has no tensor`);
       o.open(GraphFields.initializer);
       this.tensorBody(o, t, name);
       o.close();
-    }
+    });
     if (g.docString) o.s(GraphFields.doc_string, g.docString);
     for (const v of g.inputs) {
       o.open(GraphFields.input);
@@ -631,8 +636,10 @@ export class ModelEncoder {
         } else if (dangling.has(v) || definedIn(v, g)) emit(v);
       }
     }
-    for (const n of g) {
-      for (const v of n.outputs) {
+    for (let n = g.firstNode; n !== null; n = n.next) {
+      const outs = n.outputs;
+      for (let i = 0; i < outs.length; i++) {
+        const v = outs[i]!;
         if (done.has(v) || v.name === '' || v._outputOf.includes(g)) continue;
         if (v.type !== null || v.docString !== '' || v.hasMetadata || (v.unknownFields?.length ?? 0) > 0) emit(v);
       }
@@ -721,14 +728,22 @@ export class ModelEncoder {
   }
 
   private node(o: EncodeOut, n: Node): void {
-    for (const v of n.inputs) o.s(NodeFields.input, v === null ? '' : v.name);
-    for (const v of n.outputs) o.s(NodeFields.output, v.name);
+    // Indexed loops (no iterator result per item; most nodes have no attribute at all).
+    const ins = n.inputs;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      o.s(NodeFields.input, v ? v.name : '');
+    }
+    const outs = n.outputs;
+    for (let i = 0; i < outs.length; i++) o.s(NodeFields.output, outs[i]!.name);
     if (n.name || isPresent(n, 'name')) o.s(NodeFields.name, n.name);
     if (n.opType) o.s(NodeFields.op_type, n.opType);
-    for (const a of n.attributes.values()) {
-      o.open(NodeFields.attribute);
-      this.attribute(o, a);
-      o.close();
+    if (n.attributes.size !== 0) {
+      for (const a of n.attributes.values()) {
+        o.open(NodeFields.attribute);
+        this.attribute(o, a);
+        o.close();
+      }
     }
     if (n.docString) o.s(NodeFields.doc_string, n.docString);
     if (n.domain || isPresent(n, 'domain')) o.s(NodeFields.domain, n.domain);
@@ -855,7 +870,8 @@ export class ModelEncoder {
   }
 
   tensorBody(o: EncodeOut, t: Tensor, name: string): void {
-    for (const d of t.dims) o.u(TensorFields.dims, d);
+    const dims = t.dims;
+    for (let i = 0; i < dims.length; i++) o.u(TensorFields.dims, dims[i]!);
     o.i32(TensorFields.data_type, t.dtype);
     if (t.segment) {
       o.open(TensorFields.segment);
@@ -985,10 +1001,10 @@ export function valueInfosEqual(a: Value, b: Value): boolean {
 /** A first guess at a model's metadata bytes, so the buffer rarely grows (it doubles when it must). */
 function initialCapacity(model: Model, holeMin: number): number {
   let n = 4096 + 64 * model.graph.nodeCount;
-  for (const v of model.graph.initializers.values()) {
+  model.graph.initializers.forEach((v) => {
     const b = v.constValue?.byteLength ?? 0;
     n += b < holeMin ? b + 48 : 48;
-  }
+  });
   return Math.min(1 << 30, n);
 }
 

@@ -1046,14 +1046,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
   let constantBytes = 0;
   const constSeen = new Set<Tensor>();
-  for (const g of model.graphs()) {
-    for (const v of g.initializers.values()) {
+  eachGraph(model, (g) => {
+    g.initializers.forEach((v) => {
       if (v.constValue && !constSeen.has(v.constValue)) {
         constSeen.add(v.constValue);
         constantBytes += v.constValue.byteLength;
       }
-    }
-    for (const n of g) {
+    });
+    for (let n = g.firstNode; n !== null; n = n.next) {
       if (n.opType !== 'Constant' || !n.isOnnxDomain) continue;
       const t = inf.constOf(n.outputs[0]!);
       if (t && !constSeen.has(t) && t.dtype !== DataType.STRING) {
@@ -1061,7 +1061,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         constantBytes += t.byteLength;
       }
     }
-  }
+  });
 
   for (const [op, k] of unknownOps) {
     diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
@@ -1412,4 +1412,24 @@ function nodeArray(g: Graph): Node[] {
   for (let n = g.firstNode; n !== null; n = n.next) out[i++] = n;
   out.length = i;
   return out;
+}
+
+/**
+ * Calls `fn` on every graph of `m`, in Model.graphs()'s order (the main graph, its subgraphs
+ * depth first, function bodies, training graphs), found with node cursors: graphs() walks each
+ * graph with the node iterator, a result object per node (issue 15 "Performance", allocation).
+ */
+function eachGraph(m: Model, fn: (g: Graph) => void): void {
+  const walk = (g: Graph): void => {
+    fn(g);
+    for (let n = g.firstNode; n !== null; n = n.next) {
+      if (n._hasSubgraphs()) for (const sg of n.subgraphs()) walk(sg);
+    }
+  };
+  walk(m.graph);
+  for (const f of m.functions) walk(f.graph);
+  for (const t of m.trainingInfo) {
+    if (t.initialization) walk(t.initialization);
+    if (t.algorithm) walk(t.algorithm);
+  }
 }

@@ -472,12 +472,13 @@ class Engine {
   }
 
   runGraph(g: Graph, inputFacts?: readonly (Facts | undefined)[], pinned?: Map<Value, readonly Dim[]>): (Facts | undefined)[] {
-    for (const v of g.initializers.values()) {
+    // (forEach: the values() iterator allocates a result per initializer)
+    g.initializers.forEach((v) => {
       const t = v.constValue;
-      if (!t) continue;
+      if (!t) return;
       // An initializer that is also a graph input is only a default: the caller may override it.
       this.facts.set(v, v.isGraphInput && g === this.model.graph ? this.plain(t.dtype, t.dims) : { elemType: t.dtype, shape: t.dims, value: t });
-    }
+    });
     for (const v of g.sparseInitializers.values()) {
       const sp = v.sparseValue;
       if (sp) this.facts.set(v, this.plain(sp.values.dtype, sp.dims));
