@@ -18,6 +18,10 @@ describe('opHistogram', () => {
   it('counts the nodes of every graph Model.graphs() yields, subgraphs included, most frequent first', () => {
     const m = load(join(ROOT, 'fixtures/loop_if/model.onnx'));
     expect([...m.graphs()].length).toBeGreaterThan(1);
+    // Model.forEachGraph (the cursor walk opHistogram uses) visits graphs() in its order.
+    const visited: unknown[] = [];
+    m.forEachGraph((g) => visited.push(g));
+    expect(visited).toEqual([...m.graphs()]);
     const h = opHistogram(m);
     expect(h).toEqual(reference(m));
     expect(Object.keys(h).includes('If') || Object.keys(h).includes('Loop')).toBe(true);

@@ -1580,6 +1580,26 @@ export class Model {
     return this.opsetImports.get(d) ?? (d === '' ? this.opsetImports.get('ai.onnx') : undefined);
   }
 
+  /**
+   * Calls `fn` on every graph of the model in `graphs()`'s order, found by node cursors: no
+   * iterator result per node (graphs() walks each graph with Graph's mutation-safe iterator, an
+   * object per node). `fn` must not add or remove nodes holding subgraphs.
+   */
+  forEachGraph(fn: (g: Graph) => void): void {
+    const walk = (g: Graph): void => {
+      fn(g);
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        if (n._hasSubgraphs()) for (const sg of n.subgraphs()) walk(sg);
+      }
+    };
+    walk(this.graph);
+    for (const f of this.functions) walk(f.graph);
+    for (const t of this.trainingInfo) {
+      if (t.initialization) walk(t.initialization);
+      if (t.algorithm) walk(t.algorithm);
+    }
+  }
+
   /** Graphs of the model: main graph, subgraphs, function bodies and training graphs. */
   *graphs(): IterableIterator<Graph> {
     yield this.graph;

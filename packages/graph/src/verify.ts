@@ -314,31 +314,17 @@ class Verifier {
   opsets(m: Model): void {
     const local = new Set(m.functions.map((f) => f.domain));
     const domains = new Set<string>();
-    // The graphs in m.graphs()'s order (each graph's nodes, then its subgraphs, depth first),
-    // walked with cursors: Graph's iterator and the generators allocated a result per node.
-    const scan = (g: Graph): void => {
+    // The graphs in m.graphs()'s order, found by cursors (no iterator result per node).
+    m.forEachGraph((g) => {
       // Runs of nodes share a domain: add it to the set only when it changes.
       let last: string | undefined;
-      let nested = false;
       for (let n = g.firstNode; n !== null; n = n.next) {
-        if (n._hasSubgraphs()) nested = true;
         const d = n.domain;
         if (d === last) continue;
         last = d;
         domains.add(d === 'ai.onnx' ? '' : d);
       }
-      if (nested) {
-        for (let n = g.firstNode; n !== null; n = n.next) {
-          if (n._hasSubgraphs()) for (const sg of n.subgraphs()) scan(sg);
-        }
-      }
-    };
-    scan(m.graph);
-    for (const f of m.functions) scan(f.graph);
-    for (const t of m.trainingInfo) {
-      if (t.initialization) scan(t.initialization);
-      if (t.algorithm) scan(t.algorithm);
-    }
+    });
     for (const d of domains) {
       if (m.opsetVersion(d) === undefined && !local.has(d)) {
         this.report('error', 'I10-opset-imports', `nodes use domain '${d || 'ai.onnx'}' but the model imports no opset for it`);

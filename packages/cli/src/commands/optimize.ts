@@ -4,7 +4,7 @@
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
 import { resolve } from 'node:path';
-import { cloneModel, type Graph, type Model } from '@onnxkit/graph';
+import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
@@ -36,20 +36,10 @@ export interface ModelSide {
 
 export function opHistogram(m: Model): Record<string, number> {
   const h: Record<string, number> = {};
-  // The graphs of Model.graphs(), by cursor walks: Graph's iterator (which graphs() runs over
-  // every node to find subgraphs) allocates a result per node, and a 1M-node graph is counted twice.
-  const count = (g: Graph): void => {
-    for (let n = g.firstNode; n !== null; n = n.next) {
-      h[n.opType] = (h[n.opType] ?? 0) + 1;
-      if (n._hasSubgraphs()) for (const sub of n.subgraphs()) count(sub);
-    }
-  };
-  count(m.graph);
-  for (const f of m.functions) count(f.graph);
-  for (const t of m.trainingInfo) {
-    if (t.initialization) count(t.initialization);
-    if (t.algorithm) count(t.algorithm);
-  }
+  // By cursor walks (Graph's iterator allocates a result per node, and a 1M-node graph is counted twice).
+  m.forEachGraph((g) => {
+    for (let n = g.firstNode; n !== null; n = n.next) h[n.opType] = (h[n.opType] ?? 0) + 1;
+  });
   return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 

@@ -1046,7 +1046,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
   let constantBytes = 0;
   const constSeen = new Set<Tensor>();
-  eachGraph(model, (g) => {
+  model.forEachGraph((g) => {
     g.initializers.forEach((v) => {
       if (v.constValue && !constSeen.has(v.constValue)) {
         constSeen.add(v.constValue);
@@ -1414,22 +1414,3 @@ function nodeArray(g: Graph): Node[] {
   return out;
 }
 
-/**
- * Calls `fn` on every graph of `m`, in Model.graphs()'s order (the main graph, its subgraphs
- * depth first, function bodies, training graphs), found with node cursors: graphs() walks each
- * graph with the node iterator, a result object per node (issue 15 "Performance", allocation).
- */
-function eachGraph(m: Model, fn: (g: Graph) => void): void {
-  const walk = (g: Graph): void => {
-    fn(g);
-    for (let n = g.firstNode; n !== null; n = n.next) {
-      if (n._hasSubgraphs()) for (const sg of n.subgraphs()) walk(sg);
-    }
-  };
-  walk(m.graph);
-  for (const f of m.functions) walk(f.graph);
-  for (const t of m.trainingInfo) {
-    if (t.initialization) walk(t.initialization);
-    if (t.algorithm) walk(t.algorithm);
-  }
-}
