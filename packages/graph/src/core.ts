@@ -46,6 +46,11 @@ function slotOfUse(u: SingleUse, v: Value, skip: number): number {
   return u instanceof Node ? slotOf(u, v, skip) : u.index;
 }
 
+/** A single use of `v` as a Use (made for a node held alone, its slot other than `skip`). */
+function asUse(u: SingleUse, v: Value, skip: number): Use {
+  return u instanceof Node ? { node: u, index: slotOf(u, v, skip) } : u;
+}
+
 /** What a value holds for its one use, `node` reading it at `index`. */
 function singleUse(node: Node, index: number): SingleUse {
   return node.inputs.length <= NODE_ONLY_INPUTS ? node : { node, index };
@@ -347,7 +352,7 @@ export class Value {
       // A fresh list on each read, not kept: analyses and rules read the uses of every value,
       // and keeping the list gave each single-use value two more objects (96 bytes) for the rest
       // of the run, each copied by the young-generation GC on its way to the old one.
-      return [small instanceof Node ? { node: small, index: slotOf(small, this, -1) } : small];
+      return [asUse(small, this, -1)];
     }
     return (x.usesArray ??= [...x.uses]);
   }
@@ -362,15 +367,14 @@ export class Value {
   }
   /**
    * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
-   * single use would need (verify walks every value this way; for a single use the Use is made
-   * here, and dies young).
+   * single use would need (verify walks every value this way; for a single use held as its node
+   * the Use is made here, and dies young).
    */
   _useAt(i: number): Use {
     const x = this.#x;
     if (x === null || x.uses === null) {
       const small = this.#small;
-      if (isUseList(small)) return small[i]!;
-      return small instanceof Node ? { node: small, index: slotOf(small, this, -1) } : small;
+      return isUseList(small) ? small[i]! : asUse(small, this, -1);
     }
     return this.uses[i]!;
   }
@@ -409,7 +413,7 @@ export class Value {
       }
       // (the slot `node` now reads this value at is skipped when looking up the held use's slot:
       // a node may read it twice, and its inputs already hold the new one)
-      const small = isUseList(one) ? one : [one instanceof Node ? { node: one, index: slotOf(one, this, one === node ? index : -1) } : one];
+      const small = isUseList(one) ? one : [asUse(one, this, one === node ? index : -1)];
       const use: Use = { node, index };
       const n = small.length;
       if (n < SMALL_USES) {

@@ -1,6 +1,6 @@
 // analyzeModel's totals.constantBytes counts every constant tensor of every graph of the model
 // (the main graph, subgraphs at any depth, local-function bodies), each tensor once: the graphs
-// are found with node cursors (analyze.ts eachGraph), not Model.graphs(), and must be the same set.
+// are found with node cursors (Model.forEachGraph), not Model.graphs(), and must be the same set.
 import { describe, expect, it } from 'vitest';
 import { Attribute, DataType, Graph, GraphBuilder, Node, OnnxFunction, Tensor } from '@onnxkit/graph';
 import { analyzeModel } from '@onnxkit/passes';
