@@ -242,7 +242,11 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
   for (const g of s.liveGraphs()) {
     // A graph where no rule can match (none of its anchor op types, or none of the op types its
     // match requires) costs a lookup per op type, not an index: the pass changes nothing there.
-    if (!mayMatch(opCounts(s.ctx.shared, g), rules)) continue;
+    // Counts not known yet are read off the index (one scan of the graph, not two): building it
+    // costs about what counting does, and the following rule passes share it.
+    const shared = s.ctx.shared;
+    if (shared !== undefined && (shared.opCounts as Map<Graph, unknown> | undefined)?.has(g) !== true) opIndex(s, g);
+    if (!mayMatch(opCounts(shared, g), rules)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
