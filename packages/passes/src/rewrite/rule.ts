@@ -312,6 +312,36 @@ function anchoredNodes(index: OpIndex, anchors: readonly string[]): readonly Nod
   }
   if (buckets.length === 0) return [];
   if (buckets.length === 1) return buckets[0]!.nodes;
+  // Positions are distinct graph positions: when the anchored nodes are a good share of the graph
+  // (eliminate-identity's 16 anchor types on a chain: 60,000 of 100,000 nodes), each node is put
+  // in its slot and the slots are read in order — two linear passes instead of a comparison of
+  // every bucket's head per node.
+  let total = 0;
+  let end = 0;
+  for (let j = 0; j < buckets.length; j++) {
+    const pos = buckets[j]!.pos;
+    total += pos.length;
+    end = Math.max(end, pos[pos.length - 1]! + 1);
+  }
+  if (total * 4 >= end) {
+    // Typed slots (bucket + 1, index in it): a JS array this long would be a dictionary.
+    const bucketAt = new Int32Array(end);
+    const indexAt = new Int32Array(end);
+    for (let j = 0; j < buckets.length; j++) {
+      const pos = buckets[j]!.pos;
+      for (let i = 0; i < pos.length; i++) {
+        bucketAt[pos[i]!] = j + 1;
+        indexAt[pos[i]!] = i;
+      }
+    }
+    const merged = new Array<Node>(total);
+    let k = 0;
+    for (let p = 0; p < end; p++) {
+      const j = bucketAt[p]!;
+      if (j !== 0) merged[k++] = buckets[j - 1]!.nodes[indexAt[p]!]!;
+    }
+    return merged;
+  }
   const out: Node[] = [];
   const at = new Array<number>(buckets.length).fill(0);
   for (;;) {
