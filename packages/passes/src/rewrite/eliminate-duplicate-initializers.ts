@@ -50,11 +50,12 @@ function runGraph(s: Session, g: Graph): void {
   // A value is filed alone until a peer comes (an array per initializer was most of the cost
   // on graphs of tens of thousands of distinct small weights).
   const byMeta = new Map<number | string, Value | Value[]>();
-  for (const v of g.initializers.values()) {
+  // (forEach: a Map iterator makes a result object per initializer)
+  g.initializers.forEach((v) => {
     const t = v.constValue;
-    if (!t || v.isGraphInput || v.isGraphOutput || bound.has(v.name)) continue;
+    if (!t || v.isGraphInput || v.isGraphOutput || bound.has(v.name)) return;
     file(byMeta, metaKey(t), v);
-  }
+  });
   const unreadable = (v: Value, h: Hash): h is { readonly error: string } => {
     if (typeof h === 'number') return false;
     s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
