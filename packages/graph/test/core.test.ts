@@ -142,6 +142,23 @@ describe('Value uses and Node inputs', () => {
     expect(v.uses.map((u) => u.node)).toEqual(readers);
   });
 
+  it('_useIndexAt gives the index of _useAt for a node held alone, a small list and the indexed set', () => {
+    const v = new Value({ name: 'v' });
+    const other = new Value({ name: 'o' });
+    // Reads v at slot 1 (behind another value): held as the node alone, its slot is searched.
+    const first = new Node('Add', [other, v], { outputs: ['s'] });
+    expect(v._useIndexAt(0)).toBe(1);
+    for (let k = 0; k < 40; k++) {
+      // Alternate slots, so an index that is not the use's own would show.
+      new Node('Add', k % 2 === 0 ? [v, other] : [other, v], { outputs: [`r${k}`] });
+      for (let i = 0; i < v.useCount; i++) {
+        expect(v._useIndexAt(i)).toBe(v._useAt(i).index);
+        expect(v._userAt(i).inputs[v._useIndexAt(i)]).toBe(v);
+      }
+    }
+    expect(v._userAt(0)).toBe(first);
+  });
+
   it('a single use is listed the same whether or not its list was read before a change', () => {
     const v = new Value({ name: 'v' });
     const a = new Node('Relu', [v], { outputs: ['a'] });

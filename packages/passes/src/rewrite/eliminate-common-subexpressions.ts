@@ -105,7 +105,10 @@ function runGraph(s: Session, g: Graph): void {
   };
   const seen = new Map<string, Node[]>();
   const blocked = new Set<string>();
-  for (const n of g) {
+  // A cursor walk (Graph's iterator allocates a result per node). A merge removes the node and
+  // the orphaned Constants before it and inserts none, so the next node, read first, stays put.
+  for (let n = g.firstNode, next: Node | null = null; n !== null; n = next) {
+    next = n.next;
     if (s.stopped) return;
     // A twin reads the same inputs, so a node with an input nobody else reads has none: skip it
     // before building its key (most nodes of a chain).
@@ -149,11 +152,17 @@ function runGraph(s: Session, g: Graph): void {
       description: `${nodeLabel(n)} duplicates ${nodeLabel(kept)} (${n.opType})`,
     });
     if (!r.ok) s.decline(n, r.reason, r.detail);
+    // (Were `next` removed, its `next` would read null and end the walk silently: say so.)
+    else if (next !== null && next.graph !== g) throw new Error(`internal: eliminate-common-subexpressions removed ${nodeLabel(next)}, the node after the one it merged`);
   }
 }
 
 function hasPrivateInput(n: Node): boolean {
-  for (const v of n.inputs) if (v !== null && v.useCount < 2) return true;
+  const ins = n.inputs;
+  for (let i = 0; i < ins.length; i++) {
+    const v = ins[i];
+    if (v !== null && v !== undefined && v.useCount < 2) return true;
+  }
   return false;
 }
 

@@ -112,13 +112,12 @@ function sweepNodes(s: Session, g: Graph): void {
 function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boolean): void {
   const bound = new Set<string>();
   if (g === model.graph) for (const t of model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
+  // Usually every initializer is read: find out without a Map iterator (a result object per
+  // initializer, 40,000 on the 100k chain, each sweep).
   let unused = false;
-  for (const v of g.initializers.values()) {
-    if (v.useCount === 0 && !v.isGraphOutput) {
-      unused = true;
-      break;
-    }
-  }
+  g.initializers.forEach((v) => {
+    if (!unused && v.useCount === 0 && !v.isGraphOutput) unused = true;
+  });
   for (const v of unused ? [...g.initializers.values()] : []) {
     if (s.stopped) return;
     if (v.useCount > 0 || v.isGraphOutput) continue;

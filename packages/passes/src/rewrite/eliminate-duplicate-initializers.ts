@@ -47,50 +47,80 @@ function runGraph(s: Session, g: Graph): void {
   const bound = new Set<string>();
   if (g === s.model.graph) for (const t of s.model.trainingInfo) for (const [k] of [...t.initializationBinding, ...t.updateBinding]) bound.add(k);
   // Group by metadata first (no I/O): only a tensor with a same-sized peer can have a duplicate.
-  const byMeta = new Map<string, Value[]>();
-  for (const v of g.initializers.values()) {
+  // A value is filed alone until a peer comes (an array per initializer was most of the cost
+  // on graphs of tens of thousands of distinct small weights).
+  const byMeta = new Map<number | string, Value | Value[]>();
+  // (forEach: a Map iterator makes a result object per initializer)
+  g.initializers.forEach((v) => {
     const t = v.constValue;
-    if (!t || v.isGraphInput || v.isGraphOutput || bound.has(v.name)) continue;
-    const key = `${t.dtype}|${t.dims.join('x')}|${t.byteLength}`;
-    const list = byMeta.get(key);
-    if (list) list.push(v);
-    else byMeta.set(key, [v]);
-  }
+    if (!t || v.isGraphInput || v.isGraphOutput || bound.has(v.name)) return;
+    file(byMeta, metaKey(t), v);
+  });
   const unreadable = (v: Value, h: Hash): h is { readonly error: string } => {
     if (typeof h === 'number') return false;
     s.decline(null, 'unreadable-tensor', `initializer '${v.name}': ${h.error}`);
     return true;
   };
   for (const group of byMeta.values()) {
-    if (group.length < 2) continue;
+    if (!Array.isArray(group)) continue;
     for (const sampled of groupBy(group, (v) => sampleHash(v.constValue!), unreadable)) {
-      if (sampled.length < 2) continue;
       dedupe(s, g, groupBy(sampled, (v) => contentHash(v.constValue!), unreadable));
       if (s.stopped) return;
     }
   }
 }
 
+/** 2^22: dims below it fit the numeric metadata key. */
+const DIM_LIMIT = 0x400000;
+
+/**
+ * The metadata a duplicate shares (dtype, dims, byte length) as a Map key: for a tensor of rank
+ * at most 2 with dims below DIM_LIMIT (its byte length then follows from dtype and dims), an
+ * exact number — (rank, dtype, d0, d1) in 2 + 6 + 22 + 22 bits — with no string built; else a
+ * string, which no number equals.
+ */
+function metaKey(t: Tensor): number | string {
+  const d = t.dims;
+  const r = d.length;
+  if (t.dtype !== DataType.STRING && r <= 2 && t.dtype < 64) {
+    const d0 = r > 0 ? d[0]! : 0;
+    const d1 = r > 1 ? d[1]! : 0;
+    if (Number.isInteger(d0) && Number.isInteger(d1) && d0 >= 0 && d1 >= 0 && d0 < DIM_LIMIT && d1 < DIM_LIMIT) return ((r * 64 + t.dtype) * DIM_LIMIT + d0) * DIM_LIMIT + d1;
+  }
+  return `${t.dtype}|${d.join('x')}|${t.byteLength}`;
+}
+
+/** Files `v` under `key`: alone, or in the list of values with that key. */
+function file<K>(map: Map<K, Value | Value[]>, key: K, v: Value): void {
+  const prev = map.get(key);
+  if (prev === undefined) map.set(key, v);
+  else if (Array.isArray(prev)) prev.push(v);
+  else map.set(key, [prev, v]);
+}
+
 /** A content hash, or why the tensor could not be read. */
 type Hash = number | { readonly error: string };
 
-/** Splits `values` by key; values whose key is an error are reported by `bad` and dropped. */
+/**
+ * Splits `values` by key into the groups of two or more, in the order of their first member;
+ * values whose key is an error are reported by `bad` and dropped.
+ */
 function groupBy(values: readonly Value[], key: (v: Value) => Hash, bad: (v: Value, k: Hash) => boolean): Value[][] {
-  const out = new Map<number, Value[]>();
-  for (const v of values) {
+  const out = new Map<number, Value | Value[]>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     const k = key(v);
     if (bad(v, k)) continue;
-    const list = out.get(k as number);
-    if (list) list.push(v);
-    else out.set(k as number, [v]);
+    file(out, k as number, v);
   }
-  return [...out.values()];
+  const groups: Value[][] = [];
+  for (const list of out.values()) if (Array.isArray(list)) groups.push(list);
+  return groups;
 }
 
 /** Merges byte-identical members of each group of equal-hash candidates. */
 function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
   for (const cands of groups) {
-    if (cands.length < 2) continue;
     const kept: Value[] = [];
     for (const v of cands) {
       if (s.stopped) return;
@@ -158,13 +188,16 @@ function probeHash(t: Tensor): Hash {
   try {
     const b = t.bytes();
     const n = b.byteLength;
-    const h = new Hasher();
+    // Mixed in place (no Hasher per tensor): two lanes, head words into one, tail words into the other.
+    let a = 0x9747b28c ^ n;
+    let c = 0x85ebca6b;
     const head = Math.min(n, PROBE);
     // Bytes past the end read as undefined, which the shifts turn into 0.
-    for (let i = 0; i < head; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    for (let i = Math.max(head, n - PROBE); i < n; i += 4) h.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    h.word(n);
-    return h.digest();
+    for (let i = 0; i < head; i += 4) a = mix(a, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    for (let i = Math.max(head, n - PROBE); i < n; i += 4) c = mix(c, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    a = (a + c) | 0;
+    c = (c + a) | 0;
+    return fmix(a) * 0x200000 + (fmix(c) >>> 11);
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }

@@ -39,6 +39,9 @@ const REASONS = [
   'producer-output-used-elsewhere',
 ] as const;
 
+/** The attributes MatMul and Add may carry: none. */
+const NO_ATTRIBUTES: readonly string[] = Object.freeze([]);
+
 interface MatmulAdd {
   add: Node;
   mm: Node;
@@ -64,7 +67,7 @@ const matmulAdd = defineRule({
     return { add, mm, side };
   },
   check(m, { session: s }) {
-    const issue = attributeIssue(m.mm, []) ?? attributeIssue(m.add, []);
+    const issue = attributeIssue(m.mm, NO_ATTRIBUTES) ?? attributeIssue(m.add, NO_ATTRIBUTES);
     if (issue) return issue;
     if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
     return operandIssue(s, m);

@@ -397,7 +397,11 @@ export class RewriteSession<R extends string = string> {
     }
 
     const removedAll = cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes];
-    const addedNames = added.length === 0 ? NO_NAMES : added.map(nodeLabel);
+    let addedNames = NO_NAMES;
+    if (added.length > 0) {
+      addedNames = new Array<string>(added.length);
+      for (let i = 0; i < added.length; i++) addedNames[i] = nodeLabel(added[i]!);
+    }
     const record: ChangeRecord = rw.details
       ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
       : { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };

@@ -114,6 +114,36 @@ describe('the pass owns traversal', () => {
     expect(r.declined[0]).toMatchObject({ pass: 'probe', node: 'r2', reason: 'probe-declined' });
   });
 
+  it('anchors of several op types are visited in graph order, dense or sparse among other nodes', async () => {
+    // Dense (a third of the nodes anchored) and sparse (one in ten): the two ways the op-type
+    // index merges its buckets.
+    for (const every of [3, 10]) {
+      const seen: string[] = [];
+      const rule = defineRule({
+        name: 'order-probe',
+        anchor: ['Relu', 'Sigmoid', 'Tanh'],
+        reasons: [],
+        match: (n) => void seen.push(n.name),
+        rewrite: () => undefined,
+      });
+      const pass = defineRulePass({ name: 'order-probe', description: 'test', exact: true, rules: [rule] });
+      const b = new GraphBuilder({ opset: 17 });
+      let x = b.input('x', DataType.FLOAT, [2]);
+      const expected: string[] = [];
+      const ops = ['Tanh', 'Relu', 'Sigmoid', 'Relu', 'Tanh', 'Tanh', 'Sigmoid'];
+      for (let i = 0; i < 70; i++) {
+        const anchored = i % every === 0;
+        const op = anchored ? ops[(i / every) % ops.length]! : 'Neg';
+        x = b.op(op, [x], {}, { name: `n${i}` });
+        if (anchored) expected.push(`n${i}`);
+      }
+      b.output(x, 'y');
+      // Through the manager: the index is built once and shared (PassContext.shared).
+      await new PassManager([pass]).run(b.build());
+      expect(seen, `one node in ${every} anchored`).toEqual(expected);
+    }
+  });
+
   it('stopAfterChanges stops the anchored traversal', async () => {
     const b = new GraphBuilder({ opset: 17 });
     let x = b.input('x', DataType.FLOAT, [2]);
