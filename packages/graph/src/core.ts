@@ -390,6 +390,18 @@ export class Value {
     }
     return this.uses[i]!.node;
   }
+  /**
+   * @internal The input index of use `i` (0 ≤ i < useCount), as `_useAt(i).index`, with no Use
+   * made for a single use held as its node (verify and the closing check read every use so).
+   */
+  _useIndexAt(i: number): number {
+    const x = this.#x;
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      return isUseList(small) ? small[i]!.index : slotOfUse(small, this, -1);
+    }
+    return this.uses[i]!.index;
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = this.#x;

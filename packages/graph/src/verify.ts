@@ -275,19 +275,25 @@ class Verifier {
   }
 
   private uses(v: Value, g: Graph): void {
-    // (by index: reading `uses` would build an array for every single-use value of the model)
+    // (by index, node and slot apart: reading `uses` would build an array, and `_useAt` a Use
+    // object, for every single-use value of the model)
     const n = v.useCount;
     for (let i = 0; i < n; i++) {
-      const u = v._useAt(i);
-      if (u.node.graph === null) {
-        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
-      } else if (removedOwner(u.node) !== null) {
-        const owner = removedOwner(u.node)!;
-        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
-      } else if (u.node.inputs[u.index] !== v) {
+      const node = v._userAt(i);
+      if (node.graph === null) {
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${node.describe()}, which is in no graph`, { graph: g, value: v, node });
+        continue;
+      }
+      const owner = removedOwner(node);
+      if (owner !== null) {
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node });
+        continue;
+      }
+      const index = v._useIndexAt(i);
+      if (node.inputs[index] !== v) {
         // (index -1: a single use, kept as its node alone, whose node no longer reads the value)
-        const where = u.index < 0 ? ', but it reads the value at no input' : ` at input ${u.index}, but that input is another value`;
-        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()}${where}`, { graph: g, value: v, node: u.node });
+        const where = index < 0 ? ', but it reads the value at no input' : ` at input ${index}, but that input is another value`;
+        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${node.describe()}${where}`, { graph: g, value: v, node });
       }
     }
   }

@@ -242,8 +242,9 @@ function valueOk(v: Value, g: Graph): boolean {
 function usesOk(v: Value, g: Graph): boolean {
   const count = v.useCount;
   for (let i = 0; i < count; i++) {
-    const u = v._useAt(i);
-    if (u.node.graph !== g || u.node.inputs[u.index] !== v) return false;
+    // (node and slot apart: `_useAt` makes a Use object for a single use held as its node)
+    const node = v._userAt(i);
+    if (node.graph !== g || node.inputs[v._useIndexAt(i)] !== v) return false;
   }
   return true;
 }
