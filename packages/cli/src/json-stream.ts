@@ -50,7 +50,7 @@ export function stringifyChunked(value: unknown, emit: (text: string) => void, c
  * splits a string literal or a surrogate pair — without joining them: writeJson encodes each
  * straight into its buffer (joined first, they were a rope V8 flattened into one more copy).
  */
-function stringifyPieces(value: unknown, put: (piece: string) => void, direct?: DirectWriter): void {
+function stringifyPieces(value: unknown, put: (piece: string) => void): void {
   const stack: object[] = [];
   const indents = [''];
   const indentOf = (depth: number): string => {
@@ -86,7 +86,6 @@ function stringifyPieces(value: unknown, put: (piece: string) => void, direct?: 
     const boxed = v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt;
     // A toJSON result that itself has a toJSON must not be handed to JSON.stringify (it would call it again).
     if (boxed || ((!fromToJson || typeof (v as { toJSON?: unknown }).toJSON !== 'function') && sizeWithin(v, LEAF_BUDGET) >= 0)) {
-      if (!boxed && direct !== undefined && direct.value(v, depth)) return;
       put(nativeAt(v, depth));
       return;
     }
@@ -103,7 +102,7 @@ function stringifyPieces(value: unknown, put: (piece: string) => void, direct?: 
       let start = 0;
       let units = 0;
       const run = (end: number): void => {
-        if (end > start && !(direct !== undefined && direct.run(list, start, end, depth))) {
+        if (end > start) {
           const text = nativeAt(list.slice(start, end), depth);
           // "[\n<inner>e1,\n<inner>e2\n<indent>]" → "\n<inner>e1,\n<inner>e2" after a comma if not first.
           if (start > 0) put(',');
@@ -179,179 +178,6 @@ function sizeWithin(v: unknown, budget: number): number {
   return budget;
 }
 
-/** Deepest nesting DirectWriter writes (deeper values go to JSON.stringify). */
-const DIRECT_DEPTH = 32;
-
-/**
- * Writes small values (what stringifyPieces would hand to JSON.stringify) straight into
- * writeJson's output buffer as the bytes `JSON.stringify(v, null, 2)` makes of them at their
- * depth — when they are plain data: plain objects (no toJSON) and arrays of strings in printable
- * ASCII without `"` and `\`, finite numbers, booleans and null. That is nearly all of an
- * `optimize --json` report (its 60,000 change records on the 100k-node chain); the native path
- * made each run of records a string, then copied it into the buffer, then scanned it for DEL.
- * Anything else (another character, undefined, a function, a toJSON, a class instance, a hole)
- * makes it give up and leave the buffer as it found it: the value then takes the native path,
- * which escapes it as before. Printable ASCII needs no JSON escape and no terminal escape
- * (jsonTerminalSafe), so the bytes are the same either way (json-stream.test.ts compares them).
- */
-class DirectWriter {
-  /** False when Object.prototype has enumerable properties (for-in would see them; JSON does not). */
-  readonly #enabled: boolean;
-
-  constructor(
-    readonly buf: Buffer,
-    private readonly flush: () => void,
-  ) {
-    let clean = true;
-    for (const _ in Object.prototype) clean = false;
-    this.#enabled = clean;
-  }
-
-  /** Bytes of `buf` filled (by writeJson's `put` and by this writer alike). */
-  get used(): number {
-    return dPos;
-  }
-  set used(n: number) {
-    dPos = n;
-  }
-
-  /** Writes `v` as it reads at `depth`; false (nothing written) when it is not plain data. */
-  value(v: unknown, depth: number): boolean {
-    return this.#attempt(v, -1, 0, depth);
-  }
-
-  /** Writes elements [start, end) of an array at `depth` as a run (see stringifyPieces' `run`). */
-  run(list: readonly unknown[], start: number, end: number, depth: number): boolean {
-    return this.#attempt(list, start, end, depth);
-  }
-
-  /** `start` < 0: the value `v`; else elements [start, end) of the array `v`. */
-  #attempt(v: unknown, start: number, end: number, depth: number): boolean {
-    if (!this.#enabled) return false;
-    dBuf = this.buf;
-    for (let retry = 0; retry < 2; retry++) {
-      const from = dPos;
-      dFull = false;
-      if (start < 0 ? directValue(v, depth) : directRun(v as readonly unknown[], start, end, depth)) return true;
-      dPos = from;
-      // Not plain data, or larger than the whole buffer: the native path.
-      if (!dFull || from === 0) return false;
-      this.flush();
-    }
-    return false;
-  }
-}
-
-/** DirectWriter's state: the buffer, the bytes filled, whether the last attempt ran out of room. */
-let dBuf: Buffer = Buffer.alloc(0);
-let dPos = 0;
-let dFull = false;
-/** `\n` and two spaces per level, for every depth up to DIRECT_DEPTH + 1. */
-const NEWLINE_INDENT = Buffer.from(`\n${'  '.repeat(DIRECT_DEPTH + 1)}`, 'latin1');
-/** Room kept free for punctuation and indentation around a value (more than a line's prefix needs). */
-const SLACK = 2 * DIRECT_DEPTH + 16;
-
-function directRun(list: readonly unknown[], start: number, end: number, depth: number): boolean {
-  if (start > 0) {
-    if (dPos + 1 > dBuf.length) return (dFull = true), false;
-    dBuf[dPos++] = 0x2c;
-  }
-  for (let i = start; i < end; i++) {
-    if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-    if (i > start) dBuf[dPos++] = 0x2c;
-    indent(depth + 1);
-    if (!directValue(list[i], depth + 1)) return false;
-  }
-  return true;
-}
-
-/** Writes `\n` and the indentation of `depth` (the caller checked the room: SLACK). */
-function indent(depth: number): void {
-  const buf = dBuf;
-  let p = dPos;
-  const n = 1 + 2 * depth;
-  for (let i = 0; i < n; i++) buf[p++] = NEWLINE_INDENT[i]!;
-  dPos = p;
-}
-
-/** A string whose characters are all printable ASCII other than `"` and `\`, quoted; false otherwise. */
-function directString(s: string): boolean {
-  const n = s.length;
-  if (dPos + n + SLACK > dBuf.length) return (dFull = true), false;
-  const buf = dBuf;
-  let p = dPos;
-  buf[p++] = 0x22;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-    buf[p++] = c;
-  }
-  buf[p++] = 0x22;
-  dPos = p;
-  return true;
-}
-
-/** ASCII text (a number, true, false, null). */
-function directAscii(s: string): boolean {
-  const n = s.length;
-  if (dPos + n + SLACK > dBuf.length) return (dFull = true), false;
-  const buf = dBuf;
-  let p = dPos;
-  for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-  dPos = p;
-  return true;
-}
-
-function directValue(v: unknown, depth: number): boolean {
-  if (typeof v === 'string') return directString(v);
-  // JSON's number text is Number#toString's (-0 included: "0"); non-finite ones are null.
-  if (typeof v === 'number') return directAscii(Number.isFinite(v) ? String(v) : 'null');
-  if (typeof v === 'boolean') return directAscii(v ? 'true' : 'false');
-  // undefined, a function, a symbol (left out or null, by place), a bigint (a TypeError).
-  if (typeof v !== 'object') return false;
-  if (v === null) return directAscii('null');
-  if (depth >= DIRECT_DEPTH) return false;
-  // (each write of punctuation and indentation follows a check that SLACK bytes are free)
-  if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-  if (Array.isArray(v)) {
-    if (Object.getPrototypeOf(v) !== Array.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-    const list: readonly unknown[] = v;
-    const n = list.length;
-    if (n === 0) return directAscii('[]');
-    dBuf[dPos++] = 0x5b;
-    for (let i = 0; i < n; i++) {
-      if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-      if (i > 0) dBuf[dPos++] = 0x2c;
-      indent(depth + 1);
-      if (!directValue(list[i], depth + 1)) return false;
-    }
-    if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-    indent(depth);
-    dBuf[dPos++] = 0x5d;
-    return true;
-  }
-  const proto: unknown = Object.getPrototypeOf(v);
-  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-  dBuf[dPos++] = 0x7b;
-  let any = false;
-  // for-in sees the own enumerable string keys in Object.keys' order (Object.prototype is
-  // checked clean); a value JSON would leave out (undefined, ...) makes the attempt fail.
-  for (const k in v) {
-    if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-    if (any) dBuf[dPos++] = 0x2c;
-    any = true;
-    indent(depth + 1);
-    if (!directString(k)) return false;
-    dBuf[dPos++] = 0x3a;
-    dBuf[dPos++] = 0x20;
-    if (!directValue((v as Record<string, unknown>)[k], depth + 1)) return false;
-  }
-  if (dPos + SLACK > dBuf.length) return (dFull = true), false;
-  if (any) indent(depth);
-  dBuf[dPos++] = 0x7d;
-  return true;
-}
-
 /**
  * Bytes of the reused output buffer: pieces are encoded into it one after the other and it is
  * written when the next piece might not fit (3 bytes, UTF-8's most per UTF-16 unit, per
@@ -375,20 +201,18 @@ const READER_GONE = Symbol('reader gone');
  */
 export function writeJson(value: unknown, fd = 1): void {
   const buf = (scratch ??= Buffer.allocUnsafe(BUFFER_BYTES));
-  // `w.used`: bytes of `buf` filled, by `put` and by the DirectWriter alike.
+  let used = 0;
   const flush = (): void => {
-    if (w.used > 0) writeAll(fd, buf.subarray(0, w.used));
-    w.used = 0;
+    if (used > 0) writeAll(fd, buf.subarray(0, used));
+    used = 0;
   };
-  const w = new DirectWriter(buf, flush);
   const put = (text: string): void => {
     const room = text.length * 3;
-    if (room > buf.length - w.used) {
+    if (room > buf.length - used) {
       flush();
       // A piece longer than the buffer holds (one long string, say) is encoded on its own.
       if (room > buf.length) return writeAll(fd, jsonTerminalSafeBytes(text));
     }
-    const used = w.used;
     const n = buf.write(text, used, 'utf8');
     // Not plain ASCII without DEL: escape what JSON.stringify leaves raw (DEL, C1, bidi controls).
     // Pieces end between tokens, so each is escaped on its own as the whole text would be.
@@ -398,11 +222,11 @@ export function writeJson(value: unknown, fd = 1): void {
         flush();
         if (safe.length * 3 > buf.length) return writeAll(fd, Buffer.from(safe, 'utf8'));
       }
-      w.used += buf.write(safe, w.used, 'utf8');
-    } else w.used += n;
+      used += buf.write(safe, used, 'utf8');
+    } else used += n;
   };
   try {
-    stringifyPieces(value, put, w);
+    stringifyPieces(value, put);
     put('\n');
     flush();
   } catch (e) {

@@ -63,14 +63,6 @@ const cases: Record<string, unknown> = {
   'a string at the top': hostile,
   'a number at the top': 42,
   'integer-like keys (ordered first)': { b: 1, 2: 'two', a: 3, 1: 'one' },
-  // Values the direct byte writer must give up on (the native path writes them), next to plain ones.
-  'plain records next to quotes, backslashes, class instances, Maps, null-prototype objects': Array.from({ length: 2000 }, (_, i) =>
-    i % 101 === 0 ? { s: `say "${i}"`, t: 'back\\slash' } : i % 103 === 0 ? new (class Point { x = i; y = [i]; })() : i % 107 === 0 ? new Map([[i, i]]) : i % 109 === 0 ? Object.assign(Object.create(null) as object, { n: i, list: ['a'] }) : { i, s: `ok ${i}`, f: i / 7, b: i % 2 === 0, z: null, e: [], o: {} }),
-  'nesting deeper than the direct writer goes, closing many levels at once': (() => {
-    let v: unknown = 'leaf';
-    for (let d = 0; d < 40; d++) v = d % 2 ? { k: v, n: d } : [d, v];
-    return Array.from({ length: 200 }, () => v);
-  })(),
 };
 
 describe('stringifyChunked', () => {
@@ -115,16 +107,6 @@ describe('writeJson (streamed)', () => {
     expect(out).toContain('a\\u007fb\\u0085c\\u009bd\\u202ee\\u2066f\\u2028g\\u061ch\\u200ei\\u001b[31mj\\u0000k\\n\\"\\\\');
     expect(out).not.toMatch(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
     expect(JSON.parse(out)).toEqual(cases['DEL, C1 and bidi characters in keys and values']);
-  });
-
-  it('gives Object.prototype pollution no say: an enumerable inherited key is not written', () => {
-    const value = cases['a change report with 3000 records'];
-    (Object.prototype as Record<string, unknown>).polluted = 'x';
-    try {
-      expect(written(value).equals(expected(value))).toBe(true);
-    } finally {
-      delete (Object.prototype as Record<string, unknown>).polluted;
-    }
   });
 
   it.skipIf(!existsSync('/dev/full'))('a failed write (a full disk) is a one-line CliError, not lost output', () => {
