@@ -391,8 +391,8 @@ export class Value {
     return this.uses[i]!.node;
   }
   /**
-   * @internal The input index of use `i` (0 ≤ i < useCount), with `_userAt(i)` its node: a check
-   * of every use (the closing local check, verify) then makes no Use object for a single use.
+   * @internal The input index of use `i` (0 ≤ i < useCount), as `_useAt(i).index`, with no Use
+   * made for a single use held as its node (verify and the closing check read every use so).
    */
   _useIndexAt(i: number): number {
     const x = this.#x;

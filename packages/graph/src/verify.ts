@@ -116,6 +116,13 @@ function scopeOf(g: Graph): Scope {
 
 class Verifier {
   model: Model | null = null;
+  /**
+   * The domains of each graph's nodes, in node order with consecutive repeats dropped, noted by
+   * `graph` as it walks the nodes (opsets() then needs no walk of its own), and whether any node
+   * held a subgraph (then opsets() walks, for Model.forEachGraph's order of graphs).
+   */
+  readonly domains = new Map<Graph, string[]>();
+  sawSubgraph = false;
   constructor(
     private readonly out: Diagnostic[],
     private readonly options: VerifyOptions,
@@ -193,8 +200,15 @@ class Verifier {
     let index = 0;
     /** The node walked just before `n`: its outputs are defined at `index - 1`. */
     let prev: Node | null = null;
+    const domains: string[] = [];
+    let lastDomain: string | undefined;
     // A cursor walk (the check never mutates): Graph's iterator allocates a result per node.
     for (let n = g.firstNode; n !== null; n = n.next) {
+      const domain = n.domain;
+      if (domain !== lastDomain) {
+        domains.push(domain);
+        lastDomain = domain;
+      }
       if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       const inputs = n.inputs;
       for (let i = 0; i < inputs.length; i++) {
@@ -207,6 +221,11 @@ class Verifier {
         // a chain, or found under its own name): visible. Anything else (not defined yet, or
         // from an enclosing scope) is looked up exactly.
         if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
+        // An initializer of this graph, registered under its name (a Map lookup on the string's
+        // cached hash, not the table's own hash of every character): visible, as `visible` would
+        // find it (every initializer is at position -1 there). Were its name defined twice, the
+        // graph would be dirty and its reads judged again exactly.
+        if (fast && v._initializerOf === g && v.producer === null && g.initializers.get(v.name) === v) continue;
         if (fast && definedHere(v)) continue;
         this.visible(v, g, scope, outer, index, n);
       }
@@ -229,6 +248,7 @@ class Verifier {
           this.report('error', 'I11-attributes', `${n.describe()}: reference attribute '${a.name}' outside a function`, { graph: g, node: n });
         }
         if (a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) {
+          this.sawSubgraph = true;
           const subs = a.isRef ? [] : a.type === AttributeType.GRAPH ? [a.value as Graph] : (a.value as Graph[]);
           for (const sg of subs) {
             if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
@@ -241,12 +261,14 @@ class Verifier {
       index++;
     }
     for (const v of g.inputs) this.uses(v, g);
-    for (const v of g.initializers.values()) this.uses(v, g);
+    // (forEach: a for-of over a Map makes an iterator result per entry until optimised)
+    g.initializers.forEach((v) => this.uses(v, g));
     for (const v of g.outputs) {
       if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
       if (fast && definedHere(v)) continue;
       this.visible(v, g, scope, outer, Number.MAX_SAFE_INTEGER, null);
     }
+    this.domains.set(g, domains);
     if (fast && defs.dirty) {
       // A name or value may be defined twice here, so a read judged by the name table may have
       // seen the first definition where the last one counts: check the graph again, exactly.
@@ -275,19 +297,25 @@ class Verifier {
   }
 
   private uses(v: Value, g: Graph): void {
-    // (by index: reading `uses` would build an array for every single-use value of the model)
+    // (by index, node and slot apart: reading `uses` would build an array, and `_useAt` a Use
+    // object, for every single-use value of the model)
     const n = v.useCount;
     for (let i = 0; i < n; i++) {
-      const u = v._useAt(i);
-      if (u.node.graph === null) {
-        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
-      } else if (removedOwner(u.node) !== null) {
-        const owner = removedOwner(u.node)!;
-        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${u.node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node: u.node });
-      } else if (u.node.inputs[u.index] !== v) {
+      const node = v._userAt(i);
+      if (node.graph === null) {
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${node.describe()}, which is in no graph`, { graph: g, value: v, node });
+        continue;
+      }
+      const owner = removedOwner(node);
+      if (owner !== null) {
+        this.report('error', 'I12-detached-uses', `'${v.name}' is used by ${node.describe()} inside a subgraph of ${owner.describe()}, which is in no graph`, { graph: g, value: v, node });
+        continue;
+      }
+      const index = v._useIndexAt(i);
+      if (node.inputs[index] !== v) {
         // (index -1: a single use, kept as its node alone, whose node no longer reads the value)
-        const where = u.index < 0 ? ', but it reads the value at no input' : ` at input ${u.index}, but that input is another value`;
-        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${u.node.describe()}${where}`, { graph: g, value: v, node: u.node });
+        const where = index < 0 ? ', but it reads the value at no input' : ` at input ${index}, but that input is another value`;
+        this.report('error', 'I1-use-consistency', `'${v.name}' lists a use by ${node.describe()}${where}`, { graph: g, value: v, node });
       }
     }
   }
@@ -314,8 +342,21 @@ class Verifier {
   opsets(m: Model): void {
     const local = new Set(m.functions.map((f) => f.domain));
     const domains = new Set<string>();
-    // The graphs in m.graphs()'s order, found by cursors (no iterator result per node).
-    m.forEachGraph((g) => {
+    // The graphs in m.graphs()'s order. Without subgraphs that is the order verify() checked
+    // them in (main graph, functions, training graphs), and `graph` noted each one's domains as
+    // it walked it; otherwise they are found by cursors (no iterator result per node).
+    const noted = this.domains;
+    if (!this.sawSubgraph) {
+      const graphs = [m.graph, ...m.functions.map((f) => f.graph)];
+      for (const t of m.trainingInfo) {
+        if (t.initialization) graphs.push(t.initialization);
+        if (t.algorithm) graphs.push(t.algorithm);
+      }
+      for (const g of graphs) {
+        const list = noted.get(g)!;
+        for (let i = 0; i < list.length; i++) domains.add(list[i] === 'ai.onnx' ? '' : list[i]!);
+      }
+    } else m.forEachGraph((g) => {
       // Runs of nodes share a domain: add it to the set only when it changes.
       let last: string | undefined;
       for (let n = g.firstNode; n !== null; n = n.next) {

@@ -40,4 +40,26 @@ describe('verify: opset imports of every graph', () => {
     for (const d of order) m.opsetImports.set(d, 1);
     expect(verify(m).filter((d) => d.code === 'I10-opset-imports')).toEqual([]);
   });
+
+  // Without subgraphs verify() takes the domains its own walk of each graph noted (no second walk):
+  // the order must still be Model.graphs()'s — main graph, function bodies, training graphs.
+  it('without subgraphs: main graph, then functions, then training graphs, each domain once', () => {
+    const b = new GraphBuilder({ name: 'g', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1]);
+    const a = b.op('Relu', [x], {}, { name: 'a' });
+    b.output(a, 'y');
+    const m = b.build();
+    const n1 = new Node('Op', [a], { domain: 'c.main', name: 'n1', outputs: ['o1'] });
+    m.graph.append(n1);
+    m.graph.append(new Node('Op', [n1.output], { domain: 'a.main2', name: 'n2', outputs: ['o2'] }));
+    m.graph.append(new Node('Op', [n1.output], { domain: 'c.main', name: 'n3', outputs: ['o3'] }));
+    m.functions.push(new OnnxFunction({ domain: 'local', name: 'F', graph: body('fbody', 'b.fn') }));
+    m.trainingInfo.push({ initialization: body('init', 'z.init'), algorithm: body('algo', 'c.main', [new Node('Op', [], { domain: 'd.algo', name: 'd', outputs: ['d-o'] })]), initializationBinding: [], updateBinding: [] });
+    const i10 = verify(m).filter((d) => d.code === 'I10-opset-imports').map((d) => d.message);
+    const order = ['c.main', 'a.main2', 'b.fn', 'z.init', 'd.algo'];
+    expect(i10).toEqual(order.map((d) => `nodes use domain '${d}' but the model imports no opset for it`));
+    const seen: string[] = [];
+    for (const g of m.graphs()) for (const n of g) if (n.domain !== '' && !seen.includes(n.domain)) seen.push(n.domain);
+    expect(seen).toEqual(order);
+  });
 });

@@ -500,13 +500,17 @@ export class ModelEncoder {
   private entries(o: EncodeOut, field: number, map: ReadonlyMap<string, string>): void {
     // Most maps are empty (every tensor's): no iterator for them.
     if (map.size === 0) return;
-    for (const [k, v] of map) {
+    // forEach, and the extras looked up only for a map that has some: a for-of makes an
+    // iterator and a [key, value] pair, and the key string a concatenation, per entry (one
+    // entry on every node a rewrite stamped with its rule: 20,000 on the 100k-node chain).
+    const extra = hasExtras(map);
+    map.forEach((v, k) => {
       o.open(field);
       o.s(EntryFields.key, k);
       o.s(EntryFields.value, v);
-      this.unknown(o, getExtras(map, `entry:${k}`));
+      if (extra) this.unknown(o, getExtras(map, `entry:${k}`));
       o.close();
-    }
+    });
   }
 
   private pairs(o: EncodeOut, field: number, list: readonly (readonly [string, string])[]): void {
@@ -563,10 +567,15 @@ export class ModelEncoder {
     // Cursor walks and forEach, not for-of: Graph's iterator and a Map's entries allocate a
     // result (and a [key, value] pair) per item — 40k nodes and 40k initializers of garbage on the
     // 100k chain (issue 15 "Performance", allocation).
+    // Node outputs that may need a value_info entry, noted while each node is at hand (see
+    // valueInfos): a second walk over every node and output cost as much again in cache misses.
+    const described: Value[] = [];
     for (let n = g.firstNode; n !== null; n = n.next) {
       o.open(GraphFields.node);
       this.node(o, n);
       o.close();
+      const outs = n.outputs;
+      for (let i = 0; i < outs.length; i++) if (describable(outs[i]!)) described.push(outs[i]!);
     }
     if (g.name) o.s(GraphFields.name, g.name);
     g.initializers.forEach((v, name) => {
@@ -596,7 +605,7 @@ export class ModelEncoder {
       this.valueInfoBody(o, info, v.name);
       o.close();
     }
-    this.valueInfos(o, GraphFields.value_info, g);
+    this.valueInfos(o, GraphFields.value_info, g, described);
     for (const q of g.quantizationAnnotations) {
       o.open(GraphFields.quantization_annotation);
       this.annotation(o, q);
@@ -616,8 +625,10 @@ export class ModelEncoder {
   /**
    * value_info entries: first those the file had, in its order (dropping values a pass removed),
    * then typed values the file did not describe, in node order, then new dangling entries.
+   * `described`: the node outputs, in node order, that `describable` picked (found by walking the
+   * nodes here when not given).
    */
-  private valueInfos(o: EncodeOut, field: number, g: Graph): void {
+  private valueInfos(o: EncodeOut, field: number, g: Graph, described?: readonly Value[]): void {
     const hints = getGraphHints(g);
     const done = new Set<Value>();
     const dangling = new Set(g.danglingValueInfo);
@@ -636,12 +647,14 @@ export class ModelEncoder {
         } else if (dangling.has(v) || definedIn(v, g)) emit(v);
       }
     }
-    for (let n = g.firstNode; n !== null; n = n.next) {
-      const outs = n.outputs;
-      for (let i = 0; i < outs.length; i++) {
-        const v = outs[i]!;
-        if (done.has(v) || v.name === '' || v._outputOf.includes(g)) continue;
-        if (v.type !== null || v.docString !== '' || v.hasMetadata || (v.unknownFields?.length ?? 0) > 0) emit(v);
+    const typed = (v: Value): void => {
+      if (!done.has(v) && v.name !== '' && !v._outputOf.includes(g)) emit(v);
+    };
+    if (described !== undefined) for (let i = 0; i < described.length; i++) typed(described[i]!);
+    else {
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        const outs = n.outputs;
+        for (let i = 0; i < outs.length; i++) if (describable(outs[i]!)) typed(outs[i]!);
       }
     }
     for (const v of g.danglingValueInfo) if (!done.has(v)) emit(v);
@@ -956,6 +969,11 @@ function fixed32Field(field: number, bits: Uint8Array, at: number): Uint8Array {
   out[0] = field * 8 + I32;
   out.set(bits.subarray(at, at + 4), 1);
   return out;
+}
+
+/** Whether a value carries anything a ValueInfoProto would say besides its name. */
+function describable(v: Value): boolean {
+  return v.type !== null || v.docString !== '' || v.hasMetadata || (v.unknownFields?.length ?? 0) > 0;
 }
 
 function definedIn(v: Value, g: Graph): boolean {

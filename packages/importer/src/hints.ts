@@ -96,13 +96,20 @@ export function getModelOrigin(m: Model): ModelOrigin | undefined {
  * cases so files written by onnx/PyTorch re-encode byte for byte; semantics never depend on it.
  */
 const present = new WeakMap<object, Set<string>>();
+/**
+ * Whether anything was ever marked: files written without explicit defaults (ours among them)
+ * mark nothing, and then the encoder's question for every node and tensor is answered without a
+ * WeakMap lookup.
+ */
+let anyPresent = false;
 export function markPresent(owner: object, field: string): void {
+  anyPresent = true;
   let s = present.get(owner);
   if (s === undefined) present.set(owner, (s = new Set()));
   s.add(field);
 }
 export function isPresent(owner: object, field: string): boolean {
-  return present.get(owner)?.has(field) ?? false;
+  return anyPresent && (present.get(owner)?.has(field) ?? false);
 }
 
 /** Raw fixed32 bits of FLOAT/FLOATS attribute values holding NaNs (a signaling NaN loses its bits in a JS number). */
