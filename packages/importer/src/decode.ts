@@ -115,6 +115,12 @@ export interface CoreDecodeOptions {
   lazyRaw?: { threshold: number; source: (offset: number, length: number, tensorName: string) => TensorSource };
   /** @internal Smallest read window in windowed mode (tests use tiny ones). */
   windowBytes?: number;
+  /**
+   * @internal The input bytes are the decoder's own (read from a file by load(), never seen by
+   * the caller): when tensor payloads are a small part of them, they are copied out at the end
+   * so that the input buffer can be freed (see Decoder.compactPayloads).
+   */
+  ownsInput?: boolean;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -192,6 +198,9 @@ export class Decoder {
   /** Attributes of the nodes being decoded, a stack `[0, attributeTop)` like `outputNames`. */
   private readonly attributeStack: Attribute[] = [];
   private attributeTop = 0;
+  /** Tensors made over views of an owned input (ownsInput), and their bytes: see compactPayloads. */
+  private readonly viewTensors: Tensor[] = [];
+  private viewBytes = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -435,7 +444,33 @@ export class Decoder {
     });
     model.unknownFields = unknown;
     this.resolveModel(model);
+    if (this.opts.ownsInput === true) this.compactPayloads();
     return model;
+  }
+
+  /**
+   * When every view of the input the decode handed out is a tensor payload (`viewsOut` counts
+   * them) and those payloads are at most half of the input, copies them into one buffer of
+   * their own: the input buffer (the whole file) is then garbage once the decode returns, where
+   * one view would keep all of it alive for the rest of the run. A weightless graph (the 100k-node
+   * shared-weight chain: 6.6 MB of file for 1.1 kB of weights) is mostly structure, which the IR
+   * holds as objects; a weighted one keeps its views (no copy of its weights).
+   */
+  private compactPayloads(): void {
+    const r = this.r;
+    const tensors = this.viewTensors;
+    if (!r.inMemory || r.viewsOut !== tensors.length || this.viewBytes * 2 > r.size) return;
+    // 8-byte aligned slots, so a payload can be viewed as any typed array without a copy.
+    const pool = new Uint8Array(this.viewBytes + 8 * tensors.length);
+    let o = 0;
+    for (const t of tensors) {
+      const old = t.bytes();
+      const copy = pool.subarray(o, o + old.byteLength);
+      copy.set(old);
+      t._rebase(copy);
+      o += (old.byteLength + 7) & ~7;
+    }
+    tensors.length = 0;
   }
 
   private opset(s: number, e: number, into: Map<string, number>, field: string, index: number): void {
@@ -999,7 +1034,7 @@ export class Decoder {
     if (ref === '' && type === AttributeType.FLOAT && fv !== undefined && Number.isNaN(fv)) setRawAttributeFloats(attr, r.bytesAt(fvAt, 4));
     if (ref === '' && type === AttributeType.FLOATS && floats !== undefined && floats.some(Number.isNaN)) {
       const bits = new Uint8Array(4 * floatsAt!.length);
-      floatsAt!.forEach((at, i) => bits.set(r.bytesAt(at, 4), 4 * i));
+      floatsAt!.forEach((at, i) => bits.set(r.peekAt(at, 4), 4 * i));
       setRawAttributeFloats(attr, bits);
     }
     p.leave();
@@ -1515,7 +1550,7 @@ export class Decoder {
     const out = new Uint8Array(total);
     let o = 0;
     for (let i = 0; i < seg.length; i += 2) {
-      out.set(this.r.bytesAt(seg[i]!, seg[i + 1]!), o);
+      out.set(this.r.peekAt(seg[i]!, seg[i + 1]!), o);
       o += seg[i + 1]!;
     }
     return out;
@@ -1673,7 +1708,12 @@ export class Decoder {
     if (!this.r.inMemory && lazy !== undefined && len >= lazy.threshold) {
       return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
     }
-    return Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
+    const t = Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
+    if (this.opts.ownsInput === true && this.r.inMemory) {
+      this.viewTensors.push(t);
+      this.viewBytes += len;
+    }
+    return t;
   }
 
   // ------------------------------------------------------------------ SparseTensorProto
@@ -2127,7 +2167,7 @@ function unresolvedExternal(info: ExternalDataInfo, label: string, byteLength: n
 /** Names a known non-ONNX format from its first bytes, for the IMPORT_NOT_ONNX message. */
 function sniffFormat(r: Reader): string {
   if (r.size === 0) return '';
-  const head = r.bytesAt(0, Math.min(16, r.size));
+  const head = r.peekAt(0, Math.min(16, r.size));
   const ascii = Array.from(head, (b) => String.fromCharCode(b)).join('');
   if (ascii.startsWith('PK\x03\x04')) return '; it is a zip archive (a PyTorch .pt/.pth checkpoint or a .keras file?)';
   if (ascii.startsWith('\x89HDF')) return '; it is an HDF5 file (a Keras .h5 model?)';
