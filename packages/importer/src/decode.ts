@@ -130,18 +130,27 @@ interface PendingGraph {
   readonly graph: Graph;
   readonly nodes: Node[];
   /**
-   * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
-   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2; null for a name
-   * left as bytes in the input (see `inAt`).
+   * Input names of all nodes, flat (one set of arrays per graph, not one per node): those of
+   * `nodes[k]` are the entries `inputEnd[k - 1] ?? 0 .. inputEnd[k]` of `inAt`/`inLen`/`inHash`,
+   * resolved in phase 2. `inputCount` entries so far.
    */
-  readonly inputNames: (string | null)[];
+  inputCount: number;
+  /**
+   * The input names that were made strings (windowed mode, non-ASCII or long names): most are
+   * left as bytes in memory mode, and a JS array of every name (200k on a 100k-node chain) was
+   * ≈ 5 MB of old-generation garbage with its copies.
+   */
+  readonly inputStrings: string[];
   inputEnd: Int32Array;
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
-  /** nameHash of each of `inputNames` when the reader computed it on the way, else 0. */
+  /** nameHash of each input name when the reader computed it on the way, else 0. */
   inHash: Int32Array;
-  /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
+  /**
+   * Input name `j`: left as bytes, at `inAt[j]` in the input, `inLen[j]` (> 0) of them; the
+   * empty name (an omitted optional input) when `inLen[j]` is 0; else `inputStrings[-1 - inLen[j]]`.
+   */
   inAt: Int32Array;
   inLen: Int32Array;
   /**
@@ -266,10 +275,11 @@ export class Decoder {
   private deferredLen = 0;
 
   /**
-   * A node input name (see lastOutAt), or null in memory mode for an ASCII name that is not
-   * the last output read (a weight, a bias, a skip connection): such a name is only looked up
-   * once, in phase 2, so it is compared there as bytes (at `deferredAt`) and never made a
-   * string unless it names nothing (100k nodes read 60k weight and bias names).
+   * A node input name, or null in memory mode for an ASCII name (at most 64 bytes), which is
+   * left as bytes (at `deferredAt`): it is only looked up once, in phase 2, so it is compared
+   * there as bytes and never made a string unless it names nothing (100k nodes read 60k weight
+   * and bias names). The output of the node before (a chain) is recognised by comparing bytes
+   * with the last output read (see lastOutAt), whose hash is known.
    */
   private inputName(wire: number, at: number, end: number): string | null {
     const r = this.r;
@@ -283,9 +293,12 @@ export class Decoder {
       let i = 0;
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
+        // (left as bytes too: phase 2 finds it among the previous node's outputs first)
         r.pos = p + len;
         r.lastHash = this.lastOutHash;
-        return s;
+        this.deferredAt = p;
+        this.deferredLen = len;
+        return null;
       }
     }
     if (len > 0 && len <= 64) {
@@ -690,13 +703,12 @@ export class Decoder {
 
   // ------------------------------------------------------------------ NodeProto
 
-  /** Decodes a NodeProto; its input names are appended to `pg.inputNames` for phase 2. */
+  /** Decodes a NodeProto; its input names are appended to `pg`'s for phase 2. */
   private node(s: number, e: number, index: number, pg: PendingGraph): Node {
     const r = this.r;
     const p = this.p;
     p.enter('node', index, NodeSpec, s);
     const d = p.depth;
-    const inputs = pg.inputNames;
     // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
     // back to where they started), so no per-node array outlives this call.
     const outputs = this.outputNames;
@@ -718,12 +730,12 @@ export class Decoder {
       switch (f) {
         case NodeFields.input: {
           const name = this.inputName(w, at, e);
-          const j = inputs.push(name) - 1;
+          const j = pg.inputCount++;
           pushInputHash(pg, j, r.lastHash);
           if (name === null) {
             pg.inAt[j] = this.deferredAt;
             pg.inLen[j] = this.deferredLen;
-          }
+          } else pg.inLen[j] = name === '' ? 0 : -pg.inputStrings.push(name);
           break;
         }
         case NodeFields.output: {
@@ -795,7 +807,7 @@ export class Decoder {
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
     if (index === pg.inputEnd.length) pg.inputEnd = grown(pg.inputEnd);
-    pg.inputEnd[index] = inputs.length;
+    pg.inputEnd[index] = pg.inputCount;
     p.leave();
     return node;
   }
@@ -1962,7 +1974,7 @@ export class Decoder {
       for (let i = 0; i < outs.length; i++) define(outs[i]!, outHash[o++]!, node);
     }
 
-    const inputNames = pg.inputNames;
+    const inputStrings = pg.inputStrings;
     const inHash = pg.inHash;
     const inAt = pg.inAt;
     const inLen = pg.inLen;
@@ -1978,15 +1990,16 @@ export class Decoder {
         // live as long as the graph.
         const values: (Value | null)[] = count === 1 ? [null] : count === 2 ? [null, null] : new Array(count);
         for (let j = 0; j < count; j++) {
-          const n = inputNames[from + j]!;
-          if (n === null) {
-            values[j] = this.lookupBytes(scope, inAt[from + j]!, inLen[from + j]!, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+          const len = inLen[from + j]!;
+          if (len > 0) {
+            values[j] = this.lookupBytes(scope, inAt[from + j]!, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
             continue;
           }
-          if (n === '') {
+          if (len === 0) {
             values[j] = null;
             continue;
           }
+          const n = inputStrings[-1 - len]!;
           // Most inputs are the previous node's output (a chain). Without repeated names, a
           // value of this graph named `n` is the one `n` refers to: no map lookup needed.
           let v: Value | null = null;
@@ -2133,7 +2146,7 @@ function releaseScratch(a: Int32Array): void {
 /** `byteLength`: the size of the graph's message, which bounds how many names it holds (two bytes at least each). */
 function pendingGraph(graph: Graph, path: string, byteLength = 0): PendingGraph {
   const max = byteLength >= RESIZABLE_SCRATCH_BYTES ? Math.max(64, Math.ceil(byteLength / 2) + 64) : undefined;
-  return { graph, nodes: [], inputNames: [], inputEnd: scratch(64, max), outHash: scratch(64, max), outCount: 0, inHash: scratch(64, max), inAt: scratch(64, max), inLen: scratch(64, max), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: scratch(64, max), outHash: scratch(64, max), outCount: 0, inHash: scratch(64, max), inAt: scratch(64, max), inLen: scratch(64, max), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2150,7 +2163,7 @@ function appendAll(g: Graph, nodes: Node[]): void {
 }
 const APPEND_CHUNK = 4096;
 
-/** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
+/** Records the hash of input name `at` (the one just counted in `pg.inputCount`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
   if (at === pg.inHash.length) {
     pg.inHash = grown(pg.inHash);
