@@ -121,7 +121,7 @@ export class Tensor {
   readonly encoding: TensorEncoding;
   /** Element count (product of dims; 1 for a scalar). */
   readonly size: number;
-  readonly #payload: Payload;
+  #payload: Payload; // replaced only by _rebase, with the same bytes
   readonly #x: TensorExtras | null;
 
   private constructor(dtype: DataType, dims: readonly number[], payload: Payload, init: TensorInit) {
@@ -316,6 +316,17 @@ export class Tensor {
     const src = lazySource(this.#payload);
     if (src?.readInto && !src.inMemory) src.readInto(target, 0, target.byteLength);
     else target.set(this.bytes());
+  }
+
+  /**
+   * @internal Moves a raw payload to `bytes`, an equal copy of it somewhere else (the importer
+   * copies a few small payloads out of a large file buffer so that the buffer can be freed). The
+   * tensor's contents do not change.
+   */
+  _rebase(bytes: Uint8Array): void {
+    const p = this.#payload;
+    if (!isRaw(p) || !isRaw(bytes) || bytes.byteLength !== p.byteLength) throw new GraphError(`internal: tensor '${this.name}': _rebase needs a raw payload of ${isRaw(p) ? p.byteLength : '?'} bytes`);
+    this.#payload = bytes;
   }
 
   /** Byte strings of a STRING tensor. */

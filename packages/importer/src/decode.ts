@@ -115,6 +115,12 @@ export interface CoreDecodeOptions {
   lazyRaw?: { threshold: number; source: (offset: number, length: number, tensorName: string) => TensorSource };
   /** @internal Smallest read window in windowed mode (tests use tiny ones). */
   windowBytes?: number;
+  /**
+   * @internal The input bytes are the decoder's own (read from a file by load(), never seen by
+   * the caller): when tensor payloads are a small part of them, they are copied out at the end
+   * so that the input buffer can be freed (see Decoder.compactPayloads).
+   */
+  ownsInput?: boolean;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -124,18 +130,27 @@ interface PendingGraph {
   readonly graph: Graph;
   readonly nodes: Node[];
   /**
-   * Input names of all nodes, flat (one array per graph, not one per node): those of `nodes[k]`
-   * are `inputNames[inputEnd[k - 1] ?? 0 .. inputEnd[k])`, resolved in phase 2; null for a name
-   * left as bytes in the input (see `inAt`).
+   * Input names of all nodes, flat (one set of arrays per graph, not one per node): those of
+   * `nodes[k]` are the entries `inputEnd[k - 1] ?? 0 .. inputEnd[k]` of `inAt`/`inLen`/`inHash`,
+   * resolved in phase 2. `inputCount` entries so far.
    */
-  readonly inputNames: (string | null)[];
+  inputCount: number;
+  /**
+   * The input names that were made strings (windowed mode, non-ASCII or long names): most are
+   * left as bytes in memory mode, and a JS array of every name (200k on a 100k-node chain) was
+   * ≈ 5 MB of old-generation garbage with its copies.
+   */
+  readonly inputStrings: string[];
   inputEnd: Int32Array;
   /** nameHash of every node output name, in node order (see NameTable). */
   outHash: Int32Array;
   outCount: number;
-  /** nameHash of each of `inputNames` when the reader computed it on the way, else 0. */
+  /** nameHash of each input name when the reader computed it on the way, else 0. */
   inHash: Int32Array;
-  /** For an input name left as bytes (null in `inputNames`): where they are in the input, and how many. */
+  /**
+   * Input name `j`: left as bytes, at `inAt[j]` in the input, `inLen[j]` (> 0) of them; the
+   * empty name (an omitted optional input) when `inLen[j]` is 0; else `inputStrings[-1 - inLen[j]]`.
+   */
   inAt: Int32Array;
   inLen: Int32Array;
   /**
@@ -192,6 +207,9 @@ export class Decoder {
   /** Attributes of the nodes being decoded, a stack `[0, attributeTop)` like `outputNames`. */
   private readonly attributeStack: Attribute[] = [];
   private attributeTop = 0;
+  /** Tensors made over views of an owned input (ownsInput), and their bytes: see compactPayloads. */
+  private readonly viewTensors: Tensor[] = [];
+  private viewBytes = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -257,10 +275,11 @@ export class Decoder {
   private deferredLen = 0;
 
   /**
-   * A node input name (see lastOutAt), or null in memory mode for an ASCII name that is not
-   * the last output read (a weight, a bias, a skip connection): such a name is only looked up
-   * once, in phase 2, so it is compared there as bytes (at `deferredAt`) and never made a
-   * string unless it names nothing (100k nodes read 60k weight and bias names).
+   * A node input name, or null in memory mode for an ASCII name (at most 64 bytes), which is
+   * left as bytes (at `deferredAt`): it is only looked up once, in phase 2, so it is compared
+   * there as bytes and never made a string unless it names nothing (100k nodes read 60k weight
+   * and bias names). The output of the node before (a chain) is recognised by comparing bytes
+   * with the last output read (see lastOutAt), whose hash is known.
    */
   private inputName(wire: number, at: number, end: number): string | null {
     const r = this.r;
@@ -274,9 +293,12 @@ export class Decoder {
       let i = 0;
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
+        // (left as bytes too: phase 2 finds it among the previous node's outputs first)
         r.pos = p + len;
         r.lastHash = this.lastOutHash;
-        return s;
+        this.deferredAt = p;
+        this.deferredLen = len;
+        return null;
       }
     }
     if (len > 0 && len <= 64) {
@@ -435,7 +457,33 @@ export class Decoder {
     });
     model.unknownFields = unknown;
     this.resolveModel(model);
+    if (this.opts.ownsInput === true) this.compactPayloads();
     return model;
+  }
+
+  /**
+   * When every view of the input the decode handed out is a tensor payload (`viewsOut` counts
+   * them) and those payloads are at most half of the input, copies them into one buffer of
+   * their own: the input buffer (the whole file) is then garbage once the decode returns, where
+   * one view would keep all of it alive for the rest of the run. A weightless graph (the 100k-node
+   * shared-weight chain: 6.6 MB of file for 1.1 kB of weights) is mostly structure, which the IR
+   * holds as objects; a weighted one keeps its views (no copy of its weights).
+   */
+  private compactPayloads(): void {
+    const r = this.r;
+    const tensors = this.viewTensors;
+    if (!r.inMemory || r.viewsOut !== tensors.length || this.viewBytes * 2 > r.size) return;
+    // 8-byte aligned slots, so a payload can be viewed as any typed array without a copy.
+    const pool = new Uint8Array(this.viewBytes + 8 * tensors.length);
+    let o = 0;
+    for (const t of tensors) {
+      const old = t.bytes();
+      const copy = pool.subarray(o, o + old.byteLength);
+      copy.set(old);
+      t._rebase(copy);
+      o += (old.byteLength + 7) & ~7;
+    }
+    tensors.length = 0;
   }
 
   private opset(s: number, e: number, into: Map<string, number>, field: string, index: number): void {
@@ -521,7 +569,9 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = pendingGraph(g, p.render(false));
+    let bytes = 0;
+    for (let k = 0; k < ranges.length; k += 2) bytes += ranges[k + 1]! - ranges[k]!;
+    const pg: PendingGraph = pendingGraph(g, p.render(false), bytes);
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -653,13 +703,12 @@ export class Decoder {
 
   // ------------------------------------------------------------------ NodeProto
 
-  /** Decodes a NodeProto; its input names are appended to `pg.inputNames` for phase 2. */
+  /** Decodes a NodeProto; its input names are appended to `pg`'s for phase 2. */
   private node(s: number, e: number, index: number, pg: PendingGraph): Node {
     const r = this.r;
     const p = this.p;
     p.enter('node', index, NodeSpec, s);
     const d = p.depth;
-    const inputs = pg.inputNames;
     // Output names go on a stack shared by nested nodes (subgraphs in attributes truncate it
     // back to where they started), so no per-node array outlives this call.
     const outputs = this.outputNames;
@@ -681,12 +730,12 @@ export class Decoder {
       switch (f) {
         case NodeFields.input: {
           const name = this.inputName(w, at, e);
-          const j = inputs.push(name) - 1;
+          const j = pg.inputCount++;
           pushInputHash(pg, j, r.lastHash);
           if (name === null) {
             pg.inAt[j] = this.deferredAt;
             pg.inLen[j] = this.deferredLen;
-          }
+          } else pg.inLen[j] = name === '' ? 0 : -pg.inputStrings.push(name);
           break;
         }
         case NodeFields.output: {
@@ -758,7 +807,7 @@ export class Decoder {
     if (hasDomain && domain === '') markPresent(node, 'domain');
     if (hasName && name === '') markPresent(node, 'name');
     if (index === pg.inputEnd.length) pg.inputEnd = grown(pg.inputEnd);
-    pg.inputEnd[index] = inputs.length;
+    pg.inputEnd[index] = pg.inputCount;
     p.leave();
     return node;
   }
@@ -999,7 +1048,7 @@ export class Decoder {
     if (ref === '' && type === AttributeType.FLOAT && fv !== undefined && Number.isNaN(fv)) setRawAttributeFloats(attr, r.bytesAt(fvAt, 4));
     if (ref === '' && type === AttributeType.FLOATS && floats !== undefined && floats.some(Number.isNaN)) {
       const bits = new Uint8Array(4 * floatsAt!.length);
-      floatsAt!.forEach((at, i) => bits.set(r.bytesAt(at, 4), 4 * i));
+      floatsAt!.forEach((at, i) => bits.set(r.peekAt(at, 4), 4 * i));
       setRawAttributeFloats(attr, bits);
     }
     p.leave();
@@ -1515,7 +1564,7 @@ export class Decoder {
     const out = new Uint8Array(total);
     let o = 0;
     for (let i = 0; i < seg.length; i += 2) {
-      out.set(this.r.bytesAt(seg[i]!, seg[i + 1]!), o);
+      out.set(this.r.peekAt(seg[i]!, seg[i + 1]!), o);
       o += seg[i + 1]!;
     }
     return out;
@@ -1673,7 +1722,12 @@ export class Decoder {
     if (!this.r.inMemory && lazy !== undefined && len >= lazy.threshold) {
       return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
     }
-    return Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
+    const t = Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
+    if (this.opts.ownsInput === true && this.r.inMemory) {
+      this.viewTensors.push(t);
+      this.viewBytes += len;
+    }
+    return t;
   }
 
   // ------------------------------------------------------------------ SparseTensorProto
@@ -1787,7 +1841,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = pendingGraph(g, p.render(false));
+    const pg: PendingGraph = pendingGraph(g, p.render(false), e - s);
     let name = '';
     let domain = '';
     let overload = '';
@@ -1877,18 +1931,21 @@ export class Decoder {
 
   private resolveModel(m: Model): void {
     const main = this.resolveGraph(m.graph, null);
-    for (const { f } of this.functionsPending) this.resolveGraph(f.graph, null, true);
+    for (const { f } of this.functionsPending) this.resolveGraph(f.graph, null, true).names.release();
     for (const t of m.trainingInfo) {
       // Training graphs see the inference graph's values (its initializers are global variables).
-      if (t.initialization) this.resolveGraph(t.initialization, main);
-      if (t.algorithm) this.resolveGraph(t.algorithm, main);
+      if (t.initialization) this.resolveGraph(t.initialization, main).names.release();
+      if (t.algorithm) this.resolveGraph(t.algorithm, main).names.release();
     }
+    main.names.release();
   }
 
   private resolveGraph(g: Graph, outer: Scope | null, isFunction = false): Scope {
     const pg = this.pending.get(g)!;
     const nodes = pg.nodes;
-    const names = new NameTable(g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount);
+    const expected = g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount;
+    // (released by the caller once the graph and those nested in it are resolved)
+    const names = new NameTable(expected, expected >= RELEASABLE_NAMES);
     const scope: Scope = { names, parent: outer };
     // Definitions in order (inputs, initializers, sparse initializers, node outputs); the first
     // of a name wins, and each repeat is reported.
@@ -1917,7 +1974,7 @@ export class Decoder {
       for (let i = 0; i < outs.length; i++) define(outs[i]!, outHash[o++]!, node);
     }
 
-    const inputNames = pg.inputNames;
+    const inputStrings = pg.inputStrings;
     const inHash = pg.inHash;
     const inAt = pg.inAt;
     const inLen = pg.inLen;
@@ -1933,15 +1990,16 @@ export class Decoder {
         // live as long as the graph.
         const values: (Value | null)[] = count === 1 ? [null] : count === 2 ? [null, null] : new Array(count);
         for (let j = 0; j < count; j++) {
-          const n = inputNames[from + j]!;
-          if (n === null) {
-            values[j] = this.lookupBytes(scope, inAt[from + j]!, inLen[from + j]!, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+          const len = inLen[from + j]!;
+          if (len > 0) {
+            values[j] = this.lookupBytes(scope, inAt[from + j]!, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
             continue;
           }
-          if (n === '') {
+          if (len === 0) {
             values[j] = null;
             continue;
           }
+          const n = inputStrings[-1 - len]!;
           // Most inputs are the previous node's output (a chain). Without repeated names, a
           // value of this graph named `n` is the one `n` refers to: no map lookup needed.
           let v: Value | null = null;
@@ -1958,9 +2016,15 @@ export class Decoder {
         }
         node._adoptInputs(values);
       }
-      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
+      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope).names.release();
       prev = node;
     }
+    // The per-name scratch is read no more (a resizable one is given back now, see scratch()).
+    releaseScratch(pg.inHash);
+    releaseScratch(pg.inAt);
+    releaseScratch(pg.inLen);
+    releaseScratch(pg.inputEnd);
+    releaseScratch(pg.outHash);
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
     const occurrences = new Map<Value, number>();
@@ -2050,8 +2114,39 @@ export class Decoder {
   }
 }
 
-function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputNames: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
+/**
+ * A graph of at least this many bytes keeps its per-name scratch (the Int32Arrays of
+ * PendingGraph) in resizable ArrayBuffers: they grow in place (no copy left behind at each
+ * doubling) and are given back to the system when the graph is resolved (`resize(0)` releases
+ * the pages at once). A plain typed array is freed only by a full collection, which on a
+ * 100k-node graph comes long after the import (or never): its ≈ 7 MiB of scratch, copies
+ * included, stayed in the process's peak memory. Smaller graphs (subgraphs) use plain arrays:
+ * each resizable buffer costs a reservation of address space.
+ */
+const RESIZABLE_SCRATCH_BYTES = 1 << 20;
+/** A graph with at least this many names resolves them in a releasable NameTable (2 MiB at 100k names). */
+const RELEASABLE_NAMES = 1 << 15;
+
+/**
+ * A scratch Int32Array of `n` entries, resizable up to `max` entries when `max` is given (the
+ * view tracks the buffer's length, see grown()).
+ */
+function scratch(n: number, max: number | undefined): Int32Array {
+  if (max === undefined) return new Int32Array(n);
+  const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
+  return new Int32Array(new Resizable(4 * n, { maxByteLength: 4 * max }));
+}
+
+/** Gives the pages of a resizable scratch array back (plain ones are left to the collector). */
+function releaseScratch(a: Int32Array): void {
+  const b = a.buffer as ArrayBuffer & { resizable?: boolean; resize?: (n: number) => void };
+  if (b.resizable === true) b.resize!(0);
+}
+
+/** `byteLength`: the size of the graph's message, which bounds how many names it holds (two bytes at least each). */
+function pendingGraph(graph: Graph, path: string, byteLength = 0): PendingGraph {
+  const max = byteLength >= RESIZABLE_SCRATCH_BYTES ? Math.max(64, Math.ceil(byteLength / 2) + 64) : undefined;
+  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: scratch(64, max), outHash: scratch(64, max), outCount: 0, inHash: scratch(64, max), inAt: scratch(64, max), inLen: scratch(64, max), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2068,7 +2163,7 @@ function appendAll(g: Graph, nodes: Node[]): void {
 }
 const APPEND_CHUNK = 4096;
 
-/** Records the hash of input name `at` (the one just pushed on `pg.inputNames`). */
+/** Records the hash of input name `at` (the one just counted in `pg.inputCount`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
   if (at === pg.inHash.length) {
     pg.inHash = grown(pg.inHash);
@@ -2084,8 +2179,16 @@ function pushHash(pg: PendingGraph, h: number): void {
   pg.outHash[pg.outCount++] = h;
 }
 
-/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
+/**
+ * `a` twice as long: a resizable one grown in place (its view tracks the length) while its
+ * maximum allows, else copied into a plain one (typed arrays: their memory is outside the GC'd heap).
+ */
 function grown(a: Int32Array): Int32Array {
+  const buf = a.buffer as ArrayBuffer & { resizable?: boolean; maxByteLength?: number; resize?: (n: number) => void };
+  if (buf.resizable === true && 2 * a.byteLength <= buf.maxByteLength!) {
+    buf.resize!(2 * a.byteLength);
+    return a;
+  }
   const b = new Int32Array(2 * a.length);
   b.set(a);
   return b;
@@ -2127,7 +2230,7 @@ function unresolvedExternal(info: ExternalDataInfo, label: string, byteLength: n
 /** Names a known non-ONNX format from its first bytes, for the IMPORT_NOT_ONNX message. */
 function sniffFormat(r: Reader): string {
   if (r.size === 0) return '';
-  const head = r.bytesAt(0, Math.min(16, r.size));
+  const head = r.peekAt(0, Math.min(16, r.size));
   const ascii = Array.from(head, (b) => String.fromCharCode(b)).join('');
   if (ascii.startsWith('PK\x03\x04')) return '; it is a zip archive (a PyTorch .pt/.pth checkpoint or a .keras file?)';
   if (ascii.startsWith('\x89HDF')) return '; it is an HDF5 file (a Keras .h5 model?)';

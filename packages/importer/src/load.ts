@@ -217,6 +217,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
       throw ioError(path, 'cannot read the model', e);
     }
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    core.ownsInput = true; // the bytes were read here: payloads may be copied out so they can be freed
     model = new Decoder(view, ModelSpec, core).model();
     bytesRead = bytes.byteLength;
   } else {

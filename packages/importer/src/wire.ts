@@ -318,8 +318,26 @@ export class Reader {
     return this.view.getFloat32(p - this.base, true);
   }
 
-  /** Bytes `[at, at + len)` as a zero-copy view (memory mode) or a copy (windowed mode). */
+  /**
+   * Views of the input handed out by `bytesAt` (memory mode): each may be kept by what it was
+   * read for, and keeps the whole input buffer alive with it (see Decoder's compaction).
+   */
+  viewsOut = 0;
+
+  /**
+   * Bytes `[at, at + len)` as a zero-copy view (memory mode) or a copy (windowed mode), for a
+   * caller that may keep them (counted in `viewsOut`); `peekAt` for one that only reads them.
+   */
   bytesAt(at: number, len: number): Uint8Array {
+    if (this.inMemory) {
+      this.viewsOut++;
+      return this.buf.subarray(at, at + len);
+    }
+    return this.peekAt(at, len);
+  }
+
+  /** Bytes `[at, at + len)` to be read now and dropped: a view (memory mode, not counted) or a copy. */
+  peekAt(at: number, len: number): Uint8Array {
     if (this.inMemory) return this.buf.subarray(at, at + len);
     const out = new Uint8Array(len);
     let done = 0;
@@ -447,7 +465,7 @@ export class Reader {
         return str;
       }
     }
-    const bytes = this.bytesAt(at, len);
+    const bytes = this.peekAt(at, len);
     try {
       return utf8Fatal.decode(bytes);
     } catch {
