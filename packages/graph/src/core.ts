@@ -218,9 +218,14 @@ class AttributeMap implements ReadonlyMap<string, Attribute> {
  */
 class MetadataMap implements Map<string, string> {
   #kv: readonly string[] = NO_STRINGS;
+  /**
+   * Past MAX_SCANNED_ENTRIES entries, a real Map holds them (and `#kv` is unused): a scan and a
+   * copy per `set` would make a file whose node carries 10^5 entries cost 10^10 steps to decode.
+   */
+  #big: Map<string, string> | null = null;
 
   get size(): number {
-    return this.#kv.length >> 1;
+    return this.#big !== null ? this.#big.size : this.#kv.length >> 1;
   }
   #find(key: string): number {
     const kv = this.#kv;
@@ -228,16 +233,30 @@ class MetadataMap implements Map<string, string> {
     return -1;
   }
   get(key: string): string | undefined {
+    if (this.#big !== null) return this.#big.get(key);
     const at = this.#find(key);
     return at < 0 ? undefined : this.#kv[at + 1];
   }
   has(key: string): boolean {
+    if (this.#big !== null) return this.#big.has(key);
     return this.#find(key) >= 0;
   }
   set(key: string, value: string): this {
+    if (this.#big !== null) {
+      this.#big.set(key, value);
+      return this;
+    }
     const kv = this.#kv;
     const at = this.#find(key);
     const n = kv.length;
+    if (at < 0 && n >> 1 >= MAX_SCANNED_ENTRIES) {
+      const big = new Map<string, string>();
+      for (let i = 0; i < n; i += 2) big.set(kv[i]!, kv[i + 1]!);
+      big.set(key, value);
+      this.#big = big;
+      this.#kv = NO_STRINGS;
+      return this;
+    }
     // Exactly sized (a pushed-to [] reserves room for 17 elements).
     const next = new Array<string>(at < 0 ? n + 2 : n);
     for (let i = 0; i < n; i++) next[i] = kv[i]!;
@@ -249,6 +268,7 @@ class MetadataMap implements Map<string, string> {
     return this;
   }
   delete(key: string): boolean {
+    if (this.#big !== null) return this.#big.delete(key);
     const at = this.#find(key);
     if (at < 0) return false;
     this.#kv = this.#kv.filter((_, i) => i !== at && i !== at + 1);
@@ -256,21 +276,29 @@ class MetadataMap implements Map<string, string> {
   }
   clear(): void {
     this.#kv = NO_STRINGS;
+    this.#big = null;
   }
   forEach(fn: (value: string, key: string, map: Map<string, string>) => void, thisArg?: unknown): void {
+    if (this.#big !== null) {
+      this.#big.forEach((v, k) => fn.call(thisArg, v, k, this));
+      return;
+    }
     const kv = this.#kv;
     for (let i = 0; i < kv.length; i += 2) fn.call(thisArg, kv[i + 1]!, kv[i]!, this);
   }
   entries(): ReturnType<Map<string, string>['entries']> {
+    if (this.#big !== null) return this.#big.entries();
     const kv = this.#kv;
     const out = new Array<[string, string]>(kv.length >> 1);
     for (let i = 0; i < kv.length; i += 2) out[i >> 1] = [kv[i]!, kv[i + 1]!];
     return out.values();
   }
   keys(): ReturnType<Map<string, string>['keys']> {
+    if (this.#big !== null) return this.#big.keys();
     return this.#kv.filter((_, i) => (i & 1) === 0).values();
   }
   values(): ReturnType<Map<string, string>['values']> {
+    if (this.#big !== null) return this.#big.values();
     return this.#kv.filter((_, i) => (i & 1) === 1).values();
   }
   [Symbol.iterator](): ReturnType<Map<string, string>['entries']> {
@@ -280,6 +308,8 @@ class MetadataMap implements Map<string, string> {
     return 'Map';
   }
 }
+/** Entries a MetadataMap keeps in its scanned array before it moves them into a Map. */
+const MAX_SCANNED_ENTRIES = 16;
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */

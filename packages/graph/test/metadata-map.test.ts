@@ -48,4 +48,31 @@ describe('metadataProps of a node', () => {
     expect([...v.metadataProps]).toEqual([['k', 'v']]);
     expect(v.hasMetadata).toBe(true);
   });
+
+  it('keeps behaving as a Map past the entries it scans (a real Map holds many)', () => {
+    const m = new Node('Relu', [Value._named('x')]).metadataProps;
+    const n = 40;
+    for (let i = 0; i < n; i++) m.set(`k${i}`, `${i}`);
+    m.set('k3', 'again'); // keeps its place
+    expect(m.size).toBe(n);
+    expect(m.get('k3')).toBe('again');
+    expect(m.get(`k${n - 1}`)).toBe(`${n - 1}`);
+    expect(m.has('k39')).toBe(true);
+    expect(m.delete('k0')).toBe(true);
+    expect(m.has('k0')).toBe(false);
+    const expected = Array.from({ length: n - 1 }, (_, j) => [`k${j + 1}`, j + 1 === 3 ? 'again' : `${j + 1}`]);
+    expect([...m]).toEqual(expected);
+    expect([...m.keys()]).toEqual(expected.map((e) => e[0]));
+    expect([...m.values()]).toEqual(expected.map((e) => e[1]));
+    const seen: string[] = [];
+    m.forEach((v, k, self) => {
+      expect(self).toBe(m);
+      seen.push(`${k}=${v}`);
+    });
+    expect(seen.length).toBe(n - 1);
+    m.clear();
+    expect(m.size).toBe(0);
+    m.set('a', '1');
+    expect([...m]).toEqual([['a', '1']]);
+  });
 });
