@@ -58,13 +58,24 @@ async function runBundle(file) {
   if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') writeSync(2, `onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, lazyRequire(require('node:module').createRequire(file)), module, file, dirname(file));
-  await module.exports.start(process.argv);
-  if (produce) {
-    const data = script.createCachedData();
-    const tmp = `${cacheFile}.tmp-${process.pid}`;
-    writeFileSync(tmp, Buffer.concat([Buffer.from(build, 'latin1'), data]));
-    renameSync(tmp, cacheFile);
+  if (!produce) {
+    await module.exports.start(process.argv);
+    return;
   }
+  // The build runs several commands in this one process (ONNXKIT_CODE_CACHE_RUNS: a JSON list of
+  // argument lists), so the cache holds the functions each of them compiles lazily.
+  const runs = process.env.ONNXKIT_CODE_CACHE_RUNS === undefined ? [process.argv.slice(2)] : JSON.parse(process.env.ONNXKIT_CODE_CACHE_RUNS);
+  for (const args of runs) {
+    await module.exports.start([process.argv[0], process.argv[1], ...args]);
+    if ((process.exitCode ?? 0) !== 0) {
+      writeSync(2, `onnxkit: the code-cache run \`onnxkit ${args.join(' ')}\` failed (exit code ${process.exitCode})\n`);
+      return;
+    }
+  }
+  const data = script.createCachedData();
+  const tmp = `${cacheFile}.tmp-${process.pid}`;
+  writeFileSync(tmp, Buffer.concat([Buffer.from(build, 'latin1'), data]));
+  renameSync(tmp, cacheFile);
 }
 
 /**
