@@ -2,7 +2,7 @@
 // cache the build made (scripts/bundle-cli.mjs). V8 refuses a cache made with other V8 flags, so a
 // flag set at run time during the build's cache-producing run (optimize's heap flags) silently
 // cost every command its cache; these cases fail if the cache is not used.
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,13 @@ describe('the code-cached CLI bundle', () => {
     expect(plain.stderr).not.toContain('code cache');
     const strip = (s: string) => s.replace(/"(timeMs|ms|measuredAt)":\s*[^,\n]+/g, '"$1": 0');
     expect(strip(bundled.stdout)).toBe(strip(plain.stdout));
+  });
+
+  it('optimizes to the same bytes as the ES modules, with the V8 compiler flags the launcher sets for optimize', () => {
+    const bundled = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'bundled.onnx'), '-q']);
+    const plain = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'plain.onnx'), '-q'], { env: { ONNXKIT_NO_BUNDLE: '1' } });
+    expect(bundled.code, bundled.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(readFileSync(join(tmp, 'bundled.onnx')).equals(readFileSync(join(tmp, 'plain.onnx')))).toBe(true);
   });
 });
