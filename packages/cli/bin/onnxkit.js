@@ -18,29 +18,6 @@ const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const vm = require('node:vm');
 
-/**
- * V8 flags for optimize's hot code: the optimizing compiler (TurboFan, on a background thread)
- * inlines callees of up to 115 bytes of bytecode, 230 in all per function (a quarter of V8's
- * defaults, 460 and 920), and does not peel loops. TurboFan was most of the fixed cost that made
- * a small optimize expensive per node: on a 10k-node chain `optimize --json` spent ≈ 440 ms of
- * CPU compiling ≈ 240 functions against ≈ 310 ms on the main thread (≈ 940 ms against ≈ 1.35 s at
- * 100k nodes), a few large functions with much inlined into them (the rewrite session's #apply,
- * Graph.uses) taking the most. Medians of alternating runs of the whole process (CPU, 8 pairs):
- * 10k nodes 0.80 → 0.65 s, 100k 2.36 → 2.07 s, the background threads' share 440 → 290 and
- * 940 → 660 ms, the main thread's unchanged; 1M 19.7 → 19.6 s (4 runs each), 5 nodes 0.09 s
- * both. Tried and not taken: no inlining at all (10k −23 %, but 1M +14 %: the optimized code is
- * slower), twice the tier-up budget (--interrupt-budget; 10k −16 %, 100k +5 %).
- *
- * Set when the bundle loads node:v8 (see lazyRequire: optimize loads it to set its heap flags
- * before the import, heap.ts), after the bundle is compiled: V8 keys a code cache to its flags, and
- * node:v8 loads Node's stream modules (≈ 6 ms, and a quiet command would then create stdout:
- * ui.ts whenUsed), so it is not loaded here just for this. The build's cache run sets no flag, so
- * its cache matches a fresh process's flags. Only flags V8 reads while running may be set this
- * way: heap flags (tried: --single-threaded-gc, --no-parallel-marking) are fixed when the heap is
- * made, and V8 aborts in the next full collection when they change.
- */
-const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-size-cumulative=230 --no-turbo-loop-peeling';
-
 const bundle = join(__dirname, '..', 'dist', 'onnxkit.cjs');
 // The bundle's dynamic imports need vm's main-context loader (Node ≥ 20.12): older Nodes run the ES modules.
 if (process.env.ONNXKIT_NO_BUNDLE !== '1' && vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER !== undefined && existsSync(bundle)) {
@@ -80,7 +57,7 @@ async function runBundle(file) {
   // (Written to the descriptor: process.stderr would be created, and Node's streams loaded, for it.)
   if (process.env.ONNXKIT_DEBUG_CODE_CACHE === '1') writeSync(2, `onnxkit: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, lazyRequire(require('node:module').createRequire(file), produce), module, file, dirname(file));
+  script.runInThisContext()(module.exports, lazyRequire(require('node:module').createRequire(file)), module, file, dirname(file));
   if (!produce) {
     await module.exports.start(process.argv);
     return;
@@ -108,21 +85,13 @@ async function runBundle(file) {
  * which loads net and Node's streams), and cost ≈15–20 ms to load, so they are loaded on first
  * use. (zlib loads Node's stream modules too, whose presence tells ui.ts's whenUsed that a stdio
  * stream may exist already.)
- *
- * When node:v8 is loaded (by optimize, to set its heap flags before the import: heap.ts),
- * OPTIMIZER_FLAGS are set too, unless this run produces the code cache.
  */
-function lazyRequire(req, produce) {
+function lazyRequire(req) {
   const lazy = new Set(['node:http', 'node:worker_threads', 'node:child_process', 'node:tty', 'node:v8', 'node:zlib']);
-  const load = (id) => {
-    const mod = req(id);
-    if (id === 'node:v8' && !produce) mod.setFlagsFromString(OPTIMIZER_FLAGS);
-    return mod;
-  };
   return (id) => {
     if (!lazy.has(id)) return req(id);
     let mod;
-    const real = () => (mod ??= load(id));
+    const real = () => (mod ??= req(id));
     return new Proxy(
       {},
       {
