@@ -144,6 +144,8 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
   if (engine === undefined) return;
   const facts = engine.facts;
   engine.lastNode = null;
+  // With facts held on the values, a removed value holds its own facts (nothing keeps it
+  // reachable); they are still forgotten, so that a value put back is read as new.
   for (let i = 0; i < removed.length; i++) {
     const n = removed[i]!;
     if (n.graph !== null) continue;
@@ -158,8 +160,76 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
  * `constOf` and `typeOf` one by one (a map lookup each). For a value without facts, the
  * accessors fall back to its declared type: readers must do the same (see `Facts`).
  */
-export function inferenceFacts(inference: ShapeInference): ReadonlyMap<Value, Facts> | undefined {
+export function inferenceFacts(inference: ShapeInference): FactsView | undefined {
   return ENGINES.get(inference)?.facts;
+}
+
+/** @internal What `inferenceFacts` gives: the facts of a value, and (for tests) every facts object held. */
+export interface FactsView {
+  get(v: Value): Facts | undefined;
+  values(): Iterable<Facts>;
+}
+
+/** Where an Engine keeps its facts: a FactsSlots, or a map when another inference holds the slots. */
+interface FactsStore extends FactsView {
+  set(v: Value, f: Facts): void;
+  has(v: Value): boolean;
+  delete(v: Value): void;
+}
+
+/** Ids of FactsSlots (Value._factsOwner), from 1; wrapped below 2^30 to stay a small integer. */
+let nextSlotsId = 1;
+/**
+ * The inference whose facts each model's values hold (Value._facts): one at a time, since two
+ * live inferences of one model must not overwrite each other's. Weakly held: once it is
+ * collected, the next inference of that model takes the slots (and ignores what the previous one
+ * left there: another id).
+ */
+const SLOT_HOLDERS = new WeakMap<Model, WeakRef<Engine>>();
+
+/**
+ * Facts held on the values themselves (Value._facts, valid while Value._factsOwner is this id):
+ * a read is two fields of an object the reader has in hand, not a hash lookup, and forgetting a
+ * removed value is two writes, not a map deletion (see Value._facts).
+ */
+class FactsSlots implements FactsStore {
+  readonly id: number;
+  constructor(readonly model: Model) {
+    this.id = nextSlotsId;
+    nextSlotsId = nextSlotsId >= 0x3fffffff ? 1 : nextSlotsId + 1;
+  }
+  get(v: Value): Facts | undefined {
+    return v._factsOwner === this.id ? (v._facts as Facts) : undefined;
+  }
+  set(v: Value, f: Facts): void {
+    v._facts = f;
+    v._factsOwner = this.id;
+  }
+  has(v: Value): boolean {
+    return v._factsOwner === this.id;
+  }
+  delete(v: Value): void {
+    if (v._factsOwner !== this.id) return;
+    v._facts = undefined;
+    v._factsOwner = 0;
+  }
+  /** Every value of the model (inputs, initializers, node outputs of every graph and function) with facts. */
+  *values(): IterableIterator<Facts> {
+    const graphs: Graph[] = [];
+    this.model.forEachGraph((g) => void graphs.push(g));
+    const seen = new Set<Value>();
+    for (const g of graphs) {
+      const vs: Value[] = [...g.inputs, ...g.initializers.values(), ...g.sparseInitializers.values()];
+      for (const n of g) for (const v of n.outputs) vs.push(v);
+      for (const v of vs) {
+        const f = this.get(v);
+        if (f !== undefined && !seen.has(v)) {
+          seen.add(v);
+          yield f;
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -226,7 +296,7 @@ function nodeLabel(n: Node): string {
 }
 
 class Engine {
-  readonly facts = new Map<Value, Facts>();
+  readonly facts: FactsStore;
   readonly diagnostics: AnalysisDiagnostic[] = [];
   readonly alg = new DimAlgebra();
   readonly unknownNodes = new Set<Node>();
@@ -264,6 +334,10 @@ class Engine {
   ) {
     this.opset = model.opsetVersion('') ?? 21;
     this.maxConst = options.maxConstantElements ?? DEFAULT_MAX_CONST;
+    if (SLOT_HOLDERS.get(model)?.deref() === undefined) {
+      SLOT_HOLDERS.set(model, new WeakRef(this));
+      this.facts = new FactsSlots(model);
+    } else this.facts = new Map<Value, Facts>();
   }
 
   run(): void {
@@ -591,6 +665,15 @@ class Engine {
     const ins = n.inputs;
     for (let i = ins.length; i < out.length; i++) out[i] = undefined;
     const last = this.lastNode;
+    const facts = this.facts;
+    if (facts instanceof FactsSlots) {
+      // A read from the value itself: cheaper than asking whether the last node produced it.
+      for (let i = 0; i < ins.length; i++) {
+        const v = ins[i];
+        out[i] = v ? facts.get(v) : undefined;
+      }
+      return out;
+    }
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
       if (!v) out[i] = undefined;
