@@ -389,7 +389,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
   const inf = options.inference ?? inferShapes(model, options);
   const graph = model.graph;
-  const nodes = nodeArray(graph);
+  // The full report indexes layers by node; the totals walk the graph with a cursor (no 100k-entry array).
+  const nodes = totalsOnly ? [] : nodeArray(graph);
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
   const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
@@ -563,9 +564,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
    * GlobalAveragePool: their work is integer operations, as in the fused graph.
    */
-  const qdqInteger = (node: Node): boolean => {
-    if (!node.isOnnxDomain) return false;
-    const info = opInfo(node.opType);
+  /** `info`: opInfo(node.opType) of a default-domain node. */
+  const qdqInteger = (node: Node, info: OpInfo): boolean => {
     if (info.qdqMac) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
     if (!info.qdqElement) return false;
     // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
@@ -586,13 +586,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   const work = (node: Node, depth: number): Work => {
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
-    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined);
+    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined, node.isOnnxDomain ? opInfo(node.opType) : undefined);
   };
   /**
    * work(node, depth) given what the caller knows already: `bad` (node's attribute problem),
-   * `entry` (costEntryOf(node, bad)) and `ctx`, a LayerCost loaded with `node` (or undefined).
+   * `entry` (costEntryOf(node, bad)), `ctx`, a LayerCost loaded with `node` (or undefined), and
+   * `info`, opInfo(node.opType) for a default-domain node (undefined for another domain).
    */
-  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined): Work => {
+  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined, info: OpInfo | undefined): Work => {
     let out: Work;
     if (depth === 0) {
       out = topWork;
@@ -607,7 +608,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       out.unknown.push(`bad-attribute: ${bad}`);
       return out;
     }
-    if (node.isOnnxDomain && opInfo(node.opType).controlFlow) return controlFlowWork(node, depth);
+    if (info !== undefined && info.controlFlow) return controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
       out.unknown.push(`no cost model for op '${label}'`);
@@ -630,7 +631,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const ops = opsCount(ctx, entry.ops, out.unknown);
     out.macs = macs;
     const total = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
-    const integer = entry.integer === true || qdqInteger(node);
+    const integer = entry.integer === true || (info !== undefined && qdqInteger(node, info));
     if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
     out.flops = integer ? (total === null ? null : 0) : total;
     out.intOps = integer ? total : total === null ? null : 0;
@@ -738,7 +739,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
   const layer = new LayerSums(totalsOnly);
   /** The top-level node's facts, read once per node (nested bodies get their own). */
-  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
+  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf), factsMap?.onValues === true);
   /** Counts input `slot` of the node `ctx` is loaded with. */
   const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
   /**
@@ -813,12 +814,16 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     }
   };
 
-  for (let index = 0; index < nodes.length; index++) {
-    const node = nodes[index]!;
+  // The full report indexes its layers by `nodes`; the totals alone walk the graph by its cursor.
+  let cur: Node | null = totalsOnly ? graph.firstNode : (nodes[0] ?? null);
+  for (let index = 0; cur !== null; cur = totalsOnly ? cur.next : (nodes[index + 1] ?? null), index++) {
+    const node: Node = cur;
     const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
     if (!totalsOnly) names.push(name);
-    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
-    const entry: OpCost | undefined = costEntryOf(node, bad);
+    // One OpInfo per node serves its cost entry, the control-flow test and the QDQ test.
+    const info = node.isOnnxDomain ? opInfo(node.opType) : undefined;
+    const bad = info !== undefined ? attributeProblem(node) : undefined;
+    const entry: OpCost | undefined = info === undefined ? costEntryOf(node, bad) : bad === undefined ? info.cost : undefined;
     layer.reset();
     nodeKeyCount = 0;
     passesWeights = null;
@@ -866,7 +871,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       notes.push('constant: computed once at load, excluded from totals');
     } else {
       // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
-      const w = nodeWork(node, 0, bad, entry, ctx);
+      const w = nodeWork(node, 0, bad, entry, ctx, info);
       // Indexed loops: once per node, the lists mostly empty, and array iterators allocate until optimised.
       for (let k = 0; k < w.unknown.length; k++) unknown.push(w.unknown[k]!);
       for (let k = 0; k < w.notes.length; k++) notes.push(w.notes[k]!);
@@ -1308,10 +1313,15 @@ class LayerCost implements CostContext {
    * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
    * graph input) } (Engine.runGraph, Engine.update).
    */
+  /**
+   * `onValues`: `read` reads facts held on the values (see FactsView.onValues), which costs less
+   * than asking whether the previous node produced the value.
+   */
   constructor(
     readonly read: (v: Value) => Facts | undefined,
     readonly ownFacts = false,
     order?: VisitOrder,
+    readonly onValues = false,
   ) {
     this.#order = order;
   }
@@ -1333,7 +1343,11 @@ class LayerCost implements CostContext {
     const prevOutFacts = this.outFacts;
     for (let i = 0; i < n; i++) {
       const v = ins[i];
-      if (v) {
+      if (v && this.onValues) {
+        const f = this.read(v);
+        inFacts[i] = f;
+        inShapes[i] = f ? f.shape : v.shape;
+      } else if (v) {
         // The previous node's outputs were read into outFacts (not yet overwritten).
         let f = factsFromLast(v, prev, prevOutFacts);
         if (f === NOT_LAST) {

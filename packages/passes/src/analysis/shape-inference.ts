@@ -168,6 +168,8 @@ export function inferenceFacts(inference: ShapeInference): FactsView | undefined
 export interface FactsView {
   get(v: Value): Facts | undefined;
   values(): Iterable<Facts>;
+  /** True when the facts are held on the values (Value._facts): `get` is two field reads, no lookup. */
+  readonly onValues?: boolean;
 }
 
 /** Where an Engine keeps its facts: a FactsSlots, or a map when another inference holds the slots. */
@@ -193,6 +195,7 @@ const SLOT_HOLDERS = new WeakMap<Model, WeakRef<Engine>>();
  * removed value is two writes, not a map deletion (see Value._facts).
  */
 class FactsSlots implements FactsStore {
+  readonly onValues = true;
   readonly id: number;
   constructor(readonly model: Model) {
     this.id = nextSlotsId;

@@ -120,6 +120,9 @@ export const gemmMacs = (c: CostContext): Factors => {
   return [...out, c.node.getInt('transA', 0) === 1 ? a[0]! : a[1]!];
 };
 
+/** gemmOps' four possible answers, made once (not an object per Gemm). */
+const GEMM_OPS: readonly Count[] = [0, 1, 2, 3].map((k) => Object.freeze({ perOutput: k }));
+
 /** Gemm's element-wise work: alpha scaling (if ≠ 1), beta scaling (if ≠ 1) and the C add. */
 export const gemmOps = (c: CostContext): Count => {
   let k = 0;
@@ -128,7 +131,7 @@ export const gemmOps = (c: CostContext): Count => {
     k++;
     if (c.node.getFloat('beta', 1) !== 1) k++;
   }
-  return { perOutput: k };
+  return GEMM_OPS[k]!;
 };
 
 /** Einsum: the product of every index extent (contracted ones included), batch included. */
