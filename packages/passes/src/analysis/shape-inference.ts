@@ -239,7 +239,8 @@ class FactsSlots implements FactsStore {
  * @internal The main graph's nodes in the order `inferShapes` visited them, and the facts of
  * their outputs in the same order (node by node, output by output): what the analysis reads
  * sequentially instead of looking each output up in the facts map. Undefined once
- * `updateInference` changed the inference (or for any other ShapeInference).
+ * `updateInference` changed the inference, when the facts are held on the values (no lookup to
+ * save), or for any other ShapeInference.
  */
 export function inferenceOrder(inference: ShapeInference): VisitOrder | undefined {
   return ENGINES.get(inference)?.order ?? undefined;
@@ -345,7 +346,9 @@ class Engine {
 
   run(): void {
     const pinned = this.#pinInputs();
-    this.order = { nodes: [], facts: [] };
+    // With the facts on the values, reading an output's facts costs no lookup: no order to keep
+    // (two arrays of a node's length, alive until the first update).
+    this.order = this.facts instanceof FactsSlots ? null : { nodes: [], facts: [] };
     this.runGraph(this.model.graph, undefined, pinned);
   }
 
