@@ -480,14 +480,21 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     return s;
   };
 
+  /** What the last traceWeight found: the value that identifies the tensor for dedup. */
+  let tracedKey: Value | undefined;
   /**
-   * The stored tensor behind a weight input, and the value that identifies it for dedup. `vFacts`:
-   * the facts of `v` when the caller has read them (UNREAD: look them up).
+   * The stored tensor behind a weight input (the value that identifies it for dedup in
+   * `tracedKey`), or undefined. `vFacts`: the facts of `v` when the caller has read them (UNREAD:
+   * look them up). The key is left in a variable, not returned in a pair: this runs for every
+   * weight and bias, twice per model in `onnxkit optimize`.
    */
-  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): { key: Value; tensor: Tensor } | undefined => {
+  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined => {
     let cur = v;
     for (let hops = 0; hops < 16; hops++) {
-      if (cur.isInitializer && cur.constValue) return { key: cur, tensor: cur.constValue };
+      if (cur.isInitializer && cur.constValue) {
+        tracedKey = cur;
+        return cur.constValue;
+      }
       const p = cur.producer;
       if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
         cur = p.inputs[0];
@@ -495,7 +502,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       }
       const known = cur === v && vFacts !== UNREAD ? vFacts?.value : inf.constOf(cur);
       const t = known ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
-      return t ? { key: cur, tensor: t } : undefined;
+      if (t) tracedKey = cur;
+      return t ?? undefined;
     }
     return undefined;
   };
@@ -775,10 +783,11 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const src = traceWeight(v, vFacts);
-    if (!src || !learnableDtype(src.tensor)) return;
-    const n = src.tensor.size;
-    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : src.tensor.byteLength;
+    const tensor = traceWeight(v, vFacts);
+    if (!tensor || !learnableDtype(tensor)) return;
+    const key = tracedKey!;
+    const n = tensor.size;
+    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : tensor.byteLength;
     layer.weightBytes += b;
     if (kind === 'buffer') layer.buffers += n;
     else {
@@ -786,7 +795,6 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       if (kind === 'weight') layer.weights += n;
     }
     let shared: boolean;
-    const key = src.key;
     if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
       shared = false;
       for (let k = 0; k < nodeKeyCount; k++) {
@@ -803,10 +811,10 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       shared = seen.size === size;
     }
     if (shared) {
-      if (!totalsOnly) layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
+      if (!totalsOnly) layer.notes.push(`shares '${key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
-    modelSizeBytes += src.tensor.byteLength;
+    modelSizeBytes += tensor.byteLength;
     if (kind === 'buffer') bufferParams += n;
     else {
       params += n;
@@ -845,7 +853,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
           const v = ins[i];
-          const t = v ? traceWeight(v, ctx.inFacts[i])?.tensor : undefined;
+          const t = v ? traceWeight(v, ctx.inFacts[i]) : undefined;
           if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
         }
       }

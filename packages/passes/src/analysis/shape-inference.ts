@@ -404,10 +404,13 @@ class Engine {
     return true;
   }
 
+  /** The list #visitIfReady reads inputs' facts into, kept from patch to patch (not a list per added node). */
+  readonly #readyIns: (Facts | undefined)[] = [];
+
   /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
   #visitIfReady(n: Node, graph: Graph): boolean {
     if (n.graph !== graph) return false;
-    const ins = this.inputFacts(n);
+    const ins = this.inputFacts(n, this.#readyIns);
     const inputs = n.inputs;
     for (let i = 0; i < ins.length; i++) if (ins[i] === undefined && inputs[i]) return false;
     this.visit(n, ins);
