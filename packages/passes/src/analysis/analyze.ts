@@ -787,7 +787,9 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     if (!tensor || !learnableDtype(tensor)) return;
     const key = tracedKey!;
     const n = tensor.size;
-    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : tensor.byteLength;
+    // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
+    const bytes = tensor.byteLength;
+    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
     layer.weightBytes += b;
     if (kind === 'buffer') layer.buffers += n;
     else {
@@ -814,7 +816,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       if (!totalsOnly) layer.notes.push(`shares '${key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
-    modelSizeBytes += tensor.byteLength;
+    modelSizeBytes += bytes;
     if (kind === 'buffer') bufferParams += n;
     else {
       params += n;
