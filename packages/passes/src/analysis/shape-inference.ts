@@ -155,9 +155,9 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
 }
 
 /**
- * @internal The facts map behind a result of `inferShapes` (undefined for any other
- * ShapeInference): the analysis reads a node's facts once from it instead of asking `shapeOf`,
- * `constOf` and `typeOf` one by one (a map lookup each). For a value without facts, the
+ * @internal The facts behind a result of `inferShapes` (on the values, or a map; undefined for
+ * any other ShapeInference): the analysis reads a node's facts once from it instead of asking
+ * `shapeOf`, `constOf` and `typeOf` one by one (a read each). For a value without facts, the
  * accessors fall back to its declared type: readers must do the same (see `Facts`).
  */
 export function inferenceFacts(inference: ShapeInference): FactsView | undefined {
