@@ -1,6 +1,6 @@
 /**
  * Shape inference keeps its facts on the values themselves (Value._facts, stamped with the
- * inference's id), one inference per model at a time; another inference of the same model keeps
+ * inference's id), by the first inference of a model; a later inference of the same model keeps
  * its facts in a map. Neither may see the other's facts, and forgetting a removed node's outputs
  * must forget them for the inference holding the slots as it did for a map.
  */
