@@ -316,8 +316,8 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
 const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
 
 /**
- * What most values never have, kept out of line so a Value is five fields (name, type, producer,
- * uses and these): its doc string, metadata, unrecognised fields, sparse payload, constant, graph
+ * What most values never have, kept out of line so a Value is seven fields (name, type, producer,
+ * uses, these and shape inference's two): its doc string, metadata, unrecognised fields, sparse payload, constant, graph
  * memberships and, past SMALL_USES, its indexed use set. Allocated on the first write of any of them.
  */
 class ValueExtras {
@@ -353,6 +353,15 @@ export class Value {
    */
   #small: SingleUse | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
+  /**
+   * @internal Opaque to the graph: what one shape inference (packages/passes, shape-inference.ts)
+   * knows about this value, valid only while `_factsOwner` is that inference's id (0: none). Held
+   * here, not in a Map<Value, …> of the inference: on a 100k-node graph the map was ≈7 MB of
+   * hash table and a cache miss or two per lookup, several lookups per node and per patch.
+   */
+  _facts: unknown = undefined;
+  /** @internal See `_facts`: the id of the inference that wrote it (a small integer), 0 for none. */
+  _factsOwner = 0;
 
   constructor(init?: ValueInit) {
     if (init === undefined) {

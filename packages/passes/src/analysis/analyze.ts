@@ -389,7 +389,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   }
   const inf = options.inference ?? inferShapes(model, options);
   const graph = model.graph;
-  const nodes = nodeArray(graph);
+  // The full report indexes layers by node; the totals walk the graph with a cursor (no 100k-entry array).
+  const nodes = totalsOnly ? [] : nodeArray(graph);
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
   const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
@@ -479,14 +480,21 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     return s;
   };
 
+  /** What the last traceWeight found: the value that identifies the tensor for dedup. */
+  let tracedKey: Value | undefined;
   /**
-   * The stored tensor behind a weight input, and the value that identifies it for dedup. `vFacts`:
-   * the facts of `v` when the caller has read them (UNREAD: look them up).
+   * The stored tensor behind a weight input (the value that identifies it for dedup in
+   * `tracedKey`), or undefined. `vFacts`: the facts of `v` when the caller has read them (UNREAD:
+   * look them up). The key is left in a variable, not returned in a pair: this runs for every
+   * weight and bias, twice per model in `onnxkit optimize`.
    */
-  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): { key: Value; tensor: Tensor } | undefined => {
+  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined => {
     let cur = v;
     for (let hops = 0; hops < 16; hops++) {
-      if (cur.isInitializer && cur.constValue) return { key: cur, tensor: cur.constValue };
+      if (cur.isInitializer && cur.constValue) {
+        tracedKey = cur;
+        return cur.constValue;
+      }
       const p = cur.producer;
       if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
         cur = p.inputs[0];
@@ -494,7 +502,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       }
       const known = cur === v && vFacts !== UNREAD ? vFacts?.value : inf.constOf(cur);
       const t = known ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
-      return t ? { key: cur, tensor: t } : undefined;
+      if (t) tracedKey = cur;
+      return t ?? undefined;
     }
     return undefined;
   };
@@ -563,9 +572,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
    * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
    * GlobalAveragePool: their work is integer operations, as in the fused graph.
    */
-  const qdqInteger = (node: Node): boolean => {
-    if (!node.isOnnxDomain) return false;
-    const info = opInfo(node.opType);
+  /** `info`: opInfo(node.opType) of a default-domain node. */
+  const qdqInteger = (node: Node, info: OpInfo): boolean => {
     if (info.qdqMac) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
     if (!info.qdqElement) return false;
     // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
@@ -586,13 +594,14 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   const work = (node: Node, depth: number): Work => {
     const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
-    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined);
+    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined, node.isOnnxDomain ? opInfo(node.opType) : undefined);
   };
   /**
    * work(node, depth) given what the caller knows already: `bad` (node's attribute problem),
-   * `entry` (costEntryOf(node, bad)) and `ctx`, a LayerCost loaded with `node` (or undefined).
+   * `entry` (costEntryOf(node, bad)), `ctx`, a LayerCost loaded with `node` (or undefined), and
+   * `info`, opInfo(node.opType) for a default-domain node (undefined for another domain).
    */
-  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined): Work => {
+  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined, info: OpInfo | undefined): Work => {
     let out: Work;
     if (depth === 0) {
       out = topWork;
@@ -607,7 +616,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       out.unknown.push(`bad-attribute: ${bad}`);
       return out;
     }
-    if (node.isOnnxDomain && opInfo(node.opType).controlFlow) return controlFlowWork(node, depth);
+    if (info !== undefined && info.controlFlow) return controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
       out.unknown.push(`no cost model for op '${label}'`);
@@ -630,7 +639,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const ops = opsCount(ctx, entry.ops, out.unknown);
     out.macs = macs;
     const total = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
-    const integer = entry.integer === true || qdqInteger(node);
+    const integer = entry.integer === true || (info !== undefined && qdqInteger(node, info));
     if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
     out.flops = integer ? (total === null ? null : 0) : total;
     out.intOps = integer ? total : total === null ? null : 0;
@@ -738,7 +747,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
   const layer = new LayerSums(totalsOnly);
   /** The top-level node's facts, read once per node (nested bodies get their own). */
-  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf));
+  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf), factsMap?.onValues === true);
   /** Counts input `slot` of the node `ctx` is loaded with. */
   const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
   /**
@@ -774,10 +783,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const src = traceWeight(v, vFacts);
-    if (!src || !learnableDtype(src.tensor)) return;
-    const n = src.tensor.size;
-    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : src.tensor.byteLength;
+    const tensor = traceWeight(v, vFacts);
+    if (!tensor || !learnableDtype(tensor)) return;
+    const key = tracedKey!;
+    const n = tensor.size;
+    // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
+    const bytes = tensor.byteLength;
+    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
     layer.weightBytes += b;
     if (kind === 'buffer') layer.buffers += n;
     else {
@@ -785,7 +797,6 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       if (kind === 'weight') layer.weights += n;
     }
     let shared: boolean;
-    const key = src.key;
     if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
       shared = false;
       for (let k = 0; k < nodeKeyCount; k++) {
@@ -802,10 +813,10 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       shared = seen.size === size;
     }
     if (shared) {
-      if (!totalsOnly) layer.notes.push(`shares '${src.key.name}' with an earlier layer (counted once in totals)`);
+      if (!totalsOnly) layer.notes.push(`shares '${key.name}' with an earlier layer (counted once in totals)`);
       return;
     }
-    modelSizeBytes += src.tensor.byteLength;
+    modelSizeBytes += bytes;
     if (kind === 'buffer') bufferParams += n;
     else {
       params += n;
@@ -813,12 +824,16 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     }
   };
 
-  for (let index = 0; index < nodes.length; index++) {
-    const node = nodes[index]!;
+  // The full report indexes its layers by `nodes`; the totals alone walk the graph by its cursor.
+  let cur: Node | null = totalsOnly ? graph.firstNode : (nodes[0] ?? null);
+  for (let index = 0; cur !== null; cur = totalsOnly ? cur.next : (nodes[index + 1] ?? null), index++) {
+    const node: Node = cur;
     const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
     if (!totalsOnly) names.push(name);
-    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
-    const entry: OpCost | undefined = costEntryOf(node, bad);
+    // One OpInfo per node serves its cost entry, the control-flow test and the QDQ test.
+    const info = node.isOnnxDomain ? opInfo(node.opType) : undefined;
+    const bad = info !== undefined ? attributeProblem(node) : undefined;
+    const entry: OpCost | undefined = info === undefined ? costEntryOf(node, bad) : bad === undefined ? info.cost : undefined;
     layer.reset();
     nodeKeyCount = 0;
     passesWeights = null;
@@ -840,7 +855,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
           const v = ins[i];
-          const t = v ? traceWeight(v, ctx.inFacts[i])?.tensor : undefined;
+          const t = v ? traceWeight(v, ctx.inFacts[i]) : undefined;
           if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
         }
       }
@@ -866,7 +881,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       notes.push('constant: computed once at load, excluded from totals');
     } else {
       // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
-      const w = nodeWork(node, 0, bad, entry, ctx);
+      const w = nodeWork(node, 0, bad, entry, ctx, info);
       // Indexed loops: once per node, the lists mostly empty, and array iterators allocate until optimised.
       for (let k = 0; k < w.unknown.length; k++) unknown.push(w.unknown[k]!);
       for (let k = 0; k < w.notes.length; k++) notes.push(w.notes[k]!);
@@ -1308,10 +1323,15 @@ class LayerCost implements CostContext {
    * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
    * graph input) } (Engine.runGraph, Engine.update).
    */
+  /**
+   * `onValues`: `read` reads facts held on the values (see FactsView.onValues), which costs less
+   * than asking whether the previous node produced the value.
+   */
   constructor(
     readonly read: (v: Value) => Facts | undefined,
     readonly ownFacts = false,
     order?: VisitOrder,
+    readonly onValues = false,
   ) {
     this.#order = order;
   }
@@ -1333,7 +1353,11 @@ class LayerCost implements CostContext {
     const prevOutFacts = this.outFacts;
     for (let i = 0; i < n; i++) {
       const v = ins[i];
-      if (v) {
+      if (v && this.onValues) {
+        const f = this.read(v);
+        inFacts[i] = f;
+        inShapes[i] = f ? f.shape : v.shape;
+      } else if (v) {
         // The previous node's outputs were read into outFacts (not yet overwritten).
         let f = factsFromLast(v, prev, prevOutFacts);
         if (f === NOT_LAST) {

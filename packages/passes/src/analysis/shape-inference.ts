@@ -144,6 +144,8 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
   if (engine === undefined) return;
   const facts = engine.facts;
   engine.lastNode = null;
+  // With facts held on the values, a removed value holds its own facts (nothing keeps it
+  // reachable); they are still forgotten, so that a value put back is read as new.
   for (let i = 0; i < removed.length; i++) {
     const n = removed[i]!;
     if (n.graph !== null) continue;
@@ -153,20 +155,93 @@ export function forgetRemoved(inference: ShapeInference, removed: readonly Node[
 }
 
 /**
- * @internal The facts map behind a result of `inferShapes` (undefined for any other
- * ShapeInference): the analysis reads a node's facts once from it instead of asking `shapeOf`,
- * `constOf` and `typeOf` one by one (a map lookup each). For a value without facts, the
+ * @internal The facts behind a result of `inferShapes` (on the values, or a map; undefined for
+ * any other ShapeInference): the analysis reads a node's facts once from it instead of asking
+ * `shapeOf`, `constOf` and `typeOf` one by one (a read each). For a value without facts, the
  * accessors fall back to its declared type: readers must do the same (see `Facts`).
  */
-export function inferenceFacts(inference: ShapeInference): ReadonlyMap<Value, Facts> | undefined {
+export function inferenceFacts(inference: ShapeInference): FactsView | undefined {
   return ENGINES.get(inference)?.facts;
+}
+
+/** @internal What `inferenceFacts` gives: the facts of a value, and (for tests) every facts object held. */
+export interface FactsView {
+  get(v: Value): Facts | undefined;
+  values(): Iterable<Facts>;
+  /** True when the facts are held on the values (Value._facts): `get` is two field reads, no lookup. */
+  readonly onValues?: boolean;
+}
+
+/** Where an Engine keeps its facts: a FactsSlots, or a map when another inference holds the slots. */
+interface FactsStore extends FactsView {
+  set(v: Value, f: Facts): void;
+  has(v: Value): boolean;
+  delete(v: Value): void;
+}
+
+/** Ids of FactsSlots (Value._factsOwner), from 1; wrapped below 2^30 to stay a small integer. */
+let nextSlotsId = 1;
+/**
+ * The inference whose facts each model's values hold (Value._facts): one per model, the first,
+ * since two live inferences of one model must not overwrite each other's; later ones keep a map.
+ * It lives as long as its model (a WeakRef would let a later one take over, but V8 keeps a
+ * WeakRef's target alive to the end of the job that made it: in an async loop over models that
+ * kept every model and its tensors alive, ≈ 94 MB per ResNet-50).
+ */
+const SLOT_HOLDERS = new WeakMap<Model, Engine>();
+
+/**
+ * Facts held on the values themselves (Value._facts, valid while Value._factsOwner is this id):
+ * a read is two fields of an object the reader has in hand, not a hash lookup, and forgetting a
+ * removed value is two writes, not a map deletion (see Value._facts).
+ */
+class FactsSlots implements FactsStore {
+  readonly onValues = true;
+  readonly id: number;
+  constructor(readonly model: Model) {
+    this.id = nextSlotsId;
+    nextSlotsId = nextSlotsId >= 0x3fffffff ? 1 : nextSlotsId + 1;
+  }
+  get(v: Value): Facts | undefined {
+    return v._factsOwner === this.id ? (v._facts as Facts) : undefined;
+  }
+  set(v: Value, f: Facts): void {
+    v._facts = f;
+    v._factsOwner = this.id;
+  }
+  has(v: Value): boolean {
+    return v._factsOwner === this.id;
+  }
+  delete(v: Value): void {
+    if (v._factsOwner !== this.id) return;
+    v._facts = undefined;
+    v._factsOwner = 0;
+  }
+  /** Every value of the model (inputs, initializers, node outputs of every graph and function) with facts. */
+  *values(): IterableIterator<Facts> {
+    const graphs: Graph[] = [];
+    this.model.forEachGraph((g) => void graphs.push(g));
+    const seen = new Set<Value>();
+    for (const g of graphs) {
+      const vs: Value[] = [...g.inputs, ...g.initializers.values(), ...g.sparseInitializers.values()];
+      for (const n of g) for (const v of n.outputs) vs.push(v);
+      for (const v of vs) {
+        const f = this.get(v);
+        if (f !== undefined && !seen.has(v)) {
+          seen.add(v);
+          yield f;
+        }
+      }
+    }
+  }
 }
 
 /**
  * @internal The main graph's nodes in the order `inferShapes` visited them, and the facts of
  * their outputs in the same order (node by node, output by output): what the analysis reads
  * sequentially instead of looking each output up in the facts map. Undefined once
- * `updateInference` changed the inference (or for any other ShapeInference).
+ * `updateInference` changed the inference, when the facts are held on the values (no lookup to
+ * save), or for any other ShapeInference.
  */
 export function inferenceOrder(inference: ShapeInference): VisitOrder | undefined {
   return ENGINES.get(inference)?.order ?? undefined;
@@ -226,7 +301,7 @@ function nodeLabel(n: Node): string {
 }
 
 class Engine {
-  readonly facts = new Map<Value, Facts>();
+  readonly facts: FactsStore;
   readonly diagnostics: AnalysisDiagnostic[] = [];
   readonly alg = new DimAlgebra();
   readonly unknownNodes = new Set<Node>();
@@ -264,11 +339,17 @@ class Engine {
   ) {
     this.opset = model.opsetVersion('') ?? 21;
     this.maxConst = options.maxConstantElements ?? DEFAULT_MAX_CONST;
+    if (!SLOT_HOLDERS.has(model)) {
+      SLOT_HOLDERS.set(model, this);
+      this.facts = new FactsSlots(model);
+    } else this.facts = new Map<Value, Facts>();
   }
 
   run(): void {
     const pinned = this.#pinInputs();
-    this.order = { nodes: [], facts: [] };
+    // With the facts on the values, reading an output's facts costs no lookup: no order to keep
+    // (two arrays of a node's length, alive until the first update).
+    this.order = this.facts instanceof FactsSlots ? null : { nodes: [], facts: [] };
     this.runGraph(this.model.graph, undefined, pinned);
   }
 
@@ -324,10 +405,13 @@ class Engine {
     return true;
   }
 
+  /** The list #visitIfReady reads inputs' facts into, kept from patch to patch (not a list per added node). */
+  readonly #readyIns: (Facts | undefined)[] = [];
+
   /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
   #visitIfReady(n: Node, graph: Graph): boolean {
     if (n.graph !== graph) return false;
-    const ins = this.inputFacts(n);
+    const ins = this.inputFacts(n, this.#readyIns);
     const inputs = n.inputs;
     for (let i = 0; i < ins.length; i++) if (ins[i] === undefined && inputs[i]) return false;
     this.visit(n, ins);
@@ -591,6 +675,15 @@ class Engine {
     const ins = n.inputs;
     for (let i = ins.length; i < out.length; i++) out[i] = undefined;
     const last = this.lastNode;
+    const facts = this.facts;
+    if (facts instanceof FactsSlots) {
+      // A read from the value itself: cheaper than asking whether the last node produced it.
+      for (let i = 0; i < ins.length; i++) {
+        const v = ins[i];
+        out[i] = v ? facts.get(v) : undefined;
+      }
+      return out;
+    }
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
       if (!v) out[i] = undefined;

@@ -66,6 +66,21 @@ export interface OpCost {
 
 export const unknownCount = (why: string): Count => ({ unknown: why });
 
+/**
+ * `dims` followed by `dims2` from index `from` (then `last`, if given), in one array of its final
+ * length: a spread builds its result through the iterator protocol, growing it (≈ 230 B per
+ * MatMul or Gemm, each counted twice per model by `onnxkit optimize`).
+ */
+function factors(dims: readonly Dim[], dims2: readonly Dim[] | undefined, from: number, last?: Dim): Dim[] {
+  const n = dims.length;
+  const m = dims2 === undefined ? 0 : Math.max(0, dims2.length - from);
+  const out = new Array<Dim>(n + m + (last === undefined ? 0 : 1));
+  for (let i = 0; i < n; i++) out[i] = dims[i]!;
+  for (let i = 0; i < m; i++) out[n + i] = dims2![from + i]!;
+  if (last !== undefined) out[n + m] = last;
+  return out;
+}
+
 /** `k` operations per element of output 0. */
 export function perOutput(k: number): (c: CostContext) => Count {
   const form: Count = { perOutput: k };
@@ -85,7 +100,7 @@ export function convMacs(wIdx: number): (c: CostContext) => Factors {
     const w = c.inputShapes[wIdx];
     if (!out) return { unknown: 'output shape unknown' };
     if (!w) return { unknown: 'weight shape unknown' };
-    return [...out, ...w.slice(1)];
+    return factors(out, w, 1);
   };
 }
 
@@ -100,7 +115,7 @@ export const convTransposeMacs = (c: CostContext): Factors => {
   const w = c.inputShapes[1];
   if (!x) return { unknown: 'input shape unknown' };
   if (!w) return { unknown: 'weight shape unknown' };
-  return [...x, ...w.slice(1)];
+  return factors(x, w, 1);
 };
 
 /** MatMul with numpy batching and the 1-D cases: (batch · M · N) output elements × K. */
@@ -109,7 +124,7 @@ export function matmulMacs(): (c: CostContext) => Factors {
     const a = c.inputShapes[0];
     const out = c.outputShapes[0];
     if (!a || !out || a.length === 0) return { unknown: 'operand shapes unknown' };
-    return [...out, a[a.length - 1]!];
+    return factors(out, undefined, 0, a[a.length - 1]!);
   };
 }
 
@@ -117,8 +132,11 @@ export const gemmMacs = (c: CostContext): Factors => {
   const a = c.inputShapes[0];
   const out = c.outputShapes[0];
   if (!a || !out || a.length !== 2) return { unknown: 'operand shapes unknown' };
-  return [...out, c.node.getInt('transA', 0) === 1 ? a[0]! : a[1]!];
+  return factors(out, undefined, 0, c.node.getInt('transA', 0) === 1 ? a[0]! : a[1]!);
 };
+
+/** gemmOps' four possible answers, made once (not an object per Gemm). */
+const GEMM_OPS: readonly Count[] = [0, 1, 2, 3].map((k) => Object.freeze({ perOutput: k }));
 
 /** Gemm's element-wise work: alpha scaling (if ≠ 1), beta scaling (if ≠ 1) and the C add. */
 export const gemmOps = (c: CostContext): Count => {
@@ -128,7 +146,7 @@ export const gemmOps = (c: CostContext): Count => {
     k++;
     if (c.node.getFloat('beta', 1) !== 1) k++;
   }
-  return { perOutput: k };
+  return GEMM_OPS[k]!;
 };
 
 /** Einsum: the product of every index extent (contracted ones included), batch included. */

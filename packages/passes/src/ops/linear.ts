@@ -37,7 +37,9 @@ function matmul(outType?: (c: RuleContext) => DataType, bIdx = 1): ShapeRule {
     const aa = a.length === 1 ? [1, a[0]!] : a;
     const bb = b.length === 1 ? [b[0]!, 1] : b;
     mergeDim(c, aa[aa.length - 1]!, bb[bb.length - 2]!, 'MatMul inner dimensions differ');
-    // Two matrices (most MatMuls): no batch dims to broadcast, and no arrays built to find that out.
+    // Two matrices (most MatMuls): [M, N], in an array of that length (an empty one grown by
+    // push is a larger allocation), with no batch dims to broadcast.
+    if (a.length === 2 && b.length === 2) return c.out(0, type, [a[0]!, b[1]!]);
     const out: Dim[] = aa.length === 2 && bb.length === 2 ? [] : [...(broadcastShapesSymbolic(c, [aa.slice(0, -2), bb.slice(0, -2)]) ?? [])];
     if (a.length !== 1) out.push(aa[aa.length - 2]!);
     if (b.length !== 1) out.push(bb[bb.length - 1]!);

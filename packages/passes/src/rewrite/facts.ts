@@ -11,7 +11,7 @@
  * touched are inferred again), so one inference serves a whole pipeline of exact rewrites.
  */
 import { DataType, type Graph, type Model, type Node, type Shape, type Tensor, type TypeInfo, type Value, isStaticShape } from '@onnxkit/graph';
-import { inferenceFacts } from '../analysis/shape-inference.js';
+import { inferenceFacts, type FactsView } from '../analysis/shape-inference.js';
 import type { Facts as InferredFacts } from '../analysis/inference-types.js';
 import { forgetRemoved, inferShapes, sameFacts, updateInference, type InferencePatch, type ShapeInference } from '../analysis/index.js';
 import { constantOf } from './util.js';
@@ -23,7 +23,7 @@ export class Facts {
   readonly #overlay = new Map<Value, TypeInfo>();
   /** The facts map behind `#factsOf` (see `#inferred`). */
   #factsOf: ShapeInference | undefined;
-  #factsMap: ReadonlyMap<Value, InferredFacts> | undefined;
+  #factsMap: FactsView | undefined;
   readonly #patch: { -readonly [K in keyof InferencePatch]: InferencePatch[K] } = { graph: null as unknown as Graph, added: [], replaced: [], initializers: [] };
   /** Why inference is unavailable (for explain output), when it is. */
   inferenceError: string | undefined;
