@@ -211,16 +211,18 @@ class AttributeMap implements ReadonlyMap<string, Attribute> {
  * exactly sized array of alternating keys and values. Rewrites stamp every node they make
  * (`onnxkit.rule`), and a one-entry Map cost ≈ 550 bytes (its hash table starts with room for
  * more): 11 MB of the ≈ 40 MB left live after the pipeline on the 100k-node chain (20k Gemm
- * nodes). This is ≈ 100 bytes. Lookups scan the array (nodes carry a handful of entries). Changes
- * replace the array (copy on write), so an iteration in progress goes on over the entries it
- * started with; everything else behaves as a Map (insertion order, `set` of a present key keeps
- * its place).
+ * nodes). This is ≈ 100 bytes. Lookups scan the array (nodes carry a handful of entries; past
+ * MAX_SCANNED_ENTRIES a real Map holds them). It has a Map's methods, insertion order and `set`
+ * of a present key keeps its place, but it is not a Map object: `instanceof Map`,
+ * `util.types.isMap` and `structuredClone` see a plain object (copy it with `new Map(m)` for
+ * those), and an iteration goes on over the entries it started with when the map changes under
+ * it (up to MAX_SCANNED_ENTRIES; a Map's iteration sees the change).
  */
 class MetadataMap implements Map<string, string> {
   #kv: readonly string[] = NO_STRINGS;
   /**
-   * Past MAX_SCANNED_ENTRIES entries, a real Map holds them (and `#kv` is unused): a scan and a
-   * copy per `set` would make a file whose node carries 10^5 entries cost 10^10 steps to decode.
+   * Past MAX_SCANNED_ENTRIES entries, a real Map holds them (and `#kv` is unused): with a scan and
+   * a copy per `set`, 80,000 entries set one by one took 33 s of CPU.
    */
   #big: Map<string, string> | null = null;
 
@@ -354,14 +356,28 @@ export class Value {
   #small: SingleUse | readonly Use[] = EMPTY_USES;
   #x: ValueExtras | null = null;
   /**
-   * @internal Opaque to the graph: what one shape inference (packages/passes, shape-inference.ts)
-   * knows about this value, valid only while `_factsOwner` is that inference's id (0: none). Held
-   * here, not in a Map<Value, …> of the inference: on a 100k-node graph the map was ≈7 MB of
-   * hash table and a cache miss or two per lookup, several lookups per node and per patch.
+   * Opaque to the graph: what one shape inference (packages/passes, shape-inference.ts) knows
+   * about this value, valid only while `#factsOwner` is that inference's id (0: none). Held here,
+   * not in a Map<Value, …> of the inference: on a 100k-node graph the map was ≈7 MB of hash table
+   * and a cache miss or two per lookup, several lookups per node and per patch. Private (read and
+   * written through the static `_facts…` functions), so a value's own enumerable fields, which
+   * deep comparisons read, are what they were.
    */
-  _facts: unknown = undefined;
-  /** @internal See `_facts`: the id of the inference that wrote it (a small integer), 0 for none. */
-  _factsOwner = 0;
+  #facts: unknown = undefined;
+  #factsOwner = 0;
+  /** @internal The facts inference `owner` left on `v`, or undefined (see `#facts`). */
+  static _factsOf(v: Value, owner: number): unknown {
+    return v.#factsOwner === owner ? v.#facts : undefined;
+  }
+  /** @internal Whether inference `owner` left facts on `v`. */
+  static _hasFacts(v: Value, owner: number): boolean {
+    return v.#factsOwner === owner;
+  }
+  /** @internal Leaves `f` on `v` for inference `owner` (undefined and 0 forget them). */
+  static _setFacts(v: Value, owner: number, f: unknown): void {
+    v.#facts = f;
+    v.#factsOwner = owner;
+  }
 
   constructor(init?: ValueInit) {
     if (init === undefined) {

@@ -474,7 +474,9 @@ export class Decoder {
     const tensors = this.viewTensors;
     if (!r.inMemory || r.viewsOut !== tensors.length || this.viewBytes * 2 > r.size) return;
     // 8-byte aligned slots, so a payload can be viewed as any typed array without a copy.
-    const pool = new Uint8Array(this.viewBytes + 8 * tensors.length);
+    let size = 0;
+    for (const t of tensors) size += (t.byteLength + 7) & ~7;
+    const pool = new Uint8Array(size);
     let o = 0;
     for (const t of tensors) {
       const old = t.bytes();
@@ -2128,13 +2130,25 @@ const RESIZABLE_SCRATCH_BYTES = 1 << 20;
 const RELEASABLE_NAMES = 1 << 15;
 
 /**
- * A scratch Int32Array of `n` entries, resizable up to `max` entries when `max` is given (the
- * view tracks the buffer's length, see grown()).
+ * At most this many entries (256 MiB of address space) reserved per resizable scratch array: five
+ * of them per graph, and V8 refuses a reservation over 2^32 bytes (a graph message over 2 GiB
+ * would have thrown a RangeError). Past it, grown() goes on with plain arrays.
+ */
+const MAX_RESIZABLE_ENTRIES = 1 << 26;
+
+/**
+ * A scratch Int32Array of `n` entries, resizable up to `max` entries (at most
+ * MAX_RESIZABLE_ENTRIES) when `max` is given (the view tracks the buffer's length, see grown());
+ * a plain one when the system refuses the reservation (a low address-space limit).
  */
 function scratch(n: number, max: number | undefined): Int32Array {
   if (max === undefined) return new Int32Array(n);
   const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
-  return new Int32Array(new Resizable(4 * n, { maxByteLength: 4 * max }));
+  try {
+    return new Int32Array(new Resizable(4 * n, { maxByteLength: 4 * Math.max(n, Math.min(max, MAX_RESIZABLE_ENTRIES)) }));
+  } catch {
+    return new Int32Array(n);
+  }
 }
 
 /** Gives the pages of a resizable scratch array back (plain ones are left to the collector). */

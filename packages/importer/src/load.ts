@@ -1,6 +1,7 @@
 /**
  * decode / load: bytes or a path → Model, choosing between an in-memory decode (zero-copy views
- * of one file buffer) and a lazy structure walk (positional reads through a small window, tensor
+ * of one file buffer; a file that is mostly structure has its small payloads copied out, so no
+ * view keeps the whole buffer alive) and a lazy structure walk (positional reads through a small window, tensor
  * payloads left on disk and read on first use).
  *
  * `lazy: 'auto'` walks lazily from AUTO_LAZY_BYTES up. The threshold comes from `pnpm bench`

@@ -1319,11 +1319,9 @@ class LayerCost implements CostContext {
   #orderFact = 0;
 
   /**
-   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own map, which gives an
-   * initializer holding a tensor the facts { its dtype, its dims, itself (unless it is also a
-   * graph input) } (Engine.runGraph, Engine.update).
-   */
-  /**
+   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own store (a map, or the
+   * facts held on the values), which gives an initializer holding a tensor the facts { its dtype,
+   * its dims, itself (unless it is also a graph input) } (Engine.runGraph, Engine.update).
    * `onValues`: `read` reads facts held on the values (see FactsView.onValues), which costs less
    * than asking whether the previous node produced the value.
    */
@@ -1340,8 +1338,9 @@ class LayerCost implements CostContext {
    * Reads the facts of `node`'s inputs and outputs — with as few map lookups as it can, since
    * on a large graph they are cache misses: an input the previously loaded node produced takes
    * that node's output facts, and (with `ownFacts`) an initializer's shape is its tensor's dims,
-   * which its facts hold, its entry in `inFacts` left undefined — every reader of `inFacts`
-   * (isConstant, traceWeight) decides an initializer holding a tensor before looking at facts.
+   * which its facts hold, its entry in `inFacts` left undefined (with `onValues`, its facts are
+   * read as any input's) — every reader of `inFacts` (isConstant, traceWeight) decides an
+   * initializer holding a tensor before looking at facts.
    */
   load(node: Node): this {
     const prev = this.node as Node | undefined;

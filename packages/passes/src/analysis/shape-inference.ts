@@ -28,7 +28,7 @@ import {
   type OnnxFunction,
   type Shape,
   type TypeInfo,
-  type Value,
+  Value,
 } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
@@ -179,43 +179,57 @@ interface FactsStore extends FactsView {
   delete(v: Value): void;
 }
 
-/** Ids of FactsSlots (Value._factsOwner), from 1; wrapped below 2^30 to stay a small integer. */
+/** Ids of FactsSlots, from 1; wrapped below 2^30 to stay a small integer. */
 let nextSlotsId = 1;
 /**
- * The inference whose facts each model's values hold (Value._facts): one per model, the first,
- * since two live inferences of one model must not overwrite each other's; later ones keep a map.
- * It lives as long as its model (a WeakRef would let a later one take over, but V8 keeps a
- * WeakRef's target alive to the end of the job that made it: in an async loop over models that
- * kept every model and its tensors alive, ≈ 94 MB per ResNet-50).
+ * Which FactsSlots holds the slots of each graph's values: one inference at a time, since two live
+ * inferences must not overwrite each other's facts; later ones keep a map. Claimed per graph, not
+ * per model: two models may share a graph (GraphBuilder.build() twice, `new Model({ graph })`),
+ * and the facts live on its values. Only the id is kept (not the inference), and the claim lapses
+ * when the inference holding it is collected (LIVE_SLOTS, SLOTS_FINALIZER), so the model does not
+ * keep its first inference alive and a later inference may take the slots again.
  */
-const SLOT_HOLDERS = new WeakMap<Model, Engine>();
+const SLOT_CLAIMS = new WeakMap<Graph, number>();
+const LIVE_SLOTS = new Set<number>();
+const SLOTS_FINALIZER = new FinalizationRegistry<number>((id) => void LIVE_SLOTS.delete(id));
+
+/** A new FactsSlots id claiming every graph of `model`, or 0 when a live inference holds any of them. */
+function claimSlots(model: Model): number {
+  let free = true;
+  model.forEachGraph((g) => {
+    const id = SLOT_CLAIMS.get(g);
+    if (id !== undefined && LIVE_SLOTS.has(id)) free = false;
+  });
+  if (!free) return 0;
+  const id = nextSlotsId;
+  nextSlotsId = nextSlotsId >= 0x3fffffff ? 1 : nextSlotsId + 1;
+  LIVE_SLOTS.add(id);
+  model.forEachGraph((g) => void SLOT_CLAIMS.set(g, id));
+  return id;
+}
 
 /**
- * Facts held on the values themselves (Value._facts, valid while Value._factsOwner is this id):
- * a read is two fields of an object the reader has in hand, not a hash lookup, and forgetting a
- * removed value is two writes, not a map deletion (see Value._facts).
+ * Facts held on the values themselves (Value._factsOf, valid while this id owns them): a read is
+ * two fields of an object the reader has in hand, not a hash lookup, and forgetting a removed
+ * value is two writes, not a map deletion.
  */
 class FactsSlots implements FactsStore {
   readonly onValues = true;
-  readonly id: number;
-  constructor(readonly model: Model) {
-    this.id = nextSlotsId;
-    nextSlotsId = nextSlotsId >= 0x3fffffff ? 1 : nextSlotsId + 1;
-  }
+  constructor(
+    readonly model: Model,
+    readonly id: number,
+  ) {}
   get(v: Value): Facts | undefined {
-    return v._factsOwner === this.id ? (v._facts as Facts) : undefined;
+    return Value._factsOf(v, this.id) as Facts | undefined;
   }
   set(v: Value, f: Facts): void {
-    v._facts = f;
-    v._factsOwner = this.id;
+    Value._setFacts(v, this.id, f);
   }
   has(v: Value): boolean {
-    return v._factsOwner === this.id;
+    return Value._hasFacts(v, this.id);
   }
   delete(v: Value): void {
-    if (v._factsOwner !== this.id) return;
-    v._facts = undefined;
-    v._factsOwner = 0;
+    if (Value._hasFacts(v, this.id)) Value._setFacts(v, 0, undefined);
   }
   /** Every value of the model (inputs, initializers, node outputs of every graph and function) with facts. */
   *values(): IterableIterator<Facts> {
@@ -339,9 +353,10 @@ class Engine {
   ) {
     this.opset = model.opsetVersion('') ?? 21;
     this.maxConst = options.maxConstantElements ?? DEFAULT_MAX_CONST;
-    if (!SLOT_HOLDERS.has(model)) {
-      SLOT_HOLDERS.set(model, this);
-      this.facts = new FactsSlots(model);
+    const id = claimSlots(model);
+    if (id !== 0) {
+      this.facts = new FactsSlots(model, id);
+      SLOTS_FINALIZER.register(this, id);
     } else this.facts = new Map<Value, Facts>();
   }
 

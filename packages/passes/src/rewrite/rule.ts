@@ -241,9 +241,9 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
   for (const list of byAnchor.values()) for (const r of list) rules.add(r);
   for (const g of s.liveGraphs()) {
     // A graph where no rule can match (none of its anchor op types, or none of the op types its
-    // match requires) costs a lookup per op type, not an index: the pass changes nothing there.
-    // Counts not known yet are read off the index (one scan of the graph, not two): building it
-    // costs about what counting does, and the following rule passes share it.
+    // match requires) is skipped: the pass changes nothing there. Its op counts, when not known
+    // yet, are read off the op-type index, built here (one scan of the graph, not a count and
+    // then an index: building it costs about what counting does, and later rule passes share it).
     const shared = s.ctx.shared;
     if (shared !== undefined && (shared.opCounts as Map<Graph, unknown> | undefined)?.has(g) !== true) opIndex(s, g);
     if (!mayMatch(opCounts(shared, g), rules)) continue;

@@ -1,6 +1,6 @@
 /**
- * Shape inference keeps its facts on the values themselves (Value._facts, stamped with the
- * inference's id), by the first inference of a model; a later inference of the same model keeps
+ * Shape inference keeps its facts on the values themselves (Value._factsOf, stamped with the
+ * inference's id), by the first live inference of a graph; a later inference of the same model keeps
  * its facts in a map. Neither may see the other's facts, and forgetting a removed node's outputs
  * must forget them for the inference holding the slots as it did for a map.
  */
@@ -73,4 +73,30 @@ describe('facts held on the values', () => {
     expect(inferenceFacts(slots)!.get(r1!.outputs[0]!)?.shape).toEqual(['N', 16]);
     expect(inferenceFacts(mapped)!.get(r1!.outputs[0]!)?.shape).toEqual(['N', 16]);
   });
+
+  it('two models over one graph keep their inferences apart (the slots are claimed per graph)', () => {
+    // GraphBuilder.build() twice: two Model objects, one Graph, the same Values.
+    const b = new GraphBuilder({ name: 'shared' });
+    const x = b.input('x', DataType.FLOAT, [2, 3]);
+    const y = b.op('Relu', [x]);
+    b.output(y, 'y');
+    const m1 = b.build();
+    const m2 = b.build();
+    expect(m2.graph).toBe(m1.graph);
+    const i1 = inferShapes(m1, { inputShapes: { x: [2, 3] } });
+    const i2 = inferShapes(m2, { inputShapes: { x: [5, 7] } });
+    expect(i1.shapeOf(y)).toEqual([2, 3]);
+    expect(i2.shapeOf(y)).toEqual([5, 7]);
+    expect(inferenceFacts(i1)!.onValues).toBe(true);
+    expect(inferenceFacts(i2)!.onValues).not.toBe(true);
+  });
+
+  it('leaves no field a deep comparison of values would see', () => {
+    const m = twoRelus();
+    const v = [...m.graph][0]!.outputs[0]!;
+    const keys = Object.keys(v);
+    inferShapes(m, { inputShapes: { x: [4, 16] } });
+    expect(Object.keys(v)).toEqual(keys);
+  });
 });
+
