@@ -58,6 +58,8 @@ const SEMI_SPACE_GROWTH_FACTOR = 1;
  * keys a code cache to its flags, and the build's cache run sets none. Only flags V8 reads while
  * running may be set so: heap flags such as --single-threaded-gc or --no-parallel-marking are
  * fixed when the heap is made (V8 aborts in the next full collection when they change).
+ * Measured with Node 20's V8 (11.3) and set only there: another V8 may tune its compiler
+ * otherwise, or not know a flag (it would print an error at every optimize).
  */
 const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-size-cumulative=230 --no-turbo-loop-peeling';
 
@@ -80,7 +82,7 @@ export function tuneHeapForModel(path: string | null): void {
   // flags as every run starts with them: V8 keys a code cache to its flags and refuses one made
   // after a flag changed (every command would then compile the bundle from scratch).
   if (process.env.ONNXKIT_WRITE_CODE_CACHE !== undefined) return;
-  setFlagsFromString(OPTIMIZER_FLAGS);
+  if (process.versions.v8.startsWith('11.')) setFlagsFromString(OPTIMIZER_FLAGS);
   if (path !== null && sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
   else setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
 }
