@@ -1069,7 +1069,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       }
     });
     for (let n = g.firstNode; n !== null; n = n.next) {
-      if (n.opType !== 'Constant' || !n.isOnnxDomain) continue;
+      // (a Constant without outputs, which a damaged file may hold, has no bytes to count)
+      if (n.opType !== 'Constant' || !n.isOnnxDomain || n.outputs.length === 0) continue;
       const t = inf.constOf(n.outputs[0]!);
       if (t && !constSeen.has(t) && t.dtype !== DataType.STRING) {
         constSeen.add(t);

@@ -220,7 +220,8 @@ class FactsSlots implements FactsStore {
     readonly id: number,
   ) {}
   get(v: Value): Facts | undefined {
-    return Value._factsOf(v, this.id) as Facts | undefined;
+    // (a missing value has none, as a map answers: callers pass `outputs[0]` of any node)
+    return v === undefined ? undefined : (Value._factsOf(v, this.id) as Facts | undefined);
   }
   set(v: Value, f: Facts): void {
     Value._setFacts(v, this.id, f);
