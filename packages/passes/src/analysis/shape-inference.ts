@@ -227,10 +227,10 @@ class FactsSlots implements FactsStore {
     Value._setFacts(v, this.id, f);
   }
   has(v: Value): boolean {
-    return Value._hasFacts(v, this.id);
+    return v !== undefined && Value._hasFacts(v, this.id);
   }
   delete(v: Value): void {
-    if (Value._hasFacts(v, this.id)) Value._setFacts(v, 0, undefined);
+    if (v !== undefined && Value._hasFacts(v, this.id)) Value._setFacts(v, 0, undefined);
   }
   /** Every value of the model (inputs, initializers, node outputs of every graph and function) with facts. */
   *values(): IterableIterator<Facts> {
