@@ -52,29 +52,12 @@ export class NameTable {
   /** The names whose probe ran long, or undefined while there are none. */
   #overflow: Map<string, Value> | undefined = undefined;
 
-  /**
-   * `releasable`: the table lives in a resizable ArrayBuffer whose pages `release()` gives back
-   * at once, for a caller that knows when it is done (the decoder: a 100k-name table is 2 MiB
-   * that only a full collection would free otherwise, and none may come before the process ends).
-   */
-  constructor(expected: number, releasable = false) {
+  constructor(expected: number) {
     let cap = 16;
     while (cap * 2 < expected * 3) cap *= 2;
-    this.#table = releasable ? resizableInt32(cap * 2) : new Int32Array(cap * 2);
+    this.#table = new Int32Array(cap * 2);
     this.#mask = cap - 1;
     this.#values = new Array<Value>(expected);
-  }
-
-  /**
-   * Empties the table for good and gives a releasable table's memory back: no method may be
-   * called after this.
-   */
-  release(): void {
-    const b = this.#table.buffer as ArrayBuffer & { resizable?: boolean; resize?: (n: number) => void };
-    this.#table = new Int32Array(0);
-    this.#values.length = 0;
-    this.#overflow = undefined;
-    if (b.resizable === true) b.resize!(0);
   }
 
   /** Files `v` under its name `h` hashes to (nameHash), unless the name is there already: returns the value the name is filed under. */
@@ -143,8 +126,7 @@ export class NameTable {
   #grow(): void {
     const old = this.#table;
     const cap = old.length; // twice the old slot count
-    const b = old.buffer as ArrayBuffer & { resizable?: boolean; resize?: (n: number) => void };
-    const table = b.resizable === true ? resizableInt32(cap * 2) : new Int32Array(cap * 2);
+    const table = new Int32Array(cap * 2);
     const mask = cap - 1;
     for (let i = 0; i < old.length; i += 2) {
       const e = old[i]!;
@@ -167,14 +149,7 @@ export class NameTable {
     }
     this.#table = table;
     this.#mask = mask;
-    if (b.resizable === true) b.resize!(0);
   }
-}
-
-/** A zeroed Int32Array of `n` entries in a resizable ArrayBuffer of exactly that size (see NameTable.release). */
-function resizableInt32(n: number): Int32Array {
-  const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
-  return new Int32Array(new Resizable(4 * n, { maxByteLength: 4 * n }), 0, n);
 }
 
 /** @internal Whether `s` is the ASCII string in `buf[at, at + len)`. */

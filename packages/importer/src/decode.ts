@@ -571,9 +571,7 @@ export class Decoder {
     p.enter(field, index, GraphSpec, ranges[0]!);
     const d = p.depth;
     const g = new Graph();
-    let bytes = 0;
-    for (let k = 0; k < ranges.length; k += 2) bytes += ranges[k + 1]! - ranges[k]!;
-    const pg: PendingGraph = pendingGraph(g, p.render(false), bytes);
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     this.pending.set(g, pg);
     const inputs: Value[] = [];
     const initializers: Tensor[] = [];
@@ -1843,7 +1841,7 @@ export class Decoder {
     p.enter('functions', index, FunctionSpec, s);
     const d = p.depth;
     const g = new Graph();
-    const pg: PendingGraph = pendingGraph(g, p.render(false), e - s);
+    const pg: PendingGraph = pendingGraph(g, p.render(false));
     let name = '';
     let domain = '';
     let overload = '';
@@ -1933,21 +1931,18 @@ export class Decoder {
 
   private resolveModel(m: Model): void {
     const main = this.resolveGraph(m.graph, null);
-    for (const { f } of this.functionsPending) this.resolveGraph(f.graph, null, true).names.release();
+    for (const { f } of this.functionsPending) this.resolveGraph(f.graph, null, true);
     for (const t of m.trainingInfo) {
       // Training graphs see the inference graph's values (its initializers are global variables).
-      if (t.initialization) this.resolveGraph(t.initialization, main).names.release();
-      if (t.algorithm) this.resolveGraph(t.algorithm, main).names.release();
+      if (t.initialization) this.resolveGraph(t.initialization, main);
+      if (t.algorithm) this.resolveGraph(t.algorithm, main);
     }
-    main.names.release();
   }
 
   private resolveGraph(g: Graph, outer: Scope | null, isFunction = false): Scope {
     const pg = this.pending.get(g)!;
     const nodes = pg.nodes;
-    const expected = g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount;
-    // (released by the caller once the graph and those nested in it are resolved)
-    const names = new NameTable(expected, expected >= RELEASABLE_NAMES);
+    const names = new NameTable(g.inputs.length + g.initializers.size + g.sparseInitializers.size + pg.outCount);
     const scope: Scope = { names, parent: outer };
     // Definitions in order (inputs, initializers, sparse initializers, node outputs); the first
     // of a name wins, and each repeat is reported.
@@ -2018,15 +2013,9 @@ export class Decoder {
         }
         node._adoptInputs(values);
       }
-      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope).names.release();
+      if (node._hasSubgraphs()) for (const sub of node.subgraphs()) this.resolveGraph(sub, scope);
       prev = node;
     }
-    // The per-name scratch is read no more (a resizable one is given back now, see scratch()).
-    releaseScratch(pg.inHash);
-    releaseScratch(pg.inAt);
-    releaseScratch(pg.inLen);
-    releaseScratch(pg.inputEnd);
-    releaseScratch(pg.outHash);
 
     const hints: GraphHints = { valueInfoOrder: [], detached: new Map(), outputInfo: new Map() };
     const occurrences = new Map<Value, number>();
@@ -2116,51 +2105,8 @@ export class Decoder {
   }
 }
 
-/**
- * A graph of at least this many bytes keeps its per-name scratch (the Int32Arrays of
- * PendingGraph) in resizable ArrayBuffers: they grow in place (no copy left behind at each
- * doubling) and are given back to the system when the graph is resolved (`resize(0)` releases
- * the pages at once). A plain typed array is freed only by a full collection, which on a
- * 100k-node graph comes long after the import (or never): its ≈ 7 MiB of scratch, copies
- * included, stayed in the process's peak memory. Smaller graphs (subgraphs) use plain arrays:
- * each resizable buffer costs a reservation of address space.
- */
-const RESIZABLE_SCRATCH_BYTES = 1 << 20;
-/** A graph with at least this many names resolves them in a releasable NameTable (2 MiB at 100k names). */
-const RELEASABLE_NAMES = 1 << 15;
-
-/**
- * At most this many entries (256 MiB of address space) reserved per resizable scratch array: five
- * of them per graph, and V8 refuses a reservation over 2^32 bytes (a graph message over 2 GiB
- * would have thrown a RangeError). Past it, grown() goes on with plain arrays.
- */
-const MAX_RESIZABLE_ENTRIES = 1 << 26;
-
-/**
- * A scratch Int32Array of `n` entries, resizable up to `max` entries (at most
- * MAX_RESIZABLE_ENTRIES) when `max` is given (the view tracks the buffer's length, see grown());
- * a plain one when the system refuses the reservation (a low address-space limit).
- */
-function scratch(n: number, max: number | undefined): Int32Array {
-  if (max === undefined) return new Int32Array(n);
-  const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
-  try {
-    return new Int32Array(new Resizable(4 * n, { maxByteLength: 4 * Math.max(n, Math.min(max, MAX_RESIZABLE_ENTRIES)) }));
-  } catch {
-    return new Int32Array(n);
-  }
-}
-
-/** Gives the pages of a resizable scratch array back (plain ones are left to the collector). */
-function releaseScratch(a: Int32Array): void {
-  const b = a.buffer as ArrayBuffer & { resizable?: boolean; resize?: (n: number) => void };
-  if (b.resizable === true) b.resize!(0);
-}
-
-/** `byteLength`: the size of the graph's message, which bounds how many names it holds (two bytes at least each). */
-function pendingGraph(graph: Graph, path: string, byteLength = 0): PendingGraph {
-  const max = byteLength >= RESIZABLE_SCRATCH_BYTES ? Math.max(64, Math.ceil(byteLength / 2) + 64) : undefined;
-  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: scratch(64, max), outHash: scratch(64, max), outCount: 0, inHash: scratch(64, max), inAt: scratch(64, max), inLen: scratch(64, max), initHash: [], outputs: [], valueInfos: [], path };
+function pendingGraph(graph: Graph, path: string): PendingGraph {
+  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2193,16 +2139,8 @@ function pushHash(pg: PendingGraph, h: number): void {
   pg.outHash[pg.outCount++] = h;
 }
 
-/**
- * `a` twice as long: a resizable one grown in place (its view tracks the length) while its
- * maximum allows, else copied into a plain one (typed arrays: their memory is outside the GC'd heap).
- */
+/** `a` copied into one twice its length (typed arrays: their memory is outside the GC'd heap). */
 function grown(a: Int32Array): Int32Array {
-  const buf = a.buffer as ArrayBuffer & { resizable?: boolean; maxByteLength?: number; resize?: (n: number) => void };
-  if (buf.resizable === true && 2 * a.byteLength <= buf.maxByteLength!) {
-    buf.resize!(2 * a.byteLength);
-    return a;
-  }
   const b = new Int32Array(2 * a.length);
   b.set(a);
   return b;
