@@ -356,8 +356,10 @@ class Engine {
     this.maxConst = options.maxConstantElements ?? DEFAULT_MAX_CONST;
     const id = claimSlots(model);
     if (id !== 0) {
-      this.facts = new FactsSlots(model, id);
-      SLOTS_FINALIZER.register(this, id);
+      const slots = new FactsSlots(model, id);
+      this.facts = slots;
+      // (the slots object, not this engine: whatever can still read the facts holds it)
+      SLOTS_FINALIZER.register(slots, id);
     } else this.facts = new Map<Value, Facts>();
   }
 
