@@ -6,16 +6,14 @@
 // second-sweep runs alone. (On the 100k MatMul/Add/Relu/Identity/Mul chain of rules.bench.mjs the
 // 20,000 fusions touch every node left, so the manager gives no scope there: a sweep costs as much.)
 // `node --expose-gc bench/change-scope.bench.mjs [--root DIR]` (after `pnpm -s build`).
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, fmtMs, median, row, section } from './lib.mjs';
+import { ROOT, builtPackage, fmtMs, median, row, section } from './lib.mjs';
 
 const SWEPT = ['eliminate-dead-code', 'fold-constants', 'eliminate-common-subexpressions'];
 
 async function measure(base, n = 100_000, fusions = 10) {
-  const pkg = (name) => (base === ROOT ? `@onnxkit/${name}` : join(base, `packages/${name}/dist/index.bundle.js`));
-  const { DataType, GraphBuilder, Tensor } = await import(pkg('graph'));
-  const P = await import(base === ROOT ? '@onnxkit/passes' : join(base, 'packages/passes/dist/index.js'));
+  const { DataType, GraphBuilder, Tensor } = await import(builtPackage(base, 'graph', 'index.bundle.js'));
+  const P = await import(builtPackage(base, 'passes'));
   // Blocks of three nodes: Relu → Neg → Sigmoid, and every n/3/fusions blocks MatMul → Add → Sigmoid.
   const build = () => {
     const b = new GraphBuilder({ name: 'sparse' });

@@ -12,6 +12,15 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = join(ROOT, '.bench-cache');
 mkdirSync(CACHE, { recursive: true });
 
+/**
+ * What to import for package `name` (graph, importer, passes, zoo) of the build at `root`: this
+ * checkout's workspace package, or another built checkout's `dist/<entry>` (`--root DIR` of the
+ * benches that compare two builds; `index.bundle.js` is the package as one file).
+ */
+export function builtPackage(root, name, entry = 'index.js') {
+  return root === ROOT ? `@onnxkit/${name}` : join(root, `packages/${name}/dist/${entry}`);
+}
+
 /** The path of `name` in CACHE, holding the model `build()` returns: built and saved on the first run only. */
 export function cached(name, build) {
   const p = join(CACHE, name);

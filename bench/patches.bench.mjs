@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { CACHE, ROOT, cpuMs, fmtMs, row, section } from './lib.mjs';
+import { CACHE, ROOT, builtPackage, cpuMs, fmtMs, row, section } from './lib.mjs';
 import { writeChain } from './rules.bench.mjs';
 
 const RULE_PASSES = ['eliminate-identity', 'fuse-matmul-add-into-gemm'];
@@ -32,7 +32,7 @@ async function measure(n, base) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `chain-${n}.onnx`);
   await writeChain(n, file);
-  const pkg = (name) => (base === ROOT ? `@onnxkit/${name}` : join(base, `packages/${name}/dist/index.js`));
+  const pkg = (name) => builtPackage(base, name);
   const { load } = await import(pkg('importer'));
   const P = await import(pkg('passes'));
   const model = load(file, { lazy: false });

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CACHE, ROOT, cpuMs, fmtMs, median, row, section } from './lib.mjs';
+import { CACHE, ROOT, builtPackage, cpuMs, fmtMs, median, row, section } from './lib.mjs';
 
 /** Issue 15's target: CPU µs per node of the whole `onnxkit optimize` process. */
 const TARGET_US = 10;
@@ -141,7 +141,7 @@ async function pipelineOnly(n) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `chain-${n}.onnx`);
   await writeChain(n, file);
-  const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
+  const pkg = (name) => builtPackage(BASE, name);
   const { load } = await import(pkg('importer'));
   const { runPipeline } = await import(pkg('passes'));
   const m = load(file, { lazy: false });
@@ -156,7 +156,7 @@ async function pipelineOnly(n) {
 }
 
 async function resnet() {
-  const pkg = (name) => (BASE === ROOT ? `@onnxkit/${name}` : join(BASE, `packages/${name}/dist/index.js`));
+  const pkg = (name) => builtPackage(BASE, name);
   const { decode, encode } = await import(pkg('importer'));
   const { runPipeline } = await import(pkg('passes'));
   const { resnet50 } = await import(pkg('zoo'));
