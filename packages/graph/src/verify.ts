@@ -52,6 +52,13 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
 }
 
 /**
+ * Values with more uses than this have their reads checked against a cursor into their use list
+ * first (Verifier.listsUse). A value with a handful of uses keeps them in a short list, which
+ * hasUse scans; past 8 (core.ts SMALL_USES) they are in a hash map.
+ */
+const CURSOR_USES = 8;
+
+/**
  * What a graph defines, seen from the checks. The graph's own reads are answered from the name
  * table the SSA check builds anyway (a `NameTable` in the first run, `seen` in the exact one,
  * filled in walk order: a value found there under its own name is defined before the read), so a
@@ -123,6 +130,8 @@ class Verifier {
    */
   readonly domains = new Map<Graph, string[]>();
   sawSubgraph = false;
+  /** The next use to compare a read with, of each value with many uses read so far (see listsUse). */
+  readonly cursors = new Map<Value, number>();
   constructor(
     private readonly out: Diagnostic[],
     private readonly options: VerifyOptions,
@@ -214,7 +223,7 @@ class Verifier {
       for (let i = 0; i < inputs.length; i++) {
         const v = inputs[i];
         if (v === null || v === undefined) continue;
-        if (!v.hasUse(n, i)) {
+        if (!this.listsUse(v, n, i)) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
         // Defined earlier in this graph (an output of the node just before, the common case of
@@ -275,6 +284,26 @@ class Verifier {
       this.out.length = start;
       this.graph(g, outer, inFunction, true);
     }
+  }
+
+  /**
+   * `v.hasUse(n, i)`, answered where it can be from a cursor into the use list of a value with
+   * many uses: a walk meets the reads of such a value (a shared weight or constant) mostly in the
+   * order its uses were recorded — the decoder adds them in node order — so the use at the
+   * cursor is mostly the read at hand, an array read where hasUse would look the reader up in the
+   * value's use index (a hash map of every reader: a cache miss each on a large graph). A read
+   * the cursor does not show is asked of hasUse, so the answer is hasUse's.
+   */
+  private listsUse(v: Value, n: Node, i: number): boolean {
+    if (v.useCount <= CURSOR_USES) return v.hasUse(n, i);
+    const list = v.uses;
+    const at = this.cursors.get(v) ?? 0;
+    const u = list[at];
+    if (u !== undefined && u.node === n && u.index === i) {
+      this.cursors.set(v, at + 1);
+      return true;
+    }
+    return v.hasUse(n, i);
   }
 
   private initializer(g: Graph, name: string, v: Value): void {

@@ -195,8 +195,11 @@ const SLOTS_FINALIZER = new FinalizationRegistry<number>((id) => void LIVE_SLOTS
 
 /** A new FactsSlots id claiming every graph of `model`, or 0 when a live inference holds any of them. */
 function claimSlots(model: Model): number {
+  // The graphs are listed by one walk (forEachGraph visits every node to find subgraphs), checked, then claimed.
+  const graphs: Graph[] = [];
   let free = true;
   model.forEachGraph((g) => {
+    graphs.push(g);
     const id = SLOT_CLAIMS.get(g);
     if (id !== undefined && LIVE_SLOTS.has(id)) free = false;
   });
@@ -204,7 +207,7 @@ function claimSlots(model: Model): number {
   const id = nextSlotsId;
   nextSlotsId = nextSlotsId >= 0x3fffffff ? 1 : nextSlotsId + 1;
   LIVE_SLOTS.add(id);
-  model.forEachGraph((g) => void SLOT_CLAIMS.set(g, id));
+  for (let i = 0; i < graphs.length; i++) SLOT_CLAIMS.set(graphs[i]!, id);
   return id;
 }
 
