@@ -421,7 +421,8 @@ function isUnit(t: Tensor, value: number): boolean {
  * on the 100k-node chain). True means "not decided here".
  */
 function firstMayBeUnit(t: Tensor, value: number): boolean {
-  if (t.dtype !== DataType.FLOAT || t.isLazy || t.byteLength < 4) return true;
+  // (`size`, a field, not `byteLength`, a getter: a float32 tensor has fewer than 4 bytes only when empty.)
+  if (t.dtype !== DataType.FLOAT || t.size === 0 || t.isLazy) return true;
   const b = t.bytes();
   // Little-endian float32: 1.0 is 00 00 80 3f, +0 is 00 00 00 00 and −0 is 00 00 00 80.
   if (b[0] !== 0 || b[1] !== 0) return false;

@@ -117,6 +117,15 @@ export class RewriteSession<R extends string = string> {
   #graphs: Graph[] | undefined;
   /** The report `onPatch` is given, refilled for each patch (see PassContext.onPatch). */
   readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, replaced: [], released: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
+  /**
+   * Lists #apply fills for each patch and keeps none of once it returns (the removed nodes'
+   * inputs, the values the report says it touched), by length: a list of its exact length made
+   * once per session and refilled, not a new one per change (two of the few arrays a change
+   * still allocated). Read by onPatch during the call only (PassContext.onPatch).
+   */
+  readonly #released: Value[][] = [];
+  readonly #touched: Value[][] = [];
+
   /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
   #orphanBytes = 0;
   #orphanInitializers = 0;
@@ -231,6 +240,11 @@ export class RewriteSession<R extends string = string> {
     return true;
   }
 
+  /** The session's list of `length` elements from `by` (see #released), made on first use. */
+  #scratch(by: Value[][], length: number): Value[] {
+    return (by[length] ??= new Array<Value>(length));
+  }
+
   /** Applies a node-pattern rewrite, or changes nothing and returns why not. */
   apply(graph: Graph, rw: Rewrite): ApplyOutcome {
     const r = this.#apply(graph, rw);
@@ -279,7 +293,7 @@ export class RewriteSession<R extends string = string> {
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
     let slots = 0;
     for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
-    const inputsOfRemoved = new Array<Value>(slots);
+    let inputsOfRemoved = this.#scratch(this.#released, slots);
     let nIns = 0;
     const removedNames = new Array<string>(remove.length);
     for (let i = 0; i < remove.length; i++) {
@@ -293,7 +307,8 @@ export class RewriteSession<R extends string = string> {
       }
       removedNames[i] = nodeLabel(remove[i]!);
     }
-    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
+    // Omitted inputs or one read twice (seldom): a list of its own, of the length read.
+    if (nIns < slots) inputsOfRemoved = inputsOfRemoved.slice(0, nIns);
     // The matched nodes leave before their outputs' readers are rewired: the inputs they read
     // lose those uses first, so a value a removed node is bypassed to (its own input) goes from
     // one use to one use instead of through a list of two (and the one-element list it would
@@ -431,7 +446,7 @@ export class RewriteSession<R extends string = string> {
       }
       let values: Value[] = NO_VALUES;
       if (touched > 0) {
-        values = new Array<Value>(touched);
+        values = this.#scratch(this.#touched, touched);
         let t = 0;
         if (renamedValues) for (let i = 0; i < renamedValues.length; i++) values[t++] = renamedValues[i]!;
         for (let i = 0; i < touchedInputs.length; i++) {
