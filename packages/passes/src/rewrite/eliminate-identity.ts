@@ -104,10 +104,11 @@ const bypass = defineRule({
     if (v !== null) m.input = v;
     return undefined;
   },
-  rewrite({ n, input }): Patch | undefined {
+  rewrite({ n, input }, { session }): Patch | undefined {
     if (input === undefined) return undefined;
     const out = n.outputs[0]!;
-    const p = BYPASS;
+    let p = BYPASS.get(session);
+    if (p === undefined) BYPASS.set(session, (p = { rule: '', remove: [n], replace: [[out, input]], description: '' }));
     p.rule = ruleName(n.opType);
     p.remove[0] = n;
     p.replace[0]![0] = out;
@@ -115,30 +116,16 @@ const bypass = defineRule({
     p.description = `${bypassedPrefix(n.opType)}${nodeLabel(n)}: '${out.name}' is '${input.name}'`;
     return p;
   },
-  // The patch is applied (or declined) by now: let go of the node and values it held.
-  outcome: clearBypass,
 });
 
 /**
- * The one patch the rule hands to RewriteSession.apply, refilled for each bypass: apply reads a
- * patch and its arrays during the call and keeps none of them (the records it keeps are its own),
- * and a patch with its two arrays and a pair per bypass was 40,000 × ≈ 240 bytes of garbage on
- * the 100k-node chain. Emptied after each candidate, so that it holds no graph after a run.
+ * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each bypass:
+ * apply reads a patch and its arrays during the call and keeps none of them (the records it
+ * keeps are its own), and a patch with its two arrays and a pair per bypass was 40,000 × ≈ 240
+ * bytes of garbage on the 100k-node chain. Held by the run's session (weakly: nothing of a model
+ * outlives its runs here).
  */
-const BYPASS: { rule: string; remove: Node[]; replace: [Value, Value][]; description: string } = {
-  rule: '',
-  remove: [null as unknown as Node],
-  replace: [[null as unknown as Value, null as unknown as Value]],
-  description: '',
-};
-
-function clearBypass(): void {
-  const p = BYPASS;
-  p.remove[0] = null as unknown as Node;
-  p.replace[0]![0] = null as unknown as Value;
-  p.replace[0]![1] = null as unknown as Value;
-  p.description = '';
-}
+const BYPASS = new WeakMap<RewriteSession, { rule: string; remove: Node[]; replace: [Value, Value][]; description: string }>();
 
 /**
  * `bypassed ${op} ` for each bypassed op, made once: a description is then two string

@@ -73,8 +73,6 @@ const matmulAdd = defineRule({
     return operandIssue(s, m);
   },
   rewrite: (m, { session: s }) => fuse(s, m),
-  // The patch is applied (or declined) by now: let go of the nodes and values it held.
-  outcome: clearFusion,
 });
 
 export const fuseMatmulAddIntoGemm = defineRulePass({
@@ -111,20 +109,24 @@ function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<
   return undefined;
 }
 
+/** A fusion's patch (see FUSION). */
+interface FusionPatch {
+  remove: Node[];
+  replace: [Value, Value][];
+  add: Node[];
+  inputs: Value[][];
+  insertBefore: Node;
+  description: string;
+}
+
 /**
- * The one patch the rule hands to RewriteSession.apply, refilled for each fusion: apply reads a
- * patch and its arrays during the call and keeps none of them (Gemm's inputs are copied when it
- * wires them), and a patch with its five arrays per fusion was 20,000 × ≈ 450 bytes of garbage
- * on the 100k-node chain. Emptied after each candidate, so that it holds no graph after a run.
+ * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each fusion:
+ * apply reads a patch and its arrays during the call and keeps none of them (Gemm's inputs are
+ * copied when it wires them), and a patch with its five arrays per fusion was 20,000 × ≈ 450
+ * bytes of garbage on the 100k-node chain. Held by the run's session (weakly: nothing of a model
+ * outlives its runs here).
  */
-const FUSION = {
-  remove: [null, null] as unknown as Node[],
-  replace: [[null, null]] as unknown as [Value, Value][],
-  add: [null] as unknown as Node[],
-  inputs: [[null, null, null]] as unknown as Value[][],
-  insertBefore: null as unknown as Node,
-  description: '',
-};
+const FUSION = new WeakMap<RewriteSession, FusionPatch>();
 
 function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const a = mm.inputs[0]!;
@@ -134,11 +136,16 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   // Built without inputs: apply wires them once MatMul and Add are gone (Rewrite.inputs).
   // (z's own name when it has one: `replacementName` without building the fallback name first.)
   const gemm = new Node('Gemm', [], { name: mm.name, outputs: [z.name || s.freshName(`${mm.name}_out`)] });
-  const p = FUSION;
+  const y = gemm.outputs[0]!;
+  let p = FUSION.get(s);
+  if (p === undefined) {
+    FUSION.set(s, { remove: [mm, add], replace: [[z, y]], add: [gemm], inputs: [[a, bv, cv]], insertBefore: add, description: '' });
+    p = FUSION.get(s)!;
+  }
   p.remove[0] = mm;
   p.remove[1] = add;
   p.replace[0]![0] = z;
-  p.replace[0]![1] = gemm.outputs[0]!;
+  p.replace[0]![1] = y;
   p.add[0] = gemm;
   const ins = p.inputs[0]!;
   ins[0] = a;
@@ -147,15 +154,4 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   p.insertBefore = add;
   p.description = `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`;
   return p;
-}
-
-function clearFusion(): void {
-  const p = FUSION;
-  p.remove[0] = p.remove[1] = null as unknown as Node;
-  p.replace[0]![0] = p.replace[0]![1] = null as unknown as Value;
-  p.add[0] = null as unknown as Node;
-  const ins = p.inputs[0]!;
-  ins[0] = ins[1] = ins[2] = null as unknown as Value;
-  p.insertBefore = null as unknown as Node;
-  p.description = '';
 }
