@@ -103,18 +103,50 @@ type Hash = number | { readonly error: string };
 
 /**
  * Splits `values` by key into the groups of two or more, in the order of their first member;
- * values whose key is an error are reported by `bad` and dropped.
+ * values whose key is an error are reported by `bad` and dropped. The keys (53-bit integers) are
+ * filed in an open-addressing table of typed arrays, not a Map: a Map of 20,000 number keys (the
+ * 100k-node chain's weights, then its biases) boxed every key and grew by rehashing, and a value
+ * alone under its key — nearly all of them — now costs a probe and two array stores.
  */
 function groupBy(values: readonly Value[], key: (v: Value) => Hash, bad: (v: Value, k: Hash) => boolean): Value[][] {
-  const out = new Map<number, Value | Value[]>();
-  for (let i = 0; i < values.length; i++) {
+  const n = values.length;
+  let cap = 16;
+  while (cap < n * 2) cap *= 2;
+  const mask = cap - 1;
+  /** 1 + the index of the distinct key filed in each slot (0: empty). */
+  const slots = new Int32Array(cap);
+  /** Per distinct key, in order of first appearance: the key, its first member, and its list once a second comes. */
+  const keys = new Float64Array(n);
+  const firsts = new Int32Array(n);
+  const lists: Value[][] = [];
+  let distinct = 0;
+  let grouped = 0;
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     const k = key(v);
     if (bad(v, k)) continue;
-    file(out, k as number, v);
+    const h = k as number;
+    // The low bits of a 53-bit hash are as mixed as the rest (see Hasher.digest, probeHash).
+    let at = (h | 0) & mask;
+    let d = -1;
+    for (let s = slots[at]!; s !== 0; s = slots[at]!) {
+      if (keys[s - 1] === h) {
+        d = s - 1;
+        break;
+      }
+      at = (at + 1) & mask;
+    }
+    if (d < 0) {
+      keys[distinct] = h;
+      firsts[distinct] = i;
+      slots[at] = ++distinct;
+    } else if (lists[d] === undefined) {
+      lists[d] = [values[firsts[d]!]!, v];
+      grouped++;
+    } else lists[d]!.push(v);
   }
   const groups: Value[][] = [];
-  for (const list of out.values()) if (Array.isArray(list)) groups.push(list);
+  if (grouped > 0) for (let d = 0; d < distinct; d++) if (lists[d] !== undefined) groups.push(lists[d]!);
   return groups;
 }
 

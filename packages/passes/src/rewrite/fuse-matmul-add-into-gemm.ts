@@ -19,7 +19,7 @@
  * Known limits: MatMul with a non-constant B is left alone (it would still be valid, but there is
  * no gain on onnxruntime's CPU kernels); Add(C, MatMul) with C first is handled too.
  */
-import { DataType, Node } from '@onnxkit/graph';
+import { DataType, Node, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { attributeIssue, nodeLabel } from './util.js';
@@ -109,19 +109,49 @@ function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<
   return undefined;
 }
 
+/** A fusion's patch (see FUSION). */
+interface FusionPatch {
+  remove: Node[];
+  replace: [Value, Value][];
+  add: Node[];
+  inputs: Value[][];
+  insertBefore: Node;
+  description: string;
+}
+
+/**
+ * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each fusion:
+ * apply reads a patch and its arrays during the call and keeps none of them (Gemm's inputs are
+ * copied when it wires them), and a patch and its six arrays were seven objects of garbage per
+ * fusion (20,000 on the 100k-node chain). Held by the run's session (weakly: nothing of a model
+ * outlives its runs here).
+ */
+const FUSION = new WeakMap<RewriteSession, FusionPatch>();
+
 function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const a = mm.inputs[0]!;
   const bv = mm.inputs[1]!;
   const cv = add.inputs[1 - side]!;
   const z = add.outputs[0]!;
   // Built without inputs: apply wires them once MatMul and Add are gone (Rewrite.inputs).
-  const gemm = new Node('Gemm', [], { name: mm.name, outputs: [s.replacementName(z, `${mm.name}_out`)] });
-  return {
-    remove: [mm, add],
-    replace: [[z, gemm.outputs[0]!]],
-    add: [gemm],
-    inputs: [[a, bv, cv]],
-    insertBefore: add,
-    description: `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`,
-  };
+  // (z's own name when it has one: `replacementName` without building the fallback name first.)
+  const gemm = new Node('Gemm', [], { name: mm.name, outputs: [z.name || s.freshName(`${mm.name}_out`)] });
+  const y = gemm.outputs[0]!;
+  let p = FUSION.get(s);
+  if (p === undefined) {
+    FUSION.set(s, { remove: [mm, add], replace: [[z, y]], add: [gemm], inputs: [[a, bv, cv]], insertBefore: add, description: '' });
+    p = FUSION.get(s)!;
+  }
+  p.remove[0] = mm;
+  p.remove[1] = add;
+  p.replace[0]![0] = z;
+  p.replace[0]![1] = y;
+  p.add[0] = gemm;
+  const ins = p.inputs[0]!;
+  ins[0] = a;
+  ins[1] = bv;
+  ins[2] = cv;
+  p.insertBefore = add;
+  p.description = `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`;
+  return p;
 }

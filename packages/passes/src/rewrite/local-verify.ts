@@ -37,15 +37,20 @@ export interface AppliedPatch {
   readonly graph: Graph;
   /** Nodes it inserted. */
   readonly added: readonly Node[];
-  /** Values now read in place of replaced ones: their readers changed inputs. */
-  readonly rewired: readonly Value[];
-  /** The (replaced value, value read in its place) pairs of the patch. */
+  /**
+   * The (replaced value, value read in its place) pairs of the patch: the second of each pair is
+   * rewired (its readers changed inputs).
+   */
   readonly replaced: ReadonlyArray<readonly [Value, Value]>;
   /** The removed nodes' inputs, read still or not (their use lists shrank). */
   readonly released: readonly Value[];
   /** Other values whose uses or definition it changed: the removed nodes' inputs still in use, renamed values. */
   readonly values: readonly Value[];
-  /** Names that left the graph with the patch (removed nodes' outputs, dropped initializers, previous names of renamed values). */
+  /**
+   * Names that left the graph with the patch (removed nodes' outputs, dropped initializers,
+   * previous names of renamed values): listed only when `introduced` is not empty (what they are
+   * read for), else empty.
+   */
   readonly left: readonly string[];
   /** Names it gave to values in the graph (new outputs, new initializers, renamed values). */
   readonly introduced: readonly string[];
@@ -113,7 +118,7 @@ export class PatchTracker {
     // A rewired value that is an output of one of the patch's new nodes is checked with that
     // node's outputs (`check` checks every output of a new node as it checks a rewired value):
     // listed once, not twice (a fusion's output, 20,000 on the 100k-node chain).
-    pushRewired(this.#rewired, p.rewired, p.added);
+    pushRewired(this.#rewired, p.replaced, p.added);
     pushNew(this.#values, p.values);
     pushAll(this.#initializers, p.initializers);
     this.#nodeCount += p.added.length - p.nodesRemoved;
@@ -280,9 +285,9 @@ function pushAll<T>(to: T[], from: readonly T[]): void {
 }
 
 /** pushNew of a patch's rewired values, leaving out outputs of its new nodes (checked with them). */
-function pushRewired(to: Value[], rewired: readonly Value[], added: readonly Node[]): void {
-  for (let i = 0; i < rewired.length; i++) {
-    const x = rewired[i]!;
+function pushRewired(to: Value[], replaced: ReadonlyArray<readonly [Value, Value]>, added: readonly Node[]): void {
+  for (let i = 0; i < replaced.length; i++) {
+    const x = replaced[i]![1];
     const p = x.producer;
     if (p !== null && added.length > 0 && added.includes(p)) continue;
     if (to.length === 0 || to[to.length - 1] !== x) to.push(x);

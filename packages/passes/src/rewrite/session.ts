@@ -24,7 +24,11 @@ import type { AppliedPatch } from './local-verify.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type ChangeScope, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
-/** A node-pattern rewrite. */
+/**
+ * A node-pattern rewrite. `apply` reads it and its arrays during the call and keeps none of them
+ * (the change record and the reports it makes are its own; the record holds `details` itself), so
+ * a rule may refill one patch for each candidate (eliminate-identity's bypass does).
+ */
 export interface Rewrite {
   /** Rule name, stamped on new nodes and shown by `--explain`. */
   rule: string;
@@ -112,7 +116,16 @@ export class RewriteSession<R extends string = string> {
   #bytesDelta = 0;
   #graphs: Graph[] | undefined;
   /** The report `onPatch` is given, refilled for each patch (see PassContext.onPatch). */
-  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, rewired: NO_VALUES, replaced: [], released: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
+  readonly #applied: Mutable<AppliedPatch> = { graph: null as unknown as Graph, added: NONE, replaced: [], released: NO_VALUES, values: NO_VALUES, left: NO_NAMES, introduced: NO_NAMES, initializers: NONE, nodesRemoved: 0, initializersDelta: 0 };
+  /**
+   * Lists #apply fills for each patch and keeps none of once it returns (the removed nodes'
+   * inputs, the values the report says it touched), by length: a list of its exact length made
+   * once per session and refilled, not a new one per change (two of the few arrays a change
+   * still allocated). Read by onPatch during the call only (PassContext.onPatch).
+   */
+  readonly #released: Value[][] = [];
+  readonly #touched: Value[][] = [];
+
   /** What the last #dropOrphans removed besides nodes: tensor bytes, initializers. */
   #orphanBytes = 0;
   #orphanInitializers = 0;
@@ -227,6 +240,11 @@ export class RewriteSession<R extends string = string> {
     return true;
   }
 
+  /** The session's list of `length` elements from `by` (see #released), made on first use. */
+  #scratch(by: Value[][], length: number): Value[] {
+    return (by[length] ??= new Array<Value>(length));
+  }
+
   /** Applies a node-pattern rewrite, or changes nothing and returns why not. */
   apply(graph: Graph, rw: Rewrite): ApplyOutcome {
     const r = this.#apply(graph, rw);
@@ -275,7 +293,7 @@ export class RewriteSession<R extends string = string> {
     // The removed nodes' inputs, each once, in first-seen order (what #dropOrphans walks).
     let slots = 0;
     for (let i = 0; i < remove.length; i++) slots += remove[i]!.inputs.length;
-    const inputsOfRemoved = new Array<Value>(slots);
+    let inputsOfRemoved = this.#scratch(this.#released, slots);
     let nIns = 0;
     const removedNames = new Array<string>(remove.length);
     for (let i = 0; i < remove.length; i++) {
@@ -289,7 +307,8 @@ export class RewriteSession<R extends string = string> {
       }
       removedNames[i] = nodeLabel(remove[i]!);
     }
-    if (nIns < slots) inputsOfRemoved.length = nIns; // omitted inputs or one read twice: seldom
+    // Omitted inputs or one read twice (seldom): a list of its own, of the length read.
+    if (nIns < slots) inputsOfRemoved = inputsOfRemoved.slice(0, nIns);
     // The matched nodes leave before their outputs' readers are rewired: the inputs they read
     // lose those uses first, so a value a removed node is bypassed to (its own input) goes from
     // one use to one use instead of through a list of two (and the one-element list it would
@@ -333,27 +352,17 @@ export class RewriteSession<R extends string = string> {
       if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
     }
 
-    // What the patch touched, for the manager's closing check (local-verify.ts).
+    // What the patch touched, for the manager's closing check (local-verify.ts). The names that
+    // left are listed only for a patch that introduces names (the check reads them only then):
+    // a bypass introduces none, and its list was an array per change for nothing.
     const onPatch = this.ctx.onPatch;
-    let rewired: Value[] = NO_VALUES;
-    let left: string[] = NO_NAMES;
+    let left: string[] | undefined;
     let introduced: string[] = NO_NAMES;
     let renamedValues: Value[] | undefined;
+    let renamedFrom: string[] | undefined;
+    let fresh = 0;
     if (onPatch) {
-      rewired = new Array<Value>(replace.length);
-      for (let i = 0; i < replace.length; i++) rewired[i] = replace[i]![1];
-      let named = 0;
-      for (let i = 0; i < remove.length; i++) {
-        const outs = remove[i]!.outputs;
-        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) named++;
-      }
-      left = new Array<string>(named);
-      named = 0;
-      for (let i = 0; i < remove.length; i++) {
-        const outs = remove[i]!.outputs;
-        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left[named++] = outs[k]!.name;
-      }
-      let fresh = inits.length;
+      fresh = inits.length;
       for (let i = 0; i < added.length; i++) {
         const outs = added[i]!.outputs;
         for (let k = 0; k < outs.length; k++) if (outs[k]!.name) fresh++;
@@ -369,15 +378,29 @@ export class RewriteSession<R extends string = string> {
         if (v.isInitializer || inits.includes(v)) continue;
         if (onPatch && v.name !== name && !(v.producer !== null && added.includes(v.producer))) {
           // An existing value takes a graph output's name: its own name leaves.
-          if (v.name) left = left === NO_NAMES ? [v.name] : (left.push(v.name), left);
+          if (v.name) (renamedFrom ??= []).push(v.name);
           (renamedTo ??= []).push(name);
           (renamedValues ??= []).push(v);
         }
         this.#rename(graph, v, name);
       }
     }
+    if (onPatch && (fresh > 0 || renamedTo !== undefined)) {
+      let named = renamedFrom?.length ?? 0;
+      for (let i = 0; i < remove.length; i++) {
+        const outs = remove[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) named++;
+      }
+      left = new Array<string>(named);
+      named = 0;
+      for (let i = 0; i < remove.length; i++) {
+        const outs = remove[i]!.outputs;
+        for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left[named++] = outs[k]!.name;
+      }
+      if (renamedFrom) for (let i = 0; i < renamedFrom.length; i++) left[named++] = renamedFrom[i]!;
+    }
     // #dropOrphans reads the inputs without consuming them (onPatch reads them again below).
-    const cleanedNodes = this.#dropOrphans(inputsOfRemoved, onPatch ? left : undefined);
+    const cleanedNodes = this.#dropOrphans(inputsOfRemoved, left);
     bytes -= this.#orphanBytes;
     const touchedInputs = inputsOfRemoved;
     // New initializers are registered last, under their final names: the name of the value they
@@ -419,27 +442,26 @@ export class RewriteSession<R extends string = string> {
       let touched = renamedValues?.length ?? 0;
       for (let i = 0; i < touchedInputs.length; i++) {
         const v = touchedInputs[i]!;
-        if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) touched++;
+        if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) touched++;
       }
       let values: Value[] = NO_VALUES;
       if (touched > 0) {
-        values = new Array<Value>(touched);
+        values = this.#scratch(this.#touched, touched);
         let t = 0;
         if (renamedValues) for (let i = 0; i < renamedValues.length; i++) values[t++] = renamedValues[i]!;
         for (let i = 0; i < touchedInputs.length; i++) {
           const v = touchedInputs[i]!;
-          if ((v.useCount > 0 || v.isGraphOutput) && !rewired.includes(v)) values[t++] = v;
+          if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) values[t++] = v;
         }
       }
       // One report object per session, refilled (onPatch reads it during the call).
       const p = this.#applied;
       p.graph = graph;
       p.added = added;
-      p.rewired = rewired;
       p.replaced = replace;
       p.released = touchedInputs;
       p.values = values;
-      p.left = left;
+      p.left = left ?? NO_NAMES;
       p.introduced = introduced;
       p.initializers = inits;
       p.nodesRemoved = remove.length + cleanedNodes.length;
@@ -711,6 +733,12 @@ function isRemoved(n: Node, remove: readonly Node[], set: ReadonlySet<Node> | un
 function isReplaced(o: Value, replace: ReadonlyArray<readonly [Value, Value]>, set: ReadonlySet<Value> | undefined): boolean {
   if (set) return set.has(o);
   for (let i = 0; i < replace.length; i++) if (replace[i]![0] === o) return true;
+  return false;
+}
+
+/** Whether `v` is read in place of a value a patch replaces. */
+function isRewired(v: Value, replace: ReadonlyArray<readonly [Value, Value]>): boolean {
+  for (let i = 0; i < replace.length; i++) if (replace[i]![1] === v) return true;
   return false;
 }
 

@@ -114,8 +114,8 @@ export interface PassContext {
   /**
    * Told what each validated patch touched (RewriteSession.apply), before its afterChange: the
    * manager's closing check re-checks only that (see local-verify.ts). The patch object is the
-   * session's own, refilled for each patch: read it during the call, do not keep it (its arrays
-   * are the patch's and may be kept).
+   * session's own, refilled for each patch: read it and its arrays during the call, keep neither
+   * (copy what must be kept: some arrays are a rule's own, refilled for its next patch).
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
   /**

@@ -3,7 +3,8 @@
  * nothing added) is checked on a short path of its own, which must decline exactly what the
  * general check declines, with the same reason and detail, and change nothing when it declines;
  * a declined patch leaves no use by the new nodes its rule built; new nodes wired after the
- * matched nodes leave (Rewrite.inputs) read what they were given.
+ * matched nodes leave (Rewrite.inputs) read what they were given; apply keeps neither a patch nor
+ * its arrays (a rule may refill them for its next candidate).
  */
 import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
 import { RewriteSession, runPipeline, standaloneContext, type Rewrite } from '@onnxkit/passes';
@@ -100,6 +101,41 @@ describe('RewriteSession.apply with new nodes', () => {
     expect(outcome(m, rw)).toEqual({ ok: true });
     expect(neg.inputs).toEqual([r]);
     expect(r.uses.map((u) => u.node.name).sort()).toEqual(['drop', 'neg2', 'tanh']);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('keeps neither a patch nor its arrays: a rule may refill one patch for its next candidate', () => {
+    // What eliminate-identity and fuse-matmul-add-into-gemm rely on: after apply returns, the
+    // patch's arrays are overwritten, and nothing the session made or the model holds changes.
+    const m = model();
+    const id = node(m, 'id');
+    const neg = node(m, 'neg');
+    const r = node(m, 'relu').outputs[0]!;
+    const seen: string[] = [];
+    const ctx = { ...standaloneContext(), onPatch: (p: { readonly added: readonly Node[]; readonly replaced: readonly unknown[]; readonly released: readonly Value[] }) => void seen.push(`${p.added.length}:${p.replaced.length}:${p.released.length}`) };
+    const s = new RewriteSession('test', m, ctx);
+    const abs = new Node('Abs', [], { name: 'abs2', outputs: ['i2'] });
+    const patch = { rule: 'r', remove: [id], replace: [[id.outputs[0]!, abs.outputs[0]!]] as [Value, Value][], add: [abs], inputs: [[r]] as Value[][], description: 'd' };
+    const first = s.apply(m.graph, patch);
+    expect(first.ok).toBe(true);
+    // Refilled for a bypass of Neg (whose output is the graph output 'out').
+    const other = new Node('Identity', [], { name: 'x', outputs: ['x'] });
+    patch.remove[0] = neg;
+    patch.replace[0] = [neg.outputs[0]!, abs.outputs[0]!];
+    patch.add[0] = other;
+    patch.inputs[0]![0] = m.graph.inputs[0]!;
+    patch.add.length = 0;
+    patch.inputs.length = 0;
+    expect(abs.inputs).toEqual([r]);
+    expect(r.uses.map((u) => u.node.name).sort()).toEqual(['abs2', 'drop', 'tanh']);
+    expect(verifyErrors(m)).toEqual([]);
+    const second = s.apply(m.graph, patch);
+    expect(second.ok).toBe(true);
+    expect(first.ok && first.record).toMatchObject({ removed: ['id'], added: ['abs2'] });
+    expect(second.ok && second.record).toMatchObject({ removed: ['neg'], added: [] });
+    expect(s.log.map((c) => c.removed)).toEqual([['id'], ['neg']]);
+    expect(seen).toEqual(['1:1:1', '0:1:1']);
+    expect(m.graph.outputs[0]!.name).toBe('out');
     expect(verifyErrors(m)).toEqual([]);
   });
 
