@@ -69,6 +69,34 @@ describe('compiler settings for a small graph (issue 15: the 10k-node warm-up)',
   });
 });
 
+/** Bytes of ArrayBuffers after dropping a 16 MiB one and calling `collectImportGarbage(file, nodes)`. */
+function arrayBuffersAfterImport(file: string, nodes: number, env: Record<string, string> = {}): number {
+  const script = `
+    import { collectImportGarbage } from ${JSON.stringify(HEAP)};
+    let bytes = new Uint8Array(16 * 1024 * 1024);
+    bytes[1] = 1;
+    bytes = null;
+    collectImportGarbage(${JSON.stringify(file)}, ${nodes});
+    process.stdout.write(String(process.memoryUsage().arrayBuffers));
+  `;
+  const { ONNXKIT_WRITE_CODE_CACHE: _, ...rest } = process.env;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...rest, ...env } });
+  expect(r.stderr).toBe('');
+  return Number(r.stdout);
+}
+
+describe('a collection after the import (issue 15: peak memory per node)', () => {
+  it('frees the dead buffers of a graph of SMALL_GRAPH_NODES or more, not of a smaller one, nor in the code-cache run', async () => {
+    const { SMALL_GRAPH_NODES } = (await import(HEAP)) as { SMALL_GRAPH_NODES: number };
+    const dir = mkdtempSync(join(tmpdir(), 'onnxkit-heap-'));
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, new Uint8Array(1024));
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES)).toBeLessThan(4 * MiB);
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES - 1)).toBeGreaterThanOrEqual(16 * MiB);
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES, { ONNXKIT_WRITE_CODE_CACHE: 'x' })).toBeGreaterThanOrEqual(16 * MiB);
+  });
+});
+
 describe('heap settings for a model import (issue 15: peak memory per node)', () => {
   it('keeps the young generation at its start-up size for a small input, where V8 alone grows it to 32 MiB', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxkit-heap-'));
