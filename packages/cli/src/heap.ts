@@ -91,7 +91,8 @@ const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-
  * 100k ones +4–7 % with ×2–×4 (their optimized code pays for itself). After the import, not before
  * with the heap flags: the node count is not known before and the file size does not tell it (the
  * 50k shared chain's file, 3.2 MB, is about the 10k weighted chain's, 2.9 MB); ×4 from the start
- * gave the 10k chain 0.46 s against 0.48 s after the import, ×8 after it 0.42 s.
+ * gave the 10k chain 0.46 s against 0.48 s after the import, ×8 after it 0.42 s; ×16 was no
+ * better than ×8 (10k 0.48 against 0.47 s, 7 pairs; 20k 0.78 against 0.78 s, 5 pairs).
  */
 export const SMALL_GRAPH_NODES = 25_000;
 const SMALL_GRAPH_BUDGET_FACTOR = 8;
