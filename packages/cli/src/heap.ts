@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * For an input file of this size or more, V8 grows the heap by at most TIGHT_HEAP_GROWING_PERCENT
@@ -39,7 +40,10 @@ const TIGHT_HEAP_GROWING_PERCENT = 20;
  * not yet collected. Not with the tight heap growth of large inputs: on the 1M-node chains the small
  * young generation promotes more short-lived objects, each promotion brings the next full
  * collection of a ≈ 400 MB live heap nearer, and CPU rose 21 → 28 s (shared) and 34 → 46 s
- * (weighted) for 5 % less peak RSS (927 → 877 MiB, 1,544 → 1,487 MiB).
+ * (weighted) for 5 % less peak RSS (927 → 877 MiB, 1,544 → 1,487 MiB). Growth factor 2 re-measured
+ * with the current pipeline (alternating runs of `optimize --json`, medians): 100k weighted chain
+ * CPU 1.73 → 1.73 s, peak RSS 215 → 239 MiB (9 pairs); 10k 0.66 → 0.64 s, 80 → 93 MiB (9 pairs).
+ * A cap below 16 MiB cannot be set from here (--max-semi-space-size, above).
  */
 const SEMI_SPACE_GROWTH_FACTOR = 1;
 
@@ -54,14 +58,45 @@ const SEMI_SPACE_GROWTH_FACTOR = 1;
  * 2.36 → 2.07 s, the background threads' share 440 → 290 and 940 → 660 ms, the main thread's
  * unchanged; 1M 19.7 → 19.6 s (4 runs each), 5 nodes 0.09 s both. Tried and not taken: no
  * inlining at all (10k −23 %, but 1M +14 %: the optimized code is slower), twice the tier-up
- * budget (--interrupt-budget; 10k −16 %, 100k +5 %). Set here, after the bundle is compiled: V8
+ * budget for every graph (--interrupt-budget; 10k −16 %, 100k +5 %). Set here, after the bundle is compiled: V8
  * keys a code cache to its flags, and the build's cache run sets none. Only flags V8 reads while
  * running may be set so: heap flags such as --single-threaded-gc or --no-parallel-marking are
  * fixed when the heap is made (V8 aborts in the next full collection when they change).
+ * --no-parallel-scavenge is read at each scavenge (ScavengerCollector::NumberOfScavengeTasks) and
+ * could be set so, but it moves the work instead of saving it: 100k weighted chain `optimize
+ * --json`, 9 alternating pairs, CPU 1.68 → 1.68 s (main thread +0.13 s, other threads −0.10 s),
+ * wall 1.75 → 2.15 s; 10k 0.66 → 0.66 s. Neither did --no-turbo-escape, --no-use-osr,
+ * --no-turbo-load-elimination, --ticks-before-optimization=5 or --max-bytecode-size-for-early-opt=0
+ * move the 100k chain's CPU out of its noise (7 pairs, 1.63–1.89 s against 1.76 s);
+ * --max-optimized-bytecode-size=8000 (which keeps only the cost model's analyze, over 8,000 bytes of
+ * bytecode, out of TurboFan) gave 10k −8 %, 100k −1 to −3 %, not enough to keep. A larger tier-up budget
+ * pays below SMALL_GRAPH_NODES only (below).
  * Measured with Node 20's V8 (11.3) and set only there: another V8 may tune its compiler
  * otherwise, or not know a flag (it would print an error at every optimize).
  */
 const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-size-cumulative=230 --no-turbo-loop-peeling';
+
+/**
+ * Below this many nodes (the imported graph's, known once the import is done) TurboFan waits
+ * SMALL_GRAPH_BUDGET_FACTOR times longer before optimizing a function (V8's --interrupt-budget,
+ * 67,584 by default in V8 11.3: the bytecode a function runs between two tier-up checks). A small
+ * graph's rule passes, analysis and save run too briefly to repay compiling most of what they
+ * call: on the 10k-node chain TurboFan (the other threads) took ≈ 0.33 s of the ≈ 0.64 s of CPU,
+ * the main thread ≈ 0.28 s. Measured with alternating whole processes of `onnxkit optimize FILE
+ * -o OUT --json` (CPU user + sys from /usr/bin/time, medians; chains of bench/rules.bench.mjs's
+ * writeChain; a shared 2-core machine at load 7–12), before → after: 10k nodes 0.76 → 0.49 s
+ * (9 pairs; the other threads 0.38 → 0.10 s), 20k 1.06 → 0.89 s (7 pairs); the budget factor alone,
+ * set after the import (7 pairs each): 2k 0.24 → 0.19 s, 20k 0.89 → 0.75 s (×4: 0.80 s), 30k
+ * 0.98 → 0.97 s, so not above: the 50k-node shared-weight chain took 1.10 → 1.18 s with ×4, the
+ * 100k ones +4–7 % with ×2–×4 (their optimized code pays for itself). After the import, not before
+ * with the heap flags: the node count is not known before and the file size does not tell it (the
+ * 50k shared chain's file, 3.2 MB, is about the 10k weighted chain's, 2.9 MB); ×4 from the start
+ * gave the 10k chain 0.46 s against 0.48 s after the import, ×8 after it 0.42 s; ×16 was no
+ * better than ×8 (10k 0.48 against 0.47 s, 7 pairs; 20k 0.78 against 0.78 s, 5 pairs).
+ */
+export const SMALL_GRAPH_NODES = 25_000;
+const SMALL_GRAPH_BUDGET_FACTOR = 8;
+const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node --v8-options)
 
 /** Size of a file, or 0 when it cannot be read (the import then says why). */
 function sizeOnDisk(path: string): number {
@@ -85,6 +120,47 @@ export function tuneHeapForModel(path: string | null): void {
   if (process.versions.v8.startsWith('11.')) setFlagsFromString(OPTIMIZER_FLAGS);
   if (path !== null && sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
   else setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
+}
+
+/**
+ * Sets V8's tier-up budget for rewriting a graph of `nodeCount` nodes (see SMALL_GRAPH_NODES).
+ * Call after the import. Same guards as tuneHeapForModel: not in the build's code-cache run, and
+ * only with Node 20's V8 (11.3), whose default budget this multiplies.
+ */
+export function tuneCompilerForGraph(nodeCount: number): void {
+  if (process.env.ONNXKIT_WRITE_CODE_CACHE !== undefined) return;
+  if (!process.versions.v8.startsWith('11.3.') || nodeCount >= SMALL_GRAPH_NODES) return;
+  setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * SMALL_GRAPH_BUDGET_FACTOR}`);
+}
+
+/**
+ * A full collection right after the import of a graph of SMALL_GRAPH_NODES nodes or more, from a
+ * file below TIGHT_HEAP_FILE_BYTES. The import reads the whole file and copies the payloads it
+ * keeps out of it, so the file's bytes (and the decoder's other buffers) are garbage once it
+ * returns, but V8 frees an ArrayBuffer only in a full collection, and the import's last one set
+ * the next one's limit from a much smaller live heap: the dead buffers stayed until the rule
+ * passes had filled the heap with their own garbage, at the peak. On the 100k-node shared-weight
+ * chain 12.3 of 13.2 MB of ArrayBuffers were dead after the import. `node bench/rules.bench.mjs
+ * --memory 100000`: shared chain 157 → 145 MiB peak RSS, 1,099–1,107 → 975 B/node over the 5-node
+ * baseline (issue 15's target: under 1,024); weighted chain 197–198 → 183 MiB, 1,523–1,535 →
+ * 1,377 B/node. Alternating whole processes (medians of peak RSS and CPU, 7 pairs each, load ≈ 10
+ * on 2 cores), shared 100k chain: `optimize -q` 158 → 145 MiB, CPU 1.33 → 1.31 s; `--json`
+ * 175 → 164 MiB, 1.59 → 1.68 s; the collection alone (same build, with and without): `-q`
+ * 1.19 → 1.26 s, `--json` 1.49 → 1.55 s, weighted `-q` 198 → 184 MiB, 1.51 → 1.59 s (5 pairs): up to
+ * ≈ 5 % more CPU (a full collection of a ≈ 55 MB live heap) for 6–8 % less peak memory. Larger
+ * shared chains, `-q`: 200k nodes 243 → 226 MiB, CPU 2.05 → 2.05 s (4 pairs); 500k 526–532 →
+ * 451–453 MiB, CPU 4.34–4.57 → 4.14–5.06 s (6 pairs, medians ≈ 4.38 → 4.50 s). Not for the
+ * 10k chain (77 → 77 MiB, 0.46 → 0.49 s), nor above TIGHT_HEAP_FILE_BYTES, where the tight heap
+ * growth collects soon after the import anyway. V8 offers no collection to a script without
+ * --expose-gc; set here, after the bundle is compiled, it gives a new context a `gc` function.
+ */
+export function collectImportGarbage(path: string | null, nodeCount: number): void {
+  if (process.env.ONNXKIT_WRITE_CODE_CACHE !== undefined) return;
+  if (path === null || nodeCount < SMALL_GRAPH_NODES || sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) return;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  gc();
 }
 
 /** Committed bytes of V8's young generation (both semi-spaces), for tests and benchmarks. */

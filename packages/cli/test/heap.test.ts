@@ -26,6 +26,77 @@ function youngAfterAllocation(tune: string): number {
   return Number(r.stdout);
 }
 
+/**
+ * Calls of a small function until V8 marks it for optimization (or optimizes it), in a fresh
+ * process that called `tuneCompilerForGraph(nodes)` first (nothing for null), with `env`.
+ */
+function callsUntilTierUp(nodes: number | null, env: Record<string, string> = {}): number {
+  const script = `
+    import { tuneCompilerForGraph } from ${JSON.stringify(HEAP)};
+    ${nodes === null ? '' : `tuneCompilerForGraph(${nodes});`}
+    function hot(x) { return (x * 3 + 1) | 0; }
+    function count() {
+      let calls = 0;
+      let s = 0;
+      while (calls < 5e6) {
+        for (let i = 0; i < 1000; i++) s += hot(i);
+        calls += 1000;
+        // Optimized, marked for optimization, or being optimized (V8's OptimizationStatus bits).
+        if (%GetOptimizationStatus(hot) & (16 | 256 | 512 | 1024)) return calls;
+      }
+      return calls + (s & 0);
+    }
+    %NeverOptimizeFunction(count);
+    process.stdout.write(String(count()));
+  `;
+  const { ONNXKIT_WRITE_CODE_CACHE: _, ...rest } = process.env;
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...rest, ...env } });
+  expect(r.stderr).toBe('');
+  return Number(r.stdout);
+}
+
+describe('compiler settings for a small graph (issue 15: the 10k-node warm-up)', () => {
+  it('makes V8 tier up later below SMALL_GRAPH_NODES, and only there, with Node 20\'s V8, outside the code-cache run', async () => {
+    const { SMALL_GRAPH_NODES } = (await import(HEAP)) as { SMALL_GRAPH_NODES: number };
+    const untouched = callsUntilTierUp(null);
+    expect(untouched).toBeLessThan(1e6); // the default optimizes it: proves the count measures something
+    const small = callsUntilTierUp(10_000);
+    if (process.versions.v8.startsWith('11.3.')) expect(small).toBeGreaterThanOrEqual(4 * untouched);
+    else expect(small).toBeLessThanOrEqual(2 * untouched);
+    expect(callsUntilTierUp(SMALL_GRAPH_NODES)).toBeLessThanOrEqual(2 * untouched);
+    // The build's code-cache run must end with V8's flags as every run starts with them (heap.ts).
+    expect(callsUntilTierUp(10_000, { ONNXKIT_WRITE_CODE_CACHE: 'x' })).toBeLessThanOrEqual(2 * untouched);
+  });
+});
+
+/** Bytes of ArrayBuffers after dropping a 16 MiB one and calling `collectImportGarbage(file, nodes)`. */
+function arrayBuffersAfterImport(file: string, nodes: number, env: Record<string, string> = {}): number {
+  const script = `
+    import { collectImportGarbage } from ${JSON.stringify(HEAP)};
+    let bytes = new Uint8Array(16 * 1024 * 1024);
+    bytes[1] = 1;
+    bytes = null;
+    collectImportGarbage(${JSON.stringify(file)}, ${nodes});
+    process.stdout.write(String(process.memoryUsage().arrayBuffers));
+  `;
+  const { ONNXKIT_WRITE_CODE_CACHE: _, ...rest } = process.env;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...rest, ...env } });
+  expect(r.stderr).toBe('');
+  return Number(r.stdout);
+}
+
+describe('a collection after the import (issue 15: peak memory per node)', () => {
+  it('frees the dead buffers of a graph of SMALL_GRAPH_NODES or more, not of a smaller one, nor in the code-cache run', async () => {
+    const { SMALL_GRAPH_NODES } = (await import(HEAP)) as { SMALL_GRAPH_NODES: number };
+    const dir = mkdtempSync(join(tmpdir(), 'onnxkit-heap-'));
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, new Uint8Array(1024));
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES)).toBeLessThan(4 * MiB);
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES - 1)).toBeGreaterThanOrEqual(16 * MiB);
+    expect(arrayBuffersAfterImport(file, SMALL_GRAPH_NODES, { ONNXKIT_WRITE_CODE_CACHE: 'x' })).toBeGreaterThanOrEqual(16 * MiB);
+  });
+});
+
 describe('heap settings for a model import (issue 15: peak memory per node)', () => {
   it('keeps the young generation at its start-up size for a small input, where V8 alone grows it to 32 MiB', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnxkit-heap-'));

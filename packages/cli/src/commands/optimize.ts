@@ -15,7 +15,7 @@ import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
-import { tuneHeapForModel } from '../heap.js';
+import { collectImportGarbage, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 
 export interface ModelSide {
@@ -69,6 +69,8 @@ export default async function optimize(input: string, positionalOutput: string |
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
   let model = loadModel(input);
+  tuneCompilerForGraph(model.graph.nodeCount); // after the import: small graphs tier up later (heap.ts)
+  collectImportGarbage(input === STDIO ? null : input, model.graph.nodeCount); // the file's dead bytes (heap.ts)
   const inBytes = inputBytes(input);
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
   const { names, options } = pipelineFromFlags(opts, model);
