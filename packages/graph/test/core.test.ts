@@ -243,6 +243,27 @@ describe('Value uses and Node inputs', () => {
     expect(other.isGraphOutput).toBe(true);
     expect(last.isGraphOutput).toBe(false);
   });
+
+  it('the empty graph-output list every value starts with is shared and stays empty', () => {
+    // (NO_GRAPHS in core.ts: withOne and withoutOne never write it.)
+    const { g, nodes } = chain(3);
+    const fresh = new Value({ name: 'fresh' });
+    const empty = fresh._outputOf;
+    expect(nodes[0]!.output._outputOf).toBe(empty);
+    const a = nodes[0]!.output;
+    const b = nodes[1]!.output;
+    g.addOutput(a);
+    g.addOutput(a);
+    g.setOutput(0, b);
+    g.removeOutput(g.outputs.length - 1);
+    g.removeOutput(g.outputs.length - 1);
+    g.removeOutput(0);
+    expect(g.outputs).toEqual([]);
+    expect(a.isGraphOutput).toBe(false);
+    expect(b.isGraphOutput).toBe(false);
+    expect(empty).toEqual([]);
+    expect(new Value({ name: 'later' })._outputOf).toEqual([]);
+  });
 });
 
 describe('Node attributes', () => {
