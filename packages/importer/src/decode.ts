@@ -159,6 +159,8 @@ interface PendingGraph {
    * set by assembleGraph; the reader computed them while decoding the names.
    */
   initHash: number[];
+  /** The initializer values, in the order of `graph.initializers` (set by assembleGraph). */
+  readonly initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -690,6 +692,7 @@ export class Decoder {
       }
       g.addInitializer(v);
       pg.initHash.push(initHashes[i]!);
+      pg.initValues.push(v);
     }
     sparse.forEach((s, i) => {
       const name = s.values.name;
@@ -1520,7 +1523,9 @@ export class Decoder {
             int64Seg = this.typedRun(w, at, e, int64Seg, WIRE_VARINT);
             break;
           case TensorFields.name:
-            name = this.str(w, at, e);
+            // (defined once, looked up by its hash: not filed in the reader's string cache)
+            if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+            name = r.hashedString(r.length(e, 'a string'));
             nameHashed = r.lastHash;
             hasName = true;
             break;
@@ -2060,6 +2065,11 @@ export class Decoder {
     const inAt = pg.inAt;
     const inLen = pg.inLen;
     const ends = pg.inputEnd;
+    const buf = this.r.buf;
+    // Exporters write initializers in the order of their first use: an input name that is not
+    // the previous node's output is tried against the initializer after the one found last.
+    const inits = pg.initValues;
+    let nextInit = 0;
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
@@ -2083,7 +2093,13 @@ export class Decoder {
               }
               len -= PREV_OUT;
             }
-            values[j] = this.lookupBytes(scope, inAt[from + j]!, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+            const at = inAt[from + j]!;
+            // (without repeated names, the initializer so named is the one a lookup would find)
+            if (unique && nextInit < inits.length && sameAscii(inits[nextInit]!.name, buf, at, len)) {
+              values[j] = inits[nextInit++]!;
+              continue;
+            }
+            values[j] = this.lookupBytes(scope, at, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
             continue;
           }
           if (len === 0) {
@@ -2200,7 +2216,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
 }
 
 /**
