@@ -146,4 +146,27 @@ describe('a chain input bound to the previous output', () => {
     expect(add!.inputs[1]).toBe(ifn!.output);
     expect(encode(m)).toEqual(bytes);
   });
+  it('binds initializer names in or out of the order of the initializers, and a repeated name to its first definition', () => {
+    const init = (name: string): Uint8Array => fMsg(5, fVarint(1, 2), fVarint(2, DataType.FLOAT), fBytes(8, name), fBytes(9, new Uint8Array(8)));
+    const bytes = model([
+      node('Add', ['x', 'b'], ['s']), // 'b' before 'a': the cursor misses
+      node('Add', ['s', 'a'], ['t']),
+      node('Relu', ['t'], ['a']), // 'a' again: uses refer to the initializer
+      node('Add', ['a', 'c'], ['u']),
+      fBytes(2, 'g'),
+      init('a'),
+      init('b'),
+      init('c'),
+      valueInfo(11, 'x', DataType.FLOAT, [2]),
+      valueInfo(12, 'u', DataType.FLOAT, [2]),
+    ]);
+    const { model: m, diagnostics } = decodeWithDiagnostics(bytes);
+    expect(diagnostics.map((d) => d.code)).toContain('IMPORT_DUPLICATE_NAME');
+    const inits = m.graph.initializers;
+    const [n0, n1, , n3] = m.graph.nodes;
+    expect(n0!.inputs[1]).toBe(inits.get('b'));
+    expect(n1!.inputs[1]).toBe(inits.get('a'));
+    expect(n3!.inputs[0]).toBe(inits.get('a'));
+    expect(n3!.inputs[1]).toBe(inits.get('c'));
+  });
 });
