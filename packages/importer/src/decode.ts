@@ -51,7 +51,7 @@ import {
   type TypeInfo,
 } from '@onnxkit/graph';
 import { ImportError, type ImportDiagnostic, type ImportErrorCode } from './errors.js';
-import { markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
+import { hasExtras, markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
 import {
   AnnotationFields,
   AnnotationSpec,
@@ -148,8 +148,9 @@ interface PendingGraph {
   /** nameHash of each input name when the reader computed it on the way, else 0. */
   inHash: Int32Array;
   /**
-   * Input name `j`: left as bytes, at `inAt[j]` in the input, `inLen[j]` (> 0) of them; the
-   * empty name (an omitted optional input) when `inLen[j]` is 0; else `inputStrings[-1 - inLen[j]]`.
+   * Input name `j`: left as bytes, at `inAt[j]` in the input, `inLen[j]` (> 0) of them, plus
+   * PREV_OUT when they are the last output name of the node before; the empty name (an omitted
+   * optional input) when `inLen[j]` is 0; else `inputStrings[-1 - inLen[j]]`.
    */
   inAt: Int32Array;
   inLen: Int32Array;
@@ -158,6 +159,8 @@ interface PendingGraph {
    * set by assembleGraph; the reader computed them while decoding the names.
    */
   initHash: number[];
+  /** The initializer values, in the order of `graph.initializers` (set by assembleGraph). */
+  readonly initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -269,6 +272,13 @@ export class Decoder {
   private lastOutAt = -1;
   private lastOutStr = '';
   private lastOutHash = 0;
+  /**
+   * The node whose last output is the last output read (set when its node() returns; null while a
+   * node's outputs are being read, or when that name was not recorded in lastOutAt).
+   */
+  private lastOutNode: Node | null = null;
+  /** Whether the input name inputName() last returned null for matched the last output read. */
+  private deferredIsLastOut = false;
 
   /** Where the input name inputName() last returned null for is (memory mode), and its length. */
   private deferredAt = 0;
@@ -293,11 +303,12 @@ export class Decoder {
       let i = 0;
       while (i < len && buf[p + i] === buf[o + i]) i++;
       if (i === len) {
-        // (left as bytes too: phase 2 finds it among the previous node's outputs first)
+        // (left as bytes too: phase 2 takes the previous node's output, see PREV_OUT)
         r.pos = p + len;
         r.lastHash = this.lastOutHash;
         this.deferredAt = p;
         this.deferredLen = len;
+        this.deferredIsLastOut = true;
         return null;
       }
     }
@@ -308,6 +319,7 @@ export class Decoder {
         r.lastHash = h;
         this.deferredAt = p;
         this.deferredLen = len;
+        this.deferredIsLastOut = false;
         return null;
       }
     }
@@ -672,7 +684,7 @@ export class Decoder {
       } else if (!inits.has(name)) {
         // (no init object: what new Value({ name, constValue, type }) would set)
         v = Value._named(name);
-        v.type = { kind: 'tensor', elemType: t.dtype, shape: t.dims };
+        v.type = this.initializerType(t.dtype, t.dims);
         v.constValue = t;
       } else {
         this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`);
@@ -680,6 +692,7 @@ export class Decoder {
       }
       g.addInitializer(v);
       pg.initHash.push(initHashes[i]!);
+      pg.initValues.push(v);
     }
     sparse.forEach((s, i) => {
       const name = s.values.name;
@@ -695,6 +708,23 @@ export class Decoder {
       g.addSparseInitializer(v);
     });
     appendAll(g, pg.nodes);
+  }
+
+  /**
+   * Initializer types by their (shared, frozen: see Tensor) dims, `initTypes.get(dims)[dtype]`:
+   * types are immutable, and the initializers of a model have a few shapes, so values share them
+   * (one object per initializer was 40k surviving objects on the 100k-node chain).
+   */
+  private readonly initTypes = new Map<readonly number[], TensorType[]>();
+
+  private initializerType(elemType: DataType, shape: readonly number[]): TensorType {
+    let byType = this.initTypes.get(shape);
+    if (byType === undefined) {
+      byType = [];
+      // (bounded: dims past Tensor's shared set are copies, each its own key)
+      if (this.initTypes.size < 4096) this.initTypes.set(shape, byType);
+    }
+    return (byType[elemType] ??= { kind: 'tensor', elemType, shape });
   }
 
   private failPath(code: ImportErrorCode, what: string, fieldPath: string, hint?: string): never {
@@ -724,6 +754,8 @@ export class Decoder {
     const attrs = this.attributeStack;
     const a0 = this.attributeTop;
     let unknown: Uint8Array[] | undefined;
+    /** lastOutAt as this node's last output left it (-1: none, or not recorded). */
+    let ownLastOutAt = -1;
     r.pos = s;
     while (r.pos < e) {
       const f = this.field(e, d), w = this.w, at = this.at;
@@ -734,7 +766,10 @@ export class Decoder {
           pushInputHash(pg, j, r.lastHash);
           if (name === null) {
             pg.inAt[j] = this.deferredAt;
-            pg.inLen[j] = this.deferredLen;
+            // The last output read, when it is the last output of the node before this one in
+            // this graph (a chain): phase 2 takes that Value without comparing the name again.
+            const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && this.lastOutNode === pg.nodes[pg.nodes.length - 1];
+            pg.inLen[j] = lastOut ? this.deferredLen | PREV_OUT : this.deferredLen;
           } else pg.inLen[j] = name === '' ? 0 : -pg.inputStrings.push(name);
           break;
         }
@@ -748,6 +783,8 @@ export class Decoder {
             this.lastOutStr = out;
             this.lastOutHash = r.lastHash;
           } else this.lastOutAt = -1;
+          this.lastOutNode = null;
+          ownLastOutAt = this.lastOutAt;
           break;
         }
         case NodeFields.name:
@@ -796,6 +833,8 @@ export class Decoder {
       }
     }
     const node = Node._decoded(opType, domain, name, outputs, out0, this.outputTop);
+    // (a node of a subgraph in an attribute read after the outputs has its own last output)
+    if (ownLastOutAt >= 0 && ownLastOutAt === this.lastOutAt) this.lastOutNode = node;
     for (let k = out0; k < this.outputTop; k++) pushHash(pg, this.outputHashes[k] || nameHash(outputs[k]!));
     this.outputTop = out0;
     node._setAttributes(attrs, a0, a1);
@@ -814,10 +853,29 @@ export class Decoder {
 
   // ------------------------------------------------------------------ AttributeProto
 
+  /**
+   * Attributes decoded from the same bytes share one object: an Attribute is immutable (a clone
+   * of a graph shares its attributes too), and a model repeats most of them on node after node
+   * (LeakyRelu's alpha, a Conv's strides and pads), each one a few surviving objects (an INTS
+   * holds a bigint per element). Only scalar and numeric-list attributes whose decode reported
+   * nothing and kept no raw bits are shared.
+   */
+  private readonly sharedAttributes = new SharedByBytes<Attribute>();
+
   private attribute(s: number, e: number, index: number): Attribute {
     const r = this.r;
     const p = this.p;
     p.enter('attribute', index, AttributeSpec, s);
+    const key = r.inMemory ? this.sharedAttributes.key(r.buf, s, e) : 0;
+    if (key !== 0) {
+      const shared = this.sharedAttributes.get(r.buf, s, e, key);
+      if (shared !== undefined) {
+        r.pos = e;
+        p.leave();
+        return shared;
+      }
+    }
+    const diagnostics = this.diagnostics.length;
     const d = p.depth;
     let name = '';
     let ref = '';
@@ -1044,12 +1102,23 @@ export class Decoder {
       attr = new Attribute(name, type as AttributeType, value, opts);
     }
     if (raw !== undefined) setRawAttributeStrings(attr, raw);
+    let rawFloats = false;
     // NaN payloads (signaling NaNs in particular) do not survive a JS number; keep the bits.
-    if (ref === '' && type === AttributeType.FLOAT && fv !== undefined && Number.isNaN(fv)) setRawAttributeFloats(attr, r.bytesAt(fvAt, 4));
+    if (ref === '' && type === AttributeType.FLOAT && fv !== undefined && Number.isNaN(fv)) {
+      setRawAttributeFloats(attr, r.bytesAt(fvAt, 4));
+      rawFloats = true;
+    }
     if (ref === '' && type === AttributeType.FLOATS && floats !== undefined && floats.some(Number.isNaN)) {
       const bits = new Uint8Array(4 * floatsAt!.length);
       floatsAt!.forEach((at, i) => bits.set(r.peekAt(at, 4), 4 * i));
       setRawAttributeFloats(attr, bits);
+      rawFloats = true;
+    }
+    if (
+      key !== 0 && opts === NO_ATTRIBUTE_OPTIONS && !rawFloats && this.diagnostics.length === diagnostics &&
+      (type === AttributeType.FLOAT || type === AttributeType.INT || type === AttributeType.FLOATS || type === AttributeType.INTS)
+    ) {
+      this.sharedAttributes.add(key, s, e, attr);
     }
     p.leave();
     return attr;
@@ -1112,10 +1181,27 @@ export class Decoder {
 
   // ------------------------------------------------------------------ TypeProto
 
+  /**
+   * Types decoded from the same bytes (a value_info per value repeats a few shapes), shared as
+   * attributes are (TypeInfo is immutable): those whose decode reported nothing and left no
+   * unknown fields (kept with the object, as views of the input).
+   */
+  private readonly sharedTypes = new SharedByBytes<TypeInfo>();
+
   type(ranges: number[], field: string, index: number): TypeInfo {
     const r = this.r;
     const p = this.p;
     p.enter(field, index, TypeSpec, ranges[0]!);
+    const key = r.inMemory && ranges.length === 2 ? this.sharedTypes.key(r.buf, ranges[0]!, ranges[1]!) : 0;
+    if (key !== 0) {
+      const shared = this.sharedTypes.get(r.buf, ranges[0]!, ranges[1]!, key);
+      if (shared !== undefined) {
+        r.pos = ranges[1]!;
+        p.leave();
+        return shared;
+      }
+    }
+    const diagnostics = this.diagnostics.length;
     const d = p.depth;
     let which = 0;
     let inner: number[] | undefined;
@@ -1182,6 +1268,7 @@ export class Decoder {
     p.field[d] = 0;
     setExtras(t, 'type', unknown);
     setExtras(t, 'inner', innerUnknown);
+    if (key !== 0 && this.diagnostics.length === diagnostics && !hasExtras(t) && !hasNestedExtras(t)) this.sharedTypes.add(key, ranges[0]!, ranges[1]!, t);
     p.leave();
     return t;
   }
@@ -1436,7 +1523,9 @@ export class Decoder {
             int64Seg = this.typedRun(w, at, e, int64Seg, WIRE_VARINT);
             break;
           case TensorFields.name:
-            name = this.str(w, at, e);
+            // (defined once, looked up by its hash: not filed in the reader's string cache)
+            if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+            name = r.hashedString(r.length(e, 'a string'));
             nameHashed = r.lastHash;
             hasName = true;
             break;
@@ -1976,6 +2065,11 @@ export class Decoder {
     const inAt = pg.inAt;
     const inLen = pg.inLen;
     const ends = pg.inputEnd;
+    const buf = this.r.buf;
+    // Exporters write initializers in the order of their first use: an input name that is not
+    // the previous node's output is tried against the initializer after the one found last.
+    const inits = pg.initValues;
+    let nextInit = 0;
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
@@ -1987,9 +2081,25 @@ export class Decoder {
         // live as long as the graph.
         const values: (Value | null)[] = count === 1 ? [null] : count === 2 ? [null, null] : new Array(count);
         for (let j = 0; j < count; j++) {
-          const len = inLen[from + j]!;
+          let len = inLen[from + j]!;
           if (len > 0) {
-            values[j] = this.lookupBytes(scope, inAt[from + j]!, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
+            if (len >= PREV_OUT) {
+              // The bytes of the previous node's last output (see node()): without repeated
+              // names, the one Value of this graph so named, which a scope lookup would find.
+              if (unique) {
+                const outs = prev!.outputs;
+                values[j] = outs[outs.length - 1]!;
+                continue;
+              }
+              len -= PREV_OUT;
+            }
+            const at = inAt[from + j]!;
+            // (without repeated names, the initializer so named is the one a lookup would find)
+            if (unique && nextInit < inits.length && sameAscii(inits[nextInit]!.name, buf, at, len)) {
+              values[j] = inits[nextInit++]!;
+              continue;
+            }
+            values[j] = this.lookupBytes(scope, at, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
             continue;
           }
           if (len === 0) {
@@ -2106,7 +2216,7 @@ export class Decoder {
 }
 
 function pendingGraph(graph: Graph, path: string): PendingGraph {
-  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], outputs: [], valueInfos: [], path };
+  return { graph, nodes: [], inputCount: 0, inputStrings: [], inputEnd: new Int32Array(64), outHash: new Int32Array(64), outCount: 0, inHash: new Int32Array(64), inAt: new Int32Array(64), inLen: new Int32Array(64), initHash: [], initValues: [], outputs: [], valueInfos: [], path };
 }
 
 /**
@@ -2122,6 +2232,55 @@ function appendAll(g: Graph, nodes: Node[]): void {
   }
 }
 const APPEND_CHUNK = 4096;
+
+/**
+ * Added to an input name's length in `PendingGraph.inLen` (deferred names are at most 64 bytes)
+ * when the name is the last output of the node before, in the same graph.
+ */
+const PREV_OUT = 0x10000;
+
+/**
+ * Immutable objects decoded from identical bytes of the input (memory mode), to be shared: at
+ * most MAX_SHARED entries, of messages of at most MAX_SHARED_BYTES bytes (a longer one is
+ * seldom repeated, and its hash would cost as much as its decode). On a hash collision the first
+ * message keeps the entry.
+ */
+class SharedByBytes<T> {
+  readonly #index = new Map<number, number>();
+  readonly #items: T[] = [];
+  readonly #at: number[] = [];
+  readonly #len: number[] = [];
+
+  /** The hash of `buf[s, e)`, or 0 when such a message is not shared. */
+  key(buf: Uint8Array, s: number, e: number): number {
+    if (e - s > MAX_SHARED_BYTES) return 0;
+    let h = (e - s) | 0x40000000;
+    for (let i = s; i < e; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+    return h;
+  }
+
+  /** The object decoded from bytes equal to `buf[s, e)` (whose key is `key`), if there is one. */
+  get(buf: Uint8Array, s: number, e: number, key: number): T | undefined {
+    const k = this.#index.get(key);
+    if (k === undefined) return undefined;
+    const at = this.#at[k]!;
+    const len = this.#len[k]!;
+    if (len !== e - s) return undefined;
+    for (let i = 0; i < len; i++) if (buf[at + i] !== buf[s + i]) return undefined;
+    return this.#items[k];
+  }
+
+  /** Files `item`, decoded from `[s, e)` (key `key`), unless the key is taken or the table full. */
+  add(key: number, s: number, e: number, item: T): void {
+    if (this.#items.length >= MAX_SHARED || this.#index.has(key)) return;
+    this.#index.set(key, this.#items.length);
+    this.#items.push(item);
+    this.#at.push(s);
+    this.#len.push(e - s);
+  }
+}
+const MAX_SHARED_BYTES = 256;
+const MAX_SHARED = 4096;
 
 /** Records the hash of input name `at` (the one just counted in `pg.inputCount`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
@@ -2144,6 +2303,12 @@ function grown(a: Int32Array): Int32Array {
   const b = new Int32Array(2 * a.length);
   b.set(a);
   return b;
+}
+
+/** Whether a type nested in `t` (an element or value type) carries unknown fields. */
+function hasNestedExtras(t: TypeInfo): boolean {
+  const inner = t.kind === 'sequence' || t.kind === 'optional' ? t.elem : t.kind === 'map' ? t.value : null;
+  return inner !== null && (hasExtras(inner) || hasNestedExtras(inner));
 }
 
 /** `t` with `denotation` set when there is one (no key at all otherwise, as a spread of {} would give). */

@@ -377,10 +377,10 @@ export class Reader {
   }
 
   /**
-   * A name that is defined once and looked up by its hash (a node output, in memory mode, where
-   * inputs naming it are compared as bytes): string() without the cache, which it would only
-   * churn (and every store into the old cache array of a new string is a slot the next
-   * scavenge visits). Sets `lastHash` as string() does.
+   * A name that is defined once and looked up by its hash (a node output or a tensor's name, in
+   * memory mode, where inputs naming it are compared as bytes): string() without the cache,
+   * which it would only churn (and every store into the old cache array of a new string is a
+   * slot the next scavenge visits). Sets `lastHash` as string() does.
    */
   hashedString(len: number): string {
     const latin1 = this.latin1;
