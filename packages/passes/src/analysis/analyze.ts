@@ -22,7 +22,7 @@ import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
+import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -393,34 +393,11 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const nodes = totalsOnly ? [] : nodeArray(graph);
   const diagnostics: AnalysisDiagnostic[] = [...inf.diagnostics];
 
-  const isConst = (v: Value): boolean => inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
-  // The facts of a value, read once per node into a LayerCost (not asked of shapeOf, constOf and
-  // isConst one by one: a map lookup each, several per value). For an inference that is not
-  // inferShapes' own, the same facts through its accessors.
   const factsMap = inferenceFacts(inf);
-  const readFacts: (v: Value) => Facts | undefined = factsMap
-    ? (v) => factsMap.get(v)
-    : (v) => {
-        const value = inf.constOf(v);
-        return { elemType: DataType.UNDEFINED, shape: inf.shapeOf(v), ...(value ? { value } : {}) };
-      };
-  // Element counts and bytes are needed several times per value (layer, roofline, liveness).
-  const elemCache = new Map<Value, number | null>();
-  const elementsOf = (v: Value): number | null => {
-    let n = elemCache.get(v);
-    if (n === undefined) {
-      n = elements(inf.shapeOf(v));
-      elemCache.set(v, n);
-    }
-    return n;
-  };
-  /** Elements as a Dim: the number when static, an expression of symbolic dims, or null. */
-  const elementsDim = (v: Value): Dim => {
-    const n = elementsOf(v);
-    if (n !== null) return n;
-    const shape = inf.shapeOf(v);
-    return shape ? inf.algebra.product(shape) : null;
-  };
+  // The state of this analysis, and the functions the walk calls, shared by every call (see CostWalk).
+  const walk = new CostWalk(inf, factsMap, bits, totalsOnly);
+  const isConst = (v: Value): boolean => walk.isConst(v);
+  const elementsOf = (v: Value): number | null => walk.elementsOf(v);
   const bytesOf = (v: Value): number | null => {
     const n = elementsOf(v);
     if (n === null) return null;
@@ -475,44 +452,11 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     let s: Dim = 0;
     for (const v of node.outputs) {
       if (v.name === '' && v.uses.length === 0) continue;
-      s = inf.algebra.add(s, elementsDim(v));
+      s = inf.algebra.add(s, walk.elementsDim(v));
     }
     return s;
   };
 
-  /** What the last traceWeight found: the value that identifies the tensor for dedup. */
-  let tracedKey: Value | undefined;
-  /**
-   * The stored tensor behind a weight input (the value that identifies it for dedup in
-   * `tracedKey`), or undefined. `vFacts`: the facts of `v` when the caller has read them (UNREAD:
-   * look them up). The key is left in a variable, not returned in a pair: this runs for every
-   * weight and bias, twice per model in `onnxkit optimize`.
-   */
-  const traceWeight = (v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined => {
-    let cur = v;
-    for (let hops = 0; hops < 16; hops++) {
-      if (cur.isInitializer && cur.constValue) {
-        tracedKey = cur;
-        return cur.constValue;
-      }
-      const p = cur.producer;
-      if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
-        cur = p.inputs[0];
-        continue;
-      }
-      const known = cur === v && vFacts !== UNREAD ? vFacts?.value : inf.constOf(cur);
-      const t = known ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
-      if (t) tracedKey = cur;
-      return t ?? undefined;
-    }
-    return undefined;
-  };
-
-  const seen = new Set<Value>();
-  let params = 0;
-  let weightParams = 0;
-  let bufferParams = 0;
-  let modelSizeBytes = 0;
   const unknownOps = new Map<string, number>();
   const layers: LayerReport[] = [];
   let macsTotal = 0;
@@ -542,287 +486,16 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const energySum = { joules: 0, compute: 0, sram: 0, dram: 0, unknown: 0 };
   let symbolicLayers = 0;
 
-  /** Element-wise op count of the table's linear form (a number, an expression, or null). */
-  const opsCount = (ctx: LayerCost, f: ((c: CostContext) => Count) | undefined, unknown: string[]): Dim => {
-    if (!f) return 0;
-    const r = f(ctx);
-    if ('unknown' in r) {
-      unknown.push(`element-wise ops: ${r.unknown}`);
-      return null;
-    }
-    const a = r.perInput ?? 0;
-    const b = r.perOutput ?? 0;
-    const nIn = a === 0 ? 0 : inf.algebra.product(ctx.inputShapes[0] ?? [null]);
-    const nOut = b === 0 ? 0 : inf.algebra.product(ctx.outputShapes[0] ?? [null]);
-    const n = inf.algebra.add(inf.algebra.mul(a, nIn), inf.algebra.mul(b, nOut));
-    if (n === null) unknown.push(`element-wise ops: ${nIn === null ? 'input' : 'output'} shape unknown`);
-    return n;
-  };
-
-  /** A value dequantized from 8-bit integers (the output of a DequantizeLinear of int8/uint8). */
-  const fromInt8 = (v: Value | null | undefined): boolean => {
-    const p = v?.producer;
-    if (!p || !p.isOnnxDomain || p.opType !== 'DequantizeLinear' || !p.inputs[0]) return false;
-    const t = inf.typeOf(p.inputs[0]);
-    return t !== undefined && t !== null && t.kind === 'tensor' && (t.elemType === DataType.INT8 || t.elemType === DataType.UINT8);
-  };
-  /**
-   * QDQ form: onnxruntime runs a Conv/ConvTranspose/Gemm/MatMul whose data and weight inputs are
-   * both dequantized 8-bit integers as an integer kernel (QLinearConv, QGemm, QLinearMatMul), and
-   * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
-   * GlobalAveragePool: their work is integer operations, as in the fused graph.
-   */
-  /** `info`: opInfo(node.opType) of a default-domain node. */
-  const qdqInteger = (node: Node, info: OpInfo): boolean => {
-    if (info.qdqMac) return fromInt8(node.inputs[0]) && fromInt8(node.inputs[1]);
-    if (!info.qdqElement) return false;
-    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
-    const ins = node.inputs;
-    let present = 0;
-    for (let i = 0; i < ins.length; i++) {
-      const v = ins[i];
-      if (v === null || v === undefined) continue;
-      if (!fromInt8(v)) return false;
-      present++;
-    }
-    return present > 0 && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
-  };
-
-  /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
-  // The top-level layer's Work is read and dropped before the next layer's: one object (and its
-  // lists) serves every layer instead of four allocations per node.
-  const topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
-  const work = (node: Node, depth: number): Work => {
-    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
-    return nodeWork(node, depth, bad, costEntryOf(node, bad), undefined, node.isOnnxDomain ? opInfo(node.opType) : undefined);
-  };
-  /**
-   * work(node, depth) given what the caller knows already: `bad` (node's attribute problem),
-   * `entry` (costEntryOf(node, bad)), `ctx`, a LayerCost loaded with `node` (or undefined), and
-   * `info`, opInfo(node.opType) for a default-domain node (undefined for another domain).
-   */
-  const nodeWork = (node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined, info: OpInfo | undefined): Work => {
-    let out: Work;
-    if (depth === 0) {
-      out = topWork;
-      out.macs = out.flops = out.intOps = null;
-      // Setting an array's length is a runtime call, even to its current length.
-      if (out.unknown.length !== 0) out.unknown.length = 0;
-      if (out.notes.length !== 0) out.notes.length = 0;
-      if (out.unknownOps.length !== 0) out.unknownOps.length = 0;
-    } else out = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
-    if (bad !== undefined) {
-      // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
-      out.unknown.push(`bad-attribute: ${bad}`);
-      return out;
-    }
-    if (info !== undefined && info.controlFlow) return controlFlowWork(node, depth);
-    if (!entry) {
-      const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
-      out.unknown.push(`no cost model for op '${label}'`);
-      out.unknownOps.push(label);
-      return out;
-    }
-    ctx ??= new LayerCost(readFacts, factsMap !== undefined).load(node);
-    let macs: Dim = 0;
-    if (entry.macs) {
-      const f = entry.macs(ctx);
-      if (!Array.isArray(f)) {
-        macs = null;
-        out.unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
-      } else {
-        macs = inf.algebra.product(f as readonly Dim[]);
-        if (macs === null) out.unknown.push('MACs: a dimension is unknown');
-        else if (typeof macs === 'string') out.unknown.push(`MACs: symbolic (${macs})`);
-      }
-    }
-    const ops = opsCount(ctx, entry.ops, out.unknown);
-    out.macs = macs;
-    const total = macs === null || ops === null ? null : inf.algebra.add(inf.algebra.mul(2, macs), ops);
-    const integer = entry.integer === true || (info !== undefined && qdqInteger(node, info));
-    if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
-    out.flops = integer ? (total === null ? null : 0) : total;
-    out.intOps = integer ? total : total === null ? null : 0;
-    return out;
-  };
-
-  /** The work of a body graph: the sum over its non-constant nodes. */
-  const graphWork = (g: Graph, depth: number): Work => {
-    const out: Work = { macs: 0, flops: 0, intOps: 0, unknown: [], notes: [], unknownOps: [] };
-    for (const n of g.nodes) {
-      if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || isConst(v))) continue;
-      const w = work(n, depth + 1);
-      out.macs = inf.algebra.add(out.macs, w.macs);
-      out.flops = inf.algebra.add(out.flops, w.flops);
-      out.intOps = inf.algebra.add(out.intOps, w.intOps);
-      for (const u of w.unknown) out.unknown.push(`${n.name || n.opType}: ${u}`);
-      for (const u of w.unknownOps) out.unknownOps.push(u);
-    }
-    return out;
-  };
-
-  /** If: the costlier branch; Loop/Scan: the body × the trip count (a number, an expression, or null). */
-  const controlFlowWork = (node: Node, depth: number): Work => {
-    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
-    if (depth > 16) {
-      out.unknown.push('control flow nested more than 16 deep');
-      return out;
-    }
-    const graphAttr = (name: string): Graph | undefined => {
-      const a = node.attr(name);
-      return a && !a.isRef && a.type === AttributeType.GRAPH ? (a.value as Graph) : undefined;
-    };
-    if (node.opType === 'If') {
-      const thenG = graphAttr('then_branch');
-      const elseG = graphAttr('else_branch');
-      if (!thenG || !elseG) {
-        out.unknown.push('If without both branches');
-        return out;
-      }
-      const a = graphWork(thenG, depth);
-      const b = graphWork(elseG, depth);
-      const pick = costlier(a, b);
-      for (const u of [a.unknownOps, b.unknownOps].flat()) out.unknownOps.push(u);
-      if (pick === null) {
-        for (const u of a.unknown) out.unknown.push(`then_branch: ${u}`);
-        for (const u of b.unknown) out.unknown.push(`else_branch: ${u}`);
-        if (a.flops !== null && b.flops !== null) out.unknown.push(`If: the costlier branch depends on the symbolic dims (then ${a.flops} FLOPs, else ${b.flops})`);
-        return out;
-      }
-      const [w, which, other] = pick === 'then' ? [a, 'then_branch', b] : [b, 'else_branch', a];
-      out.macs = w.macs;
-      out.flops = w.flops;
-      out.intOps = w.intOps;
-      out.notes.push(`If: the costlier branch, ${which}, is counted (${String(w.flops)} FLOPs; the other ${String(other.flops)})`);
-      return out;
-    }
-    const body = graphAttr('body');
-    if (!body) {
-      out.unknown.push(`${node.opType} without a body`);
-      return out;
-    }
-    const w = graphWork(body, depth);
-    for (const u of w.unknownOps) out.unknownOps.push(u);
-    for (const u of w.unknown) out.unknown.push(`body: ${u}`);
-    let trips: Dim = null;
-    let why = '';
-    if (node.opType === 'Loop') {
-      const m = node.inputs[0];
-      const t = m ? inf.shapeValueOf(m)?.[0] : undefined;
-      if (!m) why = 'Loop has no trip count: the condition decides at run time';
-      else if (t === undefined || t === null || (typeof t === 'number' && !Number.isSafeInteger(t))) why = `Loop trip count '${m.name}' is computed at run time`;
-      else trips = t;
-    } else {
-      // Scan: the extent of the first scan input along its scan axis.
-      const nScan = node.getInt('num_scan_inputs', 0);
-      const states = node.inputs.length - nScan;
-      const opset9 = inf.opset >= 9;
-      const first = node.inputs[opset9 ? states : states];
-      const axes = node.getInts('scan_input_axes');
-      const axis = opset9 ? (axes?.[0] ?? 0) : 1;
-      const shape = first ? inf.shapeOf(first) : null;
-      const ax = shape ? (axis < 0 ? shape.length + axis : axis) : -1;
-      if (!shape || ax < 0 || ax >= shape.length || shape[ax] === null) why = 'Scan iteration count unknown (scan input shape)';
-      else trips = shape[ax]!;
-    }
-    if (trips === null) {
-      out.unknown.push(why);
-      return out;
-    }
-    out.macs = inf.algebra.mul(trips, w.macs);
-    out.flops = inf.algebra.mul(trips, w.flops);
-    out.intOps = inf.algebra.mul(trips, w.intOps);
-    out.notes.push(`${node.opType}: body work × ${String(trips)} iteration(s)`);
-    return out;
-  };
-
   for (const v of graph.inputs) {
     if (v.isInitializer) continue;
-    const n = elementsOf(v);
+    const n = walk.elementsOf(v);
     if (n === null) actUnknown++;
     else actTotal += n;
-    symbolicAct = inf.algebra.add(symbolicAct, elementsDim(v));
+    symbolicAct = inf.algebra.add(symbolicAct, walk.elementsDim(v));
   }
 
-  /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
-  const layer = new LayerSums(totalsOnly);
-  /** The top-level node's facts, read once per node (nested bodies get their own). */
-  const ctx = new LayerCost(readFacts, factsMap !== undefined, inferenceOrder(inf), factsMap?.onValues === true);
-  /** Counts input `slot` of the node `ctx` is loaded with. */
-  const count = (slot: number, kind: 'weight' | 'bias' | 'buffer'): void => countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
-  /**
-   * Values the current node counted from its own slots without `seen` (see countValue): a value
-   * read at one slot only can be counted again only by this node (two lists naming that slot).
-   */
-  const nodeKeys: Value[] = [];
-  /** How many entries of `nodeKeys` are the current node's (the array is not emptied between nodes: setting its length to 0 frees its store, which the next push allocates again). */
-  let nodeKeyCount = 0;
-  /** Whether the current node is one that weights are traced through (null: not decided yet). */
-  let passesWeights: boolean | null = null;
-  /**
-   * `own`: v is input of the current node (ctx.node) at one of its slots. Shared tensors are
-   * counted once through `seen`, a set of every weight, except for a value the node reads
-   * directly (its own stored or constant tensor) that has no other use, when the node is not
-   * one that weights are traced through: every count of a value comes from a slot that reads it
-   * or from a trace through a pass-through node (or a DequantizeLinear) that reads it, so that
-   * value is counted by this node alone — `nodeKeys` dedups it — and a set insert, a cache
-   * miss or two on a large model, is saved for most weights.
-   */
-  const countValue = (v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void => {
-    if (!v) return;
-    if (kind !== 'buffer') {
-      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
-      let cur: Value | undefined = v;
-      for (let hops = 0; cur && hops < 16; hops++) {
-        const p: Node | null | undefined = cur.producer;
-        if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
-        if (p.opType === 'DequantizeLinear') {
-          countValue(p.inputs[1], 'buffer');
-          countValue(p.inputs[2], 'buffer');
-        }
-        cur = p.inputs[0] ?? undefined;
-      }
-    }
-    const tensor = traceWeight(v, vFacts);
-    if (!tensor || !learnableDtype(tensor)) return;
-    const key = tracedKey!;
-    const n = tensor.size;
-    // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
-    const bytes = tensor.byteLength;
-    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
-    layer.weightBytes += b;
-    if (kind === 'buffer') layer.buffers += n;
-    else {
-      layer.params += n;
-      if (kind === 'weight') layer.weights += n;
-    }
-    let shared: boolean;
-    if (own && key === v && v.useCount === 1 && !(passesWeights ??= ctx.node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(ctx.node.opType))) {
-      shared = false;
-      for (let k = 0; k < nodeKeyCount; k++) {
-        if (nodeKeys[k] === key) {
-          shared = true;
-          break;
-        }
-      }
-      if (!shared) nodeKeys[nodeKeyCount++] = key;
-    } else {
-      // One set operation, not has() then add(): the set holds every weight of the model.
-      const size = seen.size;
-      seen.add(key);
-      shared = seen.size === size;
-    }
-    if (shared) {
-      if (!totalsOnly) layer.notes.push(`shares '${key.name}' with an earlier layer (counted once in totals)`);
-      return;
-    }
-    modelSizeBytes += bytes;
-    if (kind === 'buffer') bufferParams += n;
-    else {
-      params += n;
-      if (kind === 'weight') weightParams += n;
-    }
-  };
+  const layer = walk.layer;
+  const ctx = walk.ctx;
 
   // The full report indexes its layers by `nodes`; the totals alone walk the graph by its cursor.
   let cur: Node | null = totalsOnly ? graph.firstNode : (nodes[0] ?? null);
@@ -835,8 +508,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const bad = info !== undefined ? attributeProblem(node) : undefined;
     const entry: OpCost | undefined = info === undefined ? costEntryOf(node, bad) : bad === undefined ? info.cost : undefined;
     layer.reset();
-    nodeKeyCount = 0;
-    passesWeights = null;
+    walk.nodeKeyCount = 0;
+    walk.passesWeights = null;
     const unknown = layer.unknown;
     const notes = layer.notes;
     ctx.load(node);
@@ -846,17 +519,17 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     if (entry && !constant) {
       // Indexed loops: once per node, and array iterators allocate until optimised.
       const ws = entry.weights;
-      if (ws) for (let k = 0; k < ws.length; k++) count(ws[k]!, 'weight');
+      if (ws) for (let k = 0; k < ws.length; k++) walk.count(ws[k]!, 'weight');
       const bs = entry.biases;
-      if (bs) for (let k = 0; k < bs.length; k++) count(bs[k]!, 'bias');
+      if (bs) for (let k = 0; k < bs.length; k++) walk.count(bs[k]!, 'bias');
       const fs = entry.buffers;
-      if (fs) for (let k = 0; k < fs.length; k++) count(fs[k]!, 'buffer');
+      if (fs) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
       if (entry.constOperandsLearnable) {
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
           const v = ins[i];
-          const t = v ? traceWeight(v, ctx.inFacts[i]) : undefined;
-          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') count(i, 'bias');
+          const t = v ? walk.traceWeight(v, ctx.inFacts[i]) : undefined;
+          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') walk.count(i, 'bias');
         }
       }
     }
@@ -881,7 +554,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       notes.push('constant: computed once at load, excluded from totals');
     } else {
       // Control flow loads its bodies' nodes into their own LayerCosts: `ctx` still holds this node.
-      const w = nodeWork(node, 0, bad, entry, ctx, info);
+      const w = walk.nodeWork(node, 0, bad, entry, ctx, info);
       // Indexed loops: once per node, the lists mostly empty, and array iterators allocate until optimised.
       for (let k = 0; k < w.unknown.length; k++) unknown.push(w.unknown[k]!);
       for (let k = 0; k < w.notes.length; k++) notes.push(w.notes[k]!);
@@ -1020,6 +693,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     layers.push(report);
   }
 
+  const { params, weightParams, bufferParams, modelSizeBytes } = walk;
   if (totalsOnly) {
     return {
       totals: {
@@ -1320,19 +994,33 @@ class LayerCost implements CostContext {
   #orderFact = 0;
 
   /**
-   * `read`: the facts of a value. `ownFacts`: `read` is inferShapes' own store (a map, or the
-   * facts held on the values), which gives an initializer holding a tensor the facts { its dtype,
-   * its dims, itself (unless it is also a graph input) } (Engine.runGraph, Engine.update).
-   * `onValues`: `read` reads facts held on the values (see FactsView.onValues), which costs less
-   * than asking whether the previous node produced the value.
+   * `facts`: inferShapes' own store of `inf`'s facts (inferenceFacts), or undefined for another
+   * ShapeInference (see `read`). `ownFacts`: `facts` is that store (a map, or the facts held on
+   * the values), which gives an initializer holding a tensor the facts { its dtype, its dims,
+   * itself (unless it is also a graph input) } (Engine.runGraph, Engine.update). `onValues`:
+   * `facts` are held on the values (see FactsView.onValues), which costs less than asking
+   * whether the previous node produced the value.
    */
   constructor(
-    readonly read: (v: Value) => Facts | undefined,
+    readonly facts: FactsView | undefined,
+    readonly inf: ShapeInference,
     readonly ownFacts = false,
     order?: VisitOrder,
     readonly onValues = false,
   ) {
     this.#order = order;
+  }
+
+  /**
+   * The facts of a value, read once per node (not asked of shapeOf, constOf and isConst one by
+   * one: a map lookup each, several per value). For an inference that is not inferShapes' own,
+   * the same facts through its accessors. A method, not a function passed in: see CostWalk.
+   */
+  read(v: Value): Facts | undefined {
+    const facts = this.facts;
+    if (facts !== undefined) return facts.get(v);
+    const value = this.inf.constOf(v);
+    return { elemType: DataType.UNDEFINED, shape: this.inf.shapeOf(v), ...(value ? { value } : {}) };
   }
 
   /**
@@ -1426,6 +1114,375 @@ class LayerCost implements CostContext {
       if (v.name !== '' && !constantWith(v, this.outFacts[i])) return false;
     }
     return true;
+  }
+}
+
+/**
+ * One analysis' state — the inference, the per-layer sums, the loaded node, the weights seen and
+ * the parameter totals — with the functions that read and update it as methods: the state is made
+ * per call, the functions once. As closures made by each call (count, countValue, traceWeight,
+ * nodeWork, the facts reader), TurboFan inlined the first call's closures into analyze and
+ * LayerCost.load, and the next call deoptimized there ("wrong call target" in `node
+ * --trace-deopt`) and warmed up again: `onnxkit optimize` analyses twice, and a process that
+ * analyses two models pays the warm-up for each.
+ */
+class CostWalk {
+  /** Per-layer sums the parameter count fills (one object reused for every node: no per-node closures). */
+  readonly layer: LayerSums;
+  /** The top-level node's facts, read once per node (nested bodies get their own). */
+  readonly ctx: LayerCost;
+  /** What the last traceWeight found: the value that identifies the tensor for dedup. */
+  tracedKey: Value | undefined = undefined;
+  readonly seen = new Set<Value>();
+  params = 0;
+  weightParams = 0;
+  bufferParams = 0;
+  modelSizeBytes = 0;
+  /**
+   * Values the current node counted from its own slots without `seen` (see countValue): a value
+   * read at one slot only can be counted again only by this node (two lists naming that slot).
+   */
+  readonly nodeKeys: Value[] = [];
+  /** How many entries of `nodeKeys` are the current node's (the array is not emptied between nodes: setting its length to 0 frees its store, which the next push allocates again). */
+  nodeKeyCount = 0;
+  /** Whether the current node is one that weights are traced through (null: not decided yet). */
+  passesWeights: boolean | null = null;
+  /**
+   * The top-level layer's Work, read and dropped before the next layer's: one object (and its
+   * lists) serves every layer instead of four allocations per node.
+   */
+  readonly topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
+  /** Element counts, needed several times per value (layer, roofline, liveness). */
+  readonly #elements = new Map<Value, number | null>();
+
+  /** `facts`: inferenceFacts(inf). `bits`: the analysis' bit width (null: the stored dtypes). */
+  constructor(
+    readonly inf: ShapeInference,
+    readonly facts: FactsView | undefined,
+    readonly bits: number | null,
+    readonly totalsOnly: boolean,
+  ) {
+    this.layer = new LayerSums(totalsOnly);
+    this.ctx = new LayerCost(facts, inf, facts !== undefined, inferenceOrder(inf), facts?.onValues === true);
+  }
+
+  isConst(v: Value): boolean {
+    return this.inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
+  }
+
+  elementsOf(v: Value): number | null {
+    let n = this.#elements.get(v);
+    if (n === undefined) {
+      n = elements(this.inf.shapeOf(v));
+      this.#elements.set(v, n);
+    }
+    return n;
+  }
+
+  /** Elements as a Dim: the number when static, an expression of symbolic dims, or null. */
+  elementsDim(v: Value): Dim {
+    const n = this.elementsOf(v);
+    if (n !== null) return n;
+    const shape = this.inf.shapeOf(v);
+    return shape ? this.inf.algebra.product(shape) : null;
+  }
+
+  /**
+   * The stored tensor behind a weight input (the value that identifies it for dedup in
+   * `tracedKey`), or undefined. `vFacts`: the facts of `v` when the caller has read them (UNREAD:
+   * look them up). The key is left in a field, not returned in a pair: this runs for every
+   * weight and bias, twice per model in `onnxkit optimize`.
+   */
+  traceWeight(v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined {
+    let cur = v;
+    for (let hops = 0; hops < 16; hops++) {
+      if (cur.isInitializer && cur.constValue) {
+        this.tracedKey = cur;
+        return cur.constValue;
+      }
+      const p = cur.producer;
+      if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
+        cur = p.inputs[0];
+        continue;
+      }
+      const known = cur === v && vFacts !== UNREAD ? vFacts?.value : this.inf.constOf(cur);
+      const t = known ?? (p && p.opType === 'Constant' && p.isOnnxDomain && attributeProblem(p) === undefined ? p.getTensor('value') : undefined);
+      if (t) this.tracedKey = cur;
+      return t ?? undefined;
+    }
+    return undefined;
+  }
+
+  /** Counts input `slot` of the node `ctx` is loaded with. */
+  count(slot: number, kind: 'weight' | 'bias' | 'buffer'): void {
+    const ctx = this.ctx;
+    this.countValue(ctx.node.inputs[slot], kind, slot < ctx.inputCount ? ctx.inFacts[slot] : undefined, true);
+  }
+
+  /**
+   * `own`: v is input of the current node (ctx.node) at one of its slots. Shared tensors are
+   * counted once through `seen`, a set of every weight, except for a value the node reads
+   * directly (its own stored or constant tensor) that has no other use, when the node is not
+   * one that weights are traced through: every count of a value comes from a slot that reads it
+   * or from a trace through a pass-through node (or a DequantizeLinear) that reads it, so that
+   * value is counted by this node alone — `nodeKeys` dedups it — and a set insert, a cache
+   * miss or two on a large model, is saved for most weights.
+   */
+  countValue(v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void {
+    if (!v) return;
+    if (kind !== 'buffer') {
+      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
+      let cur: Value | undefined = v;
+      for (let hops = 0; cur && hops < 16; hops++) {
+        const p: Node | null | undefined = cur.producer;
+        if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
+        if (p.opType === 'DequantizeLinear') {
+          this.countValue(p.inputs[1], 'buffer');
+          this.countValue(p.inputs[2], 'buffer');
+        }
+        cur = p.inputs[0] ?? undefined;
+      }
+    }
+    const tensor = this.traceWeight(v, vFacts);
+    if (!tensor || !learnableDtype(tensor)) return;
+    const key = this.tracedKey!;
+    const n = tensor.size;
+    // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
+    const bytes = tensor.byteLength;
+    const bits = this.bits;
+    const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
+    const layer = this.layer;
+    layer.weightBytes += b;
+    if (kind === 'buffer') layer.buffers += n;
+    else {
+      layer.params += n;
+      if (kind === 'weight') layer.weights += n;
+    }
+    let shared: boolean;
+    const node = this.ctx.node;
+    if (own && key === v && v.useCount === 1 && !(this.passesWeights ??= node.isOnnxDomain && WEIGHT_PASS_THROUGH.has(node.opType))) {
+      shared = false;
+      const nodeKeys = this.nodeKeys;
+      const nodeKeyCount = this.nodeKeyCount;
+      for (let k = 0; k < nodeKeyCount; k++) {
+        if (nodeKeys[k] === key) {
+          shared = true;
+          break;
+        }
+      }
+      if (!shared) nodeKeys[this.nodeKeyCount++] = key;
+    } else {
+      // One set operation, not has() then add(): the set holds every weight of the model.
+      const seen = this.seen;
+      const size = seen.size;
+      seen.add(key);
+      shared = seen.size === size;
+    }
+    if (shared) {
+      if (!this.totalsOnly) layer.notes.push(`shares '${key.name}' with an earlier layer (counted once in totals)`);
+      return;
+    }
+    this.modelSizeBytes += bytes;
+    if (kind === 'buffer') this.bufferParams += n;
+    else {
+      this.params += n;
+      if (kind === 'weight') this.weightParams += n;
+    }
+  }
+
+  /** Element-wise op count of the table's linear form (a number, an expression, or null). */
+  opsCount(ctx: LayerCost, f: ((c: CostContext) => Count) | undefined, unknown: string[]): Dim {
+    if (!f) return 0;
+    const r = f(ctx);
+    if ('unknown' in r) {
+      unknown.push(`element-wise ops: ${r.unknown}`);
+      return null;
+    }
+    const alg = this.inf.algebra;
+    const a = r.perInput ?? 0;
+    const b = r.perOutput ?? 0;
+    const nIn = a === 0 ? 0 : alg.product(ctx.inputShapes[0] ?? [null]);
+    const nOut = b === 0 ? 0 : alg.product(ctx.outputShapes[0] ?? [null]);
+    const n = alg.add(alg.mul(a, nIn), alg.mul(b, nOut));
+    if (n === null) unknown.push(`element-wise ops: ${nIn === null ? 'input' : 'output'} shape unknown`);
+    return n;
+  }
+
+  /** A value dequantized from 8-bit integers (the output of a DequantizeLinear of int8/uint8). */
+  fromInt8(v: Value | null | undefined): boolean {
+    const p = v?.producer;
+    if (!p || !p.isOnnxDomain || p.opType !== 'DequantizeLinear' || !p.inputs[0]) return false;
+    const t = this.inf.typeOf(p.inputs[0]);
+    return t !== undefined && t !== null && t.kind === 'tensor' && (t.elemType === DataType.INT8 || t.elemType === DataType.UINT8);
+  }
+
+  /**
+   * QDQ form: onnxruntime runs a Conv/ConvTranspose/Gemm/MatMul whose data and weight inputs are
+   * both dequantized 8-bit integers as an integer kernel (QLinearConv, QGemm, QLinearMatMul), and
+   * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
+   * GlobalAveragePool: their work is integer operations, as in the fused graph.
+   * `info`: opInfo(node.opType) of a default-domain node.
+   */
+  qdqInteger(node: Node, info: OpInfo): boolean {
+    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]);
+    if (!info.qdqElement) return false;
+    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
+    const ins = node.inputs;
+    let present = 0;
+    for (let i = 0; i < ins.length; i++) {
+      const v = ins[i];
+      if (v === null || v === undefined) continue;
+      if (!this.fromInt8(v)) return false;
+      present++;
+    }
+    return present > 0 && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+  }
+
+  /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
+  work(node: Node, depth: number): Work {
+    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    return this.nodeWork(node, depth, bad, costEntryOf(node, bad), undefined, node.isOnnxDomain ? opInfo(node.opType) : undefined);
+  }
+
+  /**
+   * work(node, depth) given what the caller knows already: `bad` (node's attribute problem),
+   * `entry` (costEntryOf(node, bad)), `ctx`, a LayerCost loaded with `node` (or undefined), and
+   * `info`, opInfo(node.opType) for a default-domain node (undefined for another domain).
+   */
+  nodeWork(node: Node, depth: number, bad: string | undefined, entry: OpCost | undefined, ctx: LayerCost | undefined, info: OpInfo | undefined): Work {
+    let out: Work;
+    if (depth === 0) {
+      out = this.topWork;
+      out.macs = out.flops = out.intOps = null;
+      // Setting an array's length is a runtime call, even to its current length.
+      if (out.unknown.length !== 0) out.unknown.length = 0;
+      if (out.notes.length !== 0) out.notes.length = 0;
+      if (out.unknownOps.length !== 0) out.unknownOps.length = 0;
+    } else out = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
+    if (bad !== undefined) {
+      // Malformed (ONNX Runtime would reject it): shape inference reported it; no cost is guessed.
+      out.unknown.push(`bad-attribute: ${bad}`);
+      return out;
+    }
+    if (info !== undefined && info.controlFlow) return this.controlFlowWork(node, depth);
+    if (!entry) {
+      const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
+      out.unknown.push(`no cost model for op '${label}'`);
+      out.unknownOps.push(label);
+      return out;
+    }
+    ctx ??= new LayerCost(this.facts, this.inf, this.facts !== undefined).load(node);
+    const alg = this.inf.algebra;
+    let macs: Dim = 0;
+    if (entry.macs) {
+      const f = entry.macs(ctx);
+      if (!Array.isArray(f)) {
+        macs = null;
+        out.unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
+      } else {
+        macs = alg.product(f as readonly Dim[]);
+        if (macs === null) out.unknown.push('MACs: a dimension is unknown');
+        else if (typeof macs === 'string') out.unknown.push(`MACs: symbolic (${macs})`);
+      }
+    }
+    const ops = this.opsCount(ctx, entry.ops, out.unknown);
+    out.macs = macs;
+    const total = macs === null || ops === null ? null : alg.add(alg.mul(2, macs), ops);
+    const integer = entry.integer === true || (info !== undefined && this.qdqInteger(node, info));
+    if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
+    out.flops = integer ? (total === null ? null : 0) : total;
+    out.intOps = integer ? total : total === null ? null : 0;
+    return out;
+  }
+
+  /** The work of a body graph: the sum over its non-constant nodes. */
+  graphWork(g: Graph, depth: number): Work {
+    const out: Work = { macs: 0, flops: 0, intOps: 0, unknown: [], notes: [], unknownOps: [] };
+    for (const n of g.nodes) {
+      if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || this.isConst(v))) continue;
+      const w = this.work(n, depth + 1);
+      out.macs = this.inf.algebra.add(out.macs, w.macs);
+      out.flops = this.inf.algebra.add(out.flops, w.flops);
+      out.intOps = this.inf.algebra.add(out.intOps, w.intOps);
+      for (const u of w.unknown) out.unknown.push(`${n.name || n.opType}: ${u}`);
+      for (const u of w.unknownOps) out.unknownOps.push(u);
+    }
+    return out;
+  }
+
+  /** If: the costlier branch; Loop/Scan: the body × the trip count (a number, an expression, or null). */
+  controlFlowWork(node: Node, depth: number): Work {
+    const out: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
+    if (depth > 16) {
+      out.unknown.push('control flow nested more than 16 deep');
+      return out;
+    }
+    const graphAttr = (name: string): Graph | undefined => {
+      const a = node.attr(name);
+      return a && !a.isRef && a.type === AttributeType.GRAPH ? (a.value as Graph) : undefined;
+    };
+    if (node.opType === 'If') {
+      const thenG = graphAttr('then_branch');
+      const elseG = graphAttr('else_branch');
+      if (!thenG || !elseG) {
+        out.unknown.push('If without both branches');
+        return out;
+      }
+      const a = this.graphWork(thenG, depth);
+      const b = this.graphWork(elseG, depth);
+      const pick = costlier(a, b);
+      for (const u of [a.unknownOps, b.unknownOps].flat()) out.unknownOps.push(u);
+      if (pick === null) {
+        for (const u of a.unknown) out.unknown.push(`then_branch: ${u}`);
+        for (const u of b.unknown) out.unknown.push(`else_branch: ${u}`);
+        if (a.flops !== null && b.flops !== null) out.unknown.push(`If: the costlier branch depends on the symbolic dims (then ${a.flops} FLOPs, else ${b.flops})`);
+        return out;
+      }
+      const [w, which, other] = pick === 'then' ? [a, 'then_branch', b] : [b, 'else_branch', a];
+      out.macs = w.macs;
+      out.flops = w.flops;
+      out.intOps = w.intOps;
+      out.notes.push(`If: the costlier branch, ${which}, is counted (${String(w.flops)} FLOPs; the other ${String(other.flops)})`);
+      return out;
+    }
+    const body = graphAttr('body');
+    if (!body) {
+      out.unknown.push(`${node.opType} without a body`);
+      return out;
+    }
+    const w = this.graphWork(body, depth);
+    for (const u of w.unknownOps) out.unknownOps.push(u);
+    for (const u of w.unknown) out.unknown.push(`body: ${u}`);
+    let trips: Dim = null;
+    let why = '';
+    if (node.opType === 'Loop') {
+      const m = node.inputs[0];
+      const t = m ? this.inf.shapeValueOf(m)?.[0] : undefined;
+      if (!m) why = 'Loop has no trip count: the condition decides at run time';
+      else if (t === undefined || t === null || (typeof t === 'number' && !Number.isSafeInteger(t))) why = `Loop trip count '${m.name}' is computed at run time`;
+      else trips = t;
+    } else {
+      // Scan: the extent of the first scan input along its scan axis.
+      const nScan = node.getInt('num_scan_inputs', 0);
+      const states = node.inputs.length - nScan;
+      const opset9 = this.inf.opset >= 9;
+      const first = node.inputs[opset9 ? states : states];
+      const axes = node.getInts('scan_input_axes');
+      const axis = opset9 ? (axes?.[0] ?? 0) : 1;
+      const shape = first ? this.inf.shapeOf(first) : null;
+      const ax = shape ? (axis < 0 ? shape.length + axis : axis) : -1;
+      if (!shape || ax < 0 || ax >= shape.length || shape[ax] === null) why = 'Scan iteration count unknown (scan input shape)';
+      else trips = shape[ax]!;
+    }
+    if (trips === null) {
+      out.unknown.push(why);
+      return out;
+    }
+    out.macs = this.inf.algebra.mul(trips, w.macs);
+    out.flops = this.inf.algebra.mul(trips, w.flops);
+    out.intOps = this.inf.algebra.mul(trips, w.intOps);
+    out.notes.push(`${node.opType}: body work × ${String(trips)} iteration(s)`);
+    return out;
   }
 }
 
