@@ -374,7 +374,7 @@ export class EncodeOut {
         fill = 0;
         sink(buf.subarray(at, to));
       } else if (n > 0) {
-        if (fill + n > out.byteLength) {
+        if (fill + n > out.byteLength && fill > 0) {
           sink(out.subarray(0, fill));
           fill = 0;
         }
@@ -417,7 +417,7 @@ export class EncodeOut {
         sink(piece);
         continue;
       }
-      if (fill + k > out.byteLength) {
+      if (fill + k > out.byteLength && fill > 0) {
         sink(out.subarray(0, fill));
         fill = 0;
       }
