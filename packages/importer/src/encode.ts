@@ -360,60 +360,74 @@ export class EncodeOut {
   stream(sink: (piece: Uint8Array) => void, chunk: number): void {
     let out = allocate(Math.min(chunk, Math.max(this.length, 4096)));
     let fill = 0;
-    const flush = (): void => {
-      if (fill > 0) sink(out.subarray(0, fill));
-      fill = 0;
-    };
     const buf = this.buf;
-    this.emit(
-      (from, to) => {
-        const n = to - from;
-        if (n >= DIRECT_BYTES) {
-          flush();
-          sink(buf.subarray(from, to));
-          return;
+    const { holePos, holeLen, holeRef } = this;
+    // One loop over the holes, copying inline (not emit()'s three callbacks, called per hole:
+    // they were compiled, deoptimized and compiled again as each kind of piece first came up).
+    let at = 0;
+    for (let i = 0; i <= holePos.length; i++) {
+      // The metadata before hole i (or after the last one).
+      const to = i < holePos.length ? holePos[i]! : this.pos;
+      const n = to - at;
+      if (n >= DIRECT_BYTES) {
+        if (fill > 0) sink(out.subarray(0, fill));
+        fill = 0;
+        sink(buf.subarray(at, to));
+      } else if (n > 0) {
+        if (fill + n > out.byteLength && fill > 0) {
+          sink(out.subarray(0, fill));
+          fill = 0;
         }
-        if (fill + n > out.byteLength) flush();
         // Between two holes lie a few tens of bytes (a tensor's header): a loop beats a view.
-        if (n < 64) for (let i = from; i < to; i++) out[fill++] = buf[i]!;
+        if (n < 64) for (let j = at; j < to; j++) out[fill++] = buf[j]!;
         else {
-          out.set(buf.subarray(from, to), fill);
+          out.set(buf.subarray(at, to), fill);
           fill += n;
         }
-      },
-      (piece) => {
-        const n = piece.byteLength;
-        if (n >= DIRECT_BYTES) {
-          flush();
-          sink(piece);
-          return;
-        }
-        if (fill + n > out.byteLength) flush();
-        out.set(piece, fill);
-        fill += n;
-      },
-      (src, length) => {
+      }
+      at = to;
+      if (i === holePos.length) break;
+      const ref = holeRef[i]!;
+      const src = ref instanceof Uint8Array ? undefined : ref.source;
+      if (isRangeReadable(src)) {
+        const length = holeLen[i]!;
         if (length < DIRECT_BYTES && fill + length <= out.byteLength) {
           src.readInto(out.subarray(fill, fill + length), 0, length);
           fill += length;
-          return;
+          continue;
         }
         // Read in chunks into the start of the buffer (aligned, so a source that computes its
         // bytes, such as a folded weight, works on typed views).
-        flush();
+        if (fill > 0) sink(out.subarray(0, fill));
+        fill = 0;
         if (out.byteLength % 8 !== 0) out = allocate(out.byteLength - (out.byteLength % 8) + 8);
         for (let off = 0; off < length; ) {
-          const n = Math.min(out.byteLength, length - off);
-          src.readInto(out.subarray(0, n), off, n);
-          fill = n;
-          flush();
-          off += n;
+          const k = Math.min(out.byteLength, length - off);
+          src.readInto(out.subarray(0, k), off, k);
+          sink(out.subarray(0, k));
+          off += k;
         }
-      },
-    );
-    flush();
+        continue;
+      }
+      const piece = ref instanceof Uint8Array ? ref : ref.bytes();
+      const k = piece.byteLength;
+      if (k >= DIRECT_BYTES) {
+        if (fill > 0) sink(out.subarray(0, fill));
+        fill = 0;
+        sink(piece);
+        continue;
+      }
+      if (fill + k > out.byteLength && fill > 0) {
+        sink(out.subarray(0, fill));
+        fill = 0;
+      }
+      out.set(piece, fill);
+      fill += k;
+    }
+    if (fill > 0) sink(out.subarray(0, fill));
   }
 
+  /** For toBytes: calls `own` for each run of metadata, `bytes` or `read` for each hole, in order (stream has its own loop). */
   private emit(
     own: (from: number, to: number) => void,
     bytes: (piece: Uint8Array) => void,
