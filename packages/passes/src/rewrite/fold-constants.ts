@@ -138,12 +138,23 @@ export const foldConstants = defineRulePass({
 /**
  * Whether the sweep could fold or decline anything after the changes in `scope` (the run before
  * did neither, and the patches since left every other value's facts as they were): a node that
- * could is one the patches inserted, or one that reads or produces a value they touched (a new
+ * could is one the patches inserted, the producer of an input of one (its output newly read: an
+ * unread node is passed by, and a new node may read a value no removed node read, which the
+ * scope's values do not list), or one that reads or produces a value they touched (a new
  * constant input, an output newly read). Conservative: anything foldNode might look at further.
  */
 function mayFoldIn(s: Session, g: Graph, scope: ChangeScope): boolean {
   const nodes = scope.nodes;
-  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.graph === g && mayFold(s, nodes[i]!)) return true;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (n.graph !== g) continue;
+    if (mayFold(s, n)) return true;
+    const ins = n.inputs;
+    for (let k = 0; k < ins.length; k++) {
+      const p = ins[k]?.producer;
+      if (p !== null && p !== undefined && p.graph === g && mayFold(s, p)) return true;
+    }
+  }
   const values = scope.values;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;

@@ -118,6 +118,46 @@ describe('ChangeScope: whole-graph passes after a quiet run look only at what ch
     expect(outcome(await run(true, 400))).toEqual(outcome(await run(false, 400)));
   });
 
+  it('folds the unread constant node a later patch gives a reader (the new node\'s inputs are not in the scope)', async () => {
+    // No eliminate-dead-code in this pipeline: `late` (Neg of an initializer) has no reader, so the
+    // first fold-constants run passes it by and is quiet; the patch then wires a new Add to it.
+    const readsLate: RewritePass = definePass({
+      name: 'reads-late',
+      description: 'test pass: Abs(x) → Add(x, late)',
+      exact: false,
+      run(s) {
+        const g = s.model.graph;
+        const abs = [...g].find((n) => n.name === 'abs_late');
+        const late = [...g].find((n) => n.name === 'late');
+        if (abs === undefined || late === undefined) return;
+        const add = new Node('Add', [], { name: 'add_late', outputs: ['add_late_out'] });
+        const r = s.apply(g, { rule: 'reads-late', remove: [abs], replace: [[abs.outputs[0]!, add.outputs[0]!]], add: [add], inputs: [[abs.inputs[0]!, late.outputs[0]!]], description: 'Abs → Add' });
+        expect(r.ok).toBe(true);
+      },
+    });
+    const build = (): Model => {
+      const b = new GraphBuilder();
+      const x = b.input('x', DataType.FLOAT, [2, 3]);
+      let h = b.input('x2', DataType.FLOAT, [2, 3]);
+      for (let i = 0; i < 400; i++) h = b.op(i % 2 === 0 ? 'Relu' : 'Neg', [h], {}, { name: `f${i}` });
+      b.output(h, 'filler');
+      const c = b.constant('c', Tensor.fromArray(DataType.FLOAT, [2, 3], new Float32Array([-1, 2, -3, 4, -5, 6])));
+      b.op('Neg', [c], {}, { name: 'late' });
+      b.output(b.op('Abs', [x], {}, { name: 'abs_late' }), 'o_late');
+      return b.build();
+    };
+    const runIt = async (scoped: boolean) => {
+      const m = build();
+      const report = await new PassManager([getPass('fold-constants'), readsLate], { scoped }).run(m);
+      return { report, model: m };
+    };
+    const scoped = await runIt(true);
+    expect(scoped.report.scopedRuns).toBeGreaterThanOrEqual(1);
+    expect(outcome(scoped)).toEqual(outcome(await runIt(false)));
+    expect(second(scoped, 'fold-constants')).toBe(1);
+    expect(scoped.model.graph.nodes.map((n) => n.name)).not.toContain('late');
+  });
+
   it('gives no scope when the changes are not much smaller than the graph (a sweep costs no more)', async () => {
     const small = await run(true, 4);
     expect(small.report.scopedRuns).toBe(0);
