@@ -138,10 +138,7 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const gemm = new Node('Gemm', [], { name: mm.name, outputs: [z.name || s.freshName(`${mm.name}_out`)] });
   const y = gemm.outputs[0]!;
   let p = FUSION.get(s);
-  if (p === undefined) {
-    FUSION.set(s, { remove: [mm, add], replace: [[z, y]], add: [gemm], inputs: [[a, bv, cv]], insertBefore: add, description: '' });
-    p = FUSION.get(s)!;
-  }
+  if (p === undefined) FUSION.set(s, (p = { remove: [mm, add], replace: [[z, y]], add: [gemm], inputs: [[a, bv, cv]], insertBefore: add, description: '' }));
   p.remove[0] = mm;
   p.remove[1] = add;
   p.replace[0]![0] = z;

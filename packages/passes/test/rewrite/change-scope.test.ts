@@ -36,9 +36,10 @@ const sumToRelu: RewritePass = definePass({
  * larger than what the patches touch, so the manager gives a scope), plus the three cases:
  *  - CSE: `Relu(x) → Abs` and `Sum(y, x) → Abs`: the new Relu(x) is a twin of the first;
  *  - fold: `Sum(x, c) → Abs` with c an initializer: Relu(c) folds;
- *  - dead code: `Neg(x) → Sum(t, x) → Abs`: Neg loses its only reader.
+ *  - dead code: `Neg(x) → Sum(t, x) → Abs`: Neg loses its only reader;
+ *  - only when asked (`late`): `Neg(c)` that nothing reads, and `Abs(x)`, which readsLate rewires to it.
  */
-function model(filler: number, only?: 'cse' | 'dead' | 'fold'): Model {
+function model(filler: number, only?: 'cse' | 'dead' | 'fold' | 'late'): Model {
   const b = new GraphBuilder();
   const x = b.input('x', DataType.FLOAT, [2, 3]);
   let h = b.input('x2', DataType.FLOAT, [2, 3]);
@@ -59,14 +60,34 @@ function model(filler: number, only?: 'cse' | 'dead' | 'fold'): Model {
     const t = b.op('Neg', [x], {}, { name: 'dead_after' });
     b.output(b.op('Softsign', [b.op('Sum', [t, x], {}, { name: 'sum_dead' })], {}, { name: 'softsign_dead' }), 'o_dead');
   }
+  if (only === 'late') {
+    const c = b.constant('c', Tensor.fromArray(DataType.FLOAT, [2, 3], new Float32Array([-1, 2, -3, 4, -5, 6])));
+    b.op('Neg', [c], {}, { name: 'late' });
+    b.output(b.op('Abs', [x], {}, { name: 'abs_late' }), 'o_late');
+  }
   return b.build();
 }
 
+/** A test pass: `Abs(x)` becomes `Add(x, late)`, a new node reading a value no removed node read. */
+const readsLate: RewritePass = definePass({
+  name: 'reads-late',
+  description: 'test pass: Abs(x) → Add(x, late)',
+  exact: false,
+  run(s) {
+    const g = s.model.graph;
+    const abs = [...g].find((n) => n.name === 'abs_late');
+    const late = [...g].find((n) => n.name === 'late');
+    if (abs === undefined || late === undefined) return;
+    const add = new Node('Add', [], { name: 'add_late', outputs: ['add_late_out'] });
+    const r = s.apply(g, { rule: 'reads-late', remove: [abs], replace: [[abs.outputs[0]!, add.outputs[0]!]], add: [add], inputs: [[abs.inputs[0]!, late.outputs[0]!]], description: 'Abs → Add' });
+    expect(r.ok).toBe(true);
+  },
+});
+
 const PIPELINE = ['eliminate-dead-code', 'fold-constants', 'eliminate-common-subexpressions'];
 
-async function run(scoped: boolean, filler: number, only?: 'cse' | 'dead' | 'fold'): Promise<{ report: PipelineReport; model: Model }> {
+async function run(scoped: boolean, filler: number, only?: 'cse' | 'dead' | 'fold' | 'late', passes = [...PIPELINE.map(getPass), sumToRelu]): Promise<{ report: PipelineReport; model: Model }> {
   const m = model(filler, only);
-  const passes = [...PIPELINE.map(getPass), sumToRelu];
   const report = await new PassManager(passes, { scoped }).run(m);
   return { report, model: m };
 }
@@ -121,39 +142,10 @@ describe('ChangeScope: whole-graph passes after a quiet run look only at what ch
   it('folds the unread constant node a later patch gives a reader (the new node\'s inputs are not in the scope)', async () => {
     // No eliminate-dead-code in this pipeline: `late` (Neg of an initializer) has no reader, so the
     // first fold-constants run passes it by and is quiet; the patch then wires a new Add to it.
-    const readsLate: RewritePass = definePass({
-      name: 'reads-late',
-      description: 'test pass: Abs(x) → Add(x, late)',
-      exact: false,
-      run(s) {
-        const g = s.model.graph;
-        const abs = [...g].find((n) => n.name === 'abs_late');
-        const late = [...g].find((n) => n.name === 'late');
-        if (abs === undefined || late === undefined) return;
-        const add = new Node('Add', [], { name: 'add_late', outputs: ['add_late_out'] });
-        const r = s.apply(g, { rule: 'reads-late', remove: [abs], replace: [[abs.outputs[0]!, add.outputs[0]!]], add: [add], inputs: [[abs.inputs[0]!, late.outputs[0]!]], description: 'Abs → Add' });
-        expect(r.ok).toBe(true);
-      },
-    });
-    const build = (): Model => {
-      const b = new GraphBuilder();
-      const x = b.input('x', DataType.FLOAT, [2, 3]);
-      let h = b.input('x2', DataType.FLOAT, [2, 3]);
-      for (let i = 0; i < 400; i++) h = b.op(i % 2 === 0 ? 'Relu' : 'Neg', [h], {}, { name: `f${i}` });
-      b.output(h, 'filler');
-      const c = b.constant('c', Tensor.fromArray(DataType.FLOAT, [2, 3], new Float32Array([-1, 2, -3, 4, -5, 6])));
-      b.op('Neg', [c], {}, { name: 'late' });
-      b.output(b.op('Abs', [x], {}, { name: 'abs_late' }), 'o_late');
-      return b.build();
-    };
-    const runIt = async (scoped: boolean) => {
-      const m = build();
-      const report = await new PassManager([getPass('fold-constants'), readsLate], { scoped }).run(m);
-      return { report, model: m };
-    };
-    const scoped = await runIt(true);
+    const passes = [getPass('fold-constants'), readsLate];
+    const scoped = await run(true, 400, 'late', passes);
     expect(scoped.report.scopedRuns).toBeGreaterThanOrEqual(1);
-    expect(outcome(scoped)).toEqual(outcome(await runIt(false)));
+    expect(outcome(scoped)).toEqual(outcome(await run(false, 400, 'late', passes)));
     expect(second(scoped, 'fold-constants')).toBe(1);
     expect(scoped.model.graph.nodes.map((n) => n.name)).not.toContain('late');
   });
