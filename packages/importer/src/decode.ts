@@ -124,6 +124,16 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/**
+ * Windowed mode copies payloads of at most SLAB_PAYLOAD_MAX bytes into shared slabs, each twice
+ * the size of the one before, from SLAB_BYTES_MIN (a small model allocates little) up to
+ * SLAB_BYTES_MAX. One buffer of its own per payload cost an ArrayBuffer, its backing store and a
+ * view each: about 300 bytes on top of the payload, with 400,000 small payloads at 1M nodes.
+ */
+const SLAB_PAYLOAD_MAX = 4096;
+const SLAB_BYTES_MIN = 16 * 1024;
+const SLAB_BYTES_MAX = 1024 * 1024;
+const NO_SLAB = new Uint8Array(0);
 const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unknownFields: undefined });
 
 interface PendingGraph {
@@ -213,6 +223,9 @@ export class Decoder {
   /** Tensors made over views of an owned input (ownsInput), and their bytes: see compactPayloads. */
   private readonly viewTensors: Tensor[] = [];
   private viewBytes = 0;
+  /** Windowed mode: the slab small payloads are being copied to, and its bytes in use (payloadTensor). */
+  private slab: Uint8Array = NO_SLAB;
+  private slabUsed = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -492,9 +505,8 @@ export class Decoder {
     let o = 0;
     for (const t of tensors) {
       const old = t.bytes();
-      const copy = pool.subarray(o, o + old.byteLength);
-      copy.set(old);
-      t._rebase(copy);
+      pool.set(old, o);
+      t._rebase(pool, o);
       o += (old.byteLength + 7) & ~7;
     }
     tensors.length = 0;
@@ -1805,18 +1817,35 @@ export class Decoder {
     return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: expectField as TensorEncoding }));
   }
 
-  /** A tensor over input bytes: a zero-copy view, a copy (small, windowed) or an on-disk source. */
+  /**
+   * A tensor over input bytes: a zero-copy range of the input buffer (memory mode), a copy into a
+   * shared slab (small payloads, windowed mode), an on-disk source (large ones, windowed mode) or
+   * a copy of its own (large ones, windowed mode without `lazyRaw`). The tensors of the first two
+   * keep no view object each (Tensor._fromSlab).
+   */
   private payloadTensor(dtype: DataType, dims: number[], at: number, len: number, init: TensorInit): Tensor {
+    const r = this.r;
+    if (r.inMemory) {
+      r.viewsOut++; // a range of the input handed out, as bytesAt counts it (see compactPayloads)
+      const t = Tensor._fromSlab(dtype, dims, r.buf, at, init);
+      if (this.opts.ownsInput === true) {
+        this.viewTensors.push(t);
+        this.viewBytes += len;
+      }
+      return t;
+    }
     const lazy = this.opts.lazyRaw;
-    if (!this.r.inMemory && lazy !== undefined && len >= lazy.threshold) {
-      return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
+    if (lazy !== undefined && len >= lazy.threshold) return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
+    if (len > SLAB_PAYLOAD_MAX) return Tensor.fromBytes(dtype, dims, r.bytesAt(at, len), init);
+    let slab = this.slab;
+    let o = this.slabUsed;
+    if (o + len > slab.byteLength) {
+      this.slab = slab = new Uint8Array(Math.min(Math.max(slab.byteLength * 2, SLAB_BYTES_MIN), SLAB_BYTES_MAX));
+      o = 0;
     }
-    const t = Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
-    if (this.opts.ownsInput === true && this.r.inMemory) {
-      this.viewTensors.push(t);
-      this.viewBytes += len;
-    }
-    return t;
+    r.copyAt(at, len, slab, o);
+    this.slabUsed = (o + len + 7) & ~7; // 8-byte aligned: viewed as any typed array without a copy
+    return Tensor._fromSlab(dtype, dims, slab, o, init);
   }
 
   // ------------------------------------------------------------------ SparseTensorProto
