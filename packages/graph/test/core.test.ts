@@ -556,6 +556,34 @@ describe('Tensor', () => {
     expect(() => Tensor.fromBytes(DataType.FLOAT, [4], buf.subarray(1, 13))).toThrow(/needs 16 bytes/);
   });
 
+  it('a slab tensor is its range of a shared buffer, through bytes, with, reshape, copyTo and _rebase', () => {
+    const slab = new Uint8Array(32);
+    slab.set(new Uint8Array(new Float32Array([1.5, -2, 3, 4]).buffer), 8);
+    const t = Tensor._fromSlab(DataType.FLOAT, [4], slab, 8, { name: 't' });
+    expect(t.bytes().buffer).toBe(slab.buffer); // zero-copy: a view made on each call
+    expect([t.bytes().byteOffset, t.bytes().byteLength, t.byteLength]).toEqual([8, 16, 16]);
+    expect(Array.from(t.toArray() as Float32Array)).toEqual([1.5, -2, 3, 4]);
+    expect(Array.from(t.bytesAt(4, 4))).toEqual(Array.from(slab.subarray(12, 16)));
+    expect(Array.from(t.with({ name: 'u' }).toArray() as Float32Array)).toEqual([1.5, -2, 3, 4]);
+    expect(Array.from(t.reshape([2, 2]).toFloat64())).toEqual([1.5, -2, 3, 4]);
+    const out = new Uint8Array(16);
+    t.copyTo(out);
+    expect(Array.from(out)).toEqual(Array.from(slab.subarray(8, 24)));
+    expect(() => Tensor._fromSlab(DataType.FLOAT, [4], slab, 24)).toThrow(/needs 16 bytes at 24, outside a slab of 32/);
+    expect(() => Tensor._fromSlab(DataType.FLOAT, [4], slab, -1)).toThrow(/outside a slab/);
+    // A slab tensor moved elsewhere (a view of its own, or another slab), and back.
+    const own = new Uint8Array(t.bytes());
+    t._rebase(own);
+    expect(t.bytes()).toBe(own);
+    const other = new Uint8Array(24);
+    other.set(own, 8);
+    t._rebase(other, 8);
+    expect(t.bytes().buffer).toBe(other.buffer);
+    expect(Array.from(t.toFloat64())).toEqual([1.5, -2, 3, 4]);
+    expect(() => t._rebase(other, 16)).toThrow(/_rebase needs a raw payload of 16 bytes/);
+    expect(() => t._rebase(new Uint8Array(15))).toThrow(/_rebase needs a raw payload of 16 bytes/);
+  });
+
   it('copies a misaligned Node Buffer view instead of re-viewing it', () => {
     const buf = Buffer.alloc(9);
     buf.writeFloatLE(2.5, 1);

@@ -1,7 +1,7 @@
 /**
  * ModelProto → IR. A hand-written decoder over the wire reader: one function per ONNX message,
- * fields dispatched by number, tensor payloads taken as zero-copy views (or left on disk in
- * windowed mode), unknown fields kept verbatim.
+ * fields dispatched by number, tensor payloads taken as zero-copy ranges of the input (or, in
+ * windowed mode, left on disk or copied into shared slabs), unknown fields kept verbatim.
  *
  * Decoding happens in two phases. Phase 1 walks the bytes and builds every graph with its nodes,
  * their outputs and attributes, remembering each node's input *names*. Phase 2 resolves those
@@ -124,6 +124,16 @@ export interface CoreDecodeOptions {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/**
+ * Windowed mode copies payloads of at most SLAB_PAYLOAD_MAX bytes into shared slabs, each twice
+ * the size of the one before, from SLAB_BYTES_MIN (a small model allocates little) up to
+ * SLAB_BYTES_MAX. One buffer of its own per payload cost an ArrayBuffer, its backing store and a
+ * view each: about 300 bytes on top of the payload, with 400,000 small payloads at 1M nodes.
+ */
+const SLAB_PAYLOAD_MAX = 4096;
+const SLAB_BYTES_MIN = 16 * 1024;
+const SLAB_BYTES_MAX = 1024 * 1024;
+const NO_SLAB = new Uint8Array(0);
 const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unknownFields: undefined });
 
 interface PendingGraph {
@@ -213,6 +223,9 @@ export class Decoder {
   /** Tensors made over views of an owned input (ownsInput), and their bytes: see compactPayloads. */
   private readonly viewTensors: Tensor[] = [];
   private viewBytes = 0;
+  /** Windowed mode: the slab small payloads are being copied to, and its bytes in use (payloadTensor). */
+  private slab: Uint8Array = NO_SLAB;
+  private slabUsed = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
@@ -479,7 +492,10 @@ export class Decoder {
    * their own: the input buffer (the whole file) is then garbage once the decode returns, where
    * one view would keep all of it alive for the rest of the run. A weightless graph (the 100k-node
    * shared-weight chain: 6.6 MB of file for 1.1 kB of weights) is mostly structure, which the IR
-   * holds as objects; a weighted one keeps its views (no copy of its weights).
+   * holds as objects; a weighted one keeps its views (no copy of its weights). Copying the 100k
+   * chain with a weight per block too (payloads 74 % of its 29 MB file, threshold 7/8) raised its
+   * peak RSS: the copy and the file coexist at the end of the import, and that became the peak
+   * (`optimize -q`, 5 alternating runs: 184 against 181 MiB; the later phases were ≈ 4 MiB lower).
    */
   private compactPayloads(): void {
     const r = this.r;
@@ -492,9 +508,8 @@ export class Decoder {
     let o = 0;
     for (const t of tensors) {
       const old = t.bytes();
-      const copy = pool.subarray(o, o + old.byteLength);
-      copy.set(old);
-      t._rebase(copy);
+      pool.set(old, o);
+      t._rebase(pool, o);
       o += (old.byteLength + 7) & ~7;
     }
     tensors.length = 0;
@@ -1805,18 +1820,35 @@ export class Decoder {
     return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: expectField as TensorEncoding }));
   }
 
-  /** A tensor over input bytes: a zero-copy view, a copy (small, windowed) or an on-disk source. */
+  /**
+   * A tensor over input bytes: a zero-copy range of the input buffer (memory mode), a copy into a
+   * shared slab (small payloads, windowed mode), an on-disk source (large ones, windowed mode) or
+   * a copy of its own (large ones, windowed mode without `lazyRaw`). The tensors of the first two
+   * keep no view object each (Tensor._fromSlab).
+   */
   private payloadTensor(dtype: DataType, dims: number[], at: number, len: number, init: TensorInit): Tensor {
+    const r = this.r;
+    if (r.inMemory) {
+      r.viewsOut++; // a range of the input handed out, as bytesAt counts it (see compactPayloads)
+      const t = Tensor._fromSlab(dtype, dims, r.buf, at, init);
+      if (this.opts.ownsInput === true) {
+        this.viewTensors.push(t);
+        this.viewBytes += len;
+      }
+      return t;
+    }
     const lazy = this.opts.lazyRaw;
-    if (!this.r.inMemory && lazy !== undefined && len >= lazy.threshold) {
-      return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
+    if (lazy !== undefined && len >= lazy.threshold) return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
+    if (len > SLAB_PAYLOAD_MAX) return Tensor.fromBytes(dtype, dims, r.bytesAt(at, len), init);
+    let slab = this.slab;
+    let o = this.slabUsed;
+    if (o + len > slab.byteLength) {
+      this.slab = slab = new Uint8Array(Math.min(Math.max(slab.byteLength * 2, SLAB_BYTES_MIN), SLAB_BYTES_MAX));
+      o = 0;
     }
-    const t = Tensor.fromBytes(dtype, dims, this.r.bytesAt(at, len), init);
-    if (this.opts.ownsInput === true && this.r.inMemory) {
-      this.viewTensors.push(t);
-      this.viewBytes += len;
-    }
-    return t;
+    r.copyAt(at, len, slab, o);
+    this.slabUsed = (o + len + 7) & ~7; // 8-byte aligned: viewed as any typed array without a copy
+    return Tensor._fromSlab(dtype, dims, slab, o, init);
   }
 
   // ------------------------------------------------------------------ SparseTensorProto

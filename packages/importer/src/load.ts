@@ -1,8 +1,8 @@
 /**
- * decode / load: bytes or a path → Model, choosing between an in-memory decode (zero-copy views
+ * decode / load: bytes or a path → Model, choosing between an in-memory decode (zero-copy ranges
  * of one file buffer; a file that is mostly structure has its small payloads copied out, so no
- * view keeps the whole buffer alive) and a lazy structure walk (positional reads through a small
- * window, tensor payloads left on disk and read on first use).
+ * tensor keeps the whole buffer alive) and a lazy structure walk (positional reads through a small
+ * window, tensor payloads left on disk and read on first use, small ones copied into shared slabs).
  *
  * `lazy: 'auto'` walks lazily from AUTO_LAZY_BYTES up. The threshold comes from `pnpm bench`
  * (bench/import.bench.mjs): an eager import costs about one `readFileSync` of the whole file,

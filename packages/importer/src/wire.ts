@@ -340,14 +340,23 @@ export class Reader {
   peekAt(at: number, len: number): Uint8Array {
     if (this.inMemory) return this.buf.subarray(at, at + len);
     const out = new Uint8Array(len);
+    this.copyAt(at, len, out, 0);
+    return out;
+  }
+
+  /** Copies bytes `[at, at + len)` of the input into `out` from `outAt` (either mode). */
+  copyAt(at: number, len: number, out: Uint8Array, outAt: number): void {
+    if (this.inMemory) {
+      out.set(this.buf.subarray(at, at + len), outAt);
+      return;
+    }
     let done = 0;
     while (done < len) {
       const chunk = Math.min(len - done, MAX_WINDOW);
       this.ensureAt(at + done, chunk);
-      out.set(this.buf.subarray(at + done - this.base, at + done - this.base + chunk), done);
+      out.set(this.buf.subarray(at + done - this.base, at + done - this.base + chunk), outAt + done);
       done += chunk;
     }
-    return out;
   }
 
   /** Reads `len` bytes at the current position as a view or copy (see bytesAt). */

@@ -93,6 +93,31 @@ describe('lazy structure walk', () => {
 });
 
 describe('the windowed reader', () => {
+  it('copies small payloads into shared, 8-byte aligned slabs (through windows smaller than a payload), unchanged', () => {
+    const { path } = savedMlp(300); // 1,200-byte biases, 360,000-byte weights
+    for (const windowBytes of [7, undefined]) {
+      const handle = FileHandle.open(path, path, 'the model');
+      handle.pin();
+      let m;
+      try {
+        m = new Decoder(handle, ModelSpec, {
+          windowBytes,
+          lazyRaw: { threshold: 4096, source: (offset, length, name) => new FileRangeSource(handle, offset, length, `${offset}+${length}`, undefined, 2 ** 31, name) },
+        }).model();
+      } finally {
+        handle.unpin();
+      }
+      const [b1, b2] = ['b1', 'b2'].map((n) => m.graph.initializers.get(n)!.constValue!);
+      expect(b1!.isLazy).toBe(false);
+      expect(m.graph.initializers.get('w1')!.constValue!.isLazy).toBe(true);
+      expect(b1!.bytes().buffer).toBe(b2!.bytes().buffer);
+      expect(b1!.bytes().byteOffset % 8).toBe(0);
+      expect(b2!.bytes().byteOffset % 8).toBe(0);
+      expect(Array.from(b2!.toArray() as Float32Array)).toEqual(Array.from(seededFloats(300, 4)));
+      expect(Buffer.compare(encode(m), readFileSync(path))).toBe(0);
+    }
+  });
+
   it('decodes every corpus model through 7-byte windows, with payloads over 16 bytes left on disk, byte-identically', () => {
     const models = corpusModels();
     if (models.length === 0) return;
