@@ -38,3 +38,25 @@ export function ensureDir(dir: string): void {
 export function ensureParent(file: string): void {
   ensureDir(dirname(file));
 }
+
+/**
+ * Refuses `output` (a command's report, table or data file) when it names the input model
+ * `input`, however spelled: the same path, `./` and `..` forms, a symlink or a hard link to it.
+ * `flag` names the option in the message. Stdin and stdout (`-`) are never the same file.
+ */
+export function refuseOverwritingInput(input: string, output: string | undefined, flag: string): void {
+  if (output === undefined || output === '-' || input === '-') return;
+  if (resolve(output) !== resolve(input) && !sameFile(input, output)) return;
+  throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
+}
+
+/** Whether two existing paths are one file (same device and inode). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
