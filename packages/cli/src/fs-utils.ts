@@ -1,5 +1,5 @@
 /** File-system helpers for the commands' outputs. */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './errors.js';
 
@@ -40,23 +40,26 @@ export function ensureParent(file: string): void {
 }
 
 /**
- * Refuses `output` (a command's report, table or data file) when it names the input model
- * `input`, however spelled: the same path, `./` and `..` forms, a symlink or a hard link to it.
- * `flag` names the option in the message. Stdin and stdout (`-`) are never the same file.
+ * Whether `output` names the input file `input`, however spelled: the same path, a `./` or `..`
+ * form, or a symlink to it (a write through it replaces its target). A hard link is another
+ * name: every write is atomic (a new file renamed over the name), so the input stays as it was.
+ * Stdin and stdout (`-`) are never the same file.
  */
-export function refuseOverwritingInput(input: string, output: string | undefined, flag: string): void {
-  if (output === undefined || output === '-' || input === '-') return;
-  if (resolve(output) !== resolve(input) && !sameFile(input, output)) return;
-  throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
+export function namesInput(input: string, output: string): boolean {
+  if (output === '-' || input === '-') return false;
+  return resolve(output) === resolve(input) || realOrResolved(output) === realOrResolved(input);
 }
 
-/** Whether two existing paths are one file (same device and inode). */
-function sameFile(a: string, b: string): boolean {
+function realOrResolved(path: string): string {
   try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
+    return realpathSync(path);
   } catch {
-    return false;
+    return resolve(path);
   }
+}
+
+/** Refuses `output` (a command's report, table, data file or model) when it names the input model `input` (see namesInput); `flag` names the option. */
+export function refuseOverwritingInput(input: string, output: string | undefined, flag: string): void {
+  if (output === undefined || !namesInput(input, output)) return;
+  throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
 }
