@@ -1,5 +1,5 @@
 /** File-system helpers for the commands' outputs. */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './errors.js';
 
@@ -37,4 +37,29 @@ export function ensureDir(dir: string): void {
 /** ensureDir for the folder a file will be written into. */
 export function ensureParent(file: string): void {
   ensureDir(dirname(file));
+}
+
+/**
+ * Whether `output` names the input file `input`, however spelled: the same path, a `./` or `..`
+ * form, or a symlink to it (a write through it replaces its target). A hard link is another
+ * name: every write is atomic (a new file renamed over the name), so the input stays as it was.
+ * Stdin and stdout (`-`) are never the same file.
+ */
+export function namesInput(input: string, output: string): boolean {
+  if (output === '-' || input === '-') return false;
+  return resolve(output) === resolve(input) || realOrResolved(output) === realOrResolved(input);
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Refuses `output` (a command's report, table, data file or model) when it names the input model `input` (see namesInput); `flag` names the option. */
+export function refuseOverwritingInput(input: string, output: string | undefined, flag: string): void {
+  if (output === undefined || !namesInput(input, output)) return;
+  throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
 }

@@ -11,7 +11,7 @@ import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { ensureParent } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
 
 export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
   csv?: boolean;
@@ -35,6 +35,8 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const device = await resolveDeviceOrCalibrate(opts.device, 1);
   const trainingBatch = intOption('--training-batch', opts.trainingBatch, { min: 1 });
   const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
+  refuseOverwritingInput(file, opts.output, '-o');
+  if (typeof opts.netron === 'string') refuseOverwritingInput(file, opts.netron, '--netron');
   const model = loadModel(file);
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}) });

@@ -3,7 +3,6 @@
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
-import { resolve } from 'node:path';
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
@@ -17,6 +16,7 @@ import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
+import { namesInput } from '../fs-utils.js';
 
 export interface ModelSide {
   nodes: number;
@@ -57,7 +57,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (target === undefined && !opts.inPlace) throw new CliError('optimize needs an output: onnxkit optimize IN OUT, -o OUT, or --in-place to replace the input');
   const output = target ?? input;
   if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
-  if (output !== STDIO && input !== STDIO && resolve(output) === resolve(input) && !opts.inPlace) {
+  if (namesInput(input, output) && !opts.inPlace) {
     throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
   }
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });

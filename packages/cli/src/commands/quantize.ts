@@ -18,13 +18,12 @@
  * The result is written atomically.
  */
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from '../errors.js';
-import { ensureParent } from '../fs-utils.js';
+import { ensureParent, namesInput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
 import { numberOption, type CalibrationFlags } from '../options.js';
 import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
@@ -52,7 +51,7 @@ interface LayerRow {
 
 export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
-  if (resolve(opts.output) === resolve(input)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write the quantized model to another file' });
+  if (namesInput(input, opts.output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write the quantized model to another file' });
   const settings = calibrationSettings(opts);
   const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
   const dynamic = settings.dynamic;

@@ -1,0 +1,38 @@
+/**
+ * The input model is never replaced by a command's output (a report, a table, a Netron
+ * attachment, a run's .npz, a quantized model) however the same file is named: `-o m.onnx`,
+ * `./m.onnx`, a symlink to it. analyze, report and run wrote their output over the model;
+ * quantize (and optimize once its result is a new model: edge with calibration) compared the
+ * paths only, so a symlink to the input was written through.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-output-safety-'));
+const onnxkit = cliRunner(tmp);
+const model = join(tmp, 'm.onnx');
+symlinkSync('m.onnx', join(tmp, 'link.onnx'));
+const original = readFileSync(FIXTURE);
+
+describe('a command never writes its output over the input model', () => {
+  const cases: [string, string[]][] = [
+    ['analyze -o', ['analyze', 'm.onnx', '--json', '-o', 'm.onnx']],
+    ['analyze -o ./', ['analyze', 'm.onnx', '-o', './m.onnx']],
+    ['analyze --netron', ['analyze', 'm.onnx', '--netron', 'm.onnx']],
+    ['analyze -o a symlink to the input', ['analyze', 'm.onnx', '-o', 'link.onnx']],
+    ['report -o', ['report', 'm.onnx', '-o', 'm.onnx', '--no-bench']],
+    ['run -o', ['run', 'm.onnx', '-o', 'm.onnx']],
+    ['quantize -o a symlink to the input', ['quantize', 'm.onnx', '-o', 'link.onnx', '-q']],
+    ['optimize -o a symlink to the input', ['optimize', 'm.onnx', '-o', 'link.onnx', '-q']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      copyFileSync(FIXTURE, model); // (each case from the original, whatever an earlier one did)
+      expectOneLineError(onnxkit(args), 2, /refusing to overwrite the input/);
+      expect(readFileSync(model).equals(original)).toBe(true);
+    }, 120_000);
+  }
+});
