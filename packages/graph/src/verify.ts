@@ -6,7 +6,7 @@ import { AttributeType } from './attribute.js';
 import type { Graph} from './core.js';
 import { Model, type Node, type Value } from './core.js';
 import { dataTypeName } from './data-type.js';
-import { NameTable } from './name-table.js';
+import { NameTable, nameHash } from './name-table.js';
 import { isStaticShape, shapesEqual } from './types.js';
 
 export type Severity = 'error' | 'warning';
@@ -57,6 +57,9 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
  * hasUse scans; past 8 (core.ts SMALL_USES) they are in a hash map.
  */
 const CURSOR_USES = 8;
+
+/** Definitions the SSA check files in the name table at once (see Verifier.graph's `file`). */
+const BATCH = 64;
 
 /**
  * What a graph defines, seen from the checks. The graph's own reads are answered from the name
@@ -132,6 +135,9 @@ class Verifier {
   sawSubgraph = false;
   /** The next use to compare a read with, of each value with many uses read so far (see listsUse). */
   readonly cursors = new Map<Value, number>();
+  /** The batch of definitions `graph` files at once (see its `file`), reused by every graph. */
+  readonly pending = new Array<Value>(BATCH);
+  readonly pendingHashes = new Int32Array(BATCH);
   constructor(
     private readonly out: Diagnostic[],
     private readonly options: VerifyOptions,
@@ -155,8 +161,28 @@ class Verifier {
     // Sized for one output per node; it grows past that.
     const names = new NameTable(fast ? g.inputs.length + g.initializers.size + g.sparseInitializers.size + g.nodeCount : 0);
 
+    /**
+     * The fast run's definitions not yet filed in `names`, and their nameHashes: filed by batches
+     * (NameTable.addAll: the table's random slots are read a batch at a time), and before any
+     * lookup, so every lookup sees every definition made before it, as if filed one by one.
+     */
+    const pending = fast ? this.pending : [];
+    const pendingHashes = this.pendingHashes;
+    let pendingCount = 0;
+    const file = (): void => {
+      for (let i = 0; i < pendingCount; i++) pendingHashes[i] = nameHash(pending[i]!.name);
+      // A name already in the table under another value (never in a valid graph) sends the
+      // graph to the exact second run, which reports it.
+      if (names.addAll(pending, pendingHashes, pendingCount)) defs.dirty = true;
+      pendingCount = 0;
+    };
+
     /** Whether `v` itself was defined in this graph so far (the fast run's table). */
-    const definedHere = (v: Value): boolean => (v.name !== '' ? names.get(v.name) === v : defs.unnamed.has(v));
+    const definedHere = (v: Value): boolean => {
+      if (v.name === '') return defs.unnamed.has(v);
+      if (pendingCount > 0) file();
+      return names.get(v.name) === v;
+    };
 
     /** `what`: the kind of definition, or the node whose output `v` is. */
     const define = (v: Value, what: string | Node): void => {
@@ -165,9 +191,8 @@ class Verifier {
         return;
       }
       if (fast) {
-        // One table operation: a name already in the table under another value (never in a
-        // valid graph) sends the graph to the exact second run, which reports it.
-        if (names.add(v) !== v) defs.dirty = true;
+        pending[pendingCount++] = v;
+        if (pendingCount === BATCH) file();
       } else {
         const prev = seenNames.get(v.name);
         if (prev !== undefined && prev !== v) {
@@ -262,6 +287,8 @@ class Verifier {
           for (const sg of subs) {
             if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
             // O(1): the subgraph sees this graph's values defined before the owning node.
+            // (Its walk files its own definitions in the shared batch: this graph's go first.)
+            if (pendingCount > 0) file();
             this.graph(sg, [{ defs, limit: index }, ...outer], inFunction);
           }
         }
@@ -269,6 +296,7 @@ class Verifier {
       prev = n;
       index++;
     }
+    if (pendingCount > 0) file();
     for (const v of g.inputs) this.uses(v, g);
     // (forEach: a for-of over a Map makes an iterator result per entry until optimised)
     g.initializers.forEach((v) => this.uses(v, g));

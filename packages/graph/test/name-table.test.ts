@@ -60,4 +60,33 @@ describe('NameTable', () => {
     }
     expect(more.every((v) => t.get(v.name) === v)).toBe(true);
   });
+  it('addAll files a batch as add() one by one would: first value wins, duplicates reported, also when it must grow', () => {
+    for (const expected of [500, 4]) {
+      const t = new NameTable(expected);
+      const a = Value._named('a');
+      expect(t.add(a)).toBe(a);
+      const batch = [Value._named('b'), Value._named('c'), a, Value._named('d')];
+      const hashes = new Int32Array(batch.map((v) => nameHash(v.name)));
+      // The same value again is not a duplicate.
+      expect(t.addAll(batch, hashes, batch.length)).toBe(false);
+      for (const v of batch) expect(t.get(v.name)).toBe(v);
+      // Another value under a filed name, and a name twice within the batch: both duplicates,
+      // the first value kept.
+      const late = [Value._named('e'), Value._named('b')];
+      expect(t.addAll(late, new Int32Array(late.map((v) => nameHash(v.name))), 2)).toBe(true);
+      expect(t.get('b')).toBe(batch[0]);
+      const twice = [Value._named('f'), Value._named('f')];
+      expect(t.addAll(twice, new Int32Array(twice.map((v) => nameHash(v.name))), 2)).toBe(true);
+      expect(t.get('f')).toBe(twice[0]);
+      // Only `count` entries of the arrays are filed.
+      const partial = [Value._named('g'), Value._named('h')];
+      expect(t.addAll(partial, new Int32Array(partial.map((v) => nameHash(v.name))), 1)).toBe(false);
+      expect(t.get('g')).toBe(partial[0]);
+      expect(t.get('h')).toBeUndefined();
+      // A batch larger than the table holds: it grows on the way and keeps every name.
+      const many = Array.from({ length: 300 }, (_, i) => Value._named(`v${i}`));
+      expect(t.addAll(many, new Int32Array(many.map((v) => nameHash(v.name))), many.length)).toBe(false);
+      expect(many.every((v) => t.get(v.name) === v)).toBe(true);
+    }
+  });
 });

@@ -5,7 +5,7 @@
 // verdicts), and a duplicate found late.
 import { describe, expect, it } from 'vitest';
 import type { Model, Value } from '@onnxkit/graph';
-import { DataType, GraphBuilder, verify } from '@onnxkit/graph';
+import { DataType, Graph, GraphBuilder, Node, verify } from '@onnxkit/graph';
 import { nameHash, slotHash } from '../src/name-table.js';
 
 /** `nodes` Split nodes of `width` outputs each, named by `name(node, k)`; a Sum reads one output of every node. */
@@ -61,5 +61,59 @@ describe('verify() name table', () => {
     expect(verify(dup).map((d) => [d.code, d.message])).toEqual([
       ['I5-unique-names', `name '${names[80]}' is defined twice in graph 'g' (output of Split 's0')`],
     ]);
+  });
+  // verify() files definitions in batches of 64 (Verifier.graph's `file`) and files the pending
+  // ones before any lookup: a read a few nodes back, within a batch, across batches, from the
+  // graph outputs and around a subgraph must give the verdicts of one-by-one filing.
+  it('gives the same verdicts around its batches of definitions', () => {
+    /** A chain of `n` Relu nodes r0..r(n-1) where node i also reads the output of node i - back (an Add). */
+    const chain = (n: number, back: number): Model => {
+      const b = new GraphBuilder({ name: 'g', opset: 17 });
+      const outs: Value[] = [b.input('x', DataType.FLOAT, [4])];
+      for (let i = 0; i < n; i++) {
+        const prev = outs[outs.length - 1]!;
+        const far = outs[Math.max(0, outs.length - back)]!;
+        outs.push(i % 2 === 1 && back > 1 ? b.op('Add', [prev, far], {}, { name: `a${i}` }) : b.op('Relu', [prev], {}, { name: `r${i}` }));
+      }
+      b.output(outs[outs.length - 1]!, 'y');
+      b.output(outs[3]!, 'early');
+      return b.build();
+    };
+    for (const n of [10, 63, 64, 65, 200]) {
+      for (const back of [2, 5, 70]) {
+        expect(verify(chain(n, back))).toEqual([]);
+        // A duplicate name inside the first batch, and one across batches.
+        const near = chain(n, back);
+        near.graph.nodes[5]!.output.name = near.graph.nodes[2]!.output.name;
+        expect(verify(near).map((d) => d.code)).toEqual(['I5-unique-names']);
+        const far = chain(n, back);
+        far.graph.nodes[n - 1]!.output.name = far.graph.nodes[0]!.output.name;
+        expect(verify(far).map((d) => d.code)).toEqual(['I5-unique-names']);
+        // A read of a value defined later (within the pending batch) is still caught.
+        const early = chain(n, back);
+        early.graph.nodes[1]!.setInput(0, early.graph.nodes[3]!.output);
+        expect(verify(early).map((d) => d.code)).toContain('I4-topological-order');
+      }
+    }
+  });
+
+  it('files the pending definitions before walking a subgraph that reads them', () => {
+    const b = new GraphBuilder({ name: 'g', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [4]);
+    const cond = b.input('c', DataType.BOOL, []);
+    const r = [b.op('Relu', [x], {}, { name: 'r0' })];
+    for (let i = 1; i < 5; i++) r.push(b.op('Relu', [r[i - 1]!], {}, { name: `r${i}` }));
+    // Each branch reads r1 and r3 of the outer graph (defined before the If, still pending in its batch).
+    const branch = (tag: string): Graph => {
+      const g = new Graph({ name: tag });
+      const add = new Node('Add', [r[1]!, r[3]!], { name: `${tag}_add`, outputs: [`${tag}_y`] });
+      g.append(add);
+      g.addOutput(add.output);
+      return g;
+    };
+    const y = b.op('If', [cond], { then_branch: branch('t'), else_branch: branch('e') }, { name: 'if' });
+    const z = b.op('Add', [y, r[2]!], {}, { name: 'after' });
+    b.output(z, 'z');
+    expect(verify(b.build())).toEqual([]);
   });
 });

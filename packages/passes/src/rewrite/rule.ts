@@ -299,6 +299,15 @@ function opIndex(s: RewriteSession<string>, g: Graph): OpIndex {
   if (shared) {
     if (!all) shared.opIndex = all = new Map();
     all.set(g, index);
+    // The op counts, when not known: the buckets' sizes (every node was just met in the graph),
+    // not a second look at each indexed node (opCounts' liveness check, for an older index).
+    let counts = shared.opCounts as Map<Graph, Map<string, number>> | undefined;
+    if (counts?.has(g) !== true) {
+      if (!counts) shared.opCounts = counts = new Map();
+      const c = new Map<string, number>();
+      for (const [k, b] of index) c.set(k, b.nodes.length);
+      counts.set(g, c);
+    }
   }
   return index;
 }
