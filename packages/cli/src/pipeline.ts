@@ -5,7 +5,7 @@
  * the environment closes the pipeline's output with a whole-model verify() (a debug mode).
  */
 import type { Model } from '@onnxkit/graph';
-import { PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
+import { PASSES, PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
 import type { ConstantEvaluator } from '@onnxkit/passes';
 import { CliError } from './errors.js';
 import { limits } from './limits.js';
@@ -34,7 +34,8 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
   // `edge` with calibration data: the exact passes here, then int8 quantization (edge-quantize.ts) instead of fp16-weights.
   const preset = opts.preset === 'edge' && opts.calibration !== undefined ? 'default' : opts.preset;
-  const names = opts.passes ? opts.passes.split(',').map((s) => s.trim()).filter(Boolean) : [preset ?? 'default'];
+  const names = opts.passes !== undefined ? nameList('--passes', opts.passes, 'pass or preset names') : [preset ?? 'default'];
+  const disabled = opts.disable !== undefined ? disabledPasses(opts.disable) : undefined;
   if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
   // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
   if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');
@@ -53,7 +54,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
     names,
     options: {
       verify: verify as 'off' | 'pass' | 'change',
-      ...(opts.disable ? { disabled: opts.disable.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(disabled ? { disabled } : {}),
       ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
       passOptions,
       ...(inputShapes ? { inputShapes } : {}),
@@ -63,6 +64,26 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
       ...(process.env.ONNXKIT_VERIFY === 'full' ? { closingCheck: 'full' as const } : {}),
     },
   };
+}
+
+/** The comma-separated names of a flag; a flag that names nothing is an error, not the default. */
+function nameList(flag: string, value: string, what: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new CliError(`${flag} names no pass`, { hint: `give ${what} separated by commas, e.g. ${flag} eliminate-identity,fold-constants` });
+  return names;
+}
+
+/**
+ * `--disable`'s pass names, each checked: a misspelt name would otherwise disable nothing and say
+ * nothing. A known pass the pipeline does not run is accepted (disabling it changes nothing).
+ */
+function disabledPasses(value: string): string[] {
+  const names = nameList('--disable', value, 'pass names');
+  for (const n of names) {
+    if (PRESETS[n] !== undefined) throw new CliError(`--disable takes pass names; '${n}' is a preset`, { hint: 'name the passes to skip, e.g. --disable fold-constants, or choose the passes to run with --passes' });
+    if (PASSES[n] === undefined) throw new CliError(`--disable: unknown pass '${n}'`, { hint: `known passes: ${Object.keys(PASSES).join(', ')}` });
+  }
+  return names;
 }
 
 /**

@@ -71,6 +71,13 @@ describe('onnxkit basics', () => {
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--device', 'toaster']), 2, /unknown device 'toaster'/);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input']), 2, /not NAME=DIMS/);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', 'no-such-pass']), 2, /unknown pass 'no-such-pass'/);
+    // A pass list that names nothing, or a misspelt --disable, used to run the default pipeline
+    // (or disable nothing) without a word.
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', '']), 2, /--passes names no pass/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--passes', ' , ']), 2, /--passes names no pass/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', 'fold-batchnrom']), 2, /--disable: unknown pass 'fold-batchnrom'/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', '']), 2, /--disable names no pass/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', 'default']), 2, /--disable takes pass names; 'default' is a preset/);
     // Issue 11 part 5: edge with calibration data quantizes; a missing folder fails before any pass runs.
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--preset', 'edge', '--calibration', 'calib/']), 2, /--calibration calib\/ does not exist/);
     // Unwritable outputs: a folder that cannot be created (Node's recursive mkdir used to spin
@@ -78,6 +85,16 @@ describe('onnxkit basics', () => {
     expectOneLineError(onnxkit(['convert', FIXTURE, '-o', '/proc/onnxkit-nope/x.onnx']), 2, /cannot mkdir '\/proc\/onnxkit-nope'/);
     expectOneLineError(onnxkit(['convert', FIXTURE, '-o', join(tmp, 'garbage.onnx', 'x.onnx')]), 2, /is not a folder/);
     expectOneLineError(onnxkit(['inspect', FIXTURE, '--max-tensor-bytes', 'lots']), 2, /--max-tensor-bytes expects a size/);
+  });
+
+  it('--disable skips the passes it names, and only those', () => {
+    const r = onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'd.onnx'), '--disable', 'fold-batchnorm, eliminate-identity', '--json']);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.stdout).pipeline;
+    expect(p.disabled).toEqual(['eliminate-identity', 'fold-batchnorm']);
+    expect(p.pipeline).not.toContain('fold-batchnorm');
+    expect(p.pipeline).toContain('fold-constants');
+    expect(p.summary.some((s: { pass: string }) => s.pass === 'fold-batchnorm')).toBe(false);
   });
 
   it('inspect --json describes the model without reading weights', () => {
