@@ -70,8 +70,9 @@ const SEMI_SPACE_GROWTH_FACTOR = 1;
  * --no-turbo-load-elimination, --ticks-before-optimization=5 or --max-bytecode-size-for-early-opt=0
  * move the 100k chain's CPU out of its noise (7 pairs, 1.63–1.89 s against 1.76 s);
  * --max-optimized-bytecode-size=8000 (which keeps only the cost model's analyze, over 8,000 bytes of
- * bytecode, out of TurboFan) gave 10k −8 %, 100k −1 to −3 %, not enough to keep. A larger tier-up budget
- * pays below SMALL_GRAPH_NODES only (below).
+ * bytecode, out of TurboFan) gave 10k −8 %, 100k −1 to −3 %, not enough to keep (4,400 below 50k
+ * nodes does pay: LARGE_FUNCTION_GRAPH_NODES). A larger tier-up budget pays below SMALL_GRAPH_NODES
+ * only (below).
  * Measured with Node 20's V8 (11.3) and set only there: another V8 may tune its compiler
  * otherwise, or not know a flag (it would print an error at every optimize).
  */
@@ -99,6 +100,27 @@ const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-
 export const SMALL_GRAPH_NODES = 25_000;
 const SMALL_GRAPH_BUDGET_FACTOR = 8;
 const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node --v8-options)
+
+/**
+ * Below this many nodes (the imported graph's) TurboFan leaves alone the functions of
+ * LARGE_FUNCTION_BYTES of bytecode or more (V8's --max-optimized-bytecode-size, 61,440 by
+ * default): in this build the one that runs hot is the rewrite session's #apply (4,437 bytes; every
+ * other rewrite path calls it), whose compile took 56–90 ms of TurboFan each time on the 20k-node
+ * chain (`--trace-opt`, 3 runs, load ≈ 9) and did not repay it below ≈ 50k nodes. Alternating
+ * whole processes of `onnxkit optimize FILE -o OUT --json` (CPU of the process from
+ * process.cpuUsage() at exit, by a `node -r` hook; medians; load 9–10 on 2 cores), the cap alone,
+ * set after the import (9 pairs each): 15k-node chain 580 → 562 ms (6 of 9 pairs faster), 20k
+ * 717 → 693 ms (7/9), 30k 974 → 922 ms (9/9), 40k 1,192 → 1,104 ms (8/9); but 50k 1,148 → 1,167 ms
+ * (3/7) and 100k 1.77 → 1.81 s (2/7), where the optimized #apply pays for its compile, hence the
+ * limit. A cap of 2,000 or 3,000 bytes gave less at 30k (941 and 955 ms), 6,000 (above #apply)
+ * nothing (973 ms); `--turbo-filter=-#apply` (by name) 20k 717 → 696 ms, 30k 1,007 → 991 ms
+ * (6/9; 7 pairs before: 990 → 953 ms). Against main's build, with SMALL_IMPORT_NODES's change (9 pairs):
+ * 20k 726 → 692 ms (8/9), 30k 974 → 956 ms (6/9), 40k 1,088 → 1,054 ms (7/9), 10k 445 → 451 ms
+ * (5/9), 100k 1.74 → 1.74 s (7 pairs). The size is #apply's in this build: a rewrite that shrinks
+ * it under LARGE_FUNCTION_BYTES leaves it to TurboFan again (re-measure then).
+ */
+export const LARGE_FUNCTION_GRAPH_NODES = 50_000;
+const LARGE_FUNCTION_BYTES = 4_400;
 
 /**
  * Below this many nodes in the file (countGraphNodes, before the import) the import, too, runs
@@ -235,8 +257,8 @@ export function tuneHeapForModel(path: string | null): void {
 
 /**
  * Sets V8's tier-up budget for rewriting a graph of `nodeCount` nodes (see SMALL_GRAPH_NODES), also
- * where tuneHeapForModel raised it for the import and the graph turned out larger. Call after the
- * import. Same guards as tuneHeapForModel: not in the build's code-cache run, and
+ * where tuneHeapForModel raised it for the import and the graph turned out larger, and below
+ * LARGE_FUNCTION_GRAPH_NODES the largest function TurboFan compiles. Call after the import. Same guards as tuneHeapForModel: not in the build's code-cache run, and
  * only with Node 20's V8 (11.3), whose default budget this multiplies.
  */
 export function tuneCompilerForGraph(nodeCount: number): void {
@@ -244,6 +266,7 @@ export function tuneCompilerForGraph(nodeCount: number): void {
   if (!process.versions.v8.startsWith('11.3.')) return;
   // (V8's own budget above: the import's may have been raised by tuneHeapForModel's count)
   setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * (nodeCount < SMALL_GRAPH_NODES ? SMALL_GRAPH_BUDGET_FACTOR : 1)}`);
+  if (nodeCount < LARGE_FUNCTION_GRAPH_NODES) setFlagsFromString(`--max-optimized-bytecode-size=${LARGE_FUNCTION_BYTES}`);
 }
 
 /**
