@@ -4,9 +4,10 @@
  * (`v8.setFlagsFromString`), before the import, because a user runs `onnxkit`, not
  * `node --max-semi-space-size=… onnxkit`.
  */
-import { statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { GraphFields, ModelFields } from '@onnxkit/importer';
 
 /**
  * For an input file of this size or more, V8 grows the heap by at most TIGHT_HEAP_GROWING_PERCENT
@@ -69,8 +70,9 @@ const SEMI_SPACE_GROWTH_FACTOR = 1;
  * --no-turbo-load-elimination, --ticks-before-optimization=5 or --max-bytecode-size-for-early-opt=0
  * move the 100k chain's CPU out of its noise (7 pairs, 1.63–1.89 s against 1.76 s);
  * --max-optimized-bytecode-size=8000 (which keeps only the cost model's analyze, over 8,000 bytes of
- * bytecode, out of TurboFan) gave 10k −8 %, 100k −1 to −3 %, not enough to keep. A larger tier-up budget
- * pays below SMALL_GRAPH_NODES only (below).
+ * bytecode, out of TurboFan) gave 10k −8 %, 100k −1 to −3 %, not enough to keep (4,400 below 50k
+ * nodes does pay: LARGE_FUNCTION_GRAPH_NODES). A larger tier-up budget pays below SMALL_GRAPH_NODES
+ * only (below).
  * Measured with Node 20's V8 (11.3) and set only there: another V8 may tune its compiler
  * otherwise, or not know a flag (it would print an error at every optimize).
  */
@@ -88,15 +90,140 @@ const OPTIMIZER_FLAGS = '--max-inlined-bytecode-size=115 --max-inlined-bytecode-
  * (9 pairs; the other threads 0.38 → 0.10 s), 20k 1.06 → 0.89 s (7 pairs); the budget factor alone,
  * set after the import (7 pairs each): 2k 0.24 → 0.19 s, 20k 0.89 → 0.75 s (×4: 0.80 s), 30k
  * 0.98 → 0.97 s, so not above: the 50k-node shared-weight chain took 1.10 → 1.18 s with ×4, the
- * 100k ones +4–7 % with ×2–×4 (their optimized code pays for itself). After the import, not before
- * with the heap flags: the node count is not known before and the file size does not tell it (the
- * 50k shared chain's file, 3.2 MB, is about the 10k weighted chain's, 2.9 MB); ×4 from the start
- * gave the 10k chain 0.46 s against 0.48 s after the import, ×8 after it 0.42 s; ×16 was no
- * better than ×8 (10k 0.48 against 0.47 s, 7 pairs; 20k 0.78 against 0.78 s, 5 pairs).
+ * 100k ones +4–7 % with ×2–×4 (their optimized code pays for itself). Set after the import from the
+ * graph's node count (the file size does not tell it: the 50k shared chain's file, 3.2 MB, is about
+ * the 10k weighted chain's, 2.9 MB); ×4 from the start gave the 10k chain 0.46 s against 0.48 s
+ * after the import, ×8 after it 0.42 s; ×16 was no better than ×8 (10k 0.48 against 0.47 s,
+ * 7 pairs; 20k 0.78 against 0.78 s, 5 pairs). The import of a graph under SMALL_IMPORT_NODES runs
+ * with it too (below).
  */
 export const SMALL_GRAPH_NODES = 25_000;
 const SMALL_GRAPH_BUDGET_FACTOR = 8;
 const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node --v8-options)
+
+/**
+ * Below this many nodes (the imported graph's) TurboFan leaves alone the functions of
+ * LARGE_FUNCTION_BYTES of bytecode or more (V8's --max-optimized-bytecode-size, 61,440 by
+ * default): in this build the one that runs hot is the rewrite session's #apply (4,437 bytes; apply and
+ * tryApply, once per candidate of the rule driver, run it), whose compile took 56–90 ms of TurboFan each time on the 20k-node
+ * chain (`--trace-opt`, 3 runs, load ≈ 9) and did not repay it below ≈ 50k nodes. Alternating
+ * whole processes of `onnxkit optimize FILE -o OUT --json` (CPU of the process from
+ * process.cpuUsage() at exit, by a `node -r` hook; medians; load 9–10 on 2 cores), the cap alone,
+ * set after the import (9 pairs each): 15k-node chain 580 → 562 ms (6 of 9 pairs faster), 20k
+ * 717 → 693 ms (7/9), 30k 974 → 922 ms (9/9), 40k 1,192 → 1,104 ms (8/9); but 50k 1,148 → 1,167 ms
+ * (3/7) and 100k 1.77 → 1.81 s (2/7), where the optimized #apply pays for its compile, hence the
+ * limit. A cap of 2,000 or 3,000 bytes gave less at 30k (941 and 955 ms), 6,000 (above #apply)
+ * nothing (973 ms); `--turbo-filter=-#apply` (by name) 20k 717 → 696 ms, 30k 1,007 → 991 ms
+ * (6/9; 7 pairs before: 990 → 953 ms). Against main's build, with SMALL_IMPORT_NODES's change (9 pairs):
+ * 20k 726 → 692 ms (8/9), 30k 974 → 956 ms (6/9), 40k 1,088 → 1,054 ms (7/9), 10k 445 → 451 ms
+ * (5/9), 100k 1.74 → 1.74 s (7 pairs). The size is #apply's in this build: a rewrite that shrinks
+ * it under LARGE_FUNCTION_BYTES leaves it to TurboFan again (re-measure then).
+ */
+export const LARGE_FUNCTION_GRAPH_NODES = 50_000;
+const LARGE_FUNCTION_BYTES = 4_400;
+
+/**
+ * Below this many nodes in the file (countGraphNodes, before the import) the import, too, runs
+ * with the tier-up budget of a small graph (SMALL_GRAPH_BUDGET_FACTOR): its decoder (node(),
+ * tensor(), resolveGraph; ≈ 11 and 9 ms of TurboFan for the first two alone on the 10k chain, by
+ * --trace-opt) was compiled for a graph too small to repay it. Alternating whole processes of
+ * `onnxkit optimize FILE -o OUT --json` against main's build (CPU of the whole process from
+ * process.cpuUsage() at exit, by a `node -r` hook; medians of 11 pairs, load 7–9 on 2 cores;
+ * chains of bench/rules.bench.mjs's writeChain, the zoo's models): 2k-node chain 184 → 177 ms
+ * (9 of 11 pairs faster), 5k 303 → 281 ms (10/11), the zoo's transformer (78 nodes) 104 → 101 ms (6/11), MobileNetV2 (222)
+ * 168 → 163 ms (10/11), ResNet-50 (175, 98 MB) 228 → 220 ms (7/11); 10k 433 → 435 ms (4/11),
+ * 20k 702 → 692 ms (6/11) and 100k (9 pairs) 1.61 → 1.59 s unchanged (they count to the limit and
+ * import as before; the count to 10,000 takes ≈ 1.1 ms of CPU in a fresh process, 5 runs on each
+ * 100k chain). The budget before the import alone (no count; 9 pairs): 5k −4 %, 10k
+ * 444 → 447 ms, 20k 701 → 742 ms (1 of 9 faster), hence the limit.
+ */
+export const SMALL_IMPORT_NODES = 10_000;
+const COUNT_CHUNK = 64 * 1024;
+const SKIP_CHUNK = 1024;
+
+/**
+ * The number of nodes of the main graph in the ONNX file at `path`, counted from the tags and
+ * lengths of the graph's fields without decoding anything, or `limit` as soon as the count reaches
+ * it. `limit` as well when the file cannot be read or is not a ModelProto this scan understands
+ * (the import then says why, or reads it as it would have). Reads the file in chunks of
+ * COUNT_CHUNK bytes and seeks over the fields it skips, so most of a graph's weights are not read:
+ * on the zoo's ResNet-50 (a 98 MB file) 100 reads, 3.4 MB; 10 reads, 0.6 MB, to reach 10,000 nodes
+ * of the 10k chain.
+ */
+export function countGraphNodes(path: string, limit: number): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return limit;
+  }
+  const buf = Buffer.allocUnsafe(COUNT_CHUNK);
+  let base = 0; // buf holds the file's bytes [base, end)
+  let end = 0;
+  let pos = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let i = 0, scale = 1; i < 10; i++, scale *= 128) {
+      if (pos < base || pos >= end) {
+        // A small read after a skip over more than a chunk (a weight, often followed by another)
+        const n = readSync(fd, buf, 0, pos - end < COUNT_CHUNK ? COUNT_CHUNK : SKIP_CHUNK, pos);
+        base = pos;
+        end = pos + n;
+        if (end <= pos) throw new RangeError('the file ends inside a field');
+      }
+      const b = buf[pos++ - base]!;
+      v += (b & 127) * scale;
+      if (b < 128) return v;
+    }
+    throw new RangeError('a varint of more than 10 bytes');
+  };
+  /** Moves past the value of a field of wire type `w`. */
+  const skip = (w: number): void => {
+    if (w === 0) varint();
+    else if (w === 1) pos += 8;
+    else if (w === 2) {
+      const len = varint(); // (not `pos += varint()`: that adds to pos as it was before the length)
+      pos += len;
+    } else if (w === 5) pos += 4;
+    else throw new RangeError(`wire type ${w}`);
+  };
+  const GRAPH = (ModelFields.graph << 3) | 2;
+  const NODE = (GraphFields.node << 3) | 2;
+  try {
+    const size = fstatSync(fd).size;
+    let nodes = 0;
+    while (pos < size) {
+      const tag = varint();
+      if (tag !== GRAPH) {
+        skip(tag & 7);
+        continue;
+      }
+      // (every graph field: a message repeated in the file is merged into one)
+      const graphLength = varint();
+      const graphEnd = pos + graphLength;
+      while (pos < graphEnd) {
+        // A node whose tag and length (under 16 KiB) are in the buffer: skipped without a call
+        // (this loop runs in V8's interpreter, once per node)
+        const i = pos - base;
+        if (i >= 0 && i + 3 <= end - base && buf[i] === NODE && (buf[i + 1]! < 128 || buf[i + 2]! < 128)) {
+          const b = buf[i + 1]!;
+          pos += b < 128 ? 2 + b : 3 + (b & 127) + buf[i + 2]! * 128;
+          if (++nodes >= limit) return limit;
+          continue;
+        }
+        const t = varint();
+        if (t === NODE && ++nodes >= limit) return limit;
+        skip(t & 7);
+      }
+      if (pos !== graphEnd) return limit;
+    }
+    return pos === size ? nodes : limit;
+  } catch {
+    return limit;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Size of a file, or 0 when it cannot be read (the import then says why). */
 function sizeOnDisk(path: string): number {
@@ -109,7 +236,8 @@ function sizeOnDisk(path: string): number {
 
 /**
  * Sets V8's heap and compiler flags for loading and rewriting the model at `path` (`null` for
- * stdin, whose size is not known up front). Call before the import: V8 sets the next full
+ * stdin, whose size is not known up front), and the import's tier-up budget when the file holds
+ * fewer than SMALL_IMPORT_NODES nodes. Call before the import: V8 sets the next full
  * collection's limit after each one, the import's too.
  */
 export function tuneHeapForModel(path: string | null): void {
@@ -120,17 +248,26 @@ export function tuneHeapForModel(path: string | null): void {
   if (process.versions.v8.startsWith('11.')) setFlagsFromString(OPTIMIZER_FLAGS);
   if (path !== null && sizeOnDisk(path) >= TIGHT_HEAP_FILE_BYTES) setFlagsFromString(`--heap-growing-percent=${TIGHT_HEAP_GROWING_PERCENT}`);
   else setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
+  if (path !== null && process.versions.v8.startsWith('11.3.')) {
+    // (set before the count, whose loop then stays in the interpreter: compiled on the way, as V8's
+    // own budget had it between 7,000 and 8,000 nodes, it cost ≈ 3 ms of CPU instead of ≈ 1)
+    setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * SMALL_GRAPH_BUDGET_FACTOR}`);
+    if (countGraphNodes(path, SMALL_IMPORT_NODES) >= SMALL_IMPORT_NODES) setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`);
+  }
 }
 
 /**
- * Sets V8's tier-up budget for rewriting a graph of `nodeCount` nodes (see SMALL_GRAPH_NODES).
- * Call after the import. Same guards as tuneHeapForModel: not in the build's code-cache run, and
+ * Sets V8's tier-up budget for rewriting a graph of `nodeCount` nodes (see SMALL_GRAPH_NODES), also
+ * where tuneHeapForModel raised it for the import and the graph turned out larger, and below
+ * LARGE_FUNCTION_GRAPH_NODES the largest function TurboFan compiles. Call after the import. Same guards as tuneHeapForModel: not in the build's code-cache run, and
  * only with Node 20's V8 (11.3), whose default budget this multiplies.
  */
 export function tuneCompilerForGraph(nodeCount: number): void {
   if (process.env.ONNXKIT_WRITE_CODE_CACHE !== undefined) return;
-  if (!process.versions.v8.startsWith('11.3.') || nodeCount >= SMALL_GRAPH_NODES) return;
-  setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * SMALL_GRAPH_BUDGET_FACTOR}`);
+  if (!process.versions.v8.startsWith('11.3.')) return;
+  // (V8's own budget above: the import's may have been raised by tuneHeapForModel's count)
+  setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * (nodeCount < SMALL_GRAPH_NODES ? SMALL_GRAPH_BUDGET_FACTOR : 1)}`);
+  if (nodeCount < LARGE_FUNCTION_GRAPH_NODES) setFlagsFromString(`--max-optimized-bytecode-size=${LARGE_FUNCTION_BYTES}`);
 }
 
 /**

@@ -2,7 +2,7 @@
 // inside the process: each case runs the built module (dist, built by the global setup) in a fresh
 // Node process, allocates ≈ 200 MB of short-lived objects and reads the young generation's size.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,12 +28,12 @@ function youngAfterAllocation(tune: string): number {
 
 /**
  * Calls of a small function until V8 marks it for optimization (or optimizes it), in a fresh
- * process that called `tuneCompilerForGraph(nodes)` first (nothing for null), with `env`.
+ * process that called `tuneCompilerForGraph(nodes)` first (nothing for null), or ran `tune`, with `env`.
  */
-function callsUntilTierUp(nodes: number | null, env: Record<string, string> = {}): number {
+function callsUntilTierUp(nodes: number | null, env: Record<string, string> = {}, tune = nodes === null ? '' : `tuneCompilerForGraph(${nodes});`): number {
   const script = `
-    import { tuneCompilerForGraph } from ${JSON.stringify(HEAP)};
-    ${nodes === null ? '' : `tuneCompilerForGraph(${nodes});`}
+    import { tuneCompilerForGraph, tuneHeapForModel } from ${JSON.stringify(HEAP)};
+    ${tune}
     function hot(x) { return (x * 3 + 1) | 0; }
     function count() {
       let calls = 0;
@@ -66,6 +66,124 @@ describe('compiler settings for a small graph (issue 15: the 10k-node warm-up)',
     expect(callsUntilTierUp(SMALL_GRAPH_NODES)).toBeLessThanOrEqual(2 * untouched);
     // The build's code-cache run must end with V8's flags as every run starts with them (heap.ts).
     expect(callsUntilTierUp(10_000, { ONNXKIT_WRITE_CODE_CACHE: 'x' })).toBeLessThanOrEqual(2 * untouched);
+  });
+});
+
+/**
+ * Whether V8 optimized (or began to) a function of ≈ 5 KB of bytecode within 20,000 calls, in a
+ * fresh process that called `tuneCompilerForGraph(nodes)` first; and its bytecode length.
+ */
+function largeFunctionTierUp(nodes: number): { optimized: boolean; bytes: number } {
+  const body = Array.from({ length: 400 }, (_, i) => `x = (x * 3 + ${i}) | 0;`).join('\n');
+  const script = `
+    import { tuneCompilerForGraph } from ${JSON.stringify(HEAP)};
+    tuneCompilerForGraph(${nodes});
+    function large(x) {
+      ${body}
+      return x;
+    }
+    function run() {
+      let s = 0;
+      for (let calls = 0; calls < 20000; calls++) {
+        s = large(s);
+        if (%GetOptimizationStatus(large) & (16 | 256 | 512 | 1024)) return true;
+      }
+      return s === 0.5;
+    }
+    %NeverOptimizeFunction(run);
+    process.stdout.write(String(run()));
+  `;
+  const { ONNXKIT_WRITE_CODE_CACHE: _, ...rest } = process.env;
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--print-bytecode', '--print-bytecode-filter=large', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: rest, maxBuffer: 1 << 28 });
+  expect(r.stderr).toBe('');
+  const bytes = /Bytecode length: (\d+)/.exec(r.stdout);
+  return { optimized: r.stdout.endsWith('true'), bytes: bytes === null ? 0 : Number(bytes[1]) };
+}
+
+describe('compiler settings for the largest functions (issue 15: #apply\'s compile below 50k nodes)', () => {
+  it('keeps TurboFan off functions of 4,400 bytes of bytecode or more below LARGE_FUNCTION_GRAPH_NODES, with Node 20\'s V8', async () => {
+    const { LARGE_FUNCTION_GRAPH_NODES, SMALL_GRAPH_NODES } = (await import(HEAP)) as { LARGE_FUNCTION_GRAPH_NODES: number; SMALL_GRAPH_NODES: number };
+    const above = largeFunctionTierUp(LARGE_FUNCTION_GRAPH_NODES);
+    expect(above.bytes).toBeGreaterThan(4_400); // the function is one the setting is about
+    expect(above.optimized).toBe(true); // and V8 optimizes it otherwise: proves the check sees it
+    // (between SMALL_GRAPH_NODES and the limit: V8's own tier-up budget, so only the size keeps it back)
+    expect(largeFunctionTierUp(SMALL_GRAPH_NODES).optimized).toBe(!process.versions.v8.startsWith('11.3.'));
+  });
+});
+
+/** varint(n) as protobuf writes it. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) | 128);
+  out.push(n);
+  return out;
+}
+
+/**
+ * A ModelProto whose graph has `nodes` empty nodes, each after a weight of `weightBytes` raw bytes
+ * (an initializer field), and a producer name before the graph.
+ */
+function modelBytes(nodes: number, weightBytes = 0): Uint8Array {
+  const graph: number[] = [];
+  for (let i = 0; i < nodes; i++) {
+    if (weightBytes > 0) graph.push(0x2a, ...varint(weightBytes), ...new Array<number>(weightBytes).fill(7)); // GraphProto.initializer (5)
+    graph.push(0x0a, 0x00); // GraphProto.node (1), empty
+  }
+  return Uint8Array.from([0x12, 0x01, 0x78, 0x3a, ...varint(graph.length), ...graph]); // producer_name (2) 'x', graph (7)
+}
+
+describe('the node count before the import (issue 15: the import of a small graph tiers up later too)', () => {
+  it('counts the main graph\'s nodes as the import does, for every fixture', async () => {
+    const { countGraphNodes } = (await import(HEAP)) as { countGraphNodes: (path: string, limit: number) => number };
+    const { load } = await import('@onnxkit/importer');
+    const fixtures = readdirSync(join(ROOT, 'fixtures'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(ROOT, 'fixtures', d.name, 'model.onnx'))
+      .filter((f) => existsSync(f));
+    expect(fixtures.length).toBeGreaterThanOrEqual(8);
+    for (const f of fixtures) {
+      const n = load(f).graph.nodeCount;
+      expect(countGraphNodes(f, 1e9), f).toBe(n);
+      expect(countGraphNodes(f, 10), f).toBe(Math.min(n, 10));
+    }
+  });
+
+  it('reads lengths of every size, stops at the limit, and says `limit` for what it cannot read', async () => {
+    const { countGraphNodes } = (await import(HEAP)) as { countGraphNodes: (path: string, limit: number) => number };
+    const dir = mkdtempSync(join(tmpdir(), 'onnxkit-count-'));
+    const file = (name: string, bytes: Uint8Array): string => {
+      const f = join(dir, name);
+      writeFileSync(f, bytes);
+      return f;
+    };
+    expect(countGraphNodes(file('empty-graph.onnx', modelBytes(0)), 100)).toBe(0);
+    expect(countGraphNodes(file('nodes.onnx', modelBytes(3000)), 1e9)).toBe(3000);
+    expect(countGraphNodes(file('nodes.onnx', modelBytes(3000)), 2999)).toBe(2999);
+    // weights of 1-, 2- and 3-byte lengths (the last over the reader's chunk: a skip, then a small read)
+    for (const w of [100, 1000, 100_000]) expect(countGraphNodes(file(`w${w}.onnx`, modelBytes(40, w)), 1e9), `weights of ${w} bytes`).toBe(40);
+    const whole = modelBytes(50, 300);
+    expect(countGraphNodes(file('truncated.onnx', whole.subarray(0, whole.length - 1)), 1000)).toBe(1000);
+    expect(countGraphNodes(file('garbage.onnx', Uint8Array.from([0x3b, 1, 2, 3])), 1000)).toBe(1000); // wire type 3
+    expect(countGraphNodes(join(dir, 'missing.onnx'), 1000)).toBe(1000);
+  });
+
+  it('makes the import of a graph under SMALL_IMPORT_NODES tier up later, and only that, with Node 20\'s V8', async () => {
+    const { SMALL_IMPORT_NODES } = (await import(HEAP)) as { SMALL_IMPORT_NODES: number };
+    const dir = mkdtempSync(join(tmpdir(), 'onnxkit-count-'));
+    const small = join(dir, 'small.onnx');
+    const large = join(dir, 'large.onnx');
+    writeFileSync(small, modelBytes(SMALL_IMPORT_NODES - 1));
+    writeFileSync(large, modelBytes(SMALL_IMPORT_NODES));
+    const untouched = callsUntilTierUp(null);
+    expect(untouched).toBeLessThan(1e6);
+    const tune = (f: string | null): string => `tuneHeapForModel(${JSON.stringify(f)});`;
+    if (process.versions.v8.startsWith('11.3.')) expect(callsUntilTierUp(null, {}, tune(small))).toBeGreaterThanOrEqual(4 * untouched);
+    else expect(callsUntilTierUp(null, {}, tune(small))).toBeLessThanOrEqual(2 * untouched);
+    expect(callsUntilTierUp(null, {}, tune(large))).toBeLessThanOrEqual(2 * untouched);
+    expect(callsUntilTierUp(null, {}, tune(null))).toBeLessThanOrEqual(2 * untouched);
+    expect(callsUntilTierUp(null, { ONNXKIT_WRITE_CODE_CACHE: 'x' }, tune(small))).toBeLessThanOrEqual(2 * untouched);
+    // The budget after the import follows the graph's own count, whatever the file's said.
+    expect(callsUntilTierUp(null, {}, tune(small) + 'tuneCompilerForGraph(1e6);')).toBeLessThanOrEqual(2 * untouched);
   });
 });
 

@@ -18,5 +18,6 @@ export {
   type DecodeStats,
 } from './load.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
+export { GraphFields, ModelFields } from './schema.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
 export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
