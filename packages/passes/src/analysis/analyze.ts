@@ -298,8 +298,16 @@ function costlier(a: Work, b: Work): 'then' | 'else' | null {
   let bWins = true;
   for (const v of [1, 2, 8, 64, 1024, 65536]) {
     const at = Object.fromEntries(syms.map((x) => [x, v]));
-    const fa = typeof a.flops === 'number' ? a.flops : evaluateDimExpr(a.flops, at, syms);
-    const fb = typeof b.flops === 'number' ? b.flops : evaluateDimExpr(b.flops, at, syms);
+    let fa: number;
+    let fb: number;
+    try {
+      fa = typeof a.flops === 'number' ? a.flops : evaluateDimExpr(a.flops, at, syms);
+      fb = typeof b.flops === 'number' ? b.flops : evaluateDimExpr(b.flops, at, syms);
+    } catch {
+      // A dim name the expression parser cannot read back (a model's dim_param is any string):
+      // which branch costs more is then not known, as when it depends on the dims.
+      return null;
+    }
     if (fa < fb) aWins = false;
     if (fb < fa) bWins = false;
   }
