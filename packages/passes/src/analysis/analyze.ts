@@ -10,7 +10,7 @@
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
 import { AttributeType, DataType, dataTypeName, isStaticShape, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
-import { evaluateDimExpr, exprSymbols } from './dim-algebra.js';
+import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
@@ -290,10 +290,10 @@ interface Work {
  * Which of two branches costs more (by FLOPs, then MACs): decided when the difference is a
  * number, or when one dominates at every sampled binding of its symbols; null when undecidable.
  */
-function costlier(a: Work, b: Work): 'then' | 'else' | null {
+function costlier(a: Work, b: Work, alg: DimAlgebra): 'then' | 'else' | null {
   if (a.flops === null || b.flops === null || a.macs === null || b.macs === null) return null;
   if (typeof a.flops === 'number' && typeof b.flops === 'number') return a.flops >= b.flops ? 'then' : 'else';
-  const syms = [...new Set([...symbolsOf(a.flops), ...symbolsOf(b.flops)])];
+  const syms = [...new Set([...symbolsOf(a.flops, alg), ...symbolsOf(b.flops, alg)])];
   let aWins = true;
   let bWins = true;
   for (const v of [1, 2, 8, 64, 1024, 65536]) {
@@ -314,10 +314,10 @@ function costlier(a: Work, b: Work): 'then' | 'else' | null {
   return aWins ? 'then' : bWins ? 'else' : null;
 }
 
-function symbolsOf(d: number | string): string[] {
+function symbolsOf(d: number | string, alg: DimAlgebra): string[] {
   if (typeof d === 'number') return [];
   try {
-    return exprSymbols(d);
+    return exprSymbols(d, alg.namesIn(d));
   } catch {
     return [];
   }
@@ -796,6 +796,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
 
   const layerCount = layers.length;
   const symbols = freeSymbols(inputs);
+  /** The names an expression of this analysis may hold: the inputs' dims and any declared inside the graph. */
+  const namesIn = (d: string): string[] => [...new Set([...symbols, ...inf.algebra.namesIn(d)])];
   /** Training memory: the activation total per sample (the first input's leading dim is the batch) × the batch. */
   const training = (): TrainingMemory => {
     const b0 = inputs[0]?.shape?.[0];
@@ -803,8 +805,9 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     let perSample: number | null = null;
     if (typeof b0 === 'number' && b0 > 0 && total !== null) perSample = total / b0;
     else if (typeof b0 === 'string' && typeof symbolicAct === 'string') {
-      const syms = exprSymbols(symbolicAct, symbols);
-      if (syms.length === 1 && syms[0] === b0) perSample = evaluateDimExpr(symbolicAct, { [b0]: 1 }, symbols);
+      const names = namesIn(symbolicAct);
+      const syms = exprSymbols(symbolicAct, names);
+      if (syms.length === 1 && syms[0] === b0) perSample = evaluateDimExpr(symbolicAct, { [b0]: 1 }, names);
     }
     const batch = options.trainingBatch ?? (typeof b0 === 'number' && b0 > 0 ? b0 : 1);
     return trainingMemory(params, perSample, batch);
@@ -813,7 +816,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const whole = (d: Dim): { value: number | null; expr?: string; symbols?: string[] } => {
     if (typeof d === 'number') return { value: d };
     if (d === null) return { value: null };
-    return { value: null, expr: d, symbols: exprSymbols(d, symbols) };
+    return { value: null, expr: d, symbols: exprSymbols(d, namesIn(d)) };
   };
   const macsW = whole(symbolicMacs);
   const flopsW = whole(symbolicFlops);
@@ -1438,7 +1441,7 @@ class CostWalk {
       }
       const a = this.graphWork(thenG, depth);
       const b = this.graphWork(elseG, depth);
-      const pick = costlier(a, b);
+      const pick = costlier(a, b, this.inf.algebra);
       for (const u of [a.unknownOps, b.unknownOps].flat()) out.unknownOps.push(u);
       if (pick === null) {
         for (const u of a.unknown) out.unknown.push(`then_branch: ${u}`);

@@ -29,6 +29,9 @@ const SEP = '\u0000';
 
 const OPERATOR_CHARS = /[*+\-/() ]/;
 
+/** The atoms this algebra makes itself (an inexact floor/ceil division), as opposed to model names. */
+const FRESH_ATOM = /^(floor|ceil)\(.*\)$/;
+
 /** Most terms a symbolic dim may have. */
 export const MAX_TERMS = 256;
 /** Most atoms (with multiplicity) in one monomial of a symbolic dim. */
@@ -85,6 +88,21 @@ export class DimAlgebra {
       this.#bodies.set(key, body);
     }
     return body;
+  }
+
+  /**
+   * The model names a symbolic dim this algebra printed is made of (first seen first): the atoms of
+   * its polynomial, less the fresh floor/ceil atoms, which the expression parser reads as such.
+   * Handing these to evaluateDimExpr/exprSymbols as `symbols` lets them read back any name a model
+   * may declare, "seq-len" or "m*" with bytes no identifier has, not just the graph inputs' ones.
+   */
+  namesIn(d: string): string[] {
+    const out = new Set<string>();
+    for (const k of this.toPoly(d).keys()) {
+      if (k === '') continue;
+      for (const atom of k.split(SEP)) if (!FRESH_ATOM.test(atom)) out.add(atom);
+    }
+    return [...out];
   }
 
   add(a: Dim, b: Dim): Dim {

@@ -174,6 +174,25 @@ describe('printed expressions parse back to the same value', () => {
     }
   });
 
+  it('a name declared inside the graph reads back too, whatever its characters (fuzz case 0de4438a41)', async () => {
+    // An unknown op's declared output dim "a*ÿ" (an operator and a byte no identifier has) enters
+    // the activation total; the total's symbols were parsed with the graph inputs' names only, and
+    // analyze threw an untyped "cannot parse dim expression".
+    const { GraphBuilder, DataType } = await import('@onnxkit/graph');
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, ['N', 4]);
+    const y = b.op('Foo', [b.op('Relu', [x])], {}, { domain: 'custom' });
+    y.type = { kind: 'tensor', elemType: DataType.FLOAT, shape: ['a*\u00ff', 4] };
+    b.output(b.op('Relu', [y]), 'y');
+    const r = analyzeModel(b.build());
+    const act = r.totals.activations;
+    expect(act.totalSymbols).toEqual(['N', 'a*\u00ff']);
+    for (const [n, a] of [[1, 1], [3, 7]] as const) {
+      const pinned = analyzeModel(b.build(), { dimValues: { N: n, 'a*\u00ff': a } }).totals.activations.total;
+      expect(evaluateDimExpr(act.totalExpr!, { N: n, 'a*\u00ff': a }, act.totalSymbols)).toBe(pinned);
+    }
+  });
+
   it('a symbol named with an operator character is one atom', () => {
     const symbols = ['seq-len', 'N'];
     expect(evaluateDimExpr('2*N*(seq-len)+seq-len', { 'seq-len': 5, N: 3 }, symbols)).toBe(35);
