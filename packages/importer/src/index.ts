@@ -19,4 +19,5 @@ export {
 } from './load.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
+export { withReadSession, withReadSessionAsync } from './file-source.js';
 export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
