@@ -20,7 +20,10 @@ export { ImportError, ExportError, type ImportErrorCode, type ExportErrorCode, t
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export type { PositionalInput } from './wire.js';
 
-/** Same value as load.ts's LAZY_TENSOR_BYTES: payloads at least this large stay in the source. */
+/**
+ * Payloads at least this large stay in the source. load.ts's LAZY_TENSOR_BYTES is lower (1 KiB),
+ * for files read through read sessions; a RangeReader here has no such batching, so this stays 4 KiB.
+ */
 export const LAZY_TENSOR_BYTES = 4096;
 
 /** Positional reads of anything addressable, plus a name for messages. */

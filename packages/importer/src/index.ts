@@ -20,4 +20,5 @@ export {
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export { GraphFields, ModelFields } from './schema.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
+export { withReadSession, withReadSessionAsync } from './file-source.js';
 export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';

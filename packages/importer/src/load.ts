@@ -22,8 +22,18 @@ import { ModelSpec, TensorSpec } from './schema.js';
 
 /** Files at least this large are walked lazily under `lazy: 'auto'` (see the module header). */
 export const AUTO_LAZY_BYTES = 64 * 1024 * 1024;
-/** In a lazy walk, raw_data payloads at least this large stay on disk; smaller ones are read. */
-export const LAZY_TENSOR_BYTES = 4096;
+/**
+ * In a lazy walk, raw_data payloads at least this large stay on disk; smaller ones are read (into
+ * shared slabs). 1 KiB (was 4 KiB) leaves a 16×16 fp32 weight on disk: on the 1M-node weighted
+ * chain (bench/rules.bench.mjs writeChain, 290 MB, 200k such weights), `/usr/bin/time -f %M
+ * onnxkit optimize chain.onnx -o out.onnx -q` peaks at 914–916 instead of 1,069–1,071 MiB
+ * (medians of two series of 5 alternating pairs), ≈ 905 B/node over the 5-node baseline, at the
+ * same CPU (medians 13.05 vs 12.92 s and 15.53 vs 14.72 s; pair differences −1.9 to +0.8 s).
+ * Small lazy reads are that cheap only in a read session (file-source.ts; save and the CLI's
+ * optimize pipeline open one): one descriptor per file and 64 KiB read-ahead windows instead of
+ * an open/check/read/close per tensor (with 1 KiB and no sessions: 12.0 → 15.2 s CPU).
+ */
+export const LAZY_TENSOR_BYTES = 1024;
 /**
  * Default message nesting limit. An If nested in an If costs three levels (node, attribute,
  * graph), so the decoder's own default of 64 refused legitimate models with 21 nested Ifs

@@ -17,6 +17,7 @@ import { encodeModel, isRangeReadable, type EncodeOut, type ExternalPlan } from 
 import { ExportError, ImportError } from './errors.js';
 import { checkExternalLocationSyntax } from './external-entries.js';
 import { isInside } from './external-data.js';
+import { withReadSession } from './file-source.js';
 import { getModelOrigin } from './hints.js';
 
 export interface ExternalDataOptions {
@@ -150,17 +151,21 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
 
   const files: AtomicFile[] = [];
   try {
-    if (dataPath !== undefined && plan !== undefined) {
-      const data = new AtomicFile(dataPath);
-      files.push(data);
-      writeExternalData(data, order, plan);
-      data.finish();
-    }
-    const file = new AtomicFile(realOut);
-    files.push(file);
-    encoded.stream((chunk) => file.write(chunk), CHUNK);
-    if (file.bytesWritten !== size) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size}`, { file: path });
-    file.finish();
+    // Every tensor is read in this session (the source files stay open, small payloads are read
+    // in windows); it ends, closing them, before the new files replace anything (--in-place).
+    withReadSession(() => {
+      if (dataPath !== undefined && plan !== undefined) {
+        const data = new AtomicFile(dataPath);
+        files.push(data);
+        writeExternalData(data, order, plan);
+        data.finish();
+      }
+      const file = new AtomicFile(realOut);
+      files.push(file);
+      encoded.stream((chunk) => file.write(chunk), CHUNK);
+      if (file.bytesWritten !== size) throw new ExportError('EXPORT_INVALID', `internal: wrote ${file.bytesWritten} bytes, expected ${size}`, { file: path });
+      file.finish();
+    });
     // Data file first, so a reader never sees a model whose data is missing; if the model's
     // rename fails, the old data file is put back: the old pair stays intact.
     commitTogether(files);
@@ -180,7 +185,7 @@ function saveStream(model: Model, path: string, options: SaveOptions): SaveResul
   if (encoded.length > MAX_MESSAGE) throw new ExportError('EXPORT_TOO_LARGE', `the model would be ${encoded.length} bytes, over protobuf's 2 GiB limit for one file`, { file: path, hint: 'save it to a file with external data' });
   const file = new AtomicFile(path);
   try {
-    encoded.stream((chunk) => file.write(chunk), CHUNK);
+    withReadSession(() => encoded.stream((chunk) => file.write(chunk), CHUNK));
     file.commit();
   } catch (e) {
     file.abort();
@@ -197,7 +202,7 @@ function unreadable(e: unknown, path: string): unknown {
 /** Encodes (small payloads are read now, large ones when written). */
 function encodeForSave(model: Model, plan: ExternalPlan | undefined, path: string): EncodeOut {
   try {
-    return encodeModel(model, plan);
+    return withReadSession(() => encodeModel(model, plan));
   } catch (e) {
     throw unreadable(e, path);
   }

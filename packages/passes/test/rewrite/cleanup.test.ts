@@ -234,6 +234,32 @@ describe('eliminate-duplicate-initializers', () => {
     expect(add.inputs[1]).toBe(rewritten.graph.initializers.get('w1'));
   });
 
+  it('merges small lazy initializers by their bytes, read at both ends then compared whole, and with equal ones in memory', async () => {
+    // 1 KiB weights left on disk by a lazy import (sampled through bytesAt: a probe of each end).
+    const lazy = (name: string, data: Float32Array): Tensor => {
+      const bytes = new Uint8Array(data.buffer.slice(0));
+      return Tensor.lazy(DataType.FLOAT, [16, 16], {
+        byteLength: bytes.byteLength,
+        description: `${name} in memory`,
+        read: () => bytes.slice(),
+        readInto: (target, at, length) => target.set(bytes.subarray(at, at + length)),
+      });
+    };
+    const r = rnd(9);
+    const data = Float32Array.from({ length: 256 }, () => r(0));
+    const middle = data.slice();
+    middle[128] = 42; // same ends (same probe), different bytes
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 16]);
+    const ws = [b.constant('l1', lazy('l1', data)), b.constant('l2', lazy('l2', data)), b.constant('m', Tensor.fromArray(DataType.FLOAT, [16, 16], data.slice())), b.constant('l3', lazy('l3', middle))];
+    ws.forEach((w, i) => b.output(b.op('MatMul', [x, w]), `y${i}`));
+    const m = b.build();
+    expect(m.graph.initializers.get('l1')!.constValue!.isLazy).toBe(true);
+    const res = await runTwice('eliminate-duplicate-initializers', m);
+    expect(res.changes).toBe(2); // l2 and m → l1; l3 differs in the middle
+    expect([...m.graph.initializers.keys()].sort()).toEqual(['l1', 'l3']);
+  });
+
   it('never merges graph inputs or graph outputs', async () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [2]);
