@@ -226,20 +226,28 @@ const PROBE = 16;
 function probeHash(t: Tensor): Hash {
   try {
     const b = t.bytes();
-    const n = b.byteLength;
-    // Mixed in place (no Hasher per tensor): two lanes, head words into one, tail words into the other.
-    let a = 0x9747b28c ^ n;
-    let c = 0x85ebca6b;
-    const head = Math.min(n, PROBE);
-    // Bytes past the end read as undefined, which the shifts turn into 0.
-    for (let i = 0; i < head; i += 4) a = mix(a, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    for (let i = Math.max(head, n - PROBE); i < n; i += 4) c = mix(c, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    a = (a + c) | 0;
-    c = (c + a) | 0;
-    return fmix(a) * 0x200000 + (fmix(c) >>> 11);
+    return endsHash(b.byteLength, b, b, 0);
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/**
+ * The probe of `n` bytes from their first PROBE bytes (`head` from offset 0) and their last PROBE
+ * bytes (`tail` holding offsets from `tailBase` on), mixed in place (no Hasher per tensor): two
+ * lanes, head words into one, tail words into the other. Bytes past the end of either array read
+ * as undefined, which the shifts turn into 0 (PROBE is a multiple of 4, so a word of the head never
+ * reaches past PROBE).
+ */
+function endsHash(n: number, head: Uint8Array, tail: Uint8Array, tailBase: number): number {
+  let a = 0x9747b28c ^ n;
+  let c = 0x85ebca6b;
+  const h = Math.min(n, PROBE);
+  for (let i = 0; i < h; i += 4) a = mix(a, head[i]! | (head[i + 1]! << 8) | (head[i + 2]! << 16) | (head[i + 3]! << 24));
+  for (let i = Math.max(h, n - PROBE) - tailBase; i < n - tailBase; i += 4) c = mix(c, tail[i]! | (tail[i + 1]! << 8) | (tail[i + 2]! << 16) | (tail[i + 3]! << 24));
+  a = (a + c) | 0;
+  c = (c + a) | 0;
+  return fmix(a) * 0x200000 + (fmix(c) >>> 11);
 }
 
 /**
@@ -252,15 +260,7 @@ function lazyProbeHash(t: Tensor): Hash {
     const n = t.byteLength;
     const head = Math.min(n, PROBE);
     const tailAt = Math.max(head, n - PROBE);
-    const h = t.bytesAt(0, head);
-    const tail = t.bytesAt(tailAt, n - tailAt);
-    let a = 0x9747b28c ^ n;
-    let c = 0x85ebca6b;
-    for (let i = 0; i < head; i += 4) a = mix(a, h[i]! | (h[i + 1]! << 8) | (h[i + 2]! << 16) | (h[i + 3]! << 24));
-    for (let i = 0; i < n - tailAt; i += 4) c = mix(c, tail[i]! | (tail[i + 1]! << 8) | (tail[i + 2]! << 16) | (tail[i + 3]! << 24));
-    a = (a + c) | 0;
-    c = (c + a) | 0;
-    return fmix(a) * 0x200000 + (fmix(c) >>> 11);
+    return endsHash(n, t.bytesAt(0, head), t.bytesAt(tailAt, n - tailAt), tailAt);
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
