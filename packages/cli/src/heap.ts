@@ -4,7 +4,7 @@
  * (`v8.setFlagsFromString`), before the import, because a user runs `onnxkit`, not
  * `node --max-semi-space-size=… onnxkit`.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { GraphFields, ModelFields } from '@onnxkit/importer';
@@ -121,6 +121,7 @@ const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node -
  */
 export const LARGE_FUNCTION_GRAPH_NODES = 50_000;
 const LARGE_FUNCTION_BYTES = 4_400;
+const DEFAULT_MAX_OPTIMIZED_BYTECODE_SIZE = 61_440; // V8 11.3's --max-optimized-bytecode-size (node --v8-options)
 
 /**
  * Below this many nodes in the file (countGraphNodes, before the import) the import, too, runs
@@ -153,8 +154,19 @@ const SKIP_CHUNK = 1024;
 export function countGraphNodes(path: string, limit: number): number {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Regular files only, opened without blocking: opening a FIFO for reading waits for a writer
+    // (the command hung before the import could refuse it), and its bytes would be consumed here.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
+    return limit;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      return limit;
+    }
+  } catch {
+    closeSync(fd);
     return limit;
   }
   const buf = Buffer.allocUnsafe(COUNT_CHUNK);
@@ -267,7 +279,8 @@ export function tuneCompilerForGraph(nodeCount: number): void {
   if (!process.versions.v8.startsWith('11.3.')) return;
   // (V8's own budget above: the import's may have been raised by tuneHeapForModel's count)
   setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET * (nodeCount < SMALL_GRAPH_NODES ? SMALL_GRAPH_BUDGET_FACTOR : 1)}`);
-  if (nodeCount < LARGE_FUNCTION_GRAPH_NODES) setFlagsFromString(`--max-optimized-bytecode-size=${LARGE_FUNCTION_BYTES}`);
+  // (set either way: an earlier command in this process, e.g. the bench's --warm runs, may have capped it)
+  setFlagsFromString(`--max-optimized-bytecode-size=${nodeCount < LARGE_FUNCTION_GRAPH_NODES ? LARGE_FUNCTION_BYTES : DEFAULT_MAX_OPTIMIZED_BYTECODE_SIZE}`);
 }
 
 /**
