@@ -805,9 +805,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     let perSample: number | null = null;
     if (typeof b0 === 'number' && b0 > 0 && total !== null) perSample = total / b0;
     else if (typeof b0 === 'string' && typeof symbolicAct === 'string') {
-      const names = namesIn(symbolicAct);
-      const syms = exprSymbols(symbolicAct, names);
-      if (syms.length === 1 && syms[0] === b0) perSample = evaluateDimExpr(symbolicAct, { [b0]: 1 }, names);
+      try {
+        const names = namesIn(symbolicAct);
+        const syms = exprSymbols(symbolicAct, names);
+        if (syms.length === 1 && syms[0] === b0) perSample = evaluateDimExpr(symbolicAct, { [b0]: 1 }, names);
+      } catch {
+        // An expression that does not read back: the per-sample figure is not known.
+      }
     }
     const batch = options.trainingBatch ?? (typeof b0 === 'number' && b0 > 0 ? b0 : 1);
     return trainingMemory(params, perSample, batch);
@@ -816,7 +820,11 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   const whole = (d: Dim): { value: number | null; expr?: string; symbols?: string[] } => {
     if (typeof d === 'number') return { value: d };
     if (d === null) return { value: null };
-    return { value: null, expr: d, symbols: exprSymbols(d, namesIn(d)) };
+    try {
+      return { value: null, expr: d, symbols: exprSymbols(d, namesIn(d)) };
+    } catch {
+      return { value: null, expr: d }; // (an expression that does not read back: its symbols unsaid)
+    }
   };
   const macsW = whole(symbolicMacs);
   const flopsW = whole(symbolicFlops);

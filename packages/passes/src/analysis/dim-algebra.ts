@@ -42,6 +42,8 @@ export class DimAlgebra {
   /** `k·sym` by "k\u0001sym": the results of scaling a symbolic dim by a number. */
   readonly #scaled = new Map<string, Dim>();
   readonly #bodies = new Map<string, string>();
+  /** The model names in the operands of each fresh floor/ceil atom (see namesIn). */
+  readonly #freshNames = new Map<string, string[]>();
 
   /** The polynomial of a non-null dim. */
   toPoly(d: number | string): Poly {
@@ -100,9 +102,20 @@ export class DimAlgebra {
     const out = new Set<string>();
     for (const k of this.toPoly(d).keys()) {
       if (k === '') continue;
-      for (const atom of k.split(SEP)) if (!FRESH_ATOM.test(atom)) out.add(atom);
+      for (const atom of k.split(SEP)) {
+        if (!FRESH_ATOM.test(atom)) out.add(atom);
+        // (a fresh atom's operands may hold names too: floor((a*ÿ-3)/2))
+        else for (const n of this.#freshNames.get(atom) ?? []) out.add(n);
+      }
     }
     return [...out];
+  }
+
+  /** A fresh floor/ceil atom of `a / b`, with the names its operands hold (for namesIn). */
+  #fresh(fn: 'floor' | 'ceil', a: number | string, b: number | string): Dim {
+    const atom = `${fn}(${operand(a)}/${operand(b)})`;
+    if (!this.#freshNames.has(atom)) this.#freshNames.set(atom, [...(typeof a === 'string' ? this.namesIn(a) : []), ...(typeof b === 'string' ? this.namesIn(b) : [])]);
+    return this.#atom(atom);
   }
 
   add(a: Dim, b: Dim): Dim {
@@ -205,7 +218,7 @@ export class DimAlgebra {
     if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.floor(a / b);
     const exact = this.divExact(a, b);
     if (exact !== null) return exact;
-    return this.#atom(`floor(${operand(a)}/${operand(b)})`);
+    return this.#fresh('floor', a, b);
   }
 
   /** ceil(a / b) for a positive divisor b; a new atom when not exact. */
@@ -214,7 +227,7 @@ export class DimAlgebra {
     if (typeof a === 'number' && typeof b === 'number') return b === 0 ? null : Math.ceil(a / b);
     const exact = this.divExact(a, b);
     if (exact !== null) return exact;
-    return this.#atom(`ceil(${operand(a)}/${operand(b)})`);
+    return this.#fresh('ceil', a, b);
   }
 
   /** Max/min of dims when decidable (both concrete, or equal). */

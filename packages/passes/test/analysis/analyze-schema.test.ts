@@ -193,6 +193,27 @@ describe('printed expressions parse back to the same value', () => {
     }
   });
 
+  it('names inside a floor read back too: a pooled dim declared as "a*ÿ" or "seq-len"', async () => {
+    const { GraphBuilder, DataType } = await import('@onnxkit/graph');
+    for (const name of ['a*\u00ff', 'seq-len']) {
+      const build = () => {
+        const b = new GraphBuilder();
+        const x = b.input('x', DataType.FLOAT, ['N', 4, 8, 8]);
+        const shape = b.input('s', DataType.INT64, [4]);
+        const r = b.op('Reshape', [x, shape]);
+        r.type = { kind: 'tensor', elemType: DataType.FLOAT, shape: [1, 4, name, 8] };
+        b.output(b.op('MaxPool', [r], { kernel_shape: [3, 3], strides: [2, 2] }), 'y');
+        return b.build();
+      };
+      const t = analyzeModel(build()).totals;
+      expect(t.activations.totalSymbols, name).toEqual(['N', name]);
+      for (const [n, a] of [[1, 9], [2, 30]] as const) {
+        const pinned = analyzeModel(build(), { dimValues: { N: n, [name]: a } }).totals.activations.total;
+        expect(evaluateDimExpr(t.activations.totalExpr!, { N: n, [name]: a }, t.activations.totalSymbols), name).toBe(pinned);
+      }
+    }
+  });
+
   it('a symbol named with an operator character is one atom', () => {
     const symbols = ['seq-len', 'N'];
     expect(evaluateDimExpr('2*N*(seq-len)+seq-len', { 'seq-len': 5, N: 3 }, symbols)).toBe(35);
