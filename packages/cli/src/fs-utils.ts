@@ -63,3 +63,8 @@ export function refuseOverwritingInput(input: string, output: string | undefined
   if (output === undefined || !namesInput(input, output)) return;
   throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
 }
+
+/** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */
+export function refuseReplacingInput(input: string, output: string, inPlace: boolean | undefined): void {
+  if (!inPlace && namesInput(input, output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
+}

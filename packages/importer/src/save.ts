@@ -152,7 +152,9 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   const files: AtomicFile[] = [];
   try {
     // Every tensor is read in this session (the source files stay open, small payloads are read
-    // in windows); it ends, closing them, before the new files replace anything (--in-place).
+    // in windows); it ends, closing them, before the new files replace anything (--in-place) —
+    // unless the caller holds an outer session, which keeps them open until it ends (POSIX renames
+    // over an open file; the CLI's session around the pipeline has ended before the save).
     withReadSession(() => {
       if (dataPath !== undefined && plan !== undefined) {
         const data = new AtomicFile(dataPath);

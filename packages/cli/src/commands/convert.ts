@@ -5,7 +5,7 @@ import { intOption, type CommonOptions } from '../options.js';
 import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { namesInput } from '../fs-utils.js';
+import { refuseReplacingInput } from '../fs-utils.js';
 
 export default async function convert(
   input: string,
@@ -15,9 +15,7 @@ export default async function convert(
   const progress = new Progress(mode);
   const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
-  if (namesInput(input, opts.output) && !opts.inPlace) {
-    throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
-  }
+  refuseReplacingInput(input, opts.output, opts.inPlace);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
   step.done(`${model.graph.nodeCount} nodes`);

@@ -17,7 +17,7 @@ import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
-import { namesInput } from '../fs-utils.js';
+import { refuseReplacingInput } from '../fs-utils.js';
 
 export interface ModelSide {
   nodes: number;
@@ -58,9 +58,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (target === undefined && !opts.inPlace) throw new CliError('optimize needs an output: onnxkit optimize IN OUT, -o OUT, or --in-place to replace the input');
   const output = target ?? input;
   if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
-  if (namesInput(input, output) && !opts.inPlace) {
-    throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
-  }
+  refuseReplacingInput(input, output, opts.inPlace);
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).
