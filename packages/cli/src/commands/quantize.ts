@@ -22,8 +22,7 @@ import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
-import { CliError } from '../errors.js';
-import { ensureParent, namesInput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
 import { numberOption, type CalibrationFlags } from '../options.js';
 import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
@@ -51,7 +50,7 @@ interface LayerRow {
 
 export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
-  if (namesInput(input, opts.output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write the quantized model to another file' });
+  refuseOverwritingInput(input, opts.output, '-o');
   const settings = calibrationSettings(opts);
   const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
   const dynamic = settings.dynamic;
