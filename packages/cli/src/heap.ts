@@ -160,15 +160,6 @@ export function countGraphNodes(path: string, limit: number): number {
   } catch {
     return limit;
   }
-  try {
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd);
-      return limit;
-    }
-  } catch {
-    closeSync(fd);
-    return limit;
-  }
   const buf = Buffer.allocUnsafe(COUNT_CHUNK);
   let base = 0; // buf holds the file's bytes [base, end)
   let end = 0;
@@ -202,7 +193,9 @@ export function countGraphNodes(path: string, limit: number): number {
   const GRAPH = (ModelFields.graph << 3) | 2;
   const NODE = (GraphFields.node << 3) | 2;
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return limit;
+    const size = stat.size;
     let nodes = 0;
     while (pos < size) {
       const tag = varint();
