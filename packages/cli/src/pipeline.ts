@@ -66,6 +66,20 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   };
 }
 
+/**
+ * The pipeline `report --optimize [passes]` and `batch --optimize [passes]` run: none without the
+ * flag, the default preset for the bare flag, else the listed pass or preset names — checked here,
+ * before any model is read, so a list that names nothing or an unknown pass is one error for the
+ * command (not a failure per model after its import, or a run of the default preset).
+ */
+export function optimizeFlagPipeline(value: string | boolean | undefined): string[] | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return ['default'];
+  const names = nameList('--optimize', value, 'pass or preset names');
+  resolvePipeline(names); // throws a PassError naming an unknown pass
+  return names;
+}
+
 /** The comma-separated names of a flag; a flag that names nothing is an error, not the default. */
 function nameList(flag: string, value: string, what: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);

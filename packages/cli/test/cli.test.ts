@@ -78,6 +78,16 @@ describe('onnxkit basics', () => {
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', 'fold-batchnrom']), 2, /--disable: unknown pass 'fold-batchnrom'/);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', '']), 2, /--disable names no pass/);
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--disable', 'default']), 2, /--disable takes pass names; 'default' is a preset/);
+    // report and batch checked their --optimize list only once a model ran it: batch failed every
+    // model with the same error (exit 1, a summary of failures written), report named `--passes`.
+    expectOneLineError(onnxkit(['report', FIXTURE, '-o', join(tmp, 'r-bad.html'), '--optimize', ' , ']), 2, /--optimize names no pass/);
+    expectOneLineError(onnxkit(['report', FIXTURE, '-o', join(tmp, 'r-bad.html'), '--optimize', 'fold-batchnrom']), 2, /unknown pass 'fold-batchnrom'/);
+    expect(existsSync(join(tmp, 'r-bad.html'))).toBe(false);
+    const folder = mkdtempSync(join(tmp, 'batch-'));
+    writeFileSync(join(folder, 'm.onnx'), readFileSync(FIXTURE));
+    expectOneLineError(onnxkit(['batch', folder, '--optimize', 'fold-batchnrom', '-o', join(tmp, 'b-bad.json')]), 2, /unknown pass 'fold-batchnrom'/);
+    expectOneLineError(onnxkit(['batch', folder, '--optimize', ' , ', '-o', join(tmp, 'b-bad.json')]), 2, /--optimize names no pass/);
+    expect(existsSync(join(tmp, 'b-bad.json'))).toBe(false);
     // Issue 11 part 5: edge with calibration data quantizes; a missing folder fails before any pass runs.
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'x.onnx'), '--preset', 'edge', '--calibration', 'calib/']), 2, /--calibration calib\/ does not exist/);
     // Unwritable outputs: a folder that cannot be created (Node's recursive mkdir used to spin

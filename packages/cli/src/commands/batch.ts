@@ -16,6 +16,7 @@ import { escapeHtml } from '../report/index.js';
 import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent } from '../fs-utils.js';
+import { optimizeFlagPipeline } from '../pipeline.js';
 
 export interface BatchCliOptions extends CommonOptions, ShapeOptions {
   output?: string;
@@ -46,12 +47,13 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   if (opts.verify && !opts.optimize) throw new CliError('--verify compares each model with its optimized version; add --optimize');
   const format = opts.output ? extname(opts.output).toLowerCase() : null;
   if (format !== null && !['.json', '.csv', '.html'].includes(format)) throw new CliError(`-o '${opts.output}': the summary is written as .json, .csv or .html`);
+  const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
   if (files.length === 0) throw new CliError(`no .onnx files under '${dir}'`);
   const jobs = Math.min(files.length, intOption('--jobs', opts.jobs, { min: 1 }) ?? Math.max(1, Math.min(availableParallelism(), 4)));
   const data: BatchWorkerData = {
     device: resolveDevice(opts.device),
-    pipeline: opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null,
+    pipeline,
     verify: opts.verify === true,
     ...shapeBindings(opts),
     ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}),

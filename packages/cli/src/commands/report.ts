@@ -21,7 +21,7 @@ import { inputBytes, STDIO } from '../stdio.js';
 import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
-import { pipelineFromFlags } from '../pipeline.js';
+import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
 
@@ -45,6 +45,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   const device = resolveDevice(opts.device);
   parseInputShapes(opts.inputShape); // bad flags fail before the model is read
   const dims = parseDimValues(opts.dim);
+  const pipeline = opts.optimized === undefined ? optimizeFlagPipeline(opts.optimize) : null;
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseOverwritingInput(file, opts.output, '-o');
   if (opts.optimized !== undefined) refuseOverwritingInput(opts.optimized, opts.output, '-o');
@@ -68,7 +69,6 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   let optimizedModel: Model | undefined;
   let crash: JobCrash | undefined;
   if (opts.optimized === undefined) {
-    const pipeline = opts.optimize ? (typeof opts.optimize === 'string' ? opts.optimize.split(',') : ['default']) : null;
     const result: JobResult = await runJob(input, {
       device,
       ...(inputShapes ? { inputShapes } : {}),
