@@ -2127,9 +2127,18 @@ export class Decoder {
             }
             const at = inAt[from + j]!;
             // (without repeated names, the initializer so named is the one a lookup would find)
-            if (unique && nextInit < inits.length && sameAscii(inits[nextInit]!.name, buf, at, len)) {
-              values[j] = inits[nextInit++]!;
-              continue;
+            if (unique && nextInit < inits.length) {
+              if (sameAscii(inits[nextInit]!.name, buf, at, len)) {
+                values[j] = inits[nextInit++]!;
+                continue;
+              }
+              // An initializer out of that order (a shared constant written first, say) would
+              // otherwise leave every later one to the table: the one after it is tried too.
+              if (nextInit + 1 < inits.length && sameAscii(inits[nextInit + 1]!.name, buf, at, len)) {
+                values[j] = inits[nextInit + 1]!;
+                nextInit += 2;
+                continue;
+              }
             }
             values[j] = this.lookupBytes(scope, at, len, inHash[from + j]!, unique ? prev : null, pg, k, j, node);
             continue;

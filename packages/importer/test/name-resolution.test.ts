@@ -114,4 +114,39 @@ describe('name resolution', () => {
     expect(mul!.inputs[1]).toBe(memory.model.graph.initializers.get('w'));
     expect(add!.inputs[1]).toBe(split!.outputs[1]);
   });
+
+  it('binds every initializer input when the initializers are not in the order of first use', () => {
+    // A shared constant written first ('one'), then a weight per block in order of use, then
+    // one written after its use ('late') and one never used ('unused'): each input binds to
+    // the initializer it names, however far from where the decoder's cursor expects it.
+    const init = (name: string, x: number): Uint8Array => fMsg(5, fVarint(1, 1), fVarint(2, FLOAT), fBytes(8, name), fBytes(9, f32le(x)));
+    const bytes = model([
+      node('Mul', ['x', 'w0'], ['m0']),
+      node('Add', ['m0', 'one'], ['a0']),
+      node('Mul', ['a0', 'w1'], ['m1']),
+      node('Add', ['m1', 'late'], ['a1']),
+      node('Mul', ['a1', 'w2'], ['m2']),
+      node('Add', ['m2', 'one'], ['y']),
+      fBytes(2, 'g'),
+      init('one', 1),
+      init('w0', 2),
+      init('w1', 3),
+      init('unused', 4),
+      init('w2', 5),
+      init('late', 6),
+      valueInfo(11, 'x', FLOAT, [1]),
+      valueInfo(12, 'y', FLOAT, [1]),
+    ]);
+    const memory = decodeWithDiagnostics(bytes);
+    const windowed = decodeSource(bytesReader(bytes), { lazyThreshold: 1 });
+    expect(memory.diagnostics).toEqual([]);
+    const inits = memory.model.graph.initializers;
+    const nodes = memory.model.graph.nodes;
+    expect(nodes.map((n) => n.inputs[1]!.name)).toEqual(['w0', 'one', 'w1', 'late', 'w2', 'one']);
+    for (const n of nodes) expect(n.inputs[1]).toBe(inits.get(n.inputs[1]!.name));
+    expect(inits.get('one')!.uses.length).toBe(2);
+    expect(inits.get('unused')!.uses.length).toBe(0);
+    const bindings = (m: typeof memory.model): string[] => m.graph.nodes.map((n) => n.inputs.map((v) => `${v!.name}@${v!.isInitializer ? 'init' : (v!.producer?.opType ?? 'input')}`).join(','));
+    expect(bindings(memory.model)).toEqual(bindings(windowed.model));
+  });
 });
