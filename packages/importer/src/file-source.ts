@@ -32,6 +32,7 @@ function openedRealPath(fd: number, path: string, st: BigIntStats): string {
   }
   return '(a file that changed while it was opened)';
 }
+import { basename } from 'node:path';
 import type { ExternalDataInfo } from '@onnxkit/graph';
 import { ImportError } from './errors.js';
 import type { RangeReadable } from './encode.js';
@@ -271,15 +272,45 @@ export class FileHandle implements PositionalInput {
 
 /** A byte range of a file, read on demand: lazy raw_data and external data. */
 export class FileRangeSource implements RangeReadable {
+  /**
+   * The description, or undefined for a raw_data range of the model file (FileRangeSource.raw),
+   * whose description is made when asked for: a string per source built up front cost ≈ 300 bytes
+   * of heap per lazy tensor (cons strings of the template, the offset's digits, the label).
+   */
+  readonly #description: string | undefined;
+  /** The label of messages ('tensor 'w'', 'a tensor'), or for a raw range the tensor's name. */
+  readonly #label: string;
+
   constructor(
     private readonly handle: FileHandle,
     private readonly offset: number,
     readonly byteLength: number,
-    readonly description: string,
+    description: string | undefined,
     readonly external: ExternalDataInfo | undefined,
     private readonly maxBytes: number,
-    private readonly label: string,
-  ) {}
+    label: string,
+  ) {
+    this.#description = description;
+    this.#label = label;
+  }
+
+  /**
+   * A raw_data payload of the model file opened as `handle` (a lazy import): described as
+   * `<file name> @ <offset> + <length> bytes`, labelled `tensor '<name>'` (`a tensor` unnamed).
+   */
+  static raw(handle: FileHandle, offset: number, length: number, maxBytes: number, tensorName: string): FileRangeSource {
+    return new FileRangeSource(handle, offset, length, undefined, undefined, maxBytes, tensorName);
+  }
+
+  /** Human-readable origin, e.g. `model.onnx @ 4096 + 1024 bytes`. */
+  get description(): string {
+    return this.#description ?? `${basename(this.handle.display)} @ ${this.offset} + ${this.byteLength} bytes`;
+  }
+
+  private get label(): string {
+    if (this.#description !== undefined) return this.#label;
+    return this.#label ? `tensor '${this.#label}'` : 'a tensor';
+  }
 
   /** The file this range lives in (resolved path). */
   get file(): string {

@@ -11,7 +11,7 @@
  * walked lazily (Node's readFileSync stops at 2 GiB).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Model, type Tensor } from '@onnxkit/graph';
 import { Decoder, type CoreDecodeOptions } from './decode.js';
 import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
@@ -235,8 +235,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     const handle = FileHandle.open(realFile, path, 'the model file');
     core.lazyRaw = {
       threshold: LAZY_TENSOR_BYTES,
-      source: (offset, length, tensorName) =>
-        new FileRangeSource(handle, offset, length, `${basename(path)} @ ${offset} + ${length} bytes`, undefined, limit, tensorName ? `tensor '${tensorName}'` : 'a tensor'),
+      source: (offset, length, tensorName) => FileRangeSource.raw(handle, offset, length, limit, tensorName),
     };
     handle.pin();
     try {
