@@ -116,6 +116,8 @@ export class FileHandle implements PositionalInput {
   private window: Uint8Array | undefined = undefined;
   private windowAt = 0;
   private windowLength = 0;
+  /** In the current read session's set (sessionHandles), checked per read without a Set lookup. */
+  private inSession = false;
 
   private constructor(
     /** The path opened (already resolved by the caller). */
@@ -185,10 +187,12 @@ export class FileHandle implements PositionalInput {
     }
     this.pin();
     sessionHandles.add(this);
+    this.inSession = true;
   }
 
   /** @internal Called by the session's end (or eviction): drops the window and the session's pin. */
   leaveSession(): void {
+    this.inSession = false;
     this.window = undefined;
     this.windowLength = 0;
     this.unpin();
@@ -228,7 +232,7 @@ export class FileHandle implements PositionalInput {
       throw new ImportError('IMPORT_TRUNCATED', `read of ${length} bytes at offset ${offset} passes the end of the ${this.size}-byte file`, { file: this.display, byteOffset: offset });
     }
     if (sessionDepth > 0) {
-      if (!sessionHandles.has(this)) this.joinSession();
+      if (!this.inSession) this.joinSession();
       if (length < SESSION_WINDOW) {
         if (this.window === undefined || offset < this.windowAt || offset + length > this.windowAt + this.windowLength) {
           const n = Math.min(SESSION_WINDOW, this.size - offset);
@@ -239,7 +243,11 @@ export class FileHandle implements PositionalInput {
           this.windowLength = n;
         }
         const from = offset - this.windowAt;
-        target.set(this.window.subarray(from, from + length));
+        const w = this.window;
+        // (a probe's few bytes, 2 per small lazy weight in a duplicate-initializer sweep: copied
+        // without a view object)
+        if (length <= 32) for (let i = 0; i < length; i++) target[i] = w[from + i]!;
+        else target.set(w.subarray(from, from + length));
         return;
       }
     }
