@@ -111,7 +111,11 @@ export interface CoreDecodeOptions {
    * reading such a tensor throws an ImportError saying the data folder is unknown.
    */
   external?: (info: ExternalDataInfo, tensorName: string, fieldPath: string, byteLength: number) => TensorSource;
-  /** Windowed mode: raw_data/float_data/double_data payloads of at least `threshold` bytes stay on disk. */
+  /**
+   * raw_data/float_data/double_data payloads of at least `threshold` bytes stay on disk; the
+   * smaller ones are copied into shared slabs. Windowed mode, or memory mode on an input the
+   * decoder owns (load's `lazyWeightsFrom`): then no tensor keeps a view of the input.
+   */
   lazyRaw?: { threshold: number; source: (offset: number, length: number, tensorName: string) => TensorSource };
   /** @internal Smallest read window in windowed mode (tests use tiny ones). */
   windowBytes?: number;
@@ -1821,14 +1825,15 @@ export class Decoder {
   }
 
   /**
-   * A tensor over input bytes: a zero-copy range of the input buffer (memory mode), a copy into a
-   * shared slab (small payloads, windowed mode), an on-disk source (large ones, windowed mode) or
-   * a copy of its own (large ones, windowed mode without `lazyRaw`). The tensors of the first two
-   * keep no view object each (Tensor._fromSlab).
+   * A tensor over input bytes: a zero-copy range of the input buffer (memory mode without
+   * `lazyRaw`), a copy into a shared slab (small payloads, windowed mode or `lazyRaw`), an on-disk
+   * source (large ones, `lazyRaw`) or a copy of its own (large ones without `lazyRaw`, in windowed
+   * mode). The tensors of the first two keep no view object each (Tensor._fromSlab).
    */
   private payloadTensor(dtype: DataType, dims: number[], at: number, len: number, init: TensorInit): Tensor {
     const r = this.r;
-    if (r.inMemory) {
+    const lazy = this.opts.lazyRaw;
+    if (r.inMemory && lazy === undefined) {
       r.viewsOut++; // a range of the input handed out, as bytesAt counts it (see compactPayloads)
       const t = Tensor._fromSlab(dtype, dims, r.buf, at, init);
       if (this.opts.ownsInput === true) {
@@ -1837,9 +1842,13 @@ export class Decoder {
       }
       return t;
     }
-    const lazy = this.opts.lazyRaw;
     if (lazy !== undefined && len >= lazy.threshold) return Tensor.lazy(dtype, dims, lazy.source(at, len, init.name ?? ''), init);
-    if (len > SLAB_PAYLOAD_MAX) return Tensor.fromBytes(dtype, dims, r.bytesAt(at, len), init);
+    if (len > SLAB_PAYLOAD_MAX) {
+      if (!r.inMemory) return Tensor.fromBytes(dtype, dims, r.bytesAt(at, len), init);
+      const own = new Uint8Array(len); // (an in-memory input with lazyRaw: no view of it is kept)
+      r.copyAt(at, len, own, 0);
+      return Tensor.fromBytes(dtype, dims, own, init);
+    }
     let slab = this.slab;
     let o = this.slabUsed;
     if (o + len > slab.byteLength) {

@@ -32,6 +32,7 @@ function openedRealPath(fd: number, path: string, st: BigIntStats): string {
   }
   return '(a file that changed while it was opened)';
 }
+import { basename } from 'node:path';
 import type { ExternalDataInfo } from '@onnxkit/graph';
 import { ImportError } from './errors.js';
 import type { RangeReadable } from './encode.js';
@@ -115,6 +116,8 @@ export class FileHandle implements PositionalInput {
   private window: Uint8Array | undefined = undefined;
   private windowAt = 0;
   private windowLength = 0;
+  /** In the current read session's set (sessionHandles), checked per read without a Set lookup. */
+  private inSession = false;
 
   private constructor(
     /** The path opened (already resolved by the caller). */
@@ -184,10 +187,12 @@ export class FileHandle implements PositionalInput {
     }
     this.pin();
     sessionHandles.add(this);
+    this.inSession = true;
   }
 
   /** @internal Called by the session's end (or eviction): drops the window and the session's pin. */
   leaveSession(): void {
+    this.inSession = false;
     this.window = undefined;
     this.windowLength = 0;
     this.unpin();
@@ -227,7 +232,7 @@ export class FileHandle implements PositionalInput {
       throw new ImportError('IMPORT_TRUNCATED', `read of ${length} bytes at offset ${offset} passes the end of the ${this.size}-byte file`, { file: this.display, byteOffset: offset });
     }
     if (sessionDepth > 0) {
-      if (!sessionHandles.has(this)) this.joinSession();
+      if (!this.inSession) this.joinSession();
       if (length < SESSION_WINDOW) {
         if (this.window === undefined || offset < this.windowAt || offset + length > this.windowAt + this.windowLength) {
           const n = Math.min(SESSION_WINDOW, this.size - offset);
@@ -238,7 +243,11 @@ export class FileHandle implements PositionalInput {
           this.windowLength = n;
         }
         const from = offset - this.windowAt;
-        target.set(this.window.subarray(from, from + length));
+        const w = this.window;
+        // (a probe's few bytes, 2 per small lazy weight in a duplicate-initializer sweep: copied
+        // without a view object)
+        if (length <= 32) for (let i = 0; i < length; i++) target[i] = w[from + i]!;
+        else target.set(w.subarray(from, from + length));
         return;
       }
     }
@@ -271,15 +280,45 @@ export class FileHandle implements PositionalInput {
 
 /** A byte range of a file, read on demand: lazy raw_data and external data. */
 export class FileRangeSource implements RangeReadable {
+  /**
+   * The description, or undefined for a raw_data range of the model file (FileRangeSource.raw),
+   * whose description is made when asked for: a string per source built up front cost ≈ 300 bytes
+   * of heap per lazy tensor (cons strings of the template, the offset's digits, the label).
+   */
+  readonly #description: string | undefined;
+  /** The label of messages ('tensor 'w'', 'a tensor'), or for a raw range the tensor's name. */
+  readonly #label: string;
+
   constructor(
     private readonly handle: FileHandle,
     private readonly offset: number,
     readonly byteLength: number,
-    readonly description: string,
+    description: string | undefined,
     readonly external: ExternalDataInfo | undefined,
     private readonly maxBytes: number,
-    private readonly label: string,
-  ) {}
+    label: string,
+  ) {
+    this.#description = description;
+    this.#label = label;
+  }
+
+  /**
+   * A raw_data payload of the model file opened as `handle` (a lazy import): described as
+   * `<file name> @ <offset> + <length> bytes`, labelled `tensor '<name>'` (`a tensor` unnamed).
+   */
+  static raw(handle: FileHandle, offset: number, length: number, maxBytes: number, tensorName: string): FileRangeSource {
+    return new FileRangeSource(handle, offset, length, undefined, undefined, maxBytes, tensorName);
+  }
+
+  /** Human-readable origin, e.g. `model.onnx @ 4096 + 1024 bytes`. */
+  get description(): string {
+    return this.#description ?? `${basename(this.handle.display)} @ ${this.offset} + ${this.byteLength} bytes`;
+  }
+
+  private get label(): string {
+    if (this.#description !== undefined) return this.#label;
+    return this.#label ? `tensor '${this.#label}'` : 'a tensor';
+  }
 
   /** The file this range lives in (resolved path). */
   get file(): string {

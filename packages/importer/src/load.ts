@@ -11,7 +11,7 @@
  * walked lazily (Node's readFileSync stops at 2 GiB).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Model, type Tensor } from '@onnxkit/graph';
 import { Decoder, type CoreDecodeOptions } from './decode.js';
 import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
@@ -50,6 +50,15 @@ export interface DecodeOptions {
   baseDir?: string;
   /** Leave tensor payloads on disk and read them on first use. Default 'auto' (see AUTO_LAZY_BYTES). */
   lazy?: boolean | 'auto';
+  /**
+   * Under `lazy: 'auto'`, a file of at least this many bytes (and under AUTO_LAZY_BYTES) is read
+   * whole and decoded in memory, but its payloads of LAZY_TENSOR_BYTES or more are left in the
+   * file (read on use, as a lazy import's are) and the smaller ones copied into shared slabs: no
+   * tensor keeps a view of the file's bytes, which are garbage once the import returns. Reading
+   * those payloads is not limited by `maxTensorBytes` (the file was read whole, as it is without
+   * this option). Default: never (tensors view the file's bytes, which stay alive with them).
+   */
+  lazyWeightsFrom?: number;
   /** Refuse to read a lazy/external tensor larger than this into memory (default 2 GiB). */
   maxTensorBytes?: number;
   /** Maximum nesting of messages (subgraphs, type protos); default DEFAULT_MAX_DEPTH (256). */
@@ -220,7 +229,25 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
   };
   let model: Model;
   let bytesRead: number;
-  if (!lazy) {
+  if (!lazy && wantLazy === 'auto' && size >= (options.lazyWeightsFrom ?? Infinity)) {
+    // The bytes decoded are the file's identity was taken of: read through the handle, which
+    // checks it before reading (as every later read of a payload left in the file does).
+    const handle = FileHandle.open(realFile, path, 'the model file');
+    handle.pin();
+    try {
+      const bytes = new Uint8Array(size);
+      handle.readAt(0, bytes, size);
+      core.ownsInput = true;
+      // (no maxTensorBytes on these reads: the file was read whole, as without lazyWeightsFrom)
+      core.lazyRaw = { threshold: LAZY_TENSOR_BYTES, source: (offset, length, tensorName) => FileRangeSource.raw(handle, offset, length, Infinity, tensorName) };
+      model = new Decoder(bytes, ModelSpec, core).model();
+    } finally {
+      handle.unpin();
+    }
+    bytesRead = size;
+    lazy = true;
+    files.add(realFile);
+  } else if (!lazy) {
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(path);
@@ -235,8 +262,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     const handle = FileHandle.open(realFile, path, 'the model file');
     core.lazyRaw = {
       threshold: LAZY_TENSOR_BYTES,
-      source: (offset, length, tensorName) =>
-        new FileRangeSource(handle, offset, length, `${basename(path)} @ ${offset} + ${length} bytes`, undefined, limit, tensorName ? `tensor '${tensorName}'` : 'a tensor'),
+      source: (offset, length, tensorName) => FileRangeSource.raw(handle, offset, length, limit, tensorName),
     };
     handle.pin();
     try {

@@ -169,9 +169,11 @@ export class Reader {
     if (at >= this.base && at + n <= this.winEnd) return;
     const input = this.input;
     if (input === undefined) return;
-    // Reading on from where the window ended means a structure-heavy stretch: widen the window.
-    // A jump (past a skipped tensor payload) starts small again, so skipping costs little I/O.
-    const sequential = at >= this.base && at <= this.winEnd && this.winEnd > 0;
+    // Reading on from where the window ended, or past a gap of at most the smallest window (a
+    // small skipped payload between stretches of structure), means a structure-heavy stretch:
+    // widen the window. A longer jump (past a large skipped payload) starts small again, so
+    // skipping costs little I/O.
+    const sequential = at >= this.base && at <= this.winEnd + this.minWindow && this.winEnd > 0;
     this.window = sequential ? Math.min(this.window * 2, MAX_WINDOW) : this.minWindow;
     const len = Math.min(Math.max(n, this.window), this.size - at);
     if (this.buf.byteLength < len) this.buf = new Uint8Array(Math.max(len, this.minWindow));

@@ -92,6 +92,52 @@ describe('lazy structure walk', () => {
   });
 });
 
+describe('lazyWeightsFrom: read whole, weights left in the file', () => {
+  it('decodes in memory, leaves payloads of 1 KiB or more on disk, copies the smaller ones, and equals the eager decode', () => {
+    const { path } = savedMlp(128);
+    const size = statSync(path).size;
+    const r = decodeWithDiagnostics(path, { lazyWeightsFrom: size });
+    const eager = decodeWithDiagnostics(path, { lazy: false });
+    expect(r.stats).toEqual({ inputBytes: size, bytesRead: size, lazy: true });
+    const w1 = r.model.graph.initializers.get('w1')!.constValue!;
+    expect(w1.isLazy).toBe(true);
+    expect(w1.origin).toMatch(/^mlp\.onnx @ \d+ \+ 65536 bytes$/);
+    expect(r.model.graph.initializers.get('b1')!.constValue!.isLazy).toBe(false); // 512 bytes
+    expect(diffModels(eager.model, r.model)).toEqual([]);
+    expect(Buffer.compare(encode(r.model), readFileSync(path))).toBe(0);
+    // Below the size, and with an explicit `lazy`, the file is decoded as before.
+    expect(decodeWithDiagnostics(path, { lazyWeightsFrom: size + 1 }).stats.lazy).toBe(false);
+    expect(decodeWithDiagnostics(path, { lazyWeightsFrom: 0, lazy: false }).model.graph.initializers.get('w1')!.constValue!.isLazy).toBe(false);
+  });
+
+  it('a read after the file was replaced or rewritten in place fails instead of returning other bytes', () => {
+    const { path } = savedMlp(128);
+    const m = load(path, { lazyWeightsFrom: 0 });
+    const w1 = m.graph.initializers.get('w1')!.constValue!;
+    expect(w1.bytes().byteLength).toBe(128 * 128 * 4);
+    writeFileAtomic(path, encode(mlp(128, 42)));
+    const e = importError(() => m.graph.initializers.get('w2')!.constValue!.bytes());
+    expect(e.code).toBe('IMPORT_IO');
+    expect(e.message).toContain('changed since the model was loaded');
+    expect(e.file).toBe(path);
+    const m2 = load(path, { lazyWeightsFrom: 0 });
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Uint8Array.of(0), 0, 1, statSync(path).size - 1);
+    closeSync(fd);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(path, later, later);
+    expect(importError(() => m2.graph.initializers.get('w2')!.constValue!.bytes()).code).toBe('IMPORT_IO');
+  });
+
+  it('maxTensorBytes does not limit reading them (the file was read whole, as without the option)', () => {
+    const { path } = savedMlp(128);
+    const m = load(path, { lazyWeightsFrom: 0, maxTensorBytes: 1000 });
+    const w1 = m.graph.initializers.get('w1')!.constValue!;
+    expect(w1.isLazy).toBe(true);
+    expect(w1.bytes().byteLength).toBe(65536);
+  });
+});
+
 describe('the windowed reader', () => {
   it('copies small payloads into shared, 8-byte aligned slabs (through windows smaller than a payload), unchanged', () => {
     const { path } = savedMlp(300); // 1,200-byte biases, 360,000-byte weights

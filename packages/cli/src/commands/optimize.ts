@@ -15,7 +15,7 @@ import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
-import { collectImportGarbage, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
+import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
 import { refuseReplacingInput } from '../fs-utils.js';
 
@@ -67,7 +67,7 @@ export default async function optimize(input: string, positionalOutput: string |
   const progress = new Progress(mode);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
-  let model = loadModel(input);
+  let model = loadModel(input, { lazyWeightsFrom: LAZY_WEIGHTS_FILE_BYTES });
   tuneCompilerForGraph(model.graph.nodeCount); // after the import: small graphs tier up later (heap.ts)
   collectImportGarbage(input === STDIO ? null : input, model.graph.nodeCount); // the file's dead bytes (heap.ts)
   const inBytes = inputBytes(input);
