@@ -862,6 +862,20 @@ export class Node {
       this.#outputs = [v];
       return;
     }
+    if (outs.length === 1) {
+      // An array literal, as a decoded node's single output list (Node._decoded): a list made by
+      // `new Array(n)` has another map (holey elements), and code optimised on the decoded nodes
+      // (shape inference, the rule passes, verify) was deoptimised by the first node a rule
+      // made (a fusion's Gemm) and compiled again.
+      const o = outs[0]!;
+      const v = typeof o === 'string' ? Value._named(o) : o;
+      if (v.producer !== null || v.isGraphInput || v.isInitializer) {
+        throw new GraphError(`value '${v.name}' is already defined; a node cannot adopt it as an output`);
+      }
+      v._setProducer(this);
+      this.#outputs = [v];
+      return;
+    }
     this.#outputs = new Array<Value>(outs.length);
     for (let k = 0; k < outs.length; k++) {
       const o = outs[k]!;

@@ -323,6 +323,19 @@ export class Tensor {
   }
 
   /**
+   * @internal The first four bytes of a raw payload held in memory as a little-endian uint32, read
+   * in place: no view object (a rule that asks it of every constant it meets, the biases of a
+   * chain, made one each), or -1 when the payload is not raw bytes in memory (lazy, strings) or
+   * has fewer than four bytes.
+   */
+  _firstUint32(): number {
+    const p = this.#payload;
+    if (!isRaw(p) || packedByteLength(this.dtype, this.size) < 4) return -1;
+    const at = this.#at < 0 ? 0 : this.#at;
+    return (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
+  }
+
+  /**
    * `length` packed bytes from byte `offset`: a view for in-memory payloads, a positional read of
    * just that range for lazy ones whose source supports it (otherwise the whole payload is read
    * and sliced). Do not write into the result.

@@ -128,6 +128,13 @@ interface FusionPatch {
  */
 const FUSION = new WeakMap<RewriteSession, FusionPatch>();
 
+/**
+ * The pieces of a fusion's description (`fused MatMul ${mm} and Add ${add} into Gemm`), refilled
+ * for each fusion and joined into one flat string: a template literal made a tree of cons strings
+ * that apply then flattened and dropped.
+ */
+const DESCRIPTION: string[] = ['fused MatMul ', '', ' and Add ', '', ' into Gemm'];
+
 function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   const a = mm.inputs[0]!;
   const bv = mm.inputs[1]!;
@@ -149,6 +156,9 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   ins[1] = bv;
   ins[2] = cv;
   p.insertBefore = add;
-  p.description = `fused MatMul ${nodeLabel(mm)} and Add ${nodeLabel(add)} into Gemm`;
+  const d = DESCRIPTION;
+  d[1] = nodeLabel(mm);
+  d[3] = nodeLabel(add);
+  p.description = d.join('');
   return p;
 }

@@ -250,21 +250,33 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
     const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
-    // Indexed loops: array iterators allocate a result per step until this is optimised.
-    for (let i = 0; i < work.length; i++) {
-      const n = work[i]!;
-      if (s.stopped) return;
-      if (n.graph !== g) continue;
-      const here = byAnchor.get(anchorKey(n))!;
-      for (let r = 0; r < here.length; r++) {
-        const rule = here[r]!;
-        if (n.graph !== g) break;
-        const why = rule.visit(n, ctx);
-        if (why) s.decline(n, why[0], why[1]);
-        if (s.stopped) return;
-      }
+    if (!visitAll(s, g, work, byAnchor, ctx)) return;
+  }
+}
+
+/**
+ * Offers each node of `work` (anchored nodes of `g`, in graph order) to its rules; false once the
+ * change budget is spent. A function of its own, not runRules' inner loop: the loop is what V8
+ * compiles on the stack (OSR) while a pass runs, and code compiled in the middle of runRules
+ * met its unrun remainder (the next graph, the next pass's prologue) as it left the loop and was
+ * thrown away, then compiled again — the most recompiled function of the rule passes.
+ */
+function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O>): boolean {
+  // Indexed loops: array iterators allocate a result per step until this is optimised.
+  for (let i = 0; i < work.length; i++) {
+    const n = work[i]!;
+    if (s.stopped) return false;
+    if (n.graph !== g) continue;
+    const here = byAnchor.get(anchorKey(n))!;
+    for (let r = 0; r < here.length; r++) {
+      const rule = here[r]!;
+      if (n.graph !== g) break;
+      const why = rule.visit(n, ctx);
+      if (why) s.decline(n, why[0], why[1]);
+      if (s.stopped) return false;
     }
   }
+  return true;
 }
 
 /** Whether some rule has an anchor in the graph and, if it requires op types, one of them. */
