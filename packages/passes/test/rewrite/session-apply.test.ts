@@ -7,7 +7,7 @@
  * its arrays (a rule may refill them for its next candidate).
  */
 import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
-import { RewriteSession, runPipeline, standaloneContext, type Rewrite } from '@onnxkit/passes';
+import { Facts, inferShapes, RewriteSession, runPipeline, standaloneContext, type PassContext, type Rewrite } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -177,4 +177,84 @@ describe('RewriteSession.apply with new nodes', () => {
       expect(verifyErrors(m)).toEqual([]);
     }
   });
+});
+
+/**
+ * A bypass is applied by its own short function (#applyBypass, optimised apart from the general
+ * #apply for speed); a patch with `inputs: []` (no wiring, nothing added) is the same change made
+ * by the general path. Both must leave the same model and report the same record, the same
+ * AppliedPatch to onPatch, the same flags to afterChange and the same shape facts.
+ */
+type AppliedPatch = Parameters<NonNullable<PassContext['onPatch']>>[0];
+
+describe('RewriteSession.apply: a bypass made on its short path is the change the general path makes', () => {
+  /** x → Relu r → [Identity i] → Neg n → out; `one` (an initializer) → Mul(r, one) → m_out; a Constant c → Add(r, c) → a_out. */
+  function m2(): Model {
+    const b = new GraphBuilder({ name: 'm2' });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const r = b.op('Relu', [x], {}, { name: 'relu', outputs: ['r'] });
+    const i = b.op('Identity', [r], {}, { name: 'id', outputs: ['i'] });
+    b.output(b.op('Neg', [i], {}, { name: 'neg', outputs: ['n'] }), 'out');
+    const one = b.constant('one', Tensor.scalar(DataType.FLOAT, 1));
+    b.output(b.op('Mul', [r, one], {}, { name: 'mul', outputs: ['m'] }), 'm_out');
+    const c = b.op('Constant', [], { value: Tensor.scalar(DataType.FLOAT, 0) }, { name: 'cst', outputs: ['c'] });
+    b.output(b.op('Add', [r, c], {}, { name: 'add', outputs: ['a'] }), 'a_out');
+    const t = b.op('Tanh', [r], {}, { name: 'tanh', outputs: ['t'] });
+    b.output(b.op('Identity', [t], {}, { name: 'id2', outputs: ['t_out'] }), 't_out');
+    return b.build({ opsetImports: new Map([['', 17]]) });
+  }
+  const names = (vs: readonly (Value | Node)[]): string[] => vs.map((v) => v.name);
+  function run(m: Model, rw: Rewrite): unknown {
+    const patches: unknown[] = [];
+    const changes: unknown[] = [];
+    const facts = new Facts(m, undefined, inferShapes(m));
+    const ctx = {
+      ...standaloneContext(),
+      shared: { facts },
+      onPatch: (p: AppliedPatch) =>
+        patches.push({
+          graph: p.graph.name,
+          added: names(p.added),
+          replaced: p.replaced.map(([a, b]) => [a.name, b.name]),
+          released: names(p.released),
+          values: names(p.values),
+          left: [...p.left],
+          introduced: [...p.introduced],
+          initializers: names(p.initializers),
+          nodesRemoved: p.nodesRemoved,
+          initializersDelta: p.initializersDelta,
+        }),
+      afterChange: (_m: Model, record: unknown, validated?: boolean, factsKept?: boolean, factsAlike?: boolean) => changes.push({ record, validated, factsKept, factsAlike }),
+    };
+    const r = new RewriteSession('test', m, ctx).apply(m.graph, rw);
+    const fresh = inferShapes(m);
+    const live = m.graph.nodes.flatMap((n) => [...n.inputs, ...n.outputs]).filter((v): v is Value => v !== undefined);
+    return {
+      outcome: r.ok ? { ok: true, record: r.record } : r,
+      patches,
+      changes,
+      nodes: m.graph.nodes.map((n) => `${n.opType} ${n.name}: ${names(n.inputs.filter((v): v is Value => v !== undefined))} → ${names(n.outputs)}`),
+      outputs: names(m.graph.outputs),
+      initializers: [...m.graph.initializers.keys()],
+      facts: live.map((v) => [v.name, facts.typeOf(v), fresh.typeOf(v)]),
+      errors: verifyErrors(m),
+    };
+  }
+  const cases: Array<[string, (m: Model) => Rewrite]> = [
+    ['an Identity inside the graph', (m) => bypass(node(m, 'id'), node(m, 'relu').outputs[0]!)],
+    ['an Identity whose output is a graph output (the value read instead takes its name)', (m) => bypass(node(m, 'id2'), node(m, 'tanh').outputs[0]!)],
+    ['a Mul by an initializer that is then read by nothing', (m) => bypass(node(m, 'mul'), node(m, 'relu').outputs[0]!)],
+    ['an Add of a Constant node that is then read by nothing', (m) => bypass(node(m, 'add'), node(m, 'relu').outputs[0]!)],
+  ];
+  for (const [what, make] of cases) {
+    it(what, () => {
+      const a = m2();
+      const b = m2();
+      const short = run(a, make(a));
+      const general = run(b, { ...make(b), inputs: [] });
+      expect(short).toEqual(general);
+      expect((short as { outcome: { ok: boolean } }).outcome.ok).toBe(true);
+      expect((short as { errors: unknown[] }).errors).toEqual([]);
+    });
+  }
 });
