@@ -129,7 +129,8 @@ const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node -
  * Below this many nodes (the imported graph's) TurboFan leaves alone the functions of
  * LARGE_FUNCTION_BYTES of bytecode or more (V8's --max-optimized-bytecode-size, 61,440 by
  * default): in this build the one that runs hot is the rewrite session's #apply (4,437 bytes; apply and
- * tryApply, once per candidate of the rule driver, run it), whose compile took 56–90 ms of TurboFan each time on the 20k-node
+ * tryApply run it for each candidate of the rule driver but a plain bypass, which the smaller
+ * #applyBypass, ≈ 1,750 bytes and so compiled, takes), whose compile took 56–90 ms of TurboFan each time on the 20k-node
  * chain (`--trace-opt`, 3 runs, load ≈ 9) and did not repay it below ≈ 50k nodes. Alternating
  * whole processes of `onnxkit optimize FILE -o OUT --json` (CPU of the process from
  * process.cpuUsage() at exit, by a `node -r` hook; medians; load 9–10 on 2 cores), the cap alone,
