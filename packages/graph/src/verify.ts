@@ -58,6 +58,9 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
  */
 const CURSOR_USES = 8;
 
+/** How many initializers on from its cursor a read looks for its value (see Verifier.graph). */
+const INIT_LOOKAHEAD = 4;
+
 /** Definitions the SSA check files in the name table at once (see Verifier.graph's `file`). */
 const BATCH = 64;
 
@@ -218,12 +221,18 @@ class Verifier {
       if (v.producer !== null) defs.dirty = true;
       define(v, 'graph input');
     }
+    // The initializers in the map's order, for the reads' cursor below (the fast run only; an
+    // array per graph, since a subgraph's walk runs inside this one's).
+    const inits: Value[] = fast && g.initializers.size > 0 ? new Array<Value>(g.initializers.size) : [];
+    let initCount = 0;
     // (forEach: a for-of over the entries makes a [name, value] pair per initializer)
     g.initializers.forEach((v, name) => {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'initializer');
       this.initializer(g, name, v);
+      if (fast) inits[initCount++] = v;
     });
+    let initAt = 0;
     for (const [name, v] of g.sparseInitializers) {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'sparse initializer');
@@ -255,10 +264,26 @@ class Verifier {
         // a chain, or found under its own name): visible. Anything else (not defined yet, or
         // from an enclosing scope) is looked up exactly.
         if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
-        // An initializer of this graph, registered under its name (a Map lookup on the string's
-        // cached hash, not the table's own hash of every character): visible, as `visible` would
-        // find it (every initializer is at position -1 there). Were its name defined twice, the
-        // graph would be dirty and its reads judged again exactly.
+        // A value of this graph's initializer map: visible, as `visible` would find it (every
+        // initializer is at position -1 there; `definedHere` finds it too, filed under its own
+        // name or as a graph input). Were a name defined twice or an initializer produced, the
+        // graph would be dirty and its reads judged again exactly. Found first by a cursor into
+        // the map's order, which a model mostly reads its initializers in (an exporter writes them
+        // in the order its layers use them): the entry at the cursor, or one a few entries on
+        // (initializers read elsewhere or not at all are skipped), is an array read, where the
+        // map lookup below reads the name string and a slot of a table of every initializer —
+        // cache misses each on a large graph.
+        if (fast && initAt < initCount) {
+          const end = initAt + INIT_LOOKAHEAD < initCount ? initAt + INIT_LOOKAHEAD : initCount;
+          let k = initAt;
+          while (k < end && inits[k] !== v) k++;
+          if (k < end) {
+            initAt = k + 1;
+            continue;
+          }
+        }
+        // Otherwise an initializer of this graph, registered under its name (a Map lookup on the
+        // string's cached hash, not the table's own hash of every character).
         if (fast && v._initializerOf === g && v.producer === null && g.initializers.get(v.name) === v) continue;
         if (fast && definedHere(v)) continue;
         this.visible(v, g, scope, outer, index, n);
