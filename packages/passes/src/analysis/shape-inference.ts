@@ -819,6 +819,12 @@ class Engine {
     const decl = this.declared(v, node);
     if (!inferred) return decl ?? this.plain(DataType.UNDEFINED, null);
     if (!decl || decl.other) return inferred;
+    // Plain facts that agree with the declared type (the common case of a model with value_info):
+    // the merge below would build the same dims and intern them to `decl`, which `declared`
+    // interned (`plain`) for the same element type and dims.
+    if (inferred.elemType === decl.elemType && inferred.shape !== null && inferred.value === undefined && inferred.partial === undefined && inferred.other === undefined && dimsEqual(inferred.shape, decl.shape)) {
+      return decl;
+    }
     let elemType = inferred.elemType;
     if (elemType === DataType.UNDEFINED) elemType = decl.elemType;
     else if (decl.elemType !== DataType.UNDEFINED && decl.elemType !== elemType) {
