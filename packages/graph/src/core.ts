@@ -117,7 +117,10 @@ function indexedUse(x: ValueMore, node: Node, index: number): Use | undefined {
   const e = x.useIndex!.get(node);
   if (e === undefined) return undefined;
   if (!Array.isArray(e)) return (e as Use).index === index ? (e as Use) : undefined;
-  return (e as Use[]).find((u) => u.index === index);
+  // (a loop, not `find` with a closure: the closure's context would be allocated at every call)
+  const list = e as Use[];
+  for (let k = 0; k < list.length; k++) if (list[k]!.index === index) return list[k];
+  return undefined;
 }
 
 /** Finds and drops the Use of (node, index) from the large-mode index (one lookup), or undefined. */
@@ -131,8 +134,9 @@ function takeIndexedUse(x: ValueMore, node: Node, index: number): Use | undefine
     return e as Use;
   }
   const list = e as Use[];
-  const at = list.findIndex((u) => u.index === index);
-  if (at < 0) return undefined;
+  let at = 0;
+  while (at < list.length && list[at]!.index !== index) at++; // (no closure: see indexedUse)
+  if (at === list.length) return undefined;
   const use = list[at]!;
   list.splice(at, 1);
   if (list.length === 1) map.set(node, list[0]!);
@@ -564,7 +568,14 @@ export class Value {
       // (held as the node alone, the use is that node's only slot reading this value: a second
       // slot would be a use the value does not record)
       if (!isUseList(small)) return small instanceof Node ? small === node && node.inputs[index] === this && slotOf(node, this, index) === -1 : small.node === node && small.index === index;
-      return small.some((u) => u.node === node && u.index === index);
+      // (a loop, not `some` with a closure: a closure capturing the parameters makes V8 allocate
+      // a context at every call, whichever branch runs — verify and the closing check ask for
+      // every input of the model)
+      for (let k = 0; k < small.length; k++) {
+        const u = small[k]!;
+        if (u.node === node && u.index === index) return true;
+      }
+      return false;
     }
     return indexedUse(x, node, index) !== undefined;
   }

@@ -58,6 +58,9 @@ export function verifyErrors(target: Model | Graph, options?: VerifyOptions): Di
  */
 const CURSOR_USES = 8;
 
+/** How many initializers on from its cursor a read looks for its value (see Verifier.graph). */
+const INIT_LOOKAHEAD = 4;
+
 /** Definitions the SSA check files in the name table at once (see Verifier.graph's `file`). */
 const BATCH = 64;
 
@@ -151,13 +154,40 @@ class Verifier {
     this.out.push(d);
   }
 
-  graph(g: Graph, outer: Scope[], inFunction = false, exact = false): void {
+  /**
+   * `usesEach`: check the uses of every value where verify() always did (of a node's outputs after
+   * its own checks, of the inputs and initializers after the walk), not by the count below (the
+   * second run of a graph whose count did not close; see `deferred`).
+   */
+  graph(g: Graph, outer: Scope[], inFunction = false, exact = false, usesEach = false): void {
     const start = this.out.length;
     const scope = scopeOf(g);
     const defs = scope.defs;
     const seenNames = defs.seen;
     /** Reads are judged by `defs.full()` alone and names checked one by one (the second run of a dirty graph). */
     const fast = !exact;
+    /**
+     * The uses of this graph's values (I1, I12 from the value's side: `uses`) are checked by a
+     * count instead of value by value: `usesTotal` sums the use counts of every value the graph
+     * defines (its inputs, initializers, sparse initializers and node outputs; a value in two of
+     * these lists is counted twice), `usesSeen` counts the reads the walk met by a node of this
+     * graph that the read value lists (listsUse) of a value it found defined in this graph (by the
+     * checks below, each of which proves the value is among those counted). Each such read is a
+     * distinct use of a counted value whose node is in the graph and reads it at that input, so
+     * usesSeen ≤ usesTotal, and they are equal only when every use of every counted value is such
+     * a read (and no value is counted twice): then `uses` would report nothing for any of them and
+     * is not run. Otherwise (a use by a node elsewhere — a removed node, a subgraph, a training
+     * graph —, a stale use, a value counted twice) the graph is walked again with `uses` run for
+     * each value where it always was, so the diagnostics are verify()'s, in its order. A cache
+     * miss or two per use saved on a large graph (`uses` reads each reader again, after the walk
+     * for initializers, before the walk reaches it for node outputs). Only for a graph of no node
+     * (main graph, function body, training graph: no owner to be removed with).
+     */
+    let deferred = fast && !usesEach && g.parent === null;
+    let usesTotal = 0;
+    let usesSeen = 0;
+    /** A subgraph was met after a diagnostic, with uses not checked yet: walk again (see `deferred`). */
+    let again = false;
     // Sized for one output per node; it grows past that.
     const names = new NameTable(fast ? g.inputs.length + g.initializers.size + g.sparseInitializers.size + g.nodeCount : 0);
 
@@ -213,18 +243,28 @@ class Verifier {
     };
 
     for (const v of g.inputs) {
+      // (an input that is also an initializer is counted with the initializers)
+      if (deferred && !(v._initializerOf === g && g.initializers.get(v.name) === v)) usesTotal += v.useCount;
       if (v.producer !== null) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' has a producer`, { graph: g, value: v });
       if (v._inputOf !== g) this.report('error', 'I9-graph-inputs', `graph input '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
       if (v.producer !== null) defs.dirty = true;
       define(v, 'graph input');
     }
+    // The initializers in the map's order, for the reads' cursor below (the fast run only; an
+    // array per graph, since a subgraph's walk runs inside this one's).
+    const inits: Value[] = fast && g.initializers.size > 0 ? new Array<Value>(g.initializers.size) : [];
+    let initCount = 0;
     // (forEach: a for-of over the entries makes a [name, value] pair per initializer)
     g.initializers.forEach((v, name) => {
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'initializer');
       this.initializer(g, name, v);
+      if (fast) inits[initCount++] = v;
+      if (deferred) usesTotal += v.useCount;
     });
+    let initAt = 0;
     for (const [name, v] of g.sparseInitializers) {
+      if (deferred) usesTotal += v.useCount;
       if (v.producer !== null) defs.dirty = true;
       if (!v.isGraphInput) define(v, 'sparse initializer');
       if (v.name !== name) this.report('error', 'I6-initializers', `sparse initializer key '${name}' differs from its value name '${v.name}'`, { graph: g, value: v });
@@ -243,24 +283,50 @@ class Verifier {
         domains.push(domain);
         lastDomain = domain;
       }
-      if (n.graph !== g) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
+      const inGraph = n.graph === g;
+      if (!inGraph) this.report('error', 'I3-node-graph', `${n.describe()} does not point back to graph '${g.name}'`, { graph: g, node: n });
       const inputs = n.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const v = inputs[i];
         if (v === null || v === undefined) continue;
-        if (!this.listsUse(v, n, i)) {
+        const listed = this.listsUse(v, n, i);
+        if (!listed) {
           this.report('error', 'I1-use-consistency', `${n.describe()} reads '${v.name}' at input ${i} but the value does not list that use`, { graph: g, node: n, value: v });
         }
+        /** Whether the read is a use `usesSeen` counts once the value is found defined here. */
+        const seen = deferred && listed && inGraph;
         // Defined earlier in this graph (an output of the node just before, the common case of
         // a chain, or found under its own name): visible. Anything else (not defined yet, or
         // from an enclosing scope) is looked up exactly.
-        if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) continue;
-        // An initializer of this graph, registered under its name (a Map lookup on the string's
-        // cached hash, not the table's own hash of every character): visible, as `visible` would
-        // find it (every initializer is at position -1 there). Were its name defined twice, the
-        // graph would be dirty and its reads judged again exactly.
-        if (fast && v._initializerOf === g && v.producer === null && g.initializers.get(v.name) === v) continue;
-        if (fast && definedHere(v)) continue;
+        if (fast && prev !== null && v.producer === prev && prev.outputs.includes(v)) {
+          if (seen) usesSeen++;
+          continue;
+        }
+        // A value of this graph's initializer map: visible, as `visible` would find it (every
+        // initializer is at position -1 there; `definedHere` finds it too, filed under its own
+        // name or as a graph input). Were a name defined twice or an initializer produced, the
+        // graph would be dirty and its reads judged again exactly. Found first by a cursor into
+        // the map's order, which a model mostly reads its initializers in (an exporter writes them
+        // in the order its layers use them): the entry at the cursor, or one a few entries on
+        // (initializers read elsewhere or not at all are skipped), is an array read, where the
+        // map lookup below reads the name string and a slot of a table of every initializer —
+        // cache misses each on a large graph.
+        if (fast && initAt < initCount) {
+          const end = initAt + INIT_LOOKAHEAD < initCount ? initAt + INIT_LOOKAHEAD : initCount;
+          let k = initAt;
+          while (k < end && inits[k] !== v) k++;
+          if (k < end) {
+            initAt = k + 1;
+            if (seen) usesSeen++;
+            continue;
+          }
+        }
+        // Otherwise an initializer of this graph, registered under its name (a Map lookup on the
+        // string's cached hash, not the table's own hash of every character).
+        if (fast && ((v._initializerOf === g && v.producer === null && g.initializers.get(v.name) === v) || definedHere(v))) {
+          if (seen) usesSeen++;
+          continue;
+        }
         this.visible(v, g, scope, outer, index, n);
       }
       const outputs = n.outputs;
@@ -273,7 +339,8 @@ class Verifier {
         if (o.name === '' && (o.useCount > 0 || o.isGraphOutput)) {
           this.report('error', 'I8-omitted-outputs', `an unnamed (omitted) output of ${n.describe()} is used`, { graph: g, node: n });
         }
-        this.uses(o, g);
+        if (deferred) usesTotal += o.useCount;
+        else this.uses(o, g);
         // The description is built only when a name is defined twice (define reports it).
         define(o, n);
       }
@@ -283,6 +350,18 @@ class Verifier {
         }
         if (a.type === AttributeType.GRAPH || a.type === AttributeType.GRAPHS) {
           this.sawSubgraph = true;
+          if (deferred) {
+            // A subgraph's nodes may read this graph's values (uses this walk does not meet):
+            // the uses of the outputs so far are checked now, where they would have been had no
+            // diagnostic come between (none has), and the rest of the graph as it always was.
+            deferred = false;
+            if (this.out.length === start) {
+              for (let m: Node | null = g.firstNode; m !== null; m = m === n ? null : m.next) {
+                const outs = m.outputs;
+                for (let k = 0; k < outs.length; k++) this.uses(outs[k]!, g);
+              }
+            } else again = true;
+          }
           const subs = a.isRef ? [] : a.type === AttributeType.GRAPH ? [a.value as Graph] : (a.value as Graph[]);
           for (const sg of subs) {
             if (sg.parent !== n) this.report('error', 'I3-node-graph', `subgraph '${sg.name}' of ${n.describe()} does not point back to it`, { graph: sg, node: n });
@@ -297,9 +376,12 @@ class Verifier {
       index++;
     }
     if (pendingCount > 0) file();
-    for (const v of g.inputs) this.uses(v, g);
-    // (forEach: a for-of over a Map makes an iterator result per entry until optimised)
-    g.initializers.forEach((v) => this.uses(v, g));
+    if (deferred) again = usesSeen !== usesTotal;
+    else if (!again) {
+      for (const v of g.inputs) this.uses(v, g);
+      // (forEach: a for-of over a Map makes an iterator result per entry until optimised)
+      g.initializers.forEach((v) => this.uses(v, g));
+    }
     for (const v of g.outputs) {
       if (!v._outputOf.includes(g)) this.report('error', 'I7-graph-outputs', `graph output '${v.name}' does not point back to graph '${g.name}'`, { graph: g, value: v });
       if (fast && definedHere(v)) continue;
@@ -311,6 +393,9 @@ class Verifier {
       // seen the first definition where the last one counts: check the graph again, exactly.
       this.out.length = start;
       this.graph(g, outer, inFunction, true);
+    } else if (again) {
+      this.out.length = start;
+      this.graph(g, outer, inFunction, false, true);
     }
   }
 

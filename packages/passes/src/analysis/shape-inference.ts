@@ -332,6 +332,9 @@ class Engine {
    * value with equal plain facts shares one frozen object and one frozen dims array (see `plain`).
    */
   readonly #plain = new Map<string, Facts>();
+  /** The last type `declared` read with no symbol bound and nothing to report, and its facts. */
+  #lastDeclared: TypeInfo | null = null;
+  #lastDeclaredFacts: Facts | undefined = undefined;
   /** Values already reported for an unknown element type or an over-long rank (one diagnostic each). */
   readonly #reported = new Set<Value>();
   /** Local functions being expanded (the call chain), and node visits spent inside function bodies. */
@@ -557,17 +560,32 @@ class Engine {
     const t = v.type;
     if (!t) return undefined;
     if (t.kind !== 'tensor' && t.kind !== 'sparse_tensor') return { elemType: DataType.UNDEFINED, shape: null, other: t };
-    let shape = t.shape ? t.shape.map((d) => (typeof d === 'string' && this.#bindings.has(d) ? this.#bindings.get(d)! : d)) : null;
+    // The facts of the type asked last, while no symbol is bound: values of one type are met in
+    // runs (a chain's outputs share the decoder's one type object), and `plain` builds a string
+    // key per call to find the facts it returns for that type every time.
+    const unbound = this.#bindings.size === 0;
+    if (unbound && t === this.#lastDeclared) return this.#lastDeclaredFacts;
+    // (with no symbol bound, the declared dims as they are: `plain` copies what it keeps)
+    let shape = t.shape ? (unbound ? t.shape : t.shape.map((d) => (typeof d === 'string' && this.#bindings.has(d) ? this.#bindings.get(d)! : d))) : null;
     let elemType = t.elemType;
+    let reported = false;
     if (elemType !== DataType.UNDEFINED && !isDefinedDataType(elemType)) {
       this.#reportOnce(v, 'unknown-dtype', `'${v.name}' is declared with element type ${dataTypeName(elemType)}, which ONNX does not define; its element type and size are unknown`, node);
       elemType = DataType.UNDEFINED;
+      reported = true;
     }
     if (shape && shape.length > MAX_RANK) {
       this.#reportOnce(v, 'rank-limit', `'${v.name}' is declared with rank ${shape.length}, above the limit of ${MAX_RANK}; its shape is treated as unknown`, node);
       shape = null;
+      reported = true;
     }
-    return this.plain(elemType, shape);
+    const f = this.plain(elemType, shape);
+    // (a type reported for one value is reported for each: not kept)
+    if (unbound && !reported) {
+      this.#lastDeclared = t;
+      this.#lastDeclaredFacts = f;
+    }
+    return f;
   }
 
   #reportOnce(v: Value, code: string, message: string, node?: Node): void {
@@ -801,6 +819,12 @@ class Engine {
     const decl = this.declared(v, node);
     if (!inferred) return decl ?? this.plain(DataType.UNDEFINED, null);
     if (!decl || decl.other) return inferred;
+    // Plain facts that agree with the declared type (the common case of a model with value_info):
+    // the merge below would build the same dims and intern them to `decl`, which `declared`
+    // interned (`plain`) for the same element type and dims.
+    if (inferred.elemType === decl.elemType && inferred.shape !== null && inferred.value === undefined && inferred.partial === undefined && inferred.other === undefined && dimsEqual(inferred.shape, decl.shape)) {
+      return decl;
+    }
     let elemType = inferred.elemType;
     if (elemType === DataType.UNDEFINED) elemType = decl.elemType;
     else if (decl.elemType !== DataType.UNDEFINED && decl.elemType !== elemType) {
