@@ -781,7 +781,9 @@ class Engine {
       }
       const t = ctx.facts(i)?.value;
       if (!t) return;
-      if (t.isLazy && node.opType !== 'Identity') return;
+      // A lazy input (left in the file by the import) is evaluated as an in-memory one is, within
+      // the same size budget below: the facts must not depend on where the import left a weight
+      // (a file over 64 MiB, or optimize's mid-size files, leave their larger payloads on disk).
       inSize += t.size;
       inputs.push(t);
     }
