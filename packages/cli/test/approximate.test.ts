@@ -6,7 +6,7 @@
 // - `verify --max-error E` / `--min-sqnr DB` accept the approximation explicitly: "within the
 //   requested budget" (never "equivalent"), exit 0; a budget too tight: NOT equivalent, exit 1.
 //   Without a budget, the fp16 model is NOT equivalent to the fp32 one.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,18 @@ describe('optimize reports an approximate pass’s error against float64', () =>
     const exact = onnxkit(['optimize', 'mnv2.onnx', 'mnv2.exact.onnx', '--json']);
     expect(exact.code, exact.stderr).toBe(0);
     expect(json(exact).accuracy).toBeUndefined();
+  }, 240_000);
+
+  it('--in-place measures the error too, before the write replaces the file its weights are read from', () => {
+    // The zoo MobileNetV2 (13.5 MiB) leaves its larger weights in the file on import; in place,
+    // they were read after the rename and the error came out "unavailable" (the file changed).
+    copyFileSync(join(tmp, 'mnv2.onnx'), join(tmp, 'mnv2.inplace.onnx'));
+    const r = onnxkit(['optimize', 'mnv2.inplace.onnx', '--in-place', '--passes', 'fp16-weights', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const a = json(r).accuracy!;
+    expect(a.basis, a.note ?? '').toBe('float64');
+    expect(a.outputs.map((o) => o.maxError)).toEqual(measured['fp16-weights']!.outputs.map((o) => o.maxError));
+    expect(readFileSync(join(tmp, 'mnv2.inplace.onnx'))).toEqual(readFileSync(join(tmp, 'mnv2.fp16-weights.onnx')));
   }, 240_000);
 });
 

@@ -128,18 +128,24 @@ export default async function optimize(input: string, positionalOutput: string |
     step.done();
   }
 
+  let accuracy: AccuracyReport | undefined;
+  const approximate = approximatePassesRun(report);
+  const measure = async (): Promise<void> => {
+    if (!original || approximate.length === 0) return;
+    step = progress.step(`accuracy against float64 (${approximate.join(', ')})`);
+    accuracy = await measureAccuracy(original, model, approximate, { inputShapes: numericInputShapes(opts), dimValues: parseDimValues(opts.dim) });
+    step.done(accuracy.basis === 'float64' ? `max |err| ${accuracy.outputs.reduce((m, o) => Math.max(m, o.maxError), -Infinity).toExponential(2)}` : accuracy.basis);
+  };
+  // In place, the write replaces the input file, where both models may leave weights to be read
+  // on use (a lazy import): their accuracy is measured first, while the file is the one loaded.
+  if (opts.inPlace) await measure();
+
   step = progress.step(`write ${output === STDIO ? '(stdout)' : output}`);
   const saved = await writeModel(model, output, { externalData: opts.externalData === true, inPlace: opts.inPlace === true });
   const outBytes = outputBytes(output, saved);
   step.done(fmtBytes(outBytes));
 
-  let accuracy: AccuracyReport | undefined;
-  const approximate = approximatePassesRun(report);
-  if (original && approximate.length > 0) {
-    step = progress.step(`accuracy against float64 (${approximate.join(', ')})`);
-    accuracy = await measureAccuracy(original, model, approximate, { inputShapes: numericInputShapes(opts), dimValues: parseDimValues(opts.dim) });
-    step.done(accuracy.basis === 'float64' ? `max |err| ${accuracy.outputs.reduce((m, o) => Math.max(m, o.maxError), -Infinity).toExponential(2)}` : accuracy.basis);
-  }
+  if (!opts.inPlace) await measure();
 
   if (mode.json) {
     writeJson({
