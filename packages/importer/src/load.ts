@@ -235,8 +235,9 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     const handle = FileHandle.open(realFile, path, 'the model file');
     handle.pin();
     try {
-      const bytes = new Uint8Array(size);
-      handle.readAt(0, bytes, size);
+      // (the size of the file opened, which a later read is checked against, not of the stat before)
+      const bytes = new Uint8Array(handle.size);
+      handle.readAt(0, bytes, handle.size);
       core.ownsInput = true;
       // (no maxTensorBytes on these reads: the file was read whole, as without lazyWeightsFrom)
       core.lazyRaw = { threshold: LAZY_TENSOR_BYTES, source: (offset, length, tensorName) => FileRangeSource.raw(handle, offset, length, Infinity, tensorName) };
@@ -244,7 +245,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     } finally {
       handle.unpin();
     }
-    bytesRead = size;
+    bytesRead = handle.size;
     lazy = true;
     files.add(realFile);
   } else if (!lazy) {
