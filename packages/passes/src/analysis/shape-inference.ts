@@ -774,6 +774,7 @@ class Engine {
     for (let i = 0; i < n; i++) if (node.inputs[i] !== null && ctx.facts(i)?.value === undefined) return;
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
+    let anyLazy = false;
     for (let i = 0; i < n; i++) {
       if (node.inputs[i] === null) {
         inputs.push(null);
@@ -782,12 +783,15 @@ class Engine {
       const t = ctx.facts(i)?.value;
       if (!t) return;
       // A lazy input (left in the file by the import) is evaluated as an in-memory one is, within
-      // the same size budget below: the facts must not depend on where the import left a weight
-      // (a file over 64 MiB, or optimize's mid-size files, leave their larger payloads on disk).
+      // the size budget below: the facts must not depend on where the import left a weight (a
+      // file over 64 MiB, or optimize's mid-size files, leave their larger payloads on disk).
+      // Identity passes it on unread; any other op is held to the budget (Dropout too, which
+      // otherwise is not: its kernel would read the weight and build its mask).
+      if (t.isLazy && node.opType !== 'Identity') anyLazy = true;
       inSize += t.size;
       inputs.push(t);
     }
-    if (!ZERO_COPY.has(node.opType)) {
+    if (!ZERO_COPY.has(node.opType) || anyLazy) {
       let outSize = 0;
       for (const o of ctx.outs) {
         const n = o?.shape && isStaticShape(o.shape) ? o.shape.reduce((a: number, b) => a * (b as number), 1) : undefined;
