@@ -76,7 +76,12 @@ export function optimizeFlagPipeline(value: string | boolean | undefined): strin
   if (value === undefined || value === false) return null;
   if (value === true) return ['default'];
   const names = nameList('--optimize', value, 'pass or preset names');
-  resolvePipeline(names); // throws a PassError naming an unknown pass
+  for (const n of names) {
+    if (PASSES[n] === undefined && PRESETS[n] === undefined) {
+      throw new CliError(`--optimize: unknown pass '${n}'`, { hint: `known passes: ${Object.keys(PASSES).join(', ')}; presets: ${Object.keys(PRESETS).join(', ')}` });
+    }
+  }
+  resolvePipeline(names); // (checks what the names make: a pipeline the library accepts)
   return names;
 }
 

@@ -81,11 +81,11 @@ describe('onnxkit basics', () => {
     // report and batch checked their --optimize list only once a model ran it: batch failed every
     // model with the same error (exit 1, a summary of failures written), report named `--passes`.
     expectOneLineError(onnxkit(['report', FIXTURE, '-o', join(tmp, 'r-bad.html'), '--optimize', ' , ']), 2, /--optimize names no pass/);
-    expectOneLineError(onnxkit(['report', FIXTURE, '-o', join(tmp, 'r-bad.html'), '--optimize', 'fold-batchnrom']), 2, /unknown pass 'fold-batchnrom'/);
+    expectOneLineError(onnxkit(['report', FIXTURE, '-o', join(tmp, 'r-bad.html'), '--optimize', 'fold-batchnrom']), 2, /--optimize: unknown pass 'fold-batchnrom'/);
     expect(existsSync(join(tmp, 'r-bad.html'))).toBe(false);
     const folder = mkdtempSync(join(tmp, 'batch-'));
     writeFileSync(join(folder, 'm.onnx'), readFileSync(FIXTURE));
-    expectOneLineError(onnxkit(['batch', folder, '--optimize', 'fold-batchnrom', '-o', join(tmp, 'b-bad.json')]), 2, /unknown pass 'fold-batchnrom'/);
+    expectOneLineError(onnxkit(['batch', folder, '--optimize', 'fold-batchnrom', '-o', join(tmp, 'b-bad.json')]), 2, /--optimize: unknown pass 'fold-batchnrom'/);
     expectOneLineError(onnxkit(['batch', folder, '--optimize', ' , ', '-o', join(tmp, 'b-bad.json')]), 2, /--optimize names no pass/);
     expect(existsSync(join(tmp, 'b-bad.json'))).toBe(false);
     // Issue 11 part 5: edge with calibration data quantizes; a missing folder fails before any pass runs.
