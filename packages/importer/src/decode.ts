@@ -142,7 +142,7 @@ const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unk
 
 interface PendingGraph {
   readonly graph: Graph;
-  readonly nodes: Node[];
+  nodes: Node[];
   /**
    * Input names of all nodes, flat (one set of arrays per graph, not one per node): those of
    * `nodes[k]` are the entries `inputEnd[k - 1] ?? 0 .. inputEnd[k]` of `inAt`/`inLen`/`inHash`,
@@ -174,7 +174,7 @@ interface PendingGraph {
    */
   initHash: number[];
   /** The initializer values, in the order of `graph.initializers` (set by assembleGraph). */
-  readonly initValues: Value[];
+  initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -603,10 +603,14 @@ export class Decoder {
     const d = p.depth;
     const g = new Graph();
     const pg: PendingGraph = pendingGraph(g, p.render(false));
+    const initCount = r.inMemory && r.base === 0 ? presize(pg, r.buf, ranges) : 0;
     this.pending.set(g, pg);
     const inputs: Value[] = [];
-    const initializers: Tensor[] = [];
-    const initHashes: number[] = [];
+    // (presized, filled by index: see presize)
+    const initializers: Tensor[] = initCount > 0 ? new Array<Tensor>(initCount) : [];
+    const initHashes: number[] = initCount > 0 ? new Array<number>(initCount) : [];
+    let nodeCount = 0;
+    let initializerCount = 0;
     const sparse: SparseTensor[] = [];
     let unknown: Uint8Array[] | undefined;
     for (let k = 0; k < ranges.length; k += 2) {
@@ -618,7 +622,8 @@ export class Decoder {
           case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
             const s = r.pos;
-            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg));
+            pg.nodes[nodeCount] = this.node(s, s + len, nodeCount, pg);
+            nodeCount++;
             r.pos = s + len;
             break;
           }
@@ -631,8 +636,8 @@ export class Decoder {
             const range = this.initRange;
             range[0] = s;
             range[1] = s + len;
-            initializers.push(this.tensor(range, 'initializer', initializers.length));
-            initHashes.push(this.tensorNameHash);
+            initializers[initializerCount] = this.tensor(range, 'initializer', initializerCount);
+            initHashes[initializerCount++] = this.tensorNameHash;
             r.pos = s + len;
             break;
           }
@@ -674,6 +679,9 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
+    // (counted from the same bytes, so these hold already unless a count was not made)
+    if (pg.nodes.length !== nodeCount) pg.nodes.length = nodeCount;
+    if (initializers.length !== initializerCount) initializers.length = initHashes.length = initializerCount;
     g.unknownFields = unknown;
     this.assembleGraph(pg, inputs, initializers, initHashes, sparse);
     p.leave();
@@ -690,6 +698,11 @@ export class Decoder {
       if (v.name !== '' && !byName.has(v.name)) byName.set(v.name, v);
     }
     const inits = g.initializers;
+    // (presized, filled by index: 40k entries on the 100k-node chain, whose growth by push left
+    // large dead arrays at the import's peak)
+    const initHash = initializers.length > 0 ? new Array<number>(initializers.length) : pg.initHash;
+    const initValues = initializers.length > 0 ? new Array<Value>(initializers.length) : pg.initValues;
+    let kept = 0;
     for (let i = 0; i < initializers.length; i++) {
       const t = initializers[i]!;
       const name = t.name;
@@ -710,9 +723,12 @@ export class Decoder {
         continue;
       }
       g.addInitializer(v);
-      pg.initHash.push(initHashes[i]!);
-      pg.initValues.push(v);
+      initHash[kept] = initHashes[i]!;
+      initValues[kept++] = v;
     }
+    if (initHash.length !== kept) initHash.length = initValues.length = kept;
+    pg.initHash = initHash;
+    pg.initValues = initValues;
     sparse.forEach((s, i) => {
       const name = s.values.name;
       const path = `${pg.path}.sparse_initializer[${i}]`;
@@ -787,7 +803,7 @@ export class Decoder {
             pg.inAt[j] = this.deferredAt;
             // The last output read, when it is the last output of the node before this one in
             // this graph (a chain): phase 2 takes that Value without comparing the name again.
-            const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && this.lastOutNode === pg.nodes[pg.nodes.length - 1];
+            const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && index > 0 && this.lastOutNode === pg.nodes[index - 1];
             pg.inLen[j] = lastOut ? this.deferredLen | PREV_OUT : this.deferredLen;
           } else pg.inLen[j] = name === '' ? 0 : -pg.inputStrings.push(name);
           break;
@@ -2331,6 +2347,99 @@ class SharedByBytes<T> {
 }
 const MAX_SHARED_BYTES = 256;
 const MAX_SHARED = 4096;
+
+/**
+ * Sizes `pg`'s node list and its per-node, per-input and per-output arrays for the graph in
+ * `buf[ranges]` (its bytes in memory), counting its nodes and their input and output fields from
+ * tags and lengths alone; returns the count of its initializers (for the decoder's arrays of
+ * them). Grown by doubling (typed arrays) or by half (pushes) instead, the arrays of the 100k-node
+ * chain left ≈ 4 MiB of dead ArrayBuffers and ≈ 8 MB of dead large arrays at the end of the
+ * import, which is the process's peak (the file's bytes and the whole graph are alive; V8 frees
+ * them only in a full collection), and the last ones were up to twice the size needed. Bytes that
+ * are not well formed (or a group) leave the arrays as they are (returns 0): the decode reports
+ * what is wrong, and the arrays grow as they need.
+ */
+function presize(pg: PendingGraph, buf: Uint8Array, ranges: readonly number[]): number {
+  let nodes = 0;
+  let inputs = 0;
+  let outputs = 0;
+  let initializers = 0;
+  for (let k = 0; k < ranges.length; k += 2) {
+    let p = ranges[k]!;
+    const e = ranges[k + 1]!;
+    if (e > buf.length) return 0;
+    while (p < e) {
+      p = scanVarint(buf, p, e);
+      if (p < 0) return 0;
+      const tag = scanned;
+      if (tag === ((GraphFields.node << 3) | WIRE_LEN)) {
+        p = scanVarint(buf, p, e);
+        const ne = p + scanned;
+        if (p < 0 || ne > e) return 0;
+        nodes++;
+        while (p < ne) {
+          p = scanVarint(buf, p, ne);
+          if (p < 0) return 0;
+          const t = scanned;
+          if (t >>> 3 === NodeFields.input) inputs++;
+          else if (t >>> 3 === NodeFields.output) outputs++;
+          p = skipField(buf, p, ne, t & 7);
+          if (p < 0) return 0;
+        }
+      } else {
+        if (tag === ((GraphFields.initializer << 3) | WIRE_LEN)) initializers++;
+        p = skipField(buf, p, e, tag & 7);
+        if (p < 0) return 0;
+      }
+    }
+  }
+  if (nodes > pg.inputEnd.length) pg.inputEnd = new Int32Array(nodes);
+  if (outputs > pg.outHash.length) pg.outHash = new Int32Array(outputs);
+  if (inputs > pg.inHash.length) {
+    pg.inHash = new Int32Array(inputs);
+    pg.inAt = new Int32Array(inputs);
+    pg.inLen = new Int32Array(inputs);
+  }
+  if (nodes > 0) pg.nodes = new Array<Node>(nodes);
+  return initializers;
+}
+
+/** The value of the varint scanVarint read last. */
+let scanned = 0;
+
+/** Reads the varint at `p` into `scanned`; the position after it, or -1 past `e` or from 2^49 (no length or tag is). */
+function scanVarint(buf: Uint8Array, p: number, e: number): number {
+  let v = 0;
+  let m = 1;
+  for (;;) {
+    if (p >= e || m > 2 ** 42) return -1;
+    const b = buf[p++]!;
+    v += (b & 0x7f) * m;
+    if (b < 0x80) break;
+    m *= 128;
+  }
+  scanned = v;
+  return p;
+}
+
+/** The position after the field of wire type `w` whose value starts at `p`; -1 if it is not within `e` (or a group). */
+function skipField(buf: Uint8Array, p: number, e: number, w: number): number {
+  switch (w) {
+    case WIRE_VARINT:
+      for (let n = 0; n < 10 && p < e; n++) if (buf[p++]! < 0x80) return p;
+      return -1;
+    case WIRE_I64:
+      return p + 8 <= e ? p + 8 : -1;
+    case WIRE_LEN: {
+      const q = scanVarint(buf, p, e);
+      return q >= 0 && q + scanned <= e ? q + scanned : -1;
+    }
+    case WIRE_I32:
+      return p + 4 <= e ? p + 4 : -1;
+    default:
+      return -1;
+  }
+}
 
 /** Records the hash of input name `at` (the one just counted in `pg.inputCount`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {
