@@ -229,6 +229,10 @@ export class Decoder {
   private viewBytes = 0;
   /** Windowed mode: the slab small payloads are being copied to, and its bytes in use (payloadTensor). */
   private slab: Uint8Array = NO_SLAB;
+  /** The span of the input that holds the input names left as bytes (PendingGraph.inAt), and where its copy starts (releaseInput). */
+  private namesFrom = Infinity;
+  private namesTo = 0;
+  private namesShift = 0;
   private slabUsed = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
@@ -494,12 +498,12 @@ export class Decoder {
   /**
    * Before name resolution, when the input is an owned buffer of its own of which the decode
    * handed out no view (`viewsOut`: a lazy-weights import, see load's `lazyWeightsFrom`): copies
-   * the input names phase 2 reads as bytes (PendingGraph.inAt) into a buffer of their own and
-   * detaches the input, whose bytes are then freed by the next scavenge instead of the next full
-   * collection. Name resolution (the name table, the values of every node's inputs, the use lists)
-   * was the import's last and largest growth, on top of the whole file: on the 100k-node chain
-   * with a weight per block (a 29 MB file, ≈ 1.6 MB of input names copied) the end of the import
-   * was the peak of `optimize -q`.
+   * the span of the input that holds the input names phase 2 reads as bytes (PendingGraph.inAt)
+   * into a buffer of its own and detaches the input, whose bytes are then freed by the next
+   * scavenge instead of the next full collection. Name resolution (the name table, the values of
+   * every node's inputs, the use lists) was the import's last and largest growth, on top of the
+   * whole file: on the 100k-node chain with a weight per block (a 29 MB file, whose nodes span
+   * ≈ 5 MB of it) the end of the import was the peak of `optimize -q`.
    */
   private releaseInput(): void {
     const r = this.r;
@@ -507,34 +511,19 @@ export class Decoder {
     if (!r.inMemory || r.base !== 0 || r.viewsOut !== 0 || this.viewTensors.length !== 0) return;
     const whole = input.buffer;
     if (!(whole instanceof ArrayBuffer) || input.byteOffset !== 0 || input.byteLength !== whole.byteLength) return;
-    let total = 0;
-    for (const pg of this.pending.values()) {
-      const lens = pg.inLen;
-      for (let j = 0; j < pg.inputCount; j++) {
-        const len = lens[j]!;
-        if (len > 0) total += len >= PREV_OUT ? len - PREV_OUT : len;
-      }
-    }
-    const names = new Uint8Array(total);
-    let o = 0;
-    for (const pg of this.pending.values()) {
-      const lens = pg.inLen;
-      const at = pg.inAt;
-      for (let j = 0; j < pg.inputCount; j++) {
-        const len = lens[j]!;
-        if (len <= 0) continue;
-        const n = len >= PREV_OUT ? len - PREV_OUT : len;
-        const s = at[j]!;
-        for (let i = 0; i < n; i++) names[o + i] = input[s + i]!;
-        at[j] = o;
-        o += n;
-      }
-    }
+    // The span of the input the names lie in (the nodes' part of the file, not the weights'),
+    // copied at once; when they are spread over most of the input, the copy would save little.
+    const from = this.namesFrom < this.namesTo ? this.namesFrom : 0;
+    const to = Math.max(from, this.namesTo);
+    if ((to - from) * 2 > input.byteLength) return;
+    const names = input.slice(from, to);
+    this.namesShift = from;
     r.buf = names;
     // (a transfer moves the bytes to a new, unreferenced ArrayBuffer: a young one, which a
     // scavenge frees, where the input's own is old by now)
     structuredClone(whole, { transfer: [whole] });
   }
+
 
   /**
    * When every view of the input the decode handed out is a tensor payload (`viewsOut` counts
@@ -846,7 +835,10 @@ export class Decoder {
           const j = pg.inputCount++;
           pushInputHash(pg, j, r.lastHash);
           if (name === null) {
-            pg.inAt[j] = this.deferredAt;
+            const nameAt = this.deferredAt;
+            pg.inAt[j] = nameAt;
+            if (nameAt < this.namesFrom) this.namesFrom = nameAt;
+            if (nameAt + this.deferredLen > this.namesTo) this.namesTo = nameAt + this.deferredLen;
             // The last output read, when it is the last output of the node before this one in
             // this graph (a chain): phase 2 takes that Value without comparing the name again.
             const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && index > 0 && this.lastOutNode === pg.nodes[index - 1];
@@ -2169,6 +2161,8 @@ export class Decoder {
     const inLen = pg.inLen;
     const ends = pg.inputEnd;
     const buf = this.r.buf;
+    /** Where `buf` starts in the input (releaseInput). */
+    const shift = this.namesShift;
     // Exporters write initializers in the order of their first use: an input name that is not
     // the previous node's output is tried against the initializer after the one found last.
     const inits = pg.initValues;
@@ -2196,7 +2190,7 @@ export class Decoder {
               }
               len -= PREV_OUT;
             }
-            const at = inAt[from + j]!;
+            const at = inAt[from + j]! - shift;
             // (without repeated names, the initializer so named is the one a lookup would find)
             if (unique && nextInit < inits.length) {
               if (sameAscii(inits[nextInit]!.name, buf, at, len)) {
@@ -2396,55 +2390,59 @@ const MAX_SHARED = 4096;
 
 /**
  * Sizes `pg`'s node list and its per-node, per-input and per-output arrays for the graph in
- * `buf[ranges]` (its bytes in memory), counting its nodes and their input and output fields from
- * tags and lengths alone; returns the count of its initializers (for the decoder's arrays of
- * them). Grown by doubling (typed arrays) or by half (pushes) instead, the arrays of the 100k-node
- * chain left ≈ 4 MiB of dead ArrayBuffers and ≈ 8 MB of dead large arrays at the end of the
- * import, which is the process's peak (the file's bytes and the whole graph are alive; V8 frees
- * them only in a full collection), and the last ones were up to twice the size needed. Bytes that
- * are not well formed (or a group) leave the arrays as they are (returns 0): the decode reports
- * what is wrong, and the arrays grow as they need.
+ * `buf[ranges]` (its bytes in memory) from a count of its nodes (tags and lengths alone; inputs
+ * and outputs are guessed from it); returns the count of its initializers (for the decoder's
+ * arrays of them). Grown by doubling (typed arrays) or by half (pushes) instead, the arrays of the
+ * 100k-node chain left ≈ 4 MiB of dead ArrayBuffers and ≈ 2.5 MB of dead large arrays at the end
+ * of the import (V8 frees them only in a full collection), and the last ones were up to twice the
+ * size needed. Bytes that are not well formed (or a group) leave the arrays as they are (returns
+ * 0): the decode reports what is wrong, and the arrays grow as they need.
  */
 function presize(pg: PendingGraph, buf: Uint8Array, ranges: readonly number[]): number {
   let nodes = 0;
-  let inputs = 0;
-  let outputs = 0;
   let initializers = 0;
+  // (one-byte tags read inline: this loop runs once per graph, mostly before V8 optimizes it;
+  // counting the nodes' inputs too, field by field, cost ≈ 20 ms on the 100k-node chain)
+  const nodeTag = (GraphFields.node << 3) | WIRE_LEN;
+  const initTag = (GraphFields.initializer << 3) | WIRE_LEN;
   for (let k = 0; k < ranges.length; k += 2) {
     let p = ranges[k]!;
     const e = ranges[k + 1]!;
     if (e > buf.length) return 0;
     while (p < e) {
-      p = scanVarint(buf, p, e);
-      if (p < 0) return 0;
-      const tag = scanned;
-      if (tag === ((GraphFields.node << 3) | WIRE_LEN)) {
+      let tag = buf[p]!;
+      if (tag < 0x80) p++;
+      else {
         p = scanVarint(buf, p, e);
-        const ne = p + scanned;
-        if (p < 0 || ne > e) return 0;
-        nodes++;
-        while (p < ne) {
-          p = scanVarint(buf, p, ne);
-          if (p < 0) return 0;
-          const t = scanned;
-          if (t >>> 3 === NodeFields.input) inputs++;
-          else if (t >>> 3 === NodeFields.output) outputs++;
-          p = skipField(buf, p, ne, t & 7);
-          if (p < 0) return 0;
-        }
-      } else {
-        if (tag === ((GraphFields.initializer << 3) | WIRE_LEN)) initializers++;
+        if (p < 0) return 0;
+        tag = scanned;
+      }
+      if ((tag & 7) !== WIRE_LEN) {
         p = skipField(buf, p, e, tag & 7);
         if (p < 0) return 0;
+        continue;
       }
+      let len = 0;
+      for (let m = 1; ; m *= 128) {
+        if (p >= e || m > 2 ** 35) return 0;
+        const b = buf[p++]!;
+        len += (b & 0x7f) * m;
+        if (b < 0x80) break;
+      }
+      p += len;
+      if (p > e) return 0;
+      if (tag === nodeTag) nodes++;
+      else if (tag === initTag) initializers++;
     }
   }
+  // Most nodes have one output and one or two inputs (the arrays grow past these if need be;
+  // pages of a typed array never written are not resident).
   if (nodes > pg.inputEnd.length) pg.inputEnd = new Int32Array(nodes);
-  if (outputs > pg.outHash.length) pg.outHash = new Int32Array(outputs);
-  if (inputs > pg.inHash.length) {
-    pg.inHash = new Int32Array(inputs);
-    pg.inAt = new Int32Array(inputs);
-    pg.inLen = new Int32Array(inputs);
+  if (nodes > pg.outHash.length) pg.outHash = new Int32Array(nodes);
+  if (2 * nodes > pg.inHash.length) {
+    pg.inHash = new Int32Array(2 * nodes);
+    pg.inAt = new Int32Array(2 * nodes);
+    pg.inLen = new Int32Array(2 * nodes);
   }
   if (nodes > 0) pg.nodes = new Array<Node>(nodes);
   return initializers;
