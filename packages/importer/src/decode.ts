@@ -142,7 +142,7 @@ const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unk
 
 interface PendingGraph {
   readonly graph: Graph;
-  readonly nodes: Node[];
+  nodes: Node[];
   /**
    * Input names of all nodes, flat (one set of arrays per graph, not one per node): those of
    * `nodes[k]` are the entries `inputEnd[k - 1] ?? 0 .. inputEnd[k]` of `inAt`/`inLen`/`inHash`,
@@ -174,7 +174,7 @@ interface PendingGraph {
    */
   initHash: number[];
   /** The initializer values, in the order of `graph.initializers` (set by assembleGraph). */
-  readonly initValues: Value[];
+  initValues: Value[];
   readonly outputs: Value[];
   readonly valueInfos: Value[];
   /** Rendered path of the graph, for diagnostics raised during name resolution. */
@@ -229,6 +229,10 @@ export class Decoder {
   private viewBytes = 0;
   /** Windowed mode: the slab small payloads are being copied to, and its bytes in use (payloadTensor). */
   private slab: Uint8Array = NO_SLAB;
+  /** The span of the input that holds the input names left as bytes (PendingGraph.inAt), and where its copy starts (releaseInput). */
+  private namesFrom = Infinity;
+  private namesTo = 0;
+  private namesShift = 0;
   private slabUsed = 0;
 
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
@@ -485,10 +489,41 @@ export class Decoder {
       trainingInfo: training,
     });
     model.unknownFields = unknown;
+    if (this.opts.ownsInput === true) this.releaseInput();
     this.resolveModel(model);
     if (this.opts.ownsInput === true) this.compactPayloads();
     return model;
   }
+
+  /**
+   * Before name resolution, when the input is an owned buffer of its own of which the decode
+   * handed out no view (`viewsOut`: a lazy-weights import, see load's `lazyWeightsFrom`): copies
+   * the span of the input that holds the input names phase 2 reads as bytes (PendingGraph.inAt)
+   * into a buffer of its own and detaches the input, whose bytes are then freed by the next
+   * scavenge instead of the next full collection. Name resolution (the name table, the values of
+   * every node's inputs, the use lists) was the import's last and largest growth, on top of the
+   * whole file: on the 100k-node chain with a weight per block (a 29 MB file, whose nodes span
+   * ≈ 5 MB of it) the end of the import was the peak of `optimize -q`.
+   */
+  private releaseInput(): void {
+    const r = this.r;
+    const input = r.buf;
+    if (!r.inMemory || r.base !== 0 || r.viewsOut !== 0 || this.viewTensors.length !== 0) return;
+    const whole = input.buffer;
+    if (!(whole instanceof ArrayBuffer) || input.byteOffset !== 0 || input.byteLength !== whole.byteLength) return;
+    // The span of the input the names lie in (the nodes' part of the file, not the weights'),
+    // copied at once; when they are spread over most of the input, the copy would save little.
+    const from = this.namesFrom < this.namesTo ? this.namesFrom : 0;
+    const to = Math.max(from, this.namesTo);
+    if ((to - from) * 2 > input.byteLength) return;
+    const names = input.slice(from, to);
+    this.namesShift = from;
+    r.buf = names;
+    // (a transfer moves the bytes to a new, unreferenced ArrayBuffer: a young one, which a
+    // scavenge frees, where the input's own is old by now)
+    structuredClone(whole, { transfer: [whole] });
+  }
+
 
   /**
    * When every view of the input the decode handed out is a tensor payload (`viewsOut` counts
@@ -603,10 +638,14 @@ export class Decoder {
     const d = p.depth;
     const g = new Graph();
     const pg: PendingGraph = pendingGraph(g, p.render(false));
+    const initCount = r.inMemory && r.base === 0 ? presize(pg, r.buf, ranges) : 0;
     this.pending.set(g, pg);
     const inputs: Value[] = [];
-    const initializers: Tensor[] = [];
-    const initHashes: number[] = [];
+    // (presized, filled by index: see presize)
+    const initializers: Tensor[] = initCount > 0 ? new Array<Tensor>(initCount) : [];
+    const initHashes: number[] = initCount > 0 ? new Array<number>(initCount) : [];
+    let nodeCount = 0;
+    let initializerCount = 0;
     const sparse: SparseTensor[] = [];
     let unknown: Uint8Array[] | undefined;
     for (let k = 0; k < ranges.length; k += 2) {
@@ -618,7 +657,8 @@ export class Decoder {
           case GraphFields.node: {
             const len = this.len(w, at, e, 'a node');
             const s = r.pos;
-            pg.nodes.push(this.node(s, s + len, pg.nodes.length, pg));
+            pg.nodes[nodeCount] = this.node(s, s + len, nodeCount, pg);
+            nodeCount++;
             r.pos = s + len;
             break;
           }
@@ -631,8 +671,8 @@ export class Decoder {
             const range = this.initRange;
             range[0] = s;
             range[1] = s + len;
-            initializers.push(this.tensor(range, 'initializer', initializers.length));
-            initHashes.push(this.tensorNameHash);
+            initializers[initializerCount] = this.tensor(range, 'initializer', initializerCount);
+            initHashes[initializerCount++] = this.tensorNameHash;
             r.pos = s + len;
             break;
           }
@@ -674,6 +714,9 @@ export class Decoder {
       }
     }
     p.field[d] = 0;
+    // (counted from the same bytes, so these hold already unless a count was not made)
+    if (pg.nodes.length !== nodeCount) pg.nodes.length = nodeCount;
+    if (initializers.length !== initializerCount) initializers.length = initHashes.length = initializerCount;
     g.unknownFields = unknown;
     this.assembleGraph(pg, inputs, initializers, initHashes, sparse);
     p.leave();
@@ -690,6 +733,11 @@ export class Decoder {
       if (v.name !== '' && !byName.has(v.name)) byName.set(v.name, v);
     }
     const inits = g.initializers;
+    // (presized, filled by index: 40k entries on the 100k-node chain, whose growth by push left
+    // large dead arrays at the import's peak)
+    const initHash = initializers.length > 0 ? new Array<number>(initializers.length) : pg.initHash;
+    const initValues = initializers.length > 0 ? new Array<Value>(initializers.length) : pg.initValues;
+    let kept = 0;
     for (let i = 0; i < initializers.length; i++) {
       const t = initializers[i]!;
       const name = t.name;
@@ -710,9 +758,12 @@ export class Decoder {
         continue;
       }
       g.addInitializer(v);
-      pg.initHash.push(initHashes[i]!);
-      pg.initValues.push(v);
+      initHash[kept] = initHashes[i]!;
+      initValues[kept++] = v;
     }
+    if (initHash.length !== kept) initHash.length = initValues.length = kept;
+    pg.initHash = initHash;
+    pg.initValues = initValues;
     sparse.forEach((s, i) => {
       const name = s.values.name;
       const path = `${pg.path}.sparse_initializer[${i}]`;
@@ -784,10 +835,13 @@ export class Decoder {
           const j = pg.inputCount++;
           pushInputHash(pg, j, r.lastHash);
           if (name === null) {
-            pg.inAt[j] = this.deferredAt;
+            const nameAt = this.deferredAt;
+            pg.inAt[j] = nameAt;
+            if (nameAt < this.namesFrom) this.namesFrom = nameAt;
+            if (nameAt + this.deferredLen > this.namesTo) this.namesTo = nameAt + this.deferredLen;
             // The last output read, when it is the last output of the node before this one in
             // this graph (a chain): phase 2 takes that Value without comparing the name again.
-            const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && this.lastOutNode === pg.nodes[pg.nodes.length - 1];
+            const lastOut = this.deferredIsLastOut && this.lastOutNode !== null && index > 0 && this.lastOutNode === pg.nodes[index - 1];
             pg.inLen[j] = lastOut ? this.deferredLen | PREV_OUT : this.deferredLen;
           } else pg.inLen[j] = name === '' ? 0 : -pg.inputStrings.push(name);
           break;
@@ -2107,6 +2161,8 @@ export class Decoder {
     const inLen = pg.inLen;
     const ends = pg.inputEnd;
     const buf = this.r.buf;
+    /** Where `buf` starts in the input (releaseInput). */
+    const shift = this.namesShift;
     // Exporters write initializers in the order of their first use: an input name that is not
     // the previous node's output is tried against the initializer after the one found last.
     const inits = pg.initValues;
@@ -2134,7 +2190,7 @@ export class Decoder {
               }
               len -= PREV_OUT;
             }
-            const at = inAt[from + j]!;
+            const at = inAt[from + j]! - shift;
             // (without repeated names, the initializer so named is the one a lookup would find)
             if (unique && nextInit < inits.length) {
               if (sameAscii(inits[nextInit]!.name, buf, at, len)) {
@@ -2331,6 +2387,103 @@ class SharedByBytes<T> {
 }
 const MAX_SHARED_BYTES = 256;
 const MAX_SHARED = 4096;
+
+/**
+ * Sizes `pg`'s node list and its per-node, per-input and per-output arrays for the graph in
+ * `buf[ranges]` (its bytes in memory) from a count of its nodes (tags and lengths alone; inputs
+ * and outputs are guessed from it); returns the count of its initializers (for the decoder's
+ * arrays of them). Grown by doubling (typed arrays) or by half (pushes) instead, the arrays of the
+ * 100k-node chain left ≈ 4 MiB of dead ArrayBuffers and ≈ 2.5 MB of dead large arrays at the end
+ * of the import (V8 frees them only in a full collection), and the last ones were up to twice the
+ * size needed. Bytes that are not well formed (or a group) leave the arrays as they are (returns
+ * 0): the decode reports what is wrong, and the arrays grow as they need.
+ */
+function presize(pg: PendingGraph, buf: Uint8Array, ranges: readonly number[]): number {
+  let nodes = 0;
+  let initializers = 0;
+  // (one-byte tags read inline: this loop runs once per graph, mostly before V8 optimizes it;
+  // counting the nodes' inputs too, field by field, cost ≈ 20 ms on the 100k-node chain)
+  const nodeTag = (GraphFields.node << 3) | WIRE_LEN;
+  const initTag = (GraphFields.initializer << 3) | WIRE_LEN;
+  for (let k = 0; k < ranges.length; k += 2) {
+    let p = ranges[k]!;
+    const e = ranges[k + 1]!;
+    if (e > buf.length) return 0;
+    while (p < e) {
+      let tag = buf[p]!;
+      if (tag < 0x80) p++;
+      else {
+        p = scanVarint(buf, p, e);
+        if (p < 0) return 0;
+        tag = scanned;
+      }
+      if ((tag & 7) !== WIRE_LEN) {
+        p = skipField(buf, p, e, tag & 7);
+        if (p < 0) return 0;
+        continue;
+      }
+      let len = 0;
+      for (let m = 1; ; m *= 128) {
+        if (p >= e || m > 2 ** 35) return 0;
+        const b = buf[p++]!;
+        len += (b & 0x7f) * m;
+        if (b < 0x80) break;
+      }
+      p += len;
+      if (p > e) return 0;
+      if (tag === nodeTag) nodes++;
+      else if (tag === initTag) initializers++;
+    }
+  }
+  // Most nodes have one output and one or two inputs (the arrays grow past these if need be;
+  // pages of a typed array never written are not resident).
+  if (nodes > pg.inputEnd.length) pg.inputEnd = new Int32Array(nodes);
+  if (nodes > pg.outHash.length) pg.outHash = new Int32Array(nodes);
+  if (2 * nodes > pg.inHash.length) {
+    pg.inHash = new Int32Array(2 * nodes);
+    pg.inAt = new Int32Array(2 * nodes);
+    pg.inLen = new Int32Array(2 * nodes);
+  }
+  if (nodes > 0) pg.nodes = new Array<Node>(nodes);
+  return initializers;
+}
+
+/** The value of the varint scanVarint read last. */
+let scanned = 0;
+
+/** Reads the varint at `p` into `scanned`; the position after it, or -1 past `e` or from 2^49 (no length or tag is). */
+function scanVarint(buf: Uint8Array, p: number, e: number): number {
+  let v = 0;
+  let m = 1;
+  for (;;) {
+    if (p >= e || m > 2 ** 42) return -1;
+    const b = buf[p++]!;
+    v += (b & 0x7f) * m;
+    if (b < 0x80) break;
+    m *= 128;
+  }
+  scanned = v;
+  return p;
+}
+
+/** The position after the field of wire type `w` whose value starts at `p`; -1 if it is not within `e` (or a group). */
+function skipField(buf: Uint8Array, p: number, e: number, w: number): number {
+  switch (w) {
+    case WIRE_VARINT:
+      for (let n = 0; n < 10 && p < e; n++) if (buf[p++]! < 0x80) return p;
+      return -1;
+    case WIRE_I64:
+      return p + 8 <= e ? p + 8 : -1;
+    case WIRE_LEN: {
+      const q = scanVarint(buf, p, e);
+      return q >= 0 && q + scanned <= e ? q + scanned : -1;
+    }
+    case WIRE_I32:
+      return p + 4 <= e ? p + 4 : -1;
+    default:
+      return -1;
+  }
+}
 
 /** Records the hash of input name `at` (the one just counted in `pg.inputCount`). */
 function pushInputHash(pg: PendingGraph, at: number, h: number): void {

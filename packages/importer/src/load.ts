@@ -257,8 +257,8 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     }
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     core.ownsInput = true; // the bytes were read here: payloads may be copied out so they can be freed
+    bytesRead = bytes.byteLength; // (before the decode, which may detach them: Decoder.releaseInput)
     model = new Decoder(view, ModelSpec, core).model();
-    bytesRead = bytes.byteLength;
   } else {
     const handle = FileHandle.open(realFile, path, 'the model file');
     core.lazyRaw = {

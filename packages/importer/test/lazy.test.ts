@@ -129,6 +129,26 @@ describe('lazyWeightsFrom: read whole, weights left in the file', () => {
     expect(importError(() => m2.graph.initializers.get('w2')!.constValue!.bytes()).code).toBe('IMPORT_IO');
   });
 
+  it('resolves names after releasing the input: an undefined or repeated name is reported as by the eager decode', () => {
+    const { dir, path } = savedMlp(128);
+    const bytes = readFileSync(path);
+    // The second MatMul reads the first Add's output... under a name nothing defines.
+    const add = Buffer.from(mlp(128).graph.nodes.find((n) => n.opType === 'Relu')!.inputs[0]!.name);
+    const first = bytes.indexOf(add);
+    const second = bytes.indexOf(add, first + 1);
+    expect(second).toBeGreaterThan(first);
+    const bad = Buffer.from(bytes);
+    bad[second + add.length - 1] = 'Z'.charCodeAt(0);
+    const badPath = join(dir, 'bad.onnx');
+    writeFileAtomic(badPath, bad);
+    const r = decodeWithDiagnostics(badPath, { lazyWeightsFrom: 0 });
+    const eager = decodeWithDiagnostics(badPath, { lazy: false });
+    expect(r.stats.lazy).toBe(true);
+    expect(r.diagnostics.map((d) => d.code)).toContain('IMPORT_UNDEFINED_NAME');
+    expect(r.diagnostics).toEqual(eager.diagnostics);
+    expect(diffModels(eager.model, r.model)).toEqual([]);
+  });
+
   it('maxTensorBytes does not limit reading them (the file was read whole, as without the option)', () => {
     const { path } = savedMlp(128);
     const m = load(path, { lazyWeightsFrom: 0, maxTensorBytes: 1000 });

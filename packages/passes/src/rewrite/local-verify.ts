@@ -70,12 +70,12 @@ const FEW_USES = 8;
 export class PatchTracker {
   readonly #model: Model;
   #covered = true;
-  // Arrays, not sets: an entry met twice is checked twice (the checks are cheap and idempotent),
+  // Lists, not sets: an entry met twice is checked twice (the checks are cheap and idempotent),
   // which costs less than hashing every touched object.
-  #nodes: Node[] = [];
-  #rewired: Value[] = [];
-  #values: Value[] = [];
-  #initializers: Value[] = [];
+  #nodes = new ChunkedList<Node>();
+  #rewired = new ChunkedList<Value>();
+  #values = new ChunkedList<Value>();
+  #initializers = new ChunkedList<Value>();
   /** The main graph's node and initializer counts the reported changes account for. */
   #nodeCount: number;
   #initializerCount: number;
@@ -103,10 +103,10 @@ export class PatchTracker {
   }
 
   #clear(): void {
-    this.#nodes = [];
-    this.#rewired = [];
-    this.#values = [];
-    this.#initializers = [];
+    this.#nodes = new ChunkedList<Node>();
+    this.#rewired = new ChunkedList<Value>();
+    this.#values = new ChunkedList<Value>();
+    this.#initializers = new ChunkedList<Value>();
   }
 
   record(p: AppliedPatch): void {
@@ -137,14 +137,15 @@ export class PatchTracker {
     // contract): the counts must be what the reported patches account for.
     if (g.nodeCount !== this.#nodeCount || g.initializers.size !== this.#initializerCount) return false;
     // New initializers: registered under their own name, with a tensor that fits their type.
-    const inits = this.#initializers;
-    for (let i = 0; i < inits.length; i++) {
-      const v = inits[i]!;
-      if (g.initializers.get(v.name) !== v) continue; // dropped again by a later patch
-      const t = v.constValue;
-      if (t === null || v.producer !== null) return false;
-      const tt = v.tensorType;
-      if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
+    for (const inits of this.#initializers.chunks()) {
+      for (let i = 0; i < inits.length; i++) {
+        const v = inits[i]!;
+        if (g.initializers.get(v.name) !== v) continue; // dropped again by a later patch
+        const t = v.constValue;
+        if (t === null || v.producer !== null) return false;
+        const tt = v.tensorType;
+        if (tt && ((tt.elemType !== 0 && tt.elemType !== t.dtype) || (isStaticShape(tt.shape) && !shapesEqual(tt.shape, t.dims)))) return false;
+      }
     }
     // A value with many uses is checked once however many patches touched it: a weight shared by
     // every block of a chain is touched by each of 20,000 patches and has 20,000 uses (checked
@@ -152,35 +153,38 @@ export class PatchTracker {
     // few uses is simply checked again (cheaper than hashing the 100,000 values a chain's
     // patches touch; consecutive repeats were already dropped by `record`).
     const seen = new Set<Value>();
-    const values = this.#values;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v.useCount > FEW_USES) {
-        if (seen.has(v)) continue;
-        seen.add(v);
+    for (const values of this.#values.chunks()) {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (v.useCount > FEW_USES) {
+          if (seen.has(v)) continue;
+          seen.add(v);
+        }
+        if (!valueOk(v, g)) return false;
       }
-      if (!valueOk(v, g)) return false;
     }
     const seenRewired = new Set<Value>();
-    const rewired = this.#rewired;
-    for (let i = 0; i < rewired.length; i++) {
-      const v = rewired[i]!;
-      if (v.useCount > FEW_USES) {
-        if (seenRewired.has(v)) continue;
-        seenRewired.add(v);
+    for (const rewired of this.#rewired.chunks()) {
+      for (let i = 0; i < rewired.length; i++) {
+        const v = rewired[i]!;
+        if (v.useCount > FEW_USES) {
+          if (seenRewired.has(v)) continue;
+          seenRewired.add(v);
+        }
+        if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
       }
-      if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
     }
     // New nodes, and each of their outputs as a rewired value (`record` lists a new node's
     // rewired outputs here only): also those of a node a later patch removed again.
-    const nodes = this.#nodes;
-    for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i]!;
-      if (n.graph !== null && !this.#nodeOk(n, g)) return false;
-      const outs = n.outputs;
-      for (let k = 0; k < outs.length; k++) {
-        const o = outs[k]!;
-        if (!valueOk(o, g) || !this.#readersOk(o, g)) return false;
+    for (const nodes of this.#nodes.chunks()) {
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i]!;
+        if (n.graph !== null && !this.#nodeOk(n, g)) return false;
+        const outs = n.outputs;
+        for (let k = 0; k < outs.length; k++) {
+          const o = outs[k]!;
+          if (!valueOk(o, g) || !this.#readersOk(o, g)) return false;
+        }
       }
     }
     return true;
@@ -280,25 +284,54 @@ function claims(introduced: readonly string[], left: readonly string[]): boolean
   return true;
 }
 
-function pushAll<T>(to: T[], from: readonly T[]): void {
+/** Entries per array of a ChunkedList: 8 KiB of pointers, far below V8's large-object size. */
+const CHUNK = 1024;
+
+/**
+ * An append-only list kept in arrays of at most CHUNK entries. One array grown by pushes (30,000–
+ * 60,000 entries per list on the 100k-node chain) left its outgrown backing stores as dead large
+ * objects (≈ 1.9 MB), old-generation garbage until a full collection, at the process's peak.
+ */
+class ChunkedList<T> {
+  readonly #full: T[][] = [];
+  #tail: T[] = [];
+  /** The last entry pushed, or undefined. */
+  last: T | undefined = undefined;
+
+  push(x: T): void {
+    if (this.#tail.length === CHUNK) {
+      this.#full.push(this.#tail);
+      this.#tail = [];
+    }
+    this.#tail.push(x);
+    this.last = x;
+  }
+
+  /** The arrays holding the entries, in order. */
+  chunks(): readonly (readonly T[])[] {
+    return this.#full.length === 0 ? [this.#tail] : this.#full.concat([this.#tail]);
+  }
+}
+
+function pushAll<T>(to: ChunkedList<T>, from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
 /** pushNew of a patch's rewired values, leaving out outputs of its new nodes (checked with them). */
-function pushRewired(to: Value[], replaced: ReadonlyArray<readonly [Value, Value]>, added: readonly Node[]): void {
+function pushRewired(to: ChunkedList<Value>, replaced: ReadonlyArray<readonly [Value, Value]>, added: readonly Node[]): void {
   for (let i = 0; i < replaced.length; i++) {
     const x = replaced[i]![1];
     const p = x.producer;
     if (p !== null && added.length > 0 && added.includes(p)) continue;
-    if (to.length === 0 || to[to.length - 1] !== x) to.push(x);
+    if (to.last !== x) to.push(x);
   }
 }
 
 /** pushAll, dropping an entry equal to the last one pushed (a chain's patches touch a value twice in a row). */
-function pushNew<T>(to: T[], from: readonly T[]): void {
+function pushNew<T>(to: ChunkedList<T>, from: readonly T[]): void {
   for (let i = 0; i < from.length; i++) {
     const x = from[i]!;
-    if (to.length === 0 || to[to.length - 1] !== x) to.push(x);
+    if (to.last !== x) to.push(x);
   }
 }
 

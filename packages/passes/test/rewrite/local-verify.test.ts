@@ -54,6 +54,30 @@ describe('closing check of validated patches', () => {
     expect(verifyErrors(m)).toEqual([]);
   });
 
+  it('is local on a chain of more changes than one chunk of its lists holds, and catches the last one when broken', async () => {
+    /** x → (Sigmoid → Relu) × 1,500 → Tanh → out. */
+    const long = (): Model => {
+      const b = new GraphBuilder({ name: 'long' });
+      let x = b.input('x', DataType.FLOAT, [2, 3]);
+      for (let i = 0; i < 1500; i++) x = b.op('Relu', [b.op('Sigmoid', [x])]);
+      b.output(b.op('Tanh', [x]), 'out');
+      return b.build({ opsetImports: new Map([['', 17]]) });
+    };
+    // Each Sigmoid becomes a HardSigmoid (valid); with `last`, the last one reads Tanh's output instead.
+    const pass = (last: boolean) =>
+      passOf((n, { graph }) => {
+        const tanh = last && n.outputs[0]!.uses[0]!.node.outputs[0]!.uses[0]?.node.opType === 'Tanh' ? [...graph].find((x) => x.opType === 'Tanh')! : undefined;
+        const h = new Node('HardSigmoid', [tanh ? tanh.outputs[0]! : n.inputs[0]!], { outputs: [`${n.outputs[0]!.name}_h`] });
+        return { remove: [n], replace: [[n.outputs[0]!, h.outputs[0]!]], add: [h], description: 'hard' };
+      });
+    const m = long();
+    const report = await new PassManager([pass(false)]).run(m);
+    expect(report.totalChanges).toBe(1500);
+    expect(report.finalCheck).toBe('local');
+    expect(verifyErrors(m)).toEqual([]);
+    await expectCaught(long(), pass(true), 'I4-topological-order');
+  });
+
   it('catches a new node that reads a value produced after it', async () => {
     const m = small();
     // Sigmoid's output becomes Neg(t): Relu reads Neg, which reads Tanh's output, produced later.
