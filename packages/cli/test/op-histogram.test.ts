@@ -24,6 +24,15 @@ describe('opHistogram', () => {
     const graphs = [...m.graphs()];
     expect(visited.length).toBe(graphs.length);
     graphs.forEach((g, i) => expect(visited[i]).toBe(g));
+    // Model.forEachNode (what opHistogram counts with) visits each node of graphs() once, with its graph.
+    const met = new Map<unknown, unknown>();
+    m.forEachNode((n, g) => {
+      expect(met.has(n)).toBe(false);
+      met.set(n, g);
+    });
+    const all = graphs.flatMap((g) => [...g].map((n) => [n, g] as const));
+    expect(met.size).toBe(all.length);
+    for (const [n, g] of all) expect(met.get(n)).toBe(g);
     const h = opHistogram(m);
     expect(h).toEqual(reference(m));
     expect(Object.keys(h).includes('If') || Object.keys(h).includes('Loop')).toBe(true);

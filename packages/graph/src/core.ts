@@ -1787,6 +1787,27 @@ export class Model {
         if (n._hasSubgraphs()) for (const sg of n.subgraphs()) walk(sg);
       }
     };
+    this.#forEachRoot(walk);
+  }
+
+  /**
+   * Calls `fn` on every node of every graph of the model (`g`: the graph holding it), one cursor
+   * walk per graph that enters a node's subgraphs as it meets them: each node is visited once
+   * (forEachGraph plus a walk of each graph visits every node twice). `fn` must not add or remove
+   * nodes holding subgraphs.
+   */
+  forEachNode(fn: (n: Node, g: Graph) => void): void {
+    const walk = (g: Graph): void => {
+      for (let n = g.firstNode; n !== null; n = n.next) {
+        fn(n, g);
+        if (n._hasSubgraphs()) for (const sg of n.subgraphs()) walk(sg);
+      }
+    };
+    this.#forEachRoot(walk);
+  }
+
+  /** Calls `walk` on the graphs no node holds: the main graph, function bodies, training graphs. */
+  #forEachRoot(walk: (g: Graph) => void): void {
     walk(this.graph);
     for (const f of this.functions) walk(f.graph);
     for (const t of this.trainingInfo) {

@@ -3,7 +3,7 @@
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
  */
-import { cloneModel, type Graph, type Model } from '@onnxkit/graph';
+import { cloneModel, type Model } from '@onnxkit/graph';
 import { withReadSessionAsync } from '@onnxkit/importer';
 import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
@@ -37,25 +37,11 @@ export interface ModelSide {
 
 export function opHistogram(m: Model): Record<string, number> {
   const h: Record<string, number> = {};
-  // The graphs of Model.forEachGraph, each counted by one cursor walk that also finds its
-  // subgraphs (forEachGraph walks every graph's nodes once more to find them, and Graph's
-  // iterator allocates a result per node; a 1M-node graph is counted twice, before and after).
-  // In forEachGraph's order (a graph, then each subgraph its nodes hold, in node order), so the
-  // op types enter `h` in the same order.
-  const count = (g: Graph): void => {
-    let subs: Graph[] | undefined;
-    for (let n = g.firstNode; n !== null; n = n.next) {
-      h[n.opType] = (h[n.opType] ?? 0) + 1;
-      if (n._hasSubgraphs()) for (const sg of n.subgraphs()) (subs ??= []).push(sg);
-    }
-    if (subs !== undefined) for (const sg of subs) count(sg);
-  };
-  count(m.graph);
-  for (const f of m.functions) count(f.graph);
-  for (const t of m.trainingInfo) {
-    if (t.initialization) count(t.initialization);
-    if (t.algorithm) count(t.algorithm);
-  }
+  // (one cursor walk per graph: Graph's iterator allocates a result per node, and a 1M-node graph
+  // is counted twice, before and after; the entries' order does not matter, they are sorted)
+  m.forEachNode((n) => {
+    h[n.opType] = (h[n.opType] ?? 0) + 1;
+  });
   return Object.fromEntries(Object.entries(h).sort((a, b) => b[1] - a[1] || compareNames(a[0], b[0])));
 }
 
