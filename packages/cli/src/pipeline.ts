@@ -76,11 +76,7 @@ export function optimizeFlagPipeline(value: string | boolean | undefined): strin
   if (value === undefined || value === false) return null;
   if (value === true) return ['default'];
   const names = nameList('--optimize', value, 'pass or preset names');
-  for (const n of names) {
-    if (PASSES[n] === undefined && PRESETS[n] === undefined) {
-      throw new CliError(`--optimize: unknown pass '${n}'`, { hint: `known passes: ${Object.keys(PASSES).join(', ')}; presets: ${Object.keys(PRESETS).join(', ')}` });
-    }
-  }
+  for (const n of names) if (PRESETS[n] === undefined) knownPass('--optimize', n, true);
   resolvePipeline(names); // (checks what the names make: a pipeline the library accepts)
   return names;
 }
@@ -100,9 +96,15 @@ function disabledPasses(value: string): string[] {
   const names = nameList('--disable', value, 'pass names');
   for (const n of names) {
     if (PRESETS[n] !== undefined) throw new CliError(`--disable takes pass names; '${n}' is a preset`, { hint: 'name the passes to skip, e.g. --disable fold-constants, or choose the passes to run with --passes' });
-    if (PASSES[n] === undefined) throw new CliError(`--disable: unknown pass '${n}'`, { hint: `known passes: ${Object.keys(PASSES).join(', ')}` });
+    knownPass('--disable', n, false);
   }
   return names;
+}
+
+/** Refuses `name` unless it is a pass: `FLAG: unknown pass 'name'`, with the passes (and the presets, when `flag` takes them too). */
+function knownPass(flag: string, name: string, presetsToo: boolean): void {
+  if (PASSES[name] !== undefined) return;
+  throw new CliError(`${flag}: unknown pass '${name}'`, { hint: `known passes: ${Object.keys(PASSES).join(', ')}${presetsToo ? `; presets: ${Object.keys(PRESETS).join(', ')}` : ''}` });
 }
 
 /**
