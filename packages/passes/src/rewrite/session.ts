@@ -382,20 +382,7 @@ export class RewriteSession<R extends string = string> {
       p.initializersDelta = 0 - this.#orphanInitializers;
       onPatch(p);
     }
-    // The shape facts follow the patch (see #apply).
-    const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
-    const factsKept = facts !== undefined && facts.patched(graph, NO_NODES, replace, NO_VALUES);
-    let alike = factsKept;
-    const own = this.#facts;
-    if (own) {
-      if (!factsKept || !own.inferredAlike(oldV, newV)) {
-        alike = false;
-        own.note(newV, own.typeOf(oldV));
-      }
-    } else if (alike && this.ctx.scopeWatched?.() === true) alike = facts!.inferredAlike(oldV, newV);
-    else alike = false;
-    if (factsKept) facts.released(remove);
-    this.#commit(record, true, factsKept, alike);
+    this.#commitPatch(graph, record, NO_NODES, replace, NO_VALUES, remove);
     return record;
   }
 
@@ -607,8 +594,16 @@ export class RewriteSession<R extends string = string> {
       p.initializersDelta = inits.length - this.#orphanInitializers;
       onPatch(p);
     }
-    // The shape facts follow the patch (only the nodes it touched are inferred again); when they
-    // cannot, the manager drops them and the next reader infers the model again.
+    this.#commitPatch(graph, record, added, replace, inits, remove);
+    return record;
+  }
+
+  /**
+   * The end of a validated patch (#apply, #applyBypass): the shape facts follow it (only the nodes
+   * it touched are inferred again; when they cannot, the manager drops them and the next reader
+   * infers the model again), then the change is committed.
+   */
+  #commitPatch(graph: Graph, record: ChangeRecord, added: readonly Node[], replace: Rewrite['replace'], inits: readonly Value[], remove: readonly Node[]): void {
     const facts = this.#facts ?? (this.ctx.shared?.facts as Facts | undefined);
     const factsKept = facts !== undefined && facts.patched(graph, added, replace, inits);
     // For the rest of this run a new value has the type of the one it replaced (the overlay),
@@ -634,7 +629,6 @@ export class RewriteSession<R extends string = string> {
     // Nothing reads the removed nodes' facts any more: let them (and the nodes) be collected.
     if (factsKept) facts.released(remove);
     this.#commit(record, true, factsKept, alike);
-    return record;
   }
 
   /**
