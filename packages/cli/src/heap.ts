@@ -31,22 +31,22 @@ const TIGHT_HEAP_GROWING_PERCENT = 20;
  * a lazy walk) optimize reads the file whole but leaves its payloads of 1 KiB or more in the file,
  * read on use through the read sessions a lazy import uses (each read checked against the file
  * loaded), and copies the smaller ones into shared slabs (the importer's `lazyWeightsFrom`): no
- * tensor views the file's bytes, so collectImportGarbage frees them. Before, a file whose weights
- * were most of it (the 100k-node chain with a weight per block: 29 MB, payloads 74 %) kept its
- * whole buffer alive to the end (293 B per node). Alternating whole processes against main's build
- * (CPU user + sys, peak RSS; medians, load 8–9): that chain `optimize -q` 175 → 156 MiB
- * (1,291 → 1,101 B/node over the 5-node baseline's 51.7 MiB), CPU +2–4 % (1.36 → 1.42 s and
- * 1.36 → 1.40 s in 9 pairs, 1.45 → 1.48 s in 7), `--json` 192 → 175 MiB, 1.68 → 1.67 s (9 pairs;
- * 1.71 → 1.67 s in 7): the
- * weights are read from the file twice (the duplicate-initializer probe, the save), ≈ 30–60 ms of
- * 64 KiB reads in all; the zoo's MobileNetV2 (13.5 MiB, `-q`) 82 → 73 MiB, 0.17 → 0.16 s
- * (7 pairs); the 50k-node weighted chain (14.5 MB, `-q`) 122 → 115 MiB, 1.04 → 1.07 s (7 pairs).
- * The cost is per payload left in the file (its reads), the gain its bytes. Outputs
- * byte-identical. Copying every payload into slabs instead (nothing left in the file) saved
- * 2 MiB (175 → 173 MiB; the copies and the file coexist at the end of the import). A lazy walk
- * of such a file (the importer's AUTO_LAZY_BYTES at 16 MiB) saved as much but cost ≈ +10 % CPU
- * (1.25 → 1.38 s, 5 pairs, before its window was widened over small gaps): a windowed decode is
- * slower than one in memory. Below 8 MiB the file's buffer is small anyway.
+ * tensor views the file's bytes, so the import lets them go. Before, a file whose weights were most
+ * of it (the 100k-node chain with a weight per block: 29 MB, payloads 74 %) kept its whole buffer
+ * alive to the end (293 B per node). Alternating whole processes against main's build (CPU
+ * user + sys, peak RSS; medians, load 8–9): that chain `optimize -q` 175 → 156 MiB (1,291 → 1,101
+ * B/node over the 5-node baseline's 51.7 MiB), CPU +2–4 % (1.36 → 1.42 s and 1.36 → 1.40 s in
+ * 9 pairs, 1.45 → 1.48 s in 7), `--json` 192 → 175 MiB, 1.68 → 1.67 s (9 pairs; 1.71 → 1.67 s
+ * in 7): the weights are read from the file twice (the duplicate-initializer probe, the save),
+ * ≈ 30–60 ms of 64 KiB reads in all; the zoo's MobileNetV2 (13.5 MiB, `-q`) 82 → 73 MiB,
+ * 0.17 → 0.16 s (7 pairs); the 50k-node weighted chain (14.5 MB, `-q`) 122 → 115 MiB,
+ * 1.04 → 1.07 s (7 pairs). Outputs byte-identical. Copying every payload into slabs instead
+ * (nothing left in the file) saved 2 MiB (175 → 173 MiB; the copies and the file coexist at the
+ * end of the import). A lazy walk of such a file (the importer's AUTO_LAZY_BYTES at 16 MiB) saved
+ * as much but cost ≈ +10 % CPU (1.25 → 1.38 s, 5 pairs, before its window was widened over small
+ * gaps): a windowed decode is slower than one in memory. Below 8 MiB the file's buffer is small
+ * anyway. (Later in the round the import also frees the file's buffer before name resolution, the
+ * import's peak: the chain's `-q` peak 1,093 → 996 B/node, see the importer's releaseInput.)
  */
 export const LAZY_WEIGHTS_FILE_BYTES = 8 * 1024 * 1024;
 
