@@ -35,6 +35,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   // `edge` with calibration data: the exact passes here, then int8 quantization (edge-quantize.ts) instead of fp16-weights.
   const preset = opts.preset === 'edge' && opts.calibration !== undefined ? 'default' : opts.preset;
   const names = opts.passes !== undefined ? nameList('--passes', opts.passes, 'pass or preset names') : [preset ?? 'default'];
+  if (opts.passes !== undefined) for (const n of names) if (PRESETS[n] === undefined) knownPass('--passes', n, true);
   const disabled = opts.disable !== undefined ? disabledPasses(opts.disable) : undefined;
   if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
   // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
