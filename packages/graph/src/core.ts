@@ -319,7 +319,8 @@ const MAX_SCANNED_ENTRIES = 16;
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 /** Shared by every node without attributes; never mutated (setAttribute allocates a map first). */
-const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(Object.freeze([]) as readonly Attribute[]);
+const NO_ATTRIBUTE_ITEMS: readonly Attribute[] = Object.freeze([]) as readonly Attribute[];
+const NO_ATTRIBUTES: ReadonlyMap<string, Attribute> = new AttributeMap(NO_ATTRIBUTE_ITEMS);
 
 /**
  * What most values never have, kept out of line so a Value is seven fields (name, type, producer,
@@ -988,6 +989,15 @@ export class Node {
   }
   get attributes(): ReadonlyMap<string, Attribute> {
     return this.#attributes ?? NO_ATTRIBUTES;
+  }
+  /**
+   * @internal The node's attributes as the list they are stored in, in order. The list is never
+   * changed in place (a change replaces it), and the attributes themselves are read-only: two
+   * reads that return lists with the same entries saw the same attributes (shape inference's
+   * per-rule memo compares them instead of reading each attribute).
+   */
+  get _attributeItems(): readonly Attribute[] {
+    return this.#attributes === null ? NO_ATTRIBUTE_ITEMS : this.#attributes._items;
   }
   /** NodeProto.metadata_props (allocated on first access). */
   get metadataProps(): Map<string, string> {

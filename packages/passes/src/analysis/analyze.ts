@@ -9,7 +9,7 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { AttributeType, DataType, dataTypeName, isStaticShape, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
@@ -1119,7 +1119,11 @@ class LayerCost implements CostContext {
     return this;
   }
 
+  /** Set when a cost function asked isConstant (its answer is not part of WorkMemo's key). */
+  askedConstant = false;
+
   isConstant(i: number): boolean {
+    this.askedConstant = true;
     const v = this.node.inputs[i];
     return v != null && constantWith(v, this.inFacts[i]);
   }
@@ -1173,6 +1177,8 @@ class CostWalk {
   readonly topWork: Work = { macs: null, flops: null, intOps: null, unknown: [], notes: [], unknownOps: [] };
   /** Element counts, needed several times per value (layer, roofline, liveness). */
   readonly #elements = new Map<Value, number | null>();
+  /** Each cost entry's last top-level result (see WorkMemo). */
+  readonly #workMemo = new Map<OpCost, WorkMemo>();
 
   /** `facts`: inferenceFacts(inf). `bits`: the analysis' bit width (null: the stored dtypes). */
   constructor(
@@ -1393,20 +1399,35 @@ class CostWalk {
     ctx ??= new LayerCost(this.facts, this.inf, this.facts !== undefined).load(node);
     const alg = this.inf.algebra;
     let macs: Dim = 0;
-    if (entry.macs) {
-      const f = entry.macs(ctx);
-      if (!Array.isArray(f)) {
-        macs = null;
-        out.unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
-      } else {
-        macs = alg.product(f as readonly Dim[]);
-        if (macs === null) out.unknown.push('MACs: a dimension is unknown');
-        else if (typeof macs === 'string') out.unknown.push(`MACs: symbolic (${macs})`);
+    let total: Dim;
+    // A top-level layer the table's functions would see as they saw the last one of its entry: their result again.
+    const memo = depth === 0 ? this.#workMemo.get(entry) : undefined;
+    if (memo !== undefined && memo.matches(node, ctx)) {
+      macs = memo.macs;
+      total = memo.total;
+      const unknown = memo.unknown;
+      for (let k = 0; k < unknown.length; k++) out.unknown.push(unknown[k]!);
+    } else {
+      ctx.askedConstant = false;
+      if (entry.macs) {
+        const f = entry.macs(ctx);
+        if (!Array.isArray(f)) {
+          macs = null;
+          out.unknown.push(`MACs: ${(f as { unknown: string }).unknown}`);
+        } else {
+          macs = alg.product(f as readonly Dim[]);
+          if (macs === null) out.unknown.push('MACs: a dimension is unknown');
+          else if (typeof macs === 'string') out.unknown.push(`MACs: symbolic (${macs})`);
+        }
+      }
+      const ops = this.opsCount(ctx, entry.ops, out.unknown);
+      total = macs === null || ops === null ? null : alg.add(alg.mul(2, macs), ops);
+      if (depth === 0 && !ctx.askedConstant) {
+        if (memo !== undefined) memo.record(node, ctx, macs, total, out.unknown);
+        else this.#workMemo.set(entry, new WorkMemo(node, ctx, macs, total, out.unknown));
       }
     }
-    const ops = this.opsCount(ctx, entry.ops, out.unknown);
     out.macs = macs;
-    const total = macs === null || ops === null ? null : alg.add(alg.mul(2, macs), ops);
     const integer = entry.integer === true || (info !== undefined && this.qdqInteger(node, info));
     if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
     out.flops = integer ? (total === null ? null : 0) : total;
@@ -1502,6 +1523,70 @@ class CostWalk {
     out.intOps = this.inf.algebra.mul(trips, w.intOps);
     out.notes.push(`${node.opType}: body work × ${String(trips)} iteration(s)`);
     return out;
+  }
+}
+
+/**
+ * The MACs and work of the last top-level layer of one cost entry, for the next layer whose cost
+ * functions would read the same: layers repeat (a chain's blocks, a transformer's layers), the
+ * decoder shares attributes, and the shapes the functions read are shared arrays (interned facts,
+ * a tensor's dims). The table's functions read the node's attributes, which inputs are present,
+ * and the input and output shapes — the key, compared by identity — and never the graph around
+ * the node (`isConstant`, which could, makes the result not kept; QDQ integer kernels are decided
+ * per layer by the caller). The result: MACs, 2·MACs + element-wise ops, and the reasons pushed.
+ */
+class WorkMemo {
+  attrs: readonly Attribute[] = [];
+  readonly present: boolean[] = [];
+  readonly inShapes: (readonly Dim[] | null)[] = [];
+  readonly outShapes: (readonly Dim[] | null)[] = [];
+  macs: Dim = null;
+  total: Dim = null;
+  readonly unknown: string[] = [];
+
+  constructor(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[]) {
+    this.record(node, ctx, macs, total, unknown);
+  }
+
+  record(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[]): void {
+    this.attrs = node._attributeItems;
+    const ins = node.inputs;
+    const n = ins.length;
+    const present = this.present;
+    const inShapes = this.inShapes;
+    if (present.length !== n) present.length = inShapes.length = n;
+    for (let i = 0; i < n; i++) {
+      present[i] = ins[i] != null;
+      inShapes[i] = ctx.inputShapes[i]!;
+    }
+    const m = node.outputs.length;
+    const outShapes = this.outShapes;
+    if (outShapes.length !== m) outShapes.length = m;
+    for (let i = 0; i < m; i++) outShapes[i] = ctx.outputShapes[i]!;
+    this.macs = macs;
+    this.total = total;
+    const mine = this.unknown;
+    if (mine.length !== unknown.length) mine.length = unknown.length;
+    for (let i = 0; i < unknown.length; i++) mine[i] = unknown[i]!;
+  }
+
+  /** Whether `node`, loaded in `ctx`, has the attributes, present inputs and shapes of the layer recorded. */
+  matches(node: Node, ctx: LayerCost): boolean {
+    const ins = node.inputs;
+    const n = ins.length;
+    const present = this.present;
+    if (n !== present.length || node.outputs.length !== this.outShapes.length) return false;
+    const attrs = node._attributeItems;
+    if (attrs !== this.attrs) {
+      const mine = this.attrs;
+      if (attrs.length !== mine.length) return false;
+      for (let i = 0; i < attrs.length; i++) if (attrs[i] !== mine[i]) return false;
+    }
+    const inShapes = this.inShapes;
+    for (let i = 0; i < n; i++) if ((ins[i] != null) !== present[i] || ctx.inputShapes[i] !== inShapes[i]) return false;
+    const outShapes = this.outShapes;
+    for (let i = 0; i < outShapes.length; i++) if (ctx.outputShapes[i] !== outShapes[i]) return false;
+    return true;
   }
 }
 

@@ -35,7 +35,13 @@ export interface Facts {
   readonly other?: TypeInfo;
 }
 
-/** The view a per-op rule has of the node it infers. */
+/**
+ * The view a per-op rule has of the node it infers. A rule reads of `node` only its op type,
+ * domain, attributes and input/output counts, and everything else through these methods: shape
+ * inference gives a rule's result back for the next node that would read the same (RuleMemo in
+ * shape-inference.ts), which a read of anything else (a value's name or declared type, the nodes
+ * around it) would make stale.
+ */
 export interface RuleContext {
   readonly node: Node;
   /** Default-domain opset version in effect. */

@@ -18,6 +18,7 @@
 import {
   DataType,
   Tensor,
+  type Attribute,
   dataTypeName,
   isStaticShape,
   typesEqual,
@@ -36,7 +37,7 @@ import { lookup } from '../common/op-table.js';
 import { evaluateNode, KernelBudgetError, KernelError, SUPPORTED_KERNELS } from '../kernels/index.js';
 import { DimAlgebra } from './dim-algebra.js';
 import { ShapeError } from './errors.js';
-import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext } from './inference-types.js';
+import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext, type ShapeRule } from './inference-types.js';
 import { SHAPE_RULES } from './shape-rules.js';
 import { CONTRIB_SHAPE_FACET, opKey } from '../ops/registry.js';
 
@@ -332,6 +333,8 @@ class Engine {
    * value with equal plain facts shares one frozen object and one frozen dims array (see `plain`).
    */
   readonly #plain = new Map<string, Facts>();
+  /** Each rule's last clean result, for the next node with the same inputs (see RuleMemo). */
+  readonly #ruleMemo = new Map<ShapeRule, RuleMemo>();
   /** The last type `declared` read with no symbol bound and nothing to report, and its facts. */
   #lastDeclared: TypeInfo | null = null;
   #lastDeclaredFacts: Facts | undefined = undefined;
@@ -666,10 +669,21 @@ class Engine {
     const rule = node.isOnnxDomain ? lookup(SHAPE_RULES, node.opType) : lookup(CONTRIB_SHAPE_FACET, opKey(node.domain, node.opType));
     const fn = rule ? undefined : this.model.findFunction(node.domain, node.opType, node.overload);
     if (rule) {
-      try {
-        rule(ctx);
-      } catch (e) {
-        this.diag('error', 'rule-failed', `shape rule of ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
+      const memo = this.#ruleMemo.get(rule);
+      if (memo !== undefined && memo.matches(node, ctx)) memo.replay(ctx);
+      else {
+        const diagnostics = this.diagnostics.length;
+        let failed = false;
+        try {
+          rule(ctx);
+        } catch (e) {
+          failed = true;
+          this.diag('error', 'rule-failed', `shape rule of ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
+        }
+        if (!failed && !ctx.unmemoizable && this.diagnostics.length === diagnostics) {
+          if (memo !== undefined) memo.record(node, ctx);
+          else this.#ruleMemo.set(rule, new RuleMemo(node, ctx));
+        }
       }
     } else if (fn && this.#canExpand(fn, node)) {
       this.#calls.push(fn);
@@ -929,6 +943,102 @@ function dimsEqual(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean 
   return true;
 }
 
+/** What RuleMemo keeps for an omitted input. */
+const NO_INPUT: unique symbol = Symbol('no input');
+
+/**
+ * A rule's last result, given back for the next node it is asked about if the rule would compute
+ * the same: nodes of a graph repeat (a chain's blocks, a transformer's layers), and the decoder
+ * shares their attributes, the inference interns plain facts, so the inputs of the next Relu are
+ * mostly the very objects the last one read. A rule is a function of what it reads through its
+ * RuleContext — the node's op type and domain, its attributes, its input and output counts, which
+ * inputs are present, and the inputs' facts — and of the engine's opset and algebra (one memo per
+ * engine). So a result is kept when the rule ended without an exception or diagnostic (those name
+ * the node) and did nothing else (partial content, other types and subgraph facts are new objects
+ * per node, or read other values: `unmemoizable`); it is given back when every one of those reads
+ * is the same object: the attributes (read-only, their list replaced, never changed, by a
+ * change), and each input's facts — except that a constant input (facts with a content, one object
+ * per value) is compared by element type and dims when the rule never read its whole facts
+ * (`readsContent`: its content cannot have mattered; the facts `out` shares with an output are
+ * never such facts). The outputs are facts objects the rule took from `plain` or from an input
+ * whose facts are the same object: the same objects the rule would give.
+ */
+class RuleMemo {
+  opType = '';
+  domain = '';
+  outputCount = 0;
+  attrs: readonly Attribute[] = [];
+  /** Whether constant inputs are compared as their facts objects (the rule read their content). */
+  exact = false;
+  /** Per input: its facts (NO_INPUT: omitted), and for a constant input its element type and dims. */
+  readonly ins: (Facts | undefined | typeof NO_INPUT)[] = [];
+  readonly outs: (Facts | undefined)[] = [];
+
+  constructor(node: Node, ctx: Ctx) {
+    this.record(node, ctx);
+  }
+
+  record(node: Node, ctx: Ctx): void {
+    this.opType = node.opType;
+    this.domain = node.domain;
+    this.outputCount = ctx.outs.length;
+    this.attrs = node._attributeItems;
+    this.exact = ctx.readsContent;
+    const ins = node.inputs;
+    const n = ins.length;
+    const keys = this.ins;
+    if (keys.length !== n) keys.length = n;
+    for (let i = 0; i < n; i++) keys[i] = ins[i] ? ctx.readFacts(i) : NO_INPUT;
+    const outs = this.outs;
+    const m = ctx.outs.length;
+    if (outs.length !== m) outs.length = m;
+    for (let i = 0; i < m; i++) outs[i] = ctx.outs[i];
+  }
+
+  /** Whether the rule, asked about `node` (loaded in `ctx`), would read what it read last time. */
+  matches(node: Node, ctx: Ctx): boolean {
+    if (node.opType !== this.opType || node.domain !== this.domain || ctx.outs.length !== this.outputCount) return false;
+    const ins = node.inputs;
+    const keys = this.ins;
+    const n = ins.length;
+    if (n !== keys.length) return false;
+    const attrs = node._attributeItems;
+    if (attrs !== this.attrs) {
+      const mine = this.attrs;
+      if (attrs.length !== mine.length) return false;
+      for (let i = 0; i < attrs.length; i++) if (attrs[i] !== mine[i]) return false;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      if (!ins[i]) {
+        if (k !== NO_INPUT) return false;
+        continue;
+      }
+      const f = ctx.readFacts(i);
+      if (f === k) continue;
+      if (this.exact || f === undefined || k === undefined || k === NO_INPUT || !constantFacts(f) || !constantFacts(k) || f.elemType !== k.elemType || f.shape !== k.shape) return false;
+    }
+    return true;
+  }
+
+  replay(ctx: Ctx): void {
+    const outs = ctx.outs;
+    const mine = this.outs;
+    for (let i = 0; i < mine.length; i++) outs[i] = mine[i];
+  }
+}
+
+/** Facts of a constant only (a content; no partial content, no other type): compared by type and dims in RuleMemo. */
+function constantFacts(f: Facts): boolean {
+  return f.value !== undefined && f.partial === undefined && f.other === undefined;
+}
+
+/** An element type whose constants have integer content for RuleContext.ints (as Engine.intsOf decides). */
+function intLike(t: DataType): boolean {
+  const kind = knownDataTypeInfo(t)?.kind;
+  return kind === 'int' || kind === 'uint' || kind === 'bool';
+}
+
 /** The RuleContext of a node visit, loaded node after node (see Engine.visit); collects output facts. */
 class Ctx implements RuleContext {
   /** The facts of the node's outputs so far: exactly one entry per output. */
@@ -937,6 +1047,10 @@ class Ctx implements RuleContext {
   readonly alg: DimAlgebra;
   node!: Node;
   inputCount = 0;
+  /** Whether the rule read the whole facts (so possibly the content) of a constant input (see RuleMemo). */
+  readsContent = false;
+  /** Whether the rule did something the memo cannot replay (partial content, a subgraph, another value's facts). */
+  unmemoizable = false;
   #ins: (Facts | undefined)[] | undefined;
   /** The list `facts` reads the inputs' facts into, kept from node to node. */
   readonly #insStore: (Facts | undefined)[] = [];
@@ -950,6 +1064,8 @@ class Ctx implements RuleContext {
   load(node: Node, ins: (Facts | undefined)[] | undefined): this {
     this.node = node;
     this.#ins = ins;
+    this.readsContent = false;
+    this.unmemoizable = false;
     this.inputCount = node.inputs.length;
     const m = node.outputs.length;
     const outs = this.outs;
@@ -961,20 +1077,28 @@ class Ctx implements RuleContext {
   has(i: number): boolean {
     return this.node.inputs[i] != null;
   }
-  facts(i: number): Facts | undefined {
+  /** The inputs' facts, read once per visit. */
+  readFacts(i: number): Facts | undefined {
     // Read once per visit: rules ask for an input's type, shape and content separately, and the
     // inputs' facts cannot change while their reader is visited.
     const ins = (this.#ins ??= this.engine.inputFacts(this.node, this.#insStore));
     return ins[i];
   }
+  facts(i: number): Facts | undefined {
+    const f = this.readFacts(i);
+    // (the whole facts: the rule may read a constant input's content — see RuleMemo)
+    if (f !== undefined && f.value !== undefined) this.readsContent = true;
+    return f;
+  }
   factsOf(v: Value): Facts | undefined {
+    this.unmemoizable = true;
     return this.engine.facts.get(v);
   }
   dtype(i: number): DataType {
-    return this.facts(i)?.elemType ?? DataType.UNDEFINED;
+    return this.readFacts(i)?.elemType ?? DataType.UNDEFINED;
   }
   shape(i: number): readonly Dim[] | null {
-    return this.facts(i)?.shape ?? null;
+    return this.readFacts(i)?.shape ?? null;
   }
   rank(i: number): number | undefined {
     return this.shape(i)?.length;
@@ -983,8 +1107,12 @@ class Ctx implements RuleContext {
     return this.facts(i)?.value;
   }
   ints(i: number): readonly Dim[] | undefined {
-    const f = this.facts(i);
-    return f ? this.engine.intsOf(f) : undefined;
+    const f = this.readFacts(i);
+    if (f === undefined) return undefined;
+    // A constant of a non-integer element type (every bias an Add reads) has none: known from
+    // its element type alone, without reading its content (intsOf decides the same way).
+    if (f.partial === undefined && f.value !== undefined && f.value.dtype === f.elemType && !intLike(f.elemType)) return undefined;
+    return this.engine.intsOf(this.facts(i)!);
   }
   exactInts(i: number): number[] | undefined {
     const p = this.ints(i);
@@ -1027,7 +1155,7 @@ class Ctx implements RuleContext {
   #inputFactsLike(elemType: DataType, shape: readonly Dim[] | null): Facts | undefined {
     const n = this.inputCount;
     for (let i = 0; i < n; i++) {
-      const f = this.facts(i);
+      const f = this.readFacts(i);
       if (f !== undefined && f.elemType === elemType && f.value === undefined && f.partial === undefined && f.other === undefined && dimsEqual(f.shape, shape)) return f;
     }
     return undefined;
@@ -1043,6 +1171,8 @@ class Ctx implements RuleContext {
   }
 
   partial(i: number, values: readonly Dim[]): void {
+    // (new facts objects and tensors per call: a value's own, not to be shared through the memo)
+    this.unmemoizable = true;
     const o = this.outs[i];
     if (!o || values.length > MAX_PARTIAL) return;
     let value: Tensor | undefined;
@@ -1055,10 +1185,12 @@ class Ctx implements RuleContext {
   }
 
   outOther(i: number, type: TypeInfo): void {
+    this.unmemoizable = true;
     if (i < this.outs.length) this.outs[i] = { elemType: DataType.UNDEFINED, shape: null, other: type };
   }
 
   setFacts(i: number, f: Facts): void {
+    this.unmemoizable = true;
     if (i >= this.outs.length) return;
     const prev = this.outs[i];
     // Keep symbolic content a rule derived when evaluation produced the same values anyway.
@@ -1075,6 +1207,7 @@ class Ctx implements RuleContext {
   }
 
   subgraph(g: Graph, inputs: readonly (Facts | undefined)[]): (Facts | undefined)[] {
+    this.unmemoizable = true;
     return this.engine.runGraph(g, inputs);
   }
 }

@@ -6,7 +6,12 @@
  */
 import type { Dim, Node } from '@onnxkit/graph';
 
-/** What the cost functions see of a node: its inferred shapes (static dims are numbers). */
+/**
+ * What the cost functions see of a node: its inferred shapes (static dims are numbers). A cost
+ * function reads of `node` only its attributes and which inputs are present: the analysis gives
+ * an entry's result back for the next layer with the same attributes, present inputs and shapes
+ * (WorkMemo in analysis/analyze.ts), which a read of anything else would make stale.
+ */
 export interface CostContext {
   readonly node: Node;
   readonly inputShapes: readonly (readonly Dim[] | null)[];
