@@ -138,7 +138,7 @@ interface QuietMark {
   values: number;
 }
 
-/** True when some node of `g` (or of its subgraphs) holds a subgraph. */
+/** True when some node of the main graph holds a subgraph. */
 function hasSubgraphs(model: Model): boolean {
   for (let n = model.graph.firstNode; n !== null; n = n.next) if (n._hasSubgraphs()) return true;
   return false;
@@ -192,7 +192,10 @@ export class PassManager {
 
     // The scope log: what validated patches touched since the oldest quiet mark. A mark is valid
     // while its epoch is the current one; anything the scope cannot describe starts a new epoch.
-    const scoped = opts.scoped !== false && !hasSubgraphs(model);
+    // One walk answers both the scope's question and the passes' graph list: without subgraphs,
+    // the list RewriteSession.graphs would walk the main graph to build is that graph alone.
+    const nested = hasSubgraphs(model);
+    const scoped = opts.scoped !== false && !nested;
     const quiet = new Map<RewritePass, QuietMark>();
     const scopeNodes: Node[] = [];
     const scopeValues: Value[] = [];
@@ -225,6 +228,7 @@ export class PassManager {
     const seenAt = new Map<RewritePass, number>();
     // Facts and graph lists carried from one pass run to the next while nothing changes.
     const shared: SharedModelState = {};
+    if (!nested) shared.graphs = [model.graph];
     if (opts.inference) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
     let iteration = 0;
     let converged = false;
