@@ -1195,6 +1195,18 @@ export class Node {
     return p ? p._cellNode : null;
   }
 
+  /**
+   * @internal Whether `p` is one of the `within` nodes before this one in its graph (what a walk
+   * back over `prev` finds), read off the list cells: no `prev` and `_cellNode` call per step (the
+   * closing check asks it for every input of every node a patch touched, in code run once).
+   */
+  _follows(p: Node, within: number): boolean {
+    let b = this._box === null ? null : this._box._cellPrev;
+    // (A node that is its own cell is the cell: `b === p`; a relinked node's cell is a Cell.)
+    for (let k = 0; b !== null && b !== undefined && k < within; k++, b = b._cellPrev) if (b === p || (b instanceof Cell && b._cellNode === p)) return true;
+    return false;
+  }
+
   toString(): string {
     return this.describe();
   }

@@ -366,6 +366,30 @@ describe('mutation-safe node list', () => {
     expect(g.nodeCount).toBe(5);
   });
 
+  it('_follows(p, k) answers what a walk back of k steps over prev finds, also over the cells of nodes relinked while a loop ran', () => {
+    const { g, nodes } = chain(6);
+    for (const n of g) {
+      if (n.name === 'n1') {
+        // Relinked while the loop is parked: these nodes get cells of their own (not themselves).
+        g.remove(n);
+        g.append(n);
+        g.remove(nodes[4]!);
+        g.insertBefore(nodes[0]!, nodes[4]!);
+      }
+    }
+    const order = g.nodes;
+    expect(order.map((n) => n.name)).toEqual(['n4', 'n0', 'n2', 'n3', 'n5', 'n1']);
+    const walk = (n: Node, p: Node, k: number): boolean => {
+      let cur = n.prev;
+      for (let i = 0; cur !== null && i < k; i++, cur = cur.prev) if (cur === p) return true;
+      return false;
+    };
+    for (const n of order) for (const p of order) for (const k of [0, 1, 2, 64]) expect(n._follows(p, k)).toBe(walk(n, p, k));
+    const removed = order[2]!;
+    g.remove(removed);
+    for (const n of g.nodes) expect(n._follows(removed, 64)).toBe(false);
+  });
+
   it('remove({safe}) checks every node first and changes nothing on failure', () => {
     const { g, nodes } = chain(3);
     expect(() => g.remove([nodes[0]!], { safe: true })).toThrow(/used by Relu 'n1'/);

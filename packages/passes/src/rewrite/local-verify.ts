@@ -337,7 +337,5 @@ function pushNew<T>(to: ChunkedList<T>, from: readonly T[]): void {
 
 /** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */
 function before(p: Node, n: Node): boolean {
-  let cur = n.prev;
-  for (let k = 0; cur !== null && k < WALK; k++, cur = cur.prev) if (cur === p) return true;
-  return false;
+  return n._follows(p, WALK);
 }
