@@ -560,6 +560,29 @@ export class Value {
     }
     return this.uses[i]!.index;
   }
+  /**
+   * @internal Whether each use is by a node of `g` that reads this value at the use's input: what
+   * a loop over `_userAt(i)` and `_useIndexAt(i)` finds, in one call that reads the use storage
+   * once (the closing check asks it of every value a patch touched, in code run once).
+   */
+  _usesIn(g: Graph): boolean {
+    const x = Value.#mOf(this);
+    let list: readonly Use[];
+    if (x === null || x.uses === null) {
+      const small = this.#small;
+      if (!isUseList(small)) {
+        // (held as the node alone: the use's slot is the node's slot holding this value, if any)
+        if (small instanceof Node) return small._graph === g && slotOf(small, this, -1) >= 0;
+        return small.node._graph === g && small.node.inputs[small.index] === this;
+      }
+      list = small;
+    } else list = this.uses;
+    for (let k = 0; k < list.length; k++) {
+      const u = list[k]!;
+      if (u.node._graph !== g || u.node.inputs[u.index] !== this) return false;
+    }
+    return true;
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = Value.#mOf(this);

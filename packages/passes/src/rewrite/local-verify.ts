@@ -249,13 +249,8 @@ function valueOk(v: Value, g: Graph): boolean {
 
 /** Each use of `v` is by a node of `g` that reads `v` at that input (I1, I12). */
 function usesOk(v: Value, g: Graph): boolean {
-  const count = v.useCount;
-  // `_userAt` and `_useIndexAt`, not `_useAt`: no Use object per single-use value checked.
-  for (let i = 0; i < count; i++) {
-    const n = v._userAt(i);
-    if (n.graph !== g || n.inputs[v._useIndexAt(i)] !== v) return false;
-  }
-  return true;
+  // (`_usesIn`: the use storage read once, no Use object per single-use value checked)
+  return v._usesIn(g);
 }
 
 /**
