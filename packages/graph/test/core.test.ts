@@ -498,6 +498,24 @@ describe('Graph.remove and subgraph captures', () => {
     expect(d.map((x) => x.message)).toEqual([expect.stringContaining("inside a subgraph of If 'orphan'")]);
   });
 
+  it('verify notes whether a node holds a subgraph (options.noted), for the pass manager', () => {
+    const plain = outerNeg();
+    plain.b.output(plain.y, 'y');
+    const noted = { subgraphs: true };
+    expect(verify(plain.b.build(), { noted })).toEqual([]);
+    expect(noted.subgraphs).toBe(false);
+    const { b } = capturing();
+    const m = b.build();
+    verify(m, { noted });
+    expect(noted.subgraphs).toBe(true);
+    // Also on a graph target, and with diagnostics.
+    noted.subgraphs = true;
+    const g = outerNeg().b.build().graph;
+    g.append(new Node('Foo', [], { domain: 'com.example', outputs: ['f'] }));
+    verify(g, { noted });
+    expect(noted.subgraphs).toBe(false);
+  });
+
   it('a refused safe removal leaves the subgraphs untouched', () => {
     const { b, y, then } = capturing();
     const neg = y.producer!;

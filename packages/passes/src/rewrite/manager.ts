@@ -166,9 +166,9 @@ export class PassManager {
     let stoppedEarly = false;
     const limit = opts.stopAfterChanges;
     let verifyMs = 0;
-    const timedVerify = (m: Model) => {
+    const timedVerify = (m: Model, noted?: { subgraphs: boolean }) => {
       const t = performance.now();
-      const d = verifyErrors(m);
+      const d = verifyErrors(m, noted === undefined ? undefined : { noted });
       verifyMs += performance.now() - t;
       verifications++;
       if (d.length === 0) {
@@ -192,10 +192,6 @@ export class PassManager {
 
     // The scope log: what validated patches touched since the oldest quiet mark. A mark is valid
     // while its epoch is the current one; anything the scope cannot describe starts a new epoch.
-    // One walk answers both the scope's question and the passes' graph list: without subgraphs,
-    // the list RewriteSession.graphs would walk the main graph to build is that graph alone.
-    const nested = hasSubgraphs(model);
-    const scoped = opts.scoped !== false && !nested;
     const quiet = new Map<RewritePass, QuietMark>();
     const scopeNodes: Node[] = [];
     const scopeValues: Value[] = [];
@@ -211,7 +207,8 @@ export class PassManager {
       for (let i = 0; i < vs.length; i++) to.push(vs[i]!);
     };
 
-    const inputDiags = timedVerify(model);
+    const inputNoted = { subgraphs: true };
+    const inputDiags = timedVerify(model, inputNoted);
     if (inputDiags.length > 0) {
       throw new PassError(`the input model is invalid before any rewrite: ${formatDiagnostics(inputDiags)}`, {
         pass: pipeline[0]?.name ?? '(none)',
@@ -221,6 +218,12 @@ export class PassManager {
         hint: 'fix the model (see `onnxkit verify`) before optimizing it',
       });
     }
+    // One answer for the scope's question and the passes' graph list (without subgraphs, the list
+    // RewriteSession.graphs would walk the main graph to build is that graph alone): the input
+    // verify() met no subgraph attribute in its walk of every node (then no node holds one), else
+    // a walk of the main graph says.
+    const nested = inputNoted.subgraphs && hasSubgraphs(model);
+    const scoped = opts.scoped !== false && !nested;
 
     // A pass whose last run changed nothing, on the model as it still is, would change nothing
     // again (passes are deterministic), so it is not rerun. A pass that did change something is
