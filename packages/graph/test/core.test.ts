@@ -50,6 +50,40 @@ describe('Value uses and Node inputs', () => {
     expect(a.uses).toHaveLength(0);
   });
 
+  it('lists uses in the order they were attached through random edits, many uses and nodes reading a value twice included', () => {
+    // The reference: (node, slot) pairs in attachment order; a slot set again moves to the end.
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let round = 0; round < 40; round++) {
+      const v = new Value({ name: 'v' });
+      const other = new Value({ name: 'o' });
+      const nodes = Array.from({ length: 4 + rnd(30) }, (_, i) => new Node('Sum', [other, other, other], { name: `n${i}`, outputs: [`y${i}`] }));
+      const ref: { node: Node; index: number }[] = [];
+      const twice = rnd(2) === 0; // else each node reads v at one slot at most
+      for (let step = 0; step < 300; step++) {
+        const n = nodes[rnd(nodes.length)]!;
+        const slot = twice ? rnd(3) : 0;
+        const at = ref.findIndex((u) => u.node === n && u.index === slot);
+        if (at >= 0 && rnd(3) > 0) {
+          n.setInput(slot, other);
+          ref.splice(at, 1);
+        } else if (at < 0) {
+          n.setInput(slot, v);
+          ref.push({ node: n, index: slot });
+        }
+        if (step % 7 === 0 || step === 299) {
+          expect(v.uses.map((u) => [u.node.name, u.index])).toEqual(ref.map((u) => [u.node.name, u.index]));
+          expect(v.useCount).toBe(ref.length);
+          for (let i = 0; i < ref.length; i++) {
+            expect(v._userAt(i)).toBe(ref[i]!.node);
+            expect(v._useIndexAt(i)).toBe(ref[i]!.index);
+          }
+          for (const n2 of nodes) for (let k = 0; k < 3; k++) expect(v.hasUse(n2, k)).toBe(ref.some((u) => u.node === n2 && u.index === k));
+        }
+      }
+    }
+  });
+
   it('keeps uses in order, indexed and snapshot-stable across the switch from a few uses to many', () => {
     const w = new Value({ name: 'w' });
     const x = new Value({ name: 'x' });
