@@ -102,14 +102,19 @@ function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
 /**
  * Files `use` under its node in the large-mode index. A node reads a value at one input, seldom
  * at more: the entry is that Use itself, and an array only for a node with several (a Map per
- * node cost ~370 bytes for each of the 20k readers of a shared constant).
+ * node cost ~370 bytes for each of the 20k readers of a shared constant). Returns true when the
+ * node already had a use filed (it then reads the value twice).
  */
-function indexUse(x: ValueMore, use: Use): void {
+function indexUse(x: ValueMore, use: Use): boolean {
   const index = x.useIndex!;
   const prev = index.get(use.node);
-  if (prev === undefined) index.set(use.node, use);
-  else if (Array.isArray(prev)) prev.push(use);
+  if (prev === undefined) {
+    index.set(use.node, use);
+    return false;
+  }
+  if (Array.isArray(prev)) prev.push(use);
   else index.set(use.node, [prev as Use, use]);
+  return true;
 }
 
 /** The Use of (node, index) in the large-mode index, or undefined. */
@@ -348,7 +353,12 @@ class ValueMore {
   inputOf: Graph | null = null;
   /** Graphs whose output lists hold the value, one entry per slot; NO_GRAPHS is shared, never written. */
   outputOf: readonly Graph[] = NO_GRAPHS;
-  /** Large mode (past SMALL_USES): the uses, node → its Use (or Uses, see indexUse), and the array handed out. */
+  /**
+   * Large mode (past SMALL_USES; `useIndex` set): node → its Use (or Uses, see indexUse), and the
+   * array handed out. While no node reads the value twice, the index's order is the uses' order
+   * (a node's one use is filed when it is added, and leaves with it) and no set is kept; the
+   * first node to read it twice makes `uses`, the ordered set, for good.
+   */
   uses: Set<Use> | null = null;
   useIndex: Map<Node, Use | Use[]> | null = null;
   usesArray: Use[] | null = null;
@@ -505,7 +515,7 @@ export class Value {
   /** Consumers as (node, input index) pairs, in the order they were attached. */
   get uses(): readonly Use[] {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const small = this.#small;
       if (isUseList(small)) return small;
       // A fresh list on each read, not kept: analyses and rules read the uses of every value,
@@ -513,16 +523,17 @@ export class Value {
       // of the run, each copied by the young-generation GC on its way to the old one.
       return [asUse(small, this, -1)];
     }
-    return (x.usesArray ??= [...x.uses]);
+    // (without the set, every entry of the index is a single Use: see ValueMore.uses)
+    return (x.usesArray ??= x.uses !== null ? [...x.uses] : ([...x.useIndex.values()] as Use[]));
   }
   /** Number of uses, O(1) (`uses.length` copies the use set when it changed since the last read). */
   get useCount(): number {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const small = this.#small;
       return isUseList(small) ? small.length : 1;
     }
-    return x.uses.size;
+    return x.uses !== null ? x.uses.size : x.useIndex.size;
   }
   /**
    * @internal Use `i` (0 ≤ i < useCount) in the order of `uses`, without building the array a
@@ -531,7 +542,7 @@ export class Value {
    */
   _useAt(i: number): Use {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const small = this.#small;
       return isUseList(small) ? small[i]! : asUse(small, this, -1);
     }
@@ -543,7 +554,7 @@ export class Value {
    */
   _userAt(i: number): Node {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const small = this.#small;
       return isUseList(small) ? small[i]!.node : userOf(small);
     }
@@ -555,11 +566,34 @@ export class Value {
    */
   _useIndexAt(i: number): number {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const small = this.#small;
       return isUseList(small) ? small[i]!.index : slotOfUse(small, this, -1);
     }
     return this.uses[i]!.index;
+  }
+  /**
+   * @internal Whether each use is by a node of `g` that reads this value at the use's input: what
+   * a loop over `_userAt(i)` and `_useIndexAt(i)` finds, in one call that reads the use storage
+   * once (the closing check asks it of every value a patch touched, in code run once).
+   */
+  _usesIn(g: Graph): boolean {
+    const x = Value.#mOf(this);
+    let list: readonly Use[];
+    if (x === null || x.useIndex === null) {
+      const small = this.#small;
+      if (!isUseList(small)) {
+        // (held as the node alone: the use's slot is the node's slot holding this value, if any)
+        if (small instanceof Node) return small._graph === g && slotOf(small, this, -1) >= 0;
+        return small.node._graph === g && small.node.inputs[small.index] === this;
+      }
+      list = small;
+    } else list = this.uses;
+    for (let k = 0; k < list.length; k++) {
+      const u = list[k]!;
+      if (u.node._graph !== g || u.node.inputs[u.index] !== this) return false;
+    }
+    return true;
   }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
@@ -583,7 +617,7 @@ export class Value {
   /** @internal */
   _addUse(node: Node, index: number): void {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const one = this.#small;
       if (one === EMPTY_USES) {
         this.#small = singleUse(node, index);
@@ -603,24 +637,37 @@ export class Value {
         return;
       }
       const big = Value.#more(this);
-      big.uses = new Set(small);
       big.useIndex = new Map();
-      for (const u of small) indexUse(big, u);
+      // The ordered set only when some node reads the value twice (see ValueMore.uses).
+      let twice = false;
+      for (const u of small) if (indexUse(big, u)) twice = true;
       this.#small = EMPTY_USES;
-      indexUse(big, use);
-      big.uses.add(use);
+      if (indexUse(big, use)) twice = true;
+      if (twice) {
+        big.uses = new Set(small);
+        big.uses.add(use);
+      }
       big.usesArray = null;
       return;
     }
     const use: Use = { node, index };
-    indexUse(x, use);
-    x.uses.add(use);
+    // (indexUse, with the set made when a node files a second use: it takes the uses in the
+    // index's order first, every entry a single Use until then)
+    const map = x.useIndex;
+    const prev = map.get(node);
+    if (prev === undefined) map.set(node, use);
+    else {
+      x.uses ??= new Set(map.values() as IterableIterator<Use>);
+      if (Array.isArray(prev)) prev.push(use);
+      else map.set(node, [prev as Use, use]);
+    }
+    if (x.uses !== null) x.uses.add(use);
     x.usesArray = null;
   }
   /** @internal */
   _removeUse(node: Node, index: number): void {
     const x = Value.#mOf(this);
-    if (x === null || x.uses === null) {
+    if (x === null || x.useIndex === null) {
       const one = this.#small;
       if (!isUseList(one)) {
         // The single-use case (most values): no array around it, no search.
@@ -649,7 +696,7 @@ export class Value {
     }
     const use = takeIndexedUse(x, node, index);
     if (use === undefined) throw new GraphError(`internal: value '${this.name}' has no use (${node.describe()}, ${index})`);
-    x.uses.delete(use);
+    if (x.uses !== null) x.uses.delete(use);
     x.usesArray = null;
   }
 
@@ -1203,6 +1250,18 @@ export class Node {
   get prev(): Node | null {
     const p = this._box === null ? null : this._box._cellPrev;
     return p ? p._cellNode : null;
+  }
+
+  /**
+   * @internal Whether `p` is one of the `within` nodes before this one in its graph (what a walk
+   * back over `prev` finds), read off the list cells: no `prev` and `_cellNode` call per step (the
+   * closing check asks it for every input of every node a patch touched, in code run once).
+   */
+  _follows(p: Node, within: number): boolean {
+    let b = this._box === null ? null : this._box._cellPrev;
+    // (A node that is its own cell is the cell: `b === p`; a relinked node's cell is a Cell.)
+    for (let k = 0; b !== null && b !== undefined && k < within; k++, b = b._cellPrev) if (b === p || (b instanceof Cell && b._cellNode === p)) return true;
+    return false;
   }
 
   toString(): string {

@@ -24,6 +24,12 @@ export interface Diagnostic {
 export interface VerifyOptions {
   /** Report names that shadow an outer-scope name (ONNX forbids it; some exporters do it). */
   checkShadowing?: boolean;
+  /**
+   * Filled in by the check, which walks every node: `subgraphs` is false when no node it walked
+   * has a GRAPH or GRAPHS attribute (then no node of the target holds a subgraph), else true. A
+   * caller that needs to know (the pass manager) is spared a walk of its own.
+   */
+  noted?: { subgraphs: boolean };
 }
 
 export function verify(target: Model | Graph, options: VerifyOptions = {}): Diagnostic[] {
@@ -43,6 +49,7 @@ export function verify(target: Model | Graph, options: VerifyOptions = {}): Diag
   } else {
     v.graph(target, []);
   }
+  if (options.noted !== undefined) options.noted.subgraphs = v.sawSubgraph;
   return out;
 }
 

@@ -50,6 +50,40 @@ describe('Value uses and Node inputs', () => {
     expect(a.uses).toHaveLength(0);
   });
 
+  it('lists uses in the order they were attached through random edits, many uses and nodes reading a value twice included', () => {
+    // The reference: (node, slot) pairs in attachment order; a slot set again moves to the end.
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let round = 0; round < 40; round++) {
+      const v = new Value({ name: 'v' });
+      const other = new Value({ name: 'o' });
+      const nodes = Array.from({ length: 4 + rnd(30) }, (_, i) => new Node('Sum', [other, other, other], { name: `n${i}`, outputs: [`y${i}`] }));
+      const ref: { node: Node; index: number }[] = [];
+      const twice = rnd(2) === 0; // else each node reads v at one slot at most
+      for (let step = 0; step < 300; step++) {
+        const n = nodes[rnd(nodes.length)]!;
+        const slot = twice ? rnd(3) : 0;
+        const at = ref.findIndex((u) => u.node === n && u.index === slot);
+        if (at >= 0 && rnd(3) > 0) {
+          n.setInput(slot, other);
+          ref.splice(at, 1);
+        } else if (at < 0) {
+          n.setInput(slot, v);
+          ref.push({ node: n, index: slot });
+        }
+        if (step % 7 === 0 || step === 299) {
+          expect(v.uses.map((u) => [u.node.name, u.index])).toEqual(ref.map((u) => [u.node.name, u.index]));
+          expect(v.useCount).toBe(ref.length);
+          for (let i = 0; i < ref.length; i++) {
+            expect(v._userAt(i)).toBe(ref[i]!.node);
+            expect(v._useIndexAt(i)).toBe(ref[i]!.index);
+          }
+          for (const n2 of nodes) for (let k = 0; k < 3; k++) expect(v.hasUse(n2, k)).toBe(ref.some((u) => u.node === n2 && u.index === k));
+        }
+      }
+    }
+  });
+
   it('keeps uses in order, indexed and snapshot-stable across the switch from a few uses to many', () => {
     const w = new Value({ name: 'w' });
     const x = new Value({ name: 'x' });
@@ -366,6 +400,30 @@ describe('mutation-safe node list', () => {
     expect(g.nodeCount).toBe(5);
   });
 
+  it('_follows(p, k) answers what a walk back of k steps over prev finds, also over the cells of nodes relinked while a loop ran', () => {
+    const { g, nodes } = chain(6);
+    for (const n of g) {
+      if (n.name === 'n1') {
+        // Relinked while the loop is parked: these nodes get cells of their own (not themselves).
+        g.remove(n);
+        g.append(n);
+        g.remove(nodes[4]!);
+        g.insertBefore(nodes[0]!, nodes[4]!);
+      }
+    }
+    const order = g.nodes;
+    expect(order.map((n) => n.name)).toEqual(['n4', 'n0', 'n2', 'n3', 'n5', 'n1']);
+    const walk = (n: Node, p: Node, k: number): boolean => {
+      let cur = n.prev;
+      for (let i = 0; cur !== null && i < k; i++, cur = cur.prev) if (cur === p) return true;
+      return false;
+    };
+    for (const n of order) for (const p of order) for (const k of [0, 1, 2, 64]) expect(n._follows(p, k)).toBe(walk(n, p, k));
+    const removed = order[2]!;
+    g.remove(removed);
+    for (const n of g.nodes) expect(n._follows(removed, 64)).toBe(false);
+  });
+
   it('remove({safe}) checks every node first and changes nothing on failure', () => {
     const { g, nodes } = chain(3);
     expect(() => g.remove([nodes[0]!], { safe: true })).toThrow(/used by Relu 'n1'/);
@@ -472,6 +530,24 @@ describe('Graph.remove and subgraph captures', () => {
     new Node('If', [], { name: 'orphan', attributes: [Attribute.graph('then_branch', body)], outputs: ['o'] });
     const d = verify(b.build()).filter((x) => x.code === 'I12-detached-uses');
     expect(d.map((x) => x.message)).toEqual([expect.stringContaining("inside a subgraph of If 'orphan'")]);
+  });
+
+  it('verify notes whether a node holds a subgraph (options.noted), for the pass manager', () => {
+    const plain = outerNeg();
+    plain.b.output(plain.y, 'y');
+    const noted = { subgraphs: true };
+    expect(verify(plain.b.build(), { noted })).toEqual([]);
+    expect(noted.subgraphs).toBe(false);
+    const { b } = capturing();
+    const m = b.build();
+    verify(m, { noted });
+    expect(noted.subgraphs).toBe(true);
+    // Also on a graph target, and with diagnostics.
+    noted.subgraphs = true;
+    const g = outerNeg().b.build().graph;
+    g.append(new Node('Foo', [], { domain: 'com.example', outputs: ['f'] }));
+    verify(g, { noted });
+    expect(noted.subgraphs).toBe(false);
   });
 
   it('a refused safe removal leaves the subgraphs untouched', () => {

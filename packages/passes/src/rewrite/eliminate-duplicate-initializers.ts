@@ -217,6 +217,9 @@ export function sampleHash(t: Tensor): Hash {
 
 /** Bytes a small in-memory tensor's probe reads at each end. */
 const PROBE = 16;
+/** lazyProbeHash's scratch for the two ends (3 bytes of zeros past PROBE: see endsHash). */
+const PROBE_HEAD = new Uint8Array(PROBE + 4);
+const PROBE_TAIL = new Uint8Array(PROBE + 4);
 
 /**
  * The sample of a small tensor already in memory: its length and its first and last PROBE bytes.
@@ -260,7 +263,16 @@ function lazyProbeHash(t: Tensor): Hash {
     const n = t.byteLength;
     const head = Math.min(n, PROBE);
     const tailAt = Math.max(head, n - PROBE);
-    return endsHash(n, t.bytesAt(0, head), t.bytesAt(tailAt, n - tailAt), tailAt);
+    // Read into two reused scratch blocks, not an array per end (bytesAt: 40,000 arrays on the
+    // 100k-node chain), both ranges within the tensor (bytesAt's range check cannot fail). Each
+    // block is zeroed first: endsHash reads up to 3 bytes past a short end, which a block of that
+    // end's length gave as undefined (0).
+    const src = t.source!;
+    PROBE_HEAD.fill(0);
+    PROBE_TAIL.fill(0);
+    src.readInto!(PROBE_HEAD, 0, head);
+    src.readInto!(PROBE_TAIL, tailAt, n - tailAt);
+    return endsHash(n, PROBE_HEAD, PROBE_TAIL, tailAt);
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }

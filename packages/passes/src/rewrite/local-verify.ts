@@ -249,13 +249,8 @@ function valueOk(v: Value, g: Graph): boolean {
 
 /** Each use of `v` is by a node of `g` that reads `v` at that input (I1, I12). */
 function usesOk(v: Value, g: Graph): boolean {
-  const count = v.useCount;
-  // `_userAt` and `_useIndexAt`, not `_useAt`: no Use object per single-use value checked.
-  for (let i = 0; i < count; i++) {
-    const n = v._userAt(i);
-    if (n.graph !== g || n.inputs[v._useIndexAt(i)] !== v) return false;
-  }
-  return true;
+  // (`_usesIn`: the use storage read once, no Use object per single-use value checked)
+  return v._usesIn(g);
 }
 
 /**
@@ -337,7 +332,5 @@ function pushNew<T>(to: ChunkedList<T>, from: readonly T[]): void {
 
 /** Whether `p` comes before `n` within WALK nodes (false: farther, or not before). */
 function before(p: Node, n: Node): boolean {
-  let cur = n.prev;
-  for (let k = 0; cur !== null && k < WALK; k++, cur = cur.prev) if (cur === p) return true;
-  return false;
+  return n._follows(p, WALK);
 }

@@ -138,7 +138,7 @@ interface QuietMark {
   values: number;
 }
 
-/** True when some node of `g` (or of its subgraphs) holds a subgraph. */
+/** True when some node of the main graph holds a subgraph. */
 function hasSubgraphs(model: Model): boolean {
   for (let n = model.graph.firstNode; n !== null; n = n.next) if (n._hasSubgraphs()) return true;
   return false;
@@ -166,9 +166,9 @@ export class PassManager {
     let stoppedEarly = false;
     const limit = opts.stopAfterChanges;
     let verifyMs = 0;
-    const timedVerify = (m: Model) => {
+    const timedVerify = (m: Model, noted?: { subgraphs: boolean }) => {
       const t = performance.now();
-      const d = verifyErrors(m);
+      const d = verifyErrors(m, noted === undefined ? undefined : { noted });
       verifyMs += performance.now() - t;
       verifications++;
       if (d.length === 0) {
@@ -192,7 +192,6 @@ export class PassManager {
 
     // The scope log: what validated patches touched since the oldest quiet mark. A mark is valid
     // while its epoch is the current one; anything the scope cannot describe starts a new epoch.
-    const scoped = opts.scoped !== false && !hasSubgraphs(model);
     const quiet = new Map<RewritePass, QuietMark>();
     const scopeNodes: Node[] = [];
     const scopeValues: Value[] = [];
@@ -208,7 +207,8 @@ export class PassManager {
       for (let i = 0; i < vs.length; i++) to.push(vs[i]!);
     };
 
-    const inputDiags = timedVerify(model);
+    const inputNoted = { subgraphs: true };
+    const inputDiags = timedVerify(model, inputNoted);
     if (inputDiags.length > 0) {
       throw new PassError(`the input model is invalid before any rewrite: ${formatDiagnostics(inputDiags)}`, {
         pass: pipeline[0]?.name ?? '(none)',
@@ -218,6 +218,12 @@ export class PassManager {
         hint: 'fix the model (see `onnxkit verify`) before optimizing it',
       });
     }
+    // One answer for the scope's question and the passes' graph list (without subgraphs, the list
+    // RewriteSession.graphs would walk the main graph to build is that graph alone): the input
+    // verify() met no subgraph attribute in its walk of every node (then no node holds one), else
+    // a walk of the main graph says.
+    const nested = inputNoted.subgraphs && hasSubgraphs(model);
+    const scoped = opts.scoped !== false && !nested;
 
     // A pass whose last run changed nothing, on the model as it still is, would change nothing
     // again (passes are deterministic), so it is not rerun. A pass that did change something is
@@ -225,6 +231,7 @@ export class PassManager {
     const seenAt = new Map<RewritePass, number>();
     // Facts and graph lists carried from one pass run to the next while nothing changes.
     const shared: SharedModelState = {};
+    if (!nested) shared.graphs = [model.graph];
     if (opts.inference) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
     let iteration = 0;
     let converged = false;
