@@ -1402,13 +1402,14 @@ class CostWalk {
     let total: Dim;
     // A top-level layer the table's functions would see as they saw the last one of its entry: their result again.
     const memo = depth === 0 ? this.#workMemo.get(entry) : undefined;
-    if (memo !== undefined && memo.matches(node, ctx)) {
+    if (memo !== undefined && memo.epoch === alg.epoch && memo.matches(node, ctx)) {
       macs = memo.macs;
       total = memo.total;
       const unknown = memo.unknown;
       for (let k = 0; k < unknown.length; k++) out.unknown.push(unknown[k]!);
     } else {
       ctx.askedConstant = false;
+      const epoch = alg.epoch;
       if (entry.macs) {
         const f = entry.macs(ctx);
         if (!Array.isArray(f)) {
@@ -1422,9 +1423,10 @@ class CostWalk {
       }
       const ops = this.opsCount(ctx, entry.ops, out.unknown);
       total = macs === null || ops === null ? null : alg.add(alg.mul(2, macs), ops);
-      if (depth === 0 && !ctx.askedConstant) {
-        if (memo !== undefined) memo.record(node, ctx, macs, total, out.unknown);
-        else this.#workMemo.set(entry, new WorkMemo(node, ctx, macs, total, out.unknown));
+      // (not when the computation changed how a dim it may have read is read: see DimAlgebra.epoch)
+      if (depth === 0 && !ctx.askedConstant && alg.epoch === epoch) {
+        if (memo !== undefined) memo.record(node, ctx, macs, total, out.unknown, epoch);
+        else this.#workMemo.set(entry, new WorkMemo(node, ctx, macs, total, out.unknown, epoch));
       }
     }
     out.macs = macs;
@@ -1533,7 +1535,7 @@ class CostWalk {
  * a tensor's dims). The table's functions read the node's attributes, which inputs are present,
  * and the input and output shapes — the key, compared by identity — and never the graph around
  * the node (`isConstant`, which could, makes the result not kept; QDQ integer kernels are decided
- * per layer by the caller). The result: MACs, 2·MACs + element-wise ops, and the reasons pushed.
+ * per layer by the caller), in the algebra's epoch it was computed in (DimAlgebra.epoch). The result: MACs, 2·MACs + element-wise ops, and the reasons pushed.
  */
 class WorkMemo {
   attrs: readonly Attribute[] = [];
@@ -1543,12 +1545,15 @@ class WorkMemo {
   macs: Dim = null;
   total: Dim = null;
   readonly unknown: string[] = [];
+  /** The algebra's epoch the result was computed in (see DimAlgebra.epoch). */
+  epoch = 0;
 
-  constructor(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[]) {
-    this.record(node, ctx, macs, total, unknown);
+  constructor(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[], epoch: number) {
+    this.record(node, ctx, macs, total, unknown, epoch);
   }
 
-  record(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[]): void {
+  record(node: Node, ctx: LayerCost, macs: Dim, total: Dim, unknown: readonly string[], epoch: number): void {
+    this.epoch = epoch;
     this.attrs = node._attributeItems;
     const ins = node.inputs;
     const n = ins.length;

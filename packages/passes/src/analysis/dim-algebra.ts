@@ -44,12 +44,26 @@ export class DimAlgebra {
   readonly #bodies = new Map<string, string>();
   /** The model names in the operands of each fresh floor/ceil atom (see namesIn). */
   readonly #freshNames = new Map<string, string[]>();
+  /** Operator-laden strings read as atoms so far ("2*N" as a model wrote it, before this algebra printed it). */
+  readonly #opaque = new Set<string>();
+  #epoch = 0;
+
+  /**
+   * Bumped when a string read as an atom is printed, so reads as the polynomial from then on
+   * ("2*N" of a model's value_info, opaque until a computation here yields 2·N): the only way the
+   * same dims can mean something else later. A result computed from dims (the shape and cost
+   * memos) may be given back while the epoch is the one it was computed in.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   /** The polynomial of a non-null dim. */
   toPoly(d: number | string): Poly {
     if (typeof d === 'number') return d === 0 ? new Map() : new Map([['', d]]);
     const known = this.#printed.get(d);
     if (known) return known;
+    if (OPERATOR_CHARS.test(d)) this.#opaque.add(d);
     return new Map([[d, 1]]);
   }
 
@@ -75,7 +89,10 @@ export class DimAlgebra {
       s += s === '' ? (c < 0 ? `-${term}` : term) : c < 0 ? `-${term}` : `+${term}`;
     }
     if (constant !== 0) s += constant < 0 ? `${constant}` : `+${constant}`;
-    if (!this.#printed.has(s)) this.#printed.set(s, normalise(p));
+    if (!this.#printed.has(s)) {
+      this.#printed.set(s, normalise(p));
+      if (this.#opaque.has(s)) this.#epoch++;
+    }
     return s;
   }
 

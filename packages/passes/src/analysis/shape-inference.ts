@@ -673,6 +673,7 @@ class Engine {
       if (memo !== undefined && memo.matches(node, ctx)) memo.replay(ctx);
       else {
         const diagnostics = this.diagnostics.length;
+        const epoch = this.alg.epoch;
         let failed = false;
         try {
           rule(ctx);
@@ -680,7 +681,8 @@ class Engine {
           failed = true;
           this.diag('error', 'rule-failed', `shape rule of ${node.describe()} failed: ${e instanceof Error ? e.message : String(e)}`, node);
         }
-        if (!failed && !ctx.unmemoizable && this.diagnostics.length === diagnostics) {
+        // (not when the rule's own computation changed how a dim it may have read is read: see DimAlgebra.epoch)
+        if (!failed && !ctx.unmemoizable && this.diagnostics.length === diagnostics && this.alg.epoch === epoch) {
           if (memo !== undefined) memo.record(node, ctx);
           else this.#ruleMemo.set(rule, new RuleMemo(node, ctx));
         }
@@ -953,7 +955,9 @@ const NO_INPUT: unique symbol = Symbol('no input');
  * mostly the very objects the last one read. A rule is a function of what it reads through its
  * RuleContext — the node's op type and domain, its attributes, its input and output counts, which
  * inputs are present, and the inputs' facts — and of the engine's opset and algebra (one memo per
- * engine). So a result is kept when the rule ended without an exception or diagnostic (those name
+ * engine; the algebra reads a dim string a model wrote, "2*N", as one atom until it prints that
+ * string itself, so a result holds only in the algebra's epoch it was computed in, and is not
+ * kept when its own computation moved the epoch). So a result is kept when the rule ended without an exception or diagnostic (those name
  * the node) and did nothing else (partial content, other types and subgraph facts are new objects
  * per node, or read other values: `unmemoizable`); it is given back when every one of those reads
  * is the same object: the attributes (read-only, their list replaced, never changed, by a
@@ -970,6 +974,8 @@ class RuleMemo {
   attrs: readonly Attribute[] = [];
   /** Whether constant inputs are compared as their facts objects (the rule read their content). */
   exact = false;
+  /** The algebra's epoch the result was computed in (a dim string may read otherwise in another). */
+  epoch = 0;
   /** Per input: its facts (NO_INPUT: omitted), and for a constant input its element type and dims. */
   readonly ins: (Facts | undefined | typeof NO_INPUT)[] = [];
   readonly outs: (Facts | undefined)[] = [];
@@ -984,6 +990,7 @@ class RuleMemo {
     this.outputCount = ctx.outs.length;
     this.attrs = node._attributeItems;
     this.exact = ctx.readsContent;
+    this.epoch = ctx.alg.epoch;
     const ins = node.inputs;
     const n = ins.length;
     const keys = this.ins;
@@ -997,7 +1004,7 @@ class RuleMemo {
 
   /** Whether the rule, asked about `node` (loaded in `ctx`), would read what it read last time. */
   matches(node: Node, ctx: Ctx): boolean {
-    if (node.opType !== this.opType || node.domain !== this.domain || ctx.outs.length !== this.outputCount) return false;
+    if (node.opType !== this.opType || node.domain !== this.domain || ctx.outs.length !== this.outputCount || ctx.alg.epoch !== this.epoch) return false;
     const ins = node.inputs;
     const keys = this.ins;
     const n = ins.length;

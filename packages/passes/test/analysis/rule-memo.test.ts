@@ -185,4 +185,21 @@ describe('shape inference of repeated nodes (the per-rule memo)', () => {
     expect(inf.shapeOf(mm2.outputs[0]!)).toEqual([1, 4]);
     expect(inf.shapeOf(xs.get('h')!)).toEqual([1, 8]);
   });
+  it('reads a dim a model wrote as an expression ("2*N") as the inference reads it at each node, also after the inference printed that expression itself', () => {
+    // "2*N" in a value_info (as onnxruntime's symbolic shape inference and torch.export write
+    // dims) is one opaque symbol until the inference computes 2·N itself (Concat of two [N, 4]):
+    // from then on it reads as 2·N. Reshape B must not get Reshape A's result back.
+    const b = new GraphBuilder({ name: 'printed' });
+    const x = b.input('x', F, ['N', 4]);
+    const y = b.op('Foo', [x], {}, { name: 'custom', domain: 'com.example', outputs: ['y'] });
+    y.type = { kind: 'tensor', elemType: F, shape: ['2*N', 4] };
+    const s = b.int64s('s', [-1]);
+    b.output(b.op('Reshape', [y, s], {}, { name: 'A', outputs: ['a'] }));
+    b.output(b.op('Concat', [x, x], { axis: 0 }, { name: 'C', outputs: ['c'] }));
+    b.output(b.op('Reshape', [y, s], {}, { name: 'B', outputs: ['bb'] }));
+    const shapes = shapesOf(b.build());
+    expect(shapes.a).toEqual(['4*(2*N)']);
+    expect(shapes.c).toEqual(['2*N', 4]);
+    expect(shapes.bb).toEqual(['8*N']);
+  });
 });

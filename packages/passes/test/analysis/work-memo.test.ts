@@ -98,4 +98,17 @@ describe('cost of repeated layers (the per-entry memo)', () => {
     expect(got.slice(0, 4).every((l) => l.unknown === undefined)).toBe(true);
     expect(analyzeTotals(m).totals).toMatchObject({ flops: null, unknownLayers: 1 });
   });
+  it('reads a dim a model wrote as an expression ("2*N") as the analysis reads it at each layer, also after it printed that expression itself', () => {
+    // Hardmax's cost computes 2·N and prints it "2*N": from then on the input dim "2*N" reads as
+    // 2·N, not as one opaque symbol. Sigmoid B must not get Sigmoid A's work back.
+    const b = new GraphBuilder({ name: 'printed' });
+    const x = b.input('x', F, ['2*N']);
+    const y = b.input('y', F, ['N']);
+    b.output(b.op('Sigmoid', [x], {}, { name: 'A', outputs: ['a'] }));
+    b.output(b.op('Hardmax', [y], {}, { name: 'C', outputs: ['c'] }));
+    b.output(b.op('Sigmoid', [x], {}, { name: 'B', outputs: ['bb'] }));
+    const [a, , bb] = layers(b.build());
+    expect(a!.flops).toBe('4*(2*N)');
+    expect(bb!.flops).toBe('8*N');
+  });
 });
