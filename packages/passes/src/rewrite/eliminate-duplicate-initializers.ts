@@ -255,7 +255,7 @@ function endsHash(n: number, head: Uint8Array, tail: Uint8Array, tailBase: numbe
 
 /**
  * probeHash of a small lazy tensor whose source reads ranges (200k 1 KiB weights on disk in the
- * 1M-node weighted chain): its two ends read positionally (bytesAt), not the whole tensor
+ * 1M-node weighted chain): its two ends read positionally (readInto), not the whole tensor
  * (allocated, copied, then hashed whole: +0.75 s there); the same value probeHash gives.
  */
 function lazyProbeHash(t: Tensor): Hash {
