@@ -156,22 +156,14 @@ export class PatchTracker {
     for (const values of this.#values.chunks()) {
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
-        if (v.useCount > FEW_USES) {
-          if (seen.has(v)) continue;
-          seen.add(v);
-        }
-        if (!valueOk(v, g)) return false;
+        if (dueCheck(v, seen) && !valueOk(v, g)) return false;
       }
     }
     const seenRewired = new Set<Value>();
     for (const rewired of this.#rewired.chunks()) {
       for (let i = 0; i < rewired.length; i++) {
         const v = rewired[i]!;
-        if (v.useCount > FEW_USES) {
-          if (seenRewired.has(v)) continue;
-          seenRewired.add(v);
-        }
-        if (!valueOk(v, g) || !this.#readersOk(v, g)) return false;
+        if (dueCheck(v, seenRewired) && (!valueOk(v, g) || !this.#readersOk(v, g))) return false;
       }
     }
     // New nodes, and each of their outputs as a rewired value (`record` lists a new node's
@@ -244,6 +236,17 @@ function valueOk(v: Value, g: Graph): boolean {
     const p = v.producer;
     if (p !== null ? p.graph !== g : !(init === g || v._inputOf === g)) return false;
   }
+  return true;
+}
+
+/**
+ * Whether `v`, met again in a list of touched values, is to be checked: always when it has few
+ * uses, else the first time only (`seen`, the list's values of many uses met so far).
+ */
+function dueCheck(v: Value, seen: Set<Value>): boolean {
+  if (v.useCount <= FEW_USES) return true;
+  if (seen.has(v)) return false;
+  seen.add(v);
   return true;
 }
 
