@@ -34,8 +34,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   if (opts.passes && opts.preset) throw new CliError('give --preset or --passes, not both');
   // `edge` with calibration data: the exact passes here, then int8 quantization (edge-quantize.ts) instead of fp16-weights.
   const preset = opts.preset === 'edge' && opts.calibration !== undefined ? 'default' : opts.preset;
-  const names = opts.passes !== undefined ? nameList('--passes', opts.passes, 'pass or preset names') : [preset ?? 'default'];
-  if (opts.passes !== undefined) for (const n of names) if (PRESETS[n] === undefined) knownPass('--passes', n, true);
+  const names = opts.passes !== undefined ? passOrPresetNames('--passes', opts.passes) : [preset ?? 'default'];
   const disabled = opts.disable !== undefined ? disabledPasses(opts.disable) : undefined;
   if (opts.preset && !PRESETS[opts.preset]) throw new CliError(`unknown preset '${opts.preset}'`, { hint: `presets: ${Object.keys(PRESETS).join(', ')}` });
   // --rank asks for the (approximate) decoupling pass; it runs after the named passes.
@@ -76,8 +75,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
 export function optimizeFlagPipeline(value: string | boolean | undefined): string[] | null {
   if (value === undefined || value === false) return null;
   if (value === true) return ['default'];
-  const names = nameList('--optimize', value, 'pass or preset names');
-  for (const n of names) if (PRESETS[n] === undefined) knownPass('--optimize', n, true);
+  const names = passOrPresetNames('--optimize', value);
   resolvePipeline(names); // (checks what the names make: a pipeline the library accepts)
   return names;
 }
@@ -86,6 +84,13 @@ export function optimizeFlagPipeline(value: string | boolean | undefined): strin
 function nameList(flag: string, value: string, what: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new CliError(`${flag} names no pass`, { hint: `give ${what} separated by commas, e.g. ${flag} eliminate-identity,fold-constants` });
+  return names;
+}
+
+/** The pass or preset names of `--passes` or `--optimize`, each checked (an unknown one names the flag). */
+function passOrPresetNames(flag: string, value: string): string[] {
+  const names = nameList(flag, value, 'pass or preset names');
+  for (const n of names) if (PRESETS[n] === undefined) knownPass(flag, n, true);
   return names;
 }
 
