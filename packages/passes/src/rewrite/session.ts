@@ -273,9 +273,10 @@ export class RewriteSession<R extends string = string> {
    * sees: with one function for both, the code TurboFan made during eliminate-identity's 40,000
    * bypasses on the 100k-node chain was thrown away at the first fusion (another patch shape,
    * paths never run before) and #apply, the largest function of the rule passes, was compiled
-   * again. (Below 50,000 nodes the CLI keeps functions of 4,400 bytes of bytecode or more out of
-   * TurboFan, #apply among them: packages/cli/src/heap.ts. This one, ≈ 1,750 bytes, is compiled
-   * there too; whole `optimize --json` processes on the 10k and 20k chains showed no difference
+   * again. The record and the touched values are made by the same two helpers (#record,
+   * #touchedValues), small enough to recompile cheaply. (Below 50,000 nodes the CLI keeps functions
+   * of LARGE_FUNCTION_BYTES of bytecode or more out of TurboFan, #apply among them:
+   * packages/cli/src/heap.ts. This one, ≈ 1,100 bytes, is compiled there too; whole `optimize --json` processes on the 10k and 20k chains showed no difference
    * beyond the noise: 10k 0.43 s against 0.44 s without it, 9 pairs; 20k 0.63 against 0.65 s,
    * 15 pairs, load ≈ 8.)
    */
@@ -342,29 +343,10 @@ export class RewriteSession<R extends string = string> {
     bytes -= this.#orphanBytes;
     const touchedInputs = inputsOfRemoved;
 
-    const removedAll = cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes];
-    const record: ChangeRecord = rw.details
-      ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: NO_NAMES, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
-      : { pass: this.pass, rule: rw.rule, removed: removedAll, added: NO_NAMES, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
+    const record = this.#record(rw, graph, cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes], NO_NAMES, bytes);
     this.nodesRemoved += 1 + cleanedNodes.length;
     if (onPatch) {
-      // The removed node's inputs still read (or still outputs), and a value renamed: their use
-      // lists or names changed.
-      let touched = renamed ? 1 : 0;
-      for (let i = 0; i < touchedInputs.length; i++) {
-        const v = touchedInputs[i]!;
-        if ((v.useCount > 0 || v.isGraphOutput) && v !== newV) touched++;
-      }
-      let values: Value[] = NO_VALUES;
-      if (touched > 0) {
-        values = this.#scratch(this.#touched, touched);
-        let t = 0;
-        if (renamed) values[t++] = newV;
-        for (let i = 0; i < touchedInputs.length; i++) {
-          const v = touchedInputs[i]!;
-          if ((v.useCount > 0 || v.isGraphOutput) && v !== newV) values[t++] = v;
-        }
-      }
+      const values = this.#touchedValues(touchedInputs, renamed ? [newV] : undefined, replace);
       const p = this.#applied;
       p.graph = graph;
       p.added = NO_NODES;
@@ -545,15 +527,12 @@ export class RewriteSession<R extends string = string> {
       graph.addInitializer(v);
     }
 
-    const removedAll = cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes];
     let addedNames = NO_NAMES;
     if (added.length > 0) {
       addedNames = new Array<string>(added.length);
       for (let i = 0; i < added.length; i++) addedNames[i] = nodeLabel(added[i]!);
     }
-    const record: ChangeRecord = rw.details
-      ? { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
-      : { pass: this.pass, rule: rw.rule, removed: removedAll, added: addedNames, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
+    const record = this.#record(rw, graph, cleanedNodes.length === 0 ? removedNames : [...removedNames, ...cleanedNodes], addedNames, bytes);
     this.nodesAdded += added.length;
     this.nodesRemoved += remove.length + cleanedNodes.length;
     if (onPatch) {
@@ -564,22 +543,7 @@ export class RewriteSession<R extends string = string> {
       }
       for (let i = 0; i < inits.length; i++) introduced[f++] = inits[i]!.name;
       if (renamedTo) introduced = introduced === NO_NAMES ? renamedTo : introduced.concat(renamedTo);
-      // The removed nodes' inputs still read (or still outputs): their use lists changed.
-      let touched = renamedValues?.length ?? 0;
-      for (let i = 0; i < touchedInputs.length; i++) {
-        const v = touchedInputs[i]!;
-        if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) touched++;
-      }
-      let values: Value[] = NO_VALUES;
-      if (touched > 0) {
-        values = this.#scratch(this.#touched, touched);
-        let t = 0;
-        if (renamedValues) for (let i = 0; i < renamedValues.length; i++) values[t++] = renamedValues[i]!;
-        for (let i = 0; i < touchedInputs.length; i++) {
-          const v = touchedInputs[i]!;
-          if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) values[t++] = v;
-        }
-      }
+      const values = this.#touchedValues(touchedInputs, renamedValues, replace);
       // One report object per session, refilled (onPatch reads it during the call).
       const p = this.#applied;
       p.graph = graph;
@@ -596,6 +560,36 @@ export class RewriteSession<R extends string = string> {
     }
     this.#commitPatch(graph, record, added, replace, inits, remove);
     return record;
+  }
+
+  /** A patch's change record (#apply, #applyBypass); `details` only when the rewrite gives some. */
+  #record(rw: Rewrite, graph: Graph, removed: string[], added: string[], bytes: number): ChangeRecord {
+    return rw.details
+      ? { pass: this.pass, rule: rw.rule, removed, added, graph: graph.name, description: flat(rw.description), bytesDelta: bytes, details: rw.details }
+      : { pass: this.pass, rule: rw.rule, removed, added, graph: graph.name, description: flat(rw.description), bytesDelta: bytes };
+  }
+
+  /**
+   * The values a patch touched, for its report (AppliedPatch.values; #apply, #applyBypass): the
+   * existing values it renamed (`renamed`: their names changed), then the removed nodes' inputs
+   * still read or still graph outputs (their use lists changed), except a value something was
+   * rewired to. In a session list (#touched) the report holds during the call only.
+   */
+  #touchedValues(released: readonly Value[], renamed: readonly Value[] | undefined, replace: Rewrite['replace']): Value[] {
+    let touched = renamed?.length ?? 0;
+    for (let i = 0; i < released.length; i++) {
+      const v = released[i]!;
+      if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) touched++;
+    }
+    if (touched === 0) return NO_VALUES;
+    const values = this.#scratch(this.#touched, touched);
+    let t = 0;
+    if (renamed) for (let i = 0; i < renamed.length; i++) values[t++] = renamed[i]!;
+    for (let i = 0; i < released.length; i++) {
+      const v = released[i]!;
+      if ((v.useCount > 0 || v.isGraphOutput) && !isRewired(v, replace)) values[t++] = v;
+    }
+    return values;
   }
 
   /**
