@@ -25,6 +25,9 @@
  *  6. No attribute the rule does not know on either node [unknown-attribute], none of the wrong
  *     type or with an impossible value (group ≤ 0…) [bad-attribute]; γ, β, μ, σ² are float
  *     tensors [unsupported-dtype].
+ *  7. Every s_c is finite [non-finite-scale]: with γ_c = ±inf or σ²_c + ε = 0 the BatchNorm
+ *     gives ±inf (NaN only where x = μ), while W·s would put ±inf in the weight and the Conv's
+ *     sums of ±inf terms give NaN (a NaN s stays NaN either way and is folded).
  *
  * Weights still in their file (a lazily imported model) are not read by the fold: the new
  * weight is a lazy tensor that reads and scales the old one's bytes when it is written
@@ -57,6 +60,7 @@ const REASONS = [
   'weight-shared',
   'shape-mismatch',
   'bias-shape',
+  'non-finite-scale',
 ] as const;
 type Reason = (typeof REASONS)[number];
 const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
@@ -171,6 +175,13 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
       const ccols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
       if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
     }
+  }
+  const eps = bn.getFloat('epsilon', 1e-5);
+  const g64 = gamma.toFloat64();
+  const var64 = variance.toFloat64();
+  for (let c = 0; c < channels; c++) {
+    const sc = g64[c]! / Math.sqrt(var64[c]! + eps);
+    if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${c}: γ/√(σ²+ε) = ${g64[c]}/√(${var64[c]} + ${eps}) is infinite`];
   }
   return { gamma, beta, mean, variance, w, wv, b, bv };
 }

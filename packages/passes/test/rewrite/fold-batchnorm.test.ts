@@ -240,6 +240,22 @@ describe('fold-batchnorm: one negative test per precondition', () => {
   it('an extra BN output is used', () => declined(convBn({ opset: 9, extraBnOutputs: 2 }), 'bn-extra-outputs-used'));
   it('an unknown BN attribute', () => declined(convBn({ bnAttrs: { fancy: 1 } }), 'unknown-attribute'));
 
+  it('an infinite scale γ/√(σ²+ε) (σ² = −ε, or γ = inf): the BN gives ±inf, a weight of ±inf would give NaN', async () => {
+    const withStat = (name: string, value: number): Model => {
+      const m = convBn();
+      const v = m.graph.initializers.get(name)!;
+      const data = v.constValue!.toFloat64();
+      data[1] = value;
+      v.constValue = Tensor.fromNumbers(DataType.FLOAT, [data.length], [...data]);
+      return m;
+    };
+    await declined(withStat('bn.running_var', -Math.fround(1e-5)), 'non-finite-scale');
+    await declined(withStat('bn.weight', Infinity), 'non-finite-scale');
+    // A NaN γ makes the channel NaN before and after: still folded.
+    const r = await runPass('fold-batchnorm', withStat('bn.weight', NaN));
+    expect(r.changes).toBe(1);
+  });
+
   it('the Conv output is also a graph output', async () => {
     const m = convBn();
     m.graph.addOutput(m.graph.nodes[0]!.outputs[0]!);
