@@ -64,6 +64,11 @@ const REASONS = [
 ] as const;
 type Reason = (typeof REASONS)[number];
 const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
+/**
+ * epsilon's default, as the float32 attribute onnxruntime reads (1e-5 rounded to float32, not
+ * the double 1e-5: with σ² = −1e-5f the runtime's σ² + ε is 0, the double's 2.5e-13).
+ */
+const DEFAULT_EPSILON = Math.fround(1e-5);
 
 interface Match {
   p: Node;
@@ -176,7 +181,7 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
       if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
     }
   }
-  const eps = bn.getFloat('epsilon', 1e-5);
+  const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
   const g64 = gamma.toFloat64();
   const var64 = variance.toFloat64();
   for (let c = 0; c < channels; c++) {
@@ -188,7 +193,7 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
 
 /** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
 function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance, w, wv, b, bv }: Operands): Patch {
-  const eps = bn.getFloat('epsilon', 1e-5);
+  const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
   const g64 = gamma.toFloat64();
   const be64 = beta.toFloat64();
   const mu64 = mean.toFloat64();

@@ -251,6 +251,14 @@ describe('fold-batchnorm: one negative test per precondition', () => {
     };
     await declined(withStat('bn.running_var', -Math.fround(1e-5)), 'non-finite-scale');
     await declined(withStat('bn.weight', Infinity), 'non-finite-scale');
+    // epsilon absent: its default is the float32 1e-5 the runtime adds, so σ² = −1e-5f is caught too.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+    const y = b.op('Conv', [x, b.constant('w', f32([2, 2, 1, 1], rnd(1)))], {}, { name: 'conv' });
+    const [g, be, mu] = bnParams(b, 2);
+    const v = b.constant('var', f32([2], (i) => (i === 0 ? -Math.fround(1e-5) : 1)));
+    b.output(b.op('BatchNormalization', [y, g!, be!, mu!, v], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'non-finite-scale');
     // A NaN γ makes the channel NaN before and after: still folded.
     const r = await runPass('fold-batchnorm', withStat('bn.weight', NaN));
     expect(r.changes).toBe(1);

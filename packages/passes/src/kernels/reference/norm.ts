@@ -22,7 +22,7 @@ export const batchNormalizationRef: ReferenceKernel = (node, inputs) => {
   const bias = f64(node, inputs[2], 'B');
   const mean = f64(node, inputs[3], 'mean');
   const variance = f64(node, inputs[4], 'var');
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const N = xt.dims[0] ?? 1;
   const C = xt.dims[1] ?? 1;
   const inner = sizeOf(xt.dims.slice(2));
@@ -44,7 +44,7 @@ export const instanceNormalizationRef: ReferenceKernel = (node, inputs) => {
   const X = f64(node, xt, 'X');
   const scale = f64(node, inputs[1], 'scale');
   const bias = f64(node, inputs[2], 'B');
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const [N, C] = xt.dims as [number, number];
   const inner = sizeOf(xt.dims.slice(2));
   const out = allocF64(X.length);
@@ -69,7 +69,7 @@ export const layerNormalizationRef: ReferenceKernel = (node, inputs) => {
   const scale = f64(node, inputs[1], 'Scale');
   const bias = inputs[2] ? f64(node, inputs[2], 'B') : null;
   const axis = normAxis(node, node.getInt('axis', -1), xt.dims.length);
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const outer = sizeOf(xt.dims.slice(0, axis));
   const inner = sizeOf(xt.dims.slice(axis));
   const sDims = inputs[1]!.dims;
