@@ -39,6 +39,16 @@ describe('evaluateReference', () => {
     expect(all.extra.size).toBe(5);
   });
 
+  test('Clip with min > max is max everywhere, and Pow(1, NaN) = Pow(−1, inf) = 1, as onnxruntime computes them', () => {
+    const b = new GraphBuilder({ name: 'edges' });
+    const x = b.input('x', DataType.FLOAT, [3]);
+    b.output(b.op('Clip', [x, b.floats('lo', [], [2]), b.floats('hi', [], [1])]), 'clip');
+    b.output(b.op('Pow', [b.floats('base', [3], [1, -1, 2]), x]), 'pow');
+    const r = evaluateReference(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [3], new Float32Array([-1, Infinity, NaN]))]]));
+    expect([...(r.outputs.get('clip')!.data as Float64Array)]).toEqual([1, 1, NaN]);
+    expect([...(r.outputs.get('pow')!.data as Float64Array)]).toEqual([1, 1, NaN]);
+  });
+
   test('the memory limit raises ReferenceMemoryError naming the node and tensor', () => {
     const m = chain(3);
     let err: unknown;
