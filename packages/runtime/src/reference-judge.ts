@@ -73,6 +73,8 @@ export interface OutputJudgement {
   b: ModelErrorStats;
   /** Elements of B over the budget (or non-finite where A is not). */
   exceeding: number;
+  /** Elements non-finite in one model but not the other (NaN = NaN, ±Inf distinct): not in a/b's errors, which cover finite elements only. */
+  nonFinite: number;
   firstExceeding: { index: number; ref: number | string; a: number | string; b: number | string; errorA: number | null; errorB: number | null } | null;
   pass: boolean;
   reason: string | null;
@@ -133,6 +135,7 @@ export function judgeOutput(name: string, ref: ReferenceValue | undefined, a: Te
     a: { maxError: 0, meanError: 0, sqnrDb: null },
     b: { maxError: 0, meanError: 0, sqnrDb: null },
     exceeding: 0,
+    nonFinite: 0,
     firstExceeding: null,
     pass: false,
     reason: null,
@@ -218,6 +221,7 @@ export function judgeOutput(name: string, ref: ReferenceValue | undefined, a: Te
   }
   for (const i of nonFiniteBad) if (firstBad < 0 || i < firstBad) firstBad = i;
   r.exceeding = badCount + nonFiniteBad.length;
+  r.nonFinite = nonFiniteBad.length;
   if (firstBad >= 0) {
     const x = rv[firstBad]!;
     const p = va[firstBad]!;
