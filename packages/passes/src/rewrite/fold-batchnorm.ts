@@ -12,8 +12,10 @@
  * α·A·B' + C' with C' = (β·C − μ)·s + β_BN broadcast per column, and beta = 1.
  *
  * Preconditions (decline reason in brackets):
- *  1. BN is in the default domain, inference mode: training_mode absent/0 (opset ≥ 14), is_test=1
- *     (opset < 7), spatial absent/1 (opset < 9) [training-mode] [not-spatial].
+ *  1. BN is in the default domain, inference mode: training_mode absent/0 (opset ≥ 14), one
+ *     output (opsets 7–13, where declaring the statistics outputs, even unused, is training
+ *     mode in onnxruntime), is_test=1 (opset < 7), spatial absent/1 (opset < 9) [training-mode]
+ *     [not-spatial].
  *  2. BN's outputs other than Y are unused [bn-extra-outputs-used].
  *  3. BN's X comes from a Conv/ConvTranspose/Gemm whose output has no other use and is not a
  *     graph output [producer-output-used-elsewhere] [producer-output-is-graph-output].
@@ -109,6 +111,9 @@ const layerBn = defineRule({
       const o = bn.outputs[i]!;
       if (o.useCount > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
     }
+    // Opsets 7–13 have no mode attribute: the outputs declared decide, and onnxruntime runs a
+    // BatchNormalization with running/saved statistics outputs (used or not) on batch statistics.
+    if (opset >= 7 && opset < 14 && bn.outputs.length > 1) return ['training-mode', `opset ${opset} with ${bn.outputs.length} outputs (training mode: normalized with the batch's statistics)`];
     const pout = p.outputs[0]!;
     if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
     if (pout.useCount !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
