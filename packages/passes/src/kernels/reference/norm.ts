@@ -14,8 +14,13 @@ function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64
   return t.data;
 }
 
-export const batchNormalizationRef: ReferenceKernel = (node, inputs) => {
+export const batchNormalizationRef: ReferenceKernel = (node, inputs, opset) => {
   if (node.getInt('training_mode', 0) !== 0) throw new ReferenceUnsupportedError(node, 'BatchNormalization in training mode is not supported');
+  // Opsets 7–13 say training mode by declaring the statistics outputs (onnxruntime then uses the
+  // batch's statistics, read or not).
+  if (opset >= 7 && opset < 14 && node.outputs.length > 1) {
+    throw new ReferenceUnsupportedError(node, `BatchNormalization in training mode (opset ${opset}, ${node.outputs.length} outputs) is not supported`);
+  }
   const xt = inputs[0]!;
   const X = f64(node, xt, 'X');
   const scale = f64(node, inputs[1], 'scale');
