@@ -25,6 +25,12 @@ export interface OutputAccuracy {
   maxError: number;
   meanError: number;
   sqnrDb: number | null;
+  /**
+   * Elements non-finite (NaN, ±Inf) in the optimized model but not in the original, or the other
+   * way round: the errors above cover finite elements only (for basis 'fp32', the growth in
+   * non-finite elements).
+   */
+  nonFinite: number;
   /** The original model's fp32 error against the same float64 reference (null when basis is 'fp32'). */
   original: { maxError: number; meanError: number; sqnrDb: number | null } | null;
 }
@@ -84,6 +90,7 @@ export async function measureAccuracy(original: Model, optimized: Model, passes:
           maxError: o.b.maxError,
           meanError: o.b.meanError,
           sqnrDb: finite(o.b.sqnrDb),
+          nonFinite: o.nonFinite,
           original: { maxError: o.a.maxError, meanError: o.a.meanError, sqnrDb: finite(o.a.sqnrDb) },
         })),
         ms: performance.now() - t0,
@@ -95,7 +102,7 @@ export async function measureAccuracy(original: Model, optimized: Model, passes:
       note: why,
       passes,
       inputs: 'synthetic (seed 0)',
-      outputs: r.outputs.map((o) => ({ name: o.name, maxError: o.maxAbsError, meanError: o.meanAbsError, sqnrDb: null, original: null })),
+      outputs: r.outputs.map((o) => ({ name: o.name, maxError: o.maxAbsError, meanError: o.meanAbsError, sqnrDb: null, nonFinite: Math.abs(o.nan.b + o.inf.b - (o.nan.a + o.inf.a)), original: null })),
       ms: performance.now() - t0,
     };
   } catch (e) {
@@ -105,15 +112,17 @@ export async function measureAccuracy(original: Model, optimized: Model, passes:
 }
 
 const sci = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
+/** The max error, and the elements it cannot cover: NaN or ±Inf in one model only. */
+const maxErr = (o: OutputAccuracy): string => (o.nonFinite > 0 ? `${sci(o.maxError)} + ${o.nonFinite} non-finite` : sci(o.maxError));
 const db = (x: number | null): string => (x === null ? '∞' : `${x.toFixed(1)} dB`);
 
 export function formatAccuracy(a: AccuracyReport, mode: OutputMode): string {
   const head = `${paint(mode, 'bold', 'accuracy')} — approximate pass${a.passes.length === 1 ? '' : 'es'} ${a.passes.join(', ')}; `;
   if (a.basis === 'unavailable') return `${head}${a.note}`;
   if (a.basis === 'fp32') {
-    const rows = a.outputs.map((o) => [o.name, sci(o.maxError), sci(o.meanError)]);
+    const rows = a.outputs.map((o) => [o.name, maxErr(o), sci(o.meanError)]);
     return `${head}error against the original model in fp32 (${a.note}), ${a.inputs} inputs, ${fmtDuration(a.ms)}\n${table(['output', 'max |err|', 'mean |err|'], rows, mode)}`;
   }
-  const rows = a.outputs.map((o) => [o.name, sci(o.maxError), sci(o.meanError), db(o.sqnrDb), o.original ? sci(o.original.maxError) : '', o.original ? db(o.original.sqnrDb) : '']);
+  const rows = a.outputs.map((o) => [o.name, maxErr(o), sci(o.meanError), db(o.sqnrDb), o.original ? sci(o.original.maxError) : '', o.original ? db(o.original.sqnrDb) : '']);
   return `${head}error against the float64 reference of the original model, ${a.inputs} inputs, ${fmtDuration(a.ms)}\n${table(['output', 'max |err|', 'mean |err|', 'SQNR', 'original fp32 max |err|', 'original SQNR'], rows, mode)}\n(accept it explicitly with onnxkit verify --max-error E or --min-sqnr DB; skip this check with --no-accuracy)`;
 }

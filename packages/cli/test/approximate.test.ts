@@ -10,6 +10,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { save } from '@onnxkit/importer';
 import { BIN, cliRunner, type Run } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-approx-'));
@@ -32,7 +34,7 @@ interface Accuracy {
   basis: string;
   note: string | null;
   passes: string[];
-  outputs: { name: string; maxError: number; meanError: number; sqnrDb: number | null; original: { maxError: number; meanError: number; sqnrDb: number | null } | null }[];
+  outputs: { name: string; maxError: number; meanError: number; sqnrDb: number | null; nonFinite: number; original: { maxError: number; meanError: number; sqnrDb: number | null } | null }[];
 }
 
 /** max |err| against float64 that `optimize` measured for each approximate model. */
@@ -78,6 +80,24 @@ describe('optimize reports an approximate pass’s error against float64', () =>
     const exact = onnxkit(['optimize', 'mnv2.onnx', 'mnv2.exact.onnx', '--json']);
     expect(exact.code, exact.stderr).toBe(0);
     expect(json(exact).accuracy).toBeUndefined();
+  }, 240_000);
+
+  it('counts the elements an approximation made non-finite (the errors cover finite elements only)', () => {
+    // A weight of 1e5 is +inf in float16: convert-fp16 turns that output channel into ±inf/NaN,
+    // which the max error (1.3e-3 over the finite elements) alone did not show.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const w = new Float32Array(2 * 2 * 3 * 3).map((_, i) => ((i * 7) % 5) / 10 - 0.2);
+    w[0] = 1e5;
+    b.output(b.op('Conv', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [2, 2, 3, 3], w))], { pads: [1, 1, 1, 1] }), 'y');
+    save(b.build(), join(tmp, 'big-weight.onnx'));
+    const r = onnxkit(['optimize', 'big-weight.onnx', 'big-weight.fp16.onnx', '--passes', 'convert-fp16', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const o = json(r).accuracy!.outputs[0]!;
+    expect(o.nonFinite).toBeGreaterThanOrEqual(16);
+    expect(measured['fp16-weights']?.outputs[0]?.nonFinite ?? 0).toBe(0);
+    const t = onnxkit(['optimize', 'big-weight.onnx', 'big-weight.fp16.onnx', '--passes', 'convert-fp16']);
+    expect(t.stdout).toMatch(/ \+ \d+ non-finite/);
   }, 240_000);
 
   it('--in-place measures the error too, before the write replaces the file its weights are read from', () => {

@@ -264,6 +264,11 @@ describe('onnxkit optimize and verify', () => {
     const j = JSON.parse(r.stdout);
     expect(j.equivalent).toBe(false);
     expect(j.firstDivergence.node.name).toBe('conv');
+    // A NaN weight: the divergence names the non-finite elements, which B's max error (over
+    // finite elements) does not show.
+    const nan = onnxkit(['verify', good, tinyModel(NaN), '--bisect']);
+    expect(nan.code).toBe(1);
+    expect(nan.stdout).toMatch(/first value over the float64 budget: '[^']*' produced by Conv 'conv' \(.*, 16 elements over, 16 of them NaN\/±Inf in one model only\)/);
     const other = join(tmp, 'other-io.onnx');
     const b = new GraphBuilder({ name: 'other' });
     b.output(b.op('Relu', [b.input('z', DataType.FLOAT, [1, 2, 4, 4])]), 'y');

@@ -86,4 +86,19 @@ describe('verdictOf', () => {
     expect(verdictOf(fixedPass, [ok], true).verdict).toBe('within the requested budget');
     expect(verdictOf(fixedFail, null, false).verdict).toBe('NOT equivalent');
   });
+
+  test('a reference that disagrees with A beyond float32 rounding cannot vouch for a B that fails the fixed tolerance', () => {
+    // A Clip with min > max: onnxruntime's A gives [1, 1, 1]; a reference computing [2, 2, 1]
+    // (and a rewrite folded with the same mistake) would put B within 2·max|a − ref64| = 2.
+    const a = f32([1, 1, 1]);
+    const b = f32([2, 2, 1]);
+    const fixedFail = compareOutputs(new Map([['y', a]]), new Map([['y', b]]));
+    const j = judgeOutput('y', ref([2, 2, 1]), a, b);
+    expect(j.pass).toBe(true);
+    const v = verdictOf(fixedFail, [j], false);
+    expect(v).toMatchObject({ verdict: 'NOT equivalent', equivalent: false });
+    expect(v.reason).toMatch(/reference cannot vouch for it: A itself is 1.00e\+0 from it/);
+    // When B passes the fixed tolerance the reference is not needed to accept it.
+    expect(verdictOf(compareOutputs(new Map([['y', a]]), new Map([['y', f32([1, 1, 1])]])), [judgeOutput('y', ref([2, 2, 1]), a, a)], false).verdict).toBe('equivalent');
+  });
 });

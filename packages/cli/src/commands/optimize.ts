@@ -120,7 +120,8 @@ export default async function optimize(input: string, positionalOutput: string |
     if (!original || approximate.length === 0) return;
     step = progress.step(`accuracy against float64 (${approximate.join(', ')})`);
     accuracy = await measureAccuracy(original, model, approximate, { inputShapes: numericInputShapes(opts), dimValues: parseDimValues(opts.dim) });
-    step.done(accuracy.basis === 'float64' ? `max |err| ${accuracy.outputs.reduce((m, o) => Math.max(m, o.maxError), -Infinity).toExponential(2)}` : accuracy.basis);
+    const nonFinite = accuracy.outputs.reduce((n, o) => n + o.nonFinite, 0);
+    step.done(accuracy.basis === 'float64' ? `max |err| ${accuracy.outputs.reduce((m, o) => Math.max(m, o.maxError), -Infinity).toExponential(2)}${nonFinite > 0 ? ` + ${nonFinite} non-finite` : ''}` : accuracy.basis);
   };
   // In place, the write replaces the input file, where both models may leave weights to be read
   // on use (a lazy import): their accuracy is measured first, while the file is the one loaded.

@@ -243,7 +243,7 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
           ? 'bisect: no intermediate value shared by both models exceeds the float64 budget'
           : 'bisect: no intermediate value shared by both models diverges'
         : d.judgement !== undefined
-          ? `first value over the float64 budget: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; B max err ${sci(d.judgement.b.maxError)} vs A ${sci(d.judgement.a.maxError)}, budget ${sci(d.judgement.budget)}, ${fmtInt(d.judgement.exceeding)} elements over)`
+          ? `first value over the float64 budget: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; B max err ${sci(d.judgement.b.maxError)} vs A ${sci(d.judgement.a.maxError)}, budget ${sci(d.judgement.budget)}, ${fmtInt(d.judgement.exceeding)} ${d.judgement.exceeding === 1 ? 'element' : 'elements'} over${d.judgement.nonFinite > 0 ? `, ${fmtInt(d.judgement.nonFinite)} of them NaN/±Inf in one model only` : ''})`
           : `first divergence: '${d.value}' produced by ${d.node.opType} '${d.node.name}' (node ${d.nodeIndex}; max abs ${sci(d.comparison.maxAbsError)}, ${fmtInt(d.comparison.mismatches)} mismatches)`,
     );
   }

@@ -206,6 +206,15 @@ function ortIntPow(x: bigint, y: bigint, bits: number): bigint {
 }
 
 /**
+ * C's pow (what onnxruntime's std::pow/powf give) where JavaScript's differs: pow(1, y) is 1 and
+ * pow(−1, ±inf) is 1 for every y, NaN included; Math.pow gives NaN for both.
+ */
+export function cPow(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Infinity || y === -Infinity))) return 1;
+  return Math.pow(x, y);
+}
+
+/**
  * Pow(X: T, Y: T1). Float bases: Math.pow in float64, rounded once (ORT's powf can differ by an
  * ulp). Integer bases: as ORT's static_cast<T>(std::pow(x, y)) — the exact power rounded once to
  * float64 for integer exponents, the truncated float64 power for float ones; a result outside
@@ -223,7 +232,7 @@ export const powKernel: KernelFn = (node, inputs) => {
   const yAt = (i: number): number => Number((yv as Float64Array)[i]!);
   if (FLOATS.has(a.dtype)) {
     return [broadcastBinary(node, a, b, a.dtype, (o, x, _y, i, ia, ib) => {
-      (o as Float64Array)[i] = Math.pow((x as Float64Array)[ia]!, yAt(ib));
+      (o as Float64Array)[i] = cPow((x as Float64Array)[ia]!, yAt(ib));
     }, a.toArray(), yv)];
   }
   const bits = a.dtype === DataType.INT64 ? 64 : 32;
@@ -410,7 +419,8 @@ export const clipKernel: KernelFn = (node, inputs, opset) => {
     const out = newStorage(x.dtype, x.size) as BigInt64Array;
     for (let i = 0; i < src.length; i++) {
       const v = src[i]!;
-      out[i] = lo !== undefined && v < lo ? lo : hi !== undefined && v > hi ? hi : v;
+      const m = lo !== undefined && v < lo ? lo : v;
+      out[i] = hi !== undefined && m > hi ? hi : m;
     }
     return [makeTensor(x.dtype, x.dims, out)];
   }
@@ -428,7 +438,9 @@ export const clipKernel: KernelFn = (node, inputs, opset) => {
   const f16 = x.dtype === DataType.FLOAT16;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    const r = v < lo ? lo : v > hi ? hi : v;
+    // min(max(v, lo), hi), as the spec and onnxruntime: every element is hi when lo > hi.
+    const m = v < lo ? lo : v;
+    const r = m > hi ? hi : m;
     out[i] = f16 ? numberToFloat16Bits(r) : r;
   }
   return [makeTensor(x.dtype, x.dims, out)];

@@ -59,6 +59,7 @@ export const CONV_AFFINE_REASONS = [
   'shape-mismatch',
   'not-per-channel',
   'scaled-bias',
+  'non-finite-scale',
 ] as const;
 
 interface ConvAffineMatch {
@@ -141,6 +142,14 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
       }
       const vec = perChannelValues(c, rank, 1, M);
       if (!vec) return ['not-per-channel', `constant dims [${c.dims.join(',')}] do not broadcast per channel over a rank-${rank} ${producer} output with ${M} channels`];
+      if (op === 'Mul' || op === 'Div') {
+        // y·±inf (or y/0) is ±inf per element, NaN only where y = 0; W·±inf makes the Conv sum
+        // ±inf terms of both signs, NaN almost everywhere. A NaN constant gives NaN either way.
+        for (let i = 0; i < M; i++) {
+          const sc = op === 'Mul' ? vec[i]! : 1 / vec[i]!;
+          if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${i}: ${op === 'Mul' ? 'multiplying by' : 'dividing by'} ${vec[i]} would put ±inf in the weight`];
+        }
+      }
       m.channels = M;
       m.w = w;
       m.bias = bias;

@@ -12,8 +12,10 @@
  * α·A·B' + C' with C' = (β·C − μ)·s + β_BN broadcast per column, and beta = 1.
  *
  * Preconditions (decline reason in brackets):
- *  1. BN is in the default domain, inference mode: training_mode absent/0 (opset ≥ 14), is_test=1
- *     (opset < 7), spatial absent/1 (opset < 9) [training-mode] [not-spatial].
+ *  1. BN is in the default domain, inference mode: training_mode absent/0 (opset ≥ 14), one
+ *     output (opsets 7–13, where declaring the statistics outputs, even unused, is training
+ *     mode in onnxruntime), is_test=1 (opset < 7), spatial absent/1 (opset < 9) [training-mode]
+ *     [not-spatial].
  *  2. BN's outputs other than Y are unused [bn-extra-outputs-used].
  *  3. BN's X comes from a Conv/ConvTranspose/Gemm whose output has no other use and is not a
  *     graph output [producer-output-used-elsewhere] [producer-output-is-graph-output].
@@ -25,6 +27,9 @@
  *  6. No attribute the rule does not know on either node [unknown-attribute], none of the wrong
  *     type or with an impossible value (group ≤ 0…) [bad-attribute]; γ, β, μ, σ² are float
  *     tensors [unsupported-dtype].
+ *  7. Every s_c is finite [non-finite-scale]: with γ_c = ±inf or σ²_c + ε = 0 the BatchNorm
+ *     gives ±inf (NaN only where x = μ), while W·s would put ±inf in the weight and the Conv's
+ *     sums of ±inf terms give NaN (a NaN s stays NaN either way and is folded).
  *
  * Weights still in their file (a lazily imported model) are not read by the fold: the new
  * weight is a lazy tensor that reads and scales the old one's bytes when it is written
@@ -57,9 +62,15 @@ const REASONS = [
   'weight-shared',
   'shape-mismatch',
   'bias-shape',
+  'non-finite-scale',
 ] as const;
 type Reason = (typeof REASONS)[number];
 const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
+/**
+ * epsilon's default, as the float32 attribute onnxruntime reads (1e-5 rounded to float32, not
+ * the double 1e-5: with σ² = −1e-5f the runtime's σ² + ε is 0, the double's 2.5e-13).
+ */
+const DEFAULT_EPSILON = Math.fround(1e-5);
 
 interface Match {
   p: Node;
@@ -100,6 +111,9 @@ const layerBn = defineRule({
       const o = bn.outputs[i]!;
       if (o.useCount > 0 || o.isGraphOutput) return ['bn-extra-outputs-used', `output ${i} ('${o.name}') is used`];
     }
+    // Opsets 7–13 have no mode attribute: the outputs declared decide, and onnxruntime runs a
+    // BatchNormalization with running/saved statistics outputs (used or not) on batch statistics.
+    if (opset >= 7 && opset < 14 && bn.outputs.length > 1) return ['training-mode', `opset ${opset} with ${bn.outputs.length} outputs (training mode: normalized with the batch's statistics)`];
     const pout = p.outputs[0]!;
     if (pout.isGraphOutput) return ['producer-output-is-graph-output', `'${pout.name}' is a graph output`];
     if (pout.useCount !== 1) return ['producer-output-used-elsewhere', `'${pout.name}' has ${pout.uses.length} uses`];
@@ -172,12 +186,19 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
       if (ccols !== 1 && ccols !== N) return ['bias-shape', `C has ${ccols} columns, Gemm ${N}`];
     }
   }
+  const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
+  const g64 = gamma.toFloat64();
+  const var64 = variance.toFloat64();
+  for (let c = 0; c < channels; c++) {
+    const sc = g64[c]! / Math.sqrt(var64[c]! + eps);
+    if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${c}: γ/√(σ²+ε) = ${g64[c]}/√(${var64[c]} + ${eps}) is infinite`];
+  }
   return { gamma, beta, mean, variance, w, wv, b, bv };
 }
 
 /** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
 function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance, w, wv, b, bv }: Operands): Patch {
-  const eps = bn.getFloat('epsilon', 1e-5);
+  const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
   const g64 = gamma.toFloat64();
   const be64 = beta.toFloat64();
   const mu64 = mean.toFloat64();

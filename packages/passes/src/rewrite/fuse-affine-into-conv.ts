@@ -18,6 +18,9 @@
  *  4. Conv weight and bias are constants used by no other node [weights-not-constant]
  *     [weight-shared] (option `cloneSharedWeights: true` copies them instead).
  *  5. No unknown attribute [unknown-attribute], none of the wrong type [bad-attribute].
+ *  6. A Mul's constant has no ±inf and a Div's no ±0 [non-finite-scale]: y·inf is ±inf per
+ *     element (NaN only where y = 0), but W·inf makes the Conv add ±inf terms of both signs,
+ *     NaN almost everywhere. (A NaN constant gives NaN either way and is folded.)
  *  (The rule is shared with fuse-bias-into-conv, whose Gemm case declines a scaled C
  *  [scaled-bias]; a Conv never does.)
  *

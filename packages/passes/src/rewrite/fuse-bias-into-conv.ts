@@ -21,7 +21,8 @@
  *  3. Constant dtype = weight dtype, a float type [dtype-mismatch] [unsupported-dtype]; a Conv/
  *     ConvTranspose weight of rank ≥ 3 with a bias of C_out values, a Gemm B of rank 2
  *     [shape-mismatch]. (The rule is shared with fuse-affine-into-conv, whose constant / Conv
- *     case is [not-affine]; an Add never is.)
+ *     case is [not-affine] and whose Mul by ±inf or Div by 0 is [non-finite-scale]; an Add never
+ *     is either.)
  *  4. The producer's output feeds only this Add and is not a graph output
  *     [producer-output-used-elsewhere] [producer-output-is-graph-output].
  *  5. Weight and bias are constants used by no other node [weights-not-constant]

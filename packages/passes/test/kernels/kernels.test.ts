@@ -255,6 +255,24 @@ describe('element-wise and reductions', () => {
     expect(nums(one('Clip', [i32([-5, 9]), Tensor.scalar(DataType.INT32, 0), Tensor.scalar(DataType.INT32, 6)], {}, 13))).toEqual([0, 6]);
   });
 
+  it('Clip with min > max gives max everywhere (min(max(x, lo), hi), as onnxruntime)', () => {
+    const x = f32([4], [-1, 0.5, 5, NaN]);
+    expect(nums(one('Clip', [x, Tensor.scalar(DataType.FLOAT, 2), Tensor.scalar(DataType.FLOAT, 1)], {}, 13))).toEqual([1, 1, 1, NaN]);
+    expect(nums(one('Clip', [x], { min: Attribute.float('min', 2), max: Attribute.float('max', 1) }, 6))).toEqual([1, 1, 1, NaN]);
+    expect(nums(one('Clip', [i32([-5, 9]), Tensor.scalar(DataType.INT32, 6), Tensor.scalar(DataType.INT32, 0)], {}, 13))).toEqual([0, 0]);
+    expect(nums(one('Clip', [i64([-5, 9]), Tensor.fromArray(DataType.INT64, [], new BigInt64Array([6n])), Tensor.fromArray(DataType.INT64, [], new BigInt64Array([0n]))], {}, 13))).toEqual([0, 0]);
+  });
+
+  it('Pow follows C (onnxruntime) where Math.pow differs: 1^NaN = 1, (−1)^±inf = 1', () => {
+    expect(nums(one('Pow', [f32([4], [1, -1, -1, NaN]), f32([4], [NaN, Infinity, -Infinity, 0])]))).toEqual([1, 1, 1, 1]);
+  });
+
+  it('ReduceMax/ReduceMin over a NaN are left to the runtime (its result depends on the NaN\'s position)', () => {
+    expect(() => run('ReduceMin', [f32([3], [1, NaN, 0])], { keepdims: 0 })).toThrow(KernelError);
+    expect(() => run('ReduceMax', [f32([3], [1, NaN, 0])], { keepdims: 0 })).toThrow(/NaN/);
+    expect(nums(one('ReduceMax', [f32([3], [1, -0, 0])], { keepdims: 0 }))).toEqual([1]);
+  });
+
   it('reductions take axes as attribute or input by opset, with keepdims and noop_with_empty_axes', () => {
     const x = f32([2, 3], [1, 2, 3, 4, 5, 6]);
     expect(one('ReduceMean', [x], { axes: [1] }, 13).dims).toEqual([2, 1]);

@@ -39,6 +39,31 @@ describe('evaluateReference', () => {
     expect(all.extra.size).toBe(5);
   });
 
+  test('Clip with min > max is max everywhere, and Pow(1, NaN) = Pow(−1, inf) = 1, as onnxruntime computes them', () => {
+    const b = new GraphBuilder({ name: 'edges' });
+    const x = b.input('x', DataType.FLOAT, [3]);
+    b.output(b.op('Clip', [x, b.floats('lo', [], [2]), b.floats('hi', [], [1])]), 'clip');
+    b.output(b.op('Pow', [b.floats('base', [3], [1, -1, 2]), x]), 'pow');
+    const r = evaluateReference(b.build(), new Map([['x', Tensor.fromArray(DataType.FLOAT, [3], new Float32Array([-1, Infinity, NaN]))]]));
+    expect([...(r.outputs.get('clip')!.data as Float64Array)]).toEqual([1, 1, NaN]);
+    expect([...(r.outputs.get('pow')!.data as Float64Array)]).toEqual([1, 1, NaN]);
+  });
+
+  test('an opset 7–13 BatchNormalization declaring its statistics outputs is training mode: unsupported, not evaluated as inference', () => {
+    const build = (opset: number, outputs: number) => {
+      const b = new GraphBuilder({ name: 'bn', opset });
+      const x = b.input('x', DataType.FLOAT, [2, 2, 3, 3]);
+      const p = (n: string, v: number) => b.floats(n, [2], [v, v]);
+      const outs = b.opN('BatchNormalization', [x, p('s', 1), p('b', 0), p('m', 0), p('v', 1)], outputs, {}, { name: 'bn' });
+      b.output(outs[0]!, 'y');
+      return b.build();
+    };
+    const feed = new Map([['x', Tensor.fromArray(DataType.FLOAT, [2, 2, 3, 3], new Float32Array(36).fill(1))]]);
+    expect(() => evaluateReference(build(9, 5), feed)).toThrow(ReferenceUnsupportedError);
+    expect(() => evaluateReference(build(9, 1), feed)).not.toThrow();
+    expect(() => evaluateReference(build(15, 3), feed)).not.toThrow();
+  });
+
   test('the memory limit raises ReferenceMemoryError naming the node and tensor', () => {
     const m = chain(3);
     let err: unknown;

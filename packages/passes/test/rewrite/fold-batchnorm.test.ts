@@ -16,6 +16,8 @@ interface ConvBnOptions {
   opset?: number;
   bnAttrs?: Record<string, number | Attribute>;
   extraBnOutputs?: number;
+  /** Declare the extra outputs without reading them (no graph output). */
+  extraOutputsUnused?: boolean;
   trainingMode?: boolean;
 }
 
@@ -46,7 +48,7 @@ function convBn(o: ConvBnOptions = {}): Model {
   if (o.trainingMode) attrs['training_mode'] = 1;
   const outs = b.opN('BatchNormalization', [y, ...bnParams(b, cout)], 1 + (o.extraBnOutputs ?? 0), attrs, { name: 'bn' });
   b.output(outs[0]!, 'out');
-  for (let i = 1; i < outs.length; i++) b.output(outs[i]!, `extra${i}`);
+  if (!o.extraOutputsUnused) for (let i = 1; i < outs.length; i++) b.output(outs[i]!, `extra${i}`);
   return b.build();
 }
 
@@ -238,7 +240,36 @@ describe('fold-batchnorm: one negative test per precondition', () => {
   it('opset 6 is_test=0', () => declined(convBn({ opset: 6, bnAttrs: { is_test: 0 } }), 'training-mode'));
   it('opset 7 spatial=0', () => declined(convBn({ opset: 7, bnAttrs: { spatial: 0 } }), 'not-spatial'));
   it('an extra BN output is used', () => declined(convBn({ opset: 9, extraBnOutputs: 2 }), 'bn-extra-outputs-used'));
+  it('opsets 7–13: statistics outputs declared but unused (onnxruntime then normalizes with batch statistics)', async () => {
+    for (const opset of [7, 9, 13]) await declined(convBn({ opset, extraBnOutputs: 4, extraOutputsUnused: true }), 'training-mode');
+    // Opset 14: training_mode decides; unused extra outputs do not (onnxruntime runs inference).
+    expect((await runPass('fold-batchnorm', convBn({ opset: 14, extraBnOutputs: 2, extraOutputsUnused: true }))).changes).toBe(1);
+  });
   it('an unknown BN attribute', () => declined(convBn({ bnAttrs: { fancy: 1 } }), 'unknown-attribute'));
+
+  it('an infinite scale γ/√(σ²+ε) (σ² = −ε, or γ = inf): the BN gives ±inf, a weight of ±inf would give NaN', async () => {
+    const withStat = (name: string, value: number): Model => {
+      const m = convBn();
+      const v = m.graph.initializers.get(name)!;
+      const data = v.constValue!.toFloat64();
+      data[1] = value;
+      v.constValue = Tensor.fromNumbers(DataType.FLOAT, [data.length], [...data]);
+      return m;
+    };
+    await declined(withStat('bn.running_var', -Math.fround(1e-5)), 'non-finite-scale');
+    await declined(withStat('bn.weight', Infinity), 'non-finite-scale');
+    // epsilon absent: its default is the float32 1e-5 the runtime adds, so σ² = −1e-5f is caught too.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 3, 3]);
+    const y = b.op('Conv', [x, b.constant('w', f32([2, 2, 1, 1], rnd(1)))], {}, { name: 'conv' });
+    const [g, be, mu] = bnParams(b, 2);
+    const v = b.constant('var', f32([2], (i) => (i === 0 ? -Math.fround(1e-5) : 1)));
+    b.output(b.op('BatchNormalization', [y, g!, be!, mu!, v], {}, { name: 'bn' }), 'out');
+    await declined(b.build(), 'non-finite-scale');
+    // A NaN γ makes the channel NaN before and after: still folded.
+    const r = await runPass('fold-batchnorm', withStat('bn.weight', NaN));
+    expect(r.changes).toBe(1);
+  });
 
   it('the Conv output is also a graph output', async () => {
     const m = convBn();

@@ -179,6 +179,14 @@ describe('fuse-affine-into-conv', () => {
     expect(folded.bytes()).toEqual(expected);
   });
   it('declines constant / Conv', () => declines('fuse-affine-into-conv', convThen('Div', [4, 1, 1], true), 'not-affine'));
+  it('declines Div by a zero and Mul by an infinite constant (y/0 is ±inf, a ±inf weight sums to NaN)', async () => {
+    await declines('fuse-affine-into-conv', convThen('Div', [4, 1, 1], false, (i) => (i === 2 ? 0 : 1 + i)), 'non-finite-scale');
+    await declines('fuse-affine-into-conv', convThen('Div', [1], false, () => -0), 'non-finite-scale');
+    await declines('fuse-affine-into-conv', convThen('Mul', [1, 4, 1, 1], false, (i) => (i === 1 ? -Infinity : 1 + i)), 'non-finite-scale');
+    // Dividing by inf (weights ±0) and multiplying by NaN fold as before.
+    await fuses('fuse-affine-into-conv', convThen('Div', [4, 1, 1], false, (i) => (i === 2 ? Infinity : 1 + i)), ['Conv']);
+  });
+
   it('declines a per-width constant', () => declines('fuse-affine-into-conv', convThen('Mul', [5]), 'not-per-channel'));
   it('declines when the Conv output is also a graph output', async () => {
     const m = convThen('Mul', [4, 1, 1]);

@@ -3,6 +3,7 @@
  * numpy broadcasting (bigint for int64), comparisons, logic, Where, Clip, variadic Sum/Mean/Max/Min.
  */
 import { DataType, type Node } from '@onnxkit/graph';
+import { cPow } from '../elementwise.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocBools, allocF64, allocI64, broadcastIndex, broadcastShapes, f64Of, isBigIntDtype, isFloatDtype, isIntegerDtype, sizeOf } from './tensor.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
@@ -332,7 +333,7 @@ function arithmetic(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Mod' | 'BitShif
           : (p, q) => p / q;
         break;
       case 'Pow':
-        f = isInt ? (p, q) => Math.trunc(Math.pow(p, q)) : Math.pow;
+        f = isInt ? (p, q) => Math.trunc(Math.pow(p, q)) : cPow;
         break;
       case 'Mod':
         f = node.getInt('fmod', 0) !== 0 ? fmod : pyMod;
@@ -483,7 +484,9 @@ export const clipRef: ReferenceKernel = (node, inputs, opset) => {
   const out = allocF64(a.length);
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!;
-    out[i] = v < l ? l : v > h ? h : v;
+    // min(max(v, lo), hi): every element is hi when lo > hi (the spec, onnxruntime).
+    const m = v < l ? l : v;
+    out[i] = m > h ? h : m;
   }
   return [{ dtype: x.dtype, dims: x.dims, data: out }];
 };

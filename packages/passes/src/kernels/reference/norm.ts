@@ -14,15 +14,20 @@ function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64
   return t.data;
 }
 
-export const batchNormalizationRef: ReferenceKernel = (node, inputs) => {
+export const batchNormalizationRef: ReferenceKernel = (node, inputs, opset) => {
   if (node.getInt('training_mode', 0) !== 0) throw new ReferenceUnsupportedError(node, 'BatchNormalization in training mode is not supported');
+  // Opsets 7–13 say training mode by declaring the statistics outputs (onnxruntime then uses the
+  // batch's statistics, read or not).
+  if (opset >= 7 && opset < 14 && node.outputs.length > 1) {
+    throw new ReferenceUnsupportedError(node, `BatchNormalization in training mode (opset ${opset}, ${node.outputs.length} outputs) is not supported`);
+  }
   const xt = inputs[0]!;
   const X = f64(node, xt, 'X');
   const scale = f64(node, inputs[1], 'scale');
   const bias = f64(node, inputs[2], 'B');
   const mean = f64(node, inputs[3], 'mean');
   const variance = f64(node, inputs[4], 'var');
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const N = xt.dims[0] ?? 1;
   const C = xt.dims[1] ?? 1;
   const inner = sizeOf(xt.dims.slice(2));
@@ -44,7 +49,7 @@ export const instanceNormalizationRef: ReferenceKernel = (node, inputs) => {
   const X = f64(node, xt, 'X');
   const scale = f64(node, inputs[1], 'scale');
   const bias = f64(node, inputs[2], 'B');
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const [N, C] = xt.dims as [number, number];
   const inner = sizeOf(xt.dims.slice(2));
   const out = allocF64(X.length);
@@ -69,7 +74,7 @@ export const layerNormalizationRef: ReferenceKernel = (node, inputs) => {
   const scale = f64(node, inputs[1], 'Scale');
   const bias = inputs[2] ? f64(node, inputs[2], 'B') : null;
   const axis = normAxis(node, node.getInt('axis', -1), xt.dims.length);
-  const eps = node.getFloat('epsilon', 1e-5);
+  const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const outer = sizeOf(xt.dims.slice(0, axis));
   const inner = sizeOf(xt.dims.slice(axis));
   const sDims = inputs[1]!.dims;
