@@ -532,6 +532,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       if (bs) for (let k = 0; k < bs.length; k++) walk.count(bs[k]!, 'bias');
       const fs = entry.buffers;
       if (fs) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
+      if (entry.constOperandsWeights) for (let i = 0; i < node.inputs.length; i++) walk.count(i, 'weight');
       if (entry.constOperandsLearnable) {
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
@@ -1255,8 +1256,12 @@ class CostWalk {
    */
   countValue(v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void {
     if (!v) return;
+    const tensor = this.traceWeight(v, vFacts);
+    if (!tensor || !learnableDtype(tensor)) return;
+    const key = this.tracedKey!;
     if (kind !== 'buffer') {
-      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
+      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point
+      // (only a stored weight's: an activation read at a weight slot, as MatMul's A, has none).
       let cur: Value | undefined = v;
       for (let hops = 0; cur && hops < 16; hops++) {
         const p: Node | null | undefined = cur.producer;
@@ -1268,9 +1273,6 @@ class CostWalk {
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const tensor = this.traceWeight(v, vFacts);
-    if (!tensor || !learnableDtype(tensor)) return;
-    const key = this.tracedKey!;
     const n = tensor.size;
     // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
     const bytes = tensor.byteLength;
