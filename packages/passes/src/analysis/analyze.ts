@@ -1439,11 +1439,39 @@ class CostWalk {
     return out;
   }
 
-  /** The work of a body graph: the sum over its non-constant nodes. */
+  /**
+   * The parameters a node inside a body graph reads, counted into the current layer (the If,
+   * Loop or Scan that holds the body) and the totals: the slots its cost entry names, traced to
+   * their stored tensors as at the top level, each tensor once through `seen` (a body reads its
+   * own initializers and Constant nodes, and weights of the enclosing graphs). Every branch is
+   * counted, not only the costlier one: all of them are stored in the model.
+   */
+  countBodyParams(n: Node): void {
+    const entry = costEntry(n);
+    if (!entry) return;
+    const ins = n.inputs;
+    const slots = (list: readonly number[] | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
+      if (list) for (let k = 0; k < list.length; k++) this.countValue(ins[list[k]!], kind);
+    };
+    slots(entry.weights, 'weight');
+    slots(entry.biases, 'bias');
+    slots(entry.buffers, 'buffer');
+    if (entry.constOperandsWeights) for (let i = 0; i < ins.length; i++) this.countValue(ins[i], 'weight');
+    if (entry.constOperandsLearnable) {
+      for (let i = 0; i < ins.length; i++) {
+        const v = ins[i];
+        const t = v ? this.traceWeight(v) : undefined;
+        if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') this.countValue(v, 'bias');
+      }
+    }
+  }
+
+  /** The work of a body graph: the sum over its non-constant nodes (whose parameters it counts). */
   graphWork(g: Graph, depth: number): Work {
     const out: Work = { macs: 0, flops: 0, intOps: 0, unknown: [], notes: [], unknownOps: [] };
     for (const n of g.nodes) {
       if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || this.isConst(v))) continue;
+      this.countBodyParams(n);
       const w = this.work(n, depth + 1);
       out.macs = this.inf.algebra.add(out.macs, w.macs);
       out.flops = this.inf.algebra.add(out.flops, w.flops);

@@ -1,10 +1,11 @@
 /**
  * #parameters and model size count every stored weight a layer reads, wherever it sits: the
- * first operand of a MatMul or Gemm (W·x) and any operand of an Einsum. The numbers are the
- * element counts of the tensors the models store, counted by hand.
+ * first operand of a MatMul or Gemm (W·x), any operand of an Einsum, and the weights inside the
+ * bodies of If and Loop (their own initializers and weights of the enclosing graph). The numbers
+ * are the element counts of the tensors the models store, counted by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { Attribute, DataType, Graph, GraphBuilder, Node, Tensor, Value } from '@onnxkit/graph';
 import { analyzeModel, analyzeTotals } from '../../src/analysis/index.js';
 
 const F = DataType.FLOAT;
@@ -50,5 +51,55 @@ describe('parameters: a stored operand at any position', () => {
     // The weight's scale and zero point are its buffers; the activation's are not the weight's.
     expect(r.layers.find((l) => l.name === 'qdq_matmul')!.bufferParams).toBe(2);
     expect(r.layers.find((l) => l.name === 'act_act')!.params).toBe(0);
+  });
+});
+
+/** A body graph with the given inputs, nodes and outputs (a body's initializers are added by the caller). */
+function body(name: string, inputs: Value[], nodes: Node[], outputs: Value[]): Graph {
+  const g = new Graph({ name });
+  for (const v of inputs) g.addInput(v);
+  for (const n of nodes) g.append(n);
+  for (const v of outputs) g.addOutput(v);
+  return g;
+}
+
+describe('parameters: weights inside control flow', () => {
+  it('counts the weights of both If branches (their own and the outer graph\'s) and of a Loop body, shared ones once', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.input('x', F, [1, 4, 10, 10]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const s0 = b.input('s0', F, [3, 4]);
+    const wOuter = b.floats('w_outer', [6, 4, 1, 1], ones(24));
+    const wLoop = b.floats('w_loop', [4, 4], ones(16));
+    // then: a Conv on its own 3×3 weight (216); else: a 1×1 Conv on the outer weight (24).
+    const thenConv = new Node('Conv', [x, null], { name: 'then_conv', attributes: [Attribute.ints('pads', [1, 1, 1, 1])], outputs: ['t'] });
+    const thenG = body('then', [], [thenConv], [thenConv.output]);
+    const wThen = thenG.initializer(Tensor.fromNumbers(F, [6, 4, 3, 3], ones(216)), 'w_then');
+    thenConv.setInput(1, wThen);
+    const elseConv = new Node('Conv', [x, wOuter], { name: 'else_conv', outputs: ['e'] });
+    const y = b.op('If', [cond], { then_branch: thenG, else_branch: body('else', [], [elseConv], [elseConv.output]) }, { name: 'if' });
+    // Loop ×5: s ← s·w_loop, the weight read from the outer graph.
+    const i = new Value({ name: 'i', type: { kind: 'tensor', elemType: DataType.INT64, shape: [] } });
+    const cIn = new Value({ name: 'c_in', type: { kind: 'tensor', elemType: DataType.BOOL, shape: [] } });
+    const sIn = new Value({ name: 's_in', type: { kind: 'tensor', elemType: F, shape: [3, 4] } });
+    const keep = new Node('Identity', [cIn], { name: 'keep', outputs: ['c_out'] });
+    const step = new Node('MatMul', [sIn, wLoop], { name: 'step', outputs: ['s_out'] });
+    const loopBody = body('loop_body', [i, cIn, sIn], [keep, step], [keep.output, step.output]);
+    const trips = b.constant('trips', Tensor.fromNumbers(DataType.INT64, [], [5]));
+    const s = b.op('Loop', [trips, null, s0], { body: loopBody }, { name: 'loop' });
+    // A top-level reader of the Loop's weight: shared, counted once.
+    b.output(y, 'y');
+    b.output(b.op('MatMul', [s, wLoop], {}, { name: 'after' }), 'z');
+    const model = b.build();
+    const r = analyzeModel(model);
+    const layer = (n: string) => r.layers.find((l) => l.name === n)!;
+    expect(layer('if').weightParams).toBe(216 + 24);
+    expect(layer('loop').weightParams).toBe(16);
+    expect(layer('loop').macs).toBe(5 * 3 * 4 * 4);
+    expect(layer('after').weightParams).toBe(16);
+    expect(r.totals.weightParams).toBe(216 + 24 + 16);
+    expect(r.totals.params).toBe(216 + 24 + 16);
+    expect(r.totals.modelSizeBytes).toBe((216 + 24 + 16) * 4);
+    expect(analyzeTotals(model).totals.weightParams).toBe(216 + 24 + 16);
   });
 });
