@@ -1534,17 +1534,21 @@ class CostWalk {
       else if (t === undefined || t === null || (typeof t === 'number' && !Number.isSafeInteger(t))) why = `Loop trip count '${m.name}' is computed at run time`;
       else trips = t;
     } else {
-      // Scan: the extent of the first scan input along its scan axis.
+      // Scan: the extent of the first scan input along its scan axis; opset 8's batched form runs
+      // the body for every batch entry too (its scan inputs are [batch, seq, …]).
       const nScan = node.getInt('num_scan_inputs', 0);
-      const states = node.inputs.length - nScan;
+      const first = node.inputs[node.inputs.length - nScan];
       const opset9 = this.inf.opset >= 9;
-      const first = node.inputs[opset9 ? states : states];
       const axes = node.getInts('scan_input_axes');
       const axis = opset9 ? (axes?.[0] ?? 0) : 1;
       const shape = first ? this.inf.shapeOf(first) : null;
       const ax = shape ? (axis < 0 ? shape.length + axis : axis) : -1;
       if (!shape || ax < 0 || ax >= shape.length || shape[ax] === null) why = 'Scan iteration count unknown (scan input shape)';
-      else trips = shape[ax]!;
+      else if (opset9) trips = shape[ax]!;
+      else {
+        trips = this.inf.algebra.mul(shape[0]!, shape[ax]!);
+        if (trips === null) why = 'Scan iteration count unknown (batch of the scan input)';
+      }
     }
     if (trips === null) {
       out.unknown.push(why);

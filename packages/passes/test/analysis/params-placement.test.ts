@@ -103,3 +103,58 @@ describe('parameters: weights inside control flow', () => {
     expect(analyzeTotals(model).totals.weightParams).toBe(216 + 24 + 16);
   });
 });
+
+describe('Scan: the body inferred per slice', () => {
+  /** s ← s + x_t·W over the slices x_t of x along `axis`; the scan output stacks s along `outAxis`. */
+  function scanModel(xShape: (number | string)[], axis: number, outAxis: number, bodyDeclared: boolean) {
+    const b = new GraphBuilder({ opset: 13 });
+    const s0 = b.input('s0', F, [2, 4]);
+    const x = b.input('x', F, xShape);
+    const w = b.floats('w_scan', [4, 4], ones(16));
+    const t = (name: string) => new Value({ name, type: { kind: 'tensor', elemType: F, shape: bodyDeclared ? [2, 4] : null } });
+    const sIn = t('s_in');
+    const xi = t('x_i');
+    const mm = new Node('MatMul', [xi, w], { name: 'step', outputs: ['m'] });
+    const add = new Node('Add', [sIn, mm.output], { name: 'acc', outputs: ['s_out'] });
+    const copy = new Node('Identity', [add.output], { name: 'copy', outputs: ['y_i'] });
+    const scanBody = body('scan_body', [sIn, xi], [mm, add, copy], [add.output, copy.output]);
+    const [final, stacked] = b.opN('Scan', [s0, x], 2, { body: scanBody, num_scan_inputs: 1, scan_input_axes: [axis], scan_output_axes: [outAxis] }, { name: 'scan' });
+    b.output(final!, 'final');
+    b.output(stacked!, 'stacked');
+    return b.build();
+  }
+
+  it('gives the states and the stacked outputs their shapes, and counts the body × the scan length', () => {
+    const r = analyzeModel(scanModel([2, 7, 4], 1, 0, false));
+    const scan = r.layers[0]!;
+    expect(scan.outputShapes).toEqual([[2, 4], [7, 2, 4]]);
+    // per step: MatMul 2·4·4 = 32 MACs, Add 8 FLOPs.
+    expect(scan.macs).toBe(7 * 32);
+    expect(scan.flops).toBe(7 * (2 * 32 + 8));
+    expect(scan.weightParams).toBe(16);
+    expect(r.totals.macs).toBe(224);
+    expect(r.totals.unknownLayers).toBe(0);
+    // Stacked along axis 2 instead, the sequence length symbolic.
+    const sym = analyzeModel(scanModel([2, 'T', 4], -2, 2, true));
+    expect(sym.layers[0]!.outputShapes).toEqual([[2, 4], [2, 4, 'T']]);
+    expect(sym.layers[0]!.macsExpr).toBe('32*T');
+    expect(analyzeModel(scanModel([2, 'T', 4], 1, 0, true), { dimValues: { T: 5 } }).totals.macs).toBe(160);
+  });
+
+  it('opset 8: sequence_lens first, a batch axis on every input, the body run batch × sequence times', () => {
+    const b = new GraphBuilder({ opset: 8 });
+    const s0 = b.input('s0', F, [3, 2]);
+    const x = b.input('x', F, [3, 5, 2]);
+    const sIn = new Value({ name: 's_in', type: { kind: 'tensor', elemType: F, shape: null } });
+    const xi = new Value({ name: 'x_i', type: { kind: 'tensor', elemType: F, shape: null } });
+    const add = new Node('Add', [sIn, xi], { name: 'acc', outputs: ['s_out'] });
+    const copy = new Node('Identity', [add.output], { name: 'copy', outputs: ['y_i'] });
+    const [final, stacked] = b.opN('Scan', [null, s0, x], 2, { body: body('scan8_body', [sIn, xi], [add, copy], [add.output, copy.output]), num_scan_inputs: 1 }, { name: 'scan8' });
+    b.output(final!, 'final');
+    b.output(stacked!, 'stacked');
+    const scan = analyzeModel(b.build()).layers[0]!;
+    expect(scan.outputShapes).toEqual([[3, 2], [3, 5, 2]]);
+    // one Add of 2 elements per batch entry and step: 3 · 5 · 2.
+    expect(scan.flops).toBe(30);
+  });
+});
