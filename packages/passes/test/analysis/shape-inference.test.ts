@@ -122,6 +122,22 @@ describe('pinned input shapes', () => {
     expect(() => inferShapes(twoInputs(), { inputShapes: { a: [1, 4, 1] } })).toThrow(/rank 3.*declared with rank 2/);
     expect(() => inferShapes(twoInputs(), { inputShapes: { a: [-1, 4] } })).toThrow(ShapeError);
   });
+  it('an initializer listed as an input is a constant before IR 4 (onnxruntime does not let it be fed), a default from IR 4 on', () => {
+    const build = (irVersion: number): Model => {
+      const b = new GraphBuilder({ opset: 9 });
+      const x = b.input('x', F, [1, 2, 4, 4]);
+      const shape = b.int64s('shp', [1, -1]);
+      b.graph.addInput(shape);
+      b.output(b.op('Reshape', [x, shape]), 'flat');
+      const m = b.build();
+      m.irVersion = irVersion;
+      return m;
+    };
+    expectShapes(build(3), { flat: [1, 32] });
+    // From IR 4 on the caller may feed another shape: the Reshape's target is unknown.
+    expectShapes(build(4), { flat: [null, null] });
+  });
+
   it('warns when a pinned dim overrides a declared concrete one', () => {
     const inf = inferShapes(twoInputs(), { inputShapes: { a: [3, 5] } });
     expect(inf.diagnostics.map((d) => d.code)).toContain('input-shape-override');
