@@ -531,7 +531,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       const bs = entry.biases;
       if (bs) for (let k = 0; k < bs.length; k++) walk.count(bs[k]!, 'bias');
       const fs = entry.buffers;
-      if (fs) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
+      if (fs && !walk.readsStoredWeight(node)) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
       if (entry.constOperandsWeights) for (let i = 0; i < node.inputs.length; i++) walk.count(i, 'weight');
       if (entry.constOperandsLearnable) {
         const ins = node.inputs;
@@ -1239,6 +1239,16 @@ class CostWalk {
     return undefined;
   }
 
+  /**
+   * Whether `n` is a node weights are traced through (a DequantizeLinear) that reads a stored
+   * weight: its buffers (the weight's scale and zero point) are counted by the layer that reads
+   * the weight through it, with the weight, not by `n` itself.
+   */
+  readsStoredWeight(n: Node): boolean {
+    const v = n.inputs[0];
+    return v !== null && v !== undefined && n.isOnnxDomain && WEIGHT_PASS_THROUGH.has(n.opType) && this.traceWeight(v) !== undefined;
+  }
+
   /** Counts input `slot` of the node `ctx` is loaded with. */
   count(slot: number, kind: 'weight' | 'bias' | 'buffer'): void {
     const ctx = this.ctx;
@@ -1455,7 +1465,7 @@ class CostWalk {
     };
     slots(entry.weights, 'weight');
     slots(entry.biases, 'bias');
-    slots(entry.buffers, 'buffer');
+    if (!this.readsStoredWeight(n)) slots(entry.buffers, 'buffer');
     if (entry.constOperandsWeights) for (let i = 0; i < ins.length; i++) this.countValue(ins[i], 'weight');
     if (entry.constOperandsLearnable) {
       for (let i = 0; i < ins.length; i++) {

@@ -158,3 +158,28 @@ describe('Scan: the body inferred per slice', () => {
     expect(scan.flops).toBe(30);
   });
 });
+
+describe('buffers: the scales and zero points of a QDQ model', () => {
+  it('counts those of the activations Quantize/DequantizeLinear read, as QLinearConv counts its own, each once', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.input('x', F, [1, 4, 6, 6]);
+    const u8 = (name: string, v: number) => b.constant(name, Tensor.fromNumbers(DataType.UINT8, [], [v]));
+    const xs = b.floats('x_scale', [], [0.1]);
+    const xz = u8('x_zero', 128);
+    const xd = b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, xs, xz]), xs, xz], {}, { name: 'x_dq' });
+    const wq = b.constant('w_q', Tensor.fromNumbers(DataType.INT8, [8, 4, 3, 3], new Array<number>(288).fill(1)));
+    const wd = b.op('DequantizeLinear', [wq, b.floats('w_scale', [8], ones(8)), b.constant('w_zero', Tensor.fromNumbers(DataType.INT8, [8], new Array<number>(8).fill(0)))], { axis: 0 }, { name: 'w_dq' });
+    const c = b.op('Conv', [xd, wd], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    const ys = b.floats('y_scale', [], [0.2]);
+    const yz = u8('y_zero', 128);
+    b.output(b.op('DequantizeLinear', [b.op('QuantizeLinear', [c, ys, yz], {}, { name: 'y_q' }), ys, yz], {}, { name: 'y_dq' }), 'y');
+    const r = analyzeModel(b.build());
+    // x and y: a scale and a zero point each; the weight's 8 + 8, counted with the Conv that reads it.
+    expect(r.totals.bufferParams).toBe(2 + 2 + 16);
+    expect(r.layers.find((l) => l.name === 'conv')!.bufferParams).toBe(16);
+    expect(r.layers.find((l) => l.name === 'w_dq')!.bufferParams).toBe(0);
+    expect(r.layers.find((l) => l.name === 'y_q')!.bufferParams).toBe(2);
+    // Every stored byte: the int8 weight, the float scales, the 8-bit zero points.
+    expect(r.totals.modelSizeBytes).toBe(288 + 8 * 4 + 8 + (4 + 1) * 2);
+  });
+});
