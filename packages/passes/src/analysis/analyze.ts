@@ -9,7 +9,7 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type SparseTensor, type Tensor, type Value } from '@onnxkit/graph';
 import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
@@ -1157,6 +1157,8 @@ class CostWalk {
   readonly ctx: LayerCost;
   /** What the last traceWeight found: the value that identifies the tensor for dedup. */
   tracedKey: Value | undefined = undefined;
+  /** The sparse initializer the last traceWeight found (its values were returned), else null. */
+  tracedSparse: SparseTensor | null = null;
   readonly seen = new Set<Value>();
   params = 0;
   weightParams = 0;
@@ -1193,7 +1195,8 @@ class CostWalk {
   }
 
   isConst(v: Value): boolean {
-    return this.inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
+    // (a sparse initializer is stored, not computed: a weight, no activation)
+    return this.inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null) || (v.producer === null && v.sparseValue !== null);
   }
 
   elementsOf(v: Value): number | null {
@@ -1221,10 +1224,20 @@ class CostWalk {
    */
   traceWeight(v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined {
     let cur = v;
+    this.tracedSparse = null;
     for (let hops = 0; hops < 16; hops++) {
       if (cur.isInitializer && cur.constValue) {
         this.tracedKey = cur;
         return cur.constValue;
+      }
+      if (cur.producer === null) {
+        const sp = cur.sparseValue;
+        if (sp !== null) {
+          // A sparse initializer: its stored values stand for it (dtype); countValue reads the rest.
+          this.tracedKey = cur;
+          this.tracedSparse = sp;
+          return sp.values;
+        }
       }
       const p = cur.producer;
       if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
@@ -1269,6 +1282,7 @@ class CostWalk {
     const tensor = this.traceWeight(v, vFacts);
     if (!tensor || !learnableDtype(tensor)) return;
     const key = this.tracedKey!;
+    const sparse = this.tracedSparse;
     if (kind !== 'buffer') {
       // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point
       // (only a stored weight's: an activation read at a weight slot, as MatMul's A, has none).
@@ -1283,9 +1297,11 @@ class CostWalk {
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const n = tensor.size;
+    // A sparse weight: as many parameters as its dense shape (the layer computes with all of
+    // them, as its MACs count), and the bytes it stores (values and indices).
+    const n = sparse === null ? tensor.size : sparse.dims.reduce((a, d) => a * d, 1);
     // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
-    const bytes = tensor.byteLength;
+    const bytes = sparse === null ? tensor.byteLength : tensor.byteLength + sparse.indices.byteLength;
     const bits = this.bits;
     const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
     const layer = this.layer;

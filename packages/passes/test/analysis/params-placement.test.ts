@@ -5,7 +5,7 @@
  * are the element counts of the tensors the models store, counted by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, Graph, GraphBuilder, Node, Tensor, Value } from '@onnxkit/graph';
+import { Attribute, DataType, Graph, GraphBuilder, Node, Tensor, Value, type SparseTensor } from '@onnxkit/graph';
 import { analyzeModel, analyzeTotals } from '../../src/analysis/index.js';
 
 const F = DataType.FLOAT;
@@ -181,5 +181,26 @@ describe('buffers: the scales and zero points of a QDQ model', () => {
     expect(r.layers.find((l) => l.name === 'y_q')!.bufferParams).toBe(2);
     // Every stored byte: the int8 weight, the float scales, the 8-bit zero points.
     expect(r.totals.modelSizeBytes).toBe(288 + 8 * 4 + 8 + (4 + 1) * 2);
+  });
+});
+
+describe('parameters: a sparse initializer', () => {
+  it('is a weight of its dense shape, stored in its values and indices, and no activation', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.input('x', F, [1, 4, 10, 10]);
+    const sparse: SparseTensor = { values: Tensor.fromNumbers(F, [3], [1, 2, 3]), indices: Tensor.fromNumbers(DataType.INT64, [3], [0, 5, 40]), dims: [8, 4, 1, 1] };
+    const w = new Value({ name: 'w_sparse', type: { kind: 'sparse_tensor', elemType: F, shape: [8, 4, 1, 1] } });
+    w.sparseValue = sparse;
+    b.graph.addSparseInitializer(w);
+    b.output(b.op('Conv', [x, w], {}, { name: 'conv' }), 'y');
+    const r = analyzeModel(b.build());
+    const conv = r.layers[0]!;
+    expect(conv.weightParams).toBe(32);
+    expect(conv.macs).toBe(8 * 10 * 10 * 4);
+    expect(r.totals.weightParams).toBe(32);
+    expect(r.totals.modelSizeBytes).toBe(3 * 4 + 3 * 8);
+    // Activations: the input and the output, not the weight.
+    expect(conv.activations.input).toBe(400);
+    expect(r.totals.activations.peak).toBe(400 + 800);
   });
 });
