@@ -9,7 +9,7 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type SparseTensor, type Tensor, type Value } from '@onnxkit/graph';
 import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
@@ -531,7 +531,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
       const bs = entry.biases;
       if (bs) for (let k = 0; k < bs.length; k++) walk.count(bs[k]!, 'bias');
       const fs = entry.buffers;
-      if (fs) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
+      if (fs && !walk.readsStoredWeight(node)) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
+      if (entry.constOperandsWeights) for (let i = 0; i < node.inputs.length; i++) walk.count(i, 'weight');
       if (entry.constOperandsLearnable) {
         const ins = node.inputs;
         for (let i = 0; i < ins.length; i++) {
@@ -1156,6 +1157,8 @@ class CostWalk {
   readonly ctx: LayerCost;
   /** What the last traceWeight found: the value that identifies the tensor for dedup. */
   tracedKey: Value | undefined = undefined;
+  /** The sparse initializer the last traceWeight found (its values were returned), else null. */
+  tracedSparse: SparseTensor | null = null;
   readonly seen = new Set<Value>();
   params = 0;
   weightParams = 0;
@@ -1192,7 +1195,8 @@ class CostWalk {
   }
 
   isConst(v: Value): boolean {
-    return this.inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null);
+    // (a sparse initializer is stored, not computed: a weight, no activation)
+    return this.inf.constOf(v) !== undefined || (v.isInitializer && v.constValue !== null) || (v.producer === null && v.sparseValue !== null);
   }
 
   elementsOf(v: Value): number | null {
@@ -1220,10 +1224,20 @@ class CostWalk {
    */
   traceWeight(v: Value, vFacts: Facts | undefined | typeof UNREAD = UNREAD): Tensor | undefined {
     let cur = v;
+    this.tracedSparse = null;
     for (let hops = 0; hops < 16; hops++) {
       if (cur.isInitializer && cur.constValue) {
         this.tracedKey = cur;
         return cur.constValue;
+      }
+      if (cur.producer === null) {
+        const sp = cur.sparseValue;
+        if (sp !== null) {
+          // A sparse initializer: its stored values stand for it (dtype); countValue reads the rest.
+          this.tracedKey = cur;
+          this.tracedSparse = sp;
+          return sp.values;
+        }
       }
       const p = cur.producer;
       if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
@@ -1236,6 +1250,16 @@ class CostWalk {
       return t ?? undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Whether `n` is a node weights are traced through (a DequantizeLinear) that reads a stored
+   * weight: its buffers (the weight's scale and zero point) are counted by the layer that reads
+   * the weight through it, with the weight, not by `n` itself.
+   */
+  readsStoredWeight(n: Node): boolean {
+    const v = n.inputs[0];
+    return v !== null && v !== undefined && n.isOnnxDomain && WEIGHT_PASS_THROUGH.has(n.opType) && this.traceWeight(v) !== undefined;
   }
 
   /** Counts input `slot` of the node `ctx` is loaded with. */
@@ -1255,8 +1279,13 @@ class CostWalk {
    */
   countValue(v: Value | null | undefined, kind: 'weight' | 'bias' | 'buffer', vFacts: Facts | undefined | typeof UNREAD = UNREAD, own = false): void {
     if (!v) return;
+    const tensor = this.traceWeight(v, vFacts);
+    if (!tensor || !learnableDtype(tensor)) return;
+    const key = this.tracedKey!;
+    const sparse = this.tracedSparse;
     if (kind !== 'buffer') {
-      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point.
+      // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point
+      // (only a stored weight's: an activation read at a weight slot, as MatMul's A, has none).
       let cur: Value | undefined = v;
       for (let hops = 0; cur && hops < 16; hops++) {
         const p: Node | null | undefined = cur.producer;
@@ -1268,12 +1297,11 @@ class CostWalk {
         cur = p.inputs[0] ?? undefined;
       }
     }
-    const tensor = this.traceWeight(v, vFacts);
-    if (!tensor || !learnableDtype(tensor)) return;
-    const key = this.tracedKey!;
-    const n = tensor.size;
+    // A sparse weight: as many parameters as its dense shape (the layer computes with all of
+    // them, as its MACs count), and the bytes it stores (values and indices).
+    const n = sparse === null ? tensor.size : sparse.dims.reduce((a, d) => a * d, 1);
     // Read once (a getter that reaches the tensor's payload), for the layer and the model size.
-    const bytes = tensor.byteLength;
+    const bytes = sparse === null ? tensor.byteLength : tensor.byteLength + sparse.indices.byteLength;
     const bits = this.bits;
     const b = bits !== null && kind !== 'buffer' ? (n * bits) / 8 : bytes;
     const layer = this.layer;
@@ -1437,11 +1465,39 @@ class CostWalk {
     return out;
   }
 
-  /** The work of a body graph: the sum over its non-constant nodes. */
+  /**
+   * The parameters a node inside a body graph reads, counted into the current layer (the If,
+   * Loop or Scan that holds the body) and the totals: the slots its cost entry names, traced to
+   * their stored tensors as at the top level, each tensor once through `seen` (a body reads its
+   * own initializers and Constant nodes, and weights of the enclosing graphs). Every branch is
+   * counted, not only the costlier one: all of them are stored in the model.
+   */
+  countBodyParams(n: Node): void {
+    const entry = costEntry(n);
+    if (!entry) return;
+    const ins = n.inputs;
+    const slots = (list: readonly number[] | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
+      if (list) for (let k = 0; k < list.length; k++) this.countValue(ins[list[k]!], kind);
+    };
+    slots(entry.weights, 'weight');
+    slots(entry.biases, 'bias');
+    if (!this.readsStoredWeight(n)) slots(entry.buffers, 'buffer');
+    if (entry.constOperandsWeights) for (let i = 0; i < ins.length; i++) this.countValue(ins[i], 'weight');
+    if (entry.constOperandsLearnable) {
+      for (let i = 0; i < ins.length; i++) {
+        const v = ins[i];
+        const t = v ? this.traceWeight(v) : undefined;
+        if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') this.countValue(v, 'bias');
+      }
+    }
+  }
+
+  /** The work of a body graph: the sum over its non-constant nodes (whose parameters it counts). */
   graphWork(g: Graph, depth: number): Work {
     const out: Work = { macs: 0, flops: 0, intOps: 0, unknown: [], notes: [], unknownOps: [] };
     for (const n of g.nodes) {
       if (n.outputs.length > 0 && n.outputs.every((v) => v.name === '' || this.isConst(v))) continue;
+      this.countBodyParams(n);
       const w = this.work(n, depth + 1);
       out.macs = this.inf.algebra.add(out.macs, w.macs);
       out.flops = this.inf.algebra.add(out.flops, w.flops);
@@ -1504,17 +1560,21 @@ class CostWalk {
       else if (t === undefined || t === null || (typeof t === 'number' && !Number.isSafeInteger(t))) why = `Loop trip count '${m.name}' is computed at run time`;
       else trips = t;
     } else {
-      // Scan: the extent of the first scan input along its scan axis.
+      // Scan: the extent of the first scan input along its scan axis; opset 8's batched form runs
+      // the body for every batch entry too (its scan inputs are [batch, seq, …]).
       const nScan = node.getInt('num_scan_inputs', 0);
-      const states = node.inputs.length - nScan;
+      const first = node.inputs[node.inputs.length - nScan];
       const opset9 = this.inf.opset >= 9;
-      const first = node.inputs[opset9 ? states : states];
       const axes = node.getInts('scan_input_axes');
       const axis = opset9 ? (axes?.[0] ?? 0) : 1;
       const shape = first ? this.inf.shapeOf(first) : null;
       const ax = shape ? (axis < 0 ? shape.length + axis : axis) : -1;
       if (!shape || ax < 0 || ax >= shape.length || shape[ax] === null) why = 'Scan iteration count unknown (scan input shape)';
-      else trips = shape[ax]!;
+      else if (opset9) trips = shape[ax]!;
+      else {
+        trips = this.inf.algebra.mul(shape[0]!, shape[ax]!);
+        if (trips === null) why = 'Scan iteration count unknown (batch of the scan input)';
+      }
     }
     if (trips === null) {
       out.unknown.push(why);

@@ -393,7 +393,7 @@ class Engine {
     for (let i = 0; i < inits.length; i++) {
       const v = inits[i]!;
       const t = v.constValue;
-      if (t && !v.isGraphInput) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
+      if (t && (!v.isGraphInput || this.model.irVersion < 4)) facts.set(v, { elemType: t.dtype, shape: t.dims, value: t });
     }
     for (let i = 0; i < added.length; i++) if (!this.#visitIfReady(added[i]!, graph)) return false;
     // Values whose facts may differ from those their readers were inferred with (usually none).
@@ -602,8 +602,10 @@ class Engine {
     g.initializers.forEach((v) => {
       const t = v.constValue;
       if (!t) return;
-      // An initializer that is also a graph input is only a default: the caller may override it.
-      this.facts.set(v, v.isGraphInput && g === this.model.graph ? this.plain(t.dtype, t.dims) : { elemType: t.dtype, shape: t.dims, value: t });
+      // An initializer that is also a graph input is only a default: the caller may override it
+      // (from IR 4 on; before, every initializer had to be listed as an input and is a constant,
+      // as onnxruntime treats it: it is not among the session's inputs).
+      this.facts.set(v, v.isGraphInput && g === this.model.graph && this.model.irVersion >= 4 ? this.plain(t.dtype, t.dims) : { elemType: t.dtype, shape: t.dims, value: t });
     });
     for (const v of g.sparseInitializers.values()) {
       const sp = v.sparseValue;

@@ -1,5 +1,5 @@
 /**
- * Control flow: If and Loop (their bodies are inferred as subgraphs).
+ * Control flow: If, Loop and Scan (their bodies are inferred as subgraphs).
  */
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { Facts, ShapeRule } from '../analysis/inference-types.js';
@@ -56,6 +56,75 @@ const loopRule: ShapeRule = (c) => {
   }
 };
 
+/**
+ * Scan: the body runs once per slice of the scan inputs, so it is inferred with the states' facts
+ * and each scan input's shape without its scan axis; the final states merge the initial and body
+ * states, and each scan output stacks a body output over the iterations. Opset 9 on: scan axes
+ * `scan_input_axes`/`scan_output_axes` (default 0), the iterations the extent of the first scan
+ * input along its axis. Opset 8: input 0 is sequence_lens, every input has a leading batch axis
+ * (the body sees one batch entry) and the scan axis is 1: states [batch, …], scan outputs
+ * [batch, seq, …].
+ */
+const scanRule: ShapeRule = (c) => {
+  const body = c.node.attr('body');
+  const nScan = c.node.getInt('num_scan_inputs', 0);
+  const batched = c.opset < 9;
+  const first = batched ? 1 : 0;
+  const nState = c.inputCount - nScan - first;
+  // (no c.out: the outputs keep their declared types)
+  if (!body || body.isRef || nScan < 1 || nState < 0) return;
+  const inAxes = batched ? undefined : c.node.getInts('scan_input_axes');
+  const ins: (Facts | undefined)[] = [];
+  let batch: Dim = null;
+  for (let i = 0; i < nState; i++) {
+    const f = c.facts(first + i);
+    if (!batched) ins.push(f);
+    else if (!f?.shape || f.shape.length < 1) ins.push(undefined);
+    else {
+      batch ??= f.shape[0]!;
+      ins.push({ elemType: f.elemType, shape: f.shape.slice(1) });
+    }
+  }
+  let trips: Dim = null;
+  for (let j = 0; j < nScan; j++) {
+    const f = c.facts(first + nState + j);
+    const s = f?.shape ?? null;
+    const ax = s === null || (batched && s.length < 2) ? -1 : batched ? 1 : axisIn(inAxes?.[j] ?? 0, s.length);
+    if (!f || s === null || ax < 0) {
+      ins.push(undefined);
+      continue;
+    }
+    if (batched) batch ??= s[0]!;
+    trips ??= s[ax]!;
+    ins.push({ elemType: f.elemType, shape: batched ? s.slice(2) : [...s.slice(0, ax), ...s.slice(ax + 1)] });
+  }
+  const outs = c.subgraph(body.asGraph(), ins);
+  const nOut = c.node.outputs.length;
+  for (let i = 0; i < nState && i < nOut; i++) {
+    const m = mergeFacts(ins[i], outs[i]);
+    const type = m.type !== U ? m.type : (outs[i]?.elemType ?? U);
+    c.out(i, type, batched ? (m.shape ? [batch, ...m.shape] : null) : m.shape);
+  }
+  const outAxes = batched ? undefined : c.node.getInts('scan_output_axes');
+  for (let k = nState; k < nOut; k++) {
+    const f = outs[k];
+    if (!f?.shape) continue;
+    if (batched) {
+      c.out(k, f.elemType, [batch, trips, ...f.shape]);
+      continue;
+    }
+    const ax = axisIn(outAxes?.[k - nState] ?? 0, f.shape.length + 1);
+    if (ax < 0) continue;
+    c.out(k, f.elemType, [...f.shape.slice(0, ax), trips, ...f.shape.slice(ax)]);
+  }
+};
+
+/** `axis` of a rank-`rank` shape, negative counted from the end; -1 when out of range. */
+function axisIn(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  return a >= 0 && a < rank ? a : -1;
+}
+
 const SUBGRAPHS = "no per-node formula: the analysis counts the body's own layers (If: the costlier branch; Loop and Scan: the body × the trip count or scan extent)";
 
 export const CONTROL_FLOW_OPS: readonly OpDef[] = [
@@ -64,7 +133,7 @@ export const CONTROL_FLOW_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Scan',
     attributes: attrs('body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'),
-    shape: undeclared('outputs left as declared: the scan outputs stack the body outputs along axes the body decides'),
+    shape: scanRule,
     cost: undeclared(SUBGRAPHS),
   }),
 ];

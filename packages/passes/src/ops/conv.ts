@@ -64,14 +64,18 @@ const convTranspose: ShapeRule = (c) => {
       continue;
     }
     const s = strides[i] ?? 1;
+    const k = kernel[i] ?? null;
+    const extent = alg.add(alg.mul(dil[i] ?? 1, alg.sub(k, 1)), 1);
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      out.push(alg.mul(inDim, s));
+      // in·stride, padded down to it from the full extent s·(in − 1) + output_padding + extent;
+      // when that is shorter (kernel + output_padding < stride) the padding would be negative,
+      // and onnxruntime pads nothing: the full extent, in·stride − (s − output_padding − extent).
+      const short = typeof extent === 'number' ? s - (outPad[i] ?? 0) - extent : 0;
+      out.push(short > 0 ? alg.sub(alg.mul(inDim, s), short) : alg.mul(inDim, s));
       continue;
     }
     const pb = autoPad === 'VALID' ? 0 : (pads[i] ?? 0);
     const pe = autoPad === 'VALID' ? 0 : (pads[i + spatial] ?? 0);
-    const k = kernel[i] ?? null;
-    const extent = alg.add(alg.mul(dil[i] ?? 1, alg.sub(k, 1)), 1);
     out.push(alg.sub(alg.add(alg.add(alg.mul(s, alg.sub(inDim, 1)), outPad[i] ?? 0), extent), pb + pe));
   }
   c.out(0, c.dtype(0), out);

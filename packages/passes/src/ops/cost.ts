@@ -57,6 +57,11 @@ export interface OpCost {
    * stored tensor, which is what is counted.
    */
   readonly constOperandsLearnable?: boolean;
+  /**
+   * Every operand that is a stored tensor is a learnable weight (Einsum: any of its operands can
+   * be the weight, `bhij,jk->bhik`); an activation operand is not counted.
+   */
+  readonly constOperandsWeights?: boolean;
   /** Multiply-accumulates as a product of factors. Absent: the op performs none (0). */
   readonly macs?: (c: CostContext) => Factors;
   /** Element-wise operations beyond 2·MACs. Absent: none (0). */

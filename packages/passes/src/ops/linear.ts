@@ -105,7 +105,8 @@ export const LINEAR_OPS: readonly OpDef[] = [
     reference: gemmRef,
     attributes: { alpha: withDefault(ATTR.alpha, 1), beta: withDefault(ATTR.beta, 1), transA: withDefault(ATTR.transA, 0), transB: withDefault(ATTR.transB, 0), broadcast: ATTR.broadcast },
     shape: gemm,
-    cost: { weights: [1], biases: [2], macs: gemmMacs, ops: gemmOps, opsNote: '1 per output for the C add, +1 each for alpha/beta ≠ 1' },
+    // A stored A is a weight too (Gemm(W, x, transA) computes W·x): an activation A is not counted.
+    cost: { weights: [0, 1], biases: [2], macs: gemmMacs, ops: gemmOps, opsNote: '1 per output for the C add, +1 each for alpha/beta ≠ 1' },
     weightInputs: [0, 1, 2],
     int8WeightAxis: (node, input) => (input !== 1 ? undefined : node.getInt('transB', 0) ? 0 : 1),
     fp16: FP16_ALL,
@@ -115,7 +116,8 @@ export const LINEAR_OPS: readonly OpDef[] = [
     reference: matMulRef,
     attributes: attrs(),
     shape: matmul(),
-    cost: { weights: [1], macs: matmulMacs() },
+    // Either operand may be the stored weight (x·W or W·x); an activation operand is not counted.
+    cost: { weights: [0, 1], macs: matmulMacs() },
     weightInputs: [0, 1],
     int8WeightAxis: (_node, input, rank) => (input === 1 && rank === 2 ? 1 : undefined),
     fp16: FP16_ALL,
@@ -128,6 +130,6 @@ export const LINEAR_OPS: readonly OpDef[] = [
     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
     cost: { weights: [3], buffers: [1, 2, 4, 5, 6, 7], macs: matmulMacs(), ops: quantizedOps(0, 6), opsNote: QUANT_NOTE, integer: true },
   }),
-  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
+  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs, constOperandsWeights: true }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
   defineOp({ type: 'Det', attributes: attrs(), shape: det, cost: undeclared('a determinant (LU decomposition) is not costed') }),
 ];

@@ -27,7 +27,8 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     reference: quantizeLinearRef,
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0), saturate: withDefault(ATTR.saturate, 1) },
     shape: quantize,
-    cost: { ops: perOutput(3), opsNote: '3 per element' },
+    // y_scale and y_zero_point are stored buffers, as the scales and zero points of QLinearConv.
+    cost: { buffers: [1, 2], ops: perOutput(3), opsNote: '3 per element' },
   }),
   defineOp({
     type: 'DequantizeLinear',
@@ -35,7 +36,8 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
     shape: dequantize,
     passesWeights: true,
-    cost: { ops: perOutput(2), opsNote: '2 per element' },
+    // x_scale and x_zero_point: buffers (a stored weight's are counted by the layer that reads it).
+    cost: { buffers: [1, 2], ops: perOutput(2), opsNote: '2 per element' },
   }),
   defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' } }),
 ];

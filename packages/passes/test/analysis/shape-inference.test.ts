@@ -122,6 +122,22 @@ describe('pinned input shapes', () => {
     expect(() => inferShapes(twoInputs(), { inputShapes: { a: [1, 4, 1] } })).toThrow(/rank 3.*declared with rank 2/);
     expect(() => inferShapes(twoInputs(), { inputShapes: { a: [-1, 4] } })).toThrow(ShapeError);
   });
+  it('an initializer listed as an input is a constant before IR 4 (onnxruntime does not let it be fed), a default from IR 4 on', () => {
+    const build = (irVersion: number): Model => {
+      const b = new GraphBuilder({ opset: 9 });
+      const x = b.input('x', F, [1, 2, 4, 4]);
+      const shape = b.int64s('shp', [1, -1]);
+      b.graph.addInput(shape);
+      b.output(b.op('Reshape', [x, shape]), 'flat');
+      const m = b.build();
+      m.irVersion = irVersion;
+      return m;
+    };
+    expectShapes(build(3), { flat: [1, 32] });
+    // From IR 4 on the caller may feed another shape: the Reshape's target is unknown.
+    expectShapes(build(4), { flat: [null, null] });
+  });
+
   it('warns when a pinned dim overrides a declared concrete one', () => {
     const inf = inferShapes(twoInputs(), { inputShapes: { a: [3, 5] } });
     expect(inf.diagnostics.map((d) => d.code)).toContain('input-shape-override');
@@ -199,6 +215,19 @@ describe('op rules', () => {
     b.output(b.op('ConvTranspose', [t, w(b, 'tw2', [1, 2, 3, 3])], { strides: [3, 2], output_shape: [10, 8] }), 'cts');
     b.output(b.op('ConvTranspose', [t, w(b, 'tw3', [1, 2, 3, 3])], { strides: [2, 2], auto_pad: 'SAME_UPPER' }), 'ctsame');
     expectShapes(b.build(), { dil: [1, 6, 6, 4], same: [1, 6, 5, 5], valid: [1, 6, 3, 2], ctp: [1, 2, 10, 8], cts: [1, 2, 10, 8], ctsame: [1, 2, 6, 6] });
+  });
+
+  it('ConvTranspose auto_pad SAME with kernel + output_padding < stride: the full extent, as onnxruntime runs it', () => {
+    // in·stride would need negative padding: onnxruntime 1.30 pads nothing and gives
+    // s·(in − 1) + output_padding + k (7 → 20 at k 2, s 3; 14 at k 2, s 2, op 1 reaches in·s).
+    const b = new GraphBuilder();
+    const x = b.input('x', F, [2, 4, 7, 5]);
+    b.output(b.op('ConvTranspose', [x, w(b, 'k2s3', [4, 3, 2, 2])], { strides: [3, 3], auto_pad: 'SAME_UPPER' }), 'short');
+    b.output(b.op('ConvTranspose', [x, w(b, 'k2s3l', [4, 3, 2, 2])], { strides: [3, 3], auto_pad: 'SAME_LOWER', dilations: [1, 2] }), 'short_dil');
+    b.output(b.op('ConvTranspose', [x, w(b, 'k2s2', [4, 3, 2, 2])], { strides: [2, 2], output_padding: [1, 1], auto_pad: 'SAME_UPPER' }), 'reaches');
+    const n = b.input('n', F, ['N', 4, 'H', 5]);
+    b.output(b.op('ConvTranspose', [n, w(b, 'k1s4', [4, 3, 1, 1])], { strides: [4, 4], auto_pad: 'SAME_UPPER' }), 'symbolic');
+    expectShapes(b.build(), { short: [2, 3, 20, 14], short_dil: [2, 3, 20, 15], reaches: [2, 3, 14, 10], symbolic: ['N', 3, '4*H-3', 17] });
   });
 
   it('pooling: ceil_mode (dropping a window that would start in the padding), dilations, Global*', () => {

@@ -93,6 +93,18 @@ describe('evaluateReference', () => {
     expect(() => evaluateReference(c.build(), feeds(4))).toThrow(/custom domain 'com.example'/);
   });
 
+  test('ConvTranspose auto_pad SAME with kernel < stride: the unpadded full extent, as onnxruntime', () => {
+    // in 3, k 2, s 3: in·s = 9 would need padding −1; onnxruntime gives the 8 outputs of no padding.
+    const b = new GraphBuilder({ name: 'ct' });
+    const x = b.input('x', DataType.FLOAT, [1, 1, 3]);
+    const wt = b.constant('w', Tensor.fromNumbers(DataType.FLOAT, [1, 1, 2], [1, 10]));
+    b.output(b.op('ConvTranspose', [x, wt], { strides: [3], auto_pad: 'SAME_UPPER' }), 'y');
+    const r = evaluateReference(b.build(), new Map([['x', Tensor.fromNumbers(DataType.FLOAT, [1, 1, 3], [1, 2, 3])]]));
+    const y = r.outputs.get('y')!;
+    expect(y.dims).toEqual([1, 1, 8]);
+    expect([...(y.data as Float64Array)]).toEqual([1, 10, 0, 2, 20, 0, 3, 30]);
+  });
+
   test('int64 shape arithmetic stays exact bigint', () => {
     const b = new GraphBuilder({ name: 'i64' });
     const x = b.input('x', DataType.INT64, [2]);

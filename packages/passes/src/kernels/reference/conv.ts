@@ -257,7 +257,8 @@ export const convTransposeRef: ReferenceKernel = (node, inputs) => {
     const ek = (kernel[i]! - 1) * dilations[i]! + 1;
     const full = strides[i]! * (inSpatial[i]! - 1) + outPad[i]! + ek;
     if (outputShape !== undefined || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const target = outputShape !== undefined ? outputShape[outputShape.length - r + i]! : inSpatial[i]! * strides[i]!;
+      // SAME: in·stride, or the full extent when that is shorter (no negative padding, as onnxruntime).
+      const target = outputShape !== undefined ? outputShape[outputShape.length - r + i]! : Math.min(inSpatial[i]! * strides[i]!, full);
       const total = full - target;
       padBegin.push(autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2));
       outSpatial.push(target);
