@@ -5,11 +5,12 @@
  * quantize (and optimize once its result is a new model: edge with calibration) compared the
  * paths only, so a symlink to the input was written through.
  */
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
+import { BIN, cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-output-safety-'));
 const onnxkit = cliRunner(tmp);
@@ -37,6 +38,30 @@ describe('a command never writes its output over the input model', () => {
       expectOneLineError(r, 2, /refusing to overwrite the input/);
       expect(r.stderr).not.toContain('inPlace');
       expect(readFileSync(model).equals(original)).toBe(true);
+    }, 120_000);
+  }
+});
+
+// stdout redirected to a full disk (`> out.json`): Node reports the failed write as an 'error'
+// event on process.stdout, and the handler meant for `| head` (EPIPE) swallowed every other
+// error, so the command exited 0 with its output lost.
+describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error, not exit 0', () => {
+  const cases: [string, string[]][] = [
+    ['analyze (table)', ['analyze', FIXTURE]],
+    ['analyze --json', ['analyze', FIXTURE, '--json']],
+    ['inspect', ['inspect', FIXTURE]],
+    ['passes --json', ['passes', '--json']],
+    ['optimize -o -', ['optimize', FIXTURE, '-o', '-', '-q']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, timeout: 120_000 });
+        expectOneLineError({ code: r.status, signal: r.signal, stdout: '', stderr: r.stderr }, 2, /cannot write to stdout: no space left on device/);
+      } finally {
+        closeSync(full);
+      }
     }, 120_000);
   }
 });
