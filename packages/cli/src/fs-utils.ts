@@ -1,5 +1,5 @@
 /** File-system helpers for the commands' outputs. */
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './errors.js';
 
@@ -67,4 +67,25 @@ export function refuseOverwritingInput(input: string, output: string | undefined
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */
 export function refuseReplacingInput(input: string, output: string, inPlace: boolean | undefined): void {
   if (!inPlace && namesInput(input, output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
+}
+
+/** Largest small input file (a device profile, an energy table) read whole. */
+const SMALL_FILE_BYTES = 16 << 20;
+
+/**
+ * The text of a small file the user named (`what`: "a device profile"), checked on the
+ * descriptor opened: a regular file of at most 16 MiB. A FIFO would block the read forever and
+ * /dev/zero or /dev/urandom never end (issue 13); the open does not block on a FIFO. System
+ * errors (ENOENT, EACCES) are thrown as they come: the CLI names the path.
+ */
+export function readSmallFile(path: string, what: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CliError(`${path} is not a regular file; ${what} must be a .json file`);
+    if (st.size > SMALL_FILE_BYTES) throw new CliError(`${path} holds ${st.size} bytes; ${what} is a small .json file (at most ${SMALL_FILE_BYTES} bytes)`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
