@@ -1,6 +1,7 @@
 /** File-system helpers for the commands' outputs. */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -62,6 +63,17 @@ function realOrResolved(path: string): string {
 export function refuseOverwritingInput(input: string, output: string | undefined, flag: string): void {
   if (output === undefined || !namesInput(input, output)) return;
   throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
+}
+
+/**
+ * Refuses at once an output path the final write would refuse — a folder, a name ending in a
+ * slash, a dangling symlink or one leading out of its folder (resolveOutput's rules) — so a
+ * command does not do all its work (minutes for a large model) before saying so. `-` (stdout),
+ * a new name, a file, a device or a FIFO pass (a FIFO's reader may come later).
+ */
+export function refuseUnwritableOutput(output: string | undefined): void {
+  if (output === undefined || output === '-') return;
+  resolveOutput(output);
 }
 
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */

@@ -6,7 +6,7 @@
  * paths only, so a symlink to the input was written through.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,34 @@ describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error,
       } finally {
         closeSync(full);
       }
+    }, 120_000);
+  }
+});
+
+// An output the final write refuses (a folder, a name ending in a slash, a dangling symlink) was
+// refused only after the whole job: import, passes, quantization, onnxruntime runs (minutes on a
+// large model). It is refused before the model is read: no progress line comes first.
+describe('an output the write would refuse is refused before any work', () => {
+  mkdirSync(join(tmp, 'folder.json'));
+  symlinkSync('missing/target.onnx', join(tmp, 'dangling.onnx'));
+  const cases: [string, string[], RegExp][] = [
+    ['optimize -o FOLDER', ['optimize', FIXTURE, '-o', 'folder.json'], /folder\.json: is a folder/],
+    ['convert -o DIR/', ['convert', FIXTURE, '-o', 'new-dir/'], /ends with a slash/],
+    ['quantize -o a dangling symlink', ['quantize', FIXTURE, '-o', 'dangling.onnx'], /symlink to a missing file/],
+    ['report -o FOLDER', ['report', FIXTURE, '-o', 'folder.json', '--no-bench'], /is a folder/],
+    ['run -o FOLDER', ['run', FIXTURE, '-o', 'folder.json'], /is a folder/],
+    ['zoo -o FOLDER', ['zoo', 'alexnet', '-o', 'folder.json'], /is a folder/],
+    ['analyze -o FOLDER', ['analyze', FIXTURE, '-o', 'folder.json'], /is a folder/],
+    ['analyze --netron FOLDER', ['analyze', FIXTURE, '--netron', 'folder.json'], /is a folder/],
+    ['batch -o FOLDER', ['batch', join(FIXTURE, '..'), '-o', 'folder.json'], /is a folder/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    it(what, () => {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, pattern);
+      expect(r.stderr).not.toContain('✔');
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(tmp, 'new-dir'))).toBe(false);
     }, 120_000);
   }
 });

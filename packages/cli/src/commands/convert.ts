@@ -5,7 +5,7 @@ import { intOption, type CommonOptions } from '../options.js';
 import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { refuseReplacingInput } from '../fs-utils.js';
+import { refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function convert(
   input: string,
@@ -16,6 +16,7 @@ export default async function convert(
   const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseReplacingInput(input, opts.output, opts.inPlace);
+  refuseUnwritableOutput(opts.output);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
   step.done(`${model.graph.nodeCount} nodes`);

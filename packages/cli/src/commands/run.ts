@@ -3,7 +3,7 @@ import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
 import { intOption, numericInputShapes, optLevel, parseDimValues, parseInputFiles, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
-import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function run(
   model: string,
@@ -16,6 +16,7 @@ export default async function run(
   const step = progress.step(`run ${model === '-' ? '(stdin)' : model}`);
   const inputFiles = parseInputFiles(opts.inputs);
   refuseOverwritingInput(model, opts.output, '-o');
+  refuseUnwritableOutput(opts.output);
   const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {
