@@ -1,7 +1,8 @@
 /** File-system helpers for the commands' outputs. */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { resolveOutput } from '@onnxkit/importer';
+import type { Model } from '@onnxkit/graph';
+import { modelFiles, resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -74,6 +75,20 @@ export function refuseOverwritingInput(input: string, output: string | undefined
 export function refuseUnwritableOutput(output: string | undefined): void {
   if (output === undefined || output === '-') return;
   resolveOutput(output);
+}
+
+/**
+ * Refuses `output` (`flag` names the option) when it names a file the loaded `model` came from:
+ * its model file or one of its external data files, however spelled (refuseOverwritingInput
+ * checks the model file's name before the load; a data file is known only after it).
+ */
+export function refuseOverwritingModelFiles(model: Model, output: string | undefined, flag: string): void {
+  if (output === undefined || output === '-') return;
+  const files = modelFiles(model);
+  if (files.length === 0) return;
+  const target = realOrResolved(output);
+  if (!files.includes(target)) return;
+  throw new CliError(`refusing to overwrite '${output}' with ${flag}: the input model reads its tensors from it`, { hint: `give ${flag} another file name` });
 }
 
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Model } from '@onnxkit/graph';
-import { decode, encode, save, type DecodeOptions, type SaveOptions, type SaveResult } from '@onnxkit/importer';
+import { decode, encode, ExportError, save, type DecodeOptions, type SaveOptions, type SaveResult } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 import { ensureParent } from './fs-utils.js';
 
@@ -49,7 +49,15 @@ export function inputBytes(path: string): number {
 export async function writeModel(model: Model, output: string, options: SaveOptions): Promise<SaveResult> {
   if (output !== STDIO) {
     ensureParent(output);
-    return save(model, output, options);
+    try {
+      return save(model, output, options);
+    } catch (e) {
+      // The library's hint names its option ({ inPlace: true }); the CLI's is --in-place.
+      if (e instanceof ExportError && e.code === 'EXPORT_OVERWRITE_SOURCE') {
+        throw new CliError(e.message, { code: e.code, hint: 'give another file name, or pass --in-place to replace it' });
+      }
+      throw e;
+    }
   }
   if (options.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   const bytes = encode(model);

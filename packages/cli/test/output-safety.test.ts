@@ -10,6 +10,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { load, save } from '@onnxkit/importer';
 import { BIN, cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-output-safety-'));
@@ -92,4 +93,40 @@ describe('an output the write would refuse is refused before any work', () => {
       expect(existsSync(join(tmp, 'new-dir'))).toBe(false);
     }, 120_000);
   }
+});
+
+// The model's weights may live in an external data file beside it. Only the model file's name was
+// compared with the output: analyze, report, run and quantize -o w.data replaced the weights with
+// a table, an HTML page, an .npz or another model (and optimize/convert refused only after the
+// whole job, naming the library's { inPlace: true }).
+describe('a command never writes its output over the input model\'s external data', () => {
+  const ext = join(tmp, 'ext');
+  mkdirSync(ext);
+  save(load(FIXTURE), join(ext, 'm.onnx'), { externalData: { location: 'w.data', sizeThreshold: 0 } });
+  symlinkSync('w.data', join(ext, 'w-link.data'));
+  const weights = readFileSync(join(ext, 'w.data'));
+  const cases: [string, string[]][] = [
+    ['analyze -o', ['analyze', 'ext/m.onnx', '-o', 'ext/w.data']],
+    ['analyze --netron', ['analyze', 'ext/m.onnx', '--netron', 'ext/./w.data']],
+    ['report -o', ['report', 'ext/m.onnx', '-o', 'ext/w.data', '--no-bench']],
+    ['report --optimized … -o', ['report', FIXTURE, '--optimized', 'ext/m.onnx', '-o', 'ext/w.data', '--no-bench', '--no-verify']],
+    ['run -o', ['run', 'ext/m.onnx', '-o', 'ext/w.data']],
+    ['quantize -o a symlink to it', ['quantize', 'ext/m.onnx', '-o', 'ext/w-link.data', '-q']],
+    ['optimize -o', ['optimize', 'ext/m.onnx', '-o', 'ext/w.data', '-q']],
+    ['convert -o', ['convert', 'ext/m.onnx', '-o', 'ext/w.data', '-q']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, /refusing to overwrite '.*w(-link)?\.data' with (-o|--netron): the input model reads its tensors from it/);
+      expect(readFileSync(join(ext, 'w.data')).equals(weights)).toBe(true);
+    }, 120_000);
+  }
+
+  it('convert --external-data naming the data file it reads: the CLI\'s --in-place in the hint', () => {
+    const r = onnxkit(['convert', 'ext/m.onnx', '-o', 'ext/m2.onnx', '--external-data', 'w.data']);
+    expectOneLineError(r, 2, /external data file 'w\.data' is a file this model still reads tensors from.*--in-place/);
+    expect(r.stderr).not.toContain('inPlace');
+    expect(readFileSync(join(ext, 'w.data')).equals(weights)).toBe(true);
+  });
 });

@@ -10,7 +10,7 @@ import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { ensureParent, readSmallFile, refuseOverwritingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
   csv?: boolean;
@@ -39,6 +39,8 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   refuseUnwritableOutput(opts.output);
   if (typeof opts.netron === 'string') refuseUnwritableOutput(opts.netron);
   const model = loadModel(file);
+  refuseOverwritingModelFiles(model, opts.output, '-o');
+  if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}) });
   const text = opts.json

@@ -3,7 +3,7 @@ import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
 import { intOption, numericInputShapes, optLevel, parseDimValues, parseInputFiles, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
-import { ensureParent, refuseOverwritingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function run(
   model: string,
@@ -17,6 +17,9 @@ export default async function run(
   const inputFiles = parseInputFiles(opts.inputs);
   refuseOverwritingInput(model, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
+  // The outputs must not replace an external data file of the model (its weights): which files
+  // those are takes a structure-only (lazy) read of the model, done only when -o is given.
+  if (opts.output !== undefined && model !== '-') refuseOverwritingModelFiles(loadModel(model, { lazy: true }), opts.output, '-o');
   const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {
