@@ -6,7 +6,7 @@
  * paths only, so a symlink to the input was written through.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,5 +128,40 @@ describe('a command never writes its output over the input model\'s external dat
     expectOneLineError(r, 2, /external data file 'w\.data' is a file this model still reads tensors from.*--in-place/);
     expect(r.stderr).not.toContain('inPlace');
     expect(readFileSync(join(ext, 'w.data')).equals(weights)).toBe(true);
+  });
+});
+
+// `app -o DIR` emptied any folder holding an index.html, taken for a previous app build: a web
+// site's folder (or `app -o .` in a project) lost every file. A previous build is now what the
+// manifest onnxkit app writes says it is, and only the files it lists are replaced.
+describe('app -o never empties a folder it did not write', () => {
+  it('a folder with its own index.html is refused, every file kept', () => {
+    const site = join(tmp, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'index.html'), '<html>mine</html>');
+    writeFileSync(join(site, 'thesis.tex'), 'precious');
+    expectOneLineError(onnxkit(['app', '-o', 'site']), 2, /refusing to write into 'site': it is not empty and holds no previous app build/);
+    expect(readdirSync(site).sort()).toEqual(['index.html', 'thesis.tex']);
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toBe('<html>mine</html>');
+  });
+
+  it('a previous build is replaced; a file added beside it and names out of the folder in its manifest are kept', () => {
+    expect(onnxkit(['app', '-o', 'built']).code).toBe(0);
+    writeFileSync(join(tmp, 'built', 'notes.txt'), 'mine');
+    writeFileSync(join(tmp, 'outside.txt'), 'mine too');
+    const manifest = JSON.parse(readFileSync(join(tmp, 'built', '.onnxkit-app.json'), 'utf8')) as { files: string[] };
+    writeFileSync(join(tmp, 'built', '.onnxkit-app.json'), JSON.stringify({ files: [...manifest.files, '../outside.txt', join(tmp, 'outside.txt')] }));
+    const r = onnxkit(['app', '-o', 'built']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(tmp, 'built', 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(tmp, 'outside.txt'), 'utf8')).toBe('mine too');
+    expect(existsSync(join(tmp, 'built', 'index.html'))).toBe(true);
+  });
+
+  it('the prebuilt app folder itself (or a folder holding it) is refused', () => {
+    const prebuilt = join(BIN, '..', '..', 'dist', 'app');
+    expectOneLineError(onnxkit(['app', '-o', prebuilt]), 2, /it is \(or holds\) the app's own prebuilt folder/);
+    expectOneLineError(onnxkit(['app', '-o', join(prebuilt, '..')]), 2, /it is \(or holds\) the app's own prebuilt folder/);
+    expect(existsSync(join(prebuilt, 'index.html'))).toBe(true);
   });
 });
