@@ -2,8 +2,8 @@
 // binary: positional OUT, NAME:1,3,224,224 shapes, - for stdin/stdout, --quiet, completion,
 // FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
 // --dim / --input-shape on every command that takes a model.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,33 @@ describe('onnxsim and Polygraphy habits', () => {
     expectOneLineError(onnxkit(['optimize', FIXTURE, '-o', '-', '--external-data']), 2, /cannot hold it/);
     expectOneLineError(onnxkit(['inspect', '-'], { input: Buffer.alloc(0) }), 2, /stdin is empty/);
   });
+
+  // stdin was read with readFileSync(0) after process.stdin.isTTY had made the pipe non-blocking:
+  // a writer slower than the reader (curl … | onnxkit inspect -, cat of a big file) failed with
+  // 'cannot read the model from stdin: EAGAIN'; and /dev/zero was read until memory ran out, deaf
+  // to SIGTERM.
+  it('- reads a pipe whose writer is slow; a device on stdin is refused at once', async () => {
+    const bytes = readFileSync(FIXTURE);
+    const child = spawn(process.execPath, [BIN, 'inspect', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    // The first half now, the rest once the CLI has surely met an empty pipe.
+    child.stdin.write(bytes.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.stdin.end(bytes.subarray(1000));
+    expect(await exit, err).toBe(0);
+    expect(JSON.parse(out).nodes).toBe(42);
+    const zero = openSync('/dev/zero', 'r');
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'inspect', '-'], { stdio: [zero, 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+      expectOneLineError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 2, /stdin, which is a character device/);
+    } finally {
+      closeSync(zero);
+    }
+  }, 60_000);
 
   it('- for a model with external data says it needs a seekable file', () => {
     const dir = mkdtempSync(join(tmp, 'ext-'));
