@@ -266,6 +266,19 @@ describe('many attributes', () => {
   });
 });
 
+describe('unknown fields', () => {
+  // Each unknown field is kept (≈ 100 bytes of heap) for a lossless re-encode: a valid model
+  // followed by 30 million 3-byte unknown fields (90 MB) aborted the process out of memory.
+  it('more than a million are refused with one error; a few are kept', () => {
+    const extra = new Uint8Array(3 * 1_000_001);
+    for (let i = 0; i < extra.length; i += 3) extra.set([0xa0, 0x06, 0x00], i);
+    const e = expectError(cat(reluModel(), extra), 'IMPORT_INVALID');
+    expect(e.message).toMatch(/more than 1000000 fields that are not part of ONNX's schema \(field 100 here\)/);
+    const few = decode(cat(reluModel(), extra.subarray(0, 30)));
+    expect(few.unknownFields).toHaveLength(10);
+  });
+});
+
 describe('non-ONNX input', () => {
   it.each([
     ['an empty file', new Uint8Array(0)],
