@@ -10,6 +10,18 @@ import { CliError } from './errors.js';
  * `mkdirSync(dir, { recursive: true })` spins forever under /proc (measured), so it is not used.
  */
 export function ensureDir(dir: string): void {
+  for (const d of missingDirs(dir)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+  }
+}
+
+/** The folders ensureDir(dir) would create, outermost first; a CliError when a file stands in the way. */
+function missingDirs(dir: string): string[] {
   const abs = resolve(dir);
   const missing: string[] = [];
   let cur = abs;
@@ -26,14 +38,7 @@ export function ensureDir(dir: string): void {
       cur = up;
     }
   }
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw e;
-    }
-  }
+  return missing.reverse();
 }
 
 /** ensureDir for the folder a file will be written into. */
@@ -74,6 +79,7 @@ export function refuseOverwritingInput(input: string, output: string | undefined
  */
 export function refuseUnwritableOutput(output: string | undefined): void {
   if (output === undefined || output === '-') return;
+  missingDirs(dirname(output)); // (a file where a folder should be: the message ensureParent gives)
   resolveOutput(output);
 }
 
