@@ -96,6 +96,16 @@ describe('onnxsim and Polygraphy habits', () => {
     for (const c of commands) expect(onnxkit([c, '--help']).stdout, c).toMatch(/-q, --quiet/);
   });
 
+  // verify checks a model with a free batch dim at N=1 and N=2 and said so ('binding 1 of 2: N=1')
+  // under -q too, and before reading its flags: a bad --atol or --threads came as a second line.
+  it('verify: -q prints no binding line, and a bad flag is one line before any work', () => {
+    const q = onnxkit(['verify', FIXTURE, FIXTURE, '-q']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stderr).toBe('');
+    expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--atol', '-1']), 2, /--atol expects a non-negative number, got '-1'/);
+    expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--threads', '0']), 2, /--threads expects an integer ≥ 1, got '0'/);
+  });
+
   it('completion bash|zsh|fish prints a script naming every command; bash parses it', () => {
     const bash = onnxkit(['completion', 'bash']);
     expect(bash.code).toBe(0);
