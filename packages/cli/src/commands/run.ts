@@ -19,7 +19,16 @@ export default async function run(
   refuseUnwritableOutput(opts.output);
   // The outputs must not replace an external data file of the model (its weights): which files
   // those are takes a structure-only (lazy) read of the model, done only when -o is given.
-  if (opts.output !== undefined && model !== '-') refuseOverwritingModelFiles(loadModel(model, { lazy: true }), opts.output, '-o');
+  if (opts.output !== undefined && model !== '-') {
+    let structure: ReturnType<typeof loadModel> | undefined;
+    try {
+      structure = loadModel(model, { lazy: true });
+    } catch {
+      // A model the importer refuses is still run (onnxruntime says what it thinks of it); the
+      // check then knows no data file beyond the name compared above.
+    }
+    if (structure !== undefined) refuseOverwritingModelFiles(structure, opts.output, '-o');
+  }
   const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {
