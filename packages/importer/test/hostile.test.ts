@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DataType } from '@onnxkit/graph';
-import { decode, encode, ImportError, type ImportErrorCode } from '@onnxkit/importer';
+import { decode, decodeWithDiagnostics, encode, ImportError, type ImportErrorCode } from '@onnxkit/importer';
 import { cat, f32le, fBytes, fMsg, fVarint, model, node, reluModel, tag, valueInfo, varint } from './helpers/pb.js';
 import { kitchenSink } from './helpers/models.js';
 
@@ -276,6 +276,22 @@ describe('unknown fields', () => {
     expect(e.message).toMatch(/more than 1000000 fields that are not part of ONNX's schema \(field 100 here\)/);
     const few = decode(cat(reluModel(), extra.subarray(0, 30)));
     expect(few.unknownFields).toHaveLength(10);
+  });
+
+  // Every finding was kept (≈ 250 bytes each): 12 million repeated metadata keys (96 MB) held
+  // 3 GB of diagnostics; a larger file aborted out of memory.
+  it('findings stop at 10,000 and one IMPORT_DIAGNOSTICS_LIMIT says so', () => {
+    const entry = Uint8Array.from([0x72, 0x06, 0x0a, 0x01, 0x6b, 0x12, 0x01, 0x76]); // metadata_props { key: 'k', value: 'v' }
+    const n = 10_005;
+    const repeated = new Uint8Array(entry.length * n);
+    for (let i = 0; i < n; i++) repeated.set(entry, i * entry.length);
+    const seen: string[] = [];
+    const { diagnostics } = decodeWithDiagnostics(cat(reluModel(), repeated), { onDiagnostic: (d) => seen.push(d.code) });
+    expect(diagnostics).toHaveLength(10_001);
+    expect(diagnostics[9_999]!.code).toBe('IMPORT_DUPLICATE_KEY');
+    expect(diagnostics[10_000]!.code).toBe('IMPORT_DIAGNOSTICS_LIMIT');
+    expect(diagnostics[10_000]!.message).toBe('more than 10000 findings; the rest are not listed');
+    expect(seen).toHaveLength(10_001);
   });
 });
 
