@@ -3,11 +3,12 @@
  * `h100-sxm`), `local` (this machine, measured by `onnxkit calibrate` and stored in the user's
  * config folder), or a path to a profile JSON file.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEVICES, getDevice, parseDeviceProfile, type DeviceProfile } from '@onnxkit/passes';
 import { CliError } from './errors.js';
+import { ensureParent, readSmallFile } from './fs-utils.js';
 
 /** Where `onnxkit calibrate` stores the `local` profile. */
 export function localProfilePath(): string {
@@ -45,7 +46,6 @@ export async function resolveDeviceOrCalibrate(name: string | undefined, threads
   const profile = await calibrate({ threads });
   if (profile.load.busy) say(`warning: the machine looks busy (${profile.load.reason}); the local profile may understate it — recalibrate on a quiet machine`);
   const { writeFileAtomic } = await import('@onnxkit/importer');
-  const { ensureParent } = await import('./fs-utils.js');
   ensureParent(path);
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(profile, null, 2) + '\n'));
   return parseDeviceProfile(profile);
@@ -68,11 +68,10 @@ export function staleCalibration(json: unknown): string | undefined {
 function readProfile(path: string, say?: (line: string) => void): DeviceProfile {
   let json: unknown;
   // A FIFO or device would block the read forever (issue 13): regular files only.
-  if (existsSync(path) && !statSync(path).isFile()) throw new CliError(`${path} is not a regular file; a device profile must be a .json file`);
+  const text = readSmallFile(path, 'a device profile');
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw e;
     throw new CliError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
   const stale = say && staleCalibration(json);

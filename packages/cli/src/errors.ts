@@ -37,6 +37,16 @@ const SYSTEM_MESSAGES: Record<string, string> = {
   EMFILE: 'too many open files',
 };
 
+/**
+ * A failed write to standard output (a full disk behind `> file`, an I/O error): the output is
+ * incomplete, so the command fails (a reader that went away, EPIPE, is not an error: start.ts).
+ */
+export function stdoutWriteError(e: unknown): CliError {
+  const se = e as SystemError;
+  const reason = (se && typeof se.code === 'string' && SYSTEM_MESSAGES[se.code]) || (e instanceof Error ? e.message : String(e));
+  return new CliError(`cannot write to stdout: ${reason}; the output is incomplete`, { code: 'CLI_STDOUT', hint: 'check the disk or file that stdout is redirected to' });
+}
+
 /** One line for the user, and the exit code. Never a stack trace unless ONNXKIT_DEBUG is set. */
 export function describeError(e: unknown): { line: string; exitCode: number } {
   const d = describeRaw(e);

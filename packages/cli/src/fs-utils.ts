@@ -1,6 +1,8 @@
 /** File-system helpers for the commands' outputs. */
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Model } from '@onnxkit/graph';
+import { modelFiles, resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -8,6 +10,18 @@ import { CliError } from './errors.js';
  * `mkdirSync(dir, { recursive: true })` spins forever under /proc (measured), so it is not used.
  */
 export function ensureDir(dir: string): void {
+  for (const d of missingDirs(dir)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+  }
+}
+
+/** The folders ensureDir(dir) would create, outermost first; a CliError when a file stands in the way. */
+function missingDirs(dir: string): string[] {
   const abs = resolve(dir);
   const missing: string[] = [];
   let cur = abs;
@@ -24,14 +38,7 @@ export function ensureDir(dir: string): void {
       cur = up;
     }
   }
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw e;
-    }
-  }
+  return missing.reverse();
 }
 
 /** ensureDir for the folder a file will be written into. */
@@ -64,7 +71,54 @@ export function refuseOverwritingInput(input: string, output: string | undefined
   throw new CliError(`refusing to overwrite the input '${input}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
 }
 
+/**
+ * Refuses at once an output path the final write would refuse — a folder, a name ending in a
+ * slash, a dangling symlink or one leading out of its folder (resolveOutput's rules) — so a
+ * command does not do all its work (minutes for a large model) before saying so. `-` (stdout),
+ * a new name, a file, a device or a FIFO pass (a FIFO's reader may come later).
+ */
+export function refuseUnwritableOutput(output: string | undefined): void {
+  if (output === undefined || output === '-') return;
+  missingDirs(dirname(output)); // (a file where a folder should be: the message ensureParent gives)
+  resolveOutput(output);
+}
+
+/**
+ * Refuses `output` (`flag` names the option) when it names a file the loaded `model` came from:
+ * its model file or one of its external data files, however spelled (refuseOverwritingInput
+ * checks the model file's name before the load; a data file is known only after it).
+ */
+export function refuseOverwritingModelFiles(model: Model, output: string | undefined, flag: string): void {
+  if (output === undefined || output === '-') return;
+  const files = modelFiles(model);
+  if (files.length === 0) return;
+  const target = realOrResolved(output);
+  if (!files.includes(target)) return;
+  throw new CliError(`refusing to overwrite '${output}' with ${flag}: the input model reads its tensors from it`, { hint: `give ${flag} another file name` });
+}
+
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */
 export function refuseReplacingInput(input: string, output: string, inPlace: boolean | undefined): void {
   if (!inPlace && namesInput(input, output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });
+}
+
+/** Largest small input file (a device profile, an energy table) read whole. */
+const SMALL_FILE_BYTES = 16 << 20;
+
+/**
+ * The text of a small file the user named (`what`: "a device profile"), checked on the
+ * descriptor opened: a regular file of at most 16 MiB. A FIFO would block the read forever and
+ * /dev/zero or /dev/urandom never end (issue 13); the open does not block on a FIFO. System
+ * errors (ENOENT, EACCES) are thrown as they come: the CLI names the path.
+ */
+export function readSmallFile(path: string, what: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CliError(`${path} is not a regular file; ${what} must be a .json file`);
+    if (st.size > SMALL_FILE_BYTES) throw new CliError(`${path} holds ${st.size} bytes; ${what} is a small .json file (at most ${SMALL_FILE_BYTES} bytes)`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -131,12 +131,23 @@ export function parseInputShapes(specs: string[] | undefined): Record<string, (n
     if (raw === '' || dims.some((d) => d === '')) throw new CliError(`--input-shape '${spec}': empty dimension`, { hint: 'dimensions are separated by x or ,: input=1x3x224x224' });
     if (out[name] !== undefined) throw new CliError(`--input-shape gives '${name}' twice`);
     out[name] = dims.map((d) => {
-      if (/^\d+$/.test(d)) return Number(d);
+      if (/^\d+$/.test(d)) return exactDim(d, `--input-shape '${spec}'`);
       if (/^[A-Za-z_][\w]*$/.test(d)) return d;
       throw new CliError(`--input-shape '${spec}': '${d}' is neither a size nor a symbol`, { hint: 'dimensions are positive integers separated by x' });
     });
   }
   return out;
+}
+
+/**
+ * A dimension written in decimal, as a number: refused (naming `what`, the flag and its value as
+ * written) beyond 2^53, where Number() rounds it (2^62 was reported as 'dimension
+ * 4611686018427388000 is not a non-negative integer').
+ */
+function exactDim(d: string, what: string): number {
+  const n = Number(d);
+  if (!Number.isSafeInteger(n)) throw new CliError(`${what}: ${d} is beyond 2^53, the largest dimension onnxkit counts exactly`);
+  return n;
 }
 
 /** Parses `--dim SYMBOL=N` (repeatable) into a record. */
@@ -147,8 +158,9 @@ export function parseDimValues(specs: string[] | undefined): Record<string, numb
     const m = /^([A-Za-z_][\w.:-]*)=(\d+)$/.exec(spec);
     if (!m) throw new CliError(`--dim '${spec}' is not SYMBOL=N`, { hint: 'for example --dim N=1 (N as the model names it: see onnxkit inspect)' });
     const [, sym, n] = m as unknown as [string, string, string];
-    if (out[sym] !== undefined && out[sym] !== Number(n)) throw new CliError(`--dim binds '${sym}' to both ${out[sym]} and ${n}`);
-    out[sym] = Number(n);
+    const v = exactDim(n, `--dim '${spec}'`);
+    if (out[sym] !== undefined && out[sym] !== v) throw new CliError(`--dim binds '${sym}' to both ${out[sym]} and ${n}`);
+    out[sym] = v;
   }
   return out;
 }

@@ -326,7 +326,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   wire(
     command('app')
       .description('build the browser app into a static folder that any web server can host')
-      .addOption(options.requiredOutput('folder to write (emptied first only when it holds a previous app build)'))
+      .addOption(options.requiredOutput('folder to write: new, empty, or holding a previous app build (whose files are replaced; no other file is removed)'))
       .addHelpText('after', example(['onnxkit app -o site/'])),
     () => import('./commands/app.js'),
   );

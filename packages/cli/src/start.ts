@@ -3,7 +3,7 @@
  * the launcher (bin/onnxkit.js) loads with a V8 code cache (scripts/bundle-cli.mjs), which
  * cannot hold top-level await.
  */
-import { EXIT } from './errors.js';
+import { describeError, EXIT, stdoutWriteError } from './errors.js';
 import { interruption } from './interrupt.js';
 import { whenUsed } from './ui.js';
 
@@ -43,10 +43,14 @@ export async function start(argv: readonly string[]): Promise<void> {
       .finally(() => process.exit(EXIT.interrupted));
   });
 
-  // Output piped into `head` closes stdout early; that is not an error worth a stack trace.
+  // Output piped into `head` closes stdout early; that is not an error worth a stack trace. Any
+  // other failed write (a full disk behind `> out.json`) lost output: one line and exit 2, not 0.
   whenUsed('stdout', (stdout) =>
     stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(EXIT.ok);
+      const { line, exitCode } = describeError(stdoutWriteError(e));
+      process.stderr.write(`onnxkit: ${line}\n`);
+      process.exit(exitCode);
     }),
   );
 

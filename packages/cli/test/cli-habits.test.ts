@@ -2,8 +2,8 @@
 // binary: positional OUT, NAME:1,3,224,224 shapes, - for stdin/stdout, --quiet, completion,
 // FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
 // --dim / --input-shape on every command that takes a model.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,9 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(colon.totals.macs).toBe(2 * 5804672);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,,64']), 2, /empty dimension/);
     expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input:2,3.5']), 2, /neither a size nor a symbol/);
+    // (Number() rounded them: 'dimension 4611686018427388000 is not a non-negative integer')
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--input-shape', 'input=4611686018427387904x3x64x64']), 2, /--input-shape 'input=4611686018427387904x3x64x64': 4611686018427387904 is beyond 2\^53/);
+    expectOneLineError(onnxkit(['analyze', FIXTURE, '--dim', 'N=9007199254740993']), 2, /--dim 'N=9007199254740993': 9007199254740993 is beyond 2\^53/);
   });
 
   it('- is stdin and stdout: optimize - -o - < a > b equals optimize a b; inspect - reads stdin', () => {
@@ -50,6 +53,33 @@ describe('onnxsim and Polygraphy habits', () => {
     expectOneLineError(onnxkit(['inspect', '-'], { input: Buffer.alloc(0) }), 2, /stdin is empty/);
   });
 
+  // stdin was read with readFileSync(0) after process.stdin.isTTY had made the pipe non-blocking:
+  // a writer slower than the reader (curl … | onnxkit inspect -, cat of a big file) failed with
+  // 'cannot read the model from stdin: EAGAIN'; and /dev/zero was read until memory ran out, deaf
+  // to SIGTERM.
+  it('- reads a pipe whose writer is slow; a device on stdin is refused at once', async () => {
+    const bytes = readFileSync(FIXTURE);
+    const child = spawn(process.execPath, [BIN, 'inspect', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    // The first half now, the rest once the CLI has surely met an empty pipe.
+    child.stdin.write(bytes.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.stdin.end(bytes.subarray(1000));
+    expect(await exit, err).toBe(0);
+    expect(JSON.parse(out).nodes).toBe(42);
+    const zero = openSync('/dev/zero', 'r');
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'inspect', '-'], { stdio: [zero, 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+      expectOneLineError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 2, /stdin, which is a character device/);
+    } finally {
+      closeSync(zero);
+    }
+  }, 60_000);
+
   it('- for a model with external data says it needs a seekable file', () => {
     const dir = mkdtempSync(join(tmp, 'ext-'));
     const m = join(dir, 'm.onnx');
@@ -64,6 +94,16 @@ describe('onnxsim and Polygraphy habits', () => {
     const commands = [...help.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(12);
     for (const c of commands) expect(onnxkit([c, '--help']).stdout, c).toMatch(/-q, --quiet/);
+  });
+
+  // verify checks a model with a free batch dim at N=1 and N=2 and said so ('binding 1 of 2: N=1')
+  // under -q too, and before reading its flags: a bad --atol or --threads came as a second line.
+  it('verify: -q prints no binding line, and a bad flag is one line before any work', () => {
+    const q = onnxkit(['verify', FIXTURE, FIXTURE, '-q']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stderr).toBe('');
+    expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--atol', '-1']), 2, /--atol expects a non-negative number, got '-1'/);
+    expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--threads', '0']), 2, /--threads expects an integer ≥ 1, got '0'/);
   });
 
   it('completion bash|zsh|fish prints a script naming every command; bash parses it', () => {

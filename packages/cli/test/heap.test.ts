@@ -2,7 +2,7 @@
 // inside the process: each case runs the built module (dist, built by the global setup) in a fresh
 // Node process, allocates ≈ 200 MB of short-lived objects and reads the young generation's size.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -183,6 +183,25 @@ describe('the node count before the import (issue 15: the import of a small grap
     expect(countGraphNodes(file('truncated.onnx', whole.subarray(0, whole.length - 1)), 1000)).toBe(1000);
     expect(countGraphNodes(file('garbage.onnx', Uint8Array.from([0x3b, 1, 2, 3])), 1000)).toBe(1000); // wire type 3
     expect(countGraphNodes(join(dir, 'missing.onnx'), 1000)).toBe(1000);
+  });
+
+  it('gives up at once on a file that is not protobuf (field number 0) or holds far more fields than a model', async () => {
+    const { countGraphNodes } = (await import(HEAP)) as { countGraphNodes: (path: string, limit: number) => number };
+    const dir = mkdtempSync(join(tmpdir(), 'onnxkit-count-zeros-'));
+    // 8 GiB of zeros (sparse: no disk used) were read to the end as 4·10⁹ fields of number 0 (26 s
+    // for 3 GiB) before the import could refuse the file in a millisecond.
+    const zeros = join(dir, 'zeros.onnx');
+    const fd = openSync(zeros, 'w');
+    ftruncateSync(fd, 8 * 2 ** 30);
+    closeSync(fd);
+    expect(countGraphNodes(zeros, 10_000)).toBe(10_000);
+    // 30 million valid top-level fields (field 100 = 0), 90 MB: given up after the budget
+    const one = Uint8Array.from([0xa0, 0x06, 0x00]);
+    const many = new Uint8Array(one.length * 30_000_000);
+    for (let i = 0; i < many.length; i += 3) many.set(one, i);
+    const fields = join(dir, 'fields.onnx');
+    writeFileSync(fields, many);
+    expect(countGraphNodes(fields, 10)).toBe(10);
   });
 
   it('never opens a FIFO or a folder for reading: optimize refuses them at once (the count used to wait for a writer)', () => {

@@ -251,6 +251,14 @@ describe('smaller', () => {
     expectOneLineError(onnxkit(['run', 'sd.onnx', '--threads', '100000']), 2, /intraOpNumThreads must be at most 1024, got 100000/);
   });
 
+  it('--energy-table naming a FIFO, /dev/urandom or a folder is refused at once (it read a FIFO forever and /dev/urandom until memory ran out)', () => {
+    spawnSync('mkfifo', [join(tmp, 'energy.fifo')]);
+    save(intDivide('Div', 'small-energy'), join(tmp, 'se.onnx'));
+    for (const table of ['./energy.fifo', '/dev/urandom', '.']) {
+      expectOneLineError(onnxkit(['analyze', 'se.onnx', '--energy-table', table], { timeout: 30_000 }), 2, /is not a regular file; an energy table must be a \.json file/);
+    }
+  });
+
   it('25 and 80 nested If nodes load, analyse, optimize and run; the limit is the stack, not legitimate depth', () => {
     save(nestedIfs(25), join(tmp, 'if25.onnx'));
     save(nestedIfs(80), join(tmp, 'if80.onnx'));

@@ -5,11 +5,13 @@
  * quantize (and optimize once its result is a new model: edge with calibration) compared the
  * paths only, so a symlink to the input was written through.
  */
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
+import { load, save } from '@onnxkit/importer';
+import { BIN, cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-output-safety-'));
 const onnxkit = cliRunner(tmp);
@@ -39,4 +41,127 @@ describe('a command never writes its output over the input model', () => {
       expect(readFileSync(model).equals(original)).toBe(true);
     }, 120_000);
   }
+});
+
+// stdout redirected to a full disk (`> out.json`): Node reports the failed write as an 'error'
+// event on process.stdout, and the handler meant for `| head` (EPIPE) swallowed every other
+// error, so the command exited 0 with its output lost.
+describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error, not exit 0', () => {
+  const cases: [string, string[]][] = [
+    ['analyze (table)', ['analyze', FIXTURE]],
+    ['analyze --json', ['analyze', FIXTURE, '--json']],
+    ['inspect', ['inspect', FIXTURE]],
+    ['passes --json', ['passes', '--json']],
+    ['optimize -o -', ['optimize', FIXTURE, '-o', '-', '-q']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, timeout: 120_000 });
+        expectOneLineError({ code: r.status, signal: r.signal, stdout: '', stderr: r.stderr }, 2, /cannot write to stdout: no space left on device/);
+      } finally {
+        closeSync(full);
+      }
+    }, 120_000);
+  }
+});
+
+// An output the final write refuses (a folder, a name ending in a slash, a dangling symlink) was
+// refused only after the whole job: import, passes, quantization, onnxruntime runs (minutes on a
+// large model). It is refused before the model is read: no progress line comes first.
+describe('an output the write would refuse is refused before any work', () => {
+  mkdirSync(join(tmp, 'folder.json'));
+  symlinkSync('missing/target.onnx', join(tmp, 'dangling.onnx'));
+  const cases: [string, string[], RegExp][] = [
+    ['optimize -o FOLDER', ['optimize', FIXTURE, '-o', 'folder.json'], /folder\.json: is a folder/],
+    ['convert -o DIR/', ['convert', FIXTURE, '-o', 'new-dir/'], /ends with a slash/],
+    ['quantize -o a dangling symlink', ['quantize', FIXTURE, '-o', 'dangling.onnx'], /symlink to a missing file/],
+    ['report -o FOLDER', ['report', FIXTURE, '-o', 'folder.json', '--no-bench'], /is a folder/],
+    ['run -o FOLDER', ['run', FIXTURE, '-o', 'folder.json'], /is a folder/],
+    ['zoo -o FOLDER', ['zoo', 'alexnet', '-o', 'folder.json'], /is a folder/],
+    ['analyze -o FOLDER', ['analyze', FIXTURE, '-o', 'folder.json'], /is a folder/],
+    ['analyze --netron FOLDER', ['analyze', FIXTURE, '--netron', 'folder.json'], /is a folder/],
+    ['batch -o FOLDER', ['batch', join(FIXTURE, '..'), '-o', 'folder.json'], /is a folder/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    it(what, () => {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, pattern);
+      expect(r.stderr).not.toContain('✔');
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(tmp, 'new-dir'))).toBe(false);
+    }, 120_000);
+  }
+});
+
+// The model's weights may live in an external data file beside it. Only the model file's name was
+// compared with the output: analyze, report, run and quantize -o w.data replaced the weights with
+// a table, an HTML page, an .npz or another model (and optimize/convert refused only after the
+// whole job, naming the library's { inPlace: true }).
+describe('a command never writes its output over the input model\'s external data', () => {
+  const ext = join(tmp, 'ext');
+  mkdirSync(ext);
+  save(load(FIXTURE), join(ext, 'm.onnx'), { externalData: { location: 'w.data', sizeThreshold: 0 } });
+  symlinkSync('w.data', join(ext, 'w-link.data'));
+  const weights = readFileSync(join(ext, 'w.data'));
+  const cases: [string, string[]][] = [
+    ['analyze -o', ['analyze', 'ext/m.onnx', '-o', 'ext/w.data']],
+    ['analyze --netron', ['analyze', 'ext/m.onnx', '--netron', 'ext/./w.data']],
+    ['report -o', ['report', 'ext/m.onnx', '-o', 'ext/w.data', '--no-bench']],
+    ['report --optimized … -o', ['report', FIXTURE, '--optimized', 'ext/m.onnx', '-o', 'ext/w.data', '--no-bench', '--no-verify']],
+    ['run -o', ['run', 'ext/m.onnx', '-o', 'ext/w.data']],
+    ['quantize -o a symlink to it', ['quantize', 'ext/m.onnx', '-o', 'ext/w-link.data', '-q']],
+    ['optimize -o', ['optimize', 'ext/m.onnx', '-o', 'ext/w.data', '-q']],
+    ['convert -o', ['convert', 'ext/m.onnx', '-o', 'ext/w.data', '-q']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, /refusing to overwrite '.*w(-link)?\.data' with (-o|--netron): the input model reads its tensors from it/);
+      expect(readFileSync(join(ext, 'w.data')).equals(weights)).toBe(true);
+    }, 120_000);
+  }
+
+  it('convert --external-data naming the data file it reads: the CLI\'s --in-place in the hint', () => {
+    const r = onnxkit(['convert', 'ext/m.onnx', '-o', 'ext/m2.onnx', '--external-data', 'w.data']);
+    expectOneLineError(r, 2, /external data file 'w\.data' is a file this model still reads tensors from.*--in-place/);
+    expect(r.stderr).not.toContain('inPlace');
+    expect(readFileSync(join(ext, 'w.data')).equals(weights)).toBe(true);
+  });
+});
+
+// `app -o DIR` emptied any folder holding an index.html, taken for a previous app build: a web
+// site's folder (or `app -o .` in a project) lost every file. A previous build is now what the
+// manifest onnxkit app writes says it is, and only the files it lists are replaced.
+describe('app -o never empties a folder it did not write', () => {
+  it('a folder with its own index.html is refused, every file kept', () => {
+    const site = join(tmp, 'site');
+    mkdirSync(site);
+    writeFileSync(join(site, 'index.html'), '<html>mine</html>');
+    writeFileSync(join(site, 'thesis.tex'), 'precious');
+    expectOneLineError(onnxkit(['app', '-o', 'site']), 2, /refusing to write into 'site': it is not empty and holds no previous app build/);
+    expect(readdirSync(site).sort()).toEqual(['index.html', 'thesis.tex']);
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toBe('<html>mine</html>');
+  });
+
+  it('a previous build is replaced; a file added beside it and names out of the folder in its manifest are kept', () => {
+    expect(onnxkit(['app', '-o', 'built']).code).toBe(0);
+    writeFileSync(join(tmp, 'built', 'notes.txt'), 'mine');
+    writeFileSync(join(tmp, 'outside.txt'), 'mine too');
+    const manifest = JSON.parse(readFileSync(join(tmp, 'built', '.onnxkit-app.json'), 'utf8')) as { files: string[] };
+    writeFileSync(join(tmp, 'built', '.onnxkit-app.json'), JSON.stringify({ files: [...manifest.files, '../outside.txt', join(tmp, 'outside.txt')] }));
+    const r = onnxkit(['app', '-o', 'built']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(tmp, 'built', 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(tmp, 'outside.txt'), 'utf8')).toBe('mine too');
+    expect(existsSync(join(tmp, 'built', 'index.html'))).toBe(true);
+  });
+
+  it('the prebuilt app folder itself (or a folder holding it) is refused', () => {
+    const prebuilt = join(BIN, '..', '..', 'dist', 'app');
+    expectOneLineError(onnxkit(['app', '-o', prebuilt]), 2, /it is \(or holds\) the app's own prebuilt folder/);
+    expectOneLineError(onnxkit(['app', '-o', join(prebuilt, '..')]), 2, /it is \(or holds\) the app's own prebuilt folder/);
+    expect(existsSync(join(prebuilt, 'index.html'))).toBe(true);
+  });
 });

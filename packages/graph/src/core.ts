@@ -1149,10 +1149,18 @@ export class Node {
     }
     const items = new Array<Attribute>(n);
     let k = 0;
+    // A repeated name keeps its first place and the last value. Few attributes are compared
+    // pairwise; many (a hostile node with 200,000 took minutes to load, quadratic) go through a map.
+    const index = n > 16 ? new Map<string, number>() : undefined;
     for (let i = from; i < to; i++) {
       const a = attrs[i]!;
       let at = -1;
-      for (let j = 0; j < k; j++) if (items[j]!.name === a.name) at = j;
+      if (index === undefined) {
+        for (let j = 0; j < k; j++) if (items[j]!.name === a.name) at = j;
+      } else {
+        at = index.get(a.name) ?? -1;
+        if (at < 0) index.set(a.name, k);
+      }
       if (at < 0) items[k++] = a;
       else items[at] = a;
       adoptSubgraphs(this, a);

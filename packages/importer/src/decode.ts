@@ -138,6 +138,8 @@ const SLAB_PAYLOAD_MAX = 4096;
 const SLAB_BYTES_MIN = 16 * 1024;
 const SLAB_BYTES_MAX = 1024 * 1024;
 const NO_SLAB = new Uint8Array(0);
+/** Diagnostics one decode keeps (then one IMPORT_DIAGNOSTICS_LIMIT, and no more). */
+export const MAX_DIAGNOSTICS = 10_000;
 const NO_ATTRIBUTE_OPTIONS = Object.freeze({ docString: '', refAttrName: '', unknownFields: undefined });
 
 interface PendingGraph {
@@ -248,8 +250,18 @@ export class Decoder {
     throw new ImportError(code, what, { byteOffset: offset, fieldPath: this.p.render(), file: this.file, hint });
   }
 
-  diag(code: string, message: string, fieldPath: string = this.p.render()): void {
-    const d: ImportDiagnostic = { code, message, fieldPath };
+  diag(code: string, message: string, fieldPath?: string): void {
+    // Each kept costs its message and path (≈ 250 bytes of heap): 12 million repeated metadata
+    // keys (a 96 MB file) held 3 GB of them, a few more would abort the process out of memory.
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS) {
+      if (this.diagnostics.length === MAX_DIAGNOSTICS) {
+        const last: ImportDiagnostic = { code: 'IMPORT_DIAGNOSTICS_LIMIT', message: `more than ${MAX_DIAGNOSTICS} findings; the rest are not listed`, fieldPath: this.p.render() };
+        this.diagnostics.push(last);
+        this.opts.onDiagnostic?.(last);
+      }
+      return;
+    }
+    const d: ImportDiagnostic = { code, message, fieldPath: fieldPath ?? this.p.render() };
     this.diagnostics.push(d);
     this.opts.onDiagnostic?.(d);
   }

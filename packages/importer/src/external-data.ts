@@ -17,6 +17,8 @@ import { FileHandle, FileRangeSource, ioError } from './file-source.js';
 export interface ExternalResolverOptions {
   /** Folder the locations are relative to. */
   baseDir: string;
+  /** Whether the caller chose `baseDir` (decode's or load's option), not the model file's folder: a missing file's hint names the option only then. */
+  baseDirGiven: boolean;
   maxTensorBytes: number;
   /** The model file, for messages. */
   file: string | undefined;
@@ -54,7 +56,7 @@ export function externalResolver(o: ExternalResolverOptions): (info: ExternalDat
       const code = (e as NodeJS.ErrnoException).code;
       return refuse(
         code === 'ENOENT' ? `external data file '${info.location}' does not exist in ${baseReal}` : `cannot resolve external data file '${info.location}': ${(e as Error).message}`,
-        code === 'ENOENT' ? 'copy the data file next to the model, or pass the right baseDir' : undefined,
+        code === 'ENOENT' ? (o.baseDirGiven ? 'copy the data file next to the model, or pass the right baseDir' : 'copy the data file next to the model') : undefined,
         e,
       );
     }

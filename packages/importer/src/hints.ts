@@ -91,6 +91,20 @@ export function getModelOrigin(m: Model): ModelOrigin | undefined {
 }
 
 /**
+ * Real paths of the files a model was loaded from and may still read: its model file (loaded
+ * from a path) and the external data files it opened. Empty for a model decoded from bytes
+ * without external data, or built or cloned in memory. A command writing a report, a table or
+ * outputs refuses these names: overwriting a data file destroys the model's weights.
+ */
+export function modelFiles(m: Model): readonly string[] {
+  const o = origins.get(m);
+  if (o === undefined) return [];
+  const files = new Set(o.files);
+  if (o.modelFile !== undefined) files.add(o.modelFile);
+  return [...files];
+}
+
+/**
  * Fields that were present in the file with their default value (proto2 keeps presence, so
  * `domain: ""` written explicitly differs in bytes from no domain). Recorded for the common
  * cases so files written by onnx/PyTorch re-encode byte for byte; semantics never depend on it.

@@ -188,7 +188,7 @@ function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   const core: CoreDecodeOptions = {
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic: options.onDiagnostic,
-    external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, maxTensorBytes: maxBytes(options), file: undefined, files }),
+    external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, baseDirGiven: true, maxTensorBytes: maxBytes(options), file: undefined, files }),
   };
   const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dec = new Decoder(view, ModelSpec, core);
@@ -225,7 +225,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     file: path,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic,
-    external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), maxTensorBytes: limit, file: path, files }),
+    external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), baseDirGiven: options.baseDir !== undefined, maxTensorBytes: limit, file: path, files }),
   };
   let model: Model;
   let bytesRead: number;

@@ -147,6 +147,18 @@ describe('external data, read side', () => {
     expect(refusal(layout([['location', 'missing.bin']]).path).message).toContain('does not exist');
   });
 
+  it('a missing data file: the hint names baseDir only when the caller passed it (the CLI has no such option)', () => {
+    const { dir, path } = layout([['location', 'missing.bin']]);
+    expect(refusal(path).hint).toBe('copy the data file next to the model');
+    let e: unknown;
+    try {
+      decode(readFileSync(path), { baseDir: dir });
+    } catch (x) {
+      e = x;
+    }
+    expect((e as ImportError).hint).toBe('copy the data file next to the model, or pass the right baseDir');
+  });
+
   it('CVE-2026-34445: injected keys and absurd lengths are refused in bounded memory', () => {
     const junk = Array.from({ length: 20_000 }, (_, i) => ['__class__', `x${i}`] as [string, string]);
     const before = process.memoryUsage().arrayBuffers;

@@ -2,7 +2,6 @@
  * `onnxkit analyze MODEL`: the lecture's efficiency metrics per layer and in total — #params,
  * model size, activations, MACs/FLOPs, peak memory and a roofline latency estimate.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
@@ -11,7 +10,7 @@ import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
+import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
   csv?: boolean;
@@ -37,7 +36,11 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
   refuseOverwritingInput(file, opts.output, '-o');
   if (typeof opts.netron === 'string') refuseOverwritingInput(file, opts.netron, '--netron');
+  refuseUnwritableOutput(opts.output);
+  if (typeof opts.netron === 'string') refuseUnwritableOutput(opts.netron);
   const model = loadModel(file);
+  refuseOverwritingModelFiles(model, opts.output, '-o');
+  if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}) });
   const text = opts.json
@@ -64,12 +67,8 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
 }
 
 function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  // A FIFO would block the read forever, /dev/urandom never ends: a small regular file only.
+  const text = readSmallFile(path, 'an energy table');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -2,7 +2,6 @@
  * `onnxkit app -o DIR`: copies the prebuilt browser app (dist/app, built by `pnpm build`; see
  * app-static.ts) into a static folder that can be hosted anywhere.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyApp } from '../app-static.js';
 import { CliError } from '../errors.js';
@@ -13,12 +12,6 @@ export interface AppCliOptions {
 
 export default function app(opts: AppCliOptions): Promise<number> {
   if (!opts.output) throw new CliError('app needs -o DIR (the folder to write the static app into)');
-  if (existsSync(opts.output)) {
-    const entries = readdirSync(opts.output);
-    if (entries.length > 0 && !entries.includes('index.html')) {
-      throw new CliError(`refusing to empty '${opts.output}': it is not empty and holds no previous app build`, { hint: 'give a new or empty folder' });
-    }
-  }
   const files = copyApp(opts.output);
   process.stdout.write(`wrote the onnxkit app to ${opts.output} (${files.length} files); open ${join(opts.output, 'index.html')} through any static web server\n`);
   return Promise.resolve(0);

@@ -15,7 +15,7 @@ import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
 import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
-import { ensureParent } from '../fs-utils.js';
+import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
 
 export interface BatchCliOptions extends CommonOptions, ShapeOptions {
@@ -47,6 +47,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   if (opts.verify && !opts.optimize) throw new CliError('--verify compares each model with its optimized version; add --optimize');
   const format = opts.output ? extname(opts.output).toLowerCase() : null;
   if (format !== null && !['.json', '.csv', '.html'].includes(format)) throw new CliError(`-o '${opts.output}': the summary is written as .json, .csv or .html`);
+  refuseUnwritableOutput(opts.output);
   const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
   if (files.length === 0) throw new CliError(`no .onnx files under '${dir}'`);

@@ -5,10 +5,11 @@ import { localProfilePath } from '../devices.js';
 import { intOption } from '../options.js';
 import { CliError } from '../errors.js';
 import { fmtBytes, fmtNum, outputMode, Progress, type StepHandle } from '../ui.js';
-import { ensureParent } from '../fs-utils.js';
+import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function calibrateCommand(opts: { threads?: string; output?: string; json?: boolean; force?: boolean }): Promise<number> {
   const mode = outputMode(opts);
+  refuseUnwritableOutput(opts.output);
   const progress = new Progress(mode);
   let step: StepHandle | undefined;
   let phase = '';

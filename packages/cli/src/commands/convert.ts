@@ -5,7 +5,7 @@ import { intOption, type CommonOptions } from '../options.js';
 import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
-import { refuseReplacingInput } from '../fs-utils.js';
+import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function convert(
   input: string,
@@ -16,8 +16,10 @@ export default async function convert(
   const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseReplacingInput(input, opts.output, opts.inPlace);
+  refuseUnwritableOutput(opts.output);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
+  if (!opts.inPlace) refuseOverwritingModelFiles(model, opts.output, '-o');
   step.done(`${model.graph.nodeCount} nodes`);
   step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
   const externalData =

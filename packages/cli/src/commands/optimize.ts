@@ -17,7 +17,7 @@ import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { numericInputShapes, parseDimValues } from '../options.js';
-import { refuseReplacingInput } from '../fs-utils.js';
+import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface ModelSide {
   nodes: number;
@@ -60,6 +60,7 @@ export default async function optimize(input: string, positionalOutput: string |
   const output = target ?? input;
   if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
   refuseReplacingInput(input, output, opts.inPlace);
+  refuseUnwritableOutput(output);
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).
@@ -69,6 +70,7 @@ export default async function optimize(input: string, positionalOutput: string |
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
   let model = loadModel(input, { lazyWeightsFrom: LAZY_WEIGHTS_FILE_BYTES });
+  if (!opts.inPlace) refuseOverwritingModelFiles(model, output, '-o');
   tuneCompilerForGraph(model.graph.nodeCount); // after the import: small graphs tier up later (heap.ts)
   collectImportGarbage(input === STDIO ? null : input, model.graph.nodeCount); // the file's dead bytes (heap.ts)
   const inBytes = inputBytes(input);

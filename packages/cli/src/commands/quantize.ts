@@ -22,7 +22,7 @@ import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
-import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
 import { numberOption, type CalibrationFlags } from '../options.js';
 import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
@@ -51,12 +51,14 @@ interface LayerRow {
 export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
   refuseOverwritingInput(input, opts.output, '-o');
+  refuseUnwritableOutput(opts.output);
   const settings = calibrationSettings(opts);
   const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
   const dynamic = settings.dynamic;
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);
   const model = loadModel(input);
+  refuseOverwritingModelFiles(model, opts.output, '-o');
   const inBytes = statSync(input).size;
   step.done();
 

@@ -23,7 +23,7 @@ import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
-import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface ReportCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
   /** Also quantize to static int8 and show it beside fp32. */
@@ -49,6 +49,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseOverwritingInput(file, opts.output, '-o');
   if (opts.optimized !== undefined) refuseOverwritingInput(opts.optimized, opts.output, '-o');
+  refuseUnwritableOutput(opts.output);
   const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
   const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
   const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
@@ -58,6 +59,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
+  refuseOverwritingModelFiles(model, opts.output, '-o');
   // A model from stdin is passed to onnxruntime as the model itself (file: null), not a path.
   const input = { model, file: file === STDIO ? null : file, fileBytes: inputBytes(file) };
   const source = input.file ?? model;
@@ -95,6 +97,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes });
     const otherModel = loadModel(other);
+    refuseOverwritingModelFiles(otherModel, opts.output, '-o');
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes });
     step.done();
     const summary = summarizeModel(model, { file: input.file, fileBytes: input.fileBytes });

@@ -3,7 +3,7 @@ import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
 import { intOption, numericInputShapes, optLevel, parseDimValues, parseInputFiles, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
-import { ensureParent, refuseOverwritingInput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export default async function run(
   model: string,
@@ -16,6 +16,19 @@ export default async function run(
   const step = progress.step(`run ${model === '-' ? '(stdin)' : model}`);
   const inputFiles = parseInputFiles(opts.inputs);
   refuseOverwritingInput(model, opts.output, '-o');
+  refuseUnwritableOutput(opts.output);
+  // The outputs must not replace an external data file of the model (its weights): which files
+  // those are takes a structure-only (lazy) read of the model, done only when -o is given.
+  if (opts.output !== undefined && model !== '-') {
+    let structure: ReturnType<typeof loadModel> | undefined;
+    try {
+      structure = loadModel(model, { lazy: true });
+    } catch {
+      // A model the importer refuses is still run (onnxruntime says what it thinks of it); the
+      // check then knows no data file beyond the name compared above.
+    }
+    if (structure !== undefined) refuseOverwritingModelFiles(structure, opts.output, '-o');
+  }
   const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {

@@ -64,6 +64,18 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
     if (p.total) step?.update((p.done ?? 0) / p.total, `${p.done ?? 0}/${p.total}`);
   };
   if (a === '-' && b === '-') throw new CliError('only one of the two models can come from stdin (-)');
+  // Every flag is read before a model is loaded or a line printed: a bad --atol or --threads
+  // came after 'binding 1 of 2: N=1' (two lines, and the models loaded for nothing).
+  const flags = {
+    ...(opts.atol !== undefined ? { atol: positive('--atol', opts.atol) } : {}),
+    ...(opts.rtol !== undefined ? { rtol: positive('--rtol', opts.rtol) } : {}),
+    ...(opts.tolerance ? { perOutput: parsePerOutput(opts.tolerance) } : {}),
+    ...(opts.inputs ? { inputFiles: parseInputFiles(opts.inputs) } : {}),
+    seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+    ...(opts.maxError !== undefined ? { maxError: positive('--max-error', opts.maxError) } : {}),
+    ...(opts.minSqnr !== undefined ? { minSqnrDb: finiteNumber('--min-sqnr', opts.minSqnr) } : {}),
+    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
+  };
   const given = parseDimValues(opts.dim);
   const pinnedShapes = numericInputShapes(opts);
   // A model from stdin goes to onnxruntime as the decoded model, not as a path.
@@ -75,7 +87,7 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   for (const [k, first] of bindings.entries()) {
     let dimValues = first;
     const bound = Object.keys(dimValues).length > 0;
-    if (bound && !mode.json && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${fmtBinding(dimValues)}\n`);
+    if (bound && !mode.json && !mode.quiet && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${fmtBinding(dimValues)}\n`);
     // The larger binding may exceed what the model supports (a learned position table of 64):
     // halve the non-batch symbols until the models run, and say so.
     for (;;) {
@@ -111,19 +123,12 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
 
   function runOnce(dimValues: Record<string, number> | undefined, withBench: boolean): Promise<VerifyReport> {
     return verifyModels(modelA, modelB, {
-    ...(opts.atol !== undefined ? { atol: positive('--atol', opts.atol) } : {}),
-    ...(opts.rtol !== undefined ? { rtol: positive('--rtol', opts.rtol) } : {}),
-    ...(opts.tolerance ? { perOutput: parsePerOutput(opts.tolerance) } : {}),
-    ...(opts.inputs ? { inputFiles: parseInputFiles(opts.inputs) } : {}),
-    seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+    ...flags,
     ...(pinnedShapes ? { inputShapes: pinnedShapes } : {}),
     ...(dimValues ? { dimValues } : {}),
     bisect: opts.bisect === true,
     ...(opts.reference !== false ? { reference: createReferenceEvaluator() } : {}),
-    ...(opts.maxError !== undefined ? { maxError: positive('--max-error', opts.maxError) } : {}),
-    ...(opts.minSqnr !== undefined ? { minSqnrDb: finiteNumber('--min-sqnr', opts.minSqnr) } : {}),
     ...(benchIterations !== undefined && withBench ? { bench: { iterations: benchIterations } } : {}),
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
     onProgress,
     });
   }

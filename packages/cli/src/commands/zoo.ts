@@ -1,6 +1,7 @@
 /** `onnxkit zoo [NAME] -o FILE`: write a reference model (or list them). */
 import { buildZooModel, ZOO_MODELS } from '@onnxkit/zoo';
 import { CliError } from '../errors.js';
+import { refuseUnwritableOutput } from '../fs-utils.js';
 import { intOption, type CommonOptions } from '../options.js';
 import { outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress, table } from '../ui.js';
@@ -18,6 +19,8 @@ export default async function zoo(
   const known: string[] = ZOO_MODELS.map((m) => m.name);
   if (!known.includes(name)) throw new CliError(`unknown zoo model '${name}'`, { hint: `choose one of ${known.join(', ')}` });
   if (!opts.output) throw new CliError('zoo needs -o FILE to write the model to', { hint: `onnxkit zoo ${name} -o ${name}.onnx` });
+  if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
+  refuseUnwritableOutput(opts.output);
   const batch = opts.batch === undefined || /^\d+$/.test(opts.batch) ? intOption('--batch', opts.batch, { min: 1 }) : opts.batch;
   if (typeof batch === 'string' && !/^[A-Za-z_]\w*$/.test(batch)) throw new CliError(`--batch '${batch}' is neither a size nor a symbol`);
   const seed = intOption('--seed', opts.seed, { min: 0 });
@@ -26,7 +29,6 @@ export default async function zoo(
   let step = progress.step(`build ${name}`);
   const model = buildZooModel(name, { batch, seed, ...(opset !== undefined ? { opset } : {}) });
   step.done(`${model.graph.nodeCount} nodes`);
-  if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
   const result = await writeModel(model, opts.output, { externalData: opts.externalData === true });
   const size = outputBytes(opts.output, result);

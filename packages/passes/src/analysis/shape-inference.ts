@@ -541,7 +541,8 @@ class Engine {
             throw new ShapeError(`--input-shape binds symbol '${d}' to both ${prev} and ${p}`);
           }
           this.#bindings.set(d, p);
-        } else if (typeof d === 'number' && typeof p === 'number' && d !== p) {
+        } else if (typeof d === 'number' && d >= 0 && typeof p === 'number' && d !== p) {
+          // (a negative declared dim is unknown, not overridden: declared() reports it)
           this.diag('warning', 'input-shape-override', `input '${name}' is declared with dim ${i} = ${d}; using ${p} as requested`);
         }
       });
@@ -580,6 +581,14 @@ class Engine {
     if (shape && shape.length > MAX_RANK) {
       this.#reportOnce(v, 'rank-limit', `'${v.name}' is declared with rank ${shape.length}, above the limit of ${MAX_RANK}; its shape is treated as unknown`, node);
       shape = null;
+      reported = true;
+    }
+    // Exporters write -1 for a dim they do not know: it is unknown, not a size (counted as one, an
+    // input [-1, 3, 8, 8] gave -192 activations and the Conv after it an "invalid output shape").
+    if (shape && !validDims(shape)) {
+      const bad = shape.find((d) => !validDim(d));
+      this.#reportOnce(v, 'negative-dim', `'${v.name}' is declared with dim ${String(bad)}; a dim that is not a size is treated as unknown`, node);
+      shape = shape.map((d) => (validDim(d) ? d : null));
       reported = true;
     }
     const f = this.plain(elemType, shape);

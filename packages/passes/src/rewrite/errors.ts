@@ -28,7 +28,8 @@ export class PassError extends OnnxkitError {
 
   constructor(message: string, details: PassErrorDetails) {
     const before = details.ranBefore.length ? details.ranBefore.join(', ') : 'nothing';
-    super(`pass '${details.pass}': ${message} (ran before: ${before})`, {
+    // An input refused before any pass ran is no pass's doing: the message names none.
+    super(details.code === 'PASS_INPUT_INVALID' ? message : `pass '${details.pass}': ${message} (ran before: ${before})`, {
       code: details.code ?? 'PASS_ERROR',
       hint: details.hint ?? `rerun with --disable ${details.pass} to skip it, or with --stop-after N (API: stopAfterChanges) to bisect the failing change`,
       cause: details.cause,

@@ -210,7 +210,7 @@ export class PassManager {
     const inputNoted = { subgraphs: true };
     const inputDiags = timedVerify(model, inputNoted);
     if (inputDiags.length > 0) {
-      throw new PassError(`the input model is invalid before any rewrite: ${formatDiagnostics(inputDiags)}`, {
+      throw new PassError(`the input model is invalid, so no pass ran: ${formatDiagnostics(inputDiags)}`, {
         pass: pipeline[0]?.name ?? '(none)',
         ranBefore: [],
         diagnostics: inputDiags,

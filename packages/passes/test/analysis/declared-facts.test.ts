@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, type Model, type TypeInfo, type Value } from '@onnxkit/graph';
-import { inferShapes } from '../../src/analysis/index.js';
+import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 
 const F = DataType.FLOAT;
 
@@ -43,5 +43,28 @@ describe('declared types shared by values', () => {
     expect(d.map((x) => x.message.slice(0, 6))).toEqual(["'r0_ou", "'r1_ou", "'r2_ou", "'y' is"]);
     const { m: deep } = chain({ kind: 'tensor', elemType: F, shape: new Array<number>(65).fill(1) });
     expect(inferShapes(deep).diagnostics.filter((x) => x.code === 'rank-limit')).toHaveLength(4);
+  });
+});
+
+// Exporters write -1 for a dim they do not know. Counted as a size, an input [-1, 3, 8, 8] gave
+// -192 input activations to the Conv reading it (and a negative total for a Relu), and the Conv
+// "computed an invalid output shape [-1, 8, 6, 6]".
+describe('a negative declared dim', () => {
+  it('is unknown, reported once, and no count goes negative', () => {
+    const b = new GraphBuilder({ name: 'g', opset: 17 });
+    const x = b.input('x', F, [-1, 3, 8, 8]);
+    const w = b.floats('w', [8, 3, 3, 3], new Float32Array(216));
+    b.output(b.op('Relu', [b.op('Conv', [x, w], {})]), 'y');
+    const m = b.build();
+    const inf = inferShapes(m);
+    expect(inf.shapeOf(m.graph.inputs[0]!)).toEqual([null, 3, 8, 8]);
+    expect(inf.diagnostics.filter((d) => d.code === 'negative-dim').map((d) => d.message)).toEqual(["'x' is declared with dim -1; a dim that is not a size is treated as unknown"]);
+    expect(inf.diagnostics.map((d) => d.message).join('\n')).not.toMatch(/invalid output shape/);
+    const r = analyzeModel(m);
+    expect(r.layers[0]!.activations.input).toBeNull();
+    expect(r.totals.activations.total).toBeNull();
+    expect(r.totals.macs).toBeNull();
+    const pinned = analyzeModel(m, { inputShapes: { x: [2, 3, 8, 8] } });
+    expect(pinned.totals.macs).toBe(8 * 6 * 6 * 3 * 3 * 3 * 2);
   });
 });

@@ -180,6 +180,8 @@ describe('PassManager', () => {
     m.graph.remove(relu.inputs[0]!.producer!);
     const err = (await runPipeline(m, 'default').catch((e: unknown) => e)) as PassError;
     expect(err.code).toBe('PASS_INPUT_INVALID');
+    // (no pass is named: the message blamed the pipeline's first, 'pass 'eliminate-identity': … (ran before: nothing)')
+    expect(err.message).toMatch(/^the input model is invalid, so no pass ran: \[I4-topological-order\]/);
   });
 
   it('stopAfterChanges stops after exactly N changes (bisection)', async () => {
