@@ -87,18 +87,18 @@ describe('verdictOf', () => {
     expect(verdictOf(fixedFail, null, false).verdict).toBe('NOT equivalent');
   });
 
-  test('a reference that disagrees with A beyond float32 rounding cannot vouch for a B that fails the fixed tolerance', () => {
-    // A Clip with min > max: onnxruntime's A gives [1, 1, 1]; a reference computing [2, 2, 1]
-    // (and a rewrite folded with the same mistake) would put B within 2·max|a − ref64| = 2.
-    const a = f32([1, 1, 1]);
-    const b = f32([2, 2, 1]);
+  test('an ill-conditioned output: A far from float64 by float32 rounding alone, B closer, is within float32 rounding', () => {
+    // Conv with a bias of 1e6, then BatchNormalization with mean 1e6: A rounds ≈ 1e6 in float32
+    // (ulp 0.0625) before the subtraction, the folded B does not. A is 3e-2 from float64 at a scale
+    // of ≈ 2.7; a rule that took A's distance for a reference computing other semantics called
+    // this correct rewrite NOT equivalent. The reference vouches: B is as close to it as A.
+    const exact = [2.7, -1.25, 0.5, 1.75];
+    const a = f32(exact.map((x, i) => x + [0.031, -0.03, 0.0625, -0.0312][i]!));
+    const b = f32(exact.map((x) => x + 4e-7));
     const fixedFail = compareOutputs(new Map([['y', a]]), new Map([['y', b]]));
-    const j = judgeOutput('y', ref([2, 2, 1]), a, b);
+    expect(fixedFail.equivalent).toBe(false);
+    const j = judgeOutput('y', ref(exact), a, b);
     expect(j.pass).toBe(true);
-    const v = verdictOf(fixedFail, [j], false);
-    expect(v).toMatchObject({ verdict: 'NOT equivalent', equivalent: false });
-    expect(v.reason).toMatch(/reference cannot vouch for it: A itself is 1.00e\+0 from it/);
-    // When B passes the fixed tolerance the reference is not needed to accept it.
-    expect(verdictOf(compareOutputs(new Map([['y', a]]), new Map([['y', f32([1, 1, 1])]])), [judgeOutput('y', ref([2, 2, 1]), a, a)], false).verdict).toBe('equivalent');
+    expect(verdictOf(fixedFail, [j], false)).toMatchObject({ verdict: 'equivalent within float32 rounding', equivalent: true });
   });
 });
