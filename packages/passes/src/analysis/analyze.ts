@@ -1240,8 +1240,8 @@ class CostWalk {
         }
       }
       const p = cur.producer;
-      if (p && p.isOnnxDomain && WEIGHT_PASS_THROUGH.has(p.opType) && p.inputs[0]) {
-        cur = p.inputs[0];
+      if (p && this.passesWeight(p)) {
+        cur = p.inputs[0]!;
         continue;
       }
       const known = cur === v && vFacts !== UNREAD ? vFacts?.value : this.inf.constOf(cur);
@@ -1253,13 +1253,30 @@ class CostWalk {
   }
 
   /**
+   * Whether a weight is traced through `p` (a Transpose, Reshape, DequantizeLinear … of its input
+   * 0). Not through a Gather whose indices are computed at run time (an embedding lookup): the
+   * rows it picks are an activation, and the Gather's own layer counts the table it reads
+   * (its cost's weight slot). Traced through, a MatMul after an embedding counted the whole
+   * table as its own weight (640,512 parameters and their bytes for a 64×8 projection, which
+   * doubled the model's roofline latency). A Slice, Expand or Tile of a stored tensor by run-time
+   * bounds is still traced to it (a positional embedding cut to the sequence length): their layers
+   * count no weight, so the tensor would be counted nowhere.
+   */
+  passesWeight(p: Node): boolean {
+    if (!p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType) || !p.inputs[0]) return false;
+    if (p.opType !== 'Gather') return true;
+    const indices = p.inputs[1];
+    return indices === null || indices === undefined || this.isConst(indices);
+  }
+
+  /**
    * Whether `n` is a node weights are traced through (a DequantizeLinear) that reads a stored
    * weight: its buffers (the weight's scale and zero point) are counted by the layer that reads
    * the weight through it, with the weight, not by `n` itself.
    */
   readsStoredWeight(n: Node): boolean {
     const v = n.inputs[0];
-    return v !== null && v !== undefined && n.isOnnxDomain && WEIGHT_PASS_THROUGH.has(n.opType) && this.traceWeight(v) !== undefined;
+    return v !== null && v !== undefined && this.passesWeight(n) && this.traceWeight(v) !== undefined;
   }
 
   /** Counts input `slot` of the node `ctx` is loaded with. */
@@ -1289,7 +1306,7 @@ class CostWalk {
       let cur: Value | undefined = v;
       for (let hops = 0; cur && hops < 16; hops++) {
         const p: Node | null | undefined = cur.producer;
-        if (!p || !p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType)) break;
+        if (!p || !this.passesWeight(p)) break;
         if (p.opType === 'DequantizeLinear') {
           this.countValue(p.inputs[1], 'buffer');
           this.countValue(p.inputs[2], 'buffer');

@@ -52,6 +52,25 @@ describe('parameters: a stored operand at any position', () => {
     expect(r.layers.find((l) => l.name === 'qdq_matmul')!.bufferParams).toBe(2);
     expect(r.layers.find((l) => l.name === 'act_act')!.params).toBe(0);
   });
+
+  it('traces a weight through a Gather only with constant indices: an embedding lookup is an activation, its table the Gather\'s', () => {
+    const b = new GraphBuilder({ opset: 13 });
+    const ids = b.input('ids', DataType.INT64, [2, 5]);
+    const table = b.floats('E', [100, 6], ones(600));
+    const emb = b.op('Gather', [table, ids], {}, { name: 'embed' }); // [2, 5, 6]
+    const proj = b.op('MatMul', [emb, b.floats('W', [6, 3], ones(18))], {}, { name: 'proj' }); // [2, 5, 3]
+    // Constant indices: rows of the stored table, a weight (as before).
+    const rows = b.op('Gather', [table, b.constant('two', Tensor.fromNumbers(DataType.INT64, [2], [0, 1]))], {}, { name: 'rows' }); // [2, 6]
+    const picked = b.op('MatMul', [rows, b.op('Transpose', [proj], { perm: [0, 2, 1] })], {}, { name: 'picked' }); // [2, 2, 5]
+    b.output(picked, 'y');
+    const r = analyzeModel(b.build());
+    const layer = (name: string) => r.layers.find((l) => l.name === name)!;
+    // The embedding's layer holds the table; the projection after it only W (not 600 + 18).
+    expect(layer('embed').weightParams).toBe(600);
+    expect(layer('proj').weightParams).toBe(18);
+    expect(layer('proj').bytes.weights).toBe(18 * 4);
+    expect(r.totals.weightParams).toBe(618);
+  });
 });
 
 /** A body graph with the given inputs, nodes and outputs (a body's initializers are added by the caller). */
