@@ -145,9 +145,11 @@ const DEFAULT_INTERRUPT_BUDGET = 67_584; // V8 11.3's --interrupt-budget (node -
  * under LARGE_FUNCTION_BYTES leaves it to TurboFan again, as happened unnoticed when #apply went to
  * 4,023 bytes under a cap of 4,400 (TurboFan then compiled it on the 20k–40k chains: 27–53 ms of
  * compile each, `--trace-opt`). Since #apply shares its record and touched-values code with
- * #applyBypass it is 3,446 bytes, and the cap 3,000: below it the functions the 20k chain runs are
- * under 2,700 bytes but for the pass manager's run (3,547, called once per pass), so the cap keeps
- * the same functions out as before. Alternating whole processes against the build with the stale
+ * #applyBypass it is 3,446 bytes, and the cap 3,000: the other functions the 20k chain runs are
+ * under 2,700 bytes but for the pass manager's run (3,547, called once per pass, now also kept
+ * out); so are, when optimize measures an approximate pass's accuracy, verifyModels (4,386 bytes),
+ * evaluateReference (3,882) and one of 3,704, which the 4,400 cap let TurboFan compile (not
+ * measured: the accuracy run is a second of onnxruntime and float64 work). Alternating whole processes against the build with the stale
  * cap (`optimize --json`, CPU medians of 9 pairs, load 5–7): 20k 0.63 → 0.60 s, 30k 0.86 → 0.86 s,
  * 40k 0.96 → 0.96 s, 100k (no cap there) 1.62 → 1.61 s: what #apply's compile costs the other
  * threads, the interpreted #apply costs the main thread about as much at this load. heap.test.ts
