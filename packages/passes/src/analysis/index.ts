@@ -21,6 +21,7 @@ export type { MemoryStep } from './memory.js';
 export {
   formatAnalysisTable,
   analysisToCsv,
+  csvField,
   analysisToMarkdown,
   analysisToJson,
   toNetronAttachment,
