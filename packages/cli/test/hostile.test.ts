@@ -214,6 +214,41 @@ describe('the terminal is not the model\'s', () => {
     expect(e.stderr).toMatch(/\\u001b\]0;pwned\\u0007/);
   });
 
+  it('an SGR sequence in a name (conceal, black on black) is escaped; only our colours reach the terminal, none without colour', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: 'g\u001b[8m', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'relu\u001b[8m\u001b[30;40m' }), 'y\u001b[8m');
+    save(b.build({ producerName: 'p\u001b[8m' }), join(tmp, 'sgr.onnx'));
+    for (const cmd of [['analyze', 'sgr.onnx'], ['inspect', 'sgr.onnx'], ['run', 'sgr.onnx']]) {
+      const plain = onnxkit(cmd);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(plain.stdout, cmd.join(' ')).not.toContain('\u001b');
+      expect(plain.stdout).toContain('\\u001b[8m');
+      const colored = onnxkit(cmd, { env: { FORCE_COLOR: '1' } });
+      expect(colored.stdout).toContain('\u001b[1m');
+      expect(colored.stdout).not.toContain('\u001b[8m');
+      expect(colored.stdout).not.toContain('\u001b[30;40m');
+      expect(colored.stdout).toContain('\\u001b[8m');
+    }
+  });
+
+  it('a line break in a name, producer, metadata or dim cannot forge a line of a table or a summary', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: 'g\nFAKE graph', opset: 17 });
+    const x = b.input('x\nFAKE input', DataType.FLOAT, ['N\nFAKE dim', 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'r\nFAKE node' }), 'y\r\nFAKE output');
+    const m = b.build({ producerName: 'p\nFAKE producer' });
+    m.metadataProps.set('k\nFAKE key', 'v\nFAKE value');
+    save(m, join(tmp, 'lines.onnx'));
+    for (const cmd of [['inspect', 'lines.onnx'], ['analyze', 'lines.onnx'], ['run', 'lines.onnx'], ['verify', 'lines.onnx', 'lines.onnx']]) {
+      const r = onnxkit(cmd);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, cmd.join(' ')).not.toMatch(/^FAKE/m);
+      expect(r.stdout, cmd.join(' ')).toMatch(/\\nFAKE/);
+    }
+  });
+
   it('onnxruntime log lines never reach the terminal', () => {
     const r = onnxkit(['run', 'evil.onnx', '--json'], { env: { NO_COLOR: '1' } });
     expect(r.code).toBe(0);

@@ -63,6 +63,15 @@ function formatShape(shape: readonly Dim[] | null): string {
   return shape === null ? '?' : shape.map((d) => (d === null ? '?' : String(d))).join('x');
 }
 
+/**
+ * A field of a one-line layout (a table cell, a summary line) that may hold model text: a line
+ * break in a node, tensor or dim name is written as `\n` (`\r` as `\r`), so a name cannot end
+ * the row and forge another one (a fake layer, a fake verdict) below it.
+ */
+export function oneLine(s: string): string {
+  return s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
 
 function activationCell(l: LayerReport): string {
@@ -172,6 +181,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
     for (const i of [0, 4, 5, 6, 7, 8, 10]) right.add(i);
     boundCol = 9;
   }
+  for (const r of [...rows, totalRow]) r.forEach((v, i) => (r[i] = oneLine(v)));
   const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), Math.max(h.length, totalRow[i]!.length)));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
@@ -212,7 +222,8 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push(`${c.dim}Convention: ${report.convention}${c.reset}`);
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
-  return out.join('\n');
+  // Every entry is one line: model text in it (a model, input, layer or dim name) cannot add one.
+  return out.map(oneLine).join('\n');
 }
 
 /** The integer entries of an energy table, as the human outputs print them ('' when it has none). */
@@ -255,7 +266,7 @@ export function csvField(v: unknown): string {
 
 /** A `# ` comment line of the CSV: a line break in a model string (a dim name) is written as `\n`, so it cannot end the comment and forge a data row. */
 function csvComment(s: string): string {
-  return s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  return oneLine(s);
 }
 
 const CSV_COLUMNS = [

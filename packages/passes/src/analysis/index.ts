@@ -22,6 +22,7 @@ export {
   formatAnalysisTable,
   analysisToCsv,
   csvField,
+  oneLine,
   analysisToMarkdown,
   analysisToJson,
   toNetronAttachment,
