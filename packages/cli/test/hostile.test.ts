@@ -247,6 +247,18 @@ describe('the terminal is not the model\'s', () => {
       expect(r.stdout, cmd.join(' ')).not.toMatch(/^FAKE/m);
       expect(r.stdout, cmd.join(' ')).toMatch(/\\nFAKE/);
     }
+    // optimize --explain names the nodes of each change.
+    const bn = new GraphBuilder({ name: 'cbn', opset: 17 });
+    const bx = bn.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const w = bn.floats('w', [2, 2, 1, 1], [0.5, 0.25, -0.5, 1]);
+    const c = bn.op('Conv', [bx, w], {}, { name: 'conv\nFAKE conv' });
+    const p = (v: number, name: string) => bn.floats(name, [2], [v, v]);
+    bn.output(bn.op('BatchNormalization', [c, p(1, 's'), p(0.1, 'b'), p(0, 'm'), p(1, 'v')], {}, { name: 'bn\nFAKE bn' }), 'y');
+    save(bn.build(), join(tmp, 'lines-bn.onnx'));
+    const o = onnxkit(['optimize', 'lines-bn.onnx', '-o', 'lines-bn-opt.onnx', '--explain']);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stdout).toMatch(/conv\\nFAKE conv/);
+    expect(o.stdout).not.toMatch(/^FAKE/m);
   });
 
   it('onnxruntime log lines never reach the terminal', () => {
