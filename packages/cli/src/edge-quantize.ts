@@ -9,7 +9,7 @@
  * Without calibration data `edge` stays `default` + fp16-weights.
  */
 import type { Model } from '@onnxkit/graph';
-import type { QdqReport } from '@onnxkit/passes';
+import { oneLine, type QdqReport } from '@onnxkit/passes';
 import type { AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
@@ -113,5 +113,5 @@ export function explainEdgeQuantization(e: EdgeQuantization): string {
   for (const [reason, nodes] of reasons) lines.push(`  kept in float [${reason}] ×${nodes.length}: ${nodes.slice(0, 6).join(', ')}${nodes.length > 6 ? `, … ${nodes.length - 6} more` : ''}`);
   if (e.prepared.uncalibrated.length) lines.push(`  kept in float [no float32 values from onnxruntime] ×${e.prepared.uncalibrated.length}: ${e.prepared.uncalibrated.slice(0, 6).join(', ')}`);
   lines.push(`  output SQNR ${fmtDb(e.accuracy.overall.sqnrDb)} dB on ${e.prepared.evaluation.samples} held-out sample(s); onnxruntime fuses the QDQ pairs into integer kernels (QLinearConv, QGemm, …) when it optimizes the graph at load`);
-  return lines.join('\n');
+  return lines.map(oneLine).join('\n');
 }

@@ -4,7 +4,7 @@
  * so a model with 300 Convs that all decline for one reason prints one line, not 300.
  * `changes` leaves the declines out.
  */
-import type { PipelineReport } from '@onnxkit/passes';
+import { oneLine, type PipelineReport } from '@onnxkit/passes';
 import { fmtDuration } from './ui.js';
 import { fmtBytesDelta } from './units.js';
 
@@ -48,5 +48,6 @@ export function formatExplainGrouped(report: PipelineReport, mode: ExplainMode =
     }
     if (recorded < declines) lines.push(`  (${declines - recorded} more declined candidate(s) were counted but not recorded)`);
   }
-  return lines.join('\n');
+  // Each entry is one line: a line break in a node name cannot forge a change or a decline.
+  return lines.map(oneLine).join('\n');
 }

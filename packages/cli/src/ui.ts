@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { isatty } from 'node:tty';
+import { oneLine } from '@onnxkit/passes';
 import type { TensorSummary } from '@onnxkit/runtime';
 
 export interface OutputMode {
@@ -35,7 +36,9 @@ export function outputMode(opts: { json?: boolean; color?: boolean; quiet?: bool
     json,
     quiet: opts.quiet === true,
     get color(): boolean {
-      return (color ??= !json && !noColor && opts.color !== false && (forced ?? (isatty(1) && env.TERM !== 'dumb')));
+      color ??= !json && !noColor && opts.color !== false && (forced ?? (isatty(1) && env.TERM !== 'dumb'));
+      if (color) stdoutColored = true;
+      return color;
     },
     get interactive(): boolean {
       return (interactive ??= isatty(2) && env.TERM !== 'dumb');
@@ -47,13 +50,22 @@ const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yel
 export type Style = keyof typeof codes;
 
 /**
+ * Set once a command's output mode has decided to colour stdout: until then (--no-color,
+ * NO_COLOR, --json, a pipe) no SGR sequence is ours, so the stdout guard lets none through.
+ */
+let stdoutColored = false;
+
+/**
  * Control characters a model's names and doc strings may carry to take over the terminal (set
  * the title, clear the screen, move the cursor, fake a new line with CR, reorder text with bidi
- * overrides): C0 except newline, DEL, C1, and the bidi/line-separator format characters. An SGR
- * colour sequence (ESC [ digits m) is matched whole so that `keepColor` can let ours through.
+ * overrides): C0 except newline, DEL, C1, and the bidi/line-separator format characters. The SGR
+ * sequences our own colours use (paint's codes and the analysis table's: reset, bold, dim, red,
+ * green, yellow, cyan, default colour) are matched whole so that `keepColor` can let them
+ * through; any other SGR (conceal `ESC[8m`, black on black `ESC[30;40m`, which a node name used
+ * to hide the rest of a line or a warning) is escaped like every other control sequence.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /(\u001b\[[0-9;]*m)|[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /(\u001b\[(?:0|1|2|22|31|32|33|36|39)m)|[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * The one escaping function for text shown on a terminal (issue 13): every control character
@@ -128,7 +140,8 @@ function mayHaveStdioStreams(): boolean {
 
 let safeStdout = false;
 /**
- * Routes every string written to stdout through terminalSafe (newlines and colour kept), so no
+ * Routes every string written to stdout through terminalSafe (newlines kept, and our colours when
+ * the output mode colours stdout), so no
  * formatter can forget it. Buffers (binary output such as `convert -o -`) pass untouched.
  * Idempotent; installed at start-up by interrupt.ts, taking effect when stdout is first used.
  */
@@ -141,7 +154,7 @@ export function installSafeStdout(): void {
 function wrapStdoutWrite(stdout: NodeJS.WriteStream): void {
   const write = stdout.write;
   stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-    const safe = typeof chunk === 'string' ? terminalSafe(chunk, { keepColor: true }) : chunk;
+    const safe = typeof chunk === 'string' ? terminalSafe(chunk, { keepColor: stdoutColored }) : chunk;
     return Reflect.apply(write, this, cb === undefined ? (encoding === undefined ? [safe] : [safe, encoding]) : [safe, encoding, cb]) as boolean;
   } as typeof process.stdout.write;
 }
@@ -221,7 +234,10 @@ export function fmtDuration(ms: number): string {
 }
 
 /** Renders rows as an aligned text table; numeric-looking cells are right-aligned. */
-export function table(header: string[], rows: string[][], mode: OutputMode): string {
+export function table(headerCells: string[], rowCells: string[][], mode: OutputMode): string {
+  // A cell is one line: a line break in a model's name would forge a row (a fake output or verdict).
+  const header = headerCells.map((cell) => oneLine(cell ?? ''));
+  const rows = rowCells.map((r) => r.map((cell) => oneLine(cell ?? '')));
   const all = [header, ...rows];
   const widths = header.map((_, c) => all.reduce((m, r) => Math.max(m, visibleLength(r[c] ?? '')), 0));
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+\s*[%×a-zA-Zµ]*$|^—$/.test((r[c] ?? '').trim())));

@@ -333,6 +333,16 @@ describe('onnxkit run, bench, batch, report', () => {
     expect(readFileSync(join(tmp, 'summary.csv'), 'utf8').split('\n')[0]).toMatch(/^file,ok,error,/);
   });
 
+  it('batch CSV: a file name a spreadsheet would run as a formula is written as text', () => {
+    const dir = join(tmp, 'formula-folder');
+    spawnSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, '=1+1.onnx'), 'nope');
+    const r = onnxkit(['batch', dir, '-o', join(tmp, 'formula.csv')]);
+    expect(r.code).toBe(1);
+    const lines = readFileSync(join(tmp, 'formula.csv'), 'utf8').split('\n');
+    expect(lines[1]).toMatch(/^'=1\+1\.onnx,false,/);
+  });
+
   it('report writes one self-contained HTML file', () => {
     const out = join(tmp, 'report.html');
     const r = onnxkit(['report', FIXTURE, '--optimize', '--bench', '3', '-o', out]);

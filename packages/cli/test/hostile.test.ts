@@ -214,6 +214,53 @@ describe('the terminal is not the model\'s', () => {
     expect(e.stderr).toMatch(/\\u001b\]0;pwned\\u0007/);
   });
 
+  it('an SGR sequence in a name (conceal, black on black) is escaped; only our colours reach the terminal, none without colour', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: 'g\u001b[8m', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'relu\u001b[8m\u001b[30;40m' }), 'y\u001b[8m');
+    save(b.build({ producerName: 'p\u001b[8m' }), join(tmp, 'sgr.onnx'));
+    for (const cmd of [['analyze', 'sgr.onnx'], ['inspect', 'sgr.onnx'], ['run', 'sgr.onnx']]) {
+      const plain = onnxkit(cmd);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(plain.stdout, cmd.join(' ')).not.toContain('\u001b');
+      expect(plain.stdout).toContain('\\u001b[8m');
+      const colored = onnxkit(cmd, { env: { FORCE_COLOR: '1' } });
+      expect(colored.stdout).toContain('\u001b[1m');
+      expect(colored.stdout).not.toContain('\u001b[8m');
+      expect(colored.stdout).not.toContain('\u001b[30;40m');
+      expect(colored.stdout).toContain('\\u001b[8m');
+    }
+  });
+
+  it('a line break in a name, producer, metadata or dim cannot forge a line of a table or a summary', async () => {
+    const { DataType, GraphBuilder } = await import('@onnxkit/graph');
+    const b = new GraphBuilder({ name: 'g\nFAKE graph', opset: 17 });
+    const x = b.input('x\nFAKE input', DataType.FLOAT, ['N\nFAKE dim', 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'r\nFAKE node' }), 'y\r\nFAKE output');
+    const m = b.build({ producerName: 'p\nFAKE producer' });
+    m.metadataProps.set('k\nFAKE key', 'v\nFAKE value');
+    save(m, join(tmp, 'lines.onnx'));
+    for (const cmd of [['inspect', 'lines.onnx'], ['analyze', 'lines.onnx'], ['run', 'lines.onnx'], ['verify', 'lines.onnx', 'lines.onnx']]) {
+      const r = onnxkit(cmd);
+      expect(r.code, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, cmd.join(' ')).not.toMatch(/^FAKE/m);
+      expect(r.stdout, cmd.join(' ')).toMatch(/\\nFAKE/);
+    }
+    // optimize --explain names the nodes of each change.
+    const bn = new GraphBuilder({ name: 'cbn', opset: 17 });
+    const bx = bn.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const w = bn.floats('w', [2, 2, 1, 1], [0.5, 0.25, -0.5, 1]);
+    const c = bn.op('Conv', [bx, w], {}, { name: 'conv\nFAKE conv' });
+    const p = (v: number, name: string) => bn.floats(name, [2], [v, v]);
+    bn.output(bn.op('BatchNormalization', [c, p(1, 's'), p(0.1, 'b'), p(0, 'm'), p(1, 'v')], {}, { name: 'bn\nFAKE bn' }), 'y');
+    save(bn.build(), join(tmp, 'lines-bn.onnx'));
+    const o = onnxkit(['optimize', 'lines-bn.onnx', '-o', 'lines-bn-opt.onnx', '--explain']);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stdout).toMatch(/conv\\nFAKE conv/);
+    expect(o.stdout).not.toMatch(/^FAKE/m);
+  });
+
   it('onnxruntime log lines never reach the terminal', () => {
     const r = onnxkit(['run', 'evil.onnx', '--json'], { env: { NO_COLOR: '1' } });
     expect(r.code).toBe(0);

@@ -35,6 +35,11 @@ describe('compareNames', () => {
 });
 
 describe('jsonTerminalSafeBytes', () => {
+  it('keepColor keeps only the SGR codes onnxkit paints with; conceal and other SGR from a name are escaped', () => {
+    expect(terminalSafe('\u001b[1mok\u001b[22m \u001b[33mm\u001b[0m', { keepColor: true })).toBe('\u001b[1mok\u001b[22m \u001b[33mm\u001b[0m');
+    expect(terminalSafe('a\u001b[8mb\u001b[30;40mc\u001b[5md', { keepColor: true })).toBe('a\\u001b[8mb\\u001b[30;40mc\\u001b[5md');
+  });
+
   it('gives the bytes of terminalSafe(JSON text) for every character class terminalSafe escapes, ASCII or not', () => {
     // Every C0 control, DEL, C1, the bidi and line-separator format characters, an SGR sequence,
     // non-ASCII text, a surrogate pair and a lone surrogate, each in a name and as a whole value.

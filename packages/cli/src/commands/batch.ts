@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '@onnxkit/importer';
+import { csvField } from '@onnxkit/passes';
 import type { BatchRow, BatchWorkerData } from '../batch-types.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
@@ -151,12 +152,7 @@ const CSV_COLUMNS = [
 
 function toCsv(rows: BatchRow[]): string {
   const get = (r: BatchRow, k: string): unknown => k.split('.').reduce<unknown>((o, p) => (o === null || o === undefined ? undefined : (o as Record<string, unknown>)[p]), r);
-  const field = (v: unknown): string => {
-    if (v === undefined || v === null) return '';
-    const s = String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => field(get(r, k))).join(','))].join('\n') + '\n';
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvField(get(r, k))).join(','))].join('\n') + '\n';
 }
 
 function toHtml(s: { folder: string; models: number; failed: number; device: string; pipeline: string[] | null; rows: BatchRow[] }): string {

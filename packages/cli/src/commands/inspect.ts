@@ -1,6 +1,7 @@
 /** `onnxkit inspect MODEL [--json]`: what a model is, without reading its weights. */
 import { statSync } from 'node:fs';
 import { dataTypeName, formatType, type Model } from '@onnxkit/graph';
+import { oneLine } from '@onnxkit/passes';
 import { compareNames, fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { inputBytes, STDIO } from '../stdio.js';
@@ -97,14 +98,15 @@ export default async function inspect(file: string, opts: { json?: boolean }): P
   const b = (x: string): string => paint(mode, 'bold', x);
   const lines: string[] = [];
   lines.push(`${b(file === '-' ? '(stdin)' : file)}  ${fmtBytes(fileBytes)}`);
-  lines.push(`  IR version ${s.irVersion}, producer ${s.producer.name || '?'} ${s.producer.version}`.trimEnd());
-  lines.push(`  opsets: ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`);
-  if (Object.keys(s.metadata).length) lines.push(`  metadata: ${Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  // Model text goes through oneLine: a line break in a name or a producer would forge a line below.
+  lines.push(oneLine(`  IR version ${s.irVersion}, producer ${s.producer.name || '?'} ${s.producer.version}`.trimEnd()));
+  lines.push(oneLine(`  opsets: ${s.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`));
+  if (Object.keys(s.metadata).length) lines.push(oneLine(`  metadata: ${Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`));
   lines.push('');
   lines.push(b('inputs'));
-  for (const v of s.inputs) lines.push(`  ${v.name}: ${v.type}`);
+  for (const v of s.inputs) lines.push(oneLine(`  ${v.name}: ${v.type}`));
   lines.push(b('outputs'));
-  for (const v of s.outputs) lines.push(`  ${v.name}: ${v.type}`);
+  for (const v of s.outputs) lines.push(oneLine(`  ${v.name}: ${v.type}`));
   lines.push('');
   const sub = s.nodesIncludingSubgraphs !== s.nodes ? ` (${fmtInt(s.nodesIncludingSubgraphs)} with subgraphs and functions)` : '';
   lines.push(`${b('nodes')} ${fmtInt(s.nodes)}${sub}`);
@@ -120,9 +122,9 @@ export default async function inspect(file: string, opts: { json?: boolean }): P
   for (const [d, x] of Object.entries(s.initializers.byDtype)) lines.push(`  ${d}: ${fmtInt(x.count)} tensors, ${fmtBytes(x.bytes)}`);
   if (s.externalData.length) {
     lines.push(b('external data'));
-    for (const e of s.externalData) lines.push(`  ${e.location}: ${fmtInt(e.tensors)} tensors, ${fmtBytes(e.bytes)}`);
+    for (const e of s.externalData) lines.push(oneLine(`  ${e.location}: ${fmtInt(e.tensors)} tensors, ${fmtBytes(e.bytes)}`));
   }
-  if (s.functions.length) lines.push(`${b('functions')} ${s.functions.join(', ')}`);
+  if (s.functions.length) lines.push(`${b('functions')} ${oneLine(s.functions.join(', '))}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -5,6 +5,7 @@
  * within the requested budget), 1 when not, 2 on bad input.
  */
 import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
+import { oneLine } from '@onnxkit/passes';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
 import { intOption, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, positive, type CommonOptions, type ShapeOptions } from '../options.js';
@@ -170,9 +171,11 @@ function halveLarge(d: Record<string, number>, given: Record<string, number> | u
 }
 
 function fmtBinding(d: Record<string, number>): string {
-  return Object.entries(d)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+  return oneLine(
+    Object.entries(d)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', '),
+  );
 }
 
 function finiteNumber(flag: string, v: string): number {
@@ -215,9 +218,7 @@ function formatReference(r: VerifyReport, mode: OutputMode): string[] {
 }
 
 export function formatVerify(r: VerifyReport, mode: OutputMode): string {
-  const lines: string[] = [];
-  lines.push(
-    table(
+  const outputs = table(
       ['output', 'dtype', 'shape', 'max abs', 'max rel', 'cosine', 'mismatches', ''],
       r.outputs.map((o) => [
         o.name,
@@ -231,9 +232,8 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
         o.pass ? paint(mode, 'green', '✔') : paint(mode, 'red', `✖ ${o.reason ?? ''}`.trim()),
       ]),
       mode,
-    ),
-  );
-  lines.push('');
+    );
+  const lines: string[] = [''];
   for (const l of formatReference(r, mode)) lines.push(l);
   const tol = r.tolerance.atol === null && r.tolerance.rtol === null ? 'per-dtype defaults' : `atol ${r.tolerance.atol ?? 'default'}, rtol ${r.tolerance.rtol ?? 'default'}`;
   const inputs = describeInputs(r.inputs);
@@ -258,5 +258,6 @@ export function formatVerify(r: VerifyReport, mode: OutputMode): string {
       `latency: A p50 ${fmtDuration(l.a.p50Ms)}, B p50 ${fmtDuration(l.b.p50Ms)}; speed-up B/A ${formatSpeedup(l.ratioStats, l.iterations)}, ${l.ratioStats.verdict === 'same' ? 'no difference beyond the noise' : `B is ${l.ratioStats.verdict}`}; ${l.threads} thread${l.threads > 1 ? 's' : ''}, ORT ${l.graphOptimizationLevel}${pairedP50(l.a.p50Ms, l.b.p50Ms, l.ratioStats).consistent ? '' : ` (p50(B)/p50(A) = ×${(l.b.p50Ms / l.a.p50Ms).toFixed(3)} lies outside the interval: the two timing distributions differ in shape; the speed-up is the paired median)`}`,
     );
   }
-  return lines.join('\n');
+  // Each entry is one line: a line break in a node, value or output name cannot forge a verdict.
+  return [outputs, ...lines.map(oneLine)].join('\n');
 }

@@ -63,6 +63,15 @@ function formatShape(shape: readonly Dim[] | null): string {
   return shape === null ? '?' : shape.map((d) => (d === null ? '?' : String(d))).join('x');
 }
 
+/**
+ * A field of a one-line layout (a table cell, a summary line) that may hold model text: a line
+ * break in a node, tensor or dim name is written as `\n` (`\r` as `\r`), so a name cannot end
+ * the row and forge another one (a fake layer, a fake verdict) below it.
+ */
+export function oneLine(s: string): string {
+  return s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
 
 function activationCell(l: LayerReport): string {
@@ -172,6 +181,7 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
     for (const i of [0, 4, 5, 6, 7, 8, 10]) right.add(i);
     boundCol = 9;
   }
+  for (const r of [...rows, totalRow]) r.forEach((v, i) => (r[i] = oneLine(v)));
   const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), Math.max(h.length, totalRow[i]!.length)));
   const cell = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
   const paint = (s: string, i: number, raw: string): string => {
@@ -212,7 +222,8 @@ export function formatAnalysisTable(report: AnalysisReport, options: TableOption
   out.push(`${c.dim}Convention: ${report.convention}${c.reset}`);
   const problems = report.diagnostics.filter((x) => x.severity !== 'info');
   for (const p of problems) out.push(`${p.severity === 'error' ? c.red : c.yellow}${p.severity}: ${p.message}${c.reset}`);
-  return out.join('\n');
+  // Every entry is one line: model text in it (a model, input, layer or dim name) cannot add one.
+  return out.map(oneLine).join('\n');
 }
 
 /** The integer entries of an energy table, as the human outputs print them ('' when it has none). */
@@ -241,10 +252,21 @@ export function costLines(report: AnalysisReport): string[] {
   ];
 }
 
-function csvField(v: unknown): string {
+/**
+ * One CSV cell (RFC 4180 quoting). A text cell a spreadsheet would read as a formula (it starts
+ * with =, +, -, @, tab or CR — a node named `=HYPERLINK(…)` or `-2+3`) gets a leading `'`, the
+ * usual guard against CSV formula injection; numbers are written as they are.
+ */
+export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A `# ` comment line of the CSV: a line break in a model string (a dim name) is written as `\n`, so it cannot end the comment and forge a data row. */
+function csvComment(s: string): string {
+  return oneLine(s);
 }
 
 const CSV_COLUMNS = [
@@ -267,8 +289,8 @@ export function analysisToCsv(report: AnalysisReport): string {
     `# coverage: ${t.coverage.text.join('; ')}`,
     `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj}${intEnergyCsv(t.energy.table)} source=${JSON.stringify(t.energy.table.source)}`,
     `# training: batch=${t.training.batch} weightsBytes=${t.training.weightsBytes} gradientsBytes=${t.training.gradientsBytes} sgdMomentumStateBytes=${t.training.optimizerBytes.sgdMomentum} adamStateBytes=${t.training.optimizerBytes.adam} activationsBytes=${t.training.activationsBytes ?? ''} totalSgdMomentumBytes=${t.training.totalBytes.sgdMomentum ?? ''} totalAdamBytes=${t.training.totalBytes.adam ?? ''}`,
-    CSV_COLUMNS.join(','),
-  ];
+  ].map(csvComment);
+  lines.push(CSV_COLUMNS.join(','));
   for (const l of report.layers) {
     const row: unknown[] = [
       l.index, l.name, l.opType, l.outputShape === null ? '' : formatShape(l.outputShape), l.params, l.weightParams, l.bufferParams,
@@ -280,8 +302,17 @@ export function analysisToCsv(report: AnalysisReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Text from the model (names, op types, expressions, messages) inside Markdown: `|` would end a
+ * table cell and a line break the row (forging rows); `<`, `>` and `&` would be raw HTML to most
+ * renderers (`<img onerror=…>` in a node name); `[` and `]` would make links (`[x](javascript:…)`),
+ * and a backslash would escape our own `|`. Each is escaped; a line break becomes `<br>`.
+ */
 function mdCell(s: string): string {
-  return s.replace(/\|/g, '\\|');
+  return s
+    .replace(/[\\[\]|]/g, (c) => `\\${c}`)
+    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+    .replace(/\r\n|\r|\n/g, '<br>');
 }
 
 /** A Markdown report: totals, the layer table (non-constant layers), diagnostics, convention. */
@@ -319,7 +350,7 @@ export function analysisToMarkdown(report: AnalysisReport): string {
   for (const l of report.layers) {
     if (l.constant) continue;
     out.push(
-      `| ${l.index} | ${mdCell(l.name)} | ${l.opType} | ${formatPerSample(l.outputShape)} | ${l.weightParams ? formatCount(l.weightParams) : ''} | ${l.macs === 0 ? '' : mdCell(macsCell(l))} | ${activationCell(l)} | ${formatSeconds(l.latency)} | ${l.bound ?? ''} |`,
+      `| ${l.index} | ${mdCell(l.name)} | ${mdCell(l.opType)} | ${formatPerSample(l.outputShape)} | ${l.weightParams ? formatCount(l.weightParams) : ''} | ${l.macs === 0 ? '' : mdCell(macsCell(l))} | ${activationCell(l)} | ${formatSeconds(l.latency)} | ${l.bound ?? ''} |`,
     );
   }
   if (report.diagnostics.length) {

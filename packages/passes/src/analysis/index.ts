@@ -21,6 +21,8 @@ export type { MemoryStep } from './memory.js';
 export {
   formatAnalysisTable,
   analysisToCsv,
+  csvField,
+  oneLine,
   analysisToMarkdown,
   analysisToJson,
   toNetronAttachment,

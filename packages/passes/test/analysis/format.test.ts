@@ -88,6 +88,40 @@ describe('formatters', () => {
     expect(data[1]!.split(',').slice(0, 8)).toEqual(['0', 'features.0', 'Conv', '1x96x55x55', '34944', '34848', '0', '105415200']);
   });
 
+  it('CSV from hostile names: every row parses back to its cells, no formula, no forged row from a dim name', () => {
+    const b = new GraphBuilder();
+    const x = b.input('=HYPERLINK("http://evil","x")', DataType.FLOAT, ['N\n1,forged,row', 4]);
+    const names = ['=1+1', '+cmd', '-2+3', '@SUM(A1)', 'a,b\r\n"c"\nd', 'plain'];
+    let v = x;
+    for (const name of names) v = b.op('Relu', [v], {}, { name });
+    b.output(v, 'y');
+    const csv = analysisToCsv(analyzeModel(b.build()));
+    const rows = parseCsv(csv.replace(/^#.*\n/gm, ''));
+    expect(rows[0]![0]).toBe('index');
+    // Every line before the header is a comment, whatever the dim names hold.
+    const header = csv.split('\n').findIndex((l) => l.startsWith('index,'));
+    expect(csv.split('\n').slice(0, header).every((l) => l.startsWith('# '))).toBe(true);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(["'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", 'a,b\r\n"c"\nd', 'plain']);
+    for (const r of rows) expect(r).toHaveLength(rows[0]!.length);
+    // No text cell a spreadsheet would evaluate; numbers stay numbers.
+    for (const r of rows.slice(1)) for (const c of r) expect(c).not.toMatch(/^[=+@\t\r]|^-(?!\d)/);
+  });
+
+  it('Markdown from hostile names: one row per layer, no raw HTML, no links, | kept inside its cell', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const y = b.op('Relu', [x], {}, { name: 'a|b\\|c\n| 9 | forged |<img src=x onerror=alert(1)>[x](javascript:alert(1))' });
+    b.output(b.op('Relu', [y], {}, { name: 'second' }), 'z');
+    const md = analysisToMarkdown(analyzeModel(b.build()));
+    const table = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
+    expect(table).toHaveLength(2);
+    expect(table[0]).toContain('| a\\|b\\\\\\|c<br>\\| 9 \\| forged \\|&lt;img src=x onerror=alert(1)&gt;\\[x\\](javascript:alert(1)) | Relu |');
+    expect(md).not.toMatch(/<img|[^\\]\]\(/);
+    // Unescaped pipes (the cell borders) are the same in both rows.
+    const borders = (l: string) => l.replace(/\\./g, '').split('|').length;
+    expect(borders(table[0]!)).toBe(borders(table[1]!));
+  });
+
   it('writes Markdown tables', () => {
     const md = analysisToMarkdown(report);
     expect(md).toMatch(/^# alexnet/);
@@ -150,3 +184,41 @@ describe('formatters', () => {
     expect(a.metadata.some((i) => /1 node\(s\) have no name/.test(String(i.value)))).toBe(true);
   });
 });
+
+/** RFC 4180: fields separated by commas, records by CRLF or LF; a quoted field may hold commas, line breaks and "" for a quote. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let field = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw new Error('unterminated quoted field');
+        if (text[i] === '"') {
+          if (text[i + 1] !== '"') {
+            i++;
+            break;
+          }
+          field += '"';
+          i += 2;
+        } else field += text[i++];
+      }
+    } else {
+      while (i < text.length && !',\r\n'.includes(text[i]!)) {
+        if (text[i] === '"') throw new Error(`bare quote at ${i}`);
+        field += text[i++];
+      }
+    }
+    row.push(field);
+    if (text[i] === ',') i++;
+    else {
+      if (text[i] === '\r') i++;
+      if (text[i] === '\n') i++;
+      rows.push(row);
+      row = [];
+    }
+  }
+  return rows;
+}
