@@ -64,6 +64,12 @@ export interface BenchResult {
   iterations: number;
   warmup: number;
   threads: number;
+  /**
+   * Whether onnxruntime's intra-op threads busy-wait between runs (`session.intra_op.allow_spinning`).
+   * False for the sessions benchPair creates: with more than one thread, the idle model's spinning
+   * threads would take the cores from the other model's run.
+   */
+  allowSpinning: boolean;
   graphOptimizationLevel: GraphOptimizationLevel;
   batch: BatchInfo;
   latency: LatencyStats;
@@ -245,7 +251,7 @@ interface Target {
   batch: BatchInfo;
 }
 
-async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>): Promise<Target> {
+async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>, pair = false): Promise<Target> {
   let session: RuntimeSession;
   let owned = false;
   if (typeof model === 'object' && 'runTimed' in model) session = model;
@@ -256,6 +262,8 @@ async function prepare(model: Model | string | RuntimeSession, options: BenchOpt
       intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
       graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'all',
       enableProfiling: options.profile ?? false,
+      // Two sessions take turns: neither may keep the cores busy-waiting while the other runs.
+      ...(pair ? { allowSpinning: false } : {}),
       worker: worker ?? options.sessionOptions?.worker,
     });
     owned = true;
@@ -273,6 +281,7 @@ function result(t: Target, samples: number[], warmup: number, profile?: ProfileS
     iterations: samples.length,
     warmup,
     threads: t.session.options.intraOpNumThreads,
+    allowSpinning: t.session.options.allowSpinning,
     graphOptimizationLevel: t.session.options.graphOptimizationLevel,
     batch: t.batch,
     latency,
@@ -370,9 +379,9 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     return p();
   };
   try {
-    ta = await on('A', () => prepare(a, options, worker));
+    ta = await on('A', () => prepare(a, options, worker, undefined, true));
     const fa = ta.feeds;
-    tb = await on('B', () => prepare(b, options, worker, fa));
+    tb = await on('B', () => prepare(b, options, worker, fa, true));
     const xa = ta;
     const xb = tb;
     const runA = async (): Promise<number> => (await on('A', () => xa.session.runTimed(xa.feeds))).ms;
