@@ -42,6 +42,37 @@ describe('benchModel', () => {
     expect(r.throughput).toBeCloseTo((8 * 3 * 1000) / total, 6);
   });
 
+  test('a symbolic batch bound by dimValues or inputShapes is the batch counted (not 1)', async () => {
+    // Before: batch.size 1 whatever was fed, so `bench --dim N=8` reported an 8× too low throughput.
+    for (const synthetic of [{ dimValues: { N: 8 } }, { inputShapes: { x: [8, 4] } }]) {
+      const r = await benchModel(mlp(), { warmup: 0, iterations: 3, synthetic });
+      expect(r.batch).toEqual({ size: 8, symbolic: true, note: null });
+      expect(r.inputShapes).toEqual({ x: [8, 4] });
+      const total = r.samplesMs.reduce((s, x) => s + x, 0);
+      expect(r.throughput).toBeCloseTo((8 * 3 * 1000) / total, 6);
+    }
+    const p = await benchPair(mlp({ name: 'a' }), mlp({ name: 'b' }), { warmup: 0, iterations: 2, synthetic: { dimValues: { N: 5 } } });
+    expect([p.a.batch.size, p.b.batch.size]).toEqual([5, 5]);
+  });
+
+  test('dynamic dims past the batch that nothing binds are named as timed at 1', async () => {
+    const b = new GraphBuilder({ name: 'dyn', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, ['N', 'C', null]);
+    b.output(b.op('Relu', [x]), 'y');
+    const m = b.build();
+    const r = await benchModel(m, { warmup: 0, iterations: 1 });
+    expect(r.inputShapes).toEqual({ x: [1, 1, 1] });
+    expect(r.defaultedDims).toEqual(['x[1] (C)', 'x[2]']);
+    const p = await benchPair(m, m, { warmup: 0, iterations: 1 });
+    expect([p.a.defaultedDims, p.b.defaultedDims]).toEqual([['x[1] (C)', 'x[2]'], ['x[1] (C)', 'x[2]']]);
+    const bound = await benchModel(m, { warmup: 0, iterations: 1, synthetic: { dimValues: { C: 3 }, inputShapes: {} } });
+    expect(bound.defaultedDims).toEqual(['x[2]']);
+    const pinned = await benchModel(m, { warmup: 0, iterations: 1, synthetic: { inputShapes: { x: [2, 3, 5] } } });
+    expect(pinned.defaultedDims).toEqual([]);
+    expect(pinned.batch.size).toBe(2);
+    expect((await benchModel(mlp(), { warmup: 0, iterations: 1 })).defaultedDims).toEqual([]);
+  });
+
   test('a static batch dim cannot change, and the result says so', async () => {
     const r = await benchModel(mlp({ batch: 2 }), { warmup: 0, iterations: 2, batch: 8 });
     expect(r.batch.size).toBe(2);
