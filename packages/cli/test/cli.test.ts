@@ -317,6 +317,24 @@ describe('onnxkit run, bench, batch, report', () => {
     expect(j.ratio.median).toBeGreaterThan(0);
   });
 
+  it('bench says which dynamic dims it timed at 1, and counts a bound batch in the throughput', () => {
+    const b = new GraphBuilder({ name: 'dyn', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, ['N', 'S', 4]);
+    b.output(b.op('Relu', [x]), 'y');
+    const m = join(tmp, 'dyn-seq.onnx');
+    save(b.build(), m);
+    const r = onnxkit(['bench', m, '--iterations', '2', '--warmup', '0', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('note: input dims x[1] (S) are dynamic and were not given: timed at 1, not at a real input size; bind them with --dim SYMBOL=n or --input-shape NAME=DIMS');
+    const bound = onnxkit(['bench', m, '--dim', 'S=16', '--dim', 'N=8', '--iterations', '2', '--warmup', '0', '--json']);
+    expect(bound.code).toBe(0);
+    const j = JSON.parse(bound.stdout);
+    expect(j.defaultedDims).toEqual([]);
+    expect(j.inputShapes).toEqual({ x: [8, 16, 4] });
+    expect(j.batch.size).toBe(8);
+    expect(onnxkit(['bench', m, '--dim', 'S=16', '--iterations', '2', '--warmup', '0', '-q']).stdout).not.toContain('note:');
+  });
+
   it('batch summarises a folder on worker threads as json, csv and html', () => {
     const dir = join(tmp, 'zoo-folder');
     spawnSync('mkdir', ['-p', dir]);

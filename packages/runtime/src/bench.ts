@@ -64,8 +64,22 @@ export interface BenchResult {
   iterations: number;
   warmup: number;
   threads: number;
+  /**
+   * Whether onnxruntime's intra-op threads busy-wait between runs (`session.intra_op.allow_spinning`).
+   * False for the sessions benchPair creates: with more than one thread, the idle model's spinning
+   * threads would take the cores from the other model's run.
+   */
+  allowSpinning: boolean;
   graphOptimizationLevel: GraphOptimizationLevel;
   batch: BatchInfo;
+  /** The dims of every input as timed. */
+  inputShapes: Record<string, number[]>;
+  /**
+   * Symbolic or unknown input dims past the leading (batch) one that nothing bound (no
+   * inputShapes, dimValues or given inputs), so they were timed at the synthetic default 1, e.g.
+   * `x[2] (seq)`: the latency is then that of a degenerate input, not of the model's real one.
+   */
+  defaultedDims: string[];
   latency: LatencyStats;
   /** Inferences per second: batch × runs / total run time. */
   throughput: number;
@@ -243,9 +257,36 @@ interface Target {
   owned: boolean;
   feeds: ReadonlyMap<string, Tensor>;
   batch: BatchInfo;
+  defaultedDims: string[];
 }
 
-async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>): Promise<Target> {
+/**
+ * The batch as run: a symbolic leading dim takes the size of the tensor fed to it (bound by
+ * `--dim N=8`, `--input-shape x=8x…` or given inputs, not only by `batch`), so the throughput
+ * counts every sample of a run.
+ */
+function fedBatch(session: RuntimeSession, batch: BatchInfo, feeds: ReadonlyMap<string, Tensor>): BatchInfo {
+  if (!batch.symbolic) return batch;
+  const lead = session.inputs.find((m) => m.isTensor && m.shape !== null && m.shape.length > 0 && typeof m.shape[0] !== 'number');
+  const fed = lead === undefined ? undefined : feeds.get(lead.name)?.dims[0];
+  return fed === undefined || fed === batch.size ? batch : { ...batch, size: fed };
+}
+
+/** Non-leading symbolic/unknown dims of the inputs that neither inputShapes nor dimValues bind. */
+function defaultedDims(session: RuntimeSession, synthetic: Pick<SyntheticOptions, 'inputShapes' | 'dimValues'>): string[] {
+  const out: string[] = [];
+  for (const m of session.inputs) {
+    if (!m.isTensor || m.shape === null || synthetic.inputShapes?.[m.name] !== undefined) continue;
+    m.shape.forEach((d, i) => {
+      if (i === 0 || typeof d === 'number') return;
+      if (typeof d === 'string' && synthetic.dimValues?.[d] !== undefined) return;
+      out.push(`${m.name}[${i}]${typeof d === 'string' ? ` (${d})` : ''}`);
+    });
+  }
+  return out;
+}
+
+async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>, pair = false): Promise<Target> {
   let session: RuntimeSession;
   let owned = false;
   if (typeof model === 'object' && 'runTimed' in model) session = model;
@@ -256,13 +297,17 @@ async function prepare(model: Model | string | RuntimeSession, options: BenchOpt
       intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
       graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'all',
       enableProfiling: options.profile ?? false,
+      // Two sessions take turns: neither may keep the cores busy-waiting while the other runs.
+      ...(pair ? { allowSpinning: false } : {}),
       worker: worker ?? options.sessionOptions?.worker,
     });
     owned = true;
   }
   const plan = planBatch(session, options.batch);
-  const f = options.inputs ?? feeds ?? syntheticInputs(session, { ...options.synthetic, ...plan.synthetic, dimValues: { ...options.synthetic?.dimValues, ...plan.synthetic.dimValues }, inputShapes: { ...options.synthetic?.inputShapes, ...plan.synthetic.inputShapes } });
-  return { session, owned, feeds: f, batch: plan.batch };
+  const synthetic = { ...options.synthetic, ...plan.synthetic, dimValues: { ...options.synthetic?.dimValues, ...plan.synthetic.dimValues }, inputShapes: { ...options.synthetic?.inputShapes, ...plan.synthetic.inputShapes } };
+  const given = options.inputs ?? feeds;
+  const f = given ?? syntheticInputs(session, synthetic);
+  return { session, owned, feeds: f, batch: fedBatch(session, plan.batch, f), defaultedDims: given !== undefined ? [] : defaultedDims(session, synthetic) };
 }
 
 function result(t: Target, samples: number[], warmup: number, profile?: ProfileSummary): BenchResult {
@@ -273,8 +318,11 @@ function result(t: Target, samples: number[], warmup: number, profile?: ProfileS
     iterations: samples.length,
     warmup,
     threads: t.session.options.intraOpNumThreads,
+    allowSpinning: t.session.options.allowSpinning,
     graphOptimizationLevel: t.session.options.graphOptimizationLevel,
     batch: t.batch,
+    inputShapes: Object.fromEntries([...t.feeds].map(([name, v]) => [name, [...v.dims]])),
+    defaultedDims: t.defaultedDims,
     latency,
     throughput: total > 0 ? (t.batch.size * samples.length * 1000) / total : 0,
     samplesMs: samples,
@@ -370,9 +418,11 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     return p();
   };
   try {
-    ta = await on('A', () => prepare(a, options, worker));
+    ta = await on('A', () => prepare(a, options, worker, undefined, true));
     const fa = ta.feeds;
-    tb = await on('B', () => prepare(b, options, worker, fa));
+    tb = await on('B', () => prepare(b, options, worker, fa, true));
+    // B runs A's inputs: whatever A left at the default, B was timed at too.
+    if (options.inputs === undefined) tb.defaultedDims = ta.defaultedDims;
     const xa = ta;
     const xb = tb;
     const runA = async (): Promise<number> => (await on('A', () => xa.session.runTimed(xa.feeds))).ms;

@@ -208,6 +208,8 @@ export async function verifyModels(a: Model | string, b: Model | string, options
     ...options.sessionOptions,
     intraOpNumThreads: options.threads ?? options.sessionOptions?.intraOpNumThreads ?? 1,
     graphOptimizationLevel: options.graphOptimizationLevel ?? options.sessionOptions?.graphOptimizationLevel ?? 'disabled',
+    // The sessions are timed interleaved by --bench: no busy-waiting threads between turns.
+    ...(options.bench ? { allowSpinning: false } : {}),
   };
   const A: Side = { key: 'A', model: a, label: la };
   const B: Side = { key: 'B', model: b, label: lb };

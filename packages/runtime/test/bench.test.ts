@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { benchModel, benchPair, calibrate, RuntimeWorker, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
@@ -40,6 +40,37 @@ describe('benchModel', () => {
     expect(r.batch).toEqual({ size: 8, symbolic: true, note: null });
     const total = r.samplesMs.reduce((s, x) => s + x, 0);
     expect(r.throughput).toBeCloseTo((8 * 3 * 1000) / total, 6);
+  });
+
+  test('a symbolic batch bound by dimValues or inputShapes is the batch counted (not 1)', async () => {
+    // Before: batch.size 1 whatever was fed, so `bench --dim N=8` reported an 8× too low throughput.
+    for (const synthetic of [{ dimValues: { N: 8 } }, { inputShapes: { x: [8, 4] } }]) {
+      const r = await benchModel(mlp(), { warmup: 0, iterations: 3, synthetic });
+      expect(r.batch).toEqual({ size: 8, symbolic: true, note: null });
+      expect(r.inputShapes).toEqual({ x: [8, 4] });
+      const total = r.samplesMs.reduce((s, x) => s + x, 0);
+      expect(r.throughput).toBeCloseTo((8 * 3 * 1000) / total, 6);
+    }
+    const p = await benchPair(mlp({ name: 'a' }), mlp({ name: 'b' }), { warmup: 0, iterations: 2, synthetic: { dimValues: { N: 5 } } });
+    expect([p.a.batch.size, p.b.batch.size]).toEqual([5, 5]);
+  });
+
+  test('dynamic dims past the batch that nothing binds are named as timed at 1', async () => {
+    const b = new GraphBuilder({ name: 'dyn', opset: 17 });
+    const x = b.input('x', DataType.FLOAT, ['N', 'C', null]);
+    b.output(b.op('Relu', [x]), 'y');
+    const m = b.build();
+    const r = await benchModel(m, { warmup: 0, iterations: 1 });
+    expect(r.inputShapes).toEqual({ x: [1, 1, 1] });
+    expect(r.defaultedDims).toEqual(['x[1] (C)', 'x[2]']);
+    const p = await benchPair(m, m, { warmup: 0, iterations: 1 });
+    expect([p.a.defaultedDims, p.b.defaultedDims]).toEqual([['x[1] (C)', 'x[2]'], ['x[1] (C)', 'x[2]']]);
+    const bound = await benchModel(m, { warmup: 0, iterations: 1, synthetic: { dimValues: { C: 3 }, inputShapes: {} } });
+    expect(bound.defaultedDims).toEqual(['x[2]']);
+    const pinned = await benchModel(m, { warmup: 0, iterations: 1, synthetic: { inputShapes: { x: [2, 3, 5] } } });
+    expect(pinned.defaultedDims).toEqual([]);
+    expect(pinned.batch.size).toBe(2);
+    expect((await benchModel(mlp(), { warmup: 0, iterations: 1 })).defaultedDims).toEqual([]);
   });
 
   test('a static batch dim cannot change, and the result says so', async () => {
@@ -83,6 +114,34 @@ describe('benchPair', () => {
     expect(r.ratio.ci.low).toBeLessThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.high).toBeGreaterThanOrEqual(r.ratio.median);
     expect(r.ratio.ci.level).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('threads that busy-wait between turns', () => {
+  // With more than one intra-op thread, onnxruntime's pool spins after a run; in an interleaved
+  // pair the idle session's spinning thread took a core from the other one's run (zoo MobileNetV2,
+  // --threads 2 on 2 shared cores: p50 13–34 ms and a 95% interval ×0.70–×1.15 for a model against
+  // its own copy, instead of 5 ms and ±2 %).
+  test('benchPair creates its sessions without spinning and says so; benchModel keeps the default of onnxruntime', async () => {
+    const worker = new RuntimeWorker();
+    const sent: unknown[] = [];
+    const request = worker.request.bind(worker);
+    worker.request = ((type: string, payload: Record<string, unknown>, o?: unknown) => {
+      if (type === 'create') sent.push(payload.options);
+      return request(type, payload, o as Parameters<typeof request>[2]);
+    }) as typeof worker.request;
+    try {
+      const r = await benchPair(mlp({ name: 'a' }), mlp({ name: 'b' }), { warmup: 0, iterations: 2, threads: 2, sessionOptions: { worker } });
+      expect([r.a.allowSpinning, r.b.allowSpinning, r.a.threads]).toEqual([false, false, 2]);
+      expect(sent).toHaveLength(2);
+      for (const o of sent) expect(o).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+      const one = await benchModel(mlp(), { warmup: 0, iterations: 1, threads: 2, sessionOptions: { worker } });
+      expect(one.allowSpinning).toBe(true);
+      expect(sent).toHaveLength(3);
+      expect((sent[2] as { extra?: unknown }).extra).toBeUndefined();
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 

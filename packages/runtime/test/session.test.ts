@@ -36,7 +36,7 @@ describe('createSession', () => {
         ['x', DataType.FLOAT, [3, 4, 5]],
         ['y', DataType.FLOAT, [3, 4, 5]],
       ]);
-      expect(s.options).toEqual({ intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', enableProfiling: false });
+      expect(s.options).toEqual({ intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', enableProfiling: false, allowSpinning: true });
       const feeds = syntheticInputs(s, { seed: 4 });
       const out = await s.run(feeds);
       const [x, y, sum] = [feeds.get('x')!, feeds.get('y')!, out.get('sum')!].map((t) => t.toArray() as Float32Array);

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { resnet50 } from '@onnxkit/zoo';
-import { bisectModels, encodeNpz, RuntimeError, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
+import { bisectModels, encodeNpz, RuntimeError, RuntimeWorker, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
 import { convnet, floats, mlp } from './helpers.js';
 import { rejection, scratchDir } from '../../../test/helpers/errors.js';
 
@@ -218,5 +218,23 @@ describe('verifyModels', () => {
     expect(l.ratioStats.p10).toBeLessThanOrEqual(l.ratio);
     expect(l.ratio).toBeLessThanOrEqual(l.ratioStats.p90);
     expect(l.graphOptimizationLevel).toBe('disabled');
+  });
+
+  test('sessions timed by bench do not busy-wait between turns (allow_spinning 0)', async () => {
+    const worker = new RuntimeWorker();
+    const sent: unknown[] = [];
+    const request = worker.request.bind(worker);
+    worker.request = ((type: string, payload: Record<string, unknown>, o?: unknown) => {
+      if (type === 'create') sent.push(payload.options);
+      return request(type, payload, o as Parameters<typeof request>[2]);
+    }) as typeof worker.request;
+    try {
+      const r = await verifyModels(mlp(), mlp(), { threads: 2, bench: { iterations: 2, warmup: 0 }, sessionOptions: { worker } });
+      expect(r.latency?.threads).toBe(2);
+      expect(sent.length).toBeGreaterThanOrEqual(2);
+      for (const o of sent) expect(o).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+    } finally {
+      await worker.terminate();
+    }
   });
 });

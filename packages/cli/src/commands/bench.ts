@@ -147,7 +147,14 @@ export function formatBench(results: BenchResult[], mode: OutputMode): string {
       r.graphOptimizationLevel,
     ]),
     mode,
-  ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('');
+  ) + results.filter((r) => r.batch.note).map((r) => `\n* ${r.batch.note}`).join('') + defaultedNote(results);
+}
+
+/** Dims nothing bound were timed at 1: the latency of a degenerate input, said once under the table. */
+function defaultedNote(results: BenchResult[]): string {
+  const dims = [...new Set(results.flatMap((r) => r.defaultedDims ?? []))];
+  if (dims.length === 0) return '';
+  return `\nnote: input dims ${dims.join(', ')} are dynamic and were not given: timed at 1, not at a real input size; bind them with --dim SYMBOL=n or --input-shape NAME=DIMS`;
 }
 
 /** p50s and the speed-up (the one definition, formatSpeedup), and a note when p50(B)/p50(A) falls outside its interval. */

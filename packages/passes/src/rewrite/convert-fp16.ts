@@ -25,8 +25,10 @@
  *  4. Inputs that must stay float32 are never converted: Resize roi/scales, Upsample scales,
  *     Dropout ratio.
  *  5. Graph inputs/outputs keep float32 unless option `keepIoTypes: false`.
- *  6. Float32 values outside the float16 range become ±inf at run time (a property of fp16
- *     compute, checked by the error report, not here).
+ *  6. Constant float32 inputs (initializers, Constant values) are finite in float16: a weight
+ *     with |w| ≥ 65520 would be written as ±inf, so its consumer stays float32
+ *     [out-of-fp16-range]. Computed values outside the float16 range become ±inf at run time (a
+ *     property of fp16 compute, checked by the error report, not here).
  *
  * Known limits: subgraph bodies are not converted; one change per graph (stopAfterChanges cannot
  * split it).
@@ -46,7 +48,7 @@ export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
 
 const BOUNDARY = 'convert-fp16-boundary';
 
-const REASONS = ['bad-attribute', 'unknown-dtype', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph'] as const;
+const REASONS = ['bad-attribute', 'unknown-dtype', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph', 'out-of-fp16-range'] as const;
 type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
 
 export const convertFp16 = defineRulePass({
@@ -73,7 +75,8 @@ export const convertFp16 = defineRulePass({
 function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean): void {
   const F = new Set<Node>();
   for (const n of g) {
-    const why = eligible(s, g, n, block);
+    let why = eligible(s, g, n, block);
+    if (why === true) why = constantsFitFp16(n) ?? true;
     if (why === true) F.add(n);
     else if (why) s.decline(n, why[0], why[1]);
   }
@@ -193,6 +196,36 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
   });
   s.metrics['convertedNodes'] = F.size;
   s.metrics['convertedWeights'] = weights.length;
+}
+
+/** True when a finite value of `t` would round to ±inf in float16 (|x| ≥ 65520). */
+function overflowsFp16(t: Tensor): boolean {
+  const src = t.toFloat64();
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i]!;
+    if (Number.isFinite(x) && Math.abs(x) >= 65520) return true;
+  }
+  return false;
+}
+
+/** A node reading a constant float32 value that float16 cannot hold stays float32. */
+function constantsFitFp16(n: Node): [(typeof REASONS)[number], string] | undefined {
+  const exempt = lookup(FP16_OPS, n.opType) ?? [];
+  for (let i = 0; i < n.inputs.length; i++) {
+    const t = n.inputs[i]?.constValue;
+    if (!t || t.dtype !== DataType.FLOAT || exempt.includes(i)) continue;
+    if (overflowsFp16(t)) return ['out-of-fp16-range', `'${n.inputs[i]!.name}' holds a value of magnitude ≥ 65520, which float16 would store as ±inf`];
+  }
+  if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
+    const a = n.attr('value');
+    const big = (xs: readonly number[]): boolean => xs.some((x) => Number.isFinite(x) && Math.abs(x) >= 65520);
+    const f = n.attr('value_float');
+    const fs = n.attr('value_floats');
+    if ((a && !a.isRef && a.asTensor().dtype === DataType.FLOAT && overflowsFp16(a.asTensor())) || (f && !f.isRef && big([f.asFloat()])) || (fs && !fs.isRef && big(fs.asFloats()))) {
+      return ['out-of-fp16-range', `its value holds a magnitude ≥ 65520, which float16 would store as ±inf`];
+    }
+  }
+  return undefined;
 }
 
 function toHalf(t: Tensor): Tensor {

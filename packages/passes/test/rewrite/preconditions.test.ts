@@ -124,6 +124,37 @@ describe('quantize-weights-int8', () => {
 });
 
 describe('convert-fp16', () => {
+  it('a node reading a weight float16 cannot hold stays float32 [out-of-fp16-range]', async () => {
+    // Before: the weight 1e5 was written as +inf in float16 and the outputs became non-finite.
+    const build = (big: number): Model => {
+      const b = new GraphBuilder();
+      const x = b.input('x', DataType.FLOAT, [2, 4]);
+      const m = b.op('Mul', [x, b.constant('w', f32([4], (i) => (i === 2 ? big : 0.5)))]);
+      b.output(b.op('Relu', [m]), 'y');
+      return b.build();
+    };
+    const m = build(1e5);
+    const r = await runPass('convert-fp16', m);
+    expect(r.rejected['out-of-fp16-range']).toBe(1);
+    expect(m.graph.initializers.get('w')!.constValue!.dtype).toBe(DataType.FLOAT);
+    expect(opTypes(m)).toEqual(['Mul', 'Cast', 'Relu', 'Cast']);
+    const tie = build(65520); // halfway to 65536: rounds (to even) to +inf
+    expect((await runPass('convert-fp16', tie)).rejected['out-of-fp16-range']).toBe(1);
+    expect(tie.graph.initializers.get('w')!.constValue!.dtype).toBe(DataType.FLOAT);
+    // 65504 is float16's largest finite value and 65519 rounds to it: both convert.
+    for (const edge of [65504, 65519]) {
+      const ok = build(edge);
+      expect((await runPass('convert-fp16', ok)).rejected['out-of-fp16-range']).toBeUndefined();
+      expect(ok.graph.initializers.get('w')!.constValue!.dtype).toBe(DataType.FLOAT16);
+    }
+    const c = new GraphBuilder();
+    const x = c.input('x', DataType.FLOAT, [2]);
+    const k = c.op('Constant', [], { value_float: Attribute.float('value_float', 1e6) });
+    c.output(c.op('Add', [x, k]), 'y');
+    const r2 = await runPass('convert-fp16', c.build());
+    expect(r2.rejected['out-of-fp16-range']).toBe(1);
+  });
+
   it('a node whose output type is unknown stays float32 [unknown-dtype]', async () => {
     const b = new GraphBuilder({ opsets: { 'com.example': 1 } });
     const x = b.input('x', DataType.FLOAT, [2]);
