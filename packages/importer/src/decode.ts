@@ -250,10 +250,19 @@ export class Decoder {
     throw new ImportError(code, what, { byteOffset: offset, fieldPath: this.p.render(), file: this.file, hint });
   }
 
-  diag(code: string, message: string, fieldPath?: string): void {
+  /** Whether a diagnostic passed with `refusal` was kept after the cap (one is enough). */
+  private refusalKept = false;
+
+  /**
+   * Records a finding. `refusal`: one the load refuses the model for (an initializer defined
+   * twice: load.ts's refuseAmbiguous): the first such is kept even past MAX_DIAGNOSTICS, or
+   * 10,000 harmless findings before it (repeated metadata keys) would let an ambiguous model
+   * through, rewritten to the weights onnxruntime never uses.
+   */
+  diag(code: string, message: string, fieldPath?: string, refusal = false): void {
     // Each kept costs its message and path (≈ 250 bytes of heap): 12 million repeated metadata
     // keys (a 96 MB file) held 3 GB of them, a few more would abort the process out of memory.
-    if (this.diagnostics.length >= MAX_DIAGNOSTICS) {
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS && !(refusal && !this.refusalKept)) {
       if (this.diagnostics.length === MAX_DIAGNOSTICS) {
         const last: ImportDiagnostic = { code: 'IMPORT_DIAGNOSTICS_LIMIT', message: `more than ${MAX_DIAGNOSTICS} findings; the rest are not listed`, fieldPath: this.p.render() };
         this.diagnostics.push(last);
@@ -261,6 +270,7 @@ export class Decoder {
       }
       return;
     }
+    if (refusal && this.diagnostics.length >= MAX_DIAGNOSTICS) this.refusalKept = true;
     const d: ImportDiagnostic = { code, message, fieldPath: fieldPath ?? this.p.render() };
     this.diagnostics.push(d);
     this.opts.onDiagnostic?.(d);
@@ -766,7 +776,7 @@ export class Decoder {
         v.type = this.initializerType(t.dtype, t.dims);
         v.constValue = t;
       } else {
-        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`);
+        this.diag('IMPORT_DUPLICATE_NAME', `initializer '${name}' is defined twice; the first definition is kept`, `${pg.path}.initializer[${i}]`, true);
         continue;
       }
       g.addInitializer(v);
@@ -781,7 +791,7 @@ export class Decoder {
       const path = `${pg.path}.sparse_initializer[${i}]`;
       if (name === '') this.failPath('IMPORT_INVALID', 'a sparse initializer has no name (values.name)', path);
       if (g.sparseInitializers.has(name) || g.initializers.has(name)) {
-        this.diag('IMPORT_DUPLICATE_NAME', `sparse initializer '${name}' is defined twice; the first definition is kept`, path);
+        this.diag('IMPORT_DUPLICATE_NAME', `sparse initializer '${name}' is defined twice; the first definition is kept`, path, true);
         return;
       }
       const input = byName.get(name);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataType } from '@onnxkit/graph';
 import { decode, decodeWithDiagnostics, encode, ImportError, type ImportErrorCode } from '@onnxkit/importer';
-import { cat, f32le, fBytes, fMsg, fVarint, model, node, reluModel, tag, valueInfo, varint } from './helpers/pb.js';
+import { cat, f32le, fBytes, fMsg, fVarint, model, node, opset, reluModel, tag, valueInfo, varint } from './helpers/pb.js';
 import { kitchenSink } from './helpers/models.js';
 
 function outcome(bytes: Uint8Array): ImportError | null {
@@ -292,6 +292,19 @@ describe('unknown fields', () => {
     expect(diagnostics[10_000]!.code).toBe('IMPORT_DIAGNOSTICS_LIMIT');
     expect(diagnostics[10_000]!.message).toBe('more than 10000 findings; the rest are not listed');
     expect(seen).toHaveLength(10_001);
+  });
+
+  it('past 10,000 findings, an initializer defined twice is still refused', () => {
+    // Review: 10,001 repeated metadata keys before the graph used the cap up, the duplicate's
+    // finding was dropped, and the model (its two W differ) loaded, its computation changed.
+    const entry = Uint8Array.from([0x72, 0x06, 0x0a, 0x01, 0x6b, 0x12, 0x01, 0x76]);
+    const repeated = new Uint8Array(entry.length * 10_001);
+    for (let i = 0; i < 10_001; i++) repeated.set(entry, i * entry.length);
+    const w = (v: number[]) => fMsg(5, fVarint(1, 2), fVarint(2, 1), fBytes(8, 'W'), fBytes(9, f32le(...v)));
+    const graph = fMsg(7, node('Add', ['x', 'W'], ['y']), fBytes(2, 'g'), w([1, 2]), w([100, 200]), valueInfo(11, 'x', 1, [2]), valueInfo(12, 'y', 1, [2]));
+    const bytes = cat(fVarint(1, 8), repeated, graph, opset(17));
+    const e = expectError(bytes, 'IMPORT_INVALID');
+    expect(e.message).toMatch(/initializer 'W' is defined twice/);
   });
 });
 
