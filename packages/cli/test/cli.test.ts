@@ -212,6 +212,9 @@ describe('dynamic shapes in verify and report (issue 16.2)', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('symbolic dims batch=1, sequence=7');
     expect(text.stdout).toContain('symbolic dims batch=2, sequence=7');
+    // The float64 table is lines of its own (review: once printed as one line with literal \n).
+    expect(text.stdout).not.toContain('\\n');
+    expect(text.stdout).toMatch(/^output +A max err +A mean err/m);
   }, 120_000);
 
   it('report --dim binds a symbol, and says which symbols were defaulted to 1', () => {

@@ -195,8 +195,9 @@ function formatReference(r: VerifyReport, mode: OutputMode): string[] {
   if (ref.basis === 'fixed-tolerance') {
     return [paint(mode, 'yellow', `float64 reference unavailable: ${ref.unavailable?.reason ?? 'unknown reason'} — falling back to the fixed tolerance`), ''];
   }
+  // (the table's cells are one line each already: its lines are listed, not the table as one entry)
   return [
-    table(
+    ...table(
       ['output', 'A max err', 'A mean err', 'A SQNR dB', 'B max err', 'B mean err', 'B SQNR dB', 'budget', 'over budget', ''],
       ref.outputs.map((o) => [
         o.name,
@@ -211,7 +212,7 @@ function formatReference(r: VerifyReport, mode: OutputMode): string[] {
         o.pass ? paint(mode, 'green', '✔') : paint(mode, 'red', '✖'),
       ]),
       mode,
-    ),
+    ).split('\n'),
     `errors against a float64 evaluation of A (${fmtDuration(ref.ms)}); budget = ${ref.rule.text}`,
     '',
   ];
