@@ -350,7 +350,7 @@ export function analysisToMarkdown(report: AnalysisReport): string {
   for (const l of report.layers) {
     if (l.constant) continue;
     out.push(
-      `| ${l.index} | ${mdCell(l.name)} | ${mdCell(l.opType)} | ${formatPerSample(l.outputShape)} | ${l.weightParams ? formatCount(l.weightParams) : ''} | ${l.macs === 0 ? '' : mdCell(macsCell(l))} | ${activationCell(l)} | ${formatSeconds(l.latency)} | ${l.bound ?? ''} |`,
+      `| ${l.index} | ${mdCell(l.name)} | ${mdCell(l.opType)} | ${mdCell(formatPerSample(l.outputShape))} | ${l.weightParams ? formatCount(l.weightParams) : ''} | ${l.macs === 0 ? '' : mdCell(macsCell(l))} | ${mdCell(activationCell(l))} | ${formatSeconds(l.latency)} | ${l.bound ?? ''} |`,
     );
   }
   if (report.diagnostics.length) {

@@ -122,6 +122,18 @@ describe('formatters', () => {
     expect(borders(table[0]!)).toBe(borders(table[1]!));
   });
 
+  it('Markdown: a dim name in the shape and activation columns is escaped too (review: it forged a row)', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', DataType.FLOAT, [1, 'a|b<img src=x onerror=alert(1)>\n| forged | row |']);
+    b.output(b.op('Relu', [x], {}, { name: 'r' }), 'y');
+    const md = analysisToMarkdown(analyzeModel(b.build()));
+    expect(md).not.toMatch(/<img/);
+    expect(md.split('\n').filter((l) => l.startsWith('| forged'))).toEqual([]);
+    const rows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('a\\|b&lt;img src=x onerror=alert(1)&gt;<br>\\| forged \\| row \\|');
+  });
+
   it('writes Markdown tables', () => {
     const md = analysisToMarkdown(report);
     expect(md).toMatch(/^# alexnet/);
