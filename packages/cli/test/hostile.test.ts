@@ -212,7 +212,16 @@ describe('the terminal is not the model\'s', () => {
     expectOneLineError(e, 2, /calls itself/);
     expect(e.stderr).not.toMatch(RAW);
     expect(e.stderr).toMatch(/\\u001b\]0;pwned\\u0007/);
-  });
+    // verify's 'binding k of n' lines on stderr name the model's symbolic dims (review: raw there).
+    const sb = new GraphBuilder({ name: 'sym', opset: 17 });
+    const sx = sb.input('x', DataType.FLOAT, [`N${EVIL}`, 4]);
+    sb.output(sb.op('Relu', [sx]), 'y');
+    save(sb.build(), join(tmp, 'evil-sym.onnx'));
+    const v = onnxkit(['verify', 'evil-sym.onnx', 'evil-sym.onnx']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(/binding 1 of 2/);
+    expect(v.stderr).not.toMatch(RAW);
+  }, 120_000);
 
   it('an SGR sequence in a name (conceal, black on black) is escaped; only our colours reach the terminal, none without colour', async () => {
     const { DataType, GraphBuilder } = await import('@onnxkit/graph');

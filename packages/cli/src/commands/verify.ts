@@ -10,7 +10,7 @@ import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
 import { intOption, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, positive, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
-import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
+import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, terminalSafe, type OutputMode, type StepHandle } from '../ui.js';
 
 export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
   atol?: string;
@@ -88,7 +88,7 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   for (const [k, first] of bindings.entries()) {
     let dimValues = first;
     const bound = Object.keys(dimValues).length > 0;
-    if (bound && !mode.json && !mode.quiet && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${fmtBinding(dimValues)}\n`);
+    if (bound && !mode.json && !mode.quiet && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${terminalSafe(fmtBinding(dimValues))}\n`);
     // The larger binding may exceed what the model supports (a learned position table of 64):
     // halve the non-batch symbols until the models run, and say so.
     for (;;) {
