@@ -71,7 +71,7 @@ function previousBuild(outDir: string): string[] {
     listed = undefined;
   }
   if (!Array.isArray(listed) || !listed.every((f): f is string => typeof f === 'string')) {
-    throw new CliError(`refusing to write into '${outDir}': it is not empty and holds no previous app build (no ${APP_MANIFEST} written by onnxkit app)`, { hint: 'give a new or empty folder' });
+    throw new CliError(`refusing to write into '${outDir}': it is not empty and holds no previous app build (no ${APP_MANIFEST} written by onnxkit app)`, { hint: 'give a new or empty folder; an app built by an onnxkit older than the manifest is replaced once its folder is removed by hand' });
   }
   const root = realOrResolved(outDir);
   // (a manifest is data: a name leading out of the folder, by itself or through a symlinked

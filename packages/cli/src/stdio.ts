@@ -55,7 +55,7 @@ function readStdin(): Uint8Array {
     throw new CliError(`cannot read the model from stdin: ${(e as Error).message}`);
   }
   if (st.isDirectory()) throw new CliError("'-' reads the model from stdin, which is a folder", { hint });
-  if (st.isCharacterDevice() || st.isBlockDevice()) throw new CliError(`'-' reads the model from stdin, which is a ${st.isCharacterDevice() ? 'character' : 'block'} device (such as /dev/zero), not a file or a pipe`, { hint });
+  if (st.isCharacterDevice() || st.isBlockDevice()) throw new CliError(`'-' reads the model from stdin, which is a ${st.isCharacterDevice() ? 'character' : 'block'} device (such as /dev/null or /dev/zero), not a file or a pipe`, { hint });
   const tooLong = (): CliError => new CliError(`stdin holds more than ${MAX_STDIN_BYTES} bytes, more than any ONNX file without external data (protobuf's 2 GiB limit)`, { hint: 'pass the .onnx file path instead of -' });
   if (st.isFile() && st.size > MAX_STDIN_BYTES) throw tooLong();
   // (a pipe gives at most 64 KiB per read: each chunk is filled by as many reads as it takes)
