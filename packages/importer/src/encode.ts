@@ -477,19 +477,12 @@ export class ModelEncoder {
    * Whether the model's IR version is below 4, where every initializer of a graph must also be
    * one of its inputs (ONNX's checker refuses the file otherwise; onnxruntime treats them as
    * constants, not session inputs). A pass may add an initializer (a folded constant): graphBody
-   * lists it as an input of the main graph too.
+   * lists it as an input too.
    */
   private initializersAreInputs = false;
-  /**
-   * The main graph: only its inputs take the initializers. A Loop body's or an If branch's formal
-   * inputs are positional (iteration number, condition, carried values): one more would change
-   * what the body receives.
-   */
-  private mainGraph: Graph | undefined;
 
   model(o: EncodeOut, m: Model): void {
     this.initializersAreInputs = m.irVersion > 0 && m.irVersion < 4;
-    this.mainGraph = m.graph;
     if (m.irVersion !== 0) o.i64(ModelFields.ir_version, BigInt(m.irVersion));
     if (m.producerName) o.s(ModelFields.producer_name, m.producerName);
     if (m.producerVersion) o.s(ModelFields.producer_version, m.producerVersion);
@@ -622,7 +615,7 @@ export class ModelEncoder {
       this.valueInfoBody(o, v, v.name);
       o.close();
     }
-    if (this.initializersAreInputs && g === this.mainGraph) {
+    if (this.initializersAreInputs) {
       g.initializers.forEach((v, name) => {
         if (v.isGraphInput) return;
         o.open(GraphFields.input);

@@ -234,22 +234,6 @@ describe('IR versions before 4', () => {
     const k2 = back.graph.inputs[2]!;
     expect(k2.isInitializer).toBe(true);
     expect(k2.type).toMatchObject({ kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
-    // Only the main graph's: a body's formal inputs are positional (an If branch has none, a Loop
-    // body takes the iteration number, condition and carried values), one more changes them.
-    const branch = (v: number): Graph => {
-      const g = new Graph({ name: `b${v}` });
-      const c = new Value({ name: `c${v}`, constValue: Tensor.fromArray(DataType.FLOAT, [2], Float32Array.of(v, v)) });
-      g.addInitializer(c);
-      g.addOutput(c);
-      return g;
-    };
-    const ib = new GraphBuilder({ opset: 8 });
-    const cond = ib.input('cond', DataType.BOOL, []);
-    ib.output(ib.node('If', [cond], { then_branch: Attribute.graph('then_branch', branch(1)), else_branch: Attribute.graph('else_branch', branch(2)) }).output, 'y');
-    const withIf = decode(encode(ib.build({ irVersion: 3 })));
-    const ifNode = withIf.graph.nodes[0]!;
-    expect(ifNode.attr('then_branch')!.asGraph().inputs).toHaveLength(0);
-    expect(ifNode.attr('else_branch')!.asGraph().inputs).toHaveLength(0);
     // IR 4 on: an initializer is not an input unless the model lists it.
     expect(decode(encode(b.build({ irVersion: 4 }))).graph.inputs.map((v) => v.name)).toEqual(['x', 'listed']);
   });
