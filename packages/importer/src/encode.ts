@@ -26,7 +26,6 @@ import {
   type Tensor,
   type TensorEncoding,
   type TensorSource,
-  tensorType,
   type TensorType,
   type TrainingInfo,
   type TypeInfo,
@@ -473,16 +472,7 @@ export class ModelEncoder {
     private readonly plan: ExternalPlan | undefined,
   ) {}
 
-  /**
-   * Whether the model's IR version is below 4, where every initializer of a graph must also be
-   * one of its inputs (ONNX's checker refuses the file otherwise; onnxruntime treats them as
-   * constants, not session inputs). A pass may add an initializer (a folded constant): graphBody
-   * lists it as an input too.
-   */
-  private initializersAreInputs = false;
-
   model(o: EncodeOut, m: Model): void {
-    this.initializersAreInputs = m.irVersion > 0 && m.irVersion < 4;
     if (m.irVersion !== 0) o.i64(ModelFields.ir_version, BigInt(m.irVersion));
     if (m.producerName) o.s(ModelFields.producer_name, m.producerName);
     if (m.producerVersion) o.s(ModelFields.producer_version, m.producerVersion);
@@ -614,17 +604,6 @@ export class ModelEncoder {
       o.open(GraphFields.input);
       this.valueInfoBody(o, v, v.name);
       o.close();
-    }
-    if (this.initializersAreInputs) {
-      g.initializers.forEach((v, name) => {
-        if (v.isGraphInput) return;
-        o.open(GraphFields.input);
-        o.s(ValueInfoFields.name, name);
-        o.open(ValueInfoFields.type);
-        this.type(o, v.type ?? tensorType(v.constValue!.dtype, v.constValue!.dims));
-        o.close();
-        o.close();
-      });
     }
     const hints = getGraphHints(g);
     // A Value may be listed as an output more than once, each slot with its own recorded info.

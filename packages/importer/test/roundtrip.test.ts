@@ -217,25 +217,3 @@ describe('codec hints after a pass edits the graph', () => {
     expect(back.graph.firstNode!.output.type).toBeNull();
   });
 });
-
-describe('IR versions before 4', () => {
-  it('lists every initializer as a graph input too (the checker\'s rule there), keeping those already listed once', () => {
-    // A pass that folds constants in an IR 3 model adds an initializer that is not an input: the
-    // file must still list it (ONNX's checker: "initializer not in graph input").
-    const b = new GraphBuilder({ opset: 8 });
-    const x = b.input('x', DataType.FLOAT, [2]);
-    const k = b.floats('k', [2], [1, 2]);
-    b.output(b.op('Add', [x, k]), 'y');
-    const m = b.build({ irVersion: 3 });
-    const listed = b.floats('listed', [2], [3, 4]);
-    m.graph.addInput(listed);
-    const back = decode(encode(m));
-    expect(back.graph.inputs.map((v) => v.name)).toEqual(['x', 'listed', 'k']);
-    const k2 = back.graph.inputs[2]!;
-    expect(k2.isInitializer).toBe(true);
-    expect(k2.type).toMatchObject({ kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
-    // IR 4 on: an initializer is not an input unless the model lists it.
-    expect(decode(encode(b.build({ irVersion: 4 }))).graph.inputs.map((v) => v.name)).toEqual(['x', 'listed']);
-  });
-});
-
