@@ -22,7 +22,7 @@
  *   constant folding, CSE) then look there first and sweep the whole graph only when something
  *   there could make them act — the same result as a full sweep, for the cost of the change.
  */
-import { verifyErrors, type Model, type Node, type Value } from '@onnxkit/graph';
+import { tensorType, verifyErrors, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
 import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
@@ -405,6 +405,11 @@ export class PassManager {
       });
     }
 
+    // IR < 4: every initializer of the main graph is one of its inputs too (the format's rule
+    // there; onnxruntime takes them as constants, not session inputs). A pass that added one (a
+    // folded constant, a folded BatchNorm's weights) lists it, or ONNX's checker refuses the file.
+    if (totalChanges > 0 && model.irVersion > 0 && model.irVersion < 4) listInitializersAsInputs(model.graph);
+
     const report: PipelineReport = {
       pipeline: pipeline.map((p) => p.name),
       disabled: this.passes.filter((p) => disabled.has(p.name)).map((p) => p.name),
@@ -484,4 +489,17 @@ export function standaloneContext(options: PassOptions = {}, extra: { evaluator?
     mayChange: () => true,
     afterChange: () => undefined,
   };
+}
+
+/**
+ * Adds every initializer of `g` that is not one of its inputs to its inputs (after the others, in
+ * the initializers' order), with a type from its tensor when it has none. The main graph only: a
+ * Loop body's or an If branch's formal inputs are positional.
+ */
+function listInitializersAsInputs(g: Graph): void {
+  g.initializers.forEach((v) => {
+    if (v.isGraphInput) return;
+    if (v.type === null && v.constValue !== null) v.type = tensorType(v.constValue.dtype, v.constValue.dims);
+    g.addInput(v);
+  });
 }

@@ -294,3 +294,32 @@ describe('PassManager', () => {
     expect(new Node('X').opType).toBe('X');
   });
 });
+
+describe('IR versions before 4', () => {
+  it('an initializer a pass adds is listed as a graph input too (the format requires it there)', async () => {
+    // Review: fold-constants in an IR 3 model (its initializer-inputs constants to inference) wrote
+    // a folded initializer that no input listed, and ONNX's checker refused the file.
+    const b = new GraphBuilder({ opset: 8 });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const c1 = b.floats('c1', [2], [1, 2]);
+    const c2 = b.floats('c2', [2], [3, 4]);
+    const m = b.build({ irVersion: 3 });
+    m.graph.addInput(c1);
+    m.graph.addInput(c2);
+    const k = b.op('Neg', [b.op('Mul', [c1, c2])]);
+    b.output(b.op('Add', [x, k]), 'y');
+    const report = await runPipeline(m, 'default');
+    expect(report.totalChanges).toBeGreaterThan(0);
+    const inputs = new Set(m.graph.inputs);
+    const missing = [...m.graph.initializers.values()].filter((v) => !inputs.has(v)).map((v) => v.name);
+    expect(missing).toEqual([]);
+    expect(verifyErrors(m)).toEqual([]);
+    // IR 4 on: a folded constant is no input.
+    const b4 = new GraphBuilder({ opset: 13 });
+    const x4 = b4.input('x', DataType.FLOAT, [2]);
+    b4.output(b4.op('Add', [x4, b4.op('Neg', [b4.floats('c', [2], [1, 2])])]), 'y');
+    const m4 = b4.build();
+    await runPipeline(m4, 'default');
+    expect(m4.graph.inputs.map((v) => v.name)).toEqual(['x']);
+  });
+});
