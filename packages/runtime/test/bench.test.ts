@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, RuntimeWorker, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
-import { convnet, floats, mlp } from './helpers.js';
+import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { convnet, floats, mlp, workerRecordingSessions } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
   expect(l.minMs).toBeGreaterThanOrEqual(0);
@@ -123,13 +123,7 @@ describe('threads that busy-wait between turns', () => {
   // --threads 2 on 2 shared cores: p50 13–34 ms and a 95% interval ×0.70–×1.15 for a model against
   // its own copy, instead of 5 ms and ±2 %).
   test('benchPair creates its sessions without spinning and says so; benchModel keeps the default of onnxruntime', async () => {
-    const worker = new RuntimeWorker();
-    const sent: unknown[] = [];
-    const request = worker.request.bind(worker);
-    worker.request = ((type: string, payload: Record<string, unknown>, o?: unknown) => {
-      if (type === 'create') sent.push(payload.options);
-      return request(type, payload, o as Parameters<typeof request>[2]);
-    }) as typeof worker.request;
+    const { worker, sent } = workerRecordingSessions();
     try {
       const r = await benchPair(mlp({ name: 'a' }), mlp({ name: 'b' }), { warmup: 0, iterations: 2, threads: 2, sessionOptions: { worker } });
       expect([r.a.allowSpinning, r.b.allowSpinning, r.a.threads]).toEqual([false, false, 2]);

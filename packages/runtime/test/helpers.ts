@@ -1,6 +1,7 @@
 // Small models built in code for the runtime tests, and the corpus location.
 import { existsSync } from 'node:fs';
 import { DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
+import { RuntimeWorker } from '@onnxkit/runtime';
 
 export const CORPUS = '/usr/share/libonnx-testdata/data';
 
@@ -72,3 +73,19 @@ export function floatRelu(name = 'relu'): Model {
   b.output(b.op('Relu', [b.input('x', DataType.FLOAT, [2])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [2] });
   return b.build();
 }
+
+/**
+ * A worker that records the options of every session it is asked to create (what the library
+ * sends to onnxruntime's child process), and the list they go into.
+ */
+export function workerRecordingSessions(): { worker: RuntimeWorker; sent: unknown[] } {
+  const worker = new RuntimeWorker();
+  const sent: unknown[] = [];
+  const request = worker.request.bind(worker);
+  worker.request = ((type: string, payload: Record<string, unknown>, o?: unknown) => {
+    if (type === 'create') sent.push(payload.options);
+    return request(type, payload, o as Parameters<typeof request>[2]);
+  }) as typeof worker.request;
+  return { worker, sent };
+}
+

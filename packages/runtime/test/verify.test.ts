@@ -8,8 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { resnet50 } from '@onnxkit/zoo';
-import { bisectModels, encodeNpz, RuntimeError, RuntimeWorker, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
-import { convnet, floats, mlp } from './helpers.js';
+import { bisectModels, encodeNpz, RuntimeError, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
+import { convnet, floats, mlp, workerRecordingSessions } from './helpers.js';
 import { rejection, scratchDir } from '../../../test/helpers/errors.js';
 
 const dir = scratchDir('verify');
@@ -221,13 +221,7 @@ describe('verifyModels', () => {
   });
 
   test('sessions timed by bench do not busy-wait between turns (allow_spinning 0)', async () => {
-    const worker = new RuntimeWorker();
-    const sent: unknown[] = [];
-    const request = worker.request.bind(worker);
-    worker.request = ((type: string, payload: Record<string, unknown>, o?: unknown) => {
-      if (type === 'create') sent.push(payload.options);
-      return request(type, payload, o as Parameters<typeof request>[2]);
-    }) as typeof worker.request;
+    const { worker, sent } = workerRecordingSessions();
     try {
       const r = await verifyModels(mlp(), mlp(), { threads: 2, bench: { iterations: 2, warmup: 0 }, sessionOptions: { worker } });
       expect(r.latency?.threads).toBe(2);
