@@ -81,10 +81,11 @@ interface Match {
 
 /** The BN statistics and the producer's weight and bias, constant, float and of matching shapes. */
 interface Operands {
-  gamma: Tensor;
   beta: Tensor;
   mean: Tensor;
-  variance: Tensor;
+  /** s = γ/√(σ²+ε) per channel, in float64 (every one finite: checked when it is computed). */
+  scale: Float64Array;
+  epsilon: number;
   w: Tensor;
   wv: Value;
   b: Tensor | undefined;
@@ -189,23 +190,20 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
   const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
   const g64 = gamma.toFloat64();
   const var64 = variance.toFloat64();
+  const scale = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     const sc = g64[c]! / Math.sqrt(var64[c]! + eps);
     if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${c}: γ/√(σ²+ε) = ${g64[c]}/√(${var64[c]} + ${eps}) is infinite`];
+    scale[c] = sc;
   }
-  return { gamma, beta, mean, variance, w, wv, b, bv };
+  return { beta, mean, scale, epsilon: eps, w, wv, b, bv };
 }
 
 /** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
-function fold(s: RewriteSession, { p, bn }: Match, { gamma, beta, mean, variance, w, wv, b, bv }: Operands): Patch {
-  const eps = bn.getFloat('epsilon', DEFAULT_EPSILON);
-  const g64 = gamma.toFloat64();
+function fold(s: RewriteSession, { p, bn }: Match, { beta, mean, scale, epsilon: eps, w, wv, b, bv }: Operands): Patch {
   const be64 = beta.toFloat64();
   const mu64 = mean.toFloat64();
-  const var64 = variance.toFloat64();
-  const channels = g64.length;
-  const scale = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) scale[c] = g64[c]! / Math.sqrt(var64[c]! + eps);
+  const channels = scale.length;
 
   const dims = w.dims;
   // A weight still in its file stays there: the folded tensor scales its bytes when it is
