@@ -524,24 +524,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const constant = ctx.allOutputsConstant();
 
     // Parameters: the slots the table names, traced to stored tensors; shared tensors once.
-    if (entry && !constant) {
-      // Indexed loops: once per node, and array iterators allocate until optimised.
-      const ws = entry.weights;
-      if (ws) for (let k = 0; k < ws.length; k++) walk.count(ws[k]!, 'weight');
-      const bs = entry.biases;
-      if (bs) for (let k = 0; k < bs.length; k++) walk.count(bs[k]!, 'bias');
-      const fs = entry.buffers;
-      if (fs && !walk.readsStoredWeight(node)) for (let k = 0; k < fs.length; k++) walk.count(fs[k]!, 'buffer');
-      if (entry.constOperandsWeights) for (let i = 0; i < node.inputs.length; i++) walk.count(i, 'weight');
-      if (entry.constOperandsLearnable) {
-        const ins = node.inputs;
-        for (let i = 0; i < ins.length; i++) {
-          const v = ins[i];
-          const t = v ? walk.traceWeight(v, ctx.inFacts[i]) : undefined;
-          if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') walk.count(i, 'bias');
-        }
-      }
-    }
+    if (entry && !constant) walk.countParams(node, entry, true);
 
     // MACs and FLOPs from the table (control flow: the work of its bodies).
     let macs: number | null;
@@ -1491,22 +1474,38 @@ class CostWalk {
    */
   countBodyParams(n: Node): void {
     const entry = costEntry(n);
-    if (!entry) return;
+    if (entry) this.countParams(n, entry, false);
+  }
+
+  /**
+   * The parameters `n` reads at the slots its cost `entry` names (weights, biases, buffers, stored
+   * operands), traced to their stored tensors, shared ones once. `top`: `n` is the node `ctx` is
+   * loaded with (its input facts are read from there, and a tensor it alone reads skips the set);
+   * else a node of a body graph. Indexed loops: this runs once per node, and array iterators
+   * allocate until optimised.
+   */
+  countParams(n: Node, entry: OpCost, top: boolean): void {
+    const ws = entry.weights;
+    if (ws) for (let k = 0; k < ws.length; k++) this.countSlot(n, ws[k]!, 'weight', top);
+    const bs = entry.biases;
+    if (bs) for (let k = 0; k < bs.length; k++) this.countSlot(n, bs[k]!, 'bias', top);
+    const fs = entry.buffers;
+    if (fs && !this.readsStoredWeight(n)) for (let k = 0; k < fs.length; k++) this.countSlot(n, fs[k]!, 'buffer', top);
     const ins = n.inputs;
-    const slots = (list: readonly number[] | undefined, kind: 'weight' | 'bias' | 'buffer'): void => {
-      if (list) for (let k = 0; k < list.length; k++) this.countValue(ins[list[k]!], kind);
-    };
-    slots(entry.weights, 'weight');
-    slots(entry.biases, 'bias');
-    if (!this.readsStoredWeight(n)) slots(entry.buffers, 'buffer');
-    if (entry.constOperandsWeights) for (let i = 0; i < ins.length; i++) this.countValue(ins[i], 'weight');
+    if (entry.constOperandsWeights) for (let i = 0; i < ins.length; i++) this.countSlot(n, i, 'weight', top);
     if (entry.constOperandsLearnable) {
       for (let i = 0; i < ins.length; i++) {
         const v = ins[i];
-        const t = v ? this.traceWeight(v) : undefined;
-        if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') this.countValue(v, 'bias');
+        const t = v ? this.traceWeight(v, top ? this.ctx.inFacts[i] : UNREAD) : undefined;
+        if (t && t.size > 1 && knownDataTypeInfo(t.dtype)?.kind === 'float') this.countSlot(n, i, 'bias', top);
       }
     }
+  }
+
+  /** Input `slot` of `n` counted as `kind` (see countParams for `top`). */
+  private countSlot(n: Node, slot: number, kind: 'weight' | 'bias' | 'buffer', top: boolean): void {
+    if (top) this.count(slot, kind);
+    else this.countValue(n.inputs[slot], kind);
   }
 
   /** The work of a body graph: the sum over its non-constant nodes (whose parameters it counts). */
