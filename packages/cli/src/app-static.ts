@@ -4,12 +4,12 @@
  * serves that folder and `onnxkit app -o DIR` copies it, so neither needs Vite, the app's sources
  * or the repository at run time.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { CliError } from './errors.js';
-import { ensureDir } from './fs-utils.js';
+import { ensureDir, realOrResolved } from './fs-utils.js';
 
 /** dist/app of this package (the same place seen from src/ and from dist/). */
 export const PREBUILT_APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/app');
@@ -34,14 +34,6 @@ function listFiles(dir: string, prefix = ''): string[] {
  * a previous app build (an index.html does not: a web site has one too).
  */
 export const APP_MANIFEST = '.onnxkit-app.json';
-
-function realOrResolved(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
 
 /** True when `child` is `parent` or inside it (absolute paths). */
 function inside(parent: string, child: string): boolean {

@@ -57,7 +57,8 @@ export function namesInput(input: string, output: string): boolean {
   return resolve(output) === resolve(input) || realOrResolved(output) === realOrResolved(input);
 }
 
-function realOrResolved(path: string): string {
+/** The real path of `path`, or its absolute form when it does not exist (yet). */
+export function realOrResolved(path: string): string {
   try {
     return realpathSync(path);
   } catch {
