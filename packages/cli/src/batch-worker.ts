@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cloneModel, OnnxkitError } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
+import { importMemory } from './memory.js';
 import { createReferenceEvaluator } from './reference.js';
 import { verifyModels } from '@onnxkit/runtime';
 import type { BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
@@ -18,7 +19,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
   const t0 = performance.now();
   const row: BatchRow = { file: task.file, ok: true, error: null, ms: 0 };
   try {
-    const model = load(task.file, config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {});
+    const model = load(task.file, { ...(config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {}), memory: importMemory() });
     row.fileBytes = statSync(task.file).size;
     row.nodes = model.graph.nodeCount;
     // A summary table needs numbers: --input-shape and --dim first, then symbolic input dims

@@ -14,7 +14,7 @@ import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, typ
 import { BenchCrashError, benchPair, compareWithRoofline, formatSpeedup, VerifyCrashError, verifyModels, type BenchPairResult, type BenchResult, type ModelCrashError, type SurvivingRun, type VerifyReport } from '@onnxkit/runtime';
 import { crashData, latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
 import { createReferenceEvaluator } from './reference.js';
-import type { Progress, StepHandle } from './ui.js';
+import { fmtInt, type Progress, type StepHandle } from './ui.js';
 
 export interface JobInput {
   model: Model;
@@ -105,7 +105,8 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
   const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
   const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
-  step.done(`${analysis.totals.macs?.toLocaleString('en-US') ?? analysis.totals.macsExpr ?? '?'} MACs, ${analysis.totals.params.toLocaleString('en-US')} params`);
+  const macs = analysis.totals.macs;
+  step.done(`${macs !== null && macs !== undefined ? fmtInt(macs) : (analysis.totals.macsExpr ?? '?')} MACs, ${fmtInt(analysis.totals.params)} params`);
   const result: JobResult = { ...(boundDims ? { boundDims } : {}), ...(defaultedDims.length > 0 ? { defaultedDims } : {}), original: { model: input.model, analysis } };
   if (o.pipeline === null) return result;
 

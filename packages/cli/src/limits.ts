@@ -6,6 +6,7 @@
 import { load, type DecodeOptions } from '@onnxkit/importer';
 import type { Model } from '@onnxkit/graph';
 import { CliError } from './errors.js';
+import { importMemory } from './memory.js';
 import { loadStdin, STDIO } from './stdio.js';
 
 export const limits: { maxTensorBytes?: number; maxFoldedBytes?: number } = {};
@@ -22,6 +23,6 @@ export function parseBytes(flag: string, v: string): number {
 
 /** Loads a model file, or the model on stdin for `-` (see stdio.ts). */
 export function loadModel(path: string, options: DecodeOptions = {}): Model {
-  const o = { ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}), ...options };
+  const o = { ...(limits.maxTensorBytes !== undefined ? { maxTensorBytes: limits.maxTensorBytes } : {}), memory: importMemory(), ...options };
   return path === STDIO ? loadStdin(o) : load(path, o);
 }

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { Tensor, type DataType } from '@onnxkit/graph';
 import { decode, load } from '@onnxkit/importer';
 import type { RefTensor } from '@onnxkit/passes';
+import { importMemory } from './memory.js';
 import { evaluateInline, type WireFeed, type WireRequest, type WireResponse } from './reference.js';
 
 function feedTensor(f: WireFeed): Tensor {
@@ -17,7 +18,7 @@ parentPort?.on('message', (req: WireRequest) => {
   let res: WireResponse;
   const transfer: ArrayBuffer[] = [];
   try {
-    const model = req.path !== undefined ? load(req.path) : decode(req.bytes!);
+    const model = req.path !== undefined ? load(req.path, { memory: importMemory() }) : decode(req.bytes!, { memory: importMemory() });
     const feeds = new Map(req.feeds.map((f) => [f.name, feedTensor(f)]));
     const run = evaluateInline(model, feeds, req.memoryLimitBytes, req.extraOutputs);
     if (run.ok) {

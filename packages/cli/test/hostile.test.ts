@@ -93,6 +93,49 @@ describe('no crash, no hang from a small file', () => {
   });
 });
 
+describe('a structure larger than the heap is refused, not an out-of-memory abort', () => {
+  // A 60 MB file of 30 million empty nodes (2 bytes each, ≈ 160 bytes of heap) ran V8 out of
+  // heap: signal 6 after 24 s. The same holds at a smaller heap limit for a smaller file.
+  const repeated = (field: number, n: number): Uint8Array => {
+    const b = new Uint8Array(2 * n);
+    for (let i = 0; i < n; i++) b[2 * i] = (field << 3) | 2; // an empty message, then the next
+    return b;
+  };
+  const file = (name: string, graphBody: Uint8Array): string => {
+    const len: number[] = [];
+    for (let v = graphBody.length; ; v = Math.floor(v / 128)) {
+      if (v < 128) {
+        len.push(v);
+        break;
+      }
+      len.push((v & 127) | 128);
+    }
+    const head = Uint8Array.from([0x08, 8, 0x42, 2, 0x10, 17, 0x3a, ...len]); // ir_version 8, opset 17, graph
+    const bytes = new Uint8Array(head.length + graphBody.length);
+    bytes.set(head);
+    bytes.set(graphBody, head.length);
+    writeFileSync(join(tmp, name), bytes);
+    return name;
+  };
+  const env = { NODE_OPTIONS: '--max-old-space-size=160' };
+
+  it('3 million empty nodes, or graph inputs, under a 160 MiB heap: one line saying how to raise the limit, exit 2', () => {
+    const nodes = file('empty-nodes.onnx', repeated(1, 3_000_000));
+    const inputs = file('empty-inputs.onnx', repeated(11, 3_000_000));
+    const raise = /needs more memory than the import may take \(\d+ MiB in use, \d+ MiB allowed\).*at byte \d+.*NODE_OPTIONS=--max-old-space-size=<MiB>/;
+    expectOneLineError(onnxkit(['inspect', nodes], { env }), 2, raise);
+    expectOneLineError(onnxkit(['optimize', nodes, '-o', 'empty.opt.onnx'], { env }), 2, raise);
+    expectOneLineError(onnxkit(['analyze', inputs, '--json'], { env }), 2, raise);
+    expect(existsSync(join(tmp, 'empty.opt.onnx'))).toBe(false);
+  });
+
+  it('the same heap holds a model that fits: 100,000 empty nodes are read', () => {
+    const r = onnxkit(['inspect', file('fewer-nodes.onnx', repeated(1, 100_000)), '--json'], { env });
+    expect(r.signal).toBeNull();
+    expect(r.stderr).not.toMatch(/needs more memory/);
+  });
+});
+
 describe('input tensors obey --max-tensor-bytes', () => {
   it('a declared [1e5, 1e5] input, a 4 GiB input, an .npz bomb, deep JSON: one line each, exit 2, little memory', async () => {
     const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');

@@ -11,7 +11,7 @@
  * leaving payloads of at least `lazyThreshold` bytes in the source, read on first use.
  */
 import { type ExternalDataInfo, type Model, type TensorSource } from '@onnxkit/graph';
-import { Decoder, type CoreDecodeOptions } from './decode.js';
+import { Decoder, type CoreDecodeOptions, type MemoryBudget } from './decode.js';
 import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
 import { ModelSpec } from './schema.js';
 import type { PositionalInput } from './wire.js';
@@ -19,6 +19,7 @@ import type { PositionalInput } from './wire.js';
 export { ImportError, ExportError, type ImportErrorCode, type ExportErrorCode, type ImportDiagnostic } from './errors.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export type { PositionalInput } from './wire.js';
+export type { MemoryBudget } from './decode.js';
 
 /**
  * Payloads at least this large stay in the source. load.ts's LAZY_TENSOR_BYTES is lower (1 KiB),
@@ -44,6 +45,8 @@ export interface CodecDecodeOptions {
   external?: (info: ExternalDataInfo, tensorName: string, fieldPath: string, byteLength: number) => TensorSource;
   /** `decodeSource`: payloads of at least this many bytes stay in the source (default 4096). */
   lazyThreshold?: number;
+  /** Memory the decode may take; past it, IMPORT_TOO_LARGE instead of running out of memory. Default: no limit. */
+  memory?: MemoryBudget;
 }
 
 export interface CodecDecodeResult {
@@ -122,6 +125,6 @@ export function bytesReader(bytes: Uint8Array, name = 'model.onnx'): RangeReader
 }
 
 function core(options: CodecDecodeOptions): CoreDecodeOptions {
-  return { file: options.file, maxDepth: options.maxDepth, onDiagnostic: options.onDiagnostic, external: options.external };
+  return { file: options.file, maxDepth: options.maxDepth, onDiagnostic: options.onDiagnostic, external: options.external, memory: options.memory };
 }
 

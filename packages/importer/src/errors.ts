@@ -23,7 +23,7 @@ export type ImportErrorCode =
   | 'IMPORT_EXTERNAL_DATA'
   /** The input is not an ONNX model at all (empty, another format, random bytes). */
   | 'IMPORT_NOT_ONNX'
-  /** A tensor is larger than `maxTensorBytes` allows to read into memory. */
+  /** A tensor is larger than `maxTensorBytes` allows to read into memory, or the structure outgrows the `memory` budget. */
   | 'IMPORT_TOO_LARGE'
   /** A file could not be read, or changed since it was loaded. */
   | 'IMPORT_IO'

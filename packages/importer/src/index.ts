@@ -18,6 +18,7 @@ export {
   type DecodeStats,
 } from './load.js';
 export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
+export type { MemoryBudget } from './decode.js';
 export { GraphFields, ModelFields } from './schema.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
 export { withReadSession, withReadSessionAsync } from './file-source.js';

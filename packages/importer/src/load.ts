@@ -13,7 +13,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Model, type Tensor } from '@onnxkit/graph';
-import { Decoder, type CoreDecodeOptions } from './decode.js';
+import { Decoder, type CoreDecodeOptions, type MemoryBudget } from './decode.js';
 import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
 import { externalResolver } from './external-data.js';
 import { FileHandle, FileRangeSource, ioError } from './file-source.js';
@@ -65,6 +65,8 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** Called for every non-fatal finding, as it is found. */
   onDiagnostic?: (d: ImportDiagnostic) => void;
+  /** Memory the import may take; past it, IMPORT_TOO_LARGE instead of an out-of-memory abort. Default: no limit. */
+  memory?: MemoryBudget;
 }
 
 export interface DecodeStats {
@@ -188,6 +190,7 @@ function decodeBytes(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   const core: CoreDecodeOptions = {
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic: options.onDiagnostic,
+    memory: options.memory,
     external: options.baseDir === undefined ? undefined : externalResolver({ baseDir: options.baseDir, baseDirGiven: true, maxTensorBytes: maxBytes(options), file: undefined, files }),
   };
   const view = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -225,6 +228,7 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     file: path,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     onDiagnostic,
+    memory: options.memory,
     external: externalResolver({ baseDir: options.baseDir ?? dirname(resolve(path)), baseDirGiven: options.baseDir !== undefined, maxTensorBytes: limit, file: path, files }),
   };
   let model: Model;

@@ -347,3 +347,58 @@ describe('random corruption', () => {
     expect(loaded).toBeGreaterThan(100);
   });
 });
+
+describe('a memory budget', () => {
+  // A model's structure can take far more heap than its bytes (an empty node: 2 bytes, ≈ 160 bytes
+  // of heap): a 60 MB file of 30 million empty nodes ran the process out of memory (an abort).
+  const chain = (n: number): Uint8Array => {
+    const nodes: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) nodes.push(node('Relu', [`x${i}`], [`x${i + 1}`]));
+    const all = new Uint8Array(nodes.reduce((s, b) => s + b.length, 0));
+    nodes.reduce((at, b) => (all.set(b, at), at + b.length), 0);
+    return model([all, fBytes(2, 'g'), valueInfo(11, 'x0', 1, [4]), valueInfo(12, `x${n}`, 1, [4])]);
+  };
+  const bytes = chain(30_000); // ≈ 120,000 fields: the budget is asked about once or twice
+
+  it('past the budget, IMPORT_TOO_LARGE with the amounts, the byte offset and the caller\'s hint', () => {
+    let asked = 0;
+    const memory = { limitBytes: 100 * 2 ** 20, usedBytes: () => (asked++, 101 * 2 ** 20), hint: 'raise the limit' };
+    const e = outcomeWith(bytes, { memory });
+    expect(e?.code).toBe('IMPORT_TOO_LARGE');
+    expect(e!.message).toMatch(/needs more memory than the import may take \(101 MiB in use, 100 MiB allowed\).*\(at byte \d+, in ModelProto/);
+    expect(e!.hint).toBe('raise the limit');
+    expect(asked).toBe(1);
+  });
+
+  it('within it, or without one, the model loads; the budget is asked about rarely', () => {
+    let asked = 0;
+    const m = decode(bytes, { memory: { limitBytes: 100, usedBytes: () => (asked++, 100) } });
+    expect(m.graph.nodeCount).toBe(30_000);
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThan(5);
+    expect(decode(bytes).graph.nodeCount).toBe(30_000);
+  });
+
+  it('name resolution asks too: a budget that runs out after the fields are read still stops the import', () => {
+    let asked = 0;
+    // (the decode's field checks pass; the first of name resolution's, at its first node, finds
+    // the budget exceeded; resolution checks at nodes 0 and 65,536 of these 70,000)
+    const big = chain(70_000);
+    let total = 0;
+    decode(big, { memory: { limitBytes: 1, usedBytes: () => (total++, 0) } });
+    const fieldChecks = total - 2;
+    const e = outcomeWith(big, { memory: { limitBytes: 1, usedBytes: () => (++asked > fieldChecks ? 2 : 0) } });
+    expect(e?.code).toBe('IMPORT_TOO_LARGE');
+    expect(asked).toBe(fieldChecks + 1);
+  });
+});
+
+function outcomeWith(bytes: Uint8Array, options: Parameters<typeof decode>[1]): ImportError | null {
+  try {
+    decode(bytes, options);
+    return null;
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    return e;
+  }
+}
