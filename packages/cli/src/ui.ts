@@ -250,8 +250,11 @@ export function table(headerCells: string[], rowCells: string[][], mode: OutputM
 
 /** A model's outputs, one row each (`run`, and `verify` for the model that survived a crash of the other). */
 export function outputsTable(rows: readonly TensorSummary[], mode: OutputMode): string {
-  const fmt = (x: number | null): string => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
-  return table(['output', 'dtype', 'shape', 'min', 'max', 'mean', 'first values'], rows.map((r) => [r.name, r.dtype, `[${r.shape.join(',')}]`, fmt(r.min), fmt(r.max), fmt(r.mean), r.head.map(fmt).join(', ')]), mode);
+  // (a string is a NaN, an infinity or an int64 beyond ±2^53, exact: SummaryValue)
+  const fmt = (x: number | string | null): string => (x === null ? '—' : typeof x === 'string' ? x : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  const anyNan = rows.some((r) => r.nan > 0);
+  const header = ['output', 'dtype', 'shape', 'min', 'max', 'mean', ...(anyNan ? ['NaN'] : []), 'first values'];
+  return table(header, rows.map((r) => [r.name, r.dtype, `[${r.shape.join(',')}]`, fmt(r.min), fmt(r.max), fmt(r.mean), ...(anyNan ? [String(r.nan)] : []), r.head.map(fmt).join(', ')]), mode);
 }
 
 function visibleLength(s: string): number {

@@ -299,6 +299,25 @@ describe('onnxkit run, bench, batch, report', () => {
     expect(readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
   });
 
+  it('run prints int64 outputs beyond 2^53 exactly and NaN / infinities as JSON keeps them (onnxruntime computes them)', () => {
+    const b = new GraphBuilder({ name: 'exact', opset: 17 });
+    const big = b.constant('big', Tensor.fromArray(DataType.INT64, [3], BigInt64Array.of(2n ** 53n + 1n, -(2n ** 63n), 7n)));
+    b.output(b.op('Identity', [big]), 'i', { kind: 'tensor', elemType: DataType.INT64, shape: [3] });
+    const num = b.constant('num', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.of(0, 1, -1, 3)));
+    const den = b.constant('den', Tensor.fromArray(DataType.FLOAT, [4], Float32Array.of(0, 0, 0, 2)));
+    b.output(b.op('Div', [num, den]), 'f', { kind: 'tensor', elemType: DataType.FLOAT, shape: [4] });
+    save(b.build(), join(tmp, 'exact.onnx'));
+    const j = onnxkit(['run', 'exact.onnx', '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const rows = JSON.parse(j.stdout).outputs as { name: string; min: unknown; max: unknown; mean: unknown; head: unknown[]; nan: number }[];
+    expect(rows.find((r) => r.name === 'i')).toMatchObject({ min: '-9223372036854775808', max: '9007199254740993', head: ['9007199254740993', '-9223372036854775808', 7] });
+    expect(rows.find((r) => r.name === 'f')).toMatchObject({ min: '-Infinity', max: 'Infinity', mean: 'NaN', head: ['NaN', 'Infinity', '-Infinity', 1.5], nan: 1 });
+    const t = onnxkit(['run', 'exact.onnx']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^i\s+int64\s+\[3\]\s+-9223372036854775808\s+9007199254740993\s+.*9007199254740993, -9223372036854775808, 7$/m);
+    expect(t.stdout).toMatch(/^f\s+float\s+\[4\]\s+-Infinity\s+Infinity\s+NaN\s+1\s+NaN, Infinity, -Infinity, 1\.500$/m);
+  });
+
   it('bench --profile --json keeps its fields and maps every kernel to a layer', () => {
     const r = onnxkit(['bench', alexnetFile, '--profile', '--iterations', '3', '--warmup', '1', '--device', 'raspberry-pi-4', '--json']);
     expect(r.code).toBe(0);

@@ -90,7 +90,7 @@ export {
   type GivenInputsDescription,
   type RunModelOptions,
 } from './verify.js';
-export { summarizeTensor, type TensorSummary } from './summary.js';
+export { summarizeTensor, type SummaryValue, type TensorSummary } from './summary.js';
 export { calibrate, calibrationModel, DEFAULT_CALIBRATION_KERNELS, type CalibrateOptions, type CalibratedProfile, type CalibrationBranch, type CalibrationKernelSpec, type KernelTiming } from './calibrate.js';
 export { createConstantEvaluator, type OrtConstantEvaluator, type ConstantEvaluatorOptions } from './constant-evaluator.js';
 export * from './calibration/index.js';

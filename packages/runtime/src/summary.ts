@@ -4,34 +4,89 @@
  */
 import { dataTypeName, type Tensor } from '@onnxkit/graph';
 
+/**
+ * A number of a summary, or a string where a JSON number cannot hold it, as protobuf's JSON
+ * mapping writes those: "NaN", "Infinity", "-Infinity", and a 64-bit integer beyond ±2^53 in
+ * decimal (a JSON number would round 9007199254740993 to ...992; JSON.stringify writes NaN and
+ * ±Infinity as null, which reads as "no number").
+ */
+export type SummaryValue = number | string;
+
 export interface TensorSummary {
   name: string;
   dtype: string;
   shape: number[];
-  /** null for tensors without numbers (strings). */
-  min: number | null;
-  max: number | null;
-  mean: number | null;
+  /** Over the elements that are not NaN; null when there are none, or no numbers at all (strings). */
+  min: SummaryValue | null;
+  max: SummaryValue | null;
+  mean: SummaryValue | null;
   /** Up to the first four values. */
-  head: number[];
+  head: SummaryValue[];
+  /** How many elements are NaN (0 for integer and string tensors). */
+  nan: number;
 }
 
+const HEAD = 4;
+
 export function summarizeTensor(name: string, t: Tensor): TensorSummary {
-  let values: Float64Array | null = null;
+  const base = { name, dtype: dataTypeName(t.dtype), shape: [...t.dims] };
+  let values: ArrayLike<number> | BigInt64Array | BigUint64Array | null = null;
   try {
-    values = t.toFloat64();
+    const raw = t.toArray();
+    values = raw instanceof BigInt64Array || raw instanceof BigUint64Array ? raw : t.toFloat64();
   } catch {
     values = null;
   }
-  let min: number | null = null;
-  let max: number | null = null;
+  if (values === null) return { ...base, min: null, max: null, mean: null, head: [], nan: 0 };
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) return { ...base, ...bigintStats(values), nan: 0 };
+  let min = Infinity;
+  let max = -Infinity;
   let sum = 0;
-  if (values) {
-    for (const v of values) {
-      if (min === null || v < min) min = v;
-      if (max === null || v > max) max = v;
-      sum += v;
+  let nan = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) {
+      nan++;
+      continue;
     }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
   }
-  return { name, dtype: dataTypeName(t.dtype), shape: [...t.dims], min, max, mean: values && values.length ? sum / values.length : null, head: values ? Array.from(values.subarray(0, 4)) : [] };
+  const counted = values.length - nan;
+  const head: SummaryValue[] = [];
+  for (let i = 0; i < Math.min(HEAD, values.length); i++) head.push(jsonNumber(values[i]!));
+  return {
+    ...base,
+    min: counted > 0 ? jsonNumber(min) : null,
+    max: counted > 0 ? jsonNumber(max) : null,
+    mean: counted > 0 ? jsonNumber(sum / counted) : null,
+    head,
+    nan,
+  };
+}
+
+/** Min, max and first values exact, the mean as the nearest double. */
+function bigintStats(a: BigInt64Array | BigUint64Array): Pick<TensorSummary, 'min' | 'max' | 'mean' | 'head'> {
+  if (a.length === 0) return { min: null, max: null, mean: null, head: [] };
+  let min = a[0]!;
+  let max = a[0]!;
+  let sum = 0n;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const head: SummaryValue[] = [];
+  for (let i = 0; i < Math.min(HEAD, a.length); i++) head.push(exactInteger(a[i]!));
+  return { min: exactInteger(min), max: exactInteger(max), mean: Number(sum) / a.length, head };
+}
+
+function exactInteger(v: bigint): SummaryValue {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : String(v);
+}
+
+function jsonNumber(v: number): SummaryValue {
+  return Number.isFinite(v) ? v : v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
