@@ -264,11 +264,6 @@ export function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A `# ` comment line of the CSV: a line break in a model string (a dim name) is written as `\n`, so it cannot end the comment and forge a data row. */
-function csvComment(s: string): string {
-  return oneLine(s);
-}
-
 const CSV_COLUMNS = [
   'index', 'name', 'opType', 'outputShape', 'params', 'weightParams', 'bufferParams', 'macs', 'macsExpr', 'flops', 'flopsExpr',
   'intOps', 'intOpsExpr', 'activationsIn', 'activationsOut', 'bytesWeights', 'bytesIn', 'bytesOut', 'arithmeticIntensity', 'latencySeconds',
@@ -289,7 +284,9 @@ export function analysisToCsv(report: AnalysisReport): string {
     `# coverage: ${t.coverage.text.join('; ')}`,
     `# energy: joules=${t.energy.joules ?? ''} computeJoules=${t.energy.computeJoules ?? ''} sramJoules=${t.energy.sramJoules ?? ''} dramJoules=${t.energy.dramJoules ?? ''} dramReadPj=${t.energy.table.dramReadPj} sramReadPj=${t.energy.table.sramReadPj} multPj=${t.energy.table.multPj} addPj=${t.energy.table.addPj}${intEnergyCsv(t.energy.table)} source=${JSON.stringify(t.energy.table.source)}`,
     `# training: batch=${t.training.batch} weightsBytes=${t.training.weightsBytes} gradientsBytes=${t.training.gradientsBytes} sgdMomentumStateBytes=${t.training.optimizerBytes.sgdMomentum} adamStateBytes=${t.training.optimizerBytes.adam} activationsBytes=${t.training.activationsBytes ?? ''} totalSgdMomentumBytes=${t.training.totalBytes.sgdMomentum ?? ''} totalAdamBytes=${t.training.totalBytes.adam ?? ''}`,
-  ].map(csvComment);
+    // (oneLine: a line break in a model string, a dim name, is written as `\n`, so it cannot end
+    // a comment line and forge a data row)
+  ].map(oneLine);
   lines.push(CSV_COLUMNS.join(','));
   for (const l of report.layers) {
     const row: unknown[] = [
