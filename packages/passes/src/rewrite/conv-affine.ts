@@ -10,10 +10,10 @@
  * must not raise its rank, so the output shape and dtype are unchanged.
  */
 import { knownAttributes } from '../ops/registry.js';
-import { Node, type Tensor, type Value } from '@onnxkit/graph';
+import { Node, dataTypeName, type Tensor, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, opt, type OptionsSpec, type Patch, type Rule } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledWeight, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, fitsFloat, floatScratch, floatTensor, floatView, nodeLabel, perChannelValues, scaledWeight, scaledWeightOverflow, tensorFromScratch } from './util.js';
 
 const KNOWN_ATTRS: Readonly<Record<Producer, readonly string[] | undefined>> = {
   Conv: knownAttributes('Conv'),
@@ -60,6 +60,7 @@ export const CONV_AFFINE_REASONS = [
   'not-per-channel',
   'scaled-bias',
   'non-finite-scale',
+  'folded-overflow',
 ] as const;
 
 interface ConvAffineMatch {
@@ -72,7 +73,9 @@ interface ConvAffineMatch {
   channels?: number;
   /** Filled by check. */
   w?: Tensor;
-  bias?: Tensor | undefined;
+  /** The folded bias and each output channel's weight factor (1 when the weight stays), in float64; filled by check. */
+  newBias?: Float64Array;
+  rowScale?: Float64Array;
   vec?: Float64Array;
 }
 
@@ -150,9 +153,21 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
           if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${i}: ${op === 'Mul' ? 'multiplying by' : 'dividing by'} ${vec[i]} would put ±inf in the weight`];
         }
       }
+      // The folded bias and weight must fit the weight's type (a product past its largest value
+      // would be written as ±inf where the model computes finite values).
+      const B = bias ? (producer === 'Gemm' ? perChannelValues(bias, 2, 1, M)! : bias.toFloat64()) : new Float64Array(M);
+      const { newBias, rowScale } = foldedChannels(op, convSide, B, vec);
+      for (let i = 0; i < M; i++) {
+        if (!fitsFloat(newBias[i]!, w.dtype) && Number.isFinite(newBias[i])) return ['folded-overflow', `channel ${i}: the folded bias ${newBias[i]} overflows ${dataTypeName(w.dtype)}`];
+      }
+      if (op === 'Mul' || op === 'Div') {
+        const overflow = scaledWeightOverflow(w, M, (r) => rowScale[r]!);
+        if (overflow !== undefined) return ['folded-overflow', `the folded weight: ${overflow}`];
+      }
       m.channels = M;
       m.w = w;
-      m.bias = bias;
+      m.newBias = newBias;
+      m.rowScale = rowScale;
       m.vec = vec;
       return undefined;
     },
@@ -162,20 +177,11 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
   });
 }
 
-function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
-  const { e, conv, convSide, op } = m;
-  const w = m.w!;
-  const bias = m.bias;
-  const vec = m.vec!;
-  const wv = conv.inputs[1]!;
-  const bv = conv.inputs[2] ?? null;
-  const cv = e.inputs[1 - convSide]!;
-  const M = m.channels!;
-  const per = w.size / M;
-  const B = bias ? (m.producer === 'Gemm' ? perChannelValues(bias, 2, 1, M)! : bias.toFloat64()) : new Float64Array(M);
-  const Bn = new Float64Array(M);
+/** Per output channel: the folded bias, and the factor of the channel's weights (−1 for v − y, 1 when they stay). */
+function foldedChannels(op: AffineOp, convSide: 0 | 1, B: Float64Array, vec: Float64Array): { newBias: Float64Array; rowScale: Float64Array } {
+  const M = vec.length;
+  const newBias = new Float64Array(M);
   const rowScale = new Float64Array(M);
-  const needsWeight = op === 'Mul' || op === 'Div' || (op === 'Sub' && convSide === 1);
   for (let m = 0; m < M; m++) {
     const v = vec[m]!;
     let sw = 1;
@@ -200,9 +206,24 @@ function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
         bm = B[m]! / v;
         break;
     }
-    Bn[m] = bm;
+    newBias[m] = bm;
     rowScale[m] = sw;
   }
+  return { newBias, rowScale };
+}
+
+function foldPatch(s: RewriteSession, m: ConvAffineMatch): Patch {
+  const { e, conv, convSide, op } = m;
+  const w = m.w!;
+  const vec = m.vec!;
+  const Bn = m.newBias!;
+  const rowScale = m.rowScale!;
+  const wv = conv.inputs[1]!;
+  const bv = conv.inputs[2] ?? null;
+  const cv = e.inputs[1 - convSide]!;
+  const M = m.channels!;
+  const per = w.size / M;
+  const needsWeight = op === 'Mul' || op === 'Div' || (op === 'Sub' && convSide === 1);
   // Dividing by v and multiplying by 1/v round differently; keep the division for Div.
   // An Add (or x − c) changes only the bias: the weights are not read at all.
   let Wn: Tensor | undefined;

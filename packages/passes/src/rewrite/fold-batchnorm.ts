@@ -30,10 +30,14 @@
  *  7. Every s_c is finite [non-finite-scale]: with γ_c = ±inf or σ²_c + ε = 0 the BatchNorm
  *     gives ±inf (NaN only where x = μ), while W·s would put ±inf in the weight and the Conv's
  *     sums of ±inf terms give NaN (a NaN s stays NaN either way and is folded).
+ *  8. The folded bias and W·s fit the weight's type [folded-overflow]: past its largest value
+ *     they would be written as ±inf where the model computes finite values (float16's 65504 is
+ *     near: |W| 700 times s 100).
  *
  * Weights still in their file (a lazily imported model) are not read by the fold: the new
  * weight is a lazy tensor that reads and scales the old one's bytes when it is written
- * (scaled-weight.ts), chunk by chunk through save's buffer, with the same bits as an eager fold.
+ * (scaled-weight.ts), chunk by chunk through save's buffer, with the same bits as an eager fold;
+ * such a float32/float64 weight is not checked for [folded-overflow] (that would read it).
  *
  * Known limits: BN feeding from MatMul (without Gemm) is not folded; BN before a Conv (folding
  * into the following layer) is not attempted because zero padding would make it inexact.
@@ -43,7 +47,7 @@ import { Attribute, Node, dataTypeName, type Tensor, type Value } from '@onnxkit
 import { WEIGHT_FOLD_OPTIONS, type WeightFoldOptions } from './conv-affine.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { WEIGHT_FLOAT_TYPES, attributeIssue, floatScratch, floatTensor, floatView, nodeLabel, scaledWeight, tensorFromScratch } from './util.js';
+import { WEIGHT_FLOAT_TYPES, attributeIssue, fitsFloat, floatScratch, floatTensor, floatView, nodeLabel, scaledWeight, scaledWeightOverflow, tensorFromScratch } from './util.js';
 
 const CONV_ATTRS = knownAttributes('Conv');
 const CONVT_ATTRS = knownAttributes('ConvTranspose');
@@ -63,6 +67,7 @@ const REASONS = [
   'shape-mismatch',
   'bias-shape',
   'non-finite-scale',
+  'folded-overflow',
 ] as const;
 type Reason = (typeof REASONS)[number];
 const PRODUCERS = ['Conv', 'ConvTranspose', 'Gemm'];
@@ -81,15 +86,15 @@ interface Match {
 
 /** The BN statistics and the producer's weight and bias, constant, float and of matching shapes. */
 interface Operands {
-  beta: Tensor;
-  mean: Tensor;
   /** s = γ/√(σ²+ε) per channel, in float64 (every one finite: checked when it is computed). */
   scale: Float64Array;
   epsilon: number;
   w: Tensor;
   wv: Value;
-  b: Tensor | undefined;
   bv: Value | null;
+  /** The folded bias, in float64 (every value fits the weight's type: checked when it is computed), and its dims. */
+  bias: Float64Array;
+  biasDims: readonly number[];
 }
 
 const layerBn = defineRule({
@@ -196,34 +201,72 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
     if (sc === Infinity || sc === -Infinity) return ['non-finite-scale', `channel ${c}: γ/√(σ²+ε) = ${g64[c]}/√(${var64[c]} + ${eps}) is infinite`];
     scale[c] = sc;
   }
-  return { beta, mean, scale, epsilon: eps, w, wv, b, bv };
+  // The folded bias, (b − μ)·s + β (Gemm: (β_G·C − μ)·s + β over C's rows), and the folded weight
+  // W·s must fit the weight's type: a product past its largest value would be written as ±inf
+  // where the model computes finite values (float16 reaches 65504 soon: |W| 700 times s 100).
+  const be64 = beta.toFloat64();
+  const mu64 = mean.toFloat64();
+  let bias: Float64Array;
+  let biasDims: readonly number[];
+  if (p.opType === 'Gemm') {
+    const N = channels;
+    const betaG = p.getFloat('beta', 1);
+    let rows = 1;
+    let C: Float64Array | undefined;
+    let cCols = 1;
+    if (b) {
+      const cd = b.dims;
+      cCols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
+      rows = cd.length === 2 ? cd[0]! : 1;
+      C = b.toFloat64();
+    }
+    bias = new Float64Array(rows * N);
+    for (let i = 0; i < rows; i++) {
+      for (let n = 0; n < N; n++) {
+        const cv = C ? C[i * cCols + (cCols === 1 ? 0 : n)]! : 0;
+        bias[i * N + n] = (betaG * cv - mu64[n]!) * scale[n]! + be64[n]!;
+      }
+    }
+    biasDims = rows > 1 ? [rows, N] : [N];
+  } else {
+    const b64 = b ? b.toFloat64() : new Float64Array(channels);
+    bias = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) bias[c] = (b64[c]! - mu64[c]!) * scale[c]! + be64[c]!;
+    biasDims = [channels];
+  }
+  for (let i = 0; i < bias.length; i++) {
+    if (!fitsFloat(bias[i]!, w.dtype) && Number.isFinite(bias[i])) return ['folded-overflow', `the folded bias ${bias[i]} (element ${i}) overflows ${dataTypeName(w.dtype)}`];
+  }
+  let overflow: string | undefined;
+  if (p.opType === 'Conv') overflow = scaledWeightOverflow(w, channels, (r) => scale[r]!);
+  else if (p.opType === 'ConvTranspose') {
+    // Row (ci, j) of W [C_in, M/g, k…] feeds output channel (ci ÷ (C_in/g))·(M/g) + j (see fold).
+    const perGroupOut = dims[1]!;
+    const cinPerGroup = dims[0]! / p.getInt('group', 1);
+    overflow = scaledWeightOverflow(w, dims[0]! * perGroupOut, (r) => scale[Math.floor(Math.floor(r / perGroupOut) / cinPerGroup) * perGroupOut + (r % perGroupOut)]!);
+  } else overflow = scaledWeightOverflow(w, channels, (r) => scale[r]!, p.getInt('transB', 0) !== 0 ? 'rows' : 'columns');
+  if (overflow !== undefined) return ['folded-overflow', `the folded weight: ${overflow}`];
+  return { scale, epsilon: eps, w, wv, bv, bias, biasDims };
 }
 
 /** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
-function fold(s: RewriteSession, { p, bn }: Match, { beta, mean, scale, epsilon: eps, w, wv, b, bv }: Operands): Patch {
-  const be64 = beta.toFloat64();
-  const mu64 = mean.toFloat64();
+function fold(s: RewriteSession, { p, bn }: Match, { scale, epsilon: eps, w, wv, bv, bias: newBias, biasDims }: Operands): Patch {
   const channels = scale.length;
-
   const dims = w.dims;
   // A weight still in its file stays there: the folded tensor scales its bytes when it is
   // written (scaled-weight.ts), so the fold itself reads nothing.
   let Wn: Tensor;
-  let newBias: Float64Array;
-  let biasDims: readonly number[];
   const attrs: Attribute[] = [...p.attributes.values()];
 
   if (p.opType === 'Conv' || p.opType === 'ConvTranspose') {
     const group = p.getInt('group', 1);
-    let outChannels: number;
     const inner = dims.slice(2).reduce((a, d) => a * d, 1);
     if (p.opType === 'Conv') {
-      outChannels = dims[0]!;
+      const outChannels = dims[0]!;
       Wn = scaledWeight(w, scale, outChannels, w.size / outChannels);
     } else {
       const cin = dims[0]!;
       const perGroupOut = dims[1]!;
-      outChannels = perGroupOut * group;
       // Row (ci, j) of W, seen as [C_in·M/g, k…], feeds output channel (ci ÷ (C_in/g))·(M/g) + j.
       const cinPerGroup = cin / group;
       const rowScale = new Float64Array(cin * perGroupOut);
@@ -233,39 +276,14 @@ function fold(s: RewriteSession, { p, bn }: Match, { beta, mean, scale, epsilon:
       }
       Wn = scaledWeight(w, rowScale, cin * perGroupOut, inner);
     }
-    const b64 = b ? b.toFloat64() : new Float64Array(channels);
-    newBias = new Float64Array(channels);
-    for (let c = 0; c < channels; c++) newBias[c] = (b64[c]! - mu64[c]!) * scale[c]! + be64[c]!;
-    biasDims = [channels];
   } else {
     const transB = p.getInt('transB', 0) !== 0;
     const [r, c] = dims as [number, number];
-    const N = transB ? r : c;
     const W = floatView(w);
     const out = floatScratch(w.dtype, W.length);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = W[i * c + j]! * scale[transB ? i : j]!;
     Wn = tensorFromScratch(w.dtype, dims, out);
-    const betaG = p.getFloat('beta', 1);
-    // C' = (β·C − μ)·s + β_BN, broadcast over rows; keep C's row dimension when it has one.
-    let rows = 1;
-    let C: Float64Array | undefined;
-    let cCols = 1;
-    if (b) {
-      const cd = b.dims;
-      const ccols = cd.length === 0 ? 1 : cd[cd.length - 1]!;
-      const crows = cd.length === 2 ? cd[0]! : 1;
-      rows = crows;
-      cCols = ccols;
-      C = b.toFloat64();
-    }
-    newBias = new Float64Array(rows * N);
-    for (let i = 0; i < rows; i++) {
-      for (let n = 0; n < N; n++) {
-        const cv = C ? C[i * cCols + (cCols === 1 ? 0 : n)]! : 0;
-        newBias[i * N + n] = (betaG * cv - mu64[n]!) * scale[n]! + be64[n]!;
-      }
-    }
-    biasDims = rows > 1 ? [rows, N] : [N];
+    // C' = (β·C − μ)·s + β_BN (foldOperands), so the new Gemm's beta is 1.
     const keep = attrs.filter((a) => a.name !== 'beta');
     attrs.length = 0;
     for (const a of keep) attrs.push(a);

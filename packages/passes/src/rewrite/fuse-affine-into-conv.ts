@@ -21,6 +21,8 @@
  *  6. A Mul's constant has no ±inf and a Div's no ±0 [non-finite-scale]: y·inf is ±inf per
  *     element (NaN only where y = 0), but W·inf makes the Conv add ±inf terms of both signs,
  *     NaN almost everywhere. (A NaN constant gives NaN either way and is folded.)
+ *  7. The folded weight W·v (W/v) and bias fit the weight's type [folded-overflow]: past its
+ *     largest value they would be written as ±inf where the model computes finite values.
  *  (The rule is shared with fuse-bias-into-conv, whose Gemm case declines a scaled C
  *  [scaled-bias]; a Conv never does.)
  *

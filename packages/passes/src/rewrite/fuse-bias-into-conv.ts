@@ -29,6 +29,8 @@
  *     [weight-shared] (option `cloneSharedWeights: true` copies them instead).
  *  6. No unknown attribute on the producer [unknown-attribute], none of the wrong type
  *     [bad-attribute].
+ *  7. The folded bias fits the weight's type [folded-overflow] (past its largest value it would
+ *     be written as ±inf where the model computes finite values).
  *
  * Known limits: MatMul → Add is fuse-matmul-add-into-gemm's; Mul/Div into ConvTranspose or Gemm
  * weights are not folded.

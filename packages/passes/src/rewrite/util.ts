@@ -3,7 +3,7 @@
  * nodes), building float tensors from float64 math, attribute checks, axis normalisation and
  * broadcasting facts. Pure functions over the IR; nothing here mutates a graph.
  */
-import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Graph, type Node, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, Tensor, dataTypeName, float16BitsToNumber, isFloatType, numberToFloat16Bits, type Graph, type Node, type Value } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
 import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
@@ -300,6 +300,39 @@ function scaledCopy(w: Tensor, scale: Float64Array, per: number): Float32Array |
   if (out instanceof Float32Array) scaleRunF32(out, scale, per, 0);
   else scaleRunF64(out, scale, per, 0);
   return out;
+}
+
+/** Whether the float64 result `x` stays finite once stored in `dtype` (float32 rounds to ±inf from FLT_MAX + ½ ulp, float16 from 65520). */
+export function fitsFloat(x: number, dtype: DataType): boolean {
+  if (dtype === DataType.FLOAT) return Number.isFinite(Math.fround(x));
+  if (dtype === DataType.FLOAT16) return Number.isFinite(float16BitsToNumber(numberToFloat16Bits(x)));
+  return Number.isFinite(x);
+}
+
+/**
+ * Where a per-row scaling of a finite weight would overflow its type (the fold would write ±inf
+ * where the model computes finite values): the first row whose largest finite |W| times
+ * |rowScale(r)| does not fit, as a sentence, or undefined. Rows are `rows` runs of `size / rows`
+ * elements (layout 'rows'), or the columns of a [size / rows, rows] matrix ('columns'). A float32
+ * or float64 weight still in its file is not read (the fold scales it as it is written, and reading
+ * it here would cost the lazy fold its point): undefined.
+ */
+export function scaledWeightOverflow(w: Tensor, rows: number, rowScale: (r: number) => number, layout: 'rows' | 'columns' = 'rows'): string | undefined {
+  if (w.isLazy && (w.dtype === DataType.FLOAT || w.dtype === DataType.DOUBLE)) return undefined;
+  const W = floatView(w);
+  const max = new Float64Array(rows);
+  const per = W.length / rows;
+  for (let i = 0; i < W.length; i++) {
+    const r = layout === 'rows' ? Math.floor(i / per) : i % rows;
+    const a = Math.abs(W[i]!);
+    if (a > max[r]! && a !== Infinity) max[r] = a;
+  }
+  for (let r = 0; r < rows; r++) {
+    const product = max[r]! * Math.abs(rowScale(r));
+    // (a NaN factor makes the row NaN before and after the fold alike)
+    if (product === product && !fitsFloat(product, w.dtype)) return `${layout === 'rows' ? 'row' : 'column'} ${r}: |W| up to ${max[r]} times ${Math.abs(rowScale(r))} overflows ${dataTypeName(w.dtype)}`;
+  }
+  return undefined;
 }
 
 /**

@@ -271,6 +271,40 @@ describe('fold-batchnorm: one negative test per precondition', () => {
     expect(r.changes).toBe(1);
   });
 
+  it('a folded weight or bias past the largest value of its type (written as ±inf where the model is finite)', async () => {
+    // γ = s with σ² = 1 − ε: the scale is s exactly enough; one channel's W·s or bias overflows.
+    const model = (dtype: DataType, w: number, scale: number, mean = 0, producer: 'Conv' | 'Gemm' | 'GemmT' = 'Conv'): Model => {
+      const b = new GraphBuilder({ opset: 17 });
+      const t = (dims: number[], gen: (i: number) => number): Tensor =>
+        dtype === DataType.FLOAT ? f32(dims, gen) : Tensor.fromNumbers(dtype, dims, Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => gen(i)));
+      let y: Value;
+      if (producer === 'Conv') {
+        y = b.op('Conv', [b.input('x', dtype, [1, 2, 3, 3]), b.constant('w', t([2, 2, 1, 1], (i) => (i === 2 ? w : 0.5)))], {}, { name: 'conv' });
+      } else {
+        // Gemm B [K=2, N=2] (transB 0: channel n is column n) or [N, K] (transB 1: row n); channel 1 gets |W| = w.
+        const tb = producer === 'GemmT';
+        y = b.op('Gemm', [b.input('x', dtype, [1, 2]), b.constant('w', t([2, 2], (i) => ((tb ? i >= 2 : i % 2 === 1) && i !== 3 ? w : 0.5)))], tb ? { transB: 1 } : {}, { name: 'gemm' });
+      }
+      const c = (name: string, gen: (i: number) => number): Value => b.constant(name, t([2], gen));
+      b.output(b.op('BatchNormalization', [y, c('g', (i) => (i === 1 ? scale : 1)), c('be', () => 0), c('mu', (i) => (i === 1 ? mean : 0)), c('var', () => 1 - 1e-5)], {}, { name: 'bn' }), 'out');
+      return b.build();
+    };
+    // float16 reaches 65504 soon: |W| 700 × s 100 = 70,000; 600 × 100 = 60,000 fits.
+    await declined(model(DataType.FLOAT16, 700, 100), 'folded-overflow');
+    expect((await runPass('fold-batchnorm', model(DataType.FLOAT16, 600, 100))).changes).toBe(1);
+    await declined(model(DataType.FLOAT, 1e37, 100), 'folded-overflow');
+    expect((await runPass('fold-batchnorm', model(DataType.FLOAT, 1e36, 100))).changes).toBe(1);
+    // The bias (b − μ)·s + β: μ = −1e37 with s = 100.
+    await declined(model(DataType.FLOAT, 0.5, 100, -1e37), 'folded-overflow');
+    // Gemm, both layouts of B: the check follows the channel to its column or row.
+    await declined(model(DataType.FLOAT16, 700, 100, 0, 'Gemm'), 'folded-overflow');
+    await declined(model(DataType.FLOAT16, 700, 100, 0, 'GemmT'), 'folded-overflow');
+    const other = model(DataType.FLOAT16, 700, 100, 0, 'Gemm');
+    const g = other.graph.initializers.get('g')!;
+    g.constValue = Tensor.fromNumbers(DataType.FLOAT16, [2], [100, 1]); // the large scale on the other channel
+    expect((await runPass('fold-batchnorm', other)).changes).toBe(1);
+  });
+
   it('the Conv output is also a graph output', async () => {
     const m = convBn();
     m.graph.addOutput(m.graph.nodes[0]!.outputs[0]!);

@@ -187,6 +187,22 @@ describe('fuse-affine-into-conv', () => {
     await fuses('fuse-affine-into-conv', convThen('Div', [4, 1, 1], false, (i) => (i === 2 ? Infinity : 1 + i)), ['Conv']);
   });
 
+  it('declines a folded weight or bias past float32\'s largest value (it would be written as ±inf)', async () => {
+    // Channel 1 of the Conv gets a weight or bias of 1e37; the constant scales or shifts it past 3.4e38.
+    const patched = (op: string, gen: (i: number) => number, name: 'w' | 'bias'): Model => {
+      const m = convThen(op, [4, 1, 1], false, gen);
+      const v = m.graph.initializers.get(name)!;
+      const data = v.constValue!.toFloat64();
+      data[name === 'w' ? 27 : 1] = 1e37; // w [4, 3, 3, 3]: element 27 is channel 1's first
+      v.constValue = Tensor.fromNumbers(DataType.FLOAT, [...v.constValue!.dims], [...data]);
+      return m;
+    };
+    await declines('fuse-affine-into-conv', patched('Mul', (i) => (i === 1 ? 100 : 1), 'w'), 'folded-overflow');
+    await declines('fuse-affine-into-conv', patched('Div', (i) => (i === 1 ? 0.01 : 1), 'w'), 'folded-overflow');
+    await declines('fuse-bias-into-conv', patched('Add', (i) => (i === 1 ? 3.4e38 : 1), 'bias'), 'folded-overflow');
+    // The same constants on another channel: folded.
+    await fuses('fuse-affine-into-conv', patched('Mul', (i) => (i === 2 ? 100 : 1), 'w'), ['Conv']);
+  });
   it('declines a per-width constant', () => declines('fuse-affine-into-conv', convThen('Mul', [5]), 'not-per-channel'));
   it('declines when the Conv output is also a graph output', async () => {
     const m = convThen('Mul', [4, 1, 1]);
