@@ -56,6 +56,12 @@ export interface BenchOptions {
   profile?: boolean;
   /** Extra session options for sessions this creates. */
   sessionOptions?: SessionOptions;
+  /**
+   * benchPair: also time a second onnxruntime session of A in the same rotation, and claim a
+   * difference between A and B only beyond what separates A from itself (RatioStats.noiseFloor).
+   * Default true; off, or when A is a session the caller made, the verdict rests on B/A's interval alone.
+   */
+  control?: boolean;
   onProgress?: (p: BenchProgress) => void;
 }
 
@@ -118,6 +124,14 @@ export interface RatioStats {
   /** SPEEDUP_DEFINITION. */
   definition: string;
   /**
+   * What separates A from itself (benchPair's control: a second session of the same model, timed
+   * in the same rotation): max(high, 1/low) of the control's ratio interval, ≥ 1. Two sessions of
+   * one model differ systematically (where their memory lands, how their threads are scheduled):
+   * on a busy 2-core machine a model against its own copy gave ×0.64 with a 95% interval of
+   * ×0.57–×0.73, which B/A's interval alone called faster. Absent without a control.
+   */
+  noiseFloor?: number;
+  /**
    * 'faster' when the whole interval is below 1, 'slower' when it is above 1, otherwise 'same':
    * no difference shown beyond the run-to-run noise — also when there are too few pairs (< 6)
    * for a 95% interval.
@@ -176,13 +190,25 @@ export function ratioStats(ratios: readonly number[]): RatioStats {
 }
 
 /**
+ * B/A's stats judged against the control's (C/A, C a second session of A): a difference is
+ * claimed only when B/A's whole interval lies beyond the band [1/floor, floor] that A's two
+ * sessions span (floor = max(C/A's high, 1/low)).
+ */
+export function withNoiseFloor(r: RatioStats, control: RatioStats): RatioStats {
+  const floor = control.ci.reached ? Math.max(1, control.ci.high, 1 / control.ci.low) : Infinity;
+  const verdict = !r.ci.reached || !Number.isFinite(floor) ? 'same' : r.ci.high < 1 / floor ? 'faster' : r.ci.low > floor ? 'slower' : 'same';
+  return { ...r, noiseFloor: floor, verdict };
+}
+
+/**
  * The speed-up as every output prints it: "×0.890 (95% CI ×0.871–×0.905, median of 50 interleaved
  * pair ratios)". One formatter so the CLI, the report and the logs cannot disagree.
  */
-export function formatSpeedup(r: Pick<RatioStats, 'median' | 'ci'>, pairs: number): string {
+export function formatSpeedup(r: Pick<RatioStats, 'median' | 'ci' | 'noiseFloor'>, pairs: number): string {
   const x = (v: number) => `×${v.toFixed(3)}`;
   const interval = r.ci.reached ? `${Math.round(r.ci.level * 100)}% CI ${x(r.ci.low)}–${x(r.ci.high)}` : `too few pairs (${pairs}) for a ${Math.round(r.ci.level * 100)}% interval`;
-  return `${x(r.median)} (${interval}, median of ${pairs} interleaved pair ratios)`;
+  const floor = r.noiseFloor === undefined ? '' : Number.isFinite(r.noiseFloor) ? `; A against a second session of A: within ×${(1 / r.noiseFloor).toFixed(3)}–×${r.noiseFloor.toFixed(3)}` : '; A against a second session of A: too few pairs';
+  return `${x(r.median)} (${interval}, median of ${pairs} interleaved pair ratios${floor})`;
 }
 
 /**
@@ -404,6 +430,18 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
   }
 }
 
+/** Run orders of a round: A B and B A alternate; with the control C, the six orders of A B C. */
+const ORDER_AB = [0, 1] as const;
+const ORDER_BA = [1, 0] as const;
+const ORDERS3 = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+  [1, 0, 2],
+  [0, 2, 1],
+] as const;
+
 async function interleaved(a: Model | string | RuntimeSession, b: Model | string | RuntimeSession, options: BenchOptions, at: { side: 'A' | 'B' }): Promise<BenchPairResult> {
   const warmup = options.warmup ?? 5;
   const iterations = options.iterations ?? 50;
@@ -412,6 +450,7 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
   const worker = options.sessionOptions?.worker ?? defaultWorker();
   let ta: Target | undefined;
   let tb: Target | undefined;
+  let tc: Target | undefined;
   // Which model is in onnxruntime right now, so a crash is blamed on the right one.
   const on = <T>(side: 'A' | 'B', p: () => Promise<T>): Promise<T> => {
     at.side = side;
@@ -421,35 +460,41 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     ta = await on('A', () => prepare(a, options, worker, undefined, true));
     const fa = ta.feeds;
     tb = await on('B', () => prepare(b, options, worker, fa, true));
+    // The control: a second session of A, fed A's inputs, not profiled (see RatioStats.noiseFloor).
+    const control = (options.control ?? true) && !(typeof a === 'object' && 'runTimed' in a);
+    if (control) tc = await on('A', () => prepare(a, { ...options, profile: false }, worker, fa, true));
     // B runs A's inputs: whatever A left at the default, B was timed at too.
     if (options.inputs === undefined) tb.defaultedDims = ta.defaultedDims;
     const xa = ta;
     const xb = tb;
     const runA = async (): Promise<number> => (await on('A', () => xa.session.runTimed(xa.feeds))).ms;
     const runB = async (): Promise<number> => (await on('B', () => xb.session.runTimed(xb.feeds))).ms;
+    const xc = tc;
+    const runC = async (): Promise<number> => (xc === undefined ? NaN : (await on('A', () => xc.session.runTimed(xc.feeds))).ms);
     const sa: number[] = [];
     const sb: number[] = [];
     const ratios: number[] = [];
+    const controlRatios: number[] = [];
     for (let i = 0; i < warmup; i++) {
       await runA();
       await runB();
+      if (xc) await runC();
       options.onProgress?.({ phase: 'warmup', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: warmup });
     }
+    const times = [0, 0, 0];
+    const runs = [runA, runB, runC];
     for (let i = 0; i < iterations; i++) {
-      // A B, then B A: whichever runs second in a pair may find caches warmer or the CPU clocked
-      // differently; alternating the order cancels that bias out of the ratios.
-      let x: number;
-      let y: number;
-      if (i % 2 === 0) {
-        x = await runA();
-        y = await runB();
-      } else {
-        y = await runB();
-        x = await runA();
-      }
+      // A B, then B A (with the control, the six orders of A B C in turn): whichever runs later
+      // in a round may find caches warmer or the CPU clocked differently; rotating the order
+      // cancels that bias out of the ratios.
+      const order = xc ? ORDERS3[i % 6]! : i % 2 === 0 ? ORDER_AB : ORDER_BA;
+      for (const k of order) times[k] = await runs[k]!();
+      const x = times[0]!;
+      const y = times[1]!;
       sa.push(x);
       sb.push(y);
       ratios.push(x > 0 ? y / x : NaN);
+      if (xc) controlRatios.push(x > 0 ? times[2]! / x : NaN);
       options.onProgress?.({ phase: 'run', model: `${ta.session.label} / ${tb.session.label}`, done: i + 1, total: iterations });
     }
     const pa = await on('A', () => finish(xa, options.profile ?? false));
@@ -460,9 +505,12 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     tb = undefined;
     const finite = ratios.filter((r) => Number.isFinite(r));
     if (finite.length === 0) throw new RuntimeError('every timed run of A took 0 ms; cannot form ratios', { code: 'RUNTIME_BENCH_TIMER', step: 'bench' });
-    return { a: ra, b: rb, ratio: ratioStats(finite), p50Ratio: ra.latency.p50Ms > 0 ? rb.latency.p50Ms / ra.latency.p50Ms : 0 };
+    let ratio = ratioStats(finite);
+    if (xc) ratio = withNoiseFloor(ratio, ratioStats(controlRatios.filter((r) => Number.isFinite(r))));
+    return { a: ra, b: rb, ratio, p50Ratio: ra.latency.p50Ms > 0 ? rb.latency.p50Ms / ra.latency.p50Ms : 0 };
   } finally {
     if (ta?.owned) await ta.session.release().catch(() => undefined);
     if (tb?.owned) await tb.session.release().catch(() => undefined);
+    if (tc?.owned) await tc.session.release().catch(() => undefined);
   }
 }

@@ -60,6 +60,7 @@ export {
   BenchCrashError,
   latencyStats,
   ratioStats,
+  withNoiseFloor,
   medianInterval,
   formatSpeedup,
   pairedP50,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { analyzeModel, parseDeviceProfile } from '@onnxkit/passes';
-import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
+import { benchModel, benchPair, calibrate, CONFIDENCE_LEVEL, formatSpeedup, medianInterval, pairedP50, ratioStats, withNoiseFloor, compareWithRoofline, createSession, parseProfile, syntheticInputs, type LatencyStats } from '@onnxkit/runtime';
 import { convnet, floats, mlp, workerRecordingSessions } from './helpers.js';
 
 function ordered(l: LatencyStats): void {
@@ -117,6 +117,50 @@ describe('benchPair', () => {
   });
 });
 
+describe('a difference is claimed only beyond what separates A from itself', () => {
+  // Two sessions of one model differ systematically (memory placement, thread scheduling): on a
+  // busy 2-core machine MobileNetV2 0.35 against its own copy gave ×0.642 (95% CI ×0.573–×0.728),
+  // "model.onnx is faster" than itself.
+  const around = (c: number, spread: number) => Array.from({ length: 30 }, (_, i) => c + ((i - 15) * spread) / 15);
+  test('B/A must lie beyond the band [1/floor, floor] the control (a second session of A) spans', () => {
+    const b = ratioStats(around(0.95, 0.01)); // alone: faster
+    expect(b.verdict).toBe('faster');
+    const wide = withNoiseFloor(b, ratioStats(around(1.0, 0.2)));
+    expect(wide.noiseFloor).toBeGreaterThan(1.05);
+    expect(wide.verdict).toBe('same');
+    const tight = withNoiseFloor(b, ratioStats(around(1.0, 0.01)));
+    expect(tight.noiseFloor).toBeLessThan(1.02);
+    expect(tight.verdict).toBe('faster');
+    expect(withNoiseFloor(ratioStats(around(1.1, 0.01)), ratioStats(around(1.0, 0.01))).verdict).toBe('slower');
+    // A control offset from 1 widens the band on both sides (the offset is the sessions', not the models').
+    expect(withNoiseFloor(b, ratioStats(around(1.06, 0.005))).verdict).toBe('same');
+    // Too few control pairs: no floor can be stated, so no claim.
+    const few = withNoiseFloor(b, ratioStats([1, 1, 1]));
+    expect(few).toMatchObject({ noiseFloor: Infinity, verdict: 'same' });
+    expect(formatSpeedup(tight, 30)).toMatch(/; A against a second session of A: within ×0\.9\d\d–×1\.0\d\d\)$/);
+    expect(formatSpeedup(few, 30)).toMatch(/A against a second session of A: too few pairs\)$/);
+  });
+
+  test('benchPair times the control by default; not with control: false or when A is the caller\'s session', async () => {
+    const r = await benchPair(mlp({ name: 'a' }), convnetLike(), { warmup: 0, iterations: 7 });
+    expect(r.ratio.noiseFloor).toBeGreaterThanOrEqual(1);
+    expect(Number.isFinite(r.ratio.noiseFloor)).toBe(true);
+    const off = await benchPair(mlp({ name: 'a' }), convnetLike(), { warmup: 0, iterations: 7, control: false });
+    expect(off.ratio.noiseFloor).toBeUndefined();
+    const { worker, sent } = workerRecordingSessions();
+    try {
+      const given = await createSession(mlp({ name: 'a' }), { worker });
+      const before = sent.length;
+      const mine = await benchPair(given, convnetLike(), { warmup: 0, iterations: 3, sessionOptions: { worker } });
+      expect(mine.ratio.noiseFloor).toBeUndefined();
+      expect(sent.length - before).toBe(1); // B only
+      await given.release();
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
 describe('threads that busy-wait between turns', () => {
   // With more than one intra-op thread, onnxruntime's pool spins after a run; in an interleaved
   // pair the idle session's spinning thread took a core from the other one's run (zoo MobileNetV2,
@@ -127,12 +171,12 @@ describe('threads that busy-wait between turns', () => {
     try {
       const r = await benchPair(mlp({ name: 'a' }), mlp({ name: 'b' }), { warmup: 0, iterations: 2, threads: 2, sessionOptions: { worker } });
       expect([r.a.allowSpinning, r.b.allowSpinning, r.a.threads]).toEqual([false, false, 2]);
-      expect(sent).toHaveLength(2);
+      expect(sent).toHaveLength(3); // A, B and the control (a second session of A)
       for (const o of sent) expect(o).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
       const one = await benchModel(mlp(), { warmup: 0, iterations: 1, threads: 2, sessionOptions: { worker } });
       expect(one.allowSpinning).toBe(true);
-      expect(sent).toHaveLength(3);
-      expect((sent[2] as { extra?: unknown }).extra).toBeUndefined();
+      expect(sent).toHaveLength(4);
+      expect((sent[3] as { extra?: unknown }).extra).toBeUndefined();
     } finally {
       await worker.terminate();
     }
