@@ -128,7 +128,8 @@ export interface RatioStats {
    * in the same rotation): max(high, 1/low) of the control's ratio interval, ≥ 1. Two sessions of
    * one model differ systematically (where their memory lands, how their threads are scheduled):
    * on a busy 2-core machine a model against its own copy gave ×0.64 with a 95% interval of
-   * ×0.57–×0.73, which B/A's interval alone called faster. Absent without a control.
+   * ×0.57–×0.73, which B/A's interval alone called faster. Infinity (null in JSON) when the
+   * control had too few rounds for an interval; absent without a control.
    */
   noiseFloor?: number;
   /**

@@ -176,7 +176,13 @@ export class Facts {
   constOf(v: Value): Tensor | undefined {
     const k = constantOf(v);
     if (k) return k;
-    if (v.isGraphInput) return undefined;
+    if (v.isGraphInput) {
+      // An initializer that is also a graph input is a default the caller may override, except
+      // below IR 4, where every initializer of the main graph had to be listed as an input:
+      // onnxruntime takes those as constants, and so do the analysis and shape inference.
+      const m = this.#model;
+      return v.isInitializer && m.irVersion > 0 && m.irVersion < 4 && v.graph === m.graph ? (v.constValue ?? undefined) : undefined;
+    }
     return this.#infer()?.constOf(v);
   }
 }

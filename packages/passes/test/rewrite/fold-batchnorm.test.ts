@@ -1,4 +1,4 @@
-import { Attribute, DataType, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Node, Tensor, cloneModel, type Model, type Value } from '@onnxkit/graph';
 import { encode, load, save } from '@onnxkit/importer';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -224,6 +224,32 @@ describe('fold-batchnorm: a weight that lives in a file', () => {
     fv.constValue = Tensor.lazy(DataType.FLOAT, fv.constValue!.dims, countingSource(fv.constValue!.bytes().slice(), true).source, { name: 'conv.weight' });
     await getPass('fold-batchnorm').run(failing, standaloneContext({}));
     expect(() => failing.graph.nodes[0]!.inputs[1]!.constValue!.bytes()).toThrow(/short read/);
+  });
+});
+
+describe('fold-batchnorm below IR 4', () => {
+  it('folds a model whose initializers are all graph inputs too (IR 3: onnxruntime takes them as constants), equivalent in onnxruntime', async () => {
+    // Before, the rule's constant facts refused them as overridable inputs while shape inference
+    // and the analysis took them as constants: an old exporter's Conv + BN was never folded.
+    const b = new GraphBuilder({ opset: 8 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const w = b.constant('w', f32([3, 2, 3, 3], rnd(3)));
+    const y = b.op('Conv', [x, w], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    const [g, be, mu] = bnParams(b, 3);
+    const v = b.constant('var', f32([3], (i) => 0.5 + i));
+    b.output(b.op('BatchNormalization', [y, g!, be!, mu!, v], {}, { name: 'bn' }), 'out');
+    const m = b.build({ irVersion: 3 });
+    for (const init of [...m.graph.initializers.values()]) m.graph.addInput(init);
+    const { cmp, rewritten } = await equivalentAfter(m, async (mm) => {
+      const r = await runPass('fold-batchnorm', mm);
+      expect(r.changes).toBe(1);
+    });
+    expect(cmp.equivalent, JSON.stringify(cmp)).toBe(true);
+    expect(opTypes(rewritten)).toEqual(['Conv']);
+    // IR 4 on, an initializer listed as an input is a default the caller may replace: not folded.
+    const m4 = cloneModel(m);
+    m4.irVersion = 7;
+    expect((await runPass('fold-batchnorm', m4)).changes).toBe(0);
   });
 });
 
