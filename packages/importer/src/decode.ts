@@ -145,6 +145,14 @@ export interface MemoryBudget {
 /** Fields decoded between two checks of the memory budget (a check reads V8's heap statistics: microseconds). */
 const MEMORY_CHECK_FIELDS = 1 << 16;
 const MEMORY_CHECK_NODES = 1 << 16;
+/**
+ * Values one attribute's `floats` or `ints` may hold (2^24). A JavaScript array past 2^27 elements
+ * is a fatal V8 error, not an exception: a 150 MB file whose one attribute packed 150 million
+ * ints killed the process (SIGTRAP) after 14 s.
+ */
+const MAX_ATTRIBUTE_VALUES = 1 << 24;
+/** A packed list of this many bytes or more asks the memory budget once it is read. */
+const MEMORY_CHECK_VALUES_BYTES = 1 << 16;
 /** The countdown without a budget: a Smi that does not reach 0 (reset at each check). */
 const NO_MEMORY_CHECK = 2 ** 30;
 
@@ -332,6 +340,10 @@ export class Decoder {
     if (used <= m.limitBytes) return;
     const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
     this.fail('IMPORT_TOO_LARGE', `the model's structure needs more memory than the import may take (${mib(used)} in use, ${mib(m.limitBytes)} allowed); refusing before the process runs out of memory`, this.r.pos, m.hint);
+  }
+
+  private tooManyValues(what: string, at: number): never {
+    return this.fail('IMPORT_TOO_LARGE', `an attribute holds more than ${MAX_ATTRIBUTE_VALUES} ${what}`, at, 'attributes hold shapes and short lists; a constant this large belongs in a tensor');
   }
 
   private badWire(wire: number, expected: string, at: number): never {
@@ -1064,11 +1076,14 @@ export class Decoder {
             if (len % 4 !== 0) this.fail('IMPORT_INVALID', `packed floats hold ${len} bytes, not a multiple of 4`, at);
             const end = r.pos + len;
             floatsAt ??= [];
+            if (floats.length + len / 4 > MAX_ATTRIBUTE_VALUES) this.tooManyValues('floats', at);
             while (r.pos < end) {
               floatsAt.push(r.pos);
               floats.push(r.float32(end));
             }
+            if (len >= MEMORY_CHECK_VALUES_BYTES) this.checkMemory(); // (not for every pads or strides)
           } else if (w === WIRE_I32) {
+            if (floats.length >= MAX_ATTRIBUTE_VALUES) this.tooManyValues('floats', at);
             (floatsAt ??= []).push(r.pos);
             floats.push(r.float32(e));
           } else this.badWire(w, 'fixed32 or packed', at);
@@ -1078,12 +1093,21 @@ export class Decoder {
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed ints');
             const end = r.pos + len;
-            while (r.pos < end) ints.push(r.int64Big(end));
-          } else if (w === WIRE_VARINT) ints.push(r.int64Big(e));
+            // (at least one byte a value: past the cap before reading, not after 16 million bigints)
+            if (ints.length + Math.min(len, MAX_ATTRIBUTE_VALUES + 1) > MAX_ATTRIBUTE_VALUES) {
+              while (r.pos < end && ints.length <= MAX_ATTRIBUTE_VALUES) ints.push(r.int64Big(end));
+              if (ints.length > MAX_ATTRIBUTE_VALUES) this.tooManyValues('ints', at);
+            } else while (r.pos < end) ints.push(r.int64Big(end));
+            if (len >= MEMORY_CHECK_VALUES_BYTES) this.checkMemory();
+          } else if (w === WIRE_VARINT) {
+            if (ints.length >= MAX_ATTRIBUTE_VALUES) this.tooManyValues('ints', at);
+            ints.push(r.int64Big(e));
+          }
           else this.badWire(w, 'varint or packed', at);
           break;
         case AttributeFields.strings:
-          (strings ??= []).push(r.bytes(this.len(w, at, e, 'a string')));
+          if ((strings ??= []).length >= MAX_ATTRIBUTE_VALUES) this.tooManyValues('strings', at);
+          strings.push(r.bytes(this.len(w, at, e, 'a string')));
           break;
         case AttributeFields.tensors: {
           const len = this.len(w, at, e, 'a tensor');
