@@ -151,6 +151,8 @@ const MEMORY_CHECK_NODES = 1 << 16;
  * ints killed the process (SIGTRAP) after 14 s.
  */
 const MAX_ATTRIBUTE_VALUES = 1 << 24;
+/** Dimensions of one shape (tensor, sparse tensor or type): 65,536, far past any model's rank, far below the 2^27 of a JavaScript array (see MAX_ATTRIBUTE_VALUES). */
+const MAX_RANK = 1 << 16;
 /** A packed list of this many bytes or more asks the memory budget once it is read. */
 const MEMORY_CHECK_VALUES_BYTES = 1 << 16;
 /** The countdown without a budget: a Smi that does not reach 0 (reset at each check). */
@@ -340,6 +342,10 @@ export class Decoder {
     if (used <= m.limitBytes) return;
     const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
     this.fail('IMPORT_TOO_LARGE', `the model's structure needs more memory than the import may take (${mib(used)} in use, ${mib(m.limitBytes)} allowed); refusing before the process runs out of memory`, this.r.pos, m.hint);
+  }
+
+  private tooManyDims(at: number): never {
+    return this.fail('IMPORT_TOO_LARGE', `a shape of more than ${MAX_RANK} dimensions`, at, 'the file is corrupt or not an ONNX model');
   }
 
   private tooManyValues(what: string, at: number): never {
@@ -1496,6 +1502,7 @@ export class Decoder {
       while (r.pos < e) {
         const f = this.field(e, d), w = this.w, at = this.at;
         if (f === ShapeFields.dim) {
+          if (n >= MAX_RANK) this.tooManyDims(at);
           const len = this.len(w, at, e, 'a dimension');
           const s = r.pos;
           const i = n;
@@ -1657,8 +1664,14 @@ export class Decoder {
             if (w === WIRE_LEN) {
               const len = r.length(e, 'packed dims');
               const end = r.pos + len;
-              while (r.pos < end) dimScratch[nd++] = this.dim(r.pos, end);
-            } else if (w === WIRE_VARINT) dimScratch[nd++] = this.dim(at, e);
+              while (r.pos < end) {
+                if (nd >= MAX_RANK) this.tooManyDims(at);
+                dimScratch[nd++] = this.dim(r.pos, end);
+              }
+            } else if (w === WIRE_VARINT) {
+              if (nd >= MAX_RANK) this.tooManyDims(at);
+              dimScratch[nd++] = this.dim(at, e);
+            }
             else this.badWire(w, 'varint or packed', at);
             break;
           case TensorFields.data_type:
@@ -2021,8 +2034,14 @@ export class Decoder {
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed dims');
             const end = r.pos + len;
-            while (r.pos < end) dims.push(this.dim(r.pos, end));
-          } else if (w === WIRE_VARINT) dims.push(this.dim(at, e));
+            while (r.pos < end) {
+              if (dims.length >= MAX_RANK) this.tooManyDims(at);
+              dims.push(this.dim(r.pos, end));
+            }
+          } else if (w === WIRE_VARINT) {
+            if (dims.length >= MAX_RANK) this.tooManyDims(at);
+            dims.push(this.dim(at, e));
+          }
           else this.badWire(w, 'varint or packed', at);
         } else (unknown ??= []).push(r.unknown(at, w, e, f));
       }

@@ -393,18 +393,26 @@ describe('a memory budget', () => {
   });
 });
 
-describe('attribute lists', () => {
+describe('attribute lists and shapes', () => {
   // A JavaScript array past 2^27 elements is a fatal V8 error, not an exception: a 150 MB file
   // whose one attribute packed 150 million ints killed the process (SIGTRAP) after 14 s.
   const withAttribute = (attribute: Uint8Array): Uint8Array =>
     model([node('Unsqueeze', ['x'], ['y'], fMsg(5, attribute)), fBytes(2, 'g'), valueInfo(11, 'x', 1, [2]), valueInfo(12, 'y', 1, null)], opset(11));
-  it('more than 2^24 packed ints or floats in one attribute: IMPORT_TOO_LARGE naming the attribute, no list past the cap built', () => {
+  it('more than 2^24 packed ints or floats in one attribute, more than 2^16 dimensions in a shape: IMPORT_TOO_LARGE, no list past the cap built', () => {
     const ints = withAttribute(cat(fBytes(1, 'axes'), fVarint(20, 7), fBytes(8, new Uint8Array(2 ** 24 + 1))));
     const e = expectError(ints, 'IMPORT_TOO_LARGE');
     expect(e.message).toMatch(/an attribute holds more than 16777216 ints \(at byte \d+, in ModelProto\.graph\.node\[0\]\.attribute\[0\]\.ints\)/);
     expect(e.hint).toMatch(/belongs in a tensor/);
     const floats = withAttribute(cat(fBytes(1, 'f'), fVarint(20, 6), fBytes(7, new Uint8Array(4 * (2 ** 24 + 1)))));
     expect(expectError(floats, 'IMPORT_TOO_LARGE').message).toMatch(/more than 16777216 floats/);
+    // Shapes: a tensor's packed dims, a type's dim messages.
+    const rank = 2 ** 16 + 1;
+    const tensor = model([fBytes(2, 'g'), fMsg(5, fBytes(8, 'w'), fVarint(2, 1), fBytes(1, new Uint8Array(rank)))], opset(11));
+    expect(expectError(tensor, 'IMPORT_TOO_LARGE').message).toMatch(/a shape of more than 65536 dimensions/);
+    const dimMsgs = new Uint8Array(2 * rank);
+    for (let i = 0; i < rank; i++) dimMsgs[2 * i] = 0x0a; // TensorShapeProto.dim {}, empty
+    const typed = model([fBytes(2, 'g'), fMsg(11, fBytes(1, 'x'), fMsg(2, fMsg(1, fVarint(1, 1), fMsg(2, dimMsgs))))], opset(11));
+    expect(expectError(typed, 'IMPORT_TOO_LARGE').message).toMatch(/a shape of more than 65536 dimensions/);
     // A list within the cap loads as before.
     const few = decode(withAttribute(cat(fBytes(1, 'axes'), fVarint(20, 7), fBytes(8, Uint8Array.of(0, 1)))));
     expect(few.graph.nodes[0]!.attributes.get('axes')!.value).toEqual([0n, 1n]);
