@@ -153,6 +153,8 @@ const MEMORY_CHECK_NODES = 1 << 16;
 const MAX_ATTRIBUTE_VALUES = 1 << 24;
 /** Dimensions of one shape (tensor, sparse tensor or type): 65,536, far past any model's rank, far below the 2^27 of a JavaScript array (see MAX_ATTRIBUTE_VALUES). */
 const MAX_RANK = 1 << 16;
+/** Inputs, and outputs, of one node: 2^24 (its outputs' names go into a JavaScript array: see MAX_ATTRIBUTE_VALUES). */
+const MAX_NODE_VALUES = 1 << 24;
 /** A packed list of this many bytes or more asks the memory budget once it is read. */
 const MEMORY_CHECK_VALUES_BYTES = 1 << 16;
 /** The countdown without a budget: a Smi that does not reach 0 (reset at each check). */
@@ -342,6 +344,10 @@ export class Decoder {
     if (used <= m.limitBytes) return;
     const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
     this.fail('IMPORT_TOO_LARGE', `the model's structure needs more memory than the import may take (${mib(used)} in use, ${mib(m.limitBytes)} allowed); refusing before the process runs out of memory`, this.r.pos, m.hint);
+  }
+
+  private tooManyNodeValues(what: string, at: number): never {
+    return this.fail('IMPORT_TOO_LARGE', `a node with more than ${MAX_NODE_VALUES} ${what}`, at, 'the file is corrupt or not an ONNX model');
   }
 
   private tooManyDims(at: number): never {
@@ -892,6 +898,7 @@ export class Decoder {
     // back to where they started), so no per-node array outlives this call.
     const outputs = this.outputNames;
     const out0 = this.outputTop;
+    const in0 = pg.inputCount;
     let name = '';
     let opType = '';
     let domain = '';
@@ -910,6 +917,7 @@ export class Decoder {
       const f = this.field(e, d), w = this.w, at = this.at;
       switch (f) {
         case NodeFields.input: {
+          if (pg.inputCount - in0 >= MAX_NODE_VALUES) this.tooManyNodeValues('inputs', at);
           const name = this.inputName(w, at, e);
           const j = pg.inputCount++;
           pushInputHash(pg, j, r.lastHash);
@@ -927,6 +935,7 @@ export class Decoder {
         }
         case NodeFields.output: {
           if (w !== WIRE_LEN) this.badWire(w, 'a length-delimited string', at);
+          if (this.outputTop - out0 >= MAX_NODE_VALUES) this.tooManyNodeValues('outputs', at);
           const out = r.hashedString(r.length(e, 'a string'));
           outputs[this.outputTop] = out;
           this.outputHashes[this.outputTop++] = r.lastHash;

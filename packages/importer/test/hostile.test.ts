@@ -398,7 +398,7 @@ describe('attribute lists and shapes', () => {
   // whose one attribute packed 150 million ints killed the process (SIGTRAP) after 14 s.
   const withAttribute = (attribute: Uint8Array): Uint8Array =>
     model([node('Unsqueeze', ['x'], ['y'], fMsg(5, attribute)), fBytes(2, 'g'), valueInfo(11, 'x', 1, [2]), valueInfo(12, 'y', 1, null)], opset(11));
-  it('more than 2^24 packed ints or floats in one attribute, more than 2^16 dimensions in a shape: IMPORT_TOO_LARGE, no list past the cap built', () => {
+  it('more than 2^24 packed ints or floats in one attribute or outputs of a node, more than 2^16 dimensions in a shape: IMPORT_TOO_LARGE, no list past the cap built', () => {
     const ints = withAttribute(cat(fBytes(1, 'axes'), fVarint(20, 7), fBytes(8, new Uint8Array(2 ** 24 + 1))));
     const e = expectError(ints, 'IMPORT_TOO_LARGE');
     expect(e.message).toMatch(/an attribute holds more than 16777216 ints \(at byte \d+, in ModelProto\.graph\.node\[0\]\.attribute\[0\]\.ints\)/);
@@ -413,6 +413,11 @@ describe('attribute lists and shapes', () => {
     for (let i = 0; i < rank; i++) dimMsgs[2 * i] = 0x0a; // TensorShapeProto.dim {}, empty
     const typed = model([fBytes(2, 'g'), fMsg(11, fBytes(1, 'x'), fMsg(2, fMsg(1, fVarint(1, 1), fMsg(2, dimMsgs))))], opset(11));
     expect(expectError(typed, 'IMPORT_TOO_LARGE').message).toMatch(/a shape of more than 65536 dimensions/);
+    // A node's outputs (their names go into an array): 2^24 + 1 empty output names.
+    const outs = new Uint8Array(2 * (2 ** 24 + 1));
+    for (let i = 0; i < outs.length; i += 2) outs[i] = 0x12; // NodeProto.output ''
+    const wide = model([fMsg(1, fBytes(4, 'Split'), outs), fBytes(2, 'g')], opset(11));
+    expect(expectError(wide, 'IMPORT_TOO_LARGE').message).toMatch(/a node with more than 16777216 outputs/);
     // A list within the cap loads as before.
     const few = decode(withAttribute(cat(fBytes(1, 'axes'), fVarint(20, 7), fBytes(8, Uint8Array.of(0, 1)))));
     expect(few.graph.nodes[0]!.attributes.get('axes')!.value).toEqual([0n, 1n]);
