@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { cloneModel, OnnxkitError } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
-import { importMemory } from './memory.js';
+import { analysisMemory, importMemory } from './memory.js';
 import { createReferenceEvaluator } from './reference.js';
 import { verifyModels } from '@onnxkit/runtime';
 import type { BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
@@ -33,7 +33,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
       if (free) row.symbolicDimsBoundTo1 = true;
       if (free || pinned !== v.shape || dims.some((d, i) => d !== pinned[i])) inputShapes[v.name] = dims.map((d) => (typeof d === 'number' ? d : 1));
     }
-    const a = analyzeModel(model, { device, inputShapes });
+    const a = analyzeModel(model, { device, inputShapes, memory: analysisMemory() });
     row.params = a.totals.params;
     row.weightParams = a.totals.weightParams;
     row.modelSizeBytes = a.totals.modelSizeBytes;
@@ -47,7 +47,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
     if (config.pipeline) {
       const opt = cloneModel(model);
       const p = await runPipeline(opt, config.pipeline);
-      const b = analyzeModel(opt, { device, inputShapes });
+      const b = analyzeModel(opt, { device, inputShapes, memory: analysisMemory() });
       row.optimized = { nodes: opt.graph.nodeCount, params: b.totals.params, macs: b.totals.macs, changes: p.totalChanges, latencyMs: b.totals.latency.seconds === null ? null : b.totals.latency.seconds * 1e3 };
       if (config.verify) {
         const v = await verifyModels(task.file, opt, { seed: 0, reference: createReferenceEvaluator() });

@@ -15,6 +15,7 @@ import { BenchCrashError, benchPair, compareWithRoofline, formatSpeedup, VerifyC
 import { crashData, latencyFromBenchPair, optimizedData, summarizeModel, verificationData, type ReportData } from './report/index.js';
 import { createReferenceEvaluator } from './reference.js';
 import { fmtInt, type Progress, type StepHandle } from './ui.js';
+import { analysisMemory } from './memory.js';
 
 export interface JobInput {
   model: Model;
@@ -104,7 +105,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
   const boundDims = defaultedDims.length > 0 || o.dimValues ? { ...defaulted, ...o.dimValues } : undefined;
   const analysisShapes = { ...shapes, ...(boundDims ? { dimValues: boundDims } : {}) };
   let step: StepHandle = o.progress.step('analyze');
-  const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes });
+  const analysis = analyzeModel(input.model, { device: o.device, ...analysisShapes, memory: analysisMemory() });
   const macs = analysis.totals.macs;
   step.done(`${macs !== null && macs !== undefined ? fmtInt(macs) : (analysis.totals.macsExpr ?? '?')} MACs, ${fmtInt(analysis.totals.params)} params`);
   const result: JobResult = { ...(boundDims ? { boundDims } : {}), ...(defaultedDims.length > 0 ? { defaultedDims } : {}), original: { model: input.model, analysis } };
@@ -117,7 +118,7 @@ export async function runJob(input: JobInput, o: JobOptions): Promise<JobResult>
     ...shapes,
     onPass: (run) => step.update(undefined, run.pass),
   });
-  const optAnalysis = analyzeModel(optimized, { device: o.device, ...analysisShapes });
+  const optAnalysis = analyzeModel(optimized, { device: o.device, ...analysisShapes, memory: analysisMemory() });
   step.done(`${pipeline.totalChanges} changes, ${input.model.graph.nodeCount} → ${optimized.graph.nodeCount} nodes`);
   result.optimized = { model: optimized, analysis: optAnalysis, pipeline };
 

@@ -206,6 +206,18 @@ const READER_GONE = Symbol('reader gone');
  * writes (start.ts).
  */
 export function writeJson(value: unknown, fd = 1): void {
+  writeJsonText((put) => {
+    stringifyPieces(value, put);
+    put('\n');
+  }, fd);
+}
+
+/**
+ * Writes the JSON text `produce` hands to `put` piece by piece (each piece ending between two
+ * tokens), escaped and buffered as writeJson does: for text made elsewhere in pieces, such as
+ * analysisJsonPieces.
+ */
+export function writeJsonText(produce: (put: (text: string) => void) => void, fd = 1): void {
   const buf = (scratch ??= Buffer.allocUnsafe(BUFFER_BYTES));
   let used = 0;
   const flush = (): void => {
@@ -232,8 +244,7 @@ export function writeJson(value: unknown, fd = 1): void {
     } else used += n;
   };
   try {
-    stringifyPieces(value, put);
-    put('\n');
+    produce(put);
     flush();
   } catch (e) {
     if (e !== READER_GONE) throw e;

@@ -12,6 +12,7 @@ import { benchPair, formatSpeedup, type AccuracyReport, type AccuracySummary, ty
 import { latencyFromBenchPair, summarizeModel, type ReportQuantized, type ReportQuantizedError } from './report/index.js';
 import { fmtDb, nameUnnamedNodes, prepareQuantization, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
 import type { Progress } from './ui.js';
+import { analysisMemory } from './memory.js';
 
 export interface QuantizeBesideOptions {
   settings: CalibrationSettings;
@@ -67,8 +68,8 @@ export async function quantizeBeside(fp32Source: Model, o: QuantizeBesideOptions
 
   step = o.progress.step('analyze int8 and fp32');
   const shapes = o.analysisShapes ?? {};
-  const fp32Analysis = analyzeModel(fp32, { device: o.device, ...shapes });
-  const int8Analysis = analyzeModel(q, { device: o.device, ...shapes });
+  const fp32Analysis = analyzeModel(fp32, { device: o.device, ...shapes, memory: analysisMemory() });
+  const int8Analysis = analyzeModel(q, { device: o.device, ...shapes, memory: analysisMemory() });
   const fp32Bytes = encode(fp32).byteLength;
   const int8Bytes = encode(q).byteLength;
   step.done();

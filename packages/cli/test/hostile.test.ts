@@ -7,6 +7,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DataType, GraphBuilder } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { writeNpz } from '@onnxkit/runtime';
 import { alwaysFaulting, duplicateInitializerBytes, faultingFeeds, functionChain, intAdd, intDivide, nestedIfs, recursiveFunctions } from '../../../fuzz/hostile.js';
@@ -127,6 +128,18 @@ describe('a structure larger than the heap is refused, not an out-of-memory abor
     expectOneLineError(onnxkit(['optimize', nodes, '-o', 'empty.opt.onnx'], { env }), 2, raise);
     expectOneLineError(onnxkit(['analyze', inputs, '--json'], { env }), 2, raise);
     expect(existsSync(join(tmp, 'empty.opt.onnx'))).toBe(false);
+  });
+
+  it('an analysis whose rows outgrow the heap (≈ 2.5 KB a layer): one line saying how to raise the limit, exit 2', () => {
+    // 3 million Relu layers (a 60 MB file) ran `analyze --json` out of heap: signal 6 after 75 s.
+    const b = new GraphBuilder({ opset: 17 });
+    let v = b.input('x', DataType.FLOAT, [1, 4]);
+    for (let i = 0; i < 150_000; i++) v = b.op('Relu', [v]);
+    b.output(v, 'y');
+    save(b.build(), join(tmp, 'relu-150k.onnx'));
+    for (const format of ['--json', '--csv']) {
+      expectOneLineError(onnxkit(['analyze', 'relu-150k.onnx', format], { env }), 2, /the analysis needs more memory than it may take \(\d+ MiB in use, \d+ MiB allowed after \d+ of 150000 layers\).*NODE_OPTIONS=--max-old-space-size=<MiB>; an analysis takes about 3 KiB of it per layer/);
+    }
   });
 
   it('the same heap holds a model that fits: 100,000 empty nodes are read', () => {

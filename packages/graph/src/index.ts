@@ -11,5 +11,6 @@ export * from './printer.js';
 export * from './builder.js';
 export * from './clone.js';
 export * from './compare.js';
+export type { MemoryBudget } from './memory.js';
 /** @internal the name table the importer's decoder and verify() share (not part of the documented API) */
 export { NameTable, nameHash, sameAscii } from './name-table.js';

@@ -49,6 +49,7 @@ import {
   type TensorType,
   type TrainingInfo,
   type TypeInfo,
+  type MemoryBudget,
 } from '@onnxkit/graph';
 import { ImportError, type ImportDiagnostic, type ImportErrorCode } from './errors.js';
 import { hasExtras, markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
@@ -130,18 +131,13 @@ export interface CoreDecodeOptions {
 }
 
 /**
- * How much memory a decode may take, and how much is taken. A model's structure can hold far more
+ * The decode's use of a MemoryBudget (@onnxkit/graph): a model's structure can hold far more
  * objects than its bytes suggest (an empty node is 2 bytes of file and about 160 bytes of heap):
  * a 60 MB file of 30 million empty nodes ran V8 out of heap, an abort (signal 6) after 24 s
  * instead of an error. The decoder asks `usedBytes()` every MEMORY_CHECK_FIELDS fields and every
  * MEMORY_CHECK_NODES nodes of name resolution, and stops when it exceeds `limitBytes`.
  */
-export interface MemoryBudget {
-  limitBytes: number;
-  usedBytes(): number;
-  /** What the user can do about it (the error's hint). */
-  hint?: string;
-}
+export type { MemoryBudget };
 /** Fields decoded between two checks of the memory budget (a check reads V8's heap statistics: microseconds). */
 const MEMORY_CHECK_FIELDS = 1 << 16;
 const MEMORY_CHECK_NODES = 1 << 16;

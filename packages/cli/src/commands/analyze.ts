@@ -4,12 +4,14 @@
  */
 import { basename } from 'node:path';
 import { writeFileAtomic } from '@onnxkit/importer';
-import { analysisToCsv, analysisToJson, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
+import { analysisJsonPieces, analysisToCsv, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDeviceOrCalibrate } from '../devices.js';
 import { CliError } from '../errors.js';
 import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
 import { outputMode } from '../ui.js';
+import { writeJsonText } from '../json-stream.js';
 import { loadModel } from '../limits.js';
+import { analysisMemory } from '../memory.js';
 import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
@@ -42,15 +44,28 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   refuseOverwritingModelFiles(model, opts.output, '-o');
   if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
-  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}) });
+  const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}), memory: analysisMemory() });
+  if (opts.json) {
+    // In pieces, never one string: a million layers' JSON is longer than V8's longest string.
+    // (A blank line after it, as before: analysisToJson ends with one, and a line break was added.)
+    if (opts.output && opts.output !== '-') {
+      ensureParent(opts.output);
+      writeFileAtomic(opts.output, utf8Chunks(analysisJsonPieces(report), '\n'));
+    } else writeJsonText((put) => {
+      for (const piece of analysisJsonPieces(report)) put(piece);
+      put('\n');
+    });
+  }
   const text = opts.json
-    ? analysisToJson(report) + '\n'
+    ? ''
     : opts.csv
       ? analysisToCsv(report)
       : opts.markdown
         ? analysisToMarkdown(report)
         : formatAnalysisTable(report, { color: mode.color, showConstant: opts.all === true }) + '\n';
-  if (opts.output && opts.output !== '-') {
+  if (opts.json) {
+    // (written above)
+  } else if (opts.output && opts.output !== '-') {
     ensureParent(opts.output);
     writeFileAtomic(opts.output, new TextEncoder().encode(text));
   } else {
@@ -64,6 +79,20 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
     if (!mode.json && !mode.quiet) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
   }
   return 0;
+}
+
+/** The pieces, then `tail`, as UTF-8 chunks of about 64 KiB (a file written in pieces). */
+function* utf8Chunks(pieces: Iterable<string>, tail: string): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  let pending = '';
+  for (const piece of pieces) {
+    pending += piece;
+    if (pending.length >= 1 << 16) {
+      yield encoder.encode(pending);
+      pending = '';
+    }
+  }
+  yield encoder.encode(pending + tail);
 }
 
 function readJsonFile(path: string): unknown {

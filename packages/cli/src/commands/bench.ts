@@ -10,6 +10,7 @@ import { inputShapesWithDims, intOption, numericInputShapes, optLevel, parseDimV
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { CliError } from '../errors.js';
+import { analysisMemory } from '../memory.js';
 
 export interface BenchCliOptions extends CommonOptions, ShapeOptions {
   vs?: string;
@@ -94,7 +95,7 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
     const device = await resolveDeviceOrCalibrate(opts.device, r.threads);
     const m = typeof model === 'string' ? loadModel(model) : model;
     const shapes = inputShapesWithDims(m, opts);
-    const analysis = analyzeModel(m, { device, ...(shapes ? { inputShapes: shapes } : {}) });
+    const analysis = analyzeModel(m, { device, ...(shapes ? { inputShapes: shapes } : {}), memory: analysisMemory() });
     roofline = compareWithRoofline(r.profile, analysis, { level: r.graphOptimizationLevel });
     s.done(device.title);
   }

@@ -24,6 +24,7 @@ import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import { analysisMemory } from '../memory.js';
 
 export interface ReportCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
   /** Also quantize to static int8 and show it beside fp32. */
@@ -95,10 +96,10 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     for (const k of Object.keys(dims ?? {})) delete defaulted?.[k];
     const dimValues = defaulted && Object.keys(defaulted).length > 0 ? { ...defaulted, ...dims } : dims;
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
-    const analysis = analyzeModel(model, { device, ...shapes });
+    const analysis = analyzeModel(model, { device, ...shapes, memory: analysisMemory() });
     const otherModel = loadModel(other);
     refuseOverwritingModelFiles(otherModel, opts.output, '-o');
-    const otherAnalysis = analyzeModel(otherModel, { device, ...shapes });
+    const otherAnalysis = analyzeModel(otherModel, { device, ...shapes, memory: analysisMemory() });
     step.done();
     const summary = summarizeModel(model, { file: input.file, fileBytes: input.fileBytes });
     const d: { -readonly [K in keyof ReportData]: ReportData[K] } = {

@@ -9,7 +9,7 @@
  * below 2^53 (9·10^15), which holds for every realistic model (GPT-3 inference is ~1.75·10^11
  * MACs per token); a total that passes 2^53 is flagged with a diagnostic.
  */
-import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type Model, type Node, type SparseTensor, type Tensor, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, type Dim, type Graph, type MemoryBudget, type Model, type Node, type SparseTensor, type Tensor, type Value } from '@onnxkit/graph';
 import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
@@ -40,6 +40,11 @@ export interface AnalyzeOptions extends InferShapesOptions {
   energy?: EnergyTable;
   /** Batch size of the training-memory estimate (default: the model's batch when concrete, else 1). */
   trainingBatch?: number;
+  /**
+   * Memory the report may take: asked every 4,096 layers, past it an AnalysisError instead of an
+   * out-of-memory abort. A layer's row takes ≈ 2.5 KB; 3 million Relu layers ran V8 out of heap.
+   */
+  memory?: MemoryBudget;
 }
 
 export type Bound = 'compute' | 'memory';
@@ -385,6 +390,15 @@ export function analyzeModel(model: Model, options: AnalyzeOptions = {}): Analys
   return analyze(model, options, false) as AnalysisReport;
 }
 
+/** Stops the analysis with an AnalysisError when it has taken more memory than `memory` allows. */
+function checkMemory(memory: MemoryBudget, index: number, layers: number): void {
+  const used = memory.usedBytes();
+  if (used <= memory.limitBytes) return;
+  const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`;
+  const where = layers > 0 ? ` after ${index} of ${layers} layers` : ` after ${index} layers`;
+  throw new AnalysisError(`the analysis needs more memory than it may take (${mib(used)} in use, ${mib(memory.limitBytes)} allowed${where}); refusing before the process runs out of memory`, { code: 'ANALYSIS_TOO_LARGE', ...(memory.hint !== undefined ? { hint: memory.hint } : {}) });
+}
+
 /** `totalsOnly`: compute only CostTotals (analyzeTotals) and return `{ totals }`. */
 function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): AnalysisReport | { totals: CostTotals } {
   const bits = options.bits ?? null;
@@ -509,6 +523,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   let cur: Node | null = totalsOnly ? graph.firstNode : (nodes[0] ?? null);
   for (let index = 0; cur !== null; cur = totalsOnly ? cur.next : (nodes[index + 1] ?? null), index++) {
     const node: Node = cur;
+    // (from layer 0, so the call has run before the loop is optimised: see the importer's memoryTick)
+    if ((index & 0xfff) === 0 && options.memory !== undefined) checkMemory(options.memory, index, nodes.length);
     const name = totalsOnly ? '' : node.name || `${node.opType}_${index}`;
     if (!totalsOnly) names.push(name);
     // One OpInfo per node serves its cost entry, the control-flow test and the QDQ test.

@@ -363,8 +363,7 @@ function canonical(v: unknown, top = false): unknown {
   if (Array.isArray(v)) return v.map((x) => canonical(x));
   if (v === null || typeof v !== 'object') return typeof v === 'number' && !Number.isFinite(v) ? null : v;
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
-  keys.sort(top ? (a, b) => (TOP_ORDER.indexOf(a) + 1 || 99) - (TOP_ORDER.indexOf(b) + 1 || 99) || (a < b ? -1 : 1) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = canonicalKeys(o, top);
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = canonical(o[k]);
   return out;
@@ -372,7 +371,53 @@ function canonical(v: unknown, top = false): unknown {
 
 /** JSON with a stable key order (fixed top-level order, nested keys sorted) and no NaN/Infinity. */
 export function analysisToJson(report: AnalysisReport, options: { indent?: number } = {}): string {
-  return `${JSON.stringify(canonical(report, true), null, options.indent ?? 2)}\n`;
+  let text = '';
+  for (const piece of analysisJsonPieces(report, options)) text += piece;
+  return text;
+}
+
+/**
+ * analysisToJson's text in pieces, the top-level arrays (the layers, the memory timeline) one
+ * element at a time: the text of a report on a million layers is longer than V8's longest string
+ * (≈ 512 MB), and `analyze --json` ended in "Invalid string length"; written piece by piece it
+ * never exists whole. The pieces joined are exactly `JSON.stringify(canonical(report), null,
+ * indent)` and a line break.
+ */
+export function* analysisJsonPieces(report: AnalysisReport, options: { indent?: number } = {}): Generator<string> {
+  const indent = options.indent ?? 2;
+  const pad = ' '.repeat(indent);
+  const nl = indent > 0 ? '\n' : '';
+  const colon = indent > 0 ? ': ' : ':';
+  const o = report as unknown as Record<string, unknown>;
+  const keys = canonicalKeys(o, true);
+  if (keys.length === 0) {
+    yield '{}\n';
+    return;
+  }
+  yield '{';
+  for (let i = 0; i < keys.length; i++) {
+    const v = o[keys[i]!];
+    const head = `${i > 0 ? ',' : ''}${nl}${pad}${JSON.stringify(keys[i])}${colon}`;
+    if (Array.isArray(v) && v.length > 0) {
+      yield `${head}[`;
+      for (let j = 0; j < v.length; j++) yield `${j > 0 ? ',' : ''}${nl}${pad}${pad}${nested(v[j], indent, pad + pad)}`;
+      yield `${nl}${pad}]`;
+    } else yield head + nested(v, indent, pad);
+  }
+  yield `${nl}}\n`;
+}
+
+/** JSON.stringify(canonical(v), null, indent) as it reads `pad` deep (strings hold no raw line break). */
+function nested(v: unknown, indent: number, pad: string): string {
+  const text = JSON.stringify(canonical(v), null, indent) ?? 'null';
+  return indent > 0 ? text.replaceAll('\n', `\n${pad}`) : text;
+}
+
+/** The keys canonical() writes, in its order. */
+function canonicalKeys(o: Record<string, unknown>, top: boolean): string[] {
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
+  keys.sort(top ? (a, b) => (TOP_ORDER.indexOf(a) + 1 || 99) - (TOP_ORDER.indexOf(b) + 1 || 99) || (a < b ? -1 : 1) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return keys;
 }
 
 export interface NetronItem {

@@ -25,6 +25,7 @@ export {
   oneLine,
   analysisToMarkdown,
   analysisToJson,
+  analysisJsonPieces,
   toNetronAttachment,
   formatCount,
   formatBytes,

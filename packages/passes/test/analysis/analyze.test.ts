@@ -365,6 +365,30 @@ describe('roofline', () => {
     expect(r.layers[0]!.bound).toBe('compute');
     expect(r.totals.computeBoundLayers).toBe(1);
   });
+  it('stops with ANALYSIS_TOO_LARGE past its memory budget, asked every 4,096 layers from the first', () => {
+    // A row per layer (≈ 2.5 KB): 3 million Relu layers ran V8 out of heap, an abort.
+    const b = new GraphBuilder({ opset: 17 });
+    let v = b.input('x', F, [1, 4]);
+    for (let i = 0; i < 70_000; i++) v = b.op('Relu', [v]);
+    b.output(v, 'y');
+    const m = b.build();
+    let asked = 0;
+    const over = { limitBytes: 100, usedBytes: () => (++asked > 1 ? 200 : 0), hint: 'give it more' };
+    let e: unknown;
+    try {
+      analyzeModel(m, { memory: over });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(AnalysisError);
+    expect((e as AnalysisError).code).toBe('ANALYSIS_TOO_LARGE');
+    expect((e as AnalysisError).message).toMatch(/needs more memory than it may take \(0 MiB in use, 0 MiB allowed after 4096 of 70000 layers\)/);
+    expect((e as AnalysisError).hint).toBe('give it more');
+    expect(asked).toBe(2); // layers 0 and 4,096
+    let calls = 0;
+    expect(analyzeModel(m, { memory: { limitBytes: 1, usedBytes: () => (calls++, 0) } }).layers).toHaveLength(70_000);
+    expect(calls).toBe(Math.ceil(70_000 / 4096));
+  });
   it('rejects bad bit widths with a typed error', () => {
     expect(() => analyzeModel(gemm(), { bits: 0 })).toThrow(AnalysisError);
     expect(() => analyzeModel(gemm(), { bits: 3.5 })).toThrow(/integer from 1 to 64/);

@@ -10,6 +10,7 @@ import {
   DeviceProfileError,
   analysisToCsv,
   analysisToJson,
+  analysisJsonPieces,
   analysisToMarkdown,
   analyzeModel,
   formatAnalysisTable,
@@ -150,6 +151,23 @@ describe('formatters', () => {
     expect(t.params).toBe(report.totals.params);
     expect(Object.keys(t)).toEqual([...Object.keys(t)].sort());
     expect(analysisToJson(analyzeModel(alexnet(), { bits: 8 }))).toBe(j);
+  });
+
+  it('JSON in pieces: the layers and the memory timeline one element a piece, joined the very text of one JSON.stringify', () => {
+    // A million layers' text is longer than V8's longest string: analyze --json writes the pieces.
+    const r = analyzeModel(resnet50({ batch: 'N', weights: 'zeros' }));
+    const pieces = [...analysisJsonPieces(r)];
+    const text = pieces.join('');
+    // The layout of JSON.stringify(…, null, 2) itself (and the key order analysisToJson has always had).
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    expect(text).toBe(analysisToJson(r));
+    expect(Object.keys(JSON.parse(text))).toEqual(['schemaVersion', 'model', 'convention', 'device', 'bits', 'totals', 'layers', 'memoryTimeline', 'diagnostics']);
+    expect(pieces.length).toBeGreaterThan(r.layers.length + r.memoryTimeline!.length);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(text.length / 20);
+    // Other indents, and a report with empty arrays.
+    for (const indent of [0, 4]) expect([...analysisJsonPieces(r, { indent })].join('')).toBe(`${JSON.stringify(JSON.parse(text), null, indent)}\n`);
+    const empty = analyzeModel(new GraphBuilder({ opset: 17 }).build());
+    expect([...analysisJsonPieces(empty)].join('')).toBe(`${JSON.stringify(JSON.parse(analysisToJson(empty)), null, 2)}\n`);
   });
 
   it('writes a Netron attachment keyed by node names', () => {
