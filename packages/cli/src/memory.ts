@@ -1,12 +1,13 @@
 /**
- * The memory budget every import of a command gets (the importer's MemoryBudget): a share of V8's
- * heap limit for this isolate (the process's, or a worker thread's). The rest is for the work
- * after the import: `optimize` peaks at about twice what its import holds (the 100k-node chains:
- * ≈ 40 MB of heap after the import, ≈ 90 MB at the peak). A model past the budget gets an
- * IMPORT_TOO_LARGE error that says how to raise the limit, instead of V8's out-of-memory abort
- * (a 60 MB file of 30 million empty nodes: signal 6 after 24 s, with V8's 4 GiB default here).
+ * The memory budgets (@onnxkit/graph's MemoryBudget) every import and every analysis report of a
+ * command gets: a share of V8's heap limit for this isolate (the process's, or a worker
+ * thread's). An import leaves the rest for the work after it: `optimize` peaks at about twice
+ * what its import holds (the 100k-node chains: ≈ 40 MB of heap after the import, ≈ 90 MB at the
+ * peak). A model past a budget gets an IMPORT_TOO_LARGE or ANALYSIS_TOO_LARGE error that says how
+ * to raise the limit, instead of V8's out-of-memory abort (a 60 MB file of 30 million empty
+ * nodes: signal 6 after 24 s; `analyze --json` of 3 million Relu layers: after 75 s).
  */
-import type { MemoryBudget } from '@onnxkit/importer';
+import type { MemoryBudget } from '@onnxkit/graph';
 import { getHeapStatistics } from 'node:v8';
 import { fmtBytes } from './units.js';
 
