@@ -10,7 +10,7 @@
  * JSON.stringify whole and re-indented, which is where the speed comes from.
  */
 import { writeAllSync } from '@onnxkit/importer';
-import { CliError } from './errors.js';
+import { CliError, stdoutWriteError } from './errors.js';
 import { jsonTerminalSafe, jsonTerminalSafeBytes } from './ui.js';
 
 /** Size units (values + string length / 64) under which a value is stringified natively in one call. */
@@ -256,6 +256,8 @@ function writeAll(fd: number, bytes: Uint8Array): void {
     writeAllSync(fd, bytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw READER_GONE;
-    throw new CliError(`cannot write the JSON report to stdout: ${(e as Error).message}`, { hint: 'check where stdout goes (a full disk, a closed pipe)' });
+    // (the one wording of a failed write to stdout, as for every other output)
+    if (fd === 1) throw stdoutWriteError(e);
+    throw new CliError(`cannot write the JSON report: ${(e as Error).message}`, { hint: 'check where the output goes (a full disk, a closed pipe)' });
   }
 }

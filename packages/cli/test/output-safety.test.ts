@@ -53,6 +53,7 @@ describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error,
     ['inspect', ['inspect', FIXTURE]],
     ['passes --json', ['passes', '--json']],
     ['optimize -o -', ['optimize', FIXTURE, '-o', '-', '-q']],
+    ['optimize --json', ['optimize', FIXTURE, '-o', 'full.opt.onnx', '--json']],
   ];
   for (const [what, args] of cases) {
     it(what, () => {
