@@ -20,7 +20,7 @@ import { inputShapesWithDims, intOption, shapeBindings, type CalibrationFlags, t
 import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { CliError } from '../errors.js';
-import { crashData, renderReport, type ReportCrash } from '../report/index.js';
+import { crashData, refuseOversizedReport, renderReport, type ReportCrash } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
@@ -69,6 +69,7 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
 
   let step = progress.step(`import ${file}`);
   const model = loadModel(file);
+  refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
 

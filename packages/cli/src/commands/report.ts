@@ -18,7 +18,7 @@ import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type 
 import { quantizeBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { inputBytes, STDIO } from '../stdio.js';
-import { latencyFromBenchPair, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
+import { latencyFromBenchPair, refuseOversizedReport, renderReport, summarizeModel, verificationData, type ReportData } from '../report/index.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
@@ -60,6 +60,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
+  refuseOversizedReport(model, file);
   refuseOverwritingModelFiles(model, opts.output, '-o');
   // A model from stdin is passed to onnxruntime as the model itself (file: null), not a path.
   const input = { model, file: file === STDIO ? null : file, fileBytes: inputBytes(file) };
@@ -98,6 +99,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes, memory: analysisMemory() });
     const otherModel = loadModel(other);
+    refuseOversizedReport(otherModel, other);
     refuseOverwritingModelFiles(otherModel, opts.output, '-o');
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes, memory: analysisMemory() });
     step.done();

@@ -7,6 +7,8 @@
  */
 import { dataTypeName, type Model } from '@onnxkit/graph';
 import type { PipelineReport } from '@onnxkit/passes';
+import { ReportError } from './errors.js';
+import { fmtInt } from './format.js';
 import type { BenchPairResult, BenchResult, RooflineComparison, SurvivingRun, VerifyLatency, VerifyReport } from '@onnxkit/runtime';
 import type {
   ReportCrash,
@@ -258,4 +260,22 @@ export function crashData(c: {
         }
       : {}),
   };
+}
+
+/**
+ * Layers an HTML report holds. The page carries every layer's row (≈ 1.1 KB of HTML each, twice
+ * with an optimized model beside it): 300,000 Relu layers made a 326 MiB page (3.1 GB of RSS to
+ * write), a million would pass V8's longest string. A model this large gets a clear refusal
+ * pointing at the tables that scale (`analyze --csv`, `analyze --json`, written in pieces).
+ */
+export const MAX_REPORT_LAYERS = 100_000;
+
+/** Refuses a model whose report page would hold more than MAX_REPORT_LAYERS layers. */
+export function refuseOversizedReport(model: Model, file: string): void {
+  const n = model.graph.nodeCount;
+  if (n <= MAX_REPORT_LAYERS) return;
+  throw new ReportError(`${file}: ${fmtInt(n)} layers are more than an HTML report holds (${fmtInt(MAX_REPORT_LAYERS)}, about 110 MB of page)`, {
+    code: 'REPORT_TOO_LARGE',
+    hint: 'for the per-layer numbers of a model this large use `onnxkit analyze --csv` or `--json`; `onnxkit optimize` and `verify` have no such limit',
+  });
 }

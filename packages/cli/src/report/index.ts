@@ -27,6 +27,8 @@ export {
   latencyFromBenchPair,
   layerTimes,
   crashData,
+  refuseOversizedReport,
+  MAX_REPORT_LAYERS,
   type SummarizeOptions,
 } from './adapters.js';
 export { escapeHtml, jsonForScript } from './escape.js';
