@@ -461,9 +461,11 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     ta = await on('A', () => prepare(a, options, worker, undefined, true));
     const fa = ta.feeds;
     tb = await on('B', () => prepare(b, options, worker, fa, true));
-    // The control: a second session of A, fed A's inputs, not profiled (see RatioStats.noiseFloor).
+    // The control: a second session of A, fed A's inputs, made as A's (profiled when A is: a
+    // profiled A against an unprofiled control measured the profiler, a band of ×0.88–×1.13 at
+    // ORT `disabled` that hid a real ×0.90); see RatioStats.noiseFloor.
     const control = (options.control ?? true) && !(typeof a === 'object' && 'runTimed' in a);
-    if (control) tc = await on('A', () => prepare(a, { ...options, profile: false }, worker, fa, true));
+    if (control) tc = await on('A', () => prepare(a, options, worker, fa, true));
     // B runs A's inputs: whatever A left at the default, B was timed at too.
     if (options.inputs === undefined) tb.defaultedDims = ta.defaultedDims;
     const xa = ta;
@@ -500,6 +502,8 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     }
     const pa = await on('A', () => finish(xa, options.profile ?? false));
     const pb = await on('B', () => finish(xb, options.profile ?? false));
+    if (xc) await on('A', () => finish(xc, options.profile ?? false)); // (its profile is not used)
+    tc = undefined;
     const ra = result(ta, sa, warmup, pa);
     const rb = result(tb, sb, warmup, pb);
     ta = undefined;

@@ -155,6 +155,13 @@ describe('a difference is claimed only beyond what separates A from itself', () 
       expect(mine.ratio.noiseFloor).toBeUndefined();
       expect(sent.length - before).toBe(1); // B only
       await given.release();
+      // The control is made as A is: profiled when A is (a profiled A against an unprofiled
+      // control measured the profiler: a band of ×0.88–×1.13 that hid a real ×0.90).
+      const from = sent.length;
+      const profiled = await benchPair(mlp({ name: 'a' }), convnetLike(), { warmup: 0, iterations: 3, profile: true, sessionOptions: { worker } });
+      expect(profiled.a.profile).toBeDefined();
+      expect(sent.slice(from)).toHaveLength(3);
+      for (const o of sent.slice(from)) expect(o).toMatchObject({ enableProfiling: true });
     } finally {
       await worker.terminate();
     }
