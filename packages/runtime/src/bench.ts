@@ -62,6 +62,11 @@ export interface BenchOptions {
    * Default true; off, or when A is a session the caller made, the verdict rests on B/A's interval alone.
    */
   control?: boolean;
+  /**
+   * benchPair, when A is a session the caller made: the model it was made from, for the control
+   * (a second session made with A's options). Without it there is no control for such an A.
+   */
+  controlModel?: Model | string;
   onProgress?: (p: BenchProgress) => void;
 }
 
@@ -464,8 +469,21 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     // The control: a second session of A, fed A's inputs, made as A's (profiled when A is: a
     // profiled A against an unprofiled control measured the profiler, a band of ×0.88–×1.13 at
     // ORT `disabled` that hid a real ×0.90); see RatioStats.noiseFloor.
-    const control = (options.control ?? true) && !(typeof a === 'object' && 'runTimed' in a);
-    if (control) tc = await on('A', () => prepare(a, options, worker, fa, true));
+    if (options.control ?? true) {
+      if (!(typeof a === 'object' && 'runTimed' in a)) tc = await on('A', () => prepare(a, options, worker, fa, true));
+      else if (options.controlModel !== undefined) {
+        const given = a;
+        const o = given.options;
+        const like: BenchOptions = {
+          ...options,
+          threads: o.intraOpNumThreads,
+          graphOptimizationLevel: o.graphOptimizationLevel,
+          profile: o.enableProfiling,
+          sessionOptions: { ...options.sessionOptions, interOpNumThreads: o.interOpNumThreads, allowSpinning: o.allowSpinning },
+        };
+        tc = await on('A', () => prepare(options.controlModel!, like, given.worker, fa, false));
+      }
+    }
     // B runs A's inputs: whatever A left at the default, B was timed at too.
     if (options.inputs === undefined) tb.defaultedDims = ta.defaultedDims;
     const xa = ta;

@@ -361,6 +361,8 @@ export async function verifyModels(a: Model | string, b: Model | string, options
         iterations: bo.iterations ?? 20,
         warmup: bo.warmup ?? 3,
         inputs: feeds,
+        // (a second session of A, made with A's options: the band a difference must pass)
+        controlModel: a,
         onProgress: (p) => progress({ phase: 'bench', message: `bench ${p.phase} ${p.done}/${p.total}`, done: p.done, total: p.total }),
       });
       report.latency = {

@@ -154,6 +154,12 @@ describe('a difference is claimed only beyond what separates A from itself', () 
       const mine = await benchPair(given, convnetLike(), { warmup: 0, iterations: 3, sessionOptions: { worker } });
       expect(mine.ratio.noiseFloor).toBeUndefined();
       expect(sent.length - before).toBe(1); // B only
+      // With the model A was made from (verify --bench passes it), the control is made with A's options.
+      const at = sent.length;
+      const withModel = await benchPair(given, convnetLike(), { warmup: 0, iterations: 7, controlModel: mlp({ name: 'a' }), sessionOptions: { worker } });
+      expect(Number.isFinite(withModel.ratio.noiseFloor)).toBe(true);
+      expect(sent.slice(at)).toHaveLength(2); // B and the control
+      expect(sent[at + 1]).toMatchObject({ intraOpNumThreads: given.options.intraOpNumThreads, graphOptimizationLevel: given.options.graphOptimizationLevel, enableProfiling: false });
       await given.release();
       // The control is made as A is: profiled when A is (a profiled A against an unprofiled
       // control measured the profiler: a band of ×0.88–×1.13 that hid a real ×0.90).
