@@ -330,6 +330,8 @@ export class Decoder {
 
   /** Fields left until the next check of the memory budget (see MemoryBudget). */
   private memoryTick: number;
+  /** Nodes name resolution has left until its next check of the memory budget. */
+  private resolveTick = 1;
 
   /** Stops the decode with IMPORT_TOO_LARGE when it has taken more memory than its budget allows. */
   private checkMemory(): void {
@@ -1104,7 +1106,8 @@ export class Decoder {
           if (w === WIRE_LEN) {
             const len = r.length(e, 'packed ints');
             const end = r.pos + len;
-            // (at least one byte a value: past the cap before reading, not after 16 million bigints)
+            // (a value takes a byte at least: a shorter run cannot pass the cap; a longer one is
+            // read up to it, its count unknown until read)
             if (ints.length + Math.min(len, MAX_ATTRIBUTE_VALUES + 1) > MAX_ATTRIBUTE_VALUES) {
               while (r.pos < end && ints.length <= MAX_ATTRIBUTE_VALUES) ints.push(r.int64Big(end));
               if (ints.length > MAX_ATTRIBUTE_VALUES) this.tooManyValues('ints', at);
@@ -2279,7 +2282,11 @@ export class Decoder {
     let prev: Node | null = null;
     for (let k = 0; k < nodes.length; k++) {
       const node = nodes[k]!;
-      if ((k & (MEMORY_CHECK_NODES - 1)) === 0) this.checkMemory(); // (from node 0: see memoryTick)
+      // (counted over every graph, subgraphs and functions too, from the first: see memoryTick)
+      if (--this.resolveTick === 0) {
+        this.resolveTick = MEMORY_CHECK_NODES;
+        this.checkMemory();
+      }
       const from = k === 0 ? 0 : ends[k - 1]!;
       const count = ends[k]! - from;
       if (count > 0) {

@@ -5,7 +5,7 @@
  * allocation, no stack overflow, no TypeError).
  */
 import { describe, expect, it } from 'vitest';
-import { DataType } from '@onnxkit/graph';
+import { DataType, Graph, GraphBuilder, Node } from '@onnxkit/graph';
 import { decode, decodeWithDiagnostics, encode, ImportError, type ImportErrorCode } from '@onnxkit/importer';
 import { cat, f32le, fBytes, fMsg, fVarint, model, node, opset, reluModel, tag, valueInfo, varint } from './helpers/pb.js';
 import { kitchenSink } from './helpers/models.js';
@@ -377,6 +377,24 @@ describe('a memory budget', () => {
     expect(asked).toBeGreaterThan(0);
     expect(asked).toBeLessThan(5);
     expect(decode(bytes).graph.nodeCount).toBe(30_000);
+  });
+
+  it('asks over all graphs together: 2,000 small subgraphs do not each ask (a check reads the heap statistics)', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    const c = b.input('c', DataType.BOOL, []);
+    const branch = (name: string): Graph => {
+      const g = new Graph({ name });
+      const n = new Node('Identity', [x], { outputs: [`${name}_y`] });
+      g.append(n);
+      g.addOutput(n.output);
+      return g;
+    };
+    for (let i = 0; i < 1000; i++) b.output(b.node('If', [c], { then_branch: branch(`t${i}`), else_branch: branch(`e${i}`) }, { outputs: [`y${i}`] }).output, `y${i}`);
+    let asked = 0;
+    const m = decode(encode(b.build()), { memory: { limitBytes: 1, usedBytes: () => (asked++, 0) } });
+    expect(m.graph.nodeCount).toBe(1000);
+    expect(asked).toBeLessThan(5);
   });
 
   it('name resolution asks too: a budget that runs out after the fields are read still stops the import', () => {
