@@ -119,6 +119,14 @@ describe('a structure larger than the heap is refused, not an out-of-memory abor
     return name;
   };
   const env = { NODE_OPTIONS: '--max-old-space-size=160' };
+  /** Writes a chain of `n` Relu nodes to `name` in the test folder. */
+  const reluChain = (n: number, name: string): void => {
+    const b = new GraphBuilder({ opset: 17 });
+    let v = b.input('x', DataType.FLOAT, [1, 4]);
+    for (let i = 0; i < n; i++) v = b.op('Relu', [v]);
+    b.output(v, 'y');
+    save(b.build(), join(tmp, name));
+  };
 
   it('3 million empty nodes, or graph inputs, under a 160 MiB heap: one line saying how to raise the limit, exit 2', () => {
     const nodes = file('empty-nodes.onnx', repeated(1, 3_000_000));
@@ -132,11 +140,7 @@ describe('a structure larger than the heap is refused, not an out-of-memory abor
 
   it('an analysis whose rows outgrow the heap (≈ 2.5 KB a layer): one line saying how to raise the limit, exit 2', () => {
     // 3 million Relu layers (a 60 MB file) ran `analyze --json` out of heap: signal 6 after 75 s.
-    const b = new GraphBuilder({ opset: 17 });
-    let v = b.input('x', DataType.FLOAT, [1, 4]);
-    for (let i = 0; i < 150_000; i++) v = b.op('Relu', [v]);
-    b.output(v, 'y');
-    save(b.build(), join(tmp, 'relu-150k.onnx'));
+    reluChain(150_000, 'relu-150k.onnx');
     for (const format of ['--json', '--csv']) {
       expectOneLineError(onnxkit(['analyze', 'relu-150k.onnx', format], { env }), 2, /the analysis needs more memory than it may take \(\d+ MiB in use, \d+ MiB allowed after \d+ of 150000 layers\).*NODE_OPTIONS=--max-old-space-size=<MiB>; an analysis takes about 3 KiB of it per layer/);
     }
@@ -145,11 +149,7 @@ describe('a structure larger than the heap is refused, not an out-of-memory abor
   it('report and demo refuse a model of more than 100,000 layers, before any work, naming the tables that scale', () => {
     // 300,000 Relu layers made a 326 MiB page (3.1 GB of RSS to write); a million would pass
     // V8's longest string.
-    const b = new GraphBuilder({ opset: 17 });
-    let v = b.input('x', DataType.FLOAT, [1, 4]);
-    for (let i = 0; i < 100_001; i++) v = b.op('Relu', [v]);
-    b.output(v, 'y');
-    save(b.build(), join(tmp, 'relu-100k1.onnx'));
+    reluChain(100_001, 'relu-100k1.onnx');
     const refused = /relu-100k1\.onnx: 100,001 layers are more than an HTML report holds \(100,000, about 110 MB of page\).*analyze --csv/;
     expectOneLineError(onnxkit(['report', 'relu-100k1.onnx', '-o', 'big.html']), 2, refused);
     expectOneLineError(onnxkit(['demo', 'relu-100k1.onnx', '--out', 'big-demo', '--device', 'jetson-agx-orin']), 2, refused);
