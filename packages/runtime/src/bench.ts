@@ -59,7 +59,8 @@ export interface BenchOptions {
   /**
    * benchPair: also time a second onnxruntime session of A in the same rotation, and claim a
    * difference between A and B only beyond what separates A from itself (RatioStats.noiseFloor).
-   * Default true; off, or when A is a session the caller made, the verdict rests on B/A's interval alone.
+   * Default true; off, or when A is a session the caller made and no controlModel is given, the
+   * verdict rests on B/A's interval alone.
    */
   control?: boolean;
   /**
@@ -318,10 +319,15 @@ function defaultedDims(session: RuntimeSession, synthetic: Pick<SyntheticOptions
   return out;
 }
 
+/** A session the caller made (not a model or a path this module makes one of). */
+function isSession(m: Model | string | RuntimeSession): m is RuntimeSession {
+  return typeof m === 'object' && 'runTimed' in m;
+}
+
 async function prepare(model: Model | string | RuntimeSession, options: BenchOptions, worker: RuntimeWorker | undefined, feeds?: ReadonlyMap<string, Tensor>, pair = false): Promise<Target> {
   let session: RuntimeSession;
   let owned = false;
-  if (typeof model === 'object' && 'runTimed' in model) session = model;
+  if (isSession(model)) session = model;
   else {
     options.onProgress?.({ phase: 'load', model: typeof model === 'string' ? model : 'model', done: 0, total: 1 });
     session = await createSession(model, {
@@ -420,7 +426,7 @@ export async function benchPair(a: Model | string | RuntimeSession, b: Model | s
     const side = at.side;
     const other = side === 'A' ? b : a;
     const otherLabel = side === 'A' ? 'B' : 'A';
-    if (typeof other === 'object' && 'runTimed' in other) throw new BenchCrashError(e, side, null, null);
+    if (isSession(other)) throw new BenchCrashError(e, side, null, null);
     const given = options.sessionOptions?.worker;
     const spare = given !== undefined ? new RuntimeWorker() : undefined;
     let survivor: BenchResult;
@@ -470,7 +476,7 @@ async function interleaved(a: Model | string | RuntimeSession, b: Model | string
     // profiled A against an unprofiled control measured the profiler, a band of ×0.88–×1.13 at
     // ORT `disabled` that hid a real ×0.90); see RatioStats.noiseFloor.
     if (options.control ?? true) {
-      if (!(typeof a === 'object' && 'runTimed' in a)) tc = await on('A', () => prepare(a, options, worker, fa, true));
+      if (!isSession(a)) tc = await on('A', () => prepare(a, options, worker, fa, true));
       else if (options.controlModel !== undefined) {
         const given = a;
         const o = given.options;

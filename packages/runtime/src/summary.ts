@@ -2,7 +2,7 @@
  * A tensor in one table row: dtype, shape, min / max / mean and the first values — what `run`
  * prints for each output, and `verify` / `bench` for the model that survived a crash of the other.
  */
-import { dataTypeName, type Tensor } from '@onnxkit/graph';
+import { DataType, dataTypeName, type Tensor } from '@onnxkit/graph';
 
 /**
  * A number of a summary, or a string where a JSON number cannot hold it, as protobuf's JSON
@@ -32,8 +32,8 @@ export function summarizeTensor(name: string, t: Tensor): TensorSummary {
   const base = { name, dtype: dataTypeName(t.dtype), shape: [...t.dims] };
   let values: ArrayLike<number> | BigInt64Array | BigUint64Array | null = null;
   try {
-    const raw = t.toArray();
-    values = raw instanceof BigInt64Array || raw instanceof BigUint64Array ? raw : t.toFloat64();
+    // (64-bit integers as stored, exact; everything else through float64)
+    values = t.dtype === DataType.INT64 || t.dtype === DataType.UINT64 ? (t.toArray() as BigInt64Array | BigUint64Array) : t.toFloat64();
   } catch {
     values = null;
   }

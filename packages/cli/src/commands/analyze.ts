@@ -45,31 +45,27 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}), memory: analysisMemory() });
+  const toFile = opts.output !== undefined && opts.output !== '-';
+  if (toFile) ensureParent(opts.output!);
   if (opts.json) {
     // In pieces, never one string: a million layers' JSON is longer than V8's longest string.
     // (A blank line after it, as before: analysisToJson ends with one, and a line break was added.)
-    if (opts.output && opts.output !== '-') {
-      ensureParent(opts.output);
-      writeFileAtomic(opts.output, utf8Chunks(analysisJsonPieces(report), '\n'));
-    } else writeJsonText((put) => {
-      for (const piece of analysisJsonPieces(report)) put(piece);
-      put('\n');
+    const pieces = function* (): Generator<string> {
+      yield* analysisJsonPieces(report);
+      yield '\n';
+    };
+    if (toFile) writeFileAtomic(opts.output!, utf8Chunks(pieces()));
+    else writeJsonText((put) => {
+      for (const piece of pieces()) put(piece);
     });
-  }
-  const text = opts.json
-    ? ''
-    : opts.csv
+  } else {
+    const text = opts.csv
       ? analysisToCsv(report)
       : opts.markdown
         ? analysisToMarkdown(report)
         : formatAnalysisTable(report, { color: mode.color, showConstant: opts.all === true }) + '\n';
-  if (opts.json) {
-    // (written above)
-  } else if (opts.output && opts.output !== '-') {
-    ensureParent(opts.output);
-    writeFileAtomic(opts.output, new TextEncoder().encode(text));
-  } else {
-    process.stdout.write(text);
+    if (toFile) writeFileAtomic(opts.output!, new TextEncoder().encode(text));
+    else process.stdout.write(text);
   }
   if (opts.netron) {
     if (file === '-' && typeof opts.netron !== 'string') throw new CliError('--netron needs a file name when the model comes from stdin', { hint: '--netron model.json' });
@@ -81,8 +77,8 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   return 0;
 }
 
-/** The pieces, then `tail`, as UTF-8 chunks of about 64 KiB (a file written in pieces). */
-function* utf8Chunks(pieces: Iterable<string>, tail: string): Generator<Uint8Array> {
+/** The pieces as UTF-8 chunks of about 64 KiB (a file written in pieces). */
+function* utf8Chunks(pieces: Iterable<string>): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   let pending = '';
   for (const piece of pieces) {
@@ -92,7 +88,7 @@ function* utf8Chunks(pieces: Iterable<string>, tail: string): Generator<Uint8Arr
       pending = '';
     }
   }
-  yield encoder.encode(pending + tail);
+  yield encoder.encode(pending);
 }
 
 function readJsonFile(path: string): unknown {

@@ -128,12 +128,15 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
       }
       let M: number;
       let rank: number;
+      /** The bias per output channel (Gemm: C per column, checked here). */
+      let B: Float64Array | undefined;
       if (producer === 'Gemm') {
         // Gemm: Y = alpha·A'·B' + beta·C, [rows, N]; the constant must vary only along N.
         if (w.dims.length !== 2) return ['shape-mismatch', `Gemm B has rank ${w.dims.length}`];
         M = w.dims[conv.getInt('transB', 0) ? 0 : 1]!;
         rank = 2;
-        if (bias && !perChannelValues(bias, 2, 1, M)) return ['not-per-channel', `Gemm C dims [${bias.dims.join(',')}] vary along the rows; only a per-column C can absorb the constant`];
+        B = bias ? perChannelValues(bias, 2, 1, M) : undefined;
+        if (bias && !B) return ['not-per-channel', `Gemm C dims [${bias.dims.join(',')}] vary along the rows; only a per-column C can absorb the constant`];
         const beta = conv.getFloat('beta', 1);
         if (bias && beta !== 1) return ['scaled-bias', `Gemm beta = ${beta} scales C; C + v/beta would round`];
       } else {
@@ -155,8 +158,7 @@ export function convAffineRule(name: string, ops: readonly AffineOp[], producers
       }
       // The folded bias and weight must fit the weight's type (a product past its largest value
       // would be written as ±inf where the model computes finite values).
-      const B = bias ? (producer === 'Gemm' ? perChannelValues(bias, 2, 1, M)! : bias.toFloat64()) : new Float64Array(M);
-      const { newBias, rowScale } = foldedChannels(op, convSide, B, vec);
+      const { newBias, rowScale } = foldedChannels(op, convSide, B ?? bias?.toFloat64() ?? new Float64Array(M), vec);
       for (let i = 0; i < M; i++) {
         if (!fitsFloat(newBias[i]!, w.dtype) && Number.isFinite(newBias[i])) return ['folded-overflow', `channel ${i}: the folded bias ${newBias[i]} overflows ${dataTypeName(w.dtype)}`];
       }

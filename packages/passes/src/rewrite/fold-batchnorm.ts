@@ -88,6 +88,8 @@ interface Match {
 interface Operands {
   /** s = γ/√(σ²+ε) per channel, in float64 (every one finite: checked when it is computed). */
   scale: Float64Array;
+  /** Conv/ConvTranspose: the factor of each row of W (Conv: `scale`; see foldOperands). */
+  rowScale: Float64Array;
   epsilon: number;
   w: Tensor;
   wv: Value;
@@ -237,20 +239,29 @@ function foldOperands(s: RewriteSession, { p, bn }: Match, clone: boolean): Oper
   for (let i = 0; i < bias.length; i++) {
     if (!fitsFloat(bias[i]!, w.dtype) && Number.isFinite(bias[i])) return ['folded-overflow', `the folded bias ${bias[i]} (element ${i}) overflows ${dataTypeName(w.dtype)}`];
   }
-  let overflow: string | undefined;
-  if (p.opType === 'Conv') overflow = scaledWeightOverflow(w, channels, (r) => scale[r]!);
-  else if (p.opType === 'ConvTranspose') {
-    // Row (ci, j) of W [C_in, M/g, k…] feeds output channel (ci ÷ (C_in/g))·(M/g) + j (see fold).
+  // The factor of each row of W: Conv W [M, C/g, k…] row m is channel m; row (ci, j) of
+  // ConvTranspose W [C_in, M/g, k…], seen as [C_in·M/g, k…], feeds channel (ci ÷ (C_in/g))·(M/g) + j.
+  let rowScale = scale;
+  if (p.opType === 'ConvTranspose') {
+    const cin = dims[0]!;
     const perGroupOut = dims[1]!;
-    const cinPerGroup = dims[0]! / p.getInt('group', 1);
-    overflow = scaledWeightOverflow(w, dims[0]! * perGroupOut, (r) => scale[Math.floor(Math.floor(r / perGroupOut) / cinPerGroup) * perGroupOut + (r % perGroupOut)]!);
-  } else overflow = scaledWeightOverflow(w, channels, (r) => scale[r]!, p.getInt('transB', 0) !== 0 ? 'rows' : 'columns');
+    const cinPerGroup = cin / p.getInt('group', 1);
+    rowScale = new Float64Array(cin * perGroupOut);
+    for (let ci = 0; ci < cin; ci++) {
+      const gi = Math.floor(ci / cinPerGroup);
+      for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
+    }
+  }
+  const overflow =
+    p.opType === 'Gemm'
+      ? scaledWeightOverflow(w, channels, (r) => scale[r]!, p.getInt('transB', 0) !== 0 ? 'rows' : 'columns')
+      : scaledWeightOverflow(w, rowScale.length, (r) => rowScale[r]!);
   if (overflow !== undefined) return ['folded-overflow', `the folded weight: ${overflow}`];
-  return { scale, epsilon: eps, w, wv, bv, bias, biasDims };
+  return { scale, rowScale, epsilon: eps, w, wv, bv, bias, biasDims };
 }
 
 /** The folded producer: W·s per output channel, (b − μ)·s + β with s = γ/√(σ²+ε), in float64. */
-function fold(s: RewriteSession, { p, bn }: Match, { scale, epsilon: eps, w, wv, bv, bias: newBias, biasDims }: Operands): Patch {
+function fold(s: RewriteSession, { p, bn }: Match, { scale, rowScale, epsilon: eps, w, wv, bv, bias: newBias, biasDims }: Operands): Patch {
   const channels = scale.length;
   const dims = w.dims;
   // A weight still in its file stays there: the folded tensor scales its bytes when it is
@@ -259,23 +270,7 @@ function fold(s: RewriteSession, { p, bn }: Match, { scale, epsilon: eps, w, wv,
   const attrs: Attribute[] = [...p.attributes.values()];
 
   if (p.opType === 'Conv' || p.opType === 'ConvTranspose') {
-    const group = p.getInt('group', 1);
-    const inner = dims.slice(2).reduce((a, d) => a * d, 1);
-    if (p.opType === 'Conv') {
-      const outChannels = dims[0]!;
-      Wn = scaledWeight(w, scale, outChannels, w.size / outChannels);
-    } else {
-      const cin = dims[0]!;
-      const perGroupOut = dims[1]!;
-      // Row (ci, j) of W, seen as [C_in·M/g, k…], feeds output channel (ci ÷ (C_in/g))·(M/g) + j.
-      const cinPerGroup = cin / group;
-      const rowScale = new Float64Array(cin * perGroupOut);
-      for (let ci = 0; ci < cin; ci++) {
-        const gi = Math.floor(ci / cinPerGroup);
-        for (let j = 0; j < perGroupOut; j++) rowScale[ci * perGroupOut + j] = scale[gi * perGroupOut + j]!;
-      }
-      Wn = scaledWeight(w, rowScale, cin * perGroupOut, inner);
-    }
+    Wn = scaledWeight(w, rowScale, rowScale.length, w.size / rowScale.length);
   } else {
     const transB = p.getInt('transB', 0) !== 0;
     const [r, c] = dims as [number, number];

@@ -322,10 +322,22 @@ export function scaledWeightOverflow(w: Tensor, rows: number, rowScale: (r: numb
   const W = floatView(w);
   const max = new Float64Array(rows);
   const per = W.length / rows;
-  for (let i = 0; i < W.length; i++) {
-    const r = layout === 'rows' ? Math.floor(i / per) : i % rows;
-    const a = Math.abs(W[i]!);
-    if (a > max[r]! && a !== Infinity) max[r] = a;
+  if (layout === 'rows') {
+    for (let r = 0, i = 0; r < rows; r++) {
+      let m = 0;
+      for (const end = i + per; i < end; i++) {
+        const a = Math.abs(W[i]!);
+        if (a > m && a !== Infinity) m = a;
+      }
+      max[r] = m;
+    }
+  } else {
+    for (let i = 0; i < W.length; ) {
+      for (let c = 0; c < rows; c++, i++) {
+        const a = Math.abs(W[i]!);
+        if (a > max[c]! && a !== Infinity) max[c] = a;
+      }
+    }
   }
   for (let r = 0; r < rows; r++) {
     const product = max[r]! * Math.abs(rowScale(r));
