@@ -38,7 +38,7 @@ import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup } from '../common/op-table.js';
 import { FP16_SAFE } from '../ops/registry.js';
-import { attributeIssue, nodeLabel } from './util.js';
+import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
 export const FP16_OPS: Readonly<Record<string, readonly number[]>> = FP16_SAFE;
@@ -203,7 +203,7 @@ function overflowsFp16(t: Tensor): boolean {
   const src = t.toFloat64();
   for (let i = 0; i < src.length; i++) {
     const x = src[i]!;
-    if (Number.isFinite(x) && Math.abs(x) >= 65520) return true;
+    if (Number.isFinite(x) && !fitsFloat(x, DataType.FLOAT16)) return true;
   }
   return false;
 }
@@ -214,15 +214,15 @@ function constantsFitFp16(n: Node): [(typeof REASONS)[number], string] | undefin
   for (let i = 0; i < n.inputs.length; i++) {
     const t = n.inputs[i]?.constValue;
     if (!t || t.dtype !== DataType.FLOAT || exempt.includes(i)) continue;
-    if (overflowsFp16(t)) return ['out-of-fp16-range', `'${n.inputs[i]!.name}' holds a value of magnitude ≥ 65520, which float16 would store as ±inf`];
+    if (overflowsFp16(t)) return ['out-of-fp16-range', `'${n.inputs[i]!.name}' holds a value of magnitude ≥ ${FLOAT16_OVERFLOW}, which float16 would store as ±inf`];
   }
   if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
     const a = n.attr('value');
-    const big = (xs: readonly number[]): boolean => xs.some((x) => Number.isFinite(x) && Math.abs(x) >= 65520);
+    const big = (xs: readonly number[]): boolean => xs.some((x) => Number.isFinite(x) && !fitsFloat(x, DataType.FLOAT16));
     const f = n.attr('value_float');
     const fs = n.attr('value_floats');
     if ((a && !a.isRef && a.asTensor().dtype === DataType.FLOAT && overflowsFp16(a.asTensor())) || (f && !f.isRef && big([f.asFloat()])) || (fs && !fs.isRef && big(fs.asFloats()))) {
-      return ['out-of-fp16-range', `its value holds a magnitude ≥ 65520, which float16 would store as ±inf`];
+      return ['out-of-fp16-range', `its value holds a magnitude ≥ ${FLOAT16_OVERFLOW}, which float16 would store as ±inf`];
     }
   }
   return undefined;

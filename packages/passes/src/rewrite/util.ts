@@ -3,7 +3,7 @@
  * nodes), building float tensors from float64 math, attribute checks, axis normalisation and
  * broadcasting facts. Pure functions over the IR; nothing here mutates a graph.
  */
-import { AttributeType, DataType, Tensor, dataTypeName, float16BitsToNumber, isFloatType, numberToFloat16Bits, type Graph, type Node, type Value } from '@onnxkit/graph';
+import { AttributeType, DataType, Tensor, dataTypeName, isFloatType, type Graph, type Node, type Value } from '@onnxkit/graph';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { knownDataTypeInfo } from '../common/data-types.js';
 import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
@@ -302,10 +302,13 @@ function scaledCopy(w: Tensor, scale: Float64Array, per: number): Float32Array |
   return out;
 }
 
-/** Whether the float64 result `x` stays finite once stored in `dtype` (float32 rounds to ±inf from FLT_MAX + ½ ulp, float16 from 65520). */
+/** The smallest magnitude float16 stores as ±inf: halfway past its largest value 65504, rounded to even. */
+export const FLOAT16_OVERFLOW = 65520;
+
+/** Whether the float64 result `x` stays finite once stored in `dtype` (float32 rounds to ±inf from FLT_MAX + ½ ulp, float16 from FLOAT16_OVERFLOW). */
 export function fitsFloat(x: number, dtype: DataType): boolean {
   if (dtype === DataType.FLOAT) return Number.isFinite(Math.fround(x));
-  if (dtype === DataType.FLOAT16) return Number.isFinite(float16BitsToNumber(numberToFloat16Bits(x)));
+  if (dtype === DataType.FLOAT16) return Math.abs(x) < FLOAT16_OVERFLOW;
   return Number.isFinite(x);
 }
 
