@@ -91,8 +91,9 @@ export default tseslint.config(
   })),
   {
     // Inside passes, the op declarations (ops/) and their kernels (kernels/, the float64 reference
-    // kernels in kernels/reference/) sit below what reads them: the analyses, the rewrites and the
-    // reference evaluator's engine (reference/) import ops/, never the reverse.
+    // kernels in kernels/reference/) sit below what reads them: the analyses, the rewrites, the
+    // quantizer (quantize/) and the reference evaluator's engine (reference/) import ops/, never
+    // the reverse.
     files: ['packages/passes/src/ops/**/*.ts', 'packages/passes/src/kernels/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -102,9 +103,9 @@ export default tseslint.config(
             ...restrictionsFor('passes'),
             {
               group: [
-                ...['../', '../../'].flatMap((up) => [`${up}rewrite/*`, `${up}reference/*`, `${up}analysis/*`, `!${up}analysis/inference-types.js`]),
+                ...['../', '../../'].flatMap((up) => [`${up}rewrite/*`, `${up}reference/*`, `${up}quantize/*`, `${up}analysis/*`, `!${up}analysis/inference-types.js`]),
               ],
-              message: 'ops/ and kernels/ are below the analyses, rewrites and reference evaluator: declare there, read from there (README "Adding an operator").',
+              message: 'ops/ and kernels/ are below the analyses, rewrites, quantizer and reference evaluator: declare there, read from there (README "Adding an operator").',
             },
           ],
         },
