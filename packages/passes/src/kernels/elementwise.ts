@@ -1,7 +1,7 @@
 /**
  * Element-wise kernels with numpy broadcasting: the machinery of binary arithmetic (broadcasting,
  * typed loops, dtype dispatch: `binaryKernel`, `variadicKernel`), unary math, comparisons and
- * logic, and the kernels of Pow, Mod, Where, Not and Clip. What an op computes per element is
+ * logic, and the kernels of Pow, Where, Not and Clip. What an op computes per element is
  * declared in its module (ops/elementwise-binary.ts, ops/elementwise-unary.ts) and passed in
  * (`binaryKernel({ float, int, big })`, `unaryKernel(f)`, `comparisonKernel(f)`): nothing here
  * decides semantics by op name, so adding such an op touches its module only.
@@ -53,16 +53,6 @@ export interface ArithOp {
 export function intDivisor<T extends number | bigint>(b: T): T {
   if (b === 0 || b === 0n) throw new KernelFault('integer division by zero');
   return b;
-}
-
-/** Python-style integer modulo (sign of the divisor), ONNX Mod with fmod=0. */
-function modFloorNum(a: number, b: number): number {
-  const r = a % intDivisor(b);
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-}
-function modFloorBig(a: bigint, b: bigint): bigint {
-  const r = a % intDivisor(b);
-  return r !== 0n && r < 0n !== b < 0n ? r + b : r;
 }
 
 const FLOATS = new Set<DataType>([DataType.FLOAT, DataType.DOUBLE]);
@@ -241,18 +231,18 @@ export const powKernel: KernelFn = (node, inputs) => {
   }, a.toArray(), yv)];
 };
 
-export const modKernel: KernelFn = (node, inputs) => {
-  const [a, b] = inputs;
-  if (!a || !b) return undefined;
-  const fmod = node.getInt('fmod', 0);
-  const isFloat = FLOATS.has(a.dtype) || a.dtype === DataType.FLOAT16;
-  if (isFloat && fmod !== 1) throw new KernelError(node, 'Mod on floating-point inputs requires fmod=1');
-  const op: ArithOp =
-    fmod === 1
-      ? { float: (x, y) => x % y, int: (x, y) => x % intDivisor(y), big: (x, y) => x % intDivisor(y) }
-      : { float: (x, y) => x % y, int: modFloorNum, big: modFloorBig };
-  return one(arith(node, op, a, b));
-};
+/**
+ * A binary arithmetic op whose computation depends on the node (an attribute, as Mod's fmod):
+ * `pick(node, isFloat)` returns it for floating-point or integer operands, or throws KernelError
+ * for a form the op forbids.
+ */
+export function binaryKernelBy(pick: (node: Node, isFloat: boolean) => ArithOp): KernelFn {
+  return (node, inputs) => {
+    const [a, b] = inputs;
+    if (!a || !b) return undefined;
+    return one(arith(node, pick(node, FLOATS.has(a.dtype) || a.dtype === DataType.FLOAT16), a, b));
+  };
+}
 
 // ---------------------------------------------------------------- unary
 

@@ -7,7 +7,8 @@ import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
-import { binaryKernel, comparisonKernel, cPow, intDivisor, logicKernel, modKernel, powKernel, variadicKernel, whereKernel, type ArithOp, type CmpFn } from '../kernels/elementwise.js';
+import { binaryKernel, binaryKernelBy, comparisonKernel, cPow, intDivisor, logicKernel, powKernel, variadicKernel, whereKernel, type ArithOp, type CmpFn } from '../kernels/elementwise.js';
+import { KernelError } from '../kernels/errors.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, broadcastTwoShared, firstType, isIntType, U } from './shape-helpers.js';
@@ -101,7 +102,29 @@ const MUL: ArithOp = { float: (a, b) => a * b, int: (a, b) => a * b, big: (a, b)
 /** Integer division truncates toward zero, as onnxruntime's; by zero is an error. */
 const DIV: ArithOp = { float: (a, b) => a / b, int: (a, b) => Math.trunc(a / intDivisor(b)), big: (a, b) => a / intDivisor(b) };
 
-/** C's fmod (fmod=1) and Python's modulo, the sign of the divisor (fmod=0). */
+/**
+ * Mod: C's fmod, the sign of the dividend (fmod=1, required for floats), or Python's modulo, the
+ * sign of the divisor (fmod=0); integer modulo by zero is an error.
+ */
+const TRUNC_MOD: ArithOp = { float: (x, y) => x % y, int: (x, y) => x % intDivisor(y), big: (x, y) => x % intDivisor(y) };
+const FLOOR_MOD: ArithOp = {
+  float: (x, y) => x % y,
+  int: (a, b) => {
+    const r = a % intDivisor(b);
+    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+  },
+  big: (a, b) => {
+    const r = a % intDivisor(b);
+    return r !== 0n && r < 0n !== b < 0n ? r + b : r;
+  },
+};
+const modKernel = binaryKernelBy((node, isFloat) => {
+  const fmod = node.getInt('fmod', 0);
+  if (isFloat && fmod !== 1) throw new KernelError(node, 'Mod on floating-point inputs requires fmod=1');
+  return fmod === 1 ? TRUNC_MOD : FLOOR_MOD;
+});
+
+/** The reference's Mod: C's fmod (fmod=1) and Python's modulo, the sign of the divisor (fmod=0). */
 const fmodF64: Bin = (a, b) => a % b;
 const pyModF64: Bin = (a, b) => {
   const r = a % b;
