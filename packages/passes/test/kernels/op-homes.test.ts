@@ -46,6 +46,16 @@ describe('kernels/ decides nothing by op name', () => {
     // The scan reads the folder: the kernel sources are there.
     expect(sources(KERNELS).length).toBeGreaterThan(20);
   });
+
+  it('counts a negative axis from the end only through ops/axes.ts (normAxis is written once)', () => {
+    const found: string[] = [];
+    for (const file of sources(KERNELS)) {
+      code(readFileSync(file, 'utf8')).forEach((line, i) => {
+        if (/\b(\w+)\s*<\s*0\s*\?\s*\1\s*\+\s*(rank|r)\b/.test(line)) found.push(`${relative(KERNELS, file)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(found).toEqual([]);
+  });
 });
 
 describe('an op declared in its module alone gets working kernels', () => {
