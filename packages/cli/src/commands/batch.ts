@@ -14,7 +14,7 @@ import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
 import { escapeHtml } from '../report/index.js';
-import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
+import { shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
@@ -23,7 +23,7 @@ export interface BatchCliOptions extends CommonOptions, ShapeOptions {
   output?: string;
   optimize?: string | boolean;
   verify?: boolean;
-  jobs?: string;
+  jobs?: number;
   device?: string;
 }
 
@@ -52,7 +52,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
   if (files.length === 0) throw new CliError(`no .onnx files under '${dir}'`);
-  const jobs = Math.min(files.length, intOption('--jobs', opts.jobs, { min: 1 }) ?? Math.max(1, Math.min(availableParallelism(), 4)));
+  const jobs = Math.min(files.length, opts.jobs ?? Math.max(1, Math.min(availableParallelism(), 4)));
   const data: BatchWorkerData = {
     device: resolveDevice(opts.device),
     pipeline,

@@ -1,7 +1,7 @@
 /** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
 import { statSync } from 'node:fs';
 import { CliError } from '../errors.js';
-import { intOption, type CommonOptions } from '../options.js';
+import type { CommonOptions } from '../options.js';
 import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
@@ -9,11 +9,11 @@ import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutp
 
 export default async function convert(
   input: string,
-  opts: CommonOptions & { output: string; externalData?: string | boolean; sizeThreshold?: string; inPlace?: boolean },
+  opts: CommonOptions & { output: string; externalData?: string | boolean; sizeThreshold?: number; inPlace?: boolean },
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
-  const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
+  const threshold = opts.sizeThreshold;
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseReplacingInput(input, opts.output, opts.inPlace);
   refuseUnwritableOutput(opts.output);

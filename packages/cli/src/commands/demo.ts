@@ -16,7 +16,7 @@ import { buildZooModel } from '@onnxkit/zoo';
 import { localProfilePath, resolveDevice } from '../devices.js';
 import { EXIT } from '../errors.js';
 import { reportData, runJob, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, shapeBindings, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, inputShapesWithDims, shapeBindings, type CalibrationFlags, type PRESET_NAMES, type CommonOptions, type ShapeOptions } from '../options.js';
 import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { CliError } from '../errors.js';
@@ -30,12 +30,13 @@ import { ensureDir } from '../fs-utils.js';
 export interface DemoCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
   /** false (--no-quantize): skip the int8 step. */
   quantize?: boolean;
-  out?: string;
+  out: string;
+  /** Absent: this machine (DEVICE_DEFAULTS.demo), measured once. */
   device?: string;
-  preset?: string;
-  iterations?: string;
-  threads?: string;
-  seed?: string;
+  preset: (typeof PRESET_NAMES)[number];
+  iterations: number;
+  threads: number;
+  seed: number;
 }
 
 const encoder = new TextEncoder();
@@ -45,12 +46,12 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   shapeBindings(opts); // bad --input-shape / --dim fail before any work
   const stray = opts.quantize === false ? strayCalibrationFlag(opts) : undefined;
   if (stray) throw new CliError(`${stray} applies to the int8 step, which --no-quantize skips`);
-  const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
-  const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
-  const iterations = intOption('--iterations', opts.iterations, { min: 1 }) ?? 30;
-  const int8 = opts.quantize === false ? undefined : calibrationSettings({ ...opts, seed: String(seed), threads: String(threads) });
+  const { threads, seed, iterations } = opts;
+  const int8 = opts.quantize === false ? undefined : calibrationSettings(opts);
+  // A --device given is read now: a bad name failed only after the model was built and imported.
+  const givenDevice = opts.device === undefined ? undefined : resolveDevice(opts.device);
   const progress = new Progress(mode);
-  const outDir = opts.out ?? 'out';
+  const outDir = opts.out;
   ensureDir(outDir);
   const t0 = performance.now();
 
@@ -69,13 +70,14 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
 
   let step = progress.step(`import ${file}`);
   const model = loadModel(file);
+  checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
 
-  const device = await demoDevice(opts.device, outDir, progress);
+  const device = givenDevice ?? (await localDevice(outDir, progress));
   const inputShapes = inputShapesWithDims(model, opts);
-  const preset = opts.preset ?? 'default';
+  const preset = opts.preset;
   const input = { model, file, fileBytes };
   const result = await runJob(input, {
     device,
@@ -158,9 +160,8 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   return result.verify?.equivalent === false ? EXIT.checkFailed : EXIT.ok;
 }
 
-/** The roofline device: --device, else this machine's measured profile (measured once, kept in out/). */
-async function demoDevice(name: string | undefined, outDir: string, progress: Progress): Promise<DeviceProfile> {
-  if (name !== undefined) return resolveDevice(name);
+/** The roofline device without --device: this machine's measured profile (measured once, kept in out/; see DEVICE_DEFAULTS). */
+async function localDevice(outDir: string, progress: Progress): Promise<DeviceProfile> {
   for (const p of [localProfilePath(), join(outDir, 'local-device.json')]) {
     if (existsSync(p)) return parseDeviceProfile(JSON.parse(readFileSync(p, 'utf8')));
   }

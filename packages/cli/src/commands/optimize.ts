@@ -16,7 +16,7 @@ import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progres
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
-import { numericInputShapes, parseDimValues } from '../options.js';
+import { checkDimSymbols, numericInputShapes, parseDimValues } from '../options.js';
 import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
 
 export interface ModelSide {
@@ -70,6 +70,7 @@ export default async function optimize(input: string, positionalOutput: string |
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
   let model = loadModel(input, { lazyWeightsFrom: LAZY_WEIGHTS_FILE_BYTES });
+  checkDimSymbols(model, opts);
   if (!opts.inPlace) refuseOverwritingModelFiles(model, output, '-o');
   tuneCompilerForGraph(model.graph.nodeCount); // after the import: small graphs tier up later (heap.ts)
   collectImportGarbage(input === STDIO ? null : input, model.graph.nodeCount); // the file's dead bytes (heap.ts)

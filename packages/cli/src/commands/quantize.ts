@@ -24,17 +24,17 @@ import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
-import { numberOption, type CalibrationFlags } from '../options.js';
+import type { CalibrationFlags } from '../options.js';
 import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
 import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 
 export interface QuantizeCliOptions extends CalibrationFlags {
   output: string;
-  seed?: string;
-  minSqnr?: string;
+  seed: number;
+  minSqnr?: number;
   sensitivity?: boolean;
   dynamic?: boolean;
-  threads?: string;
+  threads: number;
   json?: boolean;
 }
 
@@ -53,7 +53,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   refuseOverwritingInput(input, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
   const settings = calibrationSettings(opts);
-  const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
+  const minSqnr = opts.minSqnr;
   const dynamic = settings.dynamic;
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);
