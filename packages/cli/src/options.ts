@@ -5,7 +5,8 @@
  * from one another.
  */
 import { InvalidArgumentError, Option } from './commander.js';
-import { DEFAULT_DEVICE } from '@onnxkit/passes';
+import { DEFAULT_DEVICE, type QuantType } from '@onnxkit/passes';
+import type { CalibrationMethod } from '@onnxkit/runtime';
 import type { Model } from '@onnxkit/graph';
 import type { InputFile } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
@@ -73,15 +74,16 @@ export const ORT_OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export const VERIFY_EACH = ['off', 'pass', 'change'] as const;
 export const EXPLAIN_MODES = ['all', 'changes'] as const;
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-/** Activation-range calibration methods (@onnxkit/runtime's CalibrationMethod; options.test.ts checks they agree). */
+/** Activation-range calibration methods: @onnxkit/runtime's CalibrationMethod, all of it (checked below). */
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
-/** Activation types of static int8 (@onnxkit/passes' QuantType). */
+/** Activation types of static int8: @onnxkit/passes' QuantType, all of it (checked below). */
 export const ACTIVATION_TYPES = ['uint8', 'int8'] as const;
-/**
- * The presets of @onnxkit/passes (PRESETS; options.test.ts checks they agree), named here so
- * commander checks `--preset` without loading the passes at start-up.
- */
+/** The presets of @onnxkit/passes (PRESETS; test/options.test.ts checks they agree). */
 export const PRESET_NAMES = ['default', 'edge'] as const;
+// A method or type added to the library and not here (or the reverse) fails typecheck.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies Same<(typeof CALIBRATION_METHODS)[number], CalibrationMethod>;
+true satisfies Same<(typeof ACTIVATION_TYPES)[number], QuantType>;
 
 /**
  * `--device`, the device a roofline estimate assumes. Its default differs by command, on purpose:
