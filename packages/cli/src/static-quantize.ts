@@ -234,11 +234,6 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
   };
 }
 
-/** A decibel figure as text: one decimal, ∞ for an exact match. */
-export function fmtDb(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(1) : x > 0 ? '∞' : '-∞';
-}
-
 /** A number JSON can carry (Infinity as the string "Infinity"). */
 export function jsonNumber(x: number): number | string {
   return Number.isFinite(x) ? x : String(x);

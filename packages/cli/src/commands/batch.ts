@@ -13,7 +13,8 @@ import type { BatchRow, BatchWorkerData } from '../batch-types.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
-import { escapeHtml } from '../report/index.js';
+import { batchScript } from '../report/client-script.js';
+import { escapeHtml, inlineScript } from '../report/escape.js';
 import { shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
@@ -188,15 +189,6 @@ function toHtml(s: { folder: string; models: number; failed: number; device: str
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>
-<script>
-document.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
-  const tbody = document.querySelector('tbody');
-  const key = (c) => (c.dataset.v === undefined ? null : Number(c.dataset.v));
-  const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
-  [...tbody.rows].sort((a, b) => { const x = a.cells[i], y = b.cells[i]; const nx = key(x), ny = key(y);
-    if (nx !== null || ny !== null) return nx === null ? 1 : ny === null ? -1 : dir * (nx - ny);
-    return dir * x.textContent.localeCompare(y.textContent); }).forEach((r) => tbody.appendChild(r));
-}));
-</script></body></html>
+<script>${inlineScript(batchScript(), 'the batch summary script')}</script></body></html>
 `;
 }

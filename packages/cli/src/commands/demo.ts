@@ -22,6 +22,7 @@ import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js
 import { CliError } from '../errors.js';
 import { crashData, refuseOversizedReport, renderReport, type ReportCrash } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { fmtSI } from '../units.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
@@ -168,7 +169,7 @@ async function localDevice(outDir: string, progress: Progress): Promise<DevicePr
   const step = progress.step('calibrate this CPU for the roofline (once; onnxkit calibrate does it thoroughly)');
   const profile = await calibrate({ threads: 1, matmulSizes: [1024], minTimeMs: 400, minRuns: 3, copyBytes: 64 * 1024 * 1024, copies: 5 });
   writeFileAtomic(join(outDir, 'local-device.json'), encoder.encode(JSON.stringify(profile, null, 2) + '\n'));
-  step.done(`${(profile.peakFlops.fp32 / 1e9).toFixed(1)} GFLOP/s, ${fmtBytes(profile.memoryBandwidth)}/s`);
+  step.done(`${fmtSI(profile.peakFlops.fp32, 'FLOP/s')}, ${fmtBytes(profile.memoryBandwidth)}/s`);
   return parseDeviceProfile(profile);
 }
 

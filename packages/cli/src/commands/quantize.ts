@@ -25,7 +25,8 @@ import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/ru
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
 import type { CalibrationFlags } from '../options.js';
-import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
+import { calibrationSettings, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
+import { fmtDb as db } from '../units.js';
 import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 
 export interface QuantizeCliOptions extends CalibrationFlags {

@@ -11,6 +11,7 @@ import { createReferenceEvaluator } from '../reference.js';
 import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, type CommonOptions, type ShapeOptions } from '../options.js';
 import { loadModel } from '../limits.js';
 import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, terminalSafe, type OutputMode, type StepHandle } from '../ui.js';
+import { fmtDb } from '../units.js';
 
 export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
   atol?: number;
@@ -182,7 +183,7 @@ function fmtBinding(d: Record<string, number>): string {
 
 const sci = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toPrecision(3) : x.toExponential(2));
 
-const db = (x: number | null): string => (x === null ? '∞' : Number.isFinite(x) ? x.toFixed(1) : '-∞');
+const db = (x: number | null): string => fmtDb(x);
 
 /** The float64 table (per output: both models' error against float64, SQNR, the budget), or the fallback line. */
 function formatReference(r: VerifyReport, mode: OutputMode): string[] {
