@@ -116,9 +116,10 @@ export const ITERATIONS = {
 // ---------------------------------------------------------------------------------------------
 // Shared option definitions. Every flag that more than one command takes is declared here once
 // (name, value syntax, help text, default, allowed choices, parser), so `--json` or
-// `--input-shape` mean the same thing on every command; program.ts adds them with
-// `.addOption(…)`. A flag two commands spell alike but mean differently (`--max-error`, `--bench`)
-// is declared here once per meaning.
+// `--input-shape` mean the same thing on every command; definitions.ts adds them with
+// `.addOption(…)`. A flag two commands spell alike but mean differently stays with its command's
+// definition (`--max-error`: verify's absolute error budget, optimize's decoupling weight error,
+// which pipeline.ts parses) or takes the difference as a parameter (`--bench`, `--iterations`).
 
 const collectStrings = (v: string, prev: string[] = []): string[] => [...prev, v];
 

@@ -7,24 +7,16 @@ import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisJsonPieces, analysisToCsv, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDeviceOrCalibrate } from '../devices.js';
 import { CliError } from '../errors.js';
-import { checkDimSymbols, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, parseDimValues, parseInputShapes } from '../options.js';
 import { outputMode } from '../ui.js';
 import { writeJsonText } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { analysisMemory } from '../memory.js';
 import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
-  csv?: boolean;
-  markdown?: boolean;
-  device?: string;
-  bits?: number;
-  trainingBatch?: number;
-  energyTable?: string;
-  netron?: string | boolean;
-  output?: string;
-  all?: boolean;
-}
+/** The options of `onnxkit analyze`, as its definition (definitions.ts) makes commander parse them. */
+export type AnalyzeCliOptions = OptionsOf<'analyze'>;
 
 export default async function analyze(file: string, opts: AnalyzeCliOptions): Promise<number> {
   const formats = [opts.json, opts.csv, opts.markdown].filter(Boolean).length;

@@ -15,18 +15,14 @@ import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
 import { batchScript } from '../report/client-script.js';
 import { escapeHtml, inlineScript } from '../report/escape.js';
-import { shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
+import { shapeBindings } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface BatchCliOptions extends CommonOptions, ShapeOptions {
-  output?: string;
-  optimize?: string | boolean;
-  verify?: boolean;
-  jobs?: number;
-  device?: string;
-}
+/** The options of `onnxkit batch`, as its definition (definitions.ts) makes commander parse them. */
+export type BatchCliOptions = OptionsOf<'batch'>;
 
 /** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
 export function findModels(dir: string): string[] {

@@ -6,24 +6,15 @@
 import { analyzeModel } from '@onnxkit/passes';
 import { BenchCrashError, benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
 import { checkDeviceName, resolveDeviceOrCalibrate } from '../devices.js';
-import { checkDimSymbols, DEVICE_DEFAULTS, inputShapesWithDims, numericInputShapes, parseDimValues, type CommonOptions, type ORT_OPT_LEVELS, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, DEVICE_DEFAULTS, inputShapesWithDims, numericInputShapes, parseDimValues } from '../options.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { CliError } from '../errors.js';
 import { analysisMemory } from '../memory.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface BenchCliOptions extends CommonOptions, ShapeOptions {
-  vs?: string;
-  iterations: number;
-  warmup: number;
-  threads: number;
-  batch?: number;
-  profile?: boolean;
-  ortOpt: (typeof ORT_OPT_LEVELS)[number];
-  /** With --profile; DEVICE_DEFAULTS.bench (this machine) when absent. */
-  device?: string;
-  seed: number;
-}
+/** The options of `onnxkit bench`, as its definition (definitions.ts) makes commander parse them. */
+export type BenchCliOptions = OptionsOf<'bench'>;
 
 export default async function bench(file: string, opts: BenchCliOptions): Promise<number> {
   const mode = outputMode(opts);

@@ -5,8 +5,9 @@ import { localProfilePath } from '../devices.js';
 import { CliError } from '../errors.js';
 import { fmtBytes, fmtNum, outputMode, Progress, type StepHandle } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export default async function calibrateCommand(opts: { threads: number; output?: string; json?: boolean; force?: boolean }): Promise<number> {
+export default async function calibrateCommand(opts: OptionsOf<'calibrate'>): Promise<number> {
   const mode = outputMode(opts);
   refuseUnwritableOutput(opts.output);
   const progress = new Progress(mode);

@@ -16,7 +16,7 @@ import { buildZooModel } from '@onnxkit/zoo';
 import { localProfilePath, resolveDevice } from '../devices.js';
 import { EXIT } from '../errors.js';
 import { reportData, runJob, type JobResult } from '../job.js';
-import { checkDimSymbols, inputShapesWithDims, shapeBindings, type CalibrationFlags, type PRESET_NAMES, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, inputShapesWithDims, shapeBindings } from '../options.js';
 import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { CliError } from '../errors.js';
@@ -27,18 +27,10 @@ import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureDir } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface DemoCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
-  /** false (--no-quantize): skip the int8 step. */
-  quantize?: boolean;
-  out: string;
-  /** Absent: this machine (DEVICE_DEFAULTS.demo), measured once. */
-  device?: string;
-  preset: (typeof PRESET_NAMES)[number];
-  iterations: number;
-  threads: number;
-  seed: number;
-}
+/** The options of `onnxkit demo`, as its definition (definitions.ts) makes commander parse them. */
+export type DemoCliOptions = OptionsOf<'demo'>;
 
 const encoder = new TextEncoder();
 

@@ -10,7 +10,7 @@ import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyRep
 import { CliError } from '../errors.js';
 import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, formatEdgeQuantization, quantizeForEdge } from '../edge-quantize.js';
 import { formatExplainGrouped } from '../explain.js';
-import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
+import { pipelineFromFlags } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { writeJson } from '../json-stream.js';
@@ -18,6 +18,7 @@ import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { checkDimSymbols, numericInputShapes, parseDimValues } from '../options.js';
 import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
 export interface ModelSide {
   nodes: number;
@@ -50,7 +51,7 @@ export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: nu
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
-export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions & { accuracy?: boolean }): Promise<number> {
+export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptionsOf<'optimize'>): Promise<number> {
   const mode = outputMode(opts);
   if (positionalOutput !== undefined && opts.output !== undefined && positionalOutput !== opts.output) {
     throw new CliError(`two outputs: '${positionalOutput}' and -o '${opts.output}'`, { hint: 'give the output once, as onnxkit optimize IN OUT or -o OUT' });

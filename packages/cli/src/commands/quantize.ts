@@ -24,20 +24,13 @@ import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
-import type { CalibrationFlags } from '../options.js';
 import { calibrationSettings, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
 import { fmtDb as db } from '../units.js';
 import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface QuantizeCliOptions extends CalibrationFlags {
-  output: string;
-  seed: number;
-  minSqnr?: number;
-  sensitivity?: boolean;
-  dynamic?: boolean;
-  threads: number;
-  json?: boolean;
-}
+/** The options of `onnxkit quantize`, as its definition (definitions.ts) makes commander parse them. */
+export type QuantizeCliOptions = OptionsOf<'quantize'>;
 
 interface LayerRow {
   node: string;

@@ -14,7 +14,7 @@ import { compareWithRoofline } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, jobCrashData, reportData, runJob, verifyAndBench, type JobCrash, type JobResult } from '../job.js';
-import { checkDimSymbols, inputShapesWithDims, ITERATIONS, parseDimValues, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, inputShapesWithDims, ITERATIONS, parseDimValues, parseInputShapes } from '../options.js';
 import { quantizeBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { inputBytes, STDIO } from '../stdio.js';
@@ -25,20 +25,10 @@ import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { analysisMemory } from '../memory.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface ReportCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
-  /** Also quantize to static int8 and show it beside fp32. */
-  quantize?: boolean;
-  output: string;
-  optimized?: string;
-  optimize?: string | boolean;
-  device?: string;
-  verify?: boolean;
-  /** Interleaved timed pairs (ITERATIONS.reportBench unless given); false: --no-bench. */
-  bench: number | boolean;
-  threads: number;
-  seed: number;
-}
+/** The options of `onnxkit report`, as its definition (definitions.ts) makes commander parse them. */
+export type ReportCliOptions = OptionsOf<'report'>;
 
 export default async function report(file: string, opts: ReportCliOptions): Promise<number> {
   const mode = outputMode(opts);

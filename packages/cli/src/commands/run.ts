@@ -1,13 +1,14 @@
 /** `onnxkit run MODEL [--inputs …] [-o outputs.npz]`: run a model once in onnxruntime. */
 import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
-import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles, type CommonOptions, type ORT_OPT_LEVELS, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
 export default async function run(
   model: string,
-  opts: CommonOptions & ShapeOptions & { inputs?: string[]; output?: string; seed: number; threads: number; ortOpt: (typeof ORT_OPT_LEVELS)[number] },
+  opts: OptionsOf<'run'>,
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);

@@ -16,11 +16,10 @@ import type { ExternalDataInfo, TensorSource } from '@onnxkit/graph';
 import { decodeSource, type RangeReader } from '@onnxkit/importer/codec';
 import { prebuiltApp } from '../app-static.js';
 import { CliError } from '../errors.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface ServeCliOptions {
-  port: number;
-  open?: boolean;
-}
+/** The options of `onnxkit serve`, as its definition (definitions.ts) makes commander parse them. */
+export type ServeCliOptions = OptionsOf<'serve'>;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -8,25 +8,14 @@ import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyMode
 import { oneLine } from '@onnxkit/passes';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
-import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput } from '../options.js';
 import { loadModel } from '../limits.js';
 import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, terminalSafe, type OutputMode, type StepHandle } from '../ui.js';
 import { fmtDb } from '../units.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
-  atol?: number;
-  rtol?: number;
-  tolerance?: string[];
-  inputs?: string[];
-  seed: number;
-  bisect?: boolean;
-  reference?: boolean;
-  maxError?: number;
-  minSqnr?: number;
-  /** Interleaved timed pairs (a bare --bench: ITERATIONS.verifyBench). */
-  bench?: number;
-  threads: number;
-}
+/** The options of `onnxkit verify`, as its definition (definitions.ts) makes commander parse them. */
+export type VerifyCliOptions = OptionsOf<'verify'>;
 
 /**
  * The symbol bindings verify runs a model with symbolic input dims at, by default: every free

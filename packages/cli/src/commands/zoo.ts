@@ -2,13 +2,13 @@
 import { buildZooModel, ZOO_MODELS } from '@onnxkit/zoo';
 import { CliError } from '../errors.js';
 import { refuseUnwritableOutput } from '../fs-utils.js';
-import type { CommonOptions } from '../options.js';
 import { outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress, table } from '../ui.js';
+import type { OptionsOf } from '../definitions.js';
 
 export default async function zoo(
   name: string | undefined,
-  opts: CommonOptions & { output?: string; batch: number | string; seed: number; opset?: number; externalData?: boolean },
+  opts: OptionsOf<'zoo'>,
 ): Promise<number> {
   const mode = outputMode(opts);
   if (name === undefined) {
