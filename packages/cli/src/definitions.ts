@@ -124,7 +124,7 @@ export const definitions = {
       .option('--no-reference', 'judge with the fixed tolerance only, without the float64 reference')
       .addOption(new Option('--max-error <x>', 'accept B when every element is within this absolute error of float64 ("within the requested budget")').argParser(numberArg('--max-error', { nonNegative: true })))
       .addOption(options.minSqnr("accept B only when each output's SQNR against float64 is at least this many dB"))
-      .addOption(options.bench(`also time both models, interleaved (default ${ITERATIONS.verifyBench} pairs)`, ITERATIONS.verifyBench, 1))
+      .addOption(options.bench(`also time both models, interleaved (${ITERATIONS.verifyBench} pairs unless given)`, 1))
       .addOption(options.threads())
       .addHelpText('after', example(['onnxkit verify model.onnx model.opt.onnx', 'onnxkit verify model.onnx model.fp16.onnx --max-error 1e-2', 'onnxkit verify a.onnx b.onnx --bisect --json', 'onnxkit verify a.onnx b.onnx --inputs test_data_set_0/input_0.pb --atol 1e-4'])),
   quantize: () =>
@@ -195,7 +195,7 @@ export const definitions = {
       ).addOption(options.device()),
     )
       .option('--no-verify', 'do not verify the second model in onnxruntime')
-      .addOption(options.bench(`interleaved timed pairs for the before/after latency (default ${ITERATIONS.reportBench})`, ITERATIONS.reportBench, 0).default(ITERATIONS.reportBench as number | boolean, String(ITERATIONS.reportBench)))
+      .addOption(options.bench(`interleaved timed pairs for the before/after latency (default ${ITERATIONS.reportBench})`, 0))
       .option('--no-bench', 'do not benchmark')
       .addOption(options.threads())
       .addOption(options.seed())

@@ -176,8 +176,12 @@ export const options = {
   minSqnr: (help: string) => new Option('--min-sqnr <dB>', help).argParser(numberArg('--min-sqnr')),
   /** `--preset` of optimize (no default: --passes may replace it) and demo (default `default`). */
   preset: (help: string) => new Option('--preset <name>', help).choices(PRESET_NAMES),
-  /** `--bench [iterations]`: timed interleaved pairs; `preset` is the count of a bare `--bench`. */
-  bench: (help: string, preset: number, min: number) => new Option('--bench [iterations]', help).preset(String(preset)).argParser(intArg('--bench', { min })),
+  /**
+   * `--bench [iterations]`: timed interleaved pairs; a bare `--bench` is `true`, which the command
+   * reads as its ITERATIONS count (stated in `help`; a commander preset would print as
+   * '(preset: "20")').
+   */
+  bench: (help: string, min: number) => new Option('--bench [iterations]', help).argParser(intArg('--bench', { min })),
   /** `--iterations`, with the command's count (ITERATIONS). */
   iterations: (help: string, count: number) => new Option('--iterations <n>', help).default(count).argParser(intArg('--iterations', { min: 1 })),
   /** `--batch`: a size (bench), or a size or symbol (zoo, see batchArg). */

@@ -42,7 +42,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   refuseOverwritingInput(file, opts.output, '-o');
   if (opts.optimized !== undefined) refuseOverwritingInput(opts.optimized, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
-  const benchIterations = opts.bench === false ? 0 : opts.bench === true ? ITERATIONS.reportBench : opts.bench;
+  const benchIterations = opts.bench === false ? 0 : opts.bench === true || opts.bench === undefined ? ITERATIONS.reportBench : opts.bench;
   const { threads, seed } = opts;
   const stray = opts.quantize ? undefined : strayCalibrationFlag(opts);
   if (stray) throw new CliError(`${stray} applies to --quantize`, { hint: 'onnxkit report MODEL -o report.html --quantize --calibration DIR' });

@@ -8,7 +8,7 @@ import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyMode
 import { oneLine } from '@onnxkit/passes';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
-import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput } from '../options.js';
+import { checkDimSymbols, ITERATIONS, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput } from '../options.js';
 import { loadModel } from '../limits.js';
 import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, terminalSafe, type OutputMode, type StepHandle } from '../ui.js';
 import { fmtDb } from '../units.js';
@@ -42,7 +42,7 @@ export function verifyBindings(inputs: readonly { name: string; shape: readonly 
 export default async function verify(a: string, b: string, opts: VerifyCliOptions): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
-  const benchIterations = opts.bench;
+  const benchIterations = opts.bench === true ? ITERATIONS.verifyBench : opts.bench;
   let step: StepHandle | undefined;
   let phase = '';
   const onProgress = (p: VerifyProgress): void => {
