@@ -7,16 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { GraphFields, ModelFields } from '@onnxkit/importer';
-
-/**
- * Protobuf wire types, as @onnxkit/importer's wire.ts names them (WIRE_VARINT … WIRE_I32); its
- * package does not export them, so they are repeated here, named, rather than written as 0/1/2/5.
- */
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
+import { GraphFields, ModelFields, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '@onnxkit/importer';
 
 /**
  * For an input file of this size or more, V8 grows the heap by at most TIGHT_HEAP_GROWING_PERCENT
