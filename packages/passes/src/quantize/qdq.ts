@@ -13,9 +13,10 @@
  *    asymmetric by default (int8, and symmetric, on request); s, z from the calibrated range
  *    (see params.ts).
  *  - weights (Conv/ConvTranspose W, Gemm B, MatMul constant B): stored as int8, symmetric
- *    (z = 0, range ±127), per output channel: axis 0 for Conv, 1 for ConvTranspose (group 1;
- *    per tensor otherwise), 0 for Gemm with transB = 1 else 1, 1 for a 2-D MatMul B (per
- *    column); followed by `DequantizeLinear(axis)`.
+ *    (z = 0, range ±127), per output channel on the axis the op's `int8WeightAxis` facet names
+ *    (ops/: axis 0 for Conv, 1 for ConvTranspose with group 1, 0 for Gemm with transB = 1 else
+ *    1, 1 for a 2-D MatMul B), per tensor where it names none; followed by
+ *    `DequantizeLinear(axis)`.
  *  - bias (Conv/ConvTranspose B, Gemm C with beta = 1): int32 with scale_c = s_x · s_w,c and
  *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged. A channel
  *    whose weights are (near) zero but whose bias is not gets its weight scale raised until the
@@ -42,6 +43,7 @@
  */
 import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
 import { inferShapes } from '../analysis/shape-inference.js';
+import { int8WeightAxis } from '../ops/registry.js';
 import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
 
 export class QuantizeError extends OnnxkitError {
@@ -256,6 +258,14 @@ function addClipBound(add: Node, index: number): number | undefined {
   return lo === undefined ? undefined : lo - c;
 }
 
+/**
+ * The channel axis of the weight `w` read at input 1 of `n`: its op's `int8WeightAxis` facet
+ * (ops/), −1 (per tensor) when the op declares none for it or per-channel is off.
+ */
+function weightAxis(n: Node, w: Value, perChannel: boolean): number {
+  return perChannel ? (int8WeightAxis(n, 1, w.constValue!.dims.length) ?? -1) : -1;
+}
+
 /** Why `n` is not quantized, or its plan. */
 function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
   const ins = n.inputs;
@@ -277,8 +287,7 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
       if (isConstant(x)) return 'input is a constant';
       const b = ins[2] ?? null;
       if (b !== null && (!isConstant(b) || b.constValue!.dtype !== DataType.FLOAT || b.constValue!.dims.length !== 1)) return 'bias is not a 1-D float32 initializer';
-      let axis = n.opType === 'Conv' ? 0 : n.getInt('group', 1) === 1 ? 1 : -1;
-      if (!o.perChannel) axis = -1;
+      const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: b === null ? undefined : 2 }, false);
     }
     case 'Gemm': {
@@ -293,7 +302,7 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
         const cd = c.constValue!.dims;
         if (!(cd.length === 1 && (cd[0] === N || cd[0] === 1)) && !(cd.length === 2 && cd[0] === 1 && cd[1] === N)) return 'C is not a per-column bias';
       }
-      const axis = o.perChannel ? (n.getInt('transB', 0) ? 0 : 1) : -1;
+      const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: c === null ? undefined : 2 }, true);
     }
     case 'MatMul': {
@@ -301,8 +310,7 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
       if (!isFloat(b)) return 'B is not float32';
       if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
       if (isConstant(b)) {
-        const rank = b.constValue!.dims.length;
-        const axis = o.perChannel && rank === 2 ? 1 : -1;
+        const axis = weightAxis(n, b, o.perChannel);
         return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis } }, true);
       }
       return withOutput({ node: n, activationInputs: [0, 1] }, true);
