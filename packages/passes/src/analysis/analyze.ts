@@ -14,7 +14,7 @@ import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js'
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { opKey, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { opKey, ORT_FACET, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
@@ -255,17 +255,15 @@ export interface AnalysisReport {
  * sequence length) — the parameter is the whole stored tensor.
  */
 
-const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
-/** QDQ ops onnxruntime fuses into integer kernels (see qdqInteger). */
-const QDQ_MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-const QDQ_ELEMENT_OPS = new Set(['Add', 'Mul', 'GlobalAveragePool']);
-
 /** What the analysis asks of a default-domain op type, resolved once per type (one lookup per node, not four). */
 interface OpInfo {
   /** Its cost entry (for a well-formed node). */
   readonly cost: OpCost | undefined;
+  /** It has body graphs (If, Loop, Scan: the registry's SUBGRAPH_OPS). */
   readonly controlFlow: boolean;
+  /** Its QDQ form in onnxruntime is an integer matrix kernel (`ort.qdq` 'mac', see qdqInteger). */
   readonly qdqMac: boolean;
+  /** Its QDQ form in onnxruntime is a QLinear element kernel (`ort.qdq` 'element'). */
   readonly qdqElement: boolean;
 }
 const OP_INFO = new Map<string, OpInfo>();
@@ -274,7 +272,8 @@ const OP_INFO = new Map<string, OpInfo>();
 function opInfo(opType: string): OpInfo {
   let info = OP_INFO.get(opType);
   if (info === undefined) {
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: CONTROL_FLOW.has(opType), qdqMac: QDQ_MAC_OPS.has(opType), qdqElement: QDQ_ELEMENT_OPS.has(opType) };
+    const qdq = lookup(ORT_FACET, opType)?.qdq;
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqElement: qdq === 'element' };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -1386,10 +1385,12 @@ class CostWalk {
   }
 
   /**
-   * QDQ form: onnxruntime runs a Conv/ConvTranspose/Gemm/MatMul whose data and weight inputs are
-   * both dequantized 8-bit integers as an integer kernel (QLinearConv, QGemm, QLinearMatMul), and
-   * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
-   * GlobalAveragePool: their work is integer operations, as in the fused graph.
+   * QDQ form (each op's `ort.qdq`, ops/): onnxruntime runs a Conv/Gemm/MatMul ('mac') whose data
+   * and weight inputs are both dequantized 8-bit integers as an integer kernel (QLinearConv,
+   * QGemm, QLinearMatMul), and an 'element' op (Add, Mul, Concat, AveragePool,
+   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax) between DequantizeLinear and QuantizeLinear
+   * as its QLinear kernel: their work is integer operations, as in the fused graph. A
+   * ConvTranspose has no QDQ kernel: it stays float.
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {

@@ -11,7 +11,7 @@ import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, varia
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, broadcastTwoShared, firstType, isIntType, U } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel, withFacets } from './types.js';
 import { addRef, andRef, bitShiftRef, divRef, equalRef, greaterOrEqualRef, greaterRef, lessOrEqualRef, lessRef, maxRef, meanRef, minRef, modRef, mulRef, orRef, powRef, subRef, sumRef, whereRef, xorRef } from '../kernels/reference/elementwise.js';
 
 type PartialOp = (c: RuleContext, a: Dim, b: Dim, isInt: boolean) => Dim;
@@ -99,11 +99,11 @@ const variadicOp = (type: string, reference: ReferenceKernel, cost: OpCost, kern
 const variadicNote = 'variadic, broadcasting, NaN propagates';
 
 export const BINARY_OPS: readonly OpDef[] = [
-  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Add') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef }),
-  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Sub') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef }),
-  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Mul') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
-  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: arithKernel('Div') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
-  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
+  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Add') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef, ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10 }),
+  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Sub') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef, sameAt13From: 10 }),
+  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Mul') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef, ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10 }),
+  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: arithKernel('Div') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef, sameAt13From: 10 }),
+  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef, sameAt13From: 10 }),
   binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
   binaryOp('BitShift', binary(), true, { attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
@@ -127,8 +127,8 @@ export const BINARY_OPS: readonly OpDef[] = [
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);
 
 export const VARIADIC_OPS: readonly OpDef[] = [
-  variadicOp('Sum', sumRef, { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicArithKernel('Sum') }),
-  variadicOp('Mean', meanRef, { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }),
-  variadicOp('Max', maxRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Max') }),
-  variadicOp('Min', minRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Min') }),
+  withFacets(variadicOp('Sum', sumRef, { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicArithKernel('Sum') }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Mean', meanRef, { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Max', maxRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Max') }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Min', minRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Min') }), { sameAt13From: 10 }),
 ];

@@ -111,6 +111,7 @@ export const GENERATOR_OPS: readonly OpDef[] = [
     cost: MOVES,
     kernel: { note: 'value, value_float(s), value_int(s), value_string(s), sparse_value', fn: constantKernel },
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'ConstantOfShape',

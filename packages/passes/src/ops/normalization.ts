@@ -53,6 +53,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     cost: { biases: [1, 2], buffers: [3, 4], inPlace: true, ops: perOutput(2), opsNote: '2 per element (scale and shift)' },
     weightInputs: [1, 2, 3, 4],
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'LayerNormalization',
@@ -108,6 +109,8 @@ export const SOFTMAX_OPS: readonly OpDef[] = [
     cost: { ops: perOutput(5), opsNote: '5 per element (max, subtract, exp, sum, divide)' },
     kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(false) },
     fp16: FP16_ALL,
+    // (no sameAt13From: axis semantics changed at 13, 2-D coercion → single axis)
+    ort: { qdq: 'element' },
   }),
   defineOp({ type: 'LogSoftmax', reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
   defineOp({ type: 'Hardmax', reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),

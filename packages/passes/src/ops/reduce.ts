@@ -8,7 +8,7 @@ import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { type OpCost, perInput } from './cost.js';
 import { axesOf } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, type ReferenceKernel } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, type ReferenceKernel, withFacets } from './types.js';
 import { argMaxRef, argMinRef, reduceL1Ref, reduceL2Ref, reduceLogSumExpRef, reduceLogSumRef, reduceMaxRef, reduceMeanRef, reduceMinRef, reduceProdRef, reduceSumRef, reduceSumSquareRef } from '../kernels/reference/reduce.js';
 
 function reduce(inputOpset: number, outType?: DataType): ShapeRule {
@@ -64,8 +64,8 @@ const PER_INPUT_AND_OUTPUT = '1 per input element + 1 per output';
 export const REDUCE_OPS: readonly OpDef[] = [
   reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true, reduceSumRef),
   reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true, reduceMeanRef),
-  reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMaxRef),
-  reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMinRef),
+  withFacets(reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMaxRef), { ort: { qdq: 'data' } }),
+  withFacets(reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMinRef), { ort: { qdq: 'data' } }),
   reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceProdRef),
   reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false, reduceL1Ref),
   reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true, reduceL2Ref),

@@ -6,7 +6,7 @@
  * Adding an op: one module declaring its OpDef (see README "Adding an operator") and one line in
  * OPS below.
  */
-import type { Node } from '@onnxkit/graph';
+import { AttributeType, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef, type ReferenceKernel } from './types.js';
+import { isUndeclared, type OpDef, type OrtFacet, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -121,6 +121,27 @@ export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERN
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+
+/** Default-domain ops with body graphs (a GRAPH attribute: If, Loop, Scan): control flow. */
+export const SUBGRAPH_OPS: ReadonlySet<string> = new Set(
+  OPS.filter((op) => op.domain === '' && !isUndeclared(op.attributes) && Object.values(op.attributes).some((a) => a.type === AttributeType.GRAPH)).map((op) => op.type),
+);
+
+/** op type → what onnxruntime does with it beyond its kernel (the ops that declare `ort`). */
+export const ORT_FACET: Readonly<Record<string, OrtFacet>> = facet((op) => op.ort);
+
+/** op type → how static QDQ quantization places Q/DQ around it (the ops it quantizes). */
+export const QUANTIZE_FACET: Readonly<Record<string, QuantizeFacet>> = facet((op) => op.quantize);
+
+/**
+ * Whether `node` (default domain) means at opset 13 what it means at `opset` (10–12): its op's
+ * `sameAt13From` is at most `opset`.
+ */
+export function sameAt13(node: Node, opset: number): boolean {
+  const f = getOp(node.opType)?.sameAt13From;
+  const from = typeof f === 'function' ? f(node) : f;
+  return from !== undefined && from <= opset;
+}
 
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
 export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));

@@ -2,7 +2,8 @@
  * What an operator declares about itself: the `OpDef` every module in this folder exports, one
  * per op type, with a facet per thing the toolkit knows about the op (attribute schema, shape
  * and type rule, cost, float32 constant-folding kernel, float64 reference kernel, weight inputs,
- * float16 safety). The tables the analyses and rewrites read are views of the registry
+ * weight pass-through, int8 weight axis, float16 safety, onnxruntime behaviour, quantizer placement,
+ * opset-13 stability). The tables the analyses and rewrites read are views of the registry
  * (registry.ts), derived from these declarations, never written by hand.
  *
  * A facet an op deliberately lacks is stated with a reason (`undeclared('…')`), so "no shape
@@ -54,6 +55,56 @@ export interface Fp16Facet {
   readonly keepFloat32: readonly number[];
 }
 
+/**
+ * What onnxruntime (onnxruntime-node 1.30, CPU execution provider) does with the op besides
+ * running its own kernel; the analysis's as-executed roofline (analysis/executed.ts) and its
+ * integer-work count of QDQ graphs (analysis/analyze.ts) read it.
+ */
+export interface OrtFacet {
+  /** Removed at level basic (EliminateIdentity, EliminateDropout). */
+  readonly eliminated?: true;
+  /**
+   * Fused into the Conv or Gemm producing its input at level extended (ConvActivationFusion,
+   * GemmActivationFusion → FusedConv / FusedGemm).
+   */
+  readonly fusesIntoConv?: true;
+  /**
+   * Its QDQ form at level extended and above (QDQSelectorActionTransformer), with every data
+   * input from a DequantizeLinear of 8-bit integers:
+   * - 'mac': an integer matrix kernel (QLinearConv, QGemm, QLinearMatMul or MatMulIntegerToFloat);
+   * - 'element': a QLinear kernel when its output also goes to QuantizeLinear (QLinearAdd,
+   *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
+   *   QLinearLeakyRelu, QLinearSoftmax);
+   * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
+   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
+   * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
+   * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
+   */
+  readonly qdq?: 'mac' | 'element' | 'data';
+}
+
+/**
+ * How the static QDQ quantizer (quantize/qdq.ts) places Q/DQ pairs around the op:
+ * - 'conv': data input 0, float32 weight initializer at 1 (rank ≥ 3) and 1-D bias at 2 (int32);
+ * - 'gemm': A at 0, 2-D weight B at 1, per-column bias C at 2 (int32, beta = 1); a graph
+ *   output stays float (the fused kernel outputs float);
+ * - 'matmul': A at 0, B at 1 a weight when constant, else a second activation; a graph output
+ *   stays float;
+ * - 'binary': both inputs activations (Add, Mul);
+ * - 'variadic': every input an activation (Concat);
+ * - 'unary': input 0 an activation, its own output scale;
+ * - 'shared-scale': the output takes input 0's scale and zero point (8-bit data passes through:
+ *   pooling, Resize, data movement), kept only next to a quantized compute op.
+ */
+export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'shared-scale';
+
+/** The quantizer's view of an op it quantizes (absent: the op stays float). */
+export interface QuantizeFacet {
+  readonly placement: QdqPlacement;
+  /** Worth quantizing on its own: a model with none of these quantizable is refused. */
+  readonly anchor?: true;
+}
+
 export interface OpDef {
   readonly type: string;
   /** '' is the default ONNX domain. */
@@ -79,6 +130,17 @@ export interface OpDef {
   readonly int8WeightAxis?: (node: Node, input: number, rank: number) => number | undefined;
   /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
   readonly fp16?: Fp16Facet;
+  /** What onnxruntime does with the op beyond its kernel (fusions, elimination, QDQ form). */
+  readonly ort?: OrtFacet;
+  /** How static QDQ quantization treats the op; absent: it stays float. */
+  readonly quantize?: QuantizeFacet;
+  /**
+   * The lowest opset (≥ 10) from which the op's definition means what it means at opset 13: the
+   * quantizer raises an opset 10–12 model to 13 only when every op of it declares a value ≤ the
+   * model's opset. Absent: its meaning changed by 13 (Softmax's axis at 13, Upsample deprecated
+   * at 10), or it has not been reviewed.
+   */
+  readonly sameAt13From?: number | ((node: Node) => number | undefined);
 }
 
 export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
@@ -86,6 +148,14 @@ export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
 /** Declares one op: fills the defaults and freezes the declaration. */
 export function defineOp(def: OpDefInput): OpDef {
   return Object.freeze({ ...def, domain: def.domain ?? '' });
+}
+
+/**
+ * `op` with the facets a family helper's arguments do not take (onnxruntime behaviour, quantizer
+ * placement, opset-13 stability), frozen like defineOp's result.
+ */
+export function withFacets(op: OpDef, facets: Pick<OpDefInput, 'ort' | 'quantize' | 'sameAt13From'>): OpDef {
+  return Object.freeze({ ...op, ...facets });
 }
 
 /** Float16-safe with every input convertible. */

@@ -2,10 +2,11 @@
 // from a copy of its own: with the facet answering otherwise, the plan follows it.
 import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { describe, expect, it, vi } from 'vitest';
+import type * as Registry from '../../src/ops/registry.js';
 import { planQdq } from '../../src/quantize/qdq.js';
 
 vi.mock('../../src/ops/registry.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/ops/registry.js')>();
+  const real = await importOriginal<typeof Registry>();
   // Conv's weight declared per tensor, Gemm's on axis 0 whatever transB says.
   return { ...real, int8WeightAxis: (node: { opType: string }, input: number, rank: number) => (node.opType === 'Conv' ? undefined : node.opType === 'Gemm' ? 0 : real.int8WeightAxis(node as never, input, rank)) };
 });
