@@ -57,7 +57,7 @@ async function optimized(op: string): Promise<{ quantized: Model; ops: string[];
 }
 
 describe("ops' ort.qdq facet against onnxruntime-node 1.30", () => {
-  const cases = ['Conv', 'ConvTranspose', 'Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'LeakyRelu', 'MaxPool', 'Transpose', 'Gather', 'Tanh', 'HardSigmoid'];
+  const cases = ['Conv', 'ConvTranspose', 'Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'LeakyRelu', 'MaxPool', 'Transpose', 'Gather', 'Tanh', 'HardSigmoid', 'Softmax'];
   for (const op of cases) {
     const qdq = getOp(op)!.ort?.qdq;
     it(`${op}: ${qdq ?? 'float between DQ and Q'}`, async () => {
