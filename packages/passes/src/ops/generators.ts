@@ -122,6 +122,7 @@ export const GENERATOR_OPS: readonly OpDef[] = [
     kernel: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
     fp16: FP16_ALL,
   }),
+  // no fp16: failed in float16 on onnxruntime-node 1.30 CPU (its schema has no float16)
   defineOp({ type: 'Range', reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
   defineOp({ type: 'EyeLike', reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
   defineOp({ type: 'OneHot', reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
