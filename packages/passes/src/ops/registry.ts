@@ -122,6 +122,9 @@ export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet(
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
 
+/** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */
+export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.nondeterministic === true).map((op) => op.type));
+
 /** Default-domain ops with body graphs (a GRAPH attribute: If, Loop, Scan): control flow. */
 export const SUBGRAPH_OPS: ReadonlySet<string> = new Set(
   OPS.filter((op) => op.domain === '' && !isUndeclared(op.attributes) && Object.values(op.attributes).some((a) => a.type === AttributeType.GRAPH)).map((op) => op.type),
@@ -158,8 +161,7 @@ export function int8WeightAxis(node: Node, input: number, rank: number): number 
  * The attribute names a default-domain op has (for rewrites that decline on anything else). A
  * schema lists the attributes of the op's current ONNX versions plus the older ones the toolkit
  * reads or accepts (`spatial`, `is_test`, Gemm's `broadcast`…), not every opset-1 leftover
- * (`consumed_inputs` of the element-wise ops), and not Dropout's `seed`: INT there but FLOAT on
- * the Random* ops, which are not registered and would be misjudged by the per-name check.
+ * (`consumed_inputs` of the element-wise ops).
  */
 export function knownAttributes(type: string): readonly string[] {
   const op = getOp(type);

@@ -152,7 +152,7 @@ export const RESHAPE_OPS: readonly OpDef[] = [
   view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
   view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
   view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel }, { reference: identityRef, ort: { eliminated: true }, sameAt13From: 10 }),
-  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5) }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef, ort: { eliminated: true }, sameAt13From: 12 }),
+  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5), seed: ATTR.seedInt }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef, ort: { eliminated: true }, sameAt13From: 12, nondeterministic: true }),
   defineOp({
     type: 'Shape',
     reference: shapeRef,

@@ -130,6 +130,11 @@ export interface OpDef {
   readonly int8WeightAxis?: (node: Node, input: number, rank: number) => number | undefined;
   /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
   readonly fp16?: Fp16Facet;
+  /**
+   * Its output is random (Random*, Bernoulli, Multinomial; Dropout in training mode): never
+   * constant-folded, never merged with an identical twin.
+   */
+  readonly nondeterministic?: true;
   /** What onnxruntime does with the op beyond its kernel (fusions, elimination, QDQ form). */
   readonly ort?: OrtFacet;
   /** How static QDQ quantization treats the op; absent: it stays float. */
@@ -144,6 +149,31 @@ export interface OpDef {
 }
 
 export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
+
+/** The facets of OpDef (every key but `type` and `domain`). */
+export type FacetName = Exclude<keyof OpDef, 'type' | 'domain'>;
+
+/**
+ * Every facet and what an op without it is: null for the three each op states or declares
+ * `undeclared(reason)` for (attributes, shape, cost); for an optional facet, the one meaning of
+ * its absence, which every consumer applies. Typed over OpDef's keys: a new facet does not
+ * compile until it says what its absence means (the registry test and README list these).
+ */
+export const FACETS: { readonly [K in FacetName]-?: string | null } = Object.freeze({
+  attributes: null,
+  shape: null,
+  cost: null,
+  kernel: 'not constant-folded, and shape inference computes no values through it',
+  reference: 'the float64 reference evaluator refuses it (no reference kernel)',
+  weightInputs: 'no input is a weight that fp16-weights may round',
+  passesWeights: 'the analysis does not trace a weight back through it',
+  int8WeightAxis: 'a weight it reads is quantized per tensor, if at all',
+  fp16: 'not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe)',
+  nondeterministic: 'deterministic: it may be constant-folded and merged with an identical twin',
+  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear)',
+  quantize: 'static QDQ quantization leaves it float',
+  sameAt13From: 'its meaning changed by opset 13 (or was not reviewed): the quantizer does not raise an opset 10–12 model holding it',
+});
 
 /** Declares one op: fills the defaults and freezes the declaration. */
 export function defineOp(def: OpDefInput): OpDef {
