@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
 import { defineOp, FACETS, isUndeclared, undeclared, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
+import { anchorKey } from '../../src/rewrite/op-counts.js';
 import * as passes from '@onnxkit/passes';
 
 const declared = <T>(facet: T): facet is Exclude<T, { undeclared: string }> => !isUndeclared(facet);
@@ -88,6 +89,16 @@ describe('the operator registry', () => {
     expect(expectedAttributeType('Dropout', 'seed')).toBe(AttributeType.INT);
     expect(expectedAttributeType('RandomNormal', 'seed')).toBe(AttributeType.FLOAT);
     expect(knownAttributes('Dropout')).toContain('seed');
+  });
+
+  it('keys ops one way: a rule anchor of another domain is the registry key domain::type', () => {
+    const b = new GraphBuilder({ opset: 17, opsets: { 'com.microsoft': 1 } });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.node('Gelu', [x], {}, { domain: 'com.microsoft', name: 'g' }).outputs[0]!);
+    b.output(b.op('Relu', [x], {}, { name: 'r' }));
+    const nodes = [...b.build().graph];
+    expect(nodes.map(anchorKey)).toEqual(['com.microsoft::Gelu', 'Relu']);
+    expect(getOp('QGemm', 'com.microsoft')?.type).toBe('QGemm');
   });
 
   it("names every facet in README's 'Adding an operator'", () => {
