@@ -16,6 +16,7 @@ import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/dat
 import { lookup } from '../common/op-table.js';
 import { opKey, ORT_FACET, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
+import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic, Facts } from './inference-types.js';
@@ -601,7 +602,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const actIn = constant || shapeOnly ? 0 : sumInputs(node, elementsOf);
     const actOut = constant ? 0 : sumOutputs(node, elementsOf);
     const alias = entry?.alias === true;
-    const inPlace = entry?.inPlace === true && !(node.opType === 'BatchNormalization' && isTrainingBN(node));
+    const inPlace = runsInPlace(entry, node);
     if (!constant && !alias) {
       if (!inPlace) {
         if (actOut === null) actUnknown++;
@@ -735,7 +736,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     reuse: (n) => {
       const e = costOf(n);
       if (e?.alias) return 'alias';
-      if (e?.inPlace && !(n.opType === 'BatchNormalization' && isTrainingBN(n))) return 'inPlace';
+      if (runsInPlace(e, n)) return 'inPlace';
       return undefined;
     },
   });
@@ -946,10 +947,6 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 }
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
-function isTrainingBN(n: Node): boolean {
-  if (n.getInt('training_mode', 0) === 1) return true;
-  return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
-}
 
 /** A list of reasons nobody reads. */
 const IGNORED = { push: (_m: string): void => {} };

@@ -125,7 +125,7 @@ export const GENERATOR_OPS: readonly OpDef[] = [
     },
     shape: constant,
     cost: MOVES,
-    kernel: { note: 'value, value_float(s), value_int(s), value_string(s), sparse_value', fn: constantKernel },
+    kernel: { note: 'value, value_float(s), value_int(s), value_string(s), sparse_value', fn: constantKernel, zeroCopy: 'unread' },
     fp16: FP16_ALL,
     sameAt13From: 10,
   }),

@@ -108,6 +108,8 @@ export const CONTRIB_SHAPE_FACET: Readonly<Record<string, ShapeRule>> = opTable(
 );
 /** op type → shape/type rule. */
 export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
+/** op type → how a zero-copy kernel treats its input (`kernel.zeroCopy`: Constant, Identity, Dropout). */
+export const ZERO_COPY_KERNELS: Readonly<Record<string, 'unread' | 'view'>> = facet((op) => op.kernel?.zeroCopy);
 /** op type → float32 constant-folding kernel. */
 export const KERNEL_FACET: Readonly<Record<string, KernelEntry>> = facet((op) => op.kernel);
 /**

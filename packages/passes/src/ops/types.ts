@@ -24,6 +24,17 @@ export interface RefTensor {
 /** The float64 reference evaluation of one node (null for an omitted optional input). */
 export type ReferenceKernel = (node: Node, inputs: readonly (RefTensor | null)[], opset: number) => RefTensor[];
 
+/** The `kernel` facet: a constant-folding kernel, and what evaluating it costs. */
+export interface OpKernel extends KernelEntry {
+  /**
+   * Evaluating it costs nothing whatever the size (it returns its input or its attribute's
+   * tensor), so shape inference holds it to no size budget: 'unread' passes its input on without
+   * reading it (Identity; Constant has none), so a lazy input stays lazy; 'view' reads it
+   * (Dropout builds its mask), so a lazy input is still held to the budget.
+   */
+  readonly zeroCopy?: 'unread' | 'view';
+}
+
 /** A facet an op does not declare, and why. */
 export interface Undeclared {
   readonly undeclared: string;
@@ -113,7 +124,7 @@ export interface OpDef {
   readonly shape: ShapeRule | Undeclared;
   readonly cost: OpCost | Undeclared;
   /** The float32 constant folder's kernel and its coverage note (used by shape inference too). */
-  readonly kernel?: KernelEntry;
+  readonly kernel?: OpKernel;
   /** The float64 reference kernel (verification), when written. */
   readonly reference?: ReferenceKernel;
   /** Input slots holding weights that weight compression (fp16-weights) may round. */

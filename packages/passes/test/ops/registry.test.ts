@@ -13,10 +13,11 @@ import { SHAPE_RULES } from '../../src/analysis/shape-rules.js';
 import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribute-schema.js';
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
 import { readFileSync } from 'node:fs';
-import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
+import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
 import { defineOp, FACETS, isUndeclared, undeclared, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
 import { anchorKey } from '../../src/rewrite/op-counts.js';
+import { runsInPlace, type OpCost } from '../../src/ops/cost.js';
 import * as passes from '@onnxkit/passes';
 
 const declared = <T>(facet: T): facet is Exclude<T, { undeclared: string }> => !isUndeclared(facet);
@@ -99,6 +100,20 @@ describe('the operator registry', () => {
     const nodes = [...b.build().graph];
     expect(nodes.map(anchorKey)).toEqual(['com.microsoft::Gelu', 'Relu']);
     expect(getOp('QGemm', 'com.microsoft')?.type).toBe('QGemm');
+  });
+
+  it('states node-dependent cost facts on the op: BatchNormalization runs in place except in training mode; zero-copy kernels', () => {
+    const b = new GraphBuilder({ opset: 15 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 2, 2]);
+    const p = (n: string) => b.constant(n, Tensor.fromArray(DataType.FLOAT, [2], new Float32Array(2)));
+    const infer = b.node('BatchNormalization', [x, p('s'), p('b'), p('m'), p('v')], {}, { name: 'infer' });
+    const train = b.node('BatchNormalization', [x, p('s2'), p('b2'), p('m2'), p('v2')], { training_mode: 1 }, { name: 'train' });
+    b.output(infer.outputs[0]!);
+    b.output(train.outputs[0]!);
+    const cost = getOp('BatchNormalization')!.cost as OpCost;
+    expect([runsInPlace(cost, infer), runsInPlace(cost, train)]).toEqual([true, false]);
+    expect(runsInPlace(getOp('Relu')!.cost as OpCost, infer)).toBe(true);
+    expect(ZERO_COPY_KERNELS).toEqual({ Constant: 'unread', Identity: 'unread', Dropout: 'view' });
   });
 
   it("names every facet in README's 'Adding an operator'", () => {
