@@ -14,7 +14,7 @@ import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js'
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { opKey, ORT_FACET, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
@@ -1249,20 +1249,22 @@ class CostWalk {
 
   /**
    * Whether a weight is traced through `p` (a Transpose, Reshape, DequantizeLinear … of its input
-   * 0). Not through a Gather whose indices are computed at run time (an embedding lookup): the
-   * rows it picks are an activation, and the Gather's own layer counts the table it reads
-   * (its cost's weight slot). Traced through, a MatMul after an embedding counted the whole
+   * 0): its op's `passesWeights` facet. Not through a Gather whose indices are computed at run
+   * time (an embedding lookup, its facet's `when`): the rows it picks are an activation, and the
+   * Gather's own layer counts the table it reads (its cost's weight slot). Traced through, a MatMul after an embedding counted the whole
    * table as its own weight (640,512 parameters and their bytes for a 64×8 projection, which
    * doubled the model's roofline latency). A Slice, Expand or Tile of a stored tensor by run-time
    * bounds is still traced to it (a positional embedding cut to the sequence length): their layers
    * count no weight, so the tensor would be counted nowhere.
    */
   passesWeight(p: Node): boolean {
-    if (!p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType) || !p.inputs[0]) return false;
-    if (p.opType !== 'Gather') return true;
-    const indices = p.inputs[1];
-    return indices === null || indices === undefined || this.isConst(indices);
+    if (!p.isOnnxDomain || !p.inputs[0]) return false;
+    const f = lookup(PASSES_WEIGHTS, p.opType);
+    return f === true || (f !== undefined && (f.when === undefined || f.when(p, this.#isConst)));
   }
+
+  /** isConst as a function value (for the facets' `when`). */
+  readonly #isConst = (v: Value): boolean => this.isConst(v);
 
   /**
    * Whether `n` is a node weights are traced through (a DequantizeLinear) that reads a stored
@@ -1297,15 +1299,15 @@ class CostWalk {
     const sparse = this.tracedSparse;
     if (kind !== 'buffer') {
       // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point
-      // (only a stored weight's: an activation read at a weight slot, as MatMul's A, has none).
+      // (its facet's `buffers`; only a stored weight's: an activation read at a weight slot, as
+      // MatMul's A, has none).
       let cur: Value | undefined = v;
       for (let hops = 0; cur && hops < 16; hops++) {
         const p: Node | null | undefined = cur.producer;
         if (!p || !this.passesWeight(p)) break;
-        if (p.opType === 'DequantizeLinear') {
-          this.countValue(p.inputs[1], 'buffer');
-          this.countValue(p.inputs[2], 'buffer');
-        }
+        const f = PASSES_WEIGHTS[p.opType];
+        const buffers = f === true ? undefined : f?.buffers;
+        if (buffers !== undefined) for (let k = 0; k < buffers.length; k++) this.countValue(p.inputs[buffers[k]!], 'buffer');
         cur = p.inputs[0] ?? undefined;
       }
     }

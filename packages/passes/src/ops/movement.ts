@@ -302,7 +302,8 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
     kernel: { note: 'any element-addressable dtype, int32/int64 indices, negative indices', fn: gatherKernel },
     reference: gatherRef,
     weightInputs: [0],
-    passesWeights: true,
+    // An embedding lookup (indices computed at run time) picks rows that are an activation.
+    passesWeights: { when: (n, isConst) => n.inputs[1] === null || n.inputs[1] === undefined || isConst(n.inputs[1]) },
     fp16: FP16_ALL,
     ort: { qdq: 'data' },
     sameAt13From: 10,

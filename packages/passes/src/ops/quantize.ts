@@ -36,8 +36,8 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     reference: dequantizeLinearRef,
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
     shape: dequantize,
-    passesWeights: true,
     // x_scale and x_zero_point: buffers (a stored weight's are counted by the layer that reads it).
+    passesWeights: { buffers: [1, 2] },
     cost: { buffers: [1, 2], ops: perOutput(2), opsNote: '2 per element' },
     sameAt13From: 10,
   }),

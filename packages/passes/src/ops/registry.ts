@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef, type OrtFacet, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { isUndeclared, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -149,7 +149,10 @@ export function sameAt13(node: Node, opset: number): boolean {
 }
 
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
-export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));
+export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights !== undefined).map((op) => op.type));
+
+/** op type → its `passesWeights` facet (true, or when it passes and which inputs go with the weight). */
+export const PASSES_WEIGHTS: Readonly<Record<string, true | PassesWeights>> = facet((op) => op.passesWeights);
 
 /**
  * The output-channel axis of a weight of rank `rank` read at `input` of `node`, for per-channel

@@ -9,7 +9,7 @@
  * A facet an op deliberately lacks is stated with a reason (`undeclared('…')`), so "no shape
  * rule" reads as a decision, and the registry test can require every op to say something.
  */
-import type { AttributeType, AttributeValue, DataType, Node } from '@onnxkit/graph';
+import type { AttributeType, AttributeValue, DataType, Node, Value } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import type { KernelEntry } from '../kernels/types.js';
 import type { OpCost } from './cost.js';
@@ -33,6 +33,21 @@ export interface OpKernel extends KernelEntry {
    * (Dropout builds its mask), so a lazy input is still held to the budget.
    */
   readonly zeroCopy?: 'unread' | 'view';
+}
+
+/** The `passesWeights` facet of an op that passes a weight only in some forms, or with more inputs. */
+export interface PassesWeights {
+  /**
+   * The weight passes only when this holds of the node (`isConst`: the value is stored or
+   * constant). Gather: constant indices; an embedding lookup by run-time indices picks rows
+   * that are an activation (the Gather's own layer counts the table).
+   */
+  readonly when?: (node: Node, isConst: (v: Value) => boolean) => boolean;
+  /**
+   * Inputs stored along with the weight it passes (DequantizeLinear's scale and zero point):
+   * counted as buffers of the layer that reads the weight through it.
+   */
+  readonly buffers?: readonly number[];
 }
 
 /** A facet an op does not declare, and why. */
@@ -130,10 +145,11 @@ export interface OpDef {
   /** Input slots holding weights that weight compression (fp16-weights) may round. */
   readonly weightInputs?: readonly number[];
   /**
-   * A weight reaching a layer through this op is still that weight (views, casts, slicing,
-   * dequantization): the analysis traces learnable parameters back through it.
+   * A weight reaching a layer through this op (its input 0) is still that weight (views, casts,
+   * slicing, dequantization): the analysis traces learnable parameters back through it — always
+   * (true), or as the PassesWeights object says.
    */
-  readonly passesWeights?: boolean;
+  readonly passesWeights?: true | PassesWeights;
   /**
    * Int8 friendliness: the output-channel axis of the weight at input `input` (of rank `rank`),
    * for per-channel int8 weight quantization; undefined when that input cannot be quantized so.
