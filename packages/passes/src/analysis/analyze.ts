@@ -264,6 +264,8 @@ interface OpInfo {
   readonly controlFlow: boolean;
   /** Its QDQ form in onnxruntime is an integer matrix kernel (`ort.qdq` 'mac', see qdqInteger). */
   readonly qdqMac: boolean;
+  /** That kernel may output float (`ort.qdqFloatOutput`: Gemm, MatMul). */
+  readonly qdqFloatOutput: boolean;
   /** Its QDQ form in onnxruntime is a QLinear element kernel (`ort.qdq` 'element'). */
   readonly qdqElement: boolean;
 }
@@ -273,8 +275,9 @@ const OP_INFO = new Map<string, OpInfo>();
 function opInfo(opType: string): OpInfo {
   let info = OP_INFO.get(opType);
   if (info === undefined) {
-    const qdq = lookup(ORT_FACET, opType)?.qdq;
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqElement: qdq === 'element' };
+    const ort = lookup(ORT_FACET, opType);
+    const qdq = ort?.qdq;
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element' };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -948,6 +951,11 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
 
+/** Every output of `node` is read, and only by QuantizeLinear nodes (the Q of a QDQ group). */
+function quantizedOutputs(node: Node): boolean {
+  return node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+}
+
 /** A list of reasons nobody reads. */
 const IGNORED = { push: (_m: string): void => {} };
 
@@ -1386,14 +1394,15 @@ class CostWalk {
   /**
    * QDQ form (each op's `ort.qdq`, ops/): onnxruntime runs a Conv/Gemm/MatMul ('mac') whose data
    * and weight inputs are both dequantized 8-bit integers as an integer kernel (QLinearConv,
-   * QGemm, QLinearMatMul), and an 'element' op (Add, Mul, Concat, AveragePool,
+   * QGemm, QLinearMatMul) — a Conv only when its output is quantized again, Gemm and MatMul
+   * also with a float output (QGemm, MatMulIntegerToFloat) — and an 'element' op (Add, Mul, Concat, AveragePool,
    * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax) between DequantizeLinear and QuantizeLinear
    * as its QLinear kernel: their work is integer operations, as in the fused graph. A
    * ConvTranspose has no QDQ kernel: it stays float.
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {
-    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]);
+    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]) && (info.qdqFloatOutput || quantizedOutputs(node));
     if (!info.qdqElement) return false;
     // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     const ins = node.inputs;
@@ -1404,7 +1413,7 @@ class CostWalk {
       if (!this.fromInt8(v)) return false;
       present++;
     }
-    return present > 0 && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+    return present > 0 && quantizedOutputs(node);
   }
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */

@@ -97,7 +97,8 @@ export interface OrtFacet {
   /**
    * Its QDQ form at level extended and above (QDQSelectorActionTransformer), with every data
    * input from a DequantizeLinear of 8-bit integers:
-   * - 'mac': an integer matrix kernel (QLinearConv, QGemm, QLinearMatMul or MatMulIntegerToFloat);
+   * - 'mac': an integer matrix kernel (QLinearConv, QGemm, QLinearMatMul or MatMulIntegerToFloat),
+   *   when its output goes to QuantizeLinear or it declares `qdqFloatOutput`;
    * - 'element': a QLinear kernel when its output also goes to QuantizeLinear (QLinearAdd,
    *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
    *   QLinearLeakyRelu, QLinearSoftmax);
@@ -107,6 +108,12 @@ export interface OrtFacet {
    * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
    */
   readonly qdq?: 'mac' | 'element' | 'data';
+  /**
+   * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
+   * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
+   * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
+   */
+  readonly qdqFloatOutput?: true;
 }
 
 /**

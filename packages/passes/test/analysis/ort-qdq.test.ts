@@ -79,3 +79,33 @@ describe("ops' ort.qdq facet against onnxruntime-node 1.30", () => {
     });
   }
 });
+
+/** x → Q → DQ → `op`(·, DQ(int8 W)) → y, the output left float (no QuantizeLinear after it). */
+function floatOutput(op: 'Conv' | 'MatMul' | 'Gemm'): Model {
+  const b = new GraphBuilder({ opset: 17 });
+  const x = b.input('x', DataType.FLOAT, op === 'Conv' ? [1, 4, 8, 8] : [2, 4]);
+  const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.02)));
+  const z = b.constant('z', Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(128)));
+  const dq = b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, s, z]), s, z]);
+  const dims = op === 'Conv' ? [4, 4, 3, 3] : [4, 4];
+  const wq = b.constant('wq', Tensor.fromArray(DataType.INT8, dims, Int8Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => (i % 7) - 3)));
+  const w = b.op('DequantizeLinear', [wq, b.constant('ws', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.01))), b.constant('wz', Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)))]);
+  b.output(b.op(op, [dq, w], op === 'Conv' ? { pads: [1, 1, 1, 1] } : {}, { name: 'op' }), 'y');
+  return b.build();
+}
+
+describe("ops' ort.qdqFloatOutput against onnxruntime-node 1.30: an integer kernel with a float output", () => {
+  for (const op of ['Conv', 'MatMul', 'Gemm'] as const) {
+    const floatOut = getOp(op)!.ort?.qdqFloatOutput === true;
+    it(`${op}: ${floatOut ? 'fused (float output)' : 'stays float without a QuantizeLinear after it'}`, async () => {
+      const m = floatOutput(op);
+      const out = join(dir, `${op}-float-output.onnx`);
+      const session = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'extended', optimizedModelFilePath: out, intraOpNumThreads: 1 });
+      await session.release();
+      const ops = [...decode(readFileSync(out)).graph].map((n) => n.opType);
+      expect(ops.includes(op)).toBe(!floatOut);
+      const layer = analyzeModel(m, { timeline: false }).layers.find((l) => l.name === 'op')!;
+      expect(layer.notes?.some((n) => n.startsWith('QDQ:')) ?? false).toBe(floatOut);
+    });
+  }
+});

@@ -72,6 +72,7 @@ describe('the operator registry', () => {
       const from = op.sameAt13From;
       if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
       if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
+      if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
     }
     expect(wrong).toEqual([]);
   });
