@@ -90,6 +90,23 @@ export default tseslint.config(
     },
   })),
   {
+    // A CLI command never imports another command (issue 15.4): what two commands share lives in
+    // a module beside them (options.ts, ui.ts, units.ts, pipeline.ts, …), so each command stays a
+    // leaf that program.ts loads only when it runs.
+    files: ['packages/cli/src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...restrictionsFor('cli'),
+            { group: ['./*', '../commands/*', '../program.js'], message: 'a command does not import another command (or the program that wires them): move what they share into a module beside them (options.ts, ui.ts, units.ts, …).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Inside passes, the op declarations (ops/) and their kernels (kernels/, the float64 reference
     // kernels in kernels/reference/) sit below what reads them: the analyses, the rewrites, the
     // quantizer (quantize/) and the reference evaluator's engine (reference/) import ops/, never

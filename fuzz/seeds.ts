@@ -24,7 +24,7 @@ import {
   type Model,
   type TensorSource,
 } from '@onnxkit/graph';
-import { encode } from '@onnxkit/importer';
+import { encode, withDataField } from '@onnxkit/importer';
 import { mobilenetv2, transformer } from '@onnxkit/zoo';
 import { functionChain, intDivide, nestedIfs, signedZeros } from './hostile.js';
 
@@ -144,16 +144,16 @@ function kitchenSink(): Model {
   b.constant('w_u64', Tensor.fromNumbers(DataType.UINT64, [1], [2n ** 64n - 1n]));
   b.constant('w_c64', Tensor.fromArray(DataType.COMPLEX64, [1], Float32Array.of(1, 2)));
   b.constant('w_str', Tensor.fromStrings([2], ['x', 'yz']));
-  b.constant('w_i64_varint', Tensor.fromNumbers(DataType.INT64, [3], [1n, -1n, 300n]).with({ encoding: 'int64_data' }));
-  b.constant('w_f_typed', f32([2], [0.5, 2]).with({ encoding: 'float_data' }));
-  b.constant('w_d_typed', Tensor.fromNumbers(DataType.DOUBLE, [2], [0.5, 2]).with({ encoding: 'double_data' }));
+  b.constant('w_i64_varint', withDataField(Tensor.fromNumbers(DataType.INT64, [3], [1n, -1n, 300n]), 'int64_data'));
+  b.constant('w_f_typed', withDataField(f32([2], [0.5, 2]), 'float_data'));
+  b.constant('w_d_typed', withDataField(Tensor.fromNumbers(DataType.DOUBLE, [2], [0.5, 2]), 'double_data'));
   const external: TensorSource = {
     byteLength: 16,
     description: 'fuzz seed external tensor',
     external: { location: 'weights.bin', offset: 4096, length: 16 },
     read: () => new Uint8Array(16),
   };
-  b.constant('w_external', Tensor.lazy(DataType.FLOAT, [4], external, { encoding: 'external' }));
+  b.constant('w_external', Tensor.lazy(DataType.FLOAT, [4], external));
   const sparse = new Value({ name: 'w_sparse', type: { kind: 'sparse_tensor', elemType: DataType.FLOAT, shape: [3, 3] } });
   sparse.sparseValue = { values: f32([2], [5, 6]), indices: Tensor.fromNumbers(DataType.INT64, [2], [1n, 7n]), dims: [3, 3] };
   b.graph.addSparseInitializer(sparse);

@@ -9,39 +9,17 @@
  * `performance.measure('onnxkit-report-render')`.
  */
 
-// ——— the slice of the report JSON this script reads (the full type is ReportData) ———
-interface Layer {
-  readonly index: number;
-  readonly name: string;
-  readonly opType: string;
-  readonly domain: string;
-  readonly outputShape: readonly (number | string | null)[] | null;
-  readonly params: number;
-  readonly macs: number | null;
-  readonly flops: number | null;
-  readonly activations: { readonly output: number | null };
-  readonly arithmeticIntensity: number | null;
-  readonly latency: number | null;
-  readonly bound: 'compute' | 'memory' | null;
-  readonly inPlace?: true;
-  readonly alias?: true;
-  readonly constant?: true;
-}
-interface Analysis {
-  readonly layers: readonly Layer[];
-  readonly device: { readonly peakFlops: number; readonly memoryBandwidth: number; readonly precision: string };
-  readonly memoryTimeline?: readonly { readonly step: number; readonly node: string; readonly liveBytes: number }[];
-}
-interface LayerTime {
-  readonly name: string;
-  readonly measuredUs: number | null;
-}
-interface ReportJson {
-  readonly model: { readonly opHistogram: Readonly<Record<string, number>> };
-  readonly analysis: Analysis;
-  readonly optimized?: { readonly model: { readonly opHistogram: Readonly<Record<string, number>> }; readonly analysis: Analysis };
-  readonly latency?: { readonly perLayer?: readonly LayerTime[]; readonly perLayerOptimized?: readonly LayerTime[] };
-}
+// ——— the report JSON (ReportData, as render.ts embeds it) and the formats of the static parts ———
+// Imported, not copied: the build (scripts/build-client.mjs) bundles units.ts and format.ts in, so
+// the charts and the table print numbers exactly as the server-rendered parts do.
+import type { ReportData, ReportLayerTime } from '../src/report/types.js';
+import { fmtShape } from '../src/report/format.js';
+import { fmtBytes as bytes, fmtInt as int, fmtSeconds as secs, fmtSI as si } from '../src/units.js';
+
+type ReportJson = ReportData;
+type Analysis = ReportData['analysis'];
+type Layer = Analysis['layers'][number];
+type LayerTime = ReportLayerTime;
 
 // ——— the slice of Chart.js 4 this script uses (the UMD build defines the global `Chart`) ———
 interface ChartScale {
@@ -112,51 +90,15 @@ interface Point {
   const charts: Record<string, ChartInstance> = {};
   const TOP_N = 20;
 
-  // ——— formatting (en-US, like the static parts) ———
-  const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-  const int = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : intFmt.format(Math.round(v)));
+  // ——— formatting: units.ts (imported above), as the static parts ———
   const prec = (v: number): string => String(Number(v.toPrecision(3)));
-  const SI = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
-  function si(v: number | null | undefined, unit: string): string {
-    if (v === null || v === undefined) return '—';
-    let u = 0;
-    let x = v;
-    while (Math.abs(x) >= 999.5 && u < SI.length - 1) {
-      x /= 1000;
-      u++;
-    }
-    const s = u === 0 && Number.isInteger(x) ? String(x) : prec(x);
-    const suffix = SI[u] + (unit || '');
-    return suffix ? `${s} ${suffix}` : s;
-  }
   /** Tick labels: "0", "500 K", "1 G", "0.01". */
   function tick(v: number): string {
     if (v === 0) return '0';
     if (Math.abs(v) < 1) return String(Number(v.toPrecision(2)));
-    return si(v, '').replace(' ', '');
+    return si(v).replace(' ', '');
   }
-  const BIN = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  function bytes(v: number | null | undefined): string {
-    if (v === null || v === undefined) return '—';
-    let u = 0;
-    let x = v;
-    while (Math.abs(x) >= 1024 && u < BIN.length - 1) {
-      x /= 1024;
-      u++;
-    }
-    return u === 0 ? `${Math.round(x)} B` : `${prec(x)} ${BIN[u]}`;
-  }
-  function secs(s: number | null | undefined): string {
-    if (s === null || s === undefined) return '—';
-    if (s === 0) return '0';
-    const a = Math.abs(s);
-    if (a < 1e-6) return `${prec(s * 1e9)} ns`;
-    if (a < 1e-3) return `${prec(s * 1e6)} µs`;
-    if (a < 1) return `${prec(s * 1e3)} ms`;
-    return `${prec(s)} s`;
-  }
-  const shape = (s: Layer['outputShape'] | undefined): string =>
-    s === null || s === undefined ? '?' : s.length === 0 ? 'scalar' : s.map((d) => (d === null ? '?' : String(d))).join('×');
+  const shape = fmtShape;
   function isPow10(v: number): boolean {
     const l = Math.log10(v);
     return Math.abs(l - Math.round(l)) < 1e-9;

@@ -18,6 +18,7 @@ import type { Model } from '@onnxkit/graph';
 import { getPass, type PipelineReport } from '@onnxkit/passes';
 import type { createReferenceEvaluator } from './reference.js';
 import { fmtDuration, paint, table, type OutputMode } from './ui.js';
+import { fmtDb } from './units.js';
 
 export interface OutputAccuracy {
   name: string;
@@ -114,7 +115,7 @@ export async function measureAccuracy(original: Model, optimized: Model, passes:
 const sci = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
 /** The max error, and the elements it cannot cover: NaN or ±Inf in one model only. */
 const maxErr = (o: OutputAccuracy): string => (o.nonFinite > 0 ? `${sci(o.maxError)} + ${o.nonFinite} non-finite` : sci(o.maxError));
-const db = (x: number | null): string => (x === null ? '∞' : `${x.toFixed(1)} dB`);
+const db = (x: number | null): string => fmtDb(x, { unit: true });
 
 export function formatAccuracy(a: AccuracyReport, mode: OutputMode): string {
   const head = `${paint(mode, 'bold', 'accuracy')} — approximate pass${a.passes.length === 1 ? '' : 'es'} ${a.passes.join(', ')}; `;

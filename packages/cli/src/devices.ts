@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DEVICES, getDevice, parseDeviceProfile, type DeviceProfile } from '@onnxkit/passes';
+import { DEFAULT_DEVICE, DEVICES, getDevice, parseDeviceProfile, type DeviceProfile } from '@onnxkit/passes';
 import { CliError } from './errors.js';
 import { ensureParent, readSmallFile } from './fs-utils.js';
 
@@ -17,17 +17,26 @@ export function localProfilePath(): string {
 }
 
 export function resolveDevice(name: string | undefined, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): DeviceProfile {
-  if (name === undefined) return getDevice('jetson-agx-orin');
+  if (name === undefined) return getDevice(DEFAULT_DEVICE);
   if (name === 'local') {
     const p = localProfilePath();
     if (!existsSync(p)) throw new CliError(`no measured profile for this machine at ${p}`, { hint: 'run `onnxkit calibrate` first' });
     return readProfile(p, say);
   }
-  if (name.endsWith('.json') || name.includes('/')) return readProfile(name, say);
-  if (!DEVICES.some((d) => d.id === name)) {
-    throw new CliError(`unknown device '${name}'`, { hint: `choose one of ${[...DEVICES.map((d) => d.id), 'local'].join(', ')}, or pass a profile .json` });
-  }
+  if (isProfilePath(name)) return readProfile(name, say);
+  checkDeviceName(name);
   return getDevice(name);
+}
+
+const isProfilePath = (name: string): boolean => name.endsWith('.json') || name.includes('/');
+
+/**
+ * Refuses a `--device` that is neither a built-in id, `local` nor a profile path, before any work
+ * (reading the profile is left to resolveDevice): `bench --device foo` timed the model first.
+ */
+export function checkDeviceName(name: string): void {
+  if (name === 'local' || isProfilePath(name) || DEVICES.some((d) => d.id === name)) return;
+  throw new CliError(`--device '${name}' is not one of ${[...DEVICES.map((d) => d.id), 'local'].join(', ')}, nor a profile .json`);
 }
 
 /**

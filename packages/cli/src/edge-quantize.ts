@@ -13,8 +13,9 @@ import { oneLine, type QdqReport } from '@onnxkit/passes';
 import type { AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
-import { calibrationSettings, fmtDb, strayCalibrationFlag, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
+import { calibrationSettings, strayCalibrationFlag, nameUnnamedNodes, prepareQuantization, summaryJson, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
 import { compareNames, fmtBytes, paint, table, type OutputMode, type Progress } from './ui.js';
+import { fmtDb } from './units.js';
 
 /**
  * The int8 settings of `optimize --preset edge --calibration`, checked before the model is read;

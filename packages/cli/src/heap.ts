@@ -10,6 +10,15 @@ import { runInNewContext } from 'node:vm';
 import { GraphFields, ModelFields } from '@onnxkit/importer';
 
 /**
+ * Protobuf wire types, as @onnxkit/importer's wire.ts names them (WIRE_VARINT … WIRE_I32); its
+ * package does not export them, so they are repeated here, named, rather than written as 0/1/2/5.
+ */
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_I32 = 5;
+
+/**
  * For an input file of this size or more, V8 grows the heap by at most TIGHT_HEAP_GROWING_PERCENT
  * after each full collection instead of its default (up to 4× the live size when collecting is
  * cheap compared with the program's work). A rewrite pipeline turns every node it removes into
@@ -218,16 +227,16 @@ export function countGraphNodes(path: string, limit: number): number {
   };
   /** Moves past the value of a field of wire type `w`. */
   const skip = (w: number): void => {
-    if (w === 0) varint();
-    else if (w === 1) pos += 8;
-    else if (w === 2) {
+    if (w === WIRE_VARINT) varint();
+    else if (w === WIRE_I64) pos += 8;
+    else if (w === WIRE_LEN) {
       const len = varint(); // (not `pos += varint()`: that adds to pos as it was before the length)
       pos += len;
-    } else if (w === 5) pos += 4;
+    } else if (w === WIRE_I32) pos += 4;
     else throw new RangeError(`wire type ${w}`);
   };
-  const GRAPH = (ModelFields.graph << 3) | 2;
-  const NODE = (GraphFields.node << 3) | 2;
+  const GRAPH = (ModelFields.graph << 3) | WIRE_LEN;
+  const NODE = (GraphFields.node << 3) | WIRE_LEN;
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return limit;

@@ -1,14 +1,17 @@
 /**
- * The `onnxkit` command line: command definitions, help texts with examples, and the
- * dispatcher. Each command's implementation is imported only when that command runs, so
- * start-up stays small (`onnxkit inspect` must not load onnxruntime). Options shared by several
- * commands are defined once in options.ts.
+ * The `onnxkit` command line: the program, its global flags, usage errors and the
+ * dispatcher. The commands are defined in definitions.ts; each command's implementation is
+ * imported only when that command runs, so start-up stays small (`onnxkit inspect` must not load
+ * onnxruntime). Options shared by several commands are defined once in options.ts.
  */
-import { Argument, Command, CommanderError, Option, type OptionValues } from './commander.js';
+import { Argument, Command, CommanderError, Option, type CommandUnknownOpts, type OptionValues } from './commander.js';
 import { EXIT, describeError } from './errors.js';
 import { interruption } from './interrupt.js';
 import { limits, parseBytes } from './limits.js';
-import { EXPLAIN_MODES, SHELLS, VERIFY_EACH, options } from './options.js';
+import { definitions, example } from './definitions.js';
+import { SHELLS, options } from './options.js';
+import { terminalSafe } from './ui.js';
+import { usageLine } from './usage.js';
 import { version } from './version.js';
 
 export interface CommandContext {
@@ -17,7 +20,6 @@ export interface CommandContext {
 }
 
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Builds the program. `exit` receives the exit code of the command that ran. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -37,31 +39,23 @@ export function buildProgram(exit: (code: number) => void): Command {
       if (limits.maxTensorBytes !== undefined) process.env.ONNXKIT_MAX_TENSOR_BYTES = String(limits.maxTensorBytes);
       if (o.maxFoldedBytes !== undefined) limits.maxFoldedBytes = parseBytes('--max-folded-bytes', o.maxFoldedBytes);
     })
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      outputError: (str, write) => write(`onnxkit: ${str.replace(/^error: /, '').trim()}\n`),
-    })
+    // Usage errors are printed by main() as one line (usage.ts): commander's own two or three
+    // lines ("error: …", "(Did you mean …?)", a help pointer) are not written.
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
 
-  /** A subcommand with the option every command has (--quiet); `--json` is added per command. */
-  const command = (name: string) => program.command(name).addOption(options.quiet());
-
-  /** The calibration flags of static int8 (quantize, optimize --preset edge, report --quantize, demo), declared in one order. */
-  const withCalibration = <Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>, help: string) =>
-    cmd
-      .addOption(options.calibration(help))
-      .addOption(options.eval())
-      .addOption(options.method())
-      .addOption(options.percentile())
-      .addOption(options.samples())
-      .addOption(options.evalSamples())
-      .addOption(options.activationType())
-      .addOption(options.perTensor());
+  /** Adds a command defined in definitions.ts, with the program's settings (exitOverride, output). */
+  const add = <Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>): Command<Args, Opts> => {
+    cmd.copyInheritedSettings(program);
+    program.addCommand(cmd);
+    return cmd;
+  };
 
   /**
    * Runs a command module's default export with what commander parsed. The types tie the two:
-   * the module's parameters must accept the arguments and options this definition produces
-   * (inferred by @commander-js/extra-typings), so a flag renamed on one side fails typecheck.
+   * the module's parameters must accept the arguments and options its definition produces
+   * (inferred by @commander-js/extra-typings; the modules declare their options as that very
+   * type, OptionsOf<'name'> of definitions.ts), so a flag renamed on one side fails typecheck.
    */
   const wire = <Args extends unknown[], Opts extends OptionValues>(
     cmd: Command<Args, Opts>,
@@ -74,265 +68,25 @@ export function buildProgram(exit: (code: number) => void): Command {
     });
   };
 
-  const example = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-
-  wire(
-    command('inspect')
-      .addOption(options.json())
-      .description('show IR version, producer, opsets, inputs/outputs, op histogram, initializers and external data')
-      .argument('<model>', 'ONNX file (- reads stdin)')
-      .addHelpText('after', example(['onnxkit inspect resnet50.onnx', 'onnxkit inspect vgg16.onnx --json | jq .opHistogram', 'curl -sL https://…/model.onnx | onnxkit inspect -'])),
-    () => import('./commands/inspect.js'),
-  );
-
-  wire(
-    command('convert')
-      .addOption(options.json())
-      .description('re-encode a model, optionally moving weights to an external data file')
-      .argument('<input>', 'ONNX file to read (- reads stdin)')
-      .addOption(options.requiredOutput('ONNX file to write, atomically (- writes stdout)'))
-      .option('--external-data [location]', 'write tensors ≥ --size-threshold bytes to an external file (default <output>.data)')
-      .option('--size-threshold <bytes>', 'smallest tensor moved to external data', '1024')
-      .option('--in-place', 'allow the output to replace the input file')
-      .addHelpText('after', example(['onnxkit convert big.onnx -o out/big.onnx --external-data', 'onnxkit convert model.onnx -o model.inline.onnx'])),
-    () => import('./commands/convert.js'),
-  );
-
-  wire(
-    command('zoo')
-      .addOption(options.json())
-      .description('write a reference model of the lecture (alexnet, vgg16, resnet50, mobilenetv2, transformer)')
-      .argument('[name]', 'model name; omit to list them')
-      .addOption(options.output('ONNX file to write (- writes stdout)'))
-      .option('--batch <n>', "batch size, or a symbol such as 'N' for a dynamic batch", '1')
-      .option('--seed <n>', 'seed of the deterministic weights', '0')
-      .option('--opset <n>', 'default-domain opset version')
-      .option('--external-data', 'store weights in <output>.data')
-      .addHelpText('after', example(['onnxkit zoo', 'onnxkit zoo resnet50 -o out/resnet50.onnx', "onnxkit zoo mobilenetv2 --batch N -o out/mbv2.onnx"])),
-    () => import('./commands/zoo.js'),
-  );
-
-  wire(
-      command('analyze')
-        .addOption(options.json('machine-readable output (totals and layers[])'))
-        .description("per-layer and total #params, model size, activations, MACs/FLOPs, peak memory and roofline latency (MIT EfficientML.ai lecture 2)")
-        .argument('<model>', 'ONNX file (- reads stdin)')
-        .option('--csv', 'one CSV row per layer')
-        .option('--markdown', 'a Markdown table')
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .addOption(options.device())
-      .option('--bits <n>', 'bit width for the model size (#params × bits) and bytes moved, e.g. 8')
-      .option('--training-batch <n>', 'batch size of the training-memory estimate (default: the model batch, else 1)')
-      .option('--energy-table <file>', 'per-operation energies (JSON: source, dramReadPj, sramReadPj, multPj, addPj; optional int8MultPj, int32AddPj, int8AddPj, int32MultPj for integer layers); default Horowitz ISSCC 2014, 45 nm')
-      .option('--netron [file]', "write Netron's metrics attachment (default <model>.json)")
-      .addOption(options.output('write the table/JSON/CSV/Markdown to a file instead of stdout'))
-      .option('--all', 'also list constant layers (shape computations done once at load)')
-      .addHelpText('after', example(['onnxkit analyze alexnet.onnx', 'onnxkit analyze model.onnx --device raspberry-pi-4 --bits 8', 'onnxkit analyze bert.onnx --input-shape input_ids:1,128 --json', 'onnxkit analyze dynamic-batch.onnx --dim N=8'])),
-    () => import('./commands/analyze.js'),
-  );
-
-  wire(
-    withCalibration(
-      command('optimize')
-        .addOption(options.json())
-        .description('rewrite a model for deployment (BN folding, constant folding, cleanup, fusions, …); every change validated before it is applied, the model verified after the passes')
-        .argument('<input>', 'ONNX file to read, never modified unless --in-place (- reads stdin)')
-        .argument('[output]', 'ONNX file to write, as onnxsim takes it (same as -o)')
-        .addOption(options.output('ONNX file to write, atomically (- writes stdout)'))
-        .option('--preset <name>', 'default (exact passes) or edge (the exact passes, then int8 with --calibration, else fp16 weights)'),
-      'with --preset edge: quantize to static int8 (QDQ, as onnxkit quantize) calibrated on these inputs',
-    )
-      .option('--passes <a,b,…>', 'run these passes (or presets) instead of a preset')
-      .option('--disable <a,b,…>', 'skip these passes')
-      .addOption(new Option('--explain [what]', 'print, per pass, every change and the declined candidates grouped by reason; =changes for changes only').choices(EXPLAIN_MODES))
-      .option('--rank <r>', 'run decouple-conv with depthwise multiplier R (approximate below k_h·k_w)')
-      .option('--max-error <e>', 'decoupling: decline layers whose relative weight error exceeds E')
-      .addOption(new Option('--verify-each <when>', 'run verify() after each pass or change').choices(VERIFY_EACH).default('pass'))
-      .option('--stop-after <n>', 'stop after N changes (to bisect a bad rewrite)')
-      .option('--no-ort-fold', 'fold constants with the TypeScript kernels only (no onnxruntime evaluator)')
-      .option('--no-accuracy', "skip measuring an approximate pass's output error against float64 (a few seconds)")
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .option('--external-data', 'store weights in <output>.data')
-      .option('--in-place', 'allow replacing the input file')
-      .addHelpText('after', example(['onnxkit optimize resnet50.onnx resnet50.opt.onnx', 'onnxkit optimize model.onnx -o out.onnx --explain=changes', 'onnxkit optimize - -o - < model.onnx > model.opt.onnx', 'onnxkit optimize vgg16.onnx -o vgg16.dw.onnx --passes decouple-conv --rank 2 --max-error 0.3', 'onnxkit optimize resnet50.onnx -o resnet50.int8.onnx --preset edge --calibration calib/ --explain'])),
-    () => import('./commands/optimize.js'),
-  );
-
-  wire(
-    command('passes')
-      .addOption(options.json()).description('list the rewrite passes and presets').addHelpText('after', example(['onnxkit passes'])),
-    () => import('./commands/passes.js'),
-  );
-
-  wire(
-      command('verify')
-      .addOption(options.json())
-        .description('check that two models compute the same outputs in onnxruntime (exit 0 equivalent, 1 not, 2 bad input)')
-        .argument('<a>', 'reference model (- reads stdin)')
-        .argument('<b>', 'candidate model, e.g. the optimized one (- reads stdin)')
-        .option('--atol <x>', 'absolute tolerance (fp32 default 1e-5; an element fails only if it exceeds both atol and rtol)')
-        .option('--rtol <y>', 'relative tolerance (fp32 default 1e-4)')
-        .option('--tolerance <name=atol:rtol>', 'per-output tolerance override (repeatable)', collect)
-        .option('--inputs <files...>', 'input data: .npy, .npz, ONNX TensorProto .pb, .json (NAME=FILE names a single tensor)')
-        .addOption(options.seed())
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .option('--bisect', 'when outputs differ, find the first intermediate value that diverges')
-      .option('--no-reference', 'judge with the fixed tolerance only, without the float64 reference')
-      .option('--max-error <x>', 'accept B when every element is within this absolute error of float64 ("within the requested budget")')
-      .option('--min-sqnr <dB>', "accept B only when each output's SQNR against float64 is at least this many dB")
-      .option('--bench [iterations]', 'also time both models, interleaved')
-      .addOption(options.threads())
-      .addHelpText('after', example(['onnxkit verify model.onnx model.opt.onnx', 'onnxkit verify model.onnx model.fp16.onnx --max-error 1e-2', 'onnxkit verify a.onnx b.onnx --bisect --json', 'onnxkit verify a.onnx b.onnx --inputs test_data_set_0/input_0.pb --atol 1e-4'])),
-    () => import('./commands/verify.js'),
-  );
-
-  wire(
-    withCalibration(
-      command('quantize')
-        .addOption(options.json())
-        .description('static int8 quantization (QDQ, fused by onnxruntime): fold BatchNorm, calibrate, quantize, report SQNR per output and per layer')
-        .argument('<input>', 'float32 ONNX model')
-        .addOption(options.requiredOutput('quantized ONNX file to write, atomically')),
-      'calibration inputs (default: seeded synthetic inputs)',
-    )
-      .addOption(options.seed())
-      .option('--sensitivity', 'per-layer sensitivity: the output SQNR with only that layer quantized')
-      .option('--min-sqnr <db>', 'mixed precision: keep the most sensitive layers in float until the output SQNR reaches this')
-      .option('--dynamic', 'dynamic quantization of MatMul (int8 weights, activations quantized at run time; no calibration)')
-      .addOption(options.threads())
-      .addHelpText('after', example(['onnxkit quantize resnet50.onnx -o resnet50.int8.onnx --calibration calib/', 'onnxkit quantize model.onnx -o model.int8.onnx --method percentile --percentile 99.99', 'onnxkit quantize model.onnx -o model.int8.onnx --min-sqnr 30 --json'])),
-    () => import('./commands/quantize.js'),
-  );
-
-  wire(
-      command('bench')
-      .addOption(options.json())
-        .description('latency percentiles and throughput in onnxruntime; --vs compares two models interleaved')
-        .argument('<model>', 'ONNX file (- reads stdin)')
-        .option('--vs <other>', 'a second model, timed interleaved with the first (A B A B …)')
-        .option('--iterations <n>', 'timed runs (with --vs: interleaved pairs)', '50')
-        .option('--warmup <n>', 'untimed runs first', '5')
-        .addOption(options.threads())
-        .option('--batch <b>', 'batch size (binds a symbolic batch dim)')
-        .option('--profile', "record onnxruntime's per-node profile and put it next to the roofline estimate")
-        .addOption(options.device('local').default('local'))
-        .addOption(options.ortOpt('all'))
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .addOption(options.seed())
-      .addHelpText('after', example(['onnxkit bench model.onnx --iterations 100', 'onnxkit bench model.onnx --vs model.opt.onnx', 'onnxkit bench model.onnx --profile --device local'])),
-    () => import('./commands/bench.js'),
-  );
-
-  wire(
-      command('run')
-      .addOption(options.json())
-        .description('run a model once in onnxruntime and show (or save) its outputs')
-        .argument('<model>', 'ONNX file (- reads stdin)')
-        .option('--inputs <files...>', 'input data: .npy, .npz, .pb, .json (default: seeded synthetic inputs)')
-        .addOption(options.output('save the outputs as .npz'))
-        .addOption(options.seed())
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .addOption(options.threads())
-      .addOption(options.ortOpt('disabled'))
-      .addHelpText('after', example(['onnxkit run model.onnx', 'onnxkit run model.onnx --inputs input.npy -o outputs.npz'])),
-    () => import('./commands/run.js'),
-  );
-
-  wire(
-    command('calibrate')
-      .addOption(options.json())
-      .description("measure this machine's peak FP32 FLOP/s and memory bandwidth (the 'local' device of the roofline)")
-      .addOption(options.threads('onnxruntime intra-op threads for the MatMul'))
-      .addOption(options.output('where to save the profile (default: your config folder, used by --device local)'))
-      .option('--force', 'save the profile even when the machine looks busy')
-      .addHelpText('after', example(['onnxkit calibrate', 'onnxkit analyze model.onnx --device local'])),
-    () => import('./commands/calibrate.js'),
-  );
-
-  wire(
-    withCalibration(
-      command('report')
-        .addOption(options.json())
-        .description('a self-contained HTML report: per-layer charts, roofline, memory timeline, sortable table, before/after')
-        .argument('<model>', 'ONNX file (- reads stdin)')
-        .addOption(options.requiredOutput('HTML file to write, atomically (- writes stdout)'))
-        .option('--optimize [passes]', 'also optimize a copy (default preset, or a pass/preset list) and compare')
-        .option('--optimized <other>', 'compare against an already optimized model')
-        .option('--quantize', 'also quantize to static int8 (QDQ, as onnxkit quantize) and show it beside fp32: size, MACs/integer OPs, roofline, measured latency, SQNR'),
-      'with --quantize: calibration inputs (default: seeded synthetic inputs)',
-    )
-      .addOption(options.device())
-      .addOption(options.inputShape())
-      .addOption(options.dim())
-      .option('--no-verify', 'do not verify the second model in onnxruntime')
-      .option('--bench [iterations]', 'interleaved timed pairs for the before/after latency (default 30)')
-      .option('--no-bench', 'do not benchmark')
-      .addOption(options.threads())
-      .addOption(options.seed())
-      .addHelpText('after', example(['onnxkit report resnet50.onnx -o resnet50.html', 'onnxkit report model.onnx --optimize -o report.html', 'onnxkit report model.onnx --optimized model.opt.onnx -o compare.html', 'onnxkit report model.onnx --optimize --quantize --calibration calib/ -o int8.html'])),
-    () => import('./commands/report.js'),
-  );
-
-  wire(
-    withCalibration(
-      command('demo')
-        .addOption(options.json('machine-readable summary'))
-        .description('the main job: import → analyze → optimize → verify → benchmark → report, on MODEL or the embedded MobileNetV2')
-        .argument('[model]', 'ONNX file (default: the zoo MobileNetV2 with BatchNorm kept, written to out/)')
-        .option('--out <dir>', 'output folder (created if missing)', 'out')
-        .addOption(options.device('this machine, calibrated once'))
-        .option('--preset <name>', 'optimization preset', 'default')
-        .option('--iterations <n>', 'interleaved timed pairs per benchmark', '30')
-        .option('--no-quantize', 'skip the int8 step (static QDQ beside the optimized fp32 model: size, MACs/integer OPs, roofline, latency, SQNR)'),
-      'int8 step: calibration inputs (default: 8 seeded synthetic inputs and 2 held out, with a warning)',
-    )
-      .addOption(options.threads())
-      .addOption(options.seed())
-      .addOption(options.inputShape())
-      .addOption(options.dim()).addHelpText('after', example(['onnxkit demo', 'onnxkit demo resnet50.onnx --out out/resnet50 --calibration calib/', 'onnxkit demo model.onnx --no-quantize'])),
-    () => import('./commands/demo.js'),
-  );
-
-  wire(
-      command('batch')
-      .addOption(options.json())
-        .description('analyze (and optionally optimize + verify) every .onnx in a folder on worker threads; one summary table')
-        .argument('<dir>', 'folder searched recursively for .onnx files')
-        .addOption(options.output('summary table: .json, .csv or .html'))
-        .option('--optimize [passes]', 'also optimize each model (default preset, or a pass/preset list)')
-        .option('--verify', 'verify each optimized model against its original in onnxruntime')
-        .option('--jobs <n>', 'worker threads (default: up to 4, by CPU count)')
-        .addOption(options.device())
-      .addOption(options.inputShape())
-      .addOption(options.dim()).addHelpText('after', example(['onnxkit batch models/ -o summary.csv', 'onnxkit batch zoo/ --optimize --verify -o regression.html', 'onnxkit batch models/ --dim N=1'])),
-    () => import('./commands/batch.js'),
-  );
-
-  wire(
-    command('serve')
-      .description('the browser app on 127.0.0.1: drop a model, analyze, optimize — computed in the page, nothing uploaded')
-      .argument('[model]', 'ONNX file the page opens on load')
-      .option('--port <n>', 'TCP port (0: any free port)', '8080')
-      .option('--open', 'launch a browser on the URL')
-      .addHelpText('after', example(['onnxkit serve', 'onnxkit serve resnet50.onnx --port 9000 --open'])),
-    () => import('./commands/serve.js'),
-  );
-
-  wire(
-    command('app')
-      .description('build the browser app into a static folder that any web server can host')
-      .addOption(options.requiredOutput('folder to write: new, empty, or holding a previous app build (whose files are replaced; no other file is removed)'))
-      .addHelpText('after', example(['onnxkit app -o site/'])),
-    () => import('./commands/app.js'),
-  );
+  wire(add(definitions.inspect()), () => import('./commands/inspect.js'));
+  wire(add(definitions.convert()), () => import('./commands/convert.js'));
+  wire(add(definitions.zoo()), () => import('./commands/zoo.js'));
+  wire(add(definitions.analyze()), () => import('./commands/analyze.js'));
+  wire(add(definitions.optimize()), () => import('./commands/optimize.js'));
+  wire(add(definitions.passes()), () => import('./commands/passes.js'));
+  wire(add(definitions.verify()), () => import('./commands/verify.js'));
+  wire(add(definitions.quantize()), () => import('./commands/quantize.js'));
+  wire(add(definitions.bench()), () => import('./commands/bench.js'));
+  wire(add(definitions.run()), () => import('./commands/run.js'));
+  wire(add(definitions.calibrate()), () => import('./commands/calibrate.js'));
+  wire(add(definitions.report()), () => import('./commands/report.js'));
+  wire(add(definitions.demo()), () => import('./commands/demo.js'));
+  wire(add(definitions.batch()), () => import('./commands/batch.js'));
+  wire(add(definitions.serve()), () => import('./commands/serve.js'));
+  wire(add(definitions.app()), () => import('./commands/app.js'));
 
   // completion needs the program itself (its commands and options), so it is wired by hand.
-  command('completion')
+  add(new Command('completion').addOption(options.quiet()))
     .description('print a shell completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
     .addHelpText('after', example(['onnxkit completion bash > ~/.local/share/bash-completion/completions/onnxkit', 'onnxkit completion zsh > "${fpath[1]}/_onnxkit"', 'onnxkit completion fish > ~/.config/fish/completions/onnxkit.fish']))
@@ -348,7 +102,7 @@ export function buildProgram(exit: (code: number) => void): Command {
 // The parsers moved to options.ts (one home for option definitions); re-exported for API users.
 export { intOption, numberOption, parseDimValues, parseInputShapes } from './options.js';
 
-export { collect, Option };
+export { Option };
 
 /** Runs the CLI on argv and resolves to the exit code. Never throws, never prints a stack trace. */
 export async function main(argv: string[]): Promise<number> {
@@ -356,12 +110,18 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
+  // The command whose arguments commander is parsing, for a usage error's line.
+  let parsing: CommandUnknownOpts = program;
+  program.hook('preSubcommand', (_root, sub) => {
+    parsing = sub;
+  });
   try {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      process.stderr.write(`onnxkit: ${terminalSafe(usageLine(e, parsing), { keepNewlines: false })}\n`);
       return EXIT.badInput;
     }
     if (interruption.requested) return EXIT.interrupted;

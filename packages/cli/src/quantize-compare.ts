@@ -10,8 +10,9 @@ import { encode } from '@onnxkit/importer';
 import { analyzeModel, runPipeline, type AnalysisReport, type DeviceProfile, type QdqReport } from '@onnxkit/passes';
 import { benchPair, formatSpeedup, type AccuracyReport, type AccuracySummary, type BenchPairResult } from '@onnxkit/runtime';
 import { latencyFromBenchPair, summarizeModel, type ReportQuantized, type ReportQuantizedError } from './report/index.js';
-import { fmtDb, nameUnnamedNodes, prepareQuantization, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
+import { nameUnnamedNodes, prepareQuantization, type CalibrationSettings, type PreparedQuantization } from './static-quantize.js';
 import type { Progress } from './ui.js';
+import { fmtDb } from './units.js';
 import { analysisMemory } from './memory.js';
 
 export interface QuantizeBesideOptions {

@@ -16,10 +16,9 @@ import { planQdq, quantizeDynamic, quantizeQdq, type QdqPlan, type QdqReport, ty
 import type { AccuracyReport, AccuracySummary, CalibrationMethod } from '@onnxkit/runtime';
 import { checkPercentile } from '@onnxkit/runtime/options';
 import { CliError } from './errors.js';
-import { intOption, numberOption, type CalibrationFlags } from './options.js';
+import type { CalibrationFlags } from './options.js';
 import { fmtDuration, type Progress } from './ui.js';
 
-const METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'entropy'];
 
 /** The calibration flags, checked. */
 export interface CalibrationSettings {
@@ -37,20 +36,18 @@ export interface CalibrationSettings {
 }
 
 /** Parses and checks the calibration flags (usage errors name the flag). */
-export function calibrationSettings(opts: CalibrationFlags & { seed?: string; threads?: string; dynamic?: boolean }): CalibrationSettings {
-  const method = (opts.method ?? 'minmax') as CalibrationMethod;
-  if (!METHODS.includes(method)) throw new CliError(`--method '${opts.method}' is not one of ${METHODS.join(', ')}`);
-  const percentile = numberOption('--percentile', opts.percentile) ?? 99.999;
+export function calibrationSettings(opts: CalibrationFlags & { seed?: number; threads?: number; dynamic?: boolean }): CalibrationSettings {
+  // commander checked --method and --activation-type against their choices, and parsed the numbers (options.ts).
+  const method: CalibrationMethod = opts.method ?? 'minmax';
+  const percentile = opts.percentile ?? 99.999;
   if (opts.percentile !== undefined && method !== 'percentile') throw new CliError('--percentile applies to --method percentile');
   checkPercentile(percentile);
-  const activationType = (opts.activationType ?? 'uint8') as QuantType;
-  if (activationType !== 'uint8' && activationType !== 'int8') throw new CliError(`--activation-type '${opts.activationType}' is not one of uint8, int8`);
+  const activationType: QuantType = opts.activationType ?? 'uint8';
   const dynamic = opts.dynamic === true;
   if (dynamic && (opts.calibration !== undefined || opts.method !== undefined || opts.percentile !== undefined || opts.samples !== undefined)) {
     throw new CliError('--dynamic computes activation scales at run time: it takes no --calibration, --method, --percentile or --samples');
   }
-  const samples = intOption('--samples', opts.samples, { min: 1 });
-  const evalSamples = intOption('--eval-samples', opts.evalSamples, { min: 1 });
+  const { samples, evalSamples } = opts;
   return {
     ...(opts.calibration !== undefined ? { calibration: opts.calibration } : {}),
     ...(opts.eval !== undefined ? { eval: opts.eval } : {}),
@@ -58,8 +55,9 @@ export function calibrationSettings(opts: CalibrationFlags & { seed?: string; th
     percentile,
     ...(samples !== undefined ? { samples } : {}),
     ...(evalSamples !== undefined ? { evalSamples } : {}),
-    seed: intOption('--seed', opts.seed ?? '0', { min: 0 })!,
-    threads: intOption('--threads', opts.threads ?? '1', { min: 1 })!,
+    // optimize --preset edge has no --seed or --threads: those flags' defaults (options.ts).
+    seed: opts.seed ?? 0,
+    threads: opts.threads ?? 1,
     activationType,
     perChannel: opts.perTensor !== true,
     dynamic,
@@ -234,11 +232,6 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
     evaluate,
     referenceRuns: refs,
   };
-}
-
-/** A decibel figure as text: one decimal, ∞ for an exact match. */
-export function fmtDb(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(1) : x > 0 ? '∞' : '-∞';
 }
 
 /** A number JSON can carry (Infinity as the string "Infinity"). */

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { isatty } from 'node:tty';
 import { oneLine } from '@onnxkit/passes';
+import { fmtDuration } from './units.js';
 import type { TensorSummary } from '@onnxkit/runtime';
 
 export interface OutputMode {
@@ -165,26 +166,6 @@ export function paint(mode: OutputMode, style: Style, s: string): string {
   return `\u001b[${a}m${s}\u001b[${b}m`;
 }
 
-/** 60954656 → "60,954,656"; non-integers keep up to `digits` decimals. */
-export function fmtInt(n: number | bigint | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  if (typeof n === 'bigint') return groupThousands(String(n));
-  if (!Number.isFinite(n)) return String(n);
-  const r = Math.round(n);
-  // toLocaleString's result, without its first call's ≈10 ms of ICU set-up (every command pays it).
-  return Math.abs(r) < 1e21 && !Object.is(r, -0) ? groupThousands(String(r)) : r.toLocaleString('en-US');
-}
-
-/** "-1234567" → "-1,234,567" (decimal digits with an optional minus sign). */
-function groupThousands(s: string): string {
-  const sign = s.startsWith('-') ? '-' : '';
-  const d = sign ? s.slice(1) : s;
-  if (d.length <= 3) return s;
-  let out = d.slice(0, d.length % 3 || 3);
-  for (let i = out.length; i < d.length; i += 3) out += `,${d.slice(i, i + 3)}`;
-  return sign + out;
-}
-
 const PLAIN_NAME = /^[A-Za-z0-9]*$/;
 
 /**
@@ -205,33 +186,8 @@ export function compareNames(a: string, b: string): number {
   return 0;
 }
 
-export function fmtNum(n: number, digits = 2): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-}
-
-// Bytes: one convention for the CLI and the report, defined in units.ts.
-export { fmtBytes } from './units.js';
-
-/** Large counts in SI units, as the lecture writes them: 724406816 → "724.4M". */
-export function fmtSI(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  const units = ['', 'K', 'M', 'G', 'T', 'P'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? String(Math.round(v)) : v.toFixed(v >= 100 ? 0 : 1)}${units[u]}`;
-}
-
-export function fmtDuration(ms: number): string {
-  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`;
-  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 1 : 0)} µs`;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
-  return `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
-}
+// Numbers, bytes and durations: one convention for the CLI and the report, defined in units.ts.
+export { fmtBytes, fmtDuration, fmtInt, fmtNum } from './units.js';
 
 /** Renders rows as an aligned text table; numeric-looking cells are right-aligned. */
 export function table(headerCells: string[], rowCells: string[][], mode: OutputMode): string {

@@ -116,7 +116,7 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(words.trim()).toBe('--explain');
     expect(onnxkit(['completion', 'zsh']).stdout).toMatch(/^#compdef onnxkit/);
     expect(onnxkit(['completion', 'fish']).stdout).toMatch(/complete -c onnxkit -n __fish_use_subcommand -a optimize/);
-    expectOneLineError(onnxkit(['completion', 'tcsh']), 2, /Allowed choices are bash, zsh, fish/);
+    expectOneLineError(onnxkit(['completion', 'tcsh']), 2, /^onnxkit: <shell> 'tcsh' is not one of bash, zsh, fish$/);
   });
 
   it('FORCE_COLOR colours piped output; NO_COLOR, --no-color and --json never', () => {
@@ -147,8 +147,8 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(changes).not.toContain('✗');
     expect(changes).not.toContain('declined 1');
     expect(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx')]).stdout).toContain('(run with --explain');
-    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=bogus']), 2, /Allowed choices are all, changes/);
-    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--verify-each', 'sometimes']), 2, /Allowed choices are off, pass, change/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--explain=bogus']), 2, /^onnxkit: --explain 'bogus' is not one of all, changes$/);
+    expectOneLineError(onnxkit(['optimize', FIXTURE, join(tmp, 'explain.onnx'), '--verify-each', 'sometimes']), 2, /^onnxkit: --verify-each 'sometimes' is not one of off, pass, change$/);
   });
 
   it('progress goes to stderr as one line per step when stderr is not a terminal', () => {
@@ -214,5 +214,66 @@ describe('optimize loads onnxruntime only when it is used', () => {
     // det([[1, 2], [3, 4.5]]) = -1.5, now a constant input of the Add.
     expect(load(join(tmp, 'det.opt.onnx')).graph.nodes[0]!.inputs[1]!.constValue!.toFloat64()[0]).toBeCloseTo(-1.5, 6);
     expect(hist(['--no-ort-fold'])).toEqual({ Add: 1, Det: 1 });
+  });
+});
+
+// The audit of issue 15.4: commander's usage errors came as two or three lines ("error: …",
+// "(Did you mean …?)", "(run with --help for usage)"), in other words than the CLI's own ("is
+// not one of"); `--bits 65` was refused without naming the flag; `bench --device foo` exited 0,
+// `demo --device foo` failed only after the import, `--dim Q=3` was accepted and did nothing.
+describe('usage errors: one line that names the flag and says what to do, exit 2', () => {
+  const usage = (args: string[], pattern: RegExp): void => {
+    const r = onnxkit(args);
+    expectOneLineError(r, 2, pattern);
+    // Not even a progress line: a usage error is found before any work.
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  };
+
+  it("commander's errors in the CLI's words, a suggestion folded into the line", () => {
+    usage(['analyze', FIXTURE, '--input-shap', 'input=1x3x8x8'], /^onnxkit: unknown option '--input-shap' for onnxkit analyze: did you mean --input-shape\?$/);
+    usage(['analyze', FIXTURE, '--frobnicate'], /^onnxkit: unknown option '--frobnicate' for onnxkit analyze: `onnxkit analyze --help` lists its options$/);
+    usage(['anlyze', FIXTURE], /^onnxkit: unknown command 'anlyze': did you mean analyze\?$/);
+    usage(['--frobnicate'], /^onnxkit: unknown option '--frobnicate' for onnxkit: `onnxkit --help` lists the commands and global options$/);
+    usage(['bench', FIXTURE, '--ort-opt', 'max'], /^onnxkit: --ort-opt 'max' is not one of disabled, basic, extended, all$/);
+    usage(['analyze', FIXTURE, '--device'], /^onnxkit: --device needs a value: --device <name>$/);
+    usage(['convert', FIXTURE], /^onnxkit: onnxkit convert needs --output <file>: usage: onnxkit convert \[options\] <input>$/);
+    usage(['inspect', FIXTURE, FIXTURE], /^onnxkit: too many arguments for onnxkit inspect \(2, it takes 1\): usage: onnxkit inspect \[options\] <model>$/);
+  });
+
+  it('numbers and choices are checked by commander, naming the flag', () => {
+    usage(['analyze', FIXTURE, '--bits', '65'], /^onnxkit: --bits expects an integer from 1 to 64, got '65'$/);
+    usage(['analyze', FIXTURE, '--training-batch', '0'], /^onnxkit: --training-batch expects an integer ≥ 1, got '0'$/);
+    usage(['bench', FIXTURE, '--iterations', 'many'], /^onnxkit: --iterations expects an integer ≥ 1, got 'many'$/);
+    usage(['run', FIXTURE, '--seed', '-1'], /^onnxkit: --seed expects an integer ≥ 0, got '-1'$/);
+    usage(['verify', FIXTURE, FIXTURE, '--min-sqnr', 'loud'], /^onnxkit: --min-sqnr expects a number, got 'loud'$/);
+    usage(['verify', FIXTURE, FIXTURE, '--bench', '0'], /^onnxkit: --bench expects an integer ≥ 1, got '0'$/);
+    usage(['zoo', 'alexnet', '-o', join(tmp, 'z.onnx'), '--batch', '2x'], /^onnxkit: --batch '2x' is neither a size nor a symbol$/);
+    usage(['serve', '--port', '70000'], /^onnxkit: --port expects an integer from 0 to 65535, got '70000'$/);
+    usage(['quantize', FIXTURE, '-o', join(tmp, 'q.onnx'), '--activation-type', 'int4'], /^onnxkit: --activation-type 'int4' is not one of uint8, int8$/);
+    usage(['optimize', FIXTURE, join(tmp, 'p.onnx'), '--preset', 'fast'], /^onnxkit: --preset 'fast' is not one of default, edge$/);
+    usage(['demo', '--preset', 'fast', '--out', join(tmp, 'demo-preset')], /^onnxkit: --preset 'fast' is not one of default, edge$/);
+  });
+
+  it('a bad --device is refused before any work; bench refuses --device without --profile', () => {
+    usage(['bench', FIXTURE, '--device', 'foo'], /^onnxkit: --device applies to --profile/);
+    usage(['bench', FIXTURE, '--profile', '--device', 'foo'], /^onnxkit: --device 'foo' is not one of jetson-agx-orin, raspberry-pi-4, h100-sxm, local, nor a profile \.json$/);
+    const out = join(tmp, 'demo-device');
+    usage(['demo', '--device', 'foo', '--out', out], /^onnxkit: --device 'foo' is not one of /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--dim naming a symbol the model does not use is refused, naming the symbols it has', () => {
+    const symbols = /^onnxkit: --dim names 'Q', which no graph input uses \(the model's symbolic dims are: N\)/;
+    for (const args of [['analyze', FIXTURE], ['run', FIXTURE], ['bench', FIXTURE, '--iterations', '1'], ['verify', FIXTURE, FIXTURE], ['optimize', FIXTURE, join(tmp, 'dim.onnx')], ['report', FIXTURE, '-o', join(tmp, 'dim.html')]]) {
+      usage([...args, '--dim', 'Q=3'], symbols);
+    }
+    // A symbol --input-shape introduces is the model's too.
+    expect(onnxkit(['analyze', FIXTURE, '--input-shape', 'input=B,3,64,64', '--dim', 'B=2', '--json']).code).toBe(0);
+  });
+
+  it('bench --help states its --device default once', () => {
+    const help = onnxkit(['bench', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/\(default: local; with --profile\)/);
+    expect(help).not.toMatch(/\(default: "local"\)/);
   });
 });

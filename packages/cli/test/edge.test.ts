@@ -34,7 +34,7 @@ function onnxkit(args: string[]): Run {
 
 function expectOneLineError(r: Run, pattern: RegExp): void {
   expect(r.code).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('✔ '));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^onnxkit: /);
   expect(lines[0]).toMatch(pattern);

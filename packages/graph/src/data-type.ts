@@ -79,8 +79,6 @@ export interface DataTypeInfo {
   readonly perStorageUnit: number;
   /** Scalars per element in storage (2 for complex, else 1). */
   readonly partsPerElement: number;
-  /** Which proto field carries the type when raw_data is not used. */
-  readonly protoField: 'float_data' | 'int32_data' | 'int64_data' | 'double_data' | 'uint64_data' | 'string_data' | 'none';
 }
 
 const table: DataTypeInfo[] = [];
@@ -90,39 +88,38 @@ function def(
   bits: number,
   kind: DataTypeKind,
   storage: TypedArrayCtor | undefined,
-  protoField: DataTypeInfo['protoField'],
   perStorageUnit = 1,
   partsPerElement = 1,
 ): void {
-  table[type] = { type, name, bits, kind, storage, perStorageUnit, partsPerElement, protoField };
+  table[type] = { type, name, bits, kind, storage, perStorageUnit, partsPerElement };
 }
-def(DataType.UNDEFINED, 'undefined', 0, 'undefined', undefined, 'none');
-def(DataType.FLOAT, 'float', 32, 'float', Float32Array, 'float_data');
-def(DataType.UINT8, 'uint8', 8, 'uint', Uint8Array, 'int32_data');
-def(DataType.INT8, 'int8', 8, 'int', Int8Array, 'int32_data');
-def(DataType.UINT16, 'uint16', 16, 'uint', Uint16Array, 'int32_data');
-def(DataType.INT16, 'int16', 16, 'int', Int16Array, 'int32_data');
-def(DataType.INT32, 'int32', 32, 'int', Int32Array, 'int32_data');
-def(DataType.INT64, 'int64', 64, 'int', BigInt64Array, 'int64_data');
-def(DataType.STRING, 'string', 0, 'string', undefined, 'string_data');
-def(DataType.BOOL, 'bool', 8, 'bool', Uint8Array, 'int32_data');
-def(DataType.FLOAT16, 'float16', 16, 'float', Uint16Array, 'int32_data');
-def(DataType.DOUBLE, 'double', 64, 'float', Float64Array, 'double_data');
-def(DataType.UINT32, 'uint32', 32, 'uint', Uint32Array, 'uint64_data');
-def(DataType.UINT64, 'uint64', 64, 'uint', BigUint64Array, 'uint64_data');
-def(DataType.COMPLEX64, 'complex64', 64, 'complex', Float32Array, 'float_data', 1, 2);
-def(DataType.COMPLEX128, 'complex128', 128, 'complex', Float64Array, 'double_data', 1, 2);
-def(DataType.BFLOAT16, 'bfloat16', 16, 'float', Uint16Array, 'int32_data');
-def(DataType.FLOAT8E4M3FN, 'float8e4m3fn', 8, 'float', Uint8Array, 'int32_data');
-def(DataType.FLOAT8E4M3FNUZ, 'float8e4m3fnuz', 8, 'float', Uint8Array, 'int32_data');
-def(DataType.FLOAT8E5M2, 'float8e5m2', 8, 'float', Uint8Array, 'int32_data');
-def(DataType.FLOAT8E5M2FNUZ, 'float8e5m2fnuz', 8, 'float', Uint8Array, 'int32_data');
-def(DataType.UINT4, 'uint4', 4, 'uint', Uint8Array, 'int32_data', 2);
-def(DataType.INT4, 'int4', 4, 'int', Uint8Array, 'int32_data', 2);
-def(DataType.FLOAT4E2M1, 'float4e2m1', 4, 'float', Uint8Array, 'int32_data', 2);
-def(DataType.FLOAT8E8M0, 'float8e8m0', 8, 'float', Uint8Array, 'int32_data');
-def(DataType.UINT2, 'uint2', 2, 'uint', Uint8Array, 'int32_data', 4);
-def(DataType.INT2, 'int2', 2, 'int', Uint8Array, 'int32_data', 4);
+def(DataType.UNDEFINED, 'undefined', 0, 'undefined', undefined);
+def(DataType.FLOAT, 'float', 32, 'float', Float32Array);
+def(DataType.UINT8, 'uint8', 8, 'uint', Uint8Array);
+def(DataType.INT8, 'int8', 8, 'int', Int8Array);
+def(DataType.UINT16, 'uint16', 16, 'uint', Uint16Array);
+def(DataType.INT16, 'int16', 16, 'int', Int16Array);
+def(DataType.INT32, 'int32', 32, 'int', Int32Array);
+def(DataType.INT64, 'int64', 64, 'int', BigInt64Array);
+def(DataType.STRING, 'string', 0, 'string', undefined);
+def(DataType.BOOL, 'bool', 8, 'bool', Uint8Array);
+def(DataType.FLOAT16, 'float16', 16, 'float', Uint16Array);
+def(DataType.DOUBLE, 'double', 64, 'float', Float64Array);
+def(DataType.UINT32, 'uint32', 32, 'uint', Uint32Array);
+def(DataType.UINT64, 'uint64', 64, 'uint', BigUint64Array);
+def(DataType.COMPLEX64, 'complex64', 64, 'complex', Float32Array, 1, 2);
+def(DataType.COMPLEX128, 'complex128', 128, 'complex', Float64Array, 1, 2);
+def(DataType.BFLOAT16, 'bfloat16', 16, 'float', Uint16Array);
+def(DataType.FLOAT8E4M3FN, 'float8e4m3fn', 8, 'float', Uint8Array);
+def(DataType.FLOAT8E4M3FNUZ, 'float8e4m3fnuz', 8, 'float', Uint8Array);
+def(DataType.FLOAT8E5M2, 'float8e5m2', 8, 'float', Uint8Array);
+def(DataType.FLOAT8E5M2FNUZ, 'float8e5m2fnuz', 8, 'float', Uint8Array);
+def(DataType.UINT4, 'uint4', 4, 'uint', Uint8Array, 2);
+def(DataType.INT4, 'int4', 4, 'int', Uint8Array, 2);
+def(DataType.FLOAT4E2M1, 'float4e2m1', 4, 'float', Uint8Array, 2);
+def(DataType.FLOAT8E8M0, 'float8e8m0', 8, 'float', Uint8Array);
+def(DataType.UINT2, 'uint2', 2, 'uint', Uint8Array, 4);
+def(DataType.INT2, 'int2', 2, 'int', Uint8Array, 4);
 
 /** Every data type ONNX defines, in enum order (UNDEFINED excluded). */
 export const ALL_DATA_TYPES: readonly DataType[] = table.map((t) => t.type).filter((t) => t !== DataType.UNDEFINED);
@@ -166,12 +163,12 @@ export function isIntegerType(type: DataType): boolean {
   return k === 'int' || k === 'uint';
 }
 
-/** Bytes needed to store `count` elements of `type` packed as raw_data (strings: undefined). */
+/** Bytes needed to store `count` elements of `type` packed little-endian (strings: 0). */
 export function packedByteLength(type: DataType, count: number): number {
   const info = dataTypeInfo(type);
   if (info.kind === 'string' || info.kind === 'undefined') return 0;
   return Math.ceil((count * info.bits) / 8);
 }
 
-/** The host must be little-endian: raw_data is little-endian and views are zero-copy. */
+/** The host must be little-endian: payloads are little-endian (as ONNX stores them) and views are zero-copy. */
 export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

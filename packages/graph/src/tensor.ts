@@ -7,10 +7,15 @@
  *   small payloads (the file buffer, or a buffer the payloads were copied to), with no view
  *   object kept per tensor (`bytes()` makes one on each call);
  * - a `TensorSource` read on use of `bytes()` and never cached by the tensor, so large weights
- *   are not pinned: external data or raw_data left on disk by a lazy import, or (with
- *   `inMemory`) bytes the importer derives from what it decoded, e.g. packed varints of a typed
- *   proto field. How a file stores a tensor is the importer's business, not the IR's;
+ *   are not pinned: external data or payload bytes left on disk by a lazy import, or (with
+ *   `inMemory`) bytes the importer derives from what it decoded. How a file stores a tensor is
+ *   the importer's business, not the IR's;
  * - byte strings for STRING tensors.
+ *
+ * What a codec knows about how a file stored a tensor (which field of its record held the data,
+ * record fields the IR has no place for) rides along as two opaque objects, `codecData` and
+ * `codecRecord`, which the IR carries through copies but never reads: their meaning lives in the
+ * codec (the importer's hints.ts). A tensor built without them is stored canonically.
  *
  * Views handed out by `bytes()` and `toArray()` may alias the file buffer: never write into them.
  * A rewrite makes a new tensor.
@@ -55,8 +60,8 @@ export interface TensorSource {
   /** Set when the bytes live in an external data file. */
   readonly external?: ExternalDataInfo;
   /**
-   * True when `read()` costs no I/O (its bytes are computed from memory, e.g. a decoded
-   * file's varint-encoded field, and cached by the source): the tensor is then not lazy.
+   * True when `read()` costs no I/O (its bytes are computed from memory, e.g. decoded from
+   * another representation the file used, and cached by the source): the tensor is then not lazy.
    */
   readonly inMemory?: boolean;
   /** Reads the bytes synchronously; throws a typed error naming the tensor on failure. */
@@ -68,17 +73,6 @@ export interface TensorSource {
   readInto?(target: Uint8Array, sourceOffset: number, length: number): void;
 }
 
-/** The proto field a tensor's data was (or will be) stored in, kept for lossless re-encoding. */
-export type TensorEncoding =
-  | 'raw_data'
-  | 'float_data'
-  | 'int32_data'
-  | 'int64_data'
-  | 'double_data'
-  | 'uint64_data'
-  | 'string_data'
-  | 'external';
-
 /**
  * The payload itself, with no wrapper object (a model may hold hundreds of thousands of small
  * tensors): raw bytes (a typed-array view), byte strings (an array), or a source (anything else).
@@ -89,8 +83,7 @@ type Payload = Uint8Array | readonly Uint8Array[] | TensorSource;
 interface TensorExtras {
   readonly docString: string;
   readonly metadataProps: ReadonlyMap<string, string>;
-  readonly segment: { begin: bigint; end: bigint } | undefined;
-  readonly unknownFields: readonly Uint8Array[] | undefined;
+  readonly codecRecord: object | undefined;
 }
 
 function isRaw(p: Payload): p is Uint8Array {
@@ -107,11 +100,17 @@ export interface TensorInit {
   name?: string;
   docString?: string;
   metadataProps?: ReadonlyMap<string, string>;
-  encoding?: TensorEncoding;
-  /** TensorProto.segment, kept verbatim (deprecated by ONNX, rarely set). */
-  segment?: { begin: bigint; end: bigint };
-  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
-  unknownFields?: readonly Uint8Array[];
+  /**
+   * Opaque to the IR: what a codec recorded about how a file stored the data (the importer: which
+   * field held it). Every copy that keeps the payload keeps it (`with`, `reshape`, `materialize`).
+   */
+  codecData?: object;
+  /**
+   * Opaque to the IR: what a codec recorded about the rest of the tensor's record (the importer:
+   * fields the IR has no place for, re-emitted verbatim). Kept with the doc string and metadata
+   * (`with`, `materialize`); `reshape`, which drops those, drops it too.
+   */
+  codecRecord?: object;
 }
 
 const utf8 = new TextEncoder();
@@ -121,7 +120,8 @@ export class Tensor {
   readonly dtype: DataType;
   readonly dims: readonly number[];
   readonly name: string;
-  readonly encoding: TensorEncoding;
+  /** See `TensorInit.codecData`: opaque to the IR, undefined unless a codec set it. */
+  readonly codecData: object | undefined;
   /** Element count (product of dims; 1 for a scalar). */
   readonly size: number;
   #payload: Payload; // replaced only by _rebase, with the same bytes
@@ -139,8 +139,8 @@ export class Tensor {
     this.name = init.name ?? '';
     const meta = init.metadataProps ?? EMPTY_MAP;
     this.#x =
-      init.docString || meta.size > 0 || init.segment !== undefined || init.unknownFields !== undefined
-        ? { docString: init.docString ?? '', metadataProps: meta, segment: init.segment, unknownFields: init.unknownFields }
+      init.docString || meta.size > 0 || init.codecRecord !== undefined
+        ? { docString: init.docString ?? '', metadataProps: meta, codecRecord: init.codecRecord }
         : null;
     let size = 1;
     for (let i = 0; i < dims.length; i++) {
@@ -152,7 +152,7 @@ export class Tensor {
     this.dims = sharedDims(dims);
     this.#payload = payload;
     this.#at = at;
-    this.encoding = init.encoding ?? (lazySource(payload)?.external ? 'external' : isStrings(payload) ? 'string_data' : 'raw_data');
+    this.codecData = init.codecData;
   }
 
   get docString(): string {
@@ -161,13 +161,9 @@ export class Tensor {
   get metadataProps(): ReadonlyMap<string, string> {
     return this.#x === null ? EMPTY_MAP : this.#x.metadataProps;
   }
-  /** TensorProto.segment, kept verbatim. */
-  get segment(): { begin: bigint; end: bigint } | undefined {
-    return this.#x?.segment;
-  }
-  /** TensorProto fields the codec did not recognise, re-emitted verbatim. */
-  get unknownFields(): readonly Uint8Array[] | undefined {
-    return this.#x?.unknownFields;
+  /** See `TensorInit.codecRecord`: opaque to the IR, undefined unless a codec set it. */
+  get codecRecord(): object | undefined {
+    return this.#x === null ? undefined : this.#x.codecRecord;
   }
 
   /** Wraps little-endian packed bytes (zero-copy: the tensor takes the view as is). */
@@ -252,9 +248,8 @@ export class Tensor {
         name: this.name,
         docString: this.docString,
         metadataProps: this.metadataProps,
-        encoding: this.encoding,
-        segment: this.segment,
-        unknownFields: this.unknownFields,
+        codecData: this.codecData,
+        codecRecord: this.codecRecord,
         ...init,
       },
       this.#at,
@@ -263,7 +258,7 @@ export class Tensor {
 
   /** Same bytes viewed with other dims (element count must match). */
   reshape(dims: readonly number[]): Tensor {
-    const t = new Tensor(this.dtype, dims, this.#payload, { name: this.name, encoding: this.encoding }, this.#at);
+    const t = new Tensor(this.dtype, dims, this.#payload, { name: this.name, codecData: this.codecData }, this.#at);
     if (t.size !== this.size) throw new GraphError(`tensor '${this.name}': cannot reshape ${this.size} elements to ${JSON.stringify(dims)}`);
     return t;
   }
@@ -457,9 +452,8 @@ export class Tensor {
       name: this.name,
       docString: this.docString,
       metadataProps: this.metadataProps,
-      encoding: this.encoding === 'external' ? 'raw_data' : this.encoding,
-      segment: this.segment,
-      unknownFields: this.unknownFields,
+      codecData: this.codecData,
+      codecRecord: this.codecRecord,
     });
   }
 

@@ -520,6 +520,23 @@ describe('Graph.remove and subgraph captures', () => {
     expect(verifyErrors(b.build())).toEqual([]);
   });
 
+  // The rewrite session removes one node at a time unchecked (Graph.remove's one-node path, after
+  // checking the patch itself): that path must release the captures too, as must an unchecked list.
+  it.each([
+    ['one node, unchecked (the rewrite session\'s path)', (g: Graph, n: Node) => g.remove(n)],
+    ['a list, unchecked', (g: Graph, n: Node) => g.remove([n])],
+  ] as const)('removing %s releases the uses its subgraphs made of outer values', (_path, remove) => {
+    const { b, x, y, ifNode, then } = capturing();
+    remove(b.graph, ifNode);
+    expect(ifNode.graph).toBeNull();
+    expect(then.nodeCount).toBe(0);
+    expect(y.uses).toEqual([]);
+    expect(y._outputOf).toEqual([b.graph]);
+    expect(x.isGraphOutput).toBe(false);
+    expect(x.uses.map((u) => u.node.name)).toEqual(['neg']);
+    expect(verifyErrors(b.build())).toEqual([]);
+  });
+
   it('verify reports a capture held by a subgraph of a node that is in no graph (I12)', () => {
     const b = new GraphBuilder({ name: 'outer' });
     const x = b.input('x', DataType.FLOAT, [2]);

@@ -43,7 +43,6 @@ import {
   type ExternalDataInfo,
   type QuantizationAnnotation,
   type SparseTensor,
-  type TensorEncoding,
   type TensorInit,
   type TensorSource,
   type TensorType,
@@ -52,13 +51,27 @@ import {
   type MemoryBudget,
 } from '@onnxkit/graph';
 import { ImportError, type ImportDiagnostic, type ImportErrorCode } from './errors.js';
-import { hasExtras, markPresent, setExtras, setGraphHints, setRawAttributeFloats, setRawAttributeStrings, setRawExternalEntries, type GraphHints } from './hints.js';
+import {
+  TensorDataHint,
+  hasExtras,
+  markPresent,
+  setExtras,
+  setGraphHints,
+  setRawAttributeFloats,
+  setRawAttributeStrings,
+  setRawExternalEntries,
+  tensorRecordHint,
+  type GraphHints,
+  type TensorSegment,
+} from './hints.js';
 import {
   AnnotationFields,
   AnnotationSpec,
   AttributeFields,
   AttributeSpec,
-  DATA_LOCATION_EXTERNAL,
+  DataLocation,
+  TENSOR_DATA_FIELD,
+  type TypedDataField,
   DimFields,
   DimSpec,
   EntryFields,
@@ -1410,15 +1423,15 @@ export class Decoder {
     switch (which) {
       case TypeFields.tensor_type:
       case TypeFields.sparse_tensor_type: {
-        const x = this.tensorType(inner!, which === 1 ? 'tensor' : 'sparse_tensor', denotation);
+        const x = this.tensorType(inner!, which === TypeFields.tensor_type ? 'tensor' : 'sparse_tensor', denotation);
         t = x.type;
         innerUnknown = x.unknown;
         break;
       }
       case TypeFields.sequence_type:
       case TypeFields.optional_type: {
-        const x = this.wrappedType(inner!, which === 4 ? TypeSequenceSpec : TypeOptionalSpec);
-        t = withDenotation(which === 4 ? { kind: 'sequence', elem: x.elem } : { kind: 'optional', elem: x.elem }, denotation);
+        const x = this.wrappedType(inner!, which === TypeFields.sequence_type ? TypeSequenceSpec : TypeOptionalSpec);
+        t = withDenotation(which === TypeFields.sequence_type ? { kind: 'sequence', elem: x.elem } : { kind: 'optional', elem: x.elem }, denotation);
         innerUnknown = x.unknown;
         break;
       }
@@ -1623,13 +1636,12 @@ export class Decoder {
    * The init of every raw_data tensor, refilled for each (Tensor's constructor copies what it
    * keeps out of its init; one object per tensor was 40k objects of garbage at 100k nodes).
    */
-  private readonly rawInit: { name: string; docString: string; metadataProps: ReadonlyMap<string, string> | undefined; segment: undefined; unknownFields: Uint8Array[] | undefined; encoding: 'raw_data' } = {
+  private readonly rawInit: { name: string; docString: string; metadataProps: ReadonlyMap<string, string> | undefined; codecData: undefined; codecRecord: object | undefined } = {
     name: '',
     docString: '',
     metadataProps: undefined,
-    segment: undefined,
-    unknownFields: undefined,
-    encoding: 'raw_data',
+    codecData: undefined,
+    codecRecord: undefined,
   };
   /** The one range of an initializer being decoded (tensor() reads it before anything else can). */
   private readonly initRange: number[] = [0, 0];
@@ -1765,10 +1777,10 @@ export class Decoder {
         init.name = name;
         init.docString = docString;
         init.metadataProps = meta;
-        init.unknownFields = unknown;
+        init.codecRecord = unknown === undefined ? undefined : tensorRecordHint(undefined, unknown);
         const t = this.payloadTensor(dataType as DataType, dims, rawAt, rawLen, init);
         init.metadataProps = undefined;
-        init.unknownFields = undefined;
+        init.codecRecord = undefined;
         if (hasName && name === '') markPresent(t, 'name');
         this.tensorNameHash = nameHashed;
         if (field !== '') p.leave();
@@ -1776,7 +1788,7 @@ export class Decoder {
       }
     }
     const segment = segR === undefined ? undefined : this.segment(segR);
-    const init: TensorInit = { name, docString, metadataProps: meta, segment, unknownFields: unknown };
+    const init: TensorInit = { name, docString, metadataProps: meta, codecRecord: tensorRecordHint(segment, unknown) };
     const t = this.buildTensor(ranges[0]!, dims, dataType, init, {
       rawAt,
       rawLen,
@@ -1838,7 +1850,7 @@ export class Decoder {
     return out;
   }
 
-  private segment(ranges: number[]): { begin: bigint; end: bigint } {
+  private segment(ranges: number[]): TensorSegment {
     const r = this.r;
     const p = this.p;
     p.enter('segment', -1, SegmentSpec, ranges[0]!);
@@ -1902,14 +1914,14 @@ export class Decoder {
     }
     const info = dataTypeInfo(dtype);
     const shapeText = `${dataTypeName(dtype)}[${dims.join(',')}]`;
-    const typedPresent: [TensorEncoding, number[] | undefined][] = [
+    const typedPresent: [TypedDataField, number[] | undefined][] = [
       ['float_data', data.floatSeg],
       ['int32_data', data.int32Seg],
       ['int64_data', data.int64Seg],
       ['double_data', data.doubleSeg],
       ['uint64_data', data.uint64Seg],
     ];
-    const present = typedPresent.filter(([, s]) => s !== undefined).map(([f]) => f);
+    const present: string[] = typedPresent.filter(([, s]) => s !== undefined).map(([f]) => f);
     if (data.strings !== undefined) present.push('string_data');
     if (data.rawAt >= 0) present.push('raw_data');
     const wrap = <T>(fn: () => T): T => {
@@ -1921,7 +1933,7 @@ export class Decoder {
       }
     };
 
-    if (data.location === DATA_LOCATION_EXTERNAL) {
+    if (data.location === DataLocation.EXTERNAL) {
       if (dtype === DataType.STRING) this.fail('IMPORT_EXTERNAL_DATA', `${label} is a string tensor stored as external data, which ONNX does not allow`, at);
       if (present.length > 0) this.diag('IMPORT_IGNORED_DATA', `${label} is stored as external data; its ${present.join(', ')} field(s) are ignored`);
       const byteLength = packedByteLength(dtype, size);
@@ -1933,39 +1945,41 @@ export class Decoder {
       setRawExternalEntries(extInfo, (data.entries ?? []).map((x) => x.raw));
       const fieldPath = this.p.render(false);
       const source = this.opts.external ? this.opts.external(extInfo, name, fieldPath, byteLength) : unresolvedExternal(extInfo, label, byteLength, fieldPath, this.file);
-      return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: 'external' }));
+      return wrap(() => Tensor.lazy(dtype, dims, source, init));
     }
-    if (data.location !== 0) this.diag('IMPORT_DATA_LOCATION', `${label} has data_location ${data.location}, which is not DEFAULT or EXTERNAL; treated as DEFAULT`);
+    if (data.location !== DataLocation.DEFAULT) this.diag('IMPORT_DATA_LOCATION', `${label} has data_location ${data.location}, which is not DEFAULT or EXTERNAL; treated as DEFAULT`);
 
     if (dtype === DataType.STRING) {
       if (present.some((f) => f !== 'string_data')) this.fail('IMPORT_INVALID', `${label} is a string tensor but stores data in ${present.filter((f) => f !== 'string_data').join(', ')}`, at);
       const values = data.strings ?? [];
       if (values.length !== size) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${size} strings, string_data holds ${values.length}`, at);
-      return wrap(() => Tensor.fromStrings(dims, values, { ...init, encoding: 'string_data' }));
+      return wrap(() => Tensor.fromStrings(dims, values, init));
     }
     const byteLength = packedByteLength(dtype, size);
     if (data.rawAt >= 0) {
       if (present.length > 1) this.diag('IMPORT_IGNORED_DATA', `${label} has raw_data and ${present.filter((f) => f !== 'raw_data').join(', ')}; raw_data is used`);
       if (data.rawLen !== byteLength) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${byteLength} bytes but raw_data holds ${data.rawLen}`, data.rawAt);
-      return wrap(() => this.payloadTensor(dtype, dims, data.rawAt, data.rawLen, { ...init, encoding: 'raw_data' }));
+      return wrap(() => this.payloadTensor(dtype, dims, data.rawAt, data.rawLen, init));
     }
     if (data.strings !== undefined) this.fail('IMPORT_INVALID', `${label} is ${dataTypeName(dtype)} but stores data in string_data`, at);
-    const expectField = info.protoField;
+    // Not string_data or 'none': STRING returned above, UNDEFINED failed at the top.
+    const expectField = TENSOR_DATA_FIELD[dtype] as TypedDataField;
+    const typed: TensorInit = { ...init, codecData: TensorDataHint[expectField] };
     for (const f of present) {
       if (f !== expectField) this.fail('IMPORT_INVALID', `${label} is ${dataTypeName(dtype)} but stores data in ${f} (expected ${expectField} or raw_data)`, at);
     }
     const seg = typedPresent.find(([f]) => f === expectField)?.[1];
     if (seg === undefined) {
       if (size !== 0) this.fail('IMPORT_INVALID', `${label} (${shapeText}) has no data: no raw_data, ${expectField} or external data`, at, 'an initializer must carry its values');
-      return wrap(() => Tensor.fromBytes(dtype, dims, new Uint8Array(0), { ...init, encoding: expectField as TensorEncoding }));
+      return wrap(() => Tensor.fromBytes(dtype, dims, new Uint8Array(0), typed));
     }
     if (expectField === 'float_data' || expectField === 'double_data') {
       // Packed fixed-width floats have exactly the raw_data layout: no conversion, just a view.
       let total = 0;
       for (let i = 1; i < seg.length; i += 2) total += seg[i]!;
       if (total !== byteLength) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${byteLength} bytes but ${expectField} holds ${total}`, seg[0]);
-      if (seg.length === 2) return wrap(() => this.payloadTensor(dtype, dims, seg[0]!, seg[1]!, { ...init, encoding: expectField }));
-      return wrap(() => Tensor.fromBytes(dtype, dims, this.gather(seg), { ...init, encoding: expectField }));
+      if (seg.length === 2) return wrap(() => this.payloadTensor(dtype, dims, seg[0]!, seg[1]!, typed));
+      return wrap(() => Tensor.fromBytes(dtype, dims, this.gather(seg), typed));
     }
     const bytes = this.gather(seg);
     const units = info.perStorageUnit > 1 ? Math.ceil(size / info.perStorageUnit) : size * info.partsPerElement;
@@ -1981,7 +1995,7 @@ export class Decoder {
     if (count !== units) this.fail('IMPORT_INVALID', `${label} (${shapeText}) needs ${units} values in ${expectField}, found ${count}`, seg[0]);
     const wire = expectField === 'int32_data' ? 'int32' : expectField === 'int64_data' ? 'int64' : 'uint64';
     const source = new VarintTensorSource(bytes, wire, dtype, units, byteLength);
-    return wrap(() => Tensor.lazy(dtype, dims, source, { ...init, encoding: expectField as TensorEncoding }));
+    return wrap(() => Tensor.lazy(dtype, dims, source, typed));
   }
 
   /**

@@ -7,14 +7,13 @@
  * Output is canonical and deterministic: fields in field-number order (as protobuf's C++
  * serializer writes them, so files written by onnx/PyTorch usually re-encode byte for byte),
  * unknown fields last, repeated scalars unpacked except where onnx.proto says `packed = true`,
- * each tensor in the field it came from (`Tensor.encoding`), varint payloads verbatim.
+ * each tensor in the field it came from (its `TensorDataHint`, see hints.ts), varint payloads verbatim.
  *
  * Browser-safe: no Node imports.
  */
 import {
   AttributeType,
   DataType,
-  dataTypeInfo,
   type Attribute,
   type ExternalDataInfo,
   type Graph,
@@ -24,7 +23,6 @@ import {
   type QuantizationAnnotation,
   type SparseTensor,
   type Tensor,
-  type TensorEncoding,
   type TensorSource,
   type TensorType,
   type TrainingInfo,
@@ -32,11 +30,11 @@ import {
   type Value,
 } from '@onnxkit/graph';
 import { ExportError } from './errors.js';
-import { getExtras, getGraphHints, hasExtras, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
+import { TensorDataHint, TensorRecordHint, getExtras, getGraphHints, hasExtras, getRawAttributeFloats, getRawAttributeStrings, getRawExternalEntries, isPresent } from './hints.js';
 import {
   AnnotationFields,
   AttributeFields,
-  DATA_LOCATION_EXTERNAL,
+  DataLocation,
   DimFields,
   EntryFields,
   FunctionFields,
@@ -47,8 +45,10 @@ import {
   SegmentFields,
   ShapeFields,
   SparseTensorFields,
+  TENSOR_DATA_FIELD,
   TensorFields,
   TrainingFields,
+  type TypedDataField,
   TypeFields,
   TypeMapFields,
   TypeOpaqueFields,
@@ -886,25 +886,32 @@ export class ModelEncoder {
     this.unknown(o, getExtras(q, 'annotation'));
   }
 
-  /** Which field carries a tensor's data in the output. */
-  private field(t: Tensor): TensorEncoding {
+  /**
+   * Which field carries a tensor's data in the output: external data where planned or where it
+   * lives (unless embedding), string_data for strings, the typed field the file held it in while
+   * that is still its data type's field (a decoded tensor's TensorDataHint, kept by the copies a
+   * pass makes), else raw_data: the canonical form of every tensor a pass creates.
+   */
+  private field(t: Tensor): TypedDataField | 'raw_data' | 'string_data' | 'external' {
     if (this.plan?.has(t)) return 'external';
     if (t.dtype === DataType.STRING) return 'string_data';
-    const enc = t.encoding;
-    if (enc === 'external') return t.external !== undefined && !this.embedExternal ? 'external' : 'raw_data';
-    if (enc === 'raw_data') return 'raw_data';
-    return dataTypeInfo(t.dtype).protoField === enc ? enc : 'raw_data';
+    if (t.external !== undefined) return this.embedExternal ? 'raw_data' : 'external';
+    const h = t.codecData;
+    return h instanceof TensorDataHint && TENSOR_DATA_FIELD[t.dtype] === h.field ? h.field : 'raw_data';
   }
 
   tensorBody(o: EncodeOut, t: Tensor, name: string): void {
     const dims = t.dims;
     for (let i = 0; i < dims.length; i++) o.u(TensorFields.dims, dims[i]!);
     o.i32(TensorFields.data_type, t.dtype);
-    if (t.segment) {
+    const rec = t.codecRecord;
+    const record = rec instanceof TensorRecordHint ? rec : undefined;
+    const segment = record?.segment;
+    if (segment) {
       o.open(TensorFields.segment);
-      o.i64(SegmentFields.begin, t.segment.begin);
-      o.i64(SegmentFields.end, t.segment.end);
-      this.unknown(o, getExtras(t.segment, 'segment'));
+      o.i64(SegmentFields.begin, segment.begin);
+      o.i64(SegmentFields.end, segment.end);
+      this.unknown(o, getExtras(segment, 'segment'));
       o.close();
     }
     const field = this.field(t);
@@ -929,10 +936,10 @@ export class ModelEncoder {
         if (info.checksum !== undefined) entries.push(['checksum', info.checksum]);
         this.pairs(o, TensorFields.external_data, entries);
       }
-      o.i32(TensorFields.data_location, DATA_LOCATION_EXTERNAL);
+      o.i32(TensorFields.data_location, DataLocation.EXTERNAL);
     }
     this.entries(o, TensorFields.metadata_props, t.metadataProps);
-    this.unknown(o, t.unknownFields);
+    this.unknown(o, record?.unknownFields);
   }
 
   private varints(o: EncodeOut, field: number, t: Tensor): void {

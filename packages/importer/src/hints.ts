@@ -8,8 +8,16 @@
  * All tables are WeakMaps keyed by IR objects, so they cost nothing once a model is dropped,
  * and they describe only what was decoded: an object a pass replaces simply has no hints and
  * is encoded canonically.
+ *
+ * Tensors are the exception: their hints (which TensorProto field held the data, the segment,
+ * unknown fields) ride on the tensor itself, in the two slots the IR keeps for a codec and never
+ * reads (`Tensor.codecData`, `Tensor.codecRecord`). A table keyed by the tensor would lose them
+ * on every copy a pass makes (`t.with({ name })` renames a weight, `materialize()` reads a lazy
+ * one), which kept them when they were IR fields, and would cost the decoder and the encoder a
+ * lookup per tensor; a slot costs neither.
  */
-import type { Attribute, ExternalDataInfo, Graph, Model, Value } from '@onnxkit/graph';
+import type { Attribute, ExternalDataInfo, Graph, Model, Tensor, Value } from '@onnxkit/graph';
+import type { TypedDataField } from './schema.js';
 
 /** How a graph's ValueInfoProtos were laid out in the file. */
 export interface GraphHints {
@@ -133,4 +141,64 @@ export function setRawAttributeFloats(a: Attribute, raw: Uint8Array): void {
 }
 export function getRawAttributeFloats(a: Attribute): Uint8Array | undefined {
   return rawAttrFloats.get(a);
+}
+
+/**
+ * A tensor whose elements the file held in a typed field (float_data, int32_data, ...) rather than
+ * raw_data: its `codecData`. One shared object per field (nothing allocated per tensor). The
+ * encoder writes the tensor back in that field while it is the field of the tensor's data type.
+ */
+export class TensorDataHint {
+  private constructor(readonly field: TypedDataField) {
+    Object.freeze(this);
+  }
+  static readonly float_data = new TensorDataHint('float_data');
+  static readonly int32_data = new TensorDataHint('int32_data');
+  static readonly int64_data = new TensorDataHint('int64_data');
+  static readonly double_data = new TensorDataHint('double_data');
+  static readonly uint64_data = new TensorDataHint('uint64_data');
+}
+
+/** The typed field a tensor's elements came from, or undefined (raw_data, or not decoded). */
+export function tensorDataField(t: Tensor): TypedDataField | undefined {
+  const h = t.codecData;
+  return h instanceof TensorDataHint ? h.field : undefined;
+}
+
+/**
+ * `t` as a file would hold it in a typed field: the encoder writes it in `field` when that is its
+ * data type's field (raw_data otherwise). For tests and fuzz seeds that build such files.
+ */
+export function withDataField(t: Tensor, field: TypedDataField): Tensor {
+  return t.with({ codecData: TensorDataHint[field] });
+}
+
+/** TensorProto.segment (deprecated by ONNX, rarely set), kept verbatim. */
+export interface TensorSegment {
+  readonly begin: bigint;
+  readonly end: bigint;
+}
+
+/**
+ * The TensorProto fields of a decoded tensor the IR has no place for, re-emitted verbatim: its
+ * `codecRecord`, allocated only for a tensor that has any (nearly none do).
+ */
+export class TensorRecordHint {
+  constructor(
+    readonly segment: TensorSegment | undefined,
+    readonly unknownFields: readonly Uint8Array[] | undefined,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+/** The record hint for a segment and unknown fields, or undefined when there are neither. */
+export function tensorRecordHint(segment: TensorSegment | undefined, unknownFields: readonly Uint8Array[] | undefined): TensorRecordHint | undefined {
+  return segment === undefined && unknownFields === undefined ? undefined : new TensorRecordHint(segment, unknownFields);
+}
+
+/** A tensor's record hint, or undefined. */
+export function tensorRecord(t: Tensor): TensorRecordHint | undefined {
+  const h = t.codecRecord;
+  return h instanceof TensorRecordHint ? h : undefined;
 }

@@ -23,4 +23,5 @@ export { GraphFields, ModelFields } from './schema.js';
 export { save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
 export { withReadSession, withReadSessionAsync } from './file-source.js';
 export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
-export { modelFiles } from './hints.js';
+export { modelFiles, tensorDataField, withDataField, tensorRecord, TensorRecordHint, type TensorSegment } from './hints.js';
+export type { TypedDataField } from './schema.js';

@@ -5,6 +5,7 @@
  * `…Spec` is the same table inverted (number → name), which names fields in error paths and
  * tells known fields from unknown ones.
  */
+import { ALL_DATA_TYPES, DataType } from '@onnxkit/graph';
 import type { MessageSpec } from './wire.js';
 
 /** A message's fields by name, and the spec (number → name) derived from them. */
@@ -238,5 +239,34 @@ export const MESSAGE_SPECS: readonly (MessageSpec & { readonly byName: Readonly<
   FunctionSpec,
 ];
 
-/** TensorProto.DataLocation. */
-export const DATA_LOCATION_EXTERNAL = 1;
+/**
+ * The enums of onnx.proto the codec reads or writes that the IR does not declare (the IR declares
+ * DataType and AttributeType: test/schema.test.ts checks all of them against onnx.proto).
+ */
+export const DataLocation = {
+  DEFAULT: 0,
+  EXTERNAL: 1,
+} as const;
+
+/** The TensorProto fields that hold elements as typed values, the alternative to raw_data. */
+export type TypedDataField = 'float_data' | 'int32_data' | 'int64_data' | 'double_data' | 'uint64_data';
+
+/**
+ * Which TensorProto field holds each data type's elements when raw_data is not used, indexed by
+ * DataType (onnx.proto's comment on each field says which types it carries): string_data for
+ * strings, 'none' for UNDEFINED. An array read by index, not a map: the decoder asks it for each
+ * tensor stored in a typed field, the encoder for each tensor that was.
+ */
+export const TENSOR_DATA_FIELD: readonly (TypedDataField | 'string_data' | 'none')[] = (() => {
+  const f: (TypedDataField | 'string_data' | 'none')[] = [];
+  f[DataType.UNDEFINED] = 'none';
+  f[DataType.STRING] = 'string_data';
+  for (const t of [DataType.FLOAT, DataType.COMPLEX64]) f[t] = 'float_data';
+  for (const t of [DataType.DOUBLE, DataType.COMPLEX128]) f[t] = 'double_data';
+  f[DataType.INT64] = 'int64_data';
+  for (const t of [DataType.UINT32, DataType.UINT64]) f[t] = 'uint64_data';
+  // Every other type (8/16/32-bit integers, bool, float16, bfloat16, the float8, float4 and the
+  // 4- and 2-bit integer types) is carried in int32_data, one storage unit per varint.
+  for (const t of ALL_DATA_TYPES) f[t] ??= 'int32_data';
+  return f;
+})();

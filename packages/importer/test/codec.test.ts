@@ -21,6 +21,8 @@ import {
 import { decode, decodeTensorProto, decodeWithDiagnostics, encode, encodeTensorProto, ImportError } from '@onnxkit/importer';
 import { cat, f32le, fBytes, fDouble, fFloat, fMsg, fVarint, model, node, opset, packedVarints, reluModel, tag, tensorType, valueInfo } from './helpers/pb.js';
 import { VarintTensorSource } from '../src/wire.js';
+import { TENSOR_DATA_FIELD } from '../src/schema.js';
+import { tensorDataField, tensorRecord } from '../src/hints.js';
 import { thrown } from '../../../test/helpers/errors.js';
 
 const importError = (fn: () => unknown): ImportError => thrown(ImportError, fn);
@@ -75,7 +77,7 @@ describe('wire types and repeated encodings', () => {
     const runs = cat(fVarint(1, 3), fVarint(2, DataType.FLOAT), fBytes(4, f32le(1.5)), fBytes(4, f32le(-0, 3)));
     for (const b of [packed, unpacked, runs]) {
       const t = constantTensor(b);
-      expect(t.encoding).toBe('float_data');
+      expect(tensorDataField(t)).toBe('float_data');
       expect(Array.from(t.toArray() as Float32Array)).toEqual([1.5, -0, 3]);
       expect(Object.is((t.toArray() as Float32Array)[1], -0)).toBe(true);
     }
@@ -328,7 +330,7 @@ describe('every data type', () => {
     expect(encode(m)).toEqual(bytes);
   });
 
-  it.each(ALL_DATA_TYPES.filter((d) => dataTypeInfo(d).protoField === 'int32_data').map((d) => [DataType[d], d] as const))('%s in int32_data: one varint per storage unit', (_name, dt) => {
+  it.each(ALL_DATA_TYPES.filter((d) => TENSOR_DATA_FIELD[d] === 'int32_data').map((d) => [DataType[d], d] as const))('%s in int32_data: one varint per storage unit', (_name, dt) => {
     const { dims, raw } = sampleRaw(dt);
     const info = dataTypeInfo(dt);
     const width = info.storage!.BYTES_PER_ELEMENT;
@@ -340,7 +342,7 @@ describe('every data type', () => {
     const bytes = model([fBytes(2, 'g'), fMsg(5, tbytes)]);
     const m = decode(bytes);
     const t = m.graph.initializers.get('w')!.constValue!;
-    expect(t.encoding).toBe('int32_data');
+    expect(tensorDataField(t)).toBe('int32_data');
     expect(t.bytes()).toEqual(raw);
     expect(encode(m)).toEqual(bytes);
   });
@@ -392,7 +394,7 @@ describe('unknown fields in every message', () => {
     expect(m.graph.unknownFields?.length).toBe(1);
     expect(m.graph.firstNode!.unknownFields?.length).toBe(1);
     expect(m.graph.firstNode!.attr('alpha')!.unknownFields?.length).toBe(1);
-    expect(m.graph.initializers.get('w')!.constValue!.unknownFields?.length).toBe(1);
+    expect(tensorRecord(m.graph.initializers.get('w')!.constValue!)?.unknownFields?.length).toBe(1);
     expect(m.graph.inputs[0]!.unknownFields?.length).toBe(1);
     expect(m.trainingInfo[0]!.unknownFields?.length).toBe(1);
     expect(m.functions[0]!.unknownFields?.length).toBe(1);
@@ -429,6 +431,31 @@ describe('decodeTensorProto / encodeTensorProto', () => {
     expect(t.name).toBe('x');
     expect(Array.from(t.toFloat64())).toEqual([1, 2, 3, 4]);
     expect(encodeTensorProto(t)).toEqual(bytes);
+  });
+
+  // How a file stored a tensor (typed field, segment, unknown fields) is the importer's hint on
+  // the tensor (hints.ts), not an IR field; the copies a pass makes keep what they kept when it
+  // was: with() and materialize() everything, reshape() the field only; a new tensor is raw_data.
+  it('keep a decoded tensor\'s field, segment and unknown fields through the copies a pass makes', () => {
+    const head = cat(fVarint(1, 3), fVarint(2, DataType.FLOAT), fMsg(3, fVarint(1, 0), fVarint(2, 3)));
+    const bytes = cat(head, fBytes(4, f32le(1.5, -0, 3)), fBytes(8, 'w'), fVarint(20, 7));
+    const t = decodeTensorProto(bytes);
+    expect(tensorDataField(t)).toBe('float_data');
+    expect(tensorRecord(t)?.segment).toEqual({ begin: 0n, end: 3n });
+    expect(encodeTensorProto(t.with({}))).toEqual(bytes);
+    expect(encodeTensorProto(t.with({ name: 'v' }))).toEqual(cat(head, fBytes(4, f32le(1.5, -0, 3)), fBytes(8, 'v'), fVarint(20, 7)));
+    expect(encodeTensorProto(t.materialize())).toEqual(bytes);
+    expect(encodeTensorProto(t.reshape([3, 1]))).toEqual(cat(fVarint(1, 3), fVarint(1, 1), fVarint(2, DataType.FLOAT), fBytes(4, f32le(1.5, -0, 3)), fBytes(8, 'w')));
+    const fresh = Tensor.fromBytes(DataType.FLOAT, [3], t.bytes().slice(), { name: 'w' });
+    expect(tensorDataField(fresh)).toBeUndefined();
+    expect(encodeTensorProto(fresh)).toEqual(cat(fVarint(1, 3), fVarint(2, DataType.FLOAT), fBytes(8, 'w'), fBytes(9, f32le(1.5, -0, 3))));
+    // A varint field: its in-memory source's bytes are re-emitted as read; a materialised copy's
+    // are re-encoded from the values (the same bytes for canonical varints).
+    const ints = cat(fVarint(1, 3), fVarint(2, DataType.INT8), packedVarints(5, [1, -1, 5]), fBytes(8, 'i'));
+    const i8 = decodeTensorProto(ints);
+    expect(tensorDataField(i8)).toBe('int32_data');
+    expect(encodeTensorProto(i8.with({}))).toEqual(ints);
+    expect(encodeTensorProto(i8.materialize())).toEqual(ints);
   });
 
   it('report errors at the root as TensorProto.<field>', () => {

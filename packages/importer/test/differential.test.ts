@@ -26,6 +26,7 @@ import {
   type Value,
 } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
+import { TENSOR_DATA_FIELD } from '../src/schema.js';
 import { corpusModels } from './helpers/corpus.js';
 import { kitchenSink } from './helpers/models.js';
 
@@ -43,7 +44,7 @@ function pbTensorBytes(t: Pb): Uint8Array {
   if (t.rawData && t.rawData.length > 0) return new Uint8Array(t.rawData);
   const info = dataTypeInfo(dt);
   let a: ArrayBufferView;
-  switch (info.protoField) {
+  switch (TENSOR_DATA_FIELD[dt]) {
     case 'float_data':
       a = Float32Array.from(t.floatData ?? []);
       break;

@@ -216,8 +216,8 @@ describe('external data, save side', () => {
     });
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [1024]);
-    const w = b.constant('w', Tensor.lazy(DataType.FLOAT, [1024], source(`../${victim.split('/').pop()}/overwritten.bin`), { encoding: 'external' }));
-    const v = b.constant('v', Tensor.lazy(DataType.FLOAT, [1024], source(evil), { encoding: 'external' }));
+    const w = b.constant('w', Tensor.lazy(DataType.FLOAT, [1024], source(`../${victim.split('/').pop()}/overwritten.bin`)));
+    const v = b.constant('v', Tensor.lazy(DataType.FLOAT, [1024], source(evil)));
     b.output(b.op('Add', [b.op('Add', [x, w]), v]), 'y');
     const out = tempDir('out');
     const res = save(b.build(), join(out, 'model.onnx'), { externalData: true });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_SPECS, TensorFields } from '../src/schema.js';
+import { ALL_DATA_TYPES, AttributeType, DataType } from '@onnxkit/graph';
+import { DataLocation, MESSAGE_SPECS, TENSOR_DATA_FIELD, TensorFields } from '../src/schema.js';
 
 const PROTO = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'schema', 'onnx.proto');
 const root = new protobuf.Root().loadSync(PROTO, { keepCase: true });
@@ -43,6 +44,28 @@ describe('schema table vs schema/onnx.proto', () => {
 
   it('a number used by the codec is the one onnx.proto gives (spot check: raw_data = 9)', () => {
     expect(TensorFields.raw_data).toBe(root.lookupType('onnx.TensorProto').fields['raw_data']!.id);
+  });
+
+  // Each enum of onnx.proto the code declares, value by value and in both directions: a value
+  // onnx.proto adds and the code lacks fails here as surely as a wrong number.
+  const members = (e: Record<string, string | number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(e).filter((x): x is [string, number] => typeof x[1] === 'number'));
+  it.each([
+    ['AttributeProto.AttributeType', members(AttributeType)],
+    ['TensorProto.DataType', members(DataType)],
+    ['TensorProto.DataLocation', DataLocation],
+  ] as const)('enum %s has the values of onnx.proto', (name, declared) => {
+    expect(declared).toEqual(root.lookupEnum(`onnx.${name}`).values);
+  });
+
+  it('names a TensorProto field for every data type, one onnx.proto has', () => {
+    const fields = root.lookupType('onnx.TensorProto').fields;
+    for (const t of ALL_DATA_TYPES) {
+      const f = TENSOR_DATA_FIELD[t];
+      expect([DataType[t], f !== undefined && f !== 'none' && fields[f]?.id === TensorFields[f]]).toEqual([DataType[t], true]);
+    }
+    expect(TENSOR_DATA_FIELD[DataType.UNDEFINED]).toBe('none');
+    expect(TENSOR_DATA_FIELD.length).toBe(ALL_DATA_TYPES.length + 1);
   });
 
   // The released onnx.proto of Debian's python3-onnx (ONNX 1.12, IR 8) is older than the schema

@@ -7,40 +7,33 @@ import { writeFileAtomic } from '@onnxkit/importer';
 import { analysisJsonPieces, analysisToCsv, analysisToMarkdown, analyzeModel, formatAnalysisTable, parseEnergyTable, toNetronAttachment } from '@onnxkit/passes';
 import { resolveDeviceOrCalibrate } from '../devices.js';
 import { CliError } from '../errors.js';
-import { intOption, parseDimValues, parseInputShapes, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, parseDimValues, parseInputShapes } from '../options.js';
 import { outputMode } from '../ui.js';
 import { writeJsonText } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { analysisMemory } from '../memory.js';
 import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface AnalyzeCliOptions extends CommonOptions, ShapeOptions {
-  csv?: boolean;
-  markdown?: boolean;
-  device?: string;
-  bits?: string;
-  trainingBatch?: string;
-  energyTable?: string;
-  netron?: string | boolean;
-  output?: string;
-  all?: boolean;
-}
+/** The options of `onnxkit analyze`, as its definition (definitions.ts) makes commander parse them. */
+export type AnalyzeCliOptions = OptionsOf<'analyze'>;
 
 export default async function analyze(file: string, opts: AnalyzeCliOptions): Promise<number> {
   const formats = [opts.json, opts.csv, opts.markdown].filter(Boolean).length;
   if (formats > 1) throw new CliError('choose one of --json, --csv, --markdown');
   const mode = outputMode({ json: opts.json || opts.csv || opts.markdown, quiet: opts.quiet === true });
-  const bits = intOption('--bits', opts.bits, { min: 1 });
+  const bits = opts.bits;
   const inputShapes = parseInputShapes(opts.inputShape);
   const dimValues = parseDimValues(opts.dim);
   const device = await resolveDeviceOrCalibrate(opts.device, 1);
-  const trainingBatch = intOption('--training-batch', opts.trainingBatch, { min: 1 });
+  const trainingBatch = opts.trainingBatch;
   const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
   refuseOverwritingInput(file, opts.output, '-o');
   if (typeof opts.netron === 'string') refuseOverwritingInput(file, opts.netron, '--netron');
   refuseUnwritableOutput(opts.output);
   if (typeof opts.netron === 'string') refuseUnwritableOutput(opts.netron);
   const model = loadModel(file);
+  checkDimSymbols(model, opts);
   refuseOverwritingModelFiles(model, opts.output, '-o');
   if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');

@@ -13,19 +13,16 @@ import type { BatchRow, BatchWorkerData } from '../batch-types.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
-import { escapeHtml } from '../report/index.js';
-import { intOption, shapeBindings, type CommonOptions, type ShapeOptions } from '../options.js';
+import { batchScript } from '../report/client-script.js';
+import { escapeHtml, inlineScript } from '../report/escape.js';
+import { shapeBindings } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface BatchCliOptions extends CommonOptions, ShapeOptions {
-  output?: string;
-  optimize?: string | boolean;
-  verify?: boolean;
-  jobs?: string;
-  device?: string;
-}
+/** The options of `onnxkit batch`, as its definition (definitions.ts) makes commander parse them. */
+export type BatchCliOptions = OptionsOf<'batch'>;
 
 /** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
 export function findModels(dir: string): string[] {
@@ -52,7 +49,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
   if (files.length === 0) throw new CliError(`no .onnx files under '${dir}'`);
-  const jobs = Math.min(files.length, intOption('--jobs', opts.jobs, { min: 1 }) ?? Math.max(1, Math.min(availableParallelism(), 4)));
+  const jobs = Math.min(files.length, opts.jobs ?? Math.max(1, Math.min(availableParallelism(), 4)));
   const data: BatchWorkerData = {
     device: resolveDevice(opts.device),
     pipeline,
@@ -188,15 +185,6 @@ function toHtml(s: { folder: string; models: number; failed: number; device: str
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>
-<script>
-document.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
-  const tbody = document.querySelector('tbody');
-  const key = (c) => (c.dataset.v === undefined ? null : Number(c.dataset.v));
-  const dir = th.dataset.dir === 'asc' ? -1 : 1; th.dataset.dir = dir === 1 ? 'asc' : 'desc';
-  [...tbody.rows].sort((a, b) => { const x = a.cells[i], y = b.cells[i]; const nx = key(x), ny = key(y);
-    if (nx !== null || ny !== null) return nx === null ? 1 : ny === null ? -1 : dir * (nx - ny);
-    return dir * x.textContent.localeCompare(y.textContent); }).forEach((r) => tbody.appendChild(r));
-}));
-</script></body></html>
+<script>${inlineScript(batchScript(), 'the batch summary script')}</script></body></html>
 `;
 }

@@ -5,42 +5,42 @@
  */
 import { analyzeModel } from '@onnxkit/passes';
 import { BenchCrashError, benchModel, benchPair, compareWithRoofline, formatSpeedup, pairedP50, type BenchPairResult, type BenchProgress, type BenchResult, type RooflineComparison } from '@onnxkit/runtime';
-import { resolveDeviceOrCalibrate } from '../devices.js';
-import { inputShapesWithDims, intOption, numericInputShapes, optLevel, parseDimValues, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDeviceName, resolveDeviceOrCalibrate } from '../devices.js';
+import { checkDimSymbols, DEVICE_DEFAULTS, inputShapesWithDims, numericInputShapes, parseDimValues } from '../options.js';
 import { fmtDuration, fmtInt, fmtNum, outputMode, paint, Progress, table, type OutputMode, type StepHandle } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { CliError } from '../errors.js';
 import { analysisMemory } from '../memory.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface BenchCliOptions extends CommonOptions, ShapeOptions {
-  vs?: string;
-  iterations?: string;
-  warmup?: string;
-  threads?: string;
-  batch?: string;
-  profile?: boolean;
-  ortOpt?: string;
-  device?: string;
-  seed?: string;
-}
+/** The options of `onnxkit bench`, as its definition (definitions.ts) makes commander parse them. */
+export type BenchCliOptions = OptionsOf<'bench'>;
 
 export default async function bench(file: string, opts: BenchCliOptions): Promise<number> {
   const mode = outputMode(opts);
   const inputShapes = numericInputShapes(opts);
   const dimValues = parseDimValues(opts.dim);
   if (file === '-' && opts.vs === '-') throw new CliError('only one of the two models can come from stdin (-)');
+  // --device is the roofline's, which only --profile computes: refused without it (it was
+  // ignored), and a bad name refused before the model is loaded and timed.
+  if (opts.device !== undefined && opts.profile !== true) throw new CliError('--device applies to --profile (the roofline estimate next to the measured profile)', { hint: `onnxkit bench MODEL --profile --device ${opts.device}` });
+  if (opts.device !== undefined) checkDeviceName(opts.device);
   // A model from stdin goes to onnxruntime as the decoded model, not as a path.
   const model = file === '-' ? loadModel(file) : file;
   const vs = opts.vs === '-' ? loadModel(opts.vs) : opts.vs;
+  if (dimValues) {
+    // A --dim symbol must be one the models use (a structure-only read of a model given by path).
+    for (const m of [model, vs]) if (m !== undefined) checkDimSymbols(typeof m === 'string' ? loadModel(m, { lazy: true }) : m, opts);
+  }
   const progress = new Progress(mode);
   const common = {
-    iterations: intOption('--iterations', opts.iterations, { min: 1 }) ?? 50,
-    warmup: intOption('--warmup', opts.warmup, { min: 0 }) ?? 5,
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
-    ...(opts.batch !== undefined ? { batch: intOption('--batch', opts.batch, { min: 1 })! } : {}),
-    graphOptimizationLevel: optLevel(opts.ortOpt) ?? 'all',
+    iterations: opts.iterations,
+    warmup: opts.warmup,
+    threads: opts.threads,
+    ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
+    graphOptimizationLevel: opts.ortOpt,
     synthetic: {
-      seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+      seed: opts.seed,
       ...(inputShapes ? { inputShapes } : {}),
       ...(dimValues ? { dimValues } : {}),
     },
@@ -92,7 +92,7 @@ export default async function bench(file: string, opts: BenchCliOptions): Promis
   let roofline: RooflineComparison | undefined;
   if (r.profile) {
     const s = progress.step('roofline estimate');
-    const device = await resolveDeviceOrCalibrate(opts.device, r.threads);
+    const device = await resolveDeviceOrCalibrate(opts.device ?? DEVICE_DEFAULTS.bench, r.threads);
     const m = typeof model === 'string' ? loadModel(model) : model;
     const shapes = inputShapesWithDims(m, opts);
     const analysis = analyzeModel(m, { device, ...(shapes ? { inputShapes: shapes } : {}), memory: analysisMemory() });

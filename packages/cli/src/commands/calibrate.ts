@@ -2,19 +2,19 @@
 import { writeFileAtomic } from '@onnxkit/importer';
 import { calibrate } from '@onnxkit/runtime';
 import { localProfilePath } from '../devices.js';
-import { intOption } from '../options.js';
 import { CliError } from '../errors.js';
 import { fmtBytes, fmtNum, outputMode, Progress, type StepHandle } from '../ui.js';
 import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export default async function calibrateCommand(opts: { threads?: string; output?: string; json?: boolean; force?: boolean }): Promise<number> {
+export default async function calibrateCommand(opts: OptionsOf<'calibrate'>): Promise<number> {
   const mode = outputMode(opts);
   refuseUnwritableOutput(opts.output);
   const progress = new Progress(mode);
   let step: StepHandle | undefined;
   let phase = '';
   const profile = await calibrate({
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
+    threads: opts.threads,
     onProgress: (p) => {
       if (p.phase !== phase) {
         step?.done();

@@ -1,19 +1,19 @@
 /** `onnxkit convert IN -o OUT [--external-data [LOCATION]]`: re-encode a model. */
 import { statSync } from 'node:fs';
 import { CliError } from '../errors.js';
-import { intOption, type CommonOptions } from '../options.js';
 import { STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
 export default async function convert(
   input: string,
-  opts: CommonOptions & { output: string; externalData?: string | boolean; sizeThreshold?: string; inPlace?: boolean },
+  opts: OptionsOf<'convert'>,
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
-  const threshold = intOption('--size-threshold', opts.sizeThreshold, { min: 0 });
+  const threshold = opts.sizeThreshold;
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseReplacingInput(input, opts.output, opts.inPlace);
   refuseUnwritableOutput(opts.output);
@@ -23,7 +23,7 @@ export default async function convert(
   step.done(`${model.graph.nodeCount} nodes`);
   step = progress.step(`write ${opts.output === STDIO ? '(stdout)' : opts.output}`);
   const externalData =
-    opts.externalData === undefined || opts.externalData === false
+    opts.externalData === undefined
       ? false
       : { ...(typeof opts.externalData === 'string' ? { location: opts.externalData } : {}), ...(threshold !== undefined ? { sizeThreshold: threshold } : {}) };
   const result = await writeModel(model, opts.output, { externalData, inPlace: opts.inPlace === true });

@@ -16,27 +16,21 @@ import { buildZooModel } from '@onnxkit/zoo';
 import { localProfilePath, resolveDevice } from '../devices.js';
 import { EXIT } from '../errors.js';
 import { reportData, runJob, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, shapeBindings, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, inputShapesWithDims, shapeBindings } from '../options.js';
 import { quantizeBeside, type QuantizedBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { CliError } from '../errors.js';
 import { crashData, refuseOversizedReport, renderReport, type ReportCrash } from '../report/index.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { fmtSI } from '../units.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureDir } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface DemoCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
-  /** false (--no-quantize): skip the int8 step. */
-  quantize?: boolean;
-  out?: string;
-  device?: string;
-  preset?: string;
-  iterations?: string;
-  threads?: string;
-  seed?: string;
-}
+/** The options of `onnxkit demo`, as its definition (definitions.ts) makes commander parse them. */
+export type DemoCliOptions = OptionsOf<'demo'>;
 
 const encoder = new TextEncoder();
 
@@ -45,12 +39,12 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   shapeBindings(opts); // bad --input-shape / --dim fail before any work
   const stray = opts.quantize === false ? strayCalibrationFlag(opts) : undefined;
   if (stray) throw new CliError(`${stray} applies to the int8 step, which --no-quantize skips`);
-  const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
-  const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
-  const iterations = intOption('--iterations', opts.iterations, { min: 1 }) ?? 30;
-  const int8 = opts.quantize === false ? undefined : calibrationSettings({ ...opts, seed: String(seed), threads: String(threads) });
+  const { threads, seed, iterations } = opts;
+  const int8 = opts.quantize === false ? undefined : calibrationSettings(opts);
+  // A --device given is read now: a bad name failed only after the model was built and imported.
+  const givenDevice = opts.device === undefined ? undefined : resolveDevice(opts.device);
   const progress = new Progress(mode);
-  const outDir = opts.out ?? 'out';
+  const outDir = opts.out;
   ensureDir(outDir);
   const t0 = performance.now();
 
@@ -69,13 +63,14 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
 
   let step = progress.step(`import ${file}`);
   const model = loadModel(file);
+  checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
 
-  const device = await demoDevice(opts.device, outDir, progress);
+  const device = givenDevice ?? (await localDevice(outDir, progress));
   const inputShapes = inputShapesWithDims(model, opts);
-  const preset = opts.preset ?? 'default';
+  const preset = opts.preset;
   const input = { model, file, fileBytes };
   const result = await runJob(input, {
     device,
@@ -158,16 +153,15 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   return result.verify?.equivalent === false ? EXIT.checkFailed : EXIT.ok;
 }
 
-/** The roofline device: --device, else this machine's measured profile (measured once, kept in out/). */
-async function demoDevice(name: string | undefined, outDir: string, progress: Progress): Promise<DeviceProfile> {
-  if (name !== undefined) return resolveDevice(name);
+/** The roofline device without --device: this machine's measured profile (measured once, kept in out/; see DEVICE_DEFAULTS). */
+async function localDevice(outDir: string, progress: Progress): Promise<DeviceProfile> {
   for (const p of [localProfilePath(), join(outDir, 'local-device.json')]) {
     if (existsSync(p)) return parseDeviceProfile(JSON.parse(readFileSync(p, 'utf8')));
   }
   const step = progress.step('calibrate this CPU for the roofline (once; onnxkit calibrate does it thoroughly)');
   const profile = await calibrate({ threads: 1, matmulSizes: [1024], minTimeMs: 400, minRuns: 3, copyBytes: 64 * 1024 * 1024, copies: 5 });
   writeFileAtomic(join(outDir, 'local-device.json'), encoder.encode(JSON.stringify(profile, null, 2) + '\n'));
-  step.done(`${(profile.peakFlops.fp32 / 1e9).toFixed(1)} GFLOP/s, ${fmtBytes(profile.memoryBandwidth)}/s`);
+  step.done(`${fmtSI(profile.peakFlops.fp32, 'FLOP/s')}, ${fmtBytes(profile.memoryBandwidth)}/s`);
   return parseDeviceProfile(profile);
 }
 

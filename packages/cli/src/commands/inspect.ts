@@ -5,6 +5,7 @@ import { oneLine } from '@onnxkit/passes';
 import { compareNames, fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
 import { loadModel } from '../limits.js';
 import { inputBytes, STDIO } from '../stdio.js';
+import type { OptionsOf } from '../definitions.js';
 
 export interface InspectSummary {
   file: string;
@@ -84,7 +85,7 @@ export function summarize(model: Model, file: string, fileBytes: number): Inspec
   };
 }
 
-export default async function inspect(file: string, opts: { json?: boolean }): Promise<number> {
+export default async function inspect(file: string, opts: OptionsOf<'inspect'>): Promise<number> {
   const mode = outputMode(opts);
   // stat first: a missing file is reported as "cannot open 'x'" before any decoding.
   const statBytes = file === STDIO ? 0 : statSync(file).size;

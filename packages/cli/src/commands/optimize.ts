@@ -10,14 +10,15 @@ import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyRep
 import { CliError } from '../errors.js';
 import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, formatEdgeQuantization, quantizeForEdge } from '../edge-quantize.js';
 import { formatExplainGrouped } from '../explain.js';
-import { pipelineFromFlags, type OptimizeCliOptions } from '../pipeline.js';
+import { pipelineFromFlags } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
-import { numericInputShapes, parseDimValues } from '../options.js';
+import { checkDimSymbols, numericInputShapes, parseDimValues } from '../options.js';
 import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
 export interface ModelSide {
   nodes: number;
@@ -50,7 +51,7 @@ export function side(m: Model, a: { readonly totals: CostTotals }, fileBytes: nu
   return { nodes, fileBytes, params: t.params, weightParams: t.weightParams, macs: t.macs, ...(t.macsExpr ? { macsExpr: t.macsExpr } : {}), flops: t.flops, ...(t.flopsExpr ? { flopsExpr: t.flopsExpr } : {}), unknownLayers: t.unknownLayers, opHistogram: histogram };
 }
 
-export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptimizeCliOptions & { accuracy?: boolean }): Promise<number> {
+export default async function optimize(input: string, positionalOutput: string | undefined, opts: OptionsOf<'optimize'>): Promise<number> {
   const mode = outputMode(opts);
   if (positionalOutput !== undefined && opts.output !== undefined && positionalOutput !== opts.output) {
     throw new CliError(`two outputs: '${positionalOutput}' and -o '${opts.output}'`, { hint: 'give the output once, as onnxkit optimize IN OUT or -o OUT' });
@@ -70,6 +71,7 @@ export default async function optimize(input: string, positionalOutput: string |
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   tuneHeapForModel(input === STDIO ? null : input); // before the import (heap.ts)
   let model = loadModel(input, { lazyWeightsFrom: LAZY_WEIGHTS_FILE_BYTES });
+  checkDimSymbols(model, opts);
   if (!opts.inPlace) refuseOverwritingModelFiles(model, output, '-o');
   tuneCompilerForGraph(model.graph.nodeCount); // after the import: small graphs tier up later (heap.ts)
   collectImportGarbage(input === STDIO ? null : input, model.graph.nodeCount); // the file's dead bytes (heap.ts)

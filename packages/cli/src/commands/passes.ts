@@ -1,8 +1,9 @@
 /** `onnxkit passes`: the rewrite passes and presets, with one-line descriptions. */
 import { PASSES, PRESETS } from '@onnxkit/passes';
 import { outputMode, paint, table } from '../ui.js';
+import type { OptionsOf } from '../definitions.js';
 
-export default async function passes(opts: { json?: boolean }): Promise<number> {
+export default async function passes(opts: OptionsOf<'passes'>): Promise<number> {
   const mode = outputMode(opts);
   const list = Object.values(PASSES).map((p) => ({ name: p.name, exact: p.exact, description: p.description }));
   const presets = Object.values(PRESETS).map((p) => ({ name: p.name, description: p.description, passes: [...p.passes] }));

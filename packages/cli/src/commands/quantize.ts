@@ -24,19 +24,13 @@ import { runPipeline, type QdqReport } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
-import { numberOption, type CalibrationFlags } from '../options.js';
-import { calibrationSettings, fmtDb as db, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
+import { calibrationSettings, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
+import { fmtDb as db } from '../units.js';
 import { fmtBytes, fmtDuration, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface QuantizeCliOptions extends CalibrationFlags {
-  output: string;
-  seed?: string;
-  minSqnr?: string;
-  sensitivity?: boolean;
-  dynamic?: boolean;
-  threads?: string;
-  json?: boolean;
-}
+/** The options of `onnxkit quantize`, as its definition (definitions.ts) makes commander parse them. */
+export type QuantizeCliOptions = OptionsOf<'quantize'>;
 
 interface LayerRow {
   node: string;
@@ -53,7 +47,7 @@ export default async function quantize(input: string, opts: QuantizeCliOptions):
   refuseOverwritingInput(input, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
   const settings = calibrationSettings(opts);
-  const minSqnr = numberOption('--min-sqnr', opts.minSqnr);
+  const minSqnr = opts.minSqnr;
   const dynamic = settings.dynamic;
   const progress = new Progress(mode);
   let step = progress.step(`import ${input}`);

@@ -14,7 +14,7 @@ import { compareWithRoofline } from '@onnxkit/runtime';
 import { resolveDevice } from '../devices.js';
 import { CliError } from '../errors.js';
 import { freeDimsAsOne, jobCrashData, reportData, runJob, verifyAndBench, type JobCrash, type JobResult } from '../job.js';
-import { inputShapesWithDims, intOption, parseDimValues, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, inputShapesWithDims, ITERATIONS, parseDimValues, parseInputShapes } from '../options.js';
 import { quantizeBeside } from '../quantize-compare.js';
 import { calibrationSettings, strayCalibrationFlag } from '../static-quantize.js';
 import { inputBytes, STDIO } from '../stdio.js';
@@ -25,19 +25,10 @@ import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { analysisMemory } from '../memory.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface ReportCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
-  /** Also quantize to static int8 and show it beside fp32. */
-  quantize?: boolean;
-  output: string;
-  optimized?: string;
-  optimize?: string | boolean;
-  device?: string;
-  verify?: boolean;
-  bench?: string | boolean;
-  threads?: string;
-  seed?: string;
-}
+/** The options of `onnxkit report`, as its definition (definitions.ts) makes commander parse them. */
+export type ReportCliOptions = OptionsOf<'report'>;
 
 export default async function report(file: string, opts: ReportCliOptions): Promise<number> {
   const mode = outputMode(opts);
@@ -51,15 +42,15 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   refuseOverwritingInput(file, opts.output, '-o');
   if (opts.optimized !== undefined) refuseOverwritingInput(opts.optimized, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
-  const benchIterations = opts.bench === false ? 0 : opts.bench === undefined || opts.bench === true ? 30 : intOption('--bench', opts.bench, { min: 0 })!;
-  const threads = intOption('--threads', opts.threads, { min: 1 }) ?? 1;
-  const seed = intOption('--seed', opts.seed, { min: 0 }) ?? 0;
+  const benchIterations = opts.bench === false ? 0 : opts.bench === true || opts.bench === undefined ? ITERATIONS.reportBench : opts.bench;
+  const { threads, seed } = opts;
   const stray = opts.quantize ? undefined : strayCalibrationFlag(opts);
   if (stray) throw new CliError(`${stray} applies to --quantize`, { hint: 'onnxkit report MODEL -o report.html --quantize --calibration DIR' });
-  const int8 = opts.quantize ? calibrationSettings({ ...opts, seed: String(seed), threads: String(threads) }) : undefined;
+  const int8 = opts.quantize ? calibrationSettings(opts) : undefined;
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
+  checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   refuseOverwritingModelFiles(model, opts.output, '-o');
   // A model from stdin is passed to onnxruntime as the model itself (file: null), not a path.

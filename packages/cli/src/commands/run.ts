@@ -1,13 +1,14 @@
 /** `onnxkit run MODEL [--inputs …] [-o outputs.npz]`: run a model once in onnxruntime. */
 import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
-import { intOption, numericInputShapes, optLevel, parseDimValues, parseInputFiles, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import type { OptionsOf } from '../definitions.js';
 
 export default async function run(
   model: string,
-  opts: CommonOptions & ShapeOptions & { inputs?: string[]; output?: string; seed?: string; threads?: string; ortOpt?: string },
+  opts: OptionsOf<'run'>,
 ): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
@@ -17,27 +18,32 @@ export default async function run(
   const inputFiles = parseInputFiles(opts.inputs);
   refuseOverwritingInput(model, opts.output, '-o');
   refuseUnwritableOutput(opts.output);
-  // The outputs must not replace an external data file of the model (its weights): which files
-  // those are takes a structure-only (lazy) read of the model, done only when -o is given.
-  if (opts.output !== undefined && model !== '-') {
-    let structure: ReturnType<typeof loadModel> | undefined;
+  // The outputs must not replace an external data file of the model (its weights), and a --dim
+  // symbol must be one the model uses: both take a structure-only (lazy) read of the model, done
+  // only when -o or --dim is given.
+  const fromStdin = model === '-' ? loadModel(model) : undefined;
+  let structure = fromStdin;
+  if (structure === undefined && (opts.output !== undefined || dimValues)) {
     try {
       structure = loadModel(model, { lazy: true });
     } catch {
       // A model the importer refuses is still run (onnxruntime says what it thinks of it); the
-      // check then knows no data file beyond the name compared above.
+      // checks then know no data file beyond the name compared above, and no symbols.
     }
-    if (structure !== undefined) refuseOverwritingModelFiles(structure, opts.output, '-o');
   }
-  const outputs = await runModel(model === '-' ? loadModel(model) : model, undefined, {
+  if (structure !== undefined) {
+    checkDimSymbols(structure, opts);
+    if (opts.output !== undefined && model !== '-') refuseOverwritingModelFiles(structure, opts.output, '-o');
+  }
+  const outputs = await runModel(fromStdin ?? model, undefined, {
     ...(inputFiles ? { inputFiles } : {}),
     synthetic: {
-      seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
+      seed: opts.seed,
       ...(inputShapes ? { inputShapes } : {}),
       ...(dimValues ? { dimValues } : {}),
     },
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
-    graphOptimizationLevel: optLevel(opts.ortOpt) ?? 'disabled',
+    threads: opts.threads,
+    graphOptimizationLevel: opts.ortOpt,
   });
   step.done(`${outputs.size} output${outputs.size === 1 ? '' : 's'}`);
   if (opts.output) {

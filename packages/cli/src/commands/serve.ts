@@ -16,12 +16,10 @@ import type { ExternalDataInfo, TensorSource } from '@onnxkit/graph';
 import { decodeSource, type RangeReader } from '@onnxkit/importer/codec';
 import { prebuiltApp } from '../app-static.js';
 import { CliError } from '../errors.js';
-import { intOption } from '../program.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface ServeCliOptions {
-  port?: string;
-  open?: boolean;
-}
+/** The options of `onnxkit serve`, as its definition (definitions.ts) makes commander parse them. */
+export type ServeCliOptions = OptionsOf<'serve'>;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -229,8 +227,7 @@ function openBrowser(url: string): void {
 }
 
 export default async function serve(model: string | undefined, opts: ServeCliOptions): Promise<number> {
-  const port = intOption('--port', opts.port, { min: 0 }) ?? 8080;
-  if (port > 65535) throw new CliError(`--port ${port} is not a TCP port (0–65535)`);
+  const port = opts.port;
   if (model !== undefined) {
     let st;
     try {

@@ -8,24 +8,14 @@ import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyMode
 import { oneLine } from '@onnxkit/passes';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
-import { intOption, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput, positive, type CommonOptions, type ShapeOptions } from '../options.js';
+import { checkDimSymbols, ITERATIONS, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput } from '../options.js';
 import { loadModel } from '../limits.js';
 import { fmtDuration, fmtInt, outputMode, outputsTable, paint, Progress, table, terminalSafe, type OutputMode, type StepHandle } from '../ui.js';
+import { fmtDb } from '../units.js';
+import type { OptionsOf } from '../definitions.js';
 
-export interface VerifyCliOptions extends CommonOptions, ShapeOptions {
-  atol?: string;
-  rtol?: string;
-  tolerance?: string[];
-  inputs?: string[];
-  seed?: string;
-  bisect?: boolean;
-  reference?: boolean;
-  maxError?: string;
-  minSqnr?: string;
-  bench?: string | boolean;
-  threads?: string;
-  dim?: string[];
-}
+/** The options of `onnxkit verify`, as its definition (definitions.ts) makes commander parse them. */
+export type VerifyCliOptions = OptionsOf<'verify'>;
 
 /**
  * The symbol bindings verify runs a model with symbolic input dims at, by default: every free
@@ -52,7 +42,7 @@ export function verifyBindings(inputs: readonly { name: string; shape: readonly 
 export default async function verify(a: string, b: string, opts: VerifyCliOptions): Promise<number> {
   const mode = outputMode(opts);
   const progress = new Progress(mode);
-  const benchIterations = opts.bench === undefined || opts.bench === false ? undefined : opts.bench === true ? 20 : intOption('--bench', opts.bench, { min: 1 });
+  const benchIterations = opts.bench === true ? ITERATIONS.verifyBench : opts.bench;
   let step: StepHandle | undefined;
   let phase = '';
   const onProgress = (p: VerifyProgress): void => {
@@ -68,14 +58,14 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   // Every flag is read before a model is loaded or a line printed: a bad --atol or --threads
   // came after 'binding 1 of 2: N=1' (two lines, and the models loaded for nothing).
   const flags = {
-    ...(opts.atol !== undefined ? { atol: positive('--atol', opts.atol) } : {}),
-    ...(opts.rtol !== undefined ? { rtol: positive('--rtol', opts.rtol) } : {}),
+    ...(opts.atol !== undefined ? { atol: opts.atol } : {}),
+    ...(opts.rtol !== undefined ? { rtol: opts.rtol } : {}),
     ...(opts.tolerance ? { perOutput: parsePerOutput(opts.tolerance) } : {}),
     ...(opts.inputs ? { inputFiles: parseInputFiles(opts.inputs) } : {}),
-    seed: intOption('--seed', opts.seed, { min: 0 }) ?? 0,
-    ...(opts.maxError !== undefined ? { maxError: positive('--max-error', opts.maxError) } : {}),
-    ...(opts.minSqnr !== undefined ? { minSqnrDb: finiteNumber('--min-sqnr', opts.minSqnr) } : {}),
-    threads: intOption('--threads', opts.threads, { min: 1 }) ?? 1,
+    seed: opts.seed,
+    ...(opts.maxError !== undefined ? { maxError: opts.maxError } : {}),
+    ...(opts.minSqnr !== undefined ? { minSqnrDb: opts.minSqnr } : {}),
+    threads: opts.threads,
   };
   const given = parseDimValues(opts.dim);
   const pinnedShapes = numericInputShapes(opts);
@@ -83,7 +73,9 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   const modelA = a === '-' ? loadModel(a) : a;
   const modelB = b === '-' ? loadModel(b) : b;
   // Input files fix the shapes; otherwise a model with free symbolic dims is checked at two bindings.
-  const bindings = opts.inputs ? [given ?? {}] : verifyBindings((typeof modelA === 'string' ? loadModel(modelA) : modelA).graph.inputs.filter((v) => !v.isInitializer).map((v) => ({ name: v.name, shape: v.shape })), given, pinnedShapes);
+  const structureA = given || !opts.inputs ? (typeof modelA === 'string' ? loadModel(modelA) : modelA) : undefined;
+  if (structureA) checkDimSymbols(structureA, opts);
+  const bindings = opts.inputs ? [given ?? {}] : verifyBindings(structureA!.graph.inputs.filter((v) => !v.isInitializer).map((v) => ({ name: v.name, shape: v.shape })), given, pinnedShapes);
   const runs: { dimValues: Record<string, number>; report: VerifyReport }[] = [];
   for (const [k, first] of bindings.entries()) {
     let dimValues = first;
@@ -178,15 +170,9 @@ function fmtBinding(d: Record<string, number>): string {
   );
 }
 
-function finiteNumber(flag: string, v: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${flag}: '${v}' is not a number`);
-  return x;
-}
-
 const sci = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1000 ? x.toPrecision(3) : x.toExponential(2));
 
-const db = (x: number | null): string => (x === null ? '∞' : Number.isFinite(x) ? x.toFixed(1) : '-∞');
+const db = (x: number | null): string => fmtDb(x);
 
 /** The float64 table (per output: both models' error against float64, SQNR, the budget), or the fallback line. */
 function formatReference(r: VerifyReport, mode: OutputMode): string[] {

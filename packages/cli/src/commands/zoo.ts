@@ -2,13 +2,13 @@
 import { buildZooModel, ZOO_MODELS } from '@onnxkit/zoo';
 import { CliError } from '../errors.js';
 import { refuseUnwritableOutput } from '../fs-utils.js';
-import { intOption, type CommonOptions } from '../options.js';
 import { outputBytes, STDIO, writeModel } from '../stdio.js';
 import { fmtBytes, outputMode, Progress, table } from '../ui.js';
+import type { OptionsOf } from '../definitions.js';
 
 export default async function zoo(
   name: string | undefined,
-  opts: CommonOptions & { output?: string; batch?: string; seed?: string; opset?: string; externalData?: boolean },
+  opts: OptionsOf<'zoo'>,
 ): Promise<number> {
   const mode = outputMode(opts);
   if (name === undefined) {
@@ -21,10 +21,7 @@ export default async function zoo(
   if (!opts.output) throw new CliError('zoo needs -o FILE to write the model to', { hint: `onnxkit zoo ${name} -o ${name}.onnx` });
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseUnwritableOutput(opts.output);
-  const batch = opts.batch === undefined || /^\d+$/.test(opts.batch) ? intOption('--batch', opts.batch, { min: 1 }) : opts.batch;
-  if (typeof batch === 'string' && !/^[A-Za-z_]\w*$/.test(batch)) throw new CliError(`--batch '${batch}' is neither a size nor a symbol`);
-  const seed = intOption('--seed', opts.seed, { min: 0 });
-  const opset = intOption('--opset', opts.opset, { min: 7 });
+  const { batch, seed, opset } = opts; // parsed by commander (options.ts: batchArg, intArg)
   const progress = new Progress(mode);
   let step = progress.step(`build ${name}`);
   const model = buildZooModel(name, { batch, seed, ...(opset !== undefined ? { opset } : {}) });

@@ -5,11 +5,11 @@
  * inline script from the same data, embedded as JSON (`#onnxkit-report-data`). The output is a
  * pure function of the input: no clock, no randomness, a fixed number locale.
  */
-import { intEnergyText, type AnalysisReport, type LayerReport } from '@onnxkit/passes';
+import { formatJoules as fmtJoules, intEnergyText, type AnalysisReport, type LayerReport } from '@onnxkit/passes';
 import { chartJsSource } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { escapeHtml as esc, inlineScript, jsonForScript } from './escape.js';
-import { fmtBytes, fmtChange, fmtInt, fmtMs, fmtNum, fmtSI, fmtSeconds, fmtShape, fmtSignedInt } from './format.js';
+import { fmtBytes, fmtChange, fmtDb, fmtDuration, fmtInt, fmtSI, fmtSeconds, fmtShape, fmtSig, fmtSignedInt } from './format.js';
 import { STYLES } from './styles.js';
 import type { RenderOptions, ReportCrash, ReportData, ReportLatency, ReportQuantizedError, ReportVerification } from './types.js';
 import { validateReportData } from './validate.js';
@@ -74,15 +74,6 @@ function nav(present: readonly SectionId[]): string {
 }
 
 /** A symbolic count with readable coefficients: "300774272*N" → "301 M·N". */
-function fmtJoules(j: number | null | undefined): string {
-  if (j === null || j === undefined) return 'unknown';
-  if (j === 0) return '0 J';
-  if (j < 1e-6) return `${fmtNum(j * 1e9)} nJ`;
-  if (j < 1e-3) return `${fmtNum(j * 1e6)} µJ`;
-  if (j < 1) return `${fmtNum(j * 1e3)} mJ`;
-  return `${fmtNum(j)} J`;
-}
-
 function fmtExpr(expr: string): string {
   return expr.replace(/\d{4,}/g, (n) => fmtSI(Number(n))).replace(/\*/g, '·');
 }
@@ -197,11 +188,11 @@ function overview(d: ReportData): string {
     lat
       ? {
           label: 'Measured latency',
-          value: `${fmtMs(lat.original.p50Ms)} p50`,
-          exact: `p90 ${fmtMs(lat.original.p90Ms)} · onnxruntime CPU, ${lat.threads} thread${lat.threads === 1 ? '' : 's'}${lat.graphOptimizationLevel ? `, optimization ${lat.graphOptimizationLevel}` : ''}`,
+          value: `${fmtDuration(lat.original.p50Ms)} p50`,
+          exact: `p90 ${fmtDuration(lat.original.p90Ms)} · onnxruntime CPU, ${lat.threads} thread${lat.threads === 1 ? '' : 's'}${lat.graphOptimizationLevel ? `, optimization ${lat.graphOptimizationLevel}` : ''}`,
           after: lat.optimized
             ? {
-                value: `${fmtMs(lat.optimized.p50Ms)} p50`,
+                value: `${fmtDuration(lat.optimized.p50Ms)} p50`,
                 change: lat.ratio !== undefined ? speedupChange(lat.ratio) : fmtChange(lat.original.p50Ms, lat.optimized.p50Ms),
                 cls: changeClass(1, lat.ratio ?? lat.optimized.p50Ms / lat.original.p50Ms),
               }
@@ -261,7 +252,7 @@ function rooflineSection(d: ReportData): string {
     : '';
   return `<section class="sec" id="roofline" data-section="roofline">
 <div class="sec-head"><h2>Roofline · ${esc(deviceName(d.analysis))}</h2><div class="toolbar">${viewToggle(d)}</div></div>
-<p class="caption">Each layer at its arithmetic intensity (FLOPs per byte moved) and the performance the device can attain there: min(peak ${esc(fmtSI(dev.peakFlops, 'FLOP/s'))}, ${esc(fmtSI(dev.memoryBandwidth, 'B/s'))} × intensity). Left of the ridge point (${esc(fmtNum(ridge))} FLOP/B) a layer is memory-bound, right of it compute-bound. Point area grows with the layer's FLOPs.${measured}</p>
+<p class="caption">Each layer at its arithmetic intensity (FLOPs per byte moved) and the performance the device can attain there: min(peak ${esc(fmtSI(dev.peakFlops, 'FLOP/s'))}, ${esc(fmtSI(dev.memoryBandwidth, 'B/s'))} × intensity). Left of the ridge point (${esc(fmtSig(ridge))} FLOP/B) a layer is memory-bound, right of it compute-bound. Point area grows with the layer's FLOPs.${measured}</p>
 <div class="chart-box tall"><canvas id="chart-roofline" role="img" aria-label="Roofline plot"></canvas></div>
 <p class="legend-note" id="roofline-note"></p>
 ${furthestFromRoof(d)}
@@ -274,7 +265,7 @@ function furthestFromRoof(d: ReportData): string {
   if (rows.length === 0) return '';
   const body = rows
     .slice(0, 20)
-    .map((r) => `<tr><td class="name mono">${esc(r.name)}</td>${numCell(r.measuredUs, fmtSeconds(r.measuredUs! / 1e6))}${numCell(r.estimatedUs ?? null, r.estimatedUs == null ? '—' : fmtSeconds(r.estimatedUs / 1e6))}${numCell(r.ratio!, `${fmtNum(r.ratio!)}×`)}</tr>`)
+    .map((r) => `<tr><td class="name mono">${esc(r.name)}</td>${numCell(r.measuredUs, fmtSeconds(r.measuredUs! / 1e6))}${numCell(r.estimatedUs ?? null, r.estimatedUs == null ? '—' : fmtSeconds(r.estimatedUs / 1e6))}${numCell(r.ratio!, `${fmtSig(r.ratio!)}×`)}</tr>`)
     .join('');
   return `<h3>Furthest from the roof</h3>
 <p class="caption">Measured onnxruntime kernel time per run against the roofline of the graph as onnxruntime executes it${d.latency?.graphOptimizationLevel ? ` (level ${esc(d.latency.graphOptimizationLevel)})` : ''}: layers it fuses (BatchNorm, activations, residual adds) run inside their producer's kernel and add no memory traffic. ${rows.length > 20 ? `The 20 of ${fmtInt(rows.length)} measured layers` : 'Measured layers'} with the largest measured / estimate first.</p>
@@ -307,8 +298,7 @@ function referenceTable(v: ReportVerification): string {
   if (r === undefined) return '';
   if (r.basis === 'fixed-tolerance') return `<p class="muted">Float64 reference unavailable (${esc(r.unavailable ?? '')}); judged by the fixed tolerance below.</p>`;
   const e = (x: number): string => (x === 0 ? '0' : x.toExponential(2));
-  const db = (x: number | null): string => (x === null ? '∞' : x.toFixed(1));
-  const rows = r.outputs.map((o) => `<tr><td>${esc(o.name)}</td><td class="num">${e(o.aMaxError)}</td><td class="num">${e(o.aMeanError)}</td><td class="num">${db(o.aSqnrDb)}</td><td class="num">${e(o.bMaxError)}</td><td class="num">${e(o.bMeanError)}</td><td class="num">${db(o.bSqnrDb)}</td><td class="num">${e(o.budget)}</td><td class="num">${fmtInt(o.exceeding)}</td><td>${o.pass ? '✓' : '✗'}</td></tr>`).join('');
+  const rows = r.outputs.map((o) => `<tr><td>${esc(o.name)}</td><td class="num">${e(o.aMaxError)}</td><td class="num">${e(o.aMeanError)}</td><td class="num">${fmtDb(o.aSqnrDb)}</td><td class="num">${e(o.bMaxError)}</td><td class="num">${e(o.bMeanError)}</td><td class="num">${fmtDb(o.bSqnrDb)}</td><td class="num">${e(o.budget)}</td><td class="num">${fmtInt(o.exceeding)}</td><td>${o.pass ? '✓' : '✗'}</td></tr>`).join('');
   return `<p class="caption">Judged against a float64 evaluation of the original: ${esc(r.rule)}.</p>
 <table><thead><tr><th>output</th><th class="num">A max err</th><th class="num">A mean err</th><th class="num">A SQNR dB</th><th class="num">B max err</th><th class="num">B mean err</th><th class="num">B SQNR dB</th><th class="num">budget</th><th class="num">over budget</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -353,14 +343,14 @@ function speedupChange(ratio: number): string {
 /** Faster or slower only when the 95% confidence interval excludes 1; otherwise within the noise. */
 function ratioVerdict(ratio: number, ci: ReportLatency['ratioCi']): string {
   if (ci && (ci.reached === false || (ci.coverage ?? ci.level) < 0.95 || (ci.low <= 1 && ci.high >= 1))) return 'no difference beyond the measurement noise';
-  if (ratio < 1) return `${fmtNum((1 - ratio) * 100, 2)}% faster`;
-  if (ratio > 1) return `${fmtNum((ratio - 1) * 100, 2)}% slower`;
+  if (ratio < 1) return `${fmtSig((1 - ratio) * 100, 2)}% faster`;
+  if (ratio > 1) return `${fmtSig((ratio - 1) * 100, 2)}% slower`;
   return 'same speed';
 }
 
 function latencyBlock(l: ReportLatency, names: { a: string; b: string } = { a: 'original', b: 'optimized' }): string {
   const row = (label: string, s: NonNullable<ReportLatency['optimized']>) =>
-    `<tr><td>${label}</td>${numCell(s.p50Ms, fmtMs(s.p50Ms))}${numCell(s.p90Ms, fmtMs(s.p90Ms))}${numCell(s.p99Ms, fmtMs(s.p99Ms))}${numCell(s.meanMs, fmtMs(s.meanMs))}${numCell(s.minMs, fmtMs(s.minMs))}</tr>`;
+    `<tr><td>${label}</td>${numCell(s.p50Ms, fmtDuration(s.p50Ms))}${numCell(s.p90Ms, fmtDuration(s.p90Ms))}${numCell(s.p99Ms, fmtDuration(s.p99Ms))}${numCell(s.meanMs, fmtDuration(s.meanMs))}${numCell(s.minMs, fmtDuration(s.minMs))}</tr>`;
   const ratio =
     l.ratio !== undefined
       ? `<p>Speed-up, ${esc(names.b)} / ${esc(names.a)} — the median over interleaved pairs of the per-pair time ratio: <b>×${fmtRatio(l.ratio)}</b>${l.ratioCi ? ` (${l.ratioCi.reached === false ? `too few pairs for a ${CONFIDENCE_PERCENT}% interval` : `${CONFIDENCE_PERCENT}% confidence interval ×${fmtRatio(l.ratioCi.low)}–×${fmtRatio(l.ratioCi.high)}`})` : ''}${l.ratioP10 !== undefined && l.ratioP90 !== undefined ? `${l.ratioCi ? ';' : ''} per pair p10 ×${fmtRatio(l.ratioP10)}, p90 ×${fmtRatio(l.ratioP90)}` : ''} — ${ratioVerdict(l.ratio, l.ratioCi)}.</p>`
@@ -401,7 +391,7 @@ function comparisonSection(d: ReportData): string {
       return `<tr class="${p.changes === 0 ? 'zero' : ''}"><td class="mono">${esc(p.pass)}</td>${numCell(p.runs, p.runs === undefined ? '—' : fmtInt(p.runs))}${numCell(p.changes, fmtInt(p.changes))}${numCell(p.nodesAdded, fmtInt(p.nodesAdded))}${numCell(
         p.nodesRemoved,
         fmtInt(p.nodesRemoved),
-      )}${numCell(-p.bytesDelta, p.bytesDelta === 0 ? '0' : p.bytesDelta < 0 ? fmtBytes(-p.bytesDelta) : `−${fmtBytes(p.bytesDelta)}`, `${fmtSignedInt(p.bytesDelta)} bytes of initializers`)}${numCell(p.timeMs, fmtMs(p.timeMs))}<td class="muted" style="font-size:12px">${esc(rejected)}</td></tr>`;
+      )}${numCell(-p.bytesDelta, p.bytesDelta === 0 ? '0' : p.bytesDelta < 0 ? fmtBytes(-p.bytesDelta) : `−${fmtBytes(p.bytesDelta)}`, `${fmtSignedInt(p.bytesDelta)} bytes of initializers`)}${numCell(p.timeMs, fmtDuration(p.timeMs))}<td class="muted" style="font-size:12px">${esc(rejected)}</td></tr>`;
     })
     .join('');
   const tot = opt.passes.reduce(
@@ -412,7 +402,7 @@ function comparisonSection(d: ReportData): string {
     opt.pipeline ? `pipeline <code>${esc(opt.pipeline)}</code>` : '',
     opt.iterations !== undefined ? `${opt.iterations} sweep${opt.iterations === 1 ? '' : 's'}` : '',
     opt.converged !== undefined ? (opt.converged ? 'reached a fixed point' : 'stopped before a fixed point') : '',
-    opt.timeMs !== undefined ? `${fmtMs(opt.timeMs)} in total` : '',
+    opt.timeMs !== undefined ? `${fmtDuration(opt.timeMs)} in total` : '',
   ].filter(Boolean);
   const ops = [...new Set([...Object.keys(d.model.opHistogram), ...Object.keys(opt.model.opHistogram)])];
   const opRows = ops
@@ -432,14 +422,10 @@ function comparisonSection(d: ReportData): string {
 <h3>Passes</h3>
 ${run.length ? `<p class="caption">${run.join(' · ')}.</p>` : ''}
 <div class="table-scroll" style="max-height:none"><table data-table="passes"><thead><tr><th>pass</th><th class="num">runs</th><th class="num">changes</th><th class="num">nodes added</th><th class="num">nodes removed</th><th class="num">bytes saved</th><th class="num">time</th><th>declined (reason ×count)</th></tr></thead>
-<tbody>${passRows}</tbody><tfoot><tr><th>total</th><th></th><th class="num">${fmtInt(tot.changes)}</th><th class="num">${fmtInt(tot.added)}</th><th class="num">${fmtInt(tot.removed)}</th><th class="num">${tot.bytes <= 0 ? fmtBytes(-tot.bytes) : `−${fmtBytes(tot.bytes)}`}</th><th class="num">${fmtMs(tot.ms)}</th><th></th></tr></tfoot></table></div>
+<tbody>${passRows}</tbody><tfoot><tr><th>total</th><th></th><th class="num">${fmtInt(tot.changes)}</th><th class="num">${fmtInt(tot.added)}</th><th class="num">${fmtInt(tot.removed)}</th><th class="num">${tot.bytes <= 0 ? fmtBytes(-tot.bytes) : `−${fmtBytes(tot.bytes)}`}</th><th class="num">${fmtDuration(tot.ms)}</th><th></th></tr></tfoot></table></div>
 ${d.verification ? verificationBlock(d.verification) : d.crash ? crashBlock(d.crash) : '<h3>Equivalence</h3><p class="muted">Not verified in this report: run <code>onnxkit verify</code> to compare the outputs in onnxruntime.</p>'}
 ${lat ? latencyBlock(lat) : ''}${d.crash ? crashLatencyBlock(d.crash) : ''}
 </section>`;
-}
-
-function fmtDb(x: number | null): string {
-  return x === null ? '∞' : `${x.toFixed(1)} dB`;
 }
 
 /** A before/after (or fp32/int8) row: label, the two values, their format. */
@@ -452,7 +438,7 @@ type ComparisonRow = [label: string, before: number | null, after: number | null
  */
 function comparisonRows(rows: readonly ComparisonRow[], lat: ReportLatency | undefined): string {
   const all = lat?.optimized
-    ? [...rows, ['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtMs] as ComparisonRow, ['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtMs] as ComparisonRow]
+    ? [...rows, ['measured latency p50', lat.original.p50Ms, lat.optimized.p50Ms, fmtDuration] as ComparisonRow, ['measured latency p90', lat.original.p90Ms, lat.optimized.p90Ms, fmtDuration] as ComparisonRow]
     : rows;
   return all
     .map(([label, x, y, f]) => {
@@ -480,12 +466,12 @@ function quantizedSection(d: ReportData): string {
   ];
   const summary = comparisonRows(rows, lat);
   const errRow = (e: ReportQuantizedError): string =>
-    `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
+    `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb, { unit: true }))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
   const c = q.calibration;
   const floats = q.skipped.filter((x) => x.reason !== 'no quantized neighbour');
   return `<section class="sec" id="quantized" data-section="quantized">
-<div class="sec-head"><h2>int8 beside fp32</h2><span class="count">output SQNR ${esc(fmtDb(q.accuracy.overall.sqnrDb))}</span></div>
-<p class="caption">Static int8 quantization (QDQ, as <code>onnxkit quantize</code>: int8 per-channel weights, int32 biases), which onnxruntime fuses into integer kernels. fp32 side: ${esc(q.reference)}. ${fmtInt(q.layers)} layers quantized, ${fmtInt(q.fusedActivations)} Relu/Clip folded into them. Calibration: ${esc(c.method)}${c.percentile !== undefined ? ` ${c.percentile}` : ''} on ${esc(c.source)} (${fmtInt(c.samples)} samples, ${fmtMs(c.msPerSample)} per sample); accuracy on ${esc(q.evaluation.source)}, inputs not used for calibration.</p>
+<div class="sec-head"><h2>int8 beside fp32</h2><span class="count">output SQNR ${esc(fmtDb(q.accuracy.overall.sqnrDb, { unit: true }))}</span></div>
+<p class="caption">Static int8 quantization (QDQ, as <code>onnxkit quantize</code>: int8 per-channel weights, int32 biases), which onnxruntime fuses into integer kernels. fp32 side: ${esc(q.reference)}. ${fmtInt(q.layers)} layers quantized, ${fmtInt(q.fusedActivations)} Relu/Clip folded into them. Calibration: ${esc(c.method)}${c.percentile !== undefined ? ` ${c.percentile}` : ''} on ${esc(c.source)} (${fmtInt(c.samples)} samples, ${fmtDuration(c.msPerSample)} per sample); accuracy on ${esc(q.evaluation.source)}, inputs not used for calibration.</p>
 <div class="cols">
 <div><h3>Totals</h3><table data-table="quantized"><thead><tr><th>metric</th><th class="num">fp32</th><th class="num">int8</th><th class="num">change</th></tr></thead><tbody>${summary}</tbody></table></div>
 <div><h3>Accuracy against fp32</h3><table data-table="sqnr"><thead><tr><th>output</th><th class="num">SQNR</th><th class="num">max abs err</th><th class="num">mean abs err</th></tr></thead><tbody>${q.accuracy.outputs.map(errRow).join('')}</tbody></table>
@@ -522,7 +508,7 @@ function crashCard(c: ReportCrash): Card {
   const l = c.survivorLatency;
   return {
     label: 'Measured latency',
-    value: l ? `${fmtMs(l.stats.p50Ms)} p50 (${l.side})` : 'unavailable',
+    value: l ? `${fmtDuration(l.stats.p50Ms)} p50 (${l.side})` : 'unavailable',
     exact: `onnxruntime crashed on ${crashedWhat(c)}: ${c.reason}`,
   };
 }
@@ -531,7 +517,7 @@ function crashCard(c: ReportCrash): Card {
 function crashBlock(c: ReportCrash): string {
   const r = c.survivorRun;
   const outputs = r
-    ? `<p class="caption">The ${esc(r.side)} model ran without a crash: created in ${fmtMs(r.createMs)}, ran in ${fmtMs(r.runMs)}.</p>
+    ? `<p class="caption">The ${esc(r.side)} model ran without a crash: created in ${fmtDuration(r.createMs)}, ran in ${fmtDuration(r.runMs)}.</p>
 <table><thead><tr><th>output (${esc(r.side)})</th><th>dtype</th><th>shape</th></tr></thead><tbody>${r.outputs.map((o) => `<tr><td class="name mono">${esc(o.name)}</td><td>${esc(o.dtype)}</td><td class="mono">${esc(fmtShape(o.shape))}</td></tr>`).join('')}</tbody></table>`
     : '';
   return `<div data-block="crash"><h3>Equivalence (onnxruntime-node)</h3>
@@ -544,7 +530,7 @@ function crashLatencyBlock(c: ReportCrash): string {
   const l = c.survivorLatency;
   const unavailable = (side: string): string => `<tr><td>${esc(side)}</td><td class="num muted" colspan="5">unavailable: onnxruntime crashed on it</td></tr>`;
   const row = (side: string): string =>
-    l && l.side === side ? `<tr><td>${esc(side)} (alone)</td>${numCell(l.stats.p50Ms, fmtMs(l.stats.p50Ms))}${numCell(l.stats.p90Ms, fmtMs(l.stats.p90Ms))}${numCell(l.stats.p99Ms, fmtMs(l.stats.p99Ms))}${numCell(l.stats.meanMs, fmtMs(l.stats.meanMs))}${numCell(l.stats.minMs, fmtMs(l.stats.minMs))}</tr>` : unavailable(side);
+    l && l.side === side ? `<tr><td>${esc(side)} (alone)</td>${numCell(l.stats.p50Ms, fmtDuration(l.stats.p50Ms))}${numCell(l.stats.p90Ms, fmtDuration(l.stats.p90Ms))}${numCell(l.stats.p99Ms, fmtDuration(l.stats.p99Ms))}${numCell(l.stats.meanMs, fmtDuration(l.stats.meanMs))}${numCell(l.stats.minMs, fmtDuration(l.stats.minMs))}</tr>` : unavailable(side);
   return `<div data-block="latency-crash"><h3>Measured latency (onnxruntime-node, CPU)${l ? `, level ${esc(l.graphOptimizationLevel)}` : ''}</h3>
 <p class="caption">onnxruntime crashed on ${crashedWhat(c)} (${esc(c.model)}): no interleaved comparison${l ? ` at this level` : ''} and no speed-up.${l ? ` The ${esc(l.side)} model was benchmarked alone: ${fmtInt(l.iterations)} timed runs after ${fmtInt(l.warmup)} warm-up runs, ${l.threads} intra-op thread${l.threads === 1 ? '' : 's'}, graph optimization level ${esc(l.graphOptimizationLevel)}.` : ''}</p>
 <table><thead><tr><th>model</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">mean</th><th class="num">min</th></tr></thead><tbody>${row('original')}${row('optimized')}</tbody></table></div>`;
@@ -564,7 +550,7 @@ function layerRow(l: LayerReport, measured: Map<string, number | null> | undefin
     why,
   )}${numCell(l.flops, fmtInt(l.flops), why)}${withInt ? numCell(l.intOps ?? null, l.intOps == null ? (l.intOpsExpr ?? '—') : fmtInt(l.intOps), why) : ''}${numCell(act, fmtInt(act))}${numCell(bytes, fmtBytes(bytes), bytes === null ? undefined : `${fmtInt(bytes)} B: weights ${fmtInt(l.bytes.weights)}, in ${fmtInt(l.bytes.input)}, out ${fmtInt(l.bytes.output)}`)}${numCell(
     l.arithmeticIntensity,
-    fmtNum(l.arithmeticIntensity),
+    fmtSig(l.arithmeticIntensity),
   )}${numCell(l.latency === null ? null : l.latency * 1e6, l.latency === null ? '—' : fmtSeconds(l.latency), why)}${numCell(l.energy?.joules ?? null, l.energy?.joules == null ? '—' : fmtJoules(l.energy.joules)).replace('<td class="num"', '<td class="num energy"')}${measured ? numCell(m ?? null, m === null || m === undefined ? '—' : fmtSeconds(m / 1e6)) : ''}<td class="flags"${l.bound ? ` data-s="${l.bound}"` : ''}>${l.bound ? `<span class="bound ${l.bound}">${l.bound}</span>` : '—'}${tags.map((t) => `<span class="tag">${t}</span>`).join('')}</td></tr>`;
 }
 
@@ -644,7 +630,7 @@ function conventionsSection(d: ReportData): string {
     ['Arithmetic intensity', 'AI = FLOPs / (weight + input + output bytes)'],
     ['Roofline', 'attainable = min(peak FLOP/s, bandwidth × AI)'],
     ['Latency estimate', 'Σ over layers of max(FLOPs / peak FLOP/s, bytes / bandwidth)'],
-    ['Ridge point', `peak / bandwidth = ${fmtNum(dev.peakFlops / dev.memoryBandwidth)} FLOP/B on this device`],
+    ['Ridge point', `peak / bandwidth = ${fmtSig(dev.peakFlops / dev.memoryBandwidth)} FLOP/B on this device`],
   ];
   return `<section class="sec" id="conventions" data-section="conventions">
 <div class="sec-head"><h2>Conventions</h2></div>

@@ -48,7 +48,7 @@ export function expectOneLineError(r: Run, code: number, pattern: RegExp): void 
   expect(r.signal).toBeNull();
   expect(r.code, r.stderr).toBe(code);
   // Progress lines (one per finished step when stderr is not a terminal) may come first.
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help') && !l.startsWith('✔ '));
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('✔ '));
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^onnxkit: /);
   expect(lines[0]).toMatch(pattern);

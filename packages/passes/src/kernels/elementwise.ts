@@ -1,6 +1,10 @@
 /**
- * Element-wise kernels with numpy broadcasting: arithmetic (Add/Sub/Mul/Div/Pow/Mod/Min/Max/Sum),
- * unary math and activations, comparisons and logic, Where and Clip.
+ * Element-wise kernels with numpy broadcasting: the machinery of binary arithmetic (broadcasting,
+ * typed loops, dtype dispatch: `binaryKernel`, `variadicKernel`), unary math, comparisons and
+ * logic, and the kernels of Pow, Where, Not and Clip. What an op computes per element is
+ * declared in its module (ops/elementwise-binary.ts, ops/elementwise-unary.ts) and passed in
+ * (`binaryKernel({ float, int, big })`, `unaryKernel(f)`, `comparisonKernel(f)`): nothing here
+ * decides semantics by op name, so adding such an op touches its module only.
  *
  * Exactness: float32 results are computed in float64 and rounded once when stored into a
  * Float32Array. For +, −, ×, ÷ and √ that single rounding gives the correctly rounded float32
@@ -31,49 +35,25 @@ type NumFn = (a: number, b: number) => number;
 type BigFn = (a: bigint, b: bigint) => bigint;
 
 /**
- * One binary arithmetic op in three forms. `int` is exact integer math on safe numbers whose
- * result is wrapped to the element width by the typed-array store (ToInt8/ToUint32… are
- * modular, like C conversions); `mul32` marks Mul, which needs Math.imul for 32-bit operands
- * because their exact product can pass 2^53. `big` is unwrapped; the caller wraps to 64 bits.
+ * One binary arithmetic op in three forms, declared by its op module (ops/elementwise-binary.ts:
+ * Add, Sub, Mul, Div, Max, Min, Sum); the kernels here supply broadcasting, the typed loops and
+ * the dtype dispatch. `int` is exact integer math on safe numbers whose result is wrapped to the
+ * element width by the typed-array store (ToInt8/ToUint32… are modular, like C conversions);
+ * `mul32` marks a product, which needs Math.imul for 32-bit operands because their exact
+ * product can pass 2^53. `big` is unwrapped; the caller wraps to 64 bits.
  */
-interface ArithOp {
+export interface ArithOp {
   readonly float: NumFn;
   readonly int: NumFn;
   readonly big: BigFn;
   readonly mul32?: boolean;
 }
 
-function intDivisor<T extends number | bigint>(b: T): T {
+/** `b` as an integer divisor: integer division (or modulo) by zero is a fault, never a value. */
+export function intDivisor<T extends number | bigint>(b: T): T {
   if (b === 0 || b === 0n) throw new KernelFault('integer division by zero');
   return b;
 }
-
-/** Python-style integer modulo (sign of the divisor), ONNX Mod with fmod=0. */
-function modFloorNum(a: number, b: number): number {
-  const r = a % intDivisor(b);
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-}
-function modFloorBig(a: bigint, b: bigint): bigint {
-  const r = a % intDivisor(b);
-  return r !== 0n && r < 0n !== b < 0n ? r + b : r;
-}
-
-function maxNum(a: number, b: number): number {
-  return Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b;
-}
-function minNum(a: number, b: number): number {
-  return Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b;
-}
-
-const ARITH: Record<string, ArithOp> = {
-  Add: { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b },
-  Sub: { float: (a, b) => a - b, int: (a, b) => a - b, big: (a, b) => a - b },
-  Mul: { float: (a, b) => a * b, int: (a, b) => a * b, big: (a, b) => a * b, mul32: true },
-  Div: { float: (a, b) => a / b, int: (a, b) => Math.trunc(a / intDivisor(b)), big: (a, b) => a / intDivisor(b) },
-  Max: { float: maxNum, int: (a, b) => (a > b ? a : b), big: (a, b) => (a > b ? a : b) },
-  Min: { float: minNum, int: (a, b) => (a < b ? a : b), big: (a, b) => (a < b ? a : b) },
-  Sum: { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b },
-};
 
 const FLOATS = new Set<DataType>([DataType.FLOAT, DataType.DOUBLE]);
 const SMALL_INTS = new Set<DataType>([DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16]);
@@ -142,6 +122,7 @@ function arith(node: Node, op: ArithOp, a: Tensor, b: Tensor): Tensor | undefine
   });
 }
 
+/** A two-input broadcasting arithmetic op (Add, Sub, Mul, Div) computing `op`. */
 export function binaryKernel(op: ArithOp): KernelFn {
   return (node, inputs) => {
     const [a, b] = inputs;
@@ -250,18 +231,18 @@ export const powKernel: KernelFn = (node, inputs) => {
   }, a.toArray(), yv)];
 };
 
-export const modKernel: KernelFn = (node, inputs) => {
-  const [a, b] = inputs;
-  if (!a || !b) return undefined;
-  const fmod = node.getInt('fmod', 0);
-  const isFloat = FLOATS.has(a.dtype) || a.dtype === DataType.FLOAT16;
-  if (isFloat && fmod !== 1) throw new KernelError(node, 'Mod on floating-point inputs requires fmod=1');
-  const op: ArithOp =
-    fmod === 1
-      ? { float: (x, y) => x % y, int: (x, y) => x % intDivisor(y), big: (x, y) => x % intDivisor(y) }
-      : { float: (x, y) => x % y, int: modFloorNum, big: modFloorBig };
-  return one(arith(node, op, a, b));
-};
+/**
+ * A binary arithmetic op whose computation depends on the node (an attribute, as Mod's fmod):
+ * `pick(node, isFloat)` returns it for floating-point or integer operands, or throws KernelError
+ * for a form the op forbids.
+ */
+export function binaryKernelBy(pick: (node: Node, isFloat: boolean) => ArithOp): KernelFn {
+  return (node, inputs) => {
+    const [a, b] = inputs;
+    if (!a || !b) return undefined;
+    return one(arith(node, pick(node, FLOATS.has(a.dtype) || a.dtype === DataType.FLOAT16), a, b));
+  };
+}
 
 // ---------------------------------------------------------------- unary
 
@@ -446,13 +427,3 @@ export const clipKernel: KernelFn = (node, inputs, opset) => {
   return [makeTensor(x.dtype, x.dims, out)];
 };
 
-
-/** Add/Sub/Mul/Div: two-way broadcasting arithmetic. */
-export function arithKernel(op: 'Add' | 'Sub' | 'Mul' | 'Div'): KernelFn {
-  return binaryKernel(ARITH[op]!);
-}
-
-/** Min/Max/Sum: variadic broadcasting fold. */
-export function variadicArithKernel(op: 'Min' | 'Max' | 'Sum'): KernelFn {
-  return variadicKernel(ARITH[op]!);
-}

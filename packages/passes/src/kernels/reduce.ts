@@ -1,6 +1,8 @@
 /**
- * Reductions (ReduceSum/Mean/Prod/Max/Min and the L1/L2/SumSquare/LogSum/LogSumExp family) and
- * Softmax/LogSoftmax.
+ * Reductions (the machinery of the Reduce* ops: axes, keepdims, typed accumulation loops per
+ * dtype) and Softmax/LogSoftmax. How each Reduce* op combines elements — its accumulator, its
+ * integer forms, whether an empty reduction or a NaN is defined — is declared in ops/reduce.ts
+ * and passed in (`reduceKernel(reducer, axesInputOpset)`): nothing here decides by op name.
  *
  * Axes come from the attribute before the input form existed (ReduceSum: opset 13, the others:
  * opset 18) and from input 1 after; `keepdims` defaults to 1; with no axes every axis is reduced
@@ -13,25 +15,43 @@ import { KernelError } from './errors.js';
 import { allocate, forEachStrided, makeTensor, normAxis, safeIntsOf, sizeOf, stridesOf } from './tensor-data.js';
 import type { KernelFn } from './types.js';
 
-interface FloatAcc {
-  init: number;
-  step: (acc: number, v: number) => number;
-  finish: (acc: number, count: number) => number;
+/** A float accumulation: from `init`, `step` per element in order, then `finish(acc, count)`. */
+export interface Accumulator {
+  readonly init: number;
+  readonly step: (acc: number, v: number) => number;
+  readonly finish?: (acc: number, count: number) => number;
 }
 
-const FLOAT_ACC: Record<string, FloatAcc> = {
-  ReduceSum: { init: 0, step: (a, v) => a + v, finish: (a) => a },
-  ReduceMean: { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n },
-  ReduceProd: { init: 1, step: (a, v) => a * v, finish: (a) => a },
-  ReduceMax: { init: -Infinity, step: (a, v) => (v > a ? v : a), finish: (a) => a },
-  ReduceMin: { init: Infinity, step: (a, v) => (v < a ? v : a), finish: (a) => a },
-  ReduceL1: { init: 0, step: (a, v) => a + Math.abs(v), finish: (a) => a },
-  ReduceL2: { init: 0, step: (a, v) => a + v * v, finish: (a) => Math.sqrt(a) },
-  ReduceSumSquare: { init: 0, step: (a, v) => a + v * v, finish: (a) => a },
-  ReduceLogSum: { init: 0, step: (a, v) => a + v, finish: (a) => Math.log(a) },
-};
+/**
+ * An integer accumulation, from the arithmetic the typed loops below write inline (no call per
+ * element: int32 folds run at the speed they had when each op was a branch here): wrapping sum
+ * or product (int32 like C, int64 as BigInt wrapped to 64 bits), maximum or minimum, from the
+ * combination's identity. `mean` then divides by the count, truncating.
+ */
+export interface IntAccumulation {
+  readonly combine: 'add' | 'mul' | 'max' | 'min';
+  readonly mean?: boolean;
+}
 
-const INT_OPS = new Set(['ReduceSum', 'ReduceMean', 'ReduceProd', 'ReduceMax', 'ReduceMin']);
+/** How one Reduce* op combines the elements of each output, declared by its op module. */
+export interface Reducer {
+  /**
+   * float32/float64: accumulated in float64 and rounded once. `maxShifted`: each output's
+   * maximum m is subtracted from its elements before `step` and added after `finish`
+   * (log-sum-exp without overflow).
+   */
+  readonly float: Accumulator & { readonly maxShifted?: boolean };
+  /** int32 and int64; absent: floats only. */
+  readonly int?: IntAccumulation;
+  /** Defined on an empty reduction (`init` is its identity); otherwise such a node is not computed. */
+  readonly empty: boolean;
+  /**
+   * Not computed when the input holds a NaN: onnxruntime's result then depends on where the NaN
+   * sits (min over [1, NaN, 0] is 0, over [NaN, 2, -1] NaN). The node is left to the runtime,
+   * its value unknown: the model is valid, so this is no KernelError.
+   */
+  readonly nanUndefined?: boolean;
+}
 
 /** Resolved reduction: output dims and, per input axis, whether it is reduced. */
 function reductionPlan(
@@ -84,70 +104,70 @@ function forEachInput(x: Tensor, keptDims: number[], reduced: boolean[], visit: 
   forEachStrided(x.dims, [outStrides], visit);
 }
 
-export function reduceKernel(name: string, inputOpset: number): KernelFn {
+/** A Reduce* op computing `r`, whose axes became an input at opset `inputOpset`. */
+export function reduceKernel(r: Reducer, inputOpset: number): KernelFn {
   return (node, inputs, opset) => {
     const x = inputs[0];
     if (!x) return undefined;
     const isFloat = x.dtype === DataType.FLOAT || x.dtype === DataType.DOUBLE;
     const isInt = x.dtype === DataType.INT32 || x.dtype === DataType.INT64;
-    if (!isFloat && !(isInt && INT_OPS.has(name)) && !(name === 'ReduceLogSumExp' && isFloat)) return undefined;
+    if (!isFloat && !(isInt && r.int !== undefined)) return undefined;
     const plan = reductionPlan(node, x, inputs, opset, inputOpset);
     if (plan === undefined) return undefined;
     if (plan === 'noop') return [x];
     const { reduced, outDims, keptDims } = plan;
     const m = sizeOf(outDims);
     const count = m === 0 ? 0 : x.size / m;
-    if (count === 0 && name !== 'ReduceSum' && name !== 'ReduceProd' && name !== 'ReduceSumSquare' && name !== 'ReduceL1' && name !== 'ReduceL2') {
-      return undefined;
-    }
+    if (count === 0 && !r.empty) return undefined;
     if (isFloat) {
       const src = x.toArray() as Float64Array;
-      // A NaN in ReduceMax/ReduceMin: onnxruntime's result depends on where the NaN sits (min
-      // over [1, NaN, 0] is 0, over [NaN, 2, -1] NaN). Not computed (the node is left to the
-      // runtime, its value unknown): the model is valid, so this is no KernelError.
-      if ((name === 'ReduceMax' || name === 'ReduceMin') && src.some(Number.isNaN)) return undefined;
+      if (r.nanUndefined && src.some(Number.isNaN)) return undefined;
       const acc = allocate(Float64Array, m);
-      if (name === 'ReduceLogSumExp') {
+      const f = r.float;
+      const step = f.step;
+      const finish = f.finish;
+      acc.fill(f.init);
+      if (f.maxShifted) {
         const mx = allocate(Float64Array, m).fill(-Infinity);
         forEachInput(x, keptDims, reduced, (i, o) => {
           if (src[i]! > mx[o]!) mx[o] = src[i]!;
         });
         forEachInput(x, keptDims, reduced, (i, o) => {
-          acc[o]! += Math.exp(src[i]! - mx[o]!);
+          acc[o] = step(acc[o]!, src[i]! - mx[o]!);
         });
-        for (let o = 0; o < m; o++) acc[o] = Math.log(acc[o]!) + mx[o]!;
+        if (finish !== undefined) for (let o = 0; o < m; o++) acc[o] = finish(acc[o]!, count) + mx[o]!;
+        else for (let o = 0; o < m; o++) acc[o]! += mx[o]!;
       } else {
-        const f = FLOAT_ACC[name]!;
-        acc.fill(f.init);
         forEachInput(x, keptDims, reduced, (i, o) => {
-          acc[o] = f.step(acc[o]!, src[i]!);
+          acc[o] = step(acc[o]!, src[i]!);
         });
-        for (let o = 0; o < m; o++) acc[o] = f.finish(acc[o]!, count);
+        if (finish !== undefined) for (let o = 0; o < m; o++) acc[o] = finish(acc[o]!, count);
       }
       const out = x.dtype === DataType.FLOAT ? toFloat32(acc) : acc;
       return [makeTensor(x.dtype, outDims, out)];
     }
+    const { combine, mean } = r.int!;
     if (x.dtype === DataType.INT64) {
       const src = x.toArray() as BigInt64Array;
-      const init = name === 'ReduceProd' ? 1n : name === 'ReduceMax' ? -(1n << 63n) : name === 'ReduceMin' ? (1n << 63n) - 1n : 0n;
+      const init = combine === 'mul' ? 1n : combine === 'max' ? -(1n << 63n) : combine === 'min' ? (1n << 63n) - 1n : 0n;
       const acc = allocate(BigInt64Array, m).fill(init);
       forEachInput(x, keptDims, reduced, (i, o) => {
         const a = acc[o]!;
         const v = src[i]!;
-        acc[o] = name === 'ReduceProd' ? BigInt.asIntN(64, a * v) : name === 'ReduceMax' ? (v > a ? v : a) : name === 'ReduceMin' ? (v < a ? v : a) : BigInt.asIntN(64, a + v);
+        acc[o] = combine === 'mul' ? BigInt.asIntN(64, a * v) : combine === 'max' ? (v > a ? v : a) : combine === 'min' ? (v < a ? v : a) : BigInt.asIntN(64, a + v);
       });
-      if (name === 'ReduceMean') for (let o = 0; o < m; o++) acc[o] = acc[o]! / BigInt(count);
+      if (mean) for (let o = 0; o < m; o++) acc[o] = acc[o]! / BigInt(count);
       return [makeTensor(x.dtype, outDims, acc)];
     }
     const src = x.toArray() as Int32Array;
-    const init = name === 'ReduceProd' ? 1 : name === 'ReduceMax' ? -2147483648 : name === 'ReduceMin' ? 2147483647 : 0;
+    const init = combine === 'mul' ? 1 : combine === 'max' ? -2147483648 : combine === 'min' ? 2147483647 : 0;
     const acc = allocate(Int32Array, m).fill(init);
     forEachInput(x, keptDims, reduced, (i, o) => {
       const a = acc[o]!;
       const v = src[i]!;
-      acc[o] = name === 'ReduceProd' ? Math.imul(a, v) : name === 'ReduceMax' ? (v > a ? v : a) : name === 'ReduceMin' ? (v < a ? v : a) : (a + v) | 0;
+      acc[o] = combine === 'mul' ? Math.imul(a, v) : combine === 'max' ? (v > a ? v : a) : combine === 'min' ? (v < a ? v : a) : (a + v) | 0;
     });
-    if (name === 'ReduceMean') for (let o = 0; o < m; o++) acc[o] = Math.trunc(acc[o]! / count);
+    if (mean) for (let o = 0; o < m; o++) acc[o] = Math.trunc(acc[o]! / count);
     return [makeTensor(x.dtype, outDims, acc)];
   };
 }

@@ -340,10 +340,10 @@ export const transposeKernel: KernelFn = (node, inputs) => {
   if (!x || !isElementAddressable(x.dtype)) return undefined;
   const r = x.rank;
   const perm = intsAttr(node, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
-  if (perm.length !== r || new Set(perm.map((p) => normAxis(node, p, r, 'perm entry'))).size !== r) {
-    throw new KernelError(node, `perm ${JSON.stringify(perm)} is not a permutation of ${r} axes`);
-  }
-  const p = perm.map((a) => (a < 0 ? a + r : a));
+  const notPermutation = (): KernelError => new KernelError(node, `perm ${JSON.stringify(perm)} is not a permutation of ${r} axes`);
+  if (perm.length !== r) throw notPermutation();
+  const p = perm.map((a) => normAxis(node, a, r, 'perm entry'));
+  if (new Set(p).size !== r) throw notPermutation();
   const inStrides = stridesOf(x.dims);
   const outDims = p.map((a) => x.dims[a]!);
   return [makeTensor(x.dtype, outDims, gatherStrided(x.toArray(), outDims, p.map((a) => inStrides[a]!)))];

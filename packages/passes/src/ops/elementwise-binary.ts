@@ -3,16 +3,18 @@
  * Where, and the variadic Sum/Mean/Max/Min. Shape inference also combines their partial values
  * (small integer tensors such as shapes), which is how computed Reshape targets resolve.
  */
-import { DataType, type Dim } from '@onnxkit/graph';
+import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
-import { arithKernel, comparisonKernel, logicKernel, modKernel, powKernel, variadicArithKernel, whereKernel, type CmpFn } from '../kernels/elementwise.js';
+import { binaryKernel, binaryKernelBy, comparisonKernel, cPow, intDivisor, logicKernel, powKernel, variadicKernel, whereKernel, type ArithOp, type CmpFn } from '../kernels/elementwise.js';
+import { KernelError } from '../kernels/errors.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, broadcastTwoShared, firstType, isIntType, U } from './shape-helpers.js';
 import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel, withFacets } from './types.js';
-import { addRef, andRef, bitShiftRef, divRef, equalRef, greaterOrEqualRef, greaterRef, lessOrEqualRef, lessRef, maxRef, meanRef, minRef, modRef, mulRef, orRef, powRef, subRef, sumRef, whereRef, xorRef } from '../kernels/reference/elementwise.js';
+import { binaryReference, broadcastBinary, need, numeric, predicateReference, variadicReference, whereRef, type Bin, type BinI } from '../kernels/reference/elementwise.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
 
 type PartialOp = (c: RuleContext, a: Dim, b: Dim, isInt: boolean) => Dim;
 
@@ -89,6 +91,94 @@ const where: ShapeRule = (c) => {
 
 const BROADCAST = 'float32/float64/float16 and all integer widths, broadcasting; float32 bit-exact';
 
+// ---- what each op computes: the float32 folding kernels (ArithOp: float, wrapped int, bigint) and the float64 reference
+
+const maxNum = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b);
+const minNum = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b);
+
+const ADD: ArithOp = { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b };
+const SUB: ArithOp = { float: (a, b) => a - b, int: (a, b) => a - b, big: (a, b) => a - b };
+const MUL: ArithOp = { float: (a, b) => a * b, int: (a, b) => a * b, big: (a, b) => a * b, mul32: true };
+/** Integer division truncates toward zero, as onnxruntime's; by zero is an error. */
+const DIV: ArithOp = { float: (a, b) => a / b, int: (a, b) => Math.trunc(a / intDivisor(b)), big: (a, b) => a / intDivisor(b) };
+
+/**
+ * Mod: C's fmod, the sign of the dividend (fmod=1, required for floats), or Python's modulo, the
+ * sign of the divisor (fmod=0); integer modulo by zero is an error.
+ */
+const TRUNC_MOD: ArithOp = { float: (x, y) => x % y, int: (x, y) => x % intDivisor(y), big: (x, y) => x % intDivisor(y) };
+const FLOOR_MOD: ArithOp = {
+  float: (x, y) => x % y,
+  int: (a, b) => {
+    const r = a % intDivisor(b);
+    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+  },
+  big: (a, b) => {
+    const r = a % intDivisor(b);
+    return r !== 0n && r < 0n !== b < 0n ? r + b : r;
+  },
+};
+const modKernel = binaryKernelBy((node, isFloat) => {
+  const fmod = node.getInt('fmod', 0);
+  if (isFloat && fmod !== 1) throw new KernelError(node, 'Mod on floating-point inputs requires fmod=1');
+  return fmod === 1 ? TRUNC_MOD : FLOOR_MOD;
+});
+
+/** The reference's Mod: C's fmod (fmod=1) and Python's modulo, the sign of the divisor (fmod=0). */
+const fmodF64: Bin = (a, b) => a % b;
+const pyModF64: Bin = (a, b) => {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+};
+
+const divByZero = (node: Node, what: string): never => {
+  throw new ReferenceInputError(node, `integer ${what} by zero`);
+};
+
+const addRef = binaryReference({ i64: () => (a, b) => BigInt.asIntN(64, a + b), f64: () => (p, q) => p + q, wrapsInt: true });
+const subRef = binaryReference({ i64: () => (a, b) => BigInt.asIntN(64, a - b), f64: () => (p, q) => p - q, wrapsInt: true });
+const mulRef = binaryReference({ i64: () => (a, b) => BigInt.asIntN(64, a * b), f64: () => (p, q) => p * q, wrapsInt: true });
+const divRef = binaryReference({
+  i64: (node) => (a, b) => (b === 0n ? divByZero(node, 'division') : a / b),
+  f64: (node, isInt) => (isInt ? (p, q) => (q === 0 ? divByZero(node, 'division') : Math.trunc(p / q)) : (p, q) => p / q),
+});
+const powRef = binaryReference({
+  i64: () => (a, b) => (b < 0n ? (a === 1n ? 1n : 0n) : BigInt.asIntN(64, a ** b)),
+  f64: (_node, isInt) => (isInt ? (p, q) => Math.trunc(Math.pow(p, q)) : cPow),
+  int64Result: true,
+});
+const modRef = binaryReference({
+  i64: (node) => {
+    const fmod = node.getInt('fmod', 0) !== 0;
+    return (a, b): bigint => {
+      if (b === 0n) divByZero(node, 'modulo');
+      const r = a % b;
+      return fmod || r === 0n || r < 0n === b < 0n ? r : r + b;
+    };
+  },
+  f64: (node) => (node.getInt('fmod', 0) !== 0 ? fmodF64 : pyModF64),
+});
+
+/** BitShift on uint8/16/32 in float64 (shifts of the width or more give 0); uint64 is not supported. */
+const bitShiftRef: ReferenceKernel = (node, inputs) => {
+  const x = need(node, inputs[0], 0);
+  const y = need(node, inputs[1], 1);
+  if (x.data instanceof BigInt64Array && y.data instanceof BigInt64Array) throw new ReferenceUnsupportedError(node, `${node.opType} on int64 is not supported`);
+  const left = node.getString('direction', 'LEFT') === 'LEFT';
+  const bits = x.dtype === DataType.UINT8 ? 8 : x.dtype === DataType.UINT16 ? 16 : 32;
+  const { dims, out } = broadcastBinary(node, x, y, numeric(node, x), numeric(node, y), (a, b) => (b >= bits ? 0 : left ? (a * 2 ** b) % 2 ** bits : Math.floor(a / 2 ** b)));
+  return [{ dtype: x.dtype, dims, data: out }];
+};
+
+/** Comparisons: one function for the float32 kernel and the reference (numbers, bigints, bools, strings). */
+const equal: CmpFn = (a, b) => a === b;
+const COMPARISONS = [
+  ['Less', (a, b) => a < b],
+  ['Greater', (a, b) => a > b],
+  ['LessOrEqual', (a, b) => a <= b],
+  ['GreaterOrEqual', (a, b) => a >= b],
+] as const satisfies readonly (readonly [string, CmpFn])[];
+
 /** Two-input broadcasting ops; a constant operand of arithmetic is a learnable parameter. */
 const binaryOp = (type: string, shape: ShapeRule, learnable: boolean, more: Partial<OpDefInput> = {}): OpDef =>
   defineOp({ type, attributes: attrs(), shape, cost: { constOperandsLearnable: learnable, ops: perOutput(1), opsNote: '1 per output element' }, ...more });
@@ -99,36 +189,37 @@ const variadicOp = (type: string, reference: ReferenceKernel, cost: OpCost, kern
 const variadicNote = 'variadic, broadcasting, NaN propagates';
 
 export const BINARY_OPS: readonly OpDef[] = [
-  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Add') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef, ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10 }),
-  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Sub') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef, sameAt13From: 10 }),
-  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: arithKernel('Mul') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef, ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10 }),
-  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: arithKernel('Div') }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef, sameAt13From: 10 }),
-  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef, sameAt13From: 10 }),
+  binaryOp('Add', binary(), true, {ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(ADD) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef }),
+  binaryOp('Sub', binary(), true, {sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(SUB) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef }),
+  binaryOp('Mul', binary(), true, {ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(MUL) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
+  binaryOp('Div', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(DIV) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
+  binaryOp('Pow', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
   binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
   binaryOp('BitShift', binary(), true, { attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
   binaryOp('BitwiseOr', binary(), true),
   binaryOp('BitwiseXor', binary(), true),
-  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) }, reference: andRef }),
-  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) }, reference: orRef }),
-  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) }, reference: xorRef }),
-  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel((a, b) => a === b) }, fp16: FP16_ALL, reference: equalRef }),
-  ...([
-    ['Less', (a, b) => a < b, lessRef],
-    ['Greater', (a, b) => a > b, greaterRef],
-    ['LessOrEqual', (a, b) => a <= b, lessOrEqualRef],
-    ['GreaterOrEqual', (a, b) => a >= b, greaterOrEqualRef],
-  ] as const satisfies readonly (readonly [string, CmpFn, ReferenceKernel])[]).map(([type, f, reference]) =>
-    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference }),
+  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p && q) }),
+  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p || q) }),
+  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p !== q) }),
+  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel(equal) }, fp16: FP16_ALL, reference: predicateReference(equal) }),
+  ...COMPARISONS.map(([type, f]) =>
+    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference: predicateReference(f) }),
   ),
   binaryOp('Where', where, false, { kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
 ];
 
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);
 
+const SUM: ArithOp = { float: (a, b) => a + b, int: (a, b) => a + b, big: (a, b) => a + b };
+const MAX: ArithOp = { float: maxNum, int: (a, b) => (a > b ? a : b), big: (a, b) => (a > b ? a : b) };
+const MIN: ArithOp = { float: minNum, int: (a, b) => (a < b ? a : b), big: (a, b) => (a < b ? a : b) };
+const sumI64: BinI = (a, b) => BigInt.asIntN(64, a + b);
+const sumF64: Bin = (a, b) => a + b;
+
 export const VARIADIC_OPS: readonly OpDef[] = [
-  withFacets(variadicOp('Sum', sumRef, { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicArithKernel('Sum') }), { sameAt13From: 10 }),
-  withFacets(variadicOp('Mean', meanRef, { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }), { sameAt13From: 10 }),
-  withFacets(variadicOp('Max', maxRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Max') }), { sameAt13From: 10 }),
-  withFacets(variadicOp('Min', minRef, { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicArithKernel('Min') }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Sum', variadicReference({ f64: sumF64, i64: sumI64 }), { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicKernel(SUM) }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Mean', variadicReference({ f64: sumF64, mean: true }), { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Max', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), i64: (a, b) => (a > b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MAX) }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Min', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), i64: (a, b) => (a < b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MIN) }), { sameAt13From: 10 }),
 ];

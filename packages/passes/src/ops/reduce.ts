@@ -1,15 +1,19 @@
 /**
- * Reductions: Reduce* and ArgMax/ArgMin.
+ * Reductions: Reduce* and ArgMax/ArgMin. Each Reduce* op declares here how it combines
+ * elements, for the float32 folding kernel (`Reducer`: float64 accumulation, its int32/int64
+ * forms, whether an empty reduction or a NaN has a defined value) and for the float64 reference
+ * (`ReferenceReducer`); kernels/reduce.ts and kernels/reference/reduce.ts supply the axes
+ * handling and the loops.
  */
 import { DataType } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
-import { reduceKernel } from '../kernels/reduce.js';
+import { reduceKernel, type Reducer } from '../kernels/reduce.js';
 import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { type OpCost, perInput } from './cost.js';
 import { axesOf } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, type ReferenceKernel, withFacets } from './types.js';
-import { argMaxRef, argMinRef, reduceL1Ref, reduceL2Ref, reduceLogSumExpRef, reduceLogSumRef, reduceMaxRef, reduceMeanRef, reduceMinRef, reduceProdRef, reduceSumRef, reduceSumSquareRef } from '../kernels/reference/reduce.js';
+import { defineOp, FP16_ALL, type OpDef, withFacets } from './types.js';
+import { argMaxRef, argMinRef, reduceReference, type ReferenceReducer } from '../kernels/reference/reduce.js';
 
 function reduce(inputOpset: number, outType?: DataType): ShapeRule {
   return (c) => {
@@ -47,31 +51,57 @@ const FLOATS_ONLY = 'float32/float64';
 const ALL_TYPES = 'float32/float64/int32/int64; axes input from opset 18';
 
 /** A Reduce* op whose axes became an input at `axesInputOpset` (13 for ReduceSum, 18 for the rest). */
-const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean, reference: ReferenceKernel): OpDef =>
+const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean, kernel: Reducer, reference: ReferenceReducer): OpDef =>
   defineOp({
     type,
     attributes: REDUCE_ATTRIBUTES,
     shape: reduce(axesInputOpset),
     cost: { ops, opsNote },
-    kernel: { note, fn: reduceKernel(type, axesInputOpset) },
-    reference,
+    kernel: { note, fn: reduceKernel(kernel, axesInputOpset) },
+    reference: reduceReference(reference, axesInputOpset),
     ...(fp16 ? { fp16: FP16_ALL } : {}),
   });
 
 const PER_INPUT = '1 per input element';
 const PER_INPUT_AND_OUTPUT = '1 per input element + 1 per output';
 
+type Step = (acc: number, v: number) => number;
+const add: Step = (a, v) => a + v;
+const addSquare: Step = (a, v) => a + v * v;
+const unchanged = (a: number): number => a;
+
 export const REDUCE_OPS: readonly OpDef[] = [
-  reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true, reduceSumRef),
-  reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true, reduceMeanRef),
-  withFacets(reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMaxRef), { ort: { qdq: 'data' } }),
-  withFacets(reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceMinRef), { ort: { qdq: 'data' } }),
-  reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true, reduceProdRef),
-  reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false, reduceL1Ref),
-  reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true, reduceL2Ref),
-  reduceOp('ReduceSumSquare', 18, perInput(2), '2 per input element', FLOATS_ONLY, false, reduceSumSquareRef),
-  reduceOp('ReduceLogSum', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, FLOATS_ONLY, false, reduceLogSumRef),
-  reduceOp('ReduceLogSumExp', 18, perInput(3, 1), '3 per input element + 1 per output', 'float32/float64, max-shifted', false, reduceLogSumExpRef),
+  reduceOp('ReduceSum', 13, perInput(1), PER_INPUT, 'float32/float64/int32/int64; axes attribute (< 13) or input (≥ 13)', true,
+    { float: { init: 0, step: add }, int: { combine: 'add' }, empty: true },
+    { init: 0, step: add, finish: unchanged, int64: true }),
+  reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true,
+    { float: { init: 0, step: add, finish: (a, n) => a / n }, int: { combine: 'add', mean: true }, empty: false },
+    { init: 0, step: add, finish: (a, n) => a / n }),
+  withFacets(reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
+    { float: { init: -Infinity, step: (a, v) => (v > a ? v : a) }, int: { combine: 'max' }, empty: false, nanUndefined: true },
+    { init: -Infinity, step: (a, v) => (v > a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }), { ort: { qdq: 'data' } }),
+  withFacets(reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
+    { float: { init: Infinity, step: (a, v) => (v < a ? v : a) }, int: { combine: 'min' }, empty: false, nanUndefined: true },
+    { init: Infinity, step: (a, v) => (v < a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }), { ort: { qdq: 'data' } }),
+  reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
+    { float: { init: 1, step: (a, v) => a * v }, int: { combine: 'mul' }, empty: true },
+    { init: 1, step: (a, v) => a * v, finish: unchanged, int64: true }),
+  reduceOp('ReduceL1', 18, perInput(2), '2 per input element', FLOATS_ONLY, false,
+    { float: { init: 0, step: (a, v) => a + Math.abs(v) }, empty: true },
+    { init: 0, step: (a, v) => a + Math.abs(v), finish: unchanged }),
+  reduceOp('ReduceL2', 18, perInput(2, 1), '2 per input element + 1 per output', FLOATS_ONLY, true,
+    { float: { init: 0, step: addSquare, finish: (a) => Math.sqrt(a) }, empty: true },
+    { init: 0, step: addSquare, finish: (a) => Math.sqrt(a) }),
+  reduceOp('ReduceSumSquare', 18, perInput(2), '2 per input element', FLOATS_ONLY, false,
+    { float: { init: 0, step: addSquare }, empty: true },
+    { init: 0, step: addSquare, finish: unchanged }),
+  reduceOp('ReduceLogSum', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, FLOATS_ONLY, false,
+    { float: { init: 0, step: add, finish: (a) => Math.log(a) }, empty: false },
+    { init: 0, step: add, finish: (a) => Math.log(a) }),
+  // The float32 kernel shifts by the maximum (exp never overflows); the reference sums exp(v) as the spec writes it.
+  reduceOp('ReduceLogSumExp', 18, perInput(3, 1), '3 per input element + 1 per output', 'float32/float64, max-shifted', false,
+    { float: { init: 0, step: (a, v) => a + Math.exp(v), finish: (a) => Math.log(a), maxShifted: true }, empty: false },
+    { init: 0, step: (a, v) => a + Math.exp(v), finish: (a) => Math.log(a) }),
   ...([
     ['ArgMax', argMaxRef],
     ['ArgMin', argMinRef],

@@ -37,7 +37,9 @@ describe('the reference facet', () => {
       }
     }
     expect(orphans).toEqual([]);
-    expect(kernels).toBeGreaterThan(100);
+    // 69 since the element-wise and Reduce* ops build their references in their own modules
+    // from the factories here (unaryReference, binaryReference, reduceReference…; issue 15).
+    expect(kernels).toBeGreaterThan(60);
   });
 
   it('derives REFERENCE_KERNELS and REFERENCE_OPS from the ops declaring `reference`', () => {

@@ -1,19 +1,22 @@
 /**
- * Element-wise reference kernels in float64: unary math and activations, binary arithmetic with
- * numpy broadcasting (bigint for int64), comparisons, logic, Where, Clip, variadic Sum/Mean/Max/Min.
+ * Element-wise reference kernels in float64: the machinery of unary math and activations, binary
+ * arithmetic with numpy broadcasting (bigint for int64), comparisons and logic, and variadic
+ * folds (`unaryReference`, `binaryReference`, `predicateReference`, `variadicReference`), plus the kernels of Identity,
+ * IsNaN, IsInf, PRelu, Not, Where and Clip. What an op computes per element is declared in its
+ * module (ops/elementwise-unary.ts, ops/elementwise-binary.ts) and passed in: nothing here
+ * decides semantics by op name, so adding such an op touches its module only.
  */
 import { DataType, type Node } from '@onnxkit/graph';
-import { cPow } from '../elementwise.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocBools, allocF64, allocI64, broadcastIndex, broadcastShapes, f64Of, isBigIntDtype, isFloatDtype, isIntegerDtype, sizeOf } from './tensor.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
-function need(node: Node, t: RefTensor | null | undefined, i: number): RefTensor {
+export function need(node: Node, t: RefTensor | null | undefined, i: number): RefTensor {
   if (t === null || t === undefined) throw new ReferenceInputError(node, `input ${i} is missing`);
   return t;
 }
 
-function numeric(node: Node, t: RefTensor): Float64Array {
+export function numeric(node: Node, t: RefTensor): Float64Array {
   if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `element type ${DataType[t.dtype]} is not supported here`);
   return t.data;
 }
@@ -52,143 +55,51 @@ function erfc(ax: number): number {
   return Math.exp(-xs * xs) * Math.exp(-del) * r;
 }
 
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** A scalar function of float64, made once per node (its attributes read there, not per element). */
+export type UnaryF64 = (node: Node) => (x: number) => number;
 
-type Unary = (x: number, node: Node) => number;
+/** The loop over one node's elements: `out[i]` from `a[i]`. */
+type UnaryLoop = (a: Float64Array, out: Float64Array) => void;
 
-const unaryFns: Record<string, Unary> = {
-  Relu: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 : x),
-  Sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  Tanh: Math.tanh,
-  Erf: erf,
-  Exp: Math.exp,
-  Log: Math.log,
-  Sqrt: Math.sqrt,
-  Neg: (x) => -x,
-  Abs: Math.abs,
-  Reciprocal: (x) => 1 / x,
-  Floor: Math.floor,
-  Ceil: Math.ceil,
-  Round: roundHalfEven,
-  Sign: (x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0),
-  Sin: Math.sin,
-  Cos: Math.cos,
-  Tan: Math.tan,
-  Asin: Math.asin,
-  Acos: Math.acos,
-  Atan: Math.atan,
-  Sinh: Math.sinh,
-  Cosh: Math.cosh,
-  Asinh: Math.asinh,
-  Acosh: Math.acosh,
-  Atanh: Math.atanh,
-  Softplus: (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
-  Softsign: (x) => x / (1 + Math.abs(x)),
-  Mish: (x) => x * Math.tanh(x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
-  LeakyRelu: (x, n) => (x >= 0 ? x : x * n.getFloat('alpha', 0.01)),
-  Elu: (x, n) => (x >= 0 ? x : n.getFloat('alpha', 1) * Math.expm1(x)),
-  Celu: (x, n) => {
-    const a = n.getFloat('alpha', 1);
-    return Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
-  },
-  Selu: (x, n) => n.getFloat('gamma', 1.05070102214813232421875) * (x > 0 ? x : n.getFloat('alpha', 1.67326319217681884765625) * Math.expm1(x)),
-  ThresholdedRelu: (x, n) => (x > n.getFloat('alpha', 1) ? x : 0),
-  HardSigmoid: (x, n) => Math.max(0, Math.min(1, n.getFloat('alpha', 0.2) * x + n.getFloat('beta', 0.5))),
-  HardSwish: (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
-  Shrink: (x, n) => {
-    const l = n.getFloat('lambd', 0.5);
-    const b = n.getFloat('bias', 0);
-    return x < -l ? x + b : x > l ? x - b : 0;
-  },
-};
+/**
+ * The loop over one node's int64 elements, written by the op (no call per element: a BigInt
+ * computed inline is stored without being allocated, one returned by a call is not).
+ */
+export type UnaryLoopI64 = (a: BigInt64Array, out: BigInt64Array) => void;
 
-/** Attributes are read once per node, not per element: these take (node) and return the fn. */
-function specialise(op: string, node: Node): (x: number) => number {
-  switch (op) {
-    case 'LeakyRelu': {
-      const a = node.getFloat('alpha', 0.01);
-      return (x) => (x >= 0 ? x : x * a);
-    }
-    case 'HardSigmoid': {
-      const a = node.getFloat('alpha', 0.2);
-      const b = node.getFloat('beta', 0.5);
-      return (x) => Math.max(0, Math.min(1, a * x + b));
-    }
-    case 'Gelu': {
-      const approx = node.getString('approximate', 'none');
-      if (approx === 'tanh') return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-      if (approx !== 'none') throw new ReferenceUnsupportedError(node, `Gelu approximate='${approx}' is not supported`);
-      return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
-    }
-    default: {
-      const f = unaryFns[op]!;
-      return (x) => f(x, node);
-    }
-  }
-}
-
-function unaryKernel(op: string): ReferenceKernel {
+function unaryWith(prepare: (node: Node) => UnaryLoop, i64: UnaryLoopI64 | undefined): ReferenceKernel {
   return (node, inputs) => {
     const x = need(node, inputs[0], 0);
-    if (x.data instanceof BigInt64Array && (op === 'Neg' || op === 'Abs' || op === 'Sign' || op === 'Relu')) {
-      const a = x.data;
-      const out = allocI64(a.length);
-      for (let i = 0; i < a.length; i++) {
-        const v = a[i]!;
-        out[i] = op === 'Neg' ? -v : op === 'Abs' ? (v < 0n ? -v : v) : op === 'Sign' ? (v > 0n ? 1n : v < 0n ? -1n : 0n) : v > 0n ? v : 0n;
-      }
+    if (i64 !== undefined && x.data instanceof BigInt64Array) {
+      const out = allocI64(x.data.length);
+      i64(x.data, out);
       return [{ dtype: x.dtype, dims: x.dims, data: out }];
     }
     const a = numeric(node, x);
-    const f = specialise(op, node);
+    const loop = prepare(node);
     const out = allocF64(a.length);
-    if (op === 'Relu') for (let i = 0; i < a.length; i++) out[i] = a[i]! > 0 ? a[i]! : a[i]! !== a[i]! ? a[i]! : 0;
-    else for (let i = 0; i < a.length; i++) out[i] = f(a[i]!);
+    loop(a, out);
     return [{ dtype: x.dtype, dims: x.dims, data: out }];
   };
 }
 
-// One named export per unary op (their homes take them at merge).
-export const reluRef: ReferenceKernel = unaryKernel('Relu');
-export const sigmoidRef: ReferenceKernel = unaryKernel('Sigmoid');
-export const tanhRef: ReferenceKernel = unaryKernel('Tanh');
-export const erfRef: ReferenceKernel = unaryKernel('Erf');
-export const expRef: ReferenceKernel = unaryKernel('Exp');
-export const logRef: ReferenceKernel = unaryKernel('Log');
-export const sqrtRef: ReferenceKernel = unaryKernel('Sqrt');
-export const negRef: ReferenceKernel = unaryKernel('Neg');
-export const absRef: ReferenceKernel = unaryKernel('Abs');
-export const reciprocalRef: ReferenceKernel = unaryKernel('Reciprocal');
-export const floorRef: ReferenceKernel = unaryKernel('Floor');
-export const ceilRef: ReferenceKernel = unaryKernel('Ceil');
-export const roundRef: ReferenceKernel = unaryKernel('Round');
-export const signRef: ReferenceKernel = unaryKernel('Sign');
-export const sinRef: ReferenceKernel = unaryKernel('Sin');
-export const cosRef: ReferenceKernel = unaryKernel('Cos');
-export const tanRef: ReferenceKernel = unaryKernel('Tan');
-export const asinRef: ReferenceKernel = unaryKernel('Asin');
-export const acosRef: ReferenceKernel = unaryKernel('Acos');
-export const atanRef: ReferenceKernel = unaryKernel('Atan');
-export const sinhRef: ReferenceKernel = unaryKernel('Sinh');
-export const coshRef: ReferenceKernel = unaryKernel('Cosh');
-export const asinhRef: ReferenceKernel = unaryKernel('Asinh');
-export const acoshRef: ReferenceKernel = unaryKernel('Acosh');
-export const atanhRef: ReferenceKernel = unaryKernel('Atanh');
-export const softplusRef: ReferenceKernel = unaryKernel('Softplus');
-export const softsignRef: ReferenceKernel = unaryKernel('Softsign');
-export const mishRef: ReferenceKernel = unaryKernel('Mish');
-export const leakyReluRef: ReferenceKernel = unaryKernel('LeakyRelu');
-export const eluRef: ReferenceKernel = unaryKernel('Elu');
-export const celuRef: ReferenceKernel = unaryKernel('Celu');
-export const seluRef: ReferenceKernel = unaryKernel('Selu');
-export const thresholdedReluRef: ReferenceKernel = unaryKernel('ThresholdedRelu');
-export const hardSigmoidRef: ReferenceKernel = unaryKernel('HardSigmoid');
-export const hardSwishRef: ReferenceKernel = unaryKernel('HardSwish');
-export const shrinkRef: ReferenceKernel = unaryKernel('Shrink');
-export const geluRef: ReferenceKernel = unaryKernel('Gelu');
+/**
+ * A unary element-wise op computing `f64(node)` on float64 elements and, when given, its int64
+ * loop `i64` (without it int64 is not supported).
+ */
+export function unaryReference(f64: UnaryF64, i64?: UnaryLoopI64): ReferenceKernel {
+  return unaryWith((node) => {
+    const f = f64(node);
+    return (a, out) => {
+      for (let i = 0; i < a.length; i++) out[i] = f(a[i]!);
+    };
+  }, i64);
+}
+
+/** As unaryReference, with the op's own loop over the whole array: no call per element (Relu). */
+export function unaryLoopReference(loop: UnaryLoop, i64?: UnaryLoopI64): ReferenceKernel {
+  return unaryWith(() => loop, i64);
+}
 
 export const identityRef: ReferenceKernel = (node, inputs) => [need(node, inputs[0], 0)];
 
@@ -210,19 +121,11 @@ export const isInfRef: ReferenceKernel = (node, inputs) => {
 
 // ---- binary -------------------------------------------------------------------------------
 
-type Bin = (a: number, b: number) => number;
-type BinI = (a: bigint, b: bigint) => bigint;
-
-function fmod(a: number, b: number): number {
-  return a % b;
-}
-function pyMod(a: number, b: number): number {
-  const r = a % b;
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-}
+export type Bin = (a: number, b: number) => number;
+export type BinI = (a: bigint, b: bigint) => bigint;
 
 /** Applies `f` over broadcast operands (the fast paths: same shape, scalar right). */
-function broadcastBinary(node: Node, x: RefTensor, y: RefTensor, a: Float64Array, b: Float64Array, f: Bin): { dims: number[]; out: Float64Array } {
+export function broadcastBinary(node: Node, x: RefTensor, y: RefTensor, a: Float64Array, b: Float64Array, f: Bin): { dims: number[]; out: Float64Array } {
   const dims = broadcastShapes(node, [x.dims, y.dims]);
   const n = sizeOf(dims);
   const out = allocF64(n);
@@ -269,89 +172,42 @@ function wrapInt(dtype: DataType, v: number): number {
   }
 }
 
-function arithmetic(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Mod' | 'BitShift'): ReferenceKernel {
+/**
+ * One binary arithmetic op, declared by its module (ops/elementwise-binary.ts). Both operands
+ * int64: `i64(node)` on bigints (absent: int64 is not supported). Otherwise `f64(node, isInt)` on
+ * float64 values (int64 operands converted), `isInt` for integer element types; `wrapsInt`
+ * wraps integer results to the element width (+, −, ×, whose float64 result is exact);
+ * `int64Result` converts the result back to int64 when the first operand is int64 and the
+ * second is not (Pow's T, T1).
+ */
+export interface BinaryReferenceOp {
+  readonly i64?: (node: Node) => BinI;
+  readonly f64: (node: Node, isInt: boolean) => Bin;
+  readonly wrapsInt?: boolean;
+  readonly int64Result?: boolean;
+}
+
+export function binaryReference(op: BinaryReferenceOp): ReferenceKernel {
   return (node, inputs) => {
     const x = need(node, inputs[0], 0);
     const y = need(node, inputs[1], 1);
     if (x.data instanceof BigInt64Array && y.data instanceof BigInt64Array) {
-      const fmodAttr = node.getInt('fmod', 0) !== 0;
-      const f: BinI | undefined =
-        op === 'Add'
-          ? (a, b) => BigInt.asIntN(64, a + b)
-          : op === 'Sub'
-            ? (a, b) => BigInt.asIntN(64, a - b)
-            : op === 'Mul'
-              ? (a, b) => BigInt.asIntN(64, a * b)
-              : op === 'Div'
-                ? (a, b) => {
-                    if (b === 0n) throw new ReferenceInputError(node, 'integer division by zero');
-                    return a / b;
-                  }
-                : op === 'Mod'
-                  ? (a, b) => {
-                      if (b === 0n) throw new ReferenceInputError(node, 'integer modulo by zero');
-                      const r = a % b;
-                      return fmodAttr || r === 0n || r < 0n === b < 0n ? r : r + b;
-                    }
-                  : op === 'Pow'
-                    ? (a, b) => (b < 0n ? (a === 1n ? 1n : 0n) : BigInt.asIntN(64, a ** b))
-                    : undefined;
-      if (f === undefined) throw new ReferenceUnsupportedError(node, `${op} on int64 is not supported`);
-      const { dims, out } = broadcastBinaryI(node, x, y, f);
+      if (op.i64 === undefined) throw new ReferenceUnsupportedError(node, `${node.opType} on int64 is not supported`);
+      const { dims, out } = broadcastBinaryI(node, x, y, op.i64(node));
       return [{ dtype: x.dtype, dims, data: out }];
     }
-    if (op === 'BitShift') {
-      const left = node.getString('direction', 'LEFT') === 'LEFT';
-      const bits = x.dtype === DataType.UINT8 ? 8 : x.dtype === DataType.UINT16 ? 16 : 32;
-      const { dims, out } = broadcastBinary(node, x, y, numeric(node, x), numeric(node, y), (a, b) => (b >= bits ? 0 : left ? (a * 2 ** b) % 2 ** bits : Math.floor(a / 2 ** b)));
-      return [{ dtype: x.dtype, dims, data: out }];
-    }
-    if (op === 'Pow' && x.data instanceof BigInt64Array) {
-      const { dims, out } = broadcastBinary(node, x, y, f64Of(x), f64Of(y), (p, q) => Math.trunc(Math.pow(p, q)));
+    if (op.int64Result && x.data instanceof BigInt64Array) {
+      const { dims, out } = broadcastBinary(node, x, y, f64Of(x), f64Of(y), op.f64(node, true));
       return [{ dtype: x.dtype, dims, data: BigInt64Array.from(out, (v) => BigInt(v)) }];
     }
     const a = x.data instanceof BigInt64Array ? f64Of(x) : numeric(node, x);
     const b = y.data instanceof BigInt64Array ? f64Of(y) : numeric(node, y);
     const isInt = isIntegerDtype(x.dtype);
-    let f: Bin;
-    switch (op) {
-      case 'Add':
-        f = (p, q) => p + q;
-        break;
-      case 'Sub':
-        f = (p, q) => p - q;
-        break;
-      case 'Mul':
-        f = (p, q) => p * q;
-        break;
-      case 'Div':
-        f = isInt
-          ? (p, q) => {
-              if (q === 0) throw new ReferenceInputError(node, 'integer division by zero');
-              return Math.trunc(p / q);
-            }
-          : (p, q) => p / q;
-        break;
-      case 'Pow':
-        f = isInt ? (p, q) => Math.trunc(Math.pow(p, q)) : cPow;
-        break;
-      case 'Mod':
-        f = node.getInt('fmod', 0) !== 0 ? fmod : pyMod;
-        break;
-    }
-    const { dims, out } = broadcastBinary(node, x, y, a, b, f);
-    if (isInt && (op === 'Add' || op === 'Sub' || op === 'Mul')) for (let i = 0; i < out.length; i++) out[i] = wrapInt(x.dtype, out[i]!);
+    const { dims, out } = broadcastBinary(node, x, y, a, b, op.f64(node, isInt));
+    if (isInt && op.wrapsInt) for (let i = 0; i < out.length; i++) out[i] = wrapInt(x.dtype, out[i]!);
     return [{ dtype: x.dtype, dims, data: out }];
   };
 }
-
-export const addRef = arithmetic('Add');
-export const subRef = arithmetic('Sub');
-export const mulRef = arithmetic('Mul');
-export const divRef = arithmetic('Div');
-export const powRef = arithmetic('Pow');
-export const modRef = arithmetic('Mod');
-export const bitShiftRef = arithmetic('BitShift');
 
 export const preluRef: ReferenceKernel = (node, inputs) => {
   const x = need(node, inputs[0], 0);
@@ -365,39 +221,21 @@ export const preluRef: ReferenceKernel = (node, inputs) => {
 };
 
 /** A broadcast binary predicate of the two inputs, as a bool tensor (comparisons and logic). */
-function predicate<T>(node: Node, inputs: readonly (RefTensor | null)[], test: (p: T, q: T) => boolean): RefTensor[] {
-  const x = need(node, inputs[0], 0);
-  const y = need(node, inputs[1], 1);
-  const dims = broadcastShapes(node, [x.dims, y.dims]);
-  const n = sizeOf(dims);
-  const ia = broadcastIndex(x.dims, dims);
-  const ib = broadcastIndex(y.dims, dims);
-  const out = allocBools(n);
-  const a = x.data as ArrayLike<unknown>;
-  const b = y.data as ArrayLike<unknown>;
-  for (let i = 0; i < n; i++) out[i] = test(a[ia === null ? i : ia[i]!] as T, b[ib === null ? i : ib[i]!] as T);
-  return [{ dtype: DataType.BOOL, dims, data: out }];
+export function predicateReference<T>(test: (p: T, q: T) => boolean): ReferenceKernel {
+  return (node, inputs) => {
+    const x = need(node, inputs[0], 0);
+    const y = need(node, inputs[1], 1);
+    const dims = broadcastShapes(node, [x.dims, y.dims]);
+    const n = sizeOf(dims);
+    const ia = broadcastIndex(x.dims, dims);
+    const ib = broadcastIndex(y.dims, dims);
+    const out = allocBools(n);
+    const a = x.data as ArrayLike<unknown>;
+    const b = y.data as ArrayLike<unknown>;
+    for (let i = 0; i < n; i++) out[i] = test(a[ia === null ? i : ia[i]!] as T, b[ib === null ? i : ib[i]!] as T);
+    return [{ dtype: DataType.BOOL, dims, data: out }];
+  };
 }
-
-function comparison(op: 'Equal' | 'Less' | 'Greater' | 'LessOrEqual' | 'GreaterOrEqual'): ReferenceKernel {
-  const test: (p: number, q: number) => boolean = op === 'Equal' ? (p, q) => p === q : op === 'Less' ? (p, q) => p < q : op === 'Greater' ? (p, q) => p > q : op === 'LessOrEqual' ? (p, q) => p <= q : (p, q) => p >= q;
-  return (node, inputs) => predicate(node, inputs, test);
-}
-
-export const equalRef = comparison('Equal');
-export const lessRef = comparison('Less');
-export const greaterRef = comparison('Greater');
-export const lessOrEqualRef = comparison('LessOrEqual');
-export const greaterOrEqualRef = comparison('GreaterOrEqual');
-
-function logic(op: 'And' | 'Or' | 'Xor'): ReferenceKernel {
-  const test: (p: boolean, q: boolean) => boolean = op === 'And' ? (p, q) => p && q : op === 'Or' ? (p, q) => p || q : (p, q) => p !== q;
-  return (node, inputs) => predicate(node, inputs, test);
-}
-
-export const andRef = logic('And');
-export const orRef = logic('Or');
-export const xorRef = logic('Xor');
 
 export const notRef: ReferenceKernel = (node, inputs) => {
   const x = need(node, inputs[0], 0);
@@ -421,38 +259,43 @@ export const whereRef: ReferenceKernel = (node, inputs) => {
   return [{ dtype: x.dtype, dims, data: out as RefTensor['data'] }];
 };
 
-/** Variadic Sum/Mean/Max/Min with broadcasting (left fold; Mean divides once at the end). */
-function variadic(op: 'Sum' | 'Mean' | 'Max' | 'Min'): ReferenceKernel {
+/**
+ * A variadic broadcasting op (Sum, Mean, Max, Min), declared by its module: a left fold of `f64`,
+ * or of `i64` when an input is int64 (absent: int64 is not supported); `mean` divides by the
+ * number of inputs once at the end.
+ */
+export interface VariadicReferenceOp {
+  readonly f64: Bin;
+  readonly i64?: BinI;
+  readonly mean?: boolean;
+}
+
+export function variadicReference(op: VariadicReferenceOp): ReferenceKernel {
   return (node, inputs) => {
     const xs = inputs.filter((t): t is RefTensor => t !== null);
     if (xs.length === 0) throw new ReferenceInputError(node, 'needs at least one input');
     if (xs.some((t) => t.data instanceof BigInt64Array)) {
-      if (op === 'Mean') throw new ReferenceUnsupportedError(node, 'Mean on int64 is not supported');
+      if (op.i64 === undefined) throw new ReferenceUnsupportedError(node, `${node.opType} on int64 is not supported`);
       let acc = xs[0]!;
       for (const t of xs.slice(1)) {
-        const { dims, out } = broadcastBinaryI(node, acc, t, op === 'Sum' ? (a, b) => BigInt.asIntN(64, a + b) : op === 'Max' ? (a, b) => (a > b ? a : b) : (a, b) => (a < b ? a : b));
+        const { dims, out } = broadcastBinaryI(node, acc, t, op.i64);
         acc = { dtype: acc.dtype, dims, data: out };
       }
       return [acc];
     }
-    const f: Bin = op === 'Sum' || op === 'Mean' ? (a, b) => a + b : op === 'Max' ? (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b) : (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
+    const f = op.f64;
     let acc: RefTensor = { dtype: xs[0]!.dtype, dims: xs[0]!.dims, data: Float64Array.from(numeric(node, xs[0]!)) };
     for (const t of xs.slice(1)) {
       const { dims, out } = broadcastBinary(node, acc, t, acc.data as Float64Array, numeric(node, t), f);
       acc = { dtype: acc.dtype, dims, data: out };
     }
-    if (op === 'Mean') {
+    if (op.mean) {
       const d = acc.data as Float64Array;
       for (let i = 0; i < d.length; i++) d[i] = d[i]! / xs.length;
     }
     return [acc];
   };
 }
-
-export const sumRef = variadic('Sum');
-export const meanRef = variadic('Mean');
-export const maxRef = variadic('Max');
-export const minRef = variadic('Min');
 
 export const clipRef: ReferenceKernel = (node, inputs, opset) => {
   const x = need(node, inputs[0], 0);

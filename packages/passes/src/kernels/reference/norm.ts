@@ -117,7 +117,11 @@ function softmaxLayout(node: Node, dims: readonly number[], opset: number): [num
   return [sizeOf(dims.slice(0, axis)), dims[axis] ?? 1, sizeOf(dims.slice(axis + 1))];
 }
 
-function softmaxKind(kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): ReferenceKernel {
+/**
+ * The Softmax family over one max-scan per row: `exp` normalises exp(v − max) (Softmax), `log`
+ * gives v − max − log Σ exp (LogSoftmax), `oneHot` marks the first maximum (Hardmax).
+ */
+function softmaxKind(kind: 'exp' | 'log' | 'oneHot'): ReferenceKernel {
   return (node, inputs, opset) => {
     const xt = inputs[0]!;
     const X = f64(node, xt, 'input');
@@ -135,13 +139,13 @@ function softmaxKind(kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): ReferenceKerne
             arg = i;
           }
         }
-        if (kind === 'Hardmax') {
+        if (kind === 'oneHot') {
           out[base + arg * inner] = 1;
           continue;
         }
         let s = 0;
         for (let i = 0; i < len; i++) s += Math.exp(X[base + i * inner]! - mx);
-        if (kind === 'Softmax') for (let i = 0; i < len; i++) out[base + i * inner] = Math.exp(X[base + i * inner]! - mx) / s;
+        if (kind === 'exp') for (let i = 0; i < len; i++) out[base + i * inner] = Math.exp(X[base + i * inner]! - mx) / s;
         else {
           const ls = Math.log(s);
           for (let i = 0; i < len; i++) out[base + i * inner] = X[base + i * inner]! - mx - ls;
@@ -152,9 +156,9 @@ function softmaxKind(kind: 'Softmax' | 'LogSoftmax' | 'Hardmax'): ReferenceKerne
   };
 }
 
-export const softmaxRef = softmaxKind('Softmax');
-export const logSoftmaxRef = softmaxKind('LogSoftmax');
-export const hardmaxRef = softmaxKind('Hardmax');
+export const softmaxRef = softmaxKind('exp');
+export const logSoftmaxRef = softmaxKind('log');
+export const hardmaxRef = softmaxKind('oneHot');
 
 export const lrnRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0]!;

@@ -1,14 +1,14 @@
 /**
- * Reductions in float64: ReduceSum/Mean/Max/Min/Prod/L1/L2/SumSquare/LogSum/LogSumExp (axes as an
- * attribute before opset 18 — 13 for ReduceSum — and as an input after; keepdims;
- * noop_with_empty_axes), and ArgMax/ArgMin (keepdims, select_last_index).
+ * Reductions in float64: the machinery of the Reduce* ops (axes as an attribute before the opset
+ * the op declares — 18, 13 for ReduceSum — and as an input after; keepdims;
+ * noop_with_empty_axes; a strided walk per output), and ArgMax/ArgMin (keepdims,
+ * select_last_index). How each Reduce* op combines elements is declared in ops/reduce.ts
+ * (`reduceReference({ init, step, finish })`): nothing here decides semantics by op name.
  */
 import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, allocI64, intsOf, normAxis, sizeOf, stridedOffsets, stridesOf } from './tensor.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
-
-type Kind = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'L1' | 'L2' | 'SumSquare' | 'LogSum' | 'LogSumExp';
 
 function reduceAxes(node: Node, inputs: readonly (RefTensor | null)[], opset: number, since: number, rank: number): number[] | null {
   const given = opset >= since ? (inputs[1] ? intsOf(node, inputs[1], 'axes') : undefined) : node.getInts('axes');
@@ -40,61 +40,34 @@ function reduceWith(node: Node, x: RefTensor, axes: readonly number[], keepdims:
   return { dtype: x.dtype, dims: outDims, data: out };
 }
 
-function reduce(kind: Kind): ReferenceKernel {
-  const since = kind === 'Sum' ? 13 : 18;
+/**
+ * How one Reduce* op combines the elements of each output, declared by its module: from `init`,
+ * `step` per element in order, then `finish(acc, count)`. `int64`: int64 inputs are reduced the
+ * same way on their float64 values and converted back (otherwise not supported).
+ */
+export interface ReferenceReducer {
+  readonly init: number;
+  readonly step: (acc: number, v: number) => number;
+  readonly finish: (acc: number, count: number) => number;
+  readonly int64?: boolean;
+}
+
+/** A Reduce* op whose axes became an input at opset `since`. */
+export function reduceReference(r: ReferenceReducer, since: number): ReferenceKernel {
   return (node, inputs, opset) => {
     const x = inputs[0];
     if (!x) throw new ReferenceInputError(node, 'data is missing');
     const keepdims = node.getInt('keepdims', 1) !== 0;
     const axes = reduceAxes(node, inputs, opset, since, x.dims.length);
     if (axes === null) return [x];
-    if (x.data instanceof BigInt64Array && (kind === 'Sum' || kind === 'Max' || kind === 'Min' || kind === 'Prod')) {
+    if (x.data instanceof BigInt64Array && r.int64) {
       const asF = { dtype: x.dtype, dims: x.dims, data: Float64Array.from(x.data, (v) => Number(v)) };
-      const [init, step, finish] = ops(kind);
-      const r = reduceWith(node, asF, axes, keepdims, init, step, finish);
-      return [{ dtype: x.dtype, dims: r.dims, data: BigInt64Array.from(r.data as Float64Array, (v) => BigInt(v)) }];
+      const out = reduceWith(node, asF, axes, keepdims, r.init, r.step, r.finish);
+      return [{ dtype: x.dtype, dims: out.dims, data: BigInt64Array.from(out.data as Float64Array, (v) => BigInt(v)) }];
     }
-    const [init, step, finish] = ops(kind);
-    return [reduceWith(node, x, axes, keepdims, init, step, finish)];
+    return [reduceWith(node, x, axes, keepdims, r.init, r.step, r.finish)];
   };
 }
-
-function ops(kind: Kind): [number, (a: number, v: number) => number, (a: number, n: number) => number] {
-  const id = (a: number): number => a;
-  switch (kind) {
-    case 'Sum':
-      return [0, (a, v) => a + v, id];
-    case 'Mean':
-      return [0, (a, v) => a + v, (a, n) => a / n];
-    case 'Max':
-      return [-Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), id];
-    case 'Min':
-      return [Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), id];
-    case 'Prod':
-      return [1, (a, v) => a * v, id];
-    case 'L1':
-      return [0, (a, v) => a + Math.abs(v), id];
-    case 'L2':
-      return [0, (a, v) => a + v * v, (a) => Math.sqrt(a)];
-    case 'SumSquare':
-      return [0, (a, v) => a + v * v, id];
-    case 'LogSum':
-      return [0, (a, v) => a + v, (a) => Math.log(a)];
-    case 'LogSumExp':
-      return [0, (a, v) => a + Math.exp(v), (a) => Math.log(a)];
-  }
-}
-
-export const reduceSumRef = reduce('Sum');
-export const reduceMeanRef = reduce('Mean');
-export const reduceMaxRef = reduce('Max');
-export const reduceMinRef = reduce('Min');
-export const reduceProdRef = reduce('Prod');
-export const reduceL1Ref = reduce('L1');
-export const reduceL2Ref = reduce('L2');
-export const reduceSumSquareRef = reduce('SumSquare');
-export const reduceLogSumRef = reduce('LogSum');
-export const reduceLogSumExpRef = reduce('LogSumExp');
 
 function argReduce(max: boolean): ReferenceKernel {
   return (node, inputs) => {

@@ -4,6 +4,7 @@
  */
 import { DataType, isFloatType, isIntegerType, Tensor, type Node } from '@onnxkit/graph';
 import { ReferenceInputError } from './errors.js';
+import { normAxis as axisIndex } from '../../ops/axes.js';
 import type { RefTensor } from '../../ops/types.js';
 import { broadcastShapes as broadcastStatic, broadcastStrides, sizeOf, stridesOf } from '../tensor-data.js';
 
@@ -149,9 +150,10 @@ export function intsOf(node: Node, t: RefTensor, what: string): number[] {
   throw new ReferenceInputError(node, `${what} must be an integer tensor`);
 }
 
+/** `axis` counted from the end when negative (ops/axes.ts), throwing ReferenceInputError when out of range. */
 export function normAxis(node: Node, axis: number, rank: number, what = 'axis'): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ReferenceInputError(node, `${what} ${axis} is out of range for rank ${rank}`);
+  const a = axisIndex(axis, rank);
+  if (a === undefined) throw new ReferenceInputError(node, `${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
