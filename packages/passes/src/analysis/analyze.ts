@@ -14,8 +14,9 @@ import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js'
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { opKey, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
+import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic, Facts } from './inference-types.js';
@@ -255,17 +256,17 @@ export interface AnalysisReport {
  * sequence length) — the parameter is the whole stored tensor.
  */
 
-const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
-/** QDQ ops onnxruntime fuses into integer kernels (see qdqInteger). */
-const QDQ_MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-const QDQ_ELEMENT_OPS = new Set(['Add', 'Mul', 'GlobalAveragePool']);
-
 /** What the analysis asks of a default-domain op type, resolved once per type (one lookup per node, not four). */
 interface OpInfo {
   /** Its cost entry (for a well-formed node). */
   readonly cost: OpCost | undefined;
+  /** It has body graphs (If, Loop, Scan: the registry's SUBGRAPH_OPS). */
   readonly controlFlow: boolean;
+  /** Its QDQ form in onnxruntime is an integer matrix kernel (`ort.qdq` 'mac', see qdqInteger). */
   readonly qdqMac: boolean;
+  /** That kernel may output float (`ort.qdqFloatOutput`: Gemm, MatMul). */
+  readonly qdqFloatOutput: boolean;
+  /** Its QDQ form in onnxruntime is a QLinear element kernel (`ort.qdq` 'element'). */
   readonly qdqElement: boolean;
 }
 const OP_INFO = new Map<string, OpInfo>();
@@ -274,7 +275,9 @@ const OP_INFO = new Map<string, OpInfo>();
 function opInfo(opType: string): OpInfo {
   let info = OP_INFO.get(opType);
   if (info === undefined) {
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: CONTROL_FLOW.has(opType), qdqMac: QDQ_MAC_OPS.has(opType), qdqElement: QDQ_ELEMENT_OPS.has(opType) };
+    const ort = lookup(ORT_FACET, opType);
+    const qdq = ort?.qdq;
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element' };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -602,7 +605,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     const actIn = constant || shapeOnly ? 0 : sumInputs(node, elementsOf);
     const actOut = constant ? 0 : sumOutputs(node, elementsOf);
     const alias = entry?.alias === true;
-    const inPlace = entry?.inPlace === true && !(node.opType === 'BatchNormalization' && isTrainingBN(node));
+    const inPlace = runsInPlace(entry, node);
     if (!constant && !alias) {
       if (!inPlace) {
         if (actOut === null) actUnknown++;
@@ -736,7 +739,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     reuse: (n) => {
       const e = costOf(n);
       if (e?.alias) return 'alias';
-      if (e?.inPlace && !(n.opType === 'BatchNormalization' && isTrainingBN(n))) return 'inPlace';
+      if (runsInPlace(e, n)) return 'inPlace';
       return undefined;
     },
   });
@@ -947,9 +950,10 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 }
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
-function isTrainingBN(n: Node): boolean {
-  if (n.getInt('training_mode', 0) === 1) return true;
-  return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
+
+/** Every output of `node` is read, and only by QuantizeLinear nodes (the Q of a QDQ group). */
+function quantizedOutputs(node: Node): boolean {
+  return node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
 }
 
 /** A list of reasons nobody reads. */
@@ -1253,20 +1257,22 @@ class CostWalk {
 
   /**
    * Whether a weight is traced through `p` (a Transpose, Reshape, DequantizeLinear … of its input
-   * 0). Not through a Gather whose indices are computed at run time (an embedding lookup): the
-   * rows it picks are an activation, and the Gather's own layer counts the table it reads
-   * (its cost's weight slot). Traced through, a MatMul after an embedding counted the whole
+   * 0): its op's `passesWeights` facet. Not through a Gather whose indices are computed at run
+   * time (an embedding lookup, its facet's `when`): the rows it picks are an activation, and the
+   * Gather's own layer counts the table it reads (its cost's weight slot). Traced through, a MatMul after an embedding counted the whole
    * table as its own weight (640,512 parameters and their bytes for a 64×8 projection, which
    * doubled the model's roofline latency). A Slice, Expand or Tile of a stored tensor by run-time
    * bounds is still traced to it (a positional embedding cut to the sequence length): their layers
    * count no weight, so the tensor would be counted nowhere.
    */
   passesWeight(p: Node): boolean {
-    if (!p.isOnnxDomain || !WEIGHT_PASS_THROUGH.has(p.opType) || !p.inputs[0]) return false;
-    if (p.opType !== 'Gather') return true;
-    const indices = p.inputs[1];
-    return indices === null || indices === undefined || this.isConst(indices);
+    if (!p.isOnnxDomain || !p.inputs[0]) return false;
+    const f = lookup(PASSES_WEIGHTS, p.opType);
+    return f === true || (f !== undefined && (f.when === undefined || f.when(p, this.#isConst)));
   }
+
+  /** isConst as a function value (for the facets' `when`). */
+  readonly #isConst = (v: Value): boolean => this.isConst(v);
 
   /**
    * Whether `n` is a node weights are traced through (a DequantizeLinear) that reads a stored
@@ -1301,15 +1307,15 @@ class CostWalk {
     const sparse = this.tracedSparse;
     if (kind !== 'buffer') {
       // A QDQ weight: the DequantizeLinear it passes through stores a scale and a zero point
-      // (only a stored weight's: an activation read at a weight slot, as MatMul's A, has none).
+      // (its facet's `buffers`; only a stored weight's: an activation read at a weight slot, as
+      // MatMul's A, has none).
       let cur: Value | undefined = v;
       for (let hops = 0; cur && hops < 16; hops++) {
         const p: Node | null | undefined = cur.producer;
         if (!p || !this.passesWeight(p)) break;
-        if (p.opType === 'DequantizeLinear') {
-          this.countValue(p.inputs[1], 'buffer');
-          this.countValue(p.inputs[2], 'buffer');
-        }
+        const f = PASSES_WEIGHTS[p.opType];
+        const buffers = f === true ? undefined : f?.buffers;
+        if (buffers !== undefined) for (let k = 0; k < buffers.length; k++) this.countValue(p.inputs[buffers[k]!], 'buffer');
         cur = p.inputs[0] ?? undefined;
       }
     }
@@ -1386,14 +1392,17 @@ class CostWalk {
   }
 
   /**
-   * QDQ form: onnxruntime runs a Conv/ConvTranspose/Gemm/MatMul whose data and weight inputs are
-   * both dequantized 8-bit integers as an integer kernel (QLinearConv, QGemm, QLinearMatMul), and
-   * an Add/Mul/GlobalAveragePool between DequantizeLinear and QuantizeLinear as QLinearAdd/Mul/
-   * GlobalAveragePool: their work is integer operations, as in the fused graph.
+   * QDQ form (each op's `ort.qdq`, ops/): onnxruntime runs a Conv/Gemm/MatMul ('mac') whose data
+   * and weight inputs are both dequantized 8-bit integers as an integer kernel (QLinearConv,
+   * QGemm, QLinearMatMul) — a Conv only when its output is quantized again, Gemm and MatMul
+   * also with a float output (QGemm, MatMulIntegerToFloat) — and an 'element' op (Add, Mul, Concat, AveragePool,
+   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax) between DequantizeLinear and QuantizeLinear
+   * as its QLinear kernel: their work is integer operations, as in the fused graph. A
+   * ConvTranspose has no QDQ kernel: it stays float.
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {
-    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]);
+    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]) && (info.qdqFloatOutput || quantizedOutputs(node));
     if (!info.qdqElement) return false;
     // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     const ins = node.inputs;
@@ -1404,7 +1413,7 @@ class CostWalk {
       if (!this.fromInt8(v)) return false;
       present++;
     }
-    return present > 0 && node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+    return present > 0 && quantizedOutputs(node);
   }
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */

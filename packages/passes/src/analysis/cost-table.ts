@@ -33,8 +33,9 @@ export const CONVENTION =
   'Integer ops (QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, com.microsoft QGemm, QLinearAdd/Mul, ' +
   'QLinearGlobalAveragePool, QLinearConcat, MatMulIntegerToFloat, DynamicQuantizeMatMul): MACs with the same formulas, ' +
   'but their work is OPs, not FLOPs: intOps = 2·integer MACs + their element ops (bias add 1, requantization 3 per output); ' +
-  'in QDQ form a Conv/ConvTranspose/Gemm/MatMul with both data and weight dequantized from int8/uint8, and an Add/Mul/GlobalAveragePool ' +
-  'between DequantizeLinear and QuantizeLinear, are counted as integer too (onnxruntime fuses them into QLinear kernels); ' +
+  'in QDQ form a Conv/Gemm/MatMul with both data and weight dequantized from int8/uint8 (a Conv only with a quantized output), and an Add/Mul/Concat/AveragePool/' +
+  'GlobalAveragePool/Sigmoid/LeakyRelu/Softmax between DequantizeLinear and QuantizeLinear, are counted as integer too ' +
+  '(onnxruntime 1.30 fuses them into QLinear kernels; a QDQ ConvTranspose stays float); ' +
   'QuantizeLinear (3 per element), DequantizeLinear (2) and DynamicQuantizeLinear (5) are float conversion work, counted as FLOPs. ' +
   'Activations: total = graph inputs + every layer output, element-wise activation functions and ' +
   'inference BatchNorm in place and Reshape/Flatten/Squeeze/Unsqueeze/Identity/Dropout as views (not counted); ' +

@@ -19,15 +19,16 @@
  *   activations and the QuantizeLinear of its output are fused into it (no FLOPs, no traffic of
  *   their own), and it reads and writes the 8-bit tensors instead of their float copies.
  *
- * A layer is fused only when its producer's output has no other use (ORT's rule too).
+ * A layer is fused only when its producer's output has no other use (ORT's rule too). Which ops
+ * are eliminated, fuse into a Conv/Gemm, or drop their Q/DQ is each op's `ort` facet (ops/).
  */
 import type { Node, Value } from '@onnxkit/graph';
+import { lookup } from '../common/op-table.js';
+import { ORT_FACET } from '../ops/registry.js';
 
 export type OrtLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export const ORT_LEVELS: readonly OrtLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
-const ACTIVATIONS = new Set(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Clip', 'HardSigmoid']);
-const ELIMINATED = new Set(['Identity', 'Dropout']);
 
 /** What executedRoofline needs of a layer (see LayerReport). */
 export interface ExecLayer {
@@ -101,7 +102,8 @@ export function executedRoofline(
       const n = nodes[i]!;
       if (layers[i]?.constant || !n.isOnnxDomain) continue;
       const op = n.opType;
-      if (ELIMINATED.has(op)) {
+      const ort = lookup(ORT_FACET, op);
+      if (ort?.eliminated === true) {
         eliminated[i] = true;
         continue;
       }
@@ -113,7 +115,7 @@ export function executedRoofline(
         const withConst = constOperand[i]!;
         const fuse =
           (rop === 'Conv' && (op === 'BatchNormalization' || ((op === 'Add' || op === 'Mul') && withConst))) ||
-          (rank >= 2 && (rop === 'Conv' || rop === 'Gemm') && ACTIVATIONS.has(op)) ||
+          (rank >= 2 && (rop === 'Conv' || rop === 'Gemm') && ort?.fusesIntoConv === true) ||
           (rank >= 2 && rop === 'MatMul' && op === 'Add' && withConst);
         if (fuse) {
           host[i] = r;
@@ -170,8 +172,6 @@ export function executedRoofline(
 
 const isIntegerLayer = (l: ExecLayer | undefined): boolean => l !== undefined && !l.constant && (l.intOps ?? 0) > 0;
 
-/** Data movement that onnxruntime runs on the 8-bit tensor when DequantizeLinear → op → QuantizeLinear (its DropQDQ rules). */
-const QDQ_DATA_MOVEMENT = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Resize', 'Gather']);
 
 /**
  * QDQ fusion (see the header): each integer layer takes in the DequantizeLinear nodes of its
@@ -197,7 +197,8 @@ function fuseQdq(
   const dqFused = new Set<number>();
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
-    if (n.isOnnxDomain && QDQ_DATA_MOVEMENT.has(n.opType) && !layers[i]?.constant && host[i]! < 0) {
+    // Data movement onnxruntime runs on the 8-bit tensor (`ort.qdq` 'data': its DropQDQ rules).
+    if (n.isOnnxDomain && lookup(ORT_FACET, n.opType)?.qdq === 'data' && !layers[i]?.constant && host[i]! < 0) {
       // DequantizeLinear → data movement → QuantizeLinear: both conversions dropped, the op moves 8-bit values.
       const v = n.inputs[0];
       const p = v?.producer;

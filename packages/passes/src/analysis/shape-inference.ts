@@ -39,7 +39,7 @@ import { DimAlgebra } from './dim-algebra.js';
 import { ShapeError } from './errors.js';
 import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext, type ShapeRule } from './inference-types.js';
 import { SHAPE_RULES } from './shape-rules.js';
-import { CONTRIB_SHAPE_FACET, opKey } from '../ops/registry.js';
+import { CONTRIB_SHAPE_FACET, opKey, ZERO_COPY_KERNELS } from '../ops/registry.js';
 
 export interface InferShapesOptions {
   /**
@@ -88,8 +88,6 @@ const MAX_BYTES_PER_CONST_ELEMENT = 8;
 const MAX_FUNCTION_DEPTH = 256;
 /** Node visits all function expansions of one analysis may cost (issue 13: 2^n expansions). */
 const FUNCTION_WORK_BUDGET = 250_000;
-/** Kernels that return a view of their input: evaluating them costs nothing whatever the size. */
-const ZERO_COPY = new Set(['Constant', 'Identity', 'Dropout']);
 
 export function inferShapes(model: Model, options: InferShapesOptions = {}): ShapeInference {
   const engine = new Engine(model, options);
@@ -802,6 +800,7 @@ class Engine {
     const inputs: (Tensor | null)[] = [];
     let inSize = 0;
     let anyLazy = false;
+    const zeroCopy = lookup(ZERO_COPY_KERNELS, node.opType);
     for (let i = 0; i < n; i++) {
       if (node.inputs[i] === null) {
         inputs.push(null);
@@ -812,13 +811,15 @@ class Engine {
       // A lazy input (left in the file by the import) is evaluated as an in-memory one is, within
       // the size budget below: the facts must not depend on where the import left a weight (a
       // file over 64 MiB, or optimize's mid-size files, leave their larger payloads on disk).
-      // Identity passes it on unread; any other op is held to the budget (Dropout too, which
-      // otherwise is not: its kernel would read the weight and build its mask).
-      if (t.isLazy && node.opType !== 'Identity') anyLazy = true;
+      // A zero-copy kernel that passes it on unread (Identity) is not; any other op is held to
+      // the budget (Dropout too, which otherwise is not: its kernel would read the weight and
+      // build its mask).
+      if (t.isLazy && zeroCopy !== 'unread') anyLazy = true;
       inSize += t.size;
       inputs.push(t);
     }
-    if (!ZERO_COPY.has(node.opType) || anyLazy) {
+    // (each op's `kernel.zeroCopy`, ops/: Constant, Identity, Dropout)
+    if (zeroCopy === undefined || anyLazy) {
       let outSize = 0;
       for (const o of ctx.outs) {
         const n = o?.shape && isStaticShape(o.shape) ? o.shape.reduce((a: number, b) => a * (b as number), 1) : undefined;

@@ -120,6 +120,9 @@ export const ATTR = Object.freeze({
   // Per-op types of `value`: a TENSOR on Constant/ConstantOfShape, a FLOAT on Pad (opset < 11).
   valueTensor: tensor,
   valueFloat: float,
+  // Per-op types of `seed`: an INT on Dropout, a FLOAT on the Random* ops, Bernoulli, Multinomial.
+  seedInt: int,
+  seedFloat: float,
   // Attributes the toolkit keeps without reading them (types per the ONNX operator schemas).
   activation_alpha: floats,
   activation_beta: floats,
@@ -160,9 +163,14 @@ export const ATTR = Object.freeze({
   // Attributes of ops added the new way.
   align_corners: int,
   padding_mode: string,
+  high: float,
+  low: float,
+  mean: float,
+  sample_size: int,
+  scale: float,
 } satisfies Record<string, AttributeSpec>);
 
-export type AttrName = Exclude<keyof typeof ATTR, 'valueTensor' | 'valueFloat'>;
+export type AttrName = Exclude<keyof typeof ATTR, 'valueTensor' | 'valueFloat' | 'seedInt' | 'seedFloat'>;
 
 /** `spec` with the op's default for an absent attribute. */
 export function withDefault(s: AttributeSpec, value: number | string | readonly number[]): AttributeSpec {

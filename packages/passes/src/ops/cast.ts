@@ -36,6 +36,7 @@ export const CAST_OPS: readonly OpDef[] = [
     kernel: { note: 'numeric types and bool, float16/bfloat16 via the graph encoders; declines UB conversions', fn: castKernel },
     passesWeights: true,
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'CastLike',

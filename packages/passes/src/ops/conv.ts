@@ -103,6 +103,9 @@ export const CONV_OPS: readonly OpDef[] = [
     weightInputs: [1, 2],
     int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
     fp16: FP16_ALL,
+    ort: { qdq: 'mac' },
+    quantize: { placement: 'conv', anchor: true },
+    sameAt13From: 10,
   }),
   defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true } }),
   defineOp({
@@ -122,5 +125,10 @@ export const CONV_OPS: readonly OpDef[] = [
     // W is [C_in, C_out/g, k…]: output channels lie on axis 1 only when there is one group.
     int8WeightAxis: (node, input) => (input === 1 && node.getInt('group', 1) === 1 ? 1 : undefined),
     fp16: FP16_ALL,
+    // No QDQ form in onnxruntime 1.30 (QDQSelectorActionTransformer registers no ConvTranspose
+    // selector): between DequantizeLinear and QuantizeLinear it runs in float
+    // (test/analysis/ort-qdq.test.ts). The quantizer still stores its weights as int8.
+    quantize: { placement: 'conv', anchor: true },
+    sameAt13From: 10,
   }),
 ];

@@ -69,12 +69,22 @@ export interface OpCost {
   /** A human-readable statement of `ops`, shown in the convention table. */
   readonly opsNote?: string;
   readonly alias?: boolean;
-  readonly inPlace?: boolean;
+  /**
+   * Writes its output over its input (an activation function), for every node (true) or the
+   * nodes a function accepts (BatchNormalization: not in training mode). See `runsInPlace`.
+   */
+  readonly inPlace?: boolean | ((node: Node) => boolean);
   /** Reads only its input's shape, never its data (Shape, Size): no input activation traffic. */
   readonly shapeOnly?: boolean;
 }
 
 export const unknownCount = (why: string): Count => ({ unknown: why });
+
+/** Whether `node`, of an op with cost `entry`, runs in place (`OpCost.inPlace`). */
+export function runsInPlace(entry: OpCost | undefined, node: Node): boolean {
+  const p = entry?.inPlace;
+  return p === true || (typeof p === 'function' && p(node));
+}
 
 /**
  * `dims` followed by `dims2` from index `from` (then `last`, if given), in one array of its final

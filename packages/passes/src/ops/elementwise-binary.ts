@@ -12,7 +12,7 @@ import { KernelError } from '../kernels/errors.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Count, type OpCost, perOutput } from './cost.js';
 import { broadcastShapesSymbolic, broadcastTwoShared, firstType, isIntType, U } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, type OpDefInput, type ReferenceKernel, withFacets } from './types.js';
 import { binaryReference, broadcastBinary, need, numeric, predicateReference, variadicReference, whereRef, type Bin, type BinI } from '../kernels/reference/elementwise.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
 
@@ -189,11 +189,11 @@ const variadicOp = (type: string, reference: ReferenceKernel, cost: OpCost, kern
 const variadicNote = 'variadic, broadcasting, NaN propagates';
 
 export const BINARY_OPS: readonly OpDef[] = [
-  binaryOp('Add', binary(), true, { kernel: { note: BROADCAST, fn: binaryKernel(ADD) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef }),
-  binaryOp('Sub', binary(), true, { kernel: { note: BROADCAST, fn: binaryKernel(SUB) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef }),
-  binaryOp('Mul', binary(), true, { kernel: { note: BROADCAST, fn: binaryKernel(MUL) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
-  binaryOp('Div', binary(), true, { kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(DIV) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
-  binaryOp('Pow', binary(), true, { kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
+  binaryOp('Add', binary(), true, {ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(ADD) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: addRef }),
+  binaryOp('Sub', binary(), true, {sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(SUB) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: subRef }),
+  binaryOp('Mul', binary(), true, {ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(MUL) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
+  binaryOp('Div', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(DIV) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
+  binaryOp('Pow', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
   binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
   binaryOp('BitShift', binary(), true, { attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
@@ -218,8 +218,8 @@ const sumI64: BinI = (a, b) => BigInt.asIntN(64, a + b);
 const sumF64: Bin = (a, b) => a + b;
 
 export const VARIADIC_OPS: readonly OpDef[] = [
-  variadicOp('Sum', variadicReference({ f64: sumF64, i64: sumI64 }), { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicKernel(SUM) }),
-  variadicOp('Mean', variadicReference({ f64: sumF64, mean: true }), { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }),
-  variadicOp('Max', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), i64: (a, b) => (a > b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MAX) }),
-  variadicOp('Min', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), i64: (a, b) => (a < b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MIN) }),
+  withFacets(variadicOp('Sum', variadicReference({ f64: sumF64, i64: sumI64 }), { constOperandsLearnable: true, ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: 'variadic left fold, rounding after each step', fn: variadicKernel(SUM) }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Mean', variadicReference({ f64: sumF64, mean: true }), { ops: (c) => perOutput(c.node.inputs.length)(c), opsNote: 'inputs per output' }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Max', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), i64: (a, b) => (a > b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MAX) }), { sameAt13From: 10 }),
+  withFacets(variadicOp('Min', variadicReference({ f64: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), i64: (a, b) => (a < b ? a : b) }), { ops: inputsMinusOne, opsNote: 'inputs − 1 per output' }, { note: variadicNote, fn: variadicKernel(MIN) }), { sameAt13From: 10 }),
 ];

@@ -72,8 +72,8 @@ const geluRef = unaryReference((node) => {
 
 /** Activation functions: applied in place (no new activation), counted per element. */
 export const ACTIVATION_OPS: readonly OpDef[] = [
-  activation('Relu', 1, attrs(), { kernel: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel((x) => (x < 0 ? 0 : x), { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 }) }, fp16: FP16_ALL, reference: reluRef }),
-  activation('LeakyRelu', 2, { alpha: withDefault(ATTR.alpha, 0.01) }, { fp16: FP16_ALL, reference: unaryReference((node) => {
+  activation('Relu', 1, attrs(), {ort: { fusesIntoConv: true }, sameAt13From: 10,  kernel: { note: 'float32/float64 (int32/int64 from opset 14)', fn: unaryKernel((x) => (x < 0 ? 0 : x), { i32: (x) => (x < 0 ? 0 : x), i64: (x) => (x < 0n ? 0n : x), minOpset: 14 }) }, fp16: FP16_ALL, reference: reluRef }),
+  activation('LeakyRelu', 2, { alpha: withDefault(ATTR.alpha, 0.01) }, {ort: { fusesIntoConv: true, qdq: 'element' }, quantize: { placement: 'unary' }, sameAt13From: 10,  fp16: FP16_ALL, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 0.01);
     return (x) => (x >= 0 ? x : x * a);
   }) }),
@@ -91,36 +91,37 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
     const a = node.getFloat('alpha', 1.67326319217681884765625);
     return (x) => g * (x > 0 ? x : a * Math.expm1(x));
   }) }),
+  // no fp16: Celu's schema is float-only (failed in float16 on onnxruntime-node 1.30 CPU)
   activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
   }) }),
-  activation('Sigmoid', 4, attrs(), { kernel: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel((x) => 1 / (1 + Math.exp(-x))) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))))) }),
-  activation('HardSigmoid', 3, { alpha: withDefault(ATTR.alpha, 0.2), beta: withDefault(ATTR.beta, 0.5) }, { fp16: FP16_ALL, reference: unaryReference((node) => {
+  activation('Sigmoid', 4, attrs(), {ort: { fusesIntoConv: true, qdq: 'element' }, quantize: { placement: 'unary' }, sameAt13From: 10,  kernel: { note: 'float32/float64, float64-accurate (ORT approximates: few-ulp agreement)', fn: unaryKernel((x) => 1 / (1 + Math.exp(-x))) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))))) }),
+  activation('HardSigmoid', 3, { alpha: withDefault(ATTR.alpha, 0.2), beta: withDefault(ATTR.beta, 0.5) }, {ort: { fusesIntoConv: true }, sameAt13From: 10,  fp16: FP16_ALL, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 0.2);
     const b = node.getFloat('beta', 0.5);
     return (x) => Math.max(0, Math.min(1, a * x + b));
   }) }),
-  activation('HardSwish', 4, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure((x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)))) }),
+  activation('HardSwish', 4, attrs(), {sameAt13From: 10,  fp16: FP16_ALL, reference: unaryReference(pure((x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)))) }),
   activation('Swish', 5, { alpha: withDefault(ATTR.alpha, 1) }),
   activation('Gelu', 8, { approximate: withDefault(ATTR.approximate, 'none') }, { fp16: FP16_ALL, reference: geluRef }),
-  activation('Tanh', 5, attrs(), { kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.tanh)) }),
+  activation('Tanh', 5, attrs(), {ort: { fusesIntoConv: true }, sameAt13From: 10,  kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.tanh)) }),
   activation('Softplus', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure(softplus64)) }),
   activation('Softsign', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure((x) => x / (1 + Math.abs(x)))) }),
   activation('Mish', 7, attrs(), { reference: unaryReference(pure((x) => x * Math.tanh(softplus64(x)))) }),
-  activation('Clip', 2, attrs('min', 'max'), { shape: clip, kernel: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel }, fp16: FP16_ALL, reference: clipRef }),
+  activation('Clip', 2, attrs('min', 'max'), {ort: { fusesIntoConv: true }, sameAt13From: 11,  shape: clip, kernel: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel }, fp16: FP16_ALL, reference: clipRef }),
 ];
 
 /** Element-wise math: a new output, counted per element. */
 export const UNARY_MATH_OPS: readonly OpDef[] = [
-  math('Erf', 1, same, { kernel: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel(erf) }, fp16: FP16_ALL, reference: unaryReference(pure(erf64)) }),
-  math('Exp', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel(Math.exp) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.exp)) }),
+  math('Erf', 1, same, {sameAt13From: 10,  kernel: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel(erf) }, fp16: FP16_ALL, reference: unaryReference(pure(erf64)) }),
+  math('Exp', 1, same, {sameAt13From: 10,  kernel: { note: float64Accurate, fn: unaryKernel(Math.exp) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.exp)) }),
   math('Log', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel(Math.log) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.log)) }),
-  math('Sqrt', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel(Math.sqrt) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.sqrt)) }),
-  math('Neg', 1, unaryPartial((v) => -v, false), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel((x) => -x, { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) }) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => -x), (a, out) => {
+  math('Sqrt', 1, same, {sameAt13From: 10,  kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel(Math.sqrt) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.sqrt)) }),
+  math('Neg', 1, unaryPartial((v) => -v, false), {sameAt13From: 10,  kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel((x) => -x, { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) }) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => -x), (a, out) => {
     for (let i = 0; i < a.length; i++) out[i] = -a[i]!;
   }) }),
-  math('Abs', 1, unaryPartial(Math.abs, true), { kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel(Math.abs, { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) }) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.abs), (a, out) => {
+  math('Abs', 1, unaryPartial(Math.abs, true), {sameAt13From: 10,  kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel(Math.abs, { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) }) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.abs), (a, out) => {
     for (let i = 0; i < a.length; i++) out[i] = a[i]! < 0n ? -a[i]! : a[i]!;
   }) }),
   math('Reciprocal', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel((x) => 1 / x) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => 1 / x)) }),

@@ -110,6 +110,9 @@ export const LINEAR_OPS: readonly OpDef[] = [
     weightInputs: [0, 1, 2],
     int8WeightAxis: (node, input) => (input !== 1 ? undefined : node.getInt('transB', 0) ? 0 : 1),
     fp16: FP16_ALL,
+    ort: { qdq: 'mac', qdqFloatOutput: true },
+    quantize: { placement: 'gemm', anchor: true },
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'MatMul',
@@ -121,6 +124,9 @@ export const LINEAR_OPS: readonly OpDef[] = [
     weightInputs: [0, 1],
     int8WeightAxis: (_node, input, rank) => (input === 1 && rank === 2 ? 1 : undefined),
     fp16: FP16_ALL,
+    ort: { qdq: 'mac', qdqFloatOutput: true },
+    quantize: { placement: 'matmul', anchor: true },
+    sameAt13From: 10,
   }),
   defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: matmulMacs(), integer: true } }),
   defineOp({

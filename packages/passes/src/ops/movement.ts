@@ -283,7 +283,7 @@ const MOVES: OpCost = { opsNote: 'data movement' };
 const move = (type: string, attributes: AttributeSchema, shape: ShapeRule, more: Partial<OpDefInput> = {}): OpDef => defineOp({ type, attributes, shape, cost: MOVES, ...more });
 
 export const MOVEMENT_OPS: readonly OpDef[] = [
-  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, passesWeights: true, fp16: FP16_ALL, reference: transposeRef }),
+  move('Transpose', attrs('perm'), transpose, { kernel: { note: 'perm (default: reverse)', fn: transposeKernel }, passesWeights: true, fp16: FP16_ALL, reference: transposeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   // A learned token concatenated to the sequence (ViT's class token) is a parameter.
   move('Concat', attrs('axis'), concat, {
     cost: { constOperandsLearnable: true, opsNote: 'data movement' },
@@ -291,22 +291,28 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
     reference: concatRef,
     weightInputs: [0, 1, 2, 3, 4, 5, 6, 7],
     fp16: FP16_ALL,
+    ort: { qdq: 'element' },
+    quantize: { placement: 'variadic' },
+    sameAt13From: 10,
   }),
   move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL, reference: splitRef }),
-  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL, reference: sliceRef }),
+  move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL, reference: sliceRef, ort: { qdq: 'data' } }),
   move('Gather', { axis: withDefault(ATTR.axis, 0) }, gather, {
     cost: { weights: [0], opsNote: 'data movement' },
     kernel: { note: 'any element-addressable dtype, int32/int64 indices, negative indices', fn: gatherKernel },
     reference: gatherRef,
     weightInputs: [0],
-    passesWeights: true,
+    // An embedding lookup (indices computed at run time) picks rows that are an activation.
+    passesWeights: { when: (n, isConst) => n.inputs[1] === null || n.inputs[1] === undefined || isConst(n.inputs[1]) },
     fp16: FP16_ALL,
+    ort: { qdq: 'data' },
+    sameAt13From: 10,
   }),
-  move('GatherElements', { axis: withDefault(ATTR.axis, 0) }, gatherElements, { reference: gatherElementsRef }),
+  move('GatherElements', { axis: withDefault(ATTR.axis, 0) }, gatherElements, { reference: gatherElementsRef, ort: { qdq: 'data' } }),
   move('GatherND', { batch_dims: withDefault(ATTR.batch_dims, 0) }, gatherND, { reference: gatherNDRef }),
-  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, passesWeights: true, fp16: FP16_ALL, reference: expandRef }),
-  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, passesWeights: true, fp16: FP16_ALL, reference: tileRef }),
-  move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL, reference: padRef }),
+  move('Expand', attrs(), expand, { kernel: { note: 'numpy two-way broadcast of input and shape', fn: expandKernel }, passesWeights: true, fp16: FP16_ALL, reference: expandRef, ort: { qdq: 'data' } }),
+  move('Tile', attrs(), tile, { kernel: { note: 'repeats per axis', fn: tileKernel }, passesWeights: true, fp16: FP16_ALL, reference: tileRef, ort: { qdq: 'data' } }),
+  move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL, reference: padRef, sameAt13From: 11 }),
   move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL, reference: depthToSpaceRef }),
   move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL, reference: spaceToDepthRef }),
   move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same, { reference: triluRef }),

@@ -1,7 +1,7 @@
 /**
  * Normalisations (BatchNormalization, LayerNormalization, …) and the Softmax family.
  */
-import type { DataType, Dim } from '@onnxkit/graph';
+import type { DataType, Dim, Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { softmaxKernel } from '../kernels/reduce.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
@@ -34,6 +34,12 @@ const layerNorm: ShapeRule = (c) => {
 
 /** Normalisations' element-wise work: mean, variance, normalise, scale, shift. */
 const NORM_OPS = 8;
+
+/** A BatchNormalization in training mode: training_mode = 1, or a running mean/variance output in use. */
+function isTrainingBN(n: Node): boolean {
+  if (n.getInt('training_mode', 0) === 1) return true;
+  return n.outputs.slice(1).some((v) => v.name !== '' && (v.uses.length > 0 || v.isGraphOutput));
+}
 const epsilon = withDefault(ATTR.epsilon, 1e-5);
 
 export const NORMALIZATION_OPS: readonly OpDef[] = [
@@ -50,9 +56,12 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
       consumed_inputs: ATTR.consumed_inputs,
     },
     shape: batchNorm,
-    cost: { biases: [1, 2], buffers: [3, 4], inPlace: true, ops: perOutput(2), opsNote: '2 per element (scale and shift)' },
+    // In place in inference; training mode (the attribute, or a read running mean/variance
+    // output) writes new outputs.
+    cost: { biases: [1, 2], buffers: [3, 4], inPlace: (n) => !isTrainingBN(n), ops: perOutput(2), opsNote: '2 per element (scale and shift)' },
     weightInputs: [1, 2, 3, 4],
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'LayerNormalization',
@@ -108,6 +117,8 @@ export const SOFTMAX_OPS: readonly OpDef[] = [
     cost: { ops: perOutput(5), opsNote: '5 per element (max, subtract, exp, sum, divide)' },
     kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(false) },
     fp16: FP16_ALL,
+    // (no sameAt13From: axis semantics changed at 13, 2-D coercion → single axis)
+    ort: { qdq: 'element' },
   }),
   defineOp({ type: 'LogSoftmax', reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
   defineOp({ type: 'Hardmax', reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),

@@ -6,7 +6,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perInput, poolOps, type OpCost } from './cost.js';
 import { windowOut, windowParams } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type AttributeSchema, type OpDef, type ReferenceKernel } from './types.js';
+import { defineOp, FP16_ALL, type AttributeSchema, type OpDef, type ReferenceKernel, withFacets } from './types.js';
 import { averagePoolRef, globalAveragePoolRef, globalLpPoolRef, globalMaxPoolRef, lpPoolRef, maxPoolRef } from '../kernels/reference/pool.js';
 
 function pool(withIndices: boolean): ShapeRule {
@@ -53,10 +53,12 @@ const windowPool = (type: string, own: AttributeSchema, withIndices: boolean, op
   defineOp({ type, attributes: { ...WINDOW, ...own }, shape: pool(withIndices), cost: { ops, opsNote }, reference, ...(fp16 ? { fp16: FP16_ALL } : {}) });
 
 export const POOL_OPS: readonly OpDef[] = [
-  windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef),
-  windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true, averagePoolRef),
+  // onnxruntime drops the Q/DQ around a MaxPool of opset ≥ 12 (8-bit MaxPool appears at 12); QDQ needs opset ≥ 13 anyway.
+  withFacets(windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef), { ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
+  // onnxruntime runs a QDQ AveragePool as QLinearAveragePool (with its own output scale; the quantizer gives it its input's).
+  withFacets(windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true, averagePoolRef), { ort: { qdq: 'element' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false, lpPoolRef),
-  defineOp({ type: 'GlobalAveragePool', reference: globalAveragePoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL }),
-  defineOp({ type: 'GlobalMaxPool', reference: globalMaxPoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL }),
+  defineOp({ type: 'GlobalAveragePool', reference: globalAveragePoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL, ort: { qdq: 'element' }, quantize: { placement: 'unary' }, sameAt13From: 10 }),
+  defineOp({ type: 'GlobalMaxPool', reference: globalMaxPoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL, sameAt13From: 10 }),
   defineOp({ type: 'GlobalLpPool', reference: globalLpPoolRef, attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),
 ];

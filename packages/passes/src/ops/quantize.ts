@@ -29,15 +29,17 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     shape: quantize,
     // y_scale and y_zero_point are stored buffers, as the scales and zero points of QLinearConv.
     cost: { buffers: [1, 2], ops: perOutput(3), opsNote: '3 per element' },
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'DequantizeLinear',
     reference: dequantizeLinearRef,
     attributes: { axis: withDefault(ATTR.axis, 1), block_size: withDefault(ATTR.block_size, 0), output_dtype: withDefault(ATTR.output_dtype, 0) },
     shape: dequantize,
-    passesWeights: true,
     // x_scale and x_zero_point: buffers (a stored weight's are counted by the layer that reads it).
+    passesWeights: { buffers: [1, 2] },
     cost: { buffers: [1, 2], ops: perOutput(2), opsNote: '2 per element' },
+    sameAt13From: 10,
   }),
   defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' } }),
 ];

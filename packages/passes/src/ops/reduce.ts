@@ -12,7 +12,7 @@ import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { type OpCost, perInput } from './cost.js';
 import { axesOf } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, withFacets } from './types.js';
 import { argMaxRef, argMinRef, reduceReference, type ReferenceReducer } from '../kernels/reference/reduce.js';
 
 function reduce(inputOpset: number, outType?: DataType): ShapeRule {
@@ -77,12 +77,12 @@ export const REDUCE_OPS: readonly OpDef[] = [
   reduceOp('ReduceMean', 18, perInput(1, 1), PER_INPUT_AND_OUTPUT, 'float32/float64/int32/int64 (integer mean truncates); axes input from opset 18', true,
     { float: { init: 0, step: add, finish: (a, n) => a / n }, int: { combine: 'add', mean: true }, empty: false },
     { init: 0, step: add, finish: (a, n) => a / n }),
-  reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
+  withFacets(reduceOp('ReduceMax', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
     { float: { init: -Infinity, step: (a, v) => (v > a ? v : a) }, int: { combine: 'max' }, empty: false, nanUndefined: true },
-    { init: -Infinity, step: (a, v) => (v > a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }),
-  reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
+    { init: -Infinity, step: (a, v) => (v > a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }), { ort: { qdq: 'data' } }),
+  withFacets(reduceOp('ReduceMin', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
     { float: { init: Infinity, step: (a, v) => (v < a ? v : a) }, int: { combine: 'min' }, empty: false, nanUndefined: true },
-    { init: Infinity, step: (a, v) => (v < a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }),
+    { init: Infinity, step: (a, v) => (v < a || Number.isNaN(v) ? v : a), finish: unchanged, int64: true }), { ort: { qdq: 'data' } }),
   reduceOp('ReduceProd', 18, perInput(1), PER_INPUT, ALL_TYPES, true,
     { float: { init: 1, step: (a, v) => a * v }, int: { combine: 'mul' }, empty: true },
     { init: 1, step: (a, v) => a * v, finish: unchanged, int64: true }),

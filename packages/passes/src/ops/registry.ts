@@ -6,7 +6,7 @@
  * Adding an op: one module declaring its OpDef (see README "Adding an operator") and one line in
  * OPS below.
  */
-import type { Node } from '@onnxkit/graph';
+import { AttributeType, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef, type ReferenceKernel } from './types.js';
+import { isUndeclared, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -108,6 +108,8 @@ export const CONTRIB_SHAPE_FACET: Readonly<Record<string, ShapeRule>> = opTable(
 );
 /** op type → shape/type rule. */
 export const SHAPE_FACET: Readonly<Record<string, ShapeRule>> = facet((op) => (isUndeclared(op.shape) ? undefined : op.shape));
+/** op type → how a zero-copy kernel treats its input (`kernel.zeroCopy`: Constant, Identity, Dropout). */
+export const ZERO_COPY_KERNELS: Readonly<Record<string, 'unread' | 'view'>> = facet((op) => op.kernel?.zeroCopy);
 /** op type → float32 constant-folding kernel. */
 export const KERNEL_FACET: Readonly<Record<string, KernelEntry>> = facet((op) => op.kernel);
 /**
@@ -122,8 +124,35 @@ export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet(
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
 
+/** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */
+export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.nondeterministic === true).map((op) => op.type));
+
+/** Default-domain ops with body graphs (a GRAPH attribute: If, Loop, Scan): control flow. */
+export const SUBGRAPH_OPS: ReadonlySet<string> = new Set(
+  OPS.filter((op) => op.domain === '' && !isUndeclared(op.attributes) && Object.values(op.attributes).some((a) => a.type === AttributeType.GRAPH)).map((op) => op.type),
+);
+
+/** op type → what onnxruntime does with it beyond its kernel (the ops that declare `ort`). */
+export const ORT_FACET: Readonly<Record<string, OrtFacet>> = facet((op) => op.ort);
+
+/** op type → how static QDQ quantization places Q/DQ around it (the ops it quantizes). */
+export const QUANTIZE_FACET: Readonly<Record<string, QuantizeFacet>> = facet((op) => op.quantize);
+
+/**
+ * Whether `node` (default domain) means at opset 13 what it means at `opset` (10–12): its op's
+ * `sameAt13From` is at most `opset`.
+ */
+export function sameAt13(node: Node, opset: number): boolean {
+  const f = getOp(node.opType)?.sameAt13From;
+  const from = typeof f === 'function' ? f(node) : f;
+  return from !== undefined && from <= opset;
+}
+
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */
-export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights === true).map((op) => op.type));
+export const WEIGHT_PASS_THROUGH: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.passesWeights !== undefined).map((op) => op.type));
+
+/** op type → its `passesWeights` facet (true, or when it passes and which inputs go with the weight). */
+export const PASSES_WEIGHTS: Readonly<Record<string, true | PassesWeights>> = facet((op) => op.passesWeights);
 
 /**
  * The output-channel axis of a weight of rank `rank` read at `input` of `node`, for per-channel
@@ -137,8 +166,7 @@ export function int8WeightAxis(node: Node, input: number, rank: number): number 
  * The attribute names a default-domain op has (for rewrites that decline on anything else). A
  * schema lists the attributes of the op's current ONNX versions plus the older ones the toolkit
  * reads or accepts (`spatial`, `is_test`, Gemm's `broadcast`…), not every opset-1 leftover
- * (`consumed_inputs` of the element-wise ops), and not Dropout's `seed`: INT there but FLOAT on
- * the Random* ops, which are not registered and would be misjudged by the per-name check.
+ * (`consumed_inputs` of the element-wise ops).
  */
 export function knownAttributes(type: string): readonly string[] {
   const op = getOp(type);

@@ -3,12 +3,11 @@
  */
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
-import type { KernelEntry } from '../kernels/types.js';
 import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel, shapeKernel, sizeKernel, squeezeKernel, unsqueezeKernel } from '../kernels/shape-ops.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis, shapeRange } from './axes.js';
 import { axesOf, identity, intsAttr } from './shape-helpers.js';
-import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
+import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput, type OpKernel } from './types.js';
 import { identityRef } from '../kernels/reference/elementwise.js';
 import { dropoutRef, flattenRef, reshapeRef, shapeRef, sizeRef, squeezeRef, unsqueezeRef } from '../kernels/reference/shape.js';
 
@@ -141,18 +140,18 @@ const size: ShapeRule = (c) => {
 };
 
 /** A view: the output is the input's data under other dims (no new activation, no traffic). */
-const view = (type: string, attributes: AttributeSchema, shape: ShapeRule, kernel: KernelEntry, more: Partial<OpDefInput> = {}): OpDef =>
+const view = (type: string, attributes: AttributeSchema, shape: ShapeRule, kernel: OpKernel, more: Partial<OpDefInput> = {}): OpDef =>
   defineOp({ type, attributes, shape, cost: { alias: true }, kernel, passesWeights: true, fp16: FP16_ALL, ...more });
 
 const AXES_NOTE = 'axes attribute (< opset 13) or input (≥ 13)';
 
 export const RESHAPE_OPS: readonly OpDef[] = [
-  view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }, { reference: reshapeRef }),
-  view('Flatten', { axis: withDefault(ATTR.axis, 1) }, flatten, { note: 'axis in [-r, r]', fn: flattenKernel }, { reference: flattenRef }),
-  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef }),
-  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef }),
-  view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel }, { reference: identityRef }),
-  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5) }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef }),
+  view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }, { reference: reshapeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
+  view('Flatten', { axis: withDefault(ATTR.axis, 1) }, flatten, { note: 'axis in [-r, r]', fn: flattenKernel }, { reference: flattenRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
+  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
+  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
+  view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel, zeroCopy: 'unread' }, { reference: identityRef, ort: { eliminated: true }, sameAt13From: 10 }),
+  view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5), seed: ATTR.seedInt }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel, zeroCopy: 'view' }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef, ort: { eliminated: true }, sameAt13From: 12, nondeterministic: true }),
   defineOp({
     type: 'Shape',
     reference: shapeRef,
@@ -160,6 +159,7 @@ export const RESHAPE_OPS: readonly OpDef[] = [
     shape,
     cost: { shapeOnly: true, opsNote: 'reads the shape only' },
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
+    sameAt13From: 10,
   }),
   defineOp({ type: 'Size', reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
 ];

@@ -73,6 +73,11 @@ export const RESIZE_OPS: readonly OpDef[] = [
     shape: resize,
     cost: { ops: resizeOps, opsNote: 'nearest 0, linear 2·2^r, cubic 2·4^r per output (r spatial axes)' },
     fp16: { keepFloat32: [1, 2] },
+    ort: { qdq: 'data' },
+    quantize: { placement: 'shared-scale' },
+    // Resize-10 reads (X, scales), Resize-11 (X, roi, scales, sizes); opset 13 dropped the
+    // coordinate_transformation_mode tf_half_pixel_for_nn.
+    sameAt13From: (node) => (node.getString('coordinate_transformation_mode') === 'tf_half_pixel_for_nn' ? undefined : 11),
   }),
   defineOp({
     type: 'Upsample',

@@ -2,13 +2,14 @@
  * What an operator declares about itself: the `OpDef` every module in this folder exports, one
  * per op type, with a facet per thing the toolkit knows about the op (attribute schema, shape
  * and type rule, cost, float32 constant-folding kernel, float64 reference kernel, weight inputs,
- * float16 safety). The tables the analyses and rewrites read are views of the registry
+ * weight pass-through, int8 weight axis, float16 safety, onnxruntime behaviour, quantizer placement,
+ * opset-13 stability). The tables the analyses and rewrites read are views of the registry
  * (registry.ts), derived from these declarations, never written by hand.
  *
  * A facet an op deliberately lacks is stated with a reason (`undeclared('…')`), so "no shape
  * rule" reads as a decision, and the registry test can require every op to say something.
  */
-import type { AttributeType, AttributeValue, DataType, Node } from '@onnxkit/graph';
+import type { AttributeType, AttributeValue, DataType, Node, Value } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import type { KernelEntry } from '../kernels/types.js';
 import type { OpCost } from './cost.js';
@@ -22,6 +23,32 @@ export interface RefTensor {
 
 /** The float64 reference evaluation of one node (null for an omitted optional input). */
 export type ReferenceKernel = (node: Node, inputs: readonly (RefTensor | null)[], opset: number) => RefTensor[];
+
+/** The `kernel` facet: a constant-folding kernel, and what evaluating it costs. */
+export interface OpKernel extends KernelEntry {
+  /**
+   * Evaluating it costs nothing whatever the size (it returns its input or its attribute's
+   * tensor), so shape inference holds it to no size budget: 'unread' passes its input on without
+   * reading it (Identity; Constant has none), so a lazy input stays lazy; 'view' reads it
+   * (Dropout builds its mask), so a lazy input is still held to the budget.
+   */
+  readonly zeroCopy?: 'unread' | 'view';
+}
+
+/** The `passesWeights` facet of an op that passes a weight only in some forms, or with more inputs. */
+export interface PassesWeights {
+  /**
+   * The weight passes only when this holds of the node (`isConst`: the value is stored or
+   * constant). Gather: constant indices; an embedding lookup by run-time indices picks rows
+   * that are an activation (the Gather's own layer counts the table).
+   */
+  readonly when?: (node: Node, isConst: (v: Value) => boolean) => boolean;
+  /**
+   * Inputs stored along with the weight it passes (DequantizeLinear's scale and zero point):
+   * counted as buffers of the layer that reads the weight through it.
+   */
+  readonly buffers?: readonly number[];
+}
 
 /** A facet an op does not declare, and why. */
 export interface Undeclared {
@@ -54,6 +81,63 @@ export interface Fp16Facet {
   readonly keepFloat32: readonly number[];
 }
 
+/**
+ * What onnxruntime (onnxruntime-node 1.30, CPU execution provider) does with the op besides
+ * running its own kernel; the analysis's as-executed roofline (analysis/executed.ts) and its
+ * integer-work count of QDQ graphs (analysis/analyze.ts) read it.
+ */
+export interface OrtFacet {
+  /** Removed at level basic (EliminateIdentity, EliminateDropout). */
+  readonly eliminated?: true;
+  /**
+   * Fused into the Conv or Gemm producing its input at level extended (ConvActivationFusion,
+   * GemmActivationFusion → FusedConv / FusedGemm).
+   */
+  readonly fusesIntoConv?: true;
+  /**
+   * Its QDQ form at level extended and above (QDQSelectorActionTransformer), with every data
+   * input from a DequantizeLinear of 8-bit integers:
+   * - 'mac': an integer matrix kernel (QLinearConv, QGemm, QLinearMatMul or MatMulIntegerToFloat),
+   *   when its output goes to QuantizeLinear or it declares `qdqFloatOutput`;
+   * - 'element': a QLinear kernel when its output also goes to QuantizeLinear (QLinearAdd,
+   *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
+   *   QLinearLeakyRelu, QLinearSoftmax);
+   * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
+   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
+   * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
+   * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
+   */
+  readonly qdq?: 'mac' | 'element' | 'data';
+  /**
+   * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
+   * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
+   * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
+   */
+  readonly qdqFloatOutput?: true;
+}
+
+/**
+ * How the static QDQ quantizer (quantize/qdq.ts) places Q/DQ pairs around the op:
+ * - 'conv': data input 0, float32 weight initializer at 1 (rank ≥ 3) and 1-D bias at 2 (int32);
+ * - 'gemm': A at 0, 2-D weight B at 1, per-column bias C at 2 (int32, beta = 1); a graph
+ *   output stays float (the fused kernel outputs float);
+ * - 'matmul': A at 0, B at 1 a weight when constant, else a second activation; a graph output
+ *   stays float;
+ * - 'binary': both inputs activations (Add, Mul);
+ * - 'variadic': every input an activation (Concat);
+ * - 'unary': input 0 an activation, its own output scale;
+ * - 'shared-scale': the output takes input 0's scale and zero point (8-bit data passes through:
+ *   pooling, Resize, data movement), kept only next to a quantized compute op.
+ */
+export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'shared-scale';
+
+/** The quantizer's view of an op it quantizes (absent: the op stays float). */
+export interface QuantizeFacet {
+  readonly placement: QdqPlacement;
+  /** Worth quantizing on its own: a model with none of these quantizable is refused. */
+  readonly anchor?: true;
+}
+
 export interface OpDef {
   readonly type: string;
   /** '' is the default ONNX domain. */
@@ -62,16 +146,17 @@ export interface OpDef {
   readonly shape: ShapeRule | Undeclared;
   readonly cost: OpCost | Undeclared;
   /** The float32 constant folder's kernel and its coverage note (used by shape inference too). */
-  readonly kernel?: KernelEntry;
+  readonly kernel?: OpKernel;
   /** The float64 reference kernel (verification), when written. */
   readonly reference?: ReferenceKernel;
   /** Input slots holding weights that weight compression (fp16-weights) may round. */
   readonly weightInputs?: readonly number[];
   /**
-   * A weight reaching a layer through this op is still that weight (views, casts, slicing,
-   * dequantization): the analysis traces learnable parameters back through it.
+   * A weight reaching a layer through this op (its input 0) is still that weight (views, casts,
+   * slicing, dequantization): the analysis traces learnable parameters back through it — always
+   * (true), or as the PassesWeights object says.
    */
-  readonly passesWeights?: boolean;
+  readonly passesWeights?: true | PassesWeights;
   /**
    * Int8 friendliness: the output-channel axis of the weight at input `input` (of rank `rank`),
    * for per-channel int8 weight quantization; undefined when that input cannot be quantized so.
@@ -79,13 +164,62 @@ export interface OpDef {
   readonly int8WeightAxis?: (node: Node, input: number, rank: number) => number | undefined;
   /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
   readonly fp16?: Fp16Facet;
+  /**
+   * Its output is random (Random*, Bernoulli, Multinomial; Dropout in training mode): never
+   * constant-folded, never merged with an identical twin.
+   */
+  readonly nondeterministic?: true;
+  /** What onnxruntime does with the op beyond its kernel (fusions, elimination, QDQ form). */
+  readonly ort?: OrtFacet;
+  /** How static QDQ quantization treats the op; absent: it stays float. */
+  readonly quantize?: QuantizeFacet;
+  /**
+   * The lowest opset (≥ 10) from which the op's definition means what it means at opset 13: the
+   * quantizer raises an opset 10–12 model to 13 only when every op of it declares a value ≤ the
+   * model's opset. Absent: its meaning changed by 13 (Softmax's axis at 13, Upsample deprecated
+   * at 10), or it has not been reviewed.
+   */
+  readonly sameAt13From?: number | ((node: Node) => number | undefined);
 }
 
 export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
 
+/** The facets of OpDef (every key but `type` and `domain`). */
+export type FacetName = Exclude<keyof OpDef, 'type' | 'domain'>;
+
+/**
+ * Every facet and what an op without it is: null for the three each op states or declares
+ * `undeclared(reason)` for (attributes, shape, cost); for an optional facet, the one meaning of
+ * its absence, which every consumer applies. Typed over OpDef's keys: a new facet does not
+ * compile until it says what its absence means (the registry test and README list these).
+ */
+export const FACETS: { readonly [K in FacetName]-?: string | null } = Object.freeze({
+  attributes: null,
+  shape: null,
+  cost: null,
+  kernel: 'not constant-folded, and shape inference computes no values through it',
+  reference: 'the float64 reference evaluator refuses it (no reference kernel)',
+  weightInputs: 'no input is a weight that fp16-weights may round',
+  passesWeights: 'the analysis does not trace a weight back through it',
+  int8WeightAxis: 'a weight it reads is quantized per tensor, if at all',
+  fp16: 'not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe)',
+  nondeterministic: 'deterministic: it may be constant-folded and merged with an identical twin',
+  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear)',
+  quantize: 'static QDQ quantization leaves it float',
+  sameAt13From: 'its meaning changed by opset 13 (or was not reviewed): the quantizer does not raise an opset 10–12 model holding it',
+});
+
 /** Declares one op: fills the defaults and freezes the declaration. */
 export function defineOp(def: OpDefInput): OpDef {
   return Object.freeze({ ...def, domain: def.domain ?? '' });
+}
+
+/**
+ * `op` with the facets a family helper's arguments do not take (onnxruntime behaviour, quantizer
+ * placement, opset-13 stability), frozen like defineOp's result.
+ */
+export function withFacets(op: OpDef, facets: Pick<OpDefInput, 'ort' | 'quantize' | 'sameAt13From'>): OpDef {
+  return Object.freeze({ ...op, ...facets });
 }
 
 /** Float16-safe with every input convertible. */

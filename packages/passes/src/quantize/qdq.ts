@@ -13,9 +13,10 @@
  *    asymmetric by default (int8, and symmetric, on request); s, z from the calibrated range
  *    (see params.ts).
  *  - weights (Conv/ConvTranspose W, Gemm B, MatMul constant B): stored as int8, symmetric
- *    (z = 0, range ±127), per output channel: axis 0 for Conv, 1 for ConvTranspose (group 1;
- *    per tensor otherwise), 0 for Gemm with transB = 1 else 1, 1 for a 2-D MatMul B (per
- *    column); followed by `DequantizeLinear(axis)`.
+ *    (z = 0, range ±127), per output channel on the axis the op's `int8WeightAxis` facet names
+ *    (ops/: axis 0 for Conv, 1 for ConvTranspose with group 1, 0 for Gemm with transB = 1 else
+ *    1, 1 for a 2-D MatMul B), per tensor where it names none; followed by
+ *    `DequantizeLinear(axis)`.
  *  - bias (Conv/ConvTranspose B, Gemm C with beta = 1): int32 with scale_c = s_x · s_w,c and
  *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged. A channel
  *    whose weights are (near) zero but whose bias is not gets its weight scale raised until the
@@ -33,15 +34,25 @@
  *  - graph inputs and outputs stay float with their names (a graph output gets the DQ; a Gemm or
  *    MatMul output that is a graph output is left float: the fused kernel can output float).
  *
+ * Which ops are quantized, and how (compute or shared-scale, which inputs are weights, which ops
+ * make a model worth quantizing), is each op's `quantize` facet (ops/, QuantizeFacet).
+ *
  * Preconditions: default-domain opset ≥ 13 (per-axis DequantizeLinear); an opset 10–12 model is
- * moved to 13 when every op in it means the same at 13, else refused. BatchNormalization should
+ * moved to 13 when every op in it means the same at 13 (each op's `sameAt13From`), else refused
+ * (Clip with min/max attributes, Pad with a pads attribute, Resize-10, Dropout with a ratio
+ * attribute, Squeeze/Unsqueeze with axes attributes, Softmax, Upsample: onnxruntime rejects or
+ * reinterprets them at 13). BatchNormalization should
  * be folded first (a BN left in place stays float between DQ and Q).
  *
  * Known limits: only the main graph is quantized (subgraphs stay float); ConvTranspose weights
- * with group > 1 are quantized per tensor; no 16-bit or 4-bit types.
+ * with group > 1 are quantized per tensor; onnxruntime 1.30 has no QDQ ConvTranspose kernel (it
+ * runs in float between its DequantizeLinear and QuantizeLinear: the int8 weights save storage,
+ * not time); no 16-bit or 4-bit types.
  */
 import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
 import { inferShapes } from '../analysis/shape-inference.js';
+import { lookup } from '../common/op-table.js';
+import { int8WeightAxis, QUANTIZE_FACET, sameAt13 } from '../ops/registry.js';
 import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
 
 export class QuantizeError extends OnnxkitError {
@@ -73,12 +84,15 @@ export interface QdqOptions extends QdqPlanOptions {
   ranges: ReadonlyMap<string, TensorRange> | Readonly<Record<string, TensorRange>>;
 }
 
-/** Ops with integer kernels in onnxruntime (compute ops) and ops that pass 8-bit data through. */
-export const COMPUTE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'GlobalAveragePool', 'Sigmoid', 'LeakyRelu'] as const;
-export const SHARED_SCALE_OPS = ['MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze'] as const;
-export const QUANTIZABLE_OPS: readonly string[] = [...COMPUTE_OPS, ...SHARED_SCALE_OPS];
-/** Ops that are worth quantizing on their own (a model with none of them is refused). */
-const ANCHOR_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+/**
+ * The ops quantized (each op's `quantize` facet, ops/, in registration order): compute ops get
+ * their own output scale; shared-scale ops pass 8-bit data through with their input's.
+ */
+export const COMPUTE_OPS: readonly string[] = Object.freeze(Object.keys(QUANTIZE_FACET).filter((t) => QUANTIZE_FACET[t]!.placement !== 'shared-scale'));
+export const SHARED_SCALE_OPS: readonly string[] = Object.freeze(Object.keys(QUANTIZE_FACET).filter((t) => QUANTIZE_FACET[t]!.placement === 'shared-scale'));
+export const QUANTIZABLE_OPS: readonly string[] = Object.freeze([...COMPUTE_OPS, ...SHARED_SCALE_OPS]);
+/** Ops that are worth quantizing on their own (a model with none of them is refused): `quantize.anchor`. */
+const ANCHOR_OPS: ReadonlySet<string> = new Set(Object.keys(QUANTIZE_FACET).filter((t) => QUANTIZE_FACET[t]!.anchor === true));
 
 /** A node the plan quantizes. */
 export interface PlannedNode {
@@ -131,14 +145,6 @@ export interface QdqReport {
   params: Map<string, QuantParams>;
 }
 
-/** Ops whose meaning is unchanged from opset 10/11/12 to 13 (so the import can be raised). */
-const SAME_AT_13 = new Set([
-  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip',
-  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Concat', 'Flatten', 'Reshape', 'Transpose', 'Identity',
-  'BatchNormalization', 'Dropout', 'Pad', 'Cast', 'Shape', 'Gather', 'Constant', 'Sqrt', 'Pow', 'Exp', 'Erf', 'Abs', 'Neg',
-  'HardSigmoid', 'HardSwish', 'Resize', 'Upsample', 'QuantizeLinear', 'DequantizeLinear', 'Max', 'Min', 'Sum', 'Mean',
-]);
-
 /** Checks the opset and returns the version to use (13 when raised). */
 function opsetPlan(model: Model): { from: number; to: number } {
   const from = model.opsetVersion('') ?? 1;
@@ -150,7 +156,8 @@ function opsetPlan(model: Model): { from: number; to: number } {
     });
   }
   const bad = new Set<string>();
-  for (const g of model.graphs()) for (const n of g) if (n.isOnnxDomain && !SAME_AT_13.has(n.opType)) bad.add(n.opType);
+  // Each op's `sameAt13From` (ops/): whether its definition at `from` means what it means at 13.
+  for (const g of model.graphs()) for (const n of g) if (n.isOnnxDomain && !sameAt13(n, from)) bad.add(n.opType);
   if (bad.size > 0) {
     throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but ${[...bad].sort().join(', ')} changed meaning by 13, so the opset cannot simply be raised`, {
       code: 'QUANTIZE_OPSET',
@@ -256,6 +263,14 @@ function addClipBound(add: Node, index: number): number | undefined {
   return lo === undefined ? undefined : lo - c;
 }
 
+/**
+ * The channel axis of the weight `w` read at input 1 of `n`: its op's `int8WeightAxis` facet
+ * (ops/), −1 (per tensor) when the op declares none for it or per-channel is off.
+ */
+function weightAxis(n: Node, w: Value, perChannel: boolean): number {
+  return perChannel ? (int8WeightAxis(n, 1, w.constValue!.dims.length) ?? -1) : -1;
+}
+
 /** Why `n` is not quantized, or its plan. */
 function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
   const ins = n.inputs;
@@ -269,19 +284,18 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
     const float = keepFloatIfGraphOutput && tensor.isGraphOutput;
     return { ...p, output: float ? null : tensor.name, sharesInput: false, fusedActivation: act };
   };
-  switch (n.opType) {
-    case 'Conv':
-    case 'ConvTranspose': {
+  // An op type the caller asked for (opTypes) that declares no placement passes 8-bit data through.
+  switch (lookup(QUANTIZE_FACET, n.opType)?.placement ?? 'shared-scale') {
+    case 'conv': {
       const w = ins[1];
       if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length < 3) return 'weight is not a float32 initializer';
       if (isConstant(x)) return 'input is a constant';
       const b = ins[2] ?? null;
       if (b !== null && (!isConstant(b) || b.constValue!.dtype !== DataType.FLOAT || b.constValue!.dims.length !== 1)) return 'bias is not a 1-D float32 initializer';
-      let axis = n.opType === 'Conv' ? 0 : n.getInt('group', 1) === 1 ? 1 : -1;
-      if (!o.perChannel) axis = -1;
+      const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: b === null ? undefined : 2 }, false);
     }
-    case 'Gemm': {
+    case 'gemm': {
       const w = ins[1];
       if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length !== 2) return 'B is not a 2-D float32 initializer';
       if (isConstant(x)) return 'A is a constant';
@@ -293,37 +307,33 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
         const cd = c.constValue!.dims;
         if (!(cd.length === 1 && (cd[0] === N || cd[0] === 1)) && !(cd.length === 2 && cd[0] === 1 && cd[1] === N)) return 'C is not a per-column bias';
       }
-      const axis = o.perChannel ? (n.getInt('transB', 0) ? 0 : 1) : -1;
+      const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: c === null ? undefined : 2 }, true);
     }
-    case 'MatMul': {
+    case 'matmul': {
       const b = ins[1] ?? null;
       if (!isFloat(b)) return 'B is not float32';
       if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
       if (isConstant(b)) {
-        const rank = b.constValue!.dims.length;
-        const axis = o.perChannel && rank === 2 ? 1 : -1;
+        const axis = weightAxis(n, b, o.perChannel);
         return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis } }, true);
       }
       return withOutput({ node: n, activationInputs: [0, 1] }, true);
     }
-    case 'Add':
-    case 'Mul': {
+    case 'binary': {
       const b = ins[1] ?? null;
       if (!isFloat(b)) return 'second input is not float32';
       if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
       return withOutput({ node: n, activationInputs: [0, 1] }, false);
     }
-    case 'Concat': {
+    case 'variadic': {
       if (!ins.every((v) => isFloat(v))) return 'an input is not float32';
       return withOutput({ node: n, activationInputs: ins.map((_, i) => i) }, false);
     }
-    case 'GlobalAveragePool':
-    case 'Sigmoid':
-    case 'LeakyRelu':
+    case 'unary':
       if (isConstant(x)) return 'input is a constant';
       return withOutput({ node: n, activationInputs: [0] }, false);
-    default: {
+    case 'shared-scale': {
       if (n.outputs.length !== 1) return 'more than one output';
       if (isConstant(x)) return 'input is a constant';
       return { node: n, activationInputs: [0], output: out.name, sharesInput: true };

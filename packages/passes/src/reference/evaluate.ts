@@ -17,9 +17,9 @@
  * Browser-safe: no `node:*` imports.
  */
 import type { Graph, Model, Node, Tensor, Value } from '@onnxkit/graph';
-import { DataType, OnnxkitError } from '@onnxkit/graph';
+import { capturedValues, DataType, OnnxkitError } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
-import { REFERENCE_KERNELS } from '../ops/registry.js';
+import { REFERENCE_KERNELS, SUBGRAPH_OPS } from '../ops/registry.js';
 import { ReferenceBudgetFault, refBytes, refFromTensor, setAllocationBudget } from '../kernels/reference/tensor.js';
 import type { ReferenceKernel, RefTensor } from './types.js';
 
@@ -58,15 +58,13 @@ export function findUnsupportedNode(model: Model, kernels: ReadonlyMap<string, R
   return null;
 }
 
-const CONTROL_FLOW = new Set(['If', 'Loop']);
-
 function unsupportedReason(node: Node, model: Model, kernels: ReadonlyMap<string, ReferenceKernel>): string | null {
   if (!node.isOnnxDomain) {
     return model.findFunction(node.domain, node.opType, node.overload) !== undefined
       ? `model-local function ${node.domain}::${node.opType} is not supported`
       : `custom domain '${node.domain}' is not supported`;
   }
-  if (CONTROL_FLOW.has(node.opType)) {
+  if (CONTROL_FLOW_RUNNERS.has(node.opType)) {
     for (const g of node.subgraphs()) {
       for (const inner of g.nodes) {
         const why = unsupportedReason(inner, model, kernels);
@@ -77,24 +75,6 @@ function unsupportedReason(node: Node, model: Model, kernels: ReadonlyMap<string
   }
   if (!kernels.has(node.opType)) return `no reference kernel for ${node.opType}`;
   return null;
-}
-
-/** Outer-scope values a node's subgraphs read (recursively), i.e. values none of them defines. */
-function capturedValues(node: Node): Value[] {
-  const defined = new Set<Value>();
-  const used = new Set<Value>();
-  const walk = (g: Graph): void => {
-    for (const v of g.inputs) defined.add(v);
-    for (const v of g.initializers.values()) defined.add(v);
-    for (const n of g.nodes) {
-      for (const v of n.outputs) defined.add(v);
-      for (const v of n.inputs) if (v !== null) used.add(v);
-      for (const sub of n.subgraphs()) walk(sub);
-    }
-    for (const v of g.outputs) used.add(v);
-  };
-  for (const g of node.subgraphs()) walk(g);
-  return [...used].filter((v) => !defined.has(v));
 }
 
 type Lookup = (v: Value) => RefTensor;
@@ -145,30 +125,47 @@ function stack(ts: readonly RefTensor[]): RefTensor {
   return { dtype: first.dtype, dims: [ts.length, ...first.dims], data: out as RefTensor['data'] };
 }
 
+type ControlFlowRunner = (node: Node, args: readonly (RefTensor | null)[], outer: Lookup, kernels: ReadonlyMap<string, ReferenceKernel>, opset: number) => RefTensor[];
+
+/** If: the branch the condition picks, run with the outer values it captures. */
+const runIf: ControlFlowRunner = (node, args, outer, kernels, opset) => {
+  const branch = node.attr(scalarBool(args[0]) ? 'then_branch' : 'else_branch')?.asGraph();
+  if (branch === undefined) throw new ReferenceInputError(node, 'missing then_branch/else_branch');
+  return runSubgraph(branch, [], outer, kernels, opset);
+};
+
+/** Loop: the body while the trip count and condition allow, carried values threaded, scan outputs stacked. */
+const runLoop: ControlFlowRunner = (node, args, outer, kernels, opset) => {
+  const body = node.attr('body')?.asGraph();
+  if (body === undefined) throw new ReferenceInputError(node, 'missing body');
+  const maxTrip = args[0] ? Number((args[0].data as BigInt64Array)[0]) : Infinity;
+  let cond = args[1] ? scalarBool(args[1]) : true;
+  let carried = args.slice(2).map((t) => t!);
+  const K = carried.length;
+  const scans: RefTensor[][] = [];
+  for (let i = 0; i < maxTrip && cond; i++) {
+    const outs = runSubgraph(body, [{ dtype: DataType.INT64, dims: [], data: BigInt64Array.of(BigInt(i)) }, { dtype: DataType.BOOL, dims: [], data: [cond] }, ...carried], outer, kernels, opset);
+    cond = scalarBool(outs[0]);
+    carried = outs.slice(1, 1 + K);
+    outs.slice(1 + K).forEach((t, j) => (scans[j] ??= []).push(t));
+  }
+  const nScan = body.outputs.length - 1 - K;
+  const scanOuts = Array.from({ length: nScan }, (_, j) => (scans[j] && scans[j]!.length > 0 ? stack(scans[j]!) : { dtype: body.outputs[1 + K + j]!.dtype ?? DataType.FLOAT, dims: [0], data: new Float64Array(0) }));
+  return [...carried, ...scanOuts];
+};
+
+/**
+ * The control-flow ops (the registry's SUBGRAPH_OPS: If, Loop, Scan) the engine runs itself, by
+ * op type. Scan has no runner: it is refused as an op without a reference kernel.
+ */
+const CONTROL_FLOW_RUNNERS: ReadonlyMap<string, ControlFlowRunner> = new Map([
+  ['If', runIf],
+  ['Loop', runLoop],
+]);
+
 function execNode(node: Node, args: readonly (RefTensor | null)[], outer: Lookup, kernels: ReadonlyMap<string, ReferenceKernel>, opset: number): RefTensor[] {
-  if (node.opType === 'If' && node.isOnnxDomain) {
-    const branch = node.attr(scalarBool(args[0]) ? 'then_branch' : 'else_branch')?.asGraph();
-    if (branch === undefined) throw new ReferenceInputError(node, 'missing then_branch/else_branch');
-    return runSubgraph(branch, [], outer, kernels, opset);
-  }
-  if (node.opType === 'Loop' && node.isOnnxDomain) {
-    const body = node.attr('body')?.asGraph();
-    if (body === undefined) throw new ReferenceInputError(node, 'missing body');
-    const maxTrip = args[0] ? Number((args[0].data as BigInt64Array)[0]) : Infinity;
-    let cond = args[1] ? scalarBool(args[1]) : true;
-    let carried = args.slice(2).map((t) => t!);
-    const K = carried.length;
-    const scans: RefTensor[][] = [];
-    for (let i = 0; i < maxTrip && cond; i++) {
-      const outs = runSubgraph(body, [{ dtype: DataType.INT64, dims: [], data: BigInt64Array.of(BigInt(i)) }, { dtype: DataType.BOOL, dims: [], data: [cond] }, ...carried], outer, kernels, opset);
-      cond = scalarBool(outs[0]);
-      carried = outs.slice(1, 1 + K);
-      outs.slice(1 + K).forEach((t, j) => (scans[j] ??= []).push(t));
-    }
-    const nScan = body.outputs.length - 1 - K;
-    const scanOuts = Array.from({ length: nScan }, (_, j) => (scans[j] && scans[j]!.length > 0 ? stack(scans[j]!) : { dtype: body.outputs[1 + K + j]!.dtype ?? DataType.FLOAT, dims: [0], data: new Float64Array(0) }));
-    return [...carried, ...scanOuts];
-  }
+  const run = node.isOnnxDomain ? CONTROL_FLOW_RUNNERS.get(node.opType) : undefined;
+  if (run !== undefined) return run(node, args, outer, kernels, opset);
   return kernels.get(node.opType)!(node, args, opset);
 }
 
@@ -237,9 +234,9 @@ export function evaluateReference(model: Model, inputs: ReadonlyMap<string, RefT
   }
 
   // Remaining uses of each value within the main graph; a control-flow node also "uses" the outer
-  // values its subgraphs capture, so they stay live until it has run.
+  // values its subgraphs capture (graph's capturedValues), so they stay live until it has run.
   const captured = new Map<Node, Value[]>();
-  for (const n of order) if (CONTROL_FLOW.has(n.opType)) captured.set(n, capturedValues(n));
+  for (const n of order) if (SUBGRAPH_OPS.has(n.opType)) captured.set(n, [...capturedValues(n)]);
   const usesOf = (n: Node): (Value | null)[] => [...n.inputs, ...(captured.get(n) ?? [])];
   const remaining = new Map<Value, number>();
   for (const n of order) for (const v of usesOf(n)) if (v !== null) remaining.set(v, (remaining.get(v) ?? 0) + 1);

@@ -8,16 +8,16 @@
  * float32 or a graph output (→ float32). Results differ from float32 by float16 rounding, so the
  * pass reports rather than claims equivalence.
  *
- * Which ops convert: FP16_OPS below — ops whose ONNX schema admits float16 and that ran in
- * float16 on onnxruntime-node 1.30 CPU in our probe (one model per op, run at
- * graphOptimizationLevel 'disabled'). onnxruntime's CPU provider has native float16 kernels only
+ * Which ops convert: FP16_OPS below — the ops declaring the `fp16` facet (ops/): their ONNX
+ * schema admits float16 and they ran in float16 on onnxruntime-node 1.30 CPU in our probe (one
+ * model per op, run at graphOptimizationLevel 'disabled'). onnxruntime's CPU provider has native float16 kernels only
  * for some of them; for the rest its InsertCastTransformer wraps the node in Casts to float32
  * (microsoft/onnxruntime #11831, #16778), so the model runs everywhere but is not necessarily
- * faster on CPU. Everything else stays float32; CONVERT_FP16_BLOCK_LIST names the ops that failed
- * in float16 in the probe (schema is float-only) so they are never added by option.
+ * faster on CPU. Everything else stays float32 (Range and Celu failed in float16 in the probe:
+ * their declarations say so).
  *
  * Preconditions:
- *  1. Default domain, in FP16_OPS, not in the block list or option `block` [blocked-op];
+ *  1. Default domain, in FP16_OPS [not-fp16-safe], not named in option `block` [blocked-op];
  *     attributes well typed [bad-attribute].
  *  2. The element type of every input and output is known [unknown-dtype] and float inputs are
  *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
@@ -43,12 +43,9 @@ import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.j
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
 export const FP16_OPS: Readonly<Record<string, readonly number[]>> = FP16_SAFE;
 
-/** Ops that failed in float16 on onnxruntime-node 1.30 CPU (float-only schemas). */
-export const CONVERT_FP16_BLOCK_LIST: readonly string[] = ['Range', 'Celu'];
-
 const BOUNDARY = 'convert-fp16-boundary';
 
-const REASONS = ['bad-attribute', 'unknown-dtype', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph', 'out-of-fp16-range'] as const;
+const REASONS = ['bad-attribute', 'unknown-dtype', 'not-fp16-safe', 'blocked-op', 'mixed-float-types', 'captured-by-subgraph', 'out-of-fp16-range'] as const;
 type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
 
 export const convertFp16 = defineRulePass({
@@ -67,7 +64,7 @@ export const convertFp16 = defineRulePass({
   },
   sweep(s, options) {
     const keepIo = options.keepIoTypes;
-    const block = new Set([...CONVERT_FP16_BLOCK_LIST, ...options.block]);
+    const block = new Set(options.block);
     convertGraph(s, s.model.graph, block, keepIo);
   },
 });
@@ -254,7 +251,8 @@ function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(t
     const unknown = floats.find((v, i) => types[i] === undefined);
     return unknown && exempt !== undefined && n.opType !== 'Cast' ? ['unknown-dtype', `type of '${unknown.name}' is not known`] : undefined;
   }
-  if (exempt === undefined || block.has(n.opType)) return ['blocked-op', `${n.opType} stays float32`];
+  if (exempt === undefined) return ['not-fp16-safe', `${n.opType} is not declared float16-safe (its fp16 facet, ops/): stays float32`];
+  if (block.has(n.opType)) return ['blocked-op', `${n.opType} is in the block list: stays float32`];
   if (n.subgraphs().length > 0) return ['blocked-op', 'has a subgraph'];
   if (n.opType === 'Cast' && n.getInt('to') !== DataType.FLOAT) return undefined;
   for (let i = 0; i < n.inputs.length; i++) {

@@ -25,10 +25,11 @@
  * only within one graph, not across subgraph boundaries.
  */
 import { AttributeType, type Attribute, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
+import { NONDETERMINISTIC_OPS } from '../ops/registry.js';
 import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import type { ChangeScope } from './types.js';
-import { floatBitsKey, nodeLabel, NONDETERMINISTIC_OPS, sweepLiveGraphs, tensorFingerprint, tensorsIdentical } from './util.js';
+import { floatBitsKey, nodeLabel, sweepLiveGraphs, tensorFingerprint, tensorsIdentical } from './util.js';
 
 const MAX_TENSOR_ATTR = 1 << 20;
 
@@ -171,7 +172,7 @@ type KeyResult = string | { reason: string; detail: string };
 /** Why a node must never be merged even with an identical twin. */
 function blockerOf(n: Node): [(typeof REASONS)[number], string] | undefined {
   if (!n.isOnnxDomain) return ['unknown-domain', `${n.domain}::${n.opType} may be stateful`];
-  if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return ['nondeterministic', `${n.opType} is not deterministic`];
+  if (NONDETERMINISTIC_OPS.has(n.opType)) return ['nondeterministic', `${n.opType} is not deterministic`];
   return undefined;
 }
 

@@ -75,14 +75,8 @@ class Refusal {
 
 const BYPASSED = ['Identity', 'Dropout', 'Cast', 'CastLike', 'Reshape', 'Expand', 'Transpose', 'Slice', 'Pad', 'Concat', 'Split', 'Flatten', 'Add', 'Sub', 'Mul', 'Div'] as const;
 
-/**
- * The attributes each bypassed op may carry: its home's schema (ops/), plus Dropout's `seed`,
- * which the schemas leave out (INT on Dropout, FLOAT on the unregistered Random* ops, so the
- * per-name attribute check cannot type it); a seed does not matter in inference.
- */
-const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>(
-  BYPASSED.map((op): [string, readonly string[]] => [op, op === 'Dropout' ? [...knownAttributes(op), 'seed'] : knownAttributes(op)]),
-);
+/** The attributes each bypassed op may carry: its home's schema (ops/; Dropout's has its INT `seed`). */
+const KNOWN: Readonly<Record<string, readonly string[]>> = opTable<readonly string[]>(BYPASSED.map((op): [string, readonly string[]] => [op, knownAttributes(op)]));
 
 /** A candidate: the node, and (once check proved it a no-op) the value its output equals. */
 interface Candidate {

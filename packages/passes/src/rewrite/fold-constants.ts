@@ -45,10 +45,11 @@ import { DataType, Tensor, dataTypeName, type Graph, type Node, type Shape, type
 import { elementBits } from '../common/data-types.js';
 import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
 import { shapeRange } from '../ops/axes.js';
+import { NONDETERMINISTIC_OPS } from '../ops/registry.js';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import type { ChangeScope } from './types.js';
-import { NONDETERMINISTIC_OPS, attributeIssue, constantNodeValue, nodeLabel } from './util.js';
+import { attributeIssue, constantNodeValue, nodeLabel } from './util.js';
 
 /** Default byte budget for tensors produced by folding (overridable per run). */
 export const FOLD_CONSTANTS_BUDGET = Object.freeze({
@@ -207,7 +208,7 @@ function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefi
     if (n.inputs.length > 0 && n.inputs.every((v) => v === null || s.facts.constOf(v))) s.decline(n, 'unknown-domain', `${n.domain}::${n.opType}`);
     return;
   }
-  if (NONDETERMINISTIC_OPS.has(n.opType) || n.opType === 'Dropout') return;
+  if (NONDETERMINISTIC_OPS.has(n.opType)) return; // (each op's `nondeterministic` facet: Random*, Dropout…)
   if (n.attributes.size > 0 && n.subgraphs().length > 0) return;
   if (n.opType === 'Shape' || n.opType === 'Size') {
     const x = n.inputs[0];

@@ -24,5 +24,5 @@ export { fuseConsecutiveTransposes } from './fuse-consecutive-transposes.js';
 export { fuseConsecutiveReshapes } from './fuse-consecutive-reshapes.js';
 export { fuseConsecutiveSqueezeUnsqueeze } from './fuse-consecutive-squeeze-unsqueeze.js';
 export { fp16Weights, WEIGHT_SLOTS } from './fp16-weights.js';
-export { convertFp16, FP16_OPS, CONVERT_FP16_BLOCK_LIST } from './convert-fp16.js';
+export { convertFp16, FP16_OPS } from './convert-fp16.js';
 export { quantizeWeightsInt8, type QuantizedTensorReport } from './quantize-weights-int8.js';

@@ -3,11 +3,15 @@
  * (`PassContext.shared`): what lets a rule pass whose anchor op types are absent cost O(1).
  */
 import type { Graph, Node } from '@onnxkit/graph';
+import { opKey } from '../ops/registry.js';
 import type { SharedModelState } from './types.js';
 
-/** The anchor key of a node: its op type in the default domain, `domain:OpType` otherwise. */
+/**
+ * The anchor key of a node: the registry's op key (ops/registry.ts opKey), its op type in the
+ * default domain, `domain::OpType` otherwise (one key format for ops and rule anchors).
+ */
 export function anchorKey(n: Node): string {
-  return n.isOnnxDomain ? n.opType : `${n.domain}:${n.opType}`;
+  return n.isOnnxDomain ? n.opType : opKey(n.domain, n.opType);
 }
 
 /**

@@ -10,16 +10,6 @@ import { opt, type AttributeReason, type OptionsSpec } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { deferredScaled, scaleRunF32, scaleRunF64 } from './scaled-weight.js';
 
-/** Operators whose output is random (never folded, never merged by CSE). */
-export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set([
-  'RandomNormal',
-  'RandomNormalLike',
-  'RandomUniform',
-  'RandomUniformLike',
-  'Multinomial',
-  'Bernoulli',
-]);
-
 /** Float element types the weight-rewriting passes compute on (in float64, rounded once). */
 export const WEIGHT_FLOAT_TYPES: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
 

@@ -1,6 +1,7 @@
 /**
  * The operator registry (src/ops/registry.ts) against itself and its derived views: every op
- * states each core facet (attributes, shape rule, cost) or says why not, no op is registered
+ * states each core facet (attributes, shape rule, cost) or says why not, every optional facet has
+ * one stated meaning of absence (FACETS) and agrees with the others, no op is registered
  * twice, lookups are prototype-safe, and the tables the analyses and rewrites read
  * (COST_TABLE, SHAPE_RULES, SUPPORTED_KERNELS, the attribute schema, WEIGHT_SLOTS, FP16_OPS,
  * the known-attribute lists) are exactly what the op declarations say.
@@ -11,9 +12,12 @@ import { COST_TABLE } from '../../src/analysis/cost-table.js';
 import { SHAPE_RULES } from '../../src/analysis/shape-rules.js';
 import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribute-schema.js';
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
-import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, OPS, REGISTRY, registerOps, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH } from '../../src/ops/registry.js';
-import { defineOp, isUndeclared, undeclared, type OpDef } from '../../src/ops/types.js';
+import { readFileSync } from 'node:fs';
+import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
+import { defineOp, FACETS, isUndeclared, undeclared, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
+import { anchorKey } from '../../src/rewrite/op-counts.js';
+import { runsInPlace, type OpCost } from '../../src/ops/cost.js';
 import * as passes from '@onnxkit/passes';
 
 const declared = <T>(facet: T): facet is Exclude<T, { undeclared: string }> => !isUndeclared(facet);
@@ -31,18 +35,93 @@ describe('the operator registry', () => {
     expect(passes.OPS).toBe(OPS);
   });
 
-  it('has every op declare attributes, a shape rule and a cost, or say why not', () => {
+  it('has every op state each facet or why it lacks it: attributes, shape and cost by the op, an optional facet by its one meaning of absence (FACETS)', () => {
+    const facets = Object.keys(FACETS) as FacetName[];
+    const required = facets.filter((f) => FACETS[f] === null);
+    expect(required.sort()).toEqual(['attributes', 'cost', 'shape']);
+    for (const f of facets) if (FACETS[f] !== null) expect(FACETS[f], f).toMatch(/\w{3}/);
     const silent: string[] = [];
     for (const op of OPS) {
-      for (const [facet, value] of [['attributes', op.attributes], ['shape', op.shape], ['cost', op.cost]] as const) {
+      for (const facet of required) {
+        const value = op[facet];
         if (value === undefined) silent.push(`${op.type}.${facet}`);
         else if (isUndeclared(value) && !/\w{3}/.test(value.undeclared)) silent.push(`${op.type}.${facet}: empty reason`);
       }
+      // Nothing else: a misspelt facet (e.g. through withFacets) is not silently ignored.
+      for (const key of Object.keys(op)) if (key !== 'type' && key !== 'domain' && !(key in FACETS)) silent.push(`${op.type}.${key}: not a facet`);
       if (declared(op.shape)) expect(typeof op.shape, op.type).toBe('function');
       if (op.kernel) expect(op.kernel.note, op.type).toMatch(/\w/);
       if (op.reference) expect(typeof op.reference, op.type).toBe('function');
     }
     expect(silent).toEqual([]);
+  });
+
+  it('keeps the optional facets consistent with each other', () => {
+    const wrong: string[] = [];
+    for (const op of OPS) {
+      const t = op.type;
+      const slots = (xs: readonly number[] | undefined): boolean => xs === undefined || xs.every((i) => Number.isInteger(i) && i >= 0);
+      if (!slots(op.weightInputs) || !slots(op.fp16?.keepFloat32)) wrong.push(`${t}: input slots`);
+      if (op.int8WeightAxis && !op.weightInputs) wrong.push(`${t}: an int8 weight axis but no weight inputs`);
+      const q = op.quantize;
+      const weighted = q !== undefined && ['conv', 'gemm', 'matmul'].includes(q.placement);
+      if (weighted && !op.int8WeightAxis) wrong.push(`${t}: quantized with a weight but no int8WeightAxis`);
+      if (q?.anchor && !weighted) wrong.push(`${t}: an anchor without a weight`);
+      if (op.ort?.qdq === 'mac' && !q?.anchor) wrong.push(`${t}: an integer MAC kernel in onnxruntime that the quantizer does not anchor on`);
+      if (q && op.ort?.qdq === undefined && t !== 'ConvTranspose') wrong.push(`${t}: quantized, but onnxruntime has no QDQ form of it`);
+      const from = op.sameAt13From;
+      if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
+      if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
+      if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('derives the onnxruntime, quantizer, control-flow and nondeterminism views from the facets', () => {
+    expect(Object.keys(ORT_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.ort).map((op) => op.type).sort());
+    expect(Object.keys(QUANTIZE_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.quantize).map((op) => op.type).sort());
+    expect([...SUBGRAPH_OPS].sort()).toEqual(['If', 'Loop', 'Scan']);
+    // The quantizer's ops are those it quantized before they were facets.
+    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze']);
+    expect([...passes.SHARED_SCALE_OPS].sort()).toEqual(['AveragePool', 'Flatten', 'MaxPool', 'Reshape', 'Resize', 'Squeeze', 'Transpose', 'Unsqueeze']);
+  });
+
+  it('declares the random ops and Dropout nondeterministic, and types `seed` per op (INT on Dropout, FLOAT on the random ops)', () => {
+    expect([...NONDETERMINISTIC_OPS].sort()).toEqual(['Bernoulli', 'Dropout', 'Multinomial', 'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike']);
+    expect(expectedAttributeType('Dropout', 'seed')).toBe(AttributeType.INT);
+    expect(expectedAttributeType('RandomNormal', 'seed')).toBe(AttributeType.FLOAT);
+    expect(knownAttributes('Dropout')).toContain('seed');
+  });
+
+  it('keys ops one way: a rule anchor of another domain is the registry key domain::type', () => {
+    const b = new GraphBuilder({ opset: 17, opsets: { 'com.microsoft': 1 } });
+    const x = b.input('x', DataType.FLOAT, [2]);
+    b.output(b.node('Gelu', [x], {}, { domain: 'com.microsoft', name: 'g' }).outputs[0]!);
+    b.output(b.op('Relu', [x], {}, { name: 'r' }));
+    const nodes = [...b.build().graph];
+    expect(nodes.map(anchorKey)).toEqual(['com.microsoft::Gelu', 'Relu']);
+    expect(getOp('QGemm', 'com.microsoft')?.type).toBe('QGemm');
+  });
+
+  it('states node-dependent cost facts on the op: BatchNormalization runs in place except in training mode; zero-copy kernels', () => {
+    const b = new GraphBuilder({ opset: 15 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 2, 2]);
+    const p = (n: string) => b.constant(n, Tensor.fromArray(DataType.FLOAT, [2], new Float32Array(2)));
+    const infer = b.node('BatchNormalization', [x, p('s'), p('b'), p('m'), p('v')], {}, { name: 'infer' });
+    const train = b.node('BatchNormalization', [x, p('s2'), p('b2'), p('m2'), p('v2')], { training_mode: 1 }, { name: 'train' });
+    b.output(infer.outputs[0]!);
+    b.output(train.outputs[0]!);
+    const cost = getOp('BatchNormalization')!.cost as OpCost;
+    expect([runsInPlace(cost, infer), runsInPlace(cost, train)]).toEqual([true, false]);
+    expect(runsInPlace(getOp('Relu')!.cost as OpCost, infer)).toBe(true);
+    expect(ZERO_COPY_KERNELS).toEqual({ Constant: 'unread', Identity: 'unread', Dropout: 'view' });
+  });
+
+  it("names every facet in README's 'Adding an operator'", () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Adding an operator'), readme.indexOf('## Development'));
+    const missing = Object.keys(FACETS).filter((f) => !section.includes(`\`${f}\``));
+    expect(missing).toEqual([]);
   });
 
   it('finds nothing for names an object inherits (constructor, __proto__, toString)', () => {

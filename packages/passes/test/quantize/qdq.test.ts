@@ -1,6 +1,6 @@
 // QDQ placement (no onnxruntime here; the fused graph and the accuracy are tested with real
 // onnxruntime in packages/cli/test/quantize.test.ts).
-import { DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
 import { describe, expect, it } from 'vitest';
 import { computeParams, planQdq, quantizeDynamic, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
 
@@ -152,6 +152,27 @@ describe('quantizeQdq', () => {
     const y = b.op('MatMul', [x, b.constant('w', f32([3, 3], (i) => i))]);
     b.output(b.op('Softmax', [y]), 'y');
     expect(() => planQdq(b.build())).toThrow(/Softmax changed meaning/);
+  });
+
+  it('refuses an opset 10–12 op whose form changed by 13 (Clip with min/max attributes, Resize-10), and raises its opset-11 form', () => {
+    const clip = (opset: number): Model => {
+      const b = new GraphBuilder({ opset });
+      const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+      const c = b.op('Conv', [x, b.constant('w', f32([3, 2, 1, 1], (i) => i - 2))], {}, { name: 'conv' });
+      const bounds = opset < 11 ? [] : [b.constant('lo', f32([], () => 0)), b.constant('hi', f32([], () => 6))];
+      const attrs = opset < 11 ? { min: Attribute.float('min', 0), max: Attribute.float('max', 6) } : {};
+      b.output(b.op('Clip', [c, ...bounds], attrs, { name: 'clip' }), 'y');
+      return b.build();
+    };
+    // Clip-6's min/max attributes are unknown to Clip-13 (onnxruntime: "Unrecognized attribute: min").
+    expect(() => planQdq(clip(10))).toThrow(/Clip changed meaning/);
+    expect(planQdq(clip(11)).opset).toEqual({ from: 11, to: 13 });
+    const b = new GraphBuilder({ opset: 10 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const c = b.op('Conv', [x, b.constant('w', f32([3, 2, 1, 1], (i) => i - 2))], {}, { name: 'conv' });
+    b.output(b.op('Resize', [c, b.constant('scales', f32([4], (i) => (i < 2 ? 1 : 2)))], {}, { name: 'up' }), 'y');
+    // Resize-10 reads (X, scales); at 13 input 1 is roi.
+    expect(() => planQdq(b.build())).toThrow(/Resize changed meaning/);
   });
 
   it('leaves int64 shape arithmetic alone even when its types are not declared', () => {

@@ -132,17 +132,26 @@ describe('convert-fp16 (approximate)', () => {
     expect(cmp.maxRelError).toBeLessThan(0.05);
   });
 
-  it('keeps block-listed ops (float-only schemas) in float32 between Casts', async () => {
+  it('keeps ops not declared float16-safe (float-only schemas) in float32 between Casts', async () => {
     const m = cnn(17, (b, v) => b.op('Celu', [v], { alpha: Attribute.float('alpha', 1.5) }, { name: 'celu' }));
     const c = cloneModel(m);
     const r = await runTwice('convert-fp16', c);
-    expect(r.rejected['blocked-op']).toBe(1);
+    // not declared fp16-safe is its own reason, not 'blocked-op' (the user's block list)
+    expect(r.rejected['not-fp16-safe']).toBe(1);
+    expect(r.rejected['blocked-op']).toBeUndefined();
     const celu = c.graph.nodes.find((n) => n.name === 'celu')!;
     expect(celu.inputs[0]!.producer!.opType).toBe('Cast');
     expect(celu.inputs[0]!.producer!.getInt('to')).toBe(DataType.FLOAT);
     expect(celu.outputs[0]!.uses[0]!.node.opType).toBe('Cast');
     const cmp = await errorOf(m, c);
     expect(cmp.cosine).toBeGreaterThan(0.9999);
+  });
+
+  it("reports the ops of the user's block list as blocked-op", async () => {
+    const c = cnn();
+    const r = await runTwice('convert-fp16', c, { block: ['Relu'] });
+    expect(r.rejected['blocked-op']).toBe(2);
+    expect(r.rejected['not-fp16-safe']).toBeUndefined();
   });
 
   it('keeps float16 graph outputs when keepIoTypes is false', async () => {

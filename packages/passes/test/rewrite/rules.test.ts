@@ -91,7 +91,7 @@ describe('the pass owns traversal', () => {
     const seen: string[] = [];
     const rule = defineRule({
       name: 'relu-probe',
-      anchor: ['Relu', 'com.example:Relu'],
+      anchor: ['Relu', 'com.example::Relu'],
       reasons: ['probe-declined'],
       match: (n) => {
         seen.push(`${n.domain || 'onnx'}:${n.name}`);
