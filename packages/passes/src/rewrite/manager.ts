@@ -27,7 +27,6 @@ import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
 import { PatchTracker } from './local-verify.js';
-import { RewriteSession } from './session.js';
 import type { ChangeRecord, ChangeScope, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
 export type VerifyMode = 'off' | 'pass' | 'change';
@@ -455,29 +454,6 @@ function summarize(order: string[], runs: PassRun[]): PassSummary[] {
     for (const [k, v] of Object.entries(r.result.rejected)) s.rejected[k] = (s.rejected[k] ?? 0) + v;
   }
   return [...by.values()];
-}
-
-/** The body of a pass written against a RewriteSession. */
-export interface PassSpec {
-  name: string;
-  description: string;
-  exact: boolean;
-  run(session: RewriteSession): void | Promise<void>;
-}
-
-/** Builds a RewritePass whose body works through a RewriteSession (counts, budget, records). */
-export function definePass(spec: PassSpec): RewritePass {
-  return {
-    name: spec.name,
-    description: spec.description,
-    exact: spec.exact,
-    run(model: Model, ctx: PassContext): PassResult | Promise<PassResult> {
-      const session = new RewriteSession(spec.name, model, ctx);
-      const r = spec.run(session);
-      if (r instanceof Promise) return r.then(() => session.finish());
-      return session.finish();
-    },
-  };
 }
 
 /** A context for running one pass by hand (tests, tools): no budget, no verification. */

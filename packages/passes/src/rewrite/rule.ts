@@ -23,8 +23,10 @@
  * instead of rules, with the same typed reasons and the same session primitives
  * (`apply`, `mutate`).
  *
- * Options are typed: a pass declares its defaults and a parser from CLI-style loose values
- * (`--pass-option`, `PipelineOptions.passOptions`); `pass.with(options)` is the typed factory.
+ * Options are typed: a pass declares its defaults, and `pass.with(options)` is the typed factory
+ * (a configured instance: what `PipelineOptions.configured` and the CLI's flags give the
+ * pipeline). A parser from loose values (JSON, `pass.key=value` text: `PipelineOptions.passOptions`,
+ * `passOptionsFromStrings`) checks them against the same types.
  */
 import type { Graph, Model, Node } from '@onnxkit/graph';
 import { PassError } from './errors.js';
@@ -54,9 +56,12 @@ export type Decline<R extends string> = readonly [reason: R, detail: string];
 /** What a rule's rewrite returns: a node-pattern rewrite; `rule` defaults to the rule's name. */
 export type Patch = Omit<Rewrite, 'rule'> & { rule?: string };
 
-/** What match, check and rewrite see. */
-export interface RuleContext<O> {
-  readonly session: RewriteSession;
+/**
+ * What match, check and rewrite see. The session declines only with the rule's reasons (and the
+ * primitive's): `ctx.session.decline(n, 'not-a-reason')` fails typecheck like a wrong `check` result.
+ */
+export interface RuleContext<O, R extends string = never> {
+  readonly session: RewriteSession<R | ApplyReason>;
   /** The graph the anchor node is in. */
   readonly graph: Graph;
   readonly options: O;
@@ -70,7 +75,7 @@ export interface Rule<O = unknown, R extends string = string> {
   readonly requires?: readonly string[];
   readonly reasons: readonly R[];
   /** Visits one anchored node; returns a decline or undefined (applied, or not a candidate). */
-  visit(node: Node, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined;
+  visit(node: Node, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined;
 }
 
 export interface RuleSpec<M, R extends string, O> {
@@ -83,18 +88,18 @@ export interface RuleSpec<M, R extends string, O> {
    */
   readonly requires?: string | readonly string[];
   readonly reasons: readonly R[];
-  match(node: Node, ctx: RuleContext<O>): M | undefined;
-  check?(match: NoInfer<M>, ctx: RuleContext<O>): Decline<NoInfer<R>> | undefined;
+  match(node: Node, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+  check?(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Decline<NoInfer<R>> | undefined;
   /** A Patch to apply, a late decline, or undefined: nothing to do after all (not recorded). */
-  rewrite(match: NoInfer<M>, ctx: RuleContext<O>): Patch | Decline<NoInfer<R>> | undefined;
+  rewrite(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Patch | Decline<NoInfer<R>> | undefined;
   /** Told the final outcome of every matched candidate (undefined = applied or nothing to do). */
-  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O>): void;
+  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O, NoInfer<R>>): void;
 }
 
 /** Declares a rule (see the file header). */
 export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
   const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
-  const attempt = (m: M, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined => {
+  const attempt = (m: M, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined => {
     const why = spec.check?.(m, ctx);
     if (why) return why;
     const p = spec.rewrite(m, ctx);
@@ -249,7 +254,7 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     if (!mayMatch(opCounts(shared, g), rules)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
-    const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
+    const ctx: RuleContext<O, R> = { session: s, graph: g, options };
     if (!visitAll(s, g, work, byAnchor, ctx)) return;
   }
 }
@@ -261,7 +266,7 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
  * met its unrun remainder (the next graph, the next pass's prologue) as it left the loop and was
  * thrown away, then compiled again — the most recompiled function of the rule passes.
  */
-function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O>): boolean {
+function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O, R>): boolean {
   // Indexed loops: array iterators allocate a result per step until this is optimised.
   for (let i = 0; i < work.length; i++) {
     const n = work[i]!;

@@ -4,7 +4,6 @@ import {
   PRESETS,
   PassError,
   PassManager,
-  definePass,
   defineRule,
   defineRulePass,
   explainJson,
@@ -30,11 +29,11 @@ function chain(): Model {
 }
 
 /** A pass that corrupts the graph: it detaches Relu's input node while Relu still reads it. */
-const breaker = definePass({
+const breaker = defineRulePass({
   name: 'breaker',
   description: 'test pass that leaves a dangling use',
   exact: true,
-  run(s) {
+  sweep(s) {
     const g = s.model.graph;
     const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
     if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
@@ -76,11 +75,11 @@ describe('PassManager', () => {
 
   it('bounds the number of sweeps', async () => {
     let calls = 0;
-    const forever = definePass({
+    const forever = defineRulePass({
       name: 'forever',
       description: 'always changes something',
       exact: true,
-      run(s) {
+      sweep(s) {
         calls++;
         s.mutate(s.model.graph, 'noop', 'pretends to change', () => ({}));
       },
@@ -230,11 +229,12 @@ describe('PassManager', () => {
   });
 
   it('runs async passes', async () => {
-    const slow = definePass({
+    const slow = defineRulePass({
       name: 'slow',
       description: 'awaits',
       exact: true,
-      async run(s) {
+      reasons: ['nothing-to-do'],
+      async sweep(s) {
         await new Promise((r) => setTimeout(r, 5));
         s.decline(null, 'nothing-to-do', 'just waited');
       },
