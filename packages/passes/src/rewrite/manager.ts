@@ -40,7 +40,17 @@ export interface PipelineOptions {
   stopAfterChanges?: number;
   /** Pass names to skip. */
   disabled?: readonly string[];
-  /** Per-pass options, by pass name. */
+  /**
+   * Configured passes (`decoupleConv.with({ rank: 2 })`, the typed options factory): each runs in
+   * place of the pipeline's pass of its name, with its options checked by their type. One the
+   * pipeline does not run is ignored (as disabling a pass it does not run changes nothing).
+   */
+  configured?: readonly RewritePass[];
+  /**
+   * Per-pass options as loose values (JSON, text), by pass name: each pass parses and checks them
+   * against its typed options (an unknown key or a bad value is a PassError when it runs). They
+   * apply over a configured pass's options. Prefer `configured`, which typechecks.
+   */
   passOptions?: Readonly<Record<string, PassOptions>>;
   /** Evaluator for constant folding beyond the TypeScript kernels (packages/runtime). */
   evaluator?: ConstantEvaluator;
@@ -158,7 +168,8 @@ export class PassManager {
     const verifyMode = opts.verify ?? 'pass';
     const maxIterations = Math.max(1, opts.maxIterations ?? 10);
     const disabled = new Set(opts.disabled ?? []);
-    const pipeline = this.passes.filter((p) => !disabled.has(p.name));
+    const configured = opts.configured;
+    const pipeline = this.passes.filter((p) => !disabled.has(p.name)).map((p) => configured?.find((c) => c.name === p.name) ?? p);
     const ranBefore: string[] = [];
     const runs: PassRun[] = [];
     let totalChanges = 0;

@@ -100,6 +100,10 @@ describe('typed reasons and options', () => {
     const fp16 = PASSES['fp16-weights'] as RulePass<{ minElements: number }>;
     expect((await fp16.run(make(), standaloneContext())).changes).toBe(1);
     expect((await fp16.with({ minElements: 1000 }).run(make(), standaloneContext())).rejected).toEqual({ 'too-small': 1 });
+    // PipelineOptions.configured: the configured instance runs in place of the catalogue's pass.
+    const piped = await runPipeline(make(), ['fp16-weights'], { configured: [fp16.with({ minElements: 1000 })] });
+    expect(piped.summary[0]!.rejected).toEqual({ 'too-small': 1 });
+    expect((await runPipeline(make(), ['fp16-weights'])).totalChanges).toBe(1);
   });
 
   it('presets name only registered passes; default holds only exact passes; decouple-conv is approximate', () => {
