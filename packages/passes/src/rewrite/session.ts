@@ -34,7 +34,12 @@ export interface Rewrite {
   rule: string;
   /** Matched nodes to remove, in graph order. */
   remove: readonly Node[];
-  /** (old value, new value): every use of old (and its graph-output slot) moves to new. */
+  /**
+   * (old value, new value): every use of old (and its graph-output slot) moves to new. The old
+   * value is an output of a removed node, or an initializer of the graph (not a graph input or
+   * output, not bound by training_info), which then leaves the graph: a weight the patch stores
+   * another way (fp16-weights, quantize-weights-int8), its name taken by its replacement.
+   */
   replace: ReadonlyArray<readonly [Value, Value]>;
   /** New nodes, in order; inserted before `insertBefore`. */
   add?: readonly Node[];
@@ -45,7 +50,11 @@ export interface Rewrite {
    * would keep): what a fusion's operands do.
    */
   inputs?: ReadonlyArray<readonly (Value | null)[]>;
-  /** Anchor for insertion; defaults to the last node of `remove`. */
+  /**
+   * Anchor for insertion; defaults to the last node of `remove`. A patch that removes no node gives
+   * one: the graph's first node puts new nodes that read only initializers before every reader of
+   * a replaced initializer (no re-sort).
+   */
   insertBefore?: Node;
   /** New initializer values (constValue set, unique names from `freshName`). */
   initializers?: readonly Value[];
@@ -116,6 +125,12 @@ export class RewriteSession<R extends string = string> {
   #names: Set<string> | undefined;
   readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
+  /**
+   * Initializers `newInitializer` made: their names come from `freshName` (or are a preferred
+   * name it found unused), unused anywhere in the model, so a patch does not list them among the
+   * names it introduces (AppliedPatch.introduced): the closing check need not decide them.
+   */
+  readonly #minted = new WeakSet<Value>();
   #facts: Facts | undefined;
   readonly #t0 = performance.now();
   #bytesDelta = 0;
@@ -231,6 +246,7 @@ export class RewriteSession<R extends string = string> {
     const v = new Value({ name, constValue: tensor.name === name ? tensor : tensor.with({ name }), type: { kind: 'tensor', elemType: tensor.dtype, shape: tensor.dims } });
     // The base name is usually the weight being replaced: take it over once that one is gone.
     if (name !== base && base) this.#preferred.set(v, base);
+    this.#minted.add(v);
     return v;
   }
 
@@ -347,22 +363,12 @@ export class RewriteSession<R extends string = string> {
     this.nodesRemoved += 1 + cleanedNodes.length;
     if (onPatch) {
       const values = this.#touchedValues(touchedInputs, renamed ? [newV] : undefined, replace);
-      const p = this.#applied;
-      p.graph = graph;
-      p.added = NO_NODES;
-      p.replaced = replace;
-      p.released = touchedInputs;
-      p.values = values;
-      p.left = left ?? NO_NAMES;
+      let introduced = NO_NAMES;
       if (renamed) {
-        const introduced = new Array<string>(1);
+        introduced = new Array<string>(1);
         introduced[0] = name!;
-        p.introduced = introduced;
-      } else p.introduced = NO_NAMES;
-      p.initializers = NO_VALUES;
-      p.nodesRemoved = 1 + cleanedNodes.length;
-      p.initializersDelta = 0 - this.#orphanInitializers;
-      onPatch(p);
+      }
+      this.#report(onPatch, graph, NO_NODES, replace, touchedInputs, values, left ?? NO_NAMES, introduced, NO_VALUES, 1 + cleanedNodes.length, 0 - this.#orphanInitializers);
     }
     this.#commitPatch(graph, record, NO_NODES, replace, NO_VALUES, remove);
     return record;
@@ -429,6 +435,9 @@ export class RewriteSession<R extends string = string> {
     const wire = rw.inputs;
     if (wire !== undefined) for (let i = 0; i < wire.length; i++) added[i]!.setInputs(wire[i]!);
 
+    // Initializers the patch replaced (and dropped), seldom any.
+    let droppedInits: Value[] | undefined;
+    let dropped = 0;
     // Values that take a name: parallel arrays in insertion order (a Map per patch cost more).
     let renV: Value[] | undefined;
     let renN: string[] | undefined;
@@ -455,9 +464,19 @@ export class RewriteSession<R extends string = string> {
         }
       }
       oldV.replaceAllUsesWith(newV, WITH_OUTPUTS);
+      const op = oldV.producer;
+      if (op === null) {
+        // A replaced initializer (#validate checked it may leave): it goes before the renames
+        // below, which may give its name to its replacement.
+        graph.removeInitializer(oldV.name);
+        bytes -= oldV.constValue?.byteLength ?? 0;
+        (droppedInits ??= []).push(oldV);
+        dropped++;
+      }
       // A replacement made by a new node is placed before the anchor; a consumer of an old value
       // produced earlier than the anchor could now precede it — restore order once at the end.
-      if (newV.producer && added.includes(newV.producer) && oldV.producer !== anchor) this.#sortNeeded.add(graph);
+      // (Not when the old value is an initializer and the new nodes went first in the graph.)
+      if (newV.producer && added.includes(newV.producer) && op !== anchor && (op !== null || added[0]!.prev !== null)) this.#sortNeeded.add(graph);
     }
 
     // What the patch touched, for the manager's closing check (local-verify.ts). The names that
@@ -494,7 +513,7 @@ export class RewriteSession<R extends string = string> {
       }
     }
     if (onPatch && (fresh > 0 || renamedTo !== undefined)) {
-      let named = renamedFrom?.length ?? 0;
+      let named = (renamedFrom?.length ?? 0) + dropped;
       for (let i = 0; i < remove.length; i++) {
         const outs = remove[i]!.outputs;
         for (let k = 0; k < outs.length; k++) if (outs[k]!.name) named++;
@@ -506,6 +525,7 @@ export class RewriteSession<R extends string = string> {
         for (let k = 0; k < outs.length; k++) if (outs[k]!.name) left[named++] = outs[k]!.name;
       }
       if (renamedFrom) for (let i = 0; i < renamedFrom.length; i++) left[named++] = renamedFrom[i]!;
+      if (droppedInits) for (let i = 0; i < droppedInits.length; i++) left[named++] = droppedInits[i]!.name;
     }
     // #dropOrphans reads the inputs without consuming them (onPatch reads them again below).
     const cleanedNodes = this.#dropOrphans(inputsOfRemoved, left);
@@ -513,11 +533,14 @@ export class RewriteSession<R extends string = string> {
     const touchedInputs = inputsOfRemoved;
     // New initializers are registered last, under their final names: the name of the value they
     // replace, or the weight they supersede once that one is gone. (Renaming a registered
-    // initializer would cost a pass over the initializer map each time.)
+    // initializer would cost a pass over the initializer map each time.) `minted`: those whose
+    // name the session minted (see #minted), by position.
+    let minted = 0;
     for (let i = 0; i < inits.length; i++) {
       const v = inits[i]!;
       const at = renV === undefined ? -1 : renV.indexOf(v);
       const adopt = at >= 0 ? renN![at] : undefined;
+      if (adopt === undefined && i < 31 && this.#minted.has(v)) minted |= 1 << i;
       const want = adopt ?? this.#preferred.get(v);
       if (want !== undefined && want !== v.name && (adopt !== undefined || (this.#names !== undefined && !this.#names.has(want)))) {
         v.name = want;
@@ -541,25 +564,34 @@ export class RewriteSession<R extends string = string> {
         const outs = added[i]!.outputs;
         for (let k = 0; k < outs.length; k++) if (outs[k]!.name) introduced[f++] = outs[k]!.name;
       }
-      for (let i = 0; i < inits.length; i++) introduced[f++] = inits[i]!.name;
+      for (let i = 0; i < inits.length; i++) if (((minted >>> i) & 1) === 0) introduced[f++] = inits[i]!.name;
+      if (f === 0) introduced = NO_NAMES;
+      else if (f < introduced.length) introduced.length = f;
       if (renamedTo) introduced = introduced === NO_NAMES ? renamedTo : introduced.concat(renamedTo);
       const values = this.#touchedValues(touchedInputs, renamedValues, replace);
-      // One report object per session, refilled (onPatch reads it during the call).
-      const p = this.#applied;
-      p.graph = graph;
-      p.added = added;
-      p.replaced = replace;
-      p.released = touchedInputs;
-      p.values = values;
-      p.left = left ?? NO_NAMES;
-      p.introduced = introduced;
-      p.initializers = inits;
-      p.nodesRemoved = remove.length + cleanedNodes.length;
-      p.initializersDelta = inits.length - this.#orphanInitializers;
-      onPatch(p);
+      this.#report(onPatch, graph, added, replace, touchedInputs, values, left ?? NO_NAMES, introduced, inits, remove.length + cleanedNodes.length, inits.length - this.#orphanInitializers - dropped);
     }
     this.#commitPatch(graph, record, added, replace, inits, remove);
     return record;
+  }
+
+  /**
+   * Tells the manager what a patch touched (#apply, #applyBypass): one report object per session,
+   * refilled (onPatch reads it during the call; see PassContext.onPatch).
+   */
+  #report(onPatch: (p: AppliedPatch) => void, graph: Graph, added: readonly Node[], replaced: Rewrite['replace'], released: readonly Value[], values: readonly Value[], left: readonly string[], introduced: readonly string[], initializers: readonly Value[], nodesRemoved: number, initializersDelta: number): void {
+    const p = this.#applied;
+    p.graph = graph;
+    p.added = added;
+    p.replaced = replaced;
+    p.released = released;
+    p.values = values;
+    p.left = left;
+    p.introduced = introduced;
+    p.initializers = initializers;
+    p.nodesRemoved = nodesRemoved;
+    p.initializersDelta = initializersDelta;
+    onPatch(p);
   }
 
   /** A patch's change record (#apply, #applyBypass); `details` only when the rewrite gives some. */
@@ -707,7 +739,14 @@ export class RewriteSession<R extends string = string> {
       const v = replace[i]![1];
       // A replacement read from a malformed node (an input slot that is empty) is not a value.
       if (!(v instanceof Value)) return ['missing-input', `nothing to replace '${o.name}' with (a matched node lacks an input)`];
-      if (!o.producer || !isRemoved(o.producer, remove, removeSet)) {
+      const op = o.producer;
+      if (op === null) {
+        // A weight the patch stores another way: it leaves the graph (see Rewrite.replace).
+        if (graph.initializers.get(o.name) !== o || o.isGraphInput || isTrainingBound(this.model, graph, o)) {
+          return ['internal-replaced-value-not-removed', `'${o.name}' is neither an output of a removed node nor an initializer of graph '${graph.name}' that may leave it`];
+        }
+        if (o.isGraphOutput) return ['output-is-graph-output', `initializer '${o.name}' is a graph output`];
+      } else if (!isRemoved(op, remove, removeSet)) {
         return ['internal-replaced-value-not-removed', `'${o.name}' is not an output of a removed node`];
       }
       // Its readers would read a removed node (what Graph.remove's safe mode would refuse).
