@@ -13,14 +13,16 @@
  *   4. removes the matched nodes with `graph.remove(..., { safe: true })`, then the initializers
  *      and Constant nodes only they used;
  *   5. records a ChangeRecord and calls the manager's `afterChange` hook (verify in 'change' mode).
- * Changes that are not node patterns (merging initializers, dropping dead nodes) use `mutate`,
- * which does the budget check, the counting and the hook the same way.
+ * A patch may also replace an initializer (fp16-weights, quantize-weights-int8, merging duplicate
+ * initializers): it leaves the graph. Changes that are not patterns (dropping dead nodes and
+ * initializers, convert-fp16's whole-graph conversion) use `mutate`, which does the budget check,
+ * the counting and the hook the same way, and checks locally a change that says what it touched.
  */
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
 import { countPatch, countRemovedConstant } from './op-counts.js';
 import { nodeLabel } from './util.js';
-import type { AppliedPatch } from './local-verify.js';
+import { PatchTracker, type AppliedPatch } from './local-verify.js';
 import type { ApplyReason } from './rule.js';
 import { MAX_DECLINE_RECORDS, type ChangeRecord, type ChangeScope, type DeclineRecord, type PassContext, type PassOptions, type PassResult } from './types.js';
 
@@ -61,6 +63,21 @@ export interface Rewrite {
   /** What happened, for `--explain`. */
   description: string;
   details?: Record<string, unknown>;
+}
+
+/** What a `mutate` closure returns: the counts of its change record, and what it touched. */
+export interface MutationResult {
+  /** Labels of the nodes it added (a change that adds nodes is verified in full). */
+  added?: string[];
+  /** Labels of the nodes it removed. */
+  removed?: string[];
+  bytesDelta?: number;
+  details?: Record<string, unknown>;
+  /**
+   * What it touched, for the local check (see `mutate`): the nodes it took out of the graph, the
+   * values whose use lists it shrank (their inputs), and the initializers it removed.
+   */
+  touched?: { readonly removedNodes?: readonly Node[]; readonly released?: readonly Value[]; readonly removedInitializers?: readonly Value[] };
 }
 
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
@@ -580,6 +597,12 @@ export class RewriteSession<R extends string = string> {
    * refilled (onPatch reads it during the call; see PassContext.onPatch).
    */
   #report(onPatch: (p: AppliedPatch) => void, graph: Graph, added: readonly Node[], replaced: Rewrite['replace'], released: readonly Value[], values: readonly Value[], left: readonly string[], introduced: readonly string[], initializers: readonly Value[], nodesRemoved: number, initializersDelta: number): void {
+    this.#fill(graph, added, replaced, released, values, left, introduced, initializers, nodesRemoved, initializersDelta);
+    onPatch(this.#applied);
+  }
+
+  /** Refills the session's report object (see #report). */
+  #fill(graph: Graph, added: readonly Node[], replaced: Rewrite['replace'], released: readonly Value[], values: readonly Value[], left: readonly string[], introduced: readonly string[], initializers: readonly Value[], nodesRemoved: number, initializersDelta: number): void {
     const p = this.#applied;
     p.graph = graph;
     p.added = added;
@@ -591,7 +614,6 @@ export class RewriteSession<R extends string = string> {
     p.initializers = initializers;
     p.nodesRemoved = nodesRemoved;
     p.initializersDelta = initializersDelta;
-    onPatch(p);
   }
 
   /** A patch's change record (#apply, #applyBypass); `details` only when the rewrite gives some. */
@@ -660,9 +682,20 @@ export class RewriteSession<R extends string = string> {
   /**
    * Applies a change that is not a node pattern. `fn` performs it and returns the counts; it must
    * leave the model valid. Returns false (and does nothing) when the budget is spent.
+   *
+   * When `fn` also says what it touched (`touched`: the nodes it took out and the values whose
+   * uses it changed, the initializers it removed; nothing added, no names given), the change is
+   * checked right after it is made — the removed nodes and initializers are out of the graph and
+   * nothing reads them (what `apply` validates of the nodes a patch removes), then the closing
+   * check's local rules over the values it touched (local-verify.ts: use and producer
+   * consistency, ownership, the graph's node and initializer counts) — and, when they hold, reported to the
+   * manager like a validated patch (onPatch): no whole-model verify() follows it. Otherwise — or
+   * without `touched` — the manager verifies the whole model after the pass.
    */
-  mutate(graph: Graph, rule: string, description: string, fn: () => { added?: string[]; removed?: string[]; bytesDelta?: number; details?: Record<string, unknown> }): boolean {
+  mutate(graph: Graph, rule: string, description: string, fn: () => MutationResult): boolean {
     if (!this.mayChange()) return false;
+    const onPatch = this.ctx.onPatch;
+    const check = onPatch !== undefined && graph === this.model.graph ? new PatchTracker(this.model) : undefined;
     const r = fn();
     const record: ChangeRecord = {
       pass: this.pass,
@@ -676,7 +709,25 @@ export class RewriteSession<R extends string = string> {
     };
     this.nodesAdded += record.added.length;
     this.nodesRemoved += record.removed.length;
-    this.#commit(record, false);
+    const t = r.touched;
+    let checked = false;
+    if (t !== undefined && check !== undefined && record.added.length === 0) {
+      const removedNodes = t.removedNodes ?? NO_NODES;
+      const released = t.released ?? NO_VALUES;
+      const values = released.filter((v) => v.useCount > 0 || v.isGraphOutput);
+      // The report the manager's tracker reads, checked first by a tracker of this change alone.
+      const removedInits = t.removedInitializers ?? NO_VALUES;
+      this.#fill(graph, NO_NODES, NONE, released, values, NO_NAMES, NO_NAMES, NO_VALUES, removedNodes.length, -removedInits.length);
+      check.record(this.#applied);
+      // What #validate establishes for a patch's removed nodes: out of the graph, and no output
+      // still read or a graph output; then the closing check's rules over what it touched.
+      checked = removedNodes.every(isGone) && removedInits.every((v) => v.useCount === 0 && !v.isGraphOutput && !v.isInitializer) && check.check();
+      if (checked) {
+        countPatch(this.ctx.shared, graph, NO_NODES, removedNodes);
+        onPatch!(this.#applied);
+      }
+    }
+    this.#commit(record, checked);
     return true;
   }
 
@@ -895,6 +946,11 @@ function validateBypass(graph: Graph, n: Node, o: Value, v: Value): ApplyDecline
     if (v.graph !== graph) return ['graph-output-name', `'${v.name}' is defined in another scope`];
   }
   return undefined;
+}
+
+/** Whether a node a mutation removed is out of its graph with no output read or a graph output. */
+function isGone(n: Node): boolean {
+  return n.graph === null && n.outputs.every((o) => o.useCount === 0 && !o.isGraphOutput);
 }
 
 /** Whether `n` is among the nodes a patch removes (`set`: the same nodes, for a big patch). */

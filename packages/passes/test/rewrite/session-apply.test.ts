@@ -321,4 +321,21 @@ describe('RewriteSession.apply replacing an initializer (a weight stored another
       expect(verifyErrors(model)).toEqual([]);
     }
   });
+
+  it('eliminate-duplicate-initializers merges through apply (replace by the kept initializer): closed locally', async () => {
+    const b = new GraphBuilder({ name: 'dups' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const w = () => Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(0.25));
+    const y = b.op('MatMul', [x, b.constant('w1', w())], {}, { name: 'mm1' });
+    b.output(b.op('MatMul', [y, b.constant('w2', w())], {}, { name: 'mm2' }), 'out');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    const report = await runPipeline(m, ['eliminate-duplicate-initializers'], { verify: 'pass' });
+    expect(report.totalChanges).toBe(1);
+    expect(report.runs[0]!.result.log[0]).toMatchObject({ rule: 'duplicate-initializer', removed: [], added: [], bytesDelta: -64, description: "'w2' is byte-identical to 'w1'" });
+    expect([...m.graph.initializers.keys()]).toEqual(['w1']);
+    // A mutate was verified in full after the pass (2 verifications); a validated patch is not.
+    expect(report.verifications).toBe(1);
+    expect(report.finalCheck).toBe('local');
+    expect(verifyErrors(m)).toEqual([]);
+  });
 });
