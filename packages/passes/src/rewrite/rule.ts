@@ -19,9 +19,11 @@
  * anchored nodes only, graphs whose owner was removed skipped), the change budget
  * (`stopAfterChanges`), counting, `--explain` change records (through RewriteSession.apply: the
  * one primitive that validates, rewires uses, removes safely and stamps the rule name) and decline
- * records. Whole-graph passes (dead code, CSE, initializer dedup, convert-fp16) give `sweep`
- * instead of rules, with the same typed reasons and the same session primitives
- * (`apply`, `mutate`).
+ * records. A rule may start from initializers instead of nodes (`defineInitializerRule`: a weight
+ * stored another way, its patch replacing the initializer). Whole-graph passes (dead code, CSE,
+ * initializer dedup, convert-fp16) give `sweep` instead of rules, with the same typed reasons and
+ * the same session primitives (`apply`; `mutate`, which checks locally a change that says what it
+ * touched).
  *
  * Options are typed: a pass declares its defaults, and `pass.with(options)` is the typed factory
  * (a configured instance: what `PipelineOptions.configured` and the CLI's flags give the
