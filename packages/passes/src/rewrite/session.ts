@@ -484,7 +484,11 @@ export class RewriteSession<R extends string = string> {
       const op = oldV.producer;
       if (op === null) {
         // A replaced initializer (#validate checked it may leave): it goes before the renames
-        // below, which may give its name to its replacement.
+        // below, which may give its name to its replacement. (This branch, the minted-name test
+        // and the report's #fill cost the 100k-node chain nothing measurable: whole `optimize -q`
+        // processes against main's build, 8 alternating pairs, load ≈ 5: user CPU medians 1.23 →
+        // 1.26 s, elapsed 1.48 → 1.46 s, peak RSS 139 → 138 MB; `rules.bench.mjs --pipeline
+        // 100000`, 3 pairs: 877 → 881 ms. #apply: 3,446 → 3,761 bytes of bytecode.)
         graph.removeInitializer(oldV.name);
         bytes -= oldV.constValue?.byteLength ?? 0;
         (droppedInits ??= []).push(oldV);
