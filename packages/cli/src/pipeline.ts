@@ -5,7 +5,7 @@
  * the environment closes the pipeline's output with a whole-model verify() (a debug mode).
  */
 import type { Model } from '@onnxkit/graph';
-import { PASSES, PRESETS, resolvePipeline, type runPipeline } from '@onnxkit/passes';
+import { PASSES, PRESETS, decoupleConv, foldConstants, resolvePipeline, type RewritePass, type runPipeline } from '@onnxkit/passes';
 import type { ConstantEvaluator } from '@onnxkit/passes';
 import { CliError } from './errors.js';
 import { limits } from './limits.js';
@@ -46,9 +46,10 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   const maxFolded = limits.maxFoldedBytes;
   const verify = opts.verifyEach ?? 'pass'; // commander checked it against VERIFY_EACH
   const inputShapes = model ? inputShapesWithDims(model, opts) : parseInputShapes(opts.inputShape);
-  const passOptions: Record<string, Record<string, unknown>> = {};
-  if (rank !== undefined) passOptions['decouple-conv'] = { rank, ...(maxError !== undefined ? { maxError } : {}) };
-  if (maxFolded !== undefined) passOptions['fold-constants'] = { maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) };
+  // The flags configure passes through their typed options factories (`pass.with`).
+  const configured: RewritePass[] = [];
+  if (rank !== undefined) configured.push(decoupleConv.with({ rank, ...(maxError !== undefined ? { maxError } : {}) }));
+  if (maxFolded !== undefined) configured.push(foldConstants.with({ maxTensorBytes: maxFolded, maxTotalBytes: Math.max(maxFolded, 4 * maxFolded) }));
   const stopAfter = intOption('--stop-after', opts.stopAfter, { min: 0 });
   return {
     names,
@@ -56,7 +57,7 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
       verify: verify as 'off' | 'pass' | 'change',
       ...(disabled ? { disabled } : {}),
       ...(stopAfter !== undefined ? { stopAfterChanges: stopAfter } : {}),
-      passOptions,
+      ...(configured.length > 0 ? { configured } : {}),
       ...(inputShapes ? { inputShapes } : {}),
       ...(opts.ortFold === false ? {} : { evaluator: lazyOrtEvaluator() }),
       // Debug: close the output with a whole-model verify() even when the local check of the

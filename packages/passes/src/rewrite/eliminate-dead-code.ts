@@ -20,10 +20,16 @@
  *     true) [initialized-input-kept]; a caller that still feeds one will be told by onnxruntime
  *     that the input is gone.
  *
+ * Whole-graph sweeps through RewriteSession.mutate, each change saying what it touched (the node
+ * removed and the values it read; the initializer removed), so the session checks it locally
+ * right after it is made and the manager needs no whole-model verify() after the pass (removing an
+ * initialized graph input or a sparse initializer changes what that check does not look at: those
+ * are verified in full).
+ *
  * Known limits: dead outputs of live multi-output nodes stay (ONNX outputs are positional);
  * unused model-local functions are not pruned.
  */
-import type { Graph, Model, Node } from '@onnxkit/graph';
+import type { Graph, Model, Node, Value } from '@onnxkit/graph';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import { isLiveGraph, type RewriteSession } from './session.js';
 import type { ChangeScope } from './types.js';
@@ -103,8 +109,9 @@ function sweepNodes(s: Session, g: Graph): void {
     }
     const label = nodeLabel(n);
     s.mutate(g, 'dead-node', `removed ${n.opType} ${label}: no output is read`, () => {
+      const released = readValues(n);
       g.remove(n, { safe: true });
-      return { removed: [label] };
+      return { removed: [label], touched: { removedNodes: [n], released } };
     });
   }
 }
@@ -141,7 +148,7 @@ function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boo
     const bytes = v.constValue?.byteLength ?? 0;
     s.mutate(g, 'unused-initializer', `removed unused initializer '${v.name}'`, () => {
       g.removeInitializer(v.name);
-      return { bytesDelta: -bytes };
+      return { bytesDelta: -bytes, touched: { removedInitializers: [v] } };
     });
   }
   for (const v of [...g.sparseInitializers.values()]) {
@@ -152,4 +159,11 @@ function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boo
       return {};
     });
   }
+}
+
+/** The values `n` reads, each once. */
+function readValues(n: Node): Value[] {
+  const out: Value[] = [];
+  for (const v of n.inputs) if (v && !out.includes(v)) out.push(v);
+  return out;
 }

@@ -27,12 +27,13 @@
  * Known limits: sparse initializers are not deduplicated; tensors that differ by a reshape are
  * not merged.
  */
-import { DataType, type Graph, type Tensor, type Value } from '@onnxkit/graph';
+import { DataType, type Graph, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import { defineRulePass, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { sweepLiveGraphs, tensorsIdentical } from './util.js';
 
 const REASONS = ['unreadable-tensor'] as const;
+const NO_NODES: readonly Node[] = [];
 type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
 
 export const eliminateDuplicateInitializers = defineRulePass({
@@ -167,13 +168,10 @@ function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
         kept.push(v);
         continue;
       }
-      const keep = k;
-      const bytes = v.constValue!.byteLength;
-      s.mutate(g, 'duplicate-initializer', `'${v.name}' is byte-identical to '${keep.name}'`, () => {
-        v.replaceAllUsesWith(keep);
-        g.removeInitializer(v.name);
-        return { bytesDelta: -bytes };
-      });
+      // A patch that replaces the duplicate by the kept one (it leaves the graph): validated and
+      // reported by the session's primitive like any rule's.
+      const why = s.tryApply(g, { rule: 'duplicate-initializer', remove: NO_NODES, replace: [[v, k]], description: `'${v.name}' is byte-identical to '${k.name}'` });
+      if (why !== undefined && why[0] !== 'stopped-after-n-changes') s.decline(null, why[0], why[1]);
     }
   }
 }

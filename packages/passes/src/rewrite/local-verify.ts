@@ -15,12 +15,13 @@
  *    node found before it (walking back at most WALK nodes; farther, or after a re-sort, is not
  *    decided here);
  *  - I5 every name a patch introduced is one that left the graph with that patch, each claimed
- *    at most once (a fresh name from anywhere else is not decided here);
+ *    at most once (a fresh name from anywhere else is not decided here; the names the session
+ *    minted for new initializers, unused anywhere in the model by construction, are not listed);
  *  - I6 new initializers; I7 touched graph outputs; I8 omitted outputs; I10 the op's domain is
  *    imported; I11 no reference attribute; a touched node with a subgraph is not decided here.
  * Anything it does not decide, or any problem it finds, makes the manager run the full verify()
  * (so the diagnostics and the errors are exactly verify()'s); a change it does not cover (a
- * `mutate`, a subgraph's patch) makes the next check a full one. It relies on the pass contract
+ * `mutate` that does not say what it touched, a subgraph's patch) makes the next check a full one. It relies on the pass contract
  * that every mutation goes through the session (PassContext): as a tripwire for a pass that
  * breaks it, the main graph's node and initializer counts must be what the reported patches
  * account for. Untouched nodes keep their
@@ -52,7 +53,10 @@ export interface AppliedPatch {
    * read for), else empty.
    */
   readonly left: readonly string[];
-  /** Names it gave to values in the graph (new outputs, new initializers, renamed values). */
+  /**
+   * Names it gave to values in the graph (new outputs, new initializers, renamed values), but
+   * for the names of new initializers the session minted (RewriteSession.newInitializer).
+   */
   readonly introduced: readonly string[];
   /** Initializers it registered (also among `values`). */
   readonly initializers: readonly Value[];

@@ -27,7 +27,6 @@ import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
 import { PatchTracker } from './local-verify.js';
-import { RewriteSession } from './session.js';
 import type { ChangeRecord, ChangeScope, ConstantEvaluator, PassContext, PassOptions, PassResult, RewritePass, SharedModelState } from './types.js';
 
 export type VerifyMode = 'off' | 'pass' | 'change';
@@ -41,7 +40,17 @@ export interface PipelineOptions {
   stopAfterChanges?: number;
   /** Pass names to skip. */
   disabled?: readonly string[];
-  /** Per-pass options, by pass name. */
+  /**
+   * Configured passes (`decoupleConv.with({ rank: 2 })`, the typed options factory): each runs in
+   * place of the pipeline's pass of its name, with its options checked by their type. One the
+   * pipeline does not run is ignored (as disabling a pass it does not run changes nothing).
+   */
+  configured?: readonly RewritePass[];
+  /**
+   * Per-pass options as loose values (JSON, text), by pass name: each pass parses and checks them
+   * against its typed options (an unknown key or a bad value is a PassError when it runs). They
+   * apply over a configured pass's options. Prefer `configured`, which typechecks.
+   */
   passOptions?: Readonly<Record<string, PassOptions>>;
   /** Evaluator for constant folding beyond the TypeScript kernels (packages/runtime). */
   evaluator?: ConstantEvaluator;
@@ -159,7 +168,8 @@ export class PassManager {
     const verifyMode = opts.verify ?? 'pass';
     const maxIterations = Math.max(1, opts.maxIterations ?? 10);
     const disabled = new Set(opts.disabled ?? []);
-    const pipeline = this.passes.filter((p) => !disabled.has(p.name));
+    const configured = opts.configured;
+    const pipeline = this.passes.filter((p) => !disabled.has(p.name)).map((p) => configured?.find((c) => c.name === p.name) ?? p);
     const ranBefore: string[] = [];
     const runs: PassRun[] = [];
     let totalChanges = 0;
@@ -455,29 +465,6 @@ function summarize(order: string[], runs: PassRun[]): PassSummary[] {
     for (const [k, v] of Object.entries(r.result.rejected)) s.rejected[k] = (s.rejected[k] ?? 0) + v;
   }
   return [...by.values()];
-}
-
-/** The body of a pass written against a RewriteSession. */
-export interface PassSpec {
-  name: string;
-  description: string;
-  exact: boolean;
-  run(session: RewriteSession): void | Promise<void>;
-}
-
-/** Builds a RewritePass whose body works through a RewriteSession (counts, budget, records). */
-export function definePass(spec: PassSpec): RewritePass {
-  return {
-    name: spec.name,
-    description: spec.description,
-    exact: spec.exact,
-    run(model: Model, ctx: PassContext): PassResult | Promise<PassResult> {
-      const session = new RewriteSession(spec.name, model, ctx);
-      const r = spec.run(session);
-      if (r instanceof Promise) return r.then(() => session.finish());
-      return session.finish();
-    },
-  };
 }
 
 /** A context for running one pass by hand (tests, tools): no budget, no verification. */

@@ -17,14 +17,20 @@
  *     Gemm / MatMul [consumer-not-weight].
  *  3. Finite values [non-finite].
  *
+ * Declared as an initializer-anchored rule (rule.ts): its patch replaces the weight (which leaves
+ * the graph) by a DequantizeLinear of three new initializers, inserted first in the graph and
+ * given the weight's name. The output-channel axis of each use is the op's `int8WeightAxis`
+ * (ops/, one home per operator).
+ *
  * Reports bytes saved, and per tensor and overall: max/mean absolute error, relative Frobenius
  * error ‖W − Ŵ‖/‖W‖ and cosine similarity. Biases stay float32 (an int32 bias would need the
  * activation scale).
  */
-import { Attribute, DataType, Node, Tensor, type Graph, type Value } from '@onnxkit/graph';
-import { defineRulePass, type ApplyReason } from './rule.js';
+import { Attribute, DataType, Node, Tensor, type Value } from '@onnxkit/graph';
+import { int8WeightAxis } from '../ops/registry.js';
+import { defineInitializerRule, defineRulePass, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, minElementsOption, nodeLabel } from './util.js';
+import { attributeIssue, minElementsOption } from './util.js';
 
 export interface QuantizedTensorReport {
   name: string;
@@ -38,40 +44,61 @@ export interface QuantizedTensorReport {
 }
 
 const REASONS = ['opset-too-old', 'consumer-not-weight', 'too-small', 'non-finite'] as const;
-type Session = RewriteSession<(typeof REASONS)[number] | ApplyReason>;
+
+/** A weight to quantize: its tensor, its channel axis, and (once made) its report. */
+interface Candidate {
+  readonly v: Value;
+  readonly t: Tensor;
+  axis: number;
+  report?: QuantizedTensorReport;
+}
+
+/** The reports of one pass run (`metrics.tensors`), by session. */
+const REPORTS = new WeakMap<RewriteSession<string>, QuantizedTensorReport[]>();
+
+const quantizeWeight = defineInitializerRule({
+  name: 'int8-weight',
+  reasons: REASONS,
+  match(v): Candidate | undefined {
+    const t = v.constValue;
+    if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.useCount === 0) return undefined;
+    return { v, t, axis: -1 };
+  },
+  check(m, { options }: RuleContext<{ minElements: number }>) {
+    const { v, t } = m;
+    const axis = weightAxis(v);
+    if (typeof axis === 'string') return ['consumer-not-weight', axis, v.uses[0]!.node];
+    if (t.size < options.minElements) return ['too-small', `'${v.name}' has ${t.size} elements`, v.uses[0]!.node];
+    m.axis = axis;
+    return undefined;
+  },
+  rewrite(m, { session: s, graph: g }) {
+    const r = quantize(s, m.v, m.t, m.axis);
+    if (r === 'non-finite') return ['non-finite', `'${m.v.name}'`, m.v.uses[0]!.node];
+    const first = g.firstNode;
+    if (first) r.patch.insertBefore = first;
+    m.report = r.report;
+    return r.patch;
+  },
+  outcome(m, declined, { session: s }) {
+    if (declined || !m.report) return;
+    let reports = REPORTS.get(s);
+    if (!reports) REPORTS.set(s, (reports = []));
+    reports.push(m.report);
+  },
+});
 
 export const quantizeWeightsInt8 = defineRulePass({
   name: 'quantize-weights-int8',
   description: 'Per-output-channel symmetric int8 weights with DequantizeLinear (4x smaller weights; approximate)',
   exact: false,
-  reasons: REASONS,
   options: minElementsOption(256),
-  sweep(s, options) {
-    if (s.opset < 13) {
-      s.decline(null, 'opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`);
-      return;
-    }
-    const minElements = options.minElements;
-    const reports: QuantizedTensorReport[] = [];
-    for (const g of s.liveGraphs()) {
-      for (const v of [...g.initializers.values()]) {
-        if (s.stopped) break;
-        const t = v.constValue;
-        if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.useCount === 0) continue;
-        const axis = weightAxis(v);
-        if (typeof axis === 'string') {
-          s.decline(v.uses[0]!.node, 'consumer-not-weight', axis);
-          continue;
-        }
-        if (t.size < minElements) {
-          s.decline(v.uses[0]!.node, 'too-small', `'${v.name}' has ${t.size} elements`);
-          continue;
-        }
-        const r = quantize(s, g, v, t, axis);
-        if (typeof r === 'string') s.decline(v.uses[0]!.node, r, `'${v.name}'`);
-        else if (r) reports.push(r);
-      }
-    }
+  precondition: (s) => (s.opset < 13 ? ['opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`] : undefined),
+  initializerRules: [quantizeWeight],
+  after(s) {
+    if (s.opset < 13) return;
+    const reports = REPORTS.get(s) ?? [];
+    REPORTS.delete(s);
     let num = 0;
     let den = 0;
     let before = 0;
@@ -91,27 +118,25 @@ export const quantizeWeightsInt8 = defineRulePass({
   },
 });
 
-/** The output-channel axis of `v` if every use is a weight input, else why not. */
+/** The output-channel axis of `v` if every use is a weight input (ops/ `int8WeightAxis`), else why not. */
 function weightAxis(v: Value): number | string {
   let axis: number | undefined;
+  const rank = v.constValue?.dims.length ?? 0;
   for (const u of v.uses) {
     const n = u.node;
-    let a: number | undefined;
     if (!n.isOnnxDomain) return `'${v.name}' feeds ${n.domain}::${n.opType}`;
     const issue = attributeIssue(n);
     if (issue) return `'${v.name}' feeds a malformed node (${issue[1]})`;
-    if (n.opType === 'Conv' && u.index === 1) a = 0;
-    else if (n.opType === 'ConvTranspose' && u.index === 1 && n.getInt('group', 1) === 1) a = 1;
-    else if (n.opType === 'Gemm' && u.index === 1) a = n.getInt('transB', 0) ? 0 : 1;
-    else if (n.opType === 'MatMul' && u.index === 1 && (v.constValue?.dims.length ?? 0) === 2) a = 1;
-    else return `'${v.name}' feeds ${n.opType} input ${u.index}`;
+    const a = int8WeightAxis(n, u.index, rank);
+    if (a === undefined) return `'${v.name}' feeds ${n.opType} input ${u.index}`;
     if (axis !== undefined && axis !== a) return `'${v.name}' is used with different channel axes`;
     axis = a;
   }
   return axis ?? `'${v.name}' is unused`;
 }
 
-function quantize(s: Session, g: Graph, v: Value, t: Tensor, axis: number): QuantizedTensorReport | 'non-finite' | undefined {
+/** The quantized weight as a patch (DequantizeLinear of three new initializers) and its report. */
+function quantize(s: RewriteSession<string>, v: Value, t: Tensor, axis: number): { patch: Patch; report: QuantizedTensorReport } | 'non-finite' {
   const W = t.toArray() as Float32Array;
   const dims = t.dims;
   const C = dims[axis]!;
@@ -160,7 +185,7 @@ function quantize(s: Session, g: Graph, v: Value, t: Tensor, axis: number): Quan
   const qInit = s.newInitializer(`${v.name}_int8`, Tensor.fromArray(DataType.INT8, dims, q));
   const sInit = s.newInitializer(`${v.name}_scale`, Tensor.fromArray(DataType.FLOAT, [C], scale));
   const zInit = s.newInitializer(`${v.name}_zero_point`, Tensor.fromArray(DataType.INT8, [C], new Int8Array(C)));
-  const dq = new Node('DequantizeLinear', [qInit, sInit, zInit], { name: `${v.name}_dequantize`, attributes: [Attribute.int('axis', axis)], outputs: [s.freshName(`${v.name}_dq`)] });
+  const dq = new Node('DequantizeLinear', [qInit, sInit, zInit], { name: `${v.name}_dequantize`, attributes: [Attribute.int('axis', axis)], outputs: [s.replacementName(v, `${v.name}_dq`)] });
   const bytesBefore = t.byteLength;
   const bytesAfter = qInit.constValue!.byteLength + sInit.constValue!.byteLength + zInit.constValue!.byteLength;
   const report: QuantizedTensorReport = {
@@ -173,17 +198,13 @@ function quantize(s: Session, g: Graph, v: Value, t: Tensor, axis: number): Quan
     bytesBefore,
     bytesAfter,
   };
-  const name = v.name;
-  const ok = s.mutate(g, 'int8-weight', `'${name}' quantized to int8 per channel (axis ${axis}), relative error ${report.relativeError.toExponential(2)}`, () => {
-    g.addInitializer(qInit);
-    g.addInitializer(sInit);
-    g.addInitializer(zInit);
-    g.prepend(dq);
-    dq.metadataProps.set('onnxkit.rule', 'int8-weight');
-    v.replaceAllUsesWith(dq.outputs[0]!);
-    g.removeInitializer(name);
-    dq.outputs[0]!.name = name;
-    return { added: [nodeLabel(dq)], bytesDelta: bytesAfter - bytesBefore, details: { ...report } };
-  });
-  return ok ? report : undefined;
+  const patch: Patch = {
+    remove: [],
+    replace: [[v, dq.outputs[0]!]],
+    add: [dq],
+    initializers: [qInit, sInit, zInit],
+    description: `'${v.name}' quantized to int8 per channel (axis ${axis}), relative error ${report.relativeError.toExponential(2)}`,
+    details: { ...report },
+  };
+  return { patch, report };
 }

@@ -25,9 +25,16 @@ import { fusePadIntoConv } from './fuse-pad-into-conv.js';
 import { PassManager, type PipelineOptions, type PipelineReport } from './manager.js';
 import { quantizeWeightsInt8 } from './quantize-weights-int8.js';
 import type { RulePass } from './rule.js';
-import type { RewritePass } from './types.js';
 
-const ALL: readonly RewritePass[] = [
+/**
+ * A pass of the catalogue: every one is declared (defineRulePass), with typed reasons and typed
+ * options. Each pass's options type is its own, so the catalogue's is `unknown`: a caller that
+ * configures a pass imports it (`decoupleConv.with({ rank: 2 })`), or gives loose values to
+ * `parseOptions`, which checks them.
+ */
+export type AnyRulePass = RulePass<unknown, string>;
+
+const ALL: readonly AnyRulePass[] = [
   eliminateIdentity,
   eliminateDeadCode,
   foldConstants,
@@ -49,7 +56,7 @@ const ALL: readonly RewritePass[] = [
 ];
 
 /** Every rewrite pass by name (= file stem = CLI name). */
-export const PASSES: Readonly<Record<string, RewritePass>> = opTable(ALL.map((p) => [p.name, p] as const));
+export const PASSES: Readonly<Record<string, AnyRulePass>> = opTable(ALL.map((p) => [p.name, p] as const));
 
 export interface Preset {
   readonly name: string;
@@ -93,7 +100,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = opTable<Preset>({
 });
 
 /** A pass by name; throws a PassError listing the known names. */
-export function getPass(name: string): RewritePass {
+export function getPass(name: string): AnyRulePass {
   const p = PASSES[name];
   if (!p) {
     throw new PassError(`unknown pass '${name}'`, {
@@ -107,9 +114,10 @@ export function getPass(name: string): RewritePass {
 }
 
 /**
- * Per-pass options from `pass.key=value` strings (a `--pass-option`-style CLI flag), validated
- * against each pass's typed options: unknown passes or keys and bad values throw a PassError.
- * Values stay strings here; each pass's parser converts them (numbers, true/false, a,b lists).
+ * Per-pass options from `pass.key=value` strings (for tools that take options as text; the CLI
+ * has no such flag: its flags build configured passes, cli/src/pipeline.ts), validated against
+ * each pass's typed options: unknown passes or keys and bad values throw a PassError. Values stay
+ * strings here; each pass's parser converts them (numbers, true/false, a,b lists).
  */
 export function passOptionsFromStrings(items: readonly string[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
@@ -120,16 +128,15 @@ export function passOptionsFromStrings(items: readonly string[]): Record<string,
     (out[pass] ??= {})[key] = value;
   }
   for (const [name, loose] of Object.entries(out)) {
-    const p = getPass(name);
-    if ('parseOptions' in p) (p as RulePass<unknown>).parseOptions(loose);
+    getPass(name).parseOptions(loose);
   }
   return out;
 }
 
 /** Expands preset names and pass names into the list of passes to run (in order, no duplicates). */
-export function resolvePipeline(namesOrPreset: string | readonly string[]): RewritePass[] {
+export function resolvePipeline(namesOrPreset: string | readonly string[]): AnyRulePass[] {
   const names = typeof namesOrPreset === 'string' ? [namesOrPreset] : namesOrPreset;
-  const out: RewritePass[] = [];
+  const out: AnyRulePass[] = [];
   for (const n of names) {
     const preset = PRESETS[n];
     const expanded = preset ? preset.passes : [n];

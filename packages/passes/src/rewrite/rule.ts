@@ -19,14 +19,18 @@
  * anchored nodes only, graphs whose owner was removed skipped), the change budget
  * (`stopAfterChanges`), counting, `--explain` change records (through RewriteSession.apply: the
  * one primitive that validates, rewires uses, removes safely and stamps the rule name) and decline
- * records. Whole-graph passes (dead code, CSE, initializer dedup, convert-fp16) give `sweep`
- * instead of rules, with the same typed reasons and the same session primitives
- * (`apply`, `mutate`).
+ * records. A rule may start from initializers instead of nodes (`defineInitializerRule`: a weight
+ * stored another way, its patch replacing the initializer). Whole-graph passes (dead code, CSE,
+ * initializer dedup, convert-fp16) give `sweep` instead of rules, with the same typed reasons and
+ * the same session primitives (`apply`; `mutate`, which checks locally a change that says what it
+ * touched).
  *
- * Options are typed: a pass declares its defaults and a parser from CLI-style loose values
- * (`--pass-option`, `PipelineOptions.passOptions`); `pass.with(options)` is the typed factory.
+ * Options are typed: a pass declares its defaults, and `pass.with(options)` is the typed factory
+ * (a configured instance: what `PipelineOptions.configured` and the CLI's flags give the
+ * pipeline). A parser from loose values (JSON, `pass.key=value` text: `PipelineOptions.passOptions`,
+ * `passOptionsFromStrings`) checks them against the same types.
  */
-import type { Graph, Model, Node } from '@onnxkit/graph';
+import type { Graph, Model, Node, Value } from '@onnxkit/graph';
 import { PassError } from './errors.js';
 import { anchorKey, hasAnchor, opCounts } from './op-counts.js';
 import { RewriteSession, type Rewrite } from './session.js';
@@ -48,15 +52,22 @@ export type ApplyReason = (typeof APPLY_REASONS)[number];
 export const ATTRIBUTE_REASONS = ['unknown-attribute', 'bad-attribute'] as const;
 export type AttributeReason = (typeof ATTRIBUTE_REASONS)[number];
 
-/** A declined candidate: a reason of the rule's union and a free-text detail. */
-export type Decline<R extends string> = readonly [reason: R, detail: string];
+/**
+ * A declined candidate: a reason of the rule's union and a free-text detail; an initializer rule
+ * may name the node its decline is about (the reader that needs exact values), which the decline
+ * record then shows (a node rule's record names its anchor).
+ */
+export type Decline<R extends string> = readonly [reason: R, detail: string, node?: Node];
 
 /** What a rule's rewrite returns: a node-pattern rewrite; `rule` defaults to the rule's name. */
 export type Patch = Omit<Rewrite, 'rule'> & { rule?: string };
 
-/** What match, check and rewrite see. */
-export interface RuleContext<O> {
-  readonly session: RewriteSession;
+/**
+ * What match, check and rewrite see. The session declines only with the rule's reasons (and the
+ * primitive's): `ctx.session.decline(n, 'not-a-reason')` fails typecheck like a wrong `check` result.
+ */
+export interface RuleContext<O, R extends string = never> {
+  readonly session: RewriteSession<R | ApplyReason>;
   /** The graph the anchor node is in. */
   readonly graph: Graph;
   readonly options: O;
@@ -70,7 +81,7 @@ export interface Rule<O = unknown, R extends string = string> {
   readonly requires?: readonly string[];
   readonly reasons: readonly R[];
   /** Visits one anchored node; returns a decline or undefined (applied, or not a candidate). */
-  visit(node: Node, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined;
+  visit(node: Node, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined;
 }
 
 export interface RuleSpec<M, R extends string, O> {
@@ -83,18 +94,34 @@ export interface RuleSpec<M, R extends string, O> {
    */
   readonly requires?: string | readonly string[];
   readonly reasons: readonly R[];
-  match(node: Node, ctx: RuleContext<O>): M | undefined;
-  check?(match: NoInfer<M>, ctx: RuleContext<O>): Decline<NoInfer<R>> | undefined;
+  match(node: Node, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+  check?(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Decline<NoInfer<R>> | undefined;
   /** A Patch to apply, a late decline, or undefined: nothing to do after all (not recorded). */
-  rewrite(match: NoInfer<M>, ctx: RuleContext<O>): Patch | Decline<NoInfer<R>> | undefined;
+  rewrite(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Patch | Decline<NoInfer<R>> | undefined;
   /** Told the final outcome of every matched candidate (undefined = applied or nothing to do). */
-  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O>): void;
+  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O, NoInfer<R>>): void;
 }
 
-/** Declares a rule (see the file header). */
-export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
-  const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
-  const attempt = (m: M, ctx: RuleContext<O>): Decline<R | ApplyReason> | undefined => {
+/**
+ * A rule anchored on initializers rather than nodes: it is offered each initializer of each graph
+ * (those of the graph when the pass's rules start on it, in the graph's order), e.g. a weight to
+ * store another way. Its patch replaces the initializer (Rewrite.replace: the initializer leaves
+ * the graph, its replacement takes its name) and inserts the nodes that compute it.
+ */
+export interface InitializerRule<O = unknown, R extends string = string> {
+  readonly name: string;
+  readonly reasons: readonly R[];
+  /** Visits one initializer of `ctx.graph`; returns a decline or undefined (applied, or not a candidate). */
+  visit(initializer: Value, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined;
+}
+
+export interface InitializerRuleSpec<M, R extends string, O> extends Omit<RuleSpec<M, R, O>, 'anchor' | 'requires' | 'match'> {
+  match(initializer: Value, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+}
+
+/** check → rewrite → apply, for one matched candidate of a rule (node or initializer anchored). */
+function attemptOf<M, R extends string, O>(spec: Pick<RuleSpec<M, R, O>, 'name' | 'check' | 'rewrite'>): (m: M, ctx: RuleContext<O, R>) => Decline<R | ApplyReason> | undefined {
+  return (m, ctx) => {
     const why = spec.check?.(m, ctx);
     if (why) return why;
     const p = spec.rewrite(m, ctx);
@@ -103,6 +130,12 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     p.rule ??= spec.name;
     return ctx.session.tryApply(ctx.graph, p as Rewrite);
   };
+}
+
+/** Declares a rule (see the file header). */
+export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
+  const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
+  const attempt = attemptOf<M, R, O>(spec);
   const requires = spec.requires === undefined ? undefined : typeof spec.requires === 'string' ? [spec.requires] : [...spec.requires];
   return {
     name: spec.name,
@@ -111,6 +144,22 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     reasons: spec.reasons,
     visit(node, ctx) {
       const m = spec.match(node, ctx);
+      if (m === undefined) return undefined;
+      const out = attempt(m, ctx);
+      spec.outcome?.(m, out, ctx);
+      return out;
+    },
+  };
+}
+
+/** Declares an initializer-anchored rule (see InitializerRule). */
+export function defineInitializerRule<M, const R extends string, O = unknown>(spec: InitializerRuleSpec<M, R, O>): InitializerRule<O, R> {
+  const attempt = attemptOf<M, R, O>(spec);
+  return {
+    name: spec.name,
+    reasons: spec.reasons,
+    visit(v, ctx) {
+      const m = spec.match(v, ctx);
       if (m === undefined) return undefined;
       const out = attempt(m, ctx);
       spec.outcome?.(m, out, ctx);
@@ -139,6 +188,7 @@ export interface RulePass<O = Record<string, never>, R extends string = string> 
   /** Every reason this pass may decline with (rules' unions + ApplyReason), sorted. */
   readonly reasons: readonly (R | ApplyReason)[];
   readonly rules: readonly Rule<O, string>[];
+  readonly initializerRules: readonly InitializerRule<O, string>[];
   readonly defaults: O;
   /** The typed options factory: this pass with `options` over its defaults. */
   with(options: Partial<O>): RulePass<O, R>;
@@ -157,6 +207,13 @@ interface PassSpecBase<O, R extends string> {
 
 export interface RulePassSpec<O, R extends string> extends PassSpecBase<O, R> {
   readonly rules?: readonly Rule<O, R>[];
+  /** Rules anchored on initializers (run after the node rules). */
+  readonly initializerRules?: readonly InitializerRule<O, R>[];
+  /**
+   * A precondition of the whole pass (an opset too old for what its rules insert): a decline is
+   * recorded once, for the model, and no rule runs.
+   */
+  precondition?(s: RewriteSession<R | ApplyReason>, options: O): Decline<R> | undefined;
   /**
    * A whole-graph pass body (instead of, or before, the rules). Declines through
    * `s.decline(node, reason)` with reason typed by the pass's union.
@@ -179,8 +236,10 @@ const NO_OPTIONS: OptionsSpec<Record<string, never>> = {
 export function defineRulePass<O = Record<string, never>, const R extends string = never>(spec: RulePassSpec<O, R>): RulePass<O, R> {
   const optSpec = (spec.options ?? NO_OPTIONS) as OptionsSpec<O>;
   const rules = spec.rules ?? [];
+  const initializerRules = spec.initializerRules ?? [];
   const reasonSet = new Set<string>([...(spec.reasons ?? []), ...APPLY_REASONS]);
   for (const r of rules) for (const x of r.reasons) reasonSet.add(x);
+  for (const r of initializerRules) for (const x of r.reasons) reasonSet.add(x);
   const reasons = [...reasonSet].sort() as (R | ApplyReason)[];
   // Per anchor key, the rules anchored there, in declaration order.
   const byAnchor = new Map<string, Rule<O, R>[]>();
@@ -192,6 +251,7 @@ export function defineRulePass<O = Record<string, never>, const R extends string
     exact: spec.exact,
     reasons,
     rules,
+    initializerRules,
     defaults: fixed ?? optSpec.defaults,
     with: (o: Partial<O>) => make({ ...(fixed ?? optSpec.defaults), ...o }),
     parseOptions: (loose: PassOptions) => parseOptions(spec.name, optSpec, loose),
@@ -199,7 +259,12 @@ export function defineRulePass<O = Record<string, never>, const R extends string
       const options = parseOptions(spec.name, optSpec, ctx.options, fixed);
       const s = new RewriteSession<R | ApplyReason>(spec.name, model, ctx);
       const finish = (): PassResult => {
-        if (byAnchor.size > 0) runRules(s, byAnchor, options);
+        const why = spec.precondition?.(s, options);
+        if (why) s.decline(why[2] ?? null, why[0], why[1]);
+        else {
+          if (byAnchor.size > 0) runRules(s, byAnchor, options);
+          if (initializerRules.length > 0) runInitializerRules(s, initializerRules, options);
+        }
         spec.after?.(s, options);
         return s.finish();
       };
@@ -249,7 +314,7 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     if (!mayMatch(opCounts(shared, g), rules)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
-    const ctx: RuleContext<O> = { session: s as RewriteSession, graph: g, options };
+    const ctx: RuleContext<O, R> = { session: s, graph: g, options };
     if (!visitAll(s, g, work, byAnchor, ctx)) return;
   }
 }
@@ -261,7 +326,7 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
  * met its unrun remainder (the next graph, the next pass's prologue) as it left the loop and was
  * thrown away, then compiled again — the most recompiled function of the rule passes.
  */
-function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O>): boolean {
+function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O, R>): boolean {
   // Indexed loops: array iterators allocate a result per step until this is optimised.
   for (let i = 0; i < work.length; i++) {
     const n = work[i]!;
@@ -277,6 +342,26 @@ function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Gr
     }
   }
   return true;
+}
+
+/**
+ * The traversal of initializer rules: each initializer of each live graph (those registered when
+ * the graph's turn comes; one a rule replaced, or that left meanwhile, is skipped), offered to
+ * each rule in order. Stops once the change budget is spent.
+ */
+function runInitializerRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, rules: readonly InitializerRule<O, R>[], options: O): void {
+  for (const g of s.liveGraphs()) {
+    if (g.initializers.size === 0) continue;
+    const ctx: RuleContext<O, R> = { session: s, graph: g, options };
+    for (const v of [...g.initializers.values()]) {
+      for (let r = 0; r < rules.length; r++) {
+        if (s.stopped) return;
+        if (g.initializers.get(v.name) !== v) break;
+        const why = rules[r]!.visit(v, ctx);
+        if (why) s.decline(why[2] ?? null, why[0], why[1]);
+      }
+    }
+  }
 }
 
 /** Whether some rule has an anchor in the graph and, if it requires op types, one of them. */

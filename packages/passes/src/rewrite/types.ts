@@ -94,8 +94,9 @@ export interface PassContext {
   mayChange(): boolean;
   /**
    * Called after each applied change (the manager verifies the model here in 'change' mode).
-   * `validated` is true for a patch RewriteSession.apply validated before making it; a change made
-   * any other way (`mutate`, a hand-written pass) leaves it unset and is verified after its pass.
+   * `validated` is true for a patch RewriteSession.apply validated before making it, and for a
+   * `mutate` change the session checked locally (one that said what it touched); a change made
+   * any other way (another `mutate`, a hand-written pass) leaves it unset and is verified after its pass.
    * `factsKept`: the shared shape facts were brought up to date with the change (see
    * `Facts.patched`); otherwise the manager drops them. `factsAlike`: besides, every value read
    * in place of a replaced one has the replaced one's facts, so no other value's facts changed.

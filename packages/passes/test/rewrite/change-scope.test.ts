@@ -7,7 +7,7 @@
  * leave it undone and fail the comparison).
  */
 import { DataType, GraphBuilder, Node, Tensor, type Model } from '@onnxkit/graph';
-import { PassManager, definePass, getPass, type PipelineReport, type RewritePass } from '@onnxkit/passes';
+import { PassManager, defineRulePass, getPass, type PipelineReport, type RewritePass } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -15,11 +15,11 @@ import { describe, expect, it } from 'vitest';
  * depends on z and on what read a: a twin of an existing Relu(z) (CSE), a Relu of a constant
  * (constant folding), or a node left without readers (dead code).
  */
-const sumToRelu: RewritePass = definePass({
+const sumToRelu: RewritePass = defineRulePass({
   name: 'sum-to-relu',
   description: 'test pass: Sum(…, z) → Relu(z)',
   exact: false,
-  run(s) {
+  sweep(s) {
     const g = s.model.graph;
     for (const n of [...g]) {
       if (n.opType !== 'Sum') continue;
@@ -69,11 +69,11 @@ function model(filler: number, only?: 'cse' | 'dead' | 'fold' | 'late'): Model {
 }
 
 /** A test pass: `Abs(x)` becomes `Add(x, late)`, a new node reading a value no removed node read. */
-const readsLate: RewritePass = definePass({
+const readsLate: RewritePass = defineRulePass({
   name: 'reads-late',
   description: 'test pass: Abs(x) → Add(x, late)',
   exact: false,
-  run(s) {
+  sweep(s) {
     const g = s.model.graph;
     const abs = [...g].find((n) => n.name === 'abs_late');
     const late = [...g].find((n) => n.name === 'late');

@@ -64,6 +64,24 @@ describe('fp16-weights (approximate: reports error instead of claiming equivalen
     expect(r.rejected['consumer-needs-exact-values']).toBe(1);
     expect(r.rejected['out-of-fp16-range']).toBe(1);
     expect(r.rejected['too-small']).toBe(1);
+    // The decline of an exact-valued input names its reader.
+    expect(r.declined.find((d) => d.reason === 'consumer-needs-exact-values')?.opType).toBe('Resize');
+  });
+
+  it('out of the float16 range means "would be stored as ±inf": below 65520 a value rounds to at most 65504', async () => {
+    const weight = (big: number) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', DataType.FLOAT, [1, 1, 4, 4]);
+      b.output(b.op('Conv', [x, b.constant('w', f32([1, 1, 3, 3], (i) => (i === 4 ? big : 0.1)))]), 'y');
+      return b.build();
+    };
+    const m = weight(65510);
+    const fits = await runPass('fp16-weights', m, { minElements: 4 });
+    expect(fits.changes).toBe(1);
+    expect(m.graph.initializers.get('w_fp16')!.constValue!.toFloat64()[4]).toBe(65504);
+    expect((await runPass('fp16-weights', weight(65519.99), { minElements: 4 })).changes).toBe(1);
+    expect((await runPass('fp16-weights', weight(65520), { minElements: 4 })).rejected).toEqual({ 'out-of-fp16-range': 1 });
+    expect((await runPass('fp16-weights', weight(Number.NaN), { minElements: 4 })).rejected).toEqual({ 'out-of-fp16-range': 1 });
   });
 });
 

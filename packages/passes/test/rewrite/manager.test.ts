@@ -4,7 +4,6 @@ import {
   PRESETS,
   PassError,
   PassManager,
-  definePass,
   defineRule,
   defineRulePass,
   explainJson,
@@ -30,11 +29,11 @@ function chain(): Model {
 }
 
 /** A pass that corrupts the graph: it detaches Relu's input node while Relu still reads it. */
-const breaker = definePass({
+const breaker = defineRulePass({
   name: 'breaker',
   description: 'test pass that leaves a dangling use',
   exact: true,
-  run(s) {
+  sweep(s) {
     const g = s.model.graph;
     const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
     if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
@@ -76,11 +75,11 @@ describe('PassManager', () => {
 
   it('bounds the number of sweeps', async () => {
     let calls = 0;
-    const forever = definePass({
+    const forever = defineRulePass({
       name: 'forever',
       description: 'always changes something',
       exact: true,
-      run(s) {
+      sweep(s) {
         calls++;
         s.mutate(s.model.graph, 'noop', 'pretends to change', () => ({}));
       },
@@ -104,6 +103,31 @@ describe('PassManager', () => {
     expect(err.change?.rule).toBe('break');
   });
 
+  it('a mutate that says what it touched is checked locally right after it: a broken one is verified in full after its pass', async () => {
+    // The breaker's removal, described: Relu still reads the removed node's output, which the
+    // local check of the values it touched finds (the producer left the graph).
+    const describedBreaker = defineRulePass({
+      name: 'described-breaker',
+      description: 'test pass that leaves a dangling use and says what it touched',
+      exact: true,
+      sweep(s) {
+        const g = s.model.graph;
+        const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
+        if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
+        const producer = relu.inputs[0]!.producer!;
+        s.mutate(g, 'break', `removed ${producer.name} unsafely`, () => {
+          const released = producer.inputs.filter((v) => v !== null);
+          g.remove(producer);
+          return { removed: [producer.name], touched: { removedNodes: [producer], released } };
+        });
+      },
+    });
+    const err = (await new PassManager([describedBreaker], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.pass).toBe('described-breaker');
+    expect(err.change?.rule).toBe('break');
+  });
+
   it("verify 'pass': passes whose changes are all validated patches share one whole-model check; a change made another way is checked after its pass", async () => {
     // eliminate-identity changes only through RewriteSession.apply: the input is verified in
     // full, the output by the closing check of what the patches touched (local-verify.ts).
@@ -111,10 +135,26 @@ describe('PassManager', () => {
     expect(r1.totalChanges).toBe(3);
     expect(r1.verifications).toBe(1);
     expect(r1.finalCheck).toBe('local');
-    // eliminate-dead-code removes a node through mutate: checked in full after its pass; nothing
-    // changed after that check, so the closing check has nothing left to look at.
+    // eliminate-dead-code removes a node through mutate, saying what it touched: the session checks
+    // that locally (local-verify.ts), so the closing check covers it too — one whole-model verify.
     const r2 = await runPipeline(chain(), ['eliminate-identity', 'eliminate-dead-code']);
-    expect(r2.verifications).toBe(2);
+    expect(r2.verifications).toBe(1);
+    expect(r2.finalCheck).toBe('local');
+    // A mutate that does not say what it touched is checked in full after its pass; nothing
+    // changed after that check, so the closing check has nothing left to look at.
+    let once = false;
+    const opaque = defineRulePass({
+      name: 'opaque',
+      description: 'test pass: one change through mutate, not described',
+      exact: true,
+      sweep(s) {
+        if (once) return;
+        once = true;
+        s.mutate(s.model.graph, 'noop', 'an undescribed change', () => ({}));
+      },
+    });
+    const r5 = await new PassManager([getPass('eliminate-identity'), opaque]).run(chain());
+    expect(r5.verifications).toBe(2);
     // 'change' mode still checks after every change.
     const r3 = await runPipeline(chain(), ['eliminate-identity'], { verify: 'change' });
     expect(r3.verifications).toBe(1 + 3 + 1); // input, each change, after the pass
@@ -152,10 +192,19 @@ describe('PassManager', () => {
     expect(err.pass).toBe('sneaky');
     expect(err.message).toMatch(/changed since the last check by sneaky;/);
     expect(err.diagnostics.length).toBeGreaterThan(0);
-    // Followed by a pass that changes the model through mutate: that pass's check fails and names both.
-    const err2 = (await new PassManager([sneaky, getPass('eliminate-dead-code')], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
+    // Followed by a pass that changes the model through a mutate it does not describe: that pass's
+    // check fails and names both.
+    const opaque = defineRulePass({
+      name: 'opaque',
+      description: 'test pass: one change through mutate, not described',
+      exact: true,
+      sweep(s) {
+        s.mutate(s.model.graph, 'noop', 'an undescribed change', () => ({}));
+      },
+    });
+    const err2 = (await new PassManager([sneaky, opaque], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
     expect(err2).toBeInstanceOf(PassError);
-    expect(err2.pass).toBe('eliminate-dead-code');
+    expect(err2.pass).toBe('opaque');
     expect(err2.message).toMatch(/or an earlier pass since the last check: sneaky;/);
   });
 
@@ -230,11 +279,12 @@ describe('PassManager', () => {
   });
 
   it('runs async passes', async () => {
-    const slow = definePass({
+    const slow = defineRulePass({
       name: 'slow',
       description: 'awaits',
       exact: true,
-      async run(s) {
+      reasons: ['nothing-to-do'],
+      async sweep(s) {
         await new Promise((r) => setTimeout(r, 5));
         s.decline(null, 'nothing-to-do', 'just waited');
       },

@@ -20,7 +20,7 @@ describe('pass headers list exactly the reasons the code can return', () => {
   for (const [name, pass] of Object.entries(PASSES)) {
     it(name, () => {
       const declared = headerReasons(name);
-      const reasons = new Set<string>((pass as RulePass).reasons);
+      const reasons = new Set<string>(pass.reasons);
       const apply = new Set<string>(APPLY_REASONS);
       // Every pass may decline with the shared primitive's reasons; the header need not repeat them.
       expect([...reasons].filter((r) => !declared.has(r) && !apply.has(r)), 'in the reason union but not in the header').toEqual([]);
@@ -43,8 +43,32 @@ describe('typed reasons and options', () => {
     expect(rule.reasons).toEqual(['too-big']);
   });
 
+  it("a rule's session declines only with the rule's reasons (typecheck)", () => {
+    const rule = defineRule({
+      name: 'demo',
+      anchor: 'Relu',
+      reasons: ['too-big'],
+      match: (n) => n,
+      check(n, { session }) {
+        session.decline(n, 'too-big');
+        session.decline(n, 'output-used-elsewhere'); // the primitive's reasons are every rule's
+        // @ts-expect-error 'any-string' is not in the rule's reason union
+        session.decline(n, 'any-string');
+        return undefined;
+      },
+      rewrite: () => undefined,
+    });
+    expect(rule.reasons).toEqual(['too-big']);
+  });
+
+  it('the catalogue holds declared passes only (typecheck: no cast to RulePass)', () => {
+    const passes: readonly RulePass<unknown, string>[] = Object.values(PASSES);
+    for (const p of passes) expect(p.reasons.length, p.name).toBeGreaterThan(0);
+    expect(getPass('fold-constants').parseOptions({ maxTensorBytes: '1024' })).toMatchObject({ maxTensorBytes: 1024 });
+  });
+
   it('every pass exposes typed defaults and rejects unknown options with a PassError', async () => {
-    for (const pass of Object.values(PASSES) as RulePass[]) {
+    for (const pass of Object.values(PASSES)) {
       expect(pass.defaults, pass.name).toBeTypeOf('object');
       expect(() => pass.parseOptions({ noSuchOption: 1 }), pass.name).toThrow(/bad option: .*noSuchOption/);
     }
@@ -76,6 +100,10 @@ describe('typed reasons and options', () => {
     const fp16 = PASSES['fp16-weights'] as RulePass<{ minElements: number }>;
     expect((await fp16.run(make(), standaloneContext())).changes).toBe(1);
     expect((await fp16.with({ minElements: 1000 }).run(make(), standaloneContext())).rejected).toEqual({ 'too-small': 1 });
+    // PipelineOptions.configured: the configured instance runs in place of the catalogue's pass.
+    const piped = await runPipeline(make(), ['fp16-weights'], { configured: [fp16.with({ minElements: 1000 })] });
+    expect(piped.summary[0]!.rejected).toEqual({ 'too-small': 1 });
+    expect((await runPipeline(make(), ['fp16-weights'])).totalChanges).toBe(1);
   });
 
   it('presets name only registered passes; default holds only exact passes; decouple-conv is approximate', () => {

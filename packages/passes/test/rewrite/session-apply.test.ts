@@ -6,7 +6,7 @@
  * matched nodes leave (Rewrite.inputs) read what they were given; apply keeps neither a patch nor
  * its arrays (a rule may refill them for its next candidate).
  */
-import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model, type Value } from '@onnxkit/graph';
 import { Facts, inferShapes, RewriteSession, runPipeline, standaloneContext, type PassContext, type Rewrite } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
@@ -257,4 +257,85 @@ describe('RewriteSession.apply: a bypass made on its short path is the change th
       expect((short as { errors: unknown[] }).errors).toEqual([]);
     });
   }
+});
+
+describe('RewriteSession.apply replacing an initializer (a weight stored another way)', () => {
+  /** x → MatMul(x, w) → out, w a 4×4 float32 initializer; `asInput`: w is also a graph input. */
+  function weighted(asInput = false): { m: Model; w: Value } {
+    const b = new GraphBuilder({ name: 'w' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(0.5)));
+    b.output(b.op('MatMul', [x, w], {}, { name: 'mm', outputs: ['y'] }), 'out');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    if (asInput) m.graph.addInput(w);
+    return { m, w };
+  }
+
+  function castPatch(s: RewriteSession, m: Model, w: Value): Rewrite {
+    const half = s.newInitializer('w_fp16', Tensor.fromArray(DataType.FLOAT16, [4, 4], new Uint16Array(16).fill(0x3800)));
+    const cast = new Node('Cast', [half], { name: 'w_cast', attributes: [Attribute.int('to', DataType.FLOAT)], outputs: [s.replacementName(w, 'w_fp32')] });
+    return { rule: 'test', remove: [], replace: [[w, cast.outputs[0]!]], add: [cast], insertBefore: m.graph.firstNode!, initializers: [half], description: 'w → Cast(w_fp16)' };
+  }
+
+  it('drops the initializer, gives its name to the replacement, inserts the node first and counts the bytes', () => {
+    const { m, w } = weighted();
+    const s = new RewriteSession('test', m, standaloneContext());
+    const r = s.apply(m.graph, castPatch(s, m, w));
+    expect(r.ok).toBe(true);
+    expect(verifyErrors(m)).toEqual([]);
+    expect([...m.graph.initializers.keys()]).toEqual(['w_fp16']);
+    expect(m.graph.nodes.map((n) => `${n.opType}:${n.outputs[0]!.name}`)).toEqual(['Cast:w', 'MatMul:out']);
+    expect(node(m, 'mm').inputs[1]!.producer?.opType).toBe('Cast');
+    if (r.ok) expect(r.record).toMatchObject({ removed: [], added: ['w_cast'], bytesDelta: 32 - 64 });
+    expect(s.finish().modified).toBe(true);
+  });
+
+  it('declines an initializer that is a graph input, and changes nothing', () => {
+    const { m, w } = weighted(true);
+    const s = new RewriteSession('test', m, standaloneContext());
+    const r = s.apply(m.graph, castPatch(s, m, w));
+    expect(r).toMatchObject({ ok: false, reason: 'internal-replaced-value-not-removed' });
+    expect([...m.graph.initializers.keys()]).toEqual(['w']);
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['MatMul']);
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  it('tells the manager it was a validated patch (no whole-model verify after the pass that made it)', async () => {
+    // fp16-weights and quantize-weights-int8 patch through apply: in 'pass' mode no verify() of
+    // their own follows them (a `mutate` did: 2 verifications, the input and after the pass), and
+    // the closing check of what the patches touched covers them (the new initializers' names are
+    // ones the session minted), so the input is the one whole-model verify.
+    const big = () => {
+      const b = new GraphBuilder({ name: 'big' });
+      const x = b.input('x', DataType.FLOAT, [1, 16]);
+      const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], Float32Array.from({ length: 256 }, (_, i) => Math.sin(i))));
+      b.output(b.op('MatMul', [x, w], {}, { name: 'mm' }), 'out');
+      return b.build({ opsetImports: new Map([['', 17]]) });
+    };
+    for (const pass of ['fp16-weights', 'quantize-weights-int8']) {
+      const model = big();
+      const report = await runPipeline(model, [pass], { verify: 'pass' });
+      expect(report.totalChanges, pass).toBe(1);
+      expect(report.verifications, pass).toBe(1);
+      expect(report.finalCheck, pass).toBe('local');
+      expect(verifyErrors(model)).toEqual([]);
+    }
+  });
+
+  it('eliminate-duplicate-initializers merges through apply (replace by the kept initializer): closed locally', async () => {
+    const b = new GraphBuilder({ name: 'dups' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const w = () => Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(0.25));
+    const y = b.op('MatMul', [x, b.constant('w1', w())], {}, { name: 'mm1' });
+    b.output(b.op('MatMul', [y, b.constant('w2', w())], {}, { name: 'mm2' }), 'out');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    const report = await runPipeline(m, ['eliminate-duplicate-initializers'], { verify: 'pass' });
+    expect(report.totalChanges).toBe(1);
+    expect(report.runs[0]!.result.log[0]).toMatchObject({ rule: 'duplicate-initializer', removed: [], added: [], bytesDelta: -64, description: "'w2' is byte-identical to 'w1'" });
+    expect([...m.graph.initializers.keys()]).toEqual(['w1']);
+    // A mutate was verified in full after the pass (2 verifications); a validated patch is not.
+    expect(report.verifications).toBe(1);
+    expect(report.finalCheck).toBe('local');
+    expect(verifyErrors(m)).toEqual([]);
+  });
 });
