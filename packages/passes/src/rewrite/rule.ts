@@ -75,7 +75,7 @@ export interface RuleContext<O, R extends string = never> {
 
 export interface Rule<O = unknown, R extends string = string> {
   readonly name: string;
-  /** Anchor keys: op type for the default domain, `domain:OpType` otherwise. */
+  /** Anchor keys: op type for the default domain, `domain::OpType` (the registry's opKey) otherwise. */
   readonly anchors: readonly string[];
   /** Anchor keys of which the graph must hold a node for `visit` to match at all (see RuleSpec.requires). */
   readonly requires?: readonly string[];
