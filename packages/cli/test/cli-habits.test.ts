@@ -7,7 +7,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decode, load, save } from '@onnxkit/importer';
+import { DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
+import { decode, encode, load, save } from '@onnxkit/importer';
 import { BIN, cliRunner, expectOneLineError, FIXTURE } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-habits-'));
@@ -275,5 +276,28 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     const help = onnxkit(['bench', '--help']).stdout.replace(/\s+/g, ' ');
     expect(help).toMatch(/\(default: local; with --profile\)/);
     expect(help).not.toMatch(/\(default: "local"\)/);
+  });
+});
+
+describe('optimize names what it cannot mend', () => {
+  it("warns of a malformed input node (Gemm's alpha as INT) on stderr, not with -q, and still writes the model", () => {
+    // A builder's bare `alpha: 1` is an INT attribute (toAttribute follows the JS type): onnxruntime
+    // refuses the model; optimize wrote it back without a word before.
+    const b = new GraphBuilder({ name: 'int-alpha' });
+    const x = b.input('x', DataType.FLOAT, [2, 4]);
+    const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [4, 4], new Float32Array(16).fill(0.5)));
+    const y = b.op('Gemm', [x, w], { alpha: 1 }, { name: 'gemm' });
+    b.output(b.op('Relu', [y]), 'y');
+    const file = join(tmp, 'int-alpha.onnx');
+    writeFileSync(file, encode(b.build()));
+    const r = onnxkit(['optimize', file, '-o', join(tmp, 'int-alpha.opt.onnx')]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('onnxkit: warning:'));
+    expect(warnings).toEqual([`onnxkit: warning: Gemm 'gemm': attribute 'alpha' is INT, not FLOAT: a malformed node (onnxruntime refuses the model); no pass rewrites it`]);
+    const quiet = onnxkit(['optimize', file, '-o', join(tmp, 'int-alpha.q.onnx'), '-q']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    // A well-formed model gets no such line.
+    expect(onnxkit(['optimize', FIXTURE, '-o', join(tmp, 'fine.onnx')]).stderr).not.toMatch(/warning/);
   });
 });

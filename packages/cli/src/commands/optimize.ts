@@ -12,7 +12,7 @@ import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, fo
 import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
-import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, type OutputMode } from '../ui.js';
+import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, terminalSafe, type OutputMode } from '../ui.js';
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
@@ -90,6 +90,7 @@ export default async function optimize(input: string, positionalOutput: string |
   const beforeHist = showTotals ? opHistogram(model) : {};
   const beforeNodes = model.graph.nodeCount;
   step.done();
+  if (!mode.quiet) warnMalformedNodes(inferenceBefore);
 
   // Kept to measure an approximate pass's error against the float64 reference of the original.
   // Only when the pipeline has an approximate pass: a copy costs memory (and, for external data, reads).
@@ -212,4 +213,24 @@ export function formatBeforeAfter(b: ModelSide, a: ModelSide, mode: OutputMode):
     rows.push([`  ${op}`, fmtInt(x), fmtInt(y), delta(x, y)]);
   }
   return `${paint(mode, 'bold', 'before → after')}\n${table(['', 'before', 'after', 'change'], rows, mode)}`;
+}
+
+/** How many malformed nodes optimize names before it counts the rest. */
+const MALFORMED_SHOWN = 5;
+
+/**
+ * Warns (stderr) of the input's malformed nodes — an attribute of the wrong type, as a builder
+ * writing `alpha: 1` for Gemm's FLOAT alpha makes, or an impossible value: onnxruntime refuses such
+ * a model, the passes decline every rewrite that reads the node, and the output keeps it as it is.
+ * `analyze` reports them with the rest of its diagnostics; optimize used to write the model back
+ * without a word (and exit 0), leaving the user to learn it from onnxruntime.
+ */
+function warnMalformedNodes(inference: ShapeInference): void {
+  const bad = inference.diagnostics.filter((d) => d.code === 'bad-attribute');
+  for (const d of bad.slice(0, MALFORMED_SHOWN)) {
+    // (the analysis's wording goes on about itself after "; the node is malformed")
+    const what = d.message.split('; the node is malformed')[0]!;
+    process.stderr.write(`onnxkit: warning: ${terminalSafe(what)}: a malformed node (onnxruntime refuses the model); no pass rewrites it\n`);
+  }
+  if (bad.length > MALFORMED_SHOWN) process.stderr.write(`onnxkit: warning: and ${fmtInt(bad.length - MALFORMED_SHOWN)} more malformed node(s); \`onnxkit analyze\` lists them all\n`);
 }
