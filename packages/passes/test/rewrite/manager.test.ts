@@ -28,22 +28,30 @@ function chain(): Model {
   return b.build();
 }
 
-/** A pass that corrupts the graph: it detaches Relu's input node while Relu still reads it. */
-const breaker = defineRulePass({
-  name: 'breaker',
-  description: 'test pass that leaves a dangling use',
-  exact: true,
-  sweep(s) {
-    const g = s.model.graph;
-    const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
-    if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
-    const producer = relu.inputs[0]!.producer!;
-    s.mutate(g, 'break', `removed ${producer.name} unsafely`, () => {
-      g.remove(producer); // not safe: Relu still reads its output
-      return { removed: [producer.name] };
-    });
-  },
-});
+/**
+ * A pass that corrupts the graph: it detaches Relu's input node while Relu still reads it. With
+ * `describe`, its mutate says what it touched (removed node, released values), so the session's
+ * local check runs right after it.
+ */
+function breakerPass(name: string, description: string, describe: boolean) {
+  return defineRulePass({
+    name,
+    description,
+    exact: true,
+    sweep(s) {
+      const g = s.model.graph;
+      const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
+      if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
+      const producer = relu.inputs[0]!.producer!;
+      s.mutate(g, 'break', `removed ${producer.name} unsafely`, () => {
+        const released = producer.inputs.filter((v) => v !== null);
+        g.remove(producer); // not safe: Relu still reads its output
+        return describe ? { removed: [producer.name], touched: { removedNodes: [producer], released } } : { removed: [producer.name] };
+      });
+    },
+  });
+}
+const breaker = breakerPass('breaker', 'test pass that leaves a dangling use', false);
 
 describe('PassManager', () => {
   it('runs a pipeline to a fixed point and reports per-pass counts', async () => {
@@ -106,22 +114,7 @@ describe('PassManager', () => {
   it('a mutate that says what it touched is checked locally right after it: a broken one is verified in full after its pass', async () => {
     // The breaker's removal, described: Relu still reads the removed node's output, which the
     // local check of the values it touched finds (the producer left the graph).
-    const describedBreaker = defineRulePass({
-      name: 'described-breaker',
-      description: 'test pass that leaves a dangling use and says what it touched',
-      exact: true,
-      sweep(s) {
-        const g = s.model.graph;
-        const relu = g.nodes.find((n) => n.opType === 'Relu' && n.name === 'relu');
-        if (!relu || relu.inputs[0]!.producer?.graph !== g) return;
-        const producer = relu.inputs[0]!.producer!;
-        s.mutate(g, 'break', `removed ${producer.name} unsafely`, () => {
-          const released = producer.inputs.filter((v) => v !== null);
-          g.remove(producer);
-          return { removed: [producer.name], touched: { removedNodes: [producer], released } };
-        });
-      },
-    });
+    const describedBreaker = breakerPass('described-breaker', 'test pass that leaves a dangling use and says what it touched', true);
     const err = (await new PassManager([describedBreaker], { verify: 'pass' }).run(chain()).catch((e: unknown) => e)) as PassError;
     expect(err).toBeInstanceOf(PassError);
     expect(err.pass).toBe('described-breaker');
