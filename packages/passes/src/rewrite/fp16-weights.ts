@@ -30,7 +30,7 @@ import { Attribute, DataType, Node, Tensor, float16BitsToNumber, numberToFloat16
 import { WEIGHT_INPUTS } from '../ops/registry.js';
 import { defineInitializerRule, defineRulePass, type RuleContext } from './rule.js';
 import { lookup } from '../common/op-table.js';
-import { fitsFloat, minElementsOption } from './util.js';
+import { fitsFloat, minElementsOption, storedFloat32Weight } from './util.js';
 import type { RewriteSession } from './session.js';
 
 /** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */
@@ -64,9 +64,8 @@ const storeAsFp16 = defineInitializerRule({
   name: 'fp16-weight',
   reasons: REASONS,
   match(v): Candidate | undefined {
-    const t = v.constValue;
-    if (!t || t.dtype !== DataType.FLOAT || v.isGraphInput || v.isGraphOutput || v.useCount === 0) return undefined;
-    return { v, t, maxAbs: 0, maxRel: 0, sumAbs: 0, flushed: 0 };
+    const t = storedFloat32Weight(v);
+    return t ? { v, t, maxAbs: 0, maxRel: 0, sumAbs: 0, flushed: 0 } : undefined;
   },
   check({ v, t }, { options }: RuleContext<{ minElements: number }>) {
     if (t.size < options.minElements) return ['too-small', `'${v.name}' has ${t.size} elements`];

@@ -30,7 +30,7 @@ import { Attribute, DataType, Node, Tensor, type Value } from '@onnxkit/graph';
 import { int8WeightAxis } from '../ops/registry.js';
 import { defineInitializerRule, defineRulePass, type Patch, type RuleContext } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, minElementsOption } from './util.js';
+import { attributeIssue, minElementsOption, storedFloat32Weight } from './util.js';
 
 export interface QuantizedTensorReport {
   name: string;
@@ -60,9 +60,8 @@ const quantizeWeight = defineInitializerRule({
   name: 'int8-weight',
   reasons: REASONS,
   match(v): Candidate | undefined {
-    const t = v.constValue;
-    if (!t || t.dtype !== DataType.FLOAT || t.dims.length < 2 || v.isGraphInput || v.isGraphOutput || v.useCount === 0) return undefined;
-    return { v, t, axis: -1 };
+    const t = storedFloat32Weight(v);
+    return t && t.dims.length >= 2 ? { v, t, axis: -1 } : undefined;
   },
   check(m, { options }: RuleContext<{ minElements: number }>) {
     const { v, t } = m;

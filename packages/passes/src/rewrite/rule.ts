@@ -119,53 +119,49 @@ export interface InitializerRuleSpec<M, R extends string, O> extends Omit<RuleSp
   match(initializer: Value, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
 }
 
-/** check → rewrite → apply, for one matched candidate of a rule (node or initializer anchored). */
-function attemptOf<M, R extends string, O>(spec: Pick<RuleSpec<M, R, O>, 'name' | 'check' | 'rewrite'>): (m: M, ctx: RuleContext<O, R>) => Decline<R | ApplyReason> | undefined {
-  return (m, ctx) => {
-    const why = spec.check?.(m, ctx);
-    if (why) return why;
-    const p = spec.rewrite(m, ctx);
-    if (p === undefined || isDecline(p)) return p;
-    // The patch is the rule's fresh object: name it in place (no copy per change).
-    p.rule ??= spec.name;
-    return ctx.session.tryApply(ctx.graph, p as Rewrite);
+/** What a node rule and an initializer rule both declare: a match from their anchor, check, rewrite, outcome. */
+type RuleBody<X, M, R extends string, O> = Pick<RuleSpec<M, R, O>, 'name' | 'check' | 'rewrite' | 'outcome'> & {
+  match(anchor: X, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+};
+
+/** A rule's visit (node or initializer anchored): match, check → rewrite → apply, then the outcome. */
+function visitorOf<X, M, R extends string, O>(spec: RuleBody<X, M, R, O>): (anchor: X, ctx: RuleContext<O, R>) => Decline<R | ApplyReason> | undefined {
+  return (anchor, ctx) => {
+    const m = spec.match(anchor, ctx);
+    if (m === undefined) return undefined;
+    const out = attempt(spec, m, ctx);
+    spec.outcome?.(m, out, ctx);
+    return out;
   };
+}
+
+/** check → rewrite → apply, for one matched candidate. */
+function attempt<X, M, R extends string, O>(spec: RuleBody<X, M, R, O>, m: M, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined {
+  const why = spec.check?.(m, ctx);
+  if (why) return why;
+  const p = spec.rewrite(m, ctx);
+  if (p === undefined || isDecline(p)) return p;
+  // The patch is the rule's fresh object: name it in place (no copy per change).
+  p.rule ??= spec.name;
+  return ctx.session.tryApply(ctx.graph, p as Rewrite);
 }
 
 /** Declares a rule (see the file header). */
 export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
   const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
-  const attempt = attemptOf<M, R, O>(spec);
   const requires = spec.requires === undefined ? undefined : typeof spec.requires === 'string' ? [spec.requires] : [...spec.requires];
   return {
     name: spec.name,
     anchors,
     ...(requires ? { requires } : {}),
     reasons: spec.reasons,
-    visit(node, ctx) {
-      const m = spec.match(node, ctx);
-      if (m === undefined) return undefined;
-      const out = attempt(m, ctx);
-      spec.outcome?.(m, out, ctx);
-      return out;
-    },
+    visit: visitorOf<Node, M, R, O>(spec),
   };
 }
 
 /** Declares an initializer-anchored rule (see InitializerRule). */
 export function defineInitializerRule<M, const R extends string, O = unknown>(spec: InitializerRuleSpec<M, R, O>): InitializerRule<O, R> {
-  const attempt = attemptOf<M, R, O>(spec);
-  return {
-    name: spec.name,
-    reasons: spec.reasons,
-    visit(v, ctx) {
-      const m = spec.match(v, ctx);
-      if (m === undefined) return undefined;
-      const out = attempt(m, ctx);
-      spec.outcome?.(m, out, ctx);
-      return out;
-    },
-  };
+  return { name: spec.name, reasons: spec.reasons, visit: visitorOf<Value, M, R, O>(spec) };
 }
 
 function isDecline<R extends string>(p: Patch | Decline<R>): p is Decline<R> {

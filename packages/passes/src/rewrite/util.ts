@@ -361,6 +361,15 @@ export function trimInputs<T>(inputs: readonly (T | null)[]): (T | null)[] {
   return inputs.slice(0, n);
 }
 
+/**
+ * The float32 tensor of an initializer a weight rule may store another way (fp16-weights,
+ * quantize-weights-int8): read by some node, not a graph input or output; else undefined.
+ */
+export function storedFloat32Weight(v: Value): Tensor | undefined {
+  const t = v.constValue;
+  return t && t.dtype === DataType.FLOAT && !v.isGraphInput && !v.isGraphOutput && v.useCount > 0 ? t : undefined;
+}
+
 /** The one option of the weight-compression passes: the smallest initializer (in elements) they touch. */
 export function minElementsOption(defaultValue: number): OptionsSpec<{ minElements: number }> {
   return {
