@@ -268,6 +268,8 @@ interface OpInfo {
   readonly qdqFloatOutput: boolean;
   /** Its QDQ form in onnxruntime is a QLinear element kernel (`ort.qdq` 'element'). */
   readonly qdqElement: boolean;
+  /** The inputs that QDQ form reads dequantized (`ort.qdqInputs`: Where's X and Y), undefined for every present one. */
+  readonly qdqInputs: readonly number[] | undefined;
 }
 const OP_INFO = new Map<string, OpInfo>();
 
@@ -277,7 +279,7 @@ function opInfo(opType: string): OpInfo {
   if (info === undefined) {
     const ort = lookup(ORT_FACET, opType);
     const qdq = ort?.qdq;
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element' };
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -1396,16 +1398,24 @@ class CostWalk {
    * and weight inputs are both dequantized 8-bit integers as an integer kernel (QLinearConv,
    * QGemm, QLinearMatMul) — a Conv only when its output is quantized again, Gemm and MatMul
    * also with a float output (QGemm, MatMulIntegerToFloat) — and an 'element' op (Add, Mul, Concat, AveragePool,
-   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax) between DequantizeLinear and QuantizeLinear
-   * as its QLinear kernel: their work is integer operations, as in the fused graph. A
-   * ConvTranspose has no QDQ kernel: it stays float.
+   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax, Where) between DequantizeLinear and
+   * QuantizeLinear as its QLinear kernel: their work is integer operations, as in the fused
+   * graph. The inputs that must be dequantized are those the op's `ort.qdqInputs` names (Where's
+   * X and Y: its bool condition never is), else every present one. A ConvTranspose has no QDQ
+   * kernel: it stays float.
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {
     if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]) && (info.qdqFloatOutput || quantizedOutputs(node));
     if (!info.qdqElement) return false;
-    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     const ins = node.inputs;
+    const only = info.qdqInputs;
+    if (only !== undefined) {
+      // The inputs the op's QDQ form dequantizes, each present and dequantized (the facet's own array: nothing built).
+      for (let k = 0; k < only.length; k++) if (!this.fromInt8(ins[only[k]!])) return false;
+      return quantizedOutputs(node);
+    }
+    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     let present = 0;
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];

@@ -101,13 +101,21 @@ export interface OrtFacet {
    *   when its output goes to QuantizeLinear or it declares `qdqFloatOutput`;
    * - 'element': a QLinear kernel when its output also goes to QuantizeLinear (QLinearAdd,
    *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
-   *   QLinearLeakyRelu, QLinearSoftmax);
+   *   QLinearLeakyRelu, QLinearSoftmax, QLinearWhere);
    * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
    *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
    * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
    * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
    */
   readonly qdq?: 'mac' | 'element' | 'data';
+  /**
+   * The inputs its QDQ form reads from a DequantizeLinear, when not every present input: the
+   * others are read as they are and never dequantized. Where: [1, 2] — its condition (input 0)
+   * is bool; onnxruntime's WhereNodeGroupSelector takes exactly the two DequantizeLinear of X and
+   * Y and hands the condition to QLinearWhere unchanged (measured: ort-qdq test). Absent: every
+   * present input (an Add with one float input stays float).
+   */
+  readonly qdqInputs?: readonly number[];
   /**
    * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
    * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
@@ -126,10 +134,12 @@ export interface OrtFacet {
  * - 'binary': both inputs activations (Add, Mul);
  * - 'variadic': every input an activation (Concat);
  * - 'unary': input 0 an activation, its own output scale;
+ * - 'select': a bool condition at 0 left as it is, X at 1 and Y at 2 activations, its own
+ *   output scale (Where, as onnxruntime's quantizer places QDQWhere);
  * - 'shared-scale': the output takes input 0's scale and zero point (8-bit data passes through:
  *   pooling, Resize, data movement), kept only next to a quantized compute op.
  */
-export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'shared-scale';
+export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'select' | 'shared-scale';
 
 /** The quantizer's view of an op it quantizes (absent: the op stays float). */
 export interface QuantizeFacet {

@@ -73,6 +73,10 @@ describe('the operator registry', () => {
       if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
       if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
       if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
+      const only = op.ort?.qdqInputs;
+      if (only !== undefined && (only.length === 0 || !slots(only) || (op.ort!.qdq !== 'mac' && op.ort!.qdq !== 'element'))) wrong.push(`${t}: qdqInputs without a fused integer kernel, or naming no input`);
+      // The quantizer dequantizes exactly the inputs onnxruntime's QDQ form reads dequantized (Where: X and Y, not its condition).
+      if ((q?.placement === 'select') !== (only !== undefined) || (only !== undefined && only.join() !== '1,2')) wrong.push(`${t}: a select placement needs qdqInputs [1, 2], and only it`);
     }
     expect(wrong).toEqual([]);
   });
@@ -81,8 +85,8 @@ describe('the operator registry', () => {
     expect(Object.keys(ORT_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.ort).map((op) => op.type).sort());
     expect(Object.keys(QUANTIZE_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.quantize).map((op) => op.type).sort());
     expect([...SUBGRAPH_OPS].sort()).toEqual(['If', 'Loop', 'Scan']);
-    // The quantizer's ops are those it quantized before they were facets.
-    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze']);
+    // The quantizer's ops are those it quantized before they were facets, and Where (onnxruntime's QLinearWhere: ort-qdq test).
+    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze', 'Where']);
     expect([...passes.SHARED_SCALE_OPS].sort()).toEqual(['AveragePool', 'Flatten', 'MaxPool', 'Reshape', 'Resize', 'Squeeze', 'Transpose', 'Unsqueeze']);
   });
 

@@ -136,6 +136,26 @@ describe('quantizeQdq', () => {
     expect(byName(m, 'conv2').inputs[1]!.constValue?.dtype).toBe(DataType.FLOAT);
   });
 
+  it('leaves float an op whose constant operand holds ±∞ (masked_fill(-inf) as Where(mask, -inf, x)), initializer or Constant node', () => {
+    for (const how of ['initializer', 'Constant'] as const) {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.input('x', DataType.FLOAT, [1, 4, 4, 4]);
+      const mask = b.input('mask', DataType.BOOL, [1, 1, 4, 4]);
+      const c = b.op('Conv', [x, b.constant('w', f32([4, 4, 1, 1], Math.sin))], {}, { name: 'conv' });
+      const inf = Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(-Infinity));
+      const ninf = how === 'initializer' ? b.constant('ninf', inf) : b.op('Constant', [], { value: inf });
+      const masked = b.op('Where', [mask, ninf, c], {}, { name: 'masked' });
+      const added = b.op('Add', [c, ninf], {}, { name: 'added' });
+      b.output(b.op('Add', [masked, added], {}, { name: 'sum' }), 'y');
+      const plan = planQdq(b.build());
+      expect(plan.skipped, how).toEqual([
+        { node: 'masked', opType: 'Where', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'added', opType: 'Add', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+      ]);
+      expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'sum']);
+    }
+  });
+
   it('refuses a model with nothing to quantize', () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', DataType.FLOAT, [2, 3]);
