@@ -14,7 +14,7 @@ import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js'
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, undeclaredFacet, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
@@ -767,7 +767,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   });
 
   for (const [op, k] of unknownOps) {
-    diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
+    const why = undeclaredFacet(op, 'cost');
+    diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model${why === undefined ? '' : ` (${why})`}: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
   }
   const costUnknown = layers.filter((l) => (l.macs === null || l.flops === null) && !l.unknown?.some((u) => u.startsWith('no cost model') || u.startsWith('bad-attribute')));
   if (costUnknown.length > 0) {
@@ -1455,7 +1456,9 @@ class CostWalk {
     if (info !== undefined && info.controlFlow) return this.controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
-      out.unknown.push(`no cost model for op '${label}'`);
+      // A registered op that declares no cost says why (its `cost: undeclared(kind, …)`, ops/).
+      const why = undeclaredFacet(label, 'cost');
+      out.unknown.push(why === undefined ? `no cost model for op '${label}'` : `no cost model for op '${label}' (${why})`);
       out.unknownOps.push(label);
       return out;
     }

@@ -98,7 +98,7 @@ const RANDOM_COST = 'random generators: not costed';
 
 /** A random generator: declared for its attribute schema and its `nondeterministic` fact (never folded, never merged). */
 const random = (type: string, attributes: Parameters<typeof defineOp>[0]['attributes']): OpDef =>
-  defineOp({ type, attributes, shape: undeclared(RANDOM_SHAPE), cost: undeclared(RANDOM_COST), nondeterministic: true });
+  defineOp({ type, attributes, shape: undeclared('as-declared', RANDOM_SHAPE), cost: undeclared('not-modelled', RANDOM_COST), nondeterministic: true });
 
 const RANDOM_OPS: readonly OpDef[] = [
   random('RandomNormal', { dtype: withDefault(ATTR.dtype, DataType.FLOAT), mean: withDefault(ATTR.mean, 0), scale: withDefault(ATTR.scale, 1), seed: ATTR.seedFloat, shape: ATTR.shape }),

@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { isUndeclared, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -137,6 +137,17 @@ export const ORT_FACET: Readonly<Record<string, OrtFacet>> = facet((op) => op.or
 
 /** op type → how static QDQ quantization places Q/DQ around it (the ops it quantizes). */
 export const QUANTIZE_FACET: Readonly<Record<string, QuantizeFacet>> = facet((op) => op.quantize);
+
+/**
+ * Why the op registered under `key` (opKey: the type, `domain::type` for another domain)
+ * declares no `facet` (attributes, shape or cost), as "kind: the op's words" (undeclaredReason);
+ * undefined when it declares one, or is not registered. Read where the facet's absence reaches
+ * the user (a layer of unknown cost, an op without a shape rule), never per node on a hot path.
+ */
+export function undeclaredFacet(key: string, facet: 'attributes' | 'shape' | 'cost'): string | undefined {
+  const f = lookup(REGISTRY, key)?.[facet];
+  return f !== undefined && isUndeclared(f) ? undeclaredReason(f) : undefined;
+}
 
 /**
  * Whether `node` (default domain) means at opset 13 what it means at `opset` (10–12): its op's

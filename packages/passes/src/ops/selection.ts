@@ -54,6 +54,6 @@ export const SELECTION_OPS: readonly OpDef[] = [
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },
     shape: nms,
-    cost: undeclared('its work depends on the box data (how many boxes survive), not on shapes'),
+    cost: undeclared('data-dependent', 'its work depends on the box data (how many boxes survive), not on shapes'),
   }),
 ];

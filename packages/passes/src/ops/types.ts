@@ -6,7 +6,7 @@
  * opset-13 stability). The tables the analyses and rewrites read are views of the registry
  * (registry.ts), derived from these declarations, never written by hand.
  *
- * A facet an op deliberately lacks is stated with a reason (`undeclared('…')`), so "no shape
+ * A facet an op deliberately lacks is stated with a typed kind and a reason (`undeclared(kind, '…')`), so "no shape
  * rule" reads as a decision, and the registry test can require every op to say something.
  */
 import type { AttributeType, AttributeValue, DataType, Node, Value } from '@onnxkit/graph';
@@ -50,13 +50,34 @@ export interface PassesWeights {
   readonly buffers?: readonly number[];
 }
 
-/** A facet an op does not declare, and why. */
+/**
+ * The kinds of reason an op has for not declaring attributes, shape or cost (each stated with the
+ * op's own words in `undeclared`); the analysis prints both where the facet's absence reaches the
+ * user (a layer of unknown cost, an op with no shape rule):
+ * - 'data-dependent': the answer depends on tensor values, not on shapes (NonMaxSuppression's work);
+ * - 'subgraphs': described by its body graphs, which the analysis walks (If, Loop, Scan);
+ * - 'not-modelled': no formula written yet (Det's LU decomposition, the random generators' cost);
+ * - 'as-declared': its outputs keep the types and shapes the model declares (the random
+ *   generators, onnxruntime's contrib ops, whose value_info onnxruntime writes);
+ * - 'not-validated': its attributes are read where needed, not checked against a schema
+ *   (onnxruntime's contrib ops).
+ */
+export const UNDECLARED_KINDS = ['data-dependent', 'subgraphs', 'not-modelled', 'as-declared', 'not-validated'] as const;
+export type UndeclaredKind = (typeof UNDECLARED_KINDS)[number];
+
+/** A facet an op does not declare: the kind of reason, and the op's own words for it. */
 export interface Undeclared {
+  readonly kind: UndeclaredKind;
   readonly undeclared: string;
 }
 
-export function undeclared(why: string): Undeclared {
-  return { undeclared: why };
+export function undeclared(kind: UndeclaredKind, why: string): Undeclared {
+  return Object.freeze({ kind, undeclared: why });
+}
+
+/** "kind: why", as the analysis prints an undeclared facet's reason. */
+export function undeclaredReason(u: Undeclared): string {
+  return `${u.kind}: ${u.undeclared}`;
 }
 
 export function isUndeclared(x: unknown): x is Undeclared {
