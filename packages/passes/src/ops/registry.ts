@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -123,6 +123,18 @@ export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERN
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+/** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
+const NOT_FP16_SAFE: Readonly<Record<string, string>> = facet((op) =>
+  op.fp16 === undefined && op.ort?.float16 !== undefined ? `${op.type} is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,
+);
+
+/**
+ * convert-fp16's reason for keeping a default-domain op without the `fp16` facet in float32:
+ * the op's own (its `ort.float16`) when it states one (a string built once per op type).
+ */
+export function notFp16Safe(type: string): string {
+  return lookup(NOT_FP16_SAFE, type) ?? `${type} is not declared float16-safe (its fp16 facet, ops/): stays float32`;
+}
 
 /** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.nondeterministic === true).map((op) => op.type));

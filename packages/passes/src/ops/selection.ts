@@ -48,7 +48,7 @@ export const SELECTION_OPS: readonly OpDef[] = [
     shape: topK,
     cost: { ops: perInput(1), opsNote: '1 per input element (lower bound)' },
   }),
-  defineOp({ type: 'NonZero', reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'NonZero', ort: { float16: 'casts' }, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
   defineOp({ type: 'Compress', reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
   defineOp({
     type: 'NonMaxSuppression',

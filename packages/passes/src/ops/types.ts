@@ -143,7 +143,28 @@ export interface OrtFacet {
    * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
    */
   readonly qdqFloatOutput?: true;
+  /**
+   * It has no float16 kernel on onnxruntime 1.30's CPU provider (measured for each op that says
+   * so: test/ops/ort-float16.test.ts), so running it in float16 gains nothing — the reason
+   * convert-fp16 gives when it keeps the op float32 (its `fp16` facet is absent):
+   * - 'casts': onnxruntime runs it in float32 between Casts it inserts (InsertCastTransformer);
+   * - 'no-kernel': no float16 kernel and no float16 input to cast (RandomNormal, RandomUniform
+   *   with dtype float16): the session fails;
+   * - 'rejects': its ONNX schema has no float16 (Celu, Range): the model is invalid.
+   * Absent: onnxruntime has a float16 kernel for it, or this was not measured.
+   */
+  readonly float16?: OrtFloat16;
 }
+
+/** What onnxruntime does with the op in float16 when it has no float16 kernel (OrtFacet.float16). */
+export type OrtFloat16 = 'casts' | 'no-kernel' | 'rejects';
+
+/** Each OrtFloat16 in words, as convert-fp16 prints it after "stays float32: ". */
+export const ORT_FLOAT16_WHY: { readonly [K in OrtFloat16]: string } = Object.freeze({
+  casts: "onnxruntime 1.30's CPU provider has no float16 kernel for it (it would run it in float32, casting its float16 tensors)",
+  'no-kernel': "onnxruntime 1.30's CPU provider has no float16 kernel for it (the session would fail)",
+  rejects: 'its ONNX schema has no float16 (onnxruntime rejects the model)',
+});
 
 /**
  * How the static QDQ quantizer (quantize/qdq.ts) places Q/DQ pairs around the op:
@@ -233,9 +254,9 @@ export const FACETS: { readonly [K in FacetName]-?: string | null } = Object.fre
   weightInputs: 'no input is a weight that fp16-weights may round',
   passesWeights: 'the analysis does not trace a weight back through it',
   int8WeightAxis: 'a weight it reads is quantized per tensor, if at all',
-  fp16: 'not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe)',
+  fp16: "not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe, with the op's `ort.float16` when it states why)",
   nondeterministic: 'deterministic: it may be constant-folded and merged with an identical twin',
-  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear)',
+  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear), a float16 kernel or not measured',
   quantize: 'static QDQ quantization leaves it float',
   sameAt13From: 'its meaning changed by opset 13 (or was not reviewed): the quantizer does not raise an opset 10–12 model holding it',
 });

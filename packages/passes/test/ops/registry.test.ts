@@ -73,6 +73,7 @@ describe('the operator registry', () => {
       if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
       if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
       if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
+      if (op.ort?.float16 !== undefined && op.fp16 !== undefined) wrong.push(`${t}: float16-safe, yet onnxruntime has no float16 kernel for it`);
       const only = op.ort?.qdqInputs;
       if (only !== undefined && (only.length === 0 || !slots(only) || (op.ort!.qdq !== 'mac' && op.ort!.qdq !== 'element'))) wrong.push(`${t}: qdqInputs without a fused integer kernel, or naming no input`);
       // The quantizer dequantizes exactly the inputs onnxruntime's QDQ form reads dequantized (Where: X and Y, not its condition).
