@@ -117,9 +117,9 @@ export const SOFTMAX_OPS: readonly OpDef[] = [
     cost: { ops: perOutput(5), opsNote: '5 per element (max, subtract, exp, sum, divide)' },
     kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(false) },
     fp16: FP16_ALL,
-    // (no sameAt13From: axis semantics changed at 13, 2-D coercion → single axis)
+    sameAt13From: { changedBy13: 'axis-semantics' },
     ort: { qdq: 'element' },
   }),
-  defineOp({ type: 'LogSoftmax', reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
-  defineOp({ type: 'Hardmax', ort: { float16: 'casts' }, reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
+  defineOp({ type: 'LogSoftmax', sameAt13From: { changedBy13: 'axis-semantics' }, reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
+  defineOp({ type: 'Hardmax', ort: { float16: 'casts' }, sameAt13From: { changedBy13: 'axis-semantics' }, reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
 ];

@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -166,9 +166,21 @@ export function undeclaredFacet(key: string, facet: 'attributes' | 'shape' | 'co
  * `sameAt13From` is at most `opset`.
  */
 export function sameAt13(node: Node, opset: number): boolean {
+  return sameAt13Why(node, opset) === undefined;
+}
+
+/**
+ * Why `node` (default domain) may not mean at opset 13 what it means at `opset` (10–12), from its
+ * op's `sameAt13From`: the way it changed, that its form here changed, the opset from which it
+ * is the same, or that it was not reviewed; undefined when it means the same.
+ */
+export function sameAt13Why(node: Node, opset: number): string | undefined {
   const f = getOp(node.opType)?.sameAt13From;
+  if (f === undefined) return 'not reviewed for opset 13';
+  if (typeof f === 'object') return CHANGED_BY_13_WHY[f.changedBy13];
   const from = typeof f === 'function' ? f(node) : f;
-  return from !== undefined && from <= opset;
+  if (from === undefined) return 'this form of it (its attributes) changed by 13';
+  return from <= opset ? undefined : `the same as at 13 only from opset ${from}`;
 }
 
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */

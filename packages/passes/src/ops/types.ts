@@ -228,11 +228,27 @@ export interface OpDef {
   /**
    * The lowest opset (≥ 10) from which the op's definition means what it means at opset 13: the
    * quantizer raises an opset 10–12 model to 13 only when every op of it declares a value ≤ the
-   * model's opset. Absent: its meaning changed by 13 (Softmax's axis at 13, Upsample deprecated
-   * at 10), or it has not been reviewed.
+   * model's opset. A function decides per node (undefined: this node's form changed by 13, e.g.
+   * Clip with min/max attributes); `{ changedBy13 }` says the op changed, and how. Absent: not
+   * reviewed. The quantizer's refusal names each op with which of these it is.
    */
-  readonly sameAt13From?: number | ((node: Node) => number | undefined);
+  readonly sameAt13From?: number | ((node: Node) => number | undefined) | { readonly changedBy13: ChangedBy13 };
 }
+
+/**
+ * How an op changed by opset 13 (`sameAt13From: { changedBy13 }`):
+ * - 'axis-semantics': before 13 its `axis` coerced the input to 2-D (the axes from it on
+ *   flattened into one), from 13 it names one axis, and its default went from 1 to −1
+ *   (Softmax, LogSoftmax, Hardmax);
+ * - 'deprecated': deprecated at opset 10 and not defined at 13 (Upsample: Resize replaces it).
+ */
+export type ChangedBy13 = 'axis-semantics' | 'deprecated';
+
+/** Each ChangedBy13 in words, as the quantizer's refusal prints it. */
+export const CHANGED_BY_13_WHY: { readonly [K in ChangedBy13]: string } = Object.freeze({
+  'axis-semantics': 'changed by 13: its axis coerced the input to 2-D before, names one axis from 13',
+  deprecated: 'deprecated at 10, not defined at 13',
+});
 
 export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
 
@@ -258,7 +274,7 @@ export const FACETS: { readonly [K in FacetName]-?: string | null } = Object.fre
   nondeterministic: 'deterministic: it may be constant-folded and merged with an identical twin',
   ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear), a float16 kernel or not measured',
   quantize: 'static QDQ quantization leaves it float',
-  sameAt13From: 'its meaning changed by opset 13 (or was not reviewed): the quantizer does not raise an opset 10–12 model holding it',
+  sameAt13From: 'not reviewed for opset 13: the quantizer does not raise an opset 10–12 model holding it, and says so',
 });
 
 /** Declares one op: fills the defaults and freezes the declaration. */

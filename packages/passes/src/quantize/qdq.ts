@@ -53,7 +53,7 @@
 import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
 import { inferShapes } from '../analysis/shape-inference.js';
 import { lookup } from '../common/op-table.js';
-import { int8WeightAxis, QUANTIZE_FACET, sameAt13 } from '../ops/registry.js';
+import { int8WeightAxis, QUANTIZE_FACET, sameAt13Why } from '../ops/registry.js';
 import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
 
 export class QuantizeError extends OnnxkitError {
@@ -156,11 +156,18 @@ function opsetPlan(model: Model): { from: number; to: number } {
       hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
     });
   }
-  const bad = new Set<string>();
-  // Each op's `sameAt13From` (ops/): whether its definition at `from` means what it means at 13.
-  for (const g of model.graphs()) for (const n of g) if (n.isOnnxDomain && !sameAt13(n, from)) bad.add(n.opType);
+  // Each op's `sameAt13From` (ops/): whether its definition at `from` means what it means at 13, and if not, why.
+  const bad = new Map<string, string>();
+  for (const g of model.graphs()) {
+    for (const n of g) {
+      if (!n.isOnnxDomain || bad.has(n.opType)) continue;
+      const why = sameAt13Why(n, from);
+      if (why !== undefined) bad.set(n.opType, why);
+    }
+  }
   if (bad.size > 0) {
-    throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but ${[...bad].sort().join(', ')} changed meaning by 13, so the opset cannot simply be raised`, {
+    const list = [...bad].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, why]) => `${t} (${why})`);
+    throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but not every op of it is known to mean the same at 13: ${list.join(', ')}; so the opset cannot simply be raised`, {
       code: 'QUANTIZE_OPSET',
       hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
     });

@@ -14,7 +14,7 @@ import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribu
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
 import { readFileSync } from 'node:fs';
 import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
-import { defineOp, FACETS, isUndeclared, undeclared, UNDECLARED_KINDS, type FacetName, type OpDef } from '../../src/ops/types.js';
+import { CHANGED_BY_13_WHY, defineOp, FACETS, isUndeclared, undeclared, UNDECLARED_KINDS, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
 import { anchorKey } from '../../src/rewrite/op-counts.js';
 import { runsInPlace, type OpCost } from '../../src/ops/cost.js';
@@ -71,6 +71,7 @@ describe('the operator registry', () => {
       if (q && op.ort?.qdq === undefined && t !== 'ConvTranspose') wrong.push(`${t}: quantized, but onnxruntime has no QDQ form of it`);
       const from = op.sameAt13From;
       if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
+      if (typeof from === 'object' && !(from.changedBy13 in CHANGED_BY_13_WHY)) wrong.push(`${t}: changedBy13 ${String(from.changedBy13)}`);
       if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
       if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
       if (op.ort?.float16 !== undefined && op.fp16 !== undefined) wrong.push(`${t}: float16-safe, yet onnxruntime has no float16 kernel for it`);
