@@ -14,7 +14,7 @@ import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js'
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
-import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
+import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, undeclaredFacet, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
 import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
@@ -268,6 +268,8 @@ interface OpInfo {
   readonly qdqFloatOutput: boolean;
   /** Its QDQ form in onnxruntime is a QLinear element kernel (`ort.qdq` 'element'). */
   readonly qdqElement: boolean;
+  /** The inputs that QDQ form reads dequantized (`ort.qdqInputs`: Where's X and Y), undefined for every present one. */
+  readonly qdqInputs: readonly number[] | undefined;
 }
 const OP_INFO = new Map<string, OpInfo>();
 
@@ -277,7 +279,7 @@ function opInfo(opType: string): OpInfo {
   if (info === undefined) {
     const ort = lookup(ORT_FACET, opType);
     const qdq = ort?.qdq;
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element' };
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -765,7 +767,8 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
   });
 
   for (const [op, k] of unknownOps) {
-    diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
+    const why = undeclaredFacet(op, 'cost');
+    diagnostics.push({ severity: 'warning', code: 'no-cost-model', message: `${k} layer(s) of op '${op}' have no cost model${why === undefined ? '' : ` (${why})`}: their MACs/FLOPs/latency are unknown and missing from the totals`, op });
   }
   const costUnknown = layers.filter((l) => (l.macs === null || l.flops === null) && !l.unknown?.some((u) => u.startsWith('no cost model') || u.startsWith('bad-attribute')));
   if (costUnknown.length > 0) {
@@ -1396,16 +1399,24 @@ class CostWalk {
    * and weight inputs are both dequantized 8-bit integers as an integer kernel (QLinearConv,
    * QGemm, QLinearMatMul) — a Conv only when its output is quantized again, Gemm and MatMul
    * also with a float output (QGemm, MatMulIntegerToFloat) — and an 'element' op (Add, Mul, Concat, AveragePool,
-   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax) between DequantizeLinear and QuantizeLinear
-   * as its QLinear kernel: their work is integer operations, as in the fused graph. A
-   * ConvTranspose has no QDQ kernel: it stays float.
+   * GlobalAveragePool, Sigmoid, LeakyRelu, Softmax, Where) between DequantizeLinear and
+   * QuantizeLinear as its QLinear kernel: their work is integer operations, as in the fused
+   * graph. The inputs that must be dequantized are those the op's `ort.qdqInputs` names (Where's
+   * X and Y: its bool condition never is), else every present one. A ConvTranspose has no QDQ
+   * kernel: it stays float.
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {
     if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]) && (info.qdqFloatOutput || quantizedOutputs(node));
     if (!info.qdqElement) return false;
-    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     const ins = node.inputs;
+    const only = info.qdqInputs;
+    if (only !== undefined) {
+      // The inputs the op's QDQ form dequantizes, each present and dequantized (the facet's own array: nothing built).
+      for (let k = 0; k < only.length; k++) if (!this.fromInt8(ins[only[k]!])) return false;
+      return quantizedOutputs(node);
+    }
+    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
     let present = 0;
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
@@ -1445,7 +1456,9 @@ class CostWalk {
     if (info !== undefined && info.controlFlow) return this.controlFlowWork(node, depth);
     if (!entry) {
       const label = node.isOnnxDomain ? node.opType : `${node.domain}::${node.opType}`;
-      out.unknown.push(`no cost model for op '${label}'`);
+      // A registered op that declares no cost says why (its `cost: undeclared(kind, …)`, ops/).
+      const why = undeclaredFacet(label, 'cost');
+      out.unknown.push(why === undefined ? `no cost model for op '${label}'` : `no cost model for op '${label}' (${why})`);
       out.unknownOps.push(label);
       return out;
     }

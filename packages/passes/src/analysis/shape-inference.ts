@@ -39,7 +39,7 @@ import { DimAlgebra } from './dim-algebra.js';
 import { ShapeError } from './errors.js';
 import { MAX_RANK, type AnalysisDiagnostic, type DiagnosticSeverity, type Facts, type RuleContext, type ShapeRule } from './inference-types.js';
 import { SHAPE_RULES } from './shape-rules.js';
-import { CONTRIB_SHAPE_FACET, opKey, ZERO_COPY_KERNELS } from '../ops/registry.js';
+import { CONTRIB_SHAPE_FACET, opKey, undeclaredFacet, ZERO_COPY_KERNELS } from '../ops/registry.js';
 
 export interface InferShapesOptions {
   /**
@@ -709,7 +709,10 @@ class Engine {
     } else {
       this.unknownNodes.add(node);
       const sub = node.subgraphs().length > 0 ? ' (its subgraphs are not analysed)' : '';
-      this.diag('warning', 'unknown-op', `no shape rule for op '${opLabel(node)}' at node '${nodeLabel(node)}'${sub}; its outputs are unknown (or as declared) and analysis continues around it`, node);
+      // A registered op that declares no shape rule says why (its `shape: undeclared(kind, …)`, ops/).
+      const label = opLabel(node);
+      const why = undeclaredFacet(label, 'shape');
+      this.diag('warning', 'unknown-op', `no shape rule for op '${label}' at node '${nodeLabel(node)}'${sub}${why === undefined ? '' : ` (${why})`}; its outputs are unknown (or as declared) and analysis continues around it`, node);
     }
     this.#evaluate(node, ctx);
     this.#setOutputs(node, ctx);

@@ -17,8 +17,8 @@ import { attrs } from './attributes.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
 
 const MS = 'com.microsoft';
-const NO_ATTRIBUTES = undeclared('com.microsoft contrib op: attributes are read where needed, not validated');
-const NO_SHAPE = undeclared('com.microsoft contrib op: outputs take their declared types (onnxruntime writes them as value_info)');
+const NO_ATTRIBUTES = undeclared('not-validated', 'com.microsoft contrib op: attributes are read where needed, not validated');
+const NO_SHAPE = undeclared('as-declared', 'com.microsoft contrib op: outputs take their declared types (onnxruntime writes them as value_info)');
 
 /** Channels-last window op (QLinearConv with channels_last, NhwcMaxPool): [N, spatial…, C] → [N, out…, cOut]. */
 function nhwcWindow(c: RuleContext, xIdx: number, kernel: readonly Dim[] | null, cOut: Dim, type: DataType): void {

@@ -128,12 +128,12 @@ function axisIn(axis: number, rank: number): number {
 const SUBGRAPHS = "no per-node formula: the analysis counts the body's own layers (If: the costlier branch; Loop and Scan: the body × the trip count or scan extent)";
 
 export const CONTROL_FLOW_OPS: readonly OpDef[] = [
-  defineOp({ type: 'If', attributes: attrs('then_branch', 'else_branch'), shape: ifRule, cost: undeclared(SUBGRAPHS) }),
-  defineOp({ type: 'Loop', attributes: attrs('body'), shape: loopRule, cost: undeclared(SUBGRAPHS) }),
+  defineOp({ type: 'If', attributes: attrs('then_branch', 'else_branch'), shape: ifRule, cost: undeclared('subgraphs', SUBGRAPHS) }),
+  defineOp({ type: 'Loop', attributes: attrs('body'), shape: loopRule, cost: undeclared('subgraphs', SUBGRAPHS) }),
   defineOp({
     type: 'Scan',
     attributes: attrs('body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'),
     shape: scanRule,
-    cost: undeclared(SUBGRAPHS),
+    cost: undeclared('subgraphs', SUBGRAPHS),
   }),
 ];

@@ -206,7 +206,9 @@ export const BINARY_OPS: readonly OpDef[] = [
   ...COMPARISONS.map(([type, f]) =>
     binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference: predicateReference(f) }),
   ),
-  binaryOp('Where', where, false, { kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
+  // onnxruntime 1.30 fuses DQ(X), DQ(Y) → Where → Q into com.microsoft QLinearWhere (level
+  // extended; its WhereNodeGroupSelector): the bool condition is read as it is (qdqInputs).
+  binaryOp('Where', where, false, { ort: { qdq: 'element', qdqInputs: [1, 2] }, quantize: { placement: 'select' }, kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
 ];
 
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);

@@ -91,8 +91,8 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
     const a = node.getFloat('alpha', 1.67326319217681884765625);
     return (x) => g * (x > 0 ? x : a * Math.expm1(x));
   }) }),
-  // no fp16: Celu's schema is float-only (failed in float16 on onnxruntime-node 1.30 CPU)
-  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { reference: unaryReference((node) => {
+  // no fp16: Celu's schema is float-only (onnxruntime-node 1.30 rejects it in float16: ort.float16)
+  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { ort: { float16: 'rejects' }, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
   }) }),
@@ -108,7 +108,7 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
   activation('Tanh', 5, attrs(), {ort: { fusesIntoConv: true }, sameAt13From: 10,  kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.tanh)) }),
   activation('Softplus', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure(softplus64)) }),
   activation('Softsign', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure((x) => x / (1 + Math.abs(x)))) }),
-  activation('Mish', 7, attrs(), { reference: unaryReference(pure((x) => x * Math.tanh(softplus64(x)))) }),
+  activation('Mish', 7, attrs(), { ort: { float16: 'casts' }, reference: unaryReference(pure((x) => x * Math.tanh(softplus64(x)))) }),
   activation('Clip', 2, attrs('min', 'max'), {ort: { fusesIntoConv: true }, sameAt13From: 11,  shape: clip, kernel: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel }, fp16: FP16_ALL, reference: clipRef }),
 ];
 
@@ -133,15 +133,15 @@ export const UNARY_MATH_OPS: readonly OpDef[] = [
   }) }),
   math('Sin', 1, same, { fp16: FP16_ALL, reference: unaryReference(pure(Math.sin)) }),
   math('Cos', 1, same, { fp16: FP16_ALL, reference: unaryReference(pure(Math.cos)) }),
-  math('Tan', 1, same, { reference: unaryReference(pure(Math.tan)) }),
-  math('Asin', 1, same, { reference: unaryReference(pure(Math.asin)) }),
-  math('Acos', 1, same, { reference: unaryReference(pure(Math.acos)) }),
-  math('Atan', 1, same, { reference: unaryReference(pure(Math.atan)) }),
-  math('Sinh', 1, same, { reference: unaryReference(pure(Math.sinh)) }),
-  math('Cosh', 1, same, { reference: unaryReference(pure(Math.cosh)) }),
-  math('Asinh', 1, same, { reference: unaryReference(pure(Math.asinh)) }),
-  math('Acosh', 1, same, { reference: unaryReference(pure(Math.acosh)) }),
-  math('Atanh', 1, same, { reference: unaryReference(pure(Math.atanh)) }),
+  math('Tan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.tan)) }),
+  math('Asin', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asin)) }),
+  math('Acos', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acos)) }),
+  math('Atan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atan)) }),
+  math('Sinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.sinh)) }),
+  math('Cosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.cosh)) }),
+  math('Asinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asinh)) }),
+  math('Acosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acosh)) }),
+  math('Atanh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
   math('BitwiseNot', 1, same),
   math('Not', 1, notRule, { kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
   math('IsNaN', 1, sameBool, { reference: isNaNRef }),

@@ -8,7 +8,7 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
 import { firstType, U } from './shape-helpers.js';
-import { defineOp, FP16_ALL, undeclared, type OpDef } from './types.js';
+import { defineOp, FP16_ALL, undeclared, type OpDef, type OrtFacet } from './types.js';
 import { eyeLikeRef, oneHotRef } from '../kernels/reference/misc.js';
 import { constantOfShapeRef, constantRef, rangeRef } from '../kernels/reference/shape.js';
 
@@ -97,16 +97,16 @@ const RANDOM_SHAPE = 'random generators: outputs are left as declared';
 const RANDOM_COST = 'random generators: not costed';
 
 /** A random generator: declared for its attribute schema and its `nondeterministic` fact (never folded, never merged). */
-const random = (type: string, attributes: Parameters<typeof defineOp>[0]['attributes']): OpDef =>
-  defineOp({ type, attributes, shape: undeclared(RANDOM_SHAPE), cost: undeclared(RANDOM_COST), nondeterministic: true });
+const random = (type: string, attributes: Parameters<typeof defineOp>[0]['attributes'], ort?: OrtFacet): OpDef =>
+  defineOp({ type, attributes, shape: undeclared('as-declared', RANDOM_SHAPE), cost: undeclared('not-modelled', RANDOM_COST), nondeterministic: true, ...(ort ? { ort } : {}) });
 
 const RANDOM_OPS: readonly OpDef[] = [
-  random('RandomNormal', { dtype: withDefault(ATTR.dtype, DataType.FLOAT), mean: withDefault(ATTR.mean, 0), scale: withDefault(ATTR.scale, 1), seed: ATTR.seedFloat, shape: ATTR.shape }),
-  random('RandomNormalLike', { dtype: ATTR.dtype, mean: withDefault(ATTR.mean, 0), scale: withDefault(ATTR.scale, 1), seed: ATTR.seedFloat }),
-  random('RandomUniform', { dtype: withDefault(ATTR.dtype, DataType.FLOAT), high: withDefault(ATTR.high, 1), low: withDefault(ATTR.low, 0), seed: ATTR.seedFloat, shape: ATTR.shape }),
-  random('RandomUniformLike', { dtype: ATTR.dtype, high: withDefault(ATTR.high, 1), low: withDefault(ATTR.low, 0), seed: ATTR.seedFloat }),
+  random('RandomNormal', { dtype: withDefault(ATTR.dtype, DataType.FLOAT), mean: withDefault(ATTR.mean, 0), scale: withDefault(ATTR.scale, 1), seed: ATTR.seedFloat, shape: ATTR.shape }, { float16: 'no-kernel' }),
+  random('RandomNormalLike', { dtype: ATTR.dtype, mean: withDefault(ATTR.mean, 0), scale: withDefault(ATTR.scale, 1), seed: ATTR.seedFloat }, { float16: 'casts' }),
+  random('RandomUniform', { dtype: withDefault(ATTR.dtype, DataType.FLOAT), high: withDefault(ATTR.high, 1), low: withDefault(ATTR.low, 0), seed: ATTR.seedFloat, shape: ATTR.shape }, { float16: 'no-kernel' }),
+  random('RandomUniformLike', { dtype: ATTR.dtype, high: withDefault(ATTR.high, 1), low: withDefault(ATTR.low, 0), seed: ATTR.seedFloat }, { float16: 'casts' }),
   random('Bernoulli', { dtype: ATTR.dtype, seed: ATTR.seedFloat }),
-  random('Multinomial', { dtype: withDefault(ATTR.dtype, DataType.INT32), sample_size: withDefault(ATTR.sample_size, 1), seed: ATTR.seedFloat }),
+  random('Multinomial', { dtype: withDefault(ATTR.dtype, DataType.INT32), sample_size: withDefault(ATTR.sample_size, 1), seed: ATTR.seedFloat }, { float16: 'casts' }),
 ];
 
 export const GENERATOR_OPS: readonly OpDef[] = [
@@ -138,9 +138,9 @@ export const GENERATOR_OPS: readonly OpDef[] = [
     kernel: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
     fp16: FP16_ALL,
   }),
-  // no fp16: failed in float16 on onnxruntime-node 1.30 CPU (its schema has no float16)
-  defineOp({ type: 'Range', reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
-  defineOp({ type: 'EyeLike', reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
-  defineOp({ type: 'OneHot', reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
+  // no fp16: its schema has no float16 (onnxruntime-node 1.30 rejects it: ort.float16)
+  defineOp({ type: 'Range', ort: { float16: 'rejects' }, reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
+  defineOp({ type: 'EyeLike', ort: { float16: 'casts' }, reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
+  defineOp({ type: 'OneHot', ort: { float16: 'casts' }, reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
   ...RANDOM_OPS,
 ];

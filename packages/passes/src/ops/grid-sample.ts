@@ -175,4 +175,5 @@ export const GridSample = defineOp({
   cost: { ops, opsNote: 'nearest 0, linear 2·2^r, cubic 2·4^r per output (r spatial axes), as Resize' },
   reference, // float64, the spec's interpolation and padding rules
   // no `kernel`: its grid is an activation, nothing to fold; no `fp16`: ORT's CPU kernel is float32-only
+  ort: { float16: 'casts' }, // (ORT casts a float16 GridSample to float32 and back: why convert-fp16 keeps it float32)
 });

@@ -36,6 +36,7 @@ const LOSS_ATTRIBUTES = { ignore_index: ATTR.ignore_index, reduction: withDefaul
 export const LOSS_OPS: readonly OpDef[] = [
   defineOp({
     type: 'NegativeLogLikelihoodLoss',
+    ort: { float16: 'casts' },
     attributes: LOSS_ATTRIBUTES,
     shape: loss,
     cost: { ops: lossOps(0), opsNote: '2 per target element (weight, accumulate)' },
@@ -43,6 +44,7 @@ export const LOSS_OPS: readonly OpDef[] = [
   }),
   defineOp({
     type: 'SoftmaxCrossEntropyLoss',
+    ort: { float16: 'casts' },
     attributes: LOSS_ATTRIBUTES,
     shape: loss,
     cost: { ops: lossOps(5), opsNote: '5 per score (log-softmax) + 2 per target element' },

@@ -315,7 +315,7 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
   move('Pad', { mode: withDefault(ATTR.mode, 'constant'), pads: ATTR.pads, paddings: ATTR.paddings, value: ATTR.valueFloat }, pad, { fp16: FP16_ALL, reference: padRef, sameAt13From: 11 }),
   move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL, reference: depthToSpaceRef }),
   move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL, reference: spaceToDepthRef }),
-  move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same, { reference: triluRef }),
+  move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same, { reference: triluRef, ort: { float16: 'casts' } }),
   move('ScatterElements', { axis: withDefault(ATTR.axis, 0), reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterElementsRef }),
   move('ScatterND', { reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterNDRef }),
   move('Scatter', { axis: withDefault(ATTR.axis, 0) }, same),

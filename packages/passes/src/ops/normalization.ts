@@ -94,7 +94,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     cost: { biases: [1], ops: perOutput(5), opsNote: '5 per element' },
   }),
   defineOp({ type: 'MeanVarianceNormalization', attributes: { axes: withDefault(ATTR.axes, [0, 2, 3]) }, shape: same, cost: { ops: perOutput(6), opsNote: '6 per element' }, fp16: FP16_ALL }),
-  defineOp({ type: 'LpNormalization', attributes: { axis: withDefault(ATTR.axis, -1), p: withDefault(ATTR.p, 2) }, shape: same, cost: { ops: perOutput(3), opsNote: '3 per element' } }),
+  defineOp({ type: 'LpNormalization', ort: { float16: 'casts' }, attributes: { axis: withDefault(ATTR.axis, -1), p: withDefault(ATTR.p, 2) }, shape: same, cost: { ops: perOutput(3), opsNote: '3 per element' } }),
   defineOp({
     type: 'LRN',
     reference: lrnRef,
@@ -117,9 +117,9 @@ export const SOFTMAX_OPS: readonly OpDef[] = [
     cost: { ops: perOutput(5), opsNote: '5 per element (max, subtract, exp, sum, divide)' },
     kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(false) },
     fp16: FP16_ALL,
-    // (no sameAt13From: axis semantics changed at 13, 2-D coercion → single axis)
+    sameAt13From: { changedBy13: 'axis-semantics' },
     ort: { qdq: 'element' },
   }),
-  defineOp({ type: 'LogSoftmax', reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
-  defineOp({ type: 'Hardmax', reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
+  defineOp({ type: 'LogSoftmax', sameAt13From: { changedBy13: 'axis-semantics' }, reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
+  defineOp({ type: 'Hardmax', ort: { float16: 'casts' }, sameAt13From: { changedBy13: 'axis-semantics' }, reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),
 ];

@@ -5,7 +5,7 @@ import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { perOutput, recurrentMacs } from './cost.js';
-import { defineOp, type AttributeSchema, type OpDef, type ReferenceKernel } from './types.js';
+import { defineOp, type AttributeSchema, type OpDef, type ReferenceKernel, withFacets } from './types.js';
 import { gruRef, lstmRef, rnnRef } from '../kernels/reference/rnn.js';
 
 /**
@@ -45,7 +45,7 @@ const recurrentOp = (type: string, gates: number, biases: readonly number[], per
   });
 
 export const RECURRENT_OPS: readonly OpDef[] = [
-  recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update', { input_forget: withDefault(ATTR.input_forget, 0) }, lstmRef),
-  recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend', { linear_before_reset: withDefault(ATTR.linear_before_reset, 0) }, gruRef),
-  recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh', {}, rnnRef),
+  withFacets(recurrentOp('LSTM', 4, [3, 7], 34, '3 sigmoid, 2 tanh, bias adds, cell update', { input_forget: withDefault(ATTR.input_forget, 0) }, lstmRef), { ort: { float16: 'casts' } }),
+  withFacets(recurrentOp('GRU', 3, [3], 26, '2 sigmoid, 1 tanh, bias adds, blend', { linear_before_reset: withDefault(ATTR.linear_before_reset, 0) }, gruRef), { ort: { float16: 'casts' } }),
+  withFacets(recurrentOp('RNN', 1, [3], 7, 'bias adds, tanh', {}, rnnRef), { ort: { float16: 'casts' } }),
 ];

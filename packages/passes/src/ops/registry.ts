@@ -30,7 +30,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { isUndeclared, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -123,6 +123,18 @@ export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERN
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+/** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
+const NOT_FP16_SAFE: Readonly<Record<string, string>> = facet((op) =>
+  op.fp16 === undefined && op.ort?.float16 !== undefined ? `${op.type} is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,
+);
+
+/**
+ * convert-fp16's reason for keeping a default-domain op without the `fp16` facet in float32:
+ * the op's own (its `ort.float16`) when it states one (a string built once per op type).
+ */
+export function notFp16Safe(type: string): string {
+  return lookup(NOT_FP16_SAFE, type) ?? `${type} is not declared float16-safe (its fp16 facet, ops/): stays float32`;
+}
 
 /** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */
 export const NONDETERMINISTIC_OPS: ReadonlySet<string> = new Set(OPS.filter((op) => op.domain === '' && op.nondeterministic === true).map((op) => op.type));
@@ -139,13 +151,36 @@ export const ORT_FACET: Readonly<Record<string, OrtFacet>> = facet((op) => op.or
 export const QUANTIZE_FACET: Readonly<Record<string, QuantizeFacet>> = facet((op) => op.quantize);
 
 /**
+ * Why the op registered under `key` (opKey: the type, `domain::type` for another domain)
+ * declares no `facet` (attributes, shape or cost), as "kind: the op's words" (undeclaredReason);
+ * undefined when it declares one, or is not registered. Read where the facet's absence reaches
+ * the user (a layer of unknown cost, an op without a shape rule), never per node on a hot path.
+ */
+export function undeclaredFacet(key: string, facet: 'attributes' | 'shape' | 'cost'): string | undefined {
+  const f = lookup(REGISTRY, key)?.[facet];
+  return f !== undefined && isUndeclared(f) ? undeclaredReason(f) : undefined;
+}
+
+/**
  * Whether `node` (default domain) means at opset 13 what it means at `opset` (10–12): its op's
  * `sameAt13From` is at most `opset`.
  */
 export function sameAt13(node: Node, opset: number): boolean {
+  return sameAt13Why(node, opset) === undefined;
+}
+
+/**
+ * Why `node` (default domain) may not mean at opset 13 what it means at `opset` (10–12), from its
+ * op's `sameAt13From`: the way it changed, that its form here changed, the opset from which it
+ * is the same, or that it was not reviewed; undefined when it means the same.
+ */
+export function sameAt13Why(node: Node, opset: number): string | undefined {
   const f = getOp(node.opType)?.sameAt13From;
+  if (f === undefined) return 'not reviewed for opset 13';
+  if (typeof f === 'object') return CHANGED_BY_13_WHY[f.changedBy13];
   const from = typeof f === 'function' ? f(node) : f;
-  return from !== undefined && from <= opset;
+  if (from === undefined) return 'this form of it (its attributes) changed by 13';
+  return from <= opset ? undefined : `the same as at 13 only from opset ${from}`;
 }
 
 /** Default-domain ops a weight passes through unchanged in meaning (views, casts, slicing, dequantization). */

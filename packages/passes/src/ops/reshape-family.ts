@@ -161,5 +161,5 @@ export const RESHAPE_OPS: readonly OpDef[] = [
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
     sameAt13From: 10,
   }),
-  defineOp({ type: 'Size', reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
+  defineOp({ type: 'Size', ort: { float16: 'casts' }, reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
 ];

@@ -86,5 +86,6 @@ export const RESIZE_OPS: readonly OpDef[] = [
     shape: resize,
     cost: { ops: resizeOps, opsNote: 'as Resize' },
     fp16: { keepFloat32: [1] },
+    sameAt13From: { changedBy13: 'deprecated' },
   }),
 ];

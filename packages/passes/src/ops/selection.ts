@@ -48,12 +48,12 @@ export const SELECTION_OPS: readonly OpDef[] = [
     shape: topK,
     cost: { ops: perInput(1), opsNote: '1 per input element (lower bound)' },
   }),
-  defineOp({ type: 'NonZero', reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'NonZero', ort: { float16: 'casts' }, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
   defineOp({ type: 'Compress', reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
   defineOp({
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },
     shape: nms,
-    cost: undeclared('its work depends on the box data (how many boxes survive), not on shapes'),
+    cost: undeclared('data-dependent', 'its work depends on the box data (how many boxes survive), not on shapes'),
   }),
 ];

@@ -6,7 +6,7 @@
  * opset-13 stability). The tables the analyses and rewrites read are views of the registry
  * (registry.ts), derived from these declarations, never written by hand.
  *
- * A facet an op deliberately lacks is stated with a reason (`undeclared('…')`), so "no shape
+ * A facet an op deliberately lacks is stated with a typed kind and a reason (`undeclared(kind, '…')`), so "no shape
  * rule" reads as a decision, and the registry test can require every op to say something.
  */
 import type { AttributeType, AttributeValue, DataType, Node, Value } from '@onnxkit/graph';
@@ -50,13 +50,34 @@ export interface PassesWeights {
   readonly buffers?: readonly number[];
 }
 
-/** A facet an op does not declare, and why. */
+/**
+ * The kinds of reason an op has for not declaring attributes, shape or cost (each stated with the
+ * op's own words in `undeclared`); the analysis prints both where the facet's absence reaches the
+ * user (a layer of unknown cost, an op with no shape rule):
+ * - 'data-dependent': the answer depends on tensor values, not on shapes (NonMaxSuppression's work);
+ * - 'subgraphs': described by its body graphs, which the analysis walks (If, Loop, Scan);
+ * - 'not-modelled': no formula written yet (Det's LU decomposition, the random generators' cost);
+ * - 'as-declared': its outputs keep the types and shapes the model declares (the random
+ *   generators, onnxruntime's contrib ops, whose value_info onnxruntime writes);
+ * - 'not-validated': its attributes are read where needed, not checked against a schema
+ *   (onnxruntime's contrib ops).
+ */
+export const UNDECLARED_KINDS = ['data-dependent', 'subgraphs', 'not-modelled', 'as-declared', 'not-validated'] as const;
+export type UndeclaredKind = (typeof UNDECLARED_KINDS)[number];
+
+/** A facet an op does not declare: the kind of reason, and the op's own words for it. */
 export interface Undeclared {
+  readonly kind: UndeclaredKind;
   readonly undeclared: string;
 }
 
-export function undeclared(why: string): Undeclared {
-  return { undeclared: why };
+export function undeclared(kind: UndeclaredKind, why: string): Undeclared {
+  return Object.freeze({ kind, undeclared: why });
+}
+
+/** "kind: why", as the analysis prints an undeclared facet's reason. */
+export function undeclaredReason(u: Undeclared): string {
+  return `${u.kind}: ${u.undeclared}`;
 }
 
 export function isUndeclared(x: unknown): x is Undeclared {
@@ -101,7 +122,7 @@ export interface OrtFacet {
    *   when its output goes to QuantizeLinear or it declares `qdqFloatOutput`;
    * - 'element': a QLinear kernel when its output also goes to QuantizeLinear (QLinearAdd,
    *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
-   *   QLinearLeakyRelu, QLinearSoftmax);
+   *   QLinearLeakyRelu, QLinearSoftmax, QLinearWhere);
    * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
    *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
    * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
@@ -109,12 +130,41 @@ export interface OrtFacet {
    */
   readonly qdq?: 'mac' | 'element' | 'data';
   /**
+   * The inputs its QDQ form reads from a DequantizeLinear, when not every present input: the
+   * others are read as they are and never dequantized. Where: [1, 2] — its condition (input 0)
+   * is bool; onnxruntime's WhereNodeGroupSelector takes exactly the two DequantizeLinear of X and
+   * Y and hands the condition to QLinearWhere unchanged (measured: ort-qdq test). Absent: every
+   * present input (an Add with one float input stays float).
+   */
+  readonly qdqInputs?: readonly number[];
+  /**
    * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
    * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
    * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
    */
   readonly qdqFloatOutput?: true;
+  /**
+   * It has no float16 kernel on onnxruntime 1.30's CPU provider (measured for each op that says
+   * so: test/ops/ort-float16.test.ts), so running it in float16 gains nothing — the reason
+   * convert-fp16 gives when it keeps the op float32 (its `fp16` facet is absent):
+   * - 'casts': onnxruntime runs it in float32 between Casts it inserts (InsertCastTransformer);
+   * - 'no-kernel': no float16 kernel and no float16 input to cast (RandomNormal, RandomUniform
+   *   with dtype float16): the session fails;
+   * - 'rejects': its ONNX schema has no float16 (Celu, Range): the model is invalid.
+   * Absent: onnxruntime has a float16 kernel for it, or this was not measured.
+   */
+  readonly float16?: OrtFloat16;
 }
+
+/** What onnxruntime does with the op in float16 when it has no float16 kernel (OrtFacet.float16). */
+export type OrtFloat16 = 'casts' | 'no-kernel' | 'rejects';
+
+/** Each OrtFloat16 in words, as convert-fp16 prints it after "stays float32: ". */
+export const ORT_FLOAT16_WHY: { readonly [K in OrtFloat16]: string } = Object.freeze({
+  casts: "onnxruntime 1.30's CPU provider has no float16 kernel for it (it would run it in float32, casting its float16 tensors)",
+  'no-kernel': "onnxruntime 1.30's CPU provider has no float16 kernel for it (the session would fail)",
+  rejects: 'its ONNX schema has no float16 (onnxruntime rejects the model)',
+});
 
 /**
  * How the static QDQ quantizer (quantize/qdq.ts) places Q/DQ pairs around the op:
@@ -126,10 +176,12 @@ export interface OrtFacet {
  * - 'binary': both inputs activations (Add, Mul);
  * - 'variadic': every input an activation (Concat);
  * - 'unary': input 0 an activation, its own output scale;
+ * - 'select': a bool condition at 0 left as it is, X at 1 and Y at 2 activations, its own
+ *   output scale (Where, as onnxruntime's quantizer places QDQWhere);
  * - 'shared-scale': the output takes input 0's scale and zero point (8-bit data passes through:
  *   pooling, Resize, data movement), kept only next to a quantized compute op.
  */
-export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'shared-scale';
+export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'select' | 'shared-scale';
 
 /** The quantizer's view of an op it quantizes (absent: the op stays float). */
 export interface QuantizeFacet {
@@ -176,11 +228,27 @@ export interface OpDef {
   /**
    * The lowest opset (≥ 10) from which the op's definition means what it means at opset 13: the
    * quantizer raises an opset 10–12 model to 13 only when every op of it declares a value ≤ the
-   * model's opset. Absent: its meaning changed by 13 (Softmax's axis at 13, Upsample deprecated
-   * at 10), or it has not been reviewed.
+   * model's opset. A function decides per node (undefined: this node's form changed by 13, e.g.
+   * Clip with min/max attributes); `{ changedBy13 }` says the op changed, and how. Absent: not
+   * reviewed. The quantizer's refusal names each op with which of these it is.
    */
-  readonly sameAt13From?: number | ((node: Node) => number | undefined);
+  readonly sameAt13From?: number | ((node: Node) => number | undefined) | { readonly changedBy13: ChangedBy13 };
 }
+
+/**
+ * How an op changed by opset 13 (`sameAt13From: { changedBy13 }`):
+ * - 'axis-semantics': before 13 its `axis` coerced the input to 2-D (the axes from it on
+ *   flattened into one), from 13 it names one axis, and its default went from 1 to −1
+ *   (Softmax, LogSoftmax, Hardmax);
+ * - 'deprecated': deprecated at opset 10 and not defined at 13 (Upsample: Resize replaces it).
+ */
+export type ChangedBy13 = 'axis-semantics' | 'deprecated';
+
+/** Each ChangedBy13 in words, as the quantizer's refusal prints it. */
+export const CHANGED_BY_13_WHY: { readonly [K in ChangedBy13]: string } = Object.freeze({
+  'axis-semantics': 'changed by 13: its axis coerced the input to 2-D before, names one axis from 13',
+  deprecated: 'deprecated at 10, not defined at 13',
+});
 
 export type OpDefInput = Omit<OpDef, 'domain'> & { readonly domain?: string };
 
@@ -202,11 +270,11 @@ export const FACETS: { readonly [K in FacetName]-?: string | null } = Object.fre
   weightInputs: 'no input is a weight that fp16-weights may round',
   passesWeights: 'the analysis does not trace a weight back through it',
   int8WeightAxis: 'a weight it reads is quantized per tensor, if at all',
-  fp16: 'not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe)',
+  fp16: "not float16-safe: convert-fp16 keeps it float32 (reason not-fp16-safe, with the op's `ort.float16` when it states why)",
   nondeterministic: 'deterministic: it may be constant-folded and merged with an identical twin',
-  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear)',
+  ort: 'onnxruntime runs its own kernel: not eliminated, fused into no Conv/Gemm, no QDQ form (float between DequantizeLinear and QuantizeLinear), a float16 kernel or not measured',
   quantize: 'static QDQ quantization leaves it float',
-  sameAt13From: 'its meaning changed by opset 13 (or was not reviewed): the quantizer does not raise an opset 10–12 model holding it',
+  sameAt13From: 'not reviewed for opset 13: the quantizer does not raise an opset 10–12 model holding it, and says so',
 });
 
 /** Declares one op: fills the defaults and freezes the declaration. */

@@ -4,7 +4,7 @@
  * selectors (level ≥ extended) fuse each `DQ → op → Q` group into an integer kernel: QLinearConv,
  * QGemm, QLinearMatMul (MatMulIntegerToFloat when the output stays float), QLinearAdd,
  * QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid,
- * QLinearLeakyRelu; MaxPool, Resize and
+ * QLinearLeakyRelu, QLinearWhere (its bool condition is not quantized); MaxPool, Resize and
  * data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze) run on the 8-bit tensor
  * directly when their input and output share one scale and zero point, so they get the input's.
  *
@@ -21,8 +21,9 @@
  *    zero point 0, so the integer kernel adds it to the int32 accumulator unchanged. A channel
  *    whose weights are (near) zero but whose bias is not gets its weight scale raised until the
  *    int32 bias fits (as onnxruntime's quantizer does), instead of a bias saturated at ±2³¹ − 1.
- *  - other constants feeding a quantized op (an Add's bias, a Concat operand): quantized like
- *    activations with their own min/max.
+ *  - other constants feeding a quantized op (an Add's bias, a Concat operand, Where's X or Y):
+ *    quantized like activations with their own min/max; an op with such a constant holding ±∞
+ *    or NaN stays float (no scale holds it).
  *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
  *    alone read: removed; the op writes the activation's output, quantized with the
  *    activation's calibrated range (clamping at the zero point is the Relu). Only with
@@ -52,7 +53,7 @@
 import { Attribute, DataType, Node, OnnxkitError, Tensor, Value, type Graph, type Model } from '@onnxkit/graph';
 import { inferShapes } from '../analysis/shape-inference.js';
 import { lookup } from '../common/op-table.js';
-import { int8WeightAxis, QUANTIZE_FACET, sameAt13 } from '../ops/registry.js';
+import { int8WeightAxis, QUANTIZE_FACET, sameAt13Why } from '../ops/registry.js';
 import { computeParams, quantizeValue, type QuantParams, type QuantType, type TensorRange } from './params.js';
 
 export class QuantizeError extends OnnxkitError {
@@ -155,11 +156,18 @@ function opsetPlan(model: Model): { from: number; to: number } {
       hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
     });
   }
-  const bad = new Set<string>();
-  // Each op's `sameAt13From` (ops/): whether its definition at `from` means what it means at 13.
-  for (const g of model.graphs()) for (const n of g) if (n.isOnnxDomain && !sameAt13(n, from)) bad.add(n.opType);
+  // Each op's `sameAt13From` (ops/): whether its definition at `from` means what it means at 13, and if not, why.
+  const bad = new Map<string, string>();
+  for (const g of model.graphs()) {
+    for (const n of g) {
+      if (!n.isOnnxDomain || bad.has(n.opType)) continue;
+      const why = sameAt13Why(n, from);
+      if (why !== undefined) bad.set(n.opType, why);
+    }
+  }
   if (bad.size > 0) {
-    throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but ${[...bad].sort().join(', ')} changed meaning by 13, so the opset cannot simply be raised`, {
+    const list = [...bad].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, why]) => `${t} (${why})`);
+    throw new QuantizeError(`the model imports opset ${from} and per-channel quantization needs opset 13, but not every op of it is known to mean the same at 13: ${list.join(', ')}; so the opset cannot simply be raised`, {
       code: 'QUANTIZE_OPSET',
       hint: 'convert the model to opset 13 or later (e.g. onnx.version_converter) and retry',
     });
@@ -182,11 +190,28 @@ function isConstant(v: Value): boolean {
   return v.constValue !== null && v.isInitializer && !v.isGraphInput;
 }
 
+/**
+ * Every element of a float32 constant is finite. A constant activation operand is quantized with
+ * its own min/max (see the header): an infinity (a `masked_fill(-inf)` exported as
+ * Where(mask, -inf, x)) would give no usable scale and come back as the zero point, 0.
+ */
+function allFinite(t: Tensor): boolean {
+  if (t.dtype !== DataType.FLOAT) return true;
+  const d = t.toArray() as Float32Array;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return false;
+  return true;
+}
+
+/** The tensor held by an initializer or a Constant node's `value`. */
+function constantTensor(v: Value): Tensor | undefined {
+  const p = v.producer;
+  return isConstant(v) ? v.constValue! : p?.opType === 'Constant' && p.isOnnxDomain ? p.getTensor('value') : undefined;
+}
+
 /** A float scalar held by an initializer or a Constant node's `value`. */
 function constantScalar(v: Value | null): number | undefined {
   if (v === null) return undefined;
-  const p = v.producer;
-  const t = isConstant(v) ? v.constValue! : p?.opType === 'Constant' && p.isOnnxDomain ? p.getTensor('value') : undefined;
+  const t = constantTensor(v);
   if (t === undefined) return undefined;
   if (t.size !== 1 || t.dtype !== DataType.FLOAT) return undefined;
   return Number(t.toArray()[0]);
@@ -274,18 +299,25 @@ function weightAxis(n: Node, w: Value, perChannel: boolean): number {
 /** Why `n` is not quantized, or its plan. */
 function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
   const ins = n.inputs;
-  const x = ins[0] ?? null;
+  // An op type the caller asked for (opTypes) that declares no placement passes 8-bit data through.
+  const placement = lookup(QUANTIZE_FACET, n.opType)?.placement ?? 'shared-scale';
+  // The first data input: input 0, but X at 1 for a select (Where's bool condition stays as it is).
+  const x = ins[placement === 'select' ? 1 : 0] ?? null;
   if (!isFloat(x)) return 'input is not float32';
   const out = n.outputs[0];
   if (out === undefined || !isFloat(out)) return 'output is not float32';
-  const withOutput = (p: Omit<PlannedNode, 'output' | 'sharesInput'>, keepFloatIfGraphOutput: boolean): PlannedNode => {
+  const withOutput = (p: Omit<PlannedNode, 'output' | 'sharesInput'>, keepFloatIfGraphOutput: boolean): PlannedNode | string => {
+    for (const i of p.activationInputs) {
+      const v = ins[i];
+      const t = v ? constantTensor(v) : undefined;
+      if (t !== undefined && !allFinite(t)) return `input ${i} is a constant with ±∞ or NaN (no 8-bit level holds it)`;
+    }
     const act = fusableActivation(n, o.symmetricActivations);
     const tensor = act ? act.outputs[0]! : out;
     const float = keepFloatIfGraphOutput && tensor.isGraphOutput;
     return { ...p, output: float ? null : tensor.name, sharesInput: false, fusedActivation: act };
   };
-  // An op type the caller asked for (opTypes) that declares no placement passes 8-bit data through.
-  switch (lookup(QUANTIZE_FACET, n.opType)?.placement ?? 'shared-scale') {
+  switch (placement) {
     case 'conv': {
       const w = ins[1];
       if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length < 3) return 'weight is not a float32 initializer';
@@ -325,6 +357,13 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
       if (!isFloat(b)) return 'second input is not float32';
       if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
       return withOutput({ node: n, activationInputs: [0, 1] }, false);
+    }
+    case 'select': {
+      // Where(condition, X, Y): X and Y quantized, the condition read as it is (ORT's QLinearWhere).
+      const y = ins[2] ?? null;
+      if (!isFloat(y)) return 'Y is not float32';
+      if (isConstant(x) && isConstant(y)) return 'X and Y are constants';
+      return withOutput({ node: n, activationInputs: [1, 2] }, false);
     }
     case 'variadic': {
       if (!ins.every((v) => isFloat(v))) return 'an input is not float32';

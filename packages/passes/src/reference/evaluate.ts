@@ -19,7 +19,7 @@
 import type { Graph, Model, Node, Tensor, Value } from '@onnxkit/graph';
 import { capturedValues, DataType, OnnxkitError } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceMemoryError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
-import { REFERENCE_KERNELS, SUBGRAPH_OPS } from '../ops/registry.js';
+import { NONDETERMINISTIC_OPS, REFERENCE_KERNELS, SUBGRAPH_OPS } from '../ops/registry.js';
 import { ReferenceBudgetFault, refBytes, refFromTensor, setAllocationBudget } from '../kernels/reference/tensor.js';
 import type { ReferenceKernel, RefTensor } from './types.js';
 
@@ -73,7 +73,10 @@ function unsupportedReason(node: Node, model: Model, kernels: ReadonlyMap<string
     }
     return null;
   }
-  if (!kernels.has(node.opType)) return `no reference kernel for ${node.opType}`;
+  if (!kernels.has(node.opType)) {
+    // A random op's own reason (its `nondeterministic` facet): there is no one value to compute.
+    return NONDETERMINISTIC_OPS.has(node.opType) ? `no reference kernel for ${node.opType}: its output is random (nondeterministic), no one value to compare against` : `no reference kernel for ${node.opType}`;
+  }
   return null;
 }
 

@@ -37,7 +37,7 @@ import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Valu
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup } from '../common/op-table.js';
-import { FP16_SAFE } from '../ops/registry.js';
+import { FP16_SAFE, notFp16Safe } from '../ops/registry.js';
 import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
@@ -251,7 +251,7 @@ function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(t
     const unknown = floats.find((v, i) => types[i] === undefined);
     return unknown && exempt !== undefined && n.opType !== 'Cast' ? ['unknown-dtype', `type of '${unknown.name}' is not known`] : undefined;
   }
-  if (exempt === undefined) return ['not-fp16-safe', `${n.opType} is not declared float16-safe (its fp16 facet, ops/): stays float32`];
+  if (exempt === undefined) return ['not-fp16-safe', notFp16Safe(n.opType)];
   if (block.has(n.opType)) return ['blocked-op', `${n.opType} is in the block list: stays float32`];
   if (n.subgraphs().length > 0) return ['blocked-op', 'has a subgraph'];
   if (n.opType === 'Cast' && n.getInt('to') !== DataType.FLOAT) return undefined;

@@ -197,6 +197,24 @@ describe('unknowns are reported, never silently zero', () => {
     expect(r.diagnostics.some((x) => x.code === 'no-cost-model' && /MysteryAttention/.test(x.message))).toBe(true);
   });
 
+  it("gives a registered op's own reason for its unknown cost or missing shape rule (its `undeclared(kind, …)`), where an unregistered op has none", () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const boxes = b.input('boxes', F, [1, 6, 4]);
+    const scores = b.input('scores', F, [1, 1, 6]);
+    b.output(b.op('NonMaxSuppression', [boxes, scores], {}, { name: 'nms' }), 'keep');
+    b.output(b.op('RandomNormal', [], { shape: [2, 3] }, { name: 'noise' }), 'random');
+    const r = analyzeModel(b.build());
+    const nms = r.layers.find((l) => l.name === 'nms')!;
+    expect(nms.macs).toBeNull();
+    expect(nms.unknown).toContain("no cost model for op 'NonMaxSuppression' (data-dependent: its work depends on the box data (how many boxes survive), not on shapes)");
+    expect(r.diagnostics.find((d) => d.code === 'no-cost-model' && d.op === 'NonMaxSuppression')!.message).toMatch(/^1 layer\(s\) of op 'NonMaxSuppression' have no cost model \(data-dependent: its work depends on the box data/);
+    expect(r.diagnostics.find((d) => d.code === 'no-cost-model' && d.op === 'RandomNormal')!.message).toMatch(/no cost model \(not-modelled: random generators: not costed\)/);
+    expect(r.diagnostics.find((d) => d.code === 'unknown-op' && d.node === 'noise')!.message).toMatch(/no shape rule for op 'RandomNormal' at node 'noise' \(as-declared: random generators: outputs are left as declared\)/);
+    // An op nobody declared has no reason to give.
+    const m = analyzeModel(withUnknownOp());
+    expect(m.layers.find((l) => l.name === 'mystery')!.unknown).toContain("no cost model for op 'com.vendor::MysteryAttention'");
+  });
+
   it('a symbolic batch: totals say which symbol they wait for, print as ? or ≥, and --dim binds it', () => {
     const model = resnet50({ batch: 'N' });
     const input = model.graph.inputs[0]!.name;

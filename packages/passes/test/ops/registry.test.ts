@@ -14,7 +14,7 @@ import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribu
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
 import { readFileSync } from 'node:fs';
 import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
-import { defineOp, FACETS, isUndeclared, undeclared, type FacetName, type OpDef } from '../../src/ops/types.js';
+import { CHANGED_BY_13_WHY, defineOp, FACETS, isUndeclared, undeclared, UNDECLARED_KINDS, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
 import { anchorKey } from '../../src/rewrite/op-counts.js';
 import { runsInPlace, type OpCost } from '../../src/ops/cost.js';
@@ -28,7 +28,7 @@ describe('the operator registry', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(Object.keys(REGISTRY).length).toBe(OPS.length);
     expect(OPS.length).toBeGreaterThan(150);
-    const twice = [defineOp({ type: 'Twice', attributes: {}, shape: undeclared('test'), cost: undeclared('test') })];
+    const twice = [defineOp({ type: 'Twice', attributes: {}, shape: undeclared('not-modelled', 'test'), cost: undeclared('not-modelled', 'test') })];
     expect(() => registerOps([...twice, ...twice])).toThrow(/Twice is registered twice/);
     // The package's public API serves the same registry (the CLI and the reference evaluator read it).
     expect(passes.getOp('Conv')).toBe(getOp('Conv'));
@@ -45,7 +45,7 @@ describe('the operator registry', () => {
       for (const facet of required) {
         const value = op[facet];
         if (value === undefined) silent.push(`${op.type}.${facet}`);
-        else if (isUndeclared(value) && !/\w{3}/.test(value.undeclared)) silent.push(`${op.type}.${facet}: empty reason`);
+        else if (isUndeclared(value) && (!/\w{3}/.test(value.undeclared) || !UNDECLARED_KINDS.includes(value.kind))) silent.push(`${op.type}.${facet}: empty reason or no kind`);
       }
       // Nothing else: a misspelt facet (e.g. through withFacets) is not silently ignored.
       for (const key of Object.keys(op)) if (key !== 'type' && key !== 'domain' && !(key in FACETS)) silent.push(`${op.type}.${key}: not a facet`);
@@ -71,8 +71,14 @@ describe('the operator registry', () => {
       if (q && op.ort?.qdq === undefined && t !== 'ConvTranspose') wrong.push(`${t}: quantized, but onnxruntime has no QDQ form of it`);
       const from = op.sameAt13From;
       if (typeof from === 'number' && !(Number.isInteger(from) && from >= 10 && from <= 13)) wrong.push(`${t}: sameAt13From ${from}`);
+      if (typeof from === 'object' && !(from.changedBy13 in CHANGED_BY_13_WHY)) wrong.push(`${t}: changedBy13 ${String(from.changedBy13)}`);
       if (op.ort?.eliminated && op.ort.fusesIntoConv) wrong.push(`${t}: eliminated and fused`);
       if (op.ort?.qdqFloatOutput && op.ort.qdq !== 'mac') wrong.push(`${t}: a float output of a kernel that is not 'mac'`);
+      if (op.ort?.float16 !== undefined && op.fp16 !== undefined) wrong.push(`${t}: float16-safe, yet onnxruntime has no float16 kernel for it`);
+      const only = op.ort?.qdqInputs;
+      if (only !== undefined && (only.length === 0 || !slots(only) || (op.ort!.qdq !== 'mac' && op.ort!.qdq !== 'element'))) wrong.push(`${t}: qdqInputs without a fused integer kernel, or naming no input`);
+      // The quantizer dequantizes exactly the inputs onnxruntime's QDQ form reads dequantized (Where: X and Y, not its condition).
+      if ((q?.placement === 'select') !== (only !== undefined) || (only !== undefined && only.join() !== '1,2')) wrong.push(`${t}: a select placement needs qdqInputs [1, 2], and only it`);
     }
     expect(wrong).toEqual([]);
   });
@@ -81,8 +87,8 @@ describe('the operator registry', () => {
     expect(Object.keys(ORT_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.ort).map((op) => op.type).sort());
     expect(Object.keys(QUANTIZE_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.quantize).map((op) => op.type).sort());
     expect([...SUBGRAPH_OPS].sort()).toEqual(['If', 'Loop', 'Scan']);
-    // The quantizer's ops are those it quantized before they were facets.
-    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze']);
+    // The quantizer's ops are those it quantized before they were facets, and Where (onnxruntime's QLinearWhere: ort-qdq test).
+    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze', 'Where']);
     expect([...passes.SHARED_SCALE_OPS].sort()).toEqual(['AveragePool', 'Flatten', 'MaxPool', 'Reshape', 'Resize', 'Squeeze', 'Transpose', 'Unsqueeze']);
   });
 

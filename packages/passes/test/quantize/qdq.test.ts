@@ -136,6 +136,26 @@ describe('quantizeQdq', () => {
     expect(byName(m, 'conv2').inputs[1]!.constValue?.dtype).toBe(DataType.FLOAT);
   });
 
+  it('leaves float an op whose constant operand holds ±∞ (masked_fill(-inf) as Where(mask, -inf, x)), initializer or Constant node', () => {
+    for (const how of ['initializer', 'Constant'] as const) {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.input('x', DataType.FLOAT, [1, 4, 4, 4]);
+      const mask = b.input('mask', DataType.BOOL, [1, 1, 4, 4]);
+      const c = b.op('Conv', [x, b.constant('w', f32([4, 4, 1, 1], Math.sin))], {}, { name: 'conv' });
+      const inf = Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(-Infinity));
+      const ninf = how === 'initializer' ? b.constant('ninf', inf) : b.op('Constant', [], { value: inf });
+      const masked = b.op('Where', [mask, ninf, c], {}, { name: 'masked' });
+      const added = b.op('Add', [c, ninf], {}, { name: 'added' });
+      b.output(b.op('Add', [masked, added], {}, { name: 'sum' }), 'y');
+      const plan = planQdq(b.build());
+      expect(plan.skipped, how).toEqual([
+        { node: 'masked', opType: 'Where', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'added', opType: 'Add', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+      ]);
+      expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'sum']);
+    }
+  });
+
   it('refuses a model with nothing to quantize', () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', DataType.FLOAT, [2, 3]);
@@ -151,7 +171,13 @@ describe('quantizeQdq', () => {
     const x = b.input('x', DataType.FLOAT, [2, 3]);
     const y = b.op('MatMul', [x, b.constant('w', f32([3, 3], (i) => i))]);
     b.output(b.op('Softmax', [y]), 'y');
-    expect(() => planQdq(b.build())).toThrow(/Softmax changed meaning/);
+    expect(() => planQdq(b.build())).toThrow(/Softmax \(changed by 13: its axis coerced the input to 2-D before, names one axis from 13\)/);
+    // Each op says why: an op nobody reviewed says so, instead of being called changed.
+    const e = new GraphBuilder({ opset: 12 });
+    const ex = e.input('x', DataType.FLOAT, [2, 3]);
+    const ey = e.op('MatMul', [ex, e.constant('w', f32([3, 3], (i) => i))]);
+    e.output(e.op('Upsample', [e.op('Tan', [ey]), e.constant('s', f32([2], () => 1))]), 'y');
+    expect(() => planQdq(e.build())).toThrow(/not every op of it is known to mean the same at 13: Tan \(not reviewed for opset 13\), Upsample \(deprecated at 10, not defined at 13\); so/);
   });
 
   it('refuses an opset 10–12 op whose form changed by 13 (Clip with min/max attributes, Resize-10), and raises its opset-11 form', () => {
@@ -165,14 +191,14 @@ describe('quantizeQdq', () => {
       return b.build();
     };
     // Clip-6's min/max attributes are unknown to Clip-13 (onnxruntime: "Unrecognized attribute: min").
-    expect(() => planQdq(clip(10))).toThrow(/Clip changed meaning/);
+    expect(() => planQdq(clip(10))).toThrow(/Clip \(the same as at 13 only from opset 11\)/);
     expect(planQdq(clip(11)).opset).toEqual({ from: 11, to: 13 });
     const b = new GraphBuilder({ opset: 10 });
     const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
     const c = b.op('Conv', [x, b.constant('w', f32([3, 2, 1, 1], (i) => i - 2))], {}, { name: 'conv' });
     b.output(b.op('Resize', [c, b.constant('scales', f32([4], (i) => (i < 2 ? 1 : 2)))], {}, { name: 'up' }), 'y');
     // Resize-10 reads (X, scales); at 13 input 1 is roi.
-    expect(() => planQdq(b.build())).toThrow(/Resize changed meaning/);
+    expect(() => planQdq(b.build())).toThrow(/Resize \(the same as at 13 only from opset 11\)/);
   });
 
   it('leaves int64 shape arithmetic alone even when its types are not declared', () => {

@@ -91,6 +91,12 @@ describe('evaluateReference', () => {
     const cx = c.input('x', DataType.FLOAT, [4]);
     c.output(c.op('Relu', [cx], {}, { domain: 'com.example', name: 'mine' }), 'y');
     expect(() => evaluateReference(c.build(), feeds(4))).toThrow(/custom domain 'com.example'/);
+
+    // A random op says why it has none (its `nondeterministic` facet).
+    const r = new GraphBuilder({ name: 'r', opset: 17 });
+    const rx = r.input('x', DataType.FLOAT, [4]);
+    r.output(r.op('Add', [rx, r.op('RandomNormalLike', [rx], {}, { name: 'noise' })]), 'y');
+    expect(() => evaluateReference(r.build(), feeds(4))).toThrow(/RandomNormalLike 'noise'.*no reference kernel for RandomNormalLike: its output is random \(nondeterministic\)/);
   });
 
   test('ConvTranspose auto_pad SAME with kernel < stride: the unpadded full extent, as onnxruntime', () => {
