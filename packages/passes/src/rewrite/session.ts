@@ -158,7 +158,9 @@ export class RewriteSession<R extends string = string> {
   stopped = false;
   readonly #sortNeeded = new Set<Graph>();
   #names: Set<string> | undefined;
-  /** Names `freshName` handed out during the running `mutate` (each may name one value it introduced). */
+  /** Whether a `mutate` is running (freshName then notes the names it hands out in #minting). */
+  #mutating = false;
+  /** Names `freshName` handed out during the running `mutate` (each may name one value it introduced); made on the first. */
   #minting: Set<string> | undefined;
   readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
@@ -255,7 +257,7 @@ export class RewriteSession<R extends string = string> {
     let name = base || 'v';
     if (!names.has(name)) {
       names.add(name);
-      this.#minting?.add(name);
+      if (this.#mutating) (this.#minting ??= new Set()).add(name);
       return name;
     }
     // Continue after the last suffix handed out for this base: many unnamed nodes share a base
@@ -265,7 +267,7 @@ export class RewriteSession<R extends string = string> {
     while (names.has(name));
     this.#suffix.set(base, k);
     names.add(name);
-    this.#minting?.add(name);
+    if (this.#mutating) (this.#minting ??= new Set()).add(name);
     return name;
   }
 
@@ -726,13 +728,16 @@ export class RewriteSession<R extends string = string> {
     if (!this.mayChange()) return false;
     const onPatch = this.ctx.onPatch;
     const check = onPatch !== undefined && graph === this.model.graph ? new PatchTracker(this.model) : undefined;
-    const minting = (this.#minting = new Set<string>());
+    this.#mutating = true;
+    this.#minting = undefined;
     let r: MutationResult;
     try {
       r = fn();
     } finally {
-      this.#minting = undefined;
+      this.#mutating = false;
     }
+    const minting = this.#minting as Set<string> | undefined;
+    this.#minting = undefined;
     const record: ChangeRecord = {
       pass: this.pass,
       rule,
@@ -751,14 +756,14 @@ export class RewriteSession<R extends string = string> {
     if (t !== undefined && check !== undefined && record.added.length === addedNodes.length) {
       const removedNodes = t.removedNodes ?? NO_NODES;
       const released = t.released ?? NO_VALUES;
-      const renamed = t.renamed ?? [];
+      const renamed = t.renamed ?? NONE;
       const values = released.filter((v) => v.useCount > 0 || v.isGraphOutput);
       for (const [v] of renamed) values.push(v);
       // Names given: the new nodes' outputs' and the renamed values' new ones, but for those
       // freshName minted during the change (each once); those that left: renamed values' old names.
-      const introduced: string[] = [];
+      let introduced = NO_NAMES;
       const give = (name: string): void => {
-        if (name !== '' && !minting.delete(name)) introduced.push(name);
+        if (name !== '' && minting?.delete(name) !== true) (introduced === NO_NAMES ? (introduced = []) : introduced).push(name);
       };
       for (const n of addedNodes) for (const o of n.outputs) give(o.name);
       for (const [v] of renamed) give(v.name);
