@@ -30,6 +30,14 @@
  *     [out-of-fp16-range]. Computed values outside the float16 range become ±inf at run time (a
  *     property of fp16 compute, checked by the error report, not here).
  *
+ * Checked locally: the change is one `mutate` that says what it touched (the Casts it inserts,
+ * the values whose readers it moves onto them, the graph outputs whose names the Casts take, the
+ * weights it retypes), so the session checks it right after it is made with the closing check's
+ * rules over those (local-verify.ts, I6 included: a retyped weight's declared type must match its
+ * float16 tensor) and no whole-model verify() follows the pass. What verify() checks of types is
+ * only that (I6): it has no rule for a node's input and output element types, so neither check
+ * catches a consumer left reading the wrong type — the differential tests (onnxruntime) do.
+ *
  * Known limits: subgraph bodies are not converted; one change per graph (stopAfterChanges cannot
  * split it).
  */
@@ -95,6 +103,12 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
 
   s.mutate(g, 'convert-fp16', `converted ${F.size} node(s) and ${weights.length} weight(s) of graph '${g.name}' to float16`, () => {
     const added: string[] = [];
+    // What the change touched, for the session's local check (RewriteSession.mutate): the Casts
+    // it inserts, the values whose readers it moves onto them, the graph outputs whose names the
+    // Casts take, the weights it retypes.
+    const addedNodes: Node[] = [];
+    const released: Value[] = [];
+    const renamed: [Value, string][] = [];
     let bytesDelta = 0;
     const to16 = new Map<Value, Value>();
     const to32 = new Map<Value, Value>();
@@ -104,6 +118,8 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
       else g.prepend(cast);
       cast.metadataProps.set('onnxkit.rule', BOUNDARY);
       added.push(nodeLabel(cast));
+      addedNodes.push(cast);
+      released.push(src);
     };
     const cast16 = (x: Value): Value => {
       let c = to16.get(x);
@@ -182,6 +198,7 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
         const name = o.name;
         const declared = o.type;
         o.name = s.freshName(`${name}_fp16`);
+        renamed.push([o, name]);
         const c = cast32(o, name);
         if (declared) c.type = retype(declared, DataType.FLOAT);
         g.setOutput(i, c);
@@ -189,7 +206,7 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
     } else {
       for (const o of g.outputs) if (converted.has(o) && o.type) o.type = retype(o.type, DataType.FLOAT16);
     }
-    return { added, bytesDelta, details: { nodes: F.size, weights: weights.length } };
+    return { added, bytesDelta, details: { nodes: F.size, weights: weights.length }, touched: { addedNodes, released, renamed, retyped: weights } };
   });
   s.metrics['convertedNodes'] = F.size;
   s.metrics['convertedWeights'] = weights.length;

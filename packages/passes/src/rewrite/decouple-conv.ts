@@ -70,8 +70,10 @@ const decoupleRule = defineRule({
   name: 'decouple',
   anchor: 'Conv',
   reasons: REASONS,
+  // The layers of one pass run (`metrics.layers`, declined ones too): the rule's per-run state.
+  state: (): DecoupledLayer[] => [],
   match: (n): Match => ({ n }),
-  check(m, { session: s }: RuleContext<DecoupleOptions>) {
+  check(m, { session: s }: RuleContext<DecoupleOptions, never, DecoupledLayer[]>) {
     const got = convWeights(s, m.n);
     if (!('w' in got)) return got;
     if (m.n.getInt('group', 1) !== 1) return ['grouped-conv', `group=${m.n.getInt('group', 1)}`];
@@ -81,11 +83,20 @@ const decoupleRule = defineRule({
     return undefined;
   },
   /** Declines late only on what the decomposition itself reveals: its error or a lack of savings. */
-  rewrite: (m, { session: s, options }: RuleContext<DecoupleOptions>) => decouple(s, m, options),
+  rewrite: (m, { session: s, options, state: layers }) => decouple(s, m, options, layers),
   outcome(m, declined) {
     if (!m.layer) return;
     if (declined) m.layer.reason = declined[0];
     else m.layer.applied = true;
+  },
+  after({ session: s, state: layers }) {
+    const applied = layers.filter((l) => l.applied);
+    const before = applied.reduce((a, l) => a + (l.macsBefore ?? 0), 0);
+    const after = applied.reduce((a, l) => a + (l.macsAfter ?? 0), 0);
+    s.metrics['layers'] = layers;
+    s.metrics['decoupled'] = applied.length;
+    s.metrics['macsSaved'] = before - after;
+    s.metrics['maxRelativeError'] = applied.reduce((a, l) => Math.max(a, l.relativeError), 0);
   },
 });
 
@@ -105,18 +116,9 @@ export const decoupleConv = defineRulePass({
     validate: (o) => (Number.isInteger(o.rank) && o.rank >= 1 ? undefined : `rank must be a positive integer, got ${o.rank === 0 ? 'none' : String(o.rank)} (CLI: --rank R)`),
   },
   rules: [decoupleRule],
-  after(s) {
-    const layers = (s.metrics['layers'] ??= []) as DecoupledLayer[];
-    const applied = layers.filter((l) => l.applied);
-    const before = applied.reduce((a, l) => a + (l.macsBefore ?? 0), 0);
-    const after = applied.reduce((a, l) => a + (l.macsAfter ?? 0), 0);
-    s.metrics['decoupled'] = applied.length;
-    s.metrics['macsSaved'] = before - after;
-    s.metrics['maxRelativeError'] = applied.reduce((a, l) => Math.max(a, l.relativeError), 0);
-  },
 });
 
-function decouple(s: RewriteSession, m: Match, { rank: R, maxError, requireSavings }: DecoupleOptions): Patch | Decline<Reason> {
+function decouple(s: RewriteSession, m: Match, { rank: R, maxError, requireSavings }: DecoupleOptions, layers: DecoupledLayer[]): Patch | Decline<Reason> {
   const n = m.n;
   const w = m.w!;
   const wv = m.wv!;
@@ -157,7 +159,7 @@ function decouple(s: RewriteSession, m: Match, { rank: R, maxError, requireSavin
     applied: false,
   };
   m.layer = layer;
-  ((s.metrics['layers'] ??= []) as DecoupledLayer[]).push(layer);
+  layers.push(layer);
   if (relativeError > maxError) {
     return ['error-above-max', `relative weight error ${relativeError.toExponential(3)} > ${maxError}`];
   }

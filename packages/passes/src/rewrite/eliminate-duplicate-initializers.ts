@@ -176,8 +176,14 @@ function dedupe(s: Session, g: Graph, groups: readonly Value[][]): void {
   }
 }
 
-/** Hash of a tensor's content (or why it could not be read), for lazy tensors and those above three windows. */
+/**
+ * Hash of a tensor's content (or why it could not be read), for lazy tensors and those above three
+ * windows. Module-level on purpose, not per-run state: a pure function of an immutable Tensor
+ * (its bytes, or its source's failure to give them), valid for every run and pipeline that meets
+ * the same object; held weakly, it goes with the tensor.
+ */
 const HASHES = new WeakMap<Tensor, Hash>();
+/** The sample hash (sampleHash) of such a tensor: a content cache like HASHES. */
 const SAMPLES = new WeakMap<Tensor, Hash>();
 
 /** Bytes per sampled window. */
@@ -215,7 +221,7 @@ export function sampleHash(t: Tensor): Hash {
 
 /** Bytes a small in-memory tensor's probe reads at each end. */
 const PROBE = 16;
-/** lazyProbeHash's scratch for the two ends (3 bytes of zeros past PROBE: see endsHash). */
+/** lazyProbeHash's scratch for the two ends (3 bytes of zeros past PROBE: see endsHash); filled and read in one synchronous call. */
 const PROBE_HEAD = new Uint8Array(PROBE + 4);
 const PROBE_TAIL = new Uint8Array(PROBE + 4);
 
@@ -306,7 +312,7 @@ export function contentHash(t: Tensor): Hash {
   return h;
 }
 
-/** Misaligned data is hashed through a reused aligned scratch block of this many bytes. */
+/** Misaligned data is hashed through a reused aligned scratch block of this many bytes (used within one synchronous call: no state between calls). */
 const CHUNK = 1 << 20;
 let scratch: Uint32Array | undefined;
 

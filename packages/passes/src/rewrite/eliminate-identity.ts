@@ -85,10 +85,24 @@ interface Candidate {
   input: Value | undefined;
 }
 
+/**
+ * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each bypass
+ * (the rule's per-run state): apply reads a patch and its arrays during the call and keeps none
+ * of them (the records it keeps are its own), and a patch, its two arrays and a pair per bypass
+ * were four objects of garbage per change (40,000 changes on the 100k-node chain).
+ */
+interface BypassPatch {
+  rule: string;
+  remove: Node[];
+  replace: [Value, Value][];
+  description: string;
+}
+
 const bypass = defineRule({
   name: 'bypass',
   anchor: BYPASSED,
   reasons: REASONS,
+  state: (): BypassPatch => ({ rule: '', remove: [], replace: [], description: '' }),
   match: (n): Candidate | undefined => ((n.inputs[0] || n.opType === 'Add' || n.opType === 'Mul') && n.outputs.length > 0 ? { n, input: undefined } : undefined),
   check(m, { session: s }) {
     const issue = attributeIssue(m.n, lookup(KNOWN, m.n.opType)!);
@@ -98,28 +112,21 @@ const bypass = defineRule({
     if (v !== null) m.input = v;
     return undefined;
   },
-  rewrite({ n, input }, { session }): Patch | undefined {
+  rewrite({ n, input }, { state: p }): Patch | undefined {
     if (input === undefined) return undefined;
     const out = n.outputs[0]!;
-    let p = BYPASS.get(session);
-    if (p === undefined) BYPASS.set(session, (p = { rule: '', remove: [n], replace: [[out, input]], description: '' }));
     p.rule = ruleName(n.opType);
     p.remove[0] = n;
-    p.replace[0]![0] = out;
-    p.replace[0]![1] = input;
+    const pair = p.replace[0];
+    if (pair === undefined) p.replace[0] = [out, input];
+    else {
+      pair[0] = out;
+      pair[1] = input;
+    }
     p.description = describeBypass(n, out, input);
     return p;
   },
 });
-
-/**
- * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each bypass:
- * apply reads a patch and its arrays during the call and keeps none of them (the records it
- * keeps are its own), and a patch, its two arrays and a pair per bypass were four objects of
- * garbage per change (40,000 changes on the 100k-node chain). Held by the run's session (weakly:
- * nothing of a model outlives its runs here).
- */
-const BYPASS = new WeakMap<RewriteSession, { rule: string; remove: Node[]; replace: [Value, Value][]; description: string }>();
 
 /**
  * `bypassed ${op} ` for each bypassed op, made once: a description is then two string
@@ -134,7 +141,8 @@ function bypassedPrefix(op: string): string {
  * The pieces of a bypass's description, refilled for each bypass: joined, they make the record's
  * text as one flat string. A template literal made a tree of cons strings (six per description,
  * 32 B each) that apply then flattened and dropped: garbage for each of the 40,000 bypasses of
- * the 100k-node chain.
+ * the 100k-node chain. Module scratch, not per-run state: filled and joined in one synchronous
+ * call, nothing in it is read again.
  */
 const DESCRIPTION: string[] = ['', '', ": '", '', "' is '", '', "'"];
 /** `bypassed ${op} ${label}: '${out}' is '${input}'`, as one flat string (see DESCRIPTION). */
@@ -402,7 +410,10 @@ function zeroSignExact(t: Tensor, negative: boolean): boolean {
   return true;
 }
 
-/** allEqual(t, 0 | 1), remembered per tensor (tensors are immutable; one constant often feeds many nodes). */
+/**
+ * allEqual(t, 0 | 1), remembered per tensor (tensors are immutable; one constant often feeds many
+ * nodes). A content cache, not per-run state: the answer is the tensor's, whatever run asks.
+ */
 const UNIT_SEEN: readonly [WeakMap<Tensor, boolean>, WeakMap<Tensor, boolean>] = [new WeakMap(), new WeakMap()];
 function isUnit(t: Tensor, value: number): boolean {
   if (!firstMayBeUnit(t, value)) return false;

@@ -31,7 +31,6 @@ import { WEIGHT_INPUTS } from '../ops/registry.js';
 import { defineInitializerRule, defineRulePass, type RuleContext } from './rule.js';
 import { lookup } from '../common/op-table.js';
 import { fitsFloat, minElementsOption, storedFloat32Weight } from './util.js';
-import type { RewriteSession } from './session.js';
 
 /** (op → input positions that hold weights safe to round): each op's `weightInputs` (ops/). */
 export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = WEIGHT_INPUTS;
@@ -48,7 +47,7 @@ interface Candidate {
   flushed: number;
 }
 
-/** The totals of one pass run (`metrics`), by session. */
+/** The totals of one pass run (`metrics`): the rule's per-run state. */
 interface Totals {
   saved: number;
   converted: number;
@@ -58,16 +57,16 @@ interface Totals {
   count: number;
   flushed: number;
 }
-const TOTALS = new WeakMap<RewriteSession<string>, Totals>();
 
 const storeAsFp16 = defineInitializerRule({
   name: 'fp16-weight',
   reasons: REASONS,
+  state: (): Totals => ({ saved: 0, converted: 0, maxAbs: 0, maxRel: 0, sumAbs: 0, count: 0, flushed: 0 }),
   match(v): Candidate | undefined {
     const t = storedFloat32Weight(v);
     return t ? { v, t, maxAbs: 0, maxRel: 0, sumAbs: 0, flushed: 0 } : undefined;
   },
-  check({ v, t }, { options }: RuleContext<{ minElements: number }>) {
+  check({ v, t }, { options }: RuleContext<{ minElements: number }, never, Totals>) {
     if (t.size < options.minElements) return ['too-small', `'${v.name}' has ${t.size} elements`];
     const bad = v.uses.find((u) => !u.node.isOnnxDomain || !(lookup(WEIGHT_SLOTS, u.node.opType) ?? []).includes(u.index));
     if (bad) return ['consumer-needs-exact-values', `'${v.name}' feeds ${bad.node.opType} input ${bad.index}`, bad.node];
@@ -104,10 +103,8 @@ const storeAsFp16 = defineInitializerRule({
       details: { maxAbsError: m.maxAbs, maxRelError: m.maxRel },
     };
   },
-  outcome(m, declined, { session: s }) {
+  outcome(m, declined, { state: totals }) {
     if (declined) return;
-    let totals = TOTALS.get(s);
-    if (!totals) TOTALS.set(s, (totals = { saved: 0, converted: 0, maxAbs: 0, maxRel: 0, sumAbs: 0, count: 0, flushed: 0 }));
     totals.saved += m.t.byteLength / 2;
     totals.converted++;
     totals.maxAbs = Math.max(totals.maxAbs, m.maxAbs);
@@ -115,6 +112,14 @@ const storeAsFp16 = defineInitializerRule({
     totals.sumAbs += m.sumAbs;
     totals.count += m.t.size;
     totals.flushed += m.flushed;
+  },
+  after({ session: s, state: t }) {
+    s.metrics['converted'] = t.converted;
+    s.metrics['bytesSaved'] = t.saved;
+    s.metrics['maxAbsError'] = t.maxAbs;
+    s.metrics['maxRelError'] = t.maxRel;
+    s.metrics['meanAbsError'] = t.count ? t.sumAbs / t.count : 0;
+    s.metrics['flushedToZero'] = t.flushed;
   },
 });
 
@@ -124,14 +129,4 @@ export const fp16Weights = defineRulePass({
   exact: false,
   options: minElementsOption(64),
   initializerRules: [storeAsFp16],
-  after(s) {
-    const t = TOTALS.get(s);
-    TOTALS.delete(s);
-    s.metrics['converted'] = t?.converted ?? 0;
-    s.metrics['bytesSaved'] = t?.saved ?? 0;
-    s.metrics['maxAbsError'] = t?.maxAbs ?? 0;
-    s.metrics['maxRelError'] = t?.maxRel ?? 0;
-    s.metrics['meanAbsError'] = t?.count ? t.sumAbs / t.count : 0;
-    s.metrics['flushedToZero'] = t?.flushed ?? 0;
-  },
 });

@@ -72,7 +72,8 @@ const matmulAdd = defineRule({
     if (s.opset < 7) return ['opset-too-old', `opset ${s.opset}`];
     return operandIssue(s, m);
   },
-  rewrite: (m, { session: s }) => fuse(s, m),
+  state: (): FusionPatch => ({ remove: [], replace: [], add: [], inputs: [], insertBefore: undefined, description: '' }),
+  rewrite: (m, { session: s, state }) => fuse(s, m, state),
 });
 
 export const fuseMatmulAddIntoGemm = defineRulePass({
@@ -109,33 +110,30 @@ function operandIssue(s: RewriteSession, { add, mm, side }: MatmulAdd): Decline<
   return undefined;
 }
 
-/** A fusion's patch (see FUSION). */
+/**
+ * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each fusion
+ * (the rule's per-run state): apply reads a patch and its arrays during the call and keeps none
+ * of them (Gemm's inputs are copied when it wires them), and a patch and its six arrays were
+ * seven objects of garbage per fusion (20,000 on the 100k-node chain).
+ */
 interface FusionPatch {
   remove: Node[];
   replace: [Value, Value][];
   add: Node[];
   inputs: Value[][];
-  insertBefore: Node;
+  insertBefore: Node | undefined;
   description: string;
 }
 
 /**
- * The one patch the rule hands to RewriteSession.apply in a pass run, refilled for each fusion:
- * apply reads a patch and its arrays during the call and keeps none of them (Gemm's inputs are
- * copied when it wires them), and a patch and its six arrays were seven objects of garbage per
- * fusion (20,000 on the 100k-node chain). Held by the run's session (weakly: nothing of a model
- * outlives its runs here).
- */
-const FUSION = new WeakMap<RewriteSession, FusionPatch>();
-
-/**
  * The pieces of a fusion's description (`fused MatMul ${mm} and Add ${add} into Gemm`), refilled
  * for each fusion and joined into one flat string: a template literal made a tree of cons strings
- * that apply then flattened and dropped.
+ * that apply then flattened and dropped. Module scratch, not per-run state: filled and joined in
+ * one synchronous call, nothing in it is read again.
  */
 const DESCRIPTION: string[] = ['fused MatMul ', '', ' and Add ', '', ' into Gemm'];
 
-function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
+function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd, p: FusionPatch): Patch {
   const a = mm.inputs[0]!;
   const bv = mm.inputs[1]!;
   const cv = add.inputs[1 - side]!;
@@ -144,17 +142,22 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd): Patch {
   // (z's own name when it has one: `replacementName` without building the fallback name first.)
   const gemm = new Node('Gemm', [], { name: mm.name, outputs: [z.name || s.freshName(`${mm.name}_out`)] });
   const y = gemm.outputs[0]!;
-  let p = FUSION.get(s);
-  if (p === undefined) FUSION.set(s, (p = { remove: [mm, add], replace: [[z, y]], add: [gemm], inputs: [[a, bv, cv]], insertBefore: add, description: '' }));
   p.remove[0] = mm;
   p.remove[1] = add;
-  p.replace[0]![0] = z;
-  p.replace[0]![1] = y;
+  const pair = p.replace[0];
+  if (pair === undefined) p.replace[0] = [z, y];
+  else {
+    pair[0] = z;
+    pair[1] = y;
+  }
   p.add[0] = gemm;
-  const ins = p.inputs[0]!;
-  ins[0] = a;
-  ins[1] = bv;
-  ins[2] = cv;
+  const ins = p.inputs[0];
+  if (ins === undefined) p.inputs[0] = [a, bv, cv];
+  else {
+    ins[0] = a;
+    ins[1] = bv;
+    ins[2] = cv;
+  }
   p.insertBefore = add;
   const d = DESCRIPTION;
   d[1] = nodeLabel(mm);

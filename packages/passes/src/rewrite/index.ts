@@ -11,7 +11,7 @@ export { FOLD_CONSTANTS_BUDGET, foldConstants } from './fold-constants.js';
 export { foldBatchnorm } from './fold-batchnorm.js';
 export { convToDepthwise } from './conv-to-depthwise.js';
 export { decoupleConv, type DecoupledLayer, type DecoupleOptions } from './decouple-conv.js';
-export { defineRule, defineRulePass, defineInitializerRule, anchorKey, APPLY_REASONS, ATTRIBUTE_REASONS, type Rule, type RuleSpec, type InitializerRule, type InitializerRuleSpec, type RuleContext, type RulePass, type RulePassSpec, type Patch, type Decline, type ApplyReason, type AttributeReason, type OptionsSpec } from './rule.js';
+export { defineRule, defineRulePass, defineInitializerRule, anchorKey, APPLY_REASONS, ATTRIBUTE_REASONS, type Rule, type RuleSpec, type InitializerRule, type InitializerRuleSpec, type RuleContext, type RunContext, type RulePass, type RulePassSpec, type Patch, type Decline, type ApplyReason, type AttributeReason, type OptionsSpec } from './rule.js';
 export { eliminateDeadCode } from './eliminate-dead-code.js';
 export { eliminateIdentity } from './eliminate-identity.js';
 export { eliminateDuplicateInitializers } from './eliminate-duplicate-initializers.js';

@@ -21,7 +21,10 @@
  *    imported; I11 no reference attribute; a touched node with a subgraph is not decided here.
  * Anything it does not decide, or any problem it finds, makes the manager run the full verify()
  * (so the diagnostics and the errors are exactly verify()'s); a change it does not cover (a
- * `mutate` that does not say what it touched, a subgraph's patch) makes the next check a full one. It relies on the pass contract
+ * `mutate` that does not say what it touched, a subgraph's patch) makes the next check a full one.
+ * A `mutate` that says what it touched is reported like a patch: its inserted nodes as new nodes,
+ * its retyped initializers as new ones (I6), its renamed values with their old names as names
+ * that left (a name `freshName` minted during the change is not listed). It relies on the pass contract
  * that every mutation goes through the session (PassContext): as a tripwire for a pass that
  * breaks it, the main graph's node and initializer counts must be what the reported patches
  * account for. Untouched nodes keep their

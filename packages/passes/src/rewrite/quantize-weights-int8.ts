@@ -53,17 +53,16 @@ interface Candidate {
   report?: QuantizedTensorReport;
 }
 
-/** The reports of one pass run (`metrics.tensors`), by session. */
-const REPORTS = new WeakMap<RewriteSession<string>, QuantizedTensorReport[]>();
-
 const quantizeWeight = defineInitializerRule({
   name: 'int8-weight',
   reasons: REASONS,
+  // The reports of one pass run (`metrics.tensors`): the rule's per-run state.
+  state: (): QuantizedTensorReport[] => [],
   match(v): Candidate | undefined {
     const t = storedFloat32Weight(v);
     return t && t.dims.length >= 2 ? { v, t, axis: -1 } : undefined;
   },
-  check(m, { options }: RuleContext<{ minElements: number }>) {
+  check(m, { options }: RuleContext<{ minElements: number }, never, QuantizedTensorReport[]>) {
     const { v, t } = m;
     const axis = weightAxis(v);
     if (typeof axis === 'string') return ['consumer-not-weight', axis, v.uses[0]!.node];
@@ -79,25 +78,11 @@ const quantizeWeight = defineInitializerRule({
     m.report = r.report;
     return r.patch;
   },
-  outcome(m, declined, { session: s }) {
+  outcome(m, declined, { state: reports }) {
     if (declined || !m.report) return;
-    let reports = REPORTS.get(s);
-    if (!reports) REPORTS.set(s, (reports = []));
     reports.push(m.report);
   },
-});
-
-export const quantizeWeightsInt8 = defineRulePass({
-  name: 'quantize-weights-int8',
-  description: 'Per-output-channel symmetric int8 weights with DequantizeLinear (4x smaller weights; approximate)',
-  exact: false,
-  options: minElementsOption(256),
-  precondition: (s) => (s.opset < 13 ? ['opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`] : undefined),
-  initializerRules: [quantizeWeight],
-  after(s) {
-    if (s.opset < 13) return;
-    const reports = REPORTS.get(s) ?? [];
-    REPORTS.delete(s);
+  after({ session: s, state: reports }) {
     let num = 0;
     let den = 0;
     let before = 0;
@@ -115,6 +100,16 @@ export const quantizeWeightsInt8 = defineRulePass({
     s.metrics['maxRelativeError'] = den;
     s.metrics['minCosine'] = reports.reduce((a, r) => Math.min(a, r.cosine), 1);
   },
+});
+
+export const quantizeWeightsInt8 = defineRulePass({
+  name: 'quantize-weights-int8',
+  description: 'Per-output-channel symmetric int8 weights with DequantizeLinear (4x smaller weights; approximate)',
+  exact: false,
+  options: minElementsOption(256),
+  precondition: (s) => (s.opset < 13 ? ['opset-too-old', `opset ${s.opset} < 13 has no per-axis DequantizeLinear`] : undefined),
+  // (The rule's `after` writes the metrics; it does not run when the precondition declines.)
+  initializerRules: [quantizeWeight],
 });
 
 /** The output-channel axis of `v` if every use is a weight input (ops/ `int8WeightAxis`), else why not. */

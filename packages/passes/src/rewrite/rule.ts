@@ -13,7 +13,13 @@
  *  - `check(match, ctx)`: the preconditions; a `[reason, detail]` pair declines the candidate;
  *  - `rewrite(match, ctx)`: the replacement as a `Patch` (nodes to remove, values to replace, new
  *    nodes and initializers), a late decline (a condition only the computation reveals, e.g. an
- *    approximation error above the bound), or undefined when there is nothing to do after all.
+ *    approximation error above the bound), or undefined when there is nothing to do after all;
+ *  - optionally `state: () => S`, the rule's per-run state (totals to report, a patch object
+ *    refilled for each change): made once per pass run, before the first visit, and handed to
+ *    match, check, rewrite, outcome and `after` (once, after the traversal: metrics) as
+ *    `ctx.state`, typed `S`. A rule keeps nothing of a run anywhere else — not in a module-level
+ *    map keyed by the session — so two runs (of one pipeline, or of two pipelines in one process)
+ *    never see each other's state. A rule without `state` has `ctx.state` undefined.
  *
  * `defineRulePass` turns rules into a RewritePass: the pass owns the traversal (graph order over the
  * anchored nodes only, graphs whose owner was removed skipped), the change budget
@@ -63,14 +69,21 @@ export type Decline<R extends string> = readonly [reason: R, detail: string, nod
 export type Patch = Omit<Rewrite, 'rule'> & { rule?: string };
 
 /**
- * What match, check and rewrite see. The session declines only with the rule's reasons (and the
- * primitive's): `ctx.session.decline(n, 'not-a-reason')` fails typecheck like a wrong `check` result.
+ * What a rule's `after` sees, once per pass run: the run's session, options and the rule's state.
+ * The session declines only with the rule's reasons (and the primitive's):
+ * `ctx.session.decline(n, 'not-a-reason')` fails typecheck like a wrong `check` result.
  */
-export interface RuleContext<O, R extends string = never> {
+export interface RunContext<O, R extends string = never, S = undefined> {
   readonly session: RewriteSession<R | ApplyReason>;
+  readonly options: O;
+  /** The rule's per-run state (RuleSpec.state), made once per pass run; undefined for a rule without one. */
+  readonly state: S;
+}
+
+/** What match, check, rewrite and outcome see: the run's context and the graph the anchor is in. */
+export interface RuleContext<O, R extends string = never, S = undefined> extends RunContext<O, R, S> {
   /** The graph the anchor node is in. */
   readonly graph: Graph;
-  readonly options: O;
 }
 
 export interface Rule<O = unknown, R extends string = string> {
@@ -80,11 +93,18 @@ export interface Rule<O = unknown, R extends string = string> {
   /** Anchor keys of which the graph must hold a node for `visit` to match at all (see RuleSpec.requires). */
   readonly requires?: readonly string[];
   readonly reasons: readonly R[];
-  /** Visits one anchored node; returns a decline or undefined (applied, or not a candidate). */
-  visit(node: Node, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined;
+  /** Makes the rule's state for one pass run (RuleSpec.state); undefined for a rule without. */
+  readonly state: (() => unknown) | undefined;
+  /**
+   * Visits one anchored node; returns a decline or undefined (applied, or not a candidate).
+   * `ctx.state` is what this rule's `state` made for the run (the driver's contract).
+   */
+  visit(node: Node, ctx: RuleContext<O, R, unknown>): Decline<R | ApplyReason> | undefined;
+  /** Runs once per pass run after the traversal (RuleSpec.after). (A method: options are bivariant, as in `visit`.) */
+  after?(ctx: RunContext<O, R, unknown>): void;
 }
 
-export interface RuleSpec<M, R extends string, O> {
+export interface RuleSpec<M, R extends string, O, S = undefined> {
   readonly name: string;
   readonly anchor: string | readonly string[];
   /**
@@ -94,12 +114,22 @@ export interface RuleSpec<M, R extends string, O> {
    */
   readonly requires?: string | readonly string[];
   readonly reasons: readonly R[];
-  match(node: Node, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
-  check?(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Decline<NoInfer<R>> | undefined;
+  /**
+   * The rule's per-run state: called once per pass run, before the traversal (not when the pass's
+   * precondition declines); its value is `ctx.state` in every hook below, for that run only.
+   */
+  readonly state?: () => S;
+  match(node: Node, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): M | undefined;
+  check?(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): Decline<NoInfer<R>> | undefined;
   /** A Patch to apply, a late decline, or undefined: nothing to do after all (not recorded). */
-  rewrite(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>>): Patch | Decline<NoInfer<R>> | undefined;
+  rewrite(match: NoInfer<M>, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): Patch | Decline<NoInfer<R>> | undefined;
   /** Told the final outcome of every matched candidate (undefined = applied or nothing to do). */
-  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O, NoInfer<R>>): void;
+  outcome?(match: NoInfer<M>, declined: Decline<NoInfer<R> | ApplyReason> | undefined, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): void;
+  /**
+   * Runs once per pass run after the traversal (also when the change budget cut it short; not
+   * when the precondition declined): what the run's state says, e.g. `session.metrics`.
+   */
+  after?(ctx: RunContext<O, NoInfer<R>, NoInfer<S>>): void;
 }
 
 /**
@@ -111,32 +141,40 @@ export interface RuleSpec<M, R extends string, O> {
 export interface InitializerRule<O = unknown, R extends string = string> {
   readonly name: string;
   readonly reasons: readonly R[];
+  /** Makes the rule's state for one pass run (InitializerRuleSpec.state); undefined for a rule without. */
+  readonly state: (() => unknown) | undefined;
   /** Visits one initializer of `ctx.graph`; returns a decline or undefined (applied, or not a candidate). */
-  visit(initializer: Value, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined;
+  visit(initializer: Value, ctx: RuleContext<O, R, unknown>): Decline<R | ApplyReason> | undefined;
+  /** Runs once per pass run after the traversal (RuleSpec.after). (A method: options are bivariant, as in `visit`.) */
+  after?(ctx: RunContext<O, R, unknown>): void;
 }
 
-export interface InitializerRuleSpec<M, R extends string, O> extends Omit<RuleSpec<M, R, O>, 'anchor' | 'requires' | 'match'> {
-  match(initializer: Value, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+export interface InitializerRuleSpec<M, R extends string, O, S = undefined> extends Omit<RuleSpec<M, R, O, S>, 'anchor' | 'requires' | 'match'> {
+  match(initializer: Value, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): M | undefined;
 }
 
 /** What a node rule and an initializer rule both declare: a match from their anchor, check, rewrite, outcome. */
-type RuleBody<X, M, R extends string, O> = Pick<RuleSpec<M, R, O>, 'name' | 'check' | 'rewrite' | 'outcome'> & {
-  match(anchor: X, ctx: RuleContext<O, NoInfer<R>>): M | undefined;
+type RuleBody<X, M, R extends string, O, S> = Pick<RuleSpec<M, R, O, S>, 'name' | 'check' | 'rewrite' | 'outcome'> & {
+  match(anchor: X, ctx: RuleContext<O, NoInfer<R>, NoInfer<S>>): M | undefined;
 };
 
-/** A rule's visit (node or initializer anchored): match, check → rewrite → apply, then the outcome. */
-function visitorOf<X, M, R extends string, O>(spec: RuleBody<X, M, R, O>): (anchor: X, ctx: RuleContext<O, R>) => Decline<R | ApplyReason> | undefined {
-  return (anchor, ctx) => {
-    const m = spec.match(anchor, ctx);
+/**
+ * A rule's visit (node or initializer anchored): match, check → rewrite → apply, then the outcome.
+ * The driver hands it the context whose state this rule's `state` made (an `unknown` to it).
+ */
+function visitorOf<X, M, R extends string, O, S>(spec: RuleBody<X, M, R, O, S>): (anchor: X, ctx: RuleContext<O, R, unknown>) => Decline<R | ApplyReason> | undefined {
+  return (anchor, ctx: RuleContext<O, R, unknown>) => {
+    const c = ctx as RuleContext<O, R, S>;
+    const m = spec.match(anchor, c);
     if (m === undefined) return undefined;
-    const out = attempt(spec, m, ctx);
-    spec.outcome?.(m, out, ctx);
+    const out = attempt(spec, m, c);
+    spec.outcome?.(m, out, c);
     return out;
   };
 }
 
 /** check → rewrite → apply, for one matched candidate. */
-function attempt<X, M, R extends string, O>(spec: RuleBody<X, M, R, O>, m: M, ctx: RuleContext<O, R>): Decline<R | ApplyReason> | undefined {
+function attempt<X, M, R extends string, O, S>(spec: RuleBody<X, M, R, O, S>, m: M, ctx: RuleContext<O, R, S>): Decline<R | ApplyReason> | undefined {
   const why = spec.check?.(m, ctx);
   if (why) return why;
   const p = spec.rewrite(m, ctx);
@@ -146,8 +184,13 @@ function attempt<X, M, R extends string, O>(spec: RuleBody<X, M, R, O>, m: M, ct
   return ctx.session.tryApply(ctx.graph, p as Rewrite);
 }
 
+/** A rule's `after` as the driver calls it (with the context of the state its `state` made). */
+function afterOf<R extends string, O, S>(spec: Pick<RuleSpec<unknown, R, O, S>, 'after'>): ((ctx: RunContext<O, R, unknown>) => void) | undefined {
+  return spec.after === undefined ? undefined : (ctx) => spec.after!(ctx as RunContext<O, R, S>);
+}
+
 /** Declares a rule (see the file header). */
-export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpec<M, R, O>): Rule<O, R> {
+export function defineRule<M, const R extends string, O = unknown, S = undefined>(spec: RuleSpec<M, R, O, S>): Rule<O, R> {
   const anchors = typeof spec.anchor === 'string' ? [spec.anchor] : [...spec.anchor];
   const requires = spec.requires === undefined ? undefined : typeof spec.requires === 'string' ? [spec.requires] : [...spec.requires];
   return {
@@ -155,13 +198,15 @@ export function defineRule<M, const R extends string, O = unknown>(spec: RuleSpe
     anchors,
     ...(requires ? { requires } : {}),
     reasons: spec.reasons,
-    visit: visitorOf<Node, M, R, O>(spec),
+    state: spec.state,
+    visit: visitorOf<Node, M, R, O, S>(spec),
+    after: afterOf<R, O, S>(spec),
   };
 }
 
 /** Declares an initializer-anchored rule (see InitializerRule). */
-export function defineInitializerRule<M, const R extends string, O = unknown>(spec: InitializerRuleSpec<M, R, O>): InitializerRule<O, R> {
-  return { name: spec.name, reasons: spec.reasons, visit: visitorOf<Value, M, R, O>(spec) };
+export function defineInitializerRule<M, const R extends string, O = unknown, S = undefined>(spec: InitializerRuleSpec<M, R, O, S>): InitializerRule<O, R> {
+  return { name: spec.name, reasons: spec.reasons, state: spec.state, visit: visitorOf<Value, M, R, O, S>(spec), after: afterOf<R, O, S>(spec) };
 }
 
 function isDecline<R extends string>(p: Patch | Decline<R>): p is Decline<R> {
@@ -237,9 +282,11 @@ export function defineRulePass<O = Record<string, never>, const R extends string
   for (const r of rules) for (const x of r.reasons) reasonSet.add(x);
   for (const r of initializerRules) for (const x of r.reasons) reasonSet.add(x);
   const reasons = [...reasonSet].sort() as (R | ApplyReason)[];
-  // Per anchor key, the rules anchored there, in declaration order.
-  const byAnchor = new Map<string, Rule<O, R>[]>();
-  for (const r of rules) for (const a of r.anchors) byAnchor.set(a, [...(byAnchor.get(a) ?? []), r]);
+  // Per anchor key, the rules anchored there (their positions in `rules`), in declaration order.
+  const byAnchor = new Map<string, number[]>();
+  rules.forEach((r, i) => {
+    for (const a of r.anchors) byAnchor.set(a, [...(byAnchor.get(a) ?? []), i]);
+  });
 
   const make = (fixed: O | undefined): RulePass<O, R> => ({
     name: spec.name,
@@ -258,8 +305,14 @@ export function defineRulePass<O = Record<string, never>, const R extends string
         const why = spec.precondition?.(s, options);
         if (why) s.decline(why[2] ?? null, why[0], why[1]);
         else {
-          if (byAnchor.size > 0) runRules(s, byAnchor, options);
-          if (initializerRules.length > 0) runInitializerRules(s, initializerRules, options);
+          // Each rule's state for this run (RuleSpec.state), by its position: made here, dropped
+          // with the run.
+          const states = rules.map(stateOf);
+          const initializerStates = initializerRules.map(stateOf);
+          if (byAnchor.size > 0) runRules(s, rules, byAnchor, options, states);
+          if (initializerRules.length > 0) runInitializerRules(s, initializerRules, options, initializerStates);
+          afterRules(s, rules, options, states);
+          afterRules(s, initializerRules, options, initializerStates);
         }
         spec.after?.(s, options);
         return s.finish();
@@ -296,10 +349,8 @@ function parseOptions<O>(pass: string, spec: OptionsSpec<O>, loose: PassOptions,
  * pass's next run (the manager reruns a pass that changed something); nodes removed meanwhile are
  * skipped.
  */
-function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, options: O): void {
+function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, rules: readonly Rule<O, R>[], byAnchor: ReadonlyMap<string, readonly number[]>, options: O, states: readonly unknown[]): void {
   const anchors = [...byAnchor.keys()];
-  const rules = new Set<Rule<O, R>>();
-  for (const list of byAnchor.values()) for (const r of list) rules.add(r);
   for (const g of s.liveGraphs()) {
     // A graph where no rule can match (none of its anchor op types, or none of the op types its
     // match requires) is skipped: the pass changes nothing there. Its op counts, when not known
@@ -310,9 +361,20 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
     if (!mayMatch(opCounts(shared, g), rules)) continue;
     const work = anchoredNodes(opIndex(s, g), anchors);
     if (work.length === 0) continue;
-    const ctx: RuleContext<O, R> = { session: s, graph: g, options };
-    if (!visitAll(s, g, work, byAnchor, ctx)) return;
+    // One context per rule (its own state), per graph.
+    const ctxs = states.map((state): RuleContext<O, R, unknown> => ({ session: s, options, state, graph: g }));
+    if (!visitAll(s, g, work, rules, byAnchor, ctxs)) return;
   }
+}
+
+/** A rule's state for one pass run (undefined for a rule without). */
+function stateOf(r: { readonly state: (() => unknown) | undefined }): unknown {
+  return r.state === undefined ? undefined : r.state();
+}
+
+/** Each rule's `after`, once per pass run, with its run's state. */
+function afterRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, rules: readonly (Rule<O, R> | InitializerRule<O, R>)[], options: O, states: readonly unknown[]): void {
+  for (let i = 0; i < rules.length; i++) rules[i]!.after?.({ session: s, options, state: states[i] });
 }
 
 /**
@@ -322,7 +384,7 @@ function runRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, byAnc
  * met its unrun remainder (the next graph, the next pass's prologue) as it left the loop and was
  * thrown away, then compiled again — the most recompiled function of the rule passes.
  */
-function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], byAnchor: ReadonlyMap<string, readonly Rule<O, R>[]>, ctx: RuleContext<O, R>): boolean {
+function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Graph, work: readonly Node[], rules: readonly Rule<O, R>[], byAnchor: ReadonlyMap<string, readonly number[]>, ctxs: readonly RuleContext<O, R, unknown>[]): boolean {
   // Indexed loops: array iterators allocate a result per step until this is optimised.
   for (let i = 0; i < work.length; i++) {
     const n = work[i]!;
@@ -330,9 +392,9 @@ function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Gr
     if (n.graph !== g) continue;
     const here = byAnchor.get(anchorKey(n))!;
     for (let r = 0; r < here.length; r++) {
-      const rule = here[r]!;
+      const k = here[r]!;
       if (n.graph !== g) break;
-      const why = rule.visit(n, ctx);
+      const why = rules[k]!.visit(n, ctxs[k]!);
       if (why) s.decline(n, why[0], why[1]);
       if (s.stopped) return false;
     }
@@ -345,15 +407,15 @@ function visitAll<O, R extends string>(s: RewriteSession<R | ApplyReason>, g: Gr
  * the graph's turn comes; one a rule replaced, or that left meanwhile, is skipped), offered to
  * each rule in order. Stops once the change budget is spent.
  */
-function runInitializerRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, rules: readonly InitializerRule<O, R>[], options: O): void {
+function runInitializerRules<O, R extends string>(s: RewriteSession<R | ApplyReason>, rules: readonly InitializerRule<O, R>[], options: O, states: readonly unknown[]): void {
   for (const g of s.liveGraphs()) {
     if (g.initializers.size === 0) continue;
-    const ctx: RuleContext<O, R> = { session: s, graph: g, options };
+    const ctxs = states.map((state): RuleContext<O, R, unknown> => ({ session: s, options, state, graph: g }));
     for (const v of [...g.initializers.values()]) {
       for (let r = 0; r < rules.length; r++) {
         if (s.stopped) return;
         if (g.initializers.get(v.name) !== v) break;
-        const why = rules[r]!.visit(v, ctx);
+        const why = rules[r]!.visit(v, ctxs[r]!);
         if (why) s.decline(why[2] ?? null, why[0], why[1]);
       }
     }
@@ -361,7 +423,7 @@ function runInitializerRules<O, R extends string>(s: RewriteSession<R | ApplyRea
 }
 
 /** Whether some rule has an anchor in the graph and, if it requires op types, one of them. */
-function mayMatch(counts: ReadonlyMap<string, number>, rules: ReadonlySet<Rule<unknown, string>>): boolean {
+function mayMatch(counts: ReadonlyMap<string, number>, rules: readonly Rule<unknown, string>[]): boolean {
   for (const r of rules) if (hasAnchor(counts, r.anchors) && (r.requires === undefined || hasAnchor(counts, r.requires))) return true;
   return false;
 }

@@ -58,7 +58,7 @@ export function scaleRunF64(a: Float64Array, scale: Float64Array, per: number, e
   }
 }
 
-/** Aligned scratch for reads whose target or range is not aligned to the element size. */
+/** Aligned scratch for reads whose target or range is not aligned to the element size (used within one synchronous read: no state between calls). */
 const SCRATCH_BYTES = 1 << 16;
 let scratch: ArrayBuffer | undefined;
 

@@ -16,7 +16,8 @@
  * A patch may also replace an initializer (fp16-weights, quantize-weights-int8, merging duplicate
  * initializers): it leaves the graph. Changes that are not patterns (dropping dead nodes and
  * initializers, convert-fp16's whole-graph conversion) use `mutate`, which does the budget check,
- * the counting and the hook the same way, and checks locally a change that says what it touched.
+ * the counting and the hook the same way, and checks locally a change that says what it touched
+ * (nodes removed and inserted, values rewired and renamed, initializers removed and retyped).
  */
 import { AttributeType, type Graph, type Model, type Node, type Tensor, Value } from '@onnxkit/graph';
 import { Facts } from './facts.js';
@@ -67,17 +68,34 @@ export interface Rewrite {
 
 /** What a `mutate` closure returns: the counts of its change record, and what it touched. */
 export interface MutationResult {
-  /** Labels of the nodes it added (a change that adds nodes is verified in full). */
+  /** Labels of the nodes it added (a change that adds nodes is checked locally only when `touched.addedNodes` lists them). */
   added?: string[];
   /** Labels of the nodes it removed. */
   removed?: string[];
   bytesDelta?: number;
   details?: Record<string, unknown>;
+  /** What it touched, for the local check (see `mutate`). */
+  touched?: MutationTouched;
+}
+
+/** What a `mutate` touched (see `mutate`): every change to the graph it made, listed. */
+export interface MutationTouched {
+  /** Nodes it took out of the graph. */
+  readonly removedNodes?: readonly Node[];
+  /** Values whose use lists it changed: their readers were rewired elsewhere (or removed). */
+  readonly released?: readonly Value[];
+  /** Initializers it removed. */
+  readonly removedInitializers?: readonly Value[];
   /**
-   * What it touched, for the local check (see `mutate`): the nodes it took out of the graph, the
-   * values whose use lists it shrank (their inputs), and the initializers it removed.
+   * Nodes it inserted (the same ones as `added`), checked as a patch's new nodes are, with the
+   * readers of their outputs. Their output names come from `freshName` during the change or are
+   * names that left with it (`renamed`).
    */
-  touched?: { readonly removedNodes?: readonly Node[]; readonly released?: readonly Value[]; readonly removedInitializers?: readonly Value[] };
+  readonly addedNodes?: readonly Node[];
+  /** Existing values it renamed, with their previous names (which leave the graph; a new value may take one). */
+  readonly renamed?: ReadonlyArray<readonly [value: Value, previous: string]>;
+  /** Initializers whose tensor or declared type it replaced in place (I6 is checked again). */
+  readonly retyped?: readonly Value[];
 }
 
 export type ApplyOutcome = { ok: true; record: ChangeRecord } | { ok: false; reason: ApplyReason; detail: string };
@@ -140,6 +158,10 @@ export class RewriteSession<R extends string = string> {
   stopped = false;
   readonly #sortNeeded = new Set<Graph>();
   #names: Set<string> | undefined;
+  /** Whether a `mutate` is running (freshName then notes the names it hands out in #minting). */
+  #mutating = false;
+  /** Names `freshName` handed out during the running `mutate` (each may name one value it introduced); made on the first. */
+  #minting: Set<string> | undefined;
   readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
   /**
@@ -235,6 +257,7 @@ export class RewriteSession<R extends string = string> {
     let name = base || 'v';
     if (!names.has(name)) {
       names.add(name);
+      if (this.#mutating) (this.#minting ??= new Set()).add(name);
       return name;
     }
     // Continue after the last suffix handed out for this base: many unnamed nodes share a base
@@ -244,6 +267,7 @@ export class RewriteSession<R extends string = string> {
     while (names.has(name));
     this.#suffix.set(base, k);
     names.add(name);
+    if (this.#mutating) (this.#minting ??= new Set()).add(name);
     return name;
   }
 
@@ -688,19 +712,32 @@ export class RewriteSession<R extends string = string> {
    * leave the model valid. Returns false (and does nothing) when the budget is spent.
    *
    * When `fn` also says what it touched (`touched`: the nodes it took out and the values whose
-   * uses it changed, the initializers it removed; nothing added, no names given), the change is
-   * checked right after it is made — the removed nodes and initializers are out of the graph and
-   * nothing reads them (what `apply` validates of the nodes a patch removes), then the closing
-   * check's local rules over the values it touched (local-verify.ts: use and producer
-   * consistency, ownership, the graph's node and initializer counts) — and, when they hold, reported to the
-   * manager like a validated patch (onPatch): no whole-model verify() follows it. Otherwise — or
-   * without `touched` — the manager verifies the whole model after the pass.
+   * uses it changed, the initializers it removed, the nodes it inserted, the values it renamed and
+   * the initializers it retyped), the change is checked right after it is made — the removed
+   * nodes and initializers are out of the graph and nothing reads them (what `apply` validates of
+   * the nodes a patch removes), then the closing check's local rules over what it touched
+   * (local-verify.ts: use and producer consistency, order, ownership, names, the types of the
+   * initializers it retyped, the graph's node and initializer counts) — and, when they hold,
+   * reported to the manager like a validated patch (onPatch): no whole-model verify() follows it.
+   * A name a new or renamed value takes is one `freshName` minted during the change (unused in
+   * the model by construction; each claimed once) or one that left with it (a renamed value's
+   * previous name). Otherwise — or without `touched` — the manager verifies the whole model
+   * after the pass.
    */
   mutate(graph: Graph, rule: string, description: string, fn: () => MutationResult): boolean {
     if (!this.mayChange()) return false;
     const onPatch = this.ctx.onPatch;
     const check = onPatch !== undefined && graph === this.model.graph ? new PatchTracker(this.model) : undefined;
-    const r = fn();
+    this.#mutating = true;
+    this.#minting = undefined;
+    let r: MutationResult;
+    try {
+      r = fn();
+    } finally {
+      this.#mutating = false;
+    }
+    const minting = this.#minting as Set<string> | undefined;
+    this.#minting = undefined;
     const record: ChangeRecord = {
       pass: this.pass,
       rule,
@@ -715,19 +752,31 @@ export class RewriteSession<R extends string = string> {
     this.nodesRemoved += record.removed.length;
     const t = r.touched;
     let checked = false;
-    if (t !== undefined && check !== undefined && record.added.length === 0) {
+    const addedNodes = t?.addedNodes ?? NO_NODES;
+    if (t !== undefined && check !== undefined && record.added.length === addedNodes.length) {
       const removedNodes = t.removedNodes ?? NO_NODES;
       const released = t.released ?? NO_VALUES;
+      const renamed = t.renamed ?? NONE;
       const values = released.filter((v) => v.useCount > 0 || v.isGraphOutput);
+      for (const [v] of renamed) values.push(v);
+      // Names given: the new nodes' outputs' and the renamed values' new ones, but for those
+      // freshName minted during the change (each once); those that left: renamed values' old names.
+      let introduced = NO_NAMES;
+      const give = (name: string): void => {
+        if (name !== '' && minting?.delete(name) !== true) (introduced === NO_NAMES ? (introduced = []) : introduced).push(name);
+      };
+      for (const n of addedNodes) for (const o of n.outputs) give(o.name);
+      for (const [v] of renamed) give(v.name);
+      const left = introduced.length > 0 ? renamed.map(([, previous]) => previous) : NO_NAMES;
       // The report the manager's tracker reads, checked first by a tracker of this change alone.
       const removedInits = t.removedInitializers ?? NO_VALUES;
-      this.#fill(graph, NO_NODES, NONE, released, values, NO_NAMES, NO_NAMES, NO_VALUES, removedNodes.length, -removedInits.length);
+      this.#fill(graph, addedNodes, NONE, released, values, left, introduced, t.retyped ?? NO_VALUES, removedNodes.length, -removedInits.length);
       check.record(this.#applied);
       // What #validate establishes for a patch's removed nodes: out of the graph, and no output
       // still read or a graph output; then the closing check's rules over what it touched.
       checked = removedNodes.every(isGone) && removedInits.every((v) => v.useCount === 0 && !v.isGraphOutput && !v.isInitializer) && check.check();
       if (checked) {
-        countPatch(this.ctx.shared, graph, NO_NODES, removedNodes);
+        countPatch(this.ctx.shared, graph, addedNodes, removedNodes);
         onPatch!(this.#applied);
       }
     }

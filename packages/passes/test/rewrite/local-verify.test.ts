@@ -3,8 +3,8 @@
  * it must still catch every broken patch — a node reading a value produced after it, a value of
  * a removed node, a duplicate name — and a pass that changes the graph without reporting it.
  */
-import { DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model } from '@onnxkit/graph';
-import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type Patch, type RewritePass, type RuleContext } from '@onnxkit/passes';
+import { Attribute, DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model } from '@onnxkit/graph';
+import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type MutationResult, type Patch, type RewritePass, type RuleContext } from '@onnxkit/passes';
 import { describe, expect, it } from 'vitest';
 
 /** x → Sigmoid → Relu → Tanh → out. */
@@ -199,5 +199,97 @@ describe('closing check of validated patches', () => {
     expect(report.finalCheck).toBe('full');
     expect(report.verifications).toBe(2); // the input and the output
     expect(verifyErrors(m)).toEqual([]);
+  });
+});
+
+describe("convert-fp16's whole-graph change is checked locally (RewriteSession.mutate with what it touched)", () => {
+  /** x → MatMul(w1) → Celu (not float16-safe: stays float32) → Relu → MatMul(w2) → y. */
+  function mixed(): Model {
+    const b = new GraphBuilder({ name: 'mixed' });
+    const x = b.input('x', DataType.FLOAT, [2, 8]);
+    const w = (name: string) => b.floats(name, [8, 8], Array.from({ length: 64 }, (_, k) => Math.sin(k + name.length)));
+    const h = b.op('MatMul', [x, w('w1')], {}, { name: 'mm1', outputs: ['h'] });
+    const c = b.op('Celu', [h], {}, { name: 'celu', outputs: ['c'] });
+    const r = b.op('Relu', [c], {}, { name: 'relu', outputs: ['r'] });
+    b.output(b.op('MatMul', [r, w('w2x')], {}, { name: 'mm2', outputs: ['y'] }), 'y');
+    return b.build({ opsetImports: new Map([['', 17]]) });
+  }
+
+  it('is local (Casts inserted, weights retyped, the output renamed) and the output verifies', async () => {
+    const m = mixed();
+    const report = await runPipeline(m, ['convert-fp16']);
+    expect(report.totalChanges).toBe(1);
+    expect(m.graph.nodes.filter((n) => n.opType === 'Cast').length).toBe(4); // x, around Celu, y
+    expect(m.graph.initializers.get('w1')!.constValue!.dtype).toBe(DataType.FLOAT16);
+    expect(m.graph.outputs.map((o) => [o.name, o.producer?.opType])).toEqual([['y', 'Cast']]);
+    expect(report.finalCheck).toBe('local');
+    expect(report.verifications).toBe(1); // the input only
+    expect(verifyErrors(m)).toEqual([]);
+  });
+
+  /** A whole-graph pass whose one mutate is `change`, saying what it touched. */
+  function mutating(change: (g: Model['graph'], s: Parameters<NonNullable<Parameters<typeof defineRulePass>[0]['sweep']>>[0]) => MutationResult): RewritePass {
+    return defineRulePass({
+      name: 'broken-mutate',
+      description: 'test',
+      exact: false,
+      sweep(s) {
+        const g = s.model.graph;
+        s.mutate(g, 'broken', 'a broken type change', () => change(g, s));
+      },
+    });
+  }
+
+  async function expectMutateCaught(pass: RewritePass, code: string): Promise<void> {
+    const err = await new PassManager([pass]).run(mixed()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PassError);
+    expect((err as PassError).code).toBe('PASS_INVALID_RESULT');
+    expect((err as PassError).diagnostics?.map((d) => d.code)).toContain(code);
+  }
+
+  it('catches a weight stored as float16 whose declared type still says float32', async () => {
+    const pass = mutating((g) => {
+      const w = g.initializers.get('w1')!;
+      const t = w.constValue!;
+      w.constValue = Tensor.fromArray(DataType.FLOAT16, t.dims, new Uint16Array(t.size), { name: w.name });
+      // (w.type left FLOAT: the type change is broken)
+      return { bytesDelta: -t.byteLength / 2, touched: { retyped: [w] } };
+    });
+    await expectMutateCaught(pass, 'I6-initializers');
+  });
+
+  it('catches an inserted Cast whose output takes a name still in the graph, or one fresh name twice', async () => {
+    const taken = mutating((g) => {
+      const x = g.inputs[0]!;
+      const cast = new Node('Cast', [x], { name: 'cast', attributes: [Attribute.int('to', DataType.FLOAT16)], outputs: ['h'] });
+      g.prepend(cast);
+      return { added: ['cast'], touched: { addedNodes: [cast] } };
+    });
+    await expectMutateCaught(taken, 'I5-unique-names');
+    const twice = mutating((g, s) => {
+      const x = g.inputs[0]!;
+      const name = s.freshName('x_fp16');
+      const a = new Node('Cast', [x], { name: 'a', attributes: [Attribute.int('to', DataType.FLOAT16)], outputs: [name] });
+      const b = new Node('Cast', [x], { name: 'b', attributes: [Attribute.int('to', DataType.FLOAT16)], outputs: [name] });
+      g.prepend(b);
+      g.prepend(a);
+      return { added: ['a', 'b'], touched: { addedNodes: [a, b] } };
+    });
+    await expectMutateCaught(twice, 'I5-unique-names');
+  });
+
+  it('catches a reader moved onto a Cast inserted after it', async () => {
+    const pass = mutating((g) => {
+      const celu = g.nodes.find((n) => n.opType === 'Celu')!;
+      const h = celu.inputs[0]!;
+      const cast = new Node('Cast', [h], { name: 'late', attributes: [Attribute.int('to', DataType.FLOAT)], outputs: ['h_late'] });
+      g.append(cast); // after its reader
+      celu.setInput(0, cast.outputs[0]!);
+      return { added: ['late'], touched: { addedNodes: [cast], released: [h] } };
+    });
+    await expectMutateCaught(pass, 'I4-topological-order');
   });
 });
