@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryProbe } from './memory.js';
-import { RSS_PER_INPUT_BYTE, checkImport, memoryLimit } from './properties.js';
+import { RSS_PER_INPUT_BYTE, TIME_LIMIT_MS, checkImport, memoryLimit, paceNow } from './properties.js';
 import { formatSummary } from './report.js';
 import { dateSeed } from './seed-of-day.js';
 import { ROOT, loadSeeds } from './seeds.js';
@@ -96,6 +96,15 @@ describe('fuzz: CI budget', () => {
 });
 
 describe('fuzz: the measurements themselves', () => {
+  it('the pace probe gives the slow bound a factor of at least 1 (1 s on a quiet machine, more on a slowed one)', () => {
+    const pace = paceNow();
+    console.log(`this machine's pace now: ${pace.toFixed(2)}× its quiet one (slow bound ${(TIME_LIMIT_MS * pace).toFixed(0)} ms)`);
+    expect(Number.isFinite(pace)).toBe(true);
+    expect(pace).toBeGreaterThanOrEqual(1);
+    // Far past any slowdown this machine has shown (≈ 3×): a broken probe, not a busy machine.
+    expect(pace).toBeLessThan(20);
+  });
+
   it('the memory probe sees a touched allocation and an untouched one', () => {
     const probe = new MemoryProbe();
     expect(probe.available, 'this Linux exposes /proc/self/clear_refs and VmHWM').toBe(true);

@@ -10,9 +10,9 @@
  * - optimize: the `default` pipeline returns a model that passes `verify()` and encodes, or
  *   refuses with a PassError (a PassError whose root cause is a TypeError/RangeError is a crash).
  *
- * For every phase: under 1 s (a phase over 1 s of wall time and of CPU time is re-run twice and
- * judged by its fastest run, so a busy machine does not make a finding) and within its memory
- * bound (see memory.ts).
+ * For every phase: under 1 s at the machine's quiet pace (a phase over 1 s of wall time and of CPU
+ * time is re-run twice and judged by its fastest run against the bound at the pace measured then,
+ * so a busy or slowed machine does not make a finding) and within its memory bound (see memory.ts).
  *
  * Verdicts: `ok`; `refused` (a typed error the contract allows); `warning` (typed, but outside
  * the contract: a GraphError escaping analyze, a pass that produced an invalid model and was
@@ -42,8 +42,51 @@ export interface PhaseResult {
   readonly limit: MemoryLimit;
 }
 
-/** Wall-time bound of one phase (the issue: no case over 1 s). */
+/**
+ * Time bound of one phase (the issue: no case over 1 s), at this project's machine's quiet pace.
+ * The machine is shared and its pace moves: on a loaded day the same work took 2.5–3× the CPU
+ * time (the 100k-node chain's `optimize -q`: 0.97 s quiet, 2.5–3.0 s on 2026-12-07), and a
+ * regression input that imports in ≈ 0.5 s quiet took 1.3 s of CPU and became a "slow" finding
+ * in CI. So a phase over the bound is judged against the pace measured right then (paceNow):
+ * the bound is TIME_LIMIT_MS × max(1, pace), which on a quiet machine is 1 s.
+ */
 export const TIME_LIMIT_MS = 1000;
+/**
+ * CPU ms of paceWork() (fastest of 3) on this project's 2-core machine at the quiet pace the bound
+ * was set at: 10.0–10.3 ms on 2026-12-07 beside the 100k-node chain's `optimize -q` at 1.30–1.54 s
+ * of CPU (0.97 s quiet, 1.45× the median), i.e. ≈ 7 ms.
+ */
+const PACE_REFERENCE_MS = 7;
+
+/**
+ * A fixed piece of work whose CPU time follows the machine's pace, not its own: a hash over a
+ * 4 MiB buffer (bigger than the caches, no allocation, no GC). Its fastest of 3 varies by ±3 %
+ * run to run on a steady machine, where a phase of the import or the pipeline (allocation, GC)
+ * varies by far more.
+ */
+let paceBuffer: Uint32Array | undefined;
+function paceWork(): number {
+  if (paceBuffer === undefined) {
+    paceBuffer = new Uint32Array(1 << 20);
+    for (let i = 0; i < paceBuffer.length; i++) paceBuffer[i] = Math.imul(i, 2654435761);
+  }
+  const buf = paceBuffer;
+  const c0 = process.cpuUsage();
+  let h = 2166136261;
+  for (let r = 0; r < 8; r++) for (let i = 0; i < buf.length; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+  const c = process.cpuUsage(c0);
+  paceSink = h;
+  return (c.user + c.system) / 1000;
+}
+/** Keeps the hash observable so the loop is not optimised away. */
+export let paceSink = 0;
+
+/** This machine's pace now against its quiet one (≥ 1): the fastest of 3 runs of paceWork. */
+export function paceNow(): number {
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) best = Math.min(best, paceWork());
+  return Math.max(1, best / PACE_REFERENCE_MS);
+}
 const MiB = 1024 * 1024;
 /**
  * Fixed memory allowance per phase: V8 growing its young generation alone can touch 16–32 MiB
@@ -256,10 +299,13 @@ async function measure(target: Target, inputBytes: number, o: PhaseOptions, run:
     r = await once();
   }
   // Slow means slow in wall time *and* in CPU time: on a shared machine other processes stretch
-  // the wall clock, not the work done. Re-run twice and keep the fastest of each.
+  // the wall clock, not the work done. Re-run twice and keep the fastest of each, against the
+  // bound at the machine's pace measured now (TIME_LIMIT_MS).
   let ms = r.ms;
   let cpuMs = r.cpuMs;
-  for (let k = 0; k < 2 && o.confirm !== false && ms > TIME_LIMIT_MS && cpuMs > TIME_LIMIT_MS; k++) {
+  let bound = TIME_LIMIT_MS;
+  if (o.confirm !== false && ms > bound && cpuMs > bound) bound = TIME_LIMIT_MS * paceNow();
+  for (let k = 0; k < 2 && o.confirm !== false && ms > bound && cpuMs > bound; k++) {
     const again = await once();
     ms = Math.min(ms, again.ms);
     cpuMs = Math.min(cpuMs, again.cpuMs);
@@ -268,8 +314,9 @@ async function measure(target: Target, inputBytes: number, o: PhaseOptions, run:
   if (core.verdict !== 'finding') {
     if (over(r.memory)) {
       core = { verdict: 'finding', code: 'memory', kind: 'memory', message: `peak RSS +${r.memory.peakRss} bytes (bound ${limit.rss}), ArrayBuffers +${r.memory.arrayBuffers} bytes (bound ${limit.buffers}) for a ${inputBytes}-byte input` };
-    } else if (ms > TIME_LIMIT_MS && cpuMs > TIME_LIMIT_MS) {
-      core = { verdict: 'finding', code: 'slow', kind: 'slow', message: `fastest of 3 runs took ${ms.toFixed(0)} ms (${cpuMs.toFixed(0)} ms of CPU; bound ${TIME_LIMIT_MS} ms)` };
+    } else if (ms > bound && cpuMs > bound) {
+      const pace = bound === TIME_LIMIT_MS ? '' : ` at this machine's pace now, ${(bound / TIME_LIMIT_MS).toFixed(2)}× its quiet one`;
+      core = { verdict: 'finding', code: 'slow', kind: 'slow', message: `fastest of 3 runs took ${ms.toFixed(0)} ms (${cpuMs.toFixed(0)} ms of CPU; bound ${bound.toFixed(0)} ms${pace})` };
     }
   }
   return { target, ...core, ms, memory: r.memory, limit };
