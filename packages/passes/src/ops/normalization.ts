@@ -86,6 +86,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     cost: { biases: [1, 2], ops: perOutput(NORM_OPS), opsNote: `${NORM_OPS} per element` },
     weightInputs: [1, 2],
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'RMSNormalization',
@@ -102,6 +103,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     shape: same,
     cost: { ops: (c) => perOutput(c.node.getInt('size', 1) + 3)(c), opsNote: 'size + 3 per element' },
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
 ];
 

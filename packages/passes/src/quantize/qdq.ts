@@ -41,8 +41,9 @@
  * Preconditions: default-domain opset ≥ 13 (per-axis DequantizeLinear); an opset 10–12 model is
  * moved to 13 when every op in it means the same at 13 (each op's `sameAt13From`), else refused
  * (Clip with min/max attributes, Pad with a pads attribute, Resize-10, Dropout with a ratio
- * attribute, Squeeze/Unsqueeze with axes attributes, Softmax, Upsample: onnxruntime rejects or
- * reinterprets them at 13). BatchNormalization should
+ * attribute, Squeeze/Unsqueeze/ReduceSum with an axes attribute, Split with a split attribute,
+ * Softmax, Upsample: onnxruntime rejects or reinterprets them at 13; an op nobody reviewed is
+ * refused as such). BatchNormalization should
  * be folded first (a BN left in place stays float between DQ and Q).
  *
  * Known limits: only the main graph is quantized (subgraphs stay float); ConvTranspose weights

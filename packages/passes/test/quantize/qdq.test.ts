@@ -128,6 +128,22 @@ describe('quantizeQdq', () => {
     expect(m.opsetVersion('')).toBe(13);
   });
 
+  it('raises an opset 10–12 model with Where, comparisons, Squeeze without axes and ReduceMean (reviewed against the ONNX Changelog), not Squeeze with axes', () => {
+    // Where-9 and Where-16 differ only by bfloat16: Where means the same at 13 from opset 9.
+    const make = (opset: number, squeezeAxes: boolean): Model => {
+      const b = new GraphBuilder({ opset });
+      const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+      const c = b.op('Conv', [x, b.constant('w', f32([2, 2, 1, 1], (i) => i - 1))], {}, { name: 'conv' });
+      const mask = b.op('Less', [c, b.constant('zero', f32([], () => 0))], {}, { name: 'less' });
+      const w = b.op('Where', [mask, b.constant('fill', f32([], () => -1)), c], {}, { name: 'where' });
+      const m = b.op('ReduceMean', [w], { axes: [2, 3], keepdims: 1 }, { name: 'mean' });
+      b.output(b.op('Squeeze', [m], squeezeAxes ? { axes: [2, 3] } : {}, { name: 'squeeze' }), 'y');
+      return b.build();
+    };
+    for (const opset of [10, 11, 12]) expect(planQdq(make(opset, false)).opset, `opset ${opset}`).toEqual({ from: opset, to: 13 });
+    expect(() => planQdq(make(11, true))).toThrow(/Squeeze \(this form of it \(its attributes\) changed by 13\)/);
+  });
+
   it('keeps requested layers in float', () => {
     const m = cnn();
     const plan = planQdq(m, { keepFloat: ['conv2'] });
