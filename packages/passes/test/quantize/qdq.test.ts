@@ -2,7 +2,7 @@
 // onnxruntime in packages/cli/test/quantize.test.ts).
 import { Attribute, DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
 import { describe, expect, it } from 'vitest';
-import { computeParams, planQdq, quantizeDynamic, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
+import { computeParams, planQdq, QDQ_SKIP_CODES, qdqSkipText, quantizeDynamic, quantizeQdq, QuantizeError, type QdqSkipReason, type TensorRange } from '../../src/index.js';
 
 function f32(dims: number[], f: (i: number) => number): Tensor {
   const n = dims.reduce((a, d) => a * d, 1);
@@ -165,11 +165,27 @@ describe('quantizeQdq', () => {
       b.output(b.op('Add', [masked, added], {}, { name: 'sum' }), 'y');
       const plan = planQdq(b.build());
       expect(plan.skipped, how).toEqual([
-        { node: 'masked', opType: 'Where', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
-        { node: 'added', opType: 'Add', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'masked', opType: 'Where', code: 'constant-not-finite', input: 1, reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'added', opType: 'Add', code: 'constant-not-finite', input: 1, reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
       ]);
       expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'sum']);
     }
+  });
+
+  it('says why a node stays float with a typed reason: a code outside the union, or one without its detail, fails typecheck', () => {
+    const ok: QdqSkipReason = { code: 'input-constant' };
+    // @ts-expect-error 'input-is-constant' is not a QdqSkipCode
+    const misspelt: QdqSkipReason = { code: 'input-is-constant' };
+    // @ts-expect-error 'constant-not-finite' names its input
+    const noDetail: QdqSkipReason = { code: 'constant-not-finite' };
+    // @ts-expect-error a free string is not a reason
+    qdqSkipText('input is a constant');
+    expect(qdqSkipText(ok)).toBe('input is a constant');
+    expect([misspelt.code, noDetail.code]).not.toContain(ok.code);
+    // Every code has its words, none empty, none shared.
+    const texts = QDQ_SKIP_CODES.map((code) => qdqSkipText(code === 'constant-not-finite' ? { code, input: 0 } : code === 'range-not-finite' ? { code, tensor: 't', range: '[-Infinity, 0]' } : { code }));
+    expect(texts.every((t) => typeof t === 'string' && t.length > 0)).toBe(true);
+    expect(new Set(texts).size).toBe(texts.length);
   });
 
   it('refuses a model with nothing to quantize', () => {
@@ -228,7 +244,7 @@ describe('quantizeQdq', () => {
     const m = b.build();
     for (const n of m.graph) for (const o of n.outputs) o.type = null; // as an exporter without value_info writes it
     const plan = planQdq(m);
-    expect(plan.skipped.find((s) => s.node === 'dims')?.reason).toBe('input is not float32');
+    expect(plan.skipped.find((s) => s.node === 'dims')).toMatchObject({ code: 'input-not-float', reason: 'input is not float32' });
     expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'flat']);
   });
 
