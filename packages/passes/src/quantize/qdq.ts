@@ -23,7 +23,9 @@
  *    int32 bias fits (as onnxruntime's quantizer does), instead of a bias saturated at ±2³¹ − 1.
  *  - other constants feeding a quantized op (an Add's bias, a Concat operand, Where's X or Y):
  *    quantized like activations with their own min/max; an op with such a constant holding ±∞
- *    or NaN stays float (no scale holds it).
+ *    or NaN stays float (no scale holds it), and so does an op reading or writing an activation
+ *    whose calibrated range is not finite (a −∞ from masked_fill(-inf) reaching an Add: calibration
+ *    reports it as the bound, and computeParams would otherwise give scale 1).
  *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
  *    alone read: removed; the op writes the activation's output, quantized with the
  *    activation's calibrated range (clamping at the zero point is the Relu). Only with
@@ -473,8 +475,12 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
 /**
  * What would be quantized and which tensors need a calibrated range; pure (the model is not
  * changed). The tensor names are those of the fp32 model, so calibration can expose them.
+ * Given the calibrated `ranges` (as quantizeQdq plans), a node reading or writing a tensor whose
+ * range is not finite (±∞ reached it, e.g. masked_fill(-inf)) stays float [range-not-finite], as
+ * one whose constant operand holds ±∞ or NaN does [constant-not-finite]: no scale holds it, and
+ * computeParams would give scale 1 silently.
  */
-export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
+export function planQdq(model: Model, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>> = {}): QdqPlan {
   const opset = opsetPlan(model);
   for (const n of model.graph) {
     if (n.opType === 'QuantizeLinear' && n.isOnnxDomain) {
@@ -498,7 +504,21 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
   return planNodes(model, keep, types, options, opset, floatCheck(inferredType));
 }
 
-function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
+/** Why `p` may not quantize the tensors it reads or writes: a calibrated range that is not finite. */
+function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipReason | undefined {
+  const ins = p.node.inputs;
+  for (const i of p.activationInputs) {
+    const v = ins[i]!;
+    if (isConstant(v)) continue;
+    const r = rangeOf(ranges, v.name);
+    if (r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max))) return { code: 'range-not-finite', tensor: v.name, input: i, range: `[${r.min}, ${r.max}]` };
+  }
+  if (p.output === null || p.sharesInput) return undefined;
+  const r = rangeOf(ranges, p.output);
+  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: `[${r.min}, ${r.max}]` } : undefined;
+}
+
+function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
   const nodes: PlannedNode[] = [];
   const skipped: QdqPlan['skipped'] = [];
@@ -512,6 +532,11 @@ function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<s
     const p = planNode(n, o, isFloat);
     if ('code' in p) {
       skipped.push(qdqSkip(n, p));
+      continue;
+    }
+    const infinite = options.ranges !== undefined ? nonFiniteRange(p, options.ranges) : undefined;
+    if (infinite !== undefined) {
+      skipped.push(qdqSkip(n, infinite));
       continue;
     }
     nodes.push(p);

@@ -188,6 +188,24 @@ describe('quantizeQdq', () => {
     expect(new Set(texts).size).toBe(texts.length);
   });
 
+  it('leaves float an op reading or writing a tensor whose calibrated range is not finite (±∞ reached it), instead of scale 1', () => {
+    const m = cnn();
+    const plan = planQdq(m);
+    const r = ranges(plan.tensors);
+    const addIn = byName(m, 'conv2').outputs[0]!.name; // conv2 → add
+    r.set(addIn, { min: -Infinity, max: 2 });
+    const rep = quantizeQdq(m, { ranges: r });
+    const skipped = rep.skipped.filter((s) => s.code === 'range-not-finite');
+    expect(skipped.map((s) => [s.node, s]).sort()).toEqual([
+      ['add', { node: 'add', opType: 'Add', code: 'range-not-finite', tensor: addIn, input: 0, range: '[-Infinity, 2]', reason: `the calibrated range of input 0 '${addIn}' is [-Infinity, 2]: ±∞ or NaN reached it (e.g. masked_fill(-inf)), and no 8-bit scale holds it` }],
+      ['conv2', { node: 'conv2', opType: 'Conv', code: 'range-not-finite', tensor: addIn, range: '[-Infinity, 2]', reason: `the calibrated range of its output '${addIn}' is [-Infinity, 2]: ±∞ or NaN reached it (e.g. masked_fill(-inf)), and no 8-bit scale holds it` }],
+    ]);
+    expect(rep.layers.map((l) => l.node)).toEqual(['conv1', 'gap', 'fc']);
+    expect([...rep.params.keys()]).not.toContain(addIn);
+    expect(rep.params.size).toBeGreaterThan(0);
+    expect([...rep.params.values()].every((p) => Number.isFinite(p.scale) && p.scale !== 1)).toBe(true);
+  });
+
   it('refuses a model with nothing to quantize', () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', DataType.FLOAT, [2, 3]);
