@@ -74,6 +74,11 @@ export interface QdqPlanOptions {
   perChannel?: boolean;
   /** Node names to keep in float (mixed precision). */
   keepFloat?: ReadonlySet<string> | readonly string[];
+  /**
+   * Node names left float because calibration measured no float32 values for a tensor they read
+   * or write (onnxruntime returned none): reported as such (reason uncalibrated), not as requested.
+   */
+  uncalibrated?: ReadonlySet<string> | readonly string[];
   /** Op types to quantize (default all of QUANTIZABLE_OPS). */
   opTypes?: readonly string[];
   /**
@@ -105,6 +110,7 @@ const ANCHOR_OPS: ReadonlySet<string> = new Set(Object.keys(QUANTIZE_FACET).filt
  */
 export const QDQ_SKIP_CODES = [
   'kept-float',
+  'uncalibrated',
   'input-not-float',
   'output-not-float',
   'constant-not-finite',
@@ -149,6 +155,7 @@ export type QdqSkip = { readonly node: string; readonly opType: string; readonly
 /** The words of the codes without detail (typed over PlainSkipCode: a new code needs its words). */
 const SKIP_TEXT: { readonly [K in PlainSkipCode]: string } = Object.freeze({
   'kept-float': 'kept in float (requested)',
+  uncalibrated: 'onnxruntime returned no float32 values for a tensor it reads or writes (not calibrated)',
   'input-not-float': 'input is not float32',
   'output-not-float': 'output is not float32',
   'weight-not-initializer': 'weight is not a float32 initializer',
@@ -489,6 +496,8 @@ export function planQdq(model: Model, options: QdqPlanOptions & Partial<Pick<Qdq
   }
   const keep = new Set(options.keepFloat ?? []);
   keep.delete('');
+  const uncalibrated = new Set(options.uncalibrated ?? []);
+  uncalibrated.delete('');
   const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
   // Undeclared intermediate types (e.g. int64 shape arithmetic feeding a Concat) from inference.
   let inferredType: (v: Value) => DataType | undefined = () => undefined;
@@ -501,7 +510,7 @@ export function planQdq(model: Model, options: QdqPlanOptions & Partial<Pick<Qdq
   } catch {
     // Inference is a refinement here: without it, undeclared types are taken as float.
   }
-  return planNodes(model, keep, types, options, opset, floatCheck(inferredType));
+  return planNodes(model, keep, uncalibrated, types, options, opset, floatCheck(inferredType));
 }
 
 /** Why `p` may not quantize the tensors it reads or writes: a calibrated range that is not finite. */
@@ -518,15 +527,15 @@ function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipRe
   return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: `[${r.min}, ${r.max}]` } : undefined;
 }
 
-function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
+function planNodes(model: Model, keep: ReadonlySet<string>, uncalibrated: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
   const nodes: PlannedNode[] = [];
   const skipped: QdqPlan['skipped'] = [];
   const planned = new Set<Node>();
   for (const n of model.graph) {
     if (!n.isOnnxDomain || !types.has(n.opType)) continue;
-    if (keep.has(n.name)) {
-      skipped.push(qdqSkip(n, { code: 'kept-float' }));
+    if (uncalibrated.has(n.name) || keep.has(n.name)) {
+      skipped.push(qdqSkip(n, { code: uncalibrated.has(n.name) ? 'uncalibrated' : 'kept-float' }));
       continue;
     }
     const p = planNode(n, o, isFloat);

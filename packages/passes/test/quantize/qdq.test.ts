@@ -150,6 +150,17 @@ describe('quantizeQdq', () => {
     const rep = quantizeQdq(m, { ranges: ranges(plan.tensors), keepFloat: ['conv2'] });
     expect(rep.layers.map((l) => l.node)).not.toContain('conv2');
     expect(byName(m, 'conv2').inputs[1]!.constValue?.dtype).toBe(DataType.FLOAT);
+    expect(rep.skipped.find((s) => s.node === 'conv2')).toMatchObject({ code: 'kept-float', reason: 'kept in float (requested)' });
+  });
+
+  it('says a layer calibration could not measure is uncalibrated, not kept float on request', () => {
+    const m = cnn();
+    const plan = planQdq(m, { uncalibrated: ['conv2'] });
+    const rep = quantizeQdq(m, { ranges: ranges(plan.tensors), uncalibrated: ['conv2'], keepFloat: ['fc'] });
+    expect(rep.skipped.filter((s) => s.node === 'conv2' || s.node === 'fc').map((s) => [s.node, s.code])).toEqual([
+      ['conv2', 'uncalibrated'],
+      ['fc', 'kept-float'],
+    ]);
   });
 
   it('leaves float an op whose constant operand holds ±∞ (masked_fill(-inf) as Where(mask, -inf, x)), initializer or Constant node', () => {
