@@ -513,6 +513,12 @@ export function planQdq(model: Model, options: QdqPlanOptions & Partial<Pick<Qdq
   return planNodes(model, keep, uncalibrated, types, options, opset, floatCheck(inferredType));
 }
 
+/** A range as the range-not-finite reason prints it: "[-Infinity, 1.559]" (4 significant digits). */
+function rangeText(r: TensorRange): string {
+  const f = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x));
+  return `[${f(r.min)}, ${f(r.max)}]`;
+}
+
 /** Why `p` may not quantize the tensors it reads or writes: a calibrated range that is not finite. */
 function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipReason | undefined {
   const ins = p.node.inputs;
@@ -520,11 +526,11 @@ function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipRe
     const v = ins[i]!;
     if (isConstant(v)) continue;
     const r = rangeOf(ranges, v.name);
-    if (r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max))) return { code: 'range-not-finite', tensor: v.name, input: i, range: `[${r.min}, ${r.max}]` };
+    if (r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max))) return { code: 'range-not-finite', tensor: v.name, input: i, range: rangeText(r) };
   }
   if (p.output === null || p.sharesInput) return undefined;
   const r = rangeOf(ranges, p.output);
-  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: `[${r.min}, ${r.max}]` } : undefined;
+  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: rangeText(r) } : undefined;
 }
 
 function planNodes(model: Model, keep: ReadonlySet<string>, uncalibrated: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
