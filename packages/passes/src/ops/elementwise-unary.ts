@@ -92,7 +92,7 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
     return (x) => g * (x > 0 ? x : a * Math.expm1(x));
   }) }),
   // no fp16: Celu's schema is float-only (onnxruntime-node 1.30 rejects it in float16: ort.float16)
-  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { ort: { float16: 'rejects' }, reference: unaryReference((node) => {
+  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { sameAt13From: 12, ort: { float16: 'rejects' }, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
   }) }),
@@ -133,21 +133,21 @@ export const UNARY_MATH_OPS: readonly OpDef[] = [
   }) }),
   math('Sin', 1, same, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure(Math.sin)) }),
   math('Cos', 1, same, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure(Math.cos)) }),
-  math('Tan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.tan)) }),
-  math('Asin', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asin)) }),
-  math('Acos', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acos)) }),
-  math('Atan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atan)) }),
-  math('Sinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.sinh)) }),
-  math('Cosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.cosh)) }),
-  math('Asinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asinh)) }),
-  math('Acosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acosh)) }),
-  math('Atanh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
+  math('Tan', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.tan)) }),
+  math('Asin', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asin)) }),
+  math('Acos', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acos)) }),
+  math('Atan', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atan)) }),
+  math('Sinh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.sinh)) }),
+  math('Cosh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.cosh)) }),
+  math('Asinh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asinh)) }),
+  math('Acosh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acosh)) }),
+  math('Atanh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
   math('BitwiseNot', 1, same),
   math('Not', 1, notRule, { sameAt13From: 10, kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
   math('IsNaN', 1, sameBool, { sameAt13From: 10, reference: isNaNRef }),
   math('IsInf', 1, sameBool, { sameAt13From: 10, attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef }),
   math('CumSum', 1, same, { sameAt13From: 11, attributes: { exclusive: withDefault(ATTR.exclusive, 0), reverse: withDefault(ATTR.reverse, 0) }, fp16: FP16_ALL, reference: cumSumRef }),
-  math('Shrink', 2, same, { attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
+  math('Shrink', 2, same, { sameAt13From: 10, attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
     const l = node.getFloat('lambd', 0.5);
     const b = node.getFloat('bias', 0);
     return (x) => (x < -l ? x + b : x > l ? x - b : 0);

@@ -50,7 +50,7 @@ export const SELECTION_OPS: readonly OpDef[] = [
     sameAt13From: 11,
   }),
   defineOp({ type: 'NonZero', ort: { float16: 'casts' }, sameAt13From: 10, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
-  defineOp({ type: 'Compress', reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'Compress', sameAt13From: 11, reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
   defineOp({
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },
