@@ -112,7 +112,6 @@ export function explainEdgeQuantization(e: EdgeQuantization): string {
   const reasons = new Map<string, string[]>();
   for (const s of r.skipped) reasons.set(s.reason, [...(reasons.get(s.reason) ?? []), s.node || s.opType]);
   for (const [reason, nodes] of reasons) lines.push(`  kept in float [${reason}] ×${nodes.length}: ${nodes.slice(0, 6).join(', ')}${nodes.length > 6 ? `, … ${nodes.length - 6} more` : ''}`);
-  if (e.prepared.uncalibrated.length) lines.push(`  kept in float [no float32 values from onnxruntime] ×${e.prepared.uncalibrated.length}: ${e.prepared.uncalibrated.slice(0, 6).join(', ')}`);
   lines.push(`  output SQNR ${fmtDb(e.accuracy.overall.sqnrDb)} dB on ${e.prepared.evaluation.samples} held-out sample(s); onnxruntime fuses the QDQ pairs into integer kernels (QLinearConv, QGemm, …) when it optimizes the graph at load`);
   return lines.map(oneLine).join('\n');
 }

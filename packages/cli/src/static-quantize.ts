@@ -206,7 +206,7 @@ export async function prepareQuantization(model: Model, s: CalibrationSettings, 
       const opset = model.opsetVersion('') ?? 0;
       return { q, report: { ...d, quantizedTensors: 0, fusedActivations: [], opset: { from: opset, to: opset }, params: new Map() } };
     }
-    const report = quantizeQdq(q, { activationType: s.activationType, perChannel: s.perChannel, ranges: cal.ranges, keepFloat: [...uncalibrated, ...keepFloat], requireAnchor });
+    const report = quantizeQdq(q, { activationType: s.activationType, perChannel: s.perChannel, ranges: cal.ranges, keepFloat, uncalibrated, requireAnchor });
     return { q, report };
   };
   // The fp32 outputs, computed once and compared with every candidate (sensitivity, mixed precision).

@@ -103,6 +103,37 @@ describe('quantize: op coverage through onnxruntime', () => {
     const acc = await measureAccuracy(fp32, int8, [...syntheticSamples(fp32, 2, 99)]);
     expect(acc.overall.sqnrDb).toBeGreaterThan(25);
   }, 120_000);
+
+  it('a tensor that takes −∞ during calibration (masked_fill(-inf) reaching an Add) stays float: calibration reports the bound, the Add is kept float with its reason, the −∞ survives', async () => {
+    // x → Conv → c; Where(mask, −∞, c) → masked (float: its constant is −∞); Add(masked, c) → y.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const mask = b.input('mask', DataType.BOOL, [1, 2, 4, 4]);
+    const c = b.op('Conv', [x, b.constant('w', Tensor.fromArray(DataType.FLOAT, [2, 2, 1, 1], Float32Array.of(0.5, -0.25, 0.75, 1)))], {}, { name: 'conv' });
+    const masked = b.op('Where', [mask, b.constant('ninf', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(-Infinity))), c], {}, { name: 'masked' });
+    b.output(b.op('Add', [masked, c], {}, { name: 'added' }), 'y');
+    const fp32 = b.build();
+    const maskData = Uint8Array.from({ length: 32 }, (_, i) => (i % 5 === 0 ? 1 : 0));
+    const samples = [0, 1, 2].map((s) => new Map([['x', Tensor.fromArray(DataType.FLOAT, [1, 2, 4, 4], Float32Array.from({ length: 32 }, (_, i) => Math.sin(i + 7 * s)))], ['mask', Tensor.fromArray(DataType.BOOL, [1, 2, 4, 4], maskData)]]));
+    const plan = planQdq(fp32);
+    const cal = await calibrateRanges(fp32, samples, { tensors: plan.tensors });
+    const maskedName = masked.name;
+    expect(cal.ranges.get(maskedName)!.min).toBe(-Infinity);
+    expect(Number.isFinite(cal.ranges.get(maskedName)!.max)).toBe(true);
+    const int8 = cloneModel(fp32);
+    const report = quantizeQdq(int8, { ranges: cal.ranges });
+    expect(report.layers.map((l) => l.node)).toEqual(['conv']);
+    expect(report.skipped.map((s) => [s.node, s.code])).toEqual([
+      ['masked', 'constant-not-finite'],
+      ['added', 'range-not-finite'],
+    ]);
+    expect(report.skipped[1]).toMatchObject({ tensor: maskedName, input: 0 });
+    // The masked positions stay −∞ in the quantized model, as in the float one (quantized, they became the lowest level).
+    const s = await createSession(decode(encode(int8)), { intraOpNumThreads: 1 });
+    const y = (await s.run(samples[0]!)).get('y')!.toArray() as Float32Array;
+    await s.release();
+    for (let i = 0; i < 32; i++) expect(y[i] === -Infinity, `y[${i}]`).toBe(maskData[i] === 1);
+  }, 120_000);
 });
 
 describe('quantize --dynamic: zoo transformer through onnxruntime', () => {

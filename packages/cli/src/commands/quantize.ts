@@ -20,7 +20,7 @@
 import { statSync } from 'node:fs';
 import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
-import { runPipeline, type QdqReport } from '@onnxkit/passes';
+import { runPipeline, type QdqReport, type QdqSkip } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
 import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
@@ -214,7 +214,7 @@ function formatText(r: {
   quantizedLayers: number;
   fusedActivations: number;
   keptFloat: { node: string; opType: string; aloneSqnrDb: number }[];
-  skipped: { node: string; opType: string; reason: string }[];
+  skipped: QdqSkip[];
   fileBytes: { input: number; output: number; ratio: number };
   opset: { from: number; to: number };
 }, layers: LayerRow[], acc: AccuracyReport, mode: OutputMode): string {
@@ -243,7 +243,7 @@ function formatText(r: {
   );
   out.push("(SQNR dB: the layer's dequantized output against the fp32 one, error accumulated up to that layer; an output read only by hard-swish/Relu-like ops is compared above the value they are flat below" + (withAlone ? '; output SQNR alone: the model output with only that layer quantized)' : ')'));
   if (r.keptFloat.length > 0) out.push(`kept in float (--min-sqnr): ${r.keptFloat.map((k) => `${k.node} (${k.opType}, ${db(k.aloneSqnrDb)} dB alone)`).join(', ')}`);
-  const notQ = r.skipped.filter((s) => s.reason !== 'no quantized neighbour');
+  const notQ = r.skipped.filter((s) => s.code !== 'no-quantized-neighbour');
   if (notQ.length > 0) out.push(`not quantized: ${notQ.slice(0, 8).map((s) => `${s.node || s.opType} (${s.reason})`).join(', ')}${notQ.length > 8 ? `, … ${notQ.length - 8} more` : ''}`);
   out.push(`file: ${fmtBytes(r.fileBytes.input)} → ${fmtBytes(r.fileBytes.output)} (${r.fileBytes.ratio.toFixed(2)}×)`);
   out.push(`wrote ${r.output}`);

@@ -172,12 +172,13 @@ const bitShiftRef: ReferenceKernel = (node, inputs) => {
 
 /** Comparisons: one function for the float32 kernel and the reference (numbers, bigints, bools, strings). */
 const equal: CmpFn = (a, b) => a === b;
+/** Each comparison and its `sameAt13From` (Less/Greater-9 and -13 differ by bfloat16; LessOrEqual/GreaterOrEqual appear at 12). */
 const COMPARISONS = [
-  ['Less', (a, b) => a < b],
-  ['Greater', (a, b) => a > b],
-  ['LessOrEqual', (a, b) => a <= b],
-  ['GreaterOrEqual', (a, b) => a >= b],
-] as const satisfies readonly (readonly [string, CmpFn])[];
+  ['Less', (a, b) => a < b, 10],
+  ['Greater', (a, b) => a > b, 10],
+  ['LessOrEqual', (a, b) => a <= b, 12],
+  ['GreaterOrEqual', (a, b) => a >= b, 12],
+] as const satisfies readonly (readonly [string, CmpFn, number])[];
 
 /** Two-input broadcasting ops; a constant operand of arithmetic is a learnable parameter. */
 const binaryOp = (type: string, shape: ShapeRule, learnable: boolean, more: Partial<OpDefInput> = {}): OpDef =>
@@ -195,20 +196,21 @@ export const BINARY_OPS: readonly OpDef[] = [
   binaryOp('Div', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(DIV) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
   binaryOp('Pow', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
   binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
-  binaryOp('BitShift', binary(), true, { attributes: attrs('direction'), reference: bitShiftRef }),
+  binaryOp('BitShift', binary(), true, { sameAt13From: 11, attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
   binaryOp('BitwiseOr', binary(), true),
   binaryOp('BitwiseXor', binary(), true),
-  binaryOp('And', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p && q) }),
-  binaryOp('Or', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p || q) }),
-  binaryOp('Xor', binary(DataType.BOOL), false, { kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p !== q) }),
-  binaryOp('Equal', binary(DataType.BOOL), false, { kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel(equal) }, fp16: FP16_ALL, reference: predicateReference(equal) }),
-  ...COMPARISONS.map(([type, f]) =>
-    binaryOp(type, binary(DataType.BOOL), false, { kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference: predicateReference(f) }),
+  binaryOp('And', binary(DataType.BOOL), false, { sameAt13From: 10, kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a && b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p && q) }),
+  binaryOp('Or', binary(DataType.BOOL), false, { sameAt13From: 10, kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a || b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p || q) }),
+  binaryOp('Xor', binary(DataType.BOOL), false, { sameAt13From: 10, kernel: { note: 'bool, broadcasting', fn: logicKernel((a, b) => (a ? 1 : 0) ^ (b ? 1 : 0)) }, reference: predicateReference<boolean>((p, q) => p !== q) }),
+  binaryOp('Equal', binary(DataType.BOOL), false, { sameAt13From: 10, kernel: { note: 'numeric and bool types, broadcasting → bool', fn: comparisonKernel(equal) }, fp16: FP16_ALL, reference: predicateReference(equal) }),
+  ...COMPARISONS.map(([type, f, sameAt13From]) =>
+    binaryOp(type, binary(DataType.BOOL), false, { sameAt13From, kernel: { note: 'numeric types, broadcasting → bool', fn: comparisonKernel(f) }, fp16: FP16_ALL, reference: predicateReference(f) }),
   ),
   // onnxruntime 1.30 fuses DQ(X), DQ(Y) → Where → Q into com.microsoft QLinearWhere (level
   // extended; its WhereNodeGroupSelector): the bool condition is read as it is (qdqInputs).
-  binaryOp('Where', where, false, { ort: { qdq: 'element', qdqInputs: [1, 2] }, quantize: { placement: 'select' }, kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
+  // Where-9 and Where-16 differ only by bfloat16 (ONNX Changelog): the same at 13 from 9.
+  binaryOp('Where', where, false, { sameAt13From: 10, ort: { qdq: 'element', qdqInputs: [1, 2] }, quantize: { placement: 'select' }, kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
 ];
 
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);

@@ -77,22 +77,22 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
     const a = node.getFloat('alpha', 0.01);
     return (x) => (x >= 0 ? x : x * a);
   }) }),
-  activation('PRelu', 2, attrs(), { shape: prelu, cost: { inPlace: true, ops: perOutput(2), opsNote: '2 per element', biases: [1] }, weightInputs: [1], fp16: FP16_ALL, reference: preluRef }),
-  activation('ThresholdedRelu', 1, { alpha: withDefault(ATTR.alpha, 1) }, { fp16: FP16_ALL, reference: unaryReference((node) => {
+  activation('PRelu', 2, attrs(), { sameAt13From: 10, shape: prelu, cost: { inPlace: true, ops: perOutput(2), opsNote: '2 per element', biases: [1] }, weightInputs: [1], fp16: FP16_ALL, reference: preluRef }),
+  activation('ThresholdedRelu', 1, { alpha: withDefault(ATTR.alpha, 1) }, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => (x > a ? x : 0);
   }) }),
-  activation('Elu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { fp16: FP16_ALL, reference: unaryReference((node) => {
+  activation('Elu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => (x >= 0 ? x : a * Math.expm1(x));
   }) }),
-  activation('Selu', 4, { alpha: withDefault(ATTR.alpha, 1.67326319217681884765625), gamma: withDefault(ATTR.gamma, 1.05070102214813232421875) }, { fp16: FP16_ALL, reference: unaryReference((node) => {
+  activation('Selu', 4, { alpha: withDefault(ATTR.alpha, 1.67326319217681884765625), gamma: withDefault(ATTR.gamma, 1.05070102214813232421875) }, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference((node) => {
     const g = node.getFloat('gamma', 1.05070102214813232421875);
     const a = node.getFloat('alpha', 1.67326319217681884765625);
     return (x) => g * (x > 0 ? x : a * Math.expm1(x));
   }) }),
   // no fp16: Celu's schema is float-only (onnxruntime-node 1.30 rejects it in float16: ort.float16)
-  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { ort: { float16: 'rejects' }, reference: unaryReference((node) => {
+  activation('Celu', 3, { alpha: withDefault(ATTR.alpha, 1) }, { sameAt13From: 12, ort: { float16: 'rejects' }, reference: unaryReference((node) => {
     const a = node.getFloat('alpha', 1);
     return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
   }) }),
@@ -106,8 +106,8 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
   activation('Swish', 5, { alpha: withDefault(ATTR.alpha, 1) }),
   activation('Gelu', 8, { approximate: withDefault(ATTR.approximate, 'none') }, { fp16: FP16_ALL, reference: geluRef }),
   activation('Tanh', 5, attrs(), {ort: { fusesIntoConv: true }, sameAt13From: 10,  kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.tanh)) }),
-  activation('Softplus', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure(softplus64)) }),
-  activation('Softsign', 3, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure((x) => x / (1 + Math.abs(x)))) }),
+  activation('Softplus', 3, attrs(), { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure(softplus64)) }),
+  activation('Softsign', 3, attrs(), { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure((x) => x / (1 + Math.abs(x)))) }),
   activation('Mish', 7, attrs(), { ort: { float16: 'casts' }, reference: unaryReference(pure((x) => x * Math.tanh(softplus64(x)))) }),
   activation('Clip', 2, attrs('min', 'max'), {ort: { fusesIntoConv: true }, sameAt13From: 11,  shape: clip, kernel: { note: 'floats (attribute bounds before opset 11, inputs after), all integer widths from opset 12', fn: clipKernel }, fp16: FP16_ALL, reference: clipRef }),
 ];
@@ -116,7 +116,7 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
 export const UNARY_MATH_OPS: readonly OpDef[] = [
   math('Erf', 1, same, {sameAt13From: 10,  kernel: { note: 'float32/float64, series + continued fraction to ~1e-15', fn: unaryKernel(erf) }, fp16: FP16_ALL, reference: unaryReference(pure(erf64)) }),
   math('Exp', 1, same, {sameAt13From: 10,  kernel: { note: float64Accurate, fn: unaryKernel(Math.exp) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.exp)) }),
-  math('Log', 1, same, { kernel: { note: float64Accurate, fn: unaryKernel(Math.log) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.log)) }),
+  math('Log', 1, same, { sameAt13From: 10, kernel: { note: float64Accurate, fn: unaryKernel(Math.log) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.log)) }),
   math('Sqrt', 1, same, {sameAt13From: 10,  kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel(Math.sqrt) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.sqrt)) }),
   math('Neg', 1, unaryPartial((v) => -v, false), {sameAt13From: 10,  kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel((x) => -x, { i32: (x) => -x | 0, i64: (x) => BigInt.asIntN(64, -x) }) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => -x), (a, out) => {
     for (let i = 0; i < a.length; i++) out[i] = -a[i]!;
@@ -124,30 +124,30 @@ export const UNARY_MATH_OPS: readonly OpDef[] = [
   math('Abs', 1, unaryPartial(Math.abs, true), {sameAt13From: 10,  kernel: { note: 'float32/float64/int32/int64', fn: unaryKernel(Math.abs, { i32: (x) => Math.abs(x) | 0, i64: (x) => BigInt.asIntN(64, x < 0n ? -x : x) }) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.abs), (a, out) => {
     for (let i = 0; i < a.length; i++) out[i] = a[i]! < 0n ? -a[i]! : a[i]!;
   }) }),
-  math('Reciprocal', 1, same, { kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel((x) => 1 / x) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => 1 / x)) }),
-  math('Floor', 1, unaryPartial(Math.floor, true), { kernel: { note: 'float32/float64', fn: unaryKernel(Math.floor) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.floor)) }),
-  math('Ceil', 1, unaryPartial(Math.ceil, true), { kernel: { note: 'float32/float64', fn: unaryKernel(Math.ceil) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.ceil)) }),
-  math('Round', 1, unaryPartial((v) => Math.round(v), true), { fp16: FP16_ALL, reference: unaryReference(pure(roundHalfEven)) }),
-  math('Sign', 1, same, { fp16: FP16_ALL, reference: unaryReference(pure((x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0)), (a, out) => {
+  math('Reciprocal', 1, same, { sameAt13From: 10, kernel: { note: 'float32/float64, correctly rounded', fn: unaryKernel((x) => 1 / x) }, fp16: FP16_ALL, reference: unaryReference(pure((x) => 1 / x)) }),
+  math('Floor', 1, unaryPartial(Math.floor, true), { sameAt13From: 10, kernel: { note: 'float32/float64', fn: unaryKernel(Math.floor) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.floor)) }),
+  math('Ceil', 1, unaryPartial(Math.ceil, true), { sameAt13From: 10, kernel: { note: 'float32/float64', fn: unaryKernel(Math.ceil) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.ceil)) }),
+  math('Round', 1, unaryPartial((v) => Math.round(v), true), { sameAt13From: 11, fp16: FP16_ALL, reference: unaryReference(pure(roundHalfEven)) }),
+  math('Sign', 1, same, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure((x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0)), (a, out) => {
     for (let i = 0; i < a.length; i++) out[i] = a[i]! > 0n ? 1n : a[i]! < 0n ? -1n : 0n;
   }) }),
-  math('Sin', 1, same, { fp16: FP16_ALL, reference: unaryReference(pure(Math.sin)) }),
-  math('Cos', 1, same, { fp16: FP16_ALL, reference: unaryReference(pure(Math.cos)) }),
-  math('Tan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.tan)) }),
-  math('Asin', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asin)) }),
-  math('Acos', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acos)) }),
-  math('Atan', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atan)) }),
-  math('Sinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.sinh)) }),
-  math('Cosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.cosh)) }),
-  math('Asinh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asinh)) }),
-  math('Acosh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acosh)) }),
-  math('Atanh', 1, same, { ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
+  math('Sin', 1, same, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure(Math.sin)) }),
+  math('Cos', 1, same, { sameAt13From: 10, fp16: FP16_ALL, reference: unaryReference(pure(Math.cos)) }),
+  math('Tan', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.tan)) }),
+  math('Asin', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asin)) }),
+  math('Acos', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acos)) }),
+  math('Atan', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atan)) }),
+  math('Sinh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.sinh)) }),
+  math('Cosh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.cosh)) }),
+  math('Asinh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.asinh)) }),
+  math('Acosh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.acosh)) }),
+  math('Atanh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
   math('BitwiseNot', 1, same),
-  math('Not', 1, notRule, { kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
-  math('IsNaN', 1, sameBool, { reference: isNaNRef }),
-  math('IsInf', 1, sameBool, { attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef }),
-  math('CumSum', 1, same, { attributes: { exclusive: withDefault(ATTR.exclusive, 0), reverse: withDefault(ATTR.reverse, 0) }, fp16: FP16_ALL, reference: cumSumRef }),
-  math('Shrink', 2, same, { attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
+  math('Not', 1, notRule, { sameAt13From: 10, kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
+  math('IsNaN', 1, sameBool, { sameAt13From: 10, reference: isNaNRef }),
+  math('IsInf', 1, sameBool, { sameAt13From: 10, attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef }),
+  math('CumSum', 1, same, { sameAt13From: 11, attributes: { exclusive: withDefault(ATTR.exclusive, 0), reverse: withDefault(ATTR.reverse, 0) }, fp16: FP16_ALL, reference: cumSumRef }),
+  math('Shrink', 2, same, { sameAt13From: 10, attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
     const l = node.getFloat('lambd', 0.5);
     const b = node.getFloat('bias', 0);
     return (x) => (x < -l ? x + b : x > l ? x - b : 0);

@@ -137,10 +137,11 @@ export const GENERATOR_OPS: readonly OpDef[] = [
     cost: MOVES,
     kernel: { note: 'value attribute (default float32 0)', fn: constantOfShapeKernel },
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   // no fp16: its schema has no float16 (onnxruntime-node 1.30 rejects it: ort.float16)
-  defineOp({ type: 'Range', ort: { float16: 'rejects' }, reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
-  defineOp({ type: 'EyeLike', ort: { float16: 'casts' }, reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
-  defineOp({ type: 'OneHot', ort: { float16: 'casts' }, reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
+  defineOp({ type: 'Range', ort: { float16: 'rejects' }, sameAt13From: 11, reference: rangeRef, attributes: attrs(), shape: range, cost: MOVES, kernel: { note: 'float32/float64/int16/int32/int64, accumulated like ORT', fn: rangeKernel } }),
+  defineOp({ type: 'EyeLike', ort: { float16: 'casts' }, sameAt13From: 10, reference: eyeLikeRef, attributes: { dtype: ATTR.dtype, k: withDefault(ATTR.k, 0) }, shape: eyeLike, cost: MOVES }),
+  defineOp({ type: 'OneHot', ort: { float16: 'casts' }, sameAt13From: 11, reference: oneHotRef, attributes: { axis: withDefault(ATTR.axis, -1) }, shape: oneHot, cost: MOVES }),
   ...RANDOM_OPS,
 ];

@@ -136,6 +136,6 @@ export const LINEAR_OPS: readonly OpDef[] = [
     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
     cost: { weights: [3], buffers: [1, 2, 4, 5, 6, 7], macs: matmulMacs(), ops: quantizedOps(0, 6), opsNote: QUANT_NOTE, integer: true },
   }),
-  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs, constOperandsWeights: true }, weightInputs: [0, 1, 2], fp16: FP16_ALL }),
-  defineOp({ type: 'Det', ort: { float16: 'casts' }, attributes: attrs(), shape: det, cost: undeclared('not-modelled', 'a determinant (LU decomposition) is not costed') }),
+  defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs, constOperandsWeights: true }, weightInputs: [0, 1, 2], fp16: FP16_ALL, sameAt13From: 12 }),
+  defineOp({ type: 'Det', ort: { float16: 'casts' }, sameAt13From: 11, attributes: attrs(), shape: det, cost: undeclared('not-modelled', 'a determinant (LU decomposition) is not costed') }),
 ];

@@ -86,6 +86,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     cost: { biases: [1, 2], ops: perOutput(NORM_OPS), opsNote: `${NORM_OPS} per element` },
     weightInputs: [1, 2],
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'RMSNormalization',
@@ -93,8 +94,8 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     shape: same,
     cost: { biases: [1], ops: perOutput(5), opsNote: '5 per element' },
   }),
-  defineOp({ type: 'MeanVarianceNormalization', attributes: { axes: withDefault(ATTR.axes, [0, 2, 3]) }, shape: same, cost: { ops: perOutput(6), opsNote: '6 per element' }, fp16: FP16_ALL }),
-  defineOp({ type: 'LpNormalization', ort: { float16: 'casts' }, attributes: { axis: withDefault(ATTR.axis, -1), p: withDefault(ATTR.p, 2) }, shape: same, cost: { ops: perOutput(3), opsNote: '3 per element' } }),
+  defineOp({ type: 'MeanVarianceNormalization', sameAt13From: 10, attributes: { axes: withDefault(ATTR.axes, [0, 2, 3]) }, shape: same, cost: { ops: perOutput(6), opsNote: '6 per element' }, fp16: FP16_ALL }),
+  defineOp({ type: 'LpNormalization', ort: { float16: 'casts' }, sameAt13From: 10, attributes: { axis: withDefault(ATTR.axis, -1), p: withDefault(ATTR.p, 2) }, shape: same, cost: { ops: perOutput(3), opsNote: '3 per element' } }),
   defineOp({
     type: 'LRN',
     reference: lrnRef,
@@ -102,6 +103,7 @@ export const NORMALIZATION_OPS: readonly OpDef[] = [
     shape: same,
     cost: { ops: (c) => perOutput(c.node.getInt('size', 1) + 3)(c), opsNote: 'size + 3 per element' },
     fp16: FP16_ALL,
+    sameAt13From: 10,
   }),
 ];
 

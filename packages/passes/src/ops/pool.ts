@@ -57,8 +57,8 @@ export const POOL_OPS: readonly OpDef[] = [
   withFacets(windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef), { ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   // onnxruntime runs a QDQ AveragePool as QLinearAveragePool (with its own output scale; the quantizer gives it its input's).
   withFacets(windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true, averagePoolRef), { ort: { qdq: 'element' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
-  withFacets(windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false, lpPoolRef), { ort: { float16: 'casts' } }),
+  withFacets(windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false, lpPoolRef), { sameAt13From: 11, ort: { float16: 'casts' } }),
   defineOp({ type: 'GlobalAveragePool', reference: globalAveragePoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1, 1), opsNote: '1 per input element + 1 per output' }, fp16: FP16_ALL, ort: { qdq: 'element' }, quantize: { placement: 'unary' }, sameAt13From: 10 }),
   defineOp({ type: 'GlobalMaxPool', reference: globalMaxPoolRef, attributes: attrs(), shape: globalPool, cost: { ops: perInput(1), opsNote: '1 per input element' }, fp16: FP16_ALL, sameAt13From: 10 }),
-  defineOp({ type: 'GlobalLpPool', ort: { float16: 'casts' }, reference: globalLpPoolRef, attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),
+  defineOp({ type: 'GlobalLpPool', ort: { float16: 'casts' }, sameAt13From: 10, reference: globalLpPoolRef, attributes: { p: withDefault(ATTR.p, 2) }, shape: globalPool, cost: { ops: perInput(2, 1), opsNote: '2 per input element + 1 per output' } }),
 ];

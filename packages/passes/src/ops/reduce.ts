@@ -50,10 +50,19 @@ const REDUCE_ATTRIBUTES = { axes: ATTR.axes, keepdims: withDefault(ATTR.keepdims
 const FLOATS_ONLY = 'float32/float64';
 const ALL_TYPES = 'float32/float64/int32/int64; axes input from opset 18';
 
+/**
+ * Opset-13 stability (ONNX Changelog): the Reduce* ops whose axes stay an attribute at 13 (all but
+ * ReduceSum) changed at 11 (negative axes accepted) and 13 (bfloat16; the empty reduction's value
+ * stated) only, so an opset-10 form means the same at 13; ReduceSum's axes attribute became an
+ * input at 13, so only its form without one (reduce every axis, as at 13) does.
+ */
+const reduceSameAt13 = (axesInputOpset: number): OpDef['sameAt13From'] => (axesInputOpset > 13 ? 10 : (n) => (n.attr('axes') === undefined ? 10 : undefined));
+
 /** A Reduce* op whose axes became an input at `axesInputOpset` (13 for ReduceSum, 18 for the rest). */
 const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean, kernel: Reducer, reference: ReferenceReducer): OpDef =>
   defineOp({
     type,
+    sameAt13From: reduceSameAt13(axesInputOpset),
     attributes: REDUCE_ATTRIBUTES,
     shape: reduce(axesInputOpset),
     cost: { ops, opsNote },
@@ -113,6 +122,8 @@ export const REDUCE_OPS: readonly OpDef[] = [
       shape: reduce(Infinity, DataType.INT64),
       cost: { ops: perInput(1), opsNote: PER_INPUT },
       fp16: FP16_ALL,
+      // select_last_index (12) defaults to the earlier behaviour; 13 adds bfloat16 (ONNX Changelog).
+      sameAt13From: 10,
     }),
   ),
 ];

@@ -144,6 +144,58 @@ export const SUBGRAPH_OPS: ReadonlySet<string> = new Set(
   OPS.filter((op) => op.domain === '' && !isUndeclared(op.attributes) && Object.values(op.attributes).some((a) => a.type === AttributeType.GRAPH)).map((op) => op.type),
 );
 
+/**
+ * Why the constant folder has no TypeScript kernel result for a node, as its op module states it
+ * (the `kind`, typed):
+ * - 'not-registered': no module in ops/ declares the op type;
+ * - 'nondeterministic': its output is random (its `nondeterministic` facet): no one value to fold;
+ * - 'subgraphs': it runs body graphs (If, Loop, Scan), which the folder does not evaluate;
+ * - 'no-kernel-facet': its module declares no `kernel` (with what it states of its undeclared
+ *   facets, e.g. NonMaxSuppression's data-dependent cost);
+ * - 'not-covered': its kernel declines this node's form (dtype, attributes), as its note says.
+ */
+export const NO_KERNEL_KINDS = ['not-registered', 'nondeterministic', 'subgraphs', 'no-kernel-facet', 'not-covered'] as const;
+export type NoKernelKind = (typeof NO_KERNEL_KINDS)[number];
+
+/** Why there is no kernel result, in words beginning with the op type (`why`). */
+export interface NoKernelWhy {
+  readonly kind: NoKernelKind;
+  readonly why: string;
+}
+
+function noKernelOf(op: OpDef): NoKernelWhy {
+  const t = op.type;
+  if (op.kernel !== undefined) return Object.freeze({ kind: 'not-covered', why: `${t}: its kernel does not cover this node (it covers: ${op.kernel.note})` });
+  if (op.nondeterministic === true) return Object.freeze({ kind: 'nondeterministic', why: `${t}: its output is random (nondeterministic): there is no one value to fold` });
+  if (SUBGRAPH_OPS.has(t)) return Object.freeze({ kind: 'subgraphs', why: `${t}: it runs its body graphs, which constant folding does not evaluate` });
+  const stated = (['attributes', 'shape', 'cost'] as const).flatMap((f) => {
+    const u = op[f];
+    return isUndeclared(u) ? [`${f} ${undeclaredReason(u)}`] : [];
+  });
+  return Object.freeze({ kind: 'no-kernel-facet', why: `${t}: its op module (ops/) declares no TypeScript kernel${stated.length > 0 ? `; it states: ${stated.join('; ')}` : ''}` });
+}
+
+/** op type → why there is no kernel result for it (default domain, built once per op type). */
+const NO_KERNEL: Readonly<Record<string, NoKernelWhy>> = facet(noKernelOf);
+/** The op types met that no module declares (one entry per type, built on first use). */
+const UNREGISTERED_NO_KERNEL = new Map<string, NoKernelWhy>();
+
+/**
+ * Why constant folding got no TypeScript kernel result for a default-domain node of `type` (its
+ * op's own reason, see NO_KERNEL_KINDS): the same frozen object for every node of the type, so a
+ * caller may key its own per-type words on it. Read where a decline is recorded, not per node.
+ */
+export function noKernelWhy(type: string): NoKernelWhy {
+  const known = lookup(NO_KERNEL, type);
+  if (known !== undefined) return known;
+  let u = UNREGISTERED_NO_KERNEL.get(type);
+  if (u === undefined) {
+    u = Object.freeze({ kind: 'not-registered', why: `${type}: not registered (no module in ops/ declares it), so no TypeScript kernel` });
+    UNREGISTERED_NO_KERNEL.set(type, u);
+  }
+  return u;
+}
+
 /** op type → what onnxruntime does with it beyond its kernel (the ops that declare `ort`). */
 export const ORT_FACET: Readonly<Record<string, OrtFacet>> = facet((op) => op.ort);
 

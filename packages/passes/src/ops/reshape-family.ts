@@ -1,7 +1,7 @@
 /**
  * Views and shape reads: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout (inference), Shape, Size.
  */
-import { DataType, type Dim } from '@onnxkit/graph';
+import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel, shapeKernel, sizeKernel, squeezeKernel, unsqueezeKernel } from '../kernels/shape-ops.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
@@ -145,11 +145,17 @@ const view = (type: string, attributes: AttributeSchema, shape: ShapeRule, kerne
 
 const AXES_NOTE = 'axes attribute (< opset 13) or input (≥ 13)';
 
+/**
+ * Squeeze/Unsqueeze at opset 10–12 mean the same at 13 only without an `axes` attribute (it became
+ * an input at 13; ONNX Changelog): a Squeeze of every size-1 axis.
+ */
+const noAxesAttribute = (n: Node): number | undefined => (n.attr('axes') === undefined ? 10 : undefined);
+
 export const RESHAPE_OPS: readonly OpDef[] = [
   view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }, { reference: reshapeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   view('Flatten', { axis: withDefault(ATTR.axis, 1) }, flatten, { note: 'axis in [-r, r]', fn: flattenKernel }, { reference: flattenRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
-  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
-  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' } }),
+  view('Squeeze', attrs('axes'), squeeze, { note: `${AXES_NOTE}, or all size-1 axes`, fn: squeezeKernel }, { reference: squeezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: noAxesAttribute }),
+  view('Unsqueeze', attrs('axes'), unsqueeze, { note: `${AXES_NOTE}, negative axes`, fn: unsqueezeKernel }, { reference: unsqueezeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: noAxesAttribute }),
   view('Identity', attrs(), identity, { note: 'any tensor (returned as is)', fn: identityKernel, zeroCopy: 'unread' }, { reference: identityRef, ort: { eliminated: true }, sameAt13From: 10 }),
   view('Dropout', { is_test: ATTR.is_test, ratio: withDefault(ATTR.ratio, 0.5), seed: ATTR.seedInt }, dropout, { note: 'inference only (identity, all-true mask); declines training_mode=true', fn: dropoutKernel, zeroCopy: 'view' }, { fp16: { keepFloat32: [1, 2] }, reference: dropoutRef, ort: { eliminated: true }, sameAt13From: 12, nondeterministic: true }),
   defineOp({
@@ -161,5 +167,5 @@ export const RESHAPE_OPS: readonly OpDef[] = [
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
     sameAt13From: 10,
   }),
-  defineOp({ type: 'Size', ort: { float16: 'casts' }, reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel } }),
+  defineOp({ type: 'Size', ort: { float16: 'casts' }, reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel }, sameAt13From: 10 }),
 ];

@@ -47,9 +47,10 @@ export const SELECTION_OPS: readonly OpDef[] = [
     attributes: { axis: withDefault(ATTR.axis, -1), k: ATTR.k, largest: withDefault(ATTR.largest, 1), sorted: withDefault(ATTR.sorted, 1) },
     shape: topK,
     cost: { ops: perInput(1), opsNote: '1 per input element (lower bound)' },
+    sameAt13From: 11,
   }),
-  defineOp({ type: 'NonZero', ort: { float16: 'casts' }, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
-  defineOp({ type: 'Compress', reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'NonZero', ort: { float16: 'casts' }, sameAt13From: 10, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'Compress', sameAt13From: 11, reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
   defineOp({
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },

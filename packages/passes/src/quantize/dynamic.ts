@@ -11,11 +11,11 @@
  * MatMulInteger 10); B a 2-D float32 initializer; A float32 and not a constant.
  */
 import { Attribute, DataType, Node, Tensor, Value, type Model } from '@onnxkit/graph';
-import { QuantizeError, quantizeWeight, type QuantizedLayer } from './qdq.js';
+import { QuantizeError, qdqSkip, quantizeWeight, type QdqSkip, type QuantizedLayer } from './qdq.js';
 
 export interface DynamicReport {
   layers: QuantizedLayer[];
-  skipped: { node: string; opType: string; reason: string }[];
+  skipped: QdqSkip[];
   weightBytesBefore: number;
   weightBytesAfter: number;
 }
@@ -52,15 +52,15 @@ export function quantizeDynamic(model: Model, options: { perChannel?: boolean; k
     const [a, b] = n.inputs;
     const label = n.name || 'MatMul#unnamed';
     if (keep.has(n.name)) {
-      skipped.push({ node: label, opType: n.opType, reason: 'kept in float (requested)' });
+      skipped.push(qdqSkip(n, { code: 'kept-float' }, label));
       continue;
     }
     if (!a || !b || !b.isInitializer || b.isGraphInput || !b.constValue || b.constValue.dtype !== DataType.FLOAT || b.constValue.dims.length !== 2) {
-      skipped.push({ node: label, opType: n.opType, reason: 'B is not a 2-D float32 initializer' });
+      skipped.push(qdqSkip(n, { code: 'b-not-2d-initializer' }, label));
       continue;
     }
     if ((a.dtype !== undefined && a.dtype !== DataType.FLOAT) || a.constValue !== null) {
-      skipped.push({ node: label, opType: n.opType, reason: 'A is not a float32 activation' });
+      skipped.push(qdqSkip(n, { code: 'a-not-activation' }, label));
       continue;
     }
     const t = b.constValue;

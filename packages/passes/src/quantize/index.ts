@@ -4,8 +4,10 @@ export {
   COMPUTE_OPS,
   QUANTIZABLE_OPS,
   SHARED_SCALE_OPS,
+  QDQ_SKIP_CODES,
   QuantizeError,
   planQdq,
+  qdqSkipText,
   quantizeQdq,
   quantizeWeight,
   type PlannedNode,
@@ -13,6 +15,9 @@ export {
   type QdqPlan,
   type QdqPlanOptions,
   type QdqReport,
+  type QdqSkip,
+  type QdqSkipCode,
+  type QdqSkipReason,
   type QuantizedLayer,
 } from './qdq.js';
 export { quantizeDynamic, type DynamicReport } from './dynamic.js';

@@ -23,7 +23,9 @@
  *    int32 bias fits (as onnxruntime's quantizer does), instead of a bias saturated at ±2³¹ − 1.
  *  - other constants feeding a quantized op (an Add's bias, a Concat operand, Where's X or Y):
  *    quantized like activations with their own min/max; an op with such a constant holding ±∞
- *    or NaN stays float (no scale holds it).
+ *    or NaN stays float (no scale holds it), and so does an op reading or writing an activation
+ *    whose calibrated range is not finite (a −∞ from masked_fill(-inf) reaching an Add: calibration
+ *    reports it as the bound, and computeParams would otherwise give scale 1).
  *  - Relu, and Clip with constant min ≤ 0 ≤ max, that follow a quantized op whose output they
  *    alone read: removed; the op writes the activation's output, quantized with the
  *    activation's calibrated range (clamping at the zero point is the Relu). Only with
@@ -41,8 +43,9 @@
  * Preconditions: default-domain opset ≥ 13 (per-axis DequantizeLinear); an opset 10–12 model is
  * moved to 13 when every op in it means the same at 13 (each op's `sameAt13From`), else refused
  * (Clip with min/max attributes, Pad with a pads attribute, Resize-10, Dropout with a ratio
- * attribute, Squeeze/Unsqueeze with axes attributes, Softmax, Upsample: onnxruntime rejects or
- * reinterprets them at 13). BatchNormalization should
+ * attribute, Squeeze/Unsqueeze/ReduceSum with an axes attribute, Split with a split attribute,
+ * Softmax, Upsample: onnxruntime rejects or reinterprets them at 13; an op nobody reviewed is
+ * refused as such). BatchNormalization should
  * be folded first (a BN left in place stays float between DQ and Q).
  *
  * Known limits: only the main graph is quantized (subgraphs stay float); ConvTranspose weights
@@ -71,6 +74,11 @@ export interface QdqPlanOptions {
   perChannel?: boolean;
   /** Node names to keep in float (mixed precision). */
   keepFloat?: ReadonlySet<string> | readonly string[];
+  /**
+   * Node names left float because calibration measured no float32 values for a tensor they read
+   * or write (onnxruntime returned none): reported as such (reason uncalibrated), not as requested.
+   */
+  uncalibrated?: ReadonlySet<string> | readonly string[];
   /** Op types to quantize (default all of QUANTIZABLE_OPS). */
   opTypes?: readonly string[];
   /**
@@ -95,6 +103,97 @@ export const QUANTIZABLE_OPS: readonly string[] = Object.freeze([...COMPUTE_OPS,
 /** Ops that are worth quantizing on their own (a model with none of them is refused): `quantize.anchor`. */
 const ANCHOR_OPS: ReadonlySet<string> = new Set(Object.keys(QUANTIZE_FACET).filter((t) => QUANTIZE_FACET[t]!.anchor === true));
 
+/**
+ * Why the quantizer leaves a node float: a typed code (a misspelt one fails typecheck), with the
+ * detail its words need, worded once (`qdqSkipText`). The report carries both: `code` and its
+ * detail for programs, `reason` (the words) for people (--explain, --json, the text summary).
+ */
+export const QDQ_SKIP_CODES = [
+  'kept-float',
+  'uncalibrated',
+  'input-not-float',
+  'output-not-float',
+  'constant-not-finite',
+  'range-not-finite',
+  'weight-not-initializer',
+  'input-constant',
+  'bias-not-initializer',
+  'b-not-2d-initializer',
+  'a-constant',
+  'a-not-activation',
+  'c-not-initializer',
+  'beta-not-one',
+  'c-not-per-column',
+  'b-not-float',
+  'both-constant',
+  'second-not-float',
+  'y-not-float',
+  'x-and-y-constant',
+  'input-of-many-not-float',
+  'many-outputs',
+  'no-quantized-neighbour',
+] as const;
+export type QdqSkipCode = (typeof QDQ_SKIP_CODES)[number];
+
+/** The codes whose words need no detail. */
+type PlainSkipCode = Exclude<QdqSkipCode, 'constant-not-finite' | 'range-not-finite'>;
+
+/** Why a node stays float: its code, and the input or tensor the words name. */
+export type QdqSkipReason =
+  | { readonly code: PlainSkipCode }
+  /** A constant activation operand (input `input`) holds ±∞ or NaN. */
+  | { readonly code: 'constant-not-finite'; readonly input: number }
+  /**
+   * The calibrated range of `tensor` (the node's input `input`, or its output when absent) is not
+   * finite, e.g. a −∞ from masked_fill(-inf) reaching an Add: printed as `range` ("[-Infinity, 3]").
+   */
+  | { readonly code: 'range-not-finite'; readonly tensor: string; readonly input?: number; readonly range: string };
+
+/** One node left float: its name and op, the typed reason, and the reason in words. */
+export type QdqSkip = { readonly node: string; readonly opType: string; readonly reason: string } & QdqSkipReason;
+
+/** The words of the codes without detail (typed over PlainSkipCode: a new code needs its words). */
+const SKIP_TEXT: { readonly [K in PlainSkipCode]: string } = Object.freeze({
+  'kept-float': 'kept in float (requested)',
+  uncalibrated: 'onnxruntime returned no float32 values for a tensor it reads or writes (not calibrated)',
+  'input-not-float': 'input is not float32',
+  'output-not-float': 'output is not float32',
+  'weight-not-initializer': 'weight is not a float32 initializer',
+  'input-constant': 'input is a constant',
+  'bias-not-initializer': 'bias is not a 1-D float32 initializer',
+  'b-not-2d-initializer': 'B is not a 2-D float32 initializer',
+  'a-constant': 'A is a constant',
+  'a-not-activation': 'A is not a float32 activation',
+  'c-not-initializer': 'C is not a float32 initializer',
+  'beta-not-one': 'beta ≠ 1 (the int32 bias needs beta = 1)',
+  'c-not-per-column': 'C is not a per-column bias',
+  'b-not-float': 'B is not float32',
+  'both-constant': 'both inputs are constants',
+  'second-not-float': 'second input is not float32',
+  'y-not-float': 'Y is not float32',
+  'x-and-y-constant': 'X and Y are constants',
+  'input-of-many-not-float': 'an input is not float32',
+  'many-outputs': 'more than one output',
+  'no-quantized-neighbour': 'no quantized neighbour',
+});
+
+/** The words of a skip reason (as the report's `reason` carries them). */
+export function qdqSkipText(r: QdqSkipReason): string {
+  switch (r.code) {
+    case 'constant-not-finite':
+      return `input ${r.input} is a constant with ±∞ or NaN (no 8-bit level holds it)`;
+    case 'range-not-finite':
+      return `the calibrated range of ${r.input === undefined ? 'its output' : `input ${r.input}`} '${r.tensor}' is ${r.range}: ±∞ or NaN reached it (e.g. masked_fill(-inf)), and no 8-bit scale holds it`;
+    default:
+      return SKIP_TEXT[r.code];
+  }
+}
+
+/** The report entry of `n` left float for `r`. */
+export function qdqSkip(n: Node, r: QdqSkipReason, label = n.name): QdqSkip {
+  return { node: label, opType: n.opType, reason: qdqSkipText(r), ...r };
+}
+
 /** A node the plan quantizes. */
 export interface PlannedNode {
   node: Node;
@@ -116,7 +215,7 @@ export interface QdqPlan {
   nodes: PlannedNode[];
   /** Names of the tensors whose calibrated range is needed (fp32-model names). */
   tensors: string[];
-  skipped: { node: string; opType: string; reason: string }[];
+  skipped: QdqSkip[];
   opset: { from: number; to: number };
 }
 
@@ -135,7 +234,7 @@ export interface QuantizedLayer {
 
 export interface QdqReport {
   layers: QuantizedLayer[];
-  skipped: { node: string; opType: string; reason: string }[];
+  skipped: QdqSkip[];
   /** Activation tensors given a Q/DQ pair. */
   quantizedTensors: number;
   /** Removed Relu/Clip nodes. */
@@ -297,20 +396,20 @@ function weightAxis(n: Node, w: Value, perChannel: boolean): number {
 }
 
 /** Why `n` is not quantized, or its plan. */
-function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | string {
+function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | QdqSkipReason {
   const ins = n.inputs;
   // An op type the caller asked for (opTypes) that declares no placement passes 8-bit data through.
   const placement = lookup(QUANTIZE_FACET, n.opType)?.placement ?? 'shared-scale';
   // The first data input: input 0, but X at 1 for a select (Where's bool condition stays as it is).
   const x = ins[placement === 'select' ? 1 : 0] ?? null;
-  if (!isFloat(x)) return 'input is not float32';
+  if (!isFloat(x)) return { code: 'input-not-float' };
   const out = n.outputs[0];
-  if (out === undefined || !isFloat(out)) return 'output is not float32';
-  const withOutput = (p: Omit<PlannedNode, 'output' | 'sharesInput'>, keepFloatIfGraphOutput: boolean): PlannedNode | string => {
+  if (out === undefined || !isFloat(out)) return { code: 'output-not-float' };
+  const withOutput = (p: Omit<PlannedNode, 'output' | 'sharesInput'>, keepFloatIfGraphOutput: boolean): PlannedNode | QdqSkipReason => {
     for (const i of p.activationInputs) {
       const v = ins[i];
       const t = v ? constantTensor(v) : undefined;
-      if (t !== undefined && !allFinite(t)) return `input ${i} is a constant with ±∞ or NaN (no 8-bit level holds it)`;
+      if (t !== undefined && !allFinite(t)) return { code: 'constant-not-finite', input: i };
     }
     const act = fusableActivation(n, o.symmetricActivations);
     const tensor = act ? act.outputs[0]! : out;
@@ -320,32 +419,32 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
   switch (placement) {
     case 'conv': {
       const w = ins[1];
-      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length < 3) return 'weight is not a float32 initializer';
-      if (isConstant(x)) return 'input is a constant';
+      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length < 3) return { code: 'weight-not-initializer' };
+      if (isConstant(x)) return { code: 'input-constant' };
       const b = ins[2] ?? null;
-      if (b !== null && (!isConstant(b) || b.constValue!.dtype !== DataType.FLOAT || b.constValue!.dims.length !== 1)) return 'bias is not a 1-D float32 initializer';
+      if (b !== null && (!isConstant(b) || b.constValue!.dtype !== DataType.FLOAT || b.constValue!.dims.length !== 1)) return { code: 'bias-not-initializer' };
       const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: b === null ? undefined : 2 }, false);
     }
     case 'gemm': {
       const w = ins[1];
-      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length !== 2) return 'B is not a 2-D float32 initializer';
-      if (isConstant(x)) return 'A is a constant';
+      if (!w || !isConstant(w) || w.constValue!.dtype !== DataType.FLOAT || w.constValue!.dims.length !== 2) return { code: 'b-not-2d-initializer' };
+      if (isConstant(x)) return { code: 'a-constant' };
       const c = ins[2] ?? null;
       if (c !== null) {
-        if (!isConstant(c) || c.constValue!.dtype !== DataType.FLOAT) return 'C is not a float32 initializer';
-        if (n.getFloat('beta', 1) !== 1) return 'beta ≠ 1 (the int32 bias needs beta = 1)';
+        if (!isConstant(c) || c.constValue!.dtype !== DataType.FLOAT) return { code: 'c-not-initializer' };
+        if (n.getFloat('beta', 1) !== 1) return { code: 'beta-not-one' };
         const N = w.constValue!.dims[n.getInt('transB', 0) ? 0 : 1]!;
         const cd = c.constValue!.dims;
-        if (!(cd.length === 1 && (cd[0] === N || cd[0] === 1)) && !(cd.length === 2 && cd[0] === 1 && cd[1] === N)) return 'C is not a per-column bias';
+        if (!(cd.length === 1 && (cd[0] === N || cd[0] === 1)) && !(cd.length === 2 && cd[0] === 1 && cd[1] === N)) return { code: 'c-not-per-column' };
       }
       const axis = weightAxis(n, w, o.perChannel);
       return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis }, bias: c === null ? undefined : 2 }, true);
     }
     case 'matmul': {
       const b = ins[1] ?? null;
-      if (!isFloat(b)) return 'B is not float32';
-      if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
+      if (!isFloat(b)) return { code: 'b-not-float' };
+      if (isConstant(x) && isConstant(b)) return { code: 'both-constant' };
       if (isConstant(b)) {
         const axis = weightAxis(n, b, o.perChannel);
         return withOutput({ node: n, activationInputs: [0], weight: { index: 1, axis } }, true);
@@ -354,27 +453,27 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
     }
     case 'binary': {
       const b = ins[1] ?? null;
-      if (!isFloat(b)) return 'second input is not float32';
-      if (isConstant(x) && isConstant(b)) return 'both inputs are constants';
+      if (!isFloat(b)) return { code: 'second-not-float' };
+      if (isConstant(x) && isConstant(b)) return { code: 'both-constant' };
       return withOutput({ node: n, activationInputs: [0, 1] }, false);
     }
     case 'select': {
       // Where(condition, X, Y): X and Y quantized, the condition read as it is (ORT's QLinearWhere).
       const y = ins[2] ?? null;
-      if (!isFloat(y)) return 'Y is not float32';
-      if (isConstant(x) && isConstant(y)) return 'X and Y are constants';
+      if (!isFloat(y)) return { code: 'y-not-float' };
+      if (isConstant(x) && isConstant(y)) return { code: 'x-and-y-constant' };
       return withOutput({ node: n, activationInputs: [1, 2] }, false);
     }
     case 'variadic': {
-      if (!ins.every((v) => isFloat(v))) return 'an input is not float32';
+      if (!ins.every((v) => isFloat(v))) return { code: 'input-of-many-not-float' };
       return withOutput({ node: n, activationInputs: ins.map((_, i) => i) }, false);
     }
     case 'unary':
-      if (isConstant(x)) return 'input is a constant';
+      if (isConstant(x)) return { code: 'input-constant' };
       return withOutput({ node: n, activationInputs: [0] }, false);
     case 'shared-scale': {
-      if (n.outputs.length !== 1) return 'more than one output';
-      if (isConstant(x)) return 'input is a constant';
+      if (n.outputs.length !== 1) return { code: 'many-outputs' };
+      if (isConstant(x)) return { code: 'input-constant' };
       return { node: n, activationInputs: [0], output: out.name, sharesInput: true };
     }
   }
@@ -383,8 +482,12 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
 /**
  * What would be quantized and which tensors need a calibrated range; pure (the model is not
  * changed). The tensor names are those of the fp32 model, so calibration can expose them.
+ * Given the calibrated `ranges` (as quantizeQdq plans), a node reading or writing a tensor whose
+ * range is not finite (±∞ reached it, e.g. masked_fill(-inf)) stays float [range-not-finite], as
+ * one whose constant operand holds ±∞ or NaN does [constant-not-finite]: no scale holds it, and
+ * computeParams would give scale 1 silently.
  */
-export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
+export function planQdq(model: Model, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>> = {}): QdqPlan {
   const opset = opsetPlan(model);
   for (const n of model.graph) {
     if (n.opType === 'QuantizeLinear' && n.isOnnxDomain) {
@@ -393,6 +496,8 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
   }
   const keep = new Set(options.keepFloat ?? []);
   keep.delete('');
+  const uncalibrated = new Set(options.uncalibrated ?? []);
+  uncalibrated.delete('');
   const types = new Set(options.opTypes ?? QUANTIZABLE_OPS);
   // Undeclared intermediate types (e.g. int64 shape arithmetic feeding a Concat) from inference.
   let inferredType: (v: Value) => DataType | undefined = () => undefined;
@@ -405,23 +510,48 @@ export function planQdq(model: Model, options: QdqPlanOptions = {}): QdqPlan {
   } catch {
     // Inference is a refinement here: without it, undeclared types are taken as float.
   }
-  return planNodes(model, keep, types, options, opset, floatCheck(inferredType));
+  return planNodes(model, keep, uncalibrated, types, options, opset, floatCheck(inferredType));
 }
 
-function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
+/** A range as the range-not-finite reason prints it: "[-Infinity, 1.559]" (4 significant digits). */
+function rangeText(r: TensorRange): string {
+  const f = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x));
+  return `[${f(r.min)}, ${f(r.max)}]`;
+}
+
+/** Why `p` may not quantize the tensors it reads or writes: a calibrated range that is not finite. */
+function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipReason | undefined {
+  const ins = p.node.inputs;
+  for (const i of p.activationInputs) {
+    const v = ins[i]!;
+    if (isConstant(v)) continue;
+    const r = rangeOf(ranges, v.name);
+    if (r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max))) return { code: 'range-not-finite', tensor: v.name, input: i, range: rangeText(r) };
+  }
+  if (p.output === null || p.sharesInput) return undefined;
+  const r = rangeOf(ranges, p.output);
+  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: rangeText(r) } : undefined;
+}
+
+function planNodes(model: Model, keep: ReadonlySet<string>, uncalibrated: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
   const o = { perChannel: options.perChannel ?? true, symmetricActivations: options.symmetricActivations ?? false };
   const nodes: PlannedNode[] = [];
   const skipped: QdqPlan['skipped'] = [];
   const planned = new Set<Node>();
   for (const n of model.graph) {
     if (!n.isOnnxDomain || !types.has(n.opType)) continue;
-    if (keep.has(n.name)) {
-      skipped.push({ node: n.name, opType: n.opType, reason: 'kept in float (requested)' });
+    if (uncalibrated.has(n.name) || keep.has(n.name)) {
+      skipped.push(qdqSkip(n, { code: uncalibrated.has(n.name) ? 'uncalibrated' : 'kept-float' }));
       continue;
     }
     const p = planNode(n, o, isFloat);
-    if (typeof p === 'string') {
-      skipped.push({ node: n.name, opType: n.opType, reason: p });
+    if ('code' in p) {
+      skipped.push(qdqSkip(n, p));
+      continue;
+    }
+    const infinite = options.ranges !== undefined ? nonFiniteRange(p, options.ranges) : undefined;
+    if (infinite !== undefined) {
+      skipped.push(qdqSkip(n, infinite));
       continue;
     }
     nodes.push(p);
@@ -438,7 +568,7 @@ function planNodes(model: Model, keep: ReadonlySet<string>, types: ReadonlySet<s
   const kept: PlannedNode[] = [];
   for (const p of nodes) {
     if (p.sharesInput && !computeTouched.has(p.node.inputs[0]!) && !p.node.outputs[0]!.uses.some((u) => planned.has(u.node))) {
-      skipped.push({ node: p.node.name, opType: p.node.opType, reason: 'no quantized neighbour' });
+      skipped.push(qdqSkip(p.node, { code: 'no-quantized-neighbour' }));
       planned.delete(p.node);
       continue;
     }

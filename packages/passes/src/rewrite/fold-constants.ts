@@ -14,9 +14,12 @@
  * Preconditions:
  *  1. Default ONNX domain (a node of another domain with constant inputs is declined
  *     [unknown-domain]); no attribute of the wrong type or an impossible value [bad-attribute].
- *     Nodes with subgraph attributes are skipped (not counted).
- *  2. Never random or non-deterministic ops: RandomNormal*, RandomUniform*, Multinomial, Bernoulli,
- *     Dropout (left to eliminate-identity, which checks training mode) — skipped, not counted.
+ *     Nodes with subgraph attributes (If, Loop, Scan) are never evaluated: declined [no-kernel]
+ *     with that reason when every input is constant, else skipped (not counted).
+ *  2. Never random or non-deterministic ops: RandomNormalLike, RandomUniformLike, Multinomial,
+ *     Bernoulli with constant inputs are declined [no-kernel] with their op's reason (its
+ *     `nondeterministic` facet: the output is random); RandomNormal/RandomUniform read no input
+ *     and Dropout is left to eliminate-identity (which checks training mode): skipped, not counted.
  *  3. Shape/Size: the dims it returns (all of them for Size, those between start and end for
  *     Shape) must be known numbers from trusted facts (shape inference or declared graph inputs —
  *     never a stale value_info) [shape-not-static]; other dims may stay symbolic.
@@ -25,7 +28,10 @@
  *     (what fp16-weights, quantize-weights-int8 and quantize insert) is declined
  *     [compressed-weight] — folding it would store the float tensor again, undo the compression,
  *     and make a pipeline that compresses never converge.
- *  5. A kernel or the evaluator produced every used output [no-kernel], with the declared dtype
+ *  5. A kernel or the evaluator produced every used output [no-kernel] (its detail is the op's own
+ *     reason, from its module in ops/ — registry noKernelWhy: not registered, random, body graphs,
+ *     no kernel declared, with what the module states of its undeclared facets, or a kernel that
+ *     does not cover the node's form — worded once per op type), with the declared dtype
  *     when there is one [dtype-mismatch]; a kernel that finds the computation invalid (integer
  *     division by zero, …) is reported [kernel-error], never thrown, and so is an evaluator
  *     failure [evaluator-error]. Option `kernels: false`
@@ -43,9 +49,10 @@
  */
 import { DataType, Tensor, dataTypeName, type Graph, type Node, type Shape, type Value } from '@onnxkit/graph';
 import { elementBits } from '../common/data-types.js';
+import { lookup } from '../common/op-table.js';
 import { evaluateNode, KernelBudgetError } from '../kernels/index.js';
 import { shapeRange } from '../ops/axes.js';
-import { NONDETERMINISTIC_OPS } from '../ops/registry.js';
+import { KERNEL_FACET, NONDETERMINISTIC_OPS, noKernelWhy, type NoKernelWhy } from '../ops/registry.js';
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import type { ChangeScope } from './types.js';
@@ -112,7 +119,7 @@ export const foldConstants = defineRulePass({
   // Every node is a candidate (any op with constant inputs), and the evaluator is asynchronous:
   // a whole-graph sweep in graph order, through the same session primitive and typed reasons.
   async sweep(s, options) {
-    const state = { total: 0, maxTensor: options.maxTensorBytes, maxTotal: options.maxTotalBytes, byKernel: 0, byEvaluator: 0 };
+    const state = { kernels: options.kernels, total: 0, maxTensor: options.maxTensorBytes, maxTotal: options.maxTotalBytes, byKernel: 0, byEvaluator: 0 };
     const evaluate: EvaluateNode | undefined = options.kernels ? evaluateNode : undefined;
     // After a quiet run, only nodes the patches since touched can have become foldable (PassContext.scope).
     const scope = s.scope;
@@ -182,6 +189,8 @@ function mayFold(s: Session, n: Node): boolean {
 }
 
 interface FoldState {
+  /** Whether the TypeScript kernels run (option `kernels`). */
+  kernels: boolean;
   total: number;
   maxTensor: number;
   maxTotal: number;
@@ -208,8 +217,13 @@ function foldNode(s: Session, g: Graph, n: Node, evaluate: EvaluateNode | undefi
     if (n.inputs.length > 0 && n.inputs.every((v) => v === null || s.facts.constOf(v))) s.decline(n, 'unknown-domain', `${n.domain}::${n.opType}`);
     return;
   }
-  if (NONDETERMINISTIC_OPS.has(n.opType)) return; // (each op's `nondeterministic` facet: Random*, Dropout…)
-  if (n.attributes.size > 0 && n.subgraphs().length > 0) return;
+  // Random ops (each op's `nondeterministic` facet) and ops with body graphs are never evaluated:
+  // with every input constant they are declined with their op's reason; Dropout (a kernel, random
+  // only in training mode) is left to eliminate-identity.
+  if (NONDETERMINISTIC_OPS.has(n.opType) || (n.attributes.size > 0 && n.subgraphs().length > 0)) {
+    if (lookup(KERNEL_FACET, n.opType) === undefined && mayFold(s, n)) s.decline(n, 'no-kernel', noKernelWhy(n.opType).why);
+    return;
+  }
   if (n.opType === 'Shape' || n.opType === 'Size') {
     const x = n.inputs[0];
     if (!x) return;
@@ -282,7 +296,7 @@ async function withEvaluator(s: Session, g: Graph, n: Node, inputs: readonly (Te
 
 function finishFold(s: Session, g: Graph, n: Node, results: (Tensor | undefined)[] | undefined, by: 'kernel' | 'evaluator', st: FoldState): void {
   if (!results) {
-    s.decline(n, 'no-kernel', `no TypeScript kernel${s.ctx.evaluator ? ' and the evaluator could not' : ' and no evaluator'} for ${n.opType}`);
+    s.decline(n, 'no-kernel', noKernelDetail(n, st.kernels, s.ctx.evaluator !== undefined));
     return;
   }
   const tensors: (Tensor | undefined)[] = [];
@@ -308,6 +322,24 @@ function finishFold(s: Session, g: Graph, n: Node, results: (Tensor | undefined)
     if (by === 'kernel') st.byKernel++;
     else st.byEvaluator++;
   }
+}
+
+/** The words of a no-kernel decline per op type (its NoKernelWhy): [no evaluator, the evaluator failed too]. */
+const NO_KERNEL_DETAIL = new WeakMap<NoKernelWhy, readonly [string, string]>();
+
+/**
+ * Why `n` got no kernel result: its op's own reason (registry noKernelWhy) and whether the
+ * evaluator was there, worded once per op type (a decline is recorded per node, its words are not built per node).
+ */
+function noKernelDetail(n: Node, kernels: boolean, evaluator: boolean): string {
+  if (!kernels) return evaluator ? 'the TypeScript kernels are off (option kernels: false) and the evaluator (onnxruntime) could not fold it' : 'the TypeScript kernels are off (option kernels: false) and no evaluator (onnxruntime) was given';
+  const why = noKernelWhy(n.opType);
+  let d = NO_KERNEL_DETAIL.get(why);
+  if (d === undefined) {
+    d = [`${why.why}; no evaluator (onnxruntime) was given`, `${why.why}; the evaluator (onnxruntime) could not fold it either`];
+    NO_KERNEL_DETAIL.set(why, d);
+  }
+  return d[evaluator ? 1 : 0];
 }
 
 function replaceWith(s: Session, g: Graph, n: Node, tensors: readonly (Tensor | undefined)[], rule: string, st: FoldState, budgeted: boolean): boolean {

@@ -2,7 +2,7 @@
 // onnxruntime in packages/cli/test/quantize.test.ts).
 import { Attribute, DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
 import { describe, expect, it } from 'vitest';
-import { computeParams, planQdq, quantizeDynamic, quantizeQdq, QuantizeError, type TensorRange } from '../../src/index.js';
+import { computeParams, planQdq, QDQ_SKIP_CODES, qdqSkipText, quantizeDynamic, quantizeQdq, QuantizeError, type QdqSkipReason, type TensorRange } from '../../src/index.js';
 
 function f32(dims: number[], f: (i: number) => number): Tensor {
   const n = dims.reduce((a, d) => a * d, 1);
@@ -128,12 +128,39 @@ describe('quantizeQdq', () => {
     expect(m.opsetVersion('')).toBe(13);
   });
 
+  it('raises an opset 10–12 model with Where, comparisons, Squeeze without axes and ReduceMean (reviewed against the ONNX Changelog), not Squeeze with axes', () => {
+    // Where-9 and Where-16 differ only by bfloat16: Where means the same at 13 from opset 9.
+    const make = (opset: number, squeezeAxes: boolean): Model => {
+      const b = new GraphBuilder({ opset });
+      const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+      const c = b.op('Conv', [x, b.constant('w', f32([2, 2, 1, 1], (i) => i - 1))], {}, { name: 'conv' });
+      const mask = b.op('Less', [c, b.constant('zero', f32([], () => 0))], {}, { name: 'less' });
+      const w = b.op('Where', [mask, b.constant('fill', f32([], () => -1)), c], {}, { name: 'where' });
+      const m = b.op('ReduceMean', [w], { axes: [2, 3], keepdims: 1 }, { name: 'mean' });
+      b.output(b.op('Squeeze', [m], squeezeAxes ? { axes: [2, 3] } : {}, { name: 'squeeze' }), 'y');
+      return b.build();
+    };
+    for (const opset of [10, 11, 12]) expect(planQdq(make(opset, false)).opset, `opset ${opset}`).toEqual({ from: opset, to: 13 });
+    expect(() => planQdq(make(11, true))).toThrow(/Squeeze \(this form of it \(its attributes\) changed by 13\)/);
+  });
+
   it('keeps requested layers in float', () => {
     const m = cnn();
     const plan = planQdq(m, { keepFloat: ['conv2'] });
     const rep = quantizeQdq(m, { ranges: ranges(plan.tensors), keepFloat: ['conv2'] });
     expect(rep.layers.map((l) => l.node)).not.toContain('conv2');
     expect(byName(m, 'conv2').inputs[1]!.constValue?.dtype).toBe(DataType.FLOAT);
+    expect(rep.skipped.find((s) => s.node === 'conv2')).toMatchObject({ code: 'kept-float', reason: 'kept in float (requested)' });
+  });
+
+  it('says a layer calibration could not measure is uncalibrated, not kept float on request', () => {
+    const m = cnn();
+    const plan = planQdq(m, { uncalibrated: ['conv2'] });
+    const rep = quantizeQdq(m, { ranges: ranges(plan.tensors), uncalibrated: ['conv2'], keepFloat: ['fc'] });
+    expect(rep.skipped.filter((s) => s.node === 'conv2' || s.node === 'fc').map((s) => [s.node, s.code])).toEqual([
+      ['conv2', 'uncalibrated'],
+      ['fc', 'kept-float'],
+    ]);
   });
 
   it('leaves float an op whose constant operand holds ±∞ (masked_fill(-inf) as Where(mask, -inf, x)), initializer or Constant node', () => {
@@ -149,11 +176,45 @@ describe('quantizeQdq', () => {
       b.output(b.op('Add', [masked, added], {}, { name: 'sum' }), 'y');
       const plan = planQdq(b.build());
       expect(plan.skipped, how).toEqual([
-        { node: 'masked', opType: 'Where', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
-        { node: 'added', opType: 'Add', reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'masked', opType: 'Where', code: 'constant-not-finite', input: 1, reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
+        { node: 'added', opType: 'Add', code: 'constant-not-finite', input: 1, reason: 'input 1 is a constant with ±∞ or NaN (no 8-bit level holds it)' },
       ]);
       expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'sum']);
     }
+  });
+
+  it('says why a node stays float with a typed reason: a code outside the union, or one without its detail, fails typecheck', () => {
+    const ok: QdqSkipReason = { code: 'input-constant' };
+    // @ts-expect-error 'input-is-constant' is not a QdqSkipCode
+    const misspelt: QdqSkipReason = { code: 'input-is-constant' };
+    // @ts-expect-error 'constant-not-finite' names its input
+    const noDetail: QdqSkipReason = { code: 'constant-not-finite' };
+    // @ts-expect-error a free string is not a reason
+    qdqSkipText('input is a constant');
+    expect(qdqSkipText(ok)).toBe('input is a constant');
+    expect([misspelt.code, noDetail.code]).not.toContain(ok.code);
+    // Every code has its words, none empty, none shared.
+    const texts = QDQ_SKIP_CODES.map((code) => qdqSkipText(code === 'constant-not-finite' ? { code, input: 0 } : code === 'range-not-finite' ? { code, tensor: 't', range: '[-Infinity, 0]' } : { code }));
+    expect(texts.every((t) => typeof t === 'string' && t.length > 0)).toBe(true);
+    expect(new Set(texts).size).toBe(texts.length);
+  });
+
+  it('leaves float an op reading or writing a tensor whose calibrated range is not finite (±∞ reached it), instead of scale 1', () => {
+    const m = cnn();
+    const plan = planQdq(m);
+    const r = ranges(plan.tensors);
+    const addIn = byName(m, 'conv2').outputs[0]!.name; // conv2 → add
+    r.set(addIn, { min: -Infinity, max: 2 });
+    const rep = quantizeQdq(m, { ranges: r });
+    const skipped = rep.skipped.filter((s) => s.code === 'range-not-finite');
+    expect(skipped.map((s) => [s.node, s]).sort()).toEqual([
+      ['add', { node: 'add', opType: 'Add', code: 'range-not-finite', tensor: addIn, input: 0, range: '[-Infinity, 2]', reason: `the calibrated range of input 0 '${addIn}' is [-Infinity, 2]: ±∞ or NaN reached it (e.g. masked_fill(-inf)), and no 8-bit scale holds it` }],
+      ['conv2', { node: 'conv2', opType: 'Conv', code: 'range-not-finite', tensor: addIn, range: '[-Infinity, 2]', reason: `the calibrated range of its output '${addIn}' is [-Infinity, 2]: ±∞ or NaN reached it (e.g. masked_fill(-inf)), and no 8-bit scale holds it` }],
+    ]);
+    expect(rep.layers.map((l) => l.node)).toEqual(['conv1', 'gap', 'fc']);
+    expect([...rep.params.keys()]).not.toContain(addIn);
+    expect(rep.params.size).toBeGreaterThan(0);
+    expect([...rep.params.values()].every((p) => Number.isFinite(p.scale) && p.scale !== 1)).toBe(true);
   });
 
   it('refuses a model with nothing to quantize', () => {
@@ -176,8 +237,8 @@ describe('quantizeQdq', () => {
     const e = new GraphBuilder({ opset: 12 });
     const ex = e.input('x', DataType.FLOAT, [2, 3]);
     const ey = e.op('MatMul', [ex, e.constant('w', f32([3, 3], (i) => i))]);
-    e.output(e.op('Upsample', [e.op('Tan', [ey]), e.constant('s', f32([2], () => 1))]), 'y');
-    expect(() => planQdq(e.build())).toThrow(/not every op of it is known to mean the same at 13: Tan \(not reviewed for opset 13\), Upsample \(deprecated at 10, not defined at 13\); so/);
+    e.output(e.op('Upsample', [e.op('Mod', [ey, e.constant('d', f32([], () => 2))], { fmod: 1 }), e.constant('s', f32([2], () => 1))]), 'y');
+    expect(() => planQdq(e.build())).toThrow(/not every op of it is known to mean the same at 13: Mod \(not reviewed for opset 13\), Upsample \(deprecated at 10, not defined at 13\); so/);
   });
 
   it('refuses an opset 10–12 op whose form changed by 13 (Clip with min/max attributes, Resize-10), and raises its opset-11 form', () => {
@@ -212,7 +273,7 @@ describe('quantizeQdq', () => {
     const m = b.build();
     for (const n of m.graph) for (const o of n.outputs) o.type = null; // as an exporter without value_info writes it
     const plan = planQdq(m);
-    expect(plan.skipped.find((s) => s.node === 'dims')?.reason).toBe('input is not float32');
+    expect(plan.skipped.find((s) => s.node === 'dims')).toMatchObject({ code: 'input-not-float', reason: 'input is not float32' });
     expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'flat']);
   });
 

@@ -154,6 +154,42 @@ describe('fold-constants', () => {
     expect(opTypes(rewritten)).toEqual(['Add']);
   });
 
+  it("a no-kernel decline says its op's own reason (random, body graphs, stated facets, not registered, a kernel's coverage), worded once per op type", async () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2, 2]);
+    const c = (name: string) => b.constant(name, f32([2, 2], rnd(name.length)));
+    const random = b.op('RandomNormalLike', [c('rn')], {}, { name: 'random' });
+    const sin1 = b.op('Sin', [c('s1')], {}, { name: 'sin1' });
+    const sin2 = b.op('Sin', [c('s22')], {}, { name: 'sin2' });
+    const boxes = b.constant('boxes', f32([1, 2, 4], (i) => [0, 0, 1, 1, 0, 0.1, 1, 1.1][i]!));
+    const scores = b.constant('scores', f32([1, 1, 2], (i) => [0.9, 0.8][i]!));
+    const nms = b.op('NonMaxSuppression', [boxes, scores], {}, { name: 'nms' });
+    const foo = b.op('FooBar', [c('fooIn')], {}, { name: 'foo' });
+    // A Cast to string: the Cast kernel does not cover it.
+    const str = b.op('Cast', [c('cs')], { to: DataType.STRING }, { name: 'tostring' });
+    const t = new Graph({ name: 't' });
+    const tn = new Node('Identity', [x], { outputs: ['t_out'] });
+    t.append(tn);
+    t.addOutput(tn.output);
+    const iff = b.node('If', [b.constant('cond', Tensor.scalar(DataType.BOOL, 1))], { then_branch: t, else_branch: t }).output;
+    b.output(b.op('Add', [x, b.op('Add', [random, b.op('Add', [sin1, sin2])])]), 'y');
+    b.output(nms, 'sel');
+    b.output(foo, 'foo_out');
+    b.output(str, 'str_out');
+    b.output(iff, 'if_out');
+    const r = await runPass('fold-constants', b.build());
+    const detail = Object.fromEntries(r.declined.filter((d) => d.reason === 'no-kernel').map((d) => [d.node, d.detail]));
+    expect(detail).toEqual({
+      random: 'RandomNormalLike: its output is random (nondeterministic): there is no one value to fold',
+      sin1: 'Sin: its op module (ops/) declares no TypeScript kernel; no evaluator (onnxruntime) was given',
+      sin2: 'Sin: its op module (ops/) declares no TypeScript kernel; no evaluator (onnxruntime) was given',
+      nms: 'NonMaxSuppression: its op module (ops/) declares no TypeScript kernel; it states: cost data-dependent: its work depends on the box data (how many boxes survive), not on shapes; no evaluator (onnxruntime) was given',
+      foo: 'FooBar: not registered (no module in ops/ declares it), so no TypeScript kernel; no evaluator (onnxruntime) was given',
+      tostring: expect.stringMatching(/^Cast: its kernel does not cover this node \(it covers: .+\); no evaluator \(onnxruntime\) was given$/),
+      If: 'If: it runs its body graphs, which constant folding does not evaluate',
+    });
+  });
+
   it('folds element-wise kernels bit-exactly (float32 Add/Mul of constants)', async () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [4]);

@@ -7,7 +7,8 @@
  * session API, so they run wherever that API runs onnxruntime (a worker, or a child process).
  *
  * Graph inputs among the requested tensors are taken from the feeds; tensors onnxruntime cannot
- * return, or that are not float32, are reported in `missing`.
+ * return, or that are not float32, are reported in `missing`. A tensor that took −∞ or +∞ has it
+ * as its range's bound (its finite values still make the histogram); NaN is left out.
  */
 import { DataType, cloneModel, type Model, type Tensor, type Value } from '@onnxkit/graph';
 import { VerifyError } from '../errors.js';
@@ -30,6 +31,11 @@ export interface CalibrationOptions {
 }
 
 export interface CalibrationResult {
+  /**
+   * The range per tensor, from its finite values by `method`; a bound is −∞ (+∞) when the tensor
+   * took that value on some sample (e.g. a masked_fill(-inf)): no scale holds it, and the
+   * quantizer keeps the tensor float (quantize/qdq.ts, reason range-not-finite).
+   */
   ranges: Map<string, { min: number; max: number }>;
   /** Observed min/max per tensor (before percentile/entropy clipping). */
   observed: Map<string, { min: number; max: number }>;
@@ -97,12 +103,14 @@ export async function calibrateRanges(model: Model, samples: Iterable<Map<string
   const ranges = new Map<string, { min: number; max: number }>();
   const observed = new Map<string, { min: number; max: number }>();
   for (const [name, s] of stats) {
-    if (s.count === 0) {
+    const inf = s.negInf || s.posInf;
+    if (s.count === 0 && !inf) {
       missing.push(name);
       continue;
     }
-    observed.set(name, { min: s.min, max: s.max });
-    ranges.set(name, s.range(method, percentile));
+    const r = s.range(method, percentile);
+    observed.set(name, inf ? { min: s.negInf ? -Infinity : s.count > 0 ? s.min : 0, max: s.posInf ? Infinity : s.count > 0 ? s.max : 0 } : { min: s.min, max: s.max });
+    ranges.set(name, inf ? { min: s.negInf ? -Infinity : r.min, max: s.posInf ? Infinity : r.max } : r);
   }
   return { ranges, observed, method, samples: count, ms: performance.now() - t0, createMs: session.createMs, missing };
 }

@@ -24,9 +24,17 @@ export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
 export const DEFAULT_HALF_BINS = 2048;
 
 export class TensorStatistics {
+  /** Over the finite values (min/max, histogram and count leave ±∞ and NaN out). */
   min = Infinity;
   max = -Infinity;
   count = 0;
+  /**
+   * Whether a −∞ / +∞ was seen (a `masked_fill(-inf)` reaching the tensor): kept apart from the
+   * finite statistics, which they would make infinite, and reported by `calibrateRanges` as the
+   * range's bound (no 8-bit scale holds them: the quantizer keeps such a tensor float).
+   */
+  negInf = false;
+  posInf = false;
   readonly halfBins: number;
   /** Histogram over [−absRange, absRange] (2·halfBins bins), or null when not collected. */
   hist: Float64Array | null;
@@ -53,7 +61,11 @@ export class TensorStatistics {
       hi = this.max;
       for (let i = 0; i < data.length; i++) {
         const x = data[i]!;
-        if (!Number.isFinite(x)) continue;
+        if (!Number.isFinite(x)) {
+          if (x === -Infinity) this.negInf = true;
+          else if (x === Infinity) this.posInf = true;
+          continue;
+        }
         if (x < lo) lo = x;
         if (x > hi) hi = x;
       }
