@@ -2,7 +2,11 @@
  * Issue 11.4 with real onnxruntime: the analysis of the integer graph onnxruntime makes of a QDQ
  * ResNet-50 at level `all` (QLinearConv, com.microsoft QLinearAdd/QLinearGlobalAveragePool/QGemm),
  * read back from SessionOptions.optimizedModelFilePath: the same MACs as the fp32 model, counted
- * as integer operations, and the roofline at the device's int8 peak.
+ * as integer operations, and the roofline at the device's int8 peak. And every contrib op
+ * onnxruntime 1.30 writes into the optimized graph of a quantized model (levels extended and all:
+ * QDQ ResNet-50, MobileNetV2, a Sigmoid/LeakyRelu/AveragePool/Softmax/Where model, the
+ * transformer encoder statically and dynamically quantized, an int8-activation ResNet whose
+ * MaxPool goes NCHWc) has a cost and a shape rule: no unknown layer, the float model's MACs.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
