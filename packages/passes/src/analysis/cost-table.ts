@@ -31,7 +31,8 @@ export const CONVENTION =
   '(Linear c_o·c_i; Conv c_i·k_h·k_w·h_o·w_o·c_o; grouped /g; depthwise k_h·k_w·h_o·w_o·c_o; × batch). ' +
   'FLOPs = 2·MACs + element-wise operations (per-op counts in the cost table; bias adds count here). ' +
   'Integer ops (QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger, com.microsoft QGemm, QLinearAdd/Mul, ' +
-  'QLinearGlobalAveragePool, QLinearConcat, MatMulIntegerToFloat, DynamicQuantizeMatMul): MACs with the same formulas, ' +
+  'QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearWhere, ' +
+  'MatMulIntegerToFloat, DynamicQuantizeMatMul): MACs with the same formulas, ' +
   'but their work is OPs, not FLOPs: intOps = 2·integer MACs + their element ops (bias add 1, requantization 3 per output); ' +
   'in QDQ form a Conv/Gemm/MatMul with both data and weight dequantized from int8/uint8 (a Conv only with a quantized output), and an Add/Mul/Concat/AveragePool/' +
   'GlobalAveragePool/Sigmoid/LeakyRelu/Softmax between DequantizeLinear and QuantizeLinear, are counted as integer too ' +

@@ -168,6 +168,13 @@ export const ATTR = Object.freeze({
   mean: float,
   sample_size: int,
   scale: float,
+  // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
+  // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
+  // batch transposes, ReorderOutput's channel count.
+  channels: int,
+  opset: int,
+  transBatchA: int,
+  transBatchB: int,
 } satisfies Record<string, AttributeSpec>);
 
 export type AttrName = Exclude<keyof typeof ATTR, 'valueTensor' | 'valueFloat' | 'seedInt' | 'seedFloat'>;

@@ -1,24 +1,38 @@
 /**
  * onnxruntime's quantized contrib ops (domain com.microsoft), as its quantizer and its graph
- * optimizer (QDQ fusion at level `all`) emit them: QGemm, QLinearAdd, QLinearMul,
- * QLinearGlobalAveragePool, QLinearConcat, MatMulIntegerToFloat, DynamicQuantizeMatMul, and the
+ * optimizer (QDQ fusion at levels extended and all) emit them: QGemm, QLinearAdd, QLinearMul,
+ * QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
+ * QLinearWhere, QLinearAveragePool, MatMulIntegerToFloat, DynamicQuantizeMatMul, and the
  * channels-last (NHWC) QLinearConv, NhwcMaxPool and QLinearAveragePool its layout transformer
  * makes at level `all` (MACs are a product of the output dims, so the layout does not change
- * them; the weight stays [M, C/g, kH, kW]). The cost
- * facet (integer operations, see cost.ts; parameters at the stored dtypes) and, for the ops
- * onnxruntime's optimized models leave undeclared, a shape rule; the others' outputs take their
- * declared types.
+ * them; the weight stays [M, C/g, kH, kW]). Each declares its cost (integer operations, see
+ * cost.ts; parameters at the stored dtypes) and a shape rule (the optimized model onnxruntime
+ * writes carries no value_info for the values it made: without a rule every shape after the op
+ * is lost, and with it the MACs of the layers after it).
+ *
+ * Measured (onnxruntime-node 1.30, levels extended and all, one thread, optimizedModelFilePath):
+ * the zoo ResNet-50/MobileNetV2/AlexNet, the fixtures (ResNet/MobileNetV2/ShuffleNet tiny, LSTM,
+ * both transformer encoders) quantized by `onnxkit quantize` (uint8 and int8 activations, and
+ * `--dynamic`), and Conv → op → Conv models per QDQ element op, emit exactly these com.microsoft
+ * ops: QLinearConv, NhwcMaxPool, QLinearAveragePool, QGemm, QLinearAdd, QLinearMul,
+ * QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
+ * QLinearWhere, DynamicQuantizeMatMul (and the float FusedMatMul, Gelu and com.microsoft.nchwc
+ * ops of contrib-fused.ts); MatMulIntegerToFloat is what its quantizer writes for a dynamic
+ * MatMul. packages/runtime/test/integer-analysis.test.ts analyzes onnxruntime's optimized files
+ * of such models (no op without a cost or a shape, the float model's MACs); each declaration's
+ * shape and cost: packages/passes/test/ops/contrib-ops.test.ts. QLinearSigmoid and
+ * QLinearLeakyRelu (and QLinearWhere's requantization) run as a 256-entry table built from the
+ * constant scales at load (onnxruntime's QLinearLookupBase): one lookup per element.
  */
-import { convMacs, gemmMacs, matmulMacs, perInput, poolOps, QUANT_NOTE, quantizedOps, REQUANT_OPS, type CostContext, type Count } from './cost.js';
+import { convMacs, gemmMacs, matmulMacs, perInput, perOutput, poolOps, QUANT_NOTE, quantizedOps, REQUANT_OPS, type CostContext, type Count } from './cost.js';
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
-import { broadcastShapesSymbolic, windowOut, windowParams } from './shape-helpers.js';
-import { attrs } from './attributes.js';
+import { broadcastShapesSymbolic, same, windowOut, windowParams } from './shape-helpers.js';
+import { ATTR, attrs, withDefault } from './attributes.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
 
 const MS = 'com.microsoft';
 const NO_ATTRIBUTES = undeclared('not-validated', 'com.microsoft contrib op: attributes are read where needed, not validated');
-const NO_SHAPE = undeclared('as-declared', 'com.microsoft contrib op: outputs take their declared types (onnxruntime writes them as value_info)');
 
 /** Channels-last window op (QLinearConv with channels_last, NhwcMaxPool): [N, spatial…, C] → [N, out…, cOut]. */
 function nhwcWindow(c: RuleContext, xIdx: number, kernel: readonly Dim[] | null, cOut: Dim, type: DataType): void {
@@ -46,6 +60,43 @@ const qLinearConvShape: ShapeRule = (c) => {
   for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[2 + i] ?? null));
   c.out(0, type, out);
 };
+
+/** QLinearAveragePool: a window over X (0), channels first or (`channels_last` = 1) last. */
+const qAveragePoolShape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  const kernel = c.node.getInts('kernel_shape') ?? null;
+  if (c.node.getInt('channels_last', 0) === 1) return nhwcWindow(c, 0, kernel, xs?.[xs.length - 1] ?? null, c.dtype(0));
+  if (!xs || xs.length < 3 || !kernel) return c.out(0, c.dtype(0), null);
+  const spatial = xs.length - 2;
+  const p = windowParams(c, spatial, kernel);
+  const out: Dim[] = [xs[0] ?? null, xs[1] ?? null];
+  for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[2 + i] ?? null));
+  c.out(0, c.dtype(0), out);
+};
+
+/** QLinearWhere: condition (0), X (1), Y (4) broadcast three ways; the output type is Z's zero point's (8), else X's. */
+const qWhereShape: ShapeRule = (c) => c.out(0, c.has(8) ? c.dtype(8) : c.dtype(1), broadcastShapesSymbolic(c, [c.shape(0), c.shape(1), c.shape(4)]));
+
+/**
+ * MatMul's output of operands A (`aIdx`) and B (`bIdx`) as `type`: numpy batching, a 1-D operand
+ * as ONNX MatMul takes it. Shared with contrib-fused.ts's FusedMatMul (operands given).
+ */
+export function matmulOut(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[] | null, type: DataType): void {
+  if (!a || !b || a.length === 0 || b.length === 0) return c.out(0, type, null);
+  const aa = a.length === 1 ? [1, a[0]!] : a;
+  const bb = b.length === 1 ? [b[0]!, 1] : b;
+  const batch = broadcastShapesSymbolic(c, [aa.slice(0, -2), bb.slice(0, -2)]);
+  if (!batch) return c.out(0, type, null);
+  const out: Dim[] = [...batch];
+  if (a.length !== 1) out.push(aa[aa.length - 2]!);
+  if (b.length !== 1) out.push(bb[bb.length - 1]!);
+  c.out(0, type, out);
+}
+
+/** DynamicQuantizeMatMul: float A (0) × 8-bit B (1) → float. */
+const dynamicQuantizeMatMulShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.shape(1), DataType.FLOAT);
+/** MatMulIntegerToFloat: 8-bit A (0) × B (1) → the type of a_scale (2): float or float16. */
+const matMulIntegerToFloatShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.shape(1), c.dtype(2));
 
 const nhwcMaxPoolShape: ShapeRule = (c) => {
   const xs = c.shape(0);
@@ -115,8 +166,8 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
   defineOp({
     type: 'QLinearAveragePool',
     domain: MS,
-    attributes: NO_ATTRIBUTES,
-    shape: NO_SHAPE,
+    attributes: attrs('auto_pad', 'ceil_mode', 'channels_last', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'strides'),
+    shape: qAveragePoolShape,
     // X, x_scale, x_zero_point, y_scale, y_zero_point.
     cost: { buffers: [1, 2, 3, 4], ops: poolOps(1 + REQUANT_OPS), opsNote: 'integer: 1 per window element per output + 4 per output (divide, requantization)', integer: true },
   }),
@@ -146,6 +197,39 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
     // X, x_scale, x_zero_point, y_scale, y_zero_point.
     cost: { buffers: [1, 2, 3, 4], ops: qGlobalAveragePoolOps, opsNote: 'integer: 1 per input element + 4 per output (divide, requantization)', integer: true },
   }),
+  // X, X_scale, X_zero_point, Y_scale, Y_zero_point: the 256-entry table onnxruntime builds at load maps each 8-bit input to its 8-bit output.
+  defineOp({
+    type: 'QLinearSigmoid',
+    domain: MS,
+    attributes: attrs(),
+    shape: same,
+    cost: { buffers: [1, 2, 3, 4], inPlace: true, ops: perOutput(1), opsNote: 'integer: 1 per element (table lookup)', integer: true },
+  }),
+  defineOp({
+    type: 'QLinearLeakyRelu',
+    domain: MS,
+    attributes: { alpha: withDefault(ATTR.alpha, 0.01) },
+    shape: same,
+    cost: { buffers: [1, 2, 3, 4], inPlace: true, ops: perOutput(1), opsNote: 'integer: 1 per element (table lookup)', integer: true },
+  }),
+  defineOp({
+    type: 'QLinearSoftmax',
+    domain: MS,
+    // axis (−1 by default, as the Softmax of `opset` ≥ 13 it replaced; 1 with 2-D coercion before).
+    attributes: { axis: withDefault(ATTR.axis, -1), opset: ATTR.opset },
+    shape: same,
+    // X, X_scale, x_zero_point, y_scale, y_zero_point: per element the row max, a table lookup of
+    // exp(x − max), the sum, then the scale by 1/sum and the requantization.
+    cost: { buffers: [1, 2, 3, 4], ops: perOutput(3 + REQUANT_OPS), opsNote: 'integer: 6 per element (max, exp table lookup, sum, requantization 3)', integer: true },
+  }),
+  defineOp({
+    type: 'QLinearWhere',
+    domain: MS,
+    attributes: attrs(),
+    shape: qWhereShape,
+    // condition (bool, read as it is), X, x_scale, x_zero_point, Y, y_scale, y_zero_point, z_scale, z_zero_point.
+    cost: { buffers: [2, 3, 5, 6, 7, 8], ops: perOutput(2), opsNote: 'integer: 2 per output (select, table requantization)', integer: true },
+  }),
   defineOp({
     type: 'QLinearConcat',
     domain: MS,
@@ -158,7 +242,7 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
     type: 'MatMulIntegerToFloat',
     domain: MS,
     attributes: NO_ATTRIBUTES,
-    shape: NO_SHAPE,
+    shape: matMulIntegerToFloatShape,
     // A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias (float).
     cost: { weights: [1], biases: [6], buffers: [2, 3, 4, 5], macs: matmulMacs(), ops: toFloatOps(6), opsNote: 'integer: 2·MACs + 1 per output (scale) + 1 per output (bias, if any)', integer: true },
   }),
@@ -166,7 +250,7 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
     type: 'DynamicQuantizeMatMul',
     domain: MS,
     attributes: NO_ATTRIBUTES,
-    shape: NO_SHAPE,
+    shape: dynamicQuantizeMatMulShape,
     // A (float, quantized on the fly: 5 per element as DynamicQuantizeLinear), B, b_scale, b_zero_point, bias.
     cost: {
       weights: [1],

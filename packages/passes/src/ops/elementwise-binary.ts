@@ -195,7 +195,7 @@ export const BINARY_OPS: readonly OpDef[] = [
   binaryOp('Mul', binary(), true, {ort: { qdq: 'element' }, quantize: { placement: 'binary' }, sameAt13From: 10,  kernel: { note: BROADCAST, fn: binaryKernel(MUL) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: mulRef }),
   binaryOp('Div', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64/float16 and all integer widths; integer division truncates, by zero is an error', fn: binaryKernel(DIV) }, weightInputs: [0, 1], fp16: FP16_ALL, reference: divRef }),
   binaryOp('Pow', binary(), true, {sameAt13From: 10,  kernel: { note: 'float32/float64 bases via Math.pow rounded once (ORT powf may differ by 1 ulp); int32/int64 bases exact for integer exponents', fn: powKernel }, fp16: FP16_ALL, reference: powRef }),
-  binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef }),
+  binaryOp('Mod', binary(), true, { attributes: { fmod: withDefault(ATTR.fmod, 0) }, kernel: { note: 'fmod=0 (integer, sign of divisor) and fmod=1 (C fmod), exact for int64 (ORT goes through double beyond 2^53); by zero is an error', fn: modKernel }, reference: modRef, fp16: FP16_ALL }),
   binaryOp('BitShift', binary(), true, { sameAt13From: 11, attributes: attrs('direction'), reference: bitShiftRef }),
   binaryOp('BitwiseAnd', binary(), true),
   binaryOp('BitwiseOr', binary(), true),

@@ -144,12 +144,15 @@ export const UNARY_MATH_OPS: readonly OpDef[] = [
   math('Atanh', 1, same, { sameAt13From: 10, ort: { float16: 'casts' }, reference: unaryReference(pure(Math.atanh)) }),
   math('BitwiseNot', 1, same),
   math('Not', 1, notRule, { sameAt13From: 10, kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
-  math('IsNaN', 1, sameBool, { sameAt13From: 10, reference: isNaNRef }),
+  math('IsNaN', 1, sameBool, { sameAt13From: 10, reference: isNaNRef, fp16: FP16_ALL }),
+  // No `fp16`: onnxruntime 1.30 runs it in float16 natively, but only IsInf-20 admits float16
+  // (IsInf-10 is float/double: onnxruntime rejects a float16 IsInf at opset < 20), and the facet
+  // does not depend on the opset (test/ops/ort-float16.test.ts).
   math('IsInf', 1, sameBool, { sameAt13From: 10, attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef }),
   math('CumSum', 1, same, { sameAt13From: 11, attributes: { exclusive: withDefault(ATTR.exclusive, 0), reverse: withDefault(ATTR.reverse, 0) }, fp16: FP16_ALL, reference: cumSumRef }),
   math('Shrink', 2, same, { sameAt13From: 10, attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
     const l = node.getFloat('lambd', 0.5);
     const b = node.getFloat('bias', 0);
     return (x) => (x < -l ? x + b : x > l ? x - b : 0);
-  }) }),
+  }), fp16: FP16_ALL }),
 ];

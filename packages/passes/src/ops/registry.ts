@@ -12,6 +12,7 @@ import { lookup, opTable } from '../common/op-table.js';
 import type { KernelEntry } from '../kernels/types.js';
 import { CAST_OPS } from './cast.js';
 import { CONTROL_FLOW_OPS } from './control-flow.js';
+import { CONTRIB_FUSED_OPS } from './contrib-fused.js';
 import { CONTRIB_QUANTIZED_OPS } from './contrib-quantized.js';
 import { CONV_OPS } from './conv.js';
 import type { OpCost } from './cost.js';
@@ -55,6 +56,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...QUANTIZE_OPS,
   ...CONTROL_FLOW_OPS,
   ...CONTRIB_QUANTIZED_OPS,
+  ...CONTRIB_FUSED_OPS,
   GridSample,
 ]);
 

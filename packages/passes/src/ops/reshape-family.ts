@@ -166,6 +166,12 @@ export const RESHAPE_OPS: readonly OpDef[] = [
     cost: { shapeOnly: true, opsNote: 'reads the shape only' },
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
     sameAt13From: 10,
+    // Reads any element type and writes int64, so convert-fp16 never retypes its output: declared,
+    // a Shape of a converted (float16) tensor reads it as it is, where it used to cast the whole
+    // tensor back to float32 to read its dims; a Shape of a tensor left float32 (a graph input,
+    // an op kept float32) now reads a float16 Cast of it — the Cast the converted readers of that
+    // tensor share when there are any, else one of its own.
+    fp16: FP16_ALL,
   }),
   defineOp({ type: 'Size', ort: { float16: 'casts' }, reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel }, sameAt13From: 10 }),
 ];

@@ -6,7 +6,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { perInput } from './cost.js';
-import { defineOp, type OpDef, undeclared } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, undeclared } from './types.js';
 import { compressRef, nonZeroRef, topKRef } from '../kernels/reference/misc.js';
 
 const topK: ShapeRule = (c) => {
@@ -50,7 +50,7 @@ export const SELECTION_OPS: readonly OpDef[] = [
     sameAt13From: 11,
   }),
   defineOp({ type: 'NonZero', ort: { float16: 'casts' }, sameAt13From: 10, reference: nonZeroRef, attributes: attrs(), shape: nonZero, cost: { opsNote: 'data movement' } }),
-  defineOp({ type: 'Compress', sameAt13From: 11, reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' } }),
+  defineOp({ type: 'Compress', sameAt13From: 11, reference: compressRef, attributes: attrs('axis'), shape: compress, cost: { opsNote: 'data movement' }, fp16: FP16_ALL }),
   defineOp({
     type: 'NonMaxSuppression',
     attributes: { center_point_box: withDefault(ATTR.center_point_box, 0) },

@@ -2,14 +2,19 @@
 // float16 kernel is built as a one-node float16 model (opset 21) and given to an InferenceSession
 // (level basic, optimizedModelFilePath): 'casts' — onnxruntime accepts it and its optimized graph
 // holds the Casts its InsertCastTransformer put around the op; 'no-kernel' — no kernel is found;
-// 'rejects' — the model is invalid for the op's schema. Ops not declaring it that onnxruntime runs
-// in float16 natively (Shape, Shrink, GatherElements) show what the contrast looks like. And
-// convert-fp16 gives that reason when it keeps such an op in float32 (its `not-fp16-safe`
-// decline), where before it said only "not declared float16-safe".
+// 'rejects' — the model is invalid for the op's schema. The ops onnxruntime runs in float16
+// natively that were not declared `fp16` (Shrink, IsNaN, Shape, Mod, GatherElements,
+// GatherND, Compress, ReverseSequence: convert-fp16 kept them float32 behind Casts) now are, each
+// run here as a one-node float16 model with no Cast in onnxruntime's optimized graph, and a model
+// of all of them converted by convert-fp16 runs and matches its float32 original. ScatterElements
+// and ScatterND stay undeclared (some of their reductions fail in float16), and so does IsInf
+// (float16 only from IsInf-20). And convert-fp16 gives
+// the op's reason when it keeps an op in float32 (its `not-fp16-safe` decline), where before it
+// said only "not declared float16-safe".
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { getPass, standaloneContext } from '@onnxkit/passes';
 import * as ort from 'onnxruntime-node';
@@ -39,26 +44,53 @@ const BUILD: Record<string, Build> = {
   GRU: (b) => [b.node('GRU', [b.input('X', H, [2, 1, 3]), b.input('W', H, [1, 12, 3]), b.input('R', H, [1, 12, 4])], { hidden_size: 4 }).outputs[0]!],
   LSTM: (b) => [b.node('LSTM', [b.input('X', H, [2, 1, 3]), b.input('W', H, [1, 16, 3]), b.input('R', H, [1, 16, 4])], { hidden_size: 4 }).outputs[0]!],
   GatherElements: (b, x) => [b.op('GatherElements', [x, b.input('idx', I, X4)])],
+  // (a symbolic batch: onnxruntime folds the Shape of a static shape away)
+  Shape: (b) => [b.op('Shape', [b.input('xs', H, ['N', 3, 4, 4])])],
+  Shrink: (b, x) => [b.op('Shrink', [x], { lambd: Attribute.float('lambd', 0.25) })],
+  Mod: (b, x) => [b.op('Mod', [x, b.input('d', H, X4)], { fmod: 1 })],
+  GatherND: (b, x) => [b.op('GatherND', [x, b.input('idx', I, [2, 1])])],
+  Compress: (b, x) => [b.op('Compress', [x, b.input('keep', DataType.BOOL, [2])], { axis: 0 })],
+  ReverseSequence: (b, x) => [b.op('ReverseSequence', [x, b.input('lens', I, [3])], { batch_axis: 1, time_axis: 0 })],
 };
+
+/** onnxruntime feeds for `m`'s inputs: float16 values in (−2, 2), int64 zeros (valid indices), bool true; symbolic dims 2. */
+function feedsFor(m: Model): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const v of m.graph.inputs) {
+    const dims = (v.shape ?? []).map((d) => (typeof d === 'number' ? d : 2));
+    const n = dims.reduce((a, d) => a * d, 1);
+    if (v.dtype === H) feeds[v.name] = new ort.Tensor('float16', Uint16Array.from({ length: n }, (_, i) => 0x3800 + ((i * 37) % 512) + (i % 2) * 0x8000), dims);
+    else if (v.dtype === DataType.FLOAT) feeds[v.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * 3), dims);
+    else if (v.dtype === I) feeds[v.name] = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), dims);
+    else feeds[v.name] = new ort.Tensor('bool', new Uint8Array(n).fill(1), dims);
+  }
+  return feeds;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'onnxkit-ort-float16-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What onnxruntime does with `op` in float16: the Casts it inserts, or the error it gives. */
-async function inFloat16(op: string): Promise<{ casts: number } | { error: string }> {
+async function inFloat16(op: string, run = false): Promise<{ casts: number } | { error: string }> {
   const b = new GraphBuilder({ opset: 21 });
   const build = BUILD[op];
   const outs = build ? build(b, b.input('x', H, X4)) : [b.op(op, [b.input('x', H, X4)])];
   outs.forEach((o, i) => b.output(o, `y${i}`));
+  const model = b.build();
   const out = join(dir, `${op}.onnx`);
   try {
-    const session = await ort.InferenceSession.create(encode(b.build()), { graphOptimizationLevel: 'basic', optimizedModelFilePath: out, intraOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(encode(model), { graphOptimizationLevel: 'basic', optimizedModelFilePath: out, intraOpNumThreads: 1 });
+    // (run: it also computes, as a session alone does not show: a kernel may refuse float16 at run time)
+    if (run) await session.run(feedsFor(model));
     await session.release();
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
   return { casts: [...decode(readFileSync(out)).graph].filter((n) => n.opType === 'Cast').length };
 }
+
+/** Ops onnxruntime 1.30 runs in float16 with its own kernels, declared `fp16` (convert-fp16 kept them float32 behind Casts before). */
+const FLOAT16_NATIVE = ['Shrink', 'IsNaN', 'Shape', 'Mod', 'GatherElements', 'GatherND', 'Compress', 'ReverseSequence'];
 
 describe("ops' ort.float16 facet against onnxruntime-node 1.30", () => {
   const declared = OPS.filter((op) => op.ort?.float16 !== undefined);
@@ -79,12 +111,105 @@ describe("ops' ort.float16 facet against onnxruntime-node 1.30", () => {
     });
   }
 
-  for (const op of ['Shape', 'Shrink', 'GatherElements']) {
-    it(`${op}: not declared, and onnxruntime runs it in float16 without a Cast`, async () => {
-      expect(OPS.find((o) => o.type === op)!.ort?.float16).toBeUndefined();
-      expect(await inFloat16(op)).toEqual({ casts: 0 });
+  for (const op of FLOAT16_NATIVE) {
+    it(`${op}: declared fp16, and onnxruntime runs it in float16 without a Cast`, async () => {
+      const def = OPS.find((o) => o.type === op && o.domain === '')!;
+      expect(def.fp16, op).toEqual({ keepFloat32: [] });
+      expect(def.ort?.float16).toBeUndefined();
+      expect(await inFloat16(op, true)).toEqual({ casts: 0 });
     });
   }
+
+  it('ScatterElements and ScatterND stay undeclared: onnxruntime refuses some of their reductions in float16 at run time', async () => {
+    for (const op of ['ScatterElements', 'ScatterND']) expect(OPS.find((o) => o.type === op)!.fp16, op).toBeUndefined();
+    const scatter = async (op: string, reduction: string): Promise<string> => {
+      const b = new GraphBuilder({ opset: 21 });
+      const nd = op === 'ScatterND';
+      const idx = b.constant('i', Tensor.fromNumbers(I, nd ? [1, 1] : [2, 1], nd ? [1] : [0, 2]));
+      b.output(b.op(op, [b.input('x', H, [2, 3]), idx, b.input('u', H, nd ? [1, 3] : [2, 1])], nd ? { reduction } : { axis: 1, reduction }), 'y');
+      const m = b.build();
+      const s = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1, logSeverityLevel: 4 });
+      try {
+        await s.run(feedsFor(m));
+        return 'runs';
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      } finally {
+        await s.release();
+      }
+    };
+    expect(await scatter('ScatterElements', 'none')).toBe('runs');
+    expect(await scatter('ScatterElements', 'add')).toMatch(/MLFloat16 data type is not supported with ScatterElements .* reduction is 'add'/);
+    expect(await scatter('ScatterND', 'none')).toBe('runs');
+    expect(await scatter('ScatterND', 'max')).toMatch(/MLFloat16 data type is not supported with ScatterND .* reduction is 'max'/);
+  });
+
+  it('IsInf stays undeclared: onnxruntime runs it in float16 at opset 21, but IsInf-10 (opset < 20) has no float16', async () => {
+    expect(OPS.find((o) => o.type === 'IsInf')!.fp16).toBeUndefined();
+    expect(await inFloat16('IsInf', true)).toEqual({ casts: 0 });
+    const b = new GraphBuilder({ opset: 19 });
+    b.output(b.op('IsInf', [b.input('x', H, X4)]), 'y');
+    await expect(ort.InferenceSession.create(encode(b.build()), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1 })).rejects.toThrow(/Type 'tensor\(float16\)' of input parameter .* of operator \(IsInf\)/);
+  });
+});
+
+/**
+ * convert-fp16 with the ops declared `fp16` above: before, each stayed float32 between a Cast to
+ * float32 and one back; now each reads and writes float16 (Shape and IsNaN write int64 and
+ * bool) and the converted model runs in onnxruntime with outputs matching the float32 model.
+ */
+describe('convert-fp16 runs the float16-native ops in float16', () => {
+  it('no Cast around Shrink, IsNaN, Shape, Mod, GatherElements, GatherND, Compress, ReverseSequence; outputs match', async () => {
+    const F = DataType.FLOAT;
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, ['N', 3, 4, 4]);
+    const w = (name: string, dims: number[], f: (i: number) => number): Value => b.constant(name, Tensor.fromArray(F, dims, Float32Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => f(i))));
+    // (only these ops between the boundary Casts: onnxruntime 1.30 runs e.g. Mul and Relu in float32 between Casts of its own)
+    const h = b.op('Shrink', [x], { lambd: Attribute.float('lambd', 0.25), bias: Attribute.float('bias', 0.125) }, { name: 'shrink' });
+    const mod = b.op('Mod', [h, w('div', [1, 3, 1, 1], (i) => 0.75 + i / 2)], { fmod: 1 }, { name: 'mod' });
+    const ge = b.op('GatherElements', [mod, b.constant('gi', Tensor.fromNumbers(I, [1, 3, 4, 4], Array.from({ length: 48 }, (_, i) => (i * 5) % 4)))], { axis: 3 }, { name: 'gatherelements' });
+    const gnd = b.op('GatherND', [ge, b.constant('ni', Tensor.fromNumbers(I, [2, 1], [0, 0]))], {}, { name: 'gathernd' });
+    const cmp = b.op('Compress', [gnd, b.constant('keep', Tensor.fromNumbers(DataType.BOOL, [3], [1, 0, 1]))], { axis: 1 }, { name: 'compress' });
+    const rev = b.op('ReverseSequence', [cmp, b.constant('lens', Tensor.fromNumbers(I, [2], [2, 1]))], { batch_axis: 1, time_axis: 0 }, { name: 'reverse' });
+    b.output(rev, 'y');
+    b.output(b.op('Shape', [h], {}, { name: 'shape' }), 'dims');
+    b.output(b.op('IsNaN', [h], {}, { name: 'isnan' }), 'nans');
+    // (no IsInf: float16 only from opset 20, see above)
+    const model = b.build();
+    const fp32 = encode(model);
+    const r = await getPass('convert-fp16').run(model, standaloneContext({}));
+    expect(r.declined.filter((d) => d.reason === 'not-fp16-safe')).toEqual([]);
+    for (const name of ['mod', 'gatherelements', 'gathernd', 'compress', 'reverse', 'shape', 'isnan']) {
+      const n = model.graph.nodes.find((k) => k.name === name)!;
+      expect(n.inputs[0]!.producer?.opType, name).not.toBe('Cast');
+      // (reverse's output is the graph output: its Cast back to float32 is the boundary one)
+      if (name !== 'reverse') for (const o of n.outputs) expect(o.uses.filter((u) => u.node.opType === 'Cast' && u.node.getInt('to') === DataType.FLOAT).length, name).toBe(0);
+    }
+    // Casts only at the boundary: x to float16, y back to float32; none added by onnxruntime either (its optimized graph).
+    expect(model.graph.nodes.filter((n) => n.opType === 'Cast')).toHaveLength(2);
+    const optimized = join(dir, 'converted.onnx');
+    await (await ort.InferenceSession.create(encode(model), { graphOptimizationLevel: 'basic', optimizedModelFilePath: optimized, intraOpNumThreads: 1 })).release();
+    expect([...decode(readFileSync(optimized)).graph].filter((n) => n.opType === 'Cast')).toHaveLength(2);
+    const run = async (bytes: Uint8Array): Promise<Record<string, ort.Tensor>> => {
+      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'basic', intraOpNumThreads: 1 });
+      try {
+        return await s.run(feedsFor(model));
+      } finally {
+        await s.release();
+      }
+    };
+    const [a, c] = [await run(fp32), await run(encode(model))];
+    expect(c['y']!.type).toBe('float32');
+    expect(c['y']!.dims).toEqual(a['y']!.dims);
+    const ya = a['y']!.data as Float32Array;
+    const yc = c['y']!.data as Float32Array;
+    // float16 rounding of the input and of the fmod (inputs below 3 in magnitude, |y| < 1.75): a few float16 ulps
+    let maxErr = 0;
+    for (let i = 0; i < ya.length; i++) maxErr = Math.max(maxErr, Math.abs(ya[i]! - yc[i]!));
+    expect(maxErr).toBeLessThan(1e-2);
+    expect(c['dims']!.data).toEqual(a['dims']!.data);
+    expect(c['nans']!.data).toEqual(a['nans']!.data);
+  });
 });
 
 describe("convert-fp16 gives the op's reason for keeping it float32", () => {
@@ -94,11 +219,12 @@ describe("convert-fp16 gives the op's reason for keeping it float32", () => {
     const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [3, 3], Float32Array.from({ length: 9 }, (_, i) => i / 9)));
     const m = b.op('MatMul', [x, w], {}, { name: 'mm' });
     const tan = b.op('Tan', [m], {}, { name: 'tan' });
-    b.output(b.op('Shrink', [b.op('MatMul', [tan, w], {}, { name: 'mm2' })], {}, { name: 'shrink' }), 'y');
+    const idx = b.constant('idx', Tensor.fromNumbers(DataType.INT64, [1, 1], [0]));
+    b.output(b.op('ScatterND', [b.op('MatMul', [tan, w], {}, { name: 'mm2' }), idx, b.input('u', DataType.FLOAT, [1, 3])], {}, { name: 'scatter' }), 'y');
     const model = b.build();
     const r = await getPass('convert-fp16').run(model, standaloneContext({}));
     const why = (node: string): string | undefined => r.declined.find((d) => d.node === node && d.reason === 'not-fp16-safe')?.detail;
     expect(why('tan')).toBe(`Tan is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY.casts}`);
-    expect(why('shrink')).toBe('Shrink is not declared float16-safe (its fp16 facet, ops/): stays float32');
+    expect(why('scatter')).toBe('ScatterND is not declared float16-safe (its fp16 facet, ops/): stays float32');
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * onnxruntime's float contrib ops that its graph optimizer writes into the float parts of a
+ * quantized model (measured with onnxruntime-node 1.30, levels extended and all, on the models
+ * `onnxkit quantize` makes: see contrib-quantized.ts): com.microsoft FusedMatMul (MatMul with
+ * the Transposes and the scale Mul before it folded in: MatmulTransposeFusion,
+ * MatMulScaleFusion) and Gelu (GeluFusion of Div → Erf → Add → Mul → Mul), in a dynamically
+ * quantized transformer; and at level `all` the NCHWc layout's com.microsoft.nchwc ReorderInput,
+ * MaxPool and ReorderOutput around a MaxPool left in float (a ResNet with int8 activations,
+ * whose MaxPool onnxruntime does not run in 8 bits). Attributes as onnxruntime's schemas; like
+ * every contrib op they are not validated before the rule runs.
+ */
+import type { Dim } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { ATTR, attrs, withDefault } from './attributes.js';
+import { poolOps, perOutput, type CostContext, type Factors } from './cost.js';
+import { matmulOut } from './contrib-quantized.js';
+import { POOL_OPS } from './pool.js';
+import { same } from './shape-helpers.js';
+import { defineOp, type OpDef } from './types.js';
+
+const MS = 'com.microsoft';
+const NCHWC = 'com.microsoft.nchwc';
+
+/**
+ * A FusedMatMul operand as the multiplication reads it: `transBatch` moves the first axis behind
+ * the batch axes (rank ≥ 3: [d0, d1…dr−2, dr−1] → [d1…dr−2, d0, dr−1], the Transpose
+ * perm [1, …, 0, r−1] it replaced), then `trans` swaps the last two.
+ */
+function fusedOperand(s: readonly Dim[] | null, transBatch: boolean, trans: boolean): Dim[] | null {
+  if (!s) return null;
+  const d = transBatch && s.length >= 3 ? [...s.slice(1, -1), s[0]!, s[s.length - 1]!] : [...s];
+  if (trans && d.length >= 2) {
+    const last = d[d.length - 1]!;
+    d[d.length - 1] = d[d.length - 2]!;
+    d[d.length - 2] = last;
+  }
+  return d;
+}
+
+const fusedA = (node: CostContext['node'], s: readonly Dim[] | null): Dim[] | null => fusedOperand(s, node.getInt('transBatchA', 0) === 1, node.getInt('transA', 0) === 1);
+const fusedB = (node: CostContext['node'], s: readonly Dim[] | null): Dim[] | null => fusedOperand(s, node.getInt('transBatchB', 0) === 1, node.getInt('transB', 0) === 1);
+
+/** FusedMatMul: MatMul of the operands as read (transposes applied); the output type is A's. */
+const fusedMatMulShape: ShapeRule = (c) => matmulOut(c, fusedA(c.node, c.shape(0)), fusedB(c.node, c.shape(1)), c.dtype(0));
+
+/** FusedMatMul MACs: output elements × K, the inner dimension of A as read. */
+const fusedMatMulMacs = (c: CostContext): Factors => {
+  const a = fusedA(c.node, c.inputShapes[0] ?? null);
+  const out = c.outputShapes[0];
+  if (!a || !out || a.length === 0) return { unknown: 'operand shapes unknown' };
+  return [...out, a[a.length - 1]!];
+};
+
+/** ReorderInput: NCHW (or NHWC with `channels_last`) into the blocked NCHWc layout, the dims in NCHW order. */
+const reorderInputShape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  if (!xs || c.node.getInt('channels_last', 0) !== 1 || xs.length < 3) return c.out(0, c.dtype(0), xs);
+  c.out(0, c.dtype(0), [xs[0]!, xs[xs.length - 1]!, ...xs.slice(1, -1)]);
+};
+
+/** ReorderOutput: back to NCHW (NHWC with `channels_last`) with `channels` channels, dropping the block padding. */
+const reorderOutputShape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  const ch = c.node.getInt('channels', -1);
+  if (!xs || xs.length < 3) return c.out(0, c.dtype(0), null);
+  const channels: Dim = ch > 0 ? ch : null;
+  c.out(0, c.dtype(0), c.node.getInt('channels_last', 0) === 1 ? [xs[0]!, ...xs.slice(2), channels] : [xs[0]!, channels, ...xs.slice(2)]);
+};
+
+const maxPool = POOL_OPS.find((op) => op.type === 'MaxPool')!;
+
+export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
+  defineOp({
+    type: 'FusedMatMul',
+    domain: MS,
+    attributes: { alpha: withDefault(ATTR.alpha, 1), transA: withDefault(ATTR.transA, 0), transB: withDefault(ATTR.transB, 0), transBatchA: withDefault(ATTR.transBatchA, 0), transBatchB: withDefault(ATTR.transBatchB, 0) },
+    shape: fusedMatMulShape,
+    // alpha is the GEMM's own scale (MLAS's alpha): no operation of its own.
+    cost: { macs: fusedMatMulMacs },
+  }),
+  defineOp({
+    type: 'Gelu',
+    domain: MS,
+    attributes: attrs(),
+    shape: same,
+    // As the ONNX Gelu (erf form): 8 per element.
+    cost: { inPlace: true, ops: perOutput(8), opsNote: '8 per element' },
+  }),
+  defineOp({
+    type: 'ReorderInput',
+    domain: NCHWC,
+    attributes: attrs('channels_last'),
+    // onnxruntime's NchwcTransformer reorders a tensor only when its channels are a multiple of
+    // the block size (8 or 16, by the CPU), so the dims are the NCHW ones.
+    shape: reorderInputShape,
+    cost: {}, // data movement
+  }),
+  defineOp({
+    type: 'ReorderOutput',
+    domain: NCHWC,
+    attributes: { channels: ATTR.channels, channels_last: withDefault(ATTR.channels_last, 0) },
+    shape: reorderOutputShape,
+    cost: {}, // data movement
+  }),
+  defineOp({
+    type: 'MaxPool',
+    domain: NCHWC,
+    // The ONNX MaxPool's attributes, shape rule and cost on the blocked layout (dims as NCHW).
+    attributes: maxPool.attributes,
+    shape: maxPool.shape,
+    cost: { ops: poolOps(0), opsNote: 'kernel size per output (comparisons)' },
+  }),
+];

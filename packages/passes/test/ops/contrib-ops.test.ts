@@ -1,0 +1,122 @@
+/**
+ * The contrib ops onnxruntime 1.30 writes into the optimized graph of a quantized model and that
+ * had no cost or no shape rule (src/ops/contrib-quantized.ts, src/ops/contrib-fused.ts): each
+ * one-node model's output shape (inferShapes: onnxruntime's optimized file carries no
+ * value_info for them) and its cost (analyzeModel). Without these declarations `analyze` of
+ * onnxruntime's optimized QDQ transformer said "no cost model for op 'com.microsoft::QLinearSoftmax'"
+ * and lost every shape after it. The same ops in onnxruntime's own optimized files:
+ * packages/runtime/test/integer-analysis.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { Attribute, DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
+import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
+import { getOp } from '../../src/ops/registry.js';
+
+const U8 = DataType.UINT8;
+const F = DataType.FLOAT;
+const MS = { domain: 'com.microsoft' };
+const NCHWC = { domain: 'com.microsoft.nchwc' };
+
+/** One contrib node `op` over `inputs(b)`, its output 'y'; the shape and the layer's cost. */
+function run(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; macs: unknown; intOps: unknown; flops: unknown; unknown: unknown; warnings: string[] } {
+  const b = new GraphBuilder({ opset: 17 });
+  const s = b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02)));
+  const z = b.constant('z', Tensor.fromArray(U8, [], Uint8Array.of(128)));
+  b.output(build(b, s, z), 'y');
+  const m = b.build();
+  const inf = inferShapes(m);
+  const y = m.graph.valuesByName().get('y')!;
+  const r = analyzeModel(m, { timeline: false });
+  const layer = r.layers.find((l) => l.name === 'op')!;
+  return {
+    shape: inf.shapeOf(y),
+    macs: layer.macs,
+    intOps: layer.intOps,
+    flops: layer.flops,
+    unknown: layer.unknown ?? [],
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
+  };
+}
+
+describe('com.microsoft QLinear element ops (onnxruntime QDQ fusion)', () => {
+  it('QLinearSigmoid and QLinearLeakyRelu: the input shape, one table lookup per element, as integer work', () => {
+    for (const type of ['QLinearSigmoid', 'QLinearLeakyRelu']) {
+      const r = run((b, s, z) => b.op(type, [b.input('x', U8, ['N', 4, 8, 8]), s, z, s, z], type === 'QLinearLeakyRelu' ? { alpha: Attribute.float('alpha', 0.1) } : {}, { name: 'op', ...MS }));
+      expect(r.shape, type).toEqual(['N', 4, 8, 8]);
+      expect(r.warnings, type).toEqual([]);
+      const r1 = run((b, s, z) => b.op(type, [b.input('x', U8, [2, 4, 8, 8]), s, z, s, z], {}, { name: 'op', ...MS }));
+      expect(r1, type).toMatchObject({ shape: [2, 4, 8, 8], macs: 0, intOps: 2 * 4 * 64, flops: 0, unknown: [] });
+    }
+    expect(getOp('QLinearLeakyRelu', 'com.microsoft')?.attributes).toMatchObject({ alpha: { default: 0.01 } });
+  });
+
+  it('QLinearSoftmax: the input shape; max, exp lookup, sum and requantization (6) per element', () => {
+    const r = run((b, s, z) => b.op('QLinearSoftmax', [b.input('x', U8, [2, 4, 16, 16]), s, z, s, z], { axis: -1, opset: 13 }, { name: 'op', ...MS }));
+    expect(r).toMatchObject({ shape: [2, 4, 16, 16], macs: 0, intOps: 6 * 2 * 4 * 256, flops: 0, unknown: [], warnings: [] });
+    expect(getOp('QLinearSoftmax', 'com.microsoft')?.attributes).toHaveProperty('opset');
+  });
+
+  it('QLinearWhere: condition, X and Y broadcast three ways; select and requantization per output', () => {
+    const r = run((b, s, z) =>
+      b.op('QLinearWhere', [b.input('c', DataType.BOOL, [1, 4, 1, 1]), b.input('x', U8, [2, 1, 8, 8]), s, z, b.input('yy', U8, [1, 1, 1, 8]), s, z, s, z], {}, { name: 'op', ...MS }),
+    );
+    expect(r).toMatchObject({ shape: [2, 4, 8, 8], macs: 0, intOps: 2 * 2 * 4 * 64, flops: 0, unknown: [], warnings: [] });
+  });
+
+  it('QLinearAveragePool: the pooled shape, channels first or last (its cost needed the shape)', () => {
+    const first = run((b, s, z) => b.op('QLinearAveragePool', [b.input('x', U8, [1, 4, 8, 8]), s, z, s, z], { kernel_shape: [2, 2], strides: [2, 2] }, { name: 'op', ...MS }));
+    expect(first).toMatchObject({ shape: [1, 4, 4, 4], macs: 0, intOps: 64 * (4 + 1 + 3), unknown: [], warnings: [] });
+    const last = run((b, s, z) => b.op('QLinearAveragePool', [b.input('x', U8, [1, 8, 8, 4]), s, z, s, z], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], channels_last: 1 }, { name: 'op', ...MS }));
+    expect(last).toMatchObject({ shape: [1, 8, 8, 4], intOps: 256 * (9 + 1 + 3), unknown: [], warnings: [] });
+  });
+
+  it('DynamicQuantizeMatMul and MatMulIntegerToFloat: the MatMul shape (batched), float out', () => {
+    const w = (b: GraphBuilder) => b.constant('w', Tensor.fromArray(DataType.INT8, [32, 10], new Int8Array(320)));
+    const d = run((b, s, z) => b.op('DynamicQuantizeMatMul', [b.input('a', F, ['S', 2, 32]), w(b), s, z], {}, { name: 'op', ...MS }));
+    expect(d).toMatchObject({ shape: ['S', 2, 10], macs: null });
+    const d1 = run((b, s, z) => b.op('DynamicQuantizeMatMul', [b.input('a', F, [3, 2, 32]), w(b), s, z], {}, { name: 'op', ...MS }));
+    expect(d1).toMatchObject({ shape: [3, 2, 10], macs: 3 * 2 * 10 * 32, unknown: [] });
+    const m = run((b, s, z) => b.op('MatMulIntegerToFloat', [b.input('a', U8, [4, 32]), w(b), s, s, z], {}, { name: 'op', ...MS }));
+    expect(m).toMatchObject({ shape: [4, 10], macs: 4 * 10 * 32, unknown: [], warnings: [] });
+  });
+});
+
+describe("onnxruntime's float contrib ops in a quantized model's float parts", () => {
+  it('FusedMatMul: the transposes (transA/B, transBatchA/B) applied to the operands; MACs as the MatMul it replaced, alpha free', () => {
+    // Attention's Q·Kᵀ as MatmulTransposeFusion writes it: Q [S, B·H, d] read as [B·H, S, d], K likewise and transposed.
+    const r = run((b) => b.op('FusedMatMul', [b.input('q', F, [5, 8, 16]), b.input('k', F, [5, 8, 16])], { transBatchA: 1, transBatchB: 1, transB: 1, alpha: Attribute.float('alpha', 0.25) }, { name: 'op', ...MS }));
+    expect(r).toMatchObject({ shape: [8, 5, 5], macs: 8 * 5 * 5 * 16, flops: 2 * 8 * 5 * 5 * 16, unknown: [], warnings: [] });
+    const plain = run((b) => b.op('FusedMatMul', [b.input('a', F, [2, 3, 4]), b.input('bb', F, [4, 6])], {}, { name: 'op', ...MS }));
+    expect(plain).toMatchObject({ shape: [2, 3, 6], macs: 2 * 3 * 6 * 4 });
+    const ta = run((b) => b.op('FusedMatMul', [b.input('a', F, [4, 3]), b.input('bb', F, [6, 4])], { transA: 1, transB: 1 }, { name: 'op', ...MS }));
+    expect(ta).toMatchObject({ shape: [3, 6], macs: 3 * 6 * 4 });
+  });
+
+  it('com.microsoft Gelu: the input shape, 8 per element as the ONNX Gelu', () => {
+    const r = run((b) => b.op('Gelu', [b.input('x', F, [2, 5, 32])], {}, { name: 'op', ...MS }));
+    expect(r).toMatchObject({ shape: [2, 5, 32], macs: 0, flops: 8 * 320, unknown: [], warnings: [] });
+  });
+
+  it('com.microsoft.nchwc ReorderInput → MaxPool → ReorderOutput: NCHW dims through the blocked layout, the pool costed', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, [1, 16, 8, 8]);
+    const r = b.op('ReorderInput', [x], { channels_last: 0 }, { name: 'ri', ...NCHWC });
+    const p = b.op('MaxPool', [r], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] }, { name: 'op', ...NCHWC });
+    b.output(b.op('ReorderOutput', [p], { channels: 16, channels_last: 0 }, { name: 'ro', ...NCHWC }), 'y');
+    const m = b.build();
+    const inf = inferShapes(m);
+    expect(inf.shapeOf(m.graph.valuesByName().get('y')!)).toEqual([1, 16, 4, 4]);
+    const a = analyzeModel(m, { timeline: false });
+    expect(a.diagnostics.filter((d) => d.severity === 'warning')).toEqual([]);
+    expect(a.layers.find((l) => l.name === 'op')).toMatchObject({ macs: 0, flops: 9 * 16 * 16 });
+    expect(a.totals.flops).toBe(9 * 16 * 16);
+    // NHWC in and out.
+    const b2 = new GraphBuilder({ opset: 17 });
+    const r2 = b2.op('ReorderInput', [b2.input('x', F, [1, 8, 8, 16])], { channels_last: 1 }, NCHWC);
+    b2.output(b2.op('ReorderOutput', [r2], { channels: 16, channels_last: 1 }, NCHWC), 'y');
+    const m2 = b2.build();
+    const inf2 = inferShapes(m2);
+    expect(inf2.shapeOf(r2)).toEqual([1, 16, 8, 8]);
+    expect(inf2.shapeOf(m2.graph.valuesByName().get('y')!)).toEqual([1, 8, 8, 16]);
+  });
+});
