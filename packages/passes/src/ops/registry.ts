@@ -179,23 +179,16 @@ function noKernelOf(op: OpDef): NoKernelWhy {
 
 /** op type → why there is no kernel result for it (default domain, built once per op type). */
 const NO_KERNEL: Readonly<Record<string, NoKernelWhy>> = facet(noKernelOf);
-/** The op types met that no module declares (one entry per type, built on first use). */
-const UNREGISTERED_NO_KERNEL = new Map<string, NoKernelWhy>();
-
 /**
  * Why constant folding got no TypeScript kernel result for a default-domain node of `type` (its
- * op's own reason, see NO_KERNEL_KINDS): the same frozen object for every node of the type, so a
- * caller may key its own per-type words on it. Read where a decline is recorded, not per node.
+ * op's own reason, see NO_KERNEL_KINDS): for a registered op the same frozen object for every
+ * node of the type, so a caller may key its own per-type words on it. An op type no module
+ * declares gets a new object each call: op types come from files, and a cache keyed by them
+ * would grow with every new name a process meets (a batch worker, a fuzz child). Read where a
+ * decline is recorded, not per node.
  */
 export function noKernelWhy(type: string): NoKernelWhy {
-  const known = lookup(NO_KERNEL, type);
-  if (known !== undefined) return known;
-  let u = UNREGISTERED_NO_KERNEL.get(type);
-  if (u === undefined) {
-    u = Object.freeze({ kind: 'not-registered', why: `${type}: not registered (no module in ops/ declares it), so no TypeScript kernel` });
-    UNREGISTERED_NO_KERNEL.set(type, u);
-  }
-  return u;
+  return lookup(NO_KERNEL, type) ?? Object.freeze({ kind: 'not-registered', why: `${type}: not registered (no module in ops/ declares it), so no TypeScript kernel` });
 }
 
 /** op type → what onnxruntime does with it beyond its kernel (the ops that declare `ort`). */

@@ -324,7 +324,11 @@ function finishFold(s: Session, g: Graph, n: Node, results: (Tensor | undefined)
   }
 }
 
-/** The words of a no-kernel decline per op type (its NoKernelWhy): [no evaluator, the evaluator failed too]. */
+/**
+ * The words of a no-kernel decline per registered op type (its NoKernelWhy, one object per type):
+ * [no evaluator, the evaluator failed too]. An unregistered type's NoKernelWhy is new each call,
+ * so its entry goes with it.
+ */
 const NO_KERNEL_DETAIL = new WeakMap<NoKernelWhy, readonly [string, string]>();
 
 /**

@@ -13,7 +13,7 @@ import { SHAPE_RULES } from '../../src/analysis/shape-rules.js';
 import { ATTRIBUTE_TYPES, expectedAttributeType } from '../../src/common/attribute-schema.js';
 import { SUPPORTED_KERNELS } from '../../src/kernels/index.js';
 import { readFileSync } from 'node:fs';
-import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
+import { FP16_SAFE, getOp, int8WeightAxis, knownAttributes, NONDETERMINISTIC_OPS, noKernelWhy, OPS, ORT_FACET, QUANTIZE_FACET, REGISTRY, registerOps, SUBGRAPH_OPS, WEIGHT_INPUTS, WEIGHT_PASS_THROUGH, ZERO_COPY_KERNELS } from '../../src/ops/registry.js';
 import { CHANGED_BY_13_WHY, defineOp, FACETS, isUndeclared, undeclared, UNDECLARED_KINDS, type FacetName, type OpDef } from '../../src/ops/types.js';
 import { FP16_OPS, WEIGHT_SLOTS } from '../../src/rewrite/index.js';
 import { anchorKey } from '../../src/rewrite/op-counts.js';
@@ -215,5 +215,18 @@ describe('the operator registry', () => {
     expect([axis('conv', 1, 4), axis('conv', 0, 4), axis('convT', 1, 4), axis('grouped', 1, 4)]).toEqual([0, undefined, 1, undefined]);
     expect([axis('gemm', 1, 2), axis('gemmT', 1, 2), axis('gemm', 0, 2)]).toEqual([1, 0, undefined]);
     expect([axis('mm', 1, 2), axis('mm', 1, 3), axis('relu', 0, 2)]).toEqual([1, undefined, undefined]);
+  });
+});
+
+describe('noKernelWhy', () => {
+  it('one reason object per registered op type; an unregistered type (a name from a file) is cached nowhere', () => {
+    expect(noKernelWhy('RandomNormal')).toBe(noKernelWhy('RandomNormal'));
+    expect(noKernelWhy('RandomNormal').kind).toBe('nondeterministic');
+    expect(noKernelWhy('If').kind).toBe('subgraphs');
+    const a = noKernelWhy('NoSuchOp1');
+    expect(a.kind).toBe('not-registered');
+    expect(a.why).toMatch(/^NoSuchOp1: not registered/);
+    // A module-level cache keyed by these names grew with every new name a process met.
+    expect(noKernelWhy('NoSuchOp1')).not.toBe(a);
   });
 });
