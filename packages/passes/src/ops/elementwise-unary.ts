@@ -102,7 +102,7 @@ export const ACTIVATION_OPS: readonly OpDef[] = [
     const b = node.getFloat('beta', 0.5);
     return (x) => Math.max(0, Math.min(1, a * x + b));
   }) }),
-  activation('HardSwish', 4, attrs(), {sameAt13From: 10,  fp16: FP16_ALL, reference: unaryReference(pure((x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)))) }),
+  activation('HardSwish', 4, attrs(), { fp16: FP16_ALL, reference: unaryReference(pure((x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)))) }),
   activation('Swish', 5, { alpha: withDefault(ATTR.alpha, 1) }),
   activation('Gelu', 8, { approximate: withDefault(ATTR.approximate, 'none') }, { fp16: FP16_ALL, reference: geluRef }),
   activation('Tanh', 5, attrs(), {ort: { fusesIntoConv: true }, sameAt13From: 10,  kernel: { note: 'float32/float64, float64-accurate (few-ulp agreement with ORT)', fn: unaryKernel(Math.tanh) }, fp16: FP16_ALL, reference: unaryReference(pure(Math.tanh)) }),
