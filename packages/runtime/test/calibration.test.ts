@@ -35,6 +35,20 @@ describe('TensorStatistics', () => {
     expect(parts.hist!.reduce((a, b) => a + b, 0)).toBe(10_000);
   });
 
+  it('a first batch with no finite value (all NaN or −∞) leaves the histogram to the batches after it', () => {
+    const x = gaussian(1000, 3);
+    for (const first of [Float32Array.from([Number.NaN, Number.NaN]), Float32Array.from([-Infinity])]) {
+      const s = new TensorStatistics(true);
+      s.add(first);
+      s.add(x);
+      const clean = new TensorStatistics(true);
+      clean.add(x);
+      expect(s.absRange).toBe(clean.absRange);
+      expect(s.range('percentile', 99.9)).toEqual(clean.range('percentile', 99.9));
+      expect(s.range('entropy')).toEqual(clean.range('entropy'));
+    }
+  });
+
   it('doubling the histogram range merges bins exactly (counts land in the right halves)', () => {
     const s = new TensorStatistics(true, 8);
     s.add(Float32Array.from([-1, -0.5, 0.25, 0.9]));

@@ -74,7 +74,9 @@ export class TensorStatistics {
     this.max = hi;
     this.count += data.length - nonFinite;
     const h = this.hist;
-    if (h === null) return;
+    // A batch with no finite value (all NaN or ±∞) leaves the histogram as it was: its range would
+    // be infinite (lo = +∞, hi = −∞ when nothing finite came before), and every percentile NaN.
+    if (h === null || nonFinite === data.length) return;
     const need = Math.max(Math.abs(lo), Math.abs(hi));
     if (this.absRange === 0) this.absRange = need > 0 ? need : 0;
     while (need > this.absRange) this.#double();
