@@ -125,6 +125,8 @@ export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERN
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+/** op type → the inputs it reads for their shape only, float32 or float16 alike (Fp16Facet.anyFloat). */
+export const FP16_ANY_FLOAT: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.anyFloat);
 /** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
 const NOT_FP16_SAFE: Readonly<Record<string, string>> = facet((op) =>
   op.fp16 === undefined && op.ort?.float16 !== undefined ? `${op.type} is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,

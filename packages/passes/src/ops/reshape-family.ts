@@ -7,7 +7,7 @@ import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel, shapeKerne
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis, shapeRange } from './axes.js';
 import { axesOf, identity, intsAttr } from './shape-helpers.js';
-import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput, type OpKernel } from './types.js';
+import { type AttributeSchema, defineOp, FP16_ALL, FP16_SHAPE_ONLY, type OpDef, type OpDefInput, type OpKernel } from './types.js';
 import { identityRef } from '../kernels/reference/elementwise.js';
 import { dropoutRef, flattenRef, reshapeRef, shapeRef, sizeRef, squeezeRef, unsqueezeRef } from '../kernels/reference/shape.js';
 
@@ -166,12 +166,10 @@ export const RESHAPE_OPS: readonly OpDef[] = [
     cost: { shapeOnly: true, opsNote: 'reads the shape only' },
     kernel: { note: 'start/end (opset 15)', fn: shapeKernel },
     sameAt13From: 10,
-    // Reads any element type and writes int64, so convert-fp16 never retypes its output: declared,
-    // a Shape of a converted (float16) tensor reads it as it is, where it used to cast the whole
-    // tensor back to float32 to read its dims; a Shape of a tensor left float32 (a graph input,
-    // an op kept float32) now reads a float16 Cast of it — the Cast the converted readers of that
-    // tensor share when there are any, else one of its own.
-    fp16: FP16_ALL,
+    // Reads any element type for its shape and writes int64: convert-fp16 leaves its input as it
+    // is — a converted (float16) tensor without a Cast back to float32 (it used to cast the whole
+    // tensor to read its dims), a tensor left float32 without a float16 Cast of it.
+    fp16: FP16_SHAPE_ONLY,
   }),
   defineOp({ type: 'Size', ort: { float16: 'casts' }, reference: sizeRef, attributes: attrs(), shape: size, cost: { shapeOnly: true, opsNote: 'reads the shape only' }, kernel: { note: 'int64 scalar', fn: sizeKernel }, sameAt13From: 10 }),
 ];

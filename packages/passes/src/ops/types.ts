@@ -100,6 +100,11 @@ export type AttributeSchema = Readonly<Record<string, AttributeSpec>>;
 /** Float16 safety: the op may run in float16, except inputs `keepFloat32` (scales, sizes, ratios). */
 export interface Fp16Facet {
   readonly keepFloat32: readonly number[];
+  /**
+   * Inputs the op reads for their shape only (Shape): taken as they are, float32 or float16 —
+   * convert-fp16 casts them neither to float16 nor back to float32.
+   */
+  readonly anyFloat?: readonly number[];
 }
 
 /**
@@ -292,3 +297,5 @@ export function withFacets(op: OpDef, facets: Pick<OpDefInput, 'ort' | 'quantize
 
 /** Float16-safe with every input convertible. */
 export const FP16_ALL: Fp16Facet = Object.freeze({ keepFloat32: [] });
+/** An op that reads its input's shape only: any float type, never cast (Fp16Facet.anyFloat). */
+export const FP16_SHAPE_ONLY: Fp16Facet = Object.freeze({ keepFloat32: [], anyFloat: Object.freeze([0]) });

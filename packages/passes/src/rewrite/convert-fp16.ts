@@ -23,7 +23,9 @@
  *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
  *  3. No subgraph attributes; outputs not read inside subgraphs [captured-by-subgraph].
  *  4. Inputs that must stay float32 are never converted: Resize roi/scales, Upsample scales,
- *     Dropout ratio.
+ *     Dropout ratio. Inputs read for their shape only (Shape's; the facet's `anyFloat`) are left
+ *     as they are, float32 or float16: no Cast either way, and a graph where nothing else would
+ *     change is not changed.
  *  5. Graph inputs/outputs keep float32 unless option `keepIoTypes: false`.
  *  6. Constant float32 inputs (initializers, Constant values) are finite in float16: a weight
  *     with |w| ≥ 65520 would be written as ±inf, so its consumer stays float32
@@ -45,7 +47,7 @@ import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Valu
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup } from '../common/op-table.js';
-import { FP16_SAFE, notFp16Safe } from '../ops/registry.js';
+import { FP16_ANY_FLOAT, FP16_SAFE, notFp16Safe } from '../ops/registry.js';
 import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
@@ -87,6 +89,8 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
   }
   if (F.size === 0) return;
   const exempt = (n: Node, i: number): boolean => (lookup(FP16_OPS, n.opType) ?? []).includes(i);
+  // Inputs read for their shape only (Shape): neither cast to float16 nor back to float32.
+  const asIs = (n: Node, i: number): boolean => (lookup(FP16_ANY_FLOAT, n.opType) ?? []).includes(i);
   const isF32 = (v: Value): boolean => s.facts.dtypeOf(v) === DataType.FLOAT;
   // Values that become float16: outputs of converted nodes, and float32 weights read only by
   // converted nodes at convertible positions (in this graph).
@@ -100,6 +104,10 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
       weights.push(v);
     }
   }
+  // Nothing becomes float16 and no input needs a float16 Cast (only nodes that read shapes or
+  // write no float, e.g. a Shape of a float32 tensor): no change, and none to report each sweep.
+  const casts16 = (n: Node): boolean => n.opType !== 'Cast' && n.inputs.some((x, i) => x !== null && !exempt(n, i) && !asIs(n, i) && !converted.has(x) && isF32(x));
+  if (converted.size === 0 && ![...F].some(casts16)) return;
 
   s.mutate(g, 'convert-fp16', `converted ${F.size} node(s) and ${weights.length} weight(s) of graph '${g.name}' to float16`, () => {
     const added: string[] = [];
@@ -161,7 +169,7 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
     // 2. Converted nodes: float32 inputs get a float16 version; type attributes follow.
     for (const n of F) {
       n.inputs.forEach((x, i) => {
-        if (!x || exempt(n, i) || converted.has(x) || !isF32(x)) return;
+        if (!x || exempt(n, i) || asIs(n, i) || converted.has(x) || !isF32(x)) return;
         if (n.opType === 'Cast') return;
         n.setInput(i, cast16(x));
       });

@@ -114,7 +114,9 @@ describe("ops' ort.float16 facet against onnxruntime-node 1.30", () => {
   for (const op of FLOAT16_NATIVE) {
     it(`${op}: declared fp16, and onnxruntime runs it in float16 without a Cast`, async () => {
       const def = OPS.find((o) => o.type === op && o.domain === '')!;
-      expect(def.fp16, op).toEqual({ keepFloat32: [] });
+      expect(def.fp16?.keepFloat32, op).toEqual([]);
+      // Shape reads its input for the shape only: any float type, never cast (Fp16Facet.anyFloat).
+      expect(def.fp16?.anyFloat, op).toEqual(op === 'Shape' ? [0] : undefined);
       expect(def.ort?.float16).toBeUndefined();
       expect(await inFloat16(op, true)).toEqual({ casts: 0 });
     });
@@ -209,6 +211,35 @@ describe('convert-fp16 runs the float16-native ops in float16', () => {
     expect(maxErr).toBeLessThan(1e-2);
     expect(c['dims']!.data).toEqual(a['dims']!.data);
     expect(c['nans']!.data).toEqual(a['nans']!.data);
+  });
+});
+
+describe('convert-fp16 leaves the input of Shape as it is', () => {
+  it('a Shape of a float32 tensor that stays float32 gets no float16 Cast, and a graph with nothing else to convert is not changed', async () => {
+    const F = DataType.FLOAT;
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, ['N', 64, 8, 8]);
+    b.output(b.op('Celu', [x], {}, { name: 'celu' }), 'y'); // not float16-safe: stays float32
+    b.output(b.op('Shape', [x], {}, { name: 'shape' }), 'dims');
+    const model = b.build();
+    const before = encode(model);
+    const r = await getPass('convert-fp16').run(model, standaloneContext({}));
+    expect(r.changes).toBe(0);
+    expect(Buffer.compare(encode(model), before)).toBe(0);
+    expect(model.graph.nodes.filter((n) => n.opType === 'Cast')).toHaveLength(0);
+  });
+
+  it('beside a converted node, a Shape of the float32 input reads it as it is (no Cast of the whole tensor to read its dims)', async () => {
+    const F = DataType.FLOAT;
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, ['N', 64, 8, 8]);
+    b.output(b.op('Relu', [x], {}, { name: 'relu' }), 'y');
+    b.output(b.op('Shape', [x], {}, { name: 'shape' }), 'dims');
+    const model = b.build();
+    await getPass('convert-fp16').run(model, standaloneContext({}));
+    const shape = model.graph.nodes.find((n) => n.name === 'shape')!;
+    expect(shape.inputs[0]!.name).toBe('x');
+    expect(model.graph.nodes.find((n) => n.name === 'relu')!.inputs[0]!.producer?.opType).toBe('Cast');
   });
 });
 
