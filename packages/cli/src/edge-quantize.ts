@@ -9,7 +9,7 @@
  * Without calibration data `edge` stays `default` + fp16-weights.
  */
 import type { Model } from '@onnxkit/graph';
-import { oneLine, type QdqReport } from '@onnxkit/passes';
+import { oneLine, type QdqReport, type QdqSkip, type QdqSkipCode } from '@onnxkit/passes';
 import type { AccuracyReport } from '@onnxkit/runtime';
 import { CliError } from './errors.js';
 import type { CalibrationFlags } from './options.js';
@@ -109,9 +109,15 @@ export function explainEdgeQuantization(e: EdgeQuantization): string {
   const ops = byOp(r.layers.map((l) => l.opType + (l.fusedActivation ? `+${l.fusedActivation}` : '')));
   lines.push(`  quantized: ${Object.entries(ops).map(([op, n]) => `${op} ×${n}`).join(', ')} (${r.quantizedTensors} activation tensors given a Q/DQ pair; int8 per-${e.settings.perChannel ? 'channel' : 'tensor'} weights, ${e.settings.activationType} activations, int32 biases)`);
   if (r.fusedActivations.length) lines.push(`  folded into the quantized output's range (removed): ${r.fusedActivations.length} Relu/Clip`);
-  const reasons = new Map<string, string[]>();
-  for (const s of r.skipped) reasons.set(s.reason, [...(reasons.get(s.reason) ?? []), s.node || s.opType]);
-  for (const [reason, nodes] of reasons) lines.push(`  kept in float [${reason}] ×${nodes.length}: ${nodes.slice(0, 6).join(', ')}${nodes.length > 6 ? `, … ${nodes.length - 6} more` : ''}`);
+  // One line per reason code: the words when every node of the code has the same ones, else the
+  // code (range-not-finite and constant-not-finite name a tensor or an input in their words).
+  const byCode = new Map<QdqSkipCode, QdqSkip[]>();
+  for (const s of r.skipped) byCode.set(s.code, [...(byCode.get(s.code) ?? []), s]);
+  for (const [code, list] of byCode) {
+    const label = list.every((s) => s.reason === list[0]!.reason) ? list[0]!.reason : code;
+    const nodes = list.map((s) => s.node || s.opType);
+    lines.push(`  kept in float [${label}] ×${nodes.length}: ${nodes.slice(0, 6).join(', ')}${nodes.length > 6 ? `, … ${nodes.length - 6} more` : ''}`);
+  }
   lines.push(`  output SQNR ${fmtDb(e.accuracy.overall.sqnrDb)} dB on ${e.prepared.evaluation.samples} held-out sample(s); onnxruntime fuses the QDQ pairs into integer kernels (QLinearConv, QGemm, …) when it optimizes the graph at load`);
   return lines.map(oneLine).join('\n');
 }

@@ -468,7 +468,7 @@ function quantizedSection(d: ReportData): string {
   const errRow = (e: ReportQuantizedError): string =>
     `<tr><td class="mono">${esc(e.name)}</td>${numCell(e.sqnrDb, fmtDb(e.sqnrDb, { unit: true }))}${numCell(e.maxAbsError, e.maxAbsError.toPrecision(3))}${numCell(e.meanAbsError, e.meanAbsError.toPrecision(3))}</tr>`;
   const c = q.calibration;
-  const floats = q.skipped.filter((x) => x.reason !== 'no quantized neighbour');
+  const floats = q.skipped.filter((x) => x.code !== 'no-quantized-neighbour');
   return `<section class="sec" id="quantized" data-section="quantized">
 <div class="sec-head"><h2>int8 beside fp32</h2><span class="count">output SQNR ${esc(fmtDb(q.accuracy.overall.sqnrDb, { unit: true }))}</span></div>
 <p class="caption">Static int8 quantization (QDQ, as <code>onnxkit quantize</code>: int8 per-channel weights, int32 biases), which onnxruntime fuses into integer kernels. fp32 side: ${esc(q.reference)}. ${fmtInt(q.layers)} layers quantized, ${fmtInt(q.fusedActivations)} Relu/Clip folded into them. Calibration: ${esc(c.method)}${c.percentile !== undefined ? ` ${c.percentile}` : ''} on ${esc(c.source)} (${fmtInt(c.samples)} samples, ${fmtDuration(c.msPerSample)} per sample); accuracy on ${esc(q.evaluation.source)}, inputs not used for calibration.</p>

@@ -4,7 +4,7 @@
  * `adapters.ts` fills it from a Model, a PipelineReport, a VerifyReport and bench results
  * without dropping fields the report can use.
  */
-import type { AnalysisReport } from '@onnxkit/passes';
+import type { AnalysisReport, QdqSkip } from '@onnxkit/passes';
 
 /** A dimension: a size, a symbol ("N") or unknown (null). */
 export type ReportDim = number | string | null;
@@ -194,8 +194,8 @@ export interface ReportQuantized {
   readonly evaluation: { readonly source: string; readonly samples: number };
   readonly layers: number;
   readonly fusedActivations: number;
-  /** Layers kept in float and why (node, op, reason). */
-  readonly skipped: readonly { readonly node: string; readonly opType: string; readonly reason: string }[];
+  /** Layers kept in float and why (node, op, typed code with its detail, the reason in words). */
+  readonly skipped: readonly QdqSkip[];
   readonly accuracy: { readonly overall: ReportQuantizedError; readonly outputs: readonly ReportQuantizedError[] };
   /** fp32 (`original` side) against int8 (`optimized` side), interleaved, at onnxruntime `all`. */
   readonly latency?: ReportLatency;
