@@ -140,6 +140,18 @@ const NO_NAMES = Object.freeze([]) as readonly string[] as string[];
 const NO_VALUES = Object.freeze([]) as readonly Value[] as Value[];
 
 /**
+ * `list` with `name` added when a change gave it (not empty, not one freshName minted during the
+ * change: those are claimed once, here); NO_NAMES stays shared until a first name is added. A
+ * function, not a closure per change: eliminate-dead-code makes one change per dead node.
+ */
+function givenName(list: string[], name: string, minting: Set<string> | undefined): string[] {
+  if (name === '' || minting?.delete(name) === true) return list;
+  const out = list === NO_NAMES ? [] : list;
+  out.push(name);
+  return out;
+}
+
+/**
  * `R` is the union of reasons the pass may decline with (see rule.ts); `decline` accepts only
  * those, so a misspelt reason fails typecheck.
  */
@@ -762,11 +774,11 @@ export class RewriteSession<R extends string = string> {
       // Names given: the new nodes' outputs' and the renamed values' new ones, but for those
       // freshName minted during the change (each once); those that left: renamed values' old names.
       let introduced = NO_NAMES;
-      const give = (name: string): void => {
-        if (name !== '' && minting?.delete(name) !== true) (introduced === NO_NAMES ? (introduced = []) : introduced).push(name);
-      };
-      for (const n of addedNodes) for (const o of n.outputs) give(o.name);
-      for (const [v] of renamed) give(v.name);
+      for (let i = 0; i < addedNodes.length; i++) {
+        const outs = addedNodes[i]!.outputs;
+        for (let j = 0; j < outs.length; j++) introduced = givenName(introduced, outs[j]!.name, minting);
+      }
+      for (let i = 0; i < renamed.length; i++) introduced = givenName(introduced, renamed[i]![0].name, minting);
       const left = introduced.length > 0 ? renamed.map(([, previous]) => previous) : NO_NAMES;
       // The report the manager's tracker reads, checked first by a tracker of this change alone.
       const removedInits = t.removedInitializers ?? NO_VALUES;
