@@ -8,7 +8,7 @@ import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
 import { firstTypeOf, intsAttr, mergeDim, same } from './shape-helpers.js';
-import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput } from './types.js';
+import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput, sameAt13WithoutAttribute } from './types.js';
 import { gatherNDRef, scatterElementsRef, scatterNDRef, triluRef } from '../kernels/reference/misc.js';
 import { concatRef, depthToSpaceRef, expandRef, gatherElementsRef, gatherRef, padRef, sliceRef, spaceToDepthRef, splitRef, tileRef, transposeRef } from '../kernels/reference/shape.js';
 
@@ -296,7 +296,7 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
     sameAt13From: 10,
   }),
   // Split's `split` attribute became an input at 13 (ONNX Changelog): the same only without it (equal parts).
-  move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL, reference: splitRef, sameAt13From: (n) => (n.attr('split') === undefined ? 10 : undefined) }),
+  move('Split', { axis: withDefault(ATTR.axis, 0), num_outputs: ATTR.num_outputs, split: ATTR.split }, split, { fp16: FP16_ALL, reference: splitRef, sameAt13From: sameAt13WithoutAttribute('split') }),
   move('Slice', attrs('axes', 'ends', 'starts'), slice, { kernel: { note: 'attributes (< opset 10) or inputs with axes/steps, negative and INT64_MAX bounds', fn: sliceKernel }, passesWeights: true, fp16: FP16_ALL, reference: sliceRef, ort: { qdq: 'data' }, sameAt13From: 11 }),
   move('Gather', { axis: withDefault(ATTR.axis, 0) }, gather, {
     cost: { weights: [0], opsNote: 'data movement' },

@@ -12,7 +12,7 @@ import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { type OpCost, perInput } from './cost.js';
 import { axesOf } from './shape-helpers.js';
-import { defineOp, FP16_ALL, type OpDef, withFacets } from './types.js';
+import { defineOp, FP16_ALL, type OpDef, sameAt13WithoutAttribute, withFacets } from './types.js';
 import { argMaxRef, argMinRef, reduceReference, type ReferenceReducer } from '../kernels/reference/reduce.js';
 
 function reduce(inputOpset: number, outType?: DataType): ShapeRule {
@@ -56,7 +56,7 @@ const ALL_TYPES = 'float32/float64/int32/int64; axes input from opset 18';
  * stated) only, so an opset-10 form means the same at 13; ReduceSum's axes attribute became an
  * input at 13, so only its form without one (reduce every axis, as at 13) does.
  */
-const reduceSameAt13 = (axesInputOpset: number): OpDef['sameAt13From'] => (axesInputOpset > 13 ? 10 : (n) => (n.attr('axes') === undefined ? 10 : undefined));
+const reduceSameAt13 = (axesInputOpset: number): OpDef['sameAt13From'] => (axesInputOpset > 13 ? 10 : sameAt13WithoutAttribute('axes'));
 
 /** A Reduce* op whose axes became an input at `axesInputOpset` (13 for ReduceSum, 18 for the rest). */
 const reduceOp = (type: string, axesInputOpset: number, ops: OpCost['ops'], opsNote: string, note: string, fp16: boolean, kernel: Reducer, reference: ReferenceReducer): OpDef =>

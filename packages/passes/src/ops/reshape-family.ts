@@ -1,13 +1,13 @@
 /**
  * Views and shape reads: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout (inference), Shape, Size.
  */
-import { DataType, type Dim, type Node } from '@onnxkit/graph';
+import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { dropoutKernel, flattenKernel, identityKernel, reshapeKernel, shapeKernel, sizeKernel, squeezeKernel, unsqueezeKernel } from '../kernels/shape-ops.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis, shapeRange } from './axes.js';
 import { axesOf, identity, intsAttr } from './shape-helpers.js';
-import { type AttributeSchema, defineOp, FP16_ALL, FP16_SHAPE_ONLY, type OpDef, type OpDefInput, type OpKernel } from './types.js';
+import { type AttributeSchema, defineOp, FP16_ALL, FP16_SHAPE_ONLY, sameAt13WithoutAttribute, type OpDef, type OpDefInput, type OpKernel } from './types.js';
 import { identityRef } from '../kernels/reference/elementwise.js';
 import { dropoutRef, flattenRef, reshapeRef, shapeRef, sizeRef, squeezeRef, unsqueezeRef } from '../kernels/reference/shape.js';
 
@@ -149,7 +149,7 @@ const AXES_NOTE = 'axes attribute (< opset 13) or input (≥ 13)';
  * Squeeze/Unsqueeze at opset 10–12 mean the same at 13 only without an `axes` attribute (it became
  * an input at 13; ONNX Changelog): a Squeeze of every size-1 axis.
  */
-const noAxesAttribute = (n: Node): number | undefined => (n.attr('axes') === undefined ? 10 : undefined);
+const noAxesAttribute = sameAt13WithoutAttribute('axes');
 
 export const RESHAPE_OPS: readonly OpDef[] = [
   view('Reshape', { allowzero: withDefault(ATTR.allowzero, 0), shape: ATTR.shape }, reshape, { note: '0 copies, -1 infers, allowzero (opset 14)', fn: reshapeKernel }, { reference: reshapeRef, ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),

@@ -241,6 +241,15 @@ export interface OpDef {
 }
 
 /**
+ * `sameAt13From` of an op whose attribute `name` became an input at opset 13 (ONNX Changelog:
+ * Squeeze/Unsqueeze/ReduceSum `axes`, Split `split`): a node without the attribute means at 10–12
+ * what it means at 13; one with it does not.
+ */
+export function sameAt13WithoutAttribute(name: string): (node: Node) => number | undefined {
+  return (n) => (n.attr(name) === undefined ? 10 : undefined);
+}
+
+/**
  * How an op changed by opset 13 (`sameAt13From: { changedBy13 }`):
  * - 'axis-semantics': before 13 its `axis` coerced the input to 2-D (the axes from it on
  *   flattened into one), from 13 it names one axis, and its default went from 1 to −1
