@@ -40,7 +40,7 @@ import { lookup, opTable } from '../common/op-table.js';
 import { knownAttributes } from '../ops/registry.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar } from './util.js';
+import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar, setFirstPair } from './util.js';
 
 /** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
 const HUGE = 2 ** 53;
@@ -117,12 +117,7 @@ const bypass = defineRule({
     const out = n.outputs[0]!;
     p.rule = ruleName(n.opType);
     p.remove[0] = n;
-    const pair = p.replace[0];
-    if (pair === undefined) p.replace[0] = [out, input];
-    else {
-      pair[0] = out;
-      pair[1] = input;
-    }
+    setFirstPair(p.replace, out, input);
     p.description = describeBypass(n, out, input);
     return p;
   },

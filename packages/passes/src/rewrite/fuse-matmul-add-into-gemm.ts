@@ -22,7 +22,7 @@
 import { DataType, Node, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, nodeLabel } from './util.js';
+import { attributeIssue, nodeLabel, setFirstPair } from './util.js';
 
 const FLOATS: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
 
@@ -144,12 +144,7 @@ function fuse(s: RewriteSession, { add, mm, side }: MatmulAdd, p: FusionPatch): 
   const y = gemm.outputs[0]!;
   p.remove[0] = mm;
   p.remove[1] = add;
-  const pair = p.replace[0];
-  if (pair === undefined) p.replace[0] = [z, y];
-  else {
-    pair[0] = z;
-    pair[1] = y;
-  }
+  setFirstPair(p.replace, z, y);
   p.add[0] = gemm;
   const ins = p.inputs[0];
   if (ins === undefined) p.inputs[0] = [a, bv, cv];

@@ -13,6 +13,20 @@ import { deferredScaled, scaleRunF32, scaleRunF64 } from './scaled-weight.js';
 /** Float element types the weight-rewriting passes compute on (in float64, rounded once). */
 export const WEIGHT_FLOAT_TYPES: ReadonlySet<DataType> = new Set([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);
 
+/**
+ * Sets `pairs[0]` to (from, to), refilling the pair a reused patch object already holds (a rule's
+ * per-run state: eliminate-identity's bypass, fuse-matmul-add's fusion) instead of allocating one
+ * per change.
+ */
+export function setFirstPair(pairs: [Value, Value][], from: Value, to: Value): void {
+  const pair = pairs[0];
+  if (pair === undefined) pairs[0] = [from, to];
+  else {
+    pair[0] = from;
+    pair[1] = to;
+  }
+}
+
 /** "Conv 'name'" style label used in records: the node name, or `OpType#k` when unnamed. */
 export function nodeLabel(n: Node): string {
   return n.name || `${n.opType}#unnamed`;
