@@ -127,6 +127,17 @@ export interface OrtFacet {
    *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
    * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
    * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
+   * Whatever the form, every selector fuses a group only when its dequantized inputs and its
+   * QuantizeLinear outputs have one 8-bit type as onnxruntime sees it, and on x86-64 that is
+   * not always the declared one: its QDQS8ToU8Transformer rewrites an int8 QuantizeLinear →
+   * DequantizeLinear pair as uint8 only when the QuantizeLinear feeds that one DequantizeLinear
+   * and the DequantizeLinear feeds one input of one node (EnsureUniqueDQForNodeUnit first gives
+   * every further reader its own DequantizeLinear). So with int8 activations an op reading or
+   * writing a tensor that two inputs read stays float, while with uint8 it fuses. The scales and
+   * zero points play no part (measured for Softmax: output scale 1/256, 1/255 or 8/255, zero
+   * point 0, 128 or −128, axis 1 of rank 4, rank 2 at opset 12 all fuse; the int8 rule measured
+   * for Softmax, Sigmoid, LeakyRelu, AveragePool, GlobalAveragePool, Add, Mul, Concat, Where and
+   * Conv: ort-qdq test).
    */
   readonly qdq?: 'mac' | 'element' | 'data';
   /**
@@ -143,6 +154,12 @@ export interface OrtFacet {
    * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
    */
   readonly qdqFloatOutput?: true;
+  /**
+   * Its 'mac' kernel takes no int8 activation on x86-64 (ConvNodeGroupSelector and
+   * MatMulNodeGroupSelector refuse one: QDQIsInt8Allowed() is false there): fused only when its
+   * data input is uint8 as onnxruntime sees it (see `qdq`). Absent: either 8-bit type (Gemm).
+   */
+  readonly qdqUint8Activation?: true;
   /**
    * It has no float16 kernel on onnxruntime 1.30's CPU provider (measured for each op that says
    * so: test/ops/ort-float16.test.ts), so running it in float16 gains nothing — the reason

@@ -180,3 +180,160 @@ describe("Where's QDQ form against onnxruntime-node 1.30: QLinearWhere, the cond
     expect(ops).not.toContain('Where');
   });
 });
+
+/** Whether the analysis counts layer `name` of `m` as integer (its QDQ note). */
+function countedInteger(m: Model, name: string): boolean {
+  const layer = analyzeModel(m, { timeline: false }).layers.find((l) => l.name === name)!;
+  return layer.notes?.some((n) => n.startsWith('QDQ:')) ?? false;
+}
+
+/**
+ * What decides a QDQ group's fusion in onnxruntime 1.30 (x86-64), beyond the op's `ort.qdq`:
+ * every selector wants one 8-bit type over the group's dequantized inputs and its
+ * QuantizeLinear outputs, as onnxruntime sees them — and QDQS8ToU8Transformer rewrites an int8
+ * Q → DQ pair as uint8 only when the Q feeds that one DQ and the DQ one input of one node
+ * (EnsureUniqueDQForNodeUnit first gives each further reader its own DQ, so the Q of a tensor two
+ * inputs read feeds two DQs and stays int8). With int8 activations, a tensor read twice makes the
+ * groups around it mismatch and stay float; with uint8 nothing is rewritten and they fuse. Conv
+ * and MatMul take no int8 activation at all (`ort.qdqUint8Activation`). Each case compares, for
+ * every Conv and the op, the analysis's integer count with onnxruntime's optimized graph (a
+ * fused node keeps its name and changes its op type), and states the op's outcome.
+ */
+describe("one 8-bit type per QDQ group as onnxruntime 1.30 sees it: an int8 tensor read twice stays int8, a single-reader one becomes uint8", () => {
+  /** x → Conv 'conv' → c, `op`(c) or `op`(c, d) with x2 → Conv 'conv_b' → d, → Conv 'conv2' → y; `shared`: Conv 'conv3' reads c too (→ z). */
+  function graph(op: string, shared: boolean): Model {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 4, 8, 8]);
+    const c = b.op('Conv', [x, b.constant('w', f32([4, 4, 3, 3], Math.sin))], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    const second = op === 'Add' || op === 'Mul' || op === 'Concat' || op === 'Where';
+    const d = second ? b.op('Conv', [b.input('x2', DataType.FLOAT, [1, 4, 8, 8]), b.constant('wb', f32([4, 4, 1, 1], Math.cos))], {}, { name: 'conv_b' }) : c;
+    let y: Value;
+    let channels = 4;
+    if (op === 'Add' || op === 'Mul') y = b.op(op, [c, d], {}, { name: 'op' });
+    else if (op === 'Concat') {
+      y = b.op(op, [c, d], { axis: 1 }, { name: 'op' });
+      channels = 8;
+    } else if (op === 'Where') y = b.op(op, [b.constant('cond', Tensor.fromNumbers(DataType.BOOL, [1, 4, 1, 1], [1, 0, 0, 1])), c, d], {}, { name: 'op' });
+    else y = b.op(op, [c], op === 'AveragePool' ? { kernel_shape: [2, 2] } : op === 'Softmax' ? { axis: 1 } : {}, { name: 'op' });
+    b.output(b.op('Conv', [y, b.constant('w2', f32([4, channels, 1, 1], (i) => Math.cos(i + 1)))], {}, { name: 'conv2' }), 'y');
+    if (shared) b.output(b.op('Conv', [c, b.constant('w3', f32([4, 4, 1, 1], (i) => Math.sin(i + 2)))], {}, { name: 'conv3' }), 'z');
+    return b.build();
+  }
+
+  const ops = ['Softmax', 'Sigmoid', 'LeakyRelu', 'AveragePool', 'GlobalAveragePool', 'Add', 'Mul', 'Concat', 'Where'];
+  for (const op of ops) {
+    for (const activationType of ['uint8', 'int8'] as const) {
+      for (const shared of [false, true]) {
+        const fused = !(activationType === 'int8' && shared);
+        it(`${op}, ${activationType} activations, ${shared ? 'its input c read by a second Conv' : 'every tensor read once'}: ${fused ? 'fused' : 'stays float'}, and the analysis agrees on every layer`, async () => {
+          const m = graph(op, shared);
+          const opTypes = ['Conv', op];
+          const plan = planQdq(m, { opTypes, activationType });
+          quantizeQdq(m, { opTypes, activationType, ranges: new Map(plan.tensors.map((t) => [t, { min: -4, max: 4 }])) });
+          const g = await ortOptimized(m, `types-${op}-${activationType}-${shared}`);
+          const byName = new Map([...g].map((n) => [n.name, n.opType]));
+          const layers = [...m.graph].filter((n) => n.opType === 'Conv' || n.name === 'op').map((n) => n.name);
+          for (const name of layers) {
+            const original = [...m.graph].find((n) => n.name === name)!.opType;
+            const ortFused = byName.get(name) !== original;
+            expect({ name, counted: countedInteger(m, name) }).toEqual({ name, counted: ortFused });
+          }
+          expect(byName.get('op') !== op).toBe(fused);
+          // conv3 reads the int8 c itself: Conv takes no int8 activation (qdqUint8Activation).
+          if (shared) expect(byName.get('conv3')).toBe(activationType === 'uint8' ? 'QLinearConv' : 'Conv');
+        });
+      }
+    }
+  }
+});
+
+/**
+ * Softmax's fusion does not depend on its quantization parameters (the selectors read only the
+ * types; QLinearSoftmax takes the output scale and zero point as inputs): any scale, zero point,
+ * axis, rank and opset fuses. What does decide it is the types as onnxruntime sees them: a uint8
+ * input with an int8 output fuses when the output's Q → DQ pair is rewritten as uint8 (its DQ read
+ * once) and stays float when that DQ is read twice.
+ */
+describe('Softmax against onnxruntime-node 1.30: its QDQ parameters play no part, its types do', () => {
+  interface Case {
+    readonly name: string;
+    readonly outType?: 'uint8' | 'int8';
+    readonly sOut?: number;
+    readonly zOut?: number;
+    readonly axis?: number;
+    readonly shape?: number[];
+    readonly opset?: number;
+    /** The output's DequantizeLinear read by two nodes (its Q → DQ pair then stays as declared). */
+    readonly outputReadTwice?: true;
+    readonly fused: boolean;
+  }
+  /** x → Q(uint8, 8/255, 128) → DQ → Softmax 'op' → Q(outType, sOut, zOut) → DQ → y (and Neg → y2 when read twice). */
+  function softmax(c: Case): Model {
+    const b = new GraphBuilder({ opset: c.opset ?? 17 });
+    const shape = c.shape ?? [1, 4, 8];
+    const x = b.input('x', DataType.FLOAT, shape);
+    const sIn = b.constant('s_in', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(8 / 255)));
+    const zIn = b.constant('z_in', Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(128)));
+    const sm = b.op('Softmax', [b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, sIn, zIn]), sIn, zIn])], c.axis === undefined ? {} : { axis: c.axis }, { name: 'op' });
+    const sOut = b.constant('s_out', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(c.sOut ?? 1 / 256)));
+    const z = c.zOut ?? (c.outType === 'int8' ? -128 : 0);
+    const zOut = b.constant('z_out', c.outType === 'int8' ? Tensor.fromArray(DataType.INT8, [], Int8Array.of(z)) : Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(z)));
+    const out = b.op('DequantizeLinear', [b.op('QuantizeLinear', [sm, sOut, zOut]), sOut, zOut]);
+    b.output(b.op('Relu', [out]), 'y');
+    if (c.outputReadTwice) b.output(b.op('Neg', [out]), 'y2');
+    return b.build();
+  }
+  const cases: Case[] = [
+    { name: "onnxruntime's quantizer's output parameters (1/256, zero point 0)", fused: true },
+    { name: 'a calibrated output scale 1/255', sOut: 1 / 255, fused: true },
+    { name: "the input's own scale and zero point (8/255, 128)", sOut: 8 / 255, zOut: 128, fused: true },
+    { name: 'axis 1 of a rank-4 input', axis: 1, shape: [1, 2, 4, 8], fused: true },
+    { name: 'a rank-2 input at opset 12 (2-D coercion)', shape: [4, 8], opset: 12, fused: true },
+    { name: 'an int8 output read once (its pair rewritten as uint8)', outType: 'int8', fused: true },
+    { name: 'an int8 output read twice (its pair stays int8: types differ)', outType: 'int8', outputReadTwice: true, fused: false },
+    { name: 'a uint8 output read twice (types agree)', outputReadTwice: true, fused: true },
+  ];
+  for (const c of cases) {
+    it(`${c.fused ? 'fuses' : 'keeps the float Softmax for'} ${c.name}`, async () => {
+      const m = softmax(c);
+      const g = await ortOptimized(m, `softmax-${cases.indexOf(c)}`);
+      const ops = [...g].map((n) => n.opType);
+      expect(ops.includes('QLinearSoftmax')).toBe(c.fused);
+      expect(ops.includes('Softmax')).toBe(!c.fused);
+      expect(countedInteger(m, 'op')).toBe(c.fused);
+    });
+  }
+});
+
+/**
+ * `ort.qdqUint8Activation` against onnxruntime-node 1.30: MatMul (and Conv) take no int8
+ * activation on x86-64, Gemm does (QGemm). A = DQ(Q(x, int8)) read by a MatMul and a Gemm, both
+ * with int8 weights and float outputs: read by both, A stays int8 and only the Gemm fuses; read
+ * by the MatMul alone, A's pair becomes uint8 and the MatMul fuses (MatMulIntegerToFloat).
+ */
+describe("ops' ort.qdqUint8Activation against onnxruntime-node 1.30: no int8 activation for MatMul, Gemm takes one", () => {
+  function model(withGemm: boolean): Model {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [2, 4]);
+    const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.02)));
+    const z = b.constant('z', Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)));
+    const a = b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, s, z]), s, z]);
+    const weight = (name: string): Value =>
+      b.op('DequantizeLinear', [b.constant(name, Tensor.fromArray(DataType.INT8, [4, 4], Int8Array.from({ length: 16 }, (_, i) => (i % 7) - 3))), b.constant(`${name}_s`, Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.01))), b.constant(`${name}_z`, Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)))]);
+    b.output(b.op('MatMul', [a, weight('wm')], {}, { name: 'matmul' }), 'y');
+    if (withGemm) b.output(b.op('Gemm', [a, weight('wg')], {}, { name: 'gemm' }), 'y2');
+    return b.build();
+  }
+  for (const withGemm of [false, true]) {
+    it(`int8 A read by ${withGemm ? 'a MatMul and a Gemm: the Gemm fuses, the MatMul stays float' : 'a MatMul alone: rewritten as uint8, the MatMul fuses'}`, async () => {
+      const m = model(withGemm);
+      const byName = new Map([...(await ortOptimized(m, `uint8-activation-${withGemm}`))].map((n) => [n.name, n.opType]));
+      expect(byName.get('matmul') !== 'MatMul').toBe(!withGemm);
+      expect(countedInteger(m, 'matmul')).toBe(!withGemm);
+      if (withGemm) {
+        expect(byName.get('gemm')).not.toBe('Gemm');
+        expect(countedInteger(m, 'gemm')).toBe(true);
+      }
+    });
+  }
+});
