@@ -200,11 +200,24 @@ export const ORT_FLOAT16_WHY: { readonly [K in OrtFloat16]: string } = Object.fr
  */
 export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'select' | 'shared-scale';
 
+/** Output quantization parameters an op fixes whatever its calibrated range (QuantizeFacet.fixedOutput). */
+export interface FixedQdqParams {
+  readonly scale: number;
+  readonly uint8ZeroPoint: number;
+  readonly int8ZeroPoint: number;
+}
+
 /** The quantizer's view of an op it quantizes (absent: the op stays float). */
 export interface QuantizeFacet {
   readonly placement: QdqPlacement;
   /** Worth quantizing on its own: a model with none of these quantizable is refused. */
   readonly anchor?: true;
+  /**
+   * Its output's scale and zero point whatever the calibration measured (a 'unary' op whose
+   * output range is known: Softmax's [0, 1], as onnxruntime's quantizer fixes it in QDQSoftmax),
+   * for asymmetric and symmetric activations.
+   */
+  readonly fixedOutput?: { readonly asymmetric: FixedQdqParams; readonly symmetric: FixedQdqParams };
 }
 
 export interface OpDef {

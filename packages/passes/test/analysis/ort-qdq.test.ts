@@ -337,3 +337,42 @@ describe("ops' ort.qdqUint8Activation against onnxruntime-node 1.30: no int8 act
     });
   }
 });
+
+/**
+ * Softmax's `quantize` facet: quantizeQdq quantizes it (its own output scale, 'unary') with the
+ * output fixed as onnxruntime's quantizer fixes it (QDQSoftmax: [0, 1) at 1/256, zero point 0
+ * for uint8 and −128 for int8; 1/128 with 128 or 0 when symmetric) whatever the calibrated range
+ * says, and onnxruntime fuses it into QLinearSoftmax. Before, an explicitly requested Softmax
+ * passed 8-bit data through with its input's scale (a [−4, 4] scale for values in [0, 1]).
+ */
+describe("Softmax's quantize facet: the output fixed as onnxruntime's quantizer fixes it, fused by onnxruntime-node 1.30", () => {
+  const cases = [
+    ['uint8', false, 1 / 256, 0],
+    ['int8', false, 1 / 256, -128],
+    ['uint8', true, 1 / 128, 128],
+    ['int8', true, 1 / 128, 0],
+  ] as const;
+  for (const [activationType, symmetricActivations, scale, zeroPoint] of cases) {
+    it(`${activationType}${symmetricActivations ? ' symmetric' : ''}: scale ${scale}, zero point ${zeroPoint}; QLinearSoftmax`, async () => {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.input('x', DataType.FLOAT, [1, 4, 8, 8]);
+      const c = b.op('Conv', [x, b.constant('w', f32([4, 4, 3, 3], Math.sin))], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+      const s = b.op('Softmax', [c], { axis: 1 }, { name: 'op' });
+      b.output(b.op('Conv', [s, b.constant('w2', f32([4, 4, 1, 1], (i) => Math.cos(i + 1)))], {}, { name: 'conv2' }), 'y');
+      const m = b.build();
+      // The default op types quantize it.
+      const plan = planQdq(m, { activationType, symmetricActivations });
+      expect(plan.nodes.map((p) => p.node.name)).toEqual(['conv', 'op', 'conv2']);
+      expect(plan.nodes[1]!.sharesInput).toBe(false);
+      quantizeQdq(m, { activationType, symmetricActivations, ranges: new Map(plan.tensors.map((t) => [t, { min: -4, max: 4 }])) });
+      const q = [...m.graph].find((n) => n.name === 'op')!.outputs[0]!.uses[0]!.node;
+      expect(q.opType).toBe('QuantizeLinear');
+      expect(q.inputs[1]!.constValue!.toArray()[0]).toBe(scale);
+      expect(Number(q.inputs[2]!.constValue!.toArray()[0])).toBe(zeroPoint);
+      const ops = [...(await ortOptimized(m, `softmax-quantized-${activationType}-${symmetricActivations}`))].map((n) => n.opType);
+      expect(ops).toContain('QLinearSoftmax');
+      expect(ops).not.toContain('Softmax');
+      expect(countedInteger(m, 'op')).toBe(true);
+    });
+  }
+});
