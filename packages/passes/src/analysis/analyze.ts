@@ -21,7 +21,7 @@ import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } fro
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
-import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
+import { convertedToUint8, executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
 import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
@@ -955,21 +955,6 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 }
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
-
-/**
- * An int8 QuantizeLinear → DequantizeLinear pair that onnxruntime (x86-64) rewrites as uint8
- * (QDQS8ToU8Transformer): the Q feeds only that DQ, and the DQ is a graph output read by no
- * node or feeds one input of one node and is no graph output — EnsureUniqueDQForNodeUnit, which
- * runs first, gives every other reader its own DQ, and a Q with several DQs is left int8. Both
- * carry their zero point (our quantizer and onnxruntime's always write it).
- */
-function convertedToUint8(q: Node, dq: Node): boolean {
-  const qOut = q.outputs[0];
-  const dqOut = dq.outputs[0];
-  if (qOut === undefined || dqOut === undefined || qOut.uses.length !== 1 || qOut.isGraphOutput || q.inputs[2] == null || dq.inputs[2] == null) return false;
-  const readers = dqOut.uses.length;
-  return readers === 0 ? dqOut.isGraphOutput : readers === 1 && !dqOut.isGraphOutput;
-}
 
 /** Some reader of `v` is a QuantizeLinear. */
 function readByQuantize(v: Value | undefined): boolean {

@@ -124,7 +124,9 @@ export interface OrtFacet {
    *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
    *   QLinearLeakyRelu, QLinearSoftmax, QLinearWhere);
    * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
-   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
+   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min), when
+   *   the QuantizeLinear repeats the DequantizeLinear's scale and zero point (a positive scale
+   *   for `qdqPositiveScale`; measured for Transpose and MaxPool: ort-qdq test);
    * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
    * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
    * Whatever the form, every selector fuses a group only when its dequantized inputs and its
@@ -160,6 +162,13 @@ export interface OrtFacet {
    * data input is uint8 as onnxruntime sees it (see `qdq`). Absent: either 8-bit type (Gemm).
    */
   readonly qdqUint8Activation?: true;
+  /**
+   * Its 'data' form needs a positive scale (a negative one reverses the order of the 8-bit
+   * values: MaxPool, ReduceMax, ReduceMin — onnxruntime's drop_no_int16_support_and_positive_scale
+   * rule; measured for MaxPool: ort-qdq test). Every 'data' form also needs the QuantizeLinear
+   * after it to repeat the DequantizeLinear's scale and zero point (IsQDQPairSupported).
+   */
+  readonly qdqPositiveScale?: true;
   /**
    * It has no float16 kernel on onnxruntime 1.30's CPU provider (measured for each op that says
    * so: test/ops/ort-float16.test.ts), so running it in float16 gains nothing — the reason

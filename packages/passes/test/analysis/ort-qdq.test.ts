@@ -398,3 +398,63 @@ describe("Softmax's quantize facet: the output fixed as onnxruntime's quantizer 
     });
   }
 });
+
+/**
+ * A 'data' op's form (the as-executed roofline drops its DequantizeLinear and QuantizeLinear and
+ * moves 8-bit values) against onnxruntime-node 1.30: the Q must repeat the DQ's scale and zero
+ * point, of one 8-bit type as onnxruntime sees it, and for MaxPool (`ort.qdqPositiveScale`) the
+ * scale must be positive.
+ */
+describe("the 'data' form's conditions against onnxruntime-node 1.30: equal scale and zero point, one type, a positive scale for MaxPool", () => {
+  interface Case {
+    readonly name: string;
+    readonly op: 'Transpose' | 'MaxPool';
+    readonly sOut?: number;
+    readonly zOut?: number;
+    readonly scale?: number;
+    readonly int8?: true;
+    /** The input's DequantizeLinear read by a second node too (its int8 pair then stays int8). */
+    readonly inputReadTwice?: true;
+    /** The output's DequantizeLinear read by two nodes (its int8 pair then stays int8). */
+    readonly outputReadTwice?: true;
+    readonly dropped: boolean;
+  }
+  function model(c: Case): Model {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 4, 8]);
+    const zp = (z: number): Tensor => (c.int8 ? Tensor.fromArray(DataType.INT8, [], Int8Array.of(z)) : Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(z)));
+    const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(c.scale ?? 8 / 255)));
+    const z = b.constant('z', zp(c.int8 ? 0 : 128));
+    const dq = b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, s, z], {}, { name: 'q_in' }), s, z], {}, { name: 'dq_in' });
+    const y = b.op(c.op, [dq], c.op === 'MaxPool' ? { kernel_shape: [2] } : {}, { name: 'op' });
+    const s2 = b.constant('s2', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(c.sOut ?? c.scale ?? 8 / 255)));
+    const z2 = b.constant('z2', zp(c.zOut ?? (c.int8 ? 0 : 128)));
+    const out = b.op('DequantizeLinear', [b.op('QuantizeLinear', [y, s2, z2], {}, { name: 'q_out' }), s2, z2], {}, { name: 'dq_out' });
+    b.output(c.outputReadTwice ? b.op('Relu', [out]) : out, 'y');
+    if (c.inputReadTwice) b.output(b.op('Neg', [dq]), 'y2');
+    if (c.outputReadTwice) b.output(b.op('Neg', [out]), 'y3');
+    return b.build();
+  }
+  const cases: Case[] = [
+    { name: 'Transpose, the same scale and zero point', op: 'Transpose', dropped: true },
+    { name: 'Transpose, another output scale and zero point', op: 'Transpose', sOut: 1 / 256, zOut: 0, dropped: false },
+    { name: 'Transpose, the same negative scale', op: 'Transpose', scale: -8 / 255, dropped: true },
+    { name: 'MaxPool, the same scale and zero point', op: 'MaxPool', dropped: true },
+    { name: 'MaxPool, the same negative scale', op: 'MaxPool', scale: -8 / 255, dropped: false },
+    { name: 'MaxPool, int8, every tensor read once (both pairs become uint8)', op: 'MaxPool', int8: true, dropped: true },
+    { name: 'MaxPool, int8, its input read twice (int8 in, uint8 out)', op: 'MaxPool', int8: true, inputReadTwice: true, dropped: false },
+    { name: 'MaxPool, int8, its output read twice (uint8 in, int8 out)', op: 'MaxPool', int8: true, outputReadTwice: true, dropped: false },
+    { name: 'MaxPool, uint8, its output read twice', op: 'MaxPool', outputReadTwice: true, dropped: true },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.dropped ? 'moves 8-bit values' : 'keeps its DequantizeLinear and QuantizeLinear'}`, async () => {
+      const m = model(c);
+      const ops = [...(await ortOptimized(m, `data-${cases.indexOf(c)}`))].map((n) => n.opType);
+      expect(ops).toContain(c.op);
+      // Without the pair around the op, onnxruntime keeps the input Q and the output DQ only.
+      expect(ops.filter((t) => t === 'QuantizeLinear' || t === 'DequantizeLinear').length).toBe((c.dropped ? 2 : 4) + (c.inputReadTwice ? 1 : 0) + (c.outputReadTwice ? 1 : 0));
+      const layers = analyzeModel(m, { timeline: false }).layers;
+      for (const name of ['dq_in', 'q_out']) expect({ name, host: layers.find((l) => l.name === name)!.fusedInto?.extended }).toEqual({ name, host: c.dropped ? 'op' : undefined });
+    });
+  }
+});
