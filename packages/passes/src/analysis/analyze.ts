@@ -272,6 +272,8 @@ interface OpInfo {
   readonly qdqInputs: readonly number[] | undefined;
   /** Its 'mac' kernel takes no int8 activation (`ort.qdqUint8Activation`: Conv, MatMul). */
   readonly qdqUint8Activation: boolean;
+  /** One of its `qdqInputs` may be a float scalar initializer (`ort.qdqScalarConstant`: Where). */
+  readonly qdqScalarConstant: boolean;
 }
 const OP_INFO = new Map<string, OpInfo>();
 
@@ -281,7 +283,7 @@ function opInfo(opType: string): OpInfo {
   if (info === undefined) {
     const ort = lookup(ORT_FACET, opType);
     const qdq = ort?.qdq;
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs, qdqUint8Activation: ort?.qdqUint8Activation === true };
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs, qdqUint8Activation: ort?.qdqUint8Activation === true, qdqScalarConstant: ort?.qdqScalarConstant === true };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -1467,10 +1469,28 @@ class CostWalk {
     let type = 0;
     if (only !== undefined) {
       // The inputs the op's QDQ form dequantizes, each present and dequantized, of one type (the facet's own array: nothing built).
+      let scalar = false;
+      let dequantized: Value | null | undefined;
       for (let k = 0; k < only.length; k++) {
-        const t = this.fromInt8(ins[only[k]!]);
-        if (t === 0 || (type !== 0 && t !== type)) return false;
+        const v = ins[only[k]!];
+        const t = this.fromInt8(v);
+        if (t === 0) {
+          // (qdqScalarConstant: one float scalar initializer, given a DQ by WhereDummyDq)
+          const c = v?.constValue;
+          if (!info.qdqScalarConstant || scalar || v === null || v === undefined || v.producer !== null || c === undefined || c === null || c.dtype !== DataType.FLOAT || c.dims.length !== 0) return false;
+          scalar = true;
+          continue;
+        }
+        if (type !== 0 && t !== type) return false;
         type = t;
+        dequantized = v;
+      }
+      if (scalar) {
+        // WhereDummyDq: the output read by one QuantizeLinear alone; the dummy DQ has the other DQ's declared type.
+        const out = node.outputs[0];
+        if (dequantized === undefined || dequantized === null || out === undefined || out.uses.length !== 1) return false;
+        const declared = this.inf.typeOf(dequantized.producer!.inputs[0]!);
+        if (declared === undefined || declared === null || declared.kind !== 'tensor' || declared.elemType !== type) return false;
       }
       return this.quantizedOutputType(node) === type;
     }

@@ -151,6 +151,14 @@ export interface OrtFacet {
    */
   readonly qdqInputs?: readonly number[];
   /**
+   * One of its `qdqInputs` may be a float scalar initializer instead of a dequantized tensor,
+   * when its output is read by one QuantizeLinear alone: onnxruntime 1.30's WhereDummyDq gives
+   * the scalar a DequantizeLinear of the other input's declared 8-bit type (measured for Where:
+   * fused with uint8, not with int8 — the other's pair becomes uint8 and the dummy stays int8 —
+   * nor with a non-scalar constant; ort-qdq test).
+   */
+  readonly qdqScalarConstant?: true;
+  /**
    * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
    * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
    * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).

@@ -157,6 +157,25 @@ describe("Where's QDQ form against onnxruntime-node 1.30: QLinearWhere, the cond
     });
   }
 
+  // `ort.qdqScalarConstant`: onnxruntime 1.30's WhereDummyDq gives a float scalar Y a DequantizeLinear of X's declared type.
+  for (const [y, int8, readTwice, fused] of [['scalar', false, false, true], ['[1, 4, 1] constant', false, false, false], ['scalar', true, false, false], ['scalar', false, true, false]] as const) {
+    it(`${fused ? 'fuses' : 'keeps the float Where for'} DQ(X) and a ${y} Y${int8 ? ' (int8: X becomes uint8, the dummy DQ stays int8)' : ''}${readTwice ? ', its output read by a Q and a Neg' : ''}`, async () => {
+      const b = new GraphBuilder({ opset: 17 });
+      const c = b.input('c', DataType.BOOL, [1, 4, 8]);
+      const x = b.input('x', DataType.FLOAT, [1, 4, 8]);
+      const s = b.constant('s', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.02)));
+      const z = b.constant('z', int8 ? Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)) : Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(128)));
+      const k = b.constant('k', y === 'scalar' ? Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(-1)) : Tensor.fromArray(DataType.FLOAT, [1, 4, 1], Float32Array.of(-1, 0, 1, 2)));
+      const w = b.op('Where', [c, b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, s, z]), s, z]), k], {}, { name: 'op' });
+      b.output(b.op('DequantizeLinear', [b.op('QuantizeLinear', [w, s, z]), s, z]), 'o');
+      if (readTwice) b.output(b.op('Neg', [w]), 'o2');
+      const m = b.build();
+      const ops = [...(await ortOptimized(m, `where-constant-${y}-${int8}-${readTwice}`))].map((n) => n.opType);
+      expect(ops.includes('QLinearWhere')).toBe(fused);
+      expect(countedInteger(m, 'op')).toBe(fused);
+    });
+  }
+
   it('is quantized by quantizeQdq as onnxruntime fuses it: X and Y through Q/DQ, the condition left bool', async () => {
     const b = new GraphBuilder({ opset: 17 });
     const c = b.input('c', DataType.BOOL, [1, 4, 8, 8]);
