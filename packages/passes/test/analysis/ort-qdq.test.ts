@@ -5,7 +5,13 @@
 // no facet: the op stays in float between DequantizeLinear and QuantizeLinear. The analysis
 // counts the op's work as integer (its QDQ note, no FLOPs) exactly when onnxruntime runs it as
 // an integer kernel. Where (its bool condition a constant here) is measured on its own below too:
-// QLinearWhere, with the condition never dequantized (`ort.qdqInputs`).
+// QLinearWhere, with the condition never dequantized (`ort.qdqInputs`), or one branch a float
+// scalar (`ort.qdqScalarConstant`). Then what decides a group's fusion beyond the op: one 8-bit
+// type as onnxruntime sees it on x86-64 (int8 pairs of single-reader tensors become uint8, a
+// tensor read twice stays int8), no int8 activation for Conv/MatMul (`ort.qdqUint8Activation`),
+// Softmax's parameters (none matter) and its quantize facet (output fixed at [0, 1) as
+// onnxruntime's quantizer fixes it), and the 'data' form's equal scale and zero point (positive
+// for MaxPool: `ort.qdqPositiveScale`). Each condition is checked both ways against onnxruntime.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
