@@ -21,7 +21,7 @@ import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } fro
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
-import { executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
+import { convertedToUint8, executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
 import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
@@ -270,6 +270,10 @@ interface OpInfo {
   readonly qdqElement: boolean;
   /** The inputs that QDQ form reads dequantized (`ort.qdqInputs`: Where's X and Y), undefined for every present one. */
   readonly qdqInputs: readonly number[] | undefined;
+  /** Its 'mac' kernel takes no int8 activation (`ort.qdqUint8Activation`: Conv, MatMul). */
+  readonly qdqUint8Activation: boolean;
+  /** One of its `qdqInputs` may be a float scalar initializer (`ort.qdqScalarConstant`: Where). */
+  readonly qdqScalarConstant: boolean;
 }
 const OP_INFO = new Map<string, OpInfo>();
 
@@ -279,7 +283,7 @@ function opInfo(opType: string): OpInfo {
   if (info === undefined) {
     const ort = lookup(ORT_FACET, opType);
     const qdq = ort?.qdq;
-    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs };
+    info = { cost: lookup(COST_TABLE, opType), controlFlow: SUBGRAPH_OPS.has(opType), qdqMac: qdq === 'mac', qdqFloatOutput: ort?.qdqFloatOutput === true, qdqElement: qdq === 'element', qdqInputs: ort?.qdqInputs, qdqUint8Activation: ort?.qdqUint8Activation === true, qdqScalarConstant: ort?.qdqScalarConstant === true };
     // Op types come from files: a hostile one cannot grow the cache past the table's own ops.
     if (info.cost !== undefined || info.controlFlow) OP_INFO.set(opType, info);
   }
@@ -954,9 +958,16 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
 
 /** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
 
-/** Every output of `node` is read, and only by QuantizeLinear nodes (the Q of a QDQ group). */
-function quantizedOutputs(node: Node): boolean {
-  return node.outputs.every((o) => o.uses.length > 0 && o.uses.every((u) => u.node.isOnnxDomain && u.node.opType === 'QuantizeLinear'));
+/** Some reader of `v` is a QuantizeLinear. */
+function readByQuantize(v: Value | undefined): boolean {
+  if (v === undefined) return false;
+  for (const u of v.uses) if (isOnnxOp(u.node, 'QuantizeLinear')) return true;
+  return false;
+}
+
+/** `n` is a default-domain `opType` node. */
+function isOnnxOp(n: Node | null | undefined, opType: string): n is Node {
+  return n !== null && n !== undefined && n.isOnnxDomain && n.opType === opType;
 }
 
 /** A list of reasons nobody reads. */
@@ -1386,12 +1397,46 @@ class CostWalk {
     return n;
   }
 
-  /** A value dequantized from 8-bit integers (the output of a DequantizeLinear of int8/uint8). */
-  fromInt8(v: Value | null | undefined): boolean {
+  /**
+   * The 8-bit type (DataType.INT8 or UINT8) `v` is dequantized from, as onnxruntime sees it
+   * (an int8 pair it rewrites as uint8: convertedToUint8), or 0 when `v` is not the output of a
+   * DequantizeLinear of 8-bit integers.
+   */
+  fromInt8(v: Value | null | undefined): number {
     const p = v?.producer;
-    if (!p || !p.isOnnxDomain || p.opType !== 'DequantizeLinear' || !p.inputs[0]) return false;
+    if (!isOnnxOp(p, 'DequantizeLinear') || !p.inputs[0]) return 0;
     const t = this.inf.typeOf(p.inputs[0]);
-    return t !== undefined && t !== null && t.kind === 'tensor' && (t.elemType === DataType.INT8 || t.elemType === DataType.UINT8);
+    if (t === undefined || t === null || t.kind !== 'tensor') return 0;
+    if (t.elemType === DataType.UINT8) return DataType.UINT8;
+    if (t.elemType !== DataType.INT8) return 0;
+    const q = p.inputs[0].producer;
+    return isOnnxOp(q, 'QuantizeLinear') && convertedToUint8(q, p) ? DataType.UINT8 : DataType.INT8;
+  }
+
+  /**
+   * The one 8-bit type, as onnxruntime sees it, that every output of `node` is quantized to
+   * (each output read, and only by QuantizeLinear nodes: the Q of a QDQ group), or 0 when an
+   * output is not so read or two of those types differ.
+   */
+  quantizedOutputType(node: Node): number {
+    let type = 0;
+    for (const o of node.outputs) {
+      if (o.uses.length === 0 || o.isGraphOutput) return 0;
+      for (const u of o.uses) {
+        const q = u.node;
+        if (!isOnnxOp(q, 'QuantizeLinear')) return 0;
+        const qOut = q.outputs[0];
+        const t = qOut ? this.inf.typeOf(qOut) : undefined;
+        let e = t !== undefined && t !== null && t.kind === 'tensor' ? t.elemType : 0;
+        if (e === DataType.INT8) {
+          const dq = qOut!.uses[0]?.node;
+          if (isOnnxOp(dq, 'DequantizeLinear') && convertedToUint8(q, dq)) e = DataType.UINT8;
+        } else if (e !== DataType.UINT8) return 0;
+        if (type !== 0 && e !== type) return 0;
+        type = e;
+      }
+    }
+    return type;
   }
 
   /**
@@ -1403,28 +1448,61 @@ class CostWalk {
    * QuantizeLinear as its QLinear kernel: their work is integer operations, as in the fused
    * graph. The inputs that must be dequantized are those the op's `ort.qdqInputs` names (Where's
    * X and Y: its bool condition never is), else every present one. A ConvTranspose has no QDQ
-   * kernel: it stays float.
+   * kernel: it stays float. Every selector also wants one 8-bit type over the dequantized data
+   * inputs and the quantized outputs as onnxruntime sees them (an int8 tensor that several
+   * inputs read stays int8, a single-reader one becomes uint8: see OrtFacet.qdq), and a 'mac'
+   * op declaring `qdqUint8Activation` (Conv, MatMul) wants that type uint8; a 'mac' weight keeps
+   * its own type (int8 weights with uint8 activations are what these kernels run).
    * `info`: opInfo(node.opType) of a default-domain node.
    */
   qdqInteger(node: Node, info: OpInfo): boolean {
-    if (info.qdqMac) return this.fromInt8(node.inputs[0]) && this.fromInt8(node.inputs[1]) && (info.qdqFloatOutput || quantizedOutputs(node));
+    if (info.qdqMac) {
+      const a = this.fromInt8(node.inputs[0]);
+      if (a === 0 || this.fromInt8(node.inputs[1]) === 0 || (info.qdqUint8Activation && a !== DataType.UINT8)) return false;
+      // No QuantizeLinear after it: the float-output kernel (Gemm, MatMul) or none; else its output type as any group's.
+      if (!readByQuantize(node.outputs[0])) return info.qdqFloatOutput;
+      return this.quantizedOutputType(node) === a;
+    }
     if (!info.qdqElement) return false;
     const ins = node.inputs;
     const only = info.qdqInputs;
+    let type = 0;
     if (only !== undefined) {
-      // The inputs the op's QDQ form dequantizes, each present and dequantized (the facet's own array: nothing built).
-      for (let k = 0; k < only.length; k++) if (!this.fromInt8(ins[only[k]!])) return false;
-      return quantizedOutputs(node);
+      // The inputs the op's QDQ form dequantizes, each present and dequantized, of one type (the facet's own array: nothing built).
+      let scalar = false;
+      let dequantized: Value | null | undefined;
+      for (let k = 0; k < only.length; k++) {
+        const v = ins[only[k]!];
+        const t = this.fromInt8(v);
+        if (t === 0) {
+          // (qdqScalarConstant: one float scalar initializer, given a DQ by WhereDummyDq)
+          const c = v?.constValue;
+          if (!info.qdqScalarConstant || scalar || v === null || v === undefined || v.producer !== null || c === undefined || c === null || c.dtype !== DataType.FLOAT || c.dims.length !== 0) return false;
+          scalar = true;
+          continue;
+        }
+        if (type !== 0 && t !== type) return false;
+        type = t;
+        dequantized = v;
+      }
+      if (scalar) {
+        // WhereDummyDq: the output read by one QuantizeLinear alone; the dummy DQ has the other DQ's declared type.
+        const out = node.outputs[0];
+        if (dequantized === undefined || dequantized === null || out === undefined || out.uses.length !== 1) return false;
+        const declared = this.inf.typeOf(dequantized.producer!.inputs[0]!);
+        if (declared === undefined || declared === null || declared.kind !== 'tensor' || declared.elemType !== type) return false;
+      }
+      return this.quantizedOutputType(node) === type;
     }
-    // Every present input dequantized (at least one), with no array built (this runs for every Add and Mul).
-    let present = 0;
+    // Every present input dequantized (at least one), of one type, with no array built (this runs for every Add and Mul).
     for (let i = 0; i < ins.length; i++) {
       const v = ins[i];
       if (v === null || v === undefined) continue;
-      if (!this.fromInt8(v)) return false;
-      present++;
+      const t = this.fromInt8(v);
+      if (t === 0 || (type !== 0 && t !== type)) return false;
+      type = t;
     }
-    return present > 0 && quantizedOutputs(node);
+    return type !== 0 && this.quantizedOutputType(node) === type;
   }
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */

@@ -22,7 +22,7 @@
  * A layer is fused only when its producer's output has no other use (ORT's rule too). Which ops
  * are eliminated, fuse into a Conv/Gemm, or drop their Q/DQ is each op's `ort` facet (ops/).
  */
-import type { Node, Value } from '@onnxkit/graph';
+import { DataType, type Node, type Value } from '@onnxkit/graph';
 import { lookup } from '../common/op-table.js';
 import { ORT_FACET } from '../ops/registry.js';
 
@@ -53,6 +53,49 @@ export interface ExecutedRoofline {
   readonly fusedInto: Map<number, Partial<Record<OrtLevel, number>>>;
   /** Per level, per layer index: the as-executed latency (0 for a fused layer; the host carries its work). */
   readonly latency: Record<OrtLevel, (number | null)[]>;
+}
+
+/**
+ * An int8 QuantizeLinear → DequantizeLinear pair that onnxruntime (x86-64) rewrites as uint8
+ * (QDQS8ToU8Transformer): the Q feeds only that DQ, and the DQ is a graph output read by no
+ * node or feeds one input of one node and is no graph output — EnsureUniqueDQForNodeUnit, which
+ * runs first, gives every other reader its own DQ, and a Q with several DQs is left int8. Both
+ * carry their zero point (our quantizer and onnxruntime's always write it).
+ */
+export function convertedToUint8(q: Node, dq: Node): boolean {
+  const qOut = q.outputs[0];
+  const dqOut = dq.outputs[0];
+  if (qOut === undefined || dqOut === undefined || qOut.uses.length !== 1 || qOut.isGraphOutput || q.inputs[2] == null || dq.inputs[2] == null) return false;
+  const readers = dqOut.uses.length;
+  return readers === 0 ? dqOut.isGraphOutput : readers === 1 && !dqOut.isGraphOutput;
+}
+
+/** The scalar value of constant `v` (an initializer), or undefined. */
+function scalarOf(v: Value | null | undefined): number | undefined {
+  const t = v?.constValue;
+  if (t === undefined || t === null || t.dims.reduce((a, d) => a * d, 1) !== 1) return undefined;
+  return Number(t.toArray()[0]);
+}
+
+/**
+ * The DequantizeLinear `dq` and the QuantizeLinear `q` around a 'data' op share one scale and
+ * zero point (onnxruntime's IsQDQPairSupported: constant scalars, equal values, one zero-point
+ * type), the scale positive when `positive` (OrtFacet.qdqPositiveScale): only then does
+ * onnxruntime drop them and move the 8-bit values.
+ */
+function sameQuantParams(dq: Node, q: Node, positive: boolean): boolean {
+  const s = scalarOf(dq.inputs[1]);
+  if (s === undefined || s !== scalarOf(q.inputs[1]) || (positive && !(s > 0))) return false;
+  const a = dq.inputs[2];
+  const b = q.inputs[2];
+  if (!a || !b) return !a && !b;
+  if (scalarOf(a) === undefined || scalarOf(a) !== scalarOf(b)) return false;
+  // One 8-bit type as onnxruntime sees it (an int8 pair it rewrites as uint8: convertedToUint8).
+  const q0 = dq.inputs[0]?.producer;
+  const dq1 = q.outputs[0]?.uses[0]?.node;
+  const inUint8 = a.constValue?.dtype === DataType.UINT8 || (q0 !== null && q0 !== undefined && q0.opType === 'QuantizeLinear' && convertedToUint8(q0, dq));
+  const outUint8 = b.constValue?.dtype === DataType.UINT8 || (dq1 !== undefined && dq1.opType === 'DequantizeLinear' && convertedToUint8(q, dq1));
+  return inUint8 === outUint8;
 }
 
 export function executedRoofline(
@@ -206,7 +249,7 @@ function fuseQdq(
       const out = n.outputs[0];
       const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
       const k = q ? index.get(q) : undefined;
-      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant) {
+      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q!, lookup(ORT_FACET, n.opType)!.qdqPositiveScale === true)) {
         host[j] = i;
         host[k] = i;
         noFlops[j] = true;

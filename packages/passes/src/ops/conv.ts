@@ -103,7 +103,7 @@ export const CONV_OPS: readonly OpDef[] = [
     weightInputs: [1, 2],
     int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
     fp16: FP16_ALL,
-    ort: { qdq: 'mac' },
+    ort: { qdq: 'mac', qdqUint8Activation: true },
     quantize: { placement: 'conv', anchor: true },
     sameAt13From: 10,
   }),

@@ -210,7 +210,7 @@ export const BINARY_OPS: readonly OpDef[] = [
   // onnxruntime 1.30 fuses DQ(X), DQ(Y) → Where → Q into com.microsoft QLinearWhere (level
   // extended; its WhereNodeGroupSelector): the bool condition is read as it is (qdqInputs).
   // Where-9 and Where-16 differ only by bfloat16 (ONNX Changelog): the same at 13 from 9.
-  binaryOp('Where', where, false, { sameAt13From: 10, ort: { qdq: 'element', qdqInputs: [1, 2] }, quantize: { placement: 'select' }, kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
+  binaryOp('Where', where, false, { sameAt13From: 10, ort: { qdq: 'element', qdqInputs: [1, 2], qdqScalarConstant: true }, quantize: { placement: 'select' }, kernel: { note: 'any element-addressable type, three-way broadcasting', fn: whereKernel }, fp16: FP16_ALL, reference: whereRef }),
 ];
 
 const inputsMinusOne = (c: CostContext): Count => perOutput(Math.max(0, c.node.inputs.length - 1))(c);

@@ -124,7 +124,7 @@ export const LINEAR_OPS: readonly OpDef[] = [
     weightInputs: [0, 1],
     int8WeightAxis: (_node, input, rank) => (input === 1 && rank === 2 ? 1 : undefined),
     fp16: FP16_ALL,
-    ort: { qdq: 'mac', qdqFloatOutput: true },
+    ort: { qdq: 'mac', qdqFloatOutput: true, qdqUint8Activation: true },
     quantize: { placement: 'matmul', anchor: true },
     sameAt13From: 10,
   }),

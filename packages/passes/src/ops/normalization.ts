@@ -121,6 +121,14 @@ export const SOFTMAX_OPS: readonly OpDef[] = [
     fp16: FP16_ALL,
     sameAt13From: { changedBy13: 'axis-semantics' },
     ort: { qdq: 'element' },
+    // Its output lies in [0, 1]: onnxruntime's quantizer (QDQSoftmax) fixes the output at scale
+    // 1/256 with zero point 0 (uint8) or −128 (int8), 1/128 with 128 or 0 when symmetric, so the
+    // 256 levels span [0, 1) whatever the calibrated maximum (QLinearSoftmax honours any output
+    // scale: ort-qdq test).
+    quantize: {
+      placement: 'unary',
+      fixedOutput: { asymmetric: { scale: 1 / 256, uint8ZeroPoint: 0, int8ZeroPoint: -128 }, symmetric: { scale: 1 / 128, uint8ZeroPoint: 128, int8ZeroPoint: 0 } },
+    },
   }),
   defineOp({ type: 'LogSoftmax', sameAt13From: { changedBy13: 'axis-semantics' }, reference: logSoftmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(5), opsNote: '5 per element' }, kernel: { note: SOFTMAX_NOTE, fn: softmaxKernel(true) }, fp16: FP16_ALL }),
   defineOp({ type: 'Hardmax', ort: { float16: 'casts' }, sameAt13From: { changedBy13: 'axis-semantics' }, reference: hardmaxRef, attributes: attrs('axis'), shape: same, cost: { ops: perOutput(2), opsNote: '2 per element' } }),

@@ -54,7 +54,7 @@ const windowPool = (type: string, own: AttributeSchema, withIndices: boolean, op
 
 export const POOL_OPS: readonly OpDef[] = [
   // onnxruntime drops the Q/DQ around a MaxPool of opset ≥ 12 (8-bit MaxPool appears at 12); QDQ needs opset ≥ 13 anyway.
-  withFacets(windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef), { ort: { qdq: 'data' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
+  withFacets(windowPool('MaxPool', { storage_order: withDefault(ATTR.storage_order, 0) }, true, poolOps(0), 'kernel size per output (comparisons)', true, maxPoolRef), { ort: { qdq: 'data', qdqPositiveScale: true }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   // onnxruntime runs a QDQ AveragePool as QLinearAveragePool (with its own output scale; the quantizer gives it its input's).
   withFacets(windowPool('AveragePool', { count_include_pad: withDefault(ATTR.count_include_pad, 0) }, false, poolOps(1), 'kernel size + 1 per output (adds, divide)', true, averagePoolRef), { ort: { qdq: 'element' }, quantize: { placement: 'shared-scale' }, sameAt13From: 10 }),
   withFacets(windowPool('LpPool', { p: withDefault(ATTR.p, 2) }, false, poolOps(1, 2), '2 × kernel size + 1 per output', false, lpPoolRef), { sameAt13From: 11, ort: { float16: 'casts' } }),

@@ -129,9 +129,22 @@ export interface OrtFacet {
    *   QLinearMul, QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QLinearSigmoid,
    *   QLinearLeakyRelu, QLinearSoftmax, QLinearWhere);
    * - 'data': the DequantizeLinear and QuantizeLinear around it are dropped and the op moves the
-   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min).
+   *   8-bit values itself (DropQDQNodes: data movement, MaxPool, Resize, ReduceMax/Min), when
+   *   the QuantizeLinear repeats the DequantizeLinear's scale and zero point (a positive scale
+   *   for `qdqPositiveScale`; measured for Transpose and MaxPool: ort-qdq test);
    * Absent: the op runs in float between its DequantizeLinear and QuantizeLinear nodes
    * (measured for ConvTranspose: test/analysis/ort-qdq.test.ts).
+   * Whatever the form, every selector fuses a group only when its dequantized inputs and its
+   * QuantizeLinear outputs have one 8-bit type as onnxruntime sees it, and on x86-64 that is
+   * not always the declared one: its QDQS8ToU8Transformer rewrites an int8 QuantizeLinear →
+   * DequantizeLinear pair as uint8 only when the QuantizeLinear feeds that one DequantizeLinear
+   * and the DequantizeLinear feeds one input of one node (EnsureUniqueDQForNodeUnit first gives
+   * every further reader its own DequantizeLinear). So with int8 activations an op reading or
+   * writing a tensor that two inputs read stays float, while with uint8 it fuses. The scales and
+   * zero points play no part (measured for Softmax: output scale 1/256, 1/255 or 8/255, zero
+   * point 0, 128 or −128, axis 1 of rank 4, rank 2 at opset 12 all fuse; the int8 rule measured
+   * for Softmax, Sigmoid, LeakyRelu, AveragePool, GlobalAveragePool, Add, Mul, Concat, Where and
+   * Conv: ort-qdq test).
    */
   readonly qdq?: 'mac' | 'element' | 'data';
   /**
@@ -143,11 +156,32 @@ export interface OrtFacet {
    */
   readonly qdqInputs?: readonly number[];
   /**
+   * One of its `qdqInputs` may be a float scalar initializer instead of a dequantized tensor,
+   * when its output is read by one QuantizeLinear alone: onnxruntime 1.30's WhereDummyDq gives
+   * the scalar a DequantizeLinear of the other input's declared 8-bit type (measured for Where:
+   * fused with uint8, not with int8 — the other's pair becomes uint8 and the dummy stays int8 —
+   * nor with a non-scalar constant; ort-qdq test).
+   */
+  readonly qdqScalarConstant?: true;
+  /**
    * Its 'mac' kernel may output float (MatMulIntegerToFloat, QGemm without y_scale): fused with
    * no QuantizeLinear after it. Absent: a 'mac' op fuses only when every use of its output is a
    * QuantizeLinear (a QDQ Conv with a float output stays a float Conv: measured, ort-qdq test).
    */
   readonly qdqFloatOutput?: true;
+  /**
+   * Its 'mac' kernel takes no int8 activation on x86-64 (ConvNodeGroupSelector and
+   * MatMulNodeGroupSelector refuse one: QDQIsInt8Allowed() is false there): fused only when its
+   * data input is uint8 as onnxruntime sees it (see `qdq`). Absent: either 8-bit type (Gemm).
+   */
+  readonly qdqUint8Activation?: true;
+  /**
+   * Its 'data' form needs a positive scale (a negative one reverses the order of the 8-bit
+   * values: MaxPool, ReduceMax, ReduceMin — onnxruntime's drop_no_int16_support_and_positive_scale
+   * rule; measured for MaxPool: ort-qdq test). Every 'data' form also needs the QuantizeLinear
+   * after it to repeat the DequantizeLinear's scale and zero point (IsQDQPairSupported).
+   */
+  readonly qdqPositiveScale?: true;
   /**
    * It has no float16 kernel on onnxruntime 1.30's CPU provider (measured for each op that says
    * so: test/ops/ort-float16.test.ts), so running it in float16 gains nothing — the reason
@@ -188,11 +222,24 @@ export const ORT_FLOAT16_WHY: { readonly [K in OrtFloat16]: string } = Object.fr
  */
 export type QdqPlacement = 'conv' | 'gemm' | 'matmul' | 'binary' | 'variadic' | 'unary' | 'select' | 'shared-scale';
 
+/** Output quantization parameters an op fixes whatever its calibrated range (QuantizeFacet.fixedOutput). */
+export interface FixedQdqParams {
+  readonly scale: number;
+  readonly uint8ZeroPoint: number;
+  readonly int8ZeroPoint: number;
+}
+
 /** The quantizer's view of an op it quantizes (absent: the op stays float). */
 export interface QuantizeFacet {
   readonly placement: QdqPlacement;
   /** Worth quantizing on its own: a model with none of these quantizable is refused. */
   readonly anchor?: true;
+  /**
+   * Its output's scale and zero point whatever the calibration measured (a 'unary' op whose
+   * output range is known: Softmax's [0, 1], as onnxruntime's quantizer fixes it in QDQSoftmax),
+   * for asymmetric and symmetric activations.
+   */
+  readonly fixedOutput?: { readonly asymmetric: FixedQdqParams; readonly symmetric: FixedQdqParams };
 }
 
 export interface OpDef {

@@ -4,7 +4,7 @@
  * selectors (level ≥ extended) fuse each `DQ → op → Q` group into an integer kernel: QLinearConv,
  * QGemm, QLinearMatMul (MatMulIntegerToFloat when the output stays float), QLinearAdd,
  * QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool, QLinearSigmoid,
- * QLinearLeakyRelu, QLinearWhere (its bool condition is not quantized); MaxPool, Resize and
+ * QLinearLeakyRelu, QLinearSoftmax, QLinearWhere (its bool condition is not quantized); MaxPool, Resize and
  * data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze) run on the 8-bit tensor
  * directly when their input and output share one scale and zero point, so they get the input's.
  *
@@ -34,6 +34,9 @@
  *    HardSwish, and hard-swish written as x · Clip(x + 3, 0, 6) / 6) gets the range [t, max]
  *    instead of [calibrated min, max] (asymmetric only): clamping at t is exact, and the levels
  *    go where the values matter (PP-OCRv4's pre-activations reach −96; hard-swish is 0 below −3).
+ *  - an op whose `quantize` facet fixes its output (Softmax: [0, 1) at scale 1/256, zero point 0
+ *    for uint8 or −128 for int8; 1/128 with 128 or 0 when symmetric — onnxruntime's QDQSoftmax)
+ *    gets those parameters whatever its calibrated range: a value it has not seen still fits.
  *  - graph inputs and outputs stay float with their names (a graph output gets the DQ; a Gemm or
  *    MatMul output that is a graph output is left float: the fused kernel can output float).
  *
@@ -750,6 +753,13 @@ export function quantizeQdq(model: Model, options: QdqOptions): QdqReport {
     const clamp = t !== undefined && t > r.min && t < r.max;
     if (!clamp) floors.delete(name);
     params.set(name, computeParams(clamp ? { min: t, max: r.max } : r, type, symmetric));
+  }
+  // An op that fixes its output's params (Softmax: [0, 1]) gets them, not the calibrated range's.
+  for (const p of plan.nodes) {
+    const fixed = p.output === null ? undefined : lookup(QUANTIZE_FACET, p.node.opType)?.fixedOutput;
+    if (fixed === undefined) continue;
+    const f = symmetric ? fixed.symmetric : fixed.asymmetric;
+    params.set(p.output!, { type, scale: Math.fround(f.scale), zeroPoint: type === 'uint8' ? f.uint8ZeroPoint : f.int8ZeroPoint });
   }
   // Shared-scale outputs take their input's params, in graph order (chains resolve forward).
   for (const p of plan.nodes) {

@@ -88,7 +88,7 @@ describe('the operator registry', () => {
     expect(Object.keys(QUANTIZE_FACET).sort()).toEqual(OPS.filter((op) => op.domain === '' && op.quantize).map((op) => op.type).sort());
     expect([...SUBGRAPH_OPS].sort()).toEqual(['If', 'Loop', 'Scan']);
     // The quantizer's ops are those it quantized before they were facets, and Where (onnxruntime's QLinearWhere: ort-qdq test).
-    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Squeeze', 'Transpose', 'Unsqueeze', 'Where']);
+    expect([...passes.QUANTIZABLE_OPS].sort()).toEqual(['Add', 'AveragePool', 'Concat', 'Conv', 'ConvTranspose', 'Flatten', 'Gemm', 'GlobalAveragePool', 'LeakyRelu', 'MatMul', 'MaxPool', 'Mul', 'Reshape', 'Resize', 'Sigmoid', 'Softmax', 'Squeeze', 'Transpose', 'Unsqueeze', 'Where']);
     expect([...passes.SHARED_SCALE_OPS].sort()).toEqual(['AveragePool', 'Flatten', 'MaxPool', 'Reshape', 'Resize', 'Squeeze', 'Transpose', 'Unsqueeze']);
   });
 
