@@ -35,7 +35,9 @@ export const CONVENTION =
   'MatMulIntegerToFloat, DynamicQuantizeMatMul): MACs with the same formulas, ' +
   'but their work is OPs, not FLOPs: intOps = 2·integer MACs + their element ops (bias add 1, requantization 3 per output); ' +
   'in QDQ form a Conv/Gemm/MatMul with both data and weight dequantized from int8/uint8 (a Conv only with a quantized output), and an Add/Mul/Concat/AveragePool/' +
-  'GlobalAveragePool/Sigmoid/LeakyRelu/Softmax between DequantizeLinear and QuantizeLinear, are counted as integer too ' +
+  'GlobalAveragePool/Sigmoid/LeakyRelu/Softmax between DequantizeLinear and QuantizeLinear, and a Where with both branches dequantized ' +
+  '(its bool condition read as it is) or one dequantized and a float scalar constant, are counted as integer too, when the group has one 8-bit type ' +
+  'as onnxruntime sees it (on x86-64 an int8 tensor read once becomes uint8, one read twice stays int8; Conv/MatMul take only uint8 activations) ' +
   '(onnxruntime 1.30 fuses them into QLinear kernels; a QDQ ConvTranspose stays float); ' +
   'QuantizeLinear (3 per element), DequantizeLinear (2) and DynamicQuantizeLinear (5) are float conversion work, counted as FLOPs. ' +
   'Activations: total = graph inputs + every layer output, element-wise activation functions and ' +

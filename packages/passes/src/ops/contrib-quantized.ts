@@ -29,6 +29,7 @@ import { DataType, type Dim } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { broadcastShapesSymbolic, same, windowOut, windowParams } from './shape-helpers.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
+import { POOL_OPS } from './pool.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
 
 const MS = 'com.microsoft';
@@ -62,16 +63,11 @@ const qLinearConvShape: ShapeRule = (c) => {
 };
 
 /** QLinearAveragePool: a window over X (0), channels first or (`channels_last` = 1) last. */
+const averagePoolShape = POOL_OPS.find((op) => op.type === 'AveragePool')!.shape as ShapeRule;
 const qAveragePoolShape: ShapeRule = (c) => {
+  if (c.node.getInt('channels_last', 0) !== 1) return averagePoolShape(c); // channels first: AveragePool's rule
   const xs = c.shape(0);
-  const kernel = c.node.getInts('kernel_shape') ?? null;
-  if (c.node.getInt('channels_last', 0) === 1) return nhwcWindow(c, 0, kernel, xs?.[xs.length - 1] ?? null, c.dtype(0));
-  if (!xs || xs.length < 3 || !kernel) return c.out(0, c.dtype(0), null);
-  const spatial = xs.length - 2;
-  const p = windowParams(c, spatial, kernel);
-  const out: Dim[] = [xs[0] ?? null, xs[1] ?? null];
-  for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[2 + i] ?? null));
-  c.out(0, c.dtype(0), out);
+  nhwcWindow(c, 0, c.node.getInts('kernel_shape') ?? null, xs?.[xs.length - 1] ?? null, c.dtype(0));
 };
 
 /** QLinearWhere: condition (0), X (1), Y (4) broadcast three ways; the output type is Z's zero point's (8), else X's. */
