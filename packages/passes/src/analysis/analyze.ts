@@ -956,12 +956,11 @@ function freeSymbols(inputs: readonly { readonly shape: readonly Dim[] | null }[
   return [...out];
 }
 
-/** BatchNormalization in training mode (opset 14 attribute, or the extra outputs in use). */
-
 /** Some reader of `v` is a QuantizeLinear. */
 function readByQuantize(v: Value | undefined): boolean {
   if (v === undefined) return false;
-  for (const u of v.uses) if (isOnnxOp(u.node, 'QuantizeLinear')) return true;
+  // (by index: `uses` would build a list for a single reader, and this runs per node)
+  for (let r = 0; r < v.useCount; r++) if (isOnnxOp(v._userAt(r), 'QuantizeLinear')) return true;
   return false;
 }
 
@@ -1421,15 +1420,16 @@ class CostWalk {
   quantizedOutputType(node: Node): number {
     let type = 0;
     for (const o of node.outputs) {
-      if (o.uses.length === 0 || o.isGraphOutput) return 0;
-      for (const u of o.uses) {
-        const q = u.node;
+      const readers = o.useCount;
+      if (readers === 0 || o.isGraphOutput) return 0;
+      for (let r = 0; r < readers; r++) {
+        const q = o._userAt(r);
         if (!isOnnxOp(q, 'QuantizeLinear')) return 0;
         const qOut = q.outputs[0];
         const t = qOut ? this.inf.typeOf(qOut) : undefined;
         let e = t !== undefined && t !== null && t.kind === 'tensor' ? t.elemType : 0;
         if (e === DataType.INT8) {
-          const dq = qOut!.uses[0]?.node;
+          const dq = qOut!.useCount > 0 ? qOut!._userAt(0) : undefined;
           if (isOnnxOp(dq, 'DequantizeLinear') && convertedToUint8(q, dq)) e = DataType.UINT8;
         } else if (e !== DataType.UINT8) return 0;
         if (type !== 0 && e !== type) return 0;

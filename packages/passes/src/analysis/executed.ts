@@ -60,14 +60,24 @@ export interface ExecutedRoofline {
  * (QDQS8ToU8Transformer): the Q feeds only that DQ, and the DQ is a graph output read by no
  * node or feeds one input of one node and is no graph output — EnsureUniqueDQForNodeUnit, which
  * runs first, gives every other reader its own DQ, and a Q with several DQs is left int8. Both
- * carry their zero point (our quantizer and onnxruntime's always write it).
+ * zero points are constant int8 scalars of one value (QDQ_S8_to_U8: measured, a DQ zero point of
+ * 5 against the Q's 0, or a per-axis one, leaves the pair int8 and the Conv reading it float);
+ * the scales play no part.
  */
 export function convertedToUint8(q: Node, dq: Node): boolean {
   const qOut = q.outputs[0];
   const dqOut = dq.outputs[0];
-  if (qOut === undefined || dqOut === undefined || qOut.uses.length !== 1 || qOut.isGraphOutput || q.inputs[2] == null || dq.inputs[2] == null) return false;
-  const readers = dqOut.uses.length;
+  if (qOut === undefined || dqOut === undefined || qOut.useCount !== 1 || qOut.isGraphOutput) return false;
+  const zq = int8Scalar(q.inputs[2]);
+  if (zq === undefined || zq !== int8Scalar(dq.inputs[2])) return false;
+  const readers = dqOut.useCount;
   return readers === 0 ? dqOut.isGraphOutput : readers === 1 && !dqOut.isGraphOutput;
+}
+
+/** The value of `v` when it is a constant int8 tensor of one element, else undefined. */
+function int8Scalar(v: Value | null | undefined): number | undefined {
+  const t = v?.constValue;
+  return t !== undefined && t !== null && t.dtype === DataType.INT8 && t.dims.reduce((a, d) => a * d, 1) === 1 ? Number(t.toArray()[0]) : undefined;
 }
 
 /** The scalar value of constant `v` (an initializer), or undefined. */
@@ -92,7 +102,8 @@ function sameQuantParams(dq: Node, q: Node, positive: boolean): boolean {
   if (scalarOf(a) === undefined || scalarOf(a) !== scalarOf(b)) return false;
   // One 8-bit type as onnxruntime sees it (an int8 pair it rewrites as uint8: convertedToUint8).
   const q0 = dq.inputs[0]?.producer;
-  const dq1 = q.outputs[0]?.uses[0]?.node;
+  const qOut = q.outputs[0];
+  const dq1 = qOut !== undefined && qOut.useCount > 0 ? qOut._userAt(0) : undefined;
   const inUint8 = a.constValue?.dtype === DataType.UINT8 || (q0 !== null && q0 !== undefined && q0.opType === 'QuantizeLinear' && convertedToUint8(q0, dq));
   const outUint8 = b.constValue?.dtype === DataType.UINT8 || (dq1 !== undefined && dq1.opType === 'DequantizeLinear' && convertedToUint8(q, dq1));
   return inUint8 === outUint8;

@@ -139,10 +139,11 @@ export interface OrtFacet {
    * not always the declared one: its QDQS8ToU8Transformer rewrites an int8 QuantizeLinear →
    * DequantizeLinear pair as uint8 only when the QuantizeLinear feeds that one DequantizeLinear
    * and the DequantizeLinear feeds one input of one node (EnsureUniqueDQForNodeUnit first gives
-   * every further reader its own DequantizeLinear). So with int8 activations an op reading or
-   * writing a tensor that two inputs read stays float, while with uint8 it fuses. The scales and
-   * zero points play no part (measured for Softmax: output scale 1/256, 1/255 or 8/255, zero
-   * point 0, 128 or −128, axis 1 of rank 4, rank 2 at opset 12 all fuse; the int8 rule measured
+   * every further reader its own DequantizeLinear), and both zero points are constant int8
+   * scalars of one value (a per-axis or unequal pair stays int8). So with int8 activations an op
+   * reading or writing a tensor that two inputs read stays float, while with uint8 it fuses. The
+   * values of the scales and zero points play no other part (measured for Softmax: output scale
+   * 1/256, 1/255 or 8/255, zero point 0, 128 or −128, axis 1 of rank 4, rank 2 at opset 12 all fuse; the int8 rule measured
    * for Softmax, Sigmoid, LeakyRelu, AveragePool, GlobalAveragePool, Add, Mul, Concat, Where and
    * Conv: ort-qdq test).
    */

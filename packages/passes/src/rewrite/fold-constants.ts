@@ -333,7 +333,8 @@ const NO_KERNEL_DETAIL = new WeakMap<NoKernelWhy, readonly [string, string]>();
 
 /**
  * Why `n` got no kernel result: its op's own reason (registry noKernelWhy) and whether the
- * evaluator was there, worded once per op type (a decline is recorded per node, its words are not built per node).
+ * evaluator was there, worded once per registered op type (a decline is recorded per node, its
+ * words are not built per node); an unregistered type's words are built per decline.
  */
 function noKernelDetail(n: Node, kernels: boolean, evaluator: boolean): string {
   if (!kernels) return evaluator ? 'the TypeScript kernels are off (option kernels: false) and the evaluator (onnxruntime) could not fold it' : 'the TypeScript kernels are off (option kernels: false) and no evaluator (onnxruntime) was given';

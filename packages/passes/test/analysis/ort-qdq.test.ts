@@ -385,6 +385,35 @@ describe("ops' ort.qdqUint8Activation against onnxruntime-node 1.30: no int8 act
   }
 });
 
+describe('the int8 → uint8 rewrite against onnxruntime-node 1.30: only with equal constant int8 scalar zero points', () => {
+  // A MatMul takes no int8 activation (above): it fuses only when onnxruntime rewrites the
+  // activation's int8 Q → DQ pair as uint8, which it does only when both zero points are
+  // constant int8 scalars of one value; the scales play no part.
+  const cases = [
+    { name: 'zero points 0 and 0, scales 0.02 and 0.03', qz: [0], dqz: [0], dqScale: 0.03, fused: true },
+    { name: 'Q zero point 0, DQ zero point 5', qz: [0], dqz: [5], dqScale: 0.02, fused: false },
+    { name: 'per-axis zero points (4 of them, all 0)', qz: [0, 0, 0, 0], dqz: [0, 0, 0, 0], dqScale: 0.02, fused: false },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: the MatMul ${c.fused ? 'fuses' : 'stays float'}`, async () => {
+      const b = new GraphBuilder({ opset: 17 });
+      const x = b.input('x', DataType.FLOAT, [2, 4]);
+      const perAxis = c.qz.length > 1;
+      const scale = (name: string, v: number): Value => b.constant(name, perAxis ? f32([4], () => v) : Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(v)));
+      const zp = (name: string, v: number[]): Value => b.constant(name, Tensor.fromArray(DataType.INT8, perAxis ? [4] : [], Int8Array.from(v)));
+      const axis = perAxis ? { axis: 1 } : {};
+      const q = b.op('QuantizeLinear', [x, scale('qs', 0.02), zp('qz', c.qz)], axis);
+      const a = b.op('DequantizeLinear', [q, scale('dqs', c.dqScale), zp('dqz', c.dqz)], axis);
+      const w = b.op('DequantizeLinear', [b.constant('w', Tensor.fromArray(DataType.INT8, [4, 4], Int8Array.from({ length: 16 }, (_, i) => (i % 7) - 3))), b.constant('ws', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(0.01))), b.constant('wz', Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)))]);
+      b.output(b.op('MatMul', [a, w], {}, { name: 'matmul' }), 'y');
+      const m = b.build();
+      const byName = new Map([...(await ortOptimized(m, `s8-to-u8-${c.dqz.join('-')}-${c.qz.length}-${c.dqScale}`))].map((n) => [n.name, n.opType]));
+      expect(byName.get('matmul') !== 'MatMul', 'onnxruntime').toBe(c.fused);
+      expect(countedInteger(m, 'matmul'), 'the analysis').toBe(c.fused);
+    });
+  }
+});
+
 /**
  * Softmax's `quantize` facet: quantizeQdq quantizes it (its own output scale, 'unary') with the
  * output fixed as onnxruntime's quantizer fixes it (QDQSoftmax: [0, 1) at 1/256, zero point 0
