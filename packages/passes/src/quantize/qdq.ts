@@ -473,7 +473,10 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
     }
     case 'unary':
       if (isConstant(x)) return { code: 'input-constant' };
-      return withOutput({ node: n, activationInputs: [0] }, false);
+      // An op whose output range is fixed (Softmax at 1/256, as onnxruntime's quantizer fixes it)
+      // keeps a graph output float: a model's probabilities below 1/512 would all read 0 (a
+      // 1000-class head), which the integer kernel inside the graph is worth, a model output not.
+      return withOutput({ node: n, activationInputs: [0] }, lookup(QUANTIZE_FACET, n.opType)?.fixedOutput !== undefined);
     case 'shared-scale': {
       if (n.outputs.length !== 1) return { code: 'many-outputs' };
       if (isConstant(x)) return { code: 'input-constant' };

@@ -297,6 +297,37 @@ describe('quantizeQdq', () => {
   });
 });
 
+describe("Softmax's fixed output range", () => {
+  function model(asOutput: boolean): Model {
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', DataType.FLOAT, [1, 1000]);
+    const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [1000, 1000], Float32Array.from({ length: 1e6 }, (_, i) => Math.sin(i) / 100)));
+    const sm = b.op('Softmax', [b.op('MatMul', [x, w], {}, { name: 'mm' })], { axis: 1 }, { name: 'softmax' });
+    if (asOutput) b.output(sm, 'prob');
+    else b.output(b.op('MatMul', [sm, w], {}, { name: 'mm2' }), 'y');
+    return b.build();
+  }
+  it('inside the graph its output gets 1/256 whatever the calibrated range (QLinearSoftmax); as a model output it stays float', () => {
+    for (const asOutput of [false, true]) {
+      const m = model(asOutput);
+      const plan = planQdq(m, { opTypes: ['MatMul', 'Softmax'] });
+      const rep = quantizeQdq(m, { ranges: new Map(plan.tensors.map((t) => [t, { min: 0, max: 0.01 }])), opTypes: ['MatMul', 'Softmax'] });
+      const softmax = byName(m, 'softmax');
+      const readers = softmax.outputs[0]!.uses.map((u) => u.node.opType);
+      if (asOutput) {
+        // probabilities below 1/512 of a 1000-class head would all read 0 at scale 1/256
+        expect(softmax.outputs[0]!.isGraphOutput).toBe(true);
+        expect(readers).toEqual([]);
+      } else {
+        expect(readers).toEqual(['QuantizeLinear']);
+        const q = softmax.outputs[0]!.uses[0]!.node;
+        expect(q.inputs[1]!.constValue!.toFloat64()[0]).toBe(1 / 256);
+      }
+      expect(rep.layers.map((l) => l.opType)).toContain('Softmax');
+    }
+  });
+});
+
 describe('quantizeDynamic', () => {
   function mlp(opset = 17): Model {
     const b = new GraphBuilder({ opset });
