@@ -56,7 +56,9 @@ export const TIME_LIMIT_MS = 1000;
  * project's 2-core machine, 9.2–9.4 ms (2026-12-07, load 5.5; 10.0–10.6 ms at other times that
  * day, when the 100k-node chain's `optimize -q` took 1.3–1.5 s of CPU against 0.97 s on a quiet
  * day). Taking the fastest seen makes the bound 1 s wherever the loop runs at least that fast,
- * and looser only by as much as it runs slower.
+ * and looser only by as much as it runs slower. It follows a slower CPU (steal, clock), not all
+ * of a busy machine: at 17:00 that day it read 9.08 ms while the 100k chain still ran 1.3× its
+ * quiet CPU time (allocation and GC feel contention the hash loop does not).
  */
 export const PACE_REFERENCE_MS = 9;
 /** The bound loosens by at most this much: past it the machine is too slow to judge 1 s (the hang bound still applies). */
