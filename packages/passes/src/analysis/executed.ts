@@ -99,14 +99,20 @@ function sameQuantParams(dq: Node, q: Node, positive: boolean): boolean {
   const a = dq.inputs[2];
   const b = q.inputs[2];
   if (!a || !b) return !a && !b;
-  if (scalarOf(a) === undefined || scalarOf(a) !== scalarOf(b)) return false;
-  // One 8-bit type as onnxruntime sees it (an int8 pair it rewrites as uint8: convertedToUint8).
+  const za = scalarOf(a);
+  const zb = scalarOf(b);
+  if (za === undefined || zb === undefined) return false;
+  // One 8-bit type and one zero point as onnxruntime sees them: an int8 pair it rewrites as uint8
+  // (convertedToUint8) has its zero point moved by 128 (measured: an int8 input pair at 0 drops
+  // with a uint8 output pair at 128, not at 0).
   const q0 = dq.inputs[0]?.producer;
   const qOut = q.outputs[0];
   const dq1 = qOut !== undefined && qOut.useCount > 0 ? qOut._userAt(0) : undefined;
-  const inUint8 = a.constValue?.dtype === DataType.UINT8 || (q0 !== null && q0 !== undefined && q0.opType === 'QuantizeLinear' && convertedToUint8(q0, dq));
-  const outUint8 = b.constValue?.dtype === DataType.UINT8 || (dq1 !== undefined && dq1.opType === 'DequantizeLinear' && convertedToUint8(q, dq1));
-  return inUint8 === outUint8;
+  const inConverted = a.constValue?.dtype === DataType.INT8 && q0 !== null && q0 !== undefined && q0.opType === 'QuantizeLinear' && convertedToUint8(q0, dq);
+  const outConverted = b.constValue?.dtype === DataType.INT8 && dq1 !== undefined && dq1.opType === 'DequantizeLinear' && convertedToUint8(q, dq1);
+  const inUint8 = a.constValue?.dtype === DataType.UINT8 || inConverted;
+  const outUint8 = b.constValue?.dtype === DataType.UINT8 || outConverted;
+  return inUint8 === outUint8 && za + (inConverted ? 128 : 0) === zb + (outConverted ? 128 : 0);
 }
 
 export function executedRoofline(

@@ -471,6 +471,8 @@ describe("the 'data' form's conditions against onnxruntime-node 1.30: equal scal
     readonly inputReadTwice?: true;
     /** The output's DequantizeLinear read by two nodes (its int8 pair then stays int8). */
     readonly outputReadTwice?: true;
+    /** The output pair declared uint8 (zero point `zOut`, default 128) beside an int8 input pair. */
+    readonly outUint8?: true;
     readonly dropped: boolean;
   }
   function model(c: Case): Model {
@@ -482,7 +484,7 @@ describe("the 'data' form's conditions against onnxruntime-node 1.30: equal scal
     const dq = b.op('DequantizeLinear', [b.op('QuantizeLinear', [x, s, z], {}, { name: 'q_in' }), s, z], {}, { name: 'dq_in' });
     const y = b.op(c.op, [dq], c.op === 'MaxPool' ? { kernel_shape: [2] } : {}, { name: 'op' });
     const s2 = b.constant('s2', Tensor.fromArray(DataType.FLOAT, [], Float32Array.of(c.sOut ?? c.scale ?? 8 / 255)));
-    const z2 = b.constant('z2', zp(c.zOut ?? (c.int8 ? 0 : 128)));
+    const z2 = b.constant('z2', c.outUint8 ? Tensor.fromArray(DataType.UINT8, [], Uint8Array.of(c.zOut ?? 128)) : zp(c.zOut ?? (c.int8 ? 0 : 128)));
     const out = b.op('DequantizeLinear', [b.op('QuantizeLinear', [y, s2, z2], {}, { name: 'q_out' }), s2, z2], {}, { name: 'dq_out' });
     b.output(c.outputReadTwice ? b.op('Relu', [out]) : out, 'y');
     if (c.inputReadTwice) b.output(b.op('Neg', [dq]), 'y2');
@@ -499,6 +501,9 @@ describe("the 'data' form's conditions against onnxruntime-node 1.30: equal scal
     { name: 'MaxPool, int8, its input read twice (int8 in, uint8 out)', op: 'MaxPool', int8: true, inputReadTwice: true, dropped: false },
     { name: 'MaxPool, int8, its output read twice (uint8 in, int8 out)', op: 'MaxPool', int8: true, outputReadTwice: true, dropped: false },
     { name: 'MaxPool, uint8, its output read twice', op: 'MaxPool', outputReadTwice: true, dropped: true },
+    // Declared types mixed: the int8 input pair (zero point 0) becomes uint8 with zero point 128.
+    { name: 'Transpose, int8 in (read once: uint8, zero point 128), uint8 out with zero point 128', op: 'Transpose', int8: true, outUint8: true, dropped: true },
+    { name: 'Transpose, int8 in (read once: uint8, zero point 128), uint8 out with zero point 0', op: 'Transpose', int8: true, outUint8: true, zOut: 0, dropped: false },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.dropped ? 'moves 8-bit values' : 'keeps its DequantizeLinear and QuantizeLinear'}`, async () => {
