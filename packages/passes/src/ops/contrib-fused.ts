@@ -12,8 +12,9 @@
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { poolOps, perOutput, type CostContext, type Factors } from './cost.js';
+import { type CostContext, type Factors } from './cost.js';
 import { matmulOut } from './contrib-quantized.js';
+import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { POOL_OPS } from './pool.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
@@ -68,6 +69,7 @@ const reorderOutputShape: ShapeRule = (c) => {
 };
 
 const maxPool = POOL_OPS.find((op) => op.type === 'MaxPool')!;
+const gelu = ACTIVATION_OPS.find((op) => op.type === 'Gelu')!;
 
 export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
   defineOp({
@@ -83,8 +85,8 @@ export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
     domain: MS,
     attributes: attrs(),
     shape: same,
-    // As the ONNX Gelu (erf form): 8 per element.
-    cost: { inPlace: true, ops: perOutput(8), opsNote: '8 per element' },
+    // As the ONNX Gelu (erf form).
+    cost: gelu.cost,
   }),
   defineOp({
     type: 'ReorderInput',
@@ -108,6 +110,6 @@ export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
     // The ONNX MaxPool's attributes, shape rule and cost on the blocked layout (dims as NCHW).
     attributes: maxPool.attributes,
     shape: maxPool.shape,
-    cost: { ops: poolOps(0), opsNote: 'kernel size per output (comparisons)' },
+    cost: maxPool.cost,
   }),
 ];
