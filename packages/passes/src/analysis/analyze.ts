@@ -1488,7 +1488,7 @@ class CostWalk {
       if (scalar) {
         // WhereDummyDq: the output read by one QuantizeLinear alone; the dummy DQ has the other DQ's declared type.
         const out = node.outputs[0];
-        if (dequantized === undefined || dequantized === null || out === undefined || out.uses.length !== 1) return false;
+        if (dequantized === undefined || dequantized === null || out === undefined || out.useCount !== 1) return false;
         const declared = this.inf.typeOf(dequantized.producer!.inputs[0]!);
         if (declared === undefined || declared === null || declared.kind !== 'tensor' || declared.elemType !== type) return false;
       }

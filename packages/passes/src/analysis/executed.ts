@@ -76,8 +76,7 @@ export function convertedToUint8(q: Node, dq: Node): boolean {
 
 /** The value of `v` when it is a constant int8 tensor of one element, else undefined. */
 function int8Scalar(v: Value | null | undefined): number | undefined {
-  const t = v?.constValue;
-  return t !== undefined && t !== null && t.dtype === DataType.INT8 && t.dims.reduce((a, d) => a * d, 1) === 1 ? Number(t.toArray()[0]) : undefined;
+  return v?.constValue?.dtype === DataType.INT8 ? scalarOf(v) : undefined;
 }
 
 /** The scalar value of constant `v` (an initializer), or undefined. */
@@ -258,7 +257,8 @@ function fuseQdq(
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     // Data movement onnxruntime runs on the 8-bit tensor (`ort.qdq` 'data': its DropQDQ rules).
-    if (n.isOnnxDomain && lookup(ORT_FACET, n.opType)?.qdq === 'data' && !layers[i]?.constant && host[i]! < 0) {
+    const ort = n.isOnnxDomain ? lookup(ORT_FACET, n.opType) : undefined;
+    if (ort?.qdq === 'data' && !layers[i]?.constant && host[i]! < 0) {
       // DequantizeLinear → data movement → QuantizeLinear: both conversions dropped, the op moves 8-bit values.
       const v = n.inputs[0];
       const p = v?.producer;
@@ -266,7 +266,7 @@ function fuseQdq(
       const out = n.outputs[0];
       const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
       const k = q ? index.get(q) : undefined;
-      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q!, lookup(ORT_FACET, n.opType)!.qdqPositiveScale === true)) {
+      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q!, ort.qdqPositiveScale === true)) {
         host[j] = i;
         host[k] = i;
         noFlops[j] = true;
