@@ -129,15 +129,19 @@ export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op)
 export const FP16_ANY_FLOAT: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.anyFloat);
 /** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
 const NOT_FP16_SAFE: Readonly<Record<string, string>> = facet((op) =>
-  op.fp16 === undefined && op.ort?.float16 !== undefined ? `${op.type} is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,
+  op.fp16 === undefined && op.ort?.float16 !== undefined ? `${notFp16SafeWords(op.type)}: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,
 );
+
+function notFp16SafeWords(type: string): string {
+  return `${type} is not declared float16-safe (its fp16 facet, ops/): stays float32`;
+}
 
 /**
  * convert-fp16's reason for keeping a default-domain op without the `fp16` facet in float32:
  * the op's own (its `ort.float16`) when it states one (a string built once per op type).
  */
 export function notFp16Safe(type: string): string {
-  return lookup(NOT_FP16_SAFE, type) ?? `${type} is not declared float16-safe (its fp16 facet, ops/): stays float32`;
+  return lookup(NOT_FP16_SAFE, type) ?? notFp16SafeWords(type);
 }
 
 /** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */

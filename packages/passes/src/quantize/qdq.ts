@@ -402,7 +402,8 @@ function weightAxis(n: Node, w: Value, perChannel: boolean): number {
 function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symmetricActivations'>>, isFloat: FloatCheck): PlannedNode | QdqSkipReason {
   const ins = n.inputs;
   // An op type the caller asked for (opTypes) that declares no placement passes 8-bit data through.
-  const placement = lookup(QUANTIZE_FACET, n.opType)?.placement ?? 'shared-scale';
+  const facet = lookup(QUANTIZE_FACET, n.opType);
+  const placement = facet?.placement ?? 'shared-scale';
   // The first data input: input 0, but X at 1 for a select (Where's bool condition stays as it is).
   const x = ins[placement === 'select' ? 1 : 0] ?? null;
   if (!isFloat(x)) return { code: 'input-not-float' };
@@ -476,7 +477,7 @@ function planNode(n: Node, o: Required<Pick<QdqPlanOptions, 'perChannel' | 'symm
       // An op whose output range is fixed (Softmax at 1/256, as onnxruntime's quantizer fixes it)
       // keeps a graph output float: a model's probabilities below 1/512 would all read 0 (a
       // 1000-class head), which the integer kernel inside the graph is worth, a model output not.
-      return withOutput({ node: n, activationInputs: [0] }, lookup(QUANTIZE_FACET, n.opType)?.fixedOutput !== undefined);
+      return withOutput({ node: n, activationInputs: [0] }, facet?.fixedOutput !== undefined);
     case 'shared-scale': {
       if (n.outputs.length !== 1) return { code: 'many-outputs' };
       if (isConstant(x)) return { code: 'input-constant' };
@@ -532,11 +533,16 @@ function nonFiniteRange(p: PlannedNode, ranges: QdqOptions['ranges']): QdqSkipRe
     const v = ins[i]!;
     if (isConstant(v)) continue;
     const r = rangeOf(ranges, v.name);
-    if (r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max))) return { code: 'range-not-finite', tensor: v.name, input: i, range: rangeText(r) };
+    if (notFinite(r)) return { code: 'range-not-finite', tensor: v.name, input: i, range: rangeText(r) };
   }
   if (p.output === null || p.sharesInput) return undefined;
   const r = rangeOf(ranges, p.output);
-  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max)) ? { code: 'range-not-finite', tensor: p.output, range: rangeText(r) } : undefined;
+  return notFinite(r) ? { code: 'range-not-finite', tensor: p.output, range: rangeText(r) } : undefined;
+}
+
+/** A calibrated range with a bound that is ±∞ or NaN. */
+function notFinite(r: TensorRange | undefined): r is TensorRange {
+  return r !== undefined && !(Number.isFinite(r.min) && Number.isFinite(r.max));
 }
 
 function planNodes(model: Model, keep: ReadonlySet<string>, uncalibrated: ReadonlySet<string>, types: ReadonlySet<string>, options: QdqPlanOptions & Partial<Pick<QdqOptions, 'ranges'>>, opset: { from: number; to: number }, isFloat: FloatCheck): QdqPlan {
