@@ -145,10 +145,10 @@ export const UNARY_MATH_OPS: readonly OpDef[] = [
   math('BitwiseNot', 1, same),
   math('Not', 1, notRule, { sameAt13From: 10, kernel: { note: 'bool', fn: notKernel }, reference: notRef }),
   math('IsNaN', 1, sameBool, { sameAt13From: 10, reference: isNaNRef, fp16: FP16_ALL }),
-  // No `fp16`: onnxruntime 1.30 runs it in float16 natively, but only IsInf-20 admits float16
-  // (IsInf-10 is float/double: onnxruntime rejects a float16 IsInf at opset < 20), and the facet
-  // does not depend on the opset (test/ops/ort-float16.test.ts).
-  math('IsInf', 1, sameBool, { sameAt13From: 10, attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef }),
+  // Float16-safe from opset 20: onnxruntime 1.30 runs IsInf-20 in float16 with its own kernel
+  // (every detect_negative/detect_positive), but IsInf-10 is float/double only, so below opset
+  // 20 a float16 IsInf is an invalid model (test/ops/ort-float16.test.ts).
+  math('IsInf', 1, sameBool, { sameAt13From: 10, attributes: { detect_negative: withDefault(ATTR.detect_negative, 1), detect_positive: withDefault(ATTR.detect_positive, 1) }, reference: isInfRef, fp16: { keepFloat32: [], unsafeFor: (_node, opset) => (opset < 20 ? 'rejects' : undefined) } }),
   math('CumSum', 1, same, { sameAt13From: 11, attributes: { exclusive: withDefault(ATTR.exclusive, 0), reverse: withDefault(ATTR.reverse, 0) }, fp16: FP16_ALL, reference: cumSumRef }),
   math('Shrink', 2, same, { sameAt13From: 10, attributes: { bias: withDefault(ATTR.bias, 0), lambd: withDefault(ATTR.lambd, 0.5) }, reference: unaryReference((node) => {
     const l = node.getFloat('lambd', 0.5);

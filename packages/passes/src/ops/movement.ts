@@ -1,14 +1,14 @@
 /**
  * Data movement: Transpose, Concat, Split, Slice, Gather*, Expand, Tile, Pad, DepthToSpace, …
  */
-import type { Dim } from '@onnxkit/graph';
+import type { Dim, Node } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { concatKernel, expandKernel, gatherKernel, sliceAxis, sliceKernel, tileKernel, transposeKernel } from '../kernels/shape-ops.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import type { OpCost } from './cost.js';
 import { firstTypeOf, intsAttr, mergeDim, same } from './shape-helpers.js';
-import { type AttributeSchema, defineOp, FP16_ALL, type OpDef, type OpDefInput, sameAt13WithoutAttribute } from './types.js';
+import { type AttributeSchema, defineOp, FP16_ALL, type Fp16Facet, type OpDef, type OpDefInput, type OrtFloat16, sameAt13WithoutAttribute } from './types.js';
 import { gatherNDRef, scatterElementsRef, scatterNDRef, triluRef } from '../kernels/reference/misc.js';
 import { concatRef, depthToSpaceRef, expandRef, gatherElementsRef, gatherRef, padRef, sliceRef, spaceToDepthRef, splitRef, tileRef, transposeRef } from '../kernels/reference/shape.js';
 
@@ -279,6 +279,14 @@ const spaceToDepth: ShapeRule = (c) => {
 
 const MOVES: OpCost = { opsNote: 'data movement' };
 
+/**
+ * The `fp16` facet of a Scatter* op: float16-safe but for a node whose `reduction` is one of
+ * `refused`, which onnxruntime's float16 kernel refuses when run.
+ */
+function scatterFp16(...refused: readonly string[]): Fp16Facet {
+  return Object.freeze({ keepFloat32: [], unsafeFor: (node: Node): OrtFloat16 | undefined => (refused.includes(node.getString('reduction', 'none')) ? 'fails-at-run' : undefined) });
+}
+
 /** An op that moves or selects data without arithmetic. */
 const move = (type: string, attributes: AttributeSchema, shape: ShapeRule, more: Partial<OpDefInput> = {}): OpDef => defineOp({ type, attributes, shape, cost: MOVES, ...more });
 
@@ -317,12 +325,13 @@ export const MOVEMENT_OPS: readonly OpDef[] = [
   move('DepthToSpace', { blocksize: ATTR.blocksize, mode: withDefault(ATTR.mode, 'DCR') }, depthToSpace, { fp16: FP16_ALL, reference: depthToSpaceRef, sameAt13From: 10 }),
   move('SpaceToDepth', attrs('blocksize'), spaceToDepth, { fp16: FP16_ALL, reference: spaceToDepthRef, sameAt13From: 10 }),
   move('Trilu', { upper: withDefault(ATTR.upper, 1) }, same, { reference: triluRef, ort: { float16: 'casts' } }),
-  // No `fp16`: onnxruntime 1.30 runs them in float16 with reduction 'none' (ScatterElements also
-  // 'max'/'min'), but fails at run time for ScatterElements 'add'/'mul' and every ScatterND
-  // reduction ("MLFloat16 data type is not supported with ScatterND opset 18 when reduction is
-  // 'max'"); the facet is per op type, so both stay float32 (test/ops/ort-float16.test.ts).
-  move('ScatterElements', { axis: withDefault(ATTR.axis, 0), reduction: withDefault(ATTR.reduction, 'none') }, same, { sameAt13From: 11, reference: scatterElementsRef }),
-  move('ScatterND', { reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterNDRef, sameAt13From: 11 }),
+  // Float16-safe per node: onnxruntime 1.30 runs them in float16 with its own kernels at every
+  // opset with reduction 'none' (ScatterElements also 'max'/'min'), but its kernels refuse
+  // float16 at run time for ScatterElements 'add'/'mul' and every ScatterND reduction ("MLFloat16
+  // data type is not supported with ScatterND opset 18 when reduction is 'max'"): those nodes
+  // stay float32 (test/ops/ort-float16.test.ts).
+  move('ScatterElements', { axis: withDefault(ATTR.axis, 0), reduction: withDefault(ATTR.reduction, 'none') }, same, { sameAt13From: 11, reference: scatterElementsRef, fp16: scatterFp16('add', 'mul') }),
+  move('ScatterND', { reduction: withDefault(ATTR.reduction, 'none') }, same, { reference: scatterNDRef, sameAt13From: 11, fp16: scatterFp16('add', 'mul', 'max', 'min') }),
   move('Scatter', { axis: withDefault(ATTR.axis, 0) }, same),
   move('ReverseSequence', { batch_axis: withDefault(ATTR.batch_axis, 1), time_axis: withDefault(ATTR.time_axis, 0) }, same, { sameAt13From: 10, fp16: FP16_ALL }),
 ];

@@ -31,7 +31,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
-import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type OpDef, type OrtFacet, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
+import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
 export const OPS: readonly OpDef[] = Object.freeze([
@@ -125,6 +125,11 @@ export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERN
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
 /** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
 export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
+/**
+ * op type → its `fp16` facet, for the ops convert-fp16 may run in float16: one lookup gives the
+ * inputs kept float32 and, for an op float16-safe in some forms only, its per-node `unsafeFor`.
+ */
+export const FP16_FACET: Readonly<Record<string, Fp16Facet>> = facet((op) => op.fp16);
 /** op type → the inputs it reads for their shape only, float32 or float16 alike (Fp16Facet.anyFloat). */
 export const FP16_ANY_FLOAT: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.anyFloat);
 /** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
@@ -142,6 +147,14 @@ function notFp16SafeWords(type: string): string {
  */
 export function notFp16Safe(type: string): string {
   return lookup(NOT_FP16_SAFE, type) ?? notFp16SafeWords(type);
+}
+
+/**
+ * convert-fp16's reason for keeping in float32 a node of an op float16-safe in some forms only,
+ * which its `fp16.unsafeFor` names (`why`) at the model's `opset` (built only for such a node).
+ */
+export function notFp16SafeNode(type: string, why: OrtFloat16, opset: number): string {
+  return `${type} is float16-safe only in some forms (its fp16 facet, ops/): this one, at opset ${opset}, stays float32: ${ORT_FLOAT16_WHY[why]}`;
 }
 
 /** Default-domain ops whose output is random (`nondeterministic`): never folded, never merged by CSE. */

@@ -105,6 +105,17 @@ export interface Fp16Facet {
    * convert-fp16 casts them neither to float16 nor back to float32.
    */
   readonly anyFloat?: readonly number[];
+  /**
+   * For an op float16-safe in some forms only (onnxruntime's float16 support depends on the
+   * node's opset or attributes): why `node`, in a model of default-domain opset `opset`, stays
+   * float32 (an OrtFloat16, as `ort.float16` states it for a whole op type), or undefined when
+   * onnxruntime 1.30 runs it in float16 with its own kernel (each answer measured:
+   * test/ops/ort-float16.test.ts). IsInf: 'rejects' below opset 20 (IsInf-10 has no float16);
+   * ScatterElements: 'fails-at-run' with reduction 'add' or 'mul'; ScatterND: with any reduction
+   * but 'none'. Absent: every node of the op is float16-safe, and convert-fp16 calls nothing per
+   * node to know it.
+   */
+  readonly unsafeFor?: (node: Node, opset: number) => OrtFloat16 | undefined;
 }
 
 /**
@@ -190,20 +201,26 @@ export interface OrtFacet {
    * - 'casts': onnxruntime runs it in float32 between Casts it inserts (InsertCastTransformer);
    * - 'no-kernel': no float16 kernel and no float16 input to cast (RandomNormal, RandomUniform
    *   with dtype float16): the session fails;
-   * - 'rejects': its ONNX schema has no float16 (Celu, Range): the model is invalid.
-   * Absent: onnxruntime has a float16 kernel for it, or this was not measured.
+   * - 'rejects': its ONNX schema has no float16 (Celu, Range): the model is invalid;
+   * - 'fails-at-run': its float16 kernel loads but refuses the node's form when run (a
+   *   ScatterND with a reduction: "MLFloat16 data type is not supported with ScatterND opset 18
+   *   when reduction is 'max'"), stated per node only (Fp16Facet.unsafeFor).
+   * Absent: onnxruntime has a float16 kernel for it, or this was not measured. An op whose
+   * float16 support depends on the node (its opset or attributes) states it per node in its
+   * `fp16` facet instead (Fp16Facet.unsafeFor), not here.
    */
   readonly float16?: OrtFloat16;
 }
 
 /** What onnxruntime does with the op in float16 when it has no float16 kernel (OrtFacet.float16). */
-export type OrtFloat16 = 'casts' | 'no-kernel' | 'rejects';
+export type OrtFloat16 = 'casts' | 'no-kernel' | 'rejects' | 'fails-at-run';
 
 /** Each OrtFloat16 in words, as convert-fp16 prints it after "stays float32: ". */
 export const ORT_FLOAT16_WHY: { readonly [K in OrtFloat16]: string } = Object.freeze({
   casts: "onnxruntime 1.30's CPU provider has no float16 kernel for it (it would run it in float32, casting its float16 tensors)",
   'no-kernel': "onnxruntime 1.30's CPU provider has no float16 kernel for it (the session would fail)",
   rejects: 'its ONNX schema has no float16 (onnxruntime rejects the model)',
+  'fails-at-run': "onnxruntime 1.30's CPU kernel for it refuses float16 in this form (the session would load, then fail when run)",
 });
 
 /**
@@ -267,7 +284,10 @@ export interface OpDef {
    * for per-channel int8 weight quantization; undefined when that input cannot be quantized so.
    */
   readonly int8WeightAxis?: (node: Node, input: number, rank: number) => number | undefined;
-  /** Absent: the op is not float16-safe and convert-fp16 keeps it float32. */
+  /**
+   * Absent: the op is not float16-safe and convert-fp16 keeps it float32. Present: float16-safe,
+   * every node of it or, with `unsafeFor`, the nodes that function does not name.
+   */
   readonly fp16?: Fp16Facet;
   /**
    * Its output is random (Random*, Bernoulli, Multinomial; Dropout in training mode): never

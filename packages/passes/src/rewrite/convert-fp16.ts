@@ -14,10 +14,14 @@
  * for some of them; for the rest its InsertCastTransformer wraps the node in Casts to float32
  * (microsoft/onnxruntime #11831, #16778), so the model runs everywhere but is not necessarily
  * faster on CPU. Everything else stays float32 (Range and Celu failed in float16 in the probe:
- * their declarations say so).
+ * their declarations say so). An op whose float16 support in onnxruntime depends on the node
+ * declares it per node (the facet's `unsafeFor`, called only for such an op: IsInf, float16 from
+ * opset 20; ScatterElements and ScatterND, whose float16 kernels refuse some reductions at run
+ * time): a node it names stays float32 with that reason, the others convert.
  *
  * Preconditions:
- *  1. Default domain, in FP16_OPS [not-fp16-safe], not named in option `block` [blocked-op];
+ *  1. Default domain, in FP16_OPS and not named by its facet's `unsafeFor` at the model's opset
+ *     [not-fp16-safe], not named in option `block` [blocked-op];
  *     attributes well typed [bad-attribute].
  *  2. The element type of every input and output is known [unknown-dtype] and float inputs are
  *     float32 (no float64/bfloat16 mixing) [mixed-float-types].
@@ -47,7 +51,7 @@ import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Valu
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup } from '../common/op-table.js';
-import { FP16_ANY_FLOAT, FP16_SAFE, notFp16Safe } from '../ops/registry.js';
+import { FP16_ANY_FLOAT, FP16_FACET, FP16_SAFE, notFp16Safe, notFp16SafeNode } from '../ops/registry.js';
 import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
@@ -267,16 +271,19 @@ function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(t
   if (!n.isOnnxDomain) return undefined;
   const issue = attributeIssue(n);
   if (issue) return issue;
-  const exempt = lookup(FP16_OPS, n.opType);
+  const fp16 = lookup(FP16_FACET, n.opType);
   const floats = [...n.inputs, ...n.outputs].filter((v): v is Value => v !== null && v.name !== '');
   const types = floats.map((v) => s.facts.dtypeOf(v));
   const touchesF32 = types.some((t) => t === DataType.FLOAT) || (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT);
   if (!touchesF32) {
     // A convertible op whose types are unknown might be float32 compute we cannot see.
     const unknown = floats.find((v, i) => types[i] === undefined);
-    return unknown && exempt !== undefined && n.opType !== 'Cast' ? ['unknown-dtype', `type of '${unknown.name}' is not known`] : undefined;
+    return unknown && fp16 !== undefined && n.opType !== 'Cast' ? ['unknown-dtype', `type of '${unknown.name}' is not known`] : undefined;
   }
-  if (exempt === undefined) return ['not-fp16-safe', notFp16Safe(n.opType)];
+  if (fp16 === undefined) return ['not-fp16-safe', notFp16Safe(n.opType)];
+  // An op float16-safe in some forms only (its fp16 facet's unsafeFor; absent for the others, which pay nothing here).
+  const unsafe = fp16.unsafeFor?.(n, s.opset);
+  if (unsafe !== undefined) return ['not-fp16-safe', notFp16SafeNode(n.opType, unsafe, s.opset)];
   if (block.has(n.opType)) return ['blocked-op', `${n.opType} is in the block list: stays float32`];
   if (n.subgraphs().length > 0) return ['blocked-op', 'has a subgraph'];
   if (n.opType === 'Cast' && n.getInt('to') !== DataType.FLOAT) return undefined;
@@ -285,7 +292,7 @@ function eligible(s: Session, g: Graph, n: Node, block: Set<string>): true | [(t
     if (!v) continue;
     const t = s.facts.dtypeOf(v);
     if (t === undefined) return ['unknown-dtype', `type of input '${v.name}' is not known`];
-    if (!exempt.includes(i) && n.opType !== 'Cast' && t !== DataType.FLOAT && (t === DataType.DOUBLE || t === DataType.BFLOAT16 || t === DataType.FLOAT16)) {
+    if (!fp16.keepFloat32.includes(i) && n.opType !== 'Cast' && t !== DataType.FLOAT && (t === DataType.DOUBLE || t === DataType.BFLOAT16 || t === DataType.FLOAT16)) {
       return ['mixed-float-types', `input '${v.name}' is ${DataType[t]}`];
     }
   }

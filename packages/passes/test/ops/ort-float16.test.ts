@@ -6,21 +6,25 @@
 // natively that were not declared `fp16` (Shrink, IsNaN, Shape, Mod, GatherElements,
 // GatherND, Compress, ReverseSequence: convert-fp16 kept them float32 behind Casts) now are, each
 // run here as a one-node float16 model with no Cast in onnxruntime's optimized graph, and a model
-// of all of them converted by convert-fp16 runs and matches its float32 original. ScatterElements
-// and ScatterND stay undeclared (some of their reductions fail in float16), and so does IsInf
-// (float16 only from IsInf-20). And convert-fp16 gives
+// of all of them converted by convert-fp16 runs and matches its float32 original. IsInf,
+// ScatterElements and ScatterND are float16-safe per node (their `fp16.unsafeFor`): each form —
+// every opset where their schema or float16 support changes, every attribute value that matters
+// (IsInf's detect_negative/detect_positive, the Scatter reductions) — is run here in float16 and
+// does what the declaration says (runs without a Cast, or the model is invalid below IsInf-20,
+// or the kernel refuses the reduction at run time), and convert-fp16 converts the safe nodes and
+// keeps the others float32 with that reason. And convert-fp16 gives
 // the op's reason when it keeps an op in float32 (its `not-fp16-safe` decline), where before it
 // said only "not declared float16-safe".
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, type AttributeInput, type Model, type Value } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
 import { getPass, standaloneContext } from '@onnxkit/passes';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/ops/registry.js';
-import { ORT_FLOAT16_WHY } from '../../src/ops/types.js';
+import { ORT_FLOAT16_WHY, type OrtFloat16 } from '../../src/ops/types.js';
 
 const H = DataType.FLOAT16;
 const I = DataType.INT64;
@@ -70,23 +74,45 @@ function feedsFor(m: Model): Record<string, ort.Tensor> {
 const dir = mkdtempSync(join(tmpdir(), 'onnxkit-ort-float16-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What onnxruntime does with `op` in float16: the Casts it inserts, or the error it gives. */
-async function inFloat16(op: string, run = false): Promise<{ casts: number } | { error: string }> {
+/** What onnxruntime does with a float16 model: the Casts it inserts, or the error it gives and where (creating the session, or running it). */
+type Outcome = { casts: number } | { error: string; at: 'create' | 'run' };
+
+/** What onnxruntime does with `op` in float16 (a one-node model at opset 21). */
+async function inFloat16(op: string, run = false): Promise<Outcome> {
   const b = new GraphBuilder({ opset: 21 });
   const build = BUILD[op];
   const outs = build ? build(b, b.input('x', H, X4)) : [b.op(op, [b.input('x', H, X4)])];
   outs.forEach((o, i) => b.output(o, `y${i}`));
-  const model = b.build();
-  const out = join(dir, `${op}.onnx`);
+  return ortFloat16(b.build(), op, run);
+}
+
+/** onnxruntime's session of `model` (level basic): the Casts in its optimized graph, or its error. */
+async function ortFloat16(model: Model, name: string, run: boolean): Promise<Outcome> {
+  const out = join(dir, `${name}.onnx`);
+  let session: ort.InferenceSession;
   try {
-    const session = await ort.InferenceSession.create(encode(model), { graphOptimizationLevel: 'basic', optimizedModelFilePath: out, intraOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(encode(model), { graphOptimizationLevel: 'basic', optimizedModelFilePath: out, intraOpNumThreads: 1, logSeverityLevel: 4 });
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e), at: 'create' };
+  }
+  try {
     // (run: it also computes, as a session alone does not show: a kernel may refuse float16 at run time)
     if (run) await session.run(feedsFor(model));
-    await session.release();
   } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e) };
+    return { error: e instanceof Error ? e.message : String(e), at: 'run' };
+  } finally {
+    await session.release();
   }
   return { casts: [...decode(readFileSync(out)).graph].filter((n) => n.opType === 'Cast').length };
+}
+
+/** `r` is what `why` says onnxruntime does in float16 (undefined: its own float16 kernel, no Cast). */
+function expectOutcome(why: OrtFloat16 | undefined, r: Outcome, label: string): void {
+  if (why === undefined) expect(r, label).toEqual({ casts: 0 });
+  else if (why === 'casts') expect((r as { casts: number }).casts, label).toBeGreaterThan(0);
+  else if (why === 'no-kernel') expect(r, label).toEqual({ error: expect.stringMatching(/Could not find an implementation/) as string, at: 'create' });
+  else if (why === 'rejects') expect(r, label).toEqual({ error: expect.stringMatching(/Type 'tensor\(float16\)' of input parameter .* is invalid/) as string, at: 'create' });
+  else expect(r, label).toEqual({ error: expect.stringMatching(/MLFloat16 data type is not supported/) as string, at: 'run' });
 }
 
 /** Ops onnxruntime 1.30 runs in float16 with its own kernels, declared `fp16` (convert-fp16 kept them float32 behind Casts before). */
@@ -103,11 +129,7 @@ describe("ops' ort.float16 facet against onnxruntime-node 1.30", () => {
   for (const op of declared) {
     const kind = op.ort!.float16!;
     it(`${op.type}: ${kind}`, async () => {
-      const r = await inFloat16(op.type);
-      if (kind === 'casts') expect(r, op.type).toEqual({ casts: expect.any(Number) as number });
-      if (kind === 'casts') expect((r as { casts: number }).casts, op.type).toBeGreaterThan(0);
-      if (kind === 'no-kernel') expect((r as { error: string }).error, op.type).toMatch(/Could not find an implementation/);
-      if (kind === 'rejects') expect((r as { error: string }).error, op.type).toMatch(/Type 'tensor\(float16\)' of input parameter .* is invalid/);
+      expectOutcome(kind, await inFloat16(op.type, kind === 'fails-at-run'), op.type);
     });
   }
 
@@ -121,38 +143,69 @@ describe("ops' ort.float16 facet against onnxruntime-node 1.30", () => {
       expect(await inFloat16(op, true)).toEqual({ casts: 0 });
     });
   }
+});
 
-  it('ScatterElements and ScatterND stay undeclared: onnxruntime refuses some of their reductions in float16 at run time', async () => {
-    for (const op of ['ScatterElements', 'ScatterND']) expect(OPS.find((o) => o.type === op)!.fp16, op).toBeUndefined();
-    const scatter = async (op: string, reduction: string): Promise<string> => {
-      const b = new GraphBuilder({ opset: 21 });
+/**
+ * The forms of the ops float16-safe per node (`fp16.unsafeFor`): the opsets where the op's
+ * schema or float16 support changes (IsInf-10 → IsInf-20; ScatterElements/ScatterND-11, 13,
+ * 16 with add/mul, 18 with max/min) and every value of the attributes that could matter, each
+ * a one-node float16 model onnxruntime creates and runs.
+ */
+const PER_NODE: Record<string, { opsets: number[]; forms: (opset: number) => Record<string, AttributeInput>[]; build: (b: GraphBuilder, attrs: Record<string, AttributeInput>) => Value }> = {
+  IsInf: {
+    opsets: [10, 13, 19, 20, 21],
+    forms: (): Record<string, AttributeInput>[] => [{}, { detect_negative: 0 }, { detect_positive: 0 }, { detect_negative: 0, detect_positive: 0 }],
+    build: (b, attrs) => b.op('IsInf', [b.input('x', H, X4)], attrs, { name: 'n' }),
+  },
+  ...Object.fromEntries(
+    ['ScatterElements', 'ScatterND'].map((op) => {
       const nd = op === 'ScatterND';
-      const idx = b.constant('i', Tensor.fromNumbers(I, nd ? [1, 1] : [2, 1], nd ? [1] : [0, 2]));
-      b.output(b.op(op, [b.input('x', H, [2, 3]), idx, b.input('u', H, nd ? [1, 3] : [2, 1])], nd ? { reduction } : { axis: 1, reduction }), 'y');
-      const m = b.build();
-      const s = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1, logSeverityLevel: 4 });
-      try {
-        await s.run(feedsFor(m));
-        return 'runs';
-      } catch (e) {
-        return e instanceof Error ? e.message : String(e);
-      } finally {
-        await s.release();
-      }
-    };
-    expect(await scatter('ScatterElements', 'none')).toBe('runs');
-    expect(await scatter('ScatterElements', 'add')).toMatch(/MLFloat16 data type is not supported with ScatterElements .* reduction is 'add'/);
-    expect(await scatter('ScatterND', 'none')).toBe('runs');
-    expect(await scatter('ScatterND', 'max')).toMatch(/MLFloat16 data type is not supported with ScatterND .* reduction is 'max'/);
+      return [
+        op,
+        {
+          opsets: [11, 13, 16, 18, 21],
+          forms: (opset: number) => [{}, ...(opset >= 16 ? ['none', 'add', 'mul'] : []), ...(opset >= 18 ? ['max', 'min'] : [])].map((r) => (typeof r === 'string' ? { reduction: r } : r)),
+          build: (b: GraphBuilder, attrs: Record<string, AttributeInput>) => {
+            const idx = b.constant('i', Tensor.fromNumbers(I, nd ? [1, 1] : [2, 1], nd ? [1] : [0, 2]));
+            return b.op(op, [b.input('x', H, [2, 3]), idx, b.input('u', H, nd ? [1, 3] : [2, 1])], nd ? attrs : { axis: 1, ...attrs }, { name: 'n' });
+          },
+        },
+      ];
+    }),
+  ),
+};
+
+describe('the per-node float16 safety of IsInf, ScatterElements and ScatterND (fp16.unsafeFor) against onnxruntime-node 1.30', () => {
+  const perNode = OPS.filter((op) => op.fp16?.unsafeFor !== undefined);
+
+  it('is declared by exactly the ops whose forms are run here, none of which states a float16 reason for the whole op', () => {
+    expect(perNode.map((op) => op.type).sort()).toEqual(Object.keys(PER_NODE).sort());
+    for (const op of perNode) expect(op.ort?.float16, op.type).toBeUndefined();
   });
 
-  it('IsInf stays undeclared: onnxruntime runs it in float16 at opset 21, but IsInf-10 (opset < 20) has no float16', async () => {
-    expect(OPS.find((o) => o.type === 'IsInf')!.fp16).toBeUndefined();
-    expect(await inFloat16('IsInf', true)).toEqual({ casts: 0 });
-    const b = new GraphBuilder({ opset: 19 });
-    b.output(b.op('IsInf', [b.input('x', H, X4)]), 'y');
-    await expect(ort.InferenceSession.create(encode(b.build()), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1 })).rejects.toThrow(/Type 'tensor\(float16\)' of input parameter .* of operator \(IsInf\)/);
-  });
+  for (const op of perNode) {
+    const spec = PER_NODE[op.type]!;
+    const cases = spec.opsets.flatMap((opset) =>
+      spec.forms(opset).map((attrs) => {
+        const b = new GraphBuilder({ opset });
+        b.output(spec.build(b, attrs), 'y');
+        const model = b.build();
+        const why = op.fp16!.unsafeFor!(model.graph.nodes.find((n) => n.name === 'n')!, opset);
+        return { label: `${op.type} at opset ${opset} ${JSON.stringify(attrs)}`, model, why };
+      }),
+    );
+
+    it(`${op.type}: some forms are float16-safe and some are not (a per-node facet, not a per-op one)`, () => {
+      expect(cases.some((c) => c.why === undefined), op.type).toBe(true);
+      expect(cases.some((c) => c.why !== undefined), op.type).toBe(true);
+    });
+
+    for (const c of cases) {
+      it(`${c.label}: ${c.why ?? 'float16, its own kernel'}`, async () => {
+        expectOutcome(c.why, await ortFloat16(c.model, `${op.type}-per-node`, true), c.label);
+      });
+    }
+  }
 });
 
 /**
@@ -244,18 +297,87 @@ describe('convert-fp16 leaves the input of Shape as it is', () => {
 });
 
 describe("convert-fp16 gives the op's reason for keeping it float32", () => {
-  it('says why Tan stays float32 (no float16 kernel), and only that an undeclared op is not declared safe', async () => {
+  it('says why Tan stays float32 (no float16 kernel), why a ScatterND with a reduction does (per node), and only that an undeclared op is not declared safe', async () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', DataType.FLOAT, [2, 3]);
     const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [3, 3], Float32Array.from({ length: 9 }, (_, i) => i / 9)));
     const m = b.op('MatMul', [x, w], {}, { name: 'mm' });
     const tan = b.op('Tan', [m], {}, { name: 'tan' });
     const idx = b.constant('idx', Tensor.fromNumbers(DataType.INT64, [1, 1], [0]));
-    b.output(b.op('ScatterND', [b.op('MatMul', [tan, w], {}, { name: 'mm2' }), idx, b.input('u', DataType.FLOAT, [1, 3])], {}, { name: 'scatter' }), 'y');
+    const scatter = b.op('ScatterND', [b.op('MatMul', [tan, w], {}, { name: 'mm2' }), idx, b.input('u', DataType.FLOAT, [1, 3])], { reduction: 'add' }, { name: 'scatter' });
+    b.output(b.opN('TopK', [scatter, b.constant('k', Tensor.fromNumbers(DataType.INT64, [1], [2]))], 2, { axis: 1 }, { name: 'topk' })[0]!, 'y');
     const model = b.build();
     const r = await getPass('convert-fp16').run(model, standaloneContext({}));
     const why = (node: string): string | undefined => r.declined.find((d) => d.node === node && d.reason === 'not-fp16-safe')?.detail;
     expect(why('tan')).toBe(`Tan is not declared float16-safe (its fp16 facet, ops/): stays float32: ${ORT_FLOAT16_WHY.casts}`);
-    expect(why('scatter')).toBe('ScatterND is not declared float16-safe (its fp16 facet, ops/): stays float32');
+    expect(why('scatter')).toBe(`ScatterND is float16-safe only in some forms (its fp16 facet, ops/): this one, at opset 17, stays float32: ${ORT_FLOAT16_WHY['fails-at-run']}`);
+    expect(why('topk')).toBe('TopK is not declared float16-safe (its fp16 facet, ops/): stays float32');
   });
+});
+
+/**
+ * convert-fp16 with the ops float16-safe per node: before, every IsInf, ScatterElements and
+ * ScatterND stayed float32 between Casts; now the nodes onnxruntime runs in float16 with its own
+ * kernels are converted, and the others stay float32 with their reason — and the converted model
+ * runs in onnxruntime (which a float16 ScatterND with a reduction, or a float16 IsInf at opset
+ * 19, would not) with the float32 model's outputs.
+ */
+describe('convert-fp16 converts IsInf, ScatterElements and ScatterND per node', () => {
+  const build = (opset: number): Model => {
+    const F = DataType.FLOAT;
+    const b = new GraphBuilder({ opset });
+    const x = b.input('x', F, [2, 3]);
+    const u = b.input('u', F, [2, 1]);
+    const v = b.input('v', F, [1, 3]);
+    const ei = b.constant('ei', Tensor.fromNumbers(I, [2, 1], [0, 2]));
+    const ni = b.constant('ni', Tensor.fromNumbers(I, [1, 1], [1]));
+    const se = b.op('ScatterElements', [x, ei, u], { axis: 1, reduction: 'max' }, { name: 'se_max' });
+    const seAdd = b.op('ScatterElements', [se, ei, u], { axis: 1, reduction: 'add' }, { name: 'se_add' });
+    const nd = b.op('ScatterND', [seAdd, ni, v], {}, { name: 'nd' });
+    b.output(b.op('ScatterND', [nd, ni, v], { reduction: 'max' }, { name: 'nd_max' }), 'y');
+    b.output(b.op('IsInf', [se], { detect_negative: 0 }, { name: 'isinf' }), 'inf');
+    return b.build();
+  };
+  const feeds = (): Record<string, ort.Tensor> => ({
+    x: new ort.Tensor('float32', Float32Array.of(1.5, -2, Infinity, 0.25, -Infinity, 3), [2, 3]),
+    u: new ort.Tensor('float32', Float32Array.of(0.5, -1.25), [2, 1]),
+    v: new ort.Tensor('float32', Float32Array.of(2, -0.5, 0.75), [1, 3]),
+  });
+  const run = async (m: Model): Promise<Record<string, ort.Tensor>> => {
+    const s = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1 });
+    try {
+      return await s.run(feeds());
+    } finally {
+      await s.release();
+    }
+  };
+
+  for (const opset of [18, 21]) {
+    it(`opset ${opset}: ScatterElements max and ScatterND without reduction${opset >= 20 ? ' and IsInf' : ''} run in float16; ScatterElements add, ScatterND max${opset < 20 ? ' and IsInf' : ''} stay float32, each with its reason; outputs match`, async () => {
+      const model = build(opset);
+      const a = await run(model);
+      const r = await getPass('convert-fp16').run(model, standaloneContext({}));
+      const node = (name: string) => model.graph.nodes.find((n) => n.name === name)!;
+      const kept = Object.fromEntries(r.declined.filter((d) => d.reason === 'not-fp16-safe').map((d) => [d.node, d.detail]));
+      const perNode = (op: string, why: OrtFloat16): string => `${op} is float16-safe only in some forms (its fp16 facet, ops/): this one, at opset ${opset}, stays float32: ${ORT_FLOAT16_WHY[why]}`;
+      expect(kept).toEqual({
+        se_add: perNode('ScatterElements', 'fails-at-run'),
+        nd_max: perNode('ScatterND', 'fails-at-run'),
+        ...(opset < 20 ? { isinf: perNode('IsInf', 'rejects') } : {}),
+      });
+      // A converted node reads float16 (a Cast's, or a converted node's output), a kept one float32 (a Cast back).
+      const reads = (name: string): string => {
+        const p = node(name).inputs[0]!.producer!;
+        return p.opType === 'Cast' ? DataType[p.getInt('to')!]! : p.name;
+      };
+      expect(reads('se_max')).toBe('FLOAT16');
+      expect(reads('se_add')).toBe('FLOAT');
+      expect(reads('nd')).toBe('FLOAT16');
+      expect(reads('nd_max')).toBe('FLOAT');
+      expect(reads('isinf')).toBe(opset >= 20 ? 'se_max' : 'FLOAT');
+      const c = await run(model);
+      expect(Array.from(c['y']!.data as Float32Array)).toEqual(Array.from(a['y']!.data as Float32Array));
+      expect(Array.from(c['inf']!.data as Uint8Array)).toEqual(Array.from(a['inf']!.data as Uint8Array));
+    });
+  }
 });
