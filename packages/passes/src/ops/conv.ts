@@ -107,13 +107,15 @@ export const CONV_OPS: readonly OpDef[] = [
     quantize: { placement: 'conv', anchor: true },
     sameAt13From: 10,
   }),
-  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true } }),
+  // ConvInteger-10 and QLinearConv-10 are the only versions to opset 13 (ONNX Changelog; onnx 1.12's schemas to 17).
+  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true }, sameAt13From: 10 }),
   defineOp({
     type: 'QLinearConv',
     attributes: CONV_ATTRIBUTES,
     shape: conv(0, 3, (c) => c.dtype(7)),
     // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32).
     cost: { weights: [3], biases: [8], buffers: [1, 2, 4, 5, 6, 7], macs: convMacs(3), ops: quantizedOps(0, 6, 8), opsNote: QUANT_NOTE, integer: true },
+    sameAt13From: 10,
   }),
   defineOp({
     type: 'ConvTranspose',

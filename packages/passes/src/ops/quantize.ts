@@ -21,6 +21,12 @@ const dynamicQuantize: ShapeRule = (c) => {
   c.out(2, DataType.UINT8, []);
 };
 
+// sameAt13From (ONNX Changelog; onnx 1.12's schemas): QuantizeLinear and DequantizeLinear have
+// versions 10 and 13, and 13 only extended them — it added the `axis` attribute and 1-D (per-axis)
+// scales and zero points, where 10 takes scalars alone (a per-tensor form, which 13 reads the same
+// way whatever its axis default). So every valid opset 10–12 node of them means at 13 what it
+// meant: 10, not `{ changedBy13 }` (which says a form's meaning changed, and would refuse a model
+// holding them). DynamicQuantizeLinear-11 is its only version to 13.
 export const QUANTIZE_OPS: readonly OpDef[] = [
   defineOp({
     type: 'QuantizeLinear',
@@ -41,5 +47,5 @@ export const QUANTIZE_OPS: readonly OpDef[] = [
     cost: { buffers: [1, 2], ops: perOutput(2), opsNote: '2 per element' },
     sameAt13From: 10,
   }),
-  defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' } }),
+  defineOp({ type: 'DynamicQuantizeLinear', attributes: attrs(), shape: dynamicQuantize, cost: { ops: perInput(5), opsNote: '5 per element' }, sameAt13From: 11 }),
 ];

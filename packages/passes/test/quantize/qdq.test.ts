@@ -1,7 +1,8 @@
 // QDQ placement (no onnxruntime here; the fused graph and the accuracy are tested with real
 // onnxruntime in packages/cli/test/quantize.test.ts).
-import { Attribute, DataType, GraphBuilder, Tensor, verify, type Model, type Node } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, verify, type Model, type Node, type Value } from '@onnxkit/graph';
 import { describe, expect, it } from 'vitest';
+import { sameAt13Why } from '../../src/ops/registry.js';
 import { computeParams, planQdq, QDQ_SKIP_CODES, qdqSkipText, quantizeDynamic, quantizeQdq, QuantizeError, type QdqSkipReason, type TensorRange } from '../../src/index.js';
 
 function f32(dims: number[], f: (i: number) => number): Tensor {
@@ -142,6 +143,33 @@ describe('quantizeQdq', () => {
     };
     for (const opset of [10, 11, 12]) expect(planQdq(make(opset, false)).opset, `opset ${opset}`).toEqual({ from: opset, to: 13 });
     expect(() => planQdq(make(11, true))).toThrow(/Squeeze \(this form of it \(its attributes\) changed by 13\)/);
+  });
+
+  it('raises an opset 10–12 model holding the default-domain quantized ops (reviewed against the ONNX Changelog), DynamicQuantizeLinear from 11', () => {
+    // ConvInteger and QLinearConv have one version to 13 (10), DynamicQuantizeLinear one (11);
+    // QuantizeLinear/DequantizeLinear-13 only added per-axis scales (1-D, with `axis`) to 10's
+    // scalar form, which 13 reads the same way (`axis` is ignored for a per-tensor scale).
+    const make = (opset: number): Model => {
+      const b = new GraphBuilder({ opset });
+      const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+      const u8 = (name: string, dims: number[], f: (i: number) => number): Value => b.constant(name, Tensor.fromNumbers(DataType.UINT8, dims, Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => f(i))));
+      const scalar = (name: string, v: number): Value => b.constant(name, f32([], () => v));
+      const c = b.op('Conv', [x, b.constant('w', f32([2, 2, 1, 1], (i) => i - 1.5))], {}, { name: 'conv' });
+      const [q, qs, qz] = b.opN('DynamicQuantizeLinear', [c], 3, {}, { name: 'dql' });
+      const wq = u8('wq', [2, 2, 1, 1], (i) => 120 + i);
+      const wz = u8('wz', [], () => 128);
+      const ci = b.op('ConvInteger', [q, wq, qz, wz], {}, { name: 'convinteger' });
+      const ql = b.op('QLinearConv', [q, qs, qz, wq, scalar('ws', 0.01), wz, scalar('ys', 0.05), u8('yz', [], () => 128)], {}, { name: 'qlinearconv' });
+      const dq = b.op('DequantizeLinear', [ql, scalar('ds', 0.05), u8('dz', [], () => 128)], {}, { name: 'dq' });
+      b.output(b.op('Add', [b.op('Cast', [ci], { to: DataType.FLOAT }), dq], {}, { name: 'add' }), 'y');
+      return b.build();
+    };
+    for (const opset of [11, 12]) expect(planQdq(make(opset)).opset, `opset ${opset}`).toEqual({ from: opset, to: 13 });
+    expect(() => planQdq(make(10))).toThrow(/not every op of it is known to mean the same at 13: DynamicQuantizeLinear \(the same as at 13 only from opset 11\); so/);
+    // QuantizeLinear's opset-10 form (a scalar scale) means the same at 13, as DequantizeLinear's (a model holding it is refused as already quantized).
+    const b = new GraphBuilder({ opset: 10 });
+    const quantize = b.node('QuantizeLinear', [b.input('x', DataType.FLOAT, [1, 2]), b.constant('s', f32([], () => 0.1))]);
+    expect(sameAt13Why(quantize, 10)).toBeUndefined();
   });
 
   it('keeps requested layers in float', () => {
