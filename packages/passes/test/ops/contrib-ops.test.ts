@@ -8,7 +8,7 @@
  * packages/runtime/test/integer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { getOp } from '../../src/ops/registry.js';
 
@@ -17,13 +17,18 @@ const F = DataType.FLOAT;
 const MS = { domain: 'com.microsoft' };
 const NCHWC = { domain: 'com.microsoft.nchwc' };
 
-/** One contrib node `op` over `inputs(b)`, its output 'y'; the shape and the layer's cost. */
-function run(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; macs: unknown; intOps: unknown; flops: unknown; unknown: unknown; warnings: string[] } {
+/** The model of one contrib node `build(b, s, z)` makes (s: a float scale, z: a uint8 zero point), its output 'y'. */
+function oneNode(build: (b: GraphBuilder, s: Value, z: Value) => Value): Model {
   const b = new GraphBuilder({ opset: 17 });
   const s = b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02)));
   const z = b.constant('z', Tensor.fromArray(U8, [], Uint8Array.of(128)));
   b.output(build(b, s, z), 'y');
-  const m = b.build();
+  return b.build();
+}
+
+/** One contrib node `op` over `inputs(b)`, its output 'y'; the shape and the layer's cost. */
+function run(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; macs: unknown; intOps: unknown; flops: unknown; unknown: unknown; warnings: string[] } {
+  const m = oneNode(build);
   const inf = inferShapes(m);
   const y = m.graph.valuesByName().get('y')!;
   const r = analyzeModel(m, { timeline: false });
@@ -84,11 +89,7 @@ describe('com.microsoft QLinear element ops (onnxruntime QDQ fusion)', () => {
 describe('the matrix-product contrib ops take ONNX MatMul\'s shape rule (ops/linear.ts matmulOut)', () => {
   /** The shape of 'y' and the shape-mismatch messages inferShapes reports for node 'op' (without their "<op type> 'op': " prefix). */
   function infer(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; mismatches: string[] } {
-    const b = new GraphBuilder({ opset: 17 });
-    const s = b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02)));
-    const z = b.constant('z', Tensor.fromArray(U8, [], Uint8Array.of(128)));
-    b.output(build(b, s, z), 'y');
-    const m = b.build();
+    const m = oneNode(build);
     const inf = inferShapes(m);
     return { shape: inf.shapeOf(m.graph.valuesByName().get('y')!), mismatches: inf.diagnostics.filter((d) => d.code === 'shape-mismatch' && d.node === 'op').map((d) => d.message.replace(/^\S+ 'op': /, '')) };
   }
