@@ -15,7 +15,7 @@ import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
 import { decode, encode } from '@onnxkit/importer';
-import { analyzeModel, parseDeviceProfile, planQdq, quantizeDynamic, quantizeQdq, runPipeline, type AnalysisReport } from '@onnxkit/passes';
+import { analyzeModel, inferShapes, parseDeviceProfile, planQdq, quantizeDynamic, quantizeQdq, runPipeline, type AnalysisReport } from '@onnxkit/passes';
 import { calibrate } from '@onnxkit/runtime';
 import { mobilenetv2, resnet50 } from '@onnxkit/zoo';
 
@@ -170,6 +170,41 @@ describe('analysis of the integer graph onnxruntime runs', () => {
       }
     }
   }, 120_000);
+
+  test('DynamicQuantizeMatMul, MatMulIntegerToFloat, FusedMatMul take ONNX MatMul\'s shape rule, as onnxruntime does: its output shape, and a mismatched inner dimension rejected', async () => {
+    const F = DataType.FLOAT;
+    const MS = { domain: 'com.microsoft' };
+    const floats = (dims: number[]) => new ort.Tensor('float32', new Float32Array(dims.reduce((x, y) => x * y, 1)), dims);
+    const cases: [string, (b: GraphBuilder, k: number) => void, (k: number) => Record<string, ort.Tensor>][] = [
+      ['DynamicQuantizeMatMul', (b, k) => void b.output(b.op('DynamicQuantizeMatMul', [b.input('a', F, [2, 3, k]), b.constant('w', Tensor.fromArray(DataType.INT8, [32, 10], new Int8Array(320))), b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02))), b.constant('z', Tensor.fromArray(DataType.INT8, [], Int8Array.of(0)))], {}, { name: 'op', ...MS }), 'y'), (k) => ({ a: floats([2, 3, k]) })],
+      ['MatMulIntegerToFloat', (b, k) => {
+        const s = b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02)));
+        b.output(b.op('MatMulIntegerToFloat', [b.input('a', DataType.UINT8, [4, k]), b.constant('w', Tensor.fromArray(DataType.INT8, [32, 10], new Int8Array(320))), s, s], {}, { name: 'op', ...MS }), 'y');
+      }, (k) => ({ a: new ort.Tensor('uint8', new Uint8Array(4 * k), [4, k]) })],
+      // Batch dims broadcast ([2, 3, 1] with [3, 5]), both operands transposed.
+      ['FusedMatMul', (b, k) => void b.output(b.op('FusedMatMul', [b.input('a', F, [2, 3, 1, k, 4]), b.input('bb', F, [3, 5, 10, 32])], { transA: 1, transB: 1 }, { name: 'op', ...MS }), 'y'), (k) => ({ a: floats([2, 3, 1, k, 4]), bb: floats([3, 5, 10, 32]) })],
+    ];
+    for (const [op, build, feeds] of cases) {
+      for (const k of [32, 16]) {
+        const b = new GraphBuilder({ opset: 17 });
+        build(b, k);
+        const m = b.build();
+        const inf = inferShapes(m);
+        const mismatches = inf.diagnostics.filter((d) => d.code === 'shape-mismatch').map((d) => d.message);
+        const created = () => ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
+        if (k === 32) {
+          expect(mismatches, op).toEqual([]);
+          const s = await created();
+          const y = (await s.run(feeds(k))).y!;
+          await s.release();
+          expect(inf.shapeOf(m.graph.valuesByName().get('y')!), op).toEqual(y.dims);
+        } else {
+          expect(mismatches, op).toEqual([`com.microsoft::${op} 'op': MatMul inner dimensions differ: 16 vs 32`]);
+          await expect(created(), op).rejects.toThrow(/Incompatible dimensions for matrix multiplication/);
+        }
+      }
+    }
+  });
 
   test('a ResNet with int8 activations at level all: the MaxPool left in float goes NCHWc (com.microsoft.nchwc ReorderInput, MaxPool, ReorderOutput), costed', async () => {
     const fp32 = decode(new Uint8Array(readFileSync(join(FIXTURES, 'resnet_tiny_bn/model.onnx'))));

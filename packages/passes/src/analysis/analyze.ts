@@ -21,7 +21,7 @@ import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } fro
 import { AnalysisError } from './errors.js';
 import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
-import { convertedToUint8, executedRoofline, ORT_LEVELS, type OrtLevel } from './executed.js';
+import { executedRoofline, ORT_LEVELS, ortExecutedType, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
 import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
@@ -1398,24 +1398,20 @@ class CostWalk {
 
   /**
    * The 8-bit type (DataType.INT8 or UINT8) `v` is dequantized from, as onnxruntime sees it
-   * (an int8 pair it rewrites as uint8: convertedToUint8), or 0 when `v` is not the output of a
-   * DequantizeLinear of 8-bit integers.
+   * (ortExecutedType), or 0 when `v` is not the output of a DequantizeLinear of 8-bit integers.
    */
   fromInt8(v: Value | null | undefined): number {
     const p = v?.producer;
     if (!isOnnxOp(p, 'DequantizeLinear') || !p.inputs[0]) return 0;
     const t = this.inf.typeOf(p.inputs[0]);
-    if (t === undefined || t === null || t.kind !== 'tensor') return 0;
-    if (t.elemType === DataType.UINT8) return DataType.UINT8;
-    if (t.elemType !== DataType.INT8) return 0;
-    const q = p.inputs[0].producer;
-    return isOnnxOp(q, 'QuantizeLinear') && convertedToUint8(q, p) ? DataType.UINT8 : DataType.INT8;
+    if (t === undefined || t === null || t.kind !== 'tensor' || (t.elemType !== DataType.UINT8 && t.elemType !== DataType.INT8)) return 0;
+    return ortExecutedType(p.inputs[0], t.elemType);
   }
 
   /**
-   * The one 8-bit type, as onnxruntime sees it, that every output of `node` is quantized to
-   * (each output read, and only by QuantizeLinear nodes: the Q of a QDQ group), or 0 when an
-   * output is not so read or two of those types differ.
+   * The one 8-bit type, as onnxruntime sees it (ortExecutedType), that every output of `node` is
+   * quantized to (each output read, and only by QuantizeLinear nodes: the Q of a QDQ group), or 0
+   * when an output is not so read or two of those types differ.
    */
   quantizedOutputType(node: Node): number {
     let type = 0;
@@ -1427,11 +1423,8 @@ class CostWalk {
         if (!isOnnxOp(q, 'QuantizeLinear')) return 0;
         const qOut = q.outputs[0];
         const t = qOut ? this.inf.typeOf(qOut) : undefined;
-        let e = t !== undefined && t !== null && t.kind === 'tensor' ? t.elemType : 0;
-        if (e === DataType.INT8) {
-          const dq = qOut!.useCount > 0 ? qOut!._userAt(0) : undefined;
-          if (isOnnxOp(dq, 'DequantizeLinear') && convertedToUint8(q, dq)) e = DataType.UINT8;
-        } else if (e !== DataType.UINT8) return 0;
+        const e = t !== undefined && t !== null && t.kind === 'tensor' ? ortExecutedType(qOut, t.elemType) : 0;
+        if (e !== DataType.UINT8 && e !== DataType.INT8) return 0;
         if (type !== 0 && e !== type) return 0;
         type = e;
       }

@@ -56,22 +56,31 @@ export interface ExecutedRoofline {
 }
 
 /**
- * An int8 QuantizeLinear → DequantizeLinear pair that onnxruntime (x86-64) rewrites as uint8
- * (QDQS8ToU8Transformer): the Q feeds only that DQ, and the DQ is a graph output read by no
+ * The element type onnxruntime (x86-64) executes the tensor `t` in, `stored` being the type the
+ * model gives it: UINT8 where `t` is the int8 tensor between a QuantizeLinear and a
+ * DequantizeLinear (default domain) that onnxruntime rewrites as uint8 (QDQS8ToU8Transformer),
+ * else `stored`. The one home of that rule: the QDQ selectors of analyze.ts read it on the
+ * DequantizeLinear side (fromInt8) and on the QuantizeLinear side (quantizedOutputType), and
+ * sameQuantParams on both sides of a dropped pair.
+ *
+ * The pair is rewritten when the Q feeds only that DQ, and the DQ is a graph output read by no
  * node or feeds one input of one node and is no graph output — EnsureUniqueDQForNodeUnit, which
  * runs first, gives every other reader its own DQ, and a Q with several DQs is left int8. Both
  * zero points are constant int8 scalars of one value (QDQ_S8_to_U8: measured, a DQ zero point of
  * 5 against the Q's 0, or a per-axis one, leaves the pair int8 and the Conv reading it float);
  * the scales play no part.
  */
-export function convertedToUint8(q: Node, dq: Node): boolean {
-  const qOut = q.outputs[0];
-  const dqOut = dq.outputs[0];
-  if (qOut === undefined || dqOut === undefined || qOut.useCount !== 1 || qOut.isGraphOutput) return false;
+export function ortExecutedType(t: Value | null | undefined, stored: number): number {
+  if (stored !== DataType.INT8 || t === null || t === undefined || t.useCount !== 1 || t.isGraphOutput) return stored;
+  const q = t.producer;
+  const dq = t._userAt(0);
+  if (q === null || !q.isOnnxDomain || q.opType !== 'QuantizeLinear' || !dq.isOnnxDomain || dq.opType !== 'DequantizeLinear') return stored;
   const zq = int8Scalar(q.inputs[2]);
-  if (zq === undefined || zq !== int8Scalar(dq.inputs[2])) return false;
+  if (zq === undefined || zq !== int8Scalar(dq.inputs[2])) return stored;
+  const dqOut = dq.outputs[0];
+  if (dqOut === undefined) return stored;
   const readers = dqOut.useCount;
-  return readers === 0 ? dqOut.isGraphOutput : readers === 1 && !dqOut.isGraphOutput;
+  return (readers === 0 ? dqOut.isGraphOutput : readers === 1 && !dqOut.isGraphOutput) ? DataType.UINT8 : stored;
 }
 
 /** The value of `v` when it is a constant int8 tensor of one element, else undefined. */
@@ -102,16 +111,13 @@ function sameQuantParams(dq: Node, q: Node, positive: boolean): boolean {
   const zb = scalarOf(b);
   if (za === undefined || zb === undefined) return false;
   // One 8-bit type and one zero point as onnxruntime sees them: an int8 pair it rewrites as uint8
-  // (convertedToUint8) has its zero point moved by 128 (measured: an int8 input pair at 0 drops
+  // (ortExecutedType) has its zero point moved by 128 (measured: an int8 input pair at 0 drops
   // with a uint8 output pair at 128, not at 0).
-  const q0 = dq.inputs[0]?.producer;
-  const qOut = q.outputs[0];
-  const dq1 = qOut !== undefined && qOut.useCount > 0 ? qOut._userAt(0) : undefined;
-  const inConverted = a.constValue?.dtype === DataType.INT8 && q0 !== null && q0 !== undefined && q0.opType === 'QuantizeLinear' && convertedToUint8(q0, dq);
-  const outConverted = b.constValue?.dtype === DataType.INT8 && dq1 !== undefined && dq1.opType === 'DequantizeLinear' && convertedToUint8(q, dq1);
-  const inUint8 = a.constValue?.dtype === DataType.UINT8 || inConverted;
-  const outUint8 = b.constValue?.dtype === DataType.UINT8 || outConverted;
-  return inUint8 === outUint8 && za + (inConverted ? 128 : 0) === zb + (outConverted ? 128 : 0);
+  const sa = a.constValue!.dtype;
+  const sb = b.constValue!.dtype;
+  const ea = ortExecutedType(dq.inputs[0], sa);
+  const eb = ortExecutedType(q.outputs[0], sb);
+  return (ea === DataType.UINT8) === (eb === DataType.UINT8) && za + (ea !== sa ? 128 : 0) === zb + (eb !== sb ? 128 : 0);
 }
 
 export function executedRoofline(

@@ -13,8 +13,8 @@ import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { type CostContext, type Factors } from './cost.js';
-import { matmulOut } from './contrib-quantized.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
+import { matmulOut } from './linear.js';
 import { POOL_OPS } from './pool.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
@@ -41,7 +41,7 @@ function fusedOperand(s: readonly Dim[] | null, transBatch: boolean, trans: bool
 const fusedA = (node: CostContext['node'], s: readonly Dim[] | null): Dim[] | null => fusedOperand(s, node.getInt('transBatchA', 0) === 1, node.getInt('transA', 0) === 1);
 const fusedB = (node: CostContext['node'], s: readonly Dim[] | null): Dim[] | null => fusedOperand(s, node.getInt('transBatchB', 0) === 1, node.getInt('transB', 0) === 1);
 
-/** FusedMatMul: MatMul of the operands as read (transposes applied); the output type is A's. */
+/** FusedMatMul: ONNX MatMul's rule (linear.ts) over the operands as read (transposes applied); the output type is A's. */
 const fusedMatMulShape: ShapeRule = (c) => matmulOut(c, fusedA(c.node, c.shape(0)), fusedB(c.node, c.shape(1)), c.dtype(0));
 
 /** FusedMatMul MACs: output elements × K, the inner dimension of A as read. */

@@ -30,6 +30,7 @@ import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { broadcastShapesSymbolic, same, windowOut, windowParams } from './shape-helpers.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
 import { POOL_OPS } from './pool.js';
+import { matmulOut } from './linear.js';
 import { defineOp, type OpDef, undeclared } from './types.js';
 
 const MS = 'com.microsoft';
@@ -73,23 +74,7 @@ const qAveragePoolShape: ShapeRule = (c) => {
 /** QLinearWhere: condition (0), X (1), Y (4) broadcast three ways; the output type is Z's zero point's (8), else X's. */
 const qWhereShape: ShapeRule = (c) => c.out(0, c.has(8) ? c.dtype(8) : c.dtype(1), broadcastShapesSymbolic(c, [c.shape(0), c.shape(1), c.shape(4)]));
 
-/**
- * MatMul's output of operands A (`aIdx`) and B (`bIdx`) as `type`: numpy batching, a 1-D operand
- * as ONNX MatMul takes it. Shared with contrib-fused.ts's FusedMatMul (operands given).
- */
-export function matmulOut(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[] | null, type: DataType): void {
-  if (!a || !b || a.length === 0 || b.length === 0) return c.out(0, type, null);
-  const aa = a.length === 1 ? [1, a[0]!] : a;
-  const bb = b.length === 1 ? [b[0]!, 1] : b;
-  const batch = broadcastShapesSymbolic(c, [aa.slice(0, -2), bb.slice(0, -2)]);
-  if (!batch) return c.out(0, type, null);
-  const out: Dim[] = [...batch];
-  if (a.length !== 1) out.push(aa[aa.length - 2]!);
-  if (b.length !== 1) out.push(bb[bb.length - 1]!);
-  c.out(0, type, out);
-}
-
-/** DynamicQuantizeMatMul: float A (0) × 8-bit B (1) → float. */
+/** DynamicQuantizeMatMul: float A (0) × 8-bit B (1) → float, by ONNX MatMul's rule (linear.ts). */
 const dynamicQuantizeMatMulShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.shape(1), DataType.FLOAT);
 /** MatMulIntegerToFloat: 8-bit A (0) × B (1) → the type of a_scale (2): float or float16. */
 const matMulIntegerToFloatShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.shape(1), c.dtype(2));

@@ -24,27 +24,35 @@ const gemm: ShapeRule = (c) => {
   c.out(0, firstType(c, 0, 1), [m, n]);
 };
 
+/**
+ * ONNX MatMul's output of operands `a` and `b` (as the multiplication reads them) as `type`:
+ * numpy batching, a 1-D operand as ONNX MatMul takes it (a row of A, a column of B, its axis
+ * dropped from the output); the inner dimensions merged (concrete ones that differ reported as a
+ * shape mismatch), rank 0 reported. The one rule of every matrix product: MatMul, MatMulInteger
+ * and QLinearMatMul here, com.microsoft DynamicQuantizeMatMul and MatMulIntegerToFloat
+ * (contrib-quantized.ts) and FusedMatMul with its transposes applied (contrib-fused.ts).
+ */
+export function matmulOut(c: RuleContext, a: readonly Dim[] | null, b: readonly Dim[] | null, type: DataType): void {
+  if (!a || !b) return c.out(0, type, null);
+  if (a.length === 0 || b.length === 0) {
+    c.mismatch('MatMul inputs must have rank ≥ 1');
+    return c.out(0, type, null);
+  }
+  const aa = a.length === 1 ? [1, a[0]!] : a;
+  const bb = b.length === 1 ? [b[0]!, 1] : b;
+  mergeDim(c, aa[aa.length - 1]!, bb[bb.length - 2]!, 'MatMul inner dimensions differ');
+  // Two matrices (most MatMuls): [M, N], in an array of that length (an empty one grown by
+  // push is a larger allocation), with no batch dims to broadcast.
+  if (a.length === 2 && b.length === 2) return c.out(0, type, [a[0]!, b[1]!]);
+  const out: Dim[] = aa.length === 2 && bb.length === 2 ? [] : [...(broadcastShapesSymbolic(c, [aa.slice(0, -2), bb.slice(0, -2)]) ?? [])];
+  if (a.length !== 1) out.push(aa[aa.length - 2]!);
+  if (b.length !== 1) out.push(bb[bb.length - 1]!);
+  c.out(0, type, out);
+}
+
+/** MatMul of inputs 0 and `bIdx`, its output typed by `outType` (default: the operands' type). */
 function matmul(outType?: (c: RuleContext) => DataType, bIdx = 1): ShapeRule {
-  return (c) => {
-    const a = c.shape(0);
-    const b = c.shape(bIdx);
-    const type = outType ? outType(c) : firstType(c, 0, bIdx);
-    if (!a || !b) return c.out(0, type, null);
-    if (a.length === 0 || b.length === 0) {
-      c.mismatch('MatMul inputs must have rank ≥ 1');
-      return c.out(0, type, null);
-    }
-    const aa = a.length === 1 ? [1, a[0]!] : a;
-    const bb = b.length === 1 ? [b[0]!, 1] : b;
-    mergeDim(c, aa[aa.length - 1]!, bb[bb.length - 2]!, 'MatMul inner dimensions differ');
-    // Two matrices (most MatMuls): [M, N], in an array of that length (an empty one grown by
-    // push is a larger allocation), with no batch dims to broadcast.
-    if (a.length === 2 && b.length === 2) return c.out(0, type, [a[0]!, b[1]!]);
-    const out: Dim[] = aa.length === 2 && bb.length === 2 ? [] : [...(broadcastShapesSymbolic(c, [aa.slice(0, -2), bb.slice(0, -2)]) ?? [])];
-    if (a.length !== 1) out.push(aa[aa.length - 2]!);
-    if (b.length !== 1) out.push(bb[bb.length - 1]!);
-    c.out(0, type, out);
-  };
+  return (c) => matmulOut(c, c.shape(0), c.shape(bIdx), outType ? outType(c) : firstType(c, 0, bIdx));
 }
 
 const einsum: ShapeRule = (c) => {

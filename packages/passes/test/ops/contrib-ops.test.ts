@@ -8,7 +8,7 @@
  * packages/runtime/test/integer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { getOp } from '../../src/ops/registry.js';
 
@@ -17,13 +17,18 @@ const F = DataType.FLOAT;
 const MS = { domain: 'com.microsoft' };
 const NCHWC = { domain: 'com.microsoft.nchwc' };
 
-/** One contrib node `op` over `inputs(b)`, its output 'y'; the shape and the layer's cost. */
-function run(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; macs: unknown; intOps: unknown; flops: unknown; unknown: unknown; warnings: string[] } {
+/** The model of one contrib node `build(b, s, z)` makes (s: a float scale, z: a uint8 zero point), its output 'y'. */
+function oneNode(build: (b: GraphBuilder, s: Value, z: Value) => Value): Model {
   const b = new GraphBuilder({ opset: 17 });
   const s = b.constant('s', Tensor.fromArray(F, [], Float32Array.of(0.02)));
   const z = b.constant('z', Tensor.fromArray(U8, [], Uint8Array.of(128)));
   b.output(build(b, s, z), 'y');
-  const m = b.build();
+  return b.build();
+}
+
+/** One contrib node `op` over `inputs(b)`, its output 'y'; the shape and the layer's cost. */
+function run(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; macs: unknown; intOps: unknown; flops: unknown; unknown: unknown; warnings: string[] } {
+  const m = oneNode(build);
   const inf = inferShapes(m);
   const y = m.graph.valuesByName().get('y')!;
   const r = analyzeModel(m, { timeline: false });
@@ -78,6 +83,39 @@ describe('com.microsoft QLinear element ops (onnxruntime QDQ fusion)', () => {
     expect(d1).toMatchObject({ shape: [3, 2, 10], macs: 3 * 2 * 10 * 32, unknown: [] });
     const m = run((b, s, z) => b.op('MatMulIntegerToFloat', [b.input('a', U8, [4, 32]), w(b), s, s, z], {}, { name: 'op', ...MS }));
     expect(m).toMatchObject({ shape: [4, 10], macs: 4 * 10 * 32, unknown: [], warnings: [] });
+  });
+});
+
+describe('the matrix-product contrib ops take ONNX MatMul\'s shape rule (ops/linear.ts matmulOut)', () => {
+  /** The shape of 'y' and the shape-mismatch messages inferShapes reports for node 'op' (without their "<op type> 'op': " prefix). */
+  function infer(build: (b: GraphBuilder, s: Value, z: Value) => Value): { shape: unknown; mismatches: string[] } {
+    const m = oneNode(build);
+    const inf = inferShapes(m);
+    return { shape: inf.shapeOf(m.graph.valuesByName().get('y')!), mismatches: inf.diagnostics.filter((d) => d.code === 'shape-mismatch' && d.node === 'op').map((d) => d.message.replace(/^\S+ 'op': /, '')) };
+  }
+  const w = (b: GraphBuilder, dims: number[]) => b.constant('w', Tensor.fromArray(DataType.INT8, dims, new Int8Array(dims.reduce((x, y) => x * y, 1))));
+
+  it('a mismatched inner dimension is reported as MatMul reports it (before, the contrib ops passed it silently)', () => {
+    const mm = infer((b) => b.op('MatMul', [b.input('a', F, [4, 16]), b.input('bb', F, [32, 10])], {}, { name: 'op' }));
+    expect(mm.mismatches).toEqual(['MatMul inner dimensions differ: 16 vs 32']);
+    const cases: [string, (b: GraphBuilder, s: Value, z: Value) => Value][] = [
+      ['DynamicQuantizeMatMul', (b, s, z) => b.op('DynamicQuantizeMatMul', [b.input('a', F, [4, 16]), w(b, [32, 10]), s, z], {}, { name: 'op', ...MS })],
+      ['MatMulIntegerToFloat', (b, s, z) => b.op('MatMulIntegerToFloat', [b.input('a', U8, [4, 16]), w(b, [32, 10]), s, s, z], {}, { name: 'op', ...MS })],
+      // K as read: A [16, 4] transposed is [4, 16], B [10, 32] transposed is [32, 10].
+      ['FusedMatMul', (b) => b.op('FusedMatMul', [b.input('a', F, [16, 4]), b.input('bb', F, [10, 32])], { transA: 1, transB: 1 }, { name: 'op', ...MS })],
+    ];
+    for (const [type, build] of cases) expect(infer(build), type).toEqual({ shape: mm.shape, mismatches: mm.mismatches });
+    // Rank 0 likewise.
+    expect(infer((b) => b.op('FusedMatMul', [b.input('a', F, []), b.input('bb', F, [4, 6])], {}, { name: 'op', ...MS })).mismatches).toEqual(['MatMul inputs must have rank ≥ 1']);
+  });
+
+  it('symbolic dims merge as in MatMul: a symbolic inner dim meets a concrete one unreported, symbolic batch dims broadcast', () => {
+    const d = infer((b, s, z) => b.op('DynamicQuantizeMatMul', [b.input('a', F, ['B', 'S', 'K']), w(b, [32, 10]), s, z], {}, { name: 'op', ...MS }));
+    expect(d).toEqual({ shape: ['B', 'S', 10], mismatches: [] });
+    const f = infer((b) => b.op('FusedMatMul', [b.input('a', F, ['B', 1, 'S', 'K']), b.input('bb', F, [1, 'H', 'K', 'S'])], { transB: 1 }, { name: 'op', ...MS }));
+    expect(f).toEqual({ shape: ['B', 'H', 'S', 'K'], mismatches: [] });
+    const m = infer((b, s, z) => b.op('MatMulIntegerToFloat', [b.input('a', U8, ['N', 32]), w(b, [32, 10]), b.constant('s16', Tensor.fromArray(DataType.FLOAT16, [], Uint16Array.of(0x3c00))), s, z], {}, { name: 'op', ...MS }));
+    expect(m).toEqual({ shape: ['N', 10], mismatches: [] });
   });
 });
 
