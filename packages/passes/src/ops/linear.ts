@@ -136,13 +136,15 @@ export const LINEAR_OPS: readonly OpDef[] = [
     quantize: { placement: 'matmul', anchor: true },
     sameAt13From: 10,
   }),
-  defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: matmulMacs(), integer: true } }),
+  // MatMulInteger-10 and QLinearMatMul-10 are the only versions to opset 13 (ONNX Changelog; onnx 1.12's schemas to 17).
+  defineOp({ type: 'MatMulInteger', attributes: attrs(), shape: matmul(() => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: matmulMacs(), integer: true }, sameAt13From: 10 }),
   defineOp({
     type: 'QLinearMatMul',
     attributes: attrs(),
     shape: matmul((c) => c.dtype(7), 3),
     // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
     cost: { weights: [3], buffers: [1, 2, 4, 5, 6, 7], macs: matmulMacs(), ops: quantizedOps(0, 6), opsNote: QUANT_NOTE, integer: true },
+    sameAt13From: 10,
   }),
   defineOp({ type: 'Einsum', reference: einsumRef, attributes: attrs('equation'), shape: einsum, cost: { macs: einsumMacs, constOperandsWeights: true }, weightInputs: [0, 1, 2], fp16: FP16_ALL, sameAt13From: 12 }),
   defineOp({ type: 'Det', ort: { float16: 'casts' }, sameAt13From: 11, attributes: attrs(), shape: det, cost: undeclared('not-modelled', 'a determinant (LU decomposition) is not costed') }),

@@ -146,7 +146,7 @@ describe('quantizeQdq', () => {
   });
 
   it('raises an opset 10–12 model holding the default-domain quantized ops (reviewed against the ONNX Changelog), DynamicQuantizeLinear from 11', () => {
-    // ConvInteger and QLinearConv have one version to 13 (10), DynamicQuantizeLinear one (11);
+    // ConvInteger, QLinearConv, MatMulInteger and QLinearMatMul have one version to 13 (10), DynamicQuantizeLinear one (11);
     // QuantizeLinear/DequantizeLinear-13 only added per-axis scales (1-D, with `axis`) to 10's
     // scalar form, which 13 reads the same way (`axis` is ignored for a per-tensor scale).
     const make = (opset: number): Model => {
@@ -161,7 +161,14 @@ describe('quantizeQdq', () => {
       const ci = b.op('ConvInteger', [q, wq, qz, wz], {}, { name: 'convinteger' });
       const ql = b.op('QLinearConv', [q, qs, qz, wq, scalar('ws', 0.01), wz, scalar('ys', 0.05), u8('yz', [], () => 128)], {}, { name: 'qlinearconv' });
       const dq = b.op('DequantizeLinear', [ql, scalar('ds', 0.05), u8('dz', [], () => 128)], {}, { name: 'dq' });
-      b.output(b.op('Add', [b.op('Cast', [ci], { to: DataType.FLOAT }), dq], {}, { name: 'add' }), 'y');
+      // 2×2 matrix products over the last two axes of [1, 2, 4, 4]: the same shape as the convs' outputs.
+      const mq = u8('mq', [4, 4], (i) => 120 + i);
+      const mi = b.op('MatMulInteger', [q, mq, qz, wz], {}, { name: 'matmulinteger' });
+      const qm = b.op('QLinearMatMul', [q, qs, qz, mq, scalar('ms', 0.01), wz, scalar('ys2', 0.05), u8('yz2', [], () => 128)], {}, { name: 'qlinearmatmul' });
+      const dq2 = b.op('DequantizeLinear', [qm, scalar('ds2', 0.05), u8('dz2', [], () => 128)], {}, { name: 'dq2' });
+      const convs = b.op('Add', [b.op('Cast', [ci], { to: DataType.FLOAT }), dq], {}, { name: 'add' });
+      const mats = b.op('Add', [b.op('Cast', [mi], { to: DataType.FLOAT }), dq2], {}, { name: 'add2' });
+      b.output(b.op('Add', [convs, mats], {}, { name: 'add3' }), 'y');
       return b.build();
     };
     for (const opset of [11, 12]) expect(planQdq(make(opset)).opset, `opset ${opset}`).toEqual({ from: opset, to: 13 });
