@@ -170,7 +170,9 @@ export const ATTR = Object.freeze({
   scale: float,
   // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
   // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
-  // batch transposes, ReorderOutput's channel count.
+  // batch transposes, ReorderOutput's channel count, the NCHWc Conv's fused activation.
+  activation: string,
+  activation_params: floats,
   channels: int,
   opset: int,
   transBatchA: int,
