@@ -15,6 +15,7 @@ import { CONTROL_FLOW_OPS } from './control-flow.js';
 import { CONTRIB_FUSED_OPS } from './contrib-fused.js';
 import { CONTRIB_QUANTIZED_OPS } from './contrib-quantized.js';
 import { CONTRIB_TRANSFORMER_OPS } from './contrib-transformer.js';
+import { ATTENTION_OPS } from './attention.js';
 import { CONV_OPS } from './conv.js';
 import type { OpCost } from './cost.js';
 import { BINARY_OPS, VARIADIC_OPS } from './elementwise-binary.js';
@@ -59,6 +60,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTRIB_QUANTIZED_OPS,
   ...CONTRIB_FUSED_OPS,
   ...CONTRIB_TRANSFORMER_OPS,
+  ...ATTENTION_OPS,
   GridSample,
 ]);
 

@@ -1,0 +1,172 @@
+/**
+ * ONNX's attention ops of opset 23: Attention (scaled dot-product attention, MHA/GQA/MQA, with an
+ * optional mask, causal masking, softcap and a key/value cache) and RotaryEmbedding. onnxruntime-node
+ * 1.30 runs both on the CPU (checked: packages/passes/test/ops/attention.test.ts compares the shape
+ * rules with the shapes its kernels return).
+ *
+ * Layouts: 4-D Q [B, q_heads, q_seq, head], K [B, kv_heads, kv_seq, head], V [B, kv_heads, kv_seq,
+ * v_head], Y [B, q_heads, q_seq, v_head]; or 3-D Q [B, q_seq, q_heads·head], K/V [B, kv_seq,
+ * kv_heads·head|v_head] with `q_num_heads`/`kv_num_heads`, Y [B, q_seq, q_heads·v_head]. The
+ * cache: past_key/past_value [B, kv_heads, past, head|v_head] come before K/V along the sequence,
+ * so the scores span total = past + kv_seq, and present_key/present_value are the cache with them.
+ * qk_matmul_output is [B, q_heads, q_seq, total].
+ *
+ * Cost: the two batched MatMuls it replaces, Q·Kᵀ and scores·V: B·q_heads·q_seq·total·(head +
+ * v_head) MACs (a grouped K/V head is read by each of its query heads: the MACs are the query
+ * heads'); per score element the scale (1), the additive mask (1, for attn_mask and for is_causal
+ * each), softcap's c·tanh(x/c) (Div, Tanh, Mul) and the Softmax, counted as those ops' own
+ * declarations count them. The analysis counts element-wise work per element of input 0 or output
+ * 0 (cost.ts Count), so the score count is written per output element (total/v_head of them) or
+ * per Q element (total/head) when that ratio is a whole number; otherwise the FLOPs are unknown
+ * with that reason (a symbolic total, or e.g. total 17 over v_head 8): the MACs are always given.
+ * RotaryEmbedding rotates `rotary_embedding_dim` (default the whole head) of each head's elements
+ * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element, the rest copied.
+ */
+import type { Dim } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { ATTR, withDefault } from './attributes.js';
+import { type CostContext, type Count, type Factors, type OpCost } from './cost.js';
+import { ACTIVATION_OPS } from './elementwise-unary.js';
+import { SOFTMAX_OPS } from './normalization.js';
+import { same } from './shape-helpers.js';
+import { defineOp, type OpDef } from './types.js';
+
+/** A constant per-output-element count from an op's own declaration (its form reads nothing of its context). */
+function perElement(ops: readonly OpDef[], type: string): number {
+  const form = (ops.find((op) => op.type === type)!.cost as OpCost).ops!(undefined as unknown as CostContext);
+  if (!('perOutput' in form) || form.perOutput === undefined) throw new Error(`attention.ts: ${type} has no per-output-element count`);
+  return form.perOutput;
+}
+const SOFTMAX = perElement(SOFTMAX_OPS, 'Softmax');
+const TANH = perElement(ACTIVATION_OPS, 'Tanh');
+const SCALE = 1;
+const MASK_ADD = 1;
+const SOFTCAP = 1 + TANH + 1;
+
+/** The dims Attention's shapes and cost are made of (null where unknown). */
+interface AttentionDims {
+  batch: Dim;
+  qHeads: Dim;
+  qSeq: Dim;
+  kvHeads: Dim;
+  head: Dim;
+  vHead: Dim;
+  total: Dim;
+  threeD: boolean;
+}
+
+/** Attention's dims from the shapes of Q (0), K (1), V (2) and past_key (4); `div`/`add` are the dim algebra's. */
+function attentionDims(
+  node: CostContext['node'],
+  shape: (i: number) => readonly Dim[] | null | undefined,
+  div: (a: Dim, b: Dim) => Dim,
+  add: (a: Dim, b: Dim) => Dim,
+): AttentionDims | undefined {
+  const q = shape(0);
+  const k = shape(1);
+  const v = shape(2);
+  if (!q || !k || !v || q.length !== k.length || q.length !== v.length || (q.length !== 3 && q.length !== 4)) return undefined;
+  const past = node.inputs[4] == null ? undefined : shape(4);
+  if (q.length === 4) {
+    const kvSeq = k[2]!;
+    const total = node.inputs[4] == null ? kvSeq : past && past.length === 4 ? add(past[2]!, kvSeq) : null;
+    return { batch: q[0]!, qHeads: q[1]!, qSeq: q[2]!, kvHeads: k[1]!, head: q[3]!, vHead: v[3]!, total, threeD: false };
+  }
+  const qh = node.getInt('q_num_heads', 0);
+  const kvh = node.getInt('kv_num_heads', 0);
+  if (qh <= 0 || kvh <= 0) return undefined;
+  const kvSeq = k[1]!;
+  const total = node.inputs[4] == null ? kvSeq : past && past.length === 4 ? add(past[2]!, kvSeq) : null;
+  return { batch: q[0]!, qHeads: qh, qSeq: q[1]!, kvHeads: kvh, head: div(q[2]!, qh), vHead: div(v[2]!, kvh), total, threeD: true };
+}
+
+/** Y, present_key, present_value, qk_matmul_output (see the header); Q's type throughout. */
+const attentionShape: ShapeRule = (c) => {
+  const t = c.dtype(0);
+  const n = c.node.outputs.length;
+  const d = attentionDims(c.node, (i) => c.shape(i), (a, b) => c.alg.divExact(a, b), (a, b) => c.alg.add(a, b));
+  if (!d) {
+    if (c.shape(0) && c.shape(0)!.length === 3 && (c.node.getInt('q_num_heads', 0) <= 0 || c.node.getInt('kv_num_heads', 0) <= 0)) c.mismatch('3-D Q, K and V need q_num_heads and kv_num_heads');
+    for (let i = 0; i < n; i++) c.out(i, t, null);
+    return;
+  }
+  c.out(0, t, d.threeD ? [d.batch, d.qSeq, c.alg.mul(d.qHeads, d.vHead)] : [d.batch, d.qHeads, d.qSeq, d.vHead]);
+  if (n > 1) c.out(1, t, [d.batch, d.kvHeads, d.total, d.head]);
+  if (n > 2) c.out(2, t, [d.batch, d.kvHeads, d.total, d.vHead]);
+  if (n > 3) c.out(3, t, [d.batch, d.qHeads, d.qSeq, d.total]);
+};
+
+const numAdd = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' ? a + b : null);
+const numDiv = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' && b !== 0 && a % b === 0 ? a / b : null);
+
+/** The dims from the cost's shapes (numbers only where the dim algebra would be needed). */
+function costDims(c: CostContext): AttentionDims | undefined {
+  return attentionDims(c.node, (i) => c.inputShapes[i], numDiv, numAdd);
+}
+
+/** Q·Kᵀ and scores·V: B·q_heads·q_seq·total·(head + v_head). */
+const attentionMacs = (c: CostContext): Factors => {
+  const d = costDims(c);
+  if (!d) return { unknown: 'Q, K or V shape unknown (or 3-D without q_num_heads/kv_num_heads)' };
+  if (d.head === null || d.vHead === null) return { unknown: 'head sizes unknown' };
+  if (d.head === d.vHead) return [d.batch, d.qHeads, d.qSeq, d.total, 2, d.head];
+  const inner = numAdd(d.head, d.vHead);
+  return inner === null ? { unknown: 'head sizes differ and are not both numbers' } : [d.batch, d.qHeads, d.qSeq, d.total, inner];
+};
+
+/** Element-wise work per score, from the node's attributes and inputs. */
+function perScore(c: CostContext): number {
+  let k = SCALE + SOFTMAX;
+  if (c.node.inputs[3] != null) k += MASK_ADD;
+  if (c.node.getInt('is_causal', 0) === 1) k += MASK_ADD;
+  if (c.node.getFloat('softcap', 0) > 0) k += SOFTCAP;
+  return k;
+}
+
+/** The per-score work as a count per element of Y (total/v_head scores each) or of Q (total/head), when whole. */
+const attentionOps = (c: CostContext): Count => {
+  const d = costDims(c);
+  if (!d) return { unknown: 'Q, K or V shape unknown' };
+  const k = perScore(c);
+  if (typeof d.total === 'number') {
+    if (typeof d.vHead === 'number' && (k * d.total) % d.vHead === 0) return { perOutput: (k * d.total) / d.vHead };
+    if (typeof d.head === 'number' && (k * d.total) % d.head === 0) return { perInput: (k * d.total) / d.head };
+  }
+  return { unknown: `${k} per score element over ${String(d.total)} keys: not a whole number per element of Y or Q, the only counts the analysis multiplies out` };
+};
+
+/** RotaryEmbedding: 3 per rotated element; `rotary_embedding_dim` of each head's `head` elements are rotated. */
+const rotaryOps = (c: CostContext): Count => {
+  const x = c.inputShapes[0];
+  const rd = c.node.getInt('rotary_embedding_dim', 0);
+  if (rd === 0) return ROTARY_ALL;
+  if (!x) return { unknown: 'input shape unknown' };
+  const head = x.length === 4 ? x[3]! : numDiv(x[x.length - 1]!, c.node.getInt('num_heads', 0));
+  if (typeof head !== 'number' || (3 * rd) % head !== 0) return { unknown: `3 per rotated element, ${rd} of ${String(head)} per head: not a whole number per element` };
+  return { perInput: (3 * rd) / head };
+};
+const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
+
+export const ATTENTION_OPS: readonly OpDef[] = [
+  defineOp({
+    type: 'Attention',
+    attributes: {
+      is_causal: withDefault(ATTR.is_causal, 0),
+      kv_num_heads: ATTR.kv_num_heads,
+      q_num_heads: ATTR.q_num_heads,
+      qk_matmul_output_mode: withDefault(ATTR.qk_matmul_output_mode, 0),
+      scale: ATTR.scale,
+      softcap: withDefault(ATTR.softcap, 0),
+      softmax_precision: ATTR.softmax_precision,
+    },
+    shape: attentionShape,
+    // Q, K, V and the cache are activations; a constant float mask is not learnable.
+    cost: { macs: attentionMacs, ops: attentionOps, opsNote: `per score: scale ${SCALE}, Softmax ${SOFTMAX}, +${MASK_ADD} per mask (attn_mask, is_causal), +${SOFTCAP} softcap` },
+  }),
+  defineOp({
+    type: 'RotaryEmbedding',
+    attributes: { interleaved: withDefault(ATTR.interleaved, 0), num_heads: ATTR.num_heads, rotary_embedding_dim: withDefault(ATTR.rotary_embedding_dim, 0) },
+    shape: same,
+    cost: { ops: rotaryOps, opsNote: '3 per rotated element' },
+  }),
+];
