@@ -2,7 +2,7 @@
  * ONNX's attention ops of opset 23: Attention (scaled dot-product attention, MHA/GQA/MQA, with an
  * optional mask, causal masking, softcap and a key/value cache) and RotaryEmbedding. onnxruntime-node
  * 1.30 runs both on the CPU (checked: packages/passes/test/ops/attention.test.ts compares the shape
- * rules with the shapes its kernels return).
+ * rules with the shapes its kernels return, and the float64 references with its values).
  *
  * Layouts: 4-D Q [B, q_heads, q_seq, head], K [B, kv_heads, kv_seq, head], V [B, kv_heads, kv_seq,
  * v_head], Y [B, q_heads, q_seq, v_head]; or 3-D Q [B, q_seq, q_heads·head], K/V [B, kv_seq,
@@ -22,14 +22,16 @@
  * RotaryEmbedding rotates `rotary_embedding_dim` (default the whole head) of each head's elements
  * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element, the rest copied.
  */
-import type { Dim } from '@onnxkit/graph';
+import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
+import { allocF64, broadcastIndex, f64Of, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { type CostContext, type Count, type Factors, type OpCost } from './cost.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { SOFTMAX_OPS } from './normalization.js';
 import { same } from './shape-helpers.js';
-import { defineOp, type OpDef } from './types.js';
+import { defineOp, type OpDef, type ReferenceKernel, type RefTensor } from './types.js';
 
 /** A constant per-output-element count from an op's own declaration (its form reads nothing of its context). */
 function perElement(ops: readonly OpDef[], type: string): number {
@@ -147,6 +149,167 @@ const rotaryOps = (c: CostContext): Count => {
 };
 const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
 
+// ---- float64 references
+
+function floats(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
+  if (!t) throw new ReferenceInputError(node, `${what} is missing`);
+  if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `${what} must be a floating-point tensor`);
+  return t.data;
+}
+
+/** A [B, heads, seq, size] copy of a 4-D tensor as is, or of a 3-D [B, seq, heads·size] one split into heads. */
+function toHeads(node: Node, t: RefTensor, heads: number, what: string): { data: Float64Array; dims: [number, number, number, number] } {
+  const x = floats(node, t, what);
+  if (t.dims.length === 4) return { data: x, dims: t.dims as unknown as [number, number, number, number] };
+  const [b, s, hidden] = t.dims as unknown as [number, number, number];
+  if (heads <= 0 || hidden % heads !== 0) throw new ReferenceInputError(node, `${what}'s last dim ${hidden} does not split into ${heads} heads`);
+  const size = hidden / heads;
+  const out = allocF64(x.length);
+  for (let bi = 0; bi < b; bi++) for (let si = 0; si < s; si++) for (let h = 0; h < heads; h++) for (let e = 0; e < size; e++) out[((bi * heads + h) * s + si) * size + e] = x[(bi * s + si) * hidden + h * size + e]!;
+  return { data: out, dims: [b, heads, s, size] };
+}
+
+/** `past` then `cur` along the sequence axis (2) of [B, heads, seq, size] tensors. */
+function concatSeq(past: { data: Float64Array; dims: readonly number[] } | null, cur: { data: Float64Array; dims: readonly number[] }): { data: Float64Array; dims: [number, number, number, number] } {
+  const [b, h, s, e] = cur.dims as [number, number, number, number];
+  if (!past) return { data: cur.data, dims: [b, h, s, e] };
+  const p = past.dims[2]!;
+  const out = allocF64(b * h * (p + s) * e);
+  for (let bh = 0; bh < b * h; bh++) {
+    out.set(past.data.subarray(bh * p * e, (bh + 1) * p * e), bh * (p + s) * e);
+    out.set(cur.data.subarray(bh * s * e, (bh + 1) * s * e), bh * (p + s) * e + p * e);
+  }
+  return { data: out, dims: [b, h, p + s, e] };
+}
+
+/** The score of a masked-out key, as onnxruntime writes it: float32's lowest value. */
+const MASKED = -3.4028234663852886e38;
+
+/**
+ * Attention in float64, in the order onnxruntime-node 1.30's CPU kernel computes it (each step
+ * found by comparing with it, attention.test.ts): scores = Q·Kᵀ·scale (scale default 1/√head)
+ * over the cache and K/V, each query head reading kv head ⌊h / (q_heads/kv_heads)⌋; softcap
+ * c·tanh(x/c); + attn_mask (a float mask added; a bool mask sets the score of a false key to
+ * float32's lowest); the causal mask (a key after the query's position, the cache counted:
+ * j > i + past, set to the lowest); Softmax over the keys; · V. qk_matmul_output is the scores
+ * after Q·Kᵀ·scale for `qk_matmul_output_mode` 0 and 1 (onnxruntime writes mode 1 without the
+ * mask), after the masks for 2, after Softmax for 3.
+ */
+export const attentionRef: ReferenceKernel = (node, inputs) => {
+  const [qt, kt, vt] = inputs;
+  if (!qt || !kt || !vt) throw new ReferenceInputError(node, 'Q, K and V are required');
+  const threeD = qt.dims.length === 3;
+  const q = toHeads(node, qt, node.getInt('q_num_heads', 0), 'Q');
+  const kvHeads = node.getInt('kv_num_heads', 0);
+  const pastK = inputs[4] ? { data: floats(node, inputs[4], 'past_key'), dims: inputs[4].dims } : null;
+  const pastV = inputs[5] ? { data: floats(node, inputs[5], 'past_value'), dims: inputs[5].dims } : null;
+  const k = concatSeq(pastK, toHeads(node, kt, kvHeads, 'K'));
+  const v = concatSeq(pastV, toHeads(node, vt, kvHeads, 'V'));
+  const [B, QH, QS, E] = q.dims;
+  const [, KH, T] = k.dims;
+  const VE = v.dims[3];
+  if (KH === 0 || QH % KH !== 0 || k.dims[3] !== E) throw new ReferenceInputError(node, `Q [${q.dims.join(',')}] and K [${k.dims.join(',')}] do not match`);
+  const group = QH / KH;
+  const past = pastK ? pastK.dims[2]! : 0;
+  const scale = node.getFloat('scale', 1 / Math.sqrt(E));
+  const softcap = node.getFloat('softcap', 0);
+  const causal = node.getInt('is_causal', 0) === 1;
+  const mode = node.getInt('qk_matmul_output_mode', 0);
+  const maskT = inputs[3] ?? null;
+  const scoreDims = [B, QH, QS, T];
+  const mask = maskT ? f64Of(maskT) : null;
+  const maskIdx = maskT ? broadcastIndex(maskT.dims, scoreDims) : null;
+  const boolMask = maskT?.dtype === DataType.BOOL;
+  const y = allocF64(B * QH * QS * VE);
+  const qk = allocF64(B * QH * QS * T);
+  const row = new Float64Array(T);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < QH; h++) {
+      const kh = Math.floor(h / group);
+      const kBase = (b * KH + kh) * T * E;
+      const vBase = (b * KH + kh) * T * VE;
+      for (let i = 0; i < QS; i++) {
+        const qBase = ((b * QH + h) * QS + i) * E;
+        const sBase = ((b * QH + h) * QS + i) * T;
+        for (let j = 0; j < T; j++) {
+          let acc = 0;
+          for (let e = 0; e < E; e++) acc += q.data[qBase + e]! * k.data[kBase + j * E + e]!;
+          let sc = acc * scale;
+          if (mode <= 1) qk[sBase + j] = sc;
+          if (softcap > 0) sc = softcap * Math.tanh(sc / softcap);
+          if (mask) {
+            const m = mask[maskIdx ? maskIdx[sBase + j]! : sBase + j]!;
+            sc = boolMask ? (m ? sc : MASKED) : sc + m;
+          }
+          if (causal && j > i + past) sc = MASKED;
+          if (mode === 2) qk[sBase + j] = sc;
+          row[j] = sc;
+        }
+        let max = -Infinity;
+        for (let j = 0; j < T; j++) if (row[j]! > max) max = row[j]!;
+        let sum = 0;
+        for (let j = 0; j < T; j++) sum += row[j] = Math.exp(row[j]! - max);
+        for (let j = 0; j < T; j++) {
+          row[j] = row[j]! / sum;
+          if (mode === 3) qk[sBase + j] = row[j]!;
+        }
+        const yBase = ((b * QH + h) * QS + i) * VE;
+        for (let j = 0; j < T; j++) {
+          const p = row[j]!;
+          for (let e = 0; e < VE; e++) y[yBase + e] += p * v.data[vBase + j * VE + e]!;
+        }
+      }
+    }
+  let yOut: RefTensor = { dtype: qt.dtype, dims: [B, QH, QS, VE], data: y };
+  if (threeD) {
+    const t = allocF64(y.length);
+    for (let b = 0; b < B; b++) for (let h = 0; h < QH; h++) for (let i = 0; i < QS; i++) for (let e = 0; e < VE; e++) t[(b * QS + i) * QH * VE + h * VE + e] = y[((b * QH + h) * QS + i) * VE + e]!;
+    yOut = { dtype: qt.dtype, dims: [B, QS, QH * VE], data: t };
+  }
+  return [yOut, { dtype: qt.dtype, dims: k.dims, data: k.data }, { dtype: qt.dtype, dims: v.dims, data: v.data }, { dtype: qt.dtype, dims: scoreDims, data: qk }];
+};
+
+/**
+ * RotaryEmbedding in float64: per head, the first `rotary_embedding_dim` elements (default the
+ * head) rotated in pairs — halves, or even/odd elements when `interleaved` — by the cos/sin of
+ * the token's position (cos_cache[position_ids] [B, S, rd/2], or cos_cache itself as [B, S, rd/2]);
+ * x1·cos − x2·sin, x2·cos + x1·sin; the rest copied. 4-D X is [B, heads, S, head], 3-D [B, S, heads·head].
+ */
+export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
+  const xt = inputs[0];
+  if (!xt) throw new ReferenceInputError(node, 'X is required');
+  const x = floats(node, xt, 'X');
+  const cos = floats(node, inputs[1], 'cos_cache');
+  const sin = floats(node, inputs[2], 'sin_cache');
+  const four = xt.dims.length === 4;
+  const B = xt.dims[0]!;
+  const H = four ? xt.dims[1]! : node.getInt('num_heads', 0);
+  const S = four ? xt.dims[2]! : xt.dims[1]!;
+  const E = four ? xt.dims[3]! : H > 0 ? xt.dims[2]! / H : NaN;
+  if (!Number.isInteger(E) || E <= 0) throw new ReferenceInputError(node, '3-D X needs num_heads dividing its last dim');
+  const rd = node.getInt('rotary_embedding_dim', 0) || E;
+  const half = rd / 2;
+  const interleaved = node.getInt('interleaved', 0) === 1;
+  const pos = inputs[3] ? intsOf(node, inputs[3], 'position_ids') : null;
+  const out = Float64Array.from(x);
+  for (let b = 0; b < B; b++)
+    for (let s = 0; s < S; s++) {
+      const c = (pos ? pos[b * S + s]! : b * S + s) * half;
+      for (let h = 0; h < H; h++) {
+        const base = four ? ((b * H + h) * S + s) * E : (b * S + s) * H * E + h * E;
+        for (let i = 0; i < half; i++) {
+          const i1 = interleaved ? base + 2 * i : base + i;
+          const i2 = interleaved ? base + 2 * i + 1 : base + i + half;
+          const x1 = x[i1]!;
+          const x2 = x[i2]!;
+          out[i1] = x1 * cos[c + i]! - x2 * sin[c + i]!;
+          out[i2] = x2 * cos[c + i]! + x1 * sin[c + i]!;
+        }
+      }
+    }
+  return [{ dtype: xt.dtype, dims: xt.dims, data: out }];
+};
+
 export const ATTENTION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'Attention',
@@ -160,6 +323,7 @@ export const ATTENTION_OPS: readonly OpDef[] = [
       softmax_precision: ATTR.softmax_precision,
     },
     shape: attentionShape,
+    reference: attentionRef,
     // Q, K, V and the cache are activations; a constant float mask is not learnable.
     cost: { macs: attentionMacs, ops: attentionOps, opsNote: `per score: scale ${SCALE}, Softmax ${SOFTMAX}, +${MASK_ADD} per mask (attn_mask, is_causal), +${SOFTCAP} softcap` },
   }),
@@ -167,6 +331,7 @@ export const ATTENTION_OPS: readonly OpDef[] = [
     type: 'RotaryEmbedding',
     attributes: { interleaved: withDefault(ATTR.interleaved, 0), num_heads: ATTR.num_heads, rotary_embedding_dim: withDefault(ATTR.rotary_embedding_dim, 0) },
     shape: same,
+    reference: rotaryEmbeddingRef,
     cost: { ops: rotaryOps, opsNote: '3 per rotated element' },
   }),
 ];

@@ -2,16 +2,18 @@
  * ONNX's opset-23 Attention and RotaryEmbedding (src/ops/attention.ts), which onnxruntime-node 1.30
  * runs: each facet through the path that uses it — attributeProblem (the schema), inferShapes
  * against the output shapes onnxruntime's kernels return for the same node (4-D and 3-D, grouped
- * heads, a mask, causal, a key/value cache with every optional output), and analyzeModel (the
- * MACs of Q·Kᵀ and scores·V, the per-score work). Before them the analysis said "no cost model
+ * heads, a mask, causal, a key/value cache with every optional output), analyzeModel (the MACs
+ * of Q·Kᵀ and scores·V, the per-score work), and the float64 references against onnxruntime's
+ * values. Before them the analysis said "no cost model
  * for op 'Attention'" and lost every shape after it.
  */
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { Attribute, DataType, GraphBuilder, type Dim, type Model } from '@onnxkit/graph';
+import { Attribute, DataType, GraphBuilder, Tensor, type Dim, type Model } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
+import { evaluateReference } from '../../src/reference/evaluate.js';
 
 const F = DataType.FLOAT;
 type Inputs = Record<string, { dims: number[]; type?: DataType; int64?: boolean }>;
@@ -25,19 +27,52 @@ function oneNode(type: string, inputs: Inputs, order: string[], attrs: Record<st
   return b.build();
 }
 
-/** onnxruntime's output dims for the node, on inputs filled with small values. */
-async function ortDims(m: Model, inputs: Inputs): Promise<number[][]> {
-  const s = await ort.InferenceSession.create(encode(m), { logSeverityLevel: 3 });
-  const feeds: Record<string, ort.Tensor> = {};
+/** The inputs' values: small floats (a seed per input), a bool mask with every row keeping its first key, positions 0–3. */
+function values(inputs: Inputs): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  let seed = 1;
   for (const [name, { dims, type }] of Object.entries(inputs)) {
     const size = dims.reduce((p, d) => p * d, 1);
-    if (type === DataType.BOOL) feeds[name] = new ort.Tensor('bool', Uint8Array.from({ length: size }, (_, i) => (i % 3 === 0 ? 0 : 1)), dims);
-    else if (type === DataType.INT64) feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(i % 4)), dims);
-    else feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => Math.sin(i) * 0.5), dims);
+    const last = dims[dims.length - 1]!;
+    const k = seed++;
+    if (type === DataType.BOOL) out.set(name, Tensor.fromNumbers(DataType.BOOL, dims, Array.from({ length: size }, (_, i) => (i % last === 0 || i % 3 !== 0 ? 1 : 0))));
+    else if (type === DataType.INT64) out.set(name, Tensor.fromNumbers(DataType.INT64, dims, Array.from({ length: size }, (_, i) => (i * 3) % 4)));
+    else out.set(name, Tensor.fromArray(F, dims, Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + k) * 0.8)));
+  }
+  return out;
+}
+
+/** onnxruntime's outputs (dims and values) for the node on `values(inputs)`. */
+async function ortRun(m: Model, inputs: Inputs): Promise<{ dims: number[]; data: Float32Array }[]> {
+  const s = await ort.InferenceSession.create(encode(m), { logSeverityLevel: 3 });
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of values(inputs)) {
+    const dims = [...t.dims];
+    if (t.dtype === DataType.BOOL) feeds[name] = new ort.Tensor('bool', Uint8Array.from(t.toFloat64(), (v) => (v ? 1 : 0)), dims);
+    else if (t.dtype === DataType.INT64) feeds[name] = new ort.Tensor('int64', BigInt64Array.from(t.toFloat64(), (v) => BigInt(v)), dims);
+    else feeds[name] = new ort.Tensor('float32', Float32Array.from(t.toFloat64()), dims);
   }
   const r = await s.run(feeds);
   await s.release();
-  return s.outputNames.map((o) => [...r[o]!.dims]);
+  return s.outputNames.map((o) => ({ dims: [...r[o]!.dims], data: r[o]!.data as Float32Array }));
+}
+
+async function ortDims(m: Model, inputs: Inputs): Promise<number[][]> {
+  return (await ortRun(m, inputs)).map((o) => o.dims);
+}
+
+/** The float64 reference agrees with onnxruntime's float32 kernel on every output. */
+async function expectReferenceMatches(m: Model, inputs: Inputs, what: string): Promise<void> {
+  const got = await ortRun(m, inputs);
+  const ref = evaluateReference(m, values(inputs)).outputs;
+  got.forEach((o, i) => {
+    const r = ref.get(`y${i}`)!;
+    expect(r.dims, `${what} y${i}`).toEqual(o.dims);
+    const d = r.data as Float64Array;
+    let worst = 0;
+    for (let j = 0; j < o.data.length; j++) worst = Math.max(worst, Math.abs(o.data[j]! - d[j]!) / Math.max(1, Math.abs(d[j]!)));
+    expect(worst, `${what} y${i}`).toBeLessThan(1e-5);
+  });
 }
 
 function inferred(m: Model): (readonly Dim[] | null)[] {
@@ -85,10 +120,20 @@ describe('Attention (opset 23)', () => {
     for (const c of cases) {
       const m = oneNode('Attention', c.inputs, c.order, c.attrs, c.outputs);
       expect(inferred(m), c.what).toEqual(await ortDims(m, c.inputs));
+      await expectReferenceMatches(m, c.inputs, c.what);
       const l = layer(m);
       expect(l.unknown ?? [], c.what).toEqual([]);
       expect(l.macs, c.what).toBe(c.macs);
       expect(l.flops, c.what).toBe(2 * c.macs + c.perScore * c.scores);
+    }
+    // The float64 reference on what the cost cases leave out: causal with a cache (query i sees
+    // the cache and keys 0…i), a float mask, softcap, and qk_matmul_output at each mode. Each of
+    // onnxruntime's choices here was found by this comparison: the mask after softcap, the
+    // causal mask after both, mode 1 written without the mask.
+    for (const mode of [0, 1, 2, 3]) {
+      const inputs: Inputs = { q: { dims: [1, 2, 3, 8] }, k: { dims: [1, 1, 3, 8] }, v: { dims: [1, 1, 3, 8] }, m: { dims: [1, 1, 3, 7] }, pk: { dims: [1, 1, 4, 8] }, pv: { dims: [1, 1, 4, 8] } };
+      const attrs = { is_causal: mode % 2, qk_matmul_output_mode: mode, softcap: Attribute.float('softcap', mode >= 2 ? 2 : 0), scale: Attribute.float('scale', 0.3) };
+      await expectReferenceMatches(oneNode('Attention', inputs, ['q', 'k', 'v', 'm', 'pk', 'pv'], attrs, 4), inputs, `mode ${mode}`);
     }
     // The outputs of the cache case, named: Y [1, 3, 16], present_key/value [1, 2, 8, 8], qk [1, 2, 3, 8].
     const m = oneNode('Attention', cases[2]!.inputs, cases[2]!.order, cases[2]!.attrs, 4);
@@ -130,6 +175,7 @@ describe('RotaryEmbedding (opset 23)', () => {
     for (const c of cases) {
       const m = oneNode('RotaryEmbedding', c.inputs, c.order, c.attrs, 1);
       expect(inferred(m), c.what).toEqual(await ortDims(m, c.inputs));
+      await expectReferenceMatches(m, c.inputs, c.what);
       const l = layer(m);
       expect(l.macs, c.what).toBe(0);
       if (Number.isNaN(c.flops)) expect(l.flops, c.what).toBeNull();
