@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { Attribute, DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
+import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
 
 const U8 = DataType.UINT8;
@@ -174,5 +175,20 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     const alpha = runN((b) => [b.op('FusedGemm', [b.input('a', F, [4, 32]), b.input('w', F, [32, 16])], { alpha: Attribute.float('alpha', 0.5), activation: 'Relu' }, { name: 'op', ...MS })]);
     expect(alpha).toMatchObject({ shapes: [[4, 16]], macs: 4 * 16 * 32, flops: 2 * 4 * 16 * 32 + (1 + 1) * 64 });
     expect(getOp('FusedGemm', 'com.microsoft')?.attributes).toMatchObject({ activation: { type: 3 }, activation_alpha: { type: 1 }, transA: { default: 0 } });
+  });
+});
+
+describe("a contrib op's attributes are checked against its own declared schema", () => {
+  it('a FusedMatMul with a FLOAT transA is malformed (bad-attribute, outputs unknown), not a throw from its shape rule', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const n = b.node('FusedMatMul', [b.input('a', F, [2, 4]), b.input('w', F, [4, 3])], { transA: Attribute.float('transA', 1) }, { name: 'op', ...MS });
+    b.output(n.outputs[0]!, 'y');
+    expect(attributeProblem(n)).toBe("attribute 'transA' is FLOAT, not INT");
+    const inf = inferShapes(b.build());
+    expect(inf.diagnostics.filter((d) => d.code === 'bad-attribute').map((d) => d.message)).toEqual([expect.stringMatching(/transA/)]);
+    // A well-formed one, and an op of another domain without a declared schema, have no problem.
+    const ok = new GraphBuilder({ opset: 17 }).node('FusedMatMul', [null, null], { transA: 1, alpha: Attribute.float('alpha', 0.5) }, MS);
+    expect(attributeProblem(ok)).toBeUndefined();
+    expect(attributeProblem(new GraphBuilder({ opset: 17 }).node('Mine', [null], { transA: Attribute.float('transA', 1) }, { domain: 'com.example' }))).toBeUndefined();
   });
 });
