@@ -12,8 +12,8 @@
  * Sigmoid, Clip, HardSigmoid) and a fused residual Add (the `Sum` input); and a float model's
  * Conv or Gemm with its activation fused (ConvActivationFusion, GemmActivationFusion: com.microsoft
  * FusedConv — with the residual Add as its `Z` input — and FusedGemm, levels extended and all).
- * Attributes as onnxruntime's schemas; like every contrib op they are not validated before the
- * rule runs.
+ * Attributes as onnxruntime's schemas, checked before the rule runs (attributeProblem: a contrib
+ * node against its own op's schema).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

@@ -30,8 +30,8 @@
  * differ by the op's convention: packages/runtime/test/transformer-analysis.test.ts states the
  * numbers. The gammas, betas and biases these ops read are learnable parameters (`biases`), as
  * they were on the LayerNormalization and the Linear's Add. Attributes as onnxruntime's schemas
- * (ContribOperators.md); a com.microsoft node's attributes are not validated before the rule runs
- * (attributeProblem checks default-domain nodes), SimplifiedLayerNormalization's are.
+ * (ContribOperators.md), checked before the rule runs (attributeProblem: a com.microsoft node
+ * against its own op's schema).
  */
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
