@@ -100,6 +100,10 @@ describe("analysis of onnxruntime's optimized float transformer graphs", () => {
     // and the erf formula counted 1 + 5 (+3 · 2048 in all), the attention scale over the
     // [16, 4, 4] scores of each block (−512 each) folded into FusedMatMul.
     expect(await compare(m, 'encoder', ['com.microsoft::BiasGelu', 'com.microsoft::FusedMatMul'], dims)).toBe(3 * 2048 - 2 * 512);
+    // Unbound, the MACs are the same expression in the symbols.
+    const expr = analyzeModel(m, { timeline: false }).totals.macsExpr;
+    expect(expr).toBe('128*batch*sequence*sequence+19584*batch*sequence');
+    for (const level of LEVELS) expect(analyzeModel(await ortOptimized(m, 'encoder', level), { timeline: false }).totals.macsExpr, level).toBe(expr);
     // convert-fp16: onnxruntime fuses less around the Casts (no BiasGelu), and at level all writes
     // the Shape → Gather chains as Shape → Split → Squeeze, whose Reshape targets still resolve.
     const half = cloneModel(m);
