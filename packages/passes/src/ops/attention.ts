@@ -27,17 +27,17 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
 import { allocF64, broadcastIndex, f64Of, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, type OpCost } from './cost.js';
+import { type CostContext, type Count, type Factors, type OpCost, perOutputOf } from './cost.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { SOFTMAX_OPS } from './normalization.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel, type RefTensor } from './types.js';
 
-/** A constant per-output-element count from an op's own declaration (its form reads nothing of its context). */
+/** An op's own per-output-element count (perOutputOf). */
 function perElement(ops: readonly OpDef[], type: string): number {
-  const form = (ops.find((op) => op.type === type)!.cost as OpCost).ops!(undefined as unknown as CostContext);
-  if (!('perOutput' in form) || form.perOutput === undefined) throw new Error(`attention.ts: ${type} has no per-output-element count`);
-  return form.perOutput;
+  const k = perOutputOf(ops.find((op) => op.type === type)!.cost as OpCost);
+  if (k === undefined) throw new Error(`attention.ts: ${type} has no per-output-element count`);
+  return k;
 }
 const SOFTMAX = perElement(SOFTMAX_OPS, 'Softmax');
 const TANH = perElement(ACTIVATION_OPS, 'Tanh');

@@ -17,8 +17,9 @@
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
+import { lookup, opTable } from '../common/op-table.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, gemmOps, type OpCost } from './cost.js';
+import { type CostContext, type Count, type Factors, gemmOps, type OpCost, perOutputOf } from './cost.js';
 import { matmulOut } from './contrib-quantized.js';
 import { CONV_ATTRIBUTES, CONV_OPS } from './conv.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
@@ -86,22 +87,21 @@ const gemmCost = gemm.cost as OpCost;
 /**
  * The per-element count of each activation onnxruntime fuses into a Conv or Gemm (MLAS's
  * activations: FusedConv, FusedGemm, the NCHWc Conv), from the activation op's own declaration
- * (a constant per-output-element form: the function reads nothing of its context).
+ * (perOutputOf).
  */
-const FUSED_ACTIVATION_OPS: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries(
-    ['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Clip', 'HardSigmoid'].map((t) => {
-      const form = (ACTIVATION_OPS.find((op) => op.type === t)!.cost as OpCost).ops!(undefined as unknown as CostContext);
-      return [t, 'perOutput' in form ? form.perOutput! : 0];
-    }),
-  ),
+const FUSED_ACTIVATION_OPS: Readonly<Record<string, number>> = opTable(
+  ['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Clip', 'HardSigmoid'].map((t): [string, number] => {
+    const k = perOutputOf(ACTIVATION_OPS.find((op) => op.type === t)!.cost as OpCost);
+    if (k === undefined) throw new Error(`contrib-fused.ts: ${t} has no per-output-element count`);
+    return [t, k];
+  }),
 );
 
 /** The fused activation's count per output element (0 without one), or why it has none. */
 function fusedActivation(c: CostContext): number | string {
   const act = c.node.getString('activation');
   if (act === undefined) return 0;
-  return FUSED_ACTIVATION_OPS[act] ?? `fused activation '${act}' (not an MLAS activation)`;
+  return lookup(FUSED_ACTIVATION_OPS, act) ?? `fused activation '${act}' (not an MLAS activation)`;
 }
 
 /**
