@@ -159,6 +159,10 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     const other = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'Gelu' }, { name: 'op', ...NCHWC })]);
     expect(other.macs).toBe(64 * 16 * 72);
     expect(other.flops).toBeNull();
+    // Looked up prototype-safely: 'constructor' is no activation (it found Object's and counted a function).
+    const proto = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'constructor' }, { name: 'op', ...NCHWC })]);
+    expect(proto).toMatchObject({ macs: 64 * 16 * 72, flops: null });
+    expect((proto.unknown as string[])[0]).toMatch(/'constructor' \(not an MLAS activation\)/);
     for (const [type, opts] of [['Conv', NCHWC], ['FusedConv', MS]] as const) {
       const r = runN((b) => [b.op(type, [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('z', F, [1, 16, 8, 8])], { kernel_shape: [3, 3], activation: 'LeakyRelu', activation_params: Attribute.floats('activation_params', [0.1]) }, { name: 'op', ...opts })]);
       expect(r, type).toMatchObject({ shapes: [[1, 16, 8, 8]], macs: 64 * 16 * 72, flops: 2 * 1024 * 72 + (1 + 1 + 2) * 1024, unknown: [], warnings: [] });
