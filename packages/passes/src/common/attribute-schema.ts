@@ -14,13 +14,15 @@
  * vocabulary in ops/attributes.ts); the tables here are derived from the registry. They name
  * every attribute this package reads (a test checks that against the sources). Types follow the
  * ONNX operator schemas; a name whose type differs between ops (`value`: a TENSOR on
- * Constant/ConstantOfShape, a FLOAT on Pad before opset 11) is typed per op. Only
- * default-domain nodes are checked, and reference attributes (inside function bodies) are
- * skipped: they carry no value to check.
+ * Constant/ConstantOfShape, a FLOAT on Pad before opset 11) is typed per op. A node of another
+ * domain (onnxruntime's com.microsoft ops) is checked against its own op's declared schema, when
+ * it declares one: its shape rule and cost read those attributes too, and a FLOAT `transA` on a
+ * FusedMatMul made them throw. Reference attributes (inside function bodies) are skipped: they
+ * carry no value to check.
  */
 import { AttributeType, type Node } from '@onnxkit/graph';
 import { OPS } from '../ops/registry.js';
-import { isUndeclared, type AttributeSpec } from '../ops/types.js';
+import { isUndeclared, type AttributeSchema, type AttributeSpec } from '../ops/types.js';
 import { lookup, opTable } from './op-table.js';
 
 export type { AttributeSpec } from '../ops/types.js';
@@ -66,16 +68,37 @@ export function expectedAttributeType(opType: string, name: string): AttributeTy
   return ((own && lookup(own, name)) ?? lookup(ATTRIBUTE_TYPES, name))?.type;
 }
 
+/** Per other domain, op type → the schema its op declares (built once; no string keys per node). */
+const OTHER_DOMAINS: ReadonlyMap<string, Readonly<Record<string, AttributeSchema>>> = (() => {
+  const byDomain = new Map<string, [string, AttributeSchema][]>();
+  for (const op of OPS) {
+    if (op.domain === '' || isUndeclared(op.attributes)) continue;
+    let rows = byDomain.get(op.domain);
+    if (rows === undefined) byDomain.set(op.domain, (rows = []));
+    rows.push([op.type, op.attributes]);
+  }
+  return new Map([...byDomain].map(([d, rows]) => [d, opTable(rows)]));
+})();
+
 /**
  * What is wrong with `node`'s attributes, as a sentence naming the attribute, or undefined when
  * every attribute this package reads has the expected type and an acceptable value.
  */
 export function attributeProblem(node: Node): string | undefined {
-  if (!node.isOnnxDomain || node.attributes.size === 0) return undefined;
-  const own = lookup(PER_OP, node.opType);
+  if (node.attributes.size === 0) return undefined;
+  let own: Readonly<Record<string, AttributeSpec>> | undefined;
+  let shared: Readonly<Record<string, AttributeSpec>> | undefined;
+  if (node.isOnnxDomain) {
+    own = lookup(PER_OP, node.opType);
+    shared = ATTRIBUTE_TYPES;
+  } else {
+    const domain = OTHER_DOMAINS.get(node.domain);
+    own = domain && lookup(domain, node.opType);
+    if (own === undefined) return undefined;
+  }
   for (const a of node.attributes.values()) {
     if (a.isRef) continue;
-    const spec = (own && lookup(own, a.name)) ?? lookup(ATTRIBUTE_TYPES, a.name);
+    const spec = (own && lookup(own, a.name)) ?? (shared && lookup(shared, a.name));
     if (spec === undefined) continue;
     if (a.type !== spec.type) return `attribute '${a.name}' is ${AttributeType[a.type] ?? `type ${a.type}`}, not ${AttributeType[spec.type]}`;
     const why = spec.check?.(a.value!);

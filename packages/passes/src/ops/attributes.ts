@@ -168,9 +168,21 @@ export const ATTR = Object.freeze({
   mean: float,
   sample_size: int,
   scale: float,
+  // Attention and RotaryEmbedding (opset 23).
+  interleaved: int,
+  is_causal: int,
+  kv_num_heads: int,
+  num_heads: int,
+  q_num_heads: int,
+  qk_matmul_output_mode: int,
+  rotary_embedding_dim: int,
+  softcap: float,
+  softmax_precision: int,
   // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
   // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
-  // batch transposes, ReorderOutput's channel count.
+  // batch transposes, ReorderOutput's channel count, the NCHWc Conv's fused activation.
+  activation: string,
+  activation_params: floats,
   channels: int,
   opset: int,
   transBatchA: int,

@@ -6,15 +6,23 @@
  * MatMulScaleFusion) and Gelu (GeluFusion of Div → Erf → Add → Mul → Mul), in a dynamically
  * quantized transformer; and at level `all` the NCHWc layout's com.microsoft.nchwc ReorderInput,
  * MaxPool and ReorderOutput around a MaxPool left in float (a ResNet with int8 activations,
- * whose MaxPool onnxruntime does not run in 8 bits). Attributes as onnxruntime's schemas; like
- * every contrib op they are not validated before the rule runs.
+ * whose MaxPool onnxruntime does not run in 8 bits); and at level `all` the com.microsoft.nchwc
+ * Conv of a float model's Conv (a torchvision ViT's patch embedding: NCHW in, NCHWc out through
+ * ReorderOutput), which may carry a fused activation (`activation`, MLAS's Relu, LeakyRelu, Tanh,
+ * Sigmoid, Clip, HardSigmoid) and a fused residual Add (the `Sum` input); and a float model's
+ * Conv or Gemm with its activation fused (ConvActivationFusion, GemmActivationFusion: com.microsoft
+ * FusedConv — with the residual Add as its `Z` input — and FusedGemm, levels extended and all).
+ * Attributes as onnxruntime's schemas, checked before the rule runs (attributeProblem: a contrib
+ * node against its own op's schema).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
+import { lookup, opTable } from '../common/op-table.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { type CostContext, type Factors } from './cost.js';
+import { type CostContext, type Count, type Factors, gemmOps, type OpCost, perOutputOf } from './cost.js';
+import { CONV_ATTRIBUTES, CONV_OPS } from './conv.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
-import { matmulOut } from './linear.js';
+import { LINEAR_OPS, matmulOut } from './linear.js';
 import { POOL_OPS } from './pool.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
@@ -70,6 +78,52 @@ const reorderOutputShape: ShapeRule = (c) => {
 
 const maxPool = POOL_OPS.find((op) => op.type === 'MaxPool')!;
 const gelu = ACTIVATION_OPS.find((op) => op.type === 'Gelu')!;
+const conv = CONV_OPS.find((op) => op.type === 'Conv')!;
+const convCost = conv.cost as OpCost;
+const gemm = LINEAR_OPS.find((op) => op.type === 'Gemm')!;
+const gemmCost = gemm.cost as OpCost;
+
+/**
+ * The per-element count of each activation onnxruntime fuses into a Conv or Gemm (MLAS's
+ * activations: FusedConv, FusedGemm, the NCHWc Conv), from the activation op's own declaration
+ * (perOutputOf).
+ */
+const FUSED_ACTIVATION_OPS: Readonly<Record<string, number>> = opTable(
+  ['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Clip', 'HardSigmoid'].map((t): [string, number] => {
+    const k = perOutputOf(ACTIVATION_OPS.find((op) => op.type === t)!.cost as OpCost);
+    if (k === undefined) throw new Error(`contrib-fused.ts: ${t} has no per-output-element count`);
+    return [t, k];
+  }),
+);
+
+/** The fused activation's count per output element (0 without one), or why it has none. */
+function fusedActivation(c: CostContext): number | string {
+  const act = c.node.getString('activation');
+  if (act === undefined) return 0;
+  return lookup(FUSED_ACTIVATION_OPS, act) ?? `fused activation '${act}' (not an MLAS activation)`;
+}
+
+/**
+ * FusedConv and the NCHWc Conv: the bias (2) and the fused residual Sum/Z (3) add one per output
+ * element each, a fused activation its own count (the Add and the activation they replaced).
+ */
+const fusedConvOps = (c: CostContext): Count => {
+  const k = fusedActivation(c);
+  if (typeof k === 'string') return { unknown: k };
+  return { perOutput: (c.node.inputs[2] == null ? 0 : 1) + (c.node.inputs[3] == null ? 0 : 1) + k };
+};
+
+/** FusedGemm: the Gemm's work and the fused activation per output element. */
+const fusedGemmOps = (c: CostContext): Count => {
+  const k = fusedActivation(c);
+  if (typeof k === 'string') return { unknown: k };
+  const g = gemmOps(c) as { perOutput: number };
+  return { perOutput: g.perOutput + k };
+};
+
+const FUSED_CONV_ATTRIBUTES = { ...CONV_ATTRIBUTES, activation: ATTR.activation, activation_params: ATTR.activation_params };
+/** X, W, B, Sum (Z): the Conv's MACs (W's per-filter size as stored), weights and bias. */
+const FUSED_CONV_COST: OpCost = { weights: convCost.weights, biases: convCost.biases, macs: convCost.macs, ops: fusedConvOps, opsNote: 'bias, fused Sum and fused activation per element' };
 
 export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
   defineOp({
@@ -111,5 +165,29 @@ export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
     attributes: maxPool.attributes,
     shape: maxPool.shape,
     cost: maxPool.cost,
+  }),
+  defineOp({
+    type: 'Conv',
+    domain: NCHWC,
+    attributes: FUSED_CONV_ATTRIBUTES,
+    // The ONNX Conv's rule on the dims in NCHW order: the output channels are the weight's first
+    // dim as onnxruntime stores it (padded to the block size; ReorderOutput's `channels` drops the padding).
+    shape: conv.shape,
+    cost: FUSED_CONV_COST,
+  }),
+  defineOp({
+    type: 'FusedConv',
+    domain: MS,
+    attributes: FUSED_CONV_ATTRIBUTES,
+    shape: conv.shape,
+    cost: FUSED_CONV_COST,
+  }),
+  defineOp({
+    type: 'FusedGemm',
+    domain: MS,
+    // activation_alpha/beta/gamma are single floats here (the LeakyRelu slope, Clip's bounds…), not the RNN ops' lists.
+    attributes: { ...gemm.attributes, activation: ATTR.activation, activation_alpha: ATTR.alpha, activation_beta: ATTR.beta, activation_gamma: ATTR.gamma },
+    shape: gemm.shape,
+    cost: { ...gemmCost, ops: fusedGemmOps, opsNote: "the Gemm's, and the fused activation per element" },
   }),
 ];

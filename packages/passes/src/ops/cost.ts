@@ -101,10 +101,24 @@ function factors(dims: readonly Dim[], dims2: readonly Dim[] | undefined, from: 
   return out;
 }
 
+/** The `k` of each function `perOutput` made (read by perOutputOf, never per node). */
+const PER_OUTPUT = new WeakMap<(c: CostContext) => Count, number>();
+
 /** `k` operations per element of output 0. */
 export function perOutput(k: number): (c: CostContext) => Count {
   const form: Count = { perOutput: k };
-  return () => form;
+  const f = (): Count => form;
+  PER_OUTPUT.set(f, k);
+  return f;
+}
+
+/**
+ * The per-element count of an op whose element-wise work is `perOutput(k)` (undefined for any
+ * other form): what a fused op that replaced it counts for it (onnxruntime's SkipLayerNormalization
+ * counts a LayerNormalization's, its FusedConv the activation's).
+ */
+export function perOutputOf(cost: OpCost): number | undefined {
+  return cost.ops === undefined ? undefined : PER_OUTPUT.get(cost.ops);
 }
 
 /** `k` operations per element of input 0 (plus `plusPerOutput` per element of output 0). */

@@ -100,6 +100,19 @@ const split: ShapeRule = (c) => {
     o[axis] = sizes[i] ?? null;
     c.out(i, type, o);
   }
+  // A shape vector split into its parts (onnxruntime's GatherSliceToSplitFusion writes
+  // Shape → Split → Squeeze for PyTorch's Shape → Gather chains): each part's known contents.
+  if (xs.length === 1) {
+    const p = c.ints(0);
+    if (p === undefined) return;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const len = sizes[i];
+      if (typeof len !== 'number') return;
+      c.partial(i, p.slice(at, at + len));
+      at += len;
+    }
+  }
 };
 
 /** Resolved slice of one axis on possibly symbolic extents. */

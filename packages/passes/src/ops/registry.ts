@@ -14,6 +14,8 @@ import { CAST_OPS } from './cast.js';
 import { CONTROL_FLOW_OPS } from './control-flow.js';
 import { CONTRIB_FUSED_OPS } from './contrib-fused.js';
 import { CONTRIB_QUANTIZED_OPS } from './contrib-quantized.js';
+import { CONTRIB_TRANSFORMER_OPS } from './contrib-transformer.js';
+import { ATTENTION_OPS } from './attention.js';
 import { CONV_OPS } from './conv.js';
 import type { OpCost } from './cost.js';
 import { BINARY_OPS, VARIADIC_OPS } from './elementwise-binary.js';
@@ -57,6 +59,8 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTROL_FLOW_OPS,
   ...CONTRIB_QUANTIZED_OPS,
   ...CONTRIB_FUSED_OPS,
+  ...CONTRIB_TRANSFORMER_OPS,
+  ...ATTENTION_OPS,
   GridSample,
 ]);
 

@@ -266,6 +266,20 @@ describe('op rules', () => {
     expect(mk(13, (b, x) => b.opN('Split', [x], 2, { axis: 0 }))).toEqual([[1, 7], [1, 7]]);
   });
 
+  it("Split of a shape vector keeps each part's contents: onnxruntime's Shape → Split → Squeeze (GatherSliceToSplitFusion) still resolves a Reshape", () => {
+    // As onnxruntime 1.30 writes PyTorch's Shape → Gather(0|1|2) chains at level all (the fp16
+    // transformer_encoder fixture): without the parts' contents every Reshape after it, and the
+    // attention MatMuls' MACs, were unknown.
+    const b = new GraphBuilder({ opset: 13 });
+    const x = b.input('x', F, ['N', 'S', 64]);
+    const [n, s, d] = b.opN('Split', [b.op('Shape', [x]), b.int64s('sizes', [1, 1, 1])], 3, { axis: 0 });
+    const sq = (v: Value, i: number) => b.op('Unsqueeze', [b.op('Squeeze', [v, b.int64s(`a${i}`, [0])]), b.int64s(`u${i}`, [0])]);
+    const heads = b.int64s('h', [4]);
+    const target = b.op('Concat', [sq(n!, 0), sq(s!, 1), heads, b.op('Div', [sq(d!, 2), heads])], { axis: 0 });
+    b.output(b.op('Reshape', [x, target]), 'y');
+    expectShapes(b.build(), { y: ['N', 'S', 4, 16] });
+  });
+
   it('Squeeze/Unsqueeze attribute vs input forms; Slice with INT64_MAX; Pad; Resize by scales and sizes', () => {
     const b11 = new GraphBuilder({ opset: 11 });
     const x11 = b11.input('x', F, [1, 3, 1]);

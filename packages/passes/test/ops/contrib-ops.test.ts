@@ -5,11 +5,15 @@
  * value_info for them) and its cost (analyzeModel). Without these declarations `analyze` of
  * onnxruntime's optimized QDQ transformer said "no cost model for op 'com.microsoft::QLinearSoftmax'"
  * and lost every shape after it. The same ops in onnxruntime's own optimized files:
- * packages/runtime/test/integer-analysis.test.ts.
+ * packages/runtime/test/integer-analysis.test.ts. And the float Conv/Gemm forms its optimizer
+ * writes into a float model (com.microsoft FusedConv and FusedGemm at levels extended and all, the
+ * com.microsoft.nchwc Conv at all), which had none either: their totals over onnxruntime's own
+ * files, packages/runtime/test/transformer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
+import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
 
 const U8 = DataType.UINT8;
@@ -156,5 +160,77 @@ describe("onnxruntime's float contrib ops in a quantized model's float parts", (
     const inf2 = inferShapes(m2);
     expect(inf2.shapeOf(r2)).toEqual([1, 16, 8, 8]);
     expect(inf2.shapeOf(m2.graph.valuesByName().get('y')!)).toEqual([1, 8, 8, 16]);
+  });
+});
+
+const vec = (name: string, b: GraphBuilder, n: number): Value => b.constant(name, Tensor.fromArray(F, [n], Float32Array.from({ length: n }, (_, i) => 1 + i / n)));
+
+/** One node (named 'op') built by `build`, its outputs 'y0'…: their shapes and the layer's cost. */
+function runN(build: (b: GraphBuilder) => Value[]): { shapes: unknown[]; macs: unknown; flops: unknown; params: unknown; unknown: unknown; warnings: string[] } {
+  const b = new GraphBuilder({ opset: 17 });
+  const outs = build(b);
+  outs.forEach((v, i) => b.output(v, `y${i}`));
+  const m = b.build();
+  const inf = inferShapes(m);
+  const values = m.graph.valuesByName();
+  const r = analyzeModel(m, { timeline: false });
+  const layer = r.layers.find((l) => l.name === 'op')!;
+  return {
+    shapes: outs.map((_, i) => inf.shapeOf(values.get(`y${i}`)!)),
+    macs: layer.macs,
+    flops: layer.flops,
+    params: r.totals.params,
+    unknown: layer.unknown ?? [],
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
+  };
+}
+
+describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsoft.nchwc Conv, FusedConv, FusedGemm', () => {
+  it('NCHWc Conv and FusedConv: the Conv rule on NCHW dims; the Conv MACs; bias, fused Sum and fused activation per element', () => {
+    const w = (b: GraphBuilder) => b.constant('w', Tensor.fromArray(F, [16, 8, 3, 3], new Float32Array(16 * 8 * 9).fill(0.1)));
+    const plain = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(plain).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, flops: 2 * 1600 * 72 + 1600, params: 16 * 72 + 16, unknown: [], warnings: [] });
+    const fused = runN((b) => [
+      b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('sum', F, [1, 16, 5, 5])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], activation: 'Relu' }, { name: 'op', ...NCHWC }),
+    ]);
+    expect(fused).toMatchObject({ shapes: [[1, 16, 5, 5]], macs: 400 * 72, flops: 2 * 400 * 72 + 3 * 400, unknown: [], warnings: [] });
+    const other = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'Gelu' }, { name: 'op', ...NCHWC })]);
+    expect(other.macs).toBe(64 * 16 * 72);
+    expect(other.flops).toBeNull();
+    // Looked up prototype-safely: 'constructor' is no activation (it found Object's and counted a function).
+    const proto = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'constructor' }, { name: 'op', ...NCHWC })]);
+    expect(proto).toMatchObject({ macs: 64 * 16 * 72, flops: null });
+    expect((proto.unknown as string[])[0]).toMatch(/'constructor' \(not an MLAS activation\)/);
+    for (const [type, opts] of [['Conv', NCHWC], ['FusedConv', MS]] as const) {
+      const r = runN((b) => [b.op(type, [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('z', F, [1, 16, 8, 8])], { kernel_shape: [3, 3], activation: 'LeakyRelu', activation_params: Attribute.floats('activation_params', [0.1]) }, { name: 'op', ...opts })]);
+      expect(r, type).toMatchObject({ shapes: [[1, 16, 8, 8]], macs: 64 * 16 * 72, flops: 2 * 1024 * 72 + (1 + 1 + 2) * 1024, unknown: [], warnings: [] });
+    }
+    expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
+    expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
+  });
+
+  it('FusedGemm: the Gemm rule (transposes), the Gemm MACs, its C add and scaling, and the fused activation per element', () => {
+    const r = runN((b) => [
+      b.op('FusedGemm', [b.input('a', F, [32, 4]), b.constant('w', Tensor.fromArray(F, [16, 32], new Float32Array(512))), vec('c', b, 16)], { transA: 1, transB: 1, activation: 'Sigmoid' }, { name: 'op', ...MS }),
+    ]);
+    expect(r).toMatchObject({ shapes: [[4, 16]], macs: 4 * 16 * 32, flops: 2 * 4 * 16 * 32 + (1 + 4) * 64, params: 512 + 16, unknown: [], warnings: [] });
+    const alpha = runN((b) => [b.op('FusedGemm', [b.input('a', F, [4, 32]), b.input('w', F, [32, 16])], { alpha: Attribute.float('alpha', 0.5), activation: 'Relu' }, { name: 'op', ...MS })]);
+    expect(alpha).toMatchObject({ shapes: [[4, 16]], macs: 4 * 16 * 32, flops: 2 * 4 * 16 * 32 + (1 + 1) * 64 });
+    expect(getOp('FusedGemm', 'com.microsoft')?.attributes).toMatchObject({ activation: { type: 3 }, activation_alpha: { type: 1 }, transA: { default: 0 } });
+  });
+});
+
+describe("a contrib op's attributes are checked against its own declared schema", () => {
+  it('a FusedMatMul with a FLOAT transA is malformed (bad-attribute, outputs unknown), not a throw from its shape rule', () => {
+    const b = new GraphBuilder({ opset: 17 });
+    const n = b.node('FusedMatMul', [b.input('a', F, [2, 4]), b.input('w', F, [4, 3])], { transA: Attribute.float('transA', 1) }, { name: 'op', ...MS });
+    b.output(n.outputs[0]!, 'y');
+    expect(attributeProblem(n)).toBe("attribute 'transA' is FLOAT, not INT");
+    const inf = inferShapes(b.build());
+    expect(inf.diagnostics.filter((d) => d.code === 'bad-attribute').map((d) => d.message)).toEqual([expect.stringMatching(/transA/)]);
+    // A well-formed one, and an op of another domain without a declared schema, have no problem.
+    const ok = new GraphBuilder({ opset: 17 }).node('FusedMatMul', [null, null], { transA: 1, alpha: Attribute.float('alpha', 0.5) }, MS);
+    expect(attributeProblem(ok)).toBeUndefined();
+    expect(attributeProblem(new GraphBuilder({ opset: 17 }).node('Mine', [null], { transA: Attribute.float('transA', 1) }, { domain: 'com.example' }))).toBeUndefined();
   });
 });

@@ -1,0 +1,188 @@
+/**
+ * ONNX's opset-23 Attention and RotaryEmbedding (src/ops/attention.ts), which onnxruntime-node 1.30
+ * runs: each facet through the path that uses it — attributeProblem (the schema), inferShapes
+ * against the output shapes onnxruntime's kernels return for the same node (4-D and 3-D, grouped
+ * heads, a mask, causal, a key/value cache with every optional output), analyzeModel (the MACs
+ * of Q·Kᵀ and scores·V, the per-score work), and the float64 references against onnxruntime's
+ * values. Before them the analysis said "no cost model
+ * for op 'Attention'" and lost every shape after it.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { Attribute, DataType, GraphBuilder, Tensor, type Dim, type Model } from '@onnxkit/graph';
+import { encode } from '@onnxkit/importer';
+import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
+import { attributeProblem } from '../../src/common/attribute-schema.js';
+import { evaluateReference } from '../../src/reference/evaluate.js';
+
+const F = DataType.FLOAT;
+type Inputs = Record<string, { dims: number[]; type?: DataType; int64?: boolean }>;
+
+/** One node `type` (named 'op') over `inputs` (in order; '' skips a slot), `outputs` outputs. */
+function oneNode(type: string, inputs: Inputs, order: string[], attrs: Record<string, unknown>, outputs: number): Model {
+  const b = new GraphBuilder({ opset: 23 });
+  const vals = order.map((name) => (name === '' ? null : b.input(name, inputs[name]!.type ?? F, inputs[name]!.dims)));
+  const n = b.node(type, vals, attrs as never, { name: 'op', outputs });
+  n.outputs.forEach((v, i) => b.output(v, `y${i}`));
+  return b.build();
+}
+
+/** The inputs' values: small floats (a seed per input), a bool mask with every row keeping its first key, positions 0–3. */
+function values(inputs: Inputs): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  let seed = 1;
+  for (const [name, { dims, type }] of Object.entries(inputs)) {
+    const size = dims.reduce((p, d) => p * d, 1);
+    const last = dims[dims.length - 1]!;
+    const k = seed++;
+    if (type === DataType.BOOL) out.set(name, Tensor.fromNumbers(DataType.BOOL, dims, Array.from({ length: size }, (_, i) => (i % last === 0 || i % 3 !== 0 ? 1 : 0))));
+    else if (type === DataType.INT64) out.set(name, Tensor.fromNumbers(DataType.INT64, dims, Array.from({ length: size }, (_, i) => (i * 3) % 4)));
+    else out.set(name, Tensor.fromArray(F, dims, Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + k) * 0.8)));
+  }
+  return out;
+}
+
+/** onnxruntime's outputs (dims and values) for the node on `values(inputs)`. */
+async function ortRun(m: Model, inputs: Inputs): Promise<{ dims: number[]; data: Float32Array }[]> {
+  const s = await ort.InferenceSession.create(encode(m), { logSeverityLevel: 3 });
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of values(inputs)) {
+    const dims = [...t.dims];
+    if (t.dtype === DataType.BOOL) feeds[name] = new ort.Tensor('bool', Uint8Array.from(t.toFloat64(), (v) => (v ? 1 : 0)), dims);
+    else if (t.dtype === DataType.INT64) feeds[name] = new ort.Tensor('int64', BigInt64Array.from(t.toFloat64(), (v) => BigInt(v)), dims);
+    else feeds[name] = new ort.Tensor('float32', Float32Array.from(t.toFloat64()), dims);
+  }
+  const r = await s.run(feeds);
+  await s.release();
+  return s.outputNames.map((o) => ({ dims: [...r[o]!.dims], data: r[o]!.data as Float32Array }));
+}
+
+async function ortDims(m: Model, inputs: Inputs): Promise<number[][]> {
+  return (await ortRun(m, inputs)).map((o) => o.dims);
+}
+
+/** The float64 reference agrees with onnxruntime's float32 kernel on every output. */
+async function expectReferenceMatches(m: Model, inputs: Inputs, what: string): Promise<void> {
+  const got = await ortRun(m, inputs);
+  const ref = evaluateReference(m, values(inputs)).outputs;
+  got.forEach((o, i) => {
+    const r = ref.get(`y${i}`)!;
+    expect(r.dims, `${what} y${i}`).toEqual(o.dims);
+    const d = r.data as Float64Array;
+    let worst = 0;
+    for (let j = 0; j < o.data.length; j++) worst = Math.max(worst, Math.abs(o.data[j]! - d[j]!) / Math.max(1, Math.abs(d[j]!)));
+    expect(worst, `${what} y${i}`).toBeLessThan(1e-5);
+  });
+}
+
+function inferred(m: Model): (readonly Dim[] | null)[] {
+  const inf = inferShapes(m);
+  return m.graph.outputs.map((v) => inf.shapeOf(v));
+}
+
+const layer = (m: Model) => analyzeModel(m, { timeline: false }).layers.find((l) => l.name === 'op')!;
+
+describe('Attention (opset 23)', () => {
+  it('checks its attributes (is_causal and the head counts are INTs, softcap and scale FLOATs)', () => {
+    const m = oneNode('Attention', { q: { dims: [1, 2, 4, 8] }, k: { dims: [1, 2, 4, 8] }, v: { dims: [1, 2, 4, 8] } }, ['q', 'k', 'v'], { is_causal: Attribute.float('is_causal', 1) }, 1);
+    expect(attributeProblem([...m.graph][0]!)).toMatch(/is_causal/);
+    const ok = oneNode('Attention', { q: { dims: [1, 2, 4, 8] }, k: { dims: [1, 2, 4, 8] }, v: { dims: [1, 2, 4, 8] } }, ['q', 'k', 'v'], { is_causal: 1, scale: Attribute.float('scale', 0.5), softcap: Attribute.float('softcap', 30) }, 1);
+    expect(attributeProblem([...ok.graph][0]!)).toBeUndefined();
+  });
+
+  it("infers onnxruntime's output shapes and counts Q·Kᵀ and scores·V, per score the scale, masks, softcap and Softmax", async () => {
+    const cases: { what: string; inputs: Inputs; order: string[]; attrs: Record<string, unknown>; outputs: number; macs: number; perScore: number; scores: number }[] = [
+      // MHA, 4-D: 2·2·4·4 scores, head 8 = v_head.
+      { what: '4-D', inputs: { q: { dims: [2, 2, 4, 8] }, k: { dims: [2, 2, 4, 8] }, v: { dims: [2, 2, 4, 8] } }, order: ['q', 'k', 'v'], attrs: {}, outputs: 1, macs: 2 * 2 * 4 * 4 * 16, perScore: 6, scores: 64 },
+      // GQA (4 query heads on 2 kv heads), cross attention (q 3, kv 8), v_head 4 ≠ head 8, a bool mask, causal.
+      {
+        what: 'GQA, mask, causal',
+        inputs: { q: { dims: [1, 4, 3, 8] }, k: { dims: [1, 2, 8, 8] }, v: { dims: [1, 2, 8, 4] }, m: { dims: [3, 8], type: DataType.BOOL } },
+        order: ['q', 'k', 'v', 'm'],
+        attrs: { is_causal: 1 },
+        outputs: 1,
+        macs: 4 * 3 * 8 * (8 + 4),
+        perScore: 8,
+        scores: 96,
+      },
+      // 3-D with the cache and every output: total = past 5 + kv 3 = 8; softcap.
+      {
+        what: '3-D, cache, softcap',
+        inputs: { q: { dims: [1, 3, 16] }, k: { dims: [1, 3, 16] }, v: { dims: [1, 3, 16] }, pk: { dims: [1, 2, 5, 8] }, pv: { dims: [1, 2, 5, 8] } },
+        order: ['q', 'k', 'v', '', 'pk', 'pv'],
+        attrs: { q_num_heads: 2, kv_num_heads: 2, softcap: Attribute.float('softcap', 20) },
+        outputs: 4,
+        macs: 2 * 3 * 8 * 16,
+        perScore: 6 + 7,
+        scores: 48,
+      },
+    ];
+    for (const c of cases) {
+      const m = oneNode('Attention', c.inputs, c.order, c.attrs, c.outputs);
+      expect(inferred(m), c.what).toEqual(await ortDims(m, c.inputs));
+      await expectReferenceMatches(m, c.inputs, c.what);
+      const l = layer(m);
+      expect(l.unknown ?? [], c.what).toEqual([]);
+      expect(l.macs, c.what).toBe(c.macs);
+      expect(l.flops, c.what).toBe(2 * c.macs + c.perScore * c.scores);
+    }
+    // The float64 reference on what the cost cases leave out: causal with a cache (query i sees
+    // the cache and keys 0…i), a float mask, softcap, and qk_matmul_output at each mode. Each of
+    // onnxruntime's choices here was found by this comparison: the mask after softcap, the
+    // causal mask after both, mode 1 written without the mask.
+    for (const mode of [0, 1, 2, 3]) {
+      const inputs: Inputs = { q: { dims: [1, 2, 3, 8] }, k: { dims: [1, 1, 3, 8] }, v: { dims: [1, 1, 3, 8] }, m: { dims: [1, 1, 3, 7] }, pk: { dims: [1, 1, 4, 8] }, pv: { dims: [1, 1, 4, 8] } };
+      const attrs = { is_causal: mode % 2, qk_matmul_output_mode: mode, softcap: Attribute.float('softcap', mode >= 2 ? 2 : 0), scale: Attribute.float('scale', 0.3) };
+      await expectReferenceMatches(oneNode('Attention', inputs, ['q', 'k', 'v', 'm', 'pk', 'pv'], attrs, 4), inputs, `mode ${mode}`);
+    }
+    // The outputs of the cache case, named: Y [1, 3, 16], present_key/value [1, 2, 8, 8], qk [1, 2, 3, 8].
+    const m = oneNode('Attention', cases[2]!.inputs, cases[2]!.order, cases[2]!.attrs, 4);
+    expect(inferred(m)).toEqual([[1, 3, 16], [1, 2, 8, 8], [1, 2, 8, 8], [1, 2, 3, 8]]);
+  });
+
+  it('keeps symbols; the MACs stay known when the per-score work is not a whole count per element', () => {
+    const m = oneNode('Attention', { q: { dims: ['B' as never, 4, 'S' as never, 16] }, k: { dims: ['B' as never, 4, 'S' as never, 16] }, v: { dims: ['B' as never, 4, 'S' as never, 16] } }, ['q', 'k', 'v'], {}, 1);
+    expect(inferred(m)).toEqual([['B', 4, 'S', 16]]);
+    // 17 keys over v_head 8 (a ViT's 16 patches and class token): 6·17/8 is not whole.
+    const vit = oneNode('Attention', { q: { dims: [1, 4, 17, 8] }, k: { dims: [1, 4, 17, 8] }, v: { dims: [1, 4, 17, 8] } }, ['q', 'k', 'v'], {}, 1);
+    const l = layer(vit);
+    expect(l.macs).toBe(4 * 17 * 17 * 16);
+    expect(l.flops).toBeNull();
+    expect(l.unknown!.join(' ')).toMatch(/not a whole number per element/);
+  });
+});
+
+describe('RotaryEmbedding (opset 23)', () => {
+  it("infers onnxruntime's output shapes (4-D, 3-D with num_heads, position_ids); 3 per rotated element", async () => {
+    const cases: { what: string; inputs: Inputs; order: string[]; attrs: Record<string, unknown>; flops: number }[] = [
+      { what: '4-D', inputs: { x: { dims: [2, 2, 4, 8] }, cos: { dims: [2, 4, 4] }, sin: { dims: [2, 4, 4] } }, order: ['x', 'cos', 'sin'], attrs: {}, flops: 3 * 128 },
+      {
+        what: '3-D, position_ids, half rotated',
+        inputs: { x: { dims: [1, 4, 32] }, cos: { dims: [8, 2] }, sin: { dims: [8, 2] }, p: { dims: [1, 4], type: DataType.INT64 } },
+        order: ['x', 'cos', 'sin', 'p'],
+        attrs: { num_heads: 4, rotary_embedding_dim: 4 },
+        // 4 of each head's 8 elements rotated: 3·4/8 per element is not whole, so unknown.
+        flops: Number.NaN,
+      },
+      {
+        what: '3-D, interleaved',
+        inputs: { x: { dims: [1, 4, 16] }, cos: { dims: [1, 4, 4] }, sin: { dims: [1, 4, 4] } },
+        order: ['x', 'cos', 'sin'],
+        attrs: { num_heads: 2, interleaved: 1 },
+        flops: 3 * 64,
+      },
+    ];
+    for (const c of cases) {
+      const m = oneNode('RotaryEmbedding', c.inputs, c.order, c.attrs, 1);
+      expect(inferred(m), c.what).toEqual(await ortDims(m, c.inputs));
+      await expectReferenceMatches(m, c.inputs, c.what);
+      const l = layer(m);
+      expect(l.macs, c.what).toBe(0);
+      if (Number.isNaN(c.flops)) expect(l.flops, c.what).toBeNull();
+      else expect(l.flops, c.what).toBe(c.flops);
+    }
+    // rotary_embedding_dim equal to the head: every element rotated.
+    const whole = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 16] }, cos: { dims: [1, 4, 8] }, sin: { dims: [1, 4, 8] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 16 }, 1);
+    expect(layer(whole).flops).toBe(3 * 128);
+  });
+});
