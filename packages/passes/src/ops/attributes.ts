@@ -168,6 +168,11 @@ export const ATTR = Object.freeze({
   mean: float,
   sample_size: int,
   scale: float,
+  // Signal processing (ops/signal.ts): the generators' output type, windows, DFT/STFT.
+  inverse: int,
+  onesided: int,
+  output_datatype: spec(T.INT, dataType),
+  periodic: int,
   // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
   // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
   // batch transposes, ReorderOutput's channel count.

@@ -31,6 +31,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
+import { SIGNAL_OPS } from './signal.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -58,6 +59,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTRIB_QUANTIZED_OPS,
   ...CONTRIB_FUSED_OPS,
   GridSample,
+  ...SIGNAL_OPS,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */
