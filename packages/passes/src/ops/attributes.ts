@@ -173,6 +173,12 @@ export const ATTR = Object.freeze({
   onesided: int,
   output_datatype: spec(T.INT, dataType),
   periodic: int,
+  // Region-of-interest pooling (ops/roi-pool.ts).
+  output_height: int,
+  output_width: int,
+  pooled_shape: spec(T.INTS, allAtLeastOne),
+  sampling_ratio: int,
+  spatial_scale: float,
   // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
   // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
   // batch transposes, ReorderOutput's channel count.

@@ -32,6 +32,8 @@ import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
 import { SIGNAL_OPS } from './signal.js';
+import { ROI_POOL_OPS } from './roi-pool.js';
+import { MaxUnpool } from './unpool.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -60,6 +62,8 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTRIB_FUSED_OPS,
   GridSample,
   ...SIGNAL_OPS,
+  ...ROI_POOL_OPS,
+  MaxUnpool,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */

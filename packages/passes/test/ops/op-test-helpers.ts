@@ -7,13 +7,15 @@
  */
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { GraphBuilder, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
+import { GraphBuilder, type AttributeInput, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { refFromTensor } from '../../src/kernels/reference/tensor.js';
+import { evaluateReference } from '../../src/reference/evaluate.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
 import { corpusAvailable, NODE_CORPUS, nodeTests, testTensors } from '../analysis/corpus.js';
+import { ortRun } from '../rewrite/helpers.js';
 
 export const RTOL = 1e-3;
 export const ATOL = 1e-6;
@@ -27,7 +29,7 @@ export interface In {
 }
 
 /** One `type` node reading `inputs` ('' skips an optional slot), its outputs named y0, y1, … */
-export function oneNode(type: string, inputs: readonly (In | '')[], attrs: Record<string, number | string | number[]> = {}, outputs = 1, opset = 17): Model {
+export function oneNode(type: string, inputs: readonly (In | '')[], attrs: Record<string, AttributeInput> = {}, outputs = 1, opset = 17): Model {
   const b = new GraphBuilder({ opset });
   const ins = inputs.map((i) => (i === '' ? null : i.value ? b.constant(i.name, i.value) : b.input(i.name, i.dtype, [...i.dims])));
   b.opN(type, ins, outputs, attrs, { name: 'n' }).forEach((v, k) => b.output(v, `y${k}`));
@@ -99,4 +101,15 @@ export function referenceMatchesCorpus(type: string, prefix: string, atLeast: nu
   }
   expect(bad).toEqual([]);
   return tests;
+}
+
+/**
+ * Runs `m` in onnxruntime-node (graph optimisations off) and in the float64 reference evaluator
+ * (evaluateReference, the path `verify` takes) on `feeds`; returns each output's worst error in
+ * units of the tolerance (≤ 1 passes: onnxruntime computes in float32).
+ */
+export async function referenceVsOrt(m: Model, feeds: Map<string, Tensor>): Promise<number[]> {
+  const ort = await ortRun(m, feeds);
+  const ours = evaluateReference(m, feeds).outputs;
+  return m.graph.outputs.map((v) => worstError(ours.get(v.name)!, refFromTensor(ort.get(v.name)!)));
 }
