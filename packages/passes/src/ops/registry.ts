@@ -34,6 +34,7 @@ import { SELECTION_OPS } from './selection.js';
 import { SIGNAL_OPS } from './signal.js';
 import { ROI_POOL_OPS } from './roi-pool.js';
 import { MaxUnpool } from './unpool.js';
+import { Unique } from './unique.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -64,6 +65,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...SIGNAL_OPS,
   ...ROI_POOL_OPS,
   MaxUnpool,
+  Unique,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */
