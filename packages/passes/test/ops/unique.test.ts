@@ -40,7 +40,7 @@ describe('Unique', () => {
 
   it('finds the distinct values by hand-checked examples: sorted, first-occurrence order, slices, strings', () => {
     const reference = getOp('Unique')!.reference!;
-    const run = (attrs: Record<string, number>, x: RefTensor) => reference([...unique([...x.dims], attrs).graph][0]!, [x], 11).map((t) => [...(t.data as ArrayLike<unknown>)].map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+    const run = (attrs: Record<string, number>, x: RefTensor) => reference([...unique([...x.dims], attrs).graph][0]!, [x], 11).map((t) => Array.from(t.data as ArrayLike<unknown>).map((v) => (typeof v === 'bigint' ? Number(v) : v)));
     const x: RefTensor = { dtype: F, dims: [6], data: Float64Array.from([2, 1, 1, 3, 4, 3]) };
     expect(run({}, x)).toEqual([[1, 2, 3, 4], [1, 0, 3, 4], [1, 0, 0, 2, 3, 2], [2, 1, 2, 1]]);
     expect(run({ sorted: 0 }, x)).toEqual([[2, 1, 3, 4], [0, 1, 3, 4], [0, 1, 1, 2, 3, 2], [1, 2, 2, 1]]);
