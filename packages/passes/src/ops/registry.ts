@@ -35,6 +35,9 @@ import { SIGNAL_OPS } from './signal.js';
 import { ROI_POOL_OPS } from './roi-pool.js';
 import { MaxUnpool } from './unpool.js';
 import { Unique } from './unique.js';
+import { Col2Im } from './col2im.js';
+import { CenterCropPad } from './center-crop-pad.js';
+import { AffineGrid } from './affine-grid.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -66,6 +69,9 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...ROI_POOL_OPS,
   MaxUnpool,
   Unique,
+  Col2Im,
+  CenterCropPad,
+  AffineGrid,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */
