@@ -173,6 +173,8 @@ export const ATTR = Object.freeze({
   onesided: int,
   output_datatype: spec(T.INT, dataType),
   periodic: int,
+  // Deformable convolution (ops/deform-conv.ts).
+  offset_group: spec(T.INT, atLeastOne),
   // Region-of-interest pooling (ops/roi-pool.ts).
   output_height: int,
   output_width: int,

@@ -38,6 +38,7 @@ import { Unique } from './unique.js';
 import { Col2Im } from './col2im.js';
 import { CenterCropPad } from './center-crop-pad.js';
 import { AffineGrid } from './affine-grid.js';
+import { DeformConv } from './deform-conv.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -72,6 +73,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   Col2Im,
   CenterCropPad,
   AffineGrid,
+  DeformConv,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */
