@@ -61,11 +61,14 @@ const HANN: CosineSum = { a0: 0.5, a1: 0.5, a2: 0 };
 const HAMMING: CosineSum = { a0: 25 / 46, a1: 21 / 46, a2: 0 };
 const BLACKMAN: CosineSum = { a0: 0.42, a1: 0.5, a2: 0.08 };
 
-/** The float64 window of `size` samples; undefined for a symmetric window of size 1 (N = 0). */
-function windowValues(w: CosineSum, size: number, periodic: boolean): Float64Array | undefined {
+/**
+ * The float64 window of `size` samples, in an array from `alloc` (the folding kernels' budgeted
+ * allocation or the reference's); undefined for a symmetric window of size 1 (N = 0).
+ */
+function windowValues(w: CosineSum, size: number, periodic: boolean, alloc: (n: number) => Float64Array): Float64Array | undefined {
   const n = periodic ? size : size - 1;
   if (size > 0 && n === 0) return undefined;
-  const out = allocF64(size);
+  const out = alloc(size);
   for (let k = 0; k < size; k++) {
     const t = (2 * Math.PI * k) / n;
     out[k] = w.a0 - w.a1 * Math.cos(t) + (w.a2 === 0 ? 0 : w.a2 * Math.cos(2 * t));
@@ -97,7 +100,7 @@ const windowKernel =
     const size = scalarOf(inputs[0] ?? null);
     if (!isFloatOut(dtype) || size === undefined) return undefined;
     if (size < 0) throw new KernelError(node, `size is ${size}; it must not be negative`);
-    const values = windowValues(w, size, node.getInt('periodic', 1) !== 0);
+    const values = windowValues(w, size, node.getInt('periodic', 1) !== 0, (k) => allocate(Float64Array, k));
     return values && [floatTensor(dtype, [size], values)];
   };
 
@@ -108,7 +111,7 @@ const windowReference =
     if (!isFloatOut(dtype) && dtype !== DataType.FLOAT16 && dtype !== DataType.BFLOAT16) throw new ReferenceUnsupportedError(node, `output_datatype ${dtype} (an integer window) is not covered`);
     const [size] = intsOf(node, inputs[0]!, 'size');
     if (size === undefined || size < 0) throw new ReferenceInputError(node, `size must be a non-negative scalar`);
-    const values = windowValues(w, size, node.getInt('periodic', 1) !== 0);
+    const values = windowValues(w, size, node.getInt('periodic', 1) !== 0, allocF64);
     if (!values) throw new ReferenceUnsupportedError(node, 'a symmetric window of size 1 divides by N = 0 (not defined by the spec)');
     return [{ dtype, dims: [size], data: values }];
   };
@@ -284,8 +287,8 @@ function dftLine(x: Float64Array, base: number, stride: number, m: number, compl
 
 /** cos and sin of 2πt/n for t < n (exact at the quarter turns). */
 function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
-  const cos = new Float64Array(n);
-  const sin = new Float64Array(n);
+  const cos = allocF64(n);
+  const sin = allocF64(n);
   for (let t = 0; t < n; t++) {
     const a = (2 * Math.PI * t) / n;
     cos[t] = 4 * t === n || 4 * t === 3 * n ? 0 : Math.cos(a);

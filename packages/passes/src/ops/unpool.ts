@@ -53,7 +53,7 @@ const reference: ReferenceKernel = (node, inputs) => {
   const dims = outShape ? intsOf(node, outShape, 'output_shape') : inferred;
   if (dims.length !== inferred.length || dims.some((d, a) => d < inferred[a]!)) throw new ReferenceInputError(node, `output_shape [${dims.join(',')}] is smaller than the unpooled shape [${inferred.join(',')}]`);
   const total = inferred.reduce((a, b) => a * b, 1);
-  const flat = new Float64Array(total);
+  const flat = allocF64(total);
   const is = intsOf(node, ind, 'I');
   if (is.length !== x.data.length) throw new ReferenceInputError(node, `I has ${is.length} elements, X ${x.data.length}`);
   for (let i = 0; i < is.length; i++) {

@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
+import { evaluateNode, KernelBudgetError } from '../../src/kernels/index.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
 import { closeWorker, equivalentAfter, opTypes, runTwice } from '../rewrite/helpers.js';
@@ -82,6 +83,13 @@ describe('window generators', () => {
       expect(cmp.equivalent, `${type}: ${cmp.reason ?? ''}`).toBe(true);
       expect(opTypes(rewritten)).toEqual(['Mul']);
     }
+  });
+
+  it('are refused over the folding budget before anything is allocated (the float64 scratch too)', () => {
+    const node = [...oneNode('HannWindow', [int('size', 8)]).graph][0]!;
+    // 2^33 samples: a float64 scratch array of 64 GiB, which V8 could not even create.
+    expect(() => evaluateNode(node, [Tensor.scalar(I64, 2 ** 33)], 17, { maxOutputBytes: 1 << 20 })).toThrow(KernelBudgetError);
+    expect(evaluateNode(node, [Tensor.scalar(I64, 4)], 17, { maxOutputBytes: 1 << 20 })![0]!.dims).toEqual([4]);
   });
 
   it('match the ONNX backend corpus (float64 reference)', () => {
