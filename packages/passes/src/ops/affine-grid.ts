@@ -47,12 +47,13 @@ const macs = (c: CostContext): Factors => {
 
 const reference: ReferenceKernel = (node, inputs) => {
   const [theta, sizeT] = inputs;
-  if (!theta || !(theta.data instanceof Float64Array)) throw new ReferenceInputError(node, 'theta must be a float tensor');
-  const size = intsOf(node, sizeT!, 'size');
+  if (!theta || !(theta.data instanceof Float64Array) || !sizeT) throw new ReferenceInputError(node, 'theta (a float tensor) and size are required');
+  const size = intsOf(node, sizeT, 'size');
   const r = size.length - 2;
   const [n, rows, cols] = theta.dims as [number, number, number];
   if ((r !== 2 && r !== 3) || theta.dims.length !== 3 || rows !== r || cols !== r + 1 || size[0] !== n) throw new ReferenceInputError(node, `theta [${theta.dims.join(',')}] and size [${size.join(',')}] do not describe a ${r}-D affine grid`);
   const spatial = size.slice(2);
+  if (spatial.some((d) => d < 0)) throw new ReferenceInputError(node, `size [${size.join(',')}] holds a negative length`);
   const aligned = node.getInt('align_corners', 0) !== 0;
   // Base coordinates per spatial axis (D, H, W order).
   const base = spatial.map((len) => Array.from({ length: len }, (_, i) => (aligned ? (len === 1 ? -1 : -1 + (2 * i) / (len - 1)) : -1 + (2 * i + 1) / len)));

@@ -39,9 +39,11 @@ const shape: ShapeRule = (c) => {
 
 const reference: ReferenceKernel = (node, inputs) => {
   const [x, shapeT] = inputs;
-  const dims = x!.dims;
+  if (!x || !shapeT) throw new ReferenceInputError(node, 'input_data and shape are required');
+  const dims = x.dims;
   const r = dims.length;
-  const target = intsOf(node, shapeT!, 'shape');
+  const target = intsOf(node, shapeT, 'shape');
+  if (target.some((d) => d < 0)) throw new ReferenceInputError(node, `shape [${target.join(',')}] holds a negative length`);
   const axes = (node.getInts('axes') ?? dims.map((_, i) => i)).map((a) => refAxis(node, a, r));
   if (target.length !== axes.length) throw new ReferenceInputError(node, `shape has ${target.length} values for ${axes.length} axes`);
   const out = [...dims];
@@ -49,9 +51,9 @@ const reference: ReferenceKernel = (node, inputs) => {
   // Per axis, the input index read at output index 0 (negative when padding before).
   const shift = dims.map((n, a) => (out[a]! < n ? Math.floor((n - out[a]!) / 2) : -Math.floor((out[a]! - n) / 2)));
   const total = out.reduce((p, q) => p * q, 1);
-  const data = allocLike(x!.data, total) as { [i: number]: unknown };
-  const src = x!.data as unknown as { readonly [i: number]: unknown };
-  const zero = x!.data instanceof BigInt64Array ? 0n : x!.data instanceof Float64Array ? 0 : typeof src[0] === 'string' ? '' : false;
+  const data = allocLike(x.data, total) as { [i: number]: unknown };
+  const src = x.data as unknown as { readonly [i: number]: unknown };
+  const zero = x.data instanceof BigInt64Array ? 0n : x.data instanceof Float64Array ? 0 : typeof src[0] === 'string' ? '' : false;
   const idx = new Array<number>(r);
   for (let o = 0; o < total; o++) {
     let rest = o;
@@ -68,7 +70,7 @@ const reference: ReferenceKernel = (node, inputs) => {
     }
     data[o] = inside ? src[off] : zero;
   }
-  const y: RefTensor = { dtype: x!.dtype, dims: out, data: data as unknown as RefTensor['data'] };
+  const y: RefTensor = { dtype: x.dtype, dims: out, data: data as unknown as RefTensor['data'] };
   return [y];
 };
 

@@ -39,10 +39,12 @@ const shape: ShapeRule = (c) => {
 const reference: ReferenceKernel = (node, inputs) => {
   const [x, imageT, blockT] = inputs;
   if (!x || !(x.data instanceof Float64Array) || x.dims.length !== 3) throw new ReferenceInputError(node, 'input must be a float tensor [N, C·∏block_shape, L]');
-  const image = intsOf(node, imageT!, 'image_shape');
-  const block = intsOf(node, blockT!, 'block_shape');
+  if (!imageT || !blockT) throw new ReferenceInputError(node, 'image_shape and block_shape are required');
+  const image = intsOf(node, imageT, 'image_shape');
+  const block = intsOf(node, blockT, 'block_shape');
   const r = image.length;
   if (block.length !== r) throw new ReferenceInputError(node, `image_shape has ${r} dims, block_shape ${block.length}`);
+  if (image.some((d) => d < 0) || block.some((d) => d < 1)) throw new ReferenceInputError(node, `image_shape [${image.join(',')}] and block_shape [${block.join(',')}] must be non-negative and positive`);
   const strides = node.getInts('strides') ?? image.map(() => 1);
   const dilations = node.getInts('dilations') ?? image.map(() => 1);
   const pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);

@@ -109,7 +109,8 @@ const windowReference =
   (node, inputs) => {
     const dtype = node.getInt('output_datatype', DataType.FLOAT);
     if (!isFloatOut(dtype) && dtype !== DataType.FLOAT16 && dtype !== DataType.BFLOAT16) throw new ReferenceUnsupportedError(node, `output_datatype ${dtype} (an integer window) is not covered`);
-    const [size] = intsOf(node, inputs[0]!, 'size');
+    if (!inputs[0]) throw new ReferenceInputError(node, 'size is required');
+    const [size] = intsOf(node, inputs[0], 'size');
     if (size === undefined || size < 0) throw new ReferenceInputError(node, `size must be a non-negative scalar`);
     const values = windowValues(w, size, node.getInt('periodic', 1) !== 0, allocF64);
     if (!values) throw new ReferenceUnsupportedError(node, 'a symmetric window of size 1 divides by N = 0 (not defined by the spec)');
@@ -176,7 +177,12 @@ const melKernel: KernelFn = (node, inputs) => {
 const melReference: ReferenceKernel = (node, inputs) => {
   const dtype = node.getInt('output_datatype', DataType.FLOAT);
   if (!isFloatOut(dtype) && dtype !== DataType.FLOAT16 && dtype !== DataType.BFLOAT16) throw new ReferenceUnsupportedError(node, `output_datatype ${dtype} (an integer matrix) is not covered`);
-  const [melCount, dftLength, sampleRate] = [0, 1, 2].map((i) => intsOf(node, inputs[i]!, ['num_mel_bins', 'dft_length', 'sample_rate'][i]!)[0]!);
+  const names = ['num_mel_bins', 'dft_length', 'sample_rate', 'lower_edge_hertz', 'upper_edge_hertz'];
+  names.forEach((name, i) => {
+    const t = inputs[i];
+    if (!t || t.dims.reduce((a, b) => a * b, 1) !== 1 || (i >= 3 && !(t.data instanceof Float64Array))) throw new ReferenceInputError(node, `${name} must be a scalar${i >= 3 ? ' float' : ''}`);
+  });
+  const [melCount, dftLength, sampleRate] = [0, 1, 2].map((i) => intsOf(node, inputs[i]!, names[i]!)[0]!);
   const [lowHz, highHz] = [3, 4].map((i) => (inputs[i]!.data as Float64Array)[0]!);
   const m = melMatrix(melCount!, dftLength!, sampleRate!, lowHz!, highHz!, allocF64);
   if (typeof m === 'string') throw new ReferenceInputError(node, m);
@@ -298,12 +304,12 @@ function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
 }
 
 const dftReference: ReferenceKernel = (node, inputs, opset) => {
-  const x = inputs[0]!;
-  if (!(x.data instanceof Float64Array)) throw new ReferenceInputError(node, 'input must be a float tensor');
+  const x = inputs[0];
+  if (!x || !(x.data instanceof Float64Array)) throw new ReferenceInputError(node, 'input must be a float tensor');
   const dims = x.dims;
   const r = dims.length;
   if (r < 3 || (dims[r - 1] !== 1 && dims[r - 1] !== 2)) throw new ReferenceInputError(node, `input [${dims.join(',')}] is not [batch, signal…, 1 or 2]`);
-  const axis = dftAxis(node, opset, r, () => intsOf(node, inputs[2]!, 'axis')[0]);
+  const axis = dftAxis(node, opset, r, () => (inputs[2] ? intsOf(node, inputs[2], 'axis')[0] : undefined));
   if (axis === undefined || axis === 0 || axis >= r - 1) throw new ReferenceInputError(node, `axis is not a signal axis of the rank-${r} input`);
   const inverse = node.getInt('inverse', 0) !== 0;
   const onesided = node.getInt('onesided', 0) !== 0;
@@ -371,7 +377,8 @@ const stftReference: ReferenceKernel = (node, inputs) => {
   if (!x || !(x.data instanceof Float64Array) || x.dims.length !== 3) throw new ReferenceInputError(node, 'signal must be a float tensor [batch, length, 1 or 2]');
   const [batch, length, c] = x.dims as [number, number, number];
   if (c !== 1 && c !== 2) throw new ReferenceInputError(node, `signal's last dim is ${c}; it must be 1 or 2`);
-  const step = intsOf(node, stepT!, 'frame_step')[0]!;
+  if (!stepT) throw new ReferenceInputError(node, 'frame_step is required');
+  const step = intsOf(node, stepT, 'frame_step')[0]!;
   const window = windowT ? (windowT.data as Float64Array) : undefined;
   const fl = lengthT ? intsOf(node, lengthT, 'frame_length')[0]! : window?.length;
   if (fl === undefined) throw new ReferenceInputError(node, 'neither window nor frame_length is given');

@@ -16,6 +16,7 @@
  */
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
+import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocI64, gatherData, normAxis as refAxis } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
@@ -62,7 +63,8 @@ function compareSlices(a: readonly Scalar[], b: readonly Scalar[]): number {
 const sameSlice = (a: readonly Scalar[], b: readonly Scalar[]): boolean => a.every((v, i) => v === b[i]);
 
 const reference: ReferenceKernel = (node, inputs) => {
-  const x = inputs[0]!;
+  const x = inputs[0];
+  if (!x) throw new ReferenceInputError(node, 'X is required');
   const dims = x.dims;
   const axisAttr = node.getInt('axis');
   const a = axisAttr === undefined ? undefined : refAxis(node, axisAttr, dims.length);

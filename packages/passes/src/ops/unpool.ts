@@ -30,10 +30,14 @@ const shape: ShapeRule = (c) => {
   }
   if (!xs) return c.out(0, type, null);
   const spatial = xs.length - 2;
+  if (spatial < 1) {
+    c.mismatch(`X has rank ${xs.length}; MaxUnpool needs [N, C, d…]`);
+    return c.out(0, type, null);
+  }
   const kernel = c.node.getInts('kernel_shape');
   if (!kernel || kernel.length !== spatial) {
     c.mismatch(`attribute 'kernel_shape' must hold ${spatial} values, one per spatial axis`);
-    return c.out(0, type, [xs[0]!, xs[1]!, ...new Array<Dim>(Math.max(0, spatial)).fill(null)]);
+    return c.out(0, type, [xs[0]!, xs[1]!, ...new Array<Dim>(spatial).fill(null)]);
   }
   const strides = c.node.getInts('strides') ?? kernel.map(() => 1);
   const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
@@ -50,6 +54,7 @@ const reference: ReferenceKernel = (node, inputs) => {
   const strides = node.getInts('strides') ?? kernel.map(() => 1);
   const pads = node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
   const inferred = [x.dims[0]!, x.dims[1]!, ...kernel.map((k, i) => (x.dims[2 + i]! - 1) * strides[i]! - pads[i]! - pads[i + spatial]! + k)];
+  if (inferred.some((d) => d < 0)) throw new ReferenceInputError(node, `the unpooled shape [${inferred.join(',')}] has a negative dim`);
   const dims = outShape ? intsOf(node, outShape, 'output_shape') : inferred;
   if (dims.length !== inferred.length || dims.some((d, a) => d < inferred[a]!)) throw new ReferenceInputError(node, `output_shape [${dims.join(',')}] is smaller than the unpooled shape [${inferred.join(',')}]`);
   const total = inferred.reduce((a, b) => a * b, 1);

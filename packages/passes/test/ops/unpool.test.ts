@@ -32,6 +32,10 @@ describe('MaxUnpool', () => {
     expect(inferred(unpool([1, 1, 2, 2], { kernel_shape: [2, 2], strides: [2, 2] }, { dims: [4], value: Tensor.fromNumbers(I64, [4], [1, 1, 5, 5]) })).shapes).toEqual([[1, 1, 5, 5]]);
     expect(inferred(unpool([1, 1, 2, 2], { kernel_shape: [2, 2], strides: [2, 2] }, { dims: [4] })).shapes).toEqual([[null, null, null, null]]);
     expect(inferred(unpool([1, 1, 2, 2], { kernel_shape: [2] })).warnings.join()).toMatch(/kernel_shape' must hold 2 values/);
+    // Too low a rank is reported, with no shape (not a shape holding undefined dims).
+    const flat = unpool([4], { kernel_shape: [2] });
+    expect(inferred(flat)).toMatchObject({ shapes: [null], warnings: [expect.stringMatching(/X has rank 1; MaxUnpool needs/)] });
+    expect(layer(flat).flops).toBe(0);
   });
 
   it('costs data movement only', () => {
