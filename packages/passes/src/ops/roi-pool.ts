@@ -205,6 +205,7 @@ export const ROI_POOL_OPS: readonly OpDef[] = [
     shape: roiAlignShape,
     cost: { ops: roiAlignOps, opsNote: 'per output 8·s² (s² bilinear samples of four weighted neighbours, sampling_ratio s) + 1 for avg; adaptive sampling (s = 0) depends on the boxes: unknown' },
     reference: roiAlignReference,
+    sameAt13From: 10, // RoiAlign-10 is the form at 13 (16 added coordinate_transformation_mode)
   }),
   defineOp({
     type: 'MaxRoiPool',
@@ -212,5 +213,6 @@ export const ROI_POOL_OPS: readonly OpDef[] = [
     shape: maxRoiPoolShape,
     cost: undeclared('data-dependent', "its comparisons per output are the pixels of each box's bins, which depend on the rois' coordinates"),
     reference: maxRoiPoolReference,
+    sameAt13From: 10, // unchanged since opset 1
   }),
 ];

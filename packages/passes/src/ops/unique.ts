@@ -126,4 +126,5 @@ export const Unique: OpDef = defineOp({
   shape,
   cost: { ops: perInput(1), opsNote: '1 per input element (lower bound: a sort takes n·log2 n comparisons)' },
   reference,
+  sameAt13From: 11, // introduced at 11, unchanged since
 });

@@ -88,4 +88,5 @@ export const MaxUnpool: OpDef = defineOp({
   shape,
   cost: { opsNote: 'data movement (a zero fill and a scatter)' },
   reference,
+  sameAt13From: 10, // MaxUnpool-11 changed only the documentation of MaxUnpool-9 (strides' default)
 });

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, Tensor, type AttributeInput } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
-import { getOp, undeclaredFacet } from '../../src/ops/registry.js';
+import { getOp, sameAt13Why, undeclaredFacet } from '../../src/ops/registry.js';
 import { closeWorker, f32, rnd } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
 
@@ -49,6 +49,11 @@ describe('RoiAlign', () => {
     expect(layer(roiAlign([1, 256, 50, 50], 10, { output_height: 7, output_width: 7, sampling_ratio: 2 })).flops).toBe(outputs * 33);
     expect(layer(roiAlign([1, 256, 50, 50], 10, { output_height: 7, output_width: 7, sampling_ratio: 2, mode: 'max' })).flops).toBe(outputs * 32);
     expect(layer(roiAlign([1, 256, 50, 50], 10, { output_height: 7, output_width: 7 })).flops).toBeNull();
+  });
+
+  it('means at opset 13 what it means from 10 (the quantizer may raise an opset-10 model holding it)', () => {
+    expect(sameAt13Why([...roiAlign([1, 3, 8, 8], 2, {}, 10).graph][0]!, 10)).toBeUndefined();
+    expect(sameAt13Why([...maxRoiPool([1, 3, 8, 8], 2).graph][0]!, 10)).toBeUndefined();
   });
 
   it('matches the ONNX backend corpus (float64 reference)', () => {

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
-import { getOp } from '../../src/ops/registry.js';
+import { getOp, sameAt13Why } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
 import { closeWorker } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
@@ -32,6 +32,12 @@ describe('Unique', () => {
     expect(inferred(unique(['N', 4, 2], { axis: -1 }, 1)).shapes).toEqual([['N', 4, null]]);
     expect(inferred(unique(['N', 'S'])).shapes[2]).toEqual(['N*S']);
     expect(inferred(unique([2, 3], { axis: 2 })).warnings.join()).toMatch(/axis 2 is out of range for rank 2/);
+  });
+
+  it('means at opset 13 what it means from 11, where it was introduced', () => {
+    const node = [...unique([6]).graph][0]!;
+    expect(sameAt13Why(node, 11)).toBeUndefined();
+    expect(sameAt13Why(node, 10)).toBe('the same as at 13 only from opset 11');
   });
 
   it('costs 1 per input element (a lower bound)', () => {

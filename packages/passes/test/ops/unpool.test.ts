@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
-import { getOp } from '../../src/ops/registry.js';
+import { getOp, sameAt13Why } from '../../src/ops/registry.js';
 import { closeWorker, f32, rnd } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
 
@@ -36,6 +36,10 @@ describe('MaxUnpool', () => {
     const flat = unpool([4], { kernel_shape: [2] });
     expect(inferred(flat)).toMatchObject({ shapes: [null], warnings: [expect.stringMatching(/X has rank 1; MaxUnpool needs/)] });
     expect(layer(flat).flops).toBe(0);
+  });
+
+  it('means at opset 13 what it means from 10 (the quantizer may raise an opset-10 model holding it)', () => {
+    expect(sameAt13Why([...unpool([1, 1, 2, 2], { kernel_shape: [2, 2] }).graph][0]!, 10)).toBeUndefined();
   });
 
   it('costs data movement only', () => {
