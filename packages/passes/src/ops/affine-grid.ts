@@ -10,7 +10,8 @@
  * - Cost: r MACs per output element (r = 2 or 3 spatial axes: a row of theta times the point)
  *   plus 1 add (the translation); the base grid is not counted.
  * - No kernel: theta comes from a localisation network in a spatial transformer. Not
- *   float16-safe (not measured).
+ *   float16-safe: onnxruntime 1.30 runs it in float32 between Casts
+ *   (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

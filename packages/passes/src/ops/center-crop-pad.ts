@@ -7,8 +7,9 @@
  * - Reference: along an axis of length n cut to m < n, the slice starting at ⌊(n − m)/2⌋; padded to
  *   m > n, ⌊(m − n)/2⌋ zeros before and the rest after (the spec's function body; onnxruntime
  *   expands it the same way: checked in test/ops/center-crop-pad.test.ts).
- * - Cost: data movement. No kernel (a copy; its input is an activation). Not float16-safe (not
- *   measured).
+ * - Cost: data movement. No kernel (a copy; its input is an activation). Not float16-safe:
+ *   onnxruntime 1.30 expands it (a function) and runs its Pad in float32 between Casts, its Slice
+ *   in float16 (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

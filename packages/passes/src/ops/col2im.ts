@@ -8,7 +8,8 @@
  * - Reference (float64): each column element (c, k…) of block l adds to the image position
  *   l·stride − pad_begin + k·dilation when that lies inside the image.
  * - Cost: one add per input element (overlapping blocks sum); no MACs.
- * - No kernel: its input is an activation. Not float16-safe (not measured).
+ * - No kernel: its input is an activation. Not float16-safe: onnxruntime 1.30 runs it in float32
+ *   between Casts (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

@@ -15,8 +15,8 @@
  *   per neighbour) — N·C·oH·oW·kH·kW samples, shared by the group's output channels — and the
  *   mask's multiply per sample counted as one more; so MACs = N·oH·oW·kH·kW·C·(oC/group + 4 [+ 1]).
  *   The bilinear weights' own arithmetic is not counted; the bias adds 1 per output.
- * - No kernel: offsets come from a convolution of the activations. Not float16-safe (not
- *   measured).
+ * - No kernel: offsets come from a convolution of the activations. Not float16-safe:
+ *   onnxruntime 1.30 runs it in float32 between Casts (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

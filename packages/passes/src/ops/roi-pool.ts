@@ -21,7 +21,8 @@
  *   weighted neighbours: 4 multiplies and 4 adds or comparisons) + 1 (avg's divide); adaptive
  *   sampling (s = 0) depends on the box coordinates: not costed. MaxRoiPool's comparisons per
  *   output are each bin's pixel count, which depends on the boxes: undeclared (data-dependent).
- * - No kernel: boxes and feature maps are activations. Not float16-safe (not measured).
+ * - No kernel: boxes and feature maps are activations. Not float16-safe: onnxruntime 1.30 runs
+ *   both in float32 between Casts (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

@@ -31,10 +31,12 @@
  *   performs it. The transform length is read from the shapes; a one-sided DFT with a
  *   `dft_length` input (2·(bins − 1) or that + 1) or an opset-20 `axis` input is not costed.
  * - Kernels: the generators take no activation, so they are constant-folded (float32 and float64
- *   outputs; the window in float64 rounded once to float32, where onnxruntime computes the
- *   cosines in float32); the transforms only have the float64 reference (their signal is an
- *   activation in every real model).
- * - Not float16-safe (no `fp16`): not measured against onnxruntime.
+ *   outputs; the window in float64 rounded once to float32, where onnxruntime holds Hamming's and
+ *   Blackman's coefficients in float32 and sums in float32: their values differ by ~1e-8); the
+ *   transforms only have the float64 reference (their signal is an activation in every real
+ *   model).
+ * - Not float16-safe (no `fp16`): onnxruntime 1.30's CPU provider runs DFT and STFT in float32
+ *   between Casts and has no float16 window kernel (test/ops/added-ops-float16.test.ts).
  */
 import { DataType, type Dim, type Node, type Tensor } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
@@ -130,7 +132,7 @@ const windowOp = (type: string, w: CosineSum, ops: number, opsNote: string): OpD
     attributes: WINDOW_ATTRIBUTES,
     shape: windowShape,
     cost: { ops: perOutput(ops), opsNote },
-    kernel: { note: 'float32/float64 output_datatype; float64 arithmetic rounded once (ORT: float32 cosines)', fn: windowKernel(w) },
+    kernel: { note: 'float32/float64 output_datatype; float64 arithmetic rounded once (ORT: float32 coefficients and sums)', fn: windowKernel(w) },
     reference: windowReference(w),
   });
 

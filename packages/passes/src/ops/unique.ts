@@ -12,7 +12,8 @@
  * - Cost: a sort of the input (n·log2 n comparisons, or a hash per element unsorted); counted
  *   as 1 per input element, a lower bound, as TopK is (the Count form is linear in the elements).
  * - No kernel: its output shape depends on the values, nothing the folder or shape inference
- *   would gain on a constant input in real models. Not float16-safe (not measured).
+ *   would gain on a constant input in real models. Not float16-safe: onnxruntime 1.30 runs a
+ *   float16 Unique in float32 between Casts (`ort.float16`).
  */
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
@@ -127,4 +128,5 @@ export const Unique: OpDef = defineOp({
   cost: { ops: perInput(1), opsNote: '1 per input element (lower bound: a sort takes n·log2 n comparisons)' },
   reference,
   sameAt13From: 11, // introduced at 11, unchanged since
+  ort: { float16: 'casts' }, // (onnxruntime 1.30 casts a float16 Unique to float32 and back: test/ops/added-ops-float16.test.ts)
 });

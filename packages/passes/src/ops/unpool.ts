@@ -12,7 +12,8 @@
  *   fails in onnxruntime: packages/runtime/test/corpus-exceptions.json); PyTorch's MaxUnpool
  *   indices are per plane, which its ONNX export turns into whole-tensor ones.
  * - Cost: data movement (a zero fill and a scatter): no arithmetic.
- * - No kernel: X and I are activations. Not float16-safe (not measured).
+ * - No kernel: X and I are activations. Not float16-safe: onnxruntime 1.30 runs it in float32
+ *   between Casts (test/ops/added-ops-float16.test.ts).
  */
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';

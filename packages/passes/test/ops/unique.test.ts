@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
-import { getOp, sameAt13Why } from '../../src/ops/registry.js';
+import { getOp, notFp16Safe, sameAt13Why } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
 import { closeWorker } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
@@ -38,6 +38,10 @@ describe('Unique', () => {
     const node = [...unique([6]).graph][0]!;
     expect(sameAt13Why(node, 11)).toBeUndefined();
     expect(sameAt13Why(node, 10)).toBe('the same as at 13 only from opset 11');
+  });
+
+  it('is kept float32 by convert-fp16 with onnxruntime\'s reason (it casts a float16 Unique: added-ops-float16.test.ts)', () => {
+    expect(notFp16Safe('Unique')).toMatch(/^Unique is not declared float16-safe .*: onnxruntime 1\.30's CPU provider has no float16 kernel for it \(it would run it in float32/);
   });
 
   it('costs 1 per input element (a lower bound)', () => {
