@@ -19,7 +19,7 @@ import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { perOutput, type CostContext, type Factors } from './cost.js';
-import { mergeDim } from './shape-helpers.js';
+import { mergeDim, nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -35,7 +35,7 @@ const shape: ShapeRule = (c) => {
   if (r !== 2 && r !== 3) return c.out(0, type, null);
   if (ts && ((typeof ts[1] === 'number' && ts[1] !== r) || (typeof ts[2] === 'number' && ts[2] !== r + 1))) c.mismatch(`theta is [${ts.map((d) => d ?? '?').join(', ')}]; it must be [N, ${r}, ${r + 1}] for ${r} spatial axes`);
   const batch = mergeDim(c, ts?.[0] ?? null, size?.[0] ?? null, 'batch of theta and size');
-  const spatial: Dim[] = size ? size.slice(2) : new Array<Dim>(r).fill(null);
+  const spatial: Dim[] = size ? size.slice(2).map((d) => nonNegativeDim(c, d, 'a size entry')) : new Array<Dim>(r).fill(null);
   c.out(0, type, [batch, ...spatial, r]);
 };
 

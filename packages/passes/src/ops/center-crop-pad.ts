@@ -17,6 +17,7 @@ import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocLike, intsOf, normAxis as refAxis } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { normAxis } from './axes.js';
+import { nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type RefTensor, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -32,7 +33,7 @@ const shape: ShapeRule = (c) => {
       c.mismatch(`axis ${axes[i]} is out of range for rank ${xs.length}`);
       return c.out(0, type, null);
     }
-    out[a] = target?.[i] ?? null;
+    out[a] = nonNegativeDim(c, target?.[i] ?? null, `shape's entry for axis ${axes[i]}`);
   }
   if (target && target.length !== axes.length) c.mismatch(`shape has ${target.length} values for ${axes.length} axes`);
   c.out(0, type, out);

@@ -17,6 +17,7 @@ import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { perInput } from './cost.js';
+import { nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -34,7 +35,7 @@ const shape: ShapeRule = (c) => {
     channels = c.alg.divExact(cols, per);
     if (channels === null && typeof cols === 'number') c.mismatch(`input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
   }
-  c.out(0, type, [xs?.[0] ?? null, channels, ...(image ?? new Array<Dim>(spatial).fill(null))]);
+  c.out(0, type, [xs?.[0] ?? null, channels, ...(image ? image.map((d) => nonNegativeDim(c, d, 'an image_shape entry')) : new Array<Dim>(spatial).fill(null))]);
 };
 
 const reference: ReferenceKernel = (node, inputs) => {

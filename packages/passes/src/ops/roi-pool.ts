@@ -30,7 +30,7 @@ import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import type { Count, CostContext } from './cost.js';
-import { mergeDim } from './shape-helpers.js';
+import { mergeDim, nonNegativeDim } from './shape-helpers.js';
 import { defineOp, undeclared, type OpDef, type RefTensor, type ReferenceKernel } from './types.js';
 
 /** [R, C, h, w] from X [N, C, H, W], R the boxes' count (rois' first dim, or batch_indices'). */
@@ -44,7 +44,7 @@ function roiOut(c: Parameters<ShapeRule>[0], boxes: Dim, spatial: readonly Dim[]
 
 const roiAlignShape: ShapeRule = (c) => {
   const boxes = mergeDim(c, c.shape(1)?.[0] ?? null, c.shape(2)?.[0] ?? null, 'boxes of rois and batch_indices');
-  roiOut(c, boxes, [c.node.getInt('output_height', 1), c.node.getInt('output_width', 1)], 4);
+  roiOut(c, boxes, [nonNegativeDim(c, c.node.getInt('output_height', 1), 'output_height'), nonNegativeDim(c, c.node.getInt('output_width', 1), 'output_width')], 4);
 };
 
 const maxRoiPoolShape: ShapeRule = (c) => {

@@ -48,6 +48,7 @@ import type { KernelFn } from '../kernels/types.js';
 import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { perOutput, type CostContext, type Factors } from './cost.js';
+import { nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type RefTensor, type ReferenceKernel } from './types.js';
 
 // ---- the generators ---------------------------------------------------------------------------
@@ -121,7 +122,7 @@ const windowReference =
 
 const windowShape: ShapeRule = (c) => {
   const size = c.ints(0);
-  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [size?.length === 1 ? size[0]! : null]);
+  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [nonNegativeDim(c, size?.length === 1 ? size[0]! : null, 'size')]);
 };
 
 const WINDOW_ATTRIBUTES = { output_datatype: withDefault(ATTR.output_datatype, DataType.FLOAT), periodic: withDefault(ATTR.periodic, 1) };
@@ -196,9 +197,9 @@ const melShape: ShapeRule = (c) => {
     const v = c.ints(i);
     return v?.length === 1 ? v[0]! : null;
   };
-  const dft = scalar(1);
+  const dft = nonNegativeDim(c, scalar(1), 'dft_length');
   const rows = typeof dft === 'number' ? Math.floor(dft / 2) + 1 : dft === null ? null : c.alg.add(c.alg.floorDiv(dft, 2), 1);
-  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, scalar(0)]);
+  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, nonNegativeDim(c, scalar(0), 'num_mel_bins')]);
 };
 
 // ---- the transforms ---------------------------------------------------------------------------
@@ -234,7 +235,7 @@ const dftShape: ShapeRule = (c) => {
   let n: Dim = xs[axis]!;
   if (c.has(1)) {
     const len = c.ints(1);
-    n = len?.length === 1 ? len[0]! : null;
+    n = nonNegativeDim(c, len?.length === 1 ? len[0]! : null, 'dft_length');
     if (n === null) c.unresolved('dft_length is not a constant');
   }
   out[axis] = binsOf(c, n, c.node.getInt('onesided', 0) !== 0);
@@ -351,13 +352,13 @@ const stftShape: ShapeRule = (c) => {
   const type = c.dtype(0);
   if (xs && xs.length !== 3) c.mismatch(`signal has rank ${xs.length}; STFT needs [batch, length, 1 or 2]`);
   const step = c.ints(1);
-  const fl = frameLength(c);
+  const fl = nonNegativeDim(c, frameLength(c), 'frame_length');
   if (!c.has(2) && !c.has(3)) c.mismatch('neither window nor frame_length is given');
-  const length = xs?.length === 3 ? xs[1]! : null;
+  const samples = xs?.length === 3 ? xs[1]! : null;
   let frames: Dim = null;
   const s = step?.length === 1 ? step[0]! : null;
-  if (typeof length === 'number' && typeof fl === 'number' && typeof s === 'number' && s > 0) frames = Math.floor((length - fl) / s) + 1;
-  else if (length !== null && fl !== null && typeof s === 'number' && s > 0) frames = c.alg.add(c.alg.floorDiv(c.alg.sub(length, fl), s), 1);
+  if (typeof samples === 'number' && typeof fl === 'number' && typeof s === 'number' && s > 0) frames = nonNegativeDim(c, Math.floor((samples - fl) / s) + 1, `the frame count (signal of ${samples} samples, frame_length ${fl})`);
+  else if (samples !== null && fl !== null && typeof s === 'number' && s > 0) frames = c.alg.add(c.alg.floorDiv(c.alg.sub(samples, fl), s), 1);
   else c.unresolved('frame count not known (signal length, frame_step or frame_length)');
   c.out(0, type, [xs?.[0] ?? null, frames, binsOf(c, fl, c.node.getInt('onesided', 1) !== 0), 2]);
 };

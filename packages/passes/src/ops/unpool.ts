@@ -20,6 +20,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
+import { nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -27,7 +28,7 @@ const shape: ShapeRule = (c) => {
   const type = c.dtype(0);
   if (c.has(2)) {
     const given = c.ints(2);
-    return c.out(0, type, given ? [...given] : c.unknownDims(c.shape(2)?.[0] ?? undefined));
+    return c.out(0, type, given ? given.map((d) => nonNegativeDim(c, d, 'an output_shape entry')) : c.unknownDims(c.shape(2)?.[0] ?? undefined));
   }
   if (!xs) return c.out(0, type, null);
   const spatial = xs.length - 2;
@@ -43,7 +44,7 @@ const shape: ShapeRule = (c) => {
   const strides = c.node.getInts('strides') ?? kernel.map(() => 1);
   const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
   const alg = c.alg;
-  c.out(0, type, [xs[0]!, xs[1]!, ...kernel.map((k, i) => (xs[2 + i] === null ? null : alg.add(alg.mul(alg.sub(xs[2 + i]!, 1), strides[i] ?? 1), k - (pads[i] ?? 0) - (pads[i + spatial] ?? 0))))]);
+  c.out(0, type, [xs[0]!, xs[1]!, ...kernel.map((k, i) => (xs[2 + i] === null ? null : nonNegativeDim(c, alg.add(alg.mul(alg.sub(xs[2 + i]!, 1), strides[i] ?? 1), k - (pads[i] ?? 0) - (pads[i + spatial] ?? 0)), `the unpooled extent of spatial axis ${i}`)))]);
 };
 
 const reference: ReferenceKernel = (node, inputs) => {

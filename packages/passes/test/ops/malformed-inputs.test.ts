@@ -6,7 +6,7 @@
  * a TypeError or RangeError from a missing input, an empty scalar or a negative length.
  */
 import { describe, expect, it } from 'vitest';
-import { DataType } from '@onnxkit/graph';
+import { DataType, Tensor } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../../src/kernels/reference/errors.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -58,6 +58,27 @@ describe('ops added this round, on malformed input', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('report a negative length from a constant or attribute and infer no negative dim', () => {
+    const ints = (name: string, v: number[]) => ({ name, dtype: I, dims: [v.length], value: Tensor.fromNumbers(I, [v.length], v) });
+    const x = (dims: number[]) => ({ name: 'x', dtype: F, dims });
+    const models = [
+      oneNode('HannWindow', [{ name: 'size', dtype: I, dims: [], value: Tensor.scalar(I, -3) }]),
+      oneNode('DFT', [x([1, 8, 1]), { name: 'len', dtype: I, dims: [], value: Tensor.scalar(I, -2) }]),
+      oneNode('Col2Im', [x([1, 4, 9]), ints('img', [-4, 4]), ints('blk', [2, 2])], {}, 1, 18),
+      oneNode('CenterCropPad', [x([4, 5]), ints('s', [-1, 3])], {}, 1, 18),
+      oneNode('AffineGrid', [{ name: 't', dtype: F, dims: [1, 2, 3] }, ints('s', [1, 1, -3, 4])], {}, 1, 20),
+      oneNode('MaxUnpool', [x([1, 1, 2, 2]), { name: 'i', dtype: I, dims: [1, 1, 2, 2] }, ints('s', [1, 1, -5, 5])], { kernel_shape: [2, 2] }),
+      oneNode('MaxUnpool', [x([1, 1, 2, 2]), { name: 'i', dtype: I, dims: [1, 1, 2, 2] }], { kernel_shape: [2, 2], pads: [3, 0, 3, 0] }),
+      oneNode('RoiAlign', [x([1, 3, 8, 8]), { name: 'r', dtype: F, dims: [2, 4] }, { name: 'b', dtype: I, dims: [2] }], { output_height: -2 }),
+    ];
+    for (const m of models) {
+      const op = m.graph.nodes[0]!.opType;
+      const inf = inferShapes(m);
+      expect(inf.shapeOf(m.graph.outputs[0]!)!.some((d) => typeof d === 'number' && d < 0), op).toBe(false);
+      expect(inf.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message).join(), op).toMatch(/must not be negative/);
+    }
   });
 
   it('reject bad input to the references with typed errors only', () => {

@@ -39,6 +39,13 @@ describe('window generators', () => {
     expect(inferred(oneNode('HammingWindow', [int('size', 4)], { output_datatype: DataType.DOUBLE })).types).toEqual([DataType.DOUBLE]);
   });
 
+  it('report a negative length and leave that dim unknown (not a negative dim)', () => {
+    expect(inferred(oneNode('HannWindow', [int('size', -3)]))).toMatchObject({ shapes: [[null]], warnings: [expect.stringMatching(/size is -3; it must not be negative/)] });
+    expect(inferred(oneNode('STFT', [{ name: 'signal', dtype: F, dims: [1, 4, 1] }, int('step', 1), '', int('len', 16)]))).toMatchObject({ shapes: [[1, null, 9, 2]], warnings: [expect.stringMatching(/frame count .* is -11/)] });
+    expect(inferred(oneNode('DFT', [{ name: 'x', dtype: F, dims: [1, 8, 1] }, int('len', -2)])).shapes).toEqual([[1, null, 2]]);
+    expect(inferred(oneNode('MelWeightMatrix', [int('m', -1), int('d', 16), int('r', 8000), flt('lo', 0), flt('hi', 4000)])).shapes).toEqual([[9, null]]);
+  });
+
   it('cost 4 (Hann, Hamming) or 7 (Blackman) operations per element, no MACs', () => {
     for (const [type, k] of [['HannWindow', 4], ['HammingWindow', 4], ['BlackmanWindow', 7]] as const) {
       // A window as long as a run-time signal (a constant one is computed once at load, not costed).
