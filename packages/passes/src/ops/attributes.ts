@@ -178,6 +178,19 @@ export const ATTR = Object.freeze({
   rotary_embedding_dim: int,
   softcap: float,
   softmax_precision: int,
+  // Signal processing (ops/signal.ts): the generators' output type, windows, DFT/STFT.
+  inverse: int,
+  onesided: int,
+  output_datatype: spec(T.INT, dataType),
+  periodic: int,
+  // Deformable convolution (ops/deform-conv.ts).
+  offset_group: spec(T.INT, atLeastOne),
+  // Region-of-interest pooling (ops/roi-pool.ts).
+  output_height: int,
+  output_width: int,
+  pooled_shape: spec(T.INTS, allAtLeastOne),
+  sampling_ratio: int,
+  spatial_scale: float,
   // Attributes of onnxruntime's com.microsoft / com.microsoft.nchwc contrib ops (its schemas'
   // types): QLinearSoftmax's opset (the Softmax it replaced: axis semantics), FusedMatMul's
   // batch transposes, ReorderOutput's channel count, the NCHWc Conv's fused activation.

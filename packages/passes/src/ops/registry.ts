@@ -33,6 +33,14 @@ import { REDUCE_OPS } from './reduce.js';
 import { RESHAPE_OPS } from './reshape-family.js';
 import { RESIZE_OPS } from './resize.js';
 import { SELECTION_OPS } from './selection.js';
+import { SIGNAL_OPS } from './signal.js';
+import { ROI_POOL_OPS } from './roi-pool.js';
+import { MaxUnpool } from './unpool.js';
+import { Unique } from './unique.js';
+import { Col2Im } from './col2im.js';
+import { CenterCropPad } from './center-crop-pad.js';
+import { AffineGrid } from './affine-grid.js';
+import { DeformConv } from './deform-conv.js';
 import { CHANGED_BY_13_WHY, isUndeclared, ORT_FLOAT16_WHY, undeclaredReason, type Fp16Facet, type OpDef, type OrtFacet, type OrtFloat16, type PassesWeights, type QuantizeFacet, type ReferenceKernel } from './types.js';
 
 /** Every registered op, in registration order. */
@@ -62,6 +70,14 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTRIB_TRANSFORMER_OPS,
   ...ATTENTION_OPS,
   GridSample,
+  ...SIGNAL_OPS,
+  ...ROI_POOL_OPS,
+  MaxUnpool,
+  Unique,
+  Col2Im,
+  CenterCropPad,
+  AffineGrid,
+  DeformConv,
 ]);
 
 /** `domain::type`, or `type` in the default domain: the registry key of an op. */

@@ -183,3 +183,12 @@ export function axesOf(c: RuleContext, inputOpset: number, inputIdx = 1): number
   if (!c.has(inputIdx)) return null;
   return c.exactInts(inputIdx);
 }
+
+/** A length read from a constant input or attribute: a negative one is reported (`what`) and left unknown. */
+export function nonNegativeDim(c: RuleContext, d: Dim, what: string): Dim {
+  if (typeof d === 'number' && d < 0) {
+    c.mismatch(`${what} is ${d}; it must not be negative`);
+    return null;
+  }
+  return d;
+}

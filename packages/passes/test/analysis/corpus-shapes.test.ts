@@ -48,6 +48,7 @@ const PARAMETER_SLOTS: Record<string, number[]> = {
   OneHot: [1],
   TopK: [1],
   ConstantOfShape: [0],
+  MaxUnpool: [2],
   Unsqueeze: [1],
   Squeeze: [1],
   ReduceMean: [1], ReduceSum: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL1: [1], ReduceL2: [1],

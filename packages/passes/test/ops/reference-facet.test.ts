@@ -49,10 +49,10 @@ describe('the reference facet', () => {
     for (const op of declaring) expect(REFERENCE_KERNELS.get(op.type), op.type).toBe(op.reference);
     // Ops the evaluator covered before the kernels moved home, and GridSample, declared the new way.
     for (const type of ['Conv', 'LSTM', 'Resize', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss', 'Trilu', 'ScatterND', 'GridSample', 'SimplifiedLayerNormalization', 'Attention', 'RotaryEmbedding']) expect(REFERENCE_OPS, type).toContain(type);
-    // The 135 ops of the former temporary table (reference/table.ts) plus GridSample,
-    // onnxruntime's default-domain SimplifiedLayerNormalization (ops/contrib-transformer.ts) and
-    // opset 23's Attention and RotaryEmbedding (ops/attention.ts).
-    expect(REFERENCE_OPS.length).toBe(139);
+    // The 135 ops of the former temporary table (reference/table.ts) plus GridSample, and the ops
+    // added since, each of which checks its reference against the corpus or onnxruntime in its own
+    // test (test/ops/<module>.test.ts); the equality above is what ties the table to the declarations.
+    expect(REFERENCE_OPS.length).toBeGreaterThanOrEqual(136);
     // The package's public API (the evaluator, the CLI, verification) serves the same views.
     expect(passes.REFERENCE_OPS).toBe(REFERENCE_OPS);
     expect(passes.REFERENCE_KERNELS).toBe(REFERENCE_KERNELS);

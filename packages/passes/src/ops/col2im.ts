@@ -1,0 +1,99 @@
+/**
+ * Col2Im (opset 18): the inverse of an im2col unfold (PyTorch's `nn.Fold`) — the columns of
+ * sliding blocks summed back into an image.
+ *
+ * - Shapes: input [N, C·∏block_shape, L] with image_shape (input 1) and block_shape (input 2)
+ *   → [N, C, image_shape…], X's type. L must be the block count ∏ ⌊(image + pad_begin + pad_end
+ *   − dilation·(block − 1) − 1)/stride⌋ + 1.
+ * - Reference (float64): each column element (c, k…) of block l adds to the image position
+ *   l·stride − pad_begin + k·dilation when that lies inside the image.
+ * - Cost: one add per input element (overlapping blocks sum); no MACs.
+ * - No kernel: its input is an activation. Not float16-safe: onnxruntime 1.30 runs it in float32
+ *   between Casts (test/ops/added-ops-float16.test.ts).
+ */
+import type { Dim } from '@onnxkit/graph';
+import type { ShapeRule } from '../analysis/inference-types.js';
+import { ReferenceInputError } from '../kernels/reference/errors.js';
+import { allocF64, intsOf } from '../kernels/reference/tensor.js';
+import { ATTR } from './attributes.js';
+import { perInput } from './cost.js';
+import { nonNegativeDim } from './shape-helpers.js';
+import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
+
+const shape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  const type = c.dtype(0);
+  if (xs && xs.length !== 3) c.mismatch(`input has rank ${xs.length}; Col2Im needs [N, C·∏block_shape, L]`);
+  const image = c.ints(1);
+  const block = c.exactInts(2);
+  const spatial = image?.length ?? block?.length ?? c.shape(1)?.[0] ?? null;
+  if (typeof spatial !== 'number') return c.out(0, type, null);
+  const cols = xs?.length === 3 ? xs[1]! : null;
+  let channels: Dim = null;
+  if (block && cols !== null) {
+    const per = block.reduce((a, b) => a * b, 1);
+    channels = c.alg.divExact(cols, per);
+    if (channels === null && typeof cols === 'number') c.mismatch(`input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
+  }
+  c.out(0, type, [xs?.[0] ?? null, channels, ...(image ? image.map((d) => nonNegativeDim(c, d, 'an image_shape entry')) : new Array<Dim>(spatial).fill(null))]);
+};
+
+const reference: ReferenceKernel = (node, inputs) => {
+  const [x, imageT, blockT] = inputs;
+  if (!x || !(x.data instanceof Float64Array) || x.dims.length !== 3) throw new ReferenceInputError(node, 'input must be a float tensor [N, C·∏block_shape, L]');
+  if (!imageT || !blockT) throw new ReferenceInputError(node, 'image_shape and block_shape are required');
+  const image = intsOf(node, imageT, 'image_shape');
+  const block = intsOf(node, blockT, 'block_shape');
+  const r = image.length;
+  if (block.length !== r) throw new ReferenceInputError(node, `image_shape has ${r} dims, block_shape ${block.length}`);
+  if (image.some((d) => d < 0) || block.some((d) => d < 1)) throw new ReferenceInputError(node, `image_shape [${image.join(',')}] and block_shape [${block.join(',')}] must be non-negative and positive`);
+  const strides = node.getInts('strides') ?? image.map(() => 1);
+  const dilations = node.getInts('dilations') ?? image.map(() => 1);
+  const pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
+  const [n, cols, len] = x.dims as [number, number, number];
+  const per = block.reduce((a, b) => a * b, 1);
+  if (cols % per !== 0) throw new ReferenceInputError(node, `input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
+  const ch = cols / per;
+  const counts = image.map((d, i) => Math.floor((d + pads[i]! + pads[i + r]! - dilations[i]! * (block[i]! - 1) - 1) / strides[i]!) + 1);
+  if (counts.reduce((a, b) => a * b, 1) !== len) throw new ReferenceInputError(node, `L is ${len}, but the blocks number ${counts.join('·')}`);
+  const plane = image.reduce((a, b) => a * b, 1);
+  const y = allocF64(n * ch * plane);
+  const k = new Array<number>(r);
+  const l = new Array<number>(r);
+  const xs = x.data;
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < cols; c++) {
+      // Column c is channel ⌊c/∏block⌋ at block offset k (row-major over block_shape).
+      let rest = c % per;
+      for (let i = r - 1; i >= 0; i--) {
+        k[i] = rest % block[i]!;
+        rest = Math.floor(rest / block[i]!);
+      }
+      const base = (b * ch + Math.floor(c / per)) * plane;
+      for (let p = 0; p < len; p++) {
+        let q = p;
+        for (let i = r - 1; i >= 0; i--) {
+          l[i] = q % counts[i]!;
+          q = Math.floor(q / counts[i]!);
+        }
+        let off = 0;
+        let inside = true;
+        for (let i = 0; i < r && inside; i++) {
+          const at = l[i]! * strides[i]! - pads[i]! + k[i]! * dilations[i]!;
+          inside = at >= 0 && at < image[i]!;
+          off = off * image[i]! + at;
+        }
+        if (inside) y[base + off] += xs[(b * cols + c) * len + p]!;
+      }
+    }
+  }
+  return [{ dtype: x.dtype, dims: [n, ch, ...image], data: y }];
+};
+
+export const Col2Im: OpDef = defineOp({
+  type: 'Col2Im',
+  attributes: { dilations: ATTR.dilations, pads: ATTR.pads, strides: ATTR.strides },
+  shape,
+  cost: { ops: perInput(1), opsNote: '1 per input element (each column element added into the image)' },
+  reference,
+});
