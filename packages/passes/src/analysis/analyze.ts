@@ -344,15 +344,19 @@ function learnableDtype(t: Tensor): boolean {
   return k === 'float' || ((k === 'int' || k === 'uint') && info!.bits <= 32);
 }
 
-/** The cost entry of a well-formed default-domain node (a malformed one has none: its cost is unknown). */
+/**
+ * The cost entry of a well-formed node (a malformed one has none: its cost is unknown). A node of
+ * another domain is checked against its own op's schema too (attributeProblem), so a contrib node
+ * with a mistyped attribute is a layer of unknown cost, not a cost function reading it.
+ */
 function costEntry(n: Node): OpCost | undefined {
-  return costEntryOf(n, n.isOnnxDomain ? attributeProblem(n) : undefined);
+  return costEntryOf(n, attributeProblem(n));
 }
 
-/** costEntry(n), given `bad`, n's attribute problem (undefined for a well-formed or other-domain node). */
+/** costEntry(n), given `bad`, n's attribute problem (undefined for a well-formed node). */
 function costEntryOf(n: Node, bad: string | undefined): OpCost | undefined {
-  if (!n.isOnnxDomain) return lookup(CONTRIB_COST_TABLE, opKey(n.domain, n.opType));
-  return bad === undefined ? opInfo(n.opType).cost : undefined;
+  if (bad !== undefined) return undefined;
+  return n.isOnnxDomain ? opInfo(n.opType).cost : lookup(CONTRIB_COST_TABLE, opKey(n.domain, n.opType));
 }
 
 function elements(shape: readonly Dim[] | null | undefined): number | null {
@@ -538,7 +542,7 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
     if (!totalsOnly) names.push(name);
     // One OpInfo per node serves its cost entry, the control-flow test and the QDQ test.
     const info = node.isOnnxDomain ? opInfo(node.opType) : undefined;
-    const bad = info !== undefined ? attributeProblem(node) : undefined;
+    const bad = attributeProblem(node);
     const entry: OpCost | undefined = info === undefined ? costEntryOf(node, bad) : bad === undefined ? info.cost : undefined;
     layer.reset();
     walk.nodeKeyCount = 0;
@@ -1500,7 +1504,7 @@ class CostWalk {
 
   /** MACs and FLOPs of one node (numbers, expressions of symbolic dims, or null with reasons). */
   work(node: Node, depth: number): Work {
-    const bad = node.isOnnxDomain ? attributeProblem(node) : undefined;
+    const bad = attributeProblem(node);
     return this.nodeWork(node, depth, bad, costEntryOf(node, bad), undefined, node.isOnnxDomain ? opInfo(node.opType) : undefined);
   }
 

@@ -228,6 +228,10 @@ describe("a contrib op's attributes are checked against its own declared schema"
     expect(attributeProblem(n)).toBe("attribute 'transA' is FLOAT, not INT");
     const inf = inferShapes(b.build());
     expect(inf.diagnostics.filter((d) => d.code === 'bad-attribute').map((d) => d.message)).toEqual([expect.stringMatching(/transA/)]);
+    // The analysis makes it a layer of unknown cost with the reason (its cost function would read the attribute).
+    const layer = analyzeModel(b.build(), { timeline: false }).layers.find((l) => l.name === 'op')!;
+    expect(layer.macs).toBeNull();
+    expect(layer.unknown?.[0]).toMatch(/^bad-attribute: .*transA/);
     // A well-formed one, and an op of another domain without a declared schema, have no problem.
     const ok = new GraphBuilder({ opset: 17 }).node('FusedMatMul', [null, null], { transA: 1, alpha: Attribute.float('alpha', 0.5) }, MS);
     expect(attributeProblem(ok)).toBeUndefined();
