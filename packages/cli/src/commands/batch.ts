@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { csvField } from '@onnxkit/passes';
 import type { BatchRow, BatchWorkerData } from '../batch-types.js';
+import { runPool } from '../batch-pool.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
@@ -60,52 +61,8 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
 
   const progress = new Progress(mode);
   const step = progress.step(`${opts.optimize ? 'analyze, optimize' + (opts.verify ? ', verify' : '') : 'analyze'} ${files.length} models on ${jobs} worker thread${jobs > 1 ? 's' : ''}`);
-  const rows: BatchRow[] = new Array(files.length);
-  let next = 0;
-  let done = 0;
-  // A supervised pool: each slot runs one worker thread at a time. When a worker dies (an uncaught
-  // error, an out-of-memory abort, a native crash that ends the thread), only the model it was
-  // working on is marked failed; a fresh worker takes the slot and the batch goes on.
-  const slot = (): Promise<void> =>
-    new Promise<void>((resolveSlot) => {
-      const start = (): void => {
-        const w = new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data });
-        let current = -1;
-        let finished = false;
-        const feed = (): void => {
-          if (next >= files.length) {
-            finished = true;
-            w.postMessage(null);
-            return;
-          }
-          current = next++;
-          w.postMessage({ file: files[current] });
-        };
-        const record = (row: BatchRow): void => {
-          rows[current] = row;
-          done++;
-          step.update(done / files.length, `${done}/${files.length}`);
-        };
-        let crash: string | undefined;
-        w.on('message', (row: BatchRow) => {
-          record(row);
-          feed();
-        });
-        w.on('error', (e) => {
-          crash = e.message.split('\n')[0];
-        });
-        w.on('exit', (code) => {
-          if (finished) return resolveSlot();
-          if (current >= 0 && rows[current] === undefined) {
-            record({ file: files[current]!, ok: false, error: `worker crashed: ${crash ?? `exit code ${code}`}`, ms: 0 });
-          }
-          start(); // replace the dead worker; it picks up the next model
-        });
-        feed();
-      };
-      start();
-    });
-  await Promise.all(Array.from({ length: jobs }, slot));
+  // A supervised pool (batch-pool.ts): a worker that dies fails only the model it was working on.
+  const rows = await runPool(files, jobs, () => new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data }), (done) => step.update(done / files.length, `${done}/${files.length}`));
   step.done();
 
   const failed = rows.filter((r) => !r.ok).length;
