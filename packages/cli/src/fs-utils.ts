@@ -98,6 +98,23 @@ export function refuseOverwritingModelFiles(model: Model, output: string | undef
   throw new CliError(`refusing to overwrite '${output}' with ${flag}: the input model reads its tensors from it`, { hint: `give ${flag} another file name` });
 }
 
+/**
+ * Refuses an output (`flag` names the option) that names another file the command reads — a
+ * device profile, an energy table, input or calibration data, given as `[flag, path]` — or a file
+ * another of its outputs writes, however spelled (namesInput). `analyze --device prof.json -o
+ * prof.json` replaced the profile with the table, `run --inputs x.npz -o x.npz` the inputs with
+ * the outputs, and `analyze -o a.json --netron a.json` the table with the attachment, exit 0.
+ */
+export function refuseOverwritingFiles(output: string | undefined, flag: string, read: readonly (readonly [string, string | undefined])[], written: readonly (readonly [string, string | undefined])[] = []): void {
+  if (output === undefined || output === '-') return;
+  for (const [other, path] of read) {
+    if (path !== undefined && namesInput(path, output)) throw new CliError(`refusing to overwrite the ${other} file '${path}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
+  }
+  for (const [other, path] of written) {
+    if (path !== undefined && namesInput(path, output)) throw new CliError(`${flag} '${output}' and ${other} '${path}' name the same file: one would replace the other`, { hint: `give ${flag} and ${other} different file names` });
+  }
+}
+
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */
 export function refuseReplacingInput(input: string, output: string, inPlace: boolean | undefined): void {
   if (!inPlace && namesInput(input, output)) throw new CliError(`refusing to overwrite the input '${input}'`, { hint: 'write to another file, or pass --in-place' });

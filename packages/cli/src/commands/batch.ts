@@ -18,7 +18,7 @@ import { batchScript } from '../report/client-script.js';
 import { escapeHtml, inlineScript } from '../report/escape.js';
 import { shapeBindings } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
-import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
 import type { OptionsOf } from '../definitions.js';
 
@@ -46,6 +46,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   if (opts.verify && !opts.optimize) throw new CliError('--verify compares each model with its optimized version; add --optimize');
   const format = opts.output ? extname(opts.output).toLowerCase() : null;
   if (format !== null && !['.json', '.csv', '.html'].includes(format)) throw new CliError(`-o '${opts.output}': the summary is written as .json, .csv or .html`);
+  refuseOverwritingFiles(opts.output, '-o', [['--device', opts.device]]);
   refuseUnwritableOutput(opts.output);
   const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
