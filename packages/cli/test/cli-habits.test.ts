@@ -255,6 +255,16 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     usage(['demo', '--preset', 'fast', '--out', join(tmp, 'demo-preset')], /^onnxkit: --preset 'fast' is not one of default, edge$/);
   });
 
+  // A --tolerance for a name that is not an output of the models applied to nothing: a typo was
+  // verified with the default tolerance, exit 0.
+  it('verify --tolerance must name an output, before any run', () => {
+    usage(['verify', FIXTURE, FIXTURE, '--tolerance', 'ouptut=1e-3:1e-2'], /^onnxkit: --tolerance names 'ouptut', which is not an output of .*model\.onnx \(its outputs: output\) \(name an output as `onnxkit inspect` lists it\)$/);
+    usage(['verify', FIXTURE, FIXTURE, '--tolerance', 'output=1e-3:', '--tolerance', 'logits=1:1', '--inputs', join(tmp, 'absent.npy')], /^onnxkit: --tolerance names 'logits'/);
+    const ok = onnxkit(['verify', FIXTURE, FIXTURE, '--tolerance', 'output=1e-3:1e-2', '--dim', 'N=1', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).tolerance.perOutput).toEqual({ output: { atol: 1e-3, rtol: 1e-2 } });
+  });
+
   it('a bad --device is refused before any work; bench refuses --device without --profile', () => {
     usage(['bench', FIXTURE, '--device', 'foo'], /^onnxkit: --device applies to --profile/);
     usage(['bench', FIXTURE, '--profile', '--device', 'foo'], /^onnxkit: --device 'foo' is not one of jetson-agx-orin, raspberry-pi-4, h100-sxm, local, nor a profile \.json$/);
