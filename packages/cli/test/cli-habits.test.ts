@@ -250,6 +250,7 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     usage(['verify', FIXTURE, FIXTURE, '--bench', '0'], /^onnxkit: --bench expects an integer ≥ 1, got '0'$/);
     usage(['zoo', 'alexnet', '-o', join(tmp, 'z.onnx'), '--batch', '2x'], /^onnxkit: --batch '2x' is neither a size nor a symbol$/);
     usage(['serve', '--port', '70000'], /^onnxkit: --port expects an integer from 0 to 65535, got '70000'$/);
+    usage(['batch', tmp, '--jobs', '100000'], /^onnxkit: --jobs expects an integer from 1 to 256, got '100000'$/);
     usage(['quantize', FIXTURE, '-o', join(tmp, 'q.onnx'), '--activation-type', 'int4'], /^onnxkit: --activation-type 'int4' is not one of uint8, int8$/);
     usage(['optimize', FIXTURE, join(tmp, 'p.onnx'), '--preset', 'fast'], /^onnxkit: --preset 'fast' is not one of default, edge$/);
     usage(['demo', '--preset', 'fast', '--out', join(tmp, 'demo-preset')], /^onnxkit: --preset 'fast' is not one of default, edge$/);
