@@ -81,7 +81,20 @@ export function refuseOverwritingInput(input: string, output: string | undefined
 export function refuseUnwritableOutput(output: string | undefined): void {
   if (output === undefined || output === '-') return;
   missingDirs(dirname(output)); // (a file where a folder should be: the message ensureParent gives)
-  resolveOutput(output);
+  const target = resolveOutput(output);
+  // A file nobody may write (chmod a-w: what the user protects) was replaced all the same: the
+  // atomic write renames a new file over the name, which needs only the folder's permission (and
+  // root ignores modes). The mode bits, not access(), so root is refused too.
+  if (target.kind === 'file') {
+    let mode: number | undefined;
+    try {
+      const st = statSync(target.path);
+      if (st.isFile()) mode = st.mode;
+    } catch {
+      // a new name
+    }
+    if (mode !== undefined && (mode & 0o222) === 0) throw new CliError(`${output}: is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
+  }
 }
 
 /**

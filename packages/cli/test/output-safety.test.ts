@@ -6,7 +6,7 @@
  * paths only, so a symlink to the input was written through.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +113,10 @@ describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error,
 describe('an output the write would refuse is refused before any work', () => {
   mkdirSync(join(tmp, 'folder.json'));
   symlinkSync('missing/target.onnx', join(tmp, 'dangling.onnx'));
+  // A file nobody may write was replaced (the rename needs only the folder's permission), by root too.
+  writeFileSync(join(tmp, 'read-only.onnx'), 'protected');
+  chmodSync(join(tmp, 'read-only.onnx'), 0o444);
+  symlinkSync('read-only.onnx', join(tmp, 'link-to-read-only.onnx'));
   const cases: [string, string[], RegExp][] = [
     ['optimize -o FOLDER', ['optimize', FIXTURE, '-o', 'folder.json'], /folder\.json: is a folder/],
     ['convert -o DIR/', ['convert', FIXTURE, '-o', 'new-dir/'], /ends with a slash/],
@@ -123,6 +127,9 @@ describe('an output the write would refuse is refused before any work', () => {
     ['analyze -o FOLDER', ['analyze', FIXTURE, '-o', 'folder.json'], /is a folder/],
     ['analyze --netron FOLDER', ['analyze', FIXTURE, '--netron', 'folder.json'], /is a folder/],
     ['batch -o FOLDER', ['batch', join(FIXTURE, '..'), '-o', 'folder.json'], /is a folder/],
+    ['optimize -o a read-only file', ['optimize', FIXTURE, '-o', 'read-only.onnx'], /^onnxkit: read-only\.onnx: is read-only; refusing to replace it \(make it writable \(chmod u\+w\) or give another file name\)$/],
+    ['convert -o a symlink to a read-only file', ['convert', FIXTURE, '-o', 'link-to-read-only.onnx'], /link-to-read-only\.onnx: is read-only/],
+    ['analyze -o a read-only file', ['analyze', FIXTURE, '-o', 'read-only.onnx'], /is read-only/],
   ];
   for (const [what, args, pattern] of cases) {
     it(what, () => {
@@ -131,6 +138,7 @@ describe('an output the write would refuse is refused before any work', () => {
       expect(r.stderr).not.toContain('✔');
       expect(r.stdout).toBe('');
       expect(existsSync(join(tmp, 'new-dir'))).toBe(false);
+      expect(readFileSync(join(tmp, 'read-only.onnx'), 'utf8')).toBe('protected');
     }, 120_000);
   }
 });
