@@ -18,6 +18,9 @@ export interface BatchTask {
   file: string;
 }
 
+/** A worker's answers to a task: 'started' before any work (batch-pool.ts), then the row. */
+export type BatchReply = { type: 'started' } | { type: 'row'; row: BatchRow };
+
 export interface BatchRow {
   file: string;
   ok: boolean;

@@ -10,7 +10,7 @@ import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
 import { analysisMemory, importMemory } from './memory.js';
 import { createReferenceEvaluator } from './reference.js';
 import { verifyModels } from '@onnxkit/runtime';
-import type { BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
+import type { BatchReply, BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
 
 const config = workerData as BatchWorkerData;
 const device = parseDeviceProfile(config.device);
@@ -77,6 +77,8 @@ parentPort!.on('message', (task: BatchTask | null) => {
   if (task === null) {
     process.exit(0);
   }
+  // Before any work: a worker that dies from here on died on this model (batch-pool.ts).
+  parentPort!.postMessage({ type: 'started' } satisfies BatchReply);
   // Tests simulate a worker crash on one model (an error thrown outside any handler).
   const crashOn = process.env.ONNXKIT_BATCH_TEST_CRASH;
   if (crashOn && task.file.endsWith(crashOn)) {
@@ -85,5 +87,5 @@ parentPort!.on('message', (task: BatchTask | null) => {
     });
     return;
   }
-  void handle(task).then((row) => parentPort!.postMessage(row));
+  void handle(task).then((row) => parentPort!.postMessage({ type: 'row', row } satisfies BatchReply));
 });

@@ -35,6 +35,15 @@ const SYSTEM_MESSAGES: Record<string, string> = {
   ENOSPC: 'no space left on device',
   EROFS: 'read-only file system',
   EMFILE: 'too many open files',
+  // (each was 'internal error … a bug in onnxkit', exit 70: `inspect` of a symlink loop, a path
+  // component over 255 bytes)
+  ELOOP: 'a loop of symbolic links',
+  ENAMETOOLONG: 'the file name is too long',
+  EIO: 'input/output error',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EBUSY: 'resource busy',
+  ENXIO: 'no such device or address',
 };
 
 /**

@@ -81,7 +81,20 @@ export function refuseOverwritingInput(input: string, output: string | undefined
 export function refuseUnwritableOutput(output: string | undefined): void {
   if (output === undefined || output === '-') return;
   missingDirs(dirname(output)); // (a file where a folder should be: the message ensureParent gives)
-  resolveOutput(output);
+  const target = resolveOutput(output);
+  // A file nobody may write (chmod a-w: what the user protects) was replaced all the same: the
+  // atomic write renames a new file over the name, which needs only the folder's permission (and
+  // root ignores modes). The mode bits, not access(), so root is refused too.
+  if (target.kind === 'file') {
+    let mode: number | undefined;
+    try {
+      const st = statSync(target.path);
+      if (st.isFile()) mode = st.mode;
+    } catch {
+      // a new name
+    }
+    if (mode !== undefined && (mode & 0o222) === 0) throw new CliError(`${output}: is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
+  }
 }
 
 /**
@@ -96,6 +109,23 @@ export function refuseOverwritingModelFiles(model: Model, output: string | undef
   const target = realOrResolved(output);
   if (!files.includes(target)) return;
   throw new CliError(`refusing to overwrite '${output}' with ${flag}: the input model reads its tensors from it`, { hint: `give ${flag} another file name` });
+}
+
+/**
+ * Refuses an output (`flag` names the option) that names another file the command reads — a
+ * device profile, an energy table, input or calibration data, given as `[flag, path]` — or a file
+ * another of its outputs writes, however spelled (namesInput). `analyze --device prof.json -o
+ * prof.json` replaced the profile with the table, `run --inputs x.npz -o x.npz` the inputs with
+ * the outputs, and `analyze -o a.json --netron a.json` the table with the attachment, exit 0.
+ */
+export function refuseOverwritingFiles(output: string | undefined, flag: string, read: readonly (readonly [string, string | undefined])[], written: readonly (readonly [string, string | undefined])[] = []): void {
+  if (output === undefined || output === '-') return;
+  for (const [other, path] of read) {
+    if (path !== undefined && namesInput(path, output)) throw new CliError(`refusing to overwrite the ${other} file '${path}' with ${flag} '${output}'`, { hint: `give ${flag} another file name` });
+  }
+  for (const [other, path] of written) {
+    if (path !== undefined && namesInput(path, output)) throw new CliError(`${flag} '${output}' and ${other} '${path}' name the same file: one would replace the other`, { hint: `give ${flag} and ${other} different file names` });
+  }
 }
 
 /** Refuses an output that names the input (see namesInput) unless `--in-place` allows it. */

@@ -9,7 +9,7 @@ import { PASSES, PRESETS, decoupleConv, foldConstants, resolvePipeline, type Rew
 import type { ConstantEvaluator } from '@onnxkit/passes';
 import { CliError } from './errors.js';
 import { limits } from './limits.js';
-import { inputShapesWithDims, intOption, numberOption, parseInputShapes, type CalibrationFlags, type CommonOptions, type ShapeOptions } from './options.js';
+import { inputShapesWithDims, intOption, parseInputShapes, positive, type CalibrationFlags, type CommonOptions, type ShapeOptions } from './options.js';
 
 export interface OptimizeCliOptions extends CommonOptions, ShapeOptions, CalibrationFlags {
   output?: string;
@@ -41,7 +41,8 @@ export function pipelineFromFlags(opts: OptimizeCliOptions, model?: Model): { na
   if (opts.rank !== undefined && !names.includes('decouple-conv')) names.push('decouple-conv');
   resolvePipeline(names); // throws a PassError naming an unknown pass
   const rank = intOption('--rank', opts.rank, { min: 1 });
-  const maxError = numberOption('--max-error', opts.maxError);
+  // A relative error bound: a negative one declined every layer (and --max-error -1 ran, 0 changes).
+  const maxError = opts.maxError === undefined ? undefined : positive('--max-error', opts.maxError);
   if (maxError !== undefined && rank === undefined) throw new CliError('--max-error applies to decouple-conv; give --rank too');
   const maxFolded = limits.maxFoldedBytes;
   const verify = opts.verifyEach ?? 'pass'; // commander checked it against VERIFY_EACH

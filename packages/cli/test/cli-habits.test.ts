@@ -250,9 +250,20 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     usage(['verify', FIXTURE, FIXTURE, '--bench', '0'], /^onnxkit: --bench expects an integer ≥ 1, got '0'$/);
     usage(['zoo', 'alexnet', '-o', join(tmp, 'z.onnx'), '--batch', '2x'], /^onnxkit: --batch '2x' is neither a size nor a symbol$/);
     usage(['serve', '--port', '70000'], /^onnxkit: --port expects an integer from 0 to 65535, got '70000'$/);
+    usage(['batch', tmp, '--jobs', '100000'], /^onnxkit: --jobs expects an integer from 1 to 256, got '100000'$/);
     usage(['quantize', FIXTURE, '-o', join(tmp, 'q.onnx'), '--activation-type', 'int4'], /^onnxkit: --activation-type 'int4' is not one of uint8, int8$/);
     usage(['optimize', FIXTURE, join(tmp, 'p.onnx'), '--preset', 'fast'], /^onnxkit: --preset 'fast' is not one of default, edge$/);
     usage(['demo', '--preset', 'fast', '--out', join(tmp, 'demo-preset')], /^onnxkit: --preset 'fast' is not one of default, edge$/);
+  });
+
+  // A --tolerance for a name that is not an output of the models applied to nothing: a typo was
+  // verified with the default tolerance, exit 0.
+  it('verify --tolerance must name an output, before any run', () => {
+    usage(['verify', FIXTURE, FIXTURE, '--tolerance', 'ouptut=1e-3:1e-2'], /^onnxkit: --tolerance names 'ouptut', which is not an output of .*model\.onnx \(its outputs: output\) \(name an output as `onnxkit inspect` lists it\)$/);
+    usage(['verify', FIXTURE, FIXTURE, '--tolerance', 'output=1e-3:', '--tolerance', 'logits=1:1', '--inputs', join(tmp, 'absent.npy')], /^onnxkit: --tolerance names 'logits'/);
+    const ok = onnxkit(['verify', FIXTURE, FIXTURE, '--tolerance', 'output=1e-3:1e-2', '--dim', 'N=1', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).tolerance.perOutput).toEqual({ output: { atol: 1e-3, rtol: 1e-2 } });
   });
 
   it('a bad --device is refused before any work; bench refuses --device without --profile', () => {

@@ -370,6 +370,23 @@ describe('smaller', () => {
     expect([...readNpz(join(dir, 'out.npz')).keys()].sort()).toEqual([...names].sort());
   });
 
+  // A system error the CLI had no words for was 'internal error … this is a bug in onnxkit', exit 70:
+  // inspect of a symlink loop (ELOOP), inspect, batch and report -o with a name over 255 bytes
+  // (ENAMETOOLONG). And a loop was 'it is a symbolic link', the words for an external data file
+  // opened without following links.
+  it('a model path that is a loop of symlinks, or a name too long for the file system: one line, exit 2, not an internal error', () => {
+    symlinkSync('loop-b.onnx', join(tmp, 'loop-a.onnx'));
+    symlinkSync('loop-a.onnx', join(tmp, 'loop-b.onnx'));
+    expectOneLineError(onnxkit(['inspect', 'loop-a.onnx']), 2, /^onnxkit: cannot open 'loop-a\.onnx': a loop of symbolic links$/);
+    for (const c of [['analyze'], ['optimize', '-o', 'loop-out.onnx']]) {
+      expectOneLineError(onnxkit([c[0]!, 'loop-a.onnx', ...c.slice(1)]), 2, /^onnxkit: loop-a\.onnx: cannot read the model: a loop of symbolic links \(point the link at the model file\)$/);
+    }
+    const long = 'n'.repeat(300);
+    expectOneLineError(onnxkit(['inspect', `${long}.onnx`]), 2, /^onnxkit: cannot open 'n+\.onnx': the file name is too long$/);
+    expectOneLineError(onnxkit(['batch', long]), 2, /the file name is too long$/);
+    expectOneLineError(onnxkit(['report', 'loop-a.onnx', '-o', join(long, 'r.html')]), 2, /the file name is too long$/);
+  });
+
   it('--device pointing at a FIFO and --threads 100000 are refused at once', () => {
     spawnSync('mkfifo', [join(tmp, 'dev.fifo')]);
     save(intDivide('Div', 'small-dev'), join(tmp, 'sd.onnx'));

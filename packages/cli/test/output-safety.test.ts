@@ -6,7 +6,7 @@
  * paths only, so a symlink to the input was written through.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,45 @@ describe('a command never writes its output over the input model', () => {
   }
 });
 
+// The other files a command reads (a device profile, an energy table, input or calibration data)
+// were not inputs to the check: `analyze --device prof.json -o prof.json` replaced the profile with
+// the table, `run --inputs x.npz -o x.npz` the inputs with the outputs, exit 0; and analyze's two
+// outputs (-o and --netron, whose default is <model>.json) could name one file, the table lost.
+describe('a command never writes its output over another file it reads, or over its other output', () => {
+  const files: Record<string, string> = {
+    'prof.json': JSON.stringify({ id: 'prof', version: '2026-12-01', peakFlops: { fp32: 8e10 }, memoryBandwidth: 2e10, source: 'a test' }),
+    'energy.json': JSON.stringify({ source: 'a test', dramReadPj: 640, sramReadPj: 5, multPj: 3.7, addPj: 0.9 }),
+  };
+  const cases: [string, string[], RegExp][] = [
+    ['analyze -o the --device profile', ['analyze', 'm.onnx', '--device', 'prof.json', '-o', 'prof.json'], /^onnxkit: refusing to overwrite the --device file 'prof.json' with -o 'prof.json'/],
+    ['analyze --netron the --device profile (./ spelling)', ['analyze', 'm.onnx', '--device', './prof.json', '--netron', 'prof.json'], /refusing to overwrite the --device file '.\/prof.json' with --netron 'prof.json'/],
+    ['analyze -o the --energy-table', ['analyze', 'm.onnx', '--energy-table', 'energy.json', '-o', './energy.json'], /refusing to overwrite the --energy-table file 'energy.json'/],
+    ['analyze -o and --netron the same file', ['analyze', 'm.onnx', '-o', 'same.json', '--netron', './same.json'], /-o 'same.json' and --netron '.\/same.json' name the same file/],
+    ['analyze -o the default --netron file', ['analyze', 'm.onnx', '-o', 'm.onnx.json', '--netron'], /-o 'm.onnx.json' and --netron 'm.onnx.json' name the same file/],
+    ['run -o its --inputs', ['run', 'm.onnx', '--inputs', 'input=x.npz', '-o', 'x.npz'], /refusing to overwrite the --inputs file 'x.npz' with -o 'x.npz'/],
+    ['quantize -o its --calibration file', ['quantize', 'm.onnx', '--calibration', 'x.npz', '-o', 'x.npz'], /refusing to overwrite the --calibration file 'x.npz'/],
+    ['optimize --preset edge -o its --calibration file', ['optimize', 'm.onnx', 'x.npz', '--preset', 'edge', '--calibration', 'x.npz'], /refusing to overwrite the --calibration file 'x.npz'/],
+    ['report -o the --device profile', ['report', 'm.onnx', '--device', 'prof.json', '-o', 'prof.json', '--no-bench'], /refusing to overwrite the --device file 'prof.json'/],
+    ['batch -o the --device profile', ['batch', '.', '--device', 'prof.json', '-o', 'prof.json'], /refusing to overwrite the --device file 'prof.json'/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    it(what, () => {
+      copyFileSync(FIXTURE, model);
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
+      writeFileSync(join(tmp, 'x.npz'), 'not really an npz: it must stay as it is');
+      rmSync(join(tmp, 'same.json'), { force: true });
+      rmSync(join(tmp, 'm.onnx.json'), { force: true });
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, pattern);
+      // Refused before any work: no progress line first.
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      for (const [name, text] of Object.entries(files)) expect(readFileSync(join(tmp, name), 'utf8')).toBe(text);
+      expect(readFileSync(join(tmp, 'x.npz'), 'utf8')).toBe('not really an npz: it must stay as it is');
+      expect(existsSync(join(tmp, 'same.json')) || existsSync(join(tmp, 'm.onnx.json'))).toBe(false);
+    }, 120_000);
+  }
+});
+
 // stdout redirected to a full disk (`> out.json`): Node reports the failed write as an 'error'
 // event on process.stdout, and the handler meant for `| head` (EPIPE) swallowed every other
 // error, so the command exited 0 with its output lost.
@@ -74,6 +113,10 @@ describe.skipIf(!existsSync('/dev/full'))('a failed write to stdout is an error,
 describe('an output the write would refuse is refused before any work', () => {
   mkdirSync(join(tmp, 'folder.json'));
   symlinkSync('missing/target.onnx', join(tmp, 'dangling.onnx'));
+  // A file nobody may write was replaced (the rename needs only the folder's permission), by root too.
+  writeFileSync(join(tmp, 'read-only.onnx'), 'protected');
+  chmodSync(join(tmp, 'read-only.onnx'), 0o444);
+  symlinkSync('read-only.onnx', join(tmp, 'link-to-read-only.onnx'));
   const cases: [string, string[], RegExp][] = [
     ['optimize -o FOLDER', ['optimize', FIXTURE, '-o', 'folder.json'], /folder\.json: is a folder/],
     ['convert -o DIR/', ['convert', FIXTURE, '-o', 'new-dir/'], /ends with a slash/],
@@ -84,6 +127,9 @@ describe('an output the write would refuse is refused before any work', () => {
     ['analyze -o FOLDER', ['analyze', FIXTURE, '-o', 'folder.json'], /is a folder/],
     ['analyze --netron FOLDER', ['analyze', FIXTURE, '--netron', 'folder.json'], /is a folder/],
     ['batch -o FOLDER', ['batch', join(FIXTURE, '..'), '-o', 'folder.json'], /is a folder/],
+    ['optimize -o a read-only file', ['optimize', FIXTURE, '-o', 'read-only.onnx'], /^onnxkit: read-only\.onnx: is read-only; refusing to replace it \(make it writable \(chmod u\+w\) or give another file name\)$/],
+    ['convert -o a symlink to a read-only file', ['convert', FIXTURE, '-o', 'link-to-read-only.onnx'], /link-to-read-only\.onnx: is read-only/],
+    ['analyze -o a read-only file', ['analyze', FIXTURE, '-o', 'read-only.onnx'], /is read-only/],
   ];
   for (const [what, args, pattern] of cases) {
     it(what, () => {
@@ -92,6 +138,7 @@ describe('an output the write would refuse is refused before any work', () => {
       expect(r.stderr).not.toContain('✔');
       expect(r.stdout).toBe('');
       expect(existsSync(join(tmp, 'new-dir'))).toBe(false);
+      expect(readFileSync(join(tmp, 'read-only.onnx'), 'utf8')).toBe('protected');
     }, 120_000);
   }
 });

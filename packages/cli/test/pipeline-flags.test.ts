@@ -17,6 +17,13 @@ describe('pipelineFromFlags', () => {
     expect(decouple.defaults).toEqual({ rank: 2, maxError: 0.25, requireSavings: true });
   });
 
+  it('--max-error is a non-negative number, like verify --max-error (a negative bound ran and declined every layer)', () => {
+    for (const bad of ['-1', '-0.5', 'NaN', 'Infinity', '']) {
+      expect(() => pipelineFromFlags({ rank: '2', maxError: bad, ortFold: false }), bad).toThrow(`--max-error expects a non-negative number, got '${bad}'`);
+    }
+    expect(pipelineFromFlags({ rank: '2', maxError: '0', ortFold: false }).options?.configured?.[0]?.name).toBe('decouple-conv');
+  });
+
   it('without option flags nothing is configured', () => {
     expect(pipelineFromFlags({ ortFold: false }).options?.configured).toBeUndefined();
   });

@@ -14,15 +14,19 @@ function cloneValue(v: Value): Value {
 
 /**
  * Copies `g`. `outer` maps values of enclosing scopes to their copies; values referenced but
- * defined nowhere get a fresh placeholder so the copy never links back into the original.
+ * defined nowhere get a fresh placeholder so the copy never links back into the original (and a
+ * value read before the node that produces it, the copy its producer then outputs).
  */
 export function cloneGraph(g: Graph, outer: ReadonlyMap<Value, Value> = new Map()): Graph {
   const map = new Map(outer);
+  // Whether a value was read before the node that produces it (see the node outputs below).
+  let forward = false;
   const get = (v: Value): Value => {
     let nv = map.get(v);
     if (nv === undefined) {
       nv = cloneValue(v);
       map.set(v, nv);
+      if (v.producer) forward = true;
     }
     return nv;
   };
@@ -45,7 +49,11 @@ export function cloneGraph(g: Graph, outer: ReadonlyMap<Value, Value> = new Map(
       docString: n.docString,
       metadataProps: n.hasMetadata ? new Map(n.metadataProps) : undefined,
       attributes: attrs,
-      outputs: n.outputs.map(cloneValue),
+      // A value read before its producer (a cycle, a node reading its own output: an invalid
+      // model, kept as it is) already has its copy: the producer's copy must be that one, or the
+      // reader was left on a placeholder and verify() said 'defined nowhere in scope'. (Looked up
+      // only once such a read was seen: no lookup per output in a valid graph.)
+      outputs: forward ? n.outputs.map((o) => map.get(o) ?? cloneValue(o)) : n.outputs.map(cloneValue),
     });
     nn.unknownFields = n.unknownFields?.slice();
     n.outputs.forEach((o, i) => map.set(o, nn.outputs[i]!));

@@ -793,6 +793,32 @@ describe('builder, printer, clone and diff', () => {
     expect(m.graph.nodes[1]!.getFloat('alpha')).toBeCloseTo(0.2);
   });
 
+  // cloneModel gave a value read before its producer (an invalid model: a cycle, a node reading its
+  // own output) a placeholder, and the producer's copy another value: batch/report/demo --optimize,
+  // which verify a clone, said "reads 'b', which is defined nowhere in scope" of a value node B
+  // defines, where optimize (the original) said "reads 'b' before Relu 'B' produces it".
+  it('clones a value read before its producer as the producer\'s output, so the copy says what the original says', () => {
+    const { g, x, nodes } = chain(2);
+    const add = new Node('Add', [x, x], { name: 'A', outputs: ['a'] });
+    g.insertBefore(nodes[0]!, add);
+    add.setInput(1, nodes[1]!.output); // A reads v1, which n1 (after it) produces: a cycle
+    const self = new Node('Relu', [x], { name: 'self', outputs: ['s'] });
+    g.append(self);
+    self.setInput(0, self.output);
+    const b = new GraphBuilder({ opset: 17 });
+    const m = b.build();
+    m.graph = g;
+    const c = cloneModel(m);
+    const messages = (model: typeof m) => verifyErrors(model).map((d) => d.message);
+    expect(messages(c)).toEqual(messages(m));
+    expect(messages(c).join('\n')).toContain("Add 'A' reads 'v1' before Relu 'n1' produces it");
+    expect(messages(c).join('\n')).toContain("Relu 'self' reads 's' before Relu 'self' produces it");
+    const [ca, cn1, cself] = [c.graph.nodes.find((n) => n.name === 'A')!, c.graph.nodes.find((n) => n.name === 'n1')!, c.graph.nodes.find((n) => n.name === 'self')!];
+    expect(ca.inputs[1]).toBe(cn1.output);
+    expect(cself.inputs[0]).toBe(cself.output);
+    expect(cn1.output).not.toBe(nodes[1]!.output);
+  });
+
   it('drops trailing omitted inputs but keeps inner ones', () => {
     const b = new GraphBuilder();
     const x = b.input('x', DataType.FLOAT, [1, 1, 4, 4]);

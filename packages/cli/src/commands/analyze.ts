@@ -12,7 +12,7 @@ import { outputMode } from '../ui.js';
 import { writeJsonText } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { analysisMemory } from '../memory.js';
-import { ensureParent, readSmallFile, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, readSmallFile, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import type { OptionsOf } from '../definitions.js';
 
 /** The options of `onnxkit analyze`, as its definition (definitions.ts) makes commander parse them. */
@@ -30,6 +30,10 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const energy = opts.energyTable === undefined ? undefined : parseEnergyTable(readJsonFile(opts.energyTable), `--energy-table ${opts.energyTable}`);
   refuseOverwritingInput(file, opts.output, '-o');
   if (typeof opts.netron === 'string') refuseOverwritingInput(file, opts.netron, '--netron');
+  const netronFile = typeof opts.netron === 'string' ? opts.netron : opts.netron && file !== '-' ? `${file}.json` : undefined;
+  const read = [['--device', opts.device], ['--energy-table', opts.energyTable]] as const;
+  refuseOverwritingFiles(opts.output, '-o', read, [['--netron', netronFile]]);
+  refuseOverwritingFiles(netronFile, '--netron', read);
   refuseUnwritableOutput(opts.output);
   if (typeof opts.netron === 'string') refuseUnwritableOutput(opts.netron);
   const model = loadModel(file);

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '@onnxkit/importer';
 import { csvField } from '@onnxkit/passes';
 import type { BatchRow, BatchWorkerData } from '../batch-types.js';
+import { runPool } from '../batch-pool.js';
 import { resolveDevice } from '../devices.js';
 import { CliError, EXIT } from '../errors.js';
 import { limits } from '../limits.js';
@@ -17,7 +18,7 @@ import { batchScript } from '../report/client-script.js';
 import { escapeHtml, inlineScript } from '../report/escape.js';
 import { shapeBindings } from '../options.js';
 import { fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table } from '../ui.js';
-import { ensureParent, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { optimizeFlagPipeline } from '../pipeline.js';
 import type { OptionsOf } from '../definitions.js';
 
@@ -45,6 +46,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
   if (opts.verify && !opts.optimize) throw new CliError('--verify compares each model with its optimized version; add --optimize');
   const format = opts.output ? extname(opts.output).toLowerCase() : null;
   if (format !== null && !['.json', '.csv', '.html'].includes(format)) throw new CliError(`-o '${opts.output}': the summary is written as .json, .csv or .html`);
+  refuseOverwritingFiles(opts.output, '-o', [['--device', opts.device]]);
   refuseUnwritableOutput(opts.output);
   const pipeline = optimizeFlagPipeline(opts.optimize);
   const files = findModels(dir);
@@ -60,52 +62,8 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
 
   const progress = new Progress(mode);
   const step = progress.step(`${opts.optimize ? 'analyze, optimize' + (opts.verify ? ', verify' : '') : 'analyze'} ${files.length} models on ${jobs} worker thread${jobs > 1 ? 's' : ''}`);
-  const rows: BatchRow[] = new Array(files.length);
-  let next = 0;
-  let done = 0;
-  // A supervised pool: each slot runs one worker thread at a time. When a worker dies (an uncaught
-  // error, an out-of-memory abort, a native crash that ends the thread), only the model it was
-  // working on is marked failed; a fresh worker takes the slot and the batch goes on.
-  const slot = (): Promise<void> =>
-    new Promise<void>((resolveSlot) => {
-      const start = (): void => {
-        const w = new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data });
-        let current = -1;
-        let finished = false;
-        const feed = (): void => {
-          if (next >= files.length) {
-            finished = true;
-            w.postMessage(null);
-            return;
-          }
-          current = next++;
-          w.postMessage({ file: files[current] });
-        };
-        const record = (row: BatchRow): void => {
-          rows[current] = row;
-          done++;
-          step.update(done / files.length, `${done}/${files.length}`);
-        };
-        let crash: string | undefined;
-        w.on('message', (row: BatchRow) => {
-          record(row);
-          feed();
-        });
-        w.on('error', (e) => {
-          crash = e.message.split('\n')[0];
-        });
-        w.on('exit', (code) => {
-          if (finished) return resolveSlot();
-          if (current >= 0 && rows[current] === undefined) {
-            record({ file: files[current]!, ok: false, error: `worker crashed: ${crash ?? `exit code ${code}`}`, ms: 0 });
-          }
-          start(); // replace the dead worker; it picks up the next model
-        });
-        feed();
-      };
-      start();
-    });
-  await Promise.all(Array.from({ length: jobs }, slot));
+  // A supervised pool (batch-pool.ts): a worker that dies fails only the model it was working on.
+  const rows = await runPool(files, jobs, () => new Worker(new URL('../batch-worker.js', import.meta.url), { workerData: data }), (done) => step.update(done / files.length, `${done}/${files.length}`));
   step.done();
 
   const failed = rows.filter((r) => !r.ok).length;

@@ -17,7 +17,7 @@ import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
 import { checkDimSymbols, numericInputShapes, parseDimValues } from '../options.js';
-import { refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
+import { refuseOverwritingFiles, refuseOverwritingModelFiles, refuseReplacingInput, refuseUnwritableOutput } from '../fs-utils.js';
 import type { OptionsOf } from '../definitions.js';
 
 export interface ModelSide {
@@ -61,6 +61,7 @@ export default async function optimize(input: string, positionalOutput: string |
   const output = target ?? input;
   if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
   refuseReplacingInput(input, output, opts.inPlace);
+  refuseOverwritingFiles(output, '-o', [['--calibration', opts.calibration], ['--eval', opts.eval]]);
   refuseUnwritableOutput(output);
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });

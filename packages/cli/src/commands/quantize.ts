@@ -22,7 +22,7 @@ import type { Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
 import { runPipeline, type QdqReport, type QdqSkip } from '@onnxkit/passes';
 import { measureAccuracy, referenceRuns, type AccuracyReport } from '@onnxkit/runtime';
-import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { loadModel } from '../limits.js';
 import { calibrationSettings, jsonNumber, nameUnnamedNodes, prepareQuantization, summaryJson } from '../static-quantize.js';
 import { fmtDb as db } from '../units.js';
@@ -45,6 +45,7 @@ interface LayerRow {
 export default async function quantize(input: string, opts: QuantizeCliOptions): Promise<number> {
   const mode = outputMode(opts);
   refuseOverwritingInput(input, opts.output, '-o');
+  refuseOverwritingFiles(opts.output, '-o', [['--calibration', opts.calibration], ['--eval', opts.eval]]);
   refuseUnwritableOutput(opts.output);
   const settings = calibrationSettings(opts);
   const minSqnr = opts.minSqnr;

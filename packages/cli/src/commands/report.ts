@@ -23,7 +23,7 @@ import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
-import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { analysisMemory } from '../memory.js';
 import type { OptionsOf } from '../definitions.js';
 
@@ -41,6 +41,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseOverwritingInput(file, opts.output, '-o');
   if (opts.optimized !== undefined) refuseOverwritingInput(opts.optimized, opts.output, '-o');
+  refuseOverwritingFiles(opts.output, '-o', [['--device', opts.device], ['--calibration', opts.calibration], ['--eval', opts.eval]]);
   refuseUnwritableOutput(opts.output);
   const benchIterations = opts.bench === false ? 0 : opts.bench === true || opts.bench === undefined ? ITERATIONS.reportBench : opts.bench;
   const { threads, seed } = opts;

@@ -3,7 +3,7 @@ import { runModel, summarizeTensor, writeNpz } from '@onnxkit/runtime';
 import { checkDimSymbols, numericInputShapes, parseDimValues, parseInputFiles } from '../options.js';
 import { loadModel } from '../limits.js';
 import { outputMode, outputsTable, Progress } from '../ui.js';
-import { ensureParent, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
+import { ensureParent, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import type { OptionsOf } from '../definitions.js';
 
 export default async function run(
@@ -17,6 +17,7 @@ export default async function run(
   const step = progress.step(`run ${model === '-' ? '(stdin)' : model}`);
   const inputFiles = parseInputFiles(opts.inputs);
   refuseOverwritingInput(model, opts.output, '-o');
+  refuseOverwritingFiles(opts.output, '-o', (inputFiles ?? []).map((f) => ['--inputs', typeof f === 'string' ? f : f.path] as const));
   refuseUnwritableOutput(opts.output);
   // The outputs must not replace an external data file of the model (its weights), and a --dim
   // symbol must be one the model uses: both take a structure-only (lazy) read of the model, done

@@ -75,6 +75,12 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   // Input files fix the shapes; otherwise a model with free symbolic dims is checked at two bindings.
   const structureA = given || !opts.inputs ? (typeof modelA === 'string' ? loadModel(modelA) : modelA) : undefined;
   if (structureA) checkDimSymbols(structureA, opts);
+  // A --tolerance for a name that is not an output applied to nothing, silently (a typo, exit 0).
+  if (flags.perOutput) {
+    const outputs = (structureA ?? (typeof modelA === 'string' ? loadModel(modelA) : modelA)).graph.outputs.map((v) => v.name);
+    const unknown = Object.keys(flags.perOutput).find((n) => !outputs.includes(n));
+    if (unknown !== undefined) throw new CliError(`--tolerance names '${unknown}', which is not an output of ${a === '-' ? 'the model on stdin' : a} (its outputs: ${outputs.join(', ')})`, { hint: 'name an output as `onnxkit inspect` lists it' });
+  }
   const bindings = opts.inputs ? [given ?? {}] : verifyBindings(structureA!.graph.inputs.filter((v) => !v.isInitializer).map((v) => ({ name: v.name, shape: v.shape })), given, pinnedShapes);
   const runs: { dimValues: Record<string, number>; report: VerifyReport }[] = [];
   for (const [k, first] of bindings.entries()) {
