@@ -595,6 +595,22 @@ export class Value {
     }
     return true;
   }
+  /**
+   * @internal Whether some use of this value is by `node`, at any input: O(1) for a value of more
+   * than SMALL_USES uses (its index is keyed by node), a scan of at most SMALL_USES otherwise. A
+   * change's local check asks it of the nodes the change removed (which no longer list the inputs
+   * they read), instead of walking every use of a value read by thousands of other nodes.
+   */
+  _usedBy(node: Node): boolean {
+    const x = Value.#mOf(this);
+    if (x === null || x.useIndex === null) {
+      const small = this.#small;
+      if (!isUseList(small)) return small instanceof Node ? small === node : small.node === node;
+      for (let k = 0; k < small.length; k++) if (small[k]!.node === node) return true;
+      return false;
+    }
+    return x.useIndex.has(node);
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = Value.#mOf(this);
