@@ -400,3 +400,33 @@ describe("a mutate's local check costs what the change touched (PatchTracker.che
     await expectCaughtAfterPass(pass);
   });
 });
+
+describe('the closing check of a node reading one value at many inputs', () => {
+  it('checks the node once, not once per input: a Concat of 40 equal Relus after CSE', async () => {
+    const b = new GraphBuilder({ name: 'fan-in' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const ins = Array.from({ length: 40 }, (_, i) => b.op('Relu', [x], {}, { name: `relu${i}` }));
+    b.output(b.op('Concat', ins, { axis: 0 }, { name: 'concat', outputs: ['c'] }), 'y');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    const concat = m.graph.nodes.find((n) => n.name === 'concat')!;
+    // hasUse asked of the Concat: by the closing check's node check, once per input it checks.
+    let asked = 0;
+    const original = Value.prototype.hasUse;
+    const spy = vi.spyOn(Value.prototype, 'hasUse').mockImplementation(function (this: Value, n: Node, i: number) {
+      if (n === concat) asked++;
+      return original.call(this, n, i);
+    });
+    try {
+      const report = await runPipeline(m, ['eliminate-common-subexpressions', 'eliminate-dead-code']);
+      expect(report.finalCheck).toBe('local');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Relu', 'Concat']);
+    expect(new Set(concat.inputs).size).toBe(1);
+    expect(verifyErrors(m)).toEqual([]);
+    // Once per its 40 inputs in the closing check (and the patches' own checks), not once per
+    // use of the value it reads 40 times (40 × 40 = 1,600).
+    expect(asked).toBeLessThanOrEqual(200);
+  });
+});
