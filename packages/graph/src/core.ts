@@ -100,10 +100,19 @@ function withOne(list: readonly Graph[], g: Graph): readonly Graph[] {
 }
 
 /**
- * Files `use` under its node in the large-mode index. A node reads a value at one input, seldom
- * at more: the entry is that Use itself, and an array only for a node with several (a Map per
- * node cost ~370 bytes for each of the 20k readers of a shared constant). Returns true when the
- * node already had a use filed (it then reads the value twice).
+ * A node's uses of one value in the large-mode index: the Use itself (a node reads a value at one
+ * input, seldom at more), an array of a few (a Map per node cost ~370 bytes for each of the 20k
+ * readers of a shared constant), or, past SLOT_USES, a map by input index — a Concat or Sum
+ * reading one value at 50,000 inputs (what CSE leaves of 50,000 equal inputs) made each lookup
+ * and removal a scan of its array: O(k²) to check or detach that node, O(k³) to check it once per use.
+ */
+type UseEntry = Use | Use[] | Map<number, Use>;
+/** Uses of one value by one node past which they are kept by input index (see UseEntry). */
+const SLOT_USES = 8;
+
+/**
+ * Files `use` under its node in the large-mode index. Returns true when the node already had a
+ * use filed (it then reads the value twice).
  */
 function indexUse(x: ValueMore, use: Use): boolean {
   const index = x.useIndex!;
@@ -112,19 +121,33 @@ function indexUse(x: ValueMore, use: Use): boolean {
     index.set(use.node, use);
     return false;
   }
-  if (Array.isArray(prev)) prev.push(use);
-  else index.set(use.node, [prev as Use, use]);
+  fileAnother(index, prev, use);
   return true;
+}
+
+/** Files `use` beside `prev`, its node's entry (see UseEntry). */
+function fileAnother(index: Map<Node, UseEntry>, prev: UseEntry, use: Use): void {
+  if (prev instanceof Map) prev.set(use.index, use);
+  else if (!Array.isArray(prev)) index.set(use.node, [prev, use]);
+  else if (prev.length < SLOT_USES) prev.push(use);
+  else {
+    const bySlot = new Map<number, Use>();
+    for (let k = 0; k < prev.length; k++) bySlot.set(prev[k]!.index, prev[k]!);
+    bySlot.set(use.index, use);
+    index.set(use.node, bySlot);
+  }
 }
 
 /** The Use of (node, index) in the large-mode index, or undefined. */
 function indexedUse(x: ValueMore, node: Node, index: number): Use | undefined {
   const e = x.useIndex!.get(node);
   if (e === undefined) return undefined;
-  if (!Array.isArray(e)) return (e as Use).index === index ? (e as Use) : undefined;
+  if (!Array.isArray(e)) {
+    if (e instanceof Map) return e.get(index);
+    return e.index === index ? e : undefined;
+  }
   // (a loop, not `find` with a closure: the closure's context would be allocated at every call)
-  const list = e as Use[];
-  for (let k = 0; k < list.length; k++) if (list[k]!.index === index) return list[k];
+  for (let k = 0; k < e.length; k++) if (e[k]!.index === index) return e[k];
   return undefined;
 }
 
@@ -134,11 +157,19 @@ function takeIndexedUse(x: ValueMore, node: Node, index: number): Use | undefine
   const e = map.get(node);
   if (e === undefined) return undefined;
   if (!Array.isArray(e)) {
-    if ((e as Use).index !== index) return undefined;
+    if (e instanceof Map) {
+      const use = e.get(index);
+      if (use === undefined) return undefined;
+      e.delete(index);
+      // (by slot down to two uses, then the one left alone)
+      if (e.size === 1) for (const u of e.values()) map.set(node, u);
+      return use;
+    }
+    if (e.index !== index) return undefined;
     map.delete(node);
-    return e as Use;
+    return e;
   }
-  const list = e as Use[];
+  const list = e;
   let at = 0;
   while (at < list.length && list[at]!.index !== index) at++; // (no closure: see indexedUse)
   if (at === list.length) return undefined;
@@ -360,7 +391,7 @@ class ValueMore {
    * first node to read it twice makes `uses`, the ordered set, for good.
    */
   uses: Set<Use> | null = null;
-  useIndex: Map<Node, Use | Use[]> | null = null;
+  useIndex: Map<Node, UseEntry> | null = null;
   usesArray: Use[] | null = null;
 }
 
@@ -595,6 +626,22 @@ export class Value {
     }
     return true;
   }
+  /**
+   * @internal Whether some use of this value is by `node`, at any input: O(1) for a value of more
+   * than SMALL_USES uses (its index is keyed by node), a scan of at most SMALL_USES otherwise. A
+   * change's local check asks it of the nodes the change removed (which no longer list the inputs
+   * they read), instead of walking every use of a value read by thousands of other nodes.
+   */
+  _usedBy(node: Node): boolean {
+    const x = Value.#mOf(this);
+    if (x === null || x.useIndex === null) {
+      const small = this.#small;
+      if (!isUseList(small)) return small instanceof Node ? small === node : small.node === node;
+      for (let k = 0; k < small.length; k++) if (small[k]!.node === node) return true;
+      return false;
+    }
+    return x.useIndex.has(node);
+  }
   /** Whether `node` reads this value at input `index` (O(1)). */
   hasUse(node: Node, index: number): boolean {
     const x = Value.#mOf(this);
@@ -658,8 +705,7 @@ export class Value {
     if (prev === undefined) map.set(node, use);
     else {
       x.uses ??= new Set(map.values() as IterableIterator<Use>);
-      if (Array.isArray(prev)) prev.push(use);
-      else map.set(node, [prev as Use, use]);
+      fileAnother(map, prev, use);
     }
     if (x.uses !== null) x.uses.add(use);
     x.usesArray = null;

@@ -84,6 +84,44 @@ describe('Value uses and Node inputs', () => {
     }
   });
 
+  it('a node reading one value at many inputs (past SLOT_USES: kept by slot) keeps uses, hasUse and _usedBy exact through random edits', () => {
+    let seed = 5;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const W = 30;
+    for (let round = 0; round < 20; round++) {
+      const v = new Value({ name: 'v' });
+      const other = new Value({ name: 'o' });
+      const nodes = Array.from({ length: 1 + rnd(4) }, (_, i) => new Node('Concat', Array.from({ length: W }, () => other), { name: `n${i}`, outputs: [`y${i}`] }));
+      const ref: { node: Node; index: number }[] = [];
+      for (let step = 0; step < 400; step++) {
+        const n = nodes[rnd(nodes.length)]!;
+        const slot = rnd(W);
+        const at = ref.findIndex((u) => u.node === n && u.index === slot);
+        // (more sets than clears: a node's entry grows past SLOT_USES and shrinks back)
+        if (at >= 0 && rnd(round % 2 === 0 ? 3 : 5) === 0) {
+          n.setInput(slot, other);
+          ref.splice(at, 1);
+        } else if (at < 0) {
+          n.setInput(slot, v);
+          ref.push({ node: n, index: slot });
+        }
+        if (step % 13 === 0 || step === 399) {
+          expect(v.uses.map((u) => [u.node.name, u.index])).toEqual(ref.map((u) => [u.node.name, u.index]));
+          expect(v.useCount).toBe(ref.length);
+          for (const n2 of nodes) {
+            expect(v._usedBy(n2)).toBe(ref.some((u) => u.node === n2));
+            for (let k = 0; k < W; k++) expect(v.hasUse(n2, k)).toBe(ref.some((u) => u.node === n2 && u.index === k));
+          }
+        }
+      }
+      // Detaching a node that reads v at many inputs drops each of its uses.
+      nodes[0]!.setInputs([]);
+      expect(v.uses.some((u) => u.node === nodes[0])).toBe(false);
+      expect(v._usedBy(nodes[0]!)).toBe(false);
+      expect(v.useCount).toBe(ref.filter((u) => u.node !== nodes[0]).length);
+    }
+  });
+
   it('keeps uses in order, indexed and snapshot-stable across the switch from a few uses to many', () => {
     const w = new Value({ name: 'w' });
     const x = new Value({ name: 'x' });

@@ -164,6 +164,19 @@ function sweepInitializers(s: Session, model: Model, g: Graph, removeInputs: boo
 /** The values `n` reads, each once. */
 function readValues(n: Node): Value[] {
   const out: Value[] = [];
-  for (const v of n.inputs) if (v && !out.includes(v)) out.push(v);
+  const ins = n.inputs;
+  // A few inputs are searched in the list; many go through a set (a dead Concat of 100,000
+  // inputs searched a list as long for each: quadratic).
+  if (ins.length > 16) {
+    const seen = new Set<Value>();
+    for (const v of ins) {
+      if (v && !seen.has(v)) {
+        seen.add(v);
+        out.push(v);
+      }
+    }
+    return out;
+  }
+  for (const v of ins) if (v && !out.includes(v)) out.push(v);
   return out;
 }

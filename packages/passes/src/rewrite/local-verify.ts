@@ -88,6 +88,9 @@ export class PatchTracker {
   #initializerCount: number;
   /** The last domain #nodeOk found imported, during one `check` (nothing changes the model meanwhile). */
   #domainOk: string | undefined;
+  /** During `checkChange`: the change's removed nodes, and where its values of many uses go. */
+  #removed: readonly Node[] = [];
+  #walkLater: Set<Value> | undefined;
 
   constructor(model: Model) {
     this.#model = model;
@@ -133,6 +136,37 @@ export class PatchTracker {
   }
 
   /**
+   * `check` of the one change recorded, made by RewriteSession.mutate right after it (its removed
+   * nodes `removed`), costing what the change touched: a touched value of many uses (> FEW_USES)
+   * is not walked whole here but added to `walkLater`, which the session walks once per pass run.
+   *
+   * Why that detects what the walk per change did. Such a value is one the change released (an
+   * input of a node it removed) or renamed. Before the change its uses were sound: the model was
+   * verified in full, and every change since was checked (or the next check is a full one). What
+   * the change may do to those uses within its report: drop the removed nodes' uses — a stale one
+   * left behind is a use by a removed node, asked of each removed node here (`_usedBy`: O(1) for
+   * such a value, whose uses are indexed by node); add uses by its new nodes — each new node's
+   * inputs are checked against their use lists (`hasUse`, O(1)) with the new nodes; and renaming
+   * leaves uses as they are. Anything else on that value's uses — a reader the change rewired
+   * without reporting it — is outside the report, but still caught by the whole walk: the
+   * session's once per pass run (at `finish`, before the manager decides how to verify after the
+   * pass: a failure there makes that a full verify(), as a failed check here does) and the
+   * manager's closing check (the value is in the same report, `onPatch`; see `dueCheck`). Walking
+   * it per change instead made eliminate-dead-code quadratic: 100,000 dead nodes, half of them
+   * Adds of one initializer, took 36 s (each removal also rebuilt the value's `uses` array).
+   */
+  checkChange(removed: readonly Node[], walkLater: Set<Value>): boolean {
+    this.#removed = removed;
+    this.#walkLater = walkLater;
+    try {
+      return this.check();
+    } finally {
+      this.#removed = [];
+      this.#walkLater = undefined;
+    }
+  }
+
+  /**
    * True when every invariant the recorded patches could break holds where they touched the
    * model; false when the model must be verified in full (not decided here, or a problem).
    */
@@ -163,7 +197,7 @@ export class PatchTracker {
     for (const values of this.#values.chunks()) {
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
-        if (dueCheck(v, seen) && !valueOk(v, g)) return false;
+        if (dueCheck(v, seen) && !(this.#walkLater !== undefined && v.useCount > FEW_USES ? this.#notUsedByRemoved(v, g) : valueOk(v, g))) return false;
       }
     }
     const seenRewired = new Set<Value>();
@@ -189,10 +223,34 @@ export class PatchTracker {
     return true;
   }
 
+  /**
+   * valueOk of a value of many uses touched by the change `checkChange` checks, but for its uses:
+   * none is by a node the change removed (the walk of the others is left to `#walkLater`; see
+   * checkChange). Asked per removed node while they are fewer than the value's uses, else the
+   * uses are walked (no more work than the removed nodes).
+   */
+  #notUsedByRemoved(v: Value, g: Graph): boolean {
+    const removed = this.#removed;
+    if (removed.length >= v.useCount) return valueOk(v, g);
+    for (let i = 0; i < removed.length; i++) if (v._usedBy(removed[i]!)) return false;
+    this.#walkLater!.add(v);
+    return placeOk(v, g);
+  }
+
   #readersOk(v: Value, g: Graph): boolean {
-    // `_userAt`, not `uses`: no list and no Use object per value the check touches.
+    // `_userAt`, not `uses`: no list and no Use object per value the check touches. A reader met
+    // again right after itself (a node reading `v` at several inputs, whose uses are filed in a
+    // row) is not checked again: a Concat reading one value at each of its 50,000 inputs (what
+    // CSE leaves of 50,000 equal inputs) was checked 50,000 times, each a check of its 50,000
+    // inputs — minutes at 10,000.
     const count = v.useCount;
-    for (let i = 0; i < count; i++) if (!this.#nodeOk(v._userAt(i), g)) return false;
+    let last: Node | null = null;
+    for (let i = 0; i < count; i++) {
+      const n = v._userAt(i);
+      if (n === last) continue;
+      last = n;
+      if (!this.#nodeOk(n, g)) return false;
+    }
     return true;
   }
 
@@ -235,7 +293,11 @@ export class PatchTracker {
 
 /** Use consistency (I1, I12), initializer ownership and graph-output membership of a touched value. */
 function valueOk(v: Value, g: Graph): boolean {
-  if (!usesOk(v, g)) return false;
+  return usesOk(v, g) && placeOk(v, g);
+}
+
+/** valueOk but for the uses: initializer ownership and graph-output membership. */
+function placeOk(v: Value, g: Graph): boolean {
   const init = v._initializerOf;
   if (init !== null && init !== g) return false;
   if (v.isGraphOutput) {

@@ -291,6 +291,15 @@ export class PassManager {
             push(scopeValues, p.initializers as readonly Value[]);
             push(scopeValues, p.values);
           },
+          onUnsound: () => {
+            unvalidatedInRun = true;
+            breakScope();
+            tracker.uncovered();
+            shared.opCounts = undefined;
+            shared.opIndex = undefined;
+            shared.graphs = undefined;
+            shared.facts = undefined;
+          },
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean, factsAlike?: boolean) => {
             totalChanges++;
             reportedInRun++;

@@ -174,6 +174,11 @@ export class RewriteSession<R extends string = string> {
   #mutating = false;
   /** Names `freshName` handed out during the running `mutate` (each may name one value it introduced); made on the first. */
   #minting: Set<string> | undefined;
+  /**
+   * The values of many uses `mutate`'s local checks left to one walk of their uses, at `finish`
+   * (PatchTracker.checkChange says why that detects what a walk per change did).
+   */
+  #walkLater: Set<Value> | undefined;
   readonly #suffix = new Map<string, number>();
   readonly #preferred = new WeakMap<Value, string>();
   /**
@@ -744,9 +749,9 @@ export class RewriteSession<R extends string = string> {
     // passed in, lists cleared in place), it measured nothing (2026-12-07): the rule passes make
     // no `mutate` on the 100k chain (eliminate-dead-code finds nothing there), and 100,000 dead
     // Relus, one `mutate` each, took 206.6 → 204.8 ms of main-thread CPU (medians of 8 alternating
-    // runs, load 10–15), so it stays this line. What a change's check does cost is the uses of the
-    // values it touched: an input shared by many removed nodes is walked whole per change (100,000
-    // dead nodes, half of them Adds of one initializer: 36 s; the manager's tracker checks such a value once).
+    // runs, load 10–15), so it stays this line. Its check costs what the change touched: a value
+    // of many uses it released is not walked whole per change, but once at `finish`
+    // (PatchTracker.checkChange).
     const check = onPatch !== undefined && graph === this.model.graph ? new PatchTracker(this.model) : undefined;
     this.#mutating = true;
     this.#minting = undefined;
@@ -794,7 +799,7 @@ export class RewriteSession<R extends string = string> {
       check.record(this.#applied);
       // What #validate establishes for a patch's removed nodes: out of the graph, and no output
       // still read or a graph output; then the closing check's rules over what it touched.
-      checked = removedNodes.every(isGone) && removedInits.every((v) => v.useCount === 0 && !v.isGraphOutput && !v.isInitializer) && check.check();
+      checked = removedNodes.every(isGone) && removedInits.every((v) => v.useCount === 0 && !v.isGraphOutput && !v.isInitializer) && check.checkChange(removedNodes, (this.#walkLater ??= new Set()));
       if (checked) {
         countPatch(this.ctx.shared, graph, addedNodes, removedNodes);
         onPatch!(this.#applied);
@@ -811,6 +816,20 @@ export class RewriteSession<R extends string = string> {
 
   /** Finishes the run: restores topological order where needed and builds the PassResult. */
   finish(): PassResult {
+    // The walks `mutate`'s checks left here, one per value (before a re-sort: it moves no use).
+    // A use that is not sound makes the manager verify the model in full after the pass, as a
+    // change whose check failed does.
+    const later = this.#walkLater;
+    if (later !== undefined && later.size > 0) {
+      const g = this.model.graph;
+      for (const v of later) {
+        if (!v._usesIn(g)) {
+          this.ctx.onUnsound?.();
+          break;
+        }
+      }
+    }
+    this.#walkLater = undefined;
     for (const g of this.#sortNeeded) g.sort();
     // The op-type index records graph positions, and the graph list follows node order: a
     // re-sorted graph needs new ones.

@@ -120,6 +120,13 @@ export interface PassContext {
    */
   readonly onPatch?: (patch: AppliedPatch) => void;
   /**
+   * Told, when a pass run ends, that a change it reported as validated left a use that is not
+   * sound: the walk of a value's uses RewriteSession.mutate's check left to the end of the run
+   * (PatchTracker.checkChange) failed. The manager then treats the run as one with an unvalidated
+   * change (the model is verified in full after it).
+   */
+  readonly onUnsound?: () => void;
+  /**
    * Set by the manager when this pass's previous run in the pipeline changed nothing and declined
    * nothing, and every change since was a validated patch of the main graph (no subgraphs in the
    * model) that kept the shape facts exactly (no value took other facts than the one it replaced):

@@ -3,9 +3,9 @@
  * it must still catch every broken patch — a node reading a value produced after it, a value of
  * a removed node, a duplicate name — and a pass that changes the graph without reporting it.
  */
-import { Attribute, DataType, GraphBuilder, Node, Tensor, verifyErrors, type Model } from '@onnxkit/graph';
-import { PassError, PassManager, defineRule, defineRulePass, runPipeline, type MutationResult, type Patch, type RewritePass, type RuleContext } from '@onnxkit/passes';
-import { describe, expect, it } from 'vitest';
+import { Attribute, DataType, GraphBuilder, Node, Tensor, Value, verifyErrors, type Graph, type Model } from '@onnxkit/graph';
+import { PassError, PassManager, defineRule, defineRulePass, runPipeline, standaloneContext, type MutationResult, type PassContext, type Patch, type RewritePass, type RuleContext } from '@onnxkit/passes';
+import { describe, expect, it, vi } from 'vitest';
 
 /** x → Sigmoid → Relu → Tanh → out. */
 function small(): Model {
@@ -291,5 +291,142 @@ describe("convert-fp16's whole-graph change is checked locally (RewriteSession.m
       return { added: ['late'], touched: { addedNodes: [cast], released: [h] } };
     });
     await expectMutateCaught(pass, 'I4-topological-order');
+  });
+});
+
+describe("a mutate's local check costs what the change touched (PatchTracker.checkChange)", () => {
+  /** x → Relu → y, plus `k` dead Add(x, w) and `k` dead Relu(x): x has 2k + 1 uses, w has k. */
+  function fanOut(k: number): Model {
+    const b = new GraphBuilder({ name: 'fan-out' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const w = b.floats('w', [4], [1, 2, 3, 4]);
+    b.output(b.op('Relu', [x], {}, { name: 'live', outputs: ['r'] }), 'y');
+    for (let i = 0; i < k; i++) {
+      b.op('Add', [x, w], {}, { name: `add${i}` });
+      b.op('Relu', [x], {}, { name: `relu${i}` });
+    }
+    return b.build({ opsetImports: new Map([['', 17]]) });
+  }
+
+  it('walks the uses of a value read by many removed nodes once per pass run and once at the close, not once per removal', async () => {
+    const m = fanOut(40);
+    const x = m.graph.inputs[0]!;
+    const w = m.graph.initializers.get('w')!;
+    // Walks of every use of a value (local-verify.ts's usesOk) while it had more than FEW_USES (8)
+    // uses: a value with few is simply walked again, as often as it is touched.
+    const walks = new Map<Value, number>();
+    const original = Value.prototype._usesIn;
+    const spy = vi.spyOn(Value.prototype, '_usesIn').mockImplementation(function (this: Value, g: Graph) {
+      if (this.useCount > 8) walks.set(this, (walks.get(this) ?? 0) + 1);
+      return original.call(this, g);
+    });
+    try {
+      const report = await runPipeline(m, ['eliminate-dead-code']);
+      expect(report.totalChanges).toBe(81); // 80 dead nodes and the initializer they read
+      expect(report.finalCheck).toBe('local');
+      expect(report.verifications).toBe(1); // the input only
+    } finally {
+      spy.mockRestore();
+    }
+    expect(m.graph.nodes.map((n) => n.name)).toEqual(['live']);
+    expect(verifyErrors(m)).toEqual([]);
+    // Without checkChange: x walked at each of the 72 removals that left it more than 8 uses, w at 32.
+    expect(walks.get(x) ?? 0).toBeLessThanOrEqual(2);
+    expect(walks.get(w) ?? 0).toBeLessThanOrEqual(2);
+  });
+
+  /** A pass whose one mutate removes the dead Add `add0` (reading x and w), then runs `corrupt`. */
+  function removing(corrupt: (g: Graph, removed: Node) => void): RewritePass {
+    return defineRulePass({
+      name: 'stale-use',
+      description: 'test',
+      exact: true,
+      sweep(s) {
+        const g = s.model.graph;
+        const n = g.nodes.find((k) => k.name === 'add0');
+        if (n === undefined) return;
+        s.mutate(g, 'break', 'removed add0, leaving a use behind', () => {
+          const released = n.inputs.filter((v) => v !== null);
+          g.remove(n, { safe: true });
+          corrupt(g, n);
+          return { removed: ['add0'], touched: { removedNodes: [n], released } };
+        });
+      },
+    });
+  }
+
+  async function expectCaughtAfterPass(pass: RewritePass): Promise<void> {
+    const err = (await new PassManager([pass]).run(fanOut(20)).catch((e: unknown) => e)) as PassError;
+    expect(err).toBeInstanceOf(PassError);
+    expect(err.code).toBe('PASS_INVALID_RESULT');
+    // Verified in full right after the pass (not only by the pipeline's closing check): the
+    // error names the pass and its change.
+    expect(err.pass).toBe('stale-use');
+    expect(err.change?.rule).toBe('break');
+    expect(err.diagnostics.length).toBeGreaterThan(0);
+  }
+
+  /** What the pass's run told a context: each change's `validated`, and how often onUnsound. */
+  async function verdicts(pass: RewritePass): Promise<{ validated: (boolean | undefined)[]; unsound: number }> {
+    const validated: (boolean | undefined)[] = [];
+    let unsound = 0;
+    const ctx: PassContext = {
+      ...standaloneContext(),
+      onPatch: () => undefined,
+      onUnsound: () => void unsound++,
+      afterChange: (_m, _r, v) => void validated.push(v),
+    };
+    await pass.run(fanOut(20), ctx);
+    return { validated, unsound };
+  }
+
+  /** Adds a use of `v` by `n` at input `i` that `n` does not hold (what a broken graph edit leaves). */
+  const staleUse = (v: Value, n: Node, i: number) => (v as unknown as { _addUse(n: Node, i: number): void })._addUse(n, i);
+
+  it('catches a use left behind by the removed node on a value of many uses: asked of the removed node (O(1)), the change is not validated', async () => {
+    // x has 41 uses, w 20: the removed node's stale use of each is found without walking them.
+    const onX = removing((g, removed) => staleUse(g.inputs[0]!, removed, 0));
+    const onW = removing((g, removed) => staleUse(g.initializers.get('w')!, removed, 1));
+    expect(await verdicts(onX)).toEqual({ validated: [false], unsound: 0 });
+    expect(await verdicts(onW)).toEqual({ validated: [false], unsound: 0 });
+    await expectCaughtAfterPass(onX);
+    await expectCaughtAfterPass(onW);
+  });
+
+  it('catches a stale use by a live node on a value of many uses, which the change did not report: the walk at the end of the pass run', async () => {
+    // relu5 reads x at input 0 only: a use of x at its input 1 is a use no input holds.
+    const pass = removing((g) => staleUse(g.inputs[0]!, g.nodes.find((k) => k.name === 'relu5')!, 1));
+    expect(await verdicts(pass)).toEqual({ validated: [true], unsound: 1 });
+    await expectCaughtAfterPass(pass);
+  });
+});
+
+describe('the closing check of a node reading one value at many inputs', () => {
+  it('checks the node once, not once per input: a Concat of 40 equal Relus after CSE', async () => {
+    const b = new GraphBuilder({ name: 'fan-in' });
+    const x = b.input('x', DataType.FLOAT, [1, 4]);
+    const ins = Array.from({ length: 40 }, (_, i) => b.op('Relu', [x], {}, { name: `relu${i}` }));
+    b.output(b.op('Concat', ins, { axis: 0 }, { name: 'concat', outputs: ['c'] }), 'y');
+    const m = b.build({ opsetImports: new Map([['', 17]]) });
+    const concat = m.graph.nodes.find((n) => n.name === 'concat')!;
+    // hasUse asked of the Concat: by the closing check's node check, once per input it checks.
+    let asked = 0;
+    const original = Value.prototype.hasUse;
+    const spy = vi.spyOn(Value.prototype, 'hasUse').mockImplementation(function (this: Value, n: Node, i: number) {
+      if (n === concat) asked++;
+      return original.call(this, n, i);
+    });
+    try {
+      const report = await runPipeline(m, ['eliminate-common-subexpressions', 'eliminate-dead-code']);
+      expect(report.finalCheck).toBe('local');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Relu', 'Concat']);
+    expect(new Set(concat.inputs).size).toBe(1);
+    expect(verifyErrors(m)).toEqual([]);
+    // Once per its 40 inputs in the closing check (and the patches' own checks), not once per
+    // use of the value it reads 40 times (40 × 40 = 1,600).
+    expect(asked).toBeLessThanOrEqual(200);
   });
 });
