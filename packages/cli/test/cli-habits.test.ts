@@ -274,6 +274,14 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     expect(existsSync(out)).toBe(false);
   });
 
+  it('demo with a model it refuses leaves no --out folder behind', () => {
+    const bad = join(tmp, 'demo-garbage.onnx');
+    writeFileSync(bad, 'not a model');
+    const out = join(tmp, 'demo-refused');
+    expectOneLineError(onnxkit(['demo', bad, '--out', out, '--no-quantize']), 2, /^onnxkit: .*demo-garbage\.onnx/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--dim naming a symbol the model does not use is refused, naming the symbols it has', () => {
     const symbols = /^onnxkit: --dim names 'Q', which no graph input uses \(the model's symbolic dims are: N\)/;
     for (const args of [['analyze', FIXTURE], ['run', FIXTURE], ['bench', FIXTURE, '--iterations', '1'], ['verify', FIXTURE, FIXTURE], ['optimize', FIXTURE, join(tmp, 'dim.onnx')], ['report', FIXTURE, '-o', join(tmp, 'dim.html')]]) {

@@ -45,12 +45,12 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   const givenDevice = opts.device === undefined ? undefined : resolveDevice(opts.device);
   const progress = new Progress(mode);
   const outDir = opts.out;
-  ensureDir(outDir);
   const t0 = performance.now();
 
   let file: string;
   let name: string;
   if (modelArg === undefined) {
+    ensureDir(outDir);
     name = 'mobilenetv2';
     file = join(outDir, `${name}.onnx`);
     const step = progress.step(`build the embedded default: zoo MobileNetV2 with BatchNorm kept → ${file}`);
@@ -67,6 +67,8 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
+  // out/ is made once the model given is read: a model refused leaves no empty folder behind.
+  ensureDir(outDir);
 
   const device = givenDevice ?? (await localDevice(outDir, progress));
   const inputShapes = inputShapesWithDims(model, opts);
