@@ -11,8 +11,8 @@ import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { evaluateNode, KernelBudgetError } from '../../src/kernels/index.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
-import { closeWorker, equivalentAfter, opTypes, runTwice } from '../rewrite/helpers.js';
-import { inferred, layer, oneNode, referenceMatchesCorpus } from './op-test-helpers.js';
+import { closeWorker, equivalentAfter, f32, opTypes, ortRun, runTwice } from '../rewrite/helpers.js';
+import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
 
 afterAll(closeWorker);
 
@@ -190,6 +190,43 @@ describe('DFT', () => {
     node.setAttribute(new Attribute('onesided', AttributeType.INT, 0n));
     node.setAttribute(new Attribute('inverse', AttributeType.INT, 1n));
     expect(run([4, 0, 0, 0, 0, 0, 0, 0], [1, 4, 2])).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
+  });
+
+  it('inverts a one-sided spectrum to n real samples [.., n, 1], as onnxruntime does', async () => {
+    // 5 complex bins: n = 2·(5 − 1) = 8 by default, dft_length 8 or 9 (opset 20, odd) as given.
+    const cases = [
+      { extra: [] as ({ name: string; dtype: DataType; dims: number[]; value: Tensor } | '')[], opset: 17, n: 8 },
+      { extra: [int('len', 8)], opset: 17, n: 8 },
+      { extra: [int('len', 9), int('axis', 1)], opset: 20, n: 9 },
+    ];
+    for (const { extra, opset, n } of cases) {
+      const m = oneNode('DFT', [x([2, 5, 2]), ...extra], { inverse: 1, onesided: 1 }, 1, opset);
+      expect(inferred(m), `n ${n}`).toEqual({ shapes: [[2, n, 1]], types: [F], warnings: [] });
+      const feeds = new Map([['x', f32([2, 5, 2], (i) => Math.sin(i + 1))]]);
+      expect((await ortRun(m, feeds)).get('y0')!.dims, `n ${n}`).toEqual([2, n, 1]);
+      const [worst] = await referenceVsOrt(m, feeds);
+      expect(worst, `n ${n}`).toBeLessThanOrEqual(1);
+    }
+    // The cost: the [n, 2·bins] real matrix times the bins, plus the 1/n scale per sample.
+    const l = layer(oneNode('DFT', [x([2, 5, 2])], { inverse: 1, onesided: 1 }));
+    expect(l.macs).toBe(2 * 8 * 5 * 2);
+    expect(l.flops).toBe(2 * 2 * 8 * 5 * 2 + 2 * 8);
+    // Other lengths: onnxruntime's values follow no one rule there, the reference declines.
+    const short = oneNode('DFT', [x([1, 5, 2]), int('len', 12)], { inverse: 1, onesided: 1 });
+    expect(inferred(short).shapes).toEqual([[1, 12, 1]]);
+    const dft = getOp('DFT')!.reference!;
+    expect(() => dft([...short.graph][0]!, [ref(F, [1, 5, 2], new Array(10).fill(1)), ref(I64, [], [12])], 17)).toThrow(/5 bins to length 12 .* not covered/);
+  });
+
+  it('reports what onnxruntime refuses at load: a one-sided forward DFT of a complex input, an inverse of a real one', () => {
+    expect(inferred(oneNode('DFT', [x([2, 8, 2])], { onesided: 1 })).warnings.join()).toMatch(/one-sided DFT needs a real input/);
+    expect(inferred(oneNode('DFT', [x([2, 8, 1])], { onesided: 1, inverse: 1 })).warnings.join()).toMatch(/inverse one-sided DFT needs a complex input/);
+    expect(inferred(oneNode('DFT', [x([2, 1, 2])], { onesided: 1, inverse: 1 })).warnings.join()).toMatch(/of 1 bin\(s\) has length 0/);
+    const dft = getOp('DFT')!.reference!;
+    const node = [...oneNode('DFT', [x([1, 4, 2])], { onesided: 1 }).graph][0]!;
+    expect(() => dft(node, [ref(F, [1, 4, 2], new Array(8).fill(1))], 17)).toThrow(/needs a real input/);
+    node.setAttribute(new Attribute('inverse', AttributeType.INT, 1n));
+    expect(() => dft(node, [ref(F, [1, 4, 1], new Array(4).fill(1))], 17)).toThrow(/needs a complex input/);
   });
 
   it('matches the ONNX backend corpus (float64 reference)', () => {
