@@ -13,6 +13,10 @@
  *   ⌊(dft_length + 1)·hz / sample_rate⌋; filter i rises from point i to point i + 1 and falls to
  *   point i + 2 (computed in float64; onnxruntime computes the mel points in float32, so a point
  *   that lands within float32 rounding of a bin edge could fall in the next bin there).
+ *   onnxruntime first requires each edge's bin ⌊(dft_length + 1)·hz / sample_rate⌋ (float32) to
+ *   lie in [0, ⌊dft_length/2⌋ + 1): where it does not, the shape rule reports a mismatch, the
+ *   kernel throws (fold-constants declines the node, kernel-error) and the reference rejects it —
+ *   folding it would turn a model onnxruntime refuses into one it runs.
  * - DFT: input [batch, n_1…n_r, 1 | 2] (real, or complex as (re, im)), transformed along `axis`
  *   (an attribute, default 1, before opset 20; the input 2, default −2, from 20), zero-padded or
  *   truncated to `dft_length` (input 1) when given; output [batch, …, 2] with that axis the
@@ -161,9 +165,31 @@ function melBins(melCount: number, dftLength: number, sampleRate: number, lowHz:
   return bins;
 }
 
+/**
+ * The spectrogram bin of an edge frequency as onnxruntime 1.30 checks it before building the
+ * matrix (window_functions.cc): ⌊(dft_length + 1)·hz / sample_rate⌋ in float32 arithmetic.
+ */
+const edgeBin = (dftLength: number, hz: number, sampleRate: number): number => Math.floor(Math.fround(Math.fround(Math.fround(dftLength + 1) * Math.fround(hz)) / Math.fround(sampleRate)));
+
+/**
+ * What onnxruntime refuses to run: either edge's bin (edgeBin) outside [0, ⌊dft_length/2⌋ + 1).
+ * The upper edge's own bin, not the last mel point's (which lies one mel step below it): a
+ * matrix whose points all fit can still be refused (dft_length 63, 16 kHz, upper edge 8 kHz).
+ */
+function melEdgeProblem(dftLength: number, sampleRate: number, lowHz: number, highHz: number): string | undefined {
+  const rows = Math.floor(dftLength / 2) + 1;
+  for (const [name, hz] of [['lower_edge_hertz', lowHz], ['upper_edge_hertz', highHz]] as const) {
+    const bin = edgeBin(dftLength, hz, sampleRate);
+    if (!(bin >= 0 && bin < rows)) return `${name} ${hz} falls in spectrogram bin ${bin}, outside the ${rows} spectrogram bins of dft_length ${dftLength} at sample_rate ${sampleRate} (onnxruntime refuses it)`;
+  }
+  return undefined;
+}
+
 /** The [⌊dft_length/2⌋ + 1, num_mel_bins] filter bank, row-major; a string saying what is wrong. */
 function melMatrix(melCount: number, dftLength: number, sampleRate: number, lowHz: number, highHz: number, alloc: (n: number) => Float64Array): Float64Array | string {
   if (melCount < 0 || dftLength < 0 || sampleRate <= 0) return `num_mel_bins ${melCount}, dft_length ${dftLength} and sample_rate ${sampleRate} must be non-negative (sample_rate positive)`;
+  const edges = melEdgeProblem(dftLength, sampleRate, lowHz, highHz);
+  if (edges) return edges;
   const rows = Math.floor(dftLength / 2) + 1;
   const bins = melBins(melCount, dftLength, sampleRate, lowHz, highHz);
   if (bins.some((b) => !(b >= 0 && b < rows))) return `the mel points fall outside the ${rows} spectrogram bins (lower_edge_hertz ${lowHz}, upper_edge_hertz ${highHz}, sample_rate ${sampleRate}: the edges must lie in [0, sample_rate/2])`;
@@ -209,6 +235,12 @@ const melShape: ShapeRule = (c) => {
     return v?.length === 1 ? v[0]! : null;
   };
   const dft = nonNegativeDim(c, scalar(1), 'dft_length');
+  const rate = scalar(2);
+  const [lo, hi] = [c.floats(3), c.floats(4)];
+  if (typeof dft === 'number' && typeof rate === 'number' && rate > 0 && lo?.length === 1 && hi?.length === 1) {
+    const problem = melEdgeProblem(dft, rate, lo[0]!, hi[0]!);
+    if (problem) c.mismatch(problem);
+  }
   const rows = typeof dft === 'number' ? Math.floor(dft / 2) + 1 : dft === null ? null : c.alg.add(c.alg.floorDiv(dft, 2), 1);
   c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, nonNegativeDim(c, scalar(0), 'num_mel_bins')]);
 };

@@ -11,7 +11,7 @@ import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { evaluateNode, KernelBudgetError } from '../../src/kernels/index.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
-import { closeWorker, equivalentAfter, f32, opTypes, ortRun, runTwice } from '../rewrite/helpers.js';
+import { closeWorker, equivalentAfter, f32, opTypes, ortRun, runPass, runTwice } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
 
 afterAll(closeWorker);
@@ -136,6 +136,26 @@ describe('MelWeightMatrix', () => {
     const reference = getOp('MelWeightMatrix')!.reference!;
     const node = [...oneNode('MelWeightMatrix', inputs(8, 16, 8192, 0, 8192)).graph][0]!;
     expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [16]), ref(I64, [], [8192]), ref(F, [], [0]), ref(F, [], [8192])], 17)).toThrow(/outside the 9 spectrogram bins/);
+  });
+
+  it('is not folded where onnxruntime refuses to run it: the upper edge\'s own bin past the spectrogram', async () => {
+    // dft_length 63: 32 bins; ⌊64·8000/16000⌋ = 32 is out of range for onnxruntime, though the
+    // last mel point (one mel step below 8 kHz) falls in bin 27 and the matrix could be built.
+    const b = new GraphBuilder({ opset: 17 });
+    const c = (name: string, dtype: DataType, v: number) => b.constant(name, Tensor.scalar(dtype, v));
+    const mel = b.op('MelWeightMatrix', [c('bins', I64, 8), c('dft', I64, 63), c('rate', I64, 16000), c('lo', F, 20), c('hi', F, 8000)], {}, { name: 'mel' });
+    b.output(b.op('Add', [b.input('x', F, [1]), mel], {}, { name: 'add' }), 'y');
+    const m = b.build();
+    await expect(ortRun(m, new Map([['x', f32([1], () => 1)]]))).rejects.toThrow(/highest_index/);
+    expect(inferred(m).warnings.join()).toMatch(/upper_edge_hertz 8000 falls in spectrogram bin 32, outside the 32 spectrogram bins/);
+    const r = await runPass('fold-constants', m);
+    expect(r.rejected['kernel-error'], JSON.stringify(r.rejected)).toBe(1);
+    expect(opTypes(m)).toEqual(['MelWeightMatrix', 'Add']);
+    const reference = getOp('MelWeightMatrix')!.reference!;
+    const node = [...m.graph][0]!;
+    expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [63]), ref(I64, [], [16000]), ref(F, [], [20]), ref(F, [], [8000])], 17)).toThrow(/upper_edge_hertz 8000 falls in spectrogram bin 32/);
+    // dft_length 64 (33 bins): bin 32 fits, and onnxruntime runs it (the corpus-checked case above).
+    expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [64]), ref(I64, [], [16000]), ref(F, [], [20]), ref(F, [], [8000])], 17)).not.toThrow();
   });
 
   it('matches the ONNX backend corpus (float64 reference)', () => {
