@@ -34,7 +34,8 @@
  * - STFT: signal [batch, length, 1 | 2], `frame_step` (input 1), an optional `window` (input 2)
  *   and/or `frame_length` (input 3): frames = ⌊(length − frame_length)/frame_step⌋ + 1, each
  *   multiplied by the window and transformed; output [batch, frames, bins, 2], bins
- *   ⌊frame_length/2⌋ + 1 when `onesided` (default 1), else frame_length.
+ *   ⌊frame_length/2⌋ + 1 when `onesided` (default 1), else frame_length. A frame_step that is
+ *   not positive is a mismatch (onnxruntime fails with an invalid dimension).
  * - Cost convention for DFT and STFT: the direct DFT, a matrix product of the input with the DFT
  *   matrix — n multiply-adds per output bin, 2 real MACs each for a real input, 4 for a complex
  *   one (an STFT's window is folded into that matrix, W·diag(w): it adds no work). An FFT does
@@ -454,9 +455,10 @@ const stftShape: ShapeRule = (c) => {
   const samples = xs?.length === 3 ? xs[1]! : null;
   let frames: Dim = null;
   const s = step?.length === 1 ? step[0]! : null;
+  if (typeof s === 'number' && s <= 0) c.mismatch(`frame_step is ${s}; it must be positive`);
   if (typeof samples === 'number' && typeof fl === 'number' && typeof s === 'number' && s > 0) frames = nonNegativeDim(c, Math.floor((samples - fl) / s) + 1, `the frame count (signal of ${samples} samples, frame_length ${fl})`);
   else if (samples !== null && fl !== null && typeof s === 'number' && s > 0) frames = c.alg.add(c.alg.floorDiv(c.alg.sub(samples, fl), s), 1);
-  else c.unresolved('frame count not known (signal length, frame_step or frame_length)');
+  else if (!(typeof s === 'number' && s <= 0)) c.unresolved('frame count not known (signal length, frame_step or frame_length)');
   c.out(0, type, [xs?.[0] ?? null, frames, binsOf(c, fl, c.node.getInt('onesided', 1) !== 0), 2]);
 };
 

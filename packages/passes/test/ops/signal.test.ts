@@ -266,6 +266,14 @@ describe('STFT', () => {
     expect(inferred(oneNode('STFT', [signal(['N', 'L', 1]), int('step', 8), win(16)])).shapes).toEqual([['N', 'floor((L-16)/8)+1', 9, 2]]);
   });
 
+  it('reports a frame_step that is not positive (onnxruntime: an invalid dimension)', () => {
+    for (const step of [0, -4]) {
+      const got = inferred(oneNode('STFT', [signal([1, 64, 1]), int('step', step), '', int('len', 16)]));
+      expect(got.shapes, `step ${step}`).toEqual([[1, null, 9, 2]]);
+      expect(got.warnings.join(), `step ${step}`).toMatch(new RegExp(`frame_step is ${step}; it must be positive`));
+    }
+  });
+
   it('costs the direct DFT of every frame (the window folded into its matrix)', () => {
     expect(layer(oneNode('STFT', [signal([1, 16000, 1]), int('step', 160), win(400)])).macs).toBe(98 * 201 * 400 * 2);
     expect(layer(oneNode('STFT', [signal([2, 128, 2]), int('step', 8), win(16)], { onesided: 0 })).macs).toBe(2 * 15 * 16 * 16 * 4);
