@@ -60,23 +60,28 @@ const reference: ReferenceKernel = (node, inputs) => {
   const base = spatial.map((len) => Array.from({ length: len }, (_, i) => (aligned ? (len === 1 ? -1 : -1 + (2 * i) / (len - 1)) : -1 + (2 * i + 1) / len)));
   const points = spatial.reduce((a, b) => a * b, 1);
   const y = allocF64(n * points * r);
-  const idx = new Array<number>(r);
   const p = new Array<number>(r + 1);
   const t = theta.data;
+  // The points in row-major (D,) H, W order, a 2-D grid as one of depth 1: nested loops, no
+  // per-point division to recover the indices.
+  const [bz, by, bx] = (r === 3 ? base : [[0], ...base]) as [number[], number[], number[]];
+  p[r] = 1;
+  let q = 0;
   for (let b = 0; b < n; b++) {
-    for (let q = 0; q < points; q++) {
-      let rest = q;
-      for (let a = r - 1; a >= 0; a--) {
-        idx[a] = rest % spatial[a]!;
-        rest = Math.floor(rest / spatial[a]!);
-      }
-      // The point (x, y[, z], 1): x is the last spatial axis (W).
-      for (let j = 0; j < r; j++) p[j] = base[r - 1 - j]![idx[r - 1 - j]!]!;
-      p[r] = 1;
-      for (let i = 0; i < r; i++) {
-        let v = 0;
-        for (let j = 0; j <= r; j++) v += t[(b * r + i) * (r + 1) + j]! * p[j]!;
-        y[(b * points + q) * r + i] = v;
+    for (const z of bz) {
+      for (const yy of by) {
+        for (const x of bx) {
+          // The point (x, y[, z], 1): x is the last spatial axis (W).
+          p[0] = x;
+          p[1] = yy;
+          if (r === 3) p[2] = z;
+          for (let i = 0; i < r; i++) {
+            let v = 0;
+            for (let j = 0; j <= r; j++) v += t[(b * r + i) * (r + 1) + j]! * p[j]!;
+            y[q * r + i] = v;
+          }
+          q++;
+        }
       }
     }
   }

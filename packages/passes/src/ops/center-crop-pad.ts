@@ -5,16 +5,18 @@
  * - Shapes: X's shape with each listed axis set to its `shape` entry (known when `shape` is
  *   constant), X's type.
  * - Reference: along an axis of length n cut to m < n, the slice starting at ⌊(n − m)/2⌋; padded to
- *   m > n, ⌊(m − n)/2⌋ zeros before and the rest after (the spec's function body; onnxruntime
- *   expands it the same way: checked in test/ops/center-crop-pad.test.ts).
+ *   m > n, ⌊(m − n)/2⌋ zeros before and the rest after — the spec's function body, run as Slice's
+ *   and Pad's reference kernels (sliceRef, padRef); onnxruntime expands it the same way: checked
+ *   in test/ops/center-crop-pad.test.ts.
  * - Cost: data movement. No kernel (a copy; its input is an activation). Not float16-safe:
  *   onnxruntime 1.30 expands it (a function) and runs its Pad in float32 between Casts, its Slice
  *   in float16 (test/ops/added-ops-float16.test.ts).
  */
-import type { Dim } from '@onnxkit/graph';
+import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
-import { allocLike, intsOf, normAxis as refAxis } from '../kernels/reference/tensor.js';
+import { padRef, sliceRef } from '../kernels/reference/shape.js';
+import { copyData, intsOf, normAxis as refAxis } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { normAxis } from './axes.js';
 import { nonNegativeDim } from './shape-helpers.js';
@@ -50,30 +52,14 @@ const reference: ReferenceKernel = (node, inputs) => {
   if (target.length !== axes.length) throw new ReferenceInputError(node, `shape has ${target.length} values for ${axes.length} axes`);
   const out = [...dims];
   axes.forEach((a, i) => (out[a] = target[i]!));
-  // Per axis, the input index read at output index 0 (negative when padding before).
-  const shift = dims.map((n, a) => (out[a]! < n ? Math.floor((n - out[a]!) / 2) : -Math.floor((out[a]! - n) / 2)));
-  const total = out.reduce((p, q) => p * q, 1);
-  const data = allocLike(x.data, total) as { [i: number]: unknown };
-  const src = x.data as unknown as { readonly [i: number]: unknown };
-  const zero = x.data instanceof BigInt64Array ? 0n : x.data instanceof Float64Array ? 0 : typeof src[0] === 'string' ? '' : false;
-  const idx = new Array<number>(r);
-  for (let o = 0; o < total; o++) {
-    let rest = o;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a] = rest % out[a]!;
-      rest = Math.floor(rest / out[a]!);
-    }
-    let off = 0;
-    let inside = true;
-    for (let a = 0; a < r && inside; a++) {
-      const i = idx[a]! + shift[a]!;
-      inside = i >= 0 && i < dims[a]!;
-      off = off * dims[a]! + i;
-    }
-    data[o] = inside ? src[off] : zero;
-  }
-  const y: RefTensor = { dtype: x.dtype, dims: out, data: data as unknown as RefTensor['data'] };
-  return [y];
+  // The spec's function body: the axes cut short are sliced from ⌊(n − m)/2⌋, those lengthened
+  // zero-padded by ⌊(m − n)/2⌋ before and the rest after (Slice's and Pad's own kernels).
+  const starts = dims.map((n, a) => (out[a]! < n ? Math.floor((n - out[a]!) / 2) : 0));
+  const ends = dims.map((n, a) => starts[a]! + Math.min(n, out[a]!));
+  const pads = [...dims.map((n, a) => (out[a]! > n ? Math.floor((out[a]! - n) / 2) : 0)), ...dims.map((n, a) => (out[a]! > n ? out[a]! - n - Math.floor((out[a]! - n) / 2) : 0))];
+  const ints = (v: number[]): RefTensor => ({ dtype: DataType.INT64, dims: [v.length], data: Float64Array.from(v) });
+  const cropped = starts.some((s, a) => s > 0 || ends[a]! < dims[a]!) ? sliceRef(node, [x, ints(starts), ints(ends)], 18)[0]! : x;
+  return pads.some((p) => p > 0) ? padRef(node, [cropped, ints(pads)], 18) : [cropped === x ? { dtype: x.dtype, dims: [...dims], data: copyData(x.data) } : cropped];
 };
 
 export const CenterCropPad: OpDef = defineOp({

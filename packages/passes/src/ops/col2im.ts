@@ -6,7 +6,8 @@
  *   → [N, C, image_shape…], X's type. L must be the block count ∏ ⌊(image + pad_begin + pad_end
  *   − dilation·(block − 1) − 1)/stride⌋ + 1.
  * - Reference (float64): each column element (c, k…) of block l adds to the image position
- *   l·stride − pad_begin + k·dilation when that lies inside the image.
+ *   l·stride − pad_begin + k·dilation when that lies inside the image: summed in the padded
+ *   image through stridedOffsets (no per-element division or bounds test), the pads cropped off.
  * - Cost: one add per input element (overlapping blocks sum); no MACs.
  * - No kernel: its input is an activation. Not float16-safe: onnxruntime 1.30 runs it in float32
  *   between Casts (test/ops/added-ops-float16.test.ts).
@@ -14,7 +15,7 @@
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
-import { allocF64, intsOf } from '../kernels/reference/tensor.js';
+import { allocF64, intsOf, sizeOf, stridedOffsets, stridesOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { perInput } from './cost.js';
 import { nonNegativeDim } from './shape-helpers.js';
@@ -55,38 +56,30 @@ const reference: ReferenceKernel = (node, inputs) => {
   if (cols % per !== 0) throw new ReferenceInputError(node, `input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
   const ch = cols / per;
   const counts = image.map((d, i) => Math.floor((d + pads[i]! + pads[i + r]! - dilations[i]! * (block[i]! - 1) - 1) / strides[i]!) + 1);
+  if (counts.some((c) => c < 0)) throw new ReferenceInputError(node, `the padded image is shorter than a block (block counts ${counts.join('·')})`);
   if (counts.reduce((a, b) => a * b, 1) !== len) throw new ReferenceInputError(node, `L is ${len}, but the blocks number ${counts.join('·')}`);
-  const plane = image.reduce((a, b) => a * b, 1);
-  const y = allocF64(n * ch * plane);
-  const k = new Array<number>(r);
-  const l = new Array<number>(r);
+  // Block l of tap k lands at l·stride + k·dilation of the padded image, always inside it: sum
+  // there (strided offsets, no bounds test), then crop the pads away. The sums of each image
+  // element are taken in the same order as a direct scatter; what lands in the pads is dropped.
+  const padded = image.map((d, i) => d + pads[i]! + pads[i + r]!);
+  const pStrides = stridesOf(padded);
+  const pPlane = sizeOf(padded);
+  const acc = allocF64(n * ch * pPlane);
+  const taps = stridedOffsets(block, dilations.map((d, i) => d * pStrides[i]!), allocF64(per));
+  const blocks = stridedOffsets(counts, strides.map((s, i) => s * pStrides[i]!), allocF64(len));
   const xs = x.data;
   for (let b = 0; b < n; b++) {
     for (let c = 0; c < cols; c++) {
-      // Column c is channel ⌊c/∏block⌋ at block offset k (row-major over block_shape).
-      let rest = c % per;
-      for (let i = r - 1; i >= 0; i--) {
-        k[i] = rest % block[i]!;
-        rest = Math.floor(rest / block[i]!);
-      }
-      const base = (b * ch + Math.floor(c / per)) * plane;
-      for (let p = 0; p < len; p++) {
-        let q = p;
-        for (let i = r - 1; i >= 0; i--) {
-          l[i] = q % counts[i]!;
-          q = Math.floor(q / counts[i]!);
-        }
-        let off = 0;
-        let inside = true;
-        for (let i = 0; i < r && inside; i++) {
-          const at = l[i]! * strides[i]! - pads[i]! + k[i]! * dilations[i]!;
-          inside = at >= 0 && at < image[i]!;
-          off = off * image[i]! + at;
-        }
-        if (inside) y[base + off] += xs[(b * cols + c) * len + p]!;
-      }
+      // Column c is channel ⌊c/∏block⌋ at tap c mod ∏block (row-major over block_shape).
+      const base = (b * ch + Math.floor(c / per)) * pPlane + taps[c % per]!;
+      const from = (b * cols + c) * len;
+      for (let p = 0; p < len; p++) acc[base + blocks[p]!] += xs[from + p]!;
     }
   }
+  const plane = sizeOf(image);
+  const crop = stridedOffsets(image, pStrides, allocF64(plane), pads.slice(0, r).reduce((s, p, i) => s + p * pStrides[i]!, 0));
+  const y = allocF64(n * ch * plane);
+  for (let m = 0; m < n * ch; m++) for (let i = 0; i < plane; i++) y[m * plane + i] = acc[m * pPlane + crop[i]!]!;
   return [{ dtype: x.dtype, dims: [n, ch, ...image], data: y }];
 };
 

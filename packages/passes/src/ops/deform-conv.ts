@@ -12,9 +12,12 @@
  *   w ≤ −1 or w ≥ W reads 0, otherwise the bilinear mix of its four neighbours, those outside
  *   the map 0 (torchvision's rule, onnxruntime's too: test/ops/deform-conv.test.ts).
  * - Cost: Conv's MACs (output × C/group·kH·kW) plus the sampling, 4 MACs per sampled value (one
- *   per neighbour) — N·C·oH·oW·kH·kW samples, shared by the group's output channels — and the
- *   mask's multiply per sample counted as one more; so MACs = N·oH·oW·kH·kW·C·(oC/group + 4 [+ 1]).
- *   The bilinear weights' own arithmetic is not counted; the bias adds 1 per output.
+ *   per neighbour) — N·C·oH·oW·kH·kW samples, shared by the group's output channels; so
+ *   MACs = N·oH·oW·kH·kW·C·(oC/group + 4). The bilinear weights' own arithmetic is not counted,
+ *   and the mask is part of it: m·Σ w_i·x_i = Σ (m·w_i)·x_i scales the four weights, as STFT's
+ *   window is folded into its DFT matrix (signal.ts). A MAC is a multiply-add (2 FLOPs, README's
+ *   analysis convention), which the mask's lone multiply is not: it is no longer counted as one
+ *   (it was, until round 15). The bias adds 1 per output.
  * - No kernel: offsets come from a convolution of the activations. Not float16-safe:
  *   onnxruntime 1.30 runs it in float32 between Casts (test/ops/added-ops-float16.test.ts).
  */
@@ -50,7 +53,7 @@ const macs = (c: CostContext): Factors => {
   const oc = ws[0];
   const group = c.node.getInt('group', 1);
   if (typeof oc !== 'number' || oc % group !== 0) return { unknown: 'output channels per group unknown' };
-  return [out[0]!, out[2]!, out[3]!, ws[2]!, ws[3]!, xs[1]!, oc / group + 4 + (c.node.inputs[4] == null ? 0 : 1)];
+  return [out[0]!, out[2]!, out[3]!, ws[2]!, ws[3]!, xs[1]!, oc / group + 4];
 };
 
 /** X[base + h·W + w] bilinearly at (h, w), torchvision's rule (0 outside). */
@@ -135,6 +138,6 @@ export const DeformConv: OpDef = defineOp({
     strides: ATTR.strides,
   },
   shape,
-  cost: { weights: [1], biases: [3], macs, ops: biasOps(3), opsNote: 'MACs: Conv\'s plus 4 per bilinear sample (+1 with a mask), N·C·oH·oW·kH·kW samples; 1 per output for the bias' },
+  cost: { weights: [1], biases: [3], macs, ops: biasOps(3), opsNote: 'MACs: Conv\'s plus 4 per bilinear sample, N·C·oH·oW·kH·kW samples (a mask scales the bilinear weights, not counted with them: no MAC); 1 per output for the bias' },
   reference,
 });

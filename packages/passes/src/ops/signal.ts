@@ -13,22 +13,38 @@
  *   ⌊(dft_length + 1)·hz / sample_rate⌋; filter i rises from point i to point i + 1 and falls to
  *   point i + 2 (computed in float64; onnxruntime computes the mel points in float32, so a point
  *   that lands within float32 rounding of a bin edge could fall in the next bin there).
+ *   onnxruntime first requires each edge's bin ⌊(dft_length + 1)·hz / sample_rate⌋ (float32) to
+ *   lie in [0, ⌊dft_length/2⌋ + 1): where it does not, the shape rule reports a mismatch, the
+ *   kernel throws (fold-constants declines the node, kernel-error) and the reference rejects it —
+ *   folding it would turn a model onnxruntime refuses into one it runs.
  * - DFT: input [batch, n_1…n_r, 1 | 2] (real, or complex as (re, im)), transformed along `axis`
  *   (an attribute, default 1, before opset 20; the input 2, default −2, from 20), zero-padded or
  *   truncated to `dft_length` (input 1) when given; output [batch, …, 2] with that axis the
  *   transform length, or ⌊length/2⌋ + 1 bins when `onesided` (real input only). `inverse` is
- *   e^{+2πijk/n} scaled by 1/n. The inverse of a one-sided spectrum is declined.
+ *   e^{+2πijk/n} scaled by 1/n. The inverse of a one-sided spectrum (DFT-20's spec allows it;
+ *   onnxruntime runs it at opsets 17 and 20) takes a complex input of bins along the axis and
+ *   gives a real output [batch, …, n, 1], n = dft_length or 2·(bins − 1): the Hermitian
+ *   extension X[n − k] = conj(X[k]) inverted, its real part. onnxruntime 1.30 refuses a one-sided
+ *   forward DFT of a complex input and a one-sided inverse of a real one at load: the shape rule
+ *   reports both as mismatches and the reference rejects them. Measured against onnxruntime 1.30
+ *   (test/ops/signal.test.ts): with bins = ⌊n/2⌋ + 1 (n = 2·(bins − 1) or that + 1) it computes
+ *   the Hermitian-extended inverse; with other dft_lengths its values follow no one rule (n = 6
+ *   of 5 bins matches numpy's irfft, n = 4 and 3 the extension of all bins, n = 12 neither), so
+ *   the reference declines those (typed refusal) while the shape rule still gives [.., n, 1].
  * - STFT: signal [batch, length, 1 | 2], `frame_step` (input 1), an optional `window` (input 2)
  *   and/or `frame_length` (input 3): frames = ⌊(length − frame_length)/frame_step⌋ + 1, each
  *   multiplied by the window and transformed; output [batch, frames, bins, 2], bins
- *   ⌊frame_length/2⌋ + 1 when `onesided` (default 1), else frame_length.
+ *   ⌊frame_length/2⌋ + 1 when `onesided` (default 1), else frame_length. A frame_step that is
+ *   not positive is a mismatch (onnxruntime fails with an invalid dimension).
  * - Cost convention for DFT and STFT: the direct DFT, a matrix product of the input with the DFT
  *   matrix — n multiply-adds per output bin, 2 real MACs each for a real input, 4 for a complex
  *   one (an STFT's window is folded into that matrix, W·diag(w): it adds no work). An FFT does
  *   less — about (n/2)·log2 n complex products per transform for a power-of-two n, which is what
  *   onnxruntime's CPU kernel runs for such lengths (radix-2) — so for those the count is an
  *   upper bound on the kernel's work, as the naive algorithm onnxruntime uses for other lengths
- *   performs it. The transform length is read from the shapes; a one-sided DFT with a
+ *   performs it. The inverse one-sided DFT is the product of its [n, 2·bins] real matrix (the
+ *   Hermitian extension folded in) with the bins: per real output sample 2 real MACs per input
+ *   bin. The transform length is read from the shapes; a forward one-sided DFT with a
  *   `dft_length` input (2·(bins − 1) or that + 1) or an opset-20 `axis` input is not costed.
  * - Kernels: the generators take no activation, so they are constant-folded (float32 and float64
  *   outputs; the window in float64 rounded once to float32, where onnxruntime holds Hamming's and
@@ -150,9 +166,31 @@ function melBins(melCount: number, dftLength: number, sampleRate: number, lowHz:
   return bins;
 }
 
+/**
+ * The spectrogram bin of an edge frequency as onnxruntime 1.30 checks it before building the
+ * matrix (window_functions.cc): ⌊(dft_length + 1)·hz / sample_rate⌋ in float32 arithmetic.
+ */
+const edgeBin = (dftLength: number, hz: number, sampleRate: number): number => Math.floor(Math.fround(Math.fround(Math.fround(dftLength + 1) * Math.fround(hz)) / Math.fround(sampleRate)));
+
+/**
+ * What onnxruntime refuses to run: either edge's bin (edgeBin) outside [0, ⌊dft_length/2⌋ + 1).
+ * The upper edge's own bin, not the last mel point's (which lies one mel step below it): a
+ * matrix whose points all fit can still be refused (dft_length 63, 16 kHz, upper edge 8 kHz).
+ */
+function melEdgeProblem(dftLength: number, sampleRate: number, lowHz: number, highHz: number): string | undefined {
+  const rows = Math.floor(dftLength / 2) + 1;
+  for (const [name, hz] of [['lower_edge_hertz', lowHz], ['upper_edge_hertz', highHz]] as const) {
+    const bin = edgeBin(dftLength, hz, sampleRate);
+    if (!(bin >= 0 && bin < rows)) return `${name} ${hz} falls in spectrogram bin ${bin}, outside the ${rows} spectrogram bins of dft_length ${dftLength} at sample_rate ${sampleRate} (onnxruntime refuses it)`;
+  }
+  return undefined;
+}
+
 /** The [⌊dft_length/2⌋ + 1, num_mel_bins] filter bank, row-major; a string saying what is wrong. */
 function melMatrix(melCount: number, dftLength: number, sampleRate: number, lowHz: number, highHz: number, alloc: (n: number) => Float64Array): Float64Array | string {
   if (melCount < 0 || dftLength < 0 || sampleRate <= 0) return `num_mel_bins ${melCount}, dft_length ${dftLength} and sample_rate ${sampleRate} must be non-negative (sample_rate positive)`;
+  const edges = melEdgeProblem(dftLength, sampleRate, lowHz, highHz);
+  if (edges) return edges;
   const rows = Math.floor(dftLength / 2) + 1;
   const bins = melBins(melCount, dftLength, sampleRate, lowHz, highHz);
   if (bins.some((b) => !(b >= 0 && b < rows))) return `the mel points fall outside the ${rows} spectrogram bins (lower_edge_hertz ${lowHz}, upper_edge_hertz ${highHz}, sample_rate ${sampleRate}: the edges must lie in [0, sample_rate/2])`;
@@ -198,6 +236,12 @@ const melShape: ShapeRule = (c) => {
     return v?.length === 1 ? v[0]! : null;
   };
   const dft = nonNegativeDim(c, scalar(1), 'dft_length');
+  const rate = scalar(2);
+  const [lo, hi] = [c.floats(3), c.floats(4)];
+  if (typeof dft === 'number' && typeof rate === 'number' && rate > 0 && lo?.length === 1 && hi?.length === 1) {
+    const problem = melEdgeProblem(dft, rate, lo[0]!, hi[0]!);
+    if (problem) c.mismatch(problem);
+  }
   const rows = typeof dft === 'number' ? Math.floor(dft / 2) + 1 : dft === null ? null : c.alg.add(c.alg.floorDiv(dft, 2), 1);
   c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, nonNegativeDim(c, scalar(0), 'num_mel_bins')]);
 };
@@ -232,13 +276,27 @@ const dftShape: ShapeRule = (c) => {
     else c.unresolved('the DFT axis is not a constant');
     return c.out(0, type, r < 2 ? null : [xs[0]!, ...new Array<Dim>(r - 2).fill(null), 2]);
   }
+  const onesided = c.node.getInt('onesided', 0) !== 0;
+  const inverse = c.node.getInt('inverse', 0) !== 0;
+  if (onesided && !inverse && last === 2) c.mismatch('a one-sided DFT needs a real input (last dim 1); this one is complex');
+  if (onesided && inverse && last === 1) c.mismatch('an inverse one-sided DFT needs a complex input (last dim 2); this one is real');
   let n: Dim = xs[axis]!;
   if (c.has(1)) {
     const len = c.ints(1);
     n = nonNegativeDim(c, len?.length === 1 ? len[0]! : null, 'dft_length');
     if (n === null) c.unresolved('dft_length is not a constant');
+  } else if (onesided && inverse) {
+    // The one-sided spectrum of bins values inverts to 2·(bins − 1) real samples.
+    n = typeof n === 'number' ? 2 * (n - 1) : n === null ? null : c.alg.mul(c.alg.sub(n, 1), 2);
+    if (typeof n === 'number' && n < 1) {
+      c.mismatch(`an inverse one-sided DFT of ${xs[axis]} bin(s) has length ${n}; give dft_length`);
+      n = null;
+    }
   }
-  out[axis] = binsOf(c, n, c.node.getInt('onesided', 0) !== 0);
+  if (onesided && inverse) {
+    out[axis] = n;
+    out[r - 1] = 1;
+  } else out[axis] = binsOf(c, n, onesided);
   c.out(0, type, out);
 };
 
@@ -262,6 +320,8 @@ const dftMacs = (c: CostContext): Factors => {
   if (axis === undefined || axis === 0 || axis >= r - 1) return { unknown: `axis ${attr ?? 1} is not a signal axis` };
   const onesided = c.node.getInt('onesided', 0) !== 0;
   const hasLength = c.node.inputs[1] != null;
+  // Inverse one-sided: [n, 2·bins] real matrix times the bins, 2 real MACs per output sample and bin.
+  if (onesided && c.node.getInt('inverse', 0) !== 0) return k === 4 ? [...out.slice(0, -1), xs[axis]!, 2] : { unknown: 'an inverse one-sided DFT of a real input is invalid' };
   if (onesided && hasLength) return { unknown: 'one-sided with a dft_length input: the transform length is not read from shapes' };
   const n = hasLength ? out[axis]! : xs[axis]!;
   return [...out.slice(0, -1), n, k];
@@ -317,10 +377,12 @@ const dftReference: ReferenceKernel = (node, inputs, opset) => {
   const inverse = node.getInt('inverse', 0) !== 0;
   const onesided = node.getInt('onesided', 0) !== 0;
   const complex = dims[r - 1] === 2;
-  if (onesided && (inverse || complex)) throw new ReferenceUnsupportedError(node, 'a one-sided inverse or complex-input DFT is not covered');
+  if (onesided && !inverse && complex) throw new ReferenceInputError(node, 'a one-sided DFT needs a real input (last dim 1); this one is complex');
+  if (onesided && inverse && !complex) throw new ReferenceInputError(node, 'an inverse one-sided DFT needs a complex input (last dim 2); this one is real');
   const m = dims[axis]!;
-  const n = inputs[1] ? intsOf(node, inputs[1], 'dft_length')[0]! : m;
+  const n = inputs[1] ? intsOf(node, inputs[1], 'dft_length')[0]! : onesided && inverse ? 2 * (m - 1) : m;
   if (!(n >= 1)) throw new ReferenceInputError(node, `dft_length ${n} must be positive`);
+  if (onesided && inverse) return [inverseOnesided(node, x, axis, n)];
   const bins = onesided ? Math.floor(n / 2) + 1 : n;
   const outDims = [...dims.slice(0, -1), 2];
   outDims[axis] = bins;
@@ -337,6 +399,42 @@ const dftReference: ReferenceKernel = (node, inputs, opset) => {
   const out: RefTensor = { dtype: x.dtype, dims: outDims, data: y };
   return [out];
 };
+
+/**
+ * The inverse one-sided DFT of complex `x` (bins along `axis`) into n real samples [.., n, 1]:
+ * the inverse of the Hermitian extension X[n − k] = conj(X[k]), its real part,
+ * y[t] = (1/n)·Σ_k (Re X[k]·cos(2πkt/n) − Im X[k]·sin(2πkt/n)) over the extended spectrum.
+ * Only bins = ⌊n/2⌋ + 1, where onnxruntime computes exactly that (see the header).
+ */
+function inverseOnesided(node: Node, x: RefTensor, axis: number, n: number): RefTensor {
+  const dims = x.dims;
+  const bins = dims[axis]!;
+  if (bins !== Math.floor(n / 2) + 1) throw new ReferenceUnsupportedError(node, `an inverse one-sided DFT of ${bins} bins to length ${n} (not ⌊n/2⌋ + 1 bins) is not covered: onnxruntime's values there follow no one rule`);
+  const data = x.data as Float64Array;
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = dims.slice(axis + 1, -1).reduce((a, b) => a * b, 1);
+  const outDims = [...dims.slice(0, -1), 1];
+  outDims[axis] = n;
+  const y = allocF64(outer * n * inner);
+  const { cos, sin } = twiddles(n);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = (o * bins * inner + i) * 2;
+      for (let t = 0; t < n; t++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          // Bin k, or the conjugate of bin n − k past the stored half.
+          const stored = k < bins;
+          const at = base + (stored ? k : n - k) * inner * 2;
+          const tw = (k * t) % n;
+          acc += data[at]! * cos[tw]! - (stored ? 1 : -1) * data[at + 1]! * sin[tw]!;
+        }
+        y[(o * n + t) * inner + i] = acc / n;
+      }
+    }
+  }
+  return { dtype: x.dtype, dims: outDims, data: y };
+}
 
 /** STFT's frame length: input 3, else the window's length. */
 function frameLength(c: RuleContext): Dim {
@@ -357,9 +455,10 @@ const stftShape: ShapeRule = (c) => {
   const samples = xs?.length === 3 ? xs[1]! : null;
   let frames: Dim = null;
   const s = step?.length === 1 ? step[0]! : null;
+  if (typeof s === 'number' && s <= 0) c.mismatch(`frame_step is ${s}; it must be positive`);
   if (typeof samples === 'number' && typeof fl === 'number' && typeof s === 'number' && s > 0) frames = nonNegativeDim(c, Math.floor((samples - fl) / s) + 1, `the frame count (signal of ${samples} samples, frame_length ${fl})`);
   else if (samples !== null && fl !== null && typeof s === 'number' && s > 0) frames = c.alg.add(c.alg.floorDiv(c.alg.sub(samples, fl), s), 1);
-  else c.unresolved('frame count not known (signal length, frame_step or frame_length)');
+  else if (!(typeof s === 'number' && s <= 0)) c.unresolved('frame count not known (signal length, frame_step or frame_length)');
   c.out(0, type, [xs?.[0] ?? null, frames, binsOf(c, fl, c.node.getInt('onesided', 1) !== 0), 2]);
 };
 

@@ -18,7 +18,7 @@
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
-import { allocF64, intsOf } from '../kernels/reference/tensor.js';
+import { allocF64, intsOf, sizeOf, stridedOffsets, stridesOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { nonNegativeDim } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
@@ -59,27 +59,17 @@ const reference: ReferenceKernel = (node, inputs) => {
   if (inferred.some((d) => d < 0)) throw new ReferenceInputError(node, `the unpooled shape [${inferred.join(',')}] has a negative dim`);
   const dims = outShape ? intsOf(node, outShape, 'output_shape') : inferred;
   if (dims.length !== inferred.length || dims.some((d, a) => d < inferred[a]!)) throw new ReferenceInputError(node, `output_shape [${dims.join(',')}] is smaller than the unpooled shape [${inferred.join(',')}]`);
-  const total = inferred.reduce((a, b) => a * b, 1);
-  const flat = allocF64(total);
+  const total = sizeOf(inferred);
   const is = intsOf(node, ind, 'I');
   if (is.length !== x.data.length) throw new ReferenceInputError(node, `I has ${is.length} elements, X ${x.data.length}`);
+  // Index `at` of the unpooled block, which sits at the start of each axis of output_shape (the
+  // same tensor when equal): its offset there, by output_shape's strides.
+  const offsets = stridedOffsets(inferred, stridesOf(dims), allocF64(total));
+  const y = allocF64(sizeOf(dims));
   for (let i = 0; i < is.length; i++) {
     const at = is[i]!;
     if (!(at >= 0 && at < total)) throw new ReferenceInputError(node, `index ${at} is outside the ${total} unpooled elements`);
-    flat[at] = x.data[i]!;
-  }
-  // The unpooled block at the start of each axis of output_shape (the same tensor when equal).
-  const y = allocF64(dims.reduce((a, b) => a * b, 1));
-  const idx = new Array<number>(dims.length).fill(0);
-  for (let i = 0; i < total; i++) {
-    let rest = i;
-    for (let a = dims.length - 1; a >= 0; a--) {
-      idx[a] = rest % inferred[a]!;
-      rest = Math.floor(rest / inferred[a]!);
-    }
-    let off = 0;
-    for (let a = 0; a < dims.length; a++) off = off * dims[a]! + idx[a]!;
-    y[off] = flat[i]!;
+    y[offsets[at]!] = x.data[i]!;
   }
   return [{ dtype: x.dtype, dims, data: y }];
 };

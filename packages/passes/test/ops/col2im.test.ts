@@ -53,4 +53,12 @@ describe('Col2Im', () => {
       expect(err, JSON.stringify(attrs)).toBeLessThanOrEqual(1);
     }
   });
+
+  it('rejects an image shorter than a block, even when the negative block counts multiply to L', () => {
+    // image 2×2, block 5×5: ⌊(2 − 5)/1⌋ + 1 = −2 blocks per axis, (−2)·(−2) = 4 = L.
+    const node = [...col2im([1, 25, 4], [2, 2], [5, 5]).graph][0]!;
+    const arg = (dims: number[], v: number[]) => ({ dtype: I64, dims, data: Float64Array.from(v) });
+    const x = { dtype: F, dims: [1, 25, 4], data: new Float64Array(100).fill(1) };
+    expect(() => getOp('Col2Im')!.reference!(node, [x, arg([2], [2, 2]), arg([2], [5, 5])], 18)).toThrow(/shorter than a block/);
+  });
 });

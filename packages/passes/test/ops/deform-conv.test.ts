@@ -37,14 +37,14 @@ describe('DeformConv', () => {
     expect(inferred(deform([1, 5, 8, 8], [6, 4, 3, 3], [1, 18, 6, 6])).warnings.join()).toMatch(/input has 5 channels but the weight expects 4/);
   });
 
-  it('counts the weight, the bias, Conv\'s MACs and 4 per bilinear sample (+1 with a mask)', () => {
+  it('counts the weight, the bias, Conv\'s MACs and 4 per bilinear sample (a mask folded into the bilinear weights)', () => {
     const plain = layer(deform([2, 4, 8, 8], [6, 4, 3, 3], [2, 18, 6, 6], {}, true));
     expect(plain.weightParams).toBe(6 * 4 * 9);
     expect(plain.params).toBe(6 * 4 * 9 + 6);
     // Conv 2·6·36·4·9 = 15552, sampling 4·(2·4·36·9) = 10368.
     expect(plain.macs).toBe(2 * 36 * 9 * 4 * (6 + 4));
     expect(plain.flops).toBe(2 * plain.macs! + 2 * 6 * 36);
-    expect(layer(deform([2, 4, 8, 8], [6, 2, 3, 3], [2, 18, 6, 6], { group: 2 }, false, [2, 9, 6, 6])).macs).toBe(2 * 36 * 9 * 4 * (3 + 4 + 1));
+    expect(layer(deform([2, 4, 8, 8], [6, 2, 3, 3], [2, 18, 6, 6], { group: 2 }, false, [2, 9, 6, 6])).macs).toBe(2 * 36 * 9 * 4 * (3 + 4));
   });
 
   it('matches onnxruntime: offsets past the edges, groups, offset groups, a mask, strides, dilations and padding', async () => {

@@ -11,8 +11,8 @@ import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { evaluateNode, KernelBudgetError } from '../../src/kernels/index.js';
 import { getOp } from '../../src/ops/registry.js';
 import type { RefTensor } from '../../src/ops/types.js';
-import { closeWorker, equivalentAfter, opTypes, runTwice } from '../rewrite/helpers.js';
-import { inferred, layer, oneNode, referenceMatchesCorpus } from './op-test-helpers.js';
+import { closeWorker, equivalentAfter, f32, opTypes, ortRun, runPass, runTwice } from '../rewrite/helpers.js';
+import { inferred, layer, oneNode, referenceMatchesCorpus, referenceVsOrt } from './op-test-helpers.js';
 
 afterAll(closeWorker);
 
@@ -138,6 +138,26 @@ describe('MelWeightMatrix', () => {
     expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [16]), ref(I64, [], [8192]), ref(F, [], [0]), ref(F, [], [8192])], 17)).toThrow(/outside the 9 spectrogram bins/);
   });
 
+  it('is not folded where onnxruntime refuses to run it: the upper edge\'s own bin past the spectrogram', async () => {
+    // dft_length 63: 32 bins; ⌊64·8000/16000⌋ = 32 is out of range for onnxruntime, though the
+    // last mel point (one mel step below 8 kHz) falls in bin 27 and the matrix could be built.
+    const b = new GraphBuilder({ opset: 17 });
+    const c = (name: string, dtype: DataType, v: number) => b.constant(name, Tensor.scalar(dtype, v));
+    const mel = b.op('MelWeightMatrix', [c('bins', I64, 8), c('dft', I64, 63), c('rate', I64, 16000), c('lo', F, 20), c('hi', F, 8000)], {}, { name: 'mel' });
+    b.output(b.op('Add', [b.input('x', F, [1]), mel], {}, { name: 'add' }), 'y');
+    const m = b.build();
+    await expect(ortRun(m, new Map([['x', f32([1], () => 1)]]))).rejects.toThrow(/highest_index/);
+    expect(inferred(m).warnings.join()).toMatch(/upper_edge_hertz 8000 falls in spectrogram bin 32, outside the 32 spectrogram bins/);
+    const r = await runPass('fold-constants', m);
+    expect(r.rejected['kernel-error'], JSON.stringify(r.rejected)).toBe(1);
+    expect(opTypes(m)).toEqual(['MelWeightMatrix', 'Add']);
+    const reference = getOp('MelWeightMatrix')!.reference!;
+    const node = [...m.graph][0]!;
+    expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [63]), ref(I64, [], [16000]), ref(F, [], [20]), ref(F, [], [8000])], 17)).toThrow(/upper_edge_hertz 8000 falls in spectrogram bin 32/);
+    // dft_length 64 (33 bins): bin 32 fits, and onnxruntime runs it (the corpus-checked case above).
+    expect(() => reference(node, [ref(I64, [], [8]), ref(I64, [], [64]), ref(I64, [], [16000]), ref(F, [], [20]), ref(F, [], [8000])], 17)).not.toThrow();
+  });
+
   it('matches the ONNX backend corpus (float64 reference)', () => {
     referenceMatchesCorpus('MelWeightMatrix', 'test_melweightmatrix', 1);
   });
@@ -192,6 +212,43 @@ describe('DFT', () => {
     expect(run([4, 0, 0, 0, 0, 0, 0, 0], [1, 4, 2])).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
   });
 
+  it('inverts a one-sided spectrum to n real samples [.., n, 1], as onnxruntime does', async () => {
+    // 5 complex bins: n = 2·(5 − 1) = 8 by default, dft_length 8 or 9 (opset 20, odd) as given.
+    const cases = [
+      { extra: [] as ({ name: string; dtype: DataType; dims: number[]; value: Tensor } | '')[], opset: 17, n: 8 },
+      { extra: [int('len', 8)], opset: 17, n: 8 },
+      { extra: [int('len', 9), int('axis', 1)], opset: 20, n: 9 },
+    ];
+    for (const { extra, opset, n } of cases) {
+      const m = oneNode('DFT', [x([2, 5, 2]), ...extra], { inverse: 1, onesided: 1 }, 1, opset);
+      expect(inferred(m), `n ${n}`).toEqual({ shapes: [[2, n, 1]], types: [F], warnings: [] });
+      const feeds = new Map([['x', f32([2, 5, 2], (i) => Math.sin(i + 1))]]);
+      expect((await ortRun(m, feeds)).get('y0')!.dims, `n ${n}`).toEqual([2, n, 1]);
+      const [worst] = await referenceVsOrt(m, feeds);
+      expect(worst, `n ${n}`).toBeLessThanOrEqual(1);
+    }
+    // The cost: the [n, 2·bins] real matrix times the bins, plus the 1/n scale per sample.
+    const l = layer(oneNode('DFT', [x([2, 5, 2])], { inverse: 1, onesided: 1 }));
+    expect(l.macs).toBe(2 * 8 * 5 * 2);
+    expect(l.flops).toBe(2 * 2 * 8 * 5 * 2 + 2 * 8);
+    // Other lengths: onnxruntime's values follow no one rule there, the reference declines.
+    const short = oneNode('DFT', [x([1, 5, 2]), int('len', 12)], { inverse: 1, onesided: 1 });
+    expect(inferred(short).shapes).toEqual([[1, 12, 1]]);
+    const dft = getOp('DFT')!.reference!;
+    expect(() => dft([...short.graph][0]!, [ref(F, [1, 5, 2], new Array(10).fill(1)), ref(I64, [], [12])], 17)).toThrow(/5 bins to length 12 .* not covered/);
+  });
+
+  it('reports what onnxruntime refuses at load: a one-sided forward DFT of a complex input, an inverse of a real one', () => {
+    expect(inferred(oneNode('DFT', [x([2, 8, 2])], { onesided: 1 })).warnings.join()).toMatch(/one-sided DFT needs a real input/);
+    expect(inferred(oneNode('DFT', [x([2, 8, 1])], { onesided: 1, inverse: 1 })).warnings.join()).toMatch(/inverse one-sided DFT needs a complex input/);
+    expect(inferred(oneNode('DFT', [x([2, 1, 2])], { onesided: 1, inverse: 1 })).warnings.join()).toMatch(/of 1 bin\(s\) has length 0/);
+    const dft = getOp('DFT')!.reference!;
+    const node = [...oneNode('DFT', [x([1, 4, 2])], { onesided: 1 }).graph][0]!;
+    expect(() => dft(node, [ref(F, [1, 4, 2], new Array(8).fill(1))], 17)).toThrow(/needs a real input/);
+    node.setAttribute(new Attribute('inverse', AttributeType.INT, 1n));
+    expect(() => dft(node, [ref(F, [1, 4, 1], new Array(4).fill(1))], 17)).toThrow(/needs a complex input/);
+  });
+
   it('matches the ONNX backend corpus (float64 reference)', () => {
     referenceMatchesCorpus('DFT', 'test_dft', 3);
   });
@@ -207,6 +264,14 @@ describe('STFT', () => {
     expect(inferred(oneNode('STFT', [signal(['N', 16000, 1]), int('step', 160), win(400)])).shapes).toEqual([['N', 98, 201, 2]]);
     expect(inferred(oneNode('STFT', [signal([2, 128, 2]), int('step', 8), win(16)], { onesided: 0 })).shapes).toEqual([[2, 15, 16, 2]]);
     expect(inferred(oneNode('STFT', [signal(['N', 'L', 1]), int('step', 8), win(16)])).shapes).toEqual([['N', 'floor((L-16)/8)+1', 9, 2]]);
+  });
+
+  it('reports a frame_step that is not positive (onnxruntime: an invalid dimension)', () => {
+    for (const step of [0, -4]) {
+      const got = inferred(oneNode('STFT', [signal([1, 64, 1]), int('step', step), '', int('len', 16)]));
+      expect(got.shapes, `step ${step}`).toEqual([[1, null, 9, 2]]);
+      expect(got.warnings.join(), `step ${step}`).toMatch(new RegExp(`frame_step is ${step}; it must be positive`));
+    }
   });
 
   it('costs the direct DFT of every frame (the window folded into its matrix)', () => {
