@@ -213,6 +213,20 @@ export class PassManager {
       scopeNodes.length = 0;
       scopeValues.length = 0;
     };
+    /**
+     * The running pass made a change that is not validated (unreported, or a use its checks left
+     * to the end of the run is unsound): the model is verified after it, and nothing the pipeline
+     * keeps about the graph (scope, op counts and index, graph list, shape facts) holds.
+     */
+    const unvalidated = (): void => {
+      unvalidatedInRun = true;
+      breakScope();
+      tracker.uncovered();
+      shared.opCounts = undefined;
+      shared.opIndex = undefined;
+      shared.graphs = undefined;
+      shared.facts = undefined;
+    };
     const push = (to: Value[], vs: readonly Value[]) => {
       for (let i = 0; i < vs.length; i++) to.push(vs[i]!);
     };
@@ -291,15 +305,7 @@ export class PassManager {
             push(scopeValues, p.initializers as readonly Value[]);
             push(scopeValues, p.values);
           },
-          onUnsound: () => {
-            unvalidatedInRun = true;
-            breakScope();
-            tracker.uncovered();
-            shared.opCounts = undefined;
-            shared.opIndex = undefined;
-            shared.graphs = undefined;
-            shared.facts = undefined;
-          },
+          onUnsound: unvalidated,
           afterChange: (m: Model, record: ChangeRecord, validated?: boolean, factsKept?: boolean, factsAlike?: boolean) => {
             totalChanges++;
             reportedInRun++;
@@ -354,13 +360,7 @@ export class PassManager {
           // pipeline keeps about the graph (op counts and index, graph list, shape facts) holds,
           // and the passes that saw no change must look again.
           totalChanges += Math.max(0, result.changes - reportedInRun);
-          unvalidatedInRun = true;
-          breakScope();
-          tracker.uncovered();
-          shared.opCounts = undefined;
-          shared.opIndex = undefined;
-          shared.graphs = undefined;
-          shared.facts = undefined;
+          unvalidated();
         }
         if (verifyMode === 'pass' && result.modified && !unvalidatedInRun) {
           // Every change went through RewriteSession.apply, which validated the rewrite before
