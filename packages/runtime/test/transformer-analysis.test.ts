@@ -151,4 +151,22 @@ describe("analysis of onnxruntime's optimized float transformer graphs", () => {
     g.output(g.op('Sigmoid', [g.op('Gemm', [h, f32(g, 'w2', [16, 16], Math.cos), f32(g, 'c2', [16], Math.sin)], { transB: 1 })]), 'y');
     expect(await compare(g.build(), 'gemm', ['com.microsoft::FusedGemm'])).toBe(0);
   }, 20_000);
+
+  test('NCHWc Convs whose output channels are not a multiple of the block size: the padded filters are not counted', async () => {
+    // onnxruntime stores Conv(8→10)'s weight as [16 (or 8·2), 8, 3, 3] and its bias as [16], the
+    // extra filters zero; the ReorderOutput after it (channels 10), or after the MaxPool that
+    // reads the blocked output, says how many are the model's. Counted padded, the 8→10 Conv had
+    // 1,168 parameters for 730, the chain 8→10→12 2,624 for 1,822.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, [1, 8, 16, 16]);
+    const c0 = b.op('Relu', [b.op('Conv', [x, f32(b, 'w0', [10, 8, 3, 3], Math.sin), f32(b, 'b0', [10], Math.cos)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+    const r0 = b.op('Conv', [x, f32(b, 'w2', [10, 8, 1, 1], Math.cos), f32(b, 'b2', [10], Math.sin)], { kernel_shape: [1, 1] });
+    const s0 = b.op('Relu', [b.op('Add', [c0, r0])]);
+    b.output(b.op('Conv', [s0, f32(b, 'w1', [12, 10, 3, 3], Math.cos), f32(b, 'b1', [12], Math.sin)], { kernel_shape: [3, 3] }), 'y');
+    const chain = b.build();
+    expect(analyzeModel(chain, { timeline: false }).totals.params).toBe(730 + 90 + 1092);
+    expect(await compare(chain, 'nchwc-padded', [])).toBe(0);
+    const fused = await ortOptimized(chain, 'nchwc-padded', 'all');
+    expect(opTypes(fused)).toContain('com.microsoft.nchwc::Conv');
+  }, 20_000);
 });

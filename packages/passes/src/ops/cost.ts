@@ -76,7 +76,20 @@ export interface OpCost {
   readonly inPlace?: boolean | ((node: Node) => boolean);
   /** Reads only its input's shape, never its data (Shape, Size): no input activation traffic. */
   readonly shapeOnly?: boolean;
+  /**
+   * Of the output channels the node computes, the model's: onnxruntime's NCHWc Conv pads them to
+   * its block size (8 or 16, by the CPU), its weight and bias stored padded (contrib-fused.ts).
+   * `real` of `padded`, by which the analysis scales the parameters it counts for the node, its
+   * MACs and its element-wise operations; or why they cannot be established (the MACs and FLOPs
+   * are then unknown, the parameters counted as stored, with a note). It reads the node's
+   * consumers, which the macs/ops functions may not (CostContext): the analysis applies it per
+   * node, after their (memoised) result.
+   */
+  readonly paddedChannels?: (node: Node) => PaddedChannels;
 }
+
+/** OpCost.paddedChannels' answer. */
+export type PaddedChannels = { readonly real: number; readonly padded: number } | { readonly unknown: string };
 
 export const unknownCount = (why: string): Count => ({ unknown: why });
 
