@@ -133,6 +133,18 @@ describe("analysis of onnxruntime's optimized float transformer graphs", () => {
     expect(await compare(b.build(), 'rms-quickgelu', ['SimplifiedLayerNormalization', 'com.microsoft::QuickGelu'])).toBe(2 * (1280 - 1048));
   }, 20_000);
 
+  test("SiLU's x·sigmoid(x): QuickGelu with alpha 1, no α·x multiply counted", async () => {
+    // QuickGeluFusion fuses x·Sigmoid(x) too, with alpha = 1: Sigmoid (4) + Mul (1) per element,
+    // as the original (counted 1 + 4 + 1 it had 32 FLOPs more over these 32 elements).
+    const b = new GraphBuilder({ opset: 17 });
+    const h = b.op('MatMul', [b.input('x', F, [1, 4, 8]), f32(b, 'w', [8, 8], Math.sin)]);
+    b.output(b.op('Mul', [h, b.op('Sigmoid', [h])]), 'y');
+    const m = b.build();
+    expect(await compare(m, 'silu', ['com.microsoft::QuickGelu'])).toBe(0);
+    const q = [...(await ortOptimized(m, 'silu', 'all')).graph].find((n) => n.opType === 'QuickGelu')!;
+    expect(q.getFloat('alpha', 0)).toBe(1);
+  }, 20_000);
+
   test('a patch-embedding Conv, Conv + Relu and a residual Add: FusedConv (extended), NCHWc Convs with the Relu and the Add fused (all); FusedGemm', async () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', F, [1, 3, 32, 32]);
