@@ -18,7 +18,10 @@
  * declarations count them. The analysis counts element-wise work per element of input 0 or output
  * 0 (cost.ts Count), so the score count is written per output element (total/v_head of them) or
  * per Q element (total/head) when that ratio is a whole number; otherwise the FLOPs are unknown
- * with that reason (a symbolic total, or e.g. total 17 over v_head 8): the MACs are always given.
+ * with that reason (a symbolic total, or e.g. total 17 over v_head 8). The MACs are given whenever
+ * the shapes are, a symbolic cache too (its total from present_key's shape, as the shape rule
+ * wrote it: P + 1 for a decode step); without present_key or qk_matmul_output a symbolic cache's
+ * total is unknown, and so are they.
  * RotaryEmbedding rotates `rotary_embedding_dim` (default the whole head) of each head's elements
  * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element, the rest copied.
  */
@@ -101,9 +104,19 @@ const attentionShape: ShapeRule = (c) => {
 const numAdd = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' ? a + b : null);
 const numDiv = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' && b !== 0 && a % b === 0 ? a / b : null);
 
-/** The dims from the cost's shapes (numbers only where the dim algebra would be needed). */
+/**
+ * The dims from the cost's shapes (numbers only where the dim algebra would be needed). A cache
+ * of symbolic length (a decode step: past_key [B, kv_heads, P, head]) has its total, P + kv_seq,
+ * from the shape rule's present_key (dim 2) or qk_matmul_output (dim 3), which the dim algebra
+ * wrote.
+ */
 function costDims(c: CostContext): AttentionDims | undefined {
-  return attentionDims(c.node, (i) => c.inputShapes[i], numDiv, numAdd);
+  const d = attentionDims(c.node, (i) => c.inputShapes[i], numDiv, numAdd);
+  if (d !== undefined && d.total === null) {
+    const outs = c.node.outputs.length;
+    d.total = (outs > 1 ? c.outputShapes[1]?.[2] : undefined) ?? (outs > 3 ? c.outputShapes[3]?.[3] : undefined) ?? null;
+  }
+  return d;
 }
 
 /** Q·Kᵀ and scores·V: B·q_heads·q_seq·total·(head + v_head). */

@@ -150,6 +150,17 @@ describe('Attention (opset 23)', () => {
     expect(l.flops).toBeNull();
     expect(l.unknown!.join(' ')).toMatch(/not a whole number per element/);
   });
+
+  it('a decode step over a cache of symbolic length P: the MACs over P + 1 keys (the shape rule\'s present_key)', () => {
+    // An LLM's decode graph: one new token, past_key/past_value [1, 8, P, 64].
+    const P = 'P' as never;
+    const inputs: Inputs = { q: { dims: [1, 8, 1, 64] }, k: { dims: [1, 8, 1, 64] }, v: { dims: [1, 8, 1, 64] }, pk: { dims: [1, 8, P, 64] }, pv: { dims: [1, 8, P, 64] } };
+    const m = oneNode('Attention', inputs, ['q', 'k', 'v', '', 'pk', 'pv'], {}, 3);
+    expect(inferred(m)).toEqual([[1, 8, 1, 64], [1, 8, 'P+1', 64], [1, 8, 'P+1', 64]]);
+    const l = layer(m);
+    expect(l.macsExpr).toBe('1024*P+1024');
+    expect(analyzeModel(m, { timeline: false, dimValues: { P: 7 } }).layers.find((x) => x.name === 'op')!.macs).toBe(8 * 8 * 128);
+  });
 });
 
 describe('RotaryEmbedding (opset 23)', () => {
