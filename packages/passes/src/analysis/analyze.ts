@@ -1391,6 +1391,11 @@ class CostWalk {
       return null;
     }
     const alg = this.inf.algebra;
+    if ('factors' in r) {
+      const n = alg.product(r.factors);
+      if (n === null) unknown.push('element-wise ops: a dimension is unknown');
+      return n;
+    }
     const a = r.perInput ?? 0;
     const b = r.perOutput ?? 0;
     const nIn = a === 0 ? 0 : alg.product(ctx.inputShapes[0] ?? [null]);

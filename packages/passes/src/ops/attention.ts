@@ -15,15 +15,14 @@
  * v_head) MACs (a grouped K/V head is read by each of its query heads: the MACs are the query
  * heads'); per score element the scale (1), the additive mask (1, for attn_mask and for is_causal
  * each), softcap's c·tanh(x/c) (Div, Tanh, Mul) and the Softmax, counted as those ops' own
- * declarations count them. The analysis counts element-wise work per element of input 0 or output
- * 0 (cost.ts Count), so the score count is written per output element (total/v_head of them) or
- * per Q element (total/head) when that ratio is a whole number; otherwise the FLOPs are unknown
- * with that reason (a symbolic total, or e.g. total 17 over v_head 8). The MACs are given whenever
- * the shapes are, a symbolic cache too (its total from present_key's shape, as the shape rule
- * wrote it: P + 1 for a decode step); without present_key or qk_matmul_output a symbolic cache's
- * total is unknown, and so are they.
+ * declarations count them, over the B · q_heads · q_seq · total scores (a product of dims, cost.ts
+ * Count's `factors`: a symbolic total or 17 keys over head 8 are counted as any). The MACs and
+ * FLOPs are given whenever the shapes are, a symbolic cache too (its total from present_key's
+ * shape, as the shape rule wrote it: P + 1 for a decode step); without present_key or
+ * qk_matmul_output a symbolic cache's total is unknown, and so are they.
  * RotaryEmbedding rotates `rotary_embedding_dim` (default the whole head) of each head's elements
- * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element, the rest copied.
+ * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element (3 · rd · B · heads · S),
+ * the rest copied.
  */
 import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
@@ -138,27 +137,27 @@ function perScore(c: CostContext): number {
   return k;
 }
 
-/** The per-score work as a count per element of Y (total/v_head scores each) or of Q (total/head), when whole. */
+/** The per-score work over the B · q_heads · q_seq · total scores (cost.ts Count's factors: symbolic dims too). */
 const attentionOps = (c: CostContext): Count => {
   const d = costDims(c);
   if (!d) return { unknown: 'Q, K or V shape unknown' };
-  const k = perScore(c);
-  if (typeof d.total === 'number') {
-    if (typeof d.vHead === 'number' && (k * d.total) % d.vHead === 0) return { perOutput: (k * d.total) / d.vHead };
-    if (typeof d.head === 'number' && (k * d.total) % d.head === 0) return { perInput: (k * d.total) / d.head };
-  }
-  return { unknown: `${k} per score element over ${String(d.total)} keys: not a whole number per element of Y or Q, the only counts the analysis multiplies out` };
+  if (d.total === null) return { unknown: 'the number of keys (past + kv_seq) is unknown' };
+  return { factors: [perScore(c), d.batch, d.qHeads, d.qSeq, d.total] };
 };
 
-/** RotaryEmbedding: 3 per rotated element; `rotary_embedding_dim` of each head's `head` elements are rotated. */
+/**
+ * RotaryEmbedding: 3 per rotated element; `rotary_embedding_dim` of each head's elements are
+ * rotated, over B · heads · S heads' rows (4-D [B, heads, S, head]; 3-D [B, S, heads·head]).
+ */
 const rotaryOps = (c: CostContext): Count => {
   const x = c.inputShapes[0];
   const rd = c.node.getInt('rotary_embedding_dim', 0);
   if (rd === 0) return ROTARY_ALL;
-  if (!x) return { unknown: 'input shape unknown' };
-  const head = x.length === 4 ? x[3]! : numDiv(x[x.length - 1]!, c.node.getInt('num_heads', 0));
-  if (typeof head !== 'number' || (3 * rd) % head !== 0) return { unknown: `3 per rotated element, ${rd} of ${String(head)} per head: not a whole number per element` };
-  return { perInput: (3 * rd) / head };
+  if (!x || (x.length !== 4 && x.length !== 3)) return { unknown: 'input shape unknown' };
+  if (x.length === 4) return { factors: [3, rd, x[0]!, x[1]!, x[2]!] };
+  const heads = c.node.getInt('num_heads', 0);
+  if (heads <= 0) return { unknown: '3-D input without num_heads' };
+  return { factors: [3, rd, x[0]!, x[1]!, heads] };
 };
 const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
 

@@ -22,11 +22,13 @@ export interface CostContext {
 
 /**
  * Element-wise operations as a linear form of the element counts: `perInput` per element of
- * input 0 plus `perOutput` per element of output 0 (absent: 0), or why it cannot be given. The
- * analysis multiplies it out — with numbers, or with symbolic dims ("5*N*S") when shapes are
- * symbolic — so the table never needs the counts themselves.
+ * input 0 plus `perOutput` per element of output 0 (absent: 0); or as a product of `factors`
+ * (numbers and dims, symbolic ones too), for work that is no whole number per element of either
+ * (Attention's per-score work: k · B · q_heads · q_seq · total keys; RotaryEmbedding's rotated
+ * elements); or why it cannot be given. The analysis multiplies it out — with numbers, or with
+ * symbolic dims ("5*N*S") when shapes are symbolic — so the table never needs the counts themselves.
  */
-export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly unknown: string };
+export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly factors: readonly Dim[] } | { readonly unknown: string };
 
 /**
  * MACs as a product of factors (dims, possibly symbolic): the number is their product, and a

@@ -140,15 +140,18 @@ describe('Attention (opset 23)', () => {
     expect(inferred(m)).toEqual([[1, 3, 16], [1, 2, 8, 8], [1, 2, 8, 8], [1, 2, 3, 8]]);
   });
 
-  it('keeps symbols; the MACs stay known when the per-score work is not a whole count per element', () => {
+  it('keeps symbols; the per-score work is counted when it is not a whole count per element of Y or Q', () => {
     const m = oneNode('Attention', { q: { dims: ['B' as never, 4, 'S' as never, 16] }, k: { dims: ['B' as never, 4, 'S' as never, 16] }, v: { dims: ['B' as never, 4, 'S' as never, 16] } }, ['q', 'k', 'v'], {}, 1);
     expect(inferred(m)).toEqual([['B', 4, 'S', 16]]);
-    // 17 keys over v_head 8 (a ViT's 16 patches and class token): 6·17/8 is not whole.
+    // Symbolic batch and sequence: 2 · 128·B·S·S MACs + 6 per score over B·4·S·S scores.
+    expect(layer(m).flopsExpr).toBe('280*B*S*S');
+    // 17 keys over v_head 8 (a ViT's 16 patches and class token): 6·17/8 per element of Y is not
+    // whole, which made the FLOPs unknown; 6 per score over 4·17·17 scores.
     const vit = oneNode('Attention', { q: { dims: [1, 4, 17, 8] }, k: { dims: [1, 4, 17, 8] }, v: { dims: [1, 4, 17, 8] } }, ['q', 'k', 'v'], {}, 1);
     const l = layer(vit);
     expect(l.macs).toBe(4 * 17 * 17 * 16);
-    expect(l.flops).toBeNull();
-    expect(l.unknown!.join(' ')).toMatch(/not a whole number per element/);
+    expect(l.unknown ?? []).toEqual([]);
+    expect(l.flops).toBe(2 * 4 * 17 * 17 * 16 + 6 * 4 * 17 * 17);
   });
 
   it('a decode step over a cache of symbolic length P: the MACs over P + 1 keys (the shape rule\'s present_key)', () => {
@@ -159,7 +162,11 @@ describe('Attention (opset 23)', () => {
     expect(inferred(m)).toEqual([[1, 8, 1, 64], [1, 8, 'P+1', 64], [1, 8, 'P+1', 64]]);
     const l = layer(m);
     expect(l.macsExpr).toBe('1024*P+1024');
-    expect(analyzeModel(m, { timeline: false, dimValues: { P: 7 } }).layers.find((x) => x.name === 'op')!.macs).toBe(8 * 8 * 128);
+    // 6 per score over 8·(P + 1) scores.
+    expect(l.flopsExpr).toBe('2096*P+2096');
+    const bound = analyzeModel(m, { timeline: false, dimValues: { P: 7 } }).layers.find((x) => x.name === 'op')!;
+    expect(bound.macs).toBe(8 * 8 * 128);
+    expect(bound.flops).toBe(2 * 8 * 8 * 128 + 6 * 8 * 8);
   });
 });
 
@@ -172,8 +179,8 @@ describe('RotaryEmbedding (opset 23)', () => {
         inputs: { x: { dims: [1, 4, 32] }, cos: { dims: [8, 2] }, sin: { dims: [8, 2] }, p: { dims: [1, 4], type: DataType.INT64 } },
         order: ['x', 'cos', 'sin', 'p'],
         attrs: { num_heads: 4, rotary_embedding_dim: 4 },
-        // 4 of each head's 8 elements rotated: 3·4/8 per element is not whole, so unknown.
-        flops: Number.NaN,
+        // 4 of each head's 8 elements rotated (3·4/8 per element is not whole: it was unknown): 3 · 4 · 4 heads · 4 tokens.
+        flops: 3 * 4 * 4 * 4,
       },
       {
         what: '3-D, interleaved',
@@ -195,5 +202,8 @@ describe('RotaryEmbedding (opset 23)', () => {
     // rotary_embedding_dim equal to the head: every element rotated.
     const whole = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 16] }, cos: { dims: [1, 4, 8] }, sin: { dims: [1, 4, 8] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 16 }, 1);
     expect(layer(whole).flops).toBe(3 * 128);
+    // 6 of a head of 8 (3·6/8 is not whole): 3 · 6 · 2 heads · 4 tokens.
+    const six = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 8] }, cos: { dims: [1, 4, 3] }, sin: { dims: [1, 4, 3] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 6 }, 1);
+    expect(layer(six).flops).toBe(3 * 6 * 2 * 4);
   });
 });
