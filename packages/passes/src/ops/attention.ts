@@ -293,6 +293,7 @@ export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
   const x = floats(node, xt, 'X');
   const cos = floats(node, inputs[1], 'cos_cache');
   const sin = floats(node, inputs[2], 'sin_cache');
+  if (xt.dims.length !== 3 && xt.dims.length !== 4) throw new ReferenceInputError(node, `X has rank ${xt.dims.length}, not 3 or 4`);
   const four = xt.dims.length === 4;
   const B = xt.dims[0]!;
   const H = four ? xt.dims[1]! : node.getInt('num_heads', 0);
@@ -300,9 +301,23 @@ export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
   const E = four ? xt.dims[3]! : H > 0 ? xt.dims[2]! / H : NaN;
   if (!Number.isInteger(E) || E <= 0) throw new ReferenceInputError(node, '3-D X needs num_heads dividing its last dim');
   const rd = node.getInt('rotary_embedding_dim', 0) || E;
+  // onnxruntime refuses rd > head; an odd rd has no pairs to rotate (onnxruntime returns a result
+  // the spec does not define: refused, not guessed).
+  if (rd > E) throw new ReferenceInputError(node, `rotary_embedding_dim ${rd} exceeds the head size ${E}`);
+  if (rd <= 0 || rd % 2 !== 0) throw new ReferenceInputError(node, `rotary_embedding_dim ${rd} is not a positive even number`);
   const half = rd / 2;
   const interleaved = node.getInt('interleaved', 0) === 1;
   const pos = inputs[3] ? intsOf(node, inputs[3], 'position_ids') : null;
+  // The caches: [max_position, rd/2] read at position_ids [B, S], or [B, S, rd/2] without them.
+  const cd = inputs[1]!.dims;
+  const want = pos ? null : [B, S, half];
+  const rows = pos ? cd[0]! : B * S;
+  if ((pos ? cd.length !== 2 || cd[1] !== half : cd.length !== 3 || cd.some((d, i) => d !== want![i])) || inputs[2]!.dims.length !== cd.length || inputs[2]!.dims.some((d, i) => d !== cd[i]))
+    throw new ReferenceInputError(node, `cos_cache [${cd.join(',')}] and sin_cache [${inputs[2]!.dims.join(',')}] are not ${pos ? `[max_position, ${half}]` : `[${want!.join(',')}]`}`);
+  if (pos) {
+    if (pos.length !== B * S) throw new ReferenceInputError(node, `position_ids has ${pos.length} elements, not B·S = ${B * S}`);
+    for (let i = 0; i < pos.length; i++) if (!(pos[i]! >= 0 && pos[i]! < rows)) throw new ReferenceInputError(node, `position_id ${pos[i]} is outside the cache's ${rows} rows`);
+  }
   const out = Float64Array.from(x);
   for (let b = 0; b < B; b++)
     for (let s = 0; s < S; s++) {

@@ -14,6 +14,7 @@ import { encode } from '@onnxkit/importer';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { evaluateReference } from '../../src/reference/evaluate.js';
+import { ReferenceInputError } from '../../src/kernels/reference/errors.js';
 
 const F = DataType.FLOAT;
 type Inputs = Record<string, { dims: number[]; type?: DataType; int64?: boolean }>;
@@ -205,5 +206,25 @@ describe('RotaryEmbedding (opset 23)', () => {
     // 6 of a head of 8 (3·6/8 is not whole): 3 · 6 · 2 heads · 4 tokens.
     const six = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 8] }, cos: { dims: [1, 4, 3] }, sin: { dims: [1, 4, 3] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 6 }, 1);
     expect(layer(six).flops).toBe(3 * 6 * 2 * 4);
+  });
+
+  it('the float64 reference refuses what onnxruntime refuses or the spec leaves undefined, not garbage', async () => {
+    const x = { dims: [1, 2, 3, 8] };
+    const cases: { what: string; inputs: Inputs; order: string[]; attrs: Record<string, unknown>; error: RegExp; ortRejects: boolean }[] = [
+      // onnxruntime: "rotary_embedding_dim must be less than or equal to head_size" (read past the head).
+      { what: 'rd > head', inputs: { x, cos: { dims: [1, 3, 6] }, sin: { dims: [1, 3, 6] } }, order: ['x', 'cos', 'sin'], attrs: { rotary_embedding_dim: 12 }, error: /exceeds the head size 8/, ortRejects: true },
+      // Positions 0, 3, 2 of a 2-row cache (read past it).
+      { what: 'position past the cache', inputs: { x, cos: { dims: [2, 4] }, sin: { dims: [2, 4] }, p: { dims: [1, 3], type: DataType.INT64 } }, order: ['x', 'cos', 'sin', 'p'], attrs: {}, error: /position_id 3 is outside the cache's 2 rows/, ortRejects: true },
+      // An odd rotary dim has no pairs (its half was fractional: NaN indices); onnxruntime returns a result the spec does not define.
+      { what: 'odd rd', inputs: { x, cos: { dims: [1, 3, 1] }, sin: { dims: [1, 3, 1] } }, order: ['x', 'cos', 'sin'], attrs: { rotary_embedding_dim: 3 }, error: /not a positive even number/, ortRejects: false },
+      // A cache of the wrong size (rd/2 = 4 per row, 2 given: read past each row).
+      { what: 'cache shape', inputs: { x, cos: { dims: [1, 3, 2] }, sin: { dims: [1, 3, 2] } }, order: ['x', 'cos', 'sin'], attrs: {}, error: /are not \[1,3,4\]/, ortRejects: false },
+    ];
+    for (const c of cases) {
+      const m = oneNode('RotaryEmbedding', c.inputs, c.order, c.attrs, 1);
+      expect(() => evaluateReference(m, values(c.inputs)), c.what).toThrow(ReferenceInputError);
+      expect(() => evaluateReference(m, values(c.inputs)), c.what).toThrow(c.error);
+      if (c.ortRejects) await expect(ortRun(m, c.inputs), c.what).rejects.toThrow();
+    }
   });
 });
