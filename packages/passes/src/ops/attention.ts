@@ -94,6 +94,8 @@ const attentionShape: ShapeRule = (c) => {
     for (let i = 0; i < n; i++) c.out(i, t, null);
     return;
   }
+  // onnxruntime: "q_num_heads must be a multiple of kv_num_heads" (each kv head serves a whole group).
+  if (typeof d.qHeads === 'number' && typeof d.kvHeads === 'number' && (d.kvHeads <= 0 || d.qHeads % d.kvHeads !== 0)) c.mismatch(`${d.qHeads} query heads are not a multiple of ${d.kvHeads} key/value heads`);
   c.out(0, t, d.threeD ? [d.batch, d.qSeq, c.alg.mul(d.qHeads, d.vHead)] : [d.batch, d.qHeads, d.qSeq, d.vHead]);
   if (n > 1) c.out(1, t, [d.batch, d.kvHeads, d.total, d.head]);
   if (n > 2) c.out(2, t, [d.batch, d.kvHeads, d.total, d.vHead]);
@@ -160,6 +162,13 @@ const rotaryOps = (c: CostContext): Count => {
   return { factors: [3, rd, x[0]!, x[1]!, heads] };
 };
 const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
+
+/** RotaryEmbedding: X's shape; a 3-D X needs num_heads (onnxruntime: "Input shape is 3D, num_heads attribute must be provided"). */
+const rotaryShape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  if (xs && xs.length === 3 && c.node.getInt('num_heads', 0) <= 0) c.mismatch('3-D X needs num_heads');
+  same(c);
+};
 
 // ---- float64 references
 
@@ -357,7 +366,7 @@ export const ATTENTION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'RotaryEmbedding',
     attributes: { interleaved: withDefault(ATTR.interleaved, 0), num_heads: ATTR.num_heads, rotary_embedding_dim: withDefault(ATTR.rotary_embedding_dim, 0) },
-    shape: same,
+    shape: rotaryShape,
     reference: rotaryEmbeddingRef,
     cost: { ops: rotaryOps, opsNote: '3 per rotated element' },
   }),

@@ -81,6 +81,9 @@ function inferred(m: Model): (readonly Dim[] | null)[] {
   return m.graph.outputs.map((v) => inf.shapeOf(v));
 }
 
+/** The shape-mismatch messages inferShapes reports for node 'op'. */
+const mismatches = (m: Model): string[] => inferShapes(m).diagnostics.filter((d) => d.code === 'shape-mismatch' && d.node === 'op').map((d) => d.message);
+
 const layer = (m: Model) => analyzeModel(m, { timeline: false }).layers.find((l) => l.name === 'op')!;
 
 describe('Attention (opset 23)', () => {
@@ -155,6 +158,19 @@ describe('Attention (opset 23)', () => {
     expect(l.flops).toBe(2 * 4 * 17 * 17 * 16 + 6 * 4 * 17 * 17);
   });
 
+  it('reports query heads that are not a multiple of the key/value heads, which onnxruntime rejects', async () => {
+    // 4-D: 3 query heads on 2 kv heads; 3-D: q_num_heads 4, kv_num_heads 3.
+    const four: Inputs = { q: { dims: [1, 3, 2, 8] }, k: { dims: [1, 2, 2, 8] }, v: { dims: [1, 2, 2, 8] } };
+    const three: Inputs = { q: { dims: [1, 2, 32] }, k: { dims: [1, 2, 24] }, v: { dims: [1, 2, 24] } };
+    for (const [what, inputs, attrs] of [['4-D', four, {}], ['3-D', three, { q_num_heads: 4, kv_num_heads: 3 }]] as const) {
+      const m = oneNode('Attention', inputs, ['q', 'k', 'v'], attrs, 1);
+      await expect(ortRun(m, inputs), what).rejects.toThrow(/multiple of kv_num_heads/);
+      expect(mismatches(m).join(), what).toMatch(/query heads are not a multiple of \d key\/value heads/);
+    }
+    const ok = oneNode('Attention', { q: { dims: [1, 4, 2, 8] }, k: { dims: [1, 2, 2, 8] }, v: { dims: [1, 2, 2, 8] } }, ['q', 'k', 'v'], {}, 1);
+    expect(mismatches(ok)).toEqual([]);
+  });
+
   it('a decode step over a cache of symbolic length P: the MACs over P + 1 keys (the shape rule\'s present_key)', () => {
     // An LLM's decode graph: one new token, past_key/past_value [1, 8, P, 64].
     const P = 'P' as never;
@@ -206,6 +222,14 @@ describe('RotaryEmbedding (opset 23)', () => {
     // 6 of a head of 8 (3·6/8 is not whole): 3 · 6 · 2 heads · 4 tokens.
     const six = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 8] }, cos: { dims: [1, 4, 3] }, sin: { dims: [1, 4, 3] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 6 }, 1);
     expect(layer(six).flops).toBe(3 * 6 * 2 * 4);
+  });
+
+  it('reports a 3-D X without num_heads, which onnxruntime rejects at load', async () => {
+    const inputs: Inputs = { x: { dims: [1, 3, 16] }, cos: { dims: [1, 3, 4] }, sin: { dims: [1, 3, 4] } };
+    const m = oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], {}, 1);
+    await expect(ortRun(m, inputs)).rejects.toThrow(/num_heads attribute must be provided/);
+    expect(mismatches(m).join()).toMatch(/3-D X needs num_heads/);
+    expect(mismatches(oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], { num_heads: 2 }, 1))).toEqual([]);
   });
 
   it('the float64 reference refuses what onnxruntime refuses or the spec leaves undefined, not garbage', async () => {
