@@ -95,7 +95,7 @@ const layerNormShape = NORMALIZATION_OPS.find((op) => op.type === 'LayerNormaliz
 /**
  * SimplifiedLayerNormalization (and RMSNormalization) in float64: over the axes from `axis`,
  * Y = X / √(mean(X²) + ε) · scale (scale broadcast against those axes); inv_std_var of the
- * normalised axes as a second output.
+ * normalised axes as a second output, in stash_type.
  */
 export const simplifiedLayerNormalizationRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0];
@@ -122,7 +122,8 @@ export const simplifiedLayerNormalizationRef: ReferenceKernel = (node, inputs) =
   }
   return [
     { dtype: xt.dtype, dims: xt.dims, data: out },
-    { dtype: xt.dtype, dims: xt.dims.map((d, i) => (i < axis ? d : 1)), data: invOut },
+    // In stash_type (float32 by default), as the shape rule and onnxruntime (float32 for a float16 X) have it.
+    { dtype: node.getInt('stash_type', DataType.FLOAT) as DataType, dims: xt.dims.map((d, i) => (i < axis ? d : 1)), data: invOut },
   ];
 };
 
