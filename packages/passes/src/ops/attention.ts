@@ -163,10 +163,18 @@ const rotaryOps = (c: CostContext): Count => {
 };
 const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
 
-/** RotaryEmbedding: X's shape; a 3-D X needs num_heads (onnxruntime: "Input shape is 3D, num_heads attribute must be provided"). */
+/**
+ * RotaryEmbedding: X's shape; a 3-D X needs num_heads (onnxruntime: "Input shape is 3D, num_heads
+ * attribute must be provided"), and rotary_embedding_dim may not exceed the head ("must be less
+ * than or equal to head_size").
+ */
 const rotaryShape: ShapeRule = (c) => {
   const xs = c.shape(0);
-  if (xs && xs.length === 3 && c.node.getInt('num_heads', 0) <= 0) c.mismatch('3-D X needs num_heads');
+  const heads = c.node.getInt('num_heads', 0);
+  if (xs && xs.length === 3 && heads <= 0) c.mismatch('3-D X needs num_heads');
+  const rd = c.node.getInt('rotary_embedding_dim', 0);
+  const head = !xs ? null : xs.length === 4 ? xs[3]! : xs.length === 3 ? numDiv(xs[2]!, heads) : null;
+  if (typeof head === 'number' && rd > head) c.mismatch(`rotary_embedding_dim ${rd} exceeds the head size ${head}`);
   same(c);
 };
 

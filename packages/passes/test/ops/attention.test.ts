@@ -224,12 +224,15 @@ describe('RotaryEmbedding (opset 23)', () => {
     expect(layer(six).flops).toBe(3 * 6 * 2 * 4);
   });
 
-  it('reports a 3-D X without num_heads, which onnxruntime rejects at load', async () => {
+  it('reports a 3-D X without num_heads, which onnxruntime rejects at load, and a rotary dim past the head', async () => {
     const inputs: Inputs = { x: { dims: [1, 3, 16] }, cos: { dims: [1, 3, 4] }, sin: { dims: [1, 3, 4] } };
     const m = oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], {}, 1);
     await expect(ortRun(m, inputs)).rejects.toThrow(/num_heads attribute must be provided/);
     expect(mismatches(m).join()).toMatch(/3-D X needs num_heads/);
     expect(mismatches(oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], { num_heads: 2 }, 1))).toEqual([]);
+    // rotary_embedding_dim 12 of a head of 8: onnxruntime refuses it when it runs.
+    const wide = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 3, 8] }, cos: { dims: [1, 3, 6] }, sin: { dims: [1, 3, 6] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 12 }, 1);
+    expect(mismatches(wide).join()).toMatch(/rotary_embedding_dim 12 exceeds the head size 8/);
   });
 
   it('the float64 reference refuses what onnxruntime refuses or the spec leaves undefined, not garbage', async () => {
