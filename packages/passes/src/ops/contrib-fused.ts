@@ -12,6 +12,10 @@
  * Sigmoid, Clip, HardSigmoid) and a fused residual Add (the `Sum` input); and a float model's
  * Conv or Gemm with its activation fused (ConvActivationFusion, GemmActivationFusion: com.microsoft
  * FusedConv — with the residual Add as its `Z` input — and FusedGemm, levels extended and all).
+ * The NCHWc Conv's output channels are padded to the block size (8 or 16, by the CPU) when they
+ * are not a multiple of it, its weight and bias stored with zero filters: its parameters, MACs and
+ * FLOPs are scaled to the model's channels (nchwcChannels, OpCost.paddedChannels), so that its
+ * graph analyses as the original (packages/runtime/test/transformer-analysis.test.ts).
  * Attributes as onnxruntime's schemas, checked before the rule runs (attributeProblem: a contrib
  * node against its own op's schema).
  */
