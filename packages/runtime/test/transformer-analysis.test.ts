@@ -133,6 +133,18 @@ describe("analysis of onnxruntime's optimized float transformer graphs", () => {
     expect(await compare(b.build(), 'rms-quickgelu', ['SimplifiedLayerNormalization', 'com.microsoft::QuickGelu'])).toBe(2 * (1280 - 1048));
   }, 20_000);
 
+  test("SiLU's x·sigmoid(x): QuickGelu with alpha 1, no α·x multiply counted", async () => {
+    // QuickGeluFusion fuses x·Sigmoid(x) too, with alpha = 1: Sigmoid (4) + Mul (1) per element,
+    // as the original (counted 1 + 4 + 1 it had 32 FLOPs more over these 32 elements).
+    const b = new GraphBuilder({ opset: 17 });
+    const h = b.op('MatMul', [b.input('x', F, [1, 4, 8]), f32(b, 'w', [8, 8], Math.sin)]);
+    b.output(b.op('Mul', [h, b.op('Sigmoid', [h])]), 'y');
+    const m = b.build();
+    expect(await compare(m, 'silu', ['com.microsoft::QuickGelu'])).toBe(0);
+    const q = [...(await ortOptimized(m, 'silu', 'all')).graph].find((n) => n.opType === 'QuickGelu')!;
+    expect(q.getFloat('alpha', 0)).toBe(1);
+  }, 20_000);
+
   test('a patch-embedding Conv, Conv + Relu and a residual Add: FusedConv (extended), NCHWc Convs with the Relu and the Add fused (all); FusedGemm', async () => {
     const b = new GraphBuilder({ opset: 17 });
     const x = b.input('x', F, [1, 3, 32, 32]);
@@ -150,5 +162,23 @@ describe("analysis of onnxruntime's optimized float transformer graphs", () => {
     const h = g.op('Relu', [g.op('Gemm', [g.input('x', F, [4, 32]), f32(g, 'w', [32, 16], Math.sin), f32(g, 'c', [16], Math.cos)])]);
     g.output(g.op('Sigmoid', [g.op('Gemm', [h, f32(g, 'w2', [16, 16], Math.cos), f32(g, 'c2', [16], Math.sin)], { transB: 1 })]), 'y');
     expect(await compare(g.build(), 'gemm', ['com.microsoft::FusedGemm'])).toBe(0);
+  }, 20_000);
+
+  test('NCHWc Convs whose output channels are not a multiple of the block size: the padded filters are not counted', async () => {
+    // onnxruntime stores Conv(8→10)'s weight as [16 (or 8·2), 8, 3, 3] and its bias as [16], the
+    // extra filters zero; the ReorderOutput after it (channels 10), or after the MaxPool that
+    // reads the blocked output, says how many are the model's. Counted padded, the 8→10 Conv had
+    // 1,168 parameters for 730, the chain 8→10→12 2,624 for 1,822.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, [1, 8, 16, 16]);
+    const c0 = b.op('Relu', [b.op('Conv', [x, f32(b, 'w0', [10, 8, 3, 3], Math.sin), f32(b, 'b0', [10], Math.cos)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+    const r0 = b.op('Conv', [x, f32(b, 'w2', [10, 8, 1, 1], Math.cos), f32(b, 'b2', [10], Math.sin)], { kernel_shape: [1, 1] });
+    const s0 = b.op('Relu', [b.op('Add', [c0, r0])]);
+    b.output(b.op('Conv', [s0, f32(b, 'w1', [12, 10, 3, 3], Math.cos), f32(b, 'b1', [12], Math.sin)], { kernel_shape: [3, 3] }), 'y');
+    const chain = b.build();
+    expect(analyzeModel(chain, { timeline: false }).totals.params).toBe(730 + 90 + 1092);
+    expect(await compare(chain, 'nchwc-padded', [])).toBe(0);
+    const fused = await ortOptimized(chain, 'nchwc-padded', 'all');
+    expect(opTypes(fused)).toContain('com.microsoft.nchwc::Conv');
   }, 20_000);
 });

@@ -15,7 +15,7 @@ import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
 import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, undeclaredFacet, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
-import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost } from './cost-table.js';
+import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost, type PaddedChannels } from './cost-table.js';
 import { runsInPlace } from '../ops/cost.js';
 import { DEFAULT_DEVICE, getDevice, parseDeviceProfile, type DeviceProfile } from './devices.js';
 import { AnalysisError } from './errors.js';
@@ -1391,6 +1391,11 @@ class CostWalk {
       return null;
     }
     const alg = this.inf.algebra;
+    if ('factors' in r) {
+      const n = alg.product(r.factors);
+      if (n === null) unknown.push('element-wise ops: a dimension is unknown');
+      return n;
+    }
     const a = r.perInput ?? 0;
     const b = r.perOutput ?? 0;
     const nIn = a === 0 ? 0 : alg.product(ctx.inputShapes[0] ?? [null]);
@@ -1570,6 +1575,18 @@ class CostWalk {
         else this.#workMemo.set(entry, new WorkMemo(node, ctx, macs, total, out.unknown, epoch));
       }
     }
+    // onnxruntime's NCHWc Conv computes padded channels: the model's share of them (OpCost.paddedChannels).
+    const padded = entry.paddedChannels;
+    if (padded !== undefined) {
+      const p = padded(node);
+      if ('unknown' in p) {
+        out.unknown.push(`MACs: ${p.unknown}`);
+        macs = total = null;
+      } else if (p.real !== p.padded) {
+        macs = alg.mul(alg.divExact(macs, p.padded), p.real);
+        total = alg.mul(alg.divExact(total, p.padded), p.real);
+      }
+    }
     out.macs = macs;
     const integer = entry.integer === true || (info !== undefined && this.qdqInteger(node, info));
     if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
@@ -1598,6 +1615,32 @@ class CostWalk {
    * allocate until optimised.
    */
   countParams(n: Node, entry: OpCost, top: boolean): void {
+    const padded = entry.paddedChannels;
+    if (padded !== undefined) this.countPaddedParams(n, entry, top, padded(n));
+    else this.countStoredParams(n, entry, top);
+  }
+
+  /**
+   * countParams of a node whose weights are stored with padded channels (OpCost.paddedChannels):
+   * the parameters it adds, scaled to the model's channels (the bytes stay those stored).
+   */
+  private countPaddedParams(n: Node, entry: OpCost, top: boolean, p: PaddedChannels): void {
+    const layer = this.layer;
+    const before = [layer.params, layer.weights, this.params, this.weightParams];
+    this.countStoredParams(n, entry, top);
+    if ('unknown' in p) {
+      if (!this.totalsOnly) layer.notes.push(`parameters counted as stored (padded channels): ${p.unknown}`);
+      return;
+    }
+    const scale = (now: number, was: number): number => was + ((now - was) / p.padded) * p.real;
+    layer.params = scale(layer.params, before[0]!);
+    layer.weights = scale(layer.weights, before[1]!);
+    this.params = scale(this.params, before[2]!);
+    this.weightParams = scale(this.weightParams, before[3]!);
+  }
+
+  /** countParams: the tensors as stored. */
+  private countStoredParams(n: Node, entry: OpCost, top: boolean): void {
     const ws = entry.weights;
     if (ws) for (let k = 0; k < ws.length; k++) this.countSlot(n, ws[k]!, 'weight', top);
     const bs = entry.biases;

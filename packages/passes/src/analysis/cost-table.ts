@@ -18,7 +18,7 @@
 import { CONTRIB_COST_FACET, COST_FACET } from '../ops/registry.js';
 import type { OpCost } from '../ops/cost.js';
 
-export type { CostContext, Count, Factors, OpCost } from '../ops/cost.js';
+export type { CostContext, Count, Factors, OpCost, PaddedChannels } from '../ops/cost.js';
 
 export const COST_TABLE: Readonly<Record<string, OpCost>> = COST_FACET;
 

@@ -15,12 +15,14 @@
  * v_head) MACs (a grouped K/V head is read by each of its query heads: the MACs are the query
  * heads'); per score element the scale (1), the additive mask (1, for attn_mask and for is_causal
  * each), softcap's c·tanh(x/c) (Div, Tanh, Mul) and the Softmax, counted as those ops' own
- * declarations count them. The analysis counts element-wise work per element of input 0 or output
- * 0 (cost.ts Count), so the score count is written per output element (total/v_head of them) or
- * per Q element (total/head) when that ratio is a whole number; otherwise the FLOPs are unknown
- * with that reason (a symbolic total, or e.g. total 17 over v_head 8): the MACs are always given.
+ * declarations count them, over the B · q_heads · q_seq · total scores (a product of dims, cost.ts
+ * Count's `factors`: a symbolic total or 17 keys over head 8 are counted as any). The MACs and
+ * FLOPs are given whenever the shapes are, a symbolic cache too (its total from present_key's
+ * shape, as the shape rule wrote it: P + 1 for a decode step); without present_key or
+ * qk_matmul_output a symbolic cache's total is unknown, and so are they.
  * RotaryEmbedding rotates `rotary_embedding_dim` (default the whole head) of each head's elements
- * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element, the rest copied.
+ * in pairs, x1·cos − x2·sin and x2·cos + x1·sin: 3 per rotated element (3 · rd · B · heads · S),
+ * the rest copied.
  */
 import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
@@ -92,6 +94,8 @@ const attentionShape: ShapeRule = (c) => {
     for (let i = 0; i < n; i++) c.out(i, t, null);
     return;
   }
+  // onnxruntime: "q_num_heads must be a multiple of kv_num_heads" (each kv head serves a whole group).
+  if (typeof d.qHeads === 'number' && typeof d.kvHeads === 'number' && (d.kvHeads <= 0 || d.qHeads % d.kvHeads !== 0)) c.mismatch(`${d.qHeads} query heads are not a multiple of ${d.kvHeads} key/value heads`);
   c.out(0, t, d.threeD ? [d.batch, d.qSeq, c.alg.mul(d.qHeads, d.vHead)] : [d.batch, d.qHeads, d.qSeq, d.vHead]);
   if (n > 1) c.out(1, t, [d.batch, d.kvHeads, d.total, d.head]);
   if (n > 2) c.out(2, t, [d.batch, d.kvHeads, d.total, d.vHead]);
@@ -101,9 +105,19 @@ const attentionShape: ShapeRule = (c) => {
 const numAdd = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' ? a + b : null);
 const numDiv = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' && b !== 0 && a % b === 0 ? a / b : null);
 
-/** The dims from the cost's shapes (numbers only where the dim algebra would be needed). */
+/**
+ * The dims from the cost's shapes (numbers only where the dim algebra would be needed). A cache
+ * of symbolic length (a decode step: past_key [B, kv_heads, P, head]) has its total, P + kv_seq,
+ * from the shape rule's present_key (dim 2) or qk_matmul_output (dim 3), which the dim algebra
+ * wrote.
+ */
 function costDims(c: CostContext): AttentionDims | undefined {
-  return attentionDims(c.node, (i) => c.inputShapes[i], numDiv, numAdd);
+  const d = attentionDims(c.node, (i) => c.inputShapes[i], numDiv, numAdd);
+  if (d !== undefined && d.total === null) {
+    const outs = c.node.outputs.length;
+    d.total = (outs > 1 ? c.outputShapes[1]?.[2] : undefined) ?? (outs > 3 ? c.outputShapes[3]?.[3] : undefined) ?? null;
+  }
+  return d;
 }
 
 /** Q·Kᵀ and scores·V: B·q_heads·q_seq·total·(head + v_head). */
@@ -125,29 +139,44 @@ function perScore(c: CostContext): number {
   return k;
 }
 
-/** The per-score work as a count per element of Y (total/v_head scores each) or of Q (total/head), when whole. */
+/** The per-score work over the B · q_heads · q_seq · total scores (cost.ts Count's factors: symbolic dims too). */
 const attentionOps = (c: CostContext): Count => {
   const d = costDims(c);
   if (!d) return { unknown: 'Q, K or V shape unknown' };
-  const k = perScore(c);
-  if (typeof d.total === 'number') {
-    if (typeof d.vHead === 'number' && (k * d.total) % d.vHead === 0) return { perOutput: (k * d.total) / d.vHead };
-    if (typeof d.head === 'number' && (k * d.total) % d.head === 0) return { perInput: (k * d.total) / d.head };
-  }
-  return { unknown: `${k} per score element over ${String(d.total)} keys: not a whole number per element of Y or Q, the only counts the analysis multiplies out` };
+  if (d.total === null) return { unknown: 'the number of keys (past + kv_seq) is unknown' };
+  return { factors: [perScore(c), d.batch, d.qHeads, d.qSeq, d.total] };
 };
 
-/** RotaryEmbedding: 3 per rotated element; `rotary_embedding_dim` of each head's `head` elements are rotated. */
+/**
+ * RotaryEmbedding: 3 per rotated element; `rotary_embedding_dim` of each head's elements are
+ * rotated, over B · heads · S heads' rows (4-D [B, heads, S, head]; 3-D [B, S, heads·head]).
+ */
 const rotaryOps = (c: CostContext): Count => {
   const x = c.inputShapes[0];
   const rd = c.node.getInt('rotary_embedding_dim', 0);
   if (rd === 0) return ROTARY_ALL;
-  if (!x) return { unknown: 'input shape unknown' };
-  const head = x.length === 4 ? x[3]! : numDiv(x[x.length - 1]!, c.node.getInt('num_heads', 0));
-  if (typeof head !== 'number' || (3 * rd) % head !== 0) return { unknown: `3 per rotated element, ${rd} of ${String(head)} per head: not a whole number per element` };
-  return { perInput: (3 * rd) / head };
+  if (!x || (x.length !== 4 && x.length !== 3)) return { unknown: 'input shape unknown' };
+  if (x.length === 4) return { factors: [3, rd, x[0]!, x[1]!, x[2]!] };
+  const heads = c.node.getInt('num_heads', 0);
+  if (heads <= 0) return { unknown: '3-D input without num_heads' };
+  return { factors: [3, rd, x[0]!, x[1]!, heads] };
 };
 const ROTARY_ALL: Count = Object.freeze({ perInput: 3 });
+
+/**
+ * RotaryEmbedding: X's shape; a 3-D X needs num_heads (onnxruntime: "Input shape is 3D, num_heads
+ * attribute must be provided"), and rotary_embedding_dim may not exceed the head ("must be less
+ * than or equal to head_size").
+ */
+const rotaryShape: ShapeRule = (c) => {
+  const xs = c.shape(0);
+  const heads = c.node.getInt('num_heads', 0);
+  if (xs && xs.length === 3 && heads <= 0) c.mismatch('3-D X needs num_heads');
+  const rd = c.node.getInt('rotary_embedding_dim', 0);
+  const head = !xs ? null : xs.length === 4 ? xs[3]! : xs.length === 3 ? numDiv(xs[2]!, heads) : null;
+  if (typeof head === 'number' && rd > head) c.mismatch(`rotary_embedding_dim ${rd} exceeds the head size ${head}`);
+  same(c);
+};
 
 // ---- float64 references
 
@@ -281,6 +310,7 @@ export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
   const x = floats(node, xt, 'X');
   const cos = floats(node, inputs[1], 'cos_cache');
   const sin = floats(node, inputs[2], 'sin_cache');
+  if (xt.dims.length !== 3 && xt.dims.length !== 4) throw new ReferenceInputError(node, `X has rank ${xt.dims.length}, not 3 or 4`);
   const four = xt.dims.length === 4;
   const B = xt.dims[0]!;
   const H = four ? xt.dims[1]! : node.getInt('num_heads', 0);
@@ -288,9 +318,23 @@ export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
   const E = four ? xt.dims[3]! : H > 0 ? xt.dims[2]! / H : NaN;
   if (!Number.isInteger(E) || E <= 0) throw new ReferenceInputError(node, '3-D X needs num_heads dividing its last dim');
   const rd = node.getInt('rotary_embedding_dim', 0) || E;
+  // onnxruntime refuses rd > head; an odd rd has no pairs to rotate (onnxruntime returns a result
+  // the spec does not define: refused, not guessed).
+  if (rd > E) throw new ReferenceInputError(node, `rotary_embedding_dim ${rd} exceeds the head size ${E}`);
+  if (rd <= 0 || rd % 2 !== 0) throw new ReferenceInputError(node, `rotary_embedding_dim ${rd} is not a positive even number`);
   const half = rd / 2;
   const interleaved = node.getInt('interleaved', 0) === 1;
   const pos = inputs[3] ? intsOf(node, inputs[3], 'position_ids') : null;
+  // The caches: [max_position, rd/2] read at position_ids [B, S], or [B, S, rd/2] without them.
+  const cd = inputs[1]!.dims;
+  const want = pos ? null : [B, S, half];
+  const rows = pos ? cd[0]! : B * S;
+  if ((pos ? cd.length !== 2 || cd[1] !== half : cd.length !== 3 || cd.some((d, i) => d !== want![i])) || inputs[2]!.dims.length !== cd.length || inputs[2]!.dims.some((d, i) => d !== cd[i]))
+    throw new ReferenceInputError(node, `cos_cache [${cd.join(',')}] and sin_cache [${inputs[2]!.dims.join(',')}] are not ${pos ? `[max_position, ${half}]` : `[${want!.join(',')}]`}`);
+  if (pos) {
+    if (pos.length !== B * S) throw new ReferenceInputError(node, `position_ids has ${pos.length} elements, not B·S = ${B * S}`);
+    for (let i = 0; i < pos.length; i++) if (!(pos[i]! >= 0 && pos[i]! < rows)) throw new ReferenceInputError(node, `position_id ${pos[i]} is outside the cache's ${rows} rows`);
+  }
   const out = Float64Array.from(x);
   for (let b = 0; b < B; b++)
     for (let s = 0; s < S; s++) {
@@ -330,7 +374,7 @@ export const ATTENTION_OPS: readonly OpDef[] = [
   defineOp({
     type: 'RotaryEmbedding',
     attributes: { interleaved: withDefault(ATTR.interleaved, 0), num_heads: ATTR.num_heads, rotary_embedding_dim: withDefault(ATTR.rotary_embedding_dim, 0) },
-    shape: same,
+    shape: rotaryShape,
     reference: rotaryEmbeddingRef,
     cost: { ops: rotaryOps, opsNote: '3 per rotated element' },
   }),

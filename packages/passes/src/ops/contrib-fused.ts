@@ -12,14 +12,18 @@
  * Sigmoid, Clip, HardSigmoid) and a fused residual Add (the `Sum` input); and a float model's
  * Conv or Gemm with its activation fused (ConvActivationFusion, GemmActivationFusion: com.microsoft
  * FusedConv — with the residual Add as its `Z` input — and FusedGemm, levels extended and all).
+ * The NCHWc Conv's output channels are padded to the block size (8 or 16, by the CPU) when they
+ * are not a multiple of it, its weight and bias stored with zero filters: its parameters, MACs and
+ * FLOPs are scaled to the model's channels (nchwcChannels, OpCost.paddedChannels), so that its
+ * graph analyses as the original (packages/runtime/test/transformer-analysis.test.ts).
  * Attributes as onnxruntime's schemas, checked before the rule runs (attributeProblem: a contrib
  * node against its own op's schema).
  */
-import type { Dim } from '@onnxkit/graph';
+import type { Dim, Node, Value } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, gemmOps, type OpCost, perOutputOf } from './cost.js';
+import { type CostContext, type Count, type Factors, gemmOps, type OpCost, type PaddedChannels, perOutputOf } from './cost.js';
 import { CONV_ATTRIBUTES, CONV_OPS } from './conv.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { LINEAR_OPS, matmulOut } from './linear.js';
@@ -121,6 +125,60 @@ const fusedGemmOps = (c: CostContext): Count => {
   return { perOutput: g.perOutput + k };
 };
 
+/** The com.microsoft.nchwc ops that keep a blocked tensor's channels (its output 0 has its input 0's). */
+const NCHWC_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool', 'Upsample']);
+/** The ONNX ops onnxruntime's NchwcTransformer runs on a blocked tensor as they are (element-wise: the channels kept). */
+const ONNX_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'Clip', 'Add', 'Sum', 'Mul']);
+
+/**
+ * The model's channel count of the blocked tensor `v`, as onnxruntime's NchwcTransformer knows it
+ * (its NchwcArgument's channels): the `channels` of the ReorderOutput that returns it to NCHW,
+ * through the ops that keep its channels — an NCHWc pool or Upsample, an element-wise op, the
+ * fused residual Sum (3) of another NCHWc Conv, which has the same channels; or the input
+ * channels of the NCHWc Conv that reads it as X (its weight's dim 1 × group). Undefined when no
+ * consumer says.
+ */
+function blockedChannels(v: Value, depth: number): number | undefined {
+  if (depth > 64) return undefined;
+  for (const use of v.uses) {
+    const u = use.node;
+    let next: Value | null | undefined;
+    if (u.domain === NCHWC) {
+      if (u.opType === 'ReorderOutput') {
+        const ch = u.getInt('channels', -1);
+        if (ch > 0) return ch;
+      } else if (u.opType === 'Conv' && use.index === 0) {
+        const w = u.inputs[1];
+        const wd = w?.constValue?.dims ?? w?.shape;
+        const ci = wd?.[1];
+        if (typeof ci === 'number') return ci * u.getInt('group', 1);
+      } else if ((u.opType === 'Conv' && use.index === 3) || NCHWC_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
+    } else if (u.isOnnxDomain && ONNX_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
+    if (next) {
+      const ch = blockedChannels(next, depth + 1);
+      if (ch !== undefined) return ch;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The NCHWc Conv's output channels: onnxruntime pads them to the block size (its weight is stored
+ * [padded, …], the bias [padded], the extra filters zero), and the blocked output's channel count
+ * is the model's (blockedChannels). Measured: torch's Conv2d(8→10, 3) + ReLU at level all is
+ * stored [16, 8, 3, 3] with a [16] bias, its ReorderOutput's channels 10.
+ */
+const nchwcChannels = (node: Node): PaddedChannels => {
+  const w = node.inputs[1];
+  const padded = (w?.constValue?.dims ?? w?.shape)?.[0];
+  if (typeof padded !== 'number') return { unknown: 'weight shape unknown' };
+  const out = node.outputs[0];
+  const real = out ? blockedChannels(out, 0) : undefined;
+  if (real === undefined) return { unknown: `the model's output channels (of the ${padded} stored, padded to the block size) are not established: no ReorderOutput or NCHWc Conv reads the output` };
+  if (real > padded || real <= 0) return { unknown: `output channels ${real} do not fit the ${padded} stored` };
+  return { real, padded };
+};
+
 const FUSED_CONV_ATTRIBUTES = { ...CONV_ATTRIBUTES, activation: ATTR.activation, activation_params: ATTR.activation_params };
 /** X, W, B, Sum (Z): the Conv's MACs (W's per-filter size as stored), weights and bias. */
 const FUSED_CONV_COST: OpCost = { weights: convCost.weights, biases: convCost.biases, macs: convCost.macs, ops: fusedConvOps, opsNote: 'bias, fused Sum and fused activation per element' };
@@ -173,7 +231,8 @@ export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
     // The ONNX Conv's rule on the dims in NCHW order: the output channels are the weight's first
     // dim as onnxruntime stores it (padded to the block size; ReorderOutput's `channels` drops the padding).
     shape: conv.shape,
-    cost: FUSED_CONV_COST,
+    // Its weights, bias, MACs and element-wise operations scaled to the model's channels (nchwcChannels).
+    cost: { ...FUSED_CONV_COST, paddedChannels: nchwcChannels },
   }),
   defineOp({
     type: 'FusedConv',

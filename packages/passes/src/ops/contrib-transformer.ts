@@ -3,7 +3,8 @@
  * graph of a float transformer (onnxruntime-node 1.30, levels extended and all, CPU,
  * optimizedModelFilePath): com.microsoft SkipLayerNormalization (residual Add [+ a Linear's bias
  * Add] + LayerNormalization: SkipLayerNormFusion), BiasGelu (a Linear's bias Add + the erf GELU
- * formula: BiasGeluFusion), QuickGelu (x · Sigmoid(α·x), CLIP's GELU: QuickGeluFusion), and
+ * formula: BiasGeluFusion), QuickGelu (x · Sigmoid(α·x), CLIP's GELU, and with α = 1 SiLU's
+ * x · Sigmoid(x): QuickGeluFusion), and
  * SimplifiedLayerNormalization — in the default ONNX domain, where onnxruntime registers it —
  * (x / √(mean(x²) + ε) · scale, an RMSNorm: SimplifiedLayerNormFusion, which also takes the
  * Pow → ReduceMean → Add → Sqrt → Div → Mul tail of a LayerNorm PyTorch decomposes below opset
@@ -24,7 +25,8 @@
  * Each cost is the cost of the float subgraph it replaced, from the ops' own declarations, so that
  * analysing onnxruntime's optimized graph gives the original's MACs (none of these does any) and
  * FLOPs: SkipLayerNormalization = Add (1) [+ bias Add (1)] + LayerNormalization (8) per element;
- * BiasGelu = Add (1) + Gelu (8); QuickGelu = Mul (1) + Sigmoid (4) + Mul (1);
+ * BiasGelu = Add (1) + Gelu (8); QuickGelu = Mul (1) + Sigmoid (4) + Mul (1), with α = 1 (SiLU,
+ * no α·x) Sigmoid (4) + Mul (1);
  * SimplifiedLayerNormalization = RMSNormalization (5). Where the original wrote a formula rather
  * than the op (the erf GELU: Div, Erf, Add, Mul, Mul = 5; a decomposed LayerNorm) the FLOPs
  * differ by the op's convention: packages/runtime/test/transformer-analysis.test.ts states the
@@ -82,13 +84,18 @@ const SKIP_BIAS: Count = { perOutput: ADD + ADD + LAYER_NORM };
 /** The residual Add, the Linear's bias Add when the bias (4) is present, the LayerNormalization. */
 const skipLayerNormOps = (c: CostContext): Count => (c.node.inputs[4] == null ? SKIP_NO_BIAS : SKIP_BIAS);
 
+const QUICK_GELU: Count = { perOutput: MUL + SIGMOID + MUL };
+const SILU: Count = { perOutput: SIGMOID + MUL };
+/** QuickGelu: α·x (none when α = 1: SiLU's x·Sigmoid(x), which QuickGeluFusion fuses too), Sigmoid, ·x. */
+const quickGeluOps = (c: CostContext): Count => (c.node.getFloat('alpha', 1.702) === 1 ? SILU : QUICK_GELU);
+
 /** SimplifiedLayerNormalization's shape: LayerNormalization's rule (Y; inv_std_var as its stats outputs). */
 const layerNormShape = NORMALIZATION_OPS.find((op) => op.type === 'LayerNormalization')!.shape as ShapeRule;
 
 /**
  * SimplifiedLayerNormalization (and RMSNormalization) in float64: over the axes from `axis`,
  * Y = X / √(mean(X²) + ε) · scale (scale broadcast against those axes); inv_std_var of the
- * normalised axes as a second output.
+ * normalised axes as a second output, in stash_type.
  */
 export const simplifiedLayerNormalizationRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0];
@@ -115,7 +122,8 @@ export const simplifiedLayerNormalizationRef: ReferenceKernel = (node, inputs) =
   }
   return [
     { dtype: xt.dtype, dims: xt.dims, data: out },
-    { dtype: xt.dtype, dims: xt.dims.map((d, i) => (i < axis ? d : 1)), data: invOut },
+    // In stash_type (float32 by default), as the shape rule and onnxruntime (float32 for a float16 X) have it.
+    { dtype: node.getInt('stash_type', DataType.FLOAT) as DataType, dims: xt.dims.map((d, i) => (i < axis ? d : 1)), data: invOut },
   ];
 };
 
@@ -143,7 +151,7 @@ export const CONTRIB_TRANSFORMER_OPS: readonly OpDef[] = [
     attributes: { alpha: withDefault(ATTR.alpha, 1.702) },
     shape: same,
     // An activation function, in place as Gelu is.
-    cost: { inPlace: true, ops: perOutput(MUL + SIGMOID + MUL), opsNote: `${MUL + SIGMOID + MUL} per element (α·x, Sigmoid, ·x)` },
+    cost: { inPlace: true, ops: quickGeluOps, opsNote: `${MUL + SIGMOID + MUL} per element (α·x, Sigmoid, ·x); ${SIGMOID + MUL} with α = 1 (SiLU)` },
   }),
   defineOp({
     type: 'SimplifiedLayerNormalization',

@@ -22,11 +22,13 @@ export interface CostContext {
 
 /**
  * Element-wise operations as a linear form of the element counts: `perInput` per element of
- * input 0 plus `perOutput` per element of output 0 (absent: 0), or why it cannot be given. The
- * analysis multiplies it out — with numbers, or with symbolic dims ("5*N*S") when shapes are
- * symbolic — so the table never needs the counts themselves.
+ * input 0 plus `perOutput` per element of output 0 (absent: 0); or as a product of `factors`
+ * (numbers and dims, symbolic ones too), for work that is no whole number per element of either
+ * (Attention's per-score work: k · B · q_heads · q_seq · total keys; RotaryEmbedding's rotated
+ * elements); or why it cannot be given. The analysis multiplies it out — with numbers, or with
+ * symbolic dims ("5*N*S") when shapes are symbolic — so the table never needs the counts themselves.
  */
-export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly unknown: string };
+export type Count = { readonly perInput?: number; readonly perOutput?: number } | { readonly factors: readonly Dim[] } | { readonly unknown: string };
 
 /**
  * MACs as a product of factors (dims, possibly symbolic): the number is their product, and a
@@ -76,7 +78,20 @@ export interface OpCost {
   readonly inPlace?: boolean | ((node: Node) => boolean);
   /** Reads only its input's shape, never its data (Shape, Size): no input activation traffic. */
   readonly shapeOnly?: boolean;
+  /**
+   * Of the output channels the node computes, the model's: onnxruntime's NCHWc Conv pads them to
+   * its block size (8 or 16, by the CPU), its weight and bias stored padded (contrib-fused.ts).
+   * `real` of `padded`, by which the analysis scales the parameters it counts for the node, its
+   * MACs and its element-wise operations; or why they cannot be established (the MACs and FLOPs
+   * are then unknown, the parameters counted as stored, with a note). It reads the node's
+   * consumers, which the macs/ops functions may not (CostContext): the analysis applies it per
+   * node, after their (memoised) result.
+   */
+  readonly paddedChannels?: (node: Node) => PaddedChannels;
 }
+
+/** OpCost.paddedChannels' answer. */
+export type PaddedChannels = { readonly real: number; readonly padded: number } | { readonly unknown: string };
 
 export const unknownCount = (why: string): Count => ({ unknown: why });
 

@@ -14,6 +14,7 @@ import { encode } from '@onnxkit/importer';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { evaluateReference } from '../../src/reference/evaluate.js';
+import { ReferenceInputError } from '../../src/kernels/reference/errors.js';
 
 const F = DataType.FLOAT;
 type Inputs = Record<string, { dims: number[]; type?: DataType; int64?: boolean }>;
@@ -80,6 +81,9 @@ function inferred(m: Model): (readonly Dim[] | null)[] {
   return m.graph.outputs.map((v) => inf.shapeOf(v));
 }
 
+/** The shape-mismatch messages inferShapes reports for node 'op'. */
+const mismatches = (m: Model): string[] => inferShapes(m).diagnostics.filter((d) => d.code === 'shape-mismatch' && d.node === 'op').map((d) => d.message);
+
 const layer = (m: Model) => analyzeModel(m, { timeline: false }).layers.find((l) => l.name === 'op')!;
 
 describe('Attention (opset 23)', () => {
@@ -140,15 +144,46 @@ describe('Attention (opset 23)', () => {
     expect(inferred(m)).toEqual([[1, 3, 16], [1, 2, 8, 8], [1, 2, 8, 8], [1, 2, 3, 8]]);
   });
 
-  it('keeps symbols; the MACs stay known when the per-score work is not a whole count per element', () => {
+  it('keeps symbols; the per-score work is counted when it is not a whole count per element of Y or Q', () => {
     const m = oneNode('Attention', { q: { dims: ['B' as never, 4, 'S' as never, 16] }, k: { dims: ['B' as never, 4, 'S' as never, 16] }, v: { dims: ['B' as never, 4, 'S' as never, 16] } }, ['q', 'k', 'v'], {}, 1);
     expect(inferred(m)).toEqual([['B', 4, 'S', 16]]);
-    // 17 keys over v_head 8 (a ViT's 16 patches and class token): 6·17/8 is not whole.
+    // Symbolic batch and sequence: 2 · 128·B·S·S MACs + 6 per score over B·4·S·S scores.
+    expect(layer(m).flopsExpr).toBe('280*B*S*S');
+    // 17 keys over v_head 8 (a ViT's 16 patches and class token): 6·17/8 per element of Y is not
+    // whole, which made the FLOPs unknown; 6 per score over 4·17·17 scores.
     const vit = oneNode('Attention', { q: { dims: [1, 4, 17, 8] }, k: { dims: [1, 4, 17, 8] }, v: { dims: [1, 4, 17, 8] } }, ['q', 'k', 'v'], {}, 1);
     const l = layer(vit);
     expect(l.macs).toBe(4 * 17 * 17 * 16);
-    expect(l.flops).toBeNull();
-    expect(l.unknown!.join(' ')).toMatch(/not a whole number per element/);
+    expect(l.unknown ?? []).toEqual([]);
+    expect(l.flops).toBe(2 * 4 * 17 * 17 * 16 + 6 * 4 * 17 * 17);
+  });
+
+  it('reports query heads that are not a multiple of the key/value heads, which onnxruntime rejects', async () => {
+    // 4-D: 3 query heads on 2 kv heads; 3-D: q_num_heads 4, kv_num_heads 3.
+    const four: Inputs = { q: { dims: [1, 3, 2, 8] }, k: { dims: [1, 2, 2, 8] }, v: { dims: [1, 2, 2, 8] } };
+    const three: Inputs = { q: { dims: [1, 2, 32] }, k: { dims: [1, 2, 24] }, v: { dims: [1, 2, 24] } };
+    for (const [what, inputs, attrs] of [['4-D', four, {}], ['3-D', three, { q_num_heads: 4, kv_num_heads: 3 }]] as const) {
+      const m = oneNode('Attention', inputs, ['q', 'k', 'v'], attrs, 1);
+      await expect(ortRun(m, inputs), what).rejects.toThrow(/multiple of kv_num_heads/);
+      expect(mismatches(m).join(), what).toMatch(/query heads are not a multiple of \d key\/value heads/);
+    }
+    const ok = oneNode('Attention', { q: { dims: [1, 4, 2, 8] }, k: { dims: [1, 2, 2, 8] }, v: { dims: [1, 2, 2, 8] } }, ['q', 'k', 'v'], {}, 1);
+    expect(mismatches(ok)).toEqual([]);
+  });
+
+  it('a decode step over a cache of symbolic length P: the MACs over P + 1 keys (the shape rule\'s present_key)', () => {
+    // An LLM's decode graph: one new token, past_key/past_value [1, 8, P, 64].
+    const P = 'P' as never;
+    const inputs: Inputs = { q: { dims: [1, 8, 1, 64] }, k: { dims: [1, 8, 1, 64] }, v: { dims: [1, 8, 1, 64] }, pk: { dims: [1, 8, P, 64] }, pv: { dims: [1, 8, P, 64] } };
+    const m = oneNode('Attention', inputs, ['q', 'k', 'v', '', 'pk', 'pv'], {}, 3);
+    expect(inferred(m)).toEqual([[1, 8, 1, 64], [1, 8, 'P+1', 64], [1, 8, 'P+1', 64]]);
+    const l = layer(m);
+    expect(l.macsExpr).toBe('1024*P+1024');
+    // 6 per score over 8·(P + 1) scores.
+    expect(l.flopsExpr).toBe('2096*P+2096');
+    const bound = analyzeModel(m, { timeline: false, dimValues: { P: 7 } }).layers.find((x) => x.name === 'op')!;
+    expect(bound.macs).toBe(8 * 8 * 128);
+    expect(bound.flops).toBe(2 * 8 * 8 * 128 + 6 * 8 * 8);
   });
 });
 
@@ -161,8 +196,8 @@ describe('RotaryEmbedding (opset 23)', () => {
         inputs: { x: { dims: [1, 4, 32] }, cos: { dims: [8, 2] }, sin: { dims: [8, 2] }, p: { dims: [1, 4], type: DataType.INT64 } },
         order: ['x', 'cos', 'sin', 'p'],
         attrs: { num_heads: 4, rotary_embedding_dim: 4 },
-        // 4 of each head's 8 elements rotated: 3·4/8 per element is not whole, so unknown.
-        flops: Number.NaN,
+        // 4 of each head's 8 elements rotated (3·4/8 per element is not whole: it was unknown): 3 · 4 · 4 heads · 4 tokens.
+        flops: 3 * 4 * 4 * 4,
       },
       {
         what: '3-D, interleaved',
@@ -184,5 +219,39 @@ describe('RotaryEmbedding (opset 23)', () => {
     // rotary_embedding_dim equal to the head: every element rotated.
     const whole = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 16] }, cos: { dims: [1, 4, 8] }, sin: { dims: [1, 4, 8] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 16 }, 1);
     expect(layer(whole).flops).toBe(3 * 128);
+    // 6 of a head of 8 (3·6/8 is not whole): 3 · 6 · 2 heads · 4 tokens.
+    const six = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 4, 8] }, cos: { dims: [1, 4, 3] }, sin: { dims: [1, 4, 3] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 6 }, 1);
+    expect(layer(six).flops).toBe(3 * 6 * 2 * 4);
+  });
+
+  it('reports a 3-D X without num_heads, which onnxruntime rejects at load, and a rotary dim past the head', async () => {
+    const inputs: Inputs = { x: { dims: [1, 3, 16] }, cos: { dims: [1, 3, 4] }, sin: { dims: [1, 3, 4] } };
+    const m = oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], {}, 1);
+    await expect(ortRun(m, inputs)).rejects.toThrow(/num_heads attribute must be provided/);
+    expect(mismatches(m).join()).toMatch(/3-D X needs num_heads/);
+    expect(mismatches(oneNode('RotaryEmbedding', inputs, ['x', 'cos', 'sin'], { num_heads: 2 }, 1))).toEqual([]);
+    // rotary_embedding_dim 12 of a head of 8: onnxruntime refuses it when it runs.
+    const wide = oneNode('RotaryEmbedding', { x: { dims: [1, 2, 3, 8] }, cos: { dims: [1, 3, 6] }, sin: { dims: [1, 3, 6] } }, ['x', 'cos', 'sin'], { rotary_embedding_dim: 12 }, 1);
+    expect(mismatches(wide).join()).toMatch(/rotary_embedding_dim 12 exceeds the head size 8/);
+  });
+
+  it('the float64 reference refuses what onnxruntime refuses or the spec leaves undefined, not garbage', async () => {
+    const x = { dims: [1, 2, 3, 8] };
+    const cases: { what: string; inputs: Inputs; order: string[]; attrs: Record<string, unknown>; error: RegExp; ortRejects: boolean }[] = [
+      // onnxruntime: "rotary_embedding_dim must be less than or equal to head_size" (read past the head).
+      { what: 'rd > head', inputs: { x, cos: { dims: [1, 3, 6] }, sin: { dims: [1, 3, 6] } }, order: ['x', 'cos', 'sin'], attrs: { rotary_embedding_dim: 12 }, error: /exceeds the head size 8/, ortRejects: true },
+      // Positions 0, 3, 2 of a 2-row cache (read past it).
+      { what: 'position past the cache', inputs: { x, cos: { dims: [2, 4] }, sin: { dims: [2, 4] }, p: { dims: [1, 3], type: DataType.INT64 } }, order: ['x', 'cos', 'sin', 'p'], attrs: {}, error: /position_id 3 is outside the cache's 2 rows/, ortRejects: true },
+      // An odd rotary dim has no pairs (its half was fractional: NaN indices); onnxruntime returns a result the spec does not define.
+      { what: 'odd rd', inputs: { x, cos: { dims: [1, 3, 1] }, sin: { dims: [1, 3, 1] } }, order: ['x', 'cos', 'sin'], attrs: { rotary_embedding_dim: 3 }, error: /not a positive even number/, ortRejects: false },
+      // A cache of the wrong size (rd/2 = 4 per row, 2 given: read past each row).
+      { what: 'cache shape', inputs: { x, cos: { dims: [1, 3, 2] }, sin: { dims: [1, 3, 2] } }, order: ['x', 'cos', 'sin'], attrs: {}, error: /are not \[1,3,4\]/, ortRejects: false },
+    ];
+    for (const c of cases) {
+      const m = oneNode('RotaryEmbedding', c.inputs, c.order, c.attrs, 1);
+      expect(() => evaluateReference(m, values(c.inputs)), c.what).toThrow(ReferenceInputError);
+      expect(() => evaluateReference(m, values(c.inputs)), c.what).toThrow(c.error);
+      if (c.ortRejects) await expect(ortRun(m, c.inputs), c.what).rejects.toThrow();
+    }
   });
 });

@@ -188,23 +188,32 @@ function runN(build: (b: GraphBuilder) => Value[]): { shapes: unknown[]; macs: u
 describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsoft.nchwc Conv, FusedConv, FusedGemm', () => {
   it('NCHWc Conv and FusedConv: the Conv rule on NCHW dims; the Conv MACs; bias, fused Sum and fused activation per element', () => {
     const w = (b: GraphBuilder) => b.constant('w', Tensor.fromArray(F, [16, 8, 3, 3], new Float32Array(16 * 8 * 9).fill(0.1)));
-    const plain = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    // The NCHWc Conv's blocked output back to NCHW, as onnxruntime writes it: `channels` are the model's.
+    const out = (b: GraphBuilder, v: Value, channels = 16): Value => b.op('ReorderOutput', [v], { channels }, NCHWC);
+    const plain = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC }))]);
     expect(plain).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, flops: 2 * 1600 * 72 + 1600, params: 16 * 72 + 16, unknown: [], warnings: [] });
     const fused = runN((b) => [
-      b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('sum', F, [1, 16, 5, 5])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], activation: 'Relu' }, { name: 'op', ...NCHWC }),
+      out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('sum', F, [1, 16, 5, 5])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2], activation: 'Relu' }, { name: 'op', ...NCHWC })),
     ]);
     expect(fused).toMatchObject({ shapes: [[1, 16, 5, 5]], macs: 400 * 72, flops: 2 * 400 * 72 + 3 * 400, unknown: [], warnings: [] });
-    const other = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'Gelu' }, { name: 'op', ...NCHWC })]);
+    const other = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'Gelu' }, { name: 'op', ...NCHWC }))]);
     expect(other.macs).toBe(64 * 16 * 72);
     expect(other.flops).toBeNull();
     // Looked up prototype-safely: 'constructor' is no activation (it found Object's and counted a function).
-    const proto = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'constructor' }, { name: 'op', ...NCHWC })]);
+    const proto = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], activation: 'constructor' }, { name: 'op', ...NCHWC }))]);
     expect(proto).toMatchObject({ macs: 64 * 16 * 72, flops: null });
     expect((proto.unknown as string[])[0]).toMatch(/'constructor' \(not an MLAS activation\)/);
     for (const [type, opts] of [['Conv', NCHWC], ['FusedConv', MS]] as const) {
-      const r = runN((b) => [b.op(type, [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('z', F, [1, 16, 8, 8])], { kernel_shape: [3, 3], activation: 'LeakyRelu', activation_params: Attribute.floats('activation_params', [0.1]) }, { name: 'op', ...opts })]);
+      const r = runN((b) => [out(b, b.op(type, [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16), b.input('z', F, [1, 16, 8, 8])], { kernel_shape: [3, 3], activation: 'LeakyRelu', activation_params: Attribute.floats('activation_params', [0.1]) }, { name: 'op', ...opts }))]);
       expect(r, type).toMatchObject({ shapes: [[1, 16, 8, 8]], macs: 64 * 16 * 72, flops: 2 * 1024 * 72 + (1 + 1 + 2) * 1024, unknown: [], warnings: [] });
     }
+    // Padded: 10 of the 16 filters stored are the model's (ReorderOutput's channels): parameters,
+    // MACs and FLOPs are 10/16 of the stored ones; no reader saying how many: unknown, not the padded count.
+    const padded = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation: 'Relu' }, { name: 'op', ...NCHWC }), 10)]);
+    expect(padded).toMatchObject({ shapes: [[1, 10, 10, 10]], macs: 1000 * 72, flops: 2 * 1000 * 72 + 2 * 1000, params: 10 * 72 + 10, unknown: [] });
+    const orphan = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(orphan).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: null, flops: null });
+    expect((orphan.unknown as string[]).join()).toMatch(/output channels .* not established/);
     expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
     expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
   });

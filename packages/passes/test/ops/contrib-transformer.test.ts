@@ -104,4 +104,27 @@ describe("onnxruntime's fused transformer ops", () => {
       for (let i = 0; i < 48; i++) expect(Math.abs(got[i]! - Number(ref.data[i])), `axis ${axis} [${i}]`).toBeLessThan(1e-5 * Math.max(1, Math.abs(got[i]!)));
     }
   });
+
+  it('inv_std_var is float32 (stash_type) for a float16 X, as onnxruntime returns it and the shape rule says', async () => {
+    const H = DataType.FLOAT16;
+    const b = new GraphBuilder({ opset: 17 });
+    const n = b.node('SimplifiedLayerNormalization', [b.input('x', H, [2, 8]), b.constant('g', Tensor.fromNumbers(H, [8], [1, 2, 1, 2, 1, 2, 1, 2]))], {}, { name: 'op', outputs: 2 });
+    b.output(n.outputs[0]!, 'y');
+    b.output(n.outputs[1]!, 'inv');
+    const m = b.build();
+    // Half-precision bit patterns of values in ±[0.5, 1).
+    const bits = Uint16Array.from({ length: 16 }, (_, i) => 0x3800 + ((i * 37) % 512) + (i % 2) * 0x8000);
+    const x = Tensor.fromArray(H, [2, 8], bits);
+    const s = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    const got = await s.run({ x: new ort.Tensor('float16', bits, [2, 8]) });
+    await s.release();
+    expect(got.inv!.type).toBe('float32');
+    const inf = inferShapes(m);
+    expect(inf.typeOf(m.graph.valuesByName().get('inv')!)).toMatchObject({ elemType: DataType.FLOAT });
+    const ref = evaluateReference(m, new Map([['x', x]])).outputs.get('inv')!;
+    expect(ref.dtype).toBe(DataType.FLOAT);
+    expect(ref.dims).toEqual([2, 1]);
+    const inv = got.inv!.data as Float32Array;
+    for (let i = 0; i < 2; i++) expect(Math.abs(inv[i]! - Number(ref.data[i]))).toBeLessThan(1e-3 * inv[i]!);
+  });
 });
