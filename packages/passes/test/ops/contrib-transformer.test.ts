@@ -127,4 +127,27 @@ describe("onnxruntime's fused transformer ops", () => {
     const inv = got.inv!.data as Float32Array;
     for (let i = 0; i < 2; i++) expect(Math.abs(inv[i]! - Number(ref.data[i]))).toBeLessThan(1e-3 * inv[i]!);
   });
+
+  it("ONNX LayerNormalization's Mean and InvStdDev are float32 (stash_type) for a float16 X too, as onnxruntime returns them", async () => {
+    const H = DataType.FLOAT16;
+    const b = new GraphBuilder({ opset: 17 });
+    const n = b.node('LayerNormalization', [b.input('x', H, [2, 8]), b.constant('g', Tensor.fromNumbers(H, [8], [1, 2, 1, 2, 1, 2, 1, 2])), b.constant('bb', Tensor.fromNumbers(H, [8], [0, 0, 0, 0, 1, 1, 1, 1]))], {}, { name: 'op', outputs: 3 });
+    b.output(n.outputs[0]!, 'y');
+    b.output(n.outputs[1]!, 'mean');
+    b.output(n.outputs[2]!, 'inv');
+    const m = b.build();
+    const bits = Uint16Array.from({ length: 16 }, (_, i) => 0x3800 + ((i * 37) % 512) + (i % 2) * 0x8000);
+    const s = await ort.InferenceSession.create(encode(m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    const got = await s.run({ x: new ort.Tensor('float16', bits, [2, 8]) });
+    await s.release();
+    const inf = inferShapes(m);
+    const ref = evaluateReference(m, new Map([['x', Tensor.fromArray(H, [2, 8], bits)]])).outputs;
+    for (const name of ['mean', 'inv']) {
+      expect(got[name]!.type, name).toBe('float32');
+      expect(inf.typeOf(m.graph.valuesByName().get(name)!), name).toMatchObject({ elemType: DataType.FLOAT });
+      expect(ref.get(name)!.dtype, name).toBe(DataType.FLOAT);
+      const want = got[name]!.data as Float32Array;
+      for (let i = 0; i < 2; i++) expect(Math.abs(want[i]! - Number(ref.get(name)!.data[i])), `${name}[${i}]`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want[i]!)));
+    }
+  });
 });

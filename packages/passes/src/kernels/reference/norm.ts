@@ -3,7 +3,7 @@
  * InstanceNormalization, LRN, Softmax / LogSoftmax / Hardmax (opset < 13: the 2-D coercion at
  * `axis`; opset 13+: one axis).
  */
-import type { Node } from '@onnxkit/graph';
+import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, normAxis, sizeOf } from './tensor.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
@@ -99,10 +99,12 @@ export const layerNormalizationRef: ReferenceKernel = (node, inputs) => {
     for (let i = 0; i < inner; i++) out[base + i] = (X[base + i]! - mu) * inv * scale[i % sN]! + (bias === null ? 0 : bias[i % bN]!);
   }
   const statDims = xt.dims.map((d, i) => (i < axis ? d : 1));
+  // Mean and InvStdDev in stash_type (float32 by default), as the shape rule and onnxruntime (float32 for a float16 X) have them.
+  const stash = node.getInt('stash_type', DataType.FLOAT) as DataType;
   return [
     { dtype: xt.dtype, dims: xt.dims, data: out },
-    { dtype: xt.dtype, dims: statDims, data: meanOut },
-    { dtype: xt.dtype, dims: statDims, data: invOut },
+    { dtype: stash, dims: statDims, data: meanOut },
+    { dtype: stash, dims: statDims, data: invOut },
   ];
 };
 
