@@ -15,6 +15,7 @@ import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } fro
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
+import { runBuilt as runN } from './op-test-helpers.js';
 
 const U8 = DataType.UINT8;
 const F = DataType.FLOAT;
@@ -164,26 +165,6 @@ describe("onnxruntime's float contrib ops in a quantized model's float parts", (
 });
 
 const vec = (name: string, b: GraphBuilder, n: number): Value => b.constant(name, Tensor.fromArray(F, [n], Float32Array.from({ length: n }, (_, i) => 1 + i / n)));
-
-/** One node (named 'op') built by `build`, its outputs 'y0'…: their shapes and the layer's cost. */
-function runN(build: (b: GraphBuilder) => Value[]): { shapes: unknown[]; macs: unknown; flops: unknown; params: unknown; unknown: unknown; warnings: string[] } {
-  const b = new GraphBuilder({ opset: 17 });
-  const outs = build(b);
-  outs.forEach((v, i) => b.output(v, `y${i}`));
-  const m = b.build();
-  const inf = inferShapes(m);
-  const values = m.graph.valuesByName();
-  const r = analyzeModel(m, { timeline: false });
-  const layer = r.layers.find((l) => l.name === 'op')!;
-  return {
-    shapes: outs.map((_, i) => inf.shapeOf(values.get(`y${i}`)!)),
-    macs: layer.macs,
-    flops: layer.flops,
-    params: r.totals.params,
-    unknown: layer.unknown ?? [],
-    warnings: r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
-  };
-}
 
 describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsoft.nchwc Conv, FusedConv, FusedGemm', () => {
   it('NCHWc Conv and FusedConv: the Conv rule on NCHW dims; the Conv MACs; bias, fused Sum and fused activation per element', () => {

@@ -14,36 +14,16 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Attribute, DataType, GraphBuilder, Tensor, type Value } from '@onnxkit/graph';
 import { encode } from '@onnxkit/importer';
-import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
+import { inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
 import { evaluateReference } from '../../src/reference/evaluate.js';
+import { runBuilt as run } from './op-test-helpers.js';
 
 const F = DataType.FLOAT;
 const MS = { domain: 'com.microsoft' };
 const vec = (name: string, b: GraphBuilder, n: number, f: (i: number) => number = (i) => 1 + i / n): Value =>
   b.constant(name, Tensor.fromArray(F, [n], Float32Array.from({ length: n }, (_, i) => f(i))));
-
-/** One node (named 'op') built by `build`, its outputs 'y0'…; their shapes and the layer's cost. */
-function run(build: (b: GraphBuilder) => Value[]): { shapes: unknown[]; types: unknown[]; macs: unknown; flops: unknown; params: unknown; unknown: unknown; warnings: string[] } {
-  const b = new GraphBuilder({ opset: 17 });
-  const outs = build(b);
-  outs.forEach((v, i) => b.output(v, `y${i}`));
-  const m = b.build();
-  const inf = inferShapes(m);
-  const values = m.graph.valuesByName();
-  const r = analyzeModel(m, { timeline: false });
-  const layer = r.layers.find((l) => l.name === 'op')!;
-  return {
-    shapes: outs.map((_, i) => inf.shapeOf(values.get(`y${i}`)!)),
-    types: outs.map((_, i) => inf.typeOf?.(values.get(`y${i}`)!) ?? null),
-    macs: layer.macs,
-    flops: layer.flops,
-    params: r.totals.params,
-    unknown: layer.unknown ?? [],
-    warnings: r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
-  };
-}
 
 describe("onnxruntime's fused transformer ops", () => {
   it('SkipLayerNormalization: output and input_skip_bias_sum as the input, mean and inv_std_var with the last axis 1; residual Add (+ bias Add) + LayerNormalization per element; gamma, beta, bias learnable', () => {

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { GraphBuilder, type AttributeInput, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
+import { GraphBuilder, type AttributeInput, type DataType, type Dim, type Model, type Tensor, type Value } from '@onnxkit/graph';
 import { load } from '@onnxkit/importer';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { refFromTensor } from '../../src/kernels/reference/tensor.js';
@@ -47,6 +47,30 @@ export function inferred(m: Model): { shapes: (readonly Dim[] | null)[]; types: 
       return t?.kind === 'tensor' ? t.elemType : undefined;
     }),
     warnings: inf.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
+  };
+}
+
+/**
+ * One node (named 'op') built by `build` at opset 17, its outputs 'y0'…: their inferred shapes and
+ * types, the layer's cost, the model's parameters and the analysis's warnings.
+ */
+export function runBuilt(build: (b: GraphBuilder) => Value[]): { shapes: unknown[]; types: unknown[]; macs: unknown; flops: unknown; params: unknown; unknown: unknown; warnings: string[] } {
+  const b = new GraphBuilder({ opset: 17 });
+  const outs = build(b);
+  outs.forEach((v, i) => b.output(v, `y${i}`));
+  const m = b.build();
+  const inf = inferShapes(m);
+  const values = m.graph.valuesByName();
+  const r = analyzeModel(m, { timeline: false });
+  const node = r.layers.find((l) => l.name === 'op')!;
+  return {
+    shapes: outs.map((_, i) => inf.shapeOf(values.get(`y${i}`)!)),
+    types: outs.map((_, i) => inf.typeOf?.(values.get(`y${i}`)!) ?? null),
+    macs: node.macs,
+    flops: node.flops,
+    params: r.totals.params,
+    unknown: node.unknown ?? [],
+    warnings: r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message),
   };
 }
 
