@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
@@ -20,6 +20,9 @@ if (process.env.ONNXKIT_TEST_TMP === undefined) {
     if (pid !== undefined && !alive(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true });
   }
   const runDir = mkdtempSync(join(parent, `onnxkit-test-run-${process.pid}-`));
+  // The modes of the folder it stands for (sticky, everyone may create): a test that drops to
+  // another user (setup-deps.test.ts, as 'nobody') reads and writes below it as it did in /tmp.
+  chmodSync(runDir, 0o1777);
   process.env.ONNXKIT_TEST_TMP = runDir;
   process.env.TMPDIR = runDir;
   process.on('exit', () => rmSync(runDir, { recursive: true, force: true }));
