@@ -217,7 +217,7 @@ export function parseInputShapes(specs: string[] | undefined): Record<string, (n
     out[name] = dims.map((d) => {
       if (/^\d+$/.test(d)) return exactDim(d, `--input-shape '${spec}'`);
       if (/^[A-Za-z_][\w]*$/.test(d)) return d;
-      throw new CliError(`--input-shape '${spec}': '${d}' is neither a size nor a symbol`, { hint: 'dimensions are positive integers separated by x' });
+      throw new CliError(`--input-shape '${spec}': '${d}' is neither a size nor a symbol`, { hint: 'dimensions are sizes (0 or more: ONNX allows empty tensors) or symbols, separated by x: input=1x3x224x224 or input=Nx3x224x224' });
     });
   }
   return out;
