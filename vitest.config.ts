@@ -28,7 +28,11 @@ if (process.env.ONNXKIT_TEST_TMP === undefined) {
   process.on('exit', () => rmSync(runDir, { recursive: true, force: true }));
 }
 
-/** Whether process `pid` exists (signal 0 tests without sending; EPERM: it exists, not ours). */
+/**
+ * Whether process `pid` exists (signal 0 tests without sending; EPERM: it exists, not ours). The
+ * importer's atomic-write.ts has the same test for its temporary files, not exported; this file is
+ * loaded before the test run builds the packages, so it cannot import them.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -38,6 +42,15 @@ function alive(pid: number): boolean {
   }
 }
 
+// Workspace packages resolve to their TypeScript sources through the "source" export
+// condition, so tests never run against a stale dist/.
+//
+// Two groups run one after the other (sequence.groupOrder). The suite first, two files at a time
+// even on a 2-core machine: most tests wait on child processes (the CLI, onnxruntime, Chromium),
+// and vitest's default there (cores − 1 = one file at a time) left a core idle — a 2-core CI
+// took ≈ 860 s of vitest, the sum of its files. Then the fuzzer alone: it fuzzes for a fixed
+// time with two child processes, and its case count (the issue's ≥ 100,000) is what a second file
+// beside it would take away (26,466 cases instead of 119,334 in a measured run).
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
