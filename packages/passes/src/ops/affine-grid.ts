@@ -16,7 +16,7 @@
 import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
-import { allocF64, intsOf } from '../kernels/reference/tensor.js';
+import { allocF64, intsOf, sizeOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { perOutput, type CostContext, type Factors } from './cost.js';
 import { mergeDim, nonNegativeDim } from './shape-helpers.js';
@@ -58,7 +58,7 @@ const reference: ReferenceKernel = (node, inputs) => {
   const aligned = node.getInt('align_corners', 0) !== 0;
   // Base coordinates per spatial axis (D, H, W order).
   const base = spatial.map((len) => Array.from({ length: len }, (_, i) => (aligned ? (len === 1 ? -1 : -1 + (2 * i) / (len - 1)) : -1 + (2 * i + 1) / len)));
-  const points = spatial.reduce((a, b) => a * b, 1);
+  const points = sizeOf(spatial);
   const y = allocF64(n * points * r);
   const p = new Array<number>(r + 1);
   const t = theta.data;

@@ -32,7 +32,7 @@ const shape: ShapeRule = (c) => {
   const cols = xs?.length === 3 ? xs[1]! : null;
   let channels: Dim = null;
   if (block && cols !== null) {
-    const per = block.reduce((a, b) => a * b, 1);
+    const per = sizeOf(block);
     channels = c.alg.divExact(cols, per);
     if (channels === null && typeof cols === 'number') c.mismatch(`input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
   }
@@ -52,12 +52,12 @@ const reference: ReferenceKernel = (node, inputs) => {
   const dilations = node.getInts('dilations') ?? image.map(() => 1);
   const pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
   const [n, cols, len] = x.dims as [number, number, number];
-  const per = block.reduce((a, b) => a * b, 1);
+  const per = sizeOf(block);
   if (cols % per !== 0) throw new ReferenceInputError(node, `input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);
   const ch = cols / per;
   const counts = image.map((d, i) => Math.floor((d + pads[i]! + pads[i + r]! - dilations[i]! * (block[i]! - 1) - 1) / strides[i]!) + 1);
   if (counts.some((c) => c < 0)) throw new ReferenceInputError(node, `the padded image is shorter than a block (block counts ${counts.join('·')})`);
-  if (counts.reduce((a, b) => a * b, 1) !== len) throw new ReferenceInputError(node, `L is ${len}, but the blocks number ${counts.join('·')}`);
+  if (sizeOf(counts) !== len) throw new ReferenceInputError(node, `L is ${len}, but the blocks number ${counts.join('·')}`);
   // Block l of tap k lands at l·stride + k·dilation of the padded image, always inside it: sum
   // there (strided offsets, no bounds test), then crop the pads away. The sums of each image
   // element are taken in the same order as a direct scatter; what lands in the pads is dropped.

@@ -58,7 +58,7 @@ import { DataType, type Dim, type Node, type Tensor } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 import { KernelError } from '../kernels/errors.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
-import { allocF64, intsOf } from '../kernels/reference/tensor.js';
+import { allocF64, intsOf, sizeOf } from '../kernels/reference/tensor.js';
 import { allocate, makeTensor } from '../kernels/tensor-data.js';
 import type { KernelFn } from '../kernels/types.js';
 import { ATTR, withDefault } from './attributes.js';
@@ -221,7 +221,7 @@ const melReference: ReferenceKernel = (node, inputs) => {
   const names = ['num_mel_bins', 'dft_length', 'sample_rate', 'lower_edge_hertz', 'upper_edge_hertz'];
   names.forEach((name, i) => {
     const t = inputs[i];
-    if (!t || t.dims.reduce((a, b) => a * b, 1) !== 1 || (i >= 3 && !(t.data instanceof Float64Array))) throw new ReferenceInputError(node, `${name} must be a scalar${i >= 3 ? ' float' : ''}`);
+    if (!t || sizeOf(t.dims) !== 1 || (i >= 3 && !(t.data instanceof Float64Array))) throw new ReferenceInputError(node, `${name} must be a scalar${i >= 3 ? ' float' : ''}`);
   });
   const [melCount, dftLength, sampleRate] = [0, 1, 2].map((i) => intsOf(node, inputs[i]!, names[i]!)[0]!);
   const [lowHz, highHz] = [3, 4].map((i) => (inputs[i]!.data as Float64Array)[0]!);
@@ -386,8 +386,8 @@ const dftReference: ReferenceKernel = (node, inputs, opset) => {
   const bins = onesided ? Math.floor(n / 2) + 1 : n;
   const outDims = [...dims.slice(0, -1), 2];
   outDims[axis] = bins;
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(axis + 1, -1).reduce((a, b) => a * b, 1);
+  const outer = sizeOf(dims.slice(0, axis));
+  const inner = sizeOf(dims.slice(axis + 1, -1));
   const c = dims[r - 1]!;
   const y = allocF64(outer * bins * inner * 2);
   const { cos, sin } = twiddles(n);
@@ -411,8 +411,8 @@ function inverseOnesided(node: Node, x: RefTensor, axis: number, n: number): Ref
   const bins = dims[axis]!;
   if (bins !== Math.floor(n / 2) + 1) throw new ReferenceUnsupportedError(node, `an inverse one-sided DFT of ${bins} bins to length ${n} (not ⌊n/2⌋ + 1 bins) is not covered: onnxruntime's values there follow no one rule`);
   const data = x.data as Float64Array;
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(axis + 1, -1).reduce((a, b) => a * b, 1);
+  const outer = sizeOf(dims.slice(0, axis));
+  const inner = sizeOf(dims.slice(axis + 1, -1));
   const outDims = [...dims.slice(0, -1), 1];
   outDims[axis] = n;
   const y = allocF64(outer * n * inner);

@@ -18,7 +18,7 @@
 import { DataType, type Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
-import { allocI64, gatherData, normAxis as refAxis } from '../kernels/reference/tensor.js';
+import { allocI64, gatherData, normAxis as refAxis, sizeOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { perInput } from './cost.js';
@@ -70,10 +70,10 @@ const reference: ReferenceKernel = (node, inputs) => {
   const axisAttr = node.getInt('axis');
   const a = axisAttr === undefined ? undefined : refAxis(node, axisAttr, dims.length);
   // n slices of `len` elements: X[outer, j, inner] for slice j (the whole X flattened without axis).
-  const total = dims.reduce((p, q) => p * q, 1);
+  const total = sizeOf(dims);
   const n = a === undefined ? total : dims[a]!;
-  const inner = a === undefined ? 1 : dims.slice(a + 1).reduce((p, q) => p * q, 1);
-  const outer = a === undefined ? 1 : dims.slice(0, a).reduce((p, q) => p * q, 1);
+  const inner = a === undefined ? 1 : sizeOf(dims.slice(a + 1));
+  const outer = a === undefined ? 1 : sizeOf(dims.slice(0, a));
   const data = x.data as ArrayLike<Scalar>;
   const slices: Scalar[][] = [];
   for (let j = 0; j < n; j++) {
