@@ -65,11 +65,7 @@ const qLinearConvShape: ShapeRule = (c) => {
 
 /** QLinearAveragePool: a window over X (0), channels first or (`channels_last` = 1) last. */
 const averagePoolShape = POOL_OPS.find((op) => op.type === 'AveragePool')!.shape as ShapeRule;
-const qAveragePoolShape: ShapeRule = (c) => {
-  if (c.node.getInt('channels_last', 0) !== 1) return averagePoolShape(c); // channels first: AveragePool's rule
-  const xs = c.shape(0);
-  nhwcWindow(c, 0, c.node.getInts('kernel_shape') ?? null, xs?.[xs.length - 1] ?? null, c.dtype(0));
-};
+const qAveragePoolShape: ShapeRule = (c) => (c.node.getInt('channels_last', 0) !== 1 ? averagePoolShape(c) : nhwcPoolShape(c)); // channels first: AveragePool's rule
 
 /** QLinearWhere: condition (0), X (1), Y (4) broadcast three ways; the output type is Z's zero point's (8), else X's. */
 const qWhereShape: ShapeRule = (c) => c.out(0, c.has(8) ? c.dtype(8) : c.dtype(1), broadcastShapesSymbolic(c, [c.shape(0), c.shape(1), c.shape(4)]));
@@ -79,10 +75,11 @@ const dynamicQuantizeMatMulShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.
 /** MatMulIntegerToFloat: 8-bit A (0) × B (1) → the type of a_scale (2): float or float16. */
 const matMulIntegerToFloatShape: ShapeRule = (c) => matmulOut(c, c.shape(0), c.shape(1), c.dtype(2));
 
-const nhwcMaxPoolShape: ShapeRule = (c) => {
+/** A channels-last (NHWC) pool of X (0): NhwcMaxPool, and QLinearAveragePool with `channels_last`. */
+function nhwcPoolShape(c: RuleContext): void {
   const xs = c.shape(0);
   nhwcWindow(c, 0, c.node.getInts('kernel_shape') ?? null, xs?.[xs.length - 1] ?? null, c.dtype(0));
-};
+}
 
 /** QLinearAdd/QLinearMul: numpy broadcasting of A (0) and B (3); the output type is A's. */
 const qBinaryShape: ShapeRule = (c) => c.out(0, c.dtype(0), broadcastShapesSymbolic(c, [c.shape(0), c.shape(3)]));
@@ -140,7 +137,7 @@ export const CONTRIB_QUANTIZED_OPS: readonly OpDef[] = [
     type: 'NhwcMaxPool',
     domain: MS,
     attributes: NO_ATTRIBUTES,
-    shape: nhwcMaxPoolShape,
+    shape: nhwcPoolShape,
     // 8-bit max over the window (integer compares).
     cost: { ops: poolOps(0), opsNote: 'integer: 1 per window element per output', integer: true },
   }),
