@@ -39,7 +39,7 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   const model = loadModel(file);
   checkDimSymbols(model, opts);
   refuseOverwritingModelFiles(model, opts.output, '-o');
-  if (opts.netron) refuseOverwritingModelFiles(model, typeof opts.netron === 'string' ? opts.netron : `${file}.json`, '--netron');
+  if (netronFile !== undefined) refuseOverwritingModelFiles(model, netronFile, '--netron');
   if (!model.graph.name) model.graph.name = file === '-' ? 'model' : basename(file).replace(/\.onnx$/i, '');
   const report = analyzeModel(model, { device, ...(bits !== undefined ? { bits } : {}), ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}), ...(trainingBatch !== undefined ? { trainingBatch } : {}), ...(energy ? { energy } : {}), memory: analysisMemory() });
   const toFile = opts.output !== undefined && opts.output !== '-';
@@ -66,7 +66,7 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   }
   if (opts.netron) {
     if (file === '-' && typeof opts.netron !== 'string') throw new CliError('--netron needs a file name when the model comes from stdin', { hint: '--netron model.json' });
-    const target = typeof opts.netron === 'string' ? opts.netron : `${file}.json`;
+    const target = netronFile!; // (the one case it is undefined, stdin without a name, was refused above)
     ensureParent(target);
     writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(toNetronAttachment(report), null, 2) + '\n'));
     if (!mode.json && !mode.quiet) process.stderr.write(`wrote Netron attachment ${target} (open the model in Netron next to it to see the metrics)\n`);
