@@ -45,13 +45,10 @@ export function runPool(files: readonly string[], jobs: number, spawn: () => Poo
         const w = spawn();
         let current = -1;
         let started = false;
-        let finished = false;
         let crash: string | undefined;
         const feed = (): void => {
           started = false;
           if (handBack.length === 0 && next >= files.length) {
-            current = -1;
-            finished = true;
             w.postMessage(null);
             return;
           }
@@ -86,7 +83,7 @@ export function runPool(files: readonly string[], jobs: number, spawn: () => Poo
             }
           }
           // Done when no model is left (a replacement would only be told to finish).
-          if ((finished || next >= files.length) && handBack.length === 0) return resolveSlot();
+          if (next >= files.length && handBack.length === 0) return resolveSlot();
           start(); // replace the dead worker; it picks up the next model
         });
         feed();
