@@ -6,6 +6,7 @@
  */
 import { formatSpeedup, pairedP50, summarizeTensor, VerifyCrashError, verifyModels, type VerifyProgress, type VerifyReport } from '@onnxkit/runtime';
 import { oneLine } from '@onnxkit/passes';
+import type { Model } from '@onnxkit/graph';
 import { CliError, EXIT } from '../errors.js';
 import { createReferenceEvaluator } from '../reference.js';
 import { checkDimSymbols, ITERATIONS, numericInputShapes, parseDimValues, parseInputFiles, parsePerOutput } from '../options.js';
@@ -73,11 +74,13 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   const modelA = a === '-' ? loadModel(a) : a;
   const modelB = b === '-' ? loadModel(b) : b;
   // Input files fix the shapes; otherwise a model with free symbolic dims is checked at two bindings.
-  const structureA = given || !opts.inputs ? (typeof modelA === 'string' ? loadModel(modelA) : modelA) : undefined;
+  // Model A as a decoded model, for the checks below (loaded here when it came as a path).
+  const decodedA = (): Model => (typeof modelA === 'string' ? loadModel(modelA) : modelA);
+  const structureA = given || !opts.inputs ? decodedA() : undefined;
   if (structureA) checkDimSymbols(structureA, opts);
   // A --tolerance for a name that is not an output applied to nothing, silently (a typo, exit 0).
   if (flags.perOutput) {
-    const outputs = (structureA ?? (typeof modelA === 'string' ? loadModel(modelA) : modelA)).graph.outputs.map((v) => v.name);
+    const outputs = (structureA ?? decodedA()).graph.outputs.map((v) => v.name);
     const unknown = Object.keys(flags.perOutput).find((n) => !outputs.includes(n));
     if (unknown !== undefined) throw new CliError(`--tolerance names '${unknown}', which is not an output of ${a === '-' ? 'the model on stdin' : a} (its outputs: ${outputs.join(', ')})`, { hint: 'name an output as `onnxkit inspect` lists it' });
   }
