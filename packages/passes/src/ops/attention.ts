@@ -26,8 +26,8 @@
  */
 import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
-import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
-import { allocF64, broadcastIndex, f64Of, intsOf } from '../kernels/reference/tensor.js';
+import { ReferenceInputError } from '../kernels/reference/errors.js';
+import { allocF64, broadcastIndex, f64Of, floatInput, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { type CostContext, type Count, type Factors, type OpCost, perOutputOf } from './cost.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
@@ -180,15 +180,10 @@ const rotaryShape: ShapeRule = (c) => {
 
 // ---- float64 references
 
-function floats(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
-  if (!t) throw new ReferenceInputError(node, `${what} is missing`);
-  if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `${what} must be a floating-point tensor`);
-  return t.data;
-}
 
 /** A [B, heads, seq, size] copy of a 4-D tensor as is, or of a 3-D [B, seq, heads·size] one split into heads. */
 function toHeads(node: Node, t: RefTensor, heads: number, what: string): { data: Float64Array; dims: [number, number, number, number] } {
-  const x = floats(node, t, what);
+  const x = floatInput(node, t, what);
   if (t.dims.length === 4) return { data: x, dims: t.dims as unknown as [number, number, number, number] };
   const [b, s, hidden] = t.dims as unknown as [number, number, number];
   if (heads <= 0 || hidden % heads !== 0) throw new ReferenceInputError(node, `${what}'s last dim ${hidden} does not split into ${heads} heads`);
@@ -230,8 +225,8 @@ export const attentionRef: ReferenceKernel = (node, inputs) => {
   const threeD = qt.dims.length === 3;
   const q = toHeads(node, qt, node.getInt('q_num_heads', 0), 'Q');
   const kvHeads = node.getInt('kv_num_heads', 0);
-  const pastK = inputs[4] ? { data: floats(node, inputs[4], 'past_key'), dims: inputs[4].dims } : null;
-  const pastV = inputs[5] ? { data: floats(node, inputs[5], 'past_value'), dims: inputs[5].dims } : null;
+  const pastK = inputs[4] ? { data: floatInput(node, inputs[4], 'past_key'), dims: inputs[4].dims } : null;
+  const pastV = inputs[5] ? { data: floatInput(node, inputs[5], 'past_value'), dims: inputs[5].dims } : null;
   const k = concatSeq(pastK, toHeads(node, kt, kvHeads, 'K'));
   const v = concatSeq(pastV, toHeads(node, vt, kvHeads, 'V'));
   const [B, QH, QS, E] = q.dims;
@@ -307,9 +302,9 @@ export const attentionRef: ReferenceKernel = (node, inputs) => {
 export const rotaryEmbeddingRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0];
   if (!xt) throw new ReferenceInputError(node, 'X is required');
-  const x = floats(node, xt, 'X');
-  const cos = floats(node, inputs[1], 'cos_cache');
-  const sin = floats(node, inputs[2], 'sin_cache');
+  const x = floatInput(node, xt, 'X');
+  const cos = floatInput(node, inputs[1], 'cos_cache');
+  const sin = floatInput(node, inputs[2], 'sin_cache');
   if (xt.dims.length !== 3 && xt.dims.length !== 4) throw new ReferenceInputError(node, `X has rank ${xt.dims.length}, not 3 or 4`);
   const four = xt.dims.length === 4;
   const B = xt.dims[0]!;

@@ -6,15 +6,10 @@
  */
 import type { Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
-import { allocF64, sizeOf, stridesOf } from './tensor.js';
+import { allocF64, floatInput, sizeOf, stridesOf } from './tensor.js';
 import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
-function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
-  if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);
-  if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `${what} must be a floating-point tensor`);
-  return t.data;
-}
 
 function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
   const r = inSpatial.length;
@@ -50,7 +45,7 @@ function convOperands(node: Node, inputs: readonly (RefTensor | null)[]) {
   const xt = inputs[0]!;
   const wt = inputs[1]!;
   const [N, C] = xt.dims as [number, number];
-  return { xt, wt, X: f64(node, xt, 'X'), W: f64(node, wt, 'W'), B: inputs[2] ? f64(node, inputs[2], 'B') : null, group: node.getInt('group', 1), N, C };
+  return { xt, wt, X: floatInput(node, xt, 'X'), W: floatInput(node, wt, 'W'), B: inputs[2] ? floatInput(node, inputs[2], 'B') : null, group: node.getInt('group', 1), N, C };
 }
 
 export const convRef: ReferenceKernel = (node, inputs) => {

@@ -5,14 +5,9 @@
  */
 import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
-import { allocF64, normAxis, sizeOf } from './tensor.js';
-import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
+import { allocF64, floatInput, normAxis, sizeOf } from './tensor.js';
+import type { ReferenceKernel } from '../../ops/types.js';
 
-function f64(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
-  if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);
-  if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `${what} must be a floating-point tensor`);
-  return t.data;
-}
 
 export const batchNormalizationRef: ReferenceKernel = (node, inputs, opset) => {
   if (node.getInt('training_mode', 0) !== 0) throw new ReferenceUnsupportedError(node, 'BatchNormalization in training mode is not supported');
@@ -22,11 +17,11 @@ export const batchNormalizationRef: ReferenceKernel = (node, inputs, opset) => {
     throw new ReferenceUnsupportedError(node, `BatchNormalization in training mode (opset ${opset}, ${node.outputs.length} outputs) is not supported`);
   }
   const xt = inputs[0]!;
-  const X = f64(node, xt, 'X');
-  const scale = f64(node, inputs[1], 'scale');
-  const bias = f64(node, inputs[2], 'B');
-  const mean = f64(node, inputs[3], 'mean');
-  const variance = f64(node, inputs[4], 'var');
+  const X = floatInput(node, xt, 'X');
+  const scale = floatInput(node, inputs[1], 'scale');
+  const bias = floatInput(node, inputs[2], 'B');
+  const mean = floatInput(node, inputs[3], 'mean');
+  const variance = floatInput(node, inputs[4], 'var');
   const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const N = xt.dims[0] ?? 1;
   const C = xt.dims[1] ?? 1;
@@ -46,9 +41,9 @@ export const batchNormalizationRef: ReferenceKernel = (node, inputs, opset) => {
 
 export const instanceNormalizationRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0]!;
-  const X = f64(node, xt, 'X');
-  const scale = f64(node, inputs[1], 'scale');
-  const bias = f64(node, inputs[2], 'B');
+  const X = floatInput(node, xt, 'X');
+  const scale = floatInput(node, inputs[1], 'scale');
+  const bias = floatInput(node, inputs[2], 'B');
   const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const [N, C] = xt.dims as [number, number];
   const inner = sizeOf(xt.dims.slice(2));
@@ -70,9 +65,9 @@ export const instanceNormalizationRef: ReferenceKernel = (node, inputs) => {
 
 export const layerNormalizationRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0]!;
-  const X = f64(node, xt, 'X');
-  const scale = f64(node, inputs[1], 'Scale');
-  const bias = inputs[2] ? f64(node, inputs[2], 'B') : null;
+  const X = floatInput(node, xt, 'X');
+  const scale = floatInput(node, inputs[1], 'Scale');
+  const bias = inputs[2] ? floatInput(node, inputs[2], 'B') : null;
   const axis = normAxis(node, node.getInt('axis', -1), xt.dims.length);
   const eps = node.getFloat('epsilon', Math.fround(1e-5));
   const outer = sizeOf(xt.dims.slice(0, axis));
@@ -126,7 +121,7 @@ function softmaxLayout(node: Node, dims: readonly number[], opset: number): [num
 function softmaxKind(kind: 'exp' | 'log' | 'oneHot'): ReferenceKernel {
   return (node, inputs, opset) => {
     const xt = inputs[0]!;
-    const X = f64(node, xt, 'input');
+    const X = floatInput(node, xt, 'input');
     const [outer, len, inner] = softmaxLayout(node, xt.dims, opset);
     const out = allocF64(X.length);
     for (let o = 0; o < outer; o++) {
@@ -164,7 +159,7 @@ export const hardmaxRef = softmaxKind('oneHot');
 
 export const lrnRef: ReferenceKernel = (node, inputs) => {
   const xt = inputs[0]!;
-  const X = f64(node, xt, 'X');
+  const X = floatInput(node, xt, 'X');
   const alpha = node.getFloat('alpha', 0.0001);
   const beta = node.getFloat('beta', 0.75);
   const bias = node.getFloat('bias', 1);

@@ -3,7 +3,7 @@
  * broadcasting arithmetic, and the one allocation path (checked against the memory budget).
  */
 import { DataType, isFloatType, isIntegerType, Tensor, type Node } from '@onnxkit/graph';
-import { ReferenceInputError } from './errors.js';
+import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { normAxis as axisIndex } from '../../ops/axes.js';
 import type { RefTensor } from '../../ops/types.js';
 import { broadcastShapes as broadcastStatic, broadcastStrides, sizeOf, stridesOf } from '../tensor-data.js';
@@ -107,6 +107,16 @@ export function refFromTensor(t: Tensor): RefTensor {
   }
   if (a instanceof Float64Array) return { dtype: t.dtype, dims, data: Float64Array.from(a) };
   return { dtype: t.dtype, dims, data: t.toFloat64() };
+}
+
+/**
+ * The float64 data of input `what` of `node`, which a reference kernel needs present and
+ * floating-point (a typed error naming it otherwise).
+ */
+export function floatInput(node: Node, t: RefTensor | null | undefined, what: string): Float64Array {
+  if (t === null || t === undefined) throw new ReferenceInputError(node, `${what} is missing`);
+  if (!(t.data instanceof Float64Array)) throw new ReferenceUnsupportedError(node, `${what} must be a floating-point tensor`);
+  return t.data;
 }
 
 /** Float64 values of a numeric RefTensor (bigints converted; bools as 0/1). */
