@@ -29,20 +29,14 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, broadcastIndex, f64Of, floatInput, intsOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, type OpCost, perOutputOf } from './cost.js';
+import { type CostContext, type Count, type Factors, perOutputOfOp } from './cost.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { SOFTMAX_OPS } from './normalization.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel, type RefTensor } from './types.js';
 
-/** An op's own per-output-element count (perOutputOf). */
-function perElement(ops: readonly OpDef[], type: string): number {
-  const k = perOutputOf(ops.find((op) => op.type === type)!.cost as OpCost);
-  if (k === undefined) throw new Error(`attention.ts: ${type} has no per-output-element count`);
-  return k;
-}
-const SOFTMAX = perElement(SOFTMAX_OPS, 'Softmax');
-const TANH = perElement(ACTIVATION_OPS, 'Tanh');
+const SOFTMAX = perOutputOfOp(SOFTMAX_OPS, 'Softmax');
+const TANH = perOutputOfOp(ACTIVATION_OPS, 'Tanh');
 const SCALE = 1;
 const MASK_ADD = 1;
 const SOFTCAP = 1 + TANH + 1;

@@ -23,7 +23,7 @@ import type { Dim, Node, Value } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, gemmOps, type OpCost, type PaddedChannels, perOutputOf } from './cost.js';
+import { type CostContext, type Count, type Factors, gemmOps, type OpCost, type PaddedChannels, perOutputOfOp } from './cost.js';
 import { CONV_ATTRIBUTES, CONV_OPS } from './conv.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { LINEAR_OPS, matmulOut } from './linear.js';
@@ -90,14 +90,10 @@ const gemmCost = gemm.cost as OpCost;
 /**
  * The per-element count of each activation onnxruntime fuses into a Conv or Gemm (MLAS's
  * activations: FusedConv, FusedGemm, the NCHWc Conv), from the activation op's own declaration
- * (perOutputOf).
+ * (perOutputOfOp).
  */
 const FUSED_ACTIVATION_OPS: Readonly<Record<string, number>> = opTable(
-  ['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Clip', 'HardSigmoid'].map((t): [string, number] => {
-    const k = perOutputOf(ACTIVATION_OPS.find((op) => op.type === t)!.cost as OpCost);
-    if (k === undefined) throw new Error(`contrib-fused.ts: ${t} has no per-output-element count`);
-    return [t, k];
-  }),
+  ['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Clip', 'HardSigmoid'].map((t): [string, number] => [t, perOutputOfOp(ACTIVATION_OPS, t)]),
 );
 
 /** The fused activation's count per output element (0 without one), or why it has none. */

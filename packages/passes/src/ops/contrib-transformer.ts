@@ -40,7 +40,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
 import { allocF64, normAxis, sizeOf } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
-import { type CostContext, type Count, type OpCost, perOutput, perOutputOf } from './cost.js';
+import { type CostContext, type Count, type OpCost, perOutput, perOutputOfOp } from './cost.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { same } from './shape-helpers.js';
@@ -48,17 +48,11 @@ import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const MS = 'com.microsoft';
 
-const costOf = (ops: readonly OpDef[], type: string): OpCost => ops.find((op) => op.type === type)!.cost as OpCost;
-/** The per-element count of an op a fusion replaced, from its declaration (perOutputOf). */
-function perElement(cost: OpCost): number {
-  const k = perOutputOf(cost);
-  if (k === undefined) throw new Error('contrib-transformer: expected a per-output-element count');
-  return k;
-}
-const LAYER_NORM = perElement(costOf(NORMALIZATION_OPS, 'LayerNormalization'));
-const RMS_NORM = costOf(NORMALIZATION_OPS, 'RMSNormalization');
-const GELU = perElement(costOf(ACTIVATION_OPS, 'Gelu'));
-const SIGMOID = perElement(costOf(ACTIVATION_OPS, 'Sigmoid'));
+// The per-element counts of the ops a fusion replaced, from their declarations.
+const LAYER_NORM = perOutputOfOp(NORMALIZATION_OPS, 'LayerNormalization');
+const RMS_NORM = NORMALIZATION_OPS.find((op) => op.type === 'RMSNormalization')!.cost as OpCost;
+const GELU = perOutputOfOp(ACTIVATION_OPS, 'Gelu');
+const SIGMOID = perOutputOfOp(ACTIVATION_OPS, 'Sigmoid');
 const ADD = 1;
 const MUL = 1;
 

@@ -5,6 +5,7 @@
  * build their cost declarations from. analysis/cost-table.ts derives COST_TABLE from the ops.
  */
 import type { Dim, Node } from '@onnxkit/graph';
+import type { OpDef } from './types.js';
 
 /**
  * What the cost functions see of a node: its inferred shapes (static dims are numbers). A cost
@@ -134,6 +135,17 @@ export function perOutput(k: number): (c: CostContext) => Count {
  */
 export function perOutputOf(cost: OpCost): number | undefined {
   return cost.ops === undefined ? undefined : PER_OUTPUT.get(cost.ops);
+}
+
+/**
+ * perOutputOf the declaration of op `type` among `ops`, for a fused op that counts the ops it
+ * replaced (read once, at module load); throws when that op has no per-output-element count (its
+ * declaration changed under the fused op's cost).
+ */
+export function perOutputOfOp(ops: readonly OpDef[], type: string): number {
+  const k = perOutputOf(ops.find((op) => op.type === type)!.cost as OpCost);
+  if (k === undefined) throw new Error(`${type} has no per-output-element count (perOutputOf), which a fused op's cost reads`);
+  return k;
 }
 
 /** `k` operations per element of input 0 (plus `plusPerOutput` per element of output 0). */
