@@ -154,6 +154,8 @@ export type { MemoryBudget };
 /** Fields decoded between two checks of the memory budget (a check reads V8's heap statistics: microseconds). */
 const MEMORY_CHECK_FIELDS = 1 << 16;
 const MEMORY_CHECK_NODES = 1 << 16;
+/** Fields between the first check (at the first field) and the second: see the constructor. */
+const MEMORY_CHECK_SECOND = 1 << 10;
 /**
  * Values one attribute's `floats` or `ints` may hold (2^24). A JavaScript array past 2^27 elements
  * is a fatal V8 error, not an exception: a 150 MB file whose one attribute packed 150 million
@@ -282,8 +284,12 @@ export class Decoder {
   constructor(input: Uint8Array | PositionalInput, root: MessageSpec, opts: CoreDecodeOptions) {
     this.opts = opts;
     this.file = opts.file;
-    // (the first check at the first field: a call that had not run before TurboFan compiled the
-    // decoder's loops would deoptimize them when it first did, ≈ 30 ms on the 100k-node chain)
+    // (the first check at the first field and the second MEMORY_CHECK_SECOND fields later: a
+    // call that had not run before TurboFan compiled the decoder's loops would deoptimize them
+    // when it first did, ≈ 30 ms on the 100k-node chain. One check at the first field is not
+    // enough: `field` has no feedback vector on its first calls (V8 allocates it lazily), so
+    // that call leaves no feedback and `node`, into which `field` is inlined, was still
+    // deoptimized at the check after MEMORY_CHECK_FIELDS and compiled again.)
     this.memoryTick = opts.memory === undefined ? NO_MEMORY_CHECK : 1;
     const fail = (code: ImportErrorCode, what: string, offset: number | undefined, hint?: string): never => this.fail(code, what, offset, hint);
     this.p = new PathTracker(root, opts.maxDepth ?? 64, fail);
@@ -343,13 +349,15 @@ export class Decoder {
 
   /** Fields left until the next check of the memory budget (see MemoryBudget). */
   private memoryTick: number;
+  /** Checks of the memory budget made so far (see memoryTick). */
+  private memoryChecks = 0;
   /** Nodes name resolution has left until its next check of the memory budget. */
   private resolveTick = 1;
 
   /** Stops the decode with IMPORT_TOO_LARGE when it has taken more memory than its budget allows. */
   private checkMemory(): void {
     const m = this.opts.memory;
-    this.memoryTick = m === undefined ? NO_MEMORY_CHECK : MEMORY_CHECK_FIELDS;
+    this.memoryTick = m === undefined ? NO_MEMORY_CHECK : this.memoryChecks++ === 0 ? MEMORY_CHECK_SECOND : MEMORY_CHECK_FIELDS;
     if (m === undefined) return;
     const used = m.usedBytes();
     if (used <= m.limitBytes) return;

@@ -270,8 +270,10 @@ export class Reader {
       }
     }
     this.varint64(limit);
-    if (this.hi >= 0x200000) this.fail('IMPORT_INVALID', 'varint value exceeds 2^53', p);
-    return this.hi * 4294967296 + this.lo;
+    const hi = this.hi;
+    if (hi === 0) return this.lo; // (see int64Number)
+    if (hi >= 0x200000) this.fail('IMPORT_INVALID', 'varint value exceeds 2^53', p);
+    return hi * 4294967296 + this.lo;
   }
 
   /** An int64 varint as a number, or NaN when it does not fit a safe integer. */
@@ -279,6 +281,13 @@ export class Reader {
     this.varint64(limit);
     const hi = this.hi;
     const lo = this.lo;
+    // A value under 2^32 is `lo` itself: `0 * 4294967296 + lo` is the same number, but before
+    // TurboFan compiles the caller the interpreter makes it a heap number (4294967296 is not a
+    // Smi), and from a length or a dim such a number spread into the positions the decoder keeps
+    // in fields (Reader.pos, deferredAt, viewBytes…) and into dims arrays: fields turned to
+    // doubles after the decoder's code was compiled (its map changed, `field`, `len`, `str`
+    // deoptimised) and dims arrays took double elements.
+    if (hi === 0) return lo;
     if (hi < 0x200000) return hi * 4294967296 + lo;
     if (hi >= 0xffe00000) {
       // Negative: two's complement of a value whose magnitude fits 53 bits.
