@@ -360,15 +360,15 @@ const CHUNK = 1024;
  * objects (≈ 1.9 MB), old-generation garbage until a full collection, at the process's peak.
  */
 class ChunkedList<T> {
-  readonly #full: T[][] = [];
-  #tail: T[] = [];
+  readonly #full: T[][] = emptyList();
+  #tail: T[] = emptyList();
   /** The last entry pushed, or undefined. */
   last: T | undefined = undefined;
 
   push(x: T): void {
     if (this.#tail.length === CHUNK) {
       this.#full.push(this.#tail);
-      this.#tail = [];
+      this.#tail = emptyList();
     }
     this.#tail.push(x);
     this.last = x;
@@ -378,6 +378,18 @@ class ChunkedList<T> {
   chunks(): readonly (readonly T[])[] {
     return this.#full.length === 0 ? [this.#tail] : this.#full.concat([this.#tail]);
   }
+}
+
+/**
+ * An empty array whose elements are already of the kind objects need. An empty literal is an array
+ * of small integers, whose first push of an object changes its map: `push`, compiled on the first
+ * lists, was deoptimized (`wrong map`) by each fresh tail and by the first full chunk, and compiled
+ * four times on the 100k-node chain (`--trace-deopt`).
+ */
+function emptyList<T>(): T[] {
+  const a = [undefined as T];
+  a.pop();
+  return a;
 }
 
 function pushAll<T>(to: ChunkedList<T>, from: readonly T[]): void {
