@@ -23,7 +23,7 @@ import type { AnalysisDiagnostic, Facts } from './inference-types.js';
 import { ENERGY_CONVENTION, HOROWITZ_45NM, layerEnergy, trainingMemory, type EnergyTable, type LayerEnergy, type TrainingMemory } from './energy.js';
 import { executedRoofline, ORT_LEVELS, ortExecutedType, type OrtLevel } from './executed.js';
 import { activationLiveness, type MemoryStep } from './memory.js';
-import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
+import { factsFromLast, inferenceFacts, inferenceOrder, inferShapes, NOT_LAST, reusedList, type FactsView, type InferShapesOptions, type ShapeInference, type VisitOrder } from './shape-inference.js';
 
 export interface AnalyzeOptions extends InferShapesOptions {
   /** A built-in device id ("jetson-agx-orin", "raspberry-pi-4", "h100-sxm") or a profile. Default: jetson-agx-orin. */
@@ -1020,11 +1020,12 @@ function constantWith(v: Value, f: Facts | undefined): boolean {
  */
 class LayerCost implements CostContext {
   node!: Node;
-  readonly inputShapes: (readonly Dim[] | null)[] = [];
-  readonly outputShapes: (readonly Dim[] | null)[] = [];
+  // (reused lists, made by reusedList: see there)
+  readonly inputShapes: (readonly Dim[] | null)[] = reusedList();
+  readonly outputShapes: (readonly Dim[] | null)[] = reusedList();
   /** Facts of each input (undefined: omitted, or none), then of each output. */
-  readonly inFacts: (Facts | undefined)[] = [];
-  readonly outFacts: (Facts | undefined)[] = [];
+  readonly inFacts: (Facts | undefined)[] = reusedList();
+  readonly outFacts: (Facts | undefined)[] = reusedList();
   inputCount = 0;
   outputCount = 0;
 

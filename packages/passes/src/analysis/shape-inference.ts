@@ -431,7 +431,7 @@ class Engine {
   }
 
   /** The list #visitIfReady reads inputs' facts into, kept from patch to patch (not a list per added node). */
-  readonly #readyIns: (Facts | undefined)[] = [];
+  readonly #readyIns: (Facts | undefined)[] = reusedList();
 
   /** Visits `n` when it is #ready (reading each input's facts once); false when it is not. */
   #visitIfReady(n: Node, graph: Graph): boolean {
@@ -924,6 +924,21 @@ export function fitInputStore(out: unknown[], count: number): void {
 }
 
 /**
+ * @internal A new reused per-node list (Engine's and Ctx's input stores, LayerCost's facts and
+ * shapes): four entries, each undefined, as entries past the end read. An empty literal is an
+ * array of small integers, whose first store of an object changes its map, and whose stores past
+ * its end grow it: code compiled on the first engine's or LayerCost's lists (inputFacts,
+ * LayerCost.load) was deoptimized by the next one's first node (`wrong map`, then `out of bounds`)
+ * and compiled again (`--trace-deopt` on the 100k-node chain). A literal of objects' kind (packed,
+ * as the lists the code sees elsewhere) and long enough for most nodes, its stores stay what the
+ * compiled code saw.
+ */
+export function reusedList<T>(): T[] {
+  const a: (T | undefined)[] = [undefined, undefined, undefined, undefined];
+  return a as T[];
+}
+
+/**
  * @internal The facts of `v` when `last` (the node visited or read just before) produced it:
  * `lastFacts` holds the facts of `last`'s outputs, in order. Most nodes of a graph read the
  * output of the node before them, and on a large graph a facts map lookup is a cache miss or
@@ -1090,7 +1105,7 @@ class Ctx implements RuleContext {
   unmemoizable = false;
   #ins: (Facts | undefined)[] | undefined;
   /** The list `facts` reads the inputs' facts into, kept from node to node. */
-  readonly #insStore: (Facts | undefined)[] = [];
+  readonly #insStore: (Facts | undefined)[] = reusedList();
 
   constructor(readonly engine: Engine) {
     this.opset = engine.opset;
