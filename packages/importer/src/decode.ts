@@ -147,8 +147,9 @@ export interface CoreDecodeOptions {
  * The decode's use of a MemoryBudget (@onnxkit/graph): a model's structure can hold far more
  * objects than its bytes suggest (an empty node is 2 bytes of file and about 160 bytes of heap):
  * a 60 MB file of 30 million empty nodes ran V8 out of heap, an abort (signal 6) after 24 s
- * instead of an error. The decoder asks `usedBytes()` every MEMORY_CHECK_FIELDS fields and every
- * MEMORY_CHECK_NODES nodes of name resolution, and stops when it exceeds `limitBytes`.
+ * instead of an error. The decoder asks `usedBytes()` at the first field, MEMORY_CHECK_SECOND
+ * fields later, then every MEMORY_CHECK_FIELDS fields, and every MEMORY_CHECK_NODES nodes of name
+ * resolution, and stops when it exceeds `limitBytes`.
  */
 export type { MemoryBudget };
 /** Fields decoded between two checks of the memory budget (a check reads V8's heap statistics: microseconds). */
