@@ -107,6 +107,29 @@ describe('onnxsim and Polygraphy habits', () => {
     expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--threads', '0']), 2, /--threads expects an integer ≥ 1, got '0'/);
   });
 
+  // verify of a B onnxruntime refuses printed 'binding 1 of 2: N=1' before the error (two lines);
+  // and a truncated B got onnxruntime's 'Protobuf parsing failed', without a byte offset.
+  it('verify: a B onnxruntime refuses is one error line; a malformed B is our decoder\'s error with its byte offset', () => {
+    const dir = mkdtempSync(join(tmp, 'verify-b-'));
+    const model = (op: string): Buffer => {
+      const b = new GraphBuilder({ name: 'sym', opset: 17 });
+      b.output(b.op(op, [b.input('x', DataType.FLOAT, ['N', 4])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 4] });
+      return Buffer.from(encode(b.build()));
+    };
+    writeFileSync(join(dir, 'a.onnx'), model('Relu'));
+    writeFileSync(join(dir, 'unknown-op.onnx'), model('NoSuchOperator'));
+    const bytes = model('Relu');
+    writeFileSync(join(dir, 'truncated.onnx'), bytes.subarray(0, bytes.length - 7));
+    const refused = onnxkit(['verify', join(dir, 'a.onnx'), join(dir, 'unknown-op.onnx')]);
+    expectOneLineError(refused, 2, /unknown-op\.onnx: onnxruntime cannot load the model/);
+    expect(refused.stderr).toMatch(/^✔ binding 1 of 2 \(N=1\): loading /m);
+    for (const args of [['verify', join(dir, 'a.onnx'), join(dir, 'truncated.onnx')], ['verify', join(dir, 'a.onnx'), join(dir, 'truncated.onnx'), '--dim', 'N=3'], ['run', join(dir, 'truncated.onnx')]]) {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, /truncated\.onnx: .* \(at byte \d+, in [A-Za-z.]+\).*truncated or corrupt/);
+      expect(r.stderr).not.toMatch(/Protobuf parsing failed/);
+    }
+  });
+
   it('completion bash|zsh|fish prints a script naming every command; bash parses it', () => {
     const bash = onnxkit(['completion', 'bash']);
     expect(bash.code).toBe(0);
