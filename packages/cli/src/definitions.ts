@@ -44,7 +44,7 @@ export const definitions = {
   inspect: () =>
     command('inspect')
       .addOption(options.json())
-      .description('show IR version, producer, opsets, inputs/outputs, op histogram, initializers and external data')
+      .description('show IR version, producer, opsets, inputs/outputs, op histogram, initializers and external data; a structurally invalid model is shown too, with one stderr line saying why it is invalid, exit 1')
       .argument('<model>', 'ONNX file (- reads stdin)')
       .addHelpText('after', example(['onnxkit inspect resnet50.onnx', 'onnxkit inspect vgg16.onnx --json | jq .opHistogram', 'curl -sL https://…/model.onnx | onnxkit inspect -'])),
   convert: () =>
