@@ -283,7 +283,8 @@ export async function createSession(model: Model | string, options: SessionOptio
     if (ownsWorker) await worker.terminate();
     if (e instanceof RuntimeError && e.step === 'create' && e.code === 'RUNTIME_CREATE_FAILED') {
       if (prepared.path !== undefined) {
-        const malformed = importerRefusal(prepared.path);
+        // (the path as the caller spelled it, for the message; prepared.path is resolved)
+        const malformed = importerRefusal(typeof model === 'string' ? model : prepared.path);
         if (malformed !== undefined) throw malformed;
       }
       throw new RuntimeError(e.message.replace('failed to create', 'cannot load the model'), {
