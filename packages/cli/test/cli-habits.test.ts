@@ -3,7 +3,7 @@
 // FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
 // --dim / --input-shape on every command that takes a model.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -217,6 +217,26 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(j.rows.map((x) => [x.file, x.ok])).toEqual([['a.onnx', true], ['b.onnx', true], ['c.onnx', true], ['crash-me.onnx', false], ['d.onnx', true]]);
     expect(j.rows.find((x) => x.file === 'crash-me.onnx')!.error).toMatch(/^worker crashed: simulated crash/);
     expect(j.rows.filter((x) => x.ok).every((x) => x.macs === 5_804_672)).toBe(true);
+  });
+
+  // batch walked regular files only: a symlinked model (a Hugging Face snapshot links model.onnx
+  // to a blob) was skipped without a word ('no .onnx files under' for a snapshot folder).
+  it('batch: a symlinked model is analyzed; a dangling or looping link named .onnx is a failed row saying why', () => {
+    const dir = mkdtempSync(join(tmp, 'snapshot-'));
+    const blobs = mkdtempSync(join(tmp, 'blobs-'));
+    writeFileSync(join(blobs, 'a1b2c3'), readFileSync(FIXTURE));
+    symlinkSync(join(blobs, 'a1b2c3'), join(dir, 'model.onnx'));
+    symlinkSync('missing.onnx', join(dir, 'dangling.onnx'));
+    symlinkSync('loop-b.onnx', join(dir, 'loop-a.onnx'));
+    symlinkSync('loop-a.onnx', join(dir, 'loop-b.onnx'));
+    symlinkSync(blobs, join(dir, 'folder.onnx')); // a link to a folder: neither walked nor a model
+    const r = onnxkit(['batch', dir, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const rows = (JSON.parse(r.stdout) as { rows: { file: string; ok: boolean; error: string | null; macs?: number }[] }).rows;
+    expect(rows.map((x) => [x.file, x.ok])).toEqual([['dangling.onnx', false], ['loop-a.onnx', false], ['loop-b.onnx', false], ['model.onnx', true]]);
+    expect(rows[0]!.error).toMatch(/no such file/);
+    expect(rows[1]!.error).toMatch(/a loop of symbolic links/);
+    expect(rows[3]!.macs).toBe(5_804_672);
   });
 });
 
