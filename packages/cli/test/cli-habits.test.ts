@@ -3,7 +3,7 @@
 // FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
 // --dim / --input-shape on every command that takes a model.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -282,6 +282,31 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     usage(['analyze', FIXTURE, '--device'], /^onnxkit: --device needs a value: --device <name>$/);
     usage(['convert', FIXTURE], /^onnxkit: onnxkit convert needs --output <file>: usage: onnxkit convert \[options\] <input>$/);
     usage(['inspect', FIXTURE, FIXTURE], /^onnxkit: too many arguments for onnxkit inspect \(2, it takes 1\): usage: onnxkit inspect \[options\] <model>$/);
+  });
+
+  // An empty path (an unset shell variable: -o "$OUT") ran the whole job: optimize -o '' then said the
+  // current folder 'is a folder', analyze -o '' 'cannot rename the temporary file into place: the
+  // folder does not exist', and demo --out '' wrote its five files into the current folder.
+  it('an empty path, argument or option, is refused before any work, naming it', () => {
+    const dir = mkdtempSync(join(tmp, 'empty-'));
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' }, timeout: 120_000 });
+    const cases: [string[], RegExp][] = [
+      [['optimize', FIXTURE, '-o', ''], /^onnxkit: -o is empty \(is a shell variable unset\?\)$/],
+      [['optimize', FIXTURE, ''], /^onnxkit: <output> is empty/],
+      [['analyze', FIXTURE, '-o', ''], /^onnxkit: -o is empty/],
+      [['report', FIXTURE, '-o', ''], /^onnxkit: -o is empty/],
+      [['demo', FIXTURE, '--out', ''], /^onnxkit: --out is empty/],
+      [['analyze', ''], /^onnxkit: <model> is empty/],
+      [['verify', FIXTURE, ''], /^onnxkit: <b> is empty/],
+      [['run', FIXTURE, '--inputs', ''], /^onnxkit: --inputs is empty/],
+      [['convert', FIXTURE, '-o', join(dir, 'x.onnx'), '--external-data', ''], /^onnxkit: --external-data is empty/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = run(args);
+      expectOneLineError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 2, pattern);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('numbers and choices are checked by commander, naming the flag', () => {
