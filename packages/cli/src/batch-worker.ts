@@ -9,6 +9,7 @@ import { load } from '@onnxkit/importer';
 import { analyzeModel, parseDeviceProfile, runPipeline } from '@onnxkit/passes';
 import { analysisMemory, importMemory } from './memory.js';
 import { createReferenceEvaluator } from './reference.js';
+import { refuseInvalidModel } from './validity.js';
 import { verifyModels } from '@onnxkit/runtime';
 import type { BatchReply, BatchRow, BatchTask, BatchWorkerData } from './batch-types.js';
 
@@ -22,6 +23,7 @@ async function handle(task: BatchTask): Promise<BatchRow> {
     const model = load(task.file, { ...(config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {}), memory: importMemory() });
     row.fileBytes = statSync(task.file).size;
     row.nodes = model.graph.nodeCount;
+    refuseInvalidModel(model, 'it was not analyzed');
     // A summary table needs numbers: --input-shape and --dim first, then symbolic input dims
     // left over (a dynamic batch) are bound to 1.
     const inputShapes: Record<string, (number | string)[]> = {};

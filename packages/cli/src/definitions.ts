@@ -46,7 +46,7 @@ export const definitions = {
       .addOption(options.json())
       .description('show IR version, producer, opsets, inputs/outputs, op histogram, initializers and external data')
       .argument('<model>', 'ONNX file (- reads stdin)')
-      .addHelpText('after', example(['onnxkit inspect resnet50.onnx', 'onnxkit inspect vgg16.onnx --json | jq .opHistogram', 'curl -sL https://…/model.onnx | onnxkit inspect -'])),
+      .addHelpText('after', `\nA structurally invalid model (a cycle, a name defined twice, a read of a name nothing defines) is\nshown too, then one stderr line says why it is invalid (--json: "problems"); exit 1.\n${example(['onnxkit inspect resnet50.onnx', 'onnxkit inspect vgg16.onnx --json | jq .opHistogram', 'curl -sL https://…/model.onnx | onnxkit inspect -'])}`),
   convert: () =>
     command('convert')
       .addOption(options.json())

@@ -2,7 +2,7 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
-import { modelFiles, resolveOutput } from '@onnxkit/importer';
+import { externalDataFile, modelFiles, resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -76,9 +76,11 @@ export function refuseOverwritingInput(input: string, output: string | undefined
  * Refuses at once an output path the final write would refuse — a folder, a name ending in a
  * slash, a dangling symlink or one leading out of its folder (resolveOutput's rules) — so a
  * command does not do all its work (minutes for a large model) before saying so. `-` (stdout),
- * a new name, a file, a device or a FIFO pass (a FIFO's reader may come later).
+ * a new name, a file, a device or a FIFO pass (a FIFO's reader may come later). A read-only
+ * file is refused, and with `externalData` (the command's --external-data: true or a location)
+ * so is a read-only external data file that the save would replace beside it.
  */
-export function refuseUnwritableOutput(output: string | undefined): void {
+export function refuseUnwritableOutput(output: string | undefined, externalData?: boolean | string): void {
   if (output === undefined || output === '-') return;
   missingDirs(dirname(output)); // (a file where a folder should be: the message ensureParent gives)
   const target = resolveOutput(output);
@@ -86,14 +88,24 @@ export function refuseUnwritableOutput(output: string | undefined): void {
   // atomic write renames a new file over the name, which needs only the folder's permission (and
   // root ignores modes). The mode bits, not access(), so root is refused too.
   if (target.kind === 'file') {
-    let mode: number | undefined;
-    try {
-      const st = statSync(target.path);
-      if (st.isFile()) mode = st.mode;
-    } catch {
-      // a new name
+    if (isReadOnlyFile(target.path)) throw new CliError(`${output}: is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
+    // The external data file written beside it (`true`: the default <output>.data; a string: the
+    // location given) is replaced with the model, as one pair: it was replaced even when read-only.
+    if (externalData === undefined || externalData === false) return;
+    const data = externalDataFile(output, typeof externalData === 'string' ? externalData : undefined);
+    if (data !== undefined && isReadOnlyFile(data)) {
+      throw new CliError(`${output}: its external data file ${data} is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
     }
-    if (mode !== undefined && (mode & 0o222) === 0) throw new CliError(`${output}: is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
+  }
+}
+
+/** Whether `path` is an existing regular file with no write permission bit (a new name is not). */
+function isReadOnlyFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && (st.mode & 0o222) === 0;
+  } catch {
+    return false; // a new name
   }
 }
 

@@ -4,8 +4,8 @@
  *
  * Importing this module also makes every exit remove the temporary files of saves in progress
  * (`removeLiveTemporaries`; outputs are written under temporary names and renamed into place, so
- * the target is never half-written), and installs the SIGTERM handler: remove them, end the
- * onnxruntime child processes, exit 143. (SIGINT is handled in bin.ts: exit 130, a second
+ * the target is never half-written), and installs the SIGTERM and SIGHUP handlers: remove them,
+ * end the onnxruntime child processes, exit 143 (129 for SIGHUP). (SIGINT is handled in bin.ts: exit 130, a second
  * Ctrl-C at once; both go through the exit hook below.) Saves are synchronous, so a signal
  * during one is handled when it ends: the output is then complete (it is renamed into place
  * only when whole) or absent, never partial, and no temporary file remains.
@@ -19,7 +19,7 @@ installSafeStdout();
 export const interruption = { requested: false };
 
 /** Exit codes of a process ended by a signal, as shells report them (128 + signal number). */
-export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 process.on('exit', () => {
   removeLiveTemporaries();
@@ -35,12 +35,16 @@ process.on('beforeExit', () => {
   setImmediate(() => undefined);
 });
 
-process.on('SIGTERM', () => {
-  interruption.requested = true;
-  removeLiveTemporaries();
-  // onnxruntime children end when their channel closes; kill them at once if they were loaded.
-  void import('@onnxkit/runtime')
-    .then((r) => r.shutdownRuntime())
-    .catch(() => undefined)
-    .finally(() => process.exit(SIGNAL_EXIT.SIGTERM));
-});
+// SIGHUP (the terminal closed: an ssh session dropped) is ended the same way; it killed the process
+// where it stood, leaving the temporary file of a save in progress beside the output.
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    interruption.requested = true;
+    removeLiveTemporaries();
+    // onnxruntime children end when their channel closes; kill them at once if they were loaded.
+    void import('@onnxkit/runtime')
+      .then((r) => r.shutdownRuntime())
+      .catch(() => undefined)
+      .finally(() => process.exit(SIGNAL_EXIT[signal]));
+  });
+}

@@ -5,7 +5,7 @@
  * onnxruntime). Options shared by several commands are defined once in options.ts.
  */
 import { Argument, Command, CommanderError, Option, type CommandUnknownOpts, type OptionValues } from './commander.js';
-import { EXIT, describeError } from './errors.js';
+import { CliError, EXIT, describeError } from './errors.js';
 import { interruption } from './interrupt.js';
 import { limits, parseBytes } from './limits.js';
 import { definitions, example } from './definitions.js';
@@ -20,6 +20,28 @@ export interface CommandContext {
 }
 
 
+
+/** Options whose value names a file or folder (by commander's attribute name). */
+const PATH_OPTIONS: ReadonlySet<string> = new Set(['output', 'out', 'netron', 'optimized', 'vs', 'calibration', 'eval', 'energyTable', 'inputs', 'externalData', 'device']);
+
+/**
+ * Refuses an empty argument or path option before any work — usually an unset shell variable
+ * (`-o "$OUT"`): `optimize m.onnx -o ''` ran the whole job, then said the current folder 'is a
+ * folder'; `analyze -o ''` said 'cannot rename the temporary file into place: the folder does not
+ * exist'; `demo --out ''` wrote its five files into the current folder.
+ */
+function refuseEmptyPaths(cmd: CommandUnknownOpts, args: readonly unknown[], opts: OptionValues): void {
+  const empty = (v: unknown): boolean => v === '' || (Array.isArray(v) && v.includes(''));
+  const refuse = (what: string): never => {
+    throw new CliError(`${what} is empty (is a shell variable unset?)`);
+  };
+  cmd.registeredArguments.forEach((a, i) => {
+    if (empty(args[i])) refuse(`<${a.name()}>`);
+  });
+  for (const o of cmd.options) {
+    if (PATH_OPTIONS.has(o.attributeName()) && empty(opts[o.attributeName()])) refuse(o.short ?? o.long ?? o.flags);
+  }
+}
 
 /** Builds the program. `exit` receives the exit code of the command that ran. */
 export function buildProgram(exit: (code: number) => void): Command {
@@ -62,6 +84,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     load: () => Promise<{ default: (...args: [...Args, Opts]) => Promise<number> }>,
   ): void => {
     cmd.action(async (...args) => {
+      refuseEmptyPaths(cmd as unknown as CommandUnknownOpts, args.slice(0, -2), args.at(-2) as OptionValues);
       const mod = await load();
       // eslint-disable-next-line no-restricted-syntax -- commander passes a fixed handful of arguments
       exit(await mod.default(...(args.slice(0, -1) as [...Args, Opts])));

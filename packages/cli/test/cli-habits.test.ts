@@ -3,7 +3,7 @@
 // FORCE_COLOR, folders created for -o, --explain grouping, progress lines off a terminal, and
 // --dim / --input-shape on every command that takes a model.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,29 @@ describe('onnxsim and Polygraphy habits', () => {
     expectOneLineError(onnxkit(['verify', FIXTURE, FIXTURE, '--threads', '0']), 2, /--threads expects an integer ≥ 1, got '0'/);
   });
 
+  // verify of a B onnxruntime refuses printed 'binding 1 of 2: N=1' before the error (two lines);
+  // and a truncated B got onnxruntime's 'Protobuf parsing failed', without a byte offset.
+  it('verify: a B onnxruntime refuses is one error line; a malformed B is our decoder\'s error with its byte offset', () => {
+    const dir = mkdtempSync(join(tmp, 'verify-b-'));
+    const model = (op: string): Buffer => {
+      const b = new GraphBuilder({ name: 'sym', opset: 17 });
+      b.output(b.op(op, [b.input('x', DataType.FLOAT, ['N', 4])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 4] });
+      return Buffer.from(encode(b.build()));
+    };
+    writeFileSync(join(dir, 'a.onnx'), model('Relu'));
+    writeFileSync(join(dir, 'unknown-op.onnx'), model('NoSuchOperator'));
+    const bytes = model('Relu');
+    writeFileSync(join(dir, 'truncated.onnx'), bytes.subarray(0, bytes.length - 7));
+    const refused = onnxkit(['verify', join(dir, 'a.onnx'), join(dir, 'unknown-op.onnx')]);
+    expectOneLineError(refused, 2, /unknown-op\.onnx: onnxruntime cannot load the model/);
+    expect(refused.stderr).toMatch(/^✔ binding 1 of 2 \(N=1\): loading /m);
+    for (const args of [['verify', join(dir, 'a.onnx'), join(dir, 'truncated.onnx')], ['verify', join(dir, 'a.onnx'), join(dir, 'truncated.onnx'), '--dim', 'N=3'], ['run', join(dir, 'truncated.onnx')]]) {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, /truncated\.onnx: .* \(at byte \d+, in [A-Za-z.]+\).*truncated or corrupt/);
+      expect(r.stderr).not.toMatch(/Protobuf parsing failed/);
+    }
+  });
+
   it('completion bash|zsh|fish prints a script naming every command; bash parses it', () => {
     const bash = onnxkit(['completion', 'bash']);
     expect(bash.code).toBe(0);
@@ -195,6 +218,26 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(j.rows.find((x) => x.file === 'crash-me.onnx')!.error).toMatch(/^worker crashed: simulated crash/);
     expect(j.rows.filter((x) => x.ok).every((x) => x.macs === 5_804_672)).toBe(true);
   });
+
+  // batch walked regular files only: a symlinked model (a Hugging Face snapshot links model.onnx
+  // to a blob) was skipped without a word ('no .onnx files under' for a snapshot folder).
+  it('batch: a symlinked model is analyzed; a dangling or looping link named .onnx is a failed row saying why', () => {
+    const dir = mkdtempSync(join(tmp, 'snapshot-'));
+    const blobs = mkdtempSync(join(tmp, 'blobs-'));
+    writeFileSync(join(blobs, 'a1b2c3'), readFileSync(FIXTURE));
+    symlinkSync(join(blobs, 'a1b2c3'), join(dir, 'model.onnx'));
+    symlinkSync('missing.onnx', join(dir, 'dangling.onnx'));
+    symlinkSync('loop-b.onnx', join(dir, 'loop-a.onnx'));
+    symlinkSync('loop-a.onnx', join(dir, 'loop-b.onnx'));
+    symlinkSync(blobs, join(dir, 'folder.onnx')); // a link to a folder: neither walked nor a model
+    const r = onnxkit(['batch', dir, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const rows = (JSON.parse(r.stdout) as { rows: { file: string; ok: boolean; error: string | null; macs?: number }[] }).rows;
+    expect(rows.map((x) => [x.file, x.ok])).toEqual([['dangling.onnx', false], ['loop-a.onnx', false], ['loop-b.onnx', false], ['model.onnx', true]]);
+    expect(rows[0]!.error).toMatch(/no such file/);
+    expect(rows[1]!.error).toMatch(/a loop of symbolic links/);
+    expect(rows[3]!.macs).toBe(5_804_672);
+  });
 });
 
 describe('optimize loads onnxruntime only when it is used', () => {
@@ -239,6 +282,31 @@ describe('usage errors: one line that names the flag and says what to do, exit 2
     usage(['analyze', FIXTURE, '--device'], /^onnxkit: --device needs a value: --device <name>$/);
     usage(['convert', FIXTURE], /^onnxkit: onnxkit convert needs --output <file>: usage: onnxkit convert \[options\] <input>$/);
     usage(['inspect', FIXTURE, FIXTURE], /^onnxkit: too many arguments for onnxkit inspect \(2, it takes 1\): usage: onnxkit inspect \[options\] <model>$/);
+  });
+
+  // An empty path (an unset shell variable: -o "$OUT") ran the whole job: optimize -o '' then said the
+  // current folder 'is a folder', analyze -o '' 'cannot rename the temporary file into place: the
+  // folder does not exist', and demo --out '' wrote its five files into the current folder.
+  it('an empty path, argument or option, is refused before any work, naming it', () => {
+    const dir = mkdtempSync(join(tmp, 'empty-'));
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' }, timeout: 120_000 });
+    const cases: [string[], RegExp][] = [
+      [['optimize', FIXTURE, '-o', ''], /^onnxkit: -o is empty \(is a shell variable unset\?\)$/],
+      [['optimize', FIXTURE, ''], /^onnxkit: <output> is empty/],
+      [['analyze', FIXTURE, '-o', ''], /^onnxkit: -o is empty/],
+      [['report', FIXTURE, '-o', ''], /^onnxkit: -o is empty/],
+      [['demo', FIXTURE, '--out', ''], /^onnxkit: --out is empty/],
+      [['analyze', ''], /^onnxkit: <model> is empty/],
+      [['verify', FIXTURE, ''], /^onnxkit: <b> is empty/],
+      [['run', FIXTURE, '--inputs', ''], /^onnxkit: --inputs is empty/],
+      [['convert', FIXTURE, '-o', join(dir, 'x.onnx'), '--external-data', ''], /^onnxkit: --external-data is empty/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = run(args);
+      expectOneLineError({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, 2, pattern);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('numbers and choices are checked by commander, naming the flag', () => {

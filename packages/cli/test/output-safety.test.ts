@@ -143,6 +143,50 @@ describe('an output the write would refuse is refused before any work', () => {
   }
 });
 
+// The read-only refusal looked at the model file only: its external data file (--external-data,
+// <output>.data or the location given) was replaced even when read-only, the pair committed whole.
+describe('a read-only external data file beside the output is refused before any work, the old pair intact', () => {
+  const ro = join(tmp, 'ro');
+  mkdirSync(ro);
+  const protect = (name: string, text: string): void => {
+    writeFileSync(join(ro, name), text);
+    chmodSync(join(ro, name), 0o444);
+  };
+  writeFileSync(join(ro, 'out.onnx'), 'old model'); // writable: only its data file is protected
+  protect('out.onnx.data', 'old data');
+  protect('named.bin', 'named data');
+  protect('real.onnx.data', 'data of a symlink target');
+  writeFileSync(join(ro, 'real.onnx'), 'old target');
+  symlinkSync('real.onnx', join(ro, 'link.onnx'));
+  const cases: [string, string[], RegExp][] = [
+    ['optimize --external-data', ['optimize', FIXTURE, '-o', 'ro/out.onnx', '--external-data'], /^onnxkit: ro\/out\.onnx: its external data file .*ro\/out\.onnx\.data is read-only; refusing to replace it \(make it writable \(chmod u\+w\) or give another file name\)$/],
+    ['optimize IN OUT --external-data (positional output)', ['optimize', FIXTURE, 'ro/out.onnx', '--external-data'], /out\.onnx\.data is read-only/],
+    ['convert --external-data LOCATION', ['convert', FIXTURE, '-o', 'ro/new.onnx', '--external-data', 'named.bin'], /ro\/new\.onnx: its external data file .*ro\/named\.bin is read-only/],
+    ['convert --external-data (default location)', ['convert', FIXTURE, '-o', 'ro/out.onnx', '--external-data'], /out\.onnx\.data is read-only/],
+    ['zoo --external-data', ['zoo', 'alexnet', '-o', 'ro/out.onnx', '--external-data'], /out\.onnx\.data is read-only/],
+    ['optimize -o a symlink --external-data: the data file is beside the link\'s target', ['optimize', FIXTURE, '-o', 'ro/link.onnx', '--external-data'], /real\.onnx\.data is read-only/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    it(what, () => {
+      const r = onnxkit(args);
+      expectOneLineError(r, 2, pattern);
+      expect(r.stderr).not.toContain('✔');
+      expect(readFileSync(join(ro, 'out.onnx'), 'utf8')).toBe('old model');
+      expect(readFileSync(join(ro, 'out.onnx.data'), 'utf8')).toBe('old data');
+      expect(readFileSync(join(ro, 'named.bin'), 'utf8')).toBe('named data');
+      expect(readFileSync(join(ro, 'real.onnx.data'), 'utf8')).toBe('data of a symlink target');
+      expect(readFileSync(join(ro, 'real.onnx'), 'utf8')).toBe('old target');
+      expect(readdirSync(ro).sort()).toEqual(['link.onnx', 'named.bin', 'out.onnx', 'out.onnx.data', 'real.onnx', 'real.onnx.data']);
+    }, 120_000);
+  }
+
+  it('without --external-data a read-only <output>.data is not the command\'s business', () => {
+    const r = onnxkit(['convert', FIXTURE, '-o', 'ro/plain.onnx', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    rmSync(join(ro, 'plain.onnx'));
+  });
+});
+
 // The model's weights may live in an external data file beside it. Only the model file's name was
 // compared with the output: analyze, report, run and quantize -o w.data replaced the weights with
 // a table, an HTML page, an .npz or another model (and optimize/convert refused only after the

@@ -11,7 +11,7 @@
  * Reads go through `fs.readSync` at explicit positions in chunks below 1 GiB, which is how
  * files over 2 GiB (beyond `readFileSync`) and tensors over 4 GiB are streamed.
  */
-import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 
 /**
  * The real path of the file open on `fd`: /proc/self/fd on Linux; elsewhere the realpath of
@@ -142,7 +142,7 @@ export class FileHandle implements PositionalInput {
     try {
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
     } catch (e) {
-      throw ioError(display, `cannot open ${what}`, e);
+      throw ioError(display, `cannot open ${what}`, e, path);
     }
     try {
       const st = fstatSync(fd, { bigint: true });
@@ -204,7 +204,7 @@ export class FileHandle implements PositionalInput {
     try {
       fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
     } catch (e) {
-      throw ioError(this.display, 'cannot reopen the file to read tensor data', e);
+      throw ioError(this.display, 'cannot reopen the file to read tensor data', e, this.path);
     }
     try {
       this.verify(fd);
@@ -367,9 +367,33 @@ function fileKind(st: BigIntStats): string {
   return 'not a regular file';
 }
 
-/** An ImportError for a failed system call, keeping the errno text. */
-export function ioError(file: string, what: string, e: unknown): ImportError {
+/**
+ * An ImportError for a failed system call, keeping the errno text.
+ *
+ * ELOOP means two things. From a call that follows links (stat, readFile, realpath, an open
+ * without O_NOFOLLOW) it is a loop of symbolic links on the path. From an O_NOFOLLOW open (pass
+ * the path opened as `noFollowPath`) it is usually the final component being a link, which the
+ * open refuses — the callers open resolved paths, so a link there replaced the file after it was
+ * resolved — but a loop in a folder on the path gives the same errno: the path is lstat-ed to
+ * tell them apart (only on this error path).
+ */
+export function ioError(file: string, what: string, e: unknown, noFollowPath?: string): ImportError {
   const err = e as NodeJS.ErrnoException;
-  const reason = err?.code === 'ENOENT' ? 'no such file' : err?.code === 'EACCES' ? 'permission denied' : err?.code === 'ELOOP' ? 'it is a symbolic link' : (err?.message ?? String(e));
+  if (err?.code === 'ELOOP') {
+    if (noFollowPath !== undefined && isSymlink(noFollowPath)) {
+      return new ImportError('IMPORT_IO', `${what}: it is a symbolic link (not followed: the file was replaced by a link after its path was resolved)`, { file, cause: e, hint: 'load the model again' });
+    }
+    return new ImportError('IMPORT_IO', `${what}: a loop of symbolic links`, { file, cause: e, hint: 'point the link at the real file' });
+  }
+  const reason = err?.code === 'ENOENT' ? 'no such file' : err?.code === 'EACCES' ? 'permission denied' : (err?.message ?? String(e));
   return new ImportError('IMPORT_IO', `${what}: ${reason}`, { file, cause: e });
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    // A loop in a folder on the path (ELOOP again), or the path is gone.
+    return false;
+  }
 }

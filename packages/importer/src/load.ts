@@ -205,9 +205,6 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
   try {
     st = statSync(path);
   } catch (e) {
-    // (statSync follows links: ELOOP is a loop here, not the final link an O_NOFOLLOW open refuses,
-    // which ioError's words "it is a symbolic link" are for)
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new ImportError('IMPORT_IO', 'cannot read the model: a loop of symbolic links', { file: path, cause: e, hint: 'point the link at the model file' });
     throw ioError(path, 'cannot read the model', e);
   }
   if (st.isDirectory()) throw new ImportError('IMPORT_IO', 'is a directory, not an ONNX file', { file: path });

@@ -57,6 +57,28 @@ const MAX_MESSAGE = 0x7fffffff;
 const CHUNK = 256 << 10;
 const BIG_TENSOR = 64 * 1024;
 
+/**
+ * The file `save(model, path, { externalData: { location } })` would write the external data to,
+ * resolved as save resolves it (a symlinked output followed, the real path of its folder, then
+ * of the location's folder); undefined when `path` is not a file path (stdout, a device) or a
+ * folder on the way does not exist. For a caller's checks before the work (the CLI refuses a
+ * read-only data file at once); save itself checks the location's safety when it writes.
+ */
+export function externalDataFile(path: string, location?: string): string | undefined {
+  const dest = resolveOutput(path);
+  if (dest.kind !== 'file') return undefined;
+  const out = resolve(dest.path);
+  try {
+    const dataPath = join(realpathSync(dirname(out)), location ?? defaultLocation(out));
+    return join(realpathSync(dirname(dataPath)), basename(dataPath));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The external data file's name when none is given: `<model file name>.data`. */
+const defaultLocation = (out: string): string => `${basename(out)}.data`;
+
 export function save(model: Model, path: string, options: SaveOptions = {}): SaveResult {
   const dest = resolveOutput(path);
   if (dest.kind !== 'file') return saveStream(model, path, options);
@@ -101,7 +123,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   let dataBytes = 0;
   if (ext !== undefined && ext !== false) {
     const o: ExternalDataOptions = ext === true ? {} : ext;
-    const location = o.location ?? `${basename(out)}.data`;
+    const location = o.location ?? defaultLocation(out);
     checkExternalLocationSyntax(location, 'the external data', (_code, what) => {
       throw new ExportError('EXPORT_LOCATION', what.replace(/^the external data has /, ''), { file: path, hint: 'pass a file name inside the output folder' });
     });

@@ -149,4 +149,44 @@ describe('external data: check and use are the same file', () => {
     }
     expect(existsSync(join(modelDir, 'wei.old'))).toBe(true);
   });
+
+  // ELOOP from the O_NOFOLLOW open was always worded 'it is a symbolic link', right only when the
+  // file itself became a link; a loop in a folder on the path (same errno) got the same words.
+  it('ELOOP at the open says which it was: the file replaced by a link, or a loop of links on its path', () => {
+    const root = mkdtempSync(join(dir, 'eloop-'));
+    save(model(3), join(root, 'tmp.onnx'), { externalData: { location: 'tmp.data', sizeThreshold: 0 } });
+    const bytes = readFileSync(join(root, 'tmp.onnx'));
+    writeFileSync(join(root, 'model.onnx'), Buffer.from(bytes.toString('latin1').replace('tmp.data', 'wei/w.da'), 'latin1'));
+    mkdirSync(join(root, 'wei'));
+    writeFileSync(join(root, 'wei', 'w.da'), readFileSync(join(root, 'tmp.data')));
+    const opened = (swap: () => void): ImportError => {
+      FileHandle.beforeOpenForTesting = () => {
+        FileHandle.beforeOpenForTesting = undefined;
+        swap();
+      };
+      try {
+        return thrown(ImportError, () => load(join(root, 'model.onnx'), { lazy: false }));
+      } finally {
+        FileHandle.beforeOpenForTesting = undefined;
+      }
+    };
+    // The data file replaced by a link (to a copy inside the folder) after its path was resolved.
+    const asLink = opened(() => {
+      renameSync(join(root, 'wei', 'w.da'), join(root, 'wei', 'w.real'));
+      symlinkSync('w.real', join(root, 'wei', 'w.da'));
+    });
+    expect(asLink.message).toMatch(/cannot open external data file 'wei\/w\.da': it is a symbolic link \(not followed/);
+    expect(asLink.message).not.toMatch(/a loop of symbolic links/);
+    renameSync(join(root, 'wei'), join(root, 'wei.1'));
+    mkdirSync(join(root, 'wei'));
+    writeFileSync(join(root, 'wei', 'w.da'), readFileSync(join(root, 'tmp.data')));
+    // The folder replaced by a loop of links: the open fails with ELOOP too, for another reason.
+    const asLoop = opened(() => {
+      renameSync(join(root, 'wei'), join(root, 'wei.2'));
+      symlinkSync('wei.loop', join(root, 'wei'));
+      symlinkSync('wei', join(root, 'wei.loop'));
+    });
+    expect(asLoop.message).toMatch(/cannot open external data file 'wei\/w\.da': a loop of symbolic links/);
+    expect(asLoop.message).not.toMatch(/it is a symbolic link/);
+  });
 });

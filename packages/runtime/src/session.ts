@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataTypeName, type DataType, type Dim, type Model, type Tensor } from '@onnxkit/graph';
-import { load } from '@onnxkit/importer';
+import { ImportError, load } from '@onnxkit/importer';
 import { RuntimeError, VerifyError } from './errors.js';
 import { prepareModel } from './model-source.js';
 import { parseProfile, type ProfileSummary } from './profile.js';
@@ -214,7 +214,28 @@ export class RuntimeSession {
   }
 }
 
-/** Creates a session from a path or an in-memory Model (see SessionOptions for defaults). */
+/**
+ * Why the importer refuses the file onnxruntime could not load, or undefined when it reads it.
+ * A path goes to onnxruntime as is (model-source.ts: ORT judges the bytes on disk, not our
+ * decoding of them), and its words for a malformed file are 'Protobuf parsing failed', with no
+ * offset: only after that refusal is the file walked by our decoder (lazily: its structure only,
+ * no weight is read), whose typed error says what is wrong and at which byte. Nothing is
+ * decoded on the way to a session that loads.
+ */
+function importerRefusal(path: string): ImportError | undefined {
+  try {
+    load(path, { lazy: true });
+  } catch (e) {
+    if (e instanceof ImportError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Creates a session from a path or an in-memory Model (see SessionOptions for defaults). A model
+ * onnxruntime cannot load rejects with a RuntimeError (RUNTIME_LOAD_FAILED) — or, for a file
+ * our decoder finds malformed, with its ImportError (importerRefusal).
+ */
 export async function createSession(model: Model | string, options: SessionOptions = {}): Promise<RuntimeSession> {
   const intra = options.intraOpNumThreads ?? 1;
   const inter = options.interOpNumThreads ?? 1;
@@ -261,6 +282,11 @@ export async function createSession(model: Model | string, options: SessionOptio
     if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
     if (ownsWorker) await worker.terminate();
     if (e instanceof RuntimeError && e.step === 'create' && e.code === 'RUNTIME_CREATE_FAILED') {
+      if (prepared.path !== undefined) {
+        // (the path as the caller spelled it, for the message; prepared.path is resolved)
+        const malformed = importerRefusal(typeof model === 'string' ? model : prepared.path);
+        if (malformed !== undefined) throw malformed;
+      }
       throw new RuntimeError(e.message.replace('failed to create', 'cannot load the model'), {
         code: 'RUNTIME_LOAD_FAILED',
         model: label,

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } fro
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor } from '@onnxkit/graph';
-import { load, save } from '@onnxkit/importer';
+import { ImportError, load, save } from '@onnxkit/importer';
 import { prepareModel } from '../src/model-source.js';
 import { createSession, defaultWorker, runModel, RuntimeError, RuntimeWorker, syntheticInputs, VerifyError } from '@onnxkit/runtime';
 import { CORPUS, corpusAvailable, floats, heavy, mlp } from './helpers.js';
@@ -140,21 +140,31 @@ describe('createSession', () => {
   });
 
   test('models onnxruntime cannot load give a RuntimeError naming the model and the step', async () => {
-    const junk = join(dir, 'junk.onnx');
-    writeFileSync(junk, 'this is not a model');
-    const e = (await rejection(createSession(junk))) as RuntimeError;
-    expect(e).toBeInstanceOf(RuntimeError);
-    expect(e.code).toBe('RUNTIME_LOAD_FAILED');
-    expect(e.step).toBe('create');
-    expect(e.model).toBe('junk.onnx');
-    expect(e.message).toMatch(/^junk\.onnx: onnxruntime cannot load the model: /);
-    expect(e.exitCode).toBe(2);
-
     const b = new GraphBuilder({ name: 'custom' });
     b.output(b.op('NoSuchOp', [b.input('x', DataType.FLOAT, [1])], {}, { domain: 'com.example' }), 'y');
     const c = (await rejection(createSession(b.build()))) as RuntimeError;
     expect(c.code).toBe('RUNTIME_LOAD_FAILED');
     expect(c.message).toMatch(/NoSuchOp/);
+    // A well-formed file (our decoder reads it) onnxruntime refuses: onnxruntime's words.
+    const custom = join(dir, 'custom.onnx');
+    save(b.build(), custom);
+    const e = (await rejection(createSession(custom))) as RuntimeError;
+    expect(e).toBeInstanceOf(RuntimeError);
+    expect(e.code).toBe('RUNTIME_LOAD_FAILED');
+    expect(e.step).toBe('create');
+    expect(e.model).toBe('custom.onnx');
+    expect(e.message).toMatch(/^custom\.onnx: onnxruntime cannot load the model: .*NoSuchOp/);
+    expect(e.exitCode).toBe(2);
+
+    // A malformed file: onnxruntime says only 'Protobuf parsing failed'; the decoder's typed
+    // error says what and at which byte (it was the RuntimeError above, without an offset).
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, 'this is not a model');
+    const j = (await rejection(createSession(junk))) as ImportError;
+    expect(j).toBeInstanceOf(ImportError);
+    expect(j.code).toBe('IMPORT_NOT_ONNX');
+    expect(j.byteOffset).toBe(0);
+    expect(j.message).toMatch(/junk\.onnx: not an ONNX model: .*\(at byte 0, in ModelProto\)$/);
 
     const gone = (await rejection(createSession(join(dir, 'missing.onnx')))) as RuntimeError;
     expect(gone.code).toBe('RUNTIME_MODEL_NOT_FOUND');

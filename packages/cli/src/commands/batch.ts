@@ -25,7 +25,12 @@ import type { OptionsOf } from '../definitions.js';
 /** The options of `onnxkit batch`, as its definition (definitions.ts) makes commander parse them. */
 export type BatchCliOptions = OptionsOf<'batch'>;
 
-/** .onnx files under `dir`, sorted, skipping node_modules and hidden folders. */
+/**
+ * .onnx files under `dir`, sorted, skipping node_modules and hidden folders. A symlink named
+ * .onnx is a model too (a Hugging Face cache links each snapshot's model.onnx to a blob: batch of
+ * a snapshot folder found no model, silently); one that does not resolve to a file (dangling, a
+ * loop) is kept, so its row says why it failed. Symlinks to folders are not walked (no loops).
+ */
 export function findModels(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
@@ -33,11 +38,20 @@ export function findModels(dir: string): string[] {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && extname(e.name).toLowerCase() === '.onnx') out.push(p);
+      else if (extname(e.name).toLowerCase() !== '.onnx') continue;
+      else if (e.isFile() || (e.isSymbolicLink() && !linksToFolder(p))) out.push(p);
     }
   };
   walk(dir);
   return out;
+}
+
+function linksToFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // dangling or a loop: the row says so
+  }
 }
 
 export default async function batch(dir: string, opts: BatchCliOptions): Promise<number> {

@@ -16,7 +16,7 @@ export default async function convert(
   const threshold = opts.sizeThreshold;
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
   refuseReplacingInput(input, opts.output, opts.inPlace);
-  refuseUnwritableOutput(opts.output);
+  refuseUnwritableOutput(opts.output, opts.externalData);
   let step = progress.step(`import ${input === STDIO ? '(stdin)' : input}`);
   const model = loadModel(input);
   if (!opts.inPlace) refuseOverwritingModelFiles(model, opts.output, '-o');

@@ -67,8 +67,9 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;
   step.done(`${fmtInt(model.graph.nodeCount)} nodes, ${fmtBytes(fileBytes)}`);
-  // out/ is made once the model given is read: a model refused leaves no empty folder behind.
-  ensureDir(outDir);
+  // out/ is made once the model given is read: a model refused leaves no empty folder behind (the
+  // embedded model was saved into it, which made it already).
+  if (modelArg !== undefined) ensureDir(outDir);
 
   const device = givenDevice ?? (await localDevice(outDir, progress));
   const inputShapes = inputShapesWithDims(model, opts);

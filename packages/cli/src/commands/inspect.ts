@@ -1,8 +1,14 @@
-/** `onnxkit inspect MODEL [--json]`: what a model is, without reading its weights. */
+/**
+ * `onnxkit inspect MODEL [--json]`: what a model is, without reading its weights. A structurally
+ * invalid model (validity.ts) is still shown, as it is: one stderr line says it is invalid and
+ * why (in --json, `problems` lists every problem), and the exit code is 1 — the check failed.
+ */
 import { statSync } from 'node:fs';
-import { dataTypeName, formatType, type Model } from '@onnxkit/graph';
+import { dataTypeName, formatType, type Diagnostic, type Model } from '@onnxkit/graph';
 import { oneLine } from '@onnxkit/passes';
-import { compareNames, fmtBytes, fmtInt, outputMode, paint, table } from '../ui.js';
+import { compareNames, fmtBytes, fmtInt, outputMode, paint, table, terminalSafe } from '../ui.js';
+import { EXIT } from '../errors.js';
+import { invalidModelText, structuralErrors } from '../validity.js';
 import { loadModel } from '../limits.js';
 import { inputBytes, STDIO } from '../stdio.js';
 import type { OptionsOf } from '../definitions.js';
@@ -25,9 +31,11 @@ export interface InspectSummary {
   externalData: { location: string; tensors: number; bytes: number }[];
   functions: string[];
   metadata: Record<string, string>;
+  /** The model's structural problems (a cycle, a name defined twice, a read of a name nothing defines…): empty when it is valid. */
+  problems: { code: string; message: string }[];
 }
 
-export function summarize(model: Model, file: string, fileBytes: number): InspectSummary {
+export function summarize(model: Model, file: string, fileBytes: number, problems: readonly Diagnostic[] = []): InspectSummary {
   const hist = new Map<string, number>();
   let all = 0;
   for (const g of model.graphs()) {
@@ -82,6 +90,7 @@ export function summarize(model: Model, file: string, fileBytes: number): Inspec
     externalData: [...ext.entries()].map(([location, e]) => ({ location, ...e })),
     functions: model.functions.map((f) => f.id),
     metadata: Object.fromEntries(model.metadataProps),
+    problems: problems.map((d) => ({ code: d.code, message: d.message })),
   };
 }
 
@@ -91,10 +100,17 @@ export default async function inspect(file: string, opts: OptionsOf<'inspect'>):
   const statBytes = file === STDIO ? 0 : statSync(file).size;
   const model = loadModel(file);
   const fileBytes = file === STDIO ? inputBytes(file) : statBytes;
-  const s = summarize(model, file, fileBytes);
+  const problems = structuralErrors(model);
+  const s = summarize(model, file, fileBytes, problems);
+  // After the model, as the last line on stderr (an error line's place); exit 1: the check failed.
+  const verdict = (): number => {
+    if (problems.length === 0) return EXIT.ok;
+    process.stderr.write(`onnxkit: ${terminalSafe(invalidModelText(problems, 'analyze, report and optimize refuse it'), { keepNewlines: false })}\n`);
+    return EXIT.checkFailed;
+  };
   if (mode.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-    return 0;
+    return verdict();
   }
   const b = (x: string): string => paint(mode, 'bold', x);
   const lines: string[] = [];
@@ -127,5 +143,5 @@ export default async function inspect(file: string, opts: OptionsOf<'inspect'>):
   }
   if (s.functions.length) lines.push(`${b('functions')} ${oneLine(s.functions.join(', '))}`);
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  return verdict();
 }

@@ -62,7 +62,7 @@ export default async function optimize(input: string, positionalOutput: string |
   if (output === STDIO && input === STDIO && opts.inPlace) throw new CliError('--in-place needs a file, not -');
   refuseReplacingInput(input, output, opts.inPlace);
   refuseOverwritingFiles(output, '-o', [['--calibration', opts.calibration], ['--eval', opts.eval]]);
-  refuseUnwritableOutput(output);
+  refuseUnwritableOutput(output, opts.externalData === true);
   if (output === STDIO && mode.json) throw new CliError("--json and -o - both write to stdout", { hint: 'write the model to a file, or drop --json' });
   if (output === STDIO && opts.externalData) throw new CliError("--external-data needs a file to write beside the model; '-o -' (stdout) cannot hold it", { hint: 'give -o a file path' });
   // `edge` with calibration data means int8: the exact passes, then quantize (edge-quantize.ts).

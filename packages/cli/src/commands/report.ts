@@ -23,6 +23,7 @@ import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
+import { refuseInvalidModel } from '../validity.js';
 import { ensureParent, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { analysisMemory } from '../memory.js';
 import type { OptionsOf } from '../definitions.js';
@@ -51,6 +52,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
+  refuseInvalidModel(model, 'no report was written');
   checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   refuseOverwritingModelFiles(model, opts.output, '-o');
@@ -91,6 +93,7 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes, memory: analysisMemory() });
     const otherModel = loadModel(other);
+    refuseInvalidModel(otherModel, 'no report was written', `the --optimized model ${other}`);
     refuseOversizedReport(otherModel, other);
     refuseOverwritingModelFiles(otherModel, opts.output, '-o');
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes, memory: analysisMemory() });

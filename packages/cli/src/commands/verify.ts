@@ -46,12 +46,18 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   const benchIterations = opts.bench === true ? ITERATIONS.verifyBench : opts.bench;
   let step: StepHandle | undefined;
   let phase = '';
+  // Which binding the steps that follow belong to when there are several: it heads the first
+  // step's progress line ('binding 1 of 2 (N=1): loading a.onnx'), not a line of its own — that
+  // line came before a failure's error line, two lines on stderr where the error must be alone.
+  let binding = '';
+  let header = '';
   const onProgress = (p: VerifyProgress): void => {
-    const key = `${p.phase}${p.model ?? ''}`;
+    const key = `${binding}${p.phase}${p.model ?? ''}`;
     if (key !== phase) {
       step?.done();
       phase = key;
-      step = progress.step(p.message);
+      step = progress.step(`${header}${p.message}`);
+      header = '';
     }
     if (p.total) step?.update((p.done ?? 0) / p.total, `${p.done ?? 0}/${p.total}`);
   };
@@ -89,12 +95,19 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
   for (const [k, first] of bindings.entries()) {
     let dimValues = first;
     const bound = Object.keys(dimValues).length > 0;
-    if (bound && !mode.json && !mode.quiet && bindings.length > 1) process.stderr.write(`binding ${k + 1} of ${bindings.length}: ${terminalSafe(fmtBinding(dimValues))}\n`);
+    const headed = (): void => {
+      binding = fmtBinding(dimValues);
+      if (bound && bindings.length > 1) header = `binding ${k + 1} of ${bindings.length} (${binding}): `;
+    };
+    headed();
     // The larger binding may exceed what the model supports (a learned position table of 64):
-    // halve the non-batch symbols until the models run, and say so.
+    // halve the non-batch symbols until the models run, and say so — once a binding ran: when
+    // none does, the last one's error is the only line.
+    const retries: string[] = [];
     for (;;) {
       try {
         runs.push({ dimValues, report: await runOnce(bound ? dimValues : undefined, k === 0) });
+        if (!mode.json && !mode.quiet) for (const r of retries) process.stderr.write(r);
         break;
       } catch (e) {
         // A crash is not a size problem: the surviving model's results are printed, then the error.
@@ -106,8 +119,9 @@ export default async function verify(a: string, b: string, opts: VerifyCliOption
           }
           throw e;
         }
-        if (!mode.json) process.stderr.write(`onnxruntime cannot run ${fmtBinding(dimValues)} (${e instanceof Error ? e.message.split('\n')[0]!.slice(0, 160) : String(e)}); trying ${fmtBinding(smaller)}\n`);
+        retries.push(`${terminalSafe(`onnxruntime cannot run ${fmtBinding(dimValues)} (${e instanceof Error ? e.message.split('\n')[0]!.slice(0, 160) : String(e)}); trying ${fmtBinding(smaller)}`, { keepNewlines: false })}\n`);
         dimValues = smaller;
+        headed();
       }
     }
   }

@@ -20,7 +20,7 @@ export default async function zoo(
   if (!known.includes(name)) throw new CliError(`unknown zoo model '${name}'`, { hint: `choose one of ${known.join(', ')}` });
   if (!opts.output) throw new CliError('zoo needs -o FILE to write the model to', { hint: `onnxkit zoo ${name} -o ${name}.onnx` });
   if (opts.output === STDIO && mode.json) throw new CliError('--json and -o - both write to stdout');
-  refuseUnwritableOutput(opts.output);
+  refuseUnwritableOutput(opts.output, opts.externalData === true);
   const { batch, seed, opset } = opts; // parsed by commander (options.ts: batchArg, intArg)
   const progress = new Progress(mode);
   let step = progress.step(`build ${name}`);
