@@ -10,12 +10,33 @@ import { windowOut, windowParams } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef } from './types.js';
 import { convRef, convTransposeRef } from '../kernels/reference/conv.js';
 
-function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType): ShapeRule {
+/** What a convolution's shape rule reads besides X and W. */
+export interface ConvShapeOptions {
+  /** The output's element type (default X's). */
+  readonly outType?: (c: RuleContext) => DataType;
+  /**
+   * A fixed number of spatial axes (DeformConv is 2-D only): a known X or W of another rank is a
+   * mismatch, and with both unknown the output still has that rank, its dims unknown. Without
+   * it the rank comes from X (else W), and with both unknown there is no shape.
+   */
+  readonly spatial?: number;
+}
+
+/**
+ * Conv's shape rule, [N, M, out…] with each spatial extent by windowOut (the ONNX formula):
+ * X at `xIdx`, W at `wIdx`. Conv, ConvInteger, QLinearConv and DeformConv (deform-conv.ts).
+ */
+export function convShape(xIdx: number, wIdx: number, options: ConvShapeOptions = {}): ShapeRule {
+  const { outType, spatial: fixed } = options;
   return (c) => {
     const xs = c.shape(xIdx);
     const ws = c.shape(wIdx);
     const type = outType ? outType(c) : c.dtype(xIdx);
-    const rank = xs?.length ?? ws?.length;
+    if (fixed !== undefined && ((xs && xs.length !== fixed + 2) || (ws && ws.length !== fixed + 2))) {
+      c.mismatch(`${c.node.opType} is ${fixed}-D: X and W must have rank ${fixed + 2}`);
+      return c.out(0, type, null);
+    }
+    const rank = xs?.length ?? ws?.length ?? (fixed === undefined ? undefined : fixed + 2);
     if (rank === undefined) return c.out(0, type, null);
     const spatial = rank - 2;
     if (spatial < 0) {
@@ -98,7 +119,7 @@ export const CONV_OPS: readonly OpDef[] = [
     type: 'Conv',
     reference: convRef,
     attributes: CONV_ATTRIBUTES,
-    shape: conv(0, 1),
+    shape: convShape(0, 1),
     cost: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: BIAS_NOTE },
     weightInputs: [1, 2],
     int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
@@ -108,11 +129,11 @@ export const CONV_OPS: readonly OpDef[] = [
     sameAt13From: 10,
   }),
   // ConvInteger-10 and QLinearConv-10 are the only versions to opset 13 (ONNX Changelog; onnx 1.12's schemas to 17).
-  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true }, sameAt13From: 10 }),
+  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: convShape(0, 1, { outType: () => DataType.INT32 }), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true }, sameAt13From: 10 }),
   defineOp({
     type: 'QLinearConv',
     attributes: CONV_ATTRIBUTES,
-    shape: conv(0, 3, (c) => c.dtype(7)),
+    shape: convShape(0, 3, { outType: (c) => c.dtype(7) }),
     // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32).
     cost: { weights: [3], biases: [8], buffers: [1, 2, 4, 5, 6, 7], macs: convMacs(3), ops: quantizedOps(0, 6, 8), opsNote: QUANT_NOTE, integer: true },
     sameAt13From: 10,

@@ -10,8 +10,12 @@ import { allocF64, floatInput, sizeOf, stridesOf } from './tensor.js';
 import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
-
-function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
+/**
+ * Conv's window geometry from its attributes (kernel_shape, else W's spatial dims; strides,
+ * dilations, pads, auto_pad) over X's spatial dims; a negative output size is an input error.
+ * Conv, ConvTranspose's N-D loop and DeformConv (ops/deform-conv.ts) read it.
+ */
+export function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
   const r = inSpatial.length;
   const kernel = node.getInts('kernel_shape') ?? [...wSpatial];
   const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
