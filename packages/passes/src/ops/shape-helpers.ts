@@ -184,6 +184,12 @@ export function axesOf(c: RuleContext, inputOpset: number, inputIdx = 1): number
   return c.exactInts(inputIdx);
 }
 
+/** Input i's value when it is one known element (a constant, or a partial value: a number or a symbol), else null. */
+export function scalarInput(c: RuleContext, i: number): Dim {
+  const v = c.ints(i);
+  return v?.length === 1 ? v[0]! : null;
+}
+
 /** A length read from a constant input or attribute: a negative one is reported (`what`) and left unknown. */
 export function nonNegativeDim(c: RuleContext, d: Dim, what: string): Dim {
   if (typeof d === 'number' && d < 0) {
