@@ -23,6 +23,7 @@
  * are eliminated, fuse into a Conv/Gemm, or drop their Q/DQ is each op's `ort` facet (ops/).
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
+import { numericScalar } from '../common/data-types.js';
 import { lookup } from '../common/op-table.js';
 import { ORT_FACET } from '../ops/registry.js';
 
@@ -88,11 +89,14 @@ function int8Scalar(v: Value | null | undefined): number | undefined {
   return v?.constValue?.dtype === DataType.INT8 ? scalarOf(v) : undefined;
 }
 
-/** The scalar value of constant `v` (an initializer), or undefined. */
+/**
+ * The scalar value of constant `v` (an initializer) by numericScalar: undefined for a string or
+ * complex one (it was NaN, or a string's number: "0.5" was 0.5), a float16 one decoded (it was its
+ * bits, so a negative float16 scale passed as positive).
+ */
 function scalarOf(v: Value | null | undefined): number | undefined {
   const t = v?.constValue;
-  if (t === undefined || t === null || t.dims.reduce((a, d) => a * d, 1) !== 1) return undefined;
-  return Number(t.toArray()[0]);
+  return t ? numericScalar(t) : undefined;
 }
 
 /**
