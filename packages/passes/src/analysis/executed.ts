@@ -24,7 +24,7 @@
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
 import { numericScalar } from '../common/data-types.js';
-import { lookup } from '../common/op-table.js';
+import { isOnnxOp, lookup } from '../common/op-table.js';
 import { ORT_FACET } from '../ops/registry.js';
 
 export type OrtLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -75,7 +75,7 @@ export function ortExecutedType(t: Value | null | undefined, stored: number): nu
   if (stored !== DataType.INT8 || t === null || t === undefined || t.useCount !== 1 || t.isGraphOutput) return stored;
   const q = t.producer;
   const dq = t._userAt(0);
-  if (q === null || !q.isOnnxDomain || q.opType !== 'QuantizeLinear' || !dq.isOnnxDomain || dq.opType !== 'DequantizeLinear') return stored;
+  if (!isOnnxOp(q, 'QuantizeLinear') || !isOnnxOp(dq, 'DequantizeLinear')) return stored;
   const zq = int8Scalar(q.inputs[2]);
   if (zq === undefined || zq !== int8Scalar(dq.inputs[2])) return stored;
   const dqOut = dq.outputs[0];
@@ -276,13 +276,13 @@ function fuseQdq(
       const out = n.outputs[0];
       const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
       const k = q ? index.get(q) : undefined;
-      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q!, ort.qdqPositiveScale === true)) {
+      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && isOnnxOp(p, 'DequantizeLinear') && isOnnxOp(q, 'QuantizeLinear') && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q, ort.qdqPositiveScale === true)) {
         host[j] = i;
         host[k] = i;
         noFlops[j] = true;
         noFlops[k] = true;
         addBytes(i, v, p.inputs[0]);
-        addBytes(i, out!, q!.outputs[0]);
+        addBytes(i, out!, q.outputs[0]);
       }
       continue;
     }
@@ -291,7 +291,7 @@ function fuseQdq(
       if (!v || isConst(v)) continue;
       const p = v.producer;
       const j = p ? index.get(p) : undefined;
-      if (j === undefined || !p!.isOnnxDomain || p!.opType !== 'DequantizeLinear' || layers[j]?.constant) continue;
+      if (j === undefined || !isOnnxOp(p, 'DequantizeLinear') || layers[j]?.constant) continue;
       if (host[j]! >= 0 && !dqFused.has(j)) continue;
       if (v.isGraphOutput || !v.uses.every((u) => isIntegerLayer(layers[index.get(u.node) ?? -1]))) continue;
       if (!dqFused.has(j)) {
@@ -299,12 +299,12 @@ function fuseQdq(
         noFlops[j] = true;
         dqFused.add(j);
       }
-      addBytes(i, v, p!.inputs[0]);
+      addBytes(i, v, p.inputs[0]);
     }
     const out = n.outputs[0];
     const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
     const k = q ? index.get(q) : undefined;
-    if (q && k !== undefined && q.isOnnxDomain && q.opType === 'QuantizeLinear' && host[k]! < 0 && !layers[k]?.constant) {
+    if (k !== undefined && isOnnxOp(q, 'QuantizeLinear') && host[k]! < 0 && !layers[k]?.constant) {
       host[k] = i;
       noFlops[k] = true;
       addBytes(i, out!, q.outputs[0]);
