@@ -48,7 +48,7 @@ export function convShape(xIdx: number, wIdx: number, options: ConvShapeOptions 
     if (xs && ws && typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
       c.mismatch(`input has ${xs[1]} channels but the weight expects ${ws[1]} × group ${group}`);
     }
-    const p = windowParams(c, spatial, kernel);
+    const p = windowParams(c.node, spatial, kernel);
     const out: Dim[] = [xs?.[0] ?? null, ws?.[0] ?? null];
     for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs?.[2 + i] ?? null));
     c.out(0, type, out);
@@ -68,11 +68,8 @@ const convTranspose: ShapeRule = (c) => {
   const group = c.node.getInt('group', 1);
   const alg = c.alg;
   const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
-  const strides = c.node.getInts('strides') ?? new Array<number>(spatial).fill(1);
-  const dil = c.node.getInts('dilations') ?? new Array<number>(spatial).fill(1);
+  const { strides, dilations: dil, pads, autoPad } = windowParams(c.node, spatial, kernel);
   const outPad = c.node.getInts('output_padding') ?? new Array<number>(spatial).fill(0);
-  const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
-  const autoPad = c.node.getString('auto_pad', 'NOTSET');
   const outputShape = c.node.getInts('output_shape');
   if (xs && ws && typeof xs[1] === 'number' && typeof ws[0] === 'number' && xs[1] !== ws[0]) {
     c.mismatch(`input has ${xs[1]} channels but the weight has ${ws[0]}`);

@@ -8,6 +8,7 @@ import type { Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, floatInput, sizeOf, stridesOf } from './tensor.js';
 import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
+import { windowParams } from '../../ops/shape-helpers.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 /**
@@ -18,10 +19,9 @@ import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 export function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
   const r = inSpatial.length;
   const kernel = node.getInts('kernel_shape') ?? [...wSpatial];
-  const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
-  const dilations = node.getInts('dilations') ?? new Array<number>(r).fill(1);
-  const autoPad = node.getString('auto_pad', 'NOTSET');
-  let pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
+  const window = windowParams(node, r, kernel);
+  const { strides, dilations, autoPad } = window;
+  let pads = window.pads;
   const outSpatial: number[] = [];
   const padBegin: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -244,12 +244,11 @@ export const convTransposeRef: ReferenceKernel = (node, inputs) => {
   if (wt.dims[0] !== C) throw new ReferenceInputError(node, `W has ${wt.dims[0]} input channels but X has ${C}`);
   const Cg = C / group;
   const kernel = node.getInts('kernel_shape') ?? wt.dims.slice(2);
-  const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
-  const dilations = node.getInts('dilations') ?? new Array<number>(r).fill(1);
+  const window = windowParams(node, r, kernel);
+  const { strides, dilations, autoPad } = window;
+  let pads = window.pads;
   const outPad = node.getInts('output_padding') ?? new Array<number>(r).fill(0);
-  const autoPad = node.getString('auto_pad', 'NOTSET');
   const outputShape = node.getInts('output_shape');
-  let pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
   const outSpatial: number[] = [];
   const padBegin: number[] = [];
   for (let i = 0; i < r; i++) {
