@@ -13,7 +13,7 @@ import { AttributeType, DataType, dataTypeName, isStaticShape, type Attribute, t
 import { evaluateDimExpr, exprSymbols, type DimAlgebra } from './dim-algebra.js';
 import { attributeProblem } from '../common/attribute-schema.js';
 import { elementBits, isDefinedDataType, knownDataTypeInfo } from '../common/data-types.js';
-import { lookup } from '../common/op-table.js';
+import { isOnnxOp, lookup } from '../common/op-table.js';
 import { opKey, ORT_FACET, PASSES_WEIGHTS, SUBGRAPH_OPS, undeclaredFacet, WEIGHT_PASS_THROUGH } from '../ops/registry.js';
 import { CONTRIB_COST_TABLE, COST_TABLE, CONVENTION, type CostContext, type Count, type OpCost, type PaddedChannels } from './cost-table.js';
 import { runsInPlace } from '../ops/cost.js';
@@ -966,11 +966,6 @@ function readByQuantize(v: Value | undefined): boolean {
   // (by index: `uses` would build a list for a single reader, and this runs per node)
   for (let r = 0; r < v.useCount; r++) if (isOnnxOp(v._userAt(r), 'QuantizeLinear')) return true;
   return false;
-}
-
-/** `n` is a default-domain `opType` node. */
-function isOnnxOp(n: Node | null | undefined, opType: string): n is Node {
-  return n !== null && n !== undefined && n.isOnnxDomain && n.opType === opType;
 }
 
 /** A list of reasons nobody reads. */

@@ -23,7 +23,8 @@
  * are eliminated, fuse into a Conv/Gemm, or drop their Q/DQ is each op's `ort` facet (ops/).
  */
 import { DataType, type Node, type Value } from '@onnxkit/graph';
-import { lookup } from '../common/op-table.js';
+import { numericScalar } from '../common/data-types.js';
+import { isOnnxOp, lookup } from '../common/op-table.js';
 import { ORT_FACET } from '../ops/registry.js';
 
 export type OrtLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -74,7 +75,7 @@ export function ortExecutedType(t: Value | null | undefined, stored: number): nu
   if (stored !== DataType.INT8 || t === null || t === undefined || t.useCount !== 1 || t.isGraphOutput) return stored;
   const q = t.producer;
   const dq = t._userAt(0);
-  if (q === null || !q.isOnnxDomain || q.opType !== 'QuantizeLinear' || !dq.isOnnxDomain || dq.opType !== 'DequantizeLinear') return stored;
+  if (!isOnnxOp(q, 'QuantizeLinear') || !isOnnxOp(dq, 'DequantizeLinear')) return stored;
   const zq = int8Scalar(q.inputs[2]);
   if (zq === undefined || zq !== int8Scalar(dq.inputs[2])) return stored;
   const dqOut = dq.outputs[0];
@@ -88,11 +89,14 @@ function int8Scalar(v: Value | null | undefined): number | undefined {
   return v?.constValue?.dtype === DataType.INT8 ? scalarOf(v) : undefined;
 }
 
-/** The scalar value of constant `v` (an initializer), or undefined. */
+/**
+ * The scalar value of constant `v` (an initializer) by numericScalar: undefined for a string or
+ * complex one (it was NaN, or a string's number: "0.5" was 0.5), a float16 one decoded (it was its
+ * bits, so a negative float16 scale passed as positive).
+ */
 function scalarOf(v: Value | null | undefined): number | undefined {
   const t = v?.constValue;
-  if (t === undefined || t === null || t.dims.reduce((a, d) => a * d, 1) !== 1) return undefined;
-  return Number(t.toArray()[0]);
+  return t ? numericScalar(t) : undefined;
 }
 
 /**
@@ -272,13 +276,13 @@ function fuseQdq(
       const out = n.outputs[0];
       const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
       const k = q ? index.get(q) : undefined;
-      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && p.isOnnxDomain && p.opType === 'DequantizeLinear' && q!.isOnnxDomain && q!.opType === 'QuantizeLinear' && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q!, ort.qdqPositiveScale === true)) {
+      if (v && p && j !== undefined && k !== undefined && v.uses.length === 1 && !v.isGraphOutput && isOnnxOp(p, 'DequantizeLinear') && isOnnxOp(q, 'QuantizeLinear') && host[j]! < 0 && host[k]! < 0 && !layers[j]?.constant && sameQuantParams(p, q, ort.qdqPositiveScale === true)) {
         host[j] = i;
         host[k] = i;
         noFlops[j] = true;
         noFlops[k] = true;
         addBytes(i, v, p.inputs[0]);
-        addBytes(i, out!, q!.outputs[0]);
+        addBytes(i, out!, q.outputs[0]);
       }
       continue;
     }
@@ -287,7 +291,7 @@ function fuseQdq(
       if (!v || isConst(v)) continue;
       const p = v.producer;
       const j = p ? index.get(p) : undefined;
-      if (j === undefined || !p!.isOnnxDomain || p!.opType !== 'DequantizeLinear' || layers[j]?.constant) continue;
+      if (j === undefined || !isOnnxOp(p, 'DequantizeLinear') || layers[j]?.constant) continue;
       if (host[j]! >= 0 && !dqFused.has(j)) continue;
       if (v.isGraphOutput || !v.uses.every((u) => isIntegerLayer(layers[index.get(u.node) ?? -1]))) continue;
       if (!dqFused.has(j)) {
@@ -295,12 +299,12 @@ function fuseQdq(
         noFlops[j] = true;
         dqFused.add(j);
       }
-      addBytes(i, v, p!.inputs[0]);
+      addBytes(i, v, p.inputs[0]);
     }
     const out = n.outputs[0];
     const q = out && out.uses.length === 1 && !out.isGraphOutput ? out.uses[0]!.node : undefined;
     const k = q ? index.get(q) : undefined;
-    if (q && k !== undefined && q.isOnnxDomain && q.opType === 'QuantizeLinear' && host[k]! < 0 && !layers[k]?.constant) {
+    if (k !== undefined && isOnnxOp(q, 'QuantizeLinear') && host[k]! < 0 && !layers[k]?.constant) {
       host[k] = i;
       noFlops[k] = true;
       addBytes(i, out!, q.outputs[0]);

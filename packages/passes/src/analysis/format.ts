@@ -32,24 +32,24 @@ export function formatBytes(n: number | null | undefined): string {
   return u === 0 ? `${formatCount(n)} B` : `${v.toFixed(v >= 100 ? 1 : 2)} ${units[u]}`;
 }
 
-/** Joules in the unit that keeps 3 significant digits readable (nJ, µJ, mJ, J). */
-export function formatJoules(j: number | null | undefined): string {
-  if (j === null || j === undefined) return '?';
-  if (j === 0) return '0';
-  if (j < 1e-6) return `${(j * 1e9).toPrecision(3)} nJ`;
-  if (j < 1e-3) return `${(j * 1e6).toPrecision(3)} µJ`;
-  if (j < 1) return `${(j * 1e3).toPrecision(3)} mJ`;
-  return `${j.toPrecision(3)} J`;
+/** `x` of `unit` with the sub-unit SI prefix (n, µ, m or none) that keeps 3 significant digits readable; '?' when unknown. */
+function formatSubUnit(x: number | null | undefined, unit: string): string {
+  if (x === null || x === undefined) return '?';
+  if (x === 0) return '0';
+  if (x < 1e-6) return `${(x * 1e9).toPrecision(3)} n${unit}`;
+  if (x < 1e-3) return `${(x * 1e6).toPrecision(3)} µ${unit}`;
+  if (x < 1) return `${(x * 1e3).toPrecision(3)} m${unit}`;
+  return `${x.toPrecision(3)} ${unit}`;
 }
 
-/** Seconds in the unit that keeps 3 significant digits readable (µs, ms, s). */
+/** Joules in the unit that keeps 3 significant digits readable (nJ, µJ, mJ, J). */
+export function formatJoules(j: number | null | undefined): string {
+  return formatSubUnit(j, 'J');
+}
+
+/** Seconds in the unit that keeps 3 significant digits readable (ns, µs, ms, s). */
 export function formatSeconds(s: number | null | undefined): string {
-  if (s === null || s === undefined) return '?';
-  if (s === 0) return '0';
-  if (s < 1e-6) return `${(s * 1e9).toPrecision(3)} ns`;
-  if (s < 1e-3) return `${(s * 1e6).toPrecision(3)} µs`;
-  if (s < 1) return `${(s * 1e3).toPrecision(3)} ms`;
-  return `${s.toPrecision(3)} s`;
+  return formatSubUnit(s, 's');
 }
 
 /** Per-sample extent of an output: the leading batch dim dropped for rank ≥ 2 ("96×55×55"). */

@@ -18,7 +18,7 @@ import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf, sizeOf, stridedOffsets, stridesOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
 import { perInput } from './cost.js';
-import { nonNegativeDim } from './shape-helpers.js';
+import { nonNegativeDim, windowParams } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -48,9 +48,7 @@ const reference: ReferenceKernel = (node, inputs) => {
   const r = image.length;
   if (block.length !== r) throw new ReferenceInputError(node, `image_shape has ${r} dims, block_shape ${block.length}`);
   if (image.some((d) => d < 0) || block.some((d) => d < 1)) throw new ReferenceInputError(node, `image_shape [${image.join(',')}] and block_shape [${block.join(',')}] must be non-negative and positive`);
-  const strides = node.getInts('strides') ?? image.map(() => 1);
-  const dilations = node.getInts('dilations') ?? image.map(() => 1);
-  const pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
+  const { strides, dilations, pads } = windowParams(node, r, block);
   const [n, cols, len] = x.dims as [number, number, number];
   const per = sizeOf(block);
   if (cols % per !== 0) throw new ReferenceInputError(node, `input's dim 1 (${cols}) is not a multiple of ∏block_shape = ${per}`);

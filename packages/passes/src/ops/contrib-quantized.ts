@@ -41,7 +41,7 @@ function nhwcWindow(c: RuleContext, xIdx: number, kernel: readonly Dim[] | null,
   const xs = c.shape(xIdx);
   if (!xs || xs.length < 3 || !kernel) return c.out(0, type, null);
   const spatial = xs.length - 2;
-  const p = windowParams(c, spatial, kernel);
+  const p = windowParams(c.node, spatial, kernel);
   const out: Dim[] = [xs[0] ?? null];
   for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[1 + i] ?? null));
   out.push(cOut);
@@ -57,7 +57,7 @@ const qLinearConvShape: ShapeRule = (c) => {
   const xs = c.shape(0);
   if (!xs || !kernel) return c.out(0, type, null);
   const spatial = xs.length - 2;
-  const p = windowParams(c, spatial, kernel);
+  const p = windowParams(c.node, spatial, kernel);
   const out: Dim[] = [xs[0] ?? null, ws?.[0] ?? null];
   for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[2 + i] ?? null));
   c.out(0, type, out);

@@ -10,12 +10,33 @@ import { windowOut, windowParams } from './shape-helpers.js';
 import { type AttributeSchema, defineOp, FP16_ALL, type OpDef } from './types.js';
 import { convRef, convTransposeRef } from '../kernels/reference/conv.js';
 
-function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType): ShapeRule {
+/** What a convolution's shape rule reads besides X and W. */
+export interface ConvShapeOptions {
+  /** The output's element type (default X's). */
+  readonly outType?: (c: RuleContext) => DataType;
+  /**
+   * A fixed number of spatial axes (DeformConv is 2-D only): a known X or W of another rank is a
+   * mismatch, and with both unknown the output still has that rank, its dims unknown. Without
+   * it the rank comes from X (else W), and with both unknown there is no shape.
+   */
+  readonly spatial?: number;
+}
+
+/**
+ * Conv's shape rule, [N, M, out…] with each spatial extent by windowOut (the ONNX formula):
+ * X at `xIdx`, W at `wIdx`. Conv, ConvInteger, QLinearConv and DeformConv (deform-conv.ts).
+ */
+export function convShape(xIdx: number, wIdx: number, options: ConvShapeOptions = {}): ShapeRule {
+  const { outType, spatial: fixed } = options;
   return (c) => {
     const xs = c.shape(xIdx);
     const ws = c.shape(wIdx);
     const type = outType ? outType(c) : c.dtype(xIdx);
-    const rank = xs?.length ?? ws?.length;
+    if (fixed !== undefined && ((xs && xs.length !== fixed + 2) || (ws && ws.length !== fixed + 2))) {
+      c.mismatch(`${c.node.opType} is ${fixed}-D: X and W must have rank ${fixed + 2}`);
+      return c.out(0, type, null);
+    }
+    const rank = xs?.length ?? ws?.length ?? (fixed === undefined ? undefined : fixed + 2);
     if (rank === undefined) return c.out(0, type, null);
     const spatial = rank - 2;
     if (spatial < 0) {
@@ -27,7 +48,7 @@ function conv(xIdx: number, wIdx: number, outType?: (c: RuleContext) => DataType
     if (xs && ws && typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) {
       c.mismatch(`input has ${xs[1]} channels but the weight expects ${ws[1]} × group ${group}`);
     }
-    const p = windowParams(c, spatial, kernel);
+    const p = windowParams(c.node, spatial, kernel);
     const out: Dim[] = [xs?.[0] ?? null, ws?.[0] ?? null];
     for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs?.[2 + i] ?? null));
     c.out(0, type, out);
@@ -47,11 +68,8 @@ const convTranspose: ShapeRule = (c) => {
   const group = c.node.getInt('group', 1);
   const alg = c.alg;
   const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : new Array<Dim>(spatial).fill(null));
-  const strides = c.node.getInts('strides') ?? new Array<number>(spatial).fill(1);
-  const dil = c.node.getInts('dilations') ?? new Array<number>(spatial).fill(1);
+  const { strides, dilations: dil, pads, autoPad } = windowParams(c.node, spatial, kernel);
   const outPad = c.node.getInts('output_padding') ?? new Array<number>(spatial).fill(0);
-  const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
-  const autoPad = c.node.getString('auto_pad', 'NOTSET');
   const outputShape = c.node.getInts('output_shape');
   if (xs && ws && typeof xs[1] === 'number' && typeof ws[0] === 'number' && xs[1] !== ws[0]) {
     c.mismatch(`input has ${xs[1]} channels but the weight has ${ws[0]}`);
@@ -98,7 +116,7 @@ export const CONV_OPS: readonly OpDef[] = [
     type: 'Conv',
     reference: convRef,
     attributes: CONV_ATTRIBUTES,
-    shape: conv(0, 1),
+    shape: convShape(0, 1),
     cost: { weights: [1], biases: [2], macs: convMacs(1), ops: biasOps(2), opsNote: BIAS_NOTE },
     weightInputs: [1, 2],
     int8WeightAxis: (_node, input) => (input === 1 ? 0 : undefined),
@@ -108,11 +126,11 @@ export const CONV_OPS: readonly OpDef[] = [
     sameAt13From: 10,
   }),
   // ConvInteger-10 and QLinearConv-10 are the only versions to opset 13 (ONNX Changelog; onnx 1.12's schemas to 17).
-  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: conv(0, 1, () => DataType.INT32), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true }, sameAt13From: 10 }),
+  defineOp({ type: 'ConvInteger', attributes: CONV_ATTRIBUTES, shape: convShape(0, 1, { outType: () => DataType.INT32 }), cost: { weights: [1], buffers: [2, 3], macs: convMacs(1), integer: true }, sameAt13From: 10 }),
   defineOp({
     type: 'QLinearConv',
     attributes: CONV_ATTRIBUTES,
-    shape: conv(0, 3, (c) => c.dtype(7)),
+    shape: convShape(0, 3, { outType: (c) => c.dtype(7) }),
     // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32).
     cost: { weights: [3], biases: [8], buffers: [1, 2, 4, 5, 6, 7], macs: convMacs(3), ops: quantizedOps(0, 6, 8), opsNote: QUANT_NOTE, integer: true },
     sameAt13From: 10,

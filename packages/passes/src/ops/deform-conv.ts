@@ -5,8 +5,10 @@
  *
  * - Inputs: X [N, C, H, W], W [oC, C/group, kH, kW], offset [N, offset_group·2·kH·kW, oH, oW]
  *   ((Δh, Δw) per tap, tap-major), B [oC] optional, mask [N, offset_group·kH·kW, oH, oW] optional.
- * - Shapes: Conv's rule without auto_pad: [N, oC, oH, oW], oH = ⌊(H + pads − dil·(kH − 1) − 1)/
- *   stride⌋ + 1, X's type.
+ * - Shapes: Conv's rule (conv.ts's convShape) fixed to 2-D: [N, oC, oH, oW], oH = ⌊(H + pads −
+ *   dil·(kH − 1) − 1)/stride⌋ + 1, X's type; X or W of another rank is a mismatch, and with
+ *   both shapes unknown the output is still rank 4 (the spec defines no other), its dims unknown.
+ *   The reference takes its geometry (and the negative-size check) from Conv's (convGeometry).
  * - Reference (float64, 2-D, the only form the spec defines): tap (i, j) of output (y, x) reads
  *   X at (y·stride − pad + i·dil + Δh, x·stride − pad + j·dil + Δw); a point with h ≤ −1, h ≥ H,
  *   w ≤ −1 or w ≥ W reads 0, otherwise the bilinear mix of its four neighbours, those outside
@@ -21,29 +23,13 @@
  * - No kernel: offsets come from a convolution of the activations. Not float16-safe:
  *   onnxruntime 1.30 runs it in float32 between Casts (test/ops/added-ops-float16.test.ts).
  */
-import type { Dim } from '@onnxkit/graph';
-import type { ShapeRule } from '../analysis/inference-types.js';
+import { convGeometry } from '../kernels/reference/conv.js';
 import { ReferenceInputError, ReferenceUnsupportedError } from '../kernels/reference/errors.js';
 import { allocF64 } from '../kernels/reference/tensor.js';
 import { ATTR, withDefault } from './attributes.js';
 import { biasOps, type CostContext, type Factors } from './cost.js';
-import { windowOut, windowParams } from './shape-helpers.js';
+import { convShape } from './conv.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
-
-const shape: ShapeRule = (c) => {
-  const xs = c.shape(0);
-  const ws = c.shape(1);
-  const type = c.dtype(0);
-  if ((xs && xs.length !== 4) || (ws && ws.length !== 4)) {
-    c.mismatch('DeformConv is 2-D: X and W must have rank 4');
-    return c.out(0, type, null);
-  }
-  const group = c.node.getInt('group', 1);
-  if (xs && ws && typeof xs[1] === 'number' && typeof ws[1] === 'number' && xs[1] !== ws[1] * group) c.mismatch(`input has ${xs[1]} channels but the weight expects ${ws[1]} × group ${group}`);
-  const kernel: Dim[] = c.node.getInts('kernel_shape') ?? (ws ? ws.slice(2) : [null, null]);
-  const p = windowParams(c, 2, kernel);
-  c.out(0, type, [xs?.[0] ?? null, ws?.[0] ?? null, windowOut(c, p, 0, 2, xs?.[2] ?? null), windowOut(c, p, 1, 2, xs?.[3] ?? null)]);
-};
 
 const macs = (c: CostContext): Factors => {
   const xs = c.inputShapes[0];
@@ -75,11 +61,12 @@ const reference: ReferenceKernel = (node, inputs) => {
   const [oc, cpg, kh, kw] = wt.dims as [number, number, number, number];
   const group = node.getInt('group', 1);
   const og = node.getInt('offset_group', 1);
-  const [sh, sw] = (node.getInts('strides') ?? [1, 1]) as [number, number];
-  const [dh, dw] = (node.getInts('dilations') ?? [1, 1]) as [number, number];
-  const [pt, pl, pb, pr] = (node.getInts('pads') ?? [0, 0, 0, 0]) as [number, number, number, number];
-  const oh = Math.floor((height + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
-  const ow = Math.floor((width + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  const geometry = convGeometry(node, [height, width], [kh, kw]);
+  if (geometry.kernel[0] !== kh || geometry.kernel[1] !== kw) throw new ReferenceInputError(node, `kernel_shape [${geometry.kernel.join(',')}] is not W's [${kh},${kw}]`);
+  const [oh, ow] = geometry.outSpatial as [number, number];
+  const [sh, sw] = geometry.strides as [number, number];
+  const [dh, dw] = geometry.dilations as [number, number];
+  const [pt, pl] = geometry.padBegin as [number, number];
   const taps = kh * kw;
   if (cpg * group !== ch || oc % group !== 0 || ch % og !== 0) throw new ReferenceInputError(node, `channels ${ch}, weight [${wt.dims.join(',')}], group ${group} and offset_group ${og} do not fit`);
   if (off.dims.join(',') !== [n, og * 2 * taps, oh, ow].join(',')) throw new ReferenceInputError(node, `offset is [${off.dims.join(',')}], expected [${n},${og * 2 * taps},${oh},${ow}]`);
@@ -137,7 +124,7 @@ export const DeformConv: OpDef = defineOp({
     pads: ATTR.pads,
     strides: ATTR.strides,
   },
-  shape,
+  shape: convShape(0, 1, { spatial: 2 }),
   cost: { weights: [1], biases: [3], macs, ops: biasOps(3), opsNote: 'MACs: Conv\'s plus 4 per bilinear sample, N·C·oH·oW·kH·kW samples (a mask scales the bilinear weights, not counted with them: no MAC); 1 per output for the bias' },
   reference,
 });

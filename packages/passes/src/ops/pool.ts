@@ -26,7 +26,7 @@ function pool(withIndices: boolean): ShapeRule {
     }
     const kernel = c.node.getInts('kernel_shape');
     if (!kernel) c.mismatch("attribute 'kernel_shape' is required");
-    const p = windowParams(c, spatial, kernel ?? new Array<Dim>(spatial).fill(null));
+    const p = windowParams(c.node, spatial, kernel ?? new Array<Dim>(spatial).fill(null));
     const out: Dim[] = [xs[0]!, xs[1]!];
     for (let i = 0; i < spatial; i++) out.push(windowOut(c, p, i, spatial, xs[2 + i]!));
     c.out(0, c.dtype(0), out);

@@ -143,15 +143,14 @@ export const REFERENCE_KERNELS: ReadonlyMap<string, ReferenceKernel> = new Map(O
 export const REFERENCE_OPS: readonly string[] = Object.freeze([...REFERENCE_KERNELS.keys()].sort());
 /** op type → input slots holding weights that weight compression may round (fp16-weights). */
 export const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = facet((op) => op.weightInputs);
-/** op type → input slots kept float32, for the ops convert-fp16 may run in float16. */
-export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.keepFloat32);
 /**
  * op type → its `fp16` facet, for the ops convert-fp16 may run in float16: one lookup gives the
- * inputs kept float32 and, for an op float16-safe in some forms only, its per-node `unsafeFor`.
+ * inputs kept float32, the inputs read for their shape only (anyFloat) and, for an op
+ * float16-safe in some forms only, its per-node `unsafeFor`.
  */
 export const FP16_FACET: Readonly<Record<string, Fp16Facet>> = facet((op) => op.fp16);
-/** op type → the inputs it reads for their shape only, float32 or float16 alike (Fp16Facet.anyFloat). */
-export const FP16_ANY_FLOAT: Readonly<Record<string, readonly number[]>> = facet((op) => op.fp16?.anyFloat);
+/** op type → input slots kept float32 (FP16_FACET's keepFloat32): convert-fp16's public FP16_OPS. */
+export const FP16_SAFE: Readonly<Record<string, readonly number[]>> = opTable(Object.entries(FP16_FACET).map(([type, f]) => [type, f.keepFloat32] as const));
 /** op type → why convert-fp16 keeps it float32, for the ops not float16-safe whose `ort.float16` says why (built once). */
 const NOT_FP16_SAFE: Readonly<Record<string, string>> = facet((op) =>
   op.fp16 === undefined && op.ort?.float16 !== undefined ? `${notFp16SafeWords(op.type)}: ${ORT_FLOAT16_WHY[op.ort.float16]}` : undefined,

@@ -2,7 +2,7 @@
  * Shape-inference helpers shared by the op modules: numpy broadcasting of symbolic shapes, dim merging,
  * the same-shape rules, and the Conv/pooling window arithmetic.
  */
-import { DataType, type Dim } from '@onnxkit/graph';
+import { DataType, type Dim, type Node } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
 
 export const U = DataType.UNDEFINED;
@@ -133,8 +133,9 @@ export const identity: ShapeRule = (c) => {
   if (p) c.partial(0, p);
 };
 
-export interface WindowParams {
-  kernel: readonly Dim[];
+/** A Conv/pooling window over some spatial axes: `kernel` as given, the other attributes as windowParams reads them. */
+export interface WindowParams<K extends Dim = Dim> {
+  kernel: readonly K[];
   strides: number[];
   dilations: number[];
   pads: number[];
@@ -142,15 +143,21 @@ export interface WindowParams {
   ceil: boolean;
 }
 
-export function windowParams(c: RuleContext, spatial: number, kernel: readonly Dim[]): WindowParams {
-  const n = c.node;
+/**
+ * The window attributes of a Conv/pooling `node` over `spatial` axes, ONNX's defaults where it
+ * has none: strides and dilations 1, pads 0, auto_pad NOTSET, ceil_mode off (only 1 is on, as
+ * onnxruntime 1.30 reads it: ceil_mode 2 floors, test/ops/window.test.ts). The one place these
+ * defaults are written: the shape rules (windowOut) and the float64 kernels (kernels/reference:
+ * conv, pool; Col2Im, MaxUnpool) read it.
+ */
+export function windowParams<K extends Dim>(node: Node, spatial: number, kernel: readonly K[]): WindowParams<K> {
   return {
     kernel,
-    strides: n.getInts('strides') ?? new Array<number>(spatial).fill(1),
-    dilations: n.getInts('dilations') ?? new Array<number>(spatial).fill(1),
-    pads: n.getInts('pads') ?? new Array<number>(2 * spatial).fill(0),
-    autoPad: n.getString('auto_pad', 'NOTSET'),
-    ceil: n.getInt('ceil_mode', 0) === 1,
+    strides: node.getInts('strides') ?? new Array<number>(spatial).fill(1),
+    dilations: node.getInts('dilations') ?? new Array<number>(spatial).fill(1),
+    pads: node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0),
+    autoPad: node.getString('auto_pad', 'NOTSET'),
+    ceil: node.getInt('ceil_mode', 0) === 1,
   };
 }
 
@@ -182,6 +189,12 @@ export function axesOf(c: RuleContext, inputOpset: number, inputIdx = 1): number
   if (c.opset < inputOpset) return intsAttr(c, 'axes') ?? null;
   if (!c.has(inputIdx)) return null;
   return c.exactInts(inputIdx);
+}
+
+/** Input i's value when it is one known element (a constant, or a partial value: a number or a symbol), else null. */
+export function scalarInput(c: RuleContext, i: number): Dim {
+  const v = c.ints(i);
+  return v?.length === 1 ? v[0]! : null;
 }
 
 /** A length read from a constant input or attribute: a negative one is reported (`what`) and left unknown. */

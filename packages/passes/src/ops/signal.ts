@@ -64,7 +64,7 @@ import type { KernelFn } from '../kernels/types.js';
 import { ATTR, withDefault } from './attributes.js';
 import { normAxis } from './axes.js';
 import { perOutput, type CostContext, type Factors } from './cost.js';
-import { nonNegativeDim } from './shape-helpers.js';
+import { nonNegativeDim, scalarInput } from './shape-helpers.js';
 import { defineOp, type OpDef, type RefTensor, type ReferenceKernel } from './types.js';
 
 // ---- the generators ---------------------------------------------------------------------------
@@ -137,8 +137,7 @@ const windowReference =
   };
 
 const windowShape: ShapeRule = (c) => {
-  const size = c.ints(0);
-  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [nonNegativeDim(c, size?.length === 1 ? size[0]! : null, 'size')]);
+  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [nonNegativeDim(c, scalarInput(c, 0), 'size')]);
 };
 
 const WINDOW_ATTRIBUTES = { output_datatype: withDefault(ATTR.output_datatype, DataType.FLOAT), periodic: withDefault(ATTR.periodic, 1) };
@@ -231,19 +230,15 @@ const melReference: ReferenceKernel = (node, inputs) => {
 };
 
 const melShape: ShapeRule = (c) => {
-  const scalar = (i: number): Dim => {
-    const v = c.ints(i);
-    return v?.length === 1 ? v[0]! : null;
-  };
-  const dft = nonNegativeDim(c, scalar(1), 'dft_length');
-  const rate = scalar(2);
+  const dft = nonNegativeDim(c, scalarInput(c, 1), 'dft_length');
+  const rate = scalarInput(c, 2);
   const [lo, hi] = [c.floats(3), c.floats(4)];
   if (typeof dft === 'number' && typeof rate === 'number' && rate > 0 && lo?.length === 1 && hi?.length === 1) {
     const problem = melEdgeProblem(dft, rate, lo[0]!, hi[0]!);
     if (problem) c.mismatch(problem);
   }
   const rows = typeof dft === 'number' ? Math.floor(dft / 2) + 1 : dft === null ? null : c.alg.add(c.alg.floorDiv(dft, 2), 1);
-  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, nonNegativeDim(c, scalar(0), 'num_mel_bins')]);
+  c.out(0, c.node.getInt('output_datatype', DataType.FLOAT) as DataType, [rows, nonNegativeDim(c, scalarInput(c, 0), 'num_mel_bins')]);
 };
 
 // ---- the transforms ---------------------------------------------------------------------------
@@ -267,8 +262,8 @@ const dftShape: ShapeRule = (c) => {
   if (r < 3) c.mismatch(`input has rank ${r}; DFT needs [batch, signal…, 1 or 2]`);
   if (typeof last === 'number' && last !== 1 && last !== 2) c.mismatch(`input's last dim is ${last}; it must be 1 (real) or 2 (complex)`);
   const axis = dftAxis(c.node, c.opset, r, () => {
-    const v = c.ints(2);
-    return v?.length === 1 && typeof v[0] === 'number' ? v[0] : null;
+    const v = scalarInput(c, 2);
+    return typeof v === 'number' ? v : null;
   });
   const out: Dim[] = [...xs.slice(0, -1), 2];
   if (axis === undefined || axis === 0 || axis >= r - 1) {
@@ -282,8 +277,7 @@ const dftShape: ShapeRule = (c) => {
   if (onesided && inverse && last === 1) c.mismatch('an inverse one-sided DFT needs a complex input (last dim 2); this one is real');
   let n: Dim = xs[axis]!;
   if (c.has(1)) {
-    const len = c.ints(1);
-    n = nonNegativeDim(c, len?.length === 1 ? len[0]! : null, 'dft_length');
+    n = nonNegativeDim(c, scalarInput(c, 1), 'dft_length');
     if (n === null) c.unresolved('dft_length is not a constant');
   } else if (onesided && inverse) {
     // The one-sided spectrum of bins values inverts to 2·(bins − 1) real samples.
@@ -438,10 +432,7 @@ function inverseOnesided(node: Node, x: RefTensor, axis: number, n: number): Ref
 
 /** STFT's frame length: input 3, else the window's length. */
 function frameLength(c: RuleContext): Dim {
-  if (c.has(3)) {
-    const v = c.ints(3);
-    return v?.length === 1 ? v[0]! : null;
-  }
+  if (c.has(3)) return scalarInput(c, 3);
   return c.has(2) ? (c.shape(2)?.[0] ?? null) : null;
 }
 
@@ -449,12 +440,11 @@ const stftShape: ShapeRule = (c) => {
   const xs = c.shape(0);
   const type = c.dtype(0);
   if (xs && xs.length !== 3) c.mismatch(`signal has rank ${xs.length}; STFT needs [batch, length, 1 or 2]`);
-  const step = c.ints(1);
   const fl = nonNegativeDim(c, frameLength(c), 'frame_length');
   if (!c.has(2) && !c.has(3)) c.mismatch('neither window nor frame_length is given');
   const samples = xs?.length === 3 ? xs[1]! : null;
   let frames: Dim = null;
-  const s = step?.length === 1 ? step[0]! : null;
+  const s = scalarInput(c, 1);
   if (typeof s === 'number' && s <= 0) c.mismatch(`frame_step is ${s}; it must be positive`);
   if (typeof samples === 'number' && typeof fl === 'number' && typeof s === 'number' && s > 0) frames = nonNegativeDim(c, Math.floor((samples - fl) / s) + 1, `the frame count (signal of ${samples} samples, frame_length ${fl})`);
   else if (samples !== null && fl !== null && typeof s === 'number' && s > 0) frames = c.alg.add(c.alg.floorDiv(c.alg.sub(samples, fl), s), 1);

@@ -20,7 +20,7 @@ import type { ShapeRule } from '../analysis/inference-types.js';
 import { ReferenceInputError } from '../kernels/reference/errors.js';
 import { allocF64, intsOf, sizeOf, stridedOffsets, stridesOf } from '../kernels/reference/tensor.js';
 import { ATTR } from './attributes.js';
-import { nonNegativeDim } from './shape-helpers.js';
+import { nonNegativeDim, windowParams } from './shape-helpers.js';
 import { defineOp, type OpDef, type ReferenceKernel } from './types.js';
 
 const shape: ShapeRule = (c) => {
@@ -41,8 +41,7 @@ const shape: ShapeRule = (c) => {
     c.mismatch(`attribute 'kernel_shape' must hold ${spatial} values, one per spatial axis`);
     return c.out(0, type, [xs[0]!, xs[1]!, ...new Array<Dim>(spatial).fill(null)]);
   }
-  const strides = c.node.getInts('strides') ?? kernel.map(() => 1);
-  const pads = c.node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
+  const { strides, pads } = windowParams(c.node, spatial, kernel);
   const alg = c.alg;
   c.out(0, type, [xs[0]!, xs[1]!, ...kernel.map((k, i) => (xs[2 + i] === null ? null : nonNegativeDim(c, alg.add(alg.mul(alg.sub(xs[2 + i]!, 1), strides[i] ?? 1), k - (pads[i] ?? 0) - (pads[i + spatial] ?? 0)), `the unpooled extent of spatial axis ${i}`)))]);
 };
@@ -53,8 +52,7 @@ const reference: ReferenceKernel = (node, inputs) => {
   const spatial = x.dims.length - 2;
   const kernel = node.getInts('kernel_shape');
   if (!kernel || kernel.length !== spatial) throw new ReferenceInputError(node, `kernel_shape must hold ${spatial} values`);
-  const strides = node.getInts('strides') ?? kernel.map(() => 1);
-  const pads = node.getInts('pads') ?? new Array<number>(2 * spatial).fill(0);
+  const { strides, pads } = windowParams(node, spatial, kernel);
   const inferred = [x.dims[0]!, x.dims[1]!, ...kernel.map((k, i) => (x.dims[2 + i]! - 1) * strides[i]! - pads[i]! - pads[i + spatial]! + k)];
   if (inferred.some((d) => d < 0)) throw new ReferenceInputError(node, `the unpooled shape [${inferred.join(',')}] has a negative dim`);
   const dims = outShape ? intsOf(node, outShape, 'output_shape') : inferred;

@@ -51,7 +51,7 @@ import { Attribute, DataType, Node, Tensor, type Graph, type TypeInfo, type Valu
 import { defineRulePass, opt, type ApplyReason } from './rule.js';
 import type { RewriteSession } from './session.js';
 import { lookup } from '../common/op-table.js';
-import { FP16_ANY_FLOAT, FP16_FACET, FP16_SAFE, notFp16Safe, notFp16SafeNode } from '../ops/registry.js';
+import { FP16_FACET, FP16_SAFE, notFp16Safe, notFp16SafeNode } from '../ops/registry.js';
 import { FLOAT16_OVERFLOW, attributeIssue, fitsFloat, nodeLabel } from './util.js';
 
 /** Ops converted to float16, with input positions that must keep their float32 type: each op's `fp16` facet (ops/). */
@@ -92,9 +92,10 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
     else if (why) s.decline(n, why[0], why[1]);
   }
   if (F.size === 0) return;
-  const exempt = (n: Node, i: number): boolean => (lookup(FP16_OPS, n.opType) ?? []).includes(i);
-  // Inputs read for their shape only (Shape): neither cast to float16 nor back to float32.
-  const asIs = (n: Node, i: number): boolean => (lookup(FP16_ANY_FLOAT, n.opType) ?? []).includes(i);
+  // Both from the op's fp16 facet: inputs kept float32 (keepFloat32), and inputs read for their
+  // shape only (anyFloat, Shape's) — neither cast to float16 nor back to float32.
+  const exempt = (n: Node, i: number): boolean => lookup(FP16_FACET, n.opType)?.keepFloat32.includes(i) === true;
+  const asIs = (n: Node, i: number): boolean => lookup(FP16_FACET, n.opType)?.anyFloat?.includes(i) === true;
   const isF32 = (v: Value): boolean => s.facts.dtypeOf(v) === DataType.FLOAT;
   // Values that become float16: outputs of converted nodes, and float32 weights read only by
   // converted nodes at convertible positions (in this graph).
@@ -108,10 +109,12 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
       weights.push(v);
     }
   }
+  // Input i of converted node n gets a float16 Cast (step 2): a float32 value that stays float32,
+  // at a position neither kept float32 nor read as is; a Cast to float32 becomes one to float16 instead.
+  const castsTo16 = (n: Node, x: Value | null, i: number): x is Value => x !== null && n.opType !== 'Cast' && !exempt(n, i) && !asIs(n, i) && !converted.has(x) && isF32(x);
   // Nothing becomes float16 and no input needs a float16 Cast (only nodes that read shapes or
   // write no float, e.g. a Shape of a float32 tensor): no change, and none to report each sweep.
-  const casts16 = (n: Node): boolean => n.opType !== 'Cast' && n.inputs.some((x, i) => x !== null && !exempt(n, i) && !asIs(n, i) && !converted.has(x) && isF32(x));
-  if (converted.size === 0 && ![...F].some(casts16)) return;
+  if (converted.size === 0 && ![...F].some((n) => n.inputs.some((x, i) => castsTo16(n, x, i)))) return;
 
   s.mutate(g, 'convert-fp16', `converted ${F.size} node(s) and ${weights.length} weight(s) of graph '${g.name}' to float16`, () => {
     const added: string[] = [];
@@ -173,9 +176,7 @@ function convertGraph(s: Session, g: Graph, block: Set<string>, keepIo: boolean)
     // 2. Converted nodes: float32 inputs get a float16 version; type attributes follow.
     for (const n of F) {
       n.inputs.forEach((x, i) => {
-        if (!x || exempt(n, i) || asIs(n, i) || converted.has(x) || !isF32(x)) return;
-        if (n.opType === 'Cast') return;
-        n.setInput(i, cast16(x));
+        if (castsTo16(n, x, i)) n.setInput(i, cast16(x));
       });
       if (n.opType === 'Cast' && n.getInt('to') === DataType.FLOAT) n.setAttribute(Attribute.int('to', DataType.FLOAT16));
       if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
@@ -236,7 +237,7 @@ function overflowsFp16(t: Tensor): boolean {
 
 /** A node reading a constant float32 value that float16 cannot hold stays float32. */
 function constantsFitFp16(n: Node): [(typeof REASONS)[number], string] | undefined {
-  const exempt = lookup(FP16_OPS, n.opType) ?? [];
+  const exempt = lookup(FP16_FACET, n.opType)?.keepFloat32 ?? [];
   for (let i = 0; i < n.inputs.length; i++) {
     const t = n.inputs[i]?.constValue;
     if (!t || t.dtype !== DataType.FLOAT || exempt.includes(i)) continue;

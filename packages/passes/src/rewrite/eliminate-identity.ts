@@ -40,7 +40,8 @@ import { lookup, opTable } from '../common/op-table.js';
 import { knownAttributes } from '../ops/registry.js';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, numericScalar, setFirstPair } from './util.js';
+import { numericScalar } from '../common/data-types.js';
+import { allEqual, attributeIssue, intsAttr, intsOf, nodeLabel, normAxis, setFirstPair } from './util.js';
 
 /** 2^53: a Slice end at or beyond this means "to the end" for any realistic dimension. */
 const HUGE = 2 ** 53;

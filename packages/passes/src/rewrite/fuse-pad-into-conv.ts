@@ -37,7 +37,8 @@ import { knownAttributes } from '../ops/registry.js';
 import { Attribute, Node, type Value } from '@onnxkit/graph';
 import { ATTRIBUTE_REASONS, defineRule, defineRulePass, type Decline, type Patch } from './rule.js';
 import type { RewriteSession } from './session.js';
-import { attributeIssue, intsOf, nodeLabel, numericScalar, trimInputs } from './util.js';
+import { numericScalar } from '../common/data-types.js';
+import { attributeIssue, intsOf, nodeLabel, trimInputs } from './util.js';
 
 const CONV_ATTRS = knownAttributes('Conv');
 const AVG_ATTRS = knownAttributes('AveragePool');

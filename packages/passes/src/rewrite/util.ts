@@ -91,17 +91,6 @@ export function intsOf(t: Tensor): number[] | undefined {
   return undefined;
 }
 
-/**
- * The value of a one-element numeric tensor (float, integer or bool) as a number; undefined for
- * strings, complex and packed types, or any other element count.
- */
-export function numericScalar(t: Tensor): number | undefined {
-  if (t.size !== 1) return undefined;
-  const info = knownDataTypeInfo(t.dtype);
-  if (!info || info.storage === undefined || info.kind === 'complex' || info.kind === 'string') return undefined;
-  return t.toFloat64()[0];
-}
-
 /** True for tensors whose elements are real numbers (float, integer, bool): `toFloat64` is their value. */
 export function isRealNumeric(t: Tensor): boolean {
   const k = knownDataTypeInfo(t.dtype)?.kind;

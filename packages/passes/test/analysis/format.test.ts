@@ -15,10 +15,19 @@ import {
   analyzeModel,
   formatAnalysisTable,
   formatCount,
+  formatJoules,
+  formatSeconds,
   getDevice,
   parseDeviceProfile,
   toNetronAttachment,
 } from '../../src/analysis/index.js';
+
+describe('formatJoules and formatSeconds', () => {
+  it('print 3 significant digits in the sub-unit that keeps them readable, 0 as 0 and an unknown as ?', () => {
+    expect([2.5e-9, 3.456e-5, 0.0125, 7.891, 0, null].map(formatJoules)).toEqual(['2.50 nJ', '34.6 µJ', '12.5 mJ', '7.89 J', '0', '?']);
+    expect([2.5e-9, 3.456e-5, 0.0125, 7.891, 0, undefined].map(formatSeconds)).toEqual(['2.50 ns', '34.6 µs', '12.5 ms', '7.89 s', '0', '?']);
+  });
+});
 
 describe('device profiles', () => {
   it('ships the named, versioned, sourced profiles', () => {

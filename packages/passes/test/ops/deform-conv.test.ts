@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attribute, AttributeType, DataType, GraphBuilder, type AttributeInput } from '@onnxkit/graph';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
+import { ReferenceInputError } from '../../src/kernels/reference/errors.js';
 import { getOp } from '../../src/ops/registry.js';
 import { closeWorker, f32, rnd } from '../rewrite/helpers.js';
 import { inferred, layer, oneNode, referenceVsOrt } from './op-test-helpers.js';
@@ -35,6 +36,34 @@ describe('DeformConv', () => {
     expect(inferred(deform(['N', 4, 8, 8], [6, 4, 3, 3], ['N', 18, 6, 6])).shapes).toEqual([['N', 6, 6, 6]]);
     expect(inferred(deform([1, 4, 9, 9], [6, 2, 3, 3], [1, 18, 5, 5], { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 })).shapes).toEqual([[1, 6, 5, 5]]);
     expect(inferred(deform([1, 5, 8, 8], [6, 4, 3, 3], [1, 18, 6, 6])).warnings.join()).toMatch(/input has 5 channels but the weight expects 4/);
+  });
+
+  it('is Conv\'s rule fixed to 2-D: rank 4 with unknown dims when X and W have no shape (Conv infers none), a mismatch for another rank', () => {
+    const unshaped = (op: string) => {
+      const b = new GraphBuilder({ opset: 19 });
+      const ins = [b.input('x', F, null), b.input('w', F, null), ...(op === 'DeformConv' ? [b.input('offset', F, null)] : [])];
+      b.output(b.op(op, ins, {}, { name: 'n' }), 'y0');
+      return inferred(b.build());
+    };
+    expect(unshaped('DeformConv').shapes).toEqual([[null, null, null, null]]);
+    expect(unshaped('Conv').shapes).toEqual([null]);
+    for (const [x, w] of [[[1, 4, 8], [6, 4, 3, 3]], [[1, 4, 8, 8], [6, 4, 3, 3, 3]]]) {
+      const bad = inferred(deform(x!, w!, [1, 18, 6, 6]));
+      expect(bad.shapes).toEqual([null]);
+      expect(bad.warnings.join()).toMatch(/DeformConv is 2-D: X and W must have rank 4/);
+    }
+  });
+
+  it('takes the reference\'s geometry from Conv\'s: a negative output size and a kernel_shape other than W\'s are input errors', () => {
+    const run = (attrs: Record<string, AttributeInput>, x: number[], w: number[], off: number[]) => {
+      const node = [...deform(x, w, off, attrs).graph][0]!;
+      const t = (dims: number[]) => ({ dtype: F, dims, data: new Float64Array(dims.reduce((a, b) => a * b, 1)) });
+      return () => getOp('DeformConv')!.reference!(node, [t(x), t(w), t(off)], 19);
+    };
+    expect(run({}, [1, 1, 1, 1], [1, 1, 3, 3], [1, 18, 1, 1])).toThrow(ReferenceInputError);
+    expect(run({}, [1, 1, 1, 1], [1, 1, 3, 3], [1, 18, 1, 1])).toThrow(/negative size/);
+    expect(run({ kernel_shape: [2, 2] }, [1, 1, 4, 4], [1, 1, 3, 3], [1, 18, 2, 2])).toThrow(/kernel_shape \[2,2\] is not W's \[3,3\]/);
+    expect(run({ strides: [2, 2], pads: [1, 1, 1, 1] }, [1, 1, 4, 4], [1, 1, 3, 3], [1, 18, 2, 2])()[0]!.dims).toEqual([1, 1, 2, 2]);
   });
 
   it('counts the weight, the bias, Conv\'s MACs and 4 per bilinear sample (a mask folded into the bilinear weights)', () => {

@@ -8,16 +8,27 @@ import type { Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, floatInput, sizeOf, stridesOf } from './tensor.js';
 import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
+import { windowParams, type WindowParams } from '../../ops/shape-helpers.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
+/**
+ * Conv's and ConvTranspose's window attributes over `r` spatial axes: kernel_shape, else W's
+ * spatial dims `wSpatial`, and windowParams' others; pads of a length other than 2·r read as none.
+ */
+function convWindow(node: Node, r: number, wSpatial: readonly number[]): WindowParams<number> {
+  const w = windowParams(node, r, node.getInts('kernel_shape') ?? wSpatial);
+  if (w.pads.length !== 2 * r) w.pads = new Array<number>(2 * r).fill(0);
+  return w;
+}
 
-function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
+/**
+ * Conv's window geometry from its attributes (convWindow) over X's spatial dims; a negative
+ * output size is an input error. Conv (its 2-D and N-D loops) and DeformConv (ops/deform-conv.ts)
+ * read it.
+ */
+export function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readonly number[]): WindowGeometry {
   const r = inSpatial.length;
-  const kernel = node.getInts('kernel_shape') ?? [...wSpatial];
-  const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
-  const dilations = node.getInts('dilations') ?? new Array<number>(r).fill(1);
-  const autoPad = node.getString('auto_pad', 'NOTSET');
-  let pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
+  const { kernel, strides, dilations, autoPad, pads } = convWindow(node, r, wSpatial);
   const outSpatial: number[] = [];
   const padBegin: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -31,7 +42,6 @@ function convGeometry(node: Node, inSpatial: readonly number[], wSpatial: readon
       outSpatial.push(Math.floor((inSpatial[i]! - ek) / strides[i]!) + 1);
     } else {
       if (autoPad !== 'NOTSET') throw new ReferenceUnsupportedError(node, `auto_pad '${autoPad}' is not supported`);
-      if (pads.length !== 2 * r) pads = new Array<number>(2 * r).fill(0);
       padBegin.push(pads[i]!);
       outSpatial.push(Math.floor((inSpatial[i]! + pads[i]! + pads[i + r]! - ek) / strides[i]!) + 1);
     }
@@ -239,13 +249,9 @@ export const convTransposeRef: ReferenceKernel = (node, inputs) => {
   const M = Mg * group;
   if (wt.dims[0] !== C) throw new ReferenceInputError(node, `W has ${wt.dims[0]} input channels but X has ${C}`);
   const Cg = C / group;
-  const kernel = node.getInts('kernel_shape') ?? wt.dims.slice(2);
-  const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
-  const dilations = node.getInts('dilations') ?? new Array<number>(r).fill(1);
+  const { kernel, strides, dilations, autoPad, pads } = convWindow(node, r, wt.dims.slice(2));
   const outPad = node.getInts('output_padding') ?? new Array<number>(r).fill(0);
-  const autoPad = node.getString('auto_pad', 'NOTSET');
   const outputShape = node.getInts('output_shape');
-  let pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
   const outSpatial: number[] = [];
   const padBegin: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -259,9 +265,9 @@ export const convTransposeRef: ReferenceKernel = (node, inputs) => {
       outSpatial.push(target);
     } else {
       if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw new ReferenceUnsupportedError(node, `auto_pad '${autoPad}' is not supported`);
-      if (autoPad === 'VALID' || pads.length !== 2 * r) pads = new Array<number>(2 * r).fill(0);
-      padBegin.push(pads[i]!);
-      outSpatial.push(full - pads[i]! - pads[i + r]!);
+      const pb = autoPad === 'VALID' ? 0 : pads[i]!;
+      padBegin.push(pb);
+      outSpatial.push(full - pb - (autoPad === 'VALID' ? 0 : pads[i + r]!));
     }
   }
   const outDims = [N, M, ...outSpatial];

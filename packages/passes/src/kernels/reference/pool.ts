@@ -7,6 +7,7 @@ import { DataType, type Node } from '@onnxkit/graph';
 import { ReferenceInputError, ReferenceUnsupportedError } from './errors.js';
 import { allocF64, allocI64, sizeOf, stridesOf } from './tensor.js';
 import { samePad, tapOffset, unravel, type WindowGeometry } from './window.js';
+import { windowParams } from '../../ops/shape-helpers.js';
 import type { ReferenceKernel, RefTensor } from '../../ops/types.js';
 
 function f64(node: Node, t: RefTensor | null | undefined): Float64Array {
@@ -23,11 +24,7 @@ function poolGeometry(node: Node, inSpatial: readonly number[]): PoolGeometry {
   const r = inSpatial.length;
   const kernel = node.getInts('kernel_shape');
   if (kernel === undefined || kernel.length !== r) throw new ReferenceInputError(node, `kernel_shape must have ${r} entries`);
-  const strides = node.getInts('strides') ?? new Array<number>(r).fill(1);
-  const dilations = node.getInts('dilations') ?? new Array<number>(r).fill(1);
-  const ceil = node.getInt('ceil_mode', 0) !== 0;
-  const autoPad = node.getString('auto_pad', 'NOTSET');
-  const pads = node.getInts('pads') ?? new Array<number>(2 * r).fill(0);
+  const { strides, dilations, ceil, autoPad, pads } = windowParams(node, r, kernel);
   const padBegin: number[] = [];
   const padEnd: number[] = [];
   const outSpatial: number[] = [];

@@ -5,7 +5,7 @@
 
 /** Per spatial axis: kernel extent, strides, dilations, the padding before, the output size. */
 export interface WindowGeometry {
-  kernel: number[];
+  kernel: readonly number[];
   strides: number[];
   dilations: number[];
   padBegin: number[];
