@@ -1,6 +1,6 @@
 /**
  * The contrib ops onnxruntime 1.30 writes into the optimized graph of a quantized model and that
- * had no cost or no shape rule (src/ops/contrib-quantized.ts, src/ops/contrib-fused.ts): each
+ * had no cost or no shape rule (src/ops/contrib-quantized.ts, contrib-fused.ts, contrib-nchwc.ts): each
  * one-node model's output shape (inferShapes: onnxruntime's optimized file carries no
  * value_info for them) and its cost (analyzeModel). Without these declarations `analyze` of
  * onnxruntime's optimized QDQ transformer said "no cost model for op 'com.microsoft::QLinearSoftmax'"
@@ -192,9 +192,17 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     // MACs and FLOPs are 10/16 of the stored ones; no reader saying how many: unknown, not the padded count.
     const padded = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation: 'Relu' }, { name: 'op', ...NCHWC }), 10)]);
     expect(padded).toMatchObject({ shapes: [[1, 10, 10, 10]], macs: 1000 * 72, flops: 2 * 1000 * 72 + 2 * 1000, params: 10 * 72 + 10, unknown: [] });
-    const orphan = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
-    expect(orphan).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: null, flops: null });
-    expect((orphan.unknown as string[]).join()).toMatch(/output channels .* not established/);
+    // No reader saying how many, and no bias: the channel dim unknown, the MACs and FLOPs null,
+    // not the padded count. With a bias whose last stored value is non-zero (onnxruntime pads with
+    // zeros): all 16 are the model's.
+    const orphan = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(orphan).toMatchObject({ shapes: [[1, null, 10, 10]], macs: null, flops: null });
+    expect((orphan.unknown as string[]).join()).toMatch(/output channels are not recorded: onnxruntime pads them to its block size \(16 stored/);
+    // Its parameters as stored, an upper bound the report warns of (a parameter count is never null).
+    expect(orphan.params).toBe(16 * 72);
+    expect(orphan.warnings.join()).toMatch(/params is an upper bound: 1152 parameters of 1 layer\(s\) are counted as stored/);
+    const biased = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(biased).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, params: 16 * 72 + 16, unknown: [] });
     expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
     expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
   });
