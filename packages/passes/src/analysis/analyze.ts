@@ -1614,7 +1614,8 @@ class CostWalk {
    */
   countParams(n: Node, entry: OpCost, top: boolean): void {
     const padded = entry.paddedChannels;
-    if (padded !== undefined) this.countPaddedParams(n, entry, top, padded(n, top ? this.ctx : undefined));
+    // (a node of a body graph is loaded on its own: an NCHWc Conv in an If or Loop body, rare)
+    if (padded !== undefined) this.countPaddedParams(n, entry, top, padded(n, top ? this.ctx : new LayerCost(this.facts, this.inf, this.facts !== undefined).load(n)));
     else this.countStoredParams(n, entry, top);
   }
 

@@ -166,17 +166,17 @@ const nchwcConvMacs = (c: CostContext): Factors => {
  * The NCHWc Conv's stored channels against the model's, by which the analysis scales the
  * parameters it counts: its weight stores [out padded, in (padded when blocked), kh, kw], its
  * bias [out padded], the extra filters zero. `c`: the node's cost context (its inferred shapes
- * carry the model's channels); without it (a node of a body graph) its readers alone say.
+ * carry the model's channels).
  */
-const nchwcChannels = (node: Node, c: CostContext | undefined): PaddedChannels => {
+const nchwcChannels = (node: Node, c: CostContext): PaddedChannels => {
   const w = node.inputs[1];
   const wd = w?.constValue?.dims ?? w?.shape;
   if (!wd || wd.length !== 4 || typeof wd[0] !== 'number' || typeof wd[1] !== 'number') return { unknown: 'weight shape unknown' };
-  const out = c ? c.outputShapes[0]?.[1] : convChannels(node, wd[0], undefined, undefined);
+  const out = c.outputShapes[0]?.[1];
   if (typeof out !== 'number') return { unknown: unknownChannels(wd[0]) };
   if (out > wd[0] || out <= 0) return { unknown: `output channels ${out} do not fit the ${wd[0]} stored` };
   if (node.getInt('group', 1) !== 1) return { out, outStored: wd[0], in: wd[1], inStored: wd[1] };
-  const cin = c?.inputShapes[0]?.[1];
+  const cin = c.inputShapes[0]?.[1];
   if (typeof cin !== 'number') return { unknown: "the model's input channels are not established (the input is blocked, padded to the block size)" };
   if (cin > wd[1] || cin <= 0) return { unknown: `input channels ${cin} do not fit the ${wd[1]} stored` };
   return { out, outStored: wd[0], in: cin, inStored: wd[1] };

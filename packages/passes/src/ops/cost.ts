@@ -86,11 +86,11 @@ export interface OpCost {
    * stored weight its `out`/`outStored` × `in`/`inStored` share and of the bias its
    * `out`/`outStored` share; or, when they cannot be established, the parameters as stored (an
    * upper bound) with a note. It reads the node's readers, which the macs/ops functions may not
-   * (CostContext), and the node's inferred shapes (`c`; undefined for a node of a body graph):
-   * the analysis applies it per node. (Its MACs and FLOPs need no scaling: the shape rule gives
-   * the blocked tensors the model's channels.)
+   * (CostContext), and the node's inferred shapes (`c`, loaded with `node`): the analysis applies
+   * it per node. (Its MACs and FLOPs need no scaling: the shape rule gives the blocked tensors
+   * the model's channels.)
    */
-  readonly paddedChannels?: (node: Node, c: CostContext | undefined) => PaddedChannels;
+  readonly paddedChannels?: (node: Node, c: CostContext) => PaddedChannels;
 }
 
 /** OpCost.paddedChannels' answer. */

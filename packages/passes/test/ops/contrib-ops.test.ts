@@ -11,7 +11,7 @@
  * files, packages/runtime/test/transformer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, DataType, Graph, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -205,6 +205,30 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     expect(biased).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, params: 16 * 72 + 16, unknown: [] });
     expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
     expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
+  });
+
+  it("NCHWc Conv in an If branch (onnxruntime transforms bodies too): its parameters scaled to the model's channels there as well", () => {
+    // then: NCHWc Conv(8→10 stored 16) → ReorderOutput (channels 10); else: the input as it is.
+    // Counted as stored the branch had 16·72 + 16 = 1168 parameters for the model's 730.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, [1, 8, 10, 10]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const w = b.constant('w', Tensor.fromArray(F, [16, 8, 3, 3], new Float32Array(16 * 72).fill(0.1)));
+    const bias = b.constant('bias', Tensor.fromArray(F, [16], new Float32Array(16)));
+    const conv = new Node('Conv', [x, w, bias], { name: 'conv', domain: 'com.microsoft.nchwc', attributes: [Attribute.ints('kernel_shape', [3, 3]), Attribute.ints('pads', [1, 1, 1, 1])], outputs: ['blocked'] });
+    const back = new Node('ReorderOutput', [conv.output], { name: 'back', domain: 'com.microsoft.nchwc', attributes: [Attribute.int('channels', 10)], outputs: ['t'] });
+    const thenG = new Graph({ name: 'then' });
+    thenG.append(conv);
+    thenG.append(back);
+    thenG.addOutput(back.output);
+    const keep = new Node('Identity', [x], { name: 'keep', outputs: ['e'] });
+    const elseG = new Graph({ name: 'else' });
+    elseG.append(keep);
+    elseG.addOutput(keep.output);
+    b.output(b.op('If', [cond], { then_branch: thenG, else_branch: elseG }, { name: 'if' }), 'y');
+    const a = analyzeModel(b.build(), { timeline: false });
+    expect(a.totals.params).toBe(10 * 72 + 10);
+    expect(a.totals.macs).toBe(1000 * 72);
   });
 
   it('FusedGemm: the Gemm rule (transposes), the Gemm MACs, its C add and scaling, and the fused activation per element', () => {
