@@ -34,6 +34,7 @@ import { decode, encode } from '@onnxkit/importer';
 import { analyzeModel, type AnalysisReport } from '@onnxkit/passes';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnxkit-nchwc-'));
+const FIXTURES = new URL('../../../fixtures/', import.meta.url).pathname;
 const F = DataType.FLOAT;
 const NCHWC = 'com.microsoft.nchwc';
 
@@ -272,5 +273,42 @@ describe("analysis of onnxruntime's NCHWc graphs with channels that are not mult
         `params is an upper bound: ${stored} parameters of 2 layer(s) are counted as stored, padded to onnxruntime's NCHWc block size, the model's channel count not being established (see the layers' notes)`,
       );
     }
+  }, 30_000);
+
+  test('torchvision exports (batch N = 1): a ResNet, every channel count a multiple of the block, as the original; MobileNetV2 ×0.35 null where the file does not say its 24 and 56 channels', async () => {
+    const load = (name: string): Model => decode(new Uint8Array(readFileSync(join(FIXTURES, `${name}/model.onnx`))));
+    const dims = { N: 1 };
+    // resnet_tiny (BatchNorm folded): nchwc Conv (the residual Add as its Sum input), MaxPool and
+    // GlobalAveragePool, one ReorderOutput (64) before the classifier; the Convs between say
+    // nothing of their channels but their biases' last values, which are not zero.
+    const resnet = load('resnet_tiny_folded');
+    const r = await ortAll(resnet, 'resnet_tiny');
+    for (const op of ['MaxPool', 'GlobalAveragePool', 'Conv']) expect(opTypes(r)).toContain(`${NCHWC}::${op}`);
+    expect([...r.graph].some((n) => n.domain === NCHWC && n.opType === 'Conv' && n.inputs[3] != null)).toBe(true);
+    const r0 = analyzeModel(resnet, { timeline: false, dimValues: dims });
+    const ra = analyzeModel(r, { timeline: false, dimValues: dims });
+    expectComplete(ra, 'resnet_tiny');
+    expect([ra.totals.macs, ra.totals.flops, ra.totals.params]).toEqual([r0.totals.macs, r0.totals.flops, r0.totals.params]);
+    // mobilenet_v2_035: with a block of 16 the projections to 24 and 56 channels are stored with 32
+    // and 64, read by the next block's expansion (its input padded too) and the residual Sum, never
+    // by a ReorderOutput: those Convs and the expansions after them have null MACs, their
+    // parameters counted as stored. (With a block of 8 nothing is padded: all as the original.)
+    const mobilenet = load('mobilenet_v2_035_folded');
+    const mo = await ortAll(mobilenet, 'mobilenet_v2_035');
+    const m0 = analyzeModel(mobilenet, { timeline: false, dimValues: dims });
+    const ma = analyzeModel(mo, { timeline: false, dimValues: dims });
+    const stored = [...mo.graph].filter((n) => n.domain === NCHWC && n.opType === 'Conv').map((n) => n.inputs[1]!.constValue!.dims[0]!);
+    if (stored.includes(24)) {
+      expect([ma.totals.macs, ma.totals.params]).toEqual([m0.totals.macs, m0.totals.params]);
+      return;
+    }
+    expect(ma.totals.macs).toBeNull();
+    const unknown = ma.layers.filter((l) => l.macs === null);
+    expect(unknown.length).toBeGreaterThan(0);
+    for (const l of unknown) expect(l.unknown?.join(), l.name).toMatch(/the model's (output|input) channels are not (recorded|established)/);
+    // The known layers' MACs are the original's part: less than its total.
+    expect(ma.totals.coverage.macs.partialSum).toBeLessThan(m0.totals.macs!);
+    expect(ma.totals.params).toBeGreaterThan(m0.totals.params);
+    expect(ma.diagnostics.map((d) => d.code)).toContain('nchwc-padded-params');
   }, 30_000);
 });

@@ -11,7 +11,7 @@
  * files, packages/runtime/test/transformer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, Graph, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, AttributeType, DataType, Graph, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -205,6 +205,19 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     expect(biased).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, params: 16 * 72 + 16, unknown: [] });
     expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
     expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
+  });
+
+  it('NCHWc Upsample: integer scales per dim (the channels kept), the Resize cost of its mode', () => {
+    const up = (mode: string) =>
+      runN((b) => [b.op('ReorderOutput', [b.op('Upsample', [b.op('ReorderInput', [b.input('x', F, [1, 16, 4, 4])], {}, NCHWC)], { scales: [1, 1, 2, 2], mode }, { name: 'op', ...NCHWC })], { channels: 16 }, NCHWC)]);
+    expect(up('nearest')).toMatchObject({ shapes: [[1, 16, 8, 8]], macs: 0, flops: 0, unknown: [], warnings: [] });
+    // linear: 2·2² per output element, as Resize over 4-D.
+    expect(up('linear')).toMatchObject({ shapes: [[1, 16, 8, 8]], flops: 8 * 16 * 64, unknown: [], warnings: [] });
+    // Its scales are INTS (onnxruntime's NchwcUpsample schema), not the ONNX Upsample's FLOATS.
+    const g = new GraphBuilder({ opset: 17 });
+    const u = g.op('Upsample', [g.input('x', F, [1, 16, 4, 4])], { scales: [1, 1, 2, 2] }, NCHWC).producer!;
+    expect(u.attr('scales')?.type).toBe(AttributeType.INTS);
+    expect(attributeProblem(u)).toBeUndefined();
   });
 
   it("NCHWc Conv in an If branch (onnxruntime transforms bodies too): its parameters scaled to the model's channels there as well", () => {
