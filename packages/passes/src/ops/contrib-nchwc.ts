@@ -34,6 +34,14 @@
  * the channel dim is unknown (null): the MACs and FLOPs of the ops on it are null with the reason,
  * and the Conv's parameters are counted as stored, an upper bound, with a note on the layer and an
  * `nchwc-padded-params` warning on the report (parameters are never null in the report's schema).
+ * A reading NCHWc Conv says nothing: its weight pads the input channels too. Nor does the file
+ * elsewhere: onnxruntime writes no value_info for the blocked tensors.
+ *
+ * Not followed: with symbolic dims it cannot prove equal, onnxruntime adds two blocked tensors as
+ * Reshapes to [N, C/B, H, W, B] (ONNX Reshape, Add, Reshape back to [N, C, H, W]); blockedChannels
+ * does not walk through them, so the Convs before stay unknown (the Add's `-1` dim with them)
+ * rather than counting the Add over the padded blocks. The roofline's bytes are the model's
+ * channels', not the padded buffers onnxruntime moves.
  */
 import { AttributeType, DataType, type Dim, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';
