@@ -122,9 +122,15 @@ function convChannels(node: Node, padded: number, inChannels: Dim | undefined, s
   return lastBiasNonZero(node.inputs[2]?.constValue, padded) === true ? padded : undefined;
 }
 
-/** Why the model's output channels of an NCHWc Conv with `padded` stored are not known. */
-const unknownChannels = (padded: Dim): string =>
-  `the model's output channels are not recorded: onnxruntime pads them to its block size (${padded} stored, the last filter's bias zero or absent) and no ReorderOutput, depthwise Conv or Sum input establishes them`;
+/**
+ * Why the model's output channels of an NCHWc Conv with `padded` stored are not known, with the
+ * range they are in: `padded` is the count rounded up to the block, 16 or 8 (8 when `padded` is no
+ * multiple of 16), so more than `padded` − block of them are the model's.
+ */
+const unknownChannels = (padded: Dim): string => {
+  const range = typeof padded === 'number' && padded > 0 ? `, of which ${Math.max(1, padded - (padded % 16 === 0 ? 16 : 8) + 1)} to ${padded} are the model's` : '';
+  return `the model's output channels are not recorded: onnxruntime pads them to its block size (${padded} stored${range}; the last filter's bias zero or absent) and no ReorderOutput, depthwise Conv or Sum input establishes them`;
+};
 
 /**
  * NCHWc Conv: the ONNX Conv's rule on the dims in NCHW order, with the model's output channels
