@@ -76,7 +76,7 @@ function isDepthwise(node: Node): boolean {
  * output has the same channels). Undefined when no reader says. (A Conv that reads it as X says
  * nothing: its weight's input channels are padded too.)
  */
-export function blockedChannels(v: Value, depth = 0): number | undefined {
+function blockedChannels(v: Value, depth = 0): number | undefined {
   if (depth > 64) return undefined;
   for (const use of v.uses) {
     const u = use.node;
