@@ -41,7 +41,9 @@
  * Reshapes to [N, C/B, H, W, B] (ONNX Reshape, Add, Reshape back to [N, C, H, W]); blockedChannels
  * does not walk through them, so the Convs before stay unknown (the Add's `-1` dim with them)
  * rather than counting the Add over the padded blocks. The roofline's bytes are the model's
- * channels', not the padded buffers onnxruntime moves.
+ * channels', not the padded buffers onnxruntime moves. The Conv's shape rule reads the node's
+ * readers, not only its inputs: an incremental re-inference (updateInference) after a rewrite
+ * downstream of it keeps the count it found (a whole inference, as `analyze` runs, finds it again).
  */
 import { AttributeType, DataType, type Dim, type Node, type Tensor, type Value } from '@onnxkit/graph';
 import type { RuleContext, ShapeRule } from '../analysis/inference-types.js';

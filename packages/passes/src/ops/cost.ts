@@ -85,10 +85,9 @@ export interface OpCost {
    * (8 or 16, by the CPU), the extra filters zero (contrib-nchwc.ts). The analysis counts of the
    * stored weight its `out`/`outStored` × `in`/`inStored` share and of the bias its
    * `out`/`outStored` share; or, when they cannot be established, the parameters as stored (an
-   * upper bound) with a note. It reads the node's readers, which the macs/ops functions may not
-   * (CostContext), and the node's inferred shapes (`c`, loaded with `node`): the analysis applies
-   * it per node. (Its MACs and FLOPs need no scaling: the shape rule gives the blocked tensors
-   * the model's channels.)
+   * upper bound) with a note. It reads the node's inferred shapes (`c`, loaded with `node`), whose
+   * channels are the model's as the NCHWc Conv's shape rule established them from the node's
+   * readers (so its MACs and FLOPs need no scaling), and runs per node, outside the memoised cost.
    */
   readonly paddedChannels?: (node: Node, c: CostContext) => PaddedChannels;
 }
