@@ -790,6 +790,13 @@ function analyze(model: Model, options: AnalyzeOptions, totalsOnly: boolean): An
         `${symbolic} with symbolic dims (MACs given as expressions where possible), ${costUnknown.length - symbolic} unresolved; pin input shapes with --input-shape`,
     });
   }
+  if (walk.paddedParams > 0) {
+    diagnostics.push({
+      severity: 'warning',
+      code: 'nchwc-padded-params',
+      message: `params is an upper bound: ${walk.paddedParams} parameters of ${walk.paddedLayers} layer(s) are counted as stored, padded to onnxruntime's NCHWc block size, the model's channel count not being established (see the layers' notes)`,
+    });
+  }
   if (live.unknownValues > 0) {
     diagnostics.push({ severity: 'info', code: 'unknown-activation-size', message: `${live.unknownValues} activation(s) have unknown size; peakMemoryBytes is a lower bound` });
   }
@@ -1180,6 +1187,9 @@ class CostWalk {
   weightParams = 0;
   bufferParams = 0;
   modelSizeBytes = 0;
+  /** Parameters counted as stored with padded channels the model's count of which is not established (countPaddedParams), and their layers. */
+  paddedParams = 0;
+  paddedLayers = 0;
   /**
    * Values the current node counted from its own slots without `seen` (see countValue): a value
    * read at one slot only can be counted again only by this node (two lists naming that slot).
@@ -1571,18 +1581,6 @@ class CostWalk {
         else this.#workMemo.set(entry, new WorkMemo(node, ctx, macs, total, out.unknown, epoch));
       }
     }
-    // onnxruntime's NCHWc Conv computes padded channels: the model's share of them (OpCost.paddedChannels).
-    const padded = entry.paddedChannels;
-    if (padded !== undefined) {
-      const p = padded(node);
-      if ('unknown' in p) {
-        out.unknown.push(`MACs: ${p.unknown}`);
-        macs = total = null;
-      } else if (p.real !== p.padded) {
-        macs = alg.mul(alg.divExact(macs, p.padded), p.real);
-        total = alg.mul(alg.divExact(total, p.padded), p.real);
-      }
-    }
     out.macs = macs;
     const integer = entry.integer === true || (info !== undefined && this.qdqInteger(node, info));
     if (integer && !entry.integer) out.notes.push('QDQ: dequantized 8-bit inputs, run as an integer kernel by onnxruntime: counted as intOps');
@@ -1612,27 +1610,40 @@ class CostWalk {
    */
   countParams(n: Node, entry: OpCost, top: boolean): void {
     const padded = entry.paddedChannels;
-    if (padded !== undefined) this.countPaddedParams(n, entry, top, padded(n));
+    // (a node of a body graph is loaded on its own: an NCHWc Conv in an If or Loop body, rare)
+    if (padded !== undefined) this.countPaddedParams(n, entry, top, padded(n, top ? this.ctx : new LayerCost(this.facts, this.inf, this.facts !== undefined).load(n)));
     else this.countStoredParams(n, entry, top);
   }
 
   /**
    * countParams of a node whose weights are stored with padded channels (OpCost.paddedChannels):
-   * the parameters it adds, scaled to the model's channels (the bytes stay those stored).
+   * of the weights it adds the model's share (out/outStored × in/inStored), of the biases
+   * out/outStored (the bytes stay those stored). When the model's channels are not established,
+   * the parameters as stored, an upper bound: a note on the layer, and `paddedParams` counts them
+   * for the report's warning (a parameter count is never null in the schema).
    */
   private countPaddedParams(n: Node, entry: OpCost, top: boolean, p: PaddedChannels): void {
     const layer = this.layer;
-    const before = [layer.params, layer.weights, this.params, this.weightParams];
-    this.countStoredParams(n, entry, top);
     if ('unknown' in p) {
-      if (!this.totalsOnly) layer.notes.push(`parameters counted as stored (padded channels): ${p.unknown}`);
+      const was = this.params;
+      this.countStoredParams(n, entry, top);
+      this.paddedParams += this.params - was;
+      if (this.params > was) this.paddedLayers++;
+      if (!this.totalsOnly) layer.notes.push(`parameters counted as stored (padded channels; an upper bound): ${p.unknown}`);
       return;
     }
-    const scale = (now: number, was: number): number => was + ((now - was) / p.padded) * p.real;
-    layer.params = scale(layer.params, before[0]!);
-    layer.weights = scale(layer.weights, before[1]!);
-    this.params = scale(this.params, before[2]!);
-    this.weightParams = scale(this.weightParams, before[3]!);
+    const scaled = (slots: readonly number[] | undefined, kind: 'weight' | 'bias', share: number): void => {
+      if (!slots) return;
+      const before = [layer.params, layer.weights, this.params, this.weightParams];
+      for (let k = 0; k < slots.length; k++) this.countSlot(n, slots[k]!, kind, top);
+      const scale = (now: number, was: number): number => was + (now - was) * share;
+      layer.params = scale(layer.params, before[0]!);
+      layer.weights = scale(layer.weights, before[1]!);
+      this.params = scale(this.params, before[2]!);
+      this.weightParams = scale(this.weightParams, before[3]!);
+    };
+    scaled(entry.weights, 'weight', (p.out * p.in) / (p.outStored * p.inStored));
+    scaled(entry.biases, 'bias', p.out / p.outStored);
   }
 
   /** countParams: the tensors as stored. */

@@ -4,35 +4,26 @@
  * `onnxkit quantize` makes: see contrib-quantized.ts): com.microsoft FusedMatMul (MatMul with
  * the Transposes and the scale Mul before it folded in: MatmulTransposeFusion,
  * MatMulScaleFusion) and Gelu (GeluFusion of Div → Erf → Add → Mul → Mul), in a dynamically
- * quantized transformer; and at level `all` the NCHWc layout's com.microsoft.nchwc ReorderInput,
- * MaxPool and ReorderOutput around a MaxPool left in float (a ResNet with int8 activations,
- * whose MaxPool onnxruntime does not run in 8 bits); and at level `all` the com.microsoft.nchwc
- * Conv of a float model's Conv (a torchvision ViT's patch embedding: NCHW in, NCHWc out through
- * ReorderOutput), which may carry a fused activation (`activation`, MLAS's Relu, LeakyRelu, Tanh,
- * Sigmoid, Clip, HardSigmoid) and a fused residual Add (the `Sum` input); and a float model's
- * Conv or Gemm with its activation fused (ConvActivationFusion, GemmActivationFusion: com.microsoft
- * FusedConv — with the residual Add as its `Z` input — and FusedGemm, levels extended and all).
- * The NCHWc Conv's output channels are padded to the block size (8 or 16, by the CPU) when they
- * are not a multiple of it, its weight and bias stored with zero filters: its parameters, MACs and
- * FLOPs are scaled to the model's channels (nchwcChannels, OpCost.paddedChannels), so that its
- * graph analyses as the original (packages/runtime/test/transformer-analysis.test.ts).
+ * quantized transformer; and a float model's Conv or Gemm with its activation fused
+ * (ConvActivationFusion, GemmActivationFusion: com.microsoft FusedConv — with the residual Add as
+ * its `Z` input — and FusedGemm, levels extended and all), which may carry MLAS's activations
+ * (`activation`: Relu, LeakyRelu, Tanh, Sigmoid, Clip, HardSigmoid). FusedConv's attributes and
+ * cost are the NCHWc Conv's too (contrib-nchwc.ts, the com.microsoft.nchwc layout of level `all`).
  * Attributes as onnxruntime's schemas, checked before the rule runs (attributeProblem: a contrib
  * node against its own op's schema).
  */
-import type { Dim, Node, Value } from '@onnxkit/graph';
+import type { Dim } from '@onnxkit/graph';
 import type { ShapeRule } from '../analysis/inference-types.js';
 import { lookup, opTable } from '../common/op-table.js';
 import { ATTR, attrs, withDefault } from './attributes.js';
-import { type CostContext, type Count, type Factors, gemmOps, type OpCost, type PaddedChannels, perOutputOfOp } from './cost.js';
+import { type CostContext, type Count, type Factors, gemmOps, type OpCost, perOutputOfOp } from './cost.js';
 import { CONV_ATTRIBUTES, CONV_OPS } from './conv.js';
 import { ACTIVATION_OPS } from './elementwise-unary.js';
 import { LINEAR_OPS, matmulOut } from './linear.js';
-import { POOL_OPS } from './pool.js';
 import { same } from './shape-helpers.js';
 import { defineOp, type OpDef } from './types.js';
 
 const MS = 'com.microsoft';
-const NCHWC = 'com.microsoft.nchwc';
 
 /**
  * A FusedMatMul operand as the multiplication reads it: `transBatch` moves the first axis behind
@@ -64,23 +55,6 @@ const fusedMatMulMacs = (c: CostContext): Factors => {
   return [...out, a[a.length - 1]!];
 };
 
-/** ReorderInput: NCHW (or NHWC with `channels_last`) into the blocked NCHWc layout, the dims in NCHW order. */
-const reorderInputShape: ShapeRule = (c) => {
-  const xs = c.shape(0);
-  if (!xs || c.node.getInt('channels_last', 0) !== 1 || xs.length < 3) return c.out(0, c.dtype(0), xs);
-  c.out(0, c.dtype(0), [xs[0]!, xs[xs.length - 1]!, ...xs.slice(1, -1)]);
-};
-
-/** ReorderOutput: back to NCHW (NHWC with `channels_last`) with `channels` channels, dropping the block padding. */
-const reorderOutputShape: ShapeRule = (c) => {
-  const xs = c.shape(0);
-  const ch = c.node.getInt('channels', -1);
-  if (!xs || xs.length < 3) return c.out(0, c.dtype(0), null);
-  const channels: Dim = ch > 0 ? ch : null;
-  c.out(0, c.dtype(0), c.node.getInt('channels_last', 0) === 1 ? [xs[0]!, ...xs.slice(2), channels] : [xs[0]!, channels, ...xs.slice(2)]);
-};
-
-const maxPool = POOL_OPS.find((op) => op.type === 'MaxPool')!;
 const gelu = ACTIVATION_OPS.find((op) => op.type === 'Gelu')!;
 const conv = CONV_OPS.find((op) => op.type === 'Conv')!;
 const convCost = conv.cost as OpCost;
@@ -121,63 +95,9 @@ const fusedGemmOps = (c: CostContext): Count => {
   return { perOutput: g.perOutput + k };
 };
 
-/** The com.microsoft.nchwc ops that keep a blocked tensor's channels (its output 0 has its input 0's). */
-const NCHWC_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['MaxPool', 'AveragePool', 'GlobalMaxPool', 'GlobalAveragePool', 'Upsample']);
-/** The ONNX ops onnxruntime's NchwcTransformer runs on a blocked tensor as they are (element-wise: the channels kept). */
-const ONNX_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'Clip', 'Add', 'Sum', 'Mul']);
-
-/**
- * The model's channel count of the blocked tensor `v`, as onnxruntime's NchwcTransformer knows it
- * (its NchwcArgument's channels): the `channels` of the ReorderOutput that returns it to NCHW,
- * through the ops that keep its channels — an NCHWc pool or Upsample, an element-wise op, the
- * fused residual Sum (3) of another NCHWc Conv, which has the same channels; or the input
- * channels of the NCHWc Conv that reads it as X (its weight's dim 1 × group). Undefined when no
- * consumer says.
- */
-function blockedChannels(v: Value, depth: number): number | undefined {
-  if (depth > 64) return undefined;
-  for (const use of v.uses) {
-    const u = use.node;
-    let next: Value | null | undefined;
-    if (u.domain === NCHWC) {
-      if (u.opType === 'ReorderOutput') {
-        const ch = u.getInt('channels', -1);
-        if (ch > 0) return ch;
-      } else if (u.opType === 'Conv' && use.index === 0) {
-        const w = u.inputs[1];
-        const wd = w?.constValue?.dims ?? w?.shape;
-        const ci = wd?.[1];
-        if (typeof ci === 'number') return ci * u.getInt('group', 1);
-      } else if ((u.opType === 'Conv' && use.index === 3) || NCHWC_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
-    } else if (u.isOnnxDomain && ONNX_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
-    if (next) {
-      const ch = blockedChannels(next, depth + 1);
-      if (ch !== undefined) return ch;
-    }
-  }
-  return undefined;
-}
-
-/**
- * The NCHWc Conv's output channels: onnxruntime pads them to the block size (its weight is stored
- * [padded, …], the bias [padded], the extra filters zero), and the blocked output's channel count
- * is the model's (blockedChannels). Measured: torch's Conv2d(8→10, 3) + ReLU at level all is
- * stored [16, 8, 3, 3] with a [16] bias, its ReorderOutput's channels 10.
- */
-const nchwcChannels = (node: Node): PaddedChannels => {
-  const w = node.inputs[1];
-  const padded = (w?.constValue?.dims ?? w?.shape)?.[0];
-  if (typeof padded !== 'number') return { unknown: 'weight shape unknown' };
-  const out = node.outputs[0];
-  const real = out ? blockedChannels(out, 0) : undefined;
-  if (real === undefined) return { unknown: `the model's output channels (of the ${padded} stored, padded to the block size) are not established: no ReorderOutput or NCHWc Conv reads the output` };
-  if (real > padded || real <= 0) return { unknown: `output channels ${real} do not fit the ${padded} stored` };
-  return { real, padded };
-};
-
-const FUSED_CONV_ATTRIBUTES = { ...CONV_ATTRIBUTES, activation: ATTR.activation, activation_params: ATTR.activation_params };
+export const FUSED_CONV_ATTRIBUTES = { ...CONV_ATTRIBUTES, activation: ATTR.activation, activation_params: ATTR.activation_params };
 /** X, W, B, Sum (Z): the Conv's MACs (W's per-filter size as stored), weights and bias. */
-const FUSED_CONV_COST: OpCost = { weights: convCost.weights, biases: convCost.biases, macs: convCost.macs, ops: fusedConvOps, opsNote: 'bias, fused Sum and fused activation per element' };
+export const FUSED_CONV_COST: OpCost = { weights: convCost.weights, biases: convCost.biases, macs: convCost.macs, ops: fusedConvOps, opsNote: 'bias, fused Sum and fused activation per element' };
 
 export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
   defineOp({
@@ -195,40 +115,6 @@ export const CONTRIB_FUSED_OPS: readonly OpDef[] = [
     shape: same,
     // As the ONNX Gelu (erf form).
     cost: gelu.cost,
-  }),
-  defineOp({
-    type: 'ReorderInput',
-    domain: NCHWC,
-    attributes: attrs('channels_last'),
-    // onnxruntime's NchwcTransformer reorders a tensor only when its channels are a multiple of
-    // the block size (8 or 16, by the CPU), so the dims are the NCHW ones.
-    shape: reorderInputShape,
-    cost: {}, // data movement
-  }),
-  defineOp({
-    type: 'ReorderOutput',
-    domain: NCHWC,
-    attributes: { channels: ATTR.channels, channels_last: withDefault(ATTR.channels_last, 0) },
-    shape: reorderOutputShape,
-    cost: {}, // data movement
-  }),
-  defineOp({
-    type: 'MaxPool',
-    domain: NCHWC,
-    // The ONNX MaxPool's attributes, shape rule and cost on the blocked layout (dims as NCHW).
-    attributes: maxPool.attributes,
-    shape: maxPool.shape,
-    cost: maxPool.cost,
-  }),
-  defineOp({
-    type: 'Conv',
-    domain: NCHWC,
-    attributes: FUSED_CONV_ATTRIBUTES,
-    // The ONNX Conv's rule on the dims in NCHW order: the output channels are the weight's first
-    // dim as onnxruntime stores it (padded to the block size; ReorderOutput's `channels` drops the padding).
-    shape: conv.shape,
-    // Its weights, bias, MACs and element-wise operations scaled to the model's channels (nchwcChannels).
-    cost: { ...FUSED_CONV_COST, paddedChannels: nchwcChannels },
   }),
   defineOp({
     type: 'FusedConv',

@@ -16,8 +16,8 @@
  * `--dynamic`), and Conv → op → Conv models per QDQ element op, emit exactly these com.microsoft
  * ops: QLinearConv, NhwcMaxPool, QLinearAveragePool, QGemm, QLinearAdd, QLinearMul,
  * QLinearGlobalAveragePool, QLinearConcat, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
- * QLinearWhere, DynamicQuantizeMatMul (and the float FusedMatMul, Gelu and com.microsoft.nchwc
- * ops of contrib-fused.ts); MatMulIntegerToFloat is what its quantizer writes for a dynamic
+ * QLinearWhere, DynamicQuantizeMatMul (and the float FusedMatMul and Gelu of contrib-fused.ts, the
+ * com.microsoft.nchwc ops of contrib-nchwc.ts); MatMulIntegerToFloat is what its quantizer writes for a dynamic
  * MatMul. packages/runtime/test/integer-analysis.test.ts analyzes onnxruntime's optimized files
  * of such models (no op without a cost or a shape, the float model's MACs); each declaration's
  * shape and cost: packages/passes/test/ops/contrib-ops.test.ts. QLinearSigmoid and

@@ -14,7 +14,7 @@
  * zoo transformer (encoder, decoder-only, with a vocabulary, the Gelu op, symbolic sequence:
  * SkipLayerNormalization, BiasGelu), torch 1.13's nn.TransformerEncoder with GELU and
  * torchvision's VisionTransformer at opsets 14 and 17 (SkipLayerNormalization,
- * SimplifiedLayerNormalization; at level all the patch Conv goes NCHWc: contrib-fused.ts), an
+ * SimplifiedLayerNormalization; at level all the patch Conv goes NCHWc: contrib-nchwc.ts), an
  * RMSNorm MLP with x·sigmoid(1.702x) (SimplifiedLayerNormalization, QuickGelu), and the same
  * models after `convert-fp16` (nothing new). No Attention, MultiHeadAttention,
  * EmbedLayerNormalization, FastGelu (torch's tanh GELU stays Tanh/Mul/Add), BiasSoftmax (CUDA

@@ -80,19 +80,20 @@ export interface OpCost {
   /** Reads only its input's shape, never its data (Shape, Size): no input activation traffic. */
   readonly shapeOnly?: boolean;
   /**
-   * Of the output channels the node computes, the model's: onnxruntime's NCHWc Conv pads them to
-   * its block size (8 or 16, by the CPU), its weight and bias stored padded (contrib-fused.ts).
-   * `real` of `padded`, by which the analysis scales the parameters it counts for the node, its
-   * MACs and its element-wise operations; or why they cannot be established (the MACs and FLOPs
-   * are then unknown, the parameters counted as stored, with a note). It reads the node's
-   * consumers, which the macs/ops functions may not (CostContext): the analysis applies it per
-   * node, after their (memoised) result.
+   * The channels its weight and bias store against the model's: onnxruntime's NCHWc Conv pads
+   * its output channels, and its input channels when it reads a blocked tensor, to its block size
+   * (8 or 16, by the CPU), the extra filters zero (contrib-nchwc.ts). The analysis counts of the
+   * stored weight its `out`/`outStored` × `in`/`inStored` share and of the bias its
+   * `out`/`outStored` share; or, when they cannot be established, the parameters as stored (an
+   * upper bound) with a note. It reads the node's inferred shapes (`c`, loaded with `node`), whose
+   * channels are the model's as the NCHWc Conv's shape rule established them from the node's
+   * readers (so its MACs and FLOPs need no scaling), and runs per node, outside the memoised cost.
    */
-  readonly paddedChannels?: (node: Node) => PaddedChannels;
+  readonly paddedChannels?: (node: Node, c: CostContext) => PaddedChannels;
 }
 
 /** OpCost.paddedChannels' answer. */
-export type PaddedChannels = { readonly real: number; readonly padded: number } | { readonly unknown: string };
+export type PaddedChannels = { readonly out: number; readonly outStored: number; readonly in: number; readonly inStored: number } | { readonly unknown: string };
 
 export const unknownCount = (why: string): Count => ({ unknown: why });
 

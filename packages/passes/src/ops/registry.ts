@@ -13,6 +13,7 @@ import type { KernelEntry } from '../kernels/types.js';
 import { CAST_OPS } from './cast.js';
 import { CONTROL_FLOW_OPS } from './control-flow.js';
 import { CONTRIB_FUSED_OPS } from './contrib-fused.js';
+import { CONTRIB_NCHWC_OPS } from './contrib-nchwc.js';
 import { CONTRIB_QUANTIZED_OPS } from './contrib-quantized.js';
 import { CONTRIB_TRANSFORMER_OPS } from './contrib-transformer.js';
 import { ATTENTION_OPS } from './attention.js';
@@ -67,6 +68,7 @@ export const OPS: readonly OpDef[] = Object.freeze([
   ...CONTROL_FLOW_OPS,
   ...CONTRIB_QUANTIZED_OPS,
   ...CONTRIB_FUSED_OPS,
+  ...CONTRIB_NCHWC_OPS,
   ...CONTRIB_TRANSFORMER_OPS,
   ...ATTENTION_OPS,
   GridSample,

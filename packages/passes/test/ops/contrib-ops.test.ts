@@ -1,6 +1,6 @@
 /**
  * The contrib ops onnxruntime 1.30 writes into the optimized graph of a quantized model and that
- * had no cost or no shape rule (src/ops/contrib-quantized.ts, src/ops/contrib-fused.ts): each
+ * had no cost or no shape rule (src/ops/contrib-quantized.ts, contrib-fused.ts, contrib-nchwc.ts): each
  * one-node model's output shape (inferShapes: onnxruntime's optimized file carries no
  * value_info for them) and its cost (analyzeModel). Without these declarations `analyze` of
  * onnxruntime's optimized QDQ transformer said "no cost model for op 'com.microsoft::QLinearSoftmax'"
@@ -11,7 +11,7 @@
  * files, packages/runtime/test/transformer-analysis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { Attribute, DataType, GraphBuilder, Tensor, type Model, type Value } from '@onnxkit/graph';
+import { Attribute, AttributeType, DataType, Graph, GraphBuilder, Node, Tensor, type Model, type Value } from '@onnxkit/graph';
 import { analyzeModel, inferShapes } from '../../src/analysis/index.js';
 import { attributeProblem } from '../../src/common/attribute-schema.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -192,11 +192,56 @@ describe('a float Conv or Gemm with what onnxruntime fused into it: com.microsof
     // MACs and FLOPs are 10/16 of the stored ones; no reader saying how many: unknown, not the padded count.
     const padded = runN((b) => [out(b, b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation: 'Relu' }, { name: 'op', ...NCHWC }), 10)]);
     expect(padded).toMatchObject({ shapes: [[1, 10, 10, 10]], macs: 1000 * 72, flops: 2 * 1000 * 72 + 2 * 1000, params: 10 * 72 + 10, unknown: [] });
-    const orphan = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
-    expect(orphan).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: null, flops: null });
-    expect((orphan.unknown as string[]).join()).toMatch(/output channels .* not established/);
+    // No reader saying how many, and no bias: the channel dim unknown, the MACs and FLOPs null,
+    // not the padded count. With a bias whose last stored value is non-zero (onnxruntime pads with
+    // zeros): all 16 are the model's.
+    const orphan = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(orphan).toMatchObject({ shapes: [[1, null, 10, 10]], macs: null, flops: null });
+    expect((orphan.unknown as string[]).join()).toMatch(/output channels are not recorded: onnxruntime pads them to its block size \(16 stored, of which 1 to 16 are the model's;/);
+    // Its parameters as stored, an upper bound the report warns of (a parameter count is never null).
+    expect(orphan.params).toBe(16 * 72);
+    expect(orphan.warnings.join()).toMatch(/params is an upper bound: 1152 parameters of 1 layer\(s\) are counted as stored/);
+    const biased = runN((b) => [b.op('Conv', [b.input('x', F, [1, 8, 10, 10]), w(b), vec('bias', b, 16)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { name: 'op', ...NCHWC })]);
+    expect(biased).toMatchObject({ shapes: [[1, 16, 10, 10]], macs: 1600 * 72, params: 16 * 72 + 16, unknown: [] });
     expect(getOp('FusedConv', 'com.microsoft')?.attributes).toBe(getOp('Conv', 'com.microsoft.nchwc')?.attributes);
     expect(getOp('Conv', 'com.microsoft.nchwc')?.attributes).toMatchObject({ activation: { type: 3 }, activation_params: { type: 6 }, group: { default: 1 } });
+  });
+
+  it('NCHWc Upsample: integer scales per dim (the channels kept), the Resize cost of its mode', () => {
+    const up = (mode: string) =>
+      runN((b) => [b.op('ReorderOutput', [b.op('Upsample', [b.op('ReorderInput', [b.input('x', F, [1, 16, 4, 4])], {}, NCHWC)], { scales: [1, 1, 2, 2], mode }, { name: 'op', ...NCHWC })], { channels: 16 }, NCHWC)]);
+    expect(up('nearest')).toMatchObject({ shapes: [[1, 16, 8, 8]], macs: 0, flops: 0, unknown: [], warnings: [] });
+    // linear: 2·2² per output element, as Resize over 4-D.
+    expect(up('linear')).toMatchObject({ shapes: [[1, 16, 8, 8]], flops: 8 * 16 * 64, unknown: [], warnings: [] });
+    // Its scales are INTS (onnxruntime's NchwcUpsample schema), not the ONNX Upsample's FLOATS.
+    const g = new GraphBuilder({ opset: 17 });
+    const u = g.op('Upsample', [g.input('x', F, [1, 16, 4, 4])], { scales: [1, 1, 2, 2] }, NCHWC).producer!;
+    expect(u.attr('scales')?.type).toBe(AttributeType.INTS);
+    expect(attributeProblem(u)).toBeUndefined();
+  });
+
+  it("NCHWc Conv in an If branch (onnxruntime transforms bodies too): its parameters scaled to the model's channels there as well", () => {
+    // then: NCHWc Conv(8→10 stored 16) → ReorderOutput (channels 10); else: the input as it is.
+    // Counted as stored the branch had 16·72 + 16 = 1168 parameters for the model's 730.
+    const b = new GraphBuilder({ opset: 17 });
+    const x = b.input('x', F, [1, 8, 10, 10]);
+    const cond = b.input('cond', DataType.BOOL, []);
+    const w = b.constant('w', Tensor.fromArray(F, [16, 8, 3, 3], new Float32Array(16 * 72).fill(0.1)));
+    const bias = b.constant('bias', Tensor.fromArray(F, [16], new Float32Array(16)));
+    const conv = new Node('Conv', [x, w, bias], { name: 'conv', domain: 'com.microsoft.nchwc', attributes: [Attribute.ints('kernel_shape', [3, 3]), Attribute.ints('pads', [1, 1, 1, 1])], outputs: ['blocked'] });
+    const back = new Node('ReorderOutput', [conv.output], { name: 'back', domain: 'com.microsoft.nchwc', attributes: [Attribute.int('channels', 10)], outputs: ['t'] });
+    const thenG = new Graph({ name: 'then' });
+    thenG.append(conv);
+    thenG.append(back);
+    thenG.addOutput(back.output);
+    const keep = new Node('Identity', [x], { name: 'keep', outputs: ['e'] });
+    const elseG = new Graph({ name: 'else' });
+    elseG.append(keep);
+    elseG.addOutput(keep.output);
+    b.output(b.op('If', [cond], { then_branch: thenG, else_branch: elseG }, { name: 'if' }), 'y');
+    const a = analyzeModel(b.build(), { timeline: false });
+    expect(a.totals.params).toBe(10 * 72 + 10);
+    expect(a.totals.macs).toBe(1000 * 72);
   });
 
   it('FusedGemm: the Gemm rule (transposes), the Gemm MACs, its C add and scaling, and the fused activation per element', () => {
