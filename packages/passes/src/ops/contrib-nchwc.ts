@@ -158,7 +158,7 @@ const nchwcConvShape: ShapeRule = (c: RuleContext) => {
     else if (real !== undefined) channels = real;
   }
   const kernel: Dim[] = c.node.getInts('kernel_shape') ?? ws.slice(2);
-  const p = windowParams(c, 2, kernel);
+  const p = windowParams(c.node, 2, kernel);
   c.out(0, type, [xs[0]!, channels, windowOut(c, p, 0, 2, xs[2]!), windowOut(c, p, 1, 2, xs[3]!)]);
 };
 
