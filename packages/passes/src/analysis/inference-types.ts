@@ -82,6 +82,13 @@ export interface RuleContext {
   subgraph(g: Graph, inputs: readonly (Facts | undefined)[]): (Facts | undefined)[];
   /** Facts of a value (for captured outer-scope values). */
   factsOf(v: Value): Facts | undefined;
+  /**
+   * Says the rule reads the graph beyond this context (its node's readers, a constant input's
+   * values): its result is then not given back to a later node that reads the same attributes
+   * and input facts (the engine's rule memo, shape-inference.ts RuleMemo), whose readers or
+   * constants may differ.
+   */
+  readsGraph(): void;
 }
 
 export type ShapeRule = (c: RuleContext) => void;

@@ -1146,6 +1146,9 @@ class Ctx implements RuleContext {
     this.unmemoizable = true;
     return this.engine.facts.get(v);
   }
+  readsGraph(): void {
+    this.unmemoizable = true;
+  }
   dtype(i: number): DataType {
     return this.readFacts(i)?.elemType ?? DataType.UNDEFINED;
   }

@@ -78,26 +78,40 @@ function isDepthwise(node: Node): boolean {
  * output has the same channels). Undefined when no reader says. (A Conv that reads it as X says
  * nothing: its weight's input channels are padded too.)
  */
-function blockedChannels(v: Value, depth = 0): number | undefined {
-  if (depth > 64) return undefined;
-  for (const use of v.uses) {
-    const u = use.node;
-    let next: Value | null | undefined;
-    if (u.domain === NCHWC) {
-      if (u.opType === 'ReorderOutput') {
-        const ch = u.getInt('channels', -1);
-        if (ch > 0) return ch;
-      } else if (u.opType === 'Conv') {
-        if (use.index === 3 || (use.index === 0 && isDepthwise(u))) next = u.outputs[0];
-      } else if (NCHWC_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
-    } else if (u.isOnnxDomain ? ONNX_CHANNEL_KEEPING.has(u.opType) : u.domain === 'com.microsoft' && MS_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
-    if (next) {
-      const ch = blockedChannels(next, depth + 1);
-      if (ch !== undefined) return ch;
+function blockedChannels(v: Value): number | undefined {
+  // Breadth first, each value once, at most BLOCKED_WALK_VALUES of them: a recursion over uses
+  // walked every path, 2^k of them through k chained Add(x, x) (a 40-deep chain ran for minutes).
+  const seen = new Set<Value>([v]);
+  const queue: Value[] = [v];
+  for (let head = 0; head < queue.length; head++) {
+    for (const use of queue[head]!.uses) {
+      const u = use.node;
+      let next: Value | null | undefined;
+      if (u.domain === NCHWC) {
+        if (u.opType === 'ReorderOutput') {
+          const ch = u.getInt('channels', -1);
+          if (ch > 0) return ch;
+        } else if (u.opType === 'Conv') {
+          if (use.index === 3 || (use.index === 0 && isDepthwise(u))) next = u.outputs[0];
+        } else if (NCHWC_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
+      } else if (u.isOnnxDomain ? ONNX_CHANNEL_KEEPING.has(u.opType) : u.domain === 'com.microsoft' && MS_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
+      if (next && !seen.has(next)) {
+        if (seen.size >= BLOCKED_WALK_VALUES) return undefined;
+        seen.add(next);
+        queue.push(next);
+      }
     }
   }
   return undefined;
 }
+
+/**
+ * How many values blockedChannels visits from one Conv output before it gives up (the channel
+ * count is then unknown: null with the reason). onnxruntime's blocked chains run from a Conv to
+ * its ReorderOutput through a stage's residual adds (tens of values); the bound keeps a graph of
+ * N such Convs with no ReorderOutput linear (N walks of at most this many values), not N².
+ */
+const BLOCKED_WALK_VALUES = 4096;
 
 /** Whether the last of a float bias's `n` stored values is non-zero (undefined: not readable). */
 function lastBiasNonZero(t: Tensor | null | undefined, n: number): boolean | undefined {
@@ -140,6 +154,9 @@ const unknownChannels = (padded: Dim): string => {
  * channels are the model's too (up to the weight's, padded, for group 1).
  */
 const nchwcConvShape: ShapeRule = (c: RuleContext) => {
+  // The channel count comes from the node's readers and its bias's values, which two Convs of
+  // the same attributes and input facts need not share: no result given back to the next one.
+  c.readsGraph();
   const xs = c.shape(0);
   const ws = c.shape(1);
   const type = c.dtype(0);
