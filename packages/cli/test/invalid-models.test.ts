@@ -49,6 +49,9 @@ describe('structurally invalid models', () => {
     const q = onnxkit(['optimize', file, '-o', join(tmp, 'sorted3.onnx'), '-q']);
     expect(q.code, q.stderr).toBe(0);
     expect(q.stderr).toBe('');
+    const i = onnxkit(['inspect', file]);
+    expect(i.code).toBe(1);
+    expect(i.stderr).toMatch(/^onnxkit: the input model is invalid, so analyze and report refuse it \(optimize sorts its nodes\): \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order/m);
     expectOneLineError(onnxkit(['analyze', file]), 2, /^onnxkit: the input model is invalid, so it was not analyzed: \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order \(there is no cycle\), which ONNX forbids; a topological sort mends it \(onnxruntime sorts them itself; `onnxkit optimize` writes them sorted\)/);
   });
 

@@ -142,7 +142,7 @@ export function checkInput(model: Model, options: { sortInput?: boolean; pass?: 
       ranBefore: [],
       diagnostics: d,
       code: 'PASS_INPUT_INVALID',
-      hint: 'fix the model (see `onnxkit verify`) before optimizing it',
+      hint: 'fix the model before optimizing it; `onnxkit inspect` shows it and its problems',
     });
   }
   return { subgraphs: noted.subgraphs, sortedReads, ...(firstSortedRead !== undefined ? { firstSortedRead } : {}), verifyMs: performance.now() - t, verifications };
