@@ -1772,9 +1772,14 @@ function topologicalOrder(g: Graph): { nodes: Node[]; order: number[] } | { cycl
   return { cycle: [...ring.slice(first), ...ring.slice(0, first)].map((i) => nodes[i]!) };
 }
 
-/** "Add 'n1' → Relu 'n2' → Add 'n1'": a cycle's nodes in data-flow order, back to the first. */
+/**
+ * "Add 'n1' → Relu 'n2' → Add 'n1'": a cycle's nodes in data-flow order, back to the first; of a
+ * long one the first 6 and last 2 ("… 99,992 more …" between), so a message stays one line.
+ */
 export function describeCycle(cycle: readonly Node[]): string {
-  return [...cycle, cycle[0]!].map((n) => n.describe()).join(' → ');
+  const all = [...cycle, cycle[0]!];
+  if (all.length <= 10) return all.map((n) => n.describe()).join(' → ');
+  return [...all.slice(0, 6).map((n) => n.describe()), `… ${(all.length - 9).toLocaleString('en-US')} more …`, ...all.slice(-3).map((n) => n.describe())].join(' → ');
 }
 
 /** Values used inside `node`'s subgraphs (at any depth) that are defined outside them. */

@@ -459,8 +459,10 @@ class Verifier {
     let first: Diagnostic | undefined;
     let reader: Node | undefined;
     let from = 0;
-    for (let k = found.length - 1; k >= 0; k--) {
-      const i = found[k]!;
+    // The reads along the cycle, dropped in one rebuild of the list (a long cycle in reverse
+    // order has a read per node: a splice each would be quadratic).
+    const drop = new Set<number>();
+    for (const i of found) {
       const d = out[i]!;
       const e = early.get(d)!;
       early.delete(d);
@@ -468,24 +470,31 @@ class Verifier {
       const p = on.get(e.producer);
       // The read is an edge of the cycle: the producer just before its reader.
       if (r === undefined || p === undefined || (p + 1) % cycle.length !== r) continue;
-      out.splice(i, 1);
-      at = i;
-      first = d;
-      reader = e.reader;
-      from = r;
+      drop.add(i);
+      if (first === undefined) {
+        at = i;
+        first = d;
+        reader = e.reader;
+        from = r;
+      }
     }
     const nodes = [...cycle.slice(from), ...cycle.slice(0, from)];
     const how = nodes.length === 1 ? 'it reads its own output, so no order of the nodes can run it' : 'each reads an output of the one before it, so no order of the nodes can run them';
     const text = `a cycle: ${describeCycle(nodes)} (${how}; the model must be re-exported or edited to break it)`;
+    let named: Diagnostic;
     if (first !== undefined) {
-      out.splice(at, 0, { ...first, message: `${reader!.describe()} reads '${first.value ?? ''}' on ${text}`, topology: 'cycle' });
+      named = { ...first, message: `${reader!.describe()} reads '${first.value ?? ''}' on ${text}`, topology: 'cycle' };
     } else {
       // (a cycle through a subgraph's capture alone: its read is reported as from another scope)
       const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { severity: 'error', code: 'I4-topological-order', message: `${nodes[0]!.describe()} is on ${text}`, topology: 'cycle' };
       d.graph = g.name;
       d.node = nodes[0]!.name || nodes[0]!.opType;
-      out.splice(found[0]!, 0, d);
+      named = d;
+      at = found[0]!;
     }
+    const tail = out.splice(at);
+    out.push(named);
+    for (let k = 0; k < tail.length; k++) if (!drop.has(at + k)) out.push(tail[k]!);
   }
 
   /**

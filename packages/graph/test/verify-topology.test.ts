@@ -68,6 +68,40 @@ describe('verify() tells a cycle from nodes out of order', () => {
     ]);
   });
 
+  // A long cycle with its nodes in reverse order has a backward read per node: they give way to
+  // one diagnostic (in one rebuild of the list, not a splice each), its message one line.
+  it('a long cycle in reverse order: one diagnostic, its nodes elided in the middle; a long reversed acyclic chain: one per read, sort() mends it', () => {
+    const n = 20_000;
+    const reversed = (closed: boolean): Model => {
+      const b = new GraphBuilder({ name: 'g', opset: 17 });
+      const x = b.input('x', DataType.FLOAT, [2]);
+      const m = b.build();
+      const g = m.graph;
+      // r0 reads x (or, closed, r{n-1}'s output), r_i reads r_{i-1}'s output: prepended in order, so the last is first
+      const made: Node[] = [];
+      for (let i = 0; i < n; i++) {
+        const node = new Node('Relu', [i === 0 ? x : made[i - 1]!.outputs[0]!], { name: `r${i}`, outputs: [`v${i}`] });
+        g.prepend(node);
+        made.push(node);
+      }
+      if (closed) made[0]!.setInput(0, made[n - 1]!.outputs[0]!);
+      g.addOutput(made[n - 1]!.outputs[0]!);
+      return m;
+    };
+    const t0 = performance.now();
+    const c = verify(reversed(true));
+    expect(c).toHaveLength(1);
+    expect(c[0]!.topology).toBe('cycle');
+    expect(c[0]!.message).toMatch(/on a cycle: Relu 'r19999' → Relu 'r0' → Relu 'r1' → Relu 'r2' → Relu 'r3' → Relu 'r4' → … 19,992 more … → Relu 'r19997' → Relu 'r19998' → Relu 'r19999' \(/);
+    const a = reversed(false);
+    const d = verify(a);
+    expect(d).toHaveLength(n - 1);
+    expect(d.every((x) => x.topology === 'out-of-order')).toBe(true);
+    a.graph.sort();
+    expect(verify(a)).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+  });
+
   it('a valid graph: no diagnostic (the search runs on the error path alone)', () => {
     const b = new GraphBuilder({ name: 'g', opset: 17 });
     const x = b.input('x', DataType.FLOAT, [2]);
