@@ -2,7 +2,7 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
-import { externalDataFile, modelFiles, resolveOutput } from '@onnxkit/importer';
+import { checkExternalDataLocation, externalDataFile, modelFiles, resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -78,7 +78,10 @@ export function refuseOverwritingInput(input: string, output: string | undefined
  * command does not do all its work (minutes for a large model) before saying so. `-` (stdout),
  * a new name, a file, a device or a FIFO pass (a FIFO's reader may come later). A read-only
  * file is refused, and with `externalData` (the command's --external-data: true or a location)
- * so is a read-only external data file that the save would replace beside it.
+ * so is a read-only external data file that the save would replace beside it, and a location the
+ * save would refuse (`..`, absolute, the model file itself, a folder, outside the output folder:
+ * the importer's checkExternalDataLocation, save's own checks, the same words), which `convert
+ * --external-data LOCATION` reported only after the import.
  */
 export function refuseUnwritableOutput(output: string | undefined, externalData?: boolean | string): void {
   if (output === undefined || output === '-') return;
@@ -92,6 +95,7 @@ export function refuseUnwritableOutput(output: string | undefined, externalData?
     // The external data file written beside it (`true`: the default <output>.data; a string: the
     // location given) is replaced with the model, as one pair: it was replaced even when read-only.
     if (externalData === undefined || externalData === false) return;
+    checkExternalDataLocation(output, typeof externalData === 'string' ? externalData : undefined);
     const data = externalDataFile(output, typeof externalData === 'string' ? externalData : undefined);
     if (data !== undefined && isReadOnlyFile(data)) {
       throw new CliError(`${output}: its external data file ${data} is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });

@@ -5,7 +5,9 @@
  * runs). The numbers of such a graph (MACs, peak memory, latency) are meaningless, so `analyze`,
  * `report` and `batch` refuse it the same way, one line naming the node or value, exit 2.
  * `inspect` is a viewer: it still shows the model, says on one stderr line that it is invalid and
- * why, and exits 1 (a check failed; README, "The onnxkit command").
+ * why, and exits 1 (a check failed; README, "The onnxkit command"). A graph whose nodes are merely
+ * out of order (no cycle) is refused here too, in words that say so and that `onnxkit optimize`
+ * writes it sorted (optimize sorts such an input: commands/optimize.ts).
  *
  * The check is the pass manager's own input check, one walk of the graph: 43–54 ms on the
  * 40,000-node /tmp/s100k chain (bench/rules.bench.mjs writeChain), whose whole `analyze` process

@@ -238,6 +238,25 @@ describe('onnxsim and Polygraphy habits', () => {
     expect(rows[1]!.error).toMatch(/a loop of symbolic links/);
     expect(rows[3]!.macs).toBe(5_804_672);
   });
+
+  // A FIFO (or device, socket) named .onnx was skipped without a word. It is a failed row saying
+  // what it is; the worker's load() stats it and never opens it (opening would wait for a writer:
+  // the run would hang). The test never reads the FIFO, and the run has a timeout.
+  it('batch: a FIFO named .onnx, or a link to a device, is a failed row saying what it is, never opened', () => {
+    const dir = mkdtempSync(join(tmp, 'special-'));
+    writeFileSync(join(dir, 'model.onnx'), readFileSync(FIXTURE));
+    execFileSync('mkfifo', [join(dir, 'pipe.onnx')]);
+    symlinkSync('pipe.onnx', join(dir, 'pipe-link.onnx'));
+    symlinkSync('/dev/null', join(dir, 'null.onnx'));
+    const r = onnxkit(['batch', dir, '--json'], { timeout: 60_000 });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(1);
+    const rows = (JSON.parse(r.stdout) as { rows: { file: string; ok: boolean; error: string | null }[] }).rows;
+    expect(rows.map((x) => [x.file, x.ok])).toEqual([['model.onnx', true], ['null.onnx', false], ['pipe-link.onnx', false], ['pipe.onnx', false]]);
+    expect(rows[1]!.error).toMatch(/null\.onnx: is not a regular file \(a character device\); refusing to read it$/);
+    expect(rows[2]!.error).toMatch(/pipe-link\.onnx: is not a regular file \(a FIFO\); refusing to read it$/);
+    expect(rows[3]!.error).toMatch(/pipe\.onnx: is not a regular file \(a FIFO\); refusing to read it$/);
+  });
 });
 
 describe('optimize loads onnxruntime only when it is used', () => {

@@ -19,13 +19,42 @@ const io = [fBytes(2, 'g'), valueInfo(11, 'x', 1, [2, 3]), valueInfo(12, 'y', 1,
 const INVALID: Record<string, { bytes: Uint8Array; says: RegExp }> = {
   dangling: { bytes: model([node('Add', ['x', 'ghost'], ['y'], fBytes(3, 'add0')), ...io]), says: /\[I4-topological-order\] Add 'add0' reads 'ghost', which is defined nowhere/ },
   twice: { bytes: model([node('Relu', ['x'], ['y'], fBytes(3, 'r1')), node('Neg', ['x'], ['y'], fBytes(3, 'r2')), ...io]), says: /\[I5-unique-names\] name 'y' is defined twice in graph 'g' \(output of Neg 'r2'\)/ },
-  cycle: { bytes: model([node('Add', ['x', 'b'], ['a'], fBytes(3, 'n1')), node('Relu', ['a'], ['b'], fBytes(3, 'n2')), node('Identity', ['a'], ['y'], fBytes(3, 'n3')), ...io]), says: /\[I4-topological-order\] Add 'n1' reads 'b' before Relu 'n2' produces it/ },
+  cycle: { bytes: model([node('Add', ['x', 'b'], ['a'], fBytes(3, 'n1')), node('Relu', ['a'], ['b'], fBytes(3, 'n2')), node('Identity', ['a'], ['y'], fBytes(3, 'n3')), ...io]), says: /\[I4-topological-order\] Add 'n1' reads 'b' on a cycle: Add 'n1' → Relu 'n2' → Add 'n1' \(each reads an output of the one before it, so no order of the nodes can run them/ },
 };
 const dir = join(tmp, 'models');
 mkdirSync(dir);
 for (const [name, m] of Object.entries(INVALID)) writeFileSync(join(dir, `${name}.onnx`), m.bytes);
 
+// Nodes merely out of order (Identity 'n3' reads 'a' before Relu 'n1' produces it; no cycle): ONNX
+// forbids it and onnx.checker (so onnxsim) refuses it, onnxruntime sorts the nodes and runs it.
+// optimize refused it with the words of a cycle; now it sorts the nodes, says so on one stderr
+// line, and writes a valid model. analyze and the other readers refuse it, saying what mends it.
+const OUT_OF_ORDER = model([node('Identity', ['a'], ['y'], fBytes(3, 'n3')), node('Relu', ['x'], ['a'], fBytes(3, 'n1')), ...io]);
+
 describe('structurally invalid models', () => {
+  it('optimize sorts an input whose nodes are only out of order, with one warning line; analyze refuses it saying what mends it', () => {
+    const file = join(tmp, 'out-of-order.onnx');
+    writeFileSync(file, OUT_OF_ORDER);
+    const out = join(tmp, 'sorted.onnx');
+    const r = onnxkit(['optimize', file, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('onnxkit:'));
+    expect(warnings).toEqual(["onnxkit: warning: the input's nodes were out of order (1 read before its producer, e.g. Identity 'n3' reads 'a' before Relu 'n1' produces it), which ONNX forbids; they were sorted topologically and the output is in order"]);
+    expect(readFileSync(file)).toEqual(Buffer.from(OUT_OF_ORDER)); // the input is untouched
+    const a = onnxkit(['analyze', out, '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    const j = onnxkit(['optimize', file, '-o', join(tmp, 'sorted2.onnx'), '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout).inputSorted).toEqual({ reads: 1, first: "Identity 'n3' reads 'a' before Relu 'n1' produces it" });
+    const q = onnxkit(['optimize', file, '-o', join(tmp, 'sorted3.onnx'), '-q']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stderr).toBe('');
+    const i = onnxkit(['inspect', file]);
+    expect(i.code).toBe(1);
+    expect(i.stderr).toMatch(/^onnxkit: the input model is invalid, so analyze and report refuse it \(optimize sorts its nodes\): \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order/m);
+    expectOneLineError(onnxkit(['analyze', file]), 2, /^onnxkit: the input model is invalid, so it was not analyzed: \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order \(there is no cycle\), which ONNX forbids; a topological sort mends it \(onnxruntime sorts them itself; `onnxkit optimize` writes them sorted\)/);
+  });
+
   it('analyze and report refuse them as optimize does: one line naming the node or value, exit 2, nothing written', () => {
     for (const [name, m] of Object.entries(INVALID)) {
       const file = join(dir, `${name}.onnx`);

@@ -187,6 +187,42 @@ describe('a read-only external data file beside the output is refused before any
   });
 });
 
+// convert --external-data LOCATION: a location the save refuses (a '..' segment, absolute, the
+// model file itself, a folder) was reported only after the import (the whole read of the model).
+// Now it is refused before any work (fs-utils refuseUnwritableOutput → the importer's
+// checkExternalDataLocation, save's own checks), one line, exit 2, nothing written.
+describe('convert --external-data: a location the save would refuse is refused before any work', () => {
+  const loc = join(tmp, 'loc');
+  mkdirSync(join(loc, 'a-folder'), { recursive: true });
+  const cases: [string, string, RegExp][] = [
+    ['a .. segment', '../x.data', /^onnxkit: loc\/m\.onnx: external data location '\.\.\/x\.data' with a '\.\.' segment; only paths inside the model's folder are allowed \(pass a file name inside the output folder\)$/],
+    ['a .. segment inside', 'sub/../x.data', /external data location 'sub\/\.\.\/x\.data' with a '\.\.' segment/],
+    ['absolute', '/tmp/x.data', /absolute external data location '\/tmp\/x\.data'/],
+    ['the model itself', 'm.onnx', /^onnxkit: loc\/m\.onnx: external data location 'm\.onnx' is the model file itself$/],
+    ['the model itself, spelled ./', './m.onnx', /external data location '\.\/m\.onnx' is the model file itself/],
+    ['a folder', 'a-folder', /external data location 'a-folder' is a directory/],
+  ];
+  for (const [what, location, pattern] of cases) {
+    it(what, () => {
+      const r = onnxkit(['convert', FIXTURE, '-o', 'loc/m.onnx', '--external-data', location]);
+      expectOneLineError(r, 2, pattern);
+      expect(r.stderr).not.toContain('✔'); // before the import
+      expect(readdirSync(loc)).toEqual(['a-folder']);
+    }, 120_000);
+  }
+  it('into a folder -o would create: the spelling is checked, the folder not created', () => {
+    const r = onnxkit(['convert', FIXTURE, '-o', 'loc/new/m.onnx', '--external-data', '../x.data']);
+    expectOneLineError(r, 2, /external data location '\.\.\/x\.data' with a '\.\.' segment/);
+    expect(r.stderr).not.toContain('✔');
+    expect(existsSync(join(loc, 'new'))).toBe(false);
+  });
+  it('a good location still writes the pair', () => {
+    const r = onnxkit(['convert', FIXTURE, '-o', 'loc/ok.onnx', '--external-data', 'ok.bin', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(loc).sort()).toEqual(['a-folder', 'ok.bin', 'ok.onnx']);
+  });
+});
+
 // The model's weights may live in an external data file beside it. Only the model file's name was
 // compared with the output: analyze, report, run and quantize -o w.data replaced the weights with
 // a table, an HTML page, an .npz or another model (and optimize/convert refused only after the

@@ -1618,45 +1618,28 @@ export class Graph {
   /**
    * Sorts the nodes topologically, keeping the current order wherever dependencies allow
    * (stable). Values captured by subgraphs count as inputs of the owning node. Throws
-   * GraphError naming a node on a cycle.
+   * GraphError (code GRAPH_CYCLE) naming the nodes of a cycle.
    */
   sort(): void {
-    const nodes = this.nodes;
-    const position = new Map<Node, number>();
-    nodes.forEach((n, i) => position.set(n, i));
-    const indeg = new Int32Array(nodes.length);
-    const succ: number[][] = nodes.map(() => []);
-    nodes.forEach((n, i) => {
-      const deps = new Set<number>();
-      for (const v of nodeDependencies(n)) {
-        const p = v.producer;
-        if (p === null) continue;
-        const j = position.get(p);
-        if (j !== undefined && j !== i) deps.add(j);
-        else if (j === i) throw new GraphError(`cycle: ${n.describe()} consumes its own output '${v.name}'`);
-      }
-      for (const j of deps) succ[j]!.push(i);
-      indeg[i] = deps.size;
-    });
-    const heap = new MinHeap();
-    indeg.forEach((d, i) => {
-      if (d === 0) heap.push(i);
-    });
-    const order: number[] = [];
-    while (heap.size > 0) {
-      const i = heap.pop();
-      order.push(i);
-      for (const j of succ[i]!) if (--indeg[j]! === 0) heap.push(j);
-    }
-    if (order.length !== nodes.length) {
-      const stuck = nodes.find((_, i) => indeg[i]! > 0)!;
-      throw new GraphError(`cycle in graph '${this.name}' through ${stuck.describe()}`, { code: 'GRAPH_CYCLE' });
-    }
+    const r = topologicalOrder(this);
+    if ('cycle' in r) throw new GraphError(`cycle in graph '${this.name}': ${describeCycle(r.cycle)}`, { code: 'GRAPH_CYCLE' });
+    const { nodes, order } = r;
     let same = true;
     for (let k = 0; k < order.length; k++) if (order[k] !== k) same = false;
     if (same) return;
     for (const n of nodes) this.#unlink(n);
     for (const i of order) this.#link(nodes[i]!, this.#tail, null);
+  }
+
+  /**
+   * The nodes of a cycle among this graph's nodes, in data-flow order from the one that comes
+   * first in the graph (each reads an output of the one before it, the first an output of the
+   * last; one node that reads its own output is a cycle of one), or null when there is none — then `sort()` puts the nodes in a topological
+   * order. The search is sort()'s own, without moving a node: O(nodes + reads).
+   */
+  findCycle(): Node[] | null {
+    const r = topologicalOrder(this);
+    return 'cycle' in r ? r.cycle : null;
   }
 
   /** This graph's nodes and, recursively, those of its subgraphs (depth first, in order). */
@@ -1727,6 +1710,76 @@ export function nodeDependencies(n: Node): Value[] {
   for (const v of n.inputs) if (v) deps.push(v);
   if (n._hasSubgraphs()) for (const v of capturedValues(n)) deps.push(v);
   return deps;
+}
+
+/**
+ * Kahn's algorithm, stable (a min-heap of positions): the nodes in a topological order, or a cycle
+ * (Graph.sort, Graph.findCycle). The nodes left over when the heap runs dry each wait on a node
+ * also left over (one that never came out of the heap), so following such a dependency from any
+ * of them, over and over, comes back to a node already met: the nodes from its first meeting on
+ * are a cycle.
+ */
+function topologicalOrder(g: Graph): { nodes: Node[]; order: number[] } | { cycle: Node[] } {
+  const nodes = g.nodes;
+  const position = new Map<Node, number>();
+  nodes.forEach((n, i) => position.set(n, i));
+  const indeg = new Int32Array(nodes.length);
+  const succ: number[][] = nodes.map(() => []);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const deps = new Set<number>();
+    for (const v of nodeDependencies(n)) {
+      const p = v.producer;
+      if (p === null) continue;
+      const j = position.get(p);
+      if (j === i) return { cycle: [n] };
+      if (j !== undefined) deps.add(j);
+    }
+    for (const j of deps) succ[j]!.push(i);
+    indeg[i] = deps.size;
+  }
+  const heap = new MinHeap();
+  indeg.forEach((d, i) => {
+    if (d === 0) heap.push(i);
+  });
+  const order: number[] = [];
+  while (heap.size > 0) {
+    const i = heap.pop();
+    order.push(i);
+    for (const j of succ[i]!) if (--indeg[j]! === 0) heap.push(j);
+  }
+  if (order.length === nodes.length) return { nodes, order };
+  // (the failure path alone) The left-over nodes' dependencies among themselves, then a walk
+  // from the first of them along them until a node comes again.
+  const waitsOn = new Array<number>(nodes.length).fill(-1);
+  for (let j = 0; j < nodes.length; j++) {
+    if (indeg[j]! === 0) continue;
+    for (const i of succ[j]!) if (indeg[i]! > 0 && waitsOn[i] === -1) waitsOn[i] = j;
+  }
+  const met = new Map<number, number>();
+  const path: number[] = [];
+  let at = indeg.findIndex((d) => d > 0);
+  while (!met.has(at)) {
+    met.set(at, path.length);
+    path.push(at);
+    at = waitsOn[at]!;
+  }
+  // The path follows "waits on" (reader to producer): reversed, it is the data flow; it starts
+  // at its node that comes first in the graph.
+  const ring = path.slice(met.get(at)).reverse();
+  let first = 0;
+  for (let k = 1; k < ring.length; k++) if (ring[k]! < ring[first]!) first = k;
+  return { cycle: [...ring.slice(first), ...ring.slice(0, first)].map((i) => nodes[i]!) };
+}
+
+/**
+ * "Add 'n1' → Relu 'n2' → Add 'n1'": a cycle's nodes in data-flow order, back to the first; of a
+ * long one the first 6 and last 2 ("… 99,992 more …" between), so a message stays one line.
+ */
+export function describeCycle(cycle: readonly Node[]): string {
+  const all = [...cycle, cycle[0]!];
+  if (all.length <= 10) return all.map((n) => n.describe()).join(' → ');
+  return [...all.slice(0, 6).map((n) => n.describe()), `… ${(all.length - 9).toLocaleString('en-US')} more …`, ...all.slice(-3).map((n) => n.describe())].join(' → ');
 }
 
 /** Values used inside `node`'s subgraphs (at any depth) that are defined outside them. */

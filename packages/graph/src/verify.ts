@@ -1,10 +1,21 @@
 /**
  * verify(): checks the invariants of INVARIANTS.md on a model or graph and returns every
  * violation as a diagnostic instead of throwing on the first. An empty list means valid.
+ *
+ * A node that reads a value before the node producing it (I4) is one of two problems, told apart
+ * on the error path alone (a valid graph pays nothing): a cycle (no order of the nodes can run
+ * them; onnxruntime and onnx.checker refuse it too), named by its nodes in one diagnostic
+ * (`topology: 'cycle'`, "a cycle: Add 'n1' → Relu 'n2' → Add 'n1'"), or nodes merely out of
+ * order (`topology: 'out-of-order'`): ONNX requires a topological order and onnx.checker refuses
+ * such a file, but onnxruntime sorts the nodes itself and runs it, and Graph.sort() mends it —
+ * `onnxkit optimize` does (the pass manager's `sortInput`) and says so. The search is
+ * Graph.findCycle(), sort()'s own, run once per graph that has such a read, and only when the
+ * graph's links are otherwise sound (a read judged "before" in a graph whose producers or names
+ * are broken keeps its plain words: sorting would not mend that).
  */
 import { AttributeType } from './attribute.js';
 import type { Graph} from './core.js';
-import { Model, type Node, type Value } from './core.js';
+import { describeCycle, Model, type Node, type Value } from './core.js';
 import { dataTypeName } from './data-type.js';
 import { NameTable, nameHash } from './name-table.js';
 import { isStaticShape, shapesEqual } from './types.js';
@@ -19,6 +30,12 @@ export interface Diagnostic {
   readonly graph?: string;
   readonly node?: string;
   readonly value?: string;
+  /**
+   * Set on an I4 read-before-produced diagnostic of a graph whose links are otherwise sound:
+   * 'cycle' — the read closes a cycle (the message names its nodes); 'out-of-order' — the graph
+   * has no cycle, a topological sort (Graph.sort()) mends it.
+   */
+  readonly topology?: 'cycle' | 'out-of-order';
 }
 
 export interface VerifyOptions {
@@ -148,6 +165,11 @@ class Verifier {
   /** The batch of definitions `graph` files at once (see its `file`), reused by every graph. */
   readonly pending = new Array<Value>(BATCH);
   readonly pendingHashes = new Int32Array(BATCH);
+  /**
+   * The read-before-produced diagnostics reported so far, with their reader and producer (the
+   * error path alone; see `topology`).
+   */
+  early: Map<Diagnostic, { reader: Node; producer: Node }> | undefined;
   constructor(
     private readonly out: Diagnostic[],
     private readonly options: VerifyOptions,
@@ -403,7 +425,76 @@ class Verifier {
     } else if (again) {
       this.out.length = start;
       this.graph(g, outer, inFunction, false, true);
+    } else if (fast && this.early !== undefined) this.topology(g, start);
+  }
+
+  /**
+   * (The error path: a read before its producer was reported, in a graph whose names and
+   * producers are sound — the fast run's last word.) Tells a cycle from nodes out of order
+   * (Graph.findCycle): without a cycle each such diagnostic says the nodes are out of order and
+   * what mends it; with one, the reads along the cycle give way to one diagnostic naming its
+   * nodes, where the first of them was, and the other reads keep their words.
+   */
+  private topology(g: Graph, start: number): void {
+    const early = this.early!;
+    const out = this.out;
+    const found: number[] = [];
+    for (let i = start; i < out.length; i++) {
+      const e = early.get(out[i]!);
+      if (e !== undefined && e.reader.graph === g) found.push(i);
     }
+    if (found.length === 0) return;
+    const cycle = g.findCycle();
+    if (cycle === null) {
+      for (const i of found) {
+        const d = out[i]!;
+        early.delete(d);
+        out[i] = { ...d, message: `${d.message}: the nodes are out of order (there is no cycle), which ONNX forbids; a topological sort mends it (onnxruntime sorts them itself; \`onnxkit optimize\` writes them sorted)`, topology: 'out-of-order' };
+      }
+      return;
+    }
+    const on = new Map<Node, number>();
+    cycle.forEach((n, k) => on.set(n, k));
+    let at = -1;
+    let first: Diagnostic | undefined;
+    let reader: Node | undefined;
+    let from = 0;
+    // The reads along the cycle, dropped in one rebuild of the list (a long cycle in reverse
+    // order has a read per node: a splice each would be quadratic).
+    const drop = new Set<number>();
+    for (const i of found) {
+      const d = out[i]!;
+      const e = early.get(d)!;
+      early.delete(d);
+      const r = on.get(e.reader);
+      const p = on.get(e.producer);
+      // The read is an edge of the cycle: the producer just before its reader.
+      if (r === undefined || p === undefined || (p + 1) % cycle.length !== r) continue;
+      drop.add(i);
+      if (first === undefined) {
+        at = i;
+        first = d;
+        reader = e.reader;
+        from = r;
+      }
+    }
+    const nodes = [...cycle.slice(from), ...cycle.slice(0, from)];
+    const how = nodes.length === 1 ? 'it reads its own output, so no order of the nodes can run it' : 'each reads an output of the one before it, so no order of the nodes can run them';
+    const text = `a cycle: ${describeCycle(nodes)} (${how}; the model must be re-exported or edited to break it)`;
+    let named: Diagnostic;
+    if (first !== undefined) {
+      named = { ...first, message: `${reader!.describe()} reads '${first.value ?? ''}' on ${text}`, topology: 'cycle' };
+    } else {
+      // (a cycle through a subgraph's capture alone: its read is reported as from another scope)
+      const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { severity: 'error', code: 'I4-topological-order', message: `${nodes[0]!.describe()} is on ${text}`, topology: 'cycle' };
+      d.graph = g.name;
+      d.node = nodes[0]!.name || nodes[0]!.opType;
+      named = d;
+      at = found[0]!;
+    }
+    const tail = out.splice(at);
+    out.push(named);
+    for (let k = 0; k < tail.length; k++) if (!drop.has(at + k)) out.push(tail[k]!);
   }
 
   /**
@@ -475,6 +566,7 @@ class Verifier {
       if (pos >= at) {
         const who = n ? n.describe() : `graph '${g.name}' output`;
         this.report('error', 'I4-topological-order', `${who} reads '${v.name}' before ${v.producer?.describe() ?? 'its definition'} produces it`, { graph: g, node: n ?? undefined, value: v });
+        if (n !== null && v.producer !== null) (this.early ??= new Map()).set(this.out[this.out.length - 1]!, { reader: n, producer: v.producer });
       }
       return;
     }

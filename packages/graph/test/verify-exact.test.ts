@@ -103,7 +103,8 @@ const expected: Record<string, [string, string][]> = {
   inputAlsoLaterOutput: [["I9-graph-inputs", "graph input 'x' has a producer"], ["I4-topological-order", "Relu 'r1' reads 'x' before Relu 'r2' produces it"]],
   outputOfTwoNodes: [["I2-producer-consistency", "output 0 ('r1_output_0') of Relu 'r1' does not point back to it"], ["I4-topological-order", "Relu 'r2' reads 'r1_output_0' before Relu 'r3' produces it"]],
   dupNames: [["I5-unique-names", "name 'r1_output_0' is defined twice in graph 'g' (output of Relu 'r2')"]],
-  readLater: [["I4-topological-order", "Relu 'r1' reads 'y' before Relu 'r2' produces it"]],
+  // (r1 reads r2's output, r2 reads r1's: a cycle, which verify() names since it tells cycles apart)
+  readLater: [["I4-topological-order", "Relu 'r1' reads 'y' on a cycle: Relu 'r1' → Relu 'r2' → Relu 'r1' (each reads an output of the one before it, so no order of the nodes can run them; the model must be re-exported or edited to break it)"]],
   initWithProducer: [["I6-initializers", "initializer 'w' also has a producer"], ["I4-topological-order", "Add 'a' reads 'w' before Relu 'r' produces it"]],
   unnamedRead: [["I8-omitted-outputs", "an unnamed (omitted) output of Relu 'r1' is used"]],
   foreignValue: [["I4-topological-order", "Relu 'r1' reads 'x', which is defined nowhere in scope"]],

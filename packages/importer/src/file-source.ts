@@ -358,7 +358,8 @@ function pooled(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
-function fileKind(st: BigIntStats): string {
+/** What a non-regular file is, from its stat (never opened): 'a FIFO', 'a character device', … */
+export function fileKind(st: Pick<BigIntStats, 'isDirectory' | 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket'>): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';

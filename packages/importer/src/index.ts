@@ -21,7 +21,7 @@ export { encode, encodeTensorProto, type EncodeOptions } from './encode.js';
 export type { MemoryBudget } from './decode.js';
 export { GraphFields, ModelFields } from './schema.js';
 export { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.js';
-export { externalDataFile, save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
+export { checkExternalDataLocation, externalDataFile, save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
 export { withReadSession, withReadSessionAsync } from './file-source.js';
 export { writeFileAtomic, writeAllSync, removeLiveTemporaries, resolveOutput, AtomicFile } from './atomic-write.js';
 export { modelFiles, tensorDataField, withDataField, tensorRecord, TensorRecordHint, type TensorSegment } from './hints.js';

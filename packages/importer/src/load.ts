@@ -16,7 +16,7 @@ import { type Model, type Tensor } from '@onnxkit/graph';
 import { Decoder, type CoreDecodeOptions, type MemoryBudget } from './decode.js';
 import { guardDecode, ImportError, type ImportDiagnostic } from './errors.js';
 import { externalResolver } from './external-data.js';
-import { FileHandle, FileRangeSource, ioError } from './file-source.js';
+import { FileHandle, FileRangeSource, fileKind, ioError } from './file-source.js';
 import { setModelOrigin } from './hints.js';
 import { ModelSpec, TensorSpec } from './schema.js';
 
@@ -208,7 +208,8 @@ function decodePath(path: string, options: DecodeOptions): DecodeResult {
     throw ioError(path, 'cannot read the model', e);
   }
   if (st.isDirectory()) throw new ImportError('IMPORT_IO', 'is a directory, not an ONNX file', { file: path });
-  if (!st.isFile()) throw new ImportError('IMPORT_IO', 'is not a regular file', { file: path });
+  // (stat, never open: opening a FIFO waits for a writer, a device may never end)
+  if (!st.isFile()) throw new ImportError('IMPORT_IO', `is not a regular file (${fileKind(st)}); refusing to read it`, { file: path });
   const size = st.size;
   const wantLazy = options.lazy ?? 'auto';
   let lazy = wantLazy === 'auto' ? size >= AUTO_LAZY_BYTES : wantLazy;

@@ -76,6 +76,65 @@ export function externalDataFile(path: string, location?: string): string | unde
   }
 }
 
+/**
+ * Checks, before any work, an external data location save() would refuse for the output `path`
+ * (an absolute location, a `..` segment, one naming no file, one outside the output folder or
+ * through a symlink leaving it, a folder, the model file itself, a missing folder of the
+ * location): throws the ExportError save() would throw, the same words. The checks are save()'s
+ * own (checkLocationIn). Does nothing for a `path` that is not a file path (stdout, a device):
+ * save refuses external data there in its own words. When the output's folder does not exist yet
+ * (the CLI creates it), only the location's spelling is checked.
+ */
+export function checkExternalDataLocation(path: string, location: string | undefined): void {
+  const dest = resolveOutput(path);
+  if (dest.kind !== 'file') return;
+  const out = resolve(dest.path);
+  const loc = location ?? defaultLocation(out);
+  let realDir: string;
+  try {
+    realDir = realpathSync(dirname(out));
+  } catch {
+    checkSyntax(loc, path);
+    return;
+  }
+  const realOut = join(realDir, basename(out));
+  checkLocationIn(realDir, loc, path, existsSync(realOut) ? realpathSync(realOut) : realOut, realOut);
+}
+
+function checkSyntax(location: string, path: string): void {
+  checkExternalLocationSyntax(location, 'the external data', (_code, what) => {
+    throw new ExportError('EXPORT_LOCATION', what.replace(/^the external data has /, ''), { file: path, hint: 'pass a file name inside the output folder' });
+  });
+}
+
+/**
+ * The real path of the external data file at `location` beside the output `path` (whose folder's
+ * real path is `realDir`; `target` the output's real path, `realOut` its name in `realDir`), or
+ * the ExportError (EXPORT_LOCATION) saying why it may not be written there.
+ */
+function checkLocationIn(realDir: string, location: string, path: string, target: string, realOut: string): string {
+  checkSyntax(location, path);
+  const dataPath = join(realDir, location);
+  if (!isInside(realDir, dataPath) || dataPath === realDir) {
+    throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is outside the output folder`, { file: path });
+  }
+  let parentReal: string;
+  try {
+    parentReal = realpathSync(dirname(dataPath));
+  } catch (e) {
+    throw new ExportError('EXPORT_LOCATION', `the folder of external data location '${location}' does not exist`, { file: path, cause: e });
+  }
+  if (!isInside(realDir, parentReal)) {
+    throw new ExportError('EXPORT_LOCATION', `external data location '${location}' passes through a symlink to ${parentReal}, outside the output folder; refusing to write there`, { file: path });
+  }
+  const real = join(parentReal, basename(dataPath));
+  if (existsSync(real) && lstatSync(real).isDirectory()) {
+    throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is a directory`, { file: path });
+  }
+  if (real === target || real === realOut) throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is the model file itself`, { file: path });
+  return real;
+}
+
 /** The external data file's name when none is given: `<model file name>.data`. */
 const defaultLocation = (out: string): string => `${basename(out)}.data`;
 
@@ -124,27 +183,7 @@ export function save(model: Model, path: string, options: SaveOptions = {}): Sav
   if (ext !== undefined && ext !== false) {
     const o: ExternalDataOptions = ext === true ? {} : ext;
     const location = o.location ?? defaultLocation(out);
-    checkExternalLocationSyntax(location, 'the external data', (_code, what) => {
-      throw new ExportError('EXPORT_LOCATION', what.replace(/^the external data has /, ''), { file: path, hint: 'pass a file name inside the output folder' });
-    });
-    dataPath = join(realDir, location);
-    if (!isInside(realDir, dataPath) || dataPath === realDir) {
-      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is outside the output folder`, { file: path });
-    }
-    let parentReal: string;
-    try {
-      parentReal = realpathSync(dirname(dataPath));
-    } catch (e) {
-      throw new ExportError('EXPORT_LOCATION', `the folder of external data location '${location}' does not exist`, { file: path, cause: e });
-    }
-    if (!isInside(realDir, parentReal)) {
-      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' passes through a symlink to ${parentReal}, outside the output folder; refusing to write there`, { file: path });
-    }
-    dataPath = join(parentReal, basename(dataPath));
-    if (existsSync(dataPath) && lstatSync(dataPath).isDirectory()) {
-      throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is a directory`, { file: path });
-    }
-    if (dataPath === target || dataPath === realOut) throw new ExportError('EXPORT_LOCATION', `external data location '${location}' is the model file itself`, { file: path });
+    dataPath = checkLocationIn(realDir, location, path, target, realOut);
     if (!options.inPlace && readsFrom(existsSync(dataPath) ? realpathSync(dataPath) : dataPath)) {
       throw new ExportError('EXPORT_OVERWRITE_SOURCE', `external data file '${location}' is a file this model still reads tensors from; refusing to overwrite it`, {
         file: path,

@@ -30,6 +30,10 @@ export type BatchCliOptions = OptionsOf<'batch'>;
  * .onnx is a model too (a Hugging Face cache links each snapshot's model.onnx to a blob: batch of
  * a snapshot folder found no model, silently); one that does not resolve to a file (dangling, a
  * loop) is kept, so its row says why it failed. Symlinks to folders are not walked (no loops).
+ * A FIFO, device or socket named .onnx (skipped without a word before) is kept too: its row
+ * fails saying what it is ("is not a regular file (a FIFO); refusing to read it") — the worker's
+ * load() stats the path first and never opens it (opening a FIFO would wait for a writer), as
+ * for a symlink to one.
  */
 export function findModels(dir: string): string[] {
   const out: string[] = [];
@@ -39,7 +43,7 @@ export function findModels(dir: string): string[] {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (extname(e.name).toLowerCase() !== '.onnx') continue;
-      else if (e.isFile() || (e.isSymbolicLink() && !linksToFolder(p))) out.push(p);
+      else if (e.isSymbolicLink() ? !linksToFolder(p) : !e.isDirectory()) out.push(p);
     }
   };
   walk(dir);

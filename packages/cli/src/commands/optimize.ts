@@ -2,10 +2,17 @@
  * `onnxkit optimize IN OUT` (or `-o OUT`; `-` for stdin/stdout): run a rewrite pipeline (a preset or a pass list), verify the
  * graph after every pass, write the result atomically, and print what each pass did with a
  * before/after comparison (op histogram, nodes, file size, params, MACs).
+ *
+ * An invalid input is refused, one line, exit 2 — except one whose nodes are merely out of order
+ * (no cycle): onnxruntime sorts such a file and runs it, OpenVINO's reader sorts it, only
+ * onnx.checker (and onnxsim, which runs it first) refuses it, and an optimizer's job is to write
+ * a valid file. Its nodes are sorted (stable, Graph.sort) before the "before" analysis, with one
+ * warning line (`inputSorted` in --json); a cycle is still refused, named by its nodes. The check
+ * is the pass manager's own input verify(), run here and handed on (checkInput): no extra cost.
  */
 import { cloneModel, type Model } from '@onnxkit/graph';
 import { withReadSessionAsync } from '@onnxkit/importer';
-import { analyzeTotals, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
+import { analyzeTotals, checkInput, explainJson, formatPartial, inferShapes, resolvePipeline, runPipeline, type CostTotals, type PipelineReport, type ShapeInference } from '@onnxkit/passes';
 import { approximatePassesRun, formatAccuracy, measureAccuracy, type AccuracyReport } from '../accuracy.js';
 import { CliError } from '../errors.js';
 import { edgeQuantizationJson, edgeQuantizeSettings, explainEdgeQuantization, formatEdgeQuantization, quantizeForEdge } from '../edge-quantize.js';
@@ -80,6 +87,12 @@ export default async function optimize(input: string, positionalOutput: string |
   step.done(`${fmtInt(model.graph.nodeCount)} nodes`);
   const { names, options } = pipelineFromFlags(opts, model);
 
+  // The pass manager's input check, run here so that the "before" analysis sees what the passes
+  // see: an input whose nodes are merely out of order (no cycle) is sorted, with a warning below
+  // (onnxruntime runs such a file; onnx.checker and onnxsim refuse it); any other invalid input
+  // is refused, one line, exit 2. Not an extra check: the manager is handed the result.
+  const inputChecked = checkInput(model, { sortInput: true, pass: names[0] ?? '(none)' });
+
   const inputShapes = options?.inputShapes;
   // The before/after totals are printed by the summary table and --json; -q without --json prints
   // neither, so they are not computed (on a 100k-node chain ≈0.2 s of CPU).
@@ -92,6 +105,10 @@ export default async function optimize(input: string, positionalOutput: string |
   const beforeNodes = model.graph.nodeCount;
   step.done();
   if (!mode.quiet) warnMalformedNodes(inferenceBefore);
+  if (!mode.quiet && inputChecked.sortedReads > 0) {
+    const n = inputChecked.sortedReads;
+    process.stderr.write(`onnxkit: warning: the input's nodes were out of order (${fmtInt(n)} read${n === 1 ? '' : 's'} before ${n === 1 ? 'its producer' : 'their producers'}, e.g. ${inputChecked.firstSortedRead}), which ONNX forbids; they were sorted topologically and the output is in order\n`);
+  }
 
   // Kept to measure an approximate pass's error against the float64 reference of the original.
   // Only when the pipeline has an approximate pass: a copy costs memory (and, for external data, reads).
@@ -102,6 +119,8 @@ export default async function optimize(input: string, positionalOutput: string |
   const report = await withReadSessionAsync(() => runPipeline(model, names, {
     ...options,
     inference: inferenceBefore,
+    sortInput: true,
+    inputChecked,
     // The default table shows counts only: the change records (≈ 300 B each, 600,000 on a
     // 1M-node chain) are kept when --json or --explain prints them.
     changeLog: mode.json || Boolean(opts.explain),
@@ -145,6 +164,7 @@ export default async function optimize(input: string, positionalOutput: string |
       input,
       output,
       pipeline: explainJson(report),
+      ...(inputChecked.sortedReads > 0 ? { inputSorted: { reads: inputChecked.sortedReads, first: inputChecked.firstSortedRead } } : {}),
       before: side(model, before!, inBytes, beforeHist, beforeNodes),
       after: side(model, after!, outBytes),
       ...(accuracy ? { accuracy } : {}),

@@ -21,6 +21,16 @@
  *   that left every other value's shape facts as they were: whole-graph passes (dead code,
  *   constant folding, CSE) then look there first and sweep the whole graph only when something
  *   there could make them act — the same result as a full sweep, for the cost of the change.
+ * - sortInput: an input whose only problem is nodes out of order (no cycle: every diagnostic is
+ *   verify()'s `topology: 'out-of-order'`) is sorted (Graph.sort, stable) and checked again
+ *   instead of refused, and the report's `sortedInput` says so. ONNX requires a topological order
+ *   and onnx.checker (so onnxsim, which checks its input) refuses such a file, but onnxruntime
+ *   sorts the nodes itself and runs it, OpenVINO's reader sorts them, and exporters and graph
+ *   editors that append nodes write them: an optimizer that writes a valid file from it is what a
+ *   user wants, said in one line (`onnxkit optimize` sets it and warns). A cycle, or any other
+ *   problem, is still refused. The check is the input verify() the manager runs anyway: a valid
+ *   input pays nothing. `checkInput` runs it for a caller that analyses the input before the
+ *   pipeline (optimize's "before" column), which hands the result on (`inputChecked`).
  */
 import { tensorType, verifyErrors, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
 import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
@@ -82,6 +92,60 @@ export interface PipelineOptions {
   closingCheck?: 'local' | 'full';
   /** Give passes the scope of what changed since their last quiet run (default true; see the header). */
   scoped?: boolean;
+  /** Sort an input whose nodes are out of order (and only that wrong) instead of refusing it (see the header). */
+  sortInput?: boolean;
+  /**
+   * The input was checked (and sorted, with `sortInput`) by `checkInput` since its last change:
+   * the manager does not verify it again.
+   */
+  inputChecked?: InputCheck;
+}
+
+/** What the input check found (`checkInput`, the manager's first step). */
+export interface InputCheck {
+  /** verify() met a subgraph attribute in its walk of every node (VerifyOptions.noted). */
+  readonly subgraphs: boolean;
+  /**
+   * With `sortInput`: how many reads came before their producer in an input whose nodes were out
+   * of order and have been sorted (0 when they were in order), and the first of them.
+   */
+  readonly sortedReads: number;
+  readonly firstSortedRead?: string;
+  readonly verifyMs: number;
+  readonly verifications: number;
+}
+
+/**
+ * Verifies `model` as the pass manager's input: throws PassError (PASS_INPUT_INVALID) naming the
+ * problems when it is invalid; with `sortInput`, sorts an input whose nodes are merely out of
+ * order and checks it again (see the header).
+ */
+export function checkInput(model: Model, options: { sortInput?: boolean; pass?: string } = {}): InputCheck {
+  const t = performance.now();
+  const noted = { subgraphs: true };
+  let d = verifyErrors(model, { noted });
+  let verifications = 1;
+  let sortedReads = 0;
+  let firstSortedRead: string | undefined;
+  if (d.length > 0 && options.sortInput === true && d.every((x) => x.topology === 'out-of-order')) {
+    sortedReads = d.length;
+    firstSortedRead = d[0]!.message.replace(/: the nodes are out of order.*$/, '');
+    const graphs: Graph[] = [];
+    model.forEachGraph((g) => graphs.push(g));
+    for (const g of graphs) g.sort();
+    d = verifyErrors(model, { noted });
+    verifications++;
+  }
+  if (d.length > 0) {
+    throw new PassError(`the input model is invalid, so no pass ran: ${formatDiagnostics(d)}`, {
+      pass: options.pass ?? '(none)',
+      ranBefore: [],
+      diagnostics: d,
+      code: 'PASS_INPUT_INVALID',
+      hint: 'fix the model before optimizing it; `onnxkit inspect` shows it and its problems',
+    });
+  }
+  return { subgraphs: noted.subgraphs, sortedReads, ...(firstSortedRead !== undefined ? { firstSortedRead } : {}), verifyMs: performance.now() - t, verifications };
 }
 
 /** One execution of one pass. */
@@ -122,6 +186,11 @@ export interface PipelineReport {
   verifyMs: number;
   /** How many times verify() ran on the whole model. */
   verifications: number;
+  /**
+   * With `sortInput`: how many reads came before their producer in the input, whose nodes were
+   * sorted before the first pass (0: they were in order).
+   */
+  sortedInput: number;
   /**
    * How the output was checked: 'full' — verify() of the whole model; 'local' — every change
    * since the last full verify was a validated patch, and the invariants held on everything the
@@ -231,17 +300,12 @@ export class PassManager {
       for (let i = 0; i < vs.length; i++) to.push(vs[i]!);
     };
 
-    const inputNoted = { subgraphs: true };
-    const inputDiags = timedVerify(model, inputNoted);
-    if (inputDiags.length > 0) {
-      throw new PassError(`the input model is invalid, so no pass ran: ${formatDiagnostics(inputDiags)}`, {
-        pass: pipeline[0]?.name ?? '(none)',
-        ranBefore: [],
-        diagnostics: inputDiags,
-        code: 'PASS_INPUT_INVALID',
-        hint: 'fix the model (see `onnxkit verify`) before optimizing it',
-      });
-    }
+    const input = opts.inputChecked ?? checkInput(model, { sortInput: opts.sortInput === true, pass: pipeline[0]?.name ?? '(none)' });
+    // (the input's check counts as this run's, whoever ran it)
+    verifyMs += input.verifyMs;
+    verifications += input.verifications;
+    tracker.reset(); // (as after any clean verify)
+    const inputNoted = { subgraphs: input.subgraphs };
     // One answer for the scope's question and the passes' graph list (without subgraphs, the list
     // RewriteSession.graphs would walk the main graph to build is that graph alone): the input
     // verify() met no subgraph attribute in its walk of every node (then no node holds one), else
@@ -256,7 +320,8 @@ export class PassManager {
     // Facts and graph lists carried from one pass run to the next while nothing changes.
     const shared: SharedModelState = {};
     if (!nested) shared.graphs = [model.graph];
-    if (opts.inference) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
+    // (an inference of the input as it was before the manager sorted it describes another order)
+    if (opts.inference && (opts.inputChecked !== undefined || input.sortedReads === 0)) shared.facts = new Facts(model, opts.inputShapes, opts.inference);
     let iteration = 0;
     let converged = false;
     while (iteration < maxIterations && !stoppedEarly) {
@@ -441,6 +506,7 @@ export class PassManager {
       timeMs: performance.now() - t0,
       verifyMs,
       verifications,
+      sortedInput: input.sortedReads,
       finalCheck: local ? 'local' : 'full',
     };
     // shared.facts is emptied on every change it was not brought up to date with, so facts still

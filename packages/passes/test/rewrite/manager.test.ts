@@ -226,6 +226,35 @@ describe('PassManager', () => {
     expect(err.message).toMatch(/^the input model is invalid, so no pass ran: \[I4-topological-order\]/);
   });
 
+  // An input whose nodes are merely out of order (no cycle) was refused like a cycle; with
+  // sortInput (optimize sets it) it is sorted and the report says how many reads were early.
+  it('sortInput sorts an input that is only out of order, and still refuses a cycle', async () => {
+    const outOfOrder = (): Model => {
+      const m = chain();
+      const relu = m.graph.nodes.find((n) => n.name === 'relu')!;
+      const early = new Node('Neg', [relu.outputs[0]!], { name: 'early', outputs: ['e'] });
+      m.graph.prepend(early); // reads relu's output before relu
+      m.graph.addOutput(early.outputs[0]!);
+      return m;
+    };
+    const plain = outOfOrder();
+    const refused = (await runPipeline(plain, 'default').catch((e: unknown) => e)) as PassError;
+    expect(refused.code).toBe('PASS_INPUT_INVALID');
+    expect(refused.diagnostics.map((d) => d.topology)).toEqual(['out-of-order']);
+    const m = outOfOrder();
+    const report = await runPipeline(m, 'default', { sortInput: true });
+    expect(report.sortedInput).toBe(1);
+    expect(verifyErrors(m)).toEqual([]);
+    const inOrder = await runPipeline(chain(), 'default', { sortInput: true });
+    expect(inOrder.sortedInput).toBe(0);
+    const cyclic = chain();
+    const [first, second] = cyclic.graph.nodes as [Node, Node];
+    first.setInput(0, second.outputs[0]!);
+    const err = (await runPipeline(cyclic, 'default', { sortInput: true }).catch((e: unknown) => e)) as PassError;
+    expect(err.code).toBe('PASS_INPUT_INVALID');
+    expect(err.message).toMatch(/on a cycle: /);
+  });
+
   it('stopAfterChanges stops after exactly N changes (bisection)', async () => {
     for (const n of [0, 1, 2, 3]) {
       const m = chain();
