@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cloneModel, DataType, GraphBuilder, Tensor, type Model } from '@onnxkit/graph';
-import { decode, encode } from '@onnxkit/importer';
+import { decode, encode, ImportError } from '@onnxkit/importer';
 import { resnet50 } from '@onnxkit/zoo';
 import { bisectModels, encodeNpz, RuntimeError, runModel, syntheticInputs, verifyModels, VerifyError, type VerifyProgress } from '@onnxkit/runtime';
 import { convnet, floats, mlp, workerRecordingSessions } from './helpers.js';
@@ -159,12 +159,21 @@ describe('verifyModels', () => {
     expect(e.message).toMatch(/input 'x' is float\[2,4\] in A but float\[2,5\] in B; one input cannot feed both/);
   });
 
-  test('a model onnxruntime cannot load is a RuntimeError naming it', async () => {
+  // A malformed file onnxruntime refuses gets the importer's typed error, with its byte offset
+  // (onnxruntime says only 'Protobuf parsing failed'); a well-formed one it refuses, its own.
+  test('a model onnxruntime cannot load is a RuntimeError naming it; a malformed one the importer\'s error', async () => {
     const p = join(dir, 'bad.onnx');
     writeFileSync(p, 'nope');
-    const e = (await rejection(verifyModels(mlp(), p))) as RuntimeError;
+    const bad = (await rejection(verifyModels(mlp(), p))) as ImportError;
+    expect(bad).toBeInstanceOf(ImportError);
+    expect([bad.file, bad.byteOffset, bad.code]).toEqual([p, 0, 'IMPORT_NOT_ONNX']);
+    const q = join(dir, 'unknown-op.onnx');
+    const b = new GraphBuilder({ opset: 17 });
+    b.output(b.op('NoSuchOperator', [b.input('x', DataType.FLOAT, [3, 4])]), 'y', { kind: 'tensor', elemType: DataType.FLOAT, shape: [3, 4] });
+    writeFileSync(q, encode(b.build()));
+    const e = (await rejection(verifyModels(mlp(), q))) as RuntimeError;
     expect(e).toBeInstanceOf(RuntimeError);
-    expect(e.model).toBe(p);
+    expect(e.model).toBe(q);
     expect(e.exitCode).toBe(2);
   });
 
