@@ -64,6 +64,9 @@ describe('structurally invalid models', () => {
       expectOneLineError(onnxkit(['report', file, '-o', join(tmp, `${name}.html`)]), 2, new RegExp(`^onnxkit: the input model is invalid, so no report was written: ${m.says.source}`));
       expect(existsSync(join(tmp, `${name}.html`))).toBe(false);
       expectOneLineError(onnxkit(['optimize', file, '-o', join(tmp, `${name}.opt.onnx`)]), 2, new RegExp(`^onnxkit: the input model is invalid, so no pass ran: ${m.says.source}`));
+      // demo analysed it first ('✔ analyze — 0 MACs, 0 params'), then failed at optimize
+      expectOneLineError(onnxkit(['demo', file, '--out', join(tmp, `${name}-demo`)]), 2, new RegExp(`^onnxkit: the input model is invalid, so the demo did not run: ${m.says.source}`));
+      expect(existsSync(join(tmp, `${name}-demo`))).toBe(false);
     }
     // report --optimized B: B is checked too, and named.
     expectOneLineError(onnxkit(['report', FIXTURE, '--optimized', join(dir, 'twice.onnx'), '-o', join(tmp, 'vs.html')]), 2, /^onnxkit: the --optimized model .*twice\.onnx is invalid, so no report was written: \[I5-unique-names\]/);
