@@ -386,8 +386,21 @@ export function ioError(file: string, what: string, e: unknown, noFollowPath?: s
     }
     return new ImportError('IMPORT_IO', `${what}: a loop of symbolic links`, { file, cause: e, hint: 'point the link at the real file' });
   }
+  if (err?.code === 'ENOENT' && isSymlink(file)) {
+    // (a dangling link: 'no such file' of a name `ls` lists reads as a lie)
+    return new ImportError('IMPORT_IO', `${what}: it is a symbolic link to ${linkTarget(file)}, which does not exist`, { file, cause: e, hint: 'point the link at the real file' });
+  }
   const reason = err?.code === 'ENOENT' ? 'no such file' : err?.code === 'EACCES' ? 'permission denied' : (err?.message ?? String(e));
   return new ImportError('IMPORT_IO', `${what}: ${reason}`, { file, cause: e });
+}
+
+/** Where the symbolic link `path` points, quoted, or 'a missing file' when it cannot be read. */
+function linkTarget(path: string): string {
+  try {
+    return `'${readlinkSync(path)}'`;
+  } catch {
+    return 'a missing file';
+  }
 }
 
 function isSymlink(path: string): boolean {
