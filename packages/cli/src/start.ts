@@ -4,7 +4,7 @@
  * cannot hold top-level await.
  */
 import { describeError, EXIT, stdoutWriteError } from './errors.js';
-import { interruption } from './interrupt.js';
+import './interrupt.js';
 import { whenUsed } from './ui.js';
 
 /** Commands that always run onnxruntime. */
@@ -30,18 +30,8 @@ export async function start(argv: readonly string[]): Promise<void> {
   }
   const { main } = await import('./program.js');
 
-  process.on('SIGINT', () => {
-    // A second Ctrl-C exits at once.
-    if (interruption.requested) process.exit(EXIT.interrupted);
-    interruption.requested = true;
-    process.stderr.write('\nonnxkit: interrupted\n');
-    // Outputs are written to a temporary file and renamed into place, so stopping here leaves no
-    // half-written file. Exiting while onnxruntime is inside a native call would abort the
-    // process, so the runtime's worker threads are retired first (an in-flight call finishes).
-    void import('@onnxkit/runtime')
-      .then((r) => r.shutdownRuntime())
-      .finally(() => process.exit(EXIT.interrupted));
-  });
+  // SIGINT, SIGTERM and SIGHUP are handled only once a save or an onnxruntime child needs cleaning
+  // up (interrupt.ts armInterruption); until then they end the process at once.
 
   // Output piped into `head` closes stdout early; that is not an error worth a stack trace. Any
   // other failed write (a full disk behind `> out.json`) lost output: one line and exit 2, not 0.

@@ -232,6 +232,58 @@ describe('output paths never destroy what they name', () => {
     expect(await exited).toBe(code);
     expect(readdirSync(outDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
   }, 120_000);
+
+  // `timeout 30 onnxkit analyze` of a big model ran 11 minutes until SIGKILL: the SIGTERM/SIGHUP
+  // and SIGINT handlers were installed for every command at start-up, and a JS handler runs only
+  // when the event loop turns, so the long synchronous analysis was deaf to them. They are now
+  // installed only once a save (or an onnxruntime child) needs cleaning up; before that a signal
+  // ends the process at once, as it does any Unix tool.
+  it.each([['SIGTERM', 'analyze'], ['SIGINT', 'optimize']] as const)('%s during a long synchronous %s (before any save): the process dies at once, nothing written', async (signal, command) => {
+    const chain = join(tmp, 'long-chain.onnx');
+    if (!existsSync(chain)) {
+      // 500k nodes, one shared weight and bias (written in ≈ 3 s): `analyze` ≈ 7.5 s; `optimize` imports in ≈ 1 s, then
+      // analyses and rewrites for ≈ 1.6 s before it starts the save (a quiet 2-core machine).
+      const { DataType, GraphBuilder, Tensor } = await import('@onnxkit/graph');
+      const b = new GraphBuilder({ name: 'chain', opset: 17 });
+      let x = b.input('x', DataType.FLOAT, [1, 16]);
+      const w = b.constant('w', Tensor.fromArray(DataType.FLOAT, [16, 16], new Float32Array(256).fill(0.01)));
+      const bias = b.constant('b', Tensor.fromArray(DataType.FLOAT, [16], new Float32Array(16).fill(0.01)));
+      for (let i = 0; i < 500_000 / 5; i++) {
+        x = b.op('Relu', [b.op('Add', [b.op('MatMul', [x, w]), bias])]);
+        x = b.op('Identity', [b.op('Neg', [x])]);
+      }
+      b.output(x, 'y');
+      save(b.build(), chain);
+    }
+    const outDir = join(tmp, `busy-${signal}`);
+    mkdirSync(outDir);
+    const args = command === 'analyze' ? ['analyze', chain] : ['optimize', chain, '-o', join(outDir, 'out.onnx'), '--no-ort-fold'];
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ONNXKIT_PROGRESS: '1' } });
+    try {
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) => child.on('exit', (code, sig) => r({ code, signal: sig, at: Date.now() })));
+      // In the synchronous work: `optimize` says when the model is imported (then the passes run);
+      // `analyze` prints nothing before its result, and decoding is as synchronous as analysing.
+      let stderr = '';
+      await new Promise<void>((resolve, reject) => {
+        if (command === 'analyze') setTimeout(resolve, 1500);
+        child.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (/✔ import /.test(stderr)) setTimeout(resolve, 100);
+        });
+        child.on('exit', () => reject(new Error(`ended before the signal: ${stderr}`)));
+      });
+      const sentAt = Date.now();
+      child.kill(signal);
+      const end = await exited;
+      // Ended by the signal itself (the shell reports 128 + n), not by a handler run once the
+      // work was done (exit 143/130 seconds later); generous bound for a shared machine.
+      expect({ code: end.code, signal: end.signal }).toEqual({ code: null, signal });
+      expect(end.at - sentAt).toBeLessThan(5000);
+      expect(readdirSync(outDir)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 describe('the terminal is not the model\'s', () => {

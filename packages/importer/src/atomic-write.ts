@@ -22,6 +22,30 @@ import { isInside } from './external-data.js';
  */
 const live = new Set<string>();
 
+/** See onTemporaryFile. */
+const creationListeners: (() => void)[] = [];
+
+/**
+ * Calls `listener` each time, from now on, just before this process creates a temporary file
+ * (the one of a save, or the backup of a replaced file), synchronously: the onnxkit command
+ * installs its signal handlers (which call removeLiveTemporaries) there, and only there, so a
+ * command that never saves keeps the default disposition, ended at once by a signal even in the
+ * middle of long synchronous work (see packages/cli/src/interrupt.ts). Returns a function that
+ * removes the listener.
+ */
+export function onTemporaryFile(listener: () => void): () => void {
+  creationListeners.push(listener);
+  return () => {
+    const i = creationListeners.indexOf(listener);
+    if (i >= 0) creationListeners.splice(i, 1);
+  };
+}
+
+/** Tells the listeners a temporary file is about to be created (before it exists: a signal cannot fall between). */
+function temporaryComing(): void {
+  for (const listener of creationListeners) listener();
+}
+
 /** Removes every temporary file this process is writing (for SIGINT/SIGTERM handlers). Sync, best effort. */
 export function removeLiveTemporaries(): string[] {
   const removed: string[] = [];
@@ -203,6 +227,7 @@ export class AtomicFile {
       // A new file: default permissions (minus the umask).
     }
     removeStaleTemporaries(dir, basename(path));
+    temporaryComing();
     // The name only has to be unused: O_EXCL ('wx') refuses an existing name and we try another.
     for (let attempt = 0; ; attempt++) {
       const tempPath = join(dir, `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
@@ -359,6 +384,7 @@ function keepOld(path: string): string | undefined {
   } catch {
     return undefined;
   }
+  temporaryComing();
   for (let attempt = 0; attempt < 16; attempt++) {
     const b = join(dirname(path), `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
     try {

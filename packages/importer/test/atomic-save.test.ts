@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, Tensor, diffModels, type TensorSource } from '@onnxkit/graph';
-import { encode, ExportError, load, save, writeFileAtomic } from '@onnxkit/importer';
+import { encode, ExportError, load, onTemporaryFile, save, writeFileAtomic } from '@onnxkit/importer';
 import { cleanup, mlp, tempDir, tempFiles } from './helpers/files.js';
 import { thrown } from '../../../test/helpers/errors.js';
 
@@ -63,6 +63,24 @@ describe('writeFileAtomic', () => {
     expect(tempFiles(dir)).toEqual([]);
     for (let i = 0; i < 200 && fds() > before; i++) await new Promise((r) => setTimeout(r, 5));
     expect(fds()).toBe(before);
+  });
+
+  it('onTemporaryFile listeners hear of each temporary file before it exists (the CLI arms its signal handlers there), until removed', () => {
+    const dir = tempDir('atomic');
+    const p = join(dir, 'f.bin');
+    const seen: string[][] = [];
+    const off = onTemporaryFile(() => seen.push(tempFiles(dir)));
+    try {
+      writeFileAtomic(p, Uint8Array.of(1));
+      writeFileAtomic(p, Uint8Array.of(2));
+      writeFileAtomic(join(dir, 'g.bin'), Uint8Array.of(3));
+      expect(seen).toEqual([[], [], []]);
+    } finally {
+      off();
+    }
+    writeFileAtomic(p, Uint8Array.of(4));
+    expect(seen).toHaveLength(3);
+    expect(tempFiles(dir)).toEqual([]);
   });
 
   it('a missing folder is a clear ExportError', () => {

@@ -4,7 +4,7 @@
  * benchmarking, profiling and device calibration.
  */
 export * from './errors.js';
-export { RuntimeWorker, defaultWorker, shutdownRuntime, startRuntime, WORKER_URL, type RuntimeWorkerOptions } from './worker-client.js';
+export { RuntimeWorker, defaultWorker, shutdownRuntime, startRuntime, WORKER_URL, CHILD_SPAWN_CHANNEL, type RuntimeWorkerOptions } from './worker-client.js';
 export {
   createSession,
   checkFeeds,

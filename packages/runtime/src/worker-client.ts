@@ -14,6 +14,7 @@
  * kept referenced exactly while a request is in flight, so it never holds the process open.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
@@ -26,6 +27,16 @@ import { frameReader, writeFrame } from '../worker/frames.mjs';
  * relative URL works when this module runs from TypeScript sources (vitest) or from dist.
  */
 export const WORKER_URL = new URL('../worker/ort-child.mjs', import.meta.url);
+
+/**
+ * Published (no message) just before each onnxruntime child process is spawned. The
+ * onnxkit command subscribes to it to install its signal handlers (which end the children) only
+ * once a child exists, without loading this package for commands that never run onnxruntime
+ * (packages/cli/src/interrupt.ts, which names the channel too). A diagnostics channel is
+ * process-wide, by name: it reaches the subscriber whichever copy of this module spawns.
+ */
+export const CHILD_SPAWN_CHANNEL = 'onnxkit:runtime:child-spawn';
+const childSpawn = channel(CHILD_SPAWN_CHANNEL);
 
 interface Pending {
   resolve(v: Record<string, unknown>): void;
@@ -83,6 +94,8 @@ export class RuntimeWorker {
     const env = { ...process.env };
     // The child needs none of the parent's flags (test runners add loaders it must not see).
     delete env.NODE_OPTIONS;
+    // Before the child exists: a signal cannot fall between its spawn and the handler that ends it.
+    if (childSpawn.hasSubscribers) childSpawn.publish(undefined);
     this.#child = spawn(process.execPath, [...execArgv, fileURLToPath(WORKER_URL)], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env,

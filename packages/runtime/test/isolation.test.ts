@@ -1,11 +1,13 @@
 // onnxruntime in a child process (issue 13): real native crashes — SIGFPE from INT32_MIN / -1
 // in an integer Div or Mod, a segfault on a chain of 10,000 local functions — become typed
 // RuntimeErrors naming the model and the signal; this process and the other sessions live on.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DataType, Tensor, type Model } from '@onnxkit/graph';
 import { save } from '@onnxkit/importer';
-import { BenchCrashError, benchPair, createSession, defaultWorker, RuntimeError, RuntimeWorker, VerifyCrashError, verifyModels } from '@onnxkit/runtime';
+import { BenchCrashError, benchPair, CHILD_SPAWN_CHANNEL, createSession, defaultWorker, RuntimeError, RuntimeWorker, VerifyCrashError, verifyModels } from '@onnxkit/runtime';
 import { alwaysFaulting, faultingFeeds, functionChain, intAdd, intDivide } from '../../../fuzz/hostile.js';
 import { floatRelu, floats, mlp } from './helpers.js';
 import { rejection, scratchDir } from '../../../test/helpers/errors.js';
@@ -187,5 +189,30 @@ describe('tensors cross the process boundary as raw bytes', () => {
     } finally {
       await s.release();
     }
+  });
+});
+
+describe('the onnxkit command hears of every child before it exists', () => {
+  // The CLI installs its signal handlers (which end the children) only then
+  // (packages/cli/src/interrupt.ts, subscribed by the channel's name without loading this package).
+  test('each spawn is published on CHILD_SPAWN_CHANNEL, synchronously as the worker is constructed; the CLI subscribes to that name', () => {
+    const seen: (number | undefined)[] = [];
+    let current: RuntimeWorker | undefined;
+    const listener = (): void => {
+      seen.push(current === undefined ? -1 : current.pid);
+    };
+    subscribe(CHILD_SPAWN_CHANNEL, listener);
+    try {
+      const w = new RuntimeWorker();
+      current = w;
+      // Published during the constructor (worker-client.ts does it just before spawning).
+      expect(seen).toEqual([-1]);
+      expect(w.pid).toBeGreaterThan(0);
+      void w.terminate();
+    } finally {
+      unsubscribe(CHILD_SPAWN_CHANNEL, listener);
+    }
+    const cli = readFileSync(join(import.meta.dirname, '..', '..', 'cli', 'src', 'interrupt.ts'), 'utf8');
+    expect(cli).toContain(`RUNTIME_CHILD_SPAWN_CHANNEL = '${CHILD_SPAWN_CHANNEL}'`);
   });
 });

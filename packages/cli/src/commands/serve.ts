@@ -16,6 +16,7 @@ import type { ExternalDataInfo, TensorSource } from '@onnxkit/graph';
 import { decodeSource, type RangeReader } from '@onnxkit/importer/codec';
 import { prebuiltApp } from '../app-static.js';
 import { CliError } from '../errors.js';
+import { armInterruption } from '../interrupt.js';
 import type { OptionsOf } from '../definitions.js';
 
 /** The options of `onnxkit serve`, as its definition (definitions.ts) makes commander parse them. */
@@ -243,6 +244,8 @@ export default async function serve(model: string | undefined, opts: ServeCliOpt
     process.stderr.write(`note: the model names external data that is not in its folder: ${s.notServed.map((f) => `'${f}'`).join(', ')}; the page will ask for it (analysis needs only the structure)\n`);
   }
   if (opts.open) openBrowser(s.url);
+  // Ctrl-C stops the server as it stops any command once armed: 'onnxkit: interrupted', exit 130.
+  armInterruption();
   await new Promise<void>((r) => {
     const stop = (): void => {
       void s.close().then(r);
