@@ -41,6 +41,8 @@ export interface BatchRow {
   unknownLayers?: number;
   /** Symbolic input dims were bound to 1 for the numbers. */
   symbolicDimsBoundTo1?: boolean;
+  /** The model's nodes were out of order (no cycle) and were sorted in memory: how many reads came before their producer. */
+  inputSorted?: number;
   optimized?: { nodes: number; params: number; macs: number | null; changes: number; latencyMs: number | null };
   verify?: { equivalent: boolean; verdict: string; maxAbsError: number; reason: string | null; errorVsFloat64: { a: number; b: number } | null };
 }

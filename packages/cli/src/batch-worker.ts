@@ -23,7 +23,8 @@ async function handle(task: BatchTask): Promise<BatchRow> {
     const model = load(task.file, { ...(config.maxTensorBytes !== undefined ? { maxTensorBytes: config.maxTensorBytes } : {}), memory: importMemory() });
     row.fileBytes = statSync(task.file).size;
     row.nodes = model.graph.nodeCount;
-    refuseInvalidModel(model, 'it was not analyzed');
+    const sorted = refuseInvalidModel(model, 'it was not analyzed');
+    if (sorted.sortedReads > 0) row.inputSorted = sorted.sortedReads;
     // A summary table needs numbers: --input-shape and --dim first, then symbolic input dims
     // left over (a dynamic batch) are bound to 1.
     const inputShapes: Record<string, (number | string)[]> = {};

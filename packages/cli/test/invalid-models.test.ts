@@ -28,11 +28,12 @@ for (const [name, m] of Object.entries(INVALID)) writeFileSync(join(dir, `${name
 // Nodes merely out of order (Identity 'n3' reads 'a' before Relu 'n1' produces it; no cycle): ONNX
 // forbids it and onnx.checker (so onnxsim) refuses it, onnxruntime sorts the nodes and runs it.
 // optimize refused it with the words of a cycle; now it sorts the nodes, says so on one stderr
-// line, and writes a valid model. analyze and the other readers refuse it, saying what mends it.
+// line, and writes a valid model. analyze and the other readers refused it; now they sort it in
+// memory the same way, with the same warning (batch: in the row), and count the sorted model.
 const OUT_OF_ORDER = model([node('Identity', ['a'], ['y'], fBytes(3, 'n3')), node('Relu', ['x'], ['a'], fBytes(3, 'n1')), ...io]);
 
 describe('structurally invalid models', () => {
-  it('optimize sorts an input whose nodes are only out of order, with one warning line; analyze refuses it saying what mends it', () => {
+  it('optimize, analyze and batch sort an input whose nodes are only out of order, with one warning line; inspect names the reads', () => {
     const file = join(tmp, 'out-of-order.onnx');
     writeFileSync(file, OUT_OF_ORDER);
     const out = join(tmp, 'sorted.onnx');
@@ -51,8 +52,25 @@ describe('structurally invalid models', () => {
     expect(q.stderr).toBe('');
     const i = onnxkit(['inspect', file]);
     expect(i.code).toBe(1);
-    expect(i.stderr).toMatch(/^onnxkit: the input model is invalid, so analyze and report refuse it \(optimize sorts its nodes\): \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order/m);
-    expectOneLineError(onnxkit(['analyze', file]), 2, /^onnxkit: the input model is invalid, so it was not analyzed: \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order \(there is no cycle\), which ONNX forbids; a topological sort mends it \(onnxruntime sorts them itself; `onnxkit optimize` writes them sorted\)/);
+    expect(i.stderr).toMatch(/^onnxkit: the input model is invalid, so the other commands sort its nodes in memory \(optimize writes them sorted\): \[I4-topological-order\] Identity 'n3' reads 'a' before Relu 'n1' produces it: the nodes are out of order/m);
+    // analyze: the numbers of the same nodes in order, one warning line.
+    const inOrder = join(tmp, 'in-order.onnx');
+    writeFileSync(inOrder, model([node('Relu', ['x'], ['a'], fBytes(3, 'n1')), node('Identity', ['a'], ['y'], fBytes(3, 'n3')), ...io]));
+    const unsorted = onnxkit(['analyze', file, '--json']);
+    expect(unsorted.code, unsorted.stderr).toBe(0);
+    expect(unsorted.stderr.split('\n').filter((l) => l.startsWith('onnxkit:'))).toEqual(["onnxkit: warning: the input's nodes were out of order (1 read before its producer, e.g. Identity 'n3' reads 'a' before Relu 'n1' produces it), which ONNX forbids; they were sorted topologically"]);
+    const totals = (stdout: string): unknown => (JSON.parse(stdout) as { totals: unknown }).totals;
+    expect(totals(unsorted.stdout)).toEqual(totals(onnxkit(['analyze', inOrder, '--json']).stdout));
+    expect(onnxkit(['analyze', file, '--json', '-q']).stderr).toBe('');
+    expect(readFileSync(file)).toEqual(Buffer.from(OUT_OF_ORDER));
+    // batch: an ok row saying so.
+    const folder = join(tmp, 'out-of-order');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'm.onnx'), OUT_OF_ORDER);
+    const b = onnxkit(['batch', folder, '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    expect((JSON.parse(b.stdout) as { rows: { ok: boolean; inputSorted?: number }[] }).rows.map((r) => [r.ok, r.inputSorted])).toEqual([[true, 1]]);
+    expect(onnxkit(['batch', folder]).stdout).toMatch(/ok \(its nodes were out of order: sorted\)/);
   });
 
   it('analyze and report refuse them as optimize does: one line naming the node or value, exit 2, nothing written', () => {

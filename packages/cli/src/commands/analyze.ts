@@ -11,7 +11,7 @@ import { checkDimSymbols, parseDimValues, parseInputShapes } from '../options.js
 import { outputMode } from '../ui.js';
 import { writeJsonText } from '../json-stream.js';
 import { loadModel } from '../limits.js';
-import { refuseInvalidModel } from '../validity.js';
+import { refuseInvalidModel, sortedInputWarning } from '../validity.js';
 import { analysisMemory } from '../memory.js';
 import { ensureParent, readSmallFile, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import type { OptionsOf } from '../definitions.js';
@@ -38,7 +38,8 @@ export default async function analyze(file: string, opts: AnalyzeCliOptions): Pr
   refuseUnwritableOutput(opts.output);
   if (typeof opts.netron === 'string') refuseUnwritableOutput(opts.netron);
   const model = loadModel(file);
-  refuseInvalidModel(model, 'it was not analyzed');
+  const sortedWarning = sortedInputWarning(refuseInvalidModel(model, 'it was not analyzed'));
+  if (sortedWarning !== undefined && !mode.quiet) process.stderr.write(`${sortedWarning}\n`);
   checkDimSymbols(model, opts);
   refuseOverwritingModelFiles(model, opts.output, '-o');
   if (netronFile !== undefined) refuseOverwritingModelFiles(model, netronFile, '--netron');

@@ -107,7 +107,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
           r.latencyMs == null ? '—' : fmtDuration(r.latencyMs),
           ...(data.pipeline ? [fmtInt(r.optimized?.nodes), fmtInt(r.optimized?.changes)] : []),
           ...(data.verify ? [r.verify ? (r.verify.equivalent ? (r.verify.verdict === 'equivalent' ? 'yes' : `yes (${r.verify.verdict})`) : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
-          r.ok ? paint(mode, 'green', 'ok') : paint(mode, 'red', r.error ?? 'not equivalent'),
+          r.ok ? paint(mode, 'green', rowStatus(r)) : paint(mode, 'red', rowStatus(r)),
         ]),
         mode,
       ) + '\n',
@@ -115,6 +115,12 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
     process.stdout.write(`${rows.length - failed} of ${rows.length} models ok${opts.output ? `; summary written to ${opts.output}` : ''}\n`);
   }
   return failed > 0 ? EXIT.checkFailed : EXIT.ok;
+}
+
+/** A row's status: 'ok' (saying so when its nodes had to be sorted), else why not. */
+function rowStatus(r: BatchRow): string {
+  if (!r.ok) return r.error ?? 'not equivalent';
+  return r.inputSorted ? 'ok (its nodes were out of order: sorted)' : 'ok';
 }
 
 const CSV_COLUMNS = [
@@ -146,7 +152,7 @@ function toHtml(s: { folder: string; models: number; failed: number; device: str
       : []),
     ['equivalent', (r) => (r.verify ? (r.verify.equivalent ? 'yes' : 'NO') : '—')],
     ['verdict', (r) => r.verify?.verdict ?? '—'],
-    ['status', (r) => (r.ok ? 'ok' : (r.error ?? 'not equivalent'))],
+    ['status', rowStatus],
   ];
   const head = cols.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('');
   const cell = ([, text, key]: Col, r: BatchRow): string => {

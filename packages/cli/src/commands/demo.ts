@@ -26,7 +26,7 @@ import { fmtSI } from '../units.js';
 import { generator } from '../version.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
-import { refuseInvalidModel } from '../validity.js';
+import { refuseInvalidModel, sortedInputWarning } from '../validity.js';
 import { ensureDir } from '../fs-utils.js';
 import type { OptionsOf } from '../definitions.js';
 
@@ -65,7 +65,8 @@ export default async function demo(modelArg: string | undefined, opts: DemoCliOp
   let step = progress.step(`import ${file}`);
   const model = loadModel(file);
   // (an invalid graph's numbers are meaningless: refused before any step, as analyze refuses it)
-  refuseInvalidModel(model, 'the demo did not run');
+  const sortedWarning = sortedInputWarning(refuseInvalidModel(model, 'the demo did not run'));
+  if (sortedWarning !== undefined && !mode.quiet) process.stderr.write(`${sortedWarning}\n`);
   checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   const fileBytes = statSync(file).size;

@@ -105,7 +105,7 @@ export default async function inspect(file: string, opts: OptionsOf<'inspect'>):
   // After the model, as the last line on stderr (an error line's place); exit 1: the check failed.
   const verdict = (): number => {
     if (problems.length === 0) return EXIT.ok;
-    process.stderr.write(`onnxkit: ${terminalSafe(invalidModelText(problems, problems.every((d) => d.topology === 'out-of-order') ? 'analyze and report refuse it (optimize sorts its nodes)' : 'analyze, report and optimize refuse it'), { keepNewlines: false })}\n`);
+    process.stderr.write(`onnxkit: ${terminalSafe(invalidModelText(problems, problems.every((d) => d.topology === 'out-of-order') ? 'the other commands sort its nodes in memory (optimize writes them sorted)' : 'analyze, report and optimize refuse it'), { keepNewlines: false })}\n`);
     return EXIT.checkFailed;
   };
   if (mode.json) {

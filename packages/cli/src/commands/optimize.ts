@@ -20,6 +20,7 @@ import { formatExplainGrouped } from '../explain.js';
 import { pipelineFromFlags } from '../pipeline.js';
 import { inputBytes, outputBytes, STDIO, writeModel } from '../stdio.js';
 import { compareNames, fmtBytes, fmtDuration, fmtInt, outputMode, paint, Progress, table, terminalSafe, type OutputMode } from '../ui.js';
+import { sortedInputWarning } from '../validity.js';
 import { writeJson } from '../json-stream.js';
 import { loadModel } from '../limits.js';
 import { collectImportGarbage, LAZY_WEIGHTS_FILE_BYTES, tuneCompilerForGraph, tuneHeapForModel } from '../heap.js';
@@ -105,10 +106,8 @@ export default async function optimize(input: string, positionalOutput: string |
   const beforeNodes = model.graph.nodeCount;
   step.done();
   if (!mode.quiet) warnMalformedNodes(inferenceBefore);
-  if (!mode.quiet && inputChecked.sortedReads > 0) {
-    const n = inputChecked.sortedReads;
-    process.stderr.write(`onnxkit: warning: the input's nodes were out of order (${fmtInt(n)} read${n === 1 ? '' : 's'} before ${n === 1 ? 'its producer' : 'their producers'}, e.g. ${inputChecked.firstSortedRead}), which ONNX forbids; they were sorted topologically and the output is in order\n`);
-  }
+  const sortedWarning = sortedInputWarning(inputChecked);
+  if (!mode.quiet && sortedWarning !== undefined) process.stderr.write(`${sortedWarning} and the output is in order\n`);
 
   // Kept to measure an approximate pass's error against the float64 reference of the original.
   // Only when the pipeline has an approximate pass: a copy costs memory (and, for external data, reads).

@@ -23,7 +23,7 @@ import { fmtBytes, outputMode, Progress } from '../ui.js';
 import { generator } from '../version.js';
 import { optimizeFlagPipeline, pipelineFromFlags } from '../pipeline.js';
 import { loadModel } from '../limits.js';
-import { refuseInvalidModel } from '../validity.js';
+import { refuseInvalidModel, sortedInputWarning } from '../validity.js';
 import { ensureParent, refuseOverwritingFiles, refuseOverwritingInput, refuseOverwritingModelFiles, refuseUnwritableOutput } from '../fs-utils.js';
 import { analysisMemory } from '../memory.js';
 import type { OptionsOf } from '../definitions.js';
@@ -52,7 +52,8 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
 
   let step = progress.step(`import ${file === STDIO ? '(stdin)' : file}`);
   const model = loadModel(file);
-  refuseInvalidModel(model, 'no report was written');
+  const sortedWarning = sortedInputWarning(refuseInvalidModel(model, 'no report was written'));
+  if (sortedWarning !== undefined && !mode.quiet) process.stderr.write(`${sortedWarning}\n`);
   checkDimSymbols(model, opts);
   refuseOversizedReport(model, file);
   refuseOverwritingModelFiles(model, opts.output, '-o');
@@ -93,7 +94,8 @@ export default async function report(file: string, opts: ReportCliOptions): Prom
     const shapes = { ...(inputShapes ? { inputShapes } : {}), ...(dimValues ? { dimValues } : {}) };
     const analysis = analyzeModel(model, { device, ...shapes, memory: analysisMemory() });
     const otherModel = loadModel(other);
-    refuseInvalidModel(otherModel, 'no report was written', `the --optimized model ${other}`);
+    const otherSorted = sortedInputWarning(refuseInvalidModel(otherModel, 'no report was written', `the --optimized model ${other}`), `the --optimized model's`);
+    if (otherSorted !== undefined && !mode.quiet) process.stderr.write(`${otherSorted}\n`);
     refuseOversizedReport(otherModel, other);
     refuseOverwritingModelFiles(otherModel, opts.output, '-o');
     const otherAnalysis = analyzeModel(otherModel, { device, ...shapes, memory: analysisMemory() });

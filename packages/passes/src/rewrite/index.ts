@@ -1,7 +1,7 @@
 /** Rewrite half of @onnxkit/passes: the pass manager, the rewrite passes and presets (issue 4). */
 export * from './types.js';
 export * from './errors.js';
-export { PassManager, checkInput, standaloneContext, type InputCheck, type PipelineOptions, type PipelineReport, type PassRun, type PassSummary, type VerifyMode } from './manager.js';
+export { PassManager, checkInput, sortOutOfOrder, standaloneContext, type InputCheck, type OutOfOrderSort, type PipelineOptions, type PipelineReport, type PassRun, type PassSummary, type VerifyMode } from './manager.js';
 export { RewriteSession, initializerBytes, type Rewrite, type ApplyOutcome, type MutationResult } from './session.js';
 export { Facts } from './facts.js';
 export { thinSvd, jacobiEigen, type ThinSvd } from './svd.js';

@@ -32,7 +32,7 @@
  *   input pays nothing. `checkInput` runs it for a caller that analyses the input before the
  *   pipeline (optimize's "before" column), which hands the result on (`inputChecked`).
  */
-import { tensorType, verifyErrors, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
+import { tensorType, verifyErrors, type Diagnostic, type Graph, type Model, type Node, type Value } from '@onnxkit/graph';
 import { diagnosticsExact, type ShapeInference } from '../analysis/index.js';
 import { PassError, formatDiagnostics } from './errors.js';
 import { Facts } from './facts.js';
@@ -115,6 +115,29 @@ export interface InputCheck {
   readonly verifications: number;
 }
 
+/** What sortOutOfOrder did: the diagnostics left, and the reads it found before their producer. */
+export interface OutOfOrderSort {
+  readonly diagnostics: Diagnostic[];
+  /** Reads that came before their producer in a model whose nodes were out of order and are now sorted (0: nothing sorted). */
+  readonly sortedReads: number;
+  /** The first of them ("Add 'a' reads 'x' before Relu 'r' produces it"). */
+  readonly firstSortedRead: string | undefined;
+}
+
+/**
+ * Sorts `model`'s graphs (Graph.sort, stable) when `diagnostics`, verify()'s findings on it, are
+ * all nodes merely out of order (`topology: 'out-of-order'`, no cycle), and verifies it again;
+ * otherwise leaves it as it is. The one place optimize (checkInput's sortInput) and the CLI's
+ * other commands (packages/cli/src/validity.ts) admit such a model: see the header.
+ */
+export function sortOutOfOrder(model: Model, diagnostics: Diagnostic[], verifyOptions: { noted?: { subgraphs: boolean } } = {}): OutOfOrderSort {
+  if (diagnostics.length === 0 || !diagnostics.every((x) => x.topology === 'out-of-order')) return { diagnostics, sortedReads: 0, firstSortedRead: undefined };
+  const graphs: Graph[] = [];
+  model.forEachGraph((g) => graphs.push(g));
+  for (const g of graphs) g.sort();
+  return { diagnostics: verifyErrors(model, verifyOptions), sortedReads: diagnostics.length, firstSortedRead: diagnostics[0]!.message.replace(/: the nodes are out of order.*$/, '') };
+}
+
 /**
  * Verifies `model` as the pass manager's input: throws PassError (PASS_INPUT_INVALID) naming the
  * problems when it is invalid; with `sortInput`, sorts an input whose nodes are merely out of
@@ -123,19 +146,9 @@ export interface InputCheck {
 export function checkInput(model: Model, options: { sortInput?: boolean; pass?: string } = {}): InputCheck {
   const t = performance.now();
   const noted = { subgraphs: true };
-  let d = verifyErrors(model, { noted });
-  let verifications = 1;
-  let sortedReads = 0;
-  let firstSortedRead: string | undefined;
-  if (d.length > 0 && options.sortInput === true && d.every((x) => x.topology === 'out-of-order')) {
-    sortedReads = d.length;
-    firstSortedRead = d[0]!.message.replace(/: the nodes are out of order.*$/, '');
-    const graphs: Graph[] = [];
-    model.forEachGraph((g) => graphs.push(g));
-    for (const g of graphs) g.sort();
-    d = verifyErrors(model, { noted });
-    verifications++;
-  }
+  const first = verifyErrors(model, { noted });
+  const { diagnostics: d, sortedReads, firstSortedRead } = options.sortInput === true ? sortOutOfOrder(model, first, { noted }) : { diagnostics: first, sortedReads: 0, firstSortedRead: undefined };
+  const verifications = sortedReads > 0 ? 2 : 1;
   if (d.length > 0) {
     throw new PassError(`the input model is invalid, so no pass ran: ${formatDiagnostics(d)}`, {
       pass: options.pass ?? '(none)',
