@@ -240,6 +240,28 @@ describe("analysis of onnxruntime's NCHWc graphs with channels that are not mult
     expect(a.totals.params).toBe(a0.totals.params);
   }, 20_000);
 
+  // A grouped NCHWc Conv reading the blocked tensor said nothing (null MACs for the Conv before it,
+  // with no bias to prove its channels): onnxruntime converts a grouped Conv only when its
+  // channels per group are a multiple of the block, so its weight's input channels × group are
+  // the model's, exactly. Group 2 over 20, 24 or 40 channels stays an ONNX-domain FusedConv.
+  test('a grouped NCHWc Conv reading a blocked tensor says its channels: per-group input channels × group', async () => {
+    for (const [c, co, group] of [[32, 32, 2], [32, 64, 2], [48, 48, 3], [64, 64, 4], [20, 40, 2], [24, 48, 2]] as const) {
+      const name = `grouped-${c}-${group}`;
+      const b = new GraphBuilder({ opset: 17 });
+      const convNoBias = (x: Value, ci: number, o: number, g: number, n: number): Value =>
+        b.op('Conv', [x, f32(b, `w${n}`, [o, ci / g, 3, 3], (i) => Math.sin(i + n))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ...(g === 1 ? {} : { group: g }) });
+      b.output(b.op('Relu', [convNoBias(b.op('Relu', [convNoBias(image(b), 3, c, 1, 1)]), c, co, group, 2)]), 'y');
+      const m = b.build();
+      const fused = await ortAll(m, name);
+      const grouped = [...fused.graph].filter((n) => n.domain === NCHWC && n.opType === 'Conv' && n.getInt('group', 1) > 1);
+      expect(grouped, name).toHaveLength((c / group) % 16 === 0 ? 1 : 0);
+      const a0 = analyzeModel(m, { timeline: false });
+      const a = analyzeModel(fused, { timeline: false });
+      expectComplete(a, name);
+      expect([a.totals.macs, a.totals.params], name).toEqual([a0.totals.macs, a0.totals.params]);
+    }
+  }, 60_000);
+
   test('a padded blocked tensor no reader establishes: null with the reason, parameters as stored with a warning', async () => {
     // Conv(3→20) → Conv(20→20), and with an Upsample or QuickGelu (x·sigmoid(x)) between them:
     // the tensor between the Convs is stored with the padded channels only (the second Conv's

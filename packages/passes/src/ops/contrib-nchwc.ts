@@ -34,8 +34,9 @@
  * the channel dim is unknown (null): the MACs and FLOPs of the ops on it are null with the reason,
  * and the Conv's parameters are counted as stored, an upper bound, with a note on the layer and an
  * `nchwc-padded-params` warning on the report (parameters are never null in the report's schema).
- * A reading NCHWc Conv says nothing: its weight pads the input channels too. Nor does the file
- * elsewhere: onnxruntime writes no value_info for the blocked tensors.
+ * A group-1 NCHWc Conv reading it says nothing: its weight pads the input channels too (a grouped
+ * one does: groupedInputChannels). Nor does the file elsewhere: onnxruntime writes no value_info
+ * for the blocked tensors.
  *
  * Not followed: with symbolic dims it cannot prove equal, onnxruntime adds two blocked tensors as
  * Reshapes to [N, C/B, H, W, B] (ONNX Reshape, Add, Reshape back to [N, C, H, W]); blockedChannels
@@ -72,11 +73,28 @@ function isDepthwise(node: Node): boolean {
 }
 
 /**
+ * The input channels of a grouped, not depthwise, NCHWc Conv (its weight's per-group input
+ * channels × group), or undefined. onnxruntime converts a grouped Conv only when its channels
+ * per group are a multiple of the block (measured with onnxruntime-node 1.30, AVX-512: group 2
+ * over 20, 24 or 40 channels stays a FusedConv behind a ReorderOutput; over 32, 48 with group 3
+ * and 64 with group 4 it is an NCHWc Conv [c, 16, 3, 3]), so its input is not padded and this is
+ * the count exactly. (A group-1 Conv's weight pads its input channels: it says nothing.)
+ */
+function groupedInputChannels(node: Node): number | undefined {
+  const group = node.getInt('group', 1);
+  if (group <= 1 || isDepthwise(node)) return undefined;
+  const w = node.inputs[1];
+  const perGroup = (w?.constValue?.dims ?? w?.shape)?.[1];
+  return typeof perGroup === 'number' && perGroup > 0 ? perGroup * group : undefined;
+}
+
+/**
  * The model's channel count of the blocked tensor `v` as its readers say it: the `channels` of the
  * ReorderOutput that returns it to NCHW, through the ops that keep its channels (an NCHWc pool or
  * Upsample, an element-wise op, a depthwise Conv, the Conv that reads it as its Sum input, whose
- * output has the same channels). Undefined when no reader says. (A Conv that reads it as X says
- * nothing: its weight's input channels are padded too.)
+ * output has the same channels), or a grouped Conv reading it (groupedInputChannels). Undefined
+ * when no reader says. (A group-1 Conv that reads it as X says nothing: its weight's input
+ * channels are padded too.)
  */
 function blockedChannels(v: Value): number | undefined {
   // Breadth first, each value once, at most BLOCKED_WALK_VALUES of them: a recursion over uses
@@ -93,6 +111,10 @@ function blockedChannels(v: Value): number | undefined {
           if (ch > 0) return ch;
         } else if (u.opType === 'Conv') {
           if (use.index === 3 || (use.index === 0 && isDepthwise(u))) next = u.outputs[0];
+          else if (use.index === 0) {
+            const ch = groupedInputChannels(u);
+            if (ch !== undefined) return ch;
+          }
         } else if (NCHWC_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
       } else if (u.isOnnxDomain ? ONNX_CHANNEL_KEEPING.has(u.opType) : u.domain === 'com.microsoft' && MS_CHANNEL_KEEPING.has(u.opType)) next = u.outputs[0];
       if (next && !seen.has(next)) {
