@@ -2,7 +2,7 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@onnxkit/graph';
-import { checkExternalDataLocation, externalDataFile, modelFiles, resolveOutput } from '@onnxkit/importer';
+import { checkExternalDataLocation, externalDataFile, modelFiles, probeWritable, resolveOutput } from '@onnxkit/importer';
 import { CliError } from './errors.js';
 
 /**
@@ -92,6 +92,9 @@ export function refuseUnwritableOutput(output: string | undefined, externalData?
   // root ignores modes). The mode bits, not access(), so root is refused too.
   if (target.kind === 'file') {
     if (isReadOnlyFile(target.path)) throw new CliError(`${output}: is read-only; refusing to replace it`, { hint: 'make it writable (chmod u+w) or give another file name' });
+    // A folder that takes no new file (/proc, /sys, a read-only mount) was found only when the
+    // work was done and the output written: a probe file, created and removed, says it now.
+    probeWritable(output);
     // The external data file written beside it (`true`: the default <output>.data; a string: the
     // location given) is replaced with the model, as one pair: it was replaced even when read-only.
     if (externalData === undefined || externalData === false) return;

@@ -130,6 +130,10 @@ describe('an output the write would refuse is refused before any work', () => {
     ['optimize -o a read-only file', ['optimize', FIXTURE, '-o', 'read-only.onnx'], /^onnxkit: read-only\.onnx: is read-only; refusing to replace it \(make it writable \(chmod u\+w\) or give another file name\)$/],
     ['convert -o a symlink to a read-only file', ['convert', FIXTURE, '-o', 'link-to-read-only.onnx'], /link-to-read-only\.onnx: is read-only/],
     ['analyze -o a read-only file', ['analyze', FIXTURE, '-o', 'read-only.onnx'], /is read-only/],
+    // A folder that takes no new file (/proc; /sys, a read-only mount): access(2) says writable to
+    // root, and the temporary file's create failed only after the work.
+    ['optimize -o a file in /proc', ['optimize', FIXTURE, '-o', '/proc/onnxkit-out.onnx'], /^onnxkit: \/proc\/onnxkit-out\.onnx: cannot create a file in \/proc: the folder does not take new files$/],
+    ['analyze -o a file in /proc', ['analyze', FIXTURE, '-o', '/proc/onnxkit-out.json'], /cannot create a file in \/proc/],
   ];
   for (const [what, args, pattern] of cases) {
     it(what, () => {

@@ -179,6 +179,43 @@ function ioFail(file: string, what: string, e: unknown): ExportError {
 }
 
 /**
+ * Checks, before any work, that a file can be created where `path` would be written: creates and
+ * removes a temporary file as AtomicFile would (same name, O_EXCL), so a folder nobody may write
+ * in — /proc, /sys, a read-only mount, which access(2) lets root believe writable — is refused
+ * before a long job rather than after it, in the words the write would use. Nothing is checked
+ * for standard output, a device or FIFO (streamed into), or a folder that does not exist yet (the
+ * caller makes it). A process killed between the two calls leaves a temporary the next write of
+ * the same target removes (removeStaleTemporaries).
+ */
+export function probeWritable(path: string): void {
+  const target = resolveOutput(path);
+  if (target.kind !== 'file') return;
+  const dir = dirname(target.path);
+  try {
+    if (!statSync(dir).isDirectory()) return;
+  } catch {
+    return; // (made later by the caller, or refused there)
+  }
+  const probe = join(dir, `${basename(target.path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+  let fd: number;
+  try {
+    fd = openSync(probe, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return; // (a name in use: the folder takes files)
+    // (ENOENT in a folder that exists: /proc's answer; EACCES: /sys's, or the folder's permissions)
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ExportError('EXPORT_IO', `cannot create a file in ${dir}: the folder does not take new files`, { file: path, cause: e });
+    throw ioFail(path, `cannot create a temporary file in ${dir}`, e);
+  }
+  closeSync(fd);
+  try {
+    unlinkSync(probe);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
  * A file being written under a temporary name; `commit` renames it into place. Standard output
  * (`-`), devices and FIFOs are streamed into instead (see resolveOutput); `streaming` says so.
  */

@@ -23,6 +23,6 @@ export { GraphFields, ModelFields } from './schema.js';
 export { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './wire.js';
 export { checkExternalDataLocation, externalDataFile, save, type SaveOptions, type SaveResult, type ExternalDataOptions } from './save.js';
 export { withReadSession, withReadSessionAsync } from './file-source.js';
-export { writeFileAtomic, writeAllSync, removeLiveTemporaries, onTemporaryFile, resolveOutput, AtomicFile } from './atomic-write.js';
+export { writeFileAtomic, writeAllSync, removeLiveTemporaries, onTemporaryFile, probeWritable, resolveOutput, AtomicFile } from './atomic-write.js';
 export { modelFiles, tensorDataField, withDataField, tensorRecord, TensorRecordHint, type TensorSegment } from './hints.js';
 export type { TypedDataField } from './schema.js';
