@@ -143,6 +143,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A new temporary name beside `path`: `<name>.tmp-<host>-<pid>-<random>` (removeStaleTemporaries reads it back). */
+function temporaryName(path: string): string {
+  return join(dirname(path), `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+}
+
 /**
  * Removes `<base>.tmp-<this host>-<pid>-*` files in `dir` left by processes that are gone.
  * Returns the names removed. Best effort: a file that cannot be listed or removed is left.
@@ -196,7 +201,7 @@ export function probeWritable(path: string): void {
   } catch {
     return; // (made later by the caller, or refused there)
   }
-  const probe = join(dir, `${basename(target.path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+  const probe = temporaryName(target.path);
   let fd: number;
   try {
     fd = openSync(probe, 'wx', 0o600);
@@ -267,7 +272,7 @@ export class AtomicFile {
     temporaryComing();
     // The name only has to be unused: O_EXCL ('wx') refuses an existing name and we try another.
     for (let attempt = 0; ; attempt++) {
-      const tempPath = join(dir, `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+      const tempPath = temporaryName(path);
       try {
         this.fd = openSync(tempPath, 'wx', mode);
         this.tempPath = tempPath;
@@ -423,7 +428,7 @@ function keepOld(path: string): string | undefined {
   }
   temporaryComing();
   for (let attempt = 0; attempt < 16; attempt++) {
-    const b = join(dirname(path), `${basename(path)}.tmp-${HOST}-${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`);
+    const b = temporaryName(path);
     try {
       linkSync(path, b);
       live.add(b);
