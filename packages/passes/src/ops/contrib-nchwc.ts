@@ -64,10 +64,15 @@ const ONNX_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['Relu', 'LeakyRelu', 
 /** The com.microsoft ops onnxruntime's later fusions make of those (Mul(x, Sigmoid(x)) → QuickGelu). */
 const MS_CHANNEL_KEEPING: ReadonlySet<string> = new Set(['QuickGelu']);
 
+/** An NCHWc Conv's stored weight dims (its constant's, else its value's shape). */
+function weightDims(node: Node): readonly Dim[] | null | undefined {
+  const w = node.inputs[1];
+  return w?.constValue?.dims ?? w?.shape;
+}
+
 /** A depthwise NCHWc Conv (its group the stored output channels, one input channel per filter): its output has its input's channels. */
 function isDepthwise(node: Node): boolean {
-  const w = node.inputs[1];
-  const wd = w?.constValue?.dims ?? w?.shape;
+  const wd = weightDims(node);
   const group = node.getInt('group', 1);
   return group > 1 && wd?.[1] === 1 && wd[0] === group;
 }
@@ -83,8 +88,7 @@ function isDepthwise(node: Node): boolean {
 function groupedInputChannels(node: Node): number | undefined {
   const group = node.getInt('group', 1);
   if (group <= 1 || isDepthwise(node)) return undefined;
-  const w = node.inputs[1];
-  const perGroup = (w?.constValue?.dims ?? w?.shape)?.[1];
+  const perGroup = weightDims(node)?.[1];
   return typeof perGroup === 'number' && perGroup > 0 ? perGroup * group : undefined;
 }
 
@@ -224,8 +228,7 @@ const nchwcConvMacs = (c: CostContext): Factors => {
  * carry the model's channels).
  */
 const nchwcChannels = (node: Node, c: CostContext): PaddedChannels => {
-  const w = node.inputs[1];
-  const wd = w?.constValue?.dims ?? w?.shape;
+  const wd = weightDims(node);
   if (!wd || wd.length !== 4 || typeof wd[0] !== 'number' || typeof wd[1] !== 'number') return { unknown: 'weight shape unknown' };
   const out = c.outputShapes[0]?.[1];
   if (typeof out !== 'number') return { unknown: unknownChannels(wd[0]) };
