@@ -43,7 +43,7 @@ export function findModels(dir: string): string[] {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (extname(e.name).toLowerCase() !== '.onnx') continue;
-      else if (e.isSymbolicLink() ? !linksToFolder(p) : !e.isDirectory()) out.push(p);
+      else if (!e.isSymbolicLink() || !linksToFolder(p)) out.push(p); // (a folder was walked above)
     }
   };
   walk(dir);
@@ -107,7 +107,7 @@ export default async function batch(dir: string, opts: BatchCliOptions): Promise
           r.latencyMs == null ? '—' : fmtDuration(r.latencyMs),
           ...(data.pipeline ? [fmtInt(r.optimized?.nodes), fmtInt(r.optimized?.changes)] : []),
           ...(data.verify ? [r.verify ? (r.verify.equivalent ? (r.verify.verdict === 'equivalent' ? 'yes' : `yes (${r.verify.verdict})`) : `NO (${r.verify.maxAbsError.toExponential(1)})`) : '—'] : []),
-          r.ok ? paint(mode, 'green', rowStatus(r)) : paint(mode, 'red', rowStatus(r)),
+          paint(mode, r.ok ? 'green' : 'red', rowStatus(r)),
         ]),
         mode,
       ) + '\n',
